@@ -1,0 +1,407 @@
+"""Numba CPU kernels for the Goldilocks field p = 2^64 − 2^32 + 1 and its quadratic
+extension F_p[x]/(x² − 7).
+
+Element kernels are ``inline='always'`` scalar functions on ``uint64``; vector kernels
+are fused ``@njit(parallel=True, cache=True)`` loops over flat arrays.  Extension
+elements are stored as ``(n, 2)`` arrays ``[a0, a1]`` meaning ``a0 + a1·x``.
+Every kernel has a pure-Python twin in `zklora.kernels.reference` used by the tests.
+
+Care with numba typing: mixing uint64 with int64 promotes to float64, so every
+constant here is an explicit ``np.uint64``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+P_INT = 0xFFFFFFFF00000001
+P = np.uint64(P_INT)
+EPS = np.uint64(0xFFFFFFFF)  # 2^64 mod p = 2^32 − 1
+M32 = np.uint64(0xFFFFFFFF)
+S32 = np.uint64(32)
+ONE = np.uint64(1)
+ZERO = np.uint64(0)
+NR = np.uint64(7)  # x² = 7, a quadratic non-residue mod p
+
+_OPTS = dict(cache=True, nogil=True, fastmath=False)
+
+
+@njit(inline="always", **_OPTS)
+def gl_add(a, b):
+    s = a + b
+    # overflow past 2^64: add 2^64 mod p
+    if s < a:
+        s += EPS
+    if s >= P:
+        s -= P
+    return s
+
+
+@njit(inline="always", **_OPTS)
+def gl_sub(a, b):
+    d = a - b
+    if a < b:
+        d -= EPS  # borrow: subtract 2^64 mod p, i.e. add p
+    return d
+
+
+@njit(inline="always", **_OPTS)
+def gl_neg(a):
+    if a == ZERO:
+        return ZERO
+    return P - a
+
+
+@njit(inline="always", **_OPTS)
+def gl_reduce128(hi, lo):
+    """(hi·2^64 + lo) mod p using 2^64 ≡ 2^32 − 1 and 2^96 ≡ −1."""
+    hi_hi = hi >> S32
+    hi_lo = hi & M32
+    t0 = lo - hi_hi
+    if lo < hi_hi:
+        t0 -= EPS
+    t1 = hi_lo * EPS  # < 2^64
+    r = t0 + t1
+    if r < t1:
+        r += EPS
+    if r >= P:
+        r -= P
+    return r
+
+
+@njit(inline="always", **_OPTS)
+def gl_mul(a, b):
+    a_lo = a & M32
+    a_hi = a >> S32
+    b_lo = b & M32
+    b_hi = b >> S32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    hh = a_hi * b_hi
+    mid = lh + hl
+    carry_mid = ONE if mid < lh else ZERO
+    lo = ll + (mid << S32)
+    carry_lo = ONE if lo < ll else ZERO
+    hi = hh + (mid >> S32) + (carry_mid << S32) + carry_lo
+    return gl_reduce128(hi, lo)
+
+
+@njit(**_OPTS)
+def gl_pow(a, e):
+    e = np.uint64(e)
+    r = ONE
+    b = a
+    while e > ZERO:
+        if (e & ONE) == ONE:
+            r = gl_mul(r, b)
+        b = gl_mul(b, b)
+        e = e >> ONE
+    return r
+
+
+@njit(inline="always", **_OPTS)
+def gl_inv(a):
+    return gl_pow(a, P - np.uint64(2))
+
+
+# --- extension element kernels ----------------------------------------------------
+
+
+@njit(inline="always", **_OPTS)
+def e2_mul(a0, a1, b0, b1):
+    c0 = gl_add(gl_mul(a0, b0), gl_mul(NR, gl_mul(a1, b1)))
+    c1 = gl_add(gl_mul(a0, b1), gl_mul(a1, b0))
+    return c0, c1
+
+
+# --- base vector kernels ----------------------------------------------------------
+
+
+@njit(parallel=True, **_OPTS)
+def vadd(a, b, out):
+    for i in prange(a.shape[0]):
+        out[i] = gl_add(a[i], b[i])
+
+
+@njit(parallel=True, **_OPTS)
+def vsub(a, b, out):
+    for i in prange(a.shape[0]):
+        out[i] = gl_sub(a[i], b[i])
+
+
+@njit(parallel=True, **_OPTS)
+def vmul(a, b, out):
+    for i in prange(a.shape[0]):
+        out[i] = gl_mul(a[i], b[i])
+
+
+@njit(parallel=True, **_OPTS)
+def vneg(a, out):
+    for i in prange(a.shape[0]):
+        out[i] = gl_neg(a[i])
+
+
+@njit(parallel=True, **_OPTS)
+def vreduce(a, out):
+    """Canonicalise arbitrary uint64 values (x mod p)."""
+    for i in prange(a.shape[0]):
+        x = a[i]
+        out[i] = x - P if x >= P else x
+
+
+def _chunks(n, per=1 << 14):
+    return max(1, min(256, (n + per - 1) // per))
+
+
+@njit(parallel=True, **_OPTS)
+def vsum(a, nchunks):
+    n = a.shape[0]
+    part = np.zeros(nchunks, dtype=np.uint64)
+    step = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        acc = ZERO
+        for i in range(c * step, min(n, (c + 1) * step)):
+            acc = gl_add(acc, a[i])
+        part[c] = acc
+    acc = ZERO
+    for c in range(nchunks):
+        acc = gl_add(acc, part[c])
+    return acc
+
+
+@njit(parallel=True, **_OPTS)
+def vdot(a, b, nchunks):
+    n = a.shape[0]
+    part = np.zeros(nchunks, dtype=np.uint64)
+    step = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        acc = ZERO
+        for i in range(c * step, min(n, (c + 1) * step)):
+            acc = gl_add(acc, gl_mul(a[i], b[i]))
+        part[c] = acc
+    acc = ZERO
+    for c in range(nchunks):
+        acc = gl_add(acc, part[c])
+    return acc
+
+
+@njit(**_OPTS)
+def vinv(a, out):
+    """Montgomery batch inversion; returns the index of a zero, or -1."""
+    n = a.shape[0]
+    acc = ONE
+    for i in range(n):
+        if a[i] == ZERO:
+            return i
+        out[i] = acc
+        acc = gl_mul(acc, a[i])
+    inv = gl_inv(acc)
+    for i in range(n - 1, -1, -1):
+        out[i] = gl_mul(out[i], inv)
+        inv = gl_mul(inv, a[i])
+    return -1
+
+
+# --- extension vector kernels -------------------------------------------------------
+
+
+@njit(parallel=True, **_OPTS)
+def eadd(a, b, out):
+    for i in prange(a.shape[0]):
+        out[i, 0] = gl_add(a[i, 0], b[i, 0])
+        out[i, 1] = gl_add(a[i, 1], b[i, 1])
+
+
+@njit(parallel=True, **_OPTS)
+def esub(a, b, out):
+    for i in prange(a.shape[0]):
+        out[i, 0] = gl_sub(a[i, 0], b[i, 0])
+        out[i, 1] = gl_sub(a[i, 1], b[i, 1])
+
+
+@njit(parallel=True, **_OPTS)
+def emul(a, b, out):
+    for i in prange(a.shape[0]):
+        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+        out[i, 0] = c0
+        out[i, 1] = c1
+
+
+@njit(parallel=True, **_OPTS)
+def emul_scalar(a, s0, s1, out):
+    for i in prange(a.shape[0]):
+        c0, c1 = e2_mul(a[i, 0], a[i, 1], s0, s1)
+        out[i, 0] = c0
+        out[i, 1] = c1
+
+
+@njit(parallel=True, **_OPTS)
+def emul_base(a, b, out):
+    """Extension × base, element-wise."""
+    for i in prange(a.shape[0]):
+        out[i, 0] = gl_mul(a[i, 0], b[i])
+        out[i, 1] = gl_mul(a[i, 1], b[i])
+
+
+@njit(parallel=True, **_OPTS)
+def esum(a, nchunks):
+    n = a.shape[0]
+    part = np.zeros((nchunks, 2), dtype=np.uint64)
+    step = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        s0 = ZERO
+        s1 = ZERO
+        for i in range(c * step, min(n, (c + 1) * step)):
+            s0 = gl_add(s0, a[i, 0])
+            s1 = gl_add(s1, a[i, 1])
+        part[c, 0] = s0
+        part[c, 1] = s1
+    out = np.zeros(2, dtype=np.uint64)
+    for c in range(nchunks):
+        out[0] = gl_add(out[0], part[c, 0])
+        out[1] = gl_add(out[1], part[c, 1])
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def edot(a, b, nchunks):
+    n = a.shape[0]
+    part = np.zeros((nchunks, 2), dtype=np.uint64)
+    step = (n + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        s0 = ZERO
+        s1 = ZERO
+        for i in range(c * step, min(n, (c + 1) * step)):
+            c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+            s0 = gl_add(s0, c0)
+            s1 = gl_add(s1, c1)
+        part[c, 0] = s0
+        part[c, 1] = s1
+    out = np.zeros(2, dtype=np.uint64)
+    for c in range(nchunks):
+        out[0] = gl_add(out[0], part[c, 0])
+        out[1] = gl_add(out[1], part[c, 1])
+    return out
+
+
+@njit(**_OPTS)
+def einv(a, out):
+    """Batch inverse in the extension: 1/(a0 + a1 x) = (a0 − a1 x)/(a0² − 7 a1²)."""
+    n = a.shape[0]
+    norms = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        a0 = a[i, 0]
+        a1 = a[i, 1]
+        norms[i] = gl_sub(gl_mul(a0, a0), gl_mul(NR, gl_mul(a1, a1)))
+    inv_norms = np.empty(n, dtype=np.uint64)
+    bad = vinv(norms, inv_norms)
+    if bad >= 0:
+        return bad
+    for i in range(n):
+        out[i, 0] = gl_mul(a[i, 0], inv_norms[i])
+        out[i, 1] = gl_neg(gl_mul(a[i, 1], inv_norms[i]))
+    return -1
+
+
+@njit(parallel=True, **_OPTS)
+def eq_expand(r, out):
+    """eq table over the extension: out[x] = Π_j (r_j x_j + (1−r_j)(1−x_j)),
+    variable j = bit j of x.  ``r`` has shape (n, 2), ``out`` (2^n, 2)."""
+    n = r.shape[0]
+    out[0, 0] = ONE
+    out[0, 1] = ZERO
+    size = 1
+    for j in range(n):
+        r0 = r[j, 0]
+        r1 = r[j, 1]
+        for i in prange(size):
+            v0 = out[i, 0]
+            v1 = out[i, 1]
+            h0, h1 = e2_mul(v0, v1, r0, r1)
+            out[i + size, 0] = h0
+            out[i + size, 1] = h1
+            out[i, 0] = gl_sub(v0, h0)
+            out[i, 1] = gl_sub(v1, h1)
+        size *= 2
+
+
+# --- sumcheck kernels -----------------------------------------------------------------
+
+
+@njit(parallel=True, **_OPTS)
+def e_sc_round(stack, starts, factors, coeffs, degree, nchunks):
+    """See `Field.sc_round`; stack (k, 2m, 2), coeffs (T, 2); returns (degree+1, 2)."""
+    k = stack.shape[0]
+    m = stack.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    npts = degree + 1
+    part = np.zeros((nchunks, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        acc = np.zeros((npts, 2), dtype=np.uint64)
+        for i in range(c * step, min(m, (c + 1) * step)):
+            for f in range(k):
+                lo0 = stack[f, 2 * i, 0]
+                lo1 = stack[f, 2 * i, 1]
+                d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
+                d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
+                v0 = lo0
+                v1 = lo1
+                for t in range(npts):
+                    vals[f, t, 0] = v0
+                    vals[f, t, 1] = v1
+                    v0 = gl_add(v0, d0)
+                    v1 = gl_add(v1, d1)
+            for j in range(nterms):
+                for t in range(npts):
+                    p0 = coeffs[j, 0]
+                    p1 = coeffs[j, 1]
+                    for q in range(starts[j], starts[j + 1]):
+                        f = factors[q]
+                        p0, p1 = e2_mul(p0, p1, vals[f, t, 0], vals[f, t, 1])
+                    acc[t, 0] = gl_add(acc[t, 0], p0)
+                    acc[t, 1] = gl_add(acc[t, 1], p1)
+        for t in range(npts):
+            part[c, t, 0] = acc[t, 0]
+            part[c, t, 1] = acc[t, 1]
+    out = np.zeros((npts, 2), dtype=np.uint64)
+    for c in range(nchunks):
+        for t in range(npts):
+            out[t, 0] = gl_add(out[t, 0], part[c, t, 0])
+            out[t, 1] = gl_add(out[t, 1], part[c, t, 1])
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def e_sc_fold(stack, r0, r1, out):
+    """out[f, i] = lo + r·(hi − lo) with lo = stack[f, 2i], hi = stack[f, 2i+1]."""
+    k = stack.shape[0]
+    m = out.shape[1]
+    for i in prange(m):
+        for f in range(k):
+            lo0 = stack[f, 2 * i, 0]
+            lo1 = stack[f, 2 * i, 1]
+            d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
+            d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
+            p0, p1 = e2_mul(d0, d1, r0, r1)
+            out[f, i, 0] = gl_add(lo0, p0)
+            out[f, i, 1] = gl_add(lo1, p1)
+
+
+@njit(parallel=True, **_OPTS)
+def e_fold_base(table, r0, r1, out):
+    """Bind the lowest variable of a base-field table to an extension challenge."""
+    m = out.shape[0]
+    for i in prange(m):
+        lo = table[2 * i]
+        d = gl_sub(table[2 * i + 1], lo)
+        out[i, 0] = gl_add(lo, gl_mul(d, r0))
+        out[i, 1] = gl_mul(d, r1)
+
+
+def nchunks_for(n: int) -> int:
+    """Chunk count for parallel reductions over n items."""
+    return _chunks(n)

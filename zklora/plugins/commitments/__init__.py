@@ -1,0 +1,1 @@
+"""zkLoRA plugins.commitments."""

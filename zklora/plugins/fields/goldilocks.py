@@ -1,0 +1,305 @@
+"""The Goldilocks field p = 2^64 − 2^32 + 1 and its quadratic extension F_p[x]/(x² − 7).
+
+Base arrays are ``uint64``; extension arrays carry a trailing axis of 2.  Verifier
+challenges of the base field are drawn from the extension (≈ 128 bits).
+Hot loops are the numba kernels of `zklora.kernels.goldilocks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from zklora.kernels import goldilocks as K
+from zklora.zkcore.errors import ProofFormatError
+from zklora.zkcore.field import ByteReader, Field
+from zklora.zkcore.hookspecs import hookimpl
+
+P = K.P_INT
+
+
+def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+
+
+def _ints_to_u64(x) -> np.ndarray:
+    """Signed integers of any kind → canonical uint64 residues mod p."""
+    if hasattr(x, "detach"):  # torch tensor
+        x = x.detach().cpu().numpy()
+    a = np.asarray(x)
+    if a.dtype == object or a.dtype.kind == "O":
+        flat = [int(v) % P for v in a.reshape(-1)]
+        return np.array(flat, dtype=np.uint64).reshape(a.shape)
+    if a.dtype.kind == "u":
+        a = a.astype(np.uint64)
+        out = np.empty_like(a)
+        K.vreduce(a.reshape(-1), out.reshape(-1))
+        return out
+    if a.dtype.kind in "ib":
+        a = a.astype(np.int64)
+        u = a.view(np.uint64) if a.flags.c_contiguous else np.ascontiguousarray(a).view(np.uint64)
+        # negative v: v + p = (v mod 2^64) − (2^64 − p) = u − EPS
+        return np.where(a < 0, u - K.EPS, u).astype(np.uint64)
+    raise TypeError(f"cannot convert dtype {a.dtype} to field elements")
+
+
+class Goldilocks(Field):
+    """The prime field of order 2^64 − 2^32 + 1."""
+
+    name = "goldilocks"
+    p = P
+    degree = 1
+    elem_shape = ()
+    nbytes = 8
+    dtype = np.dtype(np.uint64)
+
+    def __init__(self) -> None:
+        self._ext = GoldilocksExt2(self)
+
+    @property
+    def ext(self) -> Field:
+        return self._ext
+
+    def zeros(self, shape):
+        return np.zeros(_shape(shape), dtype=np.uint64)
+
+    def from_ints(self, x):
+        return _ints_to_u64(x)
+
+    def to_ints(self, a):
+        a = np.asarray(a, dtype=np.uint64)
+        half = np.uint64(P // 2)
+        return np.where(a > half, -((K.P - a).astype(np.int64)), a.astype(np.int64))
+
+    def _bin(self, kern, a, b):
+        a, b = np.broadcast_arrays(np.asarray(a, np.uint64), np.asarray(b, np.uint64))
+        shape = a.shape
+        a = np.ascontiguousarray(a).reshape(-1)
+        b = np.ascontiguousarray(b).reshape(-1)
+        out = np.empty(a.shape[0], dtype=np.uint64)
+        kern(a, b, out)
+        return out.reshape(shape)
+
+    def add(self, a, b):
+        return self._bin(K.vadd, a, b)
+
+    def sub(self, a, b):
+        return self._bin(K.vsub, a, b)
+
+    def mul(self, a, b):
+        return self._bin(K.vmul, a, b)
+
+    def neg(self, a):
+        a = np.ascontiguousarray(a, dtype=np.uint64)
+        out = np.empty_like(a)
+        K.vneg(a.reshape(-1), out.reshape(-1))
+        return out
+
+    def inv(self, a):
+        a = np.ascontiguousarray(a, dtype=np.uint64)
+        out = np.empty_like(a)
+        if K.vinv(a.reshape(-1), out.reshape(-1)) >= 0:
+            raise ZeroDivisionError("inverse of zero in goldilocks")
+        return out
+
+    def sum(self, a):
+        a = np.ascontiguousarray(a, dtype=np.uint64).reshape(-1)
+        return np.uint64(K.vsum(a, K.nchunks_for(a.shape[0])))
+
+    def dot(self, a, b):
+        a, b = np.broadcast_arrays(np.asarray(a, np.uint64), np.asarray(b, np.uint64))
+        a = np.ascontiguousarray(a).reshape(-1)
+        b = np.ascontiguousarray(b).reshape(-1)
+        return np.uint64(K.vdot(a, b, K.nchunks_for(a.shape[0])))
+
+    def encode(self, a):
+        return np.ascontiguousarray(a, dtype="<u8").tobytes()
+
+    def decode(self, buf):
+        self._check_len(buf)
+        a = np.frombuffer(buf, dtype="<u8").astype(np.uint64)
+        if a.size and int(a.max()) >= P:
+            raise ProofFormatError("non-canonical goldilocks element (value >= p)")
+        return a
+
+    def sample(self, read: ByteReader):
+        while True:
+            v = int.from_bytes(read(8), "little")
+            if v < P:
+                return np.uint64(v)
+
+    def random(self, rng, shape):
+        shape = _shape(shape)
+        a = rng.integers(0, np.iinfo(np.uint64).max, size=shape, dtype=np.uint64, endpoint=True)
+        bad = a >= K.P
+        while bad.any():
+            a[bad] = rng.integers(0, P - 1, size=int(bad.sum()), dtype=np.uint64, endpoint=True)
+            bad = a >= K.P
+        return a
+
+    def sc_round(self, stack, starts, factors, coeffs, degree):
+        e = self.ext
+        return e.sc_round(e.embed(stack), starts, factors, e.embed(coeffs), degree)
+
+    def sc_fold(self, stack, r):
+        raise TypeError("goldilocks sumchecks run in the extension; embed first")
+
+
+class GoldilocksExt2(Field):
+    """F_p[x]/(x² − 7) over Goldilocks; elements ``[a0, a1]`` = a0 + a1·x."""
+
+    name = "goldilocks-ext2"
+    p = P
+    degree = 2
+    elem_shape = (2,)
+    nbytes = 16
+    dtype = np.dtype(np.uint64)
+
+    def __init__(self, base: Goldilocks):
+        self._base = base
+
+    @property
+    def base(self) -> Field:
+        return self._base
+
+    def zeros(self, shape):
+        return np.zeros(_shape(shape) + (2,), dtype=np.uint64)
+
+    def from_ints(self, x):
+        return self.embed(_ints_to_u64(x))
+
+    def to_ints(self, a):
+        a = np.asarray(a, dtype=np.uint64)
+        if np.any(a[..., 1] != 0):
+            raise ValueError("element not in the base field")
+        return self._base.to_ints(a[..., 0])
+
+    def embed(self, a):
+        a = np.asarray(a, dtype=np.uint64)
+        out = np.zeros(a.shape + (2,), dtype=np.uint64)
+        out[..., 0] = a
+        return out
+
+    def is_in_base(self, a):
+        return bool(np.all(np.asarray(a)[..., 1] == 0))
+
+    def _prep(self, a, b):
+        a = np.asarray(a, np.uint64)
+        b = np.asarray(b, np.uint64)
+        shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+        return shape, a, b
+
+    def _bin(self, kern, a, b):
+        shape, a, b = self._prep(a, b)
+        a = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
+        b = np.ascontiguousarray(np.broadcast_to(b, shape + (2,))).reshape(-1, 2)
+        out = np.empty_like(a)
+        kern(a, b, out)
+        return out.reshape(shape + (2,))
+
+    def add(self, a, b):
+        return self._bin(K.eadd, a, b)
+
+    def sub(self, a, b):
+        return self._bin(K.esub, a, b)
+
+    def mul(self, a, b):
+        shape, a, b = self._prep(a, b)
+        if b.ndim == 1 and a.ndim >= 1:  # vector × scalar: no broadcast copy
+            a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
+            out = np.empty_like(a2)
+            K.emul_scalar(a2, b[0], b[1], out)
+            return out.reshape(shape + (2,))
+        if a.ndim == 1 and b.ndim > 1:
+            return self.mul(b, a)
+        return self._bin(K.emul, a, b)
+
+    def mul_base(self, a, b):
+        """Extension array × base array, element-wise (broadcasting)."""
+        a = np.asarray(a, np.uint64)
+        b = np.asarray(b, np.uint64)
+        shape = np.broadcast_shapes(a.shape[:-1], b.shape)
+        a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
+        b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1)
+        out = np.empty_like(a2)
+        K.emul_base(a2, b2, out)
+        return out.reshape(shape + (2,))
+
+    def neg(self, a):
+        return self.sub(self.zeros(np.asarray(a).shape[:-1]), a)
+
+    def inv(self, a):
+        a = np.asarray(a, np.uint64)
+        flat = np.ascontiguousarray(a).reshape(-1, 2)
+        out = np.empty_like(flat)
+        if K.einv(flat, out) >= 0:
+            raise ZeroDivisionError("inverse of zero in goldilocks-ext2")
+        return out.reshape(a.shape)
+
+    def sum(self, a):
+        a = np.ascontiguousarray(a, np.uint64).reshape(-1, 2)
+        return K.esum(a, K.nchunks_for(a.shape[0]))
+
+    def dot(self, a, b):
+        shape, a, b = self._prep(a, b)
+        a = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
+        b = np.ascontiguousarray(np.broadcast_to(b, shape + (2,))).reshape(-1, 2)
+        return K.edot(a, b, K.nchunks_for(a.shape[0]))
+
+    def encode(self, a):
+        return np.ascontiguousarray(a, dtype="<u8").tobytes()
+
+    def decode(self, buf):
+        n = self._check_len(buf)
+        a = np.frombuffer(buf, dtype="<u8").astype(np.uint64).reshape(n, 2)
+        if a.size and int(a.max()) >= P:
+            raise ProofFormatError("non-canonical goldilocks-ext2 element (limb >= p)")
+        return a
+
+    def sample(self, read: ByteReader):
+        b = self._base
+        return np.array([b.sample(read), b.sample(read)], dtype=np.uint64)
+
+    def random(self, rng, shape):
+        return np.stack([self._base.random(rng, shape), self._base.random(rng, shape)], axis=-1)
+
+    def sc_round(self, stack, starts, factors, coeffs, degree):
+        stack = np.ascontiguousarray(stack, np.uint64)
+        m = stack.shape[1] // 2
+        return K.e_sc_round(
+            stack,
+            np.ascontiguousarray(starts, np.int64),
+            np.ascontiguousarray(factors, np.int64),
+            np.ascontiguousarray(coeffs, np.uint64),
+            int(degree),
+            K.nchunks_for(m * max(1, stack.shape[0]) * (degree + 1) // 4),
+        )
+
+    def sc_fold(self, stack, r):
+        stack = np.ascontiguousarray(stack, np.uint64)
+        out = np.empty((stack.shape[0], stack.shape[1] // 2, 2), dtype=np.uint64)
+        K.e_sc_fold(stack, np.uint64(r[0]), np.uint64(r[1]), out)
+        return out
+
+    def eq_table(self, r):
+        """Fast eq table (see `zklora.zkcore.mle.eq_table`)."""
+        r = np.ascontiguousarray(r, np.uint64).reshape(-1, 2)
+        out = np.zeros((1 << r.shape[0], 2), dtype=np.uint64)
+        K.eq_expand(r, out)
+        return out
+
+    def fold_base(self, table, r):
+        """Bind the lowest variable of a base-field table to an extension element."""
+        table = np.ascontiguousarray(table, np.uint64).reshape(-1)
+        out = np.empty((table.shape[0] // 2, 2), dtype=np.uint64)
+        K.e_fold_base(table, np.uint64(r[0]), np.uint64(r[1]), out)
+        return out
+
+
+GOLDILOCKS = Goldilocks()
+
+
+@hookimpl
+def zk_fields():
+    return [GOLDILOCKS, GOLDILOCKS.ext]

@@ -1,0 +1,78 @@
+"""pluggy hook specifications of zkLoRA.
+
+Every capability the kernel does not hard-code — fields, commitment schemes, lookup
+arguments, lookup tables, ops and models — is contributed by a plugin implementing one
+of these hooks.  Built-in plugins register through the ``zklora`` entry-point group
+exactly like third-party ones.  All hooks carry the ``zk_`` prefix; the plugin manager
+rejects unknown ``zk_`` hooks at start (``check_pending``).
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+PROJECT = "zklora"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------------------
+# math layers
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def zk_fields():
+    """Contribute finite fields.
+
+    :returns: a list of `zklora.zkcore.field.Field` instances, each with a unique ``name``.
+    """
+
+
+@hookspec
+def zk_commitment_schemes():
+    """Contribute polynomial commitment schemes.
+
+    :returns: a list of classes implementing `zklora.zkcore.commit.CommitmentScheme`
+        (each with a unique ``name``); the kernel instantiates them per field.
+    """
+
+
+@hookspec
+def zk_lookup_arguments():
+    """Contribute lookup arguments.
+
+    :returns: a list of classes implementing `zklora.zkcore.lookup.LookupArgument`.
+    """
+
+
+@hookspec
+def zk_tables():
+    """Contribute named public lookup tables.
+
+    :returns: a list of `zklora.zkcore.lookup.TableSpec` describing how to build and
+        evaluate each table deterministically.
+    """
+
+
+# ---------------------------------------------------------------------------
+# computation
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def zk_ops():
+    """Contribute operations of the tensor graph.
+
+    :returns: a list of `zklora.zkcore.op.Op` instances (unique ``name`` each).
+    """
+
+
+@hookspec
+def zk_models():
+    """Contribute model builders.
+
+    :returns: a list of objects with a ``name`` and a ``build(config)`` method that
+        returns a `zklora.zkcore.graph.Graph`.
+    """

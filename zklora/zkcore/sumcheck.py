@@ -1,0 +1,208 @@
+"""Generic sumcheck over sums of products of multilinear tables.
+
+Relation proven:  Σ_{x∈{0,1}^n} Σ_t c_t · Π_{i∈t} f_i(x) = claim,  f_i multilinear.
+
+Round j binds variable j (bit j of the flat index, §3.2).  The round polynomial g_j has
+degree d = max |t|; the prover sends g_j(0), g_j(2), …, g_j(d) (d elements: g_j(1) is
+derived from the running claim), the channel absorbs them, and r_j is drawn in the
+challenge field.  At the end the prover sends f_i(r) for every table the verifier cannot
+evaluate itself; the verifier checks Σ_t c_t Π f_i(r) against the last running claim
+and returns the point and the values, which the caller turns into claims.
+
+Batched claims sharing the challenges (`prove_batch`/`verify_batch`) are combined with
+powers of a random ρ drawn after every batched claim is absorbed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+import numpy as np
+
+from .errors import ProverError, VerificationError
+from .field import Field
+from .transcript import ProverChannel, VerifierChannel
+
+Term = tuple[object, tuple[int, ...]]
+PublicValue = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+@attrs.frozen
+class Instance:
+    """One sumcheck claim: Σ_x Σ_t c_t Π f_i(x) = claim, tables in the challenge field."""
+
+    tables: list
+    terms: list
+    claim: np.ndarray
+
+
+def _norm_terms(F: Field, terms: Sequence[Term]):
+    starts = [0]
+    factors: list[int] = []
+    coeffs = F.zeros(len(terms))
+    for j, (c, fs) in enumerate(terms):
+        coeffs[j] = F.scalar(c) if isinstance(c, int | np.integer) else c
+        factors.extend(int(f) for f in fs)
+        starts.append(len(factors))
+    degree = max((len(fs) for _, fs in terms), default=0)
+    return np.array(starts, np.int64), np.array(factors, np.int64), coeffs, max(degree, 1)
+
+
+def degree_of(terms: Sequence[Term]) -> int:
+    return max(1, max((len(fs) for _, fs in terms), default=0))
+
+
+def _lagrange_weights(F: Field, degree: int, r: np.ndarray) -> np.ndarray:
+    """w_i with g(r) = Σ w_i g(i) for nodes 0..degree."""
+    nodes = list(range(degree + 1))
+    w = F.zeros(degree + 1)
+    for i in nodes:
+        num = F.scalar(1)
+        den = 1
+        for j in nodes:
+            if j != i:
+                num = F.mul(num, F.sub(r, F.scalar(j)))
+                den *= i - j
+        w[i] = F.mul(num, F.inv(F.scalar(den).reshape((1,) + F.elem_shape))[0])
+    return w
+
+
+def combine(F: Field, terms: Sequence[Term], values: Sequence[np.ndarray]) -> np.ndarray:
+    """Σ_t c_t Π_{i∈t} values[i]."""
+    acc = F.scalar(0)
+    for c, fs in terms:
+        p = F.scalar(c) if isinstance(c, int | np.integer) else c
+        for f in fs:
+            p = F.mul(p, values[f])
+        acc = F.add(acc, p)
+    return acc
+
+
+def prove(
+    ch: ProverChannel,
+    F: Field,
+    tables: Sequence[np.ndarray],
+    terms: Sequence[Term],
+    claim: np.ndarray,
+    *,
+    label: str = "sumcheck",
+    public: Sequence[int] = (),
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Prove the relation; returns (point r, [f_i(r)]).  Tables are flat F-arrays of
+    equal power-of-two length; f_i(r) is sent for every i not in ``public``."""
+    starts, factors, coeffs, degree = _norm_terms(F, terms)
+    stack = np.stack([np.asarray(t).reshape((-1,) + F.elem_shape) for t in tables])
+    size = stack.shape[1]
+    n = size.bit_length() - 1
+    if size != 1 << n:
+        raise ValueError(f"sumcheck tables have {size} entries, not a power of two")
+    point = F.zeros(n)
+    running = claim
+    for j in range(n):
+        g = F.sc_round(stack, starts, factors, coeffs, degree)
+        if not F.equal(F.add(g[0], g[1]), running):
+            raise ProverError(f"{label}: round {j} sum does not match the claim (bad witness)")
+        ch.send_field(f"{label}/round{j}", F, np.concatenate([g[:1], g[2:]], axis=0))
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        running = F.dot(g, _lagrange_weights(F, degree, r))
+        stack = F.sc_fold(stack, r)
+    finals = [stack[i, 0] for i in range(stack.shape[0])]
+    if not F.equal(combine(F, terms, finals), running):
+        raise ProverError(f"{label}: final evaluation does not match (bad witness)")
+    send = [i for i in range(len(finals)) if i not in set(public)]
+    if send:
+        ch.send_field(f"{label}/finals", F, np.stack([finals[i] for i in send]))
+    return point, finals
+
+
+def verify(
+    ch: VerifierChannel,
+    F: Field,
+    num_vars: int,
+    num_tables: int,
+    terms: Sequence[Term],
+    claim: np.ndarray,
+    *,
+    label: str = "sumcheck",
+    public: Mapping[int, PublicValue] | None = None,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Mirror of `prove`.  ``public[i]`` is f_i(r) or a function of r computing it.
+    Raises `VerificationError` if a round or the final check fails; returns
+    (r, [f_i(r)]) where the non-public values are the prover's, to become claims."""
+    public = dict(public or {})
+    degree = degree_of(terms)
+    point = F.zeros(num_vars)
+    running = np.asarray(claim)
+    for j in range(num_vars):
+        msg = ch.recv_field(f"{label}/round{j}", F, degree)
+        g = F.zeros(degree + 1)
+        g[0] = msg[0]
+        g[1] = F.sub(running, msg[0])
+        g[2:] = msg[1:]
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        running = F.dot(g, _lagrange_weights(F, degree, r))
+    send = [i for i in range(num_tables) if i not in public]
+    finals: list = [None] * num_tables
+    if send:
+        vals = ch.recv_field(f"{label}/finals", F, len(send))
+        for k, i in enumerate(send):
+            finals[i] = vals[k]
+    for i, v in public.items():
+        finals[i] = v(point) if callable(v) else np.asarray(v)
+    if not F.equal(combine(F, terms, finals), running):
+        raise VerificationError(f"{label}: final sumcheck evaluation does not match the claim")
+    return point, finals
+
+
+# -- batching ------------------------------------------------------------------------
+
+
+def _merge(F: Field, instances: Sequence[Instance], rho: np.ndarray):
+    tables: list = []
+    terms: list = []
+    claim = F.scalar(0)
+    coef = F.scalar(1)
+    for inst in instances:
+        off = len(tables)
+        tables.extend(inst.tables)
+        for c, fs in inst.terms:
+            cc = F.scalar(c) if isinstance(c, int | np.integer) else c
+            terms.append((F.mul(coef, cc), tuple(off + f for f in fs)))
+        claim = F.add(claim, F.mul(coef, inst.claim))
+        coef = F.mul(coef, rho)
+    return tables, terms, claim
+
+
+def prove_batch(ch: ProverChannel, F: Field, instances: Sequence[Instance], *,
+                label: str = "batch", public: Sequence[Sequence[int]] | None = None):
+    """Prove several claims over the same number of variables with shared challenges.
+    Returns (r, [finals per instance])."""
+    for k, inst in enumerate(instances):
+        ch.observe_public(f"{label}/claim{k}", F.encode(inst.claim))
+    rho = ch.challenge(f"{label}/rho", F)
+    tables, terms, claim = _merge(F, instances, rho)
+    offs = np.cumsum([0] + [len(i.tables) for i in instances])
+    pub = [offs[k] + i for k, p in enumerate(public or []) for i in p]
+    point, finals = prove(ch, F, tables, terms, claim, label=label, public=pub)
+    return point, [finals[offs[k]:offs[k + 1]] for k in range(len(instances))]
+
+
+def verify_batch(ch: VerifierChannel, F: Field, num_vars: int, shapes: Sequence[tuple[int, list]],
+                 claims: Sequence[np.ndarray], *, label: str = "batch",
+                 public: Sequence[Mapping[int, PublicValue]] | None = None):
+    """Mirror of `prove_batch`; ``shapes[k] = (num_tables, terms)`` of instance k."""
+    for k, c in enumerate(claims):
+        ch.observe_public(f"{label}/claim{k}", F.encode(c))
+    rho = ch.challenge(f"{label}/rho", F)
+    insts = [Instance([None] * n, t, c) for (n, t), c in zip(shapes, claims)]
+    _, terms, claim = _merge(F, insts, rho)
+    offs = np.cumsum([0] + [n for n, _ in shapes])
+    pub = {}
+    for k, p in enumerate(public or []):
+        for i, v in p.items():
+            pub[int(offs[k] + i)] = v
+    point, finals = verify(ch, F, num_vars, int(offs[-1]), terms, claim, label=label, public=pub)
+    return point, [finals[offs[k]:offs[k + 1]] for k in range(len(shapes))]
