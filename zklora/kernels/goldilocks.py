@@ -405,3 +405,19 @@ def e_fold_base(table, r0, r1, out):
 def nchunks_for(n: int) -> int:
     """Chunk count for parallel reductions over n items."""
     return _chunks(n)
+
+
+@njit(parallel=True, **_OPTS)
+def e_vecmat_base(e, M, out):
+    """out[j] = Σ_i e[i]·M[i, j] with e extension (R, 2), M base (R, C), out (C, 2)."""
+    R = M.shape[0]
+    C = M.shape[1]
+    for j in prange(C):
+        s0 = ZERO
+        s1 = ZERO
+        for i in range(R):
+            m = M[i, j]
+            s0 = gl_add(s0, gl_mul(e[i, 0], m))
+            s1 = gl_add(s1, gl_mul(e[i, 1], m))
+        out[j, 0] = s0
+        out[j, 1] = s1

@@ -146,6 +146,14 @@ class Field(ABC):
             cur = self.mul(cur, x)
         return out
 
+    def vecmat(self, e: np.ndarray, M: np.ndarray) -> np.ndarray:
+        """eᵀ·M for a vector e of this field (R,) and a prime-field matrix M (R, C)."""
+        Me = self.embed(M) if self.elem_shape else M
+        ee = e.reshape((e.shape[0], 1) + self.elem_shape)
+        out = self.mul(ee, Me)
+        return np.stack([self.sum(out[:, j]) for j in range(M.shape[1])]) if M.shape[1] else \
+            self.zeros(0)
+
     def equal(self, a, b) -> bool:
         """Whether two arrays hold the same elements."""
         a, b = np.asarray(a), np.asarray(b)

@@ -20,7 +20,14 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.fields.goldilocks",
     "zklora.plugins.fields.bls12_381",
     "zklora.plugins.commitments.plain",
+    "zklora.plugins.commitments.ligero",
+    "zklora.plugins.commitments.hyrax",
+    "zklora.plugins.lookups.logup_gkr",
+    "zklora.plugins.lookups.tlookup",
+    "zklora.plugins.lookups.tables",
     "zklora.plugins.ops.matmul",
+    "zklora.plugins.ops.elementwise",
+    "zklora.plugins.ops.rope",
 )
 
 KINDS = ("field", "commitment", "lookup", "table", "op", "model")

@@ -85,6 +85,10 @@ class Bls12381Fr(Field):
         return np.array(int(np.sum(np.asarray(a, dtype=object) * np.asarray(b, dtype=object))) % R,
                         dtype=object)
 
+    def vecmat(self, e, M):
+        e = np.asarray(e, dtype=object).reshape(-1, 1)
+        return np.asarray((e * np.asarray(M, dtype=object)).sum(axis=0) % R, dtype=object)
+
     def equal(self, a, b):
         a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
         return a.shape == b.shape and bool(np.all(a == b))

@@ -282,6 +282,14 @@ class GoldilocksExt2(Field):
         K.e_sc_fold(stack, np.uint64(r[0]), np.uint64(r[1]), out)
         return out
 
+    def vecmat(self, e, M):
+        """eᵀ·M for an extension vector e (R,) and a base matrix M (R, C)."""
+        e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
+        M = np.ascontiguousarray(M, np.uint64)
+        out = np.empty((M.shape[1], 2), dtype=np.uint64)
+        K.e_vecmat_base(e, M, out)
+        return out
+
     def eq_table(self, r):
         """Fast eq table (see `zklora.zkcore.mle.eq_table`)."""
         r = np.ascontiguousarray(r, np.uint64).reshape(-1, 2)

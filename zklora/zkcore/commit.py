@@ -1,0 +1,90 @@
+"""Polynomial commitment scheme protocol (multilinear).
+
+A scheme commits to the MLE of a flat tensor of 2^n prime-field elements (§3.2 index
+convention) and later proves evaluations ``t̃(r) = v`` at points r of the challenge
+field.  Openings are batched: one `open` call covers many claims on many tensors.
+
+Relation proven by ``open``/``verify``: for every item (commitment C_i, claims
+{(r_ij, v_ij)}), C_i commits to a table t_i with t̃_i(r_ij) = v_ij.
+
+Like arkworks' ``PolynomialCommitment``: the prover keeps a `state` ("not to be
+shared with the verifier"), the transcript (channel) is passed in, not owned.  A hiding
+variant would blind commitments and openings; ``hiding`` says whether a scheme does.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .field import Field
+from .transcript import ProverChannel, VerifierChannel
+
+
+@attrs.frozen
+class Evaluation:
+    """A claimed evaluation t̃(point) = value (challenge-field elements)."""
+
+    point: np.ndarray
+    value: np.ndarray
+
+
+@attrs.define
+class OpenItem:
+    """Prover side of one committed tensor in a batched opening."""
+
+    state: Any
+    evals: list[Evaluation]
+
+
+@attrs.define
+class CheckItem:
+    """Verifier side of one committed tensor in a batched opening."""
+
+    commitment: bytes
+    num_vars: int
+    evals: list[Evaluation]
+
+
+class CommitmentScheme(ABC):
+    """Multilinear polynomial commitment scheme over a field (see module doc)."""
+
+    #: registry name, e.g. ``"ligero"``
+    name: str
+    #: names of fields the scheme works over; empty = any
+    fields: tuple[str, ...] = ()
+    #: whether commitments/openings hide the tensor
+    hiding: bool = False
+
+    def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
+        self.field = field
+        self.params = dict(params or {})
+
+    @classmethod
+    def supports(cls, field: Field) -> bool:
+        return not cls.fields or field.name in cls.fields
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        """Config keys the scheme accepts under ``[commitment.<name>]``."""
+        return ()
+
+    @abstractmethod
+    def commitment_size(self, num_vars: int) -> int:
+        """Exact byte length of a commitment to 2^num_vars elements."""
+
+    @abstractmethod
+    def commit(self, values: np.ndarray) -> tuple[bytes, Any]:
+        """Commit to a flat base-field array of 2^n elements: (commitment bytes, state)."""
+
+    @abstractmethod
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+        """Write a batched opening proof for every item into the channel."""
+
+    @abstractmethod
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+        """Read and check the batched opening; raise `VerificationError` on failure."""

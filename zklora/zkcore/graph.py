@@ -1,0 +1,411 @@
+"""Tensor graphs and the scheduler that proves them.
+
+Proof of a graph (both sides build the same `Graph` from the statement):
+
+1. absorb the protocol id and the statement (graph description, profile, publics);
+2. prover: run every op's integer ``forward`` in order, check declared bounds;
+3. send a commitment to every committed tensor, in declaration order;
+4. for each graph output draw a random point; the prover sends the MLE value
+   (the verifier computes it itself for a public output);
+5. prove ops in reverse order: all claims on each output are merged by the claim
+   reduction sumcheck, handed to the op, and its input claims collected; a committed
+   output's reduced claim is also opened;
+6. prove every lookup request, grouped by table, with the configured argument;
+7. open every claim on a committed tensor (one batched opening), evaluate every claim
+   on a public tensor, and fail if any claim is left undischarged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+from . import claims as claimlib
+from .claims import Claim
+from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
+from .errors import ProofFormatError, ProverError, VerificationError
+from .field import Field
+from .lookup import LookupArgument, LookupRequest
+from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
+from .transcript import ProverChannel, Transcript, VerifierChannel
+
+PROTOCOL_ID = b"zklora/graph/v1"
+
+Progress = Callable[[str, int, int], None]
+
+
+@attrs.define
+class Graph:
+    """Tensors, op nodes in topological order, outputs and public tensor values."""
+
+    tensors: dict[str, TensorSpec] = attrs.field(factory=dict)
+    nodes: list[OpNode] = attrs.field(factory=list)
+    outputs: list[str] = attrs.field(factory=list)
+    publics: dict[str, torch.Tensor] = attrs.field(factory=dict)
+
+    def tensor(self, name: str, shape: Sequence[int], kind: str,
+               bound: tuple[int, int] | None = None, value: torch.Tensor | None = None) -> str:
+        if name in self.tensors:
+            raise ValueError(f"tensor {name} declared twice")
+        self.tensors[name] = TensorSpec(name, tuple(int(d) for d in shape), kind, bound)
+        if kind == "public":
+            if value is None:
+                raise ValueError(f"public tensor {name} needs a value")
+            self.publics[name] = value.to(torch.int64).reshape(tuple(shape))
+        return name
+
+    def op(self, op: str, name: str, inputs: Sequence[str], outputs: Sequence[str],
+           **params: Any) -> OpNode:
+        for t in list(inputs) + list(outputs):
+            if t not in self.tensors:
+                raise ValueError(f"op {name}: unknown tensor {t}")
+        for t in outputs:
+            if self.producer(t) is not None:
+                raise ValueError(f"tensor {t} produced twice")
+        node = OpNode(op, name, tuple(inputs), tuple(outputs), dict(params))
+        self.nodes.append(node)
+        return node
+
+    def producer(self, name: str) -> OpNode | None:
+        for n in self.nodes:
+            if name in n.outputs:
+                return n
+        return None
+
+    def describe(self) -> dict:
+        """Canonical description, absorbed into the transcript as part of the statement."""
+        return {
+            "tensors": [[s.name, list(s.shape), s.kind, list(s.bound) if s.bound else None]
+                        for s in self.tensors.values()],
+            "nodes": [[n.op, n.name, list(n.inputs), list(n.outputs), _jsonable(n.params)]
+                      for n in self.nodes],
+            "outputs": list(self.outputs),
+            "publics": {k: hashlib.sha256(v.numpy().astype("<i8").tobytes()).hexdigest()
+                        for k, v in sorted(self.publics.items())},
+        }
+
+    def check(self) -> None:
+        for o in self.outputs:
+            if self.tensors[o].kind == "virtual":
+                raise ValueError(f"graph output {o} must be committed or public")
+        for name, spec in self.tensors.items():
+            if spec.kind == "virtual" and self.producer(name) is None:
+                raise ValueError(f"virtual tensor {name} has no producer")
+
+
+def _jsonable(x):
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(x.items())}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    return x
+
+
+def canonical_json(obj) -> bytes:
+    return json.dumps(_jsonable(obj), sort_keys=True, separators=(",", ":")).encode()
+
+
+@attrs.define
+class Backend:
+    """The protocol stack a proof runs under (from the profile)."""
+
+    field: Field
+    scheme: CommitmentScheme
+    lookup: LookupArgument | None
+    registry: Any
+    hash: str = "blake3"
+
+
+class ProverCommitter:
+    """Commits tensors and keeps the states for the final batched opening."""
+
+    def __init__(self, scheme: CommitmentScheme):
+        self.scheme = scheme
+        self.states: dict[str, Any] = {}
+
+    def commit(self, ch: ProverChannel, spec: TensorSpec, table: np.ndarray) -> None:
+        com, state = self.scheme.commit(table)
+        ch.send_bytes(f"commit:{spec.name}", com)
+        self.states[spec.name] = state
+
+
+class VerifierCommitter:
+    def __init__(self, scheme: CommitmentScheme):
+        self.scheme = scheme
+        self.commitments: dict[str, bytes] = {}
+
+    def receive(self, ch: VerifierChannel, spec: TensorSpec) -> None:
+        n = self.scheme.commitment_size(spec.num_vars)
+        self.commitments[spec.name] = ch.recv_bytes(f"commit:{spec.name}", n)
+
+
+def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
+            progress: Progress | None = None) -> dict[str, torch.Tensor]:
+    """Run the integer forward pass; returns every tensor's value."""
+    values: dict[str, torch.Tensor] = dict(graph.publics)
+    for name, spec in graph.tensors.items():
+        if spec.kind != "public" and graph.producer(name) is None:
+            if name not in inputs:
+                raise ProverError(f"missing input tensor {name}")
+            v = torch.as_tensor(inputs[name]).to(torch.int64)
+            if tuple(v.shape) != spec.shape:
+                raise ProverError(f"input {name} has shape {tuple(v.shape)}, expected {spec.shape}")
+            check_bound(spec, v)
+            values[name] = v
+    for i, node in enumerate(graph.nodes):
+        if progress:
+            progress("forward", i, len(graph.nodes))
+        op = registry.op(node.op)
+        outs = op.forward(node, [values[t] for t in node.inputs])
+        if len(outs) != len(node.outputs):
+            raise ProverError(f"op {node.name} returned {len(outs)} outputs, "
+                              f"expected {len(node.outputs)}")
+        for t, v in zip(node.outputs, outs):
+            spec = graph.tensors[t]
+            if tuple(v.shape) != spec.shape:
+                raise ProverError(f"op {node.name}: output {t} has shape {tuple(v.shape)}, "
+                                  f"expected {spec.shape}")
+            check_bound(spec, v)
+            values[t] = v.to(torch.int64)
+    return values
+
+
+def _statement_bytes(statement: Mapping) -> bytes:
+    return canonical_json(statement)
+
+
+def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
+          statement: Mapping, progress: Progress | None = None,
+          values: dict[str, torch.Tensor] | None = None) -> tuple[bytes, list]:
+    """Prove the graph; returns (proof stream bytes, sections)."""
+    graph.check()
+    F = backend.field
+    E = F.ext
+    reg = backend.registry
+    if values is None:
+        values = forward(graph, inputs, reg, progress)
+    ch = ProverChannel(Transcript(PROTOCOL_ID, backend.hash))
+    ch.observe_public("statement", _statement_bytes(statement))
+    ch.observe_public("graph", canonical_json(graph.describe()))
+    specs = dict(graph.tensors)
+    committer = ProverCommitter(backend.scheme)
+    ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
+
+    with ch.section("commitments"):
+        for name, spec in graph.tensors.items():
+            if spec.kind == "committed":
+                committer.commit(ch, spec, ctx.table(name))
+
+    book: dict[str, list[Claim]] = defaultdict(list)
+    with ch.section("outputs"):
+        for o in graph.outputs:
+            spec = specs[o]
+            r = ch.challenges(f"out:{o}", E, spec.num_vars)
+            v = ctx.evaluate(o, r)
+            if spec.kind == "committed":
+                ch.send_field(f"out:{o}/value", E, v)
+            book[o].append(Claim(o, r, v))
+
+    opened: dict[str, list[Claim]] = defaultdict(list)
+    for i, node in enumerate(reversed(graph.nodes)):
+        if progress:
+            progress("prove", i, len(graph.nodes))
+        with ch.section(f"op:{node.op}:{node.name}"):
+            out_claims = {}
+            for t in node.outputs:
+                if book.get(t):
+                    c = claimlib.reduce_prove(ch, E, ctx.table(t), book.pop(t), base=True,
+                                              label=f"reduce:{t}")
+                    out_claims[t] = c
+                    if specs[t].kind == "committed":
+                        opened[t].append(c)
+            if not out_claims:
+                continue
+            ctx.new_claims = []
+            returned = backend.registry.op(node.op).prove(ctx, node, out_claims)
+            for c in _union(returned, ctx.new_claims):
+                book[c.tensor].append(c)
+
+    with ch.section("lookups"):
+        _run_lookups_prove(ctx, backend, book)
+
+    with ch.section("openings"):
+        items = []
+        names = []
+        for name, cl in list(book.items()):
+            kind = specs[name].kind
+            if kind == "committed":
+                opened[name].extend(cl)
+                book.pop(name)
+            elif kind == "public":
+                book.pop(name)
+        for name in specs:
+            if opened.get(name):
+                cl = claimlib.dedupe(E, opened[name])
+                items.append(OpenItem(committer.states[name],
+                                      [Evaluation(c.point, c.value) for c in cl]))
+                names.append(name)
+        if items:
+            backend.scheme.open(ch, items)
+    leftover = {k: v for k, v in book.items() if v}
+    if leftover:
+        raise ProverError(f"undischarged claims on {sorted(leftover)}")
+    return ch.proof_bytes(), ch.sections
+
+
+def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
+           sections: Sequence | None = None) -> None:
+    """Verify a proof stream against the graph and statement; raise on failure."""
+    graph.check()
+    F = backend.field
+    E = F.ext
+    reg = backend.registry
+    ch = VerifierChannel(Transcript(PROTOCOL_ID, backend.hash), proof)
+    ch.observe_public("statement", _statement_bytes(statement))
+    ch.observe_public("graph", canonical_json(graph.describe()))
+    specs = dict(graph.tensors)
+    committer = VerifierCommitter(backend.scheme)
+    ctx = VerifierContext(F, ch, specs, graph.publics, committer)
+    rec = _SectionRecorder(ch)
+
+    with rec.section("commitments"):
+        for name, spec in graph.tensors.items():
+            if spec.kind == "committed":
+                committer.receive(ch, spec)
+
+    book: dict[str, list[Claim]] = defaultdict(list)
+    with rec.section("outputs"):
+        for o in graph.outputs:
+            spec = specs[o]
+            r = ch.challenges(f"out:{o}", E, spec.num_vars)
+            if spec.kind == "committed":
+                v = ch.recv_scalar(f"out:{o}/value", E)
+            else:
+                v = ctx.eval_public(o, r)
+            book[o].append(Claim(o, r, v))
+
+    opened: dict[str, list[Claim]] = defaultdict(list)
+    for node in reversed(graph.nodes):
+        with rec.section(f"op:{node.op}:{node.name}"):
+            out_claims = {}
+            for t in node.outputs:
+                if book.get(t):
+                    c = claimlib.reduce_verify(ch, E, specs[t].num_vars, book.pop(t),
+                                               label=f"reduce:{t}")
+                    out_claims[t] = c
+                    if specs[t].kind == "committed":
+                        opened[t].append(c)
+                    elif specs[t].kind == "public":
+                        _check_public(ctx, c)
+            if not out_claims:
+                continue
+            ctx.new_claims = []
+            returned = reg.op(node.op).verify(ctx, node, out_claims)
+            for c in _union(returned, ctx.new_claims):
+                book[c.tensor].append(c)
+
+    with rec.section("lookups"):
+        _run_lookups_verify(ctx, backend, book)
+
+    with rec.section("openings"):
+        items = []
+        for name, cl in list(book.items()):
+            kind = specs[name].kind
+            if kind == "committed":
+                opened[name].extend(cl)
+                book.pop(name)
+            elif kind == "public":
+                for c in cl:
+                    _check_public(ctx, c)
+                book.pop(name)
+        for name in specs:
+            if opened.get(name):
+                cl = claimlib.dedupe(E, opened[name])
+                items.append(CheckItem(committer.commitments[name], specs[name].num_vars,
+                                       [Evaluation(c.point, c.value) for c in cl]))
+        if items:
+            backend.scheme.verify(ch, items)
+    leftover = {k: v for k, v in book.items() if v}
+    if leftover:
+        raise VerificationError(f"undischarged claims on {sorted(leftover)}")
+    ch.finish()
+    if sections is not None and [tuple(s) for s in sections] != rec.sections:
+        raise ProofFormatError("proof section index does not match the proof stream")
+
+
+class _SectionRecorder:
+    """Records verifier-side section byte ranges to compare with the file's index."""
+
+    def __init__(self, ch: VerifierChannel):
+        self.ch = ch
+        self.sections: list[tuple[str, int, int]] = []
+
+    def section(self, name: str):
+        rec = self
+
+        class _S:
+            def __enter__(self):
+                self.start = rec.ch.pos
+
+            def __exit__(self, *exc):
+                rec.sections.append((name, self.start, rec.ch.pos))
+                return False
+
+        return _S()
+
+
+def _union(returned, recorded) -> list[Claim]:
+    """Claims an op returned plus those it recorded through ``ctx.claim``, once each."""
+    out = list(recorded)
+    ids = {id(c) for c in out}
+    out.extend(c for c in (returned or []) if id(c) not in ids)
+    return out
+
+
+def _check_public(ctx: VerifierContext, c: Claim) -> None:
+    if not ctx.E.equal(ctx.eval_public(c.tensor, c.point), c.value):
+        raise VerificationError(f"claim on public tensor {c.tensor} does not match its value")
+
+
+def _group(requests: Sequence[LookupRequest]):
+    groups: dict[str, list[LookupRequest]] = defaultdict(list)
+    tables = {}
+    for r in requests:
+        groups[r.table.name].append(r)
+        tables[r.table.name] = r.table
+    return [(tables[k], groups[k]) for k in sorted(groups)]
+
+
+def _run_lookups_prove(ctx: ProverContext, backend: Backend, book) -> None:
+    if not ctx.lookups:
+        return
+    if backend.lookup is None:
+        raise ProverError("the graph needs lookups but no lookup argument is configured")
+    for table, reqs in _group(ctx.lookups):
+        ctx.new_claims = []
+        backend.lookup.prove(ctx, table, reqs)
+        for c in ctx.new_claims:
+            book[c.tensor].append(c)
+
+
+def _run_lookups_verify(ctx: VerifierContext, backend: Backend, book) -> None:
+    if not ctx.lookups:
+        return
+    if backend.lookup is None:
+        raise VerificationError("the graph needs lookups but no lookup argument is configured")
+    for table, reqs in _group(ctx.lookups):
+        ctx.new_claims = []
+        backend.lookup.verify(ctx, table, reqs)
+        for c in ctx.new_claims:
+            book[c.tensor].append(c)
