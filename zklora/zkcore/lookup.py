@@ -1,4 +1,4 @@
-"""Lookup argument protocol and public tables.
+"""Lookup argument protocol, public tables and the shared witness layout.
 
 A lookup proves that every row of a tuple of columns (c_1(i), …, c_w(i)) lies in a
 named public table T with w columns.  Columns are committed tensors (so that claims on
@@ -6,17 +6,28 @@ them produced at the end of the proof are discharged by openings); a lookup argu
 commits whatever advice it needs (multiplicities, inverses) through the context.
 
 Relation: {(c_1(i), …, c_w(i)) : i} ⊆ {(T_1(j), …, T_w(j)) : j}.
+
+Many requests into one table share one argument (`LookupLayout`): the requests' column
+tensors are laid out as aligned power-of-two blocks of one combined column of 2^K rows
+(largest first), and the rest is padded with aligned blocks holding table row 0.  The
+combined column's MLE at z is then
+
+    C̃_k(z) = Σ_blocks eq(z_hi, block index) · (col_{q,k}~(z_lo)  or  T_k(0) for padding),
+
+so one claim on the combined column splits into one claim per request column.  The
+multiplicities count the padding rows too (on row 0).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
+from .errors import ProverError, VerificationError
 from .field import Field
 
 if TYPE_CHECKING:
@@ -34,11 +45,41 @@ class Table(ABC):
     def columns(self) -> list[np.ndarray]:
         """The integer columns (int64 arrays of length 2^num_vars), built deterministically."""
 
+    @property
+    def size(self) -> int:
+        return 1 << self.num_vars
+
     def evaluate(self, F: Field, point: np.ndarray) -> list[np.ndarray]:
         """The MLE of every column at ``point`` (verifier side; O(|T|) by default)."""
         from . import mle
 
         return [mle.evaluate(F, F.base.from_ints(c), point, base=True) for c in self.columns()]
+
+    def locate(self, cols: Sequence[np.ndarray]) -> np.ndarray:
+        """Row index of every tuple (cols[0][i], …, cols[w-1][i]); −1 where it is not a
+        row.  Default: binary search over the sorted rows (O((n + |T|) log |T|))."""
+        T = np.ascontiguousarray(np.stack([np.asarray(c, np.int64) for c in self.columns()], 1))
+        Q = np.ascontiguousarray(np.stack([np.asarray(c, np.int64) for c in cols], 1))
+        vt = np.dtype((np.void, 8 * self.width))
+        tk, qk = T.view(vt).ravel(), Q.view(vt).ravel()
+        order = np.argsort(tk, kind="stable")
+        srt = tk[order]
+        pos = np.minimum(np.searchsorted(srt, qk), len(srt) - 1)
+        return np.where(srt[pos] == qk, order[pos], -1).astype(np.int64)
+
+    def explain(self, row: Sequence[int]) -> str:
+        """Why ``row`` is not in the table (used in prover error messages)."""
+        return ""
+
+
+@attrs.frozen
+class TableSpec:
+    """A named family of tables contributed by a plugin (hook ``zk_tables``):
+    ``build(**params)`` returns the `Table`, deterministically and cached."""
+
+    name: str
+    build: Callable[..., Table]
+    doc: str = ""
 
 
 @attrs.frozen
@@ -50,6 +91,143 @@ class LookupRequest:
     label: str
 
 
+# -- layout of many requests into one combined column ------------------------------------
+
+
+@attrs.frozen
+class Block:
+    """Rows [offset, offset + 2^num_vars) of the combined column: request ``request``
+    (index into the request list) or padding (``request is None``)."""
+
+    request: int | None
+    offset: int
+    num_vars: int
+
+
+def _selector(E: Field, z_hi: np.ndarray, index: int) -> np.ndarray:
+    """eq(z_hi, bits of index) = Π_i (z_i if bit i else 1 − z_i)."""
+    one = E.scalar(1)
+    out = one
+    for i in range(E.shape(z_hi)[0]):
+        zi = z_hi[i]
+        out = E.mul(out, zi if (index >> i) & 1 else E.sub(one, zi))
+    return out
+
+
+class LookupLayout:
+    """Placement of every request's columns in one combined column (see module doc)."""
+
+    def __init__(self, table: Table, requests: Sequence[LookupRequest], specs):
+        self.table = table
+        self.requests = list(requests)
+        sizes = []
+        for q, r in enumerate(self.requests):
+            if len(r.columns) != table.width:
+                raise ValueError(f"lookup {r.label}: table {table.name} has {table.width} "
+                                 f"columns, got {len(r.columns)}")
+            ss = {specs[c].size for c in r.columns}
+            if len(ss) != 1:
+                raise ValueError(f"lookup {r.label}: columns {r.columns} differ in size")
+            sizes.append((ss.pop(), q))
+        order = sorted(sizes, key=lambda s: -s[0])  # stable: largest first
+        blocks: list[Block] = []
+        pos = 0
+        for n, q in order:
+            blocks.append(Block(q, pos, n.bit_length() - 1))
+            pos += n
+        self.used = pos
+        self.size = 1 << max(0, (pos - 1).bit_length()) if pos else 1
+        self.num_vars = self.size.bit_length() - 1
+        while pos < self.size:  # aligned padding blocks
+            s = pos & -pos if pos else self.size
+            while pos + s > self.size:
+                s //= 2
+            blocks.append(Block(None, pos, s.bit_length() - 1))
+            pos += s
+        self.blocks = blocks
+        self.pad_row = [int(c[0]) for c in table.columns()]
+
+    @property
+    def padding(self) -> int:
+        return self.size - self.used
+
+    def describe(self) -> bytes:
+        """Canonical description absorbed into the transcript by both sides."""
+        parts = [self.table.name] + [f"{r.label}:{','.join(r.columns)}" for r in self.requests]
+        return "\x00".join(parts).encode()
+
+    def combine(self, F: Field, table_of: Callable[[str], np.ndarray]) -> list[np.ndarray]:
+        """The combined columns as flat base-field arrays of length 2^K."""
+        out = []
+        for k in range(self.table.width):
+            parts = []
+            for b in self.blocks:
+                if b.request is None:
+                    parts.append(F.from_ints(np.full(1 << b.num_vars, self.pad_row[k], np.int64)))
+                else:
+                    parts.append(np.asarray(table_of(self.requests[b.request].columns[k])))
+            out.append(np.concatenate(parts))
+        return out
+
+    def send_columns(self, ctx: ProverContext, z: np.ndarray, label: str) -> None:
+        """Prover: send col_{q,k}~(z_lo) for every request and column; add the claims."""
+        vals = []
+        claims = []
+        for b in self.blocks:
+            if b.request is None:
+                continue
+            zl = z[:b.num_vars]
+            for c in self.requests[b.request].columns:
+                v = ctx.evaluate(c, zl)
+                vals.append(v)
+                claims.append((c, zl, v))
+        if vals:
+            ctx.send(f"{label}/columns", np.stack(vals))
+        for c, zl, v in claims:
+            ctx.claim(c, zl, v)
+
+    def recv_columns(self, ctx: VerifierContext, z: np.ndarray, label: str) -> list[np.ndarray]:
+        """Verifier: receive the per-request values, add the claims and return C̃_k(z)."""
+        E = ctx.E
+        nreq = sum(1 for b in self.blocks if b.request is not None)
+        vals = ctx.recv(f"{label}/columns", nreq * self.table.width) if nreq else None
+        acc = [E.scalar(0) for _ in range(self.table.width)]
+        i = 0
+        for b in self.blocks:
+            sel = _selector(E, z[b.num_vars:], b.offset >> b.num_vars)
+            zl = z[:b.num_vars]
+            for k in range(self.table.width):
+                if b.request is None:
+                    v = E.scalar(self.pad_row[k])
+                else:
+                    v = vals[i]
+                    i += 1
+                    ctx.claim(self.requests[b.request].columns[k], zl, v)
+                acc[k] = E.add(acc[k], E.mul(sel, v))
+        return acc
+
+
+@attrs.define
+class LookupWitness:
+    """Prover-side data of one argument: the layout, the combined columns (base-field
+    arrays of length 2^K) and the multiplicities (int64, one per table row)."""
+
+    layout: LookupLayout
+    columns: list[np.ndarray]
+    multiplicities: np.ndarray
+
+
+def _miss_message(table: Table, req: LookupRequest, cols: list[np.ndarray], i: int) -> str:
+    row = tuple(int(c[i]) for c in cols)
+    if len(row) == 1:
+        what = f"tensor {req.columns[0]!r} has value {row[0]}"
+    else:
+        what = "row (" + ", ".join(f"{n}={v}" for n, v in zip(req.columns, row)) + ")"
+    why = table.explain(row)
+    return (f"lookup {req.label!r}: {what} at flat index {i}, which is not in table "
+            f"{table.name}" + (f" ({why})" if why else ""))
+
+
 class LookupArgument(ABC):
     """Proves `LookupRequest`s; the kernel calls it once per table with every request
     on that table, at the end of the proof (before openings)."""
@@ -57,9 +235,33 @@ class LookupArgument(ABC):
     name: str
     fields: tuple[str, ...] = ()
 
+    #: Test-only hooks honoured by `witness` (the conformance suite uses them to build
+    #: malicious proofs): skip the membership check (rows not in the table then count
+    #: nowhere), and rewrite the multiplicities before they are committed.
+    test_skip_check: bool = False
+    test_tamper_multiplicities: Callable[[np.ndarray], np.ndarray] | None = None
+
     @classmethod
     def supports(cls, field: Field) -> bool:
         return not cls.fields or field.name in cls.fields
+
+    def witness(self, ctx: ProverContext, table: Table,
+                requests: Sequence[LookupRequest]) -> LookupWitness:
+        """Lay out the requests, check every row is in the table (`ProverError` naming
+        the tensor, the value and the table otherwise) and count multiplicities."""
+        layout = LookupLayout(table, requests, ctx.specs)
+        m = np.zeros(table.size, np.int64)
+        for req in requests:
+            cols = [np.asarray(ctx.value(c).reshape(-1).numpy(), np.int64) for c in req.columns]
+            idx = table.locate(cols)
+            bad = np.flatnonzero(idx < 0)
+            if bad.size and not self.test_skip_check:
+                raise ProverError(_miss_message(table, req, cols, int(bad[0])))
+            m += np.bincount(idx[idx >= 0], minlength=table.size)
+        m[0] += layout.padding
+        if self.test_tamper_multiplicities is not None:
+            m = np.asarray(self.test_tamper_multiplicities(m.copy()), np.int64)
+        return LookupWitness(layout, layout.combine(ctx.F, ctx.table), m)
 
     @abstractmethod
     def prove(self, ctx: ProverContext, table: Table, requests: Sequence[LookupRequest]) -> None:
@@ -70,3 +272,9 @@ class LookupArgument(ABC):
     def verify(self, ctx: VerifierContext, table: Table,
                requests: Sequence[LookupRequest]) -> None:
         """Mirror of `prove`; raise `VerificationError` on failure, add the same claims."""
+
+
+def check_nonzero(E: Field, v: np.ndarray, what: str) -> None:
+    """Verifier: reject a zero denominator."""
+    if E.equal(v, E.scalar(0)):
+        raise VerificationError(f"{what} is zero")

@@ -1,1 +1,445 @@
-"""Placeholder: filled in by its issue's work."""
+"""The ``hyrax`` commitment scheme: Pedersen row commitments over BLS12-381 G1 opened by a
+Bulletproofs-style inner-product argument (Wahby et al., S&P 2018; Bünz et al. 2018).
+
+Layout.  A table t of 2^n elements of Fr is the matrix M (2^(n−c) rows × 2^c columns,
+c = ⌈n/2⌉) of its row-major flat index, so the column bits are the point coordinates
+0..c−1 and the row bits c..n−1 (§3.2): t̃(r) = eq(r_row)ᵀ · M · eq(r_col).
+
+Commitment.  C_i = Σ_j M[i,j]·G_j for every row i, the G_j hash-to-curve points of a
+public seed (`zklora.kernels.bls_msm.generators`), so nobody knows a discrete-log
+relation among them.  Bytes: the rows' compressed points, 48 bytes each.
+
+Opening (relation proven).  For every item (commitment C, claims {t̃(r_k) = v_k}):
+C commits to a table t with t̃(r_k) = v_k for every k.  Batched per number of
+variables n (all items of one size share one argument):
+
+1. The statement (every commitment, point and value) is absorbed.
+2. If the group's claims are not all at one point, a reduction sumcheck
+   Σ_x Σ_t t_t(x)·Σ_k ρ^(k) eq(r_{t,k}, x) = Σ ρ^(k) v_{t,k} moves them all to one
+   point r* and leaves the claims w_t = t̃_t(r*) (sent by the prover); the verifier
+   evaluates the eq combinations itself.
+3. With σ random: a = Σ_t σ^t eq(r*_row)ᵀ M_t, b = eq(r*_col), v = Σ_t σ^t w_t and
+   P = Σ_t σ^t Σ_i eq(r*_row)_i C_{t,i} = Σ_j a_j G_j, which the verifier computes.
+4. An inner-product argument proves knowledge of a with P = ⟨a, G⟩ and ⟨a, b⟩ = v:
+   with U' = x₀·U (U a separate hash-to-curve point), log₂(2^c) rounds send
+   L = ⟨a_L, G_R⟩ + ⟨a_L, b_R⟩U', R = ⟨a_R, G_L⟩ + ⟨a_R, b_L⟩U', fold with x
+   (a' = x·a_L + x⁻¹·a_R, b' = x⁻¹·b_L + x·b_R, G' = x⁻¹·G_L + x·G_R), and the prover
+   finally sends the scalar a.  The verifier checks, in one MSM,
+   P + v·U' + Σ (x²L + x⁻²R) = a·(Σ_j s_j G_j) + a·b_final·U',
+   with s_j = Π x^(±1) by the bits of j and b_final = Π ((1 − r_top)x⁻¹ + r_top·x).
+
+Proof per group: [n rounds × 2 scalars + one scalar per item, only if reduced]
++ 2c points + 1 scalar.  Not hiding (``hiding = False``): a blinded variant would add
+a generator H, blind each row (C_i + ρ_i H) and end the IPA with a Schnorr-style
+proof instead of revealing a; the layout above leaves room for that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+
+from zklora.kernels import bls_msm
+from zklora.kernels.bls_msm import POINT_BYTES, R
+from zklora.zkcore import mle, sumcheck
+from zklora.zkcore.commit import CheckItem, CommitmentScheme, OpenItem
+from zklora.zkcore.errors import (
+    PluginError,
+    ProofFormatError,
+    ProverError,
+    VerificationError,
+    ZkLoraError,
+)
+from zklora.zkcore.field import Field
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.transcript import ProverChannel, VerifierChannel
+
+DEFAULT_SEED = "zklora/hyrax/v1"
+MAX_VARS = 40
+
+
+@attrs.frozen
+class Layout:
+    """Matrix view of a table of 2^num_vars elements."""
+
+    num_vars: int
+
+    @property
+    def col_vars(self) -> int:
+        return (self.num_vars + 1) // 2
+
+    @property
+    def row_vars(self) -> int:
+        return self.num_vars - self.col_vars
+
+    @property
+    def cols(self) -> int:
+        return 1 << self.col_vars
+
+    @property
+    def rows(self) -> int:
+        return 1 << self.row_vars
+
+
+@attrs.define
+class HyraxState:
+    """Prover-side state of one commitment (not to be shared with the verifier)."""
+
+    values: np.ndarray  # flat object array of canonical ints
+    num_vars: int
+    commitment: bytes
+
+
+@attrs.frozen
+class _Claim:
+    point: np.ndarray
+    value: int
+
+
+# -- small field helpers (Python ints mod r) ------------------------------------------------
+
+
+def _inv(x: int) -> int:
+    return pow(x, R - 2, R)
+
+
+def _vec(values) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = [int(v) for v in values]
+    return out
+
+
+def _powers(x: int, n: int) -> list[int]:
+    out, cur = [], 1
+    for _ in range(n):
+        out.append(cur)
+        cur = cur * x % R
+    return out
+
+
+def _fold_weights(xs: Sequence[int]) -> np.ndarray:
+    """s_j = Π_k (x_k if bit (K−1−k) of j else x_k⁻¹), K = len(xs): the coefficient of
+    G_j in the generator left after folding with the round challenges xs."""
+    s = _vec([1])
+    for bit in range(len(xs)):
+        x = xs[len(xs) - 1 - bit]
+        s = np.concatenate([s * _inv(x) % R, s * x % R])
+    return s
+
+
+def _eq_fold(r_col: np.ndarray, xs: Sequence[int]) -> int:
+    """⟨s, eq(r_col)⟩ in O(log): round k folds the top coordinate r_{K−1−k}."""
+    out = 1
+    K = len(xs)
+    for k, x in enumerate(xs):
+        rt = int(r_col[K - 1 - k])
+        out = out * (((1 - rt) * _inv(x) + rt * x) % R) % R
+    return out
+
+
+def _canonical(v, err: type[ZkLoraError]) -> int:
+    """A field element given as int / numpy int / 0-d array → int in [0, r), or ``err``."""
+    while isinstance(v, np.ndarray):
+        if v.size != 1:
+            raise err(f"hyrax: expected a field element, got an array of shape {v.shape}")
+        v = v.reshape(())[()]
+    if isinstance(v, bool) or not isinstance(v, int | np.integer) or not 0 <= int(v) < R:
+        raise err(f"hyrax: {v!r} is not a canonical bls12-381-fr element")
+    return int(v)
+
+
+def _scalar(ch_value) -> int:
+    return int(np.asarray(ch_value).reshape(()))
+
+
+# -- inner-product argument -------------------------------------------------------------
+
+
+def ipa_prove(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, a: np.ndarray,
+              b: np.ndarray) -> None:
+    """Prove knowledge of ``a`` with ⟨a, gens⟩ = P and ⟨a, b⟩ = v (both known to the
+    verifier and absorbed before this call).  Folded generators are never formed: each
+    round's L, R is one MSM over the original generators weighted by the running s."""
+    n = len(gens)
+    a = _vec(a)
+    b = _vec(b)
+    pts = np.empty(n, dtype=object)
+    pts[:] = list(gens)
+    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    s = _vec([1] * n)
+    j = np.arange(n)
+    m = n
+    rnd = 0
+    while m > 1:
+        h = m // 2
+        aL, aR, bL, bR = a[:h], a[h:], b[:h], b[h:]
+        cL = int(np.sum(aL * bR)) % R
+        cR = int(np.sum(aR * bL)) % R
+        jm = j % m
+        hi = jm >= h
+        lo = ~hi
+        Lsc = a[jm[hi] - h] * s[hi] % R
+        Rsc = a[jm[lo] + h] * s[lo] % R
+        Lp = bls_msm.msm(pts[hi].tolist() + [U], list(Lsc) + [cL * x0 % R])
+        Rp = bls_msm.msm(pts[lo].tolist() + [U], list(Rsc) + [cR * x0 % R])
+        ch.send_bytes(f"{label}/LR{rnd}", bls_msm.encode_point(Lp) + bls_msm.encode_point(Rp))
+        x = _scalar(ch.challenge(f"{label}/x{rnd}", F))
+        if x == 0:
+            raise ProverError("hyrax: zero IPA challenge (probability 2^-255)")
+        xi = _inv(x)
+        a = (aL * x + aR * xi) % R
+        b = (bL * xi + bR * x) % R
+        s = np.where(hi, s * x, s * xi) % R
+        m = h
+        rnd += 1
+    ch.send_field(f"{label}/a", F, np.array(int(a[0]), dtype=object))
+
+
+def ipa_verify(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, v: int,
+               r_col: np.ndarray, p_points: Sequence, p_scalars: Sequence[int]) -> None:
+    """Check the argument of `ipa_prove` for b = eq(r_col), P = Σ p_scalars·p_points
+    (folded into the final MSM), claimed inner product v."""
+    n = len(gens)
+    rounds = n.bit_length() - 1
+    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    Ls, Rs, xs = [], [], []
+    for rnd in range(rounds):
+        buf = ch.recv_bytes(f"{label}/LR{rnd}", 2 * POINT_BYTES)
+        Ls.append(bls_msm.decode_point(buf[:POINT_BYTES], f"{label}/L{rnd}"))
+        Rs.append(bls_msm.decode_point(buf[POINT_BYTES:], f"{label}/R{rnd}"))
+        x = _scalar(ch.challenge(f"{label}/x{rnd}", F))
+        if x == 0:
+            raise VerificationError("hyrax: zero IPA challenge")
+        xs.append(x)
+    a = _scalar(ch.recv_scalar(f"{label}/a", F))
+    s = _fold_weights(xs)
+    b_final = _eq_fold(r_col, xs)
+    points = list(gens) + Ls + Rs + [U] + list(p_points)
+    scal = (
+        [(-a * int(sj)) % R for sj in s]
+        + [x * x % R for x in xs]
+        + [_inv(x * x % R) for x in xs]
+        + [(v - a * b_final) * x0 % R]
+        + [int(c) % R for c in p_scalars]
+    )
+    if bls_msm.msm(points, scal) != bls_msm.IDENTITY:
+        raise VerificationError(f"hyrax: inner-product argument {label} does not verify")
+
+
+# -- the scheme --------------------------------------------------------------------------
+
+
+class Hyrax(CommitmentScheme):
+    """Pedersen row commitments over BLS12-381 G1 + IPA opening (see module doc)."""
+
+    name = "hyrax"
+    fields = ("bls12-381-fr",)
+    hiding = False
+
+    def __init__(self, field: Field, params=None):
+        super().__init__(field, params)
+        if not self.supports(field):
+            raise PluginError(
+                f"hyrax works over {self.fields[0]!r} only, not {field.name!r} "
+                "(use the 'paper' profile)"
+            )
+        unknown = set(self.params) - set(self.param_names())
+        if unknown:
+            raise PluginError(f"hyrax: unknown parameters {sorted(unknown)}; "
+                              f"allowed: {list(self.param_names())}")
+        seed = self.params.get("seed", DEFAULT_SEED)
+        self.seed = seed.encode() if isinstance(seed, str) else bytes(seed)
+        self.U = bls_msm.hash_point(self.seed, b"U")
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return ("seed",)
+
+    def gens(self, n: int) -> list:
+        return bls_msm.generators(self.seed, n)
+
+    # -- commit ------------------------------------------------------------------------
+    def commitment_size(self, num_vars: int) -> int:
+        return Layout(num_vars).rows * POINT_BYTES
+
+    def commit(self, values):
+        flat = np.asarray(values, dtype=object).reshape(-1)
+        size = flat.shape[0]
+        if size == 0 or size & (size - 1):
+            raise ProverError(f"hyrax: a table of {size} elements is not a power of two")
+        if not all(isinstance(v, int | np.integer) for v in flat):
+            raise ProverError("hyrax: table entries must be integers (bls12-381-fr elements)")
+        flat = _vec(flat) % R
+        lay = Layout(size.bit_length() - 1)
+        G = self.gens(lay.cols)
+        M = flat.reshape(lay.rows, lay.cols)
+        com = b"".join(bls_msm.encode_point(bls_msm.msm_signed(G, M[i])) for i in range(lay.rows))
+        return com, HyraxState(flat, lay.num_vars, com)
+
+    # -- shared statement handling --------------------------------------------------------
+    def _claims(self, n: int, evals, err: type[ZkLoraError]) -> list[_Claim]:
+        """Validate and deduplicate the claims of one item."""
+        out: dict[tuple, _Claim] = {}
+        for ev in evals:
+            pt = np.asarray(ev.point, dtype=object)
+            if pt.shape != (n,):
+                raise err(f"hyrax: evaluation point of shape {pt.shape}, expected ({n},)")
+            val = np.asarray(ev.value, dtype=object)
+            if val.size != 1:
+                raise err(f"hyrax: claimed value of shape {val.shape}, expected a scalar")
+            vals = [_canonical(v, err) for v in [*pt.reshape(-1), val.reshape(())[()]]]
+            key = tuple(int(v) for v in vals[:-1])
+            c = _Claim(_vec(key), int(vals[-1]))
+            if key in out and out[key].value != c.value:
+                raise err("hyrax: two different values claimed at the same point")
+            out[key] = c
+        return list(out.values())
+
+    def _absorb(self, ch, items: Sequence[tuple[int, bytes, list[_Claim]]]) -> None:
+        F = self.field
+        parts = [b"hyrax/v1", self.seed, len(items).to_bytes(8, "little")]
+        for n, com, claims in items:
+            parts += [n.to_bytes(8, "little"), len(com).to_bytes(8, "little"), com,
+                      len(claims).to_bytes(8, "little")]
+            for c in claims:
+                parts += [F.encode(c.point), F.encode(np.array(c.value, dtype=object))]
+        ch.observe_public("hyrax/statement", b"".join(parts))
+
+    @staticmethod
+    def _groups(items: Sequence[tuple[int, bytes, list[_Claim]]]) -> dict[int, list[int]]:
+        groups: dict[int, list[int]] = {}
+        for k, (n, _, claims) in enumerate(items):
+            if claims:
+                groups.setdefault(n, []).append(k)
+        return dict(sorted(groups.items()))
+
+    @staticmethod
+    def _single_point(claims_of: list[list[_Claim]]) -> bool:
+        if any(len(cl) != 1 for cl in claims_of):
+            return False
+        first = claims_of[0][0].point
+        return all(np.array_equal(cl[0].point, first) for cl in claims_of)
+
+    @staticmethod
+    def _eq_combo(claims_of: list[list[_Claim]], rho: int):
+        """Per item: the coefficients ρ^k of its claims (global numbering)."""
+        coefs, cur = [], 1
+        for cl in claims_of:
+            row = []
+            for _ in cl:
+                row.append(cur)
+                cur = cur * rho % R
+            coefs.append(row)
+        return coefs
+
+    # -- open ----------------------------------------------------------------------------
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+        F = self.field
+        desc = []
+        for k, it in enumerate(items):
+            st = it.state
+            if not isinstance(st, HyraxState):
+                raise ProverError(f"hyrax: item {k} carries no hyrax commitment state")
+            claims = self._claims(st.num_vars, it.evals, ProverError)
+            for c in claims:
+                if int(mle.evaluate(F, st.values, c.point, base=True)) != c.value:
+                    raise ProverError(f"hyrax: claimed value for item {k} does not match "
+                                      "the committed table")
+            desc.append((st.num_vars, st.commitment, claims))
+        self._absorb(ch, desc)
+        for n, members in self._groups(desc).items():
+            label = f"hyrax/n{n}"
+            claims_of = [desc[k][2] for k in members]
+            tables = [items[k].state.values for k in members]
+            if self._single_point(claims_of):
+                point = claims_of[0][0].point
+                ws = [cl[0].value for cl in claims_of]
+            else:
+                rho = _scalar(ch.challenge(f"{label}/rho", F))
+                coefs = self._eq_combo(claims_of, rho)
+                stack, terms, claim = [], [], 0
+                for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
+                    w = F.zeros(1 << n)
+                    for c, co in zip(cl, cf):
+                        w = (w + co * mle.eq_table(F, c.point)) % R
+                        claim = (claim + co * c.value) % R
+                    stack += [tab, w]
+                    terms.append((1, (2 * t, 2 * t + 1)))
+                point, finals = sumcheck.prove(
+                    ch, F, stack, terms, np.array(claim, dtype=object),
+                    label=f"{label}/reduce", public=[2 * t + 1 for t in range(len(tables))])
+                ws = [int(finals[2 * t]) for t in range(len(tables))]
+            lay = Layout(n)
+            sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(members))
+            eq_row = mle.eq_table(F, point[lay.col_vars:])
+            a = F.zeros(lay.cols)
+            for t, tab in enumerate(tables):
+                u = F.vecmat(eq_row, tab.reshape(lay.rows, lay.cols))
+                a = (a + sig[t] * u) % R
+            b = mle.eq_table(F, point[: lay.col_vars])
+            if int(F.dot(a, b)) != sum(si * w for si, w in zip(sig, ws)) % R:
+                raise ProverError("hyrax: combined opening does not match (internal error)")
+            ipa_prove(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, a, b)
+
+    # -- verify --------------------------------------------------------------------------
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+        F = self.field
+        desc = []
+        rows = []
+        for k, it in enumerate(items):
+            n = int(it.num_vars)
+            if not 0 <= n <= MAX_VARS:
+                raise VerificationError(f"hyrax: item {k} has {n} variables (max {MAX_VARS})")
+            com = bytes(it.commitment)
+            size = self.commitment_size(n)
+            if len(com) != size:
+                raise ProofFormatError(f"hyrax: commitment {k} has {len(com)} bytes, "
+                                       f"expected {size} for 2^{n} elements")
+            rows.append(bls_msm.decode_points(com, size // POINT_BYTES, f"commitment {k}"))
+            desc.append((n, com, self._claims(n, it.evals, VerificationError)))
+        self._absorb(ch, desc)
+        for n, members in self._groups(desc).items():
+            label = f"hyrax/n{n}"
+            claims_of = [desc[k][2] for k in members]
+            if self._single_point(claims_of):
+                point = claims_of[0][0].point
+                ws = [cl[0].value for cl in claims_of]
+            else:
+                rho = _scalar(ch.challenge(f"{label}/rho", F))
+                coefs = self._eq_combo(claims_of, rho)
+                claim = 0
+                public = {}
+                for t, (cl, cf) in enumerate(zip(claims_of, coefs)):
+                    claim = (claim + sum(co * c.value for c, co in zip(cl, cf))) % R
+                    public[2 * t + 1] = self._eq_at(cl, cf)
+                terms = [(1, (2 * t, 2 * t + 1)) for t in range(len(members))]
+                point, finals = sumcheck.verify(
+                    ch, F, n, 2 * len(members), terms, np.array(claim, dtype=object),
+                    label=f"{label}/reduce", public=public)
+                ws = [int(finals[2 * t]) for t in range(len(members))]
+            lay = Layout(n)
+            sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(members))
+            eq_row = mle.eq_table(F, point[lay.col_vars:])
+            p_points, p_scalars = [], []
+            for t, k in enumerate(members):
+                p_points += rows[k]
+                p_scalars += [sig[t] * int(e) % R for e in eq_row]
+            v = sum(si * w for si, w in zip(sig, ws)) % R
+            ipa_verify(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, v,
+                       point[: lay.col_vars], p_points, p_scalars)
+
+    def _eq_at(self, claims: list[_Claim], coefs: list[int]):
+        F = self.field
+
+        def at(r):
+            return np.array(sum(co * int(mle.eq_eval(F, c.point, r))
+                                for c, co in zip(claims, coefs)) % R, dtype=object)
+
+        return at
+
+
+@hookimpl
+def zk_commitment_schemes():
+    return [Hyrax]

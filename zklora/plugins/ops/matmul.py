@@ -3,9 +3,9 @@
 Shapes: X (…, m, k); W (k, n) shared, or (…, k, n) batched like X; Y (…, m, n).
 Relation proven for a claim Ỹ(r_n, r_m, r_b) = v (coordinates in §3.2 order):
 
-    v = Σ_{j∈{0,1}^log k}  X̃(j, r_m, r_b) · W̃(r_n, j [, r_b])
-
-by a degree-2 sumcheck over j.  The prover folds X over its row/batch coordinates and W
+    shared W:   v = Σ_j X̃(j, r_m, r_b) · W̃(r_n, j)                 (degree 2, over j)
+    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b)  (degree 3, over j, b)
+  The prover folds X over its row/batch coordinates and W
 over its column (and batch) coordinates first — O(|X| + |W|) — then runs the sumcheck
 on two tables of length k.  The output is two claims, on X and on W.
 """
@@ -48,32 +48,48 @@ class MatMul(Op):
         X, W = node.inputs
         E = ctx.E
         xs, ws, bk, r_n, r_m, r_b, batched_w = self._coords(ctx, node, claim)
-        k = int(xs[-1])
-        # X_r[j] = Σ_{b,i} eq((r_m, r_b), (i, b)) X[b, i, j]
-        e_x = mle.eq_table(E, np.concatenate([r_m, r_b]))
-        x_r = E.vecmat(e_x, ctx.table(X).reshape(-1, k))
-        # W_r[j] = Σ_{(b), l} eq(r_n (, r_b)) W[(b), j, l]: W viewed as rows (b, l) × cols j
-        n = int(ws[-1])
-        wt = ctx.table(W).reshape(-1, k, n)  # (B_w, k, n)
-        wt = np.ascontiguousarray(wt.transpose(0, 2, 1)).reshape(-1, k)  # rows (b, l)
-        e_w = mle.eq_table(E, np.concatenate([r_n, r_b]) if batched_w else r_n)
-        w_r = E.vecmat(e_w, wt)
-        point, finals = ctx.sumcheck([x_r, w_r], [(1, (0, 1))], claim.value,
-                                     label=f"{node.name}/matmul")
-        return self._claims(ctx, node, point, finals, r_n, r_m, r_b, batched_w)
+        m, k, n = int(xs[-2]), int(xs[-1]), int(ws[-1])
+        e_n = mle.eq_table(E, r_n)
+        if not batched_w:
+            # X_r[j] = Σ_{b,i} eq((r_m, r_b), (i, b)) X[b, i, j];  W_r[j] = Σ_l eq(r_n, l) W[j, l]
+            x_r = E.vecmat(mle.eq_table(E, np.concatenate([r_m, r_b])),
+                           ctx.table(X).reshape(-1, k))
+            w_r = E.vecmat(e_n, np.ascontiguousarray(ctx.table(W).reshape(k, n).T))
+            point, finals = ctx.sumcheck([x_r, w_r], [(1, (0, 1))], claim.value,
+                                         label=f"{node.name}/matmul")
+        else:
+            # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
+            B = int(np.prod(xs[:-2], dtype=np.int64))
+            xt = ctx.table(X).reshape(B, m, k).transpose(1, 0, 2).reshape(m, B * k)
+            x_r = E.vecmat(mle.eq_table(E, r_m), np.ascontiguousarray(xt))
+            wt = ctx.table(W).reshape(B, k, n).transpose(2, 0, 1).reshape(n, B * k)
+            w_r = E.vecmat(e_n, np.ascontiguousarray(wt))
+            e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
+            point, finals = ctx.sumcheck([x_r, w_r, e_b], [(1, (0, 1, 2))], claim.value,
+                                         label=f"{node.name}/matmul", public=[2])
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w)
 
     def verify(self, ctx, node, out_claims):
         (claim,) = out_claims.values()
         xs, ws, bk, r_n, r_m, r_b, batched_w = self._coords(ctx, node, claim)
-        point, finals = ctx.sumcheck(bk, 2, [(1, (0, 1))], claim.value,
-                                     label=f"{node.name}/matmul")
-        return self._claims(ctx, node, point, finals, r_n, r_m, r_b, batched_w)
+        E = ctx.E
+        if not batched_w:
+            point, finals = ctx.sumcheck(bk, 2, [(1, (0, 1))], claim.value,
+                                         label=f"{node.name}/matmul")
+        else:
+            nb = E.shape(r_b)[0]
+            point, finals = ctx.sumcheck(
+                bk + nb, 3, [(1, (0, 1, 2))], claim.value, label=f"{node.name}/matmul",
+                public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w)
 
     @staticmethod
-    def _claims(ctx, node, j, finals, r_n, r_m, r_b, batched_w):
+    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w):
         X, W = node.inputs
-        px = np.concatenate([j, r_m, r_b])
-        pw = np.concatenate([r_n, j, r_b]) if batched_w else np.concatenate([r_n, j])
+        j = point[:bk]
+        rb = point[bk:] if batched_w else r_b
+        px = np.concatenate([j, r_m, rb])
+        pw = np.concatenate([r_n, j, rb]) if batched_w else np.concatenate([r_n, j])
         return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
 
 

@@ -1,0 +1,23 @@
+"""Shared fixtures."""
+
+from __future__ import annotations
+
+import pytest
+
+from zklora.zkcore.config import Stack, resolve
+from zklora.zkcore.plugins import registry
+
+
+@pytest.fixture(scope="session")
+def reg():
+    return registry()
+
+
+def backend_for(reg, field: str, commitment: str = "plain", lookup: str = ""):
+    """A proof backend for tests (lookup "" = none)."""
+    return resolve(Stack(field, commitment, lookup, "blake3"), reg)
+
+
+@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
+def plain_backend(request, reg):
+    return backend_for(reg, request.param)

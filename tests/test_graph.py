@@ -1,0 +1,153 @@
+"""Graph scheduler: end-to-end matmul proofs, tamper rejection, undischarged claims."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError, ZkLoraError
+from zklora.zkcore.graph import Graph
+
+
+def matmul_graph(shape_x=(2, 8, 16), shape_w=(16, 4)):
+    g = Graph()
+    out = tuple(shape_x[:-1]) + (shape_w[-1],)
+    g.tensor("X", shape_x, "committed")
+    g.tensor("W", shape_w, "committed")
+    g.tensor("Y", out, "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"])
+    g.outputs = ["Y"]
+    return g
+
+
+def witness(shape_x=(2, 8, 16), shape_w=(16, 4), seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return {"X": torch.randint(-99, 100, shape_x, generator=gen),
+            "W": torch.randint(-99, 100, shape_w, generator=gen)}
+
+
+@pytest.mark.parametrize("shapes", [((4, 8), (8, 2)), ((2, 8, 16), (16, 4)),
+                                    ((2, 4, 8), (2, 8, 4)), ((1, 1), (1, 1))])
+def test_matmul_complete(plain_backend, shapes):
+    g = matmul_graph(*shapes)
+    st = {"t": 1}
+    stream, sections = graphlib.prove(g, witness(*shapes), plain_backend, st)
+    graphlib.verify(g, stream, plain_backend, st, sections)
+
+
+def test_matmul_rejects_tampered_output(plain_backend, reg, monkeypatch):
+    """The prover commits a Y with one element off by one: the matmul sumcheck fails."""
+    g = matmul_graph()
+    op = reg.op("matmul")
+    real = op.forward
+
+    def bad_forward(node, inputs):
+        (y,) = real(node, inputs)
+        y = y.clone()
+        y[0, 0, 0] += 1
+        return [y]
+
+    monkeypatch.setattr(op, "forward", bad_forward)
+    st = {"t": 1}
+    with pytest.raises(ProverError):  # the honest prover notices the bad witness
+        graphlib.prove(g, witness(), plain_backend, st)
+
+
+def test_matmul_rejects_stream_flips(plain_backend):
+    g = matmul_graph((4, 8), (8, 2))
+    st = {"t": 1}
+    stream, sections = graphlib.prove(g, witness((4, 8), (8, 2)), plain_backend, st)
+    step = max(1, len(stream) // 97)
+    for pos in range(0, len(stream), step):
+        bad = bytearray(stream)
+        bad[pos] ^= 0x01
+        with pytest.raises((VerificationError, ProofFormatError)):
+            graphlib.verify(g, bytes(bad), plain_backend, st, sections)
+
+
+def test_statement_is_bound(plain_backend):
+    g = matmul_graph((4, 8), (8, 2))
+    stream, sections = graphlib.prove(g, witness((4, 8), (8, 2)), plain_backend, {"t": 1})
+    with pytest.raises(VerificationError):
+        graphlib.verify(g, stream, plain_backend, {"t": 2}, sections)
+
+
+def test_truncated_and_trailing(plain_backend):
+    g = matmul_graph((4, 8), (8, 2))
+    stream, sections = graphlib.prove(g, witness((4, 8), (8, 2)), plain_backend, {"t": 1})
+    with pytest.raises(ProofFormatError):
+        graphlib.verify(g, stream[:-1], plain_backend, {"t": 1})
+    with pytest.raises(ProofFormatError):
+        graphlib.verify(g, stream + b"\0", plain_backend, {"t": 1})
+
+
+def test_section_index_checked(plain_backend):
+    g = matmul_graph((4, 8), (8, 2))
+    stream, sections = graphlib.prove(g, witness((4, 8), (8, 2)), plain_backend, {"t": 1})
+    bad = list(sections)
+    bad[0] = (bad[0][0], bad[0][1], bad[0][2] + 1)
+    with pytest.raises(ProofFormatError):
+        graphlib.verify(g, stream, plain_backend, {"t": 1}, bad)
+
+
+def test_undischarged_claim_fails(plain_backend, reg):
+    """A virtual tensor without a producer can never have its claims discharged."""
+    g = Graph()
+    g.tensor("X", (4, 4), "virtual")
+    g.tensor("W", (4, 4), "committed")
+    g.tensor("Y", (4, 4), "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"])
+    g.outputs = ["Y"]
+    with pytest.raises(ValueError, match="no producer"):
+        g.check()
+
+
+def test_dangling_claim_rejected_by_kernel(plain_backend, reg, monkeypatch):
+    """A claim on a virtual tensor whose producer was already proven is never discharged:
+    the prover refuses and the verifier rejects."""
+    from zklora.zkcore.claims import Claim
+
+    g = Graph()
+    g.tensor("X", (4, 8), "committed")
+    g.tensor("W", (8, 4), "committed")
+    g.tensor("T", (4, 4), "virtual")
+    g.tensor("W2", (4, 2), "committed")
+    g.tensor("Y", (4, 2), "committed")
+    g.op("matmul", "mm1", ["X", "W"], ["T"])
+    g.op("matmul", "mm2", ["T", "W2"], ["Y"])
+    g.outputs = ["Y"]
+    gen = torch.Generator().manual_seed(1)
+    wit = {"X": torch.randint(-9, 9, (4, 8), generator=gen),
+           "W": torch.randint(-9, 9, (8, 4), generator=gen),
+           "W2": torch.randint(-9, 9, (4, 2), generator=gen)}
+    stream, sections = graphlib.prove(g, wit, plain_backend, {})
+    graphlib.verify(g, stream, plain_backend, {}, sections)
+
+    op = reg.op("matmul")
+    real_p, real_v = op.prove, op.verify
+
+    def extra(ctx, node):
+        return [Claim("T", ctx.E.zeros(4), ctx.E.scalar(0))] if node.name == "mm1" else []
+
+    monkeypatch.setattr(op, "prove", lambda ctx, node, oc: real_p(ctx, node, oc) + extra(ctx, node))
+    monkeypatch.setattr(op, "verify", lambda ctx, node, oc: real_v(ctx, node, oc) + extra(ctx, node))
+    with pytest.raises(ProverError, match="undischarged"):
+        graphlib.prove(g, wit, plain_backend, {})
+    with pytest.raises(VerificationError, match="undischarged"):
+        graphlib.verify(g, stream, plain_backend, {}, sections)
+
+
+def test_input_bounds_and_shapes(plain_backend):
+    g = Graph()
+    g.tensor("X", (2, 2), "committed", (-1, 1))
+    g.tensor("W", (2, 2), "committed")
+    g.tensor("Y", (2, 2), "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"])
+    g.outputs = ["Y"]
+    with pytest.raises(ProverError, match="outside its declared range"):
+        graphlib.prove(g, {"X": torch.full((2, 2), 5), "W": torch.ones(2, 2)}, plain_backend, {})
+    with pytest.raises(ProverError, match="shape"):
+        graphlib.prove(g, {"X": torch.ones(2, 4), "W": torch.ones(2, 2)}, plain_backend, {})
+    with pytest.raises(ZkLoraError, match="missing input"):
+        graphlib.prove(g, {"X": torch.ones(2, 2)}, plain_backend, {})

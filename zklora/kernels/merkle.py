@@ -1,0 +1,170 @@
+"""Merkle trees over the columns of a matrix, with batched (deduplicated) multi-proofs.
+
+Tree over L = 2^depth leaves, hash H ∈ {BLAKE3, SHA-256}, 32-byte digests:
+
+* leaf i = H(canonical bytes of column i) — the column's little-endian uint64 words, so
+  a leaf preimage is a multiple of 8 bytes long;
+* node = H(0x01 ‖ left ‖ right) — 65 bytes, never a multiple of 8, so a node preimage can
+  never be read as a leaf preimage (domain separation without a per-leaf prefix copy).
+
+Levels are stored as ``(nodes, 32) uint8`` arrays, ``levels[0]`` the leaves and
+``levels[-1]`` the root.  A multi-proof for a sorted set S of distinct leaf indices
+lists, level by level from the leaves up and in increasing index order, the hash of
+every sibling that cannot be computed from S: shared ancestors are sent once.  The
+number of such hashes depends on S only (`num_siblings`), so the verifier reads an
+exact byte count.  Hashing goes through the C implementations in ``blake3``/``hashlib``
+on zero-copy memoryviews; the Python loop overhead is ≈ 1 µs per hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import blake3
+import numpy as np
+
+DIGEST = 32
+NODE_TAG = b"\x01"
+
+
+def _blake3(b) -> bytes:
+    return blake3.blake3(b).digest()
+
+
+def _sha256(b) -> bytes:
+    return hashlib.sha256(b).digest()
+
+
+HASHES: dict[str, Callable[[bytes], bytes]] = {"blake3": _blake3, "sha256": _sha256}
+
+
+def hasher(name: str) -> Callable[[bytes], bytes]:
+    try:
+        return HASHES[name]
+    except KeyError:
+        raise ValueError(f"unknown Merkle hash {name!r}; allowed: {sorted(HASHES)}") from None
+
+
+def hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
+    """H(bytes of row i) for every row i of a 2-d uint64 array (the matrix's columns
+    stored contiguously): (L, 32) uint8."""
+    H = hasher(hash)
+    cols = np.ascontiguousarray(cols, dtype="<u8")
+    n = cols.shape[0]
+    width = cols.shape[1] * 8 if cols.ndim == 2 else 8
+    mv = memoryview(cols.reshape(-1).view(np.uint8))
+    out = bytearray(n * DIGEST)
+    for i in range(n):
+        out[i * DIGEST:(i + 1) * DIGEST] = H(mv[i * width:(i + 1) * width])
+    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(n, DIGEST)
+
+
+def hash_nodes(level: np.ndarray, hash: str) -> np.ndarray:
+    """Parents of a level of an even number of digests: (n/2, 32)."""
+    H = hasher(hash)
+    n = level.shape[0] // 2
+    pairs = np.empty((n, 1 + 2 * DIGEST), dtype=np.uint8)
+    pairs[:, 0] = NODE_TAG[0]
+    pairs[:, 1:] = level.reshape(n, 2 * DIGEST)
+    mv = memoryview(pairs.reshape(-1))
+    w = 1 + 2 * DIGEST
+    out = bytearray(n * DIGEST)
+    for i in range(n):
+        out[i * DIGEST:(i + 1) * DIGEST] = H(mv[i * w:(i + 1) * w])
+    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(n, DIGEST)
+
+
+def build(leaves: np.ndarray, hash: str) -> list[np.ndarray]:
+    """All levels of the tree over ``leaves`` (a power-of-two count of digests)."""
+    n = leaves.shape[0]
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"Merkle tree needs a power-of-two number of leaves, got {n}")
+    levels = [leaves]
+    while levels[-1].shape[0] > 1:
+        levels.append(hash_nodes(levels[-1], hash))
+    return levels
+
+
+def root(levels: Sequence[np.ndarray]) -> bytes:
+    return levels[-1][0].tobytes()
+
+
+def _plan(indices: Sequence[int], depth: int) -> list[tuple[list[int], list[int]]]:
+    """Per level: (sorted known node indices, sibling indices the proof must supply)."""
+    known = sorted(set(int(i) for i in indices))
+    plan = []
+    for _ in range(depth):
+        need: list[int] = []
+        parents: list[int] = []
+        i = 0
+        while i < len(known):
+            x = known[i]
+            if x % 2 == 0 and i + 1 < len(known) and known[i + 1] == x + 1:
+                i += 2
+            else:
+                need.append(x ^ 1)
+                i += 1
+            if not parents or parents[-1] != x >> 1:
+                parents.append(x >> 1)
+        plan.append((known, need))
+        known = parents
+    return plan
+
+
+def num_siblings(indices: Sequence[int], depth: int) -> int:
+    """Number of digests in the multi-proof for ``indices`` in a tree of 2^depth leaves."""
+    return sum(len(need) for _, need in _plan(indices, depth))
+
+
+def open_multi(levels: Sequence[np.ndarray], indices: Sequence[int]) -> bytes:
+    """The multi-proof (concatenated sibling digests) for sorted distinct ``indices``."""
+    depth = len(levels) - 1
+    out = bytearray()
+    for lvl, (_, need) in enumerate(_plan(indices, depth)):
+        if need:
+            out += levels[lvl][np.asarray(need, dtype=np.int64)].tobytes()
+    return bytes(out)
+
+
+def root_from_multi(leaf_digests: Sequence[bytes], indices: Sequence[int], depth: int,
+                    proof: bytes, hash: str) -> bytes:
+    """Recompute the root from the digests of the leaves at sorted distinct ``indices``
+    and their multi-proof.  The caller checks the proof length with `num_siblings`."""
+    H = hasher(hash)
+    idx = [int(i) for i in indices]
+    if not idx or idx != sorted(set(idx)) or len(leaf_digests) != len(idx):
+        raise ValueError("root_from_multi: indices must be non-empty, sorted and distinct, one per leaf")
+    if any(i < 0 or i >= (1 << depth) for i in idx):
+        raise ValueError("root_from_multi: leaf index out of range")
+    cur = dict(zip(idx, leaf_digests))
+    pos = 0
+    for known, need in _plan(idx, depth):
+        for s in need:
+            cur[s] = proof[pos:pos + DIGEST]
+            pos += DIGEST
+        nxt: dict[int, bytes] = {}
+        for x in known:
+            p = x >> 1
+            if p not in nxt:
+                nxt[p] = H(NODE_TAG + cur[2 * p] + cur[2 * p + 1])
+        cur = nxt
+    if pos != len(proof):
+        raise ValueError("root_from_multi: proof length does not match the index set")
+    return cur[0]
+
+
+# -- slow reference (tests) ------------------------------------------------------------
+
+
+def root_ref(columns: Sequence[bytes], hash: str) -> bytes:
+    """Recursive root of the tree over the given leaf preimages (pure Python)."""
+    H = HASHES[hash]
+
+    def rec(lo: int, hi: int) -> bytes:
+        if hi - lo == 1:
+            return H(columns[lo])
+        mid = (lo + hi) // 2
+        return H(NODE_TAG + rec(lo, mid) + rec(mid, hi))
+
+    return rec(0, len(columns))

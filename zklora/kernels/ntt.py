@@ -1,0 +1,243 @@
+"""Goldilocks NTT, Reed–Solomon encoding and row-combination kernels (numba).
+
+Reed–Solomon code used by the ``ligero`` commitment: a message ``(c_0, …, c_{k−1})``
+(k a power of two) is the coefficient vector of ``f(X) = Σ_j c_j X^j``; its codeword at
+rate ``2^-ρ`` is ``(f(ω^i))_{i < L}``, ``L = k·2^ρ``, ω a primitive L-th root of unity, in
+natural order of i.  Writing ``i = u·2^ρ + s`` gives ``ω^i = ω^s·ω_k^u`` with ``ω_k = ω^(2^ρ)``,
+so each coset s is a size-k NTT of the twisted message ``c_j·ω^(s·j)``:
+`rs_encode` runs 2^ρ in-place DIF NTTs of size k per row, never touching the zero padding.
+
+Layout: `rs_encode` takes a row-major matrix ``(rows, k)`` and writes the codewords as
+**columns** of an ``(L, rows)`` array, i.e. entry ``[i, r]`` is codeword r at position i.
+Column i is then contiguous (a Merkle leaf), and an extension-field row given as its two
+base components ``(2, k)`` comes back as an ``(L, 2)`` extension array.
+
+The module also holds the two matrix–vector products the ligero opening needs (base
+matrix with an extension vector on either side).  Every kernel has a slow pure-Python
+reference (``*_ref``) the tests compare against.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit, prange
+
+from .goldilocks import P_INT, gl_add, gl_mul, gl_sub
+
+_OPTS = dict(cache=True, nogil=True, fastmath=False)
+
+#: generator of the multiplicative group of Goldilocks; its 2-adic part has order 2^32
+GENERATOR = 7
+TWO_ADICITY = 32
+_ROOT_2_32 = pow(GENERATOR, (P_INT - 1) >> TWO_ADICITY, P_INT)
+
+
+def root_of_unity(log_n: int) -> int:
+    """A primitive 2^log_n-th root of unity (compatible across sizes: ω_{2n}² = ω_n)."""
+    if not 0 <= log_n <= TWO_ADICITY:
+        raise ValueError(f"goldilocks has no root of unity of order 2^{log_n}")
+    return pow(_ROOT_2_32, 1 << (TWO_ADICITY - log_n), P_INT)
+
+
+@njit(**_OPTS)
+def _powers(w, n, out):
+    acc = np.uint64(1)
+    for i in range(n):
+        out[i] = acc
+        acc = gl_mul(acc, w)
+
+
+def powers(w: int, n: int) -> np.ndarray:
+    """[1, w, w², …, w^(n−1)] as uint64."""
+    out = np.empty(n, dtype=np.uint64)
+    _powers(np.uint64(w), n, out)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _tables(log_k: int, rate_log: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ω_k^j for j < k/2, twist[s, j] = ω_L^(s·j), bit-reversal permutation of k)."""
+    k = 1 << log_k
+    R = 1 << rate_log
+    tw = powers(root_of_unity(log_k), max(1, k // 2))
+    wl = root_of_unity(log_k + rate_log)
+    twist = np.empty((R, k), dtype=np.uint64)
+    for s in range(R):
+        twist[s] = powers(pow(wl, s, P_INT), k)
+    rev = np.zeros(k, dtype=np.int64)
+    for b in range(log_k):
+        rev |= ((np.arange(k) >> b) & 1) << (log_k - 1 - b)
+    for a in (tw, twist, rev):
+        a.setflags(write=False)
+    return tw, twist, rev
+
+
+@njit(inline="always", **_OPTS)
+def _dif_inplace(buf, tw):
+    """In-place radix-2 decimation-in-frequency NTT of size len(buf): natural order in,
+    bit-reversed order out.  tw[j] = ω^j for the size-len(buf) root ω."""
+    k = buf.shape[0]
+    half = k >> 1
+    stride = 1
+    while half >= 2:
+        for start in range(0, k, 2 * half):
+            a = buf[start]
+            b = buf[start + half]
+            buf[start] = gl_add(a, b)
+            buf[start + half] = gl_sub(a, b)
+            for j in range(1, half):
+                a = buf[start + j]
+                b = buf[start + j + half]
+                buf[start + j] = gl_add(a, b)
+                buf[start + j + half] = gl_mul(gl_sub(a, b), tw[j * stride])
+        half >>= 1
+        stride <<= 1
+    if half == 1:
+        for start in range(0, k, 2):
+            a = buf[start]
+            b = buf[start + 1]
+            buf[start] = gl_add(a, b)
+            buf[start + 1] = gl_sub(a, b)
+
+
+@njit(parallel=True, **_OPTS)
+def _rs_encode_kernel(M, tw, twist, rev, out):
+    rows = M.shape[0]
+    k = M.shape[1]
+    R = twist.shape[0]
+    for r in prange(rows):
+        buf = np.empty(k, dtype=np.uint64)
+        for s in range(R):
+            if s == 0:
+                for j in range(k):
+                    buf[j] = M[r, j]
+            else:
+                for j in range(k):
+                    buf[j] = gl_mul(M[r, j], twist[s, j])
+            _dif_inplace(buf, tw)
+            for u in range(k):
+                out[u * R + s, r] = buf[rev[u]]
+
+
+def rs_encode(M: np.ndarray, rate_log: int) -> np.ndarray:
+    """Reed–Solomon codewords of the rows of ``M`` (rows, k) at rate 2^-rate_log, as the
+    columns of an (k·2^rate_log, rows) uint64 array (see module doc)."""
+    M = np.ascontiguousarray(M, dtype=np.uint64)
+    rows, k = M.shape
+    log_k = k.bit_length() - 1
+    if k < 1 or (1 << log_k) != k:
+        raise ValueError(f"message length {k} is not a power of two")
+    tw, twist, rev = _tables(log_k, rate_log)
+    out = np.empty((k << rate_log, rows), dtype=np.uint64)
+    if rows:
+        _rs_encode_kernel(M, tw, twist, rev, out)
+    return out
+
+
+def rs_encode_ext(w: np.ndarray, rate_log: int) -> np.ndarray:
+    """Codeword of an extension-field message w (k, 2): (L, 2) (the code is F-linear, so
+    each base component is encoded on its own)."""
+    w = np.asarray(w, dtype=np.uint64).reshape(-1, 2)
+    return rs_encode(np.ascontiguousarray(w.T), rate_log)
+
+
+def ntt(a: np.ndarray) -> np.ndarray:
+    """Evaluations of Σ a_j X^j at ω^i, i < len(a), natural order (rate-1 encoding)."""
+    return rs_encode(np.asarray(a, dtype=np.uint64).reshape(1, -1), 0)[:, 0].copy()
+
+
+# -- matrix/vector products: base matrix, extension vector ------------------------------
+
+
+@njit(parallel=True, **_OPTS)
+def _mat_evec(M, e, out):
+    R = M.shape[0]
+    C = M.shape[1]
+    for i in prange(R):
+        s0 = np.uint64(0)
+        s1 = np.uint64(0)
+        for j in range(C):
+            m = M[i, j]
+            s0 = gl_add(s0, gl_mul(m, e[j, 0]))
+            s1 = gl_add(s1, gl_mul(m, e[j, 1]))
+        out[i, 0] = s0
+        out[i, 1] = s1
+
+
+def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """M·e for a base matrix M (R, C) and an extension vector e (C, 2): (R, 2)."""
+    M = np.ascontiguousarray(M, dtype=np.uint64)
+    e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
+    if M.shape[1] != e.shape[0]:
+        raise ValueError(f"mat_evec: {M.shape} times {e.shape[0]}")
+    out = np.zeros((M.shape[0], 2), dtype=np.uint64)
+    if M.size:
+        _mat_evec(M, e, out)
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def _evec_mat(e, M, out, block):
+    R = M.shape[0]
+    C = M.shape[1]
+    nblocks = (C + block - 1) // block
+    for b in prange(nblocks):
+        lo = b * block
+        hi = min(C, lo + block)
+        for i in range(R):
+            e0 = e[i, 0]
+            e1 = e[i, 1]
+            for j in range(lo, hi):
+                m = M[i, j]
+                out[j, 0] = gl_add(out[j, 0], gl_mul(e0, m))
+                out[j, 1] = gl_add(out[j, 1], gl_mul(e1, m))
+
+
+def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """eᵀ·M for an extension vector e (R, 2) and a base matrix M (R, C): (C, 2).
+    Cache-friendly: each thread sweeps the rows over one block of columns."""
+    M = np.ascontiguousarray(M, dtype=np.uint64)
+    e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
+    if M.shape[0] != e.shape[0]:
+        raise ValueError(f"evec_mat: {e.shape[0]} times {M.shape}")
+    out = np.zeros((M.shape[1], 2), dtype=np.uint64)
+    if M.size:
+        _evec_mat(e, M, out, 1024)
+    return out
+
+
+# -- slow references (tests) ------------------------------------------------------------
+
+
+def rs_encode_ref(row, rate_log: int) -> list[int]:
+    """Naive O(L·k) evaluation of one message at the L-th roots of unity."""
+    row = [int(x) for x in row]
+    k = len(row)
+    L = k << rate_log
+    w = root_of_unity(L.bit_length() - 1)
+    out = []
+    for i in range(L):
+        x = pow(w, i, P_INT)
+        acc = 0
+        for c in reversed(row):
+            acc = (acc * x + c) % P_INT
+        out.append(acc)
+    return out
+
+
+def mat_evec_ref(M, e) -> list[tuple[int, int]]:
+    out = []
+    for row in M:
+        s0 = s1 = 0
+        for m, (e0, e1) in zip(row, e):
+            s0 += int(m) * int(e0)
+            s1 += int(m) * int(e1)
+        out.append((s0 % P_INT, s1 % P_INT))
+    return out
+
+
+def evec_mat_ref(e, M) -> list[tuple[int, int]]:
+    cols = len(M[0]) if len(M) else 0
+    return mat_evec_ref([[M[i][j] for i in range(len(M))] for j in range(cols)], e)

@@ -1,0 +1,173 @@
+"""Configuration: TOML → attrs, with profiles (§3.7).
+
+A config file::
+
+    profile = "fast"              # fast | paper | debug
+
+    [task]
+    model = "matmul-example"      # a registered model plugin
+
+    [model]                       # parameters handed to the model plugin
+    m = 64
+
+    [proof]                       # optional overrides of the profile's stack
+    commitment = "plain"
+
+    [commitment.ligero]           # parameters of one commitment scheme
+    rate_log = 2
+
+Every error names the offending key and the allowed values.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ConfigError, PluginError
+
+
+@attrs.frozen
+class Stack:
+    """The protocol stack of a proof: field, commitment scheme, lookup argument, hash."""
+
+    field: str
+    commitment: str
+    lookup: str
+    hash: str = "blake3"
+
+    def as_dict(self) -> dict[str, str]:
+        return attrs.asdict(self)
+
+
+PROFILES: dict[str, Stack] = {
+    "fast": Stack("goldilocks", "ligero", "logup-gkr", "blake3"),
+    "paper": Stack("bls12-381-fr", "hyrax", "tlookup", "sha256"),
+    "debug": Stack("goldilocks", "plain", "logup-gkr", "blake3"),
+}
+HASHES = ("blake3", "sha256")
+
+_TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup")
+_TASK_KEYS = ("model",)
+_PROOF_KEYS = ("field", "commitment", "lookup", "hash")
+
+
+@attrs.frozen
+class Config:
+    """A validated configuration."""
+
+    profile: str
+    stack: Stack
+    model: str
+    model_params: Mapping[str, Any] = attrs.field(factory=dict)
+    commitment_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    lookup_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+
+
+def _allowed(where: str, key: str, allowed) -> ConfigError:
+    return ConfigError(f"{where}: unknown key {key!r}; allowed: {', '.join(allowed)}")
+
+
+def _table(data: Mapping, key: str, where: str) -> dict:
+    v = data.get(key, {})
+    if not isinstance(v, dict):
+        raise ConfigError(f"{where}{key}: expected a table, got {type(v).__name__}")
+    return v
+
+
+def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
+              default_model: str = "matmul-example") -> Config:
+    """Validate a parsed TOML document (``profile`` overrides the file's)."""
+    for k in data:
+        if k not in _TOP_KEYS:
+            raise _allowed("config", k, _TOP_KEYS)
+    prof = profile or data.get("profile", "fast")
+    if not isinstance(prof, str) or prof not in PROFILES:
+        raise ConfigError(f"profile: {prof!r} is not a profile; allowed: {', '.join(PROFILES)}")
+    task = _table(data, "task", "")
+    for k in task:
+        if k not in _TASK_KEYS:
+            raise _allowed("task", k, _TASK_KEYS)
+    model = task.get("model", default_model)
+    if not isinstance(model, str):
+        raise ConfigError("task.model: expected a string naming a model plugin")
+    overrides = _table(data, "proof", "")
+    for k, v in overrides.items():
+        if k not in _PROOF_KEYS:
+            raise _allowed("proof", k, _PROOF_KEYS)
+        if not isinstance(v, str):
+            raise ConfigError(f"proof.{k}: expected a string, got {v!r}")
+    stack = attrs.evolve(PROFILES[prof], **overrides)
+    if stack.hash not in HASHES:
+        raise ConfigError(f"proof.hash: {stack.hash!r} not allowed; allowed: {', '.join(HASHES)}")
+    com = _table(data, "commitment", "")
+    look = _table(data, "lookup", "")
+    for name, tbl in list(com.items()) + list(look.items()):
+        if not isinstance(tbl, dict):
+            raise ConfigError(f"commitment/lookup.{name}: expected a table of parameters")
+    return Config(prof, stack, model, dict(_table(data, "model", "")), com, look)
+
+
+def load(path: str | Path | None, *, profile: str | None = None) -> Config:
+    """Load a TOML file (or the built-in default when ``path`` is None)."""
+    if path is None:
+        return from_dict({}, profile=profile)
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read config {p}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config {p} is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config {p}: invalid TOML: {e}") from None
+    return from_dict(data, profile=profile)
+
+
+def resolve(stack: Stack, registry, commitment_params=None, lookup_params=None):
+    """Instantiate the stack's plugins; clear errors for unknown or incompatible ones."""
+    from .graph import Backend
+
+    try:
+        F = registry.field(stack.field)
+        scheme_cls = registry.commitment(stack.commitment)
+        lookup_cls = registry.lookup(stack.lookup) if stack.lookup else None
+    except PluginError as e:
+        raise ConfigError(f"proof stack: {e}") from None
+    if F.degree != 1:
+        raise ConfigError(f"proof.field: {stack.field} is an extension field; "
+                          "choose a prime field (its extension is used for challenges)")
+    if not scheme_cls.supports(F):
+        raise ConfigError(
+            f"commitment {stack.commitment!r} does not support field {stack.field!r} "
+            f"(it needs {', '.join(scheme_cls.fields)})"
+        )
+    if lookup_cls is not None and not lookup_cls.supports(F):
+        raise ConfigError(
+            f"lookup {stack.lookup!r} does not support field {stack.field!r} "
+            f"(it needs {', '.join(lookup_cls.fields)})"
+        )
+    cparams = dict((commitment_params or {}).get(stack.commitment, {}))
+    allowed = scheme_cls.param_names()
+    for k in cparams:
+        if k not in allowed:
+            raise ConfigError(f"commitment.{stack.commitment}: unknown key {k!r}; allowed: "
+                              f"{', '.join(allowed) or 'none'}")
+    lookup = None
+    if lookup_cls is not None:
+        lparams = dict((lookup_params or {}).get(stack.lookup, {}))
+        try:
+            lookup = lookup_cls(**lparams) if lparams else lookup_cls()
+        except TypeError as e:
+            raise ConfigError(f"lookup.{stack.lookup}: {e}") from None
+    try:
+        scheme = scheme_cls(F, cparams)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"commitment.{stack.commitment}: {e}") from None
+    return Backend(F, scheme, lookup, registry, stack.hash)

@@ -1,0 +1,202 @@
+"""The proof file: a versioned, strictly parsed binary container.
+
+Layout (all integers little-endian)::
+
+    magic        8 bytes   b"ZKLORA\\x00P"
+    version      u16       FORMAT_VERSION
+    flags        u16       0 (reserved; non-zero is rejected)
+    stmt_len     u32       ≤ MAX_STATEMENT
+    statement    stmt_len bytes of canonical JSON (sorted keys, no spaces, UTF-8)
+    n_sections   u32       ≤ MAX_SECTIONS
+    n_sections × { name_len u8 (1..64), name (ASCII [a-z0-9_.-]), length u64 }
+    section payloads, in the same order, back to back; nothing after them.
+
+Sections of a graph proof: ``index`` (canonical JSON list of [name, start, end] byte
+ranges of the proof stream, checked by the verifier against the ranges it reads) and
+``stream`` (the prover's messages).  Every length is checked against the bytes that
+remain before anything is allocated, so a truncated, oversized or mutated file raises
+`ProofFormatError` with a message — never another exception, never a hang.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .errors import ProofFormatError
+from .graph import canonical_json
+
+MAGIC = b"ZKLORA\x00P"
+FORMAT_VERSION = 1
+MAX_FILE = 4 << 30
+MAX_STATEMENT = 16 << 20
+MAX_SECTIONS = 64
+_NAME = re.compile(rb"^[a-z0-9_.\-]{1,64}$")
+REQUIRED_SECTIONS = ("index", "stream")
+
+
+@attrs.frozen
+class ProofFile:
+    """A parsed proof file: statement (a JSON object) and named sections."""
+
+    statement: Mapping[str, Any]
+    sections: Mapping[str, bytes]
+
+    def index(self) -> list[tuple[str, int, int]]:
+        """The stream's section table (validated shape; contents checked by the verifier)."""
+        raw = self.sections["index"]
+        data = _parse_canonical_json(raw, "index section")
+        if not isinstance(data, list) or len(data) > 1 << 20:
+            raise ProofFormatError("index section: expected a list of [name, start, end]")
+        out = []
+        n = len(self.sections["stream"])
+        for row in data:
+            if (not isinstance(row, list) or len(row) != 3 or not isinstance(row[0], str)
+                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in row[1:])
+                    or not 0 <= row[1] <= row[2] <= n):
+                raise ProofFormatError(f"index section: malformed entry {str(row)[:80]}")
+            out.append((row[0], row[1], row[2]))
+        return out
+
+
+def _parse_canonical_json(raw: bytes, what: str):
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ProofFormatError(f"{what} is not valid JSON") from None
+    try:
+        again = canonical_json(data)
+    except (TypeError, ValueError, RecursionError):
+        raise ProofFormatError(f"{what} is not canonical JSON") from None
+    if again != raw:
+        raise ProofFormatError(f"{what} is not in canonical form")
+    return data
+
+
+def encode(statement: Mapping[str, Any], sections: Mapping[str, bytes]) -> bytes:
+    """Serialise a proof file."""
+    stmt = canonical_json(statement)
+    if len(stmt) > MAX_STATEMENT:
+        raise ProofFormatError("statement too large")
+    if len(sections) > MAX_SECTIONS:
+        raise ProofFormatError("too many sections")
+    out = bytearray(MAGIC)
+    out += struct.pack("<HHI", FORMAT_VERSION, 0, len(stmt))
+    out += stmt
+    out += struct.pack("<I", len(sections))
+    for name, payload in sections.items():
+        nb = name.encode("ascii")
+        if not _NAME.match(nb):
+            raise ProofFormatError(f"bad section name {name!r}")
+        out += struct.pack("<B", len(nb)) + nb + struct.pack("<Q", len(payload))
+    for payload in sections.values():
+        out += payload
+    return bytes(out)
+
+
+class _Reader:
+    def __init__(self, data: bytes):
+        self.data = memoryview(data)
+        self.pos = 0
+
+    def take(self, n: int, what: str) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise ProofFormatError(
+                f"proof file truncated: {what} needs {n} bytes at offset {self.pos}, "
+                f"{len(self.data) - self.pos} left"
+            )
+        b = bytes(self.data[self.pos : self.pos + n])
+        self.pos += n
+        return b
+
+    def unpack(self, fmt: str, what: str):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
+
+
+def decode(data: bytes, required: Sequence[str] = REQUIRED_SECTIONS) -> ProofFile:
+    """Parse a proof file strictly; `ProofFormatError` on any deviation."""
+    if len(data) > MAX_FILE:
+        raise ProofFormatError(f"proof file of {len(data)} bytes exceeds {MAX_FILE}")
+    r = _Reader(data)
+    if r.take(len(MAGIC), "magic") != MAGIC:
+        raise ProofFormatError("not a zkLoRA proof file (bad magic)")
+    version, flags, stmt_len = r.unpack("<HHI", "header")
+    if version != FORMAT_VERSION:
+        raise ProofFormatError(f"unsupported proof format version {version} "
+                               f"(this zklora reads version {FORMAT_VERSION})")
+    if flags != 0:
+        raise ProofFormatError(f"unknown header flags {flags:#x}")
+    if stmt_len > MAX_STATEMENT:
+        raise ProofFormatError(f"statement length {stmt_len} exceeds {MAX_STATEMENT}")
+    statement = _parse_canonical_json(r.take(stmt_len, "statement"), "statement")
+    if not isinstance(statement, dict):
+        raise ProofFormatError("statement must be a JSON object")
+    (count,) = r.unpack("<I", "section count")
+    if count > MAX_SECTIONS:
+        raise ProofFormatError(f"{count} sections exceeds the maximum {MAX_SECTIONS}")
+    heads = []
+    for i in range(count):
+        (nlen,) = r.unpack("<B", f"section {i} name length")
+        name = r.take(nlen, f"section {i} name")
+        if not _NAME.match(name):
+            raise ProofFormatError(f"section {i}: invalid name {name[:64]!r}")
+        (length,) = r.unpack("<Q", f"section {i} length")
+        heads.append((name.decode("ascii"), length))
+    sections: dict[str, bytes] = {}
+    for name, length in heads:
+        if name in sections:
+            raise ProofFormatError(f"duplicate section {name!r}")
+        sections[name] = r.take(length, f"section {name!r}")
+    if r.pos != len(data):
+        raise ProofFormatError(f"{len(data) - r.pos} trailing bytes after the last section")
+    for name in required:
+        if name not in sections:
+            raise ProofFormatError(f"missing section {name!r}")
+    for name in sections:
+        if name not in required:
+            raise ProofFormatError(f"unexpected section {name!r}")
+    return ProofFile(statement, sections)
+
+
+def read(path: str | Path) -> ProofFile:
+    """Read and parse a proof file from disk."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE:
+            raise ProofFormatError(f"{p}: {size} bytes exceeds the maximum proof size")
+        data = p.read_bytes()
+    except OSError as e:
+        raise ProofFormatError(f"cannot read proof file {p}: {e.strerror}") from None
+    return decode(data)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temp file in the same directory, then
+    rename; an interrupted write leaves nothing behind."""
+    p = Path(path)
+    d = p.parent if str(p.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
