@@ -130,8 +130,8 @@ def test_dangling_claim_rejected_by_kernel(plain_backend, reg, monkeypatch):
     def extra(ctx, node):
         return [Claim("T", ctx.E.zeros(4), ctx.E.scalar(0))] if node.name == "mm1" else []
 
-    monkeypatch.setattr(op, "prove", lambda ctx, node, oc: real_p(ctx, node, oc) + extra(ctx, node))
-    monkeypatch.setattr(op, "verify", lambda ctx, node, oc: real_v(ctx, node, oc) + extra(ctx, node))
+    monkeypatch.setattr(op, "prove", lambda c, n, oc: real_p(c, n, oc) + extra(c, n))
+    monkeypatch.setattr(op, "verify", lambda c, n, oc: real_v(c, n, oc) + extra(c, n))
     with pytest.raises(ProverError, match="undischarged"):
         graphlib.prove(g, wit, plain_backend, {})
     with pytest.raises(VerificationError, match="undischarged"):

@@ -134,7 +134,7 @@ def root_from_multi(leaf_digests: Sequence[bytes], indices: Sequence[int], depth
     H = hasher(hash)
     idx = [int(i) for i in indices]
     if not idx or idx != sorted(set(idx)) or len(leaf_digests) != len(idx):
-        raise ValueError("root_from_multi: indices must be non-empty, sorted and distinct, one per leaf")
+        raise ValueError("root_from_multi: need non-empty sorted distinct indices, one per leaf")
     if any(i < 0 or i >= (1 << depth) for i in idx):
         raise ValueError("root_from_multi: leaf index out of range")
     cur = dict(zip(idx, leaf_digests))

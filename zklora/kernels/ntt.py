@@ -24,9 +24,12 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
-from .goldilocks import P_INT, gl_add, gl_mul, gl_sub
+from .goldilocks import P_INT, e2_mul, eq_expand, gl_add, gl_mul, gl_sub, nchunks_for
+from .goldilocks import edot as edot_par
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
+#: element count below which the serial twin of a parallel kernel is used
+SERIAL_BELOW = 1 << 15
 
 #: generator of the multiplicative group of Goldilocks; its 2-adic part has order 2^32
 GENERATOR = 7
@@ -102,23 +105,34 @@ def _dif_inplace(buf, tw):
             buf[start + 1] = gl_sub(a, b)
 
 
-@njit(parallel=True, **_OPTS)
-def _rs_encode_kernel(M, tw, twist, rev, out):
-    rows = M.shape[0]
+@njit(inline="always", **_OPTS)
+def _rs_encode_row(M, r, tw, twist, rev, out, buf):
     k = M.shape[1]
     R = twist.shape[0]
-    for r in prange(rows):
-        buf = np.empty(k, dtype=np.uint64)
-        for s in range(R):
-            if s == 0:
-                for j in range(k):
-                    buf[j] = M[r, j]
-            else:
-                for j in range(k):
-                    buf[j] = gl_mul(M[r, j], twist[s, j])
-            _dif_inplace(buf, tw)
-            for u in range(k):
-                out[u * R + s, r] = buf[rev[u]]
+    for s in range(R):
+        if s == 0:
+            for j in range(k):
+                buf[j] = M[r, j]
+        else:
+            for j in range(k):
+                buf[j] = gl_mul(M[r, j], twist[s, j])
+        _dif_inplace(buf, tw)
+        for u in range(k):
+            out[u * R + s, r] = buf[rev[u]]
+
+
+@njit(parallel=True, **_OPTS)
+def _rs_encode_par(M, tw, twist, rev, out):
+    for r in prange(M.shape[0]):
+        buf = np.empty(M.shape[1], dtype=np.uint64)
+        _rs_encode_row(M, r, tw, twist, rev, out, buf)
+
+
+@njit(**_OPTS)
+def _rs_encode_ser(M, tw, twist, rev, out):
+    buf = np.empty(M.shape[1], dtype=np.uint64)
+    for r in range(M.shape[0]):
+        _rs_encode_row(M, r, tw, twist, rev, out, buf)
 
 
 def rs_encode(M: np.ndarray, rate_log: int) -> np.ndarray:
@@ -132,7 +146,8 @@ def rs_encode(M: np.ndarray, rate_log: int) -> np.ndarray:
     tw, twist, rev = _tables(log_k, rate_log)
     out = np.empty((k << rate_log, rows), dtype=np.uint64)
     if rows:
-        _rs_encode_kernel(M, tw, twist, rev, out)
+        kern = _rs_encode_ser if out.size < SERIAL_BELOW or rows == 1 else _rs_encode_par
+        kern(M, tw, twist, rev, out)
     return out
 
 
@@ -149,50 +164,66 @@ def ntt(a: np.ndarray) -> np.ndarray:
 
 
 # -- matrix/vector products: base matrix, extension vector ------------------------------
+# Small inputs run serial kernels: a parallel region costs a thread-pool barrier, which on
+# a loaded machine can take a scheduler quantum — far more than the work itself.
+
+
+@njit(inline="always", **_OPTS)
+def _row_evec(M, e, i):
+    s0 = np.uint64(0)
+    s1 = np.uint64(0)
+    for j in range(M.shape[1]):
+        m = M[i, j]
+        s0 = gl_add(s0, gl_mul(m, e[j, 0]))
+        s1 = gl_add(s1, gl_mul(m, e[j, 1]))
+    return s0, s1
 
 
 @njit(parallel=True, **_OPTS)
-def _mat_evec(M, e, out):
-    R = M.shape[0]
-    C = M.shape[1]
-    for i in prange(R):
-        s0 = np.uint64(0)
-        s1 = np.uint64(0)
-        for j in range(C):
-            m = M[i, j]
-            s0 = gl_add(s0, gl_mul(m, e[j, 0]))
-            s1 = gl_add(s1, gl_mul(m, e[j, 1]))
-        out[i, 0] = s0
-        out[i, 1] = s1
+def _mat_evec_par(M, e, out):
+    for i in prange(M.shape[0]):
+        out[i, 0], out[i, 1] = _row_evec(M, e, i)
+
+
+@njit(**_OPTS)
+def _mat_evec_ser(M, e, out):
+    for i in range(M.shape[0]):
+        out[i, 0], out[i, 1] = _row_evec(M, e, i)
 
 
 def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
     """M·e for a base matrix M (R, C) and an extension vector e (C, 2): (R, 2)."""
     M = np.ascontiguousarray(M, dtype=np.uint64)
     e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
-    if M.shape[1] != e.shape[0]:
+    if M.ndim != 2 or M.shape[1] != e.shape[0]:
         raise ValueError(f"mat_evec: {M.shape} times {e.shape[0]}")
     out = np.zeros((M.shape[0], 2), dtype=np.uint64)
     if M.size:
-        _mat_evec(M, e, out)
+        (_mat_evec_ser if M.size < SERIAL_BELOW else _mat_evec_par)(M, e, out)
     return out
 
 
+@njit(inline="always", **_OPTS)
+def _evec_mat_block(e, M, out, lo, hi):
+    for i in range(M.shape[0]):
+        e0 = e[i, 0]
+        e1 = e[i, 1]
+        for j in range(lo, hi):
+            m = M[i, j]
+            out[j, 0] = gl_add(out[j, 0], gl_mul(e0, m))
+            out[j, 1] = gl_add(out[j, 1], gl_mul(e1, m))
+
+
 @njit(parallel=True, **_OPTS)
-def _evec_mat(e, M, out, block):
-    R = M.shape[0]
+def _evec_mat_par(e, M, out, block):
     C = M.shape[1]
-    nblocks = (C + block - 1) // block
-    for b in prange(nblocks):
-        lo = b * block
-        hi = min(C, lo + block)
-        for i in range(R):
-            e0 = e[i, 0]
-            e1 = e[i, 1]
-            for j in range(lo, hi):
-                m = M[i, j]
-                out[j, 0] = gl_add(out[j, 0], gl_mul(e0, m))
-                out[j, 1] = gl_add(out[j, 1], gl_mul(e1, m))
+    for b in prange((C + block - 1) // block):
+        _evec_mat_block(e, M, out, b * block, min(C, (b + 1) * block))
+
+
+@njit(**_OPTS)
+def _evec_mat_ser(e, M, out):
+    _evec_mat_block(e, M, out, 0, M.shape[1])
 
 
 def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -200,12 +231,66 @@ def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
     Cache-friendly: each thread sweeps the rows over one block of columns."""
     M = np.ascontiguousarray(M, dtype=np.uint64)
     e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
-    if M.shape[0] != e.shape[0]:
+    if M.ndim != 2 or M.shape[0] != e.shape[0]:
         raise ValueError(f"evec_mat: {e.shape[0]} times {M.shape}")
     out = np.zeros((M.shape[1], 2), dtype=np.uint64)
     if M.size:
-        _evec_mat(e, M, out, 1024)
+        if M.size < SERIAL_BELOW:
+            _evec_mat_ser(e, M, out)
+        else:
+            _evec_mat_par(e, M, out, 1024)
     return out
+
+
+@njit(**_OPTS)
+def _eq_ser(r, out):
+    out[0, 0] = np.uint64(1)
+    out[0, 1] = np.uint64(0)
+    size = 1
+    for j in range(r.shape[0]):
+        r0 = r[j, 0]
+        r1 = r[j, 1]
+        for i in range(size):
+            h0, h1 = e2_mul(out[i, 0], out[i, 1], r0, r1)
+            out[i + size, 0] = h0
+            out[i + size, 1] = h1
+            out[i, 0] = gl_sub(out[i, 0], h0)
+            out[i, 1] = gl_sub(out[i, 1], h1)
+        size *= 2
+
+
+def eq_table(r: np.ndarray) -> np.ndarray:
+    """eq(r, x) for x ∈ {0,1}^n over goldilocks-ext2 (bit j of x ↔ r_j): (2^n, 2).
+    Serial for small n; the field's parallel kernel otherwise."""
+    r = np.ascontiguousarray(r, dtype=np.uint64).reshape(-1, 2)
+    out = np.zeros((1 << r.shape[0], 2), dtype=np.uint64)
+    (_eq_ser if out.shape[0] < SERIAL_BELOW else eq_expand)(r, out)
+    return out
+
+
+@njit(**_OPTS)
+def _edot_ser(a, b):
+    s0 = np.uint64(0)
+    s1 = np.uint64(0)
+    for i in range(a.shape[0]):
+        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+        s0 = gl_add(s0, c0)
+        s1 = gl_add(s1, c1)
+    out = np.empty(2, dtype=np.uint64)
+    out[0] = s0
+    out[1] = s1
+    return out
+
+
+def edot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ a_i·b_i for two extension vectors (n, 2): a scalar (2,)."""
+    a = np.ascontiguousarray(a, dtype=np.uint64).reshape(-1, 2)
+    b = np.ascontiguousarray(b, dtype=np.uint64).reshape(-1, 2)
+    if a.shape != b.shape:
+        raise ValueError(f"edot: {a.shape} with {b.shape}")
+    if a.shape[0] < SERIAL_BELOW:
+        return _edot_ser(a, b)
+    return edot_par(a, b, nchunks_for(a.shape[0]))
 
 
 # -- slow references (tests) ------------------------------------------------------------

@@ -75,7 +75,8 @@ def _statement_parts(statement: Mapping[str, Any], reg):
     expected_keys = {"zklora", "profile", "stack", "commitment_params", "lookup_params",
                      "model", "params"}
     if set(statement) != expected_keys:
-        raise ProofFormatError(f"statement: unexpected fields {sorted(set(statement) ^ expected_keys)}")
+        odd = sorted(set(statement) ^ expected_keys)
+        raise ProofFormatError(f"statement: unexpected or missing fields {odd}")
     st = need("stack", dict)
     if set(st) != {"field", "commitment", "lookup", "hash"} or not all(
             isinstance(v, str) for v in st.values()):

@@ -134,6 +134,8 @@ def resolve(stack: Stack, registry, commitment_params=None, lookup_params=None):
     """Instantiate the stack's plugins; clear errors for unknown or incompatible ones."""
     from .graph import Backend
 
+    if stack.hash not in HASHES:
+        raise ConfigError(f"proof.hash: {stack.hash!r} not allowed; allowed: {', '.join(HASHES)}")
     try:
         F = registry.field(stack.field)
         scheme_cls = registry.commitment(stack.commitment)

@@ -280,7 +280,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     rec = _SectionRecorder(ch)
 
     with rec.section("commitments"):
-        for name, spec in graph.tensors.items():
+        for spec in graph.tensors.values():
             if spec.kind == "committed":
                 committer.receive(ch, spec)
 

@@ -169,6 +169,18 @@ class ProverContext(_Context):
         self.values[name] = values
         self.committer.commit(self.ch, spec, self.table(name))
 
+    def commit_field_advice(self, name: str, table: np.ndarray) -> None:
+        """Commit advice given directly as a flat base-field array (e.g. inverses, which
+        are not small integers); the verifier mirrors it with `commit_advice(name, shape)`.
+        Such a tensor has no integer value (`value` raises KeyError)."""
+        table = np.asarray(table).reshape(-1)
+        spec = TensorSpec(name, (table.shape[0],), "committed", None)
+        if name in self.specs:
+            raise ValueError(f"tensor {name} already exists")
+        self.specs[name] = spec
+        self._tables[name] = table
+        self.committer.commit(self.ch, spec, table)
+
 
 class VerifierContext(_Context):
     """What an op's ``verify`` may use: channel, fields, the graph, services."""

@@ -130,14 +130,20 @@ def make_plugin_manager(extra: Iterable[ModuleType | object] = (),
     pm.add_hookspecs(hookspecs)
     for name in blocked:
         pm.set_blocked(name)
-    pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    try:
+        pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    except Exception as e:  # a broken third-party plugin must not be a trace
+        raise PluginError(f"cannot load a zklora plugin entry point: {e}") from e
     loaded = {getattr(p, "__name__", None) for p in pm.get_plugins()}
     for modname in BUILTIN_PLUGINS:
         if modname not in loaded and not pm.is_blocked(modname.rsplit(".", 1)[-1]):
             pm.register(importlib.import_module(modname), name=modname)
-    for plugin in extra:
-        pm.register(plugin)
-    pm.check_pending()
+    try:
+        for plugin in extra:
+            pm.register(plugin)
+        pm.check_pending()
+    except pluggy.PluginValidationError as e:
+        raise PluginError(f"invalid plugin {e.plugin!r}: {e}") from e
     return pm
 
 

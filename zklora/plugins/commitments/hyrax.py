@@ -139,6 +139,15 @@ def _eq_fold(r_col: np.ndarray, xs: Sequence[int]) -> int:
     return out
 
 
+def _element(v) -> int:
+    """A table entry (int, numpy int or 0-d array of one) reduced mod r."""
+    while isinstance(v, np.ndarray) and v.size == 1:
+        v = v.reshape(())[()]
+    if isinstance(v, bool) or not isinstance(v, int | np.integer):
+        raise ProverError(f"hyrax: table entry {v!r} is not an integer (bls12-381-fr element)")
+    return int(v) % R
+
+
 def _canonical(v, err: type[ZkLoraError]) -> int:
     """A field element given as int / numpy int / 0-d array → int in [0, r), or ``err``."""
     while isinstance(v, np.ndarray):
@@ -269,9 +278,7 @@ class Hyrax(CommitmentScheme):
         size = flat.shape[0]
         if size == 0 or size & (size - 1):
             raise ProverError(f"hyrax: a table of {size} elements is not a power of two")
-        if not all(isinstance(v, int | np.integer) for v in flat):
-            raise ProverError("hyrax: table entries must be integers (bls12-381-fr elements)")
-        flat = _vec(flat) % R
+        flat = _vec([_element(v) for v in flat])
         lay = Layout(size.bit_length() - 1)
         G = self.gens(lay.cols)
         M = flat.reshape(lay.rows, lay.cols)
@@ -336,62 +343,61 @@ class Hyrax(CommitmentScheme):
 
     # -- open ----------------------------------------------------------------------------
     def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
-        F = self.field
         desc = []
         for k, it in enumerate(items):
             st = it.state
             if not isinstance(st, HyraxState):
                 raise ProverError(f"hyrax: item {k} carries no hyrax commitment state")
-            claims = self._claims(st.num_vars, it.evals, ProverError)
-            for c in claims:
-                if int(mle.evaluate(F, st.values, c.point, base=True)) != c.value:
-                    raise ProverError(f"hyrax: claimed value for item {k} does not match "
-                                      "the committed table")
-            desc.append((st.num_vars, st.commitment, claims))
+            desc.append((st.num_vars, st.commitment,
+                         self._claims(st.num_vars, it.evals, ProverError)))
         self._absorb(ch, desc)
         for n, members in self._groups(desc).items():
-            label = f"hyrax/n{n}"
-            claims_of = [desc[k][2] for k in members]
-            tables = [items[k].state.values for k in members]
-            if self._single_point(claims_of):
-                point = claims_of[0][0].point
-                ws = [cl[0].value for cl in claims_of]
-            else:
-                rho = _scalar(ch.challenge(f"{label}/rho", F))
-                coefs = self._eq_combo(claims_of, rho)
-                stack, terms, claim = [], [], 0
-                for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
-                    w = F.zeros(1 << n)
-                    for c, co in zip(cl, cf):
-                        w = (w + co * mle.eq_table(F, c.point)) % R
-                        claim = (claim + co * c.value) % R
-                    stack += [tab, w]
-                    terms.append((1, (2 * t, 2 * t + 1)))
-                point, finals = sumcheck.prove(
-                    ch, F, stack, terms, np.array(claim, dtype=object),
-                    label=f"{label}/reduce", public=[2 * t + 1 for t in range(len(tables))])
-                ws = [int(finals[2 * t]) for t in range(len(tables))]
-            lay = Layout(n)
-            sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(members))
-            eq_row = mle.eq_table(F, point[lay.col_vars:])
-            a = F.zeros(lay.cols)
-            for t, tab in enumerate(tables):
-                u = F.vecmat(eq_row, tab.reshape(lay.rows, lay.cols))
-                a = (a + sig[t] * u) % R
-            b = mle.eq_table(F, point[: lay.col_vars])
-            if int(F.dot(a, b)) != sum(si * w for si, w in zip(sig, ws)) % R:
-                raise ProverError("hyrax: combined opening does not match (internal error)")
-            ipa_prove(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, a, b)
+            self._open_group(ch, n, [items[k].state.values for k in members],
+                             [desc[k][2] for k in members])
+
+    def _open_group(self, ch: ProverChannel, n: int, tables: list[np.ndarray],
+                    claims_of: list[list[_Claim]]) -> None:
+        """Steps 2–4 of the module doc for the items of one size.  The prover always
+        proves what its tables really hold (the reduction sumcheck starts from their true
+        evaluations), so a false claim yields a proof the verifier rejects."""
+        F = self.field
+        label = f"hyrax/n{n}"
+        lay = Layout(n)
+        if self._single_point(claims_of):
+            point = claims_of[0][0].point
+        else:
+            rho = _scalar(ch.challenge(f"{label}/rho", F))
+            coefs = self._eq_combo(claims_of, rho)
+            stack, terms, claim = [], [], 0
+            for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
+                w = F.zeros(1 << n)
+                for c, co in zip(cl, cf):
+                    eq = mle.eq_table(F, c.point)
+                    w = (w + co * eq) % R
+                    claim = (claim + co * int(F.dot(tab, eq))) % R  # true, not claimed
+                stack += [tab, w]
+                terms.append((1, (2 * t, 2 * t + 1)))
+            point, finals = sumcheck.prove(
+                ch, F, stack, terms, np.array(claim, dtype=object),
+                label=f"{label}/reduce", public=[2 * t + 1 for t in range(len(tables))])
+        sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(tables))
+        eq_row = mle.eq_table(F, point[lay.col_vars:])
+        b = mle.eq_table(F, point[: lay.col_vars])
+        a = F.zeros(lay.cols)
+        for t, tab in enumerate(tables):
+            u = F.vecmat(eq_row, tab.reshape(lay.rows, lay.cols))
+            a = (a + sig[t] * u) % R
+        ipa_prove(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, a, b)
 
     # -- verify --------------------------------------------------------------------------
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
-        F = self.field
         desc = []
         rows = []
         for k, it in enumerate(items):
-            n = int(it.num_vars)
-            if not 0 <= n <= MAX_VARS:
+            n = it.num_vars
+            if not isinstance(n, int | np.integer) or not 0 <= n <= MAX_VARS:
                 raise VerificationError(f"hyrax: item {k} has {n} variables (max {MAX_VARS})")
+            n = int(n)
             com = bytes(it.commitment)
             size = self.commitment_size(n)
             if len(com) != size:
@@ -401,34 +407,40 @@ class Hyrax(CommitmentScheme):
             desc.append((n, com, self._claims(n, it.evals, VerificationError)))
         self._absorb(ch, desc)
         for n, members in self._groups(desc).items():
-            label = f"hyrax/n{n}"
-            claims_of = [desc[k][2] for k in members]
-            if self._single_point(claims_of):
-                point = claims_of[0][0].point
-                ws = [cl[0].value for cl in claims_of]
-            else:
-                rho = _scalar(ch.challenge(f"{label}/rho", F))
-                coefs = self._eq_combo(claims_of, rho)
-                claim = 0
-                public = {}
-                for t, (cl, cf) in enumerate(zip(claims_of, coefs)):
-                    claim = (claim + sum(co * c.value for c, co in zip(cl, cf))) % R
-                    public[2 * t + 1] = self._eq_at(cl, cf)
-                terms = [(1, (2 * t, 2 * t + 1)) for t in range(len(members))]
-                point, finals = sumcheck.verify(
-                    ch, F, n, 2 * len(members), terms, np.array(claim, dtype=object),
-                    label=f"{label}/reduce", public=public)
-                ws = [int(finals[2 * t]) for t in range(len(members))]
-            lay = Layout(n)
-            sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(members))
-            eq_row = mle.eq_table(F, point[lay.col_vars:])
-            p_points, p_scalars = [], []
-            for t, k in enumerate(members):
-                p_points += rows[k]
-                p_scalars += [sig[t] * int(e) % R for e in eq_row]
-            v = sum(si * w for si, w in zip(sig, ws)) % R
-            ipa_verify(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, v,
-                       point[: lay.col_vars], p_points, p_scalars)
+            self._verify_group(ch, n, [rows[k] for k in members],
+                               [desc[k][2] for k in members])
+
+    def _verify_group(self, ch: VerifierChannel, n: int, rows: list[list],
+                      claims_of: list[list[_Claim]]) -> None:
+        """Mirror of `_open_group`; ``rows`` are the decoded commitments."""
+        F = self.field
+        label = f"hyrax/n{n}"
+        lay = Layout(n)
+        if self._single_point(claims_of):
+            point = claims_of[0][0].point
+            ws = [cl[0].value for cl in claims_of]
+        else:
+            rho = _scalar(ch.challenge(f"{label}/rho", F))
+            coefs = self._eq_combo(claims_of, rho)
+            claim = 0
+            public = {}
+            for t, (cl, cf) in enumerate(zip(claims_of, coefs)):
+                claim = (claim + sum(co * c.value for c, co in zip(cl, cf))) % R
+                public[2 * t + 1] = self._eq_at(cl, cf)
+            terms = [(1, (2 * t, 2 * t + 1)) for t in range(len(rows))]
+            point, finals = sumcheck.verify(
+                ch, F, n, 2 * len(rows), terms, np.array(claim, dtype=object),
+                label=f"{label}/reduce", public=public)
+            ws = [int(finals[2 * t]) for t in range(len(rows))]
+        sig = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(rows))
+        eq_row = [int(e) for e in mle.eq_table(F, point[lay.col_vars:])]
+        p_points, p_scalars = [], []
+        for t, com_rows in enumerate(rows):
+            p_points += com_rows
+            p_scalars += [sig[t] * e % R for e in eq_row]
+        v = sum(si * w for si, w in zip(sig, ws)) % R
+        ipa_verify(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, v,
+                   point[: lay.col_vars], p_points, p_scalars)
 
     def _eq_at(self, claims: list[_Claim], coefs: list[int]):
         F = self.field

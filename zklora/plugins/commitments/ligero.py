@@ -1,1 +1,376 @@
-"""Placeholder: filled in by its issue's work."""
+"""The ``ligero`` commitment scheme: hash-based multilinear commitment over Goldilocks.
+
+Relation proven by a batched opening: for every item (commitment C_t, claims
+{(r_j, v_j)}), C_t commits to a table T_t of 2^n Goldilocks elements with
+T̃_t(r_j) = v_j, r_j ∈ E^n, v_j ∈ E (E = goldilocks-ext2, ≈ 2^128 elements).
+
+Construction (see docs/commitments.md for the parameter and soundness analysis):
+
+* **Commit.** The flat table is the row-major matrix M of m = 2^(n−b) rows and
+  k = 2^b columns (b chosen by `Layout` to minimise the proof).  Each row is encoded
+  with Reed–Solomon at rate 2^-ρ (NTT, `zklora.kernels.ntt`), giving U (m × L),
+  L = k·2^ρ; a Merkle tree is built over the L columns of U (`zklora.kernels.merkle`).
+  The commitment is ``H(tag ‖ hash ‖ ρ ‖ n ‖ b ‖ root)`` (32 bytes).  Since the flat
+  index is ``row·k + col``, a point splits as r = (c, a): c = the b column coordinates,
+  a = the row coordinates, and T̃(r) = eq(a)ᵀ·M·eq(c).
+* **Open** (one proof for all items).  Every commitment, point and value is absorbed
+  first.  Per claim j the prover sends y_j = M·eq(c_j) ∈ E^m; the verifier checks
+  ⟨eq(a_j), y_j⟩ = v_j.  Then per tensor a random β ∈ E^m is drawn and the prover sends
+  w = βᵀ·M ∈ E^k; the verifier checks ⟨w, eq(c_j)⟩ = ⟨β, y_j⟩ for each claim on the
+  tensor.  Finally Q column indices are drawn (one set per codeword length, shared by
+  the tensors of that length); the prover sends the opened columns of U and one
+  deduplicated Merkle multi-proof per tensor; the verifier checks the columns against
+  the commitment and Enc(w)[q] = ⟨β, U[:, q]⟩ at every queried q (Enc(w) = Enc(w₀) +
+  x·Enc(w₁) for w = w₀ + x·w₁, the code being F-linear).  The one row w is both the
+  proximity test (β uniform) and the binding of the y_j to the committed rows, so a
+  claim costs m extension elements and a tensor k + Q·m elements plus paths.
+* **Small tensors** (when sending the table is no larger than the estimated opening)
+  are opened directly: the table is sent, the verifier re-commits it and evaluates.
+
+Soundness: with δ = 1 − 2^-ρ, Q = ⌈(λ+1) / −log2(1 − δ/2)⌉ queries bound a cheating
+prover's success by 2^-(λ+1) plus L/|E| (proximity gaps for RS codes in the unique
+decoding regime, Ben-Sasson et al. 2020) plus 1/|E| per claim (β is drawn after the
+y_j).  The scheme is binding, not hiding (``hiding = False``); a hiding variant would
+append random rows/columns and mask w, and is left for later.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import attrs
+import numpy as np
+
+from zklora.kernels import merkle, ntt
+from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.field import Field
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.transcript import ProverChannel, VerifierChannel
+
+TAG = b"zklora/ligero/v1"
+#: largest table (number of variables) the scheme accepts
+MAX_VARS = 36
+_RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
+
+
+def num_queries(rate_log: int, security_bits: int) -> int:
+    """Column queries for ≥ security_bits bits at rate 2^-rate_log:
+    ⌈(λ + 1) / −log2(1 − δ/2)⌉ with δ = 1 − 2^-rate_log (unique-decoding analysis)."""
+    delta = 1.0 - 2.0 ** -rate_log
+    return math.ceil((security_bits + 1) / -math.log2(1.0 - delta / 2))
+
+
+@attrs.frozen
+class LigeroParams:
+    """Validated parameters (config ``[commitment.ligero]``)."""
+
+    rate_log: int = 2
+    hash: str = "blake3"
+    security_bits: int = 100
+    num_queries: int = 149
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> LigeroParams:
+        params = dict(params)
+        unknown = set(params) - set(Ligero.param_names())
+        if unknown:
+            raise ConfigError(f"ligero: unknown parameter(s) {sorted(unknown)}; allowed: "
+                              f"{', '.join(Ligero.param_names())}")
+        rate_log = params.get("rate_log", 2)
+        if "rate" in params:
+            try:
+                rate = Fraction(str(params["rate"]))
+            except (ValueError, ZeroDivisionError):
+                rate = None
+            if rate not in _RATES:
+                raise ConfigError(f"ligero: rate {params['rate']!r} not allowed; "
+                                  "use 1/2, 1/4, 1/8 or 1/16")
+            if "rate_log" in params and _RATES[rate] != rate_log:
+                raise ConfigError("ligero: rate and rate_log disagree")
+            rate_log = _RATES[rate]
+        if not isinstance(rate_log, int) or isinstance(rate_log, bool) or not 1 <= rate_log <= 4:
+            raise ConfigError(f"ligero: rate_log must be an integer in 1..4, got {rate_log!r}")
+        h = params.get("hash", "blake3")
+        if h not in merkle.HASHES:
+            raise ConfigError(f"ligero: hash must be one of {sorted(merkle.HASHES)}, got {h!r}")
+        sec = params.get("security_bits", 100)
+        if not isinstance(sec, int) or isinstance(sec, bool) or not 1 <= sec <= 256:
+            raise ConfigError(f"ligero: security_bits must be an integer in 1..256, got {sec!r}")
+        q = params.get("num_queries")
+        if q is None:
+            q = num_queries(rate_log, sec)
+        elif not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= 4096:
+            raise ConfigError(f"ligero: num_queries must be an integer in 1..4096, got {q!r}")
+        return cls(rate_log, h, sec, q)
+
+
+@attrs.frozen
+class Layout:
+    """Matrix shape and opening mode of a table of 2^n elements (a function of n and
+    the parameters only, so prover and verifier agree)."""
+
+    n: int
+    log_cols: int
+    rate_log: int
+    direct: bool
+
+    @property
+    def cols(self) -> int:
+        return 1 << self.log_cols
+
+    @property
+    def rows(self) -> int:
+        return 1 << (self.n - self.log_cols)
+
+    @property
+    def depth(self) -> int:
+        return self.log_cols + self.rate_log
+
+    @property
+    def length(self) -> int:
+        """Codeword length L."""
+        return self.cols << self.rate_log
+
+    @staticmethod
+    def opening_bytes(n: int, b: int, rate_log: int, queries: int) -> int:
+        """Estimated bytes of a single-claim opening with 2^b columns (integer model:
+        w, one y, the distinct opened columns and ≈ D·(depth − log2 D) path digests)."""
+        k, m = 1 << b, 1 << (n - b)
+        L = k << rate_log
+        D = min(queries, L)
+        sib = 0 if D == L else D * (b + rate_log - (D.bit_length() - 1))
+        return 16 * k + 16 * m + 8 * m * D + 32 * sib
+
+    @classmethod
+    def choose(cls, n: int, p: LigeroParams) -> Layout:
+        # smallest estimate; ties go to more columns (fewer rows to hash per leaf)
+        cost, neg_b = min((cls.opening_bytes(n, b, p.rate_log, p.num_queries), -b)
+                          for b in range(n + 1))
+        return cls(n, -neg_b, p.rate_log, direct=8 * (1 << n) <= cost)
+
+
+@attrs.define(eq=False)
+class LigeroState:
+    """Prover-only state of one commitment ("not to be shared with the verifier")."""
+
+    commitment: bytes
+    layout: Layout
+    matrix: np.ndarray  # (rows, cols) uint64, an owned copy of the table
+    encoded: np.ndarray | None  # (L, rows): column i of the encoded matrix is row i here
+    levels: list[np.ndarray] | None  # Merkle levels, leaves first
+
+
+class Ligero(CommitmentScheme):
+    """Reed–Solomon + Merkle multilinear commitment (see module doc)."""
+
+    name = "ligero"
+    fields = ("goldilocks",)
+    hiding = False
+
+    def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
+        super().__init__(field, params)
+        if not self.supports(field):
+            raise ConfigError(f"ligero works over goldilocks only, not {field.name}")
+        self.cfg = LigeroParams.parse(self.params)
+        self._layouts: dict[int, Layout] = {}
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return ("rate_log", "rate", "hash", "security_bits", "num_queries")
+
+    # -- layout and hashing -----------------------------------------------------------
+    def layout(self, n: int) -> Layout:
+        if n not in self._layouts:
+            self._layouts[n] = Layout.choose(n, self.cfg)
+        return self._layouts[n]
+
+    def commitment_size(self, num_vars: int) -> int:
+        return 32
+
+    def _digest(self, lay: Layout, root: bytes) -> bytes:
+        head = TAG + self.cfg.hash.encode() + struct.pack("<BBB", lay.rate_log, lay.n,
+                                                          lay.log_cols)
+        return merkle.hasher(self.cfg.hash)(head + root)
+
+    def _commit_matrix(self, lay: Layout, M: np.ndarray):
+        enc = ntt.rs_encode(M, lay.rate_log)
+        levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+        return self._digest(lay, merkle.root(levels)), enc, levels
+
+    def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
+        E = self.field.ext
+        out = bytearray(TAG + struct.pack("<BQQ", self.cfg.rate_log, self.cfg.num_queries,
+                                          len(work)))
+        for com, n, evs in work:
+            out += com + struct.pack("<QQ", n, len(evs))
+            for ev in evs:
+                out += E.encode(ev.point) + E.encode(ev.value)
+        return bytes(out)
+
+    def _queries(self, ch, lengths) -> dict[int, np.ndarray]:
+        out = {}
+        for L in sorted(lengths):
+            if self.cfg.num_queries >= L:
+                out[L] = np.arange(L, dtype=np.int64)
+            else:
+                idx = ch.challenge_indices(f"ligero/queries/{L}", L, self.cfg.num_queries)
+                out[L] = np.array(sorted(set(idx)), dtype=np.int64)
+        return out
+
+    # -- prover -------------------------------------------------------------------------
+    def commit(self, values: np.ndarray) -> tuple[bytes, LigeroState]:
+        a = np.asarray(values)
+        if a.dtype.kind not in "ui":
+            raise ProverError(f"ligero: cannot commit to an array of dtype {a.dtype}")
+        flat = a.reshape(-1)
+        N = flat.shape[0]
+        if N < 1 or N & (N - 1):
+            raise ProverError(f"ligero: table length {N} is not a power of two")
+        n = N.bit_length() - 1
+        if n > MAX_VARS:
+            raise ProverError(f"ligero: table of 2^{n} elements exceeds 2^{MAX_VARS}")
+        if a.dtype.kind == "i" and N and int(flat.min()) < 0:
+            raise ProverError("ligero: negative value; commit to field elements")
+        lay = self.layout(n)
+        M = np.array(flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
+        if int(M.max()) >= P_INT:
+            raise ProverError("ligero: value >= p; commit to canonical field elements")
+        com, enc, levels = self._commit_matrix(lay, M)
+        if lay.direct:
+            enc, levels = None, None
+        return com, LigeroState(com, lay, M, enc, levels)
+
+    @staticmethod
+    def _split(lay: Layout, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+        """(column coordinates c, row coordinates a) of a claim's point."""
+        point = np.asarray(ev.point, dtype=np.uint64)
+        return point[: lay.log_cols], point[lay.log_cols:]
+
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+        F, E = self.field, self.field.ext
+        work = []
+        for it in items:
+            if not isinstance(it.state, LigeroState):
+                raise ProverError("ligero: open() needs states returned by Ligero.commit")
+            for ev in it.evals:
+                if (E.shape(np.asarray(ev.point)) != (it.state.layout.n,)
+                        or np.asarray(ev.value).shape != E.elem_shape):
+                    raise ProverError(f"ligero: claim of the wrong shape for a table of "
+                                      f"2^{it.state.layout.n} elements")
+            if it.evals:
+                work.append((it.state, list(it.evals)))
+        ch.observe_public("ligero/batch",
+                          self._statement([(s.commitment, s.layout.n, e) for s, e in work]))
+        for st, _ in work:
+            if st.layout.direct:
+                ch.send_field("ligero/tensor", F, st.matrix)
+        queried = [(st, evs) for st, evs in work if not st.layout.direct]
+        ys = []
+        for st, evs in queried:
+            for ev in evs:
+                c, _ = self._split(st.layout, ev)
+                y = ntt.mat_evec(st.matrix, ntt.eq_table(c))
+                ch.send_field("ligero/y", E, y)
+                ys.append(y)
+        betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in queried]
+        for (st, _), beta in zip(queried, betas):
+            ch.send_field("ligero/w", E, ntt.evec_mat(beta, st.matrix))
+        S = self._queries(ch, {st.layout.length for st, _ in queried})
+        for st, _ in queried:
+            idx = S[st.layout.length]
+            ch.send_field("ligero/columns", F, st.encoded[idx])
+            ch.send_bytes("ligero/paths", merkle.open_multi(st.levels, idx))
+
+    # -- verifier -----------------------------------------------------------------------
+    def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
+        E = self.field.ext
+        com = it.commitment
+        if not isinstance(com, bytes | bytearray) or len(com) != 32:
+            raise VerificationError(f"ligero: commitment {k} is not 32 bytes")
+        n = it.num_vars
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 0 <= n <= MAX_VARS:
+            raise VerificationError(f"ligero: commitment {k}: bad number of variables {n!r}")
+        evs = []
+        for ev in it.evals:
+            try:
+                point = np.asarray(ev.point)
+                value = np.asarray(ev.value)
+                ok = (point.dtype.kind in "ui" and value.dtype.kind in "ui"
+                      and point.shape == (n,) + E.elem_shape and value.shape == E.elem_shape
+                      and (point.size == 0 or (int(point.min()) >= 0
+                                               and int(point.max()) < P_INT))
+                      and int(value.min()) >= 0 and int(value.max()) < P_INT)
+            except (TypeError, ValueError, OverflowError):
+                ok = False
+            if not ok:
+                raise VerificationError(f"ligero: claim on commitment {k} is not a point of "
+                                        f"{n} canonical {E.name} elements and a value")
+            evs.append(Evaluation(point.astype(np.uint64), value.astype(np.uint64)))
+        return bytes(com), int(n), evs
+
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+        F, E = self.field, self.field.ext
+        work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
+        ch.observe_public("ligero/batch", self._statement(work))
+        for t, (com, n, evs) in enumerate(work):
+            lay = self.layout(n)
+            if not lay.direct:
+                continue
+            M = ch.recv_field("ligero/tensor", F, 1 << n).reshape(lay.rows, lay.cols)
+            if self._commit_matrix(lay, M)[0] != com:
+                raise VerificationError(f"ligero: opened tensor {t} does not match its "
+                                        "commitment")
+            for ev in evs:
+                c, a = self._split(lay, ev)
+                v = ntt.edot(ntt.eq_table(a), ntt.mat_evec(M, ntt.eq_table(c)))
+                if not E.equal(v, ev.value):
+                    raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
+        queried = [(t, com, self.layout(n), evs) for t, (com, n, evs) in enumerate(work)
+                   if not self.layout(n).direct]
+        ys: list[list[tuple[np.ndarray, np.ndarray]]] = []
+        for t, _, lay, evs in queried:
+            per = []
+            for ev in evs:
+                c, a = self._split(lay, ev)
+                y = ch.recv_field("ligero/y", E, lay.rows)
+                if not E.equal(ntt.edot(ntt.eq_table(a), y), ev.value):
+                    raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
+                per.append((ntt.eq_table(c), y))
+            ys.append(per)
+        betas = [ch.challenges("ligero/beta", E, lay.rows) for _, _, lay, _ in queried]
+        ws = []
+        for (t, _, lay, _), beta, per in zip(queried, betas, ys):
+            w = ch.recv_field("ligero/w", E, lay.cols)
+            for eqc, y in per:
+                if not E.equal(ntt.edot(w, eqc), ntt.edot(beta, y)):
+                    raise VerificationError(f"ligero: combined row of tensor {t} is "
+                                            "inconsistent with its evaluations")
+            ws.append(w)
+        S = self._queries(ch, {lay.length for _, _, lay, _ in queried})
+        for (t, com, lay, _), beta, w in zip(queried, betas, ws):
+            idx = S[lay.length]
+            cols = ch.recv_field("ligero/columns", F, len(idx) * lay.rows)
+            cols = cols.reshape(len(idx), lay.rows)
+            proof = ch.recv_bytes("ligero/paths",
+                                  merkle.DIGEST * merkle.num_siblings(idx, lay.depth))
+            leaves = merkle.hash_leaves(cols, self.cfg.hash)
+            root = merkle.root_from_multi([leaves[i].tobytes() for i in range(len(idx))],
+                                          idx, lay.depth, proof, self.cfg.hash)
+            if self._digest(lay, root) != com:
+                raise VerificationError(f"ligero: opened columns of tensor {t} do not match "
+                                        "its commitment")
+            expect = ntt.mat_evec(cols, beta)
+            got = ntt.rs_encode_ext(w, lay.rate_log)[idx]
+            if not np.array_equal(expect, got):
+                raise VerificationError(f"ligero: proximity check failed for tensor {t}")
+
+
+@hookimpl
+def zk_commitment_schemes():
+    return [Ligero]

@@ -1,1 +1,279 @@
-"""Placeholder: filled in by its issue's work."""
+"""``logup-gkr``: LogUp with a GKR over the fraction-sum trees (Papini–Haböck 2023).
+
+Relation proven, for the combined lookup columns C_1..C_w (2^K rows, see
+`zklora.zkcore.lookup.LookupLayout`), the public table T (2^t rows) and the committed
+multiplicities m:
+
+    Σ_i 1 / (β − c_i)  =  Σ_j m_j / (β − τ_j),   c_i = Σ_k α^k C_k(i),  τ_j = Σ_k α^k T_k(j),
+
+for α, β drawn from the challenge field E after m is committed (α only when w > 1).
+Since the number of rows is below p, this identity of rational functions implies that
+every row of C is a row of T.
+
+Protocol:
+
+1. commit m; draw α, β;
+2. the prover sends the roots (p_L, q_L) and (p_T, q_T) of the two fraction trees
+   (lookup side: numerators 1, denominators β − c_i; table side: m_j, β − τ_j); the
+   verifier checks q_L ≠ 0, q_T ≠ 0 and p_L·q_T = p_T·q_L;
+3. GKR from the roots to the leaves, one layer at a time, both trees batched while both
+   are active.  Layer ℓ+1 has entries x + b·2^ℓ (b the top bit) and layer ℓ is
+   p_ℓ(x) = p(x,0)q(x,1) + p(x,1)q(x,0),  q_ℓ(x) = q(x,0)q(x,1).  A claim (p_ℓ(r), q_ℓ(r))
+   is reduced by the degree-3 sumcheck
+
+       Σ_x eq(r, x)·[p(x,0)q(x,1) + p(x,1)q(x,0) + μ·q(x,0)q(x,1)] = p_ℓ(r) + μ·q_ℓ(r)
+
+   (one μ-power per tree and per claim when batched), after which the prover sends
+   p, q at (ρ, 0) and (ρ, 1) and a fresh λ gives the claim at (ρ, λ) on layer ℓ+1;
+4. at the leaves: the lookup side's denominator claim becomes one claim per request
+   column (the layout split), the table side's denominator is evaluated by the verifier
+   (`Table.evaluate`, O(k) for range tables) and its numerator becomes a claim on m.
+
+Only m is committed; the proof is O((K² + t²)) field elements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import torch
+
+from zklora.kernels import lookup_gkr as KL
+from zklora.zkcore import mle, sumcheck
+from zklora.zkcore.errors import VerificationError
+from zklora.zkcore.field import Field
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.lookup import (
+    LookupArgument,
+    LookupLayout,
+    LookupRequest,
+    Table,
+    check_nonzero,
+)
+
+# -- shared helpers (also used by tlookup) -------------------------------------------------
+
+
+def prefix(table: Table) -> str:
+    return f"lookup:{table.name}"
+
+
+def draw_combiners(ch, E: Field, width: int, label: str):
+    """Powers [1, α, …, α^(w−1)] (α drawn only when w > 1) and β."""
+    if width > 1:
+        alpha = ch.challenge(f"{label}/alpha", E)
+        apow = E.powers(alpha, width)
+    else:
+        apow = E.ones(1)
+    beta = ch.challenge(f"{label}/beta", E)
+    return apow, beta
+
+
+def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
+    """β − Σ_k α^k·values[k] for scalars."""
+    acc = beta
+    for k, v in enumerate(values):
+        acc = E.sub(acc, E.mul(apow[k], v))
+    return acc
+
+
+def table_field_columns(F: Field, table: Table) -> list[np.ndarray]:
+    return [F.from_ints(c) for c in table.columns()]
+
+
+# -- GKR over fraction trees ---------------------------------------------------------------
+
+
+@attrs.define
+class FracTree:
+    """Layers 0 (root) … depth (leaves) of a fraction-sum tree; ``p[depth] is None`` when
+    every leaf numerator is 1 (``unit``)."""
+
+    p: list
+    q: list
+    depth: int
+    unit: bool
+
+
+def build_tree(E: Field, p_leaf: np.ndarray | None, q_leaf: np.ndarray) -> FracTree:
+    depth = E.length(q_leaf).bit_length() - 1
+    ps: list = [None] * (depth + 1)
+    qs: list = [None] * (depth + 1)
+    ps[depth], qs[depth] = p_leaf, q_leaf
+    for layer in range(depth, 0, -1):
+        ps[layer - 1], qs[layer - 1] = KL.frac_up(E, ps[layer], qs[layer])
+    if ps[0] is None:  # depth 0 with unit numerator
+        ps[0] = E.ones(1)
+    return FracTree(ps, qs, depth, p_leaf is None)
+
+
+@attrs.frozen
+class LeafClaim:
+    """Claims p̃(point) = p (None: unit numerators) and q̃(point) = q on a tree's leaves."""
+
+    point: np.ndarray
+    p: np.ndarray | None
+    q: np.ndarray
+
+
+def _layer_terms(E: Field, active, units_at_leaf, mu):
+    """Tables layout per active tree: [P0, P1, Q0, Q1] or [Q0, Q1] (unit leaf layer),
+    after the shared eq table at index 0.  Returns (terms, slot index per tree)."""
+    terms = []
+    coef = E.scalar(1)
+    slots = []
+    idx = 1
+    coefs = []
+    for i in active:
+        if units_at_leaf[i]:
+            q0, q1 = idx, idx + 1
+            terms += [(coef, (0, q1)), (coef, (0, q0)), (E.mul(coef, mu), (0, q0, q1))]
+            slots.append((None, None, q0, q1))
+            idx += 2
+        else:
+            p0, p1, q0, q1 = idx, idx + 1, idx + 2, idx + 3
+            terms += [(coef, (0, p0, q1)), (coef, (0, p1, q0)), (E.mul(coef, mu), (0, q0, q1))]
+            slots.append((p0, p1, q0, q1))
+            idx += 4
+        coefs.append(coef)
+        coef = E.mul(coef, E.mul(mu, mu))
+    return terms, slots, coefs, idx
+
+
+def _next(E: Field, lo, hi, lam):
+    return E.add(lo, E.mul(lam, E.sub(hi, lo)))
+
+
+def gkr_prove(ch, E: Field, trees: Sequence[FracTree], label: str) -> list[LeafClaim]:
+    """Prove the roots of every tree (sent first) down to one claim on its leaves."""
+    roots = []
+    for t in trees:
+        roots += [t.p[0][0], t.q[0][0]]
+    ch.send_field(f"{label}/roots", E, np.stack(roots))
+    vp = [t.p[0][0] for t in trees]
+    vq = [t.q[0][0] for t in trees]
+    out: list = [None] * len(trees)
+    r = E.zeros(0)
+    for i, t in enumerate(trees):
+        if t.depth == 0:
+            out[i] = LeafClaim(r, vp[i], vq[i])
+    for layer in range(max(t.depth for t in trees)):
+        active = [i for i, t in enumerate(trees) if t.depth > layer]
+        unit_leaf = {i: trees[i].unit and trees[i].depth == layer + 1 for i in active}
+        mu = ch.challenge(f"{label}/l{layer}/mu", E)
+        terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
+        h = 1 << layer
+        tables = [mle.eq_table(E, r)]
+        claim = E.scalar(0)
+        for i, c in zip(active, coefs):
+            t = trees[i]
+            p, q = t.p[layer + 1], t.q[layer + 1]
+            if not unit_leaf[i]:
+                tables += [p[:h], p[h:]]
+            tables += [q[:h], q[h:]]
+            claim = E.add(claim, E.mul(c, E.add(vp[i], E.mul(mu, vq[i]))))
+        rho, finals = sumcheck.prove(ch, E, tables, terms, claim, label=f"{label}/l{layer}",
+                                     public=[0])
+        lam = ch.challenge(f"{label}/l{layer}/lambda", E)
+        r = np.concatenate([rho, lam[None]])
+        for i, (p0, p1, q0, q1) in zip(active, slots):
+            vp[i] = None if p0 is None else _next(E, finals[p0], finals[p1], lam)
+            vq[i] = _next(E, finals[q0], finals[q1], lam)
+            if trees[i].depth == layer + 1:
+                out[i] = LeafClaim(r, vp[i], vq[i])
+    return out
+
+
+def gkr_verify(ch, E: Field, depths: Sequence[int], units: Sequence[bool], label: str
+               ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
+    """Mirror of `gkr_prove`: returns the roots [(p, q)] and the leaf claims."""
+    n = len(depths)
+    rv = ch.recv_field(f"{label}/roots", E, 2 * n)
+    roots = [(rv[2 * i], rv[2 * i + 1]) for i in range(n)]
+    vp = [p for p, _ in roots]
+    vq = [q for _, q in roots]
+    out: list = [None] * n
+    r = E.zeros(0)
+    for i in range(n):
+        if depths[i] == 0:
+            out[i] = LeafClaim(r, vp[i], vq[i])
+    for layer in range(max(depths)):
+        active = [i for i in range(n) if depths[i] > layer]
+        unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
+        mu = ch.challenge(f"{label}/l{layer}/mu", E)
+        terms, slots, coefs, ntables = _layer_terms(E, active, unit_leaf, mu)
+        claim = E.scalar(0)
+        for i, c in zip(active, coefs):
+            claim = E.add(claim, E.mul(c, E.add(vp[i], E.mul(mu, vq[i]))))
+        r_prev = r
+        rho, finals = sumcheck.verify(
+            ch, E, layer, ntables, terms, claim, label=f"{label}/l{layer}",
+            public={0: lambda x, rp=r_prev: mle.eq_eval(E, rp, x)})
+        lam = ch.challenge(f"{label}/l{layer}/lambda", E)
+        r = np.concatenate([rho, lam[None]])
+        for i, (p0, p1, q0, q1) in zip(active, slots):
+            vp[i] = None if p0 is None else _next(E, finals[p0], finals[p1], lam)
+            vq[i] = _next(E, finals[q0], finals[q1], lam)
+            if depths[i] == layer + 1:
+                out[i] = LeafClaim(r, vp[i], vq[i])
+    return roots, out
+
+
+# -- the lookup argument ------------------------------------------------------------------
+
+
+class LogUpGKR(LookupArgument):
+    """LogUp proven by GKR over fraction trees; commits only the multiplicities."""
+
+    name = "logup-gkr"
+    fields = ()
+
+    def prove(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+        F, E, ch = ctx.F, ctx.E, ctx.ch
+        pre = prefix(table)
+        wit = self.witness(ctx, table, requests)
+        ch.observe_public(f"{pre}/layout", wit.layout.describe())
+        mname = f"{pre}/m"
+        ctx.commit_advice(mname, torch.from_numpy(wit.multiplicities),
+                          bound=(0, wit.layout.size))
+        apow, beta = draw_combiners(ch, E, table.width, pre)
+        q_look = KL.leaf_denoms(E, wit.columns, apow, beta)
+        q_tab = KL.leaf_denoms(E, table_field_columns(F, table), apow, beta)
+        p_tab = mle.lift(E, ctx.table(mname), base=True)
+        trees = [build_tree(E, None, q_look), build_tree(E, p_tab, q_tab)]
+        look, tab = gkr_prove(ch, E, trees, f"{pre}/gkr")
+        wit.layout.send_columns(ctx, look.point, pre)
+        ctx.claim(mname, tab.point, tab.p)
+
+    def verify(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+        E, ch = ctx.E, ctx.ch
+        pre = prefix(table)
+        layout = LookupLayout(table, requests, ctx.specs)
+        ch.observe_public(f"{pre}/layout", layout.describe())
+        mname = f"{pre}/m"
+        ctx.commit_advice(mname, (table.size,), bound=(0, layout.size))
+        apow, beta = draw_combiners(ch, E, table.width, pre)
+        roots, (look, tab) = gkr_verify(ch, E, [layout.num_vars, table.num_vars],
+                                        [True, False], f"{pre}/gkr")
+        (p_l, q_l), (p_t, q_t) = roots
+        check_nonzero(E, q_l, f"{pre}: lookup-side denominator")
+        check_nonzero(E, q_t, f"{pre}: table-side denominator")
+        if not E.equal(E.mul(p_l, q_t), E.mul(p_t, q_l)):
+            raise VerificationError(f"{pre}: LogUp sums differ (a looked-up row is not in "
+                                    "the table, or the multiplicities are wrong)")
+        if layout.num_vars == 0 and not E.equal(look.p, E.scalar(1)):
+            raise VerificationError(f"{pre}: lookup-side numerator is not 1")
+        cols = layout.recv_columns(ctx, look.point, pre)
+        if not E.equal(look.q, combine_values(E, apow, beta, cols)):
+            raise VerificationError(f"{pre}: lookup-side leaves do not match the columns")
+        tcols = table.evaluate(E, tab.point)
+        if not E.equal(tab.q, combine_values(E, apow, beta, tcols)):
+            raise VerificationError(f"{pre}: table-side leaves do not match the table")
+        ctx.claim(mname, tab.point, tab.p)
+
+
+@hookimpl
+def zk_lookup_arguments():
+    return [LogUpGKR]

@@ -1,1 +1,163 @@
-"""Placeholder: filled in by its issue's work."""
+"""Rotary position embedding (RoPE), LLaMA convention, and its transpose (backward).
+
+Layout: X has shape (…, seq, head_dim) — in the model (batch, heads, seq, head_dim),
+as q/k are after the head split in transformers' LLaMA — and the public tables
+cos, sin have shape (seq, head_dim), broadcast over the leading axes.  All three are
+integers: X at scale s_x, cos/sin at scale s (`rope_tables`), so Y is at scale s_x + s
+(a `rescale` op brings it back).
+
+    forward   (``transpose=False``):  Y = X ⊙ cos + R(X) ⊙ sin
+    transpose (``transpose=True``):   Y = X ⊙ cos + Rᵀ(X ⊙ sin) = X ⊙ cos − R(X ⊙ sin)
+
+with R = rotate_half on the last axis, R(x) = (−x₂, x₁) for x = (x₁, x₂) halves
+(transformers' ``rotate_half``).  The transpose is RoPE's backward: dX = Jᵀ·dY.
+
+Relation proven for a claim Ỹ(r) = v, r = (r_sd, r_lead) (the last two axes own the
+low coordinates).  Fold X over the leading axes, FX(z) = X̃(z, r_lead) for
+z ∈ {0,1}^(log seq + log head_dim); R acts on the last axis only so it commutes with
+the fold.  Moving R onto the public side by transposition (⟨a, R b⟩ = ⟨Rᵀa, b⟩):
+
+    v = Σ_z FX(z) · K(z),
+    K = eq_r ⊙ cos + Rᵀ(eq_r ⊙ sin)      (forward),
+    K = eq_r ⊙ cos + sin ⊙ R(eq_r)       (transpose),      eq_r = eq(r_sd, ·),
+
+a degree-2 sumcheck over z.  K depends only on r and the public tables, so the verifier
+builds it (O(seq·head_dim)) and evaluates K̃(r') itself; the output is one claim
+X̃(r', r_lead) = FX(r').  This is the "hadamard with public tables, rotate_half as a
+coordinate flip" of DESIGN §5 with the flip applied to the public factor, so no
+claim on the rotated witness is needed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
+
+
+def rope_tables(seq: int, head_dim: int, theta: float, scale: int,
+                positions: torch.Tensor | None = None,
+                attention_scaling: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Public cos/sin tables (seq, head_dim) at ``scale``, LLaMA "default" RoPE.
+
+    inv_freq_i = θ^(−2i/head_dim), angle(p, i) = p·inv_freq_i, and both halves of the
+    last axis repeat the same angles (transformers' ``cat((freqs, freqs))``).  Computed
+    in float64 with Python's math (deterministic), then `to_fixed` (round half up).
+    """
+    if head_dim % 2:
+        raise ValueError(f"head_dim {head_dim} must be even")
+    pos = list(range(seq)) if positions is None else [int(p) for p in positions]
+    if len(pos) != seq:
+        raise ValueError(f"{len(pos)} positions for seq {seq}")
+    half = head_dim // 2
+    inv = [1.0 / (float(theta) ** (2 * i / head_dim)) for i in range(half)]
+    ang = [[p * f for f in inv] for p in pos]
+    c = torch.tensor([[math.cos(a) * attention_scaling for a in row] * 2 for row in ang],
+                     dtype=torch.float64).reshape(seq, head_dim)
+    s = torch.tensor([[math.sin(a) * attention_scaling for a in row] * 2 for row in ang],
+                     dtype=torch.float64).reshape(seq, head_dim)
+    return to_fixed(c, scale, name="rope cos"), to_fixed(s, scale, name="rope sin")
+
+
+def rotate_half(x: torch.Tensor) -> torch.Tensor:
+    """(−x₂, x₁) on the last axis."""
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def rope_output_bound(x: Bound, scale: int) -> Bound:
+    """Bound of Y for X in ``x`` and tables at ``scale`` (|cos|, |sin| ≤ 2^scale)."""
+    m = 2 * x.max_abs * (1 << scale)
+    return Bound(-m, m)
+
+
+def _rot(E, u: np.ndarray, seq: int, d: int, transpose: bool) -> np.ndarray:
+    """R(u) (or Rᵀ(u)) of a flat challenge-field table over (seq, d)."""
+    v = u.reshape((seq, 2, d // 2) + E.elem_shape)
+    out = np.empty_like(v)
+    if transpose:  # Rᵀ(u) = (u₂, −u₁)
+        out[:, 0], out[:, 1] = v[:, 1], E.neg(v[:, 0])
+    else:          # R(u) = (−u₂, u₁)
+        out[:, 0], out[:, 1] = E.neg(v[:, 1]), v[:, 0]
+    return out.reshape(u.shape)
+
+
+class Rope(Op):
+    """RoPE / its transpose (module doc).  Inputs (X, cos, sin); param ``transpose``."""
+
+    name = "rope"
+
+    def forward(self, node, inputs):
+        x, c, s = inputs
+        m = (int(x.abs().max()) if x.numel() else 0) * (int(c.abs().max()) + int(s.abs().max()))
+        if m > SAFE_MAX:
+            raise ProverError(f"op {node.name}: result may reach {m}, outside the safe range")
+        if node.params.get("transpose", False):
+            return [x * c - rotate_half(x * s)]
+        return [x * c + rotate_half(x) * s]
+
+    @staticmethod
+    def _layout(ctx, node):
+        X, C, S = node.inputs
+        xs = tuple(ctx.spec(X).shape)
+        ys = tuple(ctx.spec(node.outputs[0]).shape)
+        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
+        if len(xs) < 2 or xs != ys or xs[-2:] != tuple(ctx.spec(C).shape) or \
+                xs[-2:] != tuple(ctx.spec(S).shape) or xs[-1] < 2:
+            raise err(f"op {node.name}: rope needs X (…, seq, head_dim) = Y and cos/sin "
+                      f"(seq, head_dim); got X {xs}, Y {ys}, cos {ctx.spec(C).shape}, "
+                      f"sin {ctx.spec(S).shape}")
+        if ctx.spec(C).kind != "public" or ctx.spec(S).kind != "public":
+            raise err(f"op {node.name}: cos and sin must be public tensors")
+        seq, d = xs[-2:]
+        m = mle.num_vars((seq, d))
+        return seq, d, m
+
+    @staticmethod
+    def _kernel(ctx, node, r_sd, seq, d):
+        """The public table K (module doc)."""
+        E = ctx.E
+        _, C, S = node.inputs
+        c = E.from_ints(ctx.publics[C].reshape(-1))
+        s = E.from_ints(ctx.publics[S].reshape(-1))
+        eq = mle.eq_table(E, r_sd)
+        if node.params.get("transpose", False):
+            return E.add(E.mul(eq, c), E.mul(s, _rot(E, eq, seq, d, transpose=False)))
+        return E.add(E.mul(eq, c), _rot(E, E.mul(eq, s), seq, d, transpose=True))
+
+    def prove(self, ctx, node, out_claims):
+        (claim,) = out_claims.values()
+        E = ctx.E
+        X = node.inputs[0]
+        seq, d, m = self._layout(ctx, node)
+        r = claim.point
+        r_sd, r_lead = r[:m], r[m:]
+        fx = E.vecmat(mle.eq_table(E, r_lead), ctx.table(X).reshape(-1, seq * d))
+        k = self._kernel(ctx, node, r_sd, seq, d)
+        rp, finals = ctx.sumcheck([fx, k], [(1, (0, 1))], claim.value,
+                                  label=f"{node.name}/rope", public=[1])
+        return [ctx.claim(X, np.concatenate([rp, r_lead]), finals[0])]
+
+    def verify(self, ctx, node, out_claims):
+        (claim,) = out_claims.values()
+        E = ctx.E
+        X = node.inputs[0]
+        seq, d, m = self._layout(ctx, node)
+        r = claim.point
+        r_sd, r_lead = r[:m], r[m:]
+        k = self._kernel(ctx, node, r_sd, seq, d)
+        rp, finals = ctx.sumcheck(m, 2, [(1, (0, 1))], claim.value, label=f"{node.name}/rope",
+                                  public={1: lambda p: mle.evaluate(E, k, p)})
+        return [ctx.claim(X, np.concatenate([rp, r_lead]), finals[0])]
+
+
+@hookimpl
+def zk_ops():
+    return [Rope()]

@@ -1,0 +1,244 @@
+"""Conformance suite for `LookupArgument` implementations (arkworks-style generic tests).
+
+Run it against any lookup argument class, e.g. from pytest::
+
+    from zklora.zkcore.testing import lookup_suite as S
+    S.check_completeness(MyArg, "goldilocks", S.range_table(8), sizes=[64, 16])
+
+Every check proves a small graph end to end with the ``plain`` commitment scheme and a
+test op ``lookup_probe`` whose prove/verify call ``ctx.require_lookup`` on committed
+tensors; one graph may carry several requests of different sizes into one table.
+Checks raise `AssertionError` on failure.
+
+Malicious proofs are built through the test-only hooks of `LookupArgument.witness`:
+``test_skip_check`` (rows outside the table are proven anyway, counting nowhere) and
+``test_tamper_multiplicities``; an argument that computes its witness some other way
+must honour the same two attributes to be tested here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from ..errors import ProofFormatError, ProverError, VerificationError
+from ..graph import Backend, Graph, prove, verify
+from ..hookspecs import hookimpl
+from ..lookup import LookupArgument, Table
+from ..op import Op
+from ..plugins import Registry, registry_with
+from ..range import range_table
+
+__all__ = ["check_completeness", "check_rejects_outside", "check_rejects_wrong_output",
+           "check_rejects_wrong_multiplicities", "check_rejects_tampered_bytes",
+           "check_all", "range_table", "probe_registry", "prove_requests", "random_rows"]
+
+#: tables the probe op can name (key = table name); filled by `prove_requests`
+TABLES: dict[str, Table] = {}
+STATEMENT = {"suite": "lookup"}
+
+
+class LookupProbe(Op):
+    """Z = first input (copy); proving it requires node.params['groups'] (lists of
+    input tensors) to be rows of the table ``TABLES[params['table']]``."""
+
+    name = "lookup_probe"
+
+    def forward(self, node, inputs):
+        return [inputs[0].clone()]
+
+    def _require(self, ctx, node):
+        table = TABLES[node.params["table"]]
+        for g, cols in enumerate(node.params["groups"]):
+            ctx.require_lookup(table, cols, f"{node.name}/req{g}")
+
+    def prove(self, ctx, node, out_claims):
+        (c,) = out_claims.values()
+        self._require(ctx, node)
+        return [ctx.claim(node.inputs[0], c.point, c.value)]
+
+    def verify(self, ctx, node, out_claims):
+        (c,) = out_claims.values()
+        self._require(ctx, node)
+        return [ctx.claim(node.inputs[0], c.point, c.value)]
+
+
+@hookimpl
+def zk_ops():
+    return [LookupProbe()]
+
+
+@lru_cache(maxsize=1)
+def probe_registry() -> Registry:
+    """The installed plugins plus the probe op."""
+    return registry_with(sys.modules[__name__])
+
+
+def backend(arg: LookupArgument, field: str) -> Backend:
+    reg = probe_registry()
+    F = reg.field(field)
+    return Backend(F, reg.commitment("plain")(F), arg, reg)
+
+
+def random_rows(table: Table, n: int, rng: np.random.Generator) -> list[torch.Tensor]:
+    """n uniformly random rows of the table, as one int64 tensor per column."""
+    idx = rng.integers(0, table.size, size=n)
+    return [torch.from_numpy(np.ascontiguousarray(c[idx])) for c in table.columns()]
+
+
+def prove_requests(arg: LookupArgument, field: str, table: Table,
+                   requests: Sequence[Sequence[torch.Tensor]]):
+    """Prove a graph whose probe op requires every request (a list of column tensors)
+    to lie in ``table``.  Returns (graph, backend, proof, sections)."""
+    TABLES[table.name] = table
+    g = Graph()
+    names = []
+    inputs = {}
+    for q, cols in enumerate(requests):
+        group = []
+        for k, c in enumerate(cols):
+            name = g.tensor(f"c{q}_{k}", tuple(c.shape), "committed")
+            inputs[name] = c
+            group.append(name)
+        names.append(group)
+    first = names[0][0]
+    g.tensor("Z", tuple(inputs[first].shape), "committed")
+    g.op("lookup_probe", "probe", [n for grp in names for n in grp], ["Z"],
+         table=table.name, groups=names)
+    g.outputs = ["Z"]
+    be = backend(arg, field)
+    proof, sections = prove(g, inputs, be, STATEMENT)
+    return g, be, proof, sections
+
+
+def _requests(table: Table, sizes: Sequence[int], seed: int):
+    rng = np.random.default_rng(seed)
+    return [random_rows(table, n, rng) for n in sizes]
+
+
+def _must_reject(g, be, proof, sections, what: str) -> None:
+    try:
+        verify(g, proof, be, STATEMENT, sections)
+    except (VerificationError, ProofFormatError):
+        return
+    raise AssertionError(f"verifier accepted {what}")
+
+
+def check_completeness(arg_cls: type[LookupArgument], field: str, table: Table,
+                       sizes: Sequence[int] = (64,), seed: int = 0) -> int:
+    """Honest proofs of random rows verify; returns the proof size in bytes."""
+    g, be, proof, sections = prove_requests(arg_cls(), field, table,
+                                            _requests(table, sizes, seed))
+    verify(g, proof, be, STATEMENT, sections)
+    return len(proof)
+
+
+def _outside_row(table: Table) -> tuple[int, ...]:
+    cols = table.columns()
+    x = int(cols[0].max()) + 1
+    return (x,) + tuple(int(c[0]) for c in cols[1:])
+
+
+def _malicious(arg_cls, field, table, requests, *, skip=False,
+               tamper: Callable[[np.ndarray], np.ndarray] | None = None):
+    arg = arg_cls()
+    arg.test_skip_check = skip
+    arg.test_tamper_multiplicities = tamper
+    return prove_requests(arg, field, table, requests)
+
+
+def _check_prover_error(arg_cls, field, table, requests, needles: Sequence[str]) -> None:
+    try:
+        prove_requests(arg_cls(), field, table, requests)
+    except ProverError as e:
+        msg = str(e)
+        for s in needles:
+            if s not in msg:
+                raise AssertionError(f"prover error {msg!r} does not mention {s!r}") from None
+        return
+    raise AssertionError("the prover accepted a row outside the table")
+
+
+def check_rejects_outside(arg_cls, field: str, table: Table, sizes=(32,), seed: int = 1
+                          ) -> None:
+    """One value outside the table: a `ProverError` naming tensor, value and table for
+    the honest prover; the verifier rejects a proof made by bypassing that check."""
+    reqs = _requests(table, sizes, seed)
+    row = _outside_row(table)
+    i = len(reqs[0][0]) // 2
+    for k, v in enumerate(row):
+        reqs[0][k].view(-1)[i] = v
+    _check_prover_error(arg_cls, field, table, reqs, ["c0_0", str(row[0]), table.name])
+    _must_reject(*_malicious(arg_cls, field, table, reqs, skip=True),
+                 "a value outside the table")
+
+
+def check_rejects_wrong_output(arg_cls, field: str, table: Table, sizes=(32,), seed: int = 2
+                               ) -> None:
+    """Function tables (width ≥ 2): one output ≠ f(input) is a prover error, and a proof
+    made anyway is rejected."""
+    if table.width < 2:
+        raise ValueError("check_rejects_wrong_output needs a function table")
+    reqs = _requests(table, sizes, seed)
+    i = len(reqs[0][0]) // 3
+    reqs[0][1].view(-1)[i] += 1
+    _check_prover_error(arg_cls, field, table, reqs, ["c0_1", table.name])
+    _must_reject(*_malicious(arg_cls, field, table, reqs, skip=True),
+                 "an output that is not f(input)")
+
+
+def check_rejects_wrong_multiplicities(arg_cls, field: str, table: Table, sizes=(32,),
+                                       seed: int = 3) -> None:
+    """Multiplicities off by one on two rows (same total) are rejected."""
+    reqs = _requests(table, sizes, seed)
+
+    def shift(m):
+        a = int(np.argmax(m))
+        b = (a + 1) % len(m)
+        m[a] -= 1
+        m[b] += 1
+        return m
+
+    _must_reject(*_malicious(arg_cls, field, table, reqs, tamper=shift),
+                 "wrong multiplicities")
+
+    def add(m):
+        m[len(m) - 1] += 1
+        return m
+
+    _must_reject(*_malicious(arg_cls, field, table, reqs, tamper=add),
+                 "an extra multiplicity")
+
+
+def check_rejects_tampered_bytes(arg_cls, field: str, table: Table, sizes=(32,),
+                                 seed: int = 4, positions: int = 8) -> None:
+    """Flipping one byte anywhere in the lookup section makes the verifier reject."""
+    g, be, proof, sections = prove_requests(arg_cls(), field, table,
+                                            _requests(table, sizes, seed))
+    verify(g, proof, be, STATEMENT, sections)
+    (start, end), = [(s, e) for name, s, e in sections if name == "lookups"]
+    if end <= start:
+        raise AssertionError("the lookup argument wrote nothing into the proof")
+    for pos in np.unique(np.linspace(start, end - 1, positions).astype(int)):
+        bad = bytearray(proof)
+        bad[pos] ^= 0x01
+        _must_reject(g, be, bytes(bad), sections, f"a proof with byte {pos} flipped")
+    _must_reject(g, be, proof[:-1], sections, "a truncated proof")
+
+
+def check_all(arg_cls, field: str, range_bits: int = 6, function_table: Table | None = None
+              ) -> None:
+    """Every check on a small range table (and a function table if given)."""
+    t = range_table(range_bits)
+    check_completeness(arg_cls, field, t, sizes=(64, 16, 16, 1))
+    check_rejects_outside(arg_cls, field, t)
+    check_rejects_wrong_multiplicities(arg_cls, field, t)
+    check_rejects_tampered_bytes(arg_cls, field, t)
+    if function_table is not None:
+        check_completeness(arg_cls, field, function_table, sizes=(32, 8))
+        check_rejects_outside(arg_cls, field, function_table)
+        check_rejects_wrong_output(arg_cls, field, function_table)
