@@ -114,8 +114,8 @@ def decode_point(buf: bytes, what: str = "point") -> G1Point:
         raise ProofFormatError(f"{what}: not a valid compressed G1 point ({e})") from None
     if p.to_compressed_bytes() != bytes(buf):
         raise ProofFormatError(f"{what}: non-canonical G1 point encoding")
-    if not p.is_in_subgroup():  # from_compressed_bytes checks this already; belt and braces
-        raise ProofFormatError(f"{what}: G1 point outside the prime-order subgroup")
+    # from_compressed_bytes validates curve and subgroup membership (tested with an
+    # on-curve point outside the subgroup), so no second is_in_subgroup() here
     return p
 
 

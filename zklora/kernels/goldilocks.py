@@ -6,6 +6,15 @@ are fused ``@njit(parallel=True, cache=True)`` loops over flat arrays.  Extensio
 elements are stored as ``(n, 2)`` arrays ``[a0, a1]`` meaning ``a0 + a1·x``.
 Every kernel has a pure-Python twin in `zklora.kernels.reference` used by the tests.
 
+Each element-wise kernel ``k`` used on short vectors also has a serial twin ``k_s``
+(same body, no thread launch): a parallel launch costs ~10–20 µs, which dominates the
+verifier's scalar arithmetic.  The field classes pick ``k_s`` below `SMALL` elements.
+
+Extension products use Karatsuba (3 base products) and 7·t as 8t − t (additions), so
+one extension product costs 3 base products.  The extension multiply kernels work on
+blocks: a block is de-interleaved into contiguous lanes, multiplied in a loop LLVM
+vectorises, and interleaved back.
+
 Care with numba typing: mixing uint64 with int64 promotes to float64, so every
 constant here is an explicit ``np.uint64``.
 """
@@ -23,6 +32,11 @@ S32 = np.uint64(32)
 ONE = np.uint64(1)
 ZERO = np.uint64(0)
 NR = np.uint64(7)  # x² = 7, a quadratic non-residue mod p
+
+#: below this many elements the field classes call the serial ``*_s`` kernels
+SMALL = 1 << 12
+#: block length of the de-interleaving extension kernels
+BLOCK = 512
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -72,6 +86,8 @@ def gl_reduce128(hi, lo):
 
 @njit(inline="always", **_OPTS)
 def gl_mul(a, b):
+    # 32-bit limbs rather than a 128-bit product: LLVM vectorises this form (AVX2
+    # vpmuludq), which is ~1.5× faster on vectors than a scalar 64×64→128 multiply.
     a_lo = a & M32
     a_hi = a >> S32
     b_lo = b & M32
@@ -86,6 +102,15 @@ def gl_mul(a, b):
     carry_lo = ONE if lo < ll else ZERO
     hi = hh + (mid >> S32) + (carry_mid << S32) + carry_lo
     return gl_reduce128(hi, lo)
+
+
+@njit(inline="always", **_OPTS)
+def gl_mul7(a):
+    """7·a as 8a − a (three doublings and a subtraction)."""
+    a2 = gl_add(a, a)
+    a4 = gl_add(a2, a2)
+    a8 = gl_add(a4, a4)
+    return gl_sub(a8, a)
 
 
 @njit(**_OPTS)
@@ -111,9 +136,11 @@ def gl_inv(a):
 
 @njit(inline="always", **_OPTS)
 def e2_mul(a0, a1, b0, b1):
-    c0 = gl_add(gl_mul(a0, b0), gl_mul(NR, gl_mul(a1, b1)))
-    c1 = gl_add(gl_mul(a0, b1), gl_mul(a1, b0))
-    return c0, c1
+    """(a0 + a1 x)(b0 + b1 x) mod x² − 7, Karatsuba: 3 base products."""
+    m0 = gl_mul(a0, b0)
+    m1 = gl_mul(a1, b1)
+    m2 = gl_mul(gl_add(a0, a1), gl_add(b0, b1))
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
 # --- base vector kernels ----------------------------------------------------------
@@ -125,9 +152,21 @@ def vadd(a, b, out):
         out[i] = gl_add(a[i], b[i])
 
 
+@njit(**_OPTS)
+def vadd_s(a, b, out):
+    for i in range(a.shape[0]):
+        out[i] = gl_add(a[i], b[i])
+
+
 @njit(parallel=True, **_OPTS)
 def vsub(a, b, out):
     for i in prange(a.shape[0]):
+        out[i] = gl_sub(a[i], b[i])
+
+
+@njit(**_OPTS)
+def vsub_s(a, b, out):
+    for i in range(a.shape[0]):
         out[i] = gl_sub(a[i], b[i])
 
 
@@ -137,9 +176,21 @@ def vmul(a, b, out):
         out[i] = gl_mul(a[i], b[i])
 
 
+@njit(**_OPTS)
+def vmul_s(a, b, out):
+    for i in range(a.shape[0]):
+        out[i] = gl_mul(a[i], b[i])
+
+
 @njit(parallel=True, **_OPTS)
 def vneg(a, out):
     for i in prange(a.shape[0]):
+        out[i] = gl_neg(a[i])
+
+
+@njit(**_OPTS)
+def vneg_s(a, out):
+    for i in range(a.shape[0]):
         out[i] = gl_neg(a[i])
 
 
@@ -171,6 +222,14 @@ def vsum(a, nchunks):
     return acc
 
 
+@njit(**_OPTS)
+def vsum_s(a):
+    acc = ZERO
+    for i in range(a.shape[0]):
+        acc = gl_add(acc, a[i])
+    return acc
+
+
 @njit(parallel=True, **_OPTS)
 def vdot(a, b, nchunks):
     n = a.shape[0]
@@ -184,6 +243,14 @@ def vdot(a, b, nchunks):
     acc = ZERO
     for c in range(nchunks):
         acc = gl_add(acc, part[c])
+    return acc
+
+
+@njit(**_OPTS)
+def vdot_s(a, b):
+    acc = ZERO
+    for i in range(a.shape[0]):
+        acc = gl_add(acc, gl_mul(a[i], b[i]))
     return acc
 
 
@@ -214,6 +281,13 @@ def eadd(a, b, out):
         out[i, 1] = gl_add(a[i, 1], b[i, 1])
 
 
+@njit(**_OPTS)
+def eadd_s(a, b, out):
+    for i in range(a.shape[0]):
+        out[i, 0] = gl_add(a[i, 0], b[i, 0])
+        out[i, 1] = gl_add(a[i, 1], b[i, 1])
+
+
 @njit(parallel=True, **_OPTS)
 def esub(a, b, out):
     for i in prange(a.shape[0]):
@@ -221,9 +295,47 @@ def esub(a, b, out):
         out[i, 1] = gl_sub(a[i, 1], b[i, 1])
 
 
+@njit(**_OPTS)
+def esub_s(a, b, out):
+    for i in range(a.shape[0]):
+        out[i, 0] = gl_sub(a[i, 0], b[i, 0])
+        out[i, 1] = gl_sub(a[i, 1], b[i, 1])
+
+
+@njit(inline="always", **_OPTS)
+def _emul_block(a, b, out, s, m, x0, x1, y0, y1):
+    """out[s:s+m] = a[s:s+m]·b[s:s+m] through contiguous lanes (vectorisable)."""
+    for i in range(m):
+        x0[i] = a[s + i, 0]
+        x1[i] = a[s + i, 1]
+        y0[i] = b[s + i, 0]
+        y1[i] = b[s + i, 1]
+    for i in range(m):
+        c0, c1 = e2_mul(x0[i], x1[i], y0[i], y1[i])
+        x0[i] = c0
+        x1[i] = c1
+    for i in range(m):
+        out[s + i, 0] = x0[i]
+        out[s + i, 1] = x1[i]
+
+
 @njit(parallel=True, **_OPTS)
 def emul(a, b, out):
-    for i in prange(a.shape[0]):
+    n = a.shape[0]
+    nb = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s = blk * BLOCK
+        m = min(n, s + BLOCK) - s
+        x0 = np.empty(BLOCK, np.uint64)
+        x1 = np.empty(BLOCK, np.uint64)
+        y0 = np.empty(BLOCK, np.uint64)
+        y1 = np.empty(BLOCK, np.uint64)
+        _emul_block(a, b, out, s, m, x0, x1, y0, y1)
+
+
+@njit(**_OPTS)
+def emul_s(a, b, out):
+    for i in range(a.shape[0]):
         c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
         out[i, 0] = c0
         out[i, 1] = c1
@@ -231,7 +343,28 @@ def emul(a, b, out):
 
 @njit(parallel=True, **_OPTS)
 def emul_scalar(a, s0, s1, out):
-    for i in prange(a.shape[0]):
+    n = a.shape[0]
+    nb = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s = blk * BLOCK
+        m = min(n, s + BLOCK) - s
+        x0 = np.empty(BLOCK, np.uint64)
+        x1 = np.empty(BLOCK, np.uint64)
+        for i in range(m):
+            x0[i] = a[s + i, 0]
+            x1[i] = a[s + i, 1]
+        for i in range(m):
+            c0, c1 = e2_mul(x0[i], x1[i], s0, s1)
+            x0[i] = c0
+            x1[i] = c1
+        for i in range(m):
+            out[s + i, 0] = x0[i]
+            out[s + i, 1] = x1[i]
+
+
+@njit(**_OPTS)
+def emul_scalar_s(a, s0, s1, out):
+    for i in range(a.shape[0]):
         c0, c1 = e2_mul(a[i, 0], a[i, 1], s0, s1)
         out[i, 0] = c0
         out[i, 1] = c1
@@ -241,6 +374,13 @@ def emul_scalar(a, s0, s1, out):
 def emul_base(a, b, out):
     """Extension × base, element-wise."""
     for i in prange(a.shape[0]):
+        out[i, 0] = gl_mul(a[i, 0], b[i])
+        out[i, 1] = gl_mul(a[i, 1], b[i])
+
+
+@njit(**_OPTS)
+def emul_base_s(a, b, out):
+    for i in range(a.shape[0]):
         out[i, 0] = gl_mul(a[i, 0], b[i])
         out[i, 1] = gl_mul(a[i, 1], b[i])
 
@@ -262,6 +402,15 @@ def esum(a, nchunks):
     for c in range(nchunks):
         out[0] = gl_add(out[0], part[c, 0])
         out[1] = gl_add(out[1], part[c, 1])
+    return out
+
+
+@njit(**_OPTS)
+def esum_s(a):
+    out = np.zeros(2, dtype=np.uint64)
+    for i in range(a.shape[0]):
+        out[0] = gl_add(out[0], a[i, 0])
+        out[1] = gl_add(out[1], a[i, 1])
     return out
 
 
@@ -287,6 +436,16 @@ def edot(a, b, nchunks):
 
 
 @njit(**_OPTS)
+def edot_s(a, b):
+    out = np.zeros(2, dtype=np.uint64)
+    for i in range(a.shape[0]):
+        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+        out[0] = gl_add(out[0], c0)
+        out[1] = gl_add(out[1], c1)
+    return out
+
+
+@njit(**_OPTS)
 def einv(a, out):
     """Batch inverse in the extension: 1/(a0 + a1 x) = (a0 − a1 x)/(a0² − 7 a1²)."""
     n = a.shape[0]
@@ -294,7 +453,7 @@ def einv(a, out):
     for i in range(n):
         a0 = a[i, 0]
         a1 = a[i, 1]
-        norms[i] = gl_sub(gl_mul(a0, a0), gl_mul(NR, gl_mul(a1, a1)))
+        norms[i] = gl_sub(gl_mul(a0, a0), gl_mul7(gl_mul(a1, a1)))
     inv_norms = np.empty(n, dtype=np.uint64)
     bad = vinv(norms, inv_norms)
     if bad >= 0:
@@ -303,6 +462,17 @@ def einv(a, out):
         out[i, 0] = gl_mul(a[i, 0], inv_norms[i])
         out[i, 1] = gl_neg(gl_mul(a[i, 1], inv_norms[i]))
     return -1
+
+
+@njit(inline="always", **_OPTS)
+def _eq_layer(out, size, r0, r1, i):
+    v0 = out[i, 0]
+    v1 = out[i, 1]
+    h0, h1 = e2_mul(v0, v1, r0, r1)
+    out[i + size, 0] = h0
+    out[i + size, 1] = h1
+    out[i, 0] = gl_sub(v0, h0)
+    out[i, 1] = gl_sub(v1, h1)
 
 
 @njit(parallel=True, **_OPTS)
@@ -316,79 +486,198 @@ def eq_expand(r, out):
     for j in range(n):
         r0 = r[j, 0]
         r1 = r[j, 1]
-        for i in prange(size):
-            v0 = out[i, 0]
-            v1 = out[i, 1]
-            h0, h1 = e2_mul(v0, v1, r0, r1)
-            out[i + size, 0] = h0
-            out[i + size, 1] = h1
-            out[i, 0] = gl_sub(v0, h0)
-            out[i, 1] = gl_sub(v1, h1)
+        if size < 4096:
+            for i in range(size):
+                _eq_layer(out, size, r0, r1, i)
+        else:
+            for i in prange(size):
+                _eq_layer(out, size, r0, r1, i)
         size *= 2
+
+
+@njit(**_OPTS)
+def eq_expand_s(r, out):
+    n = r.shape[0]
+    out[0, 0] = ONE
+    out[0, 1] = ZERO
+    size = 1
+    for j in range(n):
+        r0 = r[j, 0]
+        r1 = r[j, 1]
+        for i in range(size):
+            _eq_layer(out, size, r0, r1, i)
+        size *= 2
+
+
+@njit(**_OPTS)
+def e_interpolate(g, inv_den, r0, r1):
+    """Value at r of the polynomial of degree ≤ d with values g[i] at i = 0..d:
+    Σ_i g_i · inv_den[i] · Π_{j≠i} (r − j), with inv_den[i] = 1/Π_{j≠i}(i − j)."""
+    npts = g.shape[0]
+    pre = np.empty((npts + 1, 2), dtype=np.uint64)
+    suf = np.empty((npts + 1, 2), dtype=np.uint64)
+    pre[0, 0] = ONE
+    pre[0, 1] = ZERO
+    for i in range(npts):
+        c0, c1 = e2_mul(pre[i, 0], pre[i, 1], gl_sub(r0, np.uint64(i)), r1)
+        pre[i + 1, 0] = c0
+        pre[i + 1, 1] = c1
+    suf[npts, 0] = ONE
+    suf[npts, 1] = ZERO
+    for i in range(npts - 1, -1, -1):
+        c0, c1 = e2_mul(suf[i + 1, 0], suf[i + 1, 1], gl_sub(r0, np.uint64(i)), r1)
+        suf[i, 0] = c0
+        suf[i, 1] = c1
+    out = np.zeros(2, dtype=np.uint64)
+    for i in range(npts):
+        w0, w1 = e2_mul(pre[i, 0], pre[i, 1], suf[i + 1, 0], suf[i + 1, 1])
+        w0 = gl_mul(w0, inv_den[i])
+        w1 = gl_mul(w1, inv_den[i])
+        c0, c1 = e2_mul(g[i, 0], g[i, 1], w0, w1)
+        out[0] = gl_add(out[0], c0)
+        out[1] = gl_add(out[1], c1)
+    return out
 
 
 # --- sumcheck kernels -----------------------------------------------------------------
 
 
-@njit(parallel=True, **_OPTS)
-def e_sc_round(stack, starts, factors, coeffs, degree, nchunks):
-    """See `Field.sc_round`; stack (k, 2m, 2), coeffs (T, 2); returns (degree+1, 2)."""
+@njit(inline="always", **_OPTS)
+def _sc_round_range(stack, starts, factors, npts, lo_i, hi_i, vals, acc):
+    """acc[j, t] += Σ_{lo_i ≤ i < hi_i} Π_{f ∈ term j} (lo_f + t·(hi_f − lo_f))."""
     k = stack.shape[0]
-    m = stack.shape[1] // 2
     nterms = starts.shape[0] - 1
-    npts = degree + 1
-    part = np.zeros((nchunks, npts, 2), dtype=np.uint64)
-    step = (m + nchunks - 1) // nchunks
-    for c in prange(nchunks):
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        acc = np.zeros((npts, 2), dtype=np.uint64)
-        for i in range(c * step, min(m, (c + 1) * step)):
-            for f in range(k):
-                lo0 = stack[f, 2 * i, 0]
-                lo1 = stack[f, 2 * i, 1]
-                d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
-                d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
-                v0 = lo0
-                v1 = lo1
-                for t in range(npts):
-                    vals[f, t, 0] = v0
-                    vals[f, t, 1] = v1
-                    v0 = gl_add(v0, d0)
-                    v1 = gl_add(v1, d1)
-            for j in range(nterms):
-                for t in range(npts):
-                    p0 = coeffs[j, 0]
-                    p1 = coeffs[j, 1]
-                    for q in range(starts[j], starts[j + 1]):
-                        f = factors[q]
-                        p0, p1 = e2_mul(p0, p1, vals[f, t, 0], vals[f, t, 1])
-                    acc[t, 0] = gl_add(acc[t, 0], p0)
-                    acc[t, 1] = gl_add(acc[t, 1], p1)
-        for t in range(npts):
-            part[c, t, 0] = acc[t, 0]
-            part[c, t, 1] = acc[t, 1]
-    out = np.zeros((npts, 2), dtype=np.uint64)
-    for c in range(nchunks):
-        for t in range(npts):
-            out[t, 0] = gl_add(out[t, 0], part[c, t, 0])
-            out[t, 1] = gl_add(out[t, 1], part[c, t, 1])
-    return out
-
-
-@njit(parallel=True, **_OPTS)
-def e_sc_fold(stack, r0, r1, out):
-    """out[f, i] = lo + r·(hi − lo) with lo = stack[f, 2i], hi = stack[f, 2i+1]."""
-    k = stack.shape[0]
-    m = out.shape[1]
-    for i in prange(m):
+    for i in range(lo_i, hi_i):
         for f in range(k):
             lo0 = stack[f, 2 * i, 0]
             lo1 = stack[f, 2 * i, 1]
             d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
             d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
-            p0, p1 = e2_mul(d0, d1, r0, r1)
-            out[f, i, 0] = gl_add(lo0, p0)
-            out[f, i, 1] = gl_add(lo1, p1)
+            v0 = lo0
+            v1 = lo1
+            for t in range(npts):
+                vals[f, t, 0] = v0
+                vals[f, t, 1] = v1
+                v0 = gl_add(v0, d0)
+                v1 = gl_add(v1, d1)
+        for j in range(nterms):
+            q0 = starts[j]
+            q1 = starts[j + 1]
+            for t in range(npts):
+                if q0 == q1:
+                    p0 = ONE
+                    p1 = ZERO
+                else:
+                    f = factors[q0]
+                    p0 = vals[f, t, 0]
+                    p1 = vals[f, t, 1]
+                for q in range(q0 + 1, q1):
+                    f = factors[q]
+                    p0, p1 = e2_mul(p0, p1, vals[f, t, 0], vals[f, t, 1])
+                acc[j, t, 0] = gl_add(acc[j, t, 0], p0)
+                acc[j, t, 1] = gl_add(acc[j, t, 1], p1)
+
+
+@njit(inline="always", **_OPTS)
+def _sc_round_finish(part, coeffs, npts):
+    """out[t] = Σ_c Σ_j coeffs[j] · part[c, j, t] (coefficients applied once)."""
+    nchunks = part.shape[0]
+    nterms = part.shape[1]
+    out = np.zeros((npts, 2), dtype=np.uint64)
+    for j in range(nterms):
+        for t in range(npts):
+            s0 = ZERO
+            s1 = ZERO
+            for c in range(nchunks):
+                s0 = gl_add(s0, part[c, j, t, 0])
+                s1 = gl_add(s1, part[c, j, t, 1])
+            p0, p1 = e2_mul(s0, s1, coeffs[j, 0], coeffs[j, 1])
+            out[t, 0] = gl_add(out[t, 0], p0)
+            out[t, 1] = gl_add(out[t, 1], p1)
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def e_sc_round(stack, starts, factors, coeffs, degree, nchunks):
+    """See `Field.sc_round`; stack (k, 2m, 2), coeffs (T, 2); returns (degree+1, 2).
+    Each term is summed without its coefficient, which is applied once at the end."""
+    k = stack.shape[0]
+    m = stack.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    npts = degree + 1
+    part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        acc = np.zeros((nterms, npts, 2), dtype=np.uint64)
+        _sc_round_range(stack, starts, factors, npts, c * step, min(m, (c + 1) * step),
+                        vals, acc)
+        part[c] = acc
+    return _sc_round_finish(part, coeffs, npts)
+
+
+@njit(**_OPTS)
+def e_sc_round_s(stack, starts, factors, coeffs, degree):
+    """Serial `e_sc_round` for small tables."""
+    k = stack.shape[0]
+    m = stack.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    npts = degree + 1
+    part = np.zeros((1, nterms, npts, 2), dtype=np.uint64)
+    vals = np.empty((k, npts, 2), dtype=np.uint64)
+    _sc_round_range(stack, starts, factors, npts, 0, m, vals, part[0])
+    return _sc_round_finish(part, coeffs, npts)
+
+
+@njit(inline="always", **_OPTS)
+def _sc_fold_one(stack, r0, r1, out, f, i):
+    lo0 = stack[f, 2 * i, 0]
+    lo1 = stack[f, 2 * i, 1]
+    d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
+    d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
+    p0, p1 = e2_mul(d0, d1, r0, r1)
+    out[f, i, 0] = gl_add(lo0, p0)
+    out[f, i, 1] = gl_add(lo1, p1)
+
+
+@njit(parallel=True, **_OPTS)
+def e_sc_fold(stack, r0, r1, out):
+    """out[f, i] = lo + r·(hi − lo) with lo = stack[f, 2i], hi = stack[f, 2i+1]
+    (blocked: de-interleave, vectorised product, interleave back)."""
+    k = stack.shape[0]
+    m = out.shape[1]
+    nb = (m + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s = blk * BLOCK
+        cnt = min(m, s + BLOCK) - s
+        l0 = np.empty(BLOCK, np.uint64)
+        l1 = np.empty(BLOCK, np.uint64)
+        x0 = np.empty(BLOCK, np.uint64)
+        x1 = np.empty(BLOCK, np.uint64)
+        for f in range(k):
+            for i in range(cnt):
+                a0 = stack[f, 2 * (s + i), 0]
+                a1 = stack[f, 2 * (s + i), 1]
+                l0[i] = a0
+                l1[i] = a1
+                x0[i] = gl_sub(stack[f, 2 * (s + i) + 1, 0], a0)
+                x1[i] = gl_sub(stack[f, 2 * (s + i) + 1, 1], a1)
+            for i in range(cnt):
+                p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
+                x0[i] = gl_add(l0[i], p0)
+                x1[i] = gl_add(l1[i], p1)
+            for i in range(cnt):
+                out[f, s + i, 0] = x0[i]
+                out[f, s + i, 1] = x1[i]
+
+
+@njit(**_OPTS)
+def e_sc_fold_s(stack, r0, r1, out):
+    k = stack.shape[0]
+    m = out.shape[1]
+    for i in range(m):
+        for f in range(k):
+            _sc_fold_one(stack, r0, r1, out, f, i)
 
 
 @njit(parallel=True, **_OPTS)

@@ -16,6 +16,7 @@ powers of a random ρ drawn after every batched claim is absorbed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 
 import attrs
 import numpy as np
@@ -53,19 +54,41 @@ def degree_of(terms: Sequence[Term]) -> int:
     return max(1, max((len(fs) for _, fs in terms), default=0))
 
 
-def _lagrange_weights(F: Field, degree: int, r: np.ndarray) -> np.ndarray:
-    """w_i with g(r) = Σ w_i g(i) for nodes 0..degree."""
-    nodes = list(range(degree + 1))
-    w = F.zeros(degree + 1)
-    for i in nodes:
-        num = F.scalar(1)
+@lru_cache(maxsize=256)
+def _inv_dens(p: int, degree: int) -> tuple[int, ...]:
+    """1/Π_{j≠i}(i − j) mod p for the nodes i = 0..degree."""
+    out = []
+    for i in range(degree + 1):
         den = 1
-        for j in nodes:
+        for j in range(degree + 1):
             if j != i:
-                num = F.mul(num, F.sub(r, F.scalar(j)))
                 den *= i - j
-        w[i] = F.mul(num, F.inv(F.scalar(den).reshape((1,) + F.elem_shape))[0])
+        out.append(pow(den % p, p - 2, p))
+    return tuple(out)
+
+
+def _lagrange_weights(F: Field, degree: int, r: np.ndarray) -> np.ndarray:
+    """w_i with g(r) = Σ w_i g(i) for nodes 0..degree:
+    w_i = Π_{j≠i}(r − j) / Π_{j≠i}(i − j), numerators from prefix/suffix products."""
+    diffs = [F.sub(r, F.scalar(j)) for j in range(degree + 1)]
+    pre = [F.scalar(1)]
+    for d in diffs[:-1]:
+        pre.append(F.mul(pre[-1], d))
+    w = F.zeros(degree + 1)
+    suf = F.scalar(1)
+    for i, inv in zip(range(degree, -1, -1), reversed(_inv_dens(F.p, degree))):
+        w[i] = F.mul(F.mul(pre[i], suf), F.scalar(inv))
+        suf = F.mul(suf, diffs[i])
     return w
+
+
+def _interpolate(F: Field, g: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """g(r) for the polynomial with values g[i] at i = 0..degree.  Uses the field's
+    optional fused ``interpolate`` when it has one (one kernel call per round)."""
+    fast = getattr(F, "interpolate", None)
+    if fast is not None:
+        return fast(g, r)
+    return F.dot(g, _lagrange_weights(F, g.shape[0] - 1, r))
 
 
 def combine(F: Field, terms: Sequence[Term], values: Sequence[np.ndarray]) -> np.ndarray:
@@ -106,7 +129,7 @@ def prove(
         ch.send_field(f"{label}/round{j}", F, np.concatenate([g[:1], g[2:]], axis=0))
         r = ch.challenge(f"{label}/r{j}", F)
         point[j] = r
-        running = F.dot(g, _lagrange_weights(F, degree, r))
+        running = _interpolate(F, g, r)
         stack = F.sc_fold(stack, r)
     finals = [stack[i, 0] for i in range(stack.shape[0])]
     if not F.equal(combine(F, terms, finals), running):
@@ -143,7 +166,7 @@ def verify(
         g[2:] = msg[1:]
         r = ch.challenge(f"{label}/r{j}", F)
         point[j] = r
-        running = F.dot(g, _lagrange_weights(F, degree, r))
+        running = _interpolate(F, g, r)
     send = [i for i in range(num_tables) if i not in public]
     finals: list = [None] * num_tables
     if send:

@@ -233,7 +233,7 @@ def ipa_verify(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, v: 
         + [(v - a * b_final) * x0 % R]
         + [int(c) % R for c in p_scalars]
     )
-    if False:
+    if bls_msm.msm(points, scal) != bls_msm.IDENTITY:
         raise VerificationError(f"hyrax: inner-product argument {label} does not verify")
 
 

@@ -40,6 +40,7 @@ import math
 import struct
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import attrs
@@ -110,6 +111,12 @@ class LigeroParams:
         return cls(rate_log, h, sec, q)
 
 
+@lru_cache(maxsize=4096)
+def _distinct(N: int, draws: int) -> Fraction:
+    """Expected number of distinct values among ``draws`` uniform draws from N."""
+    return N - Fraction((N - 1) ** draws, N ** (draws - 1)) if draws else Fraction(0)
+
+
 @attrs.frozen
 class Layout:
     """Matrix shape and opening mode of a table of 2^n elements (a function of n and
@@ -139,15 +146,18 @@ class Layout:
 
     @staticmethod
     def opening_bytes(n: int, b: int, rate_log: int, queries: int) -> int:
-        """Estimated bytes of a single-claim opening with 2^b columns (integer model:
-        w, one y, the distinct opened columns and ≈ D·(depth − log2 D) path digests)."""
+        """Expected bytes of a single-claim opening with 2^b columns: w, one y, the
+        distinct opened columns and the multi-proof digests (exact expectation over
+        uniform queries, in rational arithmetic so every platform picks the same b)."""
         k, m = 1 << b, 1 << (n - b)
-        L = k << rate_log
-        D = min(queries, L)
-        sib = 0 if D == L else D * (b + rate_log - (D.bit_length() - 1))
-        return 16 * k + 16 * m + 8 * m * D + 32 * sib
+        depth = b + rate_log
+        known = [_distinct(1 << (depth - lvl), queries) for lvl in range(depth + 1)]
+        # siblings supplied at a level = 2·(distinct parents) − (distinct known nodes)
+        sib = sum(2 * known[lvl + 1] - known[lvl] for lvl in range(depth))
+        return int(16 * k + 16 * m + 8 * m * known[0] + 32 * sib)
 
     @classmethod
+    @lru_cache(maxsize=1024)
     def choose(cls, n: int, p: LigeroParams) -> Layout:
         # smallest estimate; ties go to more columns (fewer rows to hash per leaf)
         cost, neg_b = min((cls.opening_bytes(n, b, p.rate_log, p.num_queries), -b)

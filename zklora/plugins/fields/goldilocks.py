@@ -2,12 +2,15 @@
 
 Base arrays are ``uint64``; extension arrays carry a trailing axis of 2.  Verifier
 challenges of the base field are drawn from the extension (≈ 128 bits).
-Hot loops are the numba kernels of `zklora.kernels.goldilocks`.
+Hot loops are the numba kernels of `zklora.kernels.goldilocks`; arrays shorter than
+`K.SMALL` elements go to their serial twins (no thread launch), which keeps the
+verifier's scalar arithmetic at about a microsecond per operation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -21,6 +24,26 @@ P = K.P_INT
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     return (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+
+
+def _pick(n: int, par, ser):
+    """The parallel kernel for long vectors, its serial twin for short ones."""
+    return par if n >= K.SMALL else ser
+
+
+@lru_cache(maxsize=64)
+def _inv_denominators(degree: int) -> np.ndarray:
+    """1/Π_{j≠i}(i − j) mod p for the nodes i = 0..degree (Lagrange weights)."""
+    out = []
+    for i in range(degree + 1):
+        den = 1
+        for j in range(degree + 1):
+            if j != i:
+                den *= i - j
+        out.append(pow(den % P, P - 2, P))
+    a = np.array(out, dtype=np.uint64)
+    a.flags.writeable = False
+    return a
 
 
 def _ints_to_u64(x) -> np.ndarray:
@@ -72,28 +95,31 @@ class Goldilocks(Field):
         half = np.uint64(P // 2)
         return np.where(a > half, -((K.P - a).astype(np.int64)), a.astype(np.int64))
 
-    def _bin(self, kern, a, b):
-        a, b = np.broadcast_arrays(np.asarray(a, np.uint64), np.asarray(b, np.uint64))
+    def _bin(self, par, ser, a, b):
+        a = np.asarray(a, np.uint64)
+        b = np.asarray(b, np.uint64)
+        if a.shape != b.shape:  # (broadcasting is slow: skip it when not needed)
+            a, b = np.broadcast_arrays(a, b)
         shape = a.shape
         a = np.ascontiguousarray(a).reshape(-1)
         b = np.ascontiguousarray(b).reshape(-1)
         out = np.empty(a.shape[0], dtype=np.uint64)
-        kern(a, b, out)
+        _pick(a.shape[0], par, ser)(a, b, out)
         return out.reshape(shape)
 
     def add(self, a, b):
-        return self._bin(K.vadd, a, b)
+        return self._bin(K.vadd, K.vadd_s, a, b)
 
     def sub(self, a, b):
-        return self._bin(K.vsub, a, b)
+        return self._bin(K.vsub, K.vsub_s, a, b)
 
     def mul(self, a, b):
-        return self._bin(K.vmul, a, b)
+        return self._bin(K.vmul, K.vmul_s, a, b)
 
     def neg(self, a):
         a = np.ascontiguousarray(a, dtype=np.uint64)
         out = np.empty_like(a)
-        K.vneg(a.reshape(-1), out.reshape(-1))
+        _pick(a.size, K.vneg, K.vneg_s)(a.reshape(-1), out.reshape(-1))
         return out
 
     def inv(self, a):
@@ -105,12 +131,16 @@ class Goldilocks(Field):
 
     def sum(self, a):
         a = np.ascontiguousarray(a, dtype=np.uint64).reshape(-1)
+        if a.shape[0] < K.SMALL:
+            return np.uint64(K.vsum_s(a))
         return np.uint64(K.vsum(a, K.nchunks_for(a.shape[0])))
 
     def dot(self, a, b):
         a, b = np.broadcast_arrays(np.asarray(a, np.uint64), np.asarray(b, np.uint64))
         a = np.ascontiguousarray(a).reshape(-1)
         b = np.ascontiguousarray(b).reshape(-1)
+        if a.shape[0] < K.SMALL:
+            return np.uint64(K.vdot_s(a, b))
         return np.uint64(K.vdot(a, b, K.nchunks_for(a.shape[0])))
 
     def encode(self, a):
@@ -190,30 +220,44 @@ class GoldilocksExt2(Field):
         shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
         return shape, a, b
 
-    def _bin(self, kern, a, b):
-        shape, a, b = self._prep(a, b)
-        a = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
-        b = np.ascontiguousarray(np.broadcast_to(b, shape + (2,))).reshape(-1, 2)
+    def _pair(self, a, b):
+        """Both operands broadcast to one shape, as contiguous (n, 2) arrays."""
+        a = np.asarray(a, np.uint64)
+        b = np.asarray(b, np.uint64)
+        if a.shape == b.shape:  # (np.broadcast_* costs µs: skip it when not needed)
+            shape = a.shape[:-1]
+        else:
+            shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+            a = np.broadcast_to(a, shape + (2,))
+            b = np.broadcast_to(b, shape + (2,))
+        return shape, np.ascontiguousarray(a).reshape(-1, 2), np.ascontiguousarray(b).reshape(-1, 2)
+
+    def _bin(self, par, ser, a, b):
+        shape, a, b = self._pair(a, b)
         out = np.empty_like(a)
-        kern(a, b, out)
+        _pick(a.shape[0], par, ser)(a, b, out)
         return out.reshape(shape + (2,))
 
     def add(self, a, b):
-        return self._bin(K.eadd, a, b)
+        return self._bin(K.eadd, K.eadd_s, a, b)
 
     def sub(self, a, b):
-        return self._bin(K.esub, a, b)
+        return self._bin(K.esub, K.esub_s, a, b)
 
     def mul(self, a, b):
+        a = np.asarray(a, np.uint64)
+        b = np.asarray(b, np.uint64)
+        if a.shape == b.shape:
+            return self._bin(K.emul, K.emul_s, a, b)
         shape, a, b = self._prep(a, b)
         if b.ndim == 1 and a.ndim >= 1:  # vector × scalar: no broadcast copy
             a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
             out = np.empty_like(a2)
-            K.emul_scalar(a2, b[0], b[1], out)
+            _pick(a2.shape[0], K.emul_scalar, K.emul_scalar_s)(a2, b[0], b[1], out)
             return out.reshape(shape + (2,))
         if a.ndim == 1 and b.ndim > 1:
             return self.mul(b, a)
-        return self._bin(K.emul, a, b)
+        return self._bin(K.emul, K.emul_s, a, b)
 
     def mul_base(self, a, b):
         """Extension array × base array, element-wise (broadcasting)."""
@@ -223,7 +267,7 @@ class GoldilocksExt2(Field):
         a2 = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
         b2 = np.ascontiguousarray(np.broadcast_to(b, shape)).reshape(-1)
         out = np.empty_like(a2)
-        K.emul_base(a2, b2, out)
+        _pick(a2.shape[0], K.emul_base, K.emul_base_s)(a2, b2, out)
         return out.reshape(shape + (2,))
 
     def neg(self, a):
@@ -239,13 +283,22 @@ class GoldilocksExt2(Field):
 
     def sum(self, a):
         a = np.ascontiguousarray(a, np.uint64).reshape(-1, 2)
+        if a.shape[0] < K.SMALL:
+            return K.esum_s(a)
         return K.esum(a, K.nchunks_for(a.shape[0]))
 
     def dot(self, a, b):
-        shape, a, b = self._prep(a, b)
-        a = np.ascontiguousarray(np.broadcast_to(a, shape + (2,))).reshape(-1, 2)
-        b = np.ascontiguousarray(np.broadcast_to(b, shape + (2,))).reshape(-1, 2)
+        _, a, b = self._pair(a, b)
+        if a.shape[0] < K.SMALL:
+            return K.edot_s(a, b)
         return K.edot(a, b, K.nchunks_for(a.shape[0]))
+
+    def interpolate(self, g, r):
+        """g̃(r) for the polynomial of degree ≤ d with values ``g[i]`` at i = 0..d
+        (optional fast path of the sumcheck verifier: one kernel call per round)."""
+        g = np.ascontiguousarray(g, np.uint64).reshape(-1, 2)
+        r = np.asarray(r, np.uint64)
+        return K.e_interpolate(g, _inv_denominators(g.shape[0] - 1), r[0], r[1])
 
     def encode(self, a):
         return np.ascontiguousarray(a, dtype="<u8").tobytes()
@@ -267,19 +320,22 @@ class GoldilocksExt2(Field):
     def sc_round(self, stack, starts, factors, coeffs, degree):
         stack = np.ascontiguousarray(stack, np.uint64)
         m = stack.shape[1] // 2
+        starts = np.ascontiguousarray(starts, np.int64)
+        factors = np.ascontiguousarray(factors, np.int64)
+        coeffs = np.ascontiguousarray(coeffs, np.uint64).reshape(-1, 2)
+        work = m * max(1, stack.shape[0])
+        if work < K.SMALL:
+            return K.e_sc_round_s(stack, starts, factors, coeffs, int(degree))
         return K.e_sc_round(
-            stack,
-            np.ascontiguousarray(starts, np.int64),
-            np.ascontiguousarray(factors, np.int64),
-            np.ascontiguousarray(coeffs, np.uint64),
-            int(degree),
-            K.nchunks_for(m * max(1, stack.shape[0]) * (degree + 1) // 4),
+            stack, starts, factors, coeffs, int(degree),
+            K.nchunks_for(work * (degree + 1) // 4),
         )
 
     def sc_fold(self, stack, r):
         stack = np.ascontiguousarray(stack, np.uint64)
         out = np.empty((stack.shape[0], stack.shape[1] // 2, 2), dtype=np.uint64)
-        K.e_sc_fold(stack, np.uint64(r[0]), np.uint64(r[1]), out)
+        kern = _pick(stack.shape[0] * stack.shape[1], K.e_sc_fold, K.e_sc_fold_s)
+        kern(stack, np.uint64(r[0]), np.uint64(r[1]), out)
         return out
 
     def vecmat(self, e, M):
@@ -294,7 +350,7 @@ class GoldilocksExt2(Field):
         """Fast eq table (see `zklora.zkcore.mle.eq_table`)."""
         r = np.ascontiguousarray(r, np.uint64).reshape(-1, 2)
         out = np.zeros((1 << r.shape[0], 2), dtype=np.uint64)
-        K.eq_expand(r, out)
+        _pick(out.shape[0], K.eq_expand, K.eq_expand_s)(r, out)
         return out
 
     def fold_base(self, table, r):

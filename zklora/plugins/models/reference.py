@@ -142,7 +142,7 @@ def reference_train(ckpt: Checkpoint, adapter: Adapter,
         loss = pm(input_ids=ids, labels=ids).loss
         loss.backward()
         optim.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         adapters.append(current_adapter(pm, adapter))
     return RefTrain(losses, adapters, adapter)
 

@@ -173,7 +173,8 @@ class LinComb(Op):
         cs = self._checked(ctx, node)
         pts = self._points(ctx, node, claim)
         n = len(node.inputs) - 1
-        vals = list(ctx.recv(f"{node.name}/lincomb", n)) if n else []
+        got = ctx.recv(f"{node.name}/lincomb", n) if n else None
+        vals = [np.asarray(got[i], dtype=ctx.E.dtype) for i in range(n)]
         last = self._last(ctx, cs, claim.value, vals)
         return [ctx.claim(x, p, u) for x, p, u in zip(node.inputs, pts, vals + [last])]
 
