@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_elementwise_ops import (
+
+from zklora.plugins.ops.rope import rope_output_bound, rope_tables, rotate_half
+from zklora.zkcore.errors import ProverError, VerificationError, ZkLoraError
+from zklora.zkcore.graph import Graph, forward, prove, verify
+from zklora.zkcore.quant import Bound, from_fixed, to_fixed
+
+from .test_elementwise_ops import (
     FIELDS,
     STATEMENT,
     assert_tamper_rejected,
@@ -13,11 +19,6 @@ from test_elementwise_ops import (
     prove_verify,
     rand,
 )
-
-from zklora.plugins.ops.rope import rope_output_bound, rope_tables, rotate_half
-from zklora.zkcore.errors import ProverError, VerificationError, ZkLoraError
-from zklora.zkcore.graph import Graph, forward, prove, verify
-from zklora.zkcore.quant import Bound, from_fixed, to_fixed
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +116,7 @@ def test_rope_tamper_proof_statement_and_tables():
         verify(rope_graph((2, 2, 8, 8), theta=500000.0), proof, be, STATEMENT, sec)
     # a wrong forward (the transpose used where the forward is claimed) is rejected
     values = forward(rope_graph((2, 2, 8, 8), transpose=True), inputs, be.registry)
-    from test_elementwise_ops import lenient_prover
+    from .test_elementwise_ops import lenient_prover
     with lenient_prover(be):
         proof, sec = prove(g, inputs, be, STATEMENT, values=values)
     with pytest.raises(VerificationError):

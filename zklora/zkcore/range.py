@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from . import selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
 from .lookup import Table
@@ -70,9 +71,13 @@ class RangeTable(Table):
 
 
 @lru_cache(maxsize=None)
+def _range_table(bits: int, lo: int) -> RangeTable:
+    return RangeTable(bits, lo)
+
+
 def range_table(bits: int, lo: int = 0) -> RangeTable:
     """The cached range table [lo, lo + 2^bits)."""
-    return RangeTable(bits, lo)
+    return _range_table(int(bits), int(lo))
 
 
 def _plan(F: Field, lo: int, hi: int, limb_bits: int):

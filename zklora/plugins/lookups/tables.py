@@ -29,6 +29,8 @@ Exact definitions and examples are in docs/lookups.md.
 from __future__ import annotations
 
 import decimal
+import functools
+import inspect
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -65,6 +67,22 @@ _FUNCS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable]] = {
     "exp_neg": (lambda u: np.exp(-u), lambda u: _d_exp(-u)),
     "log": (np.log, lambda u: u.ln(_CTX)),
 }
+
+
+def _cached(fn):
+    """lru_cache keyed on the bound arguments, so positional and keyword calls share the
+    cached table."""
+    sig = inspect.signature(fn)
+    inner = lru_cache(maxsize=None)(fn)
+
+    @functools.wraps(fn)
+    def build(*args, **kwargs):
+        b = sig.bind(*args, **kwargs)
+        b.apply_defaults()
+        return inner(*(int(v) for v in b.arguments.values()))
+
+    build.cache_clear = inner.cache_clear
+    return build
 
 
 def fixed_point_values(func: str, xs: np.ndarray, in_scale: int, out_scale: int,
@@ -128,7 +146,7 @@ class FunctionTable(Table):
         return f"expected output {int(self._y[x - self.lo])} for input {x}, got {y}"
 
 
-@lru_cache(maxsize=None)
+@_cached
 def silu_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> FunctionTable:
     """(x, round(silu(x/2^s_in)·2^s_out)) for x ∈ [−2^(d−1), 2^(d−1))."""
     return FunctionTable(f"silu[in={in_scale_bits},out={out_scale_bits},d={domain_bits}]",
@@ -136,7 +154,7 @@ def silu_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> Fun
                          -(1 << (domain_bits - 1)) if domain_bits else 0)
 
 
-@lru_cache(maxsize=None)
+@_cached
 def silu_grad_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int
                     ) -> FunctionTable:
     """(x, round(silu'(x/2^s_in)·2^s_out)) for x ∈ [−2^(d−1), 2^(d−1))."""
@@ -146,7 +164,7 @@ def silu_grad_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int
         -(1 << (domain_bits - 1)) if domain_bits else 0)
 
 
-@lru_cache(maxsize=None)
+@_cached
 def exp_digit_table(in_scale_bits: int, out_scale_bits: int, digit_bits: int,
                     position: int) -> FunctionTable:
     """(d, round(exp(−d·2^(b·position)/2^s_in)·2^s_out)) for d ∈ [0, 2^b)."""
@@ -156,7 +174,7 @@ def exp_digit_table(in_scale_bits: int, out_scale_bits: int, digit_bits: int,
         pre_scale=1 << (digit_bits * position))
 
 
-@lru_cache(maxsize=None)
+@_cached
 def log_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int, lo: int = 1
               ) -> FunctionTable:
     """(x, round(ln(x/2^s_in)·2^s_out)) for x ∈ [lo, lo + 2^d), lo ≥ 1."""

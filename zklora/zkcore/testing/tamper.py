@@ -1,0 +1,54 @@
+"""Tamper testing: run a cheating prover on a modified witness and check the verifier.
+
+`prove_tampered` runs the honest forward pass, lets the test change any witness value
+(one element off by one, a swapped advice tensor, …), then proves with the prover's
+self-checks off (`zklora.zkcore.selfcheck.disabled`) so that a proof *is* produced.
+`assert_rejected` verifies it and fails the test unless the verifier rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+
+from .. import graph as graphlib
+from .. import selfcheck
+from ..errors import ProverError, ZkLoraError
+
+
+def prove_tampered(g: graphlib.Graph, inputs: Mapping[str, torch.Tensor], backend,
+                   statement: Mapping, tamper: Callable[[dict[str, torch.Tensor]], None]):
+    """Proof (stream, sections) of ``g`` for a witness changed by ``tamper``; None if
+    even the cheating prover cannot produce one (it raised `ProverError`)."""
+    values = graphlib.forward(g, inputs, backend.registry)
+    values = {k: v.clone() for k, v in values.items()}
+    tamper(values)
+    with selfcheck.disabled():
+        try:
+            return graphlib.prove(g, inputs, backend, statement, values=values)
+        except ProverError:
+            return None
+
+
+def assert_rejected(g: graphlib.Graph, inputs, backend, statement, tamper) -> str:
+    """The verifier rejects the cheating prover's proof; returns the rejection message."""
+    out = prove_tampered(g, inputs, backend, statement, tamper)
+    if out is None:
+        return "prover could not produce a proof"
+    stream, sections = out
+    try:
+        graphlib.verify(g, stream, backend, statement, sections)
+    except ZkLoraError as e:
+        return str(e)
+    raise AssertionError("the verifier accepted a proof of a tampered witness")
+
+
+def bump(name: str, index=0, delta: int = 1):
+    """A tamper function: add ``delta`` to one element (flat ``index``) of ``name``."""
+
+    def f(values):
+        v = values[name].reshape(-1)
+        v[index] += delta
+
+    return f
