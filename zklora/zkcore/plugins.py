@@ -29,6 +29,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.elementwise",
     "zklora.plugins.ops.rope",
     "zklora.plugins.ops.rescale",
+    "zklora.plugins.ops.rmsnorm",
+    "zklora.plugins.ops.silu",
+    "zklora.plugins.ops.softmax",
+    "zklora.plugins.ops.cross_entropy",
+    "zklora.plugins.ops.embedding",
     "zklora.plugins.models.matmul_example",
 )
 
