@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 
+from . import selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
 
@@ -235,10 +236,10 @@ class LookupArgument(ABC):
     name: str
     fields: tuple[str, ...] = ()
 
-    #: Test-only hooks honoured by `witness` (the conformance suite uses them to build
-    #: malicious proofs): skip the membership check (rows not in the table then count
-    #: nowhere), and rewrite the multiplicities before they are committed.
-    test_skip_check: bool = False
+    #: Test-only hook honoured by `witness` (the conformance suite uses it to build
+    #: malicious proofs): rewrite the multiplicities before they are committed.  With
+    #: the prover self-checks off (`zklora.zkcore.selfcheck.disabled`) the membership
+    #: check is skipped and rows not in the table count nowhere.
     test_tamper_multiplicities: Callable[[np.ndarray], np.ndarray] | None = None
 
     @classmethod
@@ -255,7 +256,7 @@ class LookupArgument(ABC):
             cols = [np.asarray(ctx.value(c).reshape(-1).numpy(), np.int64) for c in req.columns]
             idx = table.locate(cols)
             bad = np.flatnonzero(idx < 0)
-            if bad.size and not self.test_skip_check:
+            if bad.size and selfcheck.enabled():
                 raise ProverError(_miss_message(table, req, cols, int(bad[0])))
             m += np.bincount(idx[idx >= 0], minlength=table.size)
         m[0] += layout.padding

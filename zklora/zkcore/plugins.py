@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.cross_entropy",
     "zklora.plugins.ops.embedding",
     "zklora.plugins.models.matmul_example",
+    "zklora.plugins.models.llama",
 )
 
 KINDS = ("field", "commitment", "lookup", "table", "op", "model")

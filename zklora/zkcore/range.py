@@ -24,7 +24,7 @@ is a virtual input of the calling op).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -35,9 +35,6 @@ from .field import Field
 from .lookup import Table
 
 LIMB_BITS = 16
-
-#: Test-only: skip the prover-side range check (to build malicious proofs in tests).
-TEST_SKIP_CHECK = False
 
 
 class RangeTable(Table):
@@ -70,7 +67,7 @@ class RangeTable(Table):
         return f"outside [{self.lo}, {self.lo + self.size - 1}]"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _range_table(bits: int, lo: int) -> RangeTable:
     return RangeTable(bits, lo)
 
@@ -106,7 +103,7 @@ def prove_range(ctx, tensor: str, lo: int, hi: int, *, label: str,
     outside is a `ProverError` naming the tensor, the value and the range."""
     B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits)
     x = ctx.value(tensor).reshape(-1).to(torch.int64)
-    if x.numel() and not TEST_SKIP_CHECK:
+    if x.numel() and selfcheck.enabled():
         bad = torch.nonzero((x < lo) | (x > hi)).reshape(-1)
         if bad.numel():
             i = int(bad[0])

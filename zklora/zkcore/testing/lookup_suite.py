@@ -10,10 +10,11 @@ test op ``lookup_probe`` whose prove/verify call ``ctx.require_lookup`` on commi
 tensors; one graph may carry several requests of different sizes into one table.
 Checks raise `AssertionError` on failure.
 
-Malicious proofs are built through the test-only hooks of `LookupArgument.witness`:
-``test_skip_check`` (rows outside the table are proven anyway, counting nowhere) and
-``test_tamper_multiplicities``; an argument that computes its witness some other way
-must honour the same two attributes to be tested here.
+Malicious proofs are built with the prover self-checks off
+(`zklora.zkcore.selfcheck.disabled`: `LookupArgument.witness` then proves rows outside
+the table anyway, counting them nowhere) and the test-only hook
+``LookupArgument.test_tamper_multiplicities``; an argument that computes its witness some
+other way must honour both to be tested here.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .. import selfcheck
 from ..errors import ProofFormatError, ProverError, VerificationError
 from ..graph import Backend, Graph, prove, verify
 from ..hookspecs import hookimpl
@@ -143,12 +145,12 @@ def _outside_row(table: Table) -> tuple[int, ...]:
     return (x,) + tuple(int(c[0]) for c in cols[1:])
 
 
-def _malicious(arg_cls, field, table, requests, *, skip=False,
+def _malicious(arg_cls, field, table, requests, *,
                tamper: Callable[[np.ndarray], np.ndarray] | None = None):
     arg = arg_cls()
-    arg.test_skip_check = skip
     arg.test_tamper_multiplicities = tamper
-    return prove_requests(arg, field, table, requests)
+    with selfcheck.disabled():
+        return prove_requests(arg, field, table, requests)
 
 
 def _check_prover_error(arg_cls, field, table, requests, needles: Sequence[str]) -> None:
@@ -173,7 +175,7 @@ def check_rejects_outside(arg_cls, field: str, table: Table, sizes=(32,), seed: 
     for k, v in enumerate(row):
         reqs[0][k].view(-1)[i] = v
     _check_prover_error(arg_cls, field, table, reqs, ["c0_0", str(row[0]), table.name])
-    _must_reject(*_malicious(arg_cls, field, table, reqs, skip=True),
+    _must_reject(*_malicious(arg_cls, field, table, reqs),
                  "a value outside the table")
 
 
@@ -187,7 +189,7 @@ def check_rejects_wrong_output(arg_cls, field: str, table: Table, sizes=(32,), s
     i = len(reqs[0][0]) // 3
     reqs[0][1].view(-1)[i] += 1
     _check_prover_error(arg_cls, field, table, reqs, ["c0_1", table.name])
-    _must_reject(*_malicious(arg_cls, field, table, reqs, skip=True),
+    _must_reject(*_malicious(arg_cls, field, table, reqs),
                  "an output that is not f(input)")
 
 

@@ -1,0 +1,1 @@
+"""Placeholder: the llama model plugin (helper-8)."""
