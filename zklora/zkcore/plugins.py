@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.softmax",
     "zklora.plugins.ops.cross_entropy",
     "zklora.plugins.ops.embedding",
+    "zklora.plugins.ops.optim",
     "zklora.plugins.models.matmul_example",
     "zklora.plugins.models.llama",
 )

@@ -1,1 +1,158 @@
-"""Placeholder: filled in by its issue's work."""
+"""Token embedding: H = onehot(ids) · table, with the one-hot matrix as committed advice.
+
+Integer spec (``forward``).  Inputs ``ids`` (N,) token ids — committed, N = batch·seq
+flattened — and ``table`` (V, d) — the embedding matrix at the activation scale s.
+Outputs:
+
+* ``H`` (N, d) = table[ids], at scale s (no rescale: a one-hot row picks a row exactly);
+* ``OH`` (N, V) committed advice, OH[n, v] = 1 if v = ids[n] else 0, declared (0, 1).
+
+An id outside [0, V) is a `ProverError` naming the tensor.
+
+Relations proven (MLE coordinates as in DESIGN §3.2: the column coordinates are the low
+ones), for a claim H̃(r_d, r_n) = v:
+
+1. lookup by matmul:  v = Σ_{u∈{0,1}^log V} ÕH(u, r_n) · T̃ab(r_d, u)  (degree 2),
+   giving claims on OH and on the table;
+2. booleanity:        0 = Σ_x eq(z, x) · (ÕH(x)² − ÕH(x))  at a random z (degree 3),
+   so every entry of OH is 0 or 1;
+3. one-hot rows:      1 + γ·ĩds(z') = Σ_u ÕH(u, z') · (1 + γ·u)  at a random z' and γ
+   (degree 2, the factor 1 + γ·u is public: its MLE is 1 + γ·Σ_j 2^j u_j).  As the
+   identity holds for the MLEs at a random point, w.h.p. it holds row by row:
+   Σ_u OH[n, u] = 1 and Σ_u u·OH[n, u] = ids[n].  With booleanity (and V < p) each row
+   has exactly one 1, at column ids[n]; this also proves ids[n] ∈ [0, V).
+
+The output is claims on OH (three points), table (one) and ids (one).  The prover sends
+ĩds(z'); everything else comes from the sumchecks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op, VerifierContext
+
+
+def add_embedding(g: Graph, name: str, ids: str, table: str, *,
+                  bound: tuple[int, int] | None = None) -> str:
+    """Declare ``{name}/H`` (N, d) virtual and ``{name}/onehot`` (N, V) committed, add the
+    node; returns the name of H.  ``bound`` is H's declared range (the table's, if any)."""
+    (n,) = g.tensors[ids].shape
+    v, d = g.tensors[table].shape
+    h = g.tensor(f"{name}/H", (n, d), "virtual", bound or g.tensors[table].bound)
+    oh = g.tensor(f"{name}/onehot", (n, v), "committed", (0, 1))
+    g.op("embedding", name, [ids, table], [h, oh])
+    return h
+
+
+def _public_row_factor(E, gamma, point):
+    """MLE of u ↦ 1 + γ·u at ``point`` (log V coordinates)."""
+    acc = E.scalar(0)
+    for j in range(E.shape(point)[0]):
+        acc = E.add(acc, E.mul(E.scalar(1 << j), point[j]))
+    return E.add(E.scalar(1), E.mul(gamma, acc))
+
+
+class Embedding(Op):
+    """H = table[ids] via a committed one-hot matrix (module doc)."""
+
+    name = "embedding"
+
+    def forward(self, node, inputs):
+        ids, table = inputs
+        vocab = int(table.shape[0])
+        ids = ids.reshape(-1)
+        if ids.numel():
+            lo, hi = int(ids.min()), int(ids.max())
+            if lo < 0 or hi >= vocab:
+                bad = hi if hi >= vocab else lo
+                raise ProverError(f"op {node.name}: tensor {node.inputs[0]} holds token id "
+                                  f"{bad}, outside the vocabulary [0, {vocab})")
+        oh = torch.nn.functional.one_hot(ids, vocab).to(torch.int64)
+        return [table[ids], oh]
+
+    @staticmethod
+    def _layout(ctx, node):
+        ids, table = node.inputs
+        h, oh = node.outputs
+        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
+        ni = ctx.spec(ids).shape
+        vt, d = ctx.spec(table).shape if len(ctx.spec(table).shape) == 2 else (0, 0)
+        if len(ni) != 1 or vt == 0 or ctx.spec(h).shape != (ni[0], d) or \
+                ctx.spec(oh).shape != (ni[0], vt) or ctx.spec(oh).kind != "committed":
+            raise err(f"op {node.name}: embedding needs ids (N,), table (V, d), H (N, d), "
+                      f"committed onehot (N, V)")
+        return ni[0], vt, d, mle.log2_exact(ni[0]), mle.log2_exact(vt), mle.log2_exact(d)
+
+    def prove(self, ctx, node, out_claims):
+        E = ctx.E
+        ids, table = node.inputs
+        h, oh = node.outputs
+        n, vocab, d, bn, bv, bd = self._layout(ctx, node)
+        oh_tab = ctx.table(oh)
+        claims = []
+        if h in out_claims:
+            c = out_claims[h]
+            r_d, r_n = c.point[:bd], c.point[bd:]
+            f_oh = E.vecmat(mle.eq_table(E, r_n), oh_tab.reshape(n, vocab))
+            f_t = E.vecmat(mle.eq_table(E, r_d),
+                           np.ascontiguousarray(ctx.table(table).reshape(vocab, d).T))
+            pt, fin = ctx.sumcheck([f_oh, f_t], [(1, (0, 1))], c.value,
+                                   label=f"{node.name}/lookup")
+            claims += [ctx.claim(oh, np.concatenate([pt, r_n]), fin[0]),
+                       ctx.claim(table, np.concatenate([r_d, pt]), fin[1])]
+        # booleanity
+        z = ctx.ch.challenges(f"{node.name}/bool/z", E, bn + bv)
+        ohe = mle.lift(E, oh_tab, base=True)
+        pt, fin = ctx.sumcheck([mle.eq_table(E, z), ohe], [(1, (0, 1, 1)), (-1, (0, 1))],
+                               E.scalar(0), label=f"{node.name}/bool", public=[0])
+        claims.append(ctx.claim(oh, pt, fin[1]))
+        # one-hot rows and the ids they encode
+        zr = ctx.ch.challenges(f"{node.name}/rows/z", E, bn)
+        gamma = ctx.ch.challenge(f"{node.name}/rows/gamma", E)
+        v_ids = ctx.evaluate(ids, zr)
+        ctx.send(f"{node.name}/rows/ids", v_ids[None])
+        f_rows = E.vecmat(mle.eq_table(E, zr), oh_tab.reshape(n, vocab))
+        fac = E.add(E.scalar(1), E.mul(gamma, E.from_ints(np.arange(vocab, dtype=np.int64))))
+        total = E.add(E.scalar(1), E.mul(gamma, v_ids))
+        pt, fin = ctx.sumcheck([f_rows, fac], [(1, (0, 1))], total,
+                               label=f"{node.name}/rows", public=[1])
+        claims += [ctx.claim(oh, np.concatenate([pt, zr]), fin[0]), ctx.claim(ids, zr, v_ids)]
+        return claims
+
+    def verify(self, ctx, node, out_claims):
+        E = ctx.E
+        ids, table = node.inputs
+        h, oh = node.outputs
+        n, vocab, d, bn, bv, bd = self._layout(ctx, node)
+        claims = []
+        if h in out_claims:
+            c = out_claims[h]
+            r_d, r_n = c.point[:bd], c.point[bd:]
+            pt, fin = ctx.sumcheck(bv, 2, [(1, (0, 1))], c.value, label=f"{node.name}/lookup")
+            claims += [ctx.claim(oh, np.concatenate([pt, r_n]), fin[0]),
+                       ctx.claim(table, np.concatenate([r_d, pt]), fin[1])]
+        z = ctx.ch.challenges(f"{node.name}/bool/z", E, bn + bv)
+        pt, fin = ctx.sumcheck(bn + bv, 2, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
+                               label=f"{node.name}/bool",
+                               public={0: lambda p: mle.eq_eval(E, z, p)})
+        claims.append(ctx.claim(oh, pt, fin[1]))
+        zr = ctx.ch.challenges(f"{node.name}/rows/z", E, bn)
+        gamma = ctx.ch.challenge(f"{node.name}/rows/gamma", E)
+        v_ids = ctx.recv(f"{node.name}/rows/ids", 1)[0]
+        total = E.add(E.scalar(1), E.mul(gamma, v_ids))
+        pt, fin = ctx.sumcheck(bv, 2, [(1, (0, 1))], total, label=f"{node.name}/rows",
+                               public={1: lambda p: _public_row_factor(E, gamma, p)})
+        claims += [ctx.claim(oh, np.concatenate([pt, zr]), fin[0]), ctx.claim(ids, zr, v_ids)]
+        return claims
+
+
+
+@hookimpl
+def zk_ops():
+    return [Embedding()]

@@ -1,0 +1,1 @@
+"""Placeholder: optimiser ops (helper-9)."""
