@@ -151,3 +151,24 @@ def test_input_bounds_and_shapes(plain_backend):
         graphlib.prove(g, {"X": torch.ones(2, 4), "W": torch.ones(2, 2)}, plain_backend, {})
     with pytest.raises(ZkLoraError, match="missing input"):
         graphlib.prove(g, {"X": torch.ones(2, 2)}, plain_backend, {})
+
+
+def test_published_commitments(reg):
+    """Commitments made beforehand (statement) are checked, not sent; another tensor's
+    commitment makes the proof fail."""
+    from .conftest import backend_for
+
+    be = backend_for(reg, "goldilocks", "ligero")
+    g = matmul_graph((4, 8), (8, 2))
+    wit = witness((4, 8), (8, 2))
+    com_w, _ = be.scheme.commit(be.field.from_ints(wit["W"].reshape(-1)))
+    stream, sections = graphlib.prove(g, wit, be, {}, published={"W": com_w})
+    graphlib.verify(g, stream, be, {}, sections, published={"W": com_w})
+    other = witness((4, 8), (8, 2), seed=5)["W"]
+    com_o, _ = be.scheme.commit(be.field.from_ints(other.reshape(-1)))
+    with pytest.raises(VerificationError):
+        graphlib.verify(g, stream, be, {}, sections, published={"W": com_o})
+    with pytest.raises(ProverError, match="published commitment"):
+        graphlib.prove(g, wit, be, {}, published={"W": com_o})
+    with pytest.raises(VerificationError, match="bytes"):
+        graphlib.verify(g, stream, be, {}, sections, published={"W": com_w[:-1]})

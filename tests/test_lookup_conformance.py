@@ -41,7 +41,7 @@ def test_completeness_range(case, bits):
 
 def test_completeness_mid_size(case):
     cls, field = case
-    bits = 12 if field == "goldilocks" else 10
+    bits = 16 if field == "goldilocks" else 10
     S.check_completeness(cls, field, range_table(bits), sizes=(1 << bits,))
 
 

@@ -134,9 +134,17 @@ class ProverCommitter:
         self.scheme = scheme
         self.states: dict[str, Any] = {}
 
-    def commit(self, ch: ProverChannel, spec: TensorSpec, table: np.ndarray) -> None:
+    def commit(self, ch: ProverChannel, spec: TensorSpec, table: np.ndarray,
+               published: bytes | None = None) -> None:
+        """Commit and send; a tensor with a ``published`` commitment (part of the
+        statement, e.g. the base model's) is checked against it and only absorbed."""
         com, state = self.scheme.commit(table)
-        ch.send_bytes(f"commit:{spec.name}", com)
+        if published is None:
+            ch.send_bytes(f"commit:{spec.name}", com)
+        else:
+            if com != published:
+                raise ProverError(f"tensor {spec.name} does not match its published commitment")
+            ch.observe_public(f"commit:{spec.name}", com)
         self.states[spec.name] = state
 
 
@@ -145,9 +153,17 @@ class VerifierCommitter:
         self.scheme = scheme
         self.commitments: dict[str, bytes] = {}
 
-    def receive(self, ch: VerifierChannel, spec: TensorSpec) -> None:
+    def receive(self, ch: VerifierChannel, spec: TensorSpec,
+                published: bytes | None = None) -> None:
         n = self.scheme.commitment_size(spec.num_vars)
-        self.commitments[spec.name] = ch.recv_bytes(f"commit:{spec.name}", n)
+        if published is None:
+            self.commitments[spec.name] = ch.recv_bytes(f"commit:{spec.name}", n)
+            return
+        if len(published) != n:
+            raise VerificationError(f"published commitment of {spec.name} has {len(published)} "
+                                    f"bytes, expected {n}")
+        ch.observe_public(f"commit:{spec.name}", published)
+        self.commitments[spec.name] = published
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
@@ -187,8 +203,14 @@ def _statement_bytes(statement: Mapping) -> bytes:
 
 def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
           statement: Mapping, progress: Progress | None = None,
-          values: dict[str, torch.Tensor] | None = None) -> tuple[bytes, list]:
-    """Prove the graph; returns (proof stream bytes, sections)."""
+          values: dict[str, torch.Tensor] | None = None,
+          published: Mapping[str, bytes] | None = None) -> tuple[bytes, list]:
+    """Prove the graph; returns (proof stream bytes, sections).
+
+    ``published`` maps committed tensors to commitments that are part of the statement
+    (made beforehand, e.g. by ``zklora commit-model``): they are not sent in the proof.
+    """
+    published = dict(published or {})
     graph.check()
     F = backend.field
     E = F.ext
@@ -205,7 +227,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     with ch.section("commitments"):
         for name, spec in graph.tensors.items():
             if spec.kind == "committed":
-                committer.commit(ch, spec, ctx.table(name))
+                committer.commit(ch, spec, ctx.table(name), published.get(name))
 
     book: dict[str, list[Claim]] = defaultdict(list)
     with ch.section("outputs"):
@@ -265,8 +287,14 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
-           sections: Sequence | None = None) -> None:
-    """Verify a proof stream against the graph and statement; raise on failure."""
+           sections: Sequence | None = None,
+           published: Mapping[str, bytes] | None = None) -> None:
+    """Verify a proof stream against the graph and statement; raise on failure.
+    ``published``: commitments the verifier already trusts (see `prove`)."""
+    published = dict(published or {})
+    for name in published:
+        if name not in graph.tensors or graph.tensors[name].kind != "committed":
+            raise VerificationError(f"published commitment for unknown tensor {name!r}")
     graph.check()
     F = backend.field
     E = F.ext
@@ -282,7 +310,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     with rec.section("commitments"):
         for spec in graph.tensors.values():
             if spec.kind == "committed":
-                committer.receive(ch, spec)
+                committer.receive(ch, spec, published.get(spec.name))
 
     book: dict[str, list[Claim]] = defaultdict(list)
     with rec.section("outputs"):
