@@ -36,6 +36,33 @@ def test_matmul_complete(plain_backend, shapes):
     graphlib.verify(g, stream, plain_backend, st, sections)
 
 
+@pytest.mark.parametrize("ta,tb,batched", [(a, b, c) for a in (0, 1) for b in (0, 1)
+                                            for c in (0, 1)])
+def test_matmul_transposes(plain_backend, ta, tb, batched):
+    """Stored-transposed operands: claims land on the stored layouts; tamper ⇒ reject."""
+    from zklora.zkcore.testing.tamper import assert_rejected, bump
+
+    B, m, k, n = 2, 4, 8, 2
+    xs = (B, k, m) if ta else (B, m, k)
+    ws = (n, k) if tb else (k, n)
+    if batched:
+        ws = (B,) + ws
+    g = Graph()
+    g.tensor("X", xs, "committed")
+    g.tensor("W", ws, "committed")
+    g.tensor("Y", (B, m, n), "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"], transpose_a=bool(ta), transpose_b=bool(tb))
+    g.outputs = ["Y"]
+    gen = torch.Generator().manual_seed(ta + 2 * tb + 4 * batched)
+    wit = {"X": torch.randint(-50, 50, xs, generator=gen),
+           "W": torch.randint(-50, 50, ws, generator=gen)}
+    stream, sections = graphlib.prove(g, wit, plain_backend, {})
+    graphlib.verify(g, stream, plain_backend, {}, sections)
+    for t in ("X", "W", "Y"):
+        msg = assert_rejected(g, wit, plain_backend, {}, bump(t, 3))
+        assert "could not" not in msg
+
+
 def test_matmul_rejects_tampered_output(plain_backend, reg, monkeypatch):
     """The prover commits a Y with one element off by one: the matmul sumcheck fails."""
     g = matmul_graph()

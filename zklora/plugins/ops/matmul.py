@@ -1,13 +1,20 @@
-"""Batched matrix multiplication Y = X·W.
+"""Batched matrix multiplication Y = op(X)·op(W), op = identity or transpose.
 
-Shapes: X (…, m, k); W (k, n) shared, or (…, k, n) batched like X; Y (…, m, n).
+Logical shapes: X (…, m, k); W (k, n) shared by every batch, or (…, k, n) batched like
+X; Y (…, m, n).  Stored operands may be transposed (params ``transpose_a``,
+``transpose_b``: X stored (…, k, m), W stored (…, n, k)), which is free: a transpose
+only permutes point coordinates (§3.2), so ``X·Wᵀ`` with transformers' (out, in)
+weights and the backward products ``dY·W``, ``Xᵀ·dY`` need no copies in the proof.
+
 Relation proven for a claim Ỹ(r_n, r_m, r_b) = v (coordinates in §3.2 order):
 
-    shared W:   v = Σ_j X̃(j, r_m, r_b) · W̃(r_n, j)                 (degree 2, over j)
-    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b)  (degree 3, over j, b)
-  The prover folds X over its row/batch coordinates and W
-over its column (and batch) coordinates first — O(|X| + |W|) — then runs the sumcheck
-on two tables of length k.  The output is two claims, on X and on W.
+    shared W:   v = Σ_j X̃(j, r_m, r_b) · W̃(r_n, j)                    (degree 2, over j)
+    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b)     (degree 3, over j, b)
+
+(points written for the logical layout).  The prover first folds X over its row (and,
+for shared W, batch) coordinates and W over its column coordinates — O(|X| + |W|) —
+then runs the sumcheck on tables of length k (or B·k).  Output: one claim on X and
+one on W, at points of their stored layouts.
 """
 
 from __future__ import annotations
@@ -20,76 +27,85 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 
 
-def _split(shape):
-    """Number of point coordinates owned by the last axis and the second to last."""
-    return mle.log2_exact(int(shape[-1])), mle.log2_exact(int(shape[-2]))
-
-
 class MatMul(Op):
     name = "matmul"
 
     def forward(self, node, inputs):
         x, w = inputs
+        if node.params.get("transpose_a"):
+            x = x.transpose(-1, -2)
+        if node.params.get("transpose_b"):
+            w = w.transpose(-1, -2)
         return [torch.matmul(x, w)]
 
     @staticmethod
-    def _coords(ctx, node, claim):
+    def _geometry(ctx, node, claim):
         X, W = node.inputs
-        xs, ws = ctx.spec(X).shape, ctx.spec(W).shape
-        bn, bm = _split(ctx.spec(node.outputs[0]).shape)
-        bk = mle.log2_exact(int(xs[-1]))
+        ta = bool(node.params.get("transpose_a"))
+        tb = bool(node.params.get("transpose_b"))
+        ys = ctx.spec(node.outputs[0]).shape
+        xs = ctx.spec(X).shape
+        ws = ctx.spec(W).shape
+        m, n = int(ys[-2]), int(ys[-1])
+        k = int(xs[-2] if ta else xs[-1])
+        bn, bm, bk = mle.log2_exact(n), mle.log2_exact(m), mle.log2_exact(k)
         r = claim.point
         r_n, r_m, r_b = r[:bn], r[bn:bn + bm], r[bn + bm:]
-        batched_w = len(ws) > 2
-        return xs, ws, bk, r_n, r_m, r_b, batched_w
+        batched = len(ws) > 2
+        return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched
 
     def prove(self, ctx, node, out_claims):
         (claim,) = out_claims.values()
         X, W = node.inputs
         E = ctx.E
-        xs, ws, bk, r_n, r_m, r_b, batched_w = self._coords(ctx, node, claim)
-        m, k, n = int(xs[-2]), int(xs[-1]), int(ws[-1])
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched = self._geometry(ctx, node, claim)
+        xs = ctx.table(X)
+        ws = ctx.table(W)
+        B = xs.size // (m * k)
+        x3 = xs.reshape(B, k, m).transpose(0, 2, 1) if ta else xs.reshape(B, m, k)  # (B, m, k)
+        Bw = ws.size // (k * n)
+        w3 = ws.reshape(Bw, n, k).transpose(0, 2, 1) if tb else ws.reshape(Bw, k, n)  # (Bw, k, n)
         e_n = mle.eq_table(E, r_n)
-        if not batched_w:
+        label = f"{node.name}/matmul"
+        if not batched:
             # X_r[j] = Σ_{b,i} eq((r_m, r_b), (i, b)) X[b, i, j];  W_r[j] = Σ_l eq(r_n, l) W[j, l]
-            x_r = E.vecmat(mle.eq_table(E, np.concatenate([r_m, r_b])),
-                           ctx.table(X).reshape(-1, k))
-            w_r = E.vecmat(e_n, np.ascontiguousarray(ctx.table(W).reshape(k, n).T))
-            point, finals = ctx.sumcheck([x_r, w_r], [(1, (0, 1))], claim.value,
-                                         label=f"{node.name}/matmul")
+            rows = np.ascontiguousarray(x3.reshape(B * m, k))
+            x_r = E.vecmat(mle.eq_table(E, np.concatenate([r_m, r_b])), rows)
+            w_r = E.vecmat(e_n, np.ascontiguousarray(w3[0].T))
+            point, finals = ctx.sumcheck([x_r, w_r], [(1, (0, 1))], claim.value, label=label)
         else:
             # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
-            B = int(np.prod(xs[:-2], dtype=np.int64))
-            xt = ctx.table(X).reshape(B, m, k).transpose(1, 0, 2).reshape(m, B * k)
-            x_r = E.vecmat(mle.eq_table(E, r_m), np.ascontiguousarray(xt))
-            wt = ctx.table(W).reshape(B, k, n).transpose(2, 0, 1).reshape(n, B * k)
-            w_r = E.vecmat(e_n, np.ascontiguousarray(wt))
+            xt = np.ascontiguousarray(x3.transpose(1, 0, 2).reshape(m, B * k))
+            x_r = E.vecmat(mle.eq_table(E, r_m), xt)
+            wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, B * k))
+            w_r = E.vecmat(e_n, wt)
             e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
             point, finals = ctx.sumcheck([x_r, w_r, e_b], [(1, (0, 1, 2))], claim.value,
-                                         label=f"{node.name}/matmul", public=[2])
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w)
+                                         label=label, public=[2])
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb)
 
     def verify(self, ctx, node, out_claims):
         (claim,) = out_claims.values()
-        xs, ws, bk, r_n, r_m, r_b, batched_w = self._coords(ctx, node, claim)
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched = self._geometry(ctx, node, claim)
         E = ctx.E
-        if not batched_w:
-            point, finals = ctx.sumcheck(bk, 2, [(1, (0, 1))], claim.value,
-                                         label=f"{node.name}/matmul")
+        label = f"{node.name}/matmul"
+        if not batched:
+            point, finals = ctx.sumcheck(bk, 2, [(1, (0, 1))], claim.value, label=label)
         else:
             nb = E.shape(r_b)[0]
             point, finals = ctx.sumcheck(
-                bk + nb, 3, [(1, (0, 1, 2))], claim.value, label=f"{node.name}/matmul",
+                bk + nb, 3, [(1, (0, 1, 2))], claim.value, label=label,
                 public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w)
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb)
 
     @staticmethod
-    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched_w):
+    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb):
         X, W = node.inputs
         j = point[:bk]
-        rb = point[bk:] if batched_w else r_b
-        px = np.concatenate([j, r_m, rb])
-        pw = np.concatenate([r_n, j, rb]) if batched_w else np.concatenate([r_n, j])
+        rb = point[bk:] if batched else r_b
+        px = np.concatenate([r_m, j, rb]) if ta else np.concatenate([j, r_m, rb])
+        w_rows = [j, r_n] if tb else [r_n, j]
+        pw = np.concatenate(w_rows + ([rb] if batched else []))
         return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
 
 
