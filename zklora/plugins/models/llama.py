@@ -1,1 +1,537 @@
-"""Placeholder: the llama model plugin (helper-8)."""
+"""``llama``: the proven forward pass and loss of a LLaMA decoder with LoRA adapters.
+
+`build_graph` turns the public `ForwardSpec` (architecture, LoRA spec, scales, batch
+shape) and the public loss into the tensor graph; both prover and verifier call it.
+Every activation is at the activation scale s (``QuantConfig.act_scale``), weights at
+the weight scale w; each op returns its main output at s (see docs/forward.md)::
+
+    ids ─embedding(embed)─▶ h                                         (N, d), N = B·T
+    for each layer i:
+      x = rmsnorm(h, ln1)
+      q, k, v = lora_linear(x, W_q|k|v [, A, B])                      (N, ·) at s
+      q → (B, H, T, dh), k, v → (B, Hkv, T, dh)                        transpose (free)
+      q, k = rescale_s(rope(q|k, cos, sin))                            public tables
+      o = attention(q, k, v) → (N, H·dh);  h = h + lora_linear(o, W_o)
+      x = rmsnorm(h, ln2);  h = h + lora_linear(swiglu(x W_gate, x W_up), W_down)
+    logits = lm_head(rmsnorm(h, norm));  loss = cross_entropy(logits, shift(ids))
+
+Committed inputs: the token ids, the embedding table, every base weight (stored
+(in, out): the transpose of transformers' (out, in)), every norm gain and every LoRA
+A (in, r) / B (r, out).  The loss is a public output: the statement carries it, and the
+verifier checks that the committed inputs produce it.
+
+LoRA linear (`add_lora_linear`), Y = X·W + σ·(X·A)·B, σ = α/r (α/√r with rsLoRA):
+σ is the public integer c = round(σ·2^k) at the smallest k ≤ 16 that makes it exact
+(k = 16 otherwise), and
+
+    P = X·W (scale s+w),  XA = rescale_w(X·A) (scale s),  Q = XA·B (scale s+w),
+    Y = rescale_{w+k}(2^k·P + c·Q)
+
+— never a (d × d) matrix.  Without an adapter on a projection, Y = rescale_w(X·W).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+
+from zklora.plugins.ops.embedding import add_embedding
+from zklora.plugins.ops.layout import add_shift_labels, add_transpose, layout_ops
+from zklora.plugins.ops.rope import rope_tables
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ConfigError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.model import Model
+from zklora.zkcore.quant import Bound, QuantConfig, to_fixed
+
+from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
+
+#: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
+ACT_BITS = 12
+MAX_SCALING_BITS = 16
+ARCH_FIELDS = tuple(a.name for a in attrs.fields(LlamaArch))
+
+
+# -- public spec ------------------------------------------------------------------------
+
+
+def _pow2(name: str, v: int) -> int:
+    if v < 1 or v & (v - 1):
+        raise ConfigError(f"model: {name} = {v} must be a power of two (padding to a power "
+                          f"of two is not supported yet)")
+    return v
+
+
+@attrs.frozen
+class ForwardSpec:
+    """Everything public that defines the forward graph."""
+
+    arch: LlamaArch
+    lora: LoraSpec | None
+    quant: QuantConfig
+    batch: int
+    seq: int
+    act_bits: int = ACT_BITS
+
+    def __attrs_post_init__(self):
+        a = self.arch
+        for name, v in (("vocab_size", a.vocab_size), ("hidden_size", a.hidden_size),
+                        ("intermediate_size", a.intermediate_size),
+                        ("num_attention_heads", a.num_heads),
+                        ("num_key_value_heads", a.num_kv_heads), ("head_dim", a.head_dim),
+                        ("batch", self.batch), ("seq", self.seq)):
+            _pow2(name, int(v))
+        if self.lora is not None:
+            _pow2("lora r", self.lora.r)
+        if self.seq > a.max_position_embeddings:
+            raise ConfigError(f"model: seq {self.seq} exceeds max_position_embeddings "
+                              f"{a.max_position_embeddings}")
+        if not 4 <= self.act_bits <= 24:
+            raise ConfigError(f"model.act_bits: {self.act_bits} must be in [4, 24]")
+        if a.tie_word_embeddings and self.quant.weight_scale != self.quant.act_scale:
+            raise ConfigError("model: tied embeddings need weight_scale == act_scale")
+
+    @property
+    def tokens(self) -> int:
+        return self.batch * self.seq
+
+    def to_public(self) -> dict[str, Any]:
+        """JSON-stable dict (the statement's ``params`` minus the loss)."""
+        arch = attrs.asdict(self.arch)
+        lora = None
+        if self.lora is not None:
+            lora = {"r": self.lora.r, "alpha": float(self.lora.alpha),
+                    "targets": list(self.lora.targets), "use_rslora": self.lora.use_rslora}
+        return {"arch": arch, "lora": lora, "quant": self.quant.to_dict(),
+                "batch": self.batch, "seq": self.seq, "act_bits": self.act_bits}
+
+    @classmethod
+    def from_public(cls, d: Mapping[str, Any]) -> ForwardSpec:
+        try:
+            arch_d = dict(d["arch"])
+            if set(arch_d) != set(ARCH_FIELDS):
+                raise ConfigError(f"model.arch: fields must be exactly {list(ARCH_FIELDS)}")
+            arch = LlamaArch(**arch_d)
+            lo = d.get("lora")
+            lora = None if lo is None else LoraSpec(
+                r=int(lo["r"]), alpha=float(lo["alpha"]), targets=tuple(lo["targets"]),
+                use_rslora=bool(lo["use_rslora"]))
+            quant = QuantConfig.from_dict(d.get("quant", {}))
+            return cls(arch, lora, quant, int(d["batch"]), int(d["seq"]),
+                       int(d.get("act_bits", ACT_BITS)))
+        except KeyError as e:
+            raise ConfigError(f"model: missing key {e.args[0]!r}") from None
+        except (TypeError, ValueError, AttributeError) as e:
+            raise ConfigError(f"model: {e}") from None
+
+
+# -- builders --------------------------------------------------------------------------
+
+
+def scaling_fixed(scaling: float) -> tuple[int, int]:
+    """(c, k) with c = round(σ·2^k), k the smallest in [0, 16] making it exact."""
+    for k in range(MAX_SCALING_BITS + 1):
+        v = scaling * (1 << k)
+        if float(v).is_integer():
+            return int(v), k
+    return int(math.floor(scaling * (1 << MAX_SCALING_BITS) + 0.5)), MAX_SCALING_BITS
+
+
+def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
+    """``{name}/Y`` = X/2^shift rounded (committed, declared ``bound``), remainder
+    ``{name}/R`` committed advice; returns Y."""
+    shape = g.tensors[X].shape
+    y = g.tensor(f"{name}/Y", shape, "committed", bound.as_tuple())
+    r = g.tensor(f"{name}/R", shape, "committed", (0, (1 << shift) - 1))
+    g.op("rescale", name, [X], [y, r], shift=int(shift))
+    return y
+
+
+def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,
+                    B: str | None = None, *, scaling: float = 1.0, weight_scale: int = 16,
+                    bound: Bound) -> str:
+    """Y = X·W + σ·(X·A)·B at X's scale (module doc); X (…, n, d_in), W (d_in, d_out),
+    A (d_in, r), B (r, d_out) at ``weight_scale``.  Returns Y (committed, ``bound``)."""
+    xs = g.tensors[X].shape
+    d_out = g.tensors[W].shape[-1]
+    out = tuple(xs[:-1]) + (d_out,)
+    p = g.tensor(f"{name}/XW", out, "virtual")
+    g.op("matmul", f"{name}/xw", [X, W], [p])
+    if A is None:
+        return add_rescale(g, f"{name}/out", p, weight_scale, bound)
+    r = g.tensors[A].shape[-1]
+    xa = g.tensor(f"{name}/XA", tuple(xs[:-1]) + (r,), "virtual")
+    g.op("matmul", f"{name}/xa", [X, A], [xa])
+    xa_s = add_rescale(g, f"{name}/xa_s", xa, weight_scale, bound)
+    q = g.tensor(f"{name}/XAB", out, "virtual")
+    g.op("matmul", f"{name}/xab", [xa_s, B], [q])
+    c, k = scaling_fixed(scaling)
+    z = g.tensor(f"{name}/Z", out, "virtual")
+    g.op("lincomb", f"{name}/z", [p, q], [z], coeffs=[1 << k, c])
+    return add_rescale(g, f"{name}/out", z, weight_scale + k, bound)
+
+
+def tensor_names(spec: ForwardSpec) -> dict[str, tuple[int, ...]]:
+    """Committed input tensors of the graph and their shapes (in declaration order)."""
+    a = spec.arch
+    out: dict[str, tuple[int, ...]] = {"ids": (spec.tokens,),
+                                       "embed": (a.vocab_size, a.hidden_size)}
+    for i in range(a.num_layers):
+        out[f"l{i}.ln1"] = (a.hidden_size,)
+        out[f"l{i}.ln2"] = (a.hidden_size,)
+        for t in TARGETS:
+            o, n = a.linear_shape(t)
+            out[f"l{i}.{t}.W"] = (n, o)
+            if spec.lora is not None and t in spec.lora.targets:
+                out[f"l{i}.{t}.A"] = (n, spec.lora.r)
+                out[f"l{i}.{t}.B"] = (spec.lora.r, o)
+    out["norm"] = (a.hidden_size,)
+    if not a.tie_word_embeddings:
+        out["lm_head"] = (a.hidden_size, a.vocab_size)
+    return out
+
+
+class _Builder:
+    """Graph construction state for one `ForwardSpec`."""
+
+    def __init__(self, spec: ForwardSpec):
+        self.spec = spec
+        self.g = Graph()
+        q = spec.quant
+        self.s, self.w = q.act_scale, q.weight_scale
+        self.act = Bound.bits(self.s + spec.act_bits)
+        self.scaling = spec.lora.scaling if spec.lora is not None else 0.0
+
+    def inputs(self) -> None:
+        a = self.spec.arch
+        for name, shape in tensor_names(self.spec).items():
+            bound = (0, a.vocab_size - 1) if name == "ids" else None
+            self.g.tensor(name, shape, "committed", bound)
+        cos, sin = rope_tables(self.spec.seq, a.head_dim, a.rope_theta, self.s)
+        self.g.tensor("rope.cos", cos.shape, "public", value=cos)
+        self.g.tensor("rope.sin", sin.shape, "public", value=sin)
+
+    def linear(self, name: str, X: str, layer: int, target: str) -> str:
+        w = f"l{layer}.{target}.W"
+        lora = self.spec.lora is not None and target in self.spec.lora.targets
+        A, B = (f"l{layer}.{target}.A", f"l{layer}.{target}.B") if lora else (None, None)
+        return add_lora_linear(self.g, name, X, w, A, B, scaling=self.scaling,
+                               weight_scale=self.w, bound=self.act)
+
+    def heads(self, name: str, X: str, heads: int) -> str:
+        """(N, heads·dh) → (B, heads, T, dh)."""
+        sp, dh = self.spec, self.spec.arch.head_dim
+        y = self.g.tensor(f"{name}/Y", (sp.batch, heads, sp.seq, dh), "virtual",
+                          self.g.tensors[X].bound)
+        self.g.op("transpose", name, [X], [y], axes=[0, 2, 1, 3],
+                  view=[sp.batch, sp.seq, heads, dh], out=list(self.g.tensors[y].shape))
+        return y
+
+    def merge_heads(self, name: str, X: str) -> str:
+        """(B, H, T, dh) → (N, H·dh)."""
+        sp = self.spec
+        b, h, t, dh = self.g.tensors[X].shape
+        y = self.g.tensor(f"{name}/Y", (sp.tokens, h * dh), "virtual", self.g.tensors[X].bound)
+        self.g.op("transpose", name, [X], [y], axes=[0, 2, 1, 3], view=[b, h, t, dh],
+                  out=[sp.tokens, h * dh])
+        return y
+
+    def rope(self, name: str, X: str) -> str:
+        shape = self.g.tensors[X].shape
+        y = self.g.tensor(f"{name}/Y2", shape, "virtual")
+        self.g.op("rope", name, [X, "rope.cos", "rope.sin"], [y])
+        return add_rescale(self.g, f"{name}/rs", y, self.s, self.act)
+
+    def attention_inputs(self, layer: int, x: str) -> tuple[str, str, str]:
+        """Q (B, H, T, dh) and K (B, Hkv, T, dh) after RoPE, V (B, Hkv, T, dh)."""
+        a = self.spec.arch
+        p = f"l{layer}"
+        q = self.heads(f"{p}.q/heads", self.linear(f"{p}.q", x, layer, "q"), a.num_heads)
+        k = self.heads(f"{p}.k/heads", self.linear(f"{p}.k", x, layer, "k"), a.num_kv_heads)
+        v = self.heads(f"{p}.v/heads", self.linear(f"{p}.v", x, layer, "v"), a.num_kv_heads)
+        return self.rope(f"{p}.q/rope", q), self.rope(f"{p}.k/rope", k), v
+
+    def residual(self, name: str, h: str, y: str) -> str:
+        out = self.g.tensor(name, self.g.tensors[h].shape, "virtual")
+        self.g.op("add", name, [h, y], [out])
+        return out
+
+    def layer(self, i: int, h: str) -> str:
+        from zklora.plugins.ops.rmsnorm import add_rmsnorm
+        from zklora.plugins.ops.silu import add_swiglu
+        from zklora.plugins.ops.softmax import add_attention
+
+        a = self.spec.arch
+        p = f"l{i}"
+        x = add_rmsnorm(self.g, f"{p}.ln1", h, f"{p}.ln1", eps=a.rms_norm_eps, scale=self.s)
+        q, k, v = self.attention_inputs(i, x)
+        o = add_attention(self.g, f"{p}.attn", q, k, v, scale=self.s)
+        o = self.linear(f"{p}.o", self.merge_heads(f"{p}.attn/merge", o), i, "o")
+        h = self.residual(f"{p}.res1", h, o)
+        x = add_rmsnorm(self.g, f"{p}.ln2", h, f"{p}.ln2", eps=a.rms_norm_eps, scale=self.s)
+        gt = self.linear(f"{p}.gate", x, i, "gate")
+        up = self.linear(f"{p}.up", x, i, "up")
+        m = add_swiglu(self.g, f"{p}.mlp", gt, up, scale=self.s)
+        return self.residual(f"{p}.res2", h, self.linear(f"{p}.down", m, i, "down"))
+
+    def lm_head(self) -> str:
+        if not self.spec.arch.tie_word_embeddings:
+            return "lm_head"
+        return add_transpose(self.g, "lm_head/tied", "embed", [1, 0])
+
+    def build(self, loss: int | None) -> Graph:
+        from zklora.plugins.ops.cross_entropy import add_cross_entropy
+        from zklora.plugins.ops.rmsnorm import add_rmsnorm
+
+        a = self.spec.arch
+        self.inputs()
+        h = add_embedding(self.g, "embed/lookup", "ids", "embed", bound=self.act.as_tuple())
+        for i in range(a.num_layers):
+            h = self.layer(i, h)
+        x = add_rmsnorm(self.g, "final.norm", h, "norm", eps=a.rms_norm_eps, scale=self.s)
+        p = self.g.tensor("logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
+        self.g.op("matmul", "logits/xw", [x, self.lm_head()], [p])
+        logits = add_rescale(self.g, "logits", p, self.w, self.act)
+        labels = add_shift_labels(self.g, "labels", "ids", self.spec.seq)
+        out = add_cross_entropy(self.g, "loss", logits, labels, scale=self.s,
+                                loss=0 if loss is None else int(loss))
+        self.g.outputs = [out]
+        self.logits, self.loss = logits, out
+        return self.g
+
+
+def build_graph(spec: ForwardSpec, loss: int | None = None) -> Graph:
+    """The forward graph for ``spec``; ``loss`` is the public loss (None: a placeholder
+    while the prover computes it)."""
+    return _Builder(spec).build(loss)
+
+
+# -- witness ---------------------------------------------------------------------------
+
+
+def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None,
+                    input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Integer values of every committed input tensor."""
+    a, q = spec.arch, spec.quant
+    if ckpt.arch != a:
+        raise ConfigError("model: the checkpoint's architecture differs from the spec")
+    ids = torch.as_tensor(input_ids).to(torch.int64)
+    if tuple(ids.shape) != (spec.batch, spec.seq):
+        raise ConfigError(f"data: batch has shape {tuple(ids.shape)}, expected "
+                          f"{(spec.batch, spec.seq)}")
+    bad = (ids < 0) | (ids >= a.vocab_size)
+    if bool(bad.any()):
+        b, t = (int(x) for x in torch.nonzero(bad)[0])
+        raise ConfigError(f"data: token id {int(ids[b, t])} at (row {b}, position {t}) is "
+                          f"outside the vocabulary [0, {a.vocab_size})")
+    w = q.weight_scale
+    out = {"ids": ids.reshape(-1),
+           "embed": to_fixed(ckpt.weights["model.embed_tokens.weight"], q.act_scale,
+                             name="model.embed_tokens.weight")}
+    for i in range(a.num_layers):
+        pre = f"model.layers.{i}."
+        out[f"l{i}.ln1"] = to_fixed(ckpt.weights[pre + "input_layernorm.weight"], w,
+                                    name=pre + "input_layernorm.weight")
+        out[f"l{i}.ln2"] = to_fixed(ckpt.weights[pre + "post_attention_layernorm.weight"], w,
+                                    name=pre + "post_attention_layernorm.weight")
+        for t, mod in TARGETS.items():
+            out[f"l{i}.{t}.W"] = to_fixed(ckpt.linear(i, t).T, w, name=pre + mod + ".weight")
+            if spec.lora is not None and t in spec.lora.targets:
+                if adapter is None:
+                    raise ConfigError("model: the spec has LoRA targets but no adapter given")
+                pair = adapter.pairs[(i, t)]
+                out[f"l{i}.{t}.A"] = to_fixed(pair.A.T, w, name=f"{pre}{mod}.lora_A.weight")
+                out[f"l{i}.{t}.B"] = to_fixed(pair.B.T, w, name=f"{pre}{mod}.lora_B.weight")
+    out["norm"] = to_fixed(ckpt.weights["model.norm.weight"], w, name="model.norm.weight")
+    if not a.tie_word_embeddings:
+        out["lm_head"] = to_fixed(ckpt.lm_head.T, w, name="lm_head.weight")
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+@attrs.frozen
+class ForwardResult:
+    """The integer forward: logits (B, T, V) and loss, as integers and reals."""
+
+    logits_int: torch.Tensor
+    loss_int: int
+    scale: int
+    values: dict
+
+    @property
+    def logits(self) -> torch.Tensor:
+        return self.logits_int.to(torch.float64) / float(1 << self.scale)
+
+    @property
+    def loss(self) -> float:
+        return self.loss_int / float(1 << self.scale)
+
+
+def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], registry=None
+                    ) -> ForwardResult:
+    """Run the graph's own integer forward (`zklora.zkcore.graph.forward`)."""
+    from zklora.zkcore.plugins import registry as default_registry
+    b = _Builder(spec)
+    g = b.build(None)
+    values = graphlib.forward(g, inputs, registry or default_registry())
+    logits = values[b.logits].reshape(spec.batch, spec.seq, spec.arch.vocab_size)
+    return ForwardResult(logits, int(values[b.loss].reshape(-1)[0]), spec.quant.act_scale,
+                         values)
+
+
+# -- data --------------------------------------------------------------------------------
+
+
+def load_batch(path: str | Path) -> torch.Tensor:
+    """input_ids (batch, seq) from JSONL ``{"input_ids": [...]}`` lines or an integer .npy."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"data file {p} not found")
+    if p.suffix == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{p}: cannot read .npy ({e})") from None
+        if arr.ndim != 2 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+            raise ConfigError(f"{p}: expected a non-empty integer array [batch, seq], got "
+                              f"{arr.dtype} {arr.shape}")
+        return torch.from_numpy(arr.astype(np.int64))
+    rows = []
+    try:
+        lines = p.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read ({e})") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)["input_ids"]
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{p}:{n}: expected a JSON object with \"input_ids\"") from None
+        if not isinstance(row, list) or not row or not all(
+                isinstance(x, int) and not isinstance(x, bool) for x in row):
+            raise ConfigError(f"{p}:{n}: input_ids must be a non-empty list of integers")
+        if rows and len(row) != len(rows[0]):
+            raise ConfigError(f"{p}:{n}: sequence length {len(row)} differs from the first "
+                              f"row's {len(rows[0])}")
+        rows.append(row)
+    if not rows:
+        raise ConfigError(f"{p}: no input_ids rows")
+    return torch.tensor(rows, dtype=torch.int64)
+
+
+def random_batch(vocab: int, batch: int, seq: int, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, vocab, (batch, seq), generator=gen)
+
+
+# -- the model plugin -------------------------------------------------------------------
+
+_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "loss"}
+_PRIVATE_KEYS = {"model", "adapter", "data", "batch", "seq", "seed", "quant", "act_bits",
+                 "kv_heads", "init"}
+
+
+def _load_private(params: Mapping[str, Any]):
+    """(spec, checkpoint, adapter, input_ids) from prover-side parameters."""
+    from .hf import load_adapter, load_model
+    from .tiny import tiny_adapter, tiny_arch, tiny_weights
+
+    for k in params:
+        if k not in _PRIVATE_KEYS:
+            raise ConfigError(f"model: unknown key {k!r}; allowed: "
+                              f"{', '.join(sorted(_PRIVATE_KEYS))}")
+    src = params.get("model", "tiny")
+    if src == "tiny":
+        arch = tiny_arch(int(params.get("kv_heads", 4)))
+        ckpt = tiny_weights(arch)
+        adapter = (load_adapter(params["adapter"], arch) if params.get("adapter")
+                   else tiny_adapter(arch, init=str(params.get("init", "random"))))
+    else:
+        if "kv_heads" in params:
+            raise ConfigError("model.kv_heads only applies to the built-in tiny model")
+        ckpt = load_model(src)
+        arch = ckpt.arch
+        adapter = load_adapter(params["adapter"], arch) if params.get("adapter") else None
+    if params.get("data"):
+        ids = load_batch(params["data"])
+        for k in ("batch", "seq"):
+            if k in params and int(params[k]) != ids.shape[0 if k == "batch" else 1]:
+                raise ConfigError(f"model.{k}: {params[k]} disagrees with the data file "
+                                  f"{tuple(ids.shape)}")
+    else:
+        ids = random_batch(arch.vocab_size, int(params.get("batch", 4)),
+                           int(params.get("seq", 32)), int(params.get("seed", 0)))
+    try:
+        quant = QuantConfig.from_dict(params.get("quant", {}))
+    except TypeError as e:
+        raise ConfigError(f"model.quant: {e}") from None
+    spec = ForwardSpec(arch, adapter.spec if adapter else None, quant, int(ids.shape[0]),
+                       int(ids.shape[1]), int(params.get("act_bits", ACT_BITS)))
+    return spec, ckpt, adapter, ids
+
+
+class Llama(Model):
+    """The LLaMA forward pass + loss (module doc).
+
+    Prover-side parameters: ``model`` ("tiny" or a HF directory), ``adapter`` (peft
+    directory; the tiny model defaults to its seeded adapter), ``data`` (JSONL / .npy;
+    default a seeded random batch of ``batch`` × ``seq``), ``seed``, ``quant``,
+    ``act_bits``, ``kv_heads`` and ``init`` (tiny only).  Public parameters (the
+    statement): ``arch``, ``lora``, ``quant``, ``batch``, ``seq``, ``act_bits`` and
+    the integer ``loss`` at the activation scale.
+    """
+
+    name = "llama"
+    description = "LLaMA forward pass and causal-LM loss with LoRA adapters"
+
+    def __init__(self):
+        self._cache: dict[str, tuple[dict, dict]] = {}
+
+    def _prepare(self, params):
+        key = json.dumps(params, sort_keys=True, default=str)
+        if key not in self._cache:
+            spec, ckpt, adapter, ids = _load_private(params)
+            inputs = quantize_inputs(spec, ckpt, adapter, ids)
+            res = integer_forward(spec, inputs)
+            public = spec.to_public()
+            public["loss"] = res.loss_int
+            self._cache = {key: (public, inputs)}
+        return self._cache[key]
+
+    def public_params(self, params):
+        if "loss" in params:
+            extra = sorted(set(params) - _PUBLIC_KEYS)
+            if extra:
+                raise ConfigError(f"model: unknown public keys {extra}")
+            spec = ForwardSpec.from_public(params)
+            loss = params["loss"]
+            if not isinstance(loss, int) or isinstance(loss, bool):
+                raise ConfigError("model.loss must be an integer")
+            out = spec.to_public()
+            out["loss"] = loss
+            return out
+        return dict(self._prepare(params)[0])
+
+    def build(self, public):
+        return build_graph(ForwardSpec.from_public(public), int(public["loss"]))
+
+    def witness(self, params):
+        return dict(self._prepare(params)[1])
+
+
+@hookimpl
+def zk_models():
+    return [Llama()]
+
+
+@hookimpl
+def zk_ops():
+    return layout_ops()

@@ -2,9 +2,11 @@
 
 Both are linear maps of a tensor's entries, so they cost (almost) nothing to prove.
 
-``transpose`` (param ``axes``): Y = X.permute(axes), exact.  Under the MLE convention
-(DESIGN §3.2) a permutation of axes permutes point coordinates, so a claim Ỹ(r) = v is
-the claim X̃(π(r)) = v with π = `zklora.zkcore.mle.transpose_point`.  Nothing is sent.
+``transpose`` (params ``axes``, optional ``view`` and ``out``):
+Y = X.reshape(view).permute(axes).reshape(out), exact.  Under the MLE convention (DESIGN §3.2) a
+reshape keeps the flat index and a permutation of axes permutes point coordinates, so a
+claim Ỹ(r) = v is the claim X̃(π(r)) = v with π = `zklora.zkcore.mle.transpose_point`
+on the view.  Nothing is sent.
 
 ``shift_labels`` (params ``seq``, ``ignore``): ids (N,) with N = batch·seq flattened
 row-major; labels (N,) with labels[b·seq + t] = ids[b·seq + t + 1] for t < seq − 1 and
@@ -20,6 +22,7 @@ its MLE); the output is one claim on ids.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from zklora.zkcore import mle
@@ -65,16 +68,27 @@ class Transpose(Op):
     name = "transpose"
 
     def forward(self, node, inputs):
-        return [inputs[0].permute(*[int(a) for a in node.params["axes"]]).contiguous()]
+        (x,) = inputs
+        view = node.params.get("view")
+        if view is not None:
+            x = x.reshape([int(d) for d in view])
+        y = x.permute(*[int(a) for a in node.params["axes"]]).contiguous()
+        out = node.params.get("out")
+        return [y.reshape([int(d) for d in out]) if out is not None else y]
 
     @staticmethod
     def _map(ctx, node, claim):
-        xs = ctx.spec(node.inputs[0]).shape
+        xspec, yspec = ctx.spec(node.inputs[0]), ctx.spec(node.outputs[0])
+        view = node.params.get("view")
+        xs = tuple(int(d) for d in view) if view is not None else xspec.shape
         axes = [int(a) for a in node.params["axes"]]
-        if sorted(axes) != list(range(len(xs))) or \
-                tuple(xs[a] for a in axes) != ctx.spec(node.outputs[0]).shape:
-            raise _err(ctx, f"op {node.name}: axes {axes} do not map {xs} to "
-                            f"{ctx.spec(node.outputs[0]).shape}")
+        permuted = tuple(xs[a] for a in axes) if sorted(axes) == list(range(len(xs))) else None
+        ok = permuted is not None and int(np.prod(xs)) == xspec.size and (
+            permuted == yspec.shape if view is None else
+            tuple(int(d) for d in node.params.get("out", permuted)) == yspec.shape)
+        if not ok:
+            raise _err(ctx, f"op {node.name}: view {view} / axes {axes} do not map "
+                            f"{xspec.shape} to {yspec.shape}")
         pt = mle.transpose_point(xs, axes, claim.point)
         return [ctx.claim(node.inputs[0], pt, claim.value)]
 

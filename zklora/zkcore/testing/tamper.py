@@ -31,10 +31,17 @@ def prove_tampered(g: graphlib.Graph, inputs: Mapping[str, torch.Tensor], backen
             return None
 
 
-def assert_rejected(g: graphlib.Graph, inputs, backend, statement, tamper) -> str:
-    """The verifier rejects the cheating prover's proof; returns the rejection message."""
+def assert_rejected(g: graphlib.Graph, inputs, backend, statement, tamper, *,
+                    allow_refusal: bool = False) -> str:
+    """The verifier rejects the cheating prover's proof; returns the rejection message.
+
+    By default the cheating prover must produce a proof (so that the *verifier* is what
+    is tested); ``allow_refusal`` accepts a prover that cannot produce one at all."""
     out = prove_tampered(g, inputs, backend, statement, tamper)
     if out is None:
+        if not allow_refusal:
+            raise AssertionError("the cheating prover produced no proof: the test would not "
+                                 "exercise the verifier")
         return "prover could not produce a proof"
     stream, sections = out
     try:
