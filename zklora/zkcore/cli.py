@@ -8,6 +8,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import attrs
 import click
 
 from . import api
@@ -57,17 +58,42 @@ def main():
     """Zero-knowledge proofs of LoRA fine-tuning."""
 
 
+def _forward_config(cfg, model, adapter, data):
+    """The config of ``--task forward``: the ``llama`` model plugin with the config's
+    [model] table (when it already names llama) overridden by the command-line paths."""
+    params = dict(cfg.model_params) if cfg.model == "llama" else {}
+    for key, value in (("model", model), ("adapter", adapter), ("data", data)):
+        if value is not None:
+            params[key] = value
+    params.setdefault("model", "tiny")
+    return attrs.evolve(cfg, model="llama", model_params=params)
+
+
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config (default: the built-in matmul example).")
 @click.option("--profile", default=None, help="Override the config's profile.")
+@click.option("--task", type=click.Choice(["config", "forward"]), default="config",
+              show_default=True,
+              help="config: the config's task; forward: the LLaMA forward pass and loss.")
+@click.option("--model", "model_dir", default=None,
+              help="forward: a Hugging Face LLaMA directory, or 'tiny' (default).")
+@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False), default=None,
+              help="forward: a peft LoRA adapter directory.")
+@click.option("--data", "data_file", type=click.Path(dir_okay=False), default=None,
+              help="forward: token batch, JSONL of {\"input_ids\": [...]} or an integer "
+                   ".npy [batch, seq] (default: a seeded random batch).")
 @click.option("--out", "out", type=click.Path(dir_okay=False), default="proof.zkp",
               show_default=True, help="Where to write the proof file.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
-def prove(config_path, profile, out, quiet):
+def prove(config_path, profile, task, model_dir, adapter_dir, data_file, out, quiet):
     """Prove the configured task and write a proof file."""
     try:
         cfg = configlib.load(config_path, profile=profile)
+        if task == "forward":
+            cfg = _forward_config(cfg, model_dir, adapter_dir, data_file)
+        elif (model_dir, adapter_dir, data_file) != (None, None, None):
+            _fail("--model, --adapter and --data need --task forward")
         with _Progress(not quiet) as prog:
             res = api.prove(cfg, progress=prog)
         prooflib.write_atomic(out, res.data)
@@ -77,6 +103,16 @@ def prove(config_path, profile, out, quiet):
         _fail(str(e))
     click.echo(f"proved {cfg.model} [{cfg.profile}: {cfg.stack.field}/{cfg.stack.commitment}] "
                f"in {res.prove_seconds:.2f} s; wrote {out} ({len(res.data)} bytes)")
+    _echo_loss(res.statement)
+
+
+def _echo_loss(statement) -> None:
+    """The public loss of a forward statement, as a real number."""
+    params = statement.get("params") if isinstance(statement, dict) else None
+    if statement.get("model") == "llama" and isinstance(params, dict) and "loss" in params:
+        s = params.get("quant", {}).get("act_scale", 16)
+        click.echo(f"loss = {params['loss'] / (1 << s):.6f} (integer {params['loss']} at "
+                   f"scale 2^{s})")
 
 
 def _load_expect(path):
@@ -108,6 +144,7 @@ def verify(proof_file, expect):
         _fail(f"REJECTED: {e}")
     dt = time.perf_counter() - t0
     click.echo(json.dumps(statement, indent=2, sort_keys=True))
+    _echo_loss(statement)
     click.echo(f"OK (verified in {dt:.3f} s)")
 
 

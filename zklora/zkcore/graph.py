@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -39,6 +40,10 @@ from .transcript import ProverChannel, Transcript, VerifierChannel
 PROTOCOL_ID = b"zklora/graph/v1"
 
 Progress = Callable[[str, int, int], None]
+#: ``profile(kind, name, seconds)``: called by `prove` after each phase ("forward",
+#: "commitments", "outputs", "lookups", "openings"; name "") and each op node (kind =
+#: the op's registry name, name = the node's name; claim reduction included).
+Profile = Callable[[str, str, float], None]
 
 
 @attrs.define
@@ -204,19 +209,23 @@ def _statement_bytes(statement: Mapping) -> bytes:
 def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
           statement: Mapping, progress: Progress | None = None,
           values: dict[str, torch.Tensor] | None = None,
-          published: Mapping[str, bytes] | None = None) -> tuple[bytes, list]:
+          published: Mapping[str, bytes] | None = None,
+          profile: Profile | None = None) -> tuple[bytes, list]:
     """Prove the graph; returns (proof stream bytes, sections).
 
     ``published`` maps committed tensors to commitments that are part of the statement
     (made beforehand, e.g. by ``zklora commit-model``): they are not sent in the proof.
+    ``profile`` (optional) receives the time of every phase and op node (`Profile`).
     """
     published = dict(published or {})
     graph.check()
     F = backend.field
     E = F.ext
     reg = backend.registry
+    clock = _Clock(profile)
     if values is None:
         values = forward(graph, inputs, reg, progress)
+        clock.lap("forward")
     ch = ProverChannel(Transcript(PROTOCOL_ID, backend.hash))
     ch.observe_public("statement", _statement_bytes(statement))
     ch.observe_public("graph", canonical_json(graph.describe()))
@@ -228,6 +237,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
         for name, spec in graph.tensors.items():
             if spec.kind == "committed":
                 committer.commit(ch, spec, ctx.table(name), published.get(name))
+    clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
     with ch.section("outputs"):
@@ -238,6 +248,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
             if spec.kind == "committed":
                 ch.send_field(f"out:{o}/value", E, v)
             book[o].append(Claim(o, r, v))
+    clock.lap("outputs")
 
     opened: dict[str, list[Claim]] = defaultdict(list)
     for i, node in enumerate(reversed(graph.nodes)):
@@ -258,9 +269,11 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
             returned = backend.registry.op(node.op).prove(ctx, node, out_claims)
             for c in _union(returned, ctx.new_claims):
                 book[c.tensor].append(c)
+        clock.lap(node.op, node.name)
 
     with ch.section("lookups"):
         _run_lookups_prove(ctx, backend, book)
+    clock.lap("lookups")
 
     with ch.section("openings"):
         items = []
@@ -280,10 +293,26 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                 names.append(name)
         if items:
             backend.scheme.open(ch, items)
+    clock.lap("openings")
     leftover = {k: v for k, v in book.items() if v}
     if leftover:
         raise ProverError(f"undischarged claims on {sorted(leftover)}")
     return ch.proof_bytes(), ch.sections
+
+
+class _Clock:
+    """Reports the time since the previous lap to a `Profile` callback (if any)."""
+
+    def __init__(self, profile: Profile | None):
+        self.profile = profile
+        self.t = time.perf_counter()
+
+    def lap(self, kind: str, name: str = "") -> None:
+        if self.profile is None:
+            return
+        now = time.perf_counter()
+        self.profile(kind, name, now - self.t)
+        self.t = now
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,

@@ -15,9 +15,10 @@ the weight scale w; each op returns its main output at s (see docs/forward.md)::
       x = rmsnorm(h, ln2);  h = h + lora_linear(swiglu(x W_gate, x W_up), W_down)
     logits = lm_head(rmsnorm(h, norm));  loss = cross_entropy(logits, shift(ids))
 
-Committed inputs: the token ids, the embedding table, every base weight (stored
-(in, out): the transpose of transformers' (out, in)), every norm gain and every LoRA
-A (in, r) / B (r, out).  The loss is a public output: the statement carries it, and the
+Committed inputs: the token ids, the embedding table, every base weight, every norm gain
+and every LoRA A / B — each stored exactly as in the checkpoint (transformers' linear
+(out, in), peft's A (r, in) and B (out, r)); the matmuls read them transposed, which is
+free (``transpose_b``).  The loss is a public output: the statement carries it, and the
 verifier checks that the committed inputs produce it.
 
 LoRA linear (`add_lora_linear`), Y = X·W + σ·(X·A)·B, σ = α/r (α/√r with rsLoRA):
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 
 from zklora.plugins.ops.embedding import add_embedding
-from zklora.plugins.ops.layout import add_shift_labels, add_transpose, layout_ops
+from zklora.plugins.ops.layout import add_shift_labels, layout_ops
 from zklora.plugins.ops.rope import rope_tables
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore.errors import ConfigError
@@ -55,7 +56,7 @@ from zklora.zkcore.quant import Bound, QuantConfig, to_fixed
 from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
 
 #: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
-ACT_BITS = 12
+ACT_BITS = 10
 MAX_SCALING_BITS = 16
 ARCH_FIELDS = tuple(a.name for a in attrs.fields(LlamaArch))
 
@@ -157,22 +158,27 @@ def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
 
 def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,
                     B: str | None = None, *, scaling: float = 1.0, weight_scale: int = 16,
-                    bound: Bound) -> str:
-    """Y = X·W + σ·(X·A)·B at X's scale (module doc); X (…, n, d_in), W (d_in, d_out),
-    A (d_in, r), B (r, d_out) at ``weight_scale``.  Returns Y (committed, ``bound``)."""
+                    bound: Bound, stored_out_in: bool = True) -> str:
+    """Y = X·Wᵀ + σ·(X·Aᵀ)·Bᵀ at X's scale (module doc); X (…, n, d_in), and at
+    ``weight_scale`` W (d_out, d_in), A (r, d_in), B (d_out, r) — transformers' and
+    peft's layouts; with ``stored_out_in=False`` W (d_in, d_out), A (d_in, r),
+    B (r, d_out) and no transposes.  Returns Y (committed, declared ``bound``)."""
+    tb = bool(stored_out_in)
     xs = g.tensors[X].shape
-    d_out = g.tensors[W].shape[-1]
-    out = tuple(xs[:-1]) + (d_out,)
+
+    def cols(t):
+        return g.tensors[t].shape[0 if tb else -1]
+
+    out = tuple(xs[:-1]) + (cols(W),)
     p = g.tensor(f"{name}/XW", out, "virtual")
-    g.op("matmul", f"{name}/xw", [X, W], [p])
+    g.op("matmul", f"{name}/xw", [X, W], [p], transpose_b=tb)
     if A is None:
         return add_rescale(g, f"{name}/out", p, weight_scale, bound)
-    r = g.tensors[A].shape[-1]
-    xa = g.tensor(f"{name}/XA", tuple(xs[:-1]) + (r,), "virtual")
-    g.op("matmul", f"{name}/xa", [X, A], [xa])
+    xa = g.tensor(f"{name}/XA", tuple(xs[:-1]) + (cols(A),), "virtual")
+    g.op("matmul", f"{name}/xa", [X, A], [xa], transpose_b=tb)
     xa_s = add_rescale(g, f"{name}/xa_s", xa, weight_scale, bound)
     q = g.tensor(f"{name}/XAB", out, "virtual")
-    g.op("matmul", f"{name}/xab", [xa_s, B], [q])
+    g.op("matmul", f"{name}/xab", [xa_s, B], [q], transpose_b=tb)
     c, k = scaling_fixed(scaling)
     z = g.tensor(f"{name}/Z", out, "virtual")
     g.op("lincomb", f"{name}/z", [p, q], [z], coeffs=[1 << k, c])
@@ -189,13 +195,13 @@ def tensor_names(spec: ForwardSpec) -> dict[str, tuple[int, ...]]:
         out[f"l{i}.ln2"] = (a.hidden_size,)
         for t in TARGETS:
             o, n = a.linear_shape(t)
-            out[f"l{i}.{t}.W"] = (n, o)
+            out[f"l{i}.{t}.W"] = (o, n)
             if spec.lora is not None and t in spec.lora.targets:
-                out[f"l{i}.{t}.A"] = (n, spec.lora.r)
-                out[f"l{i}.{t}.B"] = (spec.lora.r, o)
+                out[f"l{i}.{t}.A"] = (spec.lora.r, n)
+                out[f"l{i}.{t}.B"] = (o, spec.lora.r)
     out["norm"] = (a.hidden_size,)
     if not a.tie_word_embeddings:
-        out["lm_head"] = (a.hidden_size, a.vocab_size)
+        out["lm_head"] = (a.vocab_size, a.hidden_size)
     return out
 
 
@@ -260,7 +266,7 @@ class _Builder:
         return self.rope(f"{p}.q/rope", q), self.rope(f"{p}.k/rope", k), v
 
     def residual(self, name: str, h: str, y: str) -> str:
-        out = self.g.tensor(name, self.g.tensors[h].shape, "virtual")
+        out = self.g.tensor(name, self.g.tensors[h].shape, "virtual", self.act.as_tuple())
         self.g.op("add", name, [h, y], [out])
         return out
 
@@ -283,12 +289,10 @@ class _Builder:
         return self.residual(f"{p}.res2", h, self.linear(f"{p}.down", m, i, "down"))
 
     def lm_head(self) -> str:
-        if not self.spec.arch.tie_word_embeddings:
-            return "lm_head"
-        return add_transpose(self.g, "lm_head/tied", "embed", [1, 0])
+        return "embed" if self.spec.arch.tie_word_embeddings else "lm_head"
 
-    def build(self, loss: int | None) -> Graph:
-        from zklora.plugins.ops.cross_entropy import add_cross_entropy
+    def build(self, loss: int | None, *, with_loss: bool = True) -> Graph:
+        """The whole graph; ``with_loss=False`` stops at the logits (a committed output)."""
         from zklora.plugins.ops.rmsnorm import add_rmsnorm
 
         a = self.spec.arch
@@ -298,13 +302,19 @@ class _Builder:
             h = self.layer(i, h)
         x = add_rmsnorm(self.g, "final.norm", h, "norm", eps=a.rms_norm_eps, scale=self.s)
         p = self.g.tensor("logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
-        self.g.op("matmul", "logits/xw", [x, self.lm_head()], [p])
+        self.g.op("matmul", "logits/xw", [x, self.lm_head()], [p], transpose_b=True)
         logits = add_rescale(self.g, "logits", p, self.w, self.act)
+        self.logits, self.loss = logits, None
+        if not with_loss:
+            self.g.outputs = [logits]
+            return self.g
+        from zklora.plugins.ops.cross_entropy import add_cross_entropy
         labels = add_shift_labels(self.g, "labels", "ids", self.spec.seq)
         out = add_cross_entropy(self.g, "loss", logits, labels, scale=self.s,
-                                loss=0 if loss is None else int(loss))
+                                loss=0 if loss is None else int(loss),
+                                num_tokens=self.spec.batch * (self.spec.seq - 1))
         self.g.outputs = [out]
-        self.logits, self.loss = logits, out
+        self.loss = out
         return self.g
 
 
@@ -338,21 +348,22 @@ def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None
                              name="model.embed_tokens.weight")}
     for i in range(a.num_layers):
         pre = f"model.layers.{i}."
-        out[f"l{i}.ln1"] = to_fixed(ckpt.weights[pre + "input_layernorm.weight"], w,
+        out[f"l{i}.ln1"] = to_fixed(ckpt.weights[pre + "input_layernorm.weight"], q.act_scale,
                                     name=pre + "input_layernorm.weight")
-        out[f"l{i}.ln2"] = to_fixed(ckpt.weights[pre + "post_attention_layernorm.weight"], w,
-                                    name=pre + "post_attention_layernorm.weight")
+        out[f"l{i}.ln2"] = to_fixed(ckpt.weights[pre + "post_attention_layernorm.weight"],
+                                    q.act_scale, name=pre + "post_attention_layernorm.weight")
         for t, mod in TARGETS.items():
-            out[f"l{i}.{t}.W"] = to_fixed(ckpt.linear(i, t).T, w, name=pre + mod + ".weight")
+            out[f"l{i}.{t}.W"] = to_fixed(ckpt.linear(i, t), w, name=pre + mod + ".weight")
             if spec.lora is not None and t in spec.lora.targets:
                 if adapter is None:
                     raise ConfigError("model: the spec has LoRA targets but no adapter given")
                 pair = adapter.pairs[(i, t)]
-                out[f"l{i}.{t}.A"] = to_fixed(pair.A.T, w, name=f"{pre}{mod}.lora_A.weight")
-                out[f"l{i}.{t}.B"] = to_fixed(pair.B.T, w, name=f"{pre}{mod}.lora_B.weight")
-    out["norm"] = to_fixed(ckpt.weights["model.norm.weight"], w, name="model.norm.weight")
+                out[f"l{i}.{t}.A"] = to_fixed(pair.A, w, name=f"{pre}{mod}.lora_A.weight")
+                out[f"l{i}.{t}.B"] = to_fixed(pair.B, w, name=f"{pre}{mod}.lora_B.weight")
+    out["norm"] = to_fixed(ckpt.weights["model.norm.weight"], q.act_scale,
+                           name="model.norm.weight")
     if not a.tie_word_embeddings:
-        out["lm_head"] = to_fixed(ckpt.lm_head.T, w, name="lm_head.weight")
+        out["lm_head"] = to_fixed(ckpt.lm_head, w, name="lm_head.weight")
     return {k: v.contiguous() for k, v in out.items()}
 
 
@@ -374,16 +385,18 @@ class ForwardResult:
         return self.loss_int / float(1 << self.scale)
 
 
-def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], registry=None
-                    ) -> ForwardResult:
-    """Run the graph's own integer forward (`zklora.zkcore.graph.forward`)."""
+def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], registry=None,
+                    *, with_loss: bool = True) -> ForwardResult:
+    """Run the graph's own integer forward (`zklora.zkcore.graph.forward`); with
+    ``with_loss=False`` only up to the logits (loss_int is then 0)."""
     from zklora.zkcore.plugins import registry as default_registry
     b = _Builder(spec)
-    g = b.build(None)
-    values = graphlib.forward(g, inputs, registry or default_registry())
+    g = b.build(None, with_loss=with_loss)
+    values = graphlib.forward(g, {k: v for k, v in inputs.items() if k in g.tensors},
+                              registry or default_registry())
     logits = values[b.logits].reshape(spec.batch, spec.seq, spec.arch.vocab_size)
-    return ForwardResult(logits, int(values[b.loss].reshape(-1)[0]), spec.quant.act_scale,
-                         values)
+    loss = int(values[b.loss].reshape(-1)[0]) if b.loss else 0
+    return ForwardResult(logits, loss, spec.quant.act_scale, values)
 
 
 # -- data --------------------------------------------------------------------------------

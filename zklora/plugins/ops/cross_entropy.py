@@ -1,1 +1,379 @@
-"""Placeholder: filled in by its issue's work."""
+"""Cross-entropy loss over the whole vocabulary, as a public output.
+
+Integer specification (`cross_entropy_forward`).  Inputs: logits Z (…, V) at scale s,
+labels (…) (transformers' convention, already aligned with the rows of Z: label_t is
+the target of row t, −100 = ignored), and the softmax node over Z (`add_softmax`, no
+mask, κ = 2^w, shift w: scores at scale s + w) providing the row shifts c_t (scale
+s + w) and the row sums S_t = Σ_v e_tv (scale s, S_t ≥ 2^s).  With q the mantissa bits:
+
+    m_t   = [label_t ≠ −100],  Y_tv = m_t·[v = label_t]        (one-hot, committed)
+    k_t   = bitlen(S_t) − 1 − q,  μ_t = ⌊S_t / 2^k_t⌋ ∈ [2^q, 2^(q+1)),
+    ρ_t   = S_t − μ_t·2^k_t ∈ [0, 2^k_t),  γ_t = 2^k_t − 1 − ρ_t
+    lμ_t  = round(ln(μ_t/2^q)·2^s)                          (log_table(q, s, q, 2^q))
+    o_t   = round((k_t + q − s)·ln 2·2^s)                    (exponent table row k_t)
+    ℓ_t   = c_t + 2^w·(lμ_t + o_t − Z[t, label_t])           (scale s + w)
+    N     = Σ_t m_t,   total = Σ_t m_t·ℓ_t,   D = 2^w·N
+    loss  = ⌊(total + ⌊D/2⌋) / D⌋  (round half up),  r_L = total + ⌊D/2⌋ − loss·D ∈ [0, D)
+
+so loss ≈ mean_t (logsumexp(z_t) − z_t,label) at scale s, since c_t/2^(s+w) + ln(S_t/2^s)
+= ln Σ_v exp(z_tv) up to the fixed-point roundings.  N is a public parameter (the number
+of counted tokens is part of the statement) and the loss value is a public tensor
+declared in the graph: the prover computes it first (`cross_entropy_value`).
+
+Relations proven (all advice committed; Y, m and k, μ, … are what the backward needs
+with the softmax's P for dlogits = (P − Y)/N):
+
+  rows (zero-check over t, eq(τ_t)):  m² − m = 0;  (1 − m)·(label + 100) = 0;
+      S − μ·pow − ρ = 0;  pow − 1 − ρ − γ = 0
+  grid (one sumcheck over (t, v)):   eq(τ)·(Y² − Y) = 0  (booleanity);
+      Σ_v eq(τ_t, t)·(2^(−log V)·m·label − v·Y) = 0      (Σ_v v·Y_tv = m_t·label_t);
+      Σ_{t,v} 2^(−log V)·m·(c + 2^w·(lμ + o)) − 2^w·Y·Z = loss·D − ⌊D/2⌋ + r_L
+  sums:  m_t = Σ_v Y_tv (claim on Y at (½…½, ρ_t));  Σ_t m_t = N (claim on m at ½…½)
+  lookups: (μ, lμ) in the log table (also proves μ ∈ [2^q, 2^(q+1))), (k, pow, o) in the
+      exponent table; ranges ρ, γ ∈ [0, 2^16), r_L, D − 1 − r_L ∈ [0, 2^16).
+
+Hence Y is one-hot on counted rows with Σ v·Y = label (so Z[t, label] is selected),
+zero on ignored rows, and a row is ignored iff its label is −100; S = μ·2^k + ρ with
+ρ < 2^k pins k = ⌊log2 S⌋ − q; and the loss is the exact rounded mean.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from zklora.zkcore import mle, selfcheck
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.lookup import Table
+from zklora.zkcore.op import Op
+from zklora.zkcore.range import prove_range, verify_range
+
+from ..lookups.tables import log_table
+from .softmax import (
+    add_softmax,
+    half_point,
+    inv_pow2,
+    prove_relations,
+    repeat_last,
+    shape_error,
+    softmax_forward,
+    verify_relations,
+)
+
+IGNORE = -100
+ROLES = ("loss", "Y", "m", "k", "pow", "off", "mu", "lmu", "rho", "gam", "rL", "gL")
+ROW_ROLES = ("m", "k", "pow", "off", "mu", "lmu", "rho", "gam")
+
+
+class ExponentTable(Table):
+    """Rows (k, 2^k, round((k + q − s)·ln 2·2^s)) for k ∈ [0, 2^bits)."""
+
+    width = 3
+
+    def __init__(self, q: int, s: int, bits: int = 5):
+        self.name = f"ce_exponent[q={q},s={s},bits={bits}]"
+        self.num_vars = bits
+        k = np.arange(1 << bits, dtype=np.int64)
+        off = np.array([math.floor((int(j) + q - s) * math.log(2) * (1 << s) + 0.5)
+                        for j in k], np.int64)
+        self._cols = [k, np.left_shift(np.int64(1), k), off]
+        for c in self._cols:
+            c.setflags(write=False)
+
+    def columns(self):
+        return self._cols
+
+
+_EXP_TABLES: dict[tuple[int, int, int], ExponentTable] = {}
+
+
+def exponent_table(q: int, s: int, bits: int = 5) -> ExponentTable:
+    key = (int(q), int(s), int(bits))
+    if key not in _EXP_TABLES:
+        _EXP_TABLES[key] = ExponentTable(*key)
+    return _EXP_TABLES[key]
+
+
+def cross_entropy_forward(z: torch.Tensor, labels: torch.Tensor, c: torch.Tensor,
+                          S: torch.Tensor, *, scale: int, shift: int, mantissa_bits: int,
+                          name: str = "cross_entropy") -> dict[str, torch.Tensor]:
+    """The integer specification (module doc); returns every output by role."""
+    s, w, q = scale, shift, mantissa_bits
+    V = int(z.shape[-1])
+    lab = labels.to(torch.int64)
+    bad = (lab != IGNORE) & ((lab < 0) | (lab >= V))
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad.reshape(-1))[0])
+        raise ProverError(f"{name}: label {int(lab.reshape(-1)[i])} at flat index {i} is "
+                          f"neither {IGNORE} nor in [0, {V})")
+    m = (lab != IGNORE).to(torch.int64)
+    N = int(m.sum())
+    if N == 0:
+        raise ProverError(f"{name}: no counted token (every label is {IGNORE})")
+    Y = torch.zeros(z.shape, dtype=torch.int64)
+    Y.scatter_(-1, torch.where(m > 0, lab, 0)[..., None], m[..., None])
+    S = S.to(torch.int64)
+    if S.numel() and int(S.min()) < 1 << q:
+        raise ProverError(f"{name}: row sum below 2^{q}")
+    nbits = torch.floor(torch.log2(S.to(torch.float64))).to(torch.int64)
+    nbits = nbits + ((S >> nbits) >= 2).to(torch.int64) - ((S >> nbits) == 0).to(torch.int64)
+    k = nbits - q
+    pow_ = torch.ones_like(k) << k
+    mu = S >> k
+    rho = S - mu * pow_
+    gam = pow_ - 1 - rho
+    lt = log_table(q, s, q, 1 << q).columns()[1]
+    lmu = torch.from_numpy(np.ascontiguousarray(lt[(mu - (1 << q)).numpy()]))
+    et = exponent_table(q, s)
+    if int(k.max()) >= et.size:
+        raise ProverError(f"{name}: row sum exponent {int(k.max())} outside the table")
+    off = torch.from_numpy(np.ascontiguousarray(et.columns()[2][k.numpy()]))
+    zl = (z.to(torch.int64) * Y).sum(-1)
+    ell = c.to(torch.int64) + (lmu + off - zl) * (1 << w)
+    total = int((m * ell).sum())
+    D = N << w
+    loss = (total + D // 2) // D
+    rL = total + D // 2 - loss * D
+    return {"loss": torch.tensor([loss]), "Y": Y, "m": m, "k": k, "pow": pow_, "off": off,
+            "mu": mu, "lmu": lmu, "rho": rho, "gam": gam, "rL": torch.tensor([rL]),
+            "gL": torch.tensor([D - 1 - rL])}
+
+
+def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 16,
+                        exp_scale: int = 18, digit_bits: int = 14, mantissa_bits: int = 15,
+                        limb_bits: int = 16) -> tuple[int, int]:
+    """(loss, number of counted tokens) of `add_cross_entropy` for integer logits ``z``:
+    what the prover computes first, to declare the public loss."""
+    w = exp_scale - scale
+    sm = softmax_forward(z, None, scale=scale, shift=w, kappa=1 << w, digit_bits=digit_bits,
+                         exp_scale=exp_scale, limb_bits=limb_bits)
+    out = cross_entropy_forward(z, labels, sm["c"], sm["S"], scale=scale, shift=w,
+                                mantissa_bits=mantissa_bits)
+    return int(out["loss"][0]), int(out["m"].sum())
+
+
+class CrossEntropy(Op):
+    """Mean cross-entropy as a public output (module doc).
+
+    Inputs (Z, labels, c, S); outputs in the order of ``ROLES``; params ``scale``,
+    ``shift`` (w), ``mantissa_bits`` (q), ``num_tokens`` (N).
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def _params(node):
+        p = node.params
+        return (int(p["scale"]), int(p["shift"]), int(p["mantissa_bits"]), int(p["num_tokens"]),
+                int(p.get("limb_bits", 16)))
+
+    def forward(self, node, inputs):
+        s, w, q, N, lb = self._params(node)
+        z, lab, c, S = inputs
+        out = cross_entropy_forward(z, lab, c, S, scale=s, shift=w, mantissa_bits=q,
+                                    name=node.name)
+        return [out[r] for r in ROLES]
+
+    def _layout(self, ctx, node):
+        s, w, q, N, lb = self._params(node)
+        Z, lab, c, S = node.inputs
+        zs = tuple(ctx.spec(Z).shape)
+        rows = zs[:-1]
+        names = dict(zip(ROLES, node.outputs))
+        if len(node.outputs) != len(ROLES) or len(node.inputs) != 4:
+            raise shape_error(ctx, f"op {node.name}: wrong number of inputs/outputs")
+        want = {"loss": (1,), "Y": zs, "rL": (1,), "gL": (1,)}
+        for r, n in names.items():
+            if tuple(ctx.spec(n).shape) != want.get(r, rows):
+                raise shape_error(ctx, f"op {node.name}: {n} has the wrong shape")
+            if ctx.spec(n).kind != ("public" if r == "loss" else "committed"):
+                raise shape_error(ctx, f"op {node.name}: {n} has the wrong kind")
+        for n in (lab, c, S):
+            if tuple(ctx.spec(n).shape) != rows:
+                raise shape_error(ctx, f"op {node.name}: {n} must have shape {rows}")
+        if not 1 <= N <= min(int(np.prod(rows)), (1 << lb) >> w) or not 0 <= w <= 8 or \
+                not 1 <= q <= 20 or not 1 <= s <= 16 or not 1 <= lb <= 16:
+            raise shape_error(ctx, f"op {node.name}: bad parameters")
+        nv = mle.log2_exact(int(zs[-1]))
+        nt = mle.num_vars(rows)
+        L = int(ctx.publics[names["loss"]].reshape(-1)[0])
+        return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L
+
+    @staticmethod
+    def _row_rels(zero):
+        def eq(terms):
+            return [(cf, ("eq",) + fs) for cf, fs in terms]
+
+        return [
+            (eq([(1, ("m", "m")), (-1, ("m",))]), zero),
+            (eq([(1, ("lab",)), (100, ()), (-1, ("m", "lab")), (-100, ("m",))]), zero),
+            (eq([(1, ("S",)), (-1, ("mu", "pow")), (-1, ("rho",))]), zero),
+            (eq([(1, ("pow",)), (-1, ()), (-1, ("rho",)), (-1, ("gam",))]), zero),
+        ]
+
+    @staticmethod
+    def _grid_rels(E, w, nv, N, L, vL, zero):
+        inv = inv_pow2(E, nv)
+        D = N << w
+        target = E.add(E.scalar(L * D - D // 2), vL)
+        return [
+            ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Y"))], zero),
+            ([(inv, ("eqt", "m", "lab")), (-1, ("eqt", "vcol", "Y"))], zero),
+            ([(inv, ("m", "c")), (E.mul(inv, E.scalar(1 << w)), ("m", "lmu")),
+              (E.mul(inv, E.scalar(1 << w)), ("m", "off")), (-(1 << w), ("Y", "Z"))],
+             target),
+        ]
+
+    def _claims(self, ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N):
+        E = ctx.E
+        out = []
+        for r in ROW_ROLES:
+            if r in rf:
+                out.append(ctx.claim(names[r], rp, rf[r]))
+        out.append(ctx.claim(lab, rp, rf["lab"]))
+        out.append(ctx.claim(S, rp, rf["S"]))
+        gt = gp[nv:]
+        out.append(ctx.claim(names["Y"], gp, gf["Y"]))
+        out.append(ctx.claim(Z, gp, gf["Z"]))
+        for r, t in (("m", names["m"]), ("lab", lab), ("c", c), ("lmu", names["lmu"]),
+                     ("off", names["off"])):
+            out.append(ctx.claim(t, gt, gf[r]))
+        # m_t = Σ_v Y_tv at ρ_t;  Σ_t m_t = N
+        out.append(ctx.claim(names["Y"], np.concatenate([half_point(E, nv), rp]),
+                             E.mul(rf["m"], inv_pow2(E, nv))))
+        out.append(ctx.claim(names["m"], half_point(E, nt),
+                             E.mul(E.scalar(N), inv_pow2(E, nt))))
+        return out
+
+    def _lookups(self, ctx, node, names, s, q, lb, prove):
+        rng = prove_range if prove else verify_range
+        ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
+                           f"{node.name}/log")
+        ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
+                           f"{node.name}/exponent")
+        for r in ("rho", "gam", "rL", "gL"):
+            rng(ctx, names[r], 0, (1 << lb) - 1, label=f"{node.name}/{r}")
+
+    def prove(self, ctx, node, out_claims):
+        s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L = self._layout(ctx, node)
+        E = ctx.E
+        if selfcheck.enabled():
+            got = int(ctx.value(names["loss"])[0])
+            if got != L:
+                raise ProverError(f"op {node.name}: the graph declares loss {L} but the "
+                                  f"forward pass computes {got}")
+            n = int(ctx.value(names["m"]).sum())
+            if n != N:
+                raise ProverError(f"op {node.name}: {n} counted tokens, the graph declares "
+                                  f"{N}")
+        V = 1 << nv
+        zero = E.scalar(0)
+        # rows
+        tau = ctx.ch.challenges(f"{node.name}/tau_rows", E, nt)
+        tabs = {"eq": mle.eq_table(E, tau), "lab": ctx.ext_table(lab), "S": ctx.ext_table(S)}
+        for r in ROW_ROLES:
+            tabs[r] = ctx.ext_table(names[r])
+        rp, rf = prove_relations(ctx, f"{node.name}/rows", tabs, self._row_rels(zero), ["eq"])
+        # grid
+        vals = E.from_ints(torch.cat([ctx.value(names["rL"]).reshape(-1),
+                                      ctx.value(names["gL"]).reshape(-1)]))
+        ctx.send(f"{node.name}/rL", vals)
+        vL, vG = vals[0], vals[1]
+        tau2 = ctx.ch.challenges(f"{node.name}/tau_grid", E, nt + nv)
+        tau_t = ctx.ch.challenges(f"{node.name}/tau_t", E, nt)
+        gt = {"eq": mle.eq_table(E, tau2), "eqt": repeat_last(E, mle.eq_table(E, tau_t), V),
+              "Y": ctx.ext_table(names["Y"]), "Z": ctx.ext_table(Z),
+              "vcol": np.tile(E.from_ints(np.arange(V)), (1 << nt,) + (1,) * len(E.elem_shape)),
+              "lab": repeat_last(E, ctx.ext_table(lab), V),
+              "c": repeat_last(E, ctx.ext_table(c), V)}
+        for r in ("m", "lmu", "off"):
+            gt[r] = repeat_last(E, ctx.ext_table(names[r]), V)
+        gp, gf = prove_relations(ctx, f"{node.name}/grid", gt,
+                                 self._grid_rels(E, w, nv, N, L, vL, zero),
+                                 ["eq", "eqt", "vcol"])
+        claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
+        claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
+        claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
+        self._lookups(ctx, node, names, s, q, lb, prove=True)
+        return claims
+
+    def verify(self, ctx, node, out_claims):
+        s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L = self._layout(ctx, node)
+        E = ctx.E
+        zero = E.scalar(0)
+        tau = ctx.ch.challenges(f"{node.name}/tau_rows", E, nt)
+        rp, rf = verify_relations(ctx, f"{node.name}/rows", nt, self._row_rels(zero),
+                                  {"eq": lambda p: mle.eq_eval(E, tau, p)})
+        vL, vG = ctx.recv(f"{node.name}/rL", 2)
+        if not E.equal(E.add(vL, vG), E.scalar((N << w) - 1)):
+            raise VerificationError(f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
+        tau2 = ctx.ch.challenges(f"{node.name}/tau_grid", E, nt + nv)
+        tau_t = ctx.ch.challenges(f"{node.name}/tau_t", E, nt)
+
+        def vcol(p):
+            acc = E.scalar(0)
+            for j in range(nv):
+                acc = E.add(acc, E.mul(E.scalar(1 << j), p[j]))
+            return acc
+
+        pub = {"eq": lambda p: mle.eq_eval(E, tau2, p),
+               "eqt": lambda p: mle.eq_eval(E, tau_t, p[nv:]), "vcol": vcol}
+        gp, gf = verify_relations(ctx, f"{node.name}/grid", nt + nv,
+                                  self._grid_rels(E, w, nv, N, L, vL, zero), pub)
+        claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
+        claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
+        claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
+        self._lookups(ctx, node, names, s, q, lb, prove=False)
+        return claims
+
+
+def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,
+                      scale: int = 16, exp_scale: int = 18, digit_bits: int = 14,
+                      mantissa_bits: int = 15, limb_bits: int = 16) -> str:
+    """Add the softmax over the vocabulary and the cross-entropy node; returns the name
+    of the public loss tensor ``{name}/loss`` (shape (1,), value ``loss``), which is
+    appended to ``g.outputs``.  ``loss`` and ``num_tokens`` come from
+    `cross_entropy_value` on the integer logits (the prover runs the forward first).
+
+    Z (…, V) at ``scale``; labels (…) committed, aligned with Z's rows (already
+    shifted for causal LM), −100 = ignored.  The softmax node ``{name}/softmax`` keeps
+    P (for dlogits = (P − Y)/N) and ``{name}/Y`` is the committed one-hot of the labels.
+    """
+    zs = tuple(g.tensors[Z].shape)
+    rows = zs[:-1]
+    if tuple(g.tensors[labels].shape) != rows:
+        raise ConfigError(f"cross-entropy {name}: labels shape {g.tensors[labels].shape} "
+                          f"does not match the logits' rows {rows}")
+    w = exp_scale - scale
+    if not 0 <= w <= 8:
+        raise ConfigError(f"cross-entropy {name}: exp_scale − scale must be in [0, 8]")
+    V = int(zs[-1])
+    if scale + mle.log2_exact(V) - mantissa_bits > limb_bits:
+        raise ConfigError(f"cross-entropy {name}: vocabulary too large for "
+                          f"{mantissa_bits} mantissa bits")
+    sm = add_softmax(g, f"{name}/softmax", Z, scale=scale, shift=w, kappa=1 << w,
+                     digit_bits=digit_bits, exp_scale=exp_scale, limb_bits=limb_bits)
+    et = exponent_table(mantissa_bits, scale)
+    offs = et.columns()[2]
+    q = mantissa_bits
+    bounds = {"Y": (0, 1), "m": (0, 1), "k": (0, et.size - 1), "pow": (1, 1 << (et.size - 1)),
+              "off": (int(offs.min()), int(offs.max())), "mu": (1 << q, (1 << (q + 1)) - 1),
+              "lmu": (0, math.ceil(math.log(2) * (1 << scale))),
+              **{r: (0, (1 << limb_bits) - 1) for r in ("rho", "gam", "rL", "gL")}}
+    outs = [g.tensor(f"{name}/loss", (1,), "public", value=torch.tensor([int(loss)]))]
+    for r in ROLES[1:]:
+        shape = zs if r == "Y" else (1,) if r in ("rL", "gL") else rows
+        outs.append(g.tensor(f"{name}/{r}", shape, "committed", bounds[r]))
+    g.op("cross_entropy", name, [Z, labels, sm["c"], sm["S"]], outs, scale=scale, shift=w,
+         mantissa_bits=mantissa_bits, num_tokens=int(num_tokens), limb_bits=limb_bits)
+    if outs[0] not in g.outputs:
+        g.outputs.append(outs[0])
+    return outs[0]
+
+
+@hookimpl
+def zk_ops():
+    return [CrossEntropy()]

@@ -1,1 +1,156 @@
-"""Placeholder: filled in by its issue's work."""
+"""SiLU by table lookup, and the SwiGLU product Y = silu(G) ⊙ U, in fixed point.
+
+`add_swiglu` builds three nodes; G, U (…, f) at scale s, Y at scale s:
+
+    silu   (op ``silu``, this module)  G → Gq, Rq, Sg
+    SU = Sg ⊙ U          (``hadamard``)                                  scale s_out + s
+    Y  = rescale(SU, s_out)   committed                                  scale s
+
+Integer definition of op ``silu`` (params ``shift`` = s − s_in, ``in_scale`` s_in,
+``out_scale`` s_out, ``domain_bits`` b; table T = `silu_table(s_in, s_out, b)`):
+
+    Gq = ⌊(G + 2^(shift−1)) / 2^shift⌋     G rounded half up to the table's input scale
+    Rq = G − 2^shift·Gq + 2^(shift−1) ∈ [0, 2^shift)
+    Sg = T(Gq) = round_half_up(silu(Gq / 2^s_in) · 2^s_out)
+    Gq must lie in the table's domain [−2^(b−1), 2^(b−1)): otherwise `forward` raises a
+    `ProverError` naming G, the value and the table.
+
+Outputs Gq, Rq, Sg are committed (Gq is also the input of SiLU' in the backward).
+Relations proven: at a random point z the prover sends G̃q(z), R̃q(z) and the claim
+G̃(z) = 2^shift·G̃q(z) + R̃q(z) − 2^(shift−1) goes to G's owner (a linear identity of
+MLEs); Rq ∈ [0, 2^shift) by a range check; (Gq, Sg) ∈ T by one lookup, which also
+proves Gq is in the domain — so the pair (Gq, Rq) is unique since
+2^shift·2^b < p/2.  Defaults: s_in = 8, b = 16 (|g| < 128 at a resolution of 2^−8),
+s_out = s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from zklora.plugins.lookups.tables import FunctionTable, silu_table
+from zklora.plugins.ops.rescale import Rescale
+from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
+from zklora.zkcore import quant
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+from zklora.zkcore.range import prove_range, verify_range
+
+
+def table_of(node) -> FunctionTable:
+    p = node.params
+    return silu_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
+
+
+def table_bound(t: FunctionTable) -> Bound:
+    """The range of the table's output column."""
+    y = t.columns()[1]
+    return Bound(int(y.min()), int(y.max()))
+
+
+class Silu(Op):
+    """Sg = silu(G) via the table, with G rescaled to the table's input scale (module
+    doc).  Input G; outputs (Gq, Rq, Sg), all committed."""
+
+    name = "silu"
+
+    def forward(self, node, inputs):
+        (g,) = inputs
+        shift = int(node.params["shift"])
+        t = table_of(node)
+        gq, rq = quant.rescale(g, shift)
+        idx = gq.reshape(-1) - t.lo
+        bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
+        if bad.numel():
+            i = int(bad[0])
+            lo, hi = t.lo, t.lo + t.size - 1
+            raise ProverError(
+                f"silu {node.name}: input {node.inputs[0]} has value {int(g.reshape(-1)[i])} at "
+                f"flat index {i} (= {int(gq.reshape(-1)[i])} at the table's input scale "
+                f"2^{int(node.params['in_scale'])}), outside the domain [{lo}, {hi}] of table "
+                f"{t.name}")
+        sg = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
+        return [gq, rq, sg.reshape(g.shape)]
+
+    @staticmethod
+    def _layout(ctx, node):
+        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
+        G = node.inputs[0]
+        if len(node.outputs) != 3:
+            raise err(f"op {node.name}: silu has outputs (Gq, Rq, Sg)")
+        shape = tuple(ctx.spec(G).shape)
+        for o in node.outputs:
+            if tuple(ctx.spec(o).shape) != shape or ctx.spec(o).kind != "committed":
+                raise err(f"op {node.name}: output {o} must be committed with shape {shape}")
+        try:
+            shift = int(node.params["shift"])
+            t = table_of(node)
+        except (KeyError, ValueError, TypeError) as e:
+            raise err(f"op {node.name}: bad parameters: {e}") from None
+        if not 1 <= shift <= 40 or (1 << (shift + t.num_vars)) >= ctx.F.p // 2:
+            raise err(f"op {node.name}: shift {shift} unsupported")
+        return G, node.outputs, shift, t, ctx.spec(G).num_vars
+
+    def prove(self, ctx, node, out_claims):
+        G, (Gq, Rq, Sg), shift, t, n = self._layout(ctx, node)
+        z = ctx.ch.challenges(f"{node.name}/silu/z", ctx.E, n)
+        vq, vr = ctx.evaluate(Gq, z), ctx.evaluate(Rq, z)
+        ctx.send(f"{node.name}/silu/values", np.stack([vq, vr]))
+        c = ctx.claim(Gq, z, vq)
+        Rescale._claims(ctx, G, Rq, c, vr, shift)
+        prove_range(ctx, Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
+        ctx.require_lookup(t, [Gq, Sg], f"{node.name}/silu")
+        return []
+
+    def verify(self, ctx, node, out_claims):
+        G, (Gq, Rq, Sg), shift, t, n = self._layout(ctx, node)
+        z = ctx.ch.challenges(f"{node.name}/silu/z", ctx.E, n)
+        vq, vr = ctx.recv(f"{node.name}/silu/values", 2)
+        c = ctx.claim(Gq, z, vq)
+        Rescale._claims(ctx, G, Rq, c, vr, shift)
+        verify_range(ctx, Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
+        ctx.require_lookup(t, [Gq, Sg], f"{node.name}/silu")
+        return []
+
+
+def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale: int = 8,
+               domain_bits: int = 16, out_scale: int | None = None,
+               u_bound: Bound | None = None, out_bound: Bound | None = None) -> str:
+    """Y = silu(G) ⊙ U at ``scale`` (module doc); G, U (…, f) at ``scale``.
+
+    Declares ``{name}/gq`` (G at the table's input scale, committed: the backward looks
+    up SiLU' on it), ``{name}/gq_R``, ``{name}/silu`` (committed, scale ``out_scale``),
+    ``{name}/Y`` (committed, scale ``scale``); returns ``{name}/Y``.  U's bound is its
+    declared (or derived) bound unless ``u_bound``; Y's is derived unless ``out_bound``."""
+    out_scale = scale if out_scale is None else out_scale
+    shape = tuple(g.tensors[G].shape)
+    if tuple(g.tensors[U].shape) != shape:
+        raise ConfigError(f"swiglu {name}: gate {G} {shape} and up {U} "
+                          f"{tuple(g.tensors[U].shape)} differ in shape")
+    if not 0 < in_scale < scale:
+        raise ConfigError(f"swiglu {name}: table input scale {in_scale} must be in [1, {scale})")
+    ub = u_bound or declared_bound(g, U)
+    if ub is None:
+        raise ConfigError(f"swiglu {name}: input {U} needs a declared bound (or u_bound=)")
+    t = silu_table(in_scale, out_scale, domain_bits)
+    shift = scale - in_scale
+    gq = g.tensor(f"{name}/gq", shape, "committed", (t.lo, t.lo + t.size - 1))
+    rq = g.tensor(f"{name}/gq_R", shape, "committed", (0, (1 << shift) - 1))
+    sb = table_bound(t)
+    sg = g.tensor(f"{name}/silu", shape, "committed", sb.as_tuple())
+    g.op("silu", f"{name}/silu", [G], [gq, rq, sg], shift=shift, in_scale=in_scale,
+         out_scale=out_scale, domain_bits=domain_bits)
+    sub = product_bound(f"{name}/su", sb, ub)
+    su = g.tensor(f"{name}/su", shape, "virtual")
+    g.op("hadamard", f"{name}/su", [sg, U], [su])
+    yb = check_bound_fits(f"{name}/Y", out_bound or sub.rescaled(out_scale))
+    return rescale_node(g, f"{name}/Y", su, out_scale, yb)
+
+
+@hookimpl
+def zk_ops():
+    return [Silu()]

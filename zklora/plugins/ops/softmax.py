@@ -1,1 +1,620 @@
-"""Placeholder: filled in by its issue's work."""
+"""Provably normalised softmax rows, grouped-query batched matmuls, causal attention.
+
+Integer specification (`softmax_forward`; DESIGN §5 "causal softmax", zkAttn-style exp).
+Inputs: X (…, rows, L) integers, an optional public 0/1 mask M (rows, L) (or X's shape)
+broadcast over the leading axes, public parameters s (scale), t (shift), κ (multiplier)
+and b (digit bits).  The real score of entry (i, j) is κ·X_ij / 2^(s+t).  For every row
+i ("allowed" = M_ij = 1; every row has at least one allowed entry):
+
+    c_i    = max_{j allowed} κ·X_ij                               (scale 2^(s+t))
+    D_ij   = M_ij·(c_i − κ·X_ij) = low_ij + 2^t·(d0_ij + 2^b·d1_ij),
+             low ∈ [0, 2^t), d0, d1 ∈ [0, 2^b)    (d1 ≥ 2^b: ProverError, outside the table)
+    f0_ij  = round(exp(−d0/2^s)·2^s),  f1_ij = round(exp(−d1·2^b/2^s)·2^s)
+             (rows of exp_digit_table(s, s, b, 0) and (s, s, b, 1))
+    e_ij   = M_ij·⌊(f0·f1 + 2^(s−1)) / 2^s⌋,  R_ij = M_ij·(f0·f1 + 2^(s−1)) − 2^s·e_ij
+    S_i    = Σ_j e_ij                     (≥ 2^s: the argmax entry has e = 2^s)
+    P_ij   = ⌊e_ij·2^s / S_i⌋,  rem_ij = e_ij·2^s − P_ij·S_i,  g_ij = S_i − 1 − rem_ij
+
+P is the softmax at scale s.  Entries whose exponent underflows (d ≥ ~11.1·2^s) get
+f1 = 0 from the table itself: that is the saturation, and it is a lookup, so provable.
+
+Relations proven (one batched zero-check Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 over every
+entry x, degree 4, then claims; all advice below is committed):
+
+    (D) M·(c − κ·X) − Σ_k 2^(16k)·low_k − 2^t·d0 − 2^(t+b)·d1 = 0
+    (E) 2^s·e + R − M·(f0·f1 + 2^(s−1)) = 0
+    (F) 2^s·e − P·S − Σ_k 2^(16k)·rem_k = 0
+    (G) S − 1 − Σ_k 2^(16k)·rem_k − Σ_k 2^(16k)·g_k = 0
+    (H) S_i = Σ_j e_ij:  S̃(ρ_rows) = 2^L·ẽ(½,…,½, ρ_rows) (multilinearity)
+    lookups (d0, f0), (d1, f1) in the exp digit tables;
+    ranges: low_k, rem_k, g_k limbs (16 bits, the top one narrower), R ∈ [0, 2^s),
+    e, P ∈ [0, 2^(s+1)), S ∈ [2^s, 2^s + 2^(s+L) − 1]   (L = log2 of the row length).
+
+Soundness: every range makes its side of (D)–(G) an integer far below p/2, so each
+relation holds over the integers: (D) gives 0 ≤ c_i − κX_ij < 2^(t+2b) on allowed
+entries, (E) e = f0·f1/2^s rounded (0 when masked), (F)+(G) 0 ≤ e·2^s − P·S < S, i.e.
+P = ⌊e·2^s/S⌋.  Consequently every row is normalised:
+
+    2^s − n_i < Σ_j P_ij ≤ 2^s       (n_i = number of allowed entries of row i)
+
+because Σ_j e_ij·2^s/S_i = 2^s and each floor loses less than 1.  S_i ≥ 2^s means
+Σ_j exp(−(c_i − z_ij)) ≥ 1, i.e. c_i ≤ logsumexp_i: the prover cannot pick a shift far
+above the row maximum (which would round every e to 0); c_i itself needs no range check
+since (D) pins it to κX_ij + D_ij.
+
+The module also has the grouped-query batched matmul ``gqa_matmul`` (QKᵀ and P·V) and
+the graph builders `add_softmax` and `add_attention` (docs/ops/softmax.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.range import prove_range, verify_range
+
+from ..lookups.tables import exp_digit_table
+
+LIMB = 16
+
+# -- batched relations helper (shared with cross_entropy) ------------------------------
+
+Term = tuple[object, tuple[str, ...]]
+
+
+def limbs(bits: int, lb: int = LIMB) -> list[int]:
+    """Widths of the ``lb``-bit limbs of a ``bits``-bit value (the top one narrower)."""
+    return [lb] * (bits // lb) + ([bits % lb] if bits % lb else [])
+
+
+def split_limbs(x: torch.Tensor, bits: int, lb: int = LIMB) -> list[torch.Tensor]:
+    """The limbs of nonnegative ``x`` (< 2^bits), low limb first."""
+    out = []
+    for j, w in enumerate(limbs(bits, lb)):
+        out.append((x >> (lb * j)) & ((1 << w) - 1))
+    return out
+
+
+def limb_terms(names: Sequence[str], coef: int = 1, lb: int = LIMB) -> list[Term]:
+    """coef·Σ_k 2^(lb·k)·names[k] as single-factor terms (the caller prepends eq)."""
+    return [(coef * (1 << (lb * k)), (n,)) for k, n in enumerate(names)]
+
+
+def _table_names(relations) -> list[str]:
+    names: list[str] = []
+    for terms, _ in relations:
+        for _, fs in terms:
+            for f in fs:
+                if f not in names:
+                    names.append(f)
+    return names
+
+
+def _merged(E, relations, names, alpha):
+    idx = {n: i for i, n in enumerate(names)}
+    terms = []
+    claim = E.scalar(0)
+    coef = E.scalar(1)
+    for rel, value in relations:
+        for c, fs in rel:
+            cc = E.scalar(c) if isinstance(c, int | np.integer) else c
+            terms.append((E.mul(coef, cc), tuple(idx[f] for f in fs)))
+        claim = E.add(claim, E.mul(coef, value))
+        coef = E.mul(coef, alpha)
+    return terms, claim
+
+
+def prove_relations(ctx, label: str, tables: Mapping[str, np.ndarray],
+                    relations: Sequence[tuple[list[Term], np.ndarray]],
+                    public: Sequence[str] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Prove Σ_x Σ_k α^k·rel_k(x) = Σ_k α^k·claim_k for ``relations`` = [(terms, claim)],
+    each rel_k = Σ c·Π tables[names] (challenge-field tables of equal length), α drawn
+    from the transcript.  One sumcheck; returns (point, {name: value at point}).  The
+    values of tables not in ``public`` are sent (the caller turns them into claims)."""
+    E = ctx.E
+    names = _table_names(relations)
+    alpha = ctx.ch.challenge(f"{label}/alpha", E)
+    terms, claim = _merged(E, relations, names, alpha)
+    pub = [i for i, n in enumerate(names) if n in set(public)]
+    point, finals = ctx.sumcheck([tables[n] for n in names], terms, claim, label=label,
+                                 public=pub)
+    return point, dict(zip(names, finals))
+
+
+def verify_relations(ctx, label: str, num_vars: int,
+                     relations: Sequence[tuple[list[Term], np.ndarray]],
+                     public: Mapping[str, object]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Mirror of `prove_relations`; ``public[name]`` is a function of the point."""
+    E = ctx.E
+    names = _table_names(relations)
+    alpha = ctx.ch.challenge(f"{label}/alpha", E)
+    terms, claim = _merged(E, relations, names, alpha)
+    pub = {i: public[n] for i, n in enumerate(names) if n in public}
+    point, finals = ctx.sumcheck(num_vars, len(names), terms, claim, label=label, public=pub)
+    return point, dict(zip(names, finals))
+
+
+def half_point(E, n: int) -> np.ndarray:
+    """The point (½, …, ½) of n coordinates."""
+    half = E.inv(E.scalar(2).reshape((1,) + E.elem_shape))[0]
+    return np.stack([half] * n) if n else E.zeros(0)
+
+
+def inv_pow2(E, k: int) -> np.ndarray:
+    """2^(−k) in E."""
+    return E.inv(E.scalar(1 << k).reshape((1,) + E.elem_shape))[0]
+
+
+def repeat_last(E, t: np.ndarray, n: int) -> np.ndarray:
+    """A flat table broadcast along a new lowest axis of size n."""
+    return np.repeat(t, n, axis=0)
+
+
+def shape_error(ctx, msg: str) -> Exception:
+    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ProverError(msg)
+
+
+# -- softmax: integer specification -------------------------------------------------------
+
+
+def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, shift: int,
+                    kappa: int, digit_bits: int, exp_scale: int, name: str = "softmax",
+                    shifts: torch.Tensor | None = None, limb_bits: int = LIMB
+                    ) -> dict[str, torch.Tensor]:
+    """The integer specification (module doc).  Returns every tensor by role:
+    P, c, S, e, R, d0, f0, d1, f1, low (list), rem (list), g (list).
+
+    ``shifts`` overrides c (tests: any c ≥ the row max yields a witness satisfying every
+    relation except, when c is too large, S ≥ 2^s)."""
+    s, b, u = scale, digit_bits, exp_scale
+    t = low_bits(scale, shift, exp_scale)
+    x = x.to(torch.int64)
+    L = int(x.shape[-1])
+    y = x * int(kappa)
+    if mask is None:
+        allowed = torch.ones_like(y, dtype=torch.bool)
+    else:
+        allowed = mask.to(torch.bool).expand_as(y)
+    if not bool(allowed.any(-1).all()):
+        raise ProverError(f"{name}: a row has no allowed entry")
+    very_low = torch.iinfo(torch.int64).min
+    c = y.masked_fill(~allowed, very_low).amax(-1) if shifts is None else shifts
+    d = torch.where(allowed, c[..., None] - y, torch.zeros_like(y))
+    low = d & ((1 << t) - 1)
+    hi = d >> t
+    d0 = hi & ((1 << b) - 1)
+    d1 = hi >> b
+    if d1.numel() and int(d1.max()) >= 1 << b:
+        i = int(torch.argmax(d1.reshape(-1)))
+        raise ProverError(
+            f"{name}: score difference {int(d.reshape(-1)[i])} (scale 2^{s + shift}) at "
+            f"flat index {i} is outside the exp table domain [0, 2^{t + 2 * b}): the "
+            f"scores' range exceeds ±{2.0 ** (2 * b - u - 1):g}")
+    t0 = exp_digit_table(u, s, b, 0).columns()[1]
+    t1 = exp_digit_table(u, s, b, 1).columns()[1]
+    f0 = torch.from_numpy(np.ascontiguousarray(t0[d0.numpy()]))
+    f1 = torch.from_numpy(np.ascontiguousarray(t1[d1.numpy()]))
+    prod = torch.where(allowed, f0 * f1 + (1 << (s - 1)), torch.zeros_like(f0))
+    e = prod >> s
+    R = prod - (e << s)
+    S = e.sum(-1)
+    num = e << s
+    P = torch.div(num, S.clamp(min=1)[..., None], rounding_mode="floor")
+    rem = num - P * S[..., None]
+    g = S[..., None] - 1 - rem
+    lb = limb_bits
+    rbits = rem_bits(s, L, lb)
+    return {"P": P, "c": c, "S": S, "e": e, "R": R, "d0": d0, "f0": f0, "d1": d1, "f1": f1,
+            "low": split_limbs(low, t, lb) if t else [], "rem": split_limbs(rem, rbits, lb),
+            "g": split_limbs(g, rbits, lb)}
+
+
+ROLES = ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1")
+
+
+def low_bits(scale: int, shift: int, exp_scale: int) -> int:
+    """Bits of D dropped before the digits: the digits are at scale 2^exp_scale."""
+    t = scale + shift - exp_scale
+    if t < 0:
+        raise ConfigError(f"softmax: exp_scale {exp_scale} above the score scale "
+                          f"{scale + shift}")
+    return t
+
+
+def rem_bits(scale: int, row_len: int, lb: int = LIMB) -> int:
+    """Width of the certificate remainders (rem, g < S ≤ 2^(s+L)), rounded up to whole
+    ``lb``-bit limbs: a looser bound is still sound (nothing wraps modulo p) and keeps
+    every limb in the shared range table of ``lb`` bits."""
+    need = scale + mle.log2_exact(row_len)
+    return lb * -(-need // lb)
+
+
+def softmax_roles(low: int, row_len: int, scale: int, lb: int = LIMB) -> list[str]:
+    """Role of every output of a softmax node, in order (``low`` = `low_bits`)."""
+    nrem = len(limbs(rem_bits(scale, row_len, lb), lb))
+    return (list(ROLES) + [f"low{k}" for k in range(len(limbs(low, lb)) if low else 0)]
+            + [f"rem{k}" for k in range(nrem)] + [f"g{k}" for k in range(nrem)])
+
+
+class Softmax(Op):
+    """Provably normalised softmax rows (module doc).
+
+    Inputs: X, and optionally the public mask.  Params: ``scale``, ``shift``, ``kappa``,
+    ``digit_bits``, ``exp_scale``.  Outputs in the order of `softmax_roles`.
+    """
+
+    name = "softmax"
+
+    @staticmethod
+    def _params(node):
+        p = node.params
+        return (int(p["scale"]), int(p["shift"]), int(p["kappa"]), int(p["digit_bits"]),
+                int(p["exp_scale"]), int(p.get("limb_bits", LIMB)))
+
+    def forward(self, node, inputs):
+        s, t, k, b, u, lb = self._params(node)
+        x = inputs[0]
+        mask = inputs[1] if len(inputs) > 1 else None
+        out = softmax_forward(x, mask, scale=s, shift=t, kappa=k, digit_bits=b, exp_scale=u,
+                              name=node.name, limb_bits=lb)
+        flat = [out[r] for r in ROLES] + out["low"] + out["rem"] + out["g"]
+        return flat
+
+    def _layout(self, ctx, node):
+        s, shift, k, b, u, lb = self._params(node)
+        X = node.inputs[0]
+        if not 1 <= s <= 16 or not 1 <= b <= 24 or k == 0 or shift < 0 or \
+                not 0 <= s + shift - u <= 64 or u < 0 or not 1 <= lb <= 16:
+            raise shape_error(ctx, f"op {node.name}: bad parameters")
+        t = s + shift - u
+        xs = tuple(ctx.spec(X).shape)
+        if len(xs) < 1:
+            raise shape_error(ctx, f"op {node.name}: softmax needs at least one axis")
+        L = int(xs[-1])
+        roles = softmax_roles(t, L, s, lb)
+        if len(node.outputs) != len(roles):
+            raise shape_error(ctx, f"op {node.name}: expected {len(roles)} outputs")
+        names = dict(zip(roles, node.outputs))
+        rows = xs[:-1]
+        for r, n in names.items():
+            want = rows if r in ("c", "S") else xs
+            if tuple(ctx.spec(n).shape) != want:
+                raise shape_error(ctx, f"op {node.name}: output {n} ({r}) has shape "
+                                  f"{ctx.spec(n).shape}, expected {want}")
+            if ctx.spec(n).kind != "committed":
+                raise shape_error(ctx, f"op {node.name}: output {n} must be committed")
+        mask = None
+        if len(node.inputs) > 1:
+            mask = node.inputs[1]
+            ms = tuple(ctx.spec(mask).shape)
+            if ctx.spec(mask).kind != "public" or ms != xs[len(xs) - len(ms):]:
+                raise shape_error(ctx, f"op {node.name}: mask {mask} must be public with "
+                                  f"a trailing shape of {xs}")
+        return s, t, k, b, u, lb, X, mask, names, mle.log2_exact(L), mle.num_vars(xs)
+
+    @staticmethod
+    def _relations(E, s, t, k, b, lb, nlow, nrem, tau_claim_zero, masked: bool):
+        """(D)–(G) as terms over table names: "eq", "M", the roles and "X"."""
+        low = [f"low{i}" for i in range(nlow)]
+        rem = [f"rem{i}" for i in range(nrem)]
+        gg = [f"g{i}" for i in range(nrem)]
+        M = ("M",) if masked else ()
+
+        def eq(terms):
+            return [(c, ("eq",) + fs) for c, fs in terms]
+
+        rD = eq([(1, M + ("c",)), (-k, M + ("X",))] + limb_terms(low, -1, lb)
+                 + [(-(1 << t), ("d0",)), (-(1 << (t + b)), ("d1",))])
+        rE = eq([(1 << s, ("e",)), (1, ("R",)), (-1, M + ("f0", "f1")),
+                 (-(1 << (s - 1)), M)])
+        rF = eq([(1 << s, ("e",)), (-1, ("P", "S"))] + limb_terms(rem, -1, lb))
+        rG = eq([(1, ("S",)), (-1, ())] + limb_terms(rem, -1, lb) + limb_terms(gg, -1, lb))
+        z = tau_claim_zero
+        return [(rD, z), (rE, z), (rF, z), (rG, z)]
+
+    def _ranges(self, ctx, node, s, t, b, u, lb, names, Lbits, prove):
+        rng = prove_range if prove else verify_range
+        lab = node.name
+        rbits = rem_bits(s, 1 << Lbits, lb)
+        for i, w in enumerate(limbs(t, lb) if t else []):
+            rng(ctx, names[f"low{i}"], 0, (1 << w) - 1, label=f"{lab}/low{i}")
+        for i, w in enumerate(limbs(rbits, lb)):
+            rng(ctx, names[f"rem{i}"], 0, (1 << w) - 1, label=f"{lab}/rem{i}")
+            rng(ctx, names[f"g{i}"], 0, (1 << w) - 1, label=f"{lab}/g{i}")
+        rng(ctx, names["R"], 0, (1 << s) - 1, label=f"{lab}/R", limb_bits=max(lb, s))
+        rng(ctx, names["e"], 0, (1 << (s + 1)) - 1, label=f"{lab}/e", limb_bits=s + 1)
+        rng(ctx, names["P"], 0, (1 << (s + 1)) - 1, label=f"{lab}/P", limb_bits=s + 1)
+        rng(ctx, names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, label=f"{lab}/S",
+            limb_bits=lb)
+        ctx.require_lookup(exp_digit_table(u, s, b, 0), [names["d0"], names["f0"]],
+                           f"{lab}/exp0")
+        ctx.require_lookup(exp_digit_table(u, s, b, 1), [names["d1"], names["f1"]],
+                           f"{lab}/exp1")
+
+    def _claims(self, ctx, node, X, names, point, finals, Lbits, nlow, nrem):
+        E = ctx.E
+        rows = point[Lbits:]
+        out = [ctx.claim(X, point, finals["X"])]
+        for r in ["e", "R", "P", "d0", "f0", "d1", "f1"] + \
+                [f"low{i}" for i in range(nlow)] + [f"rem{i}" for i in range(nrem)] + \
+                [f"g{i}" for i in range(nrem)]:
+            out.append(ctx.claim(names[r], point, finals[r]))
+        out.append(ctx.claim(names["c"], rows, finals["c"]))
+        out.append(ctx.claim(names["S"], rows, finals["S"]))
+        # (H): S(ρ_rows) = Σ_j e(j, ρ_rows) = 2^L·ẽ(½…½, ρ_rows)
+        pe = np.concatenate([half_point(E, Lbits), rows]) if Lbits else rows
+        out.append(ctx.claim(names["e"], pe, E.mul(finals["S"], inv_pow2(E, Lbits))))
+        return out
+
+    def prove(self, ctx, node, out_claims):
+        s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
+        E = ctx.E
+        nlow = len(limbs(t, lb)) if t else 0
+        nrem = len(limbs(rem_bits(s, 1 << Lbits, lb), lb))
+        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
+        L = 1 << Lbits
+        tables = {"eq": mle.eq_table(E, tau), "X": ctx.ext_table(X)}
+        size = 1 << n
+        if mask is not None:
+            m = ctx.ext_table(mask)
+            tables["M"] = np.tile(m, (size // E.length(m),) + (1,) * len(E.elem_shape))
+        for r, nm in names.items():
+            tab = ctx.ext_table(nm)
+            tables[r] = repeat_last(E, tab, L) if r in ("c", "S") else tab
+        rels = self._relations(E, s, t, k, b, lb, nlow, nrem, E.scalar(0), mask is not None)
+        public = ("eq", "M")
+        point, finals = prove_relations(ctx, f"{node.name}/softmax", tables, rels, public)
+        claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
+        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits, prove=True)
+        return claims
+
+    def verify(self, ctx, node, out_claims):
+        s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
+        E = ctx.E
+        nlow = len(limbs(t, lb)) if t else 0
+        nrem = len(limbs(rem_bits(s, 1 << Lbits, lb), lb))
+        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
+        rels = self._relations(E, s, t, k, b, lb, nlow, nrem, E.scalar(0), mask is not None)
+        public = {"eq": lambda p: mle.eq_eval(E, tau, p)}
+        if mask is not None:
+            nm = ctx.spec(mask).num_vars
+            public["M"] = lambda p: ctx.eval_public(mask, p[:nm])
+        point, finals = verify_relations(ctx, f"{node.name}/softmax", n, rels, public)
+        claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
+        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits, prove=False)
+        return claims
+
+
+# -- grouped-query batched matmul ----------------------------------------------------------
+
+
+class GroupedMatMul(Op):
+    """Y[b, h, i, l] = Σ_j X[b, h, i, j] · W'[b, h // G, j, l],  G = H / Hkv,
+
+    W' = W (B, Hkv, J, L), or with ``transpose_w`` W' = Wᵀ for W (B, Hkv, L, J) (scores
+    Q·Kᵀ).  Head h uses K/V head h // G, transformers' ``repeat_kv``.  For a claim
+    Ỹ(r_l, r_i, r_h, r_b) = v, fold X over i at r_i and W over l at r_l, broadcast the
+    folded W along the group bits (the low bits of h), then
+
+        v = Σ_{j,h,b} eq((r_h, r_b), (h, b)) · X_f(j, h, b) · W_f(j, h_hi, b)
+
+    (degree 3).  The folded W does not depend on the group bits, so its value at the
+    final point is W̃ with those coordinates dropped (§3.2 broadcasting).
+    """
+
+    name = "gqa_matmul"
+
+    def forward(self, node, inputs):
+        x, w = inputs
+        if node.params.get("transpose_w", False):
+            w = w.transpose(-1, -2)
+        G = x.shape[1] // w.shape[1]
+        w = w.repeat_interleave(G, dim=1)
+        return [torch.matmul(x, w)]
+
+    @staticmethod
+    def _layout(ctx, node):
+        X, W = node.inputs
+        xs, ws = tuple(ctx.spec(X).shape), tuple(ctx.spec(W).shape)
+        ys = tuple(ctx.spec(node.outputs[0]).shape)
+        tr = bool(node.params.get("transpose_w", False))
+        ok = len(xs) == 4 and len(ws) == 4 and xs[0] == ws[0] and ws[1] <= xs[1] and \
+            xs[1] % ws[1] == 0
+        if ok:
+            J, Lw = (ws[3], ws[2]) if tr else (ws[2], ws[3])
+            ok = J == xs[3] and ys == (xs[0], xs[1], xs[2], Lw)
+        if not ok:
+            raise shape_error(ctx, f"op {node.name}: gqa_matmul shapes X {xs}, W {ws}, "
+                              f"Y {ys} (transpose_w={tr}) do not agree")
+        B, H, I, J = xs
+        Hkv = ws[1]
+        Lw = ys[3]
+        nl, ni, nj = (mle.log2_exact(v) for v in (Lw, I, J))
+        nh, ng = mle.log2_exact(H), mle.log2_exact(H // Hkv)
+        return B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr
+
+    @staticmethod
+    def _claims(ctx, node, r, point, finals, lay):
+        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
+        X, W = node.inputs
+        r_l, r_i = r[:nl], r[nl:nl + ni]
+        rj, rh, rb = point[:nj], point[nj:nj + nh], point[nj + nh:]
+        px = np.concatenate([rj, r_i, rh, rb])
+        rkv = rh[ng:]
+        pw = np.concatenate([rj, r_l, rkv, rb]) if tr else np.concatenate([r_l, rj, rkv, rb])
+        return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
+
+    def prove(self, ctx, node, out_claims):
+        (claim,) = out_claims.values()
+        lay = self._layout(ctx, node)
+        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
+        E = ctx.E
+        X, W = node.inputs
+        r = claim.point
+        r_l, r_i, r_hb = r[:nl], r[nl:nl + ni], r[nl + ni:]
+        xt = ctx.table(X).reshape(B * H, I, J).transpose(1, 0, 2).reshape(I, B * H * J)
+        xf = E.vecmat(mle.eq_table(E, r_i), np.ascontiguousarray(xt))
+        w = ctx.table(W).reshape(B * Hkv, *((Lw, J) if tr else (J, Lw)))
+        wt = (w.transpose(1, 0, 2) if tr else w.transpose(2, 0, 1)).reshape(Lw, B * Hkv * J)
+        wf = E.vecmat(mle.eq_table(E, r_l), np.ascontiguousarray(wt))
+        es = E.elem_shape
+        wf = np.broadcast_to(wf.reshape((B, Hkv, 1, J) + es), (B, Hkv, H // Hkv, J) + es)
+        wf = np.ascontiguousarray(wf).reshape((B * H * J,) + es)
+        eq = np.repeat(mle.eq_table(E, r_hb), J, axis=0)
+        point, finals = ctx.sumcheck([xf, wf, eq], [(1, (0, 1, 2))], claim.value,
+                                     label=f"{node.name}/gqa", public=[2])
+        return self._claims(ctx, node, r, point, finals, lay)
+
+    def verify(self, ctx, node, out_claims):
+        (claim,) = out_claims.values()
+        lay = self._layout(ctx, node)
+        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
+        E = ctx.E
+        r = claim.point
+        r_hb = r[nl + ni:]
+        n = nj + E.shape(r_hb)[0]
+        point, finals = ctx.sumcheck(n, 3, [(1, (0, 1, 2))], claim.value,
+                                     label=f"{node.name}/gqa",
+                                     public={2: lambda p: mle.eq_eval(E, r_hb, p[nj:])})
+        return self._claims(ctx, node, r, point, finals, lay)
+
+
+# -- graph builders -----------------------------------------------------------------------
+
+
+def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 16,
+                shift: int = 0, kappa: int = 1, digit_bits: int = 14,
+                exp_scale: int | None = None, x_bound: tuple[int, int] | None = None,
+                limb_bits: int = LIMB) -> dict[str, str]:
+    """Add a softmax node over the last axis of X (real scores κ·X/2^(scale+shift)).
+
+    The exp digits are taken at scale 2^exp_scale (default scale+shift: no bits
+    dropped); ``scale + shift − exp_scale`` low bits are dropped, proven by exact
+    16-bit limbs (keep it a multiple of 16).  Declares every output (committed, with
+    bounds) as ``{name}/{role}`` and returns {role: tensor name}; the main output is
+    ``P`` (the softmax at scale ``scale``); ``c`` (shifts, scale+shift) and ``S`` (row
+    sums, scale) serve the cross-entropy.
+    """
+    xs = tuple(g.tensors[X].shape)
+    L = int(xs[-1])
+    s, b = scale, digit_bits
+    u = scale + shift if exp_scale is None else exp_scale
+    t = low_bits(s, shift, u)
+    if not 1 <= s <= 16:
+        raise ConfigError(f"softmax {name}: scale {s} must be in [1, 16]")
+    rows = xs[:-1]
+    lb = limb_bits
+    rbits = rem_bits(s, L, lb)
+    if x_bound is None and g.tensors[X].bound is not None:
+        x_bound = g.tensors[X].bound
+    cb = None
+    if x_bound is not None:
+        m = abs(kappa) * max(abs(x_bound[0]), abs(x_bound[1]))
+        cb = (-m, m)
+    bounds = {"P": (0, 1 << s), "c": cb, "S": (1 << s, (1 << s) + (1 << rbits) - 1),
+              "e": (0, 1 << s), "R": (0, (1 << s) - 1), "d0": (0, (1 << b) - 1),
+              "f0": (0, 1 << s), "d1": (0, (1 << b) - 1), "f1": (0, 1 << s)}
+    for i, w in enumerate(limbs(t, lb) if t else []):
+        bounds[f"low{i}"] = (0, (1 << w) - 1)
+    for i, w in enumerate(limbs(rbits, lb)):
+        bounds[f"rem{i}"] = (0, (1 << w) - 1)
+        bounds[f"g{i}"] = (0, (1 << w) - 1)
+    names = {}
+    for role in softmax_roles(t, L, s, lb):
+        shape = rows if role in ("c", "S") else xs
+        names[role] = g.tensor(f"{name}/{role}", shape, "committed", bounds[role])
+    inputs = [X] + ([mask] if mask is not None else [])
+    g.op("softmax", name, inputs, list(names.values()), scale=s, shift=int(shift),
+         kappa=int(kappa), digit_bits=b, exp_scale=u, limb_bits=lb)
+    return names
+
+
+def score_scaling(head_dim: int, scale: int) -> tuple[int, int, int]:
+    """(κ, shift, exp_scale) for the scores X = Q·Kᵀ (scale 2^(2·scale)): the real score
+    is κ·X/2^(scale+shift) = X/(√dh·2^(2·scale)), and exactly 16 low bits are dropped.
+
+    dh a power of 4: κ = 1, shift = scale + log2(dh)/2 (1/√dh folded into the shift),
+    exp_scale = 2·scale + log2(dh)/2 − 16; otherwise κ = round(2^16/√dh) (a public
+    fixed-point constant), shift = scale + 16, exp_scale = 2·scale − 16 (32 low bits)."""
+    lg = mle.log2_exact(head_dim)
+    if lg % 2 == 0:
+        return 1, scale + lg // 2, 2 * scale + lg // 2 - LIMB
+    return (int(math.floor((1 << LIMB) / math.sqrt(head_dim) + 0.5)), scale + LIMB,
+            2 * scale - LIMB)
+
+
+def causal_mask(T: int) -> torch.Tensor:
+    """Public (T, T) mask: 1 where j ≤ i."""
+    return torch.tril(torch.ones(T, T, dtype=torch.int64))
+
+
+def add_attention(g, name: str, Q: str, K: str, V: str, *, scale: int = 16,
+                  digit_bits: int = 14, mask: str | None = None,
+                  out_bound: tuple[int, int] | None = None) -> str:
+    """Causal softmax attention core: O = softmax(Q·Kᵀ/√dh + causal) · V at ``scale``.
+
+    Q (B, H, T, dh), K/V (B, Hkv, T, dh), H % Hkv == 0 (GQA, transformers' repeat_kv).
+    Nodes: ``{name}/qk`` (gqa_matmul, transposed K), ``{name}/softmax`` (masked by the
+    public causal mask ``{name}/mask`` unless ``mask`` names one), ``{name}/pv``
+    (gqa_matmul) and ``{name}/rescale`` (O = P·V / 2^scale, committed; its bound covers
+    |V|max + 1, widened to whole 16-bit limbs, unless ``out_bound`` is given).  Returns O's name."""
+    B, H, T, dh = g.tensors[Q].shape
+    Bk, Hkv, Tk, dk = g.tensors[K].shape
+    if (Bk, Tk, dk) != (B, T, dh) or tuple(g.tensors[V].shape) != (B, Hkv, T, dh) or \
+            H % Hkv:
+        raise ConfigError(f"attention {name}: shapes Q {g.tensors[Q].shape}, K "
+                          f"{g.tensors[K].shape}, V {g.tensors[V].shape} do not agree")
+    kappa, shift, u = score_scaling(dh, scale)
+    zb = None
+    qb, kb = g.tensors[Q].bound, g.tensors[K].bound
+    if qb is not None and kb is not None:
+        m = dh * max(map(abs, qb)) * max(map(abs, kb))
+        zb = (-m, m)
+    Z = g.tensor(f"{name}/scores", (B, H, T, T), "virtual")
+    g.op("gqa_matmul", f"{name}/qk", [Q, K], [Z], transpose_w=True)
+    if mask is None:
+        mask = g.tensor(f"{name}/mask", (T, T), "public", value=causal_mask(T))
+    sm = add_softmax(g, f"{name}/softmax", Z, mask=mask, scale=scale, shift=shift,
+                     kappa=kappa, digit_bits=digit_bits, exp_scale=u, x_bound=zb)
+    Oraw = g.tensor(f"{name}/pv", (B, H, T, dh), "virtual")
+    g.op("gqa_matmul", f"{name}/pv", [sm["P"], V], [Oraw])
+    if out_bound is None:
+        vb = g.tensors[V].bound
+        if vb is None:
+            raise ConfigError(f"attention {name}: V needs a declared bound (or pass "
+                              "out_bound)")
+        # |O| ≤ max|V| + 1 (Σ_j P_ij ≤ 2^s); widened to (−2^(B−1), 2^(B−1) − 1) with B a
+        # multiple of 16, so the rescale's range check uses only the 16-bit table
+        nb = LIMB * -(-((max(map(abs, vb)) + 1).bit_length() + 1) // LIMB)
+        out_bound = (-(1 << (nb - 1)), (1 << (nb - 1)) - 1)
+    O = g.tensor(f"{name}/out", (B, H, T, dh), "committed", tuple(out_bound))
+    Ro = g.tensor(f"{name}/out_r", (B, H, T, dh), "committed", (0, (1 << scale) - 1))
+    g.op("rescale", f"{name}/rescale", [Oraw], [O, Ro], shift=scale)
+    return O
+
+
+def attention_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, scale: int = 16,
+                      digit_bits: int = 14) -> torch.Tensor:
+    """The integer attention of `add_attention` (for tests and reference runs)."""
+    from zklora.zkcore.quant import rescale
+
+    dh = q.shape[-1]
+    kappa, shift, u = score_scaling(dh, scale)
+    G = q.shape[1] // k.shape[1]
+    z = torch.matmul(q, k.repeat_interleave(G, 1).transpose(-1, -2))
+    sm = softmax_forward(z, causal_mask(q.shape[2]), scale=scale, shift=shift, kappa=kappa,
+                         digit_bits=digit_bits, exp_scale=u)
+    o = torch.matmul(sm["P"], v.repeat_interleave(G, 1))
+    return rescale(o, scale)[0]
+
+
+@hookimpl
+def zk_ops():
+    return [Softmax(), GroupedMatMul()]

@@ -1,0 +1,202 @@
+"""RMSNorm op (``rmsnorm_rsqrt`` + hadamards + rescales): completeness, tamper
+rejection of every advice/output tensor, consistent cheating certificates, proof-byte
+flips, bound errors and accuracy against a float64 LlamaRMSNorm."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from zklora.plugins.ops.rmsnorm import (
+    ROW_TENSORS,
+    RsqrtPlan,
+    add_rmsnorm,
+    rsqrt_forward,
+    rsqrt_reference,
+)
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.quant import Bound, to_fixed
+from zklora.zkcore.testing.tamper import assert_rejected
+
+from .conftest import backend_for
+
+#: proof tests run at scale 8 with 8-bit range limbs (small range tables: fast); the
+#: accuracy tests use the model's scale 16 (forward only)
+S = 8
+EPS = 1e-6
+
+
+def rms_graph(T=4, d=16, x_bits=None, scale=S, **kw):
+    g = Graph()
+    x_bits = scale + 5 if x_bits is None else x_bits
+    g.tensor("X", (T, d), "committed", Bound.bits(x_bits).as_tuple())
+    g.tensor("g", (d,), "committed", Bound.bits(scale + 3).as_tuple())
+    kw.setdefault("limb_bits", 8 if scale == S else 16)
+    y = add_rmsnorm(g, "n", "X", "g", eps=EPS, scale=scale, **kw)
+    g.outputs = [y]
+    return g, y
+
+
+def wit(T=4, d=16, seed=0, amp=3.0, scale=S):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(T, d, generator=gen, dtype=torch.float64) * amp
+    x[0] = 0.0  # a zero row: r comes from ε alone
+    x[1] *= 1e-2  # a small-rms row (exponent 0)
+    gm = 1 + 0.2 * torch.randn(d, generator=gen, dtype=torch.float64)
+    return {"X": to_fixed(x, scale), "g": to_fixed(gm, scale)}, x, gm
+
+
+def llama_rmsnorm(x, gm, eps=EPS):
+    """transformers' LlamaRMSNorm, in float64."""
+    return gm * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+
+
+@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
+def be(request, reg):
+    return backend_for(reg, request.param, "plain", "logup-gkr")
+
+
+@pytest.fixture
+def gold(reg):
+    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
+
+
+@pytest.mark.parametrize("d", [16, 32])
+def test_rmsnorm_complete(be, d):
+    if be.field.name != "goldilocks" and d == 32:
+        pytest.skip("one shape is enough for the slow field")
+    g, _ = rms_graph(d=d)
+    inputs, _, _ = wit(d=d)
+    stream, sections = graphlib.prove(g, inputs, be, {})
+    graphlib.verify(g, stream, be, {}, sections)
+
+
+def test_rsqrt_forward_matches_reference():
+    gen = torch.Generator().manual_seed(1)
+    for d in (16, 32, 64, 128):
+        pl = RsqrtPlan(d, 1 << 22, max(1, round(EPS * d * 2 ** 32)), 16, 16 + 4).check("t")
+        x = torch.randint(-(1 << 22), (1 << 22) + 1, (12, d), generator=gen)
+        x[0] = 0
+        x[1] = 1 << 22
+        x[2] = torch.randint(-3, 4, (d,), generator=gen)
+        x[3] >>= 12
+        outs = dict(zip(ROW_TENSORS, rsqrt_forward(x, pl)))
+        ref = [rsqrt_reference(row.tolist(), pl) for row in x]
+        assert outs["r"].reshape(-1).tolist() == ref
+        for k in ("Rm", "G1", "G2", "Glo", "Ghi", "M", "rM"):
+            assert int(outs[k].min()) >= 0, k
+        assert int(outs["M"].max()) <= pl.m_max
+
+
+#: a representative subset runs by default; the rest (same code path) under -m slow
+_FAST = {"r", "M", "rM", "Ghi", "xr", "Y"}
+
+
+@pytest.mark.parametrize("which", [pytest.param(w, marks=() if w in _FAST else pytest.mark.slow)
+                                   for w in [*ROW_TENSORS, "xr", "xr_R", "Y", "Y_R"]])
+def test_rmsnorm_tampered_tensor_rejected(gold, which):
+    """Every advice/output tensor one element off by one ⇒ the verifier rejects."""
+    g, _ = rms_graph()
+    inputs, _, _ = wit()
+
+    def tamper(values):
+        values[f"n/{which}"].reshape(-1)[2] += 1
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+def _recompute(values, row, e, rm, pl):
+    """Set row ``row`` of every certificate tensor for a chosen (e, rM), consistently."""
+    x = values["X"][row]
+    v = pl.c_d * (int((x * x).sum()) + pl.e0)
+    P, M = 4 ** e, v >> (2 * e)
+    Rm, H, LB = v - (4 ** e) * M, 1 << (pl.shift - e), (1 << pl.mant_bits) if e else 0
+    new = {"r": rm * H, "P": P, "H": H, "LB": LB, "M": M, "Rm": Rm, "G1": P - 1 - Rm,
+           "G2": M - LB, "rM": rm, "Glo": pl.n_mant - rm * rm * M,
+           "Ghi": (rm + 1) ** 2 * M - pl.n_mant - 1}
+    for k, val in new.items():
+        values[f"n/{k}"][row, 0] = val
+    # keep the downstream products consistent with the new r
+    r = values["n/r"]
+    xr2 = values["X"] * r
+    half = 1 << (pl.r_scale - 1)
+    values["n/xr"] = (xr2 + half) >> pl.r_scale
+    values["n/xr_R"] = xr2 + half - (values["n/xr"] << pl.r_scale)
+    y2 = values["n/xr"] * values["g"]
+    values["n/Y"] = (y2 + (1 << (pl.scale - 1))) >> pl.scale
+    values["n/Y_R"] = y2 + (1 << (pl.scale - 1)) - (values["n/Y"] << pl.scale)
+
+
+@pytest.mark.parametrize("cheat", ["rM+1", "rM-1", "e+1"])
+def test_rmsnorm_consistent_cheat_rejected(gold, cheat):
+    """A wrong rsqrt with every relation but one inequality satisfied is rejected."""
+    g, _ = rms_graph()
+    inputs, _, _ = wit()
+    node = next(n for n in g.nodes if n.op == "rmsnorm_rsqrt")
+    from zklora.plugins.ops.rmsnorm import plan_of
+
+    pl = plan_of(node, 16)
+    row = 3
+
+    def tamper(values):
+        e = int(values["n/P"][row, 0]).bit_length() // 2
+        rm = int(values["n/rM"][row, 0])
+        if cheat == "rM+1":
+            _recompute(values, row, e, rm + 1, pl)
+        elif cheat == "rM-1":
+            _recompute(values, row, e, rm - 1, pl)
+        else:
+            x = values["X"][row]
+            v = pl.c_d * (int((x * x).sum()) + pl.e0)
+            m = v >> (2 * (e + 1))
+            _recompute(values, row, e + 1, math.isqrt(pl.n_mant // m), pl)
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+def test_rmsnorm_proof_bytes_tampered(gold):
+    g, _ = rms_graph()
+    inputs, _, _ = wit()
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    for pos in range(7, len(stream), max(1, len(stream) // 12)):
+        bad = bytearray(stream)
+        bad[pos] ^= 0x04
+        with pytest.raises((VerificationError, ProofFormatError)):
+            graphlib.verify(g, bytes(bad), gold, {}, sections)
+
+
+def test_rmsnorm_bounds(reg):
+    with pytest.raises(ConfigError, match="2\\^62"):
+        rms_graph(d=1024, x_bits=36, scale=16)
+    with pytest.raises(ConfigError, match="r_scale"):
+        rms_graph(x_bits=28, r_scale=16, scale=16)
+    g = Graph()
+    g.tensor("X", (4, 16), "virtual")
+    g.tensor("g", (16,), "committed")
+    with pytest.raises(ConfigError, match="X"):
+        add_rmsnorm(g, "n", "X", "g", eps=EPS)
+    g, _ = rms_graph(x_bits=28, x_bound=Bound.bits(18), scale=16)
+    inputs, _, _ = wit(amp=1.0, scale=16)
+    inputs["X"][1, 3] = 1 << 20
+    with pytest.raises(ProverError, match="rmsnorm.*X.*1048576"):
+        graphlib.forward(g, inputs, reg)
+
+
+@pytest.mark.parametrize("d", [64, 128])
+def test_rmsnorm_accuracy(reg, d):
+    """Integer forward vs float64 LlamaRMSNorm on x ~ N(0,1)·3 (and a zero row)."""
+    T = 32
+    g, y = rms_graph(T=T, d=d, x_bits=16 + 7, scale=16)
+    inputs, x, gm = wit(T=T, d=d, seed=d, scale=16)
+    out = graphlib.forward(g, inputs, reg)[y].double() / 2 ** 16
+    ref = llama_rmsnorm(x, gm)
+    err = (out - ref).abs().max().item()
+    rel = ((out - ref).norm() / ref.norm()).item()
+    print(f"rmsnorm d={d}: max abs err {err:.3g}, relative (Frobenius) {rel:.3g}")
+    assert rel < 1e-3 and err < 2e-3

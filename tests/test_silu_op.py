@@ -1,0 +1,135 @@
+"""SiLU / SwiGLU op: completeness, tamper rejection of every advice/output tensor,
+proof-byte flips, out-of-domain errors and accuracy against torch's silu."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zklora.plugins.ops.silu import add_swiglu
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.quant import Bound, to_fixed
+from zklora.zkcore.testing.tamper import assert_rejected
+
+from .conftest import backend_for
+
+#: proof tests: scale 8 and a small table (input scale 2^4, 2^10 entries: |g| < 32)
+S, S_IN, DOM = 8, 4, 10
+
+
+def swiglu_graph(shape=(4, 16), scale=S, in_scale=S_IN, domain_bits=DOM):
+    g = Graph()
+    g.tensor("G", shape, "committed", Bound.bits(scale + 9).as_tuple())
+    g.tensor("U", shape, "committed", Bound.bits(scale + 6).as_tuple())
+    y = add_swiglu(g, "m", "G", "U", scale=scale, in_scale=in_scale, domain_bits=domain_bits)
+    g.outputs = [y]
+    return g, y
+
+
+def wit(shape=(4, 16), seed=0, amp=3.0, scale=S):
+    gen = torch.Generator().manual_seed(seed)
+    gt = torch.randn(shape, generator=gen, dtype=torch.float64) * amp
+    up = torch.randn(shape, generator=gen, dtype=torch.float64) * amp
+    return {"G": to_fixed(gt, scale), "U": to_fixed(up, scale)}, gt, up
+
+
+@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
+def be(request, reg):
+    return backend_for(reg, request.param, "plain", "logup-gkr")
+
+
+@pytest.fixture
+def gold(reg):
+    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
+
+
+@pytest.mark.parametrize("shape", [(4, 16), (2, 2, 8)])
+def test_swiglu_complete(be, shape):
+    g, _ = swiglu_graph(shape)
+    inputs, _, _ = wit(shape)
+    stream, sections = graphlib.prove(g, inputs, be, {})
+    graphlib.verify(g, stream, be, {}, sections)
+
+
+def test_swiglu_complete_default_table(gold):
+    """The model's setting: scale 16, table input scale 2^8, 2^16 entries."""
+    g, _ = swiglu_graph((4, 16), scale=16, in_scale=8, domain_bits=16)
+    inputs, _, _ = wit((4, 16), scale=16)
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+
+
+@pytest.mark.parametrize("which", ["gq", "gq_R", "silu", "Y", "Y_R"])
+def test_swiglu_tampered_tensor_rejected(gold, which):
+    g, _ = swiglu_graph()
+    inputs, _, _ = wit()
+
+    def tamper(values):
+        values[f"m/{which}"].reshape(-1)[5] += 1
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+def test_swiglu_consistent_rescale_cheat_rejected(gold):
+    """(Gq + 1, Rq − 2^shift) satisfies the linear relation; Rq's range check rejects."""
+    g, _ = swiglu_graph()
+    inputs, _, _ = wit()
+
+    def tamper(values):
+        values["m/gq"].reshape(-1)[5] += 1
+        values["m/gq_R"].reshape(-1)[5] -= 1 << (S - S_IN)
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+def test_swiglu_proof_bytes_tampered(gold):
+    g, _ = swiglu_graph()
+    inputs, _, _ = wit()
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    for pos in range(5, len(stream), max(1, len(stream) // 12)):
+        bad = bytearray(stream)
+        bad[pos] ^= 0x20
+        with pytest.raises((VerificationError, ProofFormatError)):
+            graphlib.verify(g, bytes(bad), gold, {}, sections)
+
+
+def test_silu_out_of_domain(reg):
+    g, _ = swiglu_graph(scale=16, in_scale=8, domain_bits=16)
+    inputs, _, _ = wit(scale=16)
+    inputs["G"][2, 3] = to_fixed(torch.tensor(200.0), 16)
+    with pytest.raises(ProverError, match=r"input G has value 13107200 .*silu\[in=8,out=16,d=16\]"):
+        graphlib.forward(g, inputs, reg)
+
+
+def test_swiglu_config_errors():
+    g = Graph()
+    g.tensor("G", (4, 8), "committed", (-100, 100))
+    g.tensor("U", (4, 4), "committed", (-100, 100))
+    with pytest.raises(ConfigError, match="differ in shape"):
+        add_swiglu(g, "m", "G", "U")
+    g = Graph()
+    g.tensor("G", (4, 8), "committed", (-100, 100))
+    g.tensor("U", (4, 8), "virtual")
+    with pytest.raises(ConfigError, match="U needs a declared bound"):
+        add_swiglu(g, "m", "G", "U")
+
+
+@pytest.mark.parametrize("f", [64, 128])
+def test_swiglu_accuracy(reg, f):
+    """Integer forward (scale 16, table 2^8 / 2^16 entries) vs torch silu(g)·u."""
+    shape = (32, f)
+    g, y = swiglu_graph(shape, scale=16, in_scale=8, domain_bits=16)
+    inputs, gt, up = wit(shape, seed=f, scale=16)
+    out = graphlib.forward(g, inputs, reg)[y].double() / 2 ** 16
+    ref = torch.nn.functional.silu(gt) * up
+    err = (out - ref).abs().max().item()
+    rel = ((out - ref).norm() / ref.norm()).item()
+    silu_err = (graphlib.forward(g, inputs, reg)["m/silu"].double() / 2 ** 16
+                - torch.nn.functional.silu(gt)).abs().max().item()
+    print(f"swiglu f={f}: max abs err {err:.3g} (silu alone {silu_err:.3g}), "
+          f"relative (Frobenius) {rel:.3g}")
+    assert rel < 2e-3 and silu_err < 2.5e-3
