@@ -199,7 +199,12 @@ def test_attention_complete_gqa(gold, dh):
     assert torch.equal(graphlib.forward(g, wit, gold.registry)[O], want)
 
 
-@pytest.mark.parametrize("which", ["attn/out", "attn/out_r", "attn/softmax/P", "Q", "V"])
+@pytest.mark.parametrize("which", [
+    "attn/softmax/P",
+    pytest.param("attn/out", marks=pytest.mark.slow),
+    pytest.param("attn/out_r", marks=pytest.mark.slow),
+    pytest.param("Q", marks=pytest.mark.slow),
+    pytest.param("V", marks=pytest.mark.slow)])
 def test_attention_tampered_rejected(gold, which):
     g, _ = attention_graph()
     msg = assert_rejected(g, attention_wit(), gold, {},

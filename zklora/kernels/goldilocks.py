@@ -143,6 +143,13 @@ def e2_mul(a0, a1, b0, b1):
     return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
+@njit(**_OPTS)
+def e2_mul_call(a0, a1, b0, b1):
+    """`e2_mul` as a real call: for code run once per kernel call, where inlining would
+    only cost compile time (numba's IR inlining makes cold compiles slow)."""
+    return e2_mul(a0, a1, b0, b1)
+
+
 # --- base vector kernels ----------------------------------------------------------
 
 
@@ -302,7 +309,7 @@ def esub_s(a, b, out):
         out[i, 1] = gl_sub(a[i, 1], b[i, 1])
 
 
-@njit(inline="always", **_OPTS)
+@njit(**_OPTS)
 def _emul_block(a, b, out, s, m, x0, x1, y0, y1):
     """out[s:s+m] = a[s:s+m]·b[s:s+m] through contiguous lanes (vectorisable)."""
     for i in range(m):
@@ -335,10 +342,26 @@ def emul(a, b, out):
 
 @njit(**_OPTS)
 def emul_s(a, b, out):
-    for i in range(a.shape[0]):
-        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
-        out[i, 0] = c0
-        out[i, 1] = c1
+    n = a.shape[0]
+    _emul_block(a, b, out, 0, n, np.empty(n, np.uint64), np.empty(n, np.uint64),
+                np.empty(n, np.uint64), np.empty(n, np.uint64))
+
+
+@njit(**_OPTS)
+def _emul_scalar_block(a, s0, s1, out, s, m):
+    """out[s:s+m] = a[s:s+m]·(s0 + s1 x) through contiguous lanes (vectorisable)."""
+    x0 = np.empty(m, np.uint64)
+    x1 = np.empty(m, np.uint64)
+    for i in range(m):
+        x0[i] = a[s + i, 0]
+        x1[i] = a[s + i, 1]
+    for i in range(m):
+        c0, c1 = e2_mul(x0[i], x1[i], s0, s1)
+        x0[i] = c0
+        x1[i] = c1
+    for i in range(m):
+        out[s + i, 0] = x0[i]
+        out[s + i, 1] = x1[i]
 
 
 @njit(parallel=True, **_OPTS)
@@ -348,26 +371,12 @@ def emul_scalar(a, s0, s1, out):
     for blk in prange(nb):
         s = blk * BLOCK
         m = min(n, s + BLOCK) - s
-        x0 = np.empty(BLOCK, np.uint64)
-        x1 = np.empty(BLOCK, np.uint64)
-        for i in range(m):
-            x0[i] = a[s + i, 0]
-            x1[i] = a[s + i, 1]
-        for i in range(m):
-            c0, c1 = e2_mul(x0[i], x1[i], s0, s1)
-            x0[i] = c0
-            x1[i] = c1
-        for i in range(m):
-            out[s + i, 0] = x0[i]
-            out[s + i, 1] = x1[i]
+        _emul_scalar_block(a, s0, s1, out, s, m)
 
 
 @njit(**_OPTS)
 def emul_scalar_s(a, s0, s1, out):
-    for i in range(a.shape[0]):
-        c0, c1 = e2_mul(a[i, 0], a[i, 1], s0, s1)
-        out[i, 0] = c0
-        out[i, 1] = c1
+    _emul_scalar_block(a, s0, s1, out, 0, a.shape[0])
 
 
 @njit(parallel=True, **_OPTS)
@@ -414,18 +423,24 @@ def esum_s(a):
     return out
 
 
+@njit(**_OPTS)
+def _edot_range(a, b, lo, hi):
+    s0 = ZERO
+    s1 = ZERO
+    for i in range(lo, hi):
+        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+        s0 = gl_add(s0, c0)
+        s1 = gl_add(s1, c1)
+    return s0, s1
+
+
 @njit(parallel=True, **_OPTS)
 def edot(a, b, nchunks):
     n = a.shape[0]
     part = np.zeros((nchunks, 2), dtype=np.uint64)
     step = (n + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        s0 = ZERO
-        s1 = ZERO
-        for i in range(c * step, min(n, (c + 1) * step)):
-            c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
-            s0 = gl_add(s0, c0)
-            s1 = gl_add(s1, c1)
+        s0, s1 = _edot_range(a, b, c * step, min(n, (c + 1) * step))
         part[c, 0] = s0
         part[c, 1] = s1
     out = np.zeros(2, dtype=np.uint64)
@@ -438,10 +453,7 @@ def edot(a, b, nchunks):
 @njit(**_OPTS)
 def edot_s(a, b):
     out = np.zeros(2, dtype=np.uint64)
-    for i in range(a.shape[0]):
-        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
-        out[0] = gl_add(out[0], c0)
-        out[1] = gl_add(out[1], c1)
+    out[0], out[1] = _edot_range(a, b, 0, a.shape[0])
     return out
 
 
@@ -464,15 +476,17 @@ def einv(a, out):
     return -1
 
 
-@njit(inline="always", **_OPTS)
-def _eq_layer(out, size, r0, r1, i):
-    v0 = out[i, 0]
-    v1 = out[i, 1]
-    h0, h1 = e2_mul(v0, v1, r0, r1)
-    out[i + size, 0] = h0
-    out[i + size, 1] = h1
-    out[i, 0] = gl_sub(v0, h0)
-    out[i, 1] = gl_sub(v1, h1)
+@njit(**_OPTS)
+def _eq_layer(out, size, r0, r1, lo, hi):
+    """Entries lo..hi of one doubling step: out[i + size] = out[i]·r, out[i] −= that."""
+    for i in range(lo, hi):
+        v0 = out[i, 0]
+        v1 = out[i, 1]
+        h0, h1 = e2_mul(v0, v1, r0, r1)
+        out[i + size, 0] = h0
+        out[i + size, 1] = h1
+        out[i, 0] = gl_sub(v0, h0)
+        out[i, 1] = gl_sub(v1, h1)
 
 
 @njit(parallel=True, **_OPTS)
@@ -486,12 +500,9 @@ def eq_expand(r, out):
     for j in range(n):
         r0 = r[j, 0]
         r1 = r[j, 1]
-        if size < 4096:
-            for i in range(size):
-                _eq_layer(out, size, r0, r1, i)
-        else:
-            for i in prange(size):
-                _eq_layer(out, size, r0, r1, i)
+        nb = (size + BLOCK - 1) // BLOCK
+        for b in prange(nb):
+            _eq_layer(out, size, r0, r1, b * BLOCK, min(size, (b + 1) * BLOCK))
         size *= 2
 
 
@@ -502,10 +513,7 @@ def eq_expand_s(r, out):
     out[0, 1] = ZERO
     size = 1
     for j in range(n):
-        r0 = r[j, 0]
-        r1 = r[j, 1]
-        for i in range(size):
-            _eq_layer(out, size, r0, r1, i)
+        _eq_layer(out, size, r[j, 0], r[j, 1], 0, size)
         size *= 2
 
 
@@ -519,21 +527,21 @@ def e_interpolate(g, inv_den, r0, r1):
     pre[0, 0] = ONE
     pre[0, 1] = ZERO
     for i in range(npts):
-        c0, c1 = e2_mul(pre[i, 0], pre[i, 1], gl_sub(r0, np.uint64(i)), r1)
+        c0, c1 = e2_mul_call(pre[i, 0], pre[i, 1], gl_sub(r0, np.uint64(i)), r1)
         pre[i + 1, 0] = c0
         pre[i + 1, 1] = c1
     suf[npts, 0] = ONE
     suf[npts, 1] = ZERO
     for i in range(npts - 1, -1, -1):
-        c0, c1 = e2_mul(suf[i + 1, 0], suf[i + 1, 1], gl_sub(r0, np.uint64(i)), r1)
+        c0, c1 = e2_mul_call(suf[i + 1, 0], suf[i + 1, 1], gl_sub(r0, np.uint64(i)), r1)
         suf[i, 0] = c0
         suf[i, 1] = c1
     out = np.zeros(2, dtype=np.uint64)
     for i in range(npts):
-        w0, w1 = e2_mul(pre[i, 0], pre[i, 1], suf[i + 1, 0], suf[i + 1, 1])
+        w0, w1 = e2_mul_call(pre[i, 0], pre[i, 1], suf[i + 1, 0], suf[i + 1, 1])
         w0 = gl_mul(w0, inv_den[i])
         w1 = gl_mul(w1, inv_den[i])
-        c0, c1 = e2_mul(g[i, 0], g[i, 1], w0, w1)
+        c0, c1 = e2_mul_call(g[i, 0], g[i, 1], w0, w1)
         out[0] = gl_add(out[0], c0)
         out[1] = gl_add(out[1], c1)
     return out
@@ -542,7 +550,7 @@ def e_interpolate(g, inv_den, r0, r1):
 # --- sumcheck kernels -----------------------------------------------------------------
 
 
-@njit(inline="always", **_OPTS)
+@njit(**_OPTS)
 def _sc_round_range(stack, starts, factors, npts, lo_i, hi_i, vals, acc):
     """acc[j, t] += Σ_{lo_i ≤ i < hi_i} Π_{f ∈ term j} (lo_f + t·(hi_f − lo_f))."""
     k = stack.shape[0]
@@ -578,7 +586,7 @@ def _sc_round_range(stack, starts, factors, npts, lo_i, hi_i, vals, acc):
                 acc[j, t, 1] = gl_add(acc[j, t, 1], p1)
 
 
-@njit(inline="always", **_OPTS)
+@njit(**_OPTS)
 def _sc_round_finish(part, coeffs, npts):
     """out[t] = Σ_c Σ_j coeffs[j] · part[c, j, t] (coefficients applied once)."""
     nchunks = part.shape[0]
@@ -591,7 +599,7 @@ def _sc_round_finish(part, coeffs, npts):
             for c in range(nchunks):
                 s0 = gl_add(s0, part[c, j, t, 0])
                 s1 = gl_add(s1, part[c, j, t, 1])
-            p0, p1 = e2_mul(s0, s1, coeffs[j, 0], coeffs[j, 1])
+            p0, p1 = e2_mul_call(s0, s1, coeffs[j, 0], coeffs[j, 1])
             out[t, 0] = gl_add(out[t, 0], p0)
             out[t, 1] = gl_add(out[t, 1], p1)
     return out
@@ -629,55 +637,43 @@ def e_sc_round_s(stack, starts, factors, coeffs, degree):
     return _sc_round_finish(part, coeffs, npts)
 
 
-@njit(inline="always", **_OPTS)
-def _sc_fold_one(stack, r0, r1, out, f, i):
-    lo0 = stack[f, 2 * i, 0]
-    lo1 = stack[f, 2 * i, 1]
-    d0 = gl_sub(stack[f, 2 * i + 1, 0], lo0)
-    d1 = gl_sub(stack[f, 2 * i + 1, 1], lo1)
-    p0, p1 = e2_mul(d0, d1, r0, r1)
-    out[f, i, 0] = gl_add(lo0, p0)
-    out[f, i, 1] = gl_add(lo1, p1)
+@njit(**_OPTS)
+def _sc_fold_block(stack, r0, r1, out, s, cnt):
+    """Fold pairs s..s+cnt of every table (de-interleave, vectorised product, back)."""
+    l0 = np.empty(cnt, np.uint64)
+    l1 = np.empty(cnt, np.uint64)
+    x0 = np.empty(cnt, np.uint64)
+    x1 = np.empty(cnt, np.uint64)
+    for f in range(stack.shape[0]):
+        for i in range(cnt):
+            a0 = stack[f, 2 * (s + i), 0]
+            a1 = stack[f, 2 * (s + i), 1]
+            l0[i] = a0
+            l1[i] = a1
+            x0[i] = gl_sub(stack[f, 2 * (s + i) + 1, 0], a0)
+            x1[i] = gl_sub(stack[f, 2 * (s + i) + 1, 1], a1)
+        for i in range(cnt):
+            p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
+            x0[i] = gl_add(l0[i], p0)
+            x1[i] = gl_add(l1[i], p1)
+        for i in range(cnt):
+            out[f, s + i, 0] = x0[i]
+            out[f, s + i, 1] = x1[i]
 
 
 @njit(parallel=True, **_OPTS)
 def e_sc_fold(stack, r0, r1, out):
-    """out[f, i] = lo + r·(hi − lo) with lo = stack[f, 2i], hi = stack[f, 2i+1]
-    (blocked: de-interleave, vectorised product, interleave back)."""
-    k = stack.shape[0]
+    """out[f, i] = lo + r·(hi − lo) with lo = stack[f, 2i], hi = stack[f, 2i+1]."""
     m = out.shape[1]
     nb = (m + BLOCK - 1) // BLOCK
     for blk in prange(nb):
         s = blk * BLOCK
-        cnt = min(m, s + BLOCK) - s
-        l0 = np.empty(BLOCK, np.uint64)
-        l1 = np.empty(BLOCK, np.uint64)
-        x0 = np.empty(BLOCK, np.uint64)
-        x1 = np.empty(BLOCK, np.uint64)
-        for f in range(k):
-            for i in range(cnt):
-                a0 = stack[f, 2 * (s + i), 0]
-                a1 = stack[f, 2 * (s + i), 1]
-                l0[i] = a0
-                l1[i] = a1
-                x0[i] = gl_sub(stack[f, 2 * (s + i) + 1, 0], a0)
-                x1[i] = gl_sub(stack[f, 2 * (s + i) + 1, 1], a1)
-            for i in range(cnt):
-                p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
-                x0[i] = gl_add(l0[i], p0)
-                x1[i] = gl_add(l1[i], p1)
-            for i in range(cnt):
-                out[f, s + i, 0] = x0[i]
-                out[f, s + i, 1] = x1[i]
+        _sc_fold_block(stack, r0, r1, out, s, min(m, s + BLOCK) - s)
 
 
 @njit(**_OPTS)
 def e_sc_fold_s(stack, r0, r1, out):
-    k = stack.shape[0]
-    m = out.shape[1]
-    for i in range(m):
-        for f in range(k):
-            _sc_fold_one(stack, r0, r1, out, f, i)
+    _sc_fold_block(stack, r0, r1, out, 0, out.shape[1])
 
 
 @njit(parallel=True, **_OPTS)
