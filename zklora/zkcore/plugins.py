@@ -35,6 +35,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.cross_entropy",
     "zklora.plugins.ops.embedding",
     "zklora.plugins.ops.optim",
+    "zklora.plugins.ops.rmsnorm_backward",
+    "zklora.plugins.ops.silu_backward",
     "zklora.plugins.models.matmul_example",
     "zklora.plugins.models.llama",
 )
