@@ -2,15 +2,16 @@
 
 Integer specification (`softmax_forward`; DESIGN §5 "causal softmax", zkAttn-style exp).
 Inputs: X (…, rows, L) integers, an optional public 0/1 mask M (rows, L) (or X's shape)
-broadcast over the leading axes, public parameters s (scale), t (shift), κ (multiplier)
-and b (digit bits).  The real score of entry (i, j) is κ·X_ij / 2^(s+t).  For every row
-i ("allowed" = M_ij = 1; every row has at least one allowed entry):
+broadcast over the leading axes, public parameters s (scale), ``shift``, κ (multiplier),
+u (``exp_scale``), b (digit bits), lb (limb bits, 16).  The real score of entry (i, j)
+is κ·X_ij / 2^(s+shift); t = s + shift − u low bits are dropped before the digits.  For
+every row i ("allowed" = M_ij = 1; every row has at least one allowed entry):
 
-    c_i    = max_{j allowed} κ·X_ij                               (scale 2^(s+t))
+    c_i    = max_{j allowed} κ·X_ij                               (scale 2^(s+shift))
     D_ij   = M_ij·(c_i − κ·X_ij) = low_ij + 2^t·(d0_ij + 2^b·d1_ij),
              low ∈ [0, 2^t), d0, d1 ∈ [0, 2^b)    (d1 ≥ 2^b: ProverError, outside the table)
-    f0_ij  = round(exp(−d0/2^s)·2^s),  f1_ij = round(exp(−d1·2^b/2^s)·2^s)
-             (rows of exp_digit_table(s, s, b, 0) and (s, s, b, 1))
+    f0_ij  = round(exp(−d0/2^u)·2^s),  f1_ij = round(exp(−d1·2^b/2^u)·2^s)
+             (rows of exp_digit_table(u, s, b, 0) and (u, s, b, 1))
     e_ij   = M_ij·⌊(f0·f1 + 2^(s−1)) / 2^s⌋,  R_ij = M_ij·(f0·f1 + 2^(s−1)) − 2^s·e_ij
     S_i    = Σ_j e_ij                     (≥ 2^s: the argmax entry has e = 2^s)
     P_ij   = ⌊e_ij·2^s / S_i⌋,  rem_ij = e_ij·2^s − P_ij·S_i,  g_ij = S_i − 1 − rem_ij
@@ -21,14 +22,15 @@ f1 = 0 from the table itself: that is the saturation, and it is a lookup, so pro
 Relations proven (one batched zero-check Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 over every
 entry x, degree 4, then claims; all advice below is committed):
 
-    (D) M·(c − κ·X) − Σ_k 2^(16k)·low_k − 2^t·d0 − 2^(t+b)·d1 = 0
+    (D) M·(c − κ·X) − Σ_k 2^(lb·k)·low_k − 2^t·d0 − 2^(t+b)·d1 = 0
     (E) 2^s·e + R − M·(f0·f1 + 2^(s−1)) = 0
-    (F) 2^s·e − P·S − Σ_k 2^(16k)·rem_k = 0
-    (G) S − 1 − Σ_k 2^(16k)·rem_k − Σ_k 2^(16k)·g_k = 0
+    (F) 2^s·e − P·S − Σ_k 2^(lb·k)·rem_k = 0
+    (G) S − 1 − Σ_k 2^(lb·k)·rem_k − Σ_k 2^(lb·k)·g_k = 0
     (H) S_i = Σ_j e_ij:  S̃(ρ_rows) = 2^L·ẽ(½,…,½, ρ_rows) (multilinearity)
     lookups (d0, f0), (d1, f1) in the exp digit tables;
-    ranges: low_k, rem_k, g_k limbs (16 bits, the top one narrower), R ∈ [0, 2^s),
-    e, P ∈ [0, 2^(s+1)), S ∈ [2^s, 2^s + 2^(s+L) − 1]   (L = log2 of the row length).
+    ranges: low_k limbs (exact: lb bits, the top one narrower), rem_k, g_k (lb bits
+    each: rem, g < 2^rb with rb = s + L rounded up to whole limbs), R ∈ [0, 2^s),
+    e, P ∈ [0, 2^(s+1)), S ∈ [2^s, 2^s + 2^rb)   (L = log2 of the row length).
 
 Soundness: every range makes its side of (D)–(G) an integer far below p/2, so each
 relation holds over the integers: (D) gives 0 ≤ c_i − κX_ij < 2^(t+2b) on allowed
