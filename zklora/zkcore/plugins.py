@@ -37,6 +37,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.optim",
     "zklora.plugins.ops.rmsnorm_backward",
     "zklora.plugins.ops.silu_backward",
+    "zklora.plugins.ops.attention_backward",
+    "zklora.plugins.ops.cross_entropy_backward",
     "zklora.plugins.models.matmul_example",
     "zklora.plugins.models.llama",
 )

@@ -1,0 +1,1 @@
+"""Placeholder: backward op (helper-11)."""
