@@ -1,1 +1,223 @@
-"""Placeholder: backward op (helper-10)."""
+"""RMSNorm backward: dX (and optionally dγ) from dY, in fixed point, by composition.
+
+The forward (`zklora.plugins.ops.rmsnorm.add_rmsnorm`, name ``fwd``) computes
+y = γ ⊙ n with n = x·r, r = rsqrt(mean(x²) + ε) per row, and commits r (scale s_r) and
+n = ``{fwd}/xr`` (scale s).  With h = γ ⊙ dy and d the hidden size, the full gradient
+
+    dx = r·(γ⊙dy) − x·r³/d·Σ_i (γ⊙dy⊙x)_i  =  r·(h − n·c),   c = (1/d)·Σ_i h_i·n_i
+
+(per row; x·r³·Σ(h⊙x) = (x·r)·Σ(h⊙(x·r))·r) is evaluated from the committed n and r.
+Using n = x·r instead of r³ keeps every intermediate bounded: r alone spans
+2^s_r/√ε (it is large exactly on rows of small x) and r³ would not fit the field,
+while ‖n‖₂ ≤ √d·2^s for every row.
+
+`add_rmsnorm_backward` builds these nodes (dY (…, d) at scale s_g, γ (d,) at s; all
+generic ops, nothing new to trust):
+
+    h2 = dY ⊙ γ                       hadamard (γ broadcast)          s_g + s
+    h  = rescale(h2, s)               committed ``{name}/h``          s_g
+    t  = Σ_i h_i·n_i  (…, 1)          row dot product: two free views (…, d) → (R, 1, d),
+                                      a batched matmul (R,1,d)·(R,1,d)ᵀ and a view back;
+                                      the matmul sumcheck is Σ_{b,j} eq(r_b, b)·h·n,
+                                      the hadamard-with-eq shape             s_g + s
+    c  = rescale(t, s + log2 d)       committed ``{name}/c`` (…, 1)   s_g    (the mean)
+    nc = rescale(n ⊙ c, s)            committed ``{name}/nc``         s_g    (c broadcast)
+    u  = h − nc                       sub (virtual)                   s_g
+    dx2 = r ⊙ u                       hadamard (r broadcast)          s_g + s_r
+    dX = rescale(dx2, s_r)            committed ``{name}/dX``         s_g
+
+and, with ``dgamma=True``, dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a transpose),
+a batched matmul, a view to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
+
+Integer definition (the spec; every rescale is `zklora.zkcore.quant.rescale`, i.e.
+round half up): h = ⌊(dY·γ + 2^(s−1))/2^s⌋; c = ⌊(Σ_i h_i n_i + 2^(s+l−1))/2^(s+l)⌋
+with l = log2 d; nc = ⌊(n·c + 2^(s−1))/2^s⌋; dX = ⌊(r·(h − nc) + 2^(s_r−1))/2^s_r⌋.
+
+Declared bounds (`rmsnorm_backward_bounds`, checked at graph-build time; a bound that
+does not fit is a `ConfigError` naming the tensor): dY's declared (or derived) bound,
+γ's (default |γ| < 2^(s+6)), n's from the forward.  Two bounds use that r and n are
+*pinned* by X (the forward proves them exactly, so their honest values are the only
+accepted ones): |r| ≤ 2^K/√(c_d·E0)·(1 + 2^−L) + 2 and ‖n‖₂ ≤ √d·(2^s(1 + 2^−L) + ½),
+whence |c| ≤ max|h|·(1 + 2^(1−L) + 2^−s) + 2.  Every product (dY·γ, Σ h·n with the
+generic per-entry bound of n, n·c, r·u) is checked below p/2 by `product_bound`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from zklora.plugins.ops.rmsnorm import RsqrtPlan, declared_bound, plan_of, rescale_node
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ConfigError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import OpNode
+from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+
+
+def find_node(g: Graph, name: str) -> OpNode:
+    """The node called ``name``; a `ConfigError` if the graph has none."""
+    for n in g.nodes:
+        if n.name == name:
+            return n
+    raise ConfigError(f"graph has no node {name!r} (is the forward op declared?)")
+
+
+# -- reductions by views + batched matmul ------------------------------------------------
+
+
+def add_view(g: Graph, name: str, X: str, view, axes=None, out=None) -> str:
+    """``{name}`` = X.reshape(view).permute(axes).reshape(out) (a ``transpose`` node,
+    virtual; free to prove: it only maps claim points)."""
+    view = [int(v) for v in view]
+    axes = list(range(len(view))) if axes is None else [int(a) for a in axes]
+    shape = [view[a] for a in axes] if out is None else [int(v) for v in out]
+    y = g.tensor(name, shape, "virtual")
+    params = {"view": view, "axes": axes}
+    if out is not None:
+        params["out"] = shape
+    g.op("transpose", name, [X], [y], **params)
+    return y
+
+
+def add_rowdot(g: Graph, name: str, A: str, B: str) -> str:
+    """``{name}`` (…, 1) = Σ_j A[…, j]·B[…, j] (virtual) for A, B (…, k).
+
+    Views (R, 1, k) of both operands and one batched matmul (R,1,k)·(R,1,k)ᵀ → (R,1,1):
+    its sumcheck is Σ_{b,j} eq(r_b, b)·Ã(j, b)·B̃(j, b) (degree 3)."""
+    shape = tuple(g.tensors[A].shape)
+    if tuple(g.tensors[B].shape) != shape:
+        raise ConfigError(f"{name}: operands {A} {shape} and {B} {g.tensors[B].shape} differ")
+    k = shape[-1]
+    rows = math.prod(shape[:-1])
+    av = add_view(g, f"{name}/a", A, (rows, 1, k))
+    bv = add_view(g, f"{name}/b", B, (rows, 1, k))
+    t3 = g.tensor(f"{name}/t3", (rows, 1, 1), "virtual")
+    g.op("matmul", f"{name}/t3", [av, bv], [t3], transpose_b=True)
+    return add_view(g, name, t3, shape[:-1] + (1,))
+
+
+def add_coldot(g: Graph, name: str, A: str, B: str) -> str:
+    """``{name}`` (k,) = Σ_rows A[rows, j]·B[rows, j] (virtual) for A, B (…, k): views
+    (k, 1, R) (a transpose of the (R, k) matrix) and one batched matmul."""
+    shape = tuple(g.tensors[A].shape)
+    if tuple(g.tensors[B].shape) != shape:
+        raise ConfigError(f"{name}: operands {A} {shape} and {B} {g.tensors[B].shape} differ")
+    k = shape[-1]
+    rows = math.prod(shape[:-1])
+    av = add_view(g, f"{name}/a", A, (rows, k), axes=(1, 0), out=(k, 1, rows))
+    bv = add_view(g, f"{name}/b", B, (rows, k), axes=(1, 0), out=(k, 1, rows))
+    t3 = g.tensor(f"{name}/t3", (k, 1, 1), "virtual")
+    g.op("matmul", f"{name}/t3", [av, bv], [t3], transpose_b=True)
+    return add_view(g, name, t3, (k,))
+
+
+# -- bounds -----------------------------------------------------------------------------
+
+
+def r_pinned_max(pl: RsqrtPlan) -> int:
+    """Largest r the forward accepts: r = rM·H ≤ 2^K/√(P·M) and P·M ≥ V·(1 − 2^−L) ≥
+    c_d·E0·(1 − 2^−L), so r ≤ 2^K/√(c_d·E0)·(1 + 2^−L) (+2 for float slack)."""
+    r = (2.0 ** pl.K) / math.sqrt(pl.c_d * pl.e0) * (1 + 2.0 ** -pl.mant_bits)
+    return min(pl.r_max, math.floor(r) + 2)
+
+
+@attrs.frozen
+class BackwardBounds:
+    """Declared bounds of the backward's tensors (see module doc)."""
+
+    h2: Bound
+    h: Bound
+    t: Bound
+    c: Bound
+    nc2: Bound
+    nc: Bound
+    u: Bound
+    r: Bound
+    dx2: Bound
+    dx: Bound
+
+
+def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n: Bound,
+                            out: Bound | None = None) -> BackwardBounds:
+    """Every bound of the backward, each checked to fit the field (`ConfigError`)."""
+    d, s = pl.d, pl.scale
+    h2 = product_bound(f"{name}/h2", dy, gamma)
+    h = check_bound_fits(f"{name}/h", h2.rescaled(s))
+    t = product_bound(f"{name}/t", h, n, d)
+    grow = 1 + 2.0 ** (1 - pl.mant_bits) + 2.0 ** -s
+    c_max = math.floor(h.max_abs * grow) + 2
+    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_max, t.rescaled(s + mle.log2_exact(d)).max_abs)))
+    nc2 = product_bound(f"{name}/nc2", n, c)
+    nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
+    u = check_bound_fits(f"{name}/u", h - nc)
+    r = Bound(0, r_pinned_max(pl))
+    dx2 = product_bound(f"{name}/dx2", r, u)
+    dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale))
+    return BackwardBounds(h2, h, t, c, nc2, nc, u, r, dx2, dx)
+
+
+# -- graph builder ----------------------------------------------------------------------
+
+
+def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool = False,
+                         dy_bound: Bound | None = None, gamma_bound: Bound | None = None,
+                         out_bound: Bound | None = None, dgamma_bound: Bound | None = None
+                         ) -> str | tuple[str, str]:
+    """dX (and dγ if ``dgamma``) of the RMSNorm declared by ``add_rmsnorm(g, fwd, …)``,
+    for the incoming gradient dY (…, d) at the gradient scale s_g; both results at s_g.
+
+    Reads from the graph: r = ``{fwd}/r`` (scale s_r), n = ``{fwd}/xr`` (scale s), γ (the
+    second input of node ``{fwd}/y2``) and the plan of node ``{fwd}/rsqrt``.  dY's bound
+    is its declared (or derived) one unless ``dy_bound``; γ's likewise, else
+    |γ| < 2^(s+6) as the forward assumes; dX's is derived unless ``out_bound``.
+    Declares ``{name}/h``, ``{name}/c``, ``{name}/nc``, ``{name}/dX`` (committed, with
+    their rescale remainders ``…_R``) and virtual intermediates; returns dX, or
+    (dX, ``{name}/dgamma``)."""
+    rs_node = find_node(g, f"{fwd}/rsqrt")
+    y2_node = find_node(g, f"{fwd}/y2")
+    r, n = f"{fwd}/r", f"{fwd}/xr"
+    gamma = y2_node.inputs[1]
+    shape = tuple(g.tensors[n].shape)
+    if tuple(g.tensors[dY].shape) != shape:
+        raise ConfigError(f"rmsnorm backward {name}: dY {dY} has shape "
+                          f"{tuple(g.tensors[dY].shape)}, expected {shape}")
+    d = shape[-1]
+    pl = plan_of(rs_node, d)
+    s = pl.scale
+    dyb = dy_bound or declared_bound(g, dY)
+    if dyb is None:
+        raise ConfigError(f"rmsnorm backward {name}: input {dY} needs a declared bound "
+                          "(or dy_bound=)")
+    gb = gamma_bound or declared_bound(g, gamma) or Bound.bits(s + 7)
+    nb = declared_bound(g, n)
+    b = rmsnorm_backward_bounds(name, pl, dyb, gb, nb, out_bound)
+
+    h2 = g.tensor(f"{name}/h2", shape, "virtual")
+    g.op("hadamard", f"{name}/h2", [dY, gamma], [h2])
+    h = rescale_node(g, f"{name}/h", h2, s, b.h)
+    t = add_rowdot(g, f"{name}/t", h, n)
+    c = rescale_node(g, f"{name}/c", t, s + mle.log2_exact(d), b.c)
+    nc2 = g.tensor(f"{name}/nc2", shape, "virtual")
+    g.op("hadamard", f"{name}/nc2", [n, c], [nc2])
+    nc = rescale_node(g, f"{name}/nc", nc2, s, b.nc)
+    u = g.tensor(f"{name}/u", shape, "virtual")
+    g.op("sub", f"{name}/u", [h, nc], [u])
+    dx2 = g.tensor(f"{name}/dx2", shape, "virtual")
+    g.op("hadamard", f"{name}/dx2", [r, u], [dx2])
+    dX = rescale_node(g, f"{name}/dX", dx2, pl.r_scale, b.dx)
+    if not dgamma:
+        return dX
+    rows = math.prod(shape[:-1])
+    dg2b = product_bound(f"{name}/dgamma2", dyb, nb, rows)
+    dg2 = add_coldot(g, f"{name}/dgamma2", dY, n)
+    dgb = check_bound_fits(f"{name}/dgamma", dgamma_bound or dg2b.rescaled(s))
+    return dX, rescale_node(g, f"{name}/dgamma", dg2, s, dgb)
+
+
+@hookimpl
+def zk_ops():
+    """No op of its own: the backward is a composition of registered generic ops."""
+    return []

@@ -1,1 +1,165 @@
-"""Placeholder: backward op (helper-10)."""
+"""SwiGLU backward: (dG, dU) from dY for Y = silu(G) ⊙ U, in fixed point.
+
+The forward (`zklora.plugins.ops.silu.add_swiglu`, name ``fwd``) commits Gq = G rounded
+to the table's input scale s_in (``{fwd}/gq``) and Sg = T_silu(Gq) at scale s_out
+(``{fwd}/silu``).  The backward reuses both:
+
+    dU = dY ⊙ silu(G)               = rescale(dY ⊙ Sg, s_out)
+    dG = dY ⊙ U ⊙ silu'(G)          = rescale(rescale(dY ⊙ Sd, s_d) ⊙ U, s)
+
+with Sd = T_silu'(Gq) looked up on the SAME committed table input Gq the forward used
+(so dG is the derivative of the function the forward actually computed, up to the
+table's rounding).  `add_swiglu_backward` builds (dY (…, f) at the gradient scale s_g,
+U at s; results at s_g):
+
+    Sd  = silu_grad(Gq)             op ``silu_grad`` (this module), committed
+    du2 = dY ⊙ Sg                   hadamard                          s_g + s_out
+    dU  = rescale(du2, s_out)       committed ``{name}/dU``           s_g
+    t2  = dY ⊙ Sd                   hadamard                          s_g + s_d
+    t   = rescale(t2, s_d)          committed ``{name}/t``            s_g
+    dg2 = t ⊙ U                     hadamard                          s_g + s
+    dG  = rescale(dg2, s)           committed ``{name}/dG``           s_g
+
+Integer definition of op ``silu_grad`` (params ``in_scale`` s_in, ``out_scale`` s_d,
+``domain_bits`` b; table T' = `silu_grad_table(s_in, s_d, b)`):
+
+    Sd = T'(Gq) = round_half_up(silu'(Gq/2^s_in)·2^s_d),
+    silu'(u) = σ(u)·(1 + u·(1 − σ(u))),  Gq ∈ [−2^(b−1), 2^(b−1)) (else a `ProverError`
+    naming the tensor; the forward's silu lookup already proves Gq in that domain).
+
+Relation proven: (Gq, Sd) ∈ T' by one lookup (both columns committed); nothing else is
+needed, as the lookup pins Sd = T'(Gq) entry by entry.  dY ⊙ Sd is rescaled before the
+product with U so that each product stays within its own declared bounds (|silu'| ≤
+1.1, so |t| ≈ |dY|); every product bound is checked below p/2 at graph-build time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from zklora.plugins.lookups.tables import FunctionTable, silu_grad_table
+from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
+from zklora.plugins.ops.rmsnorm_backward import find_node
+from zklora.plugins.ops.silu import table_bound
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+
+
+def grad_table_of(node) -> FunctionTable:
+    p = node.params
+    return silu_grad_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
+
+
+class SiluGrad(Op):
+    """Sd = silu'(Gq) by table lookup (module doc).  Input Gq (committed, at the table's
+    input scale); output Sd (committed)."""
+
+    name = "silu_grad"
+
+    def forward(self, node, inputs):
+        (gq,) = inputs
+        t = grad_table_of(node)
+        idx = gq.reshape(-1) - t.lo
+        bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
+        if bad.numel():
+            i = int(bad[0])
+            raise ProverError(
+                f"silu_grad {node.name}: input {node.inputs[0]} has value "
+                f"{int(gq.reshape(-1)[i])} at flat index {i}, outside the domain "
+                f"[{t.lo}, {t.lo + t.size - 1}] of table {t.name}")
+        sd = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
+        return [sd.reshape(gq.shape)]
+
+    @staticmethod
+    def _layout(ctx, node):
+        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
+        if len(node.inputs) != 1 or len(node.outputs) != 1:
+            raise err(f"op {node.name}: silu_grad takes Gq and has one output Sd")
+        (Gq,), (Sd,) = node.inputs, node.outputs
+        shape = tuple(ctx.spec(Gq).shape)
+        for tname in (Gq, Sd):
+            sp = ctx.spec(tname)
+            if tuple(sp.shape) != shape or sp.kind != "committed":
+                raise err(f"op {node.name}: {tname} must be committed with shape {shape}")
+        try:
+            t = grad_table_of(node)
+        except (KeyError, ValueError, TypeError) as e:
+            raise err(f"op {node.name}: bad parameters: {e}") from None
+        return Gq, Sd, t
+
+    def prove(self, ctx, node, out_claims):
+        Gq, Sd, t = self._layout(ctx, node)
+        ctx.require_lookup(t, [Gq, Sd], f"{node.name}/silu_grad")
+        return []
+
+    def verify(self, ctx, node, out_claims):
+        Gq, Sd, t = self._layout(ctx, node)
+        ctx.require_lookup(t, [Gq, Sd], f"{node.name}/silu_grad")
+        return []
+
+
+def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
+                        grad_table_scale: int | None = None, dy_bound: Bound | None = None,
+                        u_bound: Bound | None = None, dg_bound: Bound | None = None,
+                        du_bound: Bound | None = None) -> tuple[str, str]:
+    """(dG, dU) of the SwiGLU declared by ``add_swiglu(g, fwd, G, U, …)`` for the
+    incoming gradient dY (…, f) at the gradient scale s_g; both results at s_g.
+
+    Reads from the graph: Gq = ``{fwd}/gq``, Sg = ``{fwd}/silu``, U (second input of
+    node ``{fwd}/su``) and the params of node ``{fwd}/silu``.  ``grad_table_scale`` s_d
+    is the output scale of the SiLU' table (default: the forward's s_out).  dY's and
+    U's bounds are their declared (or derived) ones unless given; dG's and dU's are
+    derived unless given.  Declares ``{name}/sd`` (SiLU'(Gq), committed), ``{name}/dU``,
+    ``{name}/t``, ``{name}/dG`` (committed, with remainders ``…_R``)."""
+    silu_node = find_node(g, f"{fwd}/silu")
+    su_node = find_node(g, f"{fwd}/su")
+    gq, sg = silu_node.outputs[0], silu_node.outputs[2]
+    U = su_node.inputs[1]
+    shape = tuple(g.tensors[gq].shape)
+    if tuple(g.tensors[dY].shape) != shape:
+        raise ConfigError(f"swiglu backward {name}: dY {dY} has shape "
+                          f"{tuple(g.tensors[dY].shape)}, expected {shape}")
+    p = silu_node.params
+    in_scale, out_scale, bits = int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"])
+    s = in_scale + int(p["shift"])
+    s_d = out_scale if grad_table_scale is None else int(grad_table_scale)
+    dyb = dy_bound or declared_bound(g, dY)
+    if dyb is None:
+        raise ConfigError(f"swiglu backward {name}: input {dY} needs a declared bound "
+                          "(or dy_bound=)")
+    ub = u_bound or declared_bound(g, U)
+    if ub is None:
+        raise ConfigError(f"swiglu backward {name}: input {U} needs a declared bound "
+                          "(or u_bound=)")
+    sgb = Bound(*g.tensors[sg].bound)
+    table = silu_grad_table(in_scale, s_d, bits)
+    sdb = table_bound(table)
+
+    sd = g.tensor(f"{name}/sd", shape, "committed", sdb.as_tuple())
+    g.op("silu_grad", f"{name}/sd", [gq], [sd], in_scale=in_scale, out_scale=s_d,
+         domain_bits=bits)
+    du2b = product_bound(f"{name}/du2", dyb, sgb)
+    du2 = g.tensor(f"{name}/du2", shape, "virtual")
+    g.op("hadamard", f"{name}/du2", [dY, sg], [du2])
+    dU = rescale_node(g, f"{name}/dU", du2, out_scale,
+                      check_bound_fits(f"{name}/dU", du_bound or du2b.rescaled(out_scale)))
+    t2b = product_bound(f"{name}/t2", dyb, sdb)
+    t2 = g.tensor(f"{name}/t2", shape, "virtual")
+    g.op("hadamard", f"{name}/t2", [dY, sd], [t2])
+    tb = check_bound_fits(f"{name}/t", t2b.rescaled(s_d))
+    t = rescale_node(g, f"{name}/t", t2, s_d, tb)
+    dg2b = product_bound(f"{name}/dg2", tb, ub)
+    dg2 = g.tensor(f"{name}/dg2", shape, "virtual")
+    g.op("hadamard", f"{name}/dg2", [t, U], [dg2])
+    dG = rescale_node(g, f"{name}/dG", dg2, s,
+                      check_bound_fits(f"{name}/dG", dg_bound or dg2b.rescaled(s)))
+    return dG, dU
+
+
+@hookimpl
+def zk_ops():
+    return [SiluGrad()]
