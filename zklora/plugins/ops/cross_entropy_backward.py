@@ -1,1 +1,200 @@
-"""Placeholder: backward op (helper-11)."""
+"""Backward of the mean cross-entropy: dlogits = (P − onehot(labels))/N on counted rows.
+
+Integer specification (`cross_entropy_backward_forward`).  Inputs, all committed by
+the forward (`zklora.plugins.ops.cross_entropy.add_cross_entropy` named ``ce``):
+P (…, V) the vocabulary softmax ``{ce}/softmax/P`` at scale s, Y (…, V) the one-hot
+``{ce}/Y`` (zero on ignored rows), m (…) the row mask ``{ce}/m`` (1 = counted).  N, the
+number of counted tokens, is public (the statement's, as in the forward).  The output
+dZ is at the gradient scale sg (24 by default):
+
+    A    = m·P − 2^s·Y                              (scale s;  |A| ≤ 2^s)
+    M    = 2^max(0, sg − s),   D = N·2^max(0, s − sg)
+    dZ   = ⌊(M·A + ⌊D/2⌋) / D⌋                       (M·A/D rounded half up)
+    R    = M·A + ⌊D/2⌋ − D·dZ ∈ [0, D)
+
+i.e. dZ = round((P/2^s − onehot)/N·2^sg) on counted rows and exactly 0 on ignored rows
+(P = 0 there is not needed: m = 0 removes it).  N need not be a power of two: the
+division is an inequality certificate, so the rounding is exact (no 2^k/N constant).
+
+Relation proven (op ``cross_entropy_backward``; one zero-check over every entry, degree
+3, τ fresh):
+
+    Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0
+
+with range checks R ∈ [0, D − 1] and dZ within its declared bound.  The forward proves
+P ∈ [0, 2^(s+1)), Y and m boolean; so every side is an integer below p/2
+(`check_ce_backward_bounds`, at build time and in both sides of the op), the relation
+holds over the integers and (dZ, R) is the unique certified quotient.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ConfigError
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op
+from zklora.zkcore.quant import SAFE_MAX
+from zklora.zkcore.range import prove_range, verify_range
+
+from .attention_backward import check_fits, limb_bound, max_abs
+from .softmax import LIMB, prove_relations, repeat_last, shape_error, verify_relations
+
+
+def ce_factors(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
+    """(M, D) of the module doc."""
+    return 1 << max(0, grad_scale - scale), int(num_tokens) << max(0, scale - grad_scale)
+
+
+def cross_entropy_backward_forward(p: torch.Tensor, y: torch.Tensor, m: torch.Tensor, *,
+                                   num_tokens: int, scale: int = 16, grad_scale: int = 24
+                                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(dZ, R) of the module doc."""
+    M, D = ce_factors(num_tokens, scale, grad_scale)
+    a = m.to(torch.int64)[..., None] * p.to(torch.int64) - (y.to(torch.int64) << scale)
+    x = M * a + D // 2
+    dz = torch.div(x, D, rounding_mode="floor")
+    return dz, x - D * dz
+
+
+def check_ce_backward_bounds(node: str, *, num_tokens: int, scale: int, grad_scale: int,
+                             dz: int, limit: int = SAFE_MAX) -> None:
+    M, D = ce_factors(num_tokens, scale, grad_scale)
+    check_fits(node, "M·(m·P − 2^s·Y) − D·dZ − R",
+               M * (1 << (scale + 1)) + M * (1 << scale) + D * (dz + 2), limit)
+
+
+def dz_bound(num_tokens: int, scale: int, grad_scale: int, lb: int = LIMB) -> tuple[int, int]:
+    """The declared bound of dZ: |dZ| ≤ ⌈M·2^s/D⌉ + 1, widened to whole limbs."""
+    M, D = ce_factors(num_tokens, scale, grad_scale)
+    return limb_bound(-(-(M << scale) // D) + 1, lb)
+
+
+class CrossEntropyBackward(Op):
+    """dZ = (m·P − onehot)/N at the gradient scale (module doc).
+
+    Inputs (P, Y, m); outputs (dZ, R), committed; params ``num_tokens``, ``scale``,
+    ``grad_scale``, ``limb_bits``.
+    """
+
+    name = "cross_entropy_backward"
+
+    @staticmethod
+    def _params(node):
+        p = node.params
+        return (int(p["num_tokens"]), int(p["scale"]), int(p["grad_scale"]),
+                int(p.get("limb_bits", LIMB)))
+
+    def forward(self, node, inputs):
+        N, s, sg, _ = self._params(node)
+        return list(cross_entropy_backward_forward(*inputs, num_tokens=N, scale=s,
+                                                   grad_scale=sg))
+
+    def _layout(self, ctx, node):
+        N, s, sg, lb = self._params(node)
+        if len(node.inputs) != 3 or len(node.outputs) != 2:
+            raise shape_error(ctx, f"op {node.name}: takes (P, Y, m), outputs (dZ, R)")
+        P, Y, m = node.inputs
+        dZ, R = node.outputs
+        zs = tuple(ctx.spec(P).shape)
+        if len(zs) < 1 or tuple(ctx.spec(Y).shape) != zs or \
+                tuple(ctx.spec(m).shape) != zs[:-1]:
+            raise shape_error(ctx, f"op {node.name}: P, Y (…, V) and m (…) do not agree")
+        for t in (dZ, R):
+            spec = ctx.spec(t)
+            if tuple(spec.shape) != zs or spec.kind != "committed" or spec.bound is None:
+                raise shape_error(ctx, f"op {node.name}: {t} must be committed, of shape "
+                                  f"{zs}, with a declared bound")
+        if not 1 <= N <= int(torch.tensor(zs[:-1]).prod()) or not 1 <= s <= 30 or \
+                not 1 <= sg <= 48 or not 1 <= lb <= 16:
+            raise shape_error(ctx, f"op {node.name}: bad parameters")
+        M, D = ce_factors(N, s, sg)
+        if tuple(ctx.spec(R).bound) != (0, D - 1):
+            raise shape_error(ctx, f"op {node.name}: {R} must be declared [0, {D - 1}]")
+        try:
+            check_ce_backward_bounds(node.name, num_tokens=N, scale=s, grad_scale=sg,
+                                     dz=max_abs(ctx.spec(dZ).bound, dZ), limit=ctx.F.p // 2)
+        except ConfigError as e:
+            raise shape_error(ctx, str(e)) from None
+        return s, lb, M, D, P, Y, m, dZ, R, mle.log2_exact(int(zs[-1])), mle.num_vars(zs)
+
+    @staticmethod
+    def _relation(E, s, M, D):
+        terms = [(M, ("eq", "m", "P")), (-(M << s), ("eq", "Y")), (D // 2, ("eq",)),
+                 (-D, ("eq", "dZ")), (-1, ("eq", "R"))]
+        return [(terms, E.scalar(0))]
+
+    def _finish(self, ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, prove):
+        claims = [ctx.claim(P, point, finals["P"]), ctx.claim(Y, point, finals["Y"]),
+                  ctx.claim(m, point[Lv:], finals["m"]), ctx.claim(dZ, point, finals["dZ"]),
+                  ctx.claim(R, point, finals["R"])]
+        rng = prove_range if prove else verify_range
+        lo, hi = ctx.spec(dZ).bound
+        rng(ctx, dZ, int(lo), int(hi), label=f"{node.name}/dZ", limb_bits=lb)
+        rng(ctx, R, 0, D - 1, label=f"{node.name}/R", limb_bits=lb)
+        return claims
+
+    def prove(self, ctx, node, out_claims):
+        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
+        E = ctx.E
+        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
+        tabs = {"eq": mle.eq_table(E, tau), "P": ctx.ext_table(P), "Y": ctx.ext_table(Y),
+                "m": repeat_last(E, ctx.ext_table(m), 1 << Lv), "dZ": ctx.ext_table(dZ),
+                "R": ctx.ext_table(R)}
+        point, finals = prove_relations(ctx, f"{node.name}/ce_backward", tabs,
+                                        self._relation(E, s, M, D), ["eq"])
+        return self._finish(ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, True)
+
+    def verify(self, ctx, node, out_claims):
+        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
+        E = ctx.E
+        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
+        point, finals = verify_relations(ctx, f"{node.name}/ce_backward", n,
+                                         self._relation(E, s, M, D),
+                                         {"eq": lambda p: mle.eq_eval(E, tau, p)})
+        return self._finish(ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, False)
+
+
+def cross_entropy_saved(ce: str) -> tuple[str, str, str]:
+    """(P, Y, m): the tensors `add_cross_entropy` named ``ce`` keeps for the backward."""
+    return f"{ce}/softmax/P", f"{ce}/Y", f"{ce}/m"
+
+
+def add_cross_entropy_backward(g, name: str, P: str, Y: str, m: str, *,
+                               num_tokens: int | None = None, scale: int = 16,
+                               grad_scale: int = 24, limb_bits: int = LIMB) -> str:
+    """Add the cross-entropy backward (module doc); returns dlogits ``{name}/dZ``
+    (committed, same shape as the logits, at ``grad_scale``; its remainder is
+    ``{name}/R``).  P, Y, m: `cross_entropy_saved` of the forward node.  N defaults to
+    the forward node's ``num_tokens`` (the statement's); a different one is a
+    ConfigError, as is a bound that could reach p/2."""
+    node = g.producer(m)
+    if node is not None and node.op == "cross_entropy":
+        fN, fs = int(node.params["num_tokens"]), int(node.params["scale"])
+        if num_tokens is None:
+            num_tokens = fN
+        if int(num_tokens) != fN or fs != scale:
+            raise ConfigError(f"cross-entropy backward {name}: N = {num_tokens}, scale "
+                              f"{scale} differ from the forward's ({fN}, {fs})")
+    if num_tokens is None:
+        raise ConfigError(f"cross-entropy backward {name}: num_tokens is needed")
+    zs = tuple(g.tensors[P].shape)
+    if tuple(g.tensors[Y].shape) != zs or tuple(g.tensors[m].shape) != zs[:-1]:
+        raise ConfigError(f"cross-entropy backward {name}: P {zs}, Y {g.tensors[Y].shape}, "
+                          f"m {g.tensors[m].shape} do not agree")
+    N = int(num_tokens)
+    _, D = ce_factors(N, scale, grad_scale)
+    bound = dz_bound(N, scale, grad_scale, limb_bits)
+    check_ce_backward_bounds(name, num_tokens=N, scale=scale, grad_scale=grad_scale,
+                             dz=max_abs(bound, "dZ"))
+    dZ = g.tensor(f"{name}/dZ", zs, "committed", bound)
+    R = g.tensor(f"{name}/R", zs, "committed", (0, D - 1))
+    g.op("cross_entropy_backward", name, [P, Y, m], [dZ, R], num_tokens=N, scale=int(scale),
+         grad_scale=int(grad_scale), limb_bits=int(limb_bits))
+    return dZ
+
+
+@hookimpl
+def zk_ops():
+    return [CrossEntropyBackward()]

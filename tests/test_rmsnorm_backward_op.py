@@ -1,0 +1,213 @@
+"""RMSNorm backward (`add_rmsnorm_backward`): completeness under both fields, tamper
+rejection of every advice/output tensor, consistent cheats, proof-byte flips, bound
+errors, extreme honest inputs within the declared bounds, and accuracy against torch
+autograd in float64 on the same quantised forward."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from zklora.plugins.ops.rmsnorm import add_rmsnorm
+from zklora.plugins.ops.rmsnorm_backward import add_rmsnorm_backward, find_node
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.quant import Bound, to_fixed
+from zklora.zkcore.testing.tamper import assert_rejected
+
+from .conftest import backend_for
+
+#: proof tests: activations at scale 8, gradients at 12, 8-bit limbs (small tables)
+S, SG = 8, 12
+EPS = 1e-6
+
+
+def bwd_graph(shape=(4, 16), scale=S, grad_scale=SG, x_bits=None, dy_bits=None,
+              dgamma=False, limb_bits=None):
+    d = shape[-1]
+    g = Graph()
+    g.tensor("X", shape, "committed", Bound.bits(x_bits or scale + 5).as_tuple())
+    g.tensor("g", (d,), "committed", Bound.bits(scale + 3).as_tuple())
+    g.tensor("dY", shape, "committed", Bound.bits(dy_bits or grad_scale + 3).as_tuple())
+    y = add_rmsnorm(g, "n", "X", "g", eps=EPS, scale=scale,
+                    limb_bits=limb_bits or (8 if scale == S else 16))
+    out = add_rmsnorm_backward(g, "nb", "n", "dY", dgamma=dgamma)
+    outs = list(out) if dgamma else [out]
+    g.outputs = [y, *outs]
+    return g, outs
+
+
+def wit(shape=(4, 16), seed=0, scale=S, grad_scale=SG, amp=3.0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64) * amp
+    x.reshape(-1, shape[-1])[0] = 0.0  # zero row: r from ε alone (its largest value)
+    x.reshape(-1, shape[-1])[1] *= 1e-2  # a small-rms row
+    gm = 1 + 0.2 * torch.randn(shape[-1], generator=gen, dtype=torch.float64)
+    dy = torch.randn(shape, generator=gen, dtype=torch.float64)
+    return {"X": to_fixed(x, scale), "g": to_fixed(gm, scale), "dY": to_fixed(dy, grad_scale)}
+
+
+def eps_eff(g: Graph, d: int, scale: int) -> float:
+    """The ε the integer forward really uses: E0/(d·2^2s)."""
+    return find_node(g, "n/rsqrt").params["e0"] / (d * 4.0 ** scale)
+
+
+def autograd_ref(inputs, eps, scale, grad_scale):
+    """dX, dγ of transformers' LlamaRMSNorm in float64 at the quantised inputs."""
+    x = (inputs["X"].double() / 2 ** scale).requires_grad_(True)
+    gm = (inputs["g"].double() / 2 ** scale).requires_grad_(True)
+    y = gm * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
+    y.backward(inputs["dY"].double() / 2 ** grad_scale)
+    return x.grad, gm.grad
+
+
+@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
+def be(request, reg):
+    return backend_for(reg, request.param, "plain", "logup-gkr")
+
+
+@pytest.fixture
+def gold(reg):
+    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
+
+
+@pytest.mark.parametrize("shape", [(4, 16), pytest.param((2, 2, 8), marks=pytest.mark.slow)])
+def test_rmsnorm_backward_complete(be, shape):
+    g, _ = bwd_graph(shape)
+    inputs = wit(shape, seed=len(shape))
+    stream, sections = graphlib.prove(g, inputs, be, {})
+    graphlib.verify(g, stream, be, {}, sections)
+
+
+def test_rmsnorm_backward_complete_dgamma(gold):
+    g, _ = bwd_graph((2, 2, 8), dgamma=True)
+    inputs = wit((2, 2, 8), seed=3)
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+
+
+def test_rmsnorm_backward_complete_model_scale(gold):
+    """The model's scales: activations 2^16, gradients 2^24, 16-bit limbs, d = 64."""
+    g, _ = bwd_graph((8, 64), scale=16, grad_scale=24, x_bits=16 + 7)
+    inputs = wit((8, 64), seed=5, scale=16, grad_scale=24)
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+
+
+#: a representative subset runs by default; the rest (same code paths) under -m slow
+_FAST = {"h", "c", "nc_R", "dX", "dgamma"}
+
+
+@pytest.mark.parametrize("which", [
+    pytest.param(w, marks=() if w in _FAST else pytest.mark.slow)
+    for w in ["h", "h_R", "c", "c_R", "nc", "nc_R", "dX", "dX_R", "dgamma", "dgamma_R"]])
+def test_rmsnorm_backward_tampered_tensor_rejected(gold, which):
+    """Every advice/output tensor of the backward one element off by one ⇒ rejected."""
+    g, _ = bwd_graph(dgamma=True)
+    inputs = wit()
+
+    def tamper(values):
+        values[f"nb/{which}"].reshape(-1)[2] += 1
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+@pytest.mark.parametrize("which,shift", [("c", S + 4), ("dX", None)])
+def test_rmsnorm_backward_consistent_rescale_cheat_rejected(gold, which, shift):
+    """(Y + 1, R − 2^shift) keeps the rescale's linear relation; R's range check rejects.
+    For c, the row's broadcast product nc and everything after it are kept consistent."""
+    g, _ = bwd_graph()
+    inputs = wit()
+    if shift is None:
+        shift = find_node(g, "n/rsqrt").params["r_scale"]
+
+    def tamper(values):
+        values[f"nb/{which}"].reshape(-1)[1] += 1
+        values[f"nb/{which}_R"].reshape(-1)[1] -= 1 << shift
+        if which == "c":
+            nc2 = values["n/xr"] * values["nb/c"]
+            half = 1 << (S - 1)
+            values["nb/nc"] = (nc2 + half) >> S
+            values["nb/nc_R"] = nc2 + half - (values["nb/nc"] << S)
+            rs = find_node(g, "n/rsqrt").params["r_scale"]
+            dx2 = values["n/r"] * (values["nb/h"] - values["nb/nc"])
+            half = 1 << (rs - 1)
+            values["nb/dX"] = (dx2 + half) >> rs
+            values["nb/dX_R"] = dx2 + half - (values["nb/dX"] << rs)
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert msg != "prover could not produce a proof"
+
+
+def test_rmsnorm_backward_proof_bytes_tampered(gold):
+    g, _ = bwd_graph()
+    inputs = wit()
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    for pos in range(11, len(stream), max(1, len(stream) // 12)):
+        bad = bytearray(stream)
+        bad[pos] ^= 0x08
+        with pytest.raises((VerificationError, ProofFormatError)):
+            graphlib.verify(g, bytes(bad), gold, {}, sections)
+
+
+def test_rmsnorm_backward_config_errors():
+    with pytest.raises(ConfigError, match=r"nb/dx2"):
+        bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=23, dy_bits=24 + 12)
+    g = Graph()
+    g.tensor("X", (4, 16), "committed", Bound.bits(13).as_tuple())
+    g.tensor("g", (16,), "committed", Bound.bits(11).as_tuple())
+    g.tensor("dY", (4, 16), "virtual")
+    g.tensor("dY8", (4, 8), "committed", (-10, 10))
+    add_rmsnorm(g, "n", "X", "g", eps=EPS, scale=S)
+    with pytest.raises(ConfigError, match="dY needs a declared bound"):
+        add_rmsnorm_backward(g, "nb", "n", "dY")
+    with pytest.raises(ConfigError, match="shape"):
+        add_rmsnorm_backward(g, "nb", "n", "dY8")
+    with pytest.raises(ConfigError, match="no node 'm/rsqrt'"):
+        add_rmsnorm_backward(g, "nb", "m", "dY8")
+
+
+def test_rmsnorm_backward_extreme_inputs_within_bounds(reg):
+    """Honest extremes stay inside the declared (pinned) bounds of c, nc, dX: a zero row
+    (largest r), one-hot rows (largest |n_j| = √d·2^s) with dY, γ at their bounds."""
+    d = 16
+    g, _ = bwd_graph((4, d), scale=16, grad_scale=24, x_bits=23, dy_bits=24 + 2)
+    xm, gm, dm = (1 << 22) - 1, (1 << 18) - 1, (1 << 25) - 1
+    x = torch.zeros(4, d, dtype=torch.int64)
+    x[1, 3] = xm
+    x[2, 5] = -xm
+    x[3] = xm
+    dy = torch.full((4, d), dm, dtype=torch.int64)
+    dy[2] = -dm
+    inputs = {"X": x, "g": torch.full((d,), gm, dtype=torch.int64), "dY": dy}
+    vals = graphlib.forward(g, inputs, reg)  # raises if a declared bound is exceeded
+    for t in ("c", "nc", "dX"):
+        lo, hi = g.tensors[f"nb/{t}"].bound
+        used = int(vals[f"nb/{t}"].abs().max()) / hi
+        print(f"{t}: {used:.3f} of its declared bound")
+    assert int(vals["nb/c"].abs().max()) > 0.9 * g.tensors["nb/c"].bound[1]
+
+
+@pytest.mark.parametrize("d", [64, 128])
+def test_rmsnorm_backward_accuracy(reg, d):
+    """Integer dX, dγ (scales 16 / 24) vs float64 autograd at the quantised inputs."""
+    T = 32
+    g, (dx, dg) = bwd_graph((T, d), scale=16, grad_scale=24, x_bits=23, dy_bits=24 + 5,
+                           dgamma=True)
+    inputs = wit((T, d), seed=d, scale=16, grad_scale=24)
+    vals = graphlib.forward(g, inputs, reg)
+    rx, rg = autograd_ref(inputs, eps_eff(g, d, 16), 16, 24)
+    report = []
+    for nm, ref in ((dx, rx), (dg, rg)):
+        got = vals[nm].double() / 2 ** 24
+        err = (got - ref).abs().max().item()
+        rel = ((got - ref).norm() / ref.norm()).item()
+        report.append(f"{nm}: max abs {err:.3g}, rel (Frobenius) {rel:.3g}")
+        assert rel < 1e-3
+    # the rows with typical rms (not the ε-dominated zero row, where |dx| ≈ 10^3·|γ·dy|)
+    got = vals[dx].double()[2:] / 2 ** 24
+    rel_typ = ((got - rx[2:]).abs().max() / rx[2:].abs().max()).item()
+    print(f"rmsnorm backward d={d}: " + "; ".join(report) + f"; typical rows max rel {rel_typ:.3g}")
+    assert rel_typ < 1e-3
