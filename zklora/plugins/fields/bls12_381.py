@@ -19,6 +19,10 @@ from zklora.zkcore.hookspecs import hookimpl
 R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
 
 
+def _obj(a) -> np.ndarray:
+    return np.asarray(a, dtype=object)
+
+
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     return (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
 
@@ -51,13 +55,13 @@ class Bls12381Fr(Field):
         return np.where(a > R // 2, a - R, a)
 
     def add(self, a, b):
-        return np.asarray((np.asarray(a, dtype=object) + np.asarray(b, dtype=object)) % R, dtype=object)
+        return _obj((_obj(a) + _obj(b)) % R)
 
     def sub(self, a, b):
-        return np.asarray((np.asarray(a, dtype=object) - np.asarray(b, dtype=object)) % R, dtype=object)
+        return _obj((_obj(a) - _obj(b)) % R)
 
     def mul(self, a, b):
-        return np.asarray((np.asarray(a, dtype=object) * np.asarray(b, dtype=object)) % R, dtype=object)
+        return _obj((_obj(a) * _obj(b)) % R)
 
     def neg(self, a):
         return np.asarray((-np.asarray(a, dtype=object)) % R, dtype=object)

@@ -67,11 +67,10 @@ ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
 # -- helpers shared with the cross-entropy backward ------------------------------------
 
 
-def limb_bound(max_abs: int, lb: int = LIMB) -> tuple[int, int]:
-    """The smallest (−2^(b−1), 2^(b−1) − 1) ⊇ [−max_abs, max_abs] with b a multiple of
-    ``lb``: its range check uses only full ``lb``-bit limbs (one shared table)."""
-    need = (int(max_abs)).bit_length() + 1
-    b = lb * -(-need // lb)
+def pow2_bound(max_abs: int) -> tuple[int, int]:
+    """The smallest (−2^(b−1), 2^(b−1) − 1) ⊇ [−max_abs, max_abs]: a power-of-two
+    width, so its range check is one-sided (full limbs plus one narrower top limb)."""
+    b = int(max_abs).bit_length() + 1
     return (-(1 << (b - 1)), (1 << (b - 1)) - 1)
 
 
@@ -327,7 +326,7 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
 
     def declared(role, worst):
         check_fits(f"{name}/{role}", f"the product before the rescale of {role}", worst)
-        return tuple(over.get(role, limb_bound(((worst + half) >> s) + 1, lb)))
+        return tuple(over.get(role, pow2_bound(((worst + half) >> s) + 1)))
 
     # dP = dO·Vᵀ / 2^s
     dpr = g.tensor(f"{name}/dPraw", (B, H, T, T), "virtual")
@@ -335,10 +334,10 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     dP = _rescaled(g, f"{name}/dP", dpr, s, declared("dP", dh * mdo * mv))
     mdp = max_abs(g.tensors[dP].bound, dP)
     # softmax backward
-    ub = tuple(over.get("ubar", limb_bound(mdp + 1, lb)))
+    ub = tuple(over.get("ubar", pow2_bound(mdp + 1)))
     dz_worst = ((abs(kappa) * (1 << s) * (mdp + max_abs(ub, "ubar")) + (1 << (shift - 1)))
                 >> shift) + 1
-    dzb = tuple(over.get("dZ", limb_bound(dz_worst, lb)))
+    dzb = tuple(over.get("dZ", pow2_bound(dz_worst)))
     check_softmax_backward_bounds(f"{name}/softmax_backward", scale=s, kappa=kappa,
                                   shift=shift, row_len=T, dp=mdp, ubar=max_abs(ub, "ubar"),
                                   dz=max_abs(dzb, "dZ"))

@@ -38,7 +38,7 @@ from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import prove_range, verify_range
 
-from .attention_backward import check_fits, limb_bound, max_abs
+from .attention_backward import check_fits, max_abs, pow2_bound
 from .softmax import LIMB, prove_relations, repeat_last, shape_error, verify_relations
 
 
@@ -65,10 +65,11 @@ def check_ce_backward_bounds(node: str, *, num_tokens: int, scale: int, grad_sca
                M * (1 << (scale + 1)) + M * (1 << scale) + D * (dz + 2), limit)
 
 
-def dz_bound(num_tokens: int, scale: int, grad_scale: int, lb: int = LIMB) -> tuple[int, int]:
-    """The declared bound of dZ: |dZ| ≤ ⌈M·2^s/D⌉ + 1, widened to whole limbs."""
+def dz_bound(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
+    """The declared bound of dZ: |dZ| ≤ ⌈M·2^s/D⌉ + 1, widened to a power-of-two
+    width (a one-sided range check)."""
     M, D = ce_factors(num_tokens, scale, grad_scale)
-    return limb_bound(-(-(M << scale) // D) + 1, lb)
+    return pow2_bound(-(-(M << scale) // D) + 1)
 
 
 class CrossEntropyBackward(Op):
@@ -185,7 +186,7 @@ def add_cross_entropy_backward(g, name: str, P: str, Y: str, m: str, *,
                           f"m {g.tensors[m].shape} do not agree")
     N = int(num_tokens)
     _, D = ce_factors(N, scale, grad_scale)
-    bound = dz_bound(N, scale, grad_scale, limb_bits)
+    bound = dz_bound(N, scale, grad_scale)
     check_ce_backward_bounds(name, num_tokens=N, scale=scale, grad_scale=grad_scale,
                              dz=max_abs(bound, "dZ"))
     dZ = g.tensor(f"{name}/dZ", zs, "committed", bound)
