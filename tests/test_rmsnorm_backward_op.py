@@ -111,6 +111,7 @@ def test_rmsnorm_backward_tampered_tensor_rejected(gold, which):
         values[f"nb/{which}"].reshape(-1)[2] += 1
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
+    print(f"{which}: {msg}")
     assert msg != "prover could not produce a proof"
 
 
@@ -138,6 +139,7 @@ def test_rmsnorm_backward_consistent_rescale_cheat_rejected(gold, which, shift):
             values["nb/dX_R"] = dx2 + half - (values["nb/dX"] << rs)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
+    print(f"{which}: {msg}")
     assert msg != "prover could not produce a proof"
 
 

@@ -80,12 +80,7 @@ def test_swiglu_backward_grad_table_scale(gold):
     graphlib.verify(g, stream, gold, {}, sections)
 
 
-_FAST = {"sd", "dU", "t_R", "dG"}
-
-
-@pytest.mark.parametrize("which", [
-    pytest.param(w, marks=() if w in _FAST else pytest.mark.slow)
-    for w in ["sd", "dU", "dU_R", "t", "t_R", "dG", "dG_R"]])
+@pytest.mark.parametrize("which", ["sd", "dU", "dU_R", "t", "t_R", "dG", "dG_R"])
 def test_swiglu_backward_tampered_tensor_rejected(gold, which):
     """Every advice/output tensor of the backward one element off by one ⇒ rejected."""
     g, _, _ = bwd_graph()
@@ -95,6 +90,7 @@ def test_swiglu_backward_tampered_tensor_rejected(gold, which):
         values[f"mb/{which}"].reshape(-1)[5] += 1
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
+    print(f"{which}: {msg}")
     assert msg != "prover could not produce a proof"
 
 
@@ -120,7 +116,7 @@ def test_swiglu_backward_silu_grad_at_wrong_input_rejected(gold):
         values["mb/dG_R"] = dg2 + (1 << (S - 1)) - (values["mb/dG"] << S)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert msg != "prover could not produce a proof"
+    assert "silu_grad" in msg, msg
 
 
 def test_swiglu_backward_proof_bytes_tampered(gold):

@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 import blake3
 import numpy as np
 
+from . import blake3_numba
+
 DIGEST = 32
 NODE_TAG = b"\x01"
 
@@ -53,6 +55,8 @@ def hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
     cols = np.ascontiguousarray(cols, dtype="<u8")
     n = cols.shape[0]
     width = cols.shape[1] * 8 if cols.ndim == 2 else 8
+    if hash == "blake3" and width <= blake3_numba.MAX_LEN and n >= 64:
+        return blake3_numba.hash_many(cols.reshape(n, -1).view(np.uint8))
     mv = memoryview(cols.reshape(-1).view(np.uint8))
     out = bytearray(n * DIGEST)
     for i in range(n):
@@ -67,6 +71,8 @@ def hash_nodes(level: np.ndarray, hash: str) -> np.ndarray:
     pairs = np.empty((n, 1 + 2 * DIGEST), dtype=np.uint8)
     pairs[:, 0] = NODE_TAG[0]
     pairs[:, 1:] = level.reshape(n, 2 * DIGEST)
+    if hash == "blake3" and n >= 64:
+        return blake3_numba.hash_many(pairs)
     mv = memoryview(pairs.reshape(-1))
     w = 1 + 2 * DIGEST
     out = bytearray(n * DIGEST)
