@@ -95,8 +95,8 @@ def test_swiglu_backward_tampered_tensor_rejected(gold, which):
 
 
 def test_swiglu_backward_silu_grad_at_wrong_input_rejected(gold):
-    """SiLU' taken at Gq + 1 (a real table row) with every product after it recomputed
-    consistently: only the lookup pairing (Gq, Sd) can catch it."""
+    """SiLU' taken at Gq + 1 (a real table row) with every tensor after it (committed
+    and virtual) recomputed consistently: only the lookup pairing (Gq, Sd) catches it."""
     g, _, _ = bwd_graph()
     inputs = wit()
     t = silu_grad_table(S_IN, S, DOM)
@@ -108,10 +108,10 @@ def test_swiglu_backward_silu_grad_at_wrong_input_rejected(gold):
         new = int(ys[gq + 1 - t.lo])
         assert new != int(values["mb/sd"].reshape(-1)[i])
         values["mb/sd"].reshape(-1)[i] = new
-        t2 = values["dY"] * values["mb/sd"]
+        t2 = values["mb/t2"] = values["dY"] * values["mb/sd"]
         values["mb/t"] = (t2 + (1 << (S - 1))) >> S
         values["mb/t_R"] = t2 + (1 << (S - 1)) - (values["mb/t"] << S)
-        dg2 = values["mb/t"] * values["U"]
+        dg2 = values["mb/dg2"] = values["mb/t"] * values["U"]
         values["mb/dG"] = (dg2 + (1 << (S - 1))) >> S
         values["mb/dG_R"] = dg2 + (1 << (S - 1)) - (values["mb/dG"] << S)
 

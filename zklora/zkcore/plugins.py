@@ -41,6 +41,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.cross_entropy_backward",
     "zklora.plugins.models.matmul_example",
     "zklora.plugins.models.llama",
+    "zklora.plugins.models.llama_train",
 )
 
 KINDS = ("field", "commitment", "lookup", "table", "op", "model")

@@ -1,0 +1,1 @@
+"""Placeholder: the llama-train model plugin (helper-12)."""
