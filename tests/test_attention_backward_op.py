@@ -9,6 +9,7 @@ import torch
 from zklora.plugins.ops.attention_backward import (
     ROLES,
     add_attention_backward,
+    add_softmax_backward,
     attention_backward_forward,
     check_softmax_backward_bounds,
     softmax_backward_forward,
@@ -20,6 +21,7 @@ from zklora.plugins.ops.softmax import (
     softmax_forward,
 )
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected
@@ -39,10 +41,10 @@ def inputs(B=1, H=4, Hkv=2, T=4, dh=4, seed=0, mult=1.5, gmult=0.5):
     return w
 
 
-def declare(g, B, H, Hkv, T, dh):
+def declare(g, B, H, Hkv, T, dh, gb=GB):
     for n, h in (("Q", H), ("K", Hkv), ("V", Hkv)):
         g.tensor(n, (B, h, T, dh), "committed", (-QB, QB))
-    g.tensor("dO", (B, H, T, dh), "committed", (-GB, GB))
+    g.tensor("dO", (B, H, T, dh), "committed", (-gb, gb))
 
 
 def full_graph(B=1, H=4, Hkv=2, T=4, dh=4):
@@ -111,30 +113,63 @@ def test_attention_backward_complete_mha(gold):
     _ok(g, w, gold)
 
 
-TAMPERED = [f"ab/{r}" for r in ROLES] + [f"ab/{t}{x}" for t in ("dP", "dQ", "dK", "dV")
-                                         for x in ("", "_r")]
+TAMPERED = [(4, f"ab/{r}") for r in ROLES] + [(8, "ab/W"), (8, "ab/W_r")] + \
+    [(4, f"ab/{t}{x}") for t in ("dP", "dQ", "dK", "dV") for x in ("", "_r")]
 
 
-@pytest.mark.parametrize("which", TAMPERED)
-def test_attention_backward_tampered_rejected(gold, which):
-    """One element of each advice/output tensor off by one ⇒ the verifier rejects."""
-    g, w = standalone()
+@pytest.mark.parametrize("dh, which", TAMPERED)
+def test_attention_backward_tampered_rejected(gold, dh, which):
+    """One element of each advice/output tensor off by one ⇒ the verifier rejects
+    (dh = 8: κ ≠ 1, the intermediate W and its remainder)."""
+    g, w = standalone(dh=dh)
     msg = assert_rejected(g, w, gold, {}, lambda v: v[which].reshape(-1).__setitem__(
         7, v[which].reshape(-1)[7] + 1))
     assert msg != "prover could not produce a proof"
 
 
-@pytest.mark.parametrize("q, r, k", [("dZ", "dZ_r", 18), ("ubar", "ubar_r", S)])
-def test_quotient_remainder_shift_rejected(gold, q, r, k):
-    """(q + 1, r − 2^k) keeps every relation; the remainder's range check rejects."""
-    g, w = standalone()
+def sb_graph(dh):
+    """The softmax_backward node alone: P and dP committed inputs, dZ the output."""
+    kappa, shift, _ = score_scaling(dh, S)
+    g = Graph()
+    g.tensor("P", (1, 2, 4, 4), "committed", (0, 1 << S))
+    g.tensor("dP", (1, 2, 4, 4), "committed", (-(1 << 30), 1 << 30))
+    names = add_softmax_backward(g, "sb", "P", "dP", scale=S, kappa=kappa, shift=shift)
+    g.outputs = [names["dZ"]]
+    w = inputs(H=2, Hkv=1, dh=dh)
+    gen = torch.Generator().manual_seed(9)
+    wit = {"P": forward_p(w["Q"], w["K"]),
+           "dP": torch.randint(-(1 << 30), 1 << 30, (1, 2, 4, 4), generator=gen)}
+    return g, wit, kappa, shift
+
+
+@pytest.mark.parametrize("dh, q", [(4, "dZ"), (4, "ubar"), (8, "dZ"), (8, "ubar"), (8, "W")])
+def test_quotient_remainder_shift_rejected(gold, dh, q):
+    """(q + 1, r − 2^k) at one entry, everything downstream recomputed from it: every
+    relation holds, only the remainder's range check can reject — and it does."""
+    g, wit, kappa, shift = sb_graph(dh)
+    k = {"dZ": shift if kappa == 1 else shift - S, "ubar": S, "W": S}[q]
 
     def tamper(v):
-        v[f"ab/{q}"].reshape(-1)[5] += 1
-        v[f"ab/{r}"].reshape(-1)[5] -= 1 << k
+        v[f"sb/{q}"].reshape(-1)[5] += 1
+        v[f"sb/{q}_r"].reshape(-1)[5] -= 1 << k
+        p, dp, ub = v["P"], v["dP"], v["sb/ubar"]
+        if q == "ubar":   # recompute W / dZ from the forged ū
+            x = p * (dp - ub[..., None])
+            if kappa == 1:
+                v["sb/dZ"], v["sb/dZ_r"] = quant.rescale(x, shift)
+            else:
+                v["sb/W"], v["sb/W_r"] = quant.rescale(x, S)
+        if q in ("ubar", "W") and kappa != 1:
+            v["sb/dZ"], v["sb/dZ_r"] = quant.rescale(kappa * v["sb/W"], shift - S)
 
-    msg = assert_rejected(g, w, gold, {}, tamper)
-    assert "range" in msg or "lookup" in msg or "limb" in msg, msg
+    msg = assert_rejected(g, wit, gold, {}, tamper)
+    assert f"sb/{q}_r" in msg or "lookup" in msg, msg
+
+
+def test_softmax_backward_alone_complete(gold):
+    for dh in (4, 8):
+        g, wit, _, _ = sb_graph(dh)
+        _ok(g, wit, gold)
 
 
 @pytest.mark.parametrize("which", ["P", "dO", "K"])
@@ -156,23 +191,35 @@ def test_attention_backward_proof_bytes_tampered(gold):
 
 
 def test_softmax_backward_integer_definition():
+    """ū = round(Σ_j P·dP / 2^s); κ = 1: dZ = round(V/2^shift); κ ≠ 1: W = round(V/2^s),
+    dZ = round(κ·W / 2^(shift − s)), V = P·(dP − ū); remainders in range."""
     gen = torch.Generator().manual_seed(5)
     p = torch.randint(0, 1 << 16, (2, 8, 8), generator=gen)
     dp = torch.randint(-(1 << 30), 1 << 30, (2, 8, 8), generator=gen)
-    out = softmax_backward_forward(p, dp, scale=16, kappa=3, shift=20)
-    u = (p * dp).sum(-1)
-    assert torch.equal(u + (1 << 15), (out["ubar"] << 16) + out["ubar_r"])
-    w = 3 * p * (dp - out["ubar"][..., None])
-    assert torch.equal(w + (1 << 19), (out["dZ"] << 20) + out["dZ_r"])
-    assert int(out["dZ_r"].min()) >= 0 and int(out["dZ_r"].max()) < 1 << 20
+
+    def rounded(x, k):
+        return torch.floor(x.double() / 2 ** k + 0.5).to(torch.int64)
+
+    for kappa, shift in ((1, 18), (3, 20)):
+        out = softmax_backward_forward(p, dp, scale=16, kappa=kappa, shift=shift)
+        u = (p * dp).sum(-1)
+        assert torch.equal(u + (1 << 15), (out["ubar"] << 16) + out["ubar_r"])
+        v = p * (dp - out["ubar"][..., None])
+        if kappa == 1:
+            assert torch.equal(v + (1 << 17), (out["dZ"] << 18) + out["dZ_r"])
+            assert int(out["dZ_r"].max()) < 1 << 18
+        else:
+            assert torch.equal(v + (1 << 15), (out["W"] << 16) + out["W_r"])
+            assert torch.equal(3 * out["W"] + (1 << 3), (out["dZ"] << 4) + out["dZ_r"])
+            assert int(out["dZ_r"].max()) < 1 << 4
+        assert int(out["dZ_r"].min()) >= 0
+        assert int((out["dZ"] - rounded(kappa * v, shift)).abs().max()) <= 1
 
 
 def test_attention_backward_config_errors():
     g = Graph()
-    declare(g, 1, 4, 2, 4, 4)
+    declare(g, 1, 4, 2, 4, 4, gb=1 << 50)      # |dO| up to 2^26 in real units
     g.tensor("P", (1, 4, 4, 4), "committed", (0, 1 << S))
-    g.tensors["dO"] = g.tensors["dO"].__class__("dO", (1, 4, 4, 4), "committed",
-                                                (-(1 << 60), 1 << 60))
     with pytest.raises(ConfigError, match="ab/"):
         add_attention_backward(g, "ab", "Q", "K", "V", "P", "dO")
     with pytest.raises(ConfigError, match="sbx"):

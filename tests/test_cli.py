@@ -86,3 +86,33 @@ def test_plugins_lists_kinds():
     r = run("plugins")
     assert r.exit_code == 0
     assert "field" in r.output and "goldilocks" in r.output and "matmul" in r.output
+
+
+def test_commit_model_and_forward_binding(tmp_path):
+    """commit-model once; a forward proof verifies against it and not against another
+    model's commitment."""
+    mc = tmp_path / "tiny.commit"
+    r = run("commit-model", "--model", "tiny", "--out", mc)
+    assert r.exit_code == 0, r.output
+    cfg = tmp_path / "fwd.toml"
+    cfg.write_text('[task]\nmodel = "llama"\n[model]\nbatch = 1\nseq = 4\n')
+    out = tmp_path / "f.zkp"
+    r = run("prove", "--task", "forward", "--config", cfg, "--model-commitment", mc,
+            "--out", out, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert "loss =" in r.output
+    r = run("verify", out, "--model-commitment", mc)
+    assert r.exit_code == 0 and "OK" in r.output, r.output
+    other = tmp_path / "gqa.commit"
+    other_cfg = tmp_path / "gqa.toml"
+    other_cfg.write_text('[task]\nmodel = "llama"\n[model]\nkv_heads = 2\n')
+    from zklora.zkcore import api, config, proof
+
+    doc = api.commit_model(config.load(other_cfg))
+    proof.write_atomic(other, doc.to_bytes())
+    r = run("verify", out, "--model-commitment", other)
+    assert r.exit_code != 0 and "another base model" in r.output
+    r = run("prove", "--task", "forward", "--config", cfg, "--model-commitment", other,
+            "--out", tmp_path / "g.zkp", "--quiet")
+    assert r.exit_code != 0 and "do not match" in r.output
+    assert not (tmp_path / "g.zkp").exists()

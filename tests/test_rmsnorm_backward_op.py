@@ -8,8 +8,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zklora.plugins.ops.rmsnorm import add_rmsnorm
-from zklora.plugins.ops.rmsnorm_backward import add_rmsnorm_backward, find_node
+from zklora.plugins.ops.rmsnorm import add_rmsnorm, plan_of
+from zklora.plugins.ops.rmsnorm_backward import (
+    add_rmsnorm_backward,
+    find_node,
+    mant_shift,
+    r_pinned_max,
+)
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.graph import Graph
@@ -96,12 +101,13 @@ def test_rmsnorm_backward_complete_model_scale(gold):
 
 
 #: a representative subset runs by default; the rest (same code paths) under -m slow
-_FAST = {"h", "c", "nc_R", "dX", "dgamma"}
+_FAST = {"h", "c", "nc_R", "w", "dX", "dgamma"}
 
 
 @pytest.mark.parametrize("which", [
     pytest.param(w, marks=() if w in _FAST else pytest.mark.slow)
-    for w in ["h", "h_R", "c", "c_R", "nc", "nc_R", "dX", "dX_R", "dgamma", "dgamma_R"]])
+    for w in ["h", "h_R", "c", "c_R", "nc", "nc_R", "w", "w_R", "dX", "dX_R", "dgamma",
+              "dgamma_R"]])
 def test_rmsnorm_backward_tampered_tensor_rejected(gold, which):
     """Every advice/output tensor of the backward one element off by one ⇒ rejected."""
     g, _ = bwd_graph(dgamma=True)
@@ -115,29 +121,35 @@ def test_rmsnorm_backward_tampered_tensor_rejected(gold, which):
     assert msg != "prover could not produce a proof"
 
 
-@pytest.mark.parametrize("which,shift", [("c", S + 4), ("dX", None)])
-def test_rmsnorm_backward_consistent_rescale_cheat_rejected(gold, which, shift):
+def _rescale(values, name, x, k):
+    """Set ``name`` and ``name_R`` to the rescale of ``x`` by k (the spec)."""
+    half = 1 << (k - 1)
+    values[name] = (x + half) >> k
+    values[f"{name}_R"] = x + half - (values[name] << k)
+
+
+@pytest.mark.parametrize("which", ["c", "w", "dX"])
+def test_rmsnorm_backward_consistent_rescale_cheat_rejected(gold, which):
     """(Y + 1, R − 2^shift) keeps the rescale's linear relation; R's range check rejects.
-    For c, everything after it (committed and virtual) is recomputed consistently."""
+    Everything after Y (committed and virtual) is recomputed consistently."""
     g, _ = bwd_graph()
     inputs = wit()
-    if shift is None:
-        shift = find_node(g, "n/rsqrt").params["r_scale"]
+    pl = plan_of(find_node(g, "n/rsqrt"), 16)
+    k = mant_shift(pl)
+    shift = {"c": S + 4, "w": k, "dX": pl.r_scale - k}[which]
 
     def tamper(values):
         values[f"nb/{which}"].reshape(-1)[1] += 1
         values[f"nb/{which}_R"].reshape(-1)[1] -= 1 << shift
         if which == "c":
-            nc2 = values["nb/nc2"] = values["n/xr"] * values["nb/c"]
-            half = 1 << (S - 1)
-            values["nb/nc"] = (nc2 + half) >> S
-            values["nb/nc_R"] = nc2 + half - (values["nb/nc"] << S)
-            rs = find_node(g, "n/rsqrt").params["r_scale"]
+            values["nb/nc2"] = values["n/xr"] * values["nb/c"]
+            _rescale(values, "nb/nc", values["nb/nc2"], S)
             values["nb/u"] = values["nb/h"] - values["nb/nc"]
-            dx2 = values["nb/dx2"] = values["n/r"] * values["nb/u"]
-            half = 1 << (rs - 1)
-            values["nb/dX"] = (dx2 + half) >> rs
-            values["nb/dX_R"] = dx2 + half - (values["nb/dX"] << rs)
+            values["nb/w2"] = values["n/rM"] * values["nb/u"]
+            _rescale(values, "nb/w", values["nb/w2"], k)
+        if which in ("c", "w"):
+            values["nb/dx2"] = values["nb/w"] * values["n/H"]
+            _rescale(values, "nb/dX", values["nb/dx2"], pl.r_scale - k)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
     assert "range" in msg, msg  # R's range check (a limb or a direct range lookup)
@@ -156,7 +168,7 @@ def test_rmsnorm_backward_proof_bytes_tampered(gold):
 
 def test_rmsnorm_backward_config_errors():
     with pytest.raises(ConfigError, match=r"nb/dx2"):
-        bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=23, dy_bits=24 + 12)
+        bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=27, dy_bits=24 + 13)
     g = Graph()
     g.tensor("X", (4, 16), "committed", Bound.bits(13).as_tuple())
     g.tensor("g", (16,), "committed", Bound.bits(11).as_tuple())
@@ -185,11 +197,14 @@ def test_rmsnorm_backward_extreme_inputs_within_bounds(reg):
     dy[2] = -dm
     inputs = {"X": x, "g": torch.full((d,), gm, dtype=torch.int64), "dY": dy}
     vals = graphlib.forward(g, inputs, reg)  # raises if a declared bound is exceeded
-    for t in ("c", "nc", "dX"):
+    for t in ("c", "nc", "w", "dX"):
         lo, hi = g.tensors[f"nb/{t}"].bound
         used = int(vals[f"nb/{t}"].abs().max()) / hi
         print(f"{t}: {used:.3f} of its declared bound")
     assert int(vals["nb/c"].abs().max()) > 0.9 * g.tensors["nb/c"].bound[1]
+    r_pin = r_pinned_max(plan_of(find_node(g, "n/rsqrt"), d))
+    print(f"r: {int(vals['n/r'].max()) / r_pin:.4f} of its pinned bound")
+    assert 0.99 * r_pin < int(vals["n/r"].max()) <= r_pin
 
 
 @pytest.mark.parametrize("d", [64, 128])

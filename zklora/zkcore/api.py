@@ -15,9 +15,10 @@ from typing import Any
 import attrs
 
 from . import graph as graphlib
+from . import modelcommit
 from . import proof as prooflib
 from .config import Config, Stack, resolve
-from .errors import ConfigError, ProofFormatError, VerificationError, ZkLoraError
+from .errors import ConfigError, ProofFormatError, ProverError, VerificationError, ZkLoraError
 from .model import Model
 from .plugins import registry as default_registry
 
@@ -41,26 +42,73 @@ def make_statement(cfg: Config, model: Model) -> dict[str, Any]:
         "lookup_params": dict(cfg.lookup_params.get(cfg.stack.lookup, {})),
         "model": model.name,
         "params": model.public_params(cfg.model_params),
+        "model_commitment": None,
     }
 
 
-def prove(cfg: Config, registry=None, progress: Callable | None = None) -> ProveResult:
-    """Prove the configured task; returns the proof file bytes and the statement."""
-    reg = registry or default_registry()
+def _model(reg, name: str) -> Model:
     try:
-        model = reg.model(cfg.model)
+        return reg.model(name)
     except ZkLoraError as e:
         raise ConfigError(f"task.model: {e}") from None
+
+
+def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
+                  values: Mapping[str, Any]) -> modelcommit.ModelCommitment:
+    """Commit every frozen tensor under the backend's scheme (what `commit-model` does)."""
+    F = backend.field
+    tensors = {}
+    for name in sorted(values):
+        com, _ = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
+        tensors[name] = com
+    return modelcommit.ModelCommitment(
+        cfg.stack.as_dict(), dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
+        dict(scope), tensors)
+
+
+def commit_model(cfg: Config, registry=None) -> modelcommit.ModelCommitment:
+    """The model commitment of the configured model's frozen weights."""
+    reg = registry or default_registry()
+    model = _model(reg, cfg.model)
+    backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
+    scope, values = model.frozen_witness(cfg.model_params)
+    return commit_frozen(backend, cfg, scope, values)
+
+
+def prove(cfg: Config, registry=None, progress: Callable | None = None,
+          trusted_model: modelcommit.ModelCommitment | None = None,
+          profile: Callable | None = None) -> ProveResult:
+    """Prove the configured task; returns the proof file bytes and the statement.
+
+    A model with frozen tensors has them committed (or checked against
+    ``trusted_model``, the owner's published commitment) and bound into the statement.
+    """
+    reg = registry or default_registry()
+    model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     statement = make_statement(cfg, model)
-    g = model.build(statement["params"])
     witness = model.witness(cfg.model_params)
+    sections: dict[str, bytes] = {}
+    published: dict[str, bytes] = {}
+    frozen = model.frozen_tensors(statement["params"])
+    if frozen:
+        mc = commit_frozen(backend, cfg, model.frozen_scope(statement["params"]),
+                           {n: witness[n] for n in frozen})
+        if trusted_model is not None and trusted_model.digest() != mc.digest():
+            raise ProverError("the model's weights do not match the given model commitment "
+                              f"({mc.digest()[:16]}… ≠ {trusted_model.digest()[:16]}…)")
+        statement["model_commitment"] = mc.digest()
+        sections["model"] = mc.to_bytes()
+        published = dict(mc.tensors)
+    g = model.build(statement["params"])
     t0 = time.perf_counter()
-    stream, sections = graphlib.prove(g, witness, backend, statement, progress)
+    stream, index = graphlib.prove(g, witness, backend, statement, progress,
+                                   published=published, profile=profile)
     dt = time.perf_counter() - t0
-    index = graphlib.canonical_json([[n, a, b] for n, a, b in sections])
-    data = prooflib.encode(statement, {"index": index, "stream": stream})
-    return ProveResult(data, statement, dt, list(sections))
+    sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
+    sections["stream"] = stream
+    data = prooflib.encode(statement, sections)
+    return ProveResult(data, statement, dt, list(index))
 
 
 def _statement_parts(statement: Mapping[str, Any], reg):
@@ -73,7 +121,7 @@ def _statement_parts(statement: Mapping[str, Any], reg):
     if need("zklora", int) != STATEMENT_VERSION:
         raise ProofFormatError(f"statement version {statement.get('zklora')} not supported")
     expected_keys = {"zklora", "profile", "stack", "commitment_params", "lookup_params",
-                     "model", "params"}
+                     "model", "params", "model_commitment"}
     if set(statement) != expected_keys:
         odd = sorted(set(statement) ^ expected_keys)
         raise ProofFormatError(f"statement: unexpected or missing fields {odd}")
@@ -92,21 +140,80 @@ def _statement_parts(statement: Mapping[str, Any], reg):
         if model.public_params(params) != params:
             raise ConfigError("model parameters are not in canonical form")
         g = model.build(params)
+        frozen = model.frozen_tensors(params)
+        scope = model.frozen_scope(params)
     except ZkLoraError as e:
         raise ProofFormatError(f"statement: {e}") from None
-    return backend, g
+    mcd = statement["model_commitment"]
+    if not (mcd is None or (isinstance(mcd, str) and len(mcd) == 64)):
+        raise ProofFormatError("statement: model_commitment must be null or a 64-hex digest")
+    if bool(frozen) != (mcd is not None):
+        raise ProofFormatError("statement: model_commitment does not fit the model")
+    return backend, g, frozen, scope
 
 
-def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None) -> dict:
-    """Verify proof-file bytes; returns the statement, raises a `ZkLoraError` otherwise."""
+def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
+           trusted_model: modelcommit.ModelCommitment | None = None) -> dict:
+    """Verify proof-file bytes; returns the statement, raises a `ZkLoraError` otherwise.
+
+    ``expect``: statement fields the verifier insists on; ``trusted_model``: the
+    base-model commitment the verifier trusts (the proof must be bound to it)."""
     reg = registry or default_registry()
     pf = prooflib.decode(data)
     statement = dict(pf.statement)
     if expect:
         check_expected(statement, expect)
-    backend, g = _statement_parts(statement, reg)
-    graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index())
+    backend, g, frozen, scope = _statement_parts(statement, reg)
+    published: dict[str, bytes] = {}
+    if statement["model_commitment"] is not None:
+        if "model" not in pf.sections:
+            raise ProofFormatError("proof file lacks its model commitment section")
+        mc = modelcommit.parse(pf.sections["model"], "embedded model commitment")
+        modelcommit.check_matches(mc, statement, scope, frozen)
+        published = dict(mc.tensors)
+    elif "model" in pf.sections:
+        raise ProofFormatError("unexpected model commitment section")
+    if trusted_model is not None:
+        if statement["model_commitment"] is None:
+            raise VerificationError("the proof is not bound to any base-model commitment")
+        if statement["model_commitment"] != trusted_model.digest():
+            raise VerificationError(
+                "the proof is for another base model: its model commitment "
+                f"{statement['model_commitment'][:16]}… is not the trusted "
+                f"{trusted_model.digest()[:16]}…")
+    graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index(),
+                    published=published)
     return statement
+
+
+def write_trained_adapter(cfg: Config, out_dir, registry=None) -> None:
+    """Write the adapter after the proven training steps, in peft's own format."""
+    reg = registry or default_registry()
+    model = _model(reg, cfg.model)
+    trained = getattr(model, "trained_adapter", None)
+    if trained is None:
+        raise ConfigError(f"model {cfg.model!r} does not train an adapter (--adapter-out)")
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from zklora.plugins.models.hf import save_adapter
+
+    adapter = trained(cfg.model_params)
+    adapter = adapter[0] if isinstance(adapter, tuple) else adapter
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise ConfigError(f"--adapter-out {out} exists and is not empty")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        save_adapter(tmp, adapter)
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def check_expected(statement: Mapping[str, Any], expect: Mapping[str, Any], path: str = ""):

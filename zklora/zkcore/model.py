@@ -34,3 +34,22 @@ class Model(ABC):
     @abstractmethod
     def witness(self, params: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """Integer values of the graph's input tensors (prover only)."""
+
+    # -- frozen base weights (optional): what `zklora commit-model` commits -------------
+
+    def frozen_tensors(self, public: Mapping[str, Any]) -> list[str]:
+        """Committed input tensors that are the frozen base model (default: none).  Their
+        commitments are published once by the model owner and bound into the statement."""
+        return []
+
+    def frozen_scope(self, public: Mapping[str, Any]) -> dict[str, Any]:
+        """The public description a model commitment is made for (architecture,
+        quantisation); a proof's model commitment must have been made for this scope."""
+        return {}
+
+    def frozen_witness(self, params: Mapping[str, Any]
+                       ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """(scope, integer values of the frozen tensors) from prover-side parameters."""
+        from .errors import ConfigError
+
+        raise ConfigError(f"model {self.name!r} has no frozen base weights to commit")

@@ -11,7 +11,8 @@ Layout (all integers little-endian)::
     n_sections × { name_len u8 (1..64), name (ASCII [a-z0-9_.-]), length u64 }
     section payloads, in the same order, back to back; nothing after them.
 
-Sections of a graph proof: ``index`` (canonical JSON list of [name, start, end] byte
+Sections of a graph proof: ``model`` (optional: the base-model commitment document,
+see `zklora.zkcore.modelcommit`), ``index`` (canonical JSON list of [name, start, end] byte
 ranges of the proof stream, checked by the verifier against the ranges it reads) and
 ``stream`` (the prover's messages).  Every length is checked against the bytes that
 remain before anything is allocated, so a truncated, oversized or mutated file raises
@@ -41,6 +42,7 @@ MAX_STATEMENT = 16 << 20
 MAX_SECTIONS = 64
 _NAME = re.compile(rb"^[a-z0-9_.\-]{1,64}$")
 REQUIRED_SECTIONS = ("index", "stream")
+OPTIONAL_SECTIONS = ("model",)
 
 
 @attrs.frozen
@@ -121,7 +123,8 @@ class _Reader:
         return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
 
 
-def decode(data: bytes, required: Sequence[str] = REQUIRED_SECTIONS) -> ProofFile:
+def decode(data: bytes, required: Sequence[str] = REQUIRED_SECTIONS,
+           optional: Sequence[str] = OPTIONAL_SECTIONS) -> ProofFile:
     """Parse a proof file strictly; `ProofFormatError` on any deviation."""
     if len(data) > MAX_FILE:
         raise ProofFormatError(f"proof file of {len(data)} bytes exceeds {MAX_FILE}")
@@ -161,7 +164,7 @@ def decode(data: bytes, required: Sequence[str] = REQUIRED_SECTIONS) -> ProofFil
         if name not in sections:
             raise ProofFormatError(f"missing section {name!r}")
     for name in sections:
-        if name not in required:
+        if name not in required and name not in optional:
             raise ProofFormatError(f"unexpected section {name!r}")
     return ProofFile(statement, sections)
 

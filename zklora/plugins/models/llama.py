@@ -445,6 +445,41 @@ def random_batch(vocab: int, batch: int, seq: int, seed: int = 0) -> torch.Tenso
     return torch.randint(0, vocab, (batch, seq), generator=gen)
 
 
+# -- frozen base weights (the model owner's commitment) -----------------------------------
+
+
+def frozen_names(spec: ForwardSpec) -> list[str]:
+    """Committed inputs that are the frozen base model: everything but the batch and
+    the LoRA adapters."""
+    return [n for n in tensor_names(spec) if n != "ids" and not n.endswith((".A", ".B"))]
+
+
+def frozen_scope(spec: ForwardSpec) -> dict[str, Any]:
+    """What a model commitment is made for: the architecture and the weight scales."""
+    return {"arch": attrs.asdict(spec.arch), "weight_scale": spec.quant.weight_scale,
+            "act_scale": spec.quant.act_scale}
+
+
+def load_frozen(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """(scope, quantised frozen tensors) of the model named by prover-side ``params``
+    (``model``, ``quant``, ``kv_heads``), without adapter or data."""
+    from .hf import load_model
+    from .tiny import tiny_arch, tiny_weights
+
+    src = params.get("model", "tiny")
+    if src == "tiny":
+        ckpt = tiny_weights(tiny_arch(int(params.get("kv_heads", 4))))
+    else:
+        ckpt = load_model(src)
+    try:
+        quant = QuantConfig.from_dict(params.get("quant", {}))
+    except TypeError as e:
+        raise ConfigError(f"model.quant: {e}") from None
+    spec = ForwardSpec(ckpt.arch, None, quant, 1, 1, int(params.get("act_bits", ACT_BITS)))
+    values = quantize_inputs(spec, ckpt, None, torch.zeros((1, 1), dtype=torch.int64))
+    return frozen_scope(spec), {n: values[n] for n in frozen_names(spec)}
+
+
 # -- the model plugin -------------------------------------------------------------------
 
 _PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "loss"}
@@ -538,6 +573,15 @@ class Llama(Model):
 
     def witness(self, params):
         return dict(self._prepare(params)[1])
+
+    def frozen_tensors(self, public):
+        return frozen_names(ForwardSpec.from_public(public))
+
+    def frozen_scope(self, public):
+        return frozen_scope(ForwardSpec.from_public(public))
+
+    def frozen_witness(self, params):
+        return load_frozen(params)
 
 
 @hookimpl

@@ -12,36 +12,43 @@ the graph):
     dPraw = dO·Vᵀ                          gqa_matmul (transpose_w), scale sg + s
     dP    = ⌊(dPraw + 2^(s−1)) / 2^s⌋        rescale, scale sg
     u_i   = Σ_j P_ij·dP_ij,   ū_i = ⌊(u_i + 2^(s−1)) / 2^s⌋          (rowsum(dP ⊙ P), sg)
-    W_ij  = κ·P_ij·(dP_ij − ū_i),   dZ_ij = ⌊(W_ij + 2^(k−1)) / 2^k⌋,  k = shift
+    V_ij  = P_ij·(dP_ij − ū_i)                                        (scale sg + s)
+    κ = 1 (dh a power of 4):  dZ = ⌊(V + 2^(k−1)) / 2^k⌋,  k = shift
+    κ ≠ 1:  W = ⌊(V + 2^(s−1)) / 2^s⌋,  dZ = ⌊(κ·W + 2^(k2−1)) / 2^k2⌋,  k2 = shift − s
     dQraw = dZ·K                           gqa_matmul, then dQ = rescale(dQraw, s)
     dKraw = Σ_{h∈group} dZ_hᵀ·Q_h           matmul (transpose_a) on group views, then rescale
     dVraw = Σ_{h∈group} P_hᵀ·dO_h           matmul (transpose_a) on group views, then rescale
 
 dZ is the gradient with respect to the real product Q·Kᵀ at scale sg: the softmax
-backward P ⊙ (dP − rowsum(dP ⊙ P)) times the forward's c, both in one rounding
-(κ·W/2^shift = c·W/2^s).  Masked entries have P = 0 (proven by the forward), so they
-contribute nothing and get dZ = 0.  The group sums of dK and dV are plain batched
-matmuls: a (B, H, T, d) tensor viewed as (B, Hkv, G·T, d) (a free ``transpose`` node
-with identity axes, §3.2) has the group's heads as its contraction rows.
+backward P ⊙ (dP − rowsum(dP ⊙ P)) times the forward's c (κ·V/2^shift = c·V/2^s).
+With κ = 1 that is one rounding; with κ ≈ 2^16/√dh (dh = 8, 32, 128, …) the product
+κ·V would pass 2^63, so V is first rounded to W at scale sg (one more committed tensor
+and remainder).  Masked entries have P = 0 (proven by the forward), so they contribute
+nothing and get dZ = 0.  The group sums of dK and dV are plain batched matmuls: a
+(B, H, T, d) tensor viewed as (B, Hkv, G·T, d) (a free ``transpose`` node with identity
+axes, §3.2) has the group's heads as its contraction rows.
 
-The one new op is ``softmax_backward`` (inputs P, dP; outputs dZ, R_z, ū, R_u, all
-committed).  Relations, one batched zero-check over every entry x = (j, i) (degree 3;
-τ, τ_r, α fresh challenges; L = 2^Lb the row length):
+The one new op is ``softmax_backward`` (inputs P, dP; outputs dZ, R_z, ū, R_u and,
+for κ ≠ 1, W, R_w, all committed: `sb_roles`).  Relations, one batched zero-check over
+every entry x = (j, i) (degree 3; τ, τ_r, τ2, α fresh challenges; L = 2^Lb the row
+length):
 
-    (Z)  Σ_x eq(τ, x)·[κ·P·dP − κ·P·ū − 2^k·dZ − R_z + 2^(k−1)] = 0
     (U)  Σ_x eq(τ_r, i)·[P·dP − 2^(−Lb)·(2^s·ū + R_u − 2^(s−1))] = 0
          (= Σ_i eq(τ_r, i)·[u_i − 2^s·ū_i − R_u_i + 2^(s−1)], a row zero-check)
+    κ = 1:  (Z)   Σ_x eq(τ, x)·[P·dP − P·ū − 2^k·dZ − R_z + 2^(k−1)] = 0
+    κ ≠ 1:  (Z1)  Σ_x eq(τ, x)·[P·dP − P·ū − 2^s·W − R_w + 2^(s−1)] = 0
+            (Z2)  Σ_x eq(τ2, x)·[κ·W − 2^k2·dZ − R_z + 2^(k2−1)] = 0
 
-ranges: R_z ∈ [0, 2^k), R_u ∈ [0, 2^s), dZ and ū within their declared bounds.  With
-P ∈ [0, 2^(s+1)) (the forward's range check) and dP within its declared bound (its
-rescale's range check), every side of (Z) and (U) is an integer below p/2
-(`check_softmax_backward_bounds`, run by the builder and by both sides of the op), so
-both hold over the integers and (dZ, R_z), (ū, R_u) are the unique rounded quotients.
+ranges: R_u, R_w ∈ [0, 2^s), R_z ∈ [0, 2^k) (resp. [0, 2^k2)), dZ, ū, W within their
+declared bounds.  With P ∈ [0, 2^(s+1)) (the forward's range check) and dP within its
+declared bound (its rescale's range check), every side of each relation is an integer
+below p/2 (`check_softmax_backward_bounds`, run by the builder and by both sides of
+the op), so they hold over the integers and every (quotient, remainder) pair is the
+unique rounded quotient.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from zklora.zkcore import mle, quant
@@ -92,35 +99,47 @@ def check_fits(node: str, what: str, value: int, limit: int = SAFE_MAX) -> None:
 # -- softmax backward: integer specification ---------------------------------------------
 
 
+def sb_roles(kappa: int) -> tuple[str, ...]:
+    """Outputs of a ``softmax_backward`` node: with κ ≠ 1 also the intermediate W."""
+    return ROLES if int(kappa) == 1 else ROLES + ("W", "W_r")
+
+
 def softmax_backward_forward(p: torch.Tensor, dp: torch.Tensor, *, scale: int, kappa: int,
                              shift: int) -> dict[str, torch.Tensor]:
-    """(dZ, dZ_r, ubar, ubar_r) of the module doc, by role."""
+    """The outputs of the module doc, by role (`sb_roles`)."""
     p = p.to(torch.int64)
     dp = dp.to(torch.int64)
     u = (p * dp).sum(-1)
     ub, ur = quant.rescale(u, scale)
-    w = int(kappa) * p * (dp - ub[..., None])
-    dz, zr = quant.rescale(w, shift)
-    return {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur}
+    w = p * (dp - ub[..., None])
+    if int(kappa) == 1:
+        dz, zr = quant.rescale(w, shift)
+        return {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur}
+    w1, wr = quant.rescale(w, scale)
+    dz, zr = quant.rescale(int(kappa) * w1, shift - scale)
+    return {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur, "W": w1, "W_r": wr}
 
 
 def check_softmax_backward_bounds(node: str, *, scale: int, kappa: int, shift: int,
-                                  row_len: int, dp: int, ubar: int, dz: int,
+                                  row_len: int, dp: int, ubar: int, dz: int, w: int = 0,
                                   limit: int = SAFE_MAX) -> None:
-    """Every side of (Z) and (U) below ``limit`` for P < 2^(s+1) and |dP| ≤ dp,
-    |ū| ≤ ubar, |dZ| ≤ dz (declared, range-checked bounds)."""
+    """Every side of (U), (Z) / (Z1), (Z2) below ``limit`` for P < 2^(s+1), |dP| ≤ dp,
+    |ū| ≤ ubar, |dZ| ≤ dz, |W| ≤ w (declared, range-checked bounds)."""
     s, k = scale, shift
     p_max = 1 << (s + 1)
     check_fits(node, "rowsum(P·dP)", row_len * p_max * dp + (1 << s) * (ubar + 1), limit)
-    check_fits(node, "κ·P·(dP − ū)", abs(kappa) * p_max * (dp + ubar) + (1 << k) * (dz + 1),
-               limit)
+    if int(kappa) == 1:
+        check_fits(node, "P·(dP − ū)", p_max * (dp + ubar) + (1 << k) * (dz + 1), limit)
+    else:
+        check_fits(node, "P·(dP − ū)", p_max * (dp + ubar) + (1 << s) * (w + 1), limit)
+        check_fits(node, "κ·W", abs(kappa) * w + (1 << (k - s)) * (dz + 1), limit)
 
 
 class SoftmaxBackward(Op):
     """dZ = round(κ·P ⊙ (dP − round(rowsum(P ⊙ dP)/2^s)) / 2^shift) (module doc).
 
-    Inputs (P, dP), shape (…, rows, L); outputs (dZ, dZ_r, ubar, ubar_r), ubar and
-    ubar_r of shape (…, rows); params ``scale``, ``kappa``, ``shift``, ``limb_bits``.
+    Inputs (P, dP), shape (…, rows, L); outputs in the order of `sb_roles` (ubar and
+    ubar_r of shape (…, rows)); params ``scale``, ``kappa``, ``shift``, ``limb_bits``.
     """
 
     name = "softmax_backward"
@@ -129,20 +148,22 @@ class SoftmaxBackward(Op):
         p = node.params
         out = softmax_backward_forward(inputs[0], inputs[1], scale=int(p["scale"]),
                                        kappa=int(p["kappa"]), shift=int(p["shift"]))
-        return [out[r] for r in ROLES]
+        return [out[r] for r in sb_roles(int(p["kappa"]))]
 
     def _layout(self, ctx, node):
         prm = node.params
         s, kappa, k = int(prm["scale"]), int(prm["kappa"]), int(prm["shift"])
         lb = int(prm.get("limb_bits", LIMB))
-        if len(node.inputs) != 2 or len(node.outputs) != len(ROLES):
+        roles = sb_roles(kappa)
+        if len(node.inputs) != 2 or len(node.outputs) != len(roles):
             raise shape_error(ctx, f"op {node.name}: softmax_backward takes (P, dP) and "
-                              f"has {len(ROLES)} outputs")
-        if not 1 <= s <= 30 or not 1 <= k <= 62 or kappa == 0 or not 1 <= lb <= 16:
+                              f"has {len(roles)} outputs")
+        if not 1 <= s <= 30 or not (s + 1 if kappa != 1 else 1) <= k <= 62 or \
+                kappa <= 0 or not 1 <= lb <= 16:
             raise shape_error(ctx, f"op {node.name}: bad parameters")
         P, dP = node.inputs
         xs = tuple(ctx.spec(P).shape)
-        names = dict(zip(ROLES, node.outputs))
+        names = dict(zip(roles, node.outputs))
         if len(xs) < 1 or tuple(ctx.spec(dP).shape) != xs:
             raise shape_error(ctx, f"op {node.name}: P and dP must have the same shape")
         for r, n in names.items():
@@ -157,6 +178,7 @@ class SoftmaxBackward(Op):
                 dp=max_abs(ctx.spec(dP).bound, f"{node.name}: input {dP}"),
                 ubar=max_abs(ctx.spec(names["ubar"]).bound, names["ubar"]),
                 dz=max_abs(ctx.spec(names["dZ"]).bound, names["dZ"]),
+                w=max_abs(ctx.spec(names["W"]).bound, names["W"]) if "W" in names else 0,
                 limit=ctx.F.p // 2)
         except ConfigError as e:
             raise shape_error(ctx, str(e)) from None
@@ -167,28 +189,36 @@ class SoftmaxBackward(Op):
     def _relations(E, s, kappa, k, Lb):
         inv = inv_pow2(E, Lb)
         zero = E.scalar(0)
-        rz = [(kappa, ("eq", "P", "dP")), (-kappa, ("eq", "P", "ubar")),
-              (-(1 << k), ("eq", "dZ")), (-1, ("eq", "dZ_r")), (1 << (k - 1), ("eq",))]
         ru = [(1, ("eqt", "P", "dP")), (E.mul(inv, E.scalar(-(1 << s))), ("eqt", "ubar")),
               (E.neg(inv), ("eqt", "ubar_r")),
               (E.mul(inv, E.scalar(1 << (s - 1))), ("eqt",))]
-        return [(rz, zero), (ru, zero)]
+        if kappa == 1:   # (Z): P·(dP − ū) = 2^k·dZ + R_z − 2^(k−1)
+            return [([(1, ("eq", "P", "dP")), (-1, ("eq", "P", "ubar")),
+                      (-(1 << k), ("eq", "dZ")), (-1, ("eq", "dZ_r")),
+                      (1 << (k - 1), ("eq",))], zero), (ru, zero)]
+        k2 = k - s       # (Z1): P·(dP − ū) = 2^s·W + R_w − 2^(s−1);  (Z2): κ·W → dZ
+        z1 = [(1, ("eq", "P", "dP")), (-1, ("eq", "P", "ubar")), (-(1 << s), ("eq", "W")),
+              (-1, ("eq", "W_r")), (1 << (s - 1), ("eq",))]
+        z2 = [(kappa, ("eq2", "W")), (-(1 << k2), ("eq2", "dZ")), (-1, ("eq2", "dZ_r")),
+              (1 << (k2 - 1), ("eq2",))]
+        return [(z1, zero), (z2, zero), (ru, zero)]
 
-    def _ranges(self, ctx, node, s, k, lb, names, prove):
+    def _ranges(self, ctx, node, s, kappa, k, lb, names, prove):
         rng = prove_range if prove else verify_range
-        for r, (lo, hi) in (("dZ", ctx.spec(names["dZ"]).bound), ("dZ_r", (0, (1 << k) - 1)),
-                            ("ubar", ctx.spec(names["ubar"]).bound),
-                            ("ubar_r", (0, (1 << s) - 1))):
+        kz = k if kappa == 1 else k - s
+        checks = [("dZ", ctx.spec(names["dZ"]).bound), ("dZ_r", (0, (1 << kz) - 1)),
+                  ("ubar", ctx.spec(names["ubar"]).bound), ("ubar_r", (0, (1 << s) - 1))]
+        if "W" in names:
+            checks += [("W", ctx.spec(names["W"]).bound), ("W_r", (0, (1 << s) - 1))]
+        for r, (lo, hi) in checks:
             rng(ctx, names[r], int(lo), int(hi), label=f"{node.name}/{r}", limb_bits=lb)
 
     @staticmethod
     def _claims(ctx, P, dP, names, point, finals, Lb):
         rows = point[Lb:]
-        out = [ctx.claim(P, point, finals["P"]), ctx.claim(dP, point, finals["dP"]),
-               ctx.claim(names["dZ"], point, finals["dZ"]),
-               ctx.claim(names["dZ_r"], point, finals["dZ_r"]),
-               ctx.claim(names["ubar"], rows, finals["ubar"]),
-               ctx.claim(names["ubar_r"], rows, finals["ubar_r"])]
+        out = [ctx.claim(P, point, finals["P"]), ctx.claim(dP, point, finals["dP"])]
+        for r, n in names.items():
+            out.append(ctx.claim(n, rows if r.startswith("ubar") else point, finals[r]))
         return out
 
     def prove(self, ctx, node, out_claims):
@@ -199,14 +229,16 @@ class SoftmaxBackward(Op):
         tau_r = ctx.ch.challenges(f"{node.name}/tau_rows", E, n - Lb)
         tabs = {"eq": mle.eq_table(E, tau), "eqt": repeat_last(E, mle.eq_table(E, tau_r), L),
                 "P": ctx.ext_table(P), "dP": ctx.ext_table(dP)}
-        for r in ("dZ", "dZ_r"):
-            tabs[r] = ctx.ext_table(names[r])
-        for r in ("ubar", "ubar_r"):
-            tabs[r] = repeat_last(E, ctx.ext_table(names[r]), L)
+        if kappa != 1:
+            tabs["eq2"] = mle.eq_table(E, ctx.ch.challenges(f"{node.name}/tau2", E, n))
+        for r, nm in names.items():
+            t = ctx.ext_table(nm)
+            tabs[r] = repeat_last(E, t, L) if r.startswith("ubar") else t
         point, finals = prove_relations(ctx, f"{node.name}/softmax_backward", tabs,
-                                        self._relations(E, s, kappa, k, Lb), ["eq", "eqt"])
+                                        self._relations(E, s, kappa, k, Lb),
+                                        ["eq", "eqt", "eq2"])
         claims = self._claims(ctx, P, dP, names, point, finals, Lb)
-        self._ranges(ctx, node, s, k, lb, names, prove=True)
+        self._ranges(ctx, node, s, kappa, k, lb, names, prove=True)
         return claims
 
     def verify(self, ctx, node, out_claims):
@@ -216,10 +248,13 @@ class SoftmaxBackward(Op):
         tau_r = ctx.ch.challenges(f"{node.name}/tau_rows", E, n - Lb)
         pub = {"eq": lambda p: mle.eq_eval(E, tau, p),
                "eqt": lambda p: mle.eq_eval(E, tau_r, p[Lb:])}
+        if kappa != 1:
+            tau2 = ctx.ch.challenges(f"{node.name}/tau2", E, n)
+            pub["eq2"] = lambda p: mle.eq_eval(E, tau2, p)
         point, finals = verify_relations(ctx, f"{node.name}/softmax_backward", n,
                                          self._relations(E, s, kappa, k, Lb), pub)
         claims = self._claims(ctx, P, dP, names, point, finals, Lb)
-        self._ranges(ctx, node, s, k, lb, names, prove=False)
+        self._ranges(ctx, node, s, kappa, k, lb, names, prove=False)
         return claims
 
 
@@ -292,6 +327,43 @@ def _softmax_params(g, P: str, scale: int, dh: int, kappa, shift) -> tuple[int, 
     return int(kappa), int(shift)
 
 
+def add_softmax_backward(g, name: str, P: str, dP: str, *, scale: int, kappa: int,
+                         shift: int, limb_bits: int = LIMB,
+                         bounds: dict[str, tuple[int, int]] | None = None,
+                         prefix: str | None = None) -> dict[str, str]:
+    """Add a ``softmax_backward`` node (module doc) for P (…, rows, L) and dP (same
+    shape, declared bound); returns {role: tensor}, tensors named ``{prefix}/{role}``
+    (prefix defaults to ``name``).  Bounds (worst case for honest values, power-of-two
+    widths) may be overridden by ``bounds`` {role: (lo, hi)} for ubar, W, dZ."""
+    s, prefix = scale, prefix or name
+    over = dict(bounds or {})
+    xs = tuple(g.tensors[P].shape)
+    if tuple(g.tensors[dP].shape) != xs:
+        raise ConfigError(f"softmax backward {name}: P {xs} and dP "
+                          f"{g.tensors[dP].shape} differ")
+    mdp = max_abs(g.tensors[dP].bound, f"softmax backward {name}: {dP}")
+    ub = tuple(over.get("ubar", pow2_bound(mdp + 1)))
+    mub = max_abs(ub, "ubar")
+    wb = tuple(over.get("W", pow2_bound(mdp + mub + 1)))
+    if kappa == 1:
+        dz_worst = (((1 << s) * (mdp + mub) + (1 << (shift - 1))) >> shift) + 1
+    else:
+        dz_worst = ((kappa * max_abs(wb, "W") + (1 << (shift - s - 1))) >> (shift - s)) + 1
+    dzb = tuple(over.get("dZ", pow2_bound(dz_worst)))
+    check_softmax_backward_bounds(name, scale=s, kappa=kappa, shift=shift,
+                                  row_len=int(xs[-1]), dp=mdp, ubar=mub,
+                                  dz=max_abs(dzb, "dZ"), w=max_abs(wb, "W"))
+    kz = shift if kappa == 1 else shift - s
+    spec = {"dZ": (xs, dzb), "dZ_r": (xs, (0, (1 << kz) - 1)),
+            "ubar": (xs[:-1], ub), "ubar_r": (xs[:-1], (0, (1 << s) - 1)),
+            "W": (xs, wb), "W_r": (xs, (0, (1 << s) - 1))}
+    names = {r: g.tensor(f"{prefix}/{r}", spec[r][0], "committed", spec[r][1])
+             for r in sb_roles(kappa)}
+    g.op("softmax_backward", name, [P, dP], list(names.values()), scale=s,
+         kappa=int(kappa), shift=int(shift), limb_bits=int(limb_bits))
+    return names
+
+
 def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str, *,
                            scale: int = 16, kappa: int | None = None,
                            shift: int | None = None, limb_bits: int = LIMB,
@@ -304,10 +376,10 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     RoPE's backward to dQ, dK), P (B, H, T, T) the forward softmax's committed output
     (``{attn}/softmax/P`` of `add_attention`; its node gives κ and shift, else pass
     them), dO (B, H, T, dh) the gradient of the attention output before its rescale.
-    Q, K, V and dO need declared bounds; the derived bounds (worst case, widened to
-    whole ``limb_bits`` limbs) can be overridden by ``bounds`` {role: (lo, hi)} for the
-    roles dP, ubar, dZ, dQ, dK, dV.  Raises ConfigError naming the node when a
-    relation could reach p/2 ≈ 2^63.
+    Q, K, V and dO need declared bounds (proven by their producers); the derived
+    bounds (worst case for honest values, power-of-two widths) can be overridden by
+    ``bounds`` {role: (lo, hi)} for the roles dP, ubar, W, dZ, dQ, dK, dV.  Raises
+    ConfigError naming the node when a relation could reach p/2 ≈ 2^63.
     """
     B, H, T, dh = g.tensors[Q].shape
     Bk, Hkv, Tk, dk = g.tensors[K].shape
@@ -332,23 +404,11 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     dpr = g.tensor(f"{name}/dPraw", (B, H, T, T), "virtual")
     g.op("gqa_matmul", f"{name}/dov", [dO, V], [dpr], transpose_w=True)
     dP = _rescaled(g, f"{name}/dP", dpr, s, declared("dP", dh * mdo * mv))
-    mdp = max_abs(g.tensors[dP].bound, dP)
     # softmax backward
-    ub = tuple(over.get("ubar", pow2_bound(mdp + 1)))
-    dz_worst = ((abs(kappa) * (1 << s) * (mdp + max_abs(ub, "ubar")) + (1 << (shift - 1)))
-                >> shift) + 1
-    dzb = tuple(over.get("dZ", pow2_bound(dz_worst)))
-    check_softmax_backward_bounds(f"{name}/softmax_backward", scale=s, kappa=kappa,
-                                  shift=shift, row_len=T, dp=mdp, ubar=max_abs(ub, "ubar"),
-                                  dz=max_abs(dzb, "dZ"))
-    outs = [g.tensor(f"{name}/dZ", (B, H, T, T), "committed", dzb),
-            g.tensor(f"{name}/dZ_r", (B, H, T, T), "committed", (0, (1 << shift) - 1)),
-            g.tensor(f"{name}/ubar", (B, H, T), "committed", ub),
-            g.tensor(f"{name}/ubar_r", (B, H, T), "committed", (0, (1 << s) - 1))]
-    g.op("softmax_backward", f"{name}/softmax_backward", [P, dP], outs, scale=s,
-         kappa=kappa, shift=shift, limb_bits=lb)
-    dZ = outs[0]
-    mdz = max_abs(dzb, "dZ")
+    sb = add_softmax_backward(g, f"{name}/softmax_backward", P, dP, scale=s, kappa=kappa,
+                              shift=shift, limb_bits=lb, bounds=over, prefix=name)
+    dZ = sb["dZ"]
+    mdz = max_abs(g.tensors[dZ].bound, "dZ")
     # dQ = dZ·K / 2^s
     dqr = g.tensor(f"{name}/dQraw", (B, H, T, dh), "virtual")
     g.op("gqa_matmul", f"{name}/dzk", [dZ, K], [dqr])

@@ -1,45 +1,51 @@
 """RMSNorm backward: dX (and optionally dγ) from dY, in fixed point, by composition.
 
 The forward (`zklora.plugins.ops.rmsnorm.add_rmsnorm`, name ``fwd``) computes
-y = γ ⊙ n with n = x·r, r = rsqrt(mean(x²) + ε) per row, and commits r (scale s_r) and
-n = ``{fwd}/xr`` (scale s).  With h = γ ⊙ dy and d the hidden size, the full gradient
+y = γ ⊙ n with n = x·r, r = rsqrt(mean(x²) + ε) = rM·H per row (rM the mantissa
+rsqrt, H = 2^(shift−e) a looked-up power of two), and commits rM, H and n =
+``{fwd}/xr`` (scale s).  With h = γ ⊙ dy and d the hidden size, the full gradient
 
     dx = r·(γ⊙dy) − x·r³/d·Σ_i (γ⊙dy⊙x)_i  =  r·(h − n·c),   c = (1/d)·Σ_i h_i·n_i
 
-(per row; x·r³·Σ(h⊙x) = (x·r)·Σ(h⊙(x·r))·r) is evaluated from the committed n and r.
-Using n = x·r instead of r³ keeps every intermediate bounded: r alone spans
-2^s_r/√ε (it is large exactly on rows of small x) and r³ would not fit the field,
-while ‖n‖₂ ≤ √d·2^s for every row.
+(per row; x·r³·Σ(h⊙x) = (x·r)·Σ(h⊙(x·r))·r) is evaluated from the committed n, rM, H.
+Using n = x·r instead of r³ keeps every intermediate bounded (r alone spans
+2^s_r/√ε — it is large exactly on rows of small x — and r³ would not fit the field,
+while ‖n‖₂ ≤ √d·2^s on every row), and multiplying by r as rM (≥ 2^13, ≤ 2^15) first,
+rescaled by k bits, then by H keeps r·u's large dynamic range out of one product.
 
-`add_rmsnorm_backward` builds these nodes (dY (…, d) at scale s_g, γ (d,) at s; all
-generic ops, nothing new to trust):
+`add_rmsnorm_backward` builds these nodes (dY (…, d) at the gradient scale s_g, γ (d,)
+at s; all generic registered ops — nothing new to trust):
 
-    h2 = dY ⊙ γ                       hadamard (γ broadcast)          s_g + s
-    h  = rescale(h2, s)               committed ``{name}/h``          s_g
-    t  = Σ_i h_i·n_i  (…, 1)          row dot product: two free views (…, d) → (R, 1, d),
-                                      a batched matmul (R,1,d)·(R,1,d)ᵀ and a view back;
-                                      the matmul sumcheck is Σ_{b,j} eq(r_b, b)·h·n,
-                                      the hadamard-with-eq shape             s_g + s
-    c  = rescale(t, s + log2 d)       committed ``{name}/c`` (…, 1)   s_g    (the mean)
-    nc = rescale(n ⊙ c, s)            committed ``{name}/nc``         s_g    (c broadcast)
-    u  = h − nc                       sub (virtual)                   s_g
-    dx2 = r ⊙ u                       hadamard (r broadcast)          s_g + s_r
-    dX = rescale(dx2, s_r)            committed ``{name}/dX``         s_g
+    h2 = dY ⊙ γ                      hadamard (γ broadcast)           s_g + s
+    h  = rescale(h2, s)              committed ``{name}/h``           s_g
+    t  = Σ_i h_i·n_i  (…, 1)         row dot product: free views (…, d) → (R, 1, d), a
+                                     batched matmul (R,1,d)·(R,1,d)ᵀ, a view back; its
+                                     sumcheck Σ_{b,j} eq(r_b, b)·h̃·ñ is the
+                                     hadamard-with-eq shape                s_g + s
+    c  = rescale(t, s + log2 d)      committed ``{name}/c`` (…, 1)    s_g   (the mean)
+    nc = rescale(n ⊙ c, s)           committed ``{name}/nc``          s_g
+    u  = h − nc                      sub (virtual)                    s_g
+    w  = rescale(rM ⊙ u, k)          committed ``{name}/w``           s_g + K' − … (mantissa)
+    dX = rescale(w ⊙ H, s_r − k)     committed ``{name}/dX``          s_g
 
-and, with ``dgamma=True``, dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a transpose),
-a batched matmul, a view to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
+with k = `mant_shift` (12 at the defaults: rM ≥ 2^13, so w keeps ≥ 1 more bit than u
+and the extra rounding costs at most half a unit of u).  With ``dgamma=True`` also
+dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a transpose), a batched matmul, a view
+to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
 
-Integer definition (the spec; every rescale is `zklora.zkcore.quant.rescale`, i.e.
-round half up): h = ⌊(dY·γ + 2^(s−1))/2^s⌋; c = ⌊(Σ_i h_i n_i + 2^(s+l−1))/2^(s+l)⌋
-with l = log2 d; nc = ⌊(n·c + 2^(s−1))/2^s⌋; dX = ⌊(r·(h − nc) + 2^(s_r−1))/2^s_r⌋.
+Integer definition (the spec; every rescale is `zklora.zkcore.quant.rescale`, X/2^k
+rounded half up): h = ⌊(dY·γ + 2^(s−1))/2^s⌋;  c = ⌊(Σ_i h_i n_i + 2^(s+l−1))/2^(s+l)⌋
+(l = log2 d);  nc = ⌊(n·c + 2^(s−1))/2^s⌋;  u = h − nc;  w = ⌊(rM·u + 2^(k−1))/2^k⌋;
+dX = ⌊(w·H + 2^(s_r−k−1))/2^(s_r−k)⌋;  dγ = ⌊(Σ_rows dY·n + 2^(s−1))/2^s⌋.
 
-Declared bounds (`rmsnorm_backward_bounds`, checked at graph-build time; a bound that
-does not fit is a `ConfigError` naming the tensor): dY's declared (or derived) bound,
-γ's (default |γ| < 2^(s+6)), n's from the forward.  Two bounds use that r and n are
-*pinned* by X (the forward proves them exactly, so their honest values are the only
-accepted ones): |r| ≤ 2^K/√(c_d·E0)·(1 + 2^−L) + 2 and ‖n‖₂ ≤ √d·(2^s(1 + 2^−L) + ½),
-whence |c| ≤ max|h|·(1 + 2^(1−L) + 2^−s) + 2.  Every product (dY·γ, Σ h·n with the
-generic per-entry bound of n, n·c, r·u) is checked below p/2 by `product_bound`.
+Declared bounds (`rmsnorm_backward_bounds`, checked at graph-build time; one that does
+not fit below p/2 is a `ConfigError` naming the tensor): dY's declared (or derived)
+bound, γ's (default |γ| < 2^(s+6) as the forward assumes), n's, rM's and H's from the
+forward.  Some bounds use that rM, H and n are *pinned* by X (the forward proves them
+equal to the spec values, so no other values are accepted): r = rM·H ≤ 2^K/√(c_d·E0)·
+(1 + 2^−L) (`r_pinned_max`), ‖n‖₂ ≤ √d·(2^s(1 + 2^−L) + ½) (`n_pinned_norm`), hence
+|t| ≤ √d·max|h|·‖n‖₂ and |c| ≤ max|h|·(1 + 2^(1−L) + 2^−s) + 2, and |w·H| ≤
+r_pin·max|u|/2^k + 2^(shift−1).  The rest are products of range-checked bounds.
 """
 
 from __future__ import annotations
@@ -124,6 +130,19 @@ def r_pinned_max(pl: RsqrtPlan) -> int:
     return min(pl.r_max, math.floor(r) + 2)
 
 
+def n_pinned_norm(pl: RsqrtPlan) -> int:
+    """Bound on the ℓ2 norm of a row of n = round(x·r/2^s_r): r·‖x‖₂ ≤ 2^K/√(c_d·(1 −
+    2^−L)) = 2^(s+s_r)·√d/√(1 − 2^−L), plus ½ per entry: √d·(2^s·(1 + 2^−L) + ½)."""
+    return math.ceil(math.sqrt(pl.d) * ((1 << pl.scale) * (1 + 2.0 ** -pl.mant_bits) + 0.5)) + 1
+
+
+def mant_shift(pl: RsqrtPlan) -> int:
+    """k of w = rescale(rM·u, k): rM ≥ rM_min = ⌊√(N'/M_max)⌋ ≥ 2^13 (defaults), so
+    dropping k = ⌊log2 rM_min⌋ − 1 bits costs at most half a unit of u in relative terms."""
+    rm_min = math.isqrt(pl.n_mant // pl.m_max)
+    return max(1, min(rm_min.bit_length() - 2, pl.r_scale - 1))
+
+
 @attrs.frozen
 class BackwardBounds:
     """Declared bounds of the backward's tensors (see module doc)."""
@@ -135,9 +154,11 @@ class BackwardBounds:
     nc2: Bound
     nc: Bound
     u: Bound
-    r: Bound
+    w2: Bound
+    w: Bound
     dx2: Bound
     dx: Bound
+    k: int
 
 
 def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n: Bound,
@@ -146,17 +167,27 @@ def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n
     d, s = pl.d, pl.scale
     h2 = product_bound(f"{name}/h2", dy, gamma)
     h = check_bound_fits(f"{name}/h", h2.rescaled(s))
-    t = product_bound(f"{name}/t", h, n, d)
+    n_norm = n_pinned_norm(pl)
+    # |Σ_j h_j·n_j| ≤ ‖h‖₂·‖n‖₂ ≤ √d·max|h|·‖n‖₂ (n is pinned by X)
+    t = check_bound_fits(f"{name}/t", Bound.symmetric(
+        math.ceil(math.sqrt(d) * h.max_abs * n_norm * (1 + 1e-12)) + 1))
     grow = 1 + 2.0 ** (1 - pl.mant_bits) + 2.0 ** -s
     c_max = math.floor(h.max_abs * grow) + 2
-    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_max, t.rescaled(s + mle.log2_exact(d)).max_abs)))
-    nc2 = product_bound(f"{name}/nc2", n, c)
+    c_generic = t.rescaled(s + mle.log2_exact(d)).max_abs
+    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_max, c_generic)))
+    n_entry = Bound.symmetric(min(n.max_abs, n_norm))
+    nc2 = product_bound(f"{name}/nc2", n_entry, c)
     nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
     u = check_bound_fits(f"{name}/u", h - nc)
-    r = Bound(0, r_pinned_max(pl))
-    dx2 = product_bound(f"{name}/dx2", r, u)
-    dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale))
-    return BackwardBounds(h2, h, t, c, nc2, nc, u, r, dx2, dx)
+    k = mant_shift(pl)
+    w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u)
+    w = check_bound_fits(f"{name}/w", w2.rescaled(k))
+    # |w·H| ≤ rM·H·|u|/2^k + H/2 ≤ r_pin·max|u|/2^k + 2^(shift−1) (r = rM·H is pinned)
+    pinned = (r_pinned_max(pl) * u.max_abs >> k) + (1 << pl.shift) + 1
+    dx2 = check_bound_fits(f"{name}/dx2",
+                           Bound.symmetric(min(pinned, w.max_abs << pl.shift)))
+    dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale - k))
+    return BackwardBounds(h2, h, t, c, nc2, nc, u, w2, w, dx2, dx, k)
 
 
 # -- graph builder ----------------------------------------------------------------------
@@ -178,7 +209,7 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
     (dX, ``{name}/dgamma``)."""
     rs_node = find_node(g, f"{fwd}/rsqrt")
     y2_node = find_node(g, f"{fwd}/y2")
-    r, n = f"{fwd}/r", f"{fwd}/xr"
+    rM, H, n = f"{fwd}/rM", f"{fwd}/H", f"{fwd}/xr"
     gamma = y2_node.inputs[1]
     shape = tuple(g.tensors[n].shape)
     if tuple(g.tensors[dY].shape) != shape:
@@ -205,9 +236,12 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
     nc = rescale_node(g, f"{name}/nc", nc2, s, b.nc)
     u = g.tensor(f"{name}/u", shape, "virtual")
     g.op("sub", f"{name}/u", [h, nc], [u])
+    w2 = g.tensor(f"{name}/w2", shape, "virtual")
+    g.op("hadamard", f"{name}/w2", [rM, u], [w2])
+    w = rescale_node(g, f"{name}/w", w2, b.k, b.w)
     dx2 = g.tensor(f"{name}/dx2", shape, "virtual")
-    g.op("hadamard", f"{name}/dx2", [r, u], [dx2])
-    dX = rescale_node(g, f"{name}/dX", dx2, pl.r_scale, b.dx)
+    g.op("hadamard", f"{name}/dx2", [w, H], [dx2])
+    dX = rescale_node(g, f"{name}/dX", dx2, pl.r_scale - b.k, b.dx)
     if not dgamma:
         return dX
     rows = math.prod(shape[:-1])
