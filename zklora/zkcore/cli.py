@@ -271,22 +271,30 @@ def plugins():
 
 @main.command()
 @click.option("--profile", default="fast", show_default=True)
-def demo(profile):
-    """Prove and verify the built-in example, and print a short report."""
+@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--example", is_flag=True, help="Prove the small matmul example instead.")
+def demo(profile, steps, example):
+    """Prove and verify LoRA training steps of the built-in tiny model (or the matmul
+    example), and print a short report."""
     try:
         cfg = configlib.load(None, profile=profile)
-        res = api.prove(cfg)
+        if not example:
+            cfg = _task_config(cfg, "train", TRAIN_MODEL, {"model": "tiny", "steps": steps})
+        click.echo(f"demo: {cfg.model} under profile {profile} "
+                   f"({cfg.stack.field}, {cfg.stack.commitment}, {cfg.stack.lookup})"
+                   + ("" if example else f", {steps} training steps of the tiny LLaMA"))
+        with _Progress(True) as prog:
+            res = api.prove(cfg, progress=prog)
         t0 = time.perf_counter()
         api.verify(res.data)
         vt = time.perf_counter() - t0
     except ZkLoraError as e:
         _fail(str(e))
-    click.echo(f"demo: {cfg.model} under profile {profile} "
-               f"({cfg.stack.field}, {cfg.stack.commitment})")
     click.echo(f"  prove  {res.prove_seconds:8.3f} s")
     click.echo(f"  verify {vt:8.3f} s")
     click.echo(f"  proof  {len(res.data):8d} bytes")
-    click.echo("  OK")
+    _echo_loss(res.statement)
+    click.echo("  OK: the proof verifies")
 
 
 if __name__ == "__main__":

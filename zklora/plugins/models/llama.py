@@ -208,9 +208,21 @@ def tensor_names(spec: ForwardSpec) -> dict[str, tuple[int, ...]]:
 class _Builder:
     """Graph construction state for one `ForwardSpec`."""
 
-    def __init__(self, spec: ForwardSpec):
+    def __init__(self, spec: ForwardSpec, g: Graph | None = None, prefix: str = "",
+                 adapters: Mapping[tuple[int, str], tuple[str, str]] | None = None,
+                 ids: str = "ids"):
+        """``g``: add to an existing graph (inputs already declared: `build` then skips
+        `inputs`); ``prefix`` is prepended to every node and tensor the builder creates
+        (not to the inputs); ``adapters`` maps (layer, target) to the (A, B) tensors the
+        LoRA linears read (default ``l{i}.{t}.A`` / ``.B``); ``ids`` the token ids."""
         self.spec = spec
-        self.g = Graph()
+        self.own_graph = g is None
+        self.g = Graph() if g is None else g
+        self.pre = prefix
+        self.adapters = dict(adapters or {})
+        self.ids = ids
+        #: tensors and node names the backward pass reads, by (layer, key) / key
+        self.saved: dict = {}
         q = spec.quant
         self.s, self.w = q.act_scale, q.weight_scale
         self.act = Bound.bits(self.s + spec.act_bits)
@@ -229,6 +241,10 @@ class _Builder:
         w = f"l{layer}.{target}.W"
         lora = self.spec.lora is not None and target in self.spec.lora.targets
         A, B = (f"l{layer}.{target}.A", f"l{layer}.{target}.B") if lora else (None, None)
+        if lora:
+            A, B = self.adapters.get((layer, target), (A, B))
+            self.saved[(layer, target, "xa")] = f"{name}/xa_s/Y"
+        self.saved[(layer, target, "x")] = X
         return add_lora_linear(self.g, name, X, w, A, B, scaling=self.scaling,
                                weight_scale=self.w, bound=self.act)
 
@@ -259,14 +275,17 @@ class _Builder:
     def attention_inputs(self, layer: int, x: str) -> tuple[str, str, str]:
         """Q (B, H, T, dh) and K (B, Hkv, T, dh) after RoPE, V (B, Hkv, T, dh)."""
         a = self.spec.arch
-        p = f"l{layer}"
+        p = f"{self.pre}l{layer}"
         q = self.heads(f"{p}.q/heads", self.linear(f"{p}.q", x, layer, "q"), a.num_heads)
         k = self.heads(f"{p}.k/heads", self.linear(f"{p}.k", x, layer, "k"), a.num_kv_heads)
         v = self.heads(f"{p}.v/heads", self.linear(f"{p}.v", x, layer, "v"), a.num_kv_heads)
         return self.rope(f"{p}.q/rope", q), self.rope(f"{p}.k/rope", k), v
 
     def residual(self, name: str, h: str, y: str) -> str:
-        out = self.g.tensor(name, self.g.tensors[h].shape, "virtual", self.act.as_tuple())
+        """h + y, virtual, with no declared bound: consumers derive it from the addends'
+        (range-checked) bounds (`zklora.plugins.ops.rmsnorm.declared_bound`), so every
+        bound the graph relies on is implied by a proof."""
+        out = self.g.tensor(name, self.g.tensors[h].shape, "virtual")
         self.g.op("add", name, [h, y], [out])
         return out
 
@@ -276,13 +295,16 @@ class _Builder:
         from zklora.plugins.ops.softmax import add_attention
 
         a = self.spec.arch
-        p = f"l{i}"
-        x = add_rmsnorm(self.g, f"{p}.ln1", h, f"{p}.ln1", eps=a.rms_norm_eps, scale=self.s)
+        p = f"{self.pre}l{i}"
+        x = add_rmsnorm(self.g, f"{p}.ln1", h, f"l{i}.ln1", eps=a.rms_norm_eps, scale=self.s)
         q, k, v = self.attention_inputs(i, x)
         o = add_attention(self.g, f"{p}.attn", q, k, v, scale=self.s)
+        self.saved.update({(i, "q"): q, (i, "k"): k, (i, "v"): v, (i, "attn"): f"{p}.attn",
+                           (i, "o"): o, (i, "ln1"): f"{p}.ln1", (i, "ln2"): f"{p}.ln2",
+                           (i, "mlp"): f"{p}.mlp"})
         o = self.linear(f"{p}.o", self.merge_heads(f"{p}.attn/merge", o), i, "o")
         h = self.residual(f"{p}.res1", h, o)
-        x = add_rmsnorm(self.g, f"{p}.ln2", h, f"{p}.ln2", eps=a.rms_norm_eps, scale=self.s)
+        x = add_rmsnorm(self.g, f"{p}.ln2", h, f"l{i}.ln2", eps=a.rms_norm_eps, scale=self.s)
         gt = self.linear(f"{p}.gate", x, i, "gate")
         up = self.linear(f"{p}.up", x, i, "up")
         m = add_swiglu(self.g, f"{p}.mlp", gt, up, scale=self.s)
@@ -296,24 +318,31 @@ class _Builder:
         from zklora.plugins.ops.rmsnorm import add_rmsnorm
 
         a = self.spec.arch
-        self.inputs()
-        h = add_embedding(self.g, "embed/lookup", "ids", "embed", bound=self.act.as_tuple())
+        pre = self.pre
+        if self.own_graph:
+            self.inputs()
+        h = add_embedding(self.g, f"{pre}embed/lookup", self.ids, "embed",
+                          bound=self.act.as_tuple())
         for i in range(a.num_layers):
             h = self.layer(i, h)
-        x = add_rmsnorm(self.g, "final.norm", h, "norm", eps=a.rms_norm_eps, scale=self.s)
-        p = self.g.tensor("logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
-        self.g.op("matmul", "logits/xw", [x, self.lm_head()], [p], transpose_b=True)
-        logits = add_rescale(self.g, "logits", p, self.w, self.act)
+        x = add_rmsnorm(self.g, f"{pre}final.norm", h, "norm", eps=a.rms_norm_eps,
+                        scale=self.s)
+        p = self.g.tensor(f"{pre}logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
+        self.g.op("matmul", f"{pre}logits/xw", [x, self.lm_head()], [p], transpose_b=True)
+        logits = add_rescale(self.g, f"{pre}logits", p, self.w, self.act)
+        self.saved.update({"final.norm": f"{pre}final.norm", "xf": x, "logits": logits})
         self.logits, self.loss = logits, None
         if not with_loss:
-            self.g.outputs = [logits]
+            self.g.outputs.append(logits)
             return self.g
         from zklora.plugins.ops.cross_entropy import add_cross_entropy
-        labels = add_shift_labels(self.g, "labels", "ids", self.spec.seq)
-        out = add_cross_entropy(self.g, "loss", logits, labels, scale=self.s,
+        labels = add_shift_labels(self.g, f"{pre}labels", self.ids, self.spec.seq)
+        out = add_cross_entropy(self.g, f"{pre}loss", logits, labels, scale=self.s,
                                 loss=0 if loss is None else int(loss),
                                 num_tokens=self.spec.batch * (self.spec.seq - 1))
-        self.g.outputs = [out]
+        if out not in self.g.outputs:
+            self.g.outputs.append(out)
+        self.saved["ce"] = f"{pre}loss"
         self.loss = out
         return self.g
 

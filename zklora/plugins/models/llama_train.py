@@ -1,1 +1,656 @@
-"""Placeholder: the llama-train model plugin (helper-12)."""
+"""``llama-train``: T chained LoRA training steps of a LLaMA decoder, proven as one graph.
+
+Step t (0-based; the optimiser's step index is t + 1, training starts from a fresh
+optimiser state) reads the adapters θ_t (master scale s_θ, ``master_scale``) and the
+optimiser state (m̂_t, v̂_t) and computes, all in the integer spec of the ops::
+
+    A16, B16 = rescale(θ_t, s_θ − w)                      adapters the forward reads
+    loss_t  = forward(ids, frozen weights, A16, B16)       `llama._Builder`, PUBLIC output
+    dZ      = (P − onehot)/N                              cross_entropy_backward
+    dxf     = rescale_w(dZ·lm_head);  dh = rmsnorm_bwd(final.norm, dxf)
+    for each layer i, top to bottom (down to the first LoRA target):
+      down:     dm = rescale(dh·W_down [+ LoRA]);  (dG, dU) = swiglu_bwd(dm)
+      gate/up:  dx2 = rescale(dG·W_gate + dU·W_up [+ LoRA]);  dh1 = dh + rmsnorm_bwd(ln2, dx2)
+      o:        do = rescale(dh1·W_o [+ LoRA]) → heads;  (dQ, dK, dV) = attention_bwd(do)
+      q, k:     rope_bwd = rescale_s(rope(dQ|dK, transpose=True)) → merge heads
+      q/k/v:    dx1 = rescale(dq·W_q + dk·W_k + dv·W_v [+ LoRA]);  dh = dh1 + rmsnorm_bwd(ln1, dx1)
+    θ_{t+1}, m̂_{t+1}, v̂_{t+1} = adamw | adam | sgd (θ_t, dθ, m̂_t, v̂_t)
+
+LoRA gradients of Y = X·Wᵀ + σ·(X·Aᵀ)·Bᵀ (peft layouts A (r, d_in), B (d_out, r);
+σ = c/2^k as in the forward), never a d_out × d_in matrix::
+
+    G  = rescale_w(dY·B)                      (N, r)      committed, scale s_g
+    dA = rescale_{s+k}(c·Gᵀ·X)                (r, d_in)   committed, s_g
+    dB = rescale_{s+k}(c·dYᵀ·XA)              (d_out, r)  committed, s_g  (XA: the forward's)
+    dX = rescale_{w+k}(2^k·Σ dY·W + c·Σ G·A)  one rescale per shared input X
+
+Gradients are at s_g = ``quant.grad_scale`` (24): every gradient tensor that is a
+rescale output is committed with the declared bound |g| < 2^(grad_bits − 1) (real units),
+range-checked; the residual stream's gradient is an exact sum (no bound of its own).
+Rounding is treated as the identity in the backward (the straight-through gradient of
+the real function).  Step 0 reads the committed initial adapters ``l{i}.{t}.A|B``
+(master scale) and the public zero state; step t + 1 reads step t's optimiser outputs;
+the last step's θ, m̂, v̂ are committed graph outputs (`statement_tensors`).  The batch
+is the same at every step unless the data has steps × batch rows (then step t reads
+rows t·batch … (t+1)·batch − 1, one committed ``ids`` tensor per step).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import torch
+
+from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ConfigError
+from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.model import Model
+from zklora.zkcore.quant import Bound, to_fixed
+
+from .hf import TARGETS, Adapter, LoraPair
+from .llama import (
+    ACT_BITS,
+    ForwardSpec,
+    _Builder,
+    _load_private,
+    add_rescale,
+    load_batch,
+    quantize_inputs,
+    scaling_fixed,
+    tensor_names,
+)
+
+OPTIMIZERS = ("adamw", "adam", "sgd")
+#: torch.optim.AdamW's defaults
+DEFAULT_OPTIM = {"optimizer": "adamw", "lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8,
+                 "weight_decay": 1e-2}
+MASTER_SCALE = 24
+GRAD_BITS = 2
+ADAPTER_BITS = 4
+#: backward order of the projections inside a layer (0 = q/k/v … 3 = down)
+STAGE = {"q": 0, "k": 0, "v": 0, "o": 1, "gate": 2, "up": 2, "down": 3}
+
+
+# -- public spec ------------------------------------------------------------------------
+
+
+def _num(d: Mapping, key: str) -> float:
+    v = d[key]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise ConfigError(f"optim.{key} must be a finite number, got {v!r}")
+    return float(v)
+
+
+@attrs.frozen
+class OptimSpec:
+    """Optimiser hyper-parameters (public; defaults torch.optim.AdamW's)."""
+
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 1e-2
+
+    def __attrs_post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optim.optimizer: {self.optimizer!r} is not one of "
+                              f"{', '.join(OPTIMIZERS)}")
+        if not self.lr > 0:
+            raise ConfigError(f"optim.lr must be > 0, got {self.lr}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ConfigError(f"optim.betas must be two numbers in [0, 1), got "
+                              f"{list(self.betas)}")
+        if not self.eps > 0:
+            raise ConfigError(f"optim.eps must be > 0, got {self.eps}")
+        if not self.weight_decay >= 0:
+            raise ConfigError(f"optim.weight_decay must be ≥ 0, got {self.weight_decay}")
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> OptimSpec:
+        extra = sorted(set(d) - set(DEFAULT_OPTIM))
+        if extra:
+            raise ConfigError(f"optim: unknown keys {extra}; allowed: {sorted(DEFAULT_OPTIM)}")
+        full = {**DEFAULT_OPTIM, **d}
+        opt = full["optimizer"]
+        if not isinstance(opt, str):
+            raise ConfigError(f"optim.optimizer must be a string, got {opt!r}")
+        betas = full["betas"]
+        if not isinstance(betas, list | tuple) or len(betas) != 2:
+            raise ConfigError(f"optim.betas must be a list of 2 numbers, got {betas!r}")
+        b = tuple(_num({"betas": x}, "betas") for x in betas)
+        return cls(opt, _num(full, "lr"), b, _num(full, "eps"), _num(full, "weight_decay"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer, "lr": self.lr, "betas": list(self.betas),
+                "eps": self.eps, "weight_decay": self.weight_decay}
+
+    def torch_kwargs(self) -> dict[str, Any]:
+        """Keywords of `zklora.plugins.models.reference.make_optimizer`."""
+        d = self.to_dict()
+        d["betas"] = tuple(d["betas"])
+        return d
+
+
+@attrs.frozen
+class TrainSpec:
+    """Everything public that defines the training graph."""
+
+    fwd: ForwardSpec
+    steps: int
+    optim: OptimSpec = OptimSpec()
+    master_scale: int = MASTER_SCALE
+    grad_bits: int = GRAD_BITS
+    adapter_bits: int = ADAPTER_BITS
+    batches: int = 1  # 1: the same batch every step; steps: one batch per step
+
+    def __attrs_post_init__(self):
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise ConfigError(f"steps must be an integer ≥ 1, got {self.steps!r}")
+        if self.fwd.lora is None:
+            raise ConfigError("training needs a LoRA adapter (the spec has none)")
+        w = self.fwd.quant.weight_scale
+        if not w <= self.master_scale <= 40:
+            raise ConfigError(f"train.master_scale {self.master_scale} must be in "
+                              f"[weight_scale = {w}, 40]")
+        if not 1 <= self.grad_bits <= 12:
+            raise ConfigError(f"train.grad_bits {self.grad_bits} must be in [1, 12]")
+        if not 1 <= self.adapter_bits <= 12:
+            raise ConfigError(f"train.adapter_bits {self.adapter_bits} must be in [1, 12]")
+        if self.batches not in (1, self.steps):
+            raise ConfigError(f"train.batches must be 1 or steps ({self.steps}), got "
+                              f"{self.batches}")
+
+    @property
+    def grad_scale(self) -> int:
+        return self.fwd.quant.grad_scale
+
+    def to_public(self) -> dict[str, Any]:
+        out = self.fwd.to_public()
+        out["steps"] = self.steps
+        out["optim"] = self.optim.to_dict()
+        out["train"] = {"master_scale": self.master_scale, "grad_bits": self.grad_bits,
+                        "adapter_bits": self.adapter_bits, "batches": self.batches}
+        return out
+
+    @classmethod
+    def from_public(cls, d: Mapping[str, Any]) -> TrainSpec:
+        fwd = ForwardSpec.from_public({k: v for k, v in d.items()
+                                       if k in ("arch", "lora", "quant", "batch", "seq",
+                                                "act_bits")})
+        tr = dict(d.get("train", {}))
+        extra = sorted(set(tr) - {"master_scale", "grad_bits", "adapter_bits", "batches"})
+        if extra:
+            raise ConfigError(f"train: unknown keys {extra}")
+        try:
+            steps = d["steps"]
+        except KeyError:
+            raise ConfigError("model: missing key 'steps'") from None
+        return cls(fwd, steps, OptimSpec.from_dict(d.get("optim", {})),
+                   int(tr.get("master_scale", MASTER_SCALE)),
+                   int(tr.get("grad_bits", GRAD_BITS)),
+                   int(tr.get("adapter_bits", ADAPTER_BITS)), int(tr.get("batches", 1)))
+
+
+# -- names ---------------------------------------------------------------------------------
+
+
+def lora_keys(spec: TrainSpec) -> list[tuple[int, str, str]]:
+    """(layer, target, "A" | "B") of every adapter tensor, in a fixed order."""
+    lo = spec.fwd.lora
+    return [(i, t, ab) for i in range(spec.fwd.arch.num_layers) for t in TARGETS
+            if t in lo.targets for ab in ("A", "B")]
+
+
+def _opt_name(step: int, key) -> str:
+    i, t, ab = key
+    return f"s{step}/opt/l{i}.{t}.{ab}"
+
+
+def ids_name(spec: TrainSpec, step: int) -> str:
+    return "ids" if spec.batches == 1 else f"s{step}/ids"
+
+
+def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The committed tensors the statement is about: ``frozen`` (base weights, what
+    ``zklora commit-model`` commits), ``data`` (token ids), ``adapters_in`` (initial
+    adapters at the master scale), ``adapters_out`` / ``state_out`` (θ, m̂, v̂ after the
+    last step; ``state_out`` is empty for SGD), ``losses`` (public loss tensors)."""
+    spec = TrainSpec.from_public(public)
+    keys = lora_keys(spec)
+    last = spec.steps - 1
+    out = {"frozen": frozen_tensors(public),
+           "data": sorted({ids_name(spec, t) for t in range(spec.steps)}),
+           "adapters_in": [f"l{i}.{t}.{ab}" for i, t, ab in keys],
+           "adapters_out": [f"{_opt_name(last, k)}/theta" for k in keys],
+           "state_out": [], "losses": [f"s{t}/loss/loss" for t in range(spec.steps)]}
+    if spec.optim.optimizer != "sgd":
+        out["state_out"] = [f"{_opt_name(last, k)}/{x}" for k in keys for x in ("m", "v")]
+    return out
+
+
+def frozen_tensors(public: Mapping[str, Any]) -> list[str]:
+    """Names of the base-model tensors (everything frozen from the checkpoint)."""
+    fwd = ForwardSpec.from_public({k: v for k, v in public.items()
+                                   if k in ("arch", "lora", "quant", "batch", "seq",
+                                            "act_bits")})
+    return [n for n in tensor_names(fwd) if n != "ids" and not n.endswith((".A", ".B"))]
+
+
+# -- the graph -------------------------------------------------------------------------------
+
+
+class _TrainBuilder:
+    """Graph construction for one `TrainSpec` (module doc)."""
+
+    def __init__(self, spec: TrainSpec):
+        self.spec = spec
+        f = spec.fwd
+        self.g = Graph()
+        q = f.quant
+        self.s, self.w, self.sg, self.st = q.act_scale, q.weight_scale, q.grad_scale, \
+            spec.master_scale
+        self.grad = Bound.bits(self.sg + spec.grad_bits)
+        self.theta = Bound.bits(self.st + spec.adapter_bits)
+        self.c, self.k = scaling_fixed(f.lora.scaling)
+        self.targets = set(f.lora.targets)
+        self.first = min((i, STAGE[t]) for i in range(f.arch.num_layers) for t in self.targets)
+
+    # -- declarations ---------------------------------------------------------------------
+
+    def inputs(self) -> None:
+        f, g = self.spec.fwd, self.g
+        a = f.arch
+        for name, shape in tensor_names(f).items():
+            if name == "ids":
+                continue
+            bound = self.theta.as_tuple() if name.endswith((".A", ".B")) else None
+            g.tensor(name, shape, "committed", bound)
+        for n in sorted({ids_name(self.spec, t) for t in range(self.spec.steps)}):
+            g.tensor(n, (f.tokens,), "committed", (0, a.vocab_size - 1))
+        from zklora.plugins.ops.rope import rope_tables
+        cos, sin = rope_tables(f.seq, a.head_dim, a.rope_theta, self.s)
+        g.tensor("rope.cos", cos.shape, "public", value=cos)
+        g.tensor("rope.sin", sin.shape, "public", value=sin)
+
+    def committed(self, name: str, X: str, shift: int, bound: Bound) -> str:
+        """``name`` = rescale(X, shift), committed with ``bound``."""
+        return add_rescale(self.g, name, X, shift, bound)
+
+    def virtual(self, name: str, shape, op: str, inputs: Sequence[str], **params) -> str:
+        self.g.tensor(name, shape, "virtual")
+        self.g.op(op, name, list(inputs), [name], **params)
+        return name
+
+    def shape(self, t: str) -> tuple[int, ...]:
+        return tuple(self.g.tensors[t].shape)
+
+    # -- backward pieces -----------------------------------------------------------------
+
+    def linear_backward(self, pre: str, i: int, group: Sequence[tuple[str, str]], X: str,
+                        xa: Mapping[str, str], adapters: Mapping, need_dx: bool,
+                        grads: dict) -> str | None:
+        """Backward of the projections ``group`` = [(target, dY)] that read the same X:
+        LoRA grads into ``grads``; returns dX (committed, scale s_g) if ``need_dx``."""
+        terms, coeffs = [], []
+        n = self.shape(X)[0]
+        for t, dY in group:
+            lora = t in self.targets
+            W = f"l{i}.{t}.W"
+            if need_dx:
+                terms.append(self.virtual(f"{pre}l{i}.{t}.bwd/dYW", (n, self.shape(W)[1]),
+                                          "matmul", [dY, W]))
+                coeffs.append(1 << self.k)
+            if not lora:
+                continue
+            A, B = adapters[(i, t)]
+            r = self.shape(A)[0]
+            nm = f"{pre}l{i}.{t}.bwd"
+            gb = self.virtual(f"{nm}/dYB", (n, r), "matmul", [dY, B])
+            G = self.committed(f"{nm}/G", gb, self.w, self.grad)
+            da = self.virtual(f"{nm}/GX", self.shape(A), "matmul", [G, X], transpose_a=True)
+            db = self.virtual(f"{nm}/dYXA", self.shape(B), "matmul", [dY, xa[t]],
+                              transpose_a=True)
+            if self.c != 1:
+                da = self.virtual(f"{nm}/cGX", self.shape(A), "scale", [da], c=self.c)
+                db = self.virtual(f"{nm}/cdYXA", self.shape(B), "scale", [db], c=self.c)
+            grads[(i, t, "A")] = self.committed(f"{nm}/dA", da, self.s + self.k, self.grad)
+            grads[(i, t, "B")] = self.committed(f"{nm}/dB", db, self.s + self.k, self.grad)
+            if need_dx:
+                terms.append(self.virtual(f"{nm}/GA", self.shape(X), "matmul", [G, A]))
+                coeffs.append(self.c)
+        if not need_dx:
+            return None
+        name = f"{pre}l{i}.{group[0][0]}.bwd/dX"
+        z = self.virtual(f"{name}/Z", self.shape(X), "lincomb", terms, coeffs=coeffs)
+        return self.committed(name, z, self.w + self.k, self.grad)
+
+    def rope_backward(self, name: str, dX: str) -> str:
+        y = self.virtual(f"{name}/Y2", self.shape(dX), "rope", [dX, "rope.cos", "rope.sin"],
+                         transpose=True)
+        return self.committed(name, y, self.s, self.grad)
+
+    def add(self, name: str, a: str, b: str) -> str:
+        return self.virtual(name, self.shape(a), "add", [a, b])
+
+    def backward(self, b: _Builder, pre: str, adapters: Mapping) -> dict:
+        """Gradients of every adapter tensor of one step (module doc)."""
+        from zklora.plugins.ops.attention_backward import add_attention_backward
+        from zklora.plugins.ops.cross_entropy_backward import (
+            add_cross_entropy_backward,
+            cross_entropy_saved,
+        )
+        from zklora.plugins.ops.rmsnorm_backward import add_rmsnorm_backward
+        from zklora.plugins.ops.silu_backward import add_swiglu_backward
+
+        f, sv, g, G = self.spec.fwd, b.saved, self.g, self.grad
+        a = f.arch
+        grads: dict = {}
+        dZ = add_cross_entropy_backward(g, f"{pre}loss.bwd", *cross_entropy_saved(sv["ce"]),
+                                        scale=self.s, grad_scale=self.sg)
+        head = b.lm_head()
+        dxf = self.committed(f"{pre}logits.bwd/dX",
+                             self.virtual(f"{pre}logits.bwd/dZW", self.shape(sv["xf"]),
+                                          "matmul", [dZ, head]), self.w, G)
+        dh = add_rmsnorm_backward(g, f"{pre}final.norm.bwd", sv["final.norm"], dxf,
+                                  out_bound=G)
+        for i in reversed(range(self.first[0], a.num_layers)):
+            need = {st: self.first < (i, st) for st in range(4)}
+            xa = {t: sv[(i, t, "xa")] for t in self.targets if (i, t, "xa") in sv}
+            dm = self.linear_backward(pre, i, [("down", dh)], sv[(i, "down", "x")], xa,
+                                      adapters, need[3], grads)
+            if dm is None:
+                break
+            dG, dU = add_swiglu_backward(g, f"{pre}l{i}.mlp.bwd", sv[(i, "mlp")], dm,
+                                         dg_bound=G, du_bound=G)
+            dx2 = self.linear_backward(pre, i, [("gate", dG), ("up", dU)],
+                                       sv[(i, "gate", "x")], xa, adapters, need[2], grads)
+            if dx2 is None:
+                break
+            dln2 = add_rmsnorm_backward(g, f"{pre}l{i}.ln2.bwd", sv[(i, "ln2")], dx2,
+                                        out_bound=G)
+            dh1 = self.add(f"{pre}l{i}.res1.bwd", dh, dln2)
+            do = self.linear_backward(pre, i, [("o", dh1)], sv[(i, "o", "x")], xa, adapters,
+                                      need[1], grads)
+            if do is None:
+                break
+            dO = b.heads(f"{pre}l{i}.o.bwd/heads", do, a.num_heads)
+            P = f"{sv[(i, 'attn')]}/softmax/P"
+            dQ, dK, dV = add_attention_backward(
+                g, f"{pre}l{i}.attn.bwd", sv[(i, "q")], sv[(i, "k")], sv[(i, "v")], P, dO,
+                scale=self.s, bounds={r: G.as_tuple() for r in ("dP", "dQ", "dK", "dV")})
+            dq = b.merge_heads(f"{pre}l{i}.q.bwd/merge",
+                               self.rope_backward(f"{pre}l{i}.q.bwd/rope", dQ))
+            dk = b.merge_heads(f"{pre}l{i}.k.bwd/merge",
+                               self.rope_backward(f"{pre}l{i}.k.bwd/rope", dK))
+            dv = b.merge_heads(f"{pre}l{i}.v.bwd/merge", dV)
+            dx1 = self.linear_backward(pre, i, [("q", dq), ("k", dk), ("v", dv)],
+                                       sv[(i, "q", "x")], xa, adapters, need[0], grads)
+            if dx1 is None:
+                break
+            dln1 = add_rmsnorm_backward(g, f"{pre}l{i}.ln1.bwd", sv[(i, "ln1")], dx1,
+                                        out_bound=G)
+            dh = self.add(f"{pre}l{i}.res0.bwd", dh1, dln1)
+        return grads
+
+    def optimiser(self, step: int, theta: dict, grads: dict, state: dict) -> tuple[dict, dict]:
+        from zklora.plugins.ops.optim import add_adam, add_sgd
+
+        o = self.spec.optim
+        last = step == self.spec.steps - 1
+        new_theta, new_state = {}, {}
+        for key in lora_keys(self.spec):
+            name = _opt_name(step, key)
+            check = ["theta"] if step == 0 else []
+            common = dict(lr=o.lr, weight_decay=o.weight_decay, theta_scale=self.st,
+                          grad_scale=self.sg, theta_bound=self.theta.as_tuple(),
+                          check_inputs=check, as_outputs=last)
+            if o.optimizer == "sgd":
+                new_theta[key] = add_sgd(self.g, name, theta[key], grads[key], **common)
+                continue
+            m, v = state[key]
+            th, m2, v2 = add_adam(self.g, name, theta[key], grads[key], m, v, step=step + 1,
+                                  betas=o.betas, eps=o.eps,
+                                  decoupled=o.optimizer == "adamw", **common)
+            new_theta[key], new_state[key] = th, (m2, v2)
+        return new_theta, new_state
+
+    def initial_state(self) -> dict:
+        """Public zero (m̂, v̂) per adapter tensor (fresh training; at step 1 Adam's
+        weight on them is 0)."""
+        from zklora.plugins.ops.optim import adam_state_bounds
+
+        if self.spec.optim.optimizer == "sgd":
+            return {}
+        o = self.spec.optim
+        mb, vb = adam_state_bounds(self.grad.as_tuple(), theta_bound=self.theta.as_tuple(),
+                                   weight_decay=o.weight_decay,
+                                   decoupled=o.optimizer == "adamw",
+                                   theta_scale=self.st, grad_scale=self.sg)
+        out = {}
+        for key in lora_keys(self.spec):
+            i, t, ab = key
+            shape = self.shape(f"l{i}.{t}.{ab}")
+            z = torch.zeros(shape, dtype=torch.int64)
+            out[key] = (self.g.tensor(f"opt0/l{i}.{t}.{ab}/m", shape, "public", mb, value=z),
+                        self.g.tensor(f"opt0/l{i}.{t}.{ab}/v", shape, "public", vb, value=z))
+        return out
+
+    def build(self, losses: Sequence[int] | None) -> Graph:
+        spec = self.spec
+        self.inputs()
+        theta = {k: f"l{k[0]}.{k[1]}.{k[2]}" for k in lora_keys(spec)}
+        state = self.initial_state()
+        self.builders = []
+        shift = self.st - self.w
+        wb = self.theta.rescaled(shift) if shift else self.theta
+        for step in range(spec.steps):
+            pre = f"s{step}/"
+            fwd_theta = {k: (self.committed(f"{pre}fwd/l{k[0]}.{k[1]}.{k[2]}", th, shift, wb)
+                             if shift else th) for k, th in theta.items()}
+            adapters = {(i, t): (fwd_theta[(i, t, "A")], fwd_theta[(i, t, "B")])
+                        for i, t, ab in fwd_theta if ab == "A"}
+            b = _Builder(spec.fwd, g=self.g, prefix=pre, adapters=adapters,
+                         ids=ids_name(spec, step))
+            b.build(None if losses is None else int(losses[step]))
+            self.builders.append(b)
+            grads = self.backward(b, pre, adapters)
+            theta, state = self.optimiser(step, theta, grads, state)
+        self.final = theta, state
+        return self.g
+
+
+def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None) -> Graph:
+    """The training graph; ``losses`` are the public per-step losses (None: placeholders
+    while the prover computes them)."""
+    if losses is not None and len(losses) != spec.steps:
+        raise ConfigError(f"model.losses: {len(losses)} values for {spec.steps} steps")
+    return _TrainBuilder(spec).build(losses)
+
+
+# -- witness ------------------------------------------------------------------------------
+
+
+def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
+                 batches: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Integer values of every committed input: frozen weights (as the forward), token
+    ids (one tensor, or one per step), adapters at the master scale."""
+    if spec.fwd.lora is not None and adapter.spec != spec.fwd.lora:
+        raise ConfigError("model: the adapter's LoRA config differs from the spec")
+    if len(batches) != spec.batches:
+        raise ConfigError(f"data: {len(batches)} batches for train.batches = {spec.batches}")
+    inputs = quantize_inputs(spec.fwd, ckpt, adapter, batches[0])
+    del inputs["ids"]
+    vocab = spec.fwd.arch.vocab_size
+    for t in range(spec.batches):
+        ids = torch.as_tensor(batches[t]).to(torch.int64)
+        if tuple(ids.shape) != (spec.fwd.batch, spec.fwd.seq):
+            raise ConfigError(f"data: batch {t} has shape {tuple(ids.shape)}, expected "
+                              f"{(spec.fwd.batch, spec.fwd.seq)}")
+        if bool(((ids < 0) | (ids >= vocab)).any()):
+            raise ConfigError(f"data: batch {t} has a token id outside [0, {vocab})")
+        inputs[ids_name(spec, t)] = ids.reshape(-1)
+    for i, t, ab in lora_keys(spec):
+        pair = adapter.pairs[(i, t)]
+        inputs[f"l{i}.{t}.{ab}"] = to_fixed(getattr(pair, ab), spec.master_scale,
+                                            name=f"layer {i} {TARGETS[t]}.lora_{ab}")
+    return inputs
+
+
+@attrs.frozen
+class TrainResult:
+    """The integer run: per-step losses and the final adapter / state values."""
+
+    losses: list[int]
+    values: dict
+
+    def loss_floats(self, scale: int) -> list[float]:
+        return [v / float(1 << scale) for v in self.losses]
+
+
+def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
+                  registry=None) -> tuple[Graph, TrainResult]:
+    """Run the graph's integer forward (placeholder losses), read the losses, and return
+    the final graph (with the real losses) and every value."""
+    from zklora.zkcore.plugins import registry as default_registry
+    reg = registry or default_registry()
+    g0 = build_train_graph(spec, None)
+    values = graphlib.forward(g0, inputs, reg)
+    losses = [int(values[f"s{t}/loss/loss"].reshape(-1)[0]) for t in range(spec.steps)]
+    g = build_train_graph(spec, losses)
+    for t in range(spec.steps):
+        values[f"s{t}/loss/loss"] = g.publics[f"s{t}/loss/loss"]
+    return g, TrainResult(losses, values)
+
+
+def adapter_from_values(spec: TrainSpec, values: Mapping[str, torch.Tensor],
+                        names: Sequence[str] | None = None) -> Adapter:
+    """The adapter held by the tensors ``names`` (default: after the last step) as float32
+    tensors in peft's layout."""
+    keys = lora_keys(spec)
+    if names is None:
+        names = statement_tensors(spec.to_public())["adapters_out"]
+    flat = {k: values[n].to(torch.float64) / float(1 << spec.master_scale)
+            for k, n in zip(keys, names)}
+    pairs = {(i, t): LoraPair(flat[(i, t, "A")].float(), flat[(i, t, "B")].float())
+             for i, t, ab in keys if ab == "A"}
+    return Adapter(spec.fwd.lora, pairs)
+
+
+# -- the model plugin -------------------------------------------------------------------------
+
+_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "steps", "optim",
+                "train", "losses"}
+_TRAIN_KEYS = {"steps", "optimizer", "lr", "betas", "eps", "weight_decay", "master_scale",
+               "grad_bits", "adapter_bits"}
+
+
+def _optim_from_params(params: Mapping[str, Any]) -> OptimSpec:
+    d = {k: params[k] for k in ("optimizer", "lr", "betas", "eps", "weight_decay")
+         if k in params}
+    if isinstance(params.get("optim"), Mapping):
+        d = {**params["optim"], **d}
+    return OptimSpec.from_dict(d)
+
+
+def load_private(params: Mapping[str, Any]):
+    """(spec, checkpoint, adapter, batches) from prover-side parameters."""
+    steps = params.get("steps", 1)
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise ConfigError(f"steps must be an integer ≥ 1, got {steps!r}")
+    if steps < 1:
+        raise ConfigError(f"steps must be an integer ≥ 1, got {steps}")
+    fwd_params = {k: v for k, v in params.items() if k not in _TRAIN_KEYS and k != "optim"}
+    per_step = None
+    if fwd_params.get("data") and "batch" in fwd_params and steps > 1:
+        rows = int(load_batch(fwd_params["data"]).shape[0])
+        if rows == int(fwd_params["batch"]) * steps:
+            per_step = int(fwd_params.pop("batch"))
+    fspec, ckpt, adapter, ids = _load_private(fwd_params)
+    if adapter is None:
+        raise ConfigError("model.adapter: training needs a LoRA adapter (a peft directory)")
+    if per_step:
+        fspec = attrs.evolve(fspec, batch=per_step)
+        batches = [ids[t * per_step:(t + 1) * per_step] for t in range(steps)]
+    else:
+        batches = [ids]
+    spec = TrainSpec(fspec, steps, _optim_from_params(params),
+                     int(params.get("master_scale", MASTER_SCALE)),
+                     int(params.get("grad_bits", GRAD_BITS)),
+                     int(params.get("adapter_bits", ADAPTER_BITS)), len(batches))
+    return spec, ckpt, adapter, batches
+
+
+class LlamaTrain(Model):
+    """T LoRA training steps of a LLaMA (module doc).
+
+    Prover-side parameters: those of the ``llama`` model (``model``, ``adapter``,
+    ``data``, ``batch``, ``seq``, ``seed``, ``quant``, ``act_bits``, ``kv_heads``,
+    ``init``) plus ``steps``, ``optimizer``, ``lr``, ``betas``, ``eps``,
+    ``weight_decay`` (or an ``optim`` table), ``master_scale``, ``grad_bits``,
+    ``adapter_bits``.  Public parameters: the forward spec's, ``steps``, ``optim``,
+    ``train`` and ``losses`` (one integer per step, at the activation scale).
+    """
+
+    name = "llama-train"
+    description = "LLaMA LoRA training steps (forward, loss, backward, optimiser), chained"
+
+    def __init__(self):
+        self._cache: dict[str, Any] = {}
+
+    def _prepare(self, params):
+        key = json.dumps(params, sort_keys=True, default=str)
+        if key not in self._cache:
+            spec, ckpt, adapter, batches = load_private(params)
+            inputs = train_inputs(spec, ckpt, adapter, batches)
+            _, res = integer_train(spec, inputs)
+            public = spec.to_public()
+            public["losses"] = list(res.losses)
+            self._cache = {key: (spec, public, inputs, res)}
+        return self._cache[key]
+
+    def public_params(self, params):
+        if "losses" in params:
+            extra = sorted(set(params) - _PUBLIC_KEYS)
+            if extra:
+                raise ConfigError(f"model: unknown public keys {extra}")
+            spec = TrainSpec.from_public(params)
+            losses = params["losses"]
+            if not isinstance(losses, list) or len(losses) != spec.steps or not all(
+                    isinstance(x, int) and not isinstance(x, bool) for x in losses):
+                raise ConfigError(f"model.losses must be a list of {spec.steps} integers")
+            out = spec.to_public()
+            out["losses"] = list(losses)
+            return out
+        return dict(self._prepare(params)[1])
+
+    def build(self, public):
+        spec = TrainSpec.from_public(public)
+        return build_train_graph(spec, [int(x) for x in public["losses"]])
+
+    def witness(self, params):
+        return dict(self._prepare(params)[2])
+
+    def frozen_tensors(self, public) -> list[str]:
+        return frozen_tensors(public)
+
+    def statement_tensors(self, public) -> dict[str, list[str]]:
+        return statement_tensors(public)
+
+    def trained_adapter(self, params) -> tuple[Adapter, list[float]]:
+        """(adapter after the last step, float32 in peft's layout; per-step losses)."""
+        spec, _, _, res = self._prepare(params)
+        return adapter_from_values(spec, res.values), res.loss_floats(spec.fwd.quant.act_scale)
+
+
+@hookimpl
+def zk_models():
+    return [LlamaTrain()]
+
+
+__all__ = ["ACT_BITS", "LlamaTrain", "OptimSpec", "TrainSpec", "build_train_graph",
+           "integer_train", "statement_tensors", "train_inputs"]
