@@ -23,7 +23,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest -q -m bench --benchmark-enable tests/bench
+	mkdir -p .benchmarks
+	$(BIN)/python -m pytest -q -m bench --benchmark-enable --benchmark-json=.benchmarks/last.json tests/bench
+	$(BIN)/python tests/bench/report.py .benchmarks/last.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check zklora tests
