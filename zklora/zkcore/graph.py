@@ -272,7 +272,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
         clock.lap(node.op, node.name)
 
     with ch.section("lookups"):
-        _run_lookups_prove(ctx, backend, book)
+        _run_lookups(ctx, backend, book, prover=True)
     clock.lap("lookups")
 
     with ch.section("openings"):
@@ -373,7 +373,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
                 book[c.tensor].append(c)
 
     with rec.section("lookups"):
-        _run_lookups_verify(ctx, backend, book)
+        _run_lookups(ctx, backend, book, prover=False)
 
     with rec.section("openings"):
         items = []
@@ -444,25 +444,18 @@ def _group(requests: Sequence[LookupRequest]):
     return [(tables[k], groups[k]) for k in sorted(groups)]
 
 
-def _run_lookups_prove(ctx: ProverContext, backend: Backend, book) -> None:
+def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book,
+                 prover: bool) -> None:
+    """Prove (or verify) every lookup request, one argument per table; the claims the
+    arguments make go into ``book``."""
     if not ctx.lookups:
         return
     if backend.lookup is None:
-        raise ProverError("the graph needs lookups but no lookup argument is configured")
+        err = ProverError if prover else VerificationError
+        raise err("the graph needs lookups but no lookup argument is configured")
+    run = backend.lookup.prove if prover else backend.lookup.verify
     for table, reqs in _group(ctx.lookups):
         ctx.new_claims = []
-        backend.lookup.prove(ctx, table, reqs)
-        for c in ctx.new_claims:
-            book[c.tensor].append(c)
-
-
-def _run_lookups_verify(ctx: VerifierContext, backend: Backend, book) -> None:
-    if not ctx.lookups:
-        return
-    if backend.lookup is None:
-        raise VerificationError("the graph needs lookups but no lookup argument is configured")
-    for table, reqs in _group(ctx.lookups):
-        ctx.new_claims = []
-        backend.lookup.verify(ctx, table, reqs)
+        run(ctx, table, reqs)
         for c in ctx.new_claims:
             book[c.tensor].append(c)

@@ -99,7 +99,7 @@ class Goldilocks(Field):
         a = np.asarray(a, np.uint64)
         b = np.asarray(b, np.uint64)
         if a.shape != b.shape:  # (broadcasting is slow: skip it when not needed)
-            a, b = np.broadcast_arrays(a, b)
+            a, b = (np.array(x) for x in np.broadcast_arrays(a, b))  # owned, writeable
         shape = a.shape
         a = np.ascontiguousarray(a).reshape(-1)
         b = np.ascontiguousarray(b).reshape(-1)
