@@ -9,13 +9,13 @@ Backward, gradients at the scale sg of dO (24 by default), activations at s
 (`attention_backward_forward` is the integer specification, `add_attention_backward`
 the graph):
 
-    dPraw = dO·Vᵀ                          gqa_matmul (transpose_w), scale sg + s
+    dPraw = dO·Vᵀ                          matmul (transpose_b, group), scale sg + s
     dP    = ⌊(dPraw + 2^(s−1)) / 2^s⌋        rescale, scale sg
     u_i   = Σ_j P_ij·dP_ij,   ū_i = ⌊(u_i + 2^(s−1)) / 2^s⌋          (rowsum(dP ⊙ P), sg)
     V_ij  = P_ij·(dP_ij − ū_i)                                        (scale sg + s)
     κ = 1 (dh a power of 4):  dZ = ⌊(V + 2^(k−1)) / 2^k⌋,  k = shift
     κ ≠ 1:  W = ⌊(V + 2^(s−1)) / 2^s⌋,  dZ = ⌊(κ·W + 2^(k2−1)) / 2^k2⌋,  k2 = shift − s
-    dQraw = dZ·K                           gqa_matmul, then dQ = rescale(dQraw, s)
+    dQraw = dZ·K                           matmul (group), then dQ = rescale(dQraw, s)
     dKraw = Σ_{h∈group} dZ_hᵀ·Q_h           matmul (transpose_a) on group views, then rescale
     dVraw = Σ_{h∈group} P_hᵀ·dO_h           matmul (transpose_a) on group views, then rescale
 
@@ -402,7 +402,7 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
 
     # dP = dO·Vᵀ / 2^s
     dpr = g.tensor(f"{name}/dPraw", (B, H, T, T), "virtual")
-    g.op("gqa_matmul", f"{name}/dov", [dO, V], [dpr], transpose_w=True)
+    g.op("matmul", f"{name}/dov", [dO, V], [dpr], transpose_b=True, group=H // Hkv)
     dP = _rescaled(g, f"{name}/dP", dpr, s, declared("dP", dh * mdo * mv))
     # softmax backward
     sb = add_softmax_backward(g, f"{name}/softmax_backward", P, dP, scale=s, kappa=kappa,
@@ -411,7 +411,7 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     mdz = max_abs(g.tensors[dZ].bound, "dZ")
     # dQ = dZ·K / 2^s
     dqr = g.tensor(f"{name}/dQraw", (B, H, T, dh), "virtual")
-    g.op("gqa_matmul", f"{name}/dzk", [dZ, K], [dqr])
+    g.op("matmul", f"{name}/dzk", [dZ, K], [dqr], group=H // Hkv)
     dQ = _rescaled(g, f"{name}/dQ", dqr, s, declared("dQ", T * mdz * mk))
     # dK = Σ_group dZᵀ·Q / 2^s,  dV = Σ_group Pᵀ·dO / 2^s
     dkr = g.tensor(f"{name}/dKraw", (B, Hkv, T, dh), "virtual")

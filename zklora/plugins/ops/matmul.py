@@ -1,7 +1,10 @@
 """Batched matrix multiplication Y = op(X)·op(W), op = identity or transpose.
 
 Logical shapes: X (…, m, k); W (k, n) shared by every batch, or (…, k, n) batched like
-X; Y (…, m, n).  Stored operands may be transposed (params ``transpose_a``,
+X; Y (…, m, n).  With ``group = G`` (grouped-query attention), W has G times fewer
+batches than X and X's batch b uses W's batch ⌊b / G⌋ — for X (B, H, m, k) and W
+(B, H/G, k, n) head h uses K/V head h // G, transformers' ``repeat_kv`` — which is
+broadcasting along the low log2 G batch bits: they are dropped from W's point.  Stored operands may be transposed (params ``transpose_a``,
 ``transpose_b``: X stored (…, k, m), W stored (…, n, k)), which is free: a transpose
 only permutes point coordinates (§3.2), so ``X·Wᵀ`` with transformers' (out, in)
 weights and the backward products ``dY·W``, ``Xᵀ·dY`` need no copies in the proof.
@@ -9,7 +12,9 @@ weights and the backward products ``dY·W``, ``Xᵀ·dY`` need no copies in the 
 Relation proven for a claim Ỹ(r_n, r_m, r_b) = v (coordinates in §3.2 order):
 
     shared W:   v = Σ_j X̃(j, r_m, r_b) · W̃(r_n, j)                    (degree 2, over j)
-    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b)     (degree 3, over j, b)
+    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b_hi)  (degree 3, over j, b)
+
+where b_hi drops the group bits (all of b when group = 1).
 
 (points written for the logical layout).  The prover first folds X over its row (and,
 for shared W, batch) coordinates and W over its column coordinates — O(|X| + |W|) —
@@ -36,6 +41,10 @@ class MatMul(Op):
             x = x.transpose(-1, -2)
         if node.params.get("transpose_b"):
             w = w.transpose(-1, -2)
+        G = int(node.params.get("group", 1))
+        if G > 1:
+            w = w.reshape(-1, *w.shape[-2:]).repeat_interleave(G, dim=0).reshape(
+                *x.shape[:-2], *w.shape[-2:])
         return [torch.matmul(x, w)]
 
     @staticmethod
@@ -52,13 +61,19 @@ class MatMul(Op):
         r = claim.point
         r_n, r_m, r_b = r[:bn], r[bn:bn + bm], r[bn + bm:]
         batched = len(ws) > 2
-        return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched
+        G = int(node.params.get("group", 1))
+        ng = mle.log2_exact(G)
+        bx = int(np.prod(xs[:-2], dtype=np.int64))
+        bw = int(np.prod(ws[:-2], dtype=np.int64))
+        if G > 1 and (not batched or bx != bw * G):
+            raise ValueError(f"matmul {node.name}: group {G} needs W with {bx // G} batches")
+        return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng
 
     def prove(self, ctx, node, out_claims):
         (claim,) = out_claims.values()
         X, W = node.inputs
         E = ctx.E
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched = self._geometry(ctx, node, claim)
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = self._geometry(ctx, node, claim)
         xs = ctx.table(X)
         ws = ctx.table(W)
         B = xs.size // (m * k)
@@ -77,16 +92,20 @@ class MatMul(Op):
             # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
             xt = np.ascontiguousarray(x3.transpose(1, 0, 2).reshape(m, B * k))
             x_r = E.vecmat(mle.eq_table(E, r_m), xt)
-            wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, B * k))
+            wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, Bw * k))
             w_r = E.vecmat(e_n, wt)
+            if ng:  # W's batch ⌊b / G⌋: repeat each W batch G times
+                es = E.elem_shape
+                w_r = np.repeat(w_r.reshape((Bw, k) + es), 1 << ng, axis=0).reshape(
+                    (B * k,) + es)
             e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
             point, finals = ctx.sumcheck([x_r, w_r, e_b], [(1, (0, 1, 2))], claim.value,
                                          label=label, public=[2])
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb)
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
 
     def verify(self, ctx, node, out_claims):
         (claim,) = out_claims.values()
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched = self._geometry(ctx, node, claim)
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = self._geometry(ctx, node, claim)
         E = ctx.E
         label = f"{node.name}/matmul"
         if not batched:
@@ -96,16 +115,16 @@ class MatMul(Op):
             point, finals = ctx.sumcheck(
                 bk + nb, 3, [(1, (0, 1, 2))], claim.value, label=label,
                 public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb)
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
 
     @staticmethod
-    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb):
+    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng=0):
         X, W = node.inputs
         j = point[:bk]
         rb = point[bk:] if batched else r_b
         px = np.concatenate([r_m, j, rb]) if ta else np.concatenate([j, r_m, rb])
         w_rows = [j, r_n] if tb else [r_n, j]
-        pw = np.concatenate(w_rows + ([rb] if batched else []))
+        pw = np.concatenate(w_rows + ([rb[ng:]] if batched else []))
         return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
 
 

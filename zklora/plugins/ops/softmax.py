@@ -44,7 +44,7 @@ because Σ_j e_ij·2^s/S_i = 2^s and each floor loses less than 1.  S_i ≥ 2^s 
 above the row maximum (which would round every e to 0); c_i itself needs no range check
 since (D) pins it to κX_ij + D_ij.
 
-The module also has the grouped-query batched matmul ``gqa_matmul`` (QKᵀ and P·V) and
+Q·Kᵀ and P·V are the ``matmul`` op with ``group = H / Hkv`` (grouped-query attention), and
 the graph builders `add_softmax` and `add_attention` (docs/ops/softmax.md).
 """
 
@@ -397,97 +397,6 @@ class Softmax(Op):
 # -- grouped-query batched matmul ----------------------------------------------------------
 
 
-class GroupedMatMul(Op):
-    """Y[b, h, i, l] = Σ_j X[b, h, i, j] · W'[b, h // G, j, l],  G = H / Hkv,
-
-    W' = W (B, Hkv, J, L), or with ``transpose_w`` W' = Wᵀ for W (B, Hkv, L, J) (scores
-    Q·Kᵀ).  Head h uses K/V head h // G, transformers' ``repeat_kv``.  For a claim
-    Ỹ(r_l, r_i, r_h, r_b) = v, fold X over i at r_i and W over l at r_l, broadcast the
-    folded W along the group bits (the low bits of h), then
-
-        v = Σ_{j,h,b} eq((r_h, r_b), (h, b)) · X_f(j, h, b) · W_f(j, h_hi, b)
-
-    (degree 3).  The folded W does not depend on the group bits, so its value at the
-    final point is W̃ with those coordinates dropped (§3.2 broadcasting).
-    """
-
-    name = "gqa_matmul"
-
-    def forward(self, node, inputs):
-        x, w = inputs
-        if node.params.get("transpose_w", False):
-            w = w.transpose(-1, -2)
-        G = x.shape[1] // w.shape[1]
-        w = w.repeat_interleave(G, dim=1)
-        return [torch.matmul(x, w)]
-
-    @staticmethod
-    def _layout(ctx, node):
-        X, W = node.inputs
-        xs, ws = tuple(ctx.spec(X).shape), tuple(ctx.spec(W).shape)
-        ys = tuple(ctx.spec(node.outputs[0]).shape)
-        tr = bool(node.params.get("transpose_w", False))
-        ok = len(xs) == 4 and len(ws) == 4 and xs[0] == ws[0] and ws[1] <= xs[1] and \
-            xs[1] % ws[1] == 0
-        if ok:
-            J, Lw = (ws[3], ws[2]) if tr else (ws[2], ws[3])
-            ok = J == xs[3] and ys == (xs[0], xs[1], xs[2], Lw)
-        if not ok:
-            raise shape_error(ctx, f"op {node.name}: gqa_matmul shapes X {xs}, W {ws}, "
-                              f"Y {ys} (transpose_w={tr}) do not agree")
-        B, H, I, J = xs
-        Hkv = ws[1]
-        Lw = ys[3]
-        nl, ni, nj = (mle.log2_exact(v) for v in (Lw, I, J))
-        nh, ng = mle.log2_exact(H), mle.log2_exact(H // Hkv)
-        return B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr
-
-    @staticmethod
-    def _claims(ctx, node, r, point, finals, lay):
-        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
-        X, W = node.inputs
-        r_l, r_i = r[:nl], r[nl:nl + ni]
-        rj, rh, rb = point[:nj], point[nj:nj + nh], point[nj + nh:]
-        px = np.concatenate([rj, r_i, rh, rb])
-        rkv = rh[ng:]
-        pw = np.concatenate([rj, r_l, rkv, rb]) if tr else np.concatenate([r_l, rj, rkv, rb])
-        return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
-
-    def prove(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        lay = self._layout(ctx, node)
-        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
-        E = ctx.E
-        X, W = node.inputs
-        r = claim.point
-        r_l, r_i, r_hb = r[:nl], r[nl:nl + ni], r[nl + ni:]
-        xt = ctx.table(X).reshape(B * H, I, J).transpose(1, 0, 2).reshape(I, B * H * J)
-        xf = E.vecmat(mle.eq_table(E, r_i), np.ascontiguousarray(xt))
-        w = ctx.table(W).reshape(B * Hkv, *((Lw, J) if tr else (J, Lw)))
-        wt = (w.transpose(1, 0, 2) if tr else w.transpose(2, 0, 1)).reshape(Lw, B * Hkv * J)
-        wf = E.vecmat(mle.eq_table(E, r_l), np.ascontiguousarray(wt))
-        es = E.elem_shape
-        wf = np.broadcast_to(wf.reshape((B, Hkv, 1, J) + es), (B, Hkv, H // Hkv, J) + es)
-        wf = np.ascontiguousarray(wf).reshape((B * H * J,) + es)
-        eq = np.repeat(mle.eq_table(E, r_hb), J, axis=0)
-        point, finals = ctx.sumcheck([xf, wf, eq], [(1, (0, 1, 2))], claim.value,
-                                     label=f"{node.name}/gqa", public=[2])
-        return self._claims(ctx, node, r, point, finals, lay)
-
-    def verify(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        lay = self._layout(ctx, node)
-        B, H, Hkv, I, J, Lw, nl, ni, nj, nh, ng, tr = lay
-        E = ctx.E
-        r = claim.point
-        r_hb = r[nl + ni:]
-        n = nj + E.shape(r_hb)[0]
-        point, finals = ctx.sumcheck(n, 3, [(1, (0, 1, 2))], claim.value,
-                                     label=f"{node.name}/gqa",
-                                     public={2: lambda p: mle.eq_eval(E, r_hb, p[nj:])})
-        return self._claims(ctx, node, r, point, finals, lay)
-
-
 # -- graph builders -----------------------------------------------------------------------
 
 
@@ -563,9 +472,9 @@ def add_attention(g, name: str, Q: str, K: str, V: str, *, scale: int = 16,
     """Causal softmax attention core: O = softmax(Q·Kᵀ/√dh + causal) · V at ``scale``.
 
     Q (B, H, T, dh), K/V (B, Hkv, T, dh), H % Hkv == 0 (GQA, transformers' repeat_kv).
-    Nodes: ``{name}/qk`` (gqa_matmul, transposed K), ``{name}/softmax`` (masked by the
+    Nodes: ``{name}/qk`` (matmul, transposed K, grouped), ``{name}/softmax`` (masked by the
     public causal mask ``{name}/mask`` unless ``mask`` names one), ``{name}/pv``
-    (gqa_matmul) and ``{name}/rescale`` (O = P·V / 2^scale, committed; its bound covers
+    (matmul, grouped) and ``{name}/rescale`` (O = P·V / 2^scale, committed; its bound covers
     |V|max + 1, widened to whole 16-bit limbs, unless ``out_bound`` is given).  Returns O's name."""
     B, H, T, dh = g.tensors[Q].shape
     Bk, Hkv, Tk, dk = g.tensors[K].shape
@@ -580,13 +489,13 @@ def add_attention(g, name: str, Q: str, K: str, V: str, *, scale: int = 16,
         m = dh * max(map(abs, qb)) * max(map(abs, kb))
         zb = (-m, m)
     Z = g.tensor(f"{name}/scores", (B, H, T, T), "virtual")
-    g.op("gqa_matmul", f"{name}/qk", [Q, K], [Z], transpose_w=True)
+    g.op("matmul", f"{name}/qk", [Q, K], [Z], transpose_b=True, group=H // Hkv)
     if mask is None:
         mask = g.tensor(f"{name}/mask", (T, T), "public", value=causal_mask(T))
     sm = add_softmax(g, f"{name}/softmax", Z, mask=mask, scale=scale, shift=shift,
                      kappa=kappa, digit_bits=digit_bits, exp_scale=u, x_bound=zb)
     Oraw = g.tensor(f"{name}/pv", (B, H, T, dh), "virtual")
-    g.op("gqa_matmul", f"{name}/pv", [sm["P"], V], [Oraw])
+    g.op("matmul", f"{name}/pv", [sm["P"], V], [Oraw], group=H // Hkv)
     if out_bound is None:
         vb = g.tensors[V].bound
         if vb is None:
@@ -619,4 +528,4 @@ def attention_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, scal
 
 @hookimpl
 def zk_ops():
-    return [Softmax(), GroupedMatMul()]
+    return [Softmax()]
