@@ -4,8 +4,10 @@ Logical shapes: X (…, m, k); W (k, n) shared by every batch, or (…, k, n) ba
 X; Y (…, m, n).  With ``group = G`` (grouped-query attention), W has G times fewer
 batches than X and X's batch b uses W's batch ⌊b / G⌋ — for X (B, H, m, k) and W
 (B, H/G, k, n) head h uses K/V head h // G, transformers' ``repeat_kv`` — which is
-broadcasting along the low log2 G batch bits: they are dropped from W's point.  Stored operands may be transposed (params ``transpose_a``,
-``transpose_b``: X stored (…, k, m), W stored (…, n, k)), which is free: a transpose
+broadcasting along the low log2 G batch bits: they are dropped from W's point.
+
+Stored operands may be transposed (params ``transpose_a``, ``transpose_b``: X stored
+(…, k, m), W stored (…, n, k)), which is free: a transpose
 only permutes point coordinates (§3.2), so ``X·Wᵀ`` with transformers' (out, in)
 weights and the backward products ``dY·W``, ``Xᵀ·dY`` need no copies in the proof.
 
