@@ -149,11 +149,9 @@ def scaling_fixed(scaling: float) -> tuple[int, int]:
 def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
     """``{name}/Y`` = X/2^shift rounded (committed, declared ``bound``), remainder
     ``{name}/R`` committed advice; returns Y."""
-    shape = g.tensors[X].shape
-    y = g.tensor(f"{name}/Y", shape, "committed", bound.as_tuple())
-    r = g.tensor(f"{name}/R", shape, "committed", (0, (1 << shift) - 1))
-    g.op("rescale", name, [X], [y, r], shift=int(shift))
-    return y
+    from zklora.plugins.ops.rescale import add_rescale as _add
+
+    return _add(g, name, X, shift, bound, y=f"{name}/Y", r=f"{name}/R")
 
 
 def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import torch
 
+from zklora.plugins.ops.rescale import add_rescale
 from zklora.zkcore import mle, quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
@@ -292,11 +293,7 @@ def attention_backward_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
 
 def _rescaled(g, name: str, X: str, shift: int, bound: tuple[int, int]) -> str:
     """``{name}`` = X/2^shift rounded (committed, ``bound``), remainder ``{name}_r``."""
-    shape = g.tensors[X].shape
-    y = g.tensor(name, shape, "committed", bound)
-    r = g.tensor(f"{name}_r", shape, "committed", (0, (1 << shift) - 1))
-    g.op("rescale", f"{name}/rescale", [X], [y, r], shift=int(shift))
-    return y
+    return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_r")
 
 
 def _group_view(g, name: str, X: str, hkv: int) -> str:

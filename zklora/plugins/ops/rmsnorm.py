@@ -50,6 +50,7 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.plugins.ops.rescale import add_rescale
 from zklora.zkcore import mle
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.graph import Graph
@@ -405,10 +406,7 @@ def declared_bound(g: Graph, name: str) -> Bound | None:
 
 def rescale_node(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
     """``{name}`` = X/2^shift rounded (committed, ``bound``), remainder ``{name}_R``."""
-    y = g.tensor(name, g.tensors[X].shape, "committed", bound.as_tuple())
-    r = g.tensor(f"{name}_R", g.tensors[X].shape, "committed", (0, (1 << shift) - 1))
-    g.op("rescale", f"{name}/rescale", [X], [y, r], shift=int(shift))
-    return y
+    return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_R")
 
 
 def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: int = 16,
