@@ -52,6 +52,7 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.model import Model
 from zklora.zkcore.quant import Bound, to_fixed
 
+from . import llama
 from .hf import TARGETS, Adapter, LoraPair
 from .llama import (
     ACT_BITS,
@@ -238,7 +239,7 @@ def frozen_tensors(public: Mapping[str, Any]) -> list[str]:
     fwd = ForwardSpec.from_public({k: v for k, v in public.items()
                                    if k in ("arch", "lora", "quant", "batch", "seq",
                                             "act_bits")})
-    return [n for n in tensor_names(fwd) if n != "ids" and not n.endswith((".A", ".B"))]
+    return llama.frozen_names(fwd)
 
 
 # -- the graph -------------------------------------------------------------------------------
@@ -637,6 +638,13 @@ class LlamaTrain(Model):
 
     def frozen_tensors(self, public) -> list[str]:
         return frozen_tensors(public)
+
+    def frozen_scope(self, public) -> dict[str, Any]:
+        """The same scope as the forward model's: one model commitment serves both."""
+        return llama.frozen_scope(TrainSpec.from_public(public).fwd)
+
+    def frozen_witness(self, params):
+        return llama.load_frozen(params)
 
     def statement_tensors(self, public) -> dict[str, list[str]]:
         return statement_tensors(public)
