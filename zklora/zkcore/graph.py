@@ -4,15 +4,20 @@ Proof of a graph (both sides build the same `Graph` from the statement):
 
 1. absorb the protocol id and the statement (graph description, profile, publics);
 2. prover: run every op's integer ``forward`` in order, check declared bounds;
-3. send a commitment to every committed tensor, in declaration order;
+3. commit every committed tensor: those with a published commitment (statement)
+   individually, all others as one stacked vector (`zklora.zkcore.stack`); advice
+   committed mid-proof (``ctx.commit_advice``) is deferred into a pending group that is
+   committed as one more stack right before the next challenge is drawn;
 4. for each graph output draw a random point; the prover sends the MLE value
    (the verifier computes it itself for a public output);
 5. prove ops in reverse order: all claims on each output are merged by the claim
    reduction sumcheck, handed to the op, and its input claims collected; a committed
    output's reduced claim is also opened;
 6. prove every lookup request, grouped by table, with the configured argument;
-7. open every claim on a committed tensor (one batched opening), evaluate every claim
-   on a public tensor, and fail if any claim is left undischarged.
+7. turn every claim on a stacked tensor into a claim on its stack, reduce each stack's
+   claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many_prove`), open
+   all stacks and published tensors in one batched opening, evaluate every claim on a
+   public tensor, and fail if any claim is left undischarged.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ import numpy as np
 import torch
 
 from . import claims as claimlib
+from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
 from .errors import ProofFormatError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupArgument, LookupRequest
 from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
+from .stack import StackLayout
 from .transcript import ProverChannel, Transcript, VerifierChannel
 
 PROTOCOL_ID = b"zklora/graph/v1"
@@ -132,43 +139,165 @@ class Backend:
     hash: str = "blake3"
 
 
+@attrs.define
+class _Stack:
+    """One stacked commitment: tensors ``names`` laid out by ``layout`` in one vector S
+    (``table`` and the scheme ``state`` on the prover side only)."""
+
+    names: list[str]
+    layout: StackLayout
+    commitment: bytes
+    table: Any = None
+    state: Any = None
+
+
+def _stack_description(names: Sequence[str], layout: StackLayout) -> bytes:
+    """Canonical description of a stack, absorbed by both sides before its commitment."""
+    return canonical_json({"num_vars": layout.num_vars,
+                           "blocks": [[names[b.item], b.offset, b.num_vars]
+                                      for b in layout.blocks if b.item is not None]})
+
+
 class ProverCommitter:
-    """Commits tensors and keeps the states for the final batched opening."""
+    """Commits tensors and keeps the states for the final batched opening.
+
+    Tensors with a published commitment are committed individually.  Every other
+    tensor is deferred into a pending group; `flush` (run before every challenge, and
+    at the start of the openings) commits the group as one stacked vector
+    (`zklora.zkcore.stack.StackLayout`), so a proof holds one commitment per group of
+    tensors committed between two challenges."""
 
     def __init__(self, scheme: CommitmentScheme):
         self.scheme = scheme
         self.states: dict[str, Any] = {}
+        self.stacks: list[_Stack] = []
+        self.where: dict[str, tuple[int, int]] = {}
+        self._pending: list[tuple[str, np.ndarray]] = []
 
     def commit(self, ch: ProverChannel, spec: TensorSpec, table: np.ndarray,
                published: bytes | None = None) -> None:
-        """Commit and send; a tensor with a ``published`` commitment (part of the
-        statement, e.g. the base model's) is checked against it and only absorbed."""
-        com, state = self.scheme.commit(table)
+        """Commit (deferred into the pending stack); a tensor with a ``published``
+        commitment (part of the statement, e.g. the base model's) is committed on its
+        own, checked against it and only absorbed."""
         if published is None:
-            ch.send_bytes(f"commit:{spec.name}", com)
-        else:
-            if com != published:
-                raise ProverError(f"tensor {spec.name} does not match its published commitment")
-            ch.observe_public(f"commit:{spec.name}", com)
+            self._pending.append((spec.name, np.asarray(table)))
+            return
+        com, state = self.scheme.commit(table)
+        if com != published:
+            raise ProverError(f"tensor {spec.name} does not match its published commitment")
+        ch.observe_public(f"commit:{spec.name}", com)
         self.states[spec.name] = state
+
+    def flush(self, ch: ProverChannel) -> None:
+        """Commit the pending tensors as one stacked vector and send the commitment."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        F = self.scheme.field
+        names = [n for n, _ in pending]
+        layout = StackLayout([F.length(F.flat(t)) for _, t in pending])
+        k = len(self.stacks)
+        ch.observe_public(f"stack/{k}", _stack_description(names, layout))
+        S = layout.stack(F, [t for _, t in pending])
+        com, state = self.scheme.commit(S)
+        ch.send_bytes(f"commit:stack/{k}", com)
+        self.stacks.append(_Stack(names, layout, com, S, state))
+        for i, n in enumerate(names):
+            self.where[n] = (k, i)
 
 
 class VerifierCommitter:
+    """Mirror of `ProverCommitter`."""
+
     def __init__(self, scheme: CommitmentScheme):
         self.scheme = scheme
         self.commitments: dict[str, bytes] = {}
+        self.stacks: list[_Stack] = []
+        self.where: dict[str, tuple[int, int]] = {}
+        self._pending: list[TensorSpec] = []
 
     def receive(self, ch: VerifierChannel, spec: TensorSpec,
                 published: bytes | None = None) -> None:
-        n = self.scheme.commitment_size(spec.num_vars)
         if published is None:
-            self.commitments[spec.name] = ch.recv_bytes(f"commit:{spec.name}", n)
+            self._pending.append(spec)
             return
+        n = self.scheme.commitment_size(spec.num_vars)
         if len(published) != n:
             raise VerificationError(f"published commitment of {spec.name} has {len(published)} "
                                     f"bytes, expected {n}")
         ch.observe_public(f"commit:{spec.name}", published)
         self.commitments[spec.name] = published
+
+    def flush(self, ch: VerifierChannel) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        names = [s.name for s in pending]
+        layout = StackLayout([s.size for s in pending])
+        k = len(self.stacks)
+        ch.observe_public(f"stack/{k}", _stack_description(names, layout))
+        com = ch.recv_bytes(f"commit:stack/{k}", self.scheme.commitment_size(layout.num_vars))
+        self.stacks.append(_Stack(names, layout, com))
+        for i, n in enumerate(names):
+            self.where[n] = (k, i)
+
+
+def _open_prove(ch: ProverChannel, E: Field, committer: ProverCommitter, specs,
+                opened: Mapping[str, list[Claim]]) -> None:
+    """One batched opening: published tensors' claims as they are; every stack's claims
+    reduced to one (`zklora.zkcore.stack.reduce_prove`)."""
+    committer.flush(ch)
+    items = []
+    per_stack: dict[int, list] = defaultdict(list)
+    for name in specs:
+        cl = opened.get(name)
+        if not cl:
+            continue
+        if name in committer.states:
+            cl = claimlib.dedupe(E, cl)
+            items.append(OpenItem(committer.states[name],
+                                  [Evaluation(c.point, c.value) for c in cl]))
+        else:
+            k, i = committer.where[name]
+            lay = committer.stacks[k].layout
+            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
+    ks = sorted(per_stack)
+    sts = [committer.stacks[k] for k in ks]
+    reduced = stacklib.reduce_many_prove(
+        ch, E, [(st.table, st.layout.num_vars, per_stack[k]) for k, st in zip(ks, sts)],
+        base=True, label="stack/reduce")
+    items.extend(OpenItem(st.state, [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
+    if items:
+        committer.scheme.open(ch, items)
+
+
+def _open_verify(ch: VerifierChannel, E: Field, committer: VerifierCommitter, specs,
+                 opened: Mapping[str, list[Claim]]) -> None:
+    """Mirror of `_open_prove`."""
+    committer.flush(ch)
+    items = []
+    per_stack: dict[int, list] = defaultdict(list)
+    for name in specs:
+        cl = opened.get(name)
+        if not cl:
+            continue
+        if name in committer.commitments:
+            cl = claimlib.dedupe(E, cl)
+            items.append(CheckItem(committer.commitments[name], specs[name].num_vars,
+                                   [Evaluation(c.point, c.value) for c in cl]))
+        else:
+            k, i = committer.where[name]
+            lay = committer.stacks[k].layout
+            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
+    ks = sorted(per_stack)
+    sts = [committer.stacks[k] for k in ks]
+    reduced = stacklib.reduce_many_verify(
+        ch, E, [(st.layout.num_vars, per_stack[k]) for k, st in zip(ks, sts)],
+        label="stack/reduce")
+    items.extend(CheckItem(st.commitment, st.layout.num_vars, [Evaluation(r, v)])
+                 for st, (r, v) in zip(sts, reduced))
+    if items:
+        committer.scheme.verify(ch, items)
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
@@ -232,11 +361,13 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     specs = dict(graph.tensors)
     committer = ProverCommitter(backend.scheme)
     ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
+    ch.before_challenge = lambda: committer.flush(ch)
 
     with ch.section("commitments"):
         for name, spec in graph.tensors.items():
             if spec.kind == "committed":
                 committer.commit(ch, spec, ctx.table(name), published.get(name))
+        committer.flush(ch)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
@@ -276,8 +407,6 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     clock.lap("lookups")
 
     with ch.section("openings"):
-        items = []
-        names = []
         for name, cl in list(book.items()):
             kind = specs[name].kind
             if kind == "committed":
@@ -285,14 +414,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                 book.pop(name)
             elif kind == "public":
                 book.pop(name)
-        for name in specs:
-            if opened.get(name):
-                cl = claimlib.dedupe(E, opened[name])
-                items.append(OpenItem(committer.states[name],
-                                      [Evaluation(c.point, c.value) for c in cl]))
-                names.append(name)
-        if items:
-            backend.scheme.open(ch, items)
+        _open_prove(ch, E, committer, specs, opened)
     clock.lap("openings")
     leftover = {k: v for k, v in book.items() if v}
     if leftover:
@@ -334,12 +456,14 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     specs = dict(graph.tensors)
     committer = VerifierCommitter(backend.scheme)
     ctx = VerifierContext(F, ch, specs, graph.publics, committer)
+    ch.before_challenge = lambda: committer.flush(ch)
     rec = _SectionRecorder(ch)
 
     with rec.section("commitments"):
         for spec in graph.tensors.values():
             if spec.kind == "committed":
                 committer.receive(ch, spec, published.get(spec.name))
+        committer.flush(ch)
 
     book: dict[str, list[Claim]] = defaultdict(list)
     with rec.section("outputs"):
@@ -376,7 +500,6 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
         _run_lookups(ctx, backend, book, prover=False)
 
     with rec.section("openings"):
-        items = []
         for name, cl in list(book.items()):
             kind = specs[name].kind
             if kind == "committed":
@@ -386,13 +509,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
                 for c in cl:
                     _check_public(ctx, c)
                 book.pop(name)
-        for name in specs:
-            if opened.get(name):
-                cl = claimlib.dedupe(E, opened[name])
-                items.append(CheckItem(committer.commitments[name], specs[name].num_vars,
-                                       [Evaluation(c.point, c.value) for c in cl]))
-        if items:
-            backend.scheme.verify(ch, items)
+        _open_verify(ch, E, committer, specs, opened)
     leftover = {k: v for k, v in book.items() if v}
     if leftover:
         raise VerificationError(f"undischarged claims on {sorted(leftover)}")

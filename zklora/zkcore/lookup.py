@@ -30,6 +30,7 @@ import numpy as np
 from . import selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
+from .stack import StackLayout, selector
 
 if TYPE_CHECKING:
     from .op import ProverContext, VerifierContext
@@ -105,47 +106,27 @@ class Block:
     num_vars: int
 
 
-def _selector(E: Field, z_hi: np.ndarray, index: int) -> np.ndarray:
-    """eq(z_hi, bits of index) = Π_i (z_i if bit i else 1 − z_i)."""
-    one = E.scalar(1)
-    out = one
-    for i in range(E.shape(z_hi)[0]):
-        zi = z_hi[i]
-        out = E.mul(out, zi if (index >> i) & 1 else E.sub(one, zi))
-    return out
-
-
 class LookupLayout:
-    """Placement of every request's columns in one combined column (see module doc)."""
+    """Placement of every request's columns in one combined column (see module doc),
+    a `StackLayout` of the requests' sizes."""
 
     def __init__(self, table: Table, requests: Sequence[LookupRequest], specs):
         self.table = table
         self.requests = list(requests)
         sizes = []
-        for q, r in enumerate(self.requests):
+        for r in self.requests:
             if len(r.columns) != table.width:
                 raise ValueError(f"lookup {r.label}: table {table.name} has {table.width} "
                                  f"columns, got {len(r.columns)}")
             ss = {specs[c].size for c in r.columns}
             if len(ss) != 1:
                 raise ValueError(f"lookup {r.label}: columns {r.columns} differ in size")
-            sizes.append((ss.pop(), q))
-        order = sorted(sizes, key=lambda s: -s[0])  # stable: largest first
-        blocks: list[Block] = []
-        pos = 0
-        for n, q in order:
-            blocks.append(Block(q, pos, n.bit_length() - 1))
-            pos += n
-        self.used = pos
-        self.size = 1 << max(0, (pos - 1).bit_length()) if pos else 1
-        self.num_vars = self.size.bit_length() - 1
-        while pos < self.size:  # aligned padding blocks
-            s = pos & -pos if pos else self.size
-            while pos + s > self.size:
-                s //= 2
-            blocks.append(Block(None, pos, s.bit_length() - 1))
-            pos += s
-        self.blocks = blocks
+            sizes.append(ss.pop())
+        stack = StackLayout(sizes)
+        self.used = stack.used
+        self.size = stack.size
+        self.num_vars = stack.num_vars
+        self.blocks = [Block(b.item, b.offset, b.num_vars) for b in stack.blocks]
         self.pad_row = [int(c[0]) for c in table.columns()]
 
     @property
@@ -195,7 +176,7 @@ class LookupLayout:
         acc = [E.scalar(0) for _ in range(self.table.width)]
         i = 0
         for b in self.blocks:
-            sel = _selector(E, z[b.num_vars:], b.offset >> b.num_vars)
+            sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
             zl = z[:b.num_vars]
             for k in range(self.table.width):
                 if b.request is None:

@@ -116,14 +116,24 @@ class _Channel:
     """Shared challenge side of both channels."""
 
     transcript: Transcript
+    #: called before every challenge is drawn; the graph kernel flushes deferred
+    #: commitments through it (identically on both sides, so both streams agree)
+    before_challenge: Callable[[], None] | None = None
+
+    def _pre_challenge(self) -> None:
+        if self.before_challenge is not None:
+            self.before_challenge()
 
     def challenge(self, label: str, field: Field) -> np.ndarray:
+        self._pre_challenge()
         return self.transcript.sample(label, field)
 
     def challenges(self, label: str, field: Field, n: int) -> np.ndarray:
+        self._pre_challenge()
         return self.transcript.sample_vec(label, field, n)
 
     def challenge_indices(self, label: str, n: int, count: int) -> list[int]:
+        self._pre_challenge()
         return self.transcript.sample_indices(label, n, count)
 
     def observe_public(self, label: str, data: bytes) -> None:
