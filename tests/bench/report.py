@@ -18,6 +18,8 @@ def _ms(s: float) -> str:
 
 
 def _kb(n) -> str:
+    if n < 10 * 1024:
+        return f"{int(n)} B"
     return f"{n / 1024:.0f} KiB" if n < 1 << 20 else f"{n / (1 << 20):.2f} MiB"
 
 
