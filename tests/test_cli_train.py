@@ -108,3 +108,26 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         proof.write_atomic(tmp_path / "p.zkp", b"x" * 1000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_statement_carries_chain_commitments(trained):
+    """Batch, initial adapters and the adapters/state after every step are committed in
+    the statement; changing one commitment there makes verification fail."""
+    from zklora.zkcore import api, proof
+    from zklora.zkcore.errors import ZkLoraError
+
+    data = (trained / "run.zkp").read_bytes()
+    pf = proof.decode(data)
+    coms = pf.statement["commitments"]
+    assert "ids" in coms and "l0.q.A" in coms
+    assert any(n.startswith("s0/opt/") and n.endswith("/theta") for n in coms)
+    assert any(n.startswith("s1/opt/") and n.endswith("/v") for n in coms)
+    for name in ("ids", "l0.q.A", sorted(n for n in coms if n.startswith("s1/"))[0]):
+        other = dict(coms)
+        other[name] = coms["l1.v.B"] if name != "l1.v.B" else coms["ids"]
+        st = dict(pf.statement, commitments=other)
+        with pytest.raises(ZkLoraError):
+            api.verify(proof.encode(st, pf.sections))
+    st = dict(pf.statement, commitments={k: v for k, v in coms.items() if k != "ids"})
+    with pytest.raises(ZkLoraError):
+        api.verify(proof.encode(st, pf.sections))

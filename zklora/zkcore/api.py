@@ -43,7 +43,21 @@ def make_statement(cfg: Config, model: Model) -> dict[str, Any]:
         "model": model.name,
         "params": model.public_params(cfg.model_params),
         "model_commitment": None,
+        "commitments": {},
     }
+
+
+def statement_tensor_names(model: Model, public: Mapping[str, Any]) -> list[str]:
+    """Committed tensors whose commitments the statement carries (a model's
+    ``statement_tensors`` groups, minus the frozen weights and the public losses)."""
+    groups = getattr(model, "statement_tensors", None)
+    if groups is None:
+        return []
+    names: set[str] = set()
+    for key, group in groups(public).items():
+        if key not in ("frozen", "losses"):
+            names.update(group)
+    return sorted(names)
 
 
 def _model(reg, name: str) -> Model:
@@ -102,7 +116,16 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
         published = dict(mc.tensors)
     g = model.build(statement["params"])
     t0 = time.perf_counter()
-    stream, index = graphlib.prove(g, witness, backend, statement, progress,
+    values = None
+    named = statement_tensor_names(model, statement["params"])
+    if named:  # batch, adapters and optimiser state before/after every step
+        values = graphlib.forward(g, witness, reg, progress)
+        F = backend.field
+        for name in named:
+            com, _ = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
+            statement["commitments"][name] = com.hex()
+            published[name] = com
+    stream, index = graphlib.prove(g, witness, backend, statement, progress, values=values,
                                    published=published, profile=profile)
     dt = time.perf_counter() - t0
     sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
@@ -121,7 +144,7 @@ def _statement_parts(statement: Mapping[str, Any], reg):
     if need("zklora", int) != STATEMENT_VERSION:
         raise ProofFormatError(f"statement version {statement.get('zklora')} not supported")
     expected_keys = {"zklora", "profile", "stack", "commitment_params", "lookup_params",
-                     "model", "params", "model_commitment"}
+                     "model", "params", "model_commitment", "commitments"}
     if set(statement) != expected_keys:
         odd = sorted(set(statement) ^ expected_keys)
         raise ProofFormatError(f"statement: unexpected or missing fields {odd}")
@@ -142,14 +165,27 @@ def _statement_parts(statement: Mapping[str, Any], reg):
         g = model.build(params)
         frozen = model.frozen_tensors(params)
         scope = model.frozen_scope(params)
+        named = statement_tensor_names(model, params)
     except ZkLoraError as e:
         raise ProofFormatError(f"statement: {e}") from None
+    coms = statement.get("commitments")
+    if not isinstance(coms, dict) or sorted(coms) != named:
+        raise ProofFormatError("statement: commitments must name exactly the model's "
+                               "statement tensors")
+    published = {}
+    for name, h in coms.items():
+        try:
+            if not isinstance(h, str) or h != h.lower():
+                raise ValueError
+            published[name] = bytes.fromhex(h)
+        except ValueError:
+            raise ProofFormatError(f"statement: commitment of {name!r} is not hex") from None
     mcd = statement["model_commitment"]
     if not (mcd is None or (isinstance(mcd, str) and len(mcd) == 64)):
         raise ProofFormatError("statement: model_commitment must be null or a 64-hex digest")
     if bool(frozen) != (mcd is not None):
         raise ProofFormatError("statement: model_commitment does not fit the model")
-    return backend, g, frozen, scope
+    return backend, g, frozen, scope, published
 
 
 def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
@@ -163,14 +199,13 @@ def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
     statement = dict(pf.statement)
     if expect:
         check_expected(statement, expect)
-    backend, g, frozen, scope = _statement_parts(statement, reg)
-    published: dict[str, bytes] = {}
+    backend, g, frozen, scope, published = _statement_parts(statement, reg)
     if statement["model_commitment"] is not None:
         if "model" not in pf.sections:
             raise ProofFormatError("proof file lacks its model commitment section")
         mc = modelcommit.parse(pf.sections["model"], "embedded model commitment")
         modelcommit.check_matches(mc, statement, scope, frozen)
-        published = dict(mc.tensors)
+        published.update(mc.tensors)
     elif "model" in pf.sections:
         raise ProofFormatError("unexpected model commitment section")
     if trusted_model is not None:

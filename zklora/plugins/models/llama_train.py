@@ -220,7 +220,8 @@ def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
     """The committed tensors the statement is about: ``frozen`` (base weights, what
     ``zklora commit-model`` commits), ``data`` (token ids), ``adapters_in`` (initial
     adapters at the master scale), ``adapters_out`` / ``state_out`` (θ, m̂, v̂ after the
-    last step; ``state_out`` is empty for SGD), ``losses`` (public loss tensors)."""
+    last step; ``state_out`` is empty for SGD), ``after_step`` (θ, m̂, v̂ after every
+    step), ``losses`` (public loss tensors)."""
     spec = TrainSpec.from_public(public)
     keys = lora_keys(spec)
     last = spec.steps - 1
@@ -229,8 +230,12 @@ def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
            "adapters_in": [f"l{i}.{t}.{ab}" for i, t, ab in keys],
            "adapters_out": [f"{_opt_name(last, k)}/theta" for k in keys],
            "state_out": [], "losses": [f"s{t}/loss/loss" for t in range(spec.steps)]}
-    if spec.optim.optimizer != "sgd":
-        out["state_out"] = [f"{_opt_name(last, k)}/{x}" for k in keys for x in ("m", "v")]
+    state = () if spec.optim.optimizer == "sgd" else ("m", "v")
+    if state:
+        out["state_out"] = [f"{_opt_name(last, k)}/{x}" for k in keys for x in state]
+    # adapters and optimiser state after every step (the chain's links)
+    out["after_step"] = [f"{_opt_name(t, k)}/{x}" for t in range(spec.steps) for k in keys
+                         for x in ("theta",) + state]
     return out
 
 
