@@ -131,3 +131,21 @@ def test_statement_carries_chain_commitments(trained):
     st = dict(pf.statement, commitments={k: v for k, v in coms.items() if k != "ids"})
     with pytest.raises(ZkLoraError):
         api.verify(proof.encode(st, pf.sections))
+
+
+def test_verify_checks_delivered_adapters(trained, tmp_path):
+    """The trained adapter written by --adapter-out (and the initial tiny adapter) match
+    the statement's commitments; a modified adapter does not."""
+    init = write_tiny_adapter(tmp_path / "init")
+    r = run("verify", trained / "run.zkp", "--adapter-in", init,
+            "--adapter-out", trained / "adapter-out")
+    assert r.exit_code == 0 and "adapter-out" in r.output, r.output
+    r = run("verify", trained / "run.zkp", "--adapter-out", init)
+    assert r.exit_code != 0 and "not the one the proof commits to" in r.output
+    ad = load_adapter(trained / "adapter-out", tiny_arch())
+    ad.pairs[(0, "q")].A[0, 0] += 1e-3
+    from zklora.plugins.models.hf import save_adapter
+
+    save_adapter(tmp_path / "bad", ad)
+    r = run("verify", trained / "run.zkp", "--adapter-out", tmp_path / "bad")
+    assert r.exit_code != 0 and "REJECTED" in r.output

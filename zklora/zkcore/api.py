@@ -251,6 +251,28 @@ def write_trained_adapter(cfg: Config, out_dir, registry=None) -> None:
         raise
 
 
+def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None) -> int:
+    """Check that the peft adapter at ``path`` is the proof's initial (``which="in"``) or
+    final (``"out"``) adapter: recommit its tensors and compare with the statement's
+    commitments.  Call after `verify` succeeded.  Returns the number of tensors."""
+    reg = registry or default_registry()
+    model = _model(reg, statement["model"])
+    values_of = getattr(model, "adapter_values", None)
+    if values_of is None:
+        raise ConfigError(f"model {statement['model']!r} has no adapters to check")
+    stack = Stack(**statement["stack"])
+    backend = resolve(stack, reg, {stack.commitment: statement["commitment_params"]},
+                      {stack.lookup: statement["lookup_params"]})
+    values = values_of(statement["params"], path, which)
+    coms = statement["commitments"]
+    for name, v in values.items():
+        com, _ = backend.scheme.commit(backend.field.from_ints(v.reshape(-1)))
+        if name not in coms or com.hex() != coms[name]:
+            raise VerificationError(f"adapter {path}: tensor {name} is not the one the proof "
+                                    f"commits to (adapter-{which})")
+    return len(values)
+
+
 def check_expected(statement: Mapping[str, Any], expect: Mapping[str, Any], path: str = ""):
     """Every key of ``expect`` must match the statement (recursively)."""
     for k, v in expect.items():

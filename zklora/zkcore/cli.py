@@ -218,7 +218,11 @@ def _load_expect(path):
               help="TOML with statement fields the verifier insists on.")
 @click.option("--model-commitment", "model_commit", type=click.Path(dir_okay=False),
               default=None, help="The base-model commitment the verifier trusts.")
-def verify(proof_file, expect, model_commit):
+@click.option("--adapter-in", "adapter_in", type=click.Path(file_okay=False), default=None,
+              help="Check that this peft adapter is the proof's initial adapter.")
+@click.option("--adapter-out", "adapter_out", type=click.Path(file_okay=False), default=None,
+              help="Check that this peft adapter is the proof's trained adapter.")
+def verify(proof_file, expect, model_commit, adapter_in, adapter_out):
     """Verify a proof file; prints the statement and OK, or the failing check."""
     exp = _load_expect(expect)
     trusted = _trusted_model(model_commit)
@@ -229,6 +233,10 @@ def verify(proof_file, expect, model_commit):
     t0 = time.perf_counter()
     try:
         statement = api.verify(data, exp, trusted_model=trusted)
+        for which, path in (("in", adapter_in), ("out", adapter_out)):
+            if path is not None:
+                n = api.check_adapter(statement, which, path)
+                click.echo(f"adapter {path}: its {n} tensors are the proof's adapter-{which}")
     except VerificationError as e:
         _fail(f"REJECTED: {e}")
     except ZkLoraError as e:

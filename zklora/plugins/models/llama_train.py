@@ -654,6 +654,21 @@ class LlamaTrain(Model):
     def statement_tensors(self, public) -> dict[str, list[str]]:
         return statement_tensors(public)
 
+    def adapter_values(self, public, path, which: str) -> dict[str, torch.Tensor]:
+        """The statement tensors of a peft adapter directory: ``which`` = "in" (the
+        initial adapter) or "out" (the adapter after the last step), quantised at the
+        master scale exactly as the prover did — so their commitments can be compared
+        with the statement's."""
+        from .hf import load_adapter
+
+        spec = TrainSpec.from_public(public)
+        ad = load_adapter(path, spec.fwd.arch)
+        if ad.spec != spec.fwd.lora:
+            raise ConfigError(f"adapter {path}: its LoRA config differs from the proof's")
+        names = statement_tensors(public)["adapters_in" if which == "in" else "adapters_out"]
+        return {n: to_fixed(getattr(ad.pairs[(i, t)], ab), spec.master_scale, name=n)
+                for n, (i, t, ab) in zip(names, lora_keys(spec))}
+
     def trained_adapter(self, params) -> tuple[Adapter, list[float]]:
         """(adapter after the last step, float32 in peft's layout; per-step losses)."""
         spec, _, _, res = self._prepare(params)
