@@ -21,3 +21,9 @@ def backend_for(reg, field: str, commitment: str = "plain", lookup: str = ""):
 @pytest.fixture(params=["goldilocks", "bls12-381-fr"])
 def plain_backend(request, reg):
     return backend_for(reg, request.param)
+
+
+@pytest.fixture(scope="session")
+def gold(reg):
+    """Goldilocks with the plain commitment and logup-gkr: the ops' test backend."""
+    return backend_for(reg, "goldilocks", "plain", "logup-gkr")

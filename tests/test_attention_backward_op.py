@@ -25,6 +25,7 @@ from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected
+from zklora.zkcore.testing.tamper import prove_and_verify as _ok
 
 from .conftest import backend_for
 
@@ -77,15 +78,6 @@ def forward_p(q, k, scale=S):
                            kappa=kappa, digit_bits=14, exp_scale=u)["P"]
 
 
-@pytest.fixture(scope="module")
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
-
-
-def _ok(g, w, be):
-    stream, sections = graphlib.prove(g, w, be, {})
-    graphlib.verify(g, stream, be, {}, sections)
-    return stream, sections
 
 
 @pytest.mark.parametrize("dh", [4, 8])

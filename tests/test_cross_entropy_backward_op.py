@@ -19,6 +19,7 @@ from zklora.zkcore import graph as graphlib
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected
+from zklora.zkcore.testing.tamper import prove_and_verify as _ok
 
 from .conftest import backend_for
 
@@ -68,15 +69,6 @@ def with_forward(seed=0):
     return g, {"Z": z, "lab": lab}
 
 
-@pytest.fixture(scope="module")
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
-
-
-def _ok(g, w, be):
-    stream, sections = graphlib.prove(g, w, be, {})
-    graphlib.verify(g, stream, be, {}, sections)
-    return stream, sections
 
 
 @pytest.mark.parametrize("field", ["goldilocks", "bls12-381-fr"])

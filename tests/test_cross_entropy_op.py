@@ -11,6 +11,7 @@ from zklora.zkcore import graph as graphlib
 from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected
+from zklora.zkcore.testing.tamper import prove_and_verify as _ok
 
 from .conftest import backend_for
 
@@ -39,15 +40,6 @@ def ce_graph(w, loss_delta=0, tokens_delta=0, **kw):
     return g, out
 
 
-@pytest.fixture(scope="module")
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
-
-
-def _ok(g, w, be):
-    stream, sections = graphlib.prove(g, w, be, {})
-    graphlib.verify(g, stream, be, {}, sections)
-    return stream, sections
 
 
 @pytest.mark.parametrize("field", ["goldilocks", "bls12-381-fr"])

@@ -19,6 +19,7 @@ from zklora.zkcore import graph as graphlib
 from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected
+from zklora.zkcore.testing.tamper import prove_and_verify as _ok
 
 from .conftest import backend_for
 
@@ -42,15 +43,6 @@ def softmax_wit(seed=0, mult=2.0):
     return {"X": (torch.randn(XS, generator=gen) * mult * (1 << 24)).round().to(torch.int64)}
 
 
-@pytest.fixture(scope="module")
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
-
-
-def _ok(g, wit, be):
-    stream, sections = graphlib.prove(g, wit, be, {})
-    graphlib.verify(g, stream, be, {}, sections)
-    return stream, sections
 
 
 def test_softmax_complete_goldilocks(gold):

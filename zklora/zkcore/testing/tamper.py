@@ -59,3 +59,27 @@ def bump(name: str, index=0, delta: int = 1):
         v[index] += delta
 
     return f
+
+
+def prove_and_verify(g: graphlib.Graph, inputs, backend, statement: Mapping | None = None):
+    """Completeness: prove honestly and verify; returns (stream, sections)."""
+    statement = statement or {}
+    stream, sections = graphlib.prove(g, inputs, backend, statement)
+    graphlib.verify(g, stream, backend, statement, sections)
+    return stream, sections
+
+
+def assert_flips_rejected(g: graphlib.Graph, stream: bytes, sections, backend,
+                          statement: Mapping | None = None, *, count: int = 12,
+                          start: int = 0, bit: int = 0x04) -> None:
+    """Flip one bit in ``count`` places spread over the proof stream: every altered proof
+    must be rejected with a `ZkLoraError` (never accepted, never another exception)."""
+    statement = statement or {}
+    for pos in range(start, len(stream), max(1, len(stream) // count)):
+        bad = bytearray(stream)
+        bad[pos] ^= bit
+        try:
+            graphlib.verify(g, bytes(bad), backend, statement, sections)
+        except ZkLoraError:
+            continue
+        raise AssertionError(f"the verifier accepted a proof with byte {pos} altered")
