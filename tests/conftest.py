@@ -23,6 +23,12 @@ def plain_backend(request, reg):
     return backend_for(reg, request.param)
 
 
+@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
+def be(request, reg):
+    """Both fields with the plain commitment and logup-gkr."""
+    return backend_for(reg, request.param, "plain", "logup-gkr")
+
+
 @pytest.fixture(scope="session")
 def gold(reg):
     """Goldilocks with the plain commitment and logup-gkr: the ops' test backend."""

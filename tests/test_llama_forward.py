@@ -22,14 +22,8 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, QuantConfig, from_fixed, to_fixed
 from zklora.zkcore.testing.tamper import assert_rejected, bump
 
-from .conftest import backend_for
-
 S = 16
 
-
-@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
-def be(request, reg):
-    return backend_for(reg, request.param, "plain", "logup-gkr")
 
 
 # -- LoRA linear ---------------------------------------------------------------------------

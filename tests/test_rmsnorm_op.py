@@ -22,8 +22,6 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, to_fixed
 from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected
 
-from .conftest import backend_for
-
 #: proof tests run at scale 8 with 8-bit range limbs (small range tables: fast); the
 #: accuracy tests use the model's scale 16 (forward only)
 S = 8
@@ -55,14 +53,6 @@ def llama_rmsnorm(x, gm, eps=EPS):
     return gm * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
 
-@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
-def be(request, reg):
-    return backend_for(reg, request.param, "plain", "logup-gkr")
-
-
-@pytest.fixture
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
 
 
 @pytest.mark.parametrize("d", [16, 32])
@@ -106,8 +96,7 @@ def test_rmsnorm_tampered_tensor_rejected(gold, which):
     def tamper(values):
         values[f"n/{which}"].reshape(-1)[2] += 1
 
-    msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert msg != "prover could not produce a proof"
+    assert_rejected(g, inputs, gold, {}, tamper)
 
 
 def _recompute(values, row, e, rm, pl):
@@ -156,8 +145,7 @@ def test_rmsnorm_consistent_cheat_rejected(gold, cheat):
             m = v >> (2 * (e + 1))
             _recompute(values, row, e + 1, math.isqrt(pl.n_mant // m), pl)
 
-    msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert msg != "prover could not produce a proof"
+    assert_rejected(g, inputs, gold, {}, tamper)
 
 
 def test_rmsnorm_proof_bytes_tampered(gold):

@@ -17,8 +17,6 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, to_fixed
 from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected
 
-from .conftest import backend_for
-
 #: proof tests: scale 8, gradients 12, a small table (input scale 2^4, 2^10 entries)
 S, SG, S_IN, DOM = 8, 12, 4, 10
 
@@ -43,14 +41,6 @@ def wit(shape=(4, 16), seed=0, scale=S, grad_scale=SG, amp=3.0):
     return {"G": to_fixed(gt, scale), "U": to_fixed(up, scale), "dY": to_fixed(dy, grad_scale)}
 
 
-@pytest.fixture(params=["goldilocks", "bls12-381-fr"])
-def be(request, reg):
-    return backend_for(reg, request.param, "plain", "logup-gkr")
-
-
-@pytest.fixture
-def gold(reg):
-    return backend_for(reg, "goldilocks", "plain", "logup-gkr")
 
 
 @pytest.mark.parametrize("shape", [(4, 16), (2, 2, 8)])
@@ -89,8 +79,7 @@ def test_swiglu_backward_tampered_tensor_rejected(gold, which):
     def tamper(values):
         values[f"mb/{which}"].reshape(-1)[5] += 1
 
-    msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert msg != "prover could not produce a proof"
+    assert_rejected(g, inputs, gold, {}, tamper)
 
 
 def test_swiglu_backward_silu_grad_at_wrong_input_rejected(gold):
