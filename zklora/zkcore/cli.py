@@ -1,97 +1,173 @@
-"""The ``zklora`` command line."""
+"""The ``zklora`` command line: a thin layer over the Python API (`zklora.zkcore.pyapi`).
+
+Output: human text on stdout (progress and notices on stderr); with ``--json``, exactly
+one JSON document on stdout — ``{"ok": true, ...}`` or ``{"ok": false, "error": ...,
+"error_type": ..., "exit_code": ...}`` — and every human line on stderr.
+
+Exit codes (stable, documented in docs/user-guide.md):
+
+====  ==========================================================================
+0     success (``verify``: the proof verifies)
+1     rejected: the proof does not verify, or the proof file is malformed
+2     usage error (unknown option, bad option value)
+3     bad input: config, flags, model/adapter/data files, plugins, output paths
+4     the prover cannot prove this witness (e.g. a value outside a table)
+70    internal error (a bug; with ``--json`` it is reported as a JSON document)
+130   interrupted (Ctrl-C); nothing half-written is left on disk
+====  ==========================================================================
+
+Imports are lazy (torch, numba and the plugins load when a command runs), so
+``zklora --version`` and ``--help`` are fast.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
-import tomllib
-from pathlib import Path
+import traceback
+from typing import Any, NoReturn
 
-import attrs
 import click
 
-from . import api
-from . import config as configlib
-from . import proof as prooflib
-from .errors import VerificationError, ZkLoraError
-from .plugins import registry
+from .. import __version__
+from .errors import (
+    ConfigError,
+    PluginError,
+    ProofFormatError,
+    ProverError,
+    VerificationError,
+    ZkLoraError,
+)
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_PROVER = 4
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
-def _fail(msg: str, code: int = 1):
-    click.echo(f"error: {msg}", err=True)
-    sys.exit(code)
+def exit_code(exc: BaseException) -> int:
+    """The exit code of an error (module doc)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, VerificationError | ProofFormatError):
+        return EXIT_REJECTED
+    if isinstance(exc, ProverError):
+        return EXIT_PROVER
+    if isinstance(exc, ConfigError | PluginError | ZkLoraError):
+        return EXIT_INPUT
+    return EXIT_INTERNAL
 
 
-class _Progress:
-    """A rich progress bar on a terminal; silent otherwise."""
+class Out:
+    """Where a command's output goes: human lines to stdout (stderr under ``--json``),
+    one JSON document to stdout under ``--json``."""
 
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.bar = None
-        self.tasks: dict[str, int] = {}
+    def __init__(self, as_json: bool, command: str):
+        self.json = as_json
+        self.command = command
+
+    def say(self, msg: str = "") -> None:
+        click.echo(msg, err=self.json)
+
+    def note(self, msg: str) -> None:
+        click.echo(msg, err=True)
+
+    def result(self, doc: dict[str, Any]) -> None:
+        if self.json:
+            click.echo(json.dumps({"ok": True, "command": self.command, **doc},
+                                  sort_keys=True))
+
+    def fail(self, exc: BaseException | str, code: int | None = None,
+             prefix: str = "") -> NoReturn:
+        msg = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
+        code = code if code is not None else (
+            exit_code(exc) if isinstance(exc, BaseException) else EXIT_INPUT)
+        kind = type(exc).__name__ if isinstance(exc, BaseException) else "Error"
+        if isinstance(exc, KeyboardInterrupt):
+            msg = "interrupted; nothing half-written was left"
+        click.echo(f"error: {prefix}{msg}", err=True)
+        if self.json:
+            click.echo(json.dumps({"ok": False, "command": self.command,
+                                   "error": f"{prefix}{msg}", "error_type": kind,
+                                   "exit_code": code}, sort_keys=True))
+        sys.exit(code)
+
+
+class _Run:
+    """``with _Run(out): ...`` turns project errors (and, under ``--json``, anything)
+    into the error line / JSON document and exit code."""
+
+    def __init__(self, out: Out, prefix: str = ""):
+        self.out, self.prefix = out, prefix
 
     def __enter__(self):
-        if self.enabled:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.__enter__()
         return self
 
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
+    def __exit__(self, typ, exc, tb):
+        if exc is None or isinstance(exc, SystemExit):
+            return False
+        if isinstance(exc, ZkLoraError | KeyboardInterrupt):
+            rejected = exit_code(exc) == EXIT_REJECTED
+            self.out.fail(exc, prefix=self.prefix if rejected else "")
+        if self.out.json and isinstance(exc, Exception):
+            traceback.print_exception(typ, exc, tb, file=sys.stderr)
+            self.out.fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
         return False
 
-    def __call__(self, phase: str, i: int, total: int) -> None:
-        if self.bar is None:
-            return
-        if phase not in self.tasks:
-            self.tasks[phase] = self.bar.add_task(phase, total=total)
-        self.bar.update(self.tasks[phase], completed=i + 1)
+
+class _Group(click.Group):
+    """Under ``--json``, usage errors (exit 2) also give a JSON document."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        cmd = next((a for a in argv if not a.startswith("-")), "zklora")
+        try:
+            rv = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as e:
+            e.show()
+            Out(True, cmd).fail(e.format_message(), e.exit_code)
+        except click.Abort:
+            Out(True, cmd).fail(KeyboardInterrupt())
+        sys.exit(rv if isinstance(rv, int) else 0)
 
 
-@click.group()
-@click.version_option(package_name="zklora")
+_JSON = click.option("--json", "as_json", is_flag=True,
+                     help="Print one JSON document on stdout (human text goes to stderr).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zklora")
 def main():
     """Zero-knowledge proofs of LoRA fine-tuning."""
 
 
-TRAIN_MODEL = "llama-train"
-FORWARD_MODEL = "llama"
+def _reporter(quiet: bool):
+    from .progress import Reporter
+
+    return Reporter("none" if quiet else "auto")
 
 
-def _task_config(cfg, task, model_name, flags):
-    """The config of ``--task forward|train``: that model plugin with the config's [model]
-    table (when it already names it) overridden by the command-line flags."""
-    params = dict(cfg.model_params) if cfg.model == model_name else {}
-    for key, value in flags.items():
-        if value is not None:
-            params[key] = value
-    params.setdefault("model", "tiny")
-    return attrs.evolve(cfg, model=model_name, model_params=params)
+def _report(out: Out, res) -> None:
+    from .progress import report_lines
+
+    for line in report_lines(res.timings, res.op_timings, res.peak_rss, res.proof_size,
+                             res.compile_seconds):
+        out.say(line)
 
 
-def _betas(value):
-    if value is None:
-        return None
-    try:
-        b1, b2 = (float(x) for x in value.split(","))
-    except ValueError:
-        raise click.BadParameter("expected two numbers, e.g. 0.9,0.999") from None
-    return [b1, b2]
-
-
-def _trusted_model(path):
-    if path is None:
-        return None
-    from . import modelcommit
-
-    try:
-        return modelcommit.read(path)
-    except ZkLoraError as e:
-        _fail(str(e))
+def _echo_losses(out: Out, statement, losses) -> None:
+    if not losses:
+        return
+    if isinstance(statement.get("params", {}).get("losses"), list):
+        out.say("loss per step = [" + ", ".join(f"{v:.6f}" for v in losses) + "]")
+    else:
+        out.say(f"loss = {losses[0]:.6f}")
 
 
 @main.command()
@@ -120,47 +196,37 @@ def _trusted_model(path):
 @click.option("--weight-decay", type=float, default=None,
               help="train: weight decay (default 0.01, as torch.optim.AdamW).")
 @click.option("--adapter-out", type=click.Path(file_okay=False), default=None,
-              help="train: write the updated adapter here, in peft's format.")
+              help="train: write the updated adapter here, in peft's format (checked before "
+                   "proving: it must be new or empty).")
 @click.option("--model-commitment", "model_commit", type=click.Path(dir_okay=False),
               default=None, help="Check the base weights against this published commitment.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default="proof.zkp",
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="proof.zkp",
               show_default=True, help="Where to write the proof file.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@_JSON
 def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, optimizer, lr,
-          betas, eps, weight_decay, adapter_out, model_commit, out, quiet):
+          betas, eps, weight_decay, adapter_out, model_commit, out_path, quiet, as_json):
     """Prove the configured task and write a proof file (atomically)."""
-    train_flags = {"steps": steps, "optimizer": optimizer, "lr": lr, "betas": _betas(betas),
-                   "eps": eps, "weight_decay": weight_decay}
-    paths = {"model": model_dir, "adapter": adapter_dir, "data": data_file}
-    if task == "auto":
-        given = [v for v in list(paths.values()) + list(train_flags.values()) + [adapter_out]
-                 if v is not None]
-        task = "train" if given else "config"
-    try:
-        cfg = configlib.load(config_path, profile=profile)
-        if task == "train":
-            cfg = _task_config(cfg, task, TRAIN_MODEL, {**paths, **train_flags})
-        elif task == "forward":
-            if any(v is not None for v in train_flags.values()) or adapter_out:
-                _fail("--steps, optimiser flags and --adapter-out need --task train")
-            cfg = _task_config(cfg, task, FORWARD_MODEL, paths)
-        elif any(v is not None for v in paths.values()):
-            _fail("--model, --adapter and --data need --task forward or train")
-        trusted = _trusted_model(model_commit)
-        with _Progress(not quiet) as prog:
-            res = api.prove(cfg, progress=prog, trusted_model=trusted)
-        prooflib.write_atomic(out, res.data)
-        if adapter_out is not None:
-            api.write_trained_adapter(cfg, adapter_out)
-    except KeyboardInterrupt:
-        _fail("interrupted; no proof file written", 130)
-    except ZkLoraError as e:
-        _fail(str(e))
-    click.echo(f"proved {cfg.model} [{cfg.profile}: {cfg.stack.field}/{cfg.stack.commitment}] "
-               f"in {res.prove_seconds:.2f} s; wrote {out} ({len(res.data)} bytes)")
-    _echo_loss(res.statement)
+    from . import pyapi
+
+    out = Out(as_json, "prove")
+    with _Run(out):
+        res = pyapi.prove(config=config_path, profile=profile, task=task, model=model_dir,
+                          adapter=adapter_dir, data=data_file, steps=steps,
+                          optimizer=optimizer, lr=lr, betas=betas, eps=eps,
+                          weight_decay=weight_decay, adapter_out=adapter_out,
+                          model_commitment=model_commit, out=out_path,
+                          progress=_reporter(quiet))
+    stack = res.statement["stack"]
+    out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
+            f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")
+    _echo_losses(out, res.statement, res.losses)
+    out.say(f"statement digest {res.statement_digest}")
     if adapter_out is not None:
-        click.echo(f"updated adapter written to {adapter_out}")
+        out.say(f"updated adapter written to {adapter_out}")
+    if not quiet:
+        _report(out, res)
+    out.result(res.as_dict())
 
 
 @main.command("commit-model")
@@ -169,47 +235,20 @@ def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, 
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config: profile and [model] quantisation (default: built-in).")
 @click.option("--profile", default=None, help="Override the config's profile.")
-@click.option("--out", "out", type=click.Path(dir_okay=False), default="model.commit",
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="model.commit",
               show_default=True)
-def commit_model(model_dir, config_path, profile, out):
+@_JSON
+def commit_model(model_dir, config_path, profile, out_path, as_json):
     """Commit a model's frozen base weights (the model owner publishes the file once)."""
-    try:
-        cfg = configlib.load(config_path, profile=profile)
-        cfg = _task_config(cfg, "forward", FORWARD_MODEL, {"model": model_dir})
-        mc = api.commit_model(cfg)
-        prooflib.write_atomic(out, mc.to_bytes())
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing written", 130)
-    except ZkLoraError as e:
-        _fail(str(e))
-    click.echo(f"committed {len(mc.tensors)} tensors [{cfg.stack.field}/{cfg.stack.commitment}]"
-               f"; wrote {out}")
-    click.echo(f"model commitment {mc.digest()}")
+    from . import pyapi
 
-
-def _echo_loss(statement) -> None:
-    """The public loss(es) of a forward or training statement, as real numbers."""
-    params = statement.get("params") if isinstance(statement, dict) else None
-    if not isinstance(params, dict):
-        return
-    s = params.get("quant", {}).get("act_scale", 16) if isinstance(params.get("quant"),
-                                                                   dict) else 16
-    if statement.get("model") == FORWARD_MODEL and isinstance(params.get("loss"), int):
-        click.echo(f"loss = {params['loss'] / (1 << s):.6f} (integer {params['loss']} at "
-                   f"scale 2^{s})")
-    losses = params.get("losses")
-    if statement.get("model") == TRAIN_MODEL and isinstance(losses, list):
-        shown = ", ".join(f"{v / (1 << s):.6f}" for v in losses if isinstance(v, int))
-        click.echo(f"loss per step = [{shown}]")
-
-
-def _load_expect(path):
-    if path is None:
-        return None
-    try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        _fail(f"cannot read expected statement {path}: {e}")
+    out = Out(as_json, "commit-model")
+    with _Run(out):
+        res = pyapi.commit_model(model_dir, config=config_path, profile=profile, out=out_path)
+    out.say(f"committed {res.tensors} tensors [{res.stack['field']}/{res.stack['commitment']}]"
+            f"; wrote {out_path}")
+    out.say(f"model commitment {res.digest}")
+    out.result(res.as_dict())
 
 
 @main.command()
@@ -222,59 +261,87 @@ def _load_expect(path):
               help="Check that this peft adapter is the proof's initial adapter.")
 @click.option("--adapter-out", "adapter_out", type=click.Path(file_okay=False), default=None,
               help="Check that this peft adapter is the proof's trained adapter.")
-def verify(proof_file, expect, model_commit, adapter_in, adapter_out):
+@_JSON
+def verify(proof_file, expect, model_commit, adapter_in, adapter_out, as_json):
     """Verify a proof file; prints the statement and OK, or the failing check."""
-    exp = _load_expect(expect)
-    trusted = _trusted_model(model_commit)
-    try:
-        data = Path(proof_file).read_bytes()
-    except OSError as e:
-        _fail(f"cannot read {proof_file}: {e.strerror}")
-    t0 = time.perf_counter()
-    try:
-        statement = api.verify(data, exp, trusted_model=trusted)
-        for which, path in (("in", adapter_in), ("out", adapter_out)):
-            if path is not None:
-                n = api.check_adapter(statement, which, path)
-                click.echo(f"adapter {path}: its {n} tensors are the proof's adapter-{which}")
-    except VerificationError as e:
-        _fail(f"REJECTED: {e}")
-    except ZkLoraError as e:
-        _fail(f"REJECTED: {e}")
-    dt = time.perf_counter() - t0
-    click.echo(json.dumps(statement, indent=2, sort_keys=True))
-    _echo_loss(statement)
-    click.echo(f"OK (verified in {dt:.3f} s)")
+    from . import pyapi
+
+    out = Out(as_json, "verify")
+    with _Run(out, prefix="REJECTED: "):
+        res = pyapi.verify(proof_file, expect=expect, model_commitment=model_commit,
+                           adapter_in=adapter_in, adapter_out=adapter_out)
+    if not as_json:
+        out.say(json.dumps(res.statement, indent=2, sort_keys=True))
+    for which, path in (("in", adapter_in), ("out", adapter_out)):
+        if which in res.adapters:
+            out.say(f"adapter {path}: its {res.adapters[which]} tensors are the proof's "
+                    f"adapter-{which}")
+    _echo_losses(out, res.statement, res.losses)
+    out.say(f"statement digest {res.statement_digest}")
+    if res.security_bits is not None:
+        out.say(f"estimated soundness {res.security_bits:.0f} bits")
+    out.say(f"OK (verified in {res.seconds:.3f} s)")
+    out.result(res.as_dict())
 
 
 @main.command()
 @click.argument("proof_file", type=click.Path(dir_okay=False))
-def inspect(proof_file):
+@_JSON
+def inspect(proof_file, as_json):
     """Show a proof file's statement and the size of each section."""
-    try:
-        pf = prooflib.read(proof_file)
-        index = pf.index()
-    except ZkLoraError as e:
-        _fail(str(e))
-    click.echo(json.dumps(pf.statement, indent=2, sort_keys=True))
-    total = sum(len(v) for v in pf.sections.values())
-    click.echo(f"sections ({total} bytes):")
-    for name, payload in pf.sections.items():
-        click.echo(f"  {name:<10} {len(payload):>10} bytes")
-    click.echo("proof stream:")
-    for name, a, b in index:
-        click.echo(f"  {name:<40} {b - a:>10} bytes")
+    from . import pyapi
+
+    out = Out(as_json, "inspect")
+    with _Run(out):
+        res = pyapi.inspect(proof_file)
+    if as_json:
+        out.result(res.as_dict())
+        return
+    out.say(json.dumps(res.statement, indent=2, sort_keys=True))
+    out.say(f"statement digest {res.statement_digest}")
+    out.say(f"sections ({sum(res.sections.values())} bytes):")
+    for name, n in res.sections.items():
+        out.say(f"  {name:<10} {n:>10} bytes")
+    out.say("proof stream:")
+    for name, n in res.stream:
+        out.say(f"  {name:<40} {n:>10} bytes")
 
 
 @main.command()
-def plugins():
+@_JSON
+def plugins(as_json):
     """List every registered plugin, its kind and where it comes from."""
-    try:
+    from .plugins import registry
+
+    out = Out(as_json, "plugins")
+    with _Run(out):
         reg = registry()
-    except ZkLoraError as e:
-        _fail(str(e))
-    for e in reg.all():
-        click.echo(f"{e.kind:<11} {e.name:<18} {e.origin}")
+        entries = list(reg.all())
+    for e in entries:
+        out.say(f"{e.kind:<11} {e.name:<18} {e.origin}")
+    out.result({"plugins": [{"kind": e.kind, "name": e.name, "origin": str(e.origin)}
+                            for e in entries]})
+
+
+@main.command()
+@click.option("--profile", default="fast", show_default=True,
+              help="Compile the kernels this profile's stack uses ('all': every profile).")
+@_JSON
+def warmup(profile, as_json):
+    """Compile the numba kernels ahead of time (they are cached on disk), so the first
+    proof on a fresh machine does not pause to compile."""
+    from . import pyapi
+
+    out = Out(as_json, "warmup")
+    profiles = ["fast", "paper", "debug"] if profile == "all" else [profile]
+    done = {}
+    with _Run(out):
+        for p in profiles:
+            out.note(f"warmup: compiling the kernels of profile {p} (about a minute the first "
+                     f"time, a few seconds once cached)")
+            done[p] = pyapi.warmup(p, progress=True)
+            out.say(f"warmup: profile {p} ready in {done[p]:.1f} s")
+    out.result({"seconds": done})
 
 
 @main.command()
@@ -284,25 +351,58 @@ def plugins():
 def demo(profile, steps, example):
     """Prove and verify LoRA training steps of the built-in tiny model (or the matmul
     example), and print a short report."""
-    try:
-        cfg = configlib.load(None, profile=profile)
-        if not example:
-            cfg = _task_config(cfg, "train", TRAIN_MODEL, {"model": "tiny", "steps": steps})
-        click.echo(f"demo: {cfg.model} under profile {profile} "
-                   f"({cfg.stack.field}, {cfg.stack.commitment}, {cfg.stack.lookup})"
-                   + ("" if example else f", {steps} training steps of the tiny LLaMA"))
-        with _Progress(True) as prog:
-            res = api.prove(cfg, progress=prog)
-        t0 = time.perf_counter()
-        api.verify(res.data)
-        vt = time.perf_counter() - t0
-    except ZkLoraError as e:
-        _fail(str(e))
-    click.echo(f"  prove  {res.prove_seconds:8.3f} s")
-    click.echo(f"  verify {vt:8.3f} s")
-    click.echo(f"  proof  {len(res.data):8d} bytes")
-    _echo_loss(res.statement)
-    click.echo("  OK: the proof verifies")
+    from . import pyapi
+
+    out = Out(False, "demo")
+    with _Run(out):
+        kw = {} if example else {"model": "tiny", "steps": steps}
+        cfg = pyapi.build_config(profile=profile, **kw)
+        out.say(f"demo: {cfg.model} under profile {profile} "
+                f"({cfg.stack.field}, {cfg.stack.commitment}, {cfg.stack.lookup})"
+                + ("" if example else f", {steps} training steps of the tiny LLaMA"))
+        res = pyapi.prove(profile=profile, progress=True, **kw)
+        ver = pyapi.verify(res.data)
+    out.say(f"  prove  {res.prove_seconds:8.3f} s")
+    out.say(f"  verify {ver.seconds:8.3f} s")
+    out.say(f"  proof  {res.proof_size:8d} bytes")
+    out.say(f"  peak memory {res.peak_rss / 2**20:.0f} MiB")
+    if res.compile_seconds:
+        out.say(f"  (numba kernel compilation {res.compile_seconds:.1f} s; cached from now "
+                f"on — `zklora warmup` does it ahead of time)")
+    _echo_losses(out, res.statement, res.losses)
+    out.say("  OK: the proof verifies")
+
+
+@main.command()
+@click.option("--sizes", default="tiny,small", show_default=True,
+              help="Comma-separated built-in shapes (tiny, small, medium).")
+@click.option("--model", "model_dir", default=None,
+              help="Also measure this Hugging Face LLaMA directory (with --adapter).")
+@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seq", type=click.IntRange(min=2), default=16, show_default=True)
+@click.option("--profile", default="fast", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench",
+              show_default=True, help="Directory for bench.json and bench.png.")
+@_JSON
+def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, out_dir, as_json):
+    """Measure prove/verify time, proof size and peak memory over a size sweep (each size
+    in a fresh process) and plot them against the model's parameter count."""
+    from . import bench as benchlib
+
+    out = Out(as_json, "bench")
+    with _Run(out):
+        res = benchlib.run(sizes=[s for s in sizes.split(",") if s], model=model_dir,
+                           adapter=adapter_dir, steps=steps, batch=batch, seq=seq,
+                           profile=profile, out_dir=out_dir, log=out.note)
+    for r in res["results"]:
+        out.say(f"{r['size']:<8} {r['params']:>10} params  prove {r['prove_seconds']:8.2f} s  "
+                f"verify {r['verify_seconds']:7.3f} s  proof {r['proof_size']:>9} B  "
+                f"peak {r['peak_rss'] / 2**20:7.0f} MiB")
+    out.say(f"wrote {res['json']}" + (f" and {res['png']}" if res.get("png") else
+                                       " (no plot: matplotlib is not installed)"))
+    out.result(res)
 
 
 if __name__ == "__main__":
