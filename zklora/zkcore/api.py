@@ -8,6 +8,7 @@ graph from the statement alone; ``expect`` lets it insist on the values it trust
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -98,6 +99,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     ``trusted_model``, the owner's published commitment) and bound into the statement.
     """
     reg = registry or default_registry()
+    if progress:
+        progress("witness", 0, 1)
     model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     statement = make_statement(cfg, model)
@@ -106,6 +109,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     published: dict[str, bytes] = {}
     frozen = model.frozen_tensors(statement["params"])
     if frozen:
+        if progress:
+            progress("model-commitment", 0, 1)
         mc = commit_frozen(backend, cfg, model.frozen_scope(statement["params"]),
                            {n: witness[n] for n in frozen})
         if trusted_model is not None and trusted_model.digest() != mc.digest():
@@ -121,7 +126,9 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     if named:  # batch, adapters and optimiser state before/after every step
         values = graphlib.forward(g, witness, reg, progress)
         F = backend.field
-        for name in named:
+        for i, name in enumerate(named):
+            if progress:
+                progress("statement-commitments", i, len(named))
             com, _ = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
             statement["commitments"][name] = com.hex()
             published[name] = com
@@ -221,28 +228,46 @@ def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
     return statement
 
 
-def write_trained_adapter(cfg: Config, out_dir, registry=None) -> None:
-    """Write the adapter after the proven training steps, in peft's own format."""
+def write_trained_adapter(cfg: Config, out_dir, registry=None, *,
+                          statement: Mapping[str, Any] | None = None,
+                          proof_name: str | None = None) -> None:
+    """Write the adapter after the proven training steps, in peft's own format, with a
+    README.md model card naming the proof (``statement``: its statement digest).
+
+    The directory appears atomically (built under a temporary name, then renamed) with
+    ordinary permissions.  ``base_model_name_or_path`` comes from the input adapter's
+    ``adapter_config.json``, else the ``--model`` directory (absolute), else null (the
+    built-in tiny model has no directory).  Adapter writing itself is the model
+    plugin's: the trained adapter object's ``save(dir, base_model_name_or_path)``."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     reg = registry or default_registry()
     model = _model(reg, cfg.model)
     trained = getattr(model, "trained_adapter", None)
     if trained is None:
         raise ConfigError(f"model {cfg.model!r} does not train an adapter (--adapter-out)")
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from zklora.plugins.models.hf import save_adapter
-
+    out = check_adapter_out(out_dir)
     adapter = trained(cfg.model_params)
     adapter = adapter[0] if isinstance(adapter, tuple) else adapter
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"--adapter-out {out} exists and is not empty")
+    save = getattr(adapter, "save", None)
+    if save is None:
+        raise ConfigError(f"model {cfg.model!r} cannot write its adapter (--adapter-out)")
+    base = _base_model_name(cfg.model_params)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        save_adapter(tmp, adapter)
+        save(tmp, base_model_name_or_path=base)
+        save_state = getattr(model, "save_training_state", None)
+        if save_state is not None:  # what a linked proof resumes from (`--resume`)
+            save_state(cfg.model_params, tmp)
+        if statement is not None:
+            (tmp / "README.md").write_text(
+                _model_card(statement, base, out.name, proof_name), encoding="utf-8")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it 0700
         if out.exists():
             out.rmdir()
         tmp.rename(out)
@@ -284,3 +309,85 @@ def check_expected(statement: Mapping[str, Any], expect: Mapping[str, Any], path
             check_expected(got, v, where + ".")
         elif got != v:
             raise VerificationError(f"statement field {where!r} is {got!r}, expected {v!r}")
+
+
+# -- adapter output (used by the Python API, `zklora.zkcore.pyapi`) ------------------------
+
+
+def check_adapter_out(out_dir):
+    """Refuse an ``--adapter-out`` that cannot be used, before anything is proven: an
+    existing file, a non-empty directory, or a place that cannot be written."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--adapter-out {out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        raise ConfigError(f"--adapter-out {out} exists and is not empty")
+    parent = out.parent if str(out.parent) else Path(".")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ConfigError(f"--adapter-out {out}: {probe} is not a writable directory")
+    return out
+
+
+def _base_model_name(params: Mapping[str, Any]) -> str | None:
+    """``base_model_name_or_path`` for a trained adapter (`write_trained_adapter`)."""
+    import json
+    from pathlib import Path
+
+    adapter = params.get("adapter")
+    if adapter:
+        try:
+            d = json.loads((Path(adapter) / "adapter_config.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            d = {}
+        name = d.get("base_model_name_or_path") if isinstance(d, dict) else None
+        if isinstance(name, str) and name:
+            return name
+    model = params.get("model")
+    if isinstance(model, str) and model != "tiny" and Path(model).is_dir():
+        return str(Path(model).resolve())
+    return None
+
+
+def _model_card(statement: Mapping[str, Any], base: str | None, out_name: str,
+                proof_name: str | None) -> str:
+    """README.md of a trained adapter: which proof it comes from and how to check it."""
+    from .pyapi import statement_digest
+
+    digest = statement_digest(statement)
+    params = statement.get("params", {}) if isinstance(statement, Mapping) else {}
+    steps = params.get("steps") if isinstance(params, Mapping) else None
+    proof = proof_name or "PROOF.zkp"
+    base_line = (f"`{base}`" if base else
+                 "zkLoRA's built-in tiny LLaMA (`--model tiny`; no directory, so "
+                 "`base_model_name_or_path` is null — write it with "
+                 "`zklora.plugins.models.tiny.write_tiny_model(DIR)` and set the field to "
+                 "load this adapter with `AutoPeftModelForCausalLM`)")
+    return f"""---
+library_name: peft
+tags: [lora, zklora]
+---
+
+# LoRA adapter proven with zkLoRA
+
+This adapter is the result of {steps if steps is not None else "the"} LoRA training
+step(s) whose computation is proven by a zkLoRA proof.
+
+* base model: {base_line}
+* proof statement digest (sha256 of the canonical statement):
+  `{digest}`
+* model commitment: `{statement.get("model_commitment")}`
+* protocol: profile `{statement.get("profile")}`, stack `{statement.get("stack")}`
+
+Check it (the proof verifies, and these tensors are the ones it commits to):
+
+```sh
+zklora verify {proof} --adapter-out {out_name} [--model-commitment model.commit]
+```
+
+`zklora verify --json` prints the statement digest; it must equal the one above.
+"""

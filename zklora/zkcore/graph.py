@@ -364,9 +364,11 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     ch.before_challenge = lambda: committer.flush(ch)
 
     with ch.section("commitments"):
-        for name, spec in graph.tensors.items():
-            if spec.kind == "committed":
-                committer.commit(ch, spec, ctx.table(name), published.get(name))
+        to_commit = [n for n, s in graph.tensors.items() if s.kind == "committed"]
+        for k, name in enumerate(to_commit):
+            if progress:
+                progress("commitments", k, len(to_commit))
+            committer.commit(ch, graph.tensors[name], ctx.table(name), published.get(name))
         committer.flush(ch)
     clock.lap("commitments")
 
@@ -402,10 +404,14 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                 book[c.tensor].append(c)
         clock.lap(node.op, node.name)
 
+    if progress:
+        progress("lookups", 0, 1)
     with ch.section("lookups"):
         _run_lookups(ctx, backend, book, prover=True)
     clock.lap("lookups")
 
+    if progress:
+        progress("openings", 0, 1)
     with ch.section("openings"):
         for name, cl in list(book.items()):
             kind = specs[name].kind
