@@ -363,6 +363,11 @@ class Adapter:
         """Same tensors, as a dict (for comparisons and statements)."""
         return self.peft_state_dict()
 
+    def save(self, path: str | Path, base_model_name_or_path: str | None = None) -> None:
+        """Write it in peft's format (`save_adapter`); what the kernel's
+        ``--adapter-out`` calls, so the kernel need not import this module."""
+        save_adapter(path, self, base_model_name_or_path)
+
     def check(self, arch: LlamaArch, source: str = "adapter") -> None:
         """Shapes against a model: one pair per layer and target, A (r, in), B (out, r)."""
         want = {(i, t) for i in range(arch.num_layers) for t in self.spec.targets}
@@ -429,11 +434,20 @@ def load_adapter(path: str | Path, arch: LlamaArch | None = None) -> Adapter:
 
 def save_adapter(path: str | Path, adapter: Adapter,
                  base_model_name_or_path: str | None = None) -> None:
-    """Write adapter_config.json + adapter_model.safetensors in peft's own format."""
+    """Write adapter_config.json + adapter_model.safetensors in peft's own format.
+
+    ``base_model_name_or_path`` (a hub id or a model directory) is what
+    ``peft.AutoPeftModelForCausalLM.from_pretrained(path)`` loads the base model from.
+    Every tensor must be finite; an error names it the peft way."""
     from safetensors.torch import save_file
     path = Path(path)
+    tensors = {}
+    for k, v in adapter.peft_state_dict().items():
+        v = v.to(torch.float32).contiguous()
+        if not bool(torch.isfinite(v).all()):
+            raise ConfigError(f"adapter: tensor {k} has non-finite values")
+        tensors[k] = v
     path.mkdir(parents=True, exist_ok=True)
     (path / "adapter_config.json").write_text(
         json.dumps(adapter.spec.to_peft_config(base_model_name_or_path), indent=2))
-    save_file({k: v.to(torch.float32).contiguous() for k, v in adapter.peft_state_dict().items()},
-              str(path / "adapter_model.safetensors"), metadata={"format": "pt"})
+    save_file(tensors, str(path / "adapter_model.safetensors"), metadata={"format": "pt"})
