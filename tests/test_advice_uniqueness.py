@@ -47,6 +47,7 @@ from zklora.zkcore.testing.tamper import assert_rejected, prove_and_verify, prov
 from . import test_cross_entropy_backward_op as ceb
 from . import test_cross_entropy_op as ce
 from . import test_embedding_op as emb
+from . import test_optim_ops as opt
 from . import test_rescale_op as rs
 from . import test_rmsnorm_op as rms
 from . import test_silu_op as silu
@@ -369,3 +370,36 @@ def test_ce_backward_remainder_hi_side_rejected(gold):
     msg = assert_rejected(g, w, gold, {}, tamper)
     B = (D - 1).bit_length()
     assert f"range{B}@{D - (1 << B)}:" in msg, msg   # the hi side's offset table
+
+
+# -- optimiser: a moment's rounding ---------------------------------------------------------
+
+
+def test_adamw_moment_rounding_rejected(gold):
+    """(m̂′ + 1, r_m − 2^k1) keeps 2^k1·m̂′ + r_m − 2^(k1−1) = A1·m̂ + C1·g; the update is
+    recomputed from the forged m̂′ (Q, RQ1, RQ2 the rounded quotient again, θ′ = θ − Q −
+    dw), so the division, square root and θ′ relations all hold.  Only r_m's range
+    check rejects.  (The division and square-root certificates themselves:
+    tests/test_optim_ops.py::test_tamper_consistent_certificate.)"""
+    g, inp, _ = opt.chain("adamw", (2, 4), 1, seed=6)
+    st = {"opt": 1}
+    stream, sections = graphlib.prove(g, inp, gold, st)
+    graphlib.verify(g, stream, gold, st, sections)
+    P = g.nodes[0].params["plan"]
+    i = 2
+
+    def tamper(v):
+        f = {r: v[f"adamw0/{r}"].reshape(-1) for r in
+             ("m", "r_m", "s", "q", "rq1", "rq2", "theta", "dw")}
+        f["m"][i] += 1
+        f["r_m"][i] -= 1 << P["k1"]
+        dp = (int(f["s"][i]) + P["EPS"]) << P["b"]
+        num = ((P["K"] * int(f["m"][i])) << (P["a"] + 1)) + dp
+        q = num // (2 * dp)
+        f["q"][i], f["rq1"][i] = q, num - 2 * dp * q
+        f["rq2"][i] = 2 * dp - 1 - int(f["rq1"][i])
+        f["theta"][i] = int(inp["theta"].reshape(-1)[i]) - q - int(f["dw"][i])
+        assert int(f["r_m"][i]) < 0 <= int(f["rq1"][i]) and int(f["rq2"][i]) >= 0
+
+    msg = assert_rejected(g, inp, gold, st, tamper)
+    assert "adamw0/r_m" in msg, msg
