@@ -7,7 +7,9 @@ built explicitly and must be rejected by the unmodified verifier (`assert_reject
 cheating prover, self-checks off, does produce a proof).  Every test first proves the
 honest witness (completeness), so a verifier that rejects everything fails it, and
 asserts in the tamper function that the forged witness really satisfies the op's other
-relations where that is not evident from the construction.
+relations where that is not evident from the construction.  Where the verifier's
+message names only a table ("LogUp sums differ"), the prover's own self-checks
+(`_checks_failing`) are asked which check the forged witness breaks first.
 
 Advice kinds whose "next value" test already lives with the op (referenced from
 docs/soundness.md, not repeated here):
@@ -40,6 +42,7 @@ from zklora.plugins.ops.rmsnorm import plan_of
 from zklora.plugins.ops.silu import table_of
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore import quant
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.op import ProverContext
 from zklora.zkcore.testing.tamper import assert_rejected, prove_and_verify, prove_tampered
@@ -52,6 +55,20 @@ from . import test_rescale_op as rs
 from . import test_rmsnorm_op as rms
 from . import test_silu_op as silu
 from .conftest import backend_for
+
+
+def _checks_failing(g, w, be, tamper, statement=None) -> str | None:
+    """With the prover's own self-checks on (range checks, lookups, and each sumcheck's
+    round-0 sum), the first complaint about the tampered witness, or None if there is
+    none.  A test whose forged witness breaks exactly one check expects that check
+    here, so the verifier's (less specific) rejection is known to come from it."""
+    values = {k: v.clone() for k, v in graphlib.forward(g, w, be.registry).items()}
+    tamper(values)
+    try:
+        graphlib.prove(g, w, be, statement or {}, values=values)
+    except ProverError as e:
+        return str(e)
+    return None
 
 
 def _first(mask: torch.Tensor) -> int:
@@ -78,6 +95,7 @@ def test_rescale_quotient_minus_one_rejected(gold):
             - (1 << (rs.S - 1))
 
     msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "'R'" in _checks_failing(g, w, gold, tamper)
     assert f"range{rs.S}:" in msg, msg   # R's table [0, 2^s); Y's is range12@-2048
 
 
@@ -174,6 +192,7 @@ def test_rsqrt_mantissa_division_rejected(gold):
         v["n/Y"], v["n/Y_R"] = quant.rescale(v["n/xr"] * v["g"], pl.scale)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert "n/G1" in _checks_failing(g, inputs, gold, tamper)
     assert "G1" in msg, msg
 
 
@@ -204,6 +223,7 @@ def test_silu_table_input_quotient_rejected(gold):
         v["m/Y"], v["m/Y_R"] = quant.rescale(v["m/su"], int(node.params["out_scale"]))
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert "m/gq_R" in _checks_failing(g, inputs, gold, tamper)
     assert f"range{shift}:" in msg, msg    # Rq's table [0, 2^shift)
 
 
@@ -229,6 +249,7 @@ def test_embedding_onehot_moved_rejected(reg):
         assert int(oh[n].sum()) == 1 and int((oh * (oh - 1)).abs().sum()) == 0
 
     msg = assert_rejected(g, w, be, {}, tamper)
+    assert "emb/rows" in _checks_failing(g, w, be, tamper)   # the ids relation, alone
     assert "emb/rows" in msg or "sumcheck" in msg, msg
 
 
@@ -263,6 +284,7 @@ def test_ce_label_onehot_moved_rejected(gold):
         assert int((Y * vals["Z"]).sum()) == int((vals["ce/Y"] * vals["Z"]).sum())
 
     msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "ce/grid" in _checks_failing(g, w, gold, tamper)  # the label relation
     assert "ce/grid" in msg or "sumcheck" in msg, msg
 
 
@@ -292,7 +314,48 @@ def test_ce_log_exponent_rejected(gold):
             v[f"ce/{r}"][t] = val
 
     msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "ce/mu" in _checks_failing(g, w, gold, tamper)
     assert "lookup:log[" in msg, msg
+
+
+def test_ce_mantissa_division_rejected(gold):
+    """(μ − 1, ρ + 2^k) keeps S = μ·2^k + ρ, with lμ = ln(μ − 1) from the log table (a
+    valid row) and the statement's loss recomputed for it (so the loss identity, r_L and
+    g_L hold).  Only γ = 2^k − 1 − ρ < 0 is left: γ's range check is what bounds ρ by
+    the data-dependent divisor 2^k, not merely by 2^lb."""
+    from zklora.plugins.lookups.tables import log_table
+
+    w = ce.wit()
+    g0, _ = ce.ce_graph(w)
+    prove_and_verify(g0, w, gold)
+    q, s, lb = ce.P["mantissa_bits"], ce.P["scale"], ce.P["limb_bits"]
+    lt = log_table(q, s, q, 1 << q).columns()[1]
+    vals = graphlib.forward(g0, w, gold.registry)
+    t = _first((vals["ce/mu"] > 1 << q) & (vals["ce/m"] == 1)
+               & (vals["ce/rho"] + vals["ce/pow"] < 1 << lb))
+    loss, n = cross_entropy_value(w["Z"], w["lab"], **ce.P)
+    D = n << (ce.P["exp_scale"] - s)
+    mu = int(vals["ce/mu"][t]) - 1
+    dl = int(lt[mu - (1 << q)]) - int(vals["ce/lmu"][t])
+    total = loss * D - D // 2 + int(vals["ce/rL"][0]) + (dl << (ce.P["exp_scale"] - s))
+    loss2 = (total + D // 2) // D
+    rl2 = total + D // 2 - loss2 * D
+    g, _ = ce.ce_graph(w, loss_delta=loss2 - loss)
+
+    def tamper(v):
+        pw = int(v["ce/pow"][t])
+        v["ce/mu"][t] = mu
+        v["ce/lmu"][t] = int(lt[mu - (1 << q)])
+        v["ce/rho"][t] += pw
+        v["ce/gam"][t] -= pw
+        v["ce/loss"][0] = loss2
+        v["ce/rL"][0], v["ce/gL"][0] = rl2, D - 1 - rl2
+        assert int(v["ce/mu"][t]) * pw + int(v["ce/rho"][t]) == int(v["ce/softmax/S"][t])
+        assert int(v["ce/gam"][t]) < 0 <= rl2 < D
+
+    msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "ce/gam" in _checks_failing(g, w, gold, tamper)
+    assert "ce/gam" in msg or "range" in msg, msg
 
 
 def test_ce_loss_remainder_rejected(gold):
@@ -312,6 +375,7 @@ def test_ce_loss_remainder_rejected(gold):
 
     prove_and_verify(ce.ce_graph(w)[0], w, gold)
     msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "ce/gL" in _checks_failing(g, w, gold, tamper)
     assert "range8:" in msg, msg
 
 
@@ -368,6 +432,7 @@ def test_ce_backward_remainder_hi_side_rejected(gold):
         assert int(v["ceb/R"].reshape(-1)[i]) < 1 << (D - 1).bit_length()
 
     msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "ceb/R" in _checks_failing(g, w, gold, tamper)
     B = (D - 1).bit_length()
     assert f"range{B}@{D - (1 << B)}:" in msg, msg   # the hi side's offset table
 
@@ -402,4 +467,5 @@ def test_adamw_moment_rounding_rejected(gold):
         assert int(f["r_m"][i]) < 0 <= int(f["rq1"][i]) and int(f["rq2"][i]) >= 0
 
     msg = assert_rejected(g, inp, gold, st, tamper)
+    assert "adamw0/r_m" in _checks_failing(g, inp, gold, tamper, st)
     assert "adamw0/r_m" in msg, msg
