@@ -82,7 +82,10 @@ class Out:
 
     def fail(self, exc: BaseException | str, code: int | None = None,
              prefix: str = "") -> NoReturn:
-        msg = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
+        if isinstance(exc, click.ClickException):
+            msg = exc.format_message()
+        else:
+            msg = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
         code = code if code is not None else (
             exit_code(exc) if isinstance(exc, BaseException) else EXIT_INPUT)
         kind = type(exc).__name__ if isinstance(exc, BaseException) else "Error"
@@ -131,7 +134,7 @@ class _Group(click.Group):
             rv = super().main(argv, prog_name, complete_var, False, **extra)
         except click.ClickException as e:
             e.show()
-            Out(True, cmd).fail(e.format_message(), e.exit_code)
+            Out(True, cmd).fail(e, e.exit_code)
         except click.Abort:
             Out(True, cmd).fail(KeyboardInterrupt())
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -197,7 +200,10 @@ def _echo_losses(out: Out, statement, losses) -> None:
               help="train: weight decay (default 0.01, as torch.optim.AdamW).")
 @click.option("--adapter-out", type=click.Path(file_okay=False), default=None,
               help="train: write the updated adapter here, in peft's format (checked before "
-                   "proving: it must be new or empty).")
+                   "proving: it must be new or empty), with optimizer_state.safetensors.")
+@click.option("--resume", type=click.Path(file_okay=False), default=None,
+              help="train: continue from the --adapter-out directory of the run's previous "
+                   "proof (adapter, Adam state, step index); verify the proofs as a chain.")
 @click.option("--model-commitment", "model_commit", type=click.Path(dir_okay=False),
               default=None, help="Check the base weights against this published commitment.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="proof.zkp",
@@ -205,7 +211,8 @@ def _echo_losses(out: Out, statement, losses) -> None:
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_JSON
 def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, optimizer, lr,
-          betas, eps, weight_decay, adapter_out, model_commit, out_path, quiet, as_json):
+          betas, eps, weight_decay, adapter_out, resume, model_commit, out_path, quiet,
+          as_json):
     """Prove the configured task and write a proof file (atomically)."""
     from . import pyapi
 
@@ -214,7 +221,7 @@ def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, 
         res = pyapi.prove(config=config_path, profile=profile, task=task, model=model_dir,
                           adapter=adapter_dir, data=data_file, steps=steps,
                           optimizer=optimizer, lr=lr, betas=betas, eps=eps,
-                          weight_decay=weight_decay, adapter_out=adapter_out,
+                          weight_decay=weight_decay, adapter_out=adapter_out, resume=resume,
                           model_commitment=model_commit, out=out_path,
                           progress=_reporter(quiet))
     stack = res.statement["stack"]
@@ -252,7 +259,7 @@ def commit_model(model_dir, config_path, profile, out_path, as_json):
 
 
 @main.command()
-@click.argument("proof_file", type=click.Path(dir_okay=False))
+@click.argument("proof_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--expect", type=click.Path(dir_okay=False), default=None,
               help="TOML with statement fields the verifier insists on.")
 @click.option("--model-commitment", "model_commit", type=click.Path(dir_okay=False),
@@ -262,11 +269,15 @@ def commit_model(model_dir, config_path, profile, out_path, as_json):
 @click.option("--adapter-out", "adapter_out", type=click.Path(file_okay=False), default=None,
               help="Check that this peft adapter is the proof's trained adapter.")
 @_JSON
-def verify(proof_file, expect, model_commit, adapter_in, adapter_out, as_json):
-    """Verify a proof file; prints the statement and OK, or the failing check."""
+def verify(proof_files, expect, model_commit, adapter_in, adapter_out, as_json):
+    """Verify a proof file; prints the statement and OK, or the failing check.  Several
+    files: the linked proofs of one run, in order, verified as a chain."""
     from . import pyapi
 
     out = Out(as_json, "verify")
+    if len(proof_files) > 1:
+        return _verify_chain(out, proof_files, expect, model_commit, adapter_in, adapter_out)
+    proof_file = proof_files[0]
     with _Run(out, prefix="REJECTED: "):
         res = pyapi.verify(proof_file, expect=expect, model_commitment=model_commit,
                            adapter_in=adapter_in, adapter_out=adapter_out)
@@ -282,6 +293,36 @@ def verify(proof_file, expect, model_commit, adapter_in, adapter_out, as_json):
         out.say(f"estimated soundness {res.security_bits:.0f} bits")
     out.say(f"OK (verified in {res.seconds:.3f} s)")
     out.result(res.as_dict())
+
+
+def _verify_chain(out: Out, paths, expect, model_commit, adapter_in, adapter_out) -> None:
+    """`verify` of linked proofs (`zklora.zkcore.chain`)."""
+    import time
+
+    from . import api, chain, pyapi
+
+    t0 = time.perf_counter()
+    with _Run(out, prefix="REJECTED: "):
+        res = chain.verify_chain_files(paths, expect=pyapi._load_expect(expect),
+                                       trusted_model=pyapi._trusted(model_commit))
+        checked = {}
+        for which, path, st in (("in", adapter_in, res.statements[0]),
+                                ("out", adapter_out, res.statements[-1])):
+            if path is not None:
+                checked[which] = api.check_adapter(st, which, path)
+                out.say(f"adapter {path}: its {checked[which]} tensors are the chain's "
+                        f"adapter-{which}")
+    for path, st in zip(paths, res.statements):
+        out.say(f"{path}: verified, steps {st['params'].get('start_step', 0) + 1}–"
+                f"{st['params'].get('start_step', 0) + st['params'].get('steps', 0)}")
+        _echo_losses(out, st, pyapi.statement_losses(st))
+    fresh = "from a fresh optimiser" if res.start == 0 else \
+        f"resuming a committed state after step {res.start}"
+    out.say(f"OK: {len(paths)} linked proofs, optimiser steps {res.start + 1}–{res.end} "
+            f"({fresh}; verified in {time.perf_counter() - t0:.3f} s)")
+    out.result({"chain": [str(p) for p in paths], "start": res.start, "end": res.end,
+                "statement_digests": [pyapi.statement_digest(s) for s in res.statements],
+                "final_commitments": res.final, "adapters": checked})
 
 
 @main.command()

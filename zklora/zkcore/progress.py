@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import resource
 import sys
+import threading
 import time
 from typing import IO
 
@@ -103,6 +104,8 @@ class Reporter:
         self._compile_depth = 0
         self._compile_t0 = 0.0
         self._noticed = False
+        self._beat: threading.Thread | None = None
+        self._stop = threading.Event()
         self.t0 = time.perf_counter()
 
     # -- context --------------------------------------------------------------------------
@@ -127,9 +130,18 @@ class Reporter:
                                  console=Console(file=self.stream), transient=True)
             self._bar.__enter__()
         self._watch_compiles()
+        if self.mode == "log":
+            self._stop = threading.Event()
+            self._beat = threading.Thread(target=self._heartbeat, daemon=True,
+                                          name="zklora-progress")
+            self._beat.start()
         return self
 
     def __exit__(self, *exc) -> bool:
+        if self._beat is not None:
+            self._stop.set()
+            self._beat.join(timeout=1)
+            self._beat = None
         self._end_phase(ok=exc[0] is None)
         if self._listener is not None:
             from numba.core import event
@@ -187,6 +199,18 @@ class Reporter:
         return time.perf_counter() - self.t0
 
     # -- internals ------------------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        """Log mode: a line every ``4 × log_every`` seconds of a phase that reports no
+        progress of its own (lookups, openings, a kernel compilation)."""
+        quiet = 4 * self.log_every
+        while not self._stop.wait(self.log_every):
+            phase, now = self._phase, time.perf_counter()
+            if phase is not None and now - self._t_log >= quiet:
+                self._t_log = now
+                what = "compiling kernels" if self._compile_depth else "still running"
+                self._log(f"{self._label(phase)}: {what}, "
+                          f"{fmt_seconds(now - self._t_phase)} elapsed")
 
     def _label(self, phase: str) -> str:
         return PHASE_LABELS.get(phase, phase)
