@@ -11,7 +11,7 @@ from zklora.zkcore.cli import main
 @pytest.fixture(scope="module")
 def small_cfg(tmp_path_factory):
     p = tmp_path_factory.mktemp("cfg") / "mm.toml"
-    p.write_text('profile = "debug"\n[proof]\nlookup = ""\n'
+    p.write_text('profile = "debug"\n'
                  "[model]\nm = 8\nk = 8\nn = 4\nbound = 100\nseed = 1\n")
     return p
 

@@ -348,3 +348,109 @@ def test_stack_layout_and_claim_reduction(reg):
             pass
         else:  # the verifier's final claim is then false on S
             assert not E.equal(mle.evaluate(E, S, r2, base=True), v2)
+
+
+# -- unreached ops (issue 9, point 7) ---------------------------------------------------
+
+
+def unreached_graph():
+    """Y = X·W (the output) and a rescale of X ⊙ X whose outputs nothing reads: the
+    scheduler would never prove that rescale, its advice R or its range checks."""
+    g = Graph()
+    g.tensor("X", (4, 8), "committed", (-255, 255))
+    g.tensor("W", (8, 2), "committed")
+    g.tensor("Y", (4, 2), "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"])
+    g.tensor("XX", (4, 8), "virtual")
+    g.op("hadamard", "xx", ["X", "X"], ["XX"])
+    g.tensor("Z", (4, 8), "committed", (-8, 7))
+    g.tensor("Z_R", (4, 8), "committed", (0, (1 << 13) - 1))
+    g.op("rescale", "z", ["XX"], ["Z", "Z_R"], shift=13)
+    g.outputs = ["Y"]
+    return g
+
+
+def test_unreached_op_refused_on_both_sides(gold):
+    g = unreached_graph()
+    assert [n.name for n in g.unreached()] == ["xx", "z"]
+    with pytest.raises(ValueError, match="'xx' .* unreached \\(and 1 more\\)"):
+        g.check()
+    wit = witness((4, 8), (8, 2))
+    with pytest.raises(ProverError, match="unreached"):
+        graphlib.prove(g, wit, gold, {})
+    # the verifier refuses the graph before reading any proof byte
+    good = matmul_graph((4, 8), (8, 2))
+    stream, sections = graphlib.prove(good, wit, gold, {})
+    with pytest.raises(VerificationError, match="'xx' \\(hadamard\\) is unreached"):
+        graphlib.verify(g, stream, gold, {}, sections)
+    # a proven bound on the committed Z does not prove how Z was made: still refused
+    g.prove_bound("Z")
+    with pytest.raises(ValueError, match="unreached"):
+        g.check()
+    # a range-checked virtual tensor is claimed before the ops run: its producer is
+    # reached (and proven); so is everything once Z is a graph output
+    g.proven_bounds.remove("Z")
+    g.prove_bound("XX", (0, 255 * 255))
+    assert [n.name for n in g.unreached()] == ["z"]
+    g.outputs.append("Z")
+    g.check()
+    stream, sections = graphlib.prove(g, wit, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+
+
+def test_discard_removes_dead_branch():
+    g = unreached_graph()
+    with pytest.raises(ValueError, match="still used"):
+        g.discard("Y")
+    g.discard("Z_R")
+    assert [n.name for n in g.nodes] == ["mm"]
+    assert "XX" not in g.tensors and "Z" not in g.tensors and "X" in g.tensors
+    g.check()
+    with pytest.raises(ValueError, match="no producer"):
+        g.discard("X")
+
+
+def test_node_order_checked():
+    g = Graph()
+    g.tensor("X", (4, 4), "committed")
+    g.tensor("T", (4, 4), "virtual")
+    g.tensor("Y", (4, 4), "committed")
+    g.op("matmul", "mm2", ["T", "X"], ["Y"])
+    g.op("matmul", "mm1", ["X", "X"], ["T"])
+    g.outputs = ["Y"]
+    with pytest.raises(ValueError, match="topological"):
+        g.check()
+
+
+def test_op_without_claims_refused_at_run_time(gold, reg, monkeypatch):
+    """A reached op that still gets no claim (its consumer dropped the claim on its
+    input) is refused by the scheduler on both sides, not skipped."""
+    g = Graph()
+    g.tensor("X", (4, 8), "committed")
+    g.tensor("W", (8, 4), "committed")
+    g.tensor("T", (4, 4), "virtual")
+    g.tensor("W2", (4, 2), "committed")
+    g.tensor("Y", (4, 2), "committed")
+    g.op("matmul", "mm1", ["X", "W"], ["T"])
+    g.op("matmul", "mm2", ["T", "W2"], ["Y"])
+    g.outputs = ["Y"]
+    gen = torch.Generator().manual_seed(1)
+    wit = {"X": torch.randint(-9, 9, (4, 8), generator=gen),
+           "W": torch.randint(-9, 9, (8, 4), generator=gen),
+           "W2": torch.randint(-9, 9, (4, 2), generator=gen)}
+    stream, sections = graphlib.prove(g, wit, gold, {})
+    op = reg.op("matmul")
+    real_p, real_v = op.prove, op.verify
+
+    def drop(ctx, node, claims):
+        if node.name == "mm2":
+            ctx.new_claims = [c for c in ctx.new_claims if c.tensor != "T"]
+            return [c for c in claims if c.tensor != "T"]
+        return claims
+
+    monkeypatch.setattr(op, "prove", lambda c, n, oc: drop(c, n, real_p(c, n, oc)))
+    monkeypatch.setattr(op, "verify", lambda c, n, oc: drop(c, n, real_v(c, n, oc)))
+    with pytest.raises(ProverError, match="'mm1' \\(matmul\\) received no claim"):
+        graphlib.prove(g, wit, gold, {})
+    with pytest.raises(VerificationError, match="'mm1' \\(matmul\\) received no claim"):
+        graphlib.verify(g, stream, gold, {}, sections)

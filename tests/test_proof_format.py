@@ -12,7 +12,7 @@ import pytest
 from zklora.zkcore import api, config, proof
 from zklora.zkcore.errors import ProofFormatError, ZkLoraError
 
-SMALL = {"profile": "debug", "proof": {"lookup": ""},
+SMALL = {"profile": "debug",
          "model": {"m": 4, "k": 8, "n": 2, "bound": 50, "seed": 3}}
 
 

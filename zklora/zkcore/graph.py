@@ -10,6 +10,10 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    committed as one more stack right before the next challenge is drawn;
 4. for each graph output draw a random point; the prover sends the MLE value
    (the verifier computes it itself for a public output);
+4b. prove the declared bound of every tensor in ``Graph.proven_bounds`` (range checks,
+   `zklora.zkcore.range`; their limbs are committed in step 3's stack, so they cost no
+   commitment of their own); the claims they make go into the book like output claims
+   (a virtual tensor's to its producer);
 5. prove ops in reverse order: all claims on each output are merged by the claim
    reduction sumcheck, handed to the op, and its input claims collected; a committed
    output's reduced claim is also opened;
@@ -18,6 +22,14 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many_prove`), open
    all stacks and published tensors in one batched opening, evaluate every claim on a
    public tensor, and fail if any claim is left undischarged.
+
+Every op node must be *reached*: some output is a graph output, a virtual tensor with
+a proven bound or an input of a reached node (`Graph.unreached`).  The scheduler
+proves an op only when its outputs carry claims, so an unreached op's relation,
+advice, range checks and lookups would silently go unproven; `Graph.check` refuses
+such a graph (both sides call it, `prove` as a `ProverError`, `verify` as a
+`VerificationError`), and the scheduler fails the same way should a reached op still
+receive no claim.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ import numpy as np
 import torch
 
 from . import claims as claimlib
+from . import range as rangelib
 from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
@@ -61,6 +74,9 @@ class Graph:
     nodes: list[OpNode] = attrs.field(factory=list)
     outputs: list[str] = attrs.field(factory=list)
     publics: dict[str, torch.Tensor] = attrs.field(factory=dict)
+    #: tensors whose declared bound the proof itself establishes (range checks run by
+    #: the scheduler, `prove_bound`), in order
+    proven_bounds: list[str] = attrs.field(factory=list)
 
     def tensor(self, name: str, shape: Sequence[int], kind: str,
                bound: tuple[int, int] | None = None, value: torch.Tensor | None = None) -> str:
@@ -85,6 +101,53 @@ class Graph:
         self.nodes.append(node)
         return node
 
+    def prove_bound(self, name: str, bound: tuple[int, int] | None = None) -> str:
+        """Have the proof range-check ``name`` against its declared bound (every entry in
+        [lo, hi]); ``bound`` declares it if the tensor has none yet (it must agree with
+        one already declared).  Use it for tensors whose bound nothing else proves but
+        that later bound analyses rely on (frozen weights, inputs).  Idempotent."""
+        if name not in self.tensors:
+            raise ValueError(f"prove_bound: unknown tensor {name}")
+        spec = self.tensors[name]
+        if bound is not None:
+            bound = (int(bound[0]), int(bound[1]))
+            if spec.bound is None:
+                spec = attrs.evolve(spec, bound=bound)
+                self.tensors[name] = spec
+            elif tuple(spec.bound) != bound:
+                raise ValueError(f"prove_bound: tensor {name} already declares the bound "
+                                 f"{list(spec.bound)}, not {list(bound)}")
+        if spec.bound is None:
+            raise ValueError(f"prove_bound: tensor {name} has no declared bound")
+        if name not in self.proven_bounds:
+            self.proven_bounds.append(name)
+        return name
+
+    def discard(self, name: str) -> None:
+        """Remove the dead branch ending at ``name``: its producer and every tensor that
+        node produces, provided none of them is read by a node, a graph output or a
+        proven bound; then, recursively, the producers of its inputs that become unread.
+        Graph inputs (no producer) stay.  For builders that get a branch they do not need
+        from a multi-output helper; an unread branch left in the graph is refused by
+        `check`."""
+        node = self.producer(name)
+        if node is None:
+            raise ValueError(f"discard: tensor {name} has no producer")
+        for t in node.outputs:
+            if self._read(t):
+                raise ValueError(f"discard: tensor {t} of op {node.name!r} is still used")
+        self.nodes = [n for n in self.nodes if n is not node]
+        for t in node.outputs:
+            del self.tensors[t]
+            self.publics.pop(t, None)
+        for t in dict.fromkeys(node.inputs):
+            if t in self.tensors and self.producer(t) is not None and not self._read(t):
+                self.discard(t)
+
+    def _read(self, name: str) -> bool:
+        return (name in self.outputs or name in self.proven_bounds
+                or any(name in n.inputs for n in self.nodes))
+
     def producer(self, name: str) -> OpNode | None:
         for n in self.nodes:
             if name in n.outputs:
@@ -99,17 +162,60 @@ class Graph:
             "nodes": [[n.op, n.name, list(n.inputs), list(n.outputs), _jsonable(n.params)]
                       for n in self.nodes],
             "outputs": list(self.outputs),
+            "proven_bounds": list(self.proven_bounds),
             "publics": {k: hashlib.sha256(v.numpy().astype("<i8").tobytes()).hexdigest()
                         for k, v in sorted(self.publics.items())},
         }
 
     def check(self) -> None:
+        """Structural checks both sides rely on (a `ValueError` names the problem):
+        outputs committed or public, every virtual tensor produced, nodes in topological
+        order, proven bounds declared, and every node reached (`unreached`)."""
         for o in self.outputs:
+            if o not in self.tensors:
+                raise ValueError(f"graph output {o} is not a tensor of the graph")
             if self.tensors[o].kind == "virtual":
                 raise ValueError(f"graph output {o} must be committed or public")
+        produced = {}
+        for i, n in enumerate(self.nodes):
+            for t in n.outputs:
+                produced[t] = i
         for name, spec in self.tensors.items():
-            if spec.kind == "virtual" and self.producer(name) is None:
+            if spec.kind == "virtual" and name not in produced:
                 raise ValueError(f"virtual tensor {name} has no producer")
+        for i, n in enumerate(self.nodes):
+            for t in n.inputs:
+                if produced.get(t, -1) >= i:
+                    raise ValueError(f"op {n.name!r} reads {t} before it is produced (nodes "
+                                     "must be in topological order)")
+        for name in self.proven_bounds:
+            if name not in self.tensors or self.tensors[name].bound is None:
+                raise ValueError(f"proven bound on {name}: no such tensor with a declared "
+                                 "bound")
+        dead = self.unreached()
+        if dead:
+            n = dead[0]
+            more = f" (and {len(dead) - 1} more)" if len(dead) > 1 else ""
+            raise ValueError(
+                f"op {n.name!r} ({n.op}) is unreached{more}: none of its outputs "
+                f"{list(n.outputs)} is a graph output or read by a reached op, so its "
+                "relation, advice, range checks and lookups would never be proven")
+
+    def unreached(self) -> list[OpNode]:
+        """Nodes the scheduler would never prove: no output is a graph output, a virtual
+        tensor with a proven bound (its range check claims it before the ops run) or an
+        input of a reached node (walked in reverse topological order).  A committed
+        tensor's proven bound does not count: its range check may reach it only through
+        lookups, after the ops, and binds its values, not their relation to the inputs."""
+        live = set(self.outputs) | {t for t in self.proven_bounds
+                                    if self.tensors[t].kind == "virtual"}
+        dead = []
+        for n in reversed(self.nodes):
+            if any(t in live for t in n.outputs):
+                live.update(n.inputs)
+            else:
+                dead.append(n)
+        return dead[::-1]
 
 
 def _jsonable(x):
@@ -347,7 +453,10 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     ``profile`` (optional) receives the time of every phase and op node (`Profile`).
     """
     published = dict(published or {})
-    graph.check()
+    try:
+        graph.check()
+    except ValueError as e:
+        raise ProverError(f"graph: {e}") from None
     F = backend.field
     E = F.ext
     reg = backend.registry
@@ -369,6 +478,8 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
             if progress:
                 progress("commitments", k, len(to_commit))
             committer.commit(ch, graph.tensors[name], ctx.table(name), published.get(name))
+        # the proven bounds' limbs join the first stack (no commitment of their own)
+        bound_limbs = rangelib.commit_range_limbs(ctx, _bound_checks(graph))
         committer.flush(ch)
     clock.lap("commitments")
 
@@ -382,6 +493,14 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                 ch.send_field(f"out:{o}/value", E, v)
             book[o].append(Claim(o, r, v))
     clock.lap("outputs")
+
+    if graph.proven_bounds:
+        with ch.section("bounds"):
+            ctx.new_claims = []
+            rangelib.prove_range_points(ctx, bound_limbs)
+            for c in ctx.new_claims:
+                book[c.tensor].append(c)
+        clock.lap("bounds")
 
     opened: dict[str, list[Claim]] = defaultdict(list)
     for i, node in enumerate(reversed(graph.nodes)):
@@ -397,7 +516,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                     if specs[t].kind == "committed":
                         opened[t].append(c)
             if not out_claims:
-                continue
+                raise ProverError(_unreached_message(node))
             ctx.new_claims = []
             returned = backend.registry.op(node.op).prove(ctx, node, out_claims)
             for c in _union(returned, ctx.new_claims):
@@ -452,7 +571,10 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     for name in published:
         if name not in graph.tensors or graph.tensors[name].kind != "committed":
             raise VerificationError(f"published commitment for unknown tensor {name!r}")
-    graph.check()
+    try:
+        graph.check()
+    except ValueError as e:
+        raise VerificationError(f"graph: {e}") from None
     F = backend.field
     E = F.ext
     reg = backend.registry
@@ -469,6 +591,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
         for spec in graph.tensors.values():
             if spec.kind == "committed":
                 committer.receive(ch, spec, published.get(spec.name))
+        bound_limbs = rangelib.receive_range_limbs(ctx, _bound_checks(graph))
         committer.flush(ch)
 
     book: dict[str, list[Claim]] = defaultdict(list)
@@ -481,6 +604,13 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
             else:
                 v = ctx.eval_public(o, r)
             book[o].append(Claim(o, r, v))
+
+    if graph.proven_bounds:
+        with rec.section("bounds"):
+            ctx.new_claims = []
+            rangelib.verify_range_points(ctx, bound_limbs)
+            for c in ctx.new_claims:
+                book[c.tensor].append(c)
 
     opened: dict[str, list[Claim]] = defaultdict(list)
     for node in reversed(graph.nodes):
@@ -496,7 +626,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
                     elif specs[t].kind == "public":
                         _check_public(ctx, c)
             if not out_claims:
-                continue
+                raise VerificationError(_unreached_message(node))
             ctx.new_claims = []
             returned = reg.op(node.op).verify(ctx, node, out_claims)
             for c in _union(returned, ctx.new_claims):
@@ -543,6 +673,21 @@ class _SectionRecorder:
                 return False
 
         return _S()
+
+
+def _bound_checks(graph: Graph) -> list[rangelib.RangeCheck]:
+    """The range checks of ``graph.proven_bounds``: each tensor in its declared bound."""
+    out = []
+    for name in graph.proven_bounds:
+        lo, hi = graph.tensors[name].bound
+        out.append(rangelib.RangeCheck(name, int(lo), int(hi), f"bound:{name}"))
+    return out
+
+
+def _unreached_message(node: OpNode) -> str:
+    return (f"op {node.name!r} ({node.op}) received no claim on any of its outputs "
+            f"{list(node.outputs)}: its relation, advice, range checks and lookups would "
+            "not be proven")
 
 
 def _union(returned, recorded) -> list[Claim]:

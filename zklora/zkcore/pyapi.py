@@ -188,7 +188,7 @@ def build_config(*, config=None, profile: str | None = None, task: str = "auto",
                  data: PathLike | None = None, steps: int | None = None,
                  optimizer: str | None = None, lr: float | None = None, betas=None,
                  eps: float | None = None, weight_decay: float | None = None,
-                 adapter_out: PathLike | None = None):
+                 adapter_out: PathLike | None = None, resume: PathLike | None = None):
     """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`."""
     if task not in TASKS:
         raise ConfigError(f"task: {task!r}; allowed: {', '.join(TASKS)}")
@@ -196,7 +196,7 @@ def build_config(*, config=None, profile: str | None = None, task: str = "auto",
                               or steps < 1):
         raise ConfigError(f"steps must be an integer ≥ 1, got {steps!r}")
     train_flags = {"steps": steps, "optimizer": optimizer, "lr": lr, "betas": _betas(betas),
-                   "eps": eps, "weight_decay": weight_decay}
+                   "eps": eps, "weight_decay": weight_decay, "resume": _path(resume)}
     paths = {"model": _path(model), "adapter": _path(adapter), "data": _path(data)}
     if task == "auto":
         given = [v for v in [*paths.values(), *train_flags.values(), adapter_out]
@@ -311,7 +311,8 @@ def prove(*, model: PathLike | None = None, adapter: PathLike | None = None,
           weight_decay: float | None = None, task: str = "auto", config=None,
           profile: str | None = None, out: PathLike | None = None,
           adapter_out: PathLike | None = None, model_commitment=None,
-          progress: bool | str | Reporter = False, registry=None) -> ProveResult:
+          progress: bool | str | Reporter = False, registry=None,
+          resume: PathLike | None = None) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
 
     Without ``config`` and without any of ``model``, ``adapter``, ``data``, ``steps`` or
@@ -320,6 +321,9 @@ def prove(*, model: PathLike | None = None, adapter: PathLike | None = None,
     ``task="forward"`` proves the forward pass and loss only.  ``adapter_out``: write
     the trained adapter (peft format) there — checked before anything is proven.
     ``model_commitment``: a path (or `ModelCommitment`) the base weights must match.
+    ``resume``: an ``adapter_out`` directory of the previous proof of the same run —
+    continue from its exact adapter, Adam state and step index (a linked proof,
+    `zklora.zkcore.chain`; docs/training.md).
     ``progress``: True for a progress display on stderr (a bar on a terminal, log lines
     otherwise), or a `zklora.zkcore.progress.Reporter`.
     """
@@ -330,7 +334,7 @@ def prove(*, model: PathLike | None = None, adapter: PathLike | None = None,
     cfg = build_config(config=config, profile=profile, task=task, model=model,
                        adapter=adapter, data=data, steps=steps, optimizer=optimizer, lr=lr,
                        betas=betas, eps=eps, weight_decay=weight_decay,
-                       adapter_out=adapter_out)
+                       adapter_out=adapter_out, resume=resume)
     if out is not None:
         check_output_file(out)
     if adapter_out is not None:

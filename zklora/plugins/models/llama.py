@@ -57,6 +57,9 @@ from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
 
 #: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
 ACT_BITS = 10
+#: log2 width of the RMSNorm gains' range: |γ| < 2^(GAIN_BITS − 1) real units (proven in
+#: every proof, `Graph.prove_bound`; the RMSNorm plans are sized from it)
+GAIN_BITS = 7
 MAX_SCALING_BITS = 16
 ARCH_FIELDS = tuple(a.name for a in attrs.fields(LlamaArch))
 
@@ -246,6 +249,12 @@ class _Builder:
         return add_lora_linear(self.g, name, X, w, A, B, scaling=self.scaling,
                                weight_scale=self.w, bound=self.act)
 
+    def gain(self, name: str) -> str:
+        """The RMSNorm gain ``name`` (a frozen input) with its bound |γ| < 2^(GAIN_BITS−1)
+        declared and proven by the proof itself: the model owner's commitment binds the
+        values but not their range, and the norm's bound analysis relies on it."""
+        return self.g.prove_bound(name, Bound.bits(self.s + GAIN_BITS).as_tuple())
+
     def heads(self, name: str, X: str, heads: int) -> str:
         """(N, heads·dh) → (B, heads, T, dh)."""
         sp, dh = self.spec, self.spec.arch.head_dim
@@ -294,7 +303,8 @@ class _Builder:
 
         a = self.spec.arch
         p = f"{self.pre}l{i}"
-        x = add_rmsnorm(self.g, f"{p}.ln1", h, f"l{i}.ln1", eps=a.rms_norm_eps, scale=self.s)
+        x = add_rmsnorm(self.g, f"{p}.ln1", h, self.gain(f"l{i}.ln1"), eps=a.rms_norm_eps,
+                        scale=self.s)
         q, k, v = self.attention_inputs(i, x)
         o = add_attention(self.g, f"{p}.attn", q, k, v, scale=self.s)
         self.saved.update({(i, "q"): q, (i, "k"): k, (i, "v"): v, (i, "attn"): f"{p}.attn",
@@ -302,7 +312,8 @@ class _Builder:
                            (i, "mlp"): f"{p}.mlp"})
         o = self.linear(f"{p}.o", self.merge_heads(f"{p}.attn/merge", o), i, "o")
         h = self.residual(f"{p}.res1", h, o)
-        x = add_rmsnorm(self.g, f"{p}.ln2", h, f"l{i}.ln2", eps=a.rms_norm_eps, scale=self.s)
+        x = add_rmsnorm(self.g, f"{p}.ln2", h, self.gain(f"l{i}.ln2"), eps=a.rms_norm_eps,
+                        scale=self.s)
         gt = self.linear(f"{p}.gate", x, i, "gate")
         up = self.linear(f"{p}.up", x, i, "up")
         m = add_swiglu(self.g, f"{p}.mlp", gt, up, scale=self.s)
@@ -321,9 +332,12 @@ class _Builder:
             self.inputs()
         h = add_embedding(self.g, f"{pre}embed/lookup", self.ids, "embed",
                           bound=self.act.as_tuple())
+        # the rows of the frozen table the batch reads: their declared (activation) bound
+        # sizes every RMSNorm plan downstream, so the proof checks it (docs/forward.md §4)
+        self.g.prove_bound(h)
         for i in range(a.num_layers):
             h = self.layer(i, h)
-        x = add_rmsnorm(self.g, f"{pre}final.norm", h, "norm", eps=a.rms_norm_eps,
+        x = add_rmsnorm(self.g, f"{pre}final.norm", h, self.gain("norm"), eps=a.rms_norm_eps,
                         scale=self.s)
         p = self.g.tensor(f"{pre}logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
         self.g.op("matmul", f"{pre}logits/xw", [x, self.lm_head()], [p], transpose_b=True)

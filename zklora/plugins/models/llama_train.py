@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -53,7 +55,7 @@ from zklora.zkcore.model import Model
 from zklora.zkcore.quant import Bound, to_fixed
 
 from . import llama
-from .hf import TARGETS, Adapter, LoraPair
+from .hf import PEFT_PREFIX, TARGETS, Adapter, LoraPair
 from .llama import (
     ACT_BITS,
     ForwardSpec,
@@ -148,10 +150,17 @@ class TrainSpec:
     grad_bits: int = GRAD_BITS
     adapter_bits: int = ADAPTER_BITS
     batches: int = 1  # 1: the same batch every step; steps: one batch per step
+    #: optimiser steps already taken before this proof (0: fresh state; > 0: the proof
+    #: resumes from committed θ, m̂, v̂ — a linked proof, docs/training.md § 6)
+    start_step: int = 0
 
     def __attrs_post_init__(self):
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
             raise ConfigError(f"steps must be an integer ≥ 1, got {self.steps!r}")
+        if isinstance(self.start_step, bool) or not isinstance(self.start_step, int) or \
+                not 0 <= self.start_step < 1 << 40:
+            raise ConfigError(f"start_step must be an integer in [0, 2^40), got "
+                              f"{self.start_step!r}")
         if self.fwd.lora is None:
             raise ConfigError("training needs a LoRA adapter (the spec has none)")
         w = self.fwd.quant.weight_scale
@@ -170,9 +179,16 @@ class TrainSpec:
     def grad_scale(self) -> int:
         return self.fwd.quant.grad_scale
 
+    @property
+    def resumed(self) -> bool:
+        """Whether the initial optimiser state is committed (a resumed Adam run)."""
+        return self.start_step > 0 and self.optim.optimizer != "sgd"
+
     def to_public(self) -> dict[str, Any]:
         out = self.fwd.to_public()
         out["steps"] = self.steps
+        if self.start_step:  # absent for a fresh run: today's statements unchanged
+            out["start_step"] = self.start_step
         out["optim"] = self.optim.to_dict()
         out["train"] = {"master_scale": self.master_scale, "grad_bits": self.grad_bits,
                         "adapter_bits": self.adapter_bits, "batches": self.batches}
@@ -194,7 +210,8 @@ class TrainSpec:
         return cls(fwd, steps, OptimSpec.from_dict(d.get("optim", {})),
                    int(tr.get("master_scale", MASTER_SCALE)),
                    int(tr.get("grad_bits", GRAD_BITS)),
-                   int(tr.get("adapter_bits", ADAPTER_BITS)), int(tr.get("batches", 1)))
+                   int(tr.get("adapter_bits", ADAPTER_BITS)), int(tr.get("batches", 1)),
+                   d.get("start_step", 0))
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -216,23 +233,32 @@ def ids_name(spec: TrainSpec, step: int) -> str:
     return "ids" if spec.batches == 1 else f"s{step}/ids"
 
 
+def _state_in_name(key, x: str) -> str:
+    i, t, ab = key
+    return f"opt0/l{i}.{t}.{ab}/{x}"
+
+
 def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
     """The committed tensors the statement is about: ``frozen`` (base weights, what
     ``zklora commit-model`` commits), ``data`` (token ids), ``adapters_in`` (initial
-    adapters at the master scale), ``adapters_out`` / ``state_out`` (θ, m̂, v̂ after the
-    last step; ``state_out`` is empty for SGD), ``after_step`` (θ, m̂, v̂ after every
-    step), ``losses`` (public loss tensors)."""
+    adapters at the master scale), ``state_in`` (initial m̂, v̂ of a resumed Adam run,
+    ``start_step`` > 0; empty otherwise), ``adapters_out`` / ``state_out`` (θ, m̂, v̂
+    after the last step; ``state_out`` is empty for SGD), ``after_step`` (θ, m̂, v̂ after
+    every step), ``losses`` (public loss tensors).  ``state_in[j]`` is ``state_out[j]``
+    of the proof before (`LlamaTrain.chain_link`)."""
     spec = TrainSpec.from_public(public)
     keys = lora_keys(spec)
     last = spec.steps - 1
     out = {"frozen": frozen_tensors(public),
            "data": sorted({ids_name(spec, t) for t in range(spec.steps)}),
            "adapters_in": [f"l{i}.{t}.{ab}" for i, t, ab in keys],
-           "adapters_out": [f"{_opt_name(last, k)}/theta" for k in keys],
+           "state_in": [], "adapters_out": [f"{_opt_name(last, k)}/theta" for k in keys],
            "state_out": [], "losses": [f"s{t}/loss/loss" for t in range(spec.steps)]}
     state = () if spec.optim.optimizer == "sgd" else ("m", "v")
     if state:
         out["state_out"] = [f"{_opt_name(last, k)}/{x}" for k in keys for x in state]
+    if spec.resumed:
+        out["state_in"] = [_state_in_name(k, x) for k in keys for x in state]
     # adapters and optimiser state after every step (the chain's links)
     out["after_step"] = [f"{_opt_name(t, k)}/{x}" for t in range(spec.steps) for k in keys
                          for x in ("theta",) + state]
@@ -411,7 +437,8 @@ class _TrainBuilder:
         new_theta, new_state = {}, {}
         for key in lora_keys(self.spec):
             name = _opt_name(step, key)
-            check = ["theta"] if step == 0 else []
+            # the first step range-checks the graph inputs (θ, and a resumed m̂, v̂)
+            check = [] if step else ["theta", "m", "v"] if self.spec.resumed else ["theta"]
             common = dict(lr=o.lr, weight_decay=o.weight_decay, theta_scale=self.st,
                           grad_scale=self.sg, theta_bound=self.theta.as_tuple(),
                           check_inputs=check, as_outputs=last)
@@ -419,15 +446,17 @@ class _TrainBuilder:
                 new_theta[key] = add_sgd(self.g, name, theta[key], grads[key], **common)
                 continue
             m, v = state[key]
-            th, m2, v2 = add_adam(self.g, name, theta[key], grads[key], m, v, step=step + 1,
+            th, m2, v2 = add_adam(self.g, name, theta[key], grads[key], m, v,
+                                  step=self.spec.start_step + step + 1,
                                   betas=o.betas, eps=o.eps,
                                   decoupled=o.optimizer == "adamw", **common)
             new_theta[key], new_state[key] = th, (m2, v2)
         return new_theta, new_state
 
     def initial_state(self) -> dict:
-        """Public zero (m̂, v̂) per adapter tensor (fresh training; at step 1 Adam's
-        weight on them is 0)."""
+        """(m̂, v̂) per adapter tensor before the first step: the public zero tensors for
+        fresh training (at step 1 Adam's weight on them is 0), committed inputs
+        ``opt0/…/m|v`` (``state_in``) when resuming at ``start_step`` > 0."""
         from zklora.plugins.ops.optim import adam_state_bounds
 
         if self.spec.optim.optimizer == "sgd":
@@ -441,6 +470,10 @@ class _TrainBuilder:
         for key in lora_keys(self.spec):
             i, t, ab = key
             shape = self.shape(f"l{i}.{t}.{ab}")
+            if self.spec.resumed:
+                out[key] = (self.g.tensor(_state_in_name(key, "m"), shape, "committed", mb),
+                            self.g.tensor(_state_in_name(key, "v"), shape, "committed", vb))
+                continue
             z = torch.zeros(shape, dtype=torch.int64)
             out[key] = (self.g.tensor(f"opt0/l{i}.{t}.{ab}/m", shape, "public", mb, value=z),
                         self.g.tensor(f"opt0/l{i}.{t}.{ab}/v", shape, "public", vb, value=z))
@@ -482,9 +515,18 @@ def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None) -> G
 
 
 def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
-                 batches: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+                 batches: Sequence[torch.Tensor],
+                 state: TrainState | None = None) -> dict[str, torch.Tensor]:
     """Integer values of every committed input: frozen weights (as the forward), token
-    ids (one tensor, or one per step), adapters at the master scale."""
+    ids (one tensor, or one per step), adapters at the master scale — from ``state``
+    (exact integers) when resuming, else ``adapter`` quantised — and a resumed run's
+    initial m̂, v̂ (``state``, required iff ``spec.start_step`` > 0)."""
+    if (state is None) != (spec.start_step == 0):
+        raise ConfigError("resuming needs the previous run's state and start_step > 0 "
+                          f"(start_step = {spec.start_step}, state "
+                          f"{'missing' if state is None else 'given'})")
+    if state is not None:
+        state.check(spec)
     if spec.fwd.lora is not None and adapter.spec != spec.fwd.lora:
         raise ConfigError("model: the adapter's LoRA config differs from the spec")
     if len(batches) != spec.batches:
@@ -500,11 +542,150 @@ def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
         if bool(((ids < 0) | (ids >= vocab)).any()):
             raise ConfigError(f"data: batch {t} has a token id outside [0, {vocab})")
         inputs[ids_name(spec, t)] = ids.reshape(-1)
-    for i, t, ab in lora_keys(spec):
+    for key in lora_keys(spec):
+        i, t, ab = key
+        if state is not None:
+            inputs[f"l{i}.{t}.{ab}"] = state.theta[key].clone()
+            if spec.resumed:
+                inputs[_state_in_name(key, "m")] = state.m[key].clone()
+                inputs[_state_in_name(key, "v")] = state.v[key].clone()
+            continue
         pair = adapter.pairs[(i, t)]
         inputs[f"l{i}.{t}.{ab}"] = to_fixed(getattr(pair, ab), spec.master_scale,
                                             name=f"layer {i} {TARGETS[t]}.lora_{ab}")
     return inputs
+
+
+# -- the optimiser state between linked proofs -------------------------------------------
+
+#: written next to the peft adapter by ``zklora prove --adapter-out`` and read by
+#: ``--resume``: the exact integers the next linked proof starts from
+STATE_FILE = "optimizer_state.safetensors"
+STATE_FORMAT = "zklora-llama-train-state/1"
+
+
+def _peft_name(key) -> str:
+    i, t, ab = key
+    return f"{PEFT_PREFIX}{i}.{TARGETS[t]}.lora_{ab}.weight"
+
+
+@attrs.frozen
+class TrainState:
+    """The integer training state after ``step`` optimiser steps: θ (master scale), and
+    Adam's bias-corrected m̂ (scale s_g), v̂ (2·s_g) per `lora_keys` key (empty for SGD)."""
+
+    step: int
+    optimizer: str
+    betas: tuple[float, float]
+    master_scale: int
+    grad_scale: int
+    theta: dict
+    m: dict = attrs.field(factory=dict)
+    v: dict = attrs.field(factory=dict)
+
+    def check(self, spec: TrainSpec) -> None:
+        """ConfigError unless a run of ``spec`` can start from this state."""
+        o = spec.optim
+        if self.step != spec.start_step:
+            raise ConfigError(f"resume: the state is after step {self.step}, the run starts "
+                              f"at step {spec.start_step}")
+        want = (o.optimizer, spec.master_scale, spec.grad_scale)
+        have = (self.optimizer, self.master_scale, self.grad_scale)
+        if want != have:
+            raise ConfigError(f"resume: the state was written for (optimizer, master_scale, "
+                              f"grad_scale) = {have}, the run uses {want}")
+        if o.optimizer != "sgd" and tuple(self.betas) != tuple(o.betas):
+            raise ConfigError(f"resume: the state's Adam betas {list(self.betas)} differ from "
+                              f"the run's {list(o.betas)}")
+        parts = [("theta", self.theta)] + ([("m", self.m), ("v", self.v)]
+                                           if o.optimizer != "sgd" else [])
+        keys = lora_keys(spec)
+        r = spec.fwd.lora.r
+        for what, d in parts:
+            if set(d) != set(keys):
+                raise ConfigError(f"resume: the state's {what} tensors do not match the "
+                                  "adapter's LoRA targets and layers")
+            for key in keys:
+                out_f, in_f = spec.fwd.arch.linear_shape(key[1])
+                want = (r, in_f) if key[2] == "A" else (out_f, r)
+                if tuple(d[key].shape) != want:
+                    raise ConfigError(f"resume: {what} of {_peft_name(key)} has shape "
+                                      f"{tuple(d[key].shape)}, expected {want}")
+
+    @classmethod
+    def from_values(cls, spec: TrainSpec, values: Mapping[str, torch.Tensor]) -> TrainState:
+        """The state after the last step of a run of ``spec`` (its graph's values)."""
+        last = spec.steps - 1
+        adam = spec.optim.optimizer != "sgd"
+        keys = lora_keys(spec)
+
+        def get(x):
+            return {k: values[f"{_opt_name(last, k)}/{x}"].to(torch.int64).clone()
+                    for k in keys}
+
+        return cls(spec.start_step + spec.steps, spec.optim.optimizer,
+                   tuple(spec.optim.betas), spec.master_scale, spec.grad_scale, get("theta"),
+                   get("m") if adam else {}, get("v") if adam else {})
+
+    def save(self, directory) -> Path:
+        """Write `STATE_FILE` into ``directory`` (atomically: temporary file + rename)."""
+        import os
+
+        from safetensors.torch import save_file
+
+        d = Path(directory)
+        tensors = {}
+        for what, dd in (("theta", self.theta), ("m", self.m), ("v", self.v)):
+            for k, val in dd.items():
+                tensors[f"{what}.{_peft_name(k)}"] = val.to(torch.int64).contiguous()
+        meta = {"format": STATE_FORMAT, "step": str(self.step), "optimizer": self.optimizer,
+                "betas": json.dumps(list(self.betas)), "master_scale": str(self.master_scale),
+                "grad_scale": str(self.grad_scale)}
+        tmp = d / f".{STATE_FILE}.tmp"
+        try:
+            save_file(tensors, str(tmp), metadata=meta)
+            os.replace(tmp, d / STATE_FILE)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return d / STATE_FILE
+
+    @classmethod
+    def load(cls, directory) -> TrainState:
+        """Read `STATE_FILE` from ``directory``; ConfigError naming what is wrong."""
+        from safetensors import SafetensorError
+        from safetensors.torch import safe_open
+
+        path = Path(directory) / STATE_FILE
+        if not path.is_file():
+            raise ConfigError(f"resume: {path} not found (written by `zklora prove "
+                              "--adapter-out` of the previous run)")
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+                raw = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        except (OSError, SafetensorError, ValueError) as e:
+            raise ConfigError(f"resume: cannot read {path}: {e}") from None
+        if meta.get("format") != STATE_FORMAT:
+            raise ConfigError(f"resume: {path} is not a zkLoRA training state "
+                              f"(format {meta.get('format')!r})")
+        try:
+            betas = tuple(float(b) for b in json.loads(meta["betas"]))
+            step, ms, gs = int(meta["step"]), int(meta["master_scale"]), int(meta["grad_scale"])
+            optimizer = meta["optimizer"]
+        except (KeyError, ValueError, TypeError):
+            raise ConfigError(f"resume: {path} has malformed metadata") from None
+        parts: dict[str, dict] = {"theta": {}, "m": {}, "v": {}}
+        short = {v: k for k, v in TARGETS.items()}
+        pat = re.compile(r"(theta|m|v)\." + re.escape(PEFT_PREFIX)
+                         + r"(\d+)\.(.+)\.lora_([AB])\.weight")
+        for name, val in raw.items():
+            mt = pat.fullmatch(name)
+            if mt is None or mt[3] not in short or val.dtype != torch.int64:
+                raise ConfigError(f"resume: {path}: unexpected tensor {name} ({val.dtype})")
+            parts[mt[1]][(int(mt[2]), short[mt[3]], mt[4])] = val
+        if step < 1:
+            raise ConfigError(f"resume: {path}: step {step} must be ≥ 1")
+        return cls(step, optimizer, betas, ms, gs, parts["theta"], parts["m"], parts["v"])
 
 
 @attrs.frozen
@@ -549,10 +730,10 @@ def adapter_from_values(spec: TrainSpec, values: Mapping[str, torch.Tensor],
 
 # -- the model plugin -------------------------------------------------------------------------
 
-_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "steps", "optim",
-                "train", "losses"}
+_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "steps", "start_step",
+                "optim", "train", "losses"}
 _TRAIN_KEYS = {"steps", "optimizer", "lr", "betas", "eps", "weight_decay", "master_scale",
-               "grad_bits", "adapter_bits"}
+               "grad_bits", "adapter_bits", "resume"}
 
 
 def _optim_from_params(params: Mapping[str, Any]) -> OptimSpec:
@@ -565,12 +746,26 @@ def _optim_from_params(params: Mapping[str, Any]) -> OptimSpec:
 
 def load_private(params: Mapping[str, Any]):
     """(spec, checkpoint, adapter, batches) from prover-side parameters."""
+    return load_private_state(params)[:4]
+
+
+def load_private_state(params: Mapping[str, Any]):
+    """(spec, checkpoint, adapter, batches, state) from prover-side parameters; ``state``
+    is the `TrainState` read from the ``resume`` directory (None for a fresh run), and
+    ``spec.start_step`` its step."""
     steps = params.get("steps", 1)
     if isinstance(steps, bool) or not isinstance(steps, int):
         raise ConfigError(f"steps must be an integer ≥ 1, got {steps!r}")
     if steps < 1:
         raise ConfigError(f"steps must be an integer ≥ 1, got {steps}")
     fwd_params = {k: v for k, v in params.items() if k not in _TRAIN_KEYS and k != "optim"}
+    state = None
+    if params.get("resume"):
+        if fwd_params.get("adapter"):
+            raise ConfigError("model.resume holds the adapter to continue from; do not also "
+                              "give model.adapter")
+        state = TrainState.load(params["resume"])
+        fwd_params["adapter"] = str(params["resume"])
     per_step = None
     if fwd_params.get("data") and "batch" in fwd_params and steps > 1:
         rows = int(load_batch(fwd_params["data"]).shape[0])
@@ -587,8 +782,9 @@ def load_private(params: Mapping[str, Any]):
     spec = TrainSpec(fspec, steps, _optim_from_params(params),
                      int(params.get("master_scale", MASTER_SCALE)),
                      int(params.get("grad_bits", GRAD_BITS)),
-                     int(params.get("adapter_bits", ADAPTER_BITS)), len(batches))
-    return spec, ckpt, adapter, batches
+                     int(params.get("adapter_bits", ADAPTER_BITS)), len(batches),
+                     state.step if state is not None else 0)
+    return spec, ckpt, adapter, batches, state
 
 
 class LlamaTrain(Model):
@@ -598,8 +794,10 @@ class LlamaTrain(Model):
     ``data``, ``batch``, ``seq``, ``seed``, ``quant``, ``act_bits``, ``kv_heads``,
     ``init``) plus ``steps``, ``optimizer``, ``lr``, ``betas``, ``eps``,
     ``weight_decay`` (or an ``optim`` table), ``master_scale``, ``grad_bits``,
-    ``adapter_bits``.  Public parameters: the forward spec's, ``steps``, ``optim``,
-    ``train`` and ``losses`` (one integer per step, at the activation scale).
+    ``adapter_bits``, and ``resume`` (a directory written by ``--adapter-out`` of the
+    previous run: continue from its exact θ, m̂, v̂ and step index).  Public parameters:
+    the forward spec's, ``steps``, ``start_step`` (only when > 0), ``optim``, ``train``
+    and ``losses`` (one integer per step, at the activation scale).
     """
 
     name = "llama-train"
@@ -611,8 +809,8 @@ class LlamaTrain(Model):
     def _prepare(self, params):
         key = json.dumps(params, sort_keys=True, default=str)
         if key not in self._cache:
-            spec, ckpt, adapter, batches = load_private(params)
-            inputs = train_inputs(spec, ckpt, adapter, batches)
+            spec, ckpt, adapter, batches, state = load_private_state(params)
+            inputs = train_inputs(spec, ckpt, adapter, batches, state)
             _, res = integer_train(spec, inputs)
             public = spec.to_public()
             public["losses"] = list(res.losses)
@@ -673,6 +871,45 @@ class LlamaTrain(Model):
         """(adapter after the last step, float32 in peft's layout; per-step losses)."""
         spec, _, _, res = self._prepare(params)
         return adapter_from_values(spec, res.values), res.loss_floats(spec.fwd.quant.act_scale)
+
+    def trained_state(self, params) -> TrainState:
+        """The exact integer state after the last step (what a linked proof resumes from)."""
+        spec, _, _, res = self._prepare(params)
+        return TrainState.from_values(spec, res.values)
+
+    def save_training_state(self, params, directory) -> None:
+        """Write `STATE_FILE` (θ, m̂, v̂ as integers, the step index) into ``directory``,
+        next to the adapter ``--adapter-out`` writes; ``--resume`` reads it."""
+        self.trained_state(params).save(directory)
+
+    def chain_link(self, public) -> dict[str, Any]:
+        """What `zklora.zkcore.chain.verify_chain` links: ``start`` / ``end`` (optimiser
+        steps before / after the proof), ``initial[j]`` — the committed tensor the proof
+        starts from — must carry the commitment of the previous proof's ``final[j]``, and
+        ``fixed`` must be equal along a chain (architecture, LoRA, scales, optimiser kind
+        and moments' parameters; lr and weight decay may change, as under a schedule)."""
+        spec = TrainSpec.from_public(public)
+        names = statement_tensors(public)
+        adam = spec.optim.optimizer != "sgd"
+        initial = list(names["adapters_in"])
+        final = list(names["adapters_out"])
+        if adam:
+            # a fresh Adam run starts from the public zero state: its link names no m̂, v̂
+            # tensors, so only a first proof (start 0) can be fresh
+            if spec.resumed:
+                initial += names["state_in"]
+                final += names["state_out"]
+            else:
+                final += names["state_out"]
+        fixed = {k: v for k, v in spec.to_public().items()
+                 if k in ("arch", "lora", "quant", "act_bits")}
+        fixed["optim"] = {"optimizer": spec.optim.optimizer,
+                          **({"betas": list(spec.optim.betas), "eps": spec.optim.eps}
+                             if adam else {})}
+        fixed["train"] = {"master_scale": spec.master_scale, "grad_bits": spec.grad_bits,
+                          "adapter_bits": spec.adapter_bits}
+        return {"start": spec.start_step, "end": spec.start_step + spec.steps,
+                "initial": initial, "final": final, "fixed": fixed}
 
 
 @hookimpl

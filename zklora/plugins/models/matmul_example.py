@@ -1,8 +1,16 @@
 """``matmul-example``: prove Y = X·W for committed random integer matrices.
 
 The smallest real end-to-end proof: X (m × k) and W (k × n) with entries in
-[−bound, bound] drawn from a private seed, Y committed as the graph output.  The
-statement holds the shapes and the bound; the seed never leaves the prover.
+[−bound, bound] drawn from a private seed, Y committed as the graph output.
+
+The statement holds the shapes, the bound and the commitments of X, W and Y (group
+``inputs`` / ``outputs`` of `statement_tensors`; `zklora.zkcore.api` commits them and
+the proof opens against exactly those), so a verified proof says: the matrices
+committed to as X and W have entries in [−bound, bound] (range checks in the proof,
+`Graph.prove_bound`) and the matrix committed to as Y is their product.  Y's declared
+bound ±k·bound² then follows (and stays below 2^54 < p/2, so Y = X·W over the
+integers).  The seed never leaves the prover; anyone holding X, W or Y can recommit it
+and compare with the statement.
 """
 
 from __future__ import annotations
@@ -47,7 +55,13 @@ class MatmulExample(Model):
         g.tensor("Y", (m, n), "committed", (-k * b * b, k * b * b))
         g.op("matmul", "y=x@w", ["X", "W"], ["Y"])
         g.outputs = ["Y"]
+        g.prove_bound("X")
+        g.prove_bound("W")
         return g
+
+    def statement_tensors(self, public):
+        """The statement publishes the commitments of X, W and Y."""
+        return {"inputs": ["W", "X"], "outputs": ["Y"]}
 
     def witness(self, params):
         pub = self.public_params(params)
