@@ -399,8 +399,13 @@ class _TrainBuilder:
                 break
             dG, dU = add_swiglu_backward(g, f"{pre}l{i}.mlp.bwd", sv[(i, "mlp")], dm,
                                          dg_bound=G, du_bound=G)
-            dx2 = self.linear_backward(pre, i, [("gate", dG), ("up", dU)],
-                                       sv[(i, "gate", "x")], xa, adapters, need[2], grads)
+            mlp = [(t, d) for t, d in (("gate", dG), ("up", dU))
+                   if need[2] or t in self.targets]
+            for t, d in (("gate", dG), ("up", dU)):
+                if not (need[2] or t in self.targets):
+                    g.discard(d)
+            dx2 = self.linear_backward(pre, i, mlp, sv[(i, "gate", "x")], xa, adapters,
+                                       need[2], grads)
             if dx2 is None:
                 break
             dln2 = add_rmsnorm_backward(g, f"{pre}l{i}.ln2.bwd", sv[(i, "ln2")], dx2,
@@ -415,13 +420,26 @@ class _TrainBuilder:
             dQ, dK, dV = add_attention_backward(
                 g, f"{pre}l{i}.attn.bwd", sv[(i, "q")], sv[(i, "k")], sv[(i, "v")], P, dO,
                 scale=self.s, bounds={r: G.as_tuple() for r in ("dP", "dQ", "dK", "dV")})
-            dq = b.merge_heads(f"{pre}l{i}.q.bwd/merge",
-                               self.rope_backward(f"{pre}l{i}.q.bwd/rope", dQ))
-            dk = b.merge_heads(f"{pre}l{i}.k.bwd/merge",
-                               self.rope_backward(f"{pre}l{i}.k.bwd/rope", dK))
-            dv = b.merge_heads(f"{pre}l{i}.v.bwd/merge", dV)
-            dx1 = self.linear_backward(pre, i, [("q", dq), ("k", dk), ("v", dv)],
-                                       sv[(i, "q", "x")], xa, adapters, need[0], grads)
+            # a projection's gradient is needed for its adapter or for dX (earlier
+            # adapters); an unneeded branch (e.g. dK in the first adapted layer with no
+            # adapter on k) is discarded, since the graph must not hold unproven ops
+            want = {t: need[0] or t in self.targets for t in ("q", "k", "v")}
+            group = []
+            if want["q"]:
+                group.append(("q", b.merge_heads(f"{pre}l{i}.q.bwd/merge",
+                                                 self.rope_backward(f"{pre}l{i}.q.bwd/rope",
+                                                                    dQ))))
+            if want["k"]:
+                group.append(("k", b.merge_heads(f"{pre}l{i}.k.bwd/merge",
+                                                 self.rope_backward(f"{pre}l{i}.k.bwd/rope",
+                                                                    dK))))
+            if want["v"]:
+                group.append(("v", b.merge_heads(f"{pre}l{i}.v.bwd/merge", dV)))
+            for t, d in (("q", dQ), ("k", dK), ("v", dV)):
+                if not want[t]:
+                    g.discard(d)
+            dx1 = self.linear_backward(pre, i, group, sv[(i, "q", "x")], xa, adapters,
+                                       need[0], grads)
             if dx1 is None:
                 break
             dln1 = add_rmsnorm_backward(g, f"{pre}l{i}.ln1.bwd", sv[(i, "ln1")], dx1,
