@@ -253,6 +253,52 @@ def test_embedding_onehot_moved_rejected(reg):
     assert "emb/rows" in msg or "sumcheck" in msg, msg
 
 
+# -- softmax: the exponential's rounding ---------------------------------------------------
+
+SM = dict(scale=8, shift=16, kappa=1, digit_bits=6, exp_scale=8, limb_bits=8)
+SM_SHAPE = (1, 2, 4, 8)
+
+
+def test_softmax_exp_rounding_rejected(gold):
+    """(e + 1, R − 2^s) keeps (E) 2^s·e + R = M·(f0·f1 + 2^(s−1)); the row sum S + 1
+    keeps (H), and P, rem, g of the row are recomputed from it ((F), (G) and their
+    ranges hold), the shift and selector are untouched.  Only R's range check
+    [0, 2^s) rejects."""
+    from zklora.plugins.ops.softmax import add_softmax, rem_bits, split_limbs
+
+    g = Graph()
+    g.tensor("X", SM_SHAPE, "committed", (-(1 << 27), 1 << 27))
+    names = add_softmax(g, "sm", "X", **SM)
+    g.outputs = [names["P"]]
+    gen = torch.Generator().manual_seed(0)
+    w = {"X": (torch.randn(SM_SHAPE, generator=gen) * (1 << 24)).round().to(torch.int64)}
+    prove_and_verify(g, w, gold)
+    s, L, lb = SM["scale"], SM_SHAPE[-1], SM["limb_bits"]
+    rb = rem_bits(s, L, lb)
+    vals = graphlib.forward(g, w, gold.registry)
+    i = _first(vals[names["e"]] < (1 << (s + 1)) - 1)
+    r = i // L
+
+    def tamper(v):
+        e = v[names["e"]].reshape(-1, L)
+        e[r, i % L] += 1
+        v[names["R"]].reshape(-1)[i] -= 1 << s
+        S = v[names["S"]].reshape(-1)
+        S[r] += 1
+        num = e[r] << s
+        P = num // S[r]
+        rem = num - P * S[r]
+        v[names["P"]].reshape(-1, L)[r] = P
+        for kind, val in (("rem", rem), ("g", S[r] - 1 - rem)):
+            for k, limb in enumerate(split_limbs(val, rb, lb)):
+                v[names[f"{kind}{k}"]].reshape(-1, L)[r] = limb
+        assert int(S[r]) == int(e[r].sum()) and int(v[names["R"]].reshape(-1)[i]) < 0
+
+    msg = assert_rejected(g, w, gold, {}, tamper)
+    assert "sm/R" in _checks_failing(g, w, gold, tamper)
+    assert f"range{s}:" in msg, msg
+
+
 # -- cross-entropy: label one-hot and the log exponent ----------------------------------------
 
 
