@@ -8,7 +8,10 @@ i.e. Y = ⌊(X + 2^(s−1)) / 2^s⌋, X/2^s rounded half up (`zklora.zkcore.quan
 For a claim Ỹ(r) = v the prover sends R̃(r); the verifier derives
 X̃(r) = 2^s·v + R̃(r) − 2^(s−1) — a linear identity of MLEs — and both range checks
 are proven by lookups.  The pair (Y, R) is unique modulo p because
-2^s·(max|Y| + 1) < p/2, which `rescale_bound_ok` checks at graph-build time.
+2^s·(max|Y| + 1) < p/2, which ``_setup`` checks on both sides (prover and verifier)
+from Y's declared bound: (Y, R) ↦ 2^s·Y + R is then injective modulo p on the
+range-checked box, so Y = ⌊(X + 2^(s−1))/2^s⌋ for the field value of X
+(docs/soundness.md §3.1).
 """
 
 from __future__ import annotations
