@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from . import graph as graphlib
-from . import modelcommit
+from . import modelcommit, security
 from . import proof as prooflib
 from .config import Config, Stack, resolve
 from .errors import ConfigError, ProofFormatError, ProverError, VerificationError, ZkLoraError
@@ -103,6 +103,7 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
         progress("witness", 0, 1)
     model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
+    security.assess(backend).enforce(ConfigError)  # the verifier's floor, checked early
     statement = make_statement(cfg, model)
     witness = model.witness(cfg.model_params)
     sections: dict[str, bytes] = {}
@@ -119,7 +120,9 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
         statement["model_commitment"] = mc.digest()
         sections["model"] = mc.to_bytes()
         published = dict(mc.tensors)
+    check_work(model, statement["params"], ConfigError)
     g = model.build(statement["params"])
+    security.assess(backend, graph_elements(g, ConfigError)).enforce(ConfigError)
     t0 = time.perf_counter()
     values = None
     named = statement_tensor_names(model, statement["params"])
@@ -141,7 +144,46 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     return ProveResult(data, statement, dt, list(index))
 
 
-def _statement_parts(statement: Mapping[str, Any], reg):
+def graph_elements(g, err: type[ZkLoraError] = VerificationError) -> int:
+    """Elements of every tensor of a built graph (committed, virtual and public): the
+    work a statement implies; refused above `security.MAX_STATEMENT_WORK`."""
+    total = 0
+    for spec in g.tensors.values():
+        n = 1
+        for d in spec.shape:
+            n *= int(d)
+        total += n
+    if total > security.MAX_STATEMENT_WORK:
+        raise err(_work_message(total))
+    return total
+
+
+def _work_message(work: int) -> str:
+    return (f"the statement implies 2^{security.log2_int(work):.1f} graph elements, above "
+            f"the verifier's budget of 2^{security.log2_int(security.MAX_STATEMENT_WORK):.0f}")
+
+
+def check_work(model: Model, params: Mapping[str, Any],
+               err: type[ZkLoraError] = VerificationError) -> int | None:
+    """The model's closed-form estimate of the statement's graph size (its
+    ``work_estimate``, computed from the shapes without building anything), refused
+    above `security.MAX_STATEMENT_WORK`.  None for a model that has no estimate (the
+    built graph is checked anyway)."""
+    est = getattr(model, "work_estimate", None)
+    if est is None:
+        return None
+    work = int(est(params))
+    if work > security.MAX_STATEMENT_WORK:
+        raise err(_work_message(work))
+    return work
+
+
+def _statement_parts(statement: Mapping[str, Any], reg, reports: list | None = None):
+    """Check a statement and rebuild what it names, in an order that bounds the work a
+    hostile statement can cause: the fields' types; the stack and its security level
+    (`security.assess`, parameters only); the model's parameters (per-dimension limits)
+    and its work estimate; only then the graph, whose exact size is checked again and
+    sets the challenge-field term.  ``reports`` receives the `security.Report`."""
     def need(key, typ):
         v = statement.get(key)
         if not isinstance(v, typ):
@@ -165,16 +207,26 @@ def _statement_parts(statement: Mapping[str, Any], reg):
     lparams = need("lookup_params", dict)
     try:
         backend = resolve(stack, reg, {stack.commitment: cparams}, {stack.lookup: lparams})
+    except ZkLoraError as e:
+        raise ProofFormatError(f"statement: {e}") from None
+    security.assess(backend).enforce()  # the verifier's floor, before anything is built
+    try:
         model = reg.model(need("model", str))
         params = need("params", dict)
-        if model.public_params(params) != params:
+        canon = graphlib.canonical_json
+        if canon(model.public_params(params)) != canon(params):  # True ≠ 1, 4.0 ≠ 4
             raise ConfigError("model parameters are not in canonical form")
+        check_work(model, params, ConfigError)
         g = model.build(params)
         frozen = model.frozen_tensors(params)
         scope = model.frozen_scope(params)
         named = statement_tensor_names(model, params)
+        work = graph_elements(g, ConfigError)
     except ZkLoraError as e:
         raise ProofFormatError(f"statement: {e}") from None
+    report = security.assess(backend, work).enforce()
+    if reports is not None:
+        reports.append(report)
     coms = statement.get("commitments")
     if not isinstance(coms, dict) or sorted(coms) != named:
         raise ProofFormatError("statement: commitments must name exactly the model's "
@@ -195,18 +247,73 @@ def _statement_parts(statement: Mapping[str, Any], reg):
     return backend, g, frozen, scope, published
 
 
+#: security reports of recently verified statements (`security_bits`), by digest
+_REPORTS: dict[bytes, security.Report] = {}
+
+
+def _statement_key(statement: Mapping[str, Any]) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(graphlib.canonical_json(statement)).digest()
+
+
+def _resource_error(e: BaseException) -> bool:
+    """Whether ``e`` is the host running out of a resource (memory, sizes) rather than a
+    bug: what a hostile statement that slipped past the limits would provoke."""
+    if isinstance(e, MemoryError | OverflowError | RecursionError):
+        return True
+    msg = str(e).lower()
+    return (isinstance(e, RuntimeError) and ("alloc" in msg or "out of memory" in msg)) or (
+        isinstance(e, ValueError) and ("too big" in msg or "maximum supported" in msg
+                                       or "maximum possible" in msg))
+
+
 def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
            trusted_model: modelcommit.ModelCommitment | None = None) -> dict:
     """Verify proof-file bytes; returns the statement, raises a `ZkLoraError` otherwise.
 
     ``expect``: statement fields the verifier insists on; ``trusted_model``: the
-    base-model commitment the verifier trusts (the proof must be bound to it)."""
+    base-model commitment the verifier trusts (the proof must be bound to it).  The
+    statement's security level is computed and enforced here (`security`); read it back
+    with `security_bits`.  Running out of memory (or any size limit of the host) while
+    verifying is a rejection, not a crash."""
+    try:
+        statement, report = _verify(data, expect, registry, trusted_model)
+    except ZkLoraError:
+        raise
+    except Exception as e:
+        if not _resource_error(e):
+            raise
+        raise VerificationError(f"verifier resource limit: {type(e).__name__}: "
+                                f"{str(e)[:200]}") from None
+    if len(_REPORTS) >= 16:
+        _REPORTS.clear()
+    _REPORTS[_statement_key(statement)] = report
+    return statement
+
+
+def security_bits(statement: Mapping[str, Any], registry=None) -> dict[str, Any]:
+    """The security level of a (verified) statement: ``{"bits", "limiting", "terms"}``
+    — the weakest term, what sets it, and every term (`security.Report`)."""
+    report = _REPORTS.get(_statement_key(statement))
+    if report is None:
+        reports: list = []
+        _statement_parts(statement, registry or default_registry(), reports)
+        report = reports[0]
+    return {"bits": report.bits, "limiting": report.limiting.parameter,
+            "summary": report.summary(),
+            "terms": [{"bits": t.bits, "parameter": t.parameter, "note": t.note}
+                      for t in report.terms]}
+
+
+def _verify(data: bytes, expect, registry, trusted_model):
     reg = registry or default_registry()
     pf = prooflib.decode(data)
     statement = dict(pf.statement)
     if expect:
         check_expected(statement, expect)
-    backend, g, frozen, scope, published = _statement_parts(statement, reg)
+    reports: list = []
+    backend, g, frozen, scope, published = _statement_parts(statement, reg, reports)
     if statement["model_commitment"] is not None:
         if "model" not in pf.sections:
             raise ProofFormatError("proof file lacks its model commitment section")
@@ -225,7 +332,7 @@ def verify(data: bytes, expect: Mapping[str, Any] | None = None, registry=None,
                 f"{trusted_model.digest()[:16]}…")
     graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index(),
                     published=published)
-    return statement
+    return statement, reports[0]
 
 
 def write_trained_adapter(cfg: Config, out_dir, registry=None, *,

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
 from .field import Field
 from .transcript import ProverChannel, VerifierChannel
+
+if TYPE_CHECKING:
+    from .security import Term
 
 
 @attrs.frozen
@@ -72,6 +75,17 @@ class CommitmentScheme(ABC):
     def param_names(cls) -> tuple[str, ...]:
         """Config keys the scheme accepts under ``[commitment.<name>]``."""
         return ()
+
+    def soundness(self, challenge_field: Field, elements: int | None = None
+                  ) -> list[Term] | None:
+        """The scheme's soundness terms (`zklora.zkcore.security.Term`) under its
+        parameters: binding (hash, discrete log), proximity (queries) and, when
+        ``elements`` (committed elements of the graph, hence an upper bound on any one
+        committed table and on the number of claims) is given, its algebraic error in
+        ``challenge_field``.  The verifier rejects a statement whose weakest term is below
+        `zklora.zkcore.security.MIN_SECURITY_BITS`; ``None`` (the default) means the
+        scheme states nothing, which the verifier rejects."""
+        return None
 
     @abstractmethod
     def commitment_size(self, num_vars: int) -> int:

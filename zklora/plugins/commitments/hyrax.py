@@ -58,6 +58,11 @@ from zklora.zkcore.transcript import ProverChannel, VerifierChannel
 
 DEFAULT_SEED = "zklora/hyrax/v1"
 MAX_VARS = 40
+MAX_SEED_CHARS = 128
+#: conservative hardness (bits) of discrete log in BLS12-381 G1: Pollard rho costs
+#: ≈ 2^127 on the 255-bit subgroup, but the pairing maps G1's DLP into F_p^12, where the
+#: special tower NFS is estimated at ≈ 2^117–2^120 (Barbulescu–Duquesne 2019): take 117
+DLOG_BITS = 117.0
 
 
 @attrs.frozen
@@ -259,12 +264,36 @@ class Hyrax(CommitmentScheme):
             raise PluginError(f"hyrax: unknown parameters {sorted(unknown)}; "
                               f"allowed: {list(self.param_names())}")
         seed = self.params.get("seed", DEFAULT_SEED)
-        self.seed = seed.encode() if isinstance(seed, str) else bytes(seed)
+        if (not isinstance(seed, str) or not 1 <= len(seed) <= MAX_SEED_CHARS
+                or not seed.isprintable()):
+            raise PluginError(f"hyrax: seed must be a printable string of 1..{MAX_SEED_CHARS} "
+                              f"characters (the generators are hashed to the curve from it), "
+                              f"got {seed!r:.80}")
+        self.seed = seed.encode()
         self.U = bls_msm.hash_point(self.seed, b"U")
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("seed",)
+
+    def soundness(self, challenge_field: Field, elements: int | None = None):
+        """Binding is the discrete log among the hash-to-curve generators of the seed:
+        any well-formed seed gives generators with no known relation (random-oracle
+        hash-to-curve), so the seed is shown but does not change the bits.  For a graph
+        of ``elements`` committed elements the algebraic term bounds one challenge of the
+        opening: the claim-combining ρ (≤ elements claims), the reduction sumcheck
+        (degree 2), σ (≤ elements items) and an IPA round (degree ≤ 4 in x)."""
+        from zklora.zkcore import security
+
+        seed = self.seed.decode()
+        std = "standard" if seed == DEFAULT_SEED else "custom"
+        terms = [security.Term(DLOG_BITS, f"hyrax discrete log in BLS12-381 G1 ({std} "
+                               f"seed {seed!r})", "Pedersen binding")]
+        if elements is not None:
+            terms.append(security.schwartz_zippel(
+                challenge_field, 2 * max(4, int(elements)),
+                f"hyrax opening challenges in {challenge_field.name}"))
+        return terms
 
     def gens(self, n: int) -> list:
         return bls_msm.generators(self.seed, n)

@@ -58,6 +58,11 @@ TAG = b"zklora/ligero/v1"
 #: largest table (number of variables) the scheme accepts
 MAX_VARS = 36
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
+#: most column queries a statement may ask for (≥ 212 bits at any rate; the layout's
+#: exact-rational cost model grows with Q, so the cap also bounds the verifier's work)
+MAX_QUERIES = 512
+#: largest ``security_bits`` (its query count stays ≤ MAX_QUERIES at every rate)
+MAX_SECURITY = 192
 
 
 def num_queries(rate_log: int, security_bits: int) -> int:
@@ -101,13 +106,15 @@ class LigeroParams:
         if h not in merkle.HASHES:
             raise ConfigError(f"ligero: hash must be one of {sorted(merkle.HASHES)}, got {h!r}")
         sec = params.get("security_bits", 100)
-        if not isinstance(sec, int) or isinstance(sec, bool) or not 1 <= sec <= 256:
-            raise ConfigError(f"ligero: security_bits must be an integer in 1..256, got {sec!r}")
+        if not isinstance(sec, int) or isinstance(sec, bool) or not 1 <= sec <= MAX_SECURITY:
+            raise ConfigError(f"ligero: security_bits must be an integer in 1..{MAX_SECURITY}, "
+                              f"got {sec!r}")
         q = params.get("num_queries")
         if q is None:
             q = num_queries(rate_log, sec)
-        elif not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= 4096:
-            raise ConfigError(f"ligero: num_queries must be an integer in 1..4096, got {q!r}")
+        elif not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= MAX_QUERIES:
+            raise ConfigError(f"ligero: num_queries must be an integer in 1..{MAX_QUERIES}, "
+                              f"got {q!r}")
         return cls(rate_log, h, sec, q)
 
 
@@ -202,6 +209,39 @@ class Ligero(CommitmentScheme):
 
     def commitment_size(self, num_vars: int) -> int:
         return 32
+
+    def query_bits(self) -> float:
+        """−log2 of the chance that Q queries miss a cheat: Q·(−log2(1 − δ/2)),
+        δ = 1 − 2^-ρ (module doc; 0 bits of error once Q covers the whole codeword)."""
+        delta = 1.0 - 2.0 ** -self.cfg.rate_log
+        return self.cfg.num_queries * -math.log2(1.0 - delta / 2)
+
+    def soundness(self, challenge_field: Field, elements: int | None = None):
+        """Query term (named after the parameter that set Q), Merkle hash term and, for
+        a graph of ``elements`` committed elements, the algebraic term: L/|E| for the
+        proximity gap of the largest codeword length L of a table of ≤ 2·elements
+        entries (L grows with n, `tests/test_ligero.py`) plus 1/|E| per claim."""
+        from zklora.zkcore import security
+
+        p = self.cfg
+        rate = f"rate 1/{1 << p.rate_log}"
+        if "num_queries" in self.params:
+            name = f"ligero num_queries = {p.num_queries} ({rate})"
+        elif "security_bits" in self.params:
+            name = (f"ligero security_bits = {p.security_bits} "
+                    f"(num_queries = {p.num_queries}, {rate})")
+        else:
+            name = f"ligero num_queries = {p.num_queries} ({rate}, rate_log = {p.rate_log})"
+        terms = [security.Term(self.query_bits(), name,
+                               "column queries, unique-decoding proximity test"),
+                 security.hash_term(p.hash, "ligero Merkle")]
+        if elements is not None:
+            n = min(MAX_VARS, max(0, int(2 * max(1, elements) - 1).bit_length()))
+            L = Layout.choose(n, p).length
+            terms.append(security.schwartz_zippel(
+                challenge_field, L + int(elements),
+                f"ligero proximity gap in {challenge_field.name} (codeword length ≤ {L})"))
+        return terms
 
     def _digest(self, lay: Layout, root: bytes) -> bytes:
         head = TAG + self.cfg.hash.encode() + struct.pack("<BBB", lay.rate_log, lay.n,

@@ -32,6 +32,13 @@ class PlainCommitment(CommitmentScheme):
     def commitment_size(self, num_vars: int) -> int:
         return 32
 
+    def soundness(self, challenge_field, elements=None):
+        """Binding by sending the tensor: the verifier re-hashes and evaluates itself, so
+        the only term is BLAKE3's collision resistance (no challenge is drawn)."""
+        from zklora.zkcore import security
+
+        return [security.hash_term("blake3", "plain commitment")]
+
     def commit(self, values):
         values = np.asarray(values).reshape(-1)
         return self._digest(values), values

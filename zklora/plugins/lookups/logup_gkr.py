@@ -52,6 +52,7 @@ from zklora.zkcore.lookup import (
     Table,
     check_nonzero,
 )
+from zklora.zkcore.security import check_lookup
 
 # -- shared helpers (also used by tlookup) -------------------------------------------------
 
@@ -234,6 +235,7 @@ class LogUpGKR(LookupArgument):
         F, E, ch = ctx.F, ctx.E, ctx.ch
         pre = prefix(table)
         wit = self.witness(ctx, table, requests)
+        check_lookup(E, wit.layout.num_vars, table.num_vars, table.width, pre, prover=True)
         ch.observe_public(f"{pre}/layout", wit.layout.describe())
         mname = f"{pre}/m"
         ctx.commit_advice(mname, torch.from_numpy(wit.multiplicities),
@@ -251,6 +253,7 @@ class LogUpGKR(LookupArgument):
         E, ch = ctx.E, ctx.ch
         pre = prefix(table)
         layout = LookupLayout(table, requests, ctx.specs)
+        check_lookup(E, layout.num_vars, table.num_vars, table.width, pre)
         ch.observe_public(f"{pre}/layout", layout.describe())
         mname = f"{pre}/m"
         ctx.commit_advice(mname, (table.size,), bound=(0, layout.size))

@@ -37,6 +37,7 @@ from zklora.zkcore.errors import VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupArgument, LookupLayout, LookupRequest, Table
+from zklora.zkcore.security import check_lookup
 
 from .logup_gkr import draw_combiners, prefix, table_field_columns
 
@@ -119,6 +120,7 @@ class TLookup(LookupArgument):
         w = table.width
         wit = self.witness(ctx, table, requests)
         lay = wit.layout
+        check_lookup(E, lay.num_vars, table.num_vars, w, pre, prover=True)
         ch.observe_public(f"{pre}/layout", lay.describe())
         mname = f"{pre}/m"
         ctx.commit_advice(mname, torch.from_numpy(wit.multiplicities), bound=(0, lay.size))
@@ -154,6 +156,7 @@ class TLookup(LookupArgument):
         pre = prefix(table)
         w = table.width
         lay = LookupLayout(table, requests, ctx.specs)
+        check_lookup(E, lay.num_vars, table.num_vars, w, pre)
         ch.observe_public(f"{pre}/layout", lay.describe())
         mname = f"{pre}/m"
         ctx.commit_advice(mname, (table.size,), bound=(0, lay.size))

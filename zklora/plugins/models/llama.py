@@ -521,6 +521,52 @@ def load_frozen(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, to
     return frozen_scope(spec), {n: values[n] for n in frozen_names(spec)}
 
 
+# -- statement limits (the verifier reads these shapes from an untrusted statement) -----------
+
+#: per-dimension caps of a statement: generous for real LLaMA widths (vocab 128256,
+#: hidden 4096, FFN 14336, seq 4096 and beyond); the total work of a statement is
+#: bounded separately (`work_estimate`, `zklora.zkcore.security.MAX_STATEMENT_WORK`)
+STATEMENT_LIMITS = {"vocab_size": 1 << 18, "hidden_size": 1 << 15,
+                    "intermediate_size": 1 << 17, "num_layers": 1 << 9,
+                    "num_attention_heads": 1 << 10, "num_key_value_heads": 1 << 10,
+                    "head_dim": 1 << 10, "max_position_embeddings": 1 << 21,
+                    "batch": 1 << 16, "seq": 1 << 17, "lora r": 1 << 12}
+
+
+def check_limits(spec: ForwardSpec) -> ForwardSpec:
+    """Refuse a forward spec with a dimension above `STATEMENT_LIMITS` (ConfigError
+    naming it); cheap, before anything is built."""
+    a = spec.arch
+    dims = {"vocab_size": a.vocab_size, "hidden_size": a.hidden_size,
+            "intermediate_size": a.intermediate_size, "num_layers": a.num_layers,
+            "num_attention_heads": a.num_heads, "num_key_value_heads": a.num_kv_heads,
+            "head_dim": a.head_dim, "max_position_embeddings": a.max_position_embeddings,
+            "batch": spec.batch, "seq": spec.seq}
+    if spec.lora is not None:
+        dims["lora r"] = spec.lora.r
+    for name, v in dims.items():
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= STATEMENT_LIMITS[name]:
+            raise ConfigError(f"model: {name} = {v!r} is outside [1, {STATEMENT_LIMITS[name]}] "
+                              "(statement limit)")
+    if spec.lora is not None and len(spec.lora.targets) > len(TARGETS):
+        raise ConfigError(f"model: lora targets {list(spec.lora.targets)[:8]} are too many")
+    return spec
+
+
+def work_estimate(spec: ForwardSpec) -> int:
+    """An estimate (within ~2× above, `tests/test_hostile_statement.py`) of the elements
+    of every tensor of `build_graph(spec)`: weights, activations per token and layer,
+    attention scores per head, logits — computed from the shapes alone."""
+    a = spec.arch
+    N, B, T, L = spec.tokens, spec.batch, spec.seq, a.num_layers
+    h, f, V, H = a.hidden_size, a.intermediate_size, a.vocab_size, a.num_heads
+    q, kv = a.q_dim, a.kv_dim
+    r = spec.lora.r if spec.lora is not None else 0
+    weights = 2 * V * h + L * (2 * q * h + 2 * kv * h + 3 * f * h + 2 * h + 8 * r * (h + f))
+    per_layer = N * (24 * h + 16 * f + 32 * (q + kv) + 8 * r) + 16 * B * H * T * T
+    return int(weights + L * per_layer + N * (20 * V + 64))
+
+
 # -- the model plugin -------------------------------------------------------------------
 
 _PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "loss"}
@@ -600,7 +646,10 @@ class Llama(Model):
             extra = sorted(set(params) - _PUBLIC_KEYS)
             if extra:
                 raise ConfigError(f"model: unknown public keys {extra}")
-            spec = ForwardSpec.from_public(params)
+            try:
+                spec = check_limits(ForwardSpec.from_public(params))
+            except (OverflowError, RecursionError) as e:
+                raise ConfigError(f"model: malformed parameter ({e})") from None
             loss = params["loss"]
             if not isinstance(loss, int) or isinstance(loss, bool):
                 raise ConfigError("model.loss must be an integer")
@@ -608,6 +657,10 @@ class Llama(Model):
             out["loss"] = loss
             return out
         return dict(self._prepare(params)[0])
+
+    def work_estimate(self, public) -> int:
+        """Elements of the graph `build(public)` would create (`work_estimate`)."""
+        return work_estimate(check_limits(ForwardSpec.from_public(public)))
 
     def build(self, public):
         return build_graph(ForwardSpec.from_public(public), int(public["loss"]))

@@ -748,6 +748,20 @@ def adapter_from_values(spec: TrainSpec, values: Mapping[str, torch.Tensor],
 
 # -- the model plugin -------------------------------------------------------------------------
 
+#: most training steps one statement may hold (the verifier's limit)
+MAX_STATEMENT_STEPS = 1 << 10
+
+
+def llama_adapter_elements(spec: TrainSpec) -> int:
+    """Elements of one copy of the adapters (every LoRA A and B)."""
+    a, lo = spec.fwd.arch, spec.fwd.lora
+    total = 0
+    for t in lo.targets:
+        o, n = a.linear_shape(t) if t in TARGETS else (0, 0)
+        total += lo.r * (o + n)
+    return a.num_layers * total
+
+
 _PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "steps", "start_step",
                 "optim", "train", "losses"}
 _TRAIN_KEYS = {"steps", "optimizer", "lr", "betas", "eps", "weight_decay", "master_scale",
@@ -840,7 +854,14 @@ class LlamaTrain(Model):
             extra = sorted(set(params) - _PUBLIC_KEYS)
             if extra:
                 raise ConfigError(f"model: unknown public keys {extra}")
-            spec = TrainSpec.from_public(params)
+            try:
+                spec = TrainSpec.from_public(params)
+            except (OverflowError, RecursionError) as e:
+                raise ConfigError(f"model: malformed parameter ({e})") from None
+            llama.check_limits(spec.fwd)
+            if spec.steps > MAX_STATEMENT_STEPS:
+                raise ConfigError(f"model: steps = {spec.steps} is outside "
+                                  f"[1, {MAX_STATEMENT_STEPS}] (statement limit)")
             losses = params["losses"]
             if not isinstance(losses, list) or len(losses) != spec.steps or not all(
                     isinstance(x, int) and not isinstance(x, bool) for x in losses):
@@ -849,6 +870,13 @@ class LlamaTrain(Model):
             out["losses"] = list(losses)
             return out
         return dict(self._prepare(params)[1])
+
+    def work_estimate(self, public) -> int:
+        """Elements of the graph `build(public)` would create: per step a forward pass,
+        its backward (≈ the forward again) and the adapters' optimiser update."""
+        spec = TrainSpec.from_public(public)
+        fwd = llama.work_estimate(llama.check_limits(spec.fwd))
+        return int(spec.steps * (2 * fwd + 64 * llama_adapter_elements(spec)))
 
     def build(self, public):
         spec = TrainSpec.from_public(public)

@@ -47,6 +47,12 @@ class MatmulExample(Model):
         del out["seed"]  # private
         return out
 
+    def work_estimate(self, public) -> int:
+        """Elements of the graph: X, W, Y (and, as much again, their range checks)."""
+        pub = self.public_params(public)
+        m, k, n = pub["m"], pub["k"], pub["n"]
+        return 2 * (m * k + k * n + m * n)
+
     def build(self, public):
         m, k, n, b = public["m"], public["k"], public["n"], public["bound"]
         g = Graph()

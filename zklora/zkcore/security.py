@@ -1,0 +1,177 @@
+"""Security level of a proof, computed by the verifier from the statement (§ "Security
+level" in docs/commitments.md).
+
+The prover chooses nothing here: the floor `MIN_SECURITY_BITS` and the work budget
+`MAX_STATEMENT_WORK` are the verifier's constants, never read from a statement.  A
+statement names a protocol stack and its parameters; from them the verifier computes
+one `Term` per source of soundness error and accepts only if every term reaches the
+floor:
+
+* the commitment scheme's terms (`CommitmentScheme.soundness`: ligero's column
+  queries and Merkle hash, hyrax's discrete log, plain's hash, and each scheme's
+  algebraic error in the challenge field);
+* the Fiat–Shamir transcript hash (collision resistance of a 256-bit digest);
+* the challenge field E: every sumcheck round, claim batching and lookup argument
+  fails with probability ≤ D/|E| for a polynomial of degree D in the challenge
+  (Schwartz–Zippel), so the term is log2|E| − log2 D with D bounded from the size of
+  the statement's graph (`challenge_term`);
+* each lookup argument, checked exactly at its own layout (`check_lookup`), on both
+  sides, before its challenges are drawn.
+
+Terms are *round-by-round* errors (the probability that one verifier challenge turns a
+false claim into a true one), the measure that matters after Fiat–Shamir: a prover
+making 2^t hash calls succeeds with probability ≤ 2^t·2^-bits.  The security level is
+the smallest term; the overall error is at most the sum of the terms, i.e. within
+log2(#terms) ≤ 3 bits of it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .errors import ConfigError, VerificationError, ZkLoraError
+
+if TYPE_CHECKING:
+    from .field import Field
+
+#: the verifier's floor (bits of soundness); never taken from a statement
+MIN_SECURITY_BITS = 100
+#: the most graph elements (all tensors, committed, virtual and public) a statement
+#: may imply; larger statements are refused before the graph is built
+MAX_STATEMENT_WORK = 1 << 28
+#: collision resistance (bits) of the hashes a stack may name (256-bit digests)
+HASH_BITS = {"blake3": 128.0, "sha256": 128.0}
+#: largest degree of a sumcheck round polynomial or per-challenge identity in the
+#: built-in ops (products of ≤ 4 tables times eq), used by `challenge_term`
+MAX_ROUND_DEGREE = 8
+#: largest width of a lookup table of the built-in plugins
+MAX_TABLE_WIDTH = 3
+
+
+@attrs.frozen
+class Term:
+    """One source of soundness error: ``bits`` = −log2 of its probability, ``parameter``
+    names what sets it (e.g. ``"ligero num_queries = 1 (rate 1/2)"``)."""
+
+    bits: float
+    parameter: str
+    note: str = ""
+
+    def message(self) -> str:
+        return (f"{self.parameter} gives {self.bits:.1f} bits of soundness "
+                f"(< {MIN_SECURITY_BITS} required)")
+
+
+@attrs.frozen
+class Report:
+    """Every term of a statement; its level is the smallest."""
+
+    terms: tuple[Term, ...]
+
+    @property
+    def limiting(self) -> Term:
+        return min(self.terms, key=lambda t: t.bits)
+
+    @property
+    def bits(self) -> float:
+        return self.limiting.bits
+
+    def merged(self, more: Iterable[Term]) -> Report:
+        return Report(self.terms + tuple(more))
+
+    def summary(self) -> str:
+        lim = self.limiting
+        return (f"{lim.bits:.1f} bits of soundness (floor {MIN_SECURITY_BITS}; "
+                f"limited by {lim.parameter})")
+
+    def enforce(self, err: type[ZkLoraError] = VerificationError) -> Report:
+        """Raise ``err`` naming the weakest term if it is below the floor."""
+        lim = self.limiting
+        if not lim.bits >= MIN_SECURITY_BITS:  # also rejects NaN
+            raise err(lim.message())
+        return self
+
+
+def log2_int(n: int) -> float:
+    """log2 of a positive integer of any size (exact enough for bookkeeping)."""
+    n = int(n)
+    if n <= 0:
+        return 0.0
+    if n.bit_length() < 1000:
+        return math.log2(n)
+    shift = n.bit_length() - 64
+    return math.log2(n >> shift) + shift
+
+
+def field_bits(E: Field) -> float:
+    """log2 |E| computed from the characteristic and degree (not trusting ``E.bits``)."""
+    return E.degree * log2_int(E.p)
+
+
+def hash_term(name: str, role: str) -> Term:
+    """Collision resistance of ``name`` used as ``role``."""
+    return Term(HASH_BITS.get(name, 0.0), f"{role} hash = {name}",
+                "collision resistance of a 256-bit digest")
+
+
+def schwartz_zippel(E: Field, degree: int, parameter: str, note: str = "") -> Term:
+    """−log2(degree/|E|): a nonzero polynomial of ``degree`` vanishes at a uniform
+    challenge with probability ≤ degree/|E|."""
+    return Term(field_bits(E) - log2_int(max(1, degree)), parameter, note)
+
+
+def challenge_term(E: Field, elements: int) -> Term:
+    """The largest per-challenge error in the challenge field for a graph of
+    ``elements`` elements (all its tensors; round-by-round, see module doc):
+
+    * a lookup argument over N looked-up rows (the combined column, padded to a power
+      of two: N ≤ 2·elements) and a table of T rows is an identity of rational
+      functions of degree ≤ max(1, w − 1)·(N + T) in its challenges (w ≤ 3 the table
+      width); T is bounded by N here (the exact value is checked by `check_lookup`);
+    * claim batching: ≤ one coefficient per claim (≤ elements claims);
+    * sumcheck rounds: degree ≤ `MAX_ROUND_DEGREE`.
+    """
+    n = 2 * max(1, int(elements))
+    degree = max(max(1, MAX_TABLE_WIDTH - 1) * 2 * n, n, MAX_ROUND_DEGREE)
+    return schwartz_zippel(E, degree, f"challenge field {E.name} "
+                           f"(2^{field_bits(E):.0f} elements) for a graph of "
+                           f"2^{log2_int(elements):.1f} elements",
+                           "lookups, claim batching and sumcheck rounds")
+
+
+def lookup_term(E: Field, rows_vars: int, table_vars: int, width: int, what: str) -> Term:
+    """Exact term of one lookup argument: 2^rows_vars rows into 2^table_vars."""
+    degree = max(1, int(width) - 1) * ((1 << int(rows_vars)) + (1 << int(table_vars)))
+    return schwartz_zippel(E, degree, f"lookup {what} (2^{rows_vars} rows into a table of "
+                           f"2^{table_vars} rows, width {width}) in {E.name}")
+
+
+def check_lookup(E: Field, rows_vars: int, table_vars: int, width: int, what: str,
+                 prover: bool = False) -> None:
+    """Refuse a lookup argument whose challenge-field error exceeds the floor (both
+    sides call this before drawing the argument's challenges)."""
+    t = lookup_term(E, rows_vars, table_vars, width, what)
+    if not t.bits >= MIN_SECURITY_BITS:
+        raise (ConfigError if prover else VerificationError)(t.message())
+
+
+def assess(backend, elements: int | None = None) -> Report:
+    """Every term of a stack (``backend``: field, scheme, lookup, hash), with the
+    size-dependent ones when ``elements`` (the graph's elements, all tensors) is given.
+    A scheme that does not state its soundness gets a 0-bit term."""
+    F = backend.field
+    E = F.ext
+    terms = [hash_term(backend.hash, "Fiat–Shamir transcript"),
+             schwartz_zippel(E, MAX_ROUND_DEGREE, f"challenge field {E.name}")]
+    scheme_terms = backend.scheme.soundness(E, elements)
+    if scheme_terms is None:
+        terms.append(Term(0.0, f"commitment {backend.scheme.name} (states no soundness)"))
+    else:
+        terms += list(scheme_terms)
+    if elements is not None:
+        terms.append(challenge_term(E, elements))
+    return Report(tuple(terms))
