@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from zklora.plugins.ops.softmax import (
+    Softmax,
     add_attention,
     add_softmax,
     attention_forward,
@@ -89,9 +90,15 @@ def test_softmax_unnormalised_row_rejected(gold):
     assert_rejected(g, softmax_wit(), gold, {}, tamper)
 
 
-def test_softmax_shift_far_above_max_rejected(gold):
+@pytest.mark.parametrize("pinned", [True, False])
+def test_softmax_shift_far_above_max_rejected(gold, monkeypatch, pinned):
     """A consistent witness for shifts c far above the row maximum (every e rounds to
-    ~0) satisfies every relation but S ≥ 2^s, which rejects it."""
+    ~0) violates (J) sel·(c − κX) = 0; even without the selector relations (pinned =
+    False) S ≥ 2^s rejects it.  Smaller raised shifts: tests/test_shift_attack.py."""
+    if not pinned:
+        keep_i = Softmax._selector_terms          # drop (J) only: the unpinned design
+        monkeypatch.setattr(Softmax, "_selector_terms",
+                            staticmethod(lambda k, m: keep_i(k, m)[:1]))
     g, names = softmax_graph()
     wit = softmax_wit(mult=1.0)
     mask = g.publics["M"]
@@ -100,14 +107,17 @@ def test_softmax_shift_far_above_max_rejected(gold):
         honest = values[names["c"]]
         forged = softmax_forward(wit["X"], mask, **SM, shifts=honest + (5 << 24))
         assert int(forged["S"].min()) < 1 << SM["scale"]
-        for role in ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1"):
+        for role in ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel"):
             values[names[role]] = forged[role]
         for kind in ("low", "rem", "g"):
             for k, v in enumerate(forged[kind]):
                 values[names[f"{kind}{k}"]] = v
 
     msg = assert_rejected(g, wit, gold, {}, tamper)
-    assert "S" in msg or "range" in msg or "lookup" in msg
+    if pinned:
+        assert "sm/softmax" in msg
+    else:
+        assert "S" in msg or "range" in msg or "lookup" in msg
 
 
 def test_softmax_proof_bytes_tampered(gold):
@@ -122,22 +132,27 @@ def test_softmax_proof_bytes_tampered(gold):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_rows_normalised_property(seed):
-    """2^s − n_i < Σ_j P_ij ≤ 2^s for every row (n_i allowed entries), for the honest
-    shift and for any admissible larger one."""
+    """2^s − n_i < Σ_j P_ij ≤ 2^s for every row (n_i allowed entries); the shift is the
+    row maximum of the allowed entries (the only one the proof admits: (D) + (I)–(K)),
+    selected by a one-hot sel on an allowed maximal entry, the first one under ties."""
     gen = torch.Generator().manual_seed(seed)
     x = (torch.randn(2, 3, 16, 16, generator=gen) * 4 * (1 << 34)).round().to(torch.int64)
+    x[0, 0, 5, 2] = x[0, 0, 5, 4] = x[0, 0, 5, :6].max() + 7     # a tie
+    x[0, 1, 3, 9] = x[0, 1, 3].max() + 1                          # max on a masked entry
     mask = causal_mask(16)
     p = dict(scale=16, shift=18, kappa=1, digit_bits=14, exp_scale=18)
-    honest = softmax_forward(x, mask, **p)
-    assert int(honest["S"].min()) >= 1 << 16
-    n = mask.sum(-1).expand_as(honest["S"])
-    for c in (honest["c"], honest["c"] + (1 << 31)):
-        out = softmax_forward(x, mask, **p, shifts=c)
-        ok = out["S"] >= 1 << 16          # the shifts the proof admits
-        assert int(ok.sum()) > 0
-        rs = out["P"].sum(-1)[ok]
-        assert bool((rs <= 1 << 16).all()) and bool((rs > (1 << 16) - n[ok]).all())
-        assert int(out["P"][..., mask == 0].abs().max()) == 0
+    out = softmax_forward(x, mask, **p)
+    assert int(out["S"].min()) >= 1 << 16
+    n = mask.sum(-1).expand_as(out["S"])
+    rs = out["P"].sum(-1)
+    assert bool((rs <= 1 << 16).all()) and bool((rs > (1 << 16) - n).all())
+    assert int(out["P"][..., mask == 0].abs().max()) == 0
+    allowed = mask.bool().expand_as(x)
+    assert torch.equal(out["c"], x.masked_fill(~allowed, -(1 << 62)).amax(-1))
+    sel = out["sel"]
+    assert bool((sel.sum(-1) == 1).all()) and int(sel[~allowed].abs().sum()) == 0
+    assert torch.equal((sel * x).sum(-1), out["c"])
+    assert int(sel[0, 0, 5].argmax()) == 2
 
 
 def _float_attention(q, k, v):

@@ -4,7 +4,8 @@ Integer specification (`cross_entropy_forward`).  Inputs: logits Z (…, V) at s
 labels (…) (transformers' convention, already aligned with the rows of Z: label_t is
 the target of row t, −100 = ignored), and the softmax node over Z (`add_softmax`, no
 mask, κ = 2^w, shift w: scores at scale s + w) providing the row shifts c_t (scale
-s + w) and the row sums S_t = Σ_v e_tv (scale s, S_t ≥ 2^s).  With q the mantissa bits:
+s + w; exactly the row maxima 2^w·max_v Z_tv, pinned by the softmax's one-hot argmax
+selector) and the row sums S_t = Σ_v e_tv (scale s, S_t ≥ 2^s).  With q the mantissa bits:
 
     m_t   = [label_t ≠ −100],  Y_tv = m_t·[v = label_t]        (one-hot, committed)
     k_t   = bitlen(S_t) − 1 − q,  μ_t = ⌊S_t / 2^k_t⌋ ∈ [2^q, 2^(q+1)),
@@ -34,7 +35,9 @@ with the softmax's P for dlogits = (P − Y)/N):
 
 Hence Y is one-hot on counted rows with Σ v·Y = label (so Z[t, label] is selected),
 zero on ignored rows, and a row is ignored iff its label is −100; S = μ·2^k + ρ with
-ρ < 2^k pins k = ⌊log2 S⌋ − q; and the loss is the exact rounded mean.
+ρ < 2^k pins k = ⌊log2 S⌋ − q; and the loss is the exact rounded mean.  With c and S
+unique (softmax node), so is every output here: the loss is a function of Z and the
+labels alone.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ is κ·X_ij / 2^(s+shift); t = s + shift − u low bits are dropped before the d
 every row i ("allowed" = M_ij = 1; every row has at least one allowed entry):
 
     c_i    = max_{j allowed} κ·X_ij                               (scale 2^(s+shift))
+    sel_ij = [j = the first allowed j with κ·X_ij = c_i]         (one-hot argmax, advice)
     D_ij   = M_ij·(c_i − κ·X_ij) = low_ij + 2^t·(d0_ij + 2^b·d1_ij),
              low ∈ [0, 2^t), d0, d1 ∈ [0, 2^b)    (d1 ≥ 2^b: ProverError, outside the table)
     f0_ij  = round(exp(−d0/2^u)·2^s),  f1_ij = round(exp(−d1·2^b/2^u)·2^s)
@@ -20,13 +21,17 @@ P is the softmax at scale s.  Entries whose exponent underflows (d ≥ ~11.1·2^
 f1 = 0 from the table itself: that is the saturation, and it is a lookup, so provable.
 
 Relations proven (one batched zero-check Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 over every
-entry x, degree 4, then claims; all advice below is committed):
+entry x, degree 4, then claims; all advice below is committed; "M·" is absent without
+a mask, i.e. M = 1):
 
     (D) M·(c − κ·X) − Σ_k 2^(lb·k)·low_k − 2^t·d0 − 2^(t+b)·d1 = 0
     (E) 2^s·e + R − M·(f0·f1 + 2^(s−1)) = 0
     (F) 2^s·e − P·S − Σ_k 2^(lb·k)·rem_k = 0
     (G) S − 1 − Σ_k 2^(lb·k)·rem_k − Σ_k 2^(lb·k)·g_k = 0
     (H) S_i = Σ_j e_ij:  S̃(ρ_rows) = 2^L·ẽ(½,…,½, ρ_rows) (multilinearity)
+    (I) sel·sel − M·sel = 0          (sel ∈ {0, 1} on allowed entries, 0 on masked ones)
+    (J) sel·(c − κ·X) = 0            (the selected entry attains the shift)
+    (K) Σ_j sel_ij = 1:  sel̃(½,…,½, ρ_rows) = 2^(−L)   (one 1 per row)
     lookups (d0, f0), (d1, f1) in the exp digit tables;
     ranges: low_k limbs (exact: lb bits, the top one narrower), rem_k, g_k (lb bits
     each: rem, g < 2^rb with rb = s + L rounded up to whole limbs), R ∈ [0, 2^s),
@@ -35,14 +40,26 @@ entry x, degree 4, then claims; all advice below is committed):
 Soundness: every range makes its side of (D)–(G) an integer far below p/2, so each
 relation holds over the integers: (D) gives 0 ≤ c_i − κX_ij < 2^(t+2b) on allowed
 entries, (E) e = f0·f1/2^s rounded (0 when masked), (F)+(G) 0 ≤ e·2^s − P·S < S, i.e.
-P = ⌊e·2^s/S⌋.  Consequently every row is normalised:
+P = ⌊e·2^s/S⌋.
+
+The shift is the row maximum, exactly.  (D) alone only bounds it from below (c_i ≥
+κX_ij on allowed entries), and S_i ≥ 2^s only bounds it by the logsumexp: a prover could
+raise c_i in between and change every P, the loss and the gradients.  (I) makes sel
+boolean on allowed entries and 0 on masked ones, (K) (a random row point after sel is
+committed) makes each row sum 1 in the field, hence exactly one 1 per row (row length
+< p), at an allowed entry j*; (J) there gives c_i = κX_ij*.  With (D), κX_ij* ≥ κX_ij
+for every allowed j (|κX| < p/4 by X's bounds), so c_i = max_{j allowed} κX_ij: a
+function of X and M alone.  Under ties sel is not unique (any maximal entry may be
+selected), but c, and so every other output, is.  Given c, D is fixed, its digits by
+their exact ranges, f0/f1 by the lookups, e and R by (E), S by (H), P, rem and g by
+(F)+(G): the whole witness is unique up to the choice of sel.
+
+Every row is normalised:
 
     2^s − n_i < Σ_j P_ij ≤ 2^s       (n_i = number of allowed entries of row i)
 
-because Σ_j e_ij·2^s/S_i = 2^s and each floor loses less than 1.  S_i ≥ 2^s means
-Σ_j exp(−(c_i − z_ij)) ≥ 1, i.e. c_i ≤ logsumexp_i: the prover cannot pick a shift far
-above the row maximum (which would round every e to 0); c_i itself needs no range check
-since (D) pins it to κX_ij + D_ij.
+because Σ_j e_ij·2^s/S_i = 2^s and each floor loses less than 1 (and S_i ≥ 2^s holds
+for the honest c: the argmax entry has e = 2^s).
 
 Q·Kᵀ and P·V are the ``matmul`` op with ``group = H / Hkv`` (grouped-query attention), and
 the graph builders `add_softmax` and `add_attention` (docs/ops/softmax.md).
@@ -171,10 +188,11 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
                     shifts: torch.Tensor | None = None, limb_bits: int = LIMB
                     ) -> dict[str, torch.Tensor]:
     """The integer specification (module doc).  Returns every tensor by role:
-    P, c, S, e, R, d0, f0, d1, f1, low (list), rem (list), g (list).
+    P, c, S, e, R, d0, f0, d1, f1, sel, low (list), rem (list), g (list).
 
-    ``shifts`` overrides c (tests: any c ≥ the row max yields a witness satisfying every
-    relation except, when c is too large, S ≥ 2^s)."""
+    ``shifts`` overrides c (tests only: a cheating prover's shift; any c above the row
+    max yields a witness satisfying every relation but (J), and, when c is too large,
+    S ≥ 2^s).  sel is always the first allowed argmax of κ·X."""
     s, b, u = scale, digit_bits, exp_scale
     t = low_bits(scale, shift, exp_scale)
     x = x.to(torch.int64)
@@ -187,7 +205,10 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     if not bool(allowed.any(-1).all()):
         raise ProverError(f"{name}: a row has no allowed entry")
     very_low = torch.iinfo(torch.int64).min
-    c = y.masked_fill(~allowed, very_low).amax(-1) if shifts is None else shifts
+    ym = y.masked_fill(~allowed, very_low)
+    arg = ym.argmax(-1, keepdim=True)          # the first maximal entry
+    sel = torch.zeros_like(y).scatter_(-1, arg, 1)
+    c = ym.gather(-1, arg)[..., 0] if shifts is None else shifts.to(torch.int64)
     d = torch.where(allowed, c[..., None] - y, torch.zeros_like(y))
     low = d & ((1 << t) - 1)
     hi = d >> t
@@ -214,11 +235,11 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     lb = limb_bits
     rbits = rem_bits(s, L, lb)
     return {"P": P, "c": c, "S": S, "e": e, "R": R, "d0": d0, "f0": f0, "d1": d1, "f1": f1,
-            "low": split_limbs(low, t, lb) if t else [], "rem": split_limbs(rem, rbits, lb),
-            "g": split_limbs(g, rbits, lb)}
+            "sel": sel, "low": split_limbs(low, t, lb) if t else [],
+            "rem": split_limbs(rem, rbits, lb), "g": split_limbs(g, rbits, lb)}
 
 
-ROLES = ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1")
+ROLES = ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel")
 
 
 def low_bits(scale: int, shift: int, exp_scale: int) -> int:
@@ -303,7 +324,7 @@ class Softmax(Op):
 
     @staticmethod
     def _relations(E, s, t, k, b, lb, nlow, nrem, tau_claim_zero, masked: bool):
-        """(D)–(G) as terms over table names: "eq", "M", the roles and "X"."""
+        """(D)–(G), (I), (J) as terms over table names: "eq", "M", the roles and "X"."""
         low = [f"low{i}" for i in range(nlow)]
         rem = [f"rem{i}" for i in range(nrem)]
         gg = [f"g{i}" for i in range(nrem)]
@@ -319,7 +340,17 @@ class Softmax(Op):
         rF = eq([(1 << s, ("e",)), (-1, ("P", "S"))] + limb_terms(rem, -1, lb))
         rG = eq([(1, ("S",)), (-1, ())] + limb_terms(rem, -1, lb) + limb_terms(gg, -1, lb))
         z = tau_claim_zero
-        return [(rD, z), (rE, z), (rF, z), (rG, z)]
+        return [(rD, z), (rE, z), (rF, z), (rG, z)] + \
+            [(eq(r), z) for r in Softmax._selector_terms(k, masked)]
+
+    @staticmethod
+    def _selector_terms(k: int, masked: bool) -> list[list[Term]]:
+        """(I) sel·sel − M·sel and (J) sel·c − κ·sel·X (without eq): the one-hot argmax
+        selector that pins c to the row maximum (with (K), a claim in `_claims`)."""
+        M = ("M",) if masked else ()
+        rI = [(1, ("sel", "sel")), (-1, M + ("sel",))]
+        rJ = [(1, ("sel", "c")), (-k, ("sel", "X"))]
+        return [rI, rJ]
 
     def _ranges(self, ctx, node, s, t, b, u, lb, names, Lbits, prove):
         rng = prove_range if prove else verify_range
@@ -344,7 +375,7 @@ class Softmax(Op):
         E = ctx.E
         rows = point[Lbits:]
         out = [ctx.claim(X, point, finals["X"])]
-        for r in ["e", "R", "P", "d0", "f0", "d1", "f1"] + \
+        for r in ["e", "R", "P", "d0", "f0", "d1", "f1", "sel"] + \
                 [f"low{i}" for i in range(nlow)] + [f"rem{i}" for i in range(nrem)] + \
                 [f"g{i}" for i in range(nrem)]:
             out.append(ctx.claim(names[r], point, finals[r]))
@@ -353,6 +384,8 @@ class Softmax(Op):
         # (H): S(ρ_rows) = Σ_j e(j, ρ_rows) = 2^L·ẽ(½…½, ρ_rows)
         pe = np.concatenate([half_point(E, Lbits), rows]) if Lbits else rows
         out.append(ctx.claim(names["e"], pe, E.mul(finals["S"], inv_pow2(E, Lbits))))
+        # (K): Σ_j sel(j, ρ_rows) = 1, i.e. 2^L·sel̃(½…½, ρ_rows) = 1
+        out.append(ctx.claim(names["sel"], pe, inv_pow2(E, Lbits)))
         return out
 
     def prove(self, ctx, node, out_claims):
@@ -410,8 +443,9 @@ def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 1
     dropped); ``scale + shift − exp_scale`` low bits are dropped, proven by exact
     16-bit limbs (keep it a multiple of 16).  Declares every output (committed, with
     bounds) as ``{name}/{role}`` and returns {role: tensor name}; the main output is
-    ``P`` (the softmax at scale ``scale``); ``c`` (shifts, scale+shift) and ``S`` (row
-    sums, scale) serve the cross-entropy.
+    ``P`` (the softmax at scale ``scale``); ``c`` (shifts, scale+shift: the row maxima,
+    pinned by the one-hot argmax selector ``sel``) and ``S`` (row sums, scale) serve the
+    cross-entropy.
     """
     xs = tuple(g.tensors[X].shape)
     L = int(xs[-1])
@@ -431,7 +465,8 @@ def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 1
         cb = (-m, m)
     bounds = {"P": (0, 1 << s), "c": cb, "S": (1 << s, (1 << s) + (1 << rbits) - 1),
               "e": (0, 1 << s), "R": (0, (1 << s) - 1), "d0": (0, (1 << b) - 1),
-              "f0": (0, 1 << s), "d1": (0, (1 << b) - 1), "f1": (0, 1 << s)}
+              "f0": (0, 1 << s), "d1": (0, (1 << b) - 1), "f1": (0, 1 << s),
+              "sel": (0, 1)}
     for i, w in enumerate(limbs(t, lb) if t else []):
         bounds[f"low{i}"] = (0, (1 << w) - 1)
     for i, w in enumerate(limbs(rbits, lb)):
