@@ -90,6 +90,18 @@ def test_tiny_training_round_trip(tmp_path):
     cfg = json.loads((ad / "adapter_config.json").read_text())
     assert cfg["base_model_name_or_path"] is None  # the built-in tiny model has no directory
 
+    # another adapter is rejected, naming the first differing tensor the peft way
+    from zklora.plugins.models.hf import load_adapter, save_adapter
+    from zklora.plugins.models.tiny import tiny_arch
+
+    other = load_adapter(ad, tiny_arch())
+    other.pairs[(1, "v")].B[0, 0] += 0.01
+    save_adapter(tmp_path / "other", other)
+    with pytest.raises(VerificationError,
+                       match=r"base_model\.model\.model\.layers\.1\.self_attn\.v_proj\."
+                             r"lora_B\.weight"):
+        zklora.verify(res.data, adapter_out=tmp_path / "other")
+
 
 def test_adapter_base_model_from_input_adapter(tmp_path):
     """base_model_name_or_path is taken from the input adapter's config."""

@@ -399,12 +399,14 @@ def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None)
     backend = resolve(stack, reg, {stack.commitment: statement["commitment_params"]},
                       {stack.lookup: statement["lookup_params"]})
     values = values_of(statement["params"], path, which)
+    labels_of = getattr(model, "adapter_labels", None)
+    labels = labels_of(statement["params"], which) if labels_of is not None else {}
     coms = statement["commitments"]
     for name, v in values.items():
         com, _ = backend.scheme.commit(backend.field.from_ints(v.reshape(-1)))
         if name not in coms or com.hex() != coms[name]:
-            raise VerificationError(f"adapter {path}: tensor {name} is not the one the proof "
-                                    f"commits to (adapter-{which})")
+            raise VerificationError(f"adapter {path}: tensor {labels.get(name, name)} is not "
+                                    f"the one the proof commits to (adapter-{which})")
     return len(values)
 
 

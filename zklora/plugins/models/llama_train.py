@@ -224,6 +224,12 @@ def lora_keys(spec: TrainSpec) -> list[tuple[int, str, str]]:
             if t in lo.targets for ab in ("A", "B")]
 
 
+def peft_tensor_name(i: int, t: str, ab: str) -> str:
+    """peft's name of an adapter tensor (``base_model.model.model.layers.0.self_attn.
+    q_proj.lora_A.weight``)."""
+    return f"{PEFT_PREFIX}{i}.{TARGETS[t]}.lora_{ab}.weight"
+
+
 def _opt_name(step: int, key) -> str:
     i, t, ab = key
     return f"s{step}/opt/l{i}.{t}.{ab}"
@@ -910,7 +916,16 @@ class LlamaTrain(Model):
         if ad.spec != spec.fwd.lora:
             raise ConfigError(f"adapter {path}: its LoRA config differs from the proof's")
         names = statement_tensors(public)["adapters_in" if which == "in" else "adapters_out"]
-        return {n: to_fixed(getattr(ad.pairs[(i, t)], ab), spec.master_scale, name=n)
+        return {n: to_fixed(getattr(ad.pairs[(i, t)], ab), spec.master_scale,
+                            name=f"{path}: {peft_tensor_name(i, t, ab)}")
+                for n, (i, t, ab) in zip(names, lora_keys(spec))}
+
+    def adapter_labels(self, public, which: str) -> dict[str, str]:
+        """Statement name → peft tensor name of the adapter tensors `adapter_values`
+        returns (what error messages show)."""
+        spec = TrainSpec.from_public(public)
+        names = statement_tensors(public)["adapters_in" if which == "in" else "adapters_out"]
+        return {n: peft_tensor_name(i, t, ab)
                 for n, (i, t, ab) in zip(names, lora_keys(spec))}
 
     def trained_adapter(self, params) -> tuple[Adapter, list[float]]:
