@@ -211,3 +211,30 @@ def test_untouched_proof_still_verifies(tiny_proof):
     rep = api.security_bits(st)
     assert rep["bits"] >= security.MIN_SECURITY_BITS
     assert not isinstance(rep, ZkLoraError)
+
+
+@pytest.mark.parametrize("field", ["goldilocks", "bls12-381-fr"])
+@pytest.mark.parametrize("T", [1, 2, 4, 32])
+def test_causal_mask_closed_form(field, T):
+    """The closed-form MLE of the causal mask equals the materialised mask's MLE (a
+    kernel facility the softmax op can use instead of a T×T public tensor)."""
+    import numpy as np
+
+    from zklora.zkcore import mle, structured
+
+    F = registry().field(field)
+    E = F.ext
+    s = structured.causal_mask(T)
+    vals = s.materialise()
+    assert vals.shape == (T, T) and int(vals.sum()) == T * (T + 1) // 2
+    rng = np.random.default_rng(T)
+    n = 2 * mle.log2_exact(T)
+    for _ in range(3):
+        p = E.random(rng, n)
+        ref = mle.evaluate(E, F.from_ints(vals.reshape(-1)), p, base=True)
+        assert E.equal(s.evaluate(E, p), ref)
+    for i in range(T):  # and on the cube it is the mask itself
+        for j in range(T):
+            bits = [(j >> k) & 1 for k in range(n // 2)] + [(i >> k) & 1 for k in range(n // 2)]
+            p = E.from_ints(np.array(bits, dtype=np.int64)) if n else E.zeros(0)
+            assert E.equal(s.evaluate(E, p), E.scalar(int(j <= i)))
