@@ -49,10 +49,12 @@ boolean on allowed entries and 0 on masked ones, (K) (a random row point after s
 committed) makes each row sum 1 in the field, hence exactly one 1 per row (row length
 < p), at an allowed entry j*; (J) there gives c_i = κX_ij*.  With (D), κX_ij* ≥ κX_ij
 for every allowed j (|κX| < p/4 by X's bounds), so c_i = max_{j allowed} κX_ij: a
-function of X and M alone.  Under ties sel is not unique (any maximal entry may be
-selected), but c, and so every other output, is.  Given c, D is fixed, its digits by
-their exact ranges, f0/f1 by the lookups, e and R by (E), S by (H), P, rem and g by
-(F)+(G): the whole witness is unique up to the choice of sel.
+function of X and M alone (unique even without the bounds: two accepted shifts with
+selections j*, j′ differ by D_ij′ ≥ 0 and by −D′_ij* ≤ 0, both below 2^(t+2b) ≪ p).
+Under ties sel is not unique (any maximal entry may be selected), but c, and so every
+other output, is.  Given c, D is fixed, its digits by their exact ranges, f0/f1 by the
+lookups, e and R by (E), S by (H), P, rem and g by (F)+(G): the whole witness is unique
+up to the choice of sel.
 
 Every row is normalised:
 
