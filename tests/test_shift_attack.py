@@ -31,6 +31,7 @@ from zklora.plugins.ops.cross_entropy_backward import (
 )
 from zklora.plugins.ops.softmax import Softmax, add_attention, low_bits
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.testing.tamper import assert_rejected, prove_tampered
 
@@ -93,6 +94,8 @@ def _attack(monkeypatch, build, which, pinned, gold, changed):
     for n in changed:                        # the cheat really changes the results
         assert not torch.equal(forged[n], honest[n]), n
     if pinned:
+        with pytest.raises(ProverError, match="softmax"):    # the self-checking prover
+            graphlib.prove(g, inputs, gold, {})
         msg = assert_rejected(g, inputs, gold, {}, lambda values: None)
         assert "softmax" in msg
     else:
