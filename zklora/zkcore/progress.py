@@ -104,6 +104,7 @@ class Reporter:
         self._compile_depth = 0
         self._compile_t0 = 0.0
         self._noticed = False
+        self._compile_at_start = 0.0
         self._beat: threading.Thread | None = None
         self._stop = threading.Event()
         self.t0 = time.perf_counter()
@@ -167,7 +168,9 @@ class Reporter:
             if now - self._t_log >= self.log_every and i > 0:
                 self._t_log = now
                 el = now - self._t_phase
-                eta = el / i * (total - i)
+                # the rate leaves out kernel compilation (a one-off, not per item)
+                work = max(el - (self._compiling_total() - self._compile_at_start), 1e-9)
+                eta = work / i * (total - i)
                 self._log(f"{self._label(phase)}: {i}/{total} ({100 * i // total}%), "
                           f"{fmt_seconds(el)} elapsed, ETA {fmt_seconds(eta)}")
 
@@ -215,6 +218,15 @@ class Reporter:
     def _label(self, phase: str) -> str:
         return PHASE_LABELS.get(phase, phase)
 
+    def _compiling_total(self) -> float:
+        """Compile seconds so far, the compilation in progress included."""
+        extra = time.perf_counter() - self._compile_t0 if self._compile_depth else 0.0
+        return self.compile_seconds + extra
+
+    def _bar_note(self, note: str) -> None:
+        if self._bar is not None and self._task is not None and self._phase is not None:
+            self._bar.update(self._task, description=self._label(self._phase) + note)
+
     def _log(self, msg: str) -> None:
         log_line(msg, self.stream)
 
@@ -222,6 +234,7 @@ class Reporter:
         self._end_phase(ok=True)
         self._phase = phase
         self._t_phase = self._t_log = time.perf_counter()
+        self._compile_at_start = self._compiling_total()
         if self._bar is not None:
             self._task = self._bar.add_task(self._label(phase), total=total)
         elif self.mode == "log":
@@ -261,6 +274,7 @@ class Reporter:
                     if not rep._noticed:
                         rep._noticed = True
                         rep.notice(COMPILE_NOTICE)
+                    rep._bar_note(" (compiling kernels)")
                 rep._compile_depth += 1
 
             def on_end(self, ev):
@@ -268,6 +282,7 @@ class Reporter:
                 if rep._compile_depth == 0:
                     rep.compiled += 1
                     rep.compile_seconds += time.perf_counter() - rep._compile_t0
+                    rep._bar_note("")
 
         self._listener = _Listener()
         event.register("numba:compile", self._listener)

@@ -427,11 +427,11 @@ def inspect(proof: PathLike | bytes) -> InspectResult:
 
 def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False) -> float:
     """Compile the numba kernels ahead of time (they are cached on disk): prove and
-    verify one training step of the tiny model under ``profile`` (in memory; nothing
-    is written).  Returns the seconds spent."""
+    verify one training step of the tiny model, default batch 4 × 32 tokens (large
+    enough that the kernels' parallel, large-array variants run too), under
+    ``profile`` — in memory, nothing is written.  Returns the seconds spent."""
     t0 = time.perf_counter()
-    res = prove(model="tiny", steps=1, profile=profile,
-                config={"task": {"model": TRAIN_MODEL}, "model": {"batch": 1, "seq": 4}},
+    res = prove(model="tiny", steps=1, profile=profile, config={"task": {"model": TRAIN_MODEL}},
                 progress=progress)
     verify(res.data)
     return time.perf_counter() - t0
