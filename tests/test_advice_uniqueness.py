@@ -425,14 +425,11 @@ def test_ce_loss_remainder_rejected(gold):
     assert "range8:" in msg, msg
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="cross_entropy.py does not bound the public loss: L − δ·D⁻¹ mod p "
-                   "is accepted with r_L + δ (reported, issue 9 point 2)")
 def test_ce_public_loss_is_unique(gold):
     """The public loss L enters only through L·D − ⌊D/2⌋ + r_L with r_L ∈ [0, D); over
     Goldilocks the statement loss L' = L − δ·D⁻¹ (mod p, centred: an int64) with
     r_L + δ ∈ [0, D) satisfies every relation.  The verifier must bound |L|·D below
-    p/2 − D so that only the true loss is accepted."""
+    p/4 so that only the true loss is accepted (`CrossEntropy._layout`)."""
     w = ce.wit()
     loss, n = cross_entropy_value(w["Z"], w["lab"], **ce.P)
     D = n << (ce.P["exp_scale"] - ce.P["scale"])

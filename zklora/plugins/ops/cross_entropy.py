@@ -203,6 +203,11 @@ class CrossEntropy(Op):
         nv = mle.log2_exact(int(zs[-1]))
         nt = mle.num_vars(rows)
         L = int(ctx.publics[names["loss"]].reshape(-1)[0])
+        # L·D − ⌊D/2⌋ + r_L = total (D = N·2^w, r_L ∈ [0, D)) pins L only if |L|·D < p/4:
+        # then two accepted losses give (L − L')·D = r_L' − r_L over the integers, and
+        # |r_L' − r_L| < D forces L = L'.  The loss comes from the untrusted statement.
+        if abs(L) * (N << w) >= ctx.F.p // 4:
+            raise shape_error(ctx, f"op {node.name}: declared loss {L} is out of range")
         return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L
 
     @staticmethod

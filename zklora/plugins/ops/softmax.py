@@ -299,6 +299,9 @@ class Softmax(Op):
                 not 0 <= s + shift - u <= 64 or u < 0 or not 1 <= lb <= 16:
             raise shape_error(ctx, f"op {node.name}: bad parameters")
         t = s + shift - u
+        if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
+            raise shape_error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
+                                   f"for the field {ctx.F.name}")
         xs = tuple(ctx.spec(X).shape)
         if len(xs) < 1:
             raise shape_error(ctx, f"op {node.name}: softmax needs at least one axis")
