@@ -30,6 +30,11 @@ Protocol:
    (`Table.evaluate`, O(k) for range tables) and its numerator becomes a claim on m.
 
 Only m is committed; the proof is O((K² + t²)) field elements.
+
+Soundness: the identity above, cleared of denominators, has degree
+≤ max(1, w − 1)·(2^K + 2^t) in (α, β), so a false lookup passes with probability at most
+that over |E|; both sides refuse an argument for which this exceeds 2^-100 before
+drawing α, β (`zklora.zkcore.security.check_lookup`).
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ committed as its two base-field coordinate tensors A = A.0 + x·A.1, and a claim
 Ã(ρ) = v becomes claims Ã.0(ρ) = v0, Ã.1(ρ) = v1 with v0 + x·v1 = v (the MLE is linear);
 under bls12-381-fr (E = F) A is committed as is.  So tlookup runs under both fields,
 at the cost of 2·(2^K + 2^t) more committed elements than logup-gkr.
+
+Soundness: as for logup-gkr, the fraction identity has degree ≤ max(1, w − 1)·(2^K + 2^t)
+in (α, β); both sides refuse an argument for which that over |E| exceeds 2^-100
+(`zklora.zkcore.security.check_lookup`).
 """
 
 from __future__ import annotations
