@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 
 from zklora.plugins.ops.cross_entropy import cross_entropy_value, exponent_table
