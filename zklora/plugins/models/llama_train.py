@@ -589,8 +589,7 @@ STATE_FORMAT = "zklora-llama-train-state/1"
 
 
 def _peft_name(key) -> str:
-    i, t, ab = key
-    return f"{PEFT_PREFIX}{i}.{TARGETS[t]}.lora_{ab}.weight"
+    return peft_tensor_name(*key)
 
 
 @attrs.frozen
