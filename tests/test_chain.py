@@ -218,3 +218,32 @@ def test_start_step_in_public_params():
     # a resumed run needs the state, a fresh one must not get one
     with pytest.raises(ConfigError, match="resuming needs"):
         lt.train_inputs(spec, tiny_weights(arch), ad, [torch.zeros((1, 4), dtype=torch.long)])
+
+
+def _restated(data: bytes, **changes) -> bytes:
+    """The proof file with its statement's params changed (the proof bytes kept)."""
+    from zklora.zkcore import proof as prooflib
+
+    pf = prooflib.decode(data)
+    st = json.loads(json.dumps(pf.statement))
+    st["params"].update(changes)
+    return prooflib.encode(st, pf.sections)
+
+
+def test_resumed_statement_is_bound(linked):
+    """A resumed proof's start_step and initial m̂ commitment are bound by the proof: a
+    statement claiming another start step or another initial state is rejected."""
+    from zklora.zkcore import proof as prooflib
+    from zklora.zkcore.errors import ZkLoraError
+
+    _, p2 = linked
+    assert api.verify(p2.data)["params"]["start_step"] == 1
+    with pytest.raises(ZkLoraError):
+        api.verify(_restated(p2.data, start_step=2))
+    pf = prooflib.decode(p2.data)
+    st = json.loads(json.dumps(pf.statement))
+    m0 = sorted(n for n in st["commitments"] if n.startswith("opt0/") and n.endswith("/m"))[0]
+    other = sorted(n for n in st["commitments"] if n != m0 and n.startswith("opt0/"))[0]
+    st["commitments"][m0] = st["commitments"][other]
+    with pytest.raises(ZkLoraError):
+        api.verify(prooflib.encode(st, pf.sections))

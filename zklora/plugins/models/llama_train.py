@@ -1,8 +1,9 @@
 """``llama-train``: T chained LoRA training steps of a LLaMA decoder, proven as one graph.
 
-Step t (0-based; the optimiser's step index is t + 1, training starts from a fresh
-optimiser state) reads the adapters θ_t (master scale s_θ, ``master_scale``) and the
-optimiser state (m̂_t, v̂_t) and computes, all in the integer spec of the ops::
+Step t (0-based; the optimiser's step index is start_step + t + 1 — a fresh optimiser
+state at start_step 0, a linked proof's committed one otherwise) reads the adapters θ_t
+(master scale s_θ, ``master_scale``) and the optimiser state (m̂_t, v̂_t) and computes,
+all in the integer spec of the ops::
 
     A16, B16 = rescale(θ_t, s_θ − w)                      adapters the forward reads
     loss_t  = forward(ids, frozen weights, A16, B16)       `llama._Builder`, PUBLIC output
@@ -29,7 +30,9 @@ rescale output is committed with the declared bound |g| < 2^(grad_bits − 1) (r
 range-checked; the residual stream's gradient is an exact sum (no bound of its own).
 Rounding is treated as the identity in the backward (the straight-through gradient of
 the real function).  Step 0 reads the committed initial adapters ``l{i}.{t}.A|B``
-(master scale) and the public zero state; step t + 1 reads step t's optimiser outputs;
+(master scale) and the public zero state — or, resuming at ``start_step`` > 0 (linked
+proofs, `TrainState`, `LlamaTrain.chain_link`), the committed initial m̂, v̂
+``opt0/l{i}.{t}.A|B/m|v``; step t + 1 reads step t's optimiser outputs;
 the last step's θ, m̂, v̂ are committed graph outputs (`statement_tensors`).  The batch
 is the same at every step unless the data has steps × batch rows (then step t reads
 rows t·batch … (t+1)·batch − 1, one committed ``ids`` tensor per step).
