@@ -123,6 +123,7 @@ def attn_path_graph(spec):
     out = b.g.tensor("out", b.g.tensors[res].shape, "committed")
     b.g.op("scale", "out", [res], [out], c=1)
     b.g.outputs = [out, k, "l0.v/out/Y"]
+    b.g.discard(v)  # v's head split is unused here (the graph check refuses unreached ops)
     used = {t for n in b.g.nodes for t in n.inputs}
     for name in [n for n in b.g.tensors if n not in used and b.g.producer(n) is None]:
         del b.g.tensors[name]
