@@ -182,16 +182,32 @@ def test_plain_is_bound_by_its_hash():
 
 # -- the challenge field ------------------------------------------------------------------
 
-def test_challenge_field_term_shrinks_with_the_statement():
+def test_challenge_field_term_shrinks_with_the_claims():
     E = registry().field("goldilocks").ext
     small = security.challenge_term(E, 1 << 20)
     big = security.challenge_term(E, 1 << 30)
-    assert small.bits == pytest.approx(128 - 23, abs=0.01)
+    assert small.bits == pytest.approx(128 - 20, abs=0.01)
     assert big.bits == pytest.approx(small.bits - 10, abs=0.01)
     assert big.bits < security.MIN_SECURITY_BITS
-    assert "goldilocks-ext2" in big.message() and "2^30.0 elements" in big.message()
+    assert "goldilocks-ext2" in big.message() and "2^30.0 claims" in big.message()
     Fr = registry().field("bls12-381-fr")
     assert security.challenge_term(Fr, 1 << 28).bits > 200
+
+
+def test_claim_bound_does_not_grow_with_the_batch():
+    """The claim bound of a graph depends on its nodes and tensors, not on their sizes:
+    many chained tiny steps stay far above the floor."""
+    from zklora.zkcore.graph import Graph
+
+    def g(n):
+        gr = Graph()
+        gr.tensor("X", (n, n), "committed", (-4, 4))
+        gr.tensor("W", (n, n), "committed", (-4, 4))
+        gr.tensor("Y", (n, n), "committed", (-64 * n, 64 * n))
+        gr.op("matmul", "y", ["X", "W"], ["Y"])
+        return gr
+
+    assert security.claim_bound(g(4)) == security.claim_bound(g(1024)) == 8 * (3 + 3)
 
 
 def test_exact_lookup_check():

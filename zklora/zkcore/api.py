@@ -122,7 +122,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
         published = dict(mc.tensors)
     check_work(model, statement["params"], ConfigError)
     g = model.build(statement["params"])
-    security.assess(backend, graph_elements(g, ConfigError)).enforce(ConfigError)
+    graph_elements(g, ConfigError)
+    security.assess(backend, security.claim_bound(g)).enforce(ConfigError)
     t0 = time.perf_counter()
     values = None
     named = statement_tensor_names(model, statement["params"])
@@ -221,10 +222,10 @@ def _statement_parts(statement: Mapping[str, Any], reg, reports: list | None = N
         frozen = model.frozen_tensors(params)
         scope = model.frozen_scope(params)
         named = statement_tensor_names(model, params)
-        work = graph_elements(g, ConfigError)
+        graph_elements(g, ConfigError)
     except ZkLoraError as e:
         raise ProofFormatError(f"statement: {e}") from None
-    report = security.assess(backend, work).enforce()
+    report = security.assess(backend, security.claim_bound(g)).enforce()
     if reports is not None:
         reports.append(report)
     coms = statement.get("commitments")

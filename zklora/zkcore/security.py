@@ -11,10 +11,10 @@ floor:
   queries and Merkle hash, hyrax's discrete log, plain's hash, and each scheme's
   algebraic error in the challenge field);
 * the Fiat–Shamir transcript hash (collision resistance of a 256-bit digest);
-* the challenge field E: every sumcheck round, claim batching and lookup argument
-  fails with probability ≤ D/|E| for a polynomial of degree D in the challenge
-  (Schwartz–Zippel), so the term is log2|E| − log2 D with D bounded from the size of
-  the statement's graph (`challenge_term`);
+* the challenge field E: every sumcheck round and claim batching fails with
+  probability ≤ D/|E| for a polynomial of degree D in the challenge (Schwartz–Zippel),
+  so the term is log2|E| − log2 D with D bounded by the number of claims the statement's
+  graph can make (`challenge_term`, `claim_bound`);
 * each lookup argument, checked exactly at its own layout (`check_lookup`), on both
   sides, before its challenges are drawn.
 
@@ -124,23 +124,29 @@ def schwartz_zippel(E: Field, degree: int, parameter: str, note: str = "") -> Te
     return Term(field_bits(E) - log2_int(max(1, degree)), parameter, note)
 
 
-def challenge_term(E: Field, elements: int) -> Term:
-    """The largest per-challenge error in the challenge field for a graph of
-    ``elements`` elements (all its tensors; round-by-round, see module doc):
+def challenge_term(E: Field, claims: int) -> Term:
+    """The largest per-challenge error in the challenge field, outside the lookup
+    arguments (each of those is checked exactly by `check_lookup`), for a graph whose
+    proof makes at most ``claims`` claims (`claim_bound`; round-by-round, see the module
+    doc):
 
-    * a lookup argument over N looked-up rows (the combined column, padded to a power
-      of two: N ≤ 2·elements) and a table of T rows is an identity of rational
-      functions of degree ≤ max(1, w − 1)·(N + T) in its challenges (w ≤ 3 the table
-      width); T is bounded by N here (the exact value is checked by `check_lookup`);
-    * claim batching: ≤ one coefficient per claim (≤ elements claims);
+    * claim batching: ≤ one coefficient per claim, so degree ≤ ``claims``;
     * sumcheck rounds: degree ≤ `MAX_ROUND_DEGREE`.
     """
-    n = 2 * max(1, int(elements))
-    degree = max(max(1, MAX_TABLE_WIDTH - 1) * 2 * n, n, MAX_ROUND_DEGREE)
+    degree = max(int(claims), MAX_ROUND_DEGREE)
     return schwartz_zippel(E, degree, f"challenge field {E.name} "
                            f"(2^{field_bits(E):.0f} elements) for a graph of "
-                           f"2^{log2_int(elements):.1f} elements",
-                           "lookups, claim batching and sumcheck rounds")
+                           f"≤ 2^{log2_int(max(1, claims)):.1f} claims",
+                           "claim batching and sumcheck rounds")
+
+
+def claim_bound(graph) -> int:
+    """An upper bound on the claims a proof of ``graph`` makes (and so on the claims or
+    items any one batching challenge combines): every op hands at most a few claims to
+    each of its inputs and outputs per sumcheck, every tensor gets at most a few from
+    the scheduler; 8 per (node, tensor) incidence plus 8 per tensor is generous."""
+    incidences = sum(len(n.inputs) + len(n.outputs) for n in graph.nodes)
+    return 8 * (incidences + len(graph.tensors))
 
 
 def lookup_term(E: Field, rows_vars: int, table_vars: int, width: int, what: str) -> Term:
@@ -161,7 +167,8 @@ def check_lookup(E: Field, rows_vars: int, table_vars: int, width: int, what: st
 
 def assess(backend, elements: int | None = None) -> Report:
     """Every term of a stack (``backend``: field, scheme, lookup, hash), with the
-    size-dependent ones when ``elements`` (the graph's elements, all tensors) is given.
+    size-dependent ones when ``elements`` (a bound on the graph's claims and opened
+    items, `claim_bound`) is given.
     A scheme that does not state its soundness gets a 0-bit term."""
     F = backend.field
     E = F.ext

@@ -280,9 +280,9 @@ class Hyrax(CommitmentScheme):
         """Binding is the discrete log among the hash-to-curve generators of the seed:
         any well-formed seed gives generators with no known relation (random-oracle
         hash-to-curve), so the seed is shown but does not change the bits.  For a graph
-        of ``elements`` committed elements the algebraic term bounds one challenge of the
-        opening: the claim-combining ρ (≤ elements claims), the reduction sumcheck
-        (degree 2), σ (≤ elements items) and an IPA round (degree ≤ 4 in x)."""
+        of at most ``elements`` claims (`security.claim_bound`) the algebraic term bounds
+        one challenge of the opening: the claim-combining ρ (≤ elements claims), the
+        reduction sumcheck (degree 2), σ (≤ elements items) and an IPA round (degree ≤ 4 in x)."""
         from zklora.zkcore import security
 
         seed = self.seed.decode()

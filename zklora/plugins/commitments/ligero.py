@@ -218,9 +218,9 @@ class Ligero(CommitmentScheme):
 
     def soundness(self, challenge_field: Field, elements: int | None = None):
         """Query term (named after the parameter that set Q), Merkle hash term and, for
-        a graph of ``elements`` committed elements, the algebraic term: L/|E| for the
-        proximity gap of the largest codeword length L of a table of ≤ 2·elements
-        entries (L grows with n, `tests/test_ligero.py`) plus 1/|E| per claim."""
+        a graph of at most ``elements`` claims (`security.claim_bound`), the algebraic
+        term: L/|E| for the proximity gap of the longest codeword L any table can have
+        (2^MAX_VARS entries) plus 1/|E| per claim."""
         from zklora.zkcore import security
 
         p = self.cfg
@@ -236,8 +236,7 @@ class Ligero(CommitmentScheme):
                                "column queries, unique-decoding proximity test"),
                  security.hash_term(p.hash, "ligero Merkle")]
         if elements is not None:
-            n = min(MAX_VARS, max(0, int(2 * max(1, elements) - 1).bit_length()))
-            L = Layout.choose(n, p).length
+            L = Layout.choose(MAX_VARS, p).length  # the longest codeword of any table
             terms.append(security.schwartz_zippel(
                 challenge_field, L + int(elements),
                 f"ligero proximity gap in {challenge_field.name} (codeword length ≤ {L})"))
