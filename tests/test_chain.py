@@ -247,3 +247,20 @@ def test_resumed_statement_is_bound(linked):
     st["commitments"][m0] = st["commitments"][other]
     with pytest.raises(ZkLoraError):
         api.verify(prooflib.encode(st, pf.sections))
+
+
+def test_cli_chain_json(linked, tmp_path):
+    from click.testing import CliRunner
+
+    from zklora.zkcore.cli import main
+
+    p1, p2 = linked
+    f1, f2 = _write(tmp_path / "a.zkp", p1.data), _write(tmp_path / "b.zkp", p2.data)
+    r = CliRunner().invoke(main, ["verify", str(f1), str(f2), "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["ok"] and (doc["start"], doc["end"]) == (0, 2)
+    assert len(doc["statement_digests"]) == 2
+    r = CliRunner().invoke(main, ["verify", str(f2), str(f1), "--json"])
+    doc = json.loads(r.stdout)
+    assert r.exit_code == 1 and not doc["ok"] and "starts at step 0" in doc["error"]
