@@ -128,6 +128,7 @@ def test_trainer_refuses_clipping_and_padding_before_proving(tmp_path):
     with pytest.raises(ConfigError, match="padded"):
         _trainer(tmp_path, cb, Padded(256, 2, 8)).train()
     assert cb.result is None and not list((tmp_path / "zk2").glob("*.zkp"))
+    assert cb._hook is None  # the model is left unhooked
 
 
 def test_trainer_refuses_another_base_model(tmp_path):

@@ -278,10 +278,19 @@ class ZkLoraCallback(TrainerCallback):
         if not module.training:
             return None
         ids = kwargs.get("input_ids", args[0] if args else None)
-        self._batch = check_batch(ids, kwargs.get("attention_mask"), kwargs.get("labels"),
-                                  self._vocab)
+        try:
+            self._batch = check_batch(ids, kwargs.get("attention_mask"), kwargs.get("labels"),
+                                      self._vocab)
+        except ConfigError:
+            self._detach()  # training stops here; leave the model as it was
+            raise
         self._calls += 1
         return None
+
+    def _detach(self) -> None:
+        if self._hook is not None:
+            self._hook.remove()
+            self._hook = None
 
     def on_pre_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
         if self._batch is None or self._calls != 1:
@@ -300,9 +309,7 @@ class ZkLoraCallback(TrainerCallback):
             self._prove_pending()
 
     def on_train_end(self, args, state, control, model=None, **kwargs):
-        if self._hook is not None:
-            self._hook.remove()
-            self._hook = None
+        self._detach()
         if self._model is None:
             return
         self._prove_pending()
