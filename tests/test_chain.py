@@ -264,3 +264,19 @@ def test_cli_chain_json(linked, tmp_path):
     r = CliRunner().invoke(main, ["verify", str(f2), str(f1), "--json"])
     doc = json.loads(r.stdout)
     assert r.exit_code == 1 and not doc["ok"] and "starts at step 0" in doc["error"]
+
+
+def test_sgd_chain(micro_dirs, tmp_path):
+    """SGD has no moments: its links are the adapters and the step index."""
+    d = micro_dirs
+    c1 = cfg_for(d, "one_a.jsonl", steps=1, optimizer="sgd", lr=0.05)
+    p1 = api.prove(c1)
+    api.write_trained_adapter(c1, tmp_path / "s1")
+    st = lt.TrainState.load(tmp_path / "s1")
+    assert st.optimizer == "sgd" and not st.m and st.step == 1
+    p2 = api.prove(cfg_for(d, "one_b.jsonl", steps=1, optimizer="sgd", lr=0.05,
+                           resume=str(tmp_path / "s1")))
+    assert not lt.statement_tensors(p2.statement["params"])["state_in"]
+    assert chain.verify_chain([p1.data, p2.data], start=0).end == 2
+    with pytest.raises(VerificationError):
+        chain.verify_chain([p2.data, p1.data])
