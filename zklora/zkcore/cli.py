@@ -424,10 +424,13 @@ def demo(profile, steps, example):
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seq", type=click.IntRange(min=2), default=16, show_default=True)
 @click.option("--profile", default="fast", show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Prove each size this many times and keep the fastest run.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench",
               show_default=True, help="Directory for bench.json and bench.png.")
 @_JSON
-def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, out_dir, as_json):
+def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out_dir,
+          as_json):
     """Measure prove/verify time, proof size and peak memory over a size sweep (each size
     in a fresh process) and plot them against the model's parameter count."""
     from . import bench as benchlib
@@ -436,7 +439,7 @@ def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, out_dir, as
     with _Run(out):
         res = benchlib.run(sizes=[s for s in sizes.split(",") if s], model=model_dir,
                            adapter=adapter_dir, steps=steps, batch=batch, seq=seq,
-                           profile=profile, out_dir=out_dir, log=out.note)
+                           profile=profile, repeat=repeat, out_dir=out_dir, log=out.note)
     for r in res["results"]:
         out.say(f"{r['size']:<8} {r['params']:>10} params  prove {r['prove_seconds']:8.2f} s  "
                 f"verify {r['verify_seconds']:7.3f} s  proof {r['proof_size']:>9} B  "
