@@ -233,9 +233,11 @@ def plot(results: Sequence[dict[str, Any]], png: Path) -> str | None:
     ax3.plot(x, [r["proof_size"] / 2**10 for r in rs], "^--", color="tab:green",
              label="proof size (KiB)")
     ax3.set_ylabel("proof size (KiB)")
-    from matplotlib.ticker import EngFormatter, NullLocator
+    from matplotlib.ticker import NullLocator
 
-    eng = EngFormatter(places=0, sep="")
+    def eng(n: int) -> str:
+        return f"{n / 1e6:.2f}M" if n >= 10**6 else f"{n / 1e3:.0f}k"
+
     for ax in (ax1, ax2):
         ax.set_xscale("log")
         ax.xaxis.set_minor_locator(NullLocator())
