@@ -225,3 +225,43 @@ def test_bench_real_sweep(tmp_path):
     assert [r["size"] for r in rs] == ["tiny", "small"] and rs[0]["params"] < rs[1]["params"]
     assert all(r["prove_seconds"] > 0 and r["peak_rss"] > 0 for r in rs)
     assert (tmp_path / "bench.png").stat().st_size > 1000
+
+
+def test_compile_notice_once_and_log_mode_eta():
+    """A numba compilation (a cache miss) prints the one-time notice, and is timed."""
+    import io
+
+    from numba import njit
+
+    from zklora.zkcore.progress import COMPILE_NOTICE, Reporter
+
+    buf = io.StringIO()
+    with Reporter("log", stream=buf, log_every=0.0) as rep:
+        rep.phase("prove", 3)
+
+        @njit(cache=False)
+        def f(x):
+            return x + 1
+
+        @njit(cache=False)
+        def g(x):
+            return x * 2
+
+        f(1)
+        g(1)
+        rep.progress("prove", 1, 3)
+        rep.progress("prove", 2, 3)
+    text = buf.getvalue()
+    assert text.count(COMPILE_NOTICE) == 1
+    assert rep.compiled == 2 and rep.compile_seconds > 0
+    assert "op groups: 2/3 (66%)" in text and "ETA" in text and "op groups: done in" in text
+    assert set(rep.timings) == {"prove"}
+
+
+@pytest.mark.slow
+def test_warmup_json():
+    p = subprocess.run([sys.executable, "-m", "zklora.zkcore.cli", "warmup", "--json"],
+                       capture_output=True, text=True, timeout=1800)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] and doc["seconds"]["fast"] > 0
