@@ -61,7 +61,8 @@ PROTOCOL_ID = b"zklora/graph/v1"
 
 Progress = Callable[[str, int, int], None]
 #: ``profile(kind, name, seconds)``: called by `prove` after each phase ("forward",
-#: "commitments", "outputs", "lookups", "openings"; name "") and each op node (kind =
+#: "commitments", "outputs", "bounds" (if the graph has proven bounds), "lookups",
+#: "openings"; name "") and each op node (kind =
 #: the op's registry name, name = the node's name; claim reduction included).
 Profile = Callable[[str, str, float], None]
 
