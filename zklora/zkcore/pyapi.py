@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from .errors import ConfigError, ZkLoraError
+from .errors import ConfigError, ProverError, VerificationError, ZkLoraError
 from .progress import Reporter, peak_rss_bytes
 
 TRAIN_MODEL = "llama-train"
@@ -388,7 +388,11 @@ def verify(proof: PathLike | bytes, *, expect: PathLike | Mapping | None = None,
         statement = api.verify(blob, exp, registry=registry, trusted_model=trusted)
         for which, path in (("in", adapter_in), ("out", adapter_out)):
             if path is not None:
-                checked[which] = api.check_adapter(statement, which, _path(path), registry)
+                try:
+                    checked[which] = api.check_adapter(statement, which, _path(path),
+                                                       registry)
+                except ProverError as e:  # e.g. a value the proof's scale cannot hold
+                    raise VerificationError(str(e)) from None
         rep.finish()
     dt = time.perf_counter() - t0
     return VerifyResult(statement, statement_digest(statement), str(statement.get("model")),
