@@ -132,16 +132,9 @@ class RangeProbe(Op):
     def forward(self, node, inputs):
         return [inputs[0].clone()]
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
         (c,) = out_claims.values()
-        R.prove_range(ctx, node.inputs[0], node.params["lo"], node.params["hi"],
-                      label=node.name)
-        return [ctx.claim(node.inputs[0], c.point, c.value)]
-
-    def verify(self, ctx, node, out_claims):
-        (c,) = out_claims.values()
-        R.verify_range(ctx, node.inputs[0], node.params["lo"], node.params["hi"],
-                       label=node.name)
+        ctx.range(node.inputs[0], node.params["lo"], node.params["hi"], label=node.name)
         return [ctx.claim(node.inputs[0], c.point, c.value)]
 
 

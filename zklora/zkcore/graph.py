@@ -480,7 +480,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
                 progress("commitments", k, len(to_commit))
             committer.commit(ch, graph.tensors[name], ctx.table(name), published.get(name))
         # the proven bounds' limbs join the first stack (no commitment of their own)
-        bound_limbs = rangelib.commit_range_limbs(ctx, _bound_checks(graph))
+        bound_limbs = rangelib.range_limbs(ctx, _bound_checks(graph))
         committer.flush(ch)
     clock.lap("commitments")
 
@@ -498,7 +498,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     if graph.proven_bounds:
         with ch.section("bounds"):
             ctx.new_claims = []
-            rangelib.prove_range_points(ctx, bound_limbs)
+            rangelib.range_points(ctx, bound_limbs)
             for c in ctx.new_claims:
                 book[c.tensor].append(c)
         clock.lap("bounds")
@@ -519,7 +519,7 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
             if not out_claims:
                 raise ProverError(_unreached_message(node))
             ctx.new_claims = []
-            returned = backend.registry.op(node.op).prove(ctx, node, out_claims)
+            returned = backend.registry.op(node.op).run(ctx, node, out_claims)
             for c in _union(returned, ctx.new_claims):
                 book[c.tensor].append(c)
         clock.lap(node.op, node.name)
@@ -592,7 +592,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
         for spec in graph.tensors.values():
             if spec.kind == "committed":
                 committer.receive(ch, spec, published.get(spec.name))
-        bound_limbs = rangelib.receive_range_limbs(ctx, _bound_checks(graph))
+        bound_limbs = rangelib.range_limbs(ctx, _bound_checks(graph))
         committer.flush(ch)
 
     book: dict[str, list[Claim]] = defaultdict(list)
@@ -609,7 +609,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     if graph.proven_bounds:
         with rec.section("bounds"):
             ctx.new_claims = []
-            rangelib.verify_range_points(ctx, bound_limbs)
+            rangelib.range_points(ctx, bound_limbs)
             for c in ctx.new_claims:
                 book[c.tensor].append(c)
 
@@ -629,7 +629,7 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
             if not out_claims:
                 raise VerificationError(_unreached_message(node))
             ctx.new_claims = []
-            returned = reg.op(node.op).verify(ctx, node, out_claims)
+            returned = reg.op(node.op).run(ctx, node, out_claims)
             for c in _union(returned, ctx.new_claims):
                 book[c.tensor].append(c)
 

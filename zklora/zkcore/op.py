@@ -1,14 +1,24 @@
-"""Op protocol and the prover/verifier contexts ops run in.
+"""Op protocol and the one context ops run in, on either side.
 
-An op is claims-in, claims-out (deep-prove style), registered by hook:
+An op is claims-in, claims-out (deep-prove style), registered by hook, and written
+**once** (DESIGN §3.8):
 
 * ``forward(node, inputs)`` — the exact integer semantics (torch int64), the spec;
-* ``prove(ctx, node, out_claims)`` — given one claim per output that has claims,
-  prove the op's relation and return claims on its inputs (and advice);
-* ``verify(ctx, node, out_claims)`` — the mirror, reading only the proof.
+* ``relations(ctx, node, out_claims)`` — given one claim per output that has claims,
+  state the op's relations through the context's services and return claims on its
+  inputs (and advice).
 
-Ops never touch a concrete field or backend: they use ``ctx.F`` / ``ctx.E`` (base and
-challenge field), ``ctx.sumcheck``, ``ctx.require_lookup`` and ``ctx.commit_advice``.
+The kernel runs ``relations`` twice, with a `ProverContext` (which computes and sends
+every message) and with a `VerifierContext` (which reads the same messages from the
+proof and checks them).  The services have one signature on both sides — `reveal`,
+`exchange`, `run_sumcheck`, `zerocheck` (in `zklora.zkcore.relations`), `check`,
+`challenge`, `advice`, `range`, `require_lookup`, `claim` — so labels, transcript order
+and claim bookkeeping come from the one declaration.  Prover-only work (the integer
+witness, folded tables) is passed as a zero-argument callable that only the prover
+calls; ``ctx.prover`` is there for the rare case that needs it.
+
+Ops never touch a concrete field type or backend: they use ``ctx.F`` / ``ctx.E`` (base
+and challenge field) and the services, so one op runs under every profile.
 """
 
 from __future__ import annotations
@@ -80,15 +90,19 @@ class Op(ABC):
     def forward(self, node: OpNode, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """Integer semantics: outputs (and advice) in the order of ``node.outputs``."""
 
-    @abstractmethod
-    def prove(self, ctx: ProverContext, node: OpNode,
-              out_claims: Mapping[str, Claim]) -> list[Claim]:
-        """Prove the relation for the given output claims; return input claims."""
+    def relations(self, ctx: ProverContext | VerifierContext, node: OpNode,
+                  out_claims: Mapping[str, Claim]) -> list[Claim]:
+        """State the op's relations for the given output claims (run on both sides);
+        return the input claims."""
+        raise NotImplementedError
 
-    @abstractmethod
-    def verify(self, ctx: VerifierContext, node: OpNode,
-               out_claims: Mapping[str, Claim]) -> list[Claim]:
-        """Mirror of `prove`."""
+    def run(self, ctx: ProverContext | VerifierContext, node: OpNode,
+            out_claims: Mapping[str, Claim]) -> list[Claim]:
+        """What the scheduler calls: `relations` (ops not yet written once still
+        provide the older ``prove``/``verify`` pair)."""
+        if type(self).relations is not Op.relations:
+            return self.relations(ctx, node, out_claims)
+        return (self.prove if ctx.prover else self.verify)(ctx, node, out_claims)
 
 
 class _Context:
@@ -107,6 +121,43 @@ class _Context:
         """MLE of a public tensor at ``point`` (the verifier computes this itself)."""
         v = self.publics[name]
         return mle.evaluate(self.E, self.F.from_ints(v.reshape(-1)), point, base=True)
+
+    # -- services with one signature on both sides (see module doc) -----------------
+
+    prover: bool = False
+
+    def challenge(self, label: str) -> np.ndarray:
+        """One challenge-field element from the transcript."""
+        return self.ch.challenge(label, self.E)
+
+    def challenges(self, label: str, n: int) -> np.ndarray:
+        """``n`` challenge-field elements (a point) from the transcript."""
+        return self.ch.challenges(label, self.E, n)
+
+    def claim(self, tensor: str, point, value) -> Claim:
+        """Record the claim "the MLE of ``tensor`` at ``point`` is ``value``"."""
+        c = Claim(tensor, point, value)
+        self.new_claims.append(c)
+        return c
+
+    def reveal(self, label: str, tensors: Sequence[str], point, *,
+               claim: bool = True) -> np.ndarray:
+        """The MLE values of ``tensors`` at ``point``: the prover evaluates and sends
+        them, the verifier reads them; each becomes a claim unless ``claim=False``."""
+        vals = self.exchange(label, len(tensors),
+                             lambda: np.stack([self.evaluate(t, point) for t in tensors]))
+        if claim:
+            for t, v in zip(tensors, vals):
+                self.claim(t, point, v)
+        return vals
+
+    def range(self, tensor: str, lo: int, hi: int, *, label: str,
+              limb_bits: int | None = None) -> None:
+        """Every entry of ``tensor`` lies in [lo, hi] (`zklora.zkcore.range`)."""
+        from . import range as rangelib
+
+        kw = {} if limb_bits is None else {"limb_bits": limb_bits}
+        rangelib.ranges(self, [rangelib.RangeCheck(tensor, lo, hi, label, **kw)])
 
     def require_lookup(self, table: Table, columns: Sequence[str], label: str) -> None:
         """Every row (c_1[i], …, c_w[i]) of the committed ``columns`` must lie in ``table``."""
@@ -146,17 +197,49 @@ class ProverContext(_Context):
     def evaluate(self, name: str, point: np.ndarray) -> np.ndarray:
         return mle.evaluate(self.E, self.table(name), point, base=True)
 
+    prover = True
+
+    def exchange(self, label: str, count: int, compute) -> np.ndarray:
+        """``count`` challenge-field values computed by ``compute()`` and sent."""
+        vals = np.asarray(compute())
+        if vals.shape[0] != count:
+            raise ProverError(f"{label}: {vals.shape[0]} values computed, {count} declared")
+        self.ch.send_field(label, self.E, vals)
+        return vals
+
+    def run_sumcheck(self, label: str, num_vars: int, terms, claim, tables, *,
+                     public: Mapping | Sequence = ()):
+        """Σ_x Σ_t c_t Π_{i∈t} f_i(x) = claim over ``num_vars`` variables; ``tables()``
+        gives the f_i (challenge-field tables, prover only), ``public`` the indices of
+        the tables the verifier evaluates itself (a mapping index -> function of the
+        point on the verifier side).  Returns (point, [f_i(point)])."""
+        tabs = tables() if callable(tables) else tables
+        n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
+        if n != num_vars:
+            raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
+        return sumcheck.prove(self.ch, self.E, tabs, terms, claim, label=label,
+                              public=sorted(public))
+
+    def check(self, ok, message: str) -> None:
+        """A relation the verifier checks on values it holds; on the prover side it is a
+        self-check (skipped when self-checks are off, so a cheating prover goes on)."""
+        if selfcheck.enabled() and not (ok() if callable(ok) else ok):
+            raise ProverError(message)
+
+    def advice(self, name: str, shape: Sequence[int], bound: tuple[int, int] | None,
+               compute) -> None:
+        """Commit advice tensor ``name`` (``compute()`` gives its integer value)."""
+        v = compute()
+        if tuple(v.shape) != tuple(shape):
+            raise ProverError(f"advice {name}: shape {tuple(v.shape)}, {tuple(shape)} declared")
+        self.commit_advice(name, v, bound)
+
     def sumcheck(self, tables, terms, claim, *, label: str, public: Sequence[int] = ()):
         return sumcheck.prove(self.ch, self.E, tables, terms, claim, label=label, public=public)
 
     def send(self, label: str, values) -> None:
         """Send challenge-field values (e.g. claimed evaluations) to the verifier."""
         self.ch.send_field(label, self.E, values)
-
-    def claim(self, tensor: str, point, value) -> Claim:
-        c = Claim(tensor, point, value)
-        self.new_claims.append(c)
-        return c
 
     def commit_advice(self, name: str, values: torch.Tensor, bound: tuple[int, int] | None = None
                       ) -> None:
@@ -201,10 +284,34 @@ class VerifierContext(_Context):
         """Receive ``count`` challenge-field values sent by `ProverContext.send`."""
         return self.ch.recv_field(label, self.E, count)
 
-    def claim(self, tensor: str, point, value) -> Claim:
-        c = Claim(tensor, point, value)
-        self.new_claims.append(c)
-        return c
+    def exchange(self, label: str, count: int, compute=None) -> np.ndarray:
+        """Read the ``count`` values the prover sent (``compute`` is not called)."""
+        return self.ch.recv_field(label, self.E, count)
+
+    def evaluate(self, name: str, point) -> np.ndarray:
+        raise VerificationError(f"the verifier cannot evaluate tensor {name}: it is not public")
+
+    def run_sumcheck(self, label: str, num_vars: int, terms, claim, tables=None, *,
+                     public: Mapping | Sequence = ()):
+        """See `ProverContext.run_sumcheck`; ``tables`` is not called."""
+        if not isinstance(public, Mapping):
+            if len(public):
+                raise VerificationError(f"{label}: public tables need their evaluation "
+                                        "functions")
+            public = {}
+        count = 1 + max((f for _, fs in terms for f in fs), default=-1)
+        return sumcheck.verify(self.ch, self.E, num_vars, count, terms, claim, label=label,
+                               public=public)
+
+    def check(self, ok, message: str) -> None:
+        """See `ProverContext.check`: the verifier rejects when the relation fails."""
+        if not (ok() if callable(ok) else ok):
+            raise VerificationError(message)
+
+    def advice(self, name: str, shape: Sequence[int], bound: tuple[int, int] | None,
+               compute=None) -> None:
+        """Receive the commitment of advice tensor ``name`` (``compute`` is not called)."""
+        self.commit_advice(name, shape, bound)
 
     def commit_advice(self, name: str, shape: Sequence[int],
                       bound: tuple[int, int] | None = None) -> None:

@@ -4,8 +4,8 @@
 lo + j); its MLE is lo + Σ_j 2^j·r_j, so the verifier evaluates it in O(bits).  Signed
 ranges are offset tables (lo < 0).
 
-`prove_range` / `verify_range` prove that every entry of a tensor X lies in [lo, hi]
-(both sides call them from an op's prove/verify, in the same place):
+`range_check` proves (prover context) or checks (verifier context) that every entry of
+a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
 
 * width W = hi − lo + 1, B = bits of W − 1 (so [lo, lo + 2^B) ⊇ [lo, hi]);
 * X − lo ∈ [0, 2^B) is proven, and when W is not a power of two also hi − X ∈ [0, 2^B);
@@ -18,8 +18,8 @@ ranges are offset tables (lo < 0).
   multilinear polynomials, so it holds everywhere w.h.p.  The limbs are sound as
   integers because 2^B < p/2.
 
-`prove_ranges` / `verify_ranges` run several checks at once: every limb is committed
-before the first point z is drawn, so all limbs share one stacked commitment.
+`ranges` runs several checks at once: every limb is committed before the first point z
+is drawn, so all limbs share one stacked commitment.
 
 Claims on X at z are handed to X's owner (its opening if committed, its producer if it
 is a virtual input of the calling op).
@@ -28,14 +28,14 @@ is a virtual input of the calling op).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, partial
 
 import attrs
 import numpy as np
 import torch
 
 from . import selfcheck
-from .errors import ProverError, VerificationError
+from .errors import ProverError
 from .field import Field
 from .lookup import Table
 
@@ -114,60 +114,60 @@ class RangeCheck:
     limb_bits: int = LIMB_BITS
 
 
-def prove_range(ctx, tensor: str, lo: int, hi: int, *, label: str,
+def ranges(ctx, checks: Sequence[RangeCheck]) -> None:
+    """Prove (prover context) or check (verifier context) several range checks
+    together: the limbs of all of them are committed before the first recomposition
+    challenge is drawn, so they share one stacked commitment; then each check draws its
+    own point z (module doc).  A value outside its range is a `ProverError` naming the
+    tensor, the value and the range."""
+    range_points(ctx, range_limbs(ctx, checks))
+
+
+def range_check(ctx, tensor: str, lo: int, hi: int, *, label: str,
                 limb_bits: int = LIMB_BITS) -> None:
-    """Prove every entry of ``tensor`` lies in [lo, hi] (see module doc).  A value
-    outside is a `ProverError` naming the tensor, the value and the range."""
-    prove_ranges(ctx, [RangeCheck(tensor, lo, hi, label, limb_bits)])
+    """One range check: every entry of ``tensor`` lies in [lo, hi] (`ranges`)."""
+    ranges(ctx, [RangeCheck(tensor, lo, hi, label, limb_bits)])
 
 
-def verify_range(ctx, tensor: str, lo: int, hi: int, *, label: str,
-                 limb_bits: int = LIMB_BITS) -> None:
-    """Mirror of `prove_range`."""
-    verify_ranges(ctx, [RangeCheck(tensor, lo, hi, label, limb_bits)])
+def _self_check(ctx, rc: RangeCheck) -> None:
+    """Prover side: a value outside the range is a clear error before anything is sent."""
+    if not (ctx.prover and selfcheck.enabled()):
+        return
+    x = ctx.value(rc.tensor).reshape(-1).to(torch.int64)
+    bad = torch.nonzero((x < rc.lo) | (x > rc.hi)).reshape(-1)
+    if bad.numel():
+        i = int(bad[0])
+        raise ProverError(f"range check {rc.label!r}: tensor {rc.tensor!r} has value "
+                          f"{int(x[i])} at flat index {i}, outside [{rc.lo}, {rc.hi}]")
 
 
-def prove_ranges(ctx, checks: Sequence[RangeCheck]) -> None:
-    """Prove several range checks together: the limbs of all of them are committed
-    before the first recomposition challenge is drawn, so they share one stacked
-    commitment; then each check draws its own point z (module doc)."""
-    prove_range_points(ctx, commit_range_limbs(ctx, checks))
+def _limb(ctx, tensor: str, lo: int, hi: int, side: str, j: int, bits: int,
+          limb_bits: int) -> torch.Tensor:
+    x = ctx.value(tensor).to(torch.int64)
+    d = (x - lo) if side == "lo" else (hi - x)
+    return (d >> (limb_bits * j)) & ((1 << bits) - 1)
 
 
-def verify_ranges(ctx, checks: Sequence[RangeCheck]) -> None:
-    """Mirror of `prove_ranges`."""
-    verify_range_points(ctx, receive_range_limbs(ctx, checks))
-
-
-def commit_range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
-    """First half of `prove_ranges`: check the values (self-check), commit the limbs
-    (deferred into the pending stack: a caller may commit them together with other
-    tensors) and request the lookups; returns what `prove_range_points` needs.  Draws no
-    challenge."""
+def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
+    """First half of `ranges`: commit the limbs (deferred into the pending stack: a
+    caller may commit them together with other tensors) and request the lookups;
+    returns what `range_points` needs.  Draws no challenge."""
     pending = []
     for rc in checks:
-        lo, hi, label, limb_bits = rc.lo, rc.hi, rc.label, rc.limb_bits
-        tensor = rc.tensor
+        lo, hi, label, limb_bits, tensor = rc.lo, rc.hi, rc.label, rc.limb_bits, rc.tensor
         B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits)
-        x = ctx.value(tensor).reshape(-1).to(torch.int64)
-        if x.numel() and selfcheck.enabled():
-            bad = torch.nonzero((x < lo) | (x > hi)).reshape(-1)
-            if bad.numel():
-                i = int(bad[0])
-                raise ProverError(f"range check {label!r}: tensor {tensor!r} has value "
-                                  f"{int(x[i])} at flat index {i}, outside [{lo}, {hi}]")
+        _self_check(ctx, rc)
         shape = ctx.spec(tensor).shape
         limb_names = []
-        for side, sign in sides:
+        for side, _ in sides:
             if _direct(ctx, tensor, B, limb_bits):
                 ctx.require_lookup(_table_for(side, lo, hi, B), [tensor], f"{label}/{side}")
                 continue
-            d = (x - lo) if sign > 0 else (hi - x)
             names = []
             for j, bits in enumerate(limbs):
                 name = f"{label}/{side}/limb{j}"
-                limb = (d >> (limb_bits * j)) & ((1 << bits) - 1)
-                ctx.commit_advice(name, limb.reshape(shape), bound=(0, (1 << bits) - 1))
+                ctx.advice(name, shape, (0, (1 << bits) - 1),
+                           partial(_limb, ctx, tensor, lo, hi, side, j, bits, limb_bits))
                 ctx.require_lookup(range_table(bits), [name], f"{label}/{side}/limb{j}")
                 names.append(name)
             limb_names.append((side, names))
@@ -176,64 +176,27 @@ def commit_range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     return pending
 
 
-def prove_range_points(ctx, pending: list) -> None:
-    """Second half of `prove_ranges`: per check a random z, the values of X and its
-    limbs at z, and the claims on them."""
-    for rc, limb_names in pending:
-        tensor, label = rc.tensor, rc.label
-        z = ctx.ch.challenges(f"{label}/range/z", ctx.E, ctx.spec(tensor).num_vars)
-        vx = ctx.evaluate(tensor, z)
-        vals = [vx] + [ctx.evaluate(n, z) for _, names in limb_names for n in names]
-        ctx.send(f"{label}/range/values", np.stack(vals))
-        ctx.claim(tensor, z, vx)
-        for _, names in limb_names:
-            for n in names:
-                ctx.claim(n, z, ctx.evaluate(n, z))
-
-
-def receive_range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
-    """Mirror of `commit_range_limbs`."""
-    pending = []
-    for rc in checks:
-        lo, hi, label, limb_bits = rc.lo, rc.hi, rc.label, rc.limb_bits
-        tensor = rc.tensor
-        B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits)
-        shape = ctx.spec(tensor).shape
-        limb_names = []
-        for side, sign in sides:
-            if _direct(ctx, tensor, B, limb_bits):
-                ctx.require_lookup(_table_for(side, lo, hi, B), [tensor], f"{label}/{side}")
-                continue
-            names = []
-            for j, bits in enumerate(limbs):
-                name = f"{label}/{side}/limb{j}"
-                ctx.commit_advice(name, shape, bound=(0, (1 << bits) - 1))
-                ctx.require_lookup(range_table(bits), [name], f"{label}/{side}/limb{j}")
-                names.append(name)
-            limb_names.append((sign, names))
-        if limb_names:
-            pending.append((rc, limb_names))
-    return pending
-
-
-def verify_range_points(ctx, pending: list) -> None:
-    """Mirror of `prove_range_points`: checks that the limbs recompose X at z."""
+def range_points(ctx, pending: list) -> None:
+    """Second half of `ranges`: per check a random z, the values of X and its limbs at
+    z (claims), and the recomposition X̃(z) − lo = Σ_j 2^(limb_bits·j)·L̃_j(z) (resp.
+    hi − X̃(z) = …)."""
     E = ctx.E
     for rc, limb_names in pending:
         tensor, label, lo, hi, limb_bits = rc.tensor, rc.label, rc.lo, rc.hi, rc.limb_bits
-        z = ctx.ch.challenges(f"{label}/range/z", E, ctx.spec(tensor).num_vars)
-        count = 1 + sum(len(n) for _, n in limb_names)
-        vals = ctx.recv(f"{label}/range/values", count)
+        z = ctx.challenges(f"{label}/range/z", ctx.spec(tensor).num_vars)
+        names = [tensor] + [n for _, ns in limb_names for n in ns]
+        vals = ctx.reveal(f"{label}/range/values", names, z)
         vx = vals[0]
-        ctx.claim(tensor, z, vx)
         i = 1
-        for sign, names in limb_names:
+        for side, ns in limb_names:
             acc = E.scalar(0)
-            for j, n in enumerate(names):
+            for j in range(len(ns)):
                 acc = E.add(acc, E.mul(E.scalar(1 << (limb_bits * j)), vals[i]))
-                ctx.claim(n, z, vals[i])
                 i += 1
-            d = E.sub(vx, E.scalar(lo)) if sign > 0 else E.sub(E.scalar(hi), vx)
-            if not E.equal(d, acc):
-                raise VerificationError(f"range check {label!r}: limbs of {tensor!r} do not "
-                                        "recompose")
+            d = E.sub(vx, E.scalar(lo)) if side == "lo" else E.sub(E.scalar(hi), vx)
+            ctx.check(E.equal(d, acc), f"range check {label!r}: limbs of {tensor!r} do not "
+                      "recompose")
+
+
+# transitional names for ops still written as a prove/verify pair (issue 10 migration)
+prove_range = verify_range = range_check

@@ -20,7 +20,7 @@ from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.relations import rescale_input_claim
 
 
 class Rescale(Op):
@@ -41,38 +41,18 @@ class Rescale(Op):
             raise ConfigError(f"rescale {node.name}: bound of {Y} too wide for field {ctx.F.name}")
         return s, bound
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
         s, (lo, hi) = self._setup(ctx, node)
         X = node.inputs[0]
         Y, R = node.outputs
         claims = []
         if Y in out_claims:
             c = out_claims[Y]
-            v_r = ctx.evaluate(R, c.point)
-            ctx.send(f"{node.name}/rescale/R", v_r[None])
-            claims = self._claims(ctx, X, R, c, v_r, s)
-        prove_range(ctx, R, 0, (1 << s) - 1, label=f"{node.name}/R")
-        prove_range(ctx, Y, lo, hi, label=f"{node.name}/Y")
+            (v_r,) = ctx.reveal(f"{node.name}/rescale/R", [R], c.point)
+            claims = [rescale_input_claim(ctx, X, c.point, c.value, v_r, s)]
+        ctx.range(R, 0, (1 << s) - 1, label=f"{node.name}/R")
+        ctx.range(Y, lo, hi, label=f"{node.name}/Y")
         return claims
-
-    def verify(self, ctx, node, out_claims):
-        s, (lo, hi) = self._setup(ctx, node)
-        X = node.inputs[0]
-        Y, R = node.outputs
-        claims = []
-        if Y in out_claims:
-            c = out_claims[Y]
-            v_r = ctx.recv(f"{node.name}/rescale/R", 1)[0]
-            claims = self._claims(ctx, X, R, c, v_r, s)
-        verify_range(ctx, R, 0, (1 << s) - 1, label=f"{node.name}/R")
-        verify_range(ctx, Y, lo, hi, label=f"{node.name}/Y")
-        return claims
-
-    @staticmethod
-    def _claims(ctx, X, R, c, v_r, s):
-        E = ctx.E
-        v_x = E.sub(E.add(E.mul(E.scalar(1 << s), c.value), v_r), E.scalar(1 << (s - 1)))
-        return [ctx.claim(R, c.point, v_r), ctx.claim(X, c.point, v_x)]
 
 
 @hookimpl

@@ -30,15 +30,14 @@ import numpy as np
 import torch
 
 from zklora.plugins.lookups.tables import FunctionTable, silu_table
-from zklora.plugins.ops.rescale import Rescale
 from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
 from zklora.zkcore import quant
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.relations import error, rescale_input_claim
 
 
 def table_of(node) -> FunctionTable:
@@ -78,41 +77,31 @@ class Silu(Op):
 
     @staticmethod
     def _layout(ctx, node):
-        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
         G = node.inputs[0]
         if len(node.outputs) != 3:
-            raise err(f"op {node.name}: silu has outputs (Gq, Rq, Sg)")
+            raise error(ctx, f"op {node.name}: silu has outputs (Gq, Rq, Sg)")
         shape = tuple(ctx.spec(G).shape)
         for o in node.outputs:
             if tuple(ctx.spec(o).shape) != shape or ctx.spec(o).kind != "committed":
-                raise err(f"op {node.name}: output {o} must be committed with shape {shape}")
+                raise error(ctx, f"op {node.name}: output {o} must be committed with shape "
+                            f"{shape}")
         try:
             shift = int(node.params["shift"])
             t = table_of(node)
         except (KeyError, ValueError, TypeError) as e:
-            raise err(f"op {node.name}: bad parameters: {e}") from None
+            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
         if not 1 <= shift <= 40 or (1 << (shift + t.num_vars)) >= ctx.F.p // 2:
-            raise err(f"op {node.name}: shift {shift} unsupported")
+            raise error(ctx, f"op {node.name}: shift {shift} unsupported")
         return G, node.outputs, shift, t, ctx.spec(G).num_vars
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
+        point z), and (Gq, Sg) in the SiLU table."""
         G, (Gq, Rq, Sg), shift, t, n = self._layout(ctx, node)
-        z = ctx.ch.challenges(f"{node.name}/silu/z", ctx.E, n)
-        vq, vr = ctx.evaluate(Gq, z), ctx.evaluate(Rq, z)
-        ctx.send(f"{node.name}/silu/values", np.stack([vq, vr]))
-        c = ctx.claim(Gq, z, vq)
-        Rescale._claims(ctx, G, Rq, c, vr, shift)
-        prove_range(ctx, Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
-        ctx.require_lookup(t, [Gq, Sg], f"{node.name}/silu")
-        return []
-
-    def verify(self, ctx, node, out_claims):
-        G, (Gq, Rq, Sg), shift, t, n = self._layout(ctx, node)
-        z = ctx.ch.challenges(f"{node.name}/silu/z", ctx.E, n)
-        vq, vr = ctx.recv(f"{node.name}/silu/values", 2)
-        c = ctx.claim(Gq, z, vq)
-        Rescale._claims(ctx, G, Rq, c, vr, shift)
-        verify_range(ctx, Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
+        z = ctx.challenges(f"{node.name}/silu/z", n)
+        vq, vr = ctx.reveal(f"{node.name}/silu/values", [Gq, Rq], z)
+        rescale_input_claim(ctx, G, z, vq, vr, shift)
+        ctx.range(Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
         ctx.require_lookup(t, [Gq, Sg], f"{node.name}/silu")
         return []
 

@@ -1,0 +1,137 @@
+"""The op vocabulary above single services (DESIGN §3.8): batched zero-checks over named
+tables, the rescale identity, limb decompositions and small point helpers.
+
+Everything here runs unchanged on both sides: it only uses the context services of
+`zklora.zkcore.op` (``ctx.challenge``, ``ctx.run_sumcheck``, ``ctx.reveal``,
+``ctx.claim``), which a `ProverContext` answers by computing and sending and a
+`VerifierContext` by reading and checking.
+
+**Zero-check** (`zerocheck`).  ``relations`` = [(terms, value)], each term
+``(coefficient, (name, …))`` a product of named tables.  With α drawn from the
+transcript, one sumcheck proves
+
+    Σ_x Σ_k α^k · Σ_{(c, names) ∈ terms_k} c · Π_{n ∈ names} T_n(x) = Σ_k α^k · value_k
+
+(a relation that must vanish at every x carries an ``eq(τ, x)`` factor named in its
+terms, and value 0).  It returns the point and every table's value there; the caller
+turns the values of committed tensors into claims and checks nothing else: the
+sumcheck's final check already ties them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from .errors import ProverError, VerificationError
+
+#: default limb width of decompositions proven by range lookups
+LIMB = 16
+
+Term = tuple[object, tuple[str, ...]]
+Relation = tuple[list[Term], np.ndarray]
+
+
+# -- errors -------------------------------------------------------------------------------
+
+def error(ctx, message: str) -> Exception:
+    """The side's error for a malformed node: `ProverError` for the prover,
+    `VerificationError` for the verifier (raise it)."""
+    return ProverError(message) if ctx.prover else VerificationError(message)
+
+
+# -- limbs ----------------------------------------------------------------------------------
+
+def limbs(bits: int, lb: int = LIMB) -> list[int]:
+    """Widths of the ``lb``-bit limbs of a ``bits``-bit value (the top one narrower)."""
+    return [lb] * (bits // lb) + ([bits % lb] if bits % lb else [])
+
+
+def split_limbs(x: torch.Tensor, bits: int, lb: int = LIMB) -> list[torch.Tensor]:
+    """The limbs of nonnegative ``x`` (< 2^bits), low limb first."""
+    return [(x >> (lb * j)) & ((1 << w) - 1) for j, w in enumerate(limbs(bits, lb))]
+
+
+def limb_terms(names: Sequence[str], coef: int = 1, lb: int = LIMB) -> list[Term]:
+    """coef·Σ_k 2^(lb·k)·names[k] as single-factor terms (the caller prepends eq)."""
+    return [(coef * (1 << (lb * k)), (n,)) for k, n in enumerate(names)]
+
+
+# -- points ---------------------------------------------------------------------------------
+
+def half_point(E, n: int) -> np.ndarray:
+    """The point (½, …, ½) of n coordinates (an MLE there is the table's mean)."""
+    half = E.inv(E.scalar(2).reshape((1,) + E.elem_shape))[0]
+    return np.stack([half] * n) if n else E.zeros(0)
+
+
+def inv_pow2(E, k: int) -> np.ndarray:
+    """2^(−k) in E."""
+    return E.inv(E.scalar(1 << k).reshape((1,) + E.elem_shape))[0]
+
+
+def repeat_last(E, t: np.ndarray, n: int) -> np.ndarray:
+    """A flat table broadcast along a new lowest axis of size n."""
+    return np.repeat(t, n, axis=0)
+
+
+# -- the zero-check -------------------------------------------------------------------------
+
+def table_names(relations: Sequence[Relation]) -> list[str]:
+    """The tables the relations name, in first-use order (the sumcheck's table order)."""
+    names: list[str] = []
+    for terms, _ in relations:
+        for _, fs in terms:
+            for f in fs:
+                if f not in names:
+                    names.append(f)
+    return names
+
+
+def _merged(E, relations, names, alpha):
+    idx = {n: i for i, n in enumerate(names)}
+    terms = []
+    claim = E.scalar(0)
+    coef = E.scalar(1)
+    for rel, value in relations:
+        for c, fs in rel:
+            cc = E.scalar(c) if isinstance(c, int | np.integer) else c
+            terms.append((E.mul(coef, cc), tuple(idx[f] for f in fs)))
+        claim = E.add(claim, E.mul(coef, value))
+        coef = E.mul(coef, alpha)
+    return terms, claim
+
+
+def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
+              tables: Callable[[], Mapping[str, np.ndarray]] | Mapping[str, np.ndarray] | None,
+              public: Mapping[str, Callable[[np.ndarray], np.ndarray]] = {},  # noqa: B006
+              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Prove / check Σ_x Σ_k α^k·rel_k(x) = Σ_k α^k·value_k (module doc) with one
+    sumcheck over ``num_vars`` variables.  ``tables()`` (prover only) maps every name to
+    its challenge-field table; ``public[name]`` evaluates a table the verifier computes
+    itself (eq factors, masks) at the final point.  The values of the other tables are
+    sent.  Returns (point, {name: value at the point})."""
+    E = ctx.E
+    names = table_names(relations)
+    alpha = ctx.challenge(f"{label}/alpha")
+    terms, claim = _merged(E, relations, names, alpha)
+    pub = {i: public[n] for i, n in enumerate(names) if n in public}
+
+    def tabs():
+        t = tables() if callable(tables) else tables
+        return [t[n] for n in names]
+
+    point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
+    return point, dict(zip(names, finals))
+
+
+# -- rescale --------------------------------------------------------------------------------
+
+def rescale_input_claim(ctx, X: str, point, v_y, v_r, shift: int):
+    """X = 2^s·Y + R − 2^(s−1) is linear, so at any point X̃ = 2^s·Ỹ + R̃ − 2^(s−1): the
+    claim on X that claims Ỹ(point) = v_y and R̃(point) = v_r imply."""
+    E = ctx.E
+    v_x = E.sub(E.add(E.mul(E.scalar(1 << shift), v_y), v_r), E.scalar(1 << (shift - 1)))
+    return ctx.claim(X, point, v_x)
