@@ -177,13 +177,12 @@ def test_dangling_claim_rejected_by_kernel(plain_backend, reg, monkeypatch):
     graphlib.verify(g, stream, plain_backend, {}, sections)
 
     op = reg.op("matmul")
-    real_p, real_v = op.prove, op.verify
+    real = op.relations
 
     def extra(ctx, node):
         return [Claim("T", ctx.E.zeros(4), ctx.E.scalar(0))] if node.name == "mm1" else []
 
-    monkeypatch.setattr(op, "prove", lambda c, n, oc: real_p(c, n, oc) + extra(c, n))
-    monkeypatch.setattr(op, "verify", lambda c, n, oc: real_v(c, n, oc) + extra(c, n))
+    monkeypatch.setattr(op, "relations", lambda c, n, oc: real(c, n, oc) + extra(c, n))
     with pytest.raises(ProverError, match="undischarged"):
         graphlib.prove(g, wit, plain_backend, {})
     with pytest.raises(VerificationError, match="undischarged"):
@@ -440,7 +439,7 @@ def test_op_without_claims_refused_at_run_time(gold, reg, monkeypatch):
            "W2": torch.randint(-9, 9, (4, 2), generator=gen)}
     stream, sections = graphlib.prove(g, wit, gold, {})
     op = reg.op("matmul")
-    real_p, real_v = op.prove, op.verify
+    real = op.relations
 
     def drop(ctx, node, claims):
         if node.name == "mm2":
@@ -448,8 +447,7 @@ def test_op_without_claims_refused_at_run_time(gold, reg, monkeypatch):
             return [c for c in claims if c.tensor != "T"]
         return claims
 
-    monkeypatch.setattr(op, "prove", lambda c, n, oc: drop(c, n, real_p(c, n, oc)))
-    monkeypatch.setattr(op, "verify", lambda c, n, oc: drop(c, n, real_v(c, n, oc)))
+    monkeypatch.setattr(op, "relations", lambda c, n, oc: drop(c, n, real(c, n, oc)))
     with pytest.raises(ProverError, match="'mm1' \\(matmul\\) received no claim"):
         graphlib.prove(g, wit, gold, {})
     with pytest.raises(VerificationError, match="'mm1' \\(matmul\\) received no claim"):

@@ -34,10 +34,11 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
+from zklora.zkcore.relations import error
 
 
 def aligned(shape: Sequence[int], ndim: int) -> tuple[int, ...]:
@@ -88,11 +89,6 @@ def fold_axes(E, table: np.ndarray, shape: Sequence[int], fold: Sequence[int],
     return E.vecmat(mle.eq_table(E, point), t.reshape(rows, -1))
 
 
-def _shape_error(ctx, msg: str) -> Exception:
-    """A malformed node is the prover's problem on its side, a rejection on the other."""
-    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ProverError(msg)
-
-
 def _check_fits(name: str, bound_abs: int) -> None:
     if bound_abs > SAFE_MAX:
         raise ProverError(f"op {name}: result may reach {bound_abs}, outside the safe "
@@ -131,10 +127,10 @@ class LinComb(Op):
             for x in node.inputs:
                 axis_kinds(ctx.spec(x).shape, out)
         except (ValueError, KeyError) as e:
-            raise _shape_error(ctx, f"op {node.name}: {e}") from None
+            raise error(ctx, f"op {node.name}: {e}") from None
         for c in cs:
             if c % ctx.F.p == 0:
-                raise _shape_error(ctx, f"op {node.name}: coefficient {c} is zero mod p")
+                raise error(ctx, f"op {node.name}: coefficient {c} is zero mod p")
         return cs
 
     def forward(self, node, inputs):
@@ -158,23 +154,16 @@ class LinComb(Op):
         inv = E.inv(E.scalar(cs[-1]).reshape((1,) + E.elem_shape))[0]
         return E.mul(acc, inv)
 
-    def prove(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        cs = self._checked(ctx, node)
-        pts = self._points(ctx, node, claim)
-        vals = [ctx.evaluate(x, p) for x, p in zip(node.inputs[:-1], pts[:-1])]
-        if vals:
-            ctx.send(f"{node.name}/lincomb", np.stack(vals))
-        last = self._last(ctx, cs, claim.value, vals)
-        return [ctx.claim(x, p, u) for x, p, u in zip(node.inputs, pts, vals + [last])]
-
-    def verify(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """v = Σ_i c_i·X̃_i(r|X_i): the values of all inputs but the last are sent, the
+        last is derived."""
         (claim,) = out_claims.values()
         cs = self._checked(ctx, node)
         pts = self._points(ctx, node, claim)
         n = len(node.inputs) - 1
-        got = ctx.recv(f"{node.name}/lincomb", n) if n else None
-        vals = [np.asarray(got[i], dtype=ctx.E.dtype) for i in range(n)]
+        got = ctx.exchange(f"{node.name}/lincomb", n, lambda: np.stack(
+            [ctx.evaluate(x, p) for x, p in zip(node.inputs[:-1], pts[:-1])])) if n else []
+        vals = [got[i] for i in range(n)]
         last = self._last(ctx, cs, claim.value, vals)
         return [ctx.claim(x, p, u) for x, p, u in zip(node.inputs, pts, vals + [last])]
 
@@ -228,12 +217,12 @@ class Hadamard(Op):
         """Output coords of A, D1, D2 and, per input, (aligned shape, folded axes)."""
         out = tuple(ctx.spec(node.outputs[0]).shape)
         if len(node.inputs) != 2:
-            raise _shape_error(ctx, f"op {node.name}: hadamard takes 2 inputs")
+            raise error(ctx, f"op {node.name}: hadamard takes 2 inputs")
         try:
             shapes = [aligned(ctx.spec(x).shape, len(out)) for x in node.inputs]
             k1, k2 = (axis_kinds(s, out) for s in shapes)
         except ValueError as e:
-            raise _shape_error(ctx, f"op {node.name}: {e}") from None
+            raise error(ctx, f"op {node.name}: {e}") from None
         ov = mle.axis_vars(out)
         both = sorted(c for ax in range(len(out)) if k1[ax] and k2[ax] for c in ov[ax])
         only = []
@@ -254,27 +243,23 @@ class Hadamard(Op):
             out.append(ctx.claim(x, full[sorted(both + d)], f))
         return out
 
-    def prove(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        E = ctx.E
-        r = claim.point
-        both, only, shapes, folds = self._layout(ctx, node)
-        tabs = [fold_axes(E, ctx.table(x), s, f, r[d])
-                for x, s, f, d in zip(node.inputs, shapes, folds, only)]
-        eq = mle.eq_table(E, r[both])
-        rA, finals = ctx.sumcheck([eq, tabs[0], tabs[1]], [(1, (0, 1, 2))], claim.value,
-                                  label=f"{node.name}/hadamard", public=[0])
-        return self._claims(ctx, node, r, rA, both, only, finals[1:])
-
-    def verify(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """v = Σ_a eq(r_A, a)·F1(a)·F2(a) with the inputs folded on their exclusive
+        coordinates (module doc): one degree-3 sumcheck, eq public."""
         (claim,) = out_claims.values()
         E = ctx.E
         r = claim.point
         both, only, shapes, folds = self._layout(ctx, node)
         r_both = r[both]
-        rA, finals = ctx.sumcheck(len(both), 3, [(1, (0, 1, 2))], claim.value,
-                                  label=f"{node.name}/hadamard",
-                                  public={0: lambda p: mle.eq_eval(E, r_both, p)})
+
+        def tables():
+            return [mle.eq_table(E, r_both)] + [
+                fold_axes(E, ctx.table(x), s, f, r[d])
+                for x, s, f, d in zip(node.inputs, shapes, folds, only)]
+
+        rA, finals = ctx.run_sumcheck(f"{node.name}/hadamard", len(both), [(1, (0, 1, 2))],
+                                      claim.value, tables,
+                                      public={0: lambda p: mle.eq_eval(E, r_both, p)})
         return self._claims(ctx, node, r, rA, both, only, finals[1:])
 
 

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ProverError, VerificationError
 from zklora.zkcore.graph import Graph
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
+from zklora.zkcore.relations import error
 
 IGNORE_INDEX = -100
 
@@ -58,10 +58,6 @@ def add_shift_labels(g: Graph, name: str, ids: str, seq: int, *, kind: str = "co
     return lab
 
 
-def _err(ctx, msg):
-    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ProverError(msg)
-
-
 class Transpose(Op):
     """Y = X.permute(axes) (module doc)."""
 
@@ -76,8 +72,9 @@ class Transpose(Op):
         out = node.params.get("out")
         return [y.reshape([int(d) for d in out]) if out is not None else y]
 
-    @staticmethod
-    def _map(ctx, node, claim):
+    def relations(self, ctx, node, out_claims):
+        """X̃(π(r)) = Ỹ(r): the claim moves to X at the permuted point."""
+        (claim,) = out_claims.values()
         xspec, yspec = ctx.spec(node.inputs[0]), ctx.spec(node.outputs[0])
         view = node.params.get("view")
         xs = tuple(int(d) for d in view) if view is not None else xspec.shape
@@ -87,18 +84,10 @@ class Transpose(Op):
             permuted == yspec.shape if view is None else
             tuple(int(d) for d in node.params.get("out", permuted)) == yspec.shape)
         if not ok:
-            raise _err(ctx, f"op {node.name}: view {view} / axes {axes} do not map "
-                            f"{xspec.shape} to {yspec.shape}")
+            raise error(ctx, f"op {node.name}: view {view} / axes {axes} do not map "
+                        f"{xspec.shape} to {yspec.shape}")
         pt = mle.transpose_point(xs, axes, claim.point)
         return [ctx.claim(node.inputs[0], pt, claim.value)]
-
-    def prove(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        return self._map(ctx, node, claim)
-
-    def verify(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        return self._map(ctx, node, claim)
 
 
 class ShiftLabels(Op):
@@ -121,8 +110,8 @@ class ShiftLabels(Op):
         (n,) = ctx.spec(node.inputs[0]).shape
         seq, ign = int(node.params["seq"]), int(node.params["ignore"])
         if ctx.spec(node.outputs[0]).shape != (n,) or n % seq or seq < 1:
-            raise _err(ctx, f"op {node.name}: shift_labels needs ids and labels of shape (N,) "
-                            f"with N a multiple of seq")
+            raise error(ctx, f"op {node.name}: shift_labels needs ids and labels of shape (N,) "
+                        f"with N a multiple of seq")
         eq = mle.eq_table(E, r)
         s = E.zeros(n)
         s[1:] = eq[:-1]
@@ -130,24 +119,16 @@ class ShiftLabels(Op):
         last = E.sum(eq.reshape((n // seq, seq) + E.elem_shape)[:, seq - 1])
         return s, E.mul(E.scalar(ign), last)
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """v − ignore·Σ_b eq(r, (b, seq−1)) = Σ_j S_r(j)·ĩds(j), S_r public (module doc)."""
         (claim,) = out_claims.values()
         E = ctx.E
         s, c = self._public(ctx, node, claim.point)
         ids = node.inputs[0]
-        pt, fin = ctx.sumcheck([ctx.ext_table(ids), s], [(1, (0, 1))],
-                               E.sub(claim.value, c), label=f"{node.name}/shift", public=[1])
-        return [ctx.claim(ids, pt, fin[0])]
-
-    def verify(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        E = ctx.E
-        s, c = self._public(ctx, node, claim.point)
-        ids = node.inputs[0]
-        nv = ctx.spec(ids).num_vars
-        pt, fin = ctx.sumcheck(nv, 2, [(1, (0, 1))], E.sub(claim.value, c),
-                               label=f"{node.name}/shift",
-                               public={1: lambda p: mle.evaluate(E, s, p)})
+        pt, fin = ctx.run_sumcheck(f"{node.name}/shift", ctx.spec(ids).num_vars,
+                                   [(1, (0, 1))], E.sub(claim.value, c),
+                                   lambda: [ctx.ext_table(ids), s],
+                                   public={1: lambda p: mle.evaluate(E, s, p)})
         return [ctx.claim(ids, pt, fin[0])]
 
 

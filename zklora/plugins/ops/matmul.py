@@ -32,6 +32,7 @@ import torch
 from zklora.zkcore import mle
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
+from zklora.zkcore.relations import error
 
 
 class MatMul(Op):
@@ -68,14 +69,33 @@ class MatMul(Op):
         bx = int(np.prod(xs[:-2], dtype=np.int64))
         bw = int(np.prod(ws[:-2], dtype=np.int64))
         if G > 1 and (not batched or bx != bw * G):
-            raise ValueError(f"matmul {node.name}: group {G} needs W with {bx // G} batches")
+            raise error(ctx, f"matmul {node.name}: group {G} needs W with {bx // G} batches")
         return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """v = Σ_j X̃(j, r_m, r_b)·W̃(r_n, j) (shared W) or
+        v = Σ_{b,j} eq(r_b, b)·X̃(j, r_m, b)·W̃(r_n, j, b_hi) (batched W): one sumcheck."""
         (claim,) = out_claims.values()
+        E = ctx.E
+        geo = self._geometry(ctx, node, claim)
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = geo
+        label = f"{node.name}/matmul"
+        if not batched:
+            point, finals = ctx.run_sumcheck(label, bk, [(1, (0, 1))], claim.value,
+                                             lambda: self._tables(ctx, node, geo))
+        else:
+            point, finals = ctx.run_sumcheck(
+                label, bk + E.shape(r_b)[0], [(1, (0, 1, 2))], claim.value,
+                lambda: self._tables(ctx, node, geo),
+                public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
+        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
+
+    @staticmethod
+    def _tables(ctx, node, geo):
+        """Prover: X and W folded on their free coordinates (and eq(r_b, ·) if batched)."""
+        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = geo
         X, W = node.inputs
         E = ctx.E
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = self._geometry(ctx, node, claim)
         xs = ctx.table(X)
         ws = ctx.table(W)
         B = xs.size // (m * k)
@@ -83,41 +103,22 @@ class MatMul(Op):
         Bw = ws.size // (k * n)
         w3 = ws.reshape(Bw, n, k).transpose(0, 2, 1) if tb else ws.reshape(Bw, k, n)  # (Bw, k, n)
         e_n = mle.eq_table(E, r_n)
-        label = f"{node.name}/matmul"
         if not batched:
             # X_r[j] = Σ_{b,i} eq((r_m, r_b), (i, b)) X[b, i, j];  W_r[j] = Σ_l eq(r_n, l) W[j, l]
             rows = np.ascontiguousarray(x3.reshape(B * m, k))
             x_r = E.vecmat(mle.eq_table(E, np.concatenate([r_m, r_b])), rows)
             w_r = E.vecmat(e_n, np.ascontiguousarray(w3[0].T))
-            point, finals = ctx.sumcheck([x_r, w_r], [(1, (0, 1))], claim.value, label=label)
-        else:
-            # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
-            xt = np.ascontiguousarray(x3.transpose(1, 0, 2).reshape(m, B * k))
-            x_r = E.vecmat(mle.eq_table(E, r_m), xt)
-            wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, Bw * k))
-            w_r = E.vecmat(e_n, wt)
-            if ng:  # W's batch ⌊b / G⌋: repeat each W batch G times
-                es = E.elem_shape
-                w_r = np.repeat(w_r.reshape((Bw, k) + es), 1 << ng, axis=0).reshape(
-                    (B * k,) + es)
-            e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
-            point, finals = ctx.sumcheck([x_r, w_r, e_b], [(1, (0, 1, 2))], claim.value,
-                                         label=label, public=[2])
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
-
-    def verify(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = self._geometry(ctx, node, claim)
-        E = ctx.E
-        label = f"{node.name}/matmul"
-        if not batched:
-            point, finals = ctx.sumcheck(bk, 2, [(1, (0, 1))], claim.value, label=label)
-        else:
-            nb = E.shape(r_b)[0]
-            point, finals = ctx.sumcheck(
-                bk + nb, 3, [(1, (0, 1, 2))], claim.value, label=label,
-                public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
+            return [x_r, w_r]
+        # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
+        xt = np.ascontiguousarray(x3.transpose(1, 0, 2).reshape(m, B * k))
+        x_r = E.vecmat(mle.eq_table(E, r_m), xt)
+        wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, Bw * k))
+        w_r = E.vecmat(e_n, wt)
+        if ng:  # W's batch ⌊b / G⌋: repeat each W batch G times
+            es = E.elem_shape
+            w_r = np.repeat(w_r.reshape((Bw, k) + es), 1 << ng, axis=0).reshape((B * k,) + es)
+        e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
+        return [x_r, w_r, e_b]
 
     @staticmethod
     def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng=0):

@@ -36,10 +36,11 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
+from zklora.zkcore.relations import error
 
 
 def rope_tables(seq: int, head_dim: int, theta: float, scale: int,
@@ -108,14 +109,13 @@ class Rope(Op):
         X, C, S = node.inputs
         xs = tuple(ctx.spec(X).shape)
         ys = tuple(ctx.spec(node.outputs[0]).shape)
-        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
         if len(xs) < 2 or xs != ys or xs[-2:] != tuple(ctx.spec(C).shape) or \
                 xs[-2:] != tuple(ctx.spec(S).shape) or xs[-1] < 2:
-            raise err(f"op {node.name}: rope needs X (…, seq, head_dim) = Y and cos/sin "
-                      f"(seq, head_dim); got X {xs}, Y {ys}, cos {ctx.spec(C).shape}, "
-                      f"sin {ctx.spec(S).shape}")
+            raise error(ctx, f"op {node.name}: rope needs X (…, seq, head_dim) = Y and "
+                        f"cos/sin (seq, head_dim); got X {xs}, Y {ys}, cos "
+                        f"{ctx.spec(C).shape}, sin {ctx.spec(S).shape}")
         if ctx.spec(C).kind != "public" or ctx.spec(S).kind != "public":
-            raise err(f"op {node.name}: cos and sin must be public tensors")
+            raise error(ctx, f"op {node.name}: cos and sin must be public tensors")
         seq, d = xs[-2:]
         m = mle.num_vars((seq, d))
         return seq, d, m
@@ -132,29 +132,22 @@ class Rope(Op):
             return E.add(E.mul(eq, c), E.mul(s, _rot(E, eq, seq, d, transpose=False)))
         return E.add(E.mul(eq, c), _rot(E, E.mul(eq, s), seq, d, transpose=True))
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """v = Σ_z FX(z)·K(z) with the public kernel K (module doc): one sumcheck."""
         (claim,) = out_claims.values()
         E = ctx.E
         X = node.inputs[0]
         seq, d, m = self._layout(ctx, node)
         r = claim.point
         r_sd, r_lead = r[:m], r[m:]
-        fx = E.vecmat(mle.eq_table(E, r_lead), ctx.table(X).reshape(-1, seq * d))
         k = self._kernel(ctx, node, r_sd, seq, d)
-        rp, finals = ctx.sumcheck([fx, k], [(1, (0, 1))], claim.value,
-                                  label=f"{node.name}/rope", public=[1])
-        return [ctx.claim(X, np.concatenate([rp, r_lead]), finals[0])]
 
-    def verify(self, ctx, node, out_claims):
-        (claim,) = out_claims.values()
-        E = ctx.E
-        X = node.inputs[0]
-        seq, d, m = self._layout(ctx, node)
-        r = claim.point
-        r_sd, r_lead = r[:m], r[m:]
-        k = self._kernel(ctx, node, r_sd, seq, d)
-        rp, finals = ctx.sumcheck(m, 2, [(1, (0, 1))], claim.value, label=f"{node.name}/rope",
-                                  public={1: lambda p: mle.evaluate(E, k, p)})
+        def tables():
+            fx = E.vecmat(mle.eq_table(E, r_lead), ctx.table(X).reshape(-1, seq * d))
+            return [fx, k]
+
+        rp, finals = ctx.run_sumcheck(f"{node.name}/rope", m, [(1, (0, 1))], claim.value, tables,
+                                      public={1: lambda p: mle.evaluate(E, k, p)})
         return [ctx.claim(X, np.concatenate([rp, r_lead]), finals[0])]
 
 
