@@ -32,10 +32,11 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
+from zklora.zkcore.relations import error
 
 
 def add_embedding(g: Graph, name: str, ids: str, table: str, *,
@@ -80,77 +81,57 @@ class Embedding(Op):
     def _layout(ctx, node):
         ids, table = node.inputs
         h, oh = node.outputs
-        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
         ni = ctx.spec(ids).shape
         vt, d = ctx.spec(table).shape if len(ctx.spec(table).shape) == 2 else (0, 0)
         if len(ni) != 1 or vt == 0 or ctx.spec(h).shape != (ni[0], d) or \
                 ctx.spec(oh).shape != (ni[0], vt) or ctx.spec(oh).kind != "committed":
-            raise err(f"op {node.name}: embedding needs ids (N,), table (V, d), H (N, d), "
-                      f"committed onehot (N, V)")
+            raise error(ctx, f"op {node.name}: embedding needs ids (N,), table (V, d), "
+                        "H (N, d), committed onehot (N, V)")
         return ni[0], vt, d, mle.log2_exact(ni[0]), mle.log2_exact(vt), mle.log2_exact(d)
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """The lookup by matmul (for a claim on H), booleanity of OH, and the one-hot
+        rows encoding ids (module doc, relations 1–3)."""
         E = ctx.E
         ids, table = node.inputs
         h, oh = node.outputs
         n, vocab, d, bn, bv, bd = self._layout(ctx, node)
-        oh_tab = ctx.table(oh)
         claims = []
         if h in out_claims:
             c = out_claims[h]
             r_d, r_n = c.point[:bd], c.point[bd:]
-            f_oh = E.vecmat(mle.eq_table(E, r_n), oh_tab.reshape(n, vocab))
-            f_t = E.vecmat(mle.eq_table(E, r_d),
-                           np.ascontiguousarray(ctx.table(table).reshape(vocab, d).T))
-            pt, fin = ctx.sumcheck([f_oh, f_t], [(1, (0, 1))], c.value,
-                                   label=f"{node.name}/lookup")
+
+            def lookup_tables():  # prover only: OH and table folded at r_n, r_d
+                return [E.vecmat(mle.eq_table(E, r_n), ctx.table(oh).reshape(n, vocab)),
+                        E.vecmat(mle.eq_table(E, r_d),
+                                 np.ascontiguousarray(ctx.table(table).reshape(vocab, d).T))]
+
+            pt, fin = ctx.run_sumcheck(f"{node.name}/lookup", bv, [(1, (0, 1))], c.value,
+                                       lookup_tables)
             claims += [ctx.claim(oh, np.concatenate([pt, r_n]), fin[0]),
                        ctx.claim(table, np.concatenate([r_d, pt]), fin[1])]
         # booleanity
-        z = ctx.ch.challenges(f"{node.name}/bool/z", E, bn + bv)
-        ohe = mle.lift(E, oh_tab, base=True)
-        pt, fin = ctx.sumcheck([mle.eq_table(E, z), ohe], [(1, (0, 1, 1)), (-1, (0, 1))],
-                               E.scalar(0), label=f"{node.name}/bool", public=[0])
+        z = ctx.challenges(f"{node.name}/bool/z", bn + bv)
+        pt, fin = ctx.run_sumcheck(
+            f"{node.name}/bool", bn + bv, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
+            lambda: [mle.eq_table(E, z), mle.lift(E, ctx.table(oh), base=True)],
+            public={0: lambda p: mle.eq_eval(E, z, p)})
         claims.append(ctx.claim(oh, pt, fin[1]))
         # one-hot rows and the ids they encode
-        zr = ctx.ch.challenges(f"{node.name}/rows/z", E, bn)
-        gamma = ctx.ch.challenge(f"{node.name}/rows/gamma", E)
-        v_ids = ctx.evaluate(ids, zr)
-        ctx.send(f"{node.name}/rows/ids", v_ids[None])
-        f_rows = E.vecmat(mle.eq_table(E, zr), oh_tab.reshape(n, vocab))
-        fac = E.add(E.scalar(1), E.mul(gamma, E.from_ints(np.arange(vocab, dtype=np.int64))))
+        zr = ctx.challenges(f"{node.name}/rows/z", bn)
+        gamma = ctx.challenge(f"{node.name}/rows/gamma")
+        (v_ids,) = ctx.reveal(f"{node.name}/rows/ids", [ids], zr, claim=False)
         total = E.add(E.scalar(1), E.mul(gamma, v_ids))
-        pt, fin = ctx.sumcheck([f_rows, fac], [(1, (0, 1))], total,
-                               label=f"{node.name}/rows", public=[1])
+
+        def rows_tables():  # prover only: OH folded at zr, and 1 + γ·u
+            return [E.vecmat(mle.eq_table(E, zr), ctx.table(oh).reshape(n, vocab)),
+                    E.add(E.scalar(1),
+                          E.mul(gamma, E.from_ints(np.arange(vocab, dtype=np.int64))))]
+
+        pt, fin = ctx.run_sumcheck(f"{node.name}/rows", bv, [(1, (0, 1))], total, rows_tables,
+                                   public={1: lambda p: _public_row_factor(E, gamma, p)})
         claims += [ctx.claim(oh, np.concatenate([pt, zr]), fin[0]), ctx.claim(ids, zr, v_ids)]
         return claims
-
-    def verify(self, ctx, node, out_claims):
-        E = ctx.E
-        ids, table = node.inputs
-        h, oh = node.outputs
-        n, vocab, d, bn, bv, bd = self._layout(ctx, node)
-        claims = []
-        if h in out_claims:
-            c = out_claims[h]
-            r_d, r_n = c.point[:bd], c.point[bd:]
-            pt, fin = ctx.sumcheck(bv, 2, [(1, (0, 1))], c.value, label=f"{node.name}/lookup")
-            claims += [ctx.claim(oh, np.concatenate([pt, r_n]), fin[0]),
-                       ctx.claim(table, np.concatenate([r_d, pt]), fin[1])]
-        z = ctx.ch.challenges(f"{node.name}/bool/z", E, bn + bv)
-        pt, fin = ctx.sumcheck(bn + bv, 2, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
-                               label=f"{node.name}/bool",
-                               public={0: lambda p: mle.eq_eval(E, z, p)})
-        claims.append(ctx.claim(oh, pt, fin[1]))
-        zr = ctx.ch.challenges(f"{node.name}/rows/z", E, bn)
-        gamma = ctx.ch.challenge(f"{node.name}/rows/gamma", E)
-        v_ids = ctx.recv(f"{node.name}/rows/ids", 1)[0]
-        total = E.add(E.scalar(1), E.mul(gamma, v_ids))
-        pt, fin = ctx.sumcheck(bv, 2, [(1, (0, 1))], total, label=f"{node.name}/rows",
-                               public={1: lambda p: _public_row_factor(E, gamma, p)})
-        claims += [ctx.claim(oh, np.concatenate([pt, zr]), fin[0]), ctx.claim(ids, zr, v_ids)]
-        return claims
-
 
 
 @hookimpl

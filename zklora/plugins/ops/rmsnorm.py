@@ -52,13 +52,14 @@ import torch
 
 from zklora.plugins.ops.rescale import add_rescale
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
-from zklora.zkcore.range import LIMB_BITS, prove_range, verify_range
+from zklora.zkcore.range import LIMB_BITS
+from zklora.zkcore.relations import error
 
 #: the row tensors of ``rmsnorm_rsqrt``, in output order
 ROW_TENSORS = ("r", "P", "H", "LB", "M", "Rm", "G1", "G2", "rM", "Glo", "Ghi")
@@ -251,10 +252,6 @@ def rsqrt_reference(row: Sequence[int], pl: RsqrtPlan) -> int:
     return math.isqrt(pl.n_mant // m) << (pl.shift - e)
 
 
-def _err(ctx, msg: str) -> Exception:
-    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ProverError(msg)
-
-
 class RmsNormRsqrt(Op):
     """r = rsqrt of each row's mean square (module doc).  Input X (…, d); outputs the
     11 committed row tensors (…, 1) of `ROW_TENSORS`; params from `RsqrtPlan.params`."""
@@ -276,18 +273,19 @@ class RmsNormRsqrt(Op):
         X = node.inputs[0]
         xs = tuple(ctx.spec(X).shape)
         if len(xs) < 1 or len(node.outputs) != len(ROW_TENSORS):
-            raise _err(ctx, f"op {node.name}: rmsnorm_rsqrt takes X (…, d) and has "
-                            f"{len(ROW_TENSORS)} outputs")
+            raise error(ctx, f"op {node.name}: rmsnorm_rsqrt takes X (…, d) and has "
+                        f"{len(ROW_TENSORS)} outputs")
         rows = xs[:-1] + (1,)
         for t in node.outputs:
             sp = ctx.spec(t)
             if tuple(sp.shape) != rows or sp.kind != "committed":
-                raise _err(ctx, f"op {node.name}: output {t} must be committed with shape {rows}")
+                raise error(ctx, f"op {node.name}: output {t} must be committed with shape "
+                            f"{rows}")
         d = int(xs[-1])
         try:
             pl = plan_of(node, d).check(node.name)
         except (ConfigError, KeyError, ValueError) as e:
-            raise _err(ctx, f"op {node.name}: bad parameters: {e}") from None
+            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
         n_rows = mle.num_vars(rows)
         return X, dict(zip(ROW_TENSORS, node.outputs)), pl, n_rows, mle.log2_exact(d)
 
@@ -313,62 +311,55 @@ class RmsNormRsqrt(Op):
         c = E.sub(E.mul(E.scalar(pl.c_d), E.add(va, E.scalar(pl.e0))), v["Rm"])
         return E.add(E.add(a, E.mul(lam, b)), E.add(E.mul(l2, v["r"]), E.mul(E.mul(l2, lam), c)))
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """At a random row point z: the values of the row tensors and V_a = Σ_j x̃²
+        (sent together), G1 = P − 1 − Rm and G2 = M − LB (checked on the values), the
+        sum of squares and the row identities (two sumchecks), the range checks and the
+        exponent lookup (module doc)."""
         E = ctx.E
         X, names, pl, n_rows, n_d = self._layout(ctx, node)
         lab = node.name
-        z = ctx.ch.challenges(f"{lab}/rsqrt/z", E, n_rows)
-        eqz = mle.eq_table(E, z)
-        xt = ctx.ext_table(X)
-        va = E.sum(E.mul(np.repeat(eqz, 1 << n_d, axis=0), E.mul(xt, xt)))
-        v = {k: ctx.evaluate(t, z) for k, t in names.items()}
-        ctx.send(f"{lab}/rsqrt/values", np.stack([v[k] for k in ROW_TENSORS] + [va]))
-        for k, t in names.items():
-            ctx.claim(t, z, v[k])
-        # Σ_{row, j} eq(z, row)·x² = V_a
-        pa, fa = ctx.sumcheck([np.repeat(eqz, 1 << n_d, axis=0), xt], [(1, (0, 1, 1))], va,
-                              label=f"{lab}/rsqrt/sumsq", public=[0])
-        ctx.claim(X, pa, fa[1])
-        lam = ctx.ch.challenge(f"{lab}/rsqrt/lambda", E)
-        tabs = [eqz] + [ctx.ext_table(names[k]) for k in ("rM", "M", "P", "H")]
-        pb, fb = ctx.sumcheck(tabs, self._row_terms(E, lam), self._row_claim(E, pl, lam, v, va),
-                              label=f"{lab}/rsqrt/rows", public=[0])
-        for k, f in zip(("rM", "M", "P", "H"), fb[1:]):
-            ctx.claim(names[k], pb, f)
-        lb = int(node.params.get("limb_bits", LIMB_BITS))
-        for k, lo, hi in self._ranges(pl):
-            prove_range(ctx, names[k], lo, hi, label=f"{lab}/{k}", limb_bits=lb)
-        ctx.require_lookup(pl.table(), [names["P"], names["H"], names["LB"]], f"{lab}/exp")
-        return []
-
-    def verify(self, ctx, node, out_claims):
-        E = ctx.E
-        X, names, pl, n_rows, n_d = self._layout(ctx, node)
-        lab = node.name
-        z = ctx.ch.challenges(f"{lab}/rsqrt/z", E, n_rows)
-        got = ctx.recv(f"{lab}/rsqrt/values", len(ROW_TENSORS) + 1)
-        v = {k: got[i] for i, k in enumerate(ROW_TENSORS)}
-        va = got[len(ROW_TENSORS)]
-        for k, t in names.items():
-            ctx.claim(t, z, v[k])
-        if not E.equal(v["G1"], E.sub(E.sub(v["P"], E.scalar(1)), v["Rm"])):
-            raise VerificationError(f"rmsnorm {lab}: G1 ≠ P − 1 − Rm")
-        if not E.equal(v["G2"], E.sub(v["M"], v["LB"])):
-            raise VerificationError(f"rmsnorm {lab}: G2 ≠ M − LB")
-        pa, fa = ctx.sumcheck(n_rows + n_d, 2, [(1, (0, 1, 1))], va, label=f"{lab}/rsqrt/sumsq",
-                              public={0: lambda p: mle.eq_eval(E, z, p[n_d:])})
-        ctx.claim(X, pa, fa[1])
-        lam = ctx.ch.challenge(f"{lab}/rsqrt/lambda", E)
-        pb, fb = ctx.sumcheck(n_rows, 5, self._row_terms(E, lam),
-                              self._row_claim(E, pl, lam, v, va), label=f"{lab}/rsqrt/rows",
-                              public={0: lambda p: mle.eq_eval(E, z, p)})
-        for k, f in zip(("rM", "M", "P", "H"), fb[1:]):
-            ctx.claim(names[k], pb, f)
         lb = int(node.params.get("limb_bits", LIMB_BITS))
         if not 1 <= lb <= 20:
-            raise VerificationError(f"op {node.name}: limb_bits {lb} unsupported")
+            raise error(ctx, f"op {node.name}: limb_bits {lb} unsupported")
+        z = ctx.challenges(f"{lab}/rsqrt/z", n_rows)
+        cache: dict[str, np.ndarray] = {}
+
+        def tabs() -> dict[str, np.ndarray]:  # prover only
+            if not cache:
+                eqz = mle.eq_table(E, z)
+                cache.update(eqz=eqz, eqx=np.repeat(eqz, 1 << n_d, axis=0), x=ctx.ext_table(X))
+            return cache
+
+        def values():  # prover only: the row tensors at z, then V_a
+            t = tabs()
+            va = E.sum(E.mul(t["eqx"], E.mul(t["x"], t["x"])))
+            return np.stack([ctx.evaluate(names[k], z) for k in ROW_TENSORS] + [va])
+
+        got = ctx.exchange(f"{lab}/rsqrt/values", len(ROW_TENSORS) + 1, values)
+        v = dict(zip(ROW_TENSORS, got))
+        va = got[len(ROW_TENSORS)]
+        for k in ROW_TENSORS:
+            ctx.claim(names[k], z, v[k])
+        ctx.check(lambda: E.equal(v["G1"], E.sub(E.sub(v["P"], E.scalar(1)), v["Rm"])),
+                  f"rmsnorm {lab}: G1 ≠ P − 1 − Rm")
+        ctx.check(lambda: E.equal(v["G2"], E.sub(v["M"], v["LB"])),
+                  f"rmsnorm {lab}: G2 ≠ M − LB")
+        # Σ_{row, j} eq(z, row)·x² = V_a
+        pa, fa = ctx.run_sumcheck(f"{lab}/rsqrt/sumsq", n_rows + n_d, [(1, (0, 1, 1))], va,
+                                  lambda: [tabs()["eqx"], tabs()["x"]],
+                                  public={0: lambda p: mle.eq_eval(E, z, p[n_d:])})
+        ctx.claim(X, pa, fa[1])
+        lam = ctx.challenge(f"{lab}/rsqrt/lambda")
+        pb, fb = ctx.run_sumcheck(
+            f"{lab}/rsqrt/rows", n_rows, self._row_terms(E, lam),
+            self._row_claim(E, pl, lam, v, va),
+            lambda: [tabs()["eqz"]] + [ctx.ext_table(names[k]) for k in ("rM", "M", "P", "H")],
+            public={0: lambda p: mle.eq_eval(E, z, p)})
+        for k, f in zip(("rM", "M", "P", "H"), fb[1:]):
+            ctx.claim(names[k], pb, f)
         for k, lo, hi in self._ranges(pl):
-            verify_range(ctx, names[k], lo, hi, label=f"{lab}/{k}", limb_bits=lb)
+            ctx.range(names[k], lo, hi, label=f"{lab}/{k}", limb_bits=lb)
         ctx.require_lookup(pl.table(), [names["P"], names["H"], names["LB"]], f"{lab}/exp")
         return []
 

@@ -42,11 +42,12 @@ from zklora.plugins.lookups.tables import FunctionTable, silu_grad_table
 from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
 from zklora.plugins.ops.rmsnorm_backward import find_node
 from zklora.plugins.ops.silu import table_bound
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
+from zklora.zkcore.op import Op
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+from zklora.zkcore.relations import error
 
 
 def grad_table_of(node) -> FunctionTable:
@@ -76,27 +77,23 @@ class SiluGrad(Op):
 
     @staticmethod
     def _layout(ctx, node):
-        err = VerificationError if isinstance(ctx, VerifierContext) else ProverError
         if len(node.inputs) != 1 or len(node.outputs) != 1:
-            raise err(f"op {node.name}: silu_grad takes Gq and has one output Sd")
+            raise error(ctx, f"op {node.name}: silu_grad takes Gq and has one output Sd")
         (Gq,), (Sd,) = node.inputs, node.outputs
         shape = tuple(ctx.spec(Gq).shape)
         for tname in (Gq, Sd):
             sp = ctx.spec(tname)
             if tuple(sp.shape) != shape or sp.kind != "committed":
-                raise err(f"op {node.name}: {tname} must be committed with shape {shape}")
+                raise error(ctx, f"op {node.name}: {tname} must be committed with shape "
+                            f"{shape}")
         try:
             t = grad_table_of(node)
         except (KeyError, ValueError, TypeError) as e:
-            raise err(f"op {node.name}: bad parameters: {e}") from None
+            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
         return Gq, Sd, t
 
-    def prove(self, ctx, node, out_claims):
-        Gq, Sd, t = self._layout(ctx, node)
-        ctx.require_lookup(t, [Gq, Sd], f"{node.name}/silu_grad")
-        return []
-
-    def verify(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """(Gq, Sd) in the SiLU' table (one lookup)."""
         Gq, Sd, t = self._layout(ctx, node)
         ctx.require_lookup(t, [Gq, Sd], f"{node.name}/silu_grad")
         return []
