@@ -34,15 +34,16 @@ and compares them.
 
 Relations proven (each holds element-wise; all outputs and advice are committed):
 every line above is an integer identity Σ c·Π X = 0 of degree ≤ 2 in the tensors.  All
-of them are batched into one zero-check  Σ_x eq(z, x)·Σ_j ρ^j·L_j(x) = 0  at a fresh
-random point z (degree-3 sumcheck, eq public), after which the prover sends every
-tensor's value at the sumcheck point — one claim each.  Every output and advice tensor
-is range-checked to its declared bound (`zklora.zkcore.range`), remainders exactly
-[0, 2^k), S, D1, D2, RQ1, RQ2 from 0; inputs listed in ``check_inputs`` too.  Each
-relation's worst-case magnitude under the bounds is below p/2 (checked by `_check_fits`
-on both sides), so the identities hold over the integers, which pins every output to
-the specification: R ∈ [0, 2^k) makes each rounding unique, S ≥ 0 and 0 ≤ D1 ≤ 2S make
-S the floor square root, RQ1 ∈ [0, 2D') makes Q the rounded quotient (D' ≥ 1).
+of them are batched into one zero-check  Σ_x eq(z, x)·Σ_j α^j·L_j(x) = 0  at a fresh
+random point z (`zklora.zkcore.relations.zerocheck`: a degree-3 sumcheck, eq public),
+after which the prover sends every tensor's value at the sumcheck point — one claim
+each.  Every output and advice tensor is range-checked to its declared bound
+(`zklora.zkcore.range`), remainders exactly [0, 2^k), S, D1, D2, RQ1, RQ2 from 0;
+inputs listed in ``check_inputs`` too.  Each relation's worst-case magnitude under
+the bounds is below p/2 (checked by `_check_fits` on both sides), so the identities
+hold over the integers, which pins every output to the specification: R ∈ [0, 2^k)
+makes each rounding unique, S ≥ 0 and 0 ≤ D1 ≤ 2S make S the floor square root,
+RQ1 ∈ [0, 2D') makes Q the rounded quotient (D' ≥ 1).
 
 The op is proven whenever one of its outputs has a claim (the builders make θ', m̂', v̂'
 graph outputs: they are the statement's state after the step); claims arriving on the
@@ -58,10 +59,10 @@ from fractions import Fraction
 import torch
 
 from zklora.zkcore import mle, quant, selfcheck
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.op import Op
+from zklora.zkcore.relations import error, zerocheck
 
 #: planner budget: every relation's worst-case magnitude is at most 2^62 < p/2 (Goldilocks)
 BUDGET = 1 << 62
@@ -341,11 +342,10 @@ def sgd_relations(plan: Mapping) -> list[list[Mono]]:
             [(1, ("theta_new",)), (-1, ("theta",)), (1, ("q",))]]
 
 
-# -- the shared zero-check ----------------------------------------------------------------------
+# -- the zero-check ------------------------------------------------------------------------------
 
-
-def _fail(ctx, msg: str) -> Exception:
-    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ConfigError(msg)
+#: the name of the public eq(z, ·) table in the zero-check (reserved: no tensor may use it)
+_EQ = "<eq>"
 
 
 def _check_fits(ctx, node, rels, bounds) -> None:
@@ -353,63 +353,38 @@ def _check_fits(ctx, node, rels, bounds) -> None:
     half = (ctx.F.p - 1) // 2
     for j, rel in enumerate(rels):
         if magnitude(rel, bounds) >= half:
-            raise _fail(ctx, f"{node.name}: relation {j} may reach p/2 in field "
+            raise error(ctx, f"{node.name}: relation {j} may reach p/2 in field "
                              f"{ctx.F.name}; narrow the declared bounds")
 
 
-def _layout(rels: Sequence[Sequence[Mono]], names: Mapping[str, str]):
-    """Distinct tensors of the relations (by tensor name, first-use order) and the
-    sumcheck terms' factor indices (table 0 is eq)."""
-    order: list[str] = []
-    for rel in rels:
-        for _, fs in rel:
-            for f in fs:
-                if names[f] not in order:
-                    order.append(names[f])
-    idx = {t: i + 1 for i, t in enumerate(order)}
-    return order, idx
-
-
-def _terms(E, rels, names, idx, rho):
-    pw = E.powers(rho, len(rels))
-    terms = []
-    for j, rel in enumerate(rels):
-        for c, fs in rel:
-            terms.append((E.mul(pw[j], E.scalar(c)), (0,) + tuple(idx[names[f]] for f in fs)))
-    return terms
-
-
-def zerocheck_prove(ctx, label: str, n: int, rels, names: Mapping[str, str]) -> None:
-    """Prove every relation holds at every index: Σ_x eq(z,x)·Σ_j ρ^j L_j(x) = 0; one
-    claim per tensor at the sumcheck point."""
+def optim_zerocheck(ctx, label: str, n: int, rels: Sequence[Sequence[Mono]],
+                    names: Mapping[str, str]) -> None:
+    """Every relation (over role names) holds at every index: with z from the
+    transcript, Σ_x eq(z, x)·Σ_j α^j·L_j(x) = 0 by the kernel's `zerocheck`; one claim
+    per tensor at the sumcheck point."""
     E = ctx.E
-    z = ctx.ch.challenges(f"{label}/z", E, n)
-    rho = ctx.ch.challenge(f"{label}/rho", E)
-    order, idx = _layout(rels, names)
-    tables = [mle.eq_table(E, z)] + [ctx.ext_table(t) for t in order]
-    point, finals = ctx.sumcheck(tables, _terms(E, rels, names, idx, rho), E.scalar(0),
-                                 label=f"{label}/zerocheck", public=[0])
-    for t in order:
-        ctx.claim(t, point, finals[idx[t]])
+    if _EQ in names.values():
+        raise error(ctx, f"{label}: tensor name {_EQ} is reserved")
+    z = ctx.challenges(f"{label}/z", n)
+    zrels = [([(c, (_EQ,) + tuple(names[f] for f in fs)) for c, fs in rel], E.scalar(0))
+             for rel in rels]
 
+    def tables():
+        used = {names[f] for rel in rels for _, fs in rel for f in fs}
+        return {t: ctx.ext_table(t) for t in used} | {_EQ: mle.eq_table(E, z)}
 
-def zerocheck_verify(ctx, label: str, n: int, rels, names: Mapping[str, str]) -> None:
-    E = ctx.E
-    z = ctx.ch.challenges(f"{label}/z", E, n)
-    rho = ctx.ch.challenge(f"{label}/rho", E)
-    order, idx = _layout(rels, names)
-    point, finals = ctx.sumcheck(n, 1 + len(order), _terms(E, rels, names, idx, rho),
-                                 E.scalar(0), label=f"{label}/zerocheck",
-                                 public={0: lambda p: mle.eq_eval(E, z, p)})
-    for t in order:
-        ctx.claim(t, point, finals[idx[t]])
+    point, vals = zerocheck(ctx, f"{label}/zerocheck", n, zrels, tables,
+                            public={_EQ: lambda p: mle.eq_eval(E, z, p)})
+    for t, v in vals.items():
+        if t != _EQ:
+            ctx.claim(t, point, v)
 
 
 # -- ops ------------------------------------------------------------------------------------------
 
 
 class _OptimOp(Op):
-    """Shared prove/verify: check the plan, range checks, one zero-check."""
+    """Shared relations: check the plan, range checks, one zero-check."""
 
     inputs: tuple[str, ...]
 
@@ -419,7 +394,8 @@ class _OptimOp(Op):
     def plan(self, node, bounds) -> dict:
         raise NotImplementedError
 
-    def relations(self, node, plan) -> list[list[Mono]]:
+    def identities(self, node, plan) -> list[list[Mono]]:
+        """The integer identities of the spec, over role names."""
         raise NotImplementedError
 
     def free(self) -> tuple[str, ...]:
@@ -429,7 +405,7 @@ class _OptimOp(Op):
     def _names(self, ctx, node) -> dict[str, str]:
         roles = self.roles(node)
         if len(node.inputs) != len(self.inputs) or len(node.outputs) != len(roles):
-            raise _fail(ctx, f"{node.name}: {self.name} takes inputs {self.inputs} and "
+            raise error(ctx, f"{node.name}: {self.name} takes inputs {self.inputs} and "
                              f"outputs {roles}")
         names = dict(zip(self.inputs, node.inputs))
         names.update(zip(roles, node.outputs))
@@ -442,46 +418,41 @@ class _OptimOp(Op):
         for role, t in names.items():
             spec = ctx.spec(t)
             if spec.shape != shape:
-                raise _fail(ctx, f"{node.name}: tensor {t} has shape {spec.shape}, "
+                raise error(ctx, f"{node.name}: tensor {t} has shape {spec.shape}, "
                                  f"expected {shape}")
             if role in self.roles(node) and spec.kind != "committed":
-                raise _fail(ctx, f"{node.name}: output {t} must be committed")
+                raise error(ctx, f"{node.name}: output {t} must be committed")
             if spec.bound is None:
-                raise _fail(ctx, f"{node.name}: tensor {t} needs a declared bound")
+                raise error(ctx, f"{node.name}: tensor {t} needs a declared bound")
             bounds[role] = tuple(int(x) for x in spec.bound)
         try:
             plan = self.plan(node, {r: bounds[r] for r in self.inputs + self.free()})
         except ConfigError as e:
-            raise _fail(ctx, f"{node.name}: {e}") from None
+            raise error(ctx, f"{node.name}: {e}") from None
         stored = {k: v for k, v in node.params.get("plan", {}).items()}
         want = {k: v for k, v in plan.items() if k != "bounds"}
         if stored != want:
-            raise _fail(ctx, f"{node.name}: stored constants {stored} differ from the plan "
+            raise error(ctx, f"{node.name}: stored constants {stored} differ from the plan "
                              f"{want} of the hyper-parameters")
         for role, bd in plan["bounds"].items():
             if bounds[role] != tuple(bd):
-                raise _fail(ctx, f"{node.name}: {names[role]} must be declared with bound "
+                raise error(ctx, f"{node.name}: {names[role]} must be declared with bound "
                                  f"{tuple(bd)}, not {bounds[role]}")
-        rels = self.relations(node, plan)
+        rels = self.identities(node, plan)
         _check_fits(ctx, node, rels, bounds)
         checked = list(self.roles(node)) + [r for r in node.params.get("check_inputs", [])
                                             if r in self.inputs]
         return names, bounds, rels, checked, mle.num_vars(shape)
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """Range checks of the outputs, advice and checked inputs, then one zero-check of
+        every identity of the spec (module doc)."""
         names, bounds, rels, checked, n = self._setup(ctx, node)
-        if selfcheck.enabled():
+        if ctx.prover and selfcheck.enabled():
             self._selfcheck(ctx, node, names, rels, bounds)
         for r in checked:
-            prove_range(ctx, names[r], *bounds[r], label=f"{node.name}/{r}")
-        zerocheck_prove(ctx, node.name, n, rels, names)
-        return []
-
-    def verify(self, ctx, node, out_claims):
-        names, bounds, rels, checked, n = self._setup(ctx, node)
-        for r in checked:
-            verify_range(ctx, names[r], *bounds[r], label=f"{node.name}/{r}")
-        zerocheck_verify(ctx, node.name, n, rels, names)
+            ctx.range(names[r], *bounds[r], label=f"{node.name}/{r}")
+        optim_zerocheck(ctx, node.name, n, rels, names)
         return []
 
     @staticmethod
@@ -520,7 +491,7 @@ class SGD(_OptimOp):
     def plan(self, node, bounds):
         return sgd_plan(node.params, bounds)
 
-    def relations(self, node, plan):
+    def identities(self, node, plan):
         return sgd_relations(plan)
 
     def forward(self, node, inputs):
@@ -549,7 +520,7 @@ class Adam(_OptimOp):
     def plan(self, node, bounds):
         return adam_plan(node.params, bounds, self.decoupled)
 
-    def relations(self, node, plan):
+    def identities(self, node, plan):
         coupled = not self.decoupled and self._wd(node) != 0
         return adam_relations(plan, self.decoupled, coupled)
 
