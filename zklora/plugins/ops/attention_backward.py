@@ -57,17 +57,9 @@ from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
 
-from .softmax import (
-    LIMB,
-    inv_pow2,
-    prove_relations,
-    repeat_last,
-    score_scaling,
-    shape_error,
-    verify_relations,
-)
+from .softmax import score_scaling
 
 ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
 
@@ -157,22 +149,22 @@ class SoftmaxBackward(Op):
         lb = int(prm.get("limb_bits", LIMB))
         roles = sb_roles(kappa)
         if len(node.inputs) != 2 or len(node.outputs) != len(roles):
-            raise shape_error(ctx, f"op {node.name}: softmax_backward takes (P, dP) and "
-                              f"has {len(roles)} outputs")
+            raise error(ctx, f"op {node.name}: softmax_backward takes (P, dP) and "
+                        f"has {len(roles)} outputs")
         if not 1 <= s <= 30 or not (s + 1 if kappa != 1 else 1) <= k <= 62 or \
                 kappa <= 0 or not 1 <= lb <= 16:
-            raise shape_error(ctx, f"op {node.name}: bad parameters")
+            raise error(ctx, f"op {node.name}: bad parameters")
         P, dP = node.inputs
         xs = tuple(ctx.spec(P).shape)
         names = dict(zip(roles, node.outputs))
         if len(xs) < 1 or tuple(ctx.spec(dP).shape) != xs:
-            raise shape_error(ctx, f"op {node.name}: P and dP must have the same shape")
+            raise error(ctx, f"op {node.name}: P and dP must have the same shape")
         for r, n in names.items():
             spec = ctx.spec(n)
             want = xs[:-1] if r.startswith("ubar") else xs
             if tuple(spec.shape) != want or spec.kind != "committed" or spec.bound is None:
-                raise shape_error(ctx, f"op {node.name}: output {n} must be committed, of "
-                                  f"shape {want}, with a declared bound")
+                raise error(ctx, f"op {node.name}: output {n} must be committed, of "
+                            f"shape {want}, with a declared bound")
         try:
             check_softmax_backward_bounds(
                 node.name, scale=s, kappa=kappa, shift=k, row_len=int(xs[-1]),
@@ -182,7 +174,7 @@ class SoftmaxBackward(Op):
                 w=max_abs(ctx.spec(names["W"]).bound, names["W"]) if "W" in names else 0,
                 limit=ctx.F.p // 2)
         except ConfigError as e:
-            raise shape_error(ctx, str(e)) from None
+            raise error(ctx, str(e)) from None
         Lb = mle.log2_exact(int(xs[-1]))
         return s, kappa, k, lb, P, dP, names, Lb, mle.num_vars(xs)
 
@@ -204,15 +196,14 @@ class SoftmaxBackward(Op):
               (1 << (k2 - 1), ("eq2",))]
         return [(z1, zero), (z2, zero), (ru, zero)]
 
-    def _ranges(self, ctx, node, s, kappa, k, lb, names, prove):
-        rng = prove_range if prove else verify_range
+    def _ranges(self, ctx, node, s, kappa, k, lb, names):
         kz = k if kappa == 1 else k - s
         checks = [("dZ", ctx.spec(names["dZ"]).bound), ("dZ_r", (0, (1 << kz) - 1)),
                   ("ubar", ctx.spec(names["ubar"]).bound), ("ubar_r", (0, (1 << s) - 1))]
         if "W" in names:
             checks += [("W", ctx.spec(names["W"]).bound), ("W_r", (0, (1 << s) - 1))]
         for r, (lo, hi) in checks:
-            rng(ctx, names[r], int(lo), int(hi), label=f"{node.name}/{r}", limb_bits=lb)
+            ctx.range(names[r], int(lo), int(hi), label=f"{node.name}/{r}", limb_bits=lb)
 
     @staticmethod
     def _claims(ctx, P, dP, names, point, finals, Lb):
@@ -222,40 +213,36 @@ class SoftmaxBackward(Op):
             out.append(ctx.claim(n, rows if r.startswith("ubar") else point, finals[r]))
         return out
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """(U) and (Z) (resp. (Z1), (Z2)) by one zero-check, then the ranges (module
+        doc)."""
         s, kappa, k, lb, P, dP, names, Lb, n = self._layout(ctx, node)
         E = ctx.E
         L = 1 << Lb
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        tau_r = ctx.ch.challenges(f"{node.name}/tau_rows", E, n - Lb)
-        tabs = {"eq": mle.eq_table(E, tau), "eqt": repeat_last(E, mle.eq_table(E, tau_r), L),
-                "P": ctx.ext_table(P), "dP": ctx.ext_table(dP)}
-        if kappa != 1:
-            tabs["eq2"] = mle.eq_table(E, ctx.ch.challenges(f"{node.name}/tau2", E, n))
-        for r, nm in names.items():
-            t = ctx.ext_table(nm)
-            tabs[r] = repeat_last(E, t, L) if r.startswith("ubar") else t
-        point, finals = prove_relations(ctx, f"{node.name}/softmax_backward", tabs,
-                                        self._relations(E, s, kappa, k, Lb),
-                                        ["eq", "eqt", "eq2"])
-        claims = self._claims(ctx, P, dP, names, point, finals, Lb)
-        self._ranges(ctx, node, s, kappa, k, lb, names, prove=True)
-        return claims
-
-    def verify(self, ctx, node, out_claims):
-        s, kappa, k, lb, P, dP, names, Lb, n = self._layout(ctx, node)
-        E = ctx.E
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        tau_r = ctx.ch.challenges(f"{node.name}/tau_rows", E, n - Lb)
+        tau = ctx.challenges(f"{node.name}/tau", n)
+        tau_r = ctx.challenges(f"{node.name}/tau_rows", n - Lb)
         pub = {"eq": lambda p: mle.eq_eval(E, tau, p),
                "eqt": lambda p: mle.eq_eval(E, tau_r, p[Lb:])}
+        tau2 = None
         if kappa != 1:
-            tau2 = ctx.ch.challenges(f"{node.name}/tau2", E, n)
+            tau2 = ctx.challenges(f"{node.name}/tau2", n)
             pub["eq2"] = lambda p: mle.eq_eval(E, tau2, p)
-        point, finals = verify_relations(ctx, f"{node.name}/softmax_backward", n,
-                                         self._relations(E, s, kappa, k, Lb), pub)
+
+        def tables():
+            tabs = {"eq": mle.eq_table(E, tau),
+                    "eqt": repeat_last(E, mle.eq_table(E, tau_r), L),
+                    "P": ctx.ext_table(P), "dP": ctx.ext_table(dP)}
+            if tau2 is not None:
+                tabs["eq2"] = mle.eq_table(E, tau2)
+            for r, nm in names.items():
+                t = ctx.ext_table(nm)
+                tabs[r] = repeat_last(E, t, L) if r.startswith("ubar") else t
+            return tabs
+
+        point, finals = zerocheck(ctx, f"{node.name}/softmax_backward", n,
+                                  self._relations(E, s, kappa, k, Lb), tables, pub)
         claims = self._claims(ctx, P, dP, names, point, finals, Lb)
-        self._ranges(ctx, node, s, kappa, k, lb, names, prove=False)
+        self._ranges(ctx, node, s, kappa, k, lb, names)
         return claims
 
 

@@ -48,23 +48,14 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle, selfcheck
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
 
 from ..lookups.tables import log_table
-from .softmax import (
-    add_softmax,
-    half_point,
-    inv_pow2,
-    prove_relations,
-    repeat_last,
-    shape_error,
-    softmax_forward,
-    verify_relations,
-)
+from .softmax import add_softmax, softmax_forward
 
 IGNORE = -100
 ROLES = ("loss", "Y", "m", "k", "pow", "off", "mu", "lmu", "rho", "gam", "rL", "gL")
@@ -187,19 +178,19 @@ class CrossEntropy(Op):
         rows = zs[:-1]
         names = dict(zip(ROLES, node.outputs))
         if len(node.outputs) != len(ROLES) or len(node.inputs) != 4:
-            raise shape_error(ctx, f"op {node.name}: wrong number of inputs/outputs")
+            raise error(ctx, f"op {node.name}: wrong number of inputs/outputs")
         want = {"loss": (1,), "Y": zs, "rL": (1,), "gL": (1,)}
         for r, n in names.items():
             if tuple(ctx.spec(n).shape) != want.get(r, rows):
-                raise shape_error(ctx, f"op {node.name}: {n} has the wrong shape")
+                raise error(ctx, f"op {node.name}: {n} has the wrong shape")
             if ctx.spec(n).kind != ("public" if r == "loss" else "committed"):
-                raise shape_error(ctx, f"op {node.name}: {n} has the wrong kind")
+                raise error(ctx, f"op {node.name}: {n} has the wrong kind")
         for n in (lab, c, S):
             if tuple(ctx.spec(n).shape) != rows:
-                raise shape_error(ctx, f"op {node.name}: {n} must have shape {rows}")
+                raise error(ctx, f"op {node.name}: {n} must have shape {rows}")
         if not 1 <= N <= min(int(np.prod(rows)), (1 << lb) >> w) or not 0 <= w <= 8 or \
                 not 1 <= q <= 20 or not 1 <= s <= 16 or not 1 <= lb <= 16:
-            raise shape_error(ctx, f"op {node.name}: bad parameters")
+            raise error(ctx, f"op {node.name}: bad parameters")
         nv = mle.log2_exact(int(zs[-1]))
         nt = mle.num_vars(rows)
         L = int(ctx.publics[names["loss"]].reshape(-1)[0])
@@ -207,7 +198,7 @@ class CrossEntropy(Op):
         # then two accepted losses give (L − L')·D = r_L' − r_L over the integers, and
         # |r_L' − r_L| < D forces L = L'.  The loss comes from the untrusted statement.
         if abs(L) * (N << w) >= ctx.F.p // 4:
-            raise shape_error(ctx, f"op {node.name}: declared loss {L} is out of range")
+            raise error(ctx, f"op {node.name}: declared loss {L} is out of range")
         return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L
 
     @staticmethod
@@ -256,19 +247,20 @@ class CrossEntropy(Op):
                              E.mul(E.scalar(N), inv_pow2(E, nt))))
         return out
 
-    def _lookups(self, ctx, node, names, s, q, lb, prove):
-        rng = prove_range if prove else verify_range
+    def _lookups(self, ctx, node, names, s, q, lb):
         ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
                            f"{node.name}/log")
         ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
                            f"{node.name}/exponent")
         for r in ("rho", "gam", "rL", "gL"):
-            rng(ctx, names[r], 0, (1 << lb) - 1, label=f"{node.name}/{r}")
+            ctx.range(names[r], 0, (1 << lb) - 1, label=f"{node.name}/{r}")
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """The row zero-check, the grid sumcheck (booleanity of Y, its label column and
+        the loss sum), the sum claims, lookups and ranges (module doc)."""
         s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L = self._layout(ctx, node)
         E = ctx.E
-        if selfcheck.enabled():
+        if ctx.prover and selfcheck.enabled():   # a clear error for a wrong statement
             got = int(ctx.value(names["loss"])[0])
             if got != L:
                 raise ProverError(f"op {node.name}: the graph declares loss {L} but the "
@@ -280,48 +272,38 @@ class CrossEntropy(Op):
         V = 1 << nv
         zero = E.scalar(0)
         # rows
-        tau = ctx.ch.challenges(f"{node.name}/tau_rows", E, nt)
-        tabs = {"eq": mle.eq_table(E, tau), "lab": ctx.ext_table(lab), "S": ctx.ext_table(S)}
-        for r in ROW_ROLES:
-            tabs[r] = ctx.ext_table(names[r])
-        rp, rf = prove_relations(ctx, f"{node.name}/rows", tabs, self._row_rels(zero), ["eq"])
+        tau = ctx.challenges(f"{node.name}/tau_rows", nt)
+
+        def row_tables():
+            tabs = {"eq": mle.eq_table(E, tau), "lab": ctx.ext_table(lab),
+                    "S": ctx.ext_table(S)}
+            for r in ROW_ROLES:
+                tabs[r] = ctx.ext_table(names[r])
+            return tabs
+
+        rp, rf = zerocheck(ctx, f"{node.name}/rows", nt, self._row_rels(zero), row_tables,
+                           {"eq": lambda p: mle.eq_eval(E, tau, p)})
         # grid
-        vals = E.from_ints(torch.cat([ctx.value(names["rL"]).reshape(-1),
-                                      ctx.value(names["gL"]).reshape(-1)]))
-        ctx.send(f"{node.name}/rL", vals)
-        vL, vG = vals[0], vals[1]
-        tau2 = ctx.ch.challenges(f"{node.name}/tau_grid", E, nt + nv)
-        tau_t = ctx.ch.challenges(f"{node.name}/tau_t", E, nt)
-        gt = {"eq": mle.eq_table(E, tau2), "eqt": repeat_last(E, mle.eq_table(E, tau_t), V),
-              "Y": ctx.ext_table(names["Y"]), "Z": ctx.ext_table(Z),
-              "vcol": np.tile(E.from_ints(np.arange(V)), (1 << nt,) + (1,) * len(E.elem_shape)),
-              "lab": repeat_last(E, ctx.ext_table(lab), V),
-              "c": repeat_last(E, ctx.ext_table(c), V)}
-        for r in ("m", "lmu", "off"):
-            gt[r] = repeat_last(E, ctx.ext_table(names[r]), V)
-        gp, gf = prove_relations(ctx, f"{node.name}/grid", gt,
-                                 self._grid_rels(E, w, nv, N, L, vL, zero),
-                                 ["eq", "eqt", "vcol"])
-        claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
-        claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
-        claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
-        self._lookups(ctx, node, names, s, q, lb, prove=True)
-        return claims
+        vL, vG = ctx.exchange(f"{node.name}/rL", 2, lambda: E.from_ints(torch.cat(
+            [ctx.value(names["rL"]).reshape(-1), ctx.value(names["gL"]).reshape(-1)])))
+        ctx.check(lambda: E.equal(E.add(vL, vG), E.scalar((N << w) - 1)),
+                  f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
+        tau2 = ctx.challenges(f"{node.name}/tau_grid", nt + nv)
+        tau_t = ctx.challenges(f"{node.name}/tau_t", nt)
 
-    def verify(self, ctx, node, out_claims):
-        s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L = self._layout(ctx, node)
-        E = ctx.E
-        zero = E.scalar(0)
-        tau = ctx.ch.challenges(f"{node.name}/tau_rows", E, nt)
-        rp, rf = verify_relations(ctx, f"{node.name}/rows", nt, self._row_rels(zero),
-                                  {"eq": lambda p: mle.eq_eval(E, tau, p)})
-        vL, vG = ctx.recv(f"{node.name}/rL", 2)
-        if not E.equal(E.add(vL, vG), E.scalar((N << w) - 1)):
-            raise VerificationError(f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
-        tau2 = ctx.ch.challenges(f"{node.name}/tau_grid", E, nt + nv)
-        tau_t = ctx.ch.challenges(f"{node.name}/tau_t", E, nt)
+        def grid_tables():
+            gt = {"eq": mle.eq_table(E, tau2),
+                  "eqt": repeat_last(E, mle.eq_table(E, tau_t), V),
+                  "Y": ctx.ext_table(names["Y"]), "Z": ctx.ext_table(Z),
+                  "vcol": np.tile(E.from_ints(np.arange(V)),
+                                  (1 << nt,) + (1,) * len(E.elem_shape)),
+                  "lab": repeat_last(E, ctx.ext_table(lab), V),
+                  "c": repeat_last(E, ctx.ext_table(c), V)}
+            for r in ("m", "lmu", "off"):
+                gt[r] = repeat_last(E, ctx.ext_table(names[r]), V)
+            return gt
 
-        def vcol(p):
+        def vcol(p):   # the MLE of the column index v = Σ_j 2^j·v_j
             acc = E.scalar(0)
             for j in range(nv):
                 acc = E.add(acc, E.mul(E.scalar(1 << j), p[j]))
@@ -329,12 +311,12 @@ class CrossEntropy(Op):
 
         pub = {"eq": lambda p: mle.eq_eval(E, tau2, p),
                "eqt": lambda p: mle.eq_eval(E, tau_t, p[nv:]), "vcol": vcol}
-        gp, gf = verify_relations(ctx, f"{node.name}/grid", nt + nv,
-                                  self._grid_rels(E, w, nv, N, L, vL, zero), pub)
+        gp, gf = zerocheck(ctx, f"{node.name}/grid", nt + nv,
+                           self._grid_rels(E, w, nv, N, L, vL, zero), grid_tables, pub)
         claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
         claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
         claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
-        self._lookups(ctx, node, names, s, q, lb, prove=False)
+        self._lookups(ctx, node, names, s, q, lb)
         return claims
 
 

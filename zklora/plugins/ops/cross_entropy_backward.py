@@ -36,10 +36,9 @@ from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
 
 from .attention_backward import check_fits, max_abs, pow2_bound
-from .softmax import LIMB, prove_relations, repeat_last, shape_error, verify_relations
 
 
 def ce_factors(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
@@ -95,29 +94,29 @@ class CrossEntropyBackward(Op):
     def _layout(self, ctx, node):
         N, s, sg, lb = self._params(node)
         if len(node.inputs) != 3 or len(node.outputs) != 2:
-            raise shape_error(ctx, f"op {node.name}: takes (P, Y, m), outputs (dZ, R)")
+            raise error(ctx, f"op {node.name}: takes (P, Y, m), outputs (dZ, R)")
         P, Y, m = node.inputs
         dZ, R = node.outputs
         zs = tuple(ctx.spec(P).shape)
         if len(zs) < 1 or tuple(ctx.spec(Y).shape) != zs or \
                 tuple(ctx.spec(m).shape) != zs[:-1]:
-            raise shape_error(ctx, f"op {node.name}: P, Y (…, V) and m (…) do not agree")
+            raise error(ctx, f"op {node.name}: P, Y (…, V) and m (…) do not agree")
         for t in (dZ, R):
             spec = ctx.spec(t)
             if tuple(spec.shape) != zs or spec.kind != "committed" or spec.bound is None:
-                raise shape_error(ctx, f"op {node.name}: {t} must be committed, of shape "
-                                  f"{zs}, with a declared bound")
+                raise error(ctx, f"op {node.name}: {t} must be committed, of shape "
+                            f"{zs}, with a declared bound")
         if not 1 <= N <= int(torch.tensor(zs[:-1]).prod()) or not 1 <= s <= 30 or \
                 not 1 <= sg <= 48 or not 1 <= lb <= 16:
-            raise shape_error(ctx, f"op {node.name}: bad parameters")
+            raise error(ctx, f"op {node.name}: bad parameters")
         M, D = ce_factors(N, s, sg)
         if tuple(ctx.spec(R).bound) != (0, D - 1):
-            raise shape_error(ctx, f"op {node.name}: {R} must be declared [0, {D - 1}]")
+            raise error(ctx, f"op {node.name}: {R} must be declared [0, {D - 1}]")
         try:
             check_ce_backward_bounds(node.name, num_tokens=N, scale=s, grad_scale=sg,
                                      dz=max_abs(ctx.spec(dZ).bound, dZ), limit=ctx.F.p // 2)
         except ConfigError as e:
-            raise shape_error(ctx, str(e)) from None
+            raise error(ctx, str(e)) from None
         return s, lb, M, D, P, Y, m, dZ, R, mle.log2_exact(int(zs[-1])), mle.num_vars(zs)
 
     @staticmethod
@@ -126,35 +125,28 @@ class CrossEntropyBackward(Op):
                  (-D, ("eq", "dZ")), (-1, ("eq", "R"))]
         return [(terms, E.scalar(0))]
 
-    def _finish(self, ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, prove):
+    def relations(self, ctx, node, out_claims):
+        """Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0 by one zero-check, and
+        the ranges of dZ and R (module doc)."""
+        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
+        E = ctx.E
+        tau = ctx.challenges(f"{node.name}/tau", n)
+
+        def tables():
+            return {"eq": mle.eq_table(E, tau), "P": ctx.ext_table(P), "Y": ctx.ext_table(Y),
+                    "m": repeat_last(E, ctx.ext_table(m), 1 << Lv), "dZ": ctx.ext_table(dZ),
+                    "R": ctx.ext_table(R)}
+
+        point, finals = zerocheck(ctx, f"{node.name}/ce_backward", n,
+                                  self._relation(E, s, M, D), tables,
+                                  {"eq": lambda p: mle.eq_eval(E, tau, p)})
         claims = [ctx.claim(P, point, finals["P"]), ctx.claim(Y, point, finals["Y"]),
                   ctx.claim(m, point[Lv:], finals["m"]), ctx.claim(dZ, point, finals["dZ"]),
                   ctx.claim(R, point, finals["R"])]
-        rng = prove_range if prove else verify_range
         lo, hi = ctx.spec(dZ).bound
-        rng(ctx, dZ, int(lo), int(hi), label=f"{node.name}/dZ", limb_bits=lb)
-        rng(ctx, R, 0, D - 1, label=f"{node.name}/R", limb_bits=lb)
+        ctx.range(dZ, int(lo), int(hi), label=f"{node.name}/dZ", limb_bits=lb)
+        ctx.range(R, 0, D - 1, label=f"{node.name}/R", limb_bits=lb)
         return claims
-
-    def prove(self, ctx, node, out_claims):
-        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
-        E = ctx.E
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        tabs = {"eq": mle.eq_table(E, tau), "P": ctx.ext_table(P), "Y": ctx.ext_table(Y),
-                "m": repeat_last(E, ctx.ext_table(m), 1 << Lv), "dZ": ctx.ext_table(dZ),
-                "R": ctx.ext_table(R)}
-        point, finals = prove_relations(ctx, f"{node.name}/ce_backward", tabs,
-                                        self._relation(E, s, M, D), ["eq"])
-        return self._finish(ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, True)
-
-    def verify(self, ctx, node, out_claims):
-        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
-        E = ctx.E
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        point, finals = verify_relations(ctx, f"{node.name}/ce_backward", n,
-                                         self._relation(E, s, M, D),
-                                         {"eq": lambda p: mle.eq_eval(E, tau, p)})
-        return self._finish(ctx, node, lb, D, P, Y, m, dZ, R, point, finals, Lv, False)
 
 
 def cross_entropy_saved(ce: str) -> tuple[str, str, str]:

@@ -70,117 +70,28 @@ the graph builders `add_softmax` and `add_attention` (docs/ops/softmax.md).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from zklora.zkcore import mle
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, VerifierContext
-from zklora.zkcore.range import prove_range, verify_range
+from zklora.zkcore.op import Op
+from zklora.zkcore.relations import (
+    LIMB,
+    Term,
+    error,
+    half_point,
+    inv_pow2,
+    limb_terms,
+    limbs,
+    repeat_last,
+    split_limbs,
+    zerocheck,
+)
 
 from ..lookups.tables import exp_digit_table
-
-LIMB = 16
-
-# -- batched relations helper (shared with cross_entropy) ------------------------------
-
-Term = tuple[object, tuple[str, ...]]
-
-
-def limbs(bits: int, lb: int = LIMB) -> list[int]:
-    """Widths of the ``lb``-bit limbs of a ``bits``-bit value (the top one narrower)."""
-    return [lb] * (bits // lb) + ([bits % lb] if bits % lb else [])
-
-
-def split_limbs(x: torch.Tensor, bits: int, lb: int = LIMB) -> list[torch.Tensor]:
-    """The limbs of nonnegative ``x`` (< 2^bits), low limb first."""
-    out = []
-    for j, w in enumerate(limbs(bits, lb)):
-        out.append((x >> (lb * j)) & ((1 << w) - 1))
-    return out
-
-
-def limb_terms(names: Sequence[str], coef: int = 1, lb: int = LIMB) -> list[Term]:
-    """coef·Σ_k 2^(lb·k)·names[k] as single-factor terms (the caller prepends eq)."""
-    return [(coef * (1 << (lb * k)), (n,)) for k, n in enumerate(names)]
-
-
-def _table_names(relations) -> list[str]:
-    names: list[str] = []
-    for terms, _ in relations:
-        for _, fs in terms:
-            for f in fs:
-                if f not in names:
-                    names.append(f)
-    return names
-
-
-def _merged(E, relations, names, alpha):
-    idx = {n: i for i, n in enumerate(names)}
-    terms = []
-    claim = E.scalar(0)
-    coef = E.scalar(1)
-    for rel, value in relations:
-        for c, fs in rel:
-            cc = E.scalar(c) if isinstance(c, int | np.integer) else c
-            terms.append((E.mul(coef, cc), tuple(idx[f] for f in fs)))
-        claim = E.add(claim, E.mul(coef, value))
-        coef = E.mul(coef, alpha)
-    return terms, claim
-
-
-def prove_relations(ctx, label: str, tables: Mapping[str, np.ndarray],
-                    relations: Sequence[tuple[list[Term], np.ndarray]],
-                    public: Sequence[str] = ()) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Prove Σ_x Σ_k α^k·rel_k(x) = Σ_k α^k·claim_k for ``relations`` = [(terms, claim)],
-    each rel_k = Σ c·Π tables[names] (challenge-field tables of equal length), α drawn
-    from the transcript.  One sumcheck; returns (point, {name: value at point}).  The
-    values of tables not in ``public`` are sent (the caller turns them into claims)."""
-    E = ctx.E
-    names = _table_names(relations)
-    alpha = ctx.ch.challenge(f"{label}/alpha", E)
-    terms, claim = _merged(E, relations, names, alpha)
-    pub = [i for i, n in enumerate(names) if n in set(public)]
-    point, finals = ctx.sumcheck([tables[n] for n in names], terms, claim, label=label,
-                                 public=pub)
-    return point, dict(zip(names, finals))
-
-
-def verify_relations(ctx, label: str, num_vars: int,
-                     relations: Sequence[tuple[list[Term], np.ndarray]],
-                     public: Mapping[str, object]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Mirror of `prove_relations`; ``public[name]`` is a function of the point."""
-    E = ctx.E
-    names = _table_names(relations)
-    alpha = ctx.ch.challenge(f"{label}/alpha", E)
-    terms, claim = _merged(E, relations, names, alpha)
-    pub = {i: public[n] for i, n in enumerate(names) if n in public}
-    point, finals = ctx.sumcheck(num_vars, len(names), terms, claim, label=label, public=pub)
-    return point, dict(zip(names, finals))
-
-
-def half_point(E, n: int) -> np.ndarray:
-    """The point (½, …, ½) of n coordinates."""
-    half = E.inv(E.scalar(2).reshape((1,) + E.elem_shape))[0]
-    return np.stack([half] * n) if n else E.zeros(0)
-
-
-def inv_pow2(E, k: int) -> np.ndarray:
-    """2^(−k) in E."""
-    return E.inv(E.scalar(1 << k).reshape((1,) + E.elem_shape))[0]
-
-
-def repeat_last(E, t: np.ndarray, n: int) -> np.ndarray:
-    """A flat table broadcast along a new lowest axis of size n."""
-    return np.repeat(t, n, axis=0)
-
-
-def shape_error(ctx, msg: str) -> Exception:
-    return VerificationError(msg) if isinstance(ctx, VerifierContext) else ProverError(msg)
-
 
 # -- softmax: integer specification -------------------------------------------------------
 
@@ -297,34 +208,34 @@ class Softmax(Op):
         X = node.inputs[0]
         if not 1 <= s <= 16 or not 1 <= b <= 24 or k == 0 or shift < 0 or \
                 not 0 <= s + shift - u <= 64 or u < 0 or not 1 <= lb <= 16:
-            raise shape_error(ctx, f"op {node.name}: bad parameters")
+            raise error(ctx, f"op {node.name}: bad parameters")
         t = s + shift - u
         if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
-            raise shape_error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
-                                   f"for the field {ctx.F.name}")
+            raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
+                        f"for the field {ctx.F.name}")
         xs = tuple(ctx.spec(X).shape)
         if len(xs) < 1:
-            raise shape_error(ctx, f"op {node.name}: softmax needs at least one axis")
+            raise error(ctx, f"op {node.name}: softmax needs at least one axis")
         L = int(xs[-1])
         roles = softmax_roles(t, L, s, lb)
         if len(node.outputs) != len(roles):
-            raise shape_error(ctx, f"op {node.name}: expected {len(roles)} outputs")
+            raise error(ctx, f"op {node.name}: expected {len(roles)} outputs")
         names = dict(zip(roles, node.outputs))
         rows = xs[:-1]
         for r, n in names.items():
             want = rows if r in ("c", "S") else xs
             if tuple(ctx.spec(n).shape) != want:
-                raise shape_error(ctx, f"op {node.name}: output {n} ({r}) has shape "
-                                  f"{ctx.spec(n).shape}, expected {want}")
+                raise error(ctx, f"op {node.name}: output {n} ({r}) has shape "
+                            f"{ctx.spec(n).shape}, expected {want}")
             if ctx.spec(n).kind != "committed":
-                raise shape_error(ctx, f"op {node.name}: output {n} must be committed")
+                raise error(ctx, f"op {node.name}: output {n} must be committed")
         mask = None
         if len(node.inputs) > 1:
             mask = node.inputs[1]
             ms = tuple(ctx.spec(mask).shape)
             if ctx.spec(mask).kind != "public" or ms != xs[len(xs) - len(ms):]:
-                raise shape_error(ctx, f"op {node.name}: mask {mask} must be public with "
-                                  f"a trailing shape of {xs}")
+                raise error(ctx, f"op {node.name}: mask {mask} must be public with "
+                            f"a trailing shape of {xs}")
         return s, t, k, b, u, lb, X, mask, names, mle.log2_exact(L), mle.num_vars(xs)
 
     @staticmethod
@@ -357,20 +268,19 @@ class Softmax(Op):
         rJ = [(1, ("sel", "c")), (-k, ("sel", "X"))]
         return [rI, rJ]
 
-    def _ranges(self, ctx, node, s, t, b, u, lb, names, Lbits, prove):
-        rng = prove_range if prove else verify_range
+    def _ranges(self, ctx, node, s, t, b, u, lb, names, Lbits):
         lab = node.name
         rbits = rem_bits(s, 1 << Lbits, lb)
         for i, w in enumerate(limbs(t, lb) if t else []):
-            rng(ctx, names[f"low{i}"], 0, (1 << w) - 1, label=f"{lab}/low{i}")
+            ctx.range(names[f"low{i}"], 0, (1 << w) - 1, label=f"{lab}/low{i}")
         for i, w in enumerate(limbs(rbits, lb)):
-            rng(ctx, names[f"rem{i}"], 0, (1 << w) - 1, label=f"{lab}/rem{i}")
-            rng(ctx, names[f"g{i}"], 0, (1 << w) - 1, label=f"{lab}/g{i}")
-        rng(ctx, names["R"], 0, (1 << s) - 1, label=f"{lab}/R", limb_bits=max(lb, s))
-        rng(ctx, names["e"], 0, (1 << (s + 1)) - 1, label=f"{lab}/e", limb_bits=s + 1)
-        rng(ctx, names["P"], 0, (1 << (s + 1)) - 1, label=f"{lab}/P", limb_bits=s + 1)
-        rng(ctx, names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, label=f"{lab}/S",
-            limb_bits=lb)
+            ctx.range(names[f"rem{i}"], 0, (1 << w) - 1, label=f"{lab}/rem{i}")
+            ctx.range(names[f"g{i}"], 0, (1 << w) - 1, label=f"{lab}/g{i}")
+        ctx.range(names["R"], 0, (1 << s) - 1, label=f"{lab}/R", limb_bits=max(lb, s))
+        ctx.range(names["e"], 0, (1 << (s + 1)) - 1, label=f"{lab}/e", limb_bits=s + 1)
+        ctx.range(names["P"], 0, (1 << (s + 1)) - 1, label=f"{lab}/P", limb_bits=s + 1)
+        ctx.range(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, label=f"{lab}/S",
+                  limb_bits=lb)
         ctx.require_lookup(exp_digit_table(u, s, b, 0), [names["d0"], names["f0"]],
                            f"{lab}/exp0")
         ctx.require_lookup(exp_digit_table(u, s, b, 1), [names["d1"], names["f1"]],
@@ -393,42 +303,33 @@ class Softmax(Op):
         out.append(ctx.claim(names["sel"], pe, inv_pow2(E, Lbits)))
         return out
 
-    def prove(self, ctx, node, out_claims):
+    def relations(self, ctx, node, out_claims):
+        """(D)–(G), (I), (J) by one zero-check over every entry, (H) and (K) as claims
+        at its row point, then the ranges and the exp digit lookups (module doc)."""
         s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
         E = ctx.E
         nlow = len(limbs(t, lb)) if t else 0
         nrem = len(limbs(rem_bits(s, 1 << Lbits, lb), lb))
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        L = 1 << Lbits
-        tables = {"eq": mle.eq_table(E, tau), "X": ctx.ext_table(X)}
-        size = 1 << n
-        if mask is not None:
-            m = ctx.ext_table(mask)
-            tables["M"] = np.tile(m, (size // E.length(m),) + (1,) * len(E.elem_shape))
-        for r, nm in names.items():
-            tab = ctx.ext_table(nm)
-            tables[r] = repeat_last(E, tab, L) if r in ("c", "S") else tab
+        tau = ctx.challenges(f"{node.name}/tau", n)
         rels = self._relations(E, s, t, k, b, lb, nlow, nrem, E.scalar(0), mask is not None)
-        public = ("eq", "M")
-        point, finals = prove_relations(ctx, f"{node.name}/softmax", tables, rels, public)
-        claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
-        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits, prove=True)
-        return claims
 
-    def verify(self, ctx, node, out_claims):
-        s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
-        E = ctx.E
-        nlow = len(limbs(t, lb)) if t else 0
-        nrem = len(limbs(rem_bits(s, 1 << Lbits, lb), lb))
-        tau = ctx.ch.challenges(f"{node.name}/tau", E, n)
-        rels = self._relations(E, s, t, k, b, lb, nlow, nrem, E.scalar(0), mask is not None)
+        def tables():
+            tabs = {"eq": mle.eq_table(E, tau), "X": ctx.ext_table(X)}
+            if mask is not None:
+                m = ctx.ext_table(mask)
+                tabs["M"] = np.tile(m, ((1 << n) // E.length(m),) + (1,) * len(E.elem_shape))
+            for r, nm in names.items():
+                tab = ctx.ext_table(nm)
+                tabs[r] = repeat_last(E, tab, 1 << Lbits) if r in ("c", "S") else tab
+            return tabs
+
         public = {"eq": lambda p: mle.eq_eval(E, tau, p)}
         if mask is not None:
             nm = ctx.spec(mask).num_vars
             public["M"] = lambda p: ctx.eval_public(mask, p[:nm])
-        point, finals = verify_relations(ctx, f"{node.name}/softmax", n, rels, public)
+        point, finals = zerocheck(ctx, f"{node.name}/softmax", n, rels, tables, public)
         claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
-        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits, prove=False)
+        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits)
         return claims
 
 
