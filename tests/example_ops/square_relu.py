@@ -1,0 +1,145 @@
+"""Example op plugin of docs/writing-an-op.md: element-wise square and ReLU.
+
+Written as a third party would: one file importing only ``zklora.zkcore`` (and torch),
+one ``zk_ops`` hook.  Registered in tests by ``registry_with(square_relu)``; an
+installed package would name this module in ``[project.entry-points.zklora]``.
+
+**square** ``Y = X ⊙ X`` (input X, output Y; same shape).  For a claim Ỹ(r) = v:
+
+    v = Σ_x eq(r, x) · X(x) · X(x)
+
+one degree-3 sumcheck (eq is public: the verifier evaluates eq(r, r') itself); the
+output is the claim X̃(r') = the prover's final value.  Y ≡ X² (mod p) is the integer
+X² because X's declared bound gives max X² < p/2 (checked on both sides).
+
+**relu** ``Y = max(X, 0)`` (input X with a declared bound [lo, hi], lo < 0 ≤ hi;
+output Y committed).  Advice, committed by the op: the selector B = [X ≥ 0] and the
+slack T = (1 − B)·(−X − 1).  Relations, with a zero-check at a random τ
+(Σ_x eq(τ, x)·rel(x) = 0 for every relation, batched by α):
+
+    B·B − B = 0                 B is boolean
+    Y − B·X = 0                 Y = X where B = 1, Y = 0 where B = 0
+    T − Y + X + 1 − B = 0       T = (1 − B)·(−X − 1)  (given the two above)
+
+and range checks Y ∈ [0, hi], T ∈ [0, −lo − 1].  Uniqueness: where B = 1, Y = X and
+Y ∈ [0, hi] force X ≥ 0 (and T = 0); where B = 0, Y = 0 and T = −X − 1 ∈ [0, −lo − 1]
+force X ≤ −1.  So B = [X ≥ 0], Y = max(X, 0) and T are determined by X; all the
+values are small (|·| < p/2), so the field identities are integer identities.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from zklora.zkcore import mle
+from zklora.zkcore.errors import ConfigError, ProverError
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.op import Op
+from zklora.zkcore.quant import SAFE_MAX
+from zklora.zkcore.relations import zerocheck
+
+
+def _one_to_one(node) -> tuple[str, str]:
+    """The node's single input and single output (ConfigError otherwise)."""
+    if len(node.inputs) != 1 or len(node.outputs) != 1:
+        raise ConfigError(f"op {node.name} ({node.op}): takes one input and one output, got "
+                          f"{len(node.inputs)} and {len(node.outputs)}")
+    if node.params:
+        raise ConfigError(f"op {node.name} ({node.op}): takes no parameters, got "
+                          f"{sorted(node.params)}")
+    return node.inputs[0], node.outputs[0]
+
+
+def _same_shape(ctx, node, X: str, Y: str) -> tuple[int, int]:
+    """X's declared bound, after checking Y has X's shape (ConfigError otherwise)."""
+    sx, sy = ctx.spec(X), ctx.spec(Y)
+    if sx.shape != sy.shape:
+        raise ConfigError(f"op {node.name}: output {Y} {sy.shape} must have the shape of "
+                          f"input {X} {sx.shape}")
+    if sx.bound is None:
+        raise ConfigError(f"op {node.name}: input {X} needs a declared bound")
+    return int(sx.bound[0]), int(sx.bound[1])
+
+
+class Square(Op):
+    """Y = X ⊙ X (module doc): one sumcheck Σ_x eq(r, x)·X(x)² = Ỹ(r)."""
+
+    name = "square"
+
+    def forward(self, node, inputs):
+        _one_to_one(node)
+        (x,) = inputs
+        if x.numel() and int(x.abs().max()) ** 2 > SAFE_MAX:
+            raise ProverError(f"op {node.name}: {node.inputs[0]} squared leaves the safe "
+                              f"integer range ±{SAFE_MAX}")
+        return [x * x]
+
+    def relations(self, ctx, node, out_claims):
+        X, Y = _one_to_one(node)
+        lo, hi = _same_shape(ctx, node, X, Y)
+        if max(lo * lo, hi * hi) >= ctx.F.p // 2:
+            raise ConfigError(f"op {node.name}: {X}'s bound [{lo}, {hi}] squared does not fit "
+                              f"field {ctx.F.name}")
+        c = out_claims[Y]
+        E = ctx.E
+        point, finals = ctx.run_sumcheck(
+            f"{node.name}/square", ctx.spec(X).num_vars, [(1, (0, 1, 1))], c.value,
+            lambda: [mle.eq_table(E, c.point), ctx.ext_table(X)],
+            public={0: lambda p: mle.eq_eval(E, c.point, p)})
+        return [ctx.claim(X, point, finals[1])]
+
+
+class Relu(Op):
+    """Y = max(X, 0) with a committed selector and slack (module doc)."""
+
+    name = "relu"
+
+    def forward(self, node, inputs):
+        _one_to_one(node)
+        (x,) = inputs
+        return [x.clamp(min=0)]
+
+    @staticmethod
+    def selector(x: torch.Tensor) -> torch.Tensor:
+        """B = [X ≥ 0] (the prover's advice)."""
+        return (x >= 0).to(torch.int64)
+
+    def relations(self, ctx, node, out_claims):
+        X, Y = _one_to_one(node)
+        lo, hi = _same_shape(ctx, node, X, Y)
+        if not lo < 0 <= hi or (hi - lo).bit_length() + 2 >= ctx.F.p.bit_length():
+            raise ConfigError(f"op {node.name}: {X}'s bound [{lo}, {hi}] must contain −1 and "
+                              f"0 and fit field {ctx.F.name}")
+        if ctx.spec(Y).kind != "committed":
+            raise ConfigError(f"op {node.name}: output {Y} must be committed (it is "
+                              "range-checked)")
+        shape, n, E = ctx.spec(X).shape, ctx.spec(X).num_vars, ctx.E
+        B, T = f"{node.name}/b", f"{node.name}/t"
+        ctx.advice(B, shape, (0, 1), lambda: self.selector(ctx.value(X)))
+        ctx.advice(T, shape, (0, -lo - 1),
+                   lambda: ctx.value(Y) - ctx.value(X) - 1 + ctx.value(B))
+        self.ranges(ctx, node, Y, T, lo, hi)
+        tau = ctx.challenges(f"{node.name}/relu/tau", n)
+        zero = E.scalar(0)
+        rels = [
+            ([(1, ("eq", B, B)), (-1, ("eq", B))], zero),
+            ([(1, ("eq", Y)), (-1, ("eq", B, X))], zero),
+            ([(1, ("eq", T)), (-1, ("eq", Y)), (1, ("eq", X)), (1, ("eq",)), (-1, ("eq", B))],
+             zero),
+        ]
+        point, vals = zerocheck(
+            ctx, f"{node.name}/relu", n, rels,
+            lambda: {"eq": mle.eq_table(E, tau), **{t: ctx.ext_table(t) for t in (X, Y, B, T)}},
+            public={"eq": lambda p: mle.eq_eval(E, tau, p)})
+        return [ctx.claim(t, point, vals[t]) for t in (X, Y, B, T)]
+
+    @staticmethod
+    def ranges(ctx, node, Y: str, T: str, lo: int, hi: int) -> None:
+        """Y ∈ [0, hi] and T ∈ [0, −lo − 1] (by lookups)."""
+        ctx.range(Y, 0, hi, label=f"{node.name}/Y")
+        ctx.range(T, 0, -lo - 1, label=f"{node.name}/T")
+
+
+@hookimpl
+def zk_ops():
+    return [Square(), Relu()]
