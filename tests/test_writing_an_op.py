@@ -185,3 +185,17 @@ def test_bare_exception_fails_malformed():
                   profiles=("debug",))
     with pytest.raises(AssertionError, match="extra input: the prover raised ValueError"):
         op_suite.check_malformed(h)
+
+
+def test_guide_excerpts_are_the_tested_code():
+    """Every code block of docs/writing-an-op.md headed by a file name is verbatim in
+    that file."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    guide = (root / "docs" / "writing-an-op.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n# (tests/\S+\.py)\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 4
+    for path, code in blocks:
+        assert code in (root / path).read_text(encoding="utf-8"), f"excerpt of {path} drifted"
