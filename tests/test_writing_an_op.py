@@ -199,3 +199,22 @@ def test_guide_excerpts_are_the_tested_code():
     assert len(blocks) >= 4
     for path, code in blocks:
         assert code in (root / path).read_text(encoding="utf-8"), f"excerpt of {path} drifted"
+
+
+def test_entry_point_registration(tmp_path, monkeypatch):
+    """The guide's one entry point: an installed distribution naming the plugin module in
+    the ``zklora`` entry-point group registers its ops, with the distribution as origin."""
+    from zklora.zkcore.plugins import Registry, make_plugin_manager
+
+    dist = tmp_path / "zklora_example_ops-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: zklora-example-ops\n"
+                                   "Version: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[zklora]\nsquare_relu = tests.example_ops.square_relu\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = Registry(make_plugin_manager())
+    for name in ("square", "relu"):
+        assert "zklora-example-ops 0.1" in reg.entries[("op", name)].origin
+    op_suite.check_complete(OpHarness("relu", relu_graph, relu_inputs, registry=reg,
+                                      profiles=("debug",)))
