@@ -70,6 +70,16 @@ def zk_ops():
 
 
 @hookspec
+def zk_builders():
+    """Contribute named graph builders (and builder-side helpers) of op families, so that
+    other plugins — models, backward ops — call them by name
+    (`zklora.zkcore.build.builder`) instead of importing the plugin's module.
+
+    :returns: a list of `zklora.zkcore.build.Builder` (unique ``name`` each).
+    """
+
+
+@hookspec
 def zk_models():
     """Contribute model builders.
 

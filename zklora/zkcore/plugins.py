@@ -44,13 +44,14 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.models.llama_train",
 )
 
-KINDS = ("field", "commitment", "lookup", "table", "op", "model")
+KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model")
 _HOOK_OF_KIND = {
     "field": "zk_fields",
     "commitment": "zk_commitment_schemes",
     "lookup": "zk_lookup_arguments",
     "table": "zk_tables",
     "op": "zk_ops",
+    "builder": "zk_builders",
     "model": "zk_models",
 }
 
@@ -124,6 +125,9 @@ class Registry:
 
     def op(self, name: str):
         return self.get("op", name)
+
+    def builder(self, name: str):
+        return self.get("builder", name)
 
     def model(self, name: str):
         return self.get("model", name)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -137,3 +138,8 @@ class Embedding(Op):
 @hookimpl
 def zk_ops():
     return [Embedding()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("embedding", add_embedding, "H = table[ids] (add_embedding)")]

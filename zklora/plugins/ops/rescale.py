@@ -17,6 +17,7 @@ range-checked box, so Y = ⌊(X + 2^(s−1))/2^s⌋ for the field value of X
 from __future__ import annotations
 
 from zklora.zkcore import quant
+from zklora.zkcore.build import add_rescale  # noqa: F401  (the builder lives in the kernel)
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
@@ -58,15 +59,3 @@ class Rescale(Op):
 @hookimpl
 def zk_ops():
     return [Rescale()]
-
-
-def add_rescale(g, node: str, X: str, shift: int, bound, *, y: str, r: str) -> str:
-    """Declare Y = X/2^shift rounded (committed, declared ``bound``: a (lo, hi) pair or a
-    `zklora.zkcore.quant.Bound`) and its remainder R (committed, [0, 2^shift)) as tensors
-    named ``y`` and ``r``, and the rescale node ``node``; returns Y."""
-    shape = g.tensors[X].shape
-    b = bound.as_tuple() if hasattr(bound, "as_tuple") else tuple(bound)
-    g.tensor(y, shape, "committed", b)
-    g.tensor(r, shape, "committed", (0, (1 << shift) - 1))
-    g.op("rescale", node, [X], [y, r], shift=int(shift))
-    return y

@@ -50,8 +50,8 @@ import attrs
 import numpy as np
 import torch
 
-from zklora.plugins.ops.rescale import add_rescale
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder, declared_bound, rescale_node
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -366,39 +366,6 @@ class RmsNormRsqrt(Op):
 
 # -- graph builder -----------------------------------------------------------------------
 
-_LINEAR = {"add", "sub", "lincomb", "scale"}
-
-
-def declared_bound(g: Graph, name: str) -> Bound | None:
-    """A tensor's declared bound, or one derived from its producer's inputs when it is an
-    undeclared linear combination (add/sub/lincomb/scale) of tensors with bounds."""
-    spec = g.tensors[name]
-    if spec.bound is not None:
-        return Bound(*spec.bound)
-    node = g.producer(name)
-    if node is None or node.op not in _LINEAR:
-        return None
-    if node.op == "lincomb":
-        cs = [int(c) for c in node.params["coeffs"]]
-    elif node.op == "scale":
-        cs = [int(node.params["c"])]
-    elif node.op == "sub":
-        cs = [1, -1]
-    else:
-        cs = [1] * len(node.inputs)
-    acc = Bound(0, 0)
-    for c, x in zip(cs, node.inputs):
-        b = declared_bound(g, x)
-        if b is None:
-            return None
-        acc = acc + b * c
-    return acc
-
-
-def rescale_node(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
-    """``{name}`` = X/2^shift rounded (committed, ``bound``), remainder ``{name}_R``."""
-    return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_R")
-
 
 def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: int = 16,
                 r_scale: int | None = None, x_bound: Bound | None = None,
@@ -455,3 +422,10 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
 @hookimpl
 def zk_ops():
     return [RmsNormRsqrt()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("rmsnorm", add_rmsnorm, "Y = RMSNorm(X)·γ (add_rmsnorm)"),
+            Builder("rmsnorm.plan", plan_of,
+                    "the RsqrtPlan of an rmsnorm_rsqrt node (plan_of(node, d))")]

@@ -51,25 +51,19 @@ r_pin·max|u|/2^k + 2^(shift−1).  The rest are products of range-checked bound
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import attrs
 
-from zklora.plugins.ops.rmsnorm import RsqrtPlan, declared_bound, plan_of, rescale_node
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder, builder, declared_bound, find_node, rescale_node
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import OpNode
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 
-
-def find_node(g: Graph, name: str) -> OpNode:
-    """The node called ``name``; a `ConfigError` if the graph has none."""
-    for n in g.nodes:
-        if n.name == name:
-            return n
-    raise ConfigError(f"graph has no node {name!r} (is the forward op declared?)")
-
+#: the forward's `RsqrtPlan` (rmsnorm plugin), fetched by ``builder("rmsnorm.plan")``
+RsqrtPlan = Any
 
 # -- reductions by views + batched matmul ------------------------------------------------
 
@@ -216,7 +210,7 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
         raise ConfigError(f"rmsnorm backward {name}: dY {dY} has shape "
                           f"{tuple(g.tensors[dY].shape)}, expected {shape}")
     d = shape[-1]
-    pl = plan_of(rs_node, d)
+    pl = builder("rmsnorm.plan")(rs_node, d)
     s = pl.scale
     dyb = dy_bound or declared_bound(g, dY)
     if dyb is None:
@@ -255,3 +249,9 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
 def zk_ops():
     """No op of its own: the backward is a composition of registered generic ops."""
     return []
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("rmsnorm_backward", add_rmsnorm_backward,
+                    "dX (and dγ) of an add_rmsnorm forward (add_rmsnorm_backward)")]

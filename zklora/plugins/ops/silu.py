@@ -29,26 +29,28 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zklora.plugins.lookups.tables import FunctionTable, silu_table
-from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
 from zklora.zkcore import quant
+from zklora.zkcore.build import Builder, declared_bound, named_table, rescale_node, table_bound
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.relations import error, rescale_input_claim
 
 
-def table_of(node) -> FunctionTable:
+def silu_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> Table:
+    """The SiLU function table (x, silu(x/2^s_in)·2^s_out rounded) on the signed domain
+    [−2^(d−1), 2^(d−1)) — table family ``silu`` of the registry (`named_table`); the
+    table has attribute ``lo`` (first x) besides its columns."""
+    return named_table("silu", in_scale_bits=in_scale_bits, out_scale_bits=out_scale_bits,
+                       domain_bits=domain_bits)
+
+
+def table_of(node) -> Table:
     p = node.params
     return silu_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
-
-
-def table_bound(t: FunctionTable) -> Bound:
-    """The range of the table's output column."""
-    y = t.columns()[1]
-    return Bound(int(y.min()), int(y.max()))
 
 
 class Silu(Op):
@@ -143,3 +145,8 @@ def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale
 @hookimpl
 def zk_ops():
     return [Silu()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("swiglu", add_swiglu, "Y = silu(G) ⊙ U (add_swiglu)")]

@@ -38,19 +38,30 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zklora.plugins.lookups.tables import FunctionTable, silu_grad_table
-from zklora.plugins.ops.rmsnorm import declared_bound, rescale_node
-from zklora.plugins.ops.rmsnorm_backward import find_node
-from zklora.plugins.ops.silu import table_bound
+from zklora.zkcore.build import (
+    Builder,
+    declared_bound,
+    find_node,
+    named_table,
+    rescale_node,
+    table_bound,
+)
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.relations import error
 
 
-def grad_table_of(node) -> FunctionTable:
+def silu_grad_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> Table:
+    """The SiLU' function table — table family ``silu_grad`` of the registry."""
+    return named_table("silu_grad", in_scale_bits=in_scale_bits,
+                       out_scale_bits=out_scale_bits, domain_bits=domain_bits)
+
+
+def grad_table_of(node) -> Table:
     p = node.params
     return silu_grad_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
 
@@ -160,3 +171,9 @@ def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
 @hookimpl
 def zk_ops():
     return [SiluGrad()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("swiglu_backward", add_swiglu_backward,
+                    "(dG, dU) of an add_swiglu forward (add_swiglu_backward)")]
