@@ -51,42 +51,21 @@ from __future__ import annotations
 
 import torch
 
-from zklora.plugins.ops.rescale import add_rescale
 from zklora.zkcore import mle, quant
+from zklora.zkcore.build import Builder, add_rescale, builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
 
-from .softmax import score_scaling
-
 ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
 
 
-# -- helpers shared with the cross-entropy backward ------------------------------------
-
-
-def pow2_bound(max_abs: int) -> tuple[int, int]:
-    """The smallest (−2^(b−1), 2^(b−1) − 1) ⊇ [−max_abs, max_abs]: a power-of-two
-    width, so its range check is one-sided (full limbs plus one narrower top limb)."""
-    b = int(max_abs).bit_length() + 1
-    return (-(1 << (b - 1)), (1 << (b - 1)) - 1)
-
-
-def max_abs(bound: tuple[int, int] | None, what: str) -> int:
-    if bound is None:
-        raise ConfigError(f"{what} needs a declared bound")
-    return max(abs(int(bound[0])), abs(int(bound[1])))
-
-
-def check_fits(node: str, what: str, value: int, limit: int = SAFE_MAX) -> None:
-    """ConfigError naming ``node`` unless ``value`` < ``limit`` (p/2 of the field, or
-    the int64/Goldilocks safe range)."""
-    if value >= limit:
-        raise ConfigError(f"{node}: {what} may reach ≈2^{value.bit_length()}, not below "
-                          f"the safe bound ≈2^{limit.bit_length()}; lower the declared "
-                          "bounds or the scales")
+def score_scaling(head_dim: int, scale: int) -> tuple[int, int, int]:
+    """(κ, shift, exp_scale) of the forward attention's scores (the softmax plugin's
+    builder ``attention.score_scaling``)."""
+    return builder("attention.score_scaling")(head_dim, scale)
 
 
 # -- softmax backward: integer specification ---------------------------------------------
@@ -414,3 +393,11 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
 @hookimpl
 def zk_ops():
     return [SoftmaxBackward()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("attention_backward", add_attention_backward,
+                    "dQ, dK, dV of an add_attention forward (add_attention_backward)"),
+            Builder("softmax_backward", add_softmax_backward,
+                    "dZ of a softmax node (add_softmax_backward)")]

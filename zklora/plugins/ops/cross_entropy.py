@@ -48,14 +48,18 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle, selfcheck
+from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op
 from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
 
-from ..lookups.tables import log_table
-from .softmax import add_softmax, softmax_forward
+
+def log_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int, lo: int = 1) -> Table:
+    """The log table (family ``log`` of the registry, `named_table`)."""
+    return named_table("log", in_scale_bits=in_scale_bits, out_scale_bits=out_scale_bits,
+                       domain_bits=domain_bits, lo=lo)
 
 IGNORE = -100
 ROLES = ("loss", "Y", "m", "k", "pow", "off", "mu", "lmu", "rho", "gam", "rL", "gL")
@@ -142,8 +146,9 @@ def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 1
     """(loss, number of counted tokens) of `add_cross_entropy` for integer logits ``z``:
     what the prover computes first, to declare the public loss."""
     w = exp_scale - scale
-    sm = softmax_forward(z, None, scale=scale, shift=w, kappa=1 << w, digit_bits=digit_bits,
-                         exp_scale=exp_scale, limb_bits=limb_bits)
+    sm = builder("softmax.forward")(z, None, scale=scale, shift=w, kappa=1 << w,
+                                    digit_bits=digit_bits, exp_scale=exp_scale,
+                                    limb_bits=limb_bits)
     out = cross_entropy_forward(z, labels, sm["c"], sm["S"], scale=scale, shift=w,
                                 mantissa_bits=mantissa_bits)
     return int(out["loss"][0]), int(out["m"].sum())
@@ -344,8 +349,8 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
     if scale + mle.log2_exact(V) - mantissa_bits > limb_bits:
         raise ConfigError(f"cross-entropy {name}: vocabulary too large for "
                           f"{mantissa_bits} mantissa bits")
-    sm = add_softmax(g, f"{name}/softmax", Z, scale=scale, shift=w, kappa=1 << w,
-                     digit_bits=digit_bits, exp_scale=exp_scale, limb_bits=limb_bits)
+    sm = builder("softmax")(g, f"{name}/softmax", Z, scale=scale, shift=w, kappa=1 << w,
+                            digit_bits=digit_bits, exp_scale=exp_scale, limb_bits=limb_bits)
     et = exponent_table(mantissa_bits, scale)
     offs = et.columns()[2]
     q = mantissa_bits
@@ -367,3 +372,9 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
 @hookimpl
 def zk_ops():
     return [CrossEntropy()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("cross_entropy", add_cross_entropy,
+                    "mean causal-LM cross-entropy (add_cross_entropy)")]

@@ -32,13 +32,12 @@ from __future__ import annotations
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
-
-from .attention_backward import check_fits, max_abs, pow2_bound
 
 
 def ce_factors(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
@@ -191,3 +190,11 @@ def add_cross_entropy_backward(g, name: str, P: str, Y: str, m: str, *,
 @hookimpl
 def zk_ops():
     return [CrossEntropyBackward()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("cross_entropy_backward", add_cross_entropy_backward,
+                    "dlogits of the cross-entropy (add_cross_entropy_backward)"),
+            Builder("cross_entropy_backward.saved", cross_entropy_saved,
+                    "(P, Y, m) an add_cross_entropy node keeps for the backward")]

@@ -75,8 +75,10 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op
 from zklora.zkcore.relations import (
     LIMB,
@@ -91,7 +93,13 @@ from zklora.zkcore.relations import (
     zerocheck,
 )
 
-from ..lookups.tables import exp_digit_table
+
+def exp_digit_table(in_scale_bits: int, out_scale_bits: int, digit_bits: int,
+                    position: int) -> Table:
+    """The exp-digit table (family ``exp_digit`` of the registry, `named_table`)."""
+    return named_table("exp_digit", in_scale_bits=in_scale_bits,
+                       out_scale_bits=out_scale_bits, digit_bits=digit_bits, position=position)
+
 
 # -- softmax: integer specification -------------------------------------------------------
 
@@ -470,3 +478,12 @@ def attention_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, scal
 @hookimpl
 def zk_ops():
     return [Softmax()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("attention", add_attention, "causal softmax attention (add_attention)"),
+            Builder("softmax", add_softmax, "row softmax node (add_softmax)"),
+            Builder("softmax.forward", softmax_forward, "integer softmax (softmax_forward)"),
+            Builder("attention.score_scaling", score_scaling,
+                    "(κ, shift, exp_scale) of the scores Q·Kᵀ/√dh (score_scaling)")]
