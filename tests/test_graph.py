@@ -295,6 +295,7 @@ def test_stack_layout_and_claim_reduction(reg):
     import numpy as np
 
     from zklora.zkcore import mle, stack
+    from zklora.zkcore.op import ProverContext, VerifierContext
     from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
     F = reg.field("goldilocks")
@@ -319,9 +320,11 @@ def test_stack_layout_and_claim_reduction(reg):
 
     def run(cl):
         pch = ProverChannel(Transcript(b"t"))
-        r, v = stack.reduce_prove(pch, E, S, lay.num_vars, cl, base=True, label="x")
+        ((r, v),) = stack.reduce_many(ProverContext(F, pch, {}, {}, {}, None),
+                                      [(lay.num_vars, cl, S)], label="x")
         vch = VerifierChannel(Transcript(b"t"), pch.proof_bytes())
-        r2, v2 = stack.reduce_verify(vch, E, lay.num_vars, cl, label="x")
+        ((r2, v2),) = stack.reduce_many(VerifierContext(F, vch, {}, {}, None),
+                                        [(lay.num_vars, cl, None)], label="x")
         vch.finish()
         return r, v, r2, v2
 
@@ -339,10 +342,12 @@ def test_stack_layout_and_claim_reduction(reg):
         run(bad)
     with selfcheck.disabled():
         pch = ProverChannel(Transcript(b"t"))
-        r, v = stack.reduce_prove(pch, E, S, lay.num_vars, bad, base=True, label="x")
+        ((r, v),) = stack.reduce_many(ProverContext(F, pch, {}, {}, {}, None),
+                                      [(lay.num_vars, bad, S)], label="x")
         vch = VerifierChannel(Transcript(b"t"), pch.proof_bytes())
         try:
-            r2, v2 = stack.reduce_verify(vch, E, lay.num_vars, bad, label="x")
+            ((r2, v2),) = stack.reduce_many(VerifierContext(F, vch, {}, {}, None),
+                                            [(lay.num_vars, bad, None)], label="x")
         except VerificationError:
             pass
         else:  # the verifier's final claim is then false on S

@@ -142,8 +142,8 @@ def test_layout_split_matches_combined_mle(field):
         if b.request is not None:
             vals.append(mle.evaluate(E, data[reqs[b.request].columns[0]], z[:b.num_vars],
                                      base=True))
-    ctx.recv = lambda label, n: np.stack(vals)
-    (got,) = lay.recv_columns(ctx, z, "x")
+    ctx.exchange = lambda label, n, compute: np.stack(vals)
+    (got,) = lay.columns(ctx, z, "x")
     assert E.equal(got, want)
     assert sorted(n for n, _, _ in sent) == sorted(specs)
     # padding rows hold table row 0

@@ -21,6 +21,7 @@ from zklora.plugins.fields.goldilocks import GOLDILOCKS
 from zklora.zkcore import claims, mle, sumcheck
 from zklora.zkcore.claims import Claim
 from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError
+from zklora.zkcore.op import ProverContext, VerifierContext
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
 FIELDS = [GOLDILOCKS.ext, BLS12_381_FR]
@@ -200,6 +201,16 @@ def test_batch_completeness_and_rejection(E, nv):
 # -- claim reduction -------------------------------------------------------------------
 
 
+def _pctx(E, ch):
+    """A bare prover context over ``E`` (the reductions use only its channel and E)."""
+    assert E.base.ext is E
+    return ProverContext(E.base, ch, {}, {}, {}, None)
+
+
+def _vctx(E, ch):
+    return VerifierContext(E.base, ch, {}, {}, None)
+
+
 @pytest.mark.parametrize("base", [True, False])
 @pytest.mark.parametrize("nclaims", [1, 2, 4])
 def test_reduce_claims(E, base, nclaims):
@@ -212,14 +223,15 @@ def test_reduce_claims(E, base, nclaims):
         cl.append(Claim("T", r, mle.evaluate(E, table, r, base=base)))
     cl.append(Claim("T", cl[0].point.copy(), cl[0].value.copy()))  # a duplicate merges
     ch = ProverChannel(Transcript("red"))
-    out = claims.reduce_prove(ch, E, table, cl, base=base, label="red")
+    out = claims.reduce(_pctx(E, ch), cl, num_vars=nv, label="red", table=lambda: table,
+                        base=base)
     assert E.equal(out.value, mle.evaluate(E, table, out.point, base=base))
     proof = ch.proof_bytes()
     assert (len(proof) == 0) == (nclaims == 1)
 
     def run(proof, cl):
         vc = VerifierChannel(Transcript("red"), proof)
-        res = claims.reduce_verify(vc, E, nv, cl, label="red")
+        res = claims.reduce(_vctx(E, vc), cl, num_vars=nv, label="red")
         vc.finish()
         return res
 
@@ -253,7 +265,8 @@ def test_dedupe(E):
     with pytest.raises(VerificationError, match="different values"):
         claims.dedupe(E, [a, c])
     with pytest.raises(VerificationError):
-        claims.reduce_verify(VerifierChannel(Transcript("x"), b""), E, 3, [a, c], label="x")
+        claims.reduce(_vctx(E, VerifierChannel(Transcript("x"), b"")), [a, c], num_vars=3,
+                      label="x")
 
 
 # -- pinned proof bytes ----------------------------------------------------------------

@@ -3,7 +3,7 @@ smaller instance under bls12-381-fr (the paper profile's field).
 
 Run:  .venv/bin/python -m pytest -m bench --benchmark-enable tests/bench/test_bench_lookups.py
 
-Times the argument alone (`LookupArgument.prove` / `verify` on a context holding the
+Times the argument alone (`LookupArgument.run` on a prover / verifier context holding the
 committed column), not the commitment scheme: the proof size reported is the bytes the
 argument writes (its multiplicity/inverse commitments are 32-byte `plain` hashes; their
 openings are the commitment scheme's cost).
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from zklora.zkcore.graph import ProverCommitter, VerifierCommitter
+from zklora.zkcore.graph import Committer
 from zklora.zkcore.lookup import LookupRequest
 from zklora.zkcore.op import ProverContext, TensorSpec, VerifierContext
 from zklora.zkcore.plugins import registry
@@ -40,15 +40,15 @@ def _setup(field, n_bits, t_bits):
 
 def _prove(arg, F, scheme, table, x, specs, reqs):
     ch = ProverChannel(Transcript(b"bench/lookups"))
-    ctx = ProverContext(F, ch, dict(specs), {}, {"X": x}, ProverCommitter(scheme))
-    arg.prove(ctx, table, reqs)
+    ctx = ProverContext(F, ch, dict(specs), {}, {"X": x}, Committer(scheme, True))
+    arg.run(ctx, table, reqs)
     return ch.proof_bytes()
 
 
 def _verify(arg, F, scheme, table, specs, reqs, proof):
     ch = VerifierChannel(Transcript(b"bench/lookups"), proof)
-    ctx = VerifierContext(F, ch, dict(specs), {}, VerifierCommitter(scheme))
-    arg.verify(ctx, table, reqs)
+    ctx = VerifierContext(F, ch, dict(specs), {}, Committer(scheme, False))
+    arg.run(ctx, table, reqs)
     ch.finish()
 
 

@@ -12,15 +12,14 @@ same point make the verifier reject at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 import numpy as np
 
-from . import mle, sumcheck
-from .errors import VerificationError
+from . import mle
+from .errors import ProverError, VerificationError
 from .field import Field
-from .transcript import ProverChannel, VerifierChannel
 
 
 @attrs.define
@@ -35,16 +34,16 @@ class Claim:
         return np.ascontiguousarray(self.point).tobytes()
 
 
-def dedupe(F: Field, claims: Sequence[Claim]) -> list[Claim]:
-    """Merge claims at identical points; `VerificationError` if their values differ."""
+def dedupe(F: Field, claims: Sequence[Claim], err: type[Exception] = VerificationError
+           ) -> list[Claim]:
+    """Merge claims at identical points; ``err`` (the side's error) if their values
+    differ."""
     seen: dict[bytes, Claim] = {}
     for c in claims:
         k = c.key()
         if k in seen:
             if not F.equal(seen[k].value, c.value):
-                raise VerificationError(
-                    f"two different values claimed for {c.tensor} at the same point"
-                )
+                raise err(f"two different values claimed for {c.tensor} at the same point")
         else:
             seen[k] = c
     return list(seen.values())
@@ -62,38 +61,29 @@ def _eq_combo(F: Field, points: Sequence[np.ndarray], rho: np.ndarray):
     return at
 
 
-def reduce_prove(ch: ProverChannel, F: Field, table: np.ndarray, claims: Sequence[Claim],
-                 *, base: bool, label: str) -> Claim:
-    """Reduce claims on one tensor (flat table, base or F elements) to one claim."""
-    claims = dedupe(F, claims)
+def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
+           table: Callable[[], np.ndarray] | None = None, base: bool = True) -> Claim:
+    """Reduce claims on one tensor of ``num_vars`` variables to one claim, on either side
+    (``ctx`` a `zklora.zkcore.op.ProverContext` or ``VerifierContext``): ρ drawn, then the
+    sumcheck Σ_x f(x)·W(x) = Σ_k ρ^k v_k with W = Σ_k ρ^k eq(r_k, ·), which the verifier
+    evaluates itself.  ``table()`` (prover only) gives f as a flat array (base-field
+    elements if ``base``)."""
+    E = ctx.E
+    claims = dedupe(E, claims, ProverError if ctx.prover else VerificationError)
     if len(claims) == 1:
         return claims[0]
-    rho = ch.challenge(f"{label}/rho", F)
-    w = F.zeros(F.length(mle.lift(F, table, base)))
-    coef = F.scalar(1)
-    claim = F.scalar(0)
-    for c in claims:
-        w = F.add(w, F.mul(mle.eq_table(F, c.point), coef))
-        claim = F.add(claim, F.mul(coef, c.value))
-        coef = F.mul(coef, rho)
-    point, finals = sumcheck.prove(ch, F, [mle.lift(F, table, base), w], [(1, (0, 1))], claim,
-                                   label=label, public=[1])
-    return Claim(claims[0].tensor, point, finals[0])
+    rho = ctx.challenge(f"{label}/rho")
+    coefs = E.powers(rho, len(claims))
+    total = E.scalar(0)
+    for cf, c in zip(coefs, claims):
+        total = E.add(total, E.mul(cf, c.value))
 
+    def tables():
+        w = E.zeros(1 << num_vars)
+        for cf, c in zip(coefs, claims):
+            w = E.add(w, E.mul(mle.eq_table(E, c.point), cf))
+        return [mle.lift(E, table(), base), w]
 
-def reduce_verify(ch: VerifierChannel, F: Field, num_vars: int, claims: Sequence[Claim],
-                  *, label: str) -> Claim:
-    """Verifier side of `reduce_prove`."""
-    claims = dedupe(F, claims)
-    if len(claims) == 1:
-        return claims[0]
-    rho = ch.challenge(f"{label}/rho", F)
-    coef = F.scalar(1)
-    claim = F.scalar(0)
-    for c in claims:
-        claim = F.add(claim, F.mul(coef, c.value))
-        coef = F.mul(coef, rho)
-    at = _eq_combo(F, [c.point for c in claims], rho)
-    point, finals = sumcheck.verify(ch, F, num_vars, 2, [(1, (0, 1))], claim, label=label,
-                                    public={1: at})
+    point, finals = ctx.run_sumcheck(label, num_vars, [(1, (0, 1))], total, tables,
+                                     public={1: _eq_combo(E, [c.point for c in claims], rho)})
     return Claim(claims[0].tensor, point, finals[0])

@@ -19,9 +19,13 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    output's reduced claim is also opened;
 6. prove every lookup request, grouped by table, with the configured argument;
 7. turn every claim on a stacked tensor into a claim on its stack, reduce each stack's
-   claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many_prove`), open
+   claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many`), open
    all stacks and published tensors in one batched opening, evaluate every claim on a
    public tensor, and fail if any claim is left undischarged.
+
+Prover and verifier run this schedule as ONE function (`_run`), with a `ProverContext`
+(computes and sends) or a `VerifierContext` (reads and checks); `Committer`, the claim
+and stack reductions and the lookup arguments are likewise written once.
 
 Every op node must be *reached*: some output is a graph output, a virtual tensor with
 a proven bound or an input of a reached node (`Graph.unreached`).  The scheduler
@@ -39,6 +43,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -47,6 +52,7 @@ import torch
 
 from . import claims as claimlib
 from . import range as rangelib
+from . import relations
 from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
@@ -265,8 +271,9 @@ def _stack_description(names: Sequence[str], layout: StackLayout) -> bytes:
                                       for b in layout.blocks if b.item is not None]})
 
 
-class ProverCommitter:
-    """Commits tensors and keeps the states for the final batched opening.
+class Committer:
+    """Commits (prover) or receives (verifier) tensors and keeps what the final batched
+    opening needs; one class for both sides (``prover``).
 
     Tensors with a published commitment are committed individually.  Every other
     tensor is deferred into a pending group; `flush` (run before every challenge, and
@@ -274,137 +281,100 @@ class ProverCommitter:
     (`zklora.zkcore.stack.StackLayout`), so a proof holds one commitment per group of
     tensors committed between two challenges."""
 
-    def __init__(self, scheme: CommitmentScheme):
+    def __init__(self, scheme: CommitmentScheme, prover: bool):
         self.scheme = scheme
-        self.states: dict[str, Any] = {}
+        self.prover = prover
+        #: individually committed tensors: name -> (commitment, num_vars, prover state)
+        self.published: dict[str, tuple[bytes, int, Any]] = {}
         self.stacks: list[_Stack] = []
         self.where: dict[str, tuple[int, int]] = {}
-        self._pending: list[tuple[str, np.ndarray]] = []
+        self._pending: list[tuple[TensorSpec, Any]] = []
 
-    def commit(self, ch: ProverChannel, spec: TensorSpec, table: np.ndarray,
-               published: bytes | None = None) -> None:
-        """Commit (deferred into the pending stack); a tensor with a ``published``
-        commitment (part of the statement, e.g. the base model's) is committed on its
-        own, checked against it and only absorbed."""
+    def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
+               table: np.ndarray | None = None, published: bytes | None = None) -> None:
+        """Commit ``spec`` (``table``, its flat base-field array, on the prover side only):
+        deferred into the pending stack, or, with a ``published`` commitment (part of
+        the statement, e.g. the base model's), on its own: the prover checks its table
+        against it, the verifier its length; both only absorb it."""
         if published is None:
-            self._pending.append((spec.name, np.asarray(table)))
+            self._pending.append((spec, table))
             return
-        com, state = self.scheme.commit(table)
-        if com != published:
-            raise ProverError(f"tensor {spec.name} does not match its published commitment")
-        ch.observe_public(f"commit:{spec.name}", com)
-        self.states[spec.name] = state
-
-    def flush(self, ch: ProverChannel) -> None:
-        """Commit the pending tensors as one stacked vector and send the commitment."""
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, []
-        F = self.scheme.field
-        names = [n for n, _ in pending]
-        layout = StackLayout([F.length(F.flat(t)) for _, t in pending])
-        k = len(self.stacks)
-        ch.observe_public(f"stack/{k}", _stack_description(names, layout))
-        S = layout.stack(F, [t for _, t in pending])
-        com, state = self.scheme.commit(S)
-        ch.send_bytes(f"commit:stack/{k}", com)
-        self.stacks.append(_Stack(names, layout, com, S, state))
-        for i, n in enumerate(names):
-            self.where[n] = (k, i)
-
-
-class VerifierCommitter:
-    """Mirror of `ProverCommitter`."""
-
-    def __init__(self, scheme: CommitmentScheme):
-        self.scheme = scheme
-        self.commitments: dict[str, bytes] = {}
-        self.stacks: list[_Stack] = []
-        self.where: dict[str, tuple[int, int]] = {}
-        self._pending: list[TensorSpec] = []
-
-    def receive(self, ch: VerifierChannel, spec: TensorSpec,
-                published: bytes | None = None) -> None:
-        if published is None:
-            self._pending.append(spec)
-            return
-        n = self.scheme.commitment_size(spec.num_vars)
-        if len(published) != n:
-            raise VerificationError(f"published commitment of {spec.name} has {len(published)} "
-                                    f"bytes, expected {n}")
+        state = None
+        if self.prover:
+            com, state = self.scheme.commit(table)
+            if com != published:
+                raise ProverError(f"tensor {spec.name} does not match its published "
+                                  "commitment")
+        elif len(published) != self.scheme.commitment_size(spec.num_vars):
+            raise VerificationError(
+                f"published commitment of {spec.name} has {len(published)} bytes, expected "
+                f"{self.scheme.commitment_size(spec.num_vars)}")
         ch.observe_public(f"commit:{spec.name}", published)
-        self.commitments[spec.name] = published
+        self.published[spec.name] = (published, spec.num_vars, state)
 
-    def flush(self, ch: VerifierChannel) -> None:
+    def flush(self, ch: ProverChannel | VerifierChannel) -> None:
+        """Commit the pending tensors as one stacked vector: the prover sends the
+        commitment, the verifier reads it."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        names = [s.name for s in pending]
-        layout = StackLayout([s.size for s in pending])
+        names = [s.name for s, _ in pending]
+        layout = StackLayout([s.size for s, _ in pending])
         k = len(self.stacks)
         ch.observe_public(f"stack/{k}", _stack_description(names, layout))
-        com = ch.recv_bytes(f"commit:stack/{k}", self.scheme.commitment_size(layout.num_vars))
-        self.stacks.append(_Stack(names, layout, com))
+        label = f"commit:stack/{k}"
+        st = _Stack(names, layout, b"")
+        if self.prover:
+            F = self.scheme.field
+            for s, t in pending:
+                if F.length(F.flat(t)) != s.size:
+                    raise ProverError(f"tensor {s.name}: table of {F.length(F.flat(t))} "
+                                      f"entries, {s.size} declared")
+            st.table = layout.stack(F, [t for _, t in pending])
+            st.commitment, st.state = self.scheme.commit(st.table)
+            ch.send_bytes(label, st.commitment)
+        else:
+            st.commitment = ch.recv_bytes(label, self.scheme.commitment_size(layout.num_vars))
+        self.stacks.append(st)
         for i, n in enumerate(names):
             self.where[n] = (k, i)
 
+    def _item(self, commitment: bytes, num_vars: int, state, evals: list[Evaluation]):
+        if self.prover:
+            return OpenItem(state, evals)
+        return CheckItem(commitment, num_vars, evals)
 
-def _open_prove(ch: ProverChannel, E: Field, committer: ProverCommitter, specs,
-                opened: Mapping[str, list[Claim]]) -> None:
-    """One batched opening: published tensors' claims as they are; every stack's claims
-    reduced to one (`zklora.zkcore.stack.reduce_prove`)."""
-    committer.flush(ch)
-    items = []
-    per_stack: dict[int, list] = defaultdict(list)
-    for name in specs:
-        cl = opened.get(name)
-        if not cl:
-            continue
-        if name in committer.states:
-            cl = claimlib.dedupe(E, cl)
-            items.append(OpenItem(committer.states[name],
-                                  [Evaluation(c.point, c.value) for c in cl]))
-        else:
-            k, i = committer.where[name]
-            lay = committer.stacks[k].layout
-            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
-    ks = sorted(per_stack)
-    sts = [committer.stacks[k] for k in ks]
-    reduced = stacklib.reduce_many_prove(
-        ch, E, [(st.table, st.layout.num_vars, per_stack[k]) for k, st in zip(ks, sts)],
-        base=True, label="stack/reduce")
-    items.extend(OpenItem(st.state, [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
-    if items:
-        committer.scheme.open(ch, items)
-
-
-def _open_verify(ch: VerifierChannel, E: Field, committer: VerifierCommitter, specs,
-                 opened: Mapping[str, list[Claim]]) -> None:
-    """Mirror of `_open_prove`."""
-    committer.flush(ch)
-    items = []
-    per_stack: dict[int, list] = defaultdict(list)
-    for name in specs:
-        cl = opened.get(name)
-        if not cl:
-            continue
-        if name in committer.commitments:
-            cl = claimlib.dedupe(E, cl)
-            items.append(CheckItem(committer.commitments[name], specs[name].num_vars,
-                                   [Evaluation(c.point, c.value) for c in cl]))
-        else:
-            k, i = committer.where[name]
-            lay = committer.stacks[k].layout
-            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
-    ks = sorted(per_stack)
-    sts = [committer.stacks[k] for k in ks]
-    reduced = stacklib.reduce_many_verify(
-        ch, E, [(st.layout.num_vars, per_stack[k]) for k, st in zip(ks, sts)],
-        label="stack/reduce")
-    items.extend(CheckItem(st.commitment, st.layout.num_vars, [Evaluation(r, v)])
-                 for st, (r, v) in zip(sts, reduced))
-    if items:
-        committer.scheme.verify(ch, items)
+    def open(self, ctx: ProverContext | VerifierContext,
+             opened: Mapping[str, list[Claim]]) -> None:
+        """One batched opening of the claims ``opened`` (in the order of ``ctx.specs``):
+        published tensors' claims as they are; every stack's claims reduced to one
+        (`zklora.zkcore.stack.reduce_many`).  The prover writes the opening proof, the
+        verifier checks it."""
+        ch, E = ctx.ch, ctx.E
+        err = ProverError if self.prover else VerificationError
+        self.flush(ch)
+        items = []
+        per_stack: dict[int, list] = defaultdict(list)
+        for name in ctx.specs:
+            cl = opened.get(name)
+            if not cl:
+                continue
+            if name in self.published:
+                cl = claimlib.dedupe(E, cl, err)
+                items.append(self._item(*self.published[name],
+                                        [Evaluation(c.point, c.value) for c in cl]))
+            else:
+                k, i = self.where[name]
+                lay = self.stacks[k].layout
+                per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
+        sts = [self.stacks[k] for k in sorted(per_stack)]
+        reduced = stacklib.reduce_many(
+            ctx, [(st.layout.num_vars, per_stack[k], st.table)
+                  for k, st in zip(sorted(per_stack), sts)], label="stack/reduce")
+        items.extend(self._item(st.commitment, st.layout.num_vars, st.state,
+                                [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
+        if items:
+            (self.scheme.open if self.prover else self.scheme.verify)(ch, items)
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
@@ -453,99 +423,135 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     (made beforehand, e.g. by ``zklora commit-model``): they are not sent in the proof.
     ``profile`` (optional) receives the time of every phase and op node (`Profile`).
     """
+    return _run(True, graph, backend, statement, published, inputs=inputs, values=values,
+                progress=progress, profile=profile)
+
+
+def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
+           sections: Sequence | None = None,
+           published: Mapping[str, bytes] | None = None) -> None:
+    """Verify a proof stream against the graph and statement; raise on failure.
+    ``published``: commitments the verifier already trusts (see `prove`)."""
+    _run(False, graph, backend, statement, published, proof=proof, sections=sections)
+
+
+def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
+         published: Mapping[str, bytes] | None, *,
+         inputs: Mapping[str, torch.Tensor] | None = None,
+         values: dict[str, torch.Tensor] | None = None, proof: bytes = b"",
+         sections: Sequence | None = None, progress: Progress | None = None,
+         profile: Profile | None = None) -> tuple[bytes, list] | None:
+    """The proof of ``graph`` (module doc), run by the prover (``prover``: computes and
+    sends every message, returns (proof bytes, sections)) or by the verifier (reads
+    ``proof``, checks it and the ``sections`` index, raises on failure): one schedule,
+    so both sides see the same transcript by construction."""
+    err = ProverError if prover else VerificationError
     published = dict(published or {})
+    for name in published:
+        if name not in graph.tensors or graph.tensors[name].kind != "committed":
+            raise err(f"published commitment for unknown tensor {name!r}")
     try:
         graph.check()
     except ValueError as e:
-        raise ProverError(f"graph: {e}") from None
+        raise err(f"graph: {e}") from None
     F = backend.field
-    E = F.ext
-    reg = backend.registry
     clock = _Clock(profile)
-    if values is None:
-        values = forward(graph, inputs, reg, progress)
-        clock.lap("forward")
-    ch = ProverChannel(Transcript(PROTOCOL_ID, backend.hash))
+    transcript = Transcript(PROTOCOL_ID, backend.hash)
+    committer = Committer(backend.scheme, prover)
+    specs = dict(graph.tensors)
+    ctx: ProverContext | VerifierContext
+    if prover:
+        if values is None:
+            values = forward(graph, inputs or {}, backend.registry, progress)
+            clock.lap("forward")
+        ch = ProverChannel(transcript)
+        ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
+    else:
+        ch = VerifierChannel(transcript, proof)
+        ctx = VerifierContext(F, ch, specs, graph.publics, committer)
+    rec = _SectionRecorder(ch)
     ch.observe_public("statement", _statement_bytes(statement))
     ch.observe_public("graph", canonical_json(graph.describe()))
-    specs = dict(graph.tensors)
-    committer = ProverCommitter(backend.scheme)
-    ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
     ch.before_challenge = lambda: committer.flush(ch)
 
-    with ch.section("commitments"):
+    with rec.section("commitments"):
         to_commit = [n for n, s in graph.tensors.items() if s.kind == "committed"]
         for k, name in enumerate(to_commit):
             if progress:
                 progress("commitments", k, len(to_commit))
-            committer.commit(ch, graph.tensors[name], ctx.table(name), published.get(name))
+            committer.commit(ch, specs[name], ctx.table(name) if prover else None,
+                             published.get(name))
         # the proven bounds' limbs join the first stack (no commitment of their own)
         bound_limbs = rangelib.range_limbs(ctx, _bound_checks(graph))
         committer.flush(ch)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
-    with ch.section("outputs"):
+    with rec.section("outputs"):
         for o in graph.outputs:
-            spec = specs[o]
-            r = ch.challenges(f"out:{o}", E, spec.num_vars)
-            v = ctx.evaluate(o, r)
-            if spec.kind == "committed":
-                ch.send_field(f"out:{o}/value", E, v)
+            r = ctx.challenges(f"out:{o}", specs[o].num_vars)
+            if specs[o].kind == "committed":
+                v = ctx.exchange(f"out:{o}/value", 1, lambda o=o, r=r: [ctx.evaluate(o, r)])[0]
+            else:
+                v = ctx.eval_public(o, r)
             book[o].append(Claim(o, r, v))
     clock.lap("outputs")
 
     if graph.proven_bounds:
-        with ch.section("bounds"):
-            ctx.new_claims = []
-            rangelib.range_points(ctx, bound_limbs)
-            for c in ctx.new_claims:
-                book[c.tensor].append(c)
+        with rec.section("bounds"):
+            _collect(ctx, book, rangelib.range_points, ctx, bound_limbs)
         clock.lap("bounds")
 
     opened: dict[str, list[Claim]] = defaultdict(list)
     for i, node in enumerate(reversed(graph.nodes)):
         if progress:
             progress("prove", i, len(graph.nodes))
-        with ch.section(f"op:{node.op}:{node.name}"):
+        with rec.section(f"op:{node.op}:{node.name}"):
             out_claims = {}
             for t in node.outputs:
                 if book.get(t):
-                    c = claimlib.reduce_prove(ch, E, ctx.table(t), book.pop(t), base=True,
-                                              label=f"reduce:{t}")
+                    c = claimlib.reduce(ctx, book.pop(t), num_vars=specs[t].num_vars,
+                                        label=f"reduce:{t}", table=lambda t=t: ctx.table(t))
                     out_claims[t] = c
                     if specs[t].kind == "committed":
                         opened[t].append(c)
+                    elif specs[t].kind == "public":
+                        _check_public(ctx, c)
             if not out_claims:
-                raise ProverError(_unreached_message(node))
-            ctx.new_claims = []
-            returned = backend.registry.op(node.op).run(ctx, node, out_claims)
-            for c in _union(returned, ctx.new_claims):
-                book[c.tensor].append(c)
+                raise err(_unreached_message(node))
+            op = backend.registry.op(node.op)
+            _collect(ctx, book, op.run, ctx, node, out_claims)
         clock.lap(node.op, node.name)
 
     if progress:
         progress("lookups", 0, 1)
-    with ch.section("lookups"):
-        _run_lookups(ctx, backend, book, prover=True)
+    with rec.section("lookups"):
+        _run_lookups(ctx, backend, book)
     clock.lap("lookups")
 
     if progress:
         progress("openings", 0, 1)
-    with ch.section("openings"):
+    with rec.section("openings"):
         for name, cl in list(book.items()):
             kind = specs[name].kind
             if kind == "committed":
                 opened[name].extend(cl)
                 book.pop(name)
             elif kind == "public":
+                for c in cl:
+                    _check_public(ctx, c)
                 book.pop(name)
-        _open_prove(ch, E, committer, specs, opened)
+        committer.open(ctx, opened)
     clock.lap("openings")
     leftover = {k: v for k, v in book.items() if v}
     if leftover:
-        raise ProverError(f"undischarged claims on {sorted(leftover)}")
-    return ch.proof_bytes(), ch.sections
+        raise err(f"undischarged claims on {sorted(leftover)}")
+    if prover:
+        return ch.proof_bytes(), rec.sections
+    ch.finish()
+    if sections is not None and [tuple(s) for s in sections] != rec.sections:
+        raise ProofFormatError("proof section index does not match the proof stream")
+    return None
 
 
 class _Clock:
@@ -563,117 +569,22 @@ class _Clock:
         self.t = now
 
 
-def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
-           sections: Sequence | None = None,
-           published: Mapping[str, bytes] | None = None) -> None:
-    """Verify a proof stream against the graph and statement; raise on failure.
-    ``published``: commitments the verifier already trusts (see `prove`)."""
-    published = dict(published or {})
-    for name in published:
-        if name not in graph.tensors or graph.tensors[name].kind != "committed":
-            raise VerificationError(f"published commitment for unknown tensor {name!r}")
-    try:
-        graph.check()
-    except ValueError as e:
-        raise VerificationError(f"graph: {e}") from None
-    F = backend.field
-    E = F.ext
-    reg = backend.registry
-    ch = VerifierChannel(Transcript(PROTOCOL_ID, backend.hash), proof)
-    ch.observe_public("statement", _statement_bytes(statement))
-    ch.observe_public("graph", canonical_json(graph.describe()))
-    specs = dict(graph.tensors)
-    committer = VerifierCommitter(backend.scheme)
-    ctx = VerifierContext(F, ch, specs, graph.publics, committer)
-    ch.before_challenge = lambda: committer.flush(ch)
-    rec = _SectionRecorder(ch)
-
-    with rec.section("commitments"):
-        for spec in graph.tensors.values():
-            if spec.kind == "committed":
-                committer.receive(ch, spec, published.get(spec.name))
-        bound_limbs = rangelib.range_limbs(ctx, _bound_checks(graph))
-        committer.flush(ch)
-
-    book: dict[str, list[Claim]] = defaultdict(list)
-    with rec.section("outputs"):
-        for o in graph.outputs:
-            spec = specs[o]
-            r = ch.challenges(f"out:{o}", E, spec.num_vars)
-            if spec.kind == "committed":
-                v = ch.recv_scalar(f"out:{o}/value", E)
-            else:
-                v = ctx.eval_public(o, r)
-            book[o].append(Claim(o, r, v))
-
-    if graph.proven_bounds:
-        with rec.section("bounds"):
-            ctx.new_claims = []
-            rangelib.range_points(ctx, bound_limbs)
-            for c in ctx.new_claims:
-                book[c.tensor].append(c)
-
-    opened: dict[str, list[Claim]] = defaultdict(list)
-    for node in reversed(graph.nodes):
-        with rec.section(f"op:{node.op}:{node.name}"):
-            out_claims = {}
-            for t in node.outputs:
-                if book.get(t):
-                    c = claimlib.reduce_verify(ch, E, specs[t].num_vars, book.pop(t),
-                                               label=f"reduce:{t}")
-                    out_claims[t] = c
-                    if specs[t].kind == "committed":
-                        opened[t].append(c)
-                    elif specs[t].kind == "public":
-                        _check_public(ctx, c)
-            if not out_claims:
-                raise VerificationError(_unreached_message(node))
-            ctx.new_claims = []
-            returned = reg.op(node.op).run(ctx, node, out_claims)
-            for c in _union(returned, ctx.new_claims):
-                book[c.tensor].append(c)
-
-    with rec.section("lookups"):
-        _run_lookups(ctx, backend, book, prover=False)
-
-    with rec.section("openings"):
-        for name, cl in list(book.items()):
-            kind = specs[name].kind
-            if kind == "committed":
-                opened[name].extend(cl)
-                book.pop(name)
-            elif kind == "public":
-                for c in cl:
-                    _check_public(ctx, c)
-                book.pop(name)
-        _open_verify(ch, E, committer, specs, opened)
-    leftover = {k: v for k, v in book.items() if v}
-    if leftover:
-        raise VerificationError(f"undischarged claims on {sorted(leftover)}")
-    ch.finish()
-    if sections is not None and [tuple(s) for s in sections] != rec.sections:
-        raise ProofFormatError("proof section index does not match the proof stream")
-
-
 class _SectionRecorder:
-    """Records verifier-side section byte ranges to compare with the file's index."""
+    """Records the byte range of each section of the proof stream (the prover's index;
+    the verifier compares its own with the file's)."""
 
-    def __init__(self, ch: VerifierChannel):
+    def __init__(self, ch: ProverChannel | VerifierChannel):
         self.ch = ch
         self.sections: list[tuple[str, int, int]] = []
 
+    def _pos(self) -> int:
+        return len(self.ch.buf) if isinstance(self.ch, ProverChannel) else self.ch.pos
+
+    @contextmanager
     def section(self, name: str):
-        rec = self
-
-        class _S:
-            def __enter__(self):
-                self.start = rec.ch.pos
-
-            def __exit__(self, *exc):
-                rec.sections.append((name, self.start, rec.ch.pos))
-                return False
-
-        return _S()
+        start = self._pos()
+        yield
+        self.sections.append((name, start, self._pos()))
 
 
 def _bound_checks(graph: Graph) -> list[rangelib.RangeCheck]:
@@ -699,9 +610,18 @@ def _union(returned, recorded) -> list[Claim]:
     return out
 
 
-def _check_public(ctx: VerifierContext, c: Claim) -> None:
-    if not ctx.E.equal(ctx.eval_public(c.tensor, c.point), c.value):
-        raise VerificationError(f"claim on public tensor {c.tensor} does not match its value")
+def _check_public(ctx: ProverContext | VerifierContext, c: Claim) -> None:
+    ctx.check(lambda: ctx.E.equal(ctx.eval_public(c.tensor, c.point), c.value),
+              f"claim on public tensor {c.tensor} does not match its value")
+
+
+def _collect(ctx: ProverContext | VerifierContext, book, run: Callable, *args) -> None:
+    """Run ``run(*args)`` (an op, the bound checks or a lookup argument) and file every
+    claim it returned or recorded through ``ctx.claim`` in ``book``."""
+    ctx.new_claims = []
+    returned = run(*args)
+    for c in _union(returned, ctx.new_claims):
+        book[c.tensor].append(c)
 
 
 def _group(requests: Sequence[LookupRequest]):
@@ -713,18 +633,13 @@ def _group(requests: Sequence[LookupRequest]):
     return [(tables[k], groups[k]) for k in sorted(groups)]
 
 
-def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book,
-                 prover: bool) -> None:
-    """Prove (or verify) every lookup request, one argument per table; the claims the
-    arguments make go into ``book``."""
+def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -> None:
+    """Run the configured lookup argument on every table's requests (both sides); the
+    claims the arguments make go into ``book``."""
     if not ctx.lookups:
         return
     if backend.lookup is None:
-        err = ProverError if prover else VerificationError
-        raise err("the graph needs lookups but no lookup argument is configured")
-    run = backend.lookup.prove if prover else backend.lookup.verify
+        raise relations.error(ctx, "the graph needs lookups but no lookup argument is "
+                              "configured")
     for table, reqs in _group(ctx.lookups):
-        ctx.new_claims = []
-        run(ctx, table, reqs)
-        for c in ctx.new_claims:
-            book[c.tensor].append(c)
+        _collect(ctx, book, backend.lookup.run, ctx, table, reqs)

@@ -28,7 +28,7 @@ import attrs
 import numpy as np
 
 from . import selfcheck
-from .errors import ProverError, VerificationError
+from .errors import ProverError
 from .field import Field
 from .stack import StackLayout, selector
 
@@ -151,30 +151,18 @@ class LookupLayout:
             out.append(np.concatenate(parts))
         return out
 
-    def send_columns(self, ctx: ProverContext, z: np.ndarray, label: str) -> None:
-        """Prover: send col_{q,k}~(z_lo) for every request and column; add the claims."""
-        vals = []
-        claims = []
-        for b in self.blocks:
-            if b.request is None:
-                continue
-            zl = z[:b.num_vars]
-            for c in self.requests[b.request].columns:
-                v = ctx.evaluate(c, zl)
-                vals.append(v)
-                claims.append((c, zl, v))
-        if vals:
-            ctx.send(f"{label}/columns", np.stack(vals))
-        for c, zl, v in claims:
-            ctx.claim(c, zl, v)
-
-    def recv_columns(self, ctx: VerifierContext, z: np.ndarray, label: str) -> list[np.ndarray]:
-        """Verifier: receive the per-request values, add the claims and return C̃_k(z)."""
+    def columns(self, ctx: ProverContext | VerifierContext, z: np.ndarray, label: str
+                ) -> list[np.ndarray]:
+        """Split the combined columns at ``z`` into the requests' columns: the prover
+        sends col_{q,k}~(z_lo) for every request and column, the verifier reads them;
+        each becomes a claim.  Returns C̃_k(z) = Σ_blocks eq(z_hi, block)·(col~ or the
+        padding row) for every k."""
         E = ctx.E
-        nreq = sum(1 for b in self.blocks if b.request is not None)
-        vals = ctx.recv(f"{label}/columns", nreq * self.table.width) if nreq else None
+        cols = [(b, c) for b in self.blocks if b.request is not None
+                for c in self.requests[b.request].columns]
+        vals = iter(ctx.exchange(f"{label}/columns", len(cols), lambda: np.stack(
+            [ctx.evaluate(c, z[:b.num_vars]) for b, c in cols])) if cols else ())
         acc = [E.scalar(0) for _ in range(self.table.width)]
-        i = 0
         for b in self.blocks:
             sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
             zl = z[:b.num_vars]
@@ -182,8 +170,7 @@ class LookupLayout:
                 if b.request is None:
                     v = E.scalar(self.pad_row[k])
                 else:
-                    v = vals[i]
-                    i += 1
+                    v = next(vals)
                     ctx.claim(self.requests[b.request].columns[k], zl, v)
                 acc[k] = E.add(acc[k], E.mul(sel, v))
         return acc
@@ -246,17 +233,10 @@ class LookupArgument(ABC):
         return LookupWitness(layout, layout.combine(ctx.F, ctx.table), m)
 
     @abstractmethod
-    def prove(self, ctx: ProverContext, table: Table, requests: Sequence[LookupRequest]) -> None:
-        """Prove every request; add claims on the column tensors (and on advice the
-        argument committed) to ``ctx``."""
-
-    @abstractmethod
-    def verify(self, ctx: VerifierContext, table: Table,
-               requests: Sequence[LookupRequest]) -> None:
-        """Mirror of `prove`; raise `VerificationError` on failure, add the same claims."""
-
-
-def check_nonzero(E: Field, v: np.ndarray, what: str) -> None:
-    """Verifier: reject a zero denominator."""
-    if E.equal(v, E.scalar(0)):
-        raise VerificationError(f"{what} is zero")
+    def run(self, ctx: ProverContext | VerifierContext, table: Table,
+            requests: Sequence[LookupRequest]) -> None:
+        """State the argument for every request, on either side (the kernel runs it with
+        a `ProverContext`, which computes and sends, and with a `VerifierContext`, which
+        reads and checks, as for an op's ``relations``): commit the advice, run the
+        checks and add claims on the column tensors (and on that advice) to ``ctx``.
+        The prover's witness comes from `witness`."""

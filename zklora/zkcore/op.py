@@ -220,6 +220,28 @@ class ProverContext(_Context):
         return sumcheck.prove(self.ch, self.E, tabs, terms, claim, label=label,
                               public=sorted(public))
 
+    def run_sumcheck_batch(self, label: str, num_vars: int, instances, tables, *,
+                           public: Sequence[Mapping] = ()):
+        """Several sumchecks over ``num_vars`` variables sharing one point
+        (`sumcheck.prove_batch`): ``instances[k] = (terms, claim)``, ``tables()`` the
+        table list of every instance (prover only), ``public[k]`` instance k's public
+        tables as in `run_sumcheck`.  Returns (point, [finals per instance])."""
+        tabs = tables() if callable(tables) else tables
+        insts = [sumcheck.Instance(list(t), terms, c) for t, (terms, c) in zip(tabs, instances)]
+        for t in tabs:
+            if np.asarray(t[0]).shape[0] != 1 << num_vars:
+                raise ProverError(f"{label}: tables of the wrong size, 2^{num_vars} declared")
+        return sumcheck.prove_batch(self.ch, self.E, insts, label=label,
+                                    public=[sorted(p) for p in public])
+
+    def field_advice(self, name: str, size: int, compute) -> None:
+        """Commit advice ``name`` given as a flat base-field array of ``size`` entries
+        (``compute()``, prover only), e.g. inverses, which are not small integers."""
+        table = np.asarray(compute())
+        if table.shape[0] != size:
+            raise ProverError(f"advice {name}: {table.shape[0]} entries, {size} declared")
+        self.commit_field_advice(name, table)
+
     def check(self, ok, message: str) -> None:
         """A relation the verifier checks on values it holds; on the prover side it is a
         self-check (skipped when self-checks are off, so a cheating prover goes on)."""
@@ -303,6 +325,19 @@ class VerifierContext(_Context):
         return sumcheck.verify(self.ch, self.E, num_vars, count, terms, claim, label=label,
                                public=public)
 
+    def run_sumcheck_batch(self, label: str, num_vars: int, instances, tables=None, *,
+                           public: Sequence[Mapping] = ()):
+        """See `ProverContext.run_sumcheck_batch`; ``tables`` is not called."""
+        shapes = [(1 + max((f for _, fs in terms for f in fs), default=-1), terms)
+                  for terms, _ in instances]
+        return sumcheck.verify_batch(self.ch, self.E, num_vars, shapes,
+                                     [c for _, c in instances], label=label,
+                                     public=list(public))
+
+    def field_advice(self, name: str, size: int, compute=None) -> None:
+        """See `ProverContext.field_advice` (``compute`` is not called)."""
+        self.commit_advice(name, (size,))
+
     def check(self, ok, message: str) -> None:
         """See `ProverContext.check`: the verifier rejects when the relation fails."""
         if not (ok() if callable(ok) else ok):
@@ -319,7 +354,7 @@ class VerifierContext(_Context):
         if name in self.specs:
             raise VerificationError(f"tensor {name} already exists")
         self.specs[name] = spec
-        self.committer.receive(self.ch, spec)
+        self.committer.commit(self.ch, spec)
 
 
 def check_bound(spec: TensorSpec, value: torch.Tensor) -> None:

@@ -11,7 +11,7 @@ owns the indices whose high K − n_i bits are the bits of o_i / 2^{n_i}, so
 with z_lo the first n_i coordinates.  In particular S̃(r, bits(o_i / 2^{n_i})) = item_i~(r)
 for every r, which turns a claim on an item into a claim on S.
 
-`reduce_many_prove` / `reduce_many_verify` merge the claims {S̃(p_k) = v_k} on each of
+`reduce_many` (one run on either side) merges the claims {S̃(p_k) = v_k} on each of
 several stacks into one per stack with degree-2 sumchecks (stacks of the same size
 share one batched sumcheck, `sumcheck.prove_batch`, and so one point r*)
 
@@ -29,10 +29,9 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from . import mle, sumcheck
-from .errors import VerificationError
+from . import mle
+from .errors import ProverError, VerificationError
 from .field import Field
-from .transcript import ProverChannel, VerifierChannel
 
 
 @attrs.frozen
@@ -188,12 +187,12 @@ def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
     return at
 
 
-def _check(E: Field, K: int, claims: Sequence[StackClaim]) -> None:
+def _check(E: Field, K: int, claims: Sequence[StackClaim], err) -> None:
     for c in claims:
         if not 0 <= c.num_vars <= K or not 0 <= c.index < 1 << (K - c.num_vars):
-            raise VerificationError("stack: claim outside the stacked vector")
+            raise err("stack: claim outside the stacked vector")
         if E.shape(np.asarray(c.point)) != (c.num_vars,):
-            raise VerificationError("stack: claim point of the wrong dimension")
+            raise err("stack: claim point of the wrong dimension")
 
 
 def _groups(sizes: Sequence[int]) -> dict[int, list[int]]:
@@ -203,63 +202,32 @@ def _groups(sizes: Sequence[int]) -> dict[int, list[int]]:
     return dict(sorted(out.items()))
 
 
-def reduce_many_prove(ch: ProverChannel, E: Field,
-                      stacks: Sequence[tuple[np.ndarray, int, Sequence[StackClaim]]], *,
-                      base: bool, label: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Reduce the claims on each of several stacked tables (table, K, claims) to one
-    claim per table: one batched sumcheck (`sumcheck.prove_batch`) per distinct K, each
-    table's instance Σ_x S(x)·W(x) = Σ_k ρ^k v_k.  Returns (r*, S̃(r*)) per table."""
-    from .errors import ProverError
-
+def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]], *,
+                label: str, base: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Reduce the claims on each of several stacked tables (K, claims, table) to one
+    claim per table, on either side (``ctx`` a prover or verifier context of
+    `zklora.zkcore.op`): one batched sumcheck per distinct K (``ctx.run_sumcheck_batch``),
+    each table's instance Σ_x S(x)·W(x) = Σ_k ρ^k v_k.  ``table`` (prover only; ``None``
+    for the verifier) is S as a flat array, base-field elements if ``base``.  Returns
+    (r*, S̃(r*)) per table."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
     out: list = [None] * len(stacks)
-    for K, idx in _groups([K for _, K, _ in stacks]).items():
-        claims = [_dedupe(E, stacks[i][2], ProverError) for i in idx]
+    for K, idx in _groups([K for K, _, _ in stacks]).items():
+        claims = [_dedupe(E, stacks[i][1], err) for i in idx]
         for j, cl in enumerate(claims):
-            _absorb(ch, E, cl, f"{label}/{K}/{j}")
-        rho = ch.challenge(f"{label}/{K}/rho", E)
-        insts = []
-        for i, cl in zip(idx, claims):
-            coefs, total = _weights(E, rho, cl)
-            insts.append(sumcheck.Instance([mle.lift(E, stacks[i][0], base),
-                                            _w_table(E, K, coefs, cl)], [(1, (0, 1))], total))
-        point, finals = sumcheck.prove_batch(ch, E, insts, label=f"{label}/{K}",
-                                             public=[[1]] * len(insts))
+            _check(E, K, cl, err)
+            _absorb(ctx.ch, E, cl, f"{label}/{K}/{j}")
+        rho = ctx.challenge(f"{label}/{K}/rho")
+        weights = [_weights(E, rho, cl) for cl in claims]
+
+        def tables(K=K, idx=idx, claims=claims, weights=weights):
+            return [[mle.lift(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
+                    for i, cl, (coefs, _) in zip(idx, claims, weights)]
+
+        point, finals = ctx.run_sumcheck_batch(
+            f"{label}/{K}", K, [([(1, (0, 1))], total) for _, total in weights], tables,
+            public=[{1: _w_eval(E, K, coefs, cl)} for cl, (coefs, _) in zip(claims, weights)])
         for i, f in zip(idx, finals):
             out[i] = (point, f[0])
     return out
-
-
-def reduce_many_verify(ch: VerifierChannel, E: Field,
-                       stacks: Sequence[tuple[int, Sequence[StackClaim]]], *,
-                       label: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Verifier side of `reduce_many_prove`; ``stacks`` = (K, claims) per table."""
-    out: list = [None] * len(stacks)
-    for K, idx in _groups([K for K, _ in stacks]).items():
-        claims = [_dedupe(E, stacks[i][1], VerificationError) for i in idx]
-        for j, cl in enumerate(claims):
-            _check(E, K, cl)
-            _absorb(ch, E, cl, f"{label}/{K}/{j}")
-        rho = ch.challenge(f"{label}/{K}/rho", E)
-        totals, public = [], []
-        for cl in claims:
-            coefs, total = _weights(E, rho, cl)
-            totals.append(total)
-            public.append({1: _w_eval(E, K, coefs, cl)})
-        point, finals = sumcheck.verify_batch(ch, E, K, [(2, [(1, (0, 1))])] * len(idx), totals,
-                                              label=f"{label}/{K}", public=public)
-        for i, f in zip(idx, finals):
-            out[i] = (point, f[0])
-    return out
-
-
-def reduce_prove(ch: ProverChannel, E: Field, table: np.ndarray, K: int,
-                 claims: Sequence[StackClaim], *, base: bool, label: str
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce claims on one stacked table (2^K entries) to one: (r*, S̃(r*))."""
-    return reduce_many_prove(ch, E, [(table, K, claims)], base=base, label=label)[0]
-
-
-def reduce_verify(ch: VerifierChannel, E: Field, K: int, claims: Sequence[StackClaim],
-                  *, label: str) -> tuple[np.ndarray, np.ndarray]:
-    """Verifier side of `reduce_prove`."""
-    return reduce_many_verify(ch, E, [(K, claims)], label=label)[0]

@@ -39,15 +39,15 @@ drawing α, β (`zklora.zkcore.security.check_lookup`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 
 import attrs
 import numpy as np
 import torch
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.zkcore import mle, sumcheck
-from zklora.zkcore.errors import VerificationError
+from zklora.zkcore import mle
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
@@ -55,7 +55,6 @@ from zklora.zkcore.lookup import (
     LookupLayout,
     LookupRequest,
     Table,
-    check_nonzero,
 )
 from zklora.zkcore.security import check_lookup
 
@@ -66,15 +65,11 @@ def prefix(table: Table) -> str:
     return f"lookup:{table.name}"
 
 
-def draw_combiners(ch, E: Field, width: int, label: str):
+def draw_combiners(ctx, width: int, label: str):
     """Powers [1, α, …, α^(w−1)] (α drawn only when w > 1) and β."""
-    if width > 1:
-        alpha = ch.challenge(f"{label}/alpha", E)
-        apow = E.powers(alpha, width)
-    else:
-        apow = E.ones(1)
-    beta = ch.challenge(f"{label}/beta", E)
-    return apow, beta
+    E = ctx.E
+    apow = E.powers(ctx.challenge(f"{label}/alpha"), width) if width > 1 else E.ones(1)
+    return apow, ctx.challenge(f"{label}/beta")
 
 
 def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
@@ -152,51 +147,16 @@ def _next(E: Field, lo, hi, lam):
     return E.add(lo, E.mul(lam, E.sub(hi, lo)))
 
 
-def gkr_prove(ch, E: Field, trees: Sequence[FracTree], label: str) -> list[LeafClaim]:
-    """Prove the roots of every tree (sent first) down to one claim on its leaves."""
-    roots = []
-    for t in trees:
-        roots += [t.p[0][0], t.q[0][0]]
-    ch.send_field(f"{label}/roots", E, np.stack(roots))
-    vp = [t.p[0][0] for t in trees]
-    vq = [t.q[0][0] for t in trees]
-    out: list = [None] * len(trees)
-    r = E.zeros(0)
-    for i, t in enumerate(trees):
-        if t.depth == 0:
-            out[i] = LeafClaim(r, vp[i], vq[i])
-    for layer in range(max(t.depth for t in trees)):
-        active = [i for i, t in enumerate(trees) if t.depth > layer]
-        unit_leaf = {i: trees[i].unit and trees[i].depth == layer + 1 for i in active}
-        mu = ch.challenge(f"{label}/l{layer}/mu", E)
-        terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
-        h = 1 << layer
-        tables = [mle.eq_table(E, r)]
-        claim = E.scalar(0)
-        for i, c in zip(active, coefs):
-            t = trees[i]
-            p, q = t.p[layer + 1], t.q[layer + 1]
-            if not unit_leaf[i]:
-                tables += [p[:h], p[h:]]
-            tables += [q[:h], q[h:]]
-            claim = E.add(claim, E.mul(c, E.add(vp[i], E.mul(mu, vq[i]))))
-        rho, finals = sumcheck.prove(ch, E, tables, terms, claim, label=f"{label}/l{layer}",
-                                     public=[0])
-        lam = ch.challenge(f"{label}/l{layer}/lambda", E)
-        r = np.concatenate([rho, lam[None]])
-        for i, (p0, p1, q0, q1) in zip(active, slots):
-            vp[i] = None if p0 is None else _next(E, finals[p0], finals[p1], lam)
-            vq[i] = _next(E, finals[q0], finals[q1], lam)
-            if trees[i].depth == layer + 1:
-                out[i] = LeafClaim(r, vp[i], vq[i])
-    return out
-
-
-def gkr_verify(ch, E: Field, depths: Sequence[int], units: Sequence[bool], label: str
-               ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
-    """Mirror of `gkr_prove`: returns the roots [(p, q)] and the leaf claims."""
+def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
+        label: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
+    """The roots (p, q) of fraction trees of the given ``depths`` (``units``: unit leaf
+    numerators) and one claim on each tree's leaves: the prover sends the roots, then
+    one batched degree-3 sumcheck per layer (module doc) takes the claims down to the
+    leaves.  ``trees()`` (prover only) gives the `FracTree`s."""
+    E = ctx.E
     n = len(depths)
-    rv = ch.recv_field(f"{label}/roots", E, 2 * n)
+    rv = ctx.exchange(f"{label}/roots", 2 * n, lambda: np.stack(
+        [x for t in trees() for x in (t.p[0][0], t.q[0][0])]))
     roots = [(rv[2 * i], rv[2 * i + 1]) for i in range(n)]
     vp = [p for p, _ in roots]
     vq = [q for _, q in roots]
@@ -208,16 +168,25 @@ def gkr_verify(ch, E: Field, depths: Sequence[int], units: Sequence[bool], label
     for layer in range(max(depths)):
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
-        mu = ch.challenge(f"{label}/l{layer}/mu", E)
-        terms, slots, coefs, ntables = _layer_terms(E, active, unit_leaf, mu)
+        mu = ctx.challenge(f"{label}/l{layer}/mu")
+        terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
         claim = E.scalar(0)
         for i, c in zip(active, coefs):
             claim = E.add(claim, E.mul(c, E.add(vp[i], E.mul(mu, vq[i]))))
-        r_prev = r
-        rho, finals = sumcheck.verify(
-            ch, E, layer, ntables, terms, claim, label=f"{label}/l{layer}",
-            public={0: lambda x, rp=r_prev: mle.eq_eval(E, rp, x)})
-        lam = ch.challenge(f"{label}/l{layer}/lambda", E)
+
+        def tables(layer=layer, r=r, active=active, unit_leaf=unit_leaf):
+            h = 1 << layer
+            tabs = [mle.eq_table(E, r)]
+            for i in active:
+                p, q = trees()[i].p[layer + 1], trees()[i].q[layer + 1]
+                if not unit_leaf[i]:
+                    tabs += [p[:h], p[h:]]
+                tabs += [q[:h], q[h:]]
+            return tabs
+
+        rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
+                                       public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
+        lam = ctx.challenge(f"{label}/l{layer}/lambda")
         r = np.concatenate([rho, lam[None]])
         for i, (p0, p1, q0, q1) in zip(active, slots):
             vp[i] = None if p0 is None else _next(E, finals[p0], finals[p1], lam)
@@ -236,49 +205,42 @@ class LogUpGKR(LookupArgument):
     name = "logup-gkr"
     fields = ()
 
-    def prove(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
-        F, E, ch = ctx.F, ctx.E, ctx.ch
+    def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+        F, E = ctx.F, ctx.E
         pre = prefix(table)
-        wit = self.witness(ctx, table, requests)
-        check_lookup(E, wit.layout.num_vars, table.num_vars, table.width, pre, prover=True)
-        ch.observe_public(f"{pre}/layout", wit.layout.describe())
-        mname = f"{pre}/m"
-        ctx.commit_advice(mname, torch.from_numpy(wit.multiplicities),
-                          bound=(0, wit.layout.size))
-        apow, beta = draw_combiners(ch, E, table.width, pre)
-        q_look = KL.leaf_denoms(E, wit.columns, apow, beta)
-        q_tab = KL.leaf_denoms(E, table_field_columns(F, table), apow, beta)
-        p_tab = mle.lift(E, ctx.table(mname), base=True)
-        trees = [build_tree(E, None, q_look), build_tree(E, p_tab, q_tab)]
-        look, tab = gkr_prove(ch, E, trees, f"{pre}/gkr")
-        wit.layout.send_columns(ctx, look.point, pre)
-        ctx.claim(mname, tab.point, tab.p)
-
-    def verify(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
-        E, ch = ctx.E, ctx.ch
-        pre = prefix(table)
+        wit = self.witness(ctx, table, requests) if ctx.prover else None
         layout = LookupLayout(table, requests, ctx.specs)
-        check_lookup(E, layout.num_vars, table.num_vars, table.width, pre)
-        ch.observe_public(f"{pre}/layout", layout.describe())
+        check_lookup(E, layout.num_vars, table.num_vars, table.width, pre, prover=ctx.prover)
+        ctx.ch.observe_public(f"{pre}/layout", layout.describe())
         mname = f"{pre}/m"
-        ctx.commit_advice(mname, (table.size,), bound=(0, layout.size))
-        apow, beta = draw_combiners(ch, E, table.width, pre)
-        roots, (look, tab) = gkr_verify(ch, E, [layout.num_vars, table.num_vars],
-                                        [True, False], f"{pre}/gkr")
+        ctx.advice(mname, (table.size,), (0, layout.size),
+                   lambda: torch.from_numpy(wit.multiplicities))
+        apow, beta = draw_combiners(ctx, table.width, pre)
+
+        @cache
+        def trees():
+            q_look = KL.leaf_denoms(E, wit.columns, apow, beta)
+            q_tab = KL.leaf_denoms(E, table_field_columns(F, table), apow, beta)
+            p_tab = mle.lift(E, ctx.table(mname), base=True)
+            return [build_tree(E, None, q_look), build_tree(E, p_tab, q_tab)]
+
+        roots, (look, tab) = gkr(ctx, [layout.num_vars, table.num_vars], [True, False],
+                                 trees, f"{pre}/gkr")
         (p_l, q_l), (p_t, q_t) = roots
-        check_nonzero(E, q_l, f"{pre}: lookup-side denominator")
-        check_nonzero(E, q_t, f"{pre}: table-side denominator")
-        if not E.equal(E.mul(p_l, q_t), E.mul(p_t, q_l)):
-            raise VerificationError(f"{pre}: LogUp sums differ (a looked-up row is not in "
-                                    "the table, or the multiplicities are wrong)")
-        if layout.num_vars == 0 and not E.equal(look.p, E.scalar(1)):
-            raise VerificationError(f"{pre}: lookup-side numerator is not 1")
-        cols = layout.recv_columns(ctx, look.point, pre)
-        if not E.equal(look.q, combine_values(E, apow, beta, cols)):
-            raise VerificationError(f"{pre}: lookup-side leaves do not match the columns")
-        tcols = table.evaluate(E, tab.point)
-        if not E.equal(tab.q, combine_values(E, apow, beta, tcols)):
-            raise VerificationError(f"{pre}: table-side leaves do not match the table")
+        zero = E.scalar(0)
+        ctx.check(not E.equal(q_l, zero), f"{pre}: lookup-side denominator is zero")
+        ctx.check(not E.equal(q_t, zero), f"{pre}: table-side denominator is zero")
+        ctx.check(E.equal(E.mul(p_l, q_t), E.mul(p_t, q_l)),
+                  f"{pre}: LogUp sums differ (a looked-up row is not in the table, or the "
+                  "multiplicities are wrong)")
+        ctx.check(layout.num_vars > 0 or E.equal(look.p, E.scalar(1)),
+                  f"{pre}: lookup-side numerator is not 1")
+        cols = layout.columns(ctx, look.point, pre)
+        ctx.check(E.equal(look.q, combine_values(E, apow, beta, cols)),
+                  f"{pre}: lookup-side leaves do not match the columns")
+        ctx.check(lambda: E.equal(tab.q, combine_values(E, apow, beta,
+                                                        table.evaluate(E, tab.point))),
+                  f"{pre}: table-side leaves do not match the table")
         ctx.claim(mname, tab.point, tab.p)
 
 

@@ -31,13 +31,13 @@ in (α, β); both sides refuse an argument for which that over |E| exceeds 2^-10
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import torch
 
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle
-from zklora.zkcore.errors import VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupArgument, LookupLayout, LookupRequest, Table
@@ -69,31 +69,23 @@ def _names(E: Field, name: str) -> list[str]:
     return [name] if not E.elem_shape else [f"{name}.{j}" for j in range(E.degree)]
 
 
-def _commit_E(ctx, name: str, a: np.ndarray) -> None:
-    for n, comp in zip(_names(ctx.E, name), _components(ctx.E, a)):
-        ctx.commit_field_advice(n, comp)
+def _commit_E(ctx, name: str, size: int, compute) -> None:
+    """Commit an E-valued vector of ``size`` entries (``compute()``, prover only, cached)
+    as its base-field coordinate tensors."""
+    for j, n in enumerate(_names(ctx.E, name)):
+        ctx.field_advice(n, size, lambda j=j: _components(ctx.E, compute())[j])
 
 
-def _claim_E_prove(ctx, name: str, point, label: str) -> None:
-    """Split a claim on an E-valued committed vector into claims on its coordinates."""
-    names = _names(ctx.E, name)
-    vals = [ctx.evaluate(n, point) for n in names]
-    ctx.send(f"{label}/coords", np.stack(vals))
-    for n, v in zip(names, vals):
-        ctx.claim(n, point, v)
-
-
-def _claim_E_verify(ctx, name: str, point, value, label: str) -> None:
+def _claim_E(ctx, name: str, point, value, label: str) -> None:
+    """Split the claim Ã(point) = value on an E-valued committed vector into claims on
+    its coordinates (sent by the prover), checking Σ_j basis_j·Ã.j(point) = value."""
     E = ctx.E
-    names = _names(E, name)
-    vals = ctx.recv(f"{label}/coords", len(names))
+    vals = ctx.reveal(f"{label}/coords", _names(E, name), point)
     acc = E.scalar(0)
     for b, v in zip(_basis(E), vals):
         acc = E.add(acc, E.mul(b, v))
-    if not E.equal(acc, value):
-        raise VerificationError(f"{label}: coordinates of {name} do not match its evaluation")
-    for n, v in zip(names, vals):
-        ctx.claim(n, point, v)
+    ctx.check(E.equal(acc, value), f"{label}: coordinates of {name} do not match its "
+              "evaluation")
 
 
 def _terms_A(E: Field, apow, beta, gamma, width: int):
@@ -118,73 +110,51 @@ class TLookup(LookupArgument):
     name = "tlookup"
     fields = ()
 
-    def prove(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
-        F, E, ch = ctx.F, ctx.E, ctx.ch
+    def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+        F, E = ctx.F, ctx.E
         pre = prefix(table)
         w = table.width
-        wit = self.witness(ctx, table, requests)
-        lay = wit.layout
-        check_lookup(E, lay.num_vars, table.num_vars, w, pre, prover=True)
-        ch.observe_public(f"{pre}/layout", lay.describe())
-        mname = f"{pre}/m"
-        ctx.commit_advice(mname, torch.from_numpy(wit.multiplicities), bound=(0, lay.size))
-        apow, beta = draw_combiners(ch, E, w, pre)
-        tcols = table_field_columns(F, table)
-        A = E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
-        m_E = mle.lift(E, ctx.table(mname), base=True)
-        B = E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
-        _commit_E(ctx, f"{pre}/A", A)
-        _commit_E(ctx, f"{pre}/B", B)
-        s_a, s_b = E.sum(A), E.sum(B)
-        ctx.send(f"{pre}/sums", np.stack([s_a, s_b]))
-        # inverse of the lookup side, and its sum
-        r_a = ch.challenges(f"{pre}/rA", E, lay.num_vars)
-        g_a = ch.challenge(f"{pre}/gammaA", E)
-        tables = [mle.eq_table(E, r_a), A] + [mle.lift(E, c, base=True) for c in wit.columns]
-        claim = E.add(E.scalar(1), E.mul(g_a, s_a))
-        rho, fin = ctx.sumcheck(tables, _terms_A(E, apow, beta, g_a, w), claim,
-                                label=f"{pre}/A", public=[0])
-        _claim_E_prove(ctx, f"{pre}/A", rho, f"{pre}/A")
-        lay.send_columns(ctx, rho, pre)
-        # inverse of the table side, and its sum
-        r_b = ch.challenges(f"{pre}/rB", E, table.num_vars)
-        g_b = ch.challenge(f"{pre}/gammaB", E)
-        tables = [mle.eq_table(E, r_b), B, m_E] + [mle.lift(E, c, base=True) for c in tcols]
-        rho, fin = ctx.sumcheck(tables, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s_b),
-                                label=f"{pre}/B", public=[0] + [3 + k for k in range(w)])
-        _claim_E_prove(ctx, f"{pre}/B", rho, f"{pre}/B")
-        ctx.claim(mname, rho, fin[2])
-
-    def verify(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
-        E, ch = ctx.E, ctx.ch
-        pre = prefix(table)
-        w = table.width
+        wit = self.witness(ctx, table, requests) if ctx.prover else None
         lay = LookupLayout(table, requests, ctx.specs)
-        check_lookup(E, lay.num_vars, table.num_vars, w, pre)
-        ch.observe_public(f"{pre}/layout", lay.describe())
+        check_lookup(E, lay.num_vars, table.num_vars, w, pre, prover=ctx.prover)
+        ctx.ch.observe_public(f"{pre}/layout", lay.describe())
         mname = f"{pre}/m"
-        ctx.commit_advice(mname, (table.size,), bound=(0, lay.size))
-        apow, beta = draw_combiners(ch, E, w, pre)
-        for n in _names(E, f"{pre}/A"):
-            ctx.commit_advice(n, (lay.size,))
-        for n in _names(E, f"{pre}/B"):
-            ctx.commit_advice(n, (table.size,))
-        s_a, s_b = ctx.recv(f"{pre}/sums", 2)
-        if not E.equal(s_a, s_b):
-            raise VerificationError(f"{pre}: LogUp sums differ (a looked-up row is not in "
-                                    "the table, or the multiplicities are wrong)")
-        r_a = ch.challenges(f"{pre}/rA", E, lay.num_vars)
-        g_a = ch.challenge(f"{pre}/gammaA", E)
-        claim = E.add(E.scalar(1), E.mul(g_a, s_a))
-        rho, fin = ctx.sumcheck(lay.num_vars, 2 + w, _terms_A(E, apow, beta, g_a, w), claim,
-                                label=f"{pre}/A", public={0: lambda x: mle.eq_eval(E, r_a, x)})
-        _claim_E_verify(ctx, f"{pre}/A", rho, fin[1], f"{pre}/A")
-        cols = lay.recv_columns(ctx, rho, pre)
+        ctx.advice(mname, (table.size,), (0, lay.size),
+                   lambda: torch.from_numpy(wit.multiplicities))
+        apow, beta = draw_combiners(ctx, w, pre)
+
+        @cache
+        def A():
+            return E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
+
+        @cache
+        def B():
+            tcols = table_field_columns(F, table)
+            m_E = mle.lift(E, ctx.table(mname), base=True)
+            return E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
+
+        _commit_E(ctx, f"{pre}/A", lay.size, A)
+        _commit_E(ctx, f"{pre}/B", table.size, B)
+        s_a, s_b = ctx.exchange(f"{pre}/sums", 2, lambda: np.stack([E.sum(A()), E.sum(B())]))
+        ctx.check(E.equal(s_a, s_b), f"{pre}: LogUp sums differ (a looked-up row is not in "
+                  "the table, or the multiplicities are wrong)")
+        # inverse of the lookup side, and its sum
+        r_a = ctx.challenges(f"{pre}/rA", lay.num_vars)
+        g_a = ctx.challenge(f"{pre}/gammaA")
+        rho, fin = ctx.run_sumcheck(
+            f"{pre}/A", lay.num_vars, _terms_A(E, apow, beta, g_a, w),
+            E.add(E.scalar(1), E.mul(g_a, s_a)),
+            lambda: [mle.eq_table(E, r_a), A()] + [mle.lift(E, c, base=True)
+                                                   for c in wit.columns],
+            public={0: lambda x: mle.eq_eval(E, r_a, x)})
+        _claim_E(ctx, f"{pre}/A", rho, fin[1], f"{pre}/A")
+        cols = lay.columns(ctx, rho, pre)
         for k in range(w):
-            if not E.equal(cols[k], fin[2 + k]):
-                raise VerificationError(f"{pre}: column {k} does not match its requests")
-        r_b = ch.challenges(f"{pre}/rB", E, table.num_vars)
-        g_b = ch.challenge(f"{pre}/gammaB", E)
+            ctx.check(E.equal(cols[k], fin[2 + k]),
+                      f"{pre}: column {k} does not match its requests")
+        # inverse of the table side, and its sum
+        r_b = ctx.challenges(f"{pre}/rB", table.num_vars)
+        g_b = ctx.challenge(f"{pre}/gammaB")
         tval: dict = {}
 
         def tcol(k):
@@ -196,9 +166,12 @@ class TLookup(LookupArgument):
 
         public = {0: lambda x: mle.eq_eval(E, r_b, x)}
         public.update({3 + k: tcol(k) for k in range(w)})
-        rho, fin = ctx.sumcheck(table.num_vars, 3 + w, _terms_B(E, apow, beta, g_b, w),
-                                E.mul(g_b, s_b), label=f"{pre}/B", public=public)
-        _claim_E_verify(ctx, f"{pre}/B", rho, fin[1], f"{pre}/B")
+        rho, fin = ctx.run_sumcheck(
+            f"{pre}/B", table.num_vars, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s_b),
+            lambda: [mle.eq_table(E, r_b), B(), mle.lift(E, ctx.table(mname), base=True)]
+            + [mle.lift(E, c, base=True) for c in table_field_columns(F, table)],
+            public=public)
+        _claim_E(ctx, f"{pre}/B", rho, fin[1], f"{pre}/B")
         ctx.claim(mname, rho, fin[2])
 
 

@@ -6,7 +6,7 @@ Run it against any lookup argument class, e.g. from pytest::
     S.check_completeness(MyArg, "goldilocks", S.range_table(8), sizes=[64, 16])
 
 Every check proves a small graph end to end with the ``plain`` commitment scheme and a
-test op ``lookup_probe`` whose prove/verify call ``ctx.require_lookup`` on committed
+test op ``lookup_probe`` whose relations call ``ctx.require_lookup`` on committed
 tensors; one graph may carry several requests of different sizes into one table.
 Checks raise `AssertionError` on failure.
 
@@ -53,19 +53,11 @@ class LookupProbe(Op):
     def forward(self, node, inputs):
         return [inputs[0].clone()]
 
-    def _require(self, ctx, node):
+    def relations(self, ctx, node, out_claims):
+        (c,) = out_claims.values()
         table = TABLES[node.params["table"]]
         for g, cols in enumerate(node.params["groups"]):
             ctx.require_lookup(table, cols, f"{node.name}/req{g}")
-
-    def prove(self, ctx, node, out_claims):
-        (c,) = out_claims.values()
-        self._require(ctx, node)
-        return [ctx.claim(node.inputs[0], c.point, c.value)]
-
-    def verify(self, ctx, node, out_claims):
-        (c,) = out_claims.values()
-        self._require(ctx, node)
         return [ctx.claim(node.inputs[0], c.point, c.value)]
 
 
