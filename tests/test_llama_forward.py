@@ -17,6 +17,7 @@ from zklora.plugins.models.hf import LlamaArch, LoraSpec
 from zklora.plugins.models.tiny import tiny_adapter, tiny_weights
 from zklora.plugins.ops.layout import add_shift_labels
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, QuantConfig, from_fixed, to_fixed
@@ -116,7 +117,7 @@ def attn_path_graph(spec):
     attention output, so the residual structure and both transposes are exercised."""
     b = llama._Builder(spec)
     b.inputs()
-    h = llama.add_embedding(b.g, "embed/lookup", "ids", "embed", bound=b.act.as_tuple())
+    h = builder("embedding")(b.g, "embed/lookup", "ids", "embed", bound=b.act.as_tuple())
     q, k, v = b.attention_inputs(0, h)
     o = b.linear("l0.o", b.merge_heads("l0.attn/merge", q), 0, "o")
     res = b.residual("l0.res1", h, o)

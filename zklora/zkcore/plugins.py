@@ -28,6 +28,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "zklora.plugins.ops.matmul",
     "zklora.plugins.ops.elementwise",
     "zklora.plugins.ops.rope",
+    "zklora.plugins.ops.layout",
     "zklora.plugins.ops.rescale",
     "zklora.plugins.ops.rmsnorm",
     "zklora.plugins.ops.silu",

@@ -43,10 +43,9 @@ import attrs
 import numpy as np
 import torch
 
-from zklora.plugins.ops.embedding import add_embedding
-from zklora.plugins.ops.layout import add_shift_labels, layout_ops
-from zklora.plugins.ops.rope import rope_tables
+from zklora.zkcore import build
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -152,9 +151,7 @@ def scaling_fixed(scaling: float) -> tuple[int, int]:
 def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
     """``{name}/Y`` = X/2^shift rounded (committed, declared ``bound``), remainder
     ``{name}/R`` committed advice; returns Y."""
-    from zklora.plugins.ops.rescale import add_rescale as _add
-
-    return _add(g, name, X, shift, bound, y=f"{name}/Y", r=f"{name}/R")
+    return build.add_rescale(g, name, X, shift, bound, y=f"{name}/Y", r=f"{name}/R")
 
 
 def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,
@@ -234,7 +231,7 @@ class _Builder:
         for name, shape in tensor_names(self.spec).items():
             bound = (0, a.vocab_size - 1) if name == "ids" else None
             self.g.tensor(name, shape, "committed", bound)
-        cos, sin = rope_tables(self.spec.seq, a.head_dim, a.rope_theta, self.s)
+        cos, sin = builder("rope.tables")(self.spec.seq, a.head_dim, a.rope_theta, self.s)
         self.g.tensor("rope.cos", cos.shape, "public", value=cos)
         self.g.tensor("rope.sin", sin.shape, "public", value=sin)
 
@@ -290,17 +287,15 @@ class _Builder:
 
     def residual(self, name: str, h: str, y: str) -> str:
         """h + y, virtual, with no declared bound: consumers derive it from the addends'
-        (range-checked) bounds (`zklora.plugins.ops.rmsnorm.declared_bound`), so every
+        (range-checked) bounds (`zklora.zkcore.build.declared_bound`), so every
         bound the graph relies on is implied by a proof."""
         out = self.g.tensor(name, self.g.tensors[h].shape, "virtual")
         self.g.op("add", name, [h, y], [out])
         return out
 
     def layer(self, i: int, h: str) -> str:
-        from zklora.plugins.ops.rmsnorm import add_rmsnorm
-        from zklora.plugins.ops.silu import add_swiglu
-        from zklora.plugins.ops.softmax import add_attention
-
+        add_rmsnorm, add_swiglu = builder("rmsnorm"), builder("swiglu")
+        add_attention = builder("attention")
         a = self.spec.arch
         p = f"{self.pre}l{i}"
         x = add_rmsnorm(self.g, f"{p}.ln1", h, self.gain(f"l{i}.ln1"), eps=a.rms_norm_eps,
@@ -324,14 +319,13 @@ class _Builder:
 
     def build(self, loss: int | None, *, with_loss: bool = True) -> Graph:
         """The whole graph; ``with_loss=False`` stops at the logits (a committed output)."""
-        from zklora.plugins.ops.rmsnorm import add_rmsnorm
-
+        add_rmsnorm = builder("rmsnorm")
         a = self.spec.arch
         pre = self.pre
         if self.own_graph:
             self.inputs()
-        h = add_embedding(self.g, f"{pre}embed/lookup", self.ids, "embed",
-                          bound=self.act.as_tuple())
+        h = builder("embedding")(self.g, f"{pre}embed/lookup", self.ids, "embed",
+                                 bound=self.act.as_tuple())
         # the rows of the frozen table the batch reads: their declared (activation) bound
         # sizes every RMSNorm plan downstream, so the proof checks it (docs/forward.md §4)
         self.g.prove_bound(h)
@@ -347,11 +341,10 @@ class _Builder:
         if not with_loss:
             self.g.outputs.append(logits)
             return self.g
-        from zklora.plugins.ops.cross_entropy import add_cross_entropy
-        labels = add_shift_labels(self.g, f"{pre}labels", self.ids, self.spec.seq)
-        out = add_cross_entropy(self.g, f"{pre}loss", logits, labels, scale=self.s,
-                                loss=0 if loss is None else int(loss),
-                                num_tokens=self.spec.batch * (self.spec.seq - 1))
+        labels = builder("shift_labels")(self.g, f"{pre}labels", self.ids, self.spec.seq)
+        out = builder("cross_entropy")(self.g, f"{pre}loss", logits, labels, scale=self.s,
+                                       loss=0 if loss is None else int(loss),
+                                       num_tokens=self.spec.batch * (self.spec.seq - 1))
         if out not in self.g.outputs:
             self.g.outputs.append(out)
         self.saved["ce"] = f"{pre}loss"
@@ -681,8 +674,3 @@ class Llama(Model):
 @hookimpl
 def zk_models():
     return [Llama()]
-
-
-@hookimpl
-def zk_ops():
-    return layout_ops()

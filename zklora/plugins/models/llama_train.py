@@ -51,6 +51,7 @@ import attrs
 import torch
 
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -313,8 +314,7 @@ class _TrainBuilder:
             g.tensor(name, shape, "committed", bound)
         for n in sorted({ids_name(self.spec, t) for t in range(self.spec.steps)}):
             g.tensor(n, (f.tokens,), "committed", (0, a.vocab_size - 1))
-        from zklora.plugins.ops.rope import rope_tables
-        cos, sin = rope_tables(f.seq, a.head_dim, a.rope_theta, self.s)
+        cos, sin = builder("rope.tables")(f.seq, a.head_dim, a.rope_theta, self.s)
         g.tensor("rope.cos", cos.shape, "public", value=cos)
         g.tensor("rope.sin", sin.shape, "public", value=sin)
 
@@ -380,13 +380,11 @@ class _TrainBuilder:
 
     def backward(self, b: _Builder, pre: str, adapters: Mapping) -> dict:
         """Gradients of every adapter tensor of one step (module doc)."""
-        from zklora.plugins.ops.attention_backward import add_attention_backward
-        from zklora.plugins.ops.cross_entropy_backward import (
-            add_cross_entropy_backward,
-            cross_entropy_saved,
-        )
-        from zklora.plugins.ops.rmsnorm_backward import add_rmsnorm_backward
-        from zklora.plugins.ops.silu_backward import add_swiglu_backward
+        add_attention_backward = builder("attention_backward")
+        add_cross_entropy_backward = builder("cross_entropy_backward")
+        cross_entropy_saved = builder("cross_entropy_backward.saved")
+        add_rmsnorm_backward = builder("rmsnorm_backward")
+        add_swiglu_backward = builder("swiglu_backward")
 
         f, sv, g, G = self.spec.fwd, b.saved, self.g, self.grad
         a = f.arch
@@ -457,8 +455,7 @@ class _TrainBuilder:
         return grads
 
     def optimiser(self, step: int, theta: dict, grads: dict, state: dict) -> tuple[dict, dict]:
-        from zklora.plugins.ops.optim import add_adam, add_sgd
-
+        add_adam, add_sgd = builder("adam"), builder("sgd")
         o = self.spec.optim
         last = step == self.spec.steps - 1
         new_theta, new_state = {}, {}
@@ -484,8 +481,7 @@ class _TrainBuilder:
         """(m̂, v̂) per adapter tensor before the first step: the public zero tensors for
         fresh training (at step 1 Adam's weight on them is 0), committed inputs
         ``opt0/…/m|v`` (``state_in``) when resuming at ``start_step`` > 0."""
-        from zklora.plugins.ops.optim import adam_state_bounds
-
+        adam_state_bounds = builder("adam.state_bounds")
         if self.spec.optim.optimizer == "sgd":
             return {}
         o = self.spec.optim

@@ -1,4 +1,6 @@
-"""Layout ops of the LLaMA graph: axis permutation and causal-LM label shifting.
+"""Layout ops: axis permutation and causal-LM label shifting (a plugin of their own,
+entry point ``layout``; other plugins build them through the builders ``transpose`` and
+``shift_labels`` or by op name).
 
 Both are linear maps of a tensor's entries, so they cost (almost) nothing to prove.
 
@@ -26,7 +28,9 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder
 from zklora.zkcore.graph import Graph
+from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
 from zklora.zkcore.relations import error
 
@@ -133,6 +137,18 @@ class ShiftLabels(Op):
 
 
 def layout_ops() -> list[Op]:
-    """The ops of this module (contributed through the llama model plugin's hook)."""
+    """The ops of this module."""
     return [Transpose(), ShiftLabels()]
+
+
+@hookimpl
+def zk_ops():
+    return layout_ops()
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("transpose", add_transpose, "Y = X.permute(axes) (add_transpose)"),
+            Builder("shift_labels", add_shift_labels,
+                    "causal-LM labels of token ids (add_shift_labels)")]
 

@@ -59,6 +59,7 @@ from fractions import Fraction
 import torch
 
 from zklora.zkcore import mle, quant, selfcheck
+from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
@@ -707,3 +708,11 @@ def to_torch_state(m: torch.Tensor, v: torch.Tensor, step: int, betas: tuple[flo
 @hookimpl
 def zk_ops():
     return [SGD(), Adam(), AdamW()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("sgd", add_sgd, "one SGD step of a tensor (add_sgd)"),
+            Builder("adam", add_adam, "one Adam/AdamW step of a tensor (add_adam)"),
+            Builder("adam.state_bounds", adam_state_bounds,
+                    "declared bounds of Adam's moments (adam_state_bounds)")]

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
@@ -154,3 +155,9 @@ class Rope(Op):
 @hookimpl
 def zk_ops():
     return [Rope()]
+
+
+@hookimpl
+def zk_builders():
+    return [Builder("rope.tables", rope_tables,
+                    "the public (cos, sin) tables of RoPE at a scale (rope_tables)")]
