@@ -240,3 +240,24 @@ class LookupArgument(ABC):
         reads and checks, as for an op's ``relations``): commit the advice, run the
         checks and add claims on the column tensors (and on that advice) to ``ctx``.
         The prover's witness comes from `witness`."""
+
+
+# -- helpers shared by lookup arguments ----------------------------------------------------
+
+
+def table_label(table: Table) -> str:
+    """The transcript label prefix of the lookup argument on ``table``."""
+    return f"lookup:{table.name}"
+
+
+def draw_combiners(ctx, width: int, label: str):
+    """Powers [1, α, …, α^(w−1)] (α drawn only when w > 1) and β: a row (c_1, …, c_w)
+    is folded to β − Σ_k α^(k−1)·c_k."""
+    E = ctx.E
+    apow = E.powers(ctx.challenge(f"{label}/alpha"), width) if width > 1 else E.ones(1)
+    return apow, ctx.challenge(f"{label}/beta")
+
+
+def table_field_columns(F: Field, table: Table) -> list[np.ndarray]:
+    """The table's columns as base-field arrays."""
+    return [F.from_ints(c) for c in table.columns()]

@@ -55,21 +55,13 @@ from zklora.zkcore.lookup import (
     LookupLayout,
     LookupRequest,
     Table,
+    draw_combiners,
+    table_field_columns,
+    table_label,
 )
 from zklora.zkcore.security import check_lookup
 
-# -- shared helpers (also used by tlookup) -------------------------------------------------
-
-
-def prefix(table: Table) -> str:
-    return f"lookup:{table.name}"
-
-
-def draw_combiners(ctx, width: int, label: str):
-    """Powers [1, α, …, α^(w−1)] (α drawn only when w > 1) and β."""
-    E = ctx.E
-    apow = E.powers(ctx.challenge(f"{label}/alpha"), width) if width > 1 else E.ones(1)
-    return apow, ctx.challenge(f"{label}/beta")
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
@@ -78,10 +70,6 @@ def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.nda
     for k, v in enumerate(values):
         acc = E.sub(acc, E.mul(apow[k], v))
     return acc
-
-
-def table_field_columns(F: Field, table: Table) -> list[np.ndarray]:
-    return [F.from_ints(c) for c in table.columns()]
 
 
 # -- GKR over fraction trees ---------------------------------------------------------------
@@ -207,7 +195,7 @@ class LogUpGKR(LookupArgument):
 
     def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
         F, E = ctx.F, ctx.E
-        pre = prefix(table)
+        pre = table_label(table)
         wit = self.witness(ctx, table, requests) if ctx.prover else None
         layout = LookupLayout(table, requests, ctx.specs)
         check_lookup(E, layout.num_vars, table.num_vars, table.width, pre, prover=ctx.prover)

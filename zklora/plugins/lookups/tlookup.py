@@ -40,10 +40,16 @@ from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import LookupArgument, LookupLayout, LookupRequest, Table
+from zklora.zkcore.lookup import (
+    LookupArgument,
+    LookupLayout,
+    LookupRequest,
+    Table,
+    draw_combiners,
+    table_field_columns,
+    table_label,
+)
 from zklora.zkcore.security import check_lookup
-
-from .logup_gkr import draw_combiners, prefix, table_field_columns
 
 
 def _basis(E: Field) -> list[np.ndarray]:
@@ -112,7 +118,7 @@ class TLookup(LookupArgument):
 
     def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
         F, E = ctx.F, ctx.E
-        pre = prefix(table)
+        pre = table_label(table)
         w = table.width
         wit = self.witness(ctx, table, requests) if ctx.prover else None
         lay = LookupLayout(table, requests, ctx.specs)
