@@ -17,7 +17,6 @@ range-checked box, so Y = ⌊(X + 2^(s−1))/2^s⌋ for the field value of X
 from __future__ import annotations
 
 from zklora.zkcore import quant
-from zklora.zkcore.build import add_rescale  # noqa: F401  (the builder lives in the kernel)
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op
