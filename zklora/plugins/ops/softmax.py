@@ -484,6 +484,9 @@ def zk_ops():
 def zk_builders():
     return [Builder("attention", add_attention, "causal softmax attention (add_attention)"),
             Builder("softmax", add_softmax, "row softmax node (add_softmax)"),
-            Builder("softmax.forward", softmax_forward, "integer softmax (softmax_forward)"),
+            # looked up at call time, so a test patching this module's softmax_forward
+            # patches the cross-entropy's too
+            Builder("softmax.forward", lambda *a, **k: softmax_forward(*a, **k),
+                    "integer softmax (softmax_forward)"),
             Builder("attention.score_scaling", score_scaling,
                     "(κ, shift, exp_scale) of the scores Q·Kᵀ/√dh (score_scaling)")]
