@@ -10,7 +10,9 @@ y is computed in float64 and every value within 10⁻⁶ of a rounding tie is re
 with 50-digit `decimal` arithmetic, so the table does not depend on the platform's libm.
 The verifier evaluates the x column in O(bits) and the y column in O(2^bits).
 
-Families (names as in the registry, ``registry().table(name).build(**params)``):
+Families (names as in the registry, ``registry().table(name).build(**params)``; ops
+get them by name through `zklora.zkcore.build.named_table`, never by importing this
+module):
 
 * ``range(bits, lo=0)`` — [lo, lo + 2^bits) (one column; `zklora.zkcore.range`);
 * ``silu(in_scale_bits, out_scale_bits, domain_bits)`` — f(u) = u / (1 + e^(−u)) on the
