@@ -56,7 +56,7 @@ from . import relations
 from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
-from .errors import ProofFormatError, ProverError, VerificationError
+from .errors import ConfigError, PluginError, ProofFormatError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupArgument, LookupRequest
 from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
@@ -174,10 +174,12 @@ class Graph:
                         for k, v in sorted(self.publics.items())},
         }
 
-    def check(self) -> None:
+    def check(self, registry=None, error: type[Exception] = ConfigError) -> None:
         """Structural checks both sides rely on (a `ValueError` names the problem):
         outputs committed or public, every virtual tensor produced, nodes in topological
-        order, proven bounds declared, and every node reached (`unreached`)."""
+        order, proven bounds declared, and every node reached (`unreached`).  Given a
+        ``registry``, every node is also checked against its op's declaration (`Op.check`:
+        input/output roles, typed parameters), raising ``error``."""
         for o in self.outputs:
             if o not in self.tensors:
                 raise ValueError(f"graph output {o} is not a tensor of the graph")
@@ -207,6 +209,13 @@ class Graph:
                 f"op {n.name!r} ({n.op}) is unreached{more}: none of its outputs "
                 f"{list(n.outputs)} is a graph output or read by a reached op, so its "
                 "relation, advice, range checks and lookups would never be proven")
+        if registry is not None:
+            for n in self.nodes:
+                try:
+                    op = registry.op(n.op)
+                except PluginError:
+                    continue  # reported when the node runs
+                op.check(n, self.tensors, error)
 
     def unreached(self) -> list[OpNode]:
         """Nodes the scheduler would never prove: no output is a graph output, a virtual
@@ -394,6 +403,7 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
         if progress:
             progress("forward", i, len(graph.nodes))
         op = registry.op(node.op)
+        op.check(node, graph.tensors)
         outs = op.forward(node, [values[t] for t in node.inputs])
         if len(outs) != len(node.outputs):
             raise ProverError(f"op {node.name} returned {len(outs)} outputs, "
@@ -451,7 +461,7 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         if name not in graph.tensors or graph.tensors[name].kind != "committed":
             raise err(f"published commitment for unknown tensor {name!r}")
     try:
-        graph.check()
+        graph.check(backend.registry, ConfigError if prover else VerificationError)
     except ValueError as e:
         raise err(f"graph: {e}") from None
     F = backend.field

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -33,7 +33,7 @@ import torch
 
 from . import mle, selfcheck, sumcheck
 from .claims import Claim
-from .errors import ProverError, VerificationError
+from .errors import ConfigError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupRequest, Table
 from .transcript import ProverChannel, VerifierChannel
@@ -79,12 +79,257 @@ class OpNode:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     params: Mapping[str, Any] = attrs.field(factory=dict)
+    #: the parsed parameters (`Op.check`), keyed by op class: (params seen, typed)
+    _typed: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+
+# -- typed parameters and input/output roles -------------------------------------------
+#
+# An op declares its parameters as an attrs class ``Params`` whose fields are made with
+# `param` (type, range, default) and its inputs and outputs by role name
+# (``input_roles``, ``output_roles``).  `Op.check` validates a node against them once per
+# node, on both sides before any proof byte (`Graph.check` with a registry, `Op.run`,
+# `zklora.zkcore.graph.forward`); ``self.params(node)`` is then the typed parameters
+# (cached on the node) and ``self.io(node)`` its tensors by role.
+
+_PARAM_KINDS = ("int", "bool", "float", "ints", "floats", "str", "any")
+
+
+class _BadParam(ValueError):
+    """A parameter value of the wrong type or outside its allowed values."""
+
+
+def _as_int(v, what: str = "an integer") -> int:
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            return int(v)
+        raise _BadParam(f"expected {what}, got {v!r}")
+    return int(v)
+
+
+def _as_float(v) -> float:
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer
+                                                        | np.floating):
+        raise _BadParam(f"expected a number, got {v!r}")
+    f = float(v)
+    if not np.isfinite(f):
+        raise _BadParam(f"expected a finite number, got {v!r}")
+    return f
+
+
+def _convert(kind: str, v, lo, hi, choices, length):
+    if kind == "int":
+        out = _as_int(v)
+        vals = [out]
+    elif kind == "bool":
+        if isinstance(v, bool | np.bool_) or (isinstance(v, int | np.integer) and v in (0, 1)):
+            return bool(v)
+        raise _BadParam(f"expected a bool, got {v!r}")
+    elif kind == "float":
+        out = _as_float(v)
+        vals = [out]
+    elif kind in ("ints", "floats"):
+        if isinstance(v, str | bytes) or not isinstance(v, Sequence | np.ndarray):
+            raise _BadParam(f"expected a list of {kind[:-1]}s, got {v!r}")
+        out = tuple(_as_int(x) if kind == "ints" else _as_float(x) for x in v)
+        if length is not None and len(out) != length:
+            raise _BadParam(f"expected {length} values, got {len(out)}")
+        vals = list(out)
+    elif kind == "str":
+        if not isinstance(v, str):
+            raise _BadParam(f"expected a string, got {v!r}")
+        out = v
+        vals = []
+    else:
+        return v
+    if choices is not None and out not in choices:
+        raise _BadParam(f"{v!r} not one of {list(choices)}")
+    for x in vals:
+        if (lo is not None and x < lo) or (hi is not None and x > hi):
+            rng = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+            raise _BadParam(f"{v!r} outside {rng}")
+    return out
+
+
+def param(kind: str = "int", *, default: Any = attrs.NOTHING, lo=None, hi=None,
+          choices: Sequence | None = None, length: int | None = None, doc: str = ""):
+    """A field of an op's ``Params`` class: ``kind`` one of ``int``, ``bool``, ``float``,
+    ``ints``/``floats`` (a list, converted to a tuple; ``length`` fixed if given),
+    ``str``, ``any`` (structured data, kept as given); ``lo``/``hi`` an inclusive range
+    (each element for lists), ``choices`` the allowed values; no ``default`` = required.
+    A default is not converted."""
+    if kind not in _PARAM_KINDS:
+        raise ValueError(f"param kind {kind!r} not in {_PARAM_KINDS}")
+    parts = [kind]
+    if lo is not None or hi is not None:
+        parts.append(f"in [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]")
+    if choices is not None:
+        parts.append(f"one of {list(choices)}")
+    if length is not None:
+        parts.append(f"of length {length}")
+    if default is not attrs.NOTHING:
+        parts.append(f"default {default!r}")
+    return attrs.field(default=default, metadata={
+        "zk_param": (kind, lo, hi, None if choices is None else tuple(choices), length),
+        "zk_doc": " ".join(parts) + (f": {doc}" if doc else "")})
+
+
+@attrs.frozen
+class NoParams:
+    """The parameters of an op that takes none."""
+
+
+def params_help(cls: type) -> str:
+    """One line per parameter of a ``Params`` class: name, kind, range, default."""
+    return "; ".join(f"{f.name}: {f.metadata.get('zk_doc', 'any')}" for f in attrs.fields(cls)
+                     ) or "none"
+
+
+def parse_params(cls: type, raw: Mapping[str, Any]):
+    """``raw`` (a node's params) as an instance of the attrs class ``cls``; `_BadParam`
+    (a ValueError) names the unknown, missing or ill-typed parameter."""
+    fields = {f.name: f for f in attrs.fields(cls)}
+    unknown = sorted(str(k) for k in raw if k not in fields)
+    if unknown:
+        raise _BadParam(f"unknown parameter {unknown[0]!r} (parameters: {params_help(cls)})")
+    kw = {}
+    for name, f in fields.items():
+        if name not in raw:
+            if f.default is attrs.NOTHING:
+                raise _BadParam(f"missing parameter {name!r} ({f.metadata.get('zk_doc', '')})")
+            continue
+        spec = f.metadata.get("zk_param")
+        try:
+            kw[name] = raw[name] if spec is None else _convert(spec[0], raw[name], *spec[1:])
+        except (TypeError, ValueError) as e:
+            raise _BadParam(f"parameter {name!r}: {e} ({f.metadata.get('zk_doc', '')})") \
+                from None
+    try:
+        return cls(**kw)
+    except (TypeError, ValueError) as e:
+        raise _BadParam(f"bad parameters: {e}") from None
+
+
+def _role_counts(roles: Sequence[str]) -> tuple[int, int | None]:
+    """(min, max) number of tensors for ``roles`` (``"X*"``: one or more, ``"X?"``:
+    optional; only the last role may be variadic or optional)."""
+    if not roles:
+        return 0, 0
+    last = roles[-1]
+    fixed = len(roles) - 1
+    if last.endswith("*"):
+        return fixed + 1, None
+    if last.endswith("?"):
+        return fixed, fixed + 1
+    return len(roles), len(roles)
+
+
+def _bind(roles: Sequence[str], names: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i, r in enumerate(roles):
+        if r.endswith("*"):
+            out[r[:-1]] = tuple(names[i:])
+        elif r.endswith("?"):
+            out[r[:-1]] = names[i] if i < len(names) else None
+        else:
+            out[r] = names[i]
+    return out
+
+
+class IO:
+    """A node's tensors by role: ``io.X``, ``io["Y"]`` (a variadic role gives a tuple,
+    a missing optional one None)."""
+
+    def __init__(self, roles: Mapping[str, Any]):
+        self.roles = dict(roles)
+
+    def __getattr__(self, role: str):
+        roles = self.__dict__.get("roles", {})
+        if role in roles:
+            return roles[role]
+        raise AttributeError(role)
+
+    def __getitem__(self, role: str):
+        return self.roles[role]
 
 
 class Op(ABC):
-    """An operation of the tensor graph (see module doc)."""
+    """An operation of the tensor graph (see module doc).
+
+    ``Params``: an attrs class of `param` fields, the op's parameters (`NoParams`: none;
+    None, the default: not declared, ``node.params`` passed through unchecked);
+    ``input_roles`` / ``output_roles``: the role names of the node's inputs and outputs
+    in order (``"X*"`` one or more, ``"X?"`` optional, last only; None: not checked).
+    """
 
     name: str
+    Params: ClassVar[type | None] = None
+    input_roles: ClassVar[tuple[str, ...] | None] = None
+    output_roles: ClassVar[tuple[str, ...] | None] = None
+
+    def validate(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec]) -> None:
+        """Op-specific checks of a node beyond its parameters' types and its counts of
+        inputs and outputs (shapes, kinds, parameters that depend on each other): raise
+        `ValueError` naming the problem.  Run by `check` on both sides."""
+        return None
+
+    def check(self, node: OpNode, specs: Mapping[str, TensorSpec] | None = None,
+              error: type[Exception] = ConfigError) -> Any:
+        """Validate ``node`` against the op's declaration (input/output counts, typed
+        parameters, `validate` when ``specs`` is given); raise ``error`` naming the op,
+        the node and the problem.  Returns the typed parameters (parsed once per node)."""
+        where = f"op {self.name} node {node.name!r}"
+        for what, roles, names in (("input", self.input_roles, node.inputs),
+                                   ("output", self.output_roles, node.outputs)):
+            if roles is None:
+                continue
+            lo, hi = _role_counts(roles)
+            if len(names) < lo or (hi is not None and len(names) > hi):
+                want = f"{lo}" if lo == hi else f"{lo}+" if hi is None else f"{lo}..{hi}"
+                raise error(f"{where}: {len(names)} {what}s, expected {want} "
+                            f"({', '.join(roles) or 'none'})")
+            if specs is not None:
+                for t in names:
+                    if t not in specs:
+                        raise error(f"{where}: unknown tensor {t!r}")
+        try:
+            p = self._parsed(node)
+        except _BadParam as e:
+            raise error(f"{where}: {e}") from None
+        if specs is not None:
+            try:
+                self.validate(node, p, specs)
+            except (ValueError, KeyError, IndexError, TypeError) as e:
+                raise error(f"{where}: {e}") from None
+        return p
+
+    def _parsed(self, node: OpNode):
+        if self.Params is None:
+            return node.params
+        hit = node._typed.get(type(self))
+        if hit is not None and hit[0] == node.params:
+            return hit[1]
+        p = parse_params(self.Params, node.params)
+        node._typed[type(self)] = (dict(node.params), p)
+        return p
+
+    def params(self, node: OpNode) -> Any:
+        """The node's typed parameters (an instance of ``Params``; `ConfigError` if they
+        do not parse)."""
+        try:
+            return self._parsed(node)
+        except _BadParam as e:
+            raise ConfigError(f"op {self.name} node {node.name!r}: {e}") from None
+
+    def io(self, node: OpNode) -> IO:
+        """The node's input and output tensors by role (``input_roles``,
+        ``output_roles``)."""
+        roles: dict[str, Any] = {}
+        if self.input_roles is not None:
+            roles.update(_bind(self.input_roles, node.inputs))
+        if self.output_roles is not None:
+            roles.update(_bind(self.output_roles, node.outputs))
+        return IO(roles)
 
     @abstractmethod
     def forward(self, node: OpNode, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -99,7 +344,8 @@ class Op(ABC):
     def run(self, ctx: ProverContext | VerifierContext, node: OpNode,
             out_claims: Mapping[str, Claim]) -> list[Claim]:
         """What the scheduler calls: `relations` (ops not yet written once still
-        provide the older ``prove``/``verify`` pair)."""
+        provide the older ``prove``/``verify`` pair), after `check` (the side's error)."""
+        self.check(node, ctx.specs, ConfigError if ctx.prover else VerificationError)
         if type(self).relations is not Op.relations:
             return self.relations(ctx, node, out_claims)
         return (self.prove if ctx.prover else self.verify)(ctx, node, out_claims)
