@@ -30,13 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 import numpy as np
 import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import NoParams, Op, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import error
 
@@ -110,24 +111,25 @@ class LinComb(Op):
     """
 
     name = "lincomb"
+    input_roles = ("X*",)
+    output_roles = ("Y",)
+
+    @attrs.frozen
+    class Params:
+        coeffs: tuple[int, ...] = param("ints", doc="one per input")
 
     def coeffs(self, node) -> list[int]:
-        cs = [int(c) for c in node.params["coeffs"]]
+        return list(self.params(node).coeffs)
+
+    def validate(self, node, params, specs):
+        cs = self.coeffs(node)
         if len(cs) != len(node.inputs):
-            raise ValueError(f"op {node.name}: {len(cs)} coefficients for "
-                             f"{len(node.inputs)} inputs")
-        return cs
+            raise ValueError(f"{len(cs)} coefficients for {len(node.inputs)} inputs")
+        for x in node.inputs:
+            axis_kinds(specs[x].shape, specs[node.outputs[0]].shape)
 
     def _checked(self, ctx, node) -> list[int]:
-        try:
-            cs = self.coeffs(node)
-            if not cs:
-                raise ValueError(f"op {node.name}: no inputs")
-            out = ctx.spec(node.outputs[0]).shape
-            for x in node.inputs:
-                axis_kinds(ctx.spec(x).shape, out)
-        except (ValueError, KeyError) as e:
-            raise error(ctx, f"op {node.name}: {e}") from None
+        cs = self.coeffs(node)
         for c in cs:
             if c % ctx.F.p == 0:
                 raise error(ctx, f"op {node.name}: coefficient {c} is zero mod p")
@@ -172,6 +174,7 @@ class Add(LinComb):
     """Y = X1 + X2 (+ …), with broadcasting."""
 
     name = "add"
+    Params = NoParams
 
     def coeffs(self, node):
         return [1] * len(node.inputs)
@@ -181,10 +184,10 @@ class Sub(LinComb):
     """Y = X1 − X2, with broadcasting."""
 
     name = "sub"
+    input_roles = ("A", "B")
+    Params = NoParams
 
     def coeffs(self, node):
-        if len(node.inputs) != 2:
-            raise ValueError(f"op {node.name}: sub takes 2 inputs")
         return [1, -1]
 
 
@@ -192,11 +195,14 @@ class Scale(LinComb):
     """Y = c·X for a public integer c (param ``c``, nonzero mod p)."""
 
     name = "scale"
+    input_roles = ("X",)
+
+    @attrs.frozen
+    class Params:
+        c: int = param("int", doc="nonzero mod p")
 
     def coeffs(self, node):
-        if len(node.inputs) != 1:
-            raise ValueError(f"op {node.name}: scale takes 1 input")
-        return [int(node.params["c"])]
+        return [self.params(node).c]
 
 
 # -- Hadamard product ------------------------------------------------------------------
@@ -206,6 +212,9 @@ class Hadamard(Op):
     """Y = X1 ⊙ X2 with broadcasting (see module doc for the relation)."""
 
     name = "hadamard"
+    input_roles = ("X1", "X2")
+    output_roles = ("Y",)
+    Params = NoParams
 
     def forward(self, node, inputs):
         x1, x2 = inputs
@@ -216,8 +225,6 @@ class Hadamard(Op):
     def _layout(ctx, node):
         """Output coords of A, D1, D2 and, per input, (aligned shape, folded axes)."""
         out = tuple(ctx.spec(node.outputs[0]).shape)
-        if len(node.inputs) != 2:
-            raise error(ctx, f"op {node.name}: hadamard takes 2 inputs")
         try:
             shapes = [aligned(ctx.spec(x).shape, len(out)) for x in node.inputs]
             k1, k2 = (axis_kinds(s, out) for s in shapes)

@@ -26,35 +26,48 @@ one on W, at points of their stored layouts.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.relations import error
 
 
 class MatMul(Op):
     name = "matmul"
+    input_roles = ("X", "W")
+    output_roles = ("Y",)
+
+    @attrs.frozen
+    class Params:
+        transpose_a: bool = param("bool", default=False, doc="X stored (…, k, m)")
+        transpose_b: bool = param("bool", default=False, doc="W stored (…, n, k)")
+        group: int = param("int", default=1, lo=1, hi=1 << 20,
+                           doc="X batches per W batch, a power of 2")
+
+    def validate(self, node, p, specs):
+        mle.log2_exact(p.group)
 
     def forward(self, node, inputs):
         x, w = inputs
-        if node.params.get("transpose_a"):
+        p = self.params(node)
+        if p.transpose_a:
             x = x.transpose(-1, -2)
-        if node.params.get("transpose_b"):
+        if p.transpose_b:
             w = w.transpose(-1, -2)
-        G = int(node.params.get("group", 1))
+        G = p.group
         if G > 1:
             w = w.reshape(-1, *w.shape[-2:]).repeat_interleave(G, dim=0).reshape(
                 *x.shape[:-2], *w.shape[-2:])
         return [torch.matmul(x, w)]
 
-    @staticmethod
-    def _geometry(ctx, node, claim):
+    def _geometry(self, ctx, node, claim):
         X, W = node.inputs
-        ta = bool(node.params.get("transpose_a"))
-        tb = bool(node.params.get("transpose_b"))
+        p = self.params(node)
+        ta, tb, G = p.transpose_a, p.transpose_b, p.group
         ys = ctx.spec(node.outputs[0]).shape
         xs = ctx.spec(X).shape
         ws = ctx.spec(W).shape
@@ -64,7 +77,6 @@ class MatMul(Op):
         r = claim.point
         r_n, r_m, r_b = r[:bn], r[bn:bn + bm], r[bn + bm:]
         batched = len(ws) > 2
-        G = int(node.params.get("group", 1))
         ng = mle.log2_exact(G)
         bx = int(np.prod(xs[:-2], dtype=np.int64))
         bw = int(np.prod(ws[:-2], dtype=np.int64))

@@ -16,23 +16,30 @@ range-checked box, so Y = ⌊(X + 2^(s−1))/2^s⌋ for the field value of X
 
 from __future__ import annotations
 
+import attrs
+
 from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.relations import rescale_input_claim
 
 
 class Rescale(Op):
     name = "rescale"
+    input_roles = ("X",)
+    output_roles = ("Y", "R")
+
+    @attrs.frozen
+    class Params:
+        shift: int = param("int", lo=1, hi=quant.MAX_SCALE, doc="s")
 
     def forward(self, node, inputs):
-        y, r = quant.rescale(inputs[0], int(node.params["shift"]))
+        y, r = quant.rescale(inputs[0], self.params(node).shift)
         return [y, r]
 
-    @staticmethod
-    def _setup(ctx, node):
-        s = int(node.params["shift"])
+    def _setup(self, ctx, node):
+        s = self.params(node).shift
         Y = node.outputs[0]
         bound = ctx.spec(Y).bound
         if bound is None:

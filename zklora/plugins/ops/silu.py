@@ -26,6 +26,7 @@ s_out = s.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import torch
 
@@ -35,7 +36,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.relations import error, rescale_input_claim
 
@@ -49,8 +50,8 @@ def silu_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> Tab
 
 
 def table_of(node) -> Table:
-    p = node.params
-    return silu_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
+    """The SiLU table of a ``silu`` node."""
+    return Silu().params(node).table()
 
 
 class Silu(Op):
@@ -58,11 +59,24 @@ class Silu(Op):
     doc).  Input G; outputs (Gq, Rq, Sg), all committed."""
 
     name = "silu"
+    input_roles = ("G",)
+    output_roles = ("Gq", "Rq", "Sg")
+
+    @attrs.frozen
+    class Params:
+        shift: int = param("int", lo=1, hi=40, doc="s - s_in")
+        in_scale: int = param("int", lo=0, hi=30, doc="s_in")
+        out_scale: int = param("int", lo=0, hi=40, doc="s_out")
+        domain_bits: int = param("int", lo=1, hi=24, doc="b")
+
+        def table(self) -> Table:
+            return silu_table(self.in_scale, self.out_scale, self.domain_bits)
 
     def forward(self, node, inputs):
         (g,) = inputs
-        shift = int(node.params["shift"])
-        t = table_of(node)
+        p = self.params(node)
+        shift = p.shift
+        t = p.table()
         gq, rq = quant.rescale(g, shift)
         idx = gq.reshape(-1) - t.lo
         bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
@@ -72,27 +86,21 @@ class Silu(Op):
             raise ProverError(
                 f"silu {node.name}: input {node.inputs[0]} has value {int(g.reshape(-1)[i])} at "
                 f"flat index {i} (= {int(gq.reshape(-1)[i])} at the table's input scale "
-                f"2^{int(node.params['in_scale'])}), outside the domain [{lo}, {hi}] of table "
+                f"2^{p.in_scale}), outside the domain [{lo}, {hi}] of table "
                 f"{t.name}")
         sg = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [gq, rq, sg.reshape(g.shape)]
 
-    @staticmethod
-    def _layout(ctx, node):
+    def _layout(self, ctx, node):
         G = node.inputs[0]
-        if len(node.outputs) != 3:
-            raise error(ctx, f"op {node.name}: silu has outputs (Gq, Rq, Sg)")
         shape = tuple(ctx.spec(G).shape)
         for o in node.outputs:
             if tuple(ctx.spec(o).shape) != shape or ctx.spec(o).kind != "committed":
                 raise error(ctx, f"op {node.name}: output {o} must be committed with shape "
                             f"{shape}")
-        try:
-            shift = int(node.params["shift"])
-            t = table_of(node)
-        except (KeyError, ValueError, TypeError) as e:
-            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
-        if not 1 <= shift <= 40 or (1 << (shift + t.num_vars)) >= ctx.F.p // 2:
+        p = self.params(node)
+        shift, t = p.shift, p.table()
+        if (1 << (shift + t.num_vars)) >= ctx.F.p // 2:
             raise error(ctx, f"op {node.name}: shift {shift} unsupported")
         return G, node.outputs, shift, t, ctx.spec(G).num_vars
 

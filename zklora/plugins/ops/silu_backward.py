@@ -35,6 +35,7 @@ product with U so that each product stays within its own declared bounds (|silu'
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import torch
 
@@ -50,7 +51,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.relations import error
 
@@ -61,20 +62,26 @@ def silu_grad_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -
                        out_scale_bits=out_scale_bits, domain_bits=domain_bits)
 
 
-def grad_table_of(node) -> Table:
-    p = node.params
-    return silu_grad_table(int(p["in_scale"]), int(p["out_scale"]), int(p["domain_bits"]))
-
-
 class SiluGrad(Op):
     """Sd = silu'(Gq) by table lookup (module doc).  Input Gq (committed, at the table's
     input scale); output Sd (committed)."""
 
     name = "silu_grad"
+    input_roles = ("Gq",)
+    output_roles = ("Sd",)
+
+    @attrs.frozen
+    class Params:
+        in_scale: int = param("int", lo=0, hi=30, doc="s_in")
+        out_scale: int = param("int", lo=0, hi=40, doc="s_d")
+        domain_bits: int = param("int", lo=1, hi=24, doc="b")
+
+        def table(self) -> Table:
+            return silu_grad_table(self.in_scale, self.out_scale, self.domain_bits)
 
     def forward(self, node, inputs):
         (gq,) = inputs
-        t = grad_table_of(node)
+        t = self.params(node).table()
         idx = gq.reshape(-1) - t.lo
         bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
         if bad.numel():
@@ -86,10 +93,7 @@ class SiluGrad(Op):
         sd = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [sd.reshape(gq.shape)]
 
-    @staticmethod
-    def _layout(ctx, node):
-        if len(node.inputs) != 1 or len(node.outputs) != 1:
-            raise error(ctx, f"op {node.name}: silu_grad takes Gq and has one output Sd")
+    def _layout(self, ctx, node):
         (Gq,), (Sd,) = node.inputs, node.outputs
         shape = tuple(ctx.spec(Gq).shape)
         for tname in (Gq, Sd):
@@ -97,11 +101,7 @@ class SiluGrad(Op):
             if tuple(sp.shape) != shape or sp.kind != "committed":
                 raise error(ctx, f"op {node.name}: {tname} must be committed with shape "
                             f"{shape}")
-        try:
-            t = grad_table_of(node)
-        except (KeyError, ValueError, TypeError) as e:
-            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
-        return Gq, Sd, t
+        return Gq, Sd, self.params(node).table()
 
     def relations(self, ctx, node, out_claims):
         """(Gq, Sd) in the SiLU' table (one lookup)."""
