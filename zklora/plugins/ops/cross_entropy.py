@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 import torch
 
@@ -52,7 +53,7 @@ from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
 
 
@@ -162,28 +163,30 @@ class CrossEntropy(Op):
     """
 
     name = "cross_entropy"
+    input_roles = ("Z", "labels", "c", "S")
+    output_roles = ROLES
 
-    @staticmethod
-    def _params(node):
-        p = node.params
-        return (int(p["scale"]), int(p["shift"]), int(p["mantissa_bits"]), int(p["num_tokens"]),
-                int(p.get("limb_bits", 16)))
+    @attrs.frozen
+    class Params:  # field order: as unpacked by forward and _layout
+        scale: int = param("int", lo=1, hi=16, doc="s")
+        shift: int = param("int", lo=0, hi=8, doc="w")
+        mantissa_bits: int = param("int", lo=1, hi=20, doc="q")
+        num_tokens: int = param("int", lo=1, doc="N")
+        limb_bits: int = param("int", default=16, lo=1, hi=16)
 
     def forward(self, node, inputs):
-        s, w, q, N, lb = self._params(node)
+        s, w, q, N, lb = attrs.astuple(self.params(node))
         z, lab, c, S = inputs
         out = cross_entropy_forward(z, lab, c, S, scale=s, shift=w, mantissa_bits=q,
                                     name=node.name)
         return [out[r] for r in ROLES]
 
     def _layout(self, ctx, node):
-        s, w, q, N, lb = self._params(node)
+        s, w, q, N, lb = attrs.astuple(self.params(node))
         Z, lab, c, S = node.inputs
         zs = tuple(ctx.spec(Z).shape)
         rows = zs[:-1]
         names = dict(zip(ROLES, node.outputs))
-        if len(node.outputs) != len(ROLES) or len(node.inputs) != 4:
-            raise error(ctx, f"op {node.name}: wrong number of inputs/outputs")
         want = {"loss": (1,), "Y": zs, "rL": (1,), "gL": (1,)}
         for r, n in names.items():
             if tuple(ctx.spec(n).shape) != want.get(r, rows):
@@ -193,9 +196,8 @@ class CrossEntropy(Op):
         for n in (lab, c, S):
             if tuple(ctx.spec(n).shape) != rows:
                 raise error(ctx, f"op {node.name}: {n} must have shape {rows}")
-        if not 1 <= N <= min(int(np.prod(rows)), (1 << lb) >> w) or not 0 <= w <= 8 or \
-                not 1 <= q <= 20 or not 1 <= s <= 16 or not 1 <= lb <= 16:
-            raise error(ctx, f"op {node.name}: bad parameters")
+        if not N <= min(int(np.prod(rows)), (1 << lb) >> w):
+            raise error(ctx, f"op {node.name}: num_tokens {N} above the rows or 2^limb_bits")
         nv = mle.log2_exact(int(zs[-1]))
         nt = mle.num_vars(rows)
         L = int(ctx.publics[names["loss"]].reshape(-1)[0])

@@ -29,13 +29,14 @@ holds over the integers and (dZ, R) is the unique certified quotient.
 
 from __future__ import annotations
 
+import attrs
 import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.build import Builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
 
@@ -78,22 +79,23 @@ class CrossEntropyBackward(Op):
     """
 
     name = "cross_entropy_backward"
+    input_roles = ("P", "Y", "m")
+    output_roles = ("dZ", "R")
 
-    @staticmethod
-    def _params(node):
-        p = node.params
-        return (int(p["num_tokens"]), int(p["scale"]), int(p["grad_scale"]),
-                int(p.get("limb_bits", LIMB)))
+    @attrs.frozen
+    class Params:  # field order: as unpacked by forward and _layout
+        num_tokens: int = param("int", lo=1, doc="N")
+        scale: int = param("int", lo=1, hi=30, doc="s")
+        grad_scale: int = param("int", lo=1, hi=48)
+        limb_bits: int = param("int", default=LIMB, lo=1, hi=16)
 
     def forward(self, node, inputs):
-        N, s, sg, _ = self._params(node)
+        N, s, sg, _ = attrs.astuple(self.params(node))
         return list(cross_entropy_backward_forward(*inputs, num_tokens=N, scale=s,
                                                    grad_scale=sg))
 
     def _layout(self, ctx, node):
-        N, s, sg, lb = self._params(node)
-        if len(node.inputs) != 3 or len(node.outputs) != 2:
-            raise error(ctx, f"op {node.name}: takes (P, Y, m), outputs (dZ, R)")
+        N, s, sg, lb = attrs.astuple(self.params(node))
         P, Y, m = node.inputs
         dZ, R = node.outputs
         zs = tuple(ctx.spec(P).shape)
@@ -105,9 +107,8 @@ class CrossEntropyBackward(Op):
             if tuple(spec.shape) != zs or spec.kind != "committed" or spec.bound is None:
                 raise error(ctx, f"op {node.name}: {t} must be committed, of shape "
                             f"{zs}, with a declared bound")
-        if not 1 <= N <= int(torch.tensor(zs[:-1]).prod()) or not 1 <= s <= 30 or \
-                not 1 <= sg <= 48 or not 1 <= lb <= 16:
-            raise error(ctx, f"op {node.name}: bad parameters")
+        if N > int(torch.tensor(zs[:-1]).prod()):
+            raise error(ctx, f"op {node.name}: num_tokens {N} above the number of rows")
         M, D = ce_factors(N, s, sg)
         if tuple(ctx.spec(R).bound) != (0, D - 1):
             raise error(ctx, f"op {node.name}: {R} must be declared [0, {D - 1}]")

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 import torch
 
@@ -79,7 +80,7 @@ from zklora.zkcore.build import Builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.relations import (
     LIMB,
     Term,
@@ -195,15 +196,23 @@ class Softmax(Op):
     """
 
     name = "softmax"
+    input_roles = ("X", "mask?")
 
-    @staticmethod
-    def _params(node):
-        p = node.params
-        return (int(p["scale"]), int(p["shift"]), int(p["kappa"]), int(p["digit_bits"]),
-                int(p["exp_scale"]), int(p.get("limb_bits", LIMB)))
+    @attrs.frozen
+    class Params:  # field order: as unpacked by forward and _layout
+        scale: int = param("int", lo=1, hi=16, doc="s")
+        shift: int = param("int", lo=0, hi=64)
+        kappa: int = param("int", doc="nonzero")
+        digit_bits: int = param("int", lo=1, hi=24, doc="b")
+        exp_scale: int = param("int", lo=0, hi=64, doc="u")
+        limb_bits: int = param("int", default=LIMB, lo=1, hi=16)
+
+    def validate(self, node, p, specs):
+        if p.kappa == 0 or not 0 <= p.scale + p.shift - p.exp_scale <= 64:
+            raise ValueError("kappa must be nonzero and scale + shift - exp_scale in [0, 64]")
 
     def forward(self, node, inputs):
-        s, t, k, b, u, lb = self._params(node)
+        s, t, k, b, u, lb = attrs.astuple(self.params(node))
         x = inputs[0]
         mask = inputs[1] if len(inputs) > 1 else None
         out = softmax_forward(x, mask, scale=s, shift=t, kappa=k, digit_bits=b, exp_scale=u,
@@ -212,11 +221,8 @@ class Softmax(Op):
         return flat
 
     def _layout(self, ctx, node):
-        s, shift, k, b, u, lb = self._params(node)
+        s, shift, k, b, u, lb = attrs.astuple(self.params(node))
         X = node.inputs[0]
-        if not 1 <= s <= 16 or not 1 <= b <= 24 or k == 0 or shift < 0 or \
-                not 0 <= s + shift - u <= 64 or u < 0 or not 1 <= lb <= 16:
-            raise error(ctx, f"op {node.name}: bad parameters")
         t = s + shift - u
         if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
             raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
