@@ -117,7 +117,9 @@ def _as_float(v) -> float:
     return f
 
 
-def _convert(kind: str, v, lo, hi, choices, length):
+def _convert(kind: str, v, lo, hi, choices, length, optional=False):
+    if v is None and optional:
+        return None
     if kind == "int":
         out = _as_int(v)
         vals = [out]
@@ -152,14 +154,17 @@ def _convert(kind: str, v, lo, hi, choices, length):
 
 
 def param(kind: str = "int", *, default: Any = attrs.NOTHING, lo=None, hi=None,
-          choices: Sequence | None = None, length: int | None = None, doc: str = ""):
+          choices: Sequence | None = None, length: int | None = None,
+          optional: bool = False, doc: str = ""):
     """A field of an op's ``Params`` class: ``kind`` one of ``int``, ``bool``, ``float``,
     ``ints``/``floats`` (a list, converted to a tuple; ``length`` fixed if given),
     ``str``, ``any`` (structured data, kept as given); ``lo``/``hi`` an inclusive range
-    (each element for lists), ``choices`` the allowed values; no ``default`` = required.
-    A default is not converted."""
+    (each element for lists), ``choices`` the allowed values; ``optional``: None is
+    allowed (and the default); no ``default`` = required.  A default is not converted."""
     if kind not in _PARAM_KINDS:
         raise ValueError(f"param kind {kind!r} not in {_PARAM_KINDS}")
+    if optional and default is attrs.NOTHING:
+        default = None
     parts = [kind]
     if lo is not None or hi is not None:
         parts.append(f"in [{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]")
@@ -167,10 +172,13 @@ def param(kind: str = "int", *, default: Any = attrs.NOTHING, lo=None, hi=None,
         parts.append(f"one of {list(choices)}")
     if length is not None:
         parts.append(f"of length {length}")
+    if optional:
+        parts.append("or None")
     if default is not attrs.NOTHING:
         parts.append(f"default {default!r}")
     return attrs.field(default=default, metadata={
-        "zk_param": (kind, lo, hi, None if choices is None else tuple(choices), length),
+        "zk_param": (kind, lo, hi, None if choices is None else tuple(choices), length,
+                     optional),
         "zk_doc": " ".join(parts) + (f": {doc}" if doc else "")})
 
 

@@ -24,6 +24,7 @@ its MLE); the output is one claim on ids.
 
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import torch
 
@@ -31,8 +32,7 @@ from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
-from zklora.zkcore.relations import error
+from zklora.zkcore.op import Op, param
 
 IGNORE_INDEX = -100
 
@@ -66,31 +66,42 @@ class Transpose(Op):
     """Y = X.permute(axes) (module doc)."""
 
     name = "transpose"
+    input_roles = ("X",)
+    output_roles = ("Y",)
+
+    @attrs.frozen
+    class Params:
+        axes: tuple[int, ...] = param("ints", lo=0, doc="a permutation")
+        view: tuple[int, ...] | None = param("ints", lo=1, optional=True,
+                                             doc="X's shape seen as")
+        out: tuple[int, ...] | None = param("ints", lo=1, optional=True,
+                                            doc="Y's shape (with view)")
+
+    def validate(self, node, p, specs):
+        xspec, yspec = specs[node.inputs[0]], specs[node.outputs[0]]
+        xs = p.view if p.view is not None else xspec.shape
+        permuted = tuple(xs[a] for a in p.axes) if sorted(p.axes) == list(range(len(xs))) \
+            else None
+        if permuted is None or int(np.prod(xs)) != xspec.size or (
+                (p.out if p.view is not None and p.out is not None else permuted)
+                != yspec.shape):
+            raise ValueError(f"view {p.view} / axes {p.axes} do not map {xspec.shape} to "
+                             f"{yspec.shape}")
 
     def forward(self, node, inputs):
         (x,) = inputs
-        view = node.params.get("view")
-        if view is not None:
-            x = x.reshape([int(d) for d in view])
-        y = x.permute(*[int(a) for a in node.params["axes"]]).contiguous()
-        out = node.params.get("out")
-        return [y.reshape([int(d) for d in out]) if out is not None else y]
+        p = self.params(node)
+        if p.view is not None:
+            x = x.reshape(p.view)
+        y = x.permute(*p.axes).contiguous()
+        return [y.reshape(p.out) if p.out is not None else y]
 
     def relations(self, ctx, node, out_claims):
         """X̃(π(r)) = Ỹ(r): the claim moves to X at the permuted point."""
         (claim,) = out_claims.values()
-        xspec, yspec = ctx.spec(node.inputs[0]), ctx.spec(node.outputs[0])
-        view = node.params.get("view")
-        xs = tuple(int(d) for d in view) if view is not None else xspec.shape
-        axes = [int(a) for a in node.params["axes"]]
-        permuted = tuple(xs[a] for a in axes) if sorted(axes) == list(range(len(xs))) else None
-        ok = permuted is not None and int(np.prod(xs)) == xspec.size and (
-            permuted == yspec.shape if view is None else
-            tuple(int(d) for d in node.params.get("out", permuted)) == yspec.shape)
-        if not ok:
-            raise error(ctx, f"op {node.name}: view {view} / axes {axes} do not map "
-                        f"{xspec.shape} to {yspec.shape}")
-        pt = mle.transpose_point(xs, axes, claim.point)
+        p = self.params(node)
+        xs = p.view if p.view is not None else ctx.spec(node.inputs[0]).shape
+        pt = mle.transpose_point(xs, list(p.axes), claim.point)
         return [ctx.claim(node.inputs[0], pt, claim.value)]
 
 
@@ -98,24 +109,33 @@ class ShiftLabels(Op):
     """Causal-LM labels from token ids (module doc)."""
 
     name = "shift_labels"
+    input_roles = ("ids",)
+    output_roles = ("labels",)
+
+    @attrs.frozen
+    class Params:
+        seq: int = param("int", lo=1)
+        ignore: int = param("int")
+
+    def validate(self, node, p, specs):
+        (n,) = specs[node.inputs[0]].shape
+        if specs[node.outputs[0]].shape != (n,) or n % p.seq:
+            raise ValueError("shift_labels needs ids and labels of shape (N,) with N a "
+                             "multiple of seq")
 
     def forward(self, node, inputs):
         (ids,) = inputs
-        seq, ign = int(node.params["seq"]), int(node.params["ignore"])
+        seq, ign = attrs.astuple(self.params(node))
         x = ids.reshape(-1, seq)
         lab = torch.full_like(x, ign)
         lab[:, :-1] = x[:, 1:]
         return [lab.reshape(ids.shape)]
 
-    @staticmethod
-    def _public(ctx, node, r):
+    def _public(self, ctx, node, r):
         """(S_r as a flat challenge-field table, ignore·Σ_b eq(r, (b, seq−1)))."""
         E = ctx.E
         (n,) = ctx.spec(node.inputs[0]).shape
-        seq, ign = int(node.params["seq"]), int(node.params["ignore"])
-        if ctx.spec(node.outputs[0]).shape != (n,) or n % seq or seq < 1:
-            raise error(ctx, f"op {node.name}: shift_labels needs ids and labels of shape (N,) "
-                        f"with N a multiple of seq")
+        seq, ign = attrs.astuple(self.params(node))
         eq = mle.eq_table(E, r)
         s = E.zeros(n)
         s[1:] = eq[:-1]

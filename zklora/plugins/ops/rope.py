@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import numpy as np
 import torch
 
@@ -39,7 +40,7 @@ from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
 from zklora.zkcore.relations import error
 
@@ -95,13 +96,19 @@ class Rope(Op):
     """RoPE / its transpose (module doc).  Inputs (X, cos, sin); param ``transpose``."""
 
     name = "rope"
+    input_roles = ("X", "cos", "sin")
+    output_roles = ("Y",)
+
+    @attrs.frozen
+    class Params:
+        transpose: bool = param("bool", default=False, doc="apply Rᵀ (the backward)")
 
     def forward(self, node, inputs):
         x, c, s = inputs
         m = (int(x.abs().max()) if x.numel() else 0) * (int(c.abs().max()) + int(s.abs().max()))
         if m > SAFE_MAX:
             raise ProverError(f"op {node.name}: result may reach {m}, outside the safe range")
-        if node.params.get("transpose", False):
+        if self.params(node).transpose:
             return [x * c - rotate_half(x * s)]
         return [x * c + rotate_half(x) * s]
 
@@ -121,15 +128,14 @@ class Rope(Op):
         m = mle.num_vars((seq, d))
         return seq, d, m
 
-    @staticmethod
-    def _kernel(ctx, node, r_sd, seq, d):
+    def _kernel(self, ctx, node, r_sd, seq, d):
         """The public table K (module doc)."""
         E = ctx.E
         _, C, S = node.inputs
         c = E.from_ints(ctx.publics[C].reshape(-1))
         s = E.from_ints(ctx.publics[S].reshape(-1))
         eq = mle.eq_table(E, r_sd)
-        if node.params.get("transpose", False):
+        if self.params(node).transpose:
             return E.add(E.mul(eq, c), E.mul(s, _rot(E, eq, seq, d, transpose=False)))
         return E.add(E.mul(eq, c), _rot(E, E.mul(eq, s), seq, d, transpose=True))
 
