@@ -56,7 +56,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import LIMB_BITS
 from zklora.zkcore.relations import error
@@ -207,9 +207,9 @@ def exp_table(e_max: int, shift: int, mant_bits: int) -> ExpTable:
 
 
 def plan_of(node, d: int) -> RsqrtPlan:
-    p = node.params
-    return RsqrtPlan(d, int(p["x_max"]), int(p["e0"]), int(p["scale"]), int(p["r_scale"]),
-                     int(p.get("mant_bits", 14)), int(p.get("mant_scale", 21)))
+    """The `RsqrtPlan` of an ``rmsnorm_rsqrt`` node for rows of length ``d``."""
+    p = RmsNormRsqrt().params(node)
+    return RsqrtPlan(d, p.x_max, p.e0, p.scale, p.r_scale, p.mant_bits, p.mant_scale)
 
 
 def _isqrt_floor(n: int, m: torch.Tensor) -> torch.Tensor:
@@ -257,6 +257,18 @@ class RmsNormRsqrt(Op):
     11 committed row tensors (…, 1) of `ROW_TENSORS`; params from `RsqrtPlan.params`."""
 
     name = "rmsnorm_rsqrt"
+    input_roles = ("X",)
+    output_roles = ROW_TENSORS
+
+    @attrs.frozen
+    class Params:  # `RsqrtPlan.params` and limb_bits
+        x_max: int = param("int", lo=0)
+        e0: int = param("int", lo=0)
+        scale: int = param("int", lo=0, hi=62)
+        r_scale: int = param("int", lo=0, hi=62)
+        mant_bits: int = param("int", default=14, lo=1, hi=40)
+        mant_scale: int = param("int", default=21, lo=1, hi=62)
+        limb_bits: int = param("int", default=LIMB_BITS, lo=1, hi=20)
 
     def forward(self, node, inputs):
         (x,) = inputs
@@ -272,9 +284,8 @@ class RmsNormRsqrt(Op):
     def _layout(ctx, node):
         X = node.inputs[0]
         xs = tuple(ctx.spec(X).shape)
-        if len(xs) < 1 or len(node.outputs) != len(ROW_TENSORS):
-            raise error(ctx, f"op {node.name}: rmsnorm_rsqrt takes X (…, d) and has "
-                        f"{len(ROW_TENSORS)} outputs")
+        if len(xs) < 1:
+            raise error(ctx, f"op {node.name}: rmsnorm_rsqrt takes X (…, d)")
         rows = xs[:-1] + (1,)
         for t in node.outputs:
             sp = ctx.spec(t)
@@ -284,7 +295,7 @@ class RmsNormRsqrt(Op):
         d = int(xs[-1])
         try:
             pl = plan_of(node, d).check(node.name)
-        except (ConfigError, KeyError, ValueError) as e:
+        except (ConfigError, ValueError) as e:
             raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
         n_rows = mle.num_vars(rows)
         return X, dict(zip(ROW_TENSORS, node.outputs)), pl, n_rows, mle.log2_exact(d)
@@ -319,9 +330,7 @@ class RmsNormRsqrt(Op):
         E = ctx.E
         X, names, pl, n_rows, n_d = self._layout(ctx, node)
         lab = node.name
-        lb = int(node.params.get("limb_bits", LIMB_BITS))
-        if not 1 <= lb <= 20:
-            raise error(ctx, f"op {node.name}: limb_bits {lb} unsupported")
+        lb = self.params(node).limb_bits
         z = ctx.challenges(f"{lab}/rsqrt/z", n_rows)
         cache: dict[str, np.ndarray] = {}
 
