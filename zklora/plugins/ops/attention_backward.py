@@ -49,13 +49,14 @@ unique rounded quotient.
 
 from __future__ import annotations
 
+import attrs
 import torch
 
 from zklora.zkcore import mle, quant
 from zklora.zkcore.build import Builder, add_rescale, builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
 
@@ -115,24 +116,30 @@ class SoftmaxBackward(Op):
     """
 
     name = "softmax_backward"
+    input_roles = ("P", "dP")
+
+    @attrs.frozen
+    class Params:  # field order: as unpacked by _layout
+        scale: int = param("int", lo=1, hi=30, doc="s")
+        kappa: int = param("int", lo=1, doc="κ")
+        shift: int = param("int", lo=1, hi=62, doc="above s when κ ≠ 1")
+        limb_bits: int = param("int", default=LIMB, lo=1, hi=16)
+
+    def validate(self, node, p, specs):
+        if p.kappa != 1 and p.shift <= p.scale:
+            raise ValueError(f"shift {p.shift} must exceed scale {p.scale} when kappa ≠ 1")
+        if len(node.outputs) != len(sb_roles(p.kappa)):
+            raise ValueError(f"outputs {', '.join(sb_roles(p.kappa))} expected")
 
     def forward(self, node, inputs):
-        p = node.params
-        out = softmax_backward_forward(inputs[0], inputs[1], scale=int(p["scale"]),
-                                       kappa=int(p["kappa"]), shift=int(p["shift"]))
-        return [out[r] for r in sb_roles(int(p["kappa"]))]
+        p = self.params(node)
+        out = softmax_backward_forward(inputs[0], inputs[1], scale=p.scale, kappa=p.kappa,
+                                       shift=p.shift)
+        return [out[r] for r in sb_roles(p.kappa)]
 
     def _layout(self, ctx, node):
-        prm = node.params
-        s, kappa, k = int(prm["scale"]), int(prm["kappa"]), int(prm["shift"])
-        lb = int(prm.get("limb_bits", LIMB))
+        s, kappa, k, lb = attrs.astuple(self.params(node))
         roles = sb_roles(kappa)
-        if len(node.inputs) != 2 or len(node.outputs) != len(roles):
-            raise error(ctx, f"op {node.name}: softmax_backward takes (P, dP) and "
-                        f"has {len(roles)} outputs")
-        if not 1 <= s <= 30 or not (s + 1 if kappa != 1 else 1) <= k <= 62 or \
-                kappa <= 0 or not 1 <= lb <= 16:
-            raise error(ctx, f"op {node.name}: bad parameters")
         P, dP = node.inputs
         xs = tuple(ctx.spec(P).shape)
         names = dict(zip(roles, node.outputs))

@@ -36,7 +36,7 @@ from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import NoParams, Op
 from zklora.zkcore.relations import error
 
 
@@ -64,6 +64,9 @@ class Embedding(Op):
     """H = table[ids] via a committed one-hot matrix (module doc)."""
 
     name = "embedding"
+    input_roles = ("ids", "table")
+    output_roles = ("H", "onehot")
+    Params = NoParams
 
     def forward(self, node, inputs):
         ids, table = inputs
