@@ -117,7 +117,7 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
         for _ in range(max(1, repeat)):
             t0 = time.perf_counter()
             res = pyapi.prove(model=model, adapter=adapter, steps=steps, profile=profile,
-                              config={"task": {"model": pyapi.TRAIN_MODEL},
+                              config={"task": {"model": "llama-train"},
                                       "model": {"batch": batch, "seq": seq, **extra}},
                               out=tmp_p / "bench.zkp")
             wall = time.perf_counter() - t0

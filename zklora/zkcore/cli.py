@@ -17,7 +17,10 @@ Exit codes (stable, documented in docs/user-guide.md):
 ====  ==========================================================================
 
 Imports are lazy (torch, numba and the plugins load when a command runs), so
-``zklora --version`` and ``--help`` are fast.
+``zklora --version`` and ``--help`` are fast.  The command line names no model and no
+model option: ``prove`` and ``commit-model`` add the options the model plugins declare
+(``zk_model_options``, `zklora.zkcore.model.ModelOption`) when they parse their
+arguments or print their help, grouped by model in ``--help``.
 """
 
 from __future__ import annotations
@@ -144,6 +147,110 @@ _JSON = click.option("--json", "as_json", is_flag=True,
                      help="Print one JSON document on stdout (human text goes to stderr).")
 
 
+def _task_help(table) -> str:
+    parts = ["auto: the config's model, or, when model options are given, the model "
+             "that takes them all (the config's own first)", "config: the config's "
+             "task.model"]
+    for alias in sorted(table.alias):
+        model = table.alias[alias]
+        desc = getattr(table.models[model], "description", "") or f"model {model}"
+        parts.append(f"{alias}: {desc} (model {model})")
+    return "; ".join(parts) + "; or a model's name."
+
+
+def _click_type(o):
+    if o.choices is not None:
+        return click.Choice(list(o.choices))
+    if o.parse is not None:
+        return click.STRING
+    return {"int": click.IntRange(min=o.min) if o.min is not None else click.INT,
+            "float": click.FloatRange(min=o.min) if o.min is not None else click.FLOAT,
+            "path": click.Path(), "file": click.Path(dir_okay=False),
+            "dir": click.Path(file_okay=False), "str": click.STRING}[o.type]
+
+
+def _click_option(o) -> click.Option:
+    """The click option of a declared `zklora.zkcore.model.ModelOption`."""
+    text = o.help if o.default is None else f"{o.help}  [default: {o.default}]"
+    if o.type == "bool":
+        flag = o.flag[2:]
+        return click.Option([f"--{flag}/--no-{flag}", o.name], default=None, help=text)
+    return click.Option([o.flag, o.name], type=_click_type(o), default=None, help=text,
+                        metavar=o.metavar)
+
+
+class _PluginCommand(click.Command):
+    """A command that adds the model plugins' options (and the ``--task`` choices they
+    declare) when it parses its arguments or prints its help — never for ``zklora
+    --help`` or ``--version``, which stay fast.  ``frozen_only``: only the options that
+    select frozen base weights (``commit-model``)."""
+
+    def __init__(self, *args, frozen_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.frozen_only = frozen_only
+        self._loaded: tuple[list[click.Option], list[tuple[click.Option, tuple]]] | None \
+            = None
+        self._error: BaseException | None = None
+
+    def _plugin_params(self):
+        """(kernel options with plugin-declared choices, [(option, models taking it)])."""
+        if self._loaded is None:
+            from . import pyapi
+
+            try:
+                table = pyapi.option_table()
+            except ZkLoraError as e:  # shown by --help, raised by a run
+                self._error, self._loaded = e, ([], [])
+                return self._loaded
+            task = click.Option(["--task"], type=click.Choice(["auto", "config",
+                                                                *table.tasks()]),
+                                default="auto", show_default=True, help=_task_help(table))
+            opts = [(_click_option(table.shared[n]), tuple(table.takers(n)))
+                    for n in table.names()
+                    if table.takers(n) and (table.shared[n].frozen or not self.frozen_only)]
+            self._loaded = ([task], opts)
+        return self._loaded
+
+    def get_params(self, ctx):
+        kernel, plugin = self._plugin_params()
+        help_option = self.get_help_option(ctx)
+        return [*self.params[:1], *kernel, *self.params[1:], *(o for o, _ in plugin),
+                *([help_option] if help_option is not None else [])]
+
+    def parse_args(self, ctx, args):
+        self._plugin_params()
+        if self._error is not None and not ctx.resilient_parsing \
+                and not {"--help", "-h"} & set(args):
+            Out("--json" in args, self.name or "zklora").fail(self._error)
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx, formatter):
+        _, plugin = self._plugin_params()
+        own = {id(o) for o, _ in plugin}
+        general = [p.get_help_record(ctx) for p in self.get_params(ctx)
+                   if id(p) not in own and not isinstance(p, click.Argument)]
+        with formatter.section("Options"):
+            formatter.write_dl([r for r in general if r is not None])
+        groups: dict[tuple, list] = {}
+        for o, models in plugin:
+            rec = o.get_help_record(ctx)
+            if rec is not None:
+                groups.setdefault(models, []).append(rec)
+        from . import pyapi
+
+        for models in sorted(groups, key=lambda m: (-len(m), m)):
+            table = pyapi.option_table()
+            tasks = [t for t in (table.task_of(m) for m in models) if t]
+            title = (f"Options of model{'s' if len(models) > 1 else ''} "
+                     f"{', '.join(models)}"
+                     + (f" (--task {', '.join(tasks)})" if tasks else ""))
+            with formatter.section(title):
+                formatter.write_dl(groups[models])
+        if self._error is not None:
+            with formatter.section("Model options unavailable"):
+                formatter.write_text(str(self._error))
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="zklora")
 def main():
@@ -173,57 +280,32 @@ def _echo_losses(out: Out, statement, losses) -> None:
         out.say(f"loss = {losses[0]:.6f}")
 
 
-@main.command()
+@main.command(cls=_PluginCommand)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="TOML config (default: the built-in matmul example, or the LoRA training "
-                   "step when --model/--adapter/--data/--steps is given).")
+              help="TOML config (default: the built-in matmul example, or, when model options "
+                   "are given, the model that takes them).")
 @click.option("--profile", default=None, help="Override the config's profile.")
-@click.option("--task", type=click.Choice(["auto", "config", "forward", "train"]),
-              default="auto", show_default=True,
-              help="config: the config's task; forward: LLaMA forward pass and loss; train: "
-                   "LoRA training steps (forward, loss, backward, optimiser); auto: train if "
-                   "training flags are given, else config.")
-@click.option("--model", "model_dir", default=None,
-              help="A Hugging Face LLaMA directory, or 'tiny' (the built-in model, default).")
-@click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False), default=None,
-              help="A peft LoRA adapter directory (default: the tiny model's seeded adapter).")
-@click.option("--data", "data_file", type=click.Path(dir_okay=False), default=None,
-              help="Token batch: JSONL of {\"input_ids\": [...]} or an integer .npy "
-                   "[batch, seq] (default: a seeded random batch).")
-@click.option("--steps", type=click.IntRange(min=1), default=None, help="train: steps to prove.")
-@click.option("--optimizer", type=click.Choice(["adamw", "adam", "sgd"]), default=None,
-              help="train: optimiser (default adamw).")
-@click.option("--lr", type=float, default=None, help="train: learning rate (default 1e-3).")
-@click.option("--betas", default=None, help="train: Adam betas, e.g. 0.9,0.999.")
-@click.option("--eps", type=float, default=None, help="train: Adam epsilon (default 1e-8).")
-@click.option("--weight-decay", type=float, default=None,
-              help="train: weight decay (default 0.01, as torch.optim.AdamW).")
 @click.option("--adapter-out", type=click.Path(file_okay=False), default=None,
-              help="train: write the updated adapter here, in peft's format (checked before "
-                   "proving: it must be new or empty), with optimizer_state.safetensors.")
-@click.option("--resume", type=click.Path(file_okay=False), default=None,
-              help="train: continue from the --adapter-out directory of the run's previous "
-                   "proof (adapter, Adam state, step index); verify the proofs as a chain.")
+              help="Write the trained adapter here, in peft's format, with its training state "
+                   "(models that train an adapter; checked before proving: it must be new or "
+                   "empty).")
 @click.option("--model-commitment", "model_commit", type=click.Path(dir_okay=False),
               default=None, help="Check the base weights against this published commitment.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="proof.zkp",
               show_default=True, help="Where to write the proof file.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @_JSON
-def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, optimizer, lr,
-          betas, eps, weight_decay, adapter_out, resume, model_commit, out_path, quiet,
-          as_json):
-    """Prove the configured task and write a proof file (atomically)."""
+def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, as_json,
+          task="auto", **options):
+    """Prove the configured task and write a proof file (atomically).  The model
+    plugins' options are listed below by model."""
     from . import pyapi
 
     out = Out(as_json, "prove")
     with _Run(out):
-        res = pyapi.prove(config=config_path, profile=profile, task=task, model=model_dir,
-                          adapter=adapter_dir, data=data_file, steps=steps,
-                          optimizer=optimizer, lr=lr, betas=betas, eps=eps,
-                          weight_decay=weight_decay, adapter_out=adapter_out, resume=resume,
-                          model_commitment=model_commit, out=out_path,
-                          progress=_reporter(quiet))
+        res = pyapi.prove(config=config_path, profile=profile, task=task,
+                          adapter_out=adapter_out, model_commitment=model_commit,
+                          out=out_path, progress=_reporter(quiet), **options)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")
@@ -236,22 +318,21 @@ def prove(config_path, profile, task, model_dir, adapter_dir, data_file, steps, 
     out.result(res.as_dict())
 
 
-@main.command("commit-model")
-@click.option("--model", "model_dir", default="tiny", show_default=True,
-              help="A Hugging Face LLaMA directory, or 'tiny'.")
+@main.command("commit-model", cls=_PluginCommand, frozen_only=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="TOML config: profile and [model] quantisation (default: built-in).")
+              help="TOML config: profile and the model's parameters (default: built-in).")
 @click.option("--profile", default=None, help="Override the config's profile.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="model.commit",
               show_default=True)
 @_JSON
-def commit_model(model_dir, config_path, profile, out_path, as_json):
+def commit_model(config_path, profile, out_path, as_json, task="auto", **options):
     """Commit a model's frozen base weights (the model owner publishes the file once)."""
     from . import pyapi
 
     out = Out(as_json, "commit-model")
     with _Run(out):
-        res = pyapi.commit_model(model_dir, config=config_path, profile=profile, out=out_path)
+        res = pyapi.commit_model(config=config_path, profile=profile, task=task,
+                                 out=out_path, **options)
     out.say(f"committed {res.tensors} tensors [{res.stack['field']}/{res.stack['commitment']}]"
             f"; wrote {out_path}")
     out.say(f"model commitment {res.digest}")
@@ -387,21 +468,25 @@ def warmup(profile, as_json):
 
 @main.command()
 @click.option("--profile", default="fast", show_default=True)
-@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("--example", is_flag=True, help="Prove the small matmul example instead.")
+@click.option("--steps", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Steps of the example run, when its model takes a steps option.")
+@click.option("--example", is_flag=True, help="Prove the built-in config (the small matmul "
+                                              "example) instead.")
 def demo(profile, steps, example):
-    """Prove and verify LoRA training steps of the built-in tiny model (or the matmul
-    example), and print a short report."""
+    """Prove and verify the example run the model plugins declare (with the built-in
+    plugins: LoRA training steps of the tiny LLaMA), or the matmul example, and print a
+    short report."""
     from . import pyapi
 
     out = Out(False, "demo")
     with _Run(out):
-        kw = {} if example else {"model": "tiny", "steps": steps}
-        cfg = pyapi.build_config(profile=profile, **kw)
+        config = None if example else pyapi.example_config(steps=steps)
+        cfg = pyapi.build_config(config=config, profile=profile)
+        desc = getattr(pyapi.option_table().models.get(cfg.model), "description", "")
         out.say(f"demo: {cfg.model} under profile {profile} "
                 f"({cfg.stack.field}, {cfg.stack.commitment}, {cfg.stack.lookup})"
-                + ("" if example else f", {steps} training steps of the tiny LLaMA"))
-        res = pyapi.prove(profile=profile, progress=True, **kw)
+                + (f": {desc}" if desc else ""))
+        res = pyapi.prove(config=config, profile=profile, progress=True)
         ver = pyapi.verify(res.data)
     out.say(f"  prove  {res.prove_seconds:8.3f} s")
     out.say(f"  verify {ver.seconds:8.3f} s")

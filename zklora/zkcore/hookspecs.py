@@ -1,10 +1,10 @@
 """pluggy hook specifications of zkLoRA.
 
 Every capability the kernel does not hard-code — fields, commitment schemes, lookup
-arguments, lookup tables, ops and models — is contributed by a plugin implementing one
-of these hooks.  Built-in plugins register through the ``zklora`` entry-point group
-exactly like third-party ones.  All hooks carry the ``zk_`` prefix; the plugin manager
-rejects unknown ``zk_`` hooks at start (``check_pending``).
+arguments, lookup tables, ops, models and the models' options — is contributed by a
+plugin implementing one of these hooks.  Built-in plugins register through the
+``zklora`` entry-point group exactly like third-party ones.  All hooks carry the ``zk_``
+prefix; the plugin manager rejects unknown ``zk_`` hooks at start (``check_pending``).
 """
 
 from __future__ import annotations
@@ -85,4 +85,16 @@ def zk_models():
 
     :returns: a list of objects with a ``name`` and a ``build(config)`` method that
         returns a `zklora.zkcore.graph.Graph`.
+    """
+
+
+@hookspec
+def zk_model_options():
+    """Contribute the options of models (in the style of pytest's ``pytest_addoption``):
+    the flags ``zklora prove`` adds, the keywords ``zklora.prove`` accepts, the ``[model]``
+    keys they set, and the ``--task`` alias that names a model.  The kernel names no
+    model and no model option: it builds its flags and keywords from these.
+
+    :returns: a list of `zklora.zkcore.model.ModelOptions`, each naming a registered
+        model; several plugins may add options to one model.
     """

@@ -1,10 +1,20 @@
 """The plugin manager: loads built-in and third-party plugins through the ``zklora``
-entry-point group and indexes what they contribute by kind and name."""
+entry-point group and indexes what they contribute by kind and name.
+
+The kernel names no plugin.  Built-ins are entry points of the ``zklora`` distribution
+like any third party's (``[project.entry-points.zklora]`` in pyproject.toml).  In a
+source checkout whose installed metadata is missing or older than its pyproject.toml
+(an entry point added since ``pip install -e .``), the entry points pyproject.toml
+declares are loaded too, by the same ``register`` call: one list, never a second one in
+the kernel.
+"""
 
 from __future__ import annotations
 
 import importlib
+import tomllib
 from collections.abc import Iterable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -13,37 +23,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginError
-
-#: Built-in plugin modules; loaded through the same `register` path as entry points
-#: (used when the package is not installed with its metadata, e.g. from a source tree).
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "zklora.plugins.fields.goldilocks",
-    "zklora.plugins.fields.bls12_381",
-    "zklora.plugins.commitments.plain",
-    "zklora.plugins.commitments.ligero",
-    "zklora.plugins.commitments.hyrax",
-    "zklora.plugins.lookups.logup_gkr",
-    "zklora.plugins.lookups.tlookup",
-    "zklora.plugins.lookups.tables",
-    "zklora.plugins.ops.matmul",
-    "zklora.plugins.ops.elementwise",
-    "zklora.plugins.ops.rope",
-    "zklora.plugins.ops.layout",
-    "zklora.plugins.ops.rescale",
-    "zklora.plugins.ops.rmsnorm",
-    "zklora.plugins.ops.silu",
-    "zklora.plugins.ops.softmax",
-    "zklora.plugins.ops.cross_entropy",
-    "zklora.plugins.ops.embedding",
-    "zklora.plugins.ops.optim",
-    "zklora.plugins.ops.rmsnorm_backward",
-    "zklora.plugins.ops.silu_backward",
-    "zklora.plugins.ops.attention_backward",
-    "zklora.plugins.ops.cross_entropy_backward",
-    "zklora.plugins.models.matmul_example",
-    "zklora.plugins.models.llama",
-    "zklora.plugins.models.llama_train",
-)
+from .model import ModelOptions, OptionTable
 
 KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model")
 _HOOK_OF_KIND = {
@@ -136,13 +116,23 @@ class Registry:
     def all(self) -> list[PluginEntry]:
         return sorted(self.entries.values(), key=lambda e: (KINDS.index(e.kind), e.name))
 
+    def model_options(self) -> OptionTable:
+        """Every model's declared options (``zk_model_options``), validated once."""
+        if getattr(self, "_options", None) is None:
+            decls: list[ModelOptions] = []
+            for items in self.pm.hook.zk_model_options():
+                decls.extend(items or [])
+            models = {n: self.get("model", n) for n in self.names("model")}
+            self._options = OptionTable(models, decls)
+        return self._options
+
 
 def make_plugin_manager(extra: Iterable[ModuleType | object] = (),
                         blocked: Iterable[str] = ()) -> pluggy.PluginManager:
-    """A plugin manager with the hook specs, entry-point plugins, built-ins and extras.
+    """A plugin manager with the hook specs, the entry-point plugins and extras.
 
-    Built-in modules not already loaded through entry points (a source checkout) are
-    registered by the same ``register`` call as everything else.
+    A source checkout's own entry points (`source_entry_points`) not already loaded from
+    installed metadata are registered by the same ``register`` call as everything else.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -152,10 +142,12 @@ def make_plugin_manager(extra: Iterable[ModuleType | object] = (),
         pm.load_setuptools_entrypoints(hookspecs.PROJECT)
     except Exception as e:  # a broken third-party plugin must not be a trace
         raise PluginError(f"cannot load a zklora plugin entry point: {e}") from e
-    loaded = {getattr(p, "__name__", None) for p in pm.get_plugins()}
-    for modname in BUILTIN_PLUGINS:
-        if modname not in loaded and not pm.is_blocked(modname.rsplit(".", 1)[-1]):
-            pm.register(importlib.import_module(modname), name=modname)
+    for name, value in source_entry_points().items():
+        if pm.has_plugin(name) or pm.is_blocked(name):
+            continue
+        plugin = _load(name, value)
+        if not pm.is_registered(plugin):
+            pm.register(plugin, name=name)
     try:
         for plugin in extra:
             pm.register(plugin)
@@ -163,6 +155,34 @@ def make_plugin_manager(extra: Iterable[ModuleType | object] = (),
     except pluggy.PluginValidationError as e:
         raise PluginError(f"invalid plugin {e.plugin!r}: {e}") from e
     return pm
+
+
+def source_entry_points() -> dict[str, str]:
+    """The ``zklora`` entry points of the source checkout this package is imported from
+    (its pyproject.toml, next to the package directory); {} for an installed wheel."""
+    path = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    if not isinstance(project, dict) or project.get("name") != hookspecs.PROJECT:
+        return {}
+    eps = project.get("entry-points", {}).get(hookspecs.PROJECT, {})
+    return {k: v for k, v in eps.items() if isinstance(v, str)} if isinstance(eps, dict) \
+        else {}
+
+
+def _load(name: str, value: str) -> object:
+    """An entry point's object: ``module`` or ``module:attr``."""
+    modname, _, attr = value.partition(":")
+    try:
+        obj: object = importlib.import_module(modname.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+    except Exception as e:  # a broken plugin must not be a trace
+        raise PluginError(f"cannot load the zklora plugin entry point {name} = {value!r}: "
+                          f"{e}") from e
+    return obj
 
 
 _DEFAULT: Registry | None = None

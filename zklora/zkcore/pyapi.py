@@ -1,8 +1,11 @@
 """The Python API: `commit_model`, `prove`, `verify`, `inspect`, `warmup`.
 
 Keyword arguments mirror the command-line flags (``zklora prove --steps 2 --lr 1e-3``
-is ``zklora.prove(steps=2, lr=1e-3)``); results are attrs classes holding the
-statement, timings, sizes and the losses as floats.  Every failure raises a subclass
+is ``zklora.prove(steps=2, lr=1e-3)``).  The kernel's own keywords are few (config,
+profile, task, out, adapter_out, model_commitment, progress, registry); every other one
+is an option a model plugin declares (``zk_model_options``, `zklora.zkcore.model`), the
+same declarations the command line builds its flags from.  Results are attrs classes
+holding the statement, timings, sizes and the losses as floats.  Every failure raises a subclass
 of `zklora.zkcore.errors.ZkLoraError`.  The command line (`zklora.zkcore.cli`) is a
 thin layer over these functions.  See ``docs/python-api.md``.
 
@@ -26,9 +29,9 @@ import attrs
 from .errors import ConfigError, ProverError, VerificationError, ZkLoraError
 from .progress import Reporter, peak_rss_bytes
 
-TRAIN_MODEL = "llama-train"
-FORWARD_MODEL = "llama"
-TASKS = ("auto", "config", "forward", "train")
+#: Keywords of `prove` the kernel owns; every other keyword is a model plugin's option.
+PROVE_KEYWORDS = ("config", "profile", "task", "out", "adapter_out", "model_commitment",
+                  "progress", "registry")
 
 PathLike = str | os.PathLike
 
@@ -144,34 +147,8 @@ def statement_losses(statement: Mapping[str, Any]) -> list[float]:
     return [v / (1 << s) for v in vals if isinstance(v, int) and not isinstance(v, bool)]
 
 
-def _betas(value) -> list[float] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        parts = value.split(",")
-    else:
-        parts = list(value)
-    try:
-        b1, b2 = (float(x) for x in parts)
-    except (TypeError, ValueError):
-        raise ConfigError(f"betas: expected two numbers, e.g. 0.9,0.999; got {value!r}") \
-            from None
-    return [b1, b2]
-
-
 def _path(p) -> str | None:
     return None if p is None else os.fspath(p)
-
-
-def _task_config(cfg, model_name: str, flags: Mapping[str, Any]):
-    """That model plugin with the config's [model] table (when it already names it)
-    overridden by the given flags."""
-    params = dict(cfg.model_params) if cfg.model == model_name else {}
-    for key, value in flags.items():
-        if value is not None:
-            params[key] = value
-    params.setdefault("model", "tiny")
-    return attrs.evolve(cfg, model=model_name, model_params=params)
 
 
 def load_config(config: PathLike | Mapping | None = None, profile: str | None = None):
@@ -183,38 +160,50 @@ def load_config(config: PathLike | Mapping | None = None, profile: str | None = 
     return configlib.load(_path(config), profile=profile)
 
 
+def option_table(registry=None):
+    """The model plugins' declared options (`zklora.zkcore.model.OptionTable`) of
+    ``registry`` (default: the installed plugins)."""
+    if registry is None:
+        from .plugins import registry as default_registry
+
+        registry = default_registry()
+    return registry.model_options()
+
+
+def _check_keywords(func: str, table, options: Mapping[str, Any], kernel: Sequence[str],
+                    allowed: Sequence[str] | None = None) -> None:
+    allowed = table.names() if allowed is None else allowed
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{func}: unknown keyword {unknown[0]!r}; allowed: "
+                          f"{', '.join(sorted({*kernel, *allowed}))}")
+
+
+def _select(table, cfg, task, options: Mapping[str, Any], requires=()):
+    """The config of the model `OptionTable.select` picks, with the given options set."""
+    if not isinstance(task, str):
+        raise ConfigError(f"task: expected a string, got {task!r}")
+    given = {k: v for k, v in options.items() if v is not None}
+    name = table.select(task, cfg.model, given, requires)
+    if name == cfg.model and not given:
+        return cfg
+    return attrs.evolve(cfg, model=name,
+                        model_params=table.params(name, cfg.model, cfg.model_params, given))
+
+
 def build_config(*, config=None, profile: str | None = None, task: str = "auto",
-                 model: PathLike | None = None, adapter: PathLike | None = None,
-                 data: PathLike | None = None, steps: int | None = None,
-                 optimizer: str | None = None, lr: float | None = None, betas=None,
-                 eps: float | None = None, weight_decay: float | None = None,
-                 adapter_out: PathLike | None = None, resume: PathLike | None = None):
-    """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`."""
-    if task not in TASKS:
-        raise ConfigError(f"task: {task!r}; allowed: {', '.join(TASKS)}")
-    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
-                              or steps < 1):
-        raise ConfigError(f"steps must be an integer ≥ 1, got {steps!r}")
-    train_flags = {"steps": steps, "optimizer": optimizer, "lr": lr, "betas": _betas(betas),
-                   "eps": eps, "weight_decay": weight_decay, "resume": _path(resume)}
-    paths = {"model": _path(model), "adapter": _path(adapter), "data": _path(data)}
-    if task == "auto":
-        given = [v for v in [*paths.values(), *train_flags.values(), adapter_out]
-                 if v is not None]
-        task = "train" if given else "config"
+                 adapter_out: PathLike | None = None, registry=None, **options):
+    """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`.
+
+    ``task``: ``auto`` (default: the config's model, or — when model options are given —
+    the model that takes them all, preferring the config's own), ``config``, a task
+    alias a model plugin declares (``forward``, ``train``) or a model name.  ``options``:
+    the model plugins' declared options; each given one sets its ``[model]`` key over
+    the config file's table (kept when the config names the chosen model)."""
+    table = option_table(registry)
+    _check_keywords("prove", table, options, PROVE_KEYWORDS)
     cfg = load_config(config, profile)
-    if task == "train":
-        return _task_config(cfg, TRAIN_MODEL, {**paths, **train_flags})
-    if any(v is not None for v in train_flags.values()) or adapter_out is not None:
-        raise ConfigError("steps, optimiser settings and adapter_out (--steps, --optimizer, "
-                          "--lr, --betas, --eps, --weight-decay, --adapter-out) need the "
-                          "train task")
-    if task == "forward":
-        return _task_config(cfg, FORWARD_MODEL, paths)
-    if any(v is not None for v in paths.values()):
-        raise ConfigError("model, adapter and data (--model, --adapter, --data) need the "
-                          "forward or train task")
-    return cfg
+    return _select(table, cfg, task, options, ["adapter_out"] if adapter_out else [])
 
 
 def _trusted(model_commitment):
@@ -276,20 +265,35 @@ def _load_expect(expect) -> Mapping[str, Any] | None:
 # -- the API ---------------------------------------------------------------------------------
 
 
-def commit_model(model: PathLike = "tiny", *, config=None, profile: str | None = None,
-                 out: PathLike | None = None, registry=None) -> CommitResult:
+def commit_model(model: PathLike | None = None, *, config=None, profile: str | None = None,
+                 task: str = "auto", out: PathLike | None = None, registry=None,
+                 **options) -> CommitResult:
     """Commit a model's frozen base weights (what the model owner publishes once).
 
-    ``model``: a Hugging Face LLaMA directory or "tiny"; ``config``/``profile``: the
-    protocol stack and quantisation (default: the built-in profile); ``out``: write
-    the commitment file there (atomically)."""
+    ``model``: the value of the option that selects the base weights (the one option a
+    model plugin declares ``frozen``; with the built-in LLaMA plugins a Hugging Face
+    directory or "tiny", their default); ``options``: such options by name;
+    ``config``/``profile``: the protocol stack and the model's parameters (default:
+    built-in); ``task``: as in `prove` (auto: the config's model when it has frozen
+    weights, else the highest-priority model that has); ``out``: write the commitment
+    file there (atomically)."""
     from . import api
     from . import proof as prooflib
 
     t0 = time.perf_counter()
+    table = option_table(registry)
+    frozen = sorted(n for n in table.names() if table.shared[n].frozen)
+    _check_keywords("commit_model", table, options, ("config", "profile", "task", "out",
+                                                      "registry"), frozen)
+    if model is not None:
+        if len(frozen) != 1:
+            raise ConfigError("commit_model: the installed model plugins declare "
+                              f"{len(frozen)} base-weight options ({', '.join(frozen)}); "
+                              "give it by name")
+        options = {**options, frozen[0]: model}
     if out is not None:
         check_output_file(out)
-    cfg = _task_config(load_config(config, profile), FORWARD_MODEL, {"model": _path(model)})
+    cfg = _select(table, load_config(config, profile), task, options, ["frozen"])
     mc = api.commit_model(cfg, registry)
     if out is not None:
         _write(out, mc.to_bytes(), prooflib)
@@ -304,37 +308,30 @@ def _write(path, data: bytes, prooflib) -> None:
         raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
 
 
-def prove(*, model: PathLike | None = None, adapter: PathLike | None = None,
-          data: PathLike | None = None, steps: int | None = None,
-          optimizer: str | None = None, lr: float | None = None,
-          betas: Sequence[float] | str | None = None, eps: float | None = None,
-          weight_decay: float | None = None, task: str = "auto", config=None,
-          profile: str | None = None, out: PathLike | None = None,
-          adapter_out: PathLike | None = None, model_commitment=None,
-          progress: bool | str | Reporter = False, registry=None,
-          resume: PathLike | None = None) -> ProveResult:
+def prove(*, task: str = "auto", config=None, profile: str | None = None,
+          out: PathLike | None = None, adapter_out: PathLike | None = None,
+          model_commitment=None, progress: bool | str | Reporter = False, registry=None,
+          **options) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
 
-    Without ``config`` and without any of ``model``, ``adapter``, ``data``, ``steps`` or
-    an optimiser setting, the built-in matmul example is proven (``task="auto"``);
-    with any of them, LoRA training steps of ``model`` ("tiny" by default).
-    ``task="forward"`` proves the forward pass and loss only.  ``adapter_out``: write
-    the trained adapter (peft format) there — checked before anything is proven.
-    ``model_commitment``: a path (or `ModelCommitment`) the base weights must match.
-    ``resume``: an ``adapter_out`` directory of the previous proof of the same run —
-    continue from its exact adapter, Adam state and step index (a linked proof,
-    `zklora.zkcore.chain`; docs/training.md).
-    ``progress``: True for a progress display on stderr (a bar on a terminal, log lines
-    otherwise), or a `zklora.zkcore.progress.Reporter`.
+    ``options``: the options the model plugins declare (``zklora prove --help`` lists
+    them by model; with the built-in LLaMA plugins ``model``, ``adapter``, ``data`` and,
+    for training, ``steps``, ``optimizer``, ``lr``, ``betas``, ``eps``,
+    ``weight_decay``, ``resume``); an unknown keyword is a `ConfigError` naming the
+    allowed ones.  Without any, the config's model is proven (without ``config``, the
+    built-in matmul example); with some, the model that takes them (``task="auto"``;
+    see `build_config`), or the one ``task`` names.  ``adapter_out``: write the trained
+    adapter (peft format) there — checked before anything is proven; it needs a model
+    that trains an adapter.  ``model_commitment``: a path (or `ModelCommitment`) the
+    base weights must match.  ``progress``: True for a progress display on stderr (a bar
+    on a terminal, log lines otherwise), or a `zklora.zkcore.progress.Reporter`.
     """
     from . import api
     from . import proof as prooflib
 
     t0 = time.perf_counter()
-    cfg = build_config(config=config, profile=profile, task=task, model=model,
-                       adapter=adapter, data=data, steps=steps, optimizer=optimizer, lr=lr,
-                       betas=betas, eps=eps, weight_decay=weight_decay,
-                       adapter_out=adapter_out, resume=resume)
+    cfg = build_config(config=config, profile=profile, task=task, adapter_out=adapter_out,
+                       registry=registry, **options)
     if out is not None:
         check_output_file(out)
     if adapter_out is not None:
@@ -429,18 +426,33 @@ def inspect(proof: PathLike | bytes) -> InspectResult:
                          [(n, b - a) for n, a, b in index])
 
 
+def example_config(registry=None, **params) -> dict[str, Any] | None:
+    """The config (as a dict) of the example run of the highest-priority model plugin
+    that declares one (`zklora.zkcore.model.ModelOptions.example`), with ``params`` set
+    over its parameters when the model takes them as options; None when no plugin
+    declares an example (the built-in config is the example then)."""
+    table = option_table(registry)
+    if not table.examples:
+        return None
+    name = max(table.examples, key=lambda m: (table.priority[m], m))
+    own = table.options.get(name, {})
+    extra = {own[k].param_key: own[k].value(v) for k, v in params.items() if k in own}
+    return {"task": {"model": name}, "model": {**table.examples[name], **extra}}
+
+
 def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False) -> float:
     """Compile the numba kernels ahead of time (they are cached on disk): prove and
-    verify one training step of the tiny model, default batch 4 × 32 tokens (large
-    enough that the kernels' parallel, large-array variants run too), under
-    ``profile`` — in memory, nothing is written.  Returns the seconds spent."""
+    verify, in memory, the example run of the highest-priority model plugin that
+    declares one (`ModelOptions.example`; with the built-in plugins one training step
+    of the tiny LLaMA on a batch of 4 × 32 tokens, large enough that the kernels'
+    parallel, large-array variants run too), else the built-in config, under
+    ``profile``.  Returns the seconds spent."""
     t0 = time.perf_counter()
-    res = prove(model="tiny", steps=1, profile=profile, config={"task": {"model": TRAIN_MODEL}},
-                progress=progress)
+    res = prove(profile=profile, config=example_config(), progress=progress)
     verify(res.data)
     return time.perf_counter() - t0
 
 
 __all__ = ["CommitResult", "InspectResult", "ProveResult", "VerifyResult", "build_config",
-           "check_output_file", "commit_model", "inspect", "prove", "statement_digest",
-           "statement_losses", "verify", "warmup"]
+           "check_output_file", "commit_model", "example_config", "inspect", "option_table",
+           "prove", "statement_digest", "statement_losses", "verify", "warmup"]

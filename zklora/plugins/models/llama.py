@@ -49,7 +49,7 @@ from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.model import Model
+from zklora.zkcore.model import Model, ModelOption, ModelOptions
 from zklora.zkcore.quant import Bound, QuantConfig, to_fixed
 
 from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
@@ -674,3 +674,20 @@ class Llama(Model):
 @hookimpl
 def zk_models():
     return [Llama()]
+
+
+#: Options of the forward model (the training model takes them too): ``zklora prove
+#: --task forward --model DIR --adapter DIR --data FILE`` / ``zklora.prove(model=…)``.
+OPTIONS = (
+    ModelOption("model", "A Hugging Face LLaMA directory, or 'tiny' (the built-in model).",
+                type="path", default="tiny", metavar="DIR|tiny", frozen=True),
+    ModelOption("adapter", "A peft LoRA adapter directory (default: the tiny model's seeded "
+                "adapter).", type="dir"),
+    ModelOption("data", 'Token batch: JSONL of {"input_ids": [...]} or an integer .npy '
+                "[batch, seq] (default: a seeded random batch).", type="file"),
+)
+
+
+@hookimpl
+def zk_model_options():
+    return [ModelOptions("llama", OPTIONS, task="forward")]

@@ -55,7 +55,7 @@ from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.model import Model
+from zklora.zkcore.model import Model, ModelOption, ModelOptions
 from zklora.zkcore.quant import Bound, to_fixed
 
 from . import llama
@@ -974,6 +974,43 @@ class LlamaTrain(Model):
 @hookimpl
 def zk_models():
     return [LlamaTrain()]
+
+
+def _betas(value) -> list[float]:
+    """``--betas 0.9,0.999`` or ``betas=(0.9, 0.999)`` → [0.9, 0.999]."""
+    parts = value.split(",") if isinstance(value, str) else value
+    try:
+        b1, b2 = (float(x) for x in parts)
+    except (TypeError, ValueError):
+        raise ConfigError(f"betas: expected two numbers, e.g. 0.9,0.999; got {value!r}") \
+            from None
+    return [b1, b2]
+
+
+#: Options of the training model: the forward model's plus the optimiser's and
+#: ``resume`` (``zklora prove --task train --steps 2 --lr 1e-3`` / ``zklora.prove(…)``).
+OPTIONS = (
+    *llama.OPTIONS,
+    ModelOption("steps", "Optimiser steps to prove.", type="int", min=1, default=1),
+    ModelOption("optimizer", "The optimiser.", choices=("adamw", "adam", "sgd"),
+                default=DEFAULT_OPTIM["optimizer"]),
+    ModelOption("lr", "Learning rate.", type="float", default=DEFAULT_OPTIM["lr"]),
+    ModelOption("betas", "Adam betas, e.g. 0.9,0.999.", parse=_betas, metavar="B1,B2",
+                default=",".join(map(str, DEFAULT_OPTIM["betas"]))),
+    ModelOption("eps", "Adam epsilon.", type="float", default=DEFAULT_OPTIM["eps"]),
+    ModelOption("weight_decay", "Weight decay (as torch.optim.AdamW).", type="float",
+                default=DEFAULT_OPTIM["weight_decay"]),
+    ModelOption("resume", "Continue from the --adapter-out directory of the run's previous "
+                "proof (adapter, Adam state, step index); verify the proofs as a chain.",
+                type="dir"),
+)
+
+
+@hookimpl
+def zk_model_options():
+    """``--task train``; ``--task auto`` prefers it (any LoRA option means training)."""
+    return [ModelOptions("llama-train", OPTIONS, task="train", priority=1,
+                         example={"model": "tiny", "steps": 1})]
 
 
 __all__ = ["ACT_BITS", "LlamaTrain", "OptimSpec", "TrainSpec", "build_train_graph",
