@@ -156,6 +156,7 @@ def test_bad_params_refusal_is_required():
 
     class Lenient(Relu):
         name = "relu_lenient"
+        Params = None  # parameters not declared: the kernel does not check them
 
         def forward(self, node, inputs):
             return [inputs[0].clamp(min=0)]
@@ -176,6 +177,7 @@ def test_bare_exception_fails_malformed():
 
     class Crashy(Relu):
         name = "relu_crashy"
+        input_roles = None  # inputs not declared: the kernel does not count them
 
         def forward(self, node, inputs):
             (x,) = inputs

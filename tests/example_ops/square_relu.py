@@ -34,19 +34,22 @@ import torch
 from zklora.zkcore import mle
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import NoParams, Op
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import zerocheck
 
 
+class _OneToOne(Op):
+    """An op with one input X, one output Y and no parameters: the kernel refuses any
+    other node of it (`Op.check`, on both sides, before any proof byte)."""
+
+    input_roles = ("X",)
+    output_roles = ("Y",)
+    Params = NoParams
+
+
 def _one_to_one(node) -> tuple[str, str]:
-    """The node's single input and single output (ConfigError otherwise)."""
-    if len(node.inputs) != 1 or len(node.outputs) != 1:
-        raise ConfigError(f"op {node.name} ({node.op}): takes one input and one output, got "
-                          f"{len(node.inputs)} and {len(node.outputs)}")
-    if node.params:
-        raise ConfigError(f"op {node.name} ({node.op}): takes no parameters, got "
-                          f"{sorted(node.params)}")
+    """The node's input X and output Y (already checked by the kernel)."""
     return node.inputs[0], node.outputs[0]
 
 
@@ -61,13 +64,12 @@ def _same_shape(ctx, node, X: str, Y: str) -> tuple[int, int]:
     return int(sx.bound[0]), int(sx.bound[1])
 
 
-class Square(Op):
+class Square(_OneToOne):
     """Y = X ⊙ X (module doc): one sumcheck Σ_x eq(r, x)·X(x)² = Ỹ(r)."""
 
     name = "square"
 
     def forward(self, node, inputs):
-        _one_to_one(node)
         (x,) = inputs
         if x.numel() and int(x.abs().max()) ** 2 > SAFE_MAX:
             raise ProverError(f"op {node.name}: {node.inputs[0]} squared leaves the safe "
@@ -89,13 +91,12 @@ class Square(Op):
         return [ctx.claim(X, point, finals[1])]
 
 
-class Relu(Op):
+class Relu(_OneToOne):
     """Y = max(X, 0) with a committed selector and slack (module doc)."""
 
     name = "relu"
 
     def forward(self, node, inputs):
-        _one_to_one(node)
         (x,) = inputs
         return [x.clamp(min=0)]
 

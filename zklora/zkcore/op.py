@@ -176,7 +176,7 @@ def param(kind: str = "int", *, default: Any = attrs.NOTHING, lo=None, hi=None,
         parts.append("or None")
     if default is not attrs.NOTHING:
         parts.append(f"default {default!r}")
-    return attrs.field(default=default, metadata={
+    return attrs.field(default=default, kw_only=True, metadata={
         "zk_param": (kind, lo, hi, None if choices is None else tuple(choices), length,
                      optional),
         "zk_doc": " ".join(parts) + (f": {doc}" if doc else "")})

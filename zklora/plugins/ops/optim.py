@@ -56,13 +56,14 @@ import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
+import attrs
 import torch
 
 from zklora.zkcore import mle, quant, selfcheck
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op
+from zklora.zkcore.op import Op, param
 from zklora.zkcore.relations import error, zerocheck
 
 #: planner budget: every relation's worst-case magnitude is at most 2^62 < p/2 (Goldilocks)
@@ -384,10 +385,37 @@ def optim_zerocheck(ctx, label: str, n: int, rels: Sequence[Sequence[Mono]],
 # -- ops ------------------------------------------------------------------------------------------
 
 
+def _hyper(**extra):
+    """The parameters of an optimiser node: hyper-parameters, scales, the stored plan
+    constants and the inputs to range-check (plus ``extra`` fields)."""
+    return attrs.make_class("Params", {
+        "lr": param("float", doc="> 0"),
+        **extra,
+        "weight_decay": param("float", default=0.0, lo=0.0),
+        "theta_scale": param("int", lo=0, hi=62),
+        "grad_scale": param("int", lo=0, hi=62),
+        "const_bits": param("int", default=CONST_BITS, lo=1, hi=62),
+        "plan": param("any", default=attrs.Factory(dict), doc="the planned constants"),
+        "check_inputs": param("any", default=(), doc="input roles to range-check"),
+    }, frozen=True)
+
+
 class _OptimOp(Op):
     """Shared relations: check the plan, range checks, one zero-check."""
 
-    inputs: tuple[str, ...]
+    input_roles: tuple[str, ...]
+
+    def validate(self, node, p, specs):
+        if not isinstance(p.plan, Mapping) or not all(
+                isinstance(v, int) for v in p.plan.values()):
+            raise ValueError("parameter 'plan' must map names to integer constants")
+        if isinstance(p.check_inputs, str) or not all(
+                r in self.input_roles for r in p.check_inputs):
+            raise ValueError(f"parameter 'check_inputs' must list roles of "
+                             f"{self.input_roles}")
+        roles = self.roles(node)
+        if len(node.outputs) != len(roles):
+            raise ValueError(f"{len(node.outputs)} outputs, expected {', '.join(roles)}")
 
     def roles(self, node) -> tuple[str, ...]:
         raise NotImplementedError
@@ -404,12 +432,8 @@ class _OptimOp(Op):
         raise NotImplementedError
 
     def _names(self, ctx, node) -> dict[str, str]:
-        roles = self.roles(node)
-        if len(node.inputs) != len(self.inputs) or len(node.outputs) != len(roles):
-            raise error(ctx, f"{node.name}: {self.name} takes inputs {self.inputs} and "
-                             f"outputs {roles}")
-        names = dict(zip(self.inputs, node.inputs))
-        names.update(zip(roles, node.outputs))
+        names = dict(zip(self.input_roles, node.inputs))
+        names.update(zip(self.roles(node), node.outputs))
         return names
 
     def _setup(self, ctx, node):
@@ -427,10 +451,10 @@ class _OptimOp(Op):
                 raise error(ctx, f"{node.name}: tensor {t} needs a declared bound")
             bounds[role] = tuple(int(x) for x in spec.bound)
         try:
-            plan = self.plan(node, {r: bounds[r] for r in self.inputs + self.free()})
+            plan = self.plan(node, {r: bounds[r] for r in self.input_roles + self.free()})
         except ConfigError as e:
             raise error(ctx, f"{node.name}: {e}") from None
-        stored = {k: v for k, v in node.params.get("plan", {}).items()}
+        stored = dict(self.params(node).plan)
         want = {k: v for k, v in plan.items() if k != "bounds"}
         if stored != want:
             raise error(ctx, f"{node.name}: stored constants {stored} differ from the plan "
@@ -441,8 +465,7 @@ class _OptimOp(Op):
                                  f"{tuple(bd)}, not {bounds[role]}")
         rels = self.identities(node, plan)
         _check_fits(ctx, node, rels, bounds)
-        checked = list(self.roles(node)) + [r for r in node.params.get("check_inputs", [])
-                                            if r in self.inputs]
+        checked = list(self.roles(node)) + list(self.params(node).check_inputs)
         return names, bounds, rels, checked, mle.num_vars(shape)
 
     def relations(self, ctx, node, out_claims):
@@ -481,7 +504,8 @@ class SGD(_OptimOp):
     grad_scale, const_bits, plan, check_inputs."""
 
     name = "sgd"
-    inputs = SGD_INPUTS
+    input_roles = SGD_INPUTS
+    Params = _hyper()
 
     def roles(self, node):
         return ("theta_new", "q", "r_q")
@@ -496,7 +520,7 @@ class SGD(_OptimOp):
         return sgd_relations(plan)
 
     def forward(self, node, inputs):
-        P = node.params["plan"]
+        P = self.params(node).plan
         T, G = inputs
         q, r = quant.rescale(P["L1"] * G + P["L2"] * T, P["k"])
         return [T - q, q, r]
@@ -506,11 +530,13 @@ class Adam(_OptimOp):
     """Adam with L2 weight decay added to the gradient (``torch.optim.Adam``)."""
 
     name = "adam"
-    inputs = ADAM_INPUTS
+    input_roles = ADAM_INPUTS
+    Params = _hyper(betas=param("floats", length=2, lo=0.0, hi=1.0), eps=param("float"),
+                    step=param("int", lo=1))
     decoupled = False
 
     def _wd(self, node) -> float:
-        return float(node.params.get("weight_decay", 0.0))
+        return self.params(node).weight_decay
 
     def roles(self, node):
         return adam_roles(self.decoupled, self._wd(node))
@@ -526,7 +552,7 @@ class Adam(_OptimOp):
         return adam_relations(plan, self.decoupled, coupled)
 
     def forward(self, node, inputs):
-        P = node.params["plan"]
+        P = self.params(node).plan
         T, G, M, V = inputs
         out = {}
         ge = G
