@@ -393,9 +393,11 @@ def _verify_chain(out: Out, paths, expect, model_commit, adapter_in, adapter_out
                 checked[which] = api.check_adapter(st, which, path)
                 out.say(f"adapter {path}: its {checked[which]} tensors are the chain's "
                         f"adapter-{which}")
+    from .plugins import registry
+
     for path, st in zip(paths, res.statements):
-        out.say(f"{path}: verified, steps {st['params'].get('start_step', 0) + 1}–"
-                f"{st['params'].get('start_step', 0) + st['params'].get('steps', 0)}")
+        link = chain.Link.of(st, registry(), str(path))  # the model declares its steps
+        out.say(f"{path}: verified, steps {link.start + 1}–{link.end}")
         _echo_losses(out, st, pyapi.statement_losses(st))
     fresh = "from a fresh optimiser" if res.start == 0 else \
         f"resuming a committed state after step {res.start}"
