@@ -90,6 +90,12 @@ def fold_axes(E, table: np.ndarray, shape: Sequence[int], fold: Sequence[int],
     return E.vecmat(mle.eq_table(E, point), t.reshape(rows, -1))
 
 
+def _broadcasts(node, specs) -> None:
+    """ValueError unless every input broadcasts to the output's shape."""
+    for x in node.inputs:
+        axis_kinds(specs[x].shape, specs[node.outputs[0]].shape)
+
+
 def _check_fits(name: str, bound_abs: int) -> None:
     if bound_abs > SAFE_MAX:
         raise ProverError(f"op {name}: result may reach {bound_abs}, outside the safe "
@@ -125,8 +131,7 @@ class LinComb(Op):
         cs = self.coeffs(node)
         if len(cs) != len(node.inputs):
             raise ValueError(f"{len(cs)} coefficients for {len(node.inputs)} inputs")
-        for x in node.inputs:
-            axis_kinds(specs[x].shape, specs[node.outputs[0]].shape)
+        _broadcasts(node, specs)
 
     def _checked(self, ctx, node) -> list[int]:
         cs = self.coeffs(node)
@@ -216,6 +221,9 @@ class Hadamard(Op):
     output_roles = ("Y",)
     Params = NoParams
 
+    def validate(self, node, params, specs):
+        _broadcasts(node, specs)
+
     def forward(self, node, inputs):
         x1, x2 = inputs
         _check_fits(node.name, _max_abs(x1) * _max_abs(x2))
@@ -225,11 +233,8 @@ class Hadamard(Op):
     def _layout(ctx, node):
         """Output coords of A, D1, D2 and, per input, (aligned shape, folded axes)."""
         out = tuple(ctx.spec(node.outputs[0]).shape)
-        try:
-            shapes = [aligned(ctx.spec(x).shape, len(out)) for x in node.inputs]
-            k1, k2 = (axis_kinds(s, out) for s in shapes)
-        except ValueError as e:
-            raise error(ctx, f"op {node.name}: {e}") from None
+        shapes = [aligned(ctx.spec(x).shape, len(out)) for x in node.inputs]
+        k1, k2 = (axis_kinds(s, out) for s in shapes)
         ov = mle.axis_vars(out)
         both = sorted(c for ax in range(len(out)) if k1[ax] and k2[ax] for c in ov[ax])
         only = []

@@ -33,7 +33,6 @@ import torch
 from zklora.zkcore import mle
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, param
-from zklora.zkcore.relations import error
 
 
 class MatMul(Op):
@@ -50,6 +49,16 @@ class MatMul(Op):
 
     def validate(self, node, p, specs):
         mle.log2_exact(p.group)
+        xs, ws, ys = (tuple(specs[t].shape) for t in (*node.inputs, node.outputs[0]))
+        if min(len(xs), len(ws), len(ys)) < 2:
+            raise ValueError(f"X {xs}, W {ws} and Y {ys} need two axes at least")
+        m, k = (xs[-1], xs[-2]) if p.transpose_a else xs[-2:]
+        kw, n = (ws[-1], ws[-2]) if p.transpose_b else ws[-2:]
+        bx, bw = (int(np.prod(s[:-2], dtype=np.int64)) for s in (xs, ws))
+        if k != kw or ys != xs[:-2] + (m, n) or \
+                (bx != bw * p.group if len(ws) > 2 else p.group != 1):
+            raise ValueError(f"X {xs}, W {ws} (transposed: {p.transpose_a}, "
+                             f"{p.transpose_b}; group {p.group}) do not give Y {ys}")
 
     def forward(self, node, inputs):
         x, w = inputs
@@ -78,10 +87,6 @@ class MatMul(Op):
         r_n, r_m, r_b = r[:bn], r[bn:bn + bm], r[bn + bm:]
         batched = len(ws) > 2
         ng = mle.log2_exact(G)
-        bx = int(np.prod(xs[:-2], dtype=np.int64))
-        bw = int(np.prod(ws[:-2], dtype=np.int64))
-        if G > 1 and (not batched or bx != bw * G):
-            raise error(ctx, f"matmul {node.name}: group {G} needs W with {bx // G} batches")
         return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng
 
     def relations(self, ctx, node, out_claims):
