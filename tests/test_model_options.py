@@ -172,3 +172,15 @@ def test_kernel_lists_no_plugin_module():
         assert not re.search(r"""["']zklora\.plugins\.\w+\.\w+["']""", src), path
     eps = source_entry_points()
     assert eps["llama_train"] == "zklora.plugins.models.llama_train" and len(eps) > 20
+
+
+def test_statement_losses_are_read_by_the_model():
+    """The kernel reads no model's statement fields: `Model.losses` does."""
+    q = {"act_scale": 16}
+    assert pyapi.statement_losses({"model": "llama",
+                                   "params": {"loss": 3 << 15, "quant": q}}) == [1.5]
+    assert pyapi.statement_losses({"model": "llama-train", "params": {
+        "losses": [1 << 17, 1 << 16], "quant": q}}) == [2.0, 1.0]
+    assert pyapi.statement_losses({"model": "matmul-example", "params": {"m": 8}}) == []
+    assert pyapi.statement_losses({"model": "llama", "params": {"loss": 1}}) == []
+    assert pyapi.statement_losses({"model": "nope", "params": {}}) == []

@@ -272,12 +272,11 @@ def _report(out: Out, res) -> None:
 
 
 def _echo_losses(out: Out, statement, losses) -> None:
-    if not losses:
-        return
-    if isinstance(statement.get("params", {}).get("losses"), list):
-        out.say("loss per step = [" + ", ".join(f"{v:.6f}" for v in losses) + "]")
-    else:
+    """The losses the statement's model reads from it (`Model.losses`), one per step."""
+    if len(losses) == 1:
         out.say(f"loss = {losses[0]:.6f}")
+    elif losses:
+        out.say("loss per step = [" + ", ".join(f"{v:.6f}" for v in losses) + "]")
 
 
 @main.command(cls=_PluginCommand)

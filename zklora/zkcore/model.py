@@ -51,6 +51,11 @@ class Model(ABC):
     def witness(self, params: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """Integer values of the graph's input tensors (prover only)."""
 
+    def losses(self, public: Mapping[str, Any]) -> list[float]:
+        """The statement's public loss(es) as real numbers, one per step (what ``prove``
+        and ``verify`` print and `ProveResult.losses` holds); default: none."""
+        return []
+
     # -- frozen base weights (optional): what `zklora commit-model` commits -------------
 
     def frozen_tensors(self, public: Mapping[str, Any]) -> list[str]:

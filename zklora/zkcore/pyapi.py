@@ -128,23 +128,23 @@ def statement_digest(statement: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def statement_losses(statement: Mapping[str, Any]) -> list[float]:
-    """The public loss(es) of a forward or training statement as real numbers (the
-    integers at the activation scale 2^act_scale); [] for other statements."""
+def statement_losses(statement: Mapping[str, Any], registry=None) -> list[float]:
+    """The public loss(es) of a statement as real numbers, one per step, as its model
+    plugin reads them (`zklora.zkcore.model.Model.losses`); [] for a model without any
+    (or a statement its plugin cannot read)."""
     params = statement.get("params") if isinstance(statement, Mapping) else None
-    if not isinstance(params, Mapping):
+    if not isinstance(params, Mapping) or not isinstance(statement.get("model"), str):
         return []
-    quant = params.get("quant")
-    s = quant.get("act_scale", 16) if isinstance(quant, Mapping) else 16
-    if not isinstance(s, int):
+    if registry is None:
+        from .plugins import registry as default_registry
+
+        registry = default_registry()
+    try:
+        fn = getattr(registry.model(statement["model"]), "losses", None)
+        vals = fn(params) if fn is not None else []
+        return [float(v) for v in vals]
+    except (ZkLoraError, TypeError, KeyError, ValueError, OverflowError, ZeroDivisionError):
         return []
-    if isinstance(params.get("losses"), list):
-        vals = params["losses"]
-    elif "loss" in params:
-        vals = [params["loss"]]
-    else:
-        return []
-    return [v / (1 << s) for v in vals if isinstance(v, int) and not isinstance(v, bool)]
 
 
 def _path(p) -> str | None:
@@ -355,7 +355,7 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
         profile=cfg.profile, proof_size=len(res.data),
         path=None if out is None else Path(out),
         adapter_out=None if adapter_out is None else Path(adapter_out),
-        losses=statement_losses(res.statement), prove_seconds=res.prove_seconds,
+        losses=statement_losses(res.statement, registry), prove_seconds=res.prove_seconds,
         total_seconds=time.perf_counter() - t0, timings=dict(rep.timings),
         op_timings=dict(rep.op_timings), compile_seconds=rep.compile_seconds,
         peak_rss=peak_rss_bytes(), data=res.data)
@@ -393,7 +393,7 @@ def verify(proof: PathLike | bytes, *, expect: PathLike | Mapping | None = None,
         rep.finish()
     dt = time.perf_counter() - t0
     return VerifyResult(statement, statement_digest(statement), str(statement.get("model")),
-                        len(blob), statement_losses(statement), dt, checked,
+                        len(blob), statement_losses(statement, registry), dt, checked,
                         _security_bits(statement, registry))
 
 

@@ -670,6 +670,10 @@ class Llama(Model):
     def frozen_witness(self, params):
         return load_frozen(params)
 
+    def losses(self, public) -> list[float]:
+        """The public loss, the integer at the activation scale, as a real number."""
+        return [public["loss"] / (1 << int(public["quant"]["act_scale"]))]
+
 
 @hookimpl
 def zk_models():

@@ -899,6 +899,11 @@ class LlamaTrain(Model):
     def frozen_witness(self, params):
         return llama.load_frozen(params)
 
+    def losses(self, public) -> list[float]:
+        """The public per-step losses (integers at the activation scale) as reals."""
+        s = int(public["quant"]["act_scale"])
+        return [v / (1 << s) for v in public["losses"]]
+
     def statement_tensors(self, public) -> dict[str, list[str]]:
         return statement_tensors(public)
 
