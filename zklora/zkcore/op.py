@@ -24,7 +24,7 @@ and challenge field) and the services, so one op runs under every profile.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -218,13 +218,33 @@ def parse_params(cls: type, raw: Mapping[str, Any]):
         raise _BadParam(f"bad parameters: {e}") from None
 
 
-def _role_counts(roles: Sequence[str]) -> tuple[int, int | None]:
-    """(min, max) number of tensors for ``roles`` (``"X*"``: one or more, ``"X?"``:
-    optional; only the last role may be variadic or optional)."""
+@attrs.frozen
+class Role:
+    """A declared input or output of an op: its ``name`` (``"X*"``: one or more,
+    ``"X?"``: optional; the last role only) and what the kernel checks of its
+    tensor(s): ``kind`` (a tensor kind or a tuple of kinds), ``shape`` (the name of
+    another role whose shape it has, or a function of (shapes by role, params) giving
+    it), ``bounded`` (a declared bound is required)."""
+
+    name: str
+    kind: str | tuple[str, ...] | None = None
+    shape: str | Callable | None = None
+    bounded: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.name.rstrip("*?")
+
+
+def _roles(roles: Sequence[str | Role]) -> list[Role]:
+    return [r if isinstance(r, Role) else Role(r) for r in roles]
+
+
+def _role_counts(roles: Sequence[Role]) -> tuple[int, int | None]:
+    """(min, max) number of tensors for ``roles``."""
     if not roles:
         return 0, 0
-    last = roles[-1]
-    fixed = len(roles) - 1
+    last, fixed = roles[-1].name, len(roles) - 1
     if last.endswith("*"):
         return fixed + 1, None
     if last.endswith("?"):
@@ -232,15 +252,15 @@ def _role_counts(roles: Sequence[str]) -> tuple[int, int | None]:
     return len(roles), len(roles)
 
 
-def _bind(roles: Sequence[str], names: Sequence[str]) -> dict[str, Any]:
+def _bind(roles: Sequence[Role], names: Sequence[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i, r in enumerate(roles):
-        if r.endswith("*"):
-            out[r[:-1]] = tuple(names[i:])
-        elif r.endswith("?"):
-            out[r[:-1]] = names[i] if i < len(names) else None
+        if r.name.endswith("*"):
+            out[r.key] = tuple(names[i:])
+        elif r.name.endswith("?"):
+            out[r.key] = names[i] if i < len(names) else None
         else:
-            out[r] = names[i]
+            out[r.key] = names[i]
     return out
 
 
@@ -281,35 +301,67 @@ class Op(ABC):
         `ValueError` naming the problem.  Run by `check` on both sides."""
         return None
 
+    def roles(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec] | None
+              ) -> tuple[Sequence[str | Role] | None, Sequence[str | Role] | None]:
+        """(input roles, output roles) of ``node``: ``input_roles``/``output_roles``
+        unless the op's roles depend on its parameters (or on ``specs``, given when the
+        graph is checked)."""
+        return self.input_roles, self.output_roles
+
     def check(self, node: OpNode, specs: Mapping[str, TensorSpec] | None = None,
               error: type[Exception] = ConfigError) -> Any:
-        """Validate ``node`` against the op's declaration (input/output counts, typed
-        parameters, `validate` when ``specs`` is given); raise ``error`` naming the op,
-        the node and the problem.  Returns the typed parameters (parsed once per node)."""
+        """Validate ``node`` against the op's declaration — typed parameters, input and
+        output counts, and with ``specs`` the roles' kinds, shapes and bounds and
+        `validate` — raising ``error`` that names the op, the node and the problem.
+        Returns the typed parameters (parsed once per node)."""
         where = f"op {self.name} node {node.name!r}"
-        for what, roles, names in (("input", self.input_roles, node.inputs),
-                                   ("output", self.output_roles, node.outputs)):
-            if roles is None:
-                continue
-            lo, hi = _role_counts(roles)
-            if len(names) < lo or (hi is not None and len(names) > hi):
-                want = f"{lo}" if lo == hi else f"{lo}+" if hi is None else f"{lo}..{hi}"
-                raise error(f"{where}: {len(names)} {what}s, expected {want} "
-                            f"({', '.join(roles) or 'none'})")
-            if specs is not None:
-                for t in names:
-                    if t not in specs:
-                        raise error(f"{where}: unknown tensor {t!r}")
         try:
             p = self._parsed(node)
         except _BadParam as e:
             raise error(f"{where}: {e}") from None
         if specs is not None:
-            try:
+            for t in node.inputs + node.outputs:
+                if t not in specs:
+                    raise error(f"{where}: unknown tensor {t!r}")
+        try:
+            declared = self.roles(node, p, specs)
+            bound: list[tuple[Role, Any]] = []
+            for what, roles, names in zip(("input", "output"), declared,
+                                          (node.inputs, node.outputs)):
+                if roles is None:
+                    continue
+                roles = _roles(roles)
+                lo, hi = _role_counts(roles)
+                if len(names) < lo or (hi is not None and len(names) > hi):
+                    want = f"{lo}" if lo == hi else f"{lo}+" if hi is None else f"{lo}..{hi}"
+                    raise ValueError(f"{len(names)} {what}s, expected {want} "
+                                     f"({', '.join(r.name for r in roles) or 'none'})")
+                b = _bind(roles, names)
+                bound += [(r, b[r.key]) for r in roles]
+            if specs is not None:
+                self._check_roles(bound, specs, p)
                 self.validate(node, p, specs)
-            except (ValueError, KeyError, IndexError, TypeError) as e:
-                raise error(f"{where}: {e}") from None
+        except (ValueError, KeyError, IndexError, TypeError) as e:
+            raise error(f"{where}: {e}") from None
         return p
+
+    @staticmethod
+    def _check_roles(bound: list[tuple[Role, Any]], specs, p) -> None:
+        shapes = {r.key: tuple(specs[t].shape) for r, t in bound if isinstance(t, str)}
+        for r, ts in bound:
+            for t in (ts if isinstance(ts, tuple) else () if ts is None else (ts,)):
+                sp = specs[t]
+                kinds = (r.kind,) if isinstance(r.kind, str) else r.kind
+                if kinds is not None and sp.kind not in kinds:
+                    raise ValueError(f"{r.key} {t} must be {' or '.join(kinds)}, not {sp.kind}")
+                if r.bounded and sp.bound is None:
+                    raise ValueError(f"{r.key} {t} needs a declared bound")
+                if r.shape is not None:
+                    want = shapes[r.shape] if isinstance(r.shape, str) else \
+                        tuple(r.shape(shapes, p))
+                    if tuple(sp.shape) != want:
+                        raise ValueError(f"{r.key} {t} has shape {tuple(sp.shape)}, expected "
+                                         f"{want}")
 
     def _parsed(self, node: OpNode):
         if self.Params is None:
@@ -329,15 +381,15 @@ class Op(ABC):
         except _BadParam as e:
             raise ConfigError(f"op {self.name} node {node.name!r}: {e}") from None
 
-    def io(self, node: OpNode) -> IO:
-        """The node's input and output tensors by role (``input_roles``,
-        ``output_roles``)."""
-        roles: dict[str, Any] = {}
-        if self.input_roles is not None:
-            roles.update(_bind(self.input_roles, node.inputs))
-        if self.output_roles is not None:
-            roles.update(_bind(self.output_roles, node.outputs))
-        return IO(roles)
+    def io(self, node: OpNode, specs: Mapping[str, TensorSpec] | None = None) -> IO:
+        """The node's input and output tensors by role (`roles`; ``specs`` for ops whose
+        roles depend on the shapes)."""
+        out: dict[str, Any] = {}
+        for roles, names in zip(self.roles(node, self.params(node), specs),
+                                (node.inputs, node.outputs)):
+            if roles is not None:
+                out.update(_bind(_roles(roles), names))
+        return IO(out)
 
     @abstractmethod
     def forward(self, node: OpNode, inputs: Sequence[torch.Tensor]) -> list[torch.Tensor]:

@@ -56,7 +56,7 @@ from zklora.zkcore import mle, quant
 from zklora.zkcore.build import Builder, add_rescale, builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
 
@@ -109,14 +109,11 @@ def check_softmax_backward_bounds(node: str, *, scale: int, kappa: int, shift: i
 
 
 class SoftmaxBackward(Op):
-    """dZ = round(κ·P ⊙ (dP − round(rowsum(P ⊙ dP)/2^s)) / 2^shift) (module doc).
-
-    Inputs (P, dP), shape (…, rows, L); outputs in the order of `sb_roles` (ubar and
-    ubar_r of shape (…, rows)); params ``scale``, ``kappa``, ``shift``, ``limb_bits``.
-    """
+    """dZ = round(κ·P ⊙ (dP − round(rowsum(P ⊙ dP)/2^s)) / 2^shift) (module doc); P, dP
+    (…, rows, L), outputs `sb_roles` (ubar, ubar_r of shape (…, rows))."""
 
     name = "softmax_backward"
-    input_roles = ("P", "dP")
+    input_roles = ("P", Role("dP", shape="P"))
 
     @attrs.frozen
     class Params:  # field order: as unpacked by _layout
@@ -128,8 +125,13 @@ class SoftmaxBackward(Op):
     def validate(self, node, p, specs):
         if p.kappa != 1 and p.shift <= p.scale:
             raise ValueError(f"shift {p.shift} must exceed scale {p.scale} when kappa ≠ 1")
-        if len(node.outputs) != len(sb_roles(p.kappa)):
-            raise ValueError(f"outputs {', '.join(sb_roles(p.kappa))} expected")
+        if not specs[node.inputs[0]].shape:
+            raise ValueError("P needs a row axis")
+
+    def roles(self, node, p, specs):
+        return self.input_roles, tuple(
+            Role(r, "committed", (lambda s, p: s["P"][:-1]) if r.startswith("ubar") else "P",
+                 bounded=True) for r in sb_roles(p.kappa))
 
     def forward(self, node, inputs):
         p = self.params(node)
@@ -143,14 +145,6 @@ class SoftmaxBackward(Op):
         P, dP = node.inputs
         xs = tuple(ctx.spec(P).shape)
         names = dict(zip(roles, node.outputs))
-        if len(xs) < 1 or tuple(ctx.spec(dP).shape) != xs:
-            raise error(ctx, f"op {node.name}: P and dP must have the same shape")
-        for r, n in names.items():
-            spec = ctx.spec(n)
-            want = xs[:-1] if r.startswith("ubar") else xs
-            if tuple(spec.shape) != want or spec.kind != "committed" or spec.bound is None:
-                raise error(ctx, f"op {node.name}: output {n} must be committed, of "
-                            f"shape {want}, with a declared bound")
         try:
             check_softmax_backward_bounds(
                 node.name, scale=s, kappa=kappa, shift=k, row_len=int(xs[-1]),

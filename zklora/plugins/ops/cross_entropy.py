@@ -53,7 +53,7 @@ from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
 
 
@@ -155,16 +155,18 @@ def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 1
     return int(out["loss"][0]), int(out["m"].sum())
 
 
-class CrossEntropy(Op):
-    """Mean cross-entropy as a public output (module doc).
+def _rows(shapes, p) -> tuple[int, ...]:
+    return shapes["Z"][:-1]
 
-    Inputs (Z, labels, c, S); outputs in the order of ``ROLES``; params ``scale``,
-    ``shift`` (w), ``mantissa_bits`` (q), ``num_tokens`` (N).
-    """
+
+class CrossEntropy(Op):
+    """Mean cross-entropy as a public output (module doc)."""
 
     name = "cross_entropy"
-    input_roles = ("Z", "labels", "c", "S")
-    output_roles = ROLES
+    input_roles = ("Z", *(Role(r, shape=_rows) for r in ("labels", "c", "S")))
+    output_roles = tuple(Role(r, "public" if r == "loss" else "committed",
+                              (lambda s, p: (1,)) if r in ("loss", "rL", "gL") else
+                              "Z" if r == "Y" else _rows) for r in ROLES)
 
     @attrs.frozen
     class Params:  # field order: as unpacked by forward and _layout
@@ -187,15 +189,6 @@ class CrossEntropy(Op):
         zs = tuple(ctx.spec(Z).shape)
         rows = zs[:-1]
         names = dict(zip(ROLES, node.outputs))
-        want = {"loss": (1,), "Y": zs, "rL": (1,), "gL": (1,)}
-        for r, n in names.items():
-            if tuple(ctx.spec(n).shape) != want.get(r, rows):
-                raise error(ctx, f"op {node.name}: {n} has the wrong shape")
-            if ctx.spec(n).kind != ("public" if r == "loss" else "committed"):
-                raise error(ctx, f"op {node.name}: {n} has the wrong kind")
-        for n in (lab, c, S):
-            if tuple(ctx.spec(n).shape) != rows:
-                raise error(ctx, f"op {node.name}: {n} must have shape {rows}")
         if not N <= min(int(np.prod(rows)), (1 << lb) >> w):
             raise error(ctx, f"op {node.name}: num_tokens {N} above the rows or 2^limb_bits")
         nv = mle.log2_exact(int(zs[-1]))

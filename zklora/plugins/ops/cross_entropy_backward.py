@@ -36,7 +36,7 @@ from zklora.zkcore import mle
 from zklora.zkcore.build import Builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
 
@@ -72,15 +72,15 @@ def dz_bound(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
 
 
 class CrossEntropyBackward(Op):
-    """dZ = (m·P − onehot)/N at the gradient scale (module doc).
-
-    Inputs (P, Y, m); outputs (dZ, R), committed; params ``num_tokens``, ``scale``,
-    ``grad_scale``, ``limb_bits``.
-    """
+    """dZ = (m·P − onehot)/N at the gradient scale (module doc)."""
 
     name = "cross_entropy_backward"
-    input_roles = ("P", "Y", "m")
-    output_roles = ("dZ", "R")
+    input_roles = ("P", Role("Y", shape="P"), Role("m", shape=lambda s, p: s["P"][:-1]))
+    output_roles = tuple(Role(r, "committed", "P", bounded=True) for r in ("dZ", "R"))
+
+    def validate(self, node, p, specs):
+        if not specs[node.inputs[0]].shape:
+            raise ValueError("P must have a vocabulary axis")
 
     @attrs.frozen
     class Params:  # field order: as unpacked by forward and _layout
@@ -99,14 +99,6 @@ class CrossEntropyBackward(Op):
         P, Y, m = node.inputs
         dZ, R = node.outputs
         zs = tuple(ctx.spec(P).shape)
-        if len(zs) < 1 or tuple(ctx.spec(Y).shape) != zs or \
-                tuple(ctx.spec(m).shape) != zs[:-1]:
-            raise error(ctx, f"op {node.name}: P, Y (…, V) and m (…) do not agree")
-        for t in (dZ, R):
-            spec = ctx.spec(t)
-            if tuple(spec.shape) != zs or spec.kind != "committed" or spec.bound is None:
-                raise error(ctx, f"op {node.name}: {t} must be committed, of shape "
-                            f"{zs}, with a declared bound")
         if N > int(torch.tensor(zs[:-1]).prod()):
             raise error(ctx, f"op {node.name}: num_tokens {N} above the number of rows")
         M, D = ce_factors(N, s, sg)

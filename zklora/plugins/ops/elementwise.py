@@ -110,11 +110,7 @@ def _max_abs(x: torch.Tensor) -> int:
 
 
 class LinComb(Op):
-    """Y = Σ_i c_i·X_i with public integer coefficients (see module doc).
-
-    Params: ``coeffs`` (list of ints, one per input) for ``lincomb``; ``c`` for
-    ``scale``; none for ``add`` (all ones, any number of inputs ≥ 1) and ``sub``.
-    """
+    """Y = Σ_i c_i·X_i with public integer coefficients (see module doc)."""
 
     name = "lincomb"
     input_roles = ("X*",)

@@ -36,8 +36,7 @@ from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import NoParams, Op
-from zklora.zkcore.relations import error
+from zklora.zkcore.op import NoParams, Op, Role
 
 
 def add_embedding(g: Graph, name: str, ids: str, table: str, *,
@@ -65,7 +64,8 @@ class Embedding(Op):
 
     name = "embedding"
     input_roles = ("ids", "table")
-    output_roles = ("H", "onehot")
+    output_roles = (Role("H", shape=lambda s, p: (s["ids"][0], s["table"][1])),
+                    Role("onehot", "committed", lambda s, p: (s["ids"][0], s["table"][0])))
     Params = NoParams
 
     def forward(self, node, inputs):
@@ -81,17 +81,14 @@ class Embedding(Op):
         oh = torch.nn.functional.one_hot(ids, vocab).to(torch.int64)
         return [table[ids], oh]
 
+    def validate(self, node, p, specs):
+        if len(specs[node.inputs[0]].shape) != 1 or len(specs[node.inputs[1]].shape) != 2:
+            raise ValueError("embedding needs ids (N,) and table (V, d)")
+
     @staticmethod
     def _layout(ctx, node):
-        ids, table = node.inputs
-        h, oh = node.outputs
-        ni = ctx.spec(ids).shape
-        vt, d = ctx.spec(table).shape if len(ctx.spec(table).shape) == 2 else (0, 0)
-        if len(ni) != 1 or vt == 0 or ctx.spec(h).shape != (ni[0], d) or \
-                ctx.spec(oh).shape != (ni[0], vt) or ctx.spec(oh).kind != "committed":
-            raise error(ctx, f"op {node.name}: embedding needs ids (N,), table (V, d), "
-                        "H (N, d), committed onehot (N, V)")
-        return ni[0], vt, d, mle.log2_exact(ni[0]), mle.log2_exact(vt), mle.log2_exact(d)
+        (n,), (vt, d) = (ctx.spec(t).shape for t in node.inputs)
+        return n, vt, d, mle.log2_exact(n), mle.log2_exact(vt), mle.log2_exact(d)
 
     def relations(self, ctx, node, out_claims):
         """The lookup by matmul (for a claim on H), booleanity of OH, and the one-hot

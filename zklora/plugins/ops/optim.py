@@ -63,7 +63,7 @@ from zklora.zkcore import mle, quant, selfcheck
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.relations import error, zerocheck
 
 #: planner budget: every relation's worst-case magnitude is at most 2^62 < p/2 (Goldilocks)
@@ -413,11 +413,13 @@ class _OptimOp(Op):
                 r in self.input_roles for r in p.check_inputs):
             raise ValueError(f"parameter 'check_inputs' must list roles of "
                              f"{self.input_roles}")
-        roles = self.roles(node)
-        if len(node.outputs) != len(roles):
-            raise ValueError(f"{len(node.outputs)} outputs, expected {', '.join(roles)}")
 
-    def roles(self, node) -> tuple[str, ...]:
+    def roles(self, node, p, specs):
+        return (tuple(Role(r, shape="theta", bounded=True) for r in self.input_roles),
+                tuple(Role(r, "committed", "theta", bounded=True)
+                      for r in self.outputs_of(node)))
+
+    def outputs_of(self, node) -> tuple[str, ...]:
         raise NotImplementedError
 
     def plan(self, node, bounds) -> dict:
@@ -431,25 +433,10 @@ class _OptimOp(Op):
         """Output roles whose bounds are the builder's choice (the rest are derived)."""
         raise NotImplementedError
 
-    def _names(self, ctx, node) -> dict[str, str]:
-        names = dict(zip(self.input_roles, node.inputs))
-        names.update(zip(self.roles(node), node.outputs))
-        return names
-
     def _setup(self, ctx, node):
-        names = self._names(ctx, node)
+        names = self.io(node).roles
         shape = ctx.spec(node.inputs[0]).shape
-        bounds = {}
-        for role, t in names.items():
-            spec = ctx.spec(t)
-            if spec.shape != shape:
-                raise error(ctx, f"{node.name}: tensor {t} has shape {spec.shape}, "
-                                 f"expected {shape}")
-            if role in self.roles(node) and spec.kind != "committed":
-                raise error(ctx, f"{node.name}: output {t} must be committed")
-            if spec.bound is None:
-                raise error(ctx, f"{node.name}: tensor {t} needs a declared bound")
-            bounds[role] = tuple(int(x) for x in spec.bound)
+        bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
         try:
             plan = self.plan(node, {r: bounds[r] for r in self.input_roles + self.free()})
         except ConfigError as e:
@@ -465,7 +452,7 @@ class _OptimOp(Op):
                                  f"{tuple(bd)}, not {bounds[role]}")
         rels = self.identities(node, plan)
         _check_fits(ctx, node, rels, bounds)
-        checked = list(self.roles(node)) + list(self.params(node).check_inputs)
+        checked = list(self.outputs_of(node)) + list(self.params(node).check_inputs)
         return names, bounds, rels, checked, mle.num_vars(shape)
 
     def relations(self, ctx, node, out_claims):
@@ -500,14 +487,13 @@ class _OptimOp(Op):
 
 
 class SGD(_OptimOp):
-    """θ' = θ − ⌊lr·(g + wd·θ)⌉ (module doc).  Params: lr, weight_decay, theta_scale,
-    grad_scale, const_bits, plan, check_inputs."""
+    """θ' = θ − ⌊lr·(g + wd·θ)⌉ (module doc)."""
 
     name = "sgd"
     input_roles = SGD_INPUTS
     Params = _hyper()
 
-    def roles(self, node):
+    def outputs_of(self, node):
         return ("theta_new", "q", "r_q")
 
     def free(self):
@@ -538,7 +524,7 @@ class Adam(_OptimOp):
     def _wd(self, node) -> float:
         return self.params(node).weight_decay
 
-    def roles(self, node):
+    def outputs_of(self, node):
         return adam_roles(self.decoupled, self._wd(node))
 
     def free(self):
@@ -576,7 +562,7 @@ class Adam(_OptimOp):
             out["dw"], out["r_dw"] = quant.rescale(P["WD"] * T, P["kw"])
             th = th - out["dw"]
         out["theta_new"] = th
-        return [out[r] for r in self.roles(node)]
+        return [out[r] for r in self.outputs_of(node)]
 
 
 class AdamW(Adam):

@@ -21,14 +21,14 @@ import attrs
 from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.relations import rescale_input_claim
 
 
 class Rescale(Op):
     name = "rescale"
     input_roles = ("X",)
-    output_roles = ("Y", "R")
+    output_roles = (Role("Y", shape="X", bounded=True), Role("R", shape="X"))
 
     @attrs.frozen
     class Params:
@@ -42,8 +42,6 @@ class Rescale(Op):
         s = self.params(node).shift
         Y = node.outputs[0]
         bound = ctx.spec(Y).bound
-        if bound is None:
-            raise ConfigError(f"rescale {node.name}: output {Y} needs a declared bound")
         if (1 << s) * (max(abs(bound[0]), abs(bound[1])) + 1) >= ctx.F.p // 2:
             raise ConfigError(f"rescale {node.name}: bound of {Y} too wide for field {ctx.F.name}")
         return s, bound

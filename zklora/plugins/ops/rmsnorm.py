@@ -56,10 +56,9 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import LIMB_BITS
-from zklora.zkcore.relations import error
 
 #: the row tensors of ``rmsnorm_rsqrt``, in output order
 ROW_TENSORS = ("r", "P", "H", "LB", "M", "Rm", "G1", "G2", "rM", "Glo", "Ghi")
@@ -253,12 +252,12 @@ def rsqrt_reference(row: Sequence[int], pl: RsqrtPlan) -> int:
 
 
 class RmsNormRsqrt(Op):
-    """r = rsqrt of each row's mean square (module doc).  Input X (…, d); outputs the
-    11 committed row tensors (…, 1) of `ROW_TENSORS`; params from `RsqrtPlan.params`."""
+    """r = rsqrt of each row's mean square (module doc); params `RsqrtPlan.params`."""
 
     name = "rmsnorm_rsqrt"
     input_roles = ("X",)
-    output_roles = ROW_TENSORS
+    output_roles = tuple(Role(r, "committed", lambda s, p: s["X"][:-1] + (1,))
+                         for r in ROW_TENSORS)
 
     @attrs.frozen
     class Params:  # `RsqrtPlan.params` and limb_bits
@@ -269,6 +268,13 @@ class RmsNormRsqrt(Op):
         mant_bits: int = param("int", default=14, lo=1, hi=40)
         mant_scale: int = param("int", default=21, lo=1, hi=62)
         limb_bits: int = param("int", default=LIMB_BITS, lo=1, hi=20)
+
+    def validate(self, node, p, specs):
+        xs = specs[node.inputs[0]].shape
+        try:
+            plan_of(node, int(xs[-1])).check(node.name)
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
 
     def forward(self, node, inputs):
         (x,) = inputs
@@ -284,21 +290,9 @@ class RmsNormRsqrt(Op):
     def _layout(ctx, node):
         X = node.inputs[0]
         xs = tuple(ctx.spec(X).shape)
-        if len(xs) < 1:
-            raise error(ctx, f"op {node.name}: rmsnorm_rsqrt takes X (…, d)")
-        rows = xs[:-1] + (1,)
-        for t in node.outputs:
-            sp = ctx.spec(t)
-            if tuple(sp.shape) != rows or sp.kind != "committed":
-                raise error(ctx, f"op {node.name}: output {t} must be committed with shape "
-                            f"{rows}")
-        d = int(xs[-1])
-        try:
-            pl = plan_of(node, d).check(node.name)
-        except (ConfigError, ValueError) as e:
-            raise error(ctx, f"op {node.name}: bad parameters: {e}") from None
-        n_rows = mle.num_vars(rows)
-        return X, dict(zip(ROW_TENSORS, node.outputs)), pl, n_rows, mle.log2_exact(d)
+        pl = plan_of(node, int(xs[-1]))
+        return (X, dict(zip(ROW_TENSORS, node.outputs)), pl, mle.num_vars(xs[:-1] + (1,)),
+                mle.log2_exact(int(xs[-1])))
 
     @staticmethod
     def _ranges(pl: RsqrtPlan):

@@ -40,9 +40,8 @@ from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
-from zklora.zkcore.relations import error
 
 
 def rope_tables(seq: int, head_dim: int, theta: float, scale: int,
@@ -96,8 +95,8 @@ class Rope(Op):
     """RoPE / its transpose (module doc).  Inputs (X, cos, sin); param ``transpose``."""
 
     name = "rope"
-    input_roles = ("X", "cos", "sin")
-    output_roles = ("Y",)
+    input_roles = ("X", *(Role(r, "public", lambda s, p: s["X"][-2:]) for r in ("cos", "sin")))
+    output_roles = (Role("Y", shape="X"),)
 
     @attrs.frozen
     class Params:
@@ -112,21 +111,10 @@ class Rope(Op):
             return [x * c - rotate_half(x * s)]
         return [x * c + rotate_half(x) * s]
 
-    @staticmethod
-    def _layout(ctx, node):
-        X, C, S = node.inputs
-        xs = tuple(ctx.spec(X).shape)
-        ys = tuple(ctx.spec(node.outputs[0]).shape)
-        if len(xs) < 2 or xs != ys or xs[-2:] != tuple(ctx.spec(C).shape) or \
-                xs[-2:] != tuple(ctx.spec(S).shape) or xs[-1] < 2:
-            raise error(ctx, f"op {node.name}: rope needs X (…, seq, head_dim) = Y and "
-                        f"cos/sin (seq, head_dim); got X {xs}, Y {ys}, cos "
-                        f"{ctx.spec(C).shape}, sin {ctx.spec(S).shape}")
-        if ctx.spec(C).kind != "public" or ctx.spec(S).kind != "public":
-            raise error(ctx, f"op {node.name}: cos and sin must be public tensors")
-        seq, d = xs[-2:]
-        m = mle.num_vars((seq, d))
-        return seq, d, m
+    def validate(self, node, p, specs):
+        xs = specs[node.inputs[0]].shape
+        if len(xs) < 2 or xs[-1] < 2:
+            raise ValueError(f"rope needs X (…, seq, head_dim), got {xs}")
 
     def _kernel(self, ctx, node, r_sd, seq, d):
         """The public table K (module doc)."""
@@ -144,7 +132,8 @@ class Rope(Op):
         (claim,) = out_claims.values()
         E = ctx.E
         X = node.inputs[0]
-        seq, d, m = self._layout(ctx, node)
+        seq, d = ctx.spec(X).shape[-2:]
+        m = mle.num_vars((seq, d))
         r = claim.point
         r_sd, r_lead = r[:m], r[m:]
         k = self._kernel(ctx, node, r_sd, seq, d)

@@ -36,7 +36,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.relations import error, rescale_input_claim
 
@@ -60,7 +60,7 @@ class Silu(Op):
 
     name = "silu"
     input_roles = ("G",)
-    output_roles = ("Gq", "Rq", "Sg")
+    output_roles = tuple(Role(r, "committed", "G") for r in ("Gq", "Rq", "Sg"))
 
     @attrs.frozen
     class Params:
@@ -91,28 +91,18 @@ class Silu(Op):
         sg = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [gq, rq, sg.reshape(g.shape)]
 
-    def _layout(self, ctx, node):
-        G = node.inputs[0]
-        shape = tuple(ctx.spec(G).shape)
-        for o in node.outputs:
-            if tuple(ctx.spec(o).shape) != shape or ctx.spec(o).kind != "committed":
-                raise error(ctx, f"op {node.name}: output {o} must be committed with shape "
-                            f"{shape}")
-        p = self.params(node)
-        shift, t = p.shift, p.table()
-        if (1 << (shift + t.num_vars)) >= ctx.F.p // 2:
-            raise error(ctx, f"op {node.name}: shift {shift} unsupported")
-        return G, node.outputs, shift, t, ctx.spec(G).num_vars
-
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
         point z), and (Gq, Sg) in the SiLU table."""
-        G, (Gq, Rq, Sg), shift, t, n = self._layout(ctx, node)
-        z = ctx.challenges(f"{node.name}/silu/z", n)
-        vq, vr = ctx.reveal(f"{node.name}/silu/values", [Gq, Rq], z)
-        rescale_input_claim(ctx, G, z, vq, vr, shift)
-        ctx.range(Rq, 0, (1 << shift) - 1, label=f"{node.name}/Rq")
-        ctx.require_lookup(t, [Gq, Sg], f"{node.name}/silu")
+        io, p = self.io(node), self.params(node)
+        t = p.table()
+        if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
+            raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
+        z = ctx.challenges(f"{node.name}/silu/z", ctx.spec(io.G).num_vars)
+        vq, vr = ctx.reveal(f"{node.name}/silu/values", [io.Gq, io.Rq], z)
+        rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
+        ctx.range(io.Rq, 0, (1 << p.shift) - 1, label=f"{node.name}/Rq")
+        ctx.require_lookup(t, [io.Gq, io.Sg], f"{node.name}/silu")
         return []
 
 

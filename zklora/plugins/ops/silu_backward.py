@@ -51,9 +51,8 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
-from zklora.zkcore.relations import error
 
 
 def silu_grad_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> Table:
@@ -67,8 +66,8 @@ class SiluGrad(Op):
     input scale); output Sd (committed)."""
 
     name = "silu_grad"
-    input_roles = ("Gq",)
-    output_roles = ("Sd",)
+    input_roles = (Role("Gq", "committed"),)
+    output_roles = (Role("Sd", "committed", "Gq"),)
 
     @attrs.frozen
     class Params:
@@ -93,20 +92,10 @@ class SiluGrad(Op):
         sd = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [sd.reshape(gq.shape)]
 
-    def _layout(self, ctx, node):
-        (Gq,), (Sd,) = node.inputs, node.outputs
-        shape = tuple(ctx.spec(Gq).shape)
-        for tname in (Gq, Sd):
-            sp = ctx.spec(tname)
-            if tuple(sp.shape) != shape or sp.kind != "committed":
-                raise error(ctx, f"op {node.name}: {tname} must be committed with shape "
-                            f"{shape}")
-        return Gq, Sd, self.params(node).table()
-
     def relations(self, ctx, node, out_claims):
         """(Gq, Sd) in the SiLU' table (one lookup)."""
-        Gq, Sd, t = self._layout(ctx, node)
-        ctx.require_lookup(t, [Gq, Sd], f"{node.name}/silu_grad")
+        ctx.require_lookup(self.params(node).table(), [*node.inputs, *node.outputs],
+                           f"{node.name}/silu_grad")
         return []
 
 

@@ -80,7 +80,7 @@ from zklora.zkcore.build import Builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.relations import (
     LIMB,
     Term,
@@ -196,7 +196,7 @@ class Softmax(Op):
     """
 
     name = "softmax"
-    input_roles = ("X", "mask?")
+    input_roles = ("X", Role("mask?", "public", lambda s, p: s["X"][len(s["X"]) - len(s["mask"]):]))
 
     @attrs.frozen
     class Params:  # field order: as unpacked by forward and _layout
@@ -206,6 +206,15 @@ class Softmax(Op):
         digit_bits: int = param("int", lo=1, hi=24, doc="b")
         exp_scale: int = param("int", lo=0, hi=64, doc="u")
         limb_bits: int = param("int", default=LIMB, lo=1, hi=16)
+
+    def roles(self, node, p, specs):
+        if specs is None:
+            return self.input_roles, None
+        xs = specs[node.inputs[0]].shape
+        roles = softmax_roles(p.scale + p.shift - p.exp_scale, xs[-1], p.scale, p.limb_bits)
+        return self.input_roles, tuple(
+            Role(r, "committed", (lambda s, p: s["X"][:-1]) if r in ("c", "S") else "X")
+            for r in roles)
 
     def validate(self, node, p, specs):
         if p.kappa == 0 or not 0 <= p.scale + p.shift - p.exp_scale <= 64:
@@ -228,28 +237,9 @@ class Softmax(Op):
             raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
                         f"for the field {ctx.F.name}")
         xs = tuple(ctx.spec(X).shape)
-        if len(xs) < 1:
-            raise error(ctx, f"op {node.name}: softmax needs at least one axis")
         L = int(xs[-1])
-        roles = softmax_roles(t, L, s, lb)
-        if len(node.outputs) != len(roles):
-            raise error(ctx, f"op {node.name}: expected {len(roles)} outputs")
-        names = dict(zip(roles, node.outputs))
-        rows = xs[:-1]
-        for r, n in names.items():
-            want = rows if r in ("c", "S") else xs
-            if tuple(ctx.spec(n).shape) != want:
-                raise error(ctx, f"op {node.name}: output {n} ({r}) has shape "
-                            f"{ctx.spec(n).shape}, expected {want}")
-            if ctx.spec(n).kind != "committed":
-                raise error(ctx, f"op {node.name}: output {n} must be committed")
-        mask = None
-        if len(node.inputs) > 1:
-            mask = node.inputs[1]
-            ms = tuple(ctx.spec(mask).shape)
-            if ctx.spec(mask).kind != "public" or ms != xs[len(xs) - len(ms):]:
-                raise error(ctx, f"op {node.name}: mask {mask} must be public with "
-                            f"a trailing shape of {xs}")
+        names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
+        mask = node.inputs[1] if len(node.inputs) > 1 else None
         return s, t, k, b, u, lb, X, mask, names, mle.log2_exact(L), mle.num_vars(xs)
 
     @staticmethod
