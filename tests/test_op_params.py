@@ -115,6 +115,106 @@ def test_builtin_op_refuses_malformed_nodes(harness, check):
     check(harness)
 
 
+def _small(seed, *names, shape=(4, 4)):
+    return {n: torch.randint(-B, B, shape, generator=_gen(seed + i)) for i, n in
+            enumerate(names)}
+
+
+def _unary(op, ins=("X",), shape=(4, 4), out_shape=None, out_kind="committed", **params):
+    def build():
+        g = Graph()
+        for x in ins:
+            g.tensor(x, shape, "committed", (-B, B))
+        g.tensor("Y", out_shape or shape, out_kind)
+        g.op(op, "n", list(ins), ["Y"], **params)
+        g.outputs = ["Y"]
+        return g
+    return build
+
+
+def _shift_labels_graph():
+    g = Graph()
+    g.tensor("ids", (8,), "committed", (0, 15))
+    g.outputs = [registry().builder("shift_labels")(g, "sl", "ids", 4, ignore=-100)]
+    return g
+
+
+def _sgd_graph():
+    g = Graph()
+    g.tensor("theta", (4, 4), "committed", (-(1 << 16), (1 << 16) - 1))
+    g.tensor("grad", (4, 4), "committed", (-(1 << 20), 1 << 20))
+    registry().builder("sgd")(g, "opt", "theta", "grad", lr=1e-2)
+    return g
+
+
+def _ce_graph():
+    from .test_cross_entropy_op import ce_graph, wit
+    g, _ = ce_graph(wit())
+    return g
+
+
+def _harnesses_more():
+    from .test_attention_backward_op import sb_graph
+    from .test_cross_entropy_backward_op import with_forward
+    from .test_cross_entropy_op import wit as ce_wit
+    from .test_embedding_op import emb_graph
+    from .test_embedding_op import wit as emb_wit
+    from .test_optim_ops import chain
+    from .test_rmsnorm_op import rms_graph
+    from .test_rmsnorm_op import wit as rms_wit
+    from .test_rope_op import rope_graph
+    from .test_silu_backward_op import bwd_graph
+    from .test_silu_backward_op import wit as silu_wit
+
+    return [
+        OpHarness("add", _unary("add", ("X", "W")), lambda s: _small(s, "X", "W"),
+                  profiles=("debug",)),
+        OpHarness("sub", _unary("sub", ("X", "W")), lambda s: _small(s, "X", "W"),
+                  profiles=("debug",)),
+        OpHarness("scale", _unary("scale", c=3), lambda s: _small(s, "X"), profiles=("debug",),
+                  bad_params=[{"c": REMOVE}, {"c": 1.5}]),
+        OpHarness("lincomb", _unary("lincomb", ("X", "W"), coeffs=[2, -1]),
+                  lambda s: _small(s, "X", "W"), profiles=("debug",),
+                  bad_params=[{"coeffs": [1]}, {"coeffs": "12"}]),
+        OpHarness("transpose", _unary("transpose", out_shape=(8, 2), out_kind="committed",
+                                      shape=(2, 8), axes=[1, 0]),
+                  lambda s: _small(s, "X", shape=(2, 8)), profiles=("debug",),
+                  bad_params=[{"axes": [0, 0]}, {"axes": [1]}]),
+        OpHarness("shift_labels", _shift_labels_graph,
+                  lambda s: {"ids": torch.randint(0, 16, (8,), generator=_gen(s))},
+                  profiles=("debug",), bad_params=[{"seq": 3}, {"seq": 0}]),
+        OpHarness("rope", lambda: rope_graph((2, 4, 8)),
+                  lambda s: {"X": torch.randint(-B, B, (2, 4, 8), generator=_gen(s))},
+                  profiles=("debug",), bad_params=[{"transpose": "no"}]),
+        OpHarness("embedding", emb_graph, emb_wit, profiles=("debug",),
+                  bad_params=[{"dim": 4}]),
+        OpHarness("silu_grad", lambda: bwd_graph()[0], lambda s: silu_wit(seed=s),
+                  profiles=("debug",), bad_params=[{"domain_bits": REMOVE}]),
+        OpHarness("rmsnorm_rsqrt", lambda: rms_graph()[0], lambda s: rms_wit(seed=s)[0],
+                  profiles=("debug",), bad_params=[{"x_max": -1}, {"limb_bits": 0}]),
+        OpHarness("cross_entropy", _ce_graph, lambda s: ce_wit(), profiles=("debug",),
+                  bad_params=[{"num_tokens": 0}, {"shift": 9}]),
+        OpHarness("sgd", _sgd_graph, lambda s: {
+            "theta": torch.randint(-(1 << 16), 1 << 16, (4, 4), generator=_gen(s)),
+            "grad": torch.randint(-(1 << 20), 1 << 20, (4, 4), generator=_gen(s + 1))},
+                  profiles=("debug",), bad_params=[{"plan": "?"}, {"lr": "fast"},
+                                                    {"check_inputs": ["m"]}]),
+        OpHarness("adamw", lambda: chain("adamw", (4, 4), 1)[0],
+                  lambda s: chain("adamw", (4, 4), 1, seed=s)[1], profiles=("debug",),
+                  bad_params=[{"betas": [0.9]}, {"step": 0}, {"eps": None}]),
+        OpHarness("softmax_backward", lambda: sb_graph(8)[0], lambda s: sb_graph(8)[1],
+                  profiles=("debug",), bad_params=[{"kappa": 0}, {"shift": 1}]),
+        OpHarness("cross_entropy_backward", lambda: with_forward()[0],
+                  lambda s: with_forward(s)[1], profiles=("debug",),
+                  bad_params=[{"grad_scale": REMOVE}, {"num_tokens": -1}]),
+    ]
+
+
+@op_suite.parametrize(*_harnesses_more(), checks=["complete", "bad_params", "malformed"])
+def test_more_builtin_ops_refuse_malformed_nodes(harness, check):
+    check(harness)
+
+
 # -- the facility -----------------------------------------------------------------------
 
 

@@ -413,6 +413,20 @@ class _OptimOp(Op):
                 r in self.input_roles for r in p.check_inputs):
             raise ValueError(f"parameter 'check_inputs' must list roles of "
                              f"{self.input_roles}")
+        names = self.io(node).roles
+        bounds = {role: tuple(int(x) for x in specs[t].bound) for role, t in names.items()}
+        try:
+            plan = self.plan(node, {r: bounds[r] for r in self.input_roles + self.free()})
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
+        want = {k: v for k, v in plan.items() if k != "bounds"}
+        if dict(p.plan) != want:
+            raise ValueError(f"stored constants {dict(p.plan)} differ from the plan {want} of "
+                             "the hyper-parameters")
+        for role, bd in plan["bounds"].items():
+            if bounds[role] != tuple(bd):
+                raise ValueError(f"{names[role]} must be declared with bound {tuple(bd)}, not "
+                                 f"{bounds[role]}")
 
     def roles(self, node, p, specs):
         return (tuple(Role(r, shape="theta", bounded=True) for r in self.input_roles),
@@ -437,20 +451,7 @@ class _OptimOp(Op):
         names = self.io(node).roles
         shape = ctx.spec(node.inputs[0]).shape
         bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
-        try:
-            plan = self.plan(node, {r: bounds[r] for r in self.input_roles + self.free()})
-        except ConfigError as e:
-            raise error(ctx, f"{node.name}: {e}") from None
-        stored = dict(self.params(node).plan)
-        want = {k: v for k, v in plan.items() if k != "bounds"}
-        if stored != want:
-            raise error(ctx, f"{node.name}: stored constants {stored} differ from the plan "
-                             f"{want} of the hyper-parameters")
-        for role, bd in plan["bounds"].items():
-            if bounds[role] != tuple(bd):
-                raise error(ctx, f"{node.name}: {names[role]} must be declared with bound "
-                                 f"{tuple(bd)}, not {bounds[role]}")
-        rels = self.identities(node, plan)
+        rels = self.identities(node, self.params(node).plan)  # = the plan (validate)
         _check_fits(ctx, node, rels, bounds)
         checked = list(self.outputs_of(node)) + list(self.params(node).check_inputs)
         return names, bounds, rels, checked, mle.num_vars(shape)
