@@ -177,7 +177,7 @@ def test_bare_exception_fails_malformed():
 
     class Crashy(Relu):
         name = "relu_crashy"
-        input_roles = None  # inputs not declared: the kernel does not count them
+        input_roles = output_roles = None  # not declared: the kernel does not count them
 
         def forward(self, node, inputs):
             (x,) = inputs

@@ -34,34 +34,24 @@ import torch
 from zklora.zkcore import mle
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import NoParams, Op
+from zklora.zkcore.op import NoParams, Op, Role
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import zerocheck
 
 
 class _OneToOne(Op):
-    """An op with one input X, one output Y and no parameters: the kernel refuses any
-    other node of it (`Op.check`, on both sides, before any proof byte)."""
+    """An op with one input X (with a declared bound), one output Y of X's shape and no
+    parameters: the kernel refuses any other node of it (`Op.check`, on both sides,
+    before any proof byte)."""
 
-    input_roles = ("X",)
-    output_roles = ("Y",)
+    input_roles = (Role("X", bounded=True),)
+    output_roles = (Role("Y", shape="X"),)
     Params = NoParams
 
 
 def _one_to_one(node) -> tuple[str, str]:
     """The node's input X and output Y (already checked by the kernel)."""
     return node.inputs[0], node.outputs[0]
-
-
-def _same_shape(ctx, node, X: str, Y: str) -> tuple[int, int]:
-    """X's declared bound, after checking Y has X's shape (ConfigError otherwise)."""
-    sx, sy = ctx.spec(X), ctx.spec(Y)
-    if sx.shape != sy.shape:
-        raise ConfigError(f"op {node.name}: output {Y} {sy.shape} must have the shape of "
-                          f"input {X} {sx.shape}")
-    if sx.bound is None:
-        raise ConfigError(f"op {node.name}: input {X} needs a declared bound")
-    return int(sx.bound[0]), int(sx.bound[1])
 
 
 class Square(_OneToOne):
@@ -78,7 +68,7 @@ class Square(_OneToOne):
 
     def relations(self, ctx, node, out_claims):
         X, Y = _one_to_one(node)
-        lo, hi = _same_shape(ctx, node, X, Y)
+        lo, hi = ctx.spec(X).bound
         if max(lo * lo, hi * hi) >= ctx.F.p // 2:
             raise ConfigError(f"op {node.name}: {X}'s bound [{lo}, {hi}] squared does not fit "
                               f"field {ctx.F.name}")
@@ -95,6 +85,7 @@ class Relu(_OneToOne):
     """Y = max(X, 0) with a committed selector and slack (module doc)."""
 
     name = "relu"
+    output_roles = (Role("Y", "committed", "X"),)  # range-checked, so committed
 
     def forward(self, node, inputs):
         (x,) = inputs
@@ -107,13 +98,10 @@ class Relu(_OneToOne):
 
     def relations(self, ctx, node, out_claims):
         X, Y = _one_to_one(node)
-        lo, hi = _same_shape(ctx, node, X, Y)
+        lo, hi = ctx.spec(X).bound
         if not lo < 0 <= hi or (hi - lo).bit_length() + 2 >= ctx.F.p.bit_length():
             raise ConfigError(f"op {node.name}: {X}'s bound [{lo}, {hi}] must contain −1 and "
                               f"0 and fit field {ctx.F.name}")
-        if ctx.spec(Y).kind != "committed":
-            raise ConfigError(f"op {node.name}: output {Y} must be committed (it is "
-                              "range-checked)")
         shape, n, E = ctx.spec(X).shape, ctx.spec(X).num_vars, ctx.E
         B, T = f"{node.name}/b", f"{node.name}/t"
         ctx.advice(B, shape, (0, 1), lambda: self.selector(ctx.value(X)))

@@ -356,6 +356,8 @@ class Op(ABC):
                     raise ValueError(f"{r.key} {t} must be {' or '.join(kinds)}, not {sp.kind}")
                 if r.bounded and sp.bound is None:
                     raise ValueError(f"{r.key} {t} needs a declared bound")
+                if isinstance(r.shape, str) and r.shape not in shapes:
+                    raise ValueError(f"role {r.key}: shape of undeclared role {r.shape!r}")
                 if r.shape is not None:
                     want = shapes[r.shape] if isinstance(r.shape, str) else \
                         tuple(r.shape(shapes, p))
