@@ -298,7 +298,8 @@ class Op(ABC):
     def validate(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec]) -> None:
         """Op-specific checks of a node beyond its parameters' types and its counts of
         inputs and outputs (shapes, kinds, parameters that depend on each other): raise
-        `ValueError` naming the problem.  Run by `check` on both sides."""
+        `ValueError` naming the problem.  Run by `check` on both sides; it may read only
+        ``params`` and the specs of the node's own tensors (the result is cached on them)."""
         return None
 
     def roles(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec] | None
@@ -338,9 +339,12 @@ class Op(ABC):
                                      f"({', '.join(r.name for r in roles) or 'none'})")
                 b = _bind(roles, names)
                 bound += [(r, b[r.key]) for r in roles]
-            if specs is not None:
+            seen = None if specs is None else \
+                (dict(node.params), tuple(specs[t] for t in node.inputs + node.outputs))
+            if seen is not None and node._typed.get(("valid", type(self))) != seen:
                 self._check_roles(bound, specs, p)
                 self.validate(node, p, specs)
+                node._typed[("valid", type(self))] = seen
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise error(f"{where}: {e}") from None
         return p
