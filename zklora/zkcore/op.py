@@ -19,6 +19,14 @@ calls; ``ctx.prover`` is there for the rare case that needs it.
 
 Ops never touch a concrete field type or backend: they use ``ctx.F`` / ``ctx.E`` (base
 and challenge field) and the services, so one op runs under every profile.
+
+A node is validated against its op's declaration before anything is proven: typed
+parameters (``Params``, an attrs class of `param` fields), inputs and outputs by role
+(``input_roles`` / ``output_roles`` of `Role`: count, kind, shape, bound) and the op's
+``validate``.  `Op.check` does it once per node — from `Graph.check` given a registry,
+on both sides before any proof byte, from `graph.forward` and from `Op.run` — raising
+`ConfigError` (prover) or `VerificationError` (verifier) that names the op, the node and
+the parameter; ``self.params(node)`` and ``self.io(node)`` then give the typed values.
 """
 
 from __future__ import annotations
