@@ -216,8 +216,8 @@ def test_untouched_proof_still_verifies(tiny_proof):
 @pytest.mark.parametrize("field", ["goldilocks", "bls12-381-fr"])
 @pytest.mark.parametrize("T", [1, 2, 4, 32])
 def test_causal_mask_closed_form(field, T):
-    """The closed-form MLE of the causal mask equals the materialised mask's MLE (a
-    kernel facility the softmax op can use instead of a T×T public tensor)."""
+    """The closed-form MLE of the causal mask equals the materialised mask's MLE (the
+    attention builder declares its mask this way instead of a T×T public tensor)."""
     import numpy as np
 
     from zklora.zkcore import mle, structured
@@ -238,3 +238,32 @@ def test_causal_mask_closed_form(field, T):
             bits = [(j >> k) & 1 for k in range(n // 2)] + [(i >> k) & 1 for k in range(n // 2)]
             p = E.from_ints(np.array(bits, dtype=np.int64)) if n else E.zeros(0)
             assert E.equal(s.evaluate(E, p), E.scalar(int(j <= i)))
+
+
+def test_verifier_never_materialises_the_causal_mask():
+    """An attention graph at T = 2^15 (a 2^30-entry mask, 8 GiB as int64) is built,
+    described and its mask evaluated by the verifier's context in closed form."""
+    import resource
+    import time
+
+    import numpy as np
+
+    from zklora.zkcore.build import builder
+    from zklora.zkcore.graph import Graph
+    from zklora.zkcore.op import VerifierContext
+
+    T = 1 << 15
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    g = Graph()
+    for n, h in (("Q", 2), ("K", 1), ("V", 1)):
+        g.tensor(n, (1, h, T, 4), "committed", (-(1 << 10), 1 << 10))
+    builder("attention")(g, "attn", "Q", "K", "V")
+    desc = g.describe()
+    assert desc["publics"]["attn/mask"] == f"causal_mask({T})"
+    F = registry().field("goldilocks")
+    ctx = VerifierContext(F, None, dict(g.tensors), g.publics, None)
+    p = F.ext.random(np.random.default_rng(0), 30)
+    ctx.eval_public("attn/mask", p)
+    assert time.perf_counter() - t0 < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 256 * 1024  # KiB

@@ -61,6 +61,7 @@ from .field import Field
 from .lookup import LookupArgument, LookupRequest
 from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
 from .stack import StackLayout
+from .structured import Structured
 from .transcript import ProverChannel, Transcript, VerifierChannel
 
 PROTOCOL_ID = b"zklora/graph/v1"
@@ -86,14 +87,22 @@ class Graph:
     proven_bounds: list[str] = attrs.field(factory=list)
 
     def tensor(self, name: str, shape: Sequence[int], kind: str,
-               bound: tuple[int, int] | None = None, value: torch.Tensor | None = None) -> str:
+               bound: tuple[int, int] | None = None,
+               value: torch.Tensor | Structured | None = None) -> str:
+        """Declare a tensor.  A public one needs its ``value``: an integer tensor, or a
+        `Structured` rule (closed-form MLE, materialised only by the prover)."""
         if name in self.tensors:
             raise ValueError(f"tensor {name} declared twice")
         self.tensors[name] = TensorSpec(name, tuple(int(d) for d in shape), kind, bound)
         if kind == "public":
             if value is None:
                 raise ValueError(f"public tensor {name} needs a value")
-            self.publics[name] = value.to(torch.int64).reshape(tuple(shape))
+            if isinstance(value, Structured):
+                if tuple(value.shape) != tuple(int(d) for d in shape):
+                    raise ValueError(f"public tensor {name}: rule of shape {value.shape}")
+                self.publics[name] = value
+            else:
+                self.publics[name] = value.to(torch.int64).reshape(tuple(shape))
         return name
 
     def op(self, op: str, name: str, inputs: Sequence[str], outputs: Sequence[str],
@@ -170,7 +179,8 @@ class Graph:
                       for n in self.nodes],
             "outputs": list(self.outputs),
             "proven_bounds": list(self.proven_bounds),
-            "publics": {k: hashlib.sha256(v.numpy().astype("<i8").tobytes()).hexdigest()
+            "publics": {k: (v.describe if isinstance(v, Structured) else
+                            hashlib.sha256(v.numpy().astype("<i8").tobytes()).hexdigest())
                         for k, v in sorted(self.publics.items())},
         }
 
@@ -389,7 +399,8 @@ class Committer:
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             progress: Progress | None = None) -> dict[str, torch.Tensor]:
     """Run the integer forward pass; returns every tensor's value."""
-    values: dict[str, torch.Tensor] = dict(graph.publics)
+    values: dict[str, torch.Tensor] = {
+        k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()}
     for name, spec in graph.tensors.items():
         if spec.kind != "public" and graph.producer(name) is None:
             if name not in inputs:

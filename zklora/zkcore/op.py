@@ -44,6 +44,7 @@ from .claims import Claim
 from .errors import ConfigError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupRequest, Table
+from .structured import Structured
 from .transcript import ProverChannel, VerifierChannel
 
 KINDS = ("committed", "public", "virtual")
@@ -438,8 +439,11 @@ class _Context:
         return self.specs[name]
 
     def eval_public(self, name: str, point: np.ndarray) -> np.ndarray:
-        """MLE of a public tensor at ``point`` (the verifier computes this itself)."""
+        """MLE of a public tensor at ``point`` (the verifier computes this itself; a
+        `Structured` one in closed form, without materialising it)."""
         v = self.publics[name]
+        if isinstance(v, Structured):
+            return v.evaluate(self.E, point)
         return mle.evaluate(self.E, self.F.from_ints(v.reshape(-1)), point, base=True)
 
     # -- services with one signature on both sides (see module doc) -----------------

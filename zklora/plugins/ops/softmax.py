@@ -75,7 +75,7 @@ import attrs
 import numpy as np
 import torch
 
-from zklora.zkcore import mle
+from zklora.zkcore import mle, structured
 from zklora.zkcore.build import Builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
@@ -436,7 +436,7 @@ def add_attention(g, name: str, Q: str, K: str, V: str, *, scale: int = 16,
     Z = g.tensor(f"{name}/scores", (B, H, T, T), "virtual")
     g.op("matmul", f"{name}/qk", [Q, K], [Z], transpose_b=True, group=H // Hkv)
     if mask is None:
-        mask = g.tensor(f"{name}/mask", (T, T), "public", value=causal_mask(T))
+        mask = g.tensor(f"{name}/mask", (T, T), "public", value=structured.causal_mask(T))
     sm = add_softmax(g, f"{name}/softmax", Z, mask=mask, scale=scale, shift=shift,
                      kappa=kappa, digit_bits=digit_bits, exp_scale=u, x_bound=zb)
     Oraw = g.tensor(f"{name}/pv", (B, H, T, dh), "virtual")

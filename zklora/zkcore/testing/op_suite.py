@@ -430,7 +430,7 @@ def _double(g: Graph, t: str) -> None:
     spec = g.tensors[t]
     shape = (2 * spec.shape[0],) + spec.shape[1:] if spec.shape else (2,)
     g.tensors[t] = attrs.evolve(spec, shape=shape)
-    if t in g.publics:
+    if t in g.publics and isinstance(g.publics[t], torch.Tensor):  # not a `Structured`
         v = g.publics[t]
         g.publics[t] = torch.cat([v, v], 0) if v.dim() else v.reshape(1).repeat(2)
 
