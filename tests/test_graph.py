@@ -457,3 +457,37 @@ def test_op_without_claims_refused_at_run_time(gold, reg, monkeypatch):
         graphlib.prove(g, wit, gold, {})
     with pytest.raises(VerificationError, match="'mm1' \\(matmul\\) received no claim"):
         graphlib.verify(g, stream, gold, {}, sections)
+
+
+def test_static_range_limbs_committed_in_first_stack(gold, monkeypatch):
+    """An op's declared range checks (`Op.range_checks`) and the proven bounds are
+    de-duplicated (same tensor, same [lo, hi]) and their limbs join stack 0, committed
+    before the first challenge — not a late stack of their own."""
+    g = Graph()
+    g.tensor("X", (4, 8), "committed", (-(1 << 12), 1 << 12))
+    g.tensor("W", (8, 4), "committed", (-(1 << 12), 1 << 12))
+    g.tensor("T", (4, 4), "virtual")
+    g.tensor("Y", (4, 4), "committed", (-(1 << 23), (1 << 23) - 1))
+    g.tensor("R", (4, 4), "committed", (0, 15))
+    g.op("matmul", "mm", ["X", "W"], ["T"])
+    g.op("rescale", "rs", ["T"], ["Y", "R"], shift=4)
+    g.outputs = ["Y"]
+    g.prove_bound("Y")                        # the same check as the rescale's rs/Y
+    checks = graphlib.static_range_checks(g, gold.registry)
+    assert [(c.label, c.tensor) for c in checks] == [("bound:Y", "Y"), ("rs/R", "R")]
+    where: dict = {}
+    orig = graphlib.Committer.flush
+
+    def flush(self, ch):
+        orig(self, ch)
+        where.update(self.where)
+
+    monkeypatch.setattr(graphlib.Committer, "flush", flush)
+    gen = torch.Generator().manual_seed(3)
+    w = {"X": torch.randint(-(1 << 12), (1 << 12) + 1, (4, 8), generator=gen),
+         "W": torch.randint(-(1 << 12), (1 << 12) + 1, (8, 4), generator=gen)}
+    stream, sections = graphlib.prove(g, w, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+    limbs = sorted(n for n in where if "/limb" in n)
+    assert limbs == ["bound:Y/lo/limb0", "bound:Y/lo/limb1"]
+    assert all(where[n][0] == 0 for n in limbs), where

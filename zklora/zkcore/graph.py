@@ -10,10 +10,12 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    committed as one more stack right before the next challenge is drawn;
 4. for each graph output draw a random point; the prover sends the MLE value
    (the verifier computes it itself for a public output);
-4b. prove the declared bound of every tensor in ``Graph.proven_bounds`` (range checks,
-   `zklora.zkcore.range`; their limbs are committed in step 3's stack, so they cost no
-   commitment of their own); the claims they make go into the book like output claims
-   (a virtual tensor's to its producer);
+4b. the static range checks (`zklora.zkcore.range`): the declared bound of every tensor
+   in ``Graph.proven_bounds`` and every node's `Op.range_checks`, identical checks
+   once (`static_range_checks`).  Their limbs are committed in step 3's stack, so they
+   cost no commitment of their own; here each draws its recomposition point.  Claims
+   on committed tensors (the limbs, a committed X) go straight to the final opening,
+   the others into the book like output claims (a virtual tensor's to its producer);
 5. prove ops in reverse order: all claims on each output are merged by the claim
    reduction sumcheck, handed to the op, and its input claims collected; a committed
    output's reduced claim is also opened;
@@ -68,7 +70,7 @@ PROTOCOL_ID = b"zklora/graph/v1"
 
 Progress = Callable[[str, int, int], None]
 #: ``profile(kind, name, seconds)``: called by `prove` after each phase ("forward",
-#: "commitments", "outputs", "bounds" (if the graph has proven bounds), "lookups",
+#: "commitments", "outputs", "bounds" (if there are static range checks), "lookups",
 #: "openings"; name "") and each op node (kind =
 #: the op's registry name, name = the node's name; claim reduction included).
 Profile = Callable[[str, str, float], None]
@@ -502,8 +504,12 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                 progress("commitments", k, len(to_commit))
             committer.commit(ch, specs[name], ctx.table(name) if prover else None,
                              published.get(name))
-        # the proven bounds' limbs join the first stack (no commitment of their own)
-        bound_limbs = rangelib.range_limbs(ctx, _bound_checks(graph))
+        # the static range checks' limbs join the first stack (no commitment of their own)
+        checks = static_range_checks(graph, backend.registry, err)
+        try:
+            bound_limbs = rangelib.range_limbs(ctx, checks)
+        except ValueError as e:
+            raise err(f"range check: {e}") from None
         committer.flush(ch)
     clock.lap("commitments")
 
@@ -518,12 +524,15 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             book[o].append(Claim(o, r, v))
     clock.lap("outputs")
 
-    if graph.proven_bounds:
+    opened: dict[str, list[Claim]] = defaultdict(list)
+    if checks:
         with rec.section("bounds"):
-            _collect(ctx, book, rangelib.range_points, ctx, bound_limbs)
+            ranged: dict[str, list[Claim]] = defaultdict(list)
+            _collect(ctx, ranged, rangelib.range_points, ctx, bound_limbs)
+            for t, cl in ranged.items():
+                (opened if specs[t].kind == "committed" else book)[t].extend(cl)
         clock.lap("bounds")
 
-    opened: dict[str, list[Claim]] = defaultdict(list)
     for i, node in enumerate(reversed(graph.nodes)):
         if progress:
             progress("prove", i, len(graph.nodes))
@@ -614,6 +623,37 @@ def _bound_checks(graph: Graph) -> list[rangelib.RangeCheck]:
     for name in graph.proven_bounds:
         lo, hi = graph.tensors[name].bound
         out.append(rangelib.RangeCheck(name, int(lo), int(hi), f"bound:{name}"))
+    return out
+
+
+def static_range_checks(graph: Graph, registry,
+                        error: type[Exception] = ConfigError) -> list[rangelib.RangeCheck]:
+    """Every range check known from the graph alone, in order: the proven bounds, then
+    each node's `Op.range_checks`; a check on the same tensor and [lo, hi] as an earlier
+    one is dropped (it proves nothing more).  Both sides compute it from the graph, so
+    the limbs and labels agree; a malformed declaration is ``error``."""
+    out: list[rangelib.RangeCheck] = []
+    seen: set[tuple[str, int, int]] = set()
+    checks = list(_bound_checks(graph))
+    for node in graph.nodes:
+        try:
+            op = registry.op(node.op)
+        except PluginError:
+            continue  # reported when the node runs
+        try:
+            declared = list(op.range_checks(node, op.check(node, graph.tensors, error),
+                                            graph.tensors))
+        except (ValueError, KeyError, TypeError) as e:
+            raise error(f"op {node.op} node {node.name!r}: range checks: {e}") from None
+        for rc in declared:
+            if not isinstance(rc, rangelib.RangeCheck) or rc.tensor not in graph.tensors:
+                raise error(f"op {node.op} node {node.name!r}: bad range check {rc!r}")
+        checks += declared
+    for rc in checks:
+        key = (rc.tensor, int(rc.lo), int(rc.hi))
+        if key not in seen:
+            seen.add(key)
+            out.append(rc)
     return out
 
 

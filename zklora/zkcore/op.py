@@ -6,7 +6,10 @@ An op is claims-in, claims-out (deep-prove style), registered by hook, and writt
 * ``forward(node, inputs)`` — the exact integer semantics (torch int64), the spec;
 * ``relations(ctx, node, out_claims)`` — given one claim per output that has claims,
   state the op's relations through the context's services and return claims on its
-  inputs (and advice).
+  inputs (and advice);
+* ``range_checks(node, params, specs)`` (optional) — the range checks known from the
+  node alone; the scheduler commits their limbs in the commitment phase, with
+  everything else, and proves them before the ops run (`zklora.zkcore.graph`).
 
 The kernel runs ``relations`` twice, with a `ProverContext` (which computes and sends
 every message) and with a `VerifierContext` (which reads the same messages from the
@@ -44,6 +47,7 @@ from .claims import Claim
 from .errors import ConfigError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupRequest, Table
+from .range import RangeCheck
 from .structured import Structured
 from .transcript import ProverChannel, VerifierChannel
 
@@ -311,6 +315,18 @@ class Op(ABC):
         ``params`` and the specs of the node's own tensors (the result is cached on them)."""
         return None
 
+    def range_checks(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec]
+                     ) -> Sequence[RangeCheck]:
+        """The node's *static* range checks: tensors and bounds known from the node, its
+        typed ``params`` and the ``specs`` of its own tensors alone (a rescale's remainder
+        in [0, 2^s), an output in its declared bound, …).  The scheduler proves them for
+        every node, on both sides, outside `relations`: their limbs join the commitment
+        phase's one stack and their recomposition points are proven together with the
+        graph's proven bounds, before any op runs (identical checks — same tensor, same
+        [lo, hi] — once).  Use ``ctx.range`` in `relations` only for a check that depends
+        on something known mid-proof."""
+        return ()
+
     def roles(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec] | None
               ) -> tuple[Sequence[str | Role] | None, Sequence[str | Role] | None]:
         """(input roles, output roles) of ``node``: ``input_roles``/``output_roles``
@@ -477,11 +493,14 @@ class _Context:
 
     def range(self, tensor: str, lo: int, hi: int, *, label: str,
               limb_bits: int | None = None) -> None:
-        """Every entry of ``tensor`` lies in [lo, hi] (`zklora.zkcore.range`)."""
+        """Every entry of ``tensor`` lies in [lo, hi] (`zklora.zkcore.range`), proven
+        here, mid-proof (its limbs a small stack of their own).  A check known from the
+        node and the specs alone belongs in `Op.range_checks` instead (committed with
+        everything else)."""
         from . import range as rangelib
 
         kw = {} if limb_bits is None else {"limb_bits": limb_bits}
-        rangelib.ranges(self, [rangelib.RangeCheck(tensor, lo, hi, label, **kw)])
+        rangelib.ranges(self, [RangeCheck(tensor, lo, hi, label, **kw)])
 
     def require_lookup(self, table: Table, columns: Sequence[str], label: str) -> None:
         """Every row (c_1[i], …, c_w[i]) of the committed ``columns`` must lie in ``table``."""

@@ -19,7 +19,11 @@ a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
   integers because 2^B < p/2.
 
 `ranges` runs several checks at once: every limb is committed before the first point z
-is drawn, so all limbs share one stacked commitment.
+is drawn, so all limbs share one stacked commitment.  The scheduler runs the *static*
+checks of a graph (its proven bounds and every op's `Op.range_checks`) in two halves:
+`range_limbs` in the commitment phase, so the limbs join the first stack with the
+committed tensors, and `range_points` before the ops (`zklora.zkcore.graph`).
+`ctx.range` (an op's `relations`) is for checks known only mid-proof.
 
 Claims on X at z are handed to X's owner (its opening if committed, its producer if it
 is a virtual input of the calling op).

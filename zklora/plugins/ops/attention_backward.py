@@ -58,6 +58,7 @@ from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
 
 ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
@@ -176,14 +177,17 @@ class SoftmaxBackward(Op):
               (1 << (k2 - 1), ("eq2",))]
         return [(z1, zero), (z2, zero), (ru, zero)]
 
-    def _ranges(self, ctx, node, s, kappa, k, lb, names):
+    def range_checks(self, node, p, specs):
+        """dZ, ubar (and W) in their declared bounds, the remainders in [0, 2^shift)."""
+        s, kappa, k, lb = attrs.astuple(p)
+        names = dict(zip(sb_roles(kappa), node.outputs))
         kz = k if kappa == 1 else k - s
-        checks = [("dZ", ctx.spec(names["dZ"]).bound), ("dZ_r", (0, (1 << kz) - 1)),
-                  ("ubar", ctx.spec(names["ubar"]).bound), ("ubar_r", (0, (1 << s) - 1))]
+        checks = [("dZ", specs[names["dZ"]].bound), ("dZ_r", (0, (1 << kz) - 1)),
+                  ("ubar", specs[names["ubar"]].bound), ("ubar_r", (0, (1 << s) - 1))]
         if "W" in names:
-            checks += [("W", ctx.spec(names["W"]).bound), ("W_r", (0, (1 << s) - 1))]
-        for r, (lo, hi) in checks:
-            ctx.range(names[r], int(lo), int(hi), label=f"{node.name}/{r}", limb_bits=lb)
+            checks += [("W", specs[names["W"]].bound), ("W_r", (0, (1 << s) - 1))]
+        return [RangeCheck(names[r], int(lo), int(hi), f"{node.name}/{r}", lb)
+                for r, (lo, hi) in checks]
 
     @staticmethod
     def _claims(ctx, P, dP, names, point, finals, Lb):
@@ -221,9 +225,7 @@ class SoftmaxBackward(Op):
 
         point, finals = zerocheck(ctx, f"{node.name}/softmax_backward", n,
                                   self._relations(E, s, kappa, k, Lb), tables, pub)
-        claims = self._claims(ctx, P, dP, names, point, finals, Lb)
-        self._ranges(ctx, node, s, kappa, k, lb, names)
-        return claims
+        return self._claims(ctx, P, dP, names, point, finals, Lb)
 
 
 # -- the whole attention backward ---------------------------------------------------------

@@ -54,6 +54,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
 
 
@@ -247,13 +248,17 @@ class CrossEntropy(Op):
                              E.mul(E.scalar(N), inv_pow2(E, nt))))
         return out
 
+    def range_checks(self, node, p, specs):
+        """rho, gam, rL, gL ∈ [0, 2^limb_bits)."""
+        names = dict(zip(ROLES, node.outputs))
+        return [RangeCheck(names[r], 0, (1 << p.limb_bits) - 1, f"{node.name}/{r}")
+                for r in ("rho", "gam", "rL", "gL")]
+
     def _lookups(self, ctx, node, names, s, q, lb):
         ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
                            f"{node.name}/log")
         ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
                            f"{node.name}/exponent")
-        for r in ("rho", "gam", "rL", "gL"):
-            ctx.range(names[r], 0, (1 << lb) - 1, label=f"{node.name}/{r}")
 
     def relations(self, ctx, node, out_claims):
         """The row zero-check, the grid sumcheck (booleanity of Y, its label column and

@@ -38,6 +38,7 @@ from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
 
 
@@ -94,6 +95,14 @@ class CrossEntropyBackward(Op):
         return list(cross_entropy_backward_forward(*inputs, num_tokens=N, scale=s,
                                                    grad_scale=sg))
 
+    def range_checks(self, node, p, specs):
+        """dZ in its declared bound, R ∈ [0, D − 1]."""
+        dZ, R = node.outputs
+        _, D = ce_factors(p.num_tokens, p.scale, p.grad_scale)
+        lo, hi = specs[dZ].bound
+        return [RangeCheck(dZ, int(lo), int(hi), f"{node.name}/dZ", p.limb_bits),
+                RangeCheck(R, 0, D - 1, f"{node.name}/R", p.limb_bits)]
+
     def _layout(self, ctx, node):
         N, s, sg, lb = attrs.astuple(self.params(node))
         P, Y, m = node.inputs
@@ -135,9 +144,6 @@ class CrossEntropyBackward(Op):
         claims = [ctx.claim(P, point, finals["P"]), ctx.claim(Y, point, finals["Y"]),
                   ctx.claim(m, point[Lv:], finals["m"]), ctx.claim(dZ, point, finals["dZ"]),
                   ctx.claim(R, point, finals["R"])]
-        lo, hi = ctx.spec(dZ).bound
-        ctx.range(dZ, int(lo), int(hi), label=f"{node.name}/dZ", limb_bits=lb)
-        ctx.range(R, 0, D - 1, label=f"{node.name}/R", limb_bits=lb)
         return claims
 
 

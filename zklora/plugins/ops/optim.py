@@ -64,6 +64,7 @@ from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, zerocheck
 
 #: planner budget: every relation's worst-case magnitude is at most 2^62 < p/2 (Goldilocks)
@@ -453,17 +454,24 @@ class _OptimOp(Op):
         bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
         rels = self.identities(node, self.params(node).plan)  # = the plan (validate)
         _check_fits(ctx, node, rels, bounds)
-        checked = list(self.outputs_of(node)) + list(self.params(node).check_inputs)
-        return names, bounds, rels, checked, mle.num_vars(shape)
+        return names, bounds, rels, mle.num_vars(shape)
+
+    def range_checks(self, node, p, specs):
+        """Every output and advice tensor and the ``check_inputs`` in their declared
+        bounds."""
+        names = self.io(node).roles
+        out = []
+        for r in list(self.outputs_of(node)) + list(p.check_inputs):
+            lo, hi = specs[names[r]].bound
+            out.append(RangeCheck(names[r], int(lo), int(hi), f"{node.name}/{r}"))
+        return out
 
     def relations(self, ctx, node, out_claims):
-        """Range checks of the outputs, advice and checked inputs, then one zero-check of
-        every identity of the spec (module doc)."""
-        names, bounds, rels, checked, n = self._setup(ctx, node)
+        """One zero-check of every identity of the spec (module doc); the range checks
+        of the outputs, advice and checked inputs are `range_checks`."""
+        names, bounds, rels, n = self._setup(ctx, node)
         if ctx.prover and selfcheck.enabled():
             self._selfcheck(ctx, node, names, rels, bounds)
-        for r in checked:
-            ctx.range(names[r], *bounds[r], label=f"{node.name}/{r}")
         optim_zerocheck(ctx, node.name, n, rels, names)
         return []
 

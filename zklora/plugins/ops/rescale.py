@@ -22,6 +22,7 @@ from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import rescale_input_claim
 
 
@@ -38,6 +39,13 @@ class Rescale(Op):
         y, r = quant.rescale(inputs[0], self.params(node).shift)
         return [y, r]
 
+    def range_checks(self, node, p, specs):
+        """R ∈ [0, 2^s) and Y in its declared bound."""
+        Y, R = node.outputs
+        lo, hi = specs[Y].bound
+        return [RangeCheck(R, 0, (1 << p.shift) - 1, f"{node.name}/R"),
+                RangeCheck(Y, int(lo), int(hi), f"{node.name}/Y")]
+
     def _setup(self, ctx, node):
         s = self.params(node).shift
         Y = node.outputs[0]
@@ -47,7 +55,7 @@ class Rescale(Op):
         return s, bound
 
     def relations(self, ctx, node, out_claims):
-        s, (lo, hi) = self._setup(ctx, node)
+        s, _ = self._setup(ctx, node)
         X = node.inputs[0]
         Y, R = node.outputs
         claims = []
@@ -55,8 +63,6 @@ class Rescale(Op):
             c = out_claims[Y]
             (v_r,) = ctx.reveal(f"{node.name}/rescale/R", [R], c.point)
             claims = [rescale_input_claim(ctx, X, c.point, c.value, v_r, s)]
-        ctx.range(R, 0, (1 << s) - 1, label=f"{node.name}/R")
-        ctx.range(Y, lo, hi, label=f"{node.name}/Y")
         return claims
 
 

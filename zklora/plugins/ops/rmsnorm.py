@@ -58,7 +58,7 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
-from zklora.zkcore.range import LIMB_BITS
+from zklora.zkcore.range import LIMB_BITS, RangeCheck
 
 #: the row tensors of ``rmsnorm_rsqrt``, in output order
 ROW_TENSORS = ("r", "P", "H", "LB", "M", "Rm", "G1", "G2", "rM", "Glo", "Ghi")
@@ -300,6 +300,13 @@ class RmsNormRsqrt(Op):
                 ("G1", 0, pl.p_max - 1), ("rM", 0, pl.rm_max), ("Glo", 0, pl.glo_max),
                 ("Ghi", 0, pl.ghi_max)]
 
+    def range_checks(self, node, p, specs):
+        """M, G2, Rm, G1, rM, Glo, Ghi in their ranges (module doc)."""
+        names = dict(zip(ROW_TENSORS, node.outputs))
+        pl = plan_of(node, int(specs[node.inputs[0]].shape[-1]))
+        return [RangeCheck(names[k], lo, hi, f"{node.name}/{k}", p.limb_bits)
+                for k, lo, hi in self._ranges(pl)]
+
     @staticmethod
     def _row_terms(E, lam):
         """Tables (eq, rM, M, P, H): rM²M + λ(2rM·M + M) + λ²·rM·H + λ³·P·M."""
@@ -324,7 +331,6 @@ class RmsNormRsqrt(Op):
         E = ctx.E
         X, names, pl, n_rows, n_d = self._layout(ctx, node)
         lab = node.name
-        lb = self.params(node).limb_bits
         z = ctx.challenges(f"{lab}/rsqrt/z", n_rows)
         cache: dict[str, np.ndarray] = {}
 
@@ -361,8 +367,6 @@ class RmsNormRsqrt(Op):
             public={0: lambda p: mle.eq_eval(E, z, p)})
         for k, f in zip(("rM", "M", "P", "H"), fb[1:]):
             ctx.claim(names[k], pb, f)
-        for k, lo, hi in self._ranges(pl):
-            ctx.range(names[k], lo, hi, label=f"{lab}/{k}", limb_bits=lb)
         ctx.require_lookup(pl.table(), [names["P"], names["H"], names["LB"]], f"{lab}/exp")
         return []
 

@@ -38,6 +38,7 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, rescale_input_claim
 
 
@@ -91,6 +92,10 @@ class Silu(Op):
         sg = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [gq, rq, sg.reshape(g.shape)]
 
+    def range_checks(self, node, p, specs):
+        """Rq ∈ [0, 2^shift)."""
+        return [RangeCheck(node.outputs[1], 0, (1 << p.shift) - 1, f"{node.name}/Rq")]
+
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
         point z), and (Gq, Sg) in the SiLU table."""
@@ -101,7 +106,6 @@ class Silu(Op):
         z = ctx.challenges(f"{node.name}/silu/z", ctx.spec(io.G).num_vars)
         vq, vr = ctx.reveal(f"{node.name}/silu/values", [io.Gq, io.Rq], z)
         rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
-        ctx.range(io.Rq, 0, (1 << p.shift) - 1, label=f"{node.name}/Rq")
         ctx.require_lookup(t, [io.Gq, io.Sg], f"{node.name}/silu")
         return []
 

@@ -81,6 +81,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import (
     LIMB,
     Term,
@@ -272,19 +273,26 @@ class Softmax(Op):
         rJ = [(1, ("sel", "c")), (-k, ("sel", "X"))]
         return [rI, rJ]
 
-    def _ranges(self, ctx, node, s, t, b, u, lb, names, Lbits):
-        lab = node.name
-        rbits = rem_bits(s, 1 << Lbits, lb)
-        for i, w in enumerate(limbs(t, lb) if t else []):
-            ctx.range(names[f"low{i}"], 0, (1 << w) - 1, label=f"{lab}/low{i}")
+    def range_checks(self, node, p, specs):
+        """The digit limbs, R, e, P and S in their ranges (module doc)."""
+        s, lb, lab = p.scale, p.limb_bits, node.name
+        t = p.scale + p.shift - p.exp_scale
+        L = int(specs[node.inputs[0]].shape[-1])
+        names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
+        rbits = rem_bits(s, L, lb)
+        out = [RangeCheck(names[f"low{i}"], 0, (1 << w) - 1, f"{lab}/low{i}")
+               for i, w in enumerate(limbs(t, lb) if t else [])]
         for i, w in enumerate(limbs(rbits, lb)):
-            ctx.range(names[f"rem{i}"], 0, (1 << w) - 1, label=f"{lab}/rem{i}")
-            ctx.range(names[f"g{i}"], 0, (1 << w) - 1, label=f"{lab}/g{i}")
-        ctx.range(names["R"], 0, (1 << s) - 1, label=f"{lab}/R", limb_bits=max(lb, s))
-        ctx.range(names["e"], 0, (1 << (s + 1)) - 1, label=f"{lab}/e", limb_bits=s + 1)
-        ctx.range(names["P"], 0, (1 << (s + 1)) - 1, label=f"{lab}/P", limb_bits=s + 1)
-        ctx.range(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, label=f"{lab}/S",
-                  limb_bits=lb)
+            out += [RangeCheck(names[f"rem{i}"], 0, (1 << w) - 1, f"{lab}/rem{i}"),
+                    RangeCheck(names[f"g{i}"], 0, (1 << w) - 1, f"{lab}/g{i}")]
+        return out + [
+            RangeCheck(names["R"], 0, (1 << s) - 1, f"{lab}/R", max(lb, s)),
+            RangeCheck(names["e"], 0, (1 << (s + 1)) - 1, f"{lab}/e", s + 1),
+            RangeCheck(names["P"], 0, (1 << (s + 1)) - 1, f"{lab}/P", s + 1),
+            RangeCheck(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, f"{lab}/S", lb)]
+
+    def _lookups(self, ctx, node, s, b, u, names):
+        lab = node.name
         ctx.require_lookup(exp_digit_table(u, s, b, 0), [names["d0"], names["f0"]],
                            f"{lab}/exp0")
         ctx.require_lookup(exp_digit_table(u, s, b, 1), [names["d1"], names["f1"]],
@@ -333,7 +341,7 @@ class Softmax(Op):
             public["M"] = lambda p: ctx.eval_public(mask, p[:nm])
         point, finals = zerocheck(ctx, f"{node.name}/softmax", n, rels, tables, public)
         claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
-        self._ranges(ctx, node, s, t, b, u, lb, names, Lbits)
+        self._lookups(ctx, node, s, b, u, names)
         return claims
 
 
