@@ -491,3 +491,33 @@ def test_static_range_limbs_committed_in_first_stack(gold, monkeypatch):
     limbs = sorted(n for n in where if "/limb" in n)
     assert limbs == ["bound:Y/lo/limb0", "bound:Y/lo/limb1"]
     assert all(where[n][0] == 0 for n in limbs), where
+
+
+@pytest.mark.parametrize("sizes,stacks", [([64, 16, 8], [(64,), (16, 8)]),
+                                          ([64, 32, 16, 16], [(64, 32, 16, 16)]),
+                                          ([8, 64, 2], [(64,), (8, 2)]),
+                                          ([32, 8, 64, 2], [(32, 8, 64, 2)])])
+def test_flush_packed_pads_less(gold, sizes, stacks):
+    """The commitment phase's stacks: one, or two when that pads less (the second from
+    the total's lower bits), the same on both sides; every tensor committed once."""
+    import numpy as np
+
+    from zklora.zkcore.op import TensorSpec
+    from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
+
+    F, scheme = gold.field, gold.scheme
+    specs = [TensorSpec(f"t{i}", (s,), "committed") for i, s in enumerate(sizes)]
+    pch = ProverChannel(Transcript(b"t"))
+    pc = graphlib.Committer(scheme, True)
+    for sp in specs:
+        pc.commit(pch, sp, F.from_ints(np.arange(sp.size)))
+    pc.flush_packed(pch)
+    got = [tuple(sizes[int(n[1:])] for n in st.names) for st in pc.stacks]
+    assert sorted(map(sorted, got)) == sorted(map(sorted, stacks))
+    vch = VerifierChannel(Transcript(b"t"), pch.proof_bytes())
+    vc = graphlib.Committer(scheme, False)
+    for sp in specs:
+        vc.commit(vch, sp)
+    vc.flush_packed(vch)
+    vch.finish()
+    assert vc.where == pc.where and len(vc.where) == len(sizes)

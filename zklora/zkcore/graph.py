@@ -12,8 +12,9 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    (the verifier computes it itself for a public output);
 4b. the static range checks (`zklora.zkcore.range`): the declared bound of every tensor
    in ``Graph.proven_bounds`` and every node's `Op.range_checks`, identical checks
-   once (`static_range_checks`).  Their limbs are committed in step 3's stack, so they
-   cost no commitment of their own; here each draws its recomposition point.  Claims
+   once (`static_range_checks`).  Their limbs are committed in step 3 with the
+   committed tensors (`Committer.flush_packed`: one stack, or two where that pads
+   less), so they cost no commitment of their own; here each draws its point.  Claims
    on committed tensors (the limbs, a committed X) go straight to the final opening,
    the others into the book like output claims (a virtual tensor's to its producer);
 5. prove ops in reverse order: all claims on each output are merged by the claim
@@ -360,6 +361,35 @@ class Committer:
         for i, n in enumerate(names):
             self.where[n] = (k, i)
 
+    def flush_packed(self, ch: ProverChannel | VerifierChannel, max_stacks: int = 2) -> None:
+        """`flush`, as up to ``max_stacks`` stacks when that pads less than one: every
+        tensor size is a power of two, so taking the stack sizes from the top bits of
+        the total (the last one rounded up) and filling them largest tensor first
+        leaves no gap but the last stack's padding (a total of 1.3·2^22 entries becomes
+        2^22 + 2^21 instead of 2^23).  Decided from the sizes alone, so both sides
+        agree."""
+        pending = self._pending
+        sizes = [s.size for s, _ in pending]
+        total = sum(sizes)
+        bins, rest = [], total
+        while len(bins) < max_stacks - 1 and rest & (rest - 1):
+            bins.append(1 << (rest.bit_length() - 1))
+            rest -= bins[-1]
+        if not bins or sum(bins) + (1 << max(rest - 1, 0).bit_length()) >= \
+                1 << StackLayout(sizes).num_vars:
+            self.flush(ch)
+            return
+        groups: list[list] = [[] for _ in range(len(bins) + 1)]
+        room = bins + [None]
+        for k in sorted(range(len(pending)), key=lambda k: -sizes[k]):   # stable
+            g = next(b for b, r in enumerate(room) if r is None or r >= sizes[k])
+            groups[g].append(k)
+            if room[g] is not None:
+                room[g] -= sizes[k]
+        for g in groups:
+            self._pending = [pending[k] for k in sorted(g)]
+            self.flush(ch)
+
     def _item(self, commitment: bytes, num_vars: int, state, evals: list[Evaluation]):
         if self.prover:
             return OpenItem(state, evals)
@@ -504,13 +534,14 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                 progress("commitments", k, len(to_commit))
             committer.commit(ch, specs[name], ctx.table(name) if prover else None,
                              published.get(name))
-        # the static range checks' limbs join the first stack (no commitment of their own)
+        # the static range checks' limbs join the committed tensors: one stack (two
+        # where that pads less), committed before the first challenge
         checks = static_range_checks(graph, backend.registry, err)
         try:
             bound_limbs = rangelib.range_limbs(ctx, checks)
         except ValueError as e:
             raise err(f"range check: {e}") from None
-        committer.flush(ch)
+        committer.flush_packed(ch)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
