@@ -462,6 +462,16 @@ class _Context:
             return v.evaluate(self.E, point)
         return mle.evaluate(self.E, self.F.from_ints(v.reshape(-1)), point, base=True)
 
+    def _declare_advice(self, name: str, shape: Sequence[int],
+                        bound: tuple[int, int] | None) -> TensorSpec:
+        """Register a new committed advice tensor's spec (both sides)."""
+        if name in self.specs:
+            raise (ProverError if self.prover else VerificationError)(
+                f"tensor {name} already exists")
+        spec = TensorSpec(name, tuple(int(d) for d in shape), "committed", bound)
+        self.specs[name] = spec
+        return spec
+
     # -- services with one signature on both sides (see module doc) -----------------
 
     prover: bool = False
@@ -610,10 +620,7 @@ class ProverContext(_Context):
                       ) -> None:
         """Commit a new advice tensor mid-proof (e.g. multiplicities); claims on it are
         opened at the end."""
-        spec = TensorSpec(name, tuple(values.shape), "committed", bound)
-        if name in self.specs:
-            raise ValueError(f"tensor {name} already exists")
-        self.specs[name] = spec
+        spec = self._declare_advice(name, values.shape, bound)
         self.values[name] = values
         self.committer.commit(self.ch, spec, self.table(name))
 
@@ -622,10 +629,7 @@ class ProverContext(_Context):
         are not small integers); the verifier mirrors it with `commit_advice(name, shape)`.
         Such a tensor has no integer value (`value` raises KeyError)."""
         table = np.asarray(table).reshape(-1)
-        spec = TensorSpec(name, (table.shape[0],), "committed", None)
-        if name in self.specs:
-            raise ValueError(f"tensor {name} already exists")
-        self.specs[name] = spec
+        spec = self._declare_advice(name, (table.shape[0],), None)
         self._tables[name] = table
         self.committer.commit(self.ch, spec, table)
 
@@ -693,11 +697,7 @@ class VerifierContext(_Context):
 
     def commit_advice(self, name: str, shape: Sequence[int],
                       bound: tuple[int, int] | None = None) -> None:
-        spec = TensorSpec(name, tuple(shape), "committed", bound)
-        if name in self.specs:
-            raise VerificationError(f"tensor {name} already exists")
-        self.specs[name] = spec
-        self.committer.commit(self.ch, spec)
+        self.committer.commit(self.ch, self._declare_advice(name, shape, bound))
 
 
 def check_bound(spec: TensorSpec, value: torch.Tensor) -> None:
