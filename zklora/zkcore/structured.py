@@ -67,3 +67,57 @@ def causal_mask(T: int) -> Structured:
         return torch.tril(torch.ones(T, T, dtype=torch.int64))
 
     return Structured((T, T), f"causal_mask({T})", evaluate, materialise)
+
+
+def prefix_mle(E: Field, point: np.ndarray, d: int) -> np.ndarray:
+    """Σ_{j < d} eq(point, j) for a point in E^n (0 ≤ d ≤ 2^n), in O(n).
+
+    Scanning bits from the least significant up, ``lt`` is the weight of the low bits
+    of j comparing below d's low bits: where d has bit 1, j_k = 0 decides j < d (the
+    lower bits sum to weight 1) and j_k = 1 keeps the comparison; where d has bit 0,
+    j_k = 0 keeps it and j_k = 1 decides j > d."""
+    n = E.shape(point)[0] if E.shape(point) else 0
+    if not 0 <= d <= (1 << n):
+        raise ValueError(f"prefix length {d} outside [0, 2^{n}]")
+    one = E.scalar(1)
+    if d == 1 << n:
+        return one
+    lt = E.scalar(0)
+    for k in range(n):
+        x = point[k]
+        if (d >> k) & 1:
+            lt = E.add(E.sub(one, x), E.mul(x, lt))
+        else:
+            lt = E.mul(E.sub(one, x), lt)
+    return lt
+
+
+def prefix_mask(shape: tuple[int, ...], true_shape: tuple[int, ...]) -> Structured:
+    """The 0/1 tensor of ``shape`` (powers of two) that is 1 exactly on the indices
+    inside ``true_shape`` (index i with i_a < true_shape[a] on every axis a): the
+    product of one prefix indicator per axis, so its MLE is the product of
+    `prefix_mle` on each axis' coordinates."""
+    shape, true_shape = tuple(int(d) for d in shape), tuple(int(d) for d in true_shape)
+    if len(shape) != len(true_shape) or any(not 0 <= t <= d for t, d in
+                                             zip(true_shape, shape, strict=True)):
+        raise ValueError(f"prefix mask {true_shape} does not fit in {shape}")
+    bits = [log2_exact(d) for d in shape]
+    n = sum(bits)
+
+    def evaluate(E: Field, point: np.ndarray) -> np.ndarray:
+        if E.shape(point) != (n,):
+            raise ValueError(f"prefix mask of {shape} evaluated at {E.shape(point)} variables")
+        out = E.scalar(1)
+        pos = 0
+        for ax in range(len(shape) - 1, -1, -1):  # the last axis owns the first coordinates
+            out = E.mul(out, prefix_mle(E, point[pos:pos + bits[ax]], true_shape[ax]))
+            pos += bits[ax]
+        return out
+
+    def materialise() -> torch.Tensor:
+        m = torch.zeros(shape, dtype=torch.int64)
+        m[tuple(slice(0, t) for t in true_shape)] = 1
+        return m
+
+    return Structured(shape, f"prefix_mask({list(shape)},{list(true_shape)})", evaluate,
+                      materialise)
