@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1] / "zklora"
 #: the modules of the LLaMA model plugin (two entry points, llama and llama_train: it
 #: contributes two models); they may import each other
 LLAMA = {f"zklora.plugins.models.{m}" for m in ("llama", "llama_train", "hf", "tiny",
-                                                "reference")}
+                                                "reference", "padding", "data")}
 
 
 def _module(path: Path) -> str:
