@@ -128,14 +128,18 @@ def _copy(src, dst):
 def test_unsupported_architecture(tiny_dir, tmp_path):
     d = _copy(tiny_dir, tmp_path / "m")
     cfg = json.loads((d / "config.json").read_text())
-    cfg["architectures"] = ["MistralForCausalLM"]
+    cfg["architectures"] = ["GPT2LMHeadModel"]
     (d / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(ConfigError, match="MistralForCausalLM"):
+    with pytest.raises(ConfigError, match="GPT2LMHeadModel.*only LlamaForCausalLM"):
         load_model(d)
     cfg["architectures"] = ["LlamaForCausalLM"]
-    cfg["rope_parameters"] = {"rope_type": "llama3", "rope_theta": 1e4}
+    cfg["rope_parameters"] = {"rope_type": "llama3", "rope_theta": 1e4}  # lacks its keys
     (d / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(ConfigError, match="llama3"):
+    with pytest.raises(ConfigError, match="RoPE type 'llama3' needs 'factor'"):
+        load_model(d)
+    cfg["rope_parameters"] = {"rope_type": "yarn", "factor": 2.0, "rope_theta": 1e4}
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ConfigError, match="RoPE type 'yarn' unsupported"):
         load_model(d)
     with pytest.raises(ConfigError, match="not found"):
         load_model(tmp_path / "nope")

@@ -2,10 +2,13 @@
 
 Only files are read — no hub access, no transformers import (safetensors + json).
 
-* `load_model(dir)` — ``config.json`` (architecture ``LlamaForCausalLM``) and every
-  ``*.safetensors`` file (sharded checkpoints included) → `Checkpoint`: the validated
-  `LlamaArch` and the float32 weights under transformers' names.  Linear weights keep
-  torch's (out_features, in_features) orientation; a matmul Y = X·W uses ``W.T``.
+* `load_model(dir)` — ``config.json`` (architecture ``LlamaForCausalLM``, or
+  ``MistralForCausalLM`` without an active sliding window) and every ``*.safetensors``
+  file (sharded checkpoints included) → `Checkpoint`: the validated `LlamaArch` and the
+  float32 weights under transformers' names.  Linear weights keep torch's
+  (out_features, in_features) orientation; a matmul Y = X·W uses ``W.T``.  Tied
+  embeddings: ``lm_head.weight`` absent, or present and equal to the embedding.
+  RoPE: ``default``, ``linear`` and ``llama3`` (`ROPE_TYPES`), any ``rope_theta``.
 * `load_adapter(dir, arch)` — ``adapter_config.json`` + ``adapter_model.safetensors`` →
   `Adapter`: the validated `LoraSpec` and one `LoraPair` (A: (r, in), B: (out, r), peft's
   orientation) per (layer, target).  peft's forward is y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ with
@@ -40,6 +43,86 @@ TARGETS: dict[str, str] = {
 _MODULE_TO_SHORT = {v.split(".")[-1]: k for k, v in TARGETS.items()}
 PEFT_PREFIX = "base_model.model.model.layers."
 SUPPORTED_ARCH = "LlamaForCausalLM"
+#: architectures read as a LLaMA (Mistral: only without an active sliding window)
+SUPPORTED_ARCHS = (SUPPORTED_ARCH, "MistralForCausalLM")
+#: RoPE variants proven, and the parameters each takes (transformers' `rope_parameters`
+#: keys; the tables follow transformers' ``ROPE_INIT_FUNCTIONS`` for that type)
+ROPE_TYPES: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "linear": ("factor",),
+    "llama3": ("factor", "low_freq_factor", "high_freq_factor",
+               "original_max_position_embeddings"),
+}
+#: the canonical ``LlamaArch.rope_scaling`` of default RoPE
+DEFAULT_ROPE: tuple[tuple[str, Any], ...] = (("rope_type", "default"),)
+
+
+def _finite(v: Any, key: str, source: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ConfigError(f"{source}: {key} must be a finite number, got {v!r}")
+    return float(v)
+
+
+def rope_scaling_canon(rope: Any, source: str = "model config") -> tuple[tuple[str, Any], ...]:
+    """The canonical, JSON-stable form of a RoPE variant: ``(("rope_type", t), (key,
+    value), …)`` with the keys of ``ROPE_TYPES[t]`` in that order (floats, and an int
+    ``original_max_position_embeddings``).
+
+    Accepts None / "default" / "none", transformers' ``rope_scaling`` or
+    ``rope_parameters`` dict (``type`` as an alias of ``rope_type``; ``rope_theta`` and
+    ``partial_rotary_factor`` = 1 are allowed and left out) or the canonical pairs (as
+    they come back from JSON, lists).  Anything else — an unknown type, a missing or an
+    unknown key, a value transformers would compute nonsense from — is a one-line
+    `ConfigError` naming ``source``."""
+    if rope is None or rope in ("default", "none"):
+        return DEFAULT_ROPE
+    if isinstance(rope, (list, tuple)):
+        try:
+            d = {str(k): v for k, v in rope}
+        except (TypeError, ValueError):
+            raise ConfigError(f"{source}: rope_scaling {rope!r} is not a list of "
+                              f"(key, value) pairs") from None
+        if len(d) != len(rope):
+            raise ConfigError(f"{source}: rope_scaling has a repeated key")
+    elif isinstance(rope, Mapping):
+        d = dict(rope)
+    else:
+        raise ConfigError(f"{source}: rope_scaling must be an object, got {rope!r}")
+    rtype = d.pop("rope_type", None)
+    alias = d.pop("type", None)
+    rtype = rtype if rtype is not None else alias if alias is not None else "default"
+    if rtype not in ROPE_TYPES:
+        raise ConfigError(f"{source}: RoPE type {rtype!r} unsupported (supported: "
+                          f"{', '.join(ROPE_TYPES)})")
+    d.pop("rope_theta", None)
+    prf = d.pop("partial_rotary_factor", None)
+    if prf is not None and prf != 1:
+        raise ConfigError(f"{source}: partial_rotary_factor {prf!r} unsupported (only 1.0)")
+    keys = ROPE_TYPES[rtype]
+    extra = sorted(k for k in d if k not in keys)
+    if extra:
+        raise ConfigError(f"{source}: RoPE type {rtype!r} takes {list(keys) or 'no keys'}, "
+                          f"not {extra[0]!r}")
+    missing = [k for k in keys if k not in d]
+    if missing:
+        raise ConfigError(f"{source}: RoPE type {rtype!r} needs {missing[0]!r}")
+    out: list[tuple[str, Any]] = [("rope_type", rtype)]
+    for k in keys:
+        v = d[k]
+        if k == "original_max_position_embeddings":
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v <= 0:
+                raise ConfigError(f"{source}: {k} must be a positive integer, got {v!r}")
+            out.append((k, int(v)))
+        else:
+            v = _finite(v, k, source)
+            if v <= 0:
+                raise ConfigError(f"{source}: RoPE {k} must be positive, got {v!r}")
+            out.append((k, v))
+    p = dict(out)
+    if rtype == "llama3" and not p["high_freq_factor"] > p["low_freq_factor"]:
+        raise ConfigError(f"{source}: RoPE llama3 needs high_freq_factor > low_freq_factor, "
+                          f"got {p['high_freq_factor']} and {p['low_freq_factor']}")
+    return tuple(out)
 
 
 # -- model architecture -------------------------------------------------------------------
@@ -60,6 +143,10 @@ class LlamaArch:
     rms_norm_eps: float = 1e-5
     max_position_embeddings: int = 2048
     tie_word_embeddings: bool = False
+    #: the RoPE variant, canonical (`rope_scaling_canon`): part of the statement, so it
+    #: fixes the public RoPE tables; transformers' ``rope_scaling`` / ``rope_parameters``
+    rope_scaling: tuple[tuple[str, Any], ...] = attrs.field(default=DEFAULT_ROPE,
+                                                           converter=rope_scaling_canon)
 
     def __attrs_post_init__(self):
         for k in ("vocab_size", "hidden_size", "intermediate_size", "num_layers", "num_heads",
@@ -72,6 +159,24 @@ class LlamaArch:
                               f"multiple of num_key_value_heads {self.num_kv_heads}")
         if self.head_dim % 2:
             raise ConfigError(f"model config: head_dim {self.head_dim} must be even for RoPE")
+        theta = self.rope_theta
+        if isinstance(theta, bool) or not isinstance(theta, (int, float)) \
+                or not math.isfinite(theta) or theta <= 1:
+            raise ConfigError(f"model config: rope_theta must be a finite number > 1, "
+                              f"got {theta!r}")
+
+    @property
+    def rope_type(self) -> str:
+        """``default``, ``linear`` or ``llama3``."""
+        return str(self.rope_scaling[0][1])
+
+    def rope_parameters(self) -> dict[str, Any]:
+        """transformers' v5 ``rope_parameters`` (type, its parameters, ``rope_theta``)."""
+        return {**dict(self.rope_scaling), "rope_theta": self.rope_theta}
+
+    def rope_scaling_dict(self) -> dict[str, Any] | None:
+        """transformers' v4 ``rope_scaling`` (None for default RoPE)."""
+        return None if self.rope_type == "default" else dict(self.rope_scaling)
 
     @property
     def q_dim(self) -> int:
@@ -105,26 +210,53 @@ class LlamaArch:
 
     @classmethod
     def from_hf_config(cls, d: Mapping[str, Any], source: str = "config.json") -> LlamaArch:
-        """Validate a transformers config dict (v4 or v5 layout)."""
+        """Validate a transformers config dict (v4 or v5 layout).
+
+        Read the way transformers 5 reads it: ``rope_scaling`` (v4) wins over
+        ``rope_parameters`` (v5); ``rope_theta`` from that dict, else the top-level key.
+        Refused, each with a one-line `ConfigError` naming ``source`` and the key: another
+        architecture, biases, a non-SiLU activation, tensor-parallel slicing, an
+        unsupported RoPE type or parameter, and Mistral's sliding-window attention."""
         archs = d.get("architectures") or []
-        if archs != [SUPPORTED_ARCH]:
+        if len(archs) != 1 or archs[0] not in SUPPORTED_ARCHS:
             got = ", ".join(map(str, archs)) or f"model_type {d.get('model_type')!r}"
             raise ConfigError(f"{source}: unsupported architecture {got}; only "
-                              f"{SUPPORTED_ARCH} is supported")
+                              f"{' and '.join(SUPPORTED_ARCHS)} are supported")
+        mistral = archs[0] == "MistralForCausalLM"
         act = d.get("hidden_act", "silu")
         if act != "silu":
             raise ConfigError(f"{source}: hidden_act {act!r} unsupported (LLaMA uses 'silu')")
         for k in ("attention_bias", "mlp_bias"):
             if d.get(k):
-                raise ConfigError(f"{source}: {k}=true is unsupported")
+                raise ConfigError(f"{source}: {k}=true is unsupported (the proven LLaMA "
+                                  f"projections have no bias)")
         if d.get("pretraining_tp", 1) not in (1, None):
             raise ConfigError(f"{source}: pretraining_tp {d['pretraining_tp']} unsupported")
-        rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
-        rtype = rope.get("rope_type", rope.get("type", "default"))
-        if rtype != "default":
-            raise ConfigError(f"{source}: RoPE type {rtype!r} unsupported (only 'default')")
+        rope = d.get("rope_scaling") or d.get("rope_parameters") or {}
+        if not isinstance(rope, Mapping):
+            raise ConfigError(f"{source}: rope_scaling must be an object, got {rope!r}")
+        if d.get("partial_rotary_factor") not in (None, 1, 1.0):
+            raise ConfigError(f"{source}: partial_rotary_factor {d['partial_rotary_factor']!r} "
+                              f"unsupported (only 1.0)")
+        top_omp = d.get("original_max_position_embeddings")
+        if top_omp is not None and rope.get("original_max_position_embeddings",
+                                            top_omp) != top_omp:
+            raise ConfigError(f"{source}: original_max_position_embeddings {top_omp!r} "
+                              f"differs from rope_scaling's "
+                              f"{rope['original_max_position_embeddings']!r}")
         theta = rope.get("rope_theta", d.get("rope_theta", 10000.0))
+        max_pos_default = 131072 if mistral else 2048  # transformers' config defaults
         try:
+            rope_canon = rope_scaling_canon(rope, f"{source}: rope_scaling")
+            max_pos = int(d.get("max_position_embeddings") or max_pos_default)
+            if mistral:
+                sw = d.get("sliding_window")
+                if sw is not None and int(sw) < max_pos:
+                    raise ConfigError(
+                        f"{source}: sliding_window {sw} < max_position_embeddings {max_pos}: "
+                        f"Mistral's sliding-window attention is unsupported (only full causal "
+                        f"attention is proven); a checkpoint with sliding_window null is "
+                        f"accepted")
             heads = int(d["num_attention_heads"])
             hidden = int(d["hidden_size"])
             return cls(
@@ -135,13 +267,16 @@ class LlamaArch:
                 num_heads=heads,
                 num_kv_heads=int(d.get("num_key_value_heads") or heads),
                 head_dim=int(d.get("head_dim") or hidden // heads),
-                rope_theta=float(theta),
+                rope_theta=_finite(theta, "rope_theta", source),
                 rms_norm_eps=float(d.get("rms_norm_eps", 1e-6)),
-                max_position_embeddings=int(d.get("max_position_embeddings", 2048)),
+                max_position_embeddings=max_pos,
                 tie_word_embeddings=bool(d.get("tie_word_embeddings", False)),
+                rope_scaling=rope_canon,
             )
         except KeyError as e:
             raise ConfigError(f"{source}: missing key {e.args[0]!r}") from None
+        except ZeroDivisionError:
+            raise ConfigError(f"{source}: num_attention_heads must be positive") from None
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{source}: {e}") from None
 
@@ -154,8 +289,8 @@ class LlamaArch:
             "num_hidden_layers": self.num_layers, "num_attention_heads": self.num_heads,
             "num_key_value_heads": self.num_kv_heads, "head_dim": self.head_dim,
             "hidden_act": "silu", "rms_norm_eps": self.rms_norm_eps,
-            "rope_theta": self.rope_theta,
-            "rope_parameters": {"rope_type": "default", "rope_theta": self.rope_theta},
+            "rope_theta": self.rope_theta, "rope_parameters": self.rope_parameters(),
+            "rope_scaling": self.rope_scaling_dict(),
             "max_position_embeddings": self.max_position_embeddings,
             "tie_word_embeddings": self.tie_word_embeddings,
             "attention_bias": False, "mlp_bias": False, "torch_dtype": "float32",
@@ -231,8 +366,12 @@ def load_model(path: str | Path) -> Checkpoint:
             if k in weights:
                 raise ConfigError(f"{f}: tensor {k} appears in two shards")
             weights[k] = v.to(torch.float32)
-    if arch.tie_word_embeddings:
-        weights.pop("lm_head.weight", None)
+    if arch.tie_word_embeddings and "lm_head.weight" in weights:
+        lm, emb = weights.pop("lm_head.weight"), weights.get("model.embed_tokens.weight")
+        if emb is not None and (lm.shape != emb.shape or not torch.equal(lm, emb)):
+            raise ConfigError(f"{path}: tie_word_embeddings is true but lm_head.weight differs "
+                              f"from model.embed_tokens.weight (untie it in config.json, or "
+                              f"drop lm_head.weight)")
     check_weights(arch.expected_shapes(), weights, str(path), ignore=("rotary_emb.inv_freq",))
     weights = {k: v for k, v in weights.items() if "rotary_emb.inv_freq" not in k}
     return Checkpoint(arch, weights)

@@ -231,7 +231,8 @@ class _Builder:
         for name, shape in tensor_names(self.spec).items():
             bound = (0, a.vocab_size - 1) if name == "ids" else None
             self.g.tensor(name, shape, "committed", bound)
-        cos, sin = builder("rope.tables")(self.spec.seq, a.head_dim, a.rope_theta, self.s)
+        cos, sin = builder("rope.tables")(self.spec.seq, a.head_dim, a.rope_theta, self.s,
+                                          rope_scaling=a.rope_scaling)
         self.g.tensor("rope.cos", cos.shape, "public", value=cos)
         self.g.tensor("rope.sin", sin.shape, "public", value=sin)
 

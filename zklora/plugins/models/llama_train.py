@@ -314,7 +314,8 @@ class _TrainBuilder:
             g.tensor(name, shape, "committed", bound)
         for n in sorted({ids_name(self.spec, t) for t in range(self.spec.steps)}):
             g.tensor(n, (f.tokens,), "committed", (0, a.vocab_size - 1))
-        cos, sin = builder("rope.tables")(f.seq, a.head_dim, a.rope_theta, self.s)
+        cos, sin = builder("rope.tables")(f.seq, a.head_dim, a.rope_theta, self.s,
+                                          rope_scaling=a.rope_scaling)
         g.tensor("rope.cos", cos.shape, "public", value=cos)
         g.tensor("rope.sin", sin.shape, "public", value=sin)
 

@@ -44,22 +44,70 @@ from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
 
 
+def rope_inv_freq(head_dim: int, theta: float, rope_scaling=None) -> list[float]:
+    """The inverse frequencies (head_dim/2 of them) of a RoPE variant, in float64.
+
+    ``rope_scaling``: None / ``{"rope_type": "default"}``, or a mapping (or (key, value)
+    pairs) of transformers' ``rope_parameters``:
+
+    * default: inv_freq_i = θ^(−2i/head_dim);
+    * ``linear`` (factor): inv_freq_i / factor;
+    * ``llama3`` (factor, low_freq_factor, high_freq_factor,
+      original_max_position_embeddings L), exactly transformers'
+      ``_compute_llama3_parameters``: with λ_i = 2π/inv_freq_i, λ_lo = L/low_freq_factor,
+      λ_hi = L/high_freq_factor: λ_i < λ_hi keeps inv_freq_i; λ_i > λ_lo divides it by
+      factor; in between (1 − a)·inv_freq_i/factor + a·inv_freq_i with
+      a = (L/λ_i − low_freq_factor)/(high_freq_factor − low_freq_factor).
+
+    None of these types scales the cos/sin values themselves (transformers'
+    ``attention_scaling`` is 1.0 for all three)."""
+    from zklora.zkcore.errors import ConfigError
+    half = head_dim // 2
+    inv = [1.0 / (float(theta) ** (2 * i / head_dim)) for i in range(half)]
+    if rope_scaling is None:
+        return inv
+    p = dict(rope_scaling)
+    rtype = p.get("rope_type", p.get("type", "default"))
+    if rtype == "default":
+        return inv
+    if rtype == "linear":
+        return [f / float(p["factor"]) for f in inv]
+    if rtype == "llama3":
+        factor, lo, hi = float(p["factor"]), float(p["low_freq_factor"]), \
+            float(p["high_freq_factor"])
+        old = float(p["original_max_position_embeddings"])
+        lo_wave, hi_wave = old / lo, old / hi
+        out = []
+        for f in inv:
+            wave = 2 * math.pi / f
+            if wave < hi_wave:
+                out.append(f)
+            elif wave > lo_wave:
+                out.append(f / factor)
+            else:
+                a = (old / wave - lo) / (hi - lo)
+                out.append((1 - a) * f / factor + a * f)
+        return out
+    raise ConfigError(f"RoPE type {rtype!r} unsupported (supported: default, linear, llama3)")
+
+
 def rope_tables(seq: int, head_dim: int, theta: float, scale: int,
                 positions: torch.Tensor | None = None,
-                attention_scaling: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Public cos/sin tables (seq, head_dim) at ``scale``, LLaMA "default" RoPE.
+                attention_scaling: float = 1.0,
+                rope_scaling=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Public cos/sin tables (seq, head_dim) at ``scale``, LLaMA RoPE.
 
-    inv_freq_i = θ^(−2i/head_dim), angle(p, i) = p·inv_freq_i, and both halves of the
-    last axis repeat the same angles (transformers' ``cat((freqs, freqs))``).  Computed
-    in float64 with Python's math (deterministic), then `to_fixed` (round half up).
+    angle(p, i) = p·inv_freq_i with `rope_inv_freq` (θ, and the variant
+    ``rope_scaling``: default, ``linear`` or ``llama3``), and both halves of the last
+    axis repeat the same angles (transformers' ``cat((freqs, freqs))``).  Computed in
+    float64 with Python's math (deterministic), then `to_fixed` (round half up).
     """
     if head_dim % 2:
         raise ValueError(f"head_dim {head_dim} must be even")
     pos = list(range(seq)) if positions is None else [int(p) for p in positions]
     if len(pos) != seq:
         raise ValueError(f"{len(pos)} positions for seq {seq}")
-    half = head_dim // 2
-    inv = [1.0 / (float(theta) ** (2 * i / head_dim)) for i in range(half)]
+    inv = rope_inv_freq(head_dim, theta, rope_scaling)
     ang = [[p * f for f in inv] for p in pos]
     c = torch.tensor([[math.cos(a) * attention_scaling for a in row] * 2 for row in ang],
                      dtype=torch.float64).reshape(seq, head_dim)
