@@ -23,7 +23,8 @@ from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, adapter_from_state_dict
 
 
 def hf_config(arch: LlamaArch):
-    """transformers' LlamaConfig for ``arch`` (float32, eager attention)."""
+    """transformers' LlamaConfig for ``arch`` (float32, eager attention; its RoPE
+    variant passed as ``rope_scaling``, which transformers 4 and 5 both read)."""
     from transformers import LlamaConfig
     cfg = LlamaConfig(
         vocab_size=arch.vocab_size, hidden_size=arch.hidden_size,
@@ -33,6 +34,7 @@ def hf_config(arch: LlamaArch):
         max_position_embeddings=arch.max_position_embeddings,
         tie_word_embeddings=arch.tie_word_embeddings, hidden_act="silu",
         attention_bias=False, mlp_bias=False, attention_dropout=0.0,
+        rope_scaling=arch.rope_scaling_dict(),  # None (default RoPE), linear or llama3
     )
     cfg.architectures = ["LlamaForCausalLM"]
     cfg._attn_implementation = "eager"
