@@ -484,6 +484,14 @@ class _Context:
         """``n`` challenge-field elements (a point) from the transcript."""
         return self.ch.challenges(label, self.E, n)
 
+    def label(self, node: str, kind: str) -> str:
+        """A transcript label derived from a node's name and a relation kind, unique in
+        the proof: ``{node}/{kind}``, then ``{node}/{kind}#2``, … (the same sequence on
+        both sides: one code path)."""
+        seen = self.__dict__.setdefault("_labels", {})
+        k = seen[node, kind] = seen.get((node, kind), 0) + 1
+        return f"{node}/{kind}" if k == 1 else f"{node}/{kind}#{k}"
+
     def claim(self, tensor: str, point, value) -> Claim:
         """Record the claim "the MLE of ``tensor`` at ``point`` is ``value``"."""
         c = Claim(tensor, point, value)

@@ -1,27 +1,26 @@
-"""Batched matrix multiplication Y = op(X)·op(W), op = identity or transpose.
+"""Product-sum ops on the kernel's einsum relation (`zklora.zkcore.einsum`, DESIGN §3.8).
 
-Logical shapes: X (…, m, k); W (k, n) shared by every batch, or (…, k, n) batched like
-X; Y (…, m, n).  With ``group = G`` (grouped-query attention), W has G times fewer
-batches than X and X's batch b uses W's batch ⌊b / G⌋ — for X (B, H, m, k) and W
-(B, H/G, k, n) head h uses K/V head h // G, transformers' ``repeat_kv`` — which is
-broadcasting along the low log2 G batch bits: they are dropped from W's point.
+``einsum`` (param ``spec``, e.g. ``"bhtd,bhsd->bhts"``, and ``sizes`` for letters of
+views that split an axis): Y = einsum(spec, X1, …, Xk), the integer torch einsum.
 
-Stored operands may be transposed (params ``transpose_a``, ``transpose_b``: X stored
-(…, k, m), W stored (…, n, k)), which is free: a transpose
-only permutes point coordinates (§3.2), so ``X·Wᵀ`` with transformers' (out, in)
-weights and the backward products ``dY·W``, ``Xᵀ·dY`` need no copies in the proof.
+``matmul``: batched Y = op(X)·op(W), op = identity or transpose.  Logical shapes: X
+(…, m, k); W (k, n) shared by every batch, or (…, k, n) batched like X; Y (…, m, n).
+With ``group = G`` (grouped-query attention), W has G times fewer batches than X and X's
+batch b uses W's batch ⌊b / G⌋ (transformers' ``repeat_kv``).  Stored operands may be
+transposed (``transpose_a``: X stored (…, k, m); ``transpose_b``: W stored (…, n, k)),
+which is free: a transpose only permutes point coordinates (§3.2).  It is the einsum
 
-Relation proven for a claim Ỹ(r_n, r_m, r_b) = v (coordinates in §3.2 order):
+    X "wgmk" (or "wgkm"),  W "kn"/"nk" (shared) or "wkn"/"wnk" (batched)  ->  Y "wgmn"
 
-    shared W:   v = Σ_j X̃(j, r_m, r_b) · W̃(r_n, j)                    (degree 2, over j)
-    batched W:  v = Σ_{b,j} eq(r_b, b) · X̃(j, r_m, b) · W̃(r_n, j, b_hi)  (degree 3, over j, b)
+over the row-major views X (B/G, G, m, k), W (B/G, k, n): the batch splits into W's
+batch w and the group g (size 1 without grouping; all of X's batch is w for a shared
+W).  Relation proven for a claim Ỹ(r_n, r_m, r_g, r_w) = v (`einsum`):
 
-where b_hi drops the group bits (all of b when group = 1).
+    shared W:   v = Σ_j X̃(j, r_m, r_g, r_w) · W̃(r_n, j)                   (degree 2, over j)
+    batched W:  v = Σ_{w,j} eq(r_w, w) · X̃(j, r_m, r_g, w) · W̃(r_n, j, w)  (degree 3)
 
-(points written for the logical layout).  The prover first folds X over its row (and,
-for shared W, batch) coordinates and W over its column coordinates — O(|X| + |W|) —
-then runs the sumcheck on tables of length k (or B·k).  Output: one claim on X and
-one on W, at points of their stored layouts.
+X and W are folded on their own letters (m, g; n) first — O(|X| + |W|) — and the
+output is one claim on X and one on W, at points of their stored layouts.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore.einsum import einsum, letter_sizes, parse
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, param
 
@@ -73,81 +73,68 @@ class MatMul(Op):
                 *x.shape[:-2], *w.shape[-2:])
         return [torch.matmul(x, w)]
 
-    def _geometry(self, ctx, node, claim):
-        X, W = node.inputs
+    def relations(self, ctx, node, out_claims):
+        """The einsum of the module doc: one sumcheck over k (and W's batch)."""
+        (c,) = out_claims.values()
         p = self.params(node)
-        ta, tb, G = p.transpose_a, p.transpose_b, p.group
-        ys = ctx.spec(node.outputs[0]).shape
-        xs = ctx.spec(X).shape
-        ws = ctx.spec(W).shape
-        m, n = int(ys[-2]), int(ys[-1])
-        k = int(xs[-2] if ta else xs[-1])
-        bn, bm, bk = mle.log2_exact(n), mle.log2_exact(m), mle.log2_exact(k)
-        r = claim.point
-        r_n, r_m, r_b = r[:bn], r[bn:bn + bm], r[bn + bm:]
-        batched = len(ws) > 2
-        ng = mle.log2_exact(G)
-        return ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng
+        (m, n), xs = ctx.spec(node.outputs[0]).shape[-2:], ctx.spec(node.inputs[0]).shape
+        batched = len(ctx.spec(node.inputs[1]).shape) > 2
+        b = int(np.prod(xs[:-2], dtype=np.int64))
+        sizes = {"w": b // p.group, "g": p.group, "m": m, "n": n,
+                 "k": xs[-1 - p.transpose_a]}
+        spec = (f"wg{'km' if p.transpose_a else 'mk'},{'w' if batched else ''}"
+                f"{'nk' if p.transpose_b else 'kn'}->wgmn")
+        return einsum(ctx, node.name, spec, node.inputs, c.point, c.value, sizes=sizes)
+
+
+class Einsum(Op):
+    """Y = einsum(spec, X1, …, Xk) (module doc); ``sizes`` for the letters of views."""
+
+    name = "einsum"
+    input_roles = ("X*",)
+    output_roles = ("Y",)
+
+    @attrs.frozen
+    class Params:
+        spec: str = param("str", doc="an einsum string, 'mk,kn->mn'")
+        sizes: dict = param("any", default=attrs.Factory(dict),
+                            doc="letter -> size, for views that split or merge axes")
+
+    def _sizes(self, node, specs) -> dict[str, int]:
+        """Every letter's size, from the tensors whose letters match their axes (Y's
+        always do) and ``sizes`` (ValueError if they disagree or leave one open)."""
+        p = self.params(node)
+        ins, out = parse(p.spec)
+        if len(ins) != len(node.inputs) or not isinstance(p.sizes, dict):
+            raise ValueError(f"spec {p.spec!r} for {len(node.inputs)} inputs, sizes "
+                             f"{p.sizes!r}")
+        if len(out) != len(specs[node.outputs[0]].shape):
+            raise ValueError(f"output letters {out!r} for Y {tuple(specs[node.outputs[0]].shape)}")
+        sz = letter_sizes([(t, specs[n].shape) for t, n in
+                           zip([*ins, out], [*node.inputs, node.outputs[0]])], p.sizes)
+        ys = specs[node.outputs[0]].shape
+        if any(sz[ch] != d for ch, d in zip(out, ys)) or not set(out) <= set("".join(ins)):
+            raise ValueError(f"output letters {out!r} do not give Y {tuple(ys)} from the inputs")
+        return sz
+
+    def validate(self, node, p, specs):
+        self._sizes(node, specs)
+
+    def forward(self, node, inputs):
+        p = self.params(node)
+        ins, out = parse(p.spec)
+        sz = letter_sizes([(t, x.shape) for t, x in zip(ins, inputs)], p.sizes)
+        return [torch.einsum(p.spec, *(x.reshape([sz[ch] for ch in t])
+                                       for t, x in zip(ins, inputs)))]
 
     def relations(self, ctx, node, out_claims):
-        """v = Σ_j X̃(j, r_m, r_b)·W̃(r_n, j) (shared W) or
-        v = Σ_{b,j} eq(r_b, b)·X̃(j, r_m, b)·W̃(r_n, j, b_hi) (batched W): one sumcheck."""
-        (claim,) = out_claims.values()
-        E = ctx.E
-        geo = self._geometry(ctx, node, claim)
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = geo
-        label = f"{node.name}/matmul"
-        if not batched:
-            point, finals = ctx.run_sumcheck(label, bk, [(1, (0, 1))], claim.value,
-                                             lambda: self._tables(ctx, node, geo))
-        else:
-            point, finals = ctx.run_sumcheck(
-                label, bk + E.shape(r_b)[0], [(1, (0, 1, 2))], claim.value,
-                lambda: self._tables(ctx, node, geo),
-                public={2: lambda p: mle.eq_eval(E, r_b, p[bk:])})
-        return self._claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng)
-
-    @staticmethod
-    def _tables(ctx, node, geo):
-        """Prover: X and W folded on their free coordinates (and eq(r_b, ·) if batched)."""
-        ta, tb, m, n, k, bk, r_n, r_m, r_b, batched, ng = geo
-        X, W = node.inputs
-        E = ctx.E
-        xs = ctx.table(X)
-        ws = ctx.table(W)
-        B = xs.size // (m * k)
-        x3 = xs.reshape(B, k, m).transpose(0, 2, 1) if ta else xs.reshape(B, m, k)  # (B, m, k)
-        Bw = ws.size // (k * n)
-        w3 = ws.reshape(Bw, n, k).transpose(0, 2, 1) if tb else ws.reshape(Bw, k, n)  # (Bw, k, n)
-        e_n = mle.eq_table(E, r_n)
-        if not batched:
-            # X_r[j] = Σ_{b,i} eq((r_m, r_b), (i, b)) X[b, i, j];  W_r[j] = Σ_l eq(r_n, l) W[j, l]
-            rows = np.ascontiguousarray(x3.reshape(B * m, k))
-            x_r = E.vecmat(mle.eq_table(E, np.concatenate([r_m, r_b])), rows)
-            w_r = E.vecmat(e_n, np.ascontiguousarray(w3[0].T))
-            return [x_r, w_r]
-        # Σ_{b,j} eq(r_b, b) · X_r[b, j] · W_r[b, j]  over the flat index b·k + j
-        xt = np.ascontiguousarray(x3.transpose(1, 0, 2).reshape(m, B * k))
-        x_r = E.vecmat(mle.eq_table(E, r_m), xt)
-        wt = np.ascontiguousarray(w3.transpose(2, 0, 1).reshape(n, Bw * k))
-        w_r = E.vecmat(e_n, wt)
-        if ng:  # W's batch ⌊b / G⌋: repeat each W batch G times
-            es = E.elem_shape
-            w_r = np.repeat(w_r.reshape((Bw, k) + es), 1 << ng, axis=0).reshape((B * k,) + es)
-        e_b = np.repeat(mle.eq_table(E, r_b), k, axis=0)
-        return [x_r, w_r, e_b]
-
-    @staticmethod
-    def _claims(ctx, node, point, finals, bk, r_n, r_m, r_b, batched, ta, tb, ng=0):
-        X, W = node.inputs
-        j = point[:bk]
-        rb = point[bk:] if batched else r_b
-        px = np.concatenate([r_m, j, rb]) if ta else np.concatenate([j, r_m, rb])
-        w_rows = [j, r_n] if tb else [r_n, j]
-        pw = np.concatenate(w_rows + ([rb[ng:]] if batched else []))
-        return [ctx.claim(X, px, finals[0]), ctx.claim(W, pw, finals[1])]
+        """One einsum relation (`zklora.zkcore.einsum`)."""
+        (c,) = out_claims.values()
+        sz = self._sizes(node, ctx.specs)
+        return einsum(ctx, node.name, self.params(node).spec, node.inputs, c.point, c.value,
+                      sizes=sz)
 
 
 @hookimpl
 def zk_ops():
-    return [MatMul()]
+    return [MatMul(), Einsum()]
