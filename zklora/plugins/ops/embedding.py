@@ -33,6 +33,7 @@ import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
+from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -85,54 +86,33 @@ class Embedding(Op):
         if len(specs[node.inputs[0]].shape) != 1 or len(specs[node.inputs[1]].shape) != 2:
             raise ValueError("embedding needs ids (N,) and table (V, d)")
 
-    @staticmethod
-    def _layout(ctx, node):
-        (n,), (vt, d) = (ctx.spec(t).shape for t in node.inputs)
-        return n, vt, d, mle.log2_exact(n), mle.log2_exact(vt), mle.log2_exact(d)
-
     def relations(self, ctx, node, out_claims):
         """The lookup by matmul (for a claim on H), booleanity of OH, and the one-hot
         rows encoding ids (module doc, relations 1–3)."""
         E = ctx.E
         ids, table = node.inputs
         h, oh = node.outputs
-        n, vocab, d, bn, bv, bd = self._layout(ctx, node)
         claims = []
-        if h in out_claims:
+        if h in out_claims:  # 1. H = OH · table
             c = out_claims[h]
-            r_d, r_n = c.point[:bd], c.point[bd:]
-
-            def lookup_tables():  # prover only: OH and table folded at r_n, r_d
-                return [E.vecmat(mle.eq_table(E, r_n), ctx.table(oh).reshape(n, vocab)),
-                        E.vecmat(mle.eq_table(E, r_d),
-                                 np.ascontiguousarray(ctx.table(table).reshape(vocab, d).T))]
-
-            pt, fin = ctx.run_sumcheck(f"{node.name}/lookup", bv, [(1, (0, 1))], c.value,
-                                       lookup_tables)
-            claims += [ctx.claim(oh, np.concatenate([pt, r_n]), fin[0]),
-                       ctx.claim(table, np.concatenate([r_d, pt]), fin[1])]
-        # booleanity
-        z = ctx.challenges(f"{node.name}/bool/z", bn + bv)
+            claims += einsum(ctx, node.name, "nv,vd->nd", [oh, table], c.point, c.value)
+        # 2. booleanity
+        nv = ctx.spec(oh).num_vars
+        z = ctx.challenges(f"{node.name}/bool/z", nv)
         pt, fin = ctx.run_sumcheck(
-            f"{node.name}/bool", bn + bv, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
-            lambda: [mle.eq_table(E, z), mle.lift(E, ctx.table(oh), base=True)],
+            f"{node.name}/bool", nv, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
+            lambda: [mle.eq_table(E, z), ctx.ext_table(oh)],
             public={0: lambda p: mle.eq_eval(E, z, p)})
         claims.append(ctx.claim(oh, pt, fin[1]))
-        # one-hot rows and the ids they encode
-        zr = ctx.challenges(f"{node.name}/rows/z", bn)
+        # 3. one-hot rows and the ids they encode: OH · (1 + γ·u) = 1 + γ·ids at zr
+        zr = ctx.challenges(f"{node.name}/rows/z", ctx.spec(ids).num_vars)
         gamma = ctx.challenge(f"{node.name}/rows/gamma")
-        (v_ids,) = ctx.reveal(f"{node.name}/rows/ids", [ids], zr, claim=False)
-        total = E.add(E.scalar(1), E.mul(gamma, v_ids))
-
-        def rows_tables():  # prover only: OH folded at zr, and 1 + γ·u
-            return [E.vecmat(mle.eq_table(E, zr), ctx.table(oh).reshape(n, vocab)),
-                    E.add(E.scalar(1),
-                          E.mul(gamma, E.from_ints(np.arange(vocab, dtype=np.int64))))]
-
-        pt, fin = ctx.run_sumcheck(f"{node.name}/rows", bv, [(1, (0, 1))], total, rows_tables,
-                                   public={1: lambda p: _public_row_factor(E, gamma, p)})
-        claims += [ctx.claim(oh, np.concatenate([pt, zr]), fin[0]), ctx.claim(ids, zr, v_ids)]
-        return claims
+        (v_ids,) = ctx.reveal(f"{node.name}/rows/ids", [ids], zr)
+        vocab = ctx.spec(table).shape[0]
+        factor = Public(lambda: E.add(E.scalar(1), E.mul(gamma, E.from_ints(np.arange(vocab)))),
+                        lambda p: _public_row_factor(E, gamma, p))
+        return claims + einsum(ctx, node.name, "nv,v->n", [oh, factor], zr,
+                               E.add(E.scalar(1), E.mul(gamma, v_ids)))
 
 
 @hookimpl
