@@ -38,6 +38,7 @@ import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
+from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
@@ -176,23 +177,17 @@ class Rope(Op):
         return E.add(E.mul(eq, c), _rot(E, E.mul(eq, s), seq, d, transpose=True))
 
     def relations(self, ctx, node, out_claims):
-        """v = Σ_z FX(z)·K(z) with the public kernel K (module doc): one sumcheck."""
-        (claim,) = out_claims.values()
+        """v = Σ_z FX(z)·K(z) with the public kernel K (module doc): the einsum
+        "lz,z->l" at r_lead, one sumcheck over z."""
+        (c,) = out_claims.values()
         E = ctx.E
-        X = node.inputs[0]
-        seq, d = ctx.spec(X).shape[-2:]
+        X = ctx.spec(node.inputs[0])
+        seq, d = X.shape[-2:]
         m = mle.num_vars((seq, d))
-        r = claim.point
-        r_sd, r_lead = r[:m], r[m:]
-        k = self._kernel(ctx, node, r_sd, seq, d)
-
-        def tables():
-            fx = E.vecmat(mle.eq_table(E, r_lead), ctx.table(X).reshape(-1, seq * d))
-            return [fx, k]
-
-        rp, finals = ctx.run_sumcheck(f"{node.name}/rope", m, [(1, (0, 1))], claim.value, tables,
-                                      public={1: lambda p: mle.evaluate(E, k, p)})
-        return [ctx.claim(X, np.concatenate([rp, r_lead]), finals[0])]
+        k = self._kernel(ctx, node, c.point[:m], seq, d)
+        return einsum(ctx, node.name, "lz,z->l", [node.inputs[0], Public(
+            lambda: k, lambda p: mle.evaluate(E, k, p))], c.point[m:], c.value,
+            sizes={"l": X.size // (seq * d), "z": seq * d})
 
 
 @hookimpl
