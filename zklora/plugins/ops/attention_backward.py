@@ -16,17 +16,17 @@ the graph):
     κ = 1 (dh a power of 4):  dZ = ⌊(V + 2^(k−1)) / 2^k⌋,  k = shift
     κ ≠ 1:  W = ⌊(V + 2^(s−1)) / 2^s⌋,  dZ = ⌊(κ·W + 2^(k2−1)) / 2^k2⌋,  k2 = shift − s
     dQraw = dZ·K                           matmul (group), then dQ = rescale(dQraw, s)
-    dKraw = Σ_{h∈group} dZ_hᵀ·Q_h           matmul (transpose_a) on group views, then rescale
-    dVraw = Σ_{h∈group} P_hᵀ·dO_h           matmul (transpose_a) on group views, then rescale
+    dKraw = Σ_{h∈group} dZ_hᵀ·Q_h           einsum "bcgts,bcgtd->bcsd", then rescale
+    dVraw = Σ_{h∈group} P_hᵀ·dO_h           einsum "bcgts,bcgtd->bcsd", then rescale
 
 dZ is the gradient with respect to the real product Q·Kᵀ at scale sg: the softmax
 backward P ⊙ (dP − rowsum(dP ⊙ P)) times the forward's c (κ·V/2^shift = c·V/2^s).
 With κ = 1 that is one rounding; with κ ≈ 2^16/√dh (dh = 8, 32, 128, …) the product
 κ·V would pass 2^63, so V is first rounded to W at scale sg (one more committed tensor
 and remainder).  Masked entries have P = 0 (proven by the forward), so they contribute
-nothing and get dZ = 0.  The group sums of dK and dV are plain batched matmuls: a
-(B, H, T, d) tensor viewed as (B, Hkv, G·T, d) (a free ``transpose`` node with identity
-axes, §3.2) has the group's heads as its contraction rows.
+nothing and get dZ = 0.  The group sums of dK and dV are einsums over the (B, Hkv, G,
+T, ·) views of their operands (reshapes are free, §3.2): the group's heads and rows are
+contracted together, one sumcheck each.
 
 The one new op is ``softmax_backward`` (inputs P, dP; outputs dZ, R_z, ū, R_u and,
 for κ ≠ 1, W, R_w, all committed: `sb_roles`).  Relations, one batched zero-check over
@@ -265,17 +265,6 @@ def _rescaled(g, name: str, X: str, shift: int, bound: tuple[int, int]) -> str:
     return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_r")
 
 
-def _group_view(g, name: str, X: str, hkv: int) -> str:
-    """X (B, H, T, d) viewed as (B, Hkv, G·T, d): a free identity ``transpose``."""
-    B, H, T, d = g.tensors[X].shape
-    if H == hkv:
-        return X
-    y = g.tensor(name, (B, hkv, (H // hkv) * T, d), "virtual", g.tensors[X].bound)
-    g.op("transpose", name, [X], [y], axes=[0, 1, 2, 3], view=[B, H, T, d],
-         out=[B, hkv, (H // hkv) * T, d])
-    return y
-
-
 def _softmax_params(g, P: str, scale: int, dh: int, kappa, shift) -> tuple[int, int]:
     """κ and shift of the forward softmax that produced P (or the given ones)."""
     node = g.producer(P)
@@ -379,16 +368,13 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     dqr = g.tensor(f"{name}/dQraw", (B, H, T, dh), "virtual")
     g.op("matmul", f"{name}/dzk", [dZ, K], [dqr], group=H // Hkv)
     dQ = _rescaled(g, f"{name}/dQ", dqr, s, declared("dQ", T * mdz * mk))
-    # dK = Σ_group dZᵀ·Q / 2^s,  dV = Σ_group Pᵀ·dO / 2^s
+    # dK = Σ_group dZᵀ·Q / 2^s,  dV = Σ_group Pᵀ·dO / 2^s: einsums over the group's rows
+    sizes = {"b": B, "c": Hkv, "g": G, "t": T, "s": T, "d": dh}
     dkr = g.tensor(f"{name}/dKraw", (B, Hkv, T, dh), "virtual")
-    g.op("matmul", f"{name}/dzq", [_group_view(g, f"{name}/dZ_view", dZ, Hkv),
-                                   _group_view(g, f"{name}/Q_view", Q, Hkv)], [dkr],
-         transpose_a=True)
+    g.op("einsum", f"{name}/dzq", [dZ, Q], [dkr], spec="bcgts,bcgtd->bcsd", sizes=sizes)
     dK = _rescaled(g, f"{name}/dK", dkr, s, declared("dK", G * T * mdz * mq))
     dvr = g.tensor(f"{name}/dVraw", (B, Hkv, T, dh), "virtual")
-    g.op("matmul", f"{name}/pdo", [_group_view(g, f"{name}/P_view", P, Hkv),
-                                   _group_view(g, f"{name}/dO_view", dO, Hkv)], [dvr],
-         transpose_a=True)
+    g.op("einsum", f"{name}/pdo", [P, dO], [dvr], spec="bcgts,bcgtd->bcsd", sizes=sizes)
     dV = _rescaled(g, f"{name}/dV", dvr, s, declared("dV", G * T * (1 << (s + 1)) * mdo))
     return dQ, dK, dV
 
