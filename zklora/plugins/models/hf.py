@@ -53,13 +53,21 @@ ROPE_TYPES: dict[str, tuple[str, ...]] = {
     "llama3": ("factor", "low_freq_factor", "high_freq_factor",
                "original_max_position_embeddings"),
 }
+#: cap on llama3's ``original_max_position_embeddings`` (a statement is untrusted input)
+MAX_ORIGINAL_POSITIONS = 1 << 24
 #: the canonical ``LlamaArch.rope_scaling`` of default RoPE
 DEFAULT_ROPE: tuple[tuple[str, Any], ...] = (("rope_type", "default"),)
 
 
+def _short(v: Any, n: int = 40) -> str:
+    """repr of ``v``, cut to ``n`` characters (values from untrusted files)."""
+    r = repr(v)
+    return r if len(r) <= n else r[:n - 1] + "…"
+
+
 def _finite(v: Any, key: str, source: str) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ConfigError(f"{source}: {key} must be a finite number, got {v!r}")
+        raise ConfigError(f"{source}: {key} must be a finite number, got {_short(v)}")
     return float(v)
 
 
@@ -80,43 +88,47 @@ def rope_scaling_canon(rope: Any, source: str = "model config") -> tuple[tuple[s
         try:
             d = {str(k): v for k, v in rope}
         except (TypeError, ValueError):
-            raise ConfigError(f"{source}: rope_scaling {rope!r} is not a list of "
+            raise ConfigError(f"{source}: rope_scaling {_short(rope)} is not a list of "
                               f"(key, value) pairs") from None
         if len(d) != len(rope):
             raise ConfigError(f"{source}: rope_scaling has a repeated key")
     elif isinstance(rope, Mapping):
         d = dict(rope)
     else:
-        raise ConfigError(f"{source}: rope_scaling must be an object, got {rope!r}")
+        raise ConfigError(f"{source}: rope_scaling must be an object, got {_short(rope)}")
     rtype = d.pop("rope_type", None)
     alias = d.pop("type", None)
     rtype = rtype if rtype is not None else alias if alias is not None else "default"
-    if rtype not in ROPE_TYPES:
-        raise ConfigError(f"{source}: RoPE type {rtype!r} unsupported (supported: "
+    if not isinstance(rtype, str) or rtype not in ROPE_TYPES:
+        raise ConfigError(f"{source}: RoPE type {_short(rtype)} unsupported (supported: "
                           f"{', '.join(ROPE_TYPES)})")
     d.pop("rope_theta", None)
     prf = d.pop("partial_rotary_factor", None)
     if prf is not None and prf != 1:
-        raise ConfigError(f"{source}: partial_rotary_factor {prf!r} unsupported (only 1.0)")
+        raise ConfigError(f"{source}: partial_rotary_factor {_short(prf)} unsupported (only 1.0)")
     keys = ROPE_TYPES[rtype]
     extra = sorted(k for k in d if k not in keys)
     if extra:
-        raise ConfigError(f"{source}: RoPE type {rtype!r} takes {list(keys) or 'no keys'}, "
-                          f"not {extra[0]!r}")
+        raise ConfigError(f"{source}: RoPE type {_short(rtype)} takes {list(keys) or 'no keys'}, "
+                          f"not {_short(extra[0])}")
     missing = [k for k in keys if k not in d]
     if missing:
-        raise ConfigError(f"{source}: RoPE type {rtype!r} needs {missing[0]!r}")
+        raise ConfigError(f"{source}: RoPE type {_short(rtype)} needs {missing[0]!r}")
     out: list[tuple[str, Any]] = [("rope_type", rtype)]
     for k in keys:
         v = d[k]
         if k == "original_max_position_embeddings":
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v <= 0:
-                raise ConfigError(f"{source}: {k} must be a positive integer, got {v!r}")
+            whole = (isinstance(v, int) and not isinstance(v, bool)) or (
+                isinstance(v, float) and math.isfinite(v) and v.is_integer())
+            if not whole or not 0 < v <= MAX_ORIGINAL_POSITIONS:
+                raise ConfigError(f"{source}: {k} must be an integer in [1, "
+                                  f"{MAX_ORIGINAL_POSITIONS}], got {_short(v)}")
             out.append((k, int(v)))
         else:
             v = _finite(v, k, source)
-            if v <= 0:
-                raise ConfigError(f"{source}: RoPE {k} must be positive, got {v!r}")
+            if v <= 0 or (k == "factor" and v < 1):
+                raise ConfigError(f"{source}: RoPE {k} must be "
+                                  f"{'≥ 1' if k == 'factor' else 'positive'}, got {_short(v)}")
             out.append((k, v))
     p = dict(out)
     if rtype == "llama3" and not p["high_freq_factor"] > p["low_freq_factor"]:
@@ -163,7 +175,7 @@ class LlamaArch:
         if isinstance(theta, bool) or not isinstance(theta, (int, float)) \
                 or not math.isfinite(theta) or theta <= 1:
             raise ConfigError(f"model config: rope_theta must be a finite number > 1, "
-                              f"got {theta!r}")
+                              f"got {_short(theta)}")
 
     @property
     def rope_type(self) -> str:
