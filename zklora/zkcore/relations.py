@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from . import mle
 from .errors import ProverError, VerificationError
 
 #: default limb width of decompositions proven by range lookups
@@ -125,6 +126,31 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
 
     point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
     return point, dict(zip(names, finals))
+
+
+def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
+    """Every relation Σ_t c_t·Π_{T ∈ t} T(x) — terms over names of graph tensors of one
+    shape, ``()`` a constant — vanishes at every index x: one zero-check
+    Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 with τ drawn here (`zerocheck`).  Labels derive
+    from ``node``; the prover's tables are the tensors themselves; public tensors are
+    evaluated by the verifier, every other tensor gets its claim at the sumcheck point
+    (returned)."""
+    E, eq = ctx.E, "<eq>"
+    names = table_names([(rel, None) for rel in relations])
+    if eq in names or not names:
+        raise error(ctx, f"{node}: a zero-check needs tensors (and none named {eq})")
+    n = ctx.spec(names[0]).num_vars
+    if any(ctx.spec(t).num_vars != n for t in names):
+        raise error(ctx, f"{node}: zero-check over tensors of different sizes {names}")
+    tau = ctx.challenges(ctx.label(node, "zerocheck/tau"), n)
+    rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
+    pub = {t: (lambda p, t=t: ctx.eval_public(t, p)) for t in names
+           if ctx.spec(t).kind == "public"}
+    point, vals = zerocheck(
+        ctx, ctx.label(node, "zerocheck"), n, rels,
+        lambda: {eq: mle.eq_table(E, tau)} | {t: ctx.ext_table(t) for t in names},
+        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub})
+    return [ctx.claim(t, point, vals[t]) for t in names if t not in pub]
 
 
 # -- rescale --------------------------------------------------------------------------------

@@ -31,13 +31,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import NoParams, Op, Role
+from zklora.zkcore.relations import vanishes
 
 
 def add_embedding(g: Graph, name: str, ids: str, table: str, *,
@@ -96,14 +96,7 @@ class Embedding(Op):
         if h in out_claims:  # 1. H = OH · table
             c = out_claims[h]
             claims += einsum(ctx, node.name, "nv,vd->nd", [oh, table], c.point, c.value)
-        # 2. booleanity
-        nv = ctx.spec(oh).num_vars
-        z = ctx.challenges(f"{node.name}/bool/z", nv)
-        pt, fin = ctx.run_sumcheck(
-            f"{node.name}/bool", nv, [(1, (0, 1, 1)), (-1, (0, 1))], E.scalar(0),
-            lambda: [mle.eq_table(E, z), ctx.ext_table(oh)],
-            public={0: lambda p: mle.eq_eval(E, z, p)})
-        claims.append(ctx.claim(oh, pt, fin[1]))
+        claims += vanishes(ctx, node.name, [[(1, (oh, oh)), (-1, (oh,))]])  # 2. OH² = OH
         # 3. one-hot rows and the ids they encode: OH · (1 + γ·u) = 1 + γ·ids at zr
         zr = ctx.challenges(f"{node.name}/rows/z", ctx.spec(ids).num_vars)
         gamma = ctx.challenge(f"{node.name}/rows/gamma")

@@ -35,7 +35,7 @@ and compares them.
 Relations proven (each holds element-wise; all outputs and advice are committed):
 every line above is an integer identity Σ c·Π X = 0 of degree ≤ 2 in the tensors.  All
 of them are batched into one zero-check  Σ_x eq(z, x)·Σ_j α^j·L_j(x) = 0  at a fresh
-random point z (`zklora.zkcore.relations.zerocheck`: a degree-3 sumcheck, eq public),
+random point z (`zklora.zkcore.relations.vanishes`: a degree-3 sumcheck, eq public),
 after which the prover sends every tensor's value at the sumcheck point — one claim
 each.  Every output and advice tensor is range-checked to its declared bound
 (`zklora.zkcore.range`), remainders exactly [0, 2^k), S, D1, D2, RQ1, RQ2 from 0;
@@ -59,13 +59,13 @@ from fractions import Fraction
 import attrs
 import torch
 
-from zklora.zkcore import mle, quant, selfcheck
+from zklora.zkcore import quant, selfcheck
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import error, zerocheck
+from zklora.zkcore.relations import error, vanishes
 
 #: planner budget: every relation's worst-case magnitude is at most 2^62 < p/2 (Goldilocks)
 BUDGET = 1 << 62
@@ -345,10 +345,7 @@ def sgd_relations(plan: Mapping) -> list[list[Mono]]:
             [(1, ("theta_new",)), (-1, ("theta",)), (1, ("q",))]]
 
 
-# -- the zero-check ------------------------------------------------------------------------------
-
-#: the name of the public eq(z, ·) table in the zero-check (reserved: no tensor may use it)
-_EQ = "<eq>"
+# -- field fit -----------------------------------------------------------------------------------
 
 
 def _check_fits(ctx, node, rels, bounds) -> None:
@@ -358,29 +355,6 @@ def _check_fits(ctx, node, rels, bounds) -> None:
         if magnitude(rel, bounds) >= half:
             raise error(ctx, f"{node.name}: relation {j} may reach p/2 in field "
                              f"{ctx.F.name}; narrow the declared bounds")
-
-
-def optim_zerocheck(ctx, label: str, n: int, rels: Sequence[Sequence[Mono]],
-                    names: Mapping[str, str]) -> None:
-    """Every relation (over role names) holds at every index: with z from the
-    transcript, Σ_x eq(z, x)·Σ_j α^j·L_j(x) = 0 by the kernel's `zerocheck`; one claim
-    per tensor at the sumcheck point."""
-    E = ctx.E
-    if _EQ in names.values():
-        raise error(ctx, f"{label}: tensor name {_EQ} is reserved")
-    z = ctx.challenges(f"{label}/z", n)
-    zrels = [([(c, (_EQ,) + tuple(names[f] for f in fs)) for c, fs in rel], E.scalar(0))
-             for rel in rels]
-
-    def tables():
-        used = {names[f] for rel in rels for _, fs in rel for f in fs}
-        return {t: ctx.ext_table(t) for t in used} | {_EQ: mle.eq_table(E, z)}
-
-    point, vals = zerocheck(ctx, f"{label}/zerocheck", n, zrels, tables,
-                            public={_EQ: lambda p: mle.eq_eval(E, z, p)})
-    for t, v in vals.items():
-        if t != _EQ:
-            ctx.claim(t, point, v)
 
 
 # -- ops ------------------------------------------------------------------------------------------
@@ -448,14 +422,6 @@ class _OptimOp(Op):
         """Output roles whose bounds are the builder's choice (the rest are derived)."""
         raise NotImplementedError
 
-    def _setup(self, ctx, node):
-        names = self.io(node).roles
-        shape = ctx.spec(node.inputs[0]).shape
-        bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
-        rels = self.identities(node, self.params(node).plan)  # = the plan (validate)
-        _check_fits(ctx, node, rels, bounds)
-        return names, bounds, rels, mle.num_vars(shape)
-
     def range_checks(self, node, p, specs):
         """Every output and advice tensor and the ``check_inputs`` in their declared
         bounds."""
@@ -469,10 +435,14 @@ class _OptimOp(Op):
     def relations(self, ctx, node, out_claims):
         """One zero-check of every identity of the spec (module doc); the range checks
         of the outputs, advice and checked inputs are `range_checks`."""
-        names, bounds, rels, n = self._setup(ctx, node)
+        names = self.io(node).roles
+        bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
+        rels = self.identities(node, self.params(node).plan)  # = the plan (validate)
+        _check_fits(ctx, node, rels, bounds)
         if ctx.prover and selfcheck.enabled():
             self._selfcheck(ctx, node, names, rels, bounds)
-        optim_zerocheck(ctx, node.name, n, rels, names)
+        vanishes(ctx, node.name, [[(c, tuple(names[f] for f in fs)) for c, fs in rel]
+                                  for rel in rels])
         return []
 
     @staticmethod
