@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 import torch
 
@@ -13,14 +14,17 @@ from zklora.plugins.ops.rmsnorm import (
     ROW_TENSORS,
     RsqrtPlan,
     add_rmsnorm,
+    plan_of,
     rsqrt_forward,
     rsqrt_reference,
 )
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import quant
+from zklora.zkcore.build import find_node
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, to_fixed
-from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected
+from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected, bump
 
 #: proof tests run at scale 8 with 8-bit range limbs (small range tables: fast); the
 #: accuracy tests use the model's scale 16 (forward only)
@@ -102,7 +106,7 @@ def test_rmsnorm_tampered_tensor_rejected(gold, which):
 def _recompute(values, row, e, rm, pl):
     """Set row ``row`` of every certificate tensor for a chosen (e, rM), consistently."""
     x = values["X"][row]
-    v = pl.c_d * (int((x * x).sum()) + pl.e0)
+    v = int((x * x).sum()) + pl.e0
     P, M = 4 ** e, v >> (2 * e)
     Rm, H, LB = v - (4 ** e) * M, 1 << (pl.shift - e), (1 << pl.mant_bits) if e else 0
     new = {"r": rm * H, "P": P, "H": H, "LB": LB, "M": M, "Rm": Rm, "G1": P - 1 - Rm,
@@ -127,8 +131,6 @@ def test_rmsnorm_consistent_cheat_rejected(gold, cheat):
     g, _ = rms_graph()
     inputs, _, _ = wit()
     node = next(n for n in g.nodes if n.op == "rmsnorm_rsqrt")
-    from zklora.plugins.ops.rmsnorm import plan_of
-
     pl = plan_of(node, 16)
     row = 3
 
@@ -141,7 +143,7 @@ def test_rmsnorm_consistent_cheat_rejected(gold, cheat):
             _recompute(values, row, e, rm - 1, pl)
         else:
             x = values["X"][row]
-            v = pl.c_d * (int((x * x).sum()) + pl.e0)
+            v = int((x * x).sum()) + pl.e0
             m = v >> (2 * (e + 1))
             _recompute(values, row, e + 1, math.isqrt(pl.n_mant // m), pl)
 
@@ -157,7 +159,9 @@ def test_rmsnorm_proof_bytes_tampered(gold):
 
 def test_rmsnorm_bounds(reg):
     with pytest.raises(ConfigError, match="2\\^62"):
-        rms_graph(d=1024, x_bits=36, scale=16)
+        rms_graph(d=1024, x_bits=36, scale=16, pre_shift=0)
+    g, _ = rms_graph(d=1024, x_bits=36, scale=16)  # the automatic pre-shift fits it
+    assert find_node(g, "n/rsqrt").params["pre_shift"] > 0
     with pytest.raises(ConfigError, match="r_scale"):
         rms_graph(x_bits=28, r_scale=16, scale=16)
     g = Graph()
@@ -184,3 +188,106 @@ def test_rmsnorm_accuracy(reg, d):
     rel = ((out - ref).norm() / ref.norm()).item()
     print(f"rmsnorm d={d}: max abs err {err:.3g}, relative (Frobenius) {rel:.3g}")
     assert rel < 1e-3 and err < 2e-3
+
+
+# -- reduced-precision sum of squares (pre-shift k) and padding (count) -------------------
+
+
+def _spec_values(values, pl, g_name="g", x_name="X", name="n"):
+    """Recompute, from ``{name}/xs`` (x'), every rsqrt row tensor and x·r, Y (the spec)."""
+    outs = rsqrt_forward(values[f"{name}/xs"], pl)
+    for k, v in zip(ROW_TENSORS, outs):
+        values[f"{name}/{k}"] = v
+    values[f"{name}/xr"], values[f"{name}/xr_R"] = quant.rescale(
+        values[x_name] * values[f"{name}/r"], pl.r_scale)
+    values[f"{name}/Y"], values[f"{name}/Y_R"] = quant.rescale(
+        values[f"{name}/xr"] * values[g_name], pl.scale)
+
+
+def test_rmsnorm_pre_shift_complete_and_advice_pinned(gold):
+    """k = 2: x' = ⌊x/4⌉ committed with its remainder; the proof verifies, each new
+    advice tensor one off is rejected, and the next admissible x' (x' + 1 with the
+    remainder − 2^k, every rsqrt tensor and x·r, Y recomputed from it) is rejected by
+    the remainder's range check."""
+    g, _ = rms_graph(pre_shift=2)
+    inputs, _, _ = wit()
+    node = find_node(g, "n/rsqrt")
+    pl = plan_of(node, 16)
+    assert pl.pre_shift == 2 and list(node.inputs) == ["n/xs"]
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+    for which in ("xs", "xs_R"):
+        assert_rejected(g, inputs, gold, {}, bump(f"n/{which}", 5))
+
+    def next_admissible(values):
+        values["n/xs"].reshape(-1)[21] += 1
+        values["n/xs_R"].reshape(-1)[21] -= 1 << pl.pre_shift
+        _spec_values(values, pl)
+
+    msg = assert_rejected(g, inputs, gold, {}, next_admissible)
+    assert "range" in msg, msg
+
+
+def test_rmsnorm_auto_pre_shift():
+    """The smallest k that fits: 0 while d·x_max² + E0 < 2^62 (no extra node), else the
+    first k that fits; the real-width case: d = 4096, |x| < 2^25 at s = 16 → k = 1."""
+    g, _ = rms_graph(d=16, x_bits=28, scale=16)
+    assert find_node(g, "n/rsqrt").params["pre_shift"] == 0 and "n/xs" not in g.tensors
+    g = Graph()
+    g.tensor("X", (2, 4096), "committed", Bound.bits(16 + 10).as_tuple())
+    g.tensor("g", (4096,), "committed", Bound.bits(16 + 7).as_tuple())
+    add_rmsnorm(g, "n", "X", "g", eps=1e-5, scale=16)
+    pl = plan_of(find_node(g, "n/rsqrt"), 4096)
+    assert pl.pre_shift == 1 and pl.x_max == 1 << 24
+    assert max(pl.worst().values()) < 1 << 62
+
+
+@pytest.mark.parametrize("k", [0, 2, 4])
+def test_rmsnorm_pre_shift_accuracy(reg, k):
+    """The reduced-precision sum of squares costs nothing measurable at s = 16."""
+    T, d = 32, 128
+    g, y = rms_graph(T=T, d=d, x_bits=16 + 7, scale=16, pre_shift=k)
+    inputs, x, gm = wit(T=T, d=d, seed=d, scale=16)
+    out = graphlib.forward(g, inputs, reg)[y].double() / 2 ** 16
+    ref = llama_rmsnorm(x, gm)
+    rel = ((out - ref).norm() / ref.norm()).item()
+    print(f"rmsnorm k={k}: relative (Frobenius) {rel:.3g}")
+    assert rel < 1e-4
+
+
+def _norm_reference(x, gm, pl):
+    """Y of the integer spec for unpadded rows x (…, d) (pure Python rsqrt)."""
+    r = torch.tensor([[rsqrt_reference(row.tolist(), pl)] for row in x], dtype=torch.int64)
+    xr, _ = quant.rescale(x * r, pl.r_scale)
+    return quant.rescale(xr * gm, pl.scale)[0]
+
+
+def test_rmsnorm_count_padding(reg, gold):
+    """D = 8 with d = 5 (zero-padded X, γ): Y equals the unpadded d = 5 spec on the real
+    columns and is zero on the padding; close to float64 LlamaRMSNorm at d = 5; the
+    padded graph proves and verifies."""
+    d, D, T = 5, 8, 8
+    for scale in (16, S):
+        g = Graph()
+        g.tensor("X", (T, D), "committed", Bound.bits(scale + 5).as_tuple())
+        g.tensor("g", (D,), "committed", Bound.bits(scale + 3).as_tuple())
+        y = add_rmsnorm(g, "n", "X", "g", eps=EPS, scale=scale, count=d,
+                        limb_bits=16 if scale == 16 else 8)
+        g.outputs = [y]
+        inputs, x, gm = wit(T=T, d=d, seed=7, scale=scale)
+        pad = {"X": torch.zeros(T, D, dtype=torch.int64), "g": torch.zeros(D, dtype=torch.int64)}
+        pad["X"][:, :d], pad["g"][:d] = inputs["X"], inputs["g"]
+        out = graphlib.forward(g, pad, reg)[y]
+        pl = plan_of(find_node(g, "n/rsqrt"), D)
+        assert pl.n_true == d and pl.e0 == max(1, round(EPS * d * 4.0 ** scale))
+        ref = _norm_reference(inputs["X"], inputs["g"], attrs.evolve(pl, d=d, count=0))
+        assert torch.equal(out[:, :d], ref) and not out[:, d:].any()
+        if scale == 16:
+            f = out[:, :d].double() / 2 ** 16
+            want = llama_rmsnorm(x, gm)
+            assert ((f - want).norm() / want.norm()).item() < 1e-3
+        else:
+            stream, sections = graphlib.prove(g, pad, gold, {})
+            graphlib.verify(g, stream, gold, {}, sections)
+    with pytest.raises(ConfigError, match="count 9"):
+        add_rmsnorm(g, "m", "X", "g", eps=EPS, scale=S, count=9)

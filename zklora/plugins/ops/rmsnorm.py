@@ -1,44 +1,55 @@
 """RMSNorm, y = x · rsqrt(mean(x²) + ε) · g (transformers' ``LlamaRMSNorm``), in fixed point.
 
-`add_rmsnorm` builds five nodes; X (…, d) and g (d,) at scale s, Y (…, d) at scale s:
+`add_rmsnorm` builds these nodes; X (…, D) and g (D,) at scale s, Y (…, D) at scale s;
+the true hidden size is d = ``count`` ≤ D (default D): a padded X has zero columns
+j ≥ d, which leave Σx² unchanged, and the mean divides by d:
 
-    rsqrt   (op ``rmsnorm_rsqrt``, this module)  X → r (…, 1) at scale s_r + advice
-    XR2 = X ⊙ r        (``hadamard``, broadcast over d)                   scale s + s_r
+    XS  = rescale(X, k)       only when the pre-shift k > 0: committed x' = ⌊x/2^k⌉ for
+                              the sum of squares (+ remainder XS_R ∈ [0, 2^k))  scale s − k
+    rsqrt   (op ``rmsnorm_rsqrt``, this module)  XS (or X) → r (…, 1) at scale s_r + advice
+    XR2 = X ⊙ r        (``hadamard``, broadcast over D; full-precision X)    scale s + s_r
     XR  = rescale(XR2, s_r)   committed: x·rsqrt, kept for the backward    scale s
     Y2  = XR ⊙ g       (``hadamard``, g broadcast over the rows)           scale 2s
     Y   = rescale(Y2, s)      committed                                    scale s
 
-Integer definition of ``rmsnorm_rsqrt`` (per row x ∈ Z^d; docs/ops/rmsnorm.md has the
+The pre-shift k is the smallest k ≥ 0 for which every relation of the rsqrt fits below
+2^62 (k = 0 — no extra node — at the tiny widths; k = 1 at hidden 4096 with |x| < 2^25;
+docs/fixed_point.md §7).  The sum of squares then runs at reduced precision: Σx'² with
+x' = x/2^k rounded (`zklora.zkcore.quant.rescale`), its rounding proven by the rescale's
+range-checked remainder; only the rsqrt sees x', the product x·r uses the exact x.
+
+Integer definition of ``rmsnorm_rsqrt`` (per row x' ∈ Z^D; docs/ops/rmsnorm.md has the
 bound analysis).  Public constants, fixed at graph-build time:
 
-    E0 = max(1, round(ε·d·2^(2s))),  c_d = 1 if log2 d is even else 2,
-    K  = s_r + s + ⌈log2(d)/2⌉   (so 2^K/√(c_d·(Σx² + E0)) = 2^s_r·rsqrt(mean x² + ε)),
-    L  = mantissa bits (14),  K' = mantissa rsqrt scale (21),  N' = 2^(2K').
+    E0 = max(1, round(ε·d·2^(2s − 2k))),  j = ⌊log2(d)/2⌋,
+    K  = s_r + s + j − k,  L = mantissa bits (14),  K' = mantissa rsqrt scale (21),
+    N  = d·4^(K' − j)   (so √N·2^(K−K')/√V = 2^s_r·rsqrt(mean x² + ε), V below).
 
-    V   = c_d·(Σ_j x_j² + E0)
+    V   = Σ_j x'_j² + E0
     e   = min{e ≥ 0 : ⌊V / 4^e⌋ < 2^(L+2)}        (exponent: normalises V)
     P   = 4^e,  H = 2^(K−K'−e),  LB = 0 if e = 0 else 2^L      (looked up together)
     M   = ⌊V / P⌋,  Rm = V − P·M                   (mantissa, remainder)
-    rM  = ⌊√(N' / M)⌋                              (rsqrt of the mantissa)
-    r   = rM · H                                   ≈ 2^K / √V
+    rM  = ⌊√(N / M)⌋                               (rsqrt of the mantissa)
+    r   = rM · H                                   ≈ √N·2^(K−K')/√V
 
+(N = d·4^(K'−j) is an exact integer for any d — no power-of-two hidden size needed.)
 Outputs, all committed (…, 1): r, P, H, LB, M, Rm, G1 = P − 1 − Rm, G2 = M − LB,
-rM, Glo = N' − rM²·M, Ghi = (rM + 1)²·M − N' − 1.
+rM, Glo = N − rM²·M, Ghi = (rM + 1)²·M − N − 1.
 
 Relations proven (for every row, via identities of MLEs at a random point z over the
 rows, Schwartz–Zippel):
 
-    c_d·(Σ_j x_j² + E0) = P·M + Rm          sumcheck over (row, j) for Σ eq(z,·)·x²,
+    Σ_j x'_j² + E0 = P·M + Rm               sumcheck over (row, j) for Σ eq(z,·)·x'²,
                                             sumcheck over rows for Σ eq(z,·)·P·M
-    rM²·M = N' − Glo,  (2rM + 1)·M = Glo + Ghi + 1,  r = rM·H     (same row sumcheck)
+    rM²·M = N − Glo,  (2rM + 1)·M = Glo + Ghi + 1,  r = rM·H      (same row sumcheck)
     G1 = P − 1 − Rm,  G2 = M − LB                                 (linear, at z)
     (P, H, LB) ∈ exponent table;  M, G2 ∈ [0, 2^(L+2));  Rm, G1 ∈ [0, P_max);
-    rM ∈ [0, rM_max];  Glo ∈ [0, 2N');  Ghi ∈ [0, Ghi_max]          (range checks)
+    rM ∈ [0, rM_max];  Glo ∈ [0, Glo_max];  Ghi ∈ [0, Ghi_max]      (range checks)
 
 Together: Rm ∈ [0, P) so M = ⌊V/P⌋; M < 2^(L+2) and (e = 0 or M ≥ 2^L) pin e;
-Glo, Ghi ≥ 0 give rM²·M ≤ N' < (rM + 1)²·M, i.e. rM = ⌊√(N'/M)⌋.  Every product is
-bounded by the range checks far below p/2 (checked by `RsqrtPlan`), so the field
-identities hold over the integers.
+Glo, Ghi ≥ 0 give rM²·M ≤ N < (rM + 1)²·M, i.e. rM = ⌊√(N/M)⌋.  Every product is
+bounded by the range checks (and V by x'’s proven bound) far below p/2 (checked by
+`RsqrtPlan`), so the field identities hold over the integers.
 """
 
 from __future__ import annotations
@@ -64,14 +75,18 @@ from zklora.zkcore.range import LIMB_BITS, RangeCheck
 ROW_TENSORS = ("r", "P", "H", "LB", "M", "Rm", "G1", "G2", "rM", "Glo", "Ghi")
 #: products must stay below this (p/2 of Goldilocks is ≈ 2^63; keep a margin)
 PRODUCT_LIMIT = 1 << 62
+#: the largest automatic pre-shift `add_rmsnorm` tries
+MAX_PRE_SHIFT = 40
 
 
 @attrs.frozen
 class RsqrtPlan:
     """The public constants of one ``rmsnorm_rsqrt`` node and the declared ranges of its
-    advice, derived from (d, max |x|, E0, s, s_r, L, K').  Construction checks that every
-    integer relation stays below 2^62 (`PRODUCT_LIMIT`) and that H = 2^(K−K'−e) is an
-    integer for every reachable e; a `ConfigError` names the node otherwise."""
+    advice, derived from (D, max |x'|, E0, s, s_r, L, K', d, k): ``d`` is the row length
+    D the op sums over, ``count`` the true hidden size (0: D), ``pre_shift`` the k of
+    x' = ⌊x/2^k⌉ (the op's input is x').  `check` verifies that every integer relation
+    stays below 2^62 (`PRODUCT_LIMIT`) and that H = 2^(K−K'−e) is an integer for every
+    reachable e; a `ConfigError` names the node otherwise."""
 
     d: int
     x_max: int
@@ -80,14 +95,22 @@ class RsqrtPlan:
     r_scale: int
     mant_bits: int = 14
     mant_scale: int = 21
+    count: int = 0
+    pre_shift: int = 0
 
     @property
-    def c_d(self) -> int:
-        return 1 if mle.log2_exact(self.d) % 2 == 0 else 2
+    def n_true(self) -> int:
+        """The true hidden size d (the mean divides by it)."""
+        return self.count or self.d
+
+    @property
+    def j(self) -> int:
+        """⌊log2(d)/2⌋: 4^j ≤ d < 4^(j+1)."""
+        return (self.n_true.bit_length() - 1) // 2
 
     @property
     def K(self) -> int:
-        return self.r_scale + self.scale + (mle.log2_exact(self.d) + 1) // 2
+        return self.r_scale + self.scale + self.j - self.pre_shift
 
     @property
     def shift(self) -> int:
@@ -96,15 +119,21 @@ class RsqrtPlan:
 
     @property
     def n_mant(self) -> int:
-        return 1 << (2 * self.mant_scale)
+        """N = d·4^(K' − j) ∈ [4^K', 4^(K'+1))."""
+        return self.n_true << (2 * (self.mant_scale - self.j))
+
+    @property
+    def r_const(self) -> float:
+        """√N·2^(K−K') = 2^(s+s_r−k)·√d: r = r_const/√V up to the mantissa rounding."""
+        return math.sqrt(self.n_true) * 2.0 ** (self.K - self.j)
 
     @property
     def v_max(self) -> int:
-        return self.c_d * (self.d * self.x_max ** 2 + self.e0)
+        return self.d * self.x_max ** 2 + self.e0
 
     @property
     def v_min(self) -> int:
-        return self.c_d * self.e0
+        return self.e0
 
     @property
     def e_max(self) -> int:
@@ -123,14 +152,15 @@ class RsqrtPlan:
 
     @property
     def rm_max(self) -> int:
-        """Declared range of rM: [0, 2^k − 1] ⊇ [0, √(N'/M_min)] (a power-of-two width
+        """Declared range of rM: [0, 2^k − 1] ⊇ [0, √(N/M_min)] (a power-of-two width
         needs one range side only)."""
         m_lo = min(self.v_min, 1 << self.mant_bits)
         return (1 << math.isqrt(self.n_mant // m_lo).bit_length()) - 1
 
     @property
     def glo_max(self) -> int:
-        return (1 << (2 * self.mant_scale + 1)) - 1
+        """Glo = N − rM²·M ∈ [0, N] ⊆ [0, 2^bits(N) − 1]."""
+        return (1 << self.n_mant.bit_length()) - 1
 
     @property
     def ghi_max(self) -> int:
@@ -140,32 +170,43 @@ class RsqrtPlan:
     def r_max(self) -> int:
         return self.rm_max << self.shift
 
+    def worst(self) -> dict[str, int]:
+        """The largest integer each relation can reach, from the proven ranges."""
+        return {
+            "V = Σx'² + E0": self.v_max,
+            "P·M + Rm": self.p_max * self.m_max + self.p_max - 1,
+            "rM²·M + Glo": self.rm_max ** 2 * self.m_max + self.glo_max,
+            "(rM + 1)²·M": (self.rm_max + 1) ** 2 * self.m_max + self.ghi_max,
+            "rM·H": self.r_max,
+        }
+
     def check(self, name: str) -> RsqrtPlan:
         if self.e0 < 1:
-            raise ConfigError(f"rmsnorm {name}: E0 = round(ε·d·2^2s) must be ≥ 1")
+            raise ConfigError(f"rmsnorm {name}: E0 = round(ε·d·2^(2s−2k)) must be ≥ 1")
+        if not 1 <= self.n_true <= self.d:
+            raise ConfigError(f"rmsnorm {name}: count {self.n_true} must be in [1, {self.d}] "
+                              "(the true hidden size within the padded width)")
+        if self.j > self.mant_scale:
+            raise ConfigError(f"rmsnorm {name}: hidden size {self.n_true} too large for "
+                              f"mant_scale {self.mant_scale}")
         if self.shift < self.e_max:
             need = self.r_scale + self.e_max - self.shift
             raise ConfigError(
                 f"rmsnorm {name}: r_scale {self.r_scale} too small for |x| ≤ {self.x_max} "
                 f"(rsqrt would lose precision); use r_scale ≥ {need}")
-        worst = {
-            "V = c_d·(Σx² + E0)": self.v_max,
-            "P·M": self.p_max * self.m_max,
-            "rM²·M": self.rm_max ** 2 * self.m_max + self.glo_max,
-            "(rM + 1)²·M": (self.rm_max + 1) ** 2 * self.m_max + self.ghi_max,
-            "rM·H": self.r_max,
-        }
-        for what, v in worst.items():
+        for what, v in self.worst().items():
             if v >= PRODUCT_LIMIT:
                 raise ConfigError(f"rmsnorm {name}: {what} may reach 2^{math.log2(v):.1f} ≥ "
-                                  f"2^62 for |x| ≤ {self.x_max}, d = {self.d}: lower the "
-                                  "declared bound of x or the scales")
+                                  f"2^62 for |x'| ≤ {self.x_max}, D = {self.d} (pre-shift "
+                                  f"{self.pre_shift}): lower the declared bound of x, the "
+                                  "scales, or raise pre_shift")
         return self
 
     def params(self) -> dict:
         return {"x_max": self.x_max, "e0": self.e0, "scale": self.scale,
                 "r_scale": self.r_scale, "mant_bits": self.mant_bits,
-                "mant_scale": self.mant_scale}
+                "mant_scale": self.mant_scale, "count": self.count,
+                "pre_shift": self.pre_shift}
 
     def table(self) -> ExpTable:
         return exp_table(self.e_max, self.shift, self.mant_bits)
@@ -206,9 +247,10 @@ def exp_table(e_max: int, shift: int, mant_bits: int) -> ExpTable:
 
 
 def plan_of(node, d: int) -> RsqrtPlan:
-    """The `RsqrtPlan` of an ``rmsnorm_rsqrt`` node for rows of length ``d``."""
+    """The `RsqrtPlan` of an ``rmsnorm_rsqrt`` node for rows of length ``d`` (= D)."""
     p = RmsNormRsqrt().params(node)
-    return RsqrtPlan(d, p.x_max, p.e0, p.scale, p.r_scale, p.mant_bits, p.mant_scale)
+    return RsqrtPlan(d, p.x_max, p.e0, p.scale, p.r_scale, p.mant_bits, p.mant_scale,
+                     p.count, p.pre_shift)
 
 
 def _isqrt_floor(n: int, m: torch.Tensor) -> torch.Tensor:
@@ -221,11 +263,10 @@ def _isqrt_floor(n: int, m: torch.Tensor) -> torch.Tensor:
 
 
 def rsqrt_forward(x: torch.Tensor, pl: RsqrtPlan) -> list[torch.Tensor]:
-    """The integer definition (module doc) for x (…, d); returns the 11 row tensors
-    (…, 1) in `ROW_TENSORS` order."""
+    """The integer definition (module doc) for the op's input x' (…, D); returns the 11
+    row tensors (…, 1) in `ROW_TENSORS` order."""
     x = x.to(torch.int64)
-    s = (x * x).sum(-1, keepdim=True)
-    v = pl.c_d * (s + pl.e0)
+    v = (x * x).sum(-1, keepdim=True) + pl.e0
     e = torch.zeros_like(v)
     for k in range(1, pl.e_max + 1):
         e = e + (v >= (1 << (2 * k + pl.mant_bits))).to(torch.int64)
@@ -242,8 +283,8 @@ def rsqrt_forward(x: torch.Tensor, pl: RsqrtPlan) -> list[torch.Tensor]:
 
 
 def rsqrt_reference(row: Sequence[int], pl: RsqrtPlan) -> int:
-    """Pure-Python r of one row (the twin `rsqrt_forward` is tested against)."""
-    v = pl.c_d * (sum(int(a) * int(a) for a in row) + pl.e0)
+    """Pure-Python r of one row of x' (the twin `rsqrt_forward` is tested against)."""
+    v = sum(int(a) * int(a) for a in row) + pl.e0
     e = 0
     while (v >> (2 * e)) >= 1 << (pl.mant_bits + 2):
         e += 1
@@ -268,6 +309,8 @@ class RmsNormRsqrt(Op):
         mant_bits: int = param("int", default=14, lo=1, hi=40)
         mant_scale: int = param("int", default=21, lo=1, hi=62)
         limb_bits: int = param("int", default=LIMB_BITS, lo=1, hi=20)
+        count: int = param("int", default=0, lo=0)
+        pre_shift: int = param("int", default=0, lo=0, hi=62)
 
     def validate(self, node, p, specs):
         xs = specs[node.inputs[0]].shape
@@ -316,15 +359,15 @@ class RmsNormRsqrt(Op):
 
     @staticmethod
     def _row_claim(E, pl, lam, v, va):
-        """(N' − Glo) + λ(Glo + Ghi + 1) + λ²·r + λ³·(c_d(V_a + E0) − Rm), values at z."""
+        """(N − Glo) + λ(Glo + Ghi + 1) + λ²·r + λ³·(V_a + E0 − Rm), values at z."""
         l2 = E.mul(lam, lam)
         a = E.sub(E.scalar(pl.n_mant), v["Glo"])
         b = E.add(E.add(v["Glo"], v["Ghi"]), E.scalar(1))
-        c = E.sub(E.mul(E.scalar(pl.c_d), E.add(va, E.scalar(pl.e0))), v["Rm"])
+        c = E.sub(E.add(va, E.scalar(pl.e0)), v["Rm"])
         return E.add(E.add(a, E.mul(lam, b)), E.add(E.mul(l2, v["r"]), E.mul(E.mul(l2, lam), c)))
 
     def relations(self, ctx, node, out_claims):
-        """At a random row point z: the values of the row tensors and V_a = Σ_j x̃²
+        """At a random row point z: the values of the row tensors and V_a = Σ_j x̃'²
         (sent together), G1 = P − 1 − Rm and G2 = M − LB (checked on the values), the
         sum of squares and the row identities (two sumchecks), the range checks and the
         exponent lookup (module doc)."""
@@ -354,7 +397,7 @@ class RmsNormRsqrt(Op):
                   f"rmsnorm {lab}: G1 ≠ P − 1 − Rm")
         ctx.check(lambda: E.equal(v["G2"], E.sub(v["M"], v["LB"])),
                   f"rmsnorm {lab}: G2 ≠ M − LB")
-        # Σ_{row, j} eq(z, row)·x² = V_a
+        # Σ_{row, j} eq(z, row)·x'² = V_a
         pa, fa = ctx.run_sumcheck(f"{lab}/rsqrt/sumsq", n_rows + n_d, [(1, (0, 1, 1))], va,
                                   lambda: [tabs()["eqx"], tabs()["x"]],
                                   public={0: lambda p: mle.eq_eval(E, z, p[n_d:])})
@@ -374,11 +417,48 @@ class RmsNormRsqrt(Op):
 # -- graph builder -----------------------------------------------------------------------
 
 
+def rsqrt_plan_for(name: str, d: int, x_bound: Bound, *, eps: float, scale: int,
+                   r_scale: int | None = None, count: int | None = None,
+                   pre_shift: int | None = None, mant_bits: int = 14,
+                   mant_scale: int = 21) -> RsqrtPlan:
+    """The checked `RsqrtPlan` of a norm over rows of length ``d`` (= D) whose input is
+    bounded by ``x_bound``: the pre-shift k is ``pre_shift`` or, when None, the smallest
+    k ≥ 0 for which every relation fits (x' = ⌊x/2^k⌉, E0 = round(ε·d·4^(s−k)));
+    r_scale, when None, the smallest value ≥ scale keeping ≥ 13 bits in r.  A
+    `ConfigError` names the node when no k ≤ `MAX_PRE_SHIFT` fits (the k = 0 reason)."""
+    n = d if count is None else int(count)
+    if not 1 <= n <= d:
+        raise ConfigError(f"rmsnorm {name}: count {n} must be in [1, {d}] (the true hidden "
+                          "size within the padded width)")
+    first: ConfigError | None = None
+    for k in ([pre_shift] if pre_shift is not None else range(MAX_PRE_SHIFT + 1)):
+        if k < 0:
+            raise ConfigError(f"rmsnorm {name}: pre_shift {k} must be ≥ 0")
+        xk = x_bound.rescaled(k).max_abs if k else x_bound.max_abs
+        e0 = max(1, math.floor(eps * n * 2.0 ** (2 * (scale - k)) + 0.5))
+        base = RsqrtPlan(d, xk, e0, scale, scale, mant_bits, mant_scale,
+                         0 if n == d else n, k)
+        rs = r_scale if r_scale is not None else scale + max(0, base.e_max - base.shift)
+        try:
+            return attrs.evolve(base, r_scale=rs).check(name)
+        except ConfigError as e:
+            first = first or e
+    assert first is not None
+    raise first
+
+
 def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: int = 16,
                 r_scale: int | None = None, x_bound: Bound | None = None,
                 gamma_bound: Bound | None = None, out_bound: Bound | None = None,
-                mant_bits: int = 14, mant_scale: int = 21, limb_bits: int = LIMB_BITS) -> str:
-    """Y = RMSNorm(X)·gamma at ``scale`` (module doc); X (…, d), gamma (d,) at ``scale``.
+                mant_bits: int = 14, mant_scale: int = 21, limb_bits: int = LIMB_BITS,
+                count: int | None = None, pre_shift: int | None = None) -> str:
+    """Y = RMSNorm(X)·gamma at ``scale`` (module doc); X (…, D), gamma (D,) at ``scale``.
+
+    ``count`` is the true hidden size d ≤ D (default D): X's columns j ≥ d must be zero
+    (padding; the caller proves it), and the mean divides by d.  ``pre_shift`` forces
+    the k of the reduced-precision sum of squares (default: the smallest that fits,
+    `rsqrt_plan_for`); with k > 0 the node ``{name}/xs/rescale`` commits x' =
+    ``{name}/xs`` and its remainder.
 
     Declares ``{name}/r`` … (the `ROW_TENSORS`, committed (…, 1); r at scale r_scale),
     ``{name}/xr`` (x·r at ``scale``, committed: the backward reuses it) and ``{name}/Y``
@@ -394,24 +474,29 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     gb = gamma_bound or declared_bound(g, gamma) or Bound.bits(scale + 7)
     if tuple(g.tensors[gamma].shape) != (d,):
         raise ConfigError(f"rmsnorm {name}: gamma {gamma} must have shape ({d},)")
-    e0 = max(1, math.floor(eps * d * (1 << (2 * scale)) + 0.5))
-    base = RsqrtPlan(d, xb.max_abs, e0, scale, scale, mant_bits, mant_scale)
-    if r_scale is None:
-        r_scale = scale + max(0, base.e_max - base.shift)
-    pl = attrs.evolve(base, r_scale=r_scale).check(name)
+    pl = rsqrt_plan_for(name, d, xb, eps=eps, scale=scale, r_scale=r_scale, count=count,
+                        pre_shift=pre_shift, mant_bits=mant_bits, mant_scale=mant_scale)
+    k = pl.pre_shift
+    xin = X
+    if k:
+        xsb = check_bound_fits(f"{name}/xs", Bound.symmetric(pl.x_max))
+        xin = rescale_node(g, f"{name}/xs", X, k, xsb)
     rows = xs[:-1] + (1,)
     outs = []
     bounds = {"r": (0, pl.r_max), "P": (1, pl.p_max), "H": (1, 1 << pl.shift),
               "LB": (0, 1 << mant_bits), "M": (0, pl.m_max), "Rm": (0, pl.p_max - 1),
               "G1": (0, pl.p_max - 1), "G2": (0, pl.m_max), "rM": (0, pl.rm_max),
               "Glo": (0, pl.glo_max), "Ghi": (0, pl.ghi_max)}
-    for k in ROW_TENSORS:
-        outs.append(g.tensor(f"{name}/{k}", rows, "committed", bounds[k]))
-    g.op("rmsnorm_rsqrt", f"{name}/rsqrt", [X], outs, limb_bits=int(limb_bits), **pl.params())
+    for key in ROW_TENSORS:
+        outs.append(g.tensor(f"{name}/{key}", rows, "committed", bounds[key]))
+    g.op("rmsnorm_rsqrt", f"{name}/rsqrt", [xin], outs, limb_bits=int(limb_bits),
+         **pl.params())
     r = outs[0]
-    # r is pinned by X, so |x·r| ≤ 2^K·|x|/√(P·M) ≤ 2^(s+s_r)·√d·(1 + 2^(1−L)) (|x|² ≤ Σx²,
-    # P·M ≥ V·(1 − 2^−L)); not the loose max|x|·max r (large r only on rows of small x)
-    growth = math.sqrt(d) * (1 + 2.0 ** (1 - mant_bits))
+    # r is pinned by x', so |x_j·r| ≤ 2^(s+s_r)·√d·(1 + 2^(1−L))·(1 + [k>0]/(2√E0)):
+    # |x_j| ≤ 2^k·(|x'_j| + ½[k>0]), |x'_j| ≤ √V, r ≤ √N·2^(K−K')/√(V·(1 − 2^−L))
+    # (P·M ≥ V·(1 − 2^−L)); not the loose max|x|·max r (large r only on rows of small x)
+    growth = (math.sqrt(pl.n_true) * (1 + 2.0 ** (1 - mant_bits))
+              * (1 + (0.5 / math.sqrt(pl.e0) if k else 0.0)))
     check_bound_fits(f"{name}/xr2",
                      Bound.symmetric(math.ceil((1 << (scale + pl.r_scale)) * growth)))
     xr2 = g.tensor(f"{name}/xr2", xs, "virtual")

@@ -55,7 +55,6 @@ from typing import Any
 
 import attrs
 
-from zklora.zkcore import mle
 from zklora.zkcore.build import Builder, builder, declared_bound, find_node, rescale_node
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
@@ -118,16 +117,20 @@ def add_coldot(g: Graph, name: str, A: str, B: str) -> str:
 
 
 def r_pinned_max(pl: RsqrtPlan) -> int:
-    """Largest r the forward accepts: r = rM·H ≤ 2^K/√(P·M) and P·M ≥ V·(1 − 2^−L) ≥
-    c_d·E0·(1 − 2^−L), so r ≤ 2^K/√(c_d·E0)·(1 + 2^−L) (+2 for float slack)."""
-    r = (2.0 ** pl.K) / math.sqrt(pl.c_d * pl.e0) * (1 + 2.0 ** -pl.mant_bits)
+    """Largest r the forward accepts: r = rM·H ≤ √N·2^(K−K')/√(P·M) and P·M ≥ V·(1 −
+    2^−L) ≥ E0·(1 − 2^−L), so r ≤ r_const/√E0·(1 + 2^−L) (+2 for float slack)."""
+    r = pl.r_const / math.sqrt(pl.e0) * (1 + 2.0 ** -pl.mant_bits)
     return min(pl.r_max, math.floor(r) + 2)
 
 
 def n_pinned_norm(pl: RsqrtPlan) -> int:
-    """Bound on the ℓ2 norm of a row of n = round(x·r/2^s_r): r·‖x‖₂ ≤ 2^K/√(c_d·(1 −
-    2^−L)) = 2^(s+s_r)·√d/√(1 − 2^−L), plus ½ per entry: √d·(2^s·(1 + 2^−L) + ½)."""
-    return math.ceil(math.sqrt(pl.d) * ((1 << pl.scale) * (1 + 2.0 ** -pl.mant_bits) + 0.5)) + 1
+    """Bound on the ℓ2 norm of a row of n = round(x·r/2^s_r) (D entries, true size d,
+    pre-shift k): ‖x‖₂ ≤ 2^k·(‖x'‖₂ + [k>0]·√D/2) and ‖x'‖₂ ≤ √V, r ≤ 2^(s+s_r−k)·√d/
+    √(V·(1 − 2^−L)), so r·‖x‖₂/2^s_r ≤ 2^s·√d·(1 + [k>0]·√D/(2√E0))·(1 + 2^−L), plus
+    ½ per entry."""
+    pad = math.sqrt(pl.d) / (2 * math.sqrt(pl.e0)) if pl.pre_shift else 0.0
+    core = (1 << pl.scale) * math.sqrt(pl.n_true) * (1 + pad) * (1 + 2.0 ** -pl.mant_bits)
+    return math.ceil(core + 0.5 * math.sqrt(pl.d)) + 1
 
 
 def mant_shift(pl: RsqrtPlan) -> int:
@@ -137,9 +140,24 @@ def mant_shift(pl: RsqrtPlan) -> int:
     return max(1, min(rm_min.bit_length() - 2, pl.r_scale - 1))
 
 
+#: q of the mean's multiplier m = round(2^(q + ⌊log2 d⌋)/d) for a non-power-of-two d
+MEAN_BITS = 20
+
+
+def mean_constants(d: int) -> tuple[int, int]:
+    """(l, m) of c = (1/d)·t: l = ⌊log2 d⌋, and m = round(2^(MEAN_BITS + l)/d) ∈
+    (2^(MEAN_BITS−1), 2^MEAN_BITS] for a non-power-of-two d (c = ⌊⌊t/2^(s+l)⌉·m/2^q⌉,
+    relative error ≤ 2^−(q+1)), m = 1 for d = 2^l (c = ⌊t/2^(s+l)⌉, as always)."""
+    l = d.bit_length() - 1
+    if d == 1 << l:
+        return l, 1
+    return l, (2 * (1 << (MEAN_BITS + l)) + d) // (2 * d)
+
+
 @attrs.frozen
 class BackwardBounds:
-    """Declared bounds of the backward's tensors (see module doc)."""
+    """Declared bounds of the backward's tensors (see module doc); ``c0`` is the mean's
+    first rescale and ``m`` its multiplier when d is not a power of two (else None, 1)."""
 
     h2: Bound
     h: Bound
@@ -153,22 +171,30 @@ class BackwardBounds:
     dx2: Bound
     dx: Bound
     k: int
+    c0: Bound | None = None
+    m: int = 1
 
 
 def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n: Bound,
                             out: Bound | None = None) -> BackwardBounds:
     """Every bound of the backward, each checked to fit the field (`ConfigError`)."""
-    d, s = pl.d, pl.scale
+    D, d, s = pl.d, pl.n_true, pl.scale
     h2 = product_bound(f"{name}/h2", dy, gamma)
     h = check_bound_fits(f"{name}/h", h2.rescaled(s))
     n_norm = n_pinned_norm(pl)
-    # |Σ_j h_j·n_j| ≤ ‖h‖₂·‖n‖₂ ≤ √d·max|h|·‖n‖₂ (n is pinned by X)
+    # |Σ_j h_j·n_j| ≤ ‖h‖₂·‖n‖₂ ≤ √D·max|h|·‖n‖₂ (n is pinned by X)
     t = check_bound_fits(f"{name}/t", Bound.symmetric(
-        math.ceil(math.sqrt(d) * h.max_abs * n_norm * (1 + 1e-12)) + 1))
-    grow = 1 + 2.0 ** (1 - pl.mant_bits) + 2.0 ** -s
-    c_max = math.floor(h.max_abs * grow) + 2
-    c_generic = t.rescaled(s + mle.log2_exact(d)).max_abs
-    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_max, c_generic)))
+        math.ceil(math.sqrt(D) * h.max_abs * n_norm * (1 + 1e-12)) + 1))
+    l, m = mean_constants(d)
+    # |c| ≤ |t|/(d·2^s) + ½ (+ ½ for the second rounding when m > 1)
+    c_pinned = t.max_abs // (d << s) + 2
+    c0 = None
+    if m == 1:
+        c_generic = t.rescaled(s + l).max_abs
+    else:
+        c0 = check_bound_fits(f"{name}/c0", t.rescaled(s + l))
+        c_generic = check_bound_fits(f"{name}/c2", c0 * m).rescaled(MEAN_BITS).max_abs
+    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_pinned, c_generic)))
     n_entry = Bound.symmetric(min(n.max_abs, n_norm))
     nc2 = product_bound(f"{name}/nc2", n_entry, c)
     nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
@@ -181,7 +207,7 @@ def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n
     dx2 = check_bound_fits(f"{name}/dx2",
                            Bound.symmetric(min(pinned, w.max_abs << pl.shift)))
     dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale - k))
-    return BackwardBounds(h2, h, t, c, nc2, nc, u, w2, w, dx2, dx, k)
+    return BackwardBounds(h2, h, t, c, nc2, nc, u, w2, w, dx2, dx, k, c0, m)
 
 
 # -- graph builder ----------------------------------------------------------------------
@@ -224,7 +250,14 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
     g.op("hadamard", f"{name}/h2", [dY, gamma], [h2])
     h = rescale_node(g, f"{name}/h", h2, s, b.h)
     t = add_rowdot(g, f"{name}/t", h, n)
-    c = rescale_node(g, f"{name}/c", t, s + mle.log2_exact(d), b.c)
+    l, _ = mean_constants(pl.n_true)
+    if b.c0 is None:
+        c = rescale_node(g, f"{name}/c", t, s + l, b.c)
+    else:  # d not a power of two: c = ⌊⌊t/2^(s+l)⌉·m/2^q⌉
+        c0 = rescale_node(g, f"{name}/c0", t, s + l, b.c0)
+        c2 = g.tensor(f"{name}/c2", g.tensors[c0].shape, "virtual")
+        g.op("scale", f"{name}/c2", [c0], [c2], c=int(b.m))
+        c = rescale_node(g, f"{name}/c", c2, MEAN_BITS, b.c)
     nc2 = g.tensor(f"{name}/nc2", shape, "virtual")
     g.op("hadamard", f"{name}/nc2", [n, c], [nc2])
     nc = rescale_node(g, f"{name}/nc", nc2, s, b.nc)
