@@ -263,6 +263,32 @@ def test_forward_proof_of_llama3_tied_model(saved, tmp_path):
                       expect={"params": {"arch": {"rope_scaling": [["rope_type", "default"]]}}})
 
 
+@pytest.mark.slow  # ~20 s
+def test_train_proof_of_llama3_tied_model(tf, tmp_path):
+    """One proven LoRA training step (``prove --task train``) on a llama3-RoPE, tied model:
+    the training graph builds its RoPE tables (forward and backward) from the arch too."""
+    import zklora
+    from zklora.plugins.models import reference
+    from zklora.plugins.models.tiny import tiny_adapter
+    model = build(tf, tmp_path / "m", "llama3-tied")
+    with torch.no_grad():  # smaller logits than `_init`'s, for the default gradient ranges
+        model.model.embed_tokens.weight.mul_(0.4)
+    model.save_pretrained(str(tmp_path / "m"))
+    ck = load_model(tmp_path / "m")
+    ad = tiny_adapter(ck.arch)
+    hf.save_adapter(tmp_path / "ad", ad)
+    ids = torch.randint(0, 128, (2, SEQ), generator=torch.Generator().manual_seed(4))
+    data = tmp_path / "batch.jsonl"
+    data.write_text("".join(json.dumps({"input_ids": r.tolist()}) + "\n" for r in ids))
+    res = zklora.prove(task="train", model=str(tmp_path / "m"), adapter=str(tmp_path / "ad"),
+                       data=str(data), steps=1, out=str(tmp_path / "t.zkp"))
+    assert zklora.verify(str(tmp_path / "t.zkp")).ok
+    st = zklora.inspect(str(tmp_path / "t.zkp")).statement
+    assert json.dumps(st).count('"llama3"') >= 1
+    want = reference.reference_forward(ck, ad, ids).loss
+    assert res.losses[0] == pytest.approx(want, rel=1e-3)
+
+
 # -- refused variants: one-line ConfigErrors naming the file and key ---------------------------
 
 
