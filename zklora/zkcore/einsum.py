@@ -193,12 +193,15 @@ def _expand(E, table, term: str, sc: str, bits) -> np.ndarray:
 
 
 def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value, *,
-           sizes: Mapping[str, int] | None = None, scale: int = 1) -> list[Claim]:
+           sizes: Mapping[str, int] | None = None, scale: int = 1,
+           kind: str = "einsum") -> list[Claim]:
     """Prove / check Ỹ(point) = ``value`` for Y = ``scale`` · einsum(``spec``,
     ``operands``) (module doc) and return the claims on the tensor operands (public
     tensors and `Public` factors are evaluated by the verifier instead).  ``sizes``
     gives the letters an operand does not (views whose letter count differs from the
-    tensor's axis count).  A malformed call is the side's error naming ``node``."""
+    tensor's axis count).  ``kind`` names the relation in its derived transcript label
+    (``{node}/{kind}``, `ctx.label`).  A malformed call is the side's error naming
+    ``node``."""
     E = ctx.E
     try:
         ins, out = parse(spec)
@@ -228,7 +231,7 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
     coef = scale << sum(bits[ch] for ch in halves)
     tensor = [isinstance(op, str) and ctx.spec(op).kind != "public" for op in operands]
     n = sum(bits[ch] for ch in sc)
-    label = ctx.label(node, "einsum")
+    label = ctx.label(node, kind)
 
     def at(term: str, s: Mapping[str, np.ndarray]) -> np.ndarray:
         return join(E, term, {**fixed, **s})

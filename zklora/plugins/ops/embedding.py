@@ -105,7 +105,7 @@ class Embedding(Op):
         factor = Public(lambda: E.add(E.scalar(1), E.mul(gamma, E.from_ints(np.arange(vocab)))),
                         lambda p: _public_row_factor(E, gamma, p))
         return claims + einsum(ctx, node.name, "nv,v->n", [oh, factor], zr,
-                               E.add(E.scalar(1), E.mul(gamma, v_ids)))
+                               E.add(E.scalar(1), E.mul(gamma, v_ids)), kind="rows")
 
 
 @hookimpl
