@@ -289,6 +289,78 @@ def test_train_proof_of_llama3_tied_model(tf, tmp_path):
     assert res.losses[0] == pytest.approx(want, rel=1e-3)
 
 
+#: the shape-relevant keys of published config.json files (transformers 4 layout)
+PUBLISHED = {
+    "Llama-3.2-1B": dict(
+        architectures=["LlamaForCausalLM"], attention_bias=False, head_dim=64,
+        hidden_act="silu", hidden_size=2048, intermediate_size=8192,
+        max_position_embeddings=131072, mlp_bias=False, model_type="llama",
+        num_attention_heads=32, num_hidden_layers=16, num_key_value_heads=8,
+        pretraining_tp=1, rms_norm_eps=1e-05, rope_theta=500000.0,
+        rope_scaling={"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                      "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+        tie_word_embeddings=True, torch_dtype="bfloat16", vocab_size=128256),
+    "SmolLM-135M": dict(
+        architectures=["LlamaForCausalLM"], attention_bias=False, hidden_act="silu",
+        hidden_size=576, intermediate_size=1536, max_position_embeddings=2048,
+        model_type="llama", num_attention_heads=9, num_hidden_layers=30,
+        num_key_value_heads=3, pretraining_tp=1, rms_norm_eps=1e-05, rope_scaling=None,
+        rope_theta=10000.0, tie_word_embeddings=True, vocab_size=49152),
+    "Llama-2-7b": dict(
+        architectures=["LlamaForCausalLM"], hidden_act="silu", hidden_size=4096,
+        intermediate_size=11008, max_position_embeddings=4096, model_type="llama",
+        num_attention_heads=32, num_hidden_layers=32, num_key_value_heads=32,
+        pretraining_tp=1, rms_norm_eps=1e-05, rope_scaling=None,
+        tie_word_embeddings=False, vocab_size=32000),
+    "vicuna-16k (linear)": dict(
+        architectures=["LlamaForCausalLM"], hidden_act="silu", hidden_size=4096,
+        intermediate_size=11008, max_position_embeddings=4096, model_type="llama",
+        num_attention_heads=32, num_hidden_layers=32, num_key_value_heads=32,
+        rms_norm_eps=1e-05, rope_scaling={"factor": 4.0, "type": "linear"},
+        vocab_size=32000),
+    "Mistral-7B-v0.3": dict(
+        architectures=["MistralForCausalLM"], hidden_act="silu", hidden_size=4096,
+        intermediate_size=14336, max_position_embeddings=32768, model_type="mistral",
+        num_attention_heads=32, num_hidden_layers=32, num_key_value_heads=8,
+        rms_norm_eps=1e-05, rope_theta=1000000.0, sliding_window=None,
+        tie_word_embeddings=False, vocab_size=32768),
+}
+
+
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_published_configs_read_as_transformers_reads_them(tf, name):
+    """Real checkpoints' config.json: our arch and RoPE frequencies against transformers'
+    own reading of the same file (no weights needed)."""
+    d = copy.deepcopy(PUBLISHED[name])
+    a = LlamaArch.from_hf_config(copy.deepcopy(d), f"{name}/config.json")
+    cls = tf.MistralConfig if d["architectures"] == ["MistralForCausalLM"] else tf.LlamaConfig
+    cfg = cls.from_dict(d)
+    assert (a.vocab_size, a.hidden_size, a.intermediate_size, a.num_layers) == \
+        (cfg.vocab_size, cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers)
+    assert (a.num_heads, a.num_kv_heads, a.max_position_embeddings) == \
+        (cfg.num_attention_heads, cfg.num_key_value_heads, cfg.max_position_embeddings)
+    assert a.head_dim == (getattr(cfg, "head_dim", None)
+                          or cfg.hidden_size // cfg.num_attention_heads)
+    assert a.tie_word_embeddings == cfg.tie_word_embeddings
+    assert a.rope_theta == cfg.rope_parameters["rope_theta"]
+    assert a.rope_type == cfg.rope_parameters["rope_type"]
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+    want = LlamaRotaryEmbedding(cfg).inv_freq.double()
+    got = torch.tensor(rope_inv_freq(a.head_dim, a.rope_theta, a.rope_scaling),
+                       dtype=torch.float64)
+    assert float(((got - want) / got).abs().max()) < 1e-6
+    # and the statement's form of it round-trips
+    assert LlamaArch(**json.loads(json.dumps(attrs.asdict(a)))) == a
+
+
+def test_published_mistral_with_sliding_window_refused():
+    d = dict(PUBLISHED["Mistral-7B-v0.3"], rope_theta=10000.0, sliding_window=4096,
+             vocab_size=32000)  # Mistral-7B-v0.1
+    _refused(lambda: LlamaArch.from_hf_config(d, "Mistral-7B-v0.1/config.json"),
+             r"Mistral-7B-v0\.1/config\.json: sliding_window 4096 < max_position_embeddings "
+             r"32768")
+
+
 # -- refused variants: one-line ConfigErrors naming the file and key ---------------------------
 
 
