@@ -36,11 +36,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
 import torch
 
 from zklora.zkcore import build
@@ -52,6 +50,15 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.model import Model, ModelOption, ModelOptions
 from zklora.zkcore.quant import Bound, QuantConfig, to_fixed
 
+from .data import (
+    Batch,
+    check_batch,
+    count_tokens,
+    default_num_tokens,
+    load_batch,
+    random_batch,
+    tokenizer_dir,
+)
 from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
 
 #: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
@@ -186,7 +193,7 @@ def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,
 def tensor_names(spec: ForwardSpec) -> dict[str, tuple[int, ...]]:
     """Committed input tensors of the graph and their shapes (in declaration order)."""
     a = spec.arch
-    out: dict[str, tuple[int, ...]] = {"ids": (spec.tokens,),
+    out: dict[str, tuple[int, ...]] = {"ids": (spec.tokens,), "labels": (spec.tokens,),
                                        "embed": (a.vocab_size, a.hidden_size)}
     for i in range(a.num_layers):
         out[f"l{i}.ln1"] = (a.hidden_size,)
@@ -318,8 +325,11 @@ class _Builder:
     def lm_head(self) -> str:
         return "embed" if self.spec.arch.tie_word_embeddings else "lm_head"
 
-    def build(self, loss: int | None, *, with_loss: bool = True) -> Graph:
-        """The whole graph; ``with_loss=False`` stops at the logits (a committed output)."""
+    def build(self, loss: int | None, *, with_loss: bool = True,
+              num_tokens: int | None = None, labels: str = "labels") -> Graph:
+        """The whole graph; ``with_loss=False`` stops at the logits (a committed output).
+        ``labels``: the committed (unshifted, −100 = ignored) labels of the batch;
+        ``num_tokens``: the statement's number of counted tokens (default B·(T − 1))."""
         add_rmsnorm = builder("rmsnorm")
         a = self.spec.arch
         pre = self.pre
@@ -342,10 +352,17 @@ class _Builder:
         if not with_loss:
             self.g.outputs.append(logits)
             return self.g
-        labels = builder("shift_labels")(self.g, f"{pre}labels", self.ids, self.spec.seq)
-        out = builder("cross_entropy")(self.g, f"{pre}loss", logits, labels, scale=self.s,
+        # the batch's committed labels (transformers' unshifted convention), shifted for
+        # the causal LM (a linear map, nothing committed); the cross-entropy proves that
+        # exactly N = the statement's count of shifted labels are not −100, and that no
+        # label selects a padded vocabulary column
+        shifted = builder("shift_labels")(self.g, f"{pre}labels", labels, self.spec.seq,
+                                          kind="virtual")
+        N = default_num_tokens(self.spec.batch, self.spec.seq) if num_tokens is None \
+            else int(num_tokens)
+        out = builder("cross_entropy")(self.g, f"{pre}loss", logits, shifted, scale=self.s,
                                        loss=0 if loss is None else int(loss),
-                                       num_tokens=self.spec.batch * (self.spec.seq - 1))
+                                       num_tokens=N, vocab=a.vocab_size)
         if out not in self.g.outputs:
             self.g.outputs.append(out)
         self.saved["ce"] = f"{pre}loss"
@@ -353,32 +370,26 @@ class _Builder:
         return self.g
 
 
-def build_graph(spec: ForwardSpec, loss: int | None = None) -> Graph:
+def build_graph(spec: ForwardSpec, loss: int | None = None,
+                num_tokens: int | None = None) -> Graph:
     """The forward graph for ``spec``; ``loss`` is the public loss (None: a placeholder
-    while the prover computes it)."""
-    return _Builder(spec).build(loss)
+    while the prover computes it), ``num_tokens`` the counted tokens (default B·(T − 1))."""
+    return _Builder(spec).build(loss, num_tokens=num_tokens)
 
 
 # -- witness ---------------------------------------------------------------------------
 
 
 def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None,
-                    input_ids: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Integer values of every committed input tensor."""
+                    input_ids: Batch | torch.Tensor) -> dict[str, torch.Tensor]:
+    """Integer values of every committed input tensor; ``input_ids`` a `Batch` (ids and
+    labels) or the ids (B, T) alone (labels = the ids)."""
     a, q = spec.arch, spec.quant
     if ckpt.arch != a:
         raise ConfigError("model: the checkpoint's architecture differs from the spec")
-    ids = torch.as_tensor(input_ids).to(torch.int64)
-    if tuple(ids.shape) != (spec.batch, spec.seq):
-        raise ConfigError(f"data: batch has shape {tuple(ids.shape)}, expected "
-                          f"{(spec.batch, spec.seq)}")
-    bad = (ids < 0) | (ids >= a.vocab_size)
-    if bool(bad.any()):
-        b, t = (int(x) for x in torch.nonzero(bad)[0])
-        raise ConfigError(f"data: token id {int(ids[b, t])} at (row {b}, position {t}) is "
-                          f"outside the vocabulary [0, {a.vocab_size})")
+    data = check_batch(input_ids, (spec.batch, spec.seq), a.vocab_size)
     w = q.weight_scale
-    out = {"ids": ids.reshape(-1),
+    out = {"ids": data.input_ids.reshape(-1), "labels": data.labels.reshape(-1),
            "embed": to_fixed(ckpt.weights["model.embed_tokens.weight"], q.act_scale,
                              name="model.embed_tokens.weight")}
     for i in range(a.num_layers):
@@ -426,7 +437,9 @@ def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], regis
     ``with_loss=False`` only up to the logits (loss_int is then 0)."""
     from zklora.zkcore.plugins import registry as default_registry
     b = _Builder(spec)
-    g = b.build(None, with_loss=with_loss)
+    lab = inputs.get("labels")
+    g = b.build(None, with_loss=with_loss, num_tokens=None if lab is None else
+                count_tokens(lab.reshape(spec.batch, spec.seq)))
     values = graphlib.forward(g, {k: v for k, v in inputs.items() if k in g.tensors},
                               registry or default_registry())
     logits = values[b.logits].reshape(spec.batch, spec.seq, spec.arch.vocab_size)
@@ -434,50 +447,7 @@ def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], regis
     return ForwardResult(logits, loss, spec.quant.act_scale, values)
 
 
-# -- data --------------------------------------------------------------------------------
-
-
-def load_batch(path: str | Path) -> torch.Tensor:
-    """input_ids (batch, seq) from JSONL ``{"input_ids": [...]}`` lines or an integer .npy."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"data file {p} not found")
-    if p.suffix == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"{p}: cannot read .npy ({e})") from None
-        if arr.ndim != 2 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-            raise ConfigError(f"{p}: expected a non-empty integer array [batch, seq], got "
-                              f"{arr.dtype} {arr.shape}")
-        return torch.from_numpy(arr.astype(np.int64))
-    rows = []
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read ({e})") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)["input_ids"]
-        except (ValueError, KeyError, TypeError):
-            raise ConfigError(f"{p}:{n}: expected a JSON object with \"input_ids\"") from None
-        if not isinstance(row, list) or not row or not all(
-                isinstance(x, int) and not isinstance(x, bool) for x in row):
-            raise ConfigError(f"{p}:{n}: input_ids must be a non-empty list of integers")
-        if rows and len(row) != len(rows[0]):
-            raise ConfigError(f"{p}:{n}: sequence length {len(row)} differs from the first "
-                              f"row's {len(rows[0])}")
-        rows.append(row)
-    if not rows:
-        raise ConfigError(f"{p}: no input_ids rows")
-    return torch.tensor(rows, dtype=torch.int64)
-
-
-def random_batch(vocab: int, batch: int, seq: int, seed: int = 0) -> torch.Tensor:
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randint(0, vocab, (batch, seq), generator=gen)
+# -- data: `zklora.plugins.models.data` (load_batch, random_batch, Batch) ---------------
 
 
 # -- frozen base weights (the model owner's commitment) -----------------------------------
@@ -486,7 +456,8 @@ def random_batch(vocab: int, batch: int, seq: int, seed: int = 0) -> torch.Tenso
 def frozen_names(spec: ForwardSpec) -> list[str]:
     """Committed inputs that are the frozen base model: everything but the batch and
     the LoRA adapters."""
-    return [n for n in tensor_names(spec) if n != "ids" and not n.endswith((".A", ".B"))]
+    return [n for n in tensor_names(spec)
+            if n not in ("ids", "labels") and not n.endswith((".A", ".B"))]
 
 
 def frozen_scope(spec: ForwardSpec) -> dict[str, Any]:
@@ -563,13 +534,14 @@ def work_estimate(spec: ForwardSpec) -> int:
 
 # -- the model plugin -------------------------------------------------------------------
 
-_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "loss"}
+_PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "loss", "num_tokens"}
 _PRIVATE_KEYS = {"model", "adapter", "data", "batch", "seq", "seed", "quant", "act_bits",
                  "kv_heads", "init"}
 
 
 def _load_private(params: Mapping[str, Any]):
-    """(spec, checkpoint, adapter, input_ids) from prover-side parameters."""
+    """(spec, checkpoint, adapter, batch) from prover-side parameters (`data.Batch`:
+    the data file padded to powers of two, or a seeded random batch)."""
     from .hf import load_adapter, load_model
     from .tiny import tiny_adapter, tiny_arch, tiny_weights
 
@@ -590,14 +562,12 @@ def _load_private(params: Mapping[str, Any]):
         arch = ckpt.arch
         adapter = load_adapter(params["adapter"], arch) if params.get("adapter") else None
     if params.get("data"):
-        ids = load_batch(params["data"])
-        for k in ("batch", "seq"):
-            if k in params and int(params[k]) != ids.shape[0 if k == "batch" else 1]:
-                raise ConfigError(f"model.{k}: {params[k]} disagrees with the data file "
-                                  f"{tuple(ids.shape)}")
+        ids = load_batch(params["data"], vocab=arch.vocab_size, tokenizer=tokenizer_dir(src),
+                         batch=int(params["batch"]) if "batch" in params else None,
+                         seq=int(params["seq"]) if "seq" in params else None)
     else:
-        ids = random_batch(arch.vocab_size, int(params.get("batch", 4)),
-                           int(params.get("seq", 32)), int(params.get("seed", 0)))
+        ids = Batch.of(random_batch(arch.vocab_size, int(params.get("batch", 4)),
+                                    int(params.get("seq", 32)), int(params.get("seed", 0))))
     try:
         quant = QuantConfig.from_dict(params.get("quant", {}))
     except TypeError as e:
@@ -607,6 +577,17 @@ def _load_private(params: Mapping[str, Any]):
     return spec, ckpt, adapter, ids
 
 
+def _public_num_tokens(public: Mapping[str, Any], batch: int, seq: int) -> int:
+    """The statement's counted tokens: ``num_tokens`` (present only when it differs from
+    B·(T − 1), the count of a batch without padding or ignored labels)."""
+    n = public.get("num_tokens", default_num_tokens(batch, seq))
+    if isinstance(n, bool) or not isinstance(n, int) or \
+            not 1 <= n <= default_num_tokens(batch, seq):
+        raise ConfigError(f"model.num_tokens must be an integer in [1, "
+                          f"{default_num_tokens(batch, seq)}], got {n!r}")
+    return n
+
+
 class Llama(Model):
     """The LLaMA forward pass + loss (module doc).
 
@@ -614,8 +595,9 @@ class Llama(Model):
     directory; the tiny model defaults to its seeded adapter), ``data`` (JSONL / .npy;
     default a seeded random batch of ``batch`` × ``seq``), ``seed``, ``quant``,
     ``act_bits``, ``kv_heads`` and ``init`` (tiny only).  Public parameters (the
-    statement): ``arch``, ``lora``, ``quant``, ``batch``, ``seq``, ``act_bits`` and
-    the integer ``loss`` at the activation scale.
+    statement): ``arch``, ``lora``, ``quant``, ``batch``, ``seq``, ``act_bits``, the
+    integer ``loss`` at the activation scale and ``num_tokens`` (the tokens the loss
+    averages over; absent when it is B·(T − 1)).
     """
 
     name = "llama"
@@ -632,6 +614,8 @@ class Llama(Model):
             res = integer_forward(spec, inputs)
             public = spec.to_public()
             public["loss"] = res.loss_int
+            if ids.num_tokens != default_num_tokens(spec.batch, spec.seq):
+                public["num_tokens"] = ids.num_tokens
             self._cache = {key: (public, inputs)}
         return self._cache[key]
 
@@ -649,6 +633,9 @@ class Llama(Model):
                 raise ConfigError("model.loss must be an integer")
             out = spec.to_public()
             out["loss"] = loss
+            n = _public_num_tokens(params, spec.batch, spec.seq)
+            if n != default_num_tokens(spec.batch, spec.seq):
+                out["num_tokens"] = n
             return out
         return dict(self._prepare(params)[0])
 
@@ -657,7 +644,9 @@ class Llama(Model):
         return work_estimate(check_limits(ForwardSpec.from_public(public)))
 
     def build(self, public):
-        return build_graph(ForwardSpec.from_public(public), int(public["loss"]))
+        return build_graph(ForwardSpec.from_public(public), int(public["loss"]),
+                           _public_num_tokens(public, int(public["batch"]),
+                                              int(public["seq"])))
 
     def witness(self, params):
         return dict(self._prepare(params)[1])
@@ -688,8 +677,11 @@ OPTIONS = (
                 type="path", default="tiny", metavar="DIR|tiny", frozen=True),
     ModelOption("adapter", "A peft LoRA adapter directory (default: the tiny model's seeded "
                 "adapter).", type="dir"),
-    ModelOption("data", 'Token batch: JSONL of {"input_ids": [...]} or an integer .npy '
-                "[batch, seq] (default: a seeded random batch).", type="file"),
+    ModelOption("data", 'Token batch: JSONL rows of {"input_ids": [...]} (optionally '
+                '"attention_mask", right padding, and "labels", -100 = ignored) or '
+                '{"text": "..."} (tokenised with the model\'s tokenizer.json), or an '
+                "integer .npy [batch, seq]; ragged rows are padded (default: a seeded random "
+                "batch; docs/training.md).", type="file"),
 )
 
 

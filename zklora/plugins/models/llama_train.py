@@ -35,7 +35,12 @@ proofs, `TrainState`, `LlamaTrain.chain_link`), the committed initial m̂, v̂
 ``opt0/l{i}.{t}.A|B/m|v``; step t + 1 reads step t's optimiser outputs;
 the last step's θ, m̂, v̂ are committed graph outputs (`statement_tensors`).  The batch
 is the same at every step unless the data has steps × batch rows (then step t reads
-rows t·batch … (t+1)·batch − 1, one committed ``ids`` tensor per step).
+rows t·batch … (t+1)·batch − 1, one committed ``ids`` tensor per step), or the rows
+split by ``batch_size`` (`data.split_batches`) make one batch per step.  Each batch is
+committed as its token ids and its (unshifted, −100 = ignored) labels: ``ids`` /
+``labels``, or ``s{t}/ids`` / ``s{t}/labels`` per step; the loss averages over the
+batch's counted tokens N_t (the statement's ``num_tokens``, present when it differs
+from B·(T − 1)).
 """
 
 from __future__ import annotations
@@ -59,14 +64,23 @@ from zklora.zkcore.model import Model, ModelOption, ModelOptions
 from zklora.zkcore.quant import Bound, to_fixed
 
 from . import llama
+from .data import (
+    Batch,
+    check_batch,
+    count_tokens,
+    default_num_tokens,
+    load_batches,
+    read_rows,
+    tokenizer_dir,
+)
 from .hf import PEFT_PREFIX, TARGETS, Adapter, LoraPair
 from .llama import (
     ACT_BITS,
     ForwardSpec,
     _Builder,
     _load_private,
+    _public_num_tokens,
     add_rescale,
-    load_batch,
     quantize_inputs,
     scaling_fixed,
     tensor_names,
@@ -243,6 +257,11 @@ def ids_name(spec: TrainSpec, step: int) -> str:
     return "ids" if spec.batches == 1 else f"s{step}/ids"
 
 
+def labels_name(spec: TrainSpec, step: int) -> str:
+    """The committed (unshifted) labels step ``step`` reads."""
+    return "labels" if spec.batches == 1 else f"s{step}/labels"
+
+
 def _state_in_name(key, x: str) -> str:
     i, t, ab = key
     return f"opt0/l{i}.{t}.{ab}/{x}"
@@ -250,7 +269,7 @@ def _state_in_name(key, x: str) -> str:
 
 def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
     """The committed tensors the statement is about: ``frozen`` (base weights, what
-    ``zklora commit-model`` commits), ``data`` (token ids), ``adapters_in`` (initial
+    ``zklora commit-model`` commits), ``data`` (token ids and labels), ``adapters_in`` (initial
     adapters at the master scale), ``state_in`` (initial m̂, v̂ of a resumed Adam run,
     ``start_step`` > 0; empty otherwise), ``adapters_out`` / ``state_out`` (θ, m̂, v̂
     after the last step; ``state_out`` is empty for SGD), ``after_step`` (θ, m̂, v̂ after
@@ -260,7 +279,8 @@ def statement_tensors(public: Mapping[str, Any]) -> dict[str, list[str]]:
     keys = lora_keys(spec)
     last = spec.steps - 1
     out = {"frozen": frozen_tensors(public),
-           "data": sorted({ids_name(spec, t) for t in range(spec.steps)}),
+           "data": sorted({n for t in range(spec.steps)
+                           for n in (ids_name(spec, t), labels_name(spec, t))}),
            "adapters_in": [f"l{i}.{t}.{ab}" for i, t, ab in keys],
            "state_in": [], "adapters_out": [f"{_opt_name(last, k)}/theta" for k in keys],
            "state_out": [], "losses": [f"s{t}/loss/loss" for t in range(spec.steps)]}
@@ -308,12 +328,14 @@ class _TrainBuilder:
         f, g = self.spec.fwd, self.g
         a = f.arch
         for name, shape in tensor_names(f).items():
-            if name == "ids":
+            if name in ("ids", "labels"):
                 continue
             bound = self.theta.as_tuple() if name.endswith((".A", ".B")) else None
             g.tensor(name, shape, "committed", bound)
         for n in sorted({ids_name(self.spec, t) for t in range(self.spec.steps)}):
             g.tensor(n, (f.tokens,), "committed", (0, a.vocab_size - 1))
+        for n in sorted({labels_name(self.spec, t) for t in range(self.spec.steps)}):
+            g.tensor(n, (f.tokens,), "committed")
         cos, sin = builder("rope.tables")(f.seq, a.head_dim, a.rope_theta, self.s,
                                           rope_scaling=a.rope_scaling)
         g.tensor("rope.cos", cos.shape, "public", value=cos)
@@ -503,7 +525,9 @@ class _TrainBuilder:
                         self.g.tensor(f"opt0/l{i}.{t}.{ab}/v", shape, "public", vb, value=z))
         return out
 
-    def build(self, losses: Sequence[int] | None) -> Graph:
+    def build(self, losses: Sequence[int] | None,
+              num_tokens: Sequence[int] | None = None) -> Graph:
+        """The graph; ``num_tokens``: counted tokens per batch (default B·(T − 1))."""
         spec = self.spec
         self.inputs()
         theta = {k: f"l{k[0]}.{k[1]}.{k[2]}" for k in lora_keys(spec)}
@@ -519,7 +543,10 @@ class _TrainBuilder:
                         for i, t, ab in fwd_theta if ab == "A"}
             b = _Builder(spec.fwd, g=self.g, prefix=pre, adapters=adapters,
                          ids=ids_name(spec, step))
-            b.build(None if losses is None else int(losses[step]))
+            b.build(None if losses is None else int(losses[step]),
+                    num_tokens=None if num_tokens is None else
+                    int(num_tokens[step if spec.batches > 1 else 0]),
+                    labels=labels_name(spec, step))
             self.builders.append(b)
             grads = self.backward(b, pre, adapters)
             theta, state = self.optimiser(step, theta, grads, state)
@@ -527,22 +554,36 @@ class _TrainBuilder:
         return self.g
 
 
-def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None) -> Graph:
+def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None,
+                      num_tokens: Sequence[int] | None = None) -> Graph:
     """The training graph; ``losses`` are the public per-step losses (None: placeholders
-    while the prover computes them)."""
+    while the prover computes them), ``num_tokens`` the counted tokens of each batch
+    (``train.batches`` values; None: B·(T − 1) each)."""
     if losses is not None and len(losses) != spec.steps:
         raise ConfigError(f"model.losses: {len(losses)} values for {spec.steps} steps")
-    return _TrainBuilder(spec).build(losses)
+    if num_tokens is not None and len(num_tokens) != spec.batches:
+        raise ConfigError(f"model.num_tokens: {len(num_tokens)} values for "
+                          f"{spec.batches} batches")
+    return _TrainBuilder(spec).build(losses, num_tokens)
+
+
+def batch_num_tokens(spec: TrainSpec, inputs: Mapping[str, torch.Tensor]) -> list[int]:
+    """Counted tokens of each committed batch of ``inputs`` (`train_inputs`)."""
+    B, T = spec.fwd.batch, spec.fwd.seq
+    return [count_tokens(inputs[labels_name(spec, t)].reshape(B, T))
+            if labels_name(spec, t) in inputs else default_num_tokens(B, T)
+            for t in range(spec.batches)]
 
 
 # -- witness ------------------------------------------------------------------------------
 
 
 def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
-                 batches: Sequence[torch.Tensor],
+                 batches: Sequence[Batch | torch.Tensor],
                  state: TrainState | None = None) -> dict[str, torch.Tensor]:
     """Integer values of every committed input: frozen weights (as the forward), token
-    ids (one tensor, or one per step), adapters at the master scale — from ``state``
+    ids and labels (one pair, or one per step: `data.Batch`, or ids alone with labels =
+    ids), adapters at the master scale — from ``state``
     (exact integers) when resuming, else ``adapter`` quantised — and a resumed run's
     initial m̂, v̂ (``state``, required iff ``spec.start_step`` > 0)."""
     if (state is None) != (spec.start_step == 0):
@@ -556,16 +597,13 @@ def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
     if len(batches) != spec.batches:
         raise ConfigError(f"data: {len(batches)} batches for train.batches = {spec.batches}")
     inputs = quantize_inputs(spec.fwd, ckpt, adapter, batches[0])
-    del inputs["ids"]
+    del inputs["ids"], inputs["labels"]
     vocab = spec.fwd.arch.vocab_size
     for t in range(spec.batches):
-        ids = torch.as_tensor(batches[t]).to(torch.int64)
-        if tuple(ids.shape) != (spec.fwd.batch, spec.fwd.seq):
-            raise ConfigError(f"data: batch {t} has shape {tuple(ids.shape)}, expected "
-                              f"{(spec.fwd.batch, spec.fwd.seq)}")
-        if bool(((ids < 0) | (ids >= vocab)).any()):
-            raise ConfigError(f"data: batch {t} has a token id outside [0, {vocab})")
-        inputs[ids_name(spec, t)] = ids.reshape(-1)
+        data = check_batch(batches[t], (spec.fwd.batch, spec.fwd.seq), vocab,
+                           f"data: batch {t}")
+        inputs[ids_name(spec, t)] = data.input_ids.reshape(-1)
+        inputs[labels_name(spec, t)] = data.labels.reshape(-1)
     for key in lora_keys(spec):
         i, t, ab = key
         if state is not None:
@@ -728,10 +766,11 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
     the final graph (with the real losses) and every value."""
     from zklora.zkcore.plugins import registry as default_registry
     reg = registry or default_registry()
-    g0 = build_train_graph(spec, None)
+    nt = batch_num_tokens(spec, inputs)
+    g0 = build_train_graph(spec, None, nt)
     values = graphlib.forward(g0, inputs, reg)
     losses = [int(values[f"s{t}/loss/loss"].reshape(-1)[0]) for t in range(spec.steps)]
-    g = build_train_graph(spec, losses)
+    g = build_train_graph(spec, losses, nt)
     for t in range(spec.steps):
         values[f"s{t}/loss/loss"] = g.publics[f"s{t}/loss/loss"]
     return g, TrainResult(losses, values)
@@ -768,9 +807,9 @@ def llama_adapter_elements(spec: TrainSpec) -> int:
 
 
 _PUBLIC_KEYS = {"arch", "lora", "quant", "batch", "seq", "act_bits", "steps", "start_step",
-                "optim", "train", "losses"}
+                "optim", "train", "losses", "num_tokens"}
 _TRAIN_KEYS = {"steps", "optimizer", "lr", "betas", "eps", "weight_decay", "master_scale",
-               "grad_bits", "adapter_bits", "resume"}
+               "grad_bits", "adapter_bits", "resume", "batch_size"}
 
 
 def _optim_from_params(params: Mapping[str, Any]) -> OptimSpec:
@@ -803,17 +842,35 @@ def load_private_state(params: Mapping[str, Any]):
                               "give model.adapter")
         state = TrainState.load(params["resume"])
         fwd_params["adapter"] = str(params["resume"])
-    per_step = None
-    if fwd_params.get("data") and "batch" in fwd_params and steps > 1:
-        rows = int(load_batch(fwd_params["data"]).shape[0])
-        if rows == int(fwd_params["batch"]) * steps:
+    per_step = params.get("batch_size")
+    data = fwd_params.get("data")
+    tok = tokenizer_dir(fwd_params.get("model", "tiny"))
+    if per_step is not None:
+        if isinstance(per_step, bool) or not isinstance(per_step, int) or per_step < 1:
+            raise ConfigError(f"batch_size must be an integer ≥ 1, got {per_step!r}")
+        if not data:
+            raise ConfigError("batch_size splits a data file into per-step batches: give "
+                              "data too")
+        if "batch" in fwd_params:
+            raise ConfigError("give batch_size (rows per step) or model.batch, not both")
+    elif data and "batch" in fwd_params and steps > 1:
+        # steps × batch rows: one batch per step (as batch_size = batch)
+        if len(read_rows(data, tokenizer=tok)) == int(fwd_params["batch"]) * steps:
             per_step = int(fwd_params.pop("batch"))
     fspec, ckpt, adapter, ids = _load_private(fwd_params)
     if adapter is None:
         raise ConfigError("model.adapter: training needs a LoRA adapter (a peft directory)")
     if per_step:
-        fspec = attrs.evolve(fspec, batch=per_step)
-        batches = [ids[t * per_step:(t + 1) * per_step] for t in range(steps)]
+        seq = fwd_params.get("seq")
+        batches = load_batches(data, per_step, vocab=fspec.arch.vocab_size, tokenizer=tok,
+                               seq=None if seq is None else int(seq))
+        if len(batches) not in (1, steps):
+            raise ConfigError(f"data: {len(read_rows(data, tokenizer=tok))} rows in batches "
+                              f"of {per_step} make {len(batches)} batches, but steps = "
+                              f"{steps}: give steps × batch_size rows (one batch per step) "
+                              f"or at most batch_size rows (the same batch every step)")
+        B, T = batches[0].shape
+        fspec = attrs.evolve(fspec, batch=B, seq=T)
     else:
         batches = [ids]
     spec = TrainSpec(fspec, steps, _optim_from_params(params),
@@ -824,6 +881,16 @@ def load_private_state(params: Mapping[str, Any]):
     return spec, ckpt, adapter, batches, state
 
 
+def _train_num_tokens(public: Mapping[str, Any], spec: TrainSpec) -> list[int]:
+    """The statement's counted tokens per batch: ``num_tokens`` (a list of
+    ``train.batches`` integers; absent when each is B·(T − 1))."""
+    B, T = spec.fwd.batch, spec.fwd.seq
+    nt = public.get("num_tokens", [default_num_tokens(B, T)] * spec.batches)
+    if not isinstance(nt, list) or len(nt) != spec.batches:
+        raise ConfigError(f"model.num_tokens must be a list of {spec.batches} integers")
+    return [_public_num_tokens({"num_tokens": n}, B, T) for n in nt]
+
+
 class LlamaTrain(Model):
     """T LoRA training steps of a LLaMA (module doc).
 
@@ -831,10 +898,12 @@ class LlamaTrain(Model):
     ``data``, ``batch``, ``seq``, ``seed``, ``quant``, ``act_bits``, ``kv_heads``,
     ``init``) plus ``steps``, ``optimizer``, ``lr``, ``betas``, ``eps``,
     ``weight_decay`` (or an ``optim`` table), ``master_scale``, ``grad_bits``,
-    ``adapter_bits``, and ``resume`` (a directory written by ``--adapter-out`` of the
+    ``adapter_bits``, ``batch_size`` (split the data's rows into per-step batches), and
+    ``resume`` (a directory written by ``--adapter-out`` of the
     previous run: continue from its exact θ, m̂, v̂ and step index).  Public parameters:
-    the forward spec's, ``steps``, ``start_step`` (only when > 0), ``optim``, ``train``
-    and ``losses`` (one integer per step, at the activation scale).
+    the forward spec's, ``steps``, ``start_step`` (only when > 0), ``optim``, ``train``,
+    ``losses`` (one integer per step, at the activation scale) and ``num_tokens`` (counted
+    tokens per batch, only when one differs from B·(T − 1)).
     """
 
     name = "llama-train"
@@ -851,6 +920,9 @@ class LlamaTrain(Model):
             _, res = integer_train(spec, inputs)
             public = spec.to_public()
             public["losses"] = list(res.losses)
+            nt = batch_num_tokens(spec, inputs)
+            if nt != [default_num_tokens(spec.fwd.batch, spec.fwd.seq)] * spec.batches:
+                public["num_tokens"] = nt
             self._cache = {key: (spec, public, inputs, res)}
         return self._cache[key]
 
@@ -873,6 +945,9 @@ class LlamaTrain(Model):
                 raise ConfigError(f"model.losses must be a list of {spec.steps} integers")
             out = spec.to_public()
             out["losses"] = list(losses)
+            nt = _train_num_tokens(params, spec)
+            if nt != [default_num_tokens(spec.fwd.batch, spec.fwd.seq)] * spec.batches:
+                out["num_tokens"] = nt
             return out
         return dict(self._prepare(params)[1])
 
@@ -885,7 +960,8 @@ class LlamaTrain(Model):
 
     def build(self, public):
         spec = TrainSpec.from_public(public)
-        return build_train_graph(spec, [int(x) for x in public["losses"]])
+        return build_train_graph(spec, [int(x) for x in public["losses"]],
+                                 _train_num_tokens(public, spec))
 
     def witness(self, params):
         return dict(self._prepare(params)[2])
@@ -998,6 +1074,9 @@ def _betas(value) -> list[float]:
 OPTIONS = (
     *llama.OPTIONS,
     ModelOption("steps", "Optimiser steps to prove.", type="int", min=1, default=1),
+    ModelOption("batch_size", "Rows of the data file per step: steps × batch_size rows give "
+                "one batch per step, at most batch_size rows one batch for every step "
+                "(default: the whole file, every step).", type="int", min=1),
     ModelOption("optimizer", "The optimiser.", choices=("adamw", "adam", "sgd"),
                 default=DEFAULT_OPTIM["optimizer"]),
     ModelOption("lr", "Learning rate.", type="float", default=DEFAULT_OPTIM["lr"]),

@@ -38,6 +38,18 @@ zero on ignored rows, and a row is ignored iff its label is −100; S = μ·2^k 
 ρ < 2^k pins k = ⌊log2 S⌋ − q; and the loss is the exact rounded mean.  With c and S
 unique (softmax node), so is every output here: the loss is a function of Z and the
 labels alone.
+
+Padded vocabulary (parameter ``vocab`` < V, the logits' width V a power of two): only
+columns v < vocab are real.  The softmax node is masked by the public column prefix mask
+Mc_v = [v < vocab] (`add_softmax(vocab=…)`: the padded columns get no mass, so c and S
+are the max and the sum over the real columns), and the booleanity relation becomes
+
+      eq(τ)·(Y² − Mc·Y) = 0          (Y ∈ {0, 1} on real columns, Y = 0 on padded ones)
+
+with Mc's MLE evaluated by the verifier in closed form (`structured.prefix_mle`).  A
+counted row's label = Σ_v v·Y_tv is then a real column: a label can never select a
+padded column, and no padded logit enters the loss.  Without ``vocab`` (or vocab = V)
+the relations are exactly the ones above.
 """
 
 from __future__ import annotations
@@ -48,7 +60,7 @@ import attrs
 import numpy as np
 import torch
 
-from zklora.zkcore import mle, selfcheck
+from zklora.zkcore import mle, selfcheck, structured
 from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
@@ -99,10 +111,12 @@ def exponent_table(q: int, s: int, bits: int = 5) -> ExponentTable:
 
 def cross_entropy_forward(z: torch.Tensor, labels: torch.Tensor, c: torch.Tensor,
                           S: torch.Tensor, *, scale: int, shift: int, mantissa_bits: int,
-                          name: str = "cross_entropy") -> dict[str, torch.Tensor]:
-    """The integer specification (module doc); returns every output by role."""
+                          name: str = "cross_entropy", vocab: int | None = None
+                          ) -> dict[str, torch.Tensor]:
+    """The integer specification (module doc); returns every output by role.  Labels
+    must be −100 or in [0, vocab) (vocab defaults to the logits' width)."""
     s, w, q = scale, shift, mantissa_bits
-    V = int(z.shape[-1])
+    V = int(z.shape[-1]) if vocab is None else int(vocab)
     lab = labels.to(torch.int64)
     bad = (lab != IGNORE) & ((lab < 0) | (lab >= V))
     if bool(bad.any()):
@@ -142,17 +156,25 @@ def cross_entropy_forward(z: torch.Tensor, labels: torch.Tensor, c: torch.Tensor
             "gL": torch.tensor([D - 1 - rL])}
 
 
+def vocab_mask(V: int, vocab: int | None) -> torch.Tensor | None:
+    """The (V,) 0/1 column mask [v < vocab], or None when every column is real."""
+    if vocab is None or int(vocab) >= V:
+        return None
+    return structured.prefix_mask((V,), (int(vocab),)).materialise()
+
+
 def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 16,
                         exp_scale: int = 18, digit_bits: int = 14, mantissa_bits: int = 15,
-                        limb_bits: int = 16) -> tuple[int, int]:
+                        limb_bits: int = 16, vocab: int | None = None) -> tuple[int, int]:
     """(loss, number of counted tokens) of `add_cross_entropy` for integer logits ``z``:
-    what the prover computes first, to declare the public loss."""
+    what the prover computes first, to declare the public loss.  ``vocab``: the true
+    vocabulary (≤ the logits' width; padded columns take no softmax mass)."""
     w = exp_scale - scale
-    sm = builder("softmax.forward")(z, None, scale=scale, shift=w, kappa=1 << w,
-                                    digit_bits=digit_bits, exp_scale=exp_scale,
-                                    limb_bits=limb_bits)
+    sm = builder("softmax.forward")(z, vocab_mask(int(z.shape[-1]), vocab), scale=scale,
+                                    shift=w, kappa=1 << w, digit_bits=digit_bits,
+                                    exp_scale=exp_scale, limb_bits=limb_bits)
     out = cross_entropy_forward(z, labels, sm["c"], sm["S"], scale=scale, shift=w,
-                                mantissa_bits=mantissa_bits)
+                                mantissa_bits=mantissa_bits, vocab=vocab)
     return int(out["loss"][0]), int(out["m"].sum())
 
 
@@ -176,22 +198,28 @@ class CrossEntropy(Op):
         mantissa_bits: int = param("int", lo=1, hi=20, doc="q")
         num_tokens: int = param("int", lo=1, doc="N")
         limb_bits: int = param("int", default=16, lo=1, hi=16)
+        vocab: int | None = param("int", lo=1, optional=True,
+                                  doc="true vocabulary ≤ V (None: V); module doc")
 
     def forward(self, node, inputs):
-        s, w, q, N, lb = attrs.astuple(self.params(node))
+        s, w, q, N, lb, vocab = attrs.astuple(self.params(node))
         z, lab, c, S = inputs
         out = cross_entropy_forward(z, lab, c, S, scale=s, shift=w, mantissa_bits=q,
-                                    name=node.name)
+                                    name=node.name, vocab=vocab)
         return [out[r] for r in ROLES]
 
     def _layout(self, ctx, node):
-        s, w, q, N, lb = attrs.astuple(self.params(node))
+        s, w, q, N, lb, vocab = attrs.astuple(self.params(node))
         Z, lab, c, S = node.inputs
         zs = tuple(ctx.spec(Z).shape)
         rows = zs[:-1]
         names = dict(zip(ROLES, node.outputs))
         if not N <= min(int(np.prod(rows)), (1 << lb) >> w):
             raise error(ctx, f"op {node.name}: num_tokens {N} above the rows or 2^limb_bits")
+        if vocab is not None and vocab > int(zs[-1]):
+            raise error(ctx, f"op {node.name}: vocab {vocab} above the logits' width "
+                        f"{zs[-1]}")
+        pv = None if vocab is None or vocab == int(zs[-1]) else int(vocab)
         nv = mle.log2_exact(int(zs[-1]))
         nt = mle.num_vars(rows)
         L = int(ctx.publics[names["loss"]].reshape(-1)[0])
@@ -200,7 +228,7 @@ class CrossEntropy(Op):
         # |r_L' − r_L| < D forces L = L'.  The loss comes from the untrusted statement.
         if abs(L) * (N << w) >= ctx.F.p // 4:
             raise error(ctx, f"op {node.name}: declared loss {L} is out of range")
-        return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L
+        return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L, pv
 
     @staticmethod
     def _row_rels(zero):
@@ -215,12 +243,15 @@ class CrossEntropy(Op):
         ]
 
     @staticmethod
-    def _grid_rels(E, w, nv, N, L, vL, zero):
+    def _grid_rels(E, w, nv, N, L, vL, zero, padded: bool = False):
+        """Booleanity of Y (zero on padded columns: ``Mc`` the public column mask when
+        ``padded``), its label column and the loss sum (module doc)."""
         inv = inv_pow2(E, nv)
         D = N << w
         target = E.add(E.scalar(L * D - D // 2), vL)
         return [
-            ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Y"))], zero),
+            ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Mc", "Y") if padded else ("eq", "Y"))],
+             zero),
             ([(inv, ("eqt", "m", "lab")), (-1, ("eqt", "vcol", "Y"))], zero),
             ([(inv, ("m", "c")), (E.mul(inv, E.scalar(1 << w)), ("m", "lmu")),
               (E.mul(inv, E.scalar(1 << w)), ("m", "off")), (-(1 << w), ("Y", "Z"))],
@@ -263,7 +294,7 @@ class CrossEntropy(Op):
     def relations(self, ctx, node, out_claims):
         """The row zero-check, the grid sumcheck (booleanity of Y, its label column and
         the loss sum), the sum claims, lookups and ranges (module doc)."""
-        s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L = self._layout(ctx, node)
+        s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L, pv = self._layout(ctx, node)
         E = ctx.E
         if ctx.prover and selfcheck.enabled():   # a clear error for a wrong statement
             got = int(ctx.value(names["loss"])[0])
@@ -306,6 +337,9 @@ class CrossEntropy(Op):
                   "c": repeat_last(E, ctx.ext_table(c), V)}
             for r in ("m", "lmu", "off"):
                 gt[r] = repeat_last(E, ctx.ext_table(names[r]), V)
+            if pv is not None:
+                gt["Mc"] = np.tile(E.from_ints(vocab_mask(V, pv).numpy()),
+                                   (1 << nt,) + (1,) * len(E.elem_shape))
             return gt
 
         def vcol(p):   # the MLE of the column index v = Σ_j 2^j·v_j
@@ -316,8 +350,11 @@ class CrossEntropy(Op):
 
         pub = {"eq": lambda p: mle.eq_eval(E, tau2, p),
                "eqt": lambda p: mle.eq_eval(E, tau_t, p[nv:]), "vcol": vcol}
+        if pv is not None:   # the column prefix mask [v < vocab], closed form
+            pub["Mc"] = lambda p: structured.prefix_mle(E, p[:nv], pv)
         gp, gf = zerocheck(ctx, f"{node.name}/grid", nt + nv,
-                           self._grid_rels(E, w, nv, N, L, vL, zero), grid_tables, pub)
+                           self._grid_rels(E, w, nv, N, L, vL, zero, pv is not None),
+                           grid_tables, pub)
         claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
         claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
         claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
@@ -327,7 +364,8 @@ class CrossEntropy(Op):
 
 def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,
                       scale: int = 16, exp_scale: int = 18, digit_bits: int = 14,
-                      mantissa_bits: int = 15, limb_bits: int = 16) -> str:
+                      mantissa_bits: int = 15, limb_bits: int = 16,
+                      vocab: int | None = None) -> str:
     """Add the softmax over the vocabulary and the cross-entropy node; returns the name
     of the public loss tensor ``{name}/loss`` (shape (1,), value ``loss``), which is
     appended to ``g.outputs``.  ``loss`` and ``num_tokens`` come from
@@ -336,6 +374,8 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
     Z (…, V) at ``scale``; labels (…) committed, aligned with Z's rows (already
     shifted for causal LM), −100 = ignored.  The softmax node ``{name}/softmax`` keeps
     P (for dlogits = (P − Y)/N) and ``{name}/Y`` is the committed one-hot of the labels.
+    ``vocab`` (default V): the true vocabulary of padded logits — columns v ≥ vocab take
+    no softmax mass and no label (module doc); pass the same to `cross_entropy_value`.
     """
     zs = tuple(g.tensors[Z].shape)
     rows = zs[:-1]
@@ -349,8 +389,12 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
     if scale + mle.log2_exact(V) - mantissa_bits > limb_bits:
         raise ConfigError(f"cross-entropy {name}: vocabulary too large for "
                           f"{mantissa_bits} mantissa bits")
+    if vocab is not None and not 1 <= int(vocab) <= V:
+        raise ConfigError(f"cross-entropy {name}: vocab {vocab} must be in [1, {V}]")
+    pv = None if vocab is None or int(vocab) == V else int(vocab)
     sm = builder("softmax")(g, f"{name}/softmax", Z, scale=scale, shift=w, kappa=1 << w,
-                            digit_bits=digit_bits, exp_scale=exp_scale, limb_bits=limb_bits)
+                            digit_bits=digit_bits, exp_scale=exp_scale, limb_bits=limb_bits,
+                            vocab=pv)
     et = exponent_table(mantissa_bits, scale)
     offs = et.columns()[2]
     q = mantissa_bits
@@ -363,7 +407,8 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
         shape = zs if r == "Y" else (1,) if r in ("rL", "gL") else rows
         outs.append(g.tensor(f"{name}/{r}", shape, "committed", bounds[r]))
     g.op("cross_entropy", name, [Z, labels, sm["c"], sm["S"]], outs, scale=scale, shift=w,
-         mantissa_bits=mantissa_bits, num_tokens=int(num_tokens), limb_bits=limb_bits)
+         mantissa_bits=mantissa_bits, num_tokens=int(num_tokens), limb_bits=limb_bits,
+         **({} if pv is None else {"vocab": pv}))
     if outs[0] not in g.outputs:
         g.outputs.append(outs[0])
     return outs[0]

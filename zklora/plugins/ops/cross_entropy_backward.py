@@ -25,6 +25,12 @@ with range checks R ∈ [0, D − 1] and dZ within its declared bound.  The forw
 P ∈ [0, 2^(s+1)), Y and m boolean; so every side is an integer below p/2
 (`check_ce_backward_bounds`, at build time and in both sides of the op), the relation
 holds over the integers and (dZ, R) is the unique certified quotient.
+
+Padded vocabulary (the forward's ``vocab`` < V): the forward proves P = 0 and Y = 0 on
+the padded columns (masked softmax, Y² − Mc·Y = 0), so the same relation gives
+⌊D/2⌋ − D·dZ − R = 0 there, i.e. dZ = 0 exactly — no padded column receives a gradient,
+with no relation added.  `add_cross_entropy_backward` takes ``vocab=`` only to check that
+it is the forward's.
 """
 
 from __future__ import annotations
@@ -154,14 +160,26 @@ def cross_entropy_saved(ce: str) -> tuple[str, str, str]:
 
 def add_cross_entropy_backward(g, name: str, P: str, Y: str, m: str, *,
                                num_tokens: int | None = None, scale: int = 16,
-                               grad_scale: int = 24, limb_bits: int = LIMB) -> str:
+                               grad_scale: int = 24, limb_bits: int = LIMB,
+                               vocab: int | None = None) -> str:
     """Add the cross-entropy backward (module doc); returns dlogits ``{name}/dZ``
     (committed, same shape as the logits, at ``grad_scale``; its remainder is
     ``{name}/R``).  P, Y, m: `cross_entropy_saved` of the forward node.  N defaults to
     the forward node's ``num_tokens`` (the statement's); a different one is a
-    ConfigError, as is a bound that could reach p/2."""
+    ConfigError, as is a bound that could reach p/2.  ``vocab`` (default: the forward's,
+    else V): the true vocabulary of padded logits; dZ is 0 on the padded columns (module
+    doc); a value other than the forward node's is a ConfigError."""
     node = g.producer(m)
+    V = int(g.tensors[P].shape[-1]) if g.tensors[P].shape else 0
+    if vocab is not None and not 1 <= int(vocab) <= V:
+        raise ConfigError(f"cross-entropy backward {name}: vocab {vocab} must be in "
+                          f"[1, {V}]")
     if node is not None and node.op == "cross_entropy":
+        fv = node.params.get("vocab")
+        fv = V if fv is None else int(fv)
+        if vocab is not None and int(vocab) != fv:
+            raise ConfigError(f"cross-entropy backward {name}: vocab {vocab} differs from "
+                              f"the forward's {fv}")
         fN, fs = int(node.params["num_tokens"]), int(node.params["scale"])
         if num_tokens is None:
             num_tokens = fN

@@ -354,8 +354,14 @@ class Softmax(Op):
 def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 16,
                 shift: int = 0, kappa: int = 1, digit_bits: int = 14,
                 exp_scale: int | None = None, x_bound: tuple[int, int] | None = None,
-                limb_bits: int = LIMB) -> dict[str, str]:
+                limb_bits: int = LIMB, vocab: int | None = None) -> dict[str, str]:
     """Add a softmax node over the last axis of X (real scores κ·X/2^(scale+shift)).
+
+    ``vocab`` (default: the row length L): only the first ``vocab`` columns are real
+    (a padded vocabulary).  With vocab < L the node is masked by the public column
+    prefix mask ``{name}/vocab_mask`` (L,) (`zklora.zkcore.structured.prefix_mask`,
+    closed-form MLE), so the padded columns get no mass: e = P = sel = 0 there, proven
+    by (D)–(J) with M = 0.  It cannot be combined with another ``mask``.
 
     The exp digits are taken at scale 2^exp_scale (default scale+shift: no bits
     dropped); ``scale + shift − exp_scale`` low bits are dropped, proven by exact
@@ -367,6 +373,14 @@ def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 1
     """
     xs = tuple(g.tensors[X].shape)
     L = int(xs[-1])
+    if vocab is not None and not 1 <= int(vocab) <= L:
+        raise ConfigError(f"softmax {name}: vocab {vocab} must be in [1, {L}]")
+    if vocab is not None and int(vocab) < L:
+        if mask is not None:
+            raise ConfigError(f"softmax {name}: a padded vocabulary (vocab {vocab} < {L}) "
+                              "cannot be combined with another mask")
+        mask = g.tensor(f"{name}/vocab_mask", (L,), "public",
+                        value=structured.prefix_mask((L,), (int(vocab),)))
     s, b = scale, digit_bits
     u = scale + shift if exp_scale is None else exp_scale
     t = low_bits(s, shift, u)
