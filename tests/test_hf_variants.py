@@ -242,21 +242,28 @@ def test_rope_variant_round_trips(saved, tf, tmp_path):
     assert v4.rope_scaling == (("rope_type", "linear"), ("factor", 4.0))
 
 
-def test_forward_proof_of_llama3_tied_model(saved, tmp_path):
-    """``prove --task forward --model DIR`` + ``verify`` through the Python API."""
+@pytest.mark.parametrize("variant", ["llama3-tied", "head_dim", "mistral"])
+def test_forward_proof(saved, tmp_path, variant):
+    """``commit-model`` + ``prove --task forward --model DIR`` + ``verify`` through the
+    Python API; the statement's loss is transformers' loss."""
     import zklora
     ids, models = saved
-    d, want, _ = models["llama3-tied"]
+    d, want, _ = models[variant]
     data = tmp_path / "batch.jsonl"
     data.write_text("".join(json.dumps({"input_ids": r.tolist()}) + "\n" for r in ids))
-    res = zklora.prove(task="forward", model=str(d), data=str(data), out=str(tmp_path / "f.zkp"))
-    v = zklora.verify(str(tmp_path / "f.zkp"))
-    assert v.ok
-    st = zklora.inspect(str(tmp_path / "f.zkp")).statement
-    arch = st["params"]["arch"]
+    mc = str(tmp_path / "m.commit")
+    zklora.commit_model(str(d), task="forward", out=mc)
+    res = zklora.prove(task="forward", model=str(d), data=str(data), model_commitment=mc,
+                       out=str(tmp_path / "f.zkp"))
+    assert zklora.verify(str(tmp_path / "f.zkp"), model_commitment=mc).ok
+    assert res.losses[0] == pytest.approx(float(want.loss), rel=1e-3)
+    arch = zklora.inspect(str(tmp_path / "f.zkp")).statement["params"]["arch"]
+    if variant == "head_dim":
+        assert (arch["head_dim"], arch["hidden_size"], arch["num_heads"]) == (32, 64, 4)
+    if variant != "llama3-tied":
+        return
     assert arch["rope_scaling"][0] == ["rope_type", "llama3"]
     assert arch["rope_theta"] == 500000.0 and arch["tie_word_embeddings"] is True
-    assert res.losses[0] == pytest.approx(float(want.loss), rel=1e-3)
     # a verifier insisting on default RoPE rejects this proof
     with pytest.raises(VerificationError, match="rope_scaling"):
         zklora.verify(str(tmp_path / "f.zkp"),
