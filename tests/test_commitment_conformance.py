@@ -36,6 +36,7 @@ def test_every_scheme_has_a_case():
     assert {s for s, _ in CASES} == set(reg.names("commitment"))
     assert ("ligero", "goldilocks") in CASES and ("plain", "goldilocks") in CASES
     assert ("ligero", "bls12-381-fr") not in CASES
+    assert ("whir", "goldilocks") in CASES and ("whir", "bls12-381-fr") not in CASES
 
 
 @pytest.mark.parametrize("check", list(CHECKS), ids=list(CHECKS))

@@ -1,0 +1,564 @@
+"""Kernels of the ``whir`` commitment (numba), each with a pure-Python reference twin
+(``*_ref``) the tests compare against.
+
+Conventions (see docs/commitments_whir.md):
+
+* A table t of 2^m Goldilocks elements is the evaluation table of a multilinear
+  polynomial f̂ (variable j = bit j of the flat index).  Its **coefficient form** c
+  (``f̂(x) = Σ_i c_i Π_{j ∈ bits(i)} x_j``) is the Möbius transform of t (`mobius`).
+  The univariate polynomial ``p(X) = Σ_i c_i X^i`` satisfies p(z) = f̂(z, z², z⁴, …).
+* The codeword of c on the domain D = ⟨ω⟩ of size 2^d (d > m, ω = `ntt.root_of_unity`)
+  is (p(ω^i))_i.  It is stored as **leaves** of K = 2^k values: leaf a (a < 2^d / K)
+  holds p at the K points y·ζ^j (y = ω^a, ζ = ω^(2^d/K), j < K), the K roots of
+  z = y^K.  One leaf is exactly what the verifier needs to fold k variables at z.
+* Extension elements are (…, 2) uint64 arrays (goldilocks-ext2, x² = 7).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numba import njit, prange
+
+from . import reference as R
+from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_pow, gl_sub
+from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
+
+_OPTS = dict(cache=True, nogil=True, fastmath=False)
+#: element count below which serial kernels are used (a parallel region costs more)
+SERIAL_BELOW = 1 << 14
+INV2 = (P_INT + 1) // 2
+
+
+# -- evaluation form -> coefficient form -------------------------------------------------
+
+
+@njit(parallel=True, **_OPTS)
+def _mobius_par(a, n):
+    half = a.shape[0] >> 1
+    for j in range(n):
+        h = 1 << j
+        for idx in prange(half):
+            lo = ((idx >> j) << (j + 1)) | (idx & (h - 1))
+            a[lo + h] = gl_sub(a[lo + h], a[lo])
+
+
+@njit(**_OPTS)
+def _mobius_ser(a, n):
+    half = a.shape[0] >> 1
+    for j in range(n):
+        h = 1 << j
+        for idx in range(half):
+            lo = ((idx >> j) << (j + 1)) | (idx & (h - 1))
+            a[lo + h] = gl_sub(a[lo + h], a[lo])
+
+
+def mobius(t: np.ndarray) -> np.ndarray:
+    """Coefficient form of a base-field evaluation table of 2^m entries (a new array)."""
+    a = np.array(t, dtype=np.uint64, copy=True).reshape(-1)
+    n = a.shape[0].bit_length() - 1
+    (_mobius_ser if a.shape[0] < SERIAL_BELOW else _mobius_par)(a, n)
+    return a
+
+
+def mobius_ref(t) -> list[int]:
+    a = [int(x) % P_INT for x in np.asarray(t).reshape(-1)]
+    n = len(a).bit_length() - 1
+    for j in range(n):
+        for i in range(len(a)):
+            if i >> j & 1:
+                a[i] = (a[i] - a[i ^ (1 << j)]) % P_INT
+    return a
+
+
+# -- encoding into leaves ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _dft_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
+    K = 1 << k
+    tw = powers(root_of_unity(k), max(1, K // 2))
+    rev = np.zeros(K, dtype=np.int64)
+    for b in range(k):
+        rev |= ((np.arange(K) >> b) & 1) << (k - 1 - b)
+    return tw, rev
+
+
+@njit(inline="always", **_OPTS)
+def _twist_dft_rows(out, ncomp, K, wa, tw, rev, lo, hi, buf, res):
+    for a in range(lo, hi):
+        w = wa[a]
+        for c in range(ncomp):
+            acc = ONE
+            for t in range(K):
+                buf[t] = gl_mul(out[a, c * K + t], acc)
+                acc = gl_mul(acc, w)
+            _dif_inplace(buf, tw)
+            for j in range(K):
+                res[j * ncomp + c] = buf[rev[j]]
+        for i in range(K * ncomp):
+            out[a, i] = res[i]
+
+
+@njit(parallel=True, **_OPTS)
+def _twist_dft_par(out, ncomp, K, wa, tw, rev, nch):
+    R_ = out.shape[0]
+    step = (R_ + nch - 1) // nch
+    for ch in prange(nch):
+        buf = np.empty(K, dtype=np.uint64)
+        res = np.empty(K * ncomp, dtype=np.uint64)
+        _twist_dft_rows(out, ncomp, K, wa, tw, rev, ch * step, min(R_, (ch + 1) * step),
+                        buf, res)
+
+
+@njit(**_OPTS)
+def _twist_dft_ser(out, ncomp, K, wa, tw, rev):
+    buf = np.empty(K, dtype=np.uint64)
+    res = np.empty(K * ncomp, dtype=np.uint64)
+    _twist_dft_rows(out, ncomp, K, wa, tw, rev, 0, out.shape[0], buf, res)
+
+
+def encode_leaves(c: np.ndarray, log_domain: int, k: int) -> np.ndarray:
+    """Leaves of the codeword of coefficients ``c`` (base (2^m,) or extension (2^m, 2))
+    on the domain of size 2^log_domain, grouped in leaves of K = 2^k (module doc):
+    (2^d/K, K) for base, (2^d/K, K, 2) for extension input.
+
+    With p(X) = Σ_t X^t q_t(X^K) (q_t has coefficients c[t + K·v]), the K values of
+    leaf a are Σ_t (y^t q_t(y^K)) ζ^(jt): the q_t are Reed–Solomon encoded on the
+    subgroup of size 2^d/K (`ntt.rs_encode`, K rows), then each row is twisted by y^t
+    and transformed by a size-K DFT, in place."""
+    ext = c.ndim == 2
+    N = c.shape[0]
+    m = N.bit_length() - 1
+    K = 1 << k
+    if not (0 <= k <= m < log_domain):
+        raise ValueError(f"encode_leaves: need k ≤ m < d, got k={k}, m={m}, d={log_domain}")
+    comps = [c[:, 0], c[:, 1]] if ext else [c]
+    M = np.empty((len(comps) * K, N // K), dtype=np.uint64)
+    for i, comp in enumerate(comps):
+        M[i * K:(i + 1) * K] = np.asarray(comp, dtype=np.uint64).reshape(N // K, K).T
+    out = rs_encode(M, log_domain - m)  # (2^d/K, ncomp·K): out[a, i·K + t] = q_t(y^K)
+    rows = out.shape[0]
+    wa = powers(root_of_unity(log_domain), rows)
+    tw, rev = _dft_tables(k)
+    if out.size < SERIAL_BELOW:
+        _twist_dft_ser(out, len(comps), K, wa, tw, rev)
+    else:
+        _twist_dft_par(out, len(comps), K, wa, tw, rev, 64)
+    return out.reshape(rows, K, 2) if ext else out.reshape(rows, K)
+
+
+def _epow_ref(z, e):
+    out = (1, 0)
+    for _ in range(e):
+        out = R.e2_mul(*out, *z)
+    return out
+
+
+def encode_leaves_ref(c, log_domain: int, k: int) -> np.ndarray:
+    """Naive evaluation of p at every domain point (tiny sizes only)."""
+    c = np.asarray(c, dtype=np.uint64)
+    ext = c.ndim == 2
+    coeffs = [(int(x[0]), int(x[1])) for x in c] if ext else [(int(x), 0) for x in c]
+    D = 1 << log_domain
+    K = 1 << k
+    w = root_of_unity(log_domain)
+    rows = D // K
+    out = np.zeros((rows, K, 2), dtype=np.uint64)
+    for a in range(rows):
+        for j in range(K):
+            x = (pow(w, a + j * rows, P_INT), 0)
+            acc = (0, 0)
+            for cf in reversed(coeffs):  # Horner
+                acc = R.e2_mul(*acc, *x)
+                acc = ((acc[0] + cf[0]) % P_INT, (acc[1] + cf[1]) % P_INT)
+            out[a, j] = acc
+    return out if ext else out[:, :, 0].copy()
+
+
+# -- folding a leaf (verifier) -------------------------------------------------------------
+
+
+@njit(**_OPTS)
+def _fold_leaves(vals, idx, wd, D, zinv0, alphas, out):
+    q = vals.shape[0]
+    K = vals.shape[1]
+    k = alphas.shape[0]
+    inv2 = np.uint64(INV2)
+    buf = np.empty((K, 2), dtype=np.uint64)
+    for i in range(q):
+        for j in range(K):
+            buf[j, 0] = vals[i, j, 0]
+            buf[j, 1] = vals[i, j, 1]
+        yinv = gl_pow(wd, np.uint64((D - idx[i]) % D))
+        zinv = zinv0
+        size = K
+        for r in range(k):
+            half = size >> 1
+            x = yinv
+            for j in range(half):
+                lo0 = buf[j, 0]
+                lo1 = buf[j, 1]
+                hi0 = buf[j + half, 0]
+                hi1 = buf[j + half, 1]
+                s0 = gl_mul(gl_add(lo0, hi0), inv2)
+                s1 = gl_mul(gl_add(lo1, hi1), inv2)
+                dx = gl_mul(inv2, x)
+                d0 = gl_mul(gl_sub(lo0, hi0), dx)
+                d1 = gl_mul(gl_sub(lo1, hi1), dx)
+                p0, p1 = e2_mul(d0, d1, alphas[r, 0], alphas[r, 1])
+                buf[j, 0] = gl_add(s0, p0)
+                buf[j, 1] = gl_add(s1, p1)
+                x = gl_mul(x, zinv)
+            yinv = gl_mul(yinv, yinv)
+            zinv = gl_mul(zinv, zinv)
+            size = half
+        out[i, 0] = buf[0, 0]
+        out[i, 1] = buf[0, 1]
+
+
+def fold_leaves(vals: np.ndarray, idx: np.ndarray, log_domain: int,
+                alphas: np.ndarray) -> np.ndarray:
+    """For each opened leaf a (values of p at the K roots of z = ω^(aK), as an
+    extension array (q, K, 2)), the value at z of the polynomial whose coefficients are
+    those of p with the first k multilinear variables bound to ``alphas`` (k, 2):
+    k FRI-style halvings f ↦ (f(x) + f(−x))/2 + α·(f(x) − f(−x))/(2x).  (q, 2)."""
+    vals = np.ascontiguousarray(vals, dtype=np.uint64)
+    alphas = np.ascontiguousarray(alphas, dtype=np.uint64).reshape(-1, 2)
+    k = alphas.shape[0]
+    if vals.shape[1] != 1 << k:
+        raise ValueError("fold_leaves: leaf size is not 2^len(alphas)")
+    out = np.empty((vals.shape[0], 2), dtype=np.uint64)
+    zinv0 = pow(root_of_unity(k), P_INT - 2, P_INT)
+    _fold_leaves(vals, np.ascontiguousarray(idx, dtype=np.int64),
+                 np.uint64(root_of_unity(log_domain)), 1 << log_domain, np.uint64(zinv0),
+                 alphas, out)
+    return out
+
+
+def fold_leaves_ref(vals, idx, log_domain: int, alphas) -> np.ndarray:
+    """Independent formula: inverse DFT of the leaf gives y^t·q_t(z), then
+    Σ_t mono(α, t)·q_t(z) (mono(α, t) = Π_{j ∈ bits(t)} α_j)."""
+    vals = np.asarray(vals, dtype=np.uint64)
+    alphas = [(int(a[0]), int(a[1])) for a in np.asarray(alphas).reshape(-1, 2)]
+    k = len(alphas)
+    K = 1 << k
+    D = 1 << log_domain
+    zeta_inv = pow(root_of_unity(k), P_INT - 2, P_INT)
+    kinv = pow(K, P_INT - 2, P_INT)
+    w = root_of_unity(log_domain)
+    out = np.zeros((vals.shape[0], 2), dtype=np.uint64)
+    for i, a in enumerate(np.asarray(idx).reshape(-1)):
+        yinv = pow(w, (D - int(a)) % D, P_INT)
+        acc = (0, 0)
+        for t in range(K):
+            s = (0, 0)
+            for j in range(K):
+                f = (int(vals[i, j, 0]), int(vals[i, j, 1]))
+                e = pow(zeta_inv, j * t, P_INT)
+                s = ((s[0] + f[0] * e) % P_INT, (s[1] + f[1] * e) % P_INT)
+            scale = kinv * pow(yinv, t, P_INT) % P_INT
+            qt = (s[0] * scale % P_INT, s[1] * scale % P_INT)
+            mono = (1, 0)
+            for j in range(k):
+                if t >> j & 1:
+                    mono = R.e2_mul(*mono, *alphas[j])
+            prod = R.e2_mul(*mono, *qt)
+            acc = ((acc[0] + prod[0]) % P_INT, (acc[1] + prod[1]) % P_INT)
+        out[i] = acc
+    return out
+
+
+# -- prover helpers ------------------------------------------------------------------------
+
+
+@njit(**_OPTS)
+def _mono(r, out):
+    out[0, 0] = ONE
+    out[0, 1] = ZERO
+    size = 1
+    for j in range(r.shape[0]):
+        for i in range(size):
+            h0, h1 = e2_mul(out[i, 0], out[i, 1], r[j, 0], r[j, 1])
+            out[i + size, 0] = h0
+            out[i + size, 1] = h1
+        size *= 2
+
+
+def mono_table(r: np.ndarray) -> np.ndarray:
+    """Π_{j ∈ bits(i)} r_j for i < 2^len(r) (monomials of a multilinear point): (2^m, 2)."""
+    r = np.ascontiguousarray(r, dtype=np.uint64).reshape(-1, 2)
+    out = np.empty((1 << r.shape[0], 2), dtype=np.uint64)
+    _mono(r, out)
+    return out
+
+
+def mono_table_ref(r) -> np.ndarray:
+    r = [(int(x[0]), int(x[1])) for x in np.asarray(r).reshape(-1, 2)]
+    out = np.zeros((1 << len(r), 2), dtype=np.uint64)
+    for i in range(1 << len(r)):
+        v = (1, 0)
+        for j, rj in enumerate(r):
+            if i >> j & 1:
+                v = R.e2_mul(*v, *rj)
+        out[i] = v
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def _fold_coeffs_base(c, mono, out):
+    K = mono.shape[0]
+    for v in prange(out.shape[0]):
+        s0 = ZERO
+        s1 = ZERO
+        for t in range(K):
+            x = c[t + K * v]
+            s0 = gl_add(s0, gl_mul(mono[t, 0], x))
+            s1 = gl_add(s1, gl_mul(mono[t, 1], x))
+        out[v, 0] = s0
+        out[v, 1] = s1
+
+
+@njit(parallel=True, **_OPTS)
+def _fold_coeffs_ext(c, mono, out):
+    K = mono.shape[0]
+    for v in prange(out.shape[0]):
+        s0 = ZERO
+        s1 = ZERO
+        for t in range(K):
+            p0, p1 = e2_mul(mono[t, 0], mono[t, 1], c[t + K * v, 0], c[t + K * v, 1])
+            s0 = gl_add(s0, p0)
+            s1 = gl_add(s1, p1)
+        out[v, 0] = s0
+        out[v, 1] = s1
+
+
+def fold_coeffs(c: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """Coefficient form with the first k variables bound to ``alphas``:
+    c'_v = Σ_{t < 2^k} mono(α, t)·c[t + 2^k·v] (base or extension c; extension out)."""
+    mono = mono_table(alphas)
+    K = mono.shape[0]
+    out = np.empty((c.shape[0] // K, 2), dtype=np.uint64)
+    (_fold_coeffs_ext if c.ndim == 2 else _fold_coeffs_base)(
+        np.ascontiguousarray(c, dtype=np.uint64), mono, out)
+    return out
+
+
+def fold_coeffs_ref(c, alphas) -> np.ndarray:
+    mono = mono_table_ref(alphas)
+    c = np.asarray(c, dtype=np.uint64)
+    if c.ndim == 1:
+        c = np.stack([c, np.zeros_like(c)], axis=-1)
+    K = mono.shape[0]
+    out = np.zeros((c.shape[0] // K, 2), dtype=np.uint64)
+    for v in range(out.shape[0]):
+        acc = (0, 0)
+        for t in range(K):
+            p = R.e2_mul(int(mono[t, 0]), int(mono[t, 1]), int(c[t + K * v, 0]),
+                         int(c[t + K * v, 1]))
+            acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
+        out[v] = acc
+    return out
+
+
+@njit(inline="always", **_OPTS)
+def _e2_pow(z0, z1, e):
+    r0 = ONE
+    r1 = ZERO
+    b0 = z0
+    b1 = z1
+    while e > 0:
+        if e & 1:
+            r0, r1 = e2_mul(r0, r1, b0, b1)
+        b0, b1 = e2_mul(b0, b1, b0, b1)
+        e >>= 1
+    return r0, r1
+
+
+@njit(parallel=True, **_OPTS)
+def _horner(c0, c1, z0, z1, nch, part):
+    n = c0.shape[0]
+    step = (n + nch - 1) // nch
+    for ch in prange(nch):
+        lo = ch * step
+        hi = min(n, lo + step)
+        a0 = ZERO
+        a1 = ZERO
+        for i in range(hi - 1, lo - 1, -1):
+            a0, a1 = e2_mul(a0, a1, z0, z1)
+            a0 = gl_add(a0, c0[i])
+            a1 = gl_add(a1, c1[i])
+        s0, s1 = _e2_pow(z0, z1, lo)
+        part[ch, 0], part[ch, 1] = e2_mul(a0, a1, s0, s1)
+
+
+def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """p(z) = Σ_i c_i z^i for base or extension coefficients c and z ∈ E: (2,)."""
+    c = np.asarray(c, dtype=np.uint64)
+    if c.ndim == 2:
+        c0, c1 = np.ascontiguousarray(c[:, 0]), np.ascontiguousarray(c[:, 1])
+    else:
+        c0, c1 = np.ascontiguousarray(c), np.zeros(c.shape[0], dtype=np.uint64)
+    nch = 1 if c0.shape[0] < SERIAL_BELOW else 64
+    part = np.zeros((nch, 2), dtype=np.uint64)
+    _horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part)
+    s = [0, 0]
+    for p0, p1 in part:
+        s = [(s[0] + int(p0)) % P_INT, (s[1] + int(p1)) % P_INT]
+    return np.array(s, dtype=np.uint64)
+
+
+def horner_ref(c, z) -> np.ndarray:
+    c = np.asarray(c, dtype=np.uint64)
+    coeffs = [(int(x[0]), int(x[1])) for x in c] if c.ndim == 2 else [(int(x), 0) for x in c]
+    zz = (int(z[0]), int(z[1]))
+    acc = (0, 0)
+    for cf in reversed(coeffs):
+        acc = R.e2_mul(*acc, *zz)
+        acc = ((acc[0] + cf[0]) % P_INT, (acc[1] + cf[1]) % P_INT)
+    return np.array(acc, dtype=np.uint64)
+
+
+@njit(**_OPTS)
+def _eq_scaled(r, c0, c1, tmp):
+    """tmp = c·eq(r, ·) (serial doubling; the layers are cheap next to the add)."""
+    tmp[0, 0] = c0
+    tmp[0, 1] = c1
+    size = 1
+    for j in range(r.shape[0]):
+        r0 = r[j, 0]
+        r1 = r[j, 1]
+        for i in range(size):
+            h0, h1 = e2_mul(tmp[i, 0], tmp[i, 1], r0, r1)
+            tmp[i + size, 0] = h0
+            tmp[i + size, 1] = h1
+            tmp[i, 0] = gl_sub(tmp[i, 0], h0)
+            tmp[i, 1] = gl_sub(tmp[i, 1], h1)
+        size *= 2
+
+
+@njit(parallel=True, **_OPTS)
+def _eq_accumulate(points, coefs, out, nch):
+    """out += Σ_l coefs[l]·eq(points[l], ·); the points are split among the threads,
+    each accumulating into its own table, and the tables are added at the end."""
+    q = points.shape[0]
+    n = out.shape[0]
+    acc = np.zeros((nch, n, 2), dtype=np.uint64)
+    step = (q + nch - 1) // nch
+    for ch in prange(nch):
+        tmp = np.empty((n, 2), dtype=np.uint64)
+        for l in range(ch * step, min(q, (ch + 1) * step)):
+            _eq_scaled(points[l], coefs[l, 0], coefs[l, 1], tmp)
+            for i in range(n):
+                acc[ch, i, 0] = gl_add(acc[ch, i, 0], tmp[i, 0])
+                acc[ch, i, 1] = gl_add(acc[ch, i, 1], tmp[i, 1])
+    for ch in range(nch):
+        for i in range(n):
+            out[i, 0] = gl_add(out[i, 0], acc[ch, i, 0])
+            out[i, 1] = gl_add(out[i, 1], acc[ch, i, 1])
+
+
+def eq_accumulate(out: np.ndarray, points: np.ndarray, coefs: np.ndarray) -> None:
+    """out (2^m, 2) += Σ_l coefs[l]·eq(points[l], x) (points (q, m, 2), coefs (q, 2))."""
+    points = np.ascontiguousarray(points, dtype=np.uint64)
+    coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    if points.shape[0] == 0:
+        return
+    nch = 1 if points.shape[0] == 1 or out.shape[0] * points.shape[0] < SERIAL_BELOW else 2
+    _eq_accumulate(points, coefs, out, nch)
+
+
+def eq_accumulate_ref(out, points, coefs) -> np.ndarray:
+    res = [(int(a), int(b)) for a, b in np.asarray(out)]
+    for pt, cf in zip(np.asarray(points), np.asarray(coefs)):
+        tab = R.eq_expand(pt)
+        for i in range(len(res)):
+            p = R.e2_mul(int(tab[i][0]), int(tab[i][1]), int(cf[0]), int(cf[1]))
+            res[i] = ((res[i][0] + p[0]) % P_INT, (res[i][1] + p[1]) % P_INT)
+    return np.array(res, dtype=np.uint64)
+
+
+# -- verifier helpers over many constraint points -----------------------------------------
+
+
+@njit(**_OPTS)
+def _eq_prefix(points, alphas, out):
+    k = alphas.shape[0]
+    for i in range(points.shape[0]):
+        v0 = ONE
+        v1 = ZERO
+        for j in range(k):
+            p0 = points[i, j, 0]
+            p1 = points[i, j, 1]
+            a0 = alphas[j, 0]
+            a1 = alphas[j, 1]
+            # eq(p, a) = 1 − p − a + 2·p·a
+            q0, q1 = e2_mul(p0, p1, a0, a1)
+            e0 = gl_sub(gl_add(ONE, gl_add(q0, q0)), gl_add(p0, a0))
+            e1 = gl_sub(gl_add(q1, q1), gl_add(p1, a1))
+            v0, v1 = e2_mul(v0, v1, e0, e1)
+        out[i, 0] = v0
+        out[i, 1] = v1
+
+
+def eq_prefix(points: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """eq(points[i, :k], alphas) for every point (points (T, m, 2), alphas (k, 2)): (T, 2)."""
+    points = np.ascontiguousarray(points, dtype=np.uint64)
+    alphas = np.ascontiguousarray(alphas, dtype=np.uint64).reshape(-1, 2)
+    out = np.empty((points.shape[0], 2), dtype=np.uint64)
+    _eq_prefix(points, alphas, out)
+    return out
+
+
+def eq_prefix_ref(points, alphas) -> np.ndarray:
+    k = len(alphas)
+    out = []
+    for pt in np.asarray(points):
+        v = (1, 0)
+        for j in range(k):
+            p = (int(pt[j][0]), int(pt[j][1]))
+            a = (int(alphas[j][0]), int(alphas[j][1]))
+            pa = R.e2_mul(*p, *a)
+            v = R.e2_mul(*v, (1 - p[0] - a[0] + 2 * pa[0]) % P_INT,
+                         (-p[1] - a[1] + 2 * pa[1]) % P_INT)
+        out.append(v)
+    return np.array(out, dtype=np.uint64).reshape(-1, 2)
+
+
+@njit(**_OPTS)
+def _mono_eval(points, coefs, c, tmp):
+    s0 = ZERO
+    s1 = ZERO
+    for i in range(points.shape[0]):
+        _mono(points[i], tmp)
+        for j in range(c.shape[0]):
+            p0, p1 = e2_mul(tmp[j, 0], tmp[j, 1], c[j, 0], c[j, 1])
+            p0, p1 = e2_mul(p0, p1, coefs[i, 0], coefs[i, 1])
+            s0 = gl_add(s0, p0)
+            s1 = gl_add(s1, p1)
+    out = np.empty(2, dtype=np.uint64)
+    out[0] = s0
+    out[1] = s1
+    return out
+
+
+def mono_eval(points: np.ndarray, coefs: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Σ_i coefs[i]·f̂(points[i]) for the multilinear f̂ with coefficient form c (2^m, 2)
+    and points (T, m, 2): (2,)."""
+    points = np.ascontiguousarray(points, dtype=np.uint64)
+    c = np.ascontiguousarray(c, dtype=np.uint64).reshape(-1, 2)
+    tmp = np.empty((c.shape[0], 2), dtype=np.uint64)
+    return _mono_eval(points, np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2),
+                      c, tmp)
+
+
+def mono_eval_ref(points, coefs, c) -> np.ndarray:
+    acc = (0, 0)
+    for pt, cf in zip(np.asarray(points), np.asarray(coefs)):
+        mono = mono_table_ref(pt)
+        for j in range(mono.shape[0]):
+            p = R.e2_mul(int(mono[j, 0]), int(mono[j, 1]), int(c[j][0]), int(c[j][1]))
+            p = R.e2_mul(*p, int(cf[0]), int(cf[1]))
+            acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
+    return np.array(acc, dtype=np.uint64)

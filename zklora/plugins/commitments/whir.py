@@ -1,0 +1,664 @@
+"""The ``whir`` commitment scheme: a succinct hash-based multilinear commitment over
+Goldilocks in the style of WHIR (Arnon, Chiesa, Fenzi, Yogev 2024).
+
+Relation proven by a batched opening: for every item (commitment C_t, claims
+{(r_j, v_j)}), C_t commits to a table T_t of 2^n Goldilocks elements with
+T̃_t(r_j) = v_j, r_j ∈ E^n, v_j ∈ E (E = goldilocks-ext2, ≈ 2^128 elements).
+
+Construction (docs/commitments_whir.md has the full description and the soundness
+analysis):
+
+* **Commit.** T's multilinear extension f̂ is written in coefficient form c (Möbius
+  transform); the univariate p(X) = Σ c_i X^i is Reed–Solomon encoded on a subgroup of
+  size 2^(n+ρ) and the codeword is Merkle-hashed in leaves of 2^k values (the k-fold
+  cosets, `zklora.kernels.whir`).  Under the conjectured (list-decoding) regime, s₀
+  out-of-domain values p(z) at points z derived from the root are bound as well.  The
+  commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ n ‖ root ‖ OOD values)`` (32 bytes).
+* **Open** (all items in one proof, one WHIR proof per commitment in a shared
+  transcript).  Per commitment, the claims (and the OOD values) are combined with powers
+  of a challenge β into one weighted-sum claim Σ_b f̂(b)·W(b) = σ with
+  W = Σ β^j eq(r_j, ·).  Each WHIR round: k sumcheck rounds on Σ f̂·W (binding k
+  variables, α), a Merkle commitment to the folded polynomial's codeword on a domain
+  half as large, OOD samples of it (conjectured regime), t shift queries on the current
+  codeword (leaves + one multi-proof; the verifier folds each leaf at its point), and a
+  challenge γ combining the new point constraints into W.  Once at most 8 variables
+  remain the folded polynomial is sent in the clear and checked against the last
+  queries and the sumcheck claim.
+* **Small tables** (n ≤ ``direct_vars``) are sent; the verifier re-commits and
+  evaluates.
+
+Soundness: per round, the query term t·(−log2 err), err = (1+ρ)/2 (unique decoding,
+proven) or ρ·(1 + 1/8) (capacity-bound conjecture), the folding terms (proximity gaps of
+the fold, sumcheck, list size), the OOD and combination terms; a grinding nonce (proof
+of work) is asked before α or γ when the field term alone is below the target.  Every
+count is a function of n and the verifier's own parameters (`plan`).  Binding, not
+hiding.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import attrs
+import numpy as np
+
+from zklora.kernels import merkle, ntt
+from zklora.kernels import whir as K
+from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
+from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.field import Field
+from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
+
+TAG = b"zklora/whir/v1"
+#: largest table (number of variables) the scheme accepts
+MAX_VARS = 30
+#: a round whose folded polynomial has at most this many variables sends it in the clear
+FINAL_VARS = 8
+#: most grinding bits asked for one challenge (beyond that the term stays short)
+MAX_POW = 20
+#: most out-of-domain samples per codeword
+MAX_OOD = 8
+#: capacity-bound regime: proximity δ = 1 − ρ − η with η = ρ / 2^ETA_LOG
+ETA_LOG = 3
+#: largest ``security_bits``
+MAX_SECURITY = 160
+REGIMES = ("unique", "conjectured")
+_RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
+
+
+@attrs.frozen
+class WhirParams:
+    """Validated parameters (config ``[commitment.whir]``)."""
+
+    rate_log: int = 1
+    folding_factor: int = 4
+    security_bits: int = 100
+    regime: str = "unique"
+    hash: str = "blake3"
+    direct_vars: int = 10
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> WhirParams:
+        params = dict(params)
+        unknown = set(params) - set(Whir.param_names())
+        if unknown:
+            raise ConfigError(f"whir: unknown parameter(s) {sorted(unknown)}; allowed: "
+                              f"{', '.join(Whir.param_names())}")
+
+        def integer(key, lo, hi, default):
+            v = params.get(key, default)
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ConfigError(f"whir: {key} must be an integer in {lo}..{hi}, got {v!r}")
+            return v
+
+        rate_log = integer("rate_log", 1, 4, 1)
+        if "rate" in params:
+            try:
+                rate = Fraction(str(params["rate"]))
+            except (ValueError, ZeroDivisionError):
+                rate = None
+            if rate not in _RATES:
+                raise ConfigError(f"whir: rate {params['rate']!r} not allowed; "
+                                  "use 1/2, 1/4, 1/8 or 1/16")
+            if "rate_log" in params and _RATES[rate] != rate_log:
+                raise ConfigError("whir: rate and rate_log disagree")
+            rate_log = _RATES[rate]
+        h = params.get("hash", "blake3")
+        if h not in merkle.HASHES:
+            raise ConfigError(f"whir: hash must be one of {sorted(merkle.HASHES)}, got {h!r}")
+        regime = params.get("regime", "unique")
+        if regime not in REGIMES:
+            raise ConfigError(f"whir: regime must be one of {', '.join(REGIMES)}, "
+                              f"got {regime!r}")
+        return cls(rate_log, integer("folding_factor", 1, 4, 4),
+                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h,
+                   integer("direct_vars", 0, MAX_VARS, 10))
+
+
+# -- the round schedule and its soundness (a function of n and the parameters) ----------
+
+
+@attrs.frozen
+class Round:
+    """One WHIR round on a polynomial of m variables whose codeword has 2^d entries."""
+
+    m: int
+    d: int
+    k: int  # variables folded; leaves hold 2^k values
+    queries: int  # query draws (deduplicated afterwards); all leaves if ≥ their number
+    ood: int  # out-of-domain samples of the next codeword (0 in the final round)
+    pow_fold: int  # grinding bits before each folding challenge α
+    pow_comb: int  # grinding bits before the combination challenge γ
+    final: bool
+
+    @property
+    def leaves(self) -> int:
+        return 1 << (self.d - self.k)
+
+    @property
+    def depth(self) -> int:
+        return self.d - self.k
+
+
+@attrs.frozen
+class Plan:
+    n: int
+    ood0: int
+    rounds: tuple[Round, ...]
+    #: (category, bits) of every round-by-round term, grinding included
+    terms: tuple[tuple[str, float], ...]
+
+
+def _list_bits(regime: str, d: int, m: int) -> float:
+    """log2 of the list size the analysis assumes (0 in the unique-decoding regime;
+    |D|/η under the capacity conjecture, η = ρ/2^ETA_LOG)."""
+    return 0.0 if regime == "unique" else float(d + (d - m) + ETA_LOG)
+
+
+def _query_bits(regime: str, d: int, m: int) -> float:
+    """−log2 of the chance that one query misses a δ-far word: 1 − δ = (1 + ρ)/2
+    (unique decoding, proven) or ρ + η = ρ·(1 + 2^-ETA_LOG) (capacity conjecture)."""
+    rho = 2.0 ** (m - d)
+    err = (1.0 + rho) / 2.0 if regime == "unique" else rho * (1.0 + 2.0 ** -ETA_LOG)
+    return -math.log2(err)
+
+
+def _ood_samples(regime: str, B: float, lam: int, d: int, m: int) -> tuple[int, float]:
+    """Fewest OOD samples making C(ℓ, 2)·(2^m/|E|)^s ≤ 2^-λ, and their bits."""
+    if regime == "unique":
+        return 0, math.inf
+    lb = _list_bits(regime, d, m)
+    bits = 0.0
+    for s in range(1, MAX_OOD + 1):
+        bits = s * (B - m) - 2 * lb + 1
+        if bits >= lam:
+            return s, bits
+    return MAX_OOD, bits
+
+
+def _grind(lam: int, raw: float) -> int:
+    return min(MAX_POW, max(0, math.ceil(lam - raw - 1e-9)))
+
+
+@lru_cache(maxsize=1024)
+def plan(n: int, p: WhirParams, B: float) -> Plan:
+    """Round schedule for a table of 2^n elements under parameters ``p`` with a
+    challenge field of 2^B elements (prover and verifier both call this)."""
+    lam, reg = p.security_bits, p.regime
+    terms: list[tuple[str, float]] = []
+    d = n + p.rate_log
+    ood0, b0 = _ood_samples(reg, B, lam, d, n)
+    if reg != "unique":
+        terms.append(("ood", b0))
+    rounds = []
+    m = n
+    while True:
+        k = min(p.folding_factor, m)
+        final = m - k <= FINAL_VARS
+        lb = _list_bits(reg, d, m)
+        qb = _query_bits(reg, d, m)
+        t = math.ceil(lam / qb)
+        leaves = 1 << (d - k)
+        terms.append(("queries", math.inf if t >= leaves else t * qb))
+        t = min(t, leaves)
+        if k:
+            gap = B - d if reg == "unique" else B - (d + (d - m) + ETA_LOG)
+            raw = min(gap, B - 1 - lb)
+            pf = _grind(lam, raw)
+            terms.append(("folding", raw + pf))
+        else:
+            pf = 0
+        s, pc = 0, 0
+        if not final:
+            s, ob = _ood_samples(reg, B, lam, d - 1, m - k)
+            if reg != "unique":
+                terms.append(("ood", ob))
+            raw = B - math.log2(t + s) - lb - 1
+            pc = _grind(lam, raw)
+            terms.append(("combination", raw + pc))
+        rounds.append(Round(m, d, k, t, s, pf, pc, final))
+        if final:
+            break
+        m, d = m - k, d - 1
+    return Plan(n, ood0, tuple(rounds), tuple(terms))
+
+
+# -- proof of work -------------------------------------------------------------------------
+
+
+def _pow_ok(hash_name: str, state: bytes, label: str, nonce: int, bits: int) -> bool:
+    h = merkle.hasher(hash_name)(TAG + b"/pow" + state + label.encode()
+                                 + struct.pack("<Q", nonce))
+    return int.from_bytes(h[:8], "little") & ((1 << bits) - 1) == 0
+
+
+def _grind_prove(ch: ProverChannel, label: str, bits: int) -> None:
+    if bits <= 0:
+        return
+    state = ch.transcript.state
+    nonce = 0
+    while not _pow_ok(ch.transcript.hash_name, state, label, nonce, bits):
+        nonce += 1
+    ch.send_u64(label, nonce)
+
+
+def _grind_verify(ch: VerifierChannel, label: str, bits: int) -> None:
+    if bits <= 0:
+        return
+    state = ch.transcript.state
+    nonce = ch.recv_u64(label, (1 << 64) - 1)
+    if not _pow_ok(ch.transcript.hash_name, state, label, nonce, bits):
+        raise VerificationError(f"whir: grinding nonce for {label} is invalid")
+
+
+# -- states ----------------------------------------------------------------------------------
+
+
+@attrs.define(eq=False)
+class WhirState:
+    """Prover-only state of one commitment ("not to be shared with the verifier")."""
+
+    commitment: bytes
+    n: int
+    table: np.ndarray  # (2^n,) uint64, an owned copy
+    coeffs: np.ndarray  # coefficient form (2^n,) uint64
+    leaves: np.ndarray  # (2^(d-k), 2^k) uint64
+    levels: list[np.ndarray]  # Merkle levels, leaves first
+    root: bytes
+    ood_points: np.ndarray  # (s0, 2)
+    ood_values: np.ndarray  # (s0, 2)
+
+
+def _pow_point(z: np.ndarray, m: int, E: Field) -> np.ndarray:
+    """(z, z², z⁴, …) over m variables, an (m, 2) extension array."""
+    out = np.zeros((m, 2), dtype=np.uint64)
+    cur = np.asarray(z, dtype=np.uint64).reshape(2)
+    for j in range(m):
+        out[j] = cur
+        cur = E.mul(cur, cur)
+    return out
+
+
+def _pow_points_ext(zs: np.ndarray, m: int, E: Field) -> np.ndarray:
+    out = np.zeros((len(zs), m, 2), dtype=np.uint64)
+    for i, z in enumerate(zs):
+        out[i] = _pow_point(z, m, E)
+    return out
+
+
+def _pow_points_base(zs: Sequence[int], m: int) -> np.ndarray:
+    out = np.zeros((len(zs), m, 2), dtype=np.uint64)
+    for i, z in enumerate(zs):
+        cur = int(z)
+        for j in range(m):
+            out[i, j, 0] = cur
+            cur = cur * cur % P_INT
+    return out
+
+
+def _powers(E: Field, x: np.ndarray, start: int, count: int) -> np.ndarray:
+    """x^start, …, x^(start+count−1): (count, 2)."""
+    out = np.zeros((count, 2), dtype=np.uint64)
+    cur = E.pow(x, start)
+    for i in range(count):
+        out[i] = cur
+        cur = E.mul(cur, x)
+    return out
+
+
+class Whir(CommitmentScheme):
+    """WHIR-style succinct multilinear commitment (see module doc)."""
+
+    name = "whir"
+    fields = ("goldilocks",)
+    hiding = False
+
+    def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
+        super().__init__(field, params)
+        if not self.supports(field):
+            raise ConfigError(f"whir works over goldilocks only, not {field.name}")
+        self.cfg = WhirParams.parse(self.params)
+        from zklora.zkcore import security
+
+        self._B = security.field_bits(field.ext)
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
+                "direct_vars")
+
+    def plan(self, n: int) -> Plan:
+        return plan(n, self.cfg, self._B)
+
+    def direct(self, n: int) -> bool:
+        """Whether a table of 2^n elements is opened by sending it."""
+        return n == 0 or n <= self.cfg.direct_vars
+
+    def commitment_size(self, num_vars: int) -> int:
+        return 32
+
+    # -- soundness --------------------------------------------------------------------------
+    def soundness(self, challenge_field: Field, elements: int | None = None):
+        """Per category the weakest round-by-round term over every table size the
+        scheme opens by WHIR (direct_vars < n ≤ MAX_VARS) — queries, folding (proximity
+        gaps of the fold and its sumcheck, grinding included), OOD samples and the
+        combination challenge (conjectured regime: with the list size) — the Merkle hash
+        and, for a graph of at most ``elements`` claims, the claim batching (β)."""
+        from zklora.zkcore import security
+
+        p = self.cfg
+        B = security.field_bits(challenge_field)
+        regime = ("unique-decoding regime (proven)" if p.regime == "unique"
+                  else "capacity-bound conjecture")
+        name = (f"whir security_bits = {p.security_bits} (rate 1/{1 << p.rate_log}, "
+                f"folding_factor = {p.folding_factor}, regime = {p.regime})")
+        worst: dict[str, float] = {}
+        for n in range(p.direct_vars + 1, MAX_VARS + 1):
+            for cat, bits in plan(n, p, B).terms:
+                worst[cat] = min(worst.get(cat, math.inf), bits)
+        notes = {"queries": f"shift queries, {regime}",
+                 "folding": f"fold proximity gaps and sumcheck, {regime}, with grinding",
+                 "ood": "out-of-domain samples (list of the capacity conjecture)",
+                 "combination": f"combination of the query constraints, {regime}"}
+        terms = [security.Term(bits, f"{name}: {cat}", notes[cat])
+                 for cat, bits in sorted(worst.items())]
+        terms.append(security.hash_term(p.hash, "whir Merkle"))
+        if elements is not None:
+            terms.append(security.schwartz_zippel(
+                challenge_field, int(elements) + MAX_OOD,
+                f"whir claim batching in {challenge_field.name}"))
+        return terms
+
+    # -- commitment ---------------------------------------------------------------------------
+    def _params_bytes(self, n: int) -> bytes:
+        p = self.cfg
+        return (TAG + p.hash.encode() + struct.pack("<BBBB", p.rate_log, p.folding_factor,
+                                                    REGIMES.index(p.regime), n))
+
+    def _ood_points(self, n: int, root: bytes, count: int) -> np.ndarray:
+        t = Transcript(TAG + b"/ood", self.cfg.hash)
+        t.observe("whir/root", self._params_bytes(n) + root)
+        return t.sample_vec("whir/ood", self.field.ext, count) if count else \
+            np.zeros((0, 2), dtype=np.uint64)
+
+    def _digest(self, n: int, root: bytes, ood_values: np.ndarray) -> bytes:
+        return merkle.hasher(self.cfg.hash)(self._params_bytes(n) + root
+                                            + self.field.ext.encode(ood_values))
+
+    def _commit_table(self, t: np.ndarray) -> WhirState:
+        n = t.shape[0].bit_length() - 1
+        pl = self.plan(n)
+        r0 = pl.rounds[0]
+        coeffs = K.mobius(t)
+        leaves = K.encode_leaves(coeffs, r0.d, r0.k)
+        levels = merkle.build(merkle.hash_leaves(leaves, self.cfg.hash), self.cfg.hash)
+        root = merkle.root(levels)
+        zs = self._ood_points(n, root, pl.ood0)
+        ys = np.array([K.horner(coeffs, z) for z in zs], dtype=np.uint64).reshape(-1, 2)
+        return WhirState(self._digest(n, root, ys), n, t, coeffs, leaves, levels, root, zs, ys)
+
+    def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
+        a = np.asarray(values)
+        if a.dtype.kind not in "ui":
+            raise ProverError(f"whir: cannot commit to an array of dtype {a.dtype}")
+        flat = a.reshape(-1)
+        N = flat.shape[0]
+        if N < 1 or N & (N - 1):
+            raise ProverError(f"whir: table length {N} is not a power of two")
+        n = N.bit_length() - 1
+        if n > MAX_VARS:
+            raise ProverError(f"whir: table of 2^{n} elements exceeds 2^{MAX_VARS}")
+        if a.dtype.kind == "i" and int(flat.min()) < 0:
+            raise ProverError("whir: negative value; commit to field elements")
+        t = np.array(flat, dtype=np.uint64, copy=True)
+        if int(t.max()) >= P_INT:
+            raise ProverError("whir: value >= p; commit to canonical field elements")
+        st = self._commit_table(t)
+        return st.commitment, st
+
+    def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
+        E = self.field.ext
+        p = self.cfg
+        out = bytearray(TAG + struct.pack("<BBBBBQ", p.rate_log, p.folding_factor,
+                                          REGIMES.index(p.regime), p.security_bits,
+                                          p.direct_vars, len(work)))
+        for com, n, evs in work:
+            out += com + struct.pack("<QQ", n, len(evs))
+            for ev in evs:
+                out += E.encode(ev.point) + E.encode(ev.value)
+        return bytes(out)
+
+    # -- prover ---------------------------------------------------------------------------------
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+        E = self.field.ext
+        work = []
+        for it in items:
+            if not isinstance(it.state, WhirState):
+                raise ProverError("whir: open() needs states returned by Whir.commit")
+            n = it.state.n
+            for ev in it.evals:
+                if (E.shape(np.asarray(ev.point)) != (n,)
+                        or np.asarray(ev.value).shape != E.elem_shape):
+                    raise ProverError(f"whir: claim of the wrong shape for a table of "
+                                      f"2^{n} elements")
+            if it.evals:
+                work.append((it.state, list(it.evals)))
+        ch.observe_public("whir/batch",
+                          self._statement([(s.commitment, s.n, e) for s, e in work]))
+        for st, evs in work:
+            if self.direct(st.n):
+                ch.send_field("whir/tensor", self.field, st.table)
+            else:
+                self._prove_one(ch, st, evs)
+
+    def _prove_one(self, ch: ProverChannel, st: WhirState, evs: list[Evaluation]) -> None:
+        E, F = self.field.ext, self.field
+        pl = self.plan(st.n)
+        ch.send_bytes("whir/root", st.root)
+        ch.send_field("whir/ood", E, st.ood_values)
+        beta = ch.challenge("whir/beta", E)
+        pts = np.concatenate([np.array([np.asarray(ev.point, dtype=np.uint64) for ev in evs],
+                                       dtype=np.uint64).reshape(len(evs), st.n, 2),
+                              _pow_points_ext(st.ood_points, st.n, E)])
+        W = np.zeros((1 << st.n, 2), dtype=np.uint64)
+        K.eq_accumulate(W, pts, _powers(E, beta, 0, len(pts)))
+        stack = np.empty((2, 1 << st.n, 2), dtype=np.uint64)
+        stack[0, :, 0] = st.table
+        stack[0, :, 1] = 0
+        stack[1] = W
+        del W
+        starts = np.array([0, 2], dtype=np.int64)
+        factors = np.array([0, 1], dtype=np.int64)
+        one = np.array([[1, 0]], dtype=np.uint64)
+        coeffs: np.ndarray = st.coeffs
+        leaves, levels = st.leaves, st.levels
+        for i, rd in enumerate(pl.rounds):
+            alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+            for j in range(rd.k):
+                h = E.sc_round(stack, starts, factors, one, 2)
+                ch.send_field("whir/sumcheck", E, np.stack([h[0], h[2]]))
+                _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
+                alphas[j] = ch.challenge("whir/alpha", E)
+                stack = E.sc_fold(stack, alphas[j])
+            coeffs = K.fold_coeffs(coeffs, alphas)
+            m2 = rd.m - rd.k
+            if rd.final:
+                ch.send_field("whir/final", E, coeffs)
+            else:
+                nxt = pl.rounds[i + 1]
+                new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
+                new_levels = merkle.build(
+                    merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
+                                       self.cfg.hash), self.cfg.hash)
+                ch.send_bytes("whir/root", merkle.root(new_levels))
+                zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
+                    np.zeros((0, 2), dtype=np.uint64)
+                ood_vals = np.array([K.horner(coeffs, z) for z in zs],
+                                    dtype=np.uint64).reshape(-1, 2)
+                ch.send_field("whir/ood", E, ood_vals)
+            idx = self._queries(ch, rd)
+            opened = leaves[idx]
+            if i == 0:
+                ch.send_field("whir/leaves", F, opened)
+            else:
+                ch.send_field("whir/leaves", E, opened)
+            ch.send_bytes("whir/paths", merkle.open_multi(levels, idx))
+            if rd.final:
+                break
+            _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
+            gamma = ch.challenge("whir/gamma", E)
+            zq = self._query_points(rd, idx)
+            npts = np.concatenate([_pow_points_ext(zs, m2, E), _pow_points_base(zq, m2)])
+            K.eq_accumulate(stack[1], npts, _powers(E, gamma, 1, npts.shape[0]))
+            leaves, levels = new_leaves, new_levels
+
+    def _queries(self, ch, rd: Round) -> np.ndarray:
+        if rd.queries >= rd.leaves:
+            return np.arange(rd.leaves, dtype=np.int64)
+        idx = ch.challenge_indices("whir/queries", rd.leaves, rd.queries)
+        return np.array(sorted(set(idx)), dtype=np.int64)
+
+    @staticmethod
+    def _query_points(rd: Round, idx: np.ndarray) -> list[int]:
+        """z = ω^(a·2^k) for each queried leaf a (points of the folded domain)."""
+        w = ntt.root_of_unity(rd.d - rd.k)
+        return [pow(w, int(a), P_INT) for a in idx]
+
+    # -- verifier -------------------------------------------------------------------------------
+    def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
+        E = self.field.ext
+        com = it.commitment
+        if not isinstance(com, bytes | bytearray) or len(com) != 32:
+            raise VerificationError(f"whir: commitment {k} is not 32 bytes")
+        n = it.num_vars
+        if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 0 <= n <= MAX_VARS:
+            raise VerificationError(f"whir: commitment {k}: bad number of variables {n!r}")
+        evs = []
+        for ev in it.evals:
+            try:
+                point = np.asarray(ev.point)
+                value = np.asarray(ev.value)
+                ok = (point.dtype.kind in "ui" and value.dtype.kind in "ui"
+                      and point.shape == (n,) + E.elem_shape and value.shape == E.elem_shape
+                      and (point.size == 0 or (int(point.min()) >= 0
+                                               and int(point.max()) < P_INT))
+                      and int(value.min()) >= 0 and int(value.max()) < P_INT)
+            except (TypeError, ValueError, OverflowError):
+                ok = False
+            if not ok:
+                raise VerificationError(f"whir: claim on commitment {k} is not a point of "
+                                        f"{n} canonical {E.name} elements and a value")
+            evs.append(Evaluation(point.astype(np.uint64), value.astype(np.uint64)))
+        return bytes(com), int(n), evs
+
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+        work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
+        ch.observe_public("whir/batch", self._statement(work))
+        for t, (com, n, evs) in enumerate(work):
+            try:
+                if self.direct(n):
+                    self._verify_direct(ch, t, com, n, evs)
+                else:
+                    self._verify_one(ch, t, com, n, evs)
+            except ValueError as e:  # malformed data reaching a kernel helper
+                raise VerificationError(f"whir: tensor {t}: malformed opening ({e})") from e
+
+    def _verify_direct(self, ch, t, com, n, evs) -> None:
+        E = self.field.ext
+        table = ch.recv_field("whir/tensor", self.field, 1 << n).reshape(-1)
+        if self._commit_table(table.copy()).commitment != com:
+            raise VerificationError(f"whir: opened tensor {t} does not match its commitment")
+        lifted = np.zeros((1 << n, 2), dtype=np.uint64)
+        lifted[:, 0] = table
+        for ev in evs:
+            if not E.equal(E.dot(lifted, ntt.eq_table(ev.point)), ev.value):
+                raise VerificationError(f"whir: wrong evaluation claimed for tensor {t}")
+
+    def _verify_one(self, ch, t, com, n, evs) -> None:
+        E, F = self.field.ext, self.field
+        pl = self.plan(n)
+        root = ch.recv_bytes("whir/root", 32)
+        ood_vals = ch.recv_field("whir/ood", E, pl.ood0)
+        if self._digest(n, root, ood_vals) != com:
+            raise VerificationError(f"whir: root of tensor {t} does not match its commitment")
+        zs = self._ood_points(n, root, pl.ood0)
+        beta = ch.challenge("whir/beta", E)
+        pts = np.concatenate([np.array([ev.point for ev in evs], dtype=np.uint64)
+                              .reshape(len(evs), n, 2), _pow_points_ext(zs, n, E)])
+        vals = np.concatenate([np.array([ev.value for ev in evs], dtype=np.uint64)
+                               .reshape(-1, 2), ood_vals.reshape(-1, 2)])
+        coefs = _powers(E, beta, 0, len(pts))
+        sigma = E.dot(coefs, vals)
+        # constraint groups: (coefficients (T, 2), points over the remaining variables)
+        groups = [(coefs, pts)]
+        for i, rd in enumerate(pl.rounds):
+            alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+            for j in range(rd.k):
+                h0, h2 = ch.recv_field("whir/sumcheck", E, 2)
+                h1 = E.sub(sigma, h0)
+                _grind_verify(ch, "whir/pow-fold", rd.pow_fold)
+                alphas[j] = ch.challenge("whir/alpha", E)
+                sigma = E.interpolate(np.stack([h0, h1, h2]), alphas[j])
+            if rd.k:
+                groups = [(E.mul(c, K.eq_prefix(p, alphas)), np.ascontiguousarray(p[:, rd.k:]))
+                          for c, p in groups]
+            m2 = rd.m - rd.k
+            if rd.final:
+                final = ch.recv_field("whir/final", E, 1 << m2)
+            else:
+                new_root = ch.recv_bytes("whir/root", 32)
+                zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
+                    np.zeros((0, 2), dtype=np.uint64)
+                ood_vals = ch.recv_field("whir/ood", E, rd.ood)
+            idx = self._queries(ch, rd)
+            Kl = 1 << rd.k
+            if i == 0:
+                base = ch.recv_field("whir/leaves", F, len(idx) * Kl).reshape(len(idx), Kl)
+                opened = np.zeros((len(idx), Kl, 2), dtype=np.uint64)
+                opened[:, :, 0] = base
+                hashed = base
+            else:
+                opened = ch.recv_field("whir/leaves", E, len(idx) * Kl).reshape(len(idx), Kl, 2)
+                hashed = opened.reshape(len(idx), 2 * Kl)
+            proof = ch.recv_bytes("whir/paths",
+                                  merkle.DIGEST * merkle.num_siblings(idx, rd.depth))
+            digests = merkle.hash_leaves(hashed, self.cfg.hash)
+            got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
+                                         idx, rd.depth, proof, self.cfg.hash)
+            if got != root:
+                raise VerificationError(f"whir: opened leaves of tensor {t} (round {i}) do not "
+                                        "match the committed root")
+            folded = K.fold_leaves(opened, idx, rd.d, alphas)
+            zq = self._query_points(rd, idx)
+            if rd.final:
+                for q, z in enumerate(zq):
+                    if not E.equal(K.horner(final, np.array([z, 0], dtype=np.uint64)),
+                                   folded[q]):
+                        raise VerificationError(f"whir: final polynomial of tensor {t} does "
+                                                "not match the queried codeword")
+                expect = np.zeros(2, dtype=np.uint64)
+                for c, p in groups:
+                    expect = E.add(expect, K.mono_eval(p, c, final))
+                if not E.equal(expect, sigma):
+                    raise VerificationError(f"whir: sumcheck of tensor {t} does not end in its "
+                                            "claimed evaluations")
+                return
+            _grind_verify(ch, "whir/pow-comb", rd.pow_comb)
+            gamma = ch.challenge("whir/gamma", E)
+            npts = np.concatenate([_pow_points_ext(zs, m2, E), _pow_points_base(zq, m2)])
+            gc = _powers(E, gamma, 1, npts.shape[0])
+            sigma = E.add(sigma, E.dot(gc, np.concatenate([ood_vals.reshape(-1, 2), folded])))
+            groups.append((gc, npts))
+            root = new_root
+
+
+@hookimpl
+def zk_commitment_schemes():
+    return [Whir]
