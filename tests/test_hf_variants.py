@@ -159,7 +159,7 @@ def test_rope_tables_match_transformers_rotary(saved, variant):
     cos_i, sin_i = rope_tables(seq, a.head_dim, a.rope_theta, S, rope_scaling=a.rope_scaling)
     for got, want in ((cos_i, cos_f[0]), (sin_i, sin_f[0])):
         err = float((got.double() / 2 ** S - want.double()).abs().max())
-        assert err <= 2 ** -S, err  # half a unit of rounding + transformers' float32 noise
+        assert err <= 2 ** -(S + 1) + 1e-6, err  # half a unit (rounding) + float32 noise
     # and they are not the default tables
     if a.rope_type != "default":
         cos0, _ = rope_tables(seq, a.head_dim, a.rope_theta, S)
