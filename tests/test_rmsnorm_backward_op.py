@@ -5,21 +5,25 @@ autograd in float64 on the same quantised forward."""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import torch
 
-from zklora.plugins.ops.rmsnorm import add_rmsnorm, plan_of
+from zklora.plugins.ops.rmsnorm import ROW_TENSORS, add_rmsnorm, plan_of, rsqrt_forward
 from zklora.plugins.ops.rmsnorm_backward import (
+    MEAN_BITS,
     add_rmsnorm_backward,
     find_node,
     mant_shift,
+    mean_constants,
     r_pinned_max,
 )
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, to_fixed
-from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected
+from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected, bump
 
 #: proof tests: activations at scale 8, gradients at 12, 8-bit limbs (small tables)
 S, SG = 8, 12
@@ -151,8 +155,12 @@ def test_rmsnorm_backward_proof_bytes_tampered(gold):
 
 
 def test_rmsnorm_backward_config_errors():
-    with pytest.raises(ConfigError, match=r"nb/dx2"):
-        bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=27, dy_bits=24 + 13)
+    # w·H would pass 2^63 at the default k: k is raised just enough (one bit here)
+    g, _ = bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=27, dy_bits=24 + 13)
+    pl = plan_of(find_node(g, "n/rsqrt"), 64)
+    assert find_node(g, "nb/w/rescale").params["shift"] == mant_shift(pl) + 1
+    with pytest.raises(ConfigError, match=r"nb/t"):
+        bwd_graph((4, 64), scale=16, grad_scale=24, x_bits=27, dy_bits=24 + 16)
     g = Graph()
     g.tensor("X", (4, 16), "committed", Bound.bits(13).as_tuple())
     g.tensor("g", (16,), "committed", Bound.bits(11).as_tuple())
@@ -212,3 +220,95 @@ def test_rmsnorm_backward_accuracy(reg, d):
     rel_typ = ((got - rx[2:]).abs().max() / rx[2:].abs().max()).item()
     print(f"rmsnorm backward d={d}: " + "; ".join(report) + f"; typical rows max rel {rel_typ:.3g}")
     assert rel_typ < 1e-3
+
+
+# -- padding (count < D): the mean over the true hidden size ------------------------------
+
+
+def pad_graph(T=8, D=8, d=5, scale=16, grad_scale=24, limb_bits=None):
+    g = Graph()
+    g.tensor("X", (T, D), "committed", Bound.bits(scale + 5).as_tuple())
+    g.tensor("g", (D,), "committed", Bound.bits(scale + 3).as_tuple())
+    g.tensor("dY", (T, D), "committed", Bound.bits(grad_scale + 3).as_tuple())
+    y = add_rmsnorm(g, "n", "X", "g", eps=EPS, scale=scale, count=d,
+                    limb_bits=limb_bits or (16 if scale == 16 else 8))
+    dx, dg = add_rmsnorm_backward(g, "nb", "n", "dY", dgamma=True)
+    g.outputs = [y, dx, dg]
+    return g, dx, dg
+
+
+def pad_wit(T, D, d, scale, grad_scale, seed=11):
+    small = wit((T, d), seed=seed, scale=scale, grad_scale=grad_scale)
+    out = {"X": torch.zeros(T, D, dtype=torch.int64), "g": torch.zeros(D, dtype=torch.int64),
+           "dY": torch.zeros(T, D, dtype=torch.int64)}
+    out["X"][:, :d], out["g"][:d], out["dY"][:, :d] = small["X"], small["g"], small["dY"]
+    return small, out
+
+
+def _int_backward(x, gm, dy, pl):
+    """dX, dγ of the integer spec for unpadded rows (…, d) (module doc of the backward;
+    rM, H from the rsqrt spec on the d real columns, ``pl`` the unpadded plan)."""
+    rt = dict(zip(ROW_TENSORS, rsqrt_forward(x, pl)))
+    rM, H = rt["rM"], rt["H"]
+    n, _ = quant.rescale(x * (rM * H), pl.r_scale)
+    h, _ = quant.rescale(dy * gm, pl.scale)
+    t = (h * n).sum(-1, keepdim=True)
+    l, m = mean_constants(pl.n_true)
+    c, _ = quant.rescale(t, pl.scale + l)
+    if m > 1:
+        c, _ = quant.rescale(c * m, MEAN_BITS)
+    u = h - quant.rescale(n * c, pl.scale)[0]
+    k = mant_shift(pl)
+    w, _ = quant.rescale(rM * u, k)
+    dx, _ = quant.rescale(w * H, pl.r_scale - k)
+    return dx, quant.rescale((dy * n).sum(0), pl.scale)[0]
+
+
+def test_rmsnorm_backward_count_padding(reg):
+    """D = 8, d = 5, zero-padded X, γ, dY: dX and dγ equal the unpadded d = 5 integer
+    spec on the real columns, are zero on the padding, and match float64 autograd of
+    LlamaRMSNorm at d = 5."""
+    T, D, d = 8, 8, 5
+    g, dx, dg = pad_graph(T, D, d)
+    small, inputs = pad_wit(T, D, d, 16, 24)
+    vals = graphlib.forward(g, inputs, reg)
+    pl = plan_of(find_node(g, "n/rsqrt"), D)
+    assert pl.n_true == d and "nb/c0" in g.tensors
+    want_dx, want_dg = _int_backward(small["X"], small["g"], small["dY"],
+                                     attrs.evolve(pl, d=d, count=0))
+    assert torch.equal(vals[dx][:, :d], want_dx) and not vals[dx][:, d:].any()
+    assert torch.equal(vals[dg][:d], want_dg) and not vals[dg][d:].any()
+    rx, rg = autograd_ref(small, eps_eff(g, d, 16), 16, 24)
+    for got, ref in ((vals[dx][2:, :d], rx[2:]), (vals[dg][:d], rg)):
+        got = got.double() / 2 ** 24
+        assert ((got - ref).norm() / ref.norm()).item() < 1e-3
+
+
+def test_rmsnorm_backward_count_padding_proof(gold):
+    """The padded graph (two-step mean c0 → c) proves; c0 one off is rejected, and so is
+    the next admissible c0 (c0 + 1, remainder − 2^(s+l), everything after it recomputed:
+    only the remainder's range check fails)."""
+    g, _, _ = pad_graph(4, 8, 5, scale=S, grad_scale=SG)
+    _, inputs = pad_wit(4, 8, 5, S, SG)
+    stream, sections = graphlib.prove(g, inputs, gold, {})
+    graphlib.verify(g, stream, gold, {}, sections)
+    assert_rejected(g, inputs, gold, {}, bump("nb/c0", 1))
+    pl = plan_of(find_node(g, "n/rsqrt"), 8)
+    l, m = mean_constants(5)
+    k = mant_shift(pl)
+
+    def next_admissible(values):
+        values["nb/c0"].reshape(-1)[1] += 1
+        values["nb/c0_R"].reshape(-1)[1] -= 1 << (S + l)
+        values["nb/c2"] = values["nb/c0"] * m
+        _rescale(values, "nb/c", values["nb/c2"], MEAN_BITS)
+        values["nb/nc2"] = values["n/xr"] * values["nb/c"]
+        _rescale(values, "nb/nc", values["nb/nc2"], S)
+        values["nb/u"] = values["nb/h"] - values["nb/nc"]
+        values["nb/w2"] = values["n/rM"] * values["nb/u"]
+        _rescale(values, "nb/w", values["nb/w2"], k)
+        values["nb/dx2"] = values["nb/w"] * values["n/H"]
+        _rescale(values, "nb/dX", values["nb/dx2"], pl.r_scale - k)
+
+    msg = assert_rejected(g, inputs, gold, {}, next_admissible)
+    assert "range" in msg, msg

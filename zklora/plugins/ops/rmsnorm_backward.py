@@ -59,7 +59,7 @@ from zklora.zkcore.build import Builder, builder, declared_bound, find_node, res
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
+from zklora.zkcore.quant import SAFE_MAX, Bound, check_bound_fits, product_bound
 
 #: the forward's `RsqrtPlan` (rmsnorm plugin), fetched by ``builder("rmsnorm.plan")``
 RsqrtPlan = Any
@@ -199,13 +199,17 @@ def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n
     nc2 = product_bound(f"{name}/nc2", n_entry, c)
     nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
     u = check_bound_fits(f"{name}/u", h - nc)
-    k = mant_shift(pl)
-    w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u)
-    w = check_bound_fits(f"{name}/w", w2.rescaled(k))
-    # |w·H| ≤ rM·H·|u|/2^k + H/2 ≤ r_pin·max|u|/2^k + 2^(shift−1) (r = rM·H is pinned)
-    pinned = (r_pinned_max(pl) * u.max_abs >> k) + (1 << pl.shift) + 1
-    dx2 = check_bound_fits(f"{name}/dx2",
-                           Bound.symmetric(min(pinned, w.max_abs << pl.shift)))
+    # k = mant_shift(pl) (w keeps ≥ 1 bit more than u), raised only as far as needed for
+    # w·H to fit: |w·H| ≤ rM·H·|u|/2^k + H/2 ≤ r_pin·max|u|/2^k + 2^(shift−1) (r = rM·H
+    # is pinned) — at 16384-wide deep layers r_pin·max|u| alone can pass 2^63
+    for k in range(mant_shift(pl), max(mant_shift(pl) + 1, pl.r_scale)):
+        w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u)
+        w = check_bound_fits(f"{name}/w", w2.rescaled(k))
+        pinned = (r_pinned_max(pl) * u.max_abs >> k) + (1 << pl.shift) + 1
+        dx2 = Bound.symmetric(min(pinned, w.max_abs << pl.shift))
+        if dx2.max_abs <= SAFE_MAX:
+            break
+    dx2 = check_bound_fits(f"{name}/dx2", dx2)
     dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale - k))
     return BackwardBounds(h2, h, t, c, nc2, nc, u, w2, w, dx2, dx, k, c0, m)
 
