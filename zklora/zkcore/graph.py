@@ -20,7 +20,9 @@ Proof of a graph (both sides build the same `Graph` from the statement):
 5. prove ops in reverse order: all claims on each output are merged by the claim
    reduction sumcheck, handed to the op, and its input claims collected; a committed
    output's reduced claim is also opened;
-6. prove every lookup request, grouped by table, with the configured argument;
+6. prove every lookup request, grouped by table, with the configured argument: every
+   table's multiplicities are committed first, as one stack, then each table's
+   argument runs (`LookupArgument.commit` / `prove`);
 7. turn every claim on a stacked tensor into a claim on its stack, reduce each stack's
    claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many`), open
    all stacks and published tensors in one batched opening, evaluate every claim on a
@@ -733,5 +735,13 @@ def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -
     if backend.lookup is None:
         raise relations.error(ctx, "the graph needs lookups but no lookup argument is "
                               "configured")
-    for table, reqs in _group(ctx.lookups):
-        _collect(ctx, book, backend.lookup.run, ctx, table, reqs)
+    arg = backend.lookup
+    groups = _group(ctx.lookups)
+    if not arg.two_phase():
+        for table, reqs in groups:
+            _collect(ctx, book, arg.run, ctx, table, reqs)
+        return
+    # every table's multiplicities first: one stack, committed before any challenge
+    committed = [arg.commit(ctx, table, reqs) for table, reqs in groups]
+    for c in committed:
+        _collect(ctx, book, arg.prove, ctx, c)

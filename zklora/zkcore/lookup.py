@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
+import torch
 
 from . import selfcheck
 from .errors import ProverError
@@ -232,14 +233,56 @@ class LookupArgument(ABC):
             m = np.asarray(self.test_tamper_multiplicities(m.copy()), np.int64)
         return LookupWitness(layout, layout.combine(ctx.F, ctx.table), m)
 
-    @abstractmethod
+    def commit(self, ctx: ProverContext | VerifierContext, table: Table,
+               requests: Sequence[LookupRequest]) -> LookupCommitted:
+        """Phase 1, before any challenge of the argument: lay out the requests, check
+        the argument's soundness at that layout (`check_lookup`, the verifier's own
+        bound), absorb the layout and commit the multiplicities ``lookup:{table}/m``
+        (deferred: the kernel commits every table's multiplicities as one stack,
+        right before the first table's challenges)."""
+        from .security import check_lookup
+
+        pre = table_label(table)
+        wit = self.witness(ctx, table, requests) if ctx.prover else None
+        layout = LookupLayout(table, requests, ctx.specs)
+        check_lookup(ctx.E, layout.num_vars, table.num_vars, table.width, pre,
+                     prover=ctx.prover)
+        ctx.ch.observe_public(f"{pre}/layout", layout.describe())
+        mname = f"{pre}/m"
+        ctx.advice(mname, (table.size,), (0, layout.size),
+                   lambda: torch.from_numpy(wit.multiplicities))
+        return LookupCommitted(table, layout, wit, mname, pre)
+
+    def prove(self, ctx: ProverContext | VerifierContext, c: LookupCommitted) -> None:
+        """Phase 2: the argument proper on the committed multiplicities ``c.m``, on
+        either side (as an op's ``relations``): draw its challenges, run its checks and
+        add claims on the column tensors (and on its advice) to ``ctx``.  An argument
+        that implements `run` instead is run whole, table by table."""
+        raise NotImplementedError
+
     def run(self, ctx: ProverContext | VerifierContext, table: Table,
             requests: Sequence[LookupRequest]) -> None:
-        """State the argument for every request, on either side (the kernel runs it with
-        a `ProverContext`, which computes and sends, and with a `VerifierContext`, which
-        reads and checks, as for an op's ``relations``): commit the advice, run the
-        checks and add claims on the column tensors (and on that advice) to ``ctx``.
-        The prover's witness comes from `witness`."""
+        """The whole argument on one table: `prove` after `commit`."""
+        self.prove(ctx, self.commit(ctx, table, requests))
+
+    @classmethod
+    def two_phase(cls) -> bool:
+        """Whether the argument splits into `commit` and `prove` (the kernel then
+        commits every table's multiplicities together)."""
+        return cls.prove is not LookupArgument.prove
+
+
+@attrs.define
+class LookupCommitted:
+    """What `LookupArgument.commit` leaves for `LookupArgument.prove`: the table, the
+    requests' layout, the prover's witness (None on the verifier's side), the
+    multiplicities' tensor name and the transcript label prefix."""
+
+    table: Table
+    layout: LookupLayout
+    witness: LookupWitness | None
+    m: str
+    label: str
 
 
 # -- helpers shared by lookup arguments ----------------------------------------------------

@@ -44,7 +44,6 @@ from functools import cache
 
 import attrs
 import numpy as np
-import torch
 
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle
@@ -52,14 +51,10 @@ from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
     LookupArgument,
-    LookupLayout,
-    LookupRequest,
-    Table,
+    LookupCommitted,
     draw_combiners,
     table_field_columns,
-    table_label,
 )
-from zklora.zkcore.security import check_lookup
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -193,16 +188,9 @@ class LogUpGKR(LookupArgument):
     name = "logup-gkr"
     fields = ()
 
-    def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+    def prove(self, ctx, c: LookupCommitted) -> None:
         F, E = ctx.F, ctx.E
-        pre = table_label(table)
-        wit = self.witness(ctx, table, requests) if ctx.prover else None
-        layout = LookupLayout(table, requests, ctx.specs)
-        check_lookup(E, layout.num_vars, table.num_vars, table.width, pre, prover=ctx.prover)
-        ctx.ch.observe_public(f"{pre}/layout", layout.describe())
-        mname = f"{pre}/m"
-        ctx.advice(mname, (table.size,), (0, layout.size),
-                   lambda: torch.from_numpy(wit.multiplicities))
+        table, layout, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
         apow, beta = draw_combiners(ctx, table.width, pre)
 
         @cache

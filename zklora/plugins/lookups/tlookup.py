@@ -30,11 +30,9 @@ in (α, β); both sides refuse an argument for which that over |E| exceeds 2^-10
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
-import torch
 
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle
@@ -42,14 +40,10 @@ from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
     LookupArgument,
-    LookupLayout,
-    LookupRequest,
-    Table,
+    LookupCommitted,
     draw_combiners,
     table_field_columns,
-    table_label,
 )
-from zklora.zkcore.security import check_lookup
 
 
 def _basis(E: Field) -> list[np.ndarray]:
@@ -116,17 +110,10 @@ class TLookup(LookupArgument):
     name = "tlookup"
     fields = ()
 
-    def run(self, ctx, table: Table, requests: Sequence[LookupRequest]) -> None:
+    def prove(self, ctx, c: LookupCommitted) -> None:
         F, E = ctx.F, ctx.E
-        pre = table_label(table)
+        table, lay, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
         w = table.width
-        wit = self.witness(ctx, table, requests) if ctx.prover else None
-        lay = LookupLayout(table, requests, ctx.specs)
-        check_lookup(E, lay.num_vars, table.num_vars, w, pre, prover=ctx.prover)
-        ctx.ch.observe_public(f"{pre}/layout", lay.describe())
-        mname = f"{pre}/m"
-        ctx.advice(mname, (table.size,), (0, lay.size),
-                   lambda: torch.from_numpy(wit.multiplicities))
         apow, beta = draw_combiners(ctx, w, pre)
 
         @cache
