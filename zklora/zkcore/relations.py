@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from . import mle
+from . import mle, selfcheck
 from .errors import ProverError, VerificationError
 
 #: default limb width of decompositions proven by range lookups
@@ -128,6 +128,23 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
     return point, dict(zip(names, finals))
 
 
+def _check_vanishes(ctx, node: str, relations) -> None:
+    """Prover self-check: every relation holds at every index (in the base field)."""
+    F = ctx.F
+    for k, rel in enumerate(relations):
+        acc = None
+        for c, fs in rel:
+            t = F.scalar(c)
+            for f in fs:
+                t = F.mul(t, ctx.table(f))
+            acc = t if acc is None else F.add(acc, t)
+        bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
+            and np.ndim(acc) else []
+        if len(bad):
+            raise ProverError(f"{node}: relation {k} fails at flat index {int(bad[0])} (the "
+                              "witness does not follow the spec)")
+
+
 def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
     """Every relation Σ_t c_t·Π_{T ∈ t} T(x) — terms over names of graph tensors of one
     shape, ``()`` a constant — vanishes at every index x: one zero-check
@@ -142,6 +159,8 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
     n = ctx.spec(names[0]).num_vars
     if any(ctx.spec(t).num_vars != n for t in names):
         raise error(ctx, f"{node}: zero-check over tensors of different sizes {names}")
+    if ctx.prover and selfcheck.enabled():
+        _check_vanishes(ctx, node, relations)
     tau = ctx.challenges(ctx.label(node, "zerocheck/tau"), n)
     rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
     pub = {t: (lambda p, t=t: ctx.eval_public(t, p)) for t in names

@@ -59,9 +59,9 @@ from fractions import Fraction
 import attrs
 import torch
 
-from zklora.zkcore import quant, selfcheck
+from zklora.zkcore import quant
 from zklora.zkcore.build import Builder
-from zklora.zkcore.errors import ConfigError, ProverError
+from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
@@ -439,30 +439,9 @@ class _OptimOp(Op):
         bounds = {role: tuple(int(x) for x in ctx.spec(t).bound) for role, t in names.items()}
         rels = self.identities(node, self.params(node).plan)  # = the plan (validate)
         _check_fits(ctx, node, rels, bounds)
-        if ctx.prover and selfcheck.enabled():
-            self._selfcheck(ctx, node, names, rels, bounds)
         vanishes(ctx, node.name, [[(c, tuple(names[f] for f in fs)) for c, fs in rel]
                                   for rel in rels])
         return []
-
-    @staticmethod
-    def _selfcheck(ctx, node, names, rels, bounds):
-        """Honest prover: every relation holds on the witness (int64 is exact here: the
-        planner keeps each relation's worst case below 2^62)."""
-        vals = {r: ctx.value(t).reshape(-1) for r, t in names.items()}
-        for j, rel in enumerate(rels):
-            if magnitude(rel, bounds) > BUDGET:
-                continue
-            acc = torch.zeros_like(vals["theta"])
-            for c, fs in rel:
-                term = torch.full_like(acc, c)
-                for f in fs:
-                    term = term * vals[f]
-                acc = acc + term
-            bad = torch.nonzero(acc).reshape(-1)
-            if bad.numel():
-                raise ProverError(f"{node.name}: relation {j} fails at flat index "
-                                  f"{int(bad[0])} (the witness does not follow the spec)")
 
 
 class SGD(_OptimOp):
