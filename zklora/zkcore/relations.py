@@ -128,7 +128,7 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
     return point, dict(zip(names, finals))
 
 
-def _check_vanishes(ctx, node: str, relations) -> None:
+def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int]) -> None:
     """Prover self-check: every relation holds at every index (in the base field)."""
     F = ctx.F
     for k, rel in enumerate(relations):
@@ -136,7 +136,8 @@ def _check_vanishes(ctx, node: str, relations) -> None:
         for c, fs in rel:
             t = F.scalar(c)
             for f in fs:
-                t = F.mul(t, ctx.table(f))
+                t = F.mul(t, np.repeat(ctx.table(f), 1 << low[f], axis=0) if low[f]
+                          else ctx.table(f))
             acc = t if acc is None else F.add(acc, t)
         bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
             and np.ndim(acc) else []
@@ -146,30 +147,33 @@ def _check_vanishes(ctx, node: str, relations) -> None:
 
 
 def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
-    """Every relation Σ_t c_t·Π_{T ∈ t} T(x) — terms over names of graph tensors of one
-    shape, ``()`` a constant — vanishes at every index x: one zero-check
-    Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 with τ drawn here (`zerocheck`).  Labels derive
-    from ``node``; the prover's tables are the tensors themselves; public tensors are
+    """Every relation Σ_t c_t·Π_{T ∈ t} T(x) — terms over names of graph tensors, ``()``
+    a constant — vanishes at every index x of the largest tensor: one zero-check
+    Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 with τ drawn here (`zerocheck`).  A tensor of d
+    fewer variables is broadcast along the low d coordinates (the leading axes
+    (…, rows) of a (…, rows, L) tensor: x = (j, i) reads it at i).  Labels derive from
+    ``node``; the prover's tables are the tensors themselves; public tensors are
     evaluated by the verifier, every other tensor gets its claim at the sumcheck point
-    (returned)."""
+    (without its broadcast coordinates), returned."""
     E, eq = ctx.E, "<eq>"
     names = table_names([(rel, None) for rel in relations])
     if eq in names or not names:
         raise error(ctx, f"{node}: a zero-check needs tensors (and none named {eq})")
-    n = ctx.spec(names[0]).num_vars
-    if any(ctx.spec(t).num_vars != n for t in names):
-        raise error(ctx, f"{node}: zero-check over tensors of different sizes {names}")
+    n = max(ctx.spec(t).num_vars for t in names)
+    low = {t: n - ctx.spec(t).num_vars for t in names}
     if ctx.prover and selfcheck.enabled():
-        _check_vanishes(ctx, node, relations)
+        _check_vanishes(ctx, node, relations, low)
     tau = ctx.challenges(ctx.label(node, "zerocheck/tau"), n)
     rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
-    pub = {t: (lambda p, t=t: ctx.eval_public(t, p)) for t in names
+    pub = {t: (lambda p, t=t: ctx.eval_public(t, p[low[t]:])) for t in names
            if ctx.spec(t).kind == "public"}
     point, vals = zerocheck(
         ctx, ctx.label(node, "zerocheck"), n, rels,
-        lambda: {eq: mle.eq_table(E, tau)} | {t: ctx.ext_table(t) for t in names},
+        lambda: {eq: mle.eq_table(E, tau)} | {
+            t: repeat_last(E, ctx.ext_table(t), 1 << low[t]) if low[t] else ctx.ext_table(t)
+            for t in names},
         public={eq: lambda p: mle.eq_eval(E, tau, p), **pub})
-    return [ctx.claim(t, point, vals[t]) for t in names if t not in pub]
+    return [ctx.claim(t, point[low[t]:], vals[t]) for t in names if t not in pub]
 
 
 # -- rescale --------------------------------------------------------------------------------

@@ -29,16 +29,18 @@ T, ·) views of their operands (reshapes are free, §3.2): the group's heads and
 contracted together, one sumcheck each.
 
 The one new op is ``softmax_backward`` (inputs P, dP; outputs dZ, R_z, ū, R_u and,
-for κ ≠ 1, W, R_w, all committed: `sb_roles`).  Relations, one batched zero-check over
-every entry x = (j, i) (degree 3; τ, τ_r, τ2, α fresh challenges; L = 2^Lb the row
-length):
+for κ ≠ 1, W, R_w, all committed: `sb_roles`).  Relations (entries x = (j, i), row i,
+column j; τ_r, τ, α fresh challenges; L = 2^Lb the row length):
 
-    (U)  Σ_x eq(τ_r, i)·[P·dP − 2^(−Lb)·(2^s·ū + R_u − 2^(s−1))] = 0
-         (= Σ_i eq(τ_r, i)·[u_i − 2^s·ū_i − R_u_i + 2^(s−1)], a row zero-check)
-    κ = 1:  (Z)   Σ_x eq(τ, x)·[P·dP − P·ū − 2^k·dZ − R_z + 2^(k−1)] = 0
-    κ ≠ 1:  (Z1)  Σ_x eq(τ, x)·[P·dP − P·ū − 2^s·W − R_w + 2^(s−1)] = 0
-            (Z2)  Σ_x eq(τ2, x)·[κ·W − 2^k2·dZ − R_z + 2^(k2−1)] = 0
+    (U)  the row sums u = rowsum(P ⊙ dP) = 2^s·ū + R_u − 2^(s−1): the prover reveals
+         ū(τ_r), R_u(τ_r) and the einsum "rl,rl->r" of P and dP is proven at τ_r for
+         that value (one degree-3 sumcheck, `zklora.zkcore.einsum`);
+    κ = 1:  (Z)   P·dP − P·ū − 2^k·dZ − R_z + 2^(k−1) = 0
+    κ ≠ 1:  (Z1)  P·dP − P·ū − 2^s·W − R_w + 2^(s−1) = 0
+            (Z2)  κ·W − 2^k2·dZ − R_z + 2^(k2−1) = 0
 
+at every entry (ū broadcast along the row), by one zero-check Σ_x eq(τ, x)·Σ_k α^k·
+Z_k(x) = 0 (degree 3, `zklora.zkcore.relations.vanishes`);
 ranges: R_u, R_w ∈ [0, 2^s), R_z ∈ [0, 2^k) (resp. [0, 2^k2)), dZ, ū, W within their
 declared bounds.  With P ∈ [0, 2^(s+1)) (the forward's range check) and dP within its
 declared bound (its rescale's range check), every side of each relation is an integer
@@ -54,12 +56,13 @@ import torch
 
 from zklora.zkcore import mle, quant
 from zklora.zkcore.build import Builder, add_rescale, builder, check_fits, max_abs, pow2_bound
+from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import LIMB, error, inv_pow2, repeat_last, zerocheck
+from zklora.zkcore.relations import LIMB, error, vanishes
 
 ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
 
@@ -160,22 +163,16 @@ class SoftmaxBackward(Op):
         return s, kappa, k, lb, P, dP, names, Lb, mle.num_vars(xs)
 
     @staticmethod
-    def _relations(E, s, kappa, k, Lb):
-        inv = inv_pow2(E, Lb)
-        zero = E.scalar(0)
-        ru = [(1, ("eqt", "P", "dP")), (E.mul(inv, E.scalar(-(1 << s))), ("eqt", "ubar")),
-              (E.neg(inv), ("eqt", "ubar_r")),
-              (E.mul(inv, E.scalar(1 << (s - 1))), ("eqt",))]
+    def _identities(s, kappa, k, P, dP, t):
+        """(Z), resp. (Z1) and (Z2), over tensor names (``t``: by role)."""
         if kappa == 1:   # (Z): P·(dP − ū) = 2^k·dZ + R_z − 2^(k−1)
-            return [([(1, ("eq", "P", "dP")), (-1, ("eq", "P", "ubar")),
-                      (-(1 << k), ("eq", "dZ")), (-1, ("eq", "dZ_r")),
-                      (1 << (k - 1), ("eq",))], zero), (ru, zero)]
+            return [[(1, (P, dP)), (-1, (P, t["ubar"])), (-(1 << k), (t["dZ"],)),
+                     (-1, (t["dZ_r"],)), (1 << (k - 1), ())]]
         k2 = k - s       # (Z1): P·(dP − ū) = 2^s·W + R_w − 2^(s−1);  (Z2): κ·W → dZ
-        z1 = [(1, ("eq", "P", "dP")), (-1, ("eq", "P", "ubar")), (-(1 << s), ("eq", "W")),
-              (-1, ("eq", "W_r")), (1 << (s - 1), ("eq",))]
-        z2 = [(kappa, ("eq2", "W")), (-(1 << k2), ("eq2", "dZ")), (-1, ("eq2", "dZ_r")),
-              (1 << (k2 - 1), ("eq2",))]
-        return [(z1, zero), (z2, zero), (ru, zero)]
+        return [[(1, (P, dP)), (-1, (P, t["ubar"])), (-(1 << s), (t["W"],)),
+                 (-1, (t["W_r"],)), (1 << (s - 1), ())],
+                [(kappa, (t["W"],)), (-(1 << k2), (t["dZ"],)), (-1, (t["dZ_r"],)),
+                 (1 << (k2 - 1), ())]]
 
     def range_checks(self, node, p, specs):
         """dZ, ubar (and W) in their declared bounds, the remainders in [0, 2^shift)."""
@@ -189,43 +186,17 @@ class SoftmaxBackward(Op):
         return [RangeCheck(names[r], int(lo), int(hi), f"{node.name}/{r}", lb)
                 for r, (lo, hi) in checks]
 
-    @staticmethod
-    def _claims(ctx, P, dP, names, point, finals, Lb):
-        rows = point[Lb:]
-        out = [ctx.claim(P, point, finals["P"]), ctx.claim(dP, point, finals["dP"])]
-        for r, n in names.items():
-            out.append(ctx.claim(n, rows if r.startswith("ubar") else point, finals[r]))
-        return out
-
     def relations(self, ctx, node, out_claims):
-        """(U) and (Z) (resp. (Z1), (Z2)) by one zero-check, then the ranges (module
-        doc)."""
+        """(U) as the einsum rowsum(P ⊙ dP) at a random row point, (Z) (resp. (Z1),
+        (Z2)) by one zero-check (module doc); the ranges are `range_checks`."""
         s, kappa, k, lb, P, dP, names, Lb, n = self._layout(ctx, node)
         E = ctx.E
-        L = 1 << Lb
-        tau = ctx.challenges(f"{node.name}/tau", n)
-        tau_r = ctx.challenges(f"{node.name}/tau_rows", n - Lb)
-        pub = {"eq": lambda p: mle.eq_eval(E, tau, p),
-               "eqt": lambda p: mle.eq_eval(E, tau_r, p[Lb:])}
-        tau2 = None
-        if kappa != 1:
-            tau2 = ctx.challenges(f"{node.name}/tau2", n)
-            pub["eq2"] = lambda p: mle.eq_eval(E, tau2, p)
-
-        def tables():
-            tabs = {"eq": mle.eq_table(E, tau),
-                    "eqt": repeat_last(E, mle.eq_table(E, tau_r), L),
-                    "P": ctx.ext_table(P), "dP": ctx.ext_table(dP)}
-            if tau2 is not None:
-                tabs["eq2"] = mle.eq_table(E, tau2)
-            for r, nm in names.items():
-                t = ctx.ext_table(nm)
-                tabs[r] = repeat_last(E, t, L) if r.startswith("ubar") else t
-            return tabs
-
-        point, finals = zerocheck(ctx, f"{node.name}/softmax_backward", n,
-                                  self._relations(E, s, kappa, k, Lb), tables, pub)
-        return self._claims(ctx, P, dP, names, point, finals, Lb)
+        rows = ctx.challenges(ctx.label(node.name, "rows"), n - Lb)
+        vu, vr = ctx.reveal(ctx.label(node.name, "ubar"), [names["ubar"], names["ubar_r"]], rows)
+        u = E.sub(E.add(E.mul(E.scalar(1 << s), vu), vr), E.scalar(1 << (s - 1)))
+        claims = einsum(ctx, node.name, "rl,rl->r", [P, dP], rows, u,
+                        sizes={"r": 1 << (n - Lb), "l": 1 << Lb})
+        return claims + vanishes(ctx, node.name, self._identities(s, kappa, k, P, dP, names))
 
 
 # -- the whole attention backward ---------------------------------------------------------
