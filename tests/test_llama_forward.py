@@ -228,10 +228,18 @@ def test_spec_roundtrip_and_validation():
     spec = small_spec()
     pub = spec.to_public()
     assert llama.ForwardSpec.from_public(pub) == spec
-    with pytest.raises(ConfigError, match="power of two"):
+    # vocab 100 is padded (tests/test_padding.py); head_dim 12 and seq 3 are refused
+    llama.ForwardSpec(LlamaArch(vocab_size=100, hidden_size=16, intermediate_size=32,
+                                num_layers=1, num_heads=2, num_kv_heads=1, head_dim=8),
+                      None, QuantConfig(), 2, 4)
+    with pytest.raises(ConfigError, match="head_dim 12 is not a power of two"):
+        llama.ForwardSpec(LlamaArch(vocab_size=100, hidden_size=24, intermediate_size=32,
+                                    num_layers=1, num_heads=2, num_kv_heads=1, head_dim=12),
+                          None, QuantConfig(), 2, 4)
+    with pytest.raises(ConfigError, match="seq = 3 must be a power of two"):
         llama.ForwardSpec(LlamaArch(vocab_size=100, hidden_size=16, intermediate_size=32,
                                     num_layers=1, num_heads=2, num_kv_heads=1, head_dim=8),
-                          None, QuantConfig(), 2, 4)
+                          None, QuantConfig(), 2, 3)
     bad = dict(pub, arch=dict(pub["arch"], extra=1))
     with pytest.raises(ConfigError, match="arch"):
         llama.ForwardSpec.from_public(bad)

@@ -69,13 +69,18 @@ def _model(reg, name: str) -> Model:
 
 
 def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
-                  values: Mapping[str, Any]) -> modelcommit.ModelCommitment:
-    """Commit every frozen tensor under the backend's scheme (what `commit-model` does)."""
+                  values: Mapping[str, Any], states: dict | None = None
+                  ) -> modelcommit.ModelCommitment:
+    """Commit every frozen tensor under the backend's scheme (what `commit-model` does);
+    ``states``, if given, receives each tensor's prover state (so that the proof reuses
+    the commitment instead of making it again)."""
     F = backend.field
     tensors = {}
     for name in sorted(values):
-        com, _ = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
+        com, state = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
         tensors[name] = com
+        if states is not None:
+            states[name] = state
     return modelcommit.ModelCommitment(
         cfg.stack.as_dict(), dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
         dict(scope), tensors)
@@ -108,12 +113,13 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     witness = model.witness(cfg.model_params)
     sections: dict[str, bytes] = {}
     published: dict[str, bytes] = {}
+    states: dict[str, Any] = {}     # prover states of the published commitments
     frozen = model.frozen_tensors(statement["params"])
     if frozen:
         if progress:
             progress("model-commitment", 0, 1)
         mc = commit_frozen(backend, cfg, model.frozen_scope(statement["params"]),
-                           {n: witness[n] for n in frozen})
+                           {n: witness[n] for n in frozen}, states)
         if trusted_model is not None and trusted_model.digest() != mc.digest():
             raise ProverError("the model's weights do not match the given model commitment "
                               f"({mc.digest()[:16]}… ≠ {trusted_model.digest()[:16]}…)")
@@ -133,11 +139,12 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
         for i, name in enumerate(named):
             if progress:
                 progress("statement-commitments", i, len(named))
-            com, _ = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
+            com, states[name] = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
             statement["commitments"][name] = com.hex()
             published[name] = com
     stream, index = graphlib.prove(g, witness, backend, statement, progress, values=values,
-                                   published=published, profile=profile)
+                                   published=published, profile=profile,
+                                   published_states=states)
     dt = time.perf_counter() - t0
     sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
     sections["stream"] = stream

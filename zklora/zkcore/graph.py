@@ -315,20 +315,22 @@ class Committer:
         self._pending: list[tuple[TensorSpec, Any]] = []
 
     def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
-               table: np.ndarray | None = None, published: bytes | None = None) -> None:
+               table: np.ndarray | None = None, published: bytes | None = None,
+               state: Any = None) -> None:
         """Commit ``spec`` (``table``, its flat base-field array, on the prover side only):
         deferred into the pending stack, or, with a ``published`` commitment (part of
         the statement, e.g. the base model's), on its own: the prover checks its table
-        against it, the verifier its length; both only absorb it."""
+        against it — or reuses ``state``, the prover state made with that commitment
+        from the same values — the verifier its length; both only absorb it."""
         if published is None:
             self._pending.append((spec, table))
             return
-        state = None
         if self.prover:
-            com, state = self.scheme.commit(table)
-            if com != published:
-                raise ProverError(f"tensor {spec.name} does not match its published "
-                                  "commitment")
+            if state is None:
+                com, state = self.scheme.commit(table)
+                if com != published:
+                    raise ProverError(f"tensor {spec.name} does not match its published "
+                                      "commitment")
         elif len(published) != self.scheme.commitment_size(spec.num_vars):
             raise VerificationError(
                 f"published commitment of {spec.name} has {len(published)} bytes, expected "
@@ -471,15 +473,18 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
           statement: Mapping, progress: Progress | None = None,
           values: dict[str, torch.Tensor] | None = None,
           published: Mapping[str, bytes] | None = None,
-          profile: Profile | None = None) -> tuple[bytes, list]:
+          profile: Profile | None = None,
+          published_states: Mapping[str, Any] | None = None) -> tuple[bytes, list]:
     """Prove the graph; returns (proof stream bytes, sections).
 
     ``published`` maps committed tensors to commitments that are part of the statement
     (made beforehand, e.g. by ``zklora commit-model``): they are not sent in the proof.
+    ``published_states``: the prover states of (some of) those commitments, reused
+    instead of committing the tensors again.
     ``profile`` (optional) receives the time of every phase and op node (`Profile`).
     """
     return _run(True, graph, backend, statement, published, inputs=inputs, values=values,
-                progress=progress, profile=profile)
+                progress=progress, profile=profile, states=published_states)
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
@@ -495,7 +500,8 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
          inputs: Mapping[str, torch.Tensor] | None = None,
          values: dict[str, torch.Tensor] | None = None, proof: bytes = b"",
          sections: Sequence | None = None, progress: Progress | None = None,
-         profile: Profile | None = None) -> tuple[bytes, list] | None:
+         profile: Profile | None = None,
+         states: Mapping[str, Any] | None = None) -> tuple[bytes, list] | None:
     """The proof of ``graph`` (module doc), run by the prover (``prover``: computes and
     sends every message, returns (proof bytes, sections)) or by the verifier (reads
     ``proof``, checks it and the ``sections`` index, raises on failure): one schedule,
@@ -534,8 +540,10 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         for k, name in enumerate(to_commit):
             if progress:
                 progress("commitments", k, len(to_commit))
-            committer.commit(ch, specs[name], ctx.table(name) if prover else None,
-                             published.get(name))
+            state = (states or {}).get(name) if name in published else None
+            committer.commit(ch, specs[name],
+                             ctx.table(name) if prover and state is None else None,
+                             published.get(name), state)
         # the static range checks' limbs join the committed tensors: one stack (two
         # where that pads less), committed before the first challenge
         checks = static_range_checks(graph, backend.registry, err)

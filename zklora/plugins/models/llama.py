@@ -60,6 +60,7 @@ from .data import (
     tokenizer_dir,
 )
 from .hf import TARGETS, Adapter, Checkpoint, LlamaArch, LoraSpec
+from .padding import LINEAR_KINDS, Padding
 
 #: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
 ACT_BITS = 10
@@ -75,8 +76,8 @@ ARCH_FIELDS = tuple(a.name for a in attrs.fields(LlamaArch))
 
 def _pow2(name: str, v: int) -> int:
     if v < 1 or v & (v - 1):
-        raise ConfigError(f"model: {name} = {v} must be a power of two (padding to a power "
-                          f"of two is not supported yet)")
+        raise ConfigError(f"model: {name} = {v} must be a power of two (the data loader "
+                          f"pads batches to powers of two)")
     return v
 
 
@@ -93,14 +94,11 @@ class ForwardSpec:
 
     def __attrs_post_init__(self):
         a = self.arch
-        for name, v in (("vocab_size", a.vocab_size), ("hidden_size", a.hidden_size),
-                        ("intermediate_size", a.intermediate_size),
-                        ("num_attention_heads", a.num_heads),
-                        ("num_key_value_heads", a.num_kv_heads), ("head_dim", a.head_dim),
-                        ("batch", self.batch), ("seq", self.seq)):
+        for name, v in (("batch", self.batch), ("seq", self.seq)):
             _pow2(name, int(v))
-        if self.lora is not None:
-            _pow2("lora r", self.lora.r)
+        # vocab, hidden, FFN and the head counts are padded (`padding`); head_dim and r
+        # must be powers of two (checked here)
+        self.padding  # noqa: B018
         if self.seq > a.max_position_embeddings:
             raise ConfigError(f"model: seq {self.seq} exceeds max_position_embeddings "
                               f"{a.max_position_embeddings}")
@@ -112,6 +110,11 @@ class ForwardSpec:
     @property
     def tokens(self) -> int:
         return self.batch * self.seq
+
+    @property
+    def padding(self) -> Padding:
+        """True vs padded dims of the graph (`zklora.plugins.models.padding`)."""
+        return Padding(self.arch, self.lora.r if self.lora is not None else 1)
 
     def to_public(self) -> dict[str, Any]:
         """JSON-stable dict (the statement's ``params`` minus the loss)."""
@@ -190,23 +193,38 @@ def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,
     return add_rescale(g, f"{name}/out", z, weight_scale + k, bound)
 
 
+def add_pad_mask(g: Graph, pad: Padding, name: str, X: str, kind: str) -> str:
+    """X (rows, ·) with its padded columns of this axis kind zeroed by a public mask
+    (`Padding.mask`; a ``hadamard`` node ``name`` → ``{name}/Y``, bound X's since the mask
+    is 0/1); X itself when nothing is padded.  One public mask per (kind, rows)."""
+    rows = g.tensors[X].shape[0]
+    m = pad.mask(rows, kind)
+    if m is None:
+        return X
+    M = f"pad.mask/{kind}/{rows}"
+    if M not in g.tensors:
+        g.tensor(M, m.shape, "public", value=m)
+    y = g.tensor(f"{name}/Y", m.shape, "virtual", g.tensors[X].bound)
+    g.op("hadamard", name, [X, M], [y])
+    return y
+
+
 def tensor_names(spec: ForwardSpec) -> dict[str, tuple[int, ...]]:
     """Committed input tensors of the graph and their shapes (in declaration order)."""
-    a = spec.arch
-    out: dict[str, tuple[int, ...]] = {"ids": (spec.tokens,), "labels": (spec.tokens,),
-                                       "embed": (a.vocab_size, a.hidden_size)}
+    a, pad = spec.arch, spec.padding
+    names = ["embed"]
     for i in range(a.num_layers):
-        out[f"l{i}.ln1"] = (a.hidden_size,)
-        out[f"l{i}.ln2"] = (a.hidden_size,)
+        names += [f"l{i}.ln1", f"l{i}.ln2"]
         for t in TARGETS:
-            o, n = a.linear_shape(t)
-            out[f"l{i}.{t}.W"] = (o, n)
+            names.append(f"l{i}.{t}.W")
             if spec.lora is not None and t in spec.lora.targets:
-                out[f"l{i}.{t}.A"] = (spec.lora.r, n)
-                out[f"l{i}.{t}.B"] = (o, spec.lora.r)
-    out["norm"] = (a.hidden_size,)
+                names += [f"l{i}.{t}.A", f"l{i}.{t}.B"]
+    names.append("norm")
     if not a.tie_word_embeddings:
-        out["lm_head"] = (a.vocab_size, a.hidden_size)
+        names.append("lm_head")
+    out: dict[str, tuple[int, ...]] = {"ids": (spec.tokens,), "labels": (spec.tokens,)}
+    for n in names:
+        out[n] = tuple(pad.size(k) for k in pad.tensor_kinds(n))
     return out
 
 
@@ -232,6 +250,15 @@ class _Builder:
         self.s, self.w = q.act_scale, q.weight_scale
         self.act = Bound.bits(self.s + spec.act_bits)
         self.scaling = spec.lora.scaling if spec.lora is not None else 0.0
+        self.pad = spec.padding
+
+    def mask(self, name: str, X: str, kind: str) -> str:
+        """`add_pad_mask` with this builder's graph and padding."""
+        return add_pad_mask(self.g, self.pad, name, X, kind)
+
+    def count(self) -> dict:
+        """The RMSNorm keyword giving the true hidden size when it is padded."""
+        return {"count": self.spec.arch.hidden_size} if self.pad.padded("hidden") else {}
 
     def inputs(self) -> None:
         a = self.spec.arch
@@ -251,8 +278,9 @@ class _Builder:
             A, B = self.adapters.get((layer, target), (A, B))
             self.saved[(layer, target, "xa")] = f"{name}/xa_s/Y"
         self.saved[(layer, target, "x")] = X
-        return add_lora_linear(self.g, name, X, w, A, B, scaling=self.scaling,
-                               weight_scale=self.w, bound=self.act)
+        y = add_lora_linear(self.g, name, X, w, A, B, scaling=self.scaling,
+                            weight_scale=self.w, bound=self.act)
+        return self.mask(f"{name}/pad", y, LINEAR_KINDS[target][0])
 
     def gain(self, name: str) -> str:
         """The RMSNorm gain ``name`` (a frozen input) with its bound |γ| < 2^(GAIN_BITS−1)
@@ -288,9 +316,11 @@ class _Builder:
         """Q (B, H, T, dh) and K (B, Hkv, T, dh) after RoPE, V (B, Hkv, T, dh)."""
         a = self.spec.arch
         p = f"{self.pre}l{layer}"
-        q = self.heads(f"{p}.q/heads", self.linear(f"{p}.q", x, layer, "q"), a.num_heads)
-        k = self.heads(f"{p}.k/heads", self.linear(f"{p}.k", x, layer, "k"), a.num_kv_heads)
-        v = self.heads(f"{p}.v/heads", self.linear(f"{p}.v", x, layer, "v"), a.num_kv_heads)
+        del a
+        H, Hkv = self.pad.heads, self.pad.kv_heads
+        q = self.heads(f"{p}.q/heads", self.linear(f"{p}.q", x, layer, "q"), H)
+        k = self.heads(f"{p}.k/heads", self.linear(f"{p}.k", x, layer, "k"), Hkv)
+        v = self.heads(f"{p}.v/heads", self.linear(f"{p}.v", x, layer, "v"), Hkv)
         return self.rope(f"{p}.q/rope", q), self.rope(f"{p}.k/rope", k), v
 
     def residual(self, name: str, h: str, y: str) -> str:
@@ -307,16 +337,20 @@ class _Builder:
         a = self.spec.arch
         p = f"{self.pre}l{i}"
         x = add_rmsnorm(self.g, f"{p}.ln1", h, self.gain(f"l{i}.ln1"), eps=a.rms_norm_eps,
-                        scale=self.s)
+                        scale=self.s, **self.count())
         q, k, v = self.attention_inputs(i, x)
         o = add_attention(self.g, f"{p}.attn", q, k, v, scale=self.s)
         self.saved.update({(i, "q"): q, (i, "k"): k, (i, "v"): v, (i, "attn"): f"{p}.attn",
                            (i, "o"): o, (i, "ln1"): f"{p}.ln1", (i, "ln2"): f"{p}.ln2",
                            (i, "mlp"): f"{p}.mlp"})
-        o = self.linear(f"{p}.o", self.merge_heads(f"{p}.attn/merge", o), i, "o")
+        o = self.merge_heads(f"{p}.attn/merge", o)
+        if self.pad.group_p != self.pad.group:
+            # a padded query head of a real KV group averages real values: zero it
+            o = self.mask(f"{p}.attn/pad", o, "q")
+        o = self.linear(f"{p}.o", o, i, "o")
         h = self.residual(f"{p}.res1", h, o)
         x = add_rmsnorm(self.g, f"{p}.ln2", h, self.gain(f"l{i}.ln2"), eps=a.rms_norm_eps,
-                        scale=self.s)
+                        scale=self.s, **self.count())
         gt = self.linear(f"{p}.gate", x, i, "gate")
         up = self.linear(f"{p}.up", x, i, "up")
         m = add_swiglu(self.g, f"{p}.mlp", gt, up, scale=self.s)
@@ -340,11 +374,13 @@ class _Builder:
         # the rows of the frozen table the batch reads: their declared (activation) bound
         # sizes every RMSNorm plan downstream, so the proof checks it (docs/forward.md §4)
         self.g.prove_bound(h)
+        h = self.mask(f"{pre}embed/pad", h, "hidden")
         for i in range(a.num_layers):
             h = self.layer(i, h)
         x = add_rmsnorm(self.g, f"{pre}final.norm", h, self.gain("norm"), eps=a.rms_norm_eps,
-                        scale=self.s)
-        p = self.g.tensor(f"{pre}logits/XW", (self.spec.tokens, a.vocab_size), "virtual")
+                        scale=self.s, **self.count())
+        p = self.g.tensor(f"{pre}logits/XW", (self.spec.tokens, self.pad.size("vocab")),
+                          "virtual")
         self.g.op("matmul", f"{pre}logits/xw", [x, self.lm_head()], [p], transpose_b=True)
         logits = add_rescale(self.g, f"{pre}logits", p, self.w, self.act)
         self.saved.update({"final.norm": f"{pre}final.norm", "xf": x, "logits": logits})
@@ -410,7 +446,9 @@ def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None
                            name="model.norm.weight")
     if not a.tie_word_embeddings:
         out["lm_head"] = to_fixed(ckpt.lm_head, w, name="lm_head.weight")
-    return {k: v.contiguous() for k, v in out.items()}
+    pad = spec.padding
+    return {k: (v if k in ("ids", "labels") else pad.pad(v, pad.tensor_kinds(k))).contiguous()
+            for k, v in out.items()}
 
 
 @attrs.frozen
@@ -442,7 +480,7 @@ def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], regis
                 count_tokens(lab.reshape(spec.batch, spec.seq)))
     values = graphlib.forward(g, {k: v for k, v in inputs.items() if k in g.tensors},
                               registry or default_registry())
-    logits = values[b.logits].reshape(spec.batch, spec.seq, spec.arch.vocab_size)
+    logits = values[b.logits].reshape(spec.batch, spec.seq, -1)[..., :spec.arch.vocab_size]
     loss = int(values[b.loss].reshape(-1)[0]) if b.loss else 0
     return ForwardResult(logits, loss, spec.quant.act_scale, values)
 
@@ -522,10 +560,10 @@ def work_estimate(spec: ForwardSpec) -> int:
     """An estimate (within ~2× above, `tests/test_hostile_statement.py`) of the elements
     of every tensor of `build_graph(spec)`: weights, activations per token and layer,
     attention scores per head, logits — computed from the shapes alone."""
-    a = spec.arch
+    a, pad = spec.arch, spec.padding
     N, B, T, L = spec.tokens, spec.batch, spec.seq, a.num_layers
-    h, f, V, H = a.hidden_size, a.intermediate_size, a.vocab_size, a.num_heads
-    q, kv = a.q_dim, a.kv_dim
+    h, f, V, H = pad.size("hidden"), pad.size("ffn"), pad.size("vocab"), pad.heads
+    q, kv = pad.size("q"), pad.size("kv")
     r = spec.lora.r if spec.lora is not None else 0
     weights = 2 * V * h + L * (2 * q * h + 2 * kv * h + 3 * f * h + 2 * h + 8 * r * (h + f))
     per_layer = N * (24 * h + 16 * f + 32 * (q + kv) + 8 * r) + 16 * B * H * T * T
@@ -575,6 +613,17 @@ def _load_private(params: Mapping[str, Any]):
     spec = ForwardSpec(arch, adapter.spec if adapter else None, quant, int(ids.shape[0]),
                        int(ids.shape[1]), int(params.get("act_bits", ACT_BITS)))
     return spec, ckpt, adapter, ids
+
+
+def _public_num_tokens(public: Mapping[str, Any], batch: int, seq: int) -> int:
+    """The statement's counted tokens: ``num_tokens`` (present only when it differs from
+    B·(T − 1), the count of a batch without padding or ignored labels)."""
+    n = public.get("num_tokens", default_num_tokens(batch, seq))
+    if isinstance(n, bool) or not isinstance(n, int) or \
+            not 1 <= n <= default_num_tokens(batch, seq):
+        raise ConfigError(f"model.num_tokens must be an integer in [1, "
+                          f"{default_num_tokens(batch, seq)}], got {n!r}")
+    return n
 
 
 def _public_num_tokens(public: Mapping[str, Any], batch: int, seq: int) -> int:

@@ -80,11 +80,13 @@ from .llama import (
     _Builder,
     _load_private,
     _public_num_tokens,
+    add_pad_mask,
     add_rescale,
     quantize_inputs,
     scaling_fixed,
     tensor_names,
 )
+from .padding import LINEAR_KINDS
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 #: torch.optim.AdamW's defaults
@@ -320,6 +322,7 @@ class _TrainBuilder:
         self.theta = Bound.bits(self.st + spec.adapter_bits)
         self.c, self.k = scaling_fixed(f.lora.scaling)
         self.targets = set(f.lora.targets)
+        self.pad = f.padding
         self.first = min((i, STAGE[t]) for i in range(f.arch.num_layers) for t in self.targets)
 
     # -- declarations ---------------------------------------------------------------------
@@ -363,6 +366,9 @@ class _TrainBuilder:
         terms, coeffs = [], []
         n = self.shape(X)[0]
         for t, dY in group:
+            # the forward masked the projection's padded outputs: so does the backward
+            dY = add_pad_mask(self.g, self.pad, f"{pre}l{i}.{t}.bwd/pad", dY,
+                              LINEAR_KINDS[t][0])
             lora = t in self.targets
             W = f"l{i}.{t}.W"
             if need_dx:
@@ -445,7 +451,9 @@ class _TrainBuilder:
                                       need[1], grads)
             if do is None:
                 break
-            dO = b.heads(f"{pre}l{i}.o.bwd/heads", do, a.num_heads)
+            if self.pad.group_p != self.pad.group:
+                do = add_pad_mask(g, self.pad, f"{pre}l{i}.attn.bwd/pad", do, "q")
+            dO = b.heads(f"{pre}l{i}.o.bwd/heads", do, self.pad.heads)
             P = f"{sv[(i, 'attn')]}/softmax/P"
             dQ, dK, dV = add_attention_backward(
                 g, f"{pre}l{i}.attn.bwd", sv[(i, "q")], sv[(i, "k")], sv[(i, "v")], P, dO,
@@ -604,17 +612,20 @@ def train_inputs(spec: TrainSpec, ckpt, adapter: Adapter,
                            f"data: batch {t}")
         inputs[ids_name(spec, t)] = data.input_ids.reshape(-1)
         inputs[labels_name(spec, t)] = data.labels.reshape(-1)
+    pad = spec.fwd.padding
     for key in lora_keys(spec):
         i, t, ab = key
+        kinds = pad.tensor_kinds(f"l{i}.{t}.{ab}")
         if state is not None:
-            inputs[f"l{i}.{t}.{ab}"] = state.theta[key].clone()
+            inputs[f"l{i}.{t}.{ab}"] = pad.pad(state.theta[key].clone(), kinds)
             if spec.resumed:
-                inputs[_state_in_name(key, "m")] = state.m[key].clone()
-                inputs[_state_in_name(key, "v")] = state.v[key].clone()
+                inputs[_state_in_name(key, "m")] = pad.pad(state.m[key].clone(), kinds)
+                inputs[_state_in_name(key, "v")] = pad.pad(state.v[key].clone(), kinds)
             continue
         pair = adapter.pairs[(i, t)]
-        inputs[f"l{i}.{t}.{ab}"] = to_fixed(getattr(pair, ab), spec.master_scale,
-                                            name=f"layer {i} {TARGETS[t]}.lora_{ab}")
+        inputs[f"l{i}.{t}.{ab}"] = pad.pad(
+            to_fixed(getattr(pair, ab), spec.master_scale,
+                     name=f"layer {i} {TARGETS[t]}.lora_{ab}"), kinds)
     return inputs
 
 
@@ -680,8 +691,11 @@ class TrainState:
         adam = spec.optim.optimizer != "sgd"
         keys = lora_keys(spec)
 
-        def get(x):
-            return {k: values[f"{_opt_name(last, k)}/{x}"].to(torch.int64).clone()
+        pad = spec.fwd.padding
+
+        def get(x):  # the true entries (the padded ones stay zero, `padding`)
+            return {k: pad.unpad(values[f"{_opt_name(last, k)}/{x}"].to(torch.int64),
+                                 pad.tensor_kinds("l{}.{}.{}".format(*k))).clone()
                     for k in keys}
 
         return cls(spec.start_step + spec.steps, spec.optim.optimizer,
@@ -783,8 +797,9 @@ def adapter_from_values(spec: TrainSpec, values: Mapping[str, torch.Tensor],
     keys = lora_keys(spec)
     if names is None:
         names = statement_tensors(spec.to_public())["adapters_out"]
-    flat = {k: values[n].to(torch.float64) / float(1 << spec.master_scale)
-            for k, n in zip(keys, names)}
+    pad = spec.fwd.padding
+    flat = {k: pad.unpad(values[n], pad.tensor_kinds("l{}.{}.{}".format(*k))).to(torch.float64)
+            / float(1 << spec.master_scale) for k, n in zip(keys, names)}
     pairs = {(i, t): LoraPair(flat[(i, t, "A")].float(), flat[(i, t, "B")].float())
              for i, t, ab in keys if ab == "A"}
     return Adapter(spec.fwd.lora, pairs)
@@ -996,8 +1011,10 @@ class LlamaTrain(Model):
         if ad.spec != spec.fwd.lora:
             raise ConfigError(f"adapter {path}: its LoRA config differs from the proof's")
         names = statement_tensors(public)["adapters_in" if which == "in" else "adapters_out"]
-        return {n: to_fixed(getattr(ad.pairs[(i, t)], ab), spec.master_scale,
-                            name=f"{path}: {peft_tensor_name(i, t, ab)}")
+        pad = spec.fwd.padding
+        return {n: pad.pad(to_fixed(getattr(ad.pairs[(i, t)], ab), spec.master_scale,
+                                    name=f"{path}: {peft_tensor_name(i, t, ab)}"),
+                           pad.tensor_kinds(f"l{i}.{t}.{ab}"))
                 for n, (i, t, ab) in zip(names, lora_keys(spec))}
 
     def adapter_labels(self, public, which: str) -> dict[str, str]:
