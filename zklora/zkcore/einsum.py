@@ -211,9 +211,10 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
             raise ValueError(f"scale {scale} is zero mod p")
         sz = letter_sizes([(t, ctx.spec(op).shape) for t, op in zip(ins, operands)
                            if isinstance(op, str)], sizes)
-        for ch in out:
+        for ch in "".join(ins) + out:
             if ch not in sz:
-                raise ValueError(f"output letter {ch!r} has no size")
+                raise ValueError(f"letter {ch!r} has no size")
+            mle.log2_exact(sz[ch])
     except ValueError as e:
         raise error(ctx, f"{node}: einsum {spec!r}: {e}") from None
     bits = {ch: mle.log2_exact(d) for ch, d in sz.items()}
@@ -254,7 +255,11 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
             if eq else []
         for term, op in zip(ins, operands):
             base = isinstance(op, str)
-            t, rest = _fold(E, ctx.table(op) if base else op.table(), term, fixed, bits, base)
+            t = ctx.table(op) if base else op.table()
+            if np.asarray(t).shape[0] != 1 << sum(bits[ch] for ch in term):
+                raise error(ctx, f"{label}: public factor {term!r} has a table of "
+                                 f"{np.asarray(t).shape[0]} entries")
+            t, rest = _fold(E, t, term, fixed, bits, base)
             tabs.append(_expand(E, t, rest, sc, bits))
         return tabs
 
