@@ -22,30 +22,36 @@ at s; all generic registered ops — nothing new to trust):
                                      batched matmul (R,1,d)·(R,1,d)ᵀ, a view back; its
                                      sumcheck Σ_{b,j} eq(r_b, b)·h̃·ñ is the
                                      hadamard-with-eq shape                s_g + s
-    c  = rescale(t, s + log2 d)      committed ``{name}/c`` (…, 1)    s_g   (the mean)
+    c  = rescale(t, s + log2 d)      committed ``{name}/c`` (…, 1)    s_g   (the mean;
+                                     d not a power of two: c0 = rescale(t, s + l),
+                                     c = rescale(m·c0, 20), `mean_constants`)
     nc = rescale(n ⊙ c, s)           committed ``{name}/nc``          s_g
     u  = h − nc                      sub (virtual)                    s_g
     w  = rescale(rM ⊙ u, k)          committed ``{name}/w``           s_g + K' − … (mantissa)
     dX = rescale(w ⊙ H, s_r − k)     committed ``{name}/dX``          s_g
 
 with k = `mant_shift` (12 at the defaults: rM ≥ 2^13, so w keeps ≥ 1 more bit than u
-and the extra rounding costs at most half a unit of u).  With ``dgamma=True`` also
-dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a transpose), a batched matmul, a view
-to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
+and the extra rounding costs at most half a unit of u), raised only when w·H would not
+fit (`rmsnorm_backward_bounds`; 16384-wide deep layers).  d is the true hidden size
+(the forward's ``count``): padded columns of x are zero, so n is zero there.
+With ``dgamma=True`` also dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a
+transpose), a batched matmul, a view to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
 
 Integer definition (the spec; every rescale is `zklora.zkcore.quant.rescale`, X/2^k
 rounded half up): h = ⌊(dY·γ + 2^(s−1))/2^s⌋;  c = ⌊(Σ_i h_i n_i + 2^(s+l−1))/2^(s+l)⌋
-(l = log2 d);  nc = ⌊(n·c + 2^(s−1))/2^s⌋;  u = h − nc;  w = ⌊(rM·u + 2^(k−1))/2^k⌋;
+(l = log2 d; else c = ⌊m·c0/2^20⌉ with c0 that value at l = ⌊log2 d⌋);
+nc = ⌊(n·c + 2^(s−1))/2^s⌋;  u = h − nc;  w = ⌊(rM·u + 2^(k−1))/2^k⌋;
 dX = ⌊(w·H + 2^(s_r−k−1))/2^(s_r−k)⌋;  dγ = ⌊(Σ_rows dY·n + 2^(s−1))/2^s⌋.
 
 Declared bounds (`rmsnorm_backward_bounds`, checked at graph-build time; one that does
 not fit below p/2 is a `ConfigError` naming the tensor): dY's declared (or derived)
 bound, γ's (default |γ| < 2^(s+6) as the forward assumes), n's, rM's and H's from the
 forward.  Some bounds use that rM, H and n are *pinned* by X (the forward proves them
-equal to the spec values, so no other values are accepted): r = rM·H ≤ 2^K/√(c_d·E0)·
-(1 + 2^−L) (`r_pinned_max`), ‖n‖₂ ≤ √d·(2^s(1 + 2^−L) + ½) (`n_pinned_norm`), hence
-|t| ≤ √d·max|h|·‖n‖₂ and |c| ≤ max|h|·(1 + 2^(1−L) + 2^−s) + 2, and |w·H| ≤
-r_pin·max|u|/2^k + 2^(shift−1).  The rest are products of range-checked bounds.
+equal to the spec values, so no other values are accepted): r = rM·H ≤ √N·2^(K−K')/√E0·
+(1 + 2^−L) (`r_pinned_max`), ‖n‖₂ ≤ 2^s·√d·(1 + [k>0]·√D/(2√E0))·(1 + 2^−L) + √D/2
+(`n_pinned_norm`; k the forward's pre-shift, D the padded width), hence
+|t| ≤ √D·max|h|·‖n‖₂ and |c| ≤ |t|/(d·2^s) + 2, and |w·H| ≤ r_pin·max|u|/2^k +
+2^(shift−1).  The rest are products of range-checked bounds.
 """
 
 from __future__ import annotations
