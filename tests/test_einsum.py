@@ -15,6 +15,8 @@ from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, Ver
 from zklora.zkcore.graph import Backend, Graph, forward, prove, verify
 from zklora.zkcore.op import ProverContext, TensorSpec, VerifierContext
 from zklora.zkcore.plugins import registry
+from zklora.zkcore.testing import op_suite
+from zklora.zkcore.testing.op_suite import REMOVE, OpHarness
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
 STATEMENT = {"test": "einsum"}
@@ -264,3 +266,30 @@ def test_einsum_op_refuses_bad_specs():
         g.outputs = ["Y"]
         with pytest.raises(ConfigError):
             g.check(be.registry)
+
+
+# -- the op conformance suite on the ``einsum`` op -------------------------------------------
+
+
+def _grouped_graph():
+    g = Graph()
+    g.tensor("X0", (4, 2, 4), "committed", (-50, 50))
+    g.tensor("X1", (2, 4, 2), "committed", (-50, 50))
+    g.tensor("Y", (2, 2, 2, 2), "committed")
+    g.op("einsum", "e", ["X0", "X1"], ["Y"], spec="wgmk,wkn->wgmn",
+         sizes={"w": 2, "g": 2, "m": 2, "k": 4, "n": 2})
+    g.outputs = ["Y"]
+    return g
+
+
+EINSUM = OpHarness("einsum", _grouped_graph,
+                   lambda s: {"X0": _ints((4, 2, 4), s), "X1": _ints((2, 4, 2), s + 1)},
+                   profiles=("debug",),
+                   bad_params=[{"spec": REMOVE}, {"spec": "wgmk,wkn->wgm"},
+                               {"spec": "wgmk,wkn"}, {"spec": 3}, {"sizes": {"g": 4}},
+                               {"sizes": "w=2"}, {"sizes": REMOVE}])
+
+
+@op_suite.parametrize(EINSUM, checks=["complete", "tamper_outputs", "bad_params", "malformed"])
+def test_einsum_op_conforms(harness, check):
+    check(harness)

@@ -205,7 +205,7 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
     E = ctx.E
     try:
         ins, out = parse(spec)
-        if len(ins) != len(operands):
+        if len(ins) != len(operands) or not ins:
             raise ValueError(f"{len(operands)} operands for {len(ins)} terms")
         if scale % ctx.F.p == 0:
             raise ValueError(f"scale {scale} is zero mod p")
@@ -215,7 +215,7 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
             if ch not in sz:
                 raise ValueError(f"letter {ch!r} has no size")
             mle.log2_exact(sz[ch])
-    except ValueError as e:
+    except (ValueError, KeyError) as e:
         raise error(ctx, f"{node}: einsum {spec!r}: {e}") from None
     bits = {ch: mle.log2_exact(d) for ch, d in sz.items()}
     if E.shape(point)[0] != sum(bits[ch] for ch in out):

@@ -101,8 +101,8 @@ class Einsum(Op):
                             doc="letter -> size, for views that split or merge axes")
 
     def _sizes(self, node, specs) -> dict[str, int]:
-        """Every letter's size, from the tensors whose letters match their axes (Y's
-        always do) and ``sizes`` (ValueError if they disagree or leave one open)."""
+        """Every letter's size, from ``sizes`` and the inputs whose letters match their
+        axes; Y's letters must match its axes (ValueError otherwise)."""
         p = self.params(node)
         ins, out = parse(p.spec)
         if len(ins) != len(node.inputs) or not isinstance(p.sizes, dict):
@@ -110,10 +110,9 @@ class Einsum(Op):
                              f"{p.sizes!r}")
         if len(out) != len(specs[node.outputs[0]].shape):
             raise ValueError(f"output letters {out!r} for Y {tuple(specs[node.outputs[0]].shape)}")
-        sz = letter_sizes([(t, specs[n].shape) for t, n in
-                           zip([*ins, out], [*node.inputs, node.outputs[0]])], p.sizes)
+        sz = letter_sizes([(t, specs[n].shape) for t, n in zip(ins, node.inputs)], p.sizes)
         ys = specs[node.outputs[0]].shape
-        if any(sz[ch] != d for ch, d in zip(out, ys)) or not set(out) <= set("".join(ins)):
+        if any(sz.get(ch) != d for ch, d in zip(out, ys)) or not set(out) <= set("".join(ins)):
             raise ValueError(f"output letters {out!r} do not give Y {tuple(ys)} from the inputs")
         return sz
 
