@@ -365,3 +365,43 @@ def test_label_outside_vocab_is_a_config_error(tmp_path):
                                               "attention_mask": [0, 1, 1]}])
     with pytest.raises(ConfigError, match="not right padding"):
         llama.Llama().public_params({"model": "tiny", "data": path})
+
+
+def test_padded_vocab_model_with_ragged_batch(gold):
+    """vocab 12 (padded to 16 by the model): the cross-entropy masks the padded columns
+    and the ragged batch proves."""
+    arch = LlamaArch(vocab_size=12, hidden_size=16, intermediate_size=32, num_layers=1,
+                     num_heads=2, num_kv_heads=1, head_dim=8, max_position_embeddings=64)
+    batch = pad_rows([Row(torch.tensor([1, 2, 3, 11, 5]), torch.tensor([1, 2, 3, 11, 5])),
+                      Row(torch.tensor([6, 7, 8]), torch.tensor([-100, 7, 8]))])
+    spec = llama.ForwardSpec(arch, LORA, QuantConfig(), *batch.shape)
+    inputs = llama.quantize_inputs(spec, tiny_weights(arch), tiny_adapter(arch, LORA), batch)
+    res = llama.integer_forward(spec, inputs)
+    g = llama.build_graph(spec, res.loss_int, batch.num_tokens)
+    node = next(n for n in g.nodes if n.op == "cross_entropy")
+    assert node.params.get("vocab") == 12 and g.tensors[node.inputs[0]].shape[-1] == 16
+    logits = res.logits.reshape(2, 8, -1)
+    ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, 12),
+                                            batch.labels[:, 1:].reshape(-1))
+    assert abs(res.loss - float(ref)) / float(ref) < 1e-3
+    prove_and_verify(g, inputs, gold)
+
+
+def test_text_rows_with_the_model_tokenizer(tmp_path):
+    """A model directory with tokenizer.json: `text` rows are tokenised by it."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from zklora.plugins.models.hf import save_model
+
+    save_model(tmp_path / "m", SMALL, tiny_weights(SMALL).weights)
+    tok = Tokenizer(models.WordLevel({"<unk>": 0, "a": 1, "b": 2, "c": 3},
+                                     unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.save(str(tmp_path / "m" / "tokenizer.json"))
+    path = write_rows(tmp_path / "t.jsonl", [{"text": "a b c a"}, {"text": "c c"}])
+    params = {"model": str(tmp_path / "m"), "data": path}
+    pub = llama.Llama().public_params(params)
+    assert (pub["batch"], pub["seq"], pub["num_tokens"]) == (2, 4, 3 + 1)
+    inputs = llama.Llama().witness(params)
+    assert inputs["ids"].tolist() == [1, 2, 3, 1, 3, 3, 0, 0]
+    assert inputs["labels"].tolist() == [1, 2, 3, 1, 3, 3, -100, -100]
