@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
+from .blake3_numba import _hash_one
 from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_pow, gl_sub
 from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
 
@@ -393,6 +394,62 @@ def _horner(c0, c1, z0, z1, nch, part):
         part[ch, 0], part[ch, 1] = e2_mul(a0, a1, s0, s1)
 
 
+@njit(**_OPTS)
+def _epowers(x0, x1, start, out):
+    c0, c1 = _e2_pow(x0, x1, start)
+    for i in range(out.shape[0]):
+        out[i, 0] = c0
+        out[i, 1] = c1
+        c0, c1 = e2_mul(c0, c1, x0, x1)
+
+
+def epowers(x: np.ndarray, start: int, count: int) -> np.ndarray:
+    """x^start, …, x^(start+count−1) for x ∈ E: (count, 2)."""
+    out = np.empty((count, 2), dtype=np.uint64)
+    _epowers(np.uint64(x[0]), np.uint64(x[1]), start, out)
+    return out
+
+
+@njit(**_OPTS)
+def _esquares(zs, out):
+    for i in range(zs.shape[0]):
+        c0 = zs[i, 0]
+        c1 = zs[i, 1]
+        for j in range(out.shape[1]):
+            out[i, j, 0] = c0
+            out[i, j, 1] = c1
+            c0, c1 = e2_mul(c0, c1, c0, c1)
+
+
+def esquares(zs: np.ndarray, m: int) -> np.ndarray:
+    """(z, z², z⁴, …, z^(2^(m−1))) for every z of ``zs`` (q, 2): (q, m, 2)."""
+    zs = np.ascontiguousarray(zs, dtype=np.uint64).reshape(-1, 2)
+    out = np.empty((zs.shape[0], m, 2), dtype=np.uint64)
+    _esquares(zs, out)
+    return out
+
+
+@njit(**_OPTS)
+def _horner_many(c, zs, out):
+    for q in range(zs.shape[0]):
+        a0 = ZERO
+        a1 = ZERO
+        for i in range(c.shape[0] - 1, -1, -1):
+            a0, a1 = e2_mul(a0, a1, zs[q, 0], zs[q, 1])
+            a0 = gl_add(a0, c[i, 0])
+            a1 = gl_add(a1, c[i, 1])
+        out[q, 0] = a0
+        out[q, 1] = a1
+
+
+def horner_many(c: np.ndarray, zs: np.ndarray) -> np.ndarray:
+    """p(z) for every z of ``zs`` (q, 2), extension coefficients c (serial; small c)."""
+    zs = np.ascontiguousarray(zs, dtype=np.uint64).reshape(-1, 2)
+    out = np.empty((zs.shape[0], 2), dtype=np.uint64)
+    _horner_many(np.ascontiguousarray(c, dtype=np.uint64).reshape(-1, 2), zs, out)
+    return out
+
+
 def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
     """p(z) = Σ_i c_i z^i for base or extension coefficients c and z ∈ E: (2,)."""
     c = np.asarray(c, dtype=np.uint64)
@@ -532,11 +589,15 @@ def _mono_eval(points, coefs, c, tmp):
     s1 = ZERO
     for i in range(points.shape[0]):
         _mono(points[i], tmp)
+        d0 = ZERO
+        d1 = ZERO
         for j in range(c.shape[0]):
             p0, p1 = e2_mul(tmp[j, 0], tmp[j, 1], c[j, 0], c[j, 1])
-            p0, p1 = e2_mul(p0, p1, coefs[i, 0], coefs[i, 1])
-            s0 = gl_add(s0, p0)
-            s1 = gl_add(s1, p1)
+            d0 = gl_add(d0, p0)
+            d1 = gl_add(d1, p1)
+        p0, p1 = e2_mul(d0, d1, coefs[i, 0], coefs[i, 1])
+        s0 = gl_add(s0, p0)
+        s1 = gl_add(s1, p1)
     out = np.empty(2, dtype=np.uint64)
     out[0] = s0
     out[1] = s1
@@ -562,3 +623,116 @@ def mono_eval_ref(points, coefs, c) -> np.ndarray:
             p = R.e2_mul(*p, int(cf[0]), int(cf[1]))
             acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
     return np.array(acc, dtype=np.uint64)
+
+
+# -- Merkle multi-proof verification (BLAKE3, the format of `merkle.open_multi`) -------------
+
+
+@njit(cache=True)
+def _count_siblings(idx, depth):
+    known = idx.copy()
+    cnt = known.shape[0]
+    total = 0
+    for _ in range(depth):
+        i = 0
+        c2 = 0
+        while i < cnt:
+            x = known[i]
+            if x % 2 == 0 and i + 1 < cnt and known[i + 1] == x + 1:
+                i += 2
+            else:
+                total += 1
+                i += 1
+            if c2 == 0 or known[c2 - 1] != x >> 1:
+                known[c2] = x >> 1
+                c2 += 1
+        cnt = c2
+    return total
+
+
+@njit(cache=True)
+def _multi_root(idx, digests, depth, proof, root):
+    known = idx.copy()
+    cur = digests.copy()
+    nxt = np.empty_like(cur)
+    buf = np.empty(65, dtype=np.uint8)
+    buf[0] = 1
+    cnt = known.shape[0]
+    pos = 0
+    for _ in range(depth):
+        i = 0
+        c2 = 0
+        while i < cnt:
+            x = known[i]
+            if x % 2 == 0 and i + 1 < cnt and known[i + 1] == x + 1:
+                for b in range(32):
+                    buf[1 + b] = cur[i, b]
+                    buf[33 + b] = cur[i + 1, b]
+                i += 2
+            else:
+                if pos >= proof.shape[0]:
+                    return -1
+                for b in range(32):
+                    if x % 2 == 0:
+                        buf[1 + b] = cur[i, b]
+                        buf[33 + b] = proof[pos, b]
+                    else:
+                        buf[1 + b] = proof[pos, b]
+                        buf[33 + b] = cur[i, b]
+                pos += 1
+                i += 1
+            _hash_one(buf, 65, nxt[c2])
+            known[c2] = x >> 1
+            c2 += 1
+        cnt = c2
+        cur, nxt = nxt, cur
+    for b in range(32):
+        root[b] = cur[0, b]
+    return pos
+
+
+@njit(cache=True)
+def _hash_rows_ser(data, out):
+    for i in range(data.shape[0]):
+        _hash_one(data[i], data.shape[1], out[i])
+
+
+def hash_leaves_serial(rows: np.ndarray) -> np.ndarray:
+    """BLAKE3 of each row's little-endian bytes (= `merkle.hash_leaves` with blake3),
+    serially: the verifier's few leaves are not worth a parallel region."""
+    data = np.ascontiguousarray(rows, dtype="<u8")
+    data = data.reshape(data.shape[0], -1).view(np.uint8)
+    if data.shape[1] > 1024:
+        raise ValueError("hash_leaves_serial: rows of at most 1024 bytes")
+    out = np.empty((data.shape[0], 32), dtype=np.uint8)
+    _hash_rows_ser(data, out)
+    return out
+
+
+def _check_indices(idx: np.ndarray, depth: int) -> np.ndarray:
+    idx = np.ascontiguousarray(idx, dtype=np.int64).reshape(-1)
+    if (idx.size == 0 or np.any(idx[1:] <= idx[:-1]) or int(idx[0]) < 0
+            or int(idx[-1]) >= 1 << depth):
+        raise ValueError("multi-proof: need non-empty sorted distinct indices in range")
+    return idx
+
+
+def num_siblings(idx: np.ndarray, depth: int) -> int:
+    """Digests in the multi-proof of sorted distinct leaf indices (= `merkle.num_siblings`)."""
+    return int(_count_siblings(_check_indices(idx, depth), depth))
+
+
+def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes) -> bytes:
+    """Root of a BLAKE3 Merkle tree (node = H(0x01 ‖ left ‖ right)) from the leaf digests
+    at sorted distinct ``idx`` and their multi-proof (`merkle.open_multi`'s format);
+    `ValueError` if the proof has the wrong length (= `merkle.root_from_multi`)."""
+    idx = _check_indices(idx, depth)
+    dig = np.ascontiguousarray(digests, dtype=np.uint8).reshape(idx.shape[0], 32)
+    if len(proof) % 32:
+        raise ValueError("multi-proof: length is not a multiple of 32")
+    pr = np.frombuffer(proof, dtype=np.uint8).reshape(-1, 32)
+    root = np.empty(32, dtype=np.uint8)
+    used = _multi_root(idx, dig, depth, pr, root)
+    if used != pr.shape[0]:
+        raise ValueError("multi-proof: length does not match the index set")
+    return root.tobytes()

@@ -184,7 +184,7 @@ def _ood_samples(regime: str, B: float, lam: int, d: int, m: int) -> tuple[int, 
 
 
 def _grind(lam: int, raw: float) -> int:
-    return min(MAX_POW, max(0, math.ceil(lam - raw - 1e-9)))
+    return min(MAX_POW, max(0, math.ceil(lam - raw)))
 
 
 @lru_cache(maxsize=1024)
@@ -276,41 +276,15 @@ class WhirState:
     ood_values: np.ndarray  # (s0, 2)
 
 
-def _pow_point(z: np.ndarray, m: int, E: Field) -> np.ndarray:
-    """(z, z², z⁴, …) over m variables, an (m, 2) extension array."""
-    out = np.zeros((m, 2), dtype=np.uint64)
-    cur = np.asarray(z, dtype=np.uint64).reshape(2)
-    for j in range(m):
-        out[j] = cur
-        cur = E.mul(cur, cur)
-    return out
-
-
-def _pow_points_ext(zs: np.ndarray, m: int, E: Field) -> np.ndarray:
-    out = np.zeros((len(zs), m, 2), dtype=np.uint64)
-    for i, z in enumerate(zs):
-        out[i] = _pow_point(z, m, E)
-    return out
+def _pow_points_ext(zs: np.ndarray, m: int) -> np.ndarray:
+    return K.esquares(np.asarray(zs, dtype=np.uint64).reshape(-1, 2), m)
 
 
 def _pow_points_base(zs: Sequence[int], m: int) -> np.ndarray:
-    out = np.zeros((len(zs), m, 2), dtype=np.uint64)
-    for i, z in enumerate(zs):
-        cur = int(z)
-        for j in range(m):
-            out[i, j, 0] = cur
-            cur = cur * cur % P_INT
-    return out
-
-
-def _powers(E: Field, x: np.ndarray, start: int, count: int) -> np.ndarray:
-    """x^start, …, x^(start+count−1): (count, 2)."""
-    out = np.zeros((count, 2), dtype=np.uint64)
-    cur = E.pow(x, start)
-    for i in range(count):
-        out[i] = cur
-        cur = E.mul(cur, x)
-    return out
+    """(z, z², z⁴, …) over m variables for base-field points z: (len(zs), m, 2)."""
+    z2 = np.zeros((len(zs), 2), dtype=np.uint64)
+    z2[:, 0] = np.array(zs, dtype=np.uint64)
+    return K.esquares(z2, m)
 
 
 class Whir(CommitmentScheme):
@@ -466,9 +440,9 @@ class Whir(CommitmentScheme):
         beta = ch.challenge("whir/beta", E)
         pts = np.concatenate([np.array([np.asarray(ev.point, dtype=np.uint64) for ev in evs],
                                        dtype=np.uint64).reshape(len(evs), st.n, 2),
-                              _pow_points_ext(st.ood_points, st.n, E)])
+                              _pow_points_ext(st.ood_points, st.n)])
         W = np.zeros((1 << st.n, 2), dtype=np.uint64)
-        K.eq_accumulate(W, pts, _powers(E, beta, 0, len(pts)))
+        K.eq_accumulate(W, pts, K.epowers(beta, 0, len(pts)))
         stack = np.empty((2, 1 << st.n, 2), dtype=np.uint64)
         stack[0, :, 0] = st.table
         stack[0, :, 1] = 0
@@ -515,8 +489,8 @@ class Whir(CommitmentScheme):
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
             gamma = ch.challenge("whir/gamma", E)
             zq = self._query_points(rd, idx)
-            npts = np.concatenate([_pow_points_ext(zs, m2, E), _pow_points_base(zq, m2)])
-            K.eq_accumulate(stack[1], npts, _powers(E, gamma, 1, npts.shape[0]))
+            npts = np.concatenate([_pow_points_ext(zs, m2), _pow_points_base(zq, m2)])
+            K.eq_accumulate(stack[1], npts, K.epowers(gamma, 1, npts.shape[0]))
             leaves, levels = new_leaves, new_levels
 
     def _queries(self, ch, rd: Round) -> np.ndarray:
@@ -591,10 +565,10 @@ class Whir(CommitmentScheme):
         zs = self._ood_points(n, root, pl.ood0)
         beta = ch.challenge("whir/beta", E)
         pts = np.concatenate([np.array([ev.point for ev in evs], dtype=np.uint64)
-                              .reshape(len(evs), n, 2), _pow_points_ext(zs, n, E)])
+                              .reshape(len(evs), n, 2), _pow_points_ext(zs, n)])
         vals = np.concatenate([np.array([ev.value for ev in evs], dtype=np.uint64)
                                .reshape(-1, 2), ood_vals.reshape(-1, 2)])
-        coefs = _powers(E, beta, 0, len(pts))
+        coefs = K.epowers(beta, 0, len(pts))
         sigma = E.dot(coefs, vals)
         # constraint groups: (coefficients (T, 2), points over the remaining variables)
         groups = [(coefs, pts)]
@@ -627,22 +601,28 @@ class Whir(CommitmentScheme):
             else:
                 opened = ch.recv_field("whir/leaves", E, len(idx) * Kl).reshape(len(idx), Kl, 2)
                 hashed = opened.reshape(len(idx), 2 * Kl)
-            proof = ch.recv_bytes("whir/paths",
-                                  merkle.DIGEST * merkle.num_siblings(idx, rd.depth))
-            digests = merkle.hash_leaves(hashed, self.cfg.hash)
-            got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
-                                         idx, rd.depth, proof, self.cfg.hash)
+            if self.cfg.hash == "blake3":  # compiled, serial path
+                digests = K.hash_leaves_serial(hashed)
+                proof = ch.recv_bytes("whir/paths",
+                                      merkle.DIGEST * K.num_siblings(idx, rd.depth))
+                got = K.multi_root(idx, digests, rd.depth, proof)
+            else:
+                digests = merkle.hash_leaves(hashed, self.cfg.hash)
+                proof = ch.recv_bytes("whir/paths",
+                                      merkle.DIGEST * merkle.num_siblings(idx, rd.depth))
+                got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
+                                             idx, rd.depth, proof, self.cfg.hash)
             if got != root:
                 raise VerificationError(f"whir: opened leaves of tensor {t} (round {i}) do not "
                                         "match the committed root")
             folded = K.fold_leaves(opened, idx, rd.d, alphas)
             zq = self._query_points(rd, idx)
             if rd.final:
-                for q, z in enumerate(zq):
-                    if not E.equal(K.horner(final, np.array([z, 0], dtype=np.uint64)),
-                                   folded[q]):
-                        raise VerificationError(f"whir: final polynomial of tensor {t} does "
-                                                "not match the queried codeword")
+                zq2 = np.zeros((len(zq), 2), dtype=np.uint64)
+                zq2[:, 0] = zq
+                if not np.array_equal(K.horner_many(final, zq2), folded):
+                    raise VerificationError(f"whir: final polynomial of tensor {t} does "
+                                            "not match the queried codeword")
                 expect = np.zeros(2, dtype=np.uint64)
                 for c, p in groups:
                     expect = E.add(expect, K.mono_eval(p, c, final))
@@ -652,8 +632,8 @@ class Whir(CommitmentScheme):
                 return
             _grind_verify(ch, "whir/pow-comb", rd.pow_comb)
             gamma = ch.challenge("whir/gamma", E)
-            npts = np.concatenate([_pow_points_ext(zs, m2, E), _pow_points_base(zq, m2)])
-            gc = _powers(E, gamma, 1, npts.shape[0])
+            npts = np.concatenate([_pow_points_ext(zs, m2), _pow_points_base(zq, m2)])
+            gc = K.epowers(gamma, 1, npts.shape[0])
             sigma = E.add(sigma, E.dot(gc, np.concatenate([ood_vals.reshape(-1, 2), folded])))
             groups.append((gc, npts))
             root = new_root

@@ -1,0 +1,333 @@
+"""The ``whir`` commitment: kernels against their references, round trips in both
+regimes, targeted tamper tests on every part of the opening, the verifier's own
+parameters, security terms and strict parsing.  (The generic conformance suite runs in
+tests/test_commitment_conformance.py.)"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from zklora.kernels import merkle, ntt
+from zklora.kernels import whir as K
+from zklora.kernels.goldilocks import P_INT
+from zklora.plugins.commitments import whir as W
+from zklora.zkcore import mle, security
+from zklora.zkcore.commit import CheckItem, Evaluation, OpenItem
+from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
+from zklora.zkcore.plugins import registry
+from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
+
+F = registry().field("goldilocks")
+E = F.ext
+REJECT = (VerificationError, ProofFormatError)
+PROTO = b"test_whir"
+
+
+def rb(rng, n):
+    return rng.integers(0, P_INT, size=n, dtype=np.uint64)
+
+
+def re(rng, *shape):
+    return rng.integers(0, P_INT, size=shape + (2,), dtype=np.uint64)
+
+
+# -- kernels ------------------------------------------------------------------------------
+
+
+def test_mobius_matches_reference_and_inverts_evaluation():
+    rng = np.random.default_rng(0)
+    for n in (0, 1, 4, 15):
+        t = rb(rng, 1 << n)
+        c = K.mobius(t)
+        assert list(c) == K.mobius_ref(t)
+        r = re(rng, n)
+        assert np.array_equal(K.mono_eval(r[None], np.array([[1, 0]], np.uint64),
+                                          np.stack([c, np.zeros_like(c)], -1)),
+                              mle.evaluate(E, t, r, base=True))
+
+
+@pytest.mark.parametrize("m,d,k", [(0, 1, 0), (3, 4, 2), (4, 5, 4), (5, 7, 3), (4, 6, 1)])
+def test_encode_and_fold_match_references(m, d, k):
+    rng = np.random.default_rng(m * 100 + d * 10 + k)
+    for c in (rb(rng, 1 << m), re(rng, 1 << m)):
+        leaves = K.encode_leaves(c, d, k)
+        assert np.array_equal(leaves, K.encode_leaves_ref(c, d, k))
+        al = re(rng, k)
+        assert np.array_equal(K.fold_coeffs(c, al), K.fold_coeffs_ref(c, al))
+        ext = np.zeros(leaves.shape[:2] + (2,), np.uint64)
+        ext[...] = leaves if leaves.ndim == 3 else leaves[..., None] * np.array([1, 0], np.uint64)
+        idx = np.arange(leaves.shape[0])
+        folded = K.fold_leaves(ext, idx, d, al)
+        assert np.array_equal(folded, K.fold_leaves_ref(ext, idx, d, al))
+        # folding a leaf = evaluating the folded coefficients at z = ω^(a·2^k)
+        cf = K.fold_coeffs(c, al)
+        w = ntt.root_of_unity(d - k)
+        zs = np.array([[pow(w, int(a), P_INT), 0] for a in idx], np.uint64)
+        assert np.array_equal(K.horner_many(cf, zs), folded)
+
+
+def test_small_kernels_match_references():
+    rng = np.random.default_rng(5)
+    c = re(rng, 1 << 15)
+    z = re(rng, 1)[0]
+    assert np.array_equal(K.horner(c, z), K.horner_ref(c, z))
+    cb = rb(rng, 300)
+    assert np.array_equal(K.horner(cb, z), K.horner_ref(cb, z))
+    r = re(rng, 4)
+    assert np.array_equal(K.mono_table(r), K.mono_table_ref(r))
+    pts, cf, tab = re(rng, 5, 3), re(rng, 5), re(rng, 8)
+    assert np.array_equal(K.mono_eval(pts, cf, tab), K.mono_eval_ref(pts, cf, tab))
+    assert np.array_equal(K.eq_prefix(pts, r[:2]), K.eq_prefix_ref(pts, r[:2]))
+    out = re(rng, 16)
+    pts4 = re(rng, 3, 4)
+    expect = K.eq_accumulate_ref(out, pts4, cf[:3])
+    K.eq_accumulate(out, pts4, cf[:3])
+    assert np.array_equal(out, expect)
+    big, pts13 = re(rng, 1 << 13), re(rng, 5, 13)
+    one = big.copy()
+    for p, q in zip(pts13, cf):
+        K.eq_accumulate(one, p[None], q[None])
+    K.eq_accumulate(big, pts13, cf)  # the threaded path
+    assert np.array_equal(big, one)
+    x = re(rng, 1)[0]
+    assert np.array_equal(K.epowers(x, 2, 3)[0], E.pow(x, 2))
+    assert np.array_equal(K.esquares(x[None], 3)[0, 2], E.pow(x, 4))
+
+
+def test_multiproof_kernels_match_merkle():
+    rng = np.random.default_rng(7)
+    for depth in (1, 3, 9):
+        leaves = rng.integers(0, 256, size=(1 << depth, 32), dtype=np.uint8)
+        levels = merkle.build(leaves, "blake3")
+        for q in (1, 3, 40, 1 << depth):
+            idx = np.array(sorted(set(rng.integers(0, 1 << depth, size=q).tolist())))
+            proof = merkle.open_multi(levels, idx)
+            assert K.num_siblings(idx, depth) == merkle.num_siblings(idx, depth)
+            assert K.multi_root(idx, leaves[idx], depth, proof) == merkle.root(levels)
+            if proof:
+                with pytest.raises(ValueError):
+                    K.multi_root(idx, leaves[idx], depth, proof[:-32])
+    rows = rng.integers(0, P_INT, size=(70, 16), dtype=np.uint64)
+    assert np.array_equal(K.hash_leaves_serial(rows), merkle.hash_leaves(rows, "blake3"))
+
+
+# -- protocol helpers ------------------------------------------------------------------------
+
+
+class RecordingChannel(ProverChannel):
+    """Records (label, start, end) of every prover message."""
+
+    def __init__(self, transcript):
+        super().__init__(transcript)
+        self.spans: list[tuple[str, int, int]] = []
+
+    def send_bytes(self, label, data):
+        self.spans.append((label, len(self.buf), len(self.buf) + len(data)))
+        super().send_bytes(label, data)
+
+
+def scheme(**params):
+    return W.Whir(F, {"direct_vars": 0, **params})
+
+
+def prove(s, sizes, claims=2, seed=0):
+    rng = np.random.default_rng(seed)
+    items, opens, tables = [], [], []
+    for n in sizes:
+        t = F.random(rng, 1 << n)
+        com, st = s.commit(t)
+        evs = [Evaluation(r, mle.evaluate(E, t, r, base=True))
+               for r in (E.random(rng, n) for _ in range(claims))]
+        items.append(CheckItem(com, n, evs))
+        opens.append(OpenItem(st, evs))
+        tables.append(t)
+    ch = RecordingChannel(Transcript(PROTO))
+    s.open(ch, opens)
+    return items, ch.proof_bytes(), ch.spans, tables
+
+
+def verify(s, items, proof):
+    ch = VerifierChannel(Transcript(PROTO), proof)
+    s.verify(ch, items)
+    ch.finish()
+
+
+def rejects(s, items, proof):
+    with pytest.raises(REJECT):
+        verify(s, items, proof)
+
+
+def flip(proof, pos):
+    b = bytearray(proof)
+    b[pos] ^= 0x04
+    return bytes(b)
+
+
+# -- round trips --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [{}, {"regime": "conjectured"},
+                                    {"folding_factor": 2, "rate_log": 2},
+                                    {"folding_factor": 1, "rate_log": 3},
+                                    {"hash": "sha256", "regime": "conjectured"}])
+def test_roundtrip(params):
+    s = scheme(**params)
+    items, proof, _, _ = prove(s, [1, 4, 9, 14, 10], claims=3)
+    verify(s, items, proof)
+
+
+def test_plan_is_succinct_and_within_limits():
+    for regime in W.REGIMES:
+        p = W.WhirParams(regime=regime)
+        for n in range(11, W.MAX_VARS + 1):
+            pl = W.plan(n, p, 128.0)
+            assert sum(r.k for r in pl.rounds) == n - (pl.rounds[-1].m - pl.rounds[-1].k)
+            assert pl.rounds[-1].m - pl.rounds[-1].k <= W.FINAL_VARS
+            assert all(r.d > r.m for r in pl.rounds)
+            assert all(0 <= r.pow_fold <= W.MAX_POW and 0 <= r.pow_comb <= W.MAX_POW
+                       for r in pl.rounds)
+            assert min(b for _, b in pl.terms) >= 100
+            assert len(pl.rounds) <= math.ceil(n / 4)
+
+
+# -- tampering ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def opened():
+    s = scheme(regime="conjectured")
+    items, proof, spans, tables = prove(s, [13, 12], claims=2, seed=3)
+    verify(s, items, proof)
+    return s, items, proof, spans, tables
+
+
+def _spans(spans, label):
+    return [(a, b) for lab, a, b in spans if lab == label and b > a]
+
+
+@pytest.mark.parametrize("label", ["whir/root", "whir/ood", "whir/sumcheck", "whir/leaves",
+                                   "whir/paths", "whir/final"])
+def test_tampered_part_rejected(opened, label):
+    """One byte of every message of each kind, for each commitment, is rejected: a root,
+    an OOD value, a sumcheck (folding) message, an opened leaf value, a Merkle path
+    node and the final polynomial."""
+    s, items, proof, spans, _ = opened
+    parts = _spans(spans, label)
+    assert parts, f"no {label} in the proof"
+    for a, b in parts:
+        for pos in sorted({a, (a + b) // 2, b - 1}):
+            rejects(s, items, flip(proof, pos))
+
+
+def test_grinding_nonces_checked():
+    """At 118 bits the field terms need grinding; a changed nonce is rejected."""
+    s = scheme(regime="conjectured", security_bits=118)
+    pl = s.plan(14)
+    assert any(r.pow_fold for r in pl.rounds) and any(r.pow_comb for r in pl.rounds)
+    items, proof, spans, _ = prove(s, [14], claims=1)
+    verify(s, items, proof)
+    for label in ("whir/pow-fold", "whir/pow-comb"):
+        for a, b in _spans(spans, label)[:3]:
+            rejects(s, items, flip(proof, a))
+            rejects(s, items, flip(proof, b - 1))
+
+
+def test_tampered_leaf_value_with_consistent_path_rejected(opened):
+    """A changed opened value is caught by the Merkle check even if the leaf's word stays
+    canonical (value + 1 in the first round's base-field leaves)."""
+    s, items, proof, spans, _ = opened
+    a, _ = _spans(spans, "whir/leaves")[0]
+    word = int.from_bytes(proof[a:a + 8], "little")
+    bad = bytearray(proof)
+    bad[a:a + 8] = ((word + 1) % P_INT).to_bytes(8, "little")
+    rejects(s, items, bytes(bad))
+
+
+def test_claim_and_statement_changes_rejected(opened):
+    s, items, proof, _, _ = opened
+    for k in range(len(items)):
+        for j in range(len(items[k].evals)):
+            ev = items[k].evals[j]
+            for bad in (Evaluation(ev.point, E.add(ev.value, E.scalar(1))),
+                        Evaluation(E.add(ev.point, E.scalar(1)), ev.value)):
+                changed = [CheckItem(it.commitment, it.num_vars, list(it.evals)) for it in items]
+                changed[k].evals[j] = bad
+                rejects(s, changed, proof)
+    # a claim dropped, the items reordered, a commitment changed
+    rejects(s, [CheckItem(items[0].commitment, 13, items[0].evals[:1]), items[1]], proof)
+    rejects(s, items[::-1], proof)
+    rejects(s, [CheckItem(items[1].commitment, 13, items[0].evals), items[1]], proof)
+
+
+def test_truncated_and_garbage_proofs_rejected(opened):
+    s, items, proof, spans, _ = opened
+    for _, a, _ in spans[::7]:
+        rejects(s, items, proof[:a])
+    rng = np.random.default_rng(9)
+    for length in (0, 40, len(proof)):
+        rejects(s, items, rng.integers(0, 256, size=length, dtype=np.uint8).tobytes())
+
+
+def test_wrong_tensor_rejected():
+    s = scheme()
+    rng = np.random.default_rng(11)
+    t = F.random(rng, 1 << 12)
+    com, _ = s.commit(t)
+    u = t.copy()
+    u[5] = (int(u[5]) + 1) % P_INT
+    _, st_u = s.commit(u)
+    r = E.random(rng, 12)
+    ev = [Evaluation(r, mle.evaluate(E, u, r, base=True))]
+    ch = ProverChannel(Transcript(PROTO))
+    s.open(ch, [OpenItem(st_u, ev)])
+    rejects(s, [CheckItem(com, 12, ev)], ch.proof_bytes())
+
+
+# -- parameters and security ----------------------------------------------------------------
+
+
+def test_verifier_uses_its_own_parameters():
+    """A proof made under other parameters (weaker or just different) is rejected: the
+    verifier derives every count from its own configuration."""
+    weak = scheme(security_bits=40)
+    items, proof, _, _ = prove(weak, [12], claims=1)
+    verify(weak, items, proof)
+    for other in ({}, {"regime": "conjectured"}, {"rate_log": 2}, {"folding_factor": 3}):
+        rejects(scheme(**other), items, proof)
+
+
+def test_default_security_and_refusal_when_weakened():
+    for params in ({}, {"regime": "conjectured"}, {"rate_log": 2}, {"rate_log": 4},
+                   {"folding_factor": 2},
+                   {"regime": "conjectured", "rate_log": 2, "folding_factor": 2}):
+        terms = W.Whir(F, params).soundness(E, 1 << 20)
+        report = security.Report(tuple(terms))
+        assert report.bits >= 100, (params, report.summary())
+        assert {"queries", "folding", "combination"} <= {
+            t.parameter.rsplit(": ", 1)[-1] for t in terms if t.parameter.startswith("whir ")}
+        report.enforce()
+    # weakened on purpose, or a combination whose list-size terms (at the largest
+    # table, 2^MAX_VARS) would need more grinding than MAX_POW bits
+    for params in ({"security_bits": 80}, {"security_bits": 99, "regime": "conjectured"},
+                   {"regime": "conjectured", "rate_log": 3}):
+        report = security.Report(tuple(W.Whir(F, params).soundness(E, 1 << 20)))
+        assert report.bits < 100
+        with pytest.raises(VerificationError, match="whir security_bits"):
+            report.enforce()
+    # the regime is named in the limiting term
+    lim = security.Report(tuple(W.Whir(F, {"regime": "conjectured"}).soundness(E))).limiting
+    assert "conjectured" in lim.parameter
+
+
+def test_bad_parameters_refused():
+    for bad in ({"rate_log": 0}, {"rate": "1/3"}, {"folding_factor": 5}, {"regime": "jb"},
+                {"hash": "md5"}, {"security_bits": True}, {"direct_vars": 31}, {"queries": 3},
+                {"rate": "1/2", "rate_log": 2}):
+        with pytest.raises(ConfigError):
+            W.Whir(F, bad)
+    assert W.Whir(F, {"rate": "1/4"}).cfg.rate_log == 2
+    with pytest.raises(ConfigError):
+        registry().commitment("whir")(registry().field("bls12-381-fr"))
