@@ -162,8 +162,9 @@ def _check_ids(ids: torch.Tensor, vocab: int | None, where: str) -> None:
 
 
 def _check_labels(lab: torch.Tensor, vocab: int | None, where: str) -> None:
-    bad = (lab != IGNORE_INDEX) & ((lab < 0) | ((lab >= vocab) if vocab is not None
-                                                else torch.zeros_like(lab, dtype=torch.bool)))
+    bad = (lab != IGNORE_INDEX) & (lab < 0)
+    if vocab is not None:
+        bad |= lab >= vocab
     if bool(bad.any()):
         t = int(torch.nonzero(bad)[0])
         v = int(lab[t])
