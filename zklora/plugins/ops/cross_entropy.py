@@ -163,8 +163,16 @@ def vocab_mask(V: int, vocab: int | None) -> torch.Tensor | None:
     return structured.prefix_mask((V,), (int(vocab),)).materialise()
 
 
+def default_mantissa_bits(V: int, scale: int = 16, limb_bits: int = 16) -> int:
+    """The log-sum-exp mantissa width q for a logits width V: 15, raised so that the
+    remainder ρ_t < 2^k_t, k_t ≤ scale + log2 V − 1 − q, fits one range-check limb
+    (S_t < V·2^scale); the log table then has 2^q rows (2^17 at vocab 128256)."""
+    return max(15, int(scale) + mle.log2_exact(int(V)) - int(limb_bits))
+
+
 def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 16,
-                        exp_scale: int = 18, digit_bits: int = 14, mantissa_bits: int = 15,
+                        exp_scale: int = 18, digit_bits: int = 14,
+                        mantissa_bits: int | None = None,
                         limb_bits: int = 16, vocab: int | None = None) -> tuple[int, int]:
     """(loss, number of counted tokens) of `add_cross_entropy` for integer logits ``z``:
     what the prover computes first, to declare the public loss.  ``vocab``: the true
@@ -173,6 +181,8 @@ def cross_entropy_value(z: torch.Tensor, labels: torch.Tensor, *, scale: int = 1
     sm = builder("softmax.forward")(z, vocab_mask(int(z.shape[-1]), vocab), scale=scale,
                                     shift=w, kappa=1 << w, digit_bits=digit_bits,
                                     exp_scale=exp_scale, limb_bits=limb_bits)
+    if mantissa_bits is None:
+        mantissa_bits = default_mantissa_bits(int(z.shape[-1]), scale, limb_bits)
     out = cross_entropy_forward(z, labels, sm["c"], sm["S"], scale=scale, shift=w,
                                 mantissa_bits=mantissa_bits, vocab=vocab)
     return int(out["loss"][0]), int(out["m"].sum())
@@ -364,7 +374,7 @@ class CrossEntropy(Op):
 
 def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,
                       scale: int = 16, exp_scale: int = 18, digit_bits: int = 14,
-                      mantissa_bits: int = 15, limb_bits: int = 16,
+                      mantissa_bits: int | None = None, limb_bits: int = 16,
                       vocab: int | None = None) -> str:
     """Add the softmax over the vocabulary and the cross-entropy node; returns the name
     of the public loss tensor ``{name}/loss`` (shape (1,), value ``loss``), which is
@@ -386,6 +396,8 @@ def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_token
     if not 0 <= w <= 8:
         raise ConfigError(f"cross-entropy {name}: exp_scale − scale must be in [0, 8]")
     V = int(zs[-1])
+    if mantissa_bits is None:
+        mantissa_bits = default_mantissa_bits(V, scale, limb_bits)
     if scale + mle.log2_exact(V) - mantissa_bits > limb_bits:
         raise ConfigError(f"cross-entropy {name}: vocabulary too large for "
                           f"{mantissa_bits} mantissa bits")
