@@ -50,8 +50,8 @@ forward.  Some bounds use that rM, H and n are *pinned* by X (the forward proves
 equal to the spec values, so no other values are accepted): r = rM·H ≤ √N·2^(K−K')/√E0·
 (1 + 2^−L) (`r_pinned_max`), ‖n‖₂ ≤ 2^s·√d·(1 + [k>0]·√D/(2√E0))·(1 + 2^−L) + √D/2
 (`n_pinned_norm`; k the forward's pre-shift, D the padded width), hence
-|t| ≤ √D·max|h|·‖n‖₂ and |c| ≤ |t|/(d·2^s) + 2, and |w·H| ≤ r_pin·max|u|/2^k +
-2^(shift−1).  The rest are products of range-checked bounds.
+|t| ≤ √D·max|h|·‖n‖₂ (so |c| ≲ |t|/(d·2^s), via the rescales), and |w·H| ≤
+r_pin·max|u|/2^k + 2^(shift−1).  The rest are products of range-checked bounds.
 """
 
 from __future__ import annotations
@@ -192,15 +192,14 @@ def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n
     t = check_bound_fits(f"{name}/t", Bound.symmetric(
         math.ceil(math.sqrt(D) * h.max_abs * n_norm * (1 + 1e-12)) + 1))
     l, m = mean_constants(d)
-    # |c| ≤ |t|/(d·2^s) + ½ (+ ½ for the second rounding when m > 1)
-    c_pinned = t.max_abs // (d << s) + 2
+    # c = ⌊t/2^(s+l)⌉ (d = 2^l), else ⌊⌊t/2^(s+l)⌉·m/2^q⌉: bounded through t's pinned bound
     c0 = None
     if m == 1:
-        c_generic = t.rescaled(s + l).max_abs
+        c = check_bound_fits(f"{name}/c", t.rescaled(s + l))
     else:
         c0 = check_bound_fits(f"{name}/c0", t.rescaled(s + l))
-        c_generic = check_bound_fits(f"{name}/c2", c0 * m).rescaled(MEAN_BITS).max_abs
-    c = check_bound_fits(f"{name}/c", Bound.symmetric(min(c_pinned, c_generic)))
+        c = check_bound_fits(f"{name}/c",
+                             check_bound_fits(f"{name}/c2", c0 * m).rescaled(MEAN_BITS))
     n_entry = Bound.symmetric(min(n.max_abs, n_norm))
     nc2 = product_bound(f"{name}/nc2", n_entry, c)
     nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
