@@ -92,6 +92,11 @@ def test_small_kernels_match_references():
         K.eq_accumulate(one, p[None], q[None])
     K.eq_accumulate(big, pts13, cf)  # the threaded path
     assert np.array_equal(big, one)
+    huge, pts18 = re(rng, K.PER_POINT_FROM), re(rng, 2, 18)
+    split = huge.copy()
+    K.eq_accumulate(huge, pts18, cf[:2])  # one point at a time, all threads
+    K._eq_accumulate(pts18, cf[:2], split, 2)
+    assert np.array_equal(huge, split)
     x = re(rng, 1)[0]
     assert np.array_equal(K.epowers(x, 2, 3)[0], E.pow(x, 2))
     assert np.array_equal(K.esquares(x[None], 3)[0, 2], E.pow(x, 4))

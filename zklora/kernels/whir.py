@@ -23,7 +23,7 @@ from numba import njit, prange
 
 from . import reference as R
 from .blake3_numba import _hash_one
-from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_pow, gl_sub
+from .goldilocks import ONE, P_INT, ZERO, e2_mul, eq_expand, gl_add, gl_mul, gl_pow, gl_sub
 from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -516,11 +516,29 @@ def _eq_accumulate(points, coefs, out, nch):
             out[i, 1] = gl_add(out[i, 1], acc[ch, i, 1])
 
 
+@njit(parallel=True, **_OPTS)
+def _axpy_ext(out, c0, c1, x):
+    for i in prange(out.shape[0]):
+        p0, p1 = e2_mul(x[i, 0], x[i, 1], c0, c1)
+        out[i, 0] = gl_add(out[i, 0], p0)
+        out[i, 1] = gl_add(out[i, 1], p1)
+
+
+#: table size from which each point's eq table is built with all threads
+PER_POINT_FROM = 1 << 18
+
+
 def eq_accumulate(out: np.ndarray, points: np.ndarray, coefs: np.ndarray) -> None:
     """out (2^m, 2) += Σ_l coefs[l]·eq(points[l], x) (points (q, m, 2), coefs (q, 2))."""
     points = np.ascontiguousarray(points, dtype=np.uint64)
     coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
     if points.shape[0] == 0:
+        return
+    if out.shape[0] >= PER_POINT_FROM and points.shape[0] <= 8:
+        tmp = np.empty_like(out)
+        for pt, cf in zip(points, coefs):
+            eq_expand(pt, tmp)  # parallel doubling layers
+            _axpy_ext(out, np.uint64(cf[0]), np.uint64(cf[1]), tmp)
         return
     nch = 1 if points.shape[0] == 1 or out.shape[0] * points.shape[0] < SERIAL_BELOW else 2
     _eq_accumulate(points, coefs, out, nch)
