@@ -36,34 +36,50 @@ def _example():
 def test_check_batch_accepts_plain_causal_lm_batch():
     ids = torch.randint(0, 16, (2, 8))
     out = check_batch(ids, torch.ones_like(ids), ids.clone(), vocab_size=16)
-    assert torch.equal(out, ids) and out.dtype == torch.int64
+    assert torch.equal(out.input_ids, ids) and out.input_ids.dtype == torch.int64
+    assert torch.equal(out.labels, ids) and out.attention_mask is None
 
 
-@pytest.mark.parametrize("case, match", [
-    ("padding", "padded"), ("ignored", "-100"), ("other_labels", "labels differ"),
-    ("no_labels", "no labels"), ("odd_seq", "powers of two"), ("odd_batch", "powers of two"),
-    ("vocab", "outside"), ("embeds", "without input_ids"),
-])
-def test_check_batch_refuses_what_is_not_proven(case, match):
-    ids = torch.randint(0, 16, (2, 8))
+@pytest.mark.parametrize("case", ["padding", "ignored", "other_labels", "odd_seq",
+                                  "odd_batch"])
+def test_check_batch_accepts_what_the_data_loader_proves(case):
+    """Right padding with −100 labels, prompt masking, other targets and shapes that
+    are not powers of two: the prover pads and masks (docs/training.md §7)."""
+    ids = torch.randint(0, 16, (3 if case == "odd_batch" else 2, 6 if case == "odd_seq" else 8))
     mask, labels = torch.ones_like(ids), ids.clone()
     if case == "padding":
         mask[0, -2:] = 0
+        labels[0, -2:] = -100
     elif case == "ignored":
         labels[0, :3] = -100
     elif case == "other_labels":
         labels = torch.roll(labels, 1, dims=1)
+    out = check_batch(ids, mask, labels, vocab_size=16)
+    assert torch.equal(out.labels, labels)
+    assert (out.attention_mask is None) == (case != "padding")
+    rows = out.rows()
+    assert len(rows) == ids.shape[0] and rows[0]["labels"] == labels[0].tolist()
+
+
+@pytest.mark.parametrize("case, match", [
+    ("padded_label", "padded position"), ("left_padding", "left"), ("no_labels", "no labels"),
+    ("vocab", "outside"), ("label_vocab", "label outside"), ("embeds", "without input_ids"),
+])
+def test_check_batch_refuses_what_is_not_proven(case, match):
+    ids = torch.randint(0, 16, (2, 8))
+    mask, labels = torch.ones_like(ids), ids.clone()
+    if case == "padded_label":
+        mask[0, -2:] = 0
+    elif case == "left_padding":
+        mask[0, :2] = 0
+        labels[0, :2] = -100
     elif case == "no_labels":
         labels = None
-    elif case == "odd_seq":
-        ids = ids[:, :6]
-        mask, labels = mask[:, :6], labels[:, :6]
-    elif case == "odd_batch":
-        ids = torch.randint(0, 16, (3, 8))
-        mask, labels = torch.ones_like(ids), ids.clone()
     elif case == "vocab":
         ids[0, 0] = 99
         labels = ids.clone()
+    elif case == "label_vocab":
+        labels[1, 3] = 16
     elif case == "embeds":
         ids = None
     with pytest.raises(ConfigError, match=match):
@@ -164,3 +180,27 @@ def test_example_proves_trainer_run_and_adapter_loads(tmp_path):
     assert doc["proofs"] == ["proof-0001.zkp", "proof-0002.zkp"]
     cfg = json.loads((zk / "proven_adapter" / "adapter_config.json").read_text())
     assert cfg["base_model_name_or_path"] == str((tmp_path / "base_model").resolve())
+
+
+@pytest.mark.slow
+def test_trainer_proves_right_padded_masked_batches(tmp_path):
+    """A dataset of 6-token rows, right-padded (mask 0, label −100 on the last two) with
+    the first label masked (prompt masking): the callback proves the step (the prover
+    pads 6 → 8) and the proven loss matches the Trainer's float loss."""
+    ex = _example()
+
+    class Masked(ex.TokenBatches):
+        def __getitem__(self, i):
+            d = super().__getitem__(i)
+            d["attention_mask"][-2:] = 0
+            d["labels"][-2:] = -100
+            d["labels"][:2] = -100
+            return d
+
+    cb = ZkLoraCallback("tiny", output_dir=tmp_path / "zk")
+    tr = _trainer(tmp_path, cb, Masked(256, 2, 6), max_steps=1)
+    out = tr.train()
+    assert cb.result is not None and cb.result.verified
+    assert abs(cb.result.losses[0] - out.training_loss) < 2e-3 * out.training_loss
+    rows = (tmp_path / "zk" / "data-0001.jsonl").read_text().splitlines()
+    assert json.loads(rows[0])["attention_mask"] == [1, 1, 1, 1, 0, 0]

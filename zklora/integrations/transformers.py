@@ -8,7 +8,7 @@ Add the callback to a Trainer that trains a peft LoRA model of a LLaMA::
     cb.result.proven_adapter     # ← the adapter to ship (docs/trainer.md)
 
 The callback records, for every optimiser step, the batch the model was trained on
-(``input_ids``; ``attention_mask`` and ``labels`` are checked) and the optimiser's
+(``input_ids``, ``labels`` and a right-padding ``attention_mask``) and the optimiser's
 hyper-parameters (lr, betas, eps, weight decay, read from the optimiser itself, so a
 learning-rate schedule is followed).  It proves the recorded steps with the
 ``llama-train`` model — at the end of training, or every ``prove_every`` steps — as a
@@ -20,8 +20,8 @@ What the proofs attest is the *integer* computation (the spec, docs/training.md)
 from the adapter the Trainer started from, on the batches it saw.  The float adapter the
 Trainer produces differs slightly from it and is **not** what the proofs attest: ship
 ``result.proven_adapter`` (written next to the trained one).  Anything the spec does not
-compute — gradient clipping, accumulation, label smoothing, padding, ignored labels,
-several devices, another optimiser — is refused with a `ConfigError` before it is
+compute — gradient clipping, accumulation, label smoothing, left padding, several
+devices, another optimiser — is refused with a `ConfigError` before it is
 silently proven as something else.
 
 Outputs, under ``output_dir`` (default ``<TrainingArguments.output_dir>/zklora``):
@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import numpy as np
 import torch
 from transformers import TrainerCallback
 
@@ -55,8 +54,32 @@ class StepRecord:
     """One recorded optimiser step: its batch and hyper-parameters."""
 
     step: int  # 1-based optimiser step index
-    input_ids: torch.Tensor  # (batch, seq) int64
+    batch: TrainerBatch
     hyper: tuple  # (optimizer, lr, betas, eps, weight_decay)
+
+    @property
+    def input_ids(self) -> torch.Tensor:
+        return self.batch.input_ids
+
+
+@attrs.frozen
+class TrainerBatch:
+    """A recorded batch: ``input_ids``, ``labels`` (−100 = ignored) and the attention mask
+    (None: no padding), int64 (batch, seq)."""
+
+    input_ids: torch.Tensor
+    labels: torch.Tensor
+    attention_mask: torch.Tensor | None = None
+
+    def rows(self) -> list[dict]:
+        """JSONL rows in the data format of `zklora.plugins.models.data`."""
+        out = []
+        for b in range(self.input_ids.shape[0]):
+            row = {"input_ids": self.input_ids[b].tolist(), "labels": self.labels[b].tolist()}
+            if self.attention_mask is not None:
+                row["attention_mask"] = self.attention_mask[b].tolist()
+            out.append(row)
+        return out
 
 
 @attrs.frozen
@@ -127,40 +150,45 @@ def _pow2(v: int) -> bool:
 
 
 def check_batch(input_ids, attention_mask=None, labels=None, vocab_size: int | None = None
-                ) -> torch.Tensor:
-    """The batch as the proof reads it (int64 (batch, seq) token ids); ConfigError for a
-    batch the spec does not prove: padding (attention_mask ≠ 1), labels other than the
-    input ids (−100 / ignored positions, other targets), shapes that are not powers of
-    two, ids outside the vocabulary."""
+                ) -> TrainerBatch:
+    """The batch as the proof reads it (`TrainerBatch`); ConfigError for a batch the spec
+    does not prove: no labels, padding that is not right padding, a label other than −100
+    on a padded position (transformers would count it through a padded query), ids or
+    labels outside the vocabulary.  Shapes need not be powers of two: the prover pads."""
     if input_ids is None:
         raise ConfigError("ZkLoraCallback: the model was called without input_ids "
                           "(inputs_embeds are not proven)")
     ids = torch.as_tensor(input_ids).detach().to("cpu", torch.int64)
-    if ids.ndim != 2:
+    if ids.ndim != 2 or ids.shape[1] < 2:
         raise ConfigError(f"ZkLoraCallback: input_ids of shape {tuple(ids.shape)}; expected "
-                          "(batch, seq)")
-    b, t = ids.shape
-    if not (_pow2(b) and _pow2(t)) or t < 2:
-        raise ConfigError(f"ZkLoraCallback: batch {b} × seq {t}: the prover needs powers of "
-                          "two (and seq ≥ 2); pad/pack to a power of two (without an "
-                          "attention mask) or choose the batch size accordingly")
-    if attention_mask is not None and not bool((torch.as_tensor(attention_mask) == 1).all()):
-        raise ConfigError("ZkLoraCallback: the batch is padded (attention_mask has zeros); "
-                          "padding is not proven — pack sequences to a fixed length instead")
+                          "(batch, seq) with seq ≥ 2")
     if labels is None:
         raise ConfigError("ZkLoraCallback: the batch has no labels; the proven loss is the "
-                          "causal-LM loss with labels = input_ids")
+                          "causal-LM loss of the batch's labels")
     lab = torch.as_tensor(labels).detach().to("cpu", torch.int64)
-    if bool((lab == -100).any()):
-        raise ConfigError("ZkLoraCallback: labels contain -100 (ignored positions, e.g. "
-                          "padding or prompt masking); the proven loss averages over every "
-                          "position")
-    if lab.shape != ids.shape or not torch.equal(lab, ids):
-        raise ConfigError("ZkLoraCallback: labels differ from input_ids; the proven loss is "
-                          "the causal-LM loss with labels = input_ids")
-    if vocab_size is not None and bool(((ids < 0) | (ids >= vocab_size)).any()):
-        raise ConfigError(f"ZkLoraCallback: a token id outside [0, {vocab_size})")
-    return ids.clone()
+    if lab.shape != ids.shape:
+        raise ConfigError(f"ZkLoraCallback: labels of shape {tuple(lab.shape)} differ from "
+                          f"input_ids {tuple(ids.shape)}")
+    mask = None
+    if attention_mask is not None:
+        mask = torch.as_tensor(attention_mask).detach().to("cpu", torch.int64)
+        if mask.shape != ids.shape or bool(((mask != 0) & (mask != 1)).any()):
+            raise ConfigError("ZkLoraCallback: attention_mask must be 0/1 of input_ids' shape")
+        if bool((mask[:, 1:] > mask[:, :-1]).any()):
+            raise ConfigError("ZkLoraCallback: the batch is padded on the left (attention_mask "
+                              "has a 1 after a 0); only right padding is proven — set the "
+                              "tokenizer's padding_side='right'")
+        if bool(((mask == 0) & (lab != -100)).any()):
+            raise ConfigError("ZkLoraCallback: a padded position (attention_mask 0) has a "
+                              "label other than -100; set labels to -100 under padding")
+        if bool((mask == 1).all()):
+            mask = None
+    if vocab_size is not None:
+        if bool(((ids < 0) | (ids >= vocab_size)).any()):
+            raise ConfigError(f"ZkLoraCallback: a token id outside [0, {vocab_size})")
+        if bool(((lab != -100) & ((lab < 0) | (lab >= vocab_size))).any()):
+            raise ConfigError(f"ZkLoraCallback: a label outside [0, {vocab_size}) and not -100")
+    return TrainerBatch(ids.clone(), lab.clone(), mask)
 
 
 def _base_weights(base_model: str):
@@ -279,6 +307,14 @@ class ZkLoraCallback(TrainerCallback):
             return None
         ids = kwargs.get("input_ids", args[0] if args else None)
         try:
+            pos = kwargs.get("position_ids")
+            if pos is not None and ids is not None:
+                pos = torch.as_tensor(pos).detach().to("cpu", torch.int64)
+                want = torch.arange(torch.as_tensor(ids).shape[-1]).expand_as(pos)
+                if not torch.equal(pos, want):
+                    raise ConfigError("ZkLoraCallback: the batch has position_ids other than "
+                                      "0..seq−1 (packed sequences); the proven forward uses "
+                                      "positions 0..seq−1")
             self._batch = check_batch(ids, kwargs.get("attention_mask"), kwargs.get("labels"),
                                       self._vocab)
         except ConfigError:
@@ -328,8 +364,8 @@ class ZkLoraCallback(TrainerCallback):
         k = len(self._proofs) + 1
         kind, lr, betas, eps, wd = steps[0].hyper
         b = int(steps[0].input_ids.shape[0])
-        data = self._out / f"data-{k:04d}.npy"
-        np.save(data, torch.cat([s.input_ids for s in steps]).numpy())
+        data = self._out / f"data-{k:04d}.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for st in steps for r in st.batch.rows()))
         proof = self._out / f"proof-{k:04d}.zkp"
         adapter_out = self._out / f"adapter-{k:04d}"
         start = {"adapter": self._initial} if self._last_adapter is None else \
