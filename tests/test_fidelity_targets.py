@@ -15,7 +15,7 @@ after 3 steps; logits ≤ 1e-3 relative.
   docs/fidelity.md, applied here by `fidelity_analysis.patched` for the measurement
   (restored afterwards; once llama.py passes the values itself the patch is a no-op).
 * `test_chosen_settings_other_seeds` — the same settings on other weights and batches:
-  the 3-step and logits targets hold; the 1-step target does not at every seed (2 of
+  the 3-step and logits targets hold; the 1-step target does not at every seed (3 of
   16 measured exceed it; the figure asserted there is the one reached, not 2 %).
 * `test_defaults_today` — with today's code no run parameter alone reaches the update
   targets (the SiLU table dominates the gradient error): the figures reached are
@@ -74,13 +74,14 @@ def test_targets_with_chosen_settings(fa):
 def test_chosen_settings_other_seeds(fa, seed):
     """Other weights/batches with the same settings.  Over seeds 0–15 the 3-step and
     logits targets held every time (3 steps ≤ 0.0084, logits ≤ 1.1e-4), the 1-step
-    target in 14 of 16: these two seeds are the exceptions, 2 and 3 sign flips
-    (0.0202 and 0.0243).  The 1-step figure is √(4·flips/n); its expectation at the
-    chosen settings is ≈ 1.2–2.3 % (`fidelity_analysis.summary`), so ≤ 2 % at every
-    seed needs a smaller gradient error than any setting found reaches (docs/fidelity.md:
-    the rest sits in ops' arithmetic — softmax P at 2^−16, RMSNorm's rsqrt mantissa, the
-    attention backward).  Asserted here: the 3-step and logits targets, and the 1-step
-    figure as measured (≤ 2.5 %, NOT the 2 % target)."""
+    target in 13 of 16: seeds 4, 5 (2 sign flips: 0.02004, 0.0202) and 10 (3 flips:
+    0.0243) are the exceptions; two of them are checked here.  The 1-step figure is
+    √(4·flips/n); its expectation at the chosen settings is ≈ 1.0–2.3 %
+    (`fidelity_analysis.summary`), so ≤ 2 % at every seed needs a smaller gradient
+    error than any setting found reaches (docs/fidelity.md: the rest sits in ops'
+    arithmetic — softmax P at 2^−16, RMSNorm's rsqrt mantissa, the attention
+    backward).  Asserted here: the 3-step and logits targets, and the 1-step figure
+    as measured (≤ 2.5 %, NOT the 2 % target)."""
     m = _chosen(fa, seed)
     assert m["logits"] <= fa.TARGET_LOGITS
     assert m["update"][2] <= fa.TARGET_3STEP
