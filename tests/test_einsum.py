@@ -15,6 +15,7 @@ from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, Ver
 from zklora.zkcore.graph import Backend, Graph, forward, prove, verify
 from zklora.zkcore.op import ProverContext, TensorSpec, VerifierContext
 from zklora.zkcore.plugins import registry
+from zklora.zkcore.relations import vanishes
 from zklora.zkcore.testing import op_suite
 from zklora.zkcore.testing.op_suite import REMOVE, OpHarness
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
@@ -293,3 +294,44 @@ EINSUM = OpHarness("einsum", _grouped_graph,
 @op_suite.parametrize(EINSUM, checks=["complete", "tamper_outputs", "bad_params", "malformed"])
 def test_einsum_op_conforms(harness, check):
     check(harness)
+
+
+# -- relations.vanishes (the zero-check einsum-based ops pair with) --------------------------
+
+
+def _vanishes_run(F, y_off=0, checks=True):
+    """P·u − Y = 0 at every entry, u (rows,) broadcast along each row of P (rows, L)."""
+    p, u = _ints((4, 8), 1), _ints((4,), 2)
+    y = p * u[:, None]
+    yw = y.clone().reshape(-1)
+    yw[5] += y_off
+    specs = {n: TensorSpec(n, tuple(t.shape), "committed") for n, t in
+             (("P", p), ("u", u), ("Y", y))}
+    rels = [[(1, ("P", "u")), (-1, ("Y",))]]
+    pc = ProverContext(F, ProverChannel(Transcript("t")), dict(specs), {},
+                       {"P": p, "u": u, "Y": yw.reshape(y.shape)}, None)
+    if checks:
+        pclaims = vanishes(pc, "n", rels)
+    else:
+        with selfcheck.disabled():
+            pclaims = vanishes(pc, "n", rels)
+    vc = VerifierContext(F, VerifierChannel(Transcript("t"), pc.ch.proof_bytes()), dict(specs),
+                         {}, None)
+    vclaims = vanishes(vc, "n", rels)
+    return pclaims, vclaims, {"P": p, "u": u, "Y": y}
+
+
+def test_vanishes_broadcast_claims_and_tamper(field):
+    E = field.ext
+    pcl, vcl, xs = _vanishes_run(field)
+    assert [c.tensor for c in vcl] == ["P", "u", "Y"]
+    assert E.shape(vcl[1].point)[0] == 2 and E.shape(vcl[0].point)[0] == 5
+    for p, v in zip(pcl, vcl):
+        assert E.equal(p.value, v.value) and E.equal(v.value, _true(field, v, xs))
+    with pytest.raises(ProverError, match="relation 0 fails at flat index 5"):
+        _vanishes_run(field, y_off=1)
+    try:  # a cheating prover: the sumcheck or the claim on Y (its opening) rejects
+        _, vcl, xs = _vanishes_run(field, y_off=1, checks=False)
+    except VerificationError:
+        return
+    assert any(not E.equal(c.value, _true(field, c, xs)) for c in vcl)
