@@ -356,6 +356,8 @@ def _stages(arch) -> list[tuple[str, str, str, str]]:
                 (f"l{i} d ln2 out", f"d:l{i}.ln2", f"s0/l{i}.gate.bwd/dX/Y", "hidden"),
                 (f"l{i} d o out (dh1)", f"d:l{i}.o", f"s0/l{i}.o.bwd/pad/Y", "hidden"),
                 (f"l{i} d attention out", f"d:l{i}.o_in", f"s0/l{i}.o.bwd/dX/Y", "q"),
+                (f"l{i} d P", f"d:l{i}.P", f"s0/l{i}.attn.bwd/dP", "heads"),
+                (f"l{i} d scores (dZ)", f"d:l{i}.S", f"s0/l{i}.attn.bwd/dZ", "heads"),
                 (f"l{i} d q", f"d:l{i}.q", f"s0/l{i}.q.bwd/merge/Y", "q"),
                 (f"l{i} d k", f"d:l{i}.k", f"s0/l{i}.k.bwd/merge/Y", "kv"),
                 (f"l{i} d v", f"d:l{i}.v", f"s0/l{i}.v.bwd/merge/Y", "kv"),
@@ -401,7 +403,11 @@ def float_trace(setup: Setup) -> dict:
 
     def softmax(x, dim=None, _stacklevel=3, dtype=None):  # attention's only softmax
         y = orig(x, dim=dim, dtype=dtype)
+        i = len(probs)
         probs.append(y.detach().double())
+        if y.requires_grad:  # gradients w.r.t. P and w.r.t. the scores
+            y.register_hook(lambda g: cap.__setitem__(f"d:l{i}.P", g.detach().double()))
+            x.register_hook(lambda g: cap.__setitem__(f"d:l{i}.S", g.detach().double()))
         return y
 
     ids = setup.ids()
@@ -533,6 +539,35 @@ def emulate_activation_rounding(setup: Setup, bits: int) -> float:
     return rel(grads(True), grads(False))
 
 
+def emulate_ce_rounding(setup: Setup, bits: int) -> float:
+    """What-if in float: the cross-entropy backward dZ = (P − onehot)/N computed with the
+    vocabulary softmax P rounded to 2^−bits (the integer spec's P is at the activation
+    scale), nothing else; returns the relative error of the step-1 LoRA gradients
+    against the plain float model."""
+    from zklora.plugins.models.reference import peft_model
+    ids = setup.ids()
+
+    def grads(hook: bool):
+        pm = peft_model(setup.ckpt(), setup.adapter())
+        pm.train()
+        out = pm(input_ids=ids)
+        logits = out.logits[:, :-1]
+        labels = ids[:, 1:]
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                                 labels.reshape(-1))
+        if hook:
+            def fix(g):
+                p = torch.softmax(logits.detach().double(), -1)
+                p = torch.floor(p * 2.0 ** bits + 0.5) / 2.0 ** bits
+                oh = torch.nn.functional.one_hot(labels, p.shape[-1]).double()
+                return ((p - oh) / labels.numel()).to(g.dtype)
+            logits.register_hook(fix)
+        loss.backward()
+        return {n: p.grad.double() for n, p in pm.named_parameters() if p.requires_grad}
+
+    return rel(grads(True), grads(False))
+
+
 #: the chosen settings: QuantConfig.weight_scale 20 (a run parameter) with the SiLU table
 #: at input scale 12 over 20 bits (|g| < 128 as today) — the latter a code change
 #: (`patched`), proposed in docs/fidelity.md
@@ -568,8 +603,8 @@ def main(argv=None) -> int:
                     help="silu12: every run also with the proposed SiLU table (CHOSEN_PATCH)")
     ap.add_argument("--seed", type=int, default=0, help="weights and data seed")
     ap.add_argument("--softmax-whatif", action="store_true",
-                    help="float what-ifs: gradient error from rounding P alone, "
-                    "activations alone")
+                    help="float what-ifs: gradient error from rounding attention P alone, "
+                    "activations alone, the cross-entropy's P alone")
     ap.add_argument("--trace", action="store_true",
                     help="relative error of every intermediate of step 0")
     ap.add_argument("--knob", action="append", default=[], metavar="NAME=INT",
@@ -589,6 +624,9 @@ def main(argv=None) -> int:
         for bits in (14, 16, 18, 20):
             print(f"activations rounded to 2^-{bits}: step-1 gradient rel. error "
                   f"{emulate_activation_rounding(setup, bits):.2e}")
+        for bits in (16, 20, 24):
+            print(f"cross-entropy P rounded to 2^-{bits}: step-1 gradient rel. error "
+                  f"{emulate_ce_rounding(setup, bits):.2e}")
         return 0
     if args.trace:
         for label, knobs, _ in runs:
