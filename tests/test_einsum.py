@@ -335,3 +335,10 @@ def test_vanishes_broadcast_claims_and_tamper(field):
     except VerificationError:
         return
     assert any(not E.equal(c.value, _true(field, c, xs)) for c in vcl)
+
+
+def test_einsum_op_refuses_overflow():
+    g, _ = _graph("matmul")
+    big = {"X0": torch.full((4, 8), 1 << 30), "X1": torch.full((8, 2), 1 << 30)}
+    with pytest.raises(ProverError, match="safe integer range"):
+        forward(g, big, _backend().registry)

@@ -25,14 +25,18 @@ output is one claim on X and one on W, at points of their stored layouts.
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import numpy as np
 import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.einsum import einsum, letter_sizes, parse
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, param
+from zklora.zkcore.quant import SAFE_MAX
 
 
 class MatMul(Op):
@@ -123,6 +127,12 @@ class Einsum(Op):
         p = self.params(node)
         ins, out = parse(p.spec)
         sz = letter_sizes([(t, x.shape) for t, x in zip(ins, inputs)], p.sizes)
+        worst = math.prod(sz[ch] for ch in set("".join(ins)) - set(out))
+        for x in inputs:
+            worst *= int(x.abs().max()) if x.numel() else 0
+        if worst > SAFE_MAX:
+            raise ProverError(f"op {node.name}: result may reach {worst}, outside the safe "
+                              f"integer range ±{SAFE_MAX}")
         return [torch.einsum(p.spec, *(x.reshape([sz[ch] for ch in t])
                                        for t, x in zip(ins, inputs)))]
 
