@@ -27,9 +27,14 @@ evaluated by the verifier (no claim, nothing sent).  Without shared letters and 
 one operand (a transpose, a reshape, a row sum, a broadcast) there is no sumcheck and
 no message: X̃(point) = v / (c·2^B) is derived.
 
+The relation holds in the field: that it is the integer einsum is the op's bound
+argument (every entry of Y below p/2 in absolute value).  Soundness: a false claim
+survives the sumcheck with probability ≤ n·deg/|E| (Schwartz–Zippel per round) or
+leaves a false claim on an operand, which its opening or producer rejects.
+
 The code runs unchanged on both sides (`ctx.run_sumcheck`, `ctx.claim`); the prover's
-tables are built only inside the closure it calls.  Labels come from the node's name
-(`ctx.label`), never from the op.
+tables are built only inside the closure it calls.  Labels derive from the node's name
+and the relation's kind (`ctx.label`: ``{node}/einsum``, ``{node}/einsum#2``, …).
 """
 
 from __future__ import annotations
