@@ -16,7 +16,7 @@ from zklora.kernels.goldilocks import P_INT
 from zklora.plugins.commitments import whir as W
 from zklora.zkcore import mle, security
 from zklora.zkcore.commit import CheckItem, Evaluation, OpenItem
-from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.plugins import registry
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
@@ -325,6 +325,13 @@ def test_default_security_and_refusal_when_weakened():
     # the regime is named in the limiting term
     lim = security.Report(tuple(W.Whir(F, {"regime": "conjectured"}).soundness(E))).limiting
     assert "conjectured" in lim.parameter
+
+
+def test_state_of_other_parameters_refused_by_prover():
+    _, st = scheme(rate_log=2).commit(np.arange(1 << 12, dtype=np.uint64))
+    with pytest.raises(ProverError, match="other parameters"):
+        scheme().open(ProverChannel(Transcript(PROTO)),
+                      [OpenItem(st, [Evaluation(E.zeros(12), E.zeros(()))])])
 
 
 def test_bad_parameters_refused():

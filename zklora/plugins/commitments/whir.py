@@ -274,6 +274,7 @@ class WhirState:
     root: bytes
     ood_points: np.ndarray  # (s0, 2)
     ood_values: np.ndarray  # (s0, 2)
+    params: WhirParams  # of the scheme that committed (the layout depends on them)
 
 
 def _pow_points_ext(zs: np.ndarray, m: int) -> np.ndarray:
@@ -376,7 +377,8 @@ class Whir(CommitmentScheme):
         root = merkle.root(levels)
         zs = self._ood_points(n, root, pl.ood0)
         ys = np.array([K.horner(coeffs, z) for z in zs], dtype=np.uint64).reshape(-1, 2)
-        return WhirState(self._digest(n, root, ys), n, t, coeffs, leaves, levels, root, zs, ys)
+        return WhirState(self._digest(n, root, ys), n, t, coeffs, leaves, levels, root, zs, ys,
+                         self.cfg)
 
     def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
         a = np.asarray(values)
@@ -416,6 +418,9 @@ class Whir(CommitmentScheme):
         for it in items:
             if not isinstance(it.state, WhirState):
                 raise ProverError("whir: open() needs states returned by Whir.commit")
+            if it.state.params != self.cfg:
+                raise ProverError("whir: state committed under other parameters "
+                                  f"({it.state.params}) than this scheme's ({self.cfg})")
             n = it.state.n
             for ev in it.evals:
                 if (E.shape(np.asarray(ev.point)) != (n,)
