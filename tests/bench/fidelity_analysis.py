@@ -181,12 +181,39 @@ def patched(patch: Mapping | None):
     keyword defaults, which llama.py does not pass); ``exact_rsqrt`` — RMSNorm's r as
     round(2^s_r·rsqrt(mean x² + ε)) instead of the 14-bit mantissa and floored square
     root of ``rmsnorm_rsqrt`` (what-if only: the advice no longer satisfies the
-    relations, so never prove under it)."""
-    from zklora.plugins.ops import rmsnorm, silu
+    relations, so never prove under it); ``exact_ce`` — the cross-entropy backward's dZ
+    from the exact softmax of the integer logits, rounded at the gradient scale (instead
+    of from the committed P at the activation scale; what-if only, likewise)."""
+    from zklora.plugins.ops import cross_entropy_backward as ceb
+    from zklora.plugins.ops import rmsnorm, silu, softmax
     patch = dict(patch or {})
     old = dict(silu.add_swiglu.__kwdefaults__)
     old_rsqrt = rmsnorm.RmsNormRsqrt.forward
+    old_sm, old_ceb = softmax.Softmax.forward, ceb.CrossEntropyBackward.forward
     try:
+        if patch.pop("exact_ce", 0):
+            stash = {}
+
+            def sm_forward(self, node, inputs):  # keep the loss softmax's exact P
+                out = old_sm(self, node, inputs)
+                if node.name.endswith("loss/softmax"):
+                    p = self.params(node)
+                    x = inputs[0].double() * p.kappa / 2.0 ** (p.scale + p.shift)
+                    if len(inputs) > 1:
+                        x = x.masked_fill(inputs[1].expand_as(x) == 0, -math.inf)
+                    stash[node.name.rsplit("/", 1)[0]] = torch.softmax(x, -1)
+                return out
+
+            def ceb_forward(self, node, inputs):  # dZ from the exact P, rounded at s_g
+                out = old_ceb(self, node, inputs)
+                pr = stash[node.inputs[0].rsplit("/softmax/", 1)[0]]
+                p = self.params(node)
+                _, Y, m = inputs
+                dz = (pr * m.double()[..., None] - Y.double()) / p.num_tokens
+                out[0] = torch.floor(dz * 2.0 ** p.grad_scale + 0.5).to(torch.int64)
+                return out
+            softmax.Softmax.forward = sm_forward
+            ceb.CrossEntropyBackward.forward = ceb_forward
         if patch.pop("exact_rsqrt", 0):
             def forward(self, node, inputs):  # r = round(r_const/√V): no mantissa floors
                 out = old_rsqrt(self, node, inputs)
@@ -204,12 +231,13 @@ def patched(patch: Mapping | None):
             raise ValueError(f"unknown patches {sorted(patch)}")
         yield
     finally:
+        softmax.Softmax.forward, ceb.CrossEntropyBackward.forward = old_sm, old_ceb
         rmsnorm.RmsNormRsqrt.forward = old_rsqrt
         silu.add_swiglu.__kwdefaults__.clear()
         silu.add_swiglu.__kwdefaults__.update(old)
 
 
-PATCHES = ("silu_in_scale", "silu_domain_bits", "exact_rsqrt")
+PATCHES = ("silu_in_scale", "silu_domain_bits", "exact_rsqrt", "exact_ce")
 
 
 def integer_run(setup: Setup, optim: Optim, steps: int, knobs: Mapping) -> dict:
