@@ -534,7 +534,7 @@ def eq_accumulate(out: np.ndarray, points: np.ndarray, coefs: np.ndarray) -> Non
     coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
     if points.shape[0] == 0:
         return
-    if out.shape[0] >= PER_POINT_FROM and points.shape[0] <= 8:
+    if out.shape[0] >= PER_POINT_FROM:
         tmp = np.empty_like(out)
         for pt, cf in zip(points, coefs):
             eq_expand(pt, tmp)  # parallel doubling layers
