@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from . import graph as graphlib
-from . import modelcommit, security
+from . import modelcommit, scratch, security
 from . import proof as prooflib
 from .config import Config, Stack, resolve
 from .errors import ConfigError, ProofFormatError, ProverError, VerificationError, ZkLoraError
@@ -102,7 +102,16 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
 
     A model with frozen tensors has them committed (or checked against
     ``trusted_model``, the owner's published commitment) and bound into the statement.
+    Large commitment state lives in a scratch directory removed at the end, however the
+    proof ends (`zklora.zkcore.scratch`).
     """
+    with scratch.session():
+        return _prove(cfg, registry, progress, trusted_model, profile)
+
+
+def _prove(cfg: Config, registry, progress: Callable | None,
+           trusted_model: modelcommit.ModelCommitment | None,
+           profile: Callable | None) -> ProveResult:
     reg = registry or default_registry()
     if progress:
         progress("witness", 0, 1)

@@ -57,7 +57,7 @@ import torch
 
 from . import claims as claimlib
 from . import range as rangelib
-from . import relations
+from . import relations, scratch
 from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
@@ -313,6 +313,9 @@ class Committer:
         self.stacks: list[_Stack] = []
         self.where: dict[str, tuple[int, int]] = {}
         self._pending: list[tuple[TensorSpec, Any]] = []
+        #: prover: called with (name, read-only view of the stack) for every stacked
+        #: tensor, so the caller can drop its own copy of the table
+        self.on_stacked: Callable[[str, np.ndarray], None] | None = None
 
     def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
                table: np.ndarray | None = None, published: bytes | None = None,
@@ -357,6 +360,15 @@ class Committer:
                     raise ProverError(f"tensor {s.name}: table of {F.length(F.flat(t))} "
                                       f"entries, {s.size} declared")
             st.table = layout.stack(F, [t for _, t in pending])
+            # read-only: the scheme may keep it by reference, and each tensor's table
+            # becomes a view of it instead of a second copy (``on_stacked``)
+            st.table.flags.writeable = False
+            del pending, s, t
+            if self.on_stacked is not None:
+                for b in layout.blocks:
+                    if b.item is not None:
+                        self.on_stacked(names[b.item],
+                                        st.table[b.offset:b.offset + (1 << b.num_vars)])
             st.commitment, st.state = self.scheme.commit(st.table)
             ch.send_bytes(label, st.commitment)
         else:
@@ -392,6 +404,8 @@ class Committer:
                 room[g] -= sizes[k]
         for g in groups:
             self._pending = [pending[k] for k in sorted(g)]
+            for k in g:
+                pending[k] = None   # the stack holds the table from here on
             self.flush(ch)
 
     def _item(self, commitment: bytes, num_vars: int, state, evals: list[Evaluation]):
@@ -483,8 +497,10 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     instead of committing the tensors again.
     ``profile`` (optional) receives the time of every phase and op node (`Profile`).
     """
-    return _run(True, graph, backend, statement, published, inputs=inputs, values=values,
-                progress=progress, profile=profile, states=published_states)
+    with scratch.session():   # large commitment state on disk, removed at the end
+        return _run(True, graph, backend, statement, published, inputs=inputs,
+                    values=values, progress=progress, profile=profile,
+                    states=published_states)
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,

@@ -540,6 +540,8 @@ class ProverContext(_Context):
         self.lookups = []
         self.new_claims: list[Claim] = []
         self._tables: dict[str, np.ndarray] = {}
+        if hasattr(committer, "on_stacked"):   # a stacked tensor's table: a view of its stack
+            committer.on_stacked = self._tables.__setitem__
 
     def value(self, name: str) -> torch.Tensor:
         """The integer witness of a tensor."""

@@ -36,6 +36,7 @@ append random rows/columns and mask w, and is left for later.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,7 @@ import numpy as np
 
 from zklora.kernels import merkle, ntt
 from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore import scratch
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
@@ -174,13 +176,34 @@ class Layout:
 
 @attrs.define(eq=False)
 class LigeroState:
-    """Prover-only state of one commitment ("not to be shared with the verifier")."""
+    """Prover-only state of one commitment ("not to be shared with the verifier").
+
+    ``encoded`` and ``levels`` are in RAM, or (large tables committed inside a
+    `zklora.zkcore.scratch` session) ``None`` with ``spilled`` holding their scratch
+    files; `columns` and `paths` read what an opening needs from either."""
 
     commitment: bytes
     layout: Layout
-    matrix: np.ndarray  # (rows, cols) uint64, an owned copy of the table
+    #: (rows, cols) uint64: the table itself if it was given read-only, else a copy
+    matrix: np.ndarray
     encoded: np.ndarray | None  # (L, rows): column i of the encoded matrix is row i here
     levels: list[np.ndarray] | None  # Merkle levels, leaves first
+    #: (encoded, levels) in scratch files, when spilled
+    spilled: tuple[scratch.Spilled, list[scratch.Spilled]] | None = None
+
+    def columns(self, idx: np.ndarray) -> np.ndarray:
+        """Columns ``idx`` of the encoded matrix (rows of ``encoded``), in RAM."""
+        if self.spilled is not None:
+            return self.spilled[0].read_rows(idx)
+        return self.encoded[idx]
+
+    def paths(self, idx: np.ndarray) -> bytes:
+        """The Merkle multi-proof of columns ``idx``."""
+        if self.spilled is None:
+            return merkle.open_multi(self.levels, idx)
+        with contextlib.ExitStack() as stack:
+            levels = [stack.enter_context(h.mapped()) for h in self.spilled[1]]
+            return merkle.open_multi(levels, idx)
 
 
 class Ligero(CommitmentScheme):
@@ -287,12 +310,22 @@ class Ligero(CommitmentScheme):
         if a.dtype.kind == "i" and N and int(flat.min()) < 0:
             raise ProverError("ligero: negative value; commit to field elements")
         lay = self.layout(n)
-        M = np.array(flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
+        # a read-only uint64 table is kept by reference (its owner promises not to change
+        # it, e.g. the kernel's stacked vector); anything else is copied
+        shared = (a.dtype == np.uint64 and not a.flags.writeable
+                  and flat.flags.c_contiguous)
+        M = flat.reshape(lay.rows, lay.cols) if shared else np.array(
+            flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
         if int(M.max()) >= P_INT:
             raise ProverError("ligero: value >= p; commit to canonical field elements")
         com, enc, levels = self._commit_matrix(lay, M)
         if lay.direct:
-            enc, levels = None, None
+            return com, LigeroState(com, lay, M, None, None)
+        store = scratch.current()
+        if store is not None and store.wants(enc.nbytes + sum(lv.nbytes for lv in levels)):
+            handles = store.save([enc, *levels], tag="ligero")
+            del enc, levels
+            return com, LigeroState(com, lay, M, None, None, (handles[0], handles[1:]))
         return com, LigeroState(com, lay, M, enc, levels)
 
     @staticmethod
@@ -333,8 +366,8 @@ class Ligero(CommitmentScheme):
         S = self._queries(ch, {st.layout.length for st, _ in queried})
         for st, _ in queried:
             idx = S[st.layout.length]
-            ch.send_field("ligero/columns", F, st.encoded[idx])
-            ch.send_bytes("ligero/paths", merkle.open_multi(st.levels, idx))
+            ch.send_field("ligero/columns", F, st.columns(idx))
+            ch.send_bytes("ligero/paths", st.paths(idx))
 
     # -- verifier -----------------------------------------------------------------------
     def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
