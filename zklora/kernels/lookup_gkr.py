@@ -6,7 +6,9 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
 * `e_leaf_denoms` — the leaves β − Σ_k α^k·col_k(i) of a fraction tree (cols in the base field);
 * `e_frac_up` — one layer of the fraction-sum tree, halves paired by the top index bit:
   (p', q')[i] = (p[i]·q[i+h] + p[i+h]·q[i],  q[i]·q[i+h]);
-* `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]).
+* `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]);
+* `e_gkr_sums`, `e_gkr_message`, `e_quad_eval` — one round of a GKR layer sumcheck with
+  the eq factor split off (see the section below and `zklora.plugins.lookups.logup_gkr`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .goldilocks import P_INT, e2_mul, gl_add, gl_mul, gl_sub
+from .goldilocks import (
+    ONE,
+    P_INT,
+    SMALL,
+    ZERO,
+    P,
+    _chunks,
+    e2_mul,
+    e2_mul_call,
+    e_sc_fold,
+    e_sc_fold_s,
+    gl_add,
+    gl_mul,
+    gl_mul7,
+    gl_neg,
+    gl_pow,
+    gl_sub,
+)
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -105,6 +124,9 @@ def _fast(E) -> bool:
     return E.name == "goldilocks-ext2"
 
 
+fast = _fast
+
+
 def leaf_denoms(E, cols, apow, beta):
     """β − Σ_k apow[k]·cols[k] for base-field columns ``cols`` (list of flat arrays)."""
     n = len(cols[0])
@@ -135,3 +157,302 @@ def frac_up(E, p, q):
     q0, q1 = q[:h], q[h:]
     pout = E.add(q0, q1) if p is None else E.add(E.mul(p[:h], q1), E.mul(p[h:], q0))
     return pout, E.mul(q0, q1)
+
+
+# -- GKR layer sumcheck with the eq factor split off (Gruen) ------------------------------
+#
+# A layer sumcheck proves Σ_x eq(r, x)·F(x) = claim with, per tree t (coefficient c_t),
+# F_t = A_t + μ·B_t,  A = p0·q1 + p1·q0 (unit numerators: q0 + q1),  B = q0·q1.
+# Round j binds variable j; with E_j(y) = eq(r_{>j}, y) its round polynomial factors as
+# s_j(X) = eq(r_<j, ρ_<j)·eq(r_j, X)·q_j(X),  q_j(X) = Σ_y E_j(y)·F(ρ_<j, X, y),
+# and q_j has degree 2.  The prover computes q_j(0) and the X² coefficient q_j(∞) (pair
+# sums below), derives q_j(1) from the running claim, and sends the same s_j(0), s_j(2),
+# s_j(3) as the generic prover (`zklora.zkcore.sumcheck.prove`): proofs are identical.
+# E_{j+1}(y) = E_j(2y) + E_j(2y+1) (eq(r, 0) + eq(r, 1) = 1): additions only.
+
+
+@njit(**_OPTS)
+def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
+    """acc[t, k, a] += Σ_{lo ≤ i < hi} E[i]·X_{t,k,a}(i): k = 0 (t = 0), 1 (X² coefficient),
+    2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i)."""
+    T = slots.shape[0]
+    nn = En.shape[0]
+    for i in range(lo, hi):
+        e0 = E[i, 0]
+        e1 = E[i, 1]
+        if (i & 1) == 0 and (i >> 1) < nn:
+            En[i >> 1, 0] = gl_add(e0, E[i + 1, 0])
+            En[i >> 1, 1] = gl_add(e1, E[i + 1, 1])
+        for t in range(T):
+            s0 = slots[t, 2]
+            s1 = slots[t, 3]
+            a00 = WQ[s0, 2 * i, 0]
+            a01 = WQ[s0, 2 * i, 1]
+            b00 = WQ[s0, 2 * i + 1, 0]
+            b01 = WQ[s0, 2 * i + 1, 1]
+            a10 = WQ[s1, 2 * i, 0]
+            a11 = WQ[s1, 2 * i, 1]
+            b10 = WQ[s1, 2 * i + 1, 0]
+            b11 = WQ[s1, 2 * i + 1, 1]
+            d00 = gl_sub(b00, a00)
+            d01 = gl_sub(b01, a01)
+            d10 = gl_sub(b10, a10)
+            d11 = gl_sub(b11, a11)
+            # B at 0 and its X² coefficient
+            x0, x1 = e2_mul(a00, a01, a10, a11)
+            y0, y1 = e2_mul(e0, e1, x0, x1)
+            acc[t, 0, 1, 0] = gl_add(acc[t, 0, 1, 0], y0)
+            acc[t, 0, 1, 1] = gl_add(acc[t, 0, 1, 1], y1)
+            x0, x1 = e2_mul(d00, d01, d10, d11)
+            y0, y1 = e2_mul(e0, e1, x0, x1)
+            acc[t, 1, 1, 0] = gl_add(acc[t, 1, 1, 0], y0)
+            acc[t, 1, 1, 1] = gl_add(acc[t, 1, 1, 1], y1)
+            if slots[t, 0] < 0:  # unit numerators: A = q0 + q1 is linear (no X² term)
+                x0 = gl_add(a00, a10)
+                x1 = gl_add(a01, a11)
+                y0, y1 = e2_mul(e0, e1, x0, x1)
+                acc[t, 0, 0, 0] = gl_add(acc[t, 0, 0, 0], y0)
+                acc[t, 0, 0, 1] = gl_add(acc[t, 0, 0, 1], y1)
+                if want1:
+                    x0, x1 = e2_mul(b00, b01, b10, b11)
+                    y0, y1 = e2_mul(e0, e1, x0, x1)
+                    acc[t, 2, 1, 0] = gl_add(acc[t, 2, 1, 0], y0)
+                    acc[t, 2, 1, 1] = gl_add(acc[t, 2, 1, 1], y1)
+                    y0, y1 = e2_mul(e0, e1, gl_add(b00, b10), gl_add(b01, b11))
+                    acc[t, 2, 0, 0] = gl_add(acc[t, 2, 0, 0], y0)
+                    acc[t, 2, 0, 1] = gl_add(acc[t, 2, 0, 1], y1)
+                continue
+            r0 = slots[t, 0]
+            r1 = slots[t, 1]
+            p00 = WP[r0, 2 * i, 0]
+            p01 = WP[r0, 2 * i, 1]
+            h00 = WP[r0, 2 * i + 1, 0]
+            h01 = WP[r0, 2 * i + 1, 1]
+            p10 = WP[r1, 2 * i, 0]
+            p11 = WP[r1, 2 * i, 1]
+            h10 = WP[r1, 2 * i + 1, 0]
+            h11 = WP[r1, 2 * i + 1, 1]
+            # A at 0: p0·q1 + p1·q0
+            u0, u1 = e2_mul(p00, p01, a10, a11)
+            v0, v1 = e2_mul(p10, p11, a00, a01)
+            y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
+            acc[t, 0, 0, 0] = gl_add(acc[t, 0, 0, 0], y0)
+            acc[t, 0, 0, 1] = gl_add(acc[t, 0, 0, 1], y1)
+            # A's X² coefficient: Δp0·Δq1 + Δp1·Δq0
+            u0, u1 = e2_mul(gl_sub(h00, p00), gl_sub(h01, p01), d10, d11)
+            v0, v1 = e2_mul(gl_sub(h10, p10), gl_sub(h11, p11), d00, d01)
+            y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
+            acc[t, 1, 0, 0] = gl_add(acc[t, 1, 0, 0], y0)
+            acc[t, 1, 0, 1] = gl_add(acc[t, 1, 0, 1], y1)
+            if want1:
+                x0, x1 = e2_mul(b00, b01, b10, b11)
+                y0, y1 = e2_mul(e0, e1, x0, x1)
+                acc[t, 2, 1, 0] = gl_add(acc[t, 2, 1, 0], y0)
+                acc[t, 2, 1, 1] = gl_add(acc[t, 2, 1, 1], y1)
+                u0, u1 = e2_mul(h00, h01, b10, b11)
+                v0, v1 = e2_mul(h10, h11, b00, b01)
+                y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
+                acc[t, 2, 0, 0] = gl_add(acc[t, 2, 0, 0], y0)
+                acc[t, 2, 0, 1] = gl_add(acc[t, 2, 0, 1], y1)
+
+
+@njit(parallel=True, **_OPTS)
+def e_gkr_sums(WP, WQ, slots, E, En, want1, nchunks):
+    """Pair sums of one GKR layer round (see `_gkr_sums_range`); WP, WQ (k, 2m, 2) hold
+    the tables, ``slots[t] = (p0, p1, q0, q1)`` index tree t's tables (p0 < 0: unit
+    numerators), E (m, 2) = E_j, En (m/2, 2) receives E_{j+1}.  Returns (T, 3, 2, 2)."""
+    m = E.shape[0]
+    T = slots.shape[0]
+    part = np.zeros((nchunks, T, 3, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    step += step & 1
+    for c in prange(nchunks):
+        _gkr_sums_range(WP, WQ, slots, E, En, want1, min(m, c * step),
+                        min(m, (c + 1) * step), part[c])
+    out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
+    for c in range(nchunks):
+        for t in range(T):
+            for k in range(3):
+                for a in range(2):
+                    out[t, k, a, 0] = gl_add(out[t, k, a, 0], part[c, t, k, a, 0])
+                    out[t, k, a, 1] = gl_add(out[t, k, a, 1], part[c, t, k, a, 1])
+    return out
+
+
+@njit(**_OPTS)
+def e_gkr_sums_s(WP, WQ, slots, E, En, want1):
+    """Serial `e_gkr_sums` for small layers."""
+    out = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    _gkr_sums_range(WP, WQ, slots, E, En, want1, 0, E.shape[0], out)
+    return out
+
+
+@njit(**_OPTS)
+def _e_inv(a0, a1):
+    """1/(a0 + a1 x) = (a0 − a1 x)/(a0² − 7 a1²); (0, 0) for 0."""
+    nrm = gl_sub(gl_mul(a0, a0), gl_mul7(gl_mul(a1, a1)))
+    ni = gl_pow(nrm, P - np.uint64(2))
+    return gl_mul(a0, ni), gl_neg(gl_mul(a1, ni))
+
+
+@njit(**_OPTS)
+def e_quad_eval(qc, x):
+    """qc[0] + x·qc[1] + x²·qc[2]."""
+    v0, v1 = e2_mul_call(qc[2, 0], qc[2, 1], x[0], x[1])
+    v0, v1 = e2_mul_call(gl_add(v0, qc[1, 0]), gl_add(v1, qc[1, 1]), x[0], x[1])
+    out = np.empty(2, dtype=np.uint64)
+    out[0] = gl_add(v0, qc[0, 0])
+    out[1] = gl_add(v1, qc[0, 1])
+    return out
+
+
+@njit(**_OPTS)
+def e_gkr_message(sums, coefs, mu, r, c, pref, want1):
+    """The round message from the pair sums: q(k) = Σ_t c_t·(S_{t,k,A} + μ·S_{t,k,B});
+    q(1) = (c − (1 − r)·q(0))/r unless ``want1`` (then summed);
+    s(X) = pref·eq(r, X)·q(X) with pref = eq(r_<j, ρ_<j).
+    Returns (msg, qc): msg = [s(0), s(2), s(3)], qc = [q(0), q(1) − q(0) − q(∞), q(∞)]
+    (coefficients of q, whose value at the challenge is the next round's ``c``)."""
+    q = np.zeros((3, 2), dtype=np.uint64)
+    for k in range(3):
+        for t in range(sums.shape[0]):
+            b0, b1 = e2_mul_call(mu[0], mu[1], sums[t, k, 1, 0], sums[t, k, 1, 1])
+            f0, f1 = e2_mul_call(coefs[t, 0], coefs[t, 1], gl_add(sums[t, k, 0, 0], b0),
+                                 gl_add(sums[t, k, 0, 1], b1))
+            q[k, 0] = gl_add(q[k, 0], f0)
+            q[k, 1] = gl_add(q[k, 1], f1)
+    om0 = gl_sub(ONE, r[0])  # 1 − r
+    om1 = gl_neg(r[1])
+    if not want1:
+        a0, a1 = e2_mul_call(om0, om1, q[0, 0], q[0, 1])
+        i0, i1 = _e_inv(r[0], r[1])
+        q[2, 0], q[2, 1] = e2_mul_call(gl_sub(c[0], a0), gl_sub(c[1], a1), i0, i1)
+    qc = np.zeros((3, 2), dtype=np.uint64)
+    qc[0, 0] = q[0, 0]
+    qc[0, 1] = q[0, 1]
+    qc[1, 0] = gl_sub(gl_sub(q[2, 0], q[0, 0]), q[1, 0])
+    qc[1, 1] = gl_sub(gl_sub(q[2, 1], q[0, 1]), q[1, 1])
+    qc[2, 0] = q[1, 0]
+    qc[2, 1] = q[1, 1]
+    msg = np.zeros((3, 2), dtype=np.uint64)
+    sl0 = gl_sub(gl_add(r[0], r[0]), ONE)  # eq(r, X) = (1 − r) + X·(2r − 1)
+    sl1 = gl_add(r[1], r[1])
+    for k in range(3):
+        x = np.uint64(0 if k == 0 else k + 1)
+        v0, v1 = e2_mul_call(qc[2, 0], qc[2, 1], x, ZERO)
+        v0 = gl_add(v0, qc[1, 0])
+        v1 = gl_add(v1, qc[1, 1])
+        v0, v1 = e2_mul_call(v0, v1, x, ZERO)
+        v0 = gl_add(v0, qc[0, 0])
+        v1 = gl_add(v1, qc[0, 1])
+        w0, w1 = e2_mul_call(sl0, sl1, x, ZERO)
+        v0, v1 = e2_mul_call(gl_add(om0, w0), gl_add(om1, w1), v0, v1)
+        msg[k, 0], msg[k, 1] = e2_mul_call(pref[0], pref[1], v0, v1)
+    return msg, qc
+
+
+@njit(**_OPTS)
+def e_gkr_next(qc, x, r, pref):
+    """After the challenge x: (q(x), pref·eq(r, x)) — the next round's c and pref."""
+    c = e_quad_eval(qc, x)
+    a0, a1 = e2_mul_call(r[0], r[1], x[0], x[1])
+    # eq(r, x) = 1 − r − x + 2rx
+    e0 = gl_sub(gl_sub(gl_add(ONE, gl_add(a0, a0)), r[0]), x[0])
+    e1 = gl_sub(gl_sub(gl_add(a1, a1), r[1]), x[1])
+    out = np.empty(2, dtype=np.uint64)
+    out[0], out[1] = e2_mul_call(pref[0], pref[1], e0, e1)
+    return c, out
+
+
+# -- references of the layer-sumcheck kernels (Python ints) ----------------------------
+
+
+def _ref_sub(a, b):
+    return ((a[0] - b[0]) % P_INT, (a[1] - b[1]) % P_INT)
+
+
+def _ref_inv(a):
+    nrm = (a[0] * a[0] - 7 * a[1] * a[1]) % P_INT
+    ni = pow(nrm, P_INT - 2, P_INT)
+    return (a[0] * ni % P_INT, (-a[1] * ni) % P_INT)
+
+
+def ref_gkr_sums(WP, WQ, slots, E, want1):
+    """Reference of `e_gkr_sums`: returns (sums (T, 3, 2, 2), En)."""
+    def el(a, f, i):
+        return (int(a[f, i, 0]), int(a[f, i, 1]))
+
+    m = len(E)
+    T = len(slots)
+    out = [[[(0, 0), (0, 0)] for _ in range(3)] for _ in range(T)]
+    En = [_ref_add(el(E[None], 0, 2 * y), el(E[None], 0, 2 * y + 1)) for y in range(m // 2)]
+    for i in range(m):
+        e = el(E[None], 0, i)
+        for t in range(T):
+            p0s, p1s, q0s, q1s = (int(s) for s in slots[t])
+            lo = {k: el(WQ, s, 2 * i) for k, s in (("q0", q0s), ("q1", q1s))}
+            hi = {k: el(WQ, s, 2 * i + 1) for k, s in (("q0", q0s), ("q1", q1s))}
+            if p0s < 0:
+                one = (1, 0)
+                lo["p0"] = lo["p1"] = hi["p0"] = hi["p1"] = one
+            else:
+                for k, s in (("p0", p0s), ("p1", p1s)):
+                    lo[k], hi[k] = el(WP, s, 2 * i), el(WP, s, 2 * i + 1)
+            d = {k: _ref_sub(hi[k], lo[k]) for k in lo}
+
+            def AB(v):
+                return (_ref_add(_ref_mul(v["p0"], v["q1"]), _ref_mul(v["p1"], v["q0"])),
+                        _ref_mul(v["q0"], v["q1"]))
+
+            rows = [AB(lo), AB(d)]
+            if p0s < 0:
+                rows[1] = ((0, 0), rows[1][1])
+            rows.append(AB(hi) if want1 else ((0, 0), (0, 0)))
+            for k in range(3):
+                for a in range(2):
+                    out[t][k][a] = _ref_add(out[t][k][a], _ref_mul(e, rows[k][a]))
+    return (np.array(out, dtype=np.uint64).reshape(T, 3, 2, 2),
+            np.array(En, dtype=np.uint64).reshape(-1, 2))
+
+
+def ref_gkr_message(sums, coefs, mu, r, c, pref, want1):
+    """Reference of `e_gkr_message` (Python ints)."""
+    def el(a):
+        return (int(a[0]), int(a[1]))
+
+    mu, r, c, pref = el(mu), el(r), el(c), el(pref)
+    q = []
+    for k in range(3):
+        acc = (0, 0)
+        for t in range(len(sums)):
+            f = _ref_add(el(sums[t][k][0]), _ref_mul(mu, el(sums[t][k][1])))
+            acc = _ref_add(acc, _ref_mul(el(coefs[t]), f))
+        q.append(acc)
+    q0, qinf, q1 = q
+    om = _ref_sub((1, 0), r)
+    if not want1:
+        q1 = _ref_mul(_ref_sub(c, _ref_mul(om, q0)), _ref_inv(r))
+    qc = [q0, _ref_sub(_ref_sub(q1, q0), qinf), qinf]
+    msg = []
+    for x in (0, 2, 3):
+        qx = _ref_add(_ref_add(qc[0], _ref_mul((x, 0), qc[1])), _ref_mul((x * x, 0), qc[2]))
+        eqx = _ref_add(om, _ref_mul((x, 0), _ref_sub(_ref_add(r, r), (1, 0))))
+        msg.append(_ref_mul(pref, _ref_mul(eqx, qx)))
+    return np.array(msg, dtype=np.uint64), np.array(qc, dtype=np.uint64)
+
+
+def gkr_sums(WP, WQ, slots, E, want1: bool):
+    """`e_gkr_sums` (serial below `SMALL` work); returns (sums, E_{j+1})."""
+    m = E.shape[0]
+    En = np.empty((m // 2, 2), dtype=np.uint64)
+    work = m * slots.shape[0]
+    if work < SMALL:
+        return e_gkr_sums_s(WP, WQ, slots, E, En, want1), En
+    return e_gkr_sums(WP, WQ, slots, E, En, want1, _chunks(work)), En
+
+
+def fold_into(stack, r, out) -> None:
+    """out[f, i] = lo + r·(hi − lo) over the pairs (2i, 2i+1) of every table f of the
+    (k, 2m, 2) ``stack`` (`zklora.kernels.goldilocks.e_sc_fold`); ``out`` (k, m, 2)."""
+    kern = e_sc_fold if stack.shape[0] * stack.shape[1] >= SMALL else e_sc_fold_s
+    kern(stack, np.uint64(r[0]), np.uint64(r[1]), out)

@@ -46,7 +46,8 @@ import attrs
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.zkcore import mle
+from zklora.zkcore import mle, selfcheck
+from zklora.zkcore.errors import ProverError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
@@ -130,6 +131,96 @@ def _next(E: Field, lo, hi, lam):
     return E.add(lo, E.mul(lam, E.sub(hi, lo)))
 
 
+#: prove layer sumchecks with `_prove_layer` (goldilocks-ext2); False: the generic
+#: `zklora.zkcore.sumcheck.prove` (same proof bytes; tests compare the two)
+FAST_LAYERS = True
+_UNIT_SLOT = np.array([[-1, -1, 0, 1]], np.int64)
+_TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
+
+
+def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
+                 claim):
+    """Prover of one layer sumcheck Σ_x eq(r, x)·Σ_t c_t·[A_t + μ·B_t](x) = claim over n
+    variables (`_layer_terms`), with the eq factor split off (`zklora.kernels.lookup_gkr`):
+    per pair ~10 extension products for a tree (5 with unit numerators) instead of 24,
+    no eq table folded, no table copied before the first fold.  It sends exactly what
+    `zklora.zkcore.sumcheck.prove` sends for the same instance (the round values at 0, 2,
+    3 and the finals of every table but eq), so the verifier is `ctx.run_sumcheck`.
+    Returns (ρ, finals indexed as in `_layer_terms`, eq's slot 0 left None)."""
+    E, ch = ctx.E, ctx.ch
+    h = 1 << n
+    # tables of tree t in the working stack: [P0, P1, Q0, Q1] or [Q0, Q1]
+    slots, views, k = [], [], 0
+    for i in active:
+        t = trees[i]
+        q = np.ascontiguousarray(t.q[n + 1], np.uint64).reshape(2, h, 2)
+        if unit_leaf[i]:
+            slots.append((-1, -1, k, k + 1))
+            views.append((None, q, k))
+            k += 2
+        else:
+            p = np.ascontiguousarray(t.p[n + 1], np.uint64).reshape(2, h, 2)
+            slots.append((k, k + 1, k + 2, k + 3))
+            views.append((p, q, k))
+            k += 4
+    slots = np.array(slots, dtype=np.int64)
+    coefs = np.ascontiguousarray(np.stack(coefs), np.uint64)
+    mu = np.ascontiguousarray(mu, np.uint64)
+    rr = np.ascontiguousarray(r, np.uint64).reshape(-1, 2)
+    point = E.zeros(n)
+    W = None
+    c = np.ascontiguousarray(claim, np.uint64)
+    if n == 0:
+        W = np.empty((k, 1, 2), dtype=np.uint64)
+        for p, q, a in views:
+            if p is None:
+                W[a:a + 2] = q
+            else:
+                W[a:a + 2], W[a + 2:a + 4] = p, q
+    else:
+        Ej = mle.eq_table(E, rr[1:])
+        pref = np.array([1, 0], dtype=np.uint64)  # eq(r_<j, ρ_<j)
+        for j in range(n):
+            want1 = not bool(rr[j].any())  # r_j = 0: q(1) is not implied by the claim
+            if W is None:  # round 0 reads the tree layers in place
+                sums = np.zeros((len(views), 3, 2, 2), dtype=np.uint64)
+                En = None
+                for t, (p, q, _) in enumerate(views):
+                    one = _UNIT_SLOT if p is None else _TREE_SLOT
+                    s, En_t = KL.gkr_sums(q if p is None else p, q, one, Ej, want1)
+                    sums[t] = s[0]
+                    En = En_t if En is None else En
+            else:
+                sums, En = KL.gkr_sums(W, W, slots, Ej, want1)
+            msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
+            ch.send_field(f"{label}/round{j}", E, msg)
+            rho = ch.challenge(f"{label}/r{j}", E)
+            point[j] = rho
+            c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+            nxt = np.empty((k, (h >> j) // 2, 2), dtype=np.uint64)
+            if W is None:
+                for p, q, a in views:
+                    if p is None:
+                        KL.fold_into(q, rho, nxt[a:a + 2])
+                    else:
+                        KL.fold_into(p, rho, nxt[a:a + 2])
+                        KL.fold_into(q, rho, nxt[a + 2:a + 4])
+            else:
+                KL.fold_into(W, rho, nxt)
+            W, Ej = nxt, En
+    if selfcheck.enabled():  # c = q_{n-1}(ρ_{n-1}) must equal Σ_t c_t (A + μB)(finals)
+        f = E.scalar(0)
+        for t, (p0, p1, q0, q1) in enumerate(slots):
+            fq0, fq1 = W[q0, 0], W[q1, 0]
+            a = E.add(fq0, fq1) if p0 < 0 else E.add(E.mul(W[p0, 0], fq1),
+                                                     E.mul(W[p1, 0], fq0))
+            f = E.add(f, E.mul(coefs[t], E.add(a, E.mul(mu, E.mul(fq0, fq1)))))
+        if not E.equal(f, c):
+            raise ProverError(f"{label}: final evaluation does not match (bad witness)")
+    ch.send_field(f"{label}/finals", E, W[:, 0])
+    return point, [None] + [W[i, 0] for i in range(k)]
+
+
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
         label: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
     """The roots (p, q) of fraction trees of the given ``depths`` (``units``: unit leaf
@@ -167,8 +258,12 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                 tabs += [q[:h], q[h:]]
             return tabs
 
-        rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
-                                       public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
+        if ctx.prover and FAST_LAYERS and KL.fast(E):
+            rho, finals = _prove_layer(ctx, f"{label}/l{layer}", layer, r, trees(), active,
+                                       unit_leaf, coefs, mu, claim)
+        else:
+            rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
+                                           public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
         lam = ctx.challenge(f"{label}/l{layer}/lambda")
         r = np.concatenate([rho, lam[None]])
         for i, (p0, p1, q0, q1) in zip(active, slots):

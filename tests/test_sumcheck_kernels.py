@@ -1,0 +1,168 @@
+"""Sumcheck and GKR kernels against their pure-Python twins (random inputs and edge
+values: 0, 1, p − 1, limbs that carry), and the fast prover paths against the generic
+ones: same proof bytes, and the verifier accepts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zklora.kernels import lookup_gkr as KL
+from zklora.kernels.goldilocks import P_INT
+from zklora.plugins.lookups import logup_gkr
+from zklora.plugins.lookups.tables import silu_table
+from zklora.zkcore.plugins import registry
+from zklora.zkcore.range import range_table
+from zklora.zkcore.testing import lookup_suite as S
+
+E = registry().field("goldilocks").ext
+EDGE = [0, 1, 2, P_INT - 1, P_INT - 2, (1 << 32) - 1, 1 << 32, (1 << 63) + 5, P_INT >> 1]
+
+
+def _rand(rng, shape, edge_frac=0.3):
+    """Random extension elements with a share of edge limbs."""
+    a = E.random(rng, shape)
+    flat = a.reshape(-1)
+    mask = rng.random(flat.shape[0]) < edge_frac
+    flat[mask] = rng.choice(np.array(EDGE, dtype=np.uint64), int(mask.sum()))
+    return a
+
+
+@pytest.mark.parametrize("m", [1, 2, 8, 4096])
+@pytest.mark.parametrize("want1", [False, True])
+def test_gkr_sums_match_reference(m, want1):
+    rng = np.random.default_rng(m + 7 * want1)
+    W = _rand(rng, (6, 2 * m))
+    Ej = _rand(rng, m)
+    slots = np.array([[0, 1, 2, 3], [-1, -1, 4, 5]], np.int64)
+    got, got_en = KL.gkr_sums(W, W, slots, Ej, want1)
+    if m > 64:  # the reference is slow: check a prefix through the serial kernel too
+        W, Ej = W[:, :128].copy(), Ej[:64].copy()
+        got, got_en = KL.gkr_sums(W, W, slots, Ej, want1)
+    want, want_en = KL.ref_gkr_sums(W, W, slots, Ej, want1)
+    assert np.array_equal(got, want)
+    assert np.array_equal(got_en, want_en)
+
+
+def test_gkr_sums_parallel_matches_serial():
+    rng = np.random.default_rng(3)
+    m = 1 << 13
+    W = _rand(rng, (6, 2 * m))
+    Ej = _rand(rng, m)
+    slots = np.array([[0, 1, 2, 3], [-1, -1, 4, 5]], np.int64)
+    en1 = np.empty((m // 2, 2), np.uint64)
+    en2 = np.empty((m // 2, 2), np.uint64)
+    a = KL.e_gkr_sums(W, W, slots, Ej, en1, True, 5)
+    b = KL.e_gkr_sums_s(W, W, slots, Ej, en2, True)
+    assert np.array_equal(a, b) and np.array_equal(en1, en2)
+
+
+@pytest.mark.parametrize("want1", [False, True])
+def test_gkr_message_matches_reference(want1):
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        sums = _rand(rng, (2, 3, 2))
+        coefs, mu, r, c = _rand(rng, 2), _rand(rng, ()), _rand(rng, ()), _rand(rng, ())
+        pref = _rand(rng, ())
+        if not r.any():
+            r[0] = 1
+        got = KL.e_gkr_message(sums, coefs, mu, r, c, pref, want1)
+        want = KL.ref_gkr_message(sums, coefs, mu, r, c, pref, want1)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        x = _rand(rng, ())
+        qc = got[1]
+        ref = KL._ref_add(KL._ref_add(tuple(int(v) for v in qc[0]),
+                                      KL._ref_mul(tuple(int(v) for v in x),
+                                                  tuple(int(v) for v in qc[1]))),
+                          KL._ref_mul(KL._ref_mul(tuple(int(v) for v in x),
+                                                  tuple(int(v) for v in x)),
+                                      tuple(int(v) for v in qc[2])))
+        assert tuple(int(v) for v in KL.e_quad_eval(qc, x)) == ref
+
+
+def test_gkr_message_derives_q1_from_the_claim():
+    """With q(1) implied by the claim, s(0) + s(1) = claim (s(1) from the message's
+    interpolation), and summing q(1) directly gives the same message."""
+    rng = np.random.default_rng(5)
+    sums = _rand(rng, (1, 3, 2))
+    coefs, mu, r = E.ones(1), _rand(rng, ()), _rand(rng, ())
+    # the claim implied by a directly summed q(1)
+    one = E.ones(())
+    _, qc = KL.e_gkr_message(sums, coefs, mu, r, E.zeros(()), one, True)
+    q0, q1 = qc[0], E.add(E.add(qc[0], qc[1]), qc[2])
+    claim = E.add(E.mul(E.sub(E.ones(()), r), q0), E.mul(r, q1))
+    m1, qc1 = KL.e_gkr_message(sums, coefs, mu, r, claim, one, True)
+    m2, qc2 = KL.e_gkr_message(sums, coefs, mu, r, claim, one, False)
+    assert np.array_equal(m1, m2) and np.array_equal(qc1, qc2)
+
+
+def _proofs(table, sizes, seed=0):
+    """Proof bytes of one lookup argument with the fast and the generic layer prover."""
+    out = []
+    for fast in (True, False):
+        logup_gkr.FAST_LAYERS = fast
+        try:
+            g, be, proof, sections = S.prove_requests(
+                logup_gkr.LogUpGKR(), "goldilocks", table,
+                S._requests(table, sizes, seed))
+            S.verify(g, proof, be, S.STATEMENT, sections)
+        finally:
+            logup_gkr.FAST_LAYERS = True
+        out.append(proof)
+    return out
+
+
+@pytest.mark.parametrize("table,sizes", [
+    (range_table(0), (1,)),
+    (range_table(1), (2,)),
+    (range_table(4), (32, 16, 16, 1)),
+    (range_table(8), (1 << 9, 4)),
+    (silu_table(4, 6, 7), (64, 8, 2)),
+])
+def test_fast_layers_same_proof_as_generic(table, sizes):
+    fast, generic = _proofs(table, sizes)
+    assert fast == generic
+
+
+def test_fast_layers_zero_coordinate():
+    """A layer point with a zero coordinate (q(1) not implied by the claim) still gives
+    the generic prover's bytes: prove the layer sumcheck directly at such a point."""
+    from zklora.zkcore.op import ProverContext
+    from zklora.zkcore.transcript import ProverChannel, Transcript
+
+    rng = np.random.default_rng(9)
+    n = 4
+    trees = [logup_gkr.build_tree(E, None, _rand(rng, 1 << (n + 1), 0.0)),
+             logup_gkr.build_tree(E, _rand(rng, 1 << (n + 1), 0.0),
+                                  _rand(rng, 1 << (n + 1), 0.0))]
+    r = _rand(rng, n, 0.0)
+    r[1] = 0
+    r[3] = 0
+    mu = _rand(rng, (), 0.0)
+    unit_leaf = {0: True, 1: False}
+    terms, _, coefs, _ = logup_gkr._layer_terms(E, [0, 1], unit_leaf, mu)
+    from zklora.zkcore import mle, sumcheck
+
+    tabs = [mle.eq_table(E, r)]
+    h = 1 << n
+    for i in (0, 1):
+        if not unit_leaf[i]:
+            tabs += [trees[i].p[n + 1][:h], trees[i].p[n + 1][h:]]
+        tabs += [trees[i].q[n + 1][:h], trees[i].q[n + 1][h:]]
+    claim = E.scalar(0)
+    for x in range(h):
+        claim = E.add(claim, sumcheck.combine(E, terms, [t[x] for t in tabs]))
+
+    ch1 = ProverChannel(Transcript("t"))
+    p1, f1 = sumcheck.prove(ch1, E, tabs, terms, claim, label="L", public=[0])
+
+    class Ctx:
+        pass
+
+    ctx = Ctx()
+    ctx.E, ctx.ch = E, ProverChannel(Transcript("t"))
+    assert isinstance(ctx.ch, ProverChannel) and ProverContext.prover
+    p2, f2 = logup_gkr._prove_layer(ctx, "L", n, r, trees, [0, 1], unit_leaf, coefs, mu, claim)
+    assert ch1.proof_bytes() == ctx.ch.proof_bytes()
+    assert np.array_equal(p1, p2)
+    assert all(np.array_equal(a, b) for a, b in zip(f1[1:], f2[1:]))
