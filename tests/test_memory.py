@@ -92,7 +92,11 @@ def _opening(scheme, F, tables, rng, spill: str | None):
         return run()
 
 
-def test_spilled_ligero_is_identical(F, tmp_path):
+@pytest.mark.parametrize("chunk", [None, 4096])  # one slab; many slabs and column blocks
+def test_spilled_ligero_is_identical(F, tmp_path, monkeypatch, chunk):
+    from zklora.plugins.commitments import ligero
+    if chunk:
+        monkeypatch.setattr(ligero, "CHUNK_BYTES", chunk)
     scheme = Ligero(F)
     rng = np.random.default_rng(5)
     sizes = (7, 12, 16)  # 7 is opened directly (nothing to spill)

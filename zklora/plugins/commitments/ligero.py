@@ -65,6 +65,8 @@ _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 MAX_QUERIES = 512
 #: largest ``security_bits`` (its query count stays ≤ MAX_QUERIES at every rate)
 MAX_SECURITY = 192
+#: RAM working set of a spilled commitment: codeword bytes per slab / column block
+CHUNK_BYTES = 32 << 20
 
 
 def num_queries(rate_log: int, security_bits: int) -> int:
@@ -188,13 +190,14 @@ class LigeroState:
     matrix: np.ndarray
     encoded: np.ndarray | None  # (L, rows): column i of the encoded matrix is row i here
     levels: list[np.ndarray] | None  # Merkle levels, leaves first
-    #: (encoded, levels) in scratch files, when spilled
-    spilled: tuple[scratch.Spilled, list[scratch.Spilled]] | None = None
+    #: (encoded as row slabs, levels) in scratch files, when spilled: slab g holds
+    #: the codewords of a run of consecutive rows, as an (L, rows in the slab) array
+    spilled: tuple[list[scratch.Spilled], list[scratch.Spilled]] | None = None
 
     def columns(self, idx: np.ndarray) -> np.ndarray:
         """Columns ``idx`` of the encoded matrix (rows of ``encoded``), in RAM."""
         if self.spilled is not None:
-            return self.spilled[0].read_rows(idx)
+            return _gather(self.spilled[0], np.asarray(idx, dtype=np.int64))
         return self.encoded[idx]
 
     def paths(self, idx: np.ndarray) -> bytes:
@@ -204,6 +207,16 @@ class LigeroState:
         with contextlib.ExitStack() as stack:
             levels = [stack.enter_context(h.mapped()) for h in self.spilled[1]]
             return merkle.open_multi(levels, idx)
+
+
+def _gather(slabs: Sequence[scratch.Spilled], idx) -> np.ndarray:
+    """Columns ``idx`` (an index array or a slice) of an encoded matrix stored as row
+    slabs: (len(idx), rows)."""
+    parts = []
+    for h in slabs:
+        with h.mapped() as mm:
+            parts.append(np.array(mm[idx]))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 class Ligero(CommitmentScheme):
@@ -275,6 +288,27 @@ class Ligero(CommitmentScheme):
         levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
         return self._digest(lay, merkle.root(levels)), enc, levels
 
+    def _commit_spilled(self, lay: Layout, M: np.ndarray, store: scratch.Store):
+        """`_commit_matrix` with bounded memory: the rows are encoded a slab at a time
+        (≤ `CHUNK_BYTES` of codewords each) straight into scratch files, the leaves
+        hashed a block of columns at a time from them, and the Merkle levels spilled
+        too; the same commitment.  Returns (commitment, (slabs, levels))."""
+        rows, L = lay.rows, lay.length
+        per = max(1, min(rows, CHUNK_BYTES // (8 * L)))
+        slabs = []
+        for r0 in range(0, rows, per):
+            slabs.extend(store.save([ntt.rs_encode(M[r0:r0 + per], lay.rate_log)],
+                                    tag="ligero-enc"))
+        qb = max(1, min(L, CHUNK_BYTES // (8 * rows)))
+        leaves = np.empty((L, merkle.DIGEST), dtype=np.uint8)
+        for q0 in range(0, L, qb):
+            cols = _gather(slabs, slice(q0, min(L, q0 + qb)))
+            leaves[q0:q0 + cols.shape[0]] = merkle.hash_leaves(cols, self.cfg.hash)
+        levels = merkle.build(leaves, self.cfg.hash)
+        del leaves
+        com = self._digest(lay, merkle.root(levels))
+        return com, (slabs, store.save(levels, tag="ligero-merkle"))
+
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
         out = bytearray(TAG + struct.pack("<BQQ", self.cfg.rate_log, self.cfg.num_queries,
@@ -318,14 +352,14 @@ class Ligero(CommitmentScheme):
             flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
         if int(M.max()) >= P_INT:
             raise ProverError("ligero: value >= p; commit to canonical field elements")
+        store = scratch.current()
+        if not lay.direct and store is not None and store.wants(
+                8 * lay.length * lay.rows + 2 * merkle.DIGEST * lay.length):
+            com, spilled = self._commit_spilled(lay, M, store)
+            return com, LigeroState(com, lay, M, None, None, spilled)
         com, enc, levels = self._commit_matrix(lay, M)
         if lay.direct:
             return com, LigeroState(com, lay, M, None, None)
-        store = scratch.current()
-        if store is not None and store.wants(enc.nbytes + sum(lv.nbytes for lv in levels)):
-            handles = store.save([enc, *levels], tag="ligero")
-            del enc, levels
-            return com, LigeroState(com, lay, M, None, None, (handles[0], handles[1:]))
         return com, LigeroState(com, lay, M, enc, levels)
 
     @staticmethod
