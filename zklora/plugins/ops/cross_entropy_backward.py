@@ -38,14 +38,13 @@ from __future__ import annotations
 import attrs
 import torch
 
-from zklora.zkcore import mle
 from zklora.zkcore.build import Builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import LIMB, error, repeat_last, zerocheck
+from zklora.zkcore.relations import LIMB, error, vanishes
 
 
 def ce_factors(num_tokens: int, scale: int, grad_scale: int) -> tuple[int, int]:
@@ -110,7 +109,7 @@ class CrossEntropyBackward(Op):
                 RangeCheck(R, 0, D - 1, f"{node.name}/R", p.limb_bits)]
 
     def _layout(self, ctx, node):
-        N, s, sg, lb = attrs.astuple(self.params(node))
+        N, s, sg, _ = attrs.astuple(self.params(node))
         P, Y, m = node.inputs
         dZ, R = node.outputs
         zs = tuple(ctx.spec(P).shape)
@@ -124,33 +123,14 @@ class CrossEntropyBackward(Op):
                                      dz=max_abs(ctx.spec(dZ).bound, dZ), limit=ctx.F.p // 2)
         except ConfigError as e:
             raise error(ctx, str(e)) from None
-        return s, lb, M, D, P, Y, m, dZ, R, mle.log2_exact(int(zs[-1])), mle.num_vars(zs)
-
-    @staticmethod
-    def _relation(E, s, M, D):
-        terms = [(M, ("eq", "m", "P")), (-(M << s), ("eq", "Y")), (D // 2, ("eq",)),
-                 (-D, ("eq", "dZ")), (-1, ("eq", "R"))]
-        return [(terms, E.scalar(0))]
+        return s, M, D, P, Y, m, dZ, R
 
     def relations(self, ctx, node, out_claims):
-        """Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0 by one zero-check, and
-        the ranges of dZ and R (module doc)."""
-        s, lb, M, D, P, Y, m, dZ, R, Lv, n = self._layout(ctx, node)
-        E = ctx.E
-        tau = ctx.challenges(f"{node.name}/tau", n)
-
-        def tables():
-            return {"eq": mle.eq_table(E, tau), "P": ctx.ext_table(P), "Y": ctx.ext_table(Y),
-                    "m": repeat_last(E, ctx.ext_table(m), 1 << Lv), "dZ": ctx.ext_table(dZ),
-                    "R": ctx.ext_table(R)}
-
-        point, finals = zerocheck(ctx, f"{node.name}/ce_backward", n,
-                                  self._relation(E, s, M, D), tables,
-                                  {"eq": lambda p: mle.eq_eval(E, tau, p)})
-        claims = [ctx.claim(P, point, finals["P"]), ctx.claim(Y, point, finals["Y"]),
-                  ctx.claim(m, point[Lv:], finals["m"]), ctx.claim(dZ, point, finals["dZ"]),
-                  ctx.claim(R, point, finals["R"])]
-        return claims
+        """Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0 by one zero-check (m
+        broadcast along the vocabulary), and the ranges of dZ and R (module doc)."""
+        s, M, D, P, Y, m, dZ, R = self._layout(ctx, node)
+        return vanishes(ctx, node.name, [[(M, (m, P)), (-(M << s), (Y,)), (D // 2, ()),
+                                          (-D, (dZ,)), (-1, (R,))]])
 
 
 def cross_entropy_saved(ce: str) -> tuple[str, str, str]:
