@@ -198,6 +198,25 @@ def test_plan_is_succinct_and_within_limits():
             assert len(pl.rounds) <= math.ceil(n / 4)
 
 
+def test_opening_estimate_and_automatic_direct_rule():
+    """`opening_bytes` is within 5% of real one-claim proofs, and by default a table is
+    sent exactly when that is no larger (capped at AUTO_DIRECT_MAX)."""
+    for regime in W.REGIMES:
+        s = scheme(regime=regime)
+        for n in (10, 12, 13):
+            _, proof, _, _ = prove(s, [n], claims=1, seed=n)
+            est = W.opening_bytes(s.plan(n))
+            assert abs(est - len(proof)) <= 0.05 * len(proof), (regime, n, est, len(proof))
+        auto = W.Whir(F, {"regime": regime})
+        assert auto.cfg.direct_vars == -1 == W.Whir(F, {"direct_vars": "auto"}).cfg.direct_vars
+        for n in range(0, 16):
+            expect = n == 0 or (n <= W.AUTO_DIRECT_MAX
+                                and 8 << n <= W.opening_bytes(auto.plan(n)))
+            assert auto.direct(n) == expect
+        assert auto.direct(11) and not auto.direct(13)
+    assert W.Whir(F).direct(12) and not W.Whir(F, {"regime": "conjectured"}).direct(12)
+
+
 # -- tampering ----------------------------------------------------------------------------
 
 
@@ -337,6 +356,7 @@ def test_state_of_other_parameters_refused_by_prover():
 def test_bad_parameters_refused():
     for bad in ({"rate_log": 0}, {"rate": "1/3"}, {"folding_factor": 5}, {"regime": "jb"},
                 {"hash": "md5"}, {"security_bits": True}, {"direct_vars": 31}, {"queries": 3},
+                {"direct_vars": "yes"},
                 {"rate": "1/2", "rate_log": 2}):
         with pytest.raises(ConfigError):
             W.Whir(F, bad)

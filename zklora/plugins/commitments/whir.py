@@ -24,8 +24,10 @@ analysis):
   challenge γ combining the new point constraints into W.  Once at most 8 variables
   remain the folded polynomial is sent in the clear and checked against the last
   queries and the sumcheck claim.
-* **Small tables** (n ≤ ``direct_vars``) are sent; the verifier re-commits and
-  evaluates.
+* **Small tables** are sent; the verifier re-commits and evaluates.  By default
+  (``direct_vars = "auto"``) a table is small when sending it costs no more than the
+  expected WHIR opening (`opening_bytes`) and n ≤ `AUTO_DIRECT_MAX`; an integer
+  ``direct_vars`` sets the threshold instead.
 
 Soundness: per round, the query term t·(−log2 err), err = (1+ρ)/2 (unique decoding,
 proven) or ρ·(1 + 1/8) (capacity-bound conjecture), the folding terms (proximity gaps of
@@ -70,6 +72,9 @@ ETA_LOG = 3
 #: largest ``security_bits``
 MAX_SECURITY = 160
 REGIMES = ("unique", "conjectured")
+#: largest table the automatic rule opens by sending it (so that 2^13 and larger tables,
+#: e.g. the conformance suite's "large" size, always take the WHIR path)
+AUTO_DIRECT_MAX = 12
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 
 
@@ -82,7 +87,7 @@ class WhirParams:
     security_bits: int = 100
     regime: str = "unique"
     hash: str = "blake3"
-    direct_vars: int = 10
+    direct_vars: int = -1  # −1: "auto" (see `Whir.direct`)
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -117,9 +122,10 @@ class WhirParams:
         if regime not in REGIMES:
             raise ConfigError(f"whir: regime must be one of {', '.join(REGIMES)}, "
                               f"got {regime!r}")
+        direct = -1 if params.get("direct_vars", "auto") == "auto" else \
+            integer("direct_vars", 0, MAX_VARS, 0)
         return cls(rate_log, integer("folding_factor", 1, 4, 4),
-                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h,
-                   integer("direct_vars", 0, MAX_VARS, 10))
+                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct)
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -230,6 +236,32 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
     return Plan(n, ood0, tuple(rounds), tuple(terms))
 
 
+@lru_cache(maxsize=65536)
+def _distinct(N: int, draws: int) -> Fraction:
+    """Expected number of distinct values among ``draws`` uniform draws from N."""
+    return N - Fraction((N - 1) ** draws, N ** (draws - 1)) if draws else Fraction(0)
+
+
+@lru_cache(maxsize=1024)
+def opening_bytes(pl: Plan) -> int:
+    """Expected bytes of a one-claim WHIR opening under plan ``pl`` (exact rational
+    expectation over uniform queries, so every platform makes the same choice): root and
+    OOD values, per round the sumcheck messages, nonces, next root and OOD values or the
+    final polynomial, the distinct opened leaves and the multi-proof siblings."""
+    total = Fraction(32 + 16 * pl.ood0)
+    for i, rd in enumerate(pl.rounds):
+        total += 32 * rd.k + 8 * (rd.k if rd.pow_fold else 0) + 8 * (rd.pow_comb > 0)
+        total += (16 << (rd.m - rd.k)) if rd.final else 32 + 16 * rd.ood
+        leaf = (8 if i == 0 else 16) << rd.k
+        if rd.queries >= rd.leaves:
+            known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
+        else:
+            known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
+        total += leaf * known[0] + 32 * sum(2 * known[lvl + 1] - known[lvl]
+                                            for lvl in range(rd.depth))
+    return int(total)
+
+
 # -- proof of work -------------------------------------------------------------------------
 
 
@@ -313,8 +345,13 @@ class Whir(CommitmentScheme):
         return plan(n, self.cfg, self._B)
 
     def direct(self, n: int) -> bool:
-        """Whether a table of 2^n elements is opened by sending it."""
-        return n == 0 or n <= self.cfg.direct_vars
+        """Whether a table of 2^n elements is opened by sending it: n ≤ direct_vars, or
+        by default when 8·2^n bytes are no more than the expected WHIR opening
+        (`opening_bytes`) and n ≤ AUTO_DIRECT_MAX."""
+        if n == 0 or n <= self.cfg.direct_vars:
+            return True
+        return (self.cfg.direct_vars < 0 and n <= AUTO_DIRECT_MAX
+                and 8 << n <= opening_bytes(self.plan(n)))
 
     def commitment_size(self, num_vars: int) -> int:
         return 32
@@ -322,7 +359,7 @@ class Whir(CommitmentScheme):
     # -- soundness --------------------------------------------------------------------------
     def soundness(self, challenge_field: Field, elements: int | None = None):
         """Per category the weakest round-by-round term over every table size the
-        scheme opens by WHIR (direct_vars < n ≤ MAX_VARS) — queries, folding (proximity
+        scheme opens by WHIR (n ≤ MAX_VARS not opened directly) — queries, folding (proximity
         gaps of the fold and its sumcheck, grinding included), OOD samples and the
         combination challenge (conjectured regime: with the list size) — the Merkle hash
         and, for a graph of at most ``elements`` claims, the claim batching (β)."""
@@ -335,7 +372,9 @@ class Whir(CommitmentScheme):
         name = (f"whir security_bits = {p.security_bits} (rate 1/{1 << p.rate_log}, "
                 f"folding_factor = {p.folding_factor}, regime = {p.regime})")
         worst: dict[str, float] = {}
-        for n in range(p.direct_vars + 1, MAX_VARS + 1):
+        for n in range(1, MAX_VARS + 1):
+            if self.direct(n):
+                continue
             for cat, bits in plan(n, p, B).terms:
                 worst[cat] = min(worst.get(cat, math.inf), bits)
         notes = {"queries": f"shift queries, {regime}",
@@ -402,7 +441,7 @@ class Whir(CommitmentScheme):
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
         p = self.cfg
-        out = bytearray(TAG + struct.pack("<BBBBBQ", p.rate_log, p.folding_factor,
+        out = bytearray(TAG + struct.pack("<BBBBbQ", p.rate_log, p.folding_factor,
                                           REGIMES.index(p.regime), p.security_bits,
                                           p.direct_vars, len(work)))
         for com, n, evs in work:
