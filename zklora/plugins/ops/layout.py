@@ -18,7 +18,8 @@ claim L̃(r) = v:
     v − ignore·Σ_b eq(r, (b, seq−1)) = Σ_j S_r(j) · ĩds(j),
     S_r(j) = eq(r, j − 1) if j mod seq ≠ 0 else 0,
 
-a degree-2 sumcheck over j with S_r public (the verifier builds it in O(N) and evaluates
+the einsum "j,j->" of ids and S_r (`zklora.zkcore.einsum`: a degree-2 sumcheck over
+j) with S_r public (the verifier builds it in O(N) and evaluates
 its MLE); the output is one claim on ids.
 """
 
@@ -30,6 +31,7 @@ import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.build import Builder
+from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, param
@@ -131,9 +133,11 @@ class ShiftLabels(Op):
         lab[:, :-1] = x[:, 1:]
         return [lab.reshape(ids.shape)]
 
-    def _public(self, ctx, node, r):
-        """(S_r as a flat challenge-field table, ignore·Σ_b eq(r, (b, seq−1)))."""
-        E = ctx.E
+    def relations(self, ctx, node, out_claims):
+        """v − ignore·Σ_b eq(r, (b, seq−1)) = Σ_j S_r(j)·ĩds(j), S_r public (module doc):
+        the einsum "j,j->" of ids and S_r."""
+        (claim,) = out_claims.values()
+        E, r = ctx.E, claim.point
         (n,) = ctx.spec(node.inputs[0]).shape
         seq, ign = attrs.astuple(self.params(node))
         eq = mle.eq_table(E, r)
@@ -141,19 +145,9 @@ class ShiftLabels(Op):
         s[1:] = eq[:-1]
         s[0::seq] = E.scalar(0)
         last = E.sum(eq.reshape((n // seq, seq) + E.elem_shape)[:, seq - 1])
-        return s, E.mul(E.scalar(ign), last)
-
-    def relations(self, ctx, node, out_claims):
-        """v − ignore·Σ_b eq(r, (b, seq−1)) = Σ_j S_r(j)·ĩds(j), S_r public (module doc)."""
-        (claim,) = out_claims.values()
-        E = ctx.E
-        s, c = self._public(ctx, node, claim.point)
-        ids = node.inputs[0]
-        pt, fin = ctx.run_sumcheck(f"{node.name}/shift", ctx.spec(ids).num_vars,
-                                   [(1, (0, 1))], E.sub(claim.value, c),
-                                   lambda: [ctx.ext_table(ids), s],
-                                   public={1: lambda p: mle.evaluate(E, s, p)})
-        return [ctx.claim(ids, pt, fin[0])]
+        return einsum(ctx, node.name, "j,j->", [node.inputs[0], Public(
+            lambda: s, lambda p: mle.evaluate(E, s, p))], E.zeros(0),
+            E.sub(claim.value, E.mul(E.scalar(ign), last)))
 
 
 def layout_ops() -> list[Op]:
