@@ -94,6 +94,16 @@ def bind(F: Field, t: np.ndarray, r_prefix: np.ndarray, base: bool = False) -> n
 def evaluate(F: Field, t: np.ndarray, r: np.ndarray, base: bool = False) -> np.ndarray:
     """t̃(r): the MLE of the flat table ``t`` at r ∈ F^n (``base``: t holds base elements)."""
     n = F.shape(r)[0]
+    if base and n >= 2 and type(F).vecmat is not Field.vecmat:
+        # base table as a (2^h × 2^l) matrix M, row = high bits: t̃(r) = eq_hiᵀ·M·eq_lo,
+        # 2 base products per entry (no lifted copy, no 2^n eq table)
+        flat = np.asarray(t).reshape(-1)
+        if flat.shape[0] != 1 << n:
+            raise ValueError(f"table of {flat.shape[0]} entries evaluated at {n} variables")
+        h = min(8, n // 2)
+        lo = n - h
+        cols = F.vecmat(eq_table(F, r[lo:]), flat.reshape(1 << h, 1 << lo))
+        return F.dot(cols, eq_table(F, r[:lo]))
     flat = lift(F, t, base)
     if F.length(flat) != 1 << n:
         raise ValueError(f"table of {F.length(flat)} entries evaluated at {n} variables")

@@ -9,6 +9,12 @@ challenge field.  At the end the prover sends f_i(r) for every table the verifie
 evaluate itself; the verifier checks Σ_t c_t Π f_i(r) against the last running claim
 and returns the point and the values, which the caller turns into claims.
 
+Sums of pairwise products over goldilocks-ext2 (degree 2) take a fast path
+(`zklora.kernels.sumcheck`): g(0) and the X² coefficient summed per pair, g(1) derived
+from the running claim, the fold fused with the next round's sums; it sends the same
+values, so proofs are unchanged.  With g(1) derived, a bad witness is caught by the
+final self-check rather than by a round's.
+
 Batched claims sharing the challenges (`prove_batch`/`verify_batch`) are combined with
 powers of a random ρ drawn after every batched claim is absorbed.
 """
@@ -20,6 +26,8 @@ from functools import lru_cache
 
 import attrs
 import numpy as np
+
+from zklora.kernels import sumcheck as KS
 
 from . import selfcheck
 from .errors import ProverError, VerificationError
@@ -103,6 +111,23 @@ def combine(F: Field, terms: Sequence[Term], values: Sequence[np.ndarray]) -> np
     return acc
 
 
+#: use the kernels of `zklora.kernels.sumcheck` for sums of pairwise products over
+#: goldilocks-ext2 (same proof bytes as the generic rounds; tests compare the two)
+FAST = True
+
+
+def _pairwise(F: Field, terms: Sequence[Term]):
+    """(a_j, b_j) index arrays when every term is c_j·f_a·f_b and the fast kernels
+    serve F; else None."""
+    if not FAST or F.name != "goldilocks-ext2" or not terms:
+        return None
+    if any(len(fs) != 2 for _, fs in terms):
+        return None
+    fa = np.array([int(fs[0]) for _, fs in terms], np.int64)
+    fb = np.array([int(fs[1]) for _, fs in terms], np.int64)
+    return fa, fb
+
+
 def prove(
     ch: ProverChannel,
     F: Field,
@@ -123,7 +148,25 @@ def prove(
         raise ValueError(f"sumcheck tables have {size} entries, not a power of two")
     point = F.zeros(n)
     running = claim
+    pairs = _pairwise(F, terms) if n else None
+    if pairs is not None:
+        fa, fb = pairs
+        sums = KS.p2_sums(stack, fa, fb)
     for j in range(n):
+        if pairs is not None:  # degree 2: g(1) from the claim, fold fused with the sums
+            g0, ginf = F.dot(coeffs, sums[:, 0]), F.dot(coeffs, sums[:, 1])
+            g1 = F.sub(running, g0)
+            g2 = F.add(F.sub(F.add(g1, g1), g0), F.add(ginf, ginf))  # q(2) = 2g1 − g0 + 2g∞
+            g = np.stack([g0, g1, g2])
+            ch.send_field(f"{label}/round{j}", F, np.stack([g0, g2]))
+            r = ch.challenge(f"{label}/r{j}", F)
+            point[j] = r
+            running = _interpolate(F, g, r)
+            if j + 1 < n:
+                stack, sums = KS.p2_fold_sums(stack, r, fa, fb)
+            else:
+                stack = F.sc_fold(stack, r)
+            continue
         g = F.sc_round(stack, starts, factors, coeffs, degree)
         if selfcheck.enabled() and not F.equal(F.add(g[0], g[1]), running):
             raise ProverError(f"{label}: round {j} sum does not match the claim (bad witness)")
