@@ -336,7 +336,7 @@ def test_default_security_and_refusal_when_weakened():
     # weakened on purpose, or a combination whose list-size terms (at the largest
     # table, 2^MAX_VARS) would need more grinding than MAX_POW bits
     for params in ({"security_bits": 80}, {"security_bits": 99, "regime": "conjectured"},
-                   {"regime": "conjectured", "rate_log": 3}):
+                   {"regime": "conjectured", "rate_log": 4}):
         report = security.Report(tuple(W.Whir(F, params).soundness(E, 1 << 20)))
         assert report.bits < 100
         with pytest.raises(VerificationError, match="whir security_bits"):

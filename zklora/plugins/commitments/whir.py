@@ -52,6 +52,7 @@ import numpy as np
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
 from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore import security as _security
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
@@ -59,8 +60,10 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
 TAG = b"zklora/whir/v1"
-#: largest table (number of variables) the scheme accepts
-MAX_VARS = 30
+#: largest table (number of variables) the scheme accepts: a statement implies at most
+#: MAX_STATEMENT_WORK = 2^28 graph elements, so no committed table is larger; the
+#: soundness terms are the weakest over every n ≤ MAX_VARS (list sizes grow with n)
+MAX_VARS = _security.MAX_STATEMENT_WORK.bit_length() - 1
 #: a round whose folded polynomial has at most this many variables sends it in the clear
 FINAL_VARS = 8
 #: most grinding bits asked for one challenge (beyond that the term stays short)
