@@ -363,3 +363,21 @@ def test_bad_parameters_refused():
     assert W.Whir(F, {"rate": "1/4"}).cfg.rate_log == 2
     with pytest.raises(ConfigError):
         registry().commitment("whir")(registry().field("bls12-381-fr"))
+
+
+def test_stack_with_whir_is_assessed_by_the_verifier_floor():
+    """Selected in a proof stack, whir's terms enter `security.assess`: the defaults pass
+    the floor, a weakened configuration is refused before any proving."""
+    import attrs
+
+    from zklora.zkcore.config import PROFILES, resolve
+
+    stack = attrs.evolve(PROFILES["fast"], commitment="whir")
+    for params in ({}, {"regime": "conjectured"}):
+        be = resolve(stack, registry(), {"whir": params})
+        report = security.assess(be, 1 << 16).enforce()
+        assert report.bits >= 100
+        assert any(t.parameter.startswith("whir ") for t in report.terms)
+    weak = resolve(stack, registry(), {"whir": {"security_bits": 64}})
+    with pytest.raises(ConfigError, match="whir security_bits = 64"):
+        security.assess(weak).enforce(ConfigError)
