@@ -237,3 +237,21 @@ def test_p2_fast_path_same_proof_as_generic(nv, terms):
     vch = VerifierChannel(Transcript("p2"), proofs[0][0])
     sumcheck.verify(vch, E, nv, 3, terms, claim, public={1: proofs[0][2][1]})
     vch.finish()
+
+
+@pytest.mark.parametrize("want1", [False, True])
+def test_gkr_fold_sums_matches_fold_then_sums(want1):
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(21)
+    for m in (1, 4, 4096):
+        W = _rand(rng, (6, 4 * m))
+        Ej = _rand(rng, m)
+        r = _rand(rng, ())
+        slots = np.array([[0, 1, 2, 3], [-1, -1, 4, 5]], np.int64)
+        out, sums, En = KL.gkr_fold_sums(W, r, slots, Ej, want1)
+        folded = KS.ref_fold(W, r) if m < 64 else None
+        if folded is not None:
+            assert np.array_equal(out, folded)
+        s2, en2 = KL.gkr_sums(out, out, slots, Ej, want1)
+        assert np.array_equal(sums, s2) and np.array_equal(En, en2)

@@ -34,6 +34,7 @@ from .goldilocks import (
     gl_pow,
     gl_sub,
 )
+from .sumcheck import _fold_range
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -279,6 +280,39 @@ def e_gkr_sums(WP, WQ, slots, E, En, want1, nchunks):
     return out
 
 
+@njit(parallel=True, **_OPTS)
+def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
+    """Fold every table of W (k, 4m, 2) at r into ``out`` (k, 2m, 2), then the sums of
+    `e_gkr_sums` over ``out``, in one pass (each chunk folds, then sums, its pairs)."""
+    m = E.shape[0]
+    T = slots.shape[0]
+    part = np.zeros((nchunks, T, 3, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    step += step & 1
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range(W, r0, r1, out, 2 * lo, 2 * hi)
+        _gkr_sums_range(out, out, slots, E, En, want1, lo, hi, part[c])
+    res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
+    for c in range(nchunks):
+        for t in range(T):
+            for k in range(3):
+                for a in range(2):
+                    res[t, k, a, 0] = gl_add(res[t, k, a, 0], part[c, t, k, a, 0])
+                    res[t, k, a, 1] = gl_add(res[t, k, a, 1], part[c, t, k, a, 1])
+    return res
+
+
+@njit(**_OPTS)
+def e_gkr_fold_sums_s(W, r0, r1, out, slots, E, En, want1):
+    """Serial `e_gkr_fold_sums`."""
+    _fold_range(W, r0, r1, out, 0, out.shape[1])
+    res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    _gkr_sums_range(out, out, slots, E, En, want1, 0, E.shape[0], res)
+    return res
+
+
 @njit(**_OPTS)
 def e_gkr_sums_s(WP, WQ, slots, E, En, want1):
     """Serial `e_gkr_sums` for small layers."""
@@ -449,6 +483,18 @@ def gkr_sums(WP, WQ, slots, E, want1: bool):
     if work < SMALL:
         return e_gkr_sums_s(WP, WQ, slots, E, En, want1), En
     return e_gkr_sums(WP, WQ, slots, E, En, want1, _chunks(work)), En
+
+
+def gkr_fold_sums(W, r, slots, E, want1: bool):
+    """Fold W at r and sum the next round (`e_gkr_fold_sums`): (folded W, sums, E_{j+1})."""
+    m = E.shape[0]
+    out = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
+    En = np.empty((m // 2, 2), dtype=np.uint64)
+    work = m * max(slots.shape[0], W.shape[0] // 2)
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    if work < SMALL:
+        return out, e_gkr_fold_sums_s(W, r0, r1, out, slots, E, En, want1), En
+    return out, e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, _chunks(work)), En
 
 
 def fold_into(stack, r, out) -> None:

@@ -180,9 +180,12 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     else:
         Ej = mle.eq_table(E, rr[1:])
         pref = np.array([1, 0], dtype=np.uint64)  # eq(r_<j, ρ_<j)
+        sums = None
         for j in range(n):
             want1 = not bool(rr[j].any())  # r_j = 0: q(1) is not implied by the claim
-            if W is None:  # round 0 reads the tree layers in place
+            if sums is not None:
+                pass  # summed by the previous round's fused fold (with this want1)
+            elif W is None:  # round 0 reads the tree layers in place
                 sums = np.zeros((len(views), 3, 2, 2), dtype=np.uint64)
                 En = None
                 for t, (p, q, _) in enumerate(views):
@@ -197,6 +200,10 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             rho = ch.challenge(f"{label}/r{j}", E)
             point[j] = rho
             c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+            if W is not None and j + 1 < n:  # fold and the next round's sums in one pass
+                want1n = not bool(rr[j + 1].any())
+                W, sums, En = KL.gkr_fold_sums(W, rho, slots, En, want1n)
+                continue
             nxt = np.empty((k, (h >> j) // 2, 2), dtype=np.uint64)
             if W is None:
                 for p, q, a in views:
@@ -207,7 +214,7 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                         KL.fold_into(q, rho, nxt[a + 2:a + 4])
             else:
                 KL.fold_into(W, rho, nxt)
-            W, Ej = nxt, En
+            W, Ej, sums = nxt, En, None
     if selfcheck.enabled():  # c = q_{n-1}(ρ_{n-1}) must equal Σ_t c_t (A + μB)(finals)
         f = E.scalar(0)
         for t, (p0, p1, q0, q1) in enumerate(slots):
