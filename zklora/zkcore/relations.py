@@ -128,7 +128,15 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
     return point, dict(zip(names, finals))
 
 
-def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int]) -> None:
+def _spread(t: np.ndarray, d: int, high: bool) -> np.ndarray:
+    """A flat table broadcast along d new low (or, with ``high``, high) coordinates."""
+    if not d:
+        return t
+    return np.tile(t, (1 << d,) + (1,) * (np.ndim(t) - 1)) if high else np.repeat(t, 1 << d, 0)
+
+
+def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int],
+                    high: Sequence[str] = ()) -> None:
     """Prover self-check: every relation holds at every index (in the base field)."""
     F = ctx.F
     for k, rel in enumerate(relations):
@@ -136,8 +144,7 @@ def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int]) -> None:
         for c, fs in rel:
             t = F.scalar(c)
             for f in fs:
-                t = F.mul(t, np.repeat(ctx.table(f), 1 << low[f], axis=0) if low[f]
-                          else ctx.table(f))
+                t = F.mul(t, _spread(ctx.table(f), low[f], f in high))
             acc = t if acc is None else F.add(acc, t)
         bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
             and np.ndim(acc) else []
@@ -146,7 +153,8 @@ def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int]) -> None:
                               "witness does not follow the spec)")
 
 
-def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
+def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
+             high: Sequence[str] = ()) -> list:
     """Every relation Σ_t c_t·Π_{T ∈ t} T(x) — terms over names of graph tensors, ``()``
     a constant — vanishes at every index x of the largest tensor: one zero-check
     Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 with τ drawn here (`zerocheck`).  A tensor of d
@@ -154,26 +162,28 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]]) -> list:
     (…, rows) of a (…, rows, L) tensor: x = (j, i) reads it at i).  Labels derive from
     ``node``; the prover's tables are the tensors themselves; public tensors are
     evaluated by the verifier, every other tensor gets its claim at the sumcheck point
-    (without its broadcast coordinates), returned."""
+    (without its broadcast coordinates), returned.  A tensor named in ``high`` is
+    broadcast along the high coordinates instead (numpy's broadcasting from the right:
+    a mask over the trailing axes)."""
     E, eq = ctx.E, "<eq>"
     names = table_names([(rel, None) for rel in relations])
     if eq in names or not names:
         raise error(ctx, f"{node}: a zero-check needs tensors (and none named {eq})")
     n = max(ctx.spec(t).num_vars for t in names)
     low = {t: n - ctx.spec(t).num_vars for t in names}
+    own = {t: slice(0, n - low[t]) if t in high else slice(low[t], None) for t in names}
     if ctx.prover and selfcheck.enabled():
-        _check_vanishes(ctx, node, relations, low)
+        _check_vanishes(ctx, node, relations, low, high)
     tau = ctx.challenges(ctx.label(node, "zerocheck/tau"), n)
     rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
-    pub = {t: (lambda p, t=t: ctx.eval_public(t, p[low[t]:])) for t in names
+    pub = {t: (lambda p, t=t: ctx.eval_public(t, p[own[t]])) for t in names
            if ctx.spec(t).kind == "public"}
     point, vals = zerocheck(
         ctx, ctx.label(node, "zerocheck"), n, rels,
         lambda: {eq: mle.eq_table(E, tau)} | {
-            t: repeat_last(E, ctx.ext_table(t), 1 << low[t]) if low[t] else ctx.ext_table(t)
-            for t in names},
+            t: _spread(ctx.ext_table(t), low[t], t in high) for t in names},
         public={eq: lambda p: mle.eq_eval(E, tau, p), **pub})
-    return [ctx.claim(t, point[low[t]:], vals[t]) for t in names if t not in pub]
+    return [ctx.claim(t, point[own[t]], vals[t]) for t in names if t not in pub]
 
 
 # -- rescale --------------------------------------------------------------------------------

@@ -77,23 +77,13 @@ import torch
 
 from zklora.zkcore import mle, structured
 from zklora.zkcore.build import Builder, named_table
+from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import (
-    LIMB,
-    Term,
-    error,
-    half_point,
-    inv_pow2,
-    limb_terms,
-    limbs,
-    repeat_last,
-    split_limbs,
-    zerocheck,
-)
+from zklora.zkcore.relations import LIMB, Term, error, limb_terms, limbs, split_limbs, vanishes
 
 
 def exp_digit_table(in_scale_bits: int, out_scale_bits: int, digit_bits: int,
@@ -244,27 +234,6 @@ class Softmax(Op):
         return s, t, k, b, u, lb, X, mask, names, mle.log2_exact(L), mle.num_vars(xs)
 
     @staticmethod
-    def _relations(E, s, t, k, b, lb, nlow, nrem, tau_claim_zero, masked: bool):
-        """(D)–(G), (I), (J) as terms over table names: "eq", "M", the roles and "X"."""
-        low = [f"low{i}" for i in range(nlow)]
-        rem = [f"rem{i}" for i in range(nrem)]
-        gg = [f"g{i}" for i in range(nrem)]
-        M = ("M",) if masked else ()
-
-        def eq(terms):
-            return [(c, ("eq",) + fs) for c, fs in terms]
-
-        rD = eq([(1, M + ("c",)), (-k, M + ("X",))] + limb_terms(low, -1, lb)
-                 + [(-(1 << t), ("d0",)), (-(1 << (t + b)), ("d1",))])
-        rE = eq([(1 << s, ("e",)), (1, ("R",)), (-1, M + ("f0", "f1")),
-                 (-(1 << (s - 1)), M)])
-        rF = eq([(1 << s, ("e",)), (-1, ("P", "S"))] + limb_terms(rem, -1, lb))
-        rG = eq([(1, ("S",)), (-1, ())] + limb_terms(rem, -1, lb) + limb_terms(gg, -1, lb))
-        z = tau_claim_zero
-        return [(rD, z), (rE, z), (rF, z), (rG, z)] + \
-            [(eq(r), z) for r in Softmax._selector_terms(k, masked)]
-
-    @staticmethod
     def _selector_terms(k: int, masked: bool) -> list[list[Term]]:
         """(I) sel·sel − M·sel and (J) sel·c − κ·sel·X (without eq): the one-hot argmax
         selector that pins c to the row maximum (with (K), a claim in `_claims`)."""
@@ -298,49 +267,30 @@ class Softmax(Op):
         ctx.require_lookup(exp_digit_table(u, s, b, 1), [names["d1"], names["f1"]],
                            f"{lab}/exp1")
 
-    def _claims(self, ctx, node, X, names, point, finals, Lbits, nlow, nrem):
-        E = ctx.E
-        rows = point[Lbits:]
-        out = [ctx.claim(X, point, finals["X"])]
-        for r in ["e", "R", "P", "d0", "f0", "d1", "f1", "sel"] + \
-                [f"low{i}" for i in range(nlow)] + [f"rem{i}" for i in range(nrem)] + \
-                [f"g{i}" for i in range(nrem)]:
-            out.append(ctx.claim(names[r], point, finals[r]))
-        out.append(ctx.claim(names["c"], rows, finals["c"]))
-        out.append(ctx.claim(names["S"], rows, finals["S"]))
-        # (H): S(ρ_rows) = Σ_j e(j, ρ_rows) = 2^L·ẽ(½…½, ρ_rows)
-        pe = np.concatenate([half_point(E, Lbits), rows]) if Lbits else rows
-        out.append(ctx.claim(names["e"], pe, E.mul(finals["S"], inv_pow2(E, Lbits))))
-        # (K): Σ_j sel(j, ρ_rows) = 1, i.e. 2^L·sel̃(½…½, ρ_rows) = 1
-        out.append(ctx.claim(names["sel"], pe, inv_pow2(E, Lbits)))
-        return out
-
     def relations(self, ctx, node, out_claims):
-        """(D)–(G), (I), (J) by one zero-check over every entry, (H) and (K) as claims
-        at its row point, then the ranges and the exp digit lookups (module doc)."""
+        """(D)–(G), (I), (J) by one zero-check over every entry (`vanishes`: c and S
+        broadcast along a row, the mask along the leading axes), (H) and (K) as the row
+        sums (einsum "rj->r") of e and sel at its row point, then the ranges and the exp
+        digit lookups (module doc)."""
         s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
-        E = ctx.E
-        nlow = len(limbs(t, lb)) if t else 0
-        nrem = len(limbs(rem_bits(s, 1 << Lbits, lb), lb))
-        tau = ctx.challenges(f"{node.name}/tau", n)
-        rels = self._relations(E, s, t, k, b, lb, nlow, nrem, E.scalar(0), mask is not None)
-
-        def tables():
-            tabs = {"eq": mle.eq_table(E, tau), "X": ctx.ext_table(X)}
-            if mask is not None:
-                m = ctx.ext_table(mask)
-                tabs["M"] = np.tile(m, ((1 << n) // E.length(m),) + (1,) * len(E.elem_shape))
-            for r, nm in names.items():
-                tab = ctx.ext_table(nm)
-                tabs[r] = repeat_last(E, tab, 1 << Lbits) if r in ("c", "S") else tab
-            return tabs
-
-        public = {"eq": lambda p: mle.eq_eval(E, tau, p)}
-        if mask is not None:
-            nm = ctx.spec(mask).num_vars
-            public["M"] = lambda p: ctx.eval_public(mask, p[:nm])
-        point, finals = zerocheck(ctx, f"{node.name}/softmax", n, rels, tables, public)
-        claims = self._claims(ctx, node, X, names, point, finals, Lbits, nlow, nrem)
+        M = ("M",) if mask is not None else ()
+        low, rem, gg = ([r for r in names if r.rstrip("0123456789") == p]
+                        for p in ("low", "rem", "g"))
+        rels = [[(1, M + ("c",)), (-k, M + ("X",))] + limb_terms(low, -1, lb)
+                + [(-(1 << t), ("d0",)), (-(1 << (t + b)), ("d1",))],                  # (D)
+                [(1 << s, ("e",)), (1, ("R",)), (-1, M + ("f0", "f1")),
+                 (-(1 << (s - 1)), M)],                                                # (E)
+                [(1 << s, ("e",)), (-1, ("P", "S"))] + limb_terms(rem, -1, lb),       # (F)
+                [(1, ("S",)), (-1, ())] + limb_terms(rem, -1, lb)
+                + limb_terms(gg, -1, lb),                                              # (G)
+                *self._selector_terms(k, mask is not None)]                           # (I), (J)
+        tensor = {**names, "X": X, "M": mask}
+        claims = vanishes(ctx, node.name, [[(c, tuple(tensor[f] for f in fs)) for c, fs in r]
+                                           for r in rels], high=[mask] if M else [])
+        (cS,) = (c for c in claims if c.tensor == names["S"])
+        sz = {"r": 1 << (n - Lbits), "j": 1 << Lbits}
+        for r, v in (("e", cS.value), ("sel", ctx.E.scalar(1))):     # (H), (K)
+            claims += einsum(ctx, node.name, "rj->r", [names[r]], cS.point, v, sizes=sz)
         self._lookups(ctx, node, s, b, u, names)
         return claims
 
