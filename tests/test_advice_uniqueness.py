@@ -329,8 +329,8 @@ def test_ce_label_onehot_moved_rejected(gold):
         assert int((Y * vals["Z"]).sum()) == int((vals["ce/Y"] * vals["Z"]).sum())
 
     msg = assert_rejected(g, w, gold, {}, tamper)
-    assert "ce/grid" in _checks_failing(g, w, gold, tamper)  # the label relation
-    assert "ce/grid" in msg or "sumcheck" in msg, msg
+    assert "ce/labels" in _checks_failing(g, w, gold, tamper)  # the label relation
+    assert "ce/labels" in msg or "sumcheck" in msg, msg
 
 
 def test_ce_log_exponent_rejected(gold):

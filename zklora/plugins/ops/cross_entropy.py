@@ -24,12 +24,13 @@ declared in the graph: the prover computes it first (`cross_entropy_value`).
 Relations proven (all advice committed; Y, m and k, μ, … are what the backward needs
 with the softmax's P for dlogits = (P − Y)/N):
 
-  rows (zero-check over t, eq(τ_t)):  m² − m = 0;  (1 − m)·(label + 100) = 0;
+  rows (`vanishes` over t, point ρ_t):  m² − m = 0;  (1 − m)·(label + 100) = 0;
       S − μ·pow − ρ = 0;  pow − 1 − ρ − γ = 0
+  labels (einsum "tv,v->t" at ρ_t):  Σ_v v·Y_tv = m_t·label_t = label_t + 100 − 100·m_t
   grid (one sumcheck over (t, v)):   eq(τ)·(Y² − Y) = 0  (booleanity);
-      Σ_v eq(τ_t, t)·(2^(−log V)·m·label − v·Y) = 0      (Σ_v v·Y_tv = m_t·label_t);
       Σ_{t,v} 2^(−log V)·m·(c + 2^w·(lμ + o)) − 2^w·Y·Z = loss·D − ⌊D/2⌋ + r_L
-  sums:  m_t = Σ_v Y_tv (claim on Y at (½…½, ρ_t));  Σ_t m_t = N (claim on m at ½…½)
+  sums (einsum row sums):  m_t = Σ_v Y_tv (claim on Y at (½…½, ρ_t));  Σ_t m_t = N
+      (claim on m at ½…½)
   lookups: (μ, lμ) in the log table (also proves μ ∈ [2^q, 2^(q+1))), (k, pow, o) in the
       exponent table; ranges ρ, γ ∈ [0, 2^16), r_L, D − 1 − r_L ∈ [0, 2^16).
 
@@ -62,12 +63,13 @@ import torch
 
 from zklora.zkcore import mle, selfcheck, structured
 from zklora.zkcore.build import Builder, builder, named_table
+from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import error, half_point, inv_pow2, repeat_last, zerocheck
+from zklora.zkcore.relations import error, inv_pow2, repeat_last, vanishes, zerocheck
 
 
 def log_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int, lo: int = 1) -> Table:
@@ -77,7 +79,6 @@ def log_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int, lo: int
 
 IGNORE = -100
 ROLES = ("loss", "Y", "m", "k", "pow", "off", "mu", "lmu", "rho", "gam", "rL", "gL")
-ROW_ROLES = ("m", "k", "pow", "off", "mu", "lmu", "rho", "gam")
 
 
 class ExponentTable(Table):
@@ -240,55 +241,6 @@ class CrossEntropy(Op):
             raise error(ctx, f"op {node.name}: declared loss {L} is out of range")
         return s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L, pv
 
-    @staticmethod
-    def _row_rels(zero):
-        def eq(terms):
-            return [(cf, ("eq",) + fs) for cf, fs in terms]
-
-        return [
-            (eq([(1, ("m", "m")), (-1, ("m",))]), zero),
-            (eq([(1, ("lab",)), (100, ()), (-1, ("m", "lab")), (-100, ("m",))]), zero),
-            (eq([(1, ("S",)), (-1, ("mu", "pow")), (-1, ("rho",))]), zero),
-            (eq([(1, ("pow",)), (-1, ()), (-1, ("rho",)), (-1, ("gam",))]), zero),
-        ]
-
-    @staticmethod
-    def _grid_rels(E, w, nv, N, L, vL, zero, padded: bool = False):
-        """Booleanity of Y (zero on padded columns: ``Mc`` the public column mask when
-        ``padded``), its label column and the loss sum (module doc)."""
-        inv = inv_pow2(E, nv)
-        D = N << w
-        target = E.add(E.scalar(L * D - D // 2), vL)
-        return [
-            ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Mc", "Y") if padded else ("eq", "Y"))],
-             zero),
-            ([(inv, ("eqt", "m", "lab")), (-1, ("eqt", "vcol", "Y"))], zero),
-            ([(inv, ("m", "c")), (E.mul(inv, E.scalar(1 << w)), ("m", "lmu")),
-              (E.mul(inv, E.scalar(1 << w)), ("m", "off")), (-(1 << w), ("Y", "Z"))],
-             target),
-        ]
-
-    def _claims(self, ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N):
-        E = ctx.E
-        out = []
-        for r in ROW_ROLES:
-            if r in rf:
-                out.append(ctx.claim(names[r], rp, rf[r]))
-        out.append(ctx.claim(lab, rp, rf["lab"]))
-        out.append(ctx.claim(S, rp, rf["S"]))
-        gt = gp[nv:]
-        out.append(ctx.claim(names["Y"], gp, gf["Y"]))
-        out.append(ctx.claim(Z, gp, gf["Z"]))
-        for r, t in (("m", names["m"]), ("lab", lab), ("c", c), ("lmu", names["lmu"]),
-                     ("off", names["off"])):
-            out.append(ctx.claim(t, gt, gf[r]))
-        # m_t = Σ_v Y_tv at ρ_t;  Σ_t m_t = N
-        out.append(ctx.claim(names["Y"], np.concatenate([half_point(E, nv), rp]),
-                             E.mul(rf["m"], inv_pow2(E, nv))))
-        out.append(ctx.claim(names["m"], half_point(E, nt),
-                             E.mul(E.scalar(N), inv_pow2(E, nt))))
-        return out
-
     def range_checks(self, node, p, specs):
         """rho, gam, rL, gL ∈ [0, 2^limb_bits)."""
         names = dict(zip(ROLES, node.outputs))
@@ -315,42 +267,14 @@ class CrossEntropy(Op):
             if n != N:
                 raise ProverError(f"op {node.name}: {n} counted tokens, the graph declares "
                                   f"{N}")
-        V = 1 << nv
-        zero = E.scalar(0)
-        # rows
-        tau = ctx.challenges(f"{node.name}/tau_rows", nt)
-
-        def row_tables():
-            tabs = {"eq": mle.eq_table(E, tau), "lab": ctx.ext_table(lab),
-                    "S": ctx.ext_table(S)}
-            for r in ROW_ROLES:
-                tabs[r] = ctx.ext_table(names[r])
-            return tabs
-
-        rp, rf = zerocheck(ctx, f"{node.name}/rows", nt, self._row_rels(zero), row_tables,
-                           {"eq": lambda p: mle.eq_eval(E, tau, p)})
-        # grid
-        vL, vG = ctx.exchange(f"{node.name}/rL", 2, lambda: E.from_ints(torch.cat(
-            [ctx.value(names["rL"]).reshape(-1), ctx.value(names["gL"]).reshape(-1)])))
-        ctx.check(lambda: E.equal(E.add(vL, vG), E.scalar((N << w) - 1)),
-                  f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
-        tau2 = ctx.challenges(f"{node.name}/tau_grid", nt + nv)
-        tau_t = ctx.challenges(f"{node.name}/tau_t", nt)
-
-        def grid_tables():
-            gt = {"eq": mle.eq_table(E, tau2),
-                  "eqt": repeat_last(E, mle.eq_table(E, tau_t), V),
-                  "Y": ctx.ext_table(names["Y"]), "Z": ctx.ext_table(Z),
-                  "vcol": np.tile(E.from_ints(np.arange(V)),
-                                  (1 << nt,) + (1,) * len(E.elem_shape)),
-                  "lab": repeat_last(E, ctx.ext_table(lab), V),
-                  "c": repeat_last(E, ctx.ext_table(c), V)}
-            for r in ("m", "lmu", "off"):
-                gt[r] = repeat_last(E, ctx.ext_table(names[r]), V)
-            if pv is not None:
-                gt["Mc"] = np.tile(E.from_ints(vocab_mask(V, pv).numpy()),
-                                   (1 << nt,) + (1,) * len(E.elem_shape))
-            return gt
+        V, m, Y = 1 << nv, names["m"], names["Y"]
+        mu, pw, rho, gam = (names[r] for r in ("mu", "pow", "rho", "gam"))
+        rows = vanishes(ctx, node.name, [
+            [(1, (m, m)), (-1, (m,))], [(1, (lab,)), (100, ()), (-1, (m, lab)), (-100, (m,))],
+            [(1, (S,)), (-1, (mu, pw)), (-1, (rho,))], [(1, (pw,)), (-1, ()), (-1, (rho,)),
+                                                         (-1, (gam,))]])
+        at = {cl.tensor: cl for cl in rows}
+        rp, sz = at[m].point, {"t": 1 << nt, "v": V}
 
         def vcol(p):   # the MLE of the column index v = Σ_j 2^j·v_j
             acc = E.scalar(0)
@@ -358,14 +282,42 @@ class CrossEntropy(Op):
                 acc = E.add(acc, E.mul(E.scalar(1 << j), p[j]))
             return acc
 
-        pub = {"eq": lambda p: mle.eq_eval(E, tau2, p),
-               "eqt": lambda p: mle.eq_eval(E, tau_t, p[nv:]), "vcol": vcol}
+        # Σ_v v·Y_tv = m_t·label_t = label_t + 100 − 100·m_t (the second row relation)
+        claims = rows + einsum(
+            ctx, node.name, "tv,v->t", [Y, Public(lambda: E.from_ints(np.arange(V)), vcol)],
+            rp, E.add(E.sub(at[lab].value, E.mul(E.scalar(100), at[m].value)), E.scalar(100)),
+            sizes=sz, kind="labels")
+        # grid
+        vL, vG = ctx.exchange(ctx.label(node.name, "rL"), 2, lambda: E.from_ints(torch.cat(
+            [ctx.value(names["rL"]).reshape(-1), ctx.value(names["gL"]).reshape(-1)])))
+        ctx.check(lambda: E.equal(E.add(vL, vG), E.scalar((N << w) - 1)),
+                  f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
+        tau = ctx.challenges(ctx.label(node.name, "grid/tau"), nt + nv)
+        row_t = {"m": m, "c": c, "lmu": names["lmu"], "off": names["off"]}
+
+        def grid_tables():
+            gt = {"eq": mle.eq_table(E, tau), "Y": ctx.ext_table(Y), "Z": ctx.ext_table(Z)}
+            gt |= {r: repeat_last(E, ctx.ext_table(t), V) for r, t in row_t.items()}
+            if pv is not None:
+                gt["Mc"] = np.tile(E.from_ints(vocab_mask(V, pv).numpy()),
+                                   (1 << nt,) + (1,) * len(E.elem_shape))
+            return gt
+
+        pub = {"eq": lambda p: mle.eq_eval(E, tau, p)}
         if pv is not None:   # the column prefix mask [v < vocab], closed form
             pub["Mc"] = lambda p: structured.prefix_mle(E, p[:nv], pv)
-        gp, gf = zerocheck(ctx, f"{node.name}/grid", nt + nv,
-                           self._grid_rels(E, w, nv, N, L, vL, zero, pv is not None),
-                           grid_tables, pub)
-        claims = self._claims(ctx, names, lab, c, S, Z, rp, rf, gp, gf, nv, nt, N)
+        inv, D = inv_pow2(E, nv), N << w
+        iw = E.mul(inv, E.scalar(1 << w))
+        gp, gf = zerocheck(ctx, ctx.label(node.name, "grid"), nt + nv, [
+            ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Mc", "Y") if pv is not None else ("eq", "Y"))],
+             E.scalar(0)),                                     # booleanity of Y (Mc: padded)
+            ([(inv, ("m", "c")), (iw, ("m", "lmu")), (iw, ("m", "off")), (-(1 << w), ("Y", "Z"))],
+             E.add(E.scalar(L * D - D // 2), vL))], grid_tables, pub)       # the loss sum
+        claims += [ctx.claim(Y, gp, gf["Y"]), ctx.claim(Z, gp, gf["Z"])]
+        claims += [ctx.claim(t, gp[nv:], gf[r]) for r, t in row_t.items()]
+        # m_t = Σ_v Y_tv at ρ_t;  Σ_t m_t = N
+        claims += einsum(ctx, node.name, "tv->t", [Y], rp, at[m].value, sizes=sz)
+        claims += einsum(ctx, node.name, "t->", [m], E.zeros(0), E.scalar(N), sizes=sz)
         claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
         claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
         self._lookups(ctx, node, names, s, q, lb)
