@@ -123,7 +123,7 @@ def sb_graph(dh):
     kappa, shift, _ = score_scaling(dh, S)
     g = Graph()
     g.tensor("P", (1, 2, 4, 4), "committed", (0, 1 << S))
-    g.tensor("dP", (1, 2, 4, 4), "committed", (-(1 << 30), 1 << 30))
+    g.tensor("dP", (1, 2, 4, 4), "committed", (-(1 << 34), 1 << 34))
     names = add_softmax_backward(g, "sb", "P", "dP", scale=S, kappa=kappa, shift=shift)
     g.outputs = [names["dZ"]]
     w = inputs(H=2, Hkv=1, dh=dh)
@@ -252,3 +252,29 @@ def test_attention_backward_accuracy(dh, gmult):
         print(f"attention backward dh={dh} |dO|~{gmult:g}: {name} max abs err {abs_err:.2e} "
               f"(max |grad| {float(r.abs().max()):.2e}), relative (Frobenius) {rel:.2e}")
         assert rel < 1e-2
+
+
+def test_dk_group_sum_rounds_q_when_it_would_overflow(gold):
+    """With a Q bound so wide that Σ_group dZᵀ·Q could pass p/2 (as at T = 4096 with
+    GQA), Q is first rounded to k fewer bits by a proven rescale: the graph equals
+    `attention_backward_forward(q_shift_bits=k)`, proves, and a tampered rounded Q is
+    rejected."""
+    g = Graph()
+    g.tensor("Q", (1, 4, 4, 4), "committed", (-(1 << 34), 1 << 34))
+    for n in ("K", "V"):
+        g.tensor(n, (1, 2, 4, 4), "committed", (-QB, QB))
+    g.tensor("dO", (1, 4, 4, 4), "committed", (-GB, GB))
+    g.tensor("P", (1, 4, 4, 4), "committed", (0, 1 << S))
+    g.outputs = list(add_attention_backward(g, "ab", "Q", "K", "V", "P", "dO"))
+    node = g.producer("ab/Qs")
+    assert node is not None and node.op == "rescale"
+    k = int(node.params["shift"])
+    assert k > 0
+    w = inputs()
+    w["P"] = forward_p(w["Q"], w["K"])
+    _ok(g, w, gold)
+    vals = graphlib.forward(g, w, gold.registry)
+    ref = attention_backward_forward(w["Q"], w["K"], w["V"], w["P"], w["dO"], q_shift_bits=k)
+    assert torch.equal(vals["ab/dK"], ref["dK"])
+    assert_rejected(g, w, gold, {}, lambda v: v["ab/Qs"].reshape(-1).__setitem__(
+        3, v["ab/Qs"].reshape(-1)[3] + 1))

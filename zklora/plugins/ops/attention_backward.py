@@ -202,14 +202,28 @@ class SoftmaxBackward(Op):
 # -- the whole attention backward ---------------------------------------------------------
 
 
+def q_shift(row_weight: int, mq: int, scale: int) -> int:
+    """The k ≥ 0 by which Q is rounded before dK's group sum: the smallest for which
+    row_weight times the rounded Q's declared bound, and dK's rescale by 2^(scale−k),
+    stay below the safe bound (row_weight = G·T·max|dZ|)."""
+    for k in range(scale):
+        m = mq if k == 0 else max_abs(pow2_bound(((mq + (1 << (k - 1))) >> k) + 1), "Qs")
+        worst, sh = row_weight * m, scale - k
+        out = max_abs(pow2_bound(((worst + (1 << (sh - 1))) >> sh) + 1), "dK")
+        if worst < SAFE_MAX and (out + 1) << sh < SAFE_MAX:   # the sum, and dK's rescale
+            return k
+    return scale - 1
+
+
 def attention_backward_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                p: torch.Tensor, do: torch.Tensor, *, scale: int = 16,
-                               kappa: int | None = None, shift: int | None = None
-                               ) -> dict[str, torch.Tensor]:
+                               kappa: int | None = None, shift: int | None = None,
+                               q_shift_bits: int = 0) -> dict[str, torch.Tensor]:
     """The integer backward of `add_attention_backward` (module doc): dQ, dK, dV (and
     dP, dZ, ubar) at dO's scale.  q (B, H, T, dh); k, v (B, Hkv, T, dh); p (B, H, T, T)
     the forward's P; do (B, H, T, dh).  κ and shift default to the forward's
-    (`score_scaling`)."""
+    (`score_scaling`); ``q_shift_bits`` the k of the graph's Q rounding before dK's group
+    sum (`q_shift` of the declared bounds; 0 unless a long GQA sequence needs it)."""
     if kappa is None or shift is None:
         kappa, shift, _ = score_scaling(int(q.shape[-1]), scale)
     B, H, T, dh = q.shape
@@ -226,7 +240,9 @@ def attention_backward_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
         b = b.reshape(B, Hkv, G * T, -1)
         return torch.matmul(a.transpose(-1, -2), b)
 
-    dk = quant.rescale(group_t(dz, q), s)[0]
+    kq = int(q_shift_bits)
+    qs = quant.rescale(q, kq)[0] if kq else q
+    dk = quant.rescale(group_t(dz, qs), s - kq)[0]
     dv = quant.rescale(group_t(p, do), s)[0]
     return {"dQ": dq, "dK": dk, "dV": dv, "dP": dp, "dZ": dz, "ubar": sb["ubar"]}
 
@@ -320,11 +336,10 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     mq, mk, mv, mdo = (max_abs(g.tensors[t].bound, f"attention backward {name}: {t}")
                        for t in (Q, K, V, dO))
     over = dict(bounds or {})
-    half = 1 << (s - 1)
 
-    def declared(role, worst):
+    def declared(role, worst, shift=s):
         check_fits(f"{name}/{role}", f"the product before the rescale of {role}", worst)
-        return tuple(over.get(role, pow2_bound(((worst + half) >> s) + 1)))
+        return tuple(over.get(role, pow2_bound(((worst + (1 << (shift - 1))) >> shift) + 1)))
 
     # dP = dO·Vᵀ / 2^s
     dpr = g.tensor(f"{name}/dPraw", (B, H, T, T), "virtual")
@@ -340,10 +355,18 @@ def add_attention_backward(g, name: str, Q: str, K: str, V: str, P: str, dO: str
     g.op("matmul", f"{name}/dzk", [dZ, K], [dqr], group=H // Hkv)
     dQ = _rescaled(g, f"{name}/dQ", dqr, s, declared("dQ", T * mdz * mk))
     # dK = Σ_group dZᵀ·Q / 2^s,  dV = Σ_group Pᵀ·dO / 2^s: einsums over the group's rows
+    # the group sum runs over G·T products: at long sequences with GQA (T = 4096, G = 4)
+    # it could pass p/2, so Q is first rounded to k fewer bits (k the smallest that fits;
+    # 0 — no node — whenever it already fits): Q' = ⌊Q/2^k⌉ proven by a rescale, and
+    # dK = Σ dZᵀ·Q' / 2^(s−k) (`q_shift`, the integer spec `attention_backward_forward`)
+    k = q_shift(G * T * mdz, mq, s)
+    if k:
+        Q = _rescaled(g, f"{name}/Qs", Q, k, pow2_bound(((mq + (1 << (k - 1))) >> k) + 1))
+        mq = max_abs(g.tensors[Q].bound, "Qs")
     sizes = {"b": B, "c": Hkv, "g": G, "t": T, "s": T, "d": dh}
     dkr = g.tensor(f"{name}/dKraw", (B, Hkv, T, dh), "virtual")
     g.op("einsum", f"{name}/dzq", [dZ, Q], [dkr], spec="bcgts,bcgtd->bcsd", sizes=sizes)
-    dK = _rescaled(g, f"{name}/dK", dkr, s, declared("dK", G * T * mdz * mq))
+    dK = _rescaled(g, f"{name}/dK", dkr, s - k, declared("dK", G * T * mdz * mq, s - k))
     dvr = g.tensor(f"{name}/dVraw", (B, Hkv, T, dh), "virtual")
     g.op("einsum", f"{name}/pdo", [P, dO], [dvr], spec="bcgts,bcgtd->bcsd", sizes=sizes)
     dV = _rescaled(g, f"{name}/dV", dvr, s, declared("dV", G * T * (1 << (s + 1)) * mdo))
