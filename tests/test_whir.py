@@ -97,6 +97,13 @@ def test_small_kernels_match_references():
     K.eq_accumulate(huge, pts18, cf[:2])  # one point at a time, all threads
     K._eq_accumulate(pts18, cf[:2], split, 2)
     assert np.array_equal(huge, split)
+    for q in (0, 1, 2):  # overwrite: the previous contents do not matter
+        for size in (1 << 10, K.PER_POINT_FROM):
+            fresh = np.zeros((size, 2), np.uint64)
+            K.eq_accumulate(fresh, pts18[:q, :size.bit_length() - 1], cf[:q])
+            junk = re(rng, size)
+            K.eq_accumulate(junk, pts18[:q, :size.bit_length() - 1], cf[:q], overwrite=True)
+            assert np.array_equal(junk, fresh)
     x = re(rng, 1)[0]
     assert np.array_equal(K.epowers(x, 2, 3)[0], E.pow(x, 2))
     assert np.array_equal(K.esquares(x[None], 3)[0, 2], E.pow(x, 4))

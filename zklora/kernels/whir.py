@@ -528,14 +528,30 @@ def _axpy_ext(out, c0, c1, x):
 PER_POINT_FROM = 1 << 18
 
 
-def eq_accumulate(out: np.ndarray, points: np.ndarray, coefs: np.ndarray) -> None:
-    """out (2^m, 2) += Σ_l coefs[l]·eq(points[l], x) (points (q, m, 2), coefs (q, 2))."""
+@njit(parallel=True, **_OPTS)
+def _scale_ext(out, c0, c1):
+    for i in prange(out.shape[0]):
+        out[i, 0], out[i, 1] = e2_mul(out[i, 0], out[i, 1], c0, c1)
+
+
+def eq_accumulate(out: np.ndarray, points: np.ndarray, coefs: np.ndarray,
+                  overwrite: bool = False) -> None:
+    """out (2^m, 2) += Σ_l coefs[l]·eq(points[l], x) (points (q, m, 2), coefs (q, 2));
+    with ``overwrite`` the sum replaces out's contents (out need not be initialised)."""
     points = np.ascontiguousarray(points, dtype=np.uint64)
     coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    if overwrite and (points.shape[0] == 0 or out.shape[0] < PER_POINT_FROM):
+        out[...] = 0
+        overwrite = False
     if points.shape[0] == 0:
         return
     if out.shape[0] >= PER_POINT_FROM:
-        tmp = np.empty_like(out)
+        if overwrite:  # the first table is built in place
+            eq_expand(points[0], out)
+            if not (coefs[0, 0] == 1 and coefs[0, 1] == 0):
+                _scale_ext(out, np.uint64(coefs[0, 0]), np.uint64(coefs[0, 1]))
+            points, coefs = points[1:], coefs[1:]
+        tmp = np.empty_like(out) if points.shape[0] else out
         for pt, cf in zip(points, coefs):
             eq_expand(pt, tmp)  # parallel doubling layers
             _axpy_ext(out, np.uint64(cf[0]), np.uint64(cf[1]), tmp)

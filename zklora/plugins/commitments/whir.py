@@ -488,13 +488,10 @@ class Whir(CommitmentScheme):
         pts = np.concatenate([np.array([np.asarray(ev.point, dtype=np.uint64) for ev in evs],
                                        dtype=np.uint64).reshape(len(evs), st.n, 2),
                               _pow_points_ext(st.ood_points, st.n)])
-        W = np.zeros((1 << st.n, 2), dtype=np.uint64)
-        K.eq_accumulate(W, pts, K.epowers(beta, 0, len(pts)))
         stack = np.empty((2, 1 << st.n, 2), dtype=np.uint64)
         stack[0, :, 0] = st.table
         stack[0, :, 1] = 0
-        stack[1] = W
-        del W
+        K.eq_accumulate(stack[1], pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         starts = np.array([0, 2], dtype=np.int64)
         factors = np.array([0, 1], dtype=np.int64)
         one = np.array([[1, 0]], dtype=np.uint64)
