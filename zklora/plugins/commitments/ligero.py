@@ -27,6 +27,14 @@ Construction (see docs/commitments.md for the parameter and soundness analysis):
 * **Small tensors** (when sending the table is no larger than the estimated opening)
   are opened directly: the table is sent, the verifier re-commits it and evaluates.
 
+Prover memory (issue 14): a read-only uint64 table is kept by reference as M (the
+kernel's stacked vector; anything else is copied), and inside a
+`zklora.zkcore.scratch` session a commitment whose codewords and Merkle levels reach
+the store's threshold (64 MiB by default) encodes M a slab of rows at a time straight
+into scratch files, hashes the leaves a block of columns at a time, and keeps only M
+in RAM; the opening reads back the queried columns and the multi-proof's digests.
+The commitment and the opening are byte-for-byte those of the in-RAM path.
+
 Soundness: with δ = 1 − 2^-ρ, Q = ⌈(λ+1) / −log2(1 − δ/2)⌉ queries bound a cheating
 prover's success by 2^-(λ+1) plus L/|E| (proximity gaps for RS codes in the unique
 decoding regime, Ben-Sasson et al. 2020) plus 1/|E| per claim (β is drawn after the
