@@ -247,15 +247,10 @@ class CrossEntropy(Op):
         return [RangeCheck(names[r], 0, (1 << p.limb_bits) - 1, f"{node.name}/{r}")
                 for r in ("rho", "gam", "rL", "gL")]
 
-    def _lookups(self, ctx, node, names, s, q, lb):
-        ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
-                           f"{node.name}/log")
-        ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
-                           f"{node.name}/exponent")
-
     def relations(self, ctx, node, out_claims):
-        """The row zero-check, the grid sumcheck (booleanity of Y, its label column and
-        the loss sum), the sum claims, lookups and ranges (module doc)."""
+        """The row relations (`vanishes`), the label column (einsum at the row point),
+        the grid sumcheck (booleanity of Y and the loss sum), the row sums (einsum),
+        lookups and ranges (module doc)."""
         s, w, q, N, lb, Z, lab, c, S, names, nv, nt, L, pv = self._layout(ctx, node)
         E = ctx.E
         if ctx.prover and selfcheck.enabled():   # a clear error for a wrong statement
@@ -320,7 +315,10 @@ class CrossEntropy(Op):
         claims += einsum(ctx, node.name, "t->", [m], E.zeros(0), E.scalar(N), sizes=sz)
         claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
         claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
-        self._lookups(ctx, node, names, s, q, lb)
+        ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
+                           ctx.label(node.name, "log"))
+        ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
+                           ctx.label(node.name, "exponent"))
         return claims
 
 
