@@ -103,10 +103,10 @@ class Silu(Op):
         t = p.table()
         if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
             raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
-        z = ctx.challenges(f"{node.name}/silu/z", ctx.spec(io.G).num_vars)
-        vq, vr = ctx.reveal(f"{node.name}/silu/values", [io.Gq, io.Rq], z)
+        z = ctx.challenges(ctx.label(node.name, "silu/z"), ctx.spec(io.G).num_vars)
+        vq, vr = ctx.reveal(ctx.label(node.name, "silu/values"), [io.Gq, io.Rq], z)
         rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
-        ctx.require_lookup(t, [io.Gq, io.Sg], f"{node.name}/silu")
+        ctx.require_lookup(t, [io.Gq, io.Sg], ctx.label(node.name, "silu"))
         return []
 
 

@@ -95,7 +95,7 @@ class SiluGrad(Op):
     def relations(self, ctx, node, out_claims):
         """(Gq, Sd) in the SiLU' table (one lookup)."""
         ctx.require_lookup(self.params(node).table(), [*node.inputs, *node.outputs],
-                           f"{node.name}/silu_grad")
+                           ctx.label(node.name, "silu_grad"))
         return []
 
 
