@@ -172,11 +172,16 @@ def rem_bits(scale: int, row_len: int, lb: int = LIMB) -> int:
     return lb * -(-need // lb)
 
 
+def limb_bounds(low: int, rbits: int, lb: int = LIMB) -> dict[str, tuple[int, int]]:
+    """{role: (0, 2^w − 1)} of the limbs of D's low bits, rem and g."""
+    return {f"{r}{i}": (0, (1 << w) - 1) for r, bits in (("low", low), ("rem", rbits),
+                                                         ("g", rbits))
+            for i, w in enumerate(limbs(bits, lb))}
+
+
 def softmax_roles(low: int, row_len: int, scale: int, lb: int = LIMB) -> list[str]:
     """Role of every output of a softmax node, in order (``low`` = `low_bits`)."""
-    nrem = len(limbs(rem_bits(scale, row_len, lb), lb))
-    return (list(ROLES) + [f"low{k}" for k in range(len(limbs(low, lb)) if low else 0)]
-            + [f"rem{k}" for k in range(nrem)] + [f"g{k}" for k in range(nrem)])
+    return list(ROLES) + list(limb_bounds(low, rem_bits(scale, row_len, lb), lb))
 
 
 class Softmax(Op):
@@ -220,23 +225,10 @@ class Softmax(Op):
         flat = [out[r] for r in ROLES] + out["low"] + out["rem"] + out["g"]
         return flat
 
-    def _layout(self, ctx, node):
-        s, shift, k, b, u, lb = attrs.astuple(self.params(node))
-        X = node.inputs[0]
-        t = s + shift - u
-        if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
-            raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
-                        f"for the field {ctx.F.name}")
-        xs = tuple(ctx.spec(X).shape)
-        L = int(xs[-1])
-        names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
-        mask = node.inputs[1] if len(node.inputs) > 1 else None
-        return s, t, k, b, u, lb, X, mask, names, mle.log2_exact(L), mle.num_vars(xs)
-
     @staticmethod
     def _selector_terms(k: int, masked: bool) -> list[list[Term]]:
         """(I) sel·sel − M·sel and (J) sel·c − κ·sel·X (without eq): the one-hot argmax
-        selector that pins c to the row maximum (with (K), a claim in `_claims`)."""
+        selector that pins c to the row maximum (with (K), a row sum in `relations`)."""
         M = ("M",) if masked else ()
         rI = [(1, ("sel", "sel")), (-1, M + ("sel",))]
         rJ = [(1, ("sel", "c")), (-k, ("sel", "X"))]
@@ -249,30 +241,25 @@ class Softmax(Op):
         L = int(specs[node.inputs[0]].shape[-1])
         names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
         rbits = rem_bits(s, L, lb)
-        out = [RangeCheck(names[f"low{i}"], 0, (1 << w) - 1, f"{lab}/low{i}")
-               for i, w in enumerate(limbs(t, lb) if t else [])]
-        for i, w in enumerate(limbs(rbits, lb)):
-            out += [RangeCheck(names[f"rem{i}"], 0, (1 << w) - 1, f"{lab}/rem{i}"),
-                    RangeCheck(names[f"g{i}"], 0, (1 << w) - 1, f"{lab}/g{i}")]
-        return out + [
+        return [RangeCheck(names[r], 0, hi, f"{lab}/{r}")
+                for r, (_, hi) in limb_bounds(t, rbits, lb).items()] + [
             RangeCheck(names["R"], 0, (1 << s) - 1, f"{lab}/R", max(lb, s)),
             RangeCheck(names["e"], 0, (1 << (s + 1)) - 1, f"{lab}/e", s + 1),
             RangeCheck(names["P"], 0, (1 << (s + 1)) - 1, f"{lab}/P", s + 1),
             RangeCheck(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, f"{lab}/S", lb)]
-
-    def _lookups(self, ctx, node, s, b, u, names):
-        lab = node.name
-        ctx.require_lookup(exp_digit_table(u, s, b, 0), [names["d0"], names["f0"]],
-                           f"{lab}/exp0")
-        ctx.require_lookup(exp_digit_table(u, s, b, 1), [names["d1"], names["f1"]],
-                           f"{lab}/exp1")
 
     def relations(self, ctx, node, out_claims):
         """(D)–(G), (I), (J) by one zero-check over every entry (`vanishes`: c and S
         broadcast along a row, the mask along the leading axes), (H) and (K) as the row
         sums (einsum "rj->r") of e and sel at its row point, then the ranges and the exp
         digit lookups (module doc)."""
-        s, t, k, b, u, lb, X, mask, names, Lbits, n = self._layout(ctx, node)
+        s, shift, k, b, u, lb = attrs.astuple(self.params(node))
+        X, mask = node.inputs[0], (node.inputs[1] if len(node.inputs) > 1 else None)
+        t, xs = s + shift - u, tuple(ctx.spec(X).shape)
+        if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
+            raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
+                        f"for the field {ctx.F.name}")
+        names = dict(zip(softmax_roles(t, xs[-1], s, lb), node.outputs))
         M = ("M",) if mask is not None else ()
         low, rem, gg = ([r for r in names if r.rstrip("0123456789") == p]
                         for p in ("low", "rem", "g"))
@@ -288,14 +275,13 @@ class Softmax(Op):
         claims = vanishes(ctx, node.name, [[(c, tuple(tensor[f] for f in fs)) for c, fs in r]
                                            for r in rels], high=[mask] if M else [])
         (cS,) = (c for c in claims if c.tensor == names["S"])
-        sz = {"r": 1 << (n - Lbits), "j": 1 << Lbits}
+        sz = {"r": int(np.prod(xs[:-1])), "j": xs[-1]}
         for r, v in (("e", cS.value), ("sel", ctx.E.scalar(1))):     # (H), (K)
             claims += einsum(ctx, node.name, "rj->r", [names[r]], cS.point, v, sizes=sz)
-        self._lookups(ctx, node, s, b, u, names)
+        for i in (0, 1):   # (d_i, f_i) in the exp digit tables
+            ctx.require_lookup(exp_digit_table(u, s, b, i), [names[f"d{i}"], names[f"f{i}"]],
+                               ctx.label(node.name, f"exp{i}"))
         return claims
-
-
-# -- grouped-query batched matmul ----------------------------------------------------------
 
 
 # -- graph builders -----------------------------------------------------------------------
@@ -349,11 +335,7 @@ def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 1
               "e": (0, 1 << s), "R": (0, (1 << s) - 1), "d0": (0, (1 << b) - 1),
               "f0": (0, 1 << s), "d1": (0, (1 << b) - 1), "f1": (0, 1 << s),
               "sel": (0, 1)}
-    for i, w in enumerate(limbs(t, lb) if t else []):
-        bounds[f"low{i}"] = (0, (1 << w) - 1)
-    for i, w in enumerate(limbs(rbits, lb)):
-        bounds[f"rem{i}"] = (0, (1 << w) - 1)
-        bounds[f"g{i}"] = (0, (1 << w) - 1)
+    bounds |= limb_bounds(t, rbits, lb)
     names = {}
     for role in softmax_roles(t, L, s, lb):
         shape = rows if role in ("c", "S") else xs
