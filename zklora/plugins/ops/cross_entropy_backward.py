@@ -108,12 +108,12 @@ class CrossEntropyBackward(Op):
         return [RangeCheck(dZ, int(lo), int(hi), f"{node.name}/dZ", p.limb_bits),
                 RangeCheck(R, 0, D - 1, f"{node.name}/R", p.limb_bits)]
 
-    def _layout(self, ctx, node):
+    def relations(self, ctx, node, out_claims):
+        """Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0 by one zero-check (m
+        broadcast along the vocabulary), and the ranges of dZ and R (module doc)."""
         N, s, sg, _ = attrs.astuple(self.params(node))
-        P, Y, m = node.inputs
-        dZ, R = node.outputs
-        zs = tuple(ctx.spec(P).shape)
-        if N > int(torch.tensor(zs[:-1]).prod()):
+        (P, Y, m), (dZ, R) = node.inputs, node.outputs
+        if N > int(torch.tensor(ctx.spec(P).shape[:-1]).prod()):
             raise error(ctx, f"op {node.name}: num_tokens {N} above the number of rows")
         M, D = ce_factors(N, s, sg)
         if tuple(ctx.spec(R).bound) != (0, D - 1):
@@ -123,12 +123,6 @@ class CrossEntropyBackward(Op):
                                      dz=max_abs(ctx.spec(dZ).bound, dZ), limit=ctx.F.p // 2)
         except ConfigError as e:
             raise error(ctx, str(e)) from None
-        return s, M, D, P, Y, m, dZ, R
-
-    def relations(self, ctx, node, out_claims):
-        """Σ_x eq(τ, x)·[M·m·P − M·2^s·Y + ⌊D/2⌋ − D·dZ − R] = 0 by one zero-check (m
-        broadcast along the vocabulary), and the ranges of dZ and R (module doc)."""
-        s, M, D, P, Y, m, dZ, R = self._layout(ctx, node)
         return vanishes(ctx, node.name, [[(M, (m, P)), (-(M << s), (Y,)), (D // 2, ()),
                                           (-D, (dZ,)), (-1, (R,))]])
 
