@@ -151,6 +151,7 @@ def prove(
     pairs = _pairwise(F, terms) if n else None
     if pairs is not None:
         fa, fb = pairs
+        stack = np.ascontiguousarray(stack, np.uint64)
         sums = KS.p2_sums(stack, fa, fb)
     for j in range(n):
         if pairs is not None:  # degree 2: g(1) from the claim, fold fused with the sums
