@@ -18,10 +18,9 @@ at s; all generic registered ops — nothing new to trust):
 
     h2 = dY ⊙ γ                      hadamard (γ broadcast)           s_g + s
     h  = rescale(h2, s)              committed ``{name}/h``           s_g
-    t  = Σ_i h_i·n_i  (…, 1)         row dot product: free views (…, d) → (R, 1, d), a
-                                     batched matmul (R,1,d)·(R,1,d)ᵀ, a view back; its
-                                     sumcheck Σ_{b,j} eq(r_b, b)·h̃·ñ is the
-                                     hadamard-with-eq shape                s_g + s
+    t  = Σ_i h_i·n_i  (…, 1)         row dot product: the einsum "…oj,…oj->…o" (o the
+                                     size-1 axis); its sumcheck Σ_{b,j} eq(r_b, b)·h̃·ñ
+                                     is the hadamard-with-eq shape         s_g + s
     c  = rescale(t, s + log2 d)      committed ``{name}/c`` (…, 1)    s_g   (the mean;
                                      d not a power of two: c0 = rescale(t, s + l),
                                      c = rescale(m·c0, 20), `mean_constants`)
@@ -34,8 +33,8 @@ with k = `mant_shift` (12 at the defaults: rM ≥ 2^13, so w keeps ≥ 1 more bi
 and the extra rounding costs at most half a unit of u), raised only when w·H would not
 fit (`rmsnorm_backward_bounds`; 16384-wide deep layers).  d is the true hidden size
 (the forward's ``count``): padded columns of x are zero, so n is zero there.
-With ``dgamma=True`` also dγ_j = Σ_rows dy·n: views (…, d) → (d, 1, R) (a
-transpose), a batched matmul, a view to (d,) and ``{name}/dgamma`` = rescale(·, s) at s_g.
+With ``dgamma=True`` also dγ_j = Σ_rows dy·n: the einsum "…j,…j->j" and
+``{name}/dgamma`` = rescale(·, s) at s_g.
 
 Integer definition (the spec; every rescale is `zklora.zkcore.quant.rescale`, X/2^k
 rounded half up): h = ⌊(dY·γ + 2^(s−1))/2^s⌋;  c = ⌊(Σ_i h_i n_i + 2^(s+l−1))/2^(s+l)⌋
@@ -70,53 +69,23 @@ from zklora.zkcore.quant import SAFE_MAX, Bound, check_bound_fits, product_bound
 #: the forward's `RsqrtPlan` (rmsnorm plugin), fetched by ``builder("rmsnorm.plan")``
 RsqrtPlan = Any
 
-# -- reductions by views + batched matmul ------------------------------------------------
+# -- reductions: one einsum each ---------------------------------------------------------
 
 
-def add_view(g: Graph, name: str, X: str, view, axes=None, out=None) -> str:
-    """``{name}`` = X.reshape(view).permute(axes).reshape(out) (a ``transpose`` node,
-    virtual; free to prove: it only maps claim points)."""
-    view = [int(v) for v in view]
-    axes = list(range(len(view))) if axes is None else [int(a) for a in axes]
-    shape = [view[a] for a in axes] if out is None else [int(v) for v in out]
-    y = g.tensor(name, shape, "virtual")
-    params = {"view": view, "axes": axes}
-    if out is not None:
-        params["out"] = shape
-    g.op("transpose", name, [X], [y], **params)
+def add_axis_dot(g: Graph, name: str, A: str, B: str, rows: bool) -> str:
+    """``{name}`` (virtual) = Σ_j A[…, j]·B[…, j] (…, 1) if ``rows``, else Σ_rows
+    A[rows, j]·B[rows, j] (k,), for A, B (…, k): one generic ``einsum`` node (its
+    sumcheck Σ eq(r, ·)·Ã·B̃ over the shared letters, degree 3)."""
+    shape = tuple(g.tensors[A].shape)
+    if tuple(g.tensors[B].shape) != shape:
+        raise ConfigError(f"{name}: operands {A} {shape} and {B} {g.tensors[B].shape} differ")
+    lead = "abcdefghi"[:len(shape) - 1]
+    sizes = dict(zip(lead, shape[:-1])) | {"o": 1, "j": shape[-1]}
+    out, spec = ((shape[:-1] + (1,), f"{lead}oj,{lead}oj->{lead}o") if rows
+                 else ((shape[-1],), f"{lead}j,{lead}j->j"))
+    y = g.tensor(name, out, "virtual")
+    g.op("einsum", name, [A, B], [y], spec=spec, sizes=sizes)
     return y
-
-
-def add_rowdot(g: Graph, name: str, A: str, B: str) -> str:
-    """``{name}`` (…, 1) = Σ_j A[…, j]·B[…, j] (virtual) for A, B (…, k).
-
-    Views (R, 1, k) of both operands and one batched matmul (R,1,k)·(R,1,k)ᵀ → (R,1,1):
-    its sumcheck is Σ_{b,j} eq(r_b, b)·Ã(j, b)·B̃(j, b) (degree 3)."""
-    shape = tuple(g.tensors[A].shape)
-    if tuple(g.tensors[B].shape) != shape:
-        raise ConfigError(f"{name}: operands {A} {shape} and {B} {g.tensors[B].shape} differ")
-    k = shape[-1]
-    rows = math.prod(shape[:-1])
-    av = add_view(g, f"{name}/a", A, (rows, 1, k))
-    bv = add_view(g, f"{name}/b", B, (rows, 1, k))
-    t3 = g.tensor(f"{name}/t3", (rows, 1, 1), "virtual")
-    g.op("matmul", f"{name}/t3", [av, bv], [t3], transpose_b=True)
-    return add_view(g, name, t3, shape[:-1] + (1,))
-
-
-def add_coldot(g: Graph, name: str, A: str, B: str) -> str:
-    """``{name}`` (k,) = Σ_rows A[rows, j]·B[rows, j] (virtual) for A, B (…, k): views
-    (k, 1, R) (a transpose of the (R, k) matrix) and one batched matmul."""
-    shape = tuple(g.tensors[A].shape)
-    if tuple(g.tensors[B].shape) != shape:
-        raise ConfigError(f"{name}: operands {A} {shape} and {B} {g.tensors[B].shape} differ")
-    k = shape[-1]
-    rows = math.prod(shape[:-1])
-    av = add_view(g, f"{name}/a", A, (rows, k), axes=(1, 0), out=(k, 1, rows))
-    bv = add_view(g, f"{name}/b", B, (rows, k), axes=(1, 0), out=(k, 1, rows))
-    t3 = g.tensor(f"{name}/t3", (k, 1, 1), "virtual")
-    g.op("matmul", f"{name}/t3", [av, bv], [t3], transpose_b=True)
-    return add_view(g, name, t3, (k,))
 
 
 # -- bounds -----------------------------------------------------------------------------
@@ -258,7 +227,7 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
     h2 = g.tensor(f"{name}/h2", shape, "virtual")
     g.op("hadamard", f"{name}/h2", [dY, gamma], [h2])
     h = rescale_node(g, f"{name}/h", h2, s, b.h)
-    t = add_rowdot(g, f"{name}/t", h, n)
+    t = add_axis_dot(g, f"{name}/t", h, n, rows=True)
     l, _ = mean_constants(pl.n_true)
     if b.c0 is None:
         c = rescale_node(g, f"{name}/c", t, s + l, b.c)
@@ -282,7 +251,7 @@ def add_rmsnorm_backward(g: Graph, name: str, fwd: str, dY: str, *, dgamma: bool
         return dX
     rows = math.prod(shape[:-1])
     dg2b = product_bound(f"{name}/dgamma2", dyb, nb, rows)
-    dg2 = add_coldot(g, f"{name}/dgamma2", dY, n)
+    dg2 = add_axis_dot(g, f"{name}/dgamma2", dY, n, rows=False)
     dgb = check_bound_fits(f"{name}/dgamma", dgamma_bound or dg2b.rescaled(s))
     return dX, rescale_node(g, f"{name}/dgamma", dg2, s, dgb)
 
