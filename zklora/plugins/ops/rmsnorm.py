@@ -36,13 +36,13 @@ bound analysis).  Public constants, fixed at graph-build time:
 Outputs, all committed (…, 1): r, P, H, LB, M, Rm, G1 = P − 1 − Rm, G2 = M − LB,
 rM, Glo = N − rM²·M, Ghi = (rM + 1)²·M − N − 1.
 
-Relations proven (for every row, via identities of MLEs at a random point z over the
-rows, Schwartz–Zippel):
+Relations proven (for every row; a zero-check over the rows at a random point ρ,
+then two einsums at ρ, Schwartz–Zippel):
 
-    Σ_j x'_j² + E0 = P·M + Rm               sumcheck over (row, j) for Σ eq(z,·)·x'²,
-                                            sumcheck over rows for Σ eq(z,·)·P·M
-    rM²·M = N − Glo,  (2rM + 1)·M = Glo + Ghi + 1,  r = rM·H      (same row sumcheck)
-    G1 = P − 1 − Rm,  G2 = M − LB                                 (linear, at z)
+    rM²·M = N − Glo,  (2rM + 1)·M = Glo + Ghi + 1,  r = rM·H,
+    G1 = P − 1 − Rm,  G2 = M − LB                     (one `vanishes` zero-check)
+    Σ_j x'_j² = V_a,  P·M = V_a + E0 − Rm             (einsums "rj,rj->r", "r,r->r" at ρ;
+                                                      V_a sent, Rm(ρ) from the zero-check)
     (P, H, LB) ∈ exponent table;  M, G2 ∈ [0, 2^(L+2));  Rm, G1 ∈ [0, P_max);
     rM ∈ [0, rM_max];  Glo ∈ [0, Glo_max];  Ghi ∈ [0, Ghi_max]      (range checks)
 
@@ -63,6 +63,7 @@ import torch
 
 from zklora.zkcore import mle
 from zklora.zkcore.build import Builder, declared_bound, rescale_node
+from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
@@ -70,6 +71,7 @@ from zklora.zkcore.lookup import Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import LIMB_BITS, RangeCheck
+from zklora.zkcore.relations import vanishes
 
 #: the row tensors of ``rmsnorm_rsqrt``, in output order
 ROW_TENSORS = ("r", "P", "H", "LB", "M", "Rm", "G1", "G2", "rM", "Glo", "Ghi")
@@ -330,14 +332,6 @@ class RmsNormRsqrt(Op):
         return rsqrt_forward(x, pl)
 
     @staticmethod
-    def _layout(ctx, node):
-        X = node.inputs[0]
-        xs = tuple(ctx.spec(X).shape)
-        pl = plan_of(node, int(xs[-1]))
-        return (X, dict(zip(ROW_TENSORS, node.outputs)), pl, mle.num_vars(xs[:-1] + (1,)),
-                mle.log2_exact(int(xs[-1])))
-
-    @staticmethod
     def _ranges(pl: RsqrtPlan):
         return [("M", 0, pl.m_max), ("G2", 0, pl.m_max), ("Rm", 0, pl.p_max - 1),
                 ("G1", 0, pl.p_max - 1), ("rM", 0, pl.rm_max), ("Glo", 0, pl.glo_max),
@@ -350,68 +344,35 @@ class RmsNormRsqrt(Op):
         return [RangeCheck(names[k], lo, hi, f"{node.name}/{k}", p.limb_bits)
                 for k, lo, hi in self._ranges(pl)]
 
-    @staticmethod
-    def _row_terms(E, lam):
-        """Tables (eq, rM, M, P, H): rM²M + λ(2rM·M + M) + λ²·rM·H + λ³·P·M."""
-        l2 = E.mul(lam, lam)
-        return [(1, (0, 1, 1, 2)), (E.add(lam, lam), (0, 1, 2)), (lam, (0, 2)),
-                (l2, (0, 1, 4)), (E.mul(l2, lam), (0, 3, 2))]
-
-    @staticmethod
-    def _row_claim(E, pl, lam, v, va):
-        """(N − Glo) + λ(Glo + Ghi + 1) + λ²·r + λ³·(V_a + E0 − Rm), values at z."""
-        l2 = E.mul(lam, lam)
-        a = E.sub(E.scalar(pl.n_mant), v["Glo"])
-        b = E.add(E.add(v["Glo"], v["Ghi"]), E.scalar(1))
-        c = E.sub(E.add(va, E.scalar(pl.e0)), v["Rm"])
-        return E.add(E.add(a, E.mul(lam, b)), E.add(E.mul(l2, v["r"]), E.mul(E.mul(l2, lam), c)))
-
     def relations(self, ctx, node, out_claims):
-        """At a random row point z: the values of the row tensors and V_a = Σ_j x̃'²
-        (sent together), G1 = P − 1 − Rm and G2 = M − LB (checked on the values), the
-        sum of squares and the row identities (two sumchecks), the range checks and the
+        """One zero-check over the rows (the five row identities, G1 and G2 among them)
+        at a point ρ; the prover sends V_a = Σ_j x̃'(ρ, j)²; the einsums "rj,rj->r" of x'
+        (= V_a) and "r,r->r" of P, M (= V_a + E0 − Rm(ρ)) at ρ; the range checks and the
         exponent lookup (module doc)."""
-        E = ctx.E
-        X, names, pl, n_rows, n_d = self._layout(ctx, node)
-        lab = node.name
-        z = ctx.challenges(f"{lab}/rsqrt/z", n_rows)
-        cache: dict[str, np.ndarray] = {}
+        E, X = ctx.E, node.inputs[0]
+        xs = tuple(ctx.spec(X).shape)
+        pl = plan_of(node, int(xs[-1]))
+        t = dict(zip(ROW_TENSORS, node.outputs))
+        r, P, H, LB, M, Rm, G1, G2, rM, Glo, Ghi = node.outputs
+        claims = vanishes(ctx, node.name, [
+            [(1, (rM, rM, M)), (1, (Glo,)), (-pl.n_mant, ())],        # rM²·M = N − Glo
+            [(2, (rM, M)), (1, (M,)), (-1, (Glo,)), (-1, (Ghi,)), (-1, ())],
+            [(1, (r,)), (-1, (rM, H))],                                # r = rM·H
+            [(1, (G1,)), (-1, (P,)), (1, ()), (1, (Rm,))],             # G1 = P − 1 − Rm
+            [(1, (G2,)), (-1, (M,)), (1, (LB,))]])                     # G2 = M − LB
+        rho, rm = next((c.point, c.value) for c in claims if c.tensor == t["Rm"])
+        sz = {"r": math.prod(xs[:-1]), "j": xs[-1]}
 
-        def tabs() -> dict[str, np.ndarray]:  # prover only
-            if not cache:
-                eqz = mle.eq_table(E, z)
-                cache.update(eqz=eqz, eqx=np.repeat(eqz, 1 << n_d, axis=0), x=ctx.ext_table(X))
-            return cache
+        def sumsq():  # prover only
+            x, eq = ctx.ext_table(X), np.repeat(mle.eq_table(E, rho), xs[-1], axis=0)
+            return np.stack([E.sum(E.mul(eq, E.mul(x, x)))])
 
-        def values():  # prover only: the row tensors at z, then V_a
-            t = tabs()
-            va = E.sum(E.mul(t["eqx"], E.mul(t["x"], t["x"])))
-            return np.stack([ctx.evaluate(names[k], z) for k in ROW_TENSORS] + [va])
-
-        got = ctx.exchange(f"{lab}/rsqrt/values", len(ROW_TENSORS) + 1, values)
-        v = dict(zip(ROW_TENSORS, got))
-        va = got[len(ROW_TENSORS)]
-        for k in ROW_TENSORS:
-            ctx.claim(names[k], z, v[k])
-        ctx.check(lambda: E.equal(v["G1"], E.sub(E.sub(v["P"], E.scalar(1)), v["Rm"])),
-                  f"rmsnorm {lab}: G1 ≠ P − 1 − Rm")
-        ctx.check(lambda: E.equal(v["G2"], E.sub(v["M"], v["LB"])),
-                  f"rmsnorm {lab}: G2 ≠ M − LB")
-        # Σ_{row, j} eq(z, row)·x'² = V_a
-        pa, fa = ctx.run_sumcheck(f"{lab}/rsqrt/sumsq", n_rows + n_d, [(1, (0, 1, 1))], va,
-                                  lambda: [tabs()["eqx"], tabs()["x"]],
-                                  public={0: lambda p: mle.eq_eval(E, z, p[n_d:])})
-        ctx.claim(X, pa, fa[1])
-        lam = ctx.challenge(f"{lab}/rsqrt/lambda")
-        pb, fb = ctx.run_sumcheck(
-            f"{lab}/rsqrt/rows", n_rows, self._row_terms(E, lam),
-            self._row_claim(E, pl, lam, v, va),
-            lambda: [tabs()["eqz"]] + [ctx.ext_table(names[k]) for k in ("rM", "M", "P", "H")],
-            public={0: lambda p: mle.eq_eval(E, z, p)})
-        for k, f in zip(("rM", "M", "P", "H"), fb[1:]):
-            ctx.claim(names[k], pb, f)
-        ctx.require_lookup(pl.table(), [names["P"], names["H"], names["LB"]], f"{lab}/exp")
-        return []
+        (va,) = ctx.exchange(ctx.label(node.name, "sumsq"), 1, sumsq)
+        claims += einsum(ctx, node.name, "rj,rj->r", [X, X], rho, va, sizes=sz)
+        claims += einsum(ctx, node.name, "r,r->r", [P, M], rho,
+                         E.sub(E.add(va, E.scalar(pl.e0)), rm), sizes=sz)
+        ctx.require_lookup(pl.table(), [P, H, LB], ctx.label(node.name, "exp"))
+        return claims
 
 
 # -- graph builder -----------------------------------------------------------------------
