@@ -352,7 +352,6 @@ class RmsNormRsqrt(Op):
         E, X = ctx.E, node.inputs[0]
         xs = tuple(ctx.spec(X).shape)
         pl = plan_of(node, int(xs[-1]))
-        t = dict(zip(ROW_TENSORS, node.outputs))
         r, P, H, LB, M, Rm, G1, G2, rM, Glo, Ghi = node.outputs
         claims = vanishes(ctx, node.name, [
             [(1, (rM, rM, M)), (1, (Glo,)), (-pl.n_mant, ())],        # rM²·M = N − Glo
@@ -360,7 +359,7 @@ class RmsNormRsqrt(Op):
             [(1, (r,)), (-1, (rM, H))],                                # r = rM·H
             [(1, (G1,)), (-1, (P,)), (1, ()), (1, (Rm,))],             # G1 = P − 1 − Rm
             [(1, (G2,)), (-1, (M,)), (1, (LB,))]])                     # G2 = M − LB
-        rho, rm = next((c.point, c.value) for c in claims if c.tensor == t["Rm"])
+        rho, rm = next((c.point, c.value) for c in claims if c.tensor == Rm)
         sz = {"r": math.prod(xs[:-1]), "j": xs[-1]}
 
         def sumsq():  # prover only
