@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from .errors import VerificationError
 from .field import Field
 from .transcript import ProverChannel, VerifierChannel
 
@@ -102,3 +103,34 @@ class CommitmentScheme(ABC):
     @abstractmethod
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
         """Read and check the batched opening; raise `VerificationError` on failure."""
+
+
+def check_item(scheme: str, E: Field, k: int, item: CheckItem, max_vars: int, p: int
+               ) -> tuple[bytes, int, list[Evaluation]]:
+    """A verifier's strict reading of one `CheckItem` (hostile input): a 32-byte
+    commitment, 0 ≤ num_vars ≤ ``max_vars``, and each claim a point of num_vars canonical
+    ``E`` elements (entries in [0, p)) with a value; `VerificationError` naming
+    ``scheme`` and item ``k`` otherwise.  Returns (commitment, num_vars, claims as
+    uint64 arrays)."""
+    com = item.commitment
+    if not isinstance(com, bytes | bytearray) or len(com) != 32:
+        raise VerificationError(f"{scheme}: commitment {k} is not 32 bytes")
+    n = item.num_vars
+    if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 0 <= n <= max_vars:
+        raise VerificationError(f"{scheme}: commitment {k}: bad number of variables {n!r}")
+    evs = []
+    for ev in item.evals:
+        try:
+            point = np.asarray(ev.point)
+            value = np.asarray(ev.value)
+            ok = (point.dtype.kind in "ui" and value.dtype.kind in "ui"
+                  and point.shape == (n,) + E.elem_shape and value.shape == E.elem_shape
+                  and (point.size == 0 or (int(point.min()) >= 0 and int(point.max()) < p))
+                  and int(value.min()) >= 0 and int(value.max()) < p)
+        except (TypeError, ValueError, OverflowError):
+            ok = False
+        if not ok:
+            raise VerificationError(f"{scheme}: claim on commitment {k} is not a point of "
+                                    f"{n} canonical {E.name} elements and a value")
+        evs.append(Evaluation(point.astype(np.uint64), value.astype(np.uint64)))
+    return bytes(com), int(n), evs

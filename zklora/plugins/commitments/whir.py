@@ -53,7 +53,7 @@ from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
 from zklora.kernels.goldilocks import P_INT
 from zklora.zkcore import security as _security
-from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
+from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -551,30 +551,7 @@ class Whir(CommitmentScheme):
 
     # -- verifier -------------------------------------------------------------------------------
     def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
-        E = self.field.ext
-        com = it.commitment
-        if not isinstance(com, bytes | bytearray) or len(com) != 32:
-            raise VerificationError(f"whir: commitment {k} is not 32 bytes")
-        n = it.num_vars
-        if not isinstance(n, int | np.integer) or isinstance(n, bool) or not 0 <= n <= MAX_VARS:
-            raise VerificationError(f"whir: commitment {k}: bad number of variables {n!r}")
-        evs = []
-        for ev in it.evals:
-            try:
-                point = np.asarray(ev.point)
-                value = np.asarray(ev.value)
-                ok = (point.dtype.kind in "ui" and value.dtype.kind in "ui"
-                      and point.shape == (n,) + E.elem_shape and value.shape == E.elem_shape
-                      and (point.size == 0 or (int(point.min()) >= 0
-                                               and int(point.max()) < P_INT))
-                      and int(value.min()) >= 0 and int(value.max()) < P_INT)
-            except (TypeError, ValueError, OverflowError):
-                ok = False
-            if not ok:
-                raise VerificationError(f"whir: claim on commitment {k} is not a point of "
-                                        f"{n} canonical {E.name} elements and a value")
-            evs.append(Evaluation(point.astype(np.uint64), value.astype(np.uint64)))
-        return bytes(com), int(n), evs
+        return check_item("whir", self.field.ext, k, it, MAX_VARS, P_INT)
 
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]

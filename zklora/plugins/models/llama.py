@@ -626,17 +626,6 @@ def _public_num_tokens(public: Mapping[str, Any], batch: int, seq: int) -> int:
     return n
 
 
-def _public_num_tokens(public: Mapping[str, Any], batch: int, seq: int) -> int:
-    """The statement's counted tokens: ``num_tokens`` (present only when it differs from
-    B·(T − 1), the count of a batch without padding or ignored labels)."""
-    n = public.get("num_tokens", default_num_tokens(batch, seq))
-    if isinstance(n, bool) or not isinstance(n, int) or \
-            not 1 <= n <= default_num_tokens(batch, seq):
-        raise ConfigError(f"model.num_tokens must be an integer in [1, "
-                          f"{default_num_tokens(batch, seq)}], got {n!r}")
-    return n
-
-
 class Llama(Model):
     """The LLaMA forward pass + loss (module doc).
 
