@@ -767,5 +767,4 @@ def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -
         return
     # every table's multiplicities first: one stack, committed before any challenge
     committed = [arg.commit(ctx, table, reqs) for table, reqs in groups]
-    for c in committed:
-        _collect(ctx, book, arg.prove, ctx, c)
+    _collect(ctx, book, arg.prove_many, ctx, committed)

@@ -260,6 +260,14 @@ class LookupArgument(ABC):
         that implements `run` instead is run whole, table by table."""
         raise NotImplementedError
 
+    def prove_many(self, ctx: ProverContext | VerifierContext,
+                   committed: Sequence[LookupCommitted]) -> None:
+        """Phase 2 for every table at once (the kernel's entry point, both sides): by
+        default `prove` on each in order; an argument may batch them (shared
+        challenges, one proof for all tables)."""
+        for c in committed:
+            self.prove(ctx, c)
+
     def run(self, ctx: ProverContext | VerifierContext, table: Table,
             requests: Sequence[LookupRequest]) -> None:
         """The whole argument on one table: `prove` after `commit`."""
