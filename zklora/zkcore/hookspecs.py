@@ -1,10 +1,10 @@
 """pluggy hook specifications of zkLoRA.
 
 Every capability the kernel does not hard-code — fields, commitment schemes, lookup
-arguments, lookup tables, ops, models and the models' options — is contributed by a
-plugin implementing one of these hooks.  Built-in plugins register through the
-``zklora`` entry-point group exactly like third-party ones.  All hooks carry the ``zk_``
-prefix; the plugin manager rejects unknown ``zk_`` hooks at start (``check_pending``).
+arguments, lookup tables, ops, models, the models' options and compute backends — is
+contributed by a plugin implementing one of these hooks.  Built-in plugins register
+through the ``zklora`` entry-point group exactly like third-party ones.  All hooks carry
+the ``zk_`` prefix; the plugin manager rejects unknown ``zk_`` hooks at start (``check_pending``).
 """
 
 from __future__ import annotations
@@ -97,4 +97,20 @@ def zk_model_options():
 
     :returns: a list of `zklora.zkcore.model.ModelOptions`, each naming a registered
         model; several plugins may add options to one model.
+    """
+
+
+# ---------------------------------------------------------------------------
+# compute backends
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def zk_backends():
+    """Contribute compute backends (where the prover's field kernels run).
+
+    :returns: a list of `zklora.zkcore.backend.ComputeBackend` subclasses (not
+        instances), each with a unique ``name`` and a class method ``available()`` that
+        says, without starting anything, whether it can run on this machine and why not.
+        The kernel instantiates the one a config selects (`zklora.zkcore.backend.select`).
     """

@@ -25,7 +25,7 @@ from . import hookspecs
 from .errors import PluginError
 from .model import ModelOptions, OptionTable
 
-KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model")
+KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model", "backend")
 _HOOK_OF_KIND = {
     "field": "zk_fields",
     "commitment": "zk_commitment_schemes",
@@ -34,6 +34,7 @@ _HOOK_OF_KIND = {
     "op": "zk_ops",
     "builder": "zk_builders",
     "model": "zk_models",
+    "backend": "zk_backends",
 }
 
 
@@ -45,6 +46,17 @@ class PluginEntry:
     name: str
     obj: Any
     origin: str
+
+    @property
+    def status(self) -> str:
+        """What ``zklora plugins`` adds after the origin: a backend's availability on
+        this machine (``available`` or ``unavailable: <reason>``); "" for other kinds."""
+        if self.kind != "backend":
+            return ""
+        try:
+            return str(self.obj.available())
+        except Exception as e:  # a backend's probe must not be a trace
+            return f"unavailable: availability check failed: {e}"
 
 
 class Registry:
@@ -112,6 +124,10 @@ class Registry:
 
     def model(self, name: str):
         return self.get("model", name)
+
+    def backend(self, name: str):
+        """A compute backend's class (`zklora.zkcore.backend.select` instantiates it)."""
+        return self.get("backend", name)
 
     def all(self) -> list[PluginEntry]:
         return sorted(self.entries.values(), key=lambda e: (KINDS.index(e.kind), e.name))

@@ -1,0 +1,125 @@
+// BLAKE3 of short messages (one chunk, <= 1024 bytes) and BLAKE3 Merkle layers, byte for
+// byte what zklora/kernels/blake3_numba.py and zklora/kernels/merkle.py compute:
+//   leaf  = BLAKE3(column bytes, little-endian u64 words)
+//   node  = BLAKE3(0x01 || left || right)   (65 bytes)
+// Single chunk: chunk counter 0, blocks of 64 bytes (the last one zero-padded, its true
+// length in block_len), CHUNK_START on the first block, CHUNK_END | ROOT on the last.
+#include "zk_common.cuh"
+
+#define B3_CHUNK_START 1u
+#define B3_CHUNK_END 2u
+#define B3_ROOT 8u
+
+ZK_HD u32 b3_rotr(u32 x, u32 n) { return (x >> n) | (x << (32 - n)); }
+
+ZK_HD void b3_g(u32* s, int a, int b, int c, int d, u32 mx, u32 my) {
+  s[a] = s[a] + s[b] + mx;
+  s[d] = b3_rotr(s[d] ^ s[a], 16);
+  s[c] = s[c] + s[d];
+  s[b] = b3_rotr(s[b] ^ s[c], 12);
+  s[a] = s[a] + s[b] + my;
+  s[d] = b3_rotr(s[d] ^ s[a], 8);
+  s[c] = s[c] + s[d];
+  s[b] = b3_rotr(s[b] ^ s[c], 7);
+}
+
+ZK_HD u32 b3_iv(int i) {
+  switch (i) {
+    case 0: return 0x6A09E667u;
+    case 1: return 0xBB67AE85u;
+    case 2: return 0x3C6EF372u;
+    case 3: return 0xA54FF53Au;
+    case 4: return 0x510E527Fu;
+    case 5: return 0x9B05688Cu;
+    case 6: return 0x1F83D9ABu;
+    default: return 0x5BE0CD19u;
+  }
+}
+
+// The message word permutation applied between rounds.
+ZK_HD int b3_perm(int i) {
+  switch (i) {
+    case 0: return 2;
+    case 1: return 6;
+    case 2: return 3;
+    case 3: return 10;
+    case 4: return 7;
+    case 5: return 0;
+    case 6: return 4;
+    case 7: return 13;
+    case 8: return 1;
+    case 9: return 11;
+    case 10: return 12;
+    case 11: return 5;
+    case 12: return 9;
+    case 13: return 14;
+    case 14: return 15;
+    default: return 8;
+  }
+}
+
+// Compress block words m (permuted in place) into cv (counter 0).
+ZK_HD void b3_compress(u32* cv, u32* m, u32 block_len, u32 flags) {
+  u32 s[16], tmp[16];
+  for (int i = 0; i < 8; ++i) s[i] = cv[i];
+  for (int i = 0; i < 4; ++i) s[8 + i] = b3_iv(i);
+  s[12] = 0;
+  s[13] = 0;
+  s[14] = block_len;
+  s[15] = flags;
+  for (int r = 0; r < 7; ++r) {
+    b3_g(s, 0, 4, 8, 12, m[0], m[1]);
+    b3_g(s, 1, 5, 9, 13, m[2], m[3]);
+    b3_g(s, 2, 6, 10, 14, m[4], m[5]);
+    b3_g(s, 3, 7, 11, 15, m[6], m[7]);
+    b3_g(s, 0, 5, 10, 15, m[8], m[9]);
+    b3_g(s, 1, 6, 11, 12, m[10], m[11]);
+    b3_g(s, 2, 7, 8, 13, m[12], m[13]);
+    b3_g(s, 3, 4, 9, 14, m[14], m[15]);
+    if (r < 6) {
+      for (int i = 0; i < 16; ++i) tmp[i] = m[b3_perm(i)];
+      for (int i = 0; i < 16; ++i) m[i] = tmp[i];
+    }
+  }
+  for (int i = 0; i < 8; ++i) cv[i] = s[i] ^ s[i + 8];
+}
+
+// BLAKE3 of data[0..len) (len <= 1024) into out[0..32).
+ZK_HD void b3_hash_one(const u8* data, u64 len, u8* out) {
+  u32 cv[8], m[16];
+  for (int i = 0; i < 8; ++i) cv[i] = b3_iv(i);
+  u64 nblocks = len == 0 ? 1 : (len + 63) / 64;
+  for (u64 b = 0; b < nblocks; ++b) {
+    u64 start = b * 64;
+    u64 blen = len - start < 64 ? len - start : 64;
+    for (int w = 0; w < 16; ++w) {
+      u32 v = 0;
+      for (int q = 0; q < 4; ++q) {
+        u64 pos = start + 4 * w + q;
+        if (pos < len) v |= (u32)data[pos] << (8 * q);
+      }
+      m[w] = v;
+    }
+    u32 flags = 0;
+    if (b == 0) flags |= B3_CHUNK_START;
+    if (b == nblocks - 1) flags |= B3_CHUNK_END | B3_ROOT;
+    b3_compress(cv, m, (u32)blen, flags);
+  }
+  for (int w = 0; w < 8; ++w)
+    for (int q = 0; q < 4; ++q) out[4 * w + q] = (u8)((cv[w] >> (8 * q)) & 0xFFu);
+}
+
+// Digests (n, 32) of the rows of data (n, L), L <= 1024.
+ZK_KERNEL(b3_hash_rows)(const u8* data, u64 n, u64 L, u8* out) {
+  ZK_FOR(i, n) b3_hash_one(data + i * L, L, out + i * 32);
+}
+
+// Parents (n, 32) of a Merkle level (2n, 32): BLAKE3(0x01 || left || right).
+ZK_KERNEL(b3_merkle_parents)(const u8* level, u64 n, u8* out) {
+  ZK_FOR(i, n) {
+    u8 msg[65];
+    msg[0] = 1;
+    for (int q = 0; q < 64; ++q) msg[1 + q] = level[i * 64 + q];
+    b3_hash_one(msg, 65, out + i * 32);
+  }
+}

@@ -1,0 +1,64 @@
+// Sumcheck kernels over the extension: folds (bind the lowest variable), the round sums
+// of the product sumcheck (sum of pairwise products: value at 0 and X^2 coefficient,
+// zklora/kernels/sumcheck.py) and of a general sum of products (values at t = 0..d,
+// Field.sc_round).  A stack is (k, 2m, 2): k tables, pairs (2i, 2i+1) differ in the
+// variable being bound.  Round sums are strided partials part[g] over i = g mod G,
+// summed afterwards by gl_reduce_rows.
+#include "zk_common.cuh"
+#include "zk_gl.cuh"
+
+// out[f, i] = lo + r (hi - lo), lo = st[f, 2i], hi = st[f, 2i + 1]; out (k, m, 2).
+ZK_KERNEL(e2_sc_fold)(const u64* st, u64 k, u64 m, u64 r0, u64 r1, u64* out) {
+  ZK_FOR(t, k * m) {
+    u64 f = t / m, i = t % m;
+    e2 lo = e2_load(st, f * 2 * m + 2 * i);
+    e2 hi = e2_load(st, f * 2 * m + 2 * i + 1);
+    e2_store(out, t, e2_add(lo, e2_mul(e2_sub(hi, lo), e2_make(r0, r1))));
+  }
+}
+
+// part (G, T, 2, 2): for term j = (fa[j], fb[j]): [sum lo_a lo_b, sum da db].
+ZK_KERNEL(e2_p2_sums_part)(const u64* st, u64 m, const i64* fa, const i64* fb, u64 T, u64 G,
+                           u64* part) {
+  ZK_FOR(g, G) {
+    for (u64 j = 0; j < T; ++j) {
+      u64 a = (u64)fa[j], b = (u64)fb[j];
+      e2 s0 = e2_make(0, 0), s1 = e2_make(0, 0);
+      for (u64 i = g; i < m; i += G) {
+        e2 la = e2_load(st, a * 2 * m + 2 * i), ha = e2_load(st, a * 2 * m + 2 * i + 1);
+        e2 lb = e2_load(st, b * 2 * m + 2 * i), hb = e2_load(st, b * 2 * m + 2 * i + 1);
+        s0 = e2_add(s0, e2_mul(la, lb));
+        s1 = e2_add(s1, e2_mul(e2_sub(ha, la), e2_sub(hb, lb)));
+      }
+      e2_store(part, (g * T + j) * 2, s0);
+      e2_store(part, (g * T + j) * 2 + 1, s1);
+    }
+  }
+}
+
+// part (G, nterms, npts, 2): for term j and t < npts,
+//   sum_i prod_{q in [starts[j], starts[j+1])} (lo_f + t (hi_f - lo_f)),  f = factors[q]
+// (an empty product is 1); coefficients are applied after the reduction.
+ZK_KERNEL(e2_sc_round_part)(const u64* st, u64 m, const i64* starts, const i64* factors,
+                            u64 nterms, u64 npts, u64 G, u64* part) {
+  ZK_FOR(g, G) {
+    for (u64 j = 0; j < nterms; ++j) {
+      u64 q0 = (u64)starts[j], q1 = (u64)starts[j + 1];
+      for (u64 t = 0; t < npts; ++t) {
+        e2 acc = e2_make(0, 0);
+        for (u64 i = g; i < m; i += G) {
+          e2 p = e2_make(1, 0);
+          for (u64 q = q0; q < q1; ++q) {
+            u64 f = (u64)factors[q];
+            e2 lo = e2_load(st, f * 2 * m + 2 * i);
+            e2 hi = e2_load(st, f * 2 * m + 2 * i + 1);
+            e2 v = e2_add(lo, e2_scale(e2_sub(hi, lo), t));
+            p = e2_mul(p, v);
+          }
+          acc = e2_add(acc, p);
+        }
+        e2_store(part, (g * nterms + j) * npts + t, acc);
+      }
+    }
+  }
+}

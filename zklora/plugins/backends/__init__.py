@@ -1,0 +1,1 @@
+"""zkLoRA plugins.backends: compute backends (cpu: numba, cuda: cupy)."""
