@@ -388,3 +388,105 @@ def test_stack_with_whir_is_assessed_by_the_verifier_floor():
     weak = resolve(stack, registry(), {"whir": {"security_bits": 64}})
     with pytest.raises(ConfigError, match="whir security_bits = 64"):
         security.assess(weak).enforce(ConfigError)
+
+
+# -- batched opening of same-size tables ---------------------------------------------------
+
+
+def test_lincomb_kernel_matches_reference():
+    rng = np.random.default_rng(21)
+    for T, N in ((1, 7), (3, 64), (2, K.SERIAL_BELOW)):
+        tabs = np.stack([rb(rng, N) for _ in range(T)])
+        mu = re(rng, T)
+        assert np.array_equal(K.lincomb_base(tabs, mu), K.lincomb_base_ref(tabs, mu))
+
+
+@pytest.mark.parametrize("regime", W.REGIMES)
+def test_batched_roundtrip_and_size(regime):
+    """Tables of equal size share one WHIR proof (reduction sumcheck, one combination,
+    one folding chain, shared queries); mixed sizes give one proof per size."""
+    s = scheme(regime=regime)
+    items, proof, spans, _ = prove(s, [13, 14, 13, 9, 13, 14], claims=2, seed=5)
+    verify(s, items, proof)
+    assert len(_spans(spans, "whir/final")) == 3  # one chain per size (9, 13, 14)
+    assert len(_spans(spans, "whir/values")) == 2  # the sizes with several tables
+    single = len(prove(s, [13], claims=2, seed=6)[1])
+    _, triple, _, _ = prove(s, [13, 13, 13], claims=2, seed=6)
+    assert len(triple) < 2.5 * single  # the later rounds are shared
+
+
+@pytest.fixture(scope="module")
+def batched():
+    s = scheme(regime="conjectured")
+    items, proof, spans, tables = prove(s, [13, 13, 13], claims=2, seed=8)
+    verify(s, items, proof)
+    return s, items, proof, spans, tables
+
+
+@pytest.mark.parametrize("label", ["whir/root", "whir/ood", "whir/reduce", "whir/values",
+                                   "whir/sumcheck", "whir/leaves", "whir/paths",
+                                   "whir/final"])
+def test_batched_tampered_part_rejected(batched, label):
+    """One byte of each message of the batched opening: each commitment's root, OOD
+    values, round-0 leaves and Merkle nodes (first, middle and last table), the
+    reduction sumcheck, every claimed evaluation at the common point, the folding
+    messages and the final polynomial."""
+    s, items, proof, spans, _ = batched
+    parts = _spans(spans, label)
+    assert parts, f"no {label} in the proof"
+    for a, b in parts:
+        for pos in sorted({a, (a + b) // 2, b - 1} | set(range(a, b, 16))):
+            rejects(s, items, flip(proof, pos))
+
+
+def test_batched_leaf_of_each_commitment_checked(batched):
+    """A canonical change (+1) of an opened round-0 value of the first, middle and last
+    commitment is caught (its Merkle path), and so is one in a later round."""
+    s, items, proof, spans, _ = batched
+    leaves = _spans(spans, "whir/leaves")
+    assert len(leaves) >= 4
+    for a, b in leaves[:3] + [leaves[3]]:
+        for pos in (a, (a + b) // 2 // 8 * 8):
+            word = int.from_bytes(proof[pos:pos + 8], "little")
+            bad = bytearray(proof)
+            bad[pos:pos + 8] = ((word + 1) % P_INT).to_bytes(8, "little")
+            rejects(s, items, bytes(bad))
+
+
+def test_batched_claims_order_and_truncation_rejected(batched):
+    s, items, proof, spans, _ = batched
+    for k in range(len(items)):  # a wrong claimed value on each commitment
+        ev = items[k].evals[1]
+        changed = [CheckItem(it.commitment, it.num_vars, list(it.evals)) for it in items]
+        changed[k].evals[1] = Evaluation(ev.point, E.add(ev.value, E.scalar(1)))
+        rejects(s, changed, proof)
+    rejects(s, items[::-1], proof)
+    rejects(s, [items[1], items[0], items[2]], proof)
+    rejects(s, [items[0], items[2], items[1]], proof)
+    for _, a, _ in spans[::5]:
+        rejects(s, items, proof[:a])
+    rejects(s, items, proof[:-1])
+    rejects(s, items, proof + b"\0")
+
+
+@pytest.mark.parametrize("bad", [0, 1, 2])
+def test_batched_wrong_table_rejected(bad):
+    """One table of the batch (first, middle, last) changed in one entry after its
+    commitment: its true evaluations are claimed, the commitment is the original's."""
+    s = scheme(regime="conjectured")
+    rng = np.random.default_rng(30 + bad)
+    items, opens = [], []
+    for t in range(3):
+        tab = F.random(rng, 1 << 13)
+        com, st = s.commit(tab)
+        if t == bad:
+            tab = tab.copy()
+            tab[77] = (int(tab[77]) + 1) % P_INT
+            _, st = s.commit(tab)
+        r = E.random(rng, 13)
+        ev = [Evaluation(r, mle.evaluate(E, tab, r, base=True))]
+        items.append(CheckItem(com, 13, ev))
+        opens.append(OpenItem(st, ev))
+    ch = ProverChannel(Transcript(PROTO))
+    s.open(ch, opens)
+    rejects(s, items, ch.proof_bytes())

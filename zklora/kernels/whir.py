@@ -770,3 +770,59 @@ def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes) -
     if used != pr.shape[0]:
         raise ValueError("multi-proof: length does not match the index set")
     return root.tobytes()
+
+
+# -- batched opening: random linear combination of base-field tables ----------------------
+
+
+@njit(parallel=True, **_OPTS)
+def _lincomb_base_par(tabs, mu, out):
+    T = tabs.shape[0]
+    for i in prange(tabs.shape[1]):
+        s0 = ZERO
+        s1 = ZERO
+        for t in range(T):
+            x = tabs[t, i]
+            s0 = gl_add(s0, gl_mul(mu[t, 0], x))
+            s1 = gl_add(s1, gl_mul(mu[t, 1], x))
+        out[i, 0] = s0
+        out[i, 1] = s1
+
+
+@njit(**_OPTS)
+def _lincomb_base_ser(tabs, mu, out):
+    T = tabs.shape[0]
+    for i in range(tabs.shape[1]):
+        s0 = ZERO
+        s1 = ZERO
+        for t in range(T):
+            x = tabs[t, i]
+            s0 = gl_add(s0, gl_mul(mu[t, 0], x))
+            s1 = gl_add(s1, gl_mul(mu[t, 1], x))
+        out[i, 0] = s0
+        out[i, 1] = s1
+
+
+def lincomb_base(tabs: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Σ_t mu[t]·tabs[t] for base-field rows ``tabs`` (T, N) and extension coefficients
+    ``mu`` (T, 2): (N, 2) extension elements."""
+    tabs = np.ascontiguousarray(tabs, dtype=np.uint64)
+    mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
+    if tabs.ndim != 2 or tabs.shape[0] != mu.shape[0]:
+        raise ValueError("lincomb_base: need (T, N) rows and (T, 2) coefficients")
+    out = np.empty((tabs.shape[1], 2), dtype=np.uint64)
+    (_lincomb_base_ser if tabs.size < SERIAL_BELOW else _lincomb_base_par)(tabs, mu, out)
+    return out
+
+
+def lincomb_base_ref(tabs, mu) -> np.ndarray:
+    tabs = np.asarray(tabs, dtype=np.uint64)
+    mu = [(int(a), int(b)) for a, b in np.asarray(mu).reshape(-1, 2)]
+    out = np.zeros((tabs.shape[1], 2), dtype=np.uint64)
+    for i in range(tabs.shape[1]):
+        acc = (0, 0)
+        for t, m in enumerate(mu):
+            x = int(tabs[t, i])
+            acc = ((acc[0] + m[0] * x) % P_INT, (acc[1] + m[1] * x) % P_INT)
+        out[i] = acc
+    return out

@@ -163,6 +163,8 @@ class Plan:
     rounds: tuple[Round, ...]
     #: (category, bits) of every round-by-round term, grinding included
     terms: tuple[tuple[str, float], ...]
+    #: grinding bits before the combination challenges μ of a batch of same-size tables
+    pow_batch: int = 0
 
 
 def _list_bits(regime: str, d: int, m: int) -> float:
@@ -206,6 +208,12 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
     ood0, b0 = _ood_samples(reg, B, lam, d, n)
     if reg != "unique":
         terms.append(("ood", b0))
+    # batch of same-size tables: reduction sumcheck (degree 2 per round) and the
+    # combination μ of the words (proximity gaps of a random linear combination, the
+    # same bound as one fold, on the first domain)
+    gap0 = B - d if reg == "unique" else B - (d + (d - n) + ETA_LOG)
+    pb = _grind(lam, gap0)
+    terms.append(("batch", min(B - 1, gap0 + pb)))
     rounds = []
     m = n
     while True:
@@ -236,7 +244,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
         if final:
             break
         m, d = m - k, d - 1
-    return Plan(n, ood0, tuple(rounds), tuple(terms))
+    return Plan(n, ood0, tuple(rounds), tuple(terms), pb)
 
 
 @lru_cache(maxsize=65536)
@@ -383,7 +391,9 @@ class Whir(CommitmentScheme):
         notes = {"queries": f"shift queries, {regime}",
                  "folding": f"fold proximity gaps and sumcheck, {regime}, with grinding",
                  "ood": "out-of-domain samples (list of the capacity conjecture)",
-                 "combination": f"combination of the query constraints, {regime}"}
+                 "combination": f"combination of the query constraints, {regime}",
+                 "batch": f"batched opening of same-size tables: reduction sumcheck and "
+                          f"random combination of the words, {regime}, with grinding"}
         terms = [security.Term(bits, f"{name}: {cat}", notes[cat])
                  for cat, bits in sorted(worst.items())]
         terms.append(security.hash_term(p.hash, "whir Merkle"))
@@ -454,6 +464,15 @@ class Whir(CommitmentScheme):
         return bytes(out)
 
     # -- prover ---------------------------------------------------------------------------------
+    def _groups(self, ns: Sequence[int]) -> list[tuple[int, list[int]]]:
+        """Positions of the tables opened by WHIR, grouped by size (ascending n; item
+        order inside a group).  Prover and verifier derive it from the statement."""
+        by: dict[int, list[int]] = {}
+        for pos, n in enumerate(ns):
+            if not self.direct(n):
+                by.setdefault(n, []).append(pos)
+        return sorted(by.items())
+
     def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
         E = self.field.ext
         work = []
@@ -473,30 +492,93 @@ class Whir(CommitmentScheme):
                 work.append((it.state, list(it.evals)))
         ch.observe_public("whir/batch",
                           self._statement([(s.commitment, s.n, e) for s, e in work]))
-        for st, evs in work:
+        for st, _ in work:
             if self.direct(st.n):
                 ch.send_field("whir/tensor", self.field, st.table)
-            else:
-                self._prove_one(ch, st, evs)
+        for n, pos in self._groups([st.n for st, _ in work]):
+            self._prove_group(ch, n, [work[q] for q in pos])
 
-    def _prove_one(self, ch: ProverChannel, st: WhirState, evs: list[Evaluation]) -> None:
-        E, F = self.field.ext, self.field
-        pl = self.plan(st.n)
-        ch.send_bytes("whir/root", st.root)
-        ch.send_field("whir/ood", E, st.ood_values)
-        beta = ch.challenge("whir/beta", E)
+    @staticmethod
+    def _constraints(n: int, evs: Sequence[Evaluation], ood_points: np.ndarray,
+                     ood_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points (q, n, 2) and values (q, 2) of one table's constraints: its claims, then
+        its commitment's OOD values as claims at the pow points."""
         pts = np.concatenate([np.array([np.asarray(ev.point, dtype=np.uint64) for ev in evs],
-                                       dtype=np.uint64).reshape(len(evs), st.n, 2),
-                              _pow_points_ext(st.ood_points, st.n)])
-        stack = np.empty((2, 1 << st.n, 2), dtype=np.uint64)
-        stack[0, :, 0] = st.table
-        stack[0, :, 1] = 0
-        K.eq_accumulate(stack[1], pts, K.epowers(beta, 0, len(pts)), overwrite=True)
+                                       dtype=np.uint64).reshape(len(evs), n, 2),
+                              _pow_points_ext(ood_points, n)])
+        vals = np.concatenate([np.array([np.asarray(ev.value, dtype=np.uint64) for ev in evs],
+                                        dtype=np.uint64).reshape(-1, 2),
+                               np.asarray(ood_values, dtype=np.uint64).reshape(-1, 2)])
+        return pts, vals
+
+    def _prove_group(self, ch: ProverChannel, n: int,
+                     group: list[tuple[WhirState, list[Evaluation]]]) -> None:
+        """One WHIR proof for every table of 2^n elements in the batch (module doc)."""
+        E = self.field.ext
+        pl = self.plan(n)
+        N = 1 << n
+        for st, _ in group:
+            ch.send_bytes("whir/root", st.root)
+            ch.send_field("whir/ood", E, st.ood_values)
+        T = len(group)
+        beta = ch.challenge("whir/beta", E)
+        cons = [self._constraints(n, evs, st.ood_points, st.ood_values) for st, evs in group]
+        if T == 1:
+            st = group[0][0]
+            pts = cons[0][0]
+            stack = np.empty((2, N, 2), dtype=np.uint64)
+            stack[0, :, 0] = st.table
+            stack[0, :, 1] = 0
+            K.eq_accumulate(stack[1], pts, K.epowers(beta, 0, len(pts)), overwrite=True)
+            coeffs: np.ndarray = st.coeffs
+        else:
+            lam = ch.challenges("whir/lambda", E, T)
+            red = np.empty((2 * T, N, 2), dtype=np.uint64)
+            for t, (st, _) in enumerate(group):
+                red[2 * t, :, 0] = st.table
+                red[2 * t, :, 1] = 0
+                pts = cons[t][0]
+                cf = E.mul(K.epowers(beta, 0, len(pts)),
+                           np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
+                K.eq_accumulate(red[2 * t + 1], pts, cf, overwrite=True)
+            starts = np.arange(0, 2 * T + 1, 2, dtype=np.int64)
+            factors = np.arange(2 * T, dtype=np.int64)
+            ones = np.zeros((T, 2), dtype=np.uint64)
+            ones[:, 0] = 1
+            rstar = np.zeros((n, 2), dtype=np.uint64)
+            for j in range(n):
+                h = E.sc_round(red, starts, factors, ones, 2)
+                ch.send_field("whir/reduce", E, np.stack([h[0], h[2]]))
+                rstar[j] = ch.challenge("whir/rho", E)
+                red = E.sc_fold(red, rstar[j])
+            ch.send_field("whir/values", E, np.ascontiguousarray(red[0::2, 0]))
+            del red
+            _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
+            mu = ch.challenges("whir/mu", E, T)
+            tabs = np.stack([st.table for st, _ in group])
+            stack = np.empty((2, N, 2), dtype=np.uint64)
+            stack[0] = K.lincomb_base(tabs, mu)
+            del tabs
+            coeffs = K.lincomb_base(np.stack([st.coeffs for st, _ in group]), mu)
+            K.eq_accumulate(stack[1], rstar[None], ones[:1], overwrite=True)
+
+        def round0(idx: np.ndarray) -> None:
+            for st, _ in group:
+                ch.send_field("whir/leaves", self.field, st.leaves[idx])
+                ch.send_bytes("whir/paths", merkle.open_multi(st.levels, idx))
+
+        self._prove_chain(ch, pl, stack, coeffs, round0)
+
+    def _prove_chain(self, ch: ProverChannel, pl: Plan, stack: np.ndarray, coeffs: np.ndarray,
+                     round0) -> None:
+        """The WHIR rounds on Σ_b f̂(b)·W(b): ``stack`` holds f̂'s evaluation table and W
+        (2, 2^n, 2), ``coeffs`` f̂'s coefficient form; ``round0(idx)`` sends the opened
+        leaves of the first codeword(s) and their multi-proofs."""
+        E = self.field.ext
         starts = np.array([0, 2], dtype=np.int64)
         factors = np.array([0, 1], dtype=np.int64)
         one = np.array([[1, 0]], dtype=np.uint64)
-        coeffs: np.ndarray = st.coeffs
-        leaves, levels = st.leaves, st.levels
+        leaves = levels = None
         for i, rd in enumerate(pl.rounds):
             alphas = np.zeros((rd.k, 2), dtype=np.uint64)
             for j in range(rd.k):
@@ -522,12 +604,11 @@ class Whir(CommitmentScheme):
                                     dtype=np.uint64).reshape(-1, 2)
                 ch.send_field("whir/ood", E, ood_vals)
             idx = self._queries(ch, rd)
-            opened = leaves[idx]
             if i == 0:
-                ch.send_field("whir/leaves", F, opened)
+                round0(idx)
             else:
-                ch.send_field("whir/leaves", E, opened)
-            ch.send_bytes("whir/paths", merkle.open_multi(levels, idx))
+                ch.send_field("whir/leaves", E, leaves[idx])
+                ch.send_bytes("whir/paths", merkle.open_multi(levels, idx))
             if rd.final:
                 break
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
@@ -557,13 +638,17 @@ class Whir(CommitmentScheme):
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
         ch.observe_public("whir/batch", self._statement(work))
         for t, (com, n, evs) in enumerate(work):
-            try:
-                if self.direct(n):
+            if self.direct(n):
+                try:
                     self._verify_direct(ch, t, com, n, evs)
-                else:
-                    self._verify_one(ch, t, com, n, evs)
+                except ValueError as e:
+                    raise VerificationError(f"whir: tensor {t}: malformed opening ({e})") from e
+        for n, pos in self._groups([w[1] for w in work]):
+            try:
+                self._verify_group(ch, n, [(t, work[t][0], work[t][2]) for t in pos])
             except ValueError as e:  # malformed data reaching a kernel helper
-                raise VerificationError(f"whir: tensor {t}: malformed opening ({e})") from e
+                raise VerificationError(f"whir: tables of 2^{n} elements: malformed "
+                                        f"opening ({e})") from e
 
     def _verify_direct(self, ch, t, com, n, evs) -> None:
         E = self.field.ext
@@ -576,23 +661,95 @@ class Whir(CommitmentScheme):
             if not E.equal(E.dot(lifted, ntt.eq_table(ev.point)), ev.value):
                 raise VerificationError(f"whir: wrong evaluation claimed for tensor {t}")
 
-    def _verify_one(self, ch, t, com, n, evs) -> None:
+    def _check_paths(self, ch, hashed: np.ndarray, idx: np.ndarray, depth: int,
+                     root: bytes, what: str) -> None:
+        """Read one multi-proof for the leaves ``hashed`` at ``idx`` and check it against
+        ``root``."""
+        if self.cfg.hash == "blake3":  # compiled, serial path
+            digests = K.hash_leaves_serial(hashed)
+            proof = ch.recv_bytes("whir/paths", merkle.DIGEST * K.num_siblings(idx, depth))
+            got = K.multi_root(idx, digests, depth, proof)
+        else:
+            digests = merkle.hash_leaves(hashed, self.cfg.hash)
+            proof = ch.recv_bytes("whir/paths", merkle.DIGEST * merkle.num_siblings(idx, depth))
+            got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
+                                         idx, depth, proof, self.cfg.hash)
+        if got != root:
+            raise VerificationError(f"whir: opened leaves of {what} do not match the "
+                                    "committed root")
+
+    def _verify_group(self, ch, n: int, group: list[tuple[int, bytes, list[Evaluation]]]
+                      ) -> None:
         E, F = self.field.ext, self.field
         pl = self.plan(n)
-        root = ch.recv_bytes("whir/root", 32)
-        ood_vals = ch.recv_field("whir/ood", E, pl.ood0)
-        if self._digest(n, root, ood_vals) != com:
-            raise VerificationError(f"whir: root of tensor {t} does not match its commitment")
-        zs = self._ood_points(n, root, pl.ood0)
+        roots, cons = [], []
+        for t, com, evs in group:
+            root = ch.recv_bytes("whir/root", 32)
+            ood_vals = ch.recv_field("whir/ood", E, pl.ood0)
+            if self._digest(n, root, ood_vals) != com:
+                raise VerificationError(f"whir: root of tensor {t} does not match its "
+                                        "commitment")
+            roots.append(root)
+            cons.append(self._constraints(n, evs, self._ood_points(n, root, pl.ood0),
+                                          ood_vals))
+        T = len(group)
         beta = ch.challenge("whir/beta", E)
-        pts = np.concatenate([np.array([ev.point for ev in evs], dtype=np.uint64)
-                              .reshape(len(evs), n, 2), _pow_points_ext(zs, n)])
-        vals = np.concatenate([np.array([ev.value for ev in evs], dtype=np.uint64)
-                               .reshape(-1, 2), ood_vals.reshape(-1, 2)])
-        coefs = K.epowers(beta, 0, len(pts))
-        sigma = E.dot(coefs, vals)
-        # constraint groups: (coefficients (T, 2), points over the remaining variables)
-        groups = [(coefs, pts)]
+        if T == 1:
+            pts, vals = cons[0]
+            coefs = K.epowers(beta, 0, len(pts))
+            sigma = E.dot(coefs, vals)
+            groups = [(coefs, pts)]
+        else:
+            lam = ch.challenges("whir/lambda", E, T)
+            coefs = [E.mul(K.epowers(beta, 0, len(p)),
+                           np.ascontiguousarray(np.broadcast_to(lam[t], (len(p), 2))))
+                     for t, (p, _) in enumerate(cons)]
+            sigma = np.zeros(2, dtype=np.uint64)
+            for cf, (_, v) in zip(coefs, cons):
+                sigma = E.add(sigma, E.dot(cf, v))
+            rstar = np.zeros((n, 2), dtype=np.uint64)
+            for j in range(n):
+                h0, h2 = ch.recv_field("whir/reduce", E, 2)
+                rstar[j] = ch.challenge("whir/rho", E)
+                sigma = E.interpolate(np.stack([h0, E.sub(sigma, h0), h2]), rstar[j])
+            vals = ch.recv_field("whir/values", E, T)
+            expect = np.zeros(2, dtype=np.uint64)
+            for t, (cf, (p, _)) in enumerate(zip(coefs, cons)):
+                w = E.dot(cf, K.eq_prefix(p, rstar))
+                expect = E.add(expect, E.mul(w, vals[t]))
+            if not E.equal(expect, sigma):
+                raise VerificationError(f"whir: reduction sumcheck of the tables of 2^{n} "
+                                        "elements does not end in the claimed values")
+            _grind_verify(ch, "whir/pow-batch", pl.pow_batch)
+            mu = ch.challenges("whir/mu", E, T)
+            sigma = E.dot(mu, vals)
+            one = np.array([[1, 0]], dtype=np.uint64)
+            groups = [(one, rstar[None].copy())]
+        depth, Kl = pl.rounds[0].depth, 1 << pl.rounds[0].k
+
+        def round0(idx: np.ndarray) -> np.ndarray:
+            q = len(idx)
+            base = []
+            for (t, _, _), root in zip(group, roots):
+                b = ch.recv_field("whir/leaves", F, q * Kl).reshape(q, Kl)
+                self._check_paths(ch, b, idx, depth, root, f"tensor {t} (round 0)")
+                base.append(b.reshape(-1))
+            if T == 1:
+                opened = np.zeros((q, Kl, 2), dtype=np.uint64)
+                opened[:, :, 0] = base[0].reshape(q, Kl)
+                return opened
+            return K.lincomb_base(np.stack(base), mu).reshape(q, Kl, 2)
+
+        self._verify_chain(ch, pl, groups, sigma, round0, f"the tables of 2^{n} elements")
+
+    def _verify_chain(self, ch, pl: Plan, groups, sigma: np.ndarray, round0, what: str
+                      ) -> None:
+        """The verifier's WHIR rounds for the claim Σ_b f̂(b)·W(b) = sigma, W given by
+        the constraint ``groups`` (coefficients, points); ``round0(idx)`` reads and
+        checks the first codeword's opened leaves and returns them as extension
+        elements (q, 2^k, 2)."""
+        E = self.field.ext
+        root = None
         for i, rd in enumerate(pl.rounds):
             alphas = np.zeros((rd.k, 2), dtype=np.uint64)
             for j in range(rd.k):
@@ -615,40 +772,24 @@ class Whir(CommitmentScheme):
             idx = self._queries(ch, rd)
             Kl = 1 << rd.k
             if i == 0:
-                base = ch.recv_field("whir/leaves", F, len(idx) * Kl).reshape(len(idx), Kl)
-                opened = np.zeros((len(idx), Kl, 2), dtype=np.uint64)
-                opened[:, :, 0] = base
-                hashed = base
+                opened = round0(idx)
             else:
                 opened = ch.recv_field("whir/leaves", E, len(idx) * Kl).reshape(len(idx), Kl, 2)
-                hashed = opened.reshape(len(idx), 2 * Kl)
-            if self.cfg.hash == "blake3":  # compiled, serial path
-                digests = K.hash_leaves_serial(hashed)
-                proof = ch.recv_bytes("whir/paths",
-                                      merkle.DIGEST * K.num_siblings(idx, rd.depth))
-                got = K.multi_root(idx, digests, rd.depth, proof)
-            else:
-                digests = merkle.hash_leaves(hashed, self.cfg.hash)
-                proof = ch.recv_bytes("whir/paths",
-                                      merkle.DIGEST * merkle.num_siblings(idx, rd.depth))
-                got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
-                                             idx, rd.depth, proof, self.cfg.hash)
-            if got != root:
-                raise VerificationError(f"whir: opened leaves of tensor {t} (round {i}) do not "
-                                        "match the committed root")
+                self._check_paths(ch, opened.reshape(len(idx), 2 * Kl), idx, rd.depth, root,
+                                  f"{what} (round {i})")
             folded = K.fold_leaves(opened, idx, rd.d, alphas)
             zq = self._query_points(rd, idx)
             if rd.final:
                 zq2 = np.zeros((len(zq), 2), dtype=np.uint64)
                 zq2[:, 0] = zq
                 if not np.array_equal(K.horner_many(final, zq2), folded):
-                    raise VerificationError(f"whir: final polynomial of tensor {t} does "
+                    raise VerificationError(f"whir: final polynomial of {what} does "
                                             "not match the queried codeword")
                 expect = np.zeros(2, dtype=np.uint64)
                 for c, p in groups:
                     expect = E.add(expect, K.mono_eval(p, c, final))
                 if not E.equal(expect, sigma):
-                    raise VerificationError(f"whir: sumcheck of tensor {t} does not end in its "
+                    raise VerificationError(f"whir: sumcheck of {what} does not end in its "
                                             "claimed evaluations")
                 return
             _grind_verify(ch, "whir/pow-comb", rd.pow_comb)
