@@ -99,3 +99,40 @@ def test_duplicate_names_rejected():
     mod.zk_ops = zk_ops
     with pytest.raises(PluginError, match="registered twice"):
         registry_with(mod)
+
+
+def test_backends_are_a_plugin_kind(reg):
+    """Compute backends come through the ``zk_backends`` hook like every other kind, and
+    the registry reports each one's availability (what ``zklora plugins`` prints)."""
+    from zklora.zkcore.plugins import KINDS
+
+    assert "backend" in KINDS
+    assert {"cpu", "cuda"} <= set(reg.names("backend"))
+    assert "zklora.plugins.backends.cpu" in reg.entries[("backend", "cpu")].origin
+    assert reg.entries[("backend", "cpu")].status == "available"
+    cuda = reg.entries[("backend", "cuda")].status
+    assert cuda == "available" or cuda.startswith("unavailable: ")
+    assert reg.entries[("op", "matmul")].status == ""
+    assert [e.kind for e in reg.all()][-1] == "backend"
+
+
+def test_third_party_backend_registers():
+    from zklora.zkcore.backend import Availability
+
+    mod = types.ModuleType("thirdparty_backend")
+    cpu = registry_with().backend("cpu")
+
+    class Toy(cpu):
+        name = "toy"
+
+        @classmethod
+        def available(cls):
+            return Availability(False, "needs a toy accelerator")
+
+    @hookimpl
+    def zk_backends():
+        return [Toy]
+
+    mod.zk_backends = zk_backends
+    reg = registry_with(mod)
+    assert reg.entries[("backend", "toy")].status == "unavailable: needs a toy accelerator"

@@ -48,12 +48,12 @@ ZK_HD void acc_add(u64* part, u64 idx, e2 e, e2 v) {
 ZK_KERNEL(e2_gkr_sums_part)(const u64* WP, const u64* WQ, const i64* slots, u64 T,
                             const u64* E, u64 m, u64 want1, u64 G, u64* part) {
   ZK_FOR(g, G) {
-    u64* acc = part + g * T * 12 * 2;
-    for (u64 z = 0; z < T * 12 * 2; ++z) acc[z] = 0;
+    u64* acc = part + g * T * 12;  // T x (3, 2) extension elements
+    for (u64 z = 0; z < T * 12; ++z) acc[z] = 0;
     for (u64 i = g; i < m; i += G) {
       e2 e = e2_load(E, i);
       for (u64 t = 0; t < T; ++t) {
-        u64 base = t * 12;  // (3, 2, 2) per tree: index (kk * 2 + a)
+        u64 base = t * 6;  // (3, 2) elements per tree: index kk * 2 + a
         u64 sq0 = (u64)slots[t * 4 + 2], sq1 = (u64)slots[t * 4 + 3];
         e2 lq0 = e2_load(WQ, sq0 * 2 * m + 2 * i), hq0 = e2_load(WQ, sq0 * 2 * m + 2 * i + 1);
         e2 lq1 = e2_load(WQ, sq1 * 2 * m + 2 * i), hq1 = e2_load(WQ, sq1 * 2 * m + 2 * i + 1);

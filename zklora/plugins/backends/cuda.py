@@ -359,12 +359,12 @@ class CudaBackend(ComputeBackend):
         slots = self._i(slots).reshape(-1, 4)
         T, m = slots.shape[0], E.shape[0]
         G = self._partials(m)
-        part = self._empty(G * T * 24)
+        part = self._empty(G * T * 12)
         self._launch("e2_gkr_sums_part", G, WP, WQ, slots, U(T), E, U(m), U(int(bool(want1))),
                      U(G), part)
         En = self._empty((m // 2, 2))
         self._launch("e2_gkr_next_eq", m // 2, E, U(m // 2), En)
-        return self._reduce_rows(part, G, T * 24).reshape(T, 3, 2, 2), En
+        return self._reduce_rows(part, G, T * 12).reshape(T, 3, 2, 2), En
 
 
 @hookimpl
