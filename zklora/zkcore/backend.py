@@ -153,6 +153,19 @@ class ComputeBackend(ABC):
         (k, 2m, 2) → (k, m, 2)."""
 
     @abstractmethod
+    def fold_base(self, table, r: np.ndarray):
+        """Bind the lowest variable of a base-field table (2m,) to an extension challenge
+        r (host (2,)): lo + r·(hi − lo) → (m, 2)."""
+
+    @abstractmethod
+    def evec_mat(self, e, M):
+        """eᵀ·M for an extension vector e (R, 2) and a base matrix M (R, C) → (C, 2)."""
+
+    @abstractmethod
+    def mat_evec(self, M, e):
+        """M·e for a base matrix M (R, C) and an extension vector e (C, 2) → (R, 2)."""
+
+    @abstractmethod
     def sc_round(self, stack, starts: np.ndarray, factors: np.ndarray, coeffs: np.ndarray,
                  degree: int) -> np.ndarray:
         """Round polynomial g(t) = Σ_i Σ_j coeffs[j]·Π_{f ∈ term j} (lo_f + t·(hi_f − lo_f)),

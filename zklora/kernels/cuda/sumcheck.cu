@@ -62,3 +62,31 @@ ZK_KERNEL(e2_sc_round_part)(const u64* st, u64 m, const i64* starts, const i64* 
     }
   }
 }
+
+// Bind the lowest variable of a base table (2m,) to an extension r: lo + r (hi - lo).
+ZK_KERNEL(e2_fold_base)(const u64* table, u64 m, u64 r0, u64 r1, u64* out) {
+  ZK_FOR(i, m) {
+    u64 lo = table[2 * i];
+    u64 d = gl_sub(table[2 * i + 1], lo);
+    e2_store(out, i, e2_make(gl_add(lo, gl_mul(d, r0)), gl_mul(d, r1)));
+  }
+}
+
+// out[j] = sum_i e[i] M[i, j]: extension vector (R, 2) times base matrix (R, C); one
+// column per index (adjacent indices read adjacent words of each row).
+ZK_KERNEL(e2_evec_mat)(const u64* e, const u64* M, u64 R, u64 C, u64* out) {
+  ZK_FOR(j, C) {
+    e2 acc = e2_make(0, 0);
+    for (u64 i = 0; i < R; ++i) acc = e2_add(acc, e2_scale(e2_load(e, i), M[i * C + j]));
+    e2_store(out, j, acc);
+  }
+}
+
+// out[i] = sum_j M[i, j] e[j]: base matrix (R, C) times extension vector (C, 2).
+ZK_KERNEL(e2_mat_evec)(const u64* M, const u64* e, u64 R, u64 C, u64* out) {
+  ZK_FOR(i, R) {
+    e2 acc = e2_make(0, 0);
+    for (u64 j = 0; j < C; ++j) acc = e2_add(acc, e2_scale(e2_load(e, j), M[i * C + j]));
+    e2_store(out, i, acc);
+  }
+}

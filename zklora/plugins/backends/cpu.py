@@ -166,6 +166,19 @@ class CpuBackend(ComputeBackend):
                                                                            out)
         return out
 
+    def fold_base(self, table, r):
+        table = _u(table).reshape(-1)
+        r = _u(r).reshape(2)
+        out = np.empty((table.shape[0] // 2, 2), dtype=np.uint64)
+        K.e_fold_base(table, r[0], r[1], out)
+        return out
+
+    def evec_mat(self, e, M):
+        return KN.evec_mat(_e(e), _u(M))
+
+    def mat_evec(self, M, e):
+        return KN.mat_evec(_u(M), _e(e))
+
     def sc_round(self, stack, starts, factors, coeffs, degree):
         stack = _u(stack)
         starts = np.ascontiguousarray(starts, np.int64)

@@ -250,6 +250,32 @@ class CudaBackend(ComputeBackend):
         self._launch("e2_sc_fold", k * m, st, U(k), U(m), U(r[0]), U(r[1]), out)
         return out
 
+    def fold_base(self, table, r):
+        t = self._u(table).reshape(-1)
+        m = t.shape[0] // 2
+        r = np.asarray(r, dtype=np.uint64).reshape(2)
+        out = self._empty((m, 2))
+        self._launch("e2_fold_base", m, t, U(m), U(r[0]), U(r[1]), out)
+        return out
+
+    def evec_mat(self, e, M):
+        e, M = self._e(e), self._u(M)
+        Rr, C = M.shape
+        if e.shape[0] != Rr:
+            raise ValueError(f"evec_mat: {e.shape[0]} times {M.shape}")
+        out = self._empty((C, 2))
+        self._launch("e2_evec_mat", C, e, M, U(Rr), U(C), out)
+        return out
+
+    def mat_evec(self, M, e):
+        M, e = self._u(M), self._e(e)
+        Rr, C = M.shape
+        if e.shape[0] != C:
+            raise ValueError(f"mat_evec: {M.shape} times {e.shape[0]}")
+        out = self._empty((Rr, 2))
+        self._launch("e2_mat_evec", Rr, M, e, U(Rr), U(C), out)
+        return out
+
     def p2_sums(self, stack, fa, fb):
         st = self._u(stack)
         m = st.shape[1] // 2

@@ -31,6 +31,7 @@ import blake3
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
+from zklora.kernels import merkle as KM
 from zklora.kernels import ntt as KN
 from zklora.kernels import reference as R
 from zklora.kernels import sumcheck as KS
@@ -285,6 +286,34 @@ def check_sc_fold(be: ComputeBackend, h: Harness) -> None:
         _eq(be, be.sc_fold(be.to_device(st), r), _fold_ref(st, r), f"sc_fold m={m}")
 
 
+def check_fold_base(be: ComputeBackend, h: Harness) -> None:
+    rng = h.rng("fold_base")
+    for m in h.pairs:
+        t, r = base(rng, 2 * m), ext(rng, 1)[0]
+        lo, hi = _o(t[0::2]), _o(t[1::2])
+        d = (hi - lo) % P
+        want = np.stack([(lo + d * int(r[0])) % P, (d * int(r[1])) % P], axis=-1)
+        _eq(be, be.fold_base(be.to_device(t), r), want, f"fold_base m={m}")
+
+
+def check_evec_mat(be: ComputeBackend, h: Harness) -> None:
+    rng = h.rng("evec_mat")
+    for rows, cols in ((1, 1), (3, 5), (64, 300), (300, 64)):
+        e, M = ext(rng, rows), base(rng, rows * cols).reshape(rows, cols)
+        want = (_o(M)[:, :, None] * _o(e)[:, None, :]).sum(axis=0) % P
+        _eq(be, be.evec_mat(be.to_device(e), be.to_device(M)), want,
+            f"evec_mat {rows}x{cols}")
+
+
+def check_mat_evec(be: ComputeBackend, h: Harness) -> None:
+    rng = h.rng("mat_evec")
+    for rows, cols in ((1, 1), (3, 5), (64, 300), (300, 64)):
+        M, e = base(rng, rows * cols).reshape(rows, cols), ext(rng, cols)
+        want = (_o(M)[:, :, None] * _o(e)[None, :, :]).sum(axis=1) % P
+        _eq(be, be.mat_evec(be.to_device(M), be.to_device(e)), want,
+            f"mat_evec {rows}x{cols}")
+
+
 def _p2_ref(st, fa, fb):
     lo, hi = _o(st[:, 0::2]), _o(st[:, 1::2])
     d = (hi - lo) % P
@@ -378,8 +407,6 @@ def check_merkle(be: ComputeBackend, h: Harness) -> None:
                          for i in range(below.shape[0] // 2)], dtype=np.uint8)
         _eq(be, levels[lvl], want.reshape(-1, 32), f"merkle level {lvl}")
     # the root of zklora.kernels.merkle over the same columns
-    from zklora.kernels import merkle as KM
-
     root = _host(be, levels[-1])[0].tobytes()
     assert root == KM.root_ref([data[i].tobytes() for i in range(128)], "blake3"), \
         f"{be.name} merkle root differs from kernels.merkle.root_ref"
