@@ -188,3 +188,10 @@ def test_generic_backend_matches_kernels():
     for pp in (p, None):
         a, b = KL.frac_up(E, pp, q), KL.frac_up(slow, pp, q)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_many_tables_in_one_proof(case):
+    """Several tables in one graph: `LookupArgument.prove_many` (batched or not) with
+    tamper checks on one table among several (suite `check_many_tables`)."""
+    cls, field = case
+    S.check_many_tables(cls, field, [range_table(4), range_table(6)], [(16, 4), (64, 8)])

@@ -128,11 +128,15 @@ def _fast(E) -> bool:
 fast = _fast
 
 
-def leaf_denoms(E, cols, apow, beta):
-    """β − Σ_k apow[k]·cols[k] for base-field columns ``cols`` (list of flat arrays)."""
+def leaf_denoms(E, cols, apow, beta, out=None):
+    """β − Σ_k apow[k]·cols[k] for base-field columns ``cols`` (list of flat arrays),
+    written into ``out`` (a challenge-field array of the columns' length) when given."""
     n = len(cols[0])
     if _fast(E):
-        out = np.empty((n, 2), dtype=np.uint64)
+        if out is None:
+            out = np.empty((n, 2), dtype=np.uint64)
+        if not (out.flags.c_contiguous and out.dtype == np.uint64 and out.shape == (n, 2)):
+            raise ValueError("leaf_denoms: out must be a contiguous (n, 2) uint64 array")
         e_leaf_denoms(np.ascontiguousarray(np.stack(cols), np.uint64),
                       np.ascontiguousarray(apow, np.uint64),
                       np.ascontiguousarray(beta, np.uint64), out)
@@ -140,7 +144,11 @@ def leaf_denoms(E, cols, apow, beta):
     acc = E.sub(E.zeros(n), E.mul(E.embed(np.asarray(cols[0])), apow[0]))
     for k in range(1, len(cols)):
         acc = E.sub(acc, E.mul(E.embed(np.asarray(cols[k])), apow[k]))
-    return E.add(acc, beta)
+    acc = E.add(acc, beta)
+    if out is None:
+        return acc
+    out[...] = acc
+    return out
 
 
 def frac_up(E, p, q):

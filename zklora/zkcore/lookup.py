@@ -179,12 +179,32 @@ class LookupLayout:
 
 @attrs.define
 class LookupWitness:
-    """Prover-side data of one argument: the layout, the combined columns (base-field
-    arrays of length 2^K) and the multiplicities (int64, one per table row)."""
+    """Prover-side data of one argument: the layout, the field tables of the column
+    tensors (``table_of``, e.g. `ProverContext.table`) and the multiplicities (int64,
+    one per table row).  The combined columns are built on demand (`columns`), never
+    held: an argument that can work block by block (`blocks`) never builds them."""
 
     layout: LookupLayout
-    columns: list[np.ndarray]
+    field: Field
+    table_of: Callable[[str], np.ndarray]
     multiplicities: np.ndarray
+
+    @property
+    def columns(self) -> list[np.ndarray]:
+        """The combined columns as flat base-field arrays of length 2^K (a new copy)."""
+        return self.layout.combine(self.field, self.table_of)
+
+    def blocks(self):
+        """(offset, num_vars, columns) for every block of the combined column:
+        ``columns`` the request's base-field column tables, or the padding row's
+        integers (a list of ints) for a padding block."""
+        lay = self.layout
+        for b in lay.blocks:
+            if b.request is None:
+                yield b.offset, b.num_vars, list(lay.pad_row)
+            else:
+                yield b.offset, b.num_vars, [np.asarray(self.table_of(c)).reshape(
+                    (-1,) + self.field.elem_shape) for c in lay.requests[b.request].columns]
 
 
 def _miss_message(table: Table, req: LookupRequest, cols: list[np.ndarray], i: int) -> str:
@@ -231,7 +251,7 @@ class LookupArgument(ABC):
         m[0] += layout.padding
         if self.test_tamper_multiplicities is not None:
             m = np.asarray(self.test_tamper_multiplicities(m.copy()), np.int64)
-        return LookupWitness(layout, layout.combine(ctx.F, ctx.table), m)
+        return LookupWitness(layout, ctx.F, ctx.table, m)
 
     def commit(self, ctx: ProverContext | VerifierContext, table: Table,
                requests: Sequence[LookupRequest]) -> LookupCommitted:

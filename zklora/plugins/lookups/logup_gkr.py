@@ -40,7 +40,6 @@ drawing α, β (`zklora.zkcore.security.check_lookup`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
 
 import attrs
 import numpy as np
@@ -56,6 +55,8 @@ from zklora.zkcore.lookup import (
     draw_combiners,
     table_field_columns,
 )
+from zklora.zkcore.security import check_lookup
+from zklora.zkcore.stack import StackLayout, selector
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -74,15 +75,43 @@ def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.nda
 @attrs.define
 class FracTree:
     """Layers 0 (root) … depth (leaves) of a fraction-sum tree; ``p[depth] is None`` when
-    every leaf numerator is 1 (``unit``)."""
+    every leaf numerator is 1 (``unit``).  A layer may be absent (``q[layer] is None``)
+    when ``leaves`` (a function giving the leaves (p, q) again) can rebuild it: `need`
+    brings a layer back and drops the ones above it."""
 
     p: list
     q: list
     depth: int
     unit: bool
+    E: Field | None = None
+    leaves: Callable[[], tuple] | None = None
+
+    def need(self, layer: int) -> None:
+        """Make ``layer`` present (rebuilt from the nearest present layer below it, or
+        from the leaves) and drop layers 0 … layer−1 (the GKR, which descends from the
+        root, reads each layer once)."""
+        for j in range(layer):
+            self.p[j] = self.q[j] = None
+        if self.q[layer] is not None:
+            return
+        j = layer + 1
+        while j <= self.depth and self.q[j] is None:
+            j += 1
+        if j > self.depth:
+            if self.leaves is None:
+                raise ProverError(f"fraction tree layer {layer} was dropped")
+            p, q = self.leaves()
+            j = self.depth
+        else:
+            p, q = self.p[j], self.q[j]
+        while j > layer:
+            p, q = KL.frac_up(self.E, p, q)
+            j -= 1
+        self.p[layer], self.q[layer] = p, q
 
 
 def build_tree(E: Field, p_leaf: np.ndarray | None, q_leaf: np.ndarray) -> FracTree:
+    """Every layer of the tree over the given leaves, all held."""
     depth = E.length(q_leaf).bit_length() - 1
     ps: list = [None] * (depth + 1)
     qs: list = [None] * (depth + 1)
@@ -91,7 +120,23 @@ def build_tree(E: Field, p_leaf: np.ndarray | None, q_leaf: np.ndarray) -> FracT
         ps[layer - 1], qs[layer - 1] = KL.frac_up(E, ps[layer], qs[layer])
     if ps[0] is None:  # depth 0 with unit numerator
         ps[0] = E.ones(1)
-    return FracTree(ps, qs, depth, p_leaf is None)
+    return FracTree(ps, qs, depth, p_leaf is None, E)
+
+
+def lazy_tree(E: Field, depth: int, unit: bool, leaves: Callable[[], tuple]) -> FracTree:
+    """The tree over ``leaves()`` holding only layers 0 … depth−2: the leaves and the
+    layer above them (3/4 of the tree's memory) are rebuilt by `FracTree.need` when the
+    GKR reaches them.  Peak while building: the leaves and the layer above them."""
+    ps: list = [None] * (depth + 1)
+    qs: list = [None] * (depth + 1)
+    p, q = leaves()
+    if depth == 0:
+        ps[0], qs[0] = (E.ones(1) if p is None else p), q
+    for layer in range(depth, 0, -1):
+        p, q = KL.frac_up(E, p, q)
+        if layer - 1 <= depth - 2 or layer == 1:
+            ps[layer - 1], qs[layer - 1] = p, q
+    return FracTree(ps, qs, depth, unit, E, leaves)
 
 
 @attrs.frozen
@@ -139,7 +184,7 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 
 
 def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
-                 claim):
+                 claim, tamper=None):
     """Prover of one layer sumcheck Σ_x eq(r, x)·Σ_t c_t·[A_t + μ·B_t](x) = claim over n
     variables (`_layer_terms`), with the eq factor split off (`zklora.kernels.lookup_gkr`):
     per pair ~10 extension products for a tree (5 with unit numerators) instead of 24,
@@ -196,7 +241,8 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             else:
                 sums, En = KL.gkr_sums(W, W, slots, Ej, want1)
             msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
-            ch.send_field(f"{label}/round{j}", E, msg)
+            ch.send_field(f"{label}/round{j}", E,
+                          msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
             rho = ch.challenge(f"{label}/r{j}", E)
             point[j] = rho
             c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
@@ -224,20 +270,24 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             f = E.add(f, E.mul(coefs[t], E.add(a, E.mul(mu, E.mul(fq0, fq1)))))
         if not E.equal(f, c):
             raise ProverError(f"{label}: final evaluation does not match (bad witness)")
-    ch.send_field(f"{label}/finals", E, W[:, 0])
+    fin = W[:, 0] if tamper is None else tamper(f"{label}/finals", W[:, 0].copy())
+    ch.send_field(f"{label}/finals", E, fin)
     return point, [None] + [W[i, 0] for i in range(k)]
 
 
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
-        label: str) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
+        label: str, tamper=None) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
     """The roots (p, q) of fraction trees of the given ``depths`` (``units``: unit leaf
     numerators) and one claim on each tree's leaves: the prover sends the roots, then
     one batched degree-3 sumcheck per layer (module doc) takes the claims down to the
     leaves.  ``trees()`` (prover only) gives the `FracTree`s."""
     E = ctx.E
     n = len(depths)
-    rv = ctx.exchange(f"{label}/roots", 2 * n, lambda: np.stack(
-        [x for t in trees() for x in (t.p[0][0], t.q[0][0])]))
+    def roots_of():
+        v = np.stack([x for t in trees() for x in (t.p[0][0], t.q[0][0])])
+        return v if tamper is None else tamper(f"{label}/roots", v)
+
+    rv = ctx.exchange(f"{label}/roots", 2 * n, roots_of)
     roots = [(rv[2 * i], rv[2 * i + 1]) for i in range(n)]
     vp = [p for p, _ in roots]
     vq = [q for _, q in roots]
@@ -249,6 +299,9 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
     for layer in range(max(depths)):
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
+        if ctx.prover:
+            for i in active:
+                trees()[i].need(layer + 1)
         mu = ctx.challenge(f"{label}/l{layer}/mu")
         terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
         claim = E.scalar(0)
@@ -267,7 +320,7 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
 
         if ctx.prover and FAST_LAYERS and KL.fast(E):
             rho, finals = _prove_layer(ctx, f"{label}/l{layer}", layer, r, trees(), active,
-                                       unit_leaf, coefs, mu, claim)
+                                       unit_leaf, coefs, mu, claim, tamper)
         else:
             rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
                                            public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
@@ -285,41 +338,150 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
 
 
 class LogUpGKR(LookupArgument):
-    """LogUp proven by GKR over fraction trees; commits only the multiplicities."""
+    """LogUp proven by GKR over fraction trees; commits only the multiplicities.  All
+    tables are proven together (`prove_many`, module doc "Many tables")."""
 
     name = "logup-gkr"
     fields = ()
 
+    #: test-only: a cheating prover's rewrite of one GKR message before it is sent
+    #: (label, values) -> values; the rewritten values are absorbed, so the transcript
+    #: stays consistent and only the verifier's checks can catch it
+    test_tamper_message: Callable[[str, np.ndarray], np.ndarray] | None = None
+
     def prove(self, ctx, c: LookupCommitted) -> None:
-        F, E = ctx.F, ctx.E
-        table, layout, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
-        apow, beta = draw_combiners(ctx, table.width, pre)
+        """One table: `prove_many` of it alone."""
+        self.prove_many(ctx, [c])
 
-        @cache
-        def trees():
-            q_look = KL.leaf_denoms(E, wit.columns, apow, beta)
-            q_tab = KL.leaf_denoms(E, table_field_columns(F, table), apow, beta)
-            p_tab = mle.lift(E, ctx.table(mname), base=True)
-            return [build_tree(E, None, q_look), build_tree(E, p_tab, q_tab)]
-
-        roots, (look, tab) = gkr(ctx, [layout.num_vars, table.num_vars], [True, False],
-                                 trees, f"{pre}/gkr")
+    def prove_many(self, ctx, committed: Sequence[LookupCommitted]) -> None:
+        cs = list(committed)
+        if not cs:
+            return
+        E = ctx.E
+        n = len(cs)
+        pre = cs[0].label if n == 1 else "lookups"
+        W = max(c.table.width for c in cs)
+        tagged = n > 1
+        look = StackLayout([c.layout.size for c in cs])
+        tabs = StackLayout([c.table.size for c in cs])
+        check_lookup(E, look.num_vars, tabs.num_vars, W + tagged, f"{pre} (all tables)",
+                     prover=ctx.prover)
+        if tagged:
+            ctx.ch.observe_public(f"{pre}/tables", "\x00".join(
+                f"{i}:{c.label}:{c.layout.size}:{c.table.size}" for i, c in enumerate(cs)
+            ).encode())
+        apow, beta = draw_combiners(ctx, W + tagged, pre)
+        # β_i = β − α^W·i: table i's rows carry the tag i in coordinate W
+        betas = [E.sub(beta, E.mul(apow[W], E.scalar(i))) if tagged else beta
+                 for i in range(n)]
+        trees = _Trees(ctx, cs, look, tabs, apow, betas)
+        roots, (lk, tb) = gkr(ctx, [look.num_vars, tabs.num_vars], [True, False], trees,
+                              f"{pre}/gkr", tamper=self.test_tamper_message)
         (p_l, q_l), (p_t, q_t) = roots
         zero = E.scalar(0)
         ctx.check(not E.equal(q_l, zero), f"{pre}: lookup-side denominator is zero")
         ctx.check(not E.equal(q_t, zero), f"{pre}: table-side denominator is zero")
-        ctx.check(E.equal(E.mul(p_l, q_t), E.mul(p_t, q_l)),
-                  f"{pre}: LogUp sums differ (a looked-up row is not in the table, or the "
+        # the lookup tree's padding leaves are 1/1: its sum is Σ 1/(β − c_i) + padding
+        lhs = E.sub(p_l, E.mul(E.scalar(look.padding), q_l))
+        ctx.check(E.equal(E.mul(lhs, q_t), E.mul(p_t, q_l)),
+                  f"{pre}: LogUp sums differ (a looked-up row is not in its table, or the "
                   "multiplicities are wrong)")
-        ctx.check(layout.num_vars > 0 or E.equal(look.p, E.scalar(1)),
+        ctx.check(look.num_vars > 0 or E.equal(lk.p, E.scalar(1)),
                   f"{pre}: lookup-side numerator is not 1")
-        cols = layout.columns(ctx, look.point, pre)
-        ctx.check(E.equal(look.q, combine_values(E, apow, beta, cols)),
-                  f"{pre}: lookup-side leaves do not match the columns")
-        ctx.check(lambda: E.equal(tab.q, combine_values(E, apow, beta,
-                                                        table.evaluate(E, tab.point))),
-                  f"{pre}: table-side leaves do not match the table")
-        ctx.claim(mname, tab.point, tab.p)
+        # lookup leaves: every table's block splits into its requests' columns
+        z = lk.point
+        acc = zero
+        for b in look.blocks:
+            sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
+            if b.item is None:
+                v = E.scalar(1)
+            else:
+                c = cs[b.item]
+                cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
+                v = combine_values(E, apow, betas[b.item], cols)
+            acc = E.add(acc, E.mul(sel, v))
+        ctx.check(E.equal(lk.q, acc), f"{pre}: lookup-side leaves do not match the columns")
+        # table leaves: the public tables, and one claim per table on its multiplicities
+        z = tb.point
+        items = [b for b in tabs.blocks if b.item is not None]
+        if tabs.padding == 0 and n == 1:
+            mv = [tb.p]
+        else:
+            mv = ctx.exchange(f"{pre}/m", n, lambda: np.stack(
+                [ctx.evaluate(cs[b.item].m, z[:b.num_vars]) for b in items]))
+        for b, v in zip(items, mv):
+            ctx.claim(cs[b.item].m, z[:b.num_vars], v)
+
+        def table_side():
+            acc_p, acc_q = zero, zero
+            vals = iter(mv)
+            for b in tabs.blocks:
+                sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
+                if b.item is None:
+                    vq = E.scalar(1)
+                else:
+                    t = cs[b.item].table
+                    vq = combine_values(E, apow, betas[b.item], t.evaluate(E, z[:b.num_vars]))
+                    acc_p = E.add(acc_p, E.mul(sel, next(vals)))
+                acc_q = E.add(acc_q, E.mul(sel, vq))
+            return E.equal(tb.p, acc_p) and E.equal(tb.q, acc_q)
+
+        ctx.check(table_side, f"{pre}: table-side leaves do not match the tables and "
+                  "multiplicities")
+
+
+class _Trees:
+    """The prover's two fraction trees of `LogUpGKR.prove_many` (built on first call,
+    then cached): lookup side (leaves 1/(β_i − c), every table's combined column in its
+    block of ``look``, padding leaves 1/1) and table side (leaves m_j/(β_i − τ_j) in the
+    blocks of ``tabs``, padding 0/1).  The leaves are written block by block from the
+    column tensors' field tables (no combined column is built) and the trees hold only
+    their upper layers (`lazy_tree`)."""
+
+    def __init__(self, ctx, cs, look: StackLayout, tabs: StackLayout, apow, betas):
+        self.ctx, self.cs, self.look, self.tabs = ctx, cs, look, tabs
+        self.apow, self.betas = apow, betas
+        self._trees: list | None = None
+
+    def __call__(self) -> list[FracTree]:
+        if self._trees is None:
+            E = self.ctx.E
+            self._trees = [lazy_tree(E, self.look.num_vars, True, self._look_leaves),
+                           lazy_tree(E, self.tabs.num_vars, False, self._table_leaves)]
+        return self._trees
+
+    def _look_leaves(self):
+        E, F = self.ctx.E, self.ctx.F
+        q = E.ones(self.look.size)
+        for b in self.look.blocks:
+            if b.item is None:
+                continue
+            w = self.cs[b.item].table.width
+            apow, beta = self.apow[:w], self.betas[b.item]
+            for off, nv, cols in self.cs[b.item].witness.blocks():
+                lo = b.offset + off
+                dst = q[lo:lo + (1 << nv)]
+                if isinstance(cols[0], int | np.integer):  # a padding block: one row
+                    row = [F.from_ints(np.array([v], np.int64)) for v in cols]
+                    dst[...] = KL.leaf_denoms(E, row, apow, beta)[0]
+                else:
+                    KL.leaf_denoms(E, cols, apow, beta, out=dst)
+        return None, q
+
+    def _table_leaves(self):
+        E, F = self.ctx.E, self.ctx.F
+        p = E.zeros(self.tabs.size)
+        q = E.ones(self.tabs.size)
+        for b in self.tabs.blocks:
+            if b.item is None:
+                continue
+            c = self.cs[b.item]
+            w = c.table.width
+            sl = slice(b.offset, b.offset + (1 << b.num_vars))
+            KL.leaf_denoms(E, table_field_columns(F, c.table), self.apow[:w],
+                           self.betas[b.item], out=q[sl])
+            p[sl] = mle.lift(E, self.ctx.table(c.m), base=True)
+        return p, q
 
 
 @hookimpl

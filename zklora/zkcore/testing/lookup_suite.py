@@ -37,7 +37,8 @@ from ..range import range_table
 
 __all__ = ["check_completeness", "check_rejects_outside", "check_rejects_wrong_output",
            "check_rejects_wrong_multiplicities", "check_rejects_tampered_bytes",
-           "check_all", "range_table", "probe_registry", "prove_requests", "random_rows"]
+           "check_many_tables", "check_all", "range_table", "probe_registry",
+           "prove_requests", "prove_tables", "random_rows"]
 
 #: tables the probe op can name (key = table name); filled by `prove_requests`
 TABLES: dict[str, Table] = {}
@@ -45,8 +46,9 @@ STATEMENT = {"suite": "lookup"}
 
 
 class LookupProbe(Op):
-    """Z = first input (copy); proving it requires node.params['groups'] (lists of
-    input tensors) to be rows of the table ``TABLES[params['table']]``."""
+    """Z = first input (copy); proving it requires, for every (table name, groups) of
+    node.params['lookups'], every group (a list of input tensors) to be rows of the
+    table ``TABLES[table name]``."""
 
     name = "lookup_probe"
 
@@ -55,9 +57,9 @@ class LookupProbe(Op):
 
     def relations(self, ctx, node, out_claims):
         (c,) = out_claims.values()
-        table = TABLES[node.params["table"]]
-        for g, cols in enumerate(node.params["groups"]):
-            ctx.require_lookup(table, cols, f"{node.name}/req{g}")
+        for t, (name, groups) in enumerate(node.params["lookups"]):
+            for g, cols in enumerate(groups):
+                ctx.require_lookup(TABLES[name], cols, f"{node.name}/t{t}/req{g}")
         return [ctx.claim(node.inputs[0], c.point, c.value)]
 
 
@@ -88,21 +90,35 @@ def prove_requests(arg: LookupArgument, field: str, table: Table,
                    requests: Sequence[Sequence[torch.Tensor]]):
     """Prove a graph whose probe op requires every request (a list of column tensors)
     to lie in ``table``.  Returns (graph, backend, proof, sections)."""
-    TABLES[table.name] = table
+    return prove_tables(arg, field, [(table, requests)])
+
+
+def prove_tables(arg: LookupArgument, field: str,
+                 lookups: Sequence[tuple[Table, Sequence[Sequence[torch.Tensor]]]]):
+    """Prove a graph whose probe op requires, for every (table, requests) pair, every
+    request (a list of column tensors) to lie in that table; several tables make the
+    kernel prove several tables at once (`LookupArgument.prove_many`).  Request q of
+    pair t has columns ``c{q}_{k}`` for t = 0 and ``t{t}c{q}_{k}`` otherwise.
+    Returns (graph, backend, proof, sections)."""
     g = Graph()
-    names = []
     inputs = {}
-    for q, cols in enumerate(requests):
-        group = []
-        for k, c in enumerate(cols):
-            name = g.tensor(f"c{q}_{k}", tuple(c.shape), "committed")
-            inputs[name] = c
-            group.append(name)
-        names.append(group)
-    first = names[0][0]
+    params = []
+    for t, (table, requests) in enumerate(lookups):
+        TABLES[table.name] = table
+        names = []
+        for q, cols in enumerate(requests):
+            group = []
+            for k, c in enumerate(cols):
+                name = g.tensor(f"c{q}_{k}" if t == 0 else f"t{t}c{q}_{k}", tuple(c.shape),
+                                "committed")
+                inputs[name] = c
+                group.append(name)
+            names.append(group)
+        params.append((table.name, names))
+    first = params[0][1][0][0]
     g.tensor("Z", tuple(inputs[first].shape), "committed")
-    g.op("lookup_probe", "probe", [n for grp in names for n in grp], ["Z"],
-         table=table.name, groups=names)
+    g.op("lookup_probe", "probe", [n for _, grps in params for grp in grps for n in grp],
+         ["Z"], lookups=params)
     g.outputs = ["Z"]
     be = backend(arg, field)
     proof, sections = prove(g, inputs, be, STATEMENT)
@@ -224,6 +240,74 @@ def check_rejects_tampered_bytes(arg_cls, field: str, table: Table, sizes=(32,),
     _must_reject(g, be, proof[:-1], sections, "a truncated proof")
 
 
+def _many(tables: Sequence[Table], sizes: Sequence[Sequence[int]], seed: int):
+    rng = np.random.default_rng(seed)
+    return [(t, [random_rows(t, n, rng) for n in ss]) for t, ss in zip(tables, sizes)]
+
+
+def check_many_tables(arg_cls, field: str, tables: Sequence[Table],
+                      sizes: Sequence[Sequence[int]], seed: int = 5) -> int:
+    """Several tables in one proof (the kernel's `LookupArgument.prove_many`): honest
+    proofs verify; the verifier rejects a wrong multiplicity in one table only, a value
+    outside its table (also when it lies in another table and is counted there), and
+    one flipped byte of the lookup section.  ``tables`` must have distinct sizes, and
+    ``tables[1]`` must hold a value ``tables[0]`` lacks.  Returns the proof size."""
+    if len({t.size for t in tables}) != len(tables):
+        raise ValueError("check_many_tables needs tables of distinct sizes")
+    lk = _many(tables, sizes, seed)
+    g, be, proof, sections = prove_tables(arg_cls(), field, lk)
+    verify(g, proof, be, STATEMENT, sections)
+    for target in (0, len(tables) - 1):
+        size = tables[target].size
+
+        def shift(m, size=size):
+            if len(m) == size:
+                a = int(np.argmax(m))
+                m[a] -= 1
+                m[(a + 1) % len(m)] += 1
+            return m
+
+        arg = arg_cls()
+        arg.test_tamper_multiplicities = shift
+        with selfcheck.disabled():
+            bad = prove_tables(arg, field, lk)
+        _must_reject(*bad, f"wrong multiplicities in table {target} of {len(tables)}")
+    # a row of table 1 that table 0 lacks, requested from table 0
+    t0, t1 = tables[0], tables[1]
+    if t0.width != t1.width:
+        raise ValueError("check_many_tables: tables[0] and tables[1] differ in width")
+    rows1 = np.stack(t1.columns(), 1)
+    miss = np.flatnonzero(t0.locate(list(t1.columns())) < 0)
+    if not miss.size:
+        raise ValueError("check_many_tables: tables[1] must be as wide as tables[0] and "
+                         "hold a row tables[0] lacks")
+    row = rows1[int(miss[0])]
+    j = int(t1.locate([np.array([v]) for v in row])[0])
+    bad_lk = [(t, [[c.clone() for c in req] for req in reqs]) for t, reqs in lk]
+    for k in range(t0.width):
+        bad_lk[0][1][0][k].view(-1)[0] = int(row[k])
+    with selfcheck.disabled():
+        _must_reject(*prove_tables(arg_cls(), field, bad_lk),
+                     "a value outside its table (among several tables)")
+
+    def moved(m, size=t1.size, j=j):  # the row counted in the table that holds it
+        if len(m) == size:
+            m[j] += 1
+        return m
+
+    arg = arg_cls()
+    arg.test_tamper_multiplicities = moved
+    with selfcheck.disabled():
+        _must_reject(*prove_tables(arg, field, bad_lk),
+                     "a value of another table, counted in that table")
+    (start, end), = [(s, e) for name, s, e in sections if name == "lookups"]
+    for pos in np.unique(np.linspace(start, end - 1, 8).astype(int)):
+        flipped = bytearray(proof)
+        flipped[pos] ^= 0x01
+        _must_reject(g, be, bytes(flipped), sections, f"byte {pos} flipped (many tables)")
+    return len(proof)
+
+
 def check_all(arg_cls, field: str, range_bits: int = 6, function_table: Table | None = None
               ) -> None:
     """Every check on a small range table (and a function table if given)."""
@@ -232,6 +316,8 @@ def check_all(arg_cls, field: str, range_bits: int = 6, function_table: Table | 
     check_rejects_outside(arg_cls, field, t)
     check_rejects_wrong_multiplicities(arg_cls, field, t)
     check_rejects_tampered_bytes(arg_cls, field, t)
+    check_many_tables(arg_cls, field, [range_table(4), range_table(range_bits)],
+                      [(16, 4), (64, 8)])
     if function_table is not None:
         check_completeness(arg_cls, field, function_table, sizes=(32, 8))
         check_rejects_outside(arg_cls, field, function_table)
