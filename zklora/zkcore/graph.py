@@ -28,6 +28,18 @@ Proof of a graph (both sides build the same `Graph` from the statement):
    all stacks and published tensors in one batched opening, evaluate every claim on a
    public tensor, and fail if any claim is left undischarged.
 
+A graph with declared segments (`Graph.segment`, `zklora.zkcore.segments`) runs step 5
+per segment (phase 2, DESIGN §3.9): after step 4b the main transcript's state is the base
+of one fork per segment, ``H(state, index, id)``; on its fork a segment draws a claim on
+each of its boundary outputs (committed tensors a later segment reads), receives the
+step-4/4b claims on its tensors, proves its ops in reverse and leaves claims on committed
+and public tensors only.  The main stream then holds, per segment in order, its byte
+length and its proof; the main transcript absorbs the length and the fork's final state,
+and steps 6 and 7 run on it over every segment's lookups and claims (phase 3).  The
+prover's phase 1 keeps only the committed, public and range-checked witness and phase 2
+recomputes each segment's virtual tensors from its committed inputs (`_recompute`); an
+`executor` (`zklora.zkcore.executors`) chooses where the segments are proven.
+
 Prover and verifier run this schedule as ONE function (`_run`), with a `ProverContext`
 (computes and sends) or a `VerifierContext` (reads and checks); `Committer`, the claim
 and stack reductions and the lookup arguments are likewise written once.
@@ -46,7 +58,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -58,6 +70,7 @@ import torch
 from . import claims as claimlib
 from . import range as rangelib
 from . import relations, scratch
+from . import segments as segmentlib
 from . import stack as stacklib
 from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
@@ -90,6 +103,52 @@ class Graph:
     #: tensors whose declared bound the proof itself establishes (range checks run by
     #: the scheduler, `prove_bound`), in order
     proven_bounds: list[str] = attrs.field(factory=list)
+    #: node name -> declared segment id (`segment`, `assign_segment`); empty: the graph
+    #: is one segment (`zklora.zkcore.segments`)
+    node_segments: dict[str, str] = attrs.field(factory=dict)
+    #: the segment new nodes join (inside a `segment` block)
+    current_segment: str | None = attrs.field(default=None, eq=False)
+
+    @contextmanager
+    def segment(self, segment_id: str):
+        """Nodes added inside the block belong to segment ``segment_id`` (DESIGN §3.9,
+        `zklora.zkcore.segments`).  Segments are contiguous runs of nodes and may not
+        nest; every tensor crossing a segment boundary must be committed (`check`)."""
+        if self.current_segment is not None:
+            raise ValueError(f"segment {segment_id!r} inside segment {self.current_segment!r}")
+        if not isinstance(segment_id, str) or not segment_id:
+            raise ValueError("a segment id must be a non-empty string")
+        self.current_segment = segment_id
+        try:
+            yield segment_id
+        finally:
+            self.current_segment = None
+
+    def assign_segment(self, node_name: str, segment_id: str) -> None:
+        """Put the existing node ``node_name`` into segment ``segment_id`` (for nodes a
+        builder the model plugin does not own added outside a `segment` block)."""
+        if not any(n.name == node_name for n in self.nodes):
+            raise ValueError(f"assign_segment: no node {node_name!r}")
+        if not isinstance(segment_id, str) or not segment_id:
+            raise ValueError("a segment id must be a non-empty string")
+        self.node_segments[node_name] = segment_id
+
+    def commit_boundary(self, name: str) -> str:
+        """Make the virtual tensor ``name`` committed (a segment boundary tensor: its
+        producer still proves it, and every claim on it is also opened)."""
+        spec = self.tensors.get(name)
+        if spec is None:
+            raise ValueError(f"commit_boundary: unknown tensor {name}")
+        if spec.kind == "virtual":
+            self.tensors[name] = attrs.evolve(spec, kind="committed")
+        elif spec.kind != "committed":
+            raise ValueError(f"commit_boundary: tensor {name} is {spec.kind}")
+        return name
+
+    def segments(self) -> list[segmentlib.Segment]:
+        """The segments, in node order (`zklora.zkcore.segments.plan`; `ValueError` if
+        the declaration is malformed)."""
+        return segmentlib.plan(self)
 
     def tensor(self, name: str, shape: Sequence[int], kind: str,
                bound: tuple[int, int] | None = None,
@@ -120,6 +179,11 @@ class Graph:
                 raise ValueError(f"tensor {t} produced twice")
         node = OpNode(op, name, tuple(inputs), tuple(outputs), dict(params))
         self.nodes.append(node)
+        if self.current_segment is not None:
+            if name in self.node_segments:
+                raise ValueError(f"op {name}: a node of that name is already in segment "
+                                 f"{self.node_segments[name]!r}")
+            self.node_segments[name] = self.current_segment
         return node
 
     def prove_bound(self, name: str, bound: tuple[int, int] | None = None) -> str:
@@ -158,6 +222,8 @@ class Graph:
             if self._read(t):
                 raise ValueError(f"discard: tensor {t} of op {node.name!r} is still used")
         self.nodes = [n for n in self.nodes if n is not node]
+        if not any(n.name == node.name for n in self.nodes):
+            self.node_segments.pop(node.name, None)
         for t in node.outputs:
             del self.tensors[t]
             self.publics.pop(t, None)
@@ -176,8 +242,9 @@ class Graph:
         return None
 
     def describe(self) -> dict:
-        """Canonical description, absorbed into the transcript as part of the statement."""
-        return {
+        """Canonical description, absorbed into the transcript as part of the statement
+        (with the segmentation when segments are declared)."""
+        out = {
             "tensors": [[s.name, list(s.shape), s.kind, list(s.bound) if s.bound else None]
                         for s in self.tensors.values()],
             "nodes": [[n.op, n.name, list(n.inputs), list(n.outputs), _jsonable(n.params)]
@@ -188,6 +255,9 @@ class Graph:
                             hashlib.sha256(v.numpy().astype("<i8").tobytes()).hexdigest())
                         for k, v in sorted(self.publics.items())},
         }
+        if self.node_segments:
+            out["segments"] = segmentlib.describe(self.segments())
+        return out
 
     def check(self, registry=None, error: type[Exception] = ConfigError) -> None:
         """Structural checks both sides rely on (a `ValueError` names the problem):
@@ -216,6 +286,7 @@ class Graph:
             if name not in self.tensors or self.tensors[name].bound is None:
                 raise ValueError(f"proven bound on {name}: no such tensor with a declared "
                                  "bound")
+        self.segments()   # declared segments well formed, boundaries committed
         dead = self.unreached()
         if dead:
             n = dead[0]
@@ -447,8 +518,12 @@ class Committer:
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
-            progress: Progress | None = None) -> dict[str, torch.Tensor]:
-    """Run the integer forward pass; returns every tensor's value."""
+            progress: Progress | None = None, *, drop: bool = False) -> dict[str, torch.Tensor]:
+    """Run the integer forward pass; returns every tensor's value.  With ``drop`` (a
+    segmented graph's phase 1) a segment's virtual tensors are dropped once it ends,
+    except those the static range checks read (phase 1 commits their limbs): the rest
+    is recomputed segment by segment in phase 2 (`_recompute`), so the values held
+    between segments are the committed and public tensors only."""
     values: dict[str, torch.Tensor] = {
         k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()}
     for name, spec in graph.tensors.items():
@@ -460,23 +535,63 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
                 raise ProverError(f"input {name} has shape {tuple(v.shape)}, expected {spec.shape}")
             check_bound(spec, v)
             values[name] = v
+    segs = graph.segments() if drop else []
+    keep = _phase1_virtuals(graph, registry) if drop else set()
+    ends = {s.stop - 1: s for s in segs}
     for i, node in enumerate(graph.nodes):
         if progress:
             progress("forward", i, len(graph.nodes))
-        op = registry.op(node.op)
-        op.check(node, graph.tensors)
-        outs = op.forward(node, [values[t] for t in node.inputs])
-        if len(outs) != len(node.outputs):
-            raise ProverError(f"op {node.name} returned {len(outs)} outputs, "
-                              f"expected {len(node.outputs)}")
-        for t, v in zip(node.outputs, outs):
-            spec = graph.tensors[t]
-            if tuple(v.shape) != spec.shape:
-                raise ProverError(f"op {node.name}: output {t} has shape {tuple(v.shape)}, "
-                                  f"expected {spec.shape}")
-            check_bound(spec, v)
-            values[t] = v.to(torch.int64)
+        _forward_node(graph, registry, node, values, values)
+        seg = ends.get(i)
+        if seg is not None and len(segs) > 1:
+            for n in graph.nodes[seg.start:seg.stop]:
+                for t in n.outputs:
+                    if graph.tensors[t].kind == "virtual" and t not in keep:
+                        values.pop(t, None)
     return values
+
+
+def _forward_node(graph: Graph, registry, node: OpNode, src: Mapping[str, torch.Tensor],
+                  dst: dict[str, torch.Tensor]) -> None:
+    """Run one node's integer forward, reading ``src`` and writing its outputs to ``dst``
+    (shapes and declared bounds checked)."""
+    op = registry.op(node.op)
+    op.check(node, graph.tensors)
+    outs = op.forward(node, [src[t] for t in node.inputs])
+    if len(outs) != len(node.outputs):
+        raise ProverError(f"op {node.name} returned {len(outs)} outputs, "
+                          f"expected {len(node.outputs)}")
+    for t, v in zip(node.outputs, outs):
+        spec = graph.tensors[t]
+        if tuple(v.shape) != spec.shape:
+            raise ProverError(f"op {node.name}: output {t} has shape {tuple(v.shape)}, "
+                              f"expected {spec.shape}")
+        check_bound(spec, v)
+        dst[t] = v.to(torch.int64)
+
+
+def _phase1_virtuals(graph: Graph, registry) -> set[str]:
+    """Virtual tensors phase 1 reads: those of the static range checks (their limbs are
+    committed, their claims drawn, before the segments are proven)."""
+    return {rc.tensor for rc in static_range_checks(graph, registry)
+            if graph.tensors[rc.tensor].kind == "virtual"}
+
+
+def _recompute(graph: Graph, registry, seg: segmentlib.Segment,
+               values: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Segment ``seg``'s witness that ``values`` lacks (dropped by ``forward(drop=True)``),
+    recomputed from its inputs: committed boundary tensors, publics and its own nodes."""
+    local: dict[str, torch.Tensor] = {}
+    view = ChainMap(local, values)
+    for node in graph.nodes[seg.start:seg.stop]:
+        if all(t in values for t in node.outputs):
+            continue
+        out: dict[str, torch.Tensor] = {}
+        _forward_node(graph, registry, node, view, out)
+        for t, v in out.items():
+            if t not in values:
+                local[t] = v
+    return local
 
 
 def _statement_bytes(statement: Mapping) -> bytes:
@@ -488,7 +603,8 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
           values: dict[str, torch.Tensor] | None = None,
           published: Mapping[str, bytes] | None = None,
           profile: Profile | None = None,
-          published_states: Mapping[str, Any] | None = None) -> tuple[bytes, list]:
+          published_states: Mapping[str, Any] | None = None,
+          executor: Any = None) -> tuple[bytes, list]:
     """Prove the graph; returns (proof stream bytes, sections).
 
     ``published`` maps committed tensors to commitments that are part of the statement
@@ -496,11 +612,13 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     ``published_states``: the prover states of (some of) those commitments, reused
     instead of committing the tensors again.
     ``profile`` (optional) receives the time of every phase and op node (`Profile`).
+    ``executor`` proves a segmented graph's segments (`zklora.zkcore.executors`; local,
+    one segment at a time, by default).
     """
     with scratch.session():   # large commitment state on disk, removed at the end
         return _run(True, graph, backend, statement, published, inputs=inputs,
                     values=values, progress=progress, profile=profile,
-                    states=published_states)
+                    states=published_states, executor=executor)
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
@@ -517,7 +635,8 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
          values: dict[str, torch.Tensor] | None = None, proof: bytes = b"",
          sections: Sequence | None = None, progress: Progress | None = None,
          profile: Profile | None = None,
-         states: Mapping[str, Any] | None = None) -> tuple[bytes, list] | None:
+         states: Mapping[str, Any] | None = None,
+         executor: Any = None) -> tuple[bytes, list] | None:
     """The proof of ``graph`` (module doc), run by the prover (``prover``: computes and
     sends every message, returns (proof bytes, sections)) or by the verifier (reads
     ``proof``, checks it and the ``sections`` index, raises on failure): one schedule,
@@ -539,7 +658,8 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
     ctx: ProverContext | VerifierContext
     if prover:
         if values is None:
-            values = forward(graph, inputs or {}, backend.registry, progress)
+            values = forward(graph, inputs or {}, backend.registry, progress,
+                             drop=bool(graph.node_segments))
             clock.lap("forward")
         ch = ProverChannel(transcript)
         ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
@@ -590,30 +710,19 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                 (opened if specs[t].kind == "committed" else book)[t].extend(cl)
         clock.lap("bounds")
 
-    for i, node in enumerate(reversed(graph.nodes)):
-        if progress:
-            progress("prove", i, len(graph.nodes))
-        with rec.section(f"op:{node.op}:{node.name}"):
-            out_claims = {}
-            for t in node.outputs:
-                if book.get(t):
-                    c = claimlib.reduce(ctx, book.pop(t), num_vars=specs[t].num_vars,
-                                        label=f"reduce:{t}", table=lambda t=t: ctx.table(t))
-                    out_claims[t] = c
-                    if specs[t].kind == "committed":
-                        opened[t].append(c)
-                    elif specs[t].kind == "public":
-                        _check_public(ctx, c)
-            if not out_claims:
-                raise err(_unreached_message(node))
-            op = backend.registry.op(node.op)
-            _collect(ctx, book, op.run, ctx, node, out_claims)
-        clock.lap(node.op, node.name)
+    segs = graph.segments()
+    if len(segs) == 1 and not graph.node_segments:
+        # one segment: proven on the main transcript (the schedule before segments)
+        _prove_nodes(ctx, backend, graph.nodes, book, opened, err, clock, progress, rec,
+                     count=(0, len(graph.nodes)))
+    else:
+        _run_segments(prover, ctx, graph, backend, segs, book, opened, err, clock,
+                      progress, rec, executor)
 
     if progress:
         progress("lookups", 0, 1)
     with rec.section("lookups"):
-        _run_lookups(ctx, backend, book)
+        _run_lookups(ctx, backend, book)   # every segment's requests (global argument)
     clock.lap("lookups")
 
     if progress:
@@ -639,6 +748,168 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
     if sections is not None and [tuple(s) for s in sections] != rec.sections:
         raise ProofFormatError("proof section index does not match the proof stream")
     return None
+
+
+def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
+                 nodes: Sequence[OpNode], book, opened, err, clock: _Clock,
+                 progress: Progress | None, rec: _SectionRecorder,
+                 count: tuple[int, int]) -> None:
+    """Prove ``nodes`` in reverse order (both sides): all claims on each output reduced
+    to one (`claims.reduce`), handed to the op, its input claims filed in ``book``; a
+    committed output's reduced claim also goes to ``opened``.  ``count``: (nodes proven
+    before, total) for ``progress``."""
+    specs = ctx.specs
+    done, total = count
+    for i, node in enumerate(reversed(nodes)):
+        if progress:
+            progress("prove", done + i, total)
+        with rec.section(f"op:{node.op}:{node.name}"):
+            out_claims = {}
+            for t in node.outputs:
+                if book.get(t):
+                    c = claimlib.reduce(ctx, book.pop(t), num_vars=specs[t].num_vars,
+                                        label=f"reduce:{t}", table=lambda t=t: ctx.table(t))
+                    out_claims[t] = c
+                    if specs[t].kind == "committed":
+                        opened[t].append(c)
+                    elif specs[t].kind == "public":
+                        _check_public(ctx, c)
+            if not out_claims:
+                raise err(_unreached_message(node))
+            op = backend.registry.op(node.op)
+            _collect(ctx, book, op.run, ctx, node, out_claims)
+        clock.lap(node.op, node.name)
+
+
+@attrs.define
+class SegmentResult:
+    """What proving one segment leaves for phase 3: its proof bytes, its section index
+    (offsets within those bytes), its fork's final transcript state, the claims it left on
+    committed tensors (in order) and its lookup requests."""
+
+    index: int
+    data: bytes
+    sections: list[tuple[str, int, int]]
+    state: bytes
+    opened: dict[str, list[Claim]]
+    lookups: list[LookupRequest]
+
+
+def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Graph,
+                  backend: Backend, seg: segmentlib.Segment, base_state: bytes,
+                  claims: Mapping[str, list[Claim]], err, *, data: bytes = b"",
+                  clock: _Clock | None = None, progress: Progress | None = None,
+                  count: tuple[int, int] = (0, 0)) -> SegmentResult:
+    """Phase 2 for segment ``seg`` (module doc of `zklora.zkcore.segments`), either side:
+    on the fork ``H(base_state, index, id)``, draw a claim on each of its boundary outputs
+    (the prover sends the value), add ``claims`` (the main transcript's claims on its
+    tensors), prove its nodes in reverse, and return what phase 3 needs.  ``ctx`` is the
+    main context: the prover recomputes the segment's dropped witness from it, and both
+    sides share its committer and tensor specs.  The verifier reads ``data`` (exactly)."""
+    F = backend.field
+    transcript = segmentlib.fork(backend.hash, PROTOCOL_ID, base_state, seg.index, seg.id)
+    committer = ctx.committer
+    sctx: ProverContext | VerifierContext
+    if prover:
+        ch = ProverChannel(transcript)
+        local = _recompute(graph, backend.registry, seg, ctx.values)
+        sctx = ProverContext(F, ch, ctx.specs, graph.publics, ChainMap(local, ctx.values),
+                             committer)
+        sctx._tables.update(ctx._tables)     # committed tensors: views of their stacks
+    else:
+        ch = VerifierChannel(transcript, data)
+        sctx = VerifierContext(F, ch, ctx.specs, graph.publics, committer)
+    ch.before_challenge = lambda: committer.flush(ch)
+    rec = _SectionRecorder(ch)
+    book: dict[str, list[Claim]] = defaultdict(list)
+    for t, cl in claims.items():
+        book[t].extend(cl)
+    opened: dict[str, list[Claim]] = defaultdict(list)
+    specs = ctx.specs
+    try:
+        with rec.section(f"segment/outputs:{seg.id}"):
+            for t in seg.outputs:
+                r = sctx.challenges(f"seg-out:{t}", specs[t].num_vars)
+                v = sctx.exchange(f"seg-out:{t}/value", 1,
+                                  lambda t=t, r=r: [sctx.evaluate(t, r)])[0]
+                book[t].append(Claim(t, r, v))
+        _prove_nodes(sctx, backend, graph.nodes[seg.start:seg.stop], book, opened, err,
+                     clock or _Clock(None), progress, rec, count)
+        for t, cl in book.items():
+            kind = specs[t].kind
+            if kind == "committed":
+                opened[t].extend(cl)
+            elif kind == "public":
+                for c in cl:
+                    _check_public(sctx, c)
+            elif cl:
+                raise err(f"segment {seg.id!r}: claims on virtual tensor {t} left "
+                          "undischarged")
+        committer.flush(ch)
+    finally:
+        if prover and hasattr(committer, "on_stacked"):
+            committer.on_stacked = ctx._tables.__setitem__
+    if prover:
+        out = ch.proof_bytes()
+    else:
+        ch.finish()
+        out = b""
+    return SegmentResult(seg.index, out, rec.sections, transcript.state, dict(opened),
+                         list(sctx.lookups))
+
+
+def _run_segments(prover: bool, ctx: ProverContext | VerifierContext, graph: Graph,
+                  backend: Backend, segs: Sequence[segmentlib.Segment], book, opened, err,
+                  clock: _Clock, progress: Progress | None, rec: _SectionRecorder,
+                  executor: Any) -> None:
+    """Phases 2 and 3's absorption: every segment proven on its own fork (by
+    ``executor`` on the prover side: `zklora.zkcore.executors`, local by default), then,
+    in segment order, its byte length and proof written to (read from) the main stream
+    and its fork's final state absorbed.  Claims ``book`` holds on a segment's tensors
+    move to that segment; the segments' claims on committed tensors join ``opened``,
+    their lookup requests the main context's."""
+    ch = ctx.ch
+    ctx.committer.flush(ch)
+    base = ch.transcript.state
+    producer_seg = {}
+    for s in segs:
+        for n in graph.nodes[s.start:s.stop]:
+            for t in n.outputs:
+                producer_seg[t] = s.index
+    moved: list[dict[str, list[Claim]]] = [{} for _ in segs]
+    for t in list(book):
+        k = producer_seg.get(t)
+        if k is not None:
+            moved[k][t] = book.pop(t)
+    total = len(graph.nodes)
+    if prover:
+        from . import executors
+        run = executor or executors.LocalExecutor()
+        results = run.prove_segments(ctx, graph, backend, segs, base, moved, err,
+                                     clock, progress)
+        if [r.index for r in results] != [s.index for s in segs]:
+            raise ProverError("the executor returned the segments out of order")
+    for s in segs:
+        label = f"segment/{s.index}/bytes"
+        if prover:
+            res = results[s.index]
+            ch.send_u64(label, len(res.data))
+            start = len(ch.buf)
+            ch.buf.extend(res.data)          # absorbed by the fork, not the main transcript
+        else:
+            n = ch.recv_u64(label, len(ch.data) - ch.pos)
+            start = ch.pos
+            data = bytes(ch.data[start:start + n])
+            ch.pos += n
+            res = prove_segment(False, ctx, graph, backend, s, base, moved[s.index], err,
+                                data=data, count=(s.start, total))
+        rec.sections.extend((name, start + a, start + b) for name, a, b in res.sections)
+        end = start + (len(res.data) if prover else n)
+        rec.sections.append((f"segment:{s.index}:{s.id}", start - 8, end))
+        ch.transcript.observe(f"segment/{s.index}/state", res.state)
+        for t, cl in res.opened.items():
+            opened[t].extend(cl)
+        ctx.lookups.extend(res.lookups)
 
 
 class _Clock:

@@ -56,6 +56,7 @@ import attrs
 import torch
 
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import segments as segmentlib
 from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
@@ -409,81 +410,98 @@ class _TrainBuilder:
 
     def backward(self, b: _Builder, pre: str, adapters: Mapping) -> dict:
         """Gradients of every adapter tensor of one step (module doc)."""
-        add_attention_backward = builder("attention_backward")
+        g, a = self.g, self.spec.fwd.arch
+        grads: dict = {}
+        with g.segment(f"{pre}loss"):
+            dh = self.head_backward(b, pre)
+        for i in reversed(range(self.first[0], a.num_layers)):
+            with g.segment(f"{pre}l{i}.bwd"):
+                dh = self.layer_backward(b, pre, adapters, i, dh, grads)
+            if dh is None:
+                break
+        return grads
+
+    def head_backward(self, b: _Builder, pre: str) -> str:
+        """The loss's, the head's and the final norm's backward: the gradient of the last
+        layer's output."""
         add_cross_entropy_backward = builder("cross_entropy_backward")
         cross_entropy_saved = builder("cross_entropy_backward.saved")
         add_rmsnorm_backward = builder("rmsnorm_backward")
-        add_swiglu_backward = builder("swiglu_backward")
-
-        f, sv, g, G = self.spec.fwd, b.saved, self.g, self.grad
-        a = f.arch
-        grads: dict = {}
+        sv, g, G = b.saved, self.g, self.grad
         dZ = add_cross_entropy_backward(g, f"{pre}loss.bwd", *cross_entropy_saved(sv["ce"]),
                                         scale=self.s, grad_scale=self.sg)
         head = b.lm_head()
         dxf = self.committed(f"{pre}logits.bwd/dX",
                              self.virtual(f"{pre}logits.bwd/dZW", self.shape(sv["xf"]),
                                           "matmul", [dZ, head]), self.w, G)
-        dh = add_rmsnorm_backward(g, f"{pre}final.norm.bwd", sv["final.norm"], dxf,
-                                  out_bound=G)
-        for i in reversed(range(self.first[0], a.num_layers)):
-            need = {st: self.first < (i, st) for st in range(4)}
-            xa = {t: sv[(i, t, "xa")] for t in self.targets if (i, t, "xa") in sv}
-            dm = self.linear_backward(pre, i, [("down", dh)], sv[(i, "down", "x")], xa,
-                                      adapters, need[3], grads)
-            if dm is None:
-                break
-            dG, dU = add_swiglu_backward(g, f"{pre}l{i}.mlp.bwd", sv[(i, "mlp")], dm,
-                                         dg_bound=G, du_bound=G)
-            mlp = [(t, d) for t, d in (("gate", dG), ("up", dU))
-                   if need[2] or t in self.targets]
-            for t, d in (("gate", dG), ("up", dU)):
-                if not (need[2] or t in self.targets):
-                    g.discard(d)
-            dx2 = self.linear_backward(pre, i, mlp, sv[(i, "gate", "x")], xa, adapters,
-                                       need[2], grads)
-            if dx2 is None:
-                break
-            dln2 = add_rmsnorm_backward(g, f"{pre}l{i}.ln2.bwd", sv[(i, "ln2")], dx2,
-                                        out_bound=G)
-            dh1 = self.add(f"{pre}l{i}.res1.bwd", dh, dln2)
-            do = self.linear_backward(pre, i, [("o", dh1)], sv[(i, "o", "x")], xa, adapters,
-                                      need[1], grads)
-            if do is None:
-                break
-            if self.pad.group_p != self.pad.group:
-                do = add_pad_mask(g, self.pad, f"{pre}l{i}.attn.bwd/pad", do, "q")
-            dO = b.heads(f"{pre}l{i}.o.bwd/heads", do, self.pad.heads)
-            P = f"{sv[(i, 'attn')]}/softmax/P"
-            dQ, dK, dV = add_attention_backward(
-                g, f"{pre}l{i}.attn.bwd", sv[(i, "q")], sv[(i, "k")], sv[(i, "v")], P, dO,
-                scale=self.s, bounds={r: G.as_tuple() for r in ("dP", "dQ", "dK", "dV")})
-            # a projection's gradient is needed for its adapter or for dX (earlier
-            # adapters); an unneeded branch (e.g. dK in the first adapted layer with no
-            # adapter on k) is discarded, since the graph must not hold unproven ops
-            want = {t: need[0] or t in self.targets for t in ("q", "k", "v")}
-            group = []
-            if want["q"]:
-                group.append(("q", b.merge_heads(f"{pre}l{i}.q.bwd/merge",
-                                                 self.rope_backward(f"{pre}l{i}.q.bwd/rope",
-                                                                    dQ))))
-            if want["k"]:
-                group.append(("k", b.merge_heads(f"{pre}l{i}.k.bwd/merge",
-                                                 self.rope_backward(f"{pre}l{i}.k.bwd/rope",
-                                                                    dK))))
-            if want["v"]:
-                group.append(("v", b.merge_heads(f"{pre}l{i}.v.bwd/merge", dV)))
-            for t, d in (("q", dQ), ("k", dK), ("v", dV)):
-                if not want[t]:
-                    g.discard(d)
-            dx1 = self.linear_backward(pre, i, group, sv[(i, "q", "x")], xa, adapters,
-                                       need[0], grads)
-            if dx1 is None:
-                break
-            dln1 = add_rmsnorm_backward(g, f"{pre}l{i}.ln1.bwd", sv[(i, "ln1")], dx1,
-                                        out_bound=G)
-            dh = self.add(f"{pre}l{i}.res0.bwd", dh1, dln1)
-        return grads
+        return add_rmsnorm_backward(g, f"{pre}final.norm.bwd", sv["final.norm"], dxf,
+                                    out_bound=G)
+
+    def layer_backward(self, b: _Builder, pre: str, adapters: Mapping, i: int, dh: str,
+                       grads: dict) -> str | None:
+        """Layer i's backward from dh, the gradient of its output: its adapters'
+        gradients into ``grads``; returns the gradient of its input, None where no
+        earlier adapter needs it."""
+        add_attention_backward = builder("attention_backward")
+        add_rmsnorm_backward = builder("rmsnorm_backward")
+        add_swiglu_backward = builder("swiglu_backward")
+        sv, g, G = b.saved, self.g, self.grad
+        need = {st: self.first < (i, st) for st in range(4)}
+        xa = {t: sv[(i, t, "xa")] for t in self.targets if (i, t, "xa") in sv}
+        dm = self.linear_backward(pre, i, [("down", dh)], sv[(i, "down", "x")], xa,
+                                  adapters, need[3], grads)
+        if dm is None:
+            return None
+        dG, dU = add_swiglu_backward(g, f"{pre}l{i}.mlp.bwd", sv[(i, "mlp")], dm,
+                                     dg_bound=G, du_bound=G)
+        mlp = [(t, d) for t, d in (("gate", dG), ("up", dU))
+               if need[2] or t in self.targets]
+        for t, d in (("gate", dG), ("up", dU)):
+            if not (need[2] or t in self.targets):
+                g.discard(d)
+        dx2 = self.linear_backward(pre, i, mlp, sv[(i, "gate", "x")], xa, adapters,
+                                   need[2], grads)
+        if dx2 is None:
+            return None
+        dln2 = add_rmsnorm_backward(g, f"{pre}l{i}.ln2.bwd", sv[(i, "ln2")], dx2,
+                                    out_bound=G)
+        dh1 = self.add(f"{pre}l{i}.res1.bwd", dh, dln2)
+        do = self.linear_backward(pre, i, [("o", dh1)], sv[(i, "o", "x")], xa, adapters,
+                                  need[1], grads)
+        if do is None:
+            return None
+        if self.pad.group_p != self.pad.group:
+            do = add_pad_mask(g, self.pad, f"{pre}l{i}.attn.bwd/pad", do, "q")
+        dO = b.heads(f"{pre}l{i}.o.bwd/heads", do, self.pad.heads)
+        P = f"{sv[(i, 'attn')]}/softmax/P"
+        dQ, dK, dV = add_attention_backward(
+            g, f"{pre}l{i}.attn.bwd", sv[(i, "q")], sv[(i, "k")], sv[(i, "v")], P, dO,
+            scale=self.s, bounds={r: G.as_tuple() for r in ("dP", "dQ", "dK", "dV")})
+        # a projection's gradient is needed for its adapter or for dX (earlier
+        # adapters); an unneeded branch (e.g. dK in the first adapted layer with no
+        # adapter on k) is discarded, since the graph must not hold unproven ops
+        want = {t: need[0] or t in self.targets for t in ("q", "k", "v")}
+        group = []
+        if want["q"]:
+            group.append(("q", b.merge_heads(f"{pre}l{i}.q.bwd/merge",
+                                             self.rope_backward(f"{pre}l{i}.q.bwd/rope",
+                                                                dQ))))
+        if want["k"]:
+            group.append(("k", b.merge_heads(f"{pre}l{i}.k.bwd/merge",
+                                             self.rope_backward(f"{pre}l{i}.k.bwd/rope",
+                                                                dK))))
+        if want["v"]:
+            group.append(("v", b.merge_heads(f"{pre}l{i}.v.bwd/merge", dV)))
+        for t, d in (("q", dQ), ("k", dK), ("v", dV)):
+            if not want[t]:
+                g.discard(d)
+        dx1 = self.linear_backward(pre, i, group, sv[(i, "q", "x")], xa, adapters,
+                                   need[0], grads)
+        if dx1 is None:
+            return None
+        dln1 = add_rmsnorm_backward(g, f"{pre}l{i}.ln1.bwd", sv[(i, "ln1")], dx1,
+                                    out_bound=G)
+        return self.add(f"{pre}l{i}.res0.bwd", dh1, dln1)
 
     def optimiser(self, step: int, theta: dict, grads: dict, state: dict) -> tuple[dict, dict]:
         add_adam, add_sgd = builder("adam"), builder("sgd")
@@ -551,15 +569,36 @@ class _TrainBuilder:
                         for i, t, ab in fwd_theta if ab == "A"}
             b = _Builder(spec.fwd, g=self.g, prefix=pre, adapters=adapters,
                          ids=ids_name(spec, step))
+            first = len(self.g.nodes)
             b.build(None if losses is None else int(losses[step]),
                     num_tokens=None if num_tokens is None else
                     int(num_tokens[step if spec.batches > 1 else 0]),
                     labels=labels_name(spec, step))
+            self.forward_segments(pre, first)
             self.builders.append(b)
             grads = self.backward(b, pre, adapters)
-            theta, state = self.optimiser(step, theta, grads, state)
+            with self.g.segment(f"{pre}opt"):
+                theta, state = self.optimiser(step, theta, grads, state)
+        # the residual stream, its gradient and the forward tensors a layer's backward
+        # reads (V's heads) cross segments: committed boundary tensors
+        for t in segmentlib.crossing(self.g):
+            self.g.commit_boundary(t)
         self.final = theta, state
         return self.g
+
+    def forward_segments(self, pre: str, first: int) -> None:
+        """Segments of one step's forward (built by `llama._Builder`, which declares
+        none): the adapters' rescales and the embedding, each layer, and the final norm,
+        head and loss (``{pre}loss``, which the loss's backward continues)."""
+        layer = re.compile(re.escape(pre) + r"l(\d+)\.")
+        for n in self.g.nodes[:first]:
+            if n.name not in self.g.node_segments:   # the adapters' forward rescales
+                self.g.assign_segment(n.name, f"{pre}embed")
+        for n in self.g.nodes[first:]:
+            m = layer.match(n.name)
+            sid = f"{pre}l{m.group(1)}.fwd" if m else \
+                f"{pre}embed" if n.name.startswith(f"{pre}embed/") else f"{pre}loss"
+            self.g.assign_segment(n.name, sid)
 
 
 def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None,
