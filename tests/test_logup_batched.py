@@ -110,3 +110,32 @@ def test_proof_bytes_flipped_everywhere_in_lookups():
         bad[pos] ^= 0x10
         _rejects(g, bytes(bad), sections, f"byte {pos}")
     _rejects(g, proof[:-1], sections, "truncated")
+
+
+@pytest.mark.parametrize("unit", [True, False])
+@pytest.mark.parametrize("depth", [0, 1, 2, 5])
+def test_lazy_tree_layers_match_the_full_tree(unit, depth):
+    """`lazy_tree` (layer above the leaves in chunks of 2, leaves and that layer dropped
+    and rebuilt by `need`) gives every layer of `build_tree`."""
+    from zklora.plugins.lookups import logup_gkr as L
+    from zklora.zkcore.plugins import registry
+
+    E = registry().field(FIELD).ext
+    rng = np.random.default_rng(depth)
+    n = 1 << depth
+    q = np.asarray(rng.integers(1, 2**62, size=(n, 2)), np.uint64)
+    p = None if unit else np.asarray(rng.integers(0, 2**62, size=(n, 2)), np.uint64)
+    full = L.build_tree(E, p, q)
+
+    def rng_leaves(lo, hi):
+        return (None if unit else p[lo:hi]), q[lo:hi]
+
+    above = None if n < 2 else (lambda: L.leaf_layer_above(E, n, unit, rng_leaves, chunk=2))
+    lazy = L.lazy_tree(E, depth, unit, lambda: (p, q), above)
+    assert np.array_equal(lazy.q[0], full.q[0]) and np.array_equal(lazy.p[0], full.p[0])
+    for layer in range(1, depth + 1):
+        lazy.need(layer)
+        assert lazy.q[layer - 1] is None
+        assert np.array_equal(lazy.q[layer], full.q[layer])
+        if not (unit and layer == depth):
+            assert np.array_equal(lazy.p[layer], full.p[layer])

@@ -85,6 +85,7 @@ class FracTree:
     unit: bool
     E: Field | None = None
     leaves: Callable[[], tuple] | None = None
+    above: Callable[[], tuple] | None = None
 
     def need(self, layer: int) -> None:
         """Make ``layer`` present (rebuilt from the nearest present layer below it, or
@@ -100,8 +101,12 @@ class FracTree:
         if j > self.depth:
             if self.leaves is None:
                 raise ProverError(f"fraction tree layer {layer} was dropped")
-            p, q = self.leaves()
-            j = self.depth
+            if self.above is not None and layer < self.depth:
+                p, q = self.above()
+                j = self.depth - 1
+            else:
+                p, q = self.leaves()
+                j = self.depth
         else:
             p, q = self.p[j], self.q[j]
         while j > layer:
@@ -123,20 +128,45 @@ def build_tree(E: Field, p_leaf: np.ndarray | None, q_leaf: np.ndarray) -> FracT
     return FracTree(ps, qs, depth, p_leaf is None, E)
 
 
-def lazy_tree(E: Field, depth: int, unit: bool, leaves: Callable[[], tuple]) -> FracTree:
+def lazy_tree(E: Field, depth: int, unit: bool, leaves: Callable[[], tuple],
+              above: Callable[[], tuple] | None = None) -> FracTree:
     """The tree over ``leaves()`` holding only layers 0 … depth−2: the leaves and the
     layer above them (3/4 of the tree's memory) are rebuilt by `FracTree.need` when the
-    GKR reaches them.  Peak while building: the leaves and the layer above them."""
+    GKR reaches them.  ``above()``, if given, computes the layer above the leaves
+    without holding the leaves (`leaf_layer_above`).  Peak while building: that layer
+    (and the leaves, without ``above``)."""
     ps: list = [None] * (depth + 1)
     qs: list = [None] * (depth + 1)
-    p, q = leaves()
     if depth == 0:
+        p, q = leaves()
         ps[0], qs[0] = (E.ones(1) if p is None else p), q
-    for layer in range(depth, 0, -1):
+        return FracTree(ps, qs, depth, unit, E, leaves, above)
+    p, q = above() if above is not None else KL.frac_up(E, *leaves())
+    if depth == 1:
+        ps[0], qs[0] = p, q
+    for layer in range(depth - 1, 0, -1):
         p, q = KL.frac_up(E, p, q)
-        if layer - 1 <= depth - 2 or layer == 1:
-            ps[layer - 1], qs[layer - 1] = p, q
-    return FracTree(ps, qs, depth, unit, E, leaves)
+        ps[layer - 1], qs[layer - 1] = p, q
+    return FracTree(ps, qs, depth, unit, E, leaves, above)
+
+
+def leaf_layer_above(E: Field, size: int, unit: bool, leaves_range: Callable[[int, int], tuple],
+                     chunk: int = 1 << 17) -> tuple:
+    """The layer above ``size`` leaves (p, q of size/2), computed ``chunk`` pairs at a
+    time from ``leaves_range(lo, hi)`` (the leaves (p, q) with indices lo … hi−1): entry
+    i pairs leaves i and i + size/2, so only 2·chunk leaves are held at once."""
+    h = size // 2
+    p_out = E.zeros(h)
+    q_out = E.zeros(h)
+    for a in range(0, h, chunk):
+        b = min(h, a + chunk)
+        p0, q0 = leaves_range(a, b)
+        p1, q1 = leaves_range(h + a, h + b)
+        q = np.concatenate([q0, q1])
+        p = None if unit else np.concatenate([p0, p1])
+        pu, qu = KL.frac_up(E, p, q)
+        p_out[a:b], q_out[a:b] = pu, qu
+    return p_out, q_out
 
 
 @attrs.frozen
@@ -442,31 +472,52 @@ class _Trees:
         self.ctx, self.cs, self.look, self.tabs = ctx, cs, look, tabs
         self.apow, self.betas = apow, betas
         self._trees: list | None = None
+        self._segs: list | None = None
 
     def __call__(self) -> list[FracTree]:
         if self._trees is None:
             E = self.ctx.E
-            self._trees = [lazy_tree(E, self.look.num_vars, True, self._look_leaves),
+            n = self.look.size
+            above = None if n < 2 else (lambda: leaf_layer_above(
+                E, n, True, self._look_range))
+            self._trees = [lazy_tree(E, self.look.num_vars, True, self._look_leaves, above),
                            lazy_tree(E, self.tabs.num_vars, False, self._table_leaves)]
         return self._trees
 
-    def _look_leaves(self):
+    def _segments(self) -> list:
+        """(start, length, columns or padding row ints, apow, beta) covering the lookup
+        leaves in order (the stack's padding blocks are absent: their leaves are 1)."""
+        if self._segs is None:
+            segs = []
+            for b in self.look.blocks:
+                if b.item is None:
+                    continue
+                w = self.cs[b.item].table.width
+                for off, nv, cols in self.cs[b.item].witness.blocks():
+                    segs.append((b.offset + off, 1 << nv, cols, self.apow[:w],
+                                 self.betas[b.item]))
+            self._segs = segs
+        return self._segs
+
+    def _look_range(self, lo: int, hi: int):
+        """The lookup leaves lo … hi−1: (None, q)."""
         E, F = self.ctx.E, self.ctx.F
-        q = E.ones(self.look.size)
-        for b in self.look.blocks:
-            if b.item is None:
+        q = E.ones(hi - lo)
+        for start, length, cols, apow, beta in self._segments():
+            a, b = max(lo, start), min(hi, start + length)
+            if a >= b:
                 continue
-            w = self.cs[b.item].table.width
-            apow, beta = self.apow[:w], self.betas[b.item]
-            for off, nv, cols in self.cs[b.item].witness.blocks():
-                lo = b.offset + off
-                dst = q[lo:lo + (1 << nv)]
-                if isinstance(cols[0], int | np.integer):  # a padding block: one row
-                    row = [F.from_ints(np.array([v], np.int64)) for v in cols]
-                    dst[...] = KL.leaf_denoms(E, row, apow, beta)[0]
-                else:
-                    KL.leaf_denoms(E, cols, apow, beta, out=dst)
+            dst = q[a - lo:b - lo]
+            if isinstance(cols[0], int | np.integer):  # a padding block: one row
+                row = [F.from_ints(np.array([v], np.int64)) for v in cols]
+                dst[...] = KL.leaf_denoms(E, row, apow, beta)[0]
+            else:
+                KL.leaf_denoms(E, [c[a - start:b - start] for c in cols], apow, beta,
+                               out=dst)
         return None, q
+
+    def _look_leaves(self):
+        return self._look_range(0, self.look.size)
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
