@@ -59,3 +59,24 @@ def test_module_compiles(arch, tmp_path):
 @pytest.mark.parametrize("name", SOURCES)
 def test_each_source_compiles(name, arch, tmp_path):
     _ptx(source_dir() / name, arch, tmp_path / f"{name}.ptx")
+
+
+@pytest.mark.slow
+def test_no_kernel_spills_to_local_memory(tmp_path):
+    """Every kernel keeps its state in registers on sm_90 (no stack frame, no spills):
+    the register-resident field, BLAKE3 and radix-8 NTT code stays that way."""
+    src = tmp_path / "zk_module.cu"
+    src.write_text(module_source(), encoding="utf-8")
+    res = subprocess.run([NVCC, "-cubin", "-arch=sm_90", "-Xptxas", "-v", "-o",
+                          str(tmp_path / "zk.cubin"), str(src)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    frames, kernel = [], None
+    for line in res.stderr.splitlines():
+        if m := re.search(r"entry function '(\w+)'", line):
+            kernel = m.group(1)
+        elif m := re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores", line):
+            frames.append((kernel, int(m.group(1)), int(m.group(2))))
+    assert len(frames) >= len(_launched()), res.stderr
+    bad = [(k, f, s) for k, f, s in frames if f or s]
+    assert not bad, f"kernels using local memory: {bad}"

@@ -5,7 +5,8 @@
 // Steps over a work buffer (rows, R, k), R = 2^rho:
 //   rs_twist:   buf[r, s, j] = M[r, j] * twist[s, j]     (twist[s, j] = w^(s j))
 //   ntt_dif:    log2(k) in-place decimation-in-frequency stages (natural order in,
-//               bit-reversed out), tw[j] = w_k^j for j < k/2
+//               bit-reversed out), tw[j] = w_k^j for j < k/2, up to 3 stages per
+//               pass in registers (gl_ntt_dif_stages)
 //   rs_scatter: out[u R + s, r] = buf[r, s, bitrev(u)]   (codewords as columns)
 #include "zk_common.cuh"
 #include "zk_gl.cuh"
@@ -18,18 +19,48 @@ ZK_KERNEL(gl_rs_twist)(const u64* M, u64 rows, u64 k, const u64* twist, u64 R, u
   }
 }
 
-// One DIF stage over nvec independent vectors of length k: butterflies of span `half`,
-// twiddle tw[j * stride] with stride = k / (2 half).
-ZK_KERNEL(gl_ntt_dif_stage)(u64* buf, u64 nvec, u64 k, u64 half, u64 stride, const u64* tw) {
-  u64 hk = k >> 1;
-  ZK_FOR(t, nvec * hk) {
-    u64 v = t / hk, b = t % hk;
-    u64 grp = b / half, j = b % half;
-    u64 base = v * k + grp * 2 * half;
-    u64 x = buf[base + j], y = buf[base + j + half];
-    buf[base + j] = gl_add(x, y);
-    u64 d = gl_sub(x, y);
-    buf[base + j + half] = j == 0 ? d : gl_mul(d, tw[j * stride]);
+// S = 1..3 consecutive DIF stages in registers, over nvec independent vectors of length
+// k: the first stage has butterfly span `half` and twiddle stride `stride` (= k / (2 half)),
+// each next one half the span and twice the stride.  With d = half >> (S - 1), the
+// 2^S elements x_t = base + j + t d (t < 2^S, j < d, base a multiple of 2 half) are closed
+// under these stages: stage q pairs local t and t + 2^(S-1-q) (bit S-1-q of t clear),
+// at offset o = j + (t mod 2^(S-q)) d within its group, twiddle tw[o * (stride << q)]
+// (none when o = 0) -- exactly the butterflies of kernels/ntt.py's _dif_inplace.
+template <int S>
+ZK_HD void ntt_stages_at(u64 t, u64* buf, u64 k, u64 half, u64 stride, const u64* tw) {
+  const int cnt = 1 << S;
+  u64 d = half >> (S - 1);
+  u64 per = k >> S;  // threads per vector
+  u64 v = t / per, b = t % per;
+  u64 grp = b / d, j = b % d;
+  u64 base = v * k + grp * 2 * half + j;
+  u64 x[cnt];
+  ZK_UNROLL
+  for (int q = 0; q < cnt; ++q) x[q] = buf[base + q * d];
+  ZK_UNROLL
+  for (int q = 0; q < S; ++q) {
+    const int span = 1 << (S - 1 - q);
+    u64 st = stride << q;
+  ZK_UNROLL
+    for (int a = 0; a < cnt; ++a) {
+      if (a & span) continue;
+      u64 o = j + (u64)(a & (2 * span - 1)) * d;
+      u64 y = x[a], z = x[a + span];
+      x[a] = gl_add(y, z);
+      u64 df = gl_sub(y, z);
+      x[a + span] = o == 0 ? df : gl_mul(df, tw[o * st]);
+    }
+  }
+  ZK_UNROLL
+  for (int q = 0; q < cnt; ++q) buf[base + q * d] = x[q];
+}
+
+ZK_KERNEL(gl_ntt_dif_stages)(u64* buf, u64 nvec, u64 k, u64 half, u64 stride, const u64* tw,
+                             u64 S) {
+  ZK_FOR(t, nvec * (k >> S)) {
+    if (S == 3) ntt_stages_at<3>(t, buf, k, half, stride, tw);
+    else if (S == 2) ntt_stages_at<2>(t, buf, k, half, stride, tw);
+    else ntt_stages_at<1>(t, buf, k, half, stride, tw);
   }
 }
 

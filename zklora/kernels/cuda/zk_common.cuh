@@ -18,6 +18,7 @@ typedef unsigned char u8;
 
 #if defined(ZK_HOST_EMU)
 #define ZK_HD static inline
+#define ZK_UNROLL
 #define ZK_KERNEL(name) extern "C" void name
 #define ZK_FOR(i, n) for (u64 i = 0; i < (u64)(n); ++i)
 ZK_HD void zk_atomic_min(u64* p, u64 v) { if (v < *p) *p = v; }
@@ -29,6 +30,7 @@ ZK_HD u32 zk_brev32(u32 x) {
 }
 #else
 #define ZK_HD __device__ __forceinline__
+#define ZK_UNROLL _Pragma("unroll")
 #define ZK_KERNEL(name) extern "C" __global__ void name
 #define ZK_FOR(i, n)                                                        \
   for (u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x; i < (u64)(n); \

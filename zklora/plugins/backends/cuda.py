@@ -31,8 +31,10 @@ U = np.uint64
 THREADS = 256
 #: at most this many blocks per launch (kernels loop over the rest)
 MAX_BLOCKS = 1 << 16
-#: partial rows of a reduction (strided first stage)
-PARTIALS = 1 << 14
+#: partial rows of a reduction (strided first stage): enough threads to fill a large GPU
+PARTIALS = 1 << 17
+#: radix-2 NTT stages done per pass (in registers; 3 = radix 8)
+NTT_STAGES_PER_PASS = 3
 #: rows folded into one by each ``gl_reduce_rows`` pass
 REDUCE_CHUNK = 64
 #: elements per thread of the batched inversion (one exponentiation per chunk)
@@ -61,13 +63,14 @@ class CudaBackend(ComputeBackend):
             return Availability(False, "no CUDA device (cupy.cuda.is_available() is False)")
         return Availability(True)
 
-    def __init__(self, cp=None) -> None:
+    def __init__(self, cp=None, partials: int = PARTIALS) -> None:
         if cp is None:
             av = self.available()
             if not av.ok:
                 raise ConfigError(f"backend 'cuda' is unavailable on this machine: {av.reason}")
             import cupy as cp
         self.cp = cp
+        self.partials = int(partials)
         self._mod = cp.RawModule(code=module_source())
         self._fns: dict[str, object] = {}
         self._ntt_tables: dict[tuple[int, int], tuple] = {}
@@ -107,9 +110,8 @@ class CudaBackend(ComputeBackend):
             part, G = out, nc
         return np.asarray(self.cp.asnumpy(part), dtype=np.uint64).reshape(W)
 
-    @staticmethod
-    def _partials(m: int) -> int:
-        return max(1, min(int(m), PARTIALS))
+    def _partials(self, m: int) -> int:
+        return max(1, min(int(m), self.partials))
 
     def to_device(self, a):
         return self.cp.asarray(np.ascontiguousarray(a))
@@ -337,10 +339,11 @@ class CudaBackend(ComputeBackend):
         self._launch("gl_rs_twist", rows * Rr * k, M, U(rows), U(k), twist, U(Rr), buf)
         half, stride = k >> 1, 1
         while half >= 1:
-            self._launch("gl_ntt_dif_stage", rows * Rr * (k >> 1), buf, U(rows * Rr), U(k),
-                         U(half), U(stride), tw)
-            half >>= 1
-            stride <<= 1
+            S = min(NTT_STAGES_PER_PASS, half.bit_length())  # stages left: log2(half) + 1
+            self._launch("gl_ntt_dif_stages", rows * Rr * (k >> S), buf, U(rows * Rr), U(k),
+                         U(half), U(stride), tw, U(S))
+            half >>= S
+            stride <<= S
         self._launch("gl_rs_scatter", rows * Rr * k, buf, U(rows), U(Rr), U(k), U(log_k), out)
         return out
 
