@@ -102,3 +102,25 @@ def test_emulation_runs_the_cuda_source():
     a = np.array([1, 2], np.uint64)
     assert be.to_host(be.mul(a, a)).tolist() == [1, 4]
     assert be._fns["gl_vmul"].calls == 1
+
+
+def test_emulated_hashing_of_misaligned_rows():
+    """The word-loading BLAKE3 kernels fall back (byte loads, or a copy) on arrays whose
+    address is not 4-byte aligned."""
+    if cuda_emu.CXX is None:
+        pytest.skip("no C++ compiler")
+    import blake3
+    import numpy as np
+
+    from zklora.plugins.backends.cuda import _address
+
+    be = registry().backend("cuda")(cp=cuda_emu.cupy)
+    buf = np.random.default_rng(1).integers(0, 256, size=1 + 64 * 8, dtype=np.uint8)
+    lvl = buf[1:].reshape(16, 32)
+    assert _address(lvl) % 4 == 1
+    want = [blake3.blake3(b"\x01" + lvl[2 * i].tobytes() + lvl[2 * i + 1].tobytes()).digest()
+            for i in range(8)]
+    assert [bytes(g) for g in be.to_host(be.merkle_parents(lvl))] == want
+    rows = buf[1:].reshape(8, 64)
+    assert [bytes(g) for g in be.to_host(be.blake3_rows(rows))] == \
+        [blake3.blake3(r.tobytes()).digest() for r in rows]

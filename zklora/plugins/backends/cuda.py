@@ -42,6 +42,13 @@ INV_CHUNK = 32
 _NO_ZERO = (1 << 64) - 1
 
 
+def _address(a) -> int:
+    """Device (cupy) or host (numpy) address of an array's first element."""
+    data = getattr(a, "data", None)
+    ptr = getattr(data, "ptr", None)
+    return int(ptr) if ptr is not None else int(a.ctypes.data)
+
+
 class CudaBackend(ComputeBackend):
     """Goldilocks kernels on an NVIDIA GPU through cupy (see module doc)."""
 
@@ -353,11 +360,14 @@ class CudaBackend(ComputeBackend):
         if L > 1024:
             raise ValueError(f"blake3_rows needs rows of at most 1024 bytes, got {L}")
         out = self._empty((n, 32), self.cp.uint8)
-        self._launch("b3_hash_rows", n, data, U(n), U(L), out)
+        words = L % 4 == 0 and _address(data) % 4 == 0  # word loads
+        self._launch("b3_hash_rows", n, data, U(n), U(L), U(int(words)), out)
         return out
 
     def merkle_parents(self, level):
         level = self.cp.ascontiguousarray(self.cp.asarray(level, dtype=self.cp.uint8))
+        if _address(level) % 4:  # the kernel loads words
+            level = level.copy()
         n = level.shape[0] // 2
         out = self._empty((n, 32), self.cp.uint8)
         self._launch("b3_merkle_parents", n, level, U(n), out)
