@@ -13,8 +13,8 @@ running every function in `CHECKS`::
 
 or `run_all(Harness(...))`.  What is checked: commit/open/verify round trips at random
 points over several sizes (0 variables included), batched openings (several tensors,
-several and repeated claims per tensor, one shared proof), the exact commitment size,
-determinism of non-hiding commitments, and that the verifier rejects — with
+several and repeated claims per tensor, several of the same size, one shared proof), the
+exact commitment size, determinism of non-hiding commitments, and that the verifier rejects — with
 `VerificationError` or `ProofFormatError`, never any other exception — a wrong value, a
 wrong point, a point of the wrong dimension, a tampered commitment, a commitment of the
 wrong length, a tampered proof byte, a truncated or extended proof, a field element ≥ p
@@ -333,6 +333,42 @@ def check_swapped_items(h: Harness) -> None:
     expect_reject(h, h.scheme(), swapped, o.proof, "claims swapped between tensors")
 
 
+def check_batched_same_size(h: Harness) -> None:
+    """Several tables of the same (large) size with a small one in between, in one proof
+    (a scheme may open equal-size tables together, sharing its queries): round trip;
+    a wrong value on each of the first, middle and last, a changed tensor in the
+    middle and sampled bit flips are rejected."""
+    F = h.field
+    sizes = [h.large, h.sizes[1], h.large, h.large]
+    o = open_batch(h, sizes, claims=2, salt=1200)
+    scheme = h.scheme()
+    check(h, scheme, o.items, o.proof)
+    for k in (0, 2, 3):
+        ev = o.items[k].evals[1]
+        bad = Evaluation(ev.point, h.field.ext.add(ev.value, h.field.ext.scalar(1)))
+        expect_reject(h, scheme, _replace_eval(o.items, k, 1, bad), o.proof,
+                      f"wrong value on same-size table {k}")
+    for pos in tamper_positions(len(o.proof), h.rng(1201), count=24):
+        bad = bytearray(o.proof)
+        bad[pos] ^= 1 << (pos % 8)
+        expect_reject(h, scheme, o.items, bytes(bad), f"proof byte {pos} flipped (batch)")
+    # the middle table changed after its commitment, its true claims opened
+    rng = h.rng(1202)
+    states, items, evals = [], [], []
+    for k, n in enumerate(sizes):
+        t = random_table(h, rng, n)
+        com, st = scheme.commit(t)
+        if k == 2:
+            t = bump(F, t, int(rng.integers(0, 1 << n)))
+            _, st = scheme.commit(t)
+        ev = claims_for(h, rng, t, n, 1)
+        states.append(st)
+        evals.append(ev)
+        items.append(CheckItem(com, n, ev))
+    expect_reject(h, scheme, items, prove(h, scheme, states, evals),
+                  "middle same-size tensor changed after commitment")
+
+
 CHECKS: dict[str, Callable[[Harness], None]] = {
     "roundtrip": check_roundtrip,
     "batched": check_batched,
@@ -347,6 +383,7 @@ CHECKS: dict[str, Callable[[Harness], None]] = {
     "non_canonical": check_non_canonical,
     "changed_tensor": check_changed_tensor,
     "swapped_items": check_swapped_items,
+    "batched_same_size": check_batched_same_size,
 }
 
 
