@@ -120,7 +120,15 @@ class CudaBackend(ComputeBackend):
     def _partials(self, m: int) -> int:
         return max(1, min(int(m), self.partials))
 
+    def _h(self, a, dtype) -> np.ndarray:
+        """A small host-side argument (challenge, coefficients, indices) as numpy."""
+        if isinstance(a, getattr(self.cp, "ndarray", ())) and not isinstance(a, np.ndarray):
+            a = self.cp.asnumpy(a)
+        return np.asarray(a, dtype=dtype)
+
     def to_device(self, a):
+        if isinstance(a, getattr(self.cp, "ndarray", ())) and not isinstance(a, np.ndarray):
+            return a.copy()
         return self.cp.asarray(np.ascontiguousarray(a))
 
     def to_host(self, a):
@@ -204,7 +212,7 @@ class CudaBackend(ComputeBackend):
 
     def emul_scalar(self, a, s):
         a = self._e(a)
-        s = np.asarray(s, dtype=np.uint64).reshape(2)
+        s = self._h(s, np.uint64).reshape(2)
         out = self._empty(a.shape)
         self._launch("e2_vmul_scalar", a.shape[0], a, U(s[0]), U(s[1]), out, U(a.shape[0]))
         return out
@@ -242,7 +250,7 @@ class CudaBackend(ComputeBackend):
 
     # -- tables and sumcheck ---------------------------------------------------------------------
     def eq_table(self, r):
-        r = np.asarray(r, dtype=np.uint64).reshape(-1, 2)
+        r = self._h(r, np.uint64).reshape(-1, 2)
         out = self.cp.zeros((1 << r.shape[0], 2), dtype=self.cp.uint64)
         out[0, 0] = 1
         size = 1
@@ -254,7 +262,7 @@ class CudaBackend(ComputeBackend):
     def sc_fold(self, stack, r):
         st = self._u(stack)
         k, m = st.shape[0], st.shape[1] // 2
-        r = np.asarray(r, dtype=np.uint64).reshape(2)
+        r = self._h(r, np.uint64).reshape(2)
         out = self._empty((k, m, 2))
         self._launch("e2_sc_fold", k * m, st, U(k), U(m), U(r[0]), U(r[1]), out)
         return out
@@ -262,7 +270,7 @@ class CudaBackend(ComputeBackend):
     def fold_base(self, table, r):
         t = self._u(table).reshape(-1)
         m = t.shape[0] // 2
-        r = np.asarray(r, dtype=np.uint64).reshape(2)
+        r = self._h(r, np.uint64).reshape(2)
         out = self._empty((m, 2))
         self._launch("e2_fold_base", m, t, U(m), U(r[0]), U(r[1]), out)
         return out
@@ -302,10 +310,10 @@ class CudaBackend(ComputeBackend):
     def sc_round(self, stack, starts, factors, coeffs, degree):
         st = self._u(stack)
         m = st.shape[1] // 2
-        starts_h = np.asarray(starts, dtype=np.int64).reshape(-1)
+        starts_h = self._h(starts, np.int64).reshape(-1)
         nterms = starts_h.shape[0] - 1
         npts = int(degree) + 1
-        coeffs = np.asarray(coeffs, dtype=np.uint64).reshape(-1, 2)
+        coeffs = self._h(coeffs, np.uint64).reshape(-1, 2)
         G = self._partials(m)
         part = self._empty(G * nterms * npts * 2)
         self._launch("e2_sc_round_part", G, st, U(m), self._i(starts_h), self._i(factors),
@@ -378,7 +386,7 @@ class CudaBackend(ComputeBackend):
         cols = self._u(cols)
         w, N = cols.shape
         apow = self._e(apow)
-        beta = np.asarray(beta, dtype=np.uint64).reshape(2)
+        beta = self._h(beta, np.uint64).reshape(2)
         out = self._empty((N, 2))
         self._launch("e2_leaf_denoms", N, cols, U(w), U(N), apow, U(beta[0]), U(beta[1]), out)
         return out
