@@ -141,6 +141,9 @@ def main(argv=None) -> int:
     report["cuda_available"] = str(CudaBackend.available())
     t0 = time.perf_counter()
     cuda = CudaBackend()
+    one = np.ones(4, np.uint64)
+    assert cuda.to_host(cuda.mul(one, one)).tolist() == [1, 1, 1, 1]  # compiles the module
+    cp.cuda.runtime.deviceSynchronize()
     report["cuda_module_compile_s"] = round(time.perf_counter() - t0, 3)
     cpu = CpuBackend()
     ok = True
