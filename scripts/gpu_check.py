@@ -159,6 +159,22 @@ def main(argv=None) -> int:
               f"({report['conformance_s']} s)", flush=True)
         for k, v in bad.items():
             print(f"  {k}: {v}", flush=True)
+        # the reductions again with few partial rows: every partial strides, several passes
+        from zklora.zkcore.testing.backend_suite import CHECKS
+
+        small = CudaBackend(partials=1000)
+        strided = {}
+        for k in ("sum", "dot", "esum", "edot", "p2_sums", "p2_fold_sums", "sc_round",
+                  "gkr_sums"):
+            try:
+                CHECKS[k](small, Harness())
+                strided[k] = "ok"
+            except Exception as e:
+                strided[k] = f"FAIL: {type(e).__name__}: {e}"
+        report["conformance_strided"] = strided
+        bad = {k: v for k, v in strided.items() if v != "ok"}
+        ok &= not bad
+        print(f"strided reductions: {len(strided) - len(bad)}/{len(strided)} ok", flush=True)
 
     def sync_cuda():
         cp.cuda.runtime.deviceSynchronize()
