@@ -304,7 +304,8 @@ def current() -> ComputeBackend:
     stack = getattr(_LOCAL, "stack", None)
     if stack:
         return stack[-1]
-    return select("cpu")
+    be = _CACHE.get("cpu")  # hot path: called at every routed kernel call site
+    return be if be is not None else select("cpu")
 
 
 @contextlib.contextmanager
