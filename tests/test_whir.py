@@ -490,3 +490,29 @@ def test_batched_wrong_table_rejected(bad):
     ch = ProverChannel(Transcript(PROTO))
     s.open(ch, opens)
     rejects(s, items, ch.proof_bytes())
+
+
+def test_direct_tables_packed_strictly():
+    """A table sent in the clear costs its least two's-complement width per entry; a
+    wider-than-needed width, an entry outside the centred range, or a changed entry is
+    rejected."""
+    s = W.Whir(F, {"direct_vars": 8})
+    rng = np.random.default_rng(41)
+    c = rng.integers(-300, 300, size=256)
+    t = np.array([int(x) % P_INT for x in c], dtype=np.uint64)
+    com, st = s.commit(t)
+    r = E.random(rng, 8)
+    evs = [Evaluation(r, mle.evaluate(E, t, r, base=True))]
+    ch = ProverChannel(Transcript(PROTO))
+    s.open(ch, [OpenItem(st, evs)])
+    proof = ch.proof_bytes()
+    items = [CheckItem(com, 8, evs)]
+    verify(s, items, proof)
+    assert proof[0] == 2 and len(proof) == 1 + 2 * 256
+    wide = np.ascontiguousarray(c.astype("<i8").view(np.uint8).reshape(-1, 8)[:, :3])
+    rejects(s, items, bytes([3]) + wide.tobytes())
+    big = c.astype("<i8").copy()
+    big[0] = (P_INT - 1) // 2 + 1
+    rejects(s, items, bytes([8]) + big.tobytes())
+    for bad in (bytes([0]) + proof[1:], bytes([9]) + proof[1:], flip(proof, 7)):
+        rejects(s, items, bad)

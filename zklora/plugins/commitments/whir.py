@@ -14,17 +14,23 @@ analysis):
   cosets, `zklora.kernels.whir`).  Under the conjectured (list-decoding) regime, s₀
   out-of-domain values p(z) at points z derived from the root are bound as well.  The
   commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ n ‖ root ‖ OOD values)`` (32 bytes).
-* **Open** (all items in one proof, one WHIR proof per commitment in a shared
+* **Open** (all items in one proof; one WHIR proof per table *size*, in a shared
   transcript).  Per commitment, the claims (and the OOD values) are combined with powers
-  of a challenge β into one weighted-sum claim Σ_b f̂(b)·W(b) = σ with
-  W = Σ β^j eq(r_j, ·).  Each WHIR round: k sumcheck rounds on Σ f̂·W (binding k
-  variables, α), a Merkle commitment to the folded polynomial's codeword on a domain
-  half as large, OOD samples of it (conjectured regime), t shift queries on the current
-  codeword (leaves + one multi-proof; the verifier folds each leaf at its point), and a
-  challenge γ combining the new point constraints into W.  Once at most 8 variables
-  remain the folded polynomial is sent in the clear and checked against the last
-  queries and the sumcheck claim.
-* **Small tables** are sent; the verifier re-commits and evaluates.  By default
+  of a challenge β (and, for several tables of one size, independent λ_t) into a
+  weighted-sum claim.  One table: Σ_b f̂(b)·W(b) = σ with W = Σ β^j eq(r_j, ·).
+  Several tables of the same size: a reduction sumcheck on Σ_t Σ_b f̂_t(b)·W_t(b)
+  brings every claim to one point r* (the prover sends each f̂_t(r*)), independent μ_t
+  are drawn and the WHIR rounds run on F̂ = Σ μ_t f̂_t with W = eq(r*, ·); its round-0
+  codeword is the combination of the committed ones, so every tree is opened at the
+  same positions and the verifier combines the leaves.  Each WHIR round: k sumcheck
+  rounds on Σ f̂·W (binding k variables, α), a Merkle commitment to the folded
+  polynomial's codeword on a domain half as large, OOD samples of it (conjectured
+  regime), t shift queries on the current codeword (leaves + one multi-proof; the
+  verifier folds each leaf at its point), and a challenge γ combining the new point
+  constraints into W.  Once at most 8 variables remain the folded polynomial is sent in
+  the clear and checked against the last queries and the sumcheck claim.
+* **Small tables** are sent (entries as centred integers in the least byte width); the
+  verifier re-commits and evaluates.  By default
   (``direct_vars = "auto"``) a table is small when sending it costs no more than the
   expected WHIR opening (`opening_bytes`) and n ≤ `AUTO_DIRECT_MAX`; an integer
   ``direct_vars`` sets the threshold instead.
@@ -301,6 +307,63 @@ def _grind_verify(ch: VerifierChannel, label: str, bits: int) -> None:
         raise VerificationError(f"whir: grinding nonce for {label} is invalid")
 
 
+# -- tables sent in the clear ------------------------------------------------------------
+#
+# A table opened directly is sent as its centred lift c ∈ [−(p−1)/2, (p−1)/2] in the
+# fewest bytes w that hold every entry as a little-endian two's-complement integer
+# (w ∈ 1..8, sent first).  The reading is strict: an entry outside the centred range or
+# a width larger than needed is rejected, so every table has exactly one encoding.
+
+_HALF = (P_INT - 1) // 2
+
+
+def _centred(t: np.ndarray) -> np.ndarray:
+    t = np.asarray(t, dtype=np.uint64)
+    neg = t > np.uint64(_HALF)
+    out = t.astype(np.int64)  # entries ≤ (p−1)/2 < 2^63 are exact
+    out[neg] = -(np.uint64(P_INT) - t[neg]).astype(np.int64)
+    return out
+
+
+def _need(c: np.ndarray) -> int:
+    """Fewest bytes holding every entry of c in two's complement."""
+    if c.size == 0:
+        return 1
+    hi, lo = int(c.max()), int(c.min())
+    w = 1
+    while not (-(1 << (8 * w - 1)) <= lo and hi < 1 << (8 * w - 1)):
+        w += 1
+    return w
+
+
+def _width(t: np.ndarray) -> int:
+    return _need(_centred(t))
+
+
+def _pack(t: np.ndarray) -> bytes:
+    c = _centred(t)
+    w = _need(c)
+    return np.ascontiguousarray(c.astype("<i8").view(np.uint8).reshape(-1, 8)[:, :w]).tobytes()
+
+
+def _unpack(data: bytes, w: int, t: int) -> np.ndarray:
+    """The table from its packed entries (strict, see above): (2^n,) uint64."""
+    raw = np.frombuffer(data, dtype=np.uint8).reshape(-1, w)
+    full = np.zeros((raw.shape[0], 8), dtype=np.uint8)
+    full[:, :w] = raw
+    if w < 8:  # sign extension
+        full[raw[:, w - 1] >= 0x80, w:] = 0xFF
+    c = full.view("<i8").reshape(-1).astype(np.int64)
+    if c.size and (int(c.max()) > _HALF or int(c.min()) < -_HALF):
+        raise VerificationError(f"whir: tensor {t}: entry outside the centred range")
+    if w > 1 and _need(c) != w:
+        raise VerificationError(f"whir: tensor {t}: width {w} is not the least one")
+    out = c.astype(np.uint64)
+    neg = c < 0
+    out[neg] = np.uint64(P_INT) - (-c[neg]).astype(np.uint64)
+    return out
+
+
 # -- states ----------------------------------------------------------------------------------
 
 
@@ -494,7 +557,8 @@ class Whir(CommitmentScheme):
                           self._statement([(s.commitment, s.n, e) for s, e in work]))
         for st, _ in work:
             if self.direct(st.n):
-                ch.send_field("whir/tensor", self.field, st.table)
+                ch.send_bytes("whir/width", bytes([_width(st.table)]))
+                ch.send_bytes("whir/tensor", _pack(st.table))
         for n, pos in self._groups([st.n for st, _ in work]):
             self._prove_group(ch, n, [work[q] for q in pos])
 
@@ -652,7 +716,10 @@ class Whir(CommitmentScheme):
 
     def _verify_direct(self, ch, t, com, n, evs) -> None:
         E = self.field.ext
-        table = ch.recv_field("whir/tensor", self.field, 1 << n).reshape(-1)
+        w = ch.recv_bytes("whir/width", 1)[0]
+        if not 1 <= w <= 8:
+            raise VerificationError(f"whir: tensor {t}: bad width {w}")
+        table = _unpack(ch.recv_bytes("whir/tensor", w << n), w, t)
         if self._commit_table(table.copy()).commitment != com:
             raise VerificationError(f"whir: opened tensor {t} does not match its commitment")
         lifted = np.zeros((1 << n, 2), dtype=np.uint64)
