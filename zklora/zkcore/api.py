@@ -8,6 +8,7 @@ graph from the statement alone; ``expect`` lets it insist on the values it trust
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -143,7 +144,8 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     values = None
     named = statement_tensor_names(model, statement["params"])
     if named:  # batch, adapters and optimiser state before/after every step
-        values = graphlib.forward(g, witness, reg, progress)
+        # a segmented graph's phase 1 keeps the committed witness only (`graph.forward`)
+        values = graphlib.forward(g, witness, reg, progress, drop=bool(g.node_segments))
         F = backend.field
         for i, name in enumerate(named):
             if progress:
@@ -151,14 +153,37 @@ def _prove(cfg: Config, registry, progress: Callable | None,
             com, states[name] = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
             statement["commitments"][name] = com.hex()
             published[name] = com
+    from . import executors
+
     stream, index = graphlib.prove(g, witness, backend, statement, progress, values=values,
                                    published=published, profile=profile,
-                                   published_states=states)
+                                   published_states=states,
+                                   executor=executors.make(
+                                       cfg.executor["name"],
+                                       {**cfg.executor, "recipe": _recipe(cfg, statement)}))
     dt = time.perf_counter() - t0
     sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
     sections["stream"] = stream
     data = prooflib.encode(statement, sections)
     return ProveResult(data, statement, dt, list(index))
+
+
+def _recipe(cfg: Config, statement: Mapping[str, Any]):
+    """How a remote worker rebuilds this proof's graph and backend
+    (`zklora.zkcore.executors.Recipe`)."""
+    from .executors import Recipe
+
+    return Recipe(functools.partial(_build_graph, cfg.model, dict(statement["params"])),
+                  functools.partial(_build_backend, cfg.stack, dict(cfg.commitment_params),
+                                    dict(cfg.lookup_params)))
+
+
+def _build_graph(model: str, params: Mapping[str, Any]):
+    return _model(default_registry(), model).build(params)
+
+
+def _build_backend(stack, commitment_params, lookup_params):
+    return resolve(stack, default_registry(), commitment_params, lookup_params)
 
 
 def graph_elements(g, err: type[ZkLoraError] = VerificationError) -> int:

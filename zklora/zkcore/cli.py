@@ -293,9 +293,15 @@ def _echo_losses(out: Out, statement, losses) -> None:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="proof.zkp",
               show_default=True, help="Where to write the proof file.")
 @click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Who proves the segments of a segmented step: local (this process, one "
+                   "segment at a time; the config's [executor] name, default local) or ray "
+                   "(Ray tasks on a cluster, docs/distributed.md).")
+@click.option("--ray-address", default=None,
+              help="The Ray cluster to join (default: start a local one).")
 @_JSON
-def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, as_json,
-          task="auto", **options):
+def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, executor,
+          ray_address, as_json, task="auto", **options):
     """Prove the configured task and write a proof file (atomically).  The model
     plugins' options are listed below by model."""
     from . import pyapi
@@ -304,7 +310,8 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, as_j
     with _Run(out):
         res = pyapi.prove(config=config_path, profile=profile, task=task,
                           adapter_out=adapter_out, model_commitment=model_commit,
-                          out=out_path, progress=_reporter(quiet), **options)
+                          out=out_path, progress=_reporter(quiet), executor=executor,
+                          ray_address=ray_address, **options)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")

@@ -51,7 +51,9 @@ PROFILES: dict[str, Stack] = {
 }
 HASHES = ("blake3", "sha256")
 
-_TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup")
+_TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup", "executor")
+#: ``[executor]``: who proves a segmented graph's segments (`zklora.zkcore.executors`)
+_EXECUTOR_KEYS = ("name", "address", "max_retries")
 _TASK_KEYS = ("model",)
 _PROOF_KEYS = ("field", "commitment", "lookup", "hash")
 
@@ -66,6 +68,27 @@ class Config:
     model_params: Mapping[str, Any] = attrs.field(factory=dict)
     commitment_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     lookup_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    #: ``name`` ("local" or "ray") and its options (ray: ``address``, ``max_retries``)
+    executor: Mapping[str, Any] = attrs.field(factory=lambda: {"name": "local"})
+
+
+def executor_table(tbl: Mapping[str, Any], where: str = "executor") -> dict[str, Any]:
+    """A validated ``[executor]`` table (default name ``local``)."""
+    out = {"name": "local"}
+    for k, v in tbl.items():
+        if k not in _EXECUTOR_KEYS:
+            raise _allowed(where, k, _EXECUTOR_KEYS)
+        if k in ("name", "address") and not isinstance(v, str):
+            raise ConfigError(f"{where}.{k}: expected a string, got {v!r}")
+        if k == "max_retries" and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
+            raise ConfigError(f"{where}.max_retries: expected an integer ≥ 0, got {v!r}")
+        out[k] = v
+    from .executors import names
+
+    if out["name"] not in names():
+        raise ConfigError(f"{where}.name: {out['name']!r} is not an executor; allowed: "
+                          f"{', '.join(names())}")
+    return out
 
 
 def _allowed(where: str, key: str, allowed) -> ConfigError:
@@ -109,7 +132,8 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     for name, tbl in list(com.items()) + list(look.items()):
         if not isinstance(tbl, dict):
             raise ConfigError(f"commitment/lookup.{name}: expected a table of parameters")
-    return Config(prof, stack, model, dict(_table(data, "model", "")), com, look)
+    return Config(prof, stack, model, dict(_table(data, "model", "")), com, look,
+                  executor_table(_table(data, "executor", "")))
 
 
 def load(path: str | Path | None, *, profile: str | None = None) -> Config:

@@ -8,14 +8,25 @@ executor.  Registry: `EXECUTORS` (name -> factory taking the options), `make`.
 - ``local``: in this process, one segment at a time; each segment's witness is
   recomputed from its committed boundary inputs and dropped when it is proven, so the
   prover holds one segment's witness at a time (plus the committed tensors).
+- ``ray``: each segment is a Ray task (`RayExecutor`, docs/distributed.md).  A task
+  gets the segment's committed and public inputs, the phase-1 transcript state and the
+  claims on its tensors, rebuilds the graph and the backend itself (from the model's
+  public parameters and the proof stack: nothing unpicklable crosses), recomputes the
+  segment's witness and proves it exactly as ``local`` does, so the bytes are the same.
+  A failed or killed worker's task is retried (``max_retries``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import ConfigError
+import attrs
+
+from .errors import ConfigError, ProverError
 
 
 class LocalExecutor:
@@ -36,9 +47,112 @@ class LocalExecutor:
         return out
 
 
+@attrs.frozen
+class Recipe:
+    """How a worker rebuilds what it cannot be sent: ``graph()`` and ``backend()``,
+    picklable callables (module-level functions or partials of them)."""
+
+    graph: Callable[[], Any]
+    backend: Callable[[], Any]
+
+
+_BUILT: dict[int, tuple[Any, Any, str]] = {}
+
+
+def _built(recipe: Recipe, digest: str):
+    """The recipe's (graph, backend), built once per worker process; the graph must
+    describe itself as the driver's did (``digest``)."""
+    from .graph import canonical_json
+
+    key = hash(pickle.dumps(recipe))
+    if key not in _BUILT:
+        g, be = recipe.graph(), recipe.backend()
+        _BUILT.clear()
+        _BUILT[key] = (g, be, hashlib.sha256(canonical_json(g.describe())).hexdigest())
+    g, be, d = _BUILT[key]
+    if d != digest:
+        raise ProverError("a Ray worker built a different graph than the driver's")
+    return g, be
+
+
+def _segment_task(recipe: Recipe, digest: str, index: int, base_state: bytes,
+                  values: Mapping[str, Any], claims: Mapping, crash_marker: str | None):
+    """A Ray task: prove segment ``index`` (see module doc); returns its `SegmentResult`."""
+    if crash_marker is not None and not os.path.exists(crash_marker):
+        # fault injection (tests): the first attempt's worker dies mid-proof
+        open(crash_marker, "w").close()
+        os._exit(1)
+    from .errors import ProverError as PE
+    from .graph import Committer, prove_segment
+    from .op import ProverContext
+    from .transcript import ProverChannel, Transcript
+
+    g, be = _built(recipe, digest)
+    seg = g.segments()[index]
+    committer = Committer(be.scheme, True)
+    ctx = ProverContext(be.field, ProverChannel(Transcript(b"zklora/worker", be.hash)),
+                        dict(g.tensors), g.publics, dict(values), committer)
+    res = prove_segment(True, ctx, g, be, seg, base_state, claims, PE)
+    if committer.stacks or committer.published:
+        raise PE(f"segment {seg.id!r} commits mid-proof, which a remote executor cannot "
+                 "carry back; use --executor local")
+    return res
+
+
+class RayExecutor:
+    """Prove the segments as Ray tasks on the cluster at ``address`` (None: start or
+    join a local one); ``recipe`` rebuilds the graph and backend on the workers."""
+
+    name = "ray"
+
+    def __init__(self, recipe: Recipe, address: str | None = None, max_retries: int = 3,
+                 num_cpus: int | None = None, crash_marker: str | None = None):
+        self.recipe, self.address, self.max_retries = recipe, address, int(max_retries)
+        self.num_cpus, self.crash_marker = num_cpus, crash_marker
+
+    def prove_segments(self, ctx, graph, backend, segs: Sequence, base_state: bytes,
+                       claims: Sequence[Mapping], err, clock, progress) -> list:
+        from .graph import canonical_json
+
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("the ray executor needs Ray: pip install 'zklora[ray]'") from None
+        if not ray.is_initialized():
+            kw = {"num_cpus": self.num_cpus} if self.num_cpus and not self.address else {}
+            ray.init(address=self.address, ignore_reinit_error=True,
+                     log_to_driver=False, **kw)
+        task = ray.remote(max_retries=self.max_retries, retry_exceptions=False)(_segment_task)
+        digest = hashlib.sha256(canonical_json(graph.describe())).hexdigest()
+        recipe = ray.put(self.recipe)
+        pending = []
+        for s in segs:
+            need = {t for n in graph.nodes[s.start:s.stop] for t in n.inputs + n.outputs}
+            vals = {t: ctx.values[t] for t in need if t in ctx.values}
+            pending.append(task.remote(recipe, digest, s.index, base_state, vals,
+                                       dict(claims[s.index]), self.crash_marker))
+        out = []
+        for k, ref in enumerate(pending):
+            try:
+                out.append(ray.get(ref))
+            except Exception as e:   # noqa: BLE001 -- Ray wraps the worker's error
+                raise ProverError(f"segment {segs[k].id!r} failed on Ray: {e}") from None
+            if progress:
+                progress("prove", k + 1, len(pending))
+        return out
+
+
+def _ray(opts: Mapping[str, Any]) -> RayExecutor:
+    if "recipe" not in opts:
+        raise ConfigError("the ray executor needs a recipe (given by zklora.zkcore.api)")
+    return RayExecutor(opts["recipe"], opts.get("address") or None,
+                       int(opts.get("max_retries", 3)))
+
+
 #: executor name -> factory(options) (options: the ``executor_options`` of the config)
 EXECUTORS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "local": lambda opts: LocalExecutor(),
+    "ray": _ray,
 }
 
 

@@ -31,7 +31,7 @@ from .progress import Reporter, peak_rss_bytes
 
 #: Keywords of `prove` the kernel owns; every other keyword is a model plugin's option.
 PROVE_KEYWORDS = ("config", "profile", "task", "out", "adapter_out", "model_commitment",
-                  "progress", "registry")
+                  "progress", "registry", "executor", "ray_address")
 
 PathLike = str | os.PathLike
 
@@ -192,17 +192,28 @@ def _select(table, cfg, task, options: Mapping[str, Any], requires=()):
 
 
 def build_config(*, config=None, profile: str | None = None, task: str = "auto",
-                 adapter_out: PathLike | None = None, registry=None, **options):
+                 adapter_out: PathLike | None = None, registry=None,
+                 executor: str | None = None, ray_address: str | None = None, **options):
     """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`.
 
     ``task``: ``auto`` (default: the config's model, or — when model options are given —
     the model that takes them all, preferring the config's own), ``config``, a task
     alias a model plugin declares (``forward``, ``train``) or a model name.  ``options``:
     the model plugins' declared options; each given one sets its ``[model]`` key over
-    the config file's table (kept when the config names the chosen model)."""
+    the config file's table (kept when the config names the chosen model).
+    ``executor`` / ``ray_address`` override the config's ``[executor]`` name / address."""
     table = option_table(registry)
     _check_keywords("prove", table, options, PROVE_KEYWORDS)
     cfg = load_config(config, profile)
+    if executor is not None or ray_address is not None:
+        from . import config as configlib
+
+        ex = dict(cfg.executor)
+        if executor is not None:
+            ex["name"] = executor
+        if ray_address is not None:
+            ex["address"] = ray_address
+        cfg = attrs.evolve(cfg, executor=configlib.executor_table(ex, "executor option"))
     return _select(table, cfg, task, options, ["adapter_out"] if adapter_out else [])
 
 
@@ -311,8 +322,13 @@ def _write(path, data: bytes, prooflib) -> None:
 def prove(*, task: str = "auto", config=None, profile: str | None = None,
           out: PathLike | None = None, adapter_out: PathLike | None = None,
           model_commitment=None, progress: bool | str | Reporter = False, registry=None,
+          executor: str | None = None, ray_address: str | None = None,
           **options) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
+
+    ``executor``: ``"local"`` (default) or ``"ray"`` — who proves the segments of a
+    segmented step (docs/distributed.md); ``ray_address``: the Ray cluster to join
+    (default: a local one).
 
     ``options``: the options the model plugins declare (``zklora prove --help`` lists
     them by model; with the built-in LLaMA plugins ``model``, ``adapter``, ``data`` and,
@@ -331,7 +347,8 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
 
     t0 = time.perf_counter()
     cfg = build_config(config=config, profile=profile, task=task, adapter_out=adapter_out,
-                       registry=registry, **options)
+                       registry=registry, executor=executor, ray_address=ray_address,
+                       **options)
     if out is not None:
         check_output_file(out)
     if adapter_out is not None:
