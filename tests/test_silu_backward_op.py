@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zklora.plugins.lookups.tables import silu_grad_table
+from zklora.plugins.lookups.tables import silu_grad_lerp_table, silu_grad_table
 from zklora.plugins.ops.silu import add_swiglu
 from zklora.plugins.ops.silu_backward import add_swiglu_backward
 from zklora.zkcore import graph as graphlib
@@ -22,12 +22,13 @@ S, SG, S_IN, DOM = 8, 12, 4, 10
 
 
 def bwd_graph(shape=(4, 16), scale=S, grad_scale=SG, in_scale=S_IN, domain_bits=DOM,
-              **kw):
+              interp=False, **kw):
     g = Graph()
     g.tensor("G", shape, "committed", Bound.bits(scale + 9).as_tuple())
     g.tensor("U", shape, "committed", Bound.bits(scale + 6).as_tuple())
     g.tensor("dY", shape, "committed", Bound.bits(grad_scale + 4).as_tuple())
-    y = add_swiglu(g, "m", "G", "U", scale=scale, in_scale=in_scale, domain_bits=domain_bits)
+    y = add_swiglu(g, "m", "G", "U", scale=scale, in_scale=in_scale, domain_bits=domain_bits,
+                   interp=interp)
     dG, dU = add_swiglu_backward(g, "mb", "m", "dY", **kw)
     g.outputs = [y, dG, dU]
     return g, dG, dU
@@ -70,10 +71,13 @@ def test_swiglu_backward_grad_table_scale(gold):
     graphlib.verify(g, stream, gold, {}, sections)
 
 
-@pytest.mark.parametrize("which", ["sd", "dU", "dU_R", "t", "t_R", "dG", "dG_R"])
-def test_swiglu_backward_tampered_tensor_rejected(gold, which):
-    """Every advice/output tensor of the backward one element off by one ⇒ rejected."""
-    g, _, _ = bwd_graph()
+@pytest.mark.parametrize("which,interp", [
+    *((w, False) for w in ["sd", "dU", "dU_R", "t", "t_R", "dG", "dG_R"]),
+    *((w, True) for w in ["sd_t", "sd_d", "sd", "sd_R", "dU", "t", "dG"])])
+def test_swiglu_backward_tampered_tensor_rejected(gold, which, interp):
+    """Every advice/output tensor of the backward one element off by one ⇒ rejected
+    (table-only and interpolated forward)."""
+    g, _, _ = bwd_graph(interp=interp)
     inputs = wit()
 
     def tamper(values):
@@ -104,7 +108,38 @@ def test_swiglu_backward_silu_grad_at_wrong_input_rejected(gold):
         values["mb/dG_R"] = dg2 + (1 << (S - 1)) - (values["mb/dG"] << S)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert "silu_grad" in msg, msg
+    assert "silu_grad" in msg or "LogUp" in msg, msg  # batched lookups: no table name
+
+
+def test_swiglu_backward_interp_at_wrong_input_rejected(gold):
+    """Interpolated: the (SiLU', SiLU'') pair of the row Gq + 1 with the interpolation
+    Sd recomputed consistently (and everything after it): the lookup pairing catches it."""
+    g, _, _ = bwd_graph(interp=True)
+    inputs = wit()
+    t = silu_grad_lerp_table(S_IN, S, S, DOM)
+    _, ty, td = (torch.from_numpy(c.copy()) for c in t.columns())
+    k, c = S, 1 << (S - S_IN - 1)
+
+    def rs(x, s):
+        y = (x + (1 << (s - 1))) >> s
+        return y, x + (1 << (s - 1)) - (y << s)
+
+    def tamper(values):
+        i = 5
+        gq = int(values["m/gq"].reshape(-1)[i])
+        values["mb/sd_t"].reshape(-1)[i] = int(ty[gq + 1 - t.lo])
+        values["mb/sd_d"].reshape(-1)[i] = int(td[gq + 1 - t.lo])
+        values["mb/sd/dr"] = values["mb/sd_d"] * values["m/gq_R"]
+        w = values["mb/sd/w"] = (values["mb/sd_t"] << k) + values["mb/sd/dr"] \
+            - c * values["mb/sd_d"]
+        values["mb/sd"], values["mb/sd_R"] = rs(w, k)
+        t2 = values["mb/t2"] = values["dY"] * values["mb/sd"]
+        values["mb/t"], values["mb/t_R"] = rs(t2, S)
+        dg2 = values["mb/dg2"] = values["mb/t"] * values["U"]
+        values["mb/dG"], values["mb/dG_R"] = rs(dg2, S)
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert "silu_grad" in msg or "LogUp" in msg, msg  # batched lookups: no table name
 
 
 def test_swiglu_backward_proof_bytes_tampered(gold):
@@ -144,12 +179,14 @@ def test_swiglu_backward_config_errors():
         add_swiglu_backward(g, "mb", "x", "dY4")
 
 
+@pytest.mark.parametrize("interp", [False, True])
 @pytest.mark.parametrize("f", [64, 128])
-def test_swiglu_backward_accuracy(reg, f):
-    """Integer dG, dU (scale 16, gradients 2^24, default table) vs float64 autograd of
-    silu(g)·u at the quantised inputs."""
+def test_swiglu_backward_accuracy(reg, f, interp):
+    """Integer dG, dU (scale 16, gradients 2^24, default table; interpolated or not) vs
+    float64 autograd of silu(g)·u at the quantised inputs."""
     shape = (32, f)
-    g, dG, dU = bwd_graph(shape, scale=16, grad_scale=24, in_scale=8, domain_bits=16)
+    g, dG, dU = bwd_graph(shape, scale=16, grad_scale=24, in_scale=8, domain_bits=16,
+                          interp=interp)
     inputs = wit(shape, seed=f, scale=16, grad_scale=24)
     vals = graphlib.forward(g, inputs, reg)
     gq = (inputs["G"].double() / 2 ** 16).requires_grad_(True)
@@ -161,5 +198,5 @@ def test_swiglu_backward_accuracy(reg, f):
         err = (got - ref).abs().max().item()
         rel = ((got - ref).norm() / ref.norm()).item()
         report.append(f"{nm}: max abs {err:.3g}, rel (Frobenius) {rel:.3g}")
-        assert rel < 2e-3
-    print(f"swiglu backward f={f}: " + "; ".join(report))
+        assert rel < (3e-5 if interp else 2e-3)
+    print(f"swiglu backward f={f} interp={interp}: " + "; ".join(report))

@@ -36,7 +36,8 @@ def test_registry_has_table_families():
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("table", [
     R.range_table(5), R.range_table(4, -8), T.silu_table(3, 5, 6), T.silu_grad_table(3, 5, 5),
-    T.exp_digit_table(6, 8, 3, 1), T.log_table(4, 6, 5),
+    T.exp_digit_table(6, 8, 3, 1), T.log_table(4, 6, 5), T.silu_lerp_table(3, 5, 6, 6),
+    T.silu_grad_lerp_table(3, 5, 6, 5),
 ], ids=lambda t: t.name)
 def test_fast_mle_matches_generic(field, table):
     F = registry().field(field)
@@ -117,8 +118,31 @@ def test_table_names_are_distinct():
     names = {T.silu_table(4, 6, 5).name, T.silu_table(4, 6, 6).name,
              T.silu_grad_table(4, 6, 5).name, T.exp_digit_table(4, 6, 5, 0).name,
              T.exp_digit_table(4, 6, 5, 1).name, T.log_table(4, 6, 5).name,
-             R.range_table(5).name, R.range_table(5, -16).name}
-    assert len(names) == 8
+             R.range_table(5).name, R.range_table(5, -16).name,
+             T.silu_lerp_table(4, 6, 6, 5).name, T.silu_lerp_table(4, 6, 7, 5).name,
+             T.silu_grad_lerp_table(4, 6, 6, 5).name}
+    assert len(names) == 11
+
+
+def test_slope_tables():
+    """Value and slope columns: silu' and silu'' at the table points; the interpolation
+    they give is within 2^−20 + roundings of silu between the points."""
+    t = T.silu_lerp_table(8, 16, 16, 16)
+    x, y, d = t.columns()
+    for xi in [-2048, -1, 0, 1, 256, 777]:
+        u = xi / 256
+        s = 1 / (1 + math.exp(-u))
+        assert y[xi - t.lo] == _round_half_up(u * s * 2 ** 16)
+        assert d[xi - t.lo] == _round_half_up(s * (1 + u * (1 - s)) * 2 ** 16)
+    t2 = T.silu_grad_lerp_table(8, 16, 16, 16)
+    _, y2, d2 = t2.columns()
+    assert y2[-t2.lo] == 2 ** 15 and d2[-t2.lo] == 2 ** 15  # silu'(0) = silu''(0) = 1/2
+    g = np.linspace(-6, 6, 4001)
+    gq = np.floor(g * 256 + 0.5).astype(np.int64)
+    interp = (y[gq - t.lo] + d[gq - t.lo] * (g - gq / 256)) / 2 ** 16
+    assert np.abs(interp - g / (1 + np.exp(-g))).max() < 2 ** -20 + 2 ** -16
+    assert t.locate([x[:3], y[:3], d[:3] + np.array([0, 1, 0])]).tolist() == [0, -1, 2]
+    assert "expected slope" in t.explain((int(x[1]), int(y[1]), int(d[1]) + 1))
 
 
 # -- range checks through a graph ---------------------------------------------------------

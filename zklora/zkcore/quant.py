@@ -248,7 +248,7 @@ class QuantConfig:
     ops that use them, from these scales.
     """
 
-    weight_scale: int = attrs.field(default=16, validator=_scale_validator)
+    weight_scale: int = attrs.field(default=20, validator=_scale_validator)
     act_scale: int = attrs.field(default=16, validator=_scale_validator)
     grad_scale: int = attrs.field(default=24, validator=_scale_validator)
     optim_scale: int = attrs.field(default=32, validator=_scale_validator)

@@ -19,6 +19,11 @@ module):
   signed domain x ∈ [−2^(d−1), 2^(d−1));
 * ``silu_grad(in_scale_bits, out_scale_bits, domain_bits)`` — f(u) = σ(u)·(1 + u·(1 − σ(u))),
   σ(u) = 1 / (1 + e^(−u)), same signed domain;
+* ``silu_lerp(in_scale_bits, out_scale_bits, slope_scale_bits, domain_bits)`` — three
+  columns (x, round(silu(u)·2^s_out), round(silu'(u)·2^s_slope)), u = x/2^s_in: the value
+  and the slope of a first-order interpolation (`FunctionSlopeTable`);
+* ``silu_grad_lerp(in_scale_bits, out_scale_bits, slope_scale_bits, domain_bits)`` — the
+  same for silu' with slope silu''(u) = σ(u)(1 − σ(u))(2 + u(1 − 2σ(u)));
 * ``exp_digit(in_scale_bits, out_scale_bits, digit_bits, position)`` — digit d ∈ [0, 2^b)
   at ``position`` j of a base-2^b expansion: f = e^(−d·2^(b·j) / 2^s_in), i.e. the factor
   of e^(−x) contributed by that digit (zkAttn);
@@ -44,7 +49,8 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import Table, TableSpec
 from zklora.zkcore.range import RangeTable, range_table
 
-__all__ = ["FunctionTable", "RangeTable", "range_table", "silu_table", "silu_grad_table",
+__all__ = ["FunctionTable", "FunctionSlopeTable", "RangeTable", "range_table", "silu_table",
+           "silu_grad_table", "silu_lerp_table", "silu_grad_lerp_table",
            "exp_digit_table", "log_table", "fixed_point_values"]
 
 _CTX = decimal.Context(prec=50)
@@ -66,6 +72,11 @@ _FUNCS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable]] = {
     "silu_grad": (lambda u: (s := 1.0 / (1.0 + np.exp(-u))) * (1.0 + u * (1.0 - s)),
                   lambda u: _CTX.multiply(_d_sigmoid(u),
                                           1 + _CTX.multiply(u, 1 - _d_sigmoid(u)))),
+    "silu_grad2": (lambda u: ((s := 1.0 / (1.0 + np.exp(-u))) * (1.0 - s)
+                              * (2.0 + u * (1.0 - 2.0 * s))),
+                   lambda u: _CTX.multiply(
+                       _CTX.multiply(_d_sigmoid(u), 1 - _d_sigmoid(u)),
+                       2 + _CTX.multiply(u, 1 - 2 * _d_sigmoid(u)))),
     "exp_neg": (lambda u: np.exp(-u), lambda u: _d_exp(-u)),
     "log": (np.log, lambda u: u.ln(_CTX)),
 }
@@ -148,6 +159,61 @@ class FunctionTable(Table):
         return f"expected output {int(self._y[x - self.lo])} for input {x}, got {y}"
 
 
+class FunctionSlopeTable(FunctionTable):
+    """Three columns (x, f_int(x), f'_int(x)) for x ∈ [lo, lo + 2^bits): a function table
+    (`FunctionTable`) with the derivative ``dfunc`` at scale ``slope_scale`` beside it, so
+    that one lookup gives both the value and the slope of a first-order interpolation
+    f(x + δ) ≈ f(x) + δ·f'(x) between the table's points."""
+
+    width = 3
+
+    def __init__(self, name: str, func: str, dfunc: str, in_scale: int, out_scale: int,
+                 slope_scale: int, bits: int, lo: int):
+        super().__init__(name, func, in_scale, out_scale, bits, lo)
+        self._d = fixed_point_values(dfunc, self._x, in_scale, slope_scale)
+        self._d.setflags(write=False)
+
+    def columns(self):
+        return [self._x, self._y, self._d]
+
+    def evaluate(self, F: Field, point):
+        x, y = super().evaluate(F, point)
+        return [x, y, mle.evaluate(F, F.base.from_ints(self._d), point, base=True)]
+
+    def locate(self, cols):
+        idx = super().locate(cols[:2])
+        safe = np.where(idx >= 0, idx, 0)
+        return np.where((idx >= 0) & (self._d[safe] == np.asarray(cols[2], np.int64)), idx, -1)
+
+    def explain(self, row):
+        x, y, d = row
+        if not self.lo <= x < self.lo + self.size or int(self._y[x - self.lo]) != y:
+            return super().explain((x, y))
+        return f"expected slope {int(self._d[x - self.lo])} for input {x}, got {d}"
+
+
+@_cached
+def silu_lerp_table(in_scale_bits: int, out_scale_bits: int, slope_scale_bits: int,
+                    domain_bits: int) -> FunctionSlopeTable:
+    """(x, round(silu(u)·2^s_out), round(silu'(u)·2^s_slope)), u = x/2^s_in, for
+    x ∈ [−2^(d−1), 2^(d−1))."""
+    return FunctionSlopeTable(
+        f"silu_lerp[in={in_scale_bits},out={out_scale_bits},slope={slope_scale_bits},"
+        f"d={domain_bits}]", "silu", "silu_grad", in_scale_bits, out_scale_bits,
+        slope_scale_bits, domain_bits, -(1 << (domain_bits - 1)) if domain_bits else 0)
+
+
+@_cached
+def silu_grad_lerp_table(in_scale_bits: int, out_scale_bits: int, slope_scale_bits: int,
+                         domain_bits: int) -> FunctionSlopeTable:
+    """(x, round(silu'(u)·2^s_out), round(silu''(u)·2^s_slope)), u = x/2^s_in, for
+    x ∈ [−2^(d−1), 2^(d−1))."""
+    return FunctionSlopeTable(
+        f"silu_grad_lerp[in={in_scale_bits},out={out_scale_bits},slope={slope_scale_bits},"
+        f"d={domain_bits}]", "silu_grad", "silu_grad2", in_scale_bits, out_scale_bits,
+        slope_scale_bits, domain_bits, -(1 << (domain_bits - 1)) if domain_bits else 0)
+
+
 @_cached
 def silu_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int) -> FunctionTable:
     """(x, round(silu(x/2^s_in)·2^s_out)) for x ∈ [−2^(d−1), 2^(d−1))."""
@@ -192,6 +258,12 @@ TABLE_SPECS = [
     TableSpec("silu", silu_table, "SiLU; params in_scale_bits, out_scale_bits, domain_bits"),
     TableSpec("silu_grad", silu_grad_table,
               "SiLU'; params in_scale_bits, out_scale_bits, domain_bits"),
+    TableSpec("silu_lerp", silu_lerp_table,
+              "SiLU and SiLU' (slope); params in_scale_bits, out_scale_bits, "
+              "slope_scale_bits, domain_bits"),
+    TableSpec("silu_grad_lerp", silu_grad_lerp_table,
+              "SiLU' and SiLU'' (slope); params in_scale_bits, out_scale_bits, "
+              "slope_scale_bits, domain_bits"),
     TableSpec("exp_digit", exp_digit_table,
               "exp(−digit); params in_scale_bits, out_scale_bits, digit_bits, position"),
     TableSpec("log", log_table, "ln; params in_scale_bits, out_scale_bits, domain_bits, lo=1"),

@@ -104,8 +104,9 @@ class ForwardSpec:
                               f"{a.max_position_embeddings}")
         if not 4 <= self.act_bits <= 24:
             raise ConfigError(f"model.act_bits: {self.act_bits} must be in [4, 24]")
-        if a.tie_word_embeddings and self.quant.weight_scale != self.quant.act_scale:
-            raise ConfigError("model: tied embeddings need weight_scale == act_scale")
+        if a.tie_word_embeddings and self.quant.weight_scale < self.quant.act_scale:
+            raise ConfigError("model: tied embeddings need weight_scale ≥ act_scale (the "
+                              "table, at the weight scale, is rescaled after the lookup)")
 
     @property
     def tokens(self) -> int:
@@ -359,6 +360,12 @@ class _Builder:
     def lm_head(self) -> str:
         return "embed" if self.spec.arch.tie_word_embeddings else "lm_head"
 
+    @property
+    def embed_scale(self) -> int:
+        """The embedding table's scale: the weight scale when tied (it is the LM head's
+        weight too), else the activation scale."""
+        return self.w if self.spec.arch.tie_word_embeddings else self.s
+
     def build(self, loss: int | None, *, with_loss: bool = True,
               num_tokens: int | None = None, labels: str = "labels") -> Graph:
         """The whole graph; ``with_loss=False`` stops at the logits (a committed output).
@@ -369,11 +376,16 @@ class _Builder:
         pre = self.pre
         if self.own_graph:
             self.inputs()
+        # a tied table is at the weight scale (it is the LM head too): its rows come back
+        # to the activation scale by a proven rescale after the lookup
+        up = self.embed_scale - self.s
         h = builder("embedding")(self.g, f"{pre}embed/lookup", self.ids, "embed",
-                                 bound=self.act.as_tuple())
+                                 bound=(self.act * (1 << up)).as_tuple())
         # the rows of the frozen table the batch reads: their declared (activation) bound
         # sizes every RMSNorm plan downstream, so the proof checks it (docs/forward.md §4)
         self.g.prove_bound(h)
+        if up:
+            h = add_rescale(self.g, f"{pre}embed/down", h, up, self.act)
         h = self.mask(f"{pre}embed/pad", h, "hidden")
         for i in range(a.num_layers):
             h = self.layer(i, h)
@@ -426,7 +438,8 @@ def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None
     data = check_batch(input_ids, (spec.batch, spec.seq), a.vocab_size)
     w = q.weight_scale
     out = {"ids": data.input_ids.reshape(-1), "labels": data.labels.reshape(-1),
-           "embed": to_fixed(ckpt.weights["model.embed_tokens.weight"], q.act_scale,
+           "embed": to_fixed(ckpt.weights["model.embed_tokens.weight"],
+                             w if a.tie_word_embeddings else q.act_scale,
                              name="model.embed_tokens.weight")}
     for i in range(a.num_layers):
         pre = f"model.layers.{i}."

@@ -28,7 +28,20 @@ Integer definition of op ``silu_grad`` (params ``in_scale`` s_in, ``out_scale`` 
     naming the tensor; the forward's silu lookup already proves Gq in that domain).
 
 Relation proven: (Gq, Sd) ∈ T' by one lookup (both columns committed); nothing else is
-needed, as the lookup pins Sd = T'(Gq) entry by entry.  dY ⊙ Sd is rescaled before the
+needed, as the lookup pins Sd = T'(Gq) entry by entry.
+
+Interpolated forward (op ``silu_lerp``, `add_swiglu`'s default): Sg is the interpolated
+``{fwd}/silu`` (the first input of ``{fwd}/su``), and Sd is interpolated the same way,
+from silu' and silu'' at Gq and the forward's remainder Rq = ``{fwd}/gq_R``:
+
+    (T', D') = silu_grad_lerp(Gq)   op ``silu_grad_lerp`` (this module), committed
+    Sd = ⌊(2^k·T' + D'·(Rq − 2^(shift−1))) / 2^k⌉   builder ``lerp`` (hadamard, lincomb,
+                                                      rescale), committed ``{name}/sd``
+
+with T' = round_half_up(silu'(Gq/2^s_in)·2^s_d), D' = round_half_up(silu''(Gq/2^s_in)·
+2^s_d2) (table `silu_grad_lerp_table(s_in, s_d, s_d2, b)`, s_d2 = s_d) and
+k = s_d2 + s − s_d.  Relation of ``silu_grad_lerp``: (Gq, T', D') in that table, one
+lookup.  dY ⊙ Sd is rescaled before the
 product with U so that each product stays within its own declared bounds (|silu'| ≤
 1.1, so |t| ≈ |dY|); every product bound is checked below p/2 at graph-build time.
 """
@@ -41,6 +54,7 @@ import torch
 
 from zklora.zkcore.build import (
     Builder,
+    builder,
     declared_bound,
     find_node,
     named_table,
@@ -99,6 +113,56 @@ class SiluGrad(Op):
         return []
 
 
+def silu_grad_lerp_table(in_scale_bits: int, out_scale_bits: int, slope_scale_bits: int,
+                         domain_bits: int) -> Table:
+    """The (x, silu', silu'') table — family ``silu_grad_lerp`` of the registry."""
+    return named_table("silu_grad_lerp", in_scale_bits=in_scale_bits,
+                       out_scale_bits=out_scale_bits, slope_scale_bits=slope_scale_bits,
+                       domain_bits=domain_bits)
+
+
+class SiluGradLerp(Op):
+    """(T', D') = (silu'(Gq), silu''(Gq)) by one lookup (module doc).  Input Gq
+    (committed); outputs T', D' (committed)."""
+
+    name = "silu_grad_lerp"
+    input_roles = (Role("Gq", "committed"),)
+    output_roles = (Role("T", "committed", "Gq"), Role("D", "committed", "Gq"))
+
+    @attrs.frozen
+    class Params:
+        in_scale: int = param("int", lo=0, hi=30, doc="s_in")
+        out_scale: int = param("int", lo=0, hi=40, doc="s_d")
+        slope_scale: int = param("int", lo=0, hi=40, doc="s_d2")
+        domain_bits: int = param("int", lo=1, hi=24, doc="b")
+
+        def table(self) -> Table:
+            return silu_grad_lerp_table(self.in_scale, self.out_scale, self.slope_scale,
+                                        self.domain_bits)
+
+    def forward(self, node, inputs):
+        (gq,) = inputs
+        t = self.params(node).table()
+        idx = gq.reshape(-1) - t.lo
+        bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
+        if bad.numel():
+            i = int(bad[0])
+            raise ProverError(
+                f"silu_grad {node.name}: input {node.inputs[0]} has value "
+                f"{int(gq.reshape(-1)[i])} at flat index {i}, outside the domain "
+                f"[{t.lo}, {t.lo + t.size - 1}] of table {t.name}")
+        _, ty, td = t.columns()
+        i = idx.numpy()
+        return [torch.from_numpy(np.asarray(ty)[i].copy()).reshape(gq.shape),
+                torch.from_numpy(np.asarray(td)[i].copy()).reshape(gq.shape)]
+
+    def relations(self, ctx, node, out_claims):
+        """(Gq, T', D') in the SiLU'/SiLU'' table (one lookup)."""
+        ctx.require_lookup(self.params(node).table(), [*node.inputs, *node.outputs],
+                           ctx.label(node.name, "silu_grad"))
+        return []
+
+
 def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
                         grad_table_scale: int | None = None, dy_bound: Bound | None = None,
                         u_bound: Bound | None = None, dg_bound: Bound | None = None,
@@ -114,8 +178,9 @@ def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
     ``{name}/t``, ``{name}/dG`` (committed, with remainders ``…_R``)."""
     silu_node = find_node(g, f"{fwd}/silu")
     su_node = find_node(g, f"{fwd}/su")
-    gq, sg = silu_node.outputs[0], silu_node.outputs[2]
-    U = su_node.inputs[1]
+    gq, rq = silu_node.outputs[0], silu_node.outputs[1]
+    sg, U = su_node.inputs[0], su_node.inputs[1]
+    lerp = silu_node.op == "silu_lerp"
     shape = tuple(g.tensors[gq].shape)
     if tuple(g.tensors[dY].shape) != shape:
         raise ConfigError(f"swiglu backward {name}: dY {dY} has shape "
@@ -133,12 +198,20 @@ def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
         raise ConfigError(f"swiglu backward {name}: input {U} needs a declared bound "
                           "(or u_bound=)")
     sgb = Bound(*g.tensors[sg].bound)
-    table = silu_grad_table(in_scale, s_d, bits)
-    sdb = table_bound(table)
-
-    sd = g.tensor(f"{name}/sd", shape, "committed", sdb.as_tuple())
-    g.op("silu_grad", f"{name}/sd", [gq], [sd], in_scale=in_scale, out_scale=s_d,
-         domain_bits=bits)
+    if lerp:
+        table = silu_grad_lerp_table(in_scale, s_d, s_d, bits)
+        tt = g.tensor(f"{name}/sd_t", shape, "committed", table_bound(table, 1).as_tuple())
+        td = g.tensor(f"{name}/sd_d", shape, "committed", table_bound(table, 2).as_tuple())
+        g.op("silu_grad_lerp", f"{name}/sd_t", [gq], [tt, td], in_scale=in_scale,
+             out_scale=s_d, slope_scale=s_d, domain_bits=bits)
+        sd = builder("lerp")(g, f"{name}/sd", tt, td, rq, shift=int(p["shift"]), k=s)
+        sdb = Bound(*g.tensors[sd].bound)
+    else:
+        table = silu_grad_table(in_scale, s_d, bits)
+        sdb = table_bound(table)
+        sd = g.tensor(f"{name}/sd", shape, "committed", sdb.as_tuple())
+        g.op("silu_grad", f"{name}/sd", [gq], [sd], in_scale=in_scale, out_scale=s_d,
+             domain_bits=bits)
     du2b = product_bound(f"{name}/du2", dyb, sgb)
     du2 = g.tensor(f"{name}/du2", shape, "virtual")
     g.op("hadamard", f"{name}/du2", [dY, sg], [du2])
@@ -159,7 +232,7 @@ def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
 
 @hookimpl
 def zk_ops():
-    return [SiluGrad()]
+    return [SiluGrad(), SiluGradLerp()]
 
 
 @hookimpl
