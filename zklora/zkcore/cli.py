@@ -267,7 +267,7 @@ def _report(out: Out, res) -> None:
     from .progress import report_lines
 
     for line in report_lines(res.timings, res.op_timings, res.peak_rss, res.proof_size,
-                             res.compile_seconds):
+                             res.compile_seconds, getattr(res, "segment_timings", None)):
         out.say(line)
 
 

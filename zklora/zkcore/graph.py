@@ -88,7 +88,9 @@ Progress = Callable[[str, int, int], None]
 #: ``profile(kind, name, seconds)``: called by `prove` after each phase ("forward",
 #: "commitments", "outputs", "bounds" (if there are static range checks), "lookups",
 #: "openings"; name "") and each op node (kind =
-#: the op's registry name, name = the node's name; claim reduction included).
+#: the op's registry name, name = the node's name; claim reduction included); a
+#: segmented graph also reports each segment (kind "segment", name = its id, its
+#: prover's wall time wherever the executor ran it).
 Profile = Callable[[str, str, float], None]
 
 
@@ -793,6 +795,8 @@ class SegmentResult:
     state: bytes
     opened: dict[str, list[Claim]]
     lookups: list[LookupRequest]
+    #: the prover's wall time for the segment (witness recomputation included)
+    seconds: float = 0.0
 
 
 def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Graph,
@@ -807,6 +811,7 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
     main context: the prover recomputes the segment's dropped witness from it, and both
     sides share its committer and tensor specs.  The verifier reads ``data`` (exactly)."""
     F = backend.field
+    t0 = time.perf_counter()
     transcript = segmentlib.fork(backend.hash, PROTOCOL_ID, base_state, seg.index, seg.id)
     committer = ctx.committer
     sctx: ProverContext | VerifierContext
@@ -855,7 +860,7 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
         ch.finish()
         out = b""
     return SegmentResult(seg.index, out, rec.sections, transcript.state, dict(opened),
-                         list(sctx.lookups))
+                         list(sctx.lookups), time.perf_counter() - t0)
 
 
 def _run_segments(prover: bool, ctx: ProverContext | VerifierContext, graph: Graph,
@@ -889,6 +894,9 @@ def _run_segments(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
                                      clock, progress)
         if [r.index for r in results] != [s.index for s in segs]:
             raise ProverError("the executor returned the segments out of order")
+        if clock.profile is not None:
+            for s, r in zip(segs, results):
+                clock.profile("segment", s.id, r.seconds)
     for s in segs:
         label = f"segment/{s.index}/bytes"
         if prover:

@@ -92,6 +92,8 @@ class Reporter:
         self.timings: dict[str, float] = {}
         #: time per op kind (from the graph prover's profile callback)
         self.op_timings: dict[str, float] = {}
+        #: prover time of every segment of a segmented graph, in segment order
+        self.segment_timings: dict[str, float] = {}
         self.compile_seconds = 0.0
         self.compiled = 0
         self._phase: str | None = None
@@ -178,6 +180,9 @@ class Reporter:
         """`graph.Profile`: time of a graph-prover phase or of one op node."""
         if kind in PHASE_LABELS or kind == "outputs":
             return  # phases are timed by `progress`/`phase` events
+        if kind == "segment":
+            self.segment_timings[name] = self.segment_timings.get(name, 0.0) + seconds
+            return
         self.op_timings[kind] = self.op_timings.get(kind, 0.0) + seconds
 
     def phase(self, name: str, total: int = 1) -> None:
@@ -297,8 +302,11 @@ def _isatty(stream) -> bool:
 
 def report_lines(timings: dict[str, float], op_timings: dict[str, float] | None = None,
                  peak_rss: int | None = None, proof_bytes: int | None = None,
-                 compile_seconds: float = 0.0) -> list[str]:
-    """The final report: per-phase time, peak memory, proof size."""
+                 compile_seconds: float = 0.0,
+                 segment_timings: dict[str, float] | None = None) -> list[str]:
+    """The final report: per-phase time, per-segment time (a segmented proof: the
+    critical path is the slowest segment when an executor runs them in parallel), peak
+    memory, proof size."""
     lines = ["phase times:"]
     for name, s in timings.items():
         lines.append(f"  {PHASE_LABELS.get(name, name):<24} {s:9.3f} s")
@@ -308,6 +316,12 @@ def report_lines(timings: dict[str, float], op_timings: dict[str, float] | None 
                      + ")")
     if compile_seconds:
         lines.append(f"  (of which numba kernel compilation {compile_seconds:.1f} s)")
+    if segment_timings:
+        total = sum(segment_timings.values())
+        lines.append(f"segment times ({len(segment_timings)} segments, {total:.3f} s in "
+                     f"all, slowest {max(segment_timings.values()):.3f} s):")
+        for name, s in segment_timings.items():
+            lines.append(f"  {name:<24} {s:9.3f} s")
     if peak_rss is not None:
         lines.append(f"peak memory {fmt_bytes(peak_rss)} (ru_maxrss)")
     if proof_bytes is not None:

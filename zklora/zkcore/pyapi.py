@@ -75,6 +75,8 @@ class ProveResult:
     compile_seconds: float       #: numba compilation during this call (0 when cached)
     peak_rss: int                #: peak resident memory of the process, bytes
     data: bytes = attrs.field(repr=False)  #: the proof file's bytes
+    #: prover time per segment of a segmented step, in segment order ({} otherwise)
+    segment_timings: dict[str, float] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         d = attrs.asdict(self, recurse=False)
@@ -375,7 +377,8 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
         losses=statement_losses(res.statement, registry), prove_seconds=res.prove_seconds,
         total_seconds=time.perf_counter() - t0, timings=dict(rep.timings),
         op_timings=dict(rep.op_timings), compile_seconds=rep.compile_seconds,
-        peak_rss=peak_rss_bytes(), data=res.data)
+        peak_rss=peak_rss_bytes(), data=res.data,
+        segment_timings=dict(rep.segment_timings))
 
 
 def verify(proof: PathLike | bytes, *, expect: PathLike | Mapping | None = None,
