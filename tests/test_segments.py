@@ -230,3 +230,25 @@ def test_segment_boundary_witness_tamper_rejected(step, be):
         v["s0/l0.res2"].view(-1)[0] += 1
 
     assert_rejected(g, inputs, be, st, tamper)
+
+
+# -- the executor choice ----------------------------------------------------------------
+
+
+def test_executor_config():
+    from zklora.zkcore import config, executors, pyapi
+    from zklora.zkcore.errors import ConfigError
+
+    assert config.from_dict({}).executor == {"name": "local"}
+    cfg = config.from_dict({"executor": {"name": "ray", "address": "h:6379",
+                                         "max_retries": 2}})
+    assert cfg.executor == {"name": "ray", "address": "h:6379", "max_retries": 2}
+    for bad, msg in (({"name": "spark"}, "not an executor"), ({"nodes": 3}, "unknown key"),
+                     ({"max_retries": -1}, "max_retries"), ({"address": 7}, "address")):
+        with pytest.raises(ConfigError, match=msg):
+            config.from_dict({"executor": bad})
+    cfg = pyapi.build_config(executor="ray", ray_address="a:1")
+    assert cfg.executor["name"] == "ray" and cfg.executor["address"] == "a:1"
+    assert isinstance(executors.make("local"), executors.LocalExecutor)
+    with pytest.raises(ConfigError, match="recipe"):
+        executors.make("ray", {})
