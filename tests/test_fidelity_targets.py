@@ -1,5 +1,6 @@
 """Issue 11, Fidelity (acceptance 3): the integer training step against transformers + peft
-float32 on the same checkpoint, adapter, batch and hyper-parameters.
+float32 on the same checkpoint, adapter, batch and hyper-parameters, WITH THE DEFAULT
+SETTINGS (no run parameter changed).
 
 Setting (`tests/bench/fidelity_analysis.py`, ``Setup``): GQA (6 heads / 3 KV heads of dim
 16), non-power-of-two dims (vocab 100, hidden 96, FFN 80; padded inside the prover), 2
@@ -9,22 +10,15 @@ every step, torch's AdamW defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8, wd 0.
 Targets: relative Frobenius error of the adapter update ≤ 2 % after 1 step and ≤ 1 %
 after 3 steps; logits ≤ 1e-3 relative.
 
-* `test_targets_with_chosen_settings` — met with ``weight_scale = 20`` (a run parameter)
-  AND the SiLU table at input scale 12 over 20 bits instead of 8 over 16 — a code
-  change in llama.py's ``add_swiglu`` call (or ops/silu.py's defaults) proposed in
-  docs/fidelity.md, applied here by `fidelity_analysis.patched` for the measurement
-  (restored afterwards; once llama.py passes the values itself the patch is a no-op).
-* `test_chosen_settings_other_seeds` — the same settings on other weights and batches:
-  the 3-step and logits targets hold; the 1-step target does not at every seed (3 of
-  16 measured exceed it; the figure asserted there is the one reached, not 2 %).
-* `test_defaults_today` — with today's code no run parameter alone reaches the update
-  targets (the SiLU table dominates the gradient error): the figures reached are
-  asserted as they are, NOT the targets.
+The defaults that meet them (docs/fidelity.md): SiLU and SiLU' interpolated linearly
+between the 2^16 table points (``silu_lerp`` / ``silu_grad_lerp``) and weights at 2^−20
+(``QuantConfig.weight_scale`` 20).  The 1-step figure counts sign flips of near-zero
+gradients (Adam's first update is lr·g/(|g| + ε) ≈ ±lr; with n = 19 200 adapter elements
+one flip gives ≈ 1.4 %, two ≈ 1.9–2.0 %), so it is a small random number per seed:
+`test_targets_on_16_seeds` asserts the targets on at least 14 of the 16 seeds (15
+measured) and the 3-step and logits targets on all of them.
 
-The 1-step figure counts sign flips: Adam's first update is lr·g/(|g| + ε) ≈ ±lr, so
-with n = 19 200 adapter elements one flip gives √(4/n) = 1.44 %, two give 2.04 %.
-
-Run: .venv/bin/python -m pytest -m slow -s tests/test_fidelity_targets.py  (≈ 1.5 min)
+Run: .venv/bin/python -m pytest -m slow -s tests/test_fidelity_targets.py  (≈ 2 min)
 """
 
 from __future__ import annotations
@@ -47,57 +41,36 @@ def fa():
     return mod
 
 
-def _report(label, m, fa):
-    print(f"\n{label}: {fa.summary(m)}")
-
-
-def _chosen(fa, seed):
-    m = fa.measure(fa.Setup(seed=seed, data_seed=seed), fa.Optim(), 3,
-                   dict(fa.CHOSEN_KNOBS, **fa.CHOSEN_PATCH))
-    _report(f"chosen settings, seed {seed}", m, fa)
-    return m
-
-
-def test_targets_with_chosen_settings(fa):
-    """The acceptance setup (seed 0): all three targets."""
-    m = _chosen(fa, 0)
-    assert m["logits"] <= fa.TARGET_LOGITS          # 9.6e-5 measured
-    assert m["update"][0] <= fa.TARGET_1STEP        # 0.0141 measured (1 flip)
-    assert m["update"][2] <= fa.TARGET_3STEP        # 0.0052 measured
-    # what drives the 1-step figure: the gradient before the optimiser (2.36e-4) and the
-    # number of elements whose sign it flips
-    assert m["grad"][0] <= 3e-4
-    assert sum(f["flips"] + f["zeros"] for f in m["flips"].values()) <= 1
-
-
-@pytest.mark.parametrize("seed", [5, 10])
-def test_chosen_settings_other_seeds(fa, seed):
-    """Other weights/batches with the same settings.  Over seeds 0–15 the 3-step and
-    logits targets held every time (3 steps ≤ 0.0084, logits ≤ 1.1e-4), the 1-step
-    target in 13 of 16: seeds 4, 5 (2 sign flips: 0.02004, 0.0202) and 10 (3 flips:
-    0.0243) are the exceptions; two of them are checked here.  The 1-step figure is
-    √(4·flips/n); its expectation at the chosen settings is ≈ 1.0–2.3 %
-    (`fidelity_analysis.summary`), so ≤ 2 % at every seed needs a smaller gradient
-    error than any setting found reaches (docs/fidelity.md: the rest sits in ops'
-    arithmetic — softmax P at 2^−16, RMSNorm's rsqrt mantissa, the attention
-    backward).  Asserted here: the 3-step and logits targets, and the 1-step figure
-    as measured (≤ 2.5 %, NOT the 2 % target)."""
-    m = _chosen(fa, seed)
-    assert m["logits"] <= fa.TARGET_LOGITS
-    assert m["update"][2] <= fa.TARGET_3STEP
-    assert m["update"][0] <= 0.025                  # target 0.02: NOT met at this seed
-
-
-def test_defaults_today(fa):
-    """Today's defaults (QuantConfig(), act_bits 10, master_scale 24, SiLU table 8/16).
-
-    NOT the targets: measured 3.77 % (1 step, 7 sign flips), 1.38 % (3 steps), logits
-    7.7e-4, gradient 1.14e-3 — and no run parameter alone does better (the sweep in
-    docs/fidelity.md): the SiLU table's input resolution 2^−8 dominates.  These bounds
-    only catch a regression; tighten them when the SiLU change lands."""
+def test_targets_with_defaults(fa):
+    """The acceptance setup (seed 0), default settings: all three targets."""
     m = fa.measure(fa.Setup(), fa.Optim(), 3, {})
-    _report("defaults", m, fa)
-    assert m["logits"] <= fa.TARGET_LOGITS          # met
-    assert m["update"][0] <= 0.04                   # target 0.02: NOT met
-    assert m["update"][2] <= 0.015                  # target 0.01: NOT met
-    assert m["grad"][0] <= 1.3e-3
+    print(f"\ndefaults, seed 0: {fa.summary(m)}")
+    assert m["logits"] <= fa.TARGET_LOGITS          # 8.7e-5 measured
+    assert m["update"][0] <= fa.TARGET_1STEP        # 0.0194 measured (2 flips)
+    assert m["update"][2] <= fa.TARGET_3STEP        # 0.0069 measured
+    # what drives the 1-step figure: the gradient error before the optimiser
+    assert m["grad"][0] <= 3e-4                     # 2.34e-4 measured
+
+
+def test_targets_on_16_seeds(fa):
+    """Other weights and batches (``Setup(seed, seed)``, seeds 0–15), default settings:
+    the 3-step and logits targets everywhere, the 1-step target at ≥ 14 of 16 seeds
+    (measured: 15; seed 5 at 2.02 %, 2 flips)."""
+    rows = fa.seeds_table({}, range(16))
+    for r in rows:
+        print(f"seed {r['seed']:2d}: logits {r['logits']:.2e} grad {r['grad']:.2e} "
+              f"update {r['update'][0]:.4f} / {r['update'][2]:.4f} flips {r['flips']}")
+    assert all(r["logits"] <= fa.TARGET_LOGITS for r in rows)
+    assert all(r["update"][2] <= fa.TARGET_3STEP for r in rows)
+    assert sum(fa.meets(r) for r in rows) >= 14
+    assert max(r["update"][0] for r in rows) <= 0.025
+
+
+def test_before_is_worse(fa):
+    """The code before (weights 2^−16, table-only SiLU at input scale 2^−8): 3.77 % /
+    1.38 % / 7.7e-4 at seed 0, gradient 1.14e-3 — the targets missed; kept as the
+    comparison the defaults are measured against."""
+    m = fa.measure(fa.Setup(), fa.Optim(), 3, fa.BEFORE_KNOBS)
+    print(f"\nbefore, seed 0: {fa.summary(m)}")
+    assert m["update"][0] > fa.TARGET_1STEP
+    assert m["grad"][0] > 1e-3

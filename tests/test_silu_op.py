@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zklora.plugins.ops.silu import add_swiglu
+from zklora.plugins.ops.silu import add_swiglu, table_of
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import quant
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, to_fixed
@@ -17,7 +18,9 @@ from zklora.zkcore.testing.tamper import assert_flips_rejected, assert_rejected
 S, S_IN, DOM = 8, 4, 10
 
 
-def swiglu_graph(shape=(4, 16), scale=S, in_scale=S_IN, domain_bits=DOM, interp=True):
+def swiglu_graph(shape=(4, 16), scale=S, in_scale=S_IN, domain_bits=DOM, interp=False):
+    """The SwiGLU graph; ``interp`` False: the table-only op ``silu`` (other test modules
+    use this default), True: ``silu_lerp`` (`add_swiglu`'s default)."""
     g = Graph()
     g.tensor("G", shape, "committed", Bound.bits(scale + 9).as_tuple())
     g.tensor("U", shape, "committed", Bound.bits(scale + 6).as_tuple())
@@ -46,8 +49,8 @@ def test_swiglu_complete(be, shape, interp):
 
 
 def test_swiglu_complete_default_table(gold):
-    """The model's setting: scale 16, table input scale 2^8, 2^16 entries."""
-    g, _ = swiglu_graph((4, 16), scale=16, in_scale=8, domain_bits=16)
+    """The model's setting: scale 16, table input scale 2^8, 2^16 entries, interpolated."""
+    g, _ = swiglu_graph((4, 16), scale=16, in_scale=8, domain_bits=16, interp=True)
     inputs, _, _ = wit((4, 16), scale=16)
     stream, sections = graphlib.prove(g, inputs, gold, {})
     graphlib.verify(g, stream, gold, {}, sections)
@@ -79,15 +82,45 @@ def test_swiglu_consistent_rescale_cheat_rejected(gold, interp):
     assert_rejected(g, inputs, gold, {}, tamper)
 
 
-def test_swiglu_proof_bytes_tampered(gold):
-    g, _ = swiglu_graph()
+@pytest.mark.parametrize("interp", [True, False])
+def test_swiglu_proof_bytes_tampered(gold, interp):
+    g, _ = swiglu_graph(interp=interp)
     inputs, _, _ = wit()
     stream, sections = graphlib.prove(g, inputs, gold, {})
     assert_flips_rejected(g, stream, sections, gold, count=12, start=5, bit=0x20)
 
 
+def test_swiglu_lerp_table_input_quotient_rejected(gold):
+    """Interpolated: (Gq + 1, Rq − 2^shift) keeps G's rescale identity; T, D are set to
+    the table's row at Gq + 1 (so the (Gq, T, D) lookup holds) and Sg, Y recomputed
+    from them.  Only Rq's range check can reject (the row is unique given G)."""
+    g, _ = swiglu_graph(interp=True)
+    inputs, _, _ = wit()
+    node = next(n for n in g.nodes if n.op == "silu_lerp")
+    t = table_of(node)
+    shift = int(node.params["shift"])
+    _, ty, td = (torch.from_numpy(c.copy()) for c in t.columns())
+    k, c = S, 1 << (shift - 1)
+
+    def tamper(v):
+        i = 5
+        gq = v["m/gq"].reshape(-1)
+        gq[i] += 1
+        v["m/gq_R"].reshape(-1)[i] -= 1 << shift
+        v["m/silu_t"].reshape(-1)[i] = ty[int(gq[i]) - t.lo]
+        v["m/silu_d"].reshape(-1)[i] = td[int(gq[i]) - t.lo]
+        v["m/silu/dr"] = v["m/silu_d"] * v["m/gq_R"]
+        v["m/silu/w"] = (v["m/silu_t"] << k) + v["m/silu/dr"] - c * v["m/silu_d"]
+        v["m/silu"], v["m/silu_R"] = quant.rescale(v["m/silu/w"], k)
+        v["m/su"] = v["m/silu"] * v["U"]
+        v["m/Y"], v["m/Y_R"] = quant.rescale(v["m/su"], S)
+
+    msg = assert_rejected(g, inputs, gold, {}, tamper)
+    assert f"range{shift}" in msg or "LogUp" in msg, msg
+
+
 def test_silu_out_of_domain(reg):
-    g, _ = swiglu_graph(scale=16, in_scale=8, domain_bits=16)
+    g, _ = swiglu_graph(scale=16, in_scale=8, domain_bits=16, interp=True)
     inputs, _, _ = wit(scale=16)
     inputs["G"][2, 3] = to_fixed(torch.tensor(200.0), 16)
     with pytest.raises(ProverError, match=r"input G has value 13107200 .*"
