@@ -516,3 +516,13 @@ def test_direct_tables_packed_strictly():
     rejects(s, items, bytes([8]) + big.tobytes())
     for bad in (bytes([0]) + proof[1:], bytes([9]) + proof[1:], flip(proof, 7)):
         rejects(s, items, bad)
+
+
+def test_grinding_kernel_matches_reference():
+    h = merkle.hasher("blake3")
+    for bits, prefix in ((0, b""), (1, b"a"), (7, b"zklora/whir/v1/pow" + bytes(32)),
+                         (12, bytes(range(200))), (14, b"x" * 1000)):
+        nonce = K.grind_blake3(prefix, bits)
+        assert nonce == K.grind_ref(prefix, bits, h)
+        assert int.from_bytes(h(prefix + nonce.to_bytes(8, "little"))[:8], "little") \
+            % (1 << bits) == 0

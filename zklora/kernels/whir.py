@@ -826,3 +826,42 @@ def lincomb_base_ref(tabs, mu) -> np.ndarray:
             acc = ((acc[0] + m[0] * x) % P_INT, (acc[1] + m[1] * x) % P_INT)
         out[i] = acc
     return out
+
+
+# -- proof of work (BLAKE3) ----------------------------------------------------------------
+
+
+@njit(cache=True)
+def _grind_blake3(buf, plen, mask):
+    out = np.empty(32, dtype=np.uint8)
+    nonce = np.uint64(0)
+    while True:
+        for b in range(8):
+            buf[plen + b] = np.uint8((nonce >> np.uint64(8 * b)) & np.uint64(0xFF))
+        _hash_one(buf, plen + 8, out)
+        v = np.uint64(0)
+        for b in range(8):
+            v |= np.uint64(out[b]) << np.uint64(8 * b)
+        if v & mask == 0:
+            return nonce
+        nonce += np.uint64(1)
+
+
+def grind_blake3(prefix: bytes, bits: int) -> int:
+    """The least nonce whose BLAKE3(prefix ‖ nonce as 8 little-endian bytes) has its
+    first 8 bytes, read little-endian, ≡ 0 mod 2^bits (0 ≤ bits ≤ 63; messages of at most
+    1024 bytes, one BLAKE3 chunk)."""
+    if not 0 <= bits <= 63 or len(prefix) + 8 > 1024:
+        raise ValueError("grind_blake3: bits in 0..63 and a prefix of at most 1016 bytes")
+    buf = np.zeros(len(prefix) + 8, dtype=np.uint8)
+    buf[:len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+    return int(_grind_blake3(buf, len(prefix), np.uint64((1 << bits) - 1)))
+
+
+def grind_ref(prefix: bytes, bits: int, hash_fn) -> int:
+    """The same search with any hash function (bytes -> digest), in Python."""
+    nonce = 0
+    while int.from_bytes(hash_fn(prefix + nonce.to_bytes(8, "little"))[:8], "little") \
+            & ((1 << bits) - 1):
+        nonce += 1
+    return nonce

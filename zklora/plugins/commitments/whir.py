@@ -282,19 +282,26 @@ def opening_bytes(pl: Plan) -> int:
 # -- proof of work -------------------------------------------------------------------------
 
 
+def _pow_prefix(state: bytes, label: str) -> bytes:
+    return TAG + b"/pow" + state + label.encode()
+
+
 def _pow_ok(hash_name: str, state: bytes, label: str, nonce: int, bits: int) -> bool:
-    h = merkle.hasher(hash_name)(TAG + b"/pow" + state + label.encode()
-                                 + struct.pack("<Q", nonce))
+    h = merkle.hasher(hash_name)(_pow_prefix(state, label) + struct.pack("<Q", nonce))
     return int.from_bytes(h[:8], "little") & ((1 << bits) - 1) == 0
 
 
 def _grind_prove(ch: ProverChannel, label: str, bits: int) -> None:
+    """Send the least nonce making H(tag ‖ state ‖ label ‖ nonce) start with ``bits``
+    zero bits (little-endian), found by the compiled BLAKE3 search (`K.grind_blake3`)
+    or, for other transcript hashes, in Python (`K.grind_ref`)."""
     if bits <= 0:
         return
-    state = ch.transcript.state
-    nonce = 0
-    while not _pow_ok(ch.transcript.hash_name, state, label, nonce, bits):
-        nonce += 1
+    prefix = _pow_prefix(ch.transcript.state, label)
+    if ch.transcript.hash_name == "blake3":
+        nonce = K.grind_blake3(prefix, bits)
+    else:
+        nonce = K.grind_ref(prefix, bits, merkle.hasher(ch.transcript.hash_name))
     ch.send_u64(label, nonce)
 
 
