@@ -6,7 +6,8 @@ builds ``tiny_arch(hidden_size=H, intermediate_size=F, num_layers=N, vocab_size=
 num_heads=H/32, num_kv_heads=H/32, head_dim=32)`` + `tiny_weights(seed=0)` + a random
 adapter on q, v, batch ``llama.random_batch(V, B, T, seed=3)``, proves one AdamW step
 in-process with `api.prove` (default profile) and prints one JSON line: peak RSS
-(``ru_maxrss``), prove seconds, proof bytes and the per-phase RSS high-water marks.
+(``ru_maxrss``), prove seconds, proof bytes, the per-phase RSS high-water marks and, per
+phase, the resident set (VmRSS) when it started and the most seen at a progress event.
 ``--unsegmented``: the graph without segments (the prover before issue 14).
 """
 
@@ -26,6 +27,15 @@ import numpy as np
 
 def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_mib() -> float:
+    """The resident set now (VmRSS), MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def main(argv=None) -> None:
@@ -60,9 +70,13 @@ def main(argv=None) -> None:
                                       "adapter": str(d / "adapter"),
                                       "data": str(d / "batch.npy"), "steps": 1}})
     phases: dict[str, float] = {}
+    now: dict[str, list[float]] = {}   # phase -> [resident at its start, max resident seen]
 
     def progress(phase, i, n):
         phases[phase] = max(phases.get(phase, 0.0), _rss_mib())
+        cur = _current_mib()
+        lo_hi = now.setdefault(phase, [cur, cur])
+        lo_hi[1] = max(lo_hi[1], cur)
 
     t = time.perf_counter()
     res = api.prove(cfg, progress=progress)
@@ -70,7 +84,9 @@ def main(argv=None) -> None:
     print(json.dumps({"shape": [a.H, a.F, a.N, a.V, a.B, a.T],
                       "segmented": not a.unsegmented, "peak_rss_mib": round(_rss_mib()),
                       "prove_s": round(dt, 1), "proof_bytes": len(res.data),
-                      "phase_hwm_mib": {k: round(v) for k, v in phases.items()}}))
+                      "phase_hwm_mib": {k: round(v) for k, v in phases.items()},
+                      "phase_resident_start_max_mib": {k: [round(a), round(b)]
+                                                       for k, (a, b) in now.items()}}))
     sys.stdout.flush()
 
 

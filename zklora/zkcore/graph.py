@@ -129,11 +129,17 @@ class Graph:
     def assign_segment(self, node_name: str, segment_id: str) -> None:
         """Put the existing node ``node_name`` into segment ``segment_id`` (for nodes a
         builder the model plugin does not own added outside a `segment` block)."""
-        if not any(n.name == node_name for n in self.nodes):
-            raise ValueError(f"assign_segment: no node {node_name!r}")
-        if not isinstance(segment_id, str) or not segment_id:
-            raise ValueError("a segment id must be a non-empty string")
-        self.node_segments[node_name] = segment_id
+        self.assign_segments({node_name: segment_id})
+
+    def assign_segments(self, assignments: Mapping[str, str]) -> None:
+        """`assign_segment` for many nodes at once (node name -> segment id)."""
+        names = {n.name for n in self.nodes}
+        for node_name, segment_id in assignments.items():
+            if node_name not in names:
+                raise ValueError(f"assign_segment: no node {node_name!r}")
+            if not isinstance(segment_id, str) or not segment_id:
+                raise ValueError("a segment id must be a non-empty string")
+            self.node_segments[node_name] = segment_id
 
     def commit_boundary(self, name: str) -> str:
         """Make the virtual tensor ``name`` committed (a segment boundary tensor: its

@@ -591,14 +591,13 @@ class _TrainBuilder:
         none): the adapters' rescales and the embedding, each layer, and the final norm,
         head and loss (``{pre}loss``, which the loss's backward continues)."""
         layer = re.compile(re.escape(pre) + r"l(\d+)\.")
-        for n in self.g.nodes[:first]:
-            if n.name not in self.g.node_segments:   # the adapters' forward rescales
-                self.g.assign_segment(n.name, f"{pre}embed")
+        out = {n.name: f"{pre}embed" for n in self.g.nodes[:first]   # the adapters'
+               if n.name not in self.g.node_segments}                # forward rescales
         for n in self.g.nodes[first:]:
             m = layer.match(n.name)
-            sid = f"{pre}l{m.group(1)}.fwd" if m else \
+            out[n.name] = f"{pre}l{m.group(1)}.fwd" if m else \
                 f"{pre}embed" if n.name.startswith(f"{pre}embed/") else f"{pre}loss"
-            self.g.assign_segment(n.name, sid)
+        self.g.assign_segments(out)
 
 
 def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None,
