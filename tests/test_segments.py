@@ -252,3 +252,36 @@ def test_executor_config():
     assert isinstance(executors.make("local"), executors.LocalExecutor)
     with pytest.raises(ConfigError, match="recipe"):
         executors.make("ray", {})
+
+
+def test_fork_binds_index_and_id(reg, monkeypatch):
+    """Forks of different segments (index or id) differ; a prover that proves a segment
+    on another segment's fork is rejected, even where the segments' proofs have the same
+    shape (two identical chains here)."""
+    base = b"\x01" * 32
+    states = {segmentlib.fork("blake3", b"p", base, i, sid).state
+              for i in (0, 1) for sid in ("a", "b")}
+    assert len(states) == 4 and base not in states
+    be = backend_for(reg, "goldilocks", "plain")
+    g = Graph()
+    g.tensor("c", (4,), "public", value=torch.arange(4))
+    for k in ("a", "b"):
+        g.tensor(f"x{k}", (4,), "committed")
+        g.tensor(f"y{k}", (4,), "committed")
+        with g.segment(k):
+            g.op("add", f"f{k}", [f"x{k}", "c"], [f"y{k}"])
+        g.outputs.append(f"y{k}")
+    inputs = {"xa": torch.tensor([1, 2, 3, 4]), "xb": torch.tensor([1, 2, 3, 4])}
+    stream, sections = graphlib.prove(g, inputs, be, {"t": 1})
+    graphlib.verify(g, stream, be, {"t": 1}, sections)
+    segs = _segments(sections)
+    assert segs[0][3] - segs[0][2] == segs[1][3] - segs[1][2]    # same shape
+    honest = segmentlib.fork
+    monkeypatch.setattr(segmentlib, "fork", lambda h, p, s, i, sid: honest(h, p, s, 1 - i, sid))
+    bad, _ = graphlib.prove(g, inputs, be, {"t": 1})
+    monkeypatch.setattr(segmentlib, "fork", honest)
+    assert len(bad) == len(stream)
+    with pytest.raises(REJECT):
+        graphlib.verify(g, bad, be, {"t": 1})
+    with pytest.raises(REJECT):      # the two segments' proofs swapped
+        graphlib.verify(g, _splice(stream, segs, [1, 0]), be, {"t": 1})
