@@ -53,7 +53,7 @@ def test_ray_segments_match_local(cluster, step):
 def test_killed_worker_is_retried(cluster, step, tmp_path):
     g, inputs, st, be, recipe, (stream, sections) = step
     marker = tmp_path / "crashed"
-    ex = executors.RayExecutor(recipe, max_retries=2, crash_marker=str(marker))
+    ex = executors.RayExecutor(recipe, max_retries=2, crash_marker=str(marker), window=1)
     out, sec = graphlib.prove(g, inputs, be, st, executor=ex)
     assert marker.exists()          # a worker died mid-proof …
     assert out == stream            # … and its segment was proven again

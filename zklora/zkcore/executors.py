@@ -101,14 +101,18 @@ def _segment_task(recipe: Recipe, digest: str, index: int, base_state: bytes,
 
 class RayExecutor:
     """Prove the segments as Ray tasks on the cluster at ``address`` (None: start or
-    join a local one); ``recipe`` rebuilds the graph and backend on the workers."""
+    join a local one); ``recipe`` rebuilds the graph and backend on the workers; at most
+    ``window`` tasks in flight (default twice the cluster's CPUs); a task whose worker
+    dies is retried ``max_retries`` times; ``crash_marker`` (tests only): fault
+    injection, the first task's worker exits mid-proof unless that file exists."""
 
     name = "ray"
 
     def __init__(self, recipe: Recipe, address: str | None = None, max_retries: int = 3,
-                 num_cpus: int | None = None, crash_marker: str | None = None):
+                 num_cpus: int | None = None, crash_marker: str | None = None,
+                 window: int | None = None):
         self.recipe, self.address, self.max_retries = recipe, address, int(max_retries)
-        self.num_cpus, self.crash_marker = num_cpus, crash_marker
+        self.num_cpus, self.crash_marker, self.window = num_cpus, crash_marker, window
 
     def prove_segments(self, ctx, graph, backend, segs: Sequence, base_state: bytes,
                        claims: Sequence[Mapping], err, clock, progress) -> list:
@@ -125,20 +129,36 @@ class RayExecutor:
         task = ray.remote(max_retries=self.max_retries, retry_exceptions=False)(_segment_task)
         digest = hashlib.sha256(canonical_json(graph.describe())).hexdigest()
         recipe = ray.put(self.recipe)
-        pending = []
-        for s in segs:
+        # a window of tasks in flight (twice the cluster's CPUs): each carries its
+        # segment's inputs through the object store, so not every segment's at once
+        window = self.window or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
+        inflight: dict[Any, int] = {}
+
+        def submit(s) -> None:
             need = {t for n in graph.nodes[s.start:s.stop] for t in n.inputs + n.outputs}
             vals = {t: ctx.values[t] for t in need if t in ctx.values}
-            pending.append(task.remote(recipe, digest, s.index, base_state, vals,
-                                       dict(claims[s.index]), self.crash_marker))
-        out = []
-        for k, ref in enumerate(pending):
+            inflight[task.remote(recipe, digest, s.index, base_state, vals,
+                                 dict(claims[s.index]), self.crash_marker)] = s.index
+
+        out: list = [None] * len(segs)
+        queue = list(segs)
+        while queue and len(inflight) < window:
+            submit(queue.pop(0))
+        done_count = 0
+        while inflight:
+            ready, _ = ray.wait(list(inflight), num_returns=1)
+            k = inflight.pop(ready[0])
             try:
-                out.append(ray.get(ref))
+                out[k] = ray.get(ready[0])
             except Exception as e:   # noqa: BLE001 -- Ray wraps the worker's error
+                for ref in inflight:
+                    ray.cancel(ref)
                 raise ProverError(f"segment {segs[k].id!r} failed on Ray: {e}") from None
+            done_count += 1
             if progress:
-                progress("prove", k + 1, len(pending))
+                progress("prove", done_count, len(segs))
+            if queue:
+                submit(queue.pop(0))
         return out
 
 
