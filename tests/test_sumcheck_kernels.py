@@ -255,3 +255,164 @@ def test_gkr_fold_sums_matches_fold_then_sums(want1):
             assert np.array_equal(out, folded)
         s2, en2 = KL.gkr_sums(out, out, slots, Ej, want1)
         assert np.array_equal(sums, s2) and np.array_equal(En, en2)
+
+
+# -- mixed-field first round, message and weight-table kernels ----------------------------
+
+_BASE = registry().field("goldilocks")
+
+
+def _table(rng, kind, n):
+    """A table of n entries: ``b`` base (n,), ``e`` extension (n, 2), with edge values."""
+    if kind == "e":
+        return _rand(rng, n)
+    t = _BASE.random(rng, n)
+    k = min(n, 4)
+    t[:k] = np.array([P_INT - 1, 0, 1, P_INT - 2][:k], np.uint64)
+    return t
+
+
+@pytest.mark.parametrize("kinds", ["bb", "be", "eb", "ee"])
+@pytest.mark.parametrize("m", [1, 2, 16])
+def test_pair_sums_match_reference(kinds, m):
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(m)
+    A, B = _table(rng, kinds[0], 2 * m), _table(rng, kinds[1], 2 * m)
+    assert np.array_equal(KS.pair_sums(A, B), KS.ref_pair_sums(A, B))
+
+
+@pytest.mark.parametrize("kinds", ["bb", "be", "eb", "ee"])
+def test_pair_sums_parallel_match_serial(kinds):
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(4)
+    m = 1 << 13
+    A, B = _table(rng, kinds[0], 2 * m), _table(rng, kinds[1], 2 * m)
+    got = KS.pair_sums(A, B)  # parallel at this size
+    a, b = (B, A) if kinds == "eb" else (A, B)
+    rng_fn = {"bb": KS._pair_range_bb, "be": KS._pair_range_be, "eb": KS._pair_range_be,
+              "ee": KS._pair_range_ee}[kinds]
+    acc = np.zeros((2, 2), np.uint64)
+    rng_fn(a, b, 0, m, acc)
+    assert np.array_equal(got, acc)
+    # and one product of the reference on a prefix of the pairs
+    assert np.array_equal(KS.pair_sums(A[:64], B[:64]), KS.ref_pair_sums(A[:64], B[:64]))
+
+
+@pytest.mark.parametrize("kind", ["b", "e"])
+@pytest.mark.parametrize("m", [1, 8, 1 << 13])
+def test_fold_into_matches_reference(kind, m):
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(m)
+    t = _table(rng, kind, 2 * m)
+    r = _rand(rng, ())
+    r[0] = P_INT - 1
+    out = np.empty((m, 2), np.uint64)
+    KS.fold_into(t, r, out)
+    k = min(m, 32)
+    assert np.array_equal(out[:k], KS.ref_fold_one(t[: 2 * k], r))
+    if kind == "b":
+        assert np.array_equal(out, E.sc_fold(E.embed(t)[None], r)[0])
+    else:
+        assert np.array_equal(out, E.sc_fold(t[None], r)[0])
+
+
+def test_p2_message_matches_reference():
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(8)
+    for T in (1, 2, 5):
+        for _ in range(10):
+            sums, coeffs, running = _rand(rng, (T, 2)), _rand(rng, T), _rand(rng, ())
+            assert np.array_equal(KS.e_p2_message(sums, coeffs, running),
+                                  KS.ref_p2_message(sums, coeffs, running))
+    z = np.zeros((1, 2, 2), np.uint64)
+    full = np.full((1, 2, 2), P_INT - 1, np.uint64)
+    for s in (z, full):
+        one = np.array([[1, 0]], np.uint64)
+        run = np.array([P_INT - 1, 0], np.uint64)
+        assert np.array_equal(KS.e_p2_message(s, one, run), KS.ref_p2_message(s, one, run))
+
+
+@pytest.mark.parametrize("nvs", [[0], [3], [12], [2, 2, 0, 5], [12, 3, 12]])
+def test_eq_acc_matches_reference(nvs):
+    """Claims accumulate into their own blocks (two claims may share one); n = 12 takes
+    the outer-product path (`EQ_LO` = 11 low variables)."""
+    from zklora.kernels import sumcheck as KS
+
+    rng = np.random.default_rng(len(nvs) + sum(nvs))
+    nmax = max(max(nvs), 1)
+    pts = _rand(rng, (len(nvs), nmax))
+    offs, pos = [], 0
+    for k, n in enumerate(nvs):
+        if k and nvs[k - 1] == n and n == 12:
+            offs.append(offs[-1])  # same block as the previous claim
+        else:
+            offs.append(pos)
+            pos += 1 << n
+    size = max(o + (1 << n) for o, n in zip(offs, nvs))
+    coefs = _rand(rng, len(nvs))
+    coefs[0] = [P_INT - 1, 0]
+    out = _rand(rng, size)
+    got = out.copy()
+    KS.eq_acc(pts, nvs, offs, coefs, got)
+    if max(nvs) < 12:
+        assert np.array_equal(got, KS.ref_eq_acc(pts, nvs, offs, coefs, out))
+    from zklora.zkcore import mle
+
+    want = out.copy()
+    for k, (n, o) in enumerate(zip(nvs, offs)):
+        e = E.mul(mle.eq_table(E, pts[k, :n]), coefs[k])
+        want[o:o + (1 << n)] = E.add(want[o:o + (1 << n)], e)
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("nv", [1, 4, 11, 13])
+def test_flat_base_tables_same_proof_as_lifted(nv):
+    """Base-field tables given flat ((N,), read in the base field in the first round)
+    give the bytes of the same tables lifted, on the fast and on the generic path."""
+    from zklora.zkcore import sumcheck
+    from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
+
+    rng = np.random.default_rng(nv)
+    flat = [_table(rng, "b", 1 << nv), _table(rng, "e", 1 << nv), _table(rng, "b", 1 << nv)]
+    lifted = [E.embed(t) if t.ndim == 1 else t for t in flat]
+    for terms in ([(1, (0, 1)), (3, (2, 0)), (2, (2, 2))], [(1, (0, 1, 2))]):
+        claim = E.scalar(0)
+        for c, fs in terms:
+            p = lifted[fs[0]]
+            for f in fs[1:]:
+                p = E.mul(p, lifted[f])
+            claim = E.add(claim, E.mul(E.scalar(c), E.sum(p)))
+        out = []
+        for tabs in (flat, lifted):
+            ch = ProverChannel(Transcript("flat"))
+            pt, fin = sumcheck.prove(ch, E, tabs, terms, claim, public=[1])
+            out.append(ch.proof_bytes())
+        assert out[0] == out[1]
+        vch = VerifierChannel(Transcript("flat"), out[0])
+        sumcheck.verify(vch, E, nv, 3, terms, claim, public={1: fin[1]})
+        vch.finish()
+
+
+def test_flat_base_tables_bad_witness_caught():
+    """A wrong claim over flat base tables: the prover's self-check refuses, and a proof
+    made with self-checks off is rejected by the verifier."""
+    from zklora.zkcore import selfcheck, sumcheck
+    from zklora.zkcore.errors import ProverError, VerificationError
+    from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
+
+    rng = np.random.default_rng(2)
+    nv = 12
+    A, B = _table(rng, "b", 1 << nv), _table(rng, "e", 1 << nv)
+    claim = E.add(E.dot(E.embed(A), B), E.scalar(1))
+    with pytest.raises(ProverError):
+        sumcheck.prove(ProverChannel(Transcript("bad")), E, [A, B], [(1, (0, 1))], claim)
+    with selfcheck.disabled():
+        ch = ProverChannel(Transcript("bad"))
+        sumcheck.prove(ch, E, [A, B], [(1, (0, 1))], claim)
+    vch = VerifierChannel(Transcript("bad"), ch.proof_bytes())
+    with pytest.raises(VerificationError):
+        sumcheck.verify(vch, E, nv, 2, [(1, (0, 1))], claim)

@@ -9,6 +9,11 @@ In each process: one warm-up proof (numba compilation, caches), then ``rounds`` 
 prove + verify of the setup of ``tests/bench/test_bench_train.py`` (`_setup`: tiny
 LLaMA, batch 4 × 32, one AdamW step, fast profile).  Prints one JSON line per process
 and, at the end, the medians per tree and the ratios against the first tree.
+
+``--shape H,F,L,V,B,T`` proves a wider model instead: `tiny_arch` with hidden H, FFN F,
+L layers, vocabulary V, heads of 32 (H/32 query and key-value heads), seeded random
+weights and adapter, batch B × T, one AdamW step (e.g. ``--shape 256,512,4,1024,1,64``).
+``--no-warmup`` skips the warm-up proof (numba's caches of the trees already warm).
 """
 
 from __future__ import annotations
@@ -21,15 +26,32 @@ import subprocess
 import sys
 
 _CHILD = r"""
-import json, resource, sys, time
+import hashlib, json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from tests.bench.test_bench_train import _setup
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore.config import PROFILES, resolve
 from zklora.zkcore.plugins import registry
 be = resolve(PROFILES["fast"], registry())
-spec, ck, ad, ids, g, inputs, statement = _setup()
-graphlib.prove(g, inputs, be, statement)
+if sys.argv[3]:
+    from zklora.plugins.models import llama_train as lt
+    from zklora.plugins.models.llama import ForwardSpec, random_batch
+    from zklora.plugins.models.tiny import tiny_adapter, tiny_arch, tiny_weights
+    from zklora.zkcore.quant import QuantConfig
+    H, F, L, V, B, T = (int(x) for x in sys.argv[3].split(","))
+    arch = tiny_arch(hidden_size=H, intermediate_size=F, num_layers=L, vocab_size=V,
+                     num_heads=H // 32, num_kv_heads=H // 32, head_dim=32)
+    ck, ad = tiny_weights(arch, seed=0), tiny_adapter(arch, init="random")
+    spec = lt.TrainSpec(ForwardSpec(arch, ad.spec, QuantConfig(), B, T), 1)
+    inputs = lt.train_inputs(spec, ck, ad, [random_batch(V, B, T, 3)])
+    g, res = lt.integer_train(spec, inputs)
+    public = spec.to_public()
+    public["losses"] = res.losses
+    statement = {"model": "llama-train", "params": public}
+else:
+    spec, ck, ad, ids, g, inputs, statement = _setup()
+if sys.argv[4] == "1":
+    graphlib.prove(g, inputs, be, statement)
 pt, vt = [], []
 for _ in range(int(sys.argv[2])):
     t0 = time.perf_counter()
@@ -39,6 +61,7 @@ for _ in range(int(sys.argv[2])):
     graphlib.verify(g, stream, be, statement, sections)
     vt.append(time.perf_counter() - t0)
 print(json.dumps({"tree": sys.argv[1], "prove": pt, "verify": vt, "proof": len(stream),
+                  "sha256": hashlib.sha256(stream).hexdigest()[:16],
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -48,13 +71,16 @@ def main() -> None:
     ap.add_argument("trees", nargs="+")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--shape", default="", help="H,F,L,V,B,T: a wider model (module doc)")
+    ap.add_argument("--no-warmup", action="store_true", help="no warm-up proof")
     a = ap.parse_args()
     trees = [os.path.abspath(t) for t in a.trees]
     runs: dict[str, list[dict]] = {t: [] for t in trees}
     for _ in range(a.reps):
         for t in trees:
             env = dict(os.environ, PYTHONPATH=t)
-            out = subprocess.run([sys.executable, "-c", _CHILD, t, str(a.rounds)], cwd=t,
+            out = subprocess.run([sys.executable, "-c", _CHILD, t, str(a.rounds), a.shape,
+                                  "0" if a.no_warmup else "1"], cwd=t,
                                  env=env, capture_output=True, text=True, check=True)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             print(json.dumps(row), flush=True)
@@ -64,11 +90,13 @@ def main() -> None:
         rs = runs[t]
         med = {"prove": statistics.median([x for r in rs for x in r["prove"]]),
                "verify": statistics.median([x for r in rs for x in r["verify"]]),
-               "proof": rs[-1]["proof"], "rss_mib": max(r["rss_mib"] for r in rs)}
+               "proof": rs[-1]["proof"], "rss_mib": max(r["rss_mib"] for r in rs),
+               "sha256": sorted({r.get("sha256", "?") for r in rs})}
         base = base or med
         ratio = {k: med[k] / base[k] for k in ("prove", "verify", "proof", "rss_mib")}
         print(f"{t}: prove {med['prove']:.2f} s, verify {med['verify']:.3f} s, proof "
-              f"{med['proof']:,} B, peak RSS {med['rss_mib']:.0f} MiB; ratios against "
+              f"{med['proof']:,} B (sha256 {', '.join(med['sha256'])}), peak RSS "
+              f"{med['rss_mib']:.0f} MiB; ratios against "
               f"the first tree: " + ", ".join(f"{k} ×{v:.2f}" for k, v in ratio.items()))
 
 

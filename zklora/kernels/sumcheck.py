@@ -16,7 +16,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .goldilocks import P_INT, SMALL, _chunks, e2_mul, gl_add, gl_sub
+from .goldilocks import (
+    ONE,
+    P_INT,
+    SMALL,
+    ZERO,
+    _chunks,
+    e2_mul,
+    e_fold_base,
+    e_sc_fold,
+    e_sc_fold_s,
+    gl_add,
+    gl_mul,
+    gl_sub,
+)
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -126,6 +139,220 @@ def p2_fold_sums(st, r, fa, fb):
     return out, e_p2_fold_sums(st, r0, r1, out, fa, fb, _chunks(work))
 
 
+# -- mixed-field first round (tables given one by one, base or extension) ----------------
+#
+# The first round of a sum of pairwise products reads the tables where they lie: a
+# base-field table (shape (N,)) is not lifted and nothing is stacked; a base × extension
+# product costs 2 base products, base × base 1 (Bagad–Domb–Thaler: the small values stay
+# in the base field until the first challenge).  After the first challenge every table is
+# folded into one extension stack of half the size and the rounds go on as above.
+
+
+@njit(**_OPTS)
+def _pair_range_ee(A, B, lo, hi, acc):
+    for i in range(lo, hi):
+        al0, al1 = A[2 * i, 0], A[2 * i, 1]
+        bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
+        x0, x1 = e2_mul(al0, al1, bl0, bl1)
+        acc[0, 0] = gl_add(acc[0, 0], x0)
+        acc[0, 1] = gl_add(acc[0, 1], x1)
+        y0, y1 = e2_mul(gl_sub(A[2 * i + 1, 0], al0), gl_sub(A[2 * i + 1, 1], al1),
+                        gl_sub(B[2 * i + 1, 0], bl0), gl_sub(B[2 * i + 1, 1], bl1))
+        acc[1, 0] = gl_add(acc[1, 0], y0)
+        acc[1, 1] = gl_add(acc[1, 1], y1)
+
+
+@njit(**_OPTS)
+def _pair_range_be(A, B, lo, hi, acc):
+    """A base (N,), B extension (N, 2)."""
+    for i in range(lo, hi):
+        al = A[2 * i]
+        bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
+        acc[0, 0] = gl_add(acc[0, 0], gl_mul(al, bl0))
+        acc[0, 1] = gl_add(acc[0, 1], gl_mul(al, bl1))
+        da = gl_sub(A[2 * i + 1], al)
+        acc[1, 0] = gl_add(acc[1, 0], gl_mul(da, gl_sub(B[2 * i + 1, 0], bl0)))
+        acc[1, 1] = gl_add(acc[1, 1], gl_mul(da, gl_sub(B[2 * i + 1, 1], bl1)))
+
+
+@njit(**_OPTS)
+def _pair_range_bb(A, B, lo, hi, acc):
+    """Both base (N,)."""
+    for i in range(lo, hi):
+        al = A[2 * i]
+        bl = B[2 * i]
+        acc[0, 0] = gl_add(acc[0, 0], gl_mul(al, bl))
+        acc[1, 0] = gl_add(acc[1, 0], gl_mul(gl_sub(A[2 * i + 1], al),
+                                             gl_sub(B[2 * i + 1], bl)))
+
+
+@njit(**_OPTS)
+def _reduce2(part):
+    out = np.zeros((2, 2), dtype=np.uint64)
+    for c in range(part.shape[0]):
+        for k in range(2):
+            out[k, 0] = gl_add(out[k, 0], part[c, k, 0])
+            out[k, 1] = gl_add(out[k, 1], part[c, k, 1])
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def e_pair_sums_ee(A, B, nchunks):
+    """(Σ lo_a·lo_b, Σ Δ_a·Δ_b) over the pairs of two extension tables (N, 2), as a
+    (2, 2) extension array."""
+    m = A.shape[0] // 2
+    part = np.zeros((nchunks, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _pair_range_ee(A, B, min(m, c * step), min(m, (c + 1) * step), part[c])
+    return _reduce2(part)
+
+
+@njit(parallel=True, **_OPTS)
+def e_pair_sums_be(A, B, nchunks):
+    """`e_pair_sums_ee` for a base table A (N,) and an extension table B."""
+    m = A.shape[0] // 2
+    part = np.zeros((nchunks, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _pair_range_be(A, B, min(m, c * step), min(m, (c + 1) * step), part[c])
+    return _reduce2(part)
+
+
+@njit(parallel=True, **_OPTS)
+def e_pair_sums_bb(A, B, nchunks):
+    """`e_pair_sums_ee` for two base tables (N,) (the sums embedded)."""
+    m = A.shape[0] // 2
+    part = np.zeros((nchunks, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _pair_range_bb(A, B, min(m, c * step), min(m, (c + 1) * step), part[c])
+    return _reduce2(part)
+
+
+def pair_sums(A, B):
+    """(Σ lo_a·lo_b, Σ Δ_a·Δ_b) over the pairs of two tables, each (N,) base or (N, 2)
+    extension, contiguous uint64: a (2, 2) extension array."""
+    if A.ndim == 2 and B.ndim == 1:
+        A, B = B, A
+    kern = (e_pair_sums_ee if A.ndim == 2 else e_pair_sums_be if B.ndim == 2
+            else e_pair_sums_bb)
+    m = A.shape[0] // 2
+    if m < SMALL:  # serial: no thread launch
+        rng = (_pair_range_ee if A.ndim == 2 else _pair_range_be if B.ndim == 2
+               else _pair_range_bb)
+        acc = np.zeros((2, 2), dtype=np.uint64)
+        rng(A, B, 0, m, acc)
+        return acc
+    return kern(A, B, _chunks(m))
+
+
+def fold_into(t, r, out):
+    """out[i] = lo + r·(hi − lo) for the pairs of one table ``t`` ((2m,) base or
+    (2m, 2) extension) into the contiguous extension rows ``out`` (m, 2)."""
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    if t.ndim == 1:
+        e_fold_base(t, r0, r1, out)
+    elif out.shape[0] < SMALL:
+        e_sc_fold_s(t[None], r0, r1, out[None])
+    else:
+        e_sc_fold(t[None], r0, r1, out[None])
+
+
+@njit(**_OPTS)
+def e_p2_message(sums, coeffs, running):
+    """The round polynomial of a pairwise sum from its per-term sums (T, 2, 2):
+    g(0) = Σ c_j·s_j0, g(∞) = Σ c_j·s_j1 (the X² coefficient), g(1) = running − g(0),
+    g(2) = 2·g(1) − g(0) + 2·g(∞).  Returns [g(0), g(1), g(2)] as (3, 2)."""
+    g0 = ZERO
+    g0x = ZERO
+    gi = ZERO
+    gix = ZERO
+    for j in range(sums.shape[0]):
+        c0 = coeffs[j, 0]
+        c1 = coeffs[j, 1]
+        p0, p1 = e2_mul(c0, c1, sums[j, 0, 0], sums[j, 0, 1])
+        g0 = gl_add(g0, p0)
+        g0x = gl_add(g0x, p1)
+        q0, q1 = e2_mul(c0, c1, sums[j, 1, 0], sums[j, 1, 1])
+        gi = gl_add(gi, q0)
+        gix = gl_add(gix, q1)
+    out = np.empty((3, 2), dtype=np.uint64)
+    out[0, 0] = g0
+    out[0, 1] = g0x
+    g1 = gl_sub(running[0], g0)
+    g1x = gl_sub(running[1], g0x)
+    out[1, 0] = g1
+    out[1, 1] = g1x
+    out[2, 0] = gl_add(gl_sub(gl_add(g1, g1), g0), gl_add(gi, gi))
+    out[2, 1] = gl_add(gl_sub(gl_add(g1x, g1x), g0x), gl_add(gix, gix))
+    return out
+
+
+# -- the stacked-claim weight table ----------------------------------------------------
+
+
+@njit(**_OPTS)
+def _eq_fill(r, start, n, c0, c1, out):
+    """out[0:2^n] = c·eq(r[start:start+n], ·) by doubling (variable j ↔ bit j)."""
+    out[0, 0] = c0
+    out[0, 1] = c1
+    size = 1
+    for j in range(n):
+        r0 = r[start + j, 0]
+        r1 = r[start + j, 1]
+        for i in range(size):
+            v0 = out[i, 0]
+            v1 = out[i, 1]
+            h0, h1 = e2_mul(v0, v1, r0, r1)
+            out[i + size, 0] = h0
+            out[i + size, 1] = h1
+            out[i, 0] = gl_sub(v0, h0)
+            out[i, 1] = gl_sub(v1, h1)
+        size *= 2
+
+
+#: low variables of an eq table expanded in one piece (the rest as an outer product)
+EQ_LO = 11
+
+
+@njit(parallel=True, **_OPTS)
+def e_eq_acc(points, nv, offs, coefs, out):
+    """out[o_k + x] += c_k·eq(p_k, x) for x ∈ {0,1}^{n_k}, every claim k in order:
+    ``points`` (C, n_max, 2) holds p_k in its first n_k rows, ``nv`` the n_k, ``offs``
+    the o_k, ``coefs`` the c_k (C, 2).  eq(p, x) = eq(p_lo, x_lo)·eq(p_hi, x_hi) with the
+    low `EQ_LO` variables expanded once (scaled by c_k) and one product per entry."""
+    for k in range(points.shape[0]):
+        n = nv[k]
+        lo_n = min(n, EQ_LO)
+        hi_n = n - lo_n
+        L = 1 << lo_n
+        low = np.empty((L, 2), dtype=np.uint64)
+        _eq_fill(points[k], 0, lo_n, coefs[k, 0], coefs[k, 1], low)
+        high = np.empty((1 << hi_n, 2), dtype=np.uint64)
+        _eq_fill(points[k], lo_n, hi_n, ONE, ZERO, high)
+        o = offs[k]
+        if hi_n == 0:
+            for x in range(L):
+                out[o + x, 0] = gl_add(out[o + x, 0], low[x, 0])
+                out[o + x, 1] = gl_add(out[o + x, 1], low[x, 1])
+        else:
+            for row in prange(1 << hi_n):
+                e0 = high[row, 0]
+                e1 = high[row, 1]
+                b = o + row * L
+                for x in range(L):
+                    p0, p1 = e2_mul(low[x, 0], low[x, 1], e0, e1)
+                    out[b + x, 0] = gl_add(out[b + x, 0], p0)
+                    out[b + x, 1] = gl_add(out[b + x, 1], p1)
+
+
+def eq_acc(points, nv, offs, coefs, out):
+    """`e_eq_acc` with the arguments made contiguous (``out`` is written in place)."""
+    e_eq_acc(np.ascontiguousarray(points, np.uint64), np.ascontiguousarray(nv, np.int64),
+             np.ascontiguousarray(offs, np.int64), np.ascontiguousarray(coefs, np.uint64), out)
+
+
 # -- references (Python ints) ---------------------------------------------------------
 
 
@@ -166,3 +393,62 @@ def ref_fold(st, r):
             row.append(((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT))
         out.append(row)
     return np.array(out, dtype=np.uint64).reshape(st.shape[0], -1, 2)
+
+
+def _elx(t, i):
+    """Element i of a base (N,) or extension (N, 2) table as a pair of ints."""
+    return (int(t[i]), 0) if t.ndim == 1 else (int(t[i, 0]), int(t[i, 1]))
+
+
+def ref_pair_sums(A, B):
+    """Reference of `pair_sums`."""
+    s0, s1 = (0, 0), (0, 0)
+    for i in range(A.shape[0] // 2):
+        la, ha, lb, hb = _elx(A, 2 * i), _elx(A, 2 * i + 1), _elx(B, 2 * i), _elx(B, 2 * i + 1)
+        x = _m(la, lb)
+        y = _m(((ha[0] - la[0]) % P_INT, (ha[1] - la[1]) % P_INT),
+               ((hb[0] - lb[0]) % P_INT, (hb[1] - lb[1]) % P_INT))
+        s0 = ((s0[0] + x[0]) % P_INT, (s0[1] + x[1]) % P_INT)
+        s1 = ((s1[0] + y[0]) % P_INT, (s1[1] + y[1]) % P_INT)
+    return np.array([s0, s1], dtype=np.uint64)
+
+
+def ref_fold_one(t, r):
+    """Reference of `fold_into`: lo + r·(hi − lo) of one base or extension table."""
+    r = (int(r[0]), int(r[1]))
+    out = []
+    for i in range(t.shape[0] // 2):
+        lo, hi = _elx(t, 2 * i), _elx(t, 2 * i + 1)
+        p = _m(((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT), r)
+        out.append(((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT))
+    return np.array(out, dtype=np.uint64).reshape(-1, 2)
+
+
+def ref_p2_message(sums, coeffs, running):
+    """Reference of `e_p2_message`."""
+    g0, gi = (0, 0), (0, 0)
+    for j in range(sums.shape[0]):
+        c = (int(coeffs[j, 0]), int(coeffs[j, 1]))
+        x = _m(c, (int(sums[j, 0, 0]), int(sums[j, 0, 1])))
+        y = _m(c, (int(sums[j, 1, 0]), int(sums[j, 1, 1])))
+        g0 = ((g0[0] + x[0]) % P_INT, (g0[1] + x[1]) % P_INT)
+        gi = ((gi[0] + y[0]) % P_INT, (gi[1] + y[1]) % P_INT)
+    g1 = tuple((int(running[k]) - g0[k]) % P_INT for k in range(2))
+    g2 = tuple((2 * g1[k] - g0[k] + 2 * gi[k]) % P_INT for k in range(2))
+    return np.array([g0, g1, g2], dtype=np.uint64)
+
+
+def ref_eq_acc(points, nv, offs, coefs, out):
+    """Reference of `e_eq_acc` (returns the updated copy of ``out``)."""
+    out = [(int(a), int(b)) for a, b in np.asarray(out)]
+    for k in range(len(nv)):
+        n = int(nv[k])
+        for x in range(1 << n):
+            e = (int(coefs[k, 0]), int(coefs[k, 1]))
+            for j in range(n):
+                r = (int(points[k, j, 0]), int(points[k, j, 1]))
+                f = r if (x >> j) & 1 else ((1 - r[0]) % P_INT, (-r[1]) % P_INT)
+                e = _m(e, f)
+            o = int(offs[k]) + x
+            out[o] = ((out[o][0] + e[0]) % P_INT, (out[o][1] + e[1]) % P_INT)
+    return np.array(out, dtype=np.uint64).reshape(-1, 2)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 import attrs
 import numpy as np
 
+from zklora.kernels import sumcheck as KS
+
 from . import mle
 from .errors import ProverError, VerificationError
 from .field import Field
@@ -61,6 +63,27 @@ def _eq_combo(F: Field, points: Sequence[np.ndarray], rho: np.ndarray):
     return at
 
 
+def _table(E: Field, t, base: bool) -> np.ndarray:
+    """f for the sumcheck: base-field tables stay flat (`sumcheck.prove` reads them in
+    the base field until the first challenge)."""
+    if base and E.elem_shape:
+        return np.asarray(t).reshape(-1)
+    return mle.lift(E, t, base)
+
+
+def _w_table(E: Field, n: int, coefs: np.ndarray, claims: Sequence[Claim]) -> np.ndarray:
+    """W = Σ_k ρ^k eq(r_k, ·) (over goldilocks-ext2 one kernel pass per claim)."""
+    w = E.zeros(1 << n)
+    if E.name == "goldilocks-ext2":
+        pts = np.stack([np.asarray(c.point, np.uint64).reshape(n, 2) for c in claims]) \
+            if n else np.zeros((len(claims), 1, 2), np.uint64)
+        KS.eq_acc(pts, [n] * len(claims), [0] * len(claims), coefs, w)
+        return w
+    for cf, c in zip(coefs, claims):
+        w = E.add(w, E.mul(mle.eq_table(E, c.point), cf))
+    return w
+
+
 def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
            table: Callable[[], np.ndarray] | None = None, base: bool = True) -> Claim:
     """Reduce claims on one tensor of ``num_vars`` variables to one claim, on either side
@@ -79,10 +102,7 @@ def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
         total = E.add(total, E.mul(cf, c.value))
 
     def tables():
-        w = E.zeros(1 << num_vars)
-        for cf, c in zip(coefs, claims):
-            w = E.add(w, E.mul(mle.eq_table(E, c.point), cf))
-        return [mle.lift(E, table(), base), w]
+        return [_table(E, table(), base), _w_table(E, num_vars, coefs, claims)]
 
     point, finals = ctx.run_sumcheck(label, num_vars, [(1, (0, 1))], total, tables,
                                      public={1: _eq_combo(E, [c.point for c in claims], rho)})

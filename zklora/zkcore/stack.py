@@ -29,6 +29,8 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from zklora.kernels import sumcheck as KS
+
 from . import mle
 from .errors import ProverError, VerificationError
 from .field import Field
@@ -161,13 +163,30 @@ def _weights(E: Field, rho: np.ndarray, claims: Sequence[StackClaim]):
 
 
 def _w_table(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]) -> np.ndarray:
-    """W = Σ_k ρ^k eq(p_k, ·), each claim written only into its own block."""
+    """W = Σ_k ρ^k eq(p_k, ·), each claim written only into its own block (over
+    goldilocks-ext2 one kernel call, `zklora.kernels.sumcheck.eq_acc`)."""
     w = E.zeros(1 << K)
+    if E.name == "goldilocks-ext2" and claims:
+        nmax = max(c.num_vars for c in claims)
+        pts = np.zeros((len(claims), max(1, nmax), 2), dtype=np.uint64)
+        for k, c in enumerate(claims):
+            pts[k, :c.num_vars] = c.point
+        KS.eq_acc(pts, [c.num_vars for c in claims], [c.index << c.num_vars for c in claims],
+                  coefs, w)
+        return w
     for cf, c in zip(coefs, claims):
         lo = c.index << c.num_vars
         hi = lo + (1 << c.num_vars)
         w[lo:hi] = E.add(w[lo:hi], E.mul(mle.eq_table(E, c.point), cf))
     return w
+
+
+def _table(E: Field, t, base: bool) -> np.ndarray:
+    """S for the sumcheck: a base-field S stays flat (the sumcheck reads it in the base
+    field, `sumcheck.prove`); else as challenge-field elements."""
+    if base and E.elem_shape:
+        return np.asarray(t).reshape(-1)
+    return mle.lift(E, t, base)
 
 
 def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
@@ -222,7 +241,7 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         weights = [_weights(E, rho, cl) for cl in claims]
 
         def tables(K=K, idx=idx, claims=claims, weights=weights):
-            return [[mle.lift(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
+            return [[_table(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
                     for i, cl, (coefs, _) in zip(idx, claims, weights)]
 
         point, finals = ctx.run_sumcheck_batch(

@@ -128,6 +128,69 @@ def _pairwise(F: Field, terms: Sequence[Term]):
     return fa, fb
 
 
+def _tables(F: Field, tables: Sequence[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """The tables as F-arrays, base-field tables (shape (N,) over a field whose elements
+    are arrays) kept as they are; and N, checked equal for all and a power of two."""
+    ext = bool(F.elem_shape)
+    out = []
+    for t in tables:
+        t = np.asarray(t)
+        if not (ext and t.ndim == 1):
+            t = t.reshape((-1,) + F.elem_shape)
+        out.append(t)
+    sizes = {int(t.shape[0]) for t in out}
+    if len(sizes) != 1:
+        raise ValueError(f"sumcheck tables of different sizes {sorted(sizes)}")
+    size = sizes.pop()
+    if size & (size - 1) or not size:
+        raise ValueError(f"sumcheck tables have {size} entries, not a power of two")
+    return out, size
+
+
+def _lifted(F: Field, t: np.ndarray) -> np.ndarray:
+    return F.embed(t) if F.elem_shape and t.ndim == 1 else t
+
+
+#: up to this many entries per table the fast path stacks (and lifts) the tables at
+#: once instead of reading them one by one in the first round
+_SMALL_TABLE = 1 << 10
+
+
+def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int, coeffs,
+                    fa: np.ndarray, fb: np.ndarray, claim, label: str):
+    """The rounds of Σ_x Σ_j c_j·f_a(x)·f_b(x) over goldilocks-ext2 (module doc).
+    The first round reads the tables in place (base tables in the base field) and folds
+    each into one extension stack of half the size; no full-size copy is made."""
+    size = 1 << n
+    coeffs = np.ascontiguousarray(coeffs, np.uint64)
+    tabs = [np.ascontiguousarray(t, np.uint64) for t in tabs]
+    stack = None
+    if size <= _SMALL_TABLE:  # small: one stack, fewer kernel calls
+        stack = np.ascontiguousarray(np.stack([_lifted(F, t) for t in tabs]), np.uint64)
+        sums = KS.p2_sums(stack, fa, fb)
+    else:
+        sums = np.stack([KS.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
+    point = F.zeros(n)
+    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    for j in range(n):
+        g = KS.e_p2_message(sums, coeffs, running)
+        ch.send_field(f"{label}/round{j}", F, g[0::2])
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        running = _interpolate(F, g, r)
+        if stack is None:  # first round read the tables in place: fold each into the stack
+            stack = np.empty((len(tabs), size // 2, 2), dtype=np.uint64)
+            for i, t in enumerate(tabs):
+                KS.fold_into(t, r, stack[i])
+            if j + 1 < n:
+                sums = KS.p2_sums(stack, fa, fb)
+        elif j + 1 < n:
+            stack, sums = KS.p2_fold_sums(stack, r, fa, fb)
+        else:
+            stack = F.sc_fold(stack, r)
+    return point, running, stack
+
+
 def prove(
     ch: ProverChannel,
     F: Field,
@@ -139,35 +202,21 @@ def prove(
     public: Sequence[int] = (),
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Prove the relation; returns (point r, [f_i(r)]).  Tables are flat F-arrays of
-    equal power-of-two length; f_i(r) is sent for every i not in ``public``."""
+    equal power-of-two length, or, over a field whose elements are arrays (an
+    extension), flat base-field arrays of shape (N,) (read in the base field until the
+    first challenge where a fast path serves them, lifted otherwise); f_i(r) is sent for
+    every i not in ``public``."""
     starts, factors, coeffs, degree = _norm_terms(F, terms)
-    stack = np.stack([np.asarray(t).reshape((-1,) + F.elem_shape) for t in tables])
-    size = stack.shape[1]
+    tabs, size = _tables(F, tables)
     n = size.bit_length() - 1
-    if size != 1 << n:
-        raise ValueError(f"sumcheck tables have {size} entries, not a power of two")
-    point = F.zeros(n)
-    running = claim
     pairs = _pairwise(F, terms) if n else None
     if pairs is not None:
-        fa, fb = pairs
-        stack = np.ascontiguousarray(stack, np.uint64)
-        sums = KS.p2_sums(stack, fa, fb)
-    for j in range(n):
-        if pairs is not None:  # degree 2: g(1) from the claim, fold fused with the sums
-            g0, ginf = F.dot(coeffs, sums[:, 0]), F.dot(coeffs, sums[:, 1])
-            g1 = F.sub(running, g0)
-            g2 = F.add(F.sub(F.add(g1, g1), g0), F.add(ginf, ginf))  # q(2) = 2g1 − g0 + 2g∞
-            g = np.stack([g0, g1, g2])
-            ch.send_field(f"{label}/round{j}", F, np.stack([g0, g2]))
-            r = ch.challenge(f"{label}/r{j}", F)
-            point[j] = r
-            running = _interpolate(F, g, r)
-            if j + 1 < n:
-                stack, sums = KS.p2_fold_sums(stack, r, fa, fb)
-            else:
-                stack = F.sc_fold(stack, r)
-            continue
+        point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label)
+    else:
+        stack = np.stack([_lifted(F, t) for t in tabs])
+        point = F.zeros(n)
+        running = claim
+    for j in range(n if pairs is None else 0):
         g = F.sc_round(stack, starts, factors, coeffs, degree)
         if selfcheck.enabled() and not F.equal(F.add(g[0], g[1]), running):
             raise ProverError(f"{label}: round {j} sum does not match the claim (bad witness)")
