@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from . import backend as compute
 from . import graph as graphlib
 from . import modelcommit, scratch, security
 from . import proof as prooflib
@@ -106,8 +107,23 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     Large commitment state lives in a scratch directory removed at the end, however the
     proof ends (`zklora.zkcore.scratch`).
     """
-    with scratch.session():
+    be = _compute_backend(cfg, registry or default_registry())
+    with scratch.session(), compute.use(be):
         return _prove(cfg, registry, progress, trusted_model, profile)
+
+
+def _compute_backend(cfg: Config, reg):
+    """The compute backend ``cfg.backend`` names (`zklora.zkcore.backend.select`:
+    `ConfigError` when it is unknown or cannot run here).  The prover's kernels are not
+    routed through the backend yet (docs/gpu.md): ``cuda`` is refused with that reason,
+    and ``auto`` proves on the CPU."""
+    if cfg.backend == "auto":
+        return compute.select("cpu", reg)
+    be = compute.select(cfg.backend, reg)
+    if be.name != "cpu":
+        raise ConfigError(f"backend {be.name!r}: the prover's kernels are not routed through "
+                          "compute backends yet (docs/gpu.md); use backend = \"cpu\"")
+    return be
 
 
 def _prove(cfg: Config, registry, progress: Callable | None,

@@ -299,9 +299,12 @@ def _echo_losses(out: Out, statement, losses) -> None:
                    "(Ray tasks on a cluster, docs/distributed.md).")
 @click.option("--ray-address", default=None,
               help="The Ray cluster to join (default: start a local one).")
+@click.option("--backend", type=click.Choice(["cpu", "cuda", "auto"]), default=None,
+              help="Compute backend of the prover's kernels (default: the config's, else "
+                   "cpu; docs/gpu.md).")
 @_JSON
 def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, executor,
-          ray_address, as_json, task="auto", **options):
+          ray_address, backend, as_json, task="auto", **options):
     """Prove the configured task and write a proof file (atomically).  The model
     plugins' options are listed below by model."""
     from . import pyapi
@@ -311,7 +314,7 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, exec
         res = pyapi.prove(config=config_path, profile=profile, task=task,
                           adapter_out=adapter_out, model_commitment=model_commit,
                           out=out_path, progress=_reporter(quiet), executor=executor,
-                          ray_address=ray_address, **options)
+                          ray_address=ray_address, backend=backend, **options)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")
@@ -448,8 +451,10 @@ def plugins(as_json):
         reg = registry()
         entries = list(reg.all())
     for e in entries:
-        out.say(f"{e.kind:<11} {e.name:<18} {e.origin}")
-    out.result({"plugins": [{"kind": e.kind, "name": e.name, "origin": str(e.origin)}
+        out.say(f"{e.kind:<11} {e.name:<18} {e.origin}"
+                + (f"  [{e.status}]" if e.status else ""))
+    out.result({"plugins": [{"kind": e.kind, "name": e.name, "origin": str(e.origin),
+                             **({"status": e.status} if e.status else {})}
                             for e in entries]})
 
 

@@ -51,7 +51,10 @@ PROFILES: dict[str, Stack] = {
 }
 HASHES = ("blake3", "sha256")
 
-_TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup", "executor")
+_TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup", "executor",
+             "backend")
+#: ``backend``: the compute backend of the prover's kernels (`zklora.zkcore.backend`)
+BACKENDS = ("cpu", "cuda", "auto")
 #: ``[executor]``: who proves a segmented graph's segments (`zklora.zkcore.executors`)
 _EXECUTOR_KEYS = ("name", "address", "max_retries")
 _TASK_KEYS = ("model",)
@@ -70,6 +73,9 @@ class Config:
     lookup_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     #: ``name`` ("local" or "ray") and its options (ray: ``address``, ``max_retries``)
     executor: Mapping[str, Any] = attrs.field(factory=lambda: {"name": "local"})
+    #: the prover's compute backend: ``cpu``, ``cuda`` or ``auto`` (checked when proving
+    #: starts, so a config naming ``cuda`` still loads on a machine without a GPU)
+    backend: str = "cpu"
 
 
 def executor_table(tbl: Mapping[str, Any], where: str = "executor") -> dict[str, Any]:
@@ -132,8 +138,11 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     for name, tbl in list(com.items()) + list(look.items()):
         if not isinstance(tbl, dict):
             raise ConfigError(f"commitment/lookup.{name}: expected a table of parameters")
+    be = data.get("backend", "cpu")
+    if not isinstance(be, str) or be not in BACKENDS:
+        raise ConfigError(f"backend: {be!r} is not a backend; allowed: {', '.join(BACKENDS)}")
     return Config(prof, stack, model, dict(_table(data, "model", "")), com, look,
-                  executor_table(_table(data, "executor", "")))
+                  executor_table(_table(data, "executor", "")), be)
 
 
 def load(path: str | Path | None, *, profile: str | None = None) -> Config:

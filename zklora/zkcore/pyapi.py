@@ -31,7 +31,7 @@ from .progress import Reporter, peak_rss_bytes
 
 #: Keywords of `prove` the kernel owns; every other keyword is a model plugin's option.
 PROVE_KEYWORDS = ("config", "profile", "task", "out", "adapter_out", "model_commitment",
-                  "progress", "registry", "executor", "ray_address")
+                  "progress", "registry", "executor", "ray_address", "backend")
 
 PathLike = str | os.PathLike
 
@@ -195,7 +195,8 @@ def _select(table, cfg, task, options: Mapping[str, Any], requires=()):
 
 def build_config(*, config=None, profile: str | None = None, task: str = "auto",
                  adapter_out: PathLike | None = None, registry=None,
-                 executor: str | None = None, ray_address: str | None = None, **options):
+                 executor: str | None = None, ray_address: str | None = None,
+                 backend: str | None = None, **options):
     """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`.
 
     ``task``: ``auto`` (default: the config's model, or — when model options are given —
@@ -203,7 +204,8 @@ def build_config(*, config=None, profile: str | None = None, task: str = "auto",
     alias a model plugin declares (``forward``, ``train``) or a model name.  ``options``:
     the model plugins' declared options; each given one sets its ``[model]`` key over
     the config file's table (kept when the config names the chosen model).
-    ``executor`` / ``ray_address`` override the config's ``[executor]`` name / address."""
+    ``executor`` / ``ray_address`` override the config's ``[executor]`` name / address;
+    ``backend`` the config's ``backend`` (``cpu``, ``cuda``, ``auto``)."""
     table = option_table(registry)
     _check_keywords("prove", table, options, PROVE_KEYWORDS)
     cfg = load_config(config, profile)
@@ -216,6 +218,13 @@ def build_config(*, config=None, profile: str | None = None, task: str = "auto",
         if ray_address is not None:
             ex["address"] = ray_address
         cfg = attrs.evolve(cfg, executor=configlib.executor_table(ex, "executor option"))
+    if backend is not None:
+        from . import config as configlib
+
+        if backend not in configlib.BACKENDS:
+            raise ConfigError(f"backend: {backend!r} is not a backend; allowed: "
+                              f"{', '.join(configlib.BACKENDS)}")
+        cfg = attrs.evolve(cfg, backend=backend)
     return _select(table, cfg, task, options, ["adapter_out"] if adapter_out else [])
 
 
@@ -325,12 +334,13 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
           out: PathLike | None = None, adapter_out: PathLike | None = None,
           model_commitment=None, progress: bool | str | Reporter = False, registry=None,
           executor: str | None = None, ray_address: str | None = None,
-          **options) -> ProveResult:
+          backend: str | None = None, **options) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
 
     ``executor``: ``"local"`` (default) or ``"ray"`` — who proves the segments of a
     segmented step (docs/distributed.md); ``ray_address``: the Ray cluster to join
-    (default: a local one).
+    (default: a local one).  ``backend``: the compute backend of the prover's kernels
+    (``cpu``, ``cuda``, ``auto``; default the config's, else ``cpu``; docs/gpu.md).
 
     ``options``: the options the model plugins declare (``zklora prove --help`` lists
     them by model; with the built-in LLaMA plugins ``model``, ``adapter``, ``data`` and,
@@ -350,6 +360,7 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
     t0 = time.perf_counter()
     cfg = build_config(config=config, profile=profile, task=task, adapter_out=adapter_out,
                        registry=registry, executor=executor, ray_address=ray_address,
+                       backend=backend,
                        **options)
     if out is not None:
         check_output_file(out)
