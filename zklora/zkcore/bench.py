@@ -6,12 +6,29 @@ LLaMA architectures with seeded random weights written as a Hugging Face directo
 (``tiny`` is the built-in tiny model itself); ``model`` adds a real checkpoint.  The
 results go to ``bench.json``; ``bench.png`` plots time and memory against the model's
 parameter count (matplotlib, the ``plot`` extra; skipped when it is not installed).
+
+Throughput figures of every run (issue 13), also logged in the report:
+
+* **prove CPU per activation element**: the process CPU time (all threads, user +
+  system, `resource.getrusage`) of the `pyapi.prove` call, divided by the activation
+  elements of the shape (`activation_elements`: the float forward pass's per-token
+  tensors of every layer, the attention scores and the logits);
+* **the float step**: one float32 training step (forward, causal-LM loss, backward,
+  AdamW) of the same shape and batch, measured in the same worker after the proof:
+  transformers + peft when installed, else a plain torch LLaMA of the same shape
+  (`_TorchLlama`); median of `FLOAT_ROUNDS` steps after one warm-up, CPU and wall;
+* their ratio (prove CPU / float-step CPU; the wall ratio too);
+* a **per-op-kind table**: for every op kind of the graph prover (its ``profile``
+  hook) and every prover phase, the number of nodes, seconds and share of the prove
+  time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ZkLoraError
+from .progress import Reporter
 
 #: built-in shapes: LLaMA architectures (tiny = the built-in tiny model).  ``act_bits``:
 #: the activation range (the model's default is 10 bits); at hidden 128 and more the
@@ -32,6 +50,29 @@ SIZES: dict[str, dict[str, int]] = {
     "medium": dict(vocab=512, hidden=256, ffn=512, layers=2, heads=8, act_bits=8),
 }
 LORA = dict(r=4, alpha=8, targets=("q_proj", "v_proj"))
+
+
+#: float training steps timed (after one warm-up); the median is reported
+FLOAT_ROUNDS = 5
+
+
+def activation_elements(shape: dict[str, int], batch: int, seq: int) -> int:
+    """Activation elements of one float forward pass: per token and layer the two norm
+    outputs and the residual stream (4h with the attention and MLP outputs), q, k, v and
+    the attention output (2q + 2kv), gate, up and their product (3f); the attention
+    scores (batch·heads·seq² per layer); the logits (tokens·vocab)."""
+    v, h, f, n, heads = (shape[k] for k in ("vocab", "hidden", "ffn", "layers", "heads"))
+    kv_heads = shape.get("kv_heads", heads)
+    head_dim = shape.get("head_dim", h // heads)
+    q, kv = heads * head_dim, kv_heads * head_dim
+    tokens = batch * seq
+    per_layer = tokens * (4 * h + 2 * q + 2 * kv + 3 * f) + batch * heads * seq * seq
+    return n * per_layer + tokens * v
+
+
+def _cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def param_count(shape: dict[str, int]) -> int:
@@ -99,6 +140,8 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         tmp_p = Path(tmp)
         extra: dict[str, Any] = {}
+        shape: dict[str, int] = {}
+        model_shape: dict[str, int] | None = None
         if model is None:
             if size not in SIZES:
                 raise ConfigError(f"bench size {size!r}; allowed: {', '.join(SIZES)}")
@@ -113,27 +156,186 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
                 model, adapter = str(m), str(a)
         else:
             params = _checkpoint_params(model)
+            model_shape = _checkpoint_shape(model)
         runs = []
         for _ in range(max(1, repeat)):
-            t0 = time.perf_counter()
+            rep = _CountingReporter("none")
+            t0, c0 = time.perf_counter(), _cpu_seconds()
             res = pyapi.prove(model=model, adapter=adapter, steps=steps, profile=profile,
                               config={"task": {"model": "llama-train"},
                                       "model": {"batch": batch, "seq": seq, **extra}},
-                              out=tmp_p / "bench.zkp")
-            wall = time.perf_counter() - t0
+                              out=tmp_p / "bench.zkp", progress=rep)
+            wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
             ver = pyapi.verify(tmp_p / "bench.zkp")
-            runs.append((res.prove_seconds, res, wall, ver))
+            runs.append((res.prove_seconds, res, wall, ver, cpu, dict(rep.op_counts)))
         compile_s = sum(r[1].compile_seconds for r in runs)
-        _, res, wall, _ = min(runs, key=lambda r: r[0])
+        _, res, wall, _, cpu, counts = min(runs, key=lambda r: r[0])
         ver = min((r[3] for r in runs), key=lambda v: v.seconds)
+        dims = shape if model_shape is None else model_shape
+        float_step = float_step_seconds(model, adapter, dims, batch, seq, tmp_p)
     from .progress import peak_rss_bytes
 
+    acts = activation_elements(dims, batch, seq) * steps
     return {"size": size, "params": params, "steps": steps, "batch": batch, "seq": seq,
             "act_bits": extra.get("act_bits"),
             "profile": profile, "prove_seconds": res.prove_seconds, "prove_wall": wall,
+            "prove_cpu_seconds": cpu, "activation_elements": acts,
+            "prove_cpu_us_per_activation": cpu / acts * 1e6,
+            "float_step": float_step,
+            "overhead_cpu": cpu / (float_step["cpu_seconds"] * steps),
+            "overhead_wall": res.prove_seconds / (float_step["seconds"] * steps),
+            "op_table": op_table(res.op_timings, counts, res.timings, res.prove_seconds),
             "verify_seconds": ver.seconds, "proof_size": res.proof_size,
             "peak_rss": peak_rss_bytes(), "compile_seconds": compile_s, "repeat": repeat,
             "timings": res.timings}
+
+
+class _CountingReporter(Reporter):
+    """A silent `Reporter` that also counts the profiled nodes of every op kind."""
+
+    def __init__(self, mode: str = "none"):
+        super().__init__(mode)
+        self.op_counts: dict[str, int] = {}
+
+    def profile(self, kind: str, name: str, seconds: float) -> None:
+        super().profile(kind, name, seconds)
+        if kind in self.op_timings:
+            self.op_counts[kind] = self.op_counts.get(kind, 0) + 1
+
+
+#: prover phases listed in the per-op table next to the op kinds ("prove" = the op
+#: groups: the op kinds' rows are parts of it)
+PHASES = ("witness", "forward", "commitments", "prove", "lookups", "openings")
+
+
+def op_table(op_timings: dict[str, float], counts: dict[str, int],
+             timings: dict[str, float], prove_seconds: float) -> list[dict[str, Any]]:
+    """Rows {kind, count, seconds, share} for every op kind (count = profiled nodes)
+    and the prover phases `PHASES` (``[phase]``, count 1; an op kind's time is part of
+    ``[prove]``), largest first; share of ``prove_seconds``."""
+    rows = [{"kind": k, "count": counts.get(k, 0), "seconds": v} for k, v in op_timings.items()]
+    rows += [{"kind": f"[{p}]", "count": 1, "seconds": timings[p]} for p in PHASES
+             if p in timings]
+    for r in rows:
+        r["share"] = r["seconds"] / prove_seconds if prove_seconds > 0 else 0.0
+    return sorted(rows, key=lambda r: -r["seconds"])
+
+
+def float_step_seconds(model: str, adapter: str | None, shape: dict[str, int], batch: int,
+                       seq: int, tmp: Path, rounds: int = FLOAT_ROUNDS) -> dict[str, Any]:
+    """One float32 LoRA training step (forward, loss, backward, AdamW) of ``shape`` on a
+    random batch: {seconds, cpu_seconds (medians), impl}.  transformers + peft on the
+    checkpoint when both are installed (the built-in ``tiny`` written as a checkpoint of
+    its shape first), else `_TorchLlama`."""
+    import torch
+
+    try:
+        import peft
+        import transformers
+    except ImportError:
+        peft = transformers = None
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(0, shape["vocab"], (batch, seq), generator=g)
+    if peft is not None and transformers is not None:
+        if model == "tiny" or adapter is None:
+            model, adapter = (str(p) for p in _write_checkpoint(tmp / "float", shape))
+        base = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=torch.float32)
+        net = peft.PeftModel.from_pretrained(base, adapter, is_trainable=True)
+        impl = f"transformers {transformers.__version__} + peft {peft.__version__}"
+
+        def loss():
+            return net(input_ids=ids, labels=ids).loss
+    else:
+        net = _TorchLlama(shape)
+        impl = f"torch {torch.__version__} (plain LLaMA, transformers/peft not installed)"
+
+        def loss():
+            return net.loss(ids)
+    net.train()
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=1e-3)
+    walls, cpus = [], []
+    for _ in range(rounds + 1):
+        t0, c0 = time.perf_counter(), _cpu_seconds()
+        opt.zero_grad(set_to_none=True)
+        loss().backward()
+        opt.step()
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_cpu_seconds() - c0)
+    return {"seconds": statistics.median(walls[1:]), "cpu_seconds": statistics.median(cpus[1:]),
+            "impl": impl, "rounds": rounds, "threads": torch.get_num_threads()}
+
+
+def _TorchLlama(shape: dict[str, int]):  # noqa: N802  (torch imported on use)
+    """A plain torch LLaMA of ``shape`` with LoRA (r = `LORA` r) on q and v, the float
+    step's fallback when transformers or peft is missing."""
+    from torch import nn
+
+    v, h, f, n, heads = (shape[k] for k in ("vocab", "hidden", "ffn", "layers", "heads"))
+    hd, r = h // heads, LORA["r"]
+
+    class Lora(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Linear(h, h, bias=False).requires_grad_(False)
+            self.a = nn.Linear(h, r, bias=False)
+            self.b = nn.Linear(r, h, bias=False)
+
+        def forward(self, x):
+            return self.w(x) + self.b(self.a(x)) * (LORA["alpha"] / r)
+
+    class Layer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.n1, self.n2 = nn.RMSNorm(h), nn.RMSNorm(h)
+            self.q, self.v = Lora(), Lora()
+            self.k, self.o = nn.Linear(h, h, bias=False), nn.Linear(h, h, bias=False)
+            self.gate, self.up = nn.Linear(h, f, bias=False), nn.Linear(h, f, bias=False)
+            self.down = nn.Linear(f, h, bias=False)
+
+        def forward(self, x):
+            B, T, _ = x.shape
+            y = self.n1(x)
+            q, k, vv = (m(y).view(B, T, heads, hd).transpose(1, 2)
+                        for m in (self.q, self.k, self.v))
+            a = nn.functional.scaled_dot_product_attention(q, k, vv, is_causal=True)
+            x = x + self.o(a.transpose(1, 2).reshape(B, T, h))
+            y = self.n2(x)
+            return x + self.down(nn.functional.silu(self.gate(y)) * self.up(y))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(v, h)
+            self.layers = nn.ModuleList(Layer() for _ in range(n))
+            self.norm, self.head = nn.RMSNorm(h), nn.Linear(h, v, bias=False)
+            for p in [*self.emb.parameters(), *self.head.parameters()]:
+                p.requires_grad_(False)
+            for layer in self.layers:
+                for m in (layer.k, layer.o, layer.gate, layer.up, layer.down, layer.n1,
+                          layer.n2):
+                    m.requires_grad_(False)
+
+        def loss(self, ids):
+            x = self.emb(ids)
+            for layer in self.layers:
+                x = layer(x)
+            logits = self.head(self.norm(x))
+            return nn.functional.cross_entropy(logits[:, :-1].reshape(-1, v),
+                                               ids[:, 1:].reshape(-1))
+
+    return Net()
+
+
+def _checkpoint_shape(model: str) -> dict[str, int]:
+    """The shape keys of `SIZES` read from a checkpoint's config.json."""
+    c = json.loads((Path(model) / "config.json").read_text())
+    heads = int(c["num_attention_heads"])
+    out = dict(vocab=int(c["vocab_size"]), hidden=int(c["hidden_size"]),
+               ffn=int(c["intermediate_size"]), layers=int(c["num_hidden_layers"]),
+               heads=heads, kv_heads=int(c.get("num_key_value_heads") or heads))
+    if c.get("head_dim"):
+        out["head_dim"] = int(c["head_dim"])
+    return out
 
 
 def _checkpoint_params(model: str) -> int:
@@ -177,6 +379,9 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
             log(f"bench: {job['size']} ({steps} step(s), batch {batch}, seq {seq}, "
                 f"profile {profile}) in a fresh process …")
         results.append(_spawn(job, timeout))
+        if log:
+            for line in report(results[-1]):
+                log(line)
     doc = {"results": results, "json": str(out / "bench.json"), "png": None,
            "settings": {"sizes": list(sizes), "model": model, "steps": steps,
                         "batch": batch, "seq": seq, "profile": profile, "repeat": repeat}}
@@ -186,6 +391,28 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
     write_atomic(out / "bench.json", (json.dumps(doc, indent=2, sort_keys=True) + "\n")
                  .encode())
     return doc
+
+
+def report(r: dict[str, Any], top: int = 12) -> list[str]:
+    """The throughput lines of one result: prove CPU per activation element, the float
+    step and the ratio, and the per-op-kind table (``top`` rows); none for a result
+    without them."""
+    if "float_step" not in r or "op_table" not in r:
+        return []
+    fs = r["float_step"]
+    lines = [
+        f"bench: {r['size']}: prove CPU {r['prove_cpu_seconds']:.2f} s (wall "
+        f"{r['prove_seconds']:.2f} s) over {r['activation_elements']:,} activation elements"
+        f" = {r['prove_cpu_us_per_activation']:.2f} µs CPU per activation element",
+        f"bench: {r['size']}: float step {fs['seconds'] * 1e3:.1f} ms wall, "
+        f"{fs['cpu_seconds'] * 1e3:.1f} ms CPU ({fs['impl']}, {fs['threads']} threads); "
+        f"overhead ×{r['overhead_cpu']:.0f} CPU, ×{r['overhead_wall']:.0f} wall",
+        f"bench: {r['size']}: {'op kind / [phase]':<26} {'count':>6} {'seconds':>9} {'share':>7}",
+    ]
+    for row in r["op_table"][:top]:
+        lines.append(f"bench: {r['size']}:   {row['kind']:<24} {row['count']:>6} "
+                     f"{row['seconds']:>9.3f} {100 * row['share']:>6.1f}%")
+    return lines
 
 
 def _spawn(job: dict[str, Any], timeout: float | None) -> dict[str, Any]:
