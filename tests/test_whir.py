@@ -206,22 +206,34 @@ def test_plan_is_succinct_and_within_limits():
 
 
 def test_opening_estimate_and_automatic_direct_rule():
-    """`opening_bytes` is within 5% of real one-claim proofs, and by default a table is
-    sent exactly when that is no larger (capped at AUTO_DIRECT_MAX)."""
+    """`opening_bytes` is within 5% of real one-claim proofs and `table_bytes` of what one
+    more table adds to a batch; by default the prover sends a table when its packed
+    bytes are no more than that, and an integer ``direct_vars`` fixes the rule."""
+    rng = np.random.default_rng(2)
+    small = rng.integers(0, 100, size=1 << 12).astype(np.uint64)  # 1 byte per entry
+    big = F.random(rng, 1 << 14)
     for regime in W.REGIMES:
         s = scheme(regime=regime)
         for n in (10, 12, 13):
             _, proof, _, _ = prove(s, [n], claims=1, seed=n)
             est = W.opening_bytes(s.plan(n))
             assert abs(est - len(proof)) <= 0.05 * len(proof), (regime, n, est, len(proof))
+        _, p2, _, _ = prove(s, [13, 13], claims=1, seed=1)
+        _, p3, _, _ = prove(s, [13, 13, 13], claims=1, seed=1)
+        est = W.Whir.table_bytes(s.plan(13))
+        assert abs(est - (len(p3) - len(p2))) <= 0.1 * est, (regime, est, len(p3) - len(p2))
         auto = W.Whir(F, {"regime": regime})
         assert auto.cfg.direct_vars == -1 == W.Whir(F, {"direct_vars": "auto"}).cfg.direct_vars
-        for n in range(0, 16):
-            expect = n == 0 or (n <= W.AUTO_DIRECT_MAX
-                                and 8 << n <= W.opening_bytes(auto.plan(n)))
-            assert auto.direct(n) == expect
-        assert auto.direct(11) and not auto.direct(13)
-    assert W.Whir(F).direct(12) and not W.Whir(F, {"regime": "conjectured"}).direct(12)
+        assert auto._send_directly([small, big, small[:1]]) == [True, False, True]
+        assert not any(auto.direct(n) for n in range(1, 20)) and auto.direct(0)
+        # packed random entries take 8 bytes: sent iff no more than the WHIR share
+        for n in (9, 11, 12):
+            t = F.random(rng, 1 << n)
+            assert auto._send_directly([t, t]) == [1 + (8 << n) <= W.Whir.table_bytes(
+                auto.plan(n))] * 2
+            assert auto._send_directly([t]) == [1 + (8 << n) <= W.opening_bytes(auto.plan(n))]
+    assert W.Whir(F, {"direct_vars": 0})._send_directly([small, small[:1]]) == [False, True]
+    assert W.Whir(F, {"direct_vars": 12})._send_directly([small, big]) == [True, False]
 
 
 # -- tampering ----------------------------------------------------------------------------
@@ -239,8 +251,8 @@ def _spans(spans, label):
     return [(a, b) for lab, a, b in spans if lab == label and b > a]
 
 
-@pytest.mark.parametrize("label", ["whir/root", "whir/ood", "whir/sumcheck", "whir/leaves",
-                                   "whir/paths", "whir/final"])
+@pytest.mark.parametrize("label", ["whir/modes", "whir/root", "whir/ood", "whir/sumcheck",
+                                   "whir/leaves", "whir/paths", "whir/final"])
 def test_tampered_part_rejected(opened, label):
     """One byte of every message of each kind, for each commitment, is rejected: a root,
     an OOD value, a sumcheck (folding) message, an opened leaf value, a Merkle path
@@ -423,7 +435,8 @@ def batched():
     return s, items, proof, spans, tables
 
 
-@pytest.mark.parametrize("label", ["whir/root", "whir/ood", "whir/reduce", "whir/values",
+@pytest.mark.parametrize("label", ["whir/modes", "whir/root", "whir/ood", "whir/reduce",
+                                   "whir/values",
                                    "whir/sumcheck", "whir/leaves", "whir/paths",
                                    "whir/final"])
 def test_batched_tampered_part_rejected(batched, label):
@@ -508,14 +521,23 @@ def test_direct_tables_packed_strictly():
     proof = ch.proof_bytes()
     items = [CheckItem(com, 8, evs)]
     verify(s, items, proof)
-    assert proof[0] == 2 and len(proof) == 1 + 2 * 256
+    assert proof[:2] == bytes([1, 2]) and len(proof) == 2 + 2 * 256  # mode, width, entries
     wide = np.ascontiguousarray(c.astype("<i8").view(np.uint8).reshape(-1, 8)[:, :3])
-    rejects(s, items, bytes([3]) + wide.tobytes())
+    rejects(s, items, bytes([1, 3]) + wide.tobytes())
     big = c.astype("<i8").copy()
     big[0] = (P_INT - 1) // 2 + 1
-    rejects(s, items, bytes([8]) + big.tobytes())
-    for bad in (bytes([0]) + proof[1:], bytes([9]) + proof[1:], flip(proof, 7)):
+    rejects(s, items, bytes([1, 8]) + big.tobytes())
+    for bad in (bytes([1, 0]) + proof[2:], bytes([1, 9]) + proof[2:], bytes([2]) + proof[1:],
+                bytes([0]) + proof[1:], flip(proof, 7)):
         rejects(s, items, bad)
+    # a table of one entry must be sent (mode 0 is refused for n = 0)
+    com0, st0 = s.commit(t[:1])
+    ev0 = [Evaluation(np.zeros((0, 2), np.uint64), E.embed(t[0]))]
+    ch = ProverChannel(Transcript(PROTO))
+    s.open(ch, [OpenItem(st0, ev0)])
+    p0 = ch.proof_bytes()
+    verify(s, [CheckItem(com0, 0, ev0)], p0)
+    rejects(s, [CheckItem(com0, 0, ev0)], bytes([0]) + p0[1:])
 
 
 def test_grinding_kernel_matches_reference():

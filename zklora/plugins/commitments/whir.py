@@ -29,11 +29,11 @@ analysis):
   verifier folds each leaf at its point), and a challenge γ combining the new point
   constraints into W.  Once at most 8 variables remain the folded polynomial is sent in
   the clear and checked against the last queries and the sumcheck claim.
-* **Small tables** are sent (entries as centred integers in the least byte width); the
-  verifier re-commits and evaluates.  By default
-  (``direct_vars = "auto"``) a table is small when sending it costs no more than the
-  expected WHIR opening (`opening_bytes`) and n ≤ `AUTO_DIRECT_MAX`; an integer
-  ``direct_vars`` sets the threshold instead.
+* **Small tables** are sent (entries as centred integers in the least byte width; one
+  mode byte per table says which opening it gets); the verifier re-commits and
+  evaluates.  By default (``direct_vars = "auto"``) the prover sends a table when that
+  costs no more than WHIR-opening it would add (`Whir.table_bytes` in a batch,
+  `opening_bytes` alone); an integer ``direct_vars`` fixes the rule instead.
 
 Soundness: per round, the query term t·(−log2 err), err = (1+ρ)/2 (unique decoding,
 proven) or ρ·(1 + 1/8) (capacity-bound conjecture), the folding terms (proximity gaps of
@@ -81,9 +81,6 @@ ETA_LOG = 3
 #: largest ``security_bits``
 MAX_SECURITY = 160
 REGIMES = ("unique", "conjectured")
-#: largest table the automatic rule opens by sending it (so that 2^13 and larger tables,
-#: e.g. the conformance suite's "large" size, always take the WHIR path)
-AUTO_DIRECT_MAX = 12
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 
 
@@ -426,13 +423,42 @@ class Whir(CommitmentScheme):
         return plan(n, self.cfg, self._B)
 
     def direct(self, n: int) -> bool:
-        """Whether a table of 2^n elements is opened by sending it: n ≤ direct_vars, or
-        by default when 8·2^n bytes are no more than the expected WHIR opening
-        (`opening_bytes`) and n ≤ AUTO_DIRECT_MAX."""
-        if n == 0 or n <= self.cfg.direct_vars:
-            return True
-        return (self.cfg.direct_vars < 0 and n <= AUTO_DIRECT_MAX
-                and 8 << n <= opening_bytes(self.plan(n)))
+        """Whether a table of 2^n elements must be sent rather than WHIR-opened:
+        n = 0, or n ≤ ``direct_vars`` when that is an integer.  Under the default
+        ``direct_vars = "auto"`` the prover chooses per table (`_send_directly`); the
+        verifier accepts either opening for n ≥ 1 (both are sound under its
+        parameters)."""
+        return n == 0 or n <= self.cfg.direct_vars
+
+    @staticmethod
+    def table_bytes(pl: Plan) -> int:
+        """Expected bytes a table adds to a batch of equal-size tables: its root, OOD
+        values and value at the common point, and its round-0 leaves and multi-proof
+        siblings (exact rational expectation, like `opening_bytes`)."""
+        rd = pl.rounds[0]
+        if rd.queries >= rd.leaves:
+            known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
+        else:
+            known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
+        total = 32 + 16 * pl.ood0 + 16 + (8 << rd.k) * known[0] + 32 * sum(
+            2 * known[lvl + 1] - known[lvl] for lvl in range(rd.depth))
+        return int(total)
+
+    def _send_directly(self, tables: Sequence[np.ndarray]) -> list[bool]:
+        """The prover's choice per table: forced by `direct`, else (``"auto"``) sent
+        when its packed bytes are no more than what WHIR-opening it would add — its
+        share of a batch (`table_bytes`), or a whole opening (`opening_bytes`) if it
+        would be the only table of its size."""
+        ns = [t.shape[0].bit_length() - 1 for t in tables]
+        if self.cfg.direct_vars >= 0:
+            return [self.direct(n) for n in ns]
+        packed = [1 + (_width(t) << n) for t, n in zip(tables, ns)]
+        out = [n == 0 or p <= self.table_bytes(self.plan(n)) for n, p in zip(ns, packed)]
+        for n in set(ns):
+            alone = [i for i, m in enumerate(ns) if m == n and not out[i]]
+            if len(alone) == 1 and packed[alone[0]] <= opening_bytes(self.plan(n)):
+                out[alone[0]] = True
+        return out
 
     def commitment_size(self, num_vars: int) -> int:
         return 32
@@ -440,10 +466,11 @@ class Whir(CommitmentScheme):
     # -- soundness --------------------------------------------------------------------------
     def soundness(self, challenge_field: Field, elements: int | None = None):
         """Per category the weakest round-by-round term over every table size the
-        scheme opens by WHIR (n ≤ MAX_VARS not opened directly) — queries, folding (proximity
-        gaps of the fold and its sumcheck, grinding included), OOD samples and the
-        combination challenge (conjectured regime: with the list size) — the Merkle hash
-        and, for a graph of at most ``elements`` claims, the claim batching (β)."""
+        scheme may open by WHIR (every 1 ≤ n ≤ MAX_VARS) — queries, folding (proximity
+        gaps of the fold and its sumcheck, grinding included), OOD samples, the
+        combination challenge (conjectured regime: with the list size) and the batch of
+        equal-size tables (reduction sumcheck, combination μ) — the Merkle hash and, for a
+        graph of at most ``elements`` claims, the claim batching (β, λ)."""
         from zklora.zkcore import security
 
         p = self.cfg
@@ -454,8 +481,6 @@ class Whir(CommitmentScheme):
                 f"folding_factor = {p.folding_factor}, regime = {p.regime})")
         worst: dict[str, float] = {}
         for n in range(1, MAX_VARS + 1):
-            if self.direct(n):
-                continue
             for cat, bits in plan(n, p, B).terms:
                 worst[cat] = min(worst.get(cat, math.inf), bits)
         notes = {"queries": f"shift queries, {regime}",
@@ -534,12 +559,14 @@ class Whir(CommitmentScheme):
         return bytes(out)
 
     # -- prover ---------------------------------------------------------------------------------
-    def _groups(self, ns: Sequence[int]) -> list[tuple[int, list[int]]]:
+    @staticmethod
+    def _groups(ns: Sequence[int], sent: Sequence[bool]) -> list[tuple[int, list[int]]]:
         """Positions of the tables opened by WHIR, grouped by size (ascending n; item
-        order inside a group).  Prover and verifier derive it from the statement."""
+        order inside a group).  Prover and verifier derive it from the statement and
+        the opening's mode bytes."""
         by: dict[int, list[int]] = {}
-        for pos, n in enumerate(ns):
-            if not self.direct(n):
+        for pos, (n, d) in enumerate(zip(ns, sent)):
+            if not d:
                 by.setdefault(n, []).append(pos)
         return sorted(by.items())
 
@@ -562,11 +589,13 @@ class Whir(CommitmentScheme):
                 work.append((it.state, list(it.evals)))
         ch.observe_public("whir/batch",
                           self._statement([(s.commitment, s.n, e) for s, e in work]))
-        for st, _ in work:
-            if self.direct(st.n):
+        sent = self._send_directly([st.table for st, _ in work])
+        ch.send_bytes("whir/modes", bytes(sent))
+        for (st, _), d in zip(work, sent):
+            if d:
                 ch.send_bytes("whir/width", bytes([_width(st.table)]))
                 ch.send_bytes("whir/tensor", _pack(st.table))
-        for n, pos in self._groups([st.n for st, _ in work]):
+        for n, pos in self._groups([st.n for st, _ in work], sent):
             self._prove_group(ch, n, [work[q] for q in pos])
 
     @staticmethod
@@ -708,13 +737,19 @@ class Whir(CommitmentScheme):
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
         ch.observe_public("whir/batch", self._statement(work))
+        modes = ch.recv_bytes("whir/modes", len(work))
+        for t, ((_, n, _), m) in enumerate(zip(work, modes)):
+            if m > 1 or (m == 0 and self.direct(n)):
+                raise VerificationError(f"whir: tensor {t}: opening mode {m} not allowed for "
+                                        f"a table of 2^{n} elements")
+        sent = [m == 1 for m in modes]
         for t, (com, n, evs) in enumerate(work):
-            if self.direct(n):
+            if sent[t]:
                 try:
                     self._verify_direct(ch, t, com, n, evs)
                 except ValueError as e:
                     raise VerificationError(f"whir: tensor {t}: malformed opening ({e})") from e
-        for n, pos in self._groups([w[1] for w in work]):
+        for n, pos in self._groups([w[1] for w in work], sent):
             try:
                 self._verify_group(ch, n, [(t, work[t][0], work[t][2]) for t in pos])
             except ValueError as e:  # malformed data reaching a kernel helper
