@@ -144,7 +144,7 @@ def test_rmsnorm_backward_consistent_rescale_cheat_rejected(gold, which):
             _rescale(values, "nb/dX", values["nb/dx2"], pl.r_scale - k)
 
     msg = assert_rejected(g, inputs, gold, {}, tamper)
-    assert "range" in msg, msg  # R's range check (a limb or a direct range lookup)
+    assert "range" in msg or "LogUp" in msg, msg  # R's range check (batched: no name)
 
 
 def test_rmsnorm_backward_proof_bytes_tampered(gold):
@@ -311,4 +311,4 @@ def test_rmsnorm_backward_count_padding_proof(gold):
         _rescale(values, "nb/dX", values["nb/dx2"], pl.r_scale - k)
 
     msg = assert_rejected(g, inputs, gold, {}, next_admissible)
-    assert "range" in msg, msg
+    assert "range" in msg or "LogUp" in msg, msg  # batched lookups: no table name

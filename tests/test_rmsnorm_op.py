@@ -225,7 +225,7 @@ def test_rmsnorm_pre_shift_complete_and_advice_pinned(gold):
         _spec_values(values, pl)
 
     msg = assert_rejected(g, inputs, gold, {}, next_admissible)
-    assert "range" in msg, msg
+    assert "range" in msg or "LogUp" in msg, msg  # batched lookups: no table name
 
 
 def test_rmsnorm_auto_pre_shift():

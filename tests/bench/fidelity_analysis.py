@@ -181,6 +181,8 @@ def patched(patch: Mapping | None):
     the SiLU (and SiLU') table's input scale and domain (`ops.silu.add_swiglu`'s
     keyword defaults, which llama.py does not pass); ``silu_interp`` — 0: the
     table-only SiLU/SiLU' (the code before the interpolation; provable too);
+    ``rms_precise`` — 0: the RMSNorm rsqrt at the op's 14-bit mantissa everywhere
+    (`llama.RMS_PRECISE` empty; the code before; provable too);
     ``exact_rsqrt`` — RMSNorm's r as
     round(2^s_r·rsqrt(mean x² + ε)) instead of the 14-bit mantissa and floored square
     root of ``rmsnorm_rsqrt`` (what-if only: the advice no longer satisfies the
@@ -193,7 +195,10 @@ def patched(patch: Mapping | None):
     old = dict(silu.add_swiglu.__kwdefaults__)
     old_rsqrt = rmsnorm.RmsNormRsqrt.forward
     old_sm, old_ceb = softmax.Softmax.forward, ceb.CrossEntropyBackward.forward
+    old_precise = llama.RMS_PRECISE
     try:
+        if "rms_precise" in patch and not patch.pop("rms_precise"):
+            llama.RMS_PRECISE = ()
         if patch.pop("exact_ce", 0):
             stash = {}
 
@@ -238,11 +243,13 @@ def patched(patch: Mapping | None):
     finally:
         softmax.Softmax.forward, ceb.CrossEntropyBackward.forward = old_sm, old_ceb
         rmsnorm.RmsNormRsqrt.forward = old_rsqrt
+        llama.RMS_PRECISE = old_precise
         silu.add_swiglu.__kwdefaults__.clear()
         silu.add_swiglu.__kwdefaults__.update(old)
 
 
-PATCHES = ("silu_in_scale", "silu_domain_bits", "silu_interp", "exact_rsqrt", "exact_ce")
+PATCHES = ("silu_in_scale", "silu_domain_bits", "silu_interp", "rms_precise", "exact_rsqrt",
+           "exact_ce")
 
 
 def integer_run(setup: Setup, optim: Optim, steps: int, knobs: Mapping) -> dict:
@@ -601,8 +608,9 @@ def emulate_ce_rounding(setup: Setup, bits: int) -> float:
     return rel(grads(True), grads(False))
 
 
-#: the code before this analysis's changes: weights at 2^−16, table-only SiLU (s_in 8)
-BEFORE_KNOBS = dict(weight_scale=16, silu_interp=0)
+#: the code before this analysis's changes: weights at 2^−16, table-only SiLU (s_in 8),
+#: the RMSNorm rsqrt's 14-bit mantissa
+BEFORE_KNOBS = dict(weight_scale=16, silu_interp=0, rms_precise=0)
 
 #: (label, knobs, optimiser overrides) — one knob at a time
 SWEEP = [
@@ -622,6 +630,7 @@ SWEEP = [
     ("SiLU table only", dict(silu_interp=0), {}),
     ("SiLU table only, in 12 (b 20)", dict(silu_interp=0, silu_in_scale=12,
                                            silu_domain_bits=20), {}),
+    ("RMSNorm mantissa 14", dict(rms_precise=0), {}),
     ("exact rsqrt (what-if)", dict(exact_rsqrt=1), {}),
     ("exact CE dZ (what-if)", dict(exact_ce=1), {}),
 ]

@@ -64,6 +64,12 @@ from .padding import LINEAR_KINDS, Padding
 
 #: default log2 width of activation ranges: |x| < 2^(act_bits − 1) real units
 ACT_BITS = 10
+#: the RMSNorm rsqrt's mantissa bits L and mantissa rsqrt scale K' (`ops/rmsnorm.py`),
+#: tried before the op's 14 / 21: M = ⌊V/4^e⌋ and rM = ⌊√(N/M)⌋ both truncate, biasing r
+#: low by up to ≈ 2^−14 per row at 14 / 21 and ≈ 2^−17 at 18 / 27 (docs/fidelity.md);
+#: where a norm's plan does not fit at 18 / 27 (deep residual bounds at 4096 wide) the
+#: op's defaults are used (`add_rmsnorm(precise=…)`)
+RMS_PRECISE = ((18, 27),)
 #: log2 width of the RMSNorm gains' range: |γ| < 2^(GAIN_BITS − 1) real units (proven in
 #: every proof, `Graph.prove_bound`; the RMSNorm plans are sized from it)
 GAIN_BITS = 7
@@ -258,8 +264,10 @@ class _Builder:
         return add_pad_mask(self.g, self.pad, name, X, kind)
 
     def count(self) -> dict:
-        """The RMSNorm keyword giving the true hidden size when it is padded."""
-        return {"count": self.spec.arch.hidden_size} if self.pad.padded("hidden") else {}
+        """The RMSNorm keywords: the rsqrt's finer mantissa where it fits (`RMS_PRECISE`)
+        and the true hidden size when it is padded."""
+        kw: dict = {"precise": RMS_PRECISE}
+        return kw | ({"count": self.spec.arch.hidden_size} if self.pad.padded("hidden") else {})
 
     def inputs(self) -> None:
         a = self.spec.arch

@@ -407,11 +407,18 @@ def rsqrt_plan_for(name: str, d: int, x_bound: Bound, *, eps: float, scale: int,
     raise first
 
 
+def _growth(pl: RsqrtPlan) -> float:
+    """max |x_j·r| / 2^(s+s_r) for a row pinned by x' (the comment in `add_rmsnorm`)."""
+    return (math.sqrt(pl.n_true) * (1 + 2.0 ** (1 - pl.mant_bits))
+            * (1 + (0.5 / math.sqrt(pl.e0) if pl.pre_shift else 0.0)))
+
+
 def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: int = 16,
                 r_scale: int | None = None, x_bound: Bound | None = None,
                 gamma_bound: Bound | None = None, out_bound: Bound | None = None,
                 mant_bits: int = 14, mant_scale: int = 21, limb_bits: int = LIMB_BITS,
-                count: int | None = None, pre_shift: int | None = None) -> str:
+                count: int | None = None, pre_shift: int | None = None,
+                precise: Sequence[tuple[int, int]] = ()) -> str:
     """Y = RMSNorm(X)·gamma at ``scale`` (module doc); X (…, D), gamma (D,) at ``scale``.
 
     ``count`` is the true hidden size d ≤ D (default D): X's columns j ≥ d must be zero
@@ -421,6 +428,9 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     ``{name}/xs`` and its remainder.
 
     Declares ``{name}/r`` … (the `ROW_TENSORS`, committed (…, 1); r at scale r_scale),
+    ``precise``: (L, K') mantissa settings tried in order before (``mant_bits``,
+    ``mant_scale``); the first whose plan and x·r bound fit is used (the node's params
+    record it).
     ``{name}/xr`` (x·r at ``scale``, committed: the backward reuses it) and ``{name}/Y``
     (committed).  Bounds: X's declared (or derived) bound unless ``x_bound``; gamma's
     unless ``gamma_bound`` (default |γ| < 2^(scale+6)); r_scale defaults to the smallest
@@ -434,8 +444,19 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     gb = gamma_bound or declared_bound(g, gamma) or Bound.bits(scale + 7)
     if tuple(g.tensors[gamma].shape) != (d,):
         raise ConfigError(f"rmsnorm {name}: gamma {gamma} must have shape ({d},)")
-    pl = rsqrt_plan_for(name, d, xb, eps=eps, scale=scale, r_scale=r_scale, count=count,
-                        pre_shift=pre_shift, mant_bits=mant_bits, mant_scale=mant_scale)
+    pl = None
+    for L, Kp in [*precise, (mant_bits, mant_scale)]:
+        try:
+            pl = rsqrt_plan_for(name, d, xb, eps=eps, scale=scale, r_scale=r_scale,
+                                count=count, pre_shift=pre_shift, mant_bits=L, mant_scale=Kp)
+            check_bound_fits(f"{name}/xr2", Bound.symmetric(math.ceil(
+                (1 << (scale + pl.r_scale)) * _growth(pl))))
+            break
+        except ConfigError:
+            if (L, Kp) == (mant_bits, mant_scale):
+                raise
+    assert pl is not None
+    mant_bits = pl.mant_bits
     k = pl.pre_shift
     xin = X
     if k:
@@ -455,8 +476,7 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     # r is pinned by x', so |x_j·r| ≤ 2^(s+s_r)·√d·(1 + 2^(1−L))·(1 + [k>0]/(2√E0)):
     # |x_j| ≤ 2^k·(|x'_j| + ½[k>0]), |x'_j| ≤ √V, r ≤ √N·2^(K−K')/√(V·(1 − 2^−L))
     # (P·M ≥ V·(1 − 2^−L)); not the loose max|x|·max r (large r only on rows of small x)
-    growth = (math.sqrt(pl.n_true) * (1 + 2.0 ** (1 - mant_bits))
-              * (1 + (0.5 / math.sqrt(pl.e0) if k else 0.0)))
+    growth = _growth(pl)
     check_bound_fits(f"{name}/xr2",
                      Bound.symmetric(math.ceil((1 << (scale + pl.r_scale)) * growth)))
     xr2 = g.tensor(f"{name}/xr2", xs, "virtual")
