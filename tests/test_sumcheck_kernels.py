@@ -416,3 +416,28 @@ def test_flat_base_tables_bad_witness_caught():
     vch = VerifierChannel(Transcript("bad"), ch.proof_bytes())
     with pytest.raises(VerificationError):
         sumcheck.verify(vch, E, nv, 2, [(1, (0, 1))], claim)
+
+
+@pytest.mark.parametrize("n", [0, 3, 12, 13, 15])
+def test_eq_expand_outer_product_matches_doubling(n):
+    """`eq_expand` (low variables serial, high ones as an outer product) equals the serial
+    doubling and, on a prefix, the reference from the definition."""
+    from zklora.kernels import goldilocks as K
+    from zklora.kernels import reference as R
+
+    rng = np.random.default_rng(n)
+    r = _rand(rng, max(n, 1))[:n]
+    if n:
+        r[0] = [P_INT - 1, 0]
+        r[-1] = [0, 0]
+    a = np.zeros((1 << n, 2), np.uint64)
+    b = np.zeros((1 << n, 2), np.uint64)
+    K.eq_expand(r, a)
+    K.eq_expand_s(r, b)
+    assert np.array_equal(a, b)
+    k = min(n, 6)  # the reference on the low variables: the first 2^k entries, scaled
+    want = R.eq_expand(r[:k])
+    scale = np.array([1, 0], np.uint64)
+    for j in range(k, n):
+        scale = E.mul(scale, E.sub(E.ones(()), r[j]))
+    assert np.array_equal(a[: 1 << k], E.mul(want, scale))

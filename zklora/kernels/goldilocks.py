@@ -489,25 +489,9 @@ def _eq_layer(out, size, r0, r1, lo, hi):
         out[i, 1] = gl_sub(v1, h1)
 
 
-@njit(parallel=True, **_OPTS)
-def eq_expand(r, out):
-    """eq table over the extension: out[x] = Π_j (r_j x_j + (1−r_j)(1−x_j)),
-    variable j = bit j of x.  ``r`` has shape (n, 2), ``out`` (2^n, 2)."""
-    n = r.shape[0]
-    out[0, 0] = ONE
-    out[0, 1] = ZERO
-    size = 1
-    for j in range(n):
-        r0 = r[j, 0]
-        r1 = r[j, 1]
-        nb = (size + BLOCK - 1) // BLOCK
-        for b in prange(nb):
-            _eq_layer(out, size, r0, r1, b * BLOCK, min(size, (b + 1) * BLOCK))
-        size *= 2
-
-
 @njit(**_OPTS)
 def eq_expand_s(r, out):
+    """Serial `eq_expand` (doubling, one layer per variable)."""
     n = r.shape[0]
     out[0, 0] = ONE
     out[0, 1] = ZERO
@@ -515,6 +499,46 @@ def eq_expand_s(r, out):
     for j in range(n):
         _eq_layer(out, size, r[j, 0], r[j, 1], 0, size)
         size *= 2
+
+
+#: `eq_expand` expands this many low variables serially, the rest as an outer product
+EQ_SPLIT = 12
+
+
+@njit(parallel=True, **_OPTS)
+def eq_expand(r, out):
+    """eq table over the extension: out[x] = Π_j (r_j x_j + (1−r_j)(1−x_j)),
+    variable j = bit j of x.  ``r`` has shape (n, 2), ``out`` (2^n, 2).
+
+    eq(r, x) = eq(r_lo, x_lo)·eq(r_hi, x_hi): the low `EQ_SPLIT` variables are expanded
+    serially into out[0:2^l], the high ones into a table of their own, and every row
+    of 2^l entries is one product per entry (two thread launches, not one per
+    variable)."""
+    n = r.shape[0]
+    lo_n = min(n, EQ_SPLIT)
+    eq_expand_s(r[:lo_n], out)
+    hi_n = n - lo_n
+    if hi_n == 0:
+        return
+    L = 1 << lo_n
+    hi = np.empty((1 << hi_n, 2), dtype=np.uint64)
+    eq_expand_s(r[lo_n:], hi)
+    for row in prange(1, 1 << hi_n):  # row 0 last: every row reads it
+        e0 = hi[row, 0]
+        e1 = hi[row, 1]
+        b = row * L
+        for x in range(L):
+            p0, p1 = e2_mul(out[x, 0], out[x, 1], e0, e1)
+            out[b + x, 0] = p0
+            out[b + x, 1] = p1
+    e0 = hi[0, 0]
+    e1 = hi[0, 1]
+    nb = (L + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        for x in range(blk * BLOCK, min(L, (blk + 1) * BLOCK)):
+            p0, p1 = e2_mul(out[x, 0], out[x, 1], e0, e1)
+            out[x, 0] = p0
+            out[x, 1] = p1
 
 
 @njit(**_OPTS)
