@@ -139,3 +139,31 @@ def test_lazy_tree_layers_match_the_full_tree(unit, depth):
         assert np.array_equal(lazy.q[layer], full.q[layer])
         if not (unit and layer == depth):
             assert np.array_equal(lazy.p[layer], full.p[layer])
+
+
+@pytest.mark.parametrize("sizes,most,want", [
+    ([4, 4, 2], 3, [[0, 1], [2]]),
+    ([1 << 22, 1 << 20, 1 << 20, 1 << 20], 3, [[0], [1, 2], [3]]),
+    ([8, 1, 2, 4, 1, 1], 3, [[0, 3, 2, 1, 4], [5]]),
+    ([8, 4, 2, 1, 2], 3, [[0, 1, 2, 4], [3]]),
+    ([8, 4, 2, 1, 1, 1], 2, [[0, 1, 2, 3, 4], [5]]),
+    ([4, 2, 1], 2, [[0], [1, 2]]),
+    ([4, 2, 1], 5, [[0], [1], [2]]),
+    ([16], 3, [[0]]),
+])
+def test_lookup_groups_fill_powers_of_two(sizes, most, want):
+    from zklora.plugins.lookups.logup_gkr import lookup_groups
+
+    got = lookup_groups(sizes, most)
+    assert got == want
+    for g in got[:-1]:
+        tot = sum(sizes[i] for i in g)
+        assert tot & (tot - 1) == 0
+
+
+def test_several_lookup_trees():
+    """Tables whose lookup sizes sum to 2^6 + 2^4 + 2^2 + 2^0: three lookup trees (the
+    last padded), rejected when one multiplicity is moved."""
+    S.check_many_tables(LogUpGKR, FIELD, [range_table(4), range_table(6), range_table(2),
+                                          range_table(1)],
+                        [(64,), (16,), (4,), (1,)])

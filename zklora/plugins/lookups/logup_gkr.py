@@ -392,10 +392,12 @@ class LogUpGKR(LookupArgument):
         pre = cs[0].label if n == 1 else "lookups"
         W = max(c.table.width for c in cs)
         tagged = n > 1
-        look = StackLayout([c.layout.size for c in cs])
+        groups = lookup_groups([c.layout.size for c in cs], MAX_LOOKUP_TREES)
+        looks = [StackLayout([cs[i].layout.size for i in g]) for g in groups]
         tabs = StackLayout([c.table.size for c in cs])
-        check_lookup(E, look.num_vars, tabs.num_vars, W + tagged, f"{pre} (all tables)",
-                     prover=ctx.prover)
+        leaves = sum(lay.size for lay in looks)
+        check_lookup(E, (leaves - 1).bit_length(), tabs.num_vars, W + tagged,
+                     f"{pre} (all tables)", prover=ctx.prover)
         if tagged:
             ctx.ch.observe_public(f"{pre}/tables", "\x00".join(
                 f"{i}:{c.label}:{c.layout.size}:{c.table.size}" for i, c in enumerate(cs)
@@ -404,33 +406,41 @@ class LogUpGKR(LookupArgument):
         # β_i = β − α^W·i: table i's rows carry the tag i in coordinate W
         betas = [E.sub(beta, E.mul(apow[W], E.scalar(i))) if tagged else beta
                  for i in range(n)]
-        trees = _Trees(ctx, cs, look, tabs, apow, betas)
-        roots, (lk, tb) = gkr(ctx, [look.num_vars, tabs.num_vars], [True, False], trees,
-                              f"{pre}/gkr", tamper=self.test_tamper_message)
-        (p_l, q_l), (p_t, q_t) = roots
-        zero = E.scalar(0)
-        ctx.check(not E.equal(q_l, zero), f"{pre}: lookup-side denominator is zero")
-        ctx.check(not E.equal(q_t, zero), f"{pre}: table-side denominator is zero")
-        # the lookup tree's padding leaves are 1/1: its sum is Σ 1/(β − c_i) + padding
-        lhs = E.sub(p_l, E.mul(E.scalar(look.padding), q_l))
-        ctx.check(E.equal(E.mul(lhs, q_t), E.mul(p_t, q_l)),
+        G = len(looks)
+        trees = _Trees(ctx, cs, groups, looks, tabs, apow, betas)
+        roots, claims = gkr(ctx, [lay.num_vars for lay in looks] + [tabs.num_vars],
+                            [True] * G + [False], trees, f"{pre}/gkr",
+                            tamper=self.test_tamper_message)
+        zero, one = E.scalar(0), E.scalar(1)
+        for k, (_, q) in enumerate(roots):
+            ctx.check(not E.equal(q, zero), f"{pre}: denominator of tree {k} is zero")
+        # Σ over the lookup trees of p/q − (padding leaves, 1/1 each) = p_T/q_T
+        num, den = zero, one
+        for lay, (p, q) in zip(looks, roots[:G]):
+            num = E.add(E.mul(num, q), E.mul(den, E.sub(p, E.mul(E.scalar(lay.padding), q))))
+            den = E.mul(den, q)
+        p_t, q_t = roots[G]
+        ctx.check(E.equal(E.mul(num, q_t), E.mul(p_t, den)),
                   f"{pre}: LogUp sums differ (a looked-up row is not in its table, or the "
                   "multiplicities are wrong)")
-        ctx.check(look.num_vars > 0 or E.equal(lk.p, E.scalar(1)),
-                  f"{pre}: lookup-side numerator is not 1")
         # lookup leaves: every table's block splits into its requests' columns
-        z = lk.point
-        acc = zero
-        for b in look.blocks:
-            sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
-            if b.item is None:
-                v = E.scalar(1)
-            else:
-                c = cs[b.item]
-                cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
-                v = combine_values(E, apow, betas[b.item], cols)
-            acc = E.add(acc, E.mul(sel, v))
-        ctx.check(E.equal(lk.q, acc), f"{pre}: lookup-side leaves do not match the columns")
+        for g, lay, lk in zip(groups, looks, claims[:G]):
+            ctx.check(lay.num_vars > 0 or E.equal(lk.p, one),
+                      f"{pre}: lookup-side numerator is not 1")
+            z = lk.point
+            acc = zero
+            for b in lay.blocks:
+                sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
+                if b.item is None:
+                    v = one
+                else:
+                    c = cs[g[b.item]]
+                    cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
+                    v = combine_values(E, apow, betas[g[b.item]], cols)
+                acc = E.add(acc, E.mul(sel, v))
+            ctx.check(E.equal(lk.q, acc), f"{pre}: lookup-side leaves do not match the "
+                      "columns")
+        tb = claims[G]
         # table leaves: the public tables, and one claim per table on its multiplicities
         z = tb.point
         items = [b for b in tabs.blocks if b.item is not None]
@@ -460,50 +470,85 @@ class LogUpGKR(LookupArgument):
                   "multiplicities")
 
 
-class _Trees:
-    """The prover's two fraction trees of `LogUpGKR.prove_many` (built on first call,
-    then cached): lookup side (leaves 1/(β_i − c), every table's combined column in its
-    block of ``look``, padding leaves 1/1) and table side (leaves m_j/(β_i − τ_j) in the
-    blocks of ``tabs``, padding 0/1).  The leaves are written block by block from the
-    column tensors' field tables (no combined column is built) and the trees hold only
-    their upper layers (`lazy_tree`)."""
+#: at most this many lookup-side trees (`lookup_groups`): each saves padding leaves and
+#: costs 4 values per GKR layer
+MAX_LOOKUP_TREES = 3
 
-    def __init__(self, ctx, cs, look: StackLayout, tabs: StackLayout, apow, betas):
-        self.ctx, self.cs, self.look, self.tabs = ctx, cs, look, tabs
+
+def lookup_groups(sizes: Sequence[int], most: int) -> list[list[int]]:
+    """Items of power-of-two ``sizes`` split into at most ``most`` groups, one lookup
+    tree each: largest first, group k takes items until they fill the k-th highest
+    power of two of Σ sizes exactly (always possible: descending powers of two), the
+    last group takes the rest (padded to a power of two in its tree)."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])  # stable, as StackLayout
+    left = sum(sizes)
+    groups: list[list[int]] = []
+    pos = 0
+    while pos < len(order):
+        if len(groups) == most - 1:
+            groups.append(order[pos:])
+            break
+        target = 1 << (left.bit_length() - 1)
+        g, tot = [], 0
+        while tot < target:
+            g.append(order[pos])
+            tot += sizes[order[pos]]
+            pos += 1
+        groups.append(g)
+        left -= tot
+    return groups
+
+
+class _Trees:
+    """The prover's fraction trees of `LogUpGKR.prove_many` (built on first call, then
+    cached): one lookup tree per group (leaves 1/(β_i − c), every table's combined
+    column in its block of the group's `StackLayout`, padding leaves 1/1) and the table
+    tree (leaves m_j/(β_i − τ_j) in the blocks of ``tabs``, padding 0/1).  The leaves
+    are written block by block from the column tensors' field tables (no combined
+    column is built) and the trees hold only their upper layers (`lazy_tree`)."""
+
+    def __init__(self, ctx, cs, groups, looks: list[StackLayout], tabs: StackLayout, apow,
+                 betas):
+        self.ctx, self.cs, self.groups, self.looks, self.tabs = ctx, cs, groups, looks, tabs
         self.apow, self.betas = apow, betas
         self._trees: list | None = None
-        self._segs: list | None = None
 
     def __call__(self) -> list[FracTree]:
         if self._trees is None:
             E = self.ctx.E
-            n = self.look.size
-            above = None if n < 2 else (lambda: leaf_layer_above(
-                E, n, True, self._look_range))
-            self._trees = [lazy_tree(E, self.look.num_vars, True, self._look_leaves, above),
-                           lazy_tree(E, self.tabs.num_vars, False, self._table_leaves)]
+            out = []
+            for g, lay in zip(self.groups, self.looks):
+                segs = self._segments(g, lay)
+
+                def rng(lo, hi, segs=segs):
+                    return self._look_range(segs, lo, hi)
+
+                above = None if lay.size < 2 else (
+                    lambda n=lay.size, rng=rng: leaf_layer_above(E, n, True, rng))
+                out.append(lazy_tree(E, lay.num_vars, True,
+                                     lambda rng=rng, n=lay.size: rng(0, n), above))
+            out.append(lazy_tree(E, self.tabs.num_vars, False, self._table_leaves))
+            self._trees = out
         return self._trees
 
-    def _segments(self) -> list:
-        """(start, length, columns or padding row ints, apow, beta) covering the lookup
-        leaves in order (the stack's padding blocks are absent: their leaves are 1)."""
-        if self._segs is None:
-            segs = []
-            for b in self.look.blocks:
-                if b.item is None:
-                    continue
-                w = self.cs[b.item].table.width
-                for off, nv, cols in self.cs[b.item].witness.blocks():
-                    segs.append((b.offset + off, 1 << nv, cols, self.apow[:w],
-                                 self.betas[b.item]))
-            self._segs = segs
-        return self._segs
+    def _segments(self, group: list[int], lay: StackLayout) -> list:
+        """(start, length, columns or padding row ints, apow, beta) covering one lookup
+        tree's leaves in order (the stack's padding blocks are absent: leaves 1)."""
+        segs = []
+        for b in lay.blocks:
+            if b.item is None:
+                continue
+            t = group[b.item]
+            w = self.cs[t].table.width
+            for off, nv, cols in self.cs[t].witness.blocks():
+                segs.append((b.offset + off, 1 << nv, cols, self.apow[:w], self.betas[t]))
+        return segs
 
-    def _look_range(self, lo: int, hi: int):
-        """The lookup leaves lo … hi−1: (None, q)."""
+    def _look_range(self, segs, lo: int, hi: int):
+        """The lookup leaves lo … hi−1 of one tree: (None, q)."""
         E, F = self.ctx.E, self.ctx.F
         q = E.ones(hi - lo)
-        for start, length, cols, apow, beta in self._segments():
+        for start, length, cols, apow, beta in segs:
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
                 continue
@@ -515,9 +560,6 @@ class _Trees:
                 KL.leaf_denoms(E, [c[a - start:b - start] for c in cols], apow, beta,
                                out=dst)
         return None, q
-
-    def _look_leaves(self):
-        return self._look_range(0, self.look.size)
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
