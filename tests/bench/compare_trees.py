@@ -6,8 +6,9 @@
 Each (tree, repetition) runs in a fresh process with the tree first on ``sys.path``, in
 interleaved order (old, new, old, new, …) so that machine noise hits every tree alike.
 In each process: one warm-up proof (numba compilation, caches), then ``rounds`` timed
-prove + verify of the setup of ``tests/bench/test_bench_train.py`` (`_setup`: tiny
-LLaMA, batch 4 × 32, one AdamW step, fast profile).  Prints one JSON line per process
+prove + verify (the prove's wall and process CPU time, all threads) of the setup of
+``tests/bench/test_bench_train.py`` (`_setup`: tiny LLaMA, batch 4 × 32, one AdamW step,
+fast profile).  Prints one JSON line per process
 and, at the end, the medians per tree and the ratios against the first tree.
 
 ``--shape H,F,L,V,B,T`` proves a wider model instead: `tiny_arch` with hidden H, FFN F,
@@ -52,15 +53,17 @@ else:
     spec, ck, ad, ids, g, inputs, statement = _setup()
 if sys.argv[4] == "1":
     graphlib.prove(g, inputs, be, statement)
-pt, vt = [], []
+pt, vt, ct = [], [], []
 for _ in range(int(sys.argv[2])):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stream, sections = graphlib.prove(g, inputs, be, statement)
     pt.append(time.perf_counter() - t0)
+    ct.append(time.process_time() - c0)
     t0 = time.perf_counter()
     graphlib.verify(g, stream, be, statement, sections)
     vt.append(time.perf_counter() - t0)
-print(json.dumps({"tree": sys.argv[1], "prove": pt, "verify": vt, "proof": len(stream),
+print(json.dumps({"tree": sys.argv[1], "prove": pt, "prove_cpu": ct, "verify": vt,
+                  "proof": len(stream),
                   "sha256": hashlib.sha256(stream).hexdigest()[:16],
                   "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -89,12 +92,15 @@ def main() -> None:
     for t in trees:
         rs = runs[t]
         med = {"prove": statistics.median([x for r in rs for x in r["prove"]]),
+               "prove_cpu": statistics.median([x for r in rs for x in r.get("prove_cpu", [0])]),
                "verify": statistics.median([x for r in rs for x in r["verify"]]),
                "proof": rs[-1]["proof"], "rss_mib": max(r["rss_mib"] for r in rs),
                "sha256": sorted({r.get("sha256", "?") for r in rs})}
         base = base or med
-        ratio = {k: med[k] / base[k] for k in ("prove", "verify", "proof", "rss_mib")}
-        print(f"{t}: prove {med['prove']:.2f} s, verify {med['verify']:.3f} s, proof "
+        ratio = {k: med[k] / base[k] if base[k] else float("nan")
+                 for k in ("prove", "prove_cpu", "verify", "proof", "rss_mib")}
+        print(f"{t}: prove {med['prove']:.2f} s (CPU {med['prove_cpu']:.2f} s), verify "
+              f"{med['verify']:.3f} s, proof "
               f"{med['proof']:,} B (sha256 {', '.join(med['sha256'])}), peak RSS "
               f"{med['rss_mib']:.0f} MiB; ratios against "
               f"the first tree: " + ", ".join(f"{k} ×{v:.2f}" for k, v in ratio.items()))
