@@ -127,14 +127,10 @@ def test_lazy_tree_layers_match_the_full_tree(unit, depth):
     p = None if unit else np.asarray(rng.integers(0, 2**62, size=(n, 2)), np.uint64)
     full = L.build_tree(E, p, q)
 
-    def rng_leaves(lo, hi, p_out, q_out):
-        q_out[...] = q[lo:hi]
-        if not unit:
-            p_out[...] = p[lo:hi]
+    def rng_leaves(lo, hi):
+        return (None if unit else p[lo:hi]), q[lo:hi]
 
-    chunk = 2 if depth < 5 else 3  # 3: a shorter last chunk
-    above = None if n < 2 else (lambda: L.leaf_layer_above(E, n, unit, rng_leaves,
-                                                           chunk=chunk))
+    above = None if n < 2 else (lambda: L.leaf_layer_above(E, n, unit, rng_leaves, chunk=2))
     lazy = L.lazy_tree(E, depth, unit, lambda: (p, q), above)
     assert np.array_equal(lazy.q[0], full.q[0]) and np.array_equal(lazy.p[0], full.p[0])
     for layer in range(1, depth + 1):

@@ -151,16 +151,12 @@ def leaf_denoms(E, cols, apow, beta, out=None):
     return out
 
 
-def frac_up(E, p, q, pout=None, qout=None):
-    """One fraction-tree layer (``p is None``: numerators all 1); returns (p', q'),
-    written into ``pout``, ``qout`` (contiguous, half q's length) when given."""
+def frac_up(E, p, q):
+    """One fraction-tree layer (``p is None``: numerators all 1); returns (p', q')."""
     h = E.length(q) // 2
     if _fast(E):
-        pout = np.empty((h, 2), dtype=np.uint64) if pout is None else pout
-        qout = np.empty((h, 2), dtype=np.uint64) if qout is None else qout
-        for a in (pout, qout):
-            if not (a.flags.c_contiguous and a.dtype == np.uint64 and a.shape == (h, 2)):
-                raise ValueError("frac_up: outputs must be contiguous (h, 2) uint64 arrays")
+        pout = np.empty((h, 2), dtype=np.uint64)
+        qout = np.empty((h, 2), dtype=np.uint64)
         q = np.ascontiguousarray(q, np.uint64)
         if p is None:
             e_frac_up_unit(q, pout, qout)
@@ -168,15 +164,8 @@ def frac_up(E, p, q, pout=None, qout=None):
             e_frac_up(np.ascontiguousarray(p, np.uint64), q, pout, qout)
         return pout, qout
     q0, q1 = q[:h], q[h:]
-    pv = E.add(q0, q1) if p is None else E.add(E.mul(p[:h], q1), E.mul(p[h:], q0))
-    qv = E.mul(q0, q1)
-    if pout is not None:
-        pout[...] = pv
-        pv = pout
-    if qout is not None:
-        qout[...] = qv
-        qv = qout
-    return pv, qv
+    pout = E.add(q0, q1) if p is None else E.add(E.mul(p[:h], q1), E.mul(p[h:], q0))
+    return pout, E.mul(q0, q1)
 
 
 # -- GKR layer sumcheck with the eq factor split off (Gruen) ------------------------------

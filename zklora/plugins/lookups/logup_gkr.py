@@ -150,28 +150,22 @@ def lazy_tree(E: Field, depth: int, unit: bool, leaves: Callable[[], tuple],
     return FracTree(ps, qs, depth, unit, E, leaves, above)
 
 
-def leaf_layer_above(E: Field, size: int, unit: bool, leaves_range: Callable[..., tuple],
+def leaf_layer_above(E: Field, size: int, unit: bool, leaves_range: Callable[[int, int], tuple],
                      chunk: int = 1 << 17) -> tuple:
     """The layer above ``size`` leaves (p, q of size/2), computed ``chunk`` pairs at a
-    time from ``leaves_range(lo, hi, p_out, q_out)`` (writes the leaves with indices
-    lo … hi−1 into the given buffers; p_out is None for unit numerators): entry i pairs
-    leaves i and i + size/2, so only 2·chunk leaves are held at once, in one buffer
-    reused for every chunk."""
+    time from ``leaves_range(lo, hi)`` (the leaves (p, q) with indices lo … hi−1): entry
+    i pairs leaves i and i + size/2, so only 2·chunk leaves are held at once."""
     h = size // 2
     p_out = E.zeros(h)
     q_out = E.zeros(h)
-    c = min(chunk, h)
-    qb = E.zeros(2 * c)
-    pb = None if unit else E.zeros(2 * c)
-    for a in range(0, h, c):
-        b = min(h, a + c)
-        m = b - a
-        if m != c:  # the last, shorter chunk
-            qb = E.zeros(2 * m)
-            pb = None if unit else E.zeros(2 * m)
-        leaves_range(a, b, None if unit else pb[:m], qb[:m])
-        leaves_range(h + a, h + b, None if unit else pb[m:], qb[m:])
-        KL.frac_up(E, pb, qb, p_out[a:b], q_out[a:b])
+    for a in range(0, h, chunk):
+        b = min(h, a + chunk)
+        p0, q0 = leaves_range(a, b)
+        p1, q1 = leaves_range(h + a, h + b)
+        q = np.concatenate([q0, q1])
+        p = None if unit else np.concatenate([p0, p1])
+        pu, qu = KL.frac_up(E, p, q)
+        p_out[a:b], q_out[a:b] = pu, qu
     return p_out, q_out
 
 
@@ -526,15 +520,13 @@ class _Trees:
             for g, lay in zip(self.groups, self.looks):
                 segs = self._segments(g, lay)
 
-                def rng(lo, hi, p_out, q_out, segs=segs):
-                    self._look_range(segs, lo, hi, q_out)
-
-                def full(segs=segs, n=lay.size):
-                    return None, self._look_range(segs, 0, n, E.ones(n))
+                def rng(lo, hi, segs=segs):
+                    return self._look_range(segs, lo, hi)
 
                 above = None if lay.size < 2 else (
                     lambda n=lay.size, rng=rng: leaf_layer_above(E, n, True, rng))
-                out.append(lazy_tree(E, lay.num_vars, True, full, above))
+                out.append(lazy_tree(E, lay.num_vars, True,
+                                     lambda rng=rng, n=lay.size: rng(0, n), above))
             out.append(lazy_tree(E, self.tabs.num_vars, False, self._table_leaves))
             self._trees = out
         return self._trees
@@ -552,11 +544,10 @@ class _Trees:
                 segs.append((b.offset + off, 1 << nv, cols, self.apow[:w], self.betas[t]))
         return segs
 
-    def _look_range(self, segs, lo: int, hi: int, q):
-        """Write the lookup leaves lo … hi−1 of one tree (denominators; numerators are 1)
-        into ``q``; returns it."""
+    def _look_range(self, segs, lo: int, hi: int):
+        """The lookup leaves lo … hi−1 of one tree: (None, q)."""
         E, F = self.ctx.E, self.ctx.F
-        q[...] = E.ones(1)
+        q = E.ones(hi - lo)
         for start, length, cols, apow, beta in segs:
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
@@ -568,7 +559,7 @@ class _Trees:
             else:
                 KL.leaf_denoms(E, [c[a - start:b - start] for c in cols], apow, beta,
                                out=dst)
-        return q
+        return None, q
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
