@@ -95,14 +95,7 @@ class SiluGrad(Op):
     def forward(self, node, inputs):
         (gq,) = inputs
         t = self.params(node).table()
-        idx = gq.reshape(-1) - t.lo
-        bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
-        if bad.numel():
-            i = int(bad[0])
-            raise ProverError(
-                f"silu_grad {node.name}: input {node.inputs[0]} has value "
-                f"{int(gq.reshape(-1)[i])} at flat index {i}, outside the domain "
-                f"[{t.lo}, {t.lo + t.size - 1}] of table {t.name}")
+        idx = _table_rows(node, gq, t)
         sd = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [sd.reshape(gq.shape)]
 
@@ -112,6 +105,20 @@ class SiluGrad(Op):
                            ctx.label(node.name, "silu_grad"))
         return []
 
+
+
+def _table_rows(node, gq: torch.Tensor, t: Table) -> torch.Tensor:
+    """The table rows of the entries of ``gq`` (flat); `ProverError` naming the first
+    entry outside the table's domain."""
+    idx = gq.reshape(-1) - t.lo
+    bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
+    if bad.numel():
+        i = int(bad[0])
+        raise ProverError(
+            f"silu_grad {node.name}: input {node.inputs[0]} has value "
+            f"{int(gq.reshape(-1)[i])} at flat index {i}, outside the domain "
+            f"[{t.lo}, {t.lo + t.size - 1}] of table {t.name}")
+    return idx
 
 def silu_grad_lerp_table(in_scale_bits: int, out_scale_bits: int, slope_scale_bits: int,
                          domain_bits: int) -> Table:
@@ -143,14 +150,7 @@ class SiluGradLerp(Op):
     def forward(self, node, inputs):
         (gq,) = inputs
         t = self.params(node).table()
-        idx = gq.reshape(-1) - t.lo
-        bad = torch.nonzero((idx < 0) | (idx >= t.size)).reshape(-1)
-        if bad.numel():
-            i = int(bad[0])
-            raise ProverError(
-                f"silu_grad {node.name}: input {node.inputs[0]} has value "
-                f"{int(gq.reshape(-1)[i])} at flat index {i}, outside the domain "
-                f"[{t.lo}, {t.lo + t.size - 1}] of table {t.name}")
+        idx = _table_rows(node, gq, t)
         _, ty, td = t.columns()
         i = idx.numpy()
         return [torch.from_numpy(np.asarray(ty)[i].copy()).reshape(gq.shape),
