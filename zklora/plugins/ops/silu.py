@@ -133,15 +133,8 @@ class Silu(Op):
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
         point z), and (Gq, Sg) in the SiLU table."""
-        io, p = self.io(node), self.params(node)
-        t = p.table()
-        if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
-            raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
-        z = ctx.challenges(ctx.label(node.name, "silu/z"), ctx.spec(io.G).num_vars)
-        vq, vr = ctx.reveal(ctx.label(node.name, "silu/values"), [io.Gq, io.Rq], z)
-        rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
-        ctx.require_lookup(t, [io.Gq, io.Sg], ctx.label(node.name, "silu"))
-        return []
+        io = self.io(node)
+        return _rescaled_lookup(ctx, node, io, self.params(node), [io.Gq, io.Sg])
 
 
 class SiluLerp(Op):
@@ -182,15 +175,8 @@ class SiluLerp(Op):
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
         point z), and (Gq, T, D) in the SiLU/SiLU' table."""
-        io, p = self.io(node), self.params(node)
-        t = p.table()
-        if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
-            raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
-        z = ctx.challenges(ctx.label(node.name, "silu/z"), ctx.spec(io.G).num_vars)
-        vq, vr = ctx.reveal(ctx.label(node.name, "silu/values"), [io.Gq, io.Rq], z)
-        rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
-        ctx.require_lookup(t, [io.Gq, io.T, io.D], ctx.label(node.name, "silu"))
-        return []
+        io = self.io(node)
+        return _rescaled_lookup(ctx, node, io, self.params(node), [io.Gq, io.T, io.D])
 
 
 def add_lerp(g: Graph, name: str, T: str, D: str, Rq: str, *, shift: int, k: int) -> str:
@@ -274,3 +260,17 @@ def zk_ops():
 def zk_builders():
     return [Builder("swiglu", add_swiglu, "Y = silu(G) ⊙ U (add_swiglu)"),
             Builder("lerp", add_lerp, "Sg = ⌊(2^k·T + D·(Rq − c))/2^k⌉ (add_lerp)")]
+
+
+def _rescaled_lookup(ctx, node, io, p, columns: list[str]) -> list:
+    """The relations both SiLU ops share: Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s)
+    (the rescale identity at a random point z), and ``columns`` (Gq first) in the op's
+    table."""
+    t = p.table()
+    if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
+        raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
+    z = ctx.challenges(ctx.label(node.name, "silu/z"), ctx.spec(io.G).num_vars)
+    vq, vr = ctx.reveal(ctx.label(node.name, "silu/values"), [io.Gq, io.Rq], z)
+    rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
+    ctx.require_lookup(t, columns, ctx.label(node.name, "silu"))
+    return []
