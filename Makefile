@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/zklora demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 bench: $(STAMP)
 	mkdir -p .benchmarks
