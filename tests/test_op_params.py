@@ -165,6 +165,8 @@ def _harnesses_more():
     from .test_rope_op import rope_graph
     from .test_silu_backward_op import bwd_graph
     from .test_silu_backward_op import wit as silu_wit
+    from .test_silu_op import swiglu_graph
+    from .test_silu_op import wit as swiglu_wit
 
     return [
         OpHarness("add", _unary("add", ("X", "W")), lambda s: _small(s, "X", "W"),
@@ -190,6 +192,14 @@ def _harnesses_more():
                   bad_params=[{"dim": 4}]),
         OpHarness("silu_grad", lambda: bwd_graph()[0], lambda s: silu_wit(seed=s),
                   profiles=("debug",), bad_params=[{"domain_bits": REMOVE}]),
+        OpHarness("silu_lerp", lambda: swiglu_graph(interp=True)[0],
+                  lambda s: swiglu_wit(seed=s)[0], profiles=("debug",),
+                  bad_params=[{"slope_scale": REMOVE}, {"slope_scale": "8"},
+                              {"domain_bits": 0}, {"shift": 0}]),
+        OpHarness("silu_grad_lerp", lambda: bwd_graph(interp=True)[0],
+                  lambda s: silu_wit(seed=s), profiles=("debug",),
+                  bad_params=[{"slope_scale": REMOVE}, {"domain_bits": 25},
+                              {"in_scale": -1}]),
         OpHarness("rmsnorm_rsqrt", lambda: rms_graph()[0], lambda s: rms_wit(seed=s)[0],
                   profiles=("debug",), bad_params=[{"x_max": -1}, {"limb_bits": 0}]),
         OpHarness("cross_entropy", _ce_graph, lambda s: ce_wit(), profiles=("debug",),
