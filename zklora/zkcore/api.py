@@ -2,7 +2,8 @@
 
 The statement (public, stored in the proof file and absorbed first into the
 transcript) records the format version, the protocol stack, its parameters, the model
-plugin and the model's public parameters.  The verifier rebuilds the stack and the
+plugin, the model's public parameters and the published tensors' commitments, one per
+group (`zklora.zkcore.published`; docs/proof-format.md).  The verifier rebuilds the stack and the
 graph from the statement alone; ``expect`` lets it insist on the values it trusts.
 """
 
@@ -20,12 +21,14 @@ from . import backend as compute
 from . import graph as graphlib
 from . import modelcommit, scratch, security
 from . import proof as prooflib
+from . import published as publib
 from .config import Config, Stack, resolve
 from .errors import ConfigError, ProofFormatError, ProverError, VerificationError, ZkLoraError
 from .model import Model
 from .plugins import registry as default_registry
 
-STATEMENT_VERSION = 1
+#: 2: ``commitments`` holds published groups (one stacked commitment per group)
+STATEMENT_VERSION = 2
 
 
 @attrs.frozen
@@ -50,17 +53,37 @@ def make_statement(cfg: Config, model: Model) -> dict[str, Any]:
     }
 
 
-def statement_tensor_names(model: Model, public: Mapping[str, Any]) -> list[str]:
-    """Committed tensors whose commitments the statement carries (a model's
-    ``statement_tensors`` groups, minus the frozen weights and the public losses)."""
+def statement_categories(model: Model, public: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Committed tensors whose commitments the statement carries, by category (a model's
+    ``statement_tensors``, in its order, minus the frozen weights — the model
+    commitment's — and the public losses)."""
     groups = getattr(model, "statement_tensors", None)
     if groups is None:
-        return []
-    names: set[str] = set()
-    for key, group in groups(public).items():
-        if key not in ("frozen", "losses"):
-            names.update(group)
-    return sorted(names)
+        return {}
+    return {key: list(names) for key, names in groups(public).items()
+            if key not in ("frozen", "losses")}
+
+
+def statement_groups(model: Model, public: Mapping[str, Any], g, err=ConfigError
+                     ) -> list[publib.Group]:
+    """The published groups of a statement (without commitments): its categories'
+    tensors grouped by `published.plan_categories`, sizes from the built graph ``g``."""
+    cats = statement_categories(model, public)
+
+    def nv(name: str) -> int:
+        spec = g.tensors.get(name)
+        if spec is None or spec.kind != "committed":
+            raise err(f"statement tensor {name!r} is not a committed tensor of the graph")
+        return spec.num_vars
+
+    return publib.plan_categories(cats, nv)
+
+
+def statement_tensor_names(model: Model, public: Mapping[str, Any]) -> list[str]:
+    """Committed tensors whose commitments the statement carries (every member of every
+    published group), sorted."""
+    return sorted({n for names in statement_categories(model, public).values()
+                   for n in names})
 
 
 def _model(reg, name: str) -> Model:
@@ -73,19 +96,24 @@ def _model(reg, name: str) -> Model:
 def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
                   values: Mapping[str, Any], states: dict | None = None
                   ) -> modelcommit.ModelCommitment:
-    """Commit every frozen tensor under the backend's scheme (what `commit-model` does);
-    ``states``, if given, receives each tensor's prover state (so that the proof reuses
-    the commitment instead of making it again)."""
-    F = backend.field
-    tensors = {}
-    for name in sorted(values):
-        com, state = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
-        tensors[name] = com
-        if states is not None:
-            states[name] = state
+    """Commit every frozen tensor under the backend's scheme, in the model commitment's
+    groups (`modelcommit.frozen_groups`; what `commit-model` does); ``states``, if given,
+    receives each tensor's group's prover state (so that the proof reuses the commitment
+    instead of making it again)."""
+    from .mle import log2_exact
+
+    sizes = {}
+    for name, v in values.items():
+        try:
+            sizes[name] = log2_exact(int(v.numel() if hasattr(v, "numel") else v.size))
+        except ValueError:
+            raise ConfigError(f"frozen tensor {name}: its size is not a power of two") from None
+    groups = publib.commit_groups(backend.scheme, backend.field,
+                                  modelcommit.frozen_groups(sizes),
+                                  lambda n: values[n], states)
     return modelcommit.ModelCommitment(
         cfg.stack.as_dict(), dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
-        dict(scope), tensors)
+        dict(scope), tuple(groups))
 
 
 def commit_model(cfg: Config, registry=None) -> modelcommit.ModelCommitment:
@@ -138,8 +166,8 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     statement = make_statement(cfg, model)
     witness = model.witness(cfg.model_params)
     sections: dict[str, bytes] = {}
-    published: dict[str, bytes] = {}
-    states: dict[str, Any] = {}     # prover states of the published commitments
+    published: dict[str, publib.Member] = {}
+    states: dict[str, Any] = {}     # prover states of the published groups, per member
     frozen = model.frozen_tensors(statement["params"])
     if frozen:
         if progress:
@@ -158,17 +186,18 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     security.assess(backend, security.claim_bound(g)).enforce(ConfigError)
     t0 = time.perf_counter()
     values = None
-    named = statement_tensor_names(model, statement["params"])
-    if named:  # batch, adapters and optimiser state before/after every step
+    groups = statement_groups(model, statement["params"], g)
+    if groups:  # batch, adapters and optimiser state before/after every step
         # a segmented graph's phase 1 keeps the committed witness only (`graph.forward`)
         values = graphlib.forward(g, witness, reg, progress, drop=bool(g.node_segments))
-        F = backend.field
-        for i, name in enumerate(named):
+        done = []
+        for i, grp in enumerate(groups):
             if progress:
-                progress("statement-commitments", i, len(named))
-            com, states[name] = backend.scheme.commit(F.from_ints(values[name].reshape(-1)))
-            statement["commitments"][name] = com.hex()
-            published[name] = com
+                progress("statement-commitments", i, len(groups))
+            done += publib.commit_groups(backend.scheme, backend.field, [grp],
+                                         lambda n: values[n], states)
+        statement["commitments"] = publib.describe(done)
+        published.update(publib.members(done))
     from . import executors
 
     stream, index = graphlib.prove(g, witness, backend, statement, progress, values=values,
@@ -278,25 +307,19 @@ def _statement_parts(statement: Mapping[str, Any], reg, reports: list | None = N
         g = model.build(params)
         frozen = model.frozen_tensors(params)
         scope = model.frozen_scope(params)
-        named = statement_tensor_names(model, params)
         graph_elements(g, ConfigError)
+        expected = statement_groups(model, params, g)
+        for n in frozen:
+            if n not in g.tensors or g.tensors[n].kind != "committed":
+                raise ConfigError(f"frozen tensor {n!r} is not a committed tensor of the graph")
     except ZkLoraError as e:
         raise ProofFormatError(f"statement: {e}") from None
     report = security.assess(backend, security.claim_bound(g)).enforce()
     if reports is not None:
         reports.append(report)
-    coms = statement.get("commitments")
-    if not isinstance(coms, dict) or sorted(coms) != named:
-        raise ProofFormatError("statement: commitments must name exactly the model's "
-                               "statement tensors")
-    published = {}
-    for name, h in coms.items():
-        try:
-            if not isinstance(h, str) or h != h.lower():
-                raise ValueError
-            published[name] = bytes.fromhex(h)
-        except ValueError:
-            raise ProofFormatError(f"statement: commitment of {name!r} is not hex") from None
+    groups = publib.parse(statement.get("commitments"), expected,
+                          backend.scheme.commitment_size, "statement: commitments")
+    published: dict[str, Any] = publib.members(groups)
     mcd = statement["model_commitment"]
     if not (mcd is None or (isinstance(mcd, str) and len(mcd) == 64)):
         raise ProofFormatError("statement: model_commitment must be null or a 64-hex digest")
@@ -376,7 +399,9 @@ def _verify(data: bytes, expect, registry, trusted_model):
         if "model" not in pf.sections:
             raise ProofFormatError("proof file lacks its model commitment section")
         mc = modelcommit.parse(pf.sections["model"], "embedded model commitment")
-        modelcommit.check_matches(mc, statement, scope, frozen)
+        modelcommit.check_matches(mc, statement, scope,
+                                  {n: g.tensors[n].num_vars for n in frozen},
+                                  backend.scheme.commitment_size)
         published.update(mc.tensors)
     elif "model" in pf.sections:
         raise ProofFormatError("unexpected model commitment section")
@@ -446,8 +471,10 @@ def write_trained_adapter(cfg: Config, out_dir, registry=None, *,
 
 def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None) -> int:
     """Check that the peft adapter at ``path`` is the proof's initial (``which="in"``) or
-    final (``"out"``) adapter: recommit its tensors and compare with the statement's
-    commitments.  Call after `verify` succeeded.  Returns the number of tensors."""
+    final (``"out"``) adapter: restack and recommit its tensors in their published groups
+    and compare with the statement's group commitments (each group holding an adapter
+    tensor must hold only adapter tensors).  Call after `verify` succeeded.  Returns the
+    number of tensors."""
     reg = registry or default_registry()
     model = _model(reg, statement["model"])
     values_of = getattr(model, "adapter_values", None)
@@ -460,11 +487,29 @@ def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None)
     labels_of = getattr(model, "adapter_labels", None)
     labels = labels_of(statement["params"], which) if labels_of is not None else {}
     coms = statement["commitments"]
-    for name, v in values.items():
-        com, _ = backend.scheme.commit(backend.field.from_ints(v.reshape(-1)))
-        if name not in coms or com.hex() != coms[name]:
-            raise VerificationError(f"adapter {path}: tensor {labels.get(name, name)} is not "
-                                    f"the one the proof commits to (adapter-{which})")
+    where = publib.locate(coms)
+    for name in values:
+        if name not in where:
+            raise VerificationError(f"adapter {path}: the proof commits to no tensor "
+                                    f"{labels.get(name, name)} (adapter-{which})")
+    for gname in dict.fromkeys(where[n][0] for n in values):
+        d = coms[gname]
+        names = [n for n, _, _ in d["tensors"]]
+        others = [n for n in names if n not in values]
+        if others:
+            raise ConfigError(f"adapter-{which}: the proof's group {gname!r} also holds "
+                              f"{others[0]}, which the adapter does not give")
+        grp = publib.Group(gname, tuple(names), tuple(nv for _, _, nv in d["tensors"]))
+        try:
+            (grp,) = publib.commit_groups(backend.scheme, backend.field, [grp],
+                                          lambda n: values[n])
+        except ProverError:
+            grp = None
+        if grp is None or grp.commitment.hex() != d["commitment"]:
+            shown = ", ".join(labels.get(n, n) for n in names[:3])
+            raise VerificationError(
+                f"adapter {path}: tensor group {gname} ({shown}{'…' if len(names) > 3 else ''}"
+                f") is not the one the proof commits to (adapter-{which})")
     return len(values)
 
 

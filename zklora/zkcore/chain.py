@@ -9,9 +9,13 @@ consecutive pair (p, q) must link:
 * the model's ``fixed`` public parameters are equal (what must not change mid-run:
   architecture, LoRA spec, scales, optimiser kind …);
 * step indices continue: q's ``start`` is p's ``end``;
-* for every j, the commitment of q's ``initial[j]`` (the committed state q starts from)
-  in q's statement equals the commitment of p's ``final[j]`` (the committed state p ends
-  with) in p's statement — one and the same tensor, since the commitment binds it.
+* for every j, q's ``initial[j]`` (the committed state q starts from) is p's ``final[j]``
+  (the committed state p ends with): the statements publish them in groups
+  (`zklora.zkcore.published`), so the published group holding ``initial[j]`` in q's
+  statement must have the same commitment and the same layout as the one holding
+  ``final[j]`` in p's, with every member in one corresponding to a member in the other
+  at the same offset under the map final[j] ↦ initial[j] — one and the same stacked
+  vector, since the commitment binds it, hence the same tensors.
 
 What the links are is the model plugin's business: it declares them through an optional
 method ``chain_link(public) -> {"start", "end", "initial", "final", "fixed"}`` (names of
@@ -26,6 +30,7 @@ from typing import Any
 import attrs
 
 from . import api
+from . import published as publib
 from .errors import ProofFormatError, VerificationError, ZkLoraError
 from .plugins import registry as default_registry
 
@@ -33,7 +38,8 @@ from .plugins import registry as default_registry
 @attrs.frozen
 class ChainResult:
     """A verified chain: every statement in order, the step range it covers and the
-    commitments of the state it starts from and ends with."""
+    commitments of the state it starts from and ends with (published group name → hex
+    commitment of the groups holding the link's initial / final tensors)."""
 
     statements: list[dict]
     start: int
@@ -63,7 +69,7 @@ class Link:
             raise VerificationError(f"{where}: model {statement['model']!r} has no linked "
                                     "proofs (it declares no chain_link)")
         d = link(statement["params"])
-        names = set(statement["commitments"])
+        names = publib.locate(statement["commitments"])
         missing = sorted(n for n in list(d["initial"]) + list(d["final"]) if n not in names)
         if missing:
             raise ProofFormatError(f"{where}: statement lacks the commitments of the chain "
@@ -90,10 +96,19 @@ def check_link(prev: Mapping[str, Any], nxt: Mapping[str, Any], a: Link, b: Link
     if len(b.initial) != len(a.final):
         raise VerificationError(f"{where}: starts from {len(b.initial)} state tensors, the "
                                 f"previous proof ends with {len(a.final)}")
+    to_next = dict(zip(a.final, b.initial))
+    if len(to_next) != len(a.final) or len(set(b.initial)) != len(b.initial):
+        raise VerificationError(f"{where}: a chain link names a tensor twice")
+    at_p, at_q = publib.locate(prev["commitments"]), publib.locate(nxt["commitments"])
     for src, dst in zip(a.final, b.initial):
-        if prev["commitments"][src] != nxt["commitments"][dst]:
+        gp, gq = at_p[src][0], at_q[dst][0]
+        dp, dq = prev["commitments"][gp], nxt["commitments"][gq]
+        mapped = sorted([to_next.get(n, "\x00"), off, nv] for n, off, nv in dp["tensors"])
+        if dp["commitment"] != dq["commitment"] or dp["num_vars"] != dq["num_vars"] or \
+                mapped != sorted(dq["tensors"]):
             raise VerificationError(f"{where}: its initial {dst} is not the previous proof's "
-                                    f"final {src} (commitments differ)")
+                                    f"final {src} (their published groups {gq!r} and {gp!r} "
+                                    "differ)")
 
 
 def verify_chain(proofs: Sequence[bytes], expect: Mapping[str, Any] | None = None,
@@ -128,8 +143,16 @@ def verify_chain(proofs: Sequence[bytes], expect: Mapping[str, Any] | None = Non
         links.append(link)
     first, last = links[0], links[-1]
     return ChainResult(statements, first.start, last.end,
-                       {n: statements[0]["commitments"][n] for n in first.initial},
-                       {n: statements[-1]["commitments"][n] for n in last.final})
+                       _groups_of(statements[0], first.initial),
+                       _groups_of(statements[-1], last.final))
+
+
+def _groups_of(statement: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
+    """Group name → hex commitment of the published groups holding ``names``, in the
+    order of their first member in ``names``."""
+    at = publib.locate(statement["commitments"])
+    return {g: statement["commitments"][g]["commitment"]
+            for g in dict.fromkeys(at[n][0] for n in names)}
 
 
 def verify_chain_files(paths: Sequence, **kw) -> ChainResult:

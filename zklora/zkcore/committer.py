@@ -1,5 +1,6 @@
-"""Commitments of one proof: tensors committed individually (published) or in stacks,
-and the final batched opening (`Committer`).  One class for prover and verifier."""
+"""Commitments of one proof: published tensors (individually, or in published groups,
+`zklora.zkcore.published`) and stacks, and the final batched opening (`Committer`).  One
+class for prover and verifier."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
 from .errors import ProverError, VerificationError
 from .op import ProverContext, TensorSpec, VerifierContext
+from .published import GroupState, Member
 from .stack import StackLayout
 from .transcript import ProverChannel, VerifierChannel
 
@@ -44,7 +46,10 @@ class Committer:
     """Commits (prover) or receives (verifier) tensors and keeps what the final batched
     opening needs; one class for both sides (``prover``).
 
-    Tensors with a published commitment are committed individually.  Every other
+    Tensors with a published commitment (bytes) are committed individually; a tensor
+    published as a `Member` of a published group is committed as part of its group's
+    stack (the group's description and commitment absorbed once, when its first member
+    is committed), and its claims are reduced with that stack's.  Every other
     tensor is deferred into a pending group; `flush` (run before every challenge, and
     at the start of the openings) commits the group as one stacked vector
     (`zklora.zkcore.stack.StackLayout`), so a proof holds one commitment per group of
@@ -57,21 +62,30 @@ class Committer:
         self.published: dict[str, tuple[bytes, int, Any]] = {}
         self.stacks: list[_Stack] = []
         self.where: dict[str, tuple[int, int]] = {}
+        #: published groups, in the order their first member was committed
+        self.groups: list[_Stack] = []
+        self._group_of: dict[str, int] = {}
+        self.in_group: dict[str, tuple[int, int]] = {}
+        self._parts: dict[int, dict[int, Any]] = {}
         self._pending: list[tuple[TensorSpec, Any]] = []
         #: prover: called with (name, read-only view of the stack) for every stacked
         #: tensor, so the caller can drop its own copy of the table
         self.on_stacked: Callable[[str, np.ndarray], None] | None = None
 
     def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
-               table: np.ndarray | None = None, published: bytes | None = None,
+               table: np.ndarray | None = None, published: bytes | Member | None = None,
                state: Any = None) -> None:
         """Commit ``spec`` (``table``, its flat base-field array, on the prover side only):
         deferred into the pending stack, or, with a ``published`` commitment (part of
         the statement, e.g. the base model's), on its own: the prover checks its table
         against it — or reuses ``state``, the prover state made with that commitment
-        from the same values — the verifier its length; both only absorb it."""
+        from the same values — the verifier its length; both only absorb it.  A
+        ``published`` `Member` commits ``spec`` as part of its group (`_commit_member`)."""
         if published is None:
             self._pending.append((spec, table))
+            return
+        if isinstance(published, Member):
+            self._commit_member(ch, spec, table, published, state)
             return
         if self.prover:
             if state is None:
@@ -85,6 +99,64 @@ class Committer:
                 f"{self.scheme.commitment_size(spec.num_vars)}")
         ch.observe_public(f"commit:{spec.name}", published)
         self.published[spec.name] = (published, spec.num_vars, state)
+
+    def _commit_member(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
+                       table: np.ndarray | None, m: Member, state: Any) -> None:
+        """``spec`` is member ``m.index`` of the published group ``m.group``: its
+        description and commitment are absorbed with the group's first member (the
+        verifier checks the commitment's length first); the prover reuses ``state`` (the
+        group's `GroupState`) or, without it, stacks the members' tables as they come
+        and checks the commitment once the group is complete."""
+        err = ProverError if self.prover else VerificationError
+        g = m.group
+        if not 0 <= m.index < len(g.names) or g.names[m.index] != spec.name:
+            raise err(f"published tensor {spec.name} is not member {m.index} of group "
+                      f"{g.name!r}")
+        if g.nvars[m.index] != spec.num_vars:
+            raise err(f"published tensor {spec.name}: group {g.name!r} gives it 2^"
+                      f"{g.nvars[m.index]} entries, the graph 2^{spec.num_vars}")
+        if spec.name in self.in_group or spec.name in self.published:
+            raise err(f"tensor {spec.name} committed twice")
+        k = self._group_of.get(g.name)
+        if k is None:
+            if not self.prover and len(g.commitment) != self.scheme.commitment_size(
+                    g.num_vars):
+                raise err(f"published group {g.name!r}: commitment of {len(g.commitment)} "
+                          f"bytes, expected {self.scheme.commitment_size(g.num_vars)}")
+            ch.observe_public(f"commit:group/{g.name}", g.description_bytes())
+            k = self._group_of[g.name] = len(self.groups)
+            self.groups.append(_Stack(list(g.names), g.layout, g.commitment))
+            self._parts[k] = {}
+        st = self.groups[k]
+        if st.names != list(g.names) or st.commitment != g.commitment or \
+                st.layout.sizes != g.layout.sizes:
+            raise err(f"two different published groups named {g.name!r}")
+        self.in_group[spec.name] = (k, m.index)
+        if not self.prover or st.state is not None:
+            return
+        if isinstance(state, GroupState):
+            st.table, st.state = state.table, state.state
+            self._parts.pop(k, None)
+            if self.on_stacked is not None:
+                for b in g.layout.blocks:
+                    if b.item is not None:
+                        self.on_stacked(g.names[b.item],
+                                        st.table[b.offset:b.offset + (1 << b.num_vars)])
+            return
+        F = self.scheme.field
+        if table is None or F.length(F.flat(table)) != spec.size:
+            raise ProverError(f"published tensor {spec.name}: no table of {spec.size} "
+                              "entries to commit")
+        parts = self._parts[k]
+        parts[m.index] = table
+        if len(parts) == len(g.names):
+            st.table = g.layout.stack(F, [parts[i] for i in range(len(g.names))])
+            st.table.flags.writeable = False
+            del self._parts[k], parts
+            com, st.state = self.scheme.commit(st.table)
+            if com != g.commitment:
+                raise ProverError(f"the tensors of group {g.name!r} do not match its "
+                                  "published commitment")
 
     def flush(self, ch: ProverChannel | VerifierChannel) -> None:
         """Commit the pending tensors as one stacked vector: the prover sends the
@@ -168,6 +240,7 @@ class Committer:
         err = ProverError if self.prover else VerificationError
         self.flush(ch)
         items = []
+        # stacks (k ≥ 0) and published groups (k < 0: group −1 − k)
         per_stack: dict[int, list] = defaultdict(list)
         for name in ctx.specs:
             cl = opened.get(name)
@@ -177,14 +250,27 @@ class Committer:
                 cl = claimlib.dedupe(E, cl, err)
                 items.append(self._item(*self.published[name],
                                         [Evaluation(c.point, c.value) for c in cl]))
-            else:
+                continue
+            if name in self.in_group:
+                g, i = self.in_group[name]
+                k, lay = -1 - g, self.groups[g].layout
+            elif name in self.where:
                 k, i = self.where[name]
                 lay = self.stacks[k].layout
-                per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
-        sts = [self.stacks[k] for k in sorted(per_stack)]
+            else:
+                raise err(f"claims on {name}, which was never committed")
+            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
+        keys = sorted(k for k in per_stack if k >= 0) + sorted(
+            (k for k in per_stack if k < 0), reverse=True)
+        sts = [self.stacks[k] if k >= 0 else self.groups[-1 - k] for k in keys]
+        if self.prover:
+            for st in sts:
+                if st.table is None:
+                    raise ProverError("a published group was never completed: commit every "
+                                      "member, or give its prover state")
         reduced = stacklib.reduce_many(
             ctx, [(st.layout.num_vars, per_stack[k], st.table)
-                  for k, st in zip(sorted(per_stack), sts)], label="stack/reduce")
+                  for k, st in zip(keys, sts)], label="stack/reduce")
         items.extend(self._item(st.commitment, st.layout.num_vars, st.state,
                                 [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
         if items:

@@ -1,0 +1,253 @@
+"""Published tensors committed in groups: one stacked commitment per group.
+
+A statement publishes the commitments of some committed tensors (batch, adapters,
+optimiser state; the base weights through the model commitment, `modelcommit`).  They
+are committed in *groups*: each group is one vector S in which its member tensors sit
+at the offsets `zklora.zkcore.stack.StackLayout` gives them (largest first, aligned), and
+one commitment of S.  A claim on a member becomes a claim on S at the member's block
+(`StackLayout.claim`); the graph proof reduces each group's claims to one together with
+its own stacks' (`zklora.zkcore.stack.reduce_many`), so a group is opened once.
+
+**Which tensors share a group** is decided from the names and sizes alone (`plan`), so
+prover and verifier agree and the verifier insists on exactly that grouping:
+
+* the tensors of one *category* (the model's ``statement_tensors`` keys, e.g. ``data``,
+  ``adapters_in``, ``state_out``; ``frozen`` for the model commitment), in the
+  category's order, are grouped together;
+* a tensor of at least `MAX_SHARED` = 2^22 entries is a group on its own (a base weight
+  of a real model: never copied into a larger vector, never padded further);
+* the smaller ones fill bins of 2^22 entries, largest first (stable): every size is a
+  power of two, so each bin but the last is filled exactly; the last is padded to the
+  next power of two (less than 2^22 entries of padding per category).
+
+A group is named after its category (``data``), or ``<category>.<k>`` when the category
+needs several groups (k = 0, 1, … in order: bins first, then the large tensors).
+
+A group's description, as the statement and the model commitment document carry it::
+
+    {"commitment": "<hex>", "num_vars": K,
+     "tensors": [["<name>", <offset>, <num_vars>], ...]}     (members in stack order)
+
+The values of the ``published`` mapping handed to `zklora.zkcore.graph.prove` / ``verify``
+are `Member` objects (the group and the member's index); ``published_states`` maps each
+member to its group's `GroupState` (the prover's stacked table and scheme state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .canon import canonical_json
+from .errors import ProofFormatError, ProverError
+from .stack import StackLayout
+
+#: tensors of at least this many entries are committed alone; smaller ones share bins
+#: of this many entries
+MAX_SHARED = 1 << 22
+
+#: longest group / tensor name a description may carry
+MAX_NAME = 256
+
+
+@attrs.frozen(eq=False)
+class Group:
+    """One published group: member tensors ``names`` of 2^``nvars[i]`` entries, laid out
+    by ``StackLayout``, and the commitment of the stacked vector."""
+
+    name: str
+    names: tuple[str, ...]
+    nvars: tuple[int, ...]
+    commitment: bytes = b""
+    layout: StackLayout = attrs.field(init=False)
+
+    def __attrs_post_init__(self):
+        object.__setattr__(self, "layout", StackLayout([1 << n for n in self.nvars]))
+
+    @property
+    def num_vars(self) -> int:
+        return self.layout.num_vars
+
+    def offset(self, i: int) -> int:
+        return self.layout.block(i).offset
+
+    def members(self) -> list[list]:
+        """[[name, offset, num_vars], …] in member order."""
+        return [[n, self.offset(i), v] for i, (n, v) in enumerate(zip(self.names, self.nvars))]
+
+    def describe(self) -> dict[str, Any]:
+        """The group as the statement / model commitment carries it (module doc)."""
+        return {"commitment": self.commitment.hex(), "num_vars": self.num_vars,
+                "tensors": self.members()}
+
+    def description_bytes(self) -> bytes:
+        """Canonical bytes of (name, description), absorbed by the graph proof."""
+        return canonical_json({"group": self.name, **self.describe()})
+
+    def with_commitment(self, commitment: bytes) -> Group:
+        return Group(self.name, self.names, self.nvars, commitment)
+
+    def same_shape(self, other: Group) -> bool:
+        return self.names == other.names and self.nvars == other.nvars
+
+    def member_map(self) -> dict[str, Member]:
+        return {n: Member(self, i) for i, n in enumerate(self.names)}
+
+
+@attrs.frozen(eq=False)
+class Member:
+    """Tensor ``group.names[index]``, published as part of ``group`` (the value of a
+    ``published`` entry of `zklora.zkcore.graph.prove` / ``verify``)."""
+
+    group: Group
+    index: int
+
+    @property
+    def name(self) -> str:
+        return self.group.names[self.index]
+
+
+@attrs.define(eq=False)
+class GroupState:
+    """Prover side: a group's stacked table (read-only flat base-field array) and the
+    scheme's prover state made with its commitment."""
+
+    table: np.ndarray
+    state: Any
+
+
+def plan(category: str, members: Sequence[tuple[str, int]]) -> list[Group]:
+    """The groups of one category's tensors ``members`` = [(name, num_vars)] (module doc),
+    without commitments."""
+    order = sorted(range(len(members)), key=lambda i: -members[i][1])  # stable
+    bins: list[list[int]] = []
+    large: list[int] = []
+    room = 0
+    for i in order:
+        n = 1 << members[i][1]
+        if n >= MAX_SHARED:
+            large.append(i)
+            continue
+        if room < n:
+            bins.append([])
+            room = MAX_SHARED
+        bins[-1].append(i)
+        room -= n
+    parts = [sorted(b) for b in bins] + [[i] for i in large]
+    name = (lambda k: category) if len(parts) == 1 else (lambda k: f"{category}.{k}")
+    return [Group(name(k), tuple(members[i][0] for i in p), tuple(members[i][1] for i in p))
+            for k, p in enumerate(parts)]
+
+
+def plan_categories(categories: Mapping[str, Sequence[str]], num_vars: Callable[[str], int]
+                    ) -> list[Group]:
+    """Every category's groups, in the categories' order; a tensor listed by several
+    categories belongs to the first."""
+    seen: set[str] = set()
+    out: list[Group] = []
+    for key, names in categories.items():
+        mine = []
+        for n in names:
+            if n not in seen:
+                seen.add(n)
+                mine.append(n)
+        if mine:
+            out.extend(plan(key, [(n, num_vars(n)) for n in mine]))
+    return out
+
+
+def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], Any],
+                  states: dict | None = None) -> list[Group]:
+    """Prover: stack and commit each group's members (``values(name)``: the tensor's
+    integers); ``states`` receives each member's `GroupState`.  Returns the groups with
+    their commitments."""
+    out = []
+    for g in groups:
+        tables = []
+        for n, v in zip(g.names, g.nvars):
+            t = F.from_ints(np.asarray(values(n)).reshape(-1))
+            if F.length(t) != 1 << v:
+                raise ProverError(f"published tensor {n}: {F.length(t)} entries, expected "
+                                  f"2^{v}")
+            tables.append(t)
+        table = tables[0] if len(tables) == 1 and g.layout.padding == 0 else \
+            g.layout.stack(F, tables)
+        del tables
+        table.flags.writeable = False
+        com, state = scheme.commit(table)
+        g = g.with_commitment(com)
+        out.append(g)
+        if states is not None:
+            gs = GroupState(table, state)
+            for n in g.names:
+                states[n] = gs
+    return out
+
+
+def members(groups: Sequence[Group]) -> dict[str, Member]:
+    """Tensor name → `Member` over ``groups``."""
+    out: dict[str, Member] = {}
+    for g in groups:
+        out.update(g.member_map())
+    return out
+
+
+def describe(groups: Sequence[Group]) -> dict[str, dict]:
+    """Group name → description (what the statement's ``commitments`` holds)."""
+    return {g.name: g.describe() for g in groups}
+
+
+def parse(doc: Any, expected: Sequence[Group], commitment_size: Callable[[int], int],
+          what: str, err: type[Exception] = ProofFormatError) -> list[Group]:
+    """The groups of a description ``doc`` (group name → description, module doc),
+    checked strictly against ``expected`` (the grouping the verifier computes from the
+    graph's tensor specs, `plan_categories`): exactly the expected groups, each with
+    exactly its expected members, offsets and sizes, and a lowercase hex commitment of
+    ``commitment_size(num_vars)`` bytes.  Bounded work: the key sets are compared before
+    any description is read."""
+    if not isinstance(doc, dict):
+        raise err(f"{what}: must be an object of groups")
+    want = {g.name: g for g in expected}
+    if set(doc) != set(want):
+        odd = sorted(set(doc) ^ set(want))[:4]
+        raise err(f"{what}: groups must be exactly {sorted(want)[:8]} (unexpected or "
+                  f"missing: {odd})")
+    out = []
+    for g in expected:
+        d = doc[g.name]
+        if not isinstance(d, dict) or set(d) != {"commitment", "num_vars", "tensors"}:
+            raise err(f"{what}: group {g.name!r} must have exactly the keys commitment, "
+                      "num_vars, tensors")
+        if type(d["num_vars"]) is not int or d["num_vars"] != g.num_vars:
+            raise err(f"{what}: group {g.name!r} has num_vars {d['num_vars']!r}, expected "
+                      f"{g.num_vars}")
+        if not isinstance(d["tensors"], list) or d["tensors"] != g.members() or any(
+                type(x) is not int for m in d["tensors"] for x in m[1:]):
+            raise err(f"{what}: group {g.name!r}: members, offsets or sizes differ from the "
+                      "graph's (expected " + canonical_json(g.members()[:3]).decode()[:200]
+                      + ("…" if len(g.names) > 3 else "") + ")")
+        h = d["commitment"]
+        try:
+            if not isinstance(h, str) or h != h.lower():
+                raise ValueError
+            com = bytes.fromhex(h)
+        except ValueError:
+            raise err(f"{what}: commitment of group {g.name!r} is not lowercase hex") from None
+        if len(com) != commitment_size(g.num_vars):
+            raise err(f"{what}: commitment of group {g.name!r} has {len(com)} bytes, expected "
+                      f"{commitment_size(g.num_vars)}")
+        out.append(g.with_commitment(com))
+    return out
+
+
+def locate(doc: Mapping[str, Any]) -> dict[str, tuple[str, int, int]]:
+    """Tensor name → (group name, offset, num_vars) of an already verified statement's
+    ``commitments`` (or a model commitment's ``groups``)."""
+    out = {}
+    for gname, d in doc.items():
+        for n, off, nv in d["tensors"]:
+            out[n] = (gname, off, nv)
+    return out
