@@ -12,6 +12,7 @@ A config file::
 
     [proof]                       # optional overrides of the profile's stack
     commitment = "plain"
+    zero_knowledge = false        # hide the witness (docs/zero-knowledge.md)
 
     [commitment.ligero]           # parameters of one commitment scheme
     rate_log = 2
@@ -58,7 +59,10 @@ BACKENDS = ("cpu", "cuda", "auto")
 #: ``[executor]``: who proves a segmented graph's segments (`zklora.zkcore.executors`)
 _EXECUTOR_KEYS = ("name", "address", "max_retries")
 _TASK_KEYS = ("model",)
-_PROOF_KEYS = ("field", "commitment", "lookup", "hash")
+_PROOF_KEYS = ("field", "commitment", "lookup", "hash", "zero_knowledge")
+#: ``[proof] zero_knowledge``: the default per profile (off everywhere until every
+#: message of a proof is masked, docs/zero-knowledge.md)
+ZERO_KNOWLEDGE = {"fast": False, "paper": False, "debug": False}
 
 
 @attrs.frozen
@@ -76,6 +80,9 @@ class Config:
     #: the prover's compute backend: ``cpu``, ``cuda`` or ``auto`` (checked when proving
     #: starts, so a config naming ``cuda`` still loads on a machine without a GPU)
     backend: str = "cpu"
+    #: ``[proof] zero_knowledge``: prove in zero knowledge (`zklora.zkcore.zk`; the
+    #: statement must record it and both sides run under `zk.session(...)`)
+    zero_knowledge: bool = False
 
 
 def executor_table(tbl: Mapping[str, Any], where: str = "executor") -> dict[str, Any]:
@@ -124,7 +131,11 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     model = task.get("model", default_model)
     if not isinstance(model, str):
         raise ConfigError("task.model: expected a string naming a model plugin")
-    overrides = _table(data, "proof", "")
+    overrides = dict(_table(data, "proof", ""))
+    zero_knowledge = overrides.pop("zero_knowledge", ZERO_KNOWLEDGE.get(prof, False))
+    if not isinstance(zero_knowledge, bool):
+        raise ConfigError(f"proof.zero_knowledge: expected true or false, got "
+                          f"{zero_knowledge!r}")
     for k, v in overrides.items():
         if k not in _PROOF_KEYS:
             raise _allowed("proof", k, _PROOF_KEYS)
@@ -142,7 +153,7 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     if not isinstance(be, str) or be not in BACKENDS:
         raise ConfigError(f"backend: {be!r} is not a backend; allowed: {', '.join(BACKENDS)}")
     return Config(prof, stack, model, dict(_table(data, "model", "")), com, look,
-                  executor_table(_table(data, "executor", "")), be)
+                  executor_table(_table(data, "executor", "")), be, zero_knowledge)
 
 
 def load(path: str | Path | None, *, profile: str | None = None) -> Config:

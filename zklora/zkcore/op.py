@@ -43,6 +43,7 @@ import numpy as np
 import torch
 
 from . import mle, selfcheck, sumcheck
+from . import zk as zklib
 from .claims import Claim
 from .errors import ConfigError, ProverError, VerificationError
 from .field import Field
@@ -454,6 +455,40 @@ class _Context:
     def spec(self, name: str) -> TensorSpec:
         return self.specs[name]
 
+    # -- zero knowledge (`zklora.zkcore.zk`) ----------------------------------------
+
+    #: the ZK session the context was made in (None: zero knowledge off)
+    zk: zklib.Session | None = None
+
+    def _zk_init(self) -> None:
+        self.zk = zklib.current()
+        self.zk_pool = zklib.MaskPool()
+        self._zk_pending: list[Claim] = []
+        self._new_claims: list[Claim] = []
+
+    @property
+    def new_claims(self) -> list[Claim]:
+        """Claims recorded by the running op (`claim`); the scheduler resets the list
+        before each op, lookup argument or range check and files what it holds after.
+        Claims on ZK masks made outside such a run (a claim reduction's mask) are kept
+        pending and join the next list the scheduler installs, so none is lost."""
+        return self._new_claims
+
+    @new_claims.setter
+    def new_claims(self, value: list[Claim]) -> None:
+        self._new_claims = value
+        pending = self.__dict__.get("_zk_pending")
+        if pending:
+            value.extend(pending)
+            pending.clear()
+
+    def zk_claim(self, c: Claim) -> None:
+        """A claim on a ZK mask chunk: filed with the running op's claims and, in case
+        the scheduler already filed those, again with the next run's (claims at one
+        point are merged before the opening)."""
+        self._new_claims.append(c)
+        self._zk_pending.append(c)
+
     def eval_public(self, name: str, point: np.ndarray) -> np.ndarray:
         """MLE of a public tensor at ``point`` (the verifier computes this itself; a
         `Structured` one in closed form, without materialising it)."""
@@ -538,8 +573,8 @@ class ProverContext(_Context):
         self.specs, self.publics, self.values = specs, publics, values
         self.committer = committer
         self.lookups = []
-        self.new_claims: list[Claim] = []
         self._tables: dict[str, np.ndarray] = {}
+        self._zk_init()
         if hasattr(committer, "on_stacked"):   # a stacked tensor's table: a view of its stack
             committer.on_stacked = self._tables.__setitem__
 
@@ -575,7 +610,10 @@ class ProverContext(_Context):
         """Σ_x Σ_t c_t Π_{i∈t} f_i(x) = claim over ``num_vars`` variables; ``tables()``
         gives the f_i (challenge-field tables, prover only), ``public`` the indices of
         the tables the verifier evaluates itself (a mapping index -> function of the
-        point on the verifier side).  Returns (point, [f_i(point)])."""
+        point on the verifier side).  Returns (point, [f_i(point)]).  With zero
+        knowledge on, a masked sumcheck (`zklora.zkcore.zk.run_sumcheck`)."""
+        if self.zk is not None and num_vars > 0:
+            return zklib.run_sumcheck(self, label, num_vars, terms, claim, tables, public)
         tabs = tables() if callable(tables) else tables
         n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
         if n != num_vars:
@@ -652,7 +690,7 @@ class VerifierContext(_Context):
         self.specs, self.publics = specs, publics
         self.committer = committer
         self.lookups = []
-        self.new_claims: list[Claim] = []
+        self._zk_init()
 
     def sumcheck(self, num_vars: int, num_tables: int, terms, claim, *, label: str,
                  public: Mapping | None = None):
@@ -678,6 +716,8 @@ class VerifierContext(_Context):
                 raise VerificationError(f"{label}: public tables need their evaluation "
                                         "functions")
             public = {}
+        if self.zk is not None and num_vars > 0:
+            return zklib.run_sumcheck(self, label, num_vars, terms, claim, tables, public)
         count = 1 + max((f for _, fs in terms for f in fs), default=-1)
         return sumcheck.verify(self.ch, self.E, num_vars, count, terms, claim, label=label,
                                public=public)

@@ -17,6 +17,12 @@ final self-check rather than by a round's.
 
 Batched claims sharing the challenges (`prove_batch`/`verify_batch`) are combined with
 powers of a random ρ drawn after every batched claim is absorbed.
+
+Zero knowledge (`zklora.zkcore.zk`): with a `Mask` the prover runs the sumcheck of
+F + ρ·g for the claim H + ρ·G (``masked_claim``), g = Σ_i g_i(x_i) a committed random
+mask whose round polynomials it adds to each message; after the finals, ``mask.finish``
+(both sides) exchanges what g(r) needs and returns it, and the verifier's final check
+is Σ_t c_t Π f_i(r) + ρ·g(r).  Without a mask nothing changes.
 """
 
 from __future__ import annotations
@@ -36,6 +42,17 @@ from .transcript import ProverChannel, VerifierChannel
 
 Term = tuple[object, tuple[int, ...]]
 PublicValue = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+@attrs.frozen
+class Mask:
+    """A ZK sumcheck's mask (module doc): ``rho``, ``finish(point) -> g(point)`` (run
+    after the finals on both sides) and, on the prover side, ``state`` with
+    ``round(j, degree)`` (the mask's round-j values at 0..degree) and ``bind(j, r)``."""
+
+    rho: np.ndarray
+    finish: Callable[[np.ndarray], np.ndarray]
+    state: object = None
 
 
 @attrs.frozen
@@ -157,7 +174,8 @@ _SMALL_TABLE = 1 << 10
 
 
 def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int, coeffs,
-                    fa: np.ndarray, fb: np.ndarray, claim, label: str):
+                    fa: np.ndarray, fb: np.ndarray, claim, label: str,
+                    mask: Mask | None = None):
     """The rounds of Σ_x Σ_j c_j·f_a(x)·f_b(x) over goldilocks-ext2 (module doc).
     The first round reads the tables in place (base tables in the base field) and folds
     each into one extension stack of half the size; no full-size copy is made."""
@@ -174,10 +192,16 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
     running = np.ascontiguousarray(claim, np.uint64).reshape(2)
     for j in range(n):
         g = KS.e_p2_message(sums, coeffs, running)
-        ch.send_field(f"{label}/round{j}", F, g[0::2])
+        if mask is None:
+            ch.send_field(f"{label}/round{j}", F, g[0::2])
+        else:
+            ch.send_field(f"{label}/round{j}", F,
+                          F.add(g, F.mul(mask.state.round(j, 2), mask.rho))[0::2])
         r = ch.challenge(f"{label}/r{j}", F)
         point[j] = r
         running = _interpolate(F, g, r)
+        if mask is not None:
+            mask.state.bind(j, r)
         if stack is None:  # first round read the tables in place: fold each into the stack
             stack = np.empty((len(tabs), size // 2, 2), dtype=np.uint64)
             for i, t in enumerate(tabs):
@@ -200,8 +224,11 @@ def prove(
     *,
     label: str = "sumcheck",
     public: Sequence[int] = (),
+    mask: Mask | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Prove the relation; returns (point r, [f_i(r)]).  Tables are flat F-arrays of
+    """Prove the relation; returns (point r, [f_i(r)]).  With a ``mask`` (zero
+    knowledge, module doc) the messages are those of F + ρ·g for H + ρ·G; ``claim``
+    stays H (the prover tracks F's part of the running claim).  Tables are flat F-arrays of
     equal power-of-two length, or, over a field whose elements are arrays (an
     extension), flat base-field arrays of shape (N,) (read in the base field until the
     first challenge where a fast path serves them, lifted otherwise); f_i(r) is sent for
@@ -211,7 +238,8 @@ def prove(
     n = size.bit_length() - 1
     pairs = _pairwise(F, terms) if n else None
     if pairs is not None:
-        point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label)
+        point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label,
+                                                mask)
     else:
         stack = np.stack([_lifted(F, t) for t in tabs])
         point = F.zeros(n)
@@ -220,10 +248,13 @@ def prove(
         g = F.sc_round(stack, starts, factors, coeffs, degree)
         if selfcheck.enabled() and not F.equal(F.add(g[0], g[1]), running):
             raise ProverError(f"{label}: round {j} sum does not match the claim (bad witness)")
-        ch.send_field(f"{label}/round{j}", F, np.concatenate([g[:1], g[2:]], axis=0))
+        sent = g if mask is None else F.add(g, F.mul(mask.state.round(j, degree), mask.rho))
+        ch.send_field(f"{label}/round{j}", F, np.concatenate([sent[:1], sent[2:]], axis=0))
         r = ch.challenge(f"{label}/r{j}", F)
         point[j] = r
         running = _interpolate(F, g, r)
+        if mask is not None:
+            mask.state.bind(j, r)
         stack = F.sc_fold(stack, r)
     finals = [stack[i, 0] for i in range(stack.shape[0])]
     if selfcheck.enabled() and not F.equal(combine(F, terms, finals), running):
@@ -231,6 +262,8 @@ def prove(
     send = [i for i in range(len(finals)) if i not in set(public)]
     if send:
         ch.send_field(f"{label}/finals", F, np.stack([finals[i] for i in send]))
+    if mask is not None:
+        mask.finish(point)
     return point, finals
 
 
@@ -244,8 +277,10 @@ def verify(
     *,
     label: str = "sumcheck",
     public: Mapping[int, PublicValue] | None = None,
+    mask: Mask | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Mirror of `prove`.  ``public[i]`` is f_i(r) or a function of r computing it.
+    """Mirror of `prove` (``claim`` is H + ρ·G for a masked sumcheck).  ``public[i]``
+    is f_i(r) or a function of r computing it.
     Raises `VerificationError` if a round or the final check fails; returns
     (r, [f_i(r)]) where the non-public values are the prover's, to become claims."""
     public = dict(public or {})
@@ -269,7 +304,10 @@ def verify(
             finals[i] = vals[k]
     for i, v in public.items():
         finals[i] = v(point) if callable(v) else np.asarray(v)
-    if not F.equal(combine(F, terms, finals), running):
+    total = combine(F, terms, finals)
+    if mask is not None:
+        total = F.add(total, F.mul(mask.rho, mask.finish(point)))
+    if not F.equal(total, running):
         raise VerificationError(f"{label}: final sumcheck evaluation does not match the claim")
     return point, finals
 

@@ -48,6 +48,10 @@ class Transcript:
         if isinstance(protocol, str):
             protocol = protocol.encode()
         self.state = self._h(DOMAIN + _lp(hash.encode()) + _lp(protocol))
+        from . import zk  # (zk imports the sumcheck, which imports this module)
+
+        if zk.enabled():   # a ZK proof never verifies as a non-ZK one, nor the reverse
+            self.observe("zero_knowledge", zk.TRANSCRIPT_TAG)
 
     def observe(self, label: str, data: bytes) -> None:
         """Absorb ``data`` under ``label``."""

@@ -348,7 +348,7 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                 tabs += [q[:h], q[h:]]
             return tabs
 
-        if ctx.prover and FAST_LAYERS and KL.fast(E):
+        if ctx.prover and FAST_LAYERS and KL.fast(E) and getattr(ctx, "zk", None) is None:
             rho, finals = _prove_layer(ctx, f"{label}/l{layer}", layer, r, trees(), active,
                                        unit_leaf, coefs, mu, claim, tamper)
         else:

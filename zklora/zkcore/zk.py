@@ -1,0 +1,387 @@
+"""Zero knowledge (DESIGN §3.11, docs/zero-knowledge.md): the switch, the mask
+randomness and the masked ("ZK") sumcheck the contexts of `zklora.zkcore.op` run.
+
+**Switch.**  `session(True)` turns zero knowledge on for the current context (a
+`ContextVar`, like `zklora.zkcore.selfcheck`); prover and verifier must run under the
+same setting.  Every `Transcript` made inside a ZK session absorbs a domain-separation
+tag first, so a ZK proof never verifies as a non-ZK one (or the reverse).  Outside a
+session nothing changes: non-ZK proofs are byte-identical to those of earlier versions.
+
+**Randomness.**  Masks come from a `MaskRng` drawing from the operating system
+(`secrets`), never from the transcript or the witness.  Tests may inject a seeded one
+(the "reused masks" test recovers a witness element from two proofs sharing it).
+
+**ZK sumcheck.**  For Σ_x F(x) = H over n variables with round degree d, the prover
+holds a mask g(x) = Σ_i g_i(x_i), each g_i a random univariate of degree d whose
+coefficients are laid out in a committed *mask chunk* (an ordinary committed tensor,
+`Committer.commit`): per variable a region of ``ncomp · 2^e`` base-field entries, the
+entry (c, k) being component c of the extension coefficient a_k, and
+g_i(X) = Σ_k a_k X^{s(k)} with s(k) = Σ_j bit_j(k)·w_j for fixed weights w (sums of
+subsets of w cover 0..d, Σ w = d; e.g. w = (1, 1) for d = 2, (1, 2) for d = 3).  Then
+
+    g_i(r) = (1 + φ)·Π_j (1 + r^{w_j}) · Ã_i(c*, z),   z_j = r^{w_j}/(1 + r^{w_j}),
+    c* = φ/(1 + φ)  (φ the extension's generator; no c* for a prime challenge field),
+
+so g(r) is n ordinary MLE claims on the chunk.  Protocol: the prover sends
+G = Σ_x g(x), the verifier draws ρ (the chunk is committed before, `Committer.flush`
+runs before every challenge), both run the sumcheck of F + ρ·g for H + ρ·G
+(`zklora.zkcore.sumcheck.Mask`), and after the finals the prover sends
+u_i = Ã_i(c*, z_i); the verifier's final check adds ρ·Σ_i (1+φ)·P_i·u_i, and each u_i
+becomes a claim on the chunk, discharged by the batched opening.  Each round message
+carries ρ·2^{n−j−1}·(the fresh coefficients of g_j), so it is uniform given the running
+claim.  A point with 1 + r^{w_j} = 0 (probability ≤ n·e/|E|) makes both sides fail.
+
+Chunks: the first mask of a context creates chunk ``zk:masks/0`` of 2^12 random entries
+(more if one mask needs it), later ones ``zk:masks/1`` (2^13), …; masks take aligned
+regions in order.  Both sides allocate identically from the sumchecks' shapes.
+
+**Claims on the masks** are recorded as pending claims of the context: the scheduler
+files them with the next op's (or lookup argument's) claims (`op._Context.new_claims`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import attrs
+import blake3
+import numpy as np
+
+from . import mle
+from . import sumcheck as sc
+from .claims import Claim
+from .errors import ProverError, VerificationError
+from .field import Field
+
+#: transcript tag absorbed first by every transcript of a ZK proof
+TRANSCRIPT_TAG = b"zklora/zero-knowledge/v1"
+#: log2 of the first mask chunk's size (base-field entries); chunk k has 2^(12+min(k, 8))
+CHUNK_VARS = 12
+CHUNK_GROWTH = 8
+PREFIX = "zk:masks/"
+
+
+class MaskRng:
+    """Source of mask randomness: the OS by default; ``seeded`` only for tests."""
+
+    def __init__(self, read: Callable[[int], bytes] | None = None):
+        self.read = read or secrets.token_bytes
+
+    @classmethod
+    def seeded(cls, seed: bytes) -> MaskRng:
+        """A deterministic stream (tests: the reused-mask attack)."""
+        counter = [0]
+
+        def read(n: int) -> bytes:
+            out = blake3.blake3(seed + counter[0].to_bytes(8, "little")).digest(length=n)
+            counter[0] += 1
+            return out
+
+        return cls(read)
+
+    def elements(self, F: Field, n: int) -> np.ndarray:
+        """``n`` uniform elements of ``F`` (rejection sampling, `Field.sample`)."""
+        out = F.zeros(n)
+        for i in range(n):
+            out[i] = F.sample(self.read)
+        return out
+
+
+@attrs.define
+class Session:
+    """The settings of one ZK run: the mask source."""
+
+    rng: MaskRng = attrs.field(factory=MaskRng)
+
+
+_SESSION: ContextVar[Session | None] = ContextVar("zklora_zero_knowledge", default=None)
+
+
+def current() -> Session | None:
+    """The active ZK session, or None (zero knowledge off)."""
+    return _SESSION.get()
+
+
+def enabled() -> bool:
+    return _SESSION.get() is not None
+
+
+@contextmanager
+def session(on: bool = True, rng: MaskRng | None = None) -> Iterator[Session | None]:
+    """Run the body with zero knowledge ``on`` (both prover and verifier must)."""
+    s = Session(rng or MaskRng()) if on else None
+    token = _SESSION.set(s)
+    try:
+        yield s
+    finally:
+        _SESSION.reset(token)
+
+
+# -- mask layout ----------------------------------------------------------------------
+
+
+def weights(d: int) -> tuple[int, ...]:
+    """Exponent weights w with Σ w = d whose subset sums cover 0..d: powers of two
+    while they fit, then the remainder (d = 2: (1, 1); 3: (1, 2); 4: (1, 2, 1))."""
+    out: list[int] = []
+    total, p = 0, 1
+    while total < d:
+        step = min(p, d - total)
+        out.append(step)
+        total += step
+        p *= 2
+    return tuple(out) or (1,)
+
+
+def _exponents(w: tuple[int, ...]) -> np.ndarray:
+    """s(k) = Σ_j bit_j(k)·w_j for k < 2^len(w)."""
+    return np.array([sum(wj for j, wj in enumerate(w) if (k >> j) & 1)
+                     for k in range(1 << len(w))], np.int64)
+
+
+@attrs.frozen
+class Region:
+    """Where one sumcheck's mask lives: chunk ``name`` (2^chunk_vars entries), the
+    region at ``offset`` of n_pad blocks of ``ncomp·2^e`` entries."""
+
+    name: str
+    chunk_vars: int
+    offset: int
+    n: int
+    degree: int
+    ncomp: int
+
+    @property
+    def w(self) -> tuple[int, ...]:
+        return weights(self.degree)
+
+    @property
+    def e(self) -> int:
+        return len(self.w)
+
+    @property
+    def comp_vars(self) -> int:
+        return self.ncomp.bit_length() - 1
+
+    @property
+    def var_vars(self) -> int:
+        return max(0, (self.n - 1).bit_length())
+
+    @property
+    def block(self) -> int:
+        """Entries per variable."""
+        return self.ncomp << self.e
+
+    @property
+    def size_vars(self) -> int:
+        return self.comp_vars + self.e + self.var_vars
+
+
+def region_vars(n: int, degree: int, ncomp: int) -> int:
+    return (ncomp.bit_length() - 1) + len(weights(degree)) + max(0, (n - 1).bit_length())
+
+
+class MaskPool:
+    """Allocates mask regions in committed chunks, identically on both sides."""
+
+    def __init__(self):
+        self.chunk: str | None = None
+        self.chunk_vars = 0
+        self.pos = 0
+        self.count = 0
+
+    def allocate(self, ctx, n: int, degree: int) -> Region:
+        ncomp = ctx.E.degree
+        rv = region_vars(n, degree, ncomp)
+        size = 1 << rv
+        pos = -(-self.pos // size) * size
+        if self.chunk is None or pos + size > 1 << self.chunk_vars:
+            k = sum(1 for s in ctx.specs if s.startswith(PREFIX))
+            self.chunk_vars = max(CHUNK_VARS + min(k, CHUNK_GROWTH), rv)
+            self.chunk = f"{PREFIX}{k}"
+            self._new_chunk(ctx, self.chunk, 1 << self.chunk_vars)
+            pos = 0
+        self.pos = pos + size
+        self.count += 1
+        return Region(self.chunk, self.chunk_vars, pos, n, degree, ncomp)
+
+    @staticmethod
+    def _new_chunk(ctx, name: str, size: int) -> None:
+        spec = ctx._declare_advice(name, (size,), None)
+        if ctx.prover:
+            s = current()
+            if s is None:
+                raise ProverError("zero-knowledge mask outside a ZK session")
+            table = s.rng.elements(ctx.F, size)
+            ctx._tables[name] = table
+            ctx.committer.commit(ctx.ch, spec, table)
+        else:
+            ctx.committer.commit(ctx.ch, spec)
+
+
+def _phi(E: Field) -> np.ndarray:
+    """The extension generator φ (E = F[φ]); only degree-2 challenge fields."""
+    x = E.zeros(())
+    x = np.array(x, copy=True)
+    x[1] = 1
+    return x
+
+
+def coefficients(E: Field, F: Field, reg: Region, table: np.ndarray) -> np.ndarray:
+    """The mask's effective coefficients c[i, m] (n × (d+1), E) from the chunk table:
+    c[i, m] = Σ_{k: s(k) = m} a_{i,k}."""
+    blk = np.asarray(table[reg.offset:reg.offset + (reg.block << reg.var_vars)])
+    s = _exponents(reg.w)
+    out = E.zeros((reg.n, reg.degree + 1))
+    for i in range(reg.n):
+        raw = blk[i * reg.block:(i + 1) * reg.block]
+        for k in range(1 << reg.e):
+            if reg.ncomp == 1:
+                a = E.embed(raw[k:k + 1])[0]
+            else:
+                a = np.array([raw[2 * k], raw[2 * k + 1]], dtype=np.uint64)
+            out[i, s[k]] = E.add(out[i, s[k]], a)
+    return out
+
+
+def _poly(E: Field, c: np.ndarray, x) -> np.ndarray:
+    """Σ_m c[m]·x^m (Horner)."""
+    acc = E.scalar(0)
+    for m in range(c.shape[0] - 1, -1, -1):
+        acc = E.add(E.mul(acc, x), c[m])
+    return acc
+
+
+def mask_sum(E: Field, c: np.ndarray, n: int) -> np.ndarray:
+    """G = Σ_{x∈{0,1}^n} Σ_i g_i(x_i) = 2^{n−1}·Σ_i (g_i(0) + g_i(1))."""
+    tot = E.scalar(0)
+    for i in range(n):
+        tot = E.add(tot, E.add(E.add(c[i, 0], c[i, 0]), E.sum(c[i, 1:]) if c.shape[1] > 1
+                               else E.scalar(0)))
+    half = E.inv(E.scalar(2))
+    return E.mul(tot, E.mul(E.pow(E.scalar(2), n), half))
+
+
+class ProverMask:
+    """The prover's side of one ZK sumcheck mask (`zklora.zkcore.sumcheck.Mask`)."""
+
+    def __init__(self, E: Field, c: np.ndarray, n: int, rho: np.ndarray):
+        self.E, self.c, self.n, self.rho = E, c, n, rho
+        self.d = c.shape[1] - 1
+        self.fixed = E.scalar(0)     # Σ_{i<j} g_i(r_i)
+        two = E.scalar(2)
+        self.half = E.inv(two)
+        self.S = [E.add(E.add(c[i, 0], c[i, 0]), E.sum(c[i, 1:]) if self.d else E.scalar(0))
+                  for i in range(n)]
+        # suffix sums Σ_{i>j} S_i
+        self.suffix = [E.scalar(0)] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            self.suffix[i] = E.add(self.suffix[i + 1], self.S[i])
+
+    def round(self, j: int, degree: int) -> np.ndarray:
+        """Values at X = 0..degree of the mask's round-j polynomial
+        2^m·(Σ_{i<j} g_i(r_i) + g_j(X)) + 2^{m−1}·Σ_{i>j} S_i, m = n − 1 − j."""
+        E = self.E
+        m = self.n - 1 - j
+        p2 = E.pow(E.scalar(2), m)
+        tail = E.mul(E.mul(p2, self.half), self.suffix[j + 1])
+        out = E.zeros(degree + 1)
+        for t in range(degree + 1):
+            v = E.add(self.fixed, _poly(E, self.c[j], E.scalar(t)))
+            out[t] = E.add(E.mul(p2, v), tail)
+        return out
+
+    def bind(self, j: int, r: np.ndarray) -> None:
+        self.fixed = self.E.add(self.fixed, _poly(self.E, self.c[j], r))
+
+
+def _tensor_point(E: Field, reg: Region, i: int, r: np.ndarray, err) -> tuple[np.ndarray,
+                                                                                np.ndarray]:
+    """(the claim point on the chunk for variable i at r, the factor
+    (1+φ)·Π_j (1 + r^{w_j}) with g_i(r) = factor · Ã_i(point))."""
+    one = E.scalar(1)
+    coords = []
+    factor = one
+    if reg.ncomp == 2:
+        phi = _phi(E)
+        onep = E.add(one, phi)
+        coords.append(E.mul(phi, E.inv(onep)))
+        factor = onep
+    for wj in reg.w:
+        t = E.pow(r, wj)
+        den = E.add(one, t)
+        if E.equal(den, E.scalar(0)):
+            raise err("zero-knowledge mask: challenge hits 1 + r^w = 0; retry the proof")
+        coords.append(E.mul(t, E.inv(den)))
+        factor = E.mul(factor, den)
+    bits = [(i >> b) & 1 for b in range(reg.var_vars)]
+    idx = reg.offset >> reg.size_vars
+    bits += [(idx >> b) & 1 for b in range(reg.chunk_vars - reg.size_vars)]
+    pt = E.zeros(len(coords) + len(bits))
+    for k, c in enumerate(coords):
+        pt[k] = c
+    for k, b in enumerate(bits):
+        pt[len(coords) + k] = E.scalar(b)
+    return pt, factor
+
+
+def finish(ctx, reg: Region, label: str, point: np.ndarray, prover_c: np.ndarray | None
+           ) -> np.ndarray:
+    """Both sides, after the finals: the prover sends u_i = Ã_i(point_i) (the verifier
+    reads them), each becomes a pending claim on the chunk; returns g(r)."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    pts = []
+    factors = []
+    for i in range(reg.n):
+        pt, f = _tensor_point(E, reg, i, point[i], err)
+        pts.append(pt)
+        factors.append(f)
+
+    def compute():
+        return np.stack([E.mul(_poly(E, prover_c[i], point[i]), E.inv(factors[i]))
+                         for i in range(reg.n)])
+
+    u = ctx.exchange(f"{label}/zk/mask", reg.n, compute)
+    g = E.scalar(0)
+    for i in range(reg.n):
+        g = E.add(g, E.mul(factors[i], u[i]))
+        ctx.zk_claim(Claim(reg.name, pts[i], u[i]))
+    return g
+
+
+def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
+    """A ZK sumcheck (module doc) on either side; same return as
+    `ProverContext.run_sumcheck`."""
+    E = ctx.E
+    d = sc.degree_of(terms)
+    reg = ctx.zk_pool.allocate(ctx, num_vars, d)
+    c = None
+    if ctx.prover:
+        c = coefficients(E, ctx.F, reg, ctx._tables[reg.name])
+    G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, num_vars)])[0]
+    rho = ctx.challenge(f"{label}/zk/rho")
+    total = E.add(claim, E.mul(rho, G))
+
+    def done(point):
+        return finish(ctx, reg, label, point, c)
+
+    if ctx.prover:
+        tabs = tables() if callable(tables) else tables
+        n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
+        if n != num_vars:
+            raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
+        mask = sc.Mask(rho, done, ProverMask(E, c, num_vars, rho))
+        return sc.prove(ctx.ch, E, tabs, terms, claim, label=label, public=sorted(public),
+                        mask=mask)
+    count = 1 + max((f for _, fs in terms for f in fs), default=-1)
+    return sc.verify(ctx.ch, E, num_vars, count, terms, total, label=label, public=public,
+                     mask=sc.Mask(rho, done, None))
+
+
+def evaluate_chunk(E: Field, table: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """Ã(point) of a chunk (tests)."""
+    return mle.evaluate(E, table, point, base=True)
