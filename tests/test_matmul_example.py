@@ -3,8 +3,9 @@ commitments of X, W and Y, and the proof range-checks X and W to [−bound, boun
 
 from __future__ import annotations
 
+import json
+
 import pytest
-import torch
 
 from zklora.zkcore import api, config, proof, selfcheck
 from zklora.zkcore import graph as graphlib
@@ -22,44 +23,51 @@ def honest():
     return api.prove(_cfg())
 
 
-def _commit(be, t: torch.Tensor) -> str:
-    com, _ = be.scheme.commit(be.field.from_ints(t.reshape(-1)))
-    return com.hex()
+def _commit(be, group: dict, values) -> str:
+    """Recommit a published group (statement description) from the tensors' values."""
+    from zklora.zkcore import published
+
+    g = published.Group("g", tuple(n for n, _, _ in group["tensors"]),
+                        tuple(v for _, _, v in group["tensors"]))
+    (g,) = published.commit_groups(be.scheme, be.field, [g], lambda n: values[n])
+    return g.commitment.hex()
 
 
 def test_statement_publishes_commitments(honest, reg):
     st = api.verify(honest.data)
-    assert sorted(st["commitments"]) == ["W", "X", "Y"]
+    coms = st["commitments"]
+    assert sorted(coms) == ["inputs", "outputs"]     # the model's categories, one group each
+    assert [n for n, _, _ in coms["inputs"]["tensors"]] == ["W", "X"]
+    assert [n for n, _, _ in coms["outputs"]["tensors"]] == ["Y"]
     model = reg.model("matmul-example")
     wit = model.witness(PARAMS)
+    wit["Y"] = wit["X"] @ wit["W"]
     be = config.resolve(config.PROFILES["debug"], reg)
     # anyone holding X, W (or Y) can recommit them and compare with the statement
-    assert st["commitments"]["X"] == _commit(be, wit["X"])
-    assert st["commitments"]["W"] == _commit(be, wit["W"])
-    assert st["commitments"]["Y"] == _commit(be, wit["X"] @ wit["W"])
+    assert coms["inputs"]["commitment"] == _commit(be, coms["inputs"], wit)
+    assert coms["outputs"]["commitment"] == _commit(be, coms["outputs"], wit)
     g = model.build(st["params"])
     assert g.proven_bounds == ["X", "W"]
     assert g.tensors["X"].bound == (-100, 100) == g.tensors["W"].bound
 
 
-@pytest.mark.parametrize("name", ["X", "W", "Y"])
-def test_swapped_published_commitment_rejected(honest, reg, name):
-    """The statement's commitment of X (W, Y) replaced by that of another matrix of the
-    same shape: rejected."""
+@pytest.mark.parametrize("group", ["inputs", "outputs"])
+def test_swapped_published_commitment_rejected(honest, reg, group):
+    """The statement's commitment of X, W (Y) replaced by that of other matrices of the
+    same shapes: rejected."""
     pf = proof.decode(honest.data)
-    st = dict(pf.statement)
+    st = json.loads(json.dumps(pf.statement))
     be = config.resolve(config.PROFILES["debug"], reg)
     other = reg.model("matmul-example").witness({**PARAMS, "seed": 4})
     other["Y"] = other["X"] @ other["W"]
-    st["commitments"] = dict(st["commitments"], **{name: _commit(be, other[name])})
+    st["commitments"][group]["commitment"] = _commit(be, st["commitments"][group], other)
     assert st["commitments"] != pf.statement["commitments"]
     with pytest.raises(VerificationError):
         api.verify(proof.encode(st, pf.sections))
-    # two published commitments exchanged
-    st = dict(pf.statement)
-    coms = dict(st["commitments"])
-    coms["X"], coms["Y"] = coms["Y"], coms["X"]
-    st["commitments"] = coms
+    # two published members exchanged
+    st = json.loads(json.dumps(pf.statement))
+    ts = st["commitments"]["inputs"]["tensors"]
+    ts[0][0], ts[1][0] = ts[1][0], ts[0][0]
     with pytest.raises(ZkLoraError):
         api.verify(proof.encode(st, pf.sections))
 

@@ -29,14 +29,14 @@ def test_document_round_trip_and_strictness(bound_proof):
     with pytest.raises(ProofFormatError):
         modelcommit.parse(mc.to_bytes() + b" ")
     with pytest.raises(ProofFormatError):
-        modelcommit.parse(mc.to_bytes().replace(b'"tensors"', b'"tensorz"'))
+        modelcommit.parse(mc.to_bytes().replace(b'"groups"', b'"groupz"'))
 
 
 def test_embedded_section_tampering_rejected(bound_proof):
     data, _ = bound_proof
     pf = proof.decode(data)
     doc = bytearray(pf.sections["model"])
-    i = doc.index(b'"tensors":{"') + 30
+    i = doc.index(b'"groups":{"') + 30
     for pos in (i, i + 70, len(doc) - 3):
         bad = bytearray(doc)
         bad[pos] = ord("0") if bad[pos] != ord("0") else ord("1")
