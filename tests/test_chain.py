@@ -23,7 +23,7 @@ from zklora.plugins.models.tiny import (
     write_tiny_adapter,
     write_tiny_model,
 )
-from zklora.zkcore import api, chain, config
+from zklora.zkcore import api, chain, config, published
 from zklora.zkcore.errors import ConfigError, VerificationError
 
 from .test_cli import run
@@ -94,8 +94,12 @@ def test_linked_proofs_verify_as_chain_and_match_one_proof(runs, micro_dirs):
     one = model.chain_link(whole.statement["params"])
     assert one["start"] == 0 and one["end"] == 4
     # same adapters, m̂ and v̂ after step 4: the same commitments, in the link's order
-    assert list(res.final.values()) == [whole.statement["commitments"][n]
-                                        for n in one["final"]]
+    # (published groups: those holding the link's final tensors)
+    where = published.locate(whole.statement["commitments"])
+    assert list(res.final.values()) == [
+        whole.statement["commitments"][g]["commitment"]
+        for g in dict.fromkeys(where[n][0] for n in one["final"])]
+    assert list(res.final) == ["adapters_out", "state_out"]
     assert p2.statement["params"]["losses"] == whole.statement["params"]["losses"][2:]
     # the state file carries the exact integers and the step index
     st = lt.TrainState.load(micro_dirs / "out2")
@@ -242,9 +246,21 @@ def test_resumed_statement_is_bound(linked):
         api.verify(_restated(p2.data, start_step=2))
     pf = prooflib.decode(p2.data)
     st = json.loads(json.dumps(pf.statement))
-    m0 = sorted(n for n in st["commitments"] if n.startswith("opt0/") and n.endswith("/m"))[0]
-    other = sorted(n for n in st["commitments"] if n != m0 and n.startswith("opt0/"))[0]
-    st["commitments"][m0] = st["commitments"][other]
+    coms = st["commitments"]
+    m0 = sorted(n for n in published.locate(coms) if n.startswith("opt0/") and
+                n.endswith("/m"))[0]
+    grp = coms[published.locate(coms)[m0][0]]
+    h = grp["commitment"]
+    grp["commitment"] = h[:-1] + ("0" if h[-1] != "0" else "1")
+    with pytest.raises(ZkLoraError):
+        api.verify(prooflib.encode(st, pf.sections))
+    # two initial m̂ tensors (same size) exchanged in their group
+    st = json.loads(json.dumps(pf.statement))
+    ts = published.locate(st["commitments"])
+    grp = st["commitments"][ts[m0][0]]["tensors"]
+    i = [n for n, _, _ in grp].index(m0)
+    j = next(k for k, (n, _, v) in enumerate(grp) if k != i and v == grp[i][2])
+    grp[i][0], grp[j][0] = grp[j][0], grp[i][0]
     with pytest.raises(ZkLoraError):
         api.verify(prooflib.encode(st, pf.sections))
 

@@ -113,22 +113,25 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 def test_statement_carries_chain_commitments(trained):
     """Batch, initial adapters and the adapters/state after every step are committed in
     the statement; changing one commitment there makes verification fail."""
-    from zklora.zkcore import api, proof
+    from zklora.zkcore import api, proof, published
     from zklora.zkcore.errors import ZkLoraError
 
     data = (trained / "run.zkp").read_bytes()
     pf = proof.decode(data)
     coms = pf.statement["commitments"]
-    assert "ids" in coms and "l0.q.A" in coms
-    assert any(n.startswith("s0/opt/") and n.endswith("/theta") for n in coms)
-    assert any(n.startswith("s1/opt/") and n.endswith("/v") for n in coms)
-    for name in ("ids", "l0.q.A", sorted(n for n in coms if n.startswith("s1/"))[0]):
-        other = dict(coms)
-        other[name] = coms["l1.v.B"] if name != "l1.v.B" else coms["ids"]
+    where = published.locate(coms)          # tensor → (group, offset, num_vars)
+    assert "ids" in where and "l0.q.A" in where
+    assert any(n.startswith("s0/opt/") and n.endswith("/theta") for n in where)
+    assert any(n.startswith("s1/opt/") and n.endswith("/v") for n in where)
+    assert where["ids"][0] == "data" and where["l0.q.A"][0] == "adapters_in"
+    for name in ("ids", "l0.q.A", sorted(n for n in where if n.startswith("s1/"))[0]):
+        other = json.loads(json.dumps(coms))
+        g = other[where[name][0]]
+        g["commitment"] = g["commitment"][:-1] + ("0" if g["commitment"][-1] != "0" else "1")
         st = dict(pf.statement, commitments=other)
         with pytest.raises(ZkLoraError):
             api.verify(proof.encode(st, pf.sections))
-    st = dict(pf.statement, commitments={k: v for k, v in coms.items() if k != "ids"})
+    st = dict(pf.statement, commitments={k: v for k, v in coms.items() if k != "data"})
     with pytest.raises(ZkLoraError):
         api.verify(proof.encode(st, pf.sections))
 
