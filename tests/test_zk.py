@@ -157,7 +157,7 @@ def test_zk_tampered_mask_messages_rejected(gold):
         orig = ProverChannel.send_field
         hit = []
 
-        def send_field(self, label, field, a, kind=kind):
+        def send_field(self, label, field, a, kind=kind, hit=hit, orig=orig):
             if kind in label and not hit:
                 hit.append(label)
                 a = np.array(a, copy=True)
