@@ -90,7 +90,8 @@ def test_tiny_training_round_trip(tmp_path):
     cfg = json.loads((ad / "adapter_config.json").read_text())
     assert cfg["base_model_name_or_path"] is None  # the built-in tiny model has no directory
 
-    # another adapter is rejected, naming the first differing tensor the peft way
+    # another adapter is rejected, naming its published group (peft names of the first
+    # members): the adapter tensors are committed together, one commitment per group
     from zklora.plugins.models.hf import load_adapter, save_adapter
     from zklora.plugins.models.tiny import tiny_arch
 
@@ -98,8 +99,9 @@ def test_tiny_training_round_trip(tmp_path):
     other.pairs[(1, "v")].B[0, 0] += 0.01
     save_adapter(tmp_path / "other", other)
     with pytest.raises(VerificationError,
-                       match=r"base_model\.model\.model\.layers\.1\.self_attn\.v_proj\."
-                             r"lora_B\.weight"):
+                       match=r"tensor group adapters_out \(base_model\.model\.model\.layers"
+                             r"\.0\.self_attn\.q_proj\.lora_A\.weight.*is not the one the "
+                             r"proof commits to"):
         zklora.verify(res.data, adapter_out=tmp_path / "other")
 
 
