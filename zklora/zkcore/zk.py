@@ -83,7 +83,15 @@ class MaskRng:
         return cls(read)
 
     def elements(self, F: Field, n: int) -> np.ndarray:
-        """``n`` uniform elements of ``F`` (rejection sampling, `Field.sample`)."""
+        """``n`` uniform elements of ``F`` (rejection sampling: 64-bit words below p,
+        vectorised for uint64 fields, else `Field.sample`)."""
+        if F.dtype == np.uint64 and F.p < 1 << 64:
+            want = n * int(np.prod(F.elem_shape, dtype=np.int64))
+            got = np.empty(0, np.uint64)
+            while got.shape[0] < want:
+                words = np.frombuffer(self.read(8 * (want - got.shape[0])), "<u8")
+                got = np.concatenate([got, words[words < np.uint64(F.p)]])
+            return got[:want].astype(np.uint64).reshape((n,) + F.elem_shape)
         out = F.zeros(n)
         for i in range(n):
             out[i] = F.sample(self.read)

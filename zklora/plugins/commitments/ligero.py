@@ -38,8 +38,24 @@ The commitment and the opening are byte-for-byte those of the in-RAM path.
 Soundness: with δ = 1 − 2^-ρ, Q = ⌈(λ+1) / −log2(1 − δ/2)⌉ queries bound a cheating
 prover's success by 2^-(λ+1) plus L/|E| (proximity gaps for RS codes in the unique
 decoding regime, Ben-Sasson et al. 2020) plus 1/|E| per claim (β is drawn after the
-y_j).  The scheme is binding, not hiding (``hiding = False``); a hiding variant would
-append random rows/columns and mask w, and is left for later.
+y_j).
+
+**Hiding variant** (inside a `zklora.zkcore.zk` session; docs/zero-knowledge.md §2.4).
+Commit: besides M (m × k) the prover draws a random R (m × k) and, for every one of the
+2m rows, K − k ≥ Q random extra message coefficients (K = next power of two ≥ k + Q);
+the 2m rows [M | T_M; R | T_R] of length K are encoded (L = K·2^ρ) and one Merkle tree
+is built over the columns; the digest carries a hiding mark.  No table is opened
+directly.  Open: per claim the prover sends s_j = R̃(r_j); per tensor α is drawn; per
+claim y_j = (M + αR)·eq(c_j), checked as ⟨eq(a_j), y_j⟩ = v_j + α·s_j; then β and
+w = βᵀ·[M + αR | T_M + αT_R] (K entries), checked as ⟨w[:k], eq(c_j)⟩ = ⟨β, y_j⟩ and
+Enc(w)[q] = ⟨β, U_M[:, q]⟩ + α·⟨β, U_R[:, q]⟩ at the Q queried columns.  Zero knowledge:
+s_j is a fresh evaluation of R; y_j is uniform subject to the checked relation (R·eq(c)
+is uniform); w is uniform subject to its relations (βᵀR is); any Q ≤ K − k positions
+of a codeword whose message has K − k random coefficients are uniform (Vandermonde).
+Soundness: a lie about v_j needs s_j with v + α s = v' + α s' for α drawn after both
+(1/|E|); proximity is tested on the line M + αR (one more L/|E| term, the correlated
+agreement of lines).  Cost: 2m rows of 2k·2^ρ entries, about 4× the encoding work.
+The prover keeps everything in RAM in this variant.
 """
 
 from __future__ import annotations
@@ -57,7 +73,7 @@ import numpy as np
 
 from zklora.kernels import merkle, ntt
 from zklora.kernels.goldilocks import P_INT
-from zklora.zkcore import scratch
+from zklora.zkcore import scratch, zk
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
@@ -201,6 +217,8 @@ class LigeroState:
     #: (encoded as row slabs, levels) in scratch files, when spilled: slab g holds
     #: the codewords of a run of consecutive rows, as an (L, rows in the slab) array
     spilled: tuple[list[scratch.Spilled], list[scratch.Spilled]] | None = None
+    #: hiding variant (module doc): the 2m full message rows [M | T_M; R | T_R]
+    hiding: np.ndarray | None = None
 
     def columns(self, idx: np.ndarray) -> np.ndarray:
         """Columns ``idx`` of the encoded matrix (rows of ``encoded``), in RAM."""
@@ -232,7 +250,11 @@ class Ligero(CommitmentScheme):
 
     name = "ligero"
     fields = ("goldilocks",)
-    hiding = False
+
+    @property
+    def hiding(self) -> bool:
+        """Hiding inside a zero-knowledge session (module doc), binding only outside."""
+        return zk.enabled()
 
     def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
         super().__init__(field, params)
@@ -286,10 +308,124 @@ class Ligero(CommitmentScheme):
                 f"ligero proximity gap in {challenge_field.name} (codeword length ≤ {L})"))
         return terms
 
-    def _digest(self, lay: Layout, root: bytes) -> bytes:
+    def _digest(self, lay: Layout, root: bytes, hiding: bool = False) -> bytes:
         head = TAG + self.cfg.hash.encode() + struct.pack("<BBB", lay.rate_log, lay.n,
                                                           lay.log_cols)
+        if hiding:
+            head += b"/hiding"
         return merkle.hasher(self.cfg.hash)(head + root)
+
+    # -- hiding variant (module doc) ------------------------------------------------------
+    def hiding_layout(self, n: int) -> Layout:
+        """The matrix shape of a hiding commitment: the usual choice, never direct."""
+        lay = self.layout(n)
+        return attrs.evolve(lay, direct=False) if lay.direct else lay
+
+    def message_log(self, lay: Layout) -> int:
+        """log2 K: message length with K − k ≥ Q random coefficients per row."""
+        return (lay.cols + self.cfg.num_queries - 1).bit_length()
+
+    def _hiding_length(self, lay: Layout) -> tuple[int, int]:
+        """(codeword length L, Merkle depth) of a hiding commitment."""
+        depth = self.message_log(lay) + lay.rate_log
+        return 1 << depth, depth
+
+    def _commit_hiding(self, M: np.ndarray, lay: Layout) -> tuple[bytes, LigeroState]:
+        s = zk.current()
+        if s is None:
+            raise ProverError("ligero: a hiding commitment needs a ZK session")
+        F = self.field
+        m, k = lay.rows, lay.cols
+        K = 1 << self.message_log(lay)
+        full = np.empty((2 * m, K), dtype=np.uint64)
+        full[:m, :k] = M
+        rand = s.rng.elements(F, 2 * m * K - m * k)
+        full[m:, :k] = rand[:m * k].reshape(m, k)
+        full[:, k:] = rand[m * k:].reshape(2 * m, K - k)
+        full.flags.writeable = False
+        enc = ntt.rs_encode(full, lay.rate_log)
+        levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+        com = self._digest(lay, merkle.root(levels), hiding=True)
+        return com, LigeroState(com, lay, M, enc, levels, hiding=full)
+
+    def _open_hiding(self, ch: ProverChannel, work) -> None:
+        E = self.field.ext
+        for st, evs in work:
+            m, k = st.layout.rows, st.layout.cols
+            R = st.hiding[m:, :k]
+            for ev in evs:
+                c, a = self._split(st.layout, ev)
+                ch.send_field("ligero/zk/s", E, ntt.edot(ntt.eq_table(a),
+                                                         ntt.mat_evec(R, ntt.eq_table(c))))
+        alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
+        for (st, evs), al in zip(work, alphas):
+            m, k = st.layout.rows, st.layout.cols
+            for ev in evs:
+                c, _ = self._split(st.layout, ev)
+                eqc = ntt.eq_table(c)
+                y = E.add(ntt.mat_evec(st.matrix, eqc),
+                          E.mul(ntt.mat_evec(st.hiding[m:, :k], eqc), al))
+                ch.send_field("ligero/y", E, y)
+        betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in work]
+        for (st, _), al, beta in zip(work, alphas, betas):
+            m = st.layout.rows
+            w = E.add(ntt.evec_mat(beta, st.hiding[:m]),
+                      E.mul(ntt.evec_mat(beta, st.hiding[m:]), al))
+            ch.send_field("ligero/w", E, w)
+        S = self._queries(ch, {self._hiding_length(st.layout)[0] for st, _ in work})
+        for st, _ in work:
+            idx = S[self._hiding_length(st.layout)[0]]
+            ch.send_field("ligero/columns", self.field, st.columns(idx))
+            ch.send_bytes("ligero/paths", st.paths(idx))
+
+    def _verify_hiding(self, ch: VerifierChannel, work) -> None:
+        F, E = self.field, self.field.ext
+        lays = [self.hiding_layout(n) for _, n, _ in work]
+        ss = []
+        for (_, _, evs) in work:
+            ss.append([ch.recv_field("ligero/zk/s", E, 1)[0] for _ in evs])
+        alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
+        ys = []
+        for t, ((_, _, evs), lay, al, sv) in enumerate(zip(work, lays, alphas, ss)):
+            per = []
+            for ev, s_j in zip(evs, sv):
+                c, a = self._split(lay, ev)
+                y = ch.recv_field("ligero/y", E, lay.rows)
+                if not E.equal(ntt.edot(ntt.eq_table(a), y), E.add(ev.value, E.mul(al, s_j))):
+                    raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
+                per.append((ntt.eq_table(c), y))
+            ys.append(per)
+        betas = [ch.challenges("ligero/beta", E, lay.rows) for lay in lays]
+        ws = []
+        for t, (lay, beta, per) in enumerate(zip(lays, betas, ys)):
+            K = 1 << self.message_log(lay)
+            w = ch.recv_field("ligero/w", E, K)
+            for eqc, y in per:
+                if not E.equal(ntt.edot(w[:lay.cols], eqc), ntt.edot(beta, y)):
+                    raise VerificationError(f"ligero: combined row of tensor {t} is "
+                                            "inconsistent with its evaluations")
+            ws.append(w)
+        S = self._queries(ch, {self._hiding_length(lay)[0] for lay in lays})
+        for t, ((com, _, _), lay, al, beta, w) in enumerate(zip(work, lays, alphas, betas,
+                                                                ws)):
+            L, depth = self._hiding_length(lay)
+            idx = S[L]
+            m = lay.rows
+            cols = ch.recv_field("ligero/columns", F, len(idx) * 2 * m).reshape(len(idx),
+                                                                                 2 * m)
+            proof = ch.recv_bytes("ligero/paths",
+                                  merkle.DIGEST * merkle.num_siblings(idx, depth))
+            leaves = merkle.hash_leaves(cols, self.cfg.hash)
+            root = merkle.root_from_multi([leaves[i].tobytes() for i in range(len(idx))],
+                                          idx, depth, proof, self.cfg.hash)
+            if self._digest(lay, root, hiding=True) != com:
+                raise VerificationError(f"ligero: opened columns of tensor {t} do not match "
+                                        "its commitment")
+            expect = E.add(ntt.mat_evec(np.ascontiguousarray(cols[:, :m]), beta),
+                           E.mul(ntt.mat_evec(np.ascontiguousarray(cols[:, m:]), beta), al))
+            got = ntt.rs_encode_ext(w, lay.rate_log)[idx]
+            if not np.array_equal(expect, got):
+                raise VerificationError(f"ligero: proximity check failed for tensor {t}")
 
     def _commit_matrix(self, lay: Layout, M: np.ndarray):
         enc = ntt.rs_encode(M, lay.rate_log)
@@ -351,7 +487,8 @@ class Ligero(CommitmentScheme):
             raise ProverError(f"ligero: table of 2^{n} elements exceeds 2^{MAX_VARS}")
         if a.dtype.kind == "i" and N and int(flat.min()) < 0:
             raise ProverError("ligero: negative value; commit to field elements")
-        lay = self.layout(n)
+        hiding = zk.enabled()
+        lay = self.hiding_layout(n) if hiding else self.layout(n)
         # a read-only uint64 table is kept by reference (its owner promises not to change
         # it, e.g. the kernel's stacked vector); anything else is copied
         shared = (a.dtype == np.uint64 and not a.flags.writeable
@@ -360,6 +497,8 @@ class Ligero(CommitmentScheme):
             flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
         if int(M.max()) >= P_INT:
             raise ProverError("ligero: value >= p; commit to canonical field elements")
+        if hiding:
+            return self._commit_hiding(M, lay)
         store = scratch.current()
         if not lay.direct and store is not None and store.wants(
                 8 * lay.length * lay.rows + 2 * merkle.DIGEST * lay.length):
@@ -391,6 +530,14 @@ class Ligero(CommitmentScheme):
                 work.append((it.state, list(it.evals)))
         ch.observe_public("ligero/batch",
                           self._statement([(s.commitment, s.layout.n, e) for s, e in work]))
+        if zk.enabled():
+            if any(st.hiding is None for st, _ in work):
+                raise ProverError("ligero: a zero-knowledge opening of a non-hiding "
+                                  "commitment")
+            self._open_hiding(ch, work)
+            return
+        if any(st.hiding is not None for st, _ in work):
+            raise ProverError("ligero: a hiding commitment opened outside a ZK session")
         for st, _ in work:
             if st.layout.direct:
                 ch.send_field("ligero/tensor", F, st.matrix)
@@ -419,6 +566,9 @@ class Ligero(CommitmentScheme):
         F, E = self.field, self.field.ext
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
         ch.observe_public("ligero/batch", self._statement(work))
+        if zk.enabled():
+            self._verify_hiding(ch, work)
+            return
         for t, (com, n, evs) in enumerate(work):
             lay = self.layout(n)
             if not lay.direct:

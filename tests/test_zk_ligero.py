@@ -1,0 +1,183 @@
+"""The hiding variant of ``ligero`` (inside a `zklora.zkcore.zk` session; module doc of
+`zklora.plugins.commitments.ligero`): the whole commitment conformance suite with zero
+knowledge on, cheating provers, mode mismatches, and a statistical test that, with the
+challenges programmed, no revealed element of an opening distinguishes two tables with
+the same claimed evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zklora.kernels import merkle, ntt
+from zklora.plugins.commitments.ligero import Ligero
+from zklora.zkcore import mle, zk
+from zklora.zkcore.commit import CheckItem, Evaluation
+from zklora.zkcore.errors import ProverError, VerificationError
+from zklora.zkcore.testing.commitment_suite import CHECKS, Harness, check, prove
+from zklora.zkcore.transcript import ProverChannel, Transcript
+
+from .test_zk import _distinguishable, _profile, programmed, recorded
+
+
+@pytest.fixture(scope="module")
+def F(reg):
+    return reg.field("goldilocks")
+
+
+@pytest.mark.parametrize("name", list(CHECKS), ids=list(CHECKS))
+def test_conformance_hiding(F, name):
+    with zk.session():
+        CHECKS[name](Harness(Ligero, F, large=13))
+
+
+def _single(F, n, claims=1, seed=0, table=None):
+    h = Harness(Ligero, F)
+    s = h.scheme()
+    rng = np.random.default_rng(seed)
+    t = F.random(rng, 1 << n) if table is None else table
+    com, st = s.commit(t)
+    evs = [Evaluation(r, mle.evaluate(F.ext, t, r, base=True))
+           for r in (F.ext.random(rng, n) for _ in range(claims))]
+    return h, s, t, st, [CheckItem(com, n, evs)], prove(h, s, [st], [evs])
+
+
+def test_hiding_roundtrip_randomised_and_modes(F):
+    with zk.session():
+        h, s, t, st, items, proof = _single(F, 10, claims=2)
+        check(h, s, items, proof)
+        com2, _ = s.commit(t)
+        assert com2 != items[0].commitment     # a hiding commitment is randomised
+        assert st.hiding is not None and not st.layout.direct
+    plain_com, plain_st = Ligero(F).commit(t)
+    assert plain_com != items[0].commitment
+    with pytest.raises(VerificationError):      # a ZK opening outside a session
+        check(h, s, items, proof)
+    with zk.session(), pytest.raises(ProverError):   # a binding-only state in a session
+        prove(h, s, [plain_st], [items[0].evals])
+    with pytest.raises(ProverError):            # a hiding state outside a session
+        prove(h, s, [st], [items[0].evals])
+
+
+def _cheat_open(s, ch, st, evs, fake_value=None, fix_w=False):
+    """The hiding opening with lies: y consistent with a false value; w adjusted to
+    pass the ⟨w, eq(c)⟩ check."""
+    F, E = s.field, s.field.ext
+    lay = st.layout
+    m, k = lay.rows, lay.cols
+    ch.observe_public("ligero/batch", s._statement([(st.commitment, lay.n, evs)]))
+    R = st.hiding[m:, :k]
+    for ev in evs:
+        c, a = Ligero._split(lay, ev)
+        ch.send_field("ligero/zk/s", E, ntt.edot(ntt.eq_table(a), ntt.mat_evec(R, ntt.eq_table(c))))
+    al = ch.challenge("ligero/zk/alpha", E)
+    ys = []
+    for j, ev in enumerate(evs):
+        c, a = Ligero._split(lay, ev)
+        eqc = ntt.eq_table(c)
+        y = E.add(ntt.mat_evec(st.matrix, eqc), E.mul(ntt.mat_evec(R, eqc), al))
+        if j == 0 and fake_value is not None:
+            eqa = ntt.eq_table(a)
+            true_v = mle.evaluate(E, st.matrix.reshape(-1), ev.point, base=True)
+            diff = E.sub(fake_value, true_v)
+            y = y.copy()
+            y[0] = E.add(y[0], E.mul(diff, E.inv(eqa[0])))
+        ch.send_field("ligero/y", E, y)
+        ys.append((eqc, y))
+    beta = ch.challenges("ligero/beta", E, m)
+    w = E.add(ntt.evec_mat(beta, st.hiding[:m]), E.mul(ntt.evec_mat(beta, st.hiding[m:]), al))
+    if fix_w:
+        eqc, y = ys[0]
+        gap = E.sub(ntt.edot(beta, y), ntt.edot(w[:k], eqc))
+        w = w.copy()
+        w[0] = E.add(w[0], E.mul(gap, E.inv(eqc[0])))
+    ch.send_field("ligero/w", E, w)
+    L = s._hiding_length(lay)[0]
+    idx = s._queries(ch, {L})[L]
+    ch.send_field("ligero/columns", F, st.encoded[idx])
+    ch.send_bytes("ligero/paths", merkle.open_multi(st.levels, idx))
+
+
+def _cheat(F, **kw):
+    with zk.session():
+        h, s, t, st, items, _ = _single(F, 12)
+        evs = list(items[0].evals)
+        if kw.get("fake_value") is not None:
+            evs[0] = Evaluation(evs[0].point, kw["fake_value"])
+        ch = ProverChannel(Transcript(b"zklora/commitment-suite/v1", h.hash))
+        _cheat_open(s, ch, st, evs, **kw)
+        return h, s, [CheckItem(items[0].commitment, 12, evs)], ch.proof_bytes()
+
+
+def test_cheat_baseline_is_honest(F):
+    h, s, items, proof = _cheat(F)
+    with zk.session():
+        check(h, s, items, proof)
+
+
+def test_cheat_false_value_caught_by_combined_row(F):
+    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)))
+    with zk.session(), pytest.raises(VerificationError, match="combined row"):
+        check(h, s, items, proof)
+
+
+def test_cheat_false_value_and_row_caught_by_columns(F):
+    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)), fix_w=True)
+    with zk.session(), pytest.raises(VerificationError, match="proximity"):
+        check(h, s, items, proof)
+
+
+def test_openings_reveal_nothing(F):
+    """Programmed challenges, the same point claimed of two different tables:
+    no element of the opening (s, y, w, the opened columns) distinguishes them; the
+    binding-only opening does (control)."""
+    E = F.ext
+    n = 8
+    rng = np.random.default_rng(5)
+    ta = F.random(rng, 1 << n)
+    r = E.random(rng, n)
+    tb = ta.copy()
+    tb[0] = F.add(ta[0], F.scalar(1))   # (each table is claimed at its own value)
+
+    def runs(t, count, on=True):
+        out = []
+        for _ in range(count):
+            with zk.session(on), recorded() as log:
+                h = Harness(Ligero, F)
+                s = h.scheme()
+                com, st = s.commit(t)
+                ev = [Evaluation(r, mle.evaluate(E, t, r, base=True))]
+                proof = prove(h, s, [st], [ev])
+                check(h, s, [CheckItem(com, n, ev)], proof)
+            out.append(_profile(E, log, skip=()))
+        return out
+
+    with programmed():
+        ra, rb = runs(ta, 12), runs(tb, 12)
+        pa, pb = runs(ta, 2, on=False), runs(tb, 2, on=False)
+    assert len(ra[0]) > 100
+    assert _distinguishable(ra, rb, skip=()) == []
+    assert _distinguishable(pa, pb, skip=()) != []
+
+
+def test_graph_zk_under_ligero(reg):
+    """The matmul + rescale + lookup graph in zero knowledge under ligero: verifies,
+    a tampered witness and flipped proof bytes are rejected."""
+    from zklora.zkcore import graph as graphlib
+    from zklora.zkcore.errors import ProofFormatError
+    from zklora.zkcore.testing.tamper import assert_rejected, bump
+
+    from .conftest import backend_for
+    from .test_rescale_op import rescale_graph, wit
+
+    be = backend_for(reg, "goldilocks", "ligero", "logup-gkr")
+    g = rescale_graph()
+    with zk.session():
+        stream, sections = graphlib.prove(g, wit(), be, {})
+        graphlib.verify(g, stream, be, {}, sections)
+        assert assert_rejected(g, wit(), be, {}, bump("Y", 3))
+        for pos in range(0, len(stream), max(1, len(stream) // 25)):
+            bad = bytearray(stream)
+            bad[pos] ^= 0x10
+            with pytest.raises((VerificationError, ProofFormatError)):
+                graphlib.verify(g, bytes(bad), be, {}, sections)
