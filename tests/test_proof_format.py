@@ -86,7 +86,7 @@ def test_sections_strict(small_proof):
         proof.decode(proof.encode(pf.statement, {**pf.sections, "extra": b""}))
 
 
-@pytest.mark.parametrize("field,value", [("model", "nope"), ("zklora", 2),
+@pytest.mark.parametrize("field,value", [("model", "nope"), ("zklora", 1), ("zklora", 3),
                                          ("stack", {"field": "goldilocks"}),
                                          ("params", {"m": 3, "k": 8, "n": 2, "bound": 50})])
 def test_statement_fields_checked(small_proof, field, value):
