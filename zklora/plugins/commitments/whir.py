@@ -57,6 +57,7 @@ import numpy as np
 
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
+from zklora.kernels import whir_eq as QE
 from zklora.kernels.goldilocks import P_INT
 from zklora.zkcore import security as _security
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
@@ -714,8 +715,10 @@ class Whir(CommitmentScheme):
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
             gamma = ch.challenge("whir/gamma", E)
             zq = self._query_points(rd, idx)
-            npts = np.concatenate([_pow_points_ext(zs, m2), _pow_points_base(zq, m2)])
-            K.eq_accumulate(stack[1], npts, K.epowers(gamma, 1, npts.shape[0]))
+            gc = K.epowers(gamma, 1, len(zs) + len(zq))
+            K.eq_accumulate(stack[1], _pow_points_ext(zs, m2), gc[:len(zs)])
+            # the query points are base-field roots of unity: split-table product
+            QE.pow_eq_accumulate(stack[1], np.array(zq, dtype=np.uint64), gc[len(zs):])
             leaves, levels = new_leaves, new_levels
 
     def _queries(self, ch, rd: Round) -> np.ndarray:

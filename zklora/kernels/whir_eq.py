@@ -1,0 +1,147 @@
+"""Weights of the whir prover's query constraints (numba), with pure-Python twins.
+
+After each WHIR round the prover adds Σ_l c_l·eq(pow(z_l), ·) to the sumcheck weight
+table W over the hypercube of the folded polynomial's m variables, where the z_l are
+the round's shift-query points — *base-field* elements (z = ω^(a·2^k), a root of
+unity) — and pow(z) = (z, z², z⁴, …, z^(2^(m−1))).  With one eq table per point this
+costs q tables of 2^m extension elements (q ≈ 100 queries at 2^19 is ~5·10^7 extension
+products, and as many stores).
+
+`pow_eq_accumulate` uses eq(r, x) = eq(r_lo, x_lo)·eq(r_hi, x_hi) (x_lo the low a bits
+of the index, x_hi the high b = m − a bits): with A[l, x_lo] = c_l·eq(r_l,lo, x_lo)
+(extension, 2^a per point) and B[l, x_hi] = eq(r_l,hi, x_hi) (base field, 2^b per
+point), the update is the matrix product W[x_hi, x_lo] += Σ_l B[l, x_hi]·A[l, x_lo]:
+2^m·q base×extension products (two base products each) accumulated in registers, the
+small A block staying in cache.  The tables A and B cost q·(2^a + 2^b).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import reference as R
+from .goldilocks import ONE, P_INT, gl_add, gl_mul, gl_sub
+
+_OPTS = dict(cache=True, nogil=True, fastmath=False)
+#: low variables of the split (A has 2^LO_VARS entries per point: q·2^a·16 bytes in cache)
+LO_VARS = 6
+#: at most this many points per block of A (bounds the cache footprint)
+POINT_BLOCK = 64
+#: tables below this many entries are built by one thread
+SERIAL_BELOW = 1 << 14
+
+
+@njit(**_OPTS)
+def _pow_chain(z, m, out):
+    """out[l, j] = z_l^(2^j) for j < m."""
+    for l in range(z.shape[0]):
+        v = z[l]
+        for j in range(m):
+            out[l, j] = v
+            v = gl_mul(v, v)
+
+
+@njit(**_OPTS)
+def _eq_cols(r, j0, j1, out):
+    """out[l, x] = Π_{j0 ≤ j < j1} eq(r[l, j], bit (j − j0) of x) (base field): (q, 2^(j1−j0))."""
+    for l in range(r.shape[0]):
+        out[l, 0] = ONE
+        size = 1
+        for j in range(j0, j1):
+            rj = r[l, j]
+            for i in range(size):
+                h = gl_mul(out[l, i], rj)
+                out[l, i + size] = h
+                out[l, i] = gl_sub(out[l, i], h)
+            size *= 2
+
+
+@njit(**_OPTS)
+def _scale(A, coefs, A0, A1):
+    for l in range(A.shape[0]):
+        c0 = coefs[l, 0]
+        c1 = coefs[l, 1]
+        for x in range(A.shape[1]):
+            A0[l, x] = gl_mul(A[l, x], c0)
+            A1[l, x] = gl_mul(A[l, x], c1)
+
+
+@njit(inline="always", **_OPTS)
+def _rows(A0, A1, B, out, a, lo_row, hi_row):
+    L = A0.shape[1]
+    q = A0.shape[0]
+    acc0 = np.empty(L, dtype=np.uint64)
+    acc1 = np.empty(L, dtype=np.uint64)
+    for h in range(lo_row, hi_row):
+        base = h << a
+        for x in range(L):
+            acc0[x] = out[base + x, 0]
+            acc1[x] = out[base + x, 1]
+        for l0 in range(0, q, POINT_BLOCK):
+            for l in range(l0, min(q, l0 + POINT_BLOCK)):
+                b = B[l, h]
+                for x in range(L):
+                    acc0[x] = gl_add(acc0[x], gl_mul(A0[l, x], b))
+                    acc1[x] = gl_add(acc1[x], gl_mul(A1[l, x], b))
+        for x in range(L):
+            out[base + x, 0] = acc0[x]
+            out[base + x, 1] = acc1[x]
+
+
+@njit(parallel=True, **_OPTS)
+def _combine_par(A0, A1, B, out, a, nch):
+    H = B.shape[1]
+    step = (H + nch - 1) // nch
+    for ch in prange(nch):
+        _rows(A0, A1, B, out, a, ch * step, min(H, (ch + 1) * step))
+
+
+@njit(**_OPTS)
+def _combine_ser(A0, A1, B, out, a):
+    _rows(A0, A1, B, out, a, 0, B.shape[1])
+
+
+def pow_eq_accumulate(out: np.ndarray, zs: np.ndarray, coefs: np.ndarray) -> None:
+    """out (2^m, 2) += Σ_l coefs[l]·eq(pow(zs[l]), ·) for base-field points ``zs`` (q,)
+    and extension coefficients ``coefs`` (q, 2); pow(z) = (z, z², …, z^(2^(m−1)))
+    (module doc).  ``out`` is updated in place."""
+    zs = np.ascontiguousarray(zs, dtype=np.uint64).reshape(-1)
+    coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    if out.ndim != 2 or out.shape[1] != 2 or out.dtype != np.uint64 or \
+            not out.flags.c_contiguous:
+        raise ValueError("pow_eq_accumulate: out must be a contiguous (2^m, 2) uint64 array")
+    N = out.shape[0]
+    m = N.bit_length() - 1
+    if N != 1 << m or coefs.shape[0] != zs.shape[0]:
+        raise ValueError("pow_eq_accumulate: need 2^m rows and one coefficient per point")
+    if zs.shape[0] == 0:
+        return
+    a = min(m, LO_VARS)
+    r = np.empty((zs.shape[0], max(m, 1)), dtype=np.uint64)
+    _pow_chain(zs, m, r)
+    A = np.empty((zs.shape[0], 1 << a), dtype=np.uint64)
+    _eq_cols(r, 0, a, A)
+    B = np.empty((zs.shape[0], 1 << (m - a)), dtype=np.uint64)
+    _eq_cols(r, a, m, B)
+    A0 = np.empty_like(A)
+    A1 = np.empty_like(A)
+    _scale(A, coefs, A0, A1)
+    if N * zs.shape[0] < SERIAL_BELOW or B.shape[1] == 1:
+        _combine_ser(A0, A1, B, out, a)
+    else:
+        _combine_par(A0, A1, B, out, a, min(B.shape[1], 16))
+
+
+def pow_eq_accumulate_ref(out, zs, coefs) -> np.ndarray:
+    """Straight from the definition: one eq table per point (`reference.eq_expand`)."""
+    res = [(int(x), int(y)) for x, y in np.asarray(out)]
+    m = len(res).bit_length() - 1
+    for z, cf in zip(np.asarray(zs).reshape(-1), np.asarray(coefs).reshape(-1, 2)):
+        pt = [(pow(int(z), 1 << j, P_INT), 0) for j in range(m)]
+        tab = R.eq_expand(pt)
+        for i in range(len(res)):
+            p = R.e2_mul(int(tab[i][0]), int(tab[i][1]), int(cf[0]), int(cf[1]))
+            res[i] = ((res[i][0] + p[0]) % P_INT, (res[i][1] + p[1]) % P_INT)
+    return np.array(res, dtype=np.uint64)
+
