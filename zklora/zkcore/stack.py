@@ -226,7 +226,9 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
     """Reduce the claims on each of several stacked tables (K, claims, table) to one
     claim per table, on either side (``ctx`` a prover or verifier context of
     `zklora.zkcore.op`): one batched sumcheck per distinct K (``ctx.run_sumcheck_batch``),
-    each table's instance Σ_x S(x)·W(x) = Σ_k ρ^k v_k.  ``table`` (prover only; ``None``
+    each table's instance Σ_x S(x)·W(x) = Σ_k ρ^k v_k; a table with a single claim (after
+    removing duplicates) keeps it as it is, at its full point, without a sumcheck (the
+    commitment's opening checks it as it would the reduced claim).  ``table`` (prover only; ``None``
     for the verifier) is S as a flat array, base-field elements if ``base``.  Returns
     (r*, S̃(r*)) per table."""
     E = ctx.E
@@ -237,6 +239,15 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         for j, cl in enumerate(claims):
             _check(E, K, cl, err)
             _absorb(ctx.ch, E, cl, f"{label}/{K}/{j}")
+        # a table with one claim needs no reduction: that claim, on S at its full point,
+        # is the one opened (no sumcheck, no table of 2^K entries built)
+        single = [(i, cl[0]) for i, cl in zip(idx, claims) if len(cl) == 1]
+        for i, c in single:
+            out[i] = (_full_point(E, K, c), c.value)
+        keep = [j for j, cl in enumerate(claims) if len(cl) != 1]
+        if not keep:
+            continue
+        idx, claims = [idx[j] for j in keep], [claims[j] for j in keep]
         rho = ctx.challenge(f"{label}/{K}/rho")
         weights = [_weights(E, rho, cl) for cl in claims]
 

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
@@ -363,8 +364,68 @@ def check_weights(expected: Mapping[str, tuple[int, ...]], weights: Mapping[str,
                           + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
 
 
-def load_model(path: str | Path) -> Checkpoint:
-    """Load and validate a local HF LLaMA directory (config.json + *.safetensors)."""
+class LazyWeights(Mapping):
+    """A checkpoint's weights read from its safetensors files on access (float32), one
+    tensor at a time: nothing is held in memory but what the caller keeps.  Shapes come
+    from the file headers (`shape`), so a checkpoint is validated without loading it."""
+
+    def __init__(self, where: Mapping[str, Path], skip: Iterable[str] = ()):
+        self._where = {k: f for k, f in where.items() if k not in set(skip)}
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        from safetensors import SafetensorError, safe_open
+        f = self._where[key]
+        try:
+            with safe_open(str(f), framework="pt") as h:
+                return h.get_tensor(key).to(torch.float32)
+        except (OSError, SafetensorError, ValueError) as e:
+            raise ConfigError(f"{f}: cannot read tensor {key} ({e})") from None
+
+    def __iter__(self):
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def shape(self, key: str) -> tuple[int, ...]:
+        from safetensors import SafetensorError, safe_open
+        f = self._where[key]
+        try:
+            with safe_open(str(f), framework="pt") as h:
+                return tuple(h.get_slice(key).get_shape())
+        except (OSError, SafetensorError, ValueError) as e:
+            raise ConfigError(f"{f}: cannot read tensor {key} ({e})") from None
+
+
+class _Shapes(Mapping):
+    """name -> an object with ``.shape`` (for `check_weights` on lazy weights)."""
+
+    def __init__(self, w: LazyWeights):
+        self.w = w
+
+    def __getitem__(self, key):
+        return SimpleNamespace(shape=self.w.shape(key))
+
+    def __iter__(self):
+        return iter(self.w)
+
+    def __len__(self):
+        return len(self.w)
+
+
+def _safetensors_keys(path: Path) -> list[str]:
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(str(path), framework="pt") as h:
+            return list(h.keys())
+    except (OSError, SafetensorError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot read safetensors ({e})") from None
+
+
+def load_model(path: str | Path, *, lazy: bool = False) -> Checkpoint:
+    """Load and validate a local HF LLaMA directory (config.json + *.safetensors).  With
+    ``lazy`` the weights are a `LazyWeights` mapping (read tensor by tensor when used,
+    for real checkpoints whose float copy need not sit in memory)."""
     path = Path(path)
     if not path.is_dir():
         raise ConfigError(f"model directory {path} not found")
@@ -372,6 +433,8 @@ def load_model(path: str | Path) -> Checkpoint:
     files = sorted(path.glob("*.safetensors"))
     if not files:
         raise ConfigError(f"{path}: no *.safetensors weights (only safetensors is supported)")
+    if lazy:
+        return Checkpoint(arch, _lazy_weights(path, arch, files))
     weights: dict[str, torch.Tensor] = {}
     for f in files:
         for k, v in _load_safetensors(f).items():
@@ -387,6 +450,32 @@ def load_model(path: str | Path) -> Checkpoint:
     check_weights(arch.expected_shapes(), weights, str(path), ignore=("rotary_emb.inv_freq",))
     weights = {k: v for k, v in weights.items() if "rotary_emb.inv_freq" not in k}
     return Checkpoint(arch, weights)
+
+
+def _lazy_weights(path: Path, arch: LlamaArch, files: Sequence[Path]) -> LazyWeights:
+    """`load_model`'s checks on a `LazyWeights` (shapes from the headers; a tied
+    ``lm_head.weight`` is read once, to compare it with the embedding)."""
+    where: dict[str, Path] = {}
+    for f in files:
+        for k in _safetensors_keys(f):
+            if k in where:
+                raise ConfigError(f"{f}: tensor {k} appears in two shards")
+            where[k] = f
+    skip = {k for k in where if "rotary_emb.inv_freq" in k}
+    w = LazyWeights(where)
+    if arch.tie_word_embeddings and "lm_head.weight" in where:
+        skip.add("lm_head.weight")
+        emb = "model.embed_tokens.weight"
+        if emb in where:
+            lm, e = w["lm_head.weight"], w[emb]
+            if lm.shape != e.shape or not torch.equal(lm, e):
+                raise ConfigError(f"{path}: tie_word_embeddings is true but lm_head.weight "
+                                  f"differs from model.embed_tokens.weight (untie it in "
+                                  f"config.json, or drop lm_head.weight)")
+            del lm, e
+    w = LazyWeights(where, skip)
+    check_weights(arch.expected_shapes(), _Shapes(w), str(path))
+    return w
 
 
 def save_model(path: str | Path, arch: LlamaArch, weights: Mapping[str, torch.Tensor]) -> None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -436,40 +436,78 @@ def build_graph(spec: ForwardSpec, loss: int | None = None,
 # -- witness ---------------------------------------------------------------------------
 
 
+#: entries converted at once by `_fixed_padded` (float64 temporaries of this many entries)
+QUANT_CHUNK = 1 << 22
+
+
+def _fixed_padded(pad: Padding, x: torch.Tensor, s: int, kinds: Sequence[str],
+                  name: str) -> torch.Tensor:
+    """``pad.pad(to_fixed(x, s), kinds)`` computed a block of rows at a time straight into
+    the padded int64 output (equal values; no full-size float64 or unpadded copy)."""
+    true = tuple(pad.true_size(k) for k in kinds)
+    if tuple(x.shape) != true:
+        raise ConfigError(f"padding: tensor of shape {tuple(x.shape)} is not {list(true)}")
+    if x.dim() != 2 or x.numel() <= QUANT_CHUNK:
+        return pad.pad(to_fixed(x, s, name=name), kinds).contiguous()
+    out = torch.zeros(tuple(pad.size(k) for k in kinds), dtype=torch.int64)
+    rows, cols = pad.index(kinds[0]), pad.index(kinds[1])
+    plain_cols = bool(torch.equal(cols, torch.arange(true[1])))
+    step = max(1, QUANT_CHUNK // true[1])
+    for r0 in range(0, true[0], step):
+        q = to_fixed(x[r0:r0 + step], s, name=name)
+        r = rows[r0:r0 + step]
+        if plain_cols:
+            out[r, :true[1]] = q
+        else:
+            out[r[:, None], cols[None, :]] = q
+    return out
+
+
 def quantize_inputs(spec: ForwardSpec, ckpt: Checkpoint, adapter: Adapter | None,
                     input_ids: Batch | torch.Tensor) -> dict[str, torch.Tensor]:
-    """Integer values of every committed input tensor; ``input_ids`` a `Batch` (ids and
-    labels) or the ids (B, T) alone (labels = the ids)."""
+    """Integer values of every committed input tensor, padded (`Padding`); ``input_ids`` a
+    `Batch` (ids and labels) or the ids (B, T) alone (labels = the ids).  Each weight is
+    read from the checkpoint once and converted a block of rows at a time, so with a
+    lazy checkpoint (`hf.load_model(lazy=True)`) the float weights never sit in memory
+    together."""
     a, q = spec.arch, spec.quant
     if ckpt.arch != a:
         raise ConfigError("model: the checkpoint's architecture differs from the spec")
     data = check_batch(input_ids, (spec.batch, spec.seq), a.vocab_size)
     w = q.weight_scale
-    out = {"ids": data.input_ids.reshape(-1), "labels": data.labels.reshape(-1),
-           "embed": to_fixed(ckpt.weights["model.embed_tokens.weight"],
-                             w if a.tie_word_embeddings else q.act_scale,
-                             name="model.embed_tokens.weight")}
+    pad = spec.padding
+
+    def fixed(key: str, x, scale: int, name: str) -> torch.Tensor:
+        return _fixed_padded(pad, x, scale, pad.tensor_kinds(key), name)
+
+    out = {"ids": data.input_ids.reshape(-1).contiguous(),
+           "labels": data.labels.reshape(-1).contiguous(),
+           "embed": fixed("embed", ckpt.weights["model.embed_tokens.weight"],
+                          w if a.tie_word_embeddings else q.act_scale,
+                          "model.embed_tokens.weight")}
     for i in range(a.num_layers):
         pre = f"model.layers.{i}."
-        out[f"l{i}.ln1"] = to_fixed(ckpt.weights[pre + "input_layernorm.weight"], q.act_scale,
-                                    name=pre + "input_layernorm.weight")
-        out[f"l{i}.ln2"] = to_fixed(ckpt.weights[pre + "post_attention_layernorm.weight"],
-                                    q.act_scale, name=pre + "post_attention_layernorm.weight")
+        out[f"l{i}.ln1"] = fixed(f"l{i}.ln1", ckpt.weights[pre + "input_layernorm.weight"],
+                                 q.act_scale, pre + "input_layernorm.weight")
+        out[f"l{i}.ln2"] = fixed(f"l{i}.ln2",
+                                 ckpt.weights[pre + "post_attention_layernorm.weight"],
+                                 q.act_scale, pre + "post_attention_layernorm.weight")
         for t, mod in TARGETS.items():
-            out[f"l{i}.{t}.W"] = to_fixed(ckpt.linear(i, t), w, name=pre + mod + ".weight")
+            out[f"l{i}.{t}.W"] = fixed(f"l{i}.{t}.W", ckpt.linear(i, t), w,
+                                       pre + mod + ".weight")
             if spec.lora is not None and t in spec.lora.targets:
                 if adapter is None:
                     raise ConfigError("model: the spec has LoRA targets but no adapter given")
                 pair = adapter.pairs[(i, t)]
-                out[f"l{i}.{t}.A"] = to_fixed(pair.A, w, name=f"{pre}{mod}.lora_A.weight")
-                out[f"l{i}.{t}.B"] = to_fixed(pair.B, w, name=f"{pre}{mod}.lora_B.weight")
-    out["norm"] = to_fixed(ckpt.weights["model.norm.weight"], q.act_scale,
-                           name="model.norm.weight")
+                out[f"l{i}.{t}.A"] = fixed(f"l{i}.{t}.A", pair.A, w,
+                                           f"{pre}{mod}.lora_A.weight")
+                out[f"l{i}.{t}.B"] = fixed(f"l{i}.{t}.B", pair.B, w,
+                                           f"{pre}{mod}.lora_B.weight")
+    out["norm"] = fixed("norm", ckpt.weights["model.norm.weight"], q.act_scale,
+                        "model.norm.weight")
     if not a.tie_word_embeddings:
-        out["lm_head"] = to_fixed(ckpt.lm_head, w, name="lm_head.weight")
-    pad = spec.padding
-    return {k: (v if k in ("ids", "labels") else pad.pad(v, pad.tensor_kinds(k))).contiguous()
-            for k, v in out.items()}
+        out["lm_head"] = fixed("lm_head", ckpt.lm_head, w, "lm_head.weight")
+    return out
 
 
 @attrs.frozen
@@ -535,7 +573,7 @@ def load_frozen(params: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, to
     if src == "tiny":
         ckpt = tiny_weights(tiny_arch(int(params.get("kv_heads", 4))))
     else:
-        ckpt = load_model(src)
+        ckpt = load_model(src, lazy=True)
     try:
         quant = QuantConfig.from_dict(params.get("quant", {}))
     except TypeError as e:
@@ -617,7 +655,7 @@ def _load_private(params: Mapping[str, Any]):
     else:
         if "kv_heads" in params:
             raise ConfigError("model.kv_heads only applies to the built-in tiny model")
-        ckpt = load_model(src)
+        ckpt = load_model(src, lazy=True)
         arch = ckpt.arch
         adapter = load_adapter(params["adapter"], arch) if params.get("adapter") else None
     if params.get("data"):
