@@ -59,38 +59,37 @@ def test_hiding_roundtrip_randomised_and_modes(F):
         prove(h, s, [st], [items[0].evals])
 
 
-def _cheat_open(s, ch, st, evs, fake_value=None, fix_w=False):
-    """The hiding opening with lies: y consistent with a false value; w adjusted to
-    pass the ⟨w, eq(c)⟩ check."""
+def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False):
+    """The hiding opening with lies: a u consistent with a false value (``fake_value``),
+    or (``fix_s``) an s chosen for a guessed α so that the false value would pass."""
     F, E = s.field, s.field.ext
     lay = st.layout
     m, k = lay.rows, lay.cols
     ch.observe_public("ligero/batch", s._statement([(st.commitment, lay.n, evs)]))
-    R = st.hiding[m:, :k]
-    for ev in evs:
-        c, a = Ligero._split(lay, ev)
-        ch.send_field("ligero/zk/s", E, ntt.edot(ntt.eq_table(a), ntt.mat_evec(R, ntt.eq_table(c))))
+    svals = []
+    for j, ev in enumerate(evs):
+        c, _ = Ligero._split(lay, ev)
+        sv = ntt.edot(ntt.eq_table(c), E.embed(st.hiding[m + 1 + j, :k]))
+        if j == 0 and fix_s:
+            true_v = mle.evaluate(E, st.matrix.reshape(-1), ev.point, base=True)
+            sv = E.add(sv, E.sub(true_v, fake_value))   # right if α were 1
+        ch.send_field("ligero/zk/s", E, sv)
+        svals.append(sv)
     al = ch.challenge("ligero/zk/alpha", E)
-    ys = []
     for j, ev in enumerate(evs):
         c, a = Ligero._split(lay, ev)
-        eqc = ntt.eq_table(c)
-        y = E.add(ntt.mat_evec(st.matrix, eqc), E.mul(ntt.mat_evec(R, eqc), al))
-        if j == 0 and fake_value is not None:
-            eqa = ntt.eq_table(a)
-            true_v = mle.evaluate(E, st.matrix.reshape(-1), ev.point, base=True)
-            diff = E.sub(fake_value, true_v)
-            y = y.copy()
-            y[0] = E.add(y[0], E.mul(diff, E.inv(eqa[0])))
-        ch.send_field("ligero/y", E, y)
-        ys.append((eqc, y))
-    beta = ch.challenges("ligero/beta", E, m)
-    w = E.add(ntt.evec_mat(beta, st.hiding[:m]), E.mul(ntt.evec_mat(beta, st.hiding[m:]), al))
-    if fix_w:
-        eqc, y = ys[0]
-        gap = E.sub(ntt.edot(beta, y), ntt.edot(w[:k], eqc))
-        w = w.copy()
-        w[0] = E.add(w[0], E.mul(gap, E.inv(eqc[0])))
+        u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m]),
+                  E.mul(E.embed(st.hiding[m + 1 + j]), al))
+        if j == 0 and fake_value is not None and not fix_s:
+            eqc = ntt.eq_table(c)
+            gap = E.sub(E.add(ev.value, E.mul(al, svals[0])), ntt.edot(u[:k], eqc))
+            u = u.copy()
+            u[0] = E.add(u[0], E.mul(gap, E.inv(eqc[0])))
+        ch.send_field("ligero/u", E, u)
+    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
+    beta = ch.challenges("ligero/beta", E, m + HIDING_CLAIMS)
+    w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m]),
+                    ntt.evec_mat(beta[m:], st.hiding[m + 1:])), E.embed(st.hiding[m]))
     ch.send_field("ligero/w", E, w)
     L = s._hiding_length(lay)[0]
     idx = s._queries(ch, {L})[L]
@@ -115,16 +114,26 @@ def test_cheat_baseline_is_honest(F):
         check(h, s, items, proof)
 
 
-def test_cheat_false_value_caught_by_combined_row(F):
+def test_cheat_false_value_caught_by_columns(F):
+    """u adjusted to pass ⟨u, eq(c)⟩ = v' + α·s: its codeword misses the columns."""
     h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)))
-    with zk.session(), pytest.raises(VerificationError, match="combined row"):
+    with zk.session(), pytest.raises(VerificationError, match="evaluation row"):
         check(h, s, items, proof)
 
 
-def test_cheat_false_value_and_row_caught_by_columns(F):
-    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)), fix_w=True)
-    with zk.session(), pytest.raises(VerificationError, match="proximity"):
+def test_cheat_false_value_with_guessed_alpha_caught(F):
+    """s chosen before α to cover a false value: the evaluation check fails."""
+    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)), fix_s=True)
+    with zk.session(), pytest.raises(VerificationError, match="wrong evaluation"):
         check(h, s, items, proof)
+
+
+def test_too_many_claims_refused(F):
+    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
+
+    with zk.session():
+        with pytest.raises(ProverError, match="claims on one hiding"):
+            _single(F, 6, claims=HIDING_CLAIMS + 1)
 
 
 def test_openings_reveal_nothing(F):

@@ -41,21 +41,23 @@ decoding regime, Ben-Sasson et al. 2020) plus 1/|E| per claim (β is drawn after
 y_j).
 
 **Hiding variant** (inside a `zklora.zkcore.zk` session; docs/zero-knowledge.md §2.4).
-Commit: besides M (m × k) the prover draws a random R (m × k) and, for every one of the
-2m rows, K − k ≥ Q random extra message coefficients (K = next power of two ≥ k + Q);
-the 2m rows [M | T_M; R | T_R] of length K are encoded (L = K·2^ρ) and one Merkle tree
-is built over the columns; the digest carries a hiding mark.  No table is opened
-directly.  Open: per claim the prover sends s_j = R̃(r_j); per tensor α is drawn; per
-claim y_j = (M + αR)·eq(c_j), checked as ⟨eq(a_j), y_j⟩ = v_j + α·s_j; then β and
-w = βᵀ·[M + αR | T_M + αT_R] (K entries), checked as ⟨w[:k], eq(c_j)⟩ = ⟨β, y_j⟩ and
-Enc(w)[q] = ⟨β, U_M[:, q]⟩ + α·⟨β, U_R[:, q]⟩ at the Q queried columns.  Zero knowledge:
-s_j is a fresh evaluation of R; y_j is uniform subject to the checked relation (R·eq(c)
-is uniform); w is uniform subject to its relations (βᵀR is); any Q ≤ K − k positions
-of a codeword whose message has K − k random coefficients are uniform (Vandermonde).
-Soundness: a lie about v_j needs s_j with v + α s = v' + α s' for α drawn after both
-(1/|E|); proximity is tested on the line M + αR (one more L/|E| term, the correlated
-agreement of lines).  Cost: 2m rows of 2k·2^ρ entries, about 4× the encoding work.
-The prover keeps everything in RAM in this variant.
+Commit: the m rows of M (k entries) are extended by K − k ≥ Q random message
+coefficients (K the next power of two ≥ k + Q), and 1 + C fully random rows of K
+entries are appended (r_0 for the proximity row, r_1..r_C one per claim, C =
+`HIDING_CLAIMS`); the m + 1 + C rows are encoded (L = K·2^ρ), one Merkle tree over the
+columns, and the digest carries a hiding mark.  No table is opened directly.  Open (the
+row-combination form): per claim j the prover sends s_j = ⟨r_j[:k], eq(c_j)⟩; per
+tensor α is drawn; per claim u_j = eq(a_j)ᵀ·[M | T] + α·r_j (K entries), checked as
+⟨u_j[:k], eq(c_j)⟩ = v_j + α·s_j; then β (m + C entries) and w = r_0 + Σ β·(the other
+rows); at the Q queried columns the verifier checks Enc(w)[q] and every Enc(u_j)[q]
+against the opened columns.  Zero knowledge: s_j is a functional of the fresh row r_j;
+u_j and w are uniform (each has a fresh random row added) subject to the checked
+relations; any Q ≤ K − k positions of a row's codeword are uniform (its message has
+K − k random coefficients; Vandermonde).  Soundness: a lie about v_j needs s_j with
+v + α s = v' + α s' for α drawn after both (1/|E|); every u_j is checked on the same
+queried columns as the proximity row.  Cost: (m + 1 + C)/m rows of K ≈ 2k entries,
+about 2× the encoding work; K extension elements per claim (instead of m).  The prover keeps
+everything in RAM in this variant.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ MAX_QUERIES = 512
 MAX_SECURITY = 192
 #: RAM working set of a spilled commitment: codeword bytes per slab / column block
 CHUNK_BYTES = 32 << 20
+#: hiding variant: most claims one commitment can be opened at (one random row each)
+HIDING_CLAIMS = 8
 
 
 def num_queries(rate_log: int, security_bits: int) -> int:
@@ -334,14 +338,14 @@ class Ligero(CommitmentScheme):
         s = zk.current()
         if s is None:
             raise ProverError("ligero: a hiding commitment needs a ZK session")
-        F = self.field
         m, k = lay.rows, lay.cols
         K = 1 << self.message_log(lay)
-        full = np.empty((2 * m, K), dtype=np.uint64)
+        rows = m + 1 + HIDING_CLAIMS
+        full = np.empty((rows, K), dtype=np.uint64)
         full[:m, :k] = M
-        rand = s.rng.elements(F, 2 * m * K - m * k)
-        full[m:, :k] = rand[:m * k].reshape(m, k)
-        full[:, k:] = rand[m * k:].reshape(2 * m, K - k)
+        rand = s.rng.elements(self.field, rows * K - m * k)
+        full[:m, k:] = rand[:m * (K - k)].reshape(m, K - k)
+        full[m:] = rand[m * (K - k):].reshape(rows - m, K)
         full.flags.writeable = False
         enc = ntt.rs_encode(full, lay.rate_log)
         levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
@@ -350,27 +354,31 @@ class Ligero(CommitmentScheme):
 
     def _open_hiding(self, ch: ProverChannel, work) -> None:
         E = self.field.ext
+        for _st, evs in work:
+            if len(evs) > HIDING_CLAIMS:
+                raise ProverError(f"ligero: {len(evs)} claims on one hiding commitment, at "
+                                  f"most {HIDING_CLAIMS}")
         for st, evs in work:
             m, k = st.layout.rows, st.layout.cols
-            R = st.hiding[m:, :k]
-            for ev in evs:
-                c, a = self._split(st.layout, ev)
-                ch.send_field("ligero/zk/s", E, ntt.edot(ntt.eq_table(a),
-                                                         ntt.mat_evec(R, ntt.eq_table(c))))
+            for j, ev in enumerate(evs):
+                c, _ = self._split(st.layout, ev)
+                ch.send_field("ligero/zk/s", E,
+                              ntt.edot(ntt.eq_table(c), E.embed(st.hiding[m + 1 + j, :k])))
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
         for (st, evs), al in zip(work, alphas):
-            m, k = st.layout.rows, st.layout.cols
-            for ev in evs:
-                c, _ = self._split(st.layout, ev)
-                eqc = ntt.eq_table(c)
-                y = E.add(ntt.mat_evec(st.matrix, eqc),
-                          E.mul(ntt.mat_evec(st.hiding[m:, :k], eqc), al))
-                ch.send_field("ligero/y", E, y)
-        betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in work]
-        for (st, _), al, beta in zip(work, alphas, betas):
             m = st.layout.rows
-            w = E.add(ntt.evec_mat(beta, st.hiding[:m]),
-                      E.mul(ntt.evec_mat(beta, st.hiding[m:]), al))
+            for j, ev in enumerate(evs):
+                _, a = self._split(st.layout, ev)
+                u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m]),
+                          E.mul(E.embed(st.hiding[m + 1 + j]), al))
+                ch.send_field("ligero/u", E, u)
+        betas = [ch.challenges("ligero/beta", E, st.layout.rows + HIDING_CLAIMS)
+                 for st, _ in work]
+        for (st, _), beta in zip(work, betas):
+            m = st.layout.rows
+            w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m]),
+                            ntt.evec_mat(beta[m:], st.hiding[m + 1:])),
+                      E.embed(st.hiding[m]))
             ch.send_field("ligero/w", E, w)
         S = self._queries(ch, {self._hiding_length(st.layout)[0] for st, _ in work})
         for st, _ in work:
@@ -381,38 +389,34 @@ class Ligero(CommitmentScheme):
     def _verify_hiding(self, ch: VerifierChannel, work) -> None:
         F, E = self.field, self.field.ext
         lays = [self.hiding_layout(n) for _, n, _ in work]
-        ss = []
-        for (_, _, evs) in work:
-            ss.append([ch.recv_field("ligero/zk/s", E, 1)[0] for _ in evs])
+        for t, (_, _, evs) in enumerate(work):
+            if len(evs) > HIDING_CLAIMS:
+                raise VerificationError(f"ligero: {len(evs)} claims on hiding commitment "
+                                        f"{t}, at most {HIDING_CLAIMS}")
+        ss = [[ch.recv_field("ligero/zk/s", E, 1)[0] for _ in evs] for _, _, evs in work]
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
-        ys = []
+        us = []
         for t, ((_, _, evs), lay, al, sv) in enumerate(zip(work, lays, alphas, ss)):
+            K = 1 << self.message_log(lay)
             per = []
             for ev, s_j in zip(evs, sv):
                 c, a = self._split(lay, ev)
-                y = ch.recv_field("ligero/y", E, lay.rows)
-                if not E.equal(ntt.edot(ntt.eq_table(a), y), E.add(ev.value, E.mul(al, s_j))):
+                u = ch.recv_field("ligero/u", E, K)
+                if not E.equal(ntt.edot(u[:lay.cols], ntt.eq_table(c)),
+                               E.add(ev.value, E.mul(al, s_j))):
                     raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
-                per.append((ntt.eq_table(c), y))
-            ys.append(per)
-        betas = [ch.challenges("ligero/beta", E, lay.rows) for lay in lays]
-        ws = []
-        for t, (lay, beta, per) in enumerate(zip(lays, betas, ys)):
-            K = 1 << self.message_log(lay)
-            w = ch.recv_field("ligero/w", E, K)
-            for eqc, y in per:
-                if not E.equal(ntt.edot(w[:lay.cols], eqc), ntt.edot(beta, y)):
-                    raise VerificationError(f"ligero: combined row of tensor {t} is "
-                                            "inconsistent with its evaluations")
-            ws.append(w)
+                per.append((ntt.eq_table(a), u))
+            us.append(per)
+        betas = [ch.challenges("ligero/beta", E, lay.rows + HIDING_CLAIMS) for lay in lays]
+        ws = [ch.recv_field("ligero/w", E, 1 << self.message_log(lay)) for lay in lays]
         S = self._queries(ch, {self._hiding_length(lay)[0] for lay in lays})
-        for t, ((com, _, _), lay, al, beta, w) in enumerate(zip(work, lays, alphas, betas,
-                                                                ws)):
+        for t, ((com, _, _), lay, al, beta, w, per) in enumerate(
+                zip(work, lays, alphas, betas, ws, us)):
             L, depth = self._hiding_length(lay)
             idx = S[L]
             m = lay.rows
-            cols = ch.recv_field("ligero/columns", F, len(idx) * 2 * m).reshape(len(idx),
-                                                                                 2 * m)
+            rows = m + 1 + HIDING_CLAIMS
+            cols = ch.recv_field("ligero/columns", F, len(idx) * rows).reshape(len(idx), rows)
             proof = ch.recv_bytes("ligero/paths",
                                   merkle.DIGEST * merkle.num_siblings(idx, depth))
             leaves = merkle.hash_leaves(cols, self.cfg.hash)
@@ -421,11 +425,17 @@ class Ligero(CommitmentScheme):
             if self._digest(lay, root, hiding=True) != com:
                 raise VerificationError(f"ligero: opened columns of tensor {t} do not match "
                                         "its commitment")
-            expect = E.add(ntt.mat_evec(np.ascontiguousarray(cols[:, :m]), beta),
-                           E.mul(ntt.mat_evec(np.ascontiguousarray(cols[:, m:]), beta), al))
-            got = ntt.rs_encode_ext(w, lay.rate_log)[idx]
-            if not np.array_equal(expect, got):
+            data = np.ascontiguousarray(cols[:, :m])
+            expect = E.add(E.add(ntt.mat_evec(data, beta[:m]),
+                                 ntt.mat_evec(np.ascontiguousarray(cols[:, m + 1:]), beta[m:])),
+                           E.embed(cols[:, m]))
+            if not np.array_equal(expect, ntt.rs_encode_ext(w, lay.rate_log)[idx]):
                 raise VerificationError(f"ligero: proximity check failed for tensor {t}")
+            for j, (eqa, u) in enumerate(per):
+                expect = E.add(ntt.mat_evec(data, eqa), E.mul(E.embed(cols[:, m + 1 + j]), al))
+                if not np.array_equal(expect, ntt.rs_encode_ext(u, lay.rate_log)[idx]):
+                    raise VerificationError(f"ligero: evaluation row of tensor {t} does not "
+                                            "match the opened columns")
 
     def _commit_matrix(self, lay: Layout, M: np.ndarray):
         enc = ntt.rs_encode(M, lay.rate_log)
