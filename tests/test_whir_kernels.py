@@ -59,3 +59,57 @@ def test_pow_eq_accumulate_rejects_bad_shapes():
     before = out.copy()
     QE.pow_eq_accumulate(out, np.zeros(0, np.uint64), np.zeros((0, 2), np.uint64))
     assert np.array_equal(out, before)
+
+
+# -- the product sumcheck ----------------------------------------------------------------
+
+_STARTS = np.array([0, 2], dtype=np.int64)
+_FACTORS = np.array([0, 1], dtype=np.int64)
+_ONE = np.array([[1, 0]], dtype=np.uint64)
+
+
+def _generic(E, f, w):
+    st = np.zeros((2, w.shape[0], 2), dtype=np.uint64)
+    if f.ndim == 1:
+        st[0, :, 0] = f
+    else:
+        st[0] = f
+    st[1] = w
+    return st, E.sc_round(st, _STARTS, _FACTORS, _ONE, 2)[[0, 2]]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 14, 16])
+@pytest.mark.parametrize("ext", [False, True])
+def test_sumcheck_kernels_match_generic_and_reference(n, ext):
+    from zklora.kernels import whir_sumcheck as S
+    from zklora.zkcore.plugins import registry
+
+    E = registry().field("goldilocks").ext
+    rng = np.random.default_rng(n * 2 + ext)
+    f = rng.integers(0, P_INT, size=(1 << n, 2) if ext else 1 << n, dtype=np.uint64)
+    w = rng.integers(0, P_INT, size=(1 << n, 2), dtype=np.uint64)
+    a = rng.integers(0, P_INT, size=2, dtype=np.uint64)
+    st, h = _generic(E, f, w)
+    assert np.array_equal(S.round_(f, w), h)
+    if n <= 5:
+        assert np.array_equal(S.round_ref(f, w), h)
+        assert np.array_equal(S.fold_ref(f, a), E.sc_fold(st, a)[0])
+    folded = E.sc_fold(st, a)
+    fo, wo = S.fold(f, w, a)
+    assert np.array_equal(fo, folded[0]) and np.array_equal(wo, folded[1])
+    fo, wo, h1 = S.fold_round(f, w, a)
+    assert np.array_equal(fo, folded[0]) and np.array_equal(wo, folded[1])
+    assert np.array_equal(h1, E.sc_round(folded, _STARTS, _FACTORS, _ONE, 2)[[0, 2]])
+    assert np.array_equal(S.round_(fo, wo), h1)
+
+
+def test_sumcheck_kernels_reject_bad_shapes():
+    from zklora.kernels import whir_sumcheck as S
+
+    w = np.zeros((4, 2), dtype=np.uint64)
+    with pytest.raises(ValueError):
+        S.round_(np.zeros(8, np.uint64), w)
+    with pytest.raises(ValueError):
+        S.fold_round(np.zeros(2, np.uint64), w[:2], np.zeros(2, np.uint64))
+    with pytest.raises(ValueError):
+        S.fold(np.zeros((4, 3), np.uint64), w, np.zeros(2, np.uint64))

@@ -58,6 +58,7 @@ import numpy as np
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
 from zklora.kernels import whir_eq as QE
+from zklora.kernels import whir_sumcheck as SC
 from zklora.kernels.goldilocks import P_INT
 from zklora.zkcore import security as _security
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
@@ -627,10 +628,9 @@ class Whir(CommitmentScheme):
         if T == 1:
             st = group[0][0]
             pts = cons[0][0]
-            stack = np.empty((2, N, 2), dtype=np.uint64)
-            stack[0, :, 0] = st.table
-            stack[0, :, 1] = 0
-            K.eq_accumulate(stack[1], pts, K.epowers(beta, 0, len(pts)), overwrite=True)
+            f: np.ndarray = st.table  # base field; the folds make new arrays
+            w = np.empty((N, 2), dtype=np.uint64)
+            K.eq_accumulate(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
             coeffs: np.ndarray = st.coeffs
         else:
             lam = ch.challenges("whir/lambda", E, T)
@@ -656,38 +656,38 @@ class Whir(CommitmentScheme):
             del red
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
-            tabs = np.stack([st.table for st, _ in group])
-            stack = np.empty((2, N, 2), dtype=np.uint64)
-            stack[0] = K.lincomb_base(tabs, mu)
-            del tabs
+            f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
             coeffs = K.lincomb_base(np.stack([st.coeffs for st, _ in group]), mu)
-            K.eq_accumulate(stack[1], rstar[None], ones[:1], overwrite=True)
+            w = np.empty((N, 2), dtype=np.uint64)
+            K.eq_accumulate(w, rstar[None], ones[:1], overwrite=True)
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
                 ch.send_field("whir/leaves", self.field, st.leaves[idx])
                 ch.send_bytes("whir/paths", merkle.open_multi(st.levels, idx))
 
-        self._prove_chain(ch, pl, stack, coeffs, round0)
+        self._prove_chain(ch, pl, f, w, coeffs, round0)
 
-    def _prove_chain(self, ch: ProverChannel, pl: Plan, stack: np.ndarray, coeffs: np.ndarray,
-                     round0) -> None:
-        """The WHIR rounds on Σ_b f̂(b)·W(b): ``stack`` holds f̂'s evaluation table and W
-        (2, 2^n, 2), ``coeffs`` f̂'s coefficient form; ``round0(idx)`` sends the opened
-        leaves of the first codeword(s) and their multi-proofs."""
+    def _prove_chain(self, ch: ProverChannel, pl: Plan, f: np.ndarray, w: np.ndarray,
+                     coeffs: np.ndarray, round0) -> None:
+        """The WHIR rounds on Σ_b f̂(b)·W(b): ``f`` is f̂'s evaluation table (base (2^n,)
+        or extension (2^n, 2)), ``w`` W's (2^n, 2), ``coeffs`` f̂'s coefficient form;
+        ``round0(idx)`` sends the opened leaves of the first codeword(s) and their
+        multi-proofs.  The sumcheck rounds run in `kernels.whir_sumcheck` (each fold
+        computes the next round's message in the same pass)."""
         E = self.field.ext
-        starts = np.array([0, 2], dtype=np.int64)
-        factors = np.array([0, 1], dtype=np.int64)
-        one = np.array([[1, 0]], dtype=np.uint64)
         leaves = levels = None
         for i, rd in enumerate(pl.rounds):
             alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+            h = SC.round_(f, w) if rd.k else None
             for j in range(rd.k):
-                h = E.sc_round(stack, starts, factors, one, 2)
-                ch.send_field("whir/sumcheck", E, np.stack([h[0], h[2]]))
+                ch.send_field("whir/sumcheck", E, h)
                 _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
                 alphas[j] = ch.challenge("whir/alpha", E)
-                stack = E.sc_fold(stack, alphas[j])
+                if j + 1 < rd.k:
+                    f, w, h = SC.fold_round(f, w, alphas[j])
+                else:
+                    f, w = SC.fold(f, w, alphas[j])
             coeffs = K.fold_coeffs(coeffs, alphas)
             m2 = rd.m - rd.k
             if rd.final:
@@ -716,9 +716,9 @@ class Whir(CommitmentScheme):
             gamma = ch.challenge("whir/gamma", E)
             zq = self._query_points(rd, idx)
             gc = K.epowers(gamma, 1, len(zs) + len(zq))
-            K.eq_accumulate(stack[1], _pow_points_ext(zs, m2), gc[:len(zs)])
+            K.eq_accumulate(w, _pow_points_ext(zs, m2), gc[:len(zs)])
             # the query points are base-field roots of unity: split-table product
-            QE.pow_eq_accumulate(stack[1], np.array(zq, dtype=np.uint64), gc[len(zs):])
+            QE.pow_eq_accumulate(w, np.array(zq, dtype=np.uint64), gc[len(zs):])
             leaves, levels = new_leaves, new_levels
 
     def _queries(self, ch, rd: Round) -> np.ndarray:
