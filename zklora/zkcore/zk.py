@@ -361,33 +361,39 @@ def finish(ctx, reg: Region, label: str, point: np.ndarray, prover_c: np.ndarray
     return g
 
 
-def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
-    """A ZK sumcheck (module doc) on either side; same return as
-    `ProverContext.run_sumcheck`."""
+def begin(ctx, label: str, num_vars: int, degree: int) -> tuple[sc.Mask, np.ndarray]:
+    """The start of a ZK sumcheck on either side: allocate the mask, exchange
+    G = Σ_x g(x), draw ρ.  Returns (the `sumcheck.Mask`, G)."""
     E = ctx.E
-    d = sc.degree_of(terms)
-    reg = ctx.zk_pool.allocate(ctx, num_vars, d)
+    reg = ctx.zk_pool.allocate(ctx, num_vars, degree)
     c = None
     if ctx.prover:
         c = coefficients(E, ctx.F, reg, ctx._tables[reg.name])
     G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, num_vars)])[0]
     rho = ctx.challenge(f"{label}/zk/rho")
-    total = E.add(claim, E.mul(rho, G))
 
     def done(point):
         return finish(ctx, reg, label, point, c)
 
+    state = ProverMask(E, c, num_vars, rho) if ctx.prover else None
+    return sc.Mask(rho, done, state), G
+
+
+def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
+    """A ZK sumcheck (module doc) on either side; same return as
+    `ProverContext.run_sumcheck`."""
+    E = ctx.E
+    mask, G = begin(ctx, label, num_vars, sc.degree_of(terms))
     if ctx.prover:
         tabs = tables() if callable(tables) else tables
         n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
         if n != num_vars:
             raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
-        mask = sc.Mask(rho, done, ProverMask(E, c, num_vars, rho))
         return sc.prove(ctx.ch, E, tabs, terms, claim, label=label, public=sorted(public),
                         mask=mask)
     count = 1 + max((f for _, fs in terms for f in fs), default=-1)
-    return sc.verify(ctx.ch, E, num_vars, count, terms, total, label=label, public=public,
-                     mask=sc.Mask(rho, done, None))
+    return sc.verify(ctx.ch, E, num_vars, count, terms, E.add(claim, E.mul(mask.rho, G)),
+                     label=label, public=public, mask=mask)
 
 
 def evaluate_chunk(E: Field, table: np.ndarray, point: np.ndarray) -> np.ndarray:

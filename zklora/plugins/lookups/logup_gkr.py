@@ -45,7 +45,7 @@ import attrs
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.zkcore import mle, selfcheck
+from zklora.zkcore import mle, selfcheck, zk
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -57,6 +57,7 @@ from zklora.zkcore.lookup import (
 )
 from zklora.zkcore.security import check_lookup
 from zklora.zkcore.stack import StackLayout, selector
+from zklora.zkcore.sumcheck import degree_of
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -214,13 +215,15 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 
 
 def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
-                 claim, tamper=None):
+                 claim, tamper=None, mask=None):
     """Prover of one layer sumcheck Σ_x eq(r, x)·Σ_t c_t·[A_t + μ·B_t](x) = claim over n
     variables (`_layer_terms`), with the eq factor split off (`zklora.kernels.lookup_gkr`):
     per pair ~10 extension products for a tree (5 with unit numerators) instead of 24,
     no eq table folded, no table copied before the first fold.  It sends exactly what
     `zklora.zkcore.sumcheck.prove` sends for the same instance (the round values at 0, 2,
     3 and the finals of every table but eq), so the verifier is `ctx.run_sumcheck`.
+    With zero knowledge, ``mask`` (`zklora.zkcore.zk.begin`) is added to every round
+    message and its evaluations follow the finals, as the generic prover does.
     Returns (ρ, finals indexed as in `_layer_terms`, eq's slot 0 left None)."""
     E, ch = ctx.E, ctx.ch
     h = 1 << n
@@ -271,10 +274,14 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             else:
                 sums, En = KL.gkr_sums(W, W, slots, Ej, want1)
             msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
+            if mask is not None:
+                msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
             ch.send_field(f"{label}/round{j}", E,
                           msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
             rho = ch.challenge(f"{label}/r{j}", E)
             point[j] = rho
+            if mask is not None:
+                mask.state.bind(j, rho)
             c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
             if W is not None and j + 1 < n:  # fold and the next round's sums in one pass
                 want1n = not bool(rr[j + 1].any())
@@ -302,6 +309,8 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             raise ProverError(f"{label}: final evaluation does not match (bad witness)")
     fin = W[:, 0] if tamper is None else tamper(f"{label}/finals", W[:, 0].copy())
     ch.send_field(f"{label}/finals", E, fin)
+    if mask is not None:
+        mask.finish(point)
     return point, [None] + [W[i, 0] for i in range(k)]
 
 
@@ -348,9 +357,12 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                 tabs += [q[:h], q[h:]]
             return tabs
 
-        if ctx.prover and FAST_LAYERS and KL.fast(E) and getattr(ctx, "zk", None) is None:
+        if ctx.prover and FAST_LAYERS and KL.fast(E):
+            mask = None
+            if ctx.zk is not None and layer > 0:   # what `ctx.run_sumcheck` would do
+                mask, _ = zk.begin(ctx, f"{label}/l{layer}", layer, degree_of(terms))
             rho, finals = _prove_layer(ctx, f"{label}/l{layer}", layer, r, trees(), active,
-                                       unit_leaf, coefs, mu, claim, tamper)
+                                       unit_leaf, coefs, mu, claim, tamper, mask)
         else:
             rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
                                            public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
