@@ -2,6 +2,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# test processes (pytest-xdist); CI machines have 2 cores
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench lint install
 
@@ -20,7 +22,7 @@ demo: $(STAMP)
 	$(BIN)/zklora demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=25
 
 bench: $(STAMP)
 	mkdir -p .benchmarks
