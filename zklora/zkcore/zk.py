@@ -13,8 +13,8 @@ session nothing changes: non-ZK proofs are byte-identical to those of earlier ve
 
 **ZK sumcheck.**  For Σ_x F(x) = H over n variables with round degree d, the prover
 holds a mask g(x) = Σ_i g_i(x_i), each g_i a random univariate of degree d whose
-coefficients are laid out in a committed *mask chunk* (an ordinary committed tensor,
-`Committer.commit`): per variable a region of ``ncomp · 2^e`` base-field entries, the
+coefficients are laid out in a committed *mask slot* (an ordinary committed tensor,
+`Committer.commit`, a *slot*): per variable a block of ``ncomp · 2^e`` entries, the
 entry (c, k) being component c of the extension coefficient a_k, and
 g_i(X) = Σ_k a_k X^{s(k)} with s(k) = Σ_j bit_j(k)·w_j for fixed weights w (sums of
 subsets of w cover 0..d, Σ w = d; e.g. w = (1, 1) for d = 2, (1, 2) for d = 3).  Then
@@ -22,18 +22,21 @@ subsets of w cover 0..d, Σ w = d; e.g. w = (1, 1) for d = 2, (1, 2) for d = 3).
     g_i(r) = (1 + φ)·Π_j (1 + r^{w_j}) · Ã_i(c*, z),   z_j = r^{w_j}/(1 + r^{w_j}),
     c* = φ/(1 + φ)  (φ the extension's generator; no c* for a prime challenge field),
 
-so g(r) is n ordinary MLE claims on the chunk.  Protocol: the prover sends
-G = Σ_x g(x), the verifier draws ρ (the chunk is committed before, `Committer.flush`
+so g(r) is n ordinary MLE claims on the slot.  Protocol: the prover sends
+G = Σ_x g(x), the verifier draws ρ (the slot is committed before, `Committer.flush`
 runs before every challenge), both run the sumcheck of F + ρ·g for H + ρ·G
 (`zklora.zkcore.sumcheck.Mask`), and after the finals the prover sends
 u_i = Ã_i(c*, z_i); the verifier's final check adds ρ·Σ_i (1+φ)·P_i·u_i, and each u_i
-becomes a claim on the chunk, discharged by the batched opening.  Each round message
+becomes a claim on the slot, discharged by the batched opening.  Each round message
 carries ρ·2^{n−j−1}·(the fresh coefficients of g_j), so it is uniform given the running
 claim.  A point with 1 + r^{w_j} = 0 (probability ≤ n·e/|E|) makes both sides fail.
 
-Chunks: the first mask of a context creates chunk ``zk:masks/0`` of 2^12 random entries
-(more if one mask needs it), later ones ``zk:masks/1`` (2^13), …; masks take aligned
-regions in order.  Both sides allocate identically from the sumchecks' shapes.
+Slots: a context (the main transcript, each segment's fork) commits its masks in groups
+of *slots*, committed tensors ``zk:masks/k`` of 2^9 random entries each (one stack per
+group: 16 slots, then 64, 256, 1024); each sumcheck takes the next slot (a mask larger
+than a slot gets a tensor of its own).  Both sides allocate identically from the
+sumchecks' shapes.  Masks are never shared across segment forks: a fork's challenges do
+not depend on another fork's messages, so a mask must be committed on its own fork.
 
 **Claims on the masks** are recorded as pending claims of the context: the scheduler
 files them with the next op's (or lookup argument's) claims (`op._Context.new_claims`).
@@ -58,9 +61,12 @@ from .field import Field
 
 #: transcript tag absorbed first by every transcript of a ZK proof
 TRANSCRIPT_TAG = b"zklora/zero-knowledge/v1"
-#: log2 of the first mask chunk's size (base-field entries); chunk k has 2^(12+min(k, 8))
-CHUNK_VARS = 12
-CHUNK_GROWTH = 8
+#: log2 of a mask slot's size (base-field entries): one sumcheck's mask each (a larger
+#: mask gets a tensor of its own)
+SLOT_VARS = 9
+#: slots a context commits at once (one stack): 16, then ×4 each time, at most 1024
+FIRST_GROUP = 16
+MAX_GROUP = 1024
 PREFIX = "zk:masks/"
 
 
@@ -193,41 +199,47 @@ def region_vars(n: int, degree: int, ncomp: int) -> int:
 
 
 class MaskPool:
-    """Allocates mask regions in committed chunks, identically on both sides."""
+    """Allocates masks in committed slots, identically on both sides (module doc)."""
 
     def __init__(self):
-        self.chunk: str | None = None
-        self.chunk_vars = 0
-        self.pos = 0
-        self.count = 0
+        self.free: list[str] = []
+        self.groups = 0
 
     def allocate(self, ctx, n: int, degree: int) -> Region:
         ncomp = ctx.E.degree
         rv = region_vars(n, degree, ncomp)
-        size = 1 << rv
-        pos = -(-self.pos // size) * size
-        if self.chunk is None or pos + size > 1 << self.chunk_vars:
-            k = sum(1 for s in ctx.specs if s.startswith(PREFIX))
-            self.chunk_vars = max(CHUNK_VARS + min(k, CHUNK_GROWTH), rv)
-            self.chunk = f"{PREFIX}{k}"
-            self._new_chunk(ctx, self.chunk, 1 << self.chunk_vars)
-            pos = 0
-        self.pos = pos + size
-        self.count += 1
-        return Region(self.chunk, self.chunk_vars, pos, n, degree, ncomp)
+        if rv > SLOT_VARS:   # too large for a slot: a tensor of its own
+            name = self._names(ctx, 1)[0]
+            self._commit(ctx, [name], 1 << rv)
+            return Region(name, rv, 0, n, degree, ncomp)
+        if not self.free:
+            count = min(FIRST_GROUP << (2 * self.groups), MAX_GROUP)
+            self.groups += 1
+            self.free = self._names(ctx, count)
+            self._commit(ctx, self.free, 1 << SLOT_VARS)
+        return Region(self.free.pop(0), SLOT_VARS, 0, n, degree, ncomp)
 
     @staticmethod
-    def _new_chunk(ctx, name: str, size: int) -> None:
-        spec = ctx._declare_advice(name, (size,), None)
-        if ctx.prover:
-            s = current()
-            if s is None:
-                raise ProverError("zero-knowledge mask outside a ZK session")
-            table = s.rng.elements(ctx.F, size)
-            ctx._tables[name] = table
+    def _names(ctx, count: int) -> list[str]:
+        k = sum(1 for s in ctx.specs if s.startswith(PREFIX))
+        return [f"{PREFIX}{k + i}" for i in range(count)]
+
+    @staticmethod
+    def _commit(ctx, names: list[str], size: int) -> None:
+        """Commit ``names`` (``size`` random entries each) into the pending stack."""
+        specs = [ctx._declare_advice(name, (size,), None) for name in names]
+        if not ctx.prover:
+            for spec in specs:
+                ctx.committer.commit(ctx.ch, spec)
+            return
+        s = current()
+        if s is None:
+            raise ProverError("zero-knowledge mask outside a ZK session")
+        tables = s.rng.elements(ctx.F, size * len(names)).reshape(
+            (len(names), size) + ctx.F.elem_shape)
+        for spec, table in zip(specs, tables):
+            ctx._tables[spec.name] = table
             ctx.committer.commit(ctx.ch, spec, table)
-        else:
-            ctx.committer.commit(ctx.ch, spec)
 
 
 def _phi(E: Field) -> np.ndarray:
