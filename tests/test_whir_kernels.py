@@ -113,3 +113,24 @@ def test_sumcheck_kernels_reject_bad_shapes():
         S.fold_round(np.zeros(2, np.uint64), w[:2], np.zeros(2, np.uint64))
     with pytest.raises(ValueError):
         S.fold(np.zeros((4, 3), np.uint64), w, np.zeros(2, np.uint64))
+
+
+@pytest.mark.parametrize("m,q", [(0, 1), (3, 2), (6, 3), (11, 3), (15, 4), (5, 0)])
+def test_eq_combination_matches_reference_and_generic(m, q):
+    rng = np.random.default_rng(m * 7 + q)
+    pts = rng.integers(0, P_INT, size=(q, m, 2), dtype=np.uint64)
+    cf = rng.integers(0, P_INT, size=(q, 2), dtype=np.uint64)
+    out = rng.integers(0, P_INT, size=(1 << m, 2), dtype=np.uint64)
+    want = out.copy()
+    K.eq_accumulate(want, pts, cf)
+    got = out.copy()
+    QE.eq_combination(got, pts, cf)
+    assert np.array_equal(got, want)
+    if m <= 6:
+        assert np.array_equal(QE.eq_combination_ref(out, pts, cf), want)
+    fresh = np.zeros_like(out)
+    K.eq_accumulate(fresh, pts, cf)
+    QE.eq_combination(out, pts, cf, overwrite=True)
+    assert np.array_equal(out, fresh)
+    with pytest.raises(ValueError):
+        QE.eq_combination(out, pts[:, :-1] if m else np.zeros((1, 1, 2), np.uint64), cf[:1])

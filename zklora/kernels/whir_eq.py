@@ -1,4 +1,4 @@
-"""Weights of the whir prover's query constraints (numba), with pure-Python twins.
+"""Weight tables of the whir prover's sumcheck (numba), with pure-Python twins.
 
 After each WHIR round the prover adds Σ_l c_l·eq(pow(z_l), ·) to the sumcheck weight
 table W over the hypercube of the folded polynomial's m variables, where the z_l are
@@ -13,6 +13,11 @@ of the index, x_hi the high b = m − a bits): with A[l, x_lo] = c_l·eq(r_l,lo,
 point), the update is the matrix product W[x_hi, x_lo] += Σ_l B[l, x_hi]·A[l, x_lo]:
 2^m·q base×extension products (two base products each) accumulated in registers, the
 small A block staying in cache.  The tables A and B cost q·(2^a + 2^b).
+
+`eq_combination` is the same split for a few *extension* points (the first weight table
+Σ_j β^j·eq(r_j, ·) of the claims and OOD points, on the full 2^n hypercube): one
+extension product per entry and point in a single pass, instead of an eq table per
+point and an axpy per point.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import ONE, P_INT, gl_add, gl_mul, gl_sub
+from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_sub
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: low variables of the split (A has 2^LO_VARS entries per point: q·2^a·16 bytes in cache)
@@ -145,3 +150,98 @@ def pow_eq_accumulate_ref(out, zs, coefs) -> np.ndarray:
             res[i] = ((res[i][0] + p[0]) % P_INT, (res[i][1] + p[1]) % P_INT)
     return np.array(res, dtype=np.uint64)
 
+
+
+# -- extension points (the claims and OOD points of the first weight table) ---------------
+
+
+@njit(**_OPTS)
+def _eq_cols_ext(r, j0, j1, c, out):
+    """out[l, x] = c[l]·Π_{j0 ≤ j < j1} eq(r[l, j], bit (j − j0) of x) over the extension."""
+    for l in range(r.shape[0]):
+        out[l, 0, 0] = c[l, 0]
+        out[l, 0, 1] = c[l, 1]
+        size = 1
+        for j in range(j0, j1):
+            r0 = r[l, j, 0]
+            r1 = r[l, j, 1]
+            for i in range(size):
+                h0, h1 = e2_mul(out[l, i, 0], out[l, i, 1], r0, r1)
+                out[l, i + size, 0] = h0
+                out[l, i + size, 1] = h1
+                out[l, i, 0] = gl_sub(out[l, i, 0], h0)
+                out[l, i, 1] = gl_sub(out[l, i, 1], h1)
+            size *= 2
+
+
+@njit(parallel=True, **_OPTS)
+def _combine_ext(A, B, out, a, overwrite, nch):
+    H = B.shape[1]
+    L = A.shape[1]
+    q = A.shape[0]
+    step = (H + nch - 1) // nch
+    for ch in prange(nch):
+        acc = np.empty((L, 2), dtype=np.uint64)
+        for h in range(ch * step, min(H, (ch + 1) * step)):
+            base = h << a
+            for x in range(L):
+                if overwrite:
+                    acc[x, 0] = ZERO
+                    acc[x, 1] = ZERO
+                else:
+                    acc[x, 0] = out[base + x, 0]
+                    acc[x, 1] = out[base + x, 1]
+            for l in range(q):
+                b0 = B[l, h, 0]
+                b1 = B[l, h, 1]
+                for x in range(L):
+                    p0, p1 = e2_mul(A[l, x, 0], A[l, x, 1], b0, b1)
+                    acc[x, 0] = gl_add(acc[x, 0], p0)
+                    acc[x, 1] = gl_add(acc[x, 1], p1)
+            for x in range(L):
+                out[base + x, 0] = acc[x, 0]
+                out[base + x, 1] = acc[x, 1]
+
+
+#: low variables of the extension split (a row of 2^a extension values per point)
+EXT_LO_VARS = 10
+
+
+def eq_combination(out: np.ndarray, points: np.ndarray, coefs: np.ndarray,
+                   overwrite: bool = False) -> None:
+    """out (2^m, 2) (+)= Σ_l coefs[l]·eq(points[l], ·) for extension points (q, m, 2):
+    the split product of the module doc with extension tables on both sides (one
+    extension product per entry and point, one pass over ``out``); with
+    ``overwrite`` the sum replaces out's contents."""
+    points = np.ascontiguousarray(points, dtype=np.uint64)
+    coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    if out.ndim != 2 or out.shape[1] != 2 or out.dtype != np.uint64 or \
+            not out.flags.c_contiguous:
+        raise ValueError("eq_combination: out must be a contiguous (2^m, 2) uint64 array")
+    N = out.shape[0]
+    m = N.bit_length() - 1
+    q = points.shape[0]
+    if N != 1 << m or coefs.shape[0] != q or points.shape[1:] != (m, 2):
+        raise ValueError("eq_combination: need 2^m rows, points (q, m, 2), coefs (q, 2)")
+    if q == 0:
+        if overwrite:
+            out[...] = 0
+        return
+    a = min(m, EXT_LO_VARS)
+    A = np.empty((q, 1 << a, 2), dtype=np.uint64)
+    _eq_cols_ext(points, 0, a, coefs, A)
+    B = np.empty((q, 1 << (m - a), 2), dtype=np.uint64)
+    _eq_cols_ext(points, a, m, np.array([[1, 0]] * q, dtype=np.uint64), B)
+    nch = 1 if N < SERIAL_BELOW else min(B.shape[1], 16)
+    _combine_ext(A, B, out, a, overwrite, nch)
+
+
+def eq_combination_ref(out, points, coefs) -> np.ndarray:
+    """One eq table per point (`reference.eq_expand`), added to ``out``."""
+    res = [(int(x), int(y)) for x, y in np.asarray(out)]
+    for pt, cf in zip(np.asarray(points), np.asarray(coefs).reshape(-1, 2)):
+        tab = R.eq_expand(pt)
+        for i in range(len(res)):
+            p = R.e2_mul(int(tab[i][0]), int(tab[i][1]), int(cf[0]), int(cf[1]))
+            res[i] = ((res[i][0] + p[0]) % P_INT, (res[i][1] + p[1]) % P_INT)
+    return np.array(res, dtype=np.uint64)

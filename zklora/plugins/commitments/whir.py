@@ -630,7 +630,7 @@ class Whir(CommitmentScheme):
             pts = cons[0][0]
             f: np.ndarray = st.table  # base field; the folds make new arrays
             w = np.empty((N, 2), dtype=np.uint64)
-            K.eq_accumulate(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
+            QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
             coeffs: np.ndarray = st.coeffs
         else:
             lam = ch.challenges("whir/lambda", E, T)
@@ -641,7 +641,7 @@ class Whir(CommitmentScheme):
                 pts = cons[t][0]
                 cf = E.mul(K.epowers(beta, 0, len(pts)),
                            np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
-                K.eq_accumulate(red[2 * t + 1], pts, cf, overwrite=True)
+                QE.eq_combination(red[2 * t + 1], pts, cf, overwrite=True)
             starts = np.arange(0, 2 * T + 1, 2, dtype=np.int64)
             factors = np.arange(2 * T, dtype=np.int64)
             ones = np.zeros((T, 2), dtype=np.uint64)
@@ -659,7 +659,7 @@ class Whir(CommitmentScheme):
             f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
             coeffs = K.lincomb_base(np.stack([st.coeffs for st, _ in group]), mu)
             w = np.empty((N, 2), dtype=np.uint64)
-            K.eq_accumulate(w, rstar[None], ones[:1], overwrite=True)
+            QE.eq_combination(w, rstar[None], ones[:1], overwrite=True)
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
