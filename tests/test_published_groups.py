@@ -375,3 +375,31 @@ def test_chain_link_compares_groups():
     for what, nxt in bad.items():
         with pytest.raises(VerificationError, match="is not the previous proof's final"):
             chain.check_link(prev, nxt, a, b, what)
+
+
+def test_hostile_group_descriptions_rejected(mm_proof):
+    """Huge or odd descriptions are refused by comparing with the graph's grouping
+    (key sets first, then each expected group), before any of them is used; the
+    statement's own size is bounded by the file format."""
+    def many_groups(c):
+        for k in range(10_000):
+            c[f"g{k}"] = {"commitment": "00", "num_vars": 60, "tensors": []}
+
+    def many_members(c):
+        c["inputs"]["tensors"] = [[f"t{k}", k, 0] for k in range(10_000)]
+
+    def huge_num_vars(c):
+        c["inputs"]["num_vars"] = 1 << 62
+
+    def not_a_list(c):
+        c["inputs"]["tensors"] = {"W": 0}
+
+    def not_an_object(c):
+        c["inputs"] = ["W", "X"]
+
+    for change, msg in ((many_groups, "groups must be exactly"),
+                        (many_members, "members, offsets or sizes"),
+                        (huge_num_vars, "num_vars"), (not_a_list, "members, offsets"),
+                        (not_an_object, "exactly the keys")):
+        with pytest.raises(ProofFormatError, match=msg):
+            api.verify(_with_commitments(mm_proof, change))
