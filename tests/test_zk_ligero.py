@@ -62,9 +62,12 @@ def test_hiding_roundtrip_randomised_and_modes(F):
 def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False):
     """The hiding opening with lies: a u consistent with a false value (``fake_value``),
     or (``fix_s``) an s chosen for a guessed α so that the false value would pass."""
+    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
+
     F, E = s.field, s.field.ext
     lay = st.layout
-    m, k = lay.rows, lay.cols
+    sh = s.hiding_shape(lay)
+    m, k, used = lay.rows, lay.cols, sh.used
     ch.observe_public("ligero/batch", s._statement([(st.commitment, lay.n, evs)]))
     svals = []
     for j, ev in enumerate(evs):
@@ -78,21 +81,20 @@ def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False):
     al = ch.challenge("ligero/zk/alpha", E)
     for j, ev in enumerate(evs):
         c, a = Ligero._split(lay, ev)
-        u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m]),
-                  E.mul(E.embed(st.hiding[m + 1 + j]), al))
+        u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m, :used]),
+                  E.mul(E.embed(st.hiding[m + 1 + j, :used]), al))
         if j == 0 and fake_value is not None and not fix_s:
             eqc = ntt.eq_table(c)
             gap = E.sub(E.add(ev.value, E.mul(al, svals[0])), ntt.edot(u[:k], eqc))
             u = u.copy()
             u[0] = E.add(u[0], E.mul(gap, E.inv(eqc[0])))
         ch.send_field("ligero/u", E, u)
-    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
     beta = ch.challenges("ligero/beta", E, m + HIDING_CLAIMS)
-    w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m]),
-                    ntt.evec_mat(beta[m:], st.hiding[m + 1:])), E.embed(st.hiding[m]))
+    w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m, :used]),
+                    ntt.evec_mat(beta[m:], st.hiding[m + 1:, :used])),
+              E.embed(st.hiding[m, :used]))
     ch.send_field("ligero/w", E, w)
-    L = s._hiding_length(lay)[0]
-    idx = s._queries(ch, {L})[L]
+    idx = s._hiding_queries(ch, [sh])[sh.L]
     ch.send_field("ligero/columns", F, st.encoded[idx])
     ch.send_bytes("ligero/paths", merkle.open_multi(st.levels, idx))
 
@@ -126,6 +128,20 @@ def test_cheat_false_value_with_guessed_alpha_caught(F):
     h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)), fix_s=True)
     with zk.session(), pytest.raises(VerificationError, match="wrong evaluation"):
         check(h, s, items, proof)
+
+
+def test_hiding_shape(F):
+    """T random coefficients ≥ the queries the true rate (k + T)/L needs; a large k keeps
+    the binding variant's codeword length."""
+    s = Ligero(F)
+    for n in (0, 4, 10, 16, 22):
+        lay = s.hiding_layout(n)
+        sh = s.hiding_shape(lay)
+        assert sh.T >= s.cfg.num_queries and sh.used <= sh.K and sh.K << sh.rate_log == sh.L
+        delta = 1 - sh.used / sh.L
+        assert sh.T * -np.log2(1 - delta / 2) >= s.cfg.security_bits + 1
+        if lay.cols >= 8 * sh.T:
+            assert sh.L == lay.length
 
 
 def test_too_many_claims_refused(F):

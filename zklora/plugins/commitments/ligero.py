@@ -40,24 +40,26 @@ prover's success by 2^-(λ+1) plus L/|E| (proximity gaps for RS codes in the uni
 decoding regime, Ben-Sasson et al. 2020) plus 1/|E| per claim (β is drawn after the
 y_j).
 
-**Hiding variant** (inside a `zklora.zkcore.zk` session; docs/zero-knowledge.md §2.4).
-Commit: the m rows of M (k entries) are extended by K − k ≥ Q random message
-coefficients (K the next power of two ≥ k + Q), and 1 + C fully random rows of K
-entries are appended (r_0 for the proximity row, r_1..r_C one per claim, C =
-`HIDING_CLAIMS`); the m + 1 + C rows are encoded (L = K·2^ρ), one Merkle tree over the
-columns, and the digest carries a hiding mark.  No table is opened directly.  Open (the
+**Hiding variant** (inside a `zklora.zkcore.zk` session; docs/zero-knowledge.md §4).
+Commit: every row of M (k entries) gets T random message coefficients after its data,
+and 1 + C fully random rows of k + T entries are appended (r_0 for the proximity row,
+r_1..r_C one per claim, C = `HIDING_CLAIMS`); each row is zero-padded to K (the next
+power of two ≥ k + T) and encoded to L positions (`HidingShape`: L = k·2^ρ, the binding
+variant's length, when T ≤ k/8, so the encoding costs the same; T is the query count
+the true rate (k + T)/L needs, ≥ ``num_queries``); one Merkle tree over the columns,
+and the digest carries a hiding mark.  No table is opened directly.  Open (the
 row-combination form): per claim j the prover sends s_j = ⟨r_j[:k], eq(c_j)⟩; per
-tensor α is drawn; per claim u_j = eq(a_j)ᵀ·[M | T] + α·r_j (K entries), checked as
-⟨u_j[:k], eq(c_j)⟩ = v_j + α·s_j; then β (m + C entries) and w = r_0 + Σ β·(the other
-rows); at the Q queried columns the verifier checks Enc(w)[q] and every Enc(u_j)[q]
+tensor α is drawn; per claim u_j = eq(a_j)ᵀ·[M | T] + α·r_j (k + T entries), checked
+as ⟨u_j[:k], eq(c_j)⟩ = v_j + α·s_j; then β (m + C entries) and w = r_0 + Σ β·(the
+other rows); at T queried columns the verifier checks Enc(w) and every Enc(u_j)
 against the opened columns.  Zero knowledge: s_j is a functional of the fresh row r_j;
 u_j and w are uniform (each has a fresh random row added) subject to the checked
-relations; any Q ≤ K − k positions of a row's codeword are uniform (its message has
-K − k random coefficients; Vandermonde).  Soundness: a lie about v_j needs s_j with
+relations; any T distinct positions of a row's codeword are uniform (its message has T
+random coefficients; Vandermonde).  Soundness: a lie about v_j needs s_j with
 v + α s = v' + α s' for α drawn after both (1/|E|); every u_j is checked on the same
-queried columns as the proximity row.  Cost: (m + 1 + C)/m rows of K ≈ 2k entries,
-about 2× the encoding work; K extension elements per claim (instead of m).  The prover keeps
-everything in RAM in this variant.
+queried columns as the proximity row, whose analysis is the binding variant's at rate
+(k + T)/L.  Cost: (m + 1 + C)/m rows, k + T extension elements per claim (instead of m)
+and for the proximity row.  The prover keeps everything in RAM in this variant.
 """
 
 from __future__ import annotations
@@ -249,6 +251,24 @@ def _gather(slabs: Sequence[scratch.Spilled], idx) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
+@attrs.frozen
+class HidingShape:
+    """The code of a hiding commitment: k data and T random coefficients per row
+    (``used`` = k + T), zero-padded to K (a power of two) and encoded at rate_log so
+    that the codeword has L = K·2^rate_log entries; T queries; Merkle ``depth``."""
+
+    k: int
+    T: int
+    K: int
+    L: int
+    rate_log: int
+    depth: int
+
+    @property
+    def used(self) -> int:
+        return self.k + self.T
+
+
 class Ligero(CommitmentScheme):
     """Reed–Solomon + Merkle multilinear commitment (see module doc)."""
 
@@ -325,32 +345,50 @@ class Ligero(CommitmentScheme):
         lay = self.layout(n)
         return attrs.evolve(lay, direct=False) if lay.direct else lay
 
-    def message_log(self, lay: Layout) -> int:
-        """log2 K: message length with K − k ≥ Q random coefficients per row."""
-        return (lay.cols + self.cfg.num_queries - 1).bit_length()
-
-    def _hiding_length(self, lay: Layout) -> tuple[int, int]:
-        """(codeword length L, Merkle depth) of a hiding commitment."""
-        depth = self.message_log(lay) + lay.rate_log
-        return 1 << depth, depth
+    def hiding_shape(self, lay: Layout) -> HidingShape:
+        """The code of a hiding commitment (module doc): T random coefficients per row
+        and T queries, with T ≥ the query count the true rate (k + T)/L needs."""
+        k, rho = lay.cols, lay.rate_log
+        T = self.cfg.num_queries
+        for _ in range(8):
+            if 8 * T <= k:
+                L = k << rho
+            else:
+                L = 1 << ((k + T) << rho).bit_length()
+            delta = 1.0 - (k + T) / L
+            need = math.ceil((self.cfg.security_bits + 1) / -math.log2(1.0 - delta / 2))
+            if need <= T:
+                break
+            T = need
+        K = 1 << (k + T - 1).bit_length()
+        return HidingShape(k, T, K, L, (L // K).bit_length() - 1, L.bit_length() - 1)
 
     def _commit_hiding(self, M: np.ndarray, lay: Layout) -> tuple[bytes, LigeroState]:
         s = zk.current()
         if s is None:
             raise ProverError("ligero: a hiding commitment needs a ZK session")
-        m, k = lay.rows, lay.cols
-        K = 1 << self.message_log(lay)
+        sh = self.hiding_shape(lay)
+        m, k, used = lay.rows, lay.cols, sh.used
         rows = m + 1 + HIDING_CLAIMS
-        full = np.empty((rows, K), dtype=np.uint64)
+        full = np.zeros((rows, sh.K), dtype=np.uint64)
         full[:m, :k] = M
-        rand = s.rng.elements(self.field, rows * K - m * k)
-        full[:m, k:] = rand[:m * (K - k)].reshape(m, K - k)
-        full[m:] = rand[m * (K - k):].reshape(rows - m, K)
+        rand = s.rng.elements(self.field, rows * used - m * k)
+        full[:m, k:used] = rand[:m * sh.T].reshape(m, sh.T)
+        full[m:, :used] = rand[m * sh.T:].reshape(rows - m, used)
         full.flags.writeable = False
-        enc = ntt.rs_encode(full, lay.rate_log)
+        enc = ntt.rs_encode(full, sh.rate_log)
         levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
         com = self._digest(lay, merkle.root(levels), hiding=True)
         return com, LigeroState(com, lay, M, enc, levels, hiding=full)
+
+    def _hiding_queries(self, ch, shapes: Sequence[HidingShape]) -> dict[int, np.ndarray]:
+        """T distinct-or-repeated column indices per codeword length (sorted, deduplicated:
+        at most T distinct positions, which the T random coefficients cover)."""
+        out = {}
+        for L, T in sorted({(sh.L, sh.T) for sh in shapes}):
+            idx = ch.challenge_indices(f"ligero/queries/{L}", L, T)
+            out[L] = np.array(sorted(set(idx)), dtype=np.int64)
+        return out
 
     def _open_hiding(self, ch: ProverChannel, work) -> None:
         E = self.field.ext
@@ -358,6 +396,7 @@ class Ligero(CommitmentScheme):
             if len(evs) > HIDING_CLAIMS:
                 raise ProverError(f"ligero: {len(evs)} claims on one hiding commitment, at "
                                   f"most {HIDING_CLAIMS}")
+        shapes = [self.hiding_shape(st.layout) for st, _ in work]
         for st, evs in work:
             m, k = st.layout.rows, st.layout.cols
             for j, ev in enumerate(evs):
@@ -365,30 +404,37 @@ class Ligero(CommitmentScheme):
                 ch.send_field("ligero/zk/s", E,
                               ntt.edot(ntt.eq_table(c), E.embed(st.hiding[m + 1 + j, :k])))
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
-        for (st, evs), al in zip(work, alphas):
-            m = st.layout.rows
+        for (st, evs), al, sh in zip(work, alphas, shapes):
+            m, used = st.layout.rows, sh.used
             for j, ev in enumerate(evs):
                 _, a = self._split(st.layout, ev)
-                u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m]),
-                          E.mul(E.embed(st.hiding[m + 1 + j]), al))
+                u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m, :used]),
+                          E.mul(E.embed(st.hiding[m + 1 + j, :used]), al))
                 ch.send_field("ligero/u", E, u)
         betas = [ch.challenges("ligero/beta", E, st.layout.rows + HIDING_CLAIMS)
                  for st, _ in work]
-        for (st, _), beta in zip(work, betas):
-            m = st.layout.rows
-            w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m]),
-                            ntt.evec_mat(beta[m:], st.hiding[m + 1:])),
-                      E.embed(st.hiding[m]))
+        for (st, _), beta, sh in zip(work, betas, shapes):
+            m, used = st.layout.rows, sh.used
+            w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m, :used]),
+                            ntt.evec_mat(beta[m:], st.hiding[m + 1:, :used])),
+                      E.embed(st.hiding[m, :used]))
             ch.send_field("ligero/w", E, w)
-        S = self._queries(ch, {self._hiding_length(st.layout)[0] for st, _ in work})
-        for st, _ in work:
-            idx = S[self._hiding_length(st.layout)[0]]
+        S = self._hiding_queries(ch, shapes)
+        for (st, _), sh in zip(work, shapes):
+            idx = S[sh.L]
             ch.send_field("ligero/columns", self.field, st.columns(idx))
             ch.send_bytes("ligero/paths", st.paths(idx))
+
+    def _encode_row(self, sh: HidingShape, row: np.ndarray) -> np.ndarray:
+        """Codeword of an extension row of ``sh.used`` entries (zero-padded to K)."""
+        pad = np.zeros((sh.K, 2), dtype=np.uint64)
+        pad[:sh.used] = row
+        return ntt.rs_encode_ext(pad, sh.rate_log)
 
     def _verify_hiding(self, ch: VerifierChannel, work) -> None:
         F, E = self.field, self.field.ext
         lays = [self.hiding_layout(n) for _, n, _ in work]
+        shapes = [self.hiding_shape(lay) for lay in lays]
         for t, (_, _, evs) in enumerate(work):
             if len(evs) > HIDING_CLAIMS:
                 raise VerificationError(f"ligero: {len(evs)} claims on hiding commitment "
@@ -396,32 +442,31 @@ class Ligero(CommitmentScheme):
         ss = [[ch.recv_field("ligero/zk/s", E, 1)[0] for _ in evs] for _, _, evs in work]
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
         us = []
-        for t, ((_, _, evs), lay, al, sv) in enumerate(zip(work, lays, alphas, ss)):
-            K = 1 << self.message_log(lay)
+        for t, ((_, _, evs), lay, sh, al, sv) in enumerate(zip(work, lays, shapes, alphas,
+                                                               ss)):
             per = []
             for ev, s_j in zip(evs, sv):
                 c, a = self._split(lay, ev)
-                u = ch.recv_field("ligero/u", E, K)
+                u = ch.recv_field("ligero/u", E, sh.used)
                 if not E.equal(ntt.edot(u[:lay.cols], ntt.eq_table(c)),
                                E.add(ev.value, E.mul(al, s_j))):
                     raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
                 per.append((ntt.eq_table(a), u))
             us.append(per)
         betas = [ch.challenges("ligero/beta", E, lay.rows + HIDING_CLAIMS) for lay in lays]
-        ws = [ch.recv_field("ligero/w", E, 1 << self.message_log(lay)) for lay in lays]
-        S = self._queries(ch, {self._hiding_length(lay)[0] for lay in lays})
-        for t, ((com, _, _), lay, al, beta, w, per) in enumerate(
-                zip(work, lays, alphas, betas, ws, us)):
-            L, depth = self._hiding_length(lay)
-            idx = S[L]
+        ws = [ch.recv_field("ligero/w", E, sh.used) for sh in shapes]
+        S = self._hiding_queries(ch, shapes)
+        for t, ((com, _, _), lay, sh, al, beta, w, per) in enumerate(
+                zip(work, lays, shapes, alphas, betas, ws, us)):
+            idx = S[sh.L]
             m = lay.rows
             rows = m + 1 + HIDING_CLAIMS
             cols = ch.recv_field("ligero/columns", F, len(idx) * rows).reshape(len(idx), rows)
             proof = ch.recv_bytes("ligero/paths",
-                                  merkle.DIGEST * merkle.num_siblings(idx, depth))
+                                  merkle.DIGEST * merkle.num_siblings(idx, sh.depth))
             leaves = merkle.hash_leaves(cols, self.cfg.hash)
             root = merkle.root_from_multi([leaves[i].tobytes() for i in range(len(idx))],
-                                          idx, depth, proof, self.cfg.hash)
+                                          idx, sh.depth, proof, self.cfg.hash)
             if self._digest(lay, root, hiding=True) != com:
                 raise VerificationError(f"ligero: opened columns of tensor {t} do not match "
                                         "its commitment")
@@ -429,11 +474,11 @@ class Ligero(CommitmentScheme):
             expect = E.add(E.add(ntt.mat_evec(data, beta[:m]),
                                  ntt.mat_evec(np.ascontiguousarray(cols[:, m + 1:]), beta[m:])),
                            E.embed(cols[:, m]))
-            if not np.array_equal(expect, ntt.rs_encode_ext(w, lay.rate_log)[idx]):
+            if not np.array_equal(expect, self._encode_row(sh, w)[idx]):
                 raise VerificationError(f"ligero: proximity check failed for tensor {t}")
             for j, (eqa, u) in enumerate(per):
                 expect = E.add(ntt.mat_evec(data, eqa), E.mul(E.embed(cols[:, m + 1 + j]), al))
-                if not np.array_equal(expect, ntt.rs_encode_ext(u, lay.rate_log)[idx]):
+                if not np.array_equal(expect, self._encode_row(sh, u)[idx]):
                     raise VerificationError(f"ligero: evaluation row of tensor {t} does not "
                                             "match the opened columns")
 
