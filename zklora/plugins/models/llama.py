@@ -703,9 +703,11 @@ class Llama(Model):
     def __init__(self):
         self._cache: dict[str, tuple[dict, dict]] = {}
 
-    def _prepare(self, params):
+    def _prepare(self, params, inputs: bool = True):
+        """(public parameters, committed inputs) of ``params``, cached (the inputs until
+        `witness` hands them over; ``inputs=False`` needs only the public part)."""
         key = json.dumps(params, sort_keys=True, default=str)
-        if key not in self._cache:
+        if key not in self._cache or (inputs and self._cache[key][1] is None):
             spec, ckpt, adapter, ids = _load_private(params)
             inputs = quantize_inputs(spec, ckpt, adapter, ids)
             res = integer_forward(spec, inputs)
@@ -734,7 +736,7 @@ class Llama(Model):
             if n != default_num_tokens(spec.batch, spec.seq):
                 out["num_tokens"] = n
             return out
-        return dict(self._prepare(params)[0])
+        return dict(self._prepare(params, inputs=False)[0])
 
     def work_estimate(self, public) -> int:
         """Elements of the graph `build(public)` would create (`work_estimate`)."""
@@ -746,7 +748,13 @@ class Llama(Model):
                                               int(public["seq"])))
 
     def witness(self, params):
-        return dict(self._prepare(params)[1])
+        """The committed inputs, handed over: the cache keeps the public parameters only,
+        so the quantised weights live as long as the caller's proof, not the process (a
+        second call recomputes them)."""
+        public, inputs = self._prepare(params)
+        key = json.dumps(params, sort_keys=True, default=str)
+        self._cache = {key: (public, None)}
+        return dict(inputs)
 
     def frozen_tensors(self, public):
         return frozen_names(ForwardSpec.from_public(public))

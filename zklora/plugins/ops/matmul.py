@@ -69,6 +69,11 @@ class MatMul(Op):
         p = self.params(node)
         if p.transpose_a:
             x = x.transpose(-1, -2)
+        if p.transpose_b and p.group == 1:
+            # Y = (W_stored · Xᵀ)ᵀ: torch would copy a transposed W (a whole weight
+            # matrix: 2 GiB for a 128256-row tied LM head) to multiply X·Wᵀ; the
+            # integers are the same either way
+            return [torch.matmul(w, x.transpose(-1, -2)).transpose(-1, -2).contiguous()]
         if p.transpose_b:
             w = w.transpose(-1, -2)
         G = p.group
