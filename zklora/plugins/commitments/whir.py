@@ -96,6 +96,9 @@ class WhirParams:
     regime: str = "unique"
     hash: str = "blake3"
     direct_vars: int = -1  # −1: "auto" (see `Whir.direct`)
+    #: the first round's next codeword lives on a domain 2^first_shrink times smaller
+    #: (later rounds halve it); clamped so that its rate stays below 1
+    first_shrink: int = 2
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -133,7 +136,8 @@ class WhirParams:
         direct = -1 if params.get("direct_vars", "auto") == "auto" else \
             integer("direct_vars", 0, MAX_VARS, 0)
         return cls(rate_log, integer("folding_factor", 1, 4, 4),
-                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct)
+                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct,
+                   integer("first_shrink", 1, 3, 2))
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -222,6 +226,9 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
     rounds = []
     m = n
     while True:
+        # domain of the next codeword: 2^first_shrink times smaller after the first
+        # round (rate kept below 1), halved after the others
+        shrink = 1 if rounds else min(p.first_shrink, d - m + min(p.folding_factor, m) - 1)
         k = min(p.folding_factor, m)
         final = m - k <= FINAL_VARS
         lb = _list_bits(reg, d, m)
@@ -239,7 +246,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
             pf = 0
         s, pc = 0, 0
         if not final:
-            s, ob = _ood_samples(reg, B, lam, d - 1, m - k)
+            s, ob = _ood_samples(reg, B, lam, d - max(1, shrink), m - k)
             if reg != "unique":
                 terms.append(("ood", ob))
             raw = B - math.log2(t + s) - lb - 1
@@ -248,7 +255,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
         rounds.append(Round(m, d, k, t, s, pf, pc, final))
         if final:
             break
-        m, d = m - k, d - 1
+        m, d = m - k, d - max(1, shrink)
     return Plan(n, ood0, tuple(rounds), tuple(terms), pb)
 
 
@@ -419,7 +426,7 @@ class Whir(CommitmentScheme):
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
-                "direct_vars")
+                "direct_vars", "first_shrink")
 
     def plan(self, n: int) -> Plan:
         return plan(n, self.cfg, self._B)
@@ -551,9 +558,9 @@ class Whir(CommitmentScheme):
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
         p = self.cfg
-        out = bytearray(TAG + struct.pack("<BBBBbQ", p.rate_log, p.folding_factor,
+        out = bytearray(TAG + struct.pack("<BBBBbBQ", p.rate_log, p.folding_factor,
                                           REGIMES.index(p.regime), p.security_bits,
-                                          p.direct_vars, len(work)))
+                                          p.direct_vars, p.first_shrink, len(work)))
         for com, n, evs in work:
             out += com + struct.pack("<QQ", n, len(evs))
             for ev in evs:
