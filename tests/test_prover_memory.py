@@ -176,3 +176,17 @@ def test_lazy_checkpoint_refuses_like_eager(tmp_path):
     for lazy in (False, True):
         with pytest.raises(Exception, match="model.norm.weight has shape"):
             hf.load_model(tmp_path / "m", lazy=lazy)
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_work_estimate_counts_a_tied_head_once(tied):
+    """The statement's work estimate bounds the built graph (within 2.5×) with a tied LM
+    head counted once: the Llama-3.2-1B shape is not charged for a second 2^28 table."""
+    import math
+
+    arch = attrs.evolve(_odd_arch(), tie_word_embeddings=tied)
+    spec = llama.ForwardSpec(arch, None, llama.QuantConfig(), 1, 8)
+    g = llama.build_graph(spec, 0)
+    actual = sum(math.prod(s.shape) for s in g.tensors.values())
+    est = llama.work_estimate(spec)
+    assert actual <= est <= 2.5 * actual, (actual, est)

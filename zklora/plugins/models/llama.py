@@ -624,7 +624,8 @@ def work_estimate(spec: ForwardSpec) -> int:
     h, f, V, H = pad.size("hidden"), pad.size("ffn"), pad.size("vocab"), pad.heads
     q, kv = pad.size("q"), pad.size("kv")
     r = spec.lora.r if spec.lora is not None else 0
-    weights = 2 * V * h + L * (2 * q * h + 2 * kv * h + 3 * f * h + 2 * h + 8 * r * (h + f))
+    heads = 1 if a.tie_word_embeddings else 2     # a tied LM head is the embedding
+    weights = heads * V * h + L * (2 * q * h + 2 * kv * h + 3 * f * h + 2 * h + 8 * r * (h + f))
     per_layer = N * (24 * h + 16 * f + 32 * (q + kv) + 8 * r) + 16 * B * H * T * T
     return int(weights + L * per_layer + N * (20 * V + 64))
 
