@@ -33,7 +33,7 @@ claim.  A point with 1 + r^{w_j} = 0 (probability ≤ n·e/|E|) makes both sides
 
 Slots: a context (the main transcript, each segment's fork) commits its masks in groups
 of *slots*, committed tensors ``zk:masks/k`` of 2^9 random entries each (one stack per
-group: 16 slots, then 64, 256, 1024); each sumcheck takes the next slot (a mask larger
+group: 64 slots, then 256, 1024); each sumcheck takes the next slot (a mask larger
 than a slot gets a tensor of its own).  Both sides allocate identically from the
 sumchecks' shapes.  Masks are never shared across segment forks: a fork's challenges do
 not depend on another fork's messages, so a mask must be committed on its own fork.
@@ -64,8 +64,8 @@ TRANSCRIPT_TAG = b"zklora/zero-knowledge/v1"
 #: log2 of a mask slot's size (base-field entries): one sumcheck's mask each (a larger
 #: mask gets a tensor of its own)
 SLOT_VARS = 9
-#: slots a context commits at once (one stack): 16, then ×4 each time, at most 1024
-FIRST_GROUP = 16
+#: slots a context commits at once (one stack): 64, then ×4 each time, at most 1024
+FIRST_GROUP = 64
 MAX_GROUP = 1024
 PREFIX = "zk:masks/"
 

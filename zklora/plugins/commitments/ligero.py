@@ -285,7 +285,7 @@ class Ligero(CommitmentScheme):
         if not self.supports(field):
             raise ConfigError(f"ligero works over goldilocks only, not {field.name}")
         self.cfg = LigeroParams.parse(self.params)
-        self._layouts: dict[int, Layout] = {}
+        self._layouts: dict[int | tuple[str, int], Layout] = {}
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
@@ -341,9 +341,24 @@ class Ligero(CommitmentScheme):
 
     # -- hiding variant (module doc) ------------------------------------------------------
     def hiding_layout(self, n: int) -> Layout:
-        """The matrix shape of a hiding commitment: the usual choice, never direct."""
-        lay = self.layout(n)
-        return attrs.evolve(lay, direct=False) if lay.direct else lay
+        """The matrix shape of a hiding commitment (never direct): the number of columns
+        with the smallest expected single-claim opening — s, u and w of k + T entries,
+        the T opened columns of m + 1 + C entries and the multi-proof (exact rational
+        expectation, as `Layout.opening_bytes`)."""
+        key = ("hiding", n)
+        if key not in self._layouts:
+            best = None
+            for b in range(n + 1):
+                lay = Layout(n, b, self.cfg.rate_log, False)
+                sh = self.hiding_shape(lay)
+                known = [_distinct(1 << (sh.depth - lvl), sh.T) for lvl in range(sh.depth + 1)]
+                sib = sum(2 * known[lvl + 1] - known[lvl] for lvl in range(sh.depth))
+                cost = int(16 + 32 * sh.used + 8 * (lay.rows + 1 + HIDING_CLAIMS) * known[0]
+                           + 32 * sib)
+                if best is None or (cost, -b) < best[0]:
+                    best = ((cost, -b), lay)
+            self._layouts[key] = best[1]
+        return self._layouts[key]
 
     def hiding_shape(self, lay: Layout) -> HidingShape:
         """The code of a hiding commitment (module doc): T random coefficients per row
