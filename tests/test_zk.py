@@ -142,7 +142,7 @@ def test_zk_tampered_proof_bytes_rejected(be):
     g = rescale_graph()
     with zk.session():
         stream, sections = graphlib.prove(g, wit(), be, {})
-        for pos in range(0, len(stream), max(1, len(stream) // 40)):
+        for pos in range(0, len(stream), max(1, len(stream) // 20)):
             bad = bytearray(stream)
             bad[pos] ^= 0x10
             with pytest.raises(REJECT):
