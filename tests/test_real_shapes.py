@@ -4,9 +4,10 @@ with ``save_pretrained``; ``zklora commit-model``, ``prove --task forward`` and
 ``verify`` on a short batch with default settings.
 
 The proofs need memory proportional to the padded model (every weight is committed):
-a shape runs only where the machine has the memory it needs (``MIN_GIB``) and is
-skipped with that reason elsewhere.  The bound analysis at these shapes (graph
-construction, no weights) runs everywhere: tests/test_real_width_bounds.py.
+a shape runs only where the machine has the memory it needs (the third entry of
+``SHAPES``: the measured peak plus a margin) and is skipped with that reason elsewhere.
+The bound analysis at these shapes (graph construction, no weights) runs everywhere:
+tests/test_real_width_bounds.py.
 """
 
 from __future__ import annotations
@@ -19,22 +20,28 @@ from click.testing import CliRunner
 
 pytestmark = pytest.mark.slow
 
-#: name -> (transformers config keywords, layers, GiB of memory the machine needs: the
-#: SmolLM shape measured 7.1 GiB peak RSS (3 min 42 s on 2 shared cores, 2026-12-02);
-#: the others extrapolated from their padded committed elements, ~84 bytes each today)
+#: name -> (transformers config keywords, layers, GiB of memory the machine needs, std of
+#: the random embedding).  The need is the measured peak RSS plus a margin
+#: (docs/forward.md § 8, 2 shared cores): SmolLM 7.1 GiB for the whole test (3 min
+#: 42 s); Llama-2-7B `commit-model` 14.4 GiB (508 s), `prove` 9.75 GiB (785 s),
+#: `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB (456 s), `prove` see the doc.
+#: A tied embedding is also the LM head: with entries of std σ a token's own logit is
+#: about hidden·σ, so the 1B shape draws σ = 0.02 (as trained checkpoints have) to keep
+#: the logits in the default activation range (|x| < 512).
 SHAPES = {
     "smollm-135m": (dict(hidden_size=576, intermediate_size=1536, num_attention_heads=9,
                          num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True,
-                         rope_theta=100000.0, max_position_embeddings=2048), 2, 12),
+                         rope_theta=100000.0, max_position_embeddings=2048), 2, 12, 1.0),
     "llama-3.2-1b": (dict(hidden_size=2048, intermediate_size=8192, num_attention_heads=32,
                           num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True,
                           rope_theta=500000.0, max_position_embeddings=131072,
                           rope_scaling={"rope_type": "llama3", "factor": 32.0,
                                         "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                                        "original_max_position_embeddings": 8192}), 1, 40),
+                                        "original_max_position_embeddings": 8192}), 1, 17,
+                     0.02),
     "llama-2-7b": (dict(hidden_size=4096, intermediate_size=11008, num_attention_heads=32,
                         num_key_value_heads=32, vocab_size=32000, tie_word_embeddings=False,
-                        max_position_embeddings=4096), 1, 64),
+                        max_position_embeddings=4096), 1, 17, 1.0),
 }
 
 
@@ -49,7 +56,7 @@ def _save(tmp_path, name):
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    kw, layers, _ = SHAPES[name]
+    kw, layers, _, embed_std = SHAPES[name]
     cfg = LlamaConfig(num_hidden_layers=layers, rms_norm_eps=1e-5, **kw)
     torch.manual_seed(0)
     model = LlamaForCausalLM(cfg)
@@ -58,11 +65,12 @@ def _save(tmp_path, name):
             if n.endswith("norm.weight"):
                 p.fill_(1.0)
             elif "embed_tokens" in n:
-                p.normal_(0, 1.0)
+                p.normal_(0, embed_std)
             else:
                 p.normal_(0, p.shape[1] ** -0.5)
     d = tmp_path / name
     model.save_pretrained(d)
+    del model
     return d
 
 
