@@ -24,7 +24,8 @@ analysis):
   codeword is the combination of the committed ones, so every tree is opened at the
   same positions and the verifier combines the leaves.  Each WHIR round: k sumcheck
   rounds on Σ f̂·W (binding k variables, α), a Merkle commitment to the folded
-  polynomial's codeword on a domain half as large, OOD samples of it (conjectured
+  polynomial's codeword on a domain half as large (2^first_shrink times smaller after
+  the first round, ``first_shrink`` = 2 by default), OOD samples of it (conjectured
   regime), t shift queries on the current codeword (leaves + one multi-proof; the
   verifier folds each leaf at its point), and a challenge γ combining the new point
   constraints into W.  Once at most 8 variables remain the folded polynomial is sent in
@@ -34,6 +35,9 @@ analysis):
   evaluates.  By default (``direct_vars = "auto"``) the prover sends a table when that
   costs no more than WHIR-opening it would add (`Whir.table_bytes` in a batch,
   `opening_bytes` alone); an integer ``direct_vars`` fixes the rule instead.
+
+Prover kernels: the weight tables W by split-table products (`kernels.whir_eq`), the
+sumcheck rounds fused with the folds (`kernels.whir_sumcheck`).
 
 Soundness: per round, the query term t·(−log2 err), err = (1+ρ)/2 (unique decoding,
 proven) or ρ·(1 + 1/8) (capacity-bound conjecture), the folding terms (proximity gaps of
