@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow
 #: the random embedding).  The need is the measured peak RSS plus a margin
 #: (docs/forward.md § 8, 2 shared cores): SmolLM 7.1 GiB for the whole test (3 min
 #: 42 s); Llama-2-7B `commit-model` 14.4 GiB (508 s), `prove` 9.75 GiB (785 s),
-#: `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB (456 s), `prove` see the doc.
+#: `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB (456 s), `prove` 16.4 GiB (557 s),
+#: `verify` 0.4 GiB.
 #: A tied embedding is also the LM head: with entries of std σ a token's own logit is
 #: about hidden·σ, so the 1B shape draws σ = 0.02 (as trained checkpoints have) to keep
 #: the logits in the default activation range (|x| < 512).
@@ -37,7 +38,7 @@ SHAPES = {
                           rope_theta=500000.0, max_position_embeddings=131072,
                           rope_scaling={"rope_type": "llama3", "factor": 32.0,
                                         "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                                        "original_max_position_embeddings": 8192}), 1, 17,
+                                        "original_max_position_embeddings": 8192}), 1, 19,
                      0.02),
     "llama-2-7b": (dict(hidden_size=4096, intermediate_size=11008, num_attention_heads=32,
                         num_key_value_heads=32, vocab_size=32000, tie_word_embeddings=False,
