@@ -22,10 +22,10 @@ pytestmark = pytest.mark.slow
 
 #: name -> (transformers config keywords, layers, GiB of memory the machine needs, std of
 #: the random embedding).  The need is the measured peak RSS plus a margin
-#: (docs/forward.md § 8, 2 shared cores): SmolLM 7.1 GiB for the whole test (3 min
-#: 42 s); Llama-2-7B `commit-model` 14.4 GiB (508 s), `prove` 9.75 GiB (785 s),
-#: `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB (456 s), `prove` 16.4 GiB (557 s),
-#: `verify` 0.4 GiB.
+#: (docs/forward.md § 8, 2 shared cores): SmolLM 4.75 GiB for the whole test (131 s;
+#: 7.1 GiB before the memory work); Llama-2-7B `commit-model` 14.4 GiB (508 s),
+#: `prove` 9.75 GiB (785 s), `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB
+#: (456 s), `prove` 16.4 GiB (557 s), `verify` 0.4 GiB.
 #: A tied embedding is also the LM head: with entries of std σ a token's own logit is
 #: about hidden·σ, so the 1B shape draws σ = 0.02 (as trained checkpoints have) to keep
 #: the logits in the default activation range (|x| < 512).
