@@ -110,7 +110,7 @@ def test_2_20_dimension_rejected_fast_and_small(tiny_proof, tmp_path, case):
 
 @pytest.mark.parametrize("changes, what", [
     ({"seq": 1 << 14, "arch__max_position_embeddings": 1 << 14}, "budget"),
-    ({"batch": 1 << 12}, "budget"),
+    ({"batch": 1 << 14}, "budget"),
 ])
 def test_work_budget_rejects_within_caps(tiny_proof, changes, what):
     """Every dimension under its cap, but the product over the verifier's budget."""

@@ -122,7 +122,9 @@ def commit_model(cfg: Config, registry=None) -> modelcommit.ModelCommitment:
     model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     scope, values = model.frozen_witness(cfg.model_params)
-    return commit_frozen(backend, cfg, scope, values)
+    # large encodings (Ligero's rows) spill to a scratch directory removed at the end
+    with scratch.session():
+        return commit_frozen(backend, cfg, scope, values)
 
 
 def prove(cfg: Config, registry=None, progress: Callable | None = None,

@@ -254,6 +254,18 @@ class Committer:
             if name in self.in_group:
                 g, i = self.in_group[name]
                 k, lay = -1 - g, self.groups[g].layout
+                if lay.block(i).num_vars == lay.num_vars:
+                    # the member is the whole group (a large tensor alone): its claims go
+                    # to the scheme as they are, like a published tensor's — no reduction
+                    # sumcheck over a table of that size (the tied 2^28 embedding)
+                    st = self.groups[g]
+                    if self.prover and st.state is None:
+                        raise ProverError(f"published group {self.groups[g].names[0]!r}… "
+                                          "was never committed")
+                    cl = claimlib.dedupe(E, cl, err)
+                    items.append(self._item(st.commitment, lay.num_vars, st.state,
+                                            [Evaluation(c.point, c.value) for c in cl]))
+                    continue
             elif name in self.where:
                 k, i = self.where[name]
                 lay = self.stacks[k].layout

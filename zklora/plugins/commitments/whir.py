@@ -72,10 +72,11 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
 TAG = b"zklora/whir/v1"
-#: largest table (number of variables) the scheme accepts: a statement implies at most
-#: MAX_STATEMENT_WORK = 2^28 graph elements, so no committed table is larger; the
-#: soundness terms are the weakest over every n ≤ MAX_VARS (list sizes grow with n)
-MAX_VARS = _security.MAX_STATEMENT_WORK.bit_length() - 1
+#: largest table (number of variables) the scheme accepts (a larger one is a clear
+#: error: prove such models with ligero); the soundness terms are the weakest over every
+#: n ≤ MAX_VARS (list sizes grow with n), so this stays at 2^28 although a statement may
+#: imply up to MAX_STATEMENT_WORK graph elements
+MAX_VARS = min(28, _security.MAX_STATEMENT_WORK.bit_length() - 1)
 #: a round whose folded polynomial has at most this many variables sends it in the clear
 FINAL_VARS = 8
 #: most grinding bits asked for one challenge (beyond that the term stays short)
