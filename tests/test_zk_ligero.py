@@ -118,14 +118,14 @@ def test_cheat_baseline_is_honest(F):
 
 def test_cheat_false_value_caught_by_columns(F):
     """u adjusted to pass ⟨u, eq(c)⟩ = v' + α·s: its codeword misses the columns."""
-    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)))
+    h, s, items, proof = _cheat(F, fake_value=F.ext.scalar(12345))
     with zk.session(), pytest.raises(VerificationError, match="evaluation row"):
         check(h, s, items, proof)
 
 
 def test_cheat_false_value_with_guessed_alpha_caught(F):
     """s chosen before α to cover a false value: the evaluation check fails."""
-    h, s, items, proof = _cheat(F, fake_value=F.ext.from_ints(np.array(12345)), fix_s=True)
+    h, s, items, proof = _cheat(F, fake_value=F.ext.scalar(12345), fix_s=True)
     with zk.session(), pytest.raises(VerificationError, match="wrong evaluation"):
         check(h, s, items, proof)
 
