@@ -60,7 +60,7 @@ def _ints_to_u64(x) -> np.ndarray:
         K.vreduce(a.reshape(-1), out.reshape(-1))
         return out
     if a.dtype.kind in "ib":
-        a = np.ascontiguousarray(a, dtype=np.int64)     # no copy for int64 input
+        a = np.asarray(a, dtype=np.int64, order="C")    # no copy for int64 input; 0-d stays 0-d
         out = a.view(np.uint64).copy()
         # negative v: v + p = (v mod 2^64) − (2^64 − p) = u − EPS (u ≥ 2^63 > EPS);
         # in place, one byte of mask per element (a 2^28 table allocated 33 B/element)
