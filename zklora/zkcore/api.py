@@ -19,7 +19,7 @@ import attrs
 
 from . import backend as compute
 from . import graph as graphlib
-from . import modelcommit, scratch, security
+from . import modelcommit, scratch, security, zk
 from . import proof as prooflib
 from . import published as publib
 from .config import Config, Stack, resolve
@@ -50,6 +50,7 @@ def make_statement(cfg: Config, model: Model) -> dict[str, Any]:
         "params": model.public_params(cfg.model_params),
         "model_commitment": None,
         "commitments": {},
+        "zero_knowledge": cfg.zero_knowledge,
     }
 
 
@@ -138,7 +139,13 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     proof ends (`zklora.zkcore.scratch`).
     """
     be = _compute_backend(cfg, registry or default_registry())
-    with scratch.session(), compute.use(be):
+    if cfg.zero_knowledge and cfg.executor["name"] != "local":
+        raise ConfigError(f"proof.zero_knowledge with executor {cfg.executor['name']!r}: "
+                          "remote workers do not receive the masking session yet; use the "
+                          "local executor")
+    # zero knowledge: every commitment and sumcheck of the proof inside one session
+    # (masks from the OS; `zklora.zkcore.zk`)
+    with scratch.session(), compute.use(be), zk.session(cfg.zero_knowledge):
         return _prove(cfg, registry, progress, trusted_model, profile)
 
 
@@ -160,6 +167,10 @@ def _prove(cfg: Config, registry, progress: Callable | None,
            trusted_model: modelcommit.ModelCommitment | None,
            profile: Callable | None) -> ProveResult:
     reg = registry or default_registry()
+    if cfg.zero_knowledge and trusted_model is not None:
+        raise ConfigError("proof.zero_knowledge with a model commitment file: hiding "
+                          "commitments are randomised, so the base weights cannot be "
+                          "recommitted to the owner's commitment yet (docs/zero-knowledge.md)")
     if progress:
         progress("witness", 0, 1)
     model = _model(reg, cfg.model)
@@ -282,7 +293,7 @@ def _statement_parts(statement: Mapping[str, Any], reg, reports: list | None = N
     if need("zklora", int) != STATEMENT_VERSION:
         raise ProofFormatError(f"statement version {statement.get('zklora')} not supported")
     expected_keys = {"zklora", "profile", "stack", "commitment_params", "lookup_params",
-                     "model", "params", "model_commitment", "commitments"}
+                     "model", "params", "model_commitment", "commitments", "zero_knowledge"}
     if set(statement) != expected_keys:
         odd = sorted(set(statement) ^ expected_keys)
         raise ProofFormatError(f"statement: unexpected or missing fields {odd}")
@@ -292,6 +303,7 @@ def _statement_parts(statement: Mapping[str, Any], reg, reports: list | None = N
         raise ProofFormatError("statement: malformed stack")
     stack = Stack(**st)
     need("profile", str)
+    need("zero_knowledge", bool)
     cparams = need("commitment_params", dict)
     lparams = need("lookup_params", dict)
     try:
@@ -415,8 +427,9 @@ def _verify(data: bytes, expect, registry, trusted_model):
                 "the proof is for another base model: its model commitment "
                 f"{statement['model_commitment'][:16]}… is not the trusted "
                 f"{trusted_model.digest()[:16]}…")
-    graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index(),
-                    published=published)
+    with zk.session(statement["zero_knowledge"]):
+        graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index(),
+                        published=published)
     return statement, reports[0]
 
 
@@ -478,6 +491,10 @@ def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None)
     tensor must hold only adapter tensors).  Call after `verify` succeeded.  Returns the
     number of tensors."""
     reg = registry or default_registry()
+    if statement.get("zero_knowledge"):
+        raise ConfigError("a zero-knowledge proof's commitments are hiding (randomised): a "
+                          "delivered adapter cannot be checked by recommitting it "
+                          "(docs/zero-knowledge.md)")
     model = _model(reg, statement["model"])
     values_of = getattr(model, "adapter_values", None)
     if values_of is None:

@@ -379,6 +379,7 @@ def verify(proof_files, expect, model_commit, adapter_in, adapter_out, as_json):
                     f"adapter-{which}")
     _echo_losses(out, res.statement, res.losses)
     out.say(f"statement digest {res.statement_digest}")
+    out.say(f"zero knowledge: {'on' if res.statement.get('zero_knowledge') else 'off'}")
     if res.security_bits is not None:
         out.say(f"estimated soundness {res.security_bits:.0f} bits")
     out.say(f"OK (verified in {res.seconds:.3f} s)")
@@ -432,6 +433,7 @@ def inspect(proof_file, as_json):
         return
     out.say(json.dumps(res.statement, indent=2, sort_keys=True))
     out.say(f"statement digest {res.statement_digest}")
+    out.say(f"zero knowledge: {'on' if res.statement.get('zero_knowledge') else 'off'}")
     out.say(f"sections ({sum(res.sections.values())} bytes):")
     for name, n in res.sections.items():
         out.say(f"  {name:<10} {n:>10} bytes")
