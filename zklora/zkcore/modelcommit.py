@@ -121,13 +121,7 @@ def _parse_group(gname: str, d: Any, seen: set[str], what: str) -> publib.Group:
         seen.add(m[0])
         names.append(m[0])
         nvars.append(m[2])
-    h = d["commitment"]
-    try:
-        if not isinstance(h, str) or h != h.lower():
-            raise ValueError
-        com = bytes.fromhex(h)
-    except ValueError:
-        raise ProofFormatError(f"{where}: commitment is not lowercase hex") from None
+    com = publib.hex_bytes(d["commitment"], f"{where}: commitment")
     g = publib.Group(gname, tuple(names), tuple(nvars), com)
     if d["num_vars"] != g.num_vars or type(d["num_vars"]) is not int or \
             tensors != g.members():

@@ -229,18 +229,22 @@ def parse(doc: Any, expected: Sequence[Group], commitment_size: Callable[[int], 
             raise err(f"{what}: group {g.name!r}: members, offsets or sizes differ from the "
                       "graph's (expected " + canonical_json(g.members()[:3]).decode()[:200]
                       + ("…" if len(g.names) > 3 else "") + ")")
-        h = d["commitment"]
-        try:
-            if not isinstance(h, str) or h != h.lower():
-                raise ValueError
-            com = bytes.fromhex(h)
-        except ValueError:
-            raise err(f"{what}: commitment of group {g.name!r} is not lowercase hex") from None
+        com = hex_bytes(d["commitment"], f"{what}: commitment of group {g.name!r}", err)
         if len(com) != commitment_size(g.num_vars):
             raise err(f"{what}: commitment of group {g.name!r} has {len(com)} bytes, expected "
                       f"{commitment_size(g.num_vars)}")
         out.append(g.with_commitment(com))
     return out
+
+
+def hex_bytes(h: Any, what: str, err: type[Exception] = ProofFormatError) -> bytes:
+    """``h`` as bytes when it is a lowercase hex string; ``err`` naming ``what`` otherwise."""
+    try:
+        if not isinstance(h, str) or h != h.lower():
+            raise ValueError
+        return bytes.fromhex(h)
+    except ValueError:
+        raise err(f"{what} is not lowercase hex") from None
 
 
 def locate(doc: Mapping[str, Any]) -> dict[str, tuple[str, int, int]]:
