@@ -22,27 +22,27 @@ pytestmark = pytest.mark.slow
 
 #: name -> (transformers config keywords, layers, GiB of memory the machine needs, std of
 #: the random embedding).  The need is the measured peak RSS plus a margin
-#: (docs/forward.md § 8, 2 shared cores): SmolLM 4.75 GiB for the whole test (131 s;
-#: 7.1 GiB before the memory work); Llama-2-7B `commit-model` 14.4 GiB (508 s),
-#: `prove` 9.75 GiB (785 s), `verify` 0.4 GiB; Llama-3.2-1B `commit-model` 13.5 GiB
-#: (456 s), `prove` 16.4 GiB (557 s), `verify` 0.4 GiB.
+#: (docs/forward.md § 8, docs/PERFORMANCE.md, 2 shared cores; the largest process of the
+#: whole test by `/usr/bin/time -v`, 2026-12-02 at 3666741): SmolLM 3.7 GiB (7.1 GiB
+#: before the memory work), Llama-3.2-1B 8.0 GiB (9 min; was 16.4 GiB), Llama-2-7B
+#: 9.8 GiB (16 min; `commit-model` was 14.4 GiB).
 #: A tied embedding is also the LM head: with entries of std σ a token's own logit is
 #: about hidden·σ, so the 1B shape draws σ = 0.02 (as trained checkpoints have) to keep
 #: the logits in the default activation range (|x| < 512).
 SHAPES = {
     "smollm-135m": (dict(hidden_size=576, intermediate_size=1536, num_attention_heads=9,
                          num_key_value_heads=3, vocab_size=49152, tie_word_embeddings=True,
-                         rope_theta=100000.0, max_position_embeddings=2048), 2, 12, 1.0),
+                         rope_theta=100000.0, max_position_embeddings=2048), 2, 6, 1.0),
     "llama-3.2-1b": (dict(hidden_size=2048, intermediate_size=8192, num_attention_heads=32,
                           num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True,
                           rope_theta=500000.0, max_position_embeddings=131072,
                           rope_scaling={"rope_type": "llama3", "factor": 32.0,
                                         "low_freq_factor": 1.0, "high_freq_factor": 4.0,
-                                        "original_max_position_embeddings": 8192}), 1, 19,
+                                        "original_max_position_embeddings": 8192}), 1, 12,
                      0.02),
     "llama-2-7b": (dict(hidden_size=4096, intermediate_size=11008, num_attention_heads=32,
                         num_key_value_heads=32, vocab_size=32000, tie_word_embeddings=False,
-                        max_position_embeddings=4096), 1, 17, 1.0),
+                        max_position_embeddings=4096), 1, 14, 1.0),
 }
 
 
