@@ -43,7 +43,8 @@ def test_conformance(backend, check):
 def test_every_kernel_is_checked():
     abstract = {n for n in dir(B.ComputeBackend)
                 if getattr(getattr(B.ComputeBackend, n), "__isabstractmethod__", False)}
-    untested = abstract - {"available", "to_device", "to_host"} - set(CHECKS) \
+    routed = {"borrow", "pair_sums", "fold_tables"}  # defaults the backends override
+    untested = (abstract | routed) - {"available", "to_device", "to_host"} - set(CHECKS) \
         - {"merkle_parents"}  # checked by "merkle" (every level)
     assert not untested, f"kernels without a conformance check: {sorted(untested)}"
 
@@ -124,3 +125,17 @@ def test_emulated_hashing_of_misaligned_rows():
     rows = buf[1:].reshape(8, 64)
     assert [bytes(g) for g in be.to_host(be.blake3_rows(rows))] == \
         [blake3.blake3(r.tobytes()).digest() for r in rows]
+
+
+@pytest.mark.parametrize("check", ["pair_sums", "fold_tables", "borrow"])
+def test_base_class_defaults(check):
+    """The interface's default `pair_sums` / `fold_tables` / `borrow` (what a third-party
+    backend inherits) meet the same checks, built on the cpu backend's primitives."""
+    from zklora.plugins.backends.cpu import CpuBackend
+
+    class Defaults(CpuBackend):
+        pair_sums = B.ComputeBackend.pair_sums
+        fold_tables = B.ComputeBackend.fold_tables
+        borrow = B.ComputeBackend.borrow
+
+    CHECKS[check](Defaults(), Harness())

@@ -76,6 +76,12 @@ class ComputeBackend(ABC):
     def to_host(self, a) -> np.ndarray:
         """A host numpy array holding a copy of the device array ``a``."""
 
+    def borrow(self, a: np.ndarray):
+        """A device array with the values of the host array ``a``, for reading only: it
+        may share ``a``'s memory where host memory is device memory (the ``cpu``
+        backend), so the caller writes to neither while it is in use."""
+        return self.to_device(a)
+
     # -- base field vectors (n,) -------------------------------------------------------
     @abstractmethod
     def add(self, a, b):
@@ -180,6 +186,37 @@ class ComputeBackend(ABC):
     @abstractmethod
     def p2_fold_sums(self, stack, r: np.ndarray, fa: np.ndarray, fb: np.ndarray):
         """`sc_fold` at r, then `p2_sums` of the folded stack: (folded, host sums)."""
+
+    def pair_sums(self, a, b) -> np.ndarray:
+        """[Σ lo_a·lo_b, Σ Δ_a·Δ_b] over the pairs of two tables of equal length, each a
+        base (N,) or an extension (N, 2) table (`zklora.kernels.sumcheck.pair_sums`): the
+        first round of a product sumcheck read in place; host (2, 2).  The default lifts
+        both tables into one stack and calls `p2_sums`."""
+        a, b = self._lift(a), self._lift(b)
+        return np.asarray(self.p2_sums(self._stack2(a, b), np.zeros(1, np.int64),
+                                       np.ones(1, np.int64))).reshape(2, 2)
+
+    def fold_tables(self, tables, r: np.ndarray):
+        """Bind the lowest variable of each table (base (2m,) or extension (2m, 2), all of
+        one length) to r (host (2,)) into one extension stack (k, m, 2)
+        (`zklora.kernels.sumcheck.fold_into` per table).  The default folds each table on
+        the device and assembles the stack through the host."""
+        rows = []
+        for t in tables:
+            t = self.to_host(t)
+            f = (self.fold_base(self.to_device(t), r) if t.ndim == 1
+                 else self.sc_fold(self.to_device(t.reshape(1, -1, 2)), r))
+            rows.append(np.asarray(self.to_host(f), np.uint64).reshape(-1, 2))
+        return self.to_device(np.stack(rows))
+
+    def _lift(self, t):
+        t = np.asarray(self.to_host(t), np.uint64)
+        if t.ndim == 1:
+            t = np.stack([t, np.zeros_like(t)], axis=1)
+        return t
+
+    def _stack2(self, a: np.ndarray, b: np.ndarray):
+        return self.to_device(np.ascontiguousarray(np.stack([a, b])))
 
     # -- encoding and hashing ------------------------------------------------------------
     @abstractmethod

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import backend as compute
 from .field import Field
 
 
@@ -83,12 +84,29 @@ def lift(F: Field, t: np.ndarray, base: bool) -> np.ndarray:
     return t.reshape((-1,) + F.elem_shape)
 
 
+def _compute(F: Field):
+    """The compute backend serving F's tables (`zklora.zkcore.backend`), or None for a
+    field the backends do not implement (BLS12-381: Python-int arithmetic)."""
+    return compute.current() if F.name == "goldilocks-ext2" else None
+
+
 def bind(F: Field, t: np.ndarray, r_prefix: np.ndarray, base: bool = False) -> np.ndarray:
     """Fix the lowest len(r_prefix) variables of the table ``t`` to r_prefix."""
-    cur = lift(F, t, base)
-    for j in range(F.shape(r_prefix)[0]):
-        cur = F.sc_fold(cur[None], r_prefix[j])[0]
-    return cur
+    k = F.shape(r_prefix)[0]
+    be = _compute(F)
+    if be is None or not k:
+        cur = lift(F, t, base)
+        for j in range(k):
+            cur = F.sc_fold(cur[None], r_prefix[j])[0]
+        return cur
+    t = np.asarray(t)
+    if base:
+        cur = be.fold_base(be.borrow(t.reshape(-1)), r_prefix[0])[None]
+    else:
+        cur = be.sc_fold(be.borrow(t.reshape(1, -1, 2)), r_prefix[0])
+    for j in range(1, k):
+        cur = be.sc_fold(cur, r_prefix[j])
+    return np.asarray(be.to_host(cur), np.uint64).reshape(-1, 2)
 
 
 def evaluate(F: Field, t: np.ndarray, r: np.ndarray, base: bool = False) -> np.ndarray:
@@ -102,11 +120,18 @@ def evaluate(F: Field, t: np.ndarray, r: np.ndarray, base: bool = False) -> np.n
             raise ValueError(f"table of {flat.shape[0]} entries evaluated at {n} variables")
         h = min(8, n // 2)
         lo = n - h
+        be = _compute(F)
+        if be is not None:
+            cols = be.evec_mat(be.eq_table(r[lo:]), be.borrow(flat.reshape(1 << h, 1 << lo)))
+            return np.asarray(be.edot(cols, be.eq_table(r[:lo])), np.uint64).reshape(2)
         cols = F.vecmat(eq_table(F, r[lo:]), flat.reshape(1 << h, 1 << lo))
         return F.dot(cols, eq_table(F, r[:lo]))
     flat = lift(F, t, base)
     if F.length(flat) != 1 << n:
         raise ValueError(f"table of {F.length(flat)} entries evaluated at {n} variables")
+    be = _compute(F) if n else None
+    if be is not None:
+        return np.asarray(be.edot(be.borrow(flat), be.eq_table(r)), np.uint64).reshape(2)
     return F.dot(flat, eq_table(F, r))
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from zklora.kernels import sumcheck as KS
 
+from . import backend as compute
 from . import selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
@@ -180,14 +181,15 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
     The first round reads the tables in place (base tables in the base field) and folds
     each into one extension stack of half the size; no full-size copy is made."""
     size = 1 << n
+    be = compute.current()
     coeffs = np.ascontiguousarray(coeffs, np.uint64)
-    tabs = [np.ascontiguousarray(t, np.uint64) for t in tabs]
     stack = None
     if size <= _SMALL_TABLE:  # small: one stack, fewer kernel calls
-        stack = np.ascontiguousarray(np.stack([_lifted(F, t) for t in tabs]), np.uint64)
-        sums = KS.p2_sums(stack, fa, fb)
+        stack = be.borrow(np.stack([_lifted(F, t) for t in tabs]))
+        sums = be.p2_sums(stack, fa, fb)
     else:
-        sums = np.stack([KS.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
+        tabs = [be.borrow(t) for t in tabs]
+        sums = np.stack([be.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
     point = F.zeros(n)
     running = np.ascontiguousarray(claim, np.uint64).reshape(2)
     for j in range(n):
@@ -203,16 +205,15 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
         if mask is not None:
             mask.state.bind(j, r)
         if stack is None:  # first round read the tables in place: fold each into the stack
-            stack = np.empty((len(tabs), size // 2, 2), dtype=np.uint64)
-            for i, t in enumerate(tabs):
-                KS.fold_into(t, r, stack[i])
+            stack = be.fold_tables(tabs, r)
+            del tabs
             if j + 1 < n:
-                sums = KS.p2_sums(stack, fa, fb)
+                sums = be.p2_sums(stack, fa, fb)
         elif j + 1 < n:
-            stack, sums = KS.p2_fold_sums(stack, r, fa, fb)
+            stack, sums = be.p2_fold_sums(stack, r, fa, fb)
         else:
-            stack = F.sc_fold(stack, r)
-    return point, running, stack
+            stack = be.sc_fold(stack, r)
+    return point, running, np.asarray(be.to_host(stack), np.uint64)
 
 
 def prove(
@@ -237,15 +238,21 @@ def prove(
     tabs, size = _tables(F, tables)
     n = size.bit_length() - 1
     pairs = _pairwise(F, terms) if n else None
+    be = compute.current() if F.name == "goldilocks-ext2" else None
     if pairs is not None:
         point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label,
                                                 mask)
     else:
         stack = np.stack([_lifted(F, t) for t in tabs])
+        if be is not None and n:
+            stack = be.borrow(stack)
         point = F.zeros(n)
         running = claim
     for j in range(n if pairs is None else 0):
-        g = F.sc_round(stack, starts, factors, coeffs, degree)
+        if be is None:
+            g = F.sc_round(stack, starts, factors, coeffs, degree)
+        else:
+            g = np.asarray(be.sc_round(stack, starts, factors, coeffs, degree), np.uint64)
         if selfcheck.enabled() and not F.equal(F.add(g[0], g[1]), running):
             raise ProverError(f"{label}: round {j} sum does not match the claim (bad witness)")
         sent = g if mask is None else F.add(g, F.mul(mask.state.round(j, degree), mask.rho))
@@ -255,7 +262,9 @@ def prove(
         running = _interpolate(F, g, r)
         if mask is not None:
             mask.state.bind(j, r)
-        stack = F.sc_fold(stack, r)
+        stack = F.sc_fold(stack, r) if be is None else be.sc_fold(stack, r)
+    if be is not None and pairs is None and n:
+        stack = np.asarray(be.to_host(stack), np.uint64)
     finals = [stack[i, 0] for i in range(stack.shape[0])]
     if selfcheck.enabled() and not F.equal(combine(F, terms, finals), running):
         raise ProverError(f"{label}: final evaluation does not match (bad witness)")

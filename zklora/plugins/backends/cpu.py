@@ -50,6 +50,9 @@ class CpuBackend(ComputeBackend):
     def to_host(self, a):
         return np.array(a, copy=True)
 
+    def borrow(self, a):
+        return _u(a)  # host memory is device memory: no copy when already contiguous
+
     # -- base -------------------------------------------------------------------------
     def _bin(self, par, ser, a, b):
         a, b = _u(a).reshape(-1), _u(b).reshape(-1)
@@ -197,6 +200,17 @@ class CpuBackend(ComputeBackend):
     def p2_fold_sums(self, stack, r, fa, fb):
         return KS.p2_fold_sums(_u(stack), _u(r).reshape(2), np.ascontiguousarray(fa, np.int64),
                                np.ascontiguousarray(fb, np.int64))
+
+    def pair_sums(self, a, b):
+        return KS.pair_sums(_u(a), _u(b))
+
+    def fold_tables(self, tables, r):
+        r = _u(r).reshape(2)
+        m = int(tables[0].shape[0]) // 2
+        out = np.empty((len(tables), m, 2), dtype=np.uint64)
+        for i, t in enumerate(tables):
+            KS.fold_into(_u(t), r, out[i])
+        return out
 
     # -- encoding and hashing ------------------------------------------------------------
     def rs_encode(self, M, rate_log):

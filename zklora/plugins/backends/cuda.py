@@ -307,6 +307,27 @@ class CudaBackend(ComputeBackend):
         folded = self.sc_fold(stack, r)
         return folded, self.p2_sums(folded, fa, fb)
 
+    def pair_sums(self, a, b):
+        a, b = self._u(a), self._u(b)
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(f"pair_sums: tables of {a.shape[0]} and {b.shape[0]} entries")
+        st = self.cp.zeros((2, a.shape[0], 2), dtype=self.cp.uint64)
+        for i, t in enumerate((a, b)):  # a base table is its extension lift (t, 0)
+            if t.ndim == 1:
+                st[i, :, 0] = t
+            else:
+                st[i] = t
+        return self.p2_sums(st, np.zeros(1, np.int64), np.ones(1, np.int64)).reshape(2, 2)
+
+    def fold_tables(self, tables, r):
+        m = int(tables[0].shape[0]) // 2
+        out = self._empty((len(tables), m, 2))
+        for i, t in enumerate(tables):
+            t = self._u(t)
+            out[i] = (self.fold_base(t, r) if t.ndim == 1
+                      else self.sc_fold(t.reshape(1, -1, 2), r)[0])
+        return out
+
     def sc_round(self, stack, starts, factors, coeffs, degree):
         st = self._u(stack)
         m = st.shape[1] // 2

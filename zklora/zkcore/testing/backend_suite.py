@@ -346,6 +346,45 @@ def check_p2_fold_sums(be: ComputeBackend, h: Harness) -> None:
         _eq(be, be.to_device(sums), _p2_ref(_u(want), fa, fb), f"p2_fold_sums sums m={m}")
 
 
+def _lift_ref(t: np.ndarray) -> np.ndarray:
+    return t if t.ndim == 2 else np.stack([t, np.zeros_like(t)], axis=1)
+
+
+def check_pair_sums(be: ComputeBackend, h: Harness) -> None:
+    """Both orders of base×base, base×extension and extension×extension tables."""
+    rng = h.rng("pair_sums")
+    for m in h.pairs:
+        tabs = {"b": base(rng, 2 * m), "e": ext(rng, 2 * m)}
+        for ka, kb in ("bb", "be", "eb", "ee"):
+            a, b = tabs[ka], tabs[kb]
+            if ka == kb:
+                b = base(rng, 2 * m) if ka == "b" else ext(rng, 2 * m)
+            st = np.stack([_lift_ref(a), _lift_ref(b)])
+            want = _p2_ref(st, [0], [1])[0]
+            got = be.pair_sums(be.to_device(a), be.to_device(b))
+            _eq(be, be.to_device(np.asarray(got, np.uint64)), want,
+                f"pair_sums {ka}{kb} m={m}")
+
+
+def check_fold_tables(be: ComputeBackend, h: Harness) -> None:
+    """A mix of base and extension tables folded into one extension stack."""
+    rng = h.rng("fold_tables")
+    for m in h.pairs:
+        tabs = [base(rng, 2 * m), ext(rng, 2 * m), base(rng, 2 * m)]
+        r = ext(rng, 1)[0]
+        want = _fold_ref(np.stack([_lift_ref(t) for t in tabs]), r)
+        _eq(be, be.fold_tables([be.to_device(t) for t in tabs], r), want,
+            f"fold_tables m={m}")
+
+
+def check_borrow(be: ComputeBackend, h: Harness) -> None:
+    """A borrowed array reads the host values (base and extension, non-contiguous)."""
+    rng = h.rng("borrow")
+    a = ext(rng, 64)
+    for host in (a, a[::2], a[:, 0]):
+        _eq(be, be.borrow(host), np.ascontiguousarray(host), f"borrow {host.shape}")
+
+
 def check_sc_round(be: ComputeBackend, h: Harness) -> None:
     rng = h.rng("sc_round")
     # terms: f0·f1·f2, f3, (empty product), f1·f1
