@@ -11,6 +11,10 @@ only by the tests to check the fast path on small sizes.
 * `generators(seed, n)` / `hash_point(seed, label)` — hash-to-curve (RFC 9380,
   ``BLS12381G1_XMD:SHA-256_SSWU_RO_``) points with a project domain-separation tag, so
   nobody knows a discrete-log relation between them (binding of Pedersen vectors).
+* `blinding_generator(seed)` — the Pedersen blinding base H = hash_point(seed, "blind"):
+  nothing up the sleeve (a hash of a public string, like every other generator), so its
+  discrete log to the vector generators is unknown (hiding is perfect for any H ≠ 0,
+  binding needs the unknown relation).
 * `encode_point` / `decode_point(s)` — 48-byte compressed encoding; decoding is strict:
   on the curve, in the prime-order subgroup, x < p, and the canonical encoding of the
   point it yields (so flag bits and the infinity encoding are unique).  Anything else
@@ -86,6 +90,15 @@ _GENS: dict[bytes, list[G1Point]] = {}
 def hash_point(seed: bytes, label: bytes) -> G1Point:
     """The hash-to-curve point of ``seed ‖ "/" ‖ label`` (on G1, in the subgroup)."""
     return G1Point.hash_to_curve(seed + b"/" + label, DST)
+
+
+#: label of the blinding generator under a seed (distinct from "U" and "gen" ‖ u64)
+BLIND_LABEL = b"blind"
+
+
+def blinding_generator(seed: bytes) -> G1Point:
+    """H = hash_point(seed, "blind"): the Pedersen blinding base (module doc)."""
+    return hash_point(seed, BLIND_LABEL)
 
 
 def generators(seed: bytes, n: int) -> list[G1Point]:

@@ -29,9 +29,42 @@ variables n (all items of one size share one argument):
    with s_j = Π x^(±1) by the bits of j and b_final = Π ((1 − r_top)x⁻¹ + r_top·x).
 
 Proof per group: [n rounds × 2 scalars + one scalar per item, only if reduced]
-+ 2c points + 1 scalar.  Not hiding (``hiding = False``): a blinded variant would add
-a generator H, blind each row (C_i + ρ_i H) and end the IPA with a Schnorr-style
-proof instead of revealing a; the layout above leaves room for that.
++ 2c points + 1 scalar.
+
+Zero knowledge (inside a `zklora.zkcore.zk` session; ``hiding`` is then true; the
+binding variant above is unchanged outside one, byte for byte).  H is a further
+hash-to-curve point (`bls_msm.blinding_generator`: the hash of seed ‖ "/blind"), and all
+prover randomness comes from the session's `zk.MaskRng` (the OS), never the transcript.
+
+* Commitment: C_i = ⟨M[i], G⟩ + β_i·H with β_i fresh (perfectly hiding).
+* Opening, the statement absorbed with the tag ``hyrax/zk/v1``:
+  - one point: σ as above, a = Σ_t σ^t eq(r_row)ᵀ M_t, v = Σ σ^t v_t (public claims),
+    P = Σ_t σ^t Σ_i eq(r_row)_i C_{t,i} of blind β = Σ_t σ^t Σ_i eq(r_row)_i β_{t,i};
+  - several points: after ρ the prover draws a mask g(x) = Σ_i g_i(x_i), g_i random of
+    degree 2 (3n coefficients c), sends its Pedersen commitment
+    C_g = Σ c_k·G_{2^c + k} + β_g·H and G = Σ_x g(x), draws ρ_g and runs the reduction
+    sumcheck of F + ρ_g·g for H + ρ_g·G (`zk.ProverMask`, as the kernel's ZK sumchecks)
+    **without sending finals**; the verifier ends with the running claim v and the
+    point r*, and e_t = Σ_k ρ^(k) eq(r_{t,k}, r*) (public).  The final check
+    Σ_t e_t·t̃_t(r*) + ρ_g·g(r*) = v is one inner product of length N = 2^⌈log(2^c+3n)⌉:
+    a = (Σ_t e_t eq(r*_row)ᵀ M_t ‖ ρ_g·c ‖ 0), b = (eq(r*_col) ‖ (1, r*_i, r*_i²)_i ‖ 0),
+    P = Σ_t e_t Σ_i eq(r*_row)_i C_{t,i} + ρ_g·C_g of blind Σ_t e_t(…) + ρ_g·β_g.
+  - the IPA is blinded: L = ⟨a_L, G_R⟩ + c_L·U' + λ·H, R = ⟨a_R, G_L⟩ + c_R·U' + μ·H
+    (λ, μ fresh), the blind folds as β' = β + x²λ + x⁻²μ, and instead of a the prover
+    proves knowledge of (a, β) with Q = a·(G_f + b_f·U') + β·H, Q the folded
+    P + v·U' + Σ(x²L + x⁻²R), by a Schnorr proof: T = k_a·(G_f + b_f·U') + k_β·H,
+    challenge e, z_a = k_a + e·a, z_β = k_β + e·β; the verifier checks
+    z_a·(Σ_j s_j G_j + b_f·U') + z_β·H = T + e·Q in one MSM.
+* Zero knowledge: the row commitments, C_g, every L and R (fresh λ, μ) and z_a, z_β
+  (fresh k_a, k_β) are uniform and independent; T is then fixed by the check; G and the
+  round messages are uniform (per round, the 2 free values of ρ_g·g_j with g_j(0)+g_j(1)
+  fixed, and G by Σ_i (g_i(0)+g_i(1))).  A simulator samples all of them uniformly and
+  solves T: statistical distance 0 given ρ_g ≠ 0 and no zero IPA challenge (≤ 2^-250).
+  docs/zero-knowledge.md §5.4 has the argument.
+* Soundness: the blinded IPA with the Schnorr end is an argument of knowledge of (a, β)
+  under discrete log among G, U, H; the masked reduction as the kernel's (g is bound
+  by C_g and G is sent before ρ_g).  Proof per group: [C_g + 1 + 2n scalars if reduced]
+  + 2 log N points + T + 2 scalars.
 """
 
 from __future__ import annotations
@@ -43,7 +76,7 @@ import numpy as np
 
 from zklora.kernels import bls_msm
 from zklora.kernels.bls_msm import POINT_BYTES, R
-from zklora.zkcore import mle, sumcheck
+from zklora.zkcore import mle, sumcheck, zk
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, OpenItem
 from zklora.zkcore.errors import (
     PluginError,
@@ -95,6 +128,8 @@ class HyraxState:
     values: np.ndarray  # flat object array of canonical ints
     num_vars: int
     commitment: bytes
+    #: per-row Pedersen blinds β_i (hiding variant), None for a binding-only commitment
+    blinds: np.ndarray | None = None
 
 
 @attrs.frozen
@@ -242,6 +277,124 @@ def ipa_verify(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, v: 
         raise VerificationError(f"hyrax: inner-product argument {label} does not verify")
 
 
+# -- zero knowledge: randomness, blinded inner-product argument ----------------------------
+
+
+def _fresh(F: Field, count: int) -> list[int]:
+    """``count`` uniform elements of Fr from the ZK session's source (the OS)."""
+    s = zk.current()
+    if s is None:
+        raise ProverError("hyrax: hiding randomness outside a zero-knowledge session")
+    return [int(v) for v in np.asarray(s.rng.elements(F, count), dtype=object).reshape(-1)]
+
+
+def ipa_prove_zk(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, H,
+                 a: np.ndarray, b: np.ndarray, blind: int) -> None:
+    """Zero-knowledge `ipa_prove` (module doc): prove knowledge of (``a``, ``blind``) with
+    ⟨a, gens⟩ + blind·H = P and ⟨a, b⟩ = v (both known to the verifier and absorbed
+    before this call): blinded L/R, then a Schnorr proof for the folded scalar."""
+    n = len(gens)
+    a = _vec(a)
+    b = _vec(b)
+    pts = np.empty(n, dtype=object)
+    pts[:] = list(gens)
+    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    s = _vec([1] * n)
+    j = np.arange(n)
+    m = n
+    rnd = 0
+    blind = int(blind) % R
+    while m > 1:
+        h = m // 2
+        aL, aR, bL, bR = a[:h], a[h:], b[:h], b[h:]
+        cL = int(np.sum(aL * bR)) % R
+        cR = int(np.sum(aR * bL)) % R
+        jm = j % m
+        hi = jm >= h
+        lo = ~hi
+        Lsc = a[jm[hi] - h] * s[hi] % R
+        Rsc = a[jm[lo] + h] * s[lo] % R
+        lam, mu = _fresh(F, 2)
+        Lp = bls_msm.msm(pts[hi].tolist() + [U, H], list(Lsc) + [cL * x0 % R, lam])
+        Rp = bls_msm.msm(pts[lo].tolist() + [U, H], list(Rsc) + [cR * x0 % R, mu])
+        ch.send_bytes(f"{label}/LR{rnd}", bls_msm.encode_point(Lp) + bls_msm.encode_point(Rp))
+        x = _scalar(ch.challenge(f"{label}/x{rnd}", F))
+        if x == 0:
+            raise ProverError("hyrax: zero IPA challenge (probability 2^-255)")
+        xi = _inv(x)
+        a = (aL * x + aR * xi) % R
+        b = (bL * xi + bR * x) % R
+        s = np.where(hi, s * x, s * xi) % R
+        blind = (blind + x * x % R * lam + xi * xi % R * mu) % R
+        m = h
+        rnd += 1
+    k_a, k_b = _fresh(F, 2)
+    a_f, b_f = int(a[0]), int(b[0])
+    T = bls_msm.msm(list(pts) + [U, H], list(s * k_a % R) + [k_a * b_f % R * x0 % R, k_b])
+    ch.send_bytes(f"{label}/T", bls_msm.encode_point(T))
+    e = _scalar(ch.challenge(f"{label}/e", F))
+    z = [(k_a + e * a_f) % R, (k_b + e * blind) % R]
+    ch.send_field(f"{label}/z", F, _vec(z))
+
+
+def ipa_verify_zk(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, H, v: int,
+                  b_final, p_points: Sequence, p_scalars: Sequence[int]) -> None:
+    """Check the argument of `ipa_prove_zk` for P = Σ p_scalars·p_points, claimed inner
+    product v; ``b_final(xs, s)`` is ⟨s, b⟩ for the round challenges xs and the fold
+    weights s."""
+    n = len(gens)
+    rounds = n.bit_length() - 1
+    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    Ls, Rs, xs = [], [], []
+    for rnd in range(rounds):
+        buf = ch.recv_bytes(f"{label}/LR{rnd}", 2 * POINT_BYTES)
+        Ls.append(bls_msm.decode_point(buf[:POINT_BYTES], f"{label}/L{rnd}"))
+        Rs.append(bls_msm.decode_point(buf[POINT_BYTES:], f"{label}/R{rnd}"))
+        x = _scalar(ch.challenge(f"{label}/x{rnd}", F))
+        if x == 0:
+            raise VerificationError("hyrax: zero IPA challenge")
+        xs.append(x)
+    T = bls_msm.decode_point(ch.recv_bytes(f"{label}/T", POINT_BYTES), f"{label}/T")
+    e = _scalar(ch.challenge(f"{label}/e", F))
+    z_a, z_b = (int(t) for t in ch.recv_field(f"{label}/z", F, 2))
+    s = _fold_weights(xs)
+    b_f = int(b_final(xs, s)) % R
+    # z_a·(Σ s_j G_j + b_f·U') + z_b·H − T − e·(P + v·U' + Σ x²L + x⁻²R) = 0
+    points = list(gens) + Ls + Rs + [U, H, T] + list(p_points)
+    scal = (
+        [z_a * int(sj) % R for sj in s]
+        + [(-e * x * x) % R for x in xs]
+        + [(-e * _inv(x * x % R)) % R for x in xs]
+        + [(z_a * b_f - e * v) % R * x0 % R, z_b, R - 1]
+        + [(-e * int(c)) % R for c in p_scalars]
+    )
+    if bls_msm.msm(points, scal) != bls_msm.IDENTITY:
+        raise VerificationError(f"hyrax: zero-knowledge inner-product argument {label} "
+                                "does not verify")
+
+
+def _quadratic_at(g0: int, g1: int, g2: int, r: int) -> int:
+    """q(r) for the degree-2 polynomial with q(0), q(1), q(2) = g0, g1, g2."""
+    half = _inv(2)
+    return (g0 * (r - 1) * (r - 2) % R * half - g1 * r * (r - 2)
+            + g2 * r * (r - 1) % R * half) % R
+
+
+def _mask_powers(point: np.ndarray) -> list[int]:
+    """(1, r_i, r_i²) for every coordinate: g(r) = ⟨c, ·⟩ for the flat mask c."""
+    out = []
+    for ri in point:
+        ri = int(ri)
+        out += [1, ri, ri * ri % R]
+    return out
+
+
+def _mask_size(lay: Layout, n: int) -> int:
+    """Length of the zero-knowledge IPA with a reduction mask: 2^c + 3n, to a power of 2."""
+    need = lay.cols + 3 * n
+    return 1 << (need - 1).bit_length()
+
+
 # -- the scheme --------------------------------------------------------------------------
 
 
@@ -250,7 +403,11 @@ class Hyrax(CommitmentScheme):
 
     name = "hyrax"
     fields = ("bls12-381-fr",)
-    hiding = False
+
+    @property
+    def hiding(self) -> bool:
+        """Hiding inside a zero-knowledge session (module doc), binding only outside."""
+        return zk.enabled()
 
     def __init__(self, field: Field, params=None):
         super().__init__(field, params)
@@ -271,6 +428,7 @@ class Hyrax(CommitmentScheme):
                               f"got {seed!r:.80}")
         self.seed = seed.encode()
         self.U = bls_msm.hash_point(self.seed, b"U")
+        self.H = bls_msm.blinding_generator(self.seed)
 
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
@@ -311,6 +469,12 @@ class Hyrax(CommitmentScheme):
         lay = Layout(size.bit_length() - 1)
         G = self.gens(lay.cols)
         M = flat.reshape(lay.rows, lay.cols)
+        if zk.enabled():   # hiding: C_i = ⟨M[i], G⟩ + β_i·H, β_i fresh
+            blinds = _vec(_fresh(self.field, lay.rows))
+            com = b"".join(bls_msm.encode_point(
+                bls_msm.msm_signed(G, M[i]) + bls_msm.msm([self.H], [int(blinds[i])]))
+                for i in range(lay.rows))
+            return com, HyraxState(flat, lay.num_vars, com, blinds)
         com = b"".join(bls_msm.encode_point(bls_msm.msm_signed(G, M[i])) for i in range(lay.rows))
         return com, HyraxState(flat, lay.num_vars, com)
 
@@ -333,9 +497,11 @@ class Hyrax(CommitmentScheme):
             out[key] = c
         return list(out.values())
 
-    def _absorb(self, ch, items: Sequence[tuple[int, bytes, list[_Claim]]]) -> None:
+    def _absorb(self, ch, items: Sequence[tuple[int, bytes, list[_Claim]]],
+                hiding: bool = False) -> None:
         F = self.field
-        parts = [b"hyrax/v1", self.seed, len(items).to_bytes(8, "little")]
+        parts = [b"hyrax/zk/v1" if hiding else b"hyrax/v1", self.seed,
+                 len(items).to_bytes(8, "little")]
         for n, com, claims in items:
             parts += [n.to_bytes(8, "little"), len(com).to_bytes(8, "little"), com,
                       len(claims).to_bytes(8, "little")]
@@ -372,17 +538,28 @@ class Hyrax(CommitmentScheme):
 
     # -- open ----------------------------------------------------------------------------
     def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+        hiding = zk.enabled()
         desc = []
         for k, it in enumerate(items):
             st = it.state
             if not isinstance(st, HyraxState):
                 raise ProverError(f"hyrax: item {k} carries no hyrax commitment state")
+            if hiding and st.blinds is None:
+                raise ProverError(f"hyrax: item {k} is a binding-only commitment; a "
+                                  "zero-knowledge opening needs one made in the ZK session")
+            if not hiding and st.blinds is not None:
+                raise ProverError(f"hyrax: item {k} is a hiding commitment; open it inside "
+                                  "a zero-knowledge session")
             desc.append((st.num_vars, st.commitment,
                          self._claims(st.num_vars, it.evals, ProverError)))
-        self._absorb(ch, desc)
+        self._absorb(ch, desc, hiding)
         for n, members in self._groups(desc).items():
-            self._open_group(ch, n, [items[k].state.values for k in members],
-                             [desc[k][2] for k in members])
+            if hiding:
+                self._open_group_zk(ch, n, [items[k].state for k in members],
+                                    [desc[k][2] for k in members])
+            else:
+                self._open_group(ch, n, [items[k].state.values for k in members],
+                                 [desc[k][2] for k in members])
 
     def _open_group(self, ch: ProverChannel, n: int, tables: list[np.ndarray],
                     claims_of: list[list[_Claim]]) -> None:
@@ -397,15 +574,7 @@ class Hyrax(CommitmentScheme):
         else:
             rho = _scalar(ch.challenge(f"{label}/rho", F))
             coefs = self._eq_combo(claims_of, rho)
-            stack, terms, claim = [], [], 0
-            for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
-                w = F.zeros(1 << n)
-                for c, co in zip(cl, cf):
-                    eq = mle.eq_table(F, c.point)
-                    w = (w + co * eq) % R
-                    claim = (claim + co * int(F.dot(tab, eq))) % R  # true, not claimed
-                stack += [tab, w]
-                terms.append((1, (2 * t, 2 * t + 1)))
+            stack, terms, claim = self._reduction(tables, claims_of, coefs)
             point, finals = sumcheck.prove(
                 ch, F, stack, terms, np.array(claim, dtype=object),
                 label=f"{label}/reduce", public=[2 * t + 1 for t in range(len(tables))])
@@ -417,6 +586,70 @@ class Hyrax(CommitmentScheme):
             u = F.vecmat(eq_row, tab.reshape(lay.rows, lay.cols))
             a = (a + sig[t] * u) % R
         ipa_prove(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, a, b)
+
+    def _reduction(self, tables: list[np.ndarray], claims_of: list[list[_Claim]],
+                   coefs: list[list[int]]):
+        """The reduction sumcheck's tables, terms and true claim (step 2)."""
+        F = self.field
+        n = tables[0].shape[0].bit_length() - 1
+        stack, terms, claim = [], [], 0
+        for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
+            w = F.zeros(1 << n)
+            for c, co in zip(cl, cf):
+                eq = mle.eq_table(F, c.point)
+                w = (w + co * eq) % R
+                claim = (claim + co * int(F.dot(tab, eq))) % R  # true, not claimed
+            stack += [tab, w]
+            terms.append((1, (2 * t, 2 * t + 1)))
+        return stack, terms, claim
+
+    def _open_group_zk(self, ch: ProverChannel, n: int, states: list[HyraxState],
+                       claims_of: list[list[_Claim]]) -> None:
+        """The zero-knowledge opening of one size group (module doc)."""
+        F = self.field
+        label = f"hyrax/n{n}"
+        lay = Layout(n)
+        tables = [st.values for st in states]
+        mask = None
+        if self._single_point(claims_of):
+            point = claims_of[0][0].point
+            weights = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(tables))
+            size = lay.cols
+        else:
+            rho = _scalar(ch.challenge(f"{label}/rho", F))
+            coefs = self._eq_combo(claims_of, rho)
+            stack, terms, claim = self._reduction(tables, claims_of, coefs)
+            size = _mask_size(lay, n)
+            gens = self.gens(size)
+            c = _vec(_fresh(F, 3 * n))
+            (beta_g,) = _fresh(F, 1)
+            C_g = bls_msm.msm(gens[lay.cols:lay.cols + 3 * n] + [self.H], list(c) + [beta_g])
+            ch.send_bytes(f"{label}/zk/mask", bls_msm.encode_point(C_g))
+            cm = c.reshape(n, 3)
+            ch.send_field(f"{label}/zk/sum", F, zk.mask_sum(F, cm, n))
+            rho_g = ch.challenge(f"{label}/zk/rho", F)
+            state = zk.ProverMask(F, cm, n, rho_g)
+            point, _ = sumcheck.prove(
+                ch, F, stack, terms, np.array(claim, dtype=object),
+                label=f"{label}/reduce", public=range(len(stack)),   # no finals are sent
+                mask=sumcheck.Mask(rho_g, lambda _p: None, state))
+            weights = [int(self._eq_at(cl, cf)(point)) for cl, cf in zip(claims_of, coefs)]
+            mask = (c, beta_g, _scalar(rho_g))
+        eq_row = mle.eq_table(F, point[lay.col_vars:])
+        a = F.zeros(size)
+        b = F.zeros(size)
+        b[:lay.cols] = mle.eq_table(F, point[: lay.col_vars])
+        blind = 0
+        for wt, st in zip(weights, states):
+            u = F.vecmat(eq_row, st.values.reshape(lay.rows, lay.cols))
+            a[:lay.cols] = (a[:lay.cols] + wt * u) % R
+            blind = (blind + wt * int(np.sum(eq_row * st.blinds))) % R
+        if mask is not None:
+            c, beta_g, rho_g = mask
+            a[lay.cols:lay.cols + 3 * n] = c * rho_g % R
+            b[lay.cols:lay.cols + 3 * n] = _vec(_mask_powers(point))
+            blind = (blind + rho_g * beta_g) % R
+        ipa_prove_zk(ch, F, f"{label}/ipa", self.gens(size), self.U, self.H, a, b, blind)
 
     # -- verify --------------------------------------------------------------------------
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
@@ -434,10 +667,11 @@ class Hyrax(CommitmentScheme):
                                        f"expected {size} for 2^{n} elements")
             rows.append(bls_msm.decode_points(com, size // POINT_BYTES, f"commitment {k}"))
             desc.append((n, com, self._claims(n, it.evals, VerificationError)))
-        self._absorb(ch, desc)
+        hiding = zk.enabled()
+        self._absorb(ch, desc, hiding)
         for n, members in self._groups(desc).items():
-            self._verify_group(ch, n, [rows[k] for k in members],
-                               [desc[k][2] for k in members])
+            verify_group = self._verify_group_zk if hiding else self._verify_group
+            verify_group(ch, n, [rows[k] for k in members], [desc[k][2] for k in members])
 
     def _verify_group(self, ch: VerifierChannel, n: int, rows: list[list],
                       claims_of: list[list[_Claim]]) -> None:
@@ -470,6 +704,54 @@ class Hyrax(CommitmentScheme):
         v = sum(si * w for si, w in zip(sig, ws)) % R
         ipa_verify(ch, F, f"{label}/ipa", self.gens(lay.cols), self.U, v,
                    point[: lay.col_vars], p_points, p_scalars)
+
+    def _verify_group_zk(self, ch: VerifierChannel, n: int, rows: list[list],
+                         claims_of: list[list[_Claim]]) -> None:
+        """Mirror of `_open_group_zk`; ``rows`` are the decoded commitments."""
+        F = self.field
+        label = f"hyrax/n{n}"
+        lay = Layout(n)
+        extra_points, extra_scalars = [], []
+        if self._single_point(claims_of):
+            point = claims_of[0][0].point
+            weights = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(rows))
+            v = sum(wt * cl[0].value for wt, cl in zip(weights, claims_of)) % R
+            size = lay.cols
+
+            def b_final(xs, s):
+                return _eq_fold(point[: lay.col_vars], xs)
+        else:
+            rho = _scalar(ch.challenge(f"{label}/rho", F))
+            coefs = self._eq_combo(claims_of, rho)
+            claim = sum(co * c.value for cl, cf in zip(claims_of, coefs)
+                        for c, co in zip(cl, cf)) % R
+            C_g = bls_msm.decode_point(ch.recv_bytes(f"{label}/zk/mask", POINT_BYTES),
+                                       f"{label}/zk/mask")
+            G = _scalar(ch.recv_scalar(f"{label}/zk/sum", F))
+            rho_g = _scalar(ch.challenge(f"{label}/zk/rho", F))
+            v = (claim + rho_g * G) % R
+            point = F.zeros(n)
+            for j in range(n):   # the rounds of `sumcheck.prove` (degree 2), no finals
+                g0, g2 = (int(t) for t in ch.recv_field(f"{label}/reduce/round{j}", F, 2))
+                r = _scalar(ch.challenge(f"{label}/reduce/r{j}", F))
+                point[j] = r
+                v = _quadratic_at(g0, (v - g0) % R, g2, r)
+            weights = [int(self._eq_at(cl, cf)(point)) for cl, cf in zip(claims_of, coefs)]
+            size = _mask_size(lay, n)
+            bvec = F.zeros(size)
+            bvec[:lay.cols] = mle.eq_table(F, point[: lay.col_vars])
+            bvec[lay.cols:lay.cols + 3 * n] = _vec(_mask_powers(point))
+            extra_points, extra_scalars = [C_g], [rho_g]
+
+            def b_final(xs, s):
+                return int(np.sum(s * bvec)) % R
+        eq_row = [int(e) for e in mle.eq_table(F, point[lay.col_vars:])]
+        p_points, p_scalars = list(extra_points), list(extra_scalars)
+        for wt, com_rows in zip(weights, rows):
+            p_points += com_rows
+            p_scalars += [wt * e % R for e in eq_row]
+        ipa_verify_zk(ch, F, f"{label}/ipa", self.gens(size), self.U, self.H, v, b_final,
+                      p_points, p_scalars)
 
     def _eq_at(self, claims: list[_Claim], coefs: list[int]):
         F = self.field
