@@ -70,6 +70,25 @@ class Spilled:
         finally:
             del mm
 
+    def read_range(self, lo: int, hi: int) -> np.ndarray:
+        """Rows [lo, hi) (along the first axis) copied into RAM, read with one positioned
+        read (no mapping: nothing of the file stays in the resident set)."""
+        row = self.nbytes // max(1, self.shape[0]) if self.shape else self.nbytes
+        lo, hi = max(0, int(lo)), min(int(hi), self.shape[0] if self.shape else 1)
+        out = np.empty((max(0, hi - lo),) + tuple(self.shape[1:]), dtype=self.dtype)
+        if hi <= lo:
+            return out
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset + lo * row)
+                got = f.readinto(memoryview(out.reshape(-1)).cast("B"))
+        except OSError as e:
+            raise ProverError(f"scratch file {self.path} is gone ({e}); was the state used "
+                              "after its proof ended?") from None
+        if got != out.nbytes:
+            raise ProverError(f"scratch file {self.path} is truncated")
+        return out
+
     def load(self) -> np.ndarray:
         """The whole array copied into RAM."""
         mm = self._map()

@@ -31,9 +31,19 @@ import numpy as np
 
 from zklora.kernels import sumcheck as KS
 
-from . import mle
+from . import mle, selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
+from .sumcheck import _interpolate
+
+#: prover: the claims on a stack of at least 2^STREAM_VARS entries are reduced by the
+#: streaming prover (`_prove_streaming`: same messages, O(chunk) extra memory)
+STREAM_VARS = 20
+#: entries per chunk (log2) the streaming prover reads of S and writes of W at a time
+CHUNK_VARS = 18
+#: rounds the streaming prover runs over the chunks before it folds S and W into RAM
+#: (2^-STREAM_ROUNDS of the table's length, in the challenge field)
+STREAM_ROUNDS = 4
 
 
 @attrs.frozen
@@ -255,9 +265,145 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
             return [[_table(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
                     for i, cl, (coefs, _) in zip(idx, claims, weights)]
 
+        if ctx.prover and K >= STREAM_VARS and E.name == "goldilocks-ext2":
+            point, finals = _prove_streaming(
+                ctx.ch, E, f"{label}/{K}", K, [stacks[i][2] for i in idx], base, claims,
+                weights)
+            for i, f in zip(idx, finals):
+                out[i] = (point, f[0])
+            continue
         point, finals = ctx.run_sumcheck_batch(
             f"{label}/{K}", K, [([(1, (0, 1))], total) for _, total in weights], tables,
             public=[{1: _w_eval(E, K, coefs, cl)} for cl, (coefs, _) in zip(claims, weights)])
         for i, f in zip(idx, finals):
             out[i] = (point, f[0])
     return out
+
+
+# -- the streaming prover ------------------------------------------------------------
+
+
+def _read(table, lo: int, hi: int, base: bool) -> np.ndarray:
+    """Entries [lo, hi) of S, contiguous: base (n,) or extension (n, 2) uint64 (a
+    `zklora.zkcore.scratch.Spilled` or anything with ``read_range`` is read through it,
+    so a stack on disk is never mapped whole)."""
+    rd = getattr(table, "read_range", None)
+    a = rd(lo, hi) if rd is not None else table[lo:hi]
+    a = np.asarray(a, dtype=np.uint64)
+    return np.ascontiguousarray(a.reshape(-1) if base else a.reshape(-1, 2))
+
+
+def _w_chunk(E: Field, c: int, lo: int, coefs: np.ndarray, claims: Sequence[StackClaim],
+             offs: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """W = Σ_k ρ^k eq(p_k, ·) on the entries [lo, lo + 2^c) (an aligned chunk): a claim
+    whose block lies in the chunk adds its eq table at its offset; one whose block holds
+    the chunk adds eq(r_k[:c], ·) times the selector of the chunk inside the block."""
+    C = 1 << c
+    w = np.zeros((C, 2), dtype=np.uint64)
+    sel = np.nonzero((offs < lo + C) & (ends > lo))[0]
+    if not len(sel):
+        return w
+    pts = np.zeros((len(sel), max(1, c), 2), dtype=np.uint64)
+    nv, at, cf = [], [], []
+    for j, k in enumerate(sel):
+        cl = claims[k]
+        n = cl.num_vars
+        if n <= c:
+            pts[j, :n] = cl.point
+            nv.append(n)
+            at.append(int(offs[k]) - lo)
+            cf.append(coefs[k])
+        else:
+            pts[j, :c] = cl.point[:c]
+            nv.append(c)
+            at.append(0)
+            cf.append(E.mul(coefs[k], selector(E, cl.point[c:], (lo - int(offs[k])) >> c)))
+    KS.eq_acc(pts, nv, at, np.stack(cf), w)
+    return w
+
+
+def _fold_all(t: np.ndarray, rs: Sequence[np.ndarray]) -> np.ndarray:
+    """Bind the lowest len(rs) variables of ``t`` (base (n,) or extension (n, 2)) to rs."""
+    for r in rs:
+        out = np.empty((t.shape[0] // 2, 2), dtype=np.uint64)
+        KS.fold_into(t, r, out)
+        t = out
+    return t
+
+
+def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: bool,
+                     claims: Sequence[Sequence[StackClaim]], weights) -> tuple:
+    """The prover of the batched sumcheck `reduce_many` runs through
+    ``ctx.run_sumcheck_batch`` (`zklora.zkcore.sumcheck.prove_batch`, pairwise fast
+    path) for the instances Σ_x S_i(x)·W_i(x) = Σ_k ρ^k v_k, sending the same messages
+    with bounded memory: W is never built whole and S is only read, a chunk of 2^c
+    entries at a time.  The first k rounds each make one pass over the chunks (every
+    chunk's S and W folded at the challenges so far, then its pair sums); then one pass
+    folds S and W at the k challenges into RAM (2^(K−k) extension entries each) and
+    the remaining rounds run there.  Returns (point, [[S_i(r), W_i(r)] per instance])."""
+    T = len(tables)
+    for j, (_, total) in enumerate(weights):
+        ch.observe_public(f"{label}/claim{j}", E.encode(total))
+    rho = ch.challenge(f"{label}/rho", E)
+    coeffs, running = [], E.scalar(0)
+    coef = E.scalar(1)
+    for _, total in weights:
+        coeffs.append(E.mul(coef, E.scalar(1)))
+        running = E.add(running, E.mul(coef, total))
+        coef = E.mul(coef, rho)
+    coeffs = np.ascontiguousarray(np.stack(coeffs), np.uint64)
+    running = np.ascontiguousarray(running, np.uint64).reshape(2)
+    metas = []
+    for cl in claims:
+        offs = np.array([c.index << c.num_vars for c in cl], dtype=np.int64)
+        metas.append((offs, offs + np.array([1 << c.num_vars for c in cl], np.int64)))
+    c = min(CHUNK_VARS, K)
+    k = max(0, min(STREAM_ROUNDS, c - 1, K - 1))
+    N = 1 << K
+
+    def chunks(i: int):
+        for lo in range(0, N, 1 << c):
+            yield lo, _read(tables[i], lo, lo + (1 << c), base), _w_chunk(
+                E, c, lo, weights[i][0], claims[i], *metas[i])
+
+    point = E.zeros(K)
+    rs: list[np.ndarray] = []
+    for j in range(k):
+        sums = np.zeros((T, 2, 2), dtype=np.uint64)
+        for i in range(T):
+            for _, s, w in chunks(i):
+                sums[i] = E.add(sums[i], KS.pair_sums(_fold_all(s, rs), _fold_all(w, rs)))
+        g = KS.e_p2_message(sums, coeffs, running)
+        ch.send_field(f"{label}/round{j}", E, g[0::2])
+        r = ch.challenge(f"{label}/r{j}", E)
+        point[j] = r
+        rs.append(np.ascontiguousarray(r, np.uint64))
+        running = _interpolate(E, g, r)
+    st = np.empty((2 * T, N >> k, 2), dtype=np.uint64)
+    for i in range(T):
+        for lo, s, w in chunks(i):
+            a, b = lo >> k, (lo + (1 << c)) >> k
+            st[2 * i, a:b] = _fold_all(s, rs)
+            st[2 * i + 1, a:b] = _fold_all(w, rs)
+    fa = np.arange(0, 2 * T, 2, dtype=np.int64)
+    fb = fa + 1
+    sums = KS.p2_sums(st, fa, fb)
+    for j in range(k, K):
+        g = KS.e_p2_message(sums, coeffs, running)
+        ch.send_field(f"{label}/round{j}", E, g[0::2])
+        r = ch.challenge(f"{label}/r{j}", E)
+        point[j] = r
+        running = _interpolate(E, g, r)
+        if j + 1 < K:
+            st, sums = KS.p2_fold_sums(st, r, fa, fb)
+        else:
+            st = np.stack([E.add(t[0], E.mul(E.sub(t[1], t[0]), r)) for t in st])[:, None]
+    finals = [[st[2 * i, 0], st[2 * i + 1, 0]] for i in range(T)]
+    if selfcheck.enabled():
+        total = E.scalar(0)
+        for cf, (s_r, w_r) in zip(coeffs, finals):
+            total = E.add(total, E.mul(cf, E.mul(s_r, w_r)))
+        if not E.equal(total, running):
+            raise ProverError(f"{label}: final evaluation does not match (bad witness)")
+    ch.send_field(f"{label}/finals", E, np.stack([f[0] for f in finals]))
+    return point, finals

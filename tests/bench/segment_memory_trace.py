@@ -1,0 +1,86 @@
+"""Where the prover's resident set peaks (issue 14; a benchmark, not a test).
+
+    python tests/bench/segment_memory_trace.py H F N V B T
+
+runs `tests/bench/segment_memory.py` with the same arguments while a thread samples
+VmRSS every 10 ms, tagging each sample with the innermost of a few instrumented prover
+functions running (phase-1 forward, statement and stack commitments, Ligero commit and
+open, each segment, the lookups, the stack reduction, the opening).  Prints the usual
+JSON line, then one JSON line: per tag, the largest resident set seen while it ran
+(MiB) and its wall seconds, and the tag running at the peak.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+_stack: list[str] = ["other"]
+_peak: dict[str, float] = {}
+_secs: dict[str, float] = {}
+_top = [0.0, ""]
+
+
+def _rss() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def _sampler() -> None:
+    while True:
+        r, tag = _rss(), "/".join(_stack[1:]) or "other"
+        if r > _peak.get(tag, 0.0):
+            _peak[tag] = r
+        if r > _top[0]:
+            _top[:] = [r, tag]
+        time.sleep(0.01)
+
+
+def _wrap(owner, name: str, tag: str) -> None:
+    fn = getattr(owner, name)
+
+    @functools.wraps(fn)
+    def inner(*a, **k):
+        _stack.append(tag)
+        t = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            _secs[tag] = _secs.get(tag, 0.0) + time.perf_counter() - t
+            _stack.pop()
+
+    setattr(owner, name, inner)
+
+
+def main() -> None:
+    import segment_memory
+
+    from zklora.plugins.commitments import ligero
+    from zklora.zkcore import api, committer, graph, published, stack
+
+    _wrap(api, "commit_frozen", "model-commit")
+    _wrap(graph, "forward", "forward")
+    _wrap(published, "commit_groups", "statement-groups")
+    _wrap(committer.Committer, "flush", "flush")
+    _wrap(committer.Committer, "open", "open")
+    _wrap(stack, "reduce_many", "reduce")
+    _wrap(graph, "prove_segment", "segment")
+    _wrap(graph, "_run_lookups", "lookups")
+    _wrap(ligero.Ligero, "commit", "ligero.commit")
+    _wrap(ligero.Ligero, "open", "ligero.open")
+    threading.Thread(target=_sampler, daemon=True).start()
+    segment_memory.main(sys.argv[1:])
+    time.sleep(0.05)
+    print(json.dumps({"peak_mib": round(_top[0]), "at": _top[1],
+                      "by_tag_mib": {k: round(v) for k, v in sorted(_peak.items())},
+                      "seconds": {k: round(v, 1) for k, v in sorted(_secs.items())}}))
+
+
+if __name__ == "__main__":
+    main()
