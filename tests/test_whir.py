@@ -200,7 +200,7 @@ def test_plan_is_succinct_and_within_limits():
             assert pl.rounds[-1].m - pl.rounds[-1].k <= W.FINAL_VARS
             assert all(r.d > r.m for r in pl.rounds)
             assert all(0 <= r.pow_fold <= W.MAX_POW and 0 <= r.pow_comb <= W.MAX_POW
-                       for r in pl.rounds)
+                       and 0 <= r.pow_query <= W.MAX_POW for r in pl.rounds)
             assert min(b for _, b in pl.terms) >= 100
             assert len(pl.rounds) <= math.ceil(n / 4)
 
@@ -271,9 +271,10 @@ def test_grinding_nonces_checked():
     s = scheme(regime="conjectured", security_bits=118)
     pl = s.plan(14)
     assert any(r.pow_fold for r in pl.rounds) and any(r.pow_comb for r in pl.rounds)
+    assert all(r.pow_query == 16 for r in pl.rounds if r.queries < r.leaves)
     items, proof, spans, _ = prove(s, [14], claims=1)
     verify(s, items, proof)
-    for label in ("whir/pow-fold", "whir/pow-comb"):
+    for label in ("whir/pow-fold", "whir/pow-comb", "whir/pow-query"):
         for a, b in _spans(spans, label)[:3]:
             rejects(s, items, flip(proof, a))
             rejects(s, items, flip(proof, b - 1))
@@ -576,3 +577,23 @@ def test_grinding_kernel_matches_reference():
         assert nonce == K.grind_ref(prefix, bits, h)
         assert int.from_bytes(h(prefix + nonce.to_bytes(8, "little"))[:8], "little") \
             % (1 << bits) == 0
+
+
+def test_query_grinding_trades_queries_for_work():
+    """``query_pow`` bits of grinding before each round's query indices replace
+    bits/(−log2 err) queries; the verifier checks the nonce (`test_grinding_nonces_checked`)
+    and a proof made with another ``query_pow`` is rejected."""
+    B = security.field_bits(E)
+    for regime in W.REGIMES:
+        plain = W.plan(20, W.WhirParams(regime=regime, query_pow=0), B)
+        ground = W.plan(20, W.WhirParams(regime=regime, query_pow=16), B)
+        assert all(r.pow_query == 0 for r in plain.rounds)
+        for a, b in zip(plain.rounds, ground.rounds):
+            qb = W._query_bits(regime, a.d, a.m)
+            assert b.queries == math.ceil((100 - b.pow_query) / qb) < a.queries
+        assert min(b for _, b in ground.terms) >= 100
+        assert W.opening_bytes(ground) < W.opening_bytes(plain)
+    s16, s0 = scheme(regime="conjectured"), scheme(regime="conjectured", query_pow=0)
+    items, proof, _, _ = prove(s16, [13], claims=1)
+    verify(s16, items, proof)
+    rejects(s0, items, proof)

@@ -83,8 +83,15 @@ FINAL_VARS = 8
 MAX_POW = 20
 #: most out-of-domain samples per codeword
 MAX_OOD = 8
-#: capacity-bound regime: proximity δ = 1 − ρ − η with η = ρ / 2^ETA_LOG
-ETA_LOG = 3
+#: capacity-bound regime: a round whose codeword has rate ρ = 2^-r tests proximity
+#: δ = 1 − ρ − η with η = ρ / 2^e, e = max(ETA_MIN, ETA_TOP − r) (`_eta_log`; η is the
+#: analysis' free parameter, chosen per round).  A smaller η makes each query worth
+#: more, −log2(ρ + η), and the list |D|/η longer: the OOD, folding and combination
+#: terms pay for the longer list with cheap grinding.  Chosen by opening size: at rate
+#: 1/2 (e = 7) a 2^23 table needs 102 first-round queries instead of 121 at e = 3; at
+#: low rates the gain is small and the longer list would need more than MAX_POW bits.
+ETA_TOP = 8
+ETA_MIN = 3
 #: largest ``security_bits``
 MAX_SECURITY = 160
 REGIMES = ("unique", "conjectured")
@@ -104,6 +111,9 @@ class WhirParams:
     #: the first round's next codeword lives on a domain 2^first_shrink times smaller
     #: (later rounds halve it); clamped so that its rate stays below 1
     first_shrink: int = 2
+    #: grinding bits asked before each round's query indices: t·(−log2 err) + bits ≥ λ,
+    #: so each bit saves 1/(−log2 err) queries (≈ 1 in the first round at rate 1/2)
+    query_pow: int = 16
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -142,7 +152,7 @@ class WhirParams:
             integer("direct_vars", 0, MAX_VARS, 0)
         return cls(rate_log, integer("folding_factor", 1, 4, 4),
                    integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct,
-                   integer("first_shrink", 1, 3, 2))
+                   integer("first_shrink", 1, 3, 2), integer("query_pow", 0, MAX_POW, 16))
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -160,6 +170,7 @@ class Round:
     pow_fold: int  # grinding bits before each folding challenge α
     pow_comb: int  # grinding bits before the combination challenge γ
     final: bool
+    pow_query: int = 0  # grinding bits before the query indices
 
     @property
     def leaves(self) -> int:
@@ -183,15 +194,20 @@ class Plan:
 
 def _list_bits(regime: str, d: int, m: int) -> float:
     """log2 of the list size the analysis assumes (0 in the unique-decoding regime;
-    |D|/η under the capacity conjecture, η = ρ/2^ETA_LOG)."""
-    return 0.0 if regime == "unique" else float(d + (d - m) + ETA_LOG)
+    |D|/η under the capacity conjecture, η = ρ/2^e, e = `_eta_log`)."""
+    return 0.0 if regime == "unique" else float(d + (d - m) + _eta_log(d, m))
+
+
+def _eta_log(d: int, m: int) -> int:
+    """e with η = ρ/2^e for a codeword of 2^d entries and rate ρ = 2^(m−d)."""
+    return max(ETA_MIN, ETA_TOP - (d - m))
 
 
 def _query_bits(regime: str, d: int, m: int) -> float:
     """−log2 of the chance that one query misses a δ-far word: 1 − δ = (1 + ρ)/2
-    (unique decoding, proven) or ρ + η = ρ·(1 + 2^-ETA_LOG) (capacity conjecture)."""
+    (unique decoding, proven) or ρ + η = ρ·(1 + 2^-e) (capacity conjecture)."""
     rho = 2.0 ** (m - d)
-    err = (1.0 + rho) / 2.0 if regime == "unique" else rho * (1.0 + 2.0 ** -ETA_LOG)
+    err = (1.0 + rho) / 2.0 if regime == "unique" else rho * (1.0 + 2.0 ** -_eta_log(d, m))
     return -math.log2(err)
 
 
@@ -225,7 +241,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
     # batch of same-size tables: reduction sumcheck (degree 2 per round) and the
     # combination μ of the words (proximity gaps of a random linear combination, the
     # same bound as one fold, on the first domain)
-    gap0 = B - d if reg == "unique" else B - (d + (d - n) + ETA_LOG)
+    gap0 = B - d if reg == "unique" else B - _list_bits(reg, d, n)
     pb = _grind(lam, gap0)
     terms.append(("batch", min(B - 1, gap0 + pb)))
     rounds = []
@@ -238,12 +254,15 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
         final = m - k <= FINAL_VARS
         lb = _list_bits(reg, d, m)
         qb = _query_bits(reg, d, m)
-        t = math.ceil(lam / qb)
         leaves = 1 << (d - k)
-        terms.append(("queries", math.inf if t >= leaves else t * qb))
-        t = min(t, leaves)
+        # grinding before the query indices (none when every leaf is opened anyway)
+        pq = min(p.query_pow, lam - 1) if math.ceil(lam / qb) < leaves else 0
+        t = math.ceil((lam - pq) / qb)
+        if t >= leaves:
+            t, pq = leaves, 0
+        terms.append(("queries", math.inf if t >= leaves else t * qb + pq))
         if k:
-            gap = B - d if reg == "unique" else B - (d + (d - m) + ETA_LOG)
+            gap = B - d if reg == "unique" else B - _list_bits(reg, d, m)
             raw = min(gap, B - 1 - lb)
             pf = _grind(lam, raw)
             terms.append(("folding", raw + pf))
@@ -257,7 +276,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
             raw = B - math.log2(t + s) - lb - 1
             pc = _grind(lam, raw)
             terms.append(("combination", raw + pc))
-        rounds.append(Round(m, d, k, t, s, pf, pc, final))
+        rounds.append(Round(m, d, k, t, s, pf, pc, final, pq))
         if final:
             break
         m, d = m - k, d - max(1, shrink)
@@ -279,6 +298,7 @@ def opening_bytes(pl: Plan) -> int:
     total = Fraction(32 + 16 * pl.ood0)
     for i, rd in enumerate(pl.rounds):
         total += 32 * rd.k + 8 * (rd.k if rd.pow_fold else 0) + 8 * (rd.pow_comb > 0)
+        total += 8 * (rd.pow_query > 0)
         total += (16 << (rd.m - rd.k)) if rd.final else 32 + 16 * rd.ood
         leaf = (8 if i == 0 else 16) << rd.k
         if rd.queries >= rd.leaves:
@@ -431,7 +451,7 @@ class Whir(CommitmentScheme):
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
-                "direct_vars", "first_shrink")
+                "direct_vars", "first_shrink", "query_pow")
 
     def plan(self, n: int) -> Plan:
         return plan(n, self.cfg, self._B)
@@ -497,7 +517,7 @@ class Whir(CommitmentScheme):
         for n in range(1, MAX_VARS + 1):
             for cat, bits in plan(n, p, B).terms:
                 worst[cat] = min(worst.get(cat, math.inf), bits)
-        notes = {"queries": f"shift queries, {regime}",
+        notes = {"queries": f"shift queries, {regime}, with grinding",
                  "folding": f"fold proximity gaps and sumcheck, {regime}, with grinding",
                  "ood": "out-of-domain samples (list of the capacity conjecture)",
                  "combination": f"combination of the query constraints, {regime}",
@@ -563,9 +583,10 @@ class Whir(CommitmentScheme):
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
         p = self.cfg
-        out = bytearray(TAG + struct.pack("<BBBBbBQ", p.rate_log, p.folding_factor,
+        out = bytearray(TAG + struct.pack("<BBBBbBBQ", p.rate_log, p.folding_factor,
                                           REGIMES.index(p.regime), p.security_bits,
-                                          p.direct_vars, p.first_shrink, len(work)))
+                                          p.direct_vars, p.first_shrink, p.query_pow,
+                                          len(work)))
         for com, n, evs in work:
             out += com + struct.pack("<QQ", n, len(evs))
             for ev in evs:
@@ -734,8 +755,14 @@ class Whir(CommitmentScheme):
             leaves, levels = new_leaves, new_levels
 
     def _queries(self, ch, rd: Round) -> np.ndarray:
+        """The round's distinct sorted leaf indices: all leaves, or ``rd.queries``
+        draws after the grinding nonce (`Round.pow_query`)."""
         if rd.queries >= rd.leaves:
             return np.arange(rd.leaves, dtype=np.int64)
+        if isinstance(ch, ProverChannel):
+            _grind_prove(ch, "whir/pow-query", rd.pow_query)
+        else:
+            _grind_verify(ch, "whir/pow-query", rd.pow_query)
         idx = ch.challenge_indices("whir/queries", rd.leaves, rd.queries)
         return np.array(sorted(set(idx)), dtype=np.int64)
 
