@@ -298,7 +298,7 @@ def ipa_prove_zk(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, H,
     b = _vec(b)
     pts = np.empty(n, dtype=object)
     pts[:] = list(gens)
-    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    x0 = _scalar(ch.challenge(f"{label}/u", F))   # U' = x0·U
     s = _vec([1] * n)
     j = np.arange(n)
     m = n
@@ -344,7 +344,7 @@ def ipa_verify_zk(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, 
     weights s."""
     n = len(gens)
     rounds = n.bit_length() - 1
-    x0 = _scalar(ch.challenge(f"{label}/x0", F))
+    x0 = _scalar(ch.challenge(f"{label}/u", F))   # U' = x0·U
     Ls, Rs, xs = [], [], []
     for rnd in range(rounds):
         buf = ch.recv_bytes(f"{label}/LR{rnd}", 2 * POINT_BYTES)
