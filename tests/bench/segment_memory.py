@@ -8,7 +8,8 @@ adapter on q, v, batch ``llama.random_batch(V, B, T, seed=3)``, proves one AdamW
 in-process with `api.prove` (default profile) and prints one JSON line: peak RSS
 (``ru_maxrss``), prove seconds, proof bytes, the per-phase RSS high-water marks and, per
 phase, the resident set (VmRSS) when it started and the most seen at a progress event.
-``--unsegmented``: the graph without segments (the prover before issue 14).
+``--out FILE`` writes the proof.  ``--unsegmented``: the graph without segments (the
+prover before issue 14).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def main(argv=None) -> None:
         ap.add_argument(k, type=int)
     ap.add_argument("--unsegmented", action="store_true")
     ap.add_argument("--executor", default="local")
+    ap.add_argument("--out", help="write the proof file here (to `cmp` two runs)")
     a = ap.parse_args(argv)
     from zklora.plugins.models import llama
     from zklora.plugins.models.hf import save_adapter, save_model
@@ -81,6 +83,8 @@ def main(argv=None) -> None:
     t = time.perf_counter()
     res = api.prove(cfg, progress=progress)
     dt = time.perf_counter() - t
+    if a.out:
+        Path(a.out).write_bytes(res.data)
     print(json.dumps({"shape": [a.H, a.F, a.N, a.V, a.B, a.T],
                       "segmented": not a.unsegmented, "peak_rss_mib": round(_rss_mib()),
                       "prove_s": round(dt, 1), "proof_bytes": len(res.data),

@@ -75,8 +75,14 @@ def main() -> None:
     _wrap(ligero.Ligero, "commit", "ligero.commit")
     _wrap(ligero.Ligero, "open", "ligero.open")
     threading.Thread(target=_sampler, daemon=True).start()
-    segment_memory.main(sys.argv[1:])
-    time.sleep(0.05)
+    try:
+        segment_memory.main(sys.argv[1:])
+    finally:   # also when the proof fails: where the memory went until then
+        time.sleep(0.05)
+        _report()
+
+
+def _report() -> None:
     print(json.dumps({"peak_mib": round(_top[0]), "at": _top[1],
                       "by_tag_mib": {k: round(v) for k, v in sorted(_peak.items())},
                       "seconds": {k: round(v, 1) for k, v in sorted(_secs.items())}}))

@@ -12,6 +12,7 @@ import attrs
 import numpy as np
 
 from . import claims as claimlib
+from . import scratch
 from . import stack as stacklib
 from .canon import canonical_json
 from .claims import Claim
@@ -150,10 +151,11 @@ class Committer:
         parts = self._parts[k]
         parts[m.index] = table
         if len(parts) == len(g.names):
-            st.table = g.layout.stack(F, [parts[i] for i in range(len(g.names))])
-            st.table.flags.writeable = False
+            tables = [parts[i] for i in range(len(g.names))]
             del self._parts[k], parts
+            st.table = g.layout.stack_from(F, tables)
             com, st.state = self.scheme.commit(st.table)
+            scratch.drop(st.table)
             if com != g.commitment:
                 raise ProverError(f"the tensors of group {g.name!r} do not match its "
                                   "published commitment")
@@ -176,17 +178,20 @@ class Committer:
                 if F.length(F.flat(t)) != s.size:
                     raise ProverError(f"tensor {s.name}: table of {F.length(F.flat(t))} "
                                       f"entries, {s.size} declared")
-            st.table = layout.stack(F, [t for _, t in pending])
-            # read-only: the scheme may keep it by reference, and each tensor's table
-            # becomes a view of it instead of a second copy (``on_stacked``)
-            st.table.flags.writeable = False
+            tables = [t for _, t in pending]
             del pending, s, t
+            # read-only (in a scratch file when large, `StackLayout.stack_from`): the
+            # scheme may keep it by reference, and each tensor's table becomes a view
+            # of it instead of a second copy (``on_stacked``)
+            st.table = layout.stack_from(F, tables)
+            del tables
             if self.on_stacked is not None:
                 for b in layout.blocks:
                     if b.item is not None:
                         self.on_stacked(names[b.item],
                                         st.table[b.offset:b.offset + (1 << b.num_vars)])
             st.commitment, st.state = self.scheme.commit(st.table)
+            scratch.drop(st.table)
             ch.send_bytes(label, st.commitment)
         else:
             st.commitment = ch.recv_bytes(label, self.scheme.commitment_size(layout.num_vars))
@@ -287,3 +292,5 @@ class Committer:
                                 [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
         if items:
             (self.scheme.open if self.prover else self.scheme.verify)(ch, items)
+        if self.prover:
+            scratch.release()

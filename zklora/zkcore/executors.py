@@ -26,6 +26,7 @@ from typing import Any
 
 import attrs
 
+from . import scratch
 from .errors import ConfigError, ProverError
 
 
@@ -44,6 +45,9 @@ class LocalExecutor:
             out.append(prove_segment(True, ctx, graph, backend, s, base_state,
                                      claims[s.index], err, clock=clock, progress=progress,
                                      count=(total - s.stop, total)))
+            # the committed tables this segment read (views of stacks in scratch files)
+            # leave the resident set: one segment's worth at a time
+            scratch.release()
         return out
 
 

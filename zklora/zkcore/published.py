@@ -41,6 +41,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from . import scratch
 from .canon import canonical_json
 from .errors import ProofFormatError, ProverError
 from .stack import StackLayout
@@ -173,11 +174,16 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
                 raise ProverError(f"published tensor {n}: {F.length(t)} entries, expected "
                                   f"2^{v}")
             tables.append(t)
-        table = tables[0] if len(tables) == 1 and g.layout.padding == 0 else \
-            g.layout.stack(F, tables)
+        store = scratch.current()
+        if len(tables) == 1 and g.layout.padding == 0 and not (
+                store is not None and store.wants(tables[0].nbytes)):
+            table = tables[0]
+            table.flags.writeable = False
+        else:   # in a scratch file when large (`StackLayout.stack_from`)
+            table = g.layout.stack_from(F, tables)
         del tables
-        table.flags.writeable = False
         com, state = scheme.commit(table)
+        scratch.drop(table)
         g = g.with_commitment(com)
         out.append(g)
         if states is not None:

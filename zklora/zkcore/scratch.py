@@ -12,7 +12,10 @@ state in RAM.
 Files are written with plain sequential writes and read through short-lived read-only
 memory maps (`Store.read_rows`), so pages of a spilled array count towards the
 process's resident set only while a read runs; the kernel's page cache holds them
-otherwise and may evict them under memory pressure.
+otherwise and may evict them under memory pressure.  Arrays that many readers share
+(the kernel's stacked vectors, `Store.build`) are long-lived read-only maps instead;
+their pages are given back by `drop`/`release` (``MADV_DONTNEED``) once a phase or a
+segment has read them.
 
 ``ZKLORA_SCRATCH_DIR`` chooses the parent directory (default: the system temporary
 directory); ``ZKLORA_SPILL_BYTES`` the size above which a scheme spills (default
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import mmap
 import os
 import shutil
 import tempfile
@@ -126,6 +130,8 @@ class Store:
         self.threshold = int(threshold)
         self._count = itertools.count()
         self.bytes_written = 0
+        #: read-only maps handed out by `build` (released by `release`)
+        self._maps: list[np.memmap] = []
 
     def wants(self, nbytes: int) -> bool:
         """Whether an array of ``nbytes`` should be spilled."""
@@ -147,8 +153,72 @@ class Store:
         self.bytes_written += offset
         return out
 
+    def build(self, shape: tuple[int, ...], dtype, parts, tag: str = "m") -> np.memmap:
+        """A new zero-filled array of ``shape`` written to a scratch file from ``parts``
+        (pairs (first row, array of rows), written in turn and not kept), returned as a
+        read-only memory map: its pages count towards the resident set only while they
+        are read, until `release` (or `drop`) gives them back to the page cache."""
+        dt = np.dtype(dtype)
+        row = int(np.prod(shape[1:], dtype=np.int64)) * dt.itemsize
+        total = int(shape[0]) * row
+        path = os.path.join(self.path, f"{tag}-{next(self._count)}.bin")
+        try:
+            with open(path, "wb") as f:
+                f.truncate(total)           # sparse: unwritten rows read as zeros
+                for first, a in parts:
+                    a = np.ascontiguousarray(a, dtype=dt)
+                    f.seek(int(first) * row)
+                    f.write(memoryview(a.reshape(-1)).cast("B"))
+                    del a
+        except OSError as e:
+            raise ProverError(f"cannot write scratch file {path}: {e}") from None
+        self.bytes_written += total
+        mm = np.memmap(path, dtype=dt, mode="r", shape=tuple(int(d) for d in shape))
+        self._maps.append(mm)
+        return mm
+
+    def release(self) -> None:
+        """Give every resident page of the maps made by `build` back (`drop`)."""
+        for mm in self._maps:
+            drop(mm)
+
     def close(self) -> None:
+        self._maps.clear()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _mmap_of(a) -> mmap.mmap | None:
+    while a is not None:
+        m = getattr(a, "_mmap", None)
+        if m is not None:
+            return m
+        a = getattr(a, "base", None)
+    return None
+
+
+def is_mapped(a) -> bool:
+    """Whether ``a`` (or the array it is a view of) is a memory map (`Store.build`)."""
+    return _mmap_of(a) is not None
+
+
+def drop(a) -> None:
+    """If ``a`` lies in a read-only scratch map (`Store.build`), unmap its resident pages
+    (``MADV_DONTNEED``): they leave the resident set and are read again from the page
+    cache or the file when next touched.  Anything else: nothing happens."""
+    m = _mmap_of(a)
+    if m is None or not hasattr(m, "madvise"):
+        return
+    try:
+        m.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError):   # closed, or an unsupported platform: keep the pages
+        pass
+
+
+def release() -> None:
+    """`Store.release` of the current store, if any."""
+    s = _CURRENT.get()
+    if s is not None:
+        s.release()
 
 
 def current() -> Store | None:

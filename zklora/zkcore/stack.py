@@ -31,7 +31,7 @@ import numpy as np
 
 from zklora.kernels import sumcheck as KS
 
-from . import mle, selfcheck
+from . import mle, scratch, selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
 from .sumcheck import _interpolate
@@ -102,6 +102,35 @@ class StackLayout:
                 out[b.offset:b.offset + (1 << b.num_vars)] = np.asarray(tables[b.item]).reshape(
                     (-1,) + F.elem_shape)
         return out
+
+    def stack_from(self, F: Field, tables: list) -> np.ndarray:
+        """S, read-only, built from ``tables`` block by block; each entry of the list is
+        set to None once copied (a caller holding no other reference frees it then).
+        Inside a `zklora.zkcore.scratch` session where S reaches the store's threshold,
+        S is a read-only map of a scratch file (`scratch.Store.build`), so it counts
+        towards the resident set only while it is read."""
+        store = scratch.current()
+        shape = (self.size,) + tuple(F.elem_shape)
+        nbytes = 8 * int(np.prod(shape, dtype=np.int64))
+        if store is None or not store.wants(nbytes):
+            out = F.zeros(self.size)
+            for b in self.blocks:
+                if b.item is not None:
+                    t, tables[b.item] = tables[b.item], None
+                    out[b.offset:b.offset + (1 << b.num_vars)] = np.asarray(t).reshape(
+                        (-1,) + F.elem_shape)
+                    del t
+            out.flags.writeable = False
+            return out
+
+        def parts():
+            for b in self.blocks:
+                if b.item is not None:
+                    t, tables[b.item] = tables[b.item], None
+                    yield b.offset, np.asarray(t).reshape((-1,) + F.elem_shape)
+                    del t
+
+        return store.build(shape, F.zeros(1).dtype, parts(), tag="stack")
 
     def claim(self, E: Field, item: int, r: np.ndarray, value: np.ndarray) -> StackClaim:
         """item~(r) = value as a claim on S: S̃(r, bits(block index)) = value."""
@@ -288,8 +317,13 @@ def _read(table, lo: int, hi: int, base: bool) -> np.ndarray:
     `zklora.zkcore.scratch.Spilled` or anything with ``read_range`` is read through it,
     so a stack on disk is never mapped whole)."""
     rd = getattr(table, "read_range", None)
-    a = rd(lo, hi) if rd is not None else table[lo:hi]
-    a = np.asarray(a, dtype=np.uint64)
+    if rd is not None:
+        a = np.asarray(rd(lo, hi), dtype=np.uint64)
+    elif isinstance(table, np.memmap):   # a stack in a scratch file: copy, give back
+        a = np.array(table[lo:hi], dtype=np.uint64)
+        scratch.drop(table)
+    else:
+        a = np.asarray(table[lo:hi], dtype=np.uint64)
     return np.ascontiguousarray(a.reshape(-1) if base else a.reshape(-1, 2))
 
 

@@ -28,7 +28,9 @@ Construction (see docs/commitments.md for the parameter and soundness analysis):
   are opened directly: the table is sent, the verifier re-commits it and evaluates.
 
 Prover memory (issue 14): a read-only uint64 table is kept by reference as M (the
-kernel's stacked vector; anything else is copied), and inside a
+kernel's stacked vector, a read-only map of a scratch file when large, whose pages are
+given back after each pass, `zklora.zkcore.scratch.drop`; anything else is copied), and
+inside a
 `zklora.zkcore.scratch` session a commitment whose codewords and Merkle levels reach
 the store's threshold (64 MiB by default) encodes M a slab of rows at a time straight
 into scratch files, hashes the leaves a block of columns at a time, and keeps only M
@@ -239,6 +241,19 @@ class LigeroState:
         with contextlib.ExitStack() as stack:
             levels = [stack.enter_context(h.mapped()) for h in self.spilled[1]]
             return merkle.open_multi(levels, idx)
+
+
+def _max(M: np.ndarray) -> int:
+    """The largest entry of M (a slab of rows at a time when M lies in a scratch file,
+    `zklora.zkcore.scratch.drop`, so it is never resident whole)."""
+    if not scratch.is_mapped(M):
+        return int(M.max()) if M.size else 0
+    per = max(1, CHUNK_BYTES // max(1, 8 * M.shape[1]))
+    out = 0
+    for r0 in range(0, M.shape[0], per):
+        out = max(out, int(M[r0:r0 + per].max()))
+        scratch.drop(M)
+    return out
 
 
 def _gather(slabs: Sequence[scratch.Spilled], idx) -> np.ndarray:
@@ -513,6 +528,7 @@ class Ligero(CommitmentScheme):
         for r0 in range(0, rows, per):
             slabs.extend(store.save([ntt.rs_encode(M[r0:r0 + per], lay.rate_log)],
                                     tag="ligero-enc"))
+            scratch.drop(M)     # M in a scratch file: its rows leave the resident set
         qb = max(1, min(L, CHUNK_BYTES // (8 * rows)))
         leaves = np.empty((L, merkle.DIGEST), dtype=np.uint8)
         for q0 in range(0, L, qb):
@@ -565,7 +581,7 @@ class Ligero(CommitmentScheme):
                   and flat.flags.c_contiguous)
         M = flat.reshape(lay.rows, lay.cols) if shared else np.array(
             flat.reshape(lay.rows, lay.cols), dtype=np.uint64, copy=True)
-        if int(M.max()) >= P_INT:
+        if _max(M) >= P_INT:
             raise ProverError("ligero: value >= p; commit to canonical field elements")
         if hiding:
             return self._commit_hiding(M, lay)
@@ -617,11 +633,13 @@ class Ligero(CommitmentScheme):
             for ev in evs:
                 c, _ = self._split(st.layout, ev)
                 y = ntt.mat_evec(st.matrix, ntt.eq_table(c))
+                scratch.drop(st.matrix)
                 ch.send_field("ligero/y", E, y)
                 ys.append(y)
         betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in queried]
         for (st, _), beta in zip(queried, betas):
             ch.send_field("ligero/w", E, ntt.evec_mat(beta, st.matrix))
+            scratch.drop(st.matrix)
         S = self._queries(ch, {st.layout.length for st, _ in queried})
         for st, _ in queried:
             idx = S[st.layout.length]
