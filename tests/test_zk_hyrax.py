@@ -203,15 +203,24 @@ def _offsets(n: int, reduced: bool):
     return cg, gsum, rnd, L0, R0, T, T + POINT_BYTES, T + POINT_BYTES + SC
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["one-point", "reduced"])
-def honest(request, scheme):
+def _honest(scheme, claims):
     rng = np.random.default_rng(11)
     n = 6
     with zk.session():
-        tabs, coms, states, evs = _setup(scheme, rng, [n], [request.param])
+        tabs, coms, states, evs = _setup(scheme, rng, [n], [claims])
         proof = _prove(scheme, states, evs)
         _verify(scheme, proof, coms, [n], evs)
-    return n, request.param > 1, coms, evs, proof
+    return n, claims > 1, coms, evs, proof
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["one-point", "reduced"])
+def honest(request, scheme):
+    return _honest(scheme, request.param)
+
+
+@pytest.fixture(scope="module")
+def honest_reduced(scheme):
+    return _honest(scheme, 2)
 
 
 def test_offsets_cover_the_proof(honest):
@@ -247,10 +256,8 @@ def test_reject_sigma_response_changed(scheme, honest, which):
 
 
 @pytest.mark.parametrize("which", ["mask-commitment", "mask-sum", "round"])
-def test_reject_mask_messages_changed(scheme, honest, which):
-    n, reduced, coms, evs, proof = honest
-    if not reduced:
-        pytest.skip("no reduction for claims at one point")
+def test_reject_mask_messages_changed(scheme, honest_reduced, which):
+    n, reduced, coms, evs, proof = honest_reduced
     cg, gsum, rnd = _offsets(n, reduced)[:3]
     if which == "mask-commitment":
         bad = _replace(proof, cg, _add_h(proof[cg:cg + POINT_BYTES]))
@@ -410,15 +417,13 @@ def test_openings_reveal_nothing(scheme, claims):
     rng = np.random.default_rng(5)
     ta = F.from_ints(rng.integers(-1000, 1000, 1 << n))
     evs = _evals(rng, ta, n, claims)
-    # table B: A plus a multilinear polynomial vanishing at every claimed point
-    # (a random table minus its values' fit would change them; use a null direction)
+    # table B = A + d, d random with its first `claims` entries fixed so that d̃
+    # vanishes at every claimed point (unit vector u_k contributes eq(k, p) at p)
     pts = [ev.point for ev in evs]
     tb = None
     for _ in range(20):
         d = F.from_ints(rng.integers(-5, 5, 1 << n))
         vals = [int(mle.evaluate(F, d, p, base=True)) for p in pts]
-        # project d so that d̃ vanishes at the points: subtract Σ λ_k e_k with e_k the
-        # indicator of entry k scaled to fix each point (solve a small system)
         M = np.array([[int(mle.evaluate(F, _unit(k), p, base=True)) for k in range(claims)]
                       for p in pts], dtype=object)
         lam = _solve(M, vals)
