@@ -7,7 +7,11 @@ Proof of a graph (both sides build the same `Graph` from the statement):
 3. commit every committed tensor: those with a published commitment (statement)
    individually, all others as one stacked vector (`zklora.zkcore.stack`); advice
    committed mid-proof (``ctx.commit_advice``) is deferred into a pending group that is
-   committed as one more stack right before the next challenge is drawn;
+   committed as one more stack right before the next challenge is drawn.  The static
+   lookups — the static range checks' limbs and every node's `Op.lookups`, known from
+   the graph alone (`static_lookups`) — have their layouts absorbed and their
+   multiplicities counted from the witness here (`LookupArgument.commit`), so they
+   join the same stack, before any challenge;
 4. for each graph output draw a random point; the prover sends the MLE value
    (the verifier computes it itself for a public output);
 4b. the static range checks (`zklora.zkcore.range`): the declared bound of every tensor
@@ -20,9 +24,11 @@ Proof of a graph (both sides build the same `Graph` from the statement):
 5. prove ops in reverse order: all claims on each output are merged by the claim
    reduction sumcheck, handed to the op, and its input claims collected; a committed
    output's reduced claim is also opened;
-6. prove every lookup request, grouped by table, with the configured argument: every
-   table's multiplicities are committed first, as one stack, then each table's
-   argument runs (`LookupArgument.commit` / `prove`);
+6. prove every lookup, grouped by table, with the configured argument
+   (`LookupArgument.prove_many`): the static ones on the multiplicities committed in
+   step 3, and those an op requested mid-proof (``ctx.require_lookup``) on
+   multiplicities committed here, as one late stack (label ``lookup:{table}/late``),
+   before the argument's first challenge;
 7. turn every claim on a stacked tensor into a claim on its stack, reduce each stack's
    claims to one (batched sumchecks, `zklora.zkcore.stack.reduce_many`), open
    all stacks and published tensors in one batched opening, evaluate every claim on a
@@ -76,6 +82,7 @@ from .committer import Committer
 from .errors import ConfigError, PluginError, ProofFormatError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupArgument, LookupRequest
+from .lookup import table_label as lookup_label
 from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
 from .structured import Structured
 from .transcript import ProverChannel, Transcript, VerifierChannel
@@ -507,6 +514,11 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             bound_limbs = rangelib.range_limbs(ctx, checks)
         except ValueError as e:
             raise err(f"range check: {e}") from None
+        # the static lookups (the limbs' and every op's `Op.lookups`): their
+        # multiplicities join the same stack
+        static = list(ctx.lookups) + static_lookups(graph, backend.registry, err)
+        ctx.lookups = []
+        ctx.static_lookups = _commit_lookups(ctx, backend, static)
         committer.flush_packed(ch)
     clock.lap("commitments")
 
@@ -848,20 +860,92 @@ def _group(requests: Sequence[LookupRequest]):
     return [(tables[k], groups[k]) for k in sorted(groups)]
 
 
-def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -> None:
-    """Run the configured lookup argument on every table's requests (both sides); the
-    claims the arguments make go into ``book``."""
-    if not ctx.lookups:
-        return
+@attrs.define
+class _StaticLookups:
+    """The static lookups of a proof (`static_lookups` and the static range checks'
+    limbs) as the commitment phase left them: committed multiplicities
+    (``committed``, a two-phase argument) or the requests themselves (``requests``, an
+    argument that runs whole, `LookupArgument.run`)."""
+
+    committed: list = attrs.field(factory=list)
+    requests: list[LookupRequest] = attrs.field(factory=list)
+
+
+def _lookup_argument(ctx: ProverContext | VerifierContext, backend: Backend
+                     ) -> LookupArgument:
     if backend.lookup is None:
         raise relations.error(ctx, "the graph needs lookups but no lookup argument is "
                               "configured")
-    arg = backend.lookup
-    groups = _group(ctx.lookups)
+    return backend.lookup
+
+
+def _commit_lookups(ctx: ProverContext | VerifierContext, backend: Backend,
+                    requests: Sequence[LookupRequest]) -> _StaticLookups:
+    """Commitment phase (both sides): every static lookup table's layout absorbed and
+    its multiplicities counted from the witness and deferred into the pending stack
+    (`LookupArgument.commit`), so they are committed with the witness, before any
+    challenge.  The layout is the graph's (static range checks, `Op.lookups`), so the
+    verifier derives it without reading the proof."""
+    out = _StaticLookups()
+    if not requests:
+        return out
+    arg = _lookup_argument(ctx, backend)
     if not arg.two_phase():
-        for table, reqs in groups:
+        out.requests = list(requests)
+        return out
+    try:
+        out.committed = [arg.commit(ctx, table, reqs) for table, reqs in _group(requests)]
+    except ValueError as e:
+        raise relations.error(ctx, f"lookup: {e}") from None
+    return out
+
+
+def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -> None:
+    """Run the configured lookup argument on every table's requests (both sides), the
+    static ones committed in the commitment phase (``ctx.static_lookups``) and those
+    the ops requested mid-proof (``ctx.lookups``), whose multiplicities are committed
+    here, as one late stack, before the argument's first challenge (label
+    ``lookup:{table}/late``); the claims the arguments make go into ``book``."""
+    static = getattr(ctx, "static_lookups", None) or _StaticLookups()
+    if not ctx.lookups and not static.committed and not static.requests:
+        return
+    arg = _lookup_argument(ctx, backend)
+    if not arg.two_phase():
+        for table, reqs in _group(list(static.requests) + list(ctx.lookups)):
             _collect(ctx, book, arg.run, ctx, table, reqs)
         return
-    # every table's multiplicities first: one stack, committed before any challenge
-    committed = [arg.commit(ctx, table, reqs) for table, reqs in groups]
-    _collect(ctx, book, arg.prove_many, ctx, committed)
+    late = [arg.commit(ctx, table, reqs, label=f"{lookup_label(table)}/late")
+            for table, reqs in _group(ctx.lookups)]
+    _collect(ctx, book, arg.prove_many, ctx, list(static.committed) + late)
+
+
+def static_lookups(graph: Graph, registry,
+                   error: type[Exception] = ConfigError) -> list[LookupRequest]:
+    """Every node's `Op.lookups`, in node order: lookups known from the graph alone,
+    whose multiplicities the commitment phase commits.  Both sides compute it from the
+    graph; a malformed declaration (a column not a committed tensor of the graph, a
+    column count that is not the table's width) is ``error``."""
+    out: list[LookupRequest] = []
+    for node in graph.nodes:
+        try:
+            op = registry.op(node.op)
+        except PluginError:
+            continue  # reported when the node runs
+        where = f"op {node.op} node {node.name!r}"
+        try:
+            declared = list(op.lookups(node, op.check(node, graph.tensors, error),
+                                       graph.tensors))
+        except (ValueError, KeyError, TypeError) as e:
+            raise error(f"{where}: lookups: {e}") from None
+        for r in declared:
+            if not isinstance(r, LookupRequest):
+                raise error(f"{where}: bad lookup {r!r}")
+            if len(r.columns) != r.table.width:
+                raise error(f"{where}: lookup {r.label!r}: table {r.table.name} has "
+                            f"{r.table.width} columns, got {len(r.columns)}")
+            for c in r.columns:
+                if c not in graph.tensors or graph.tensors[c].kind != "committed":
+                    raise error(f"{where}: lookup {r.label!r}: column {c!r} must be a "
+                                "committed tensor of the graph")
+        out += declared
+    return out

@@ -254,15 +254,17 @@ class LookupArgument(ABC):
         return LookupWitness(layout, ctx.F, ctx.table, m)
 
     def commit(self, ctx: ProverContext | VerifierContext, table: Table,
-               requests: Sequence[LookupRequest]) -> LookupCommitted:
+               requests: Sequence[LookupRequest], label: str | None = None
+               ) -> LookupCommitted:
         """Phase 1, before any challenge of the argument: lay out the requests, check
         the argument's soundness at that layout (`check_lookup`, the verifier's own
-        bound), absorb the layout and commit the multiplicities ``lookup:{table}/m``
-        (deferred: the kernel commits every table's multiplicities as one stack,
-        right before the first table's challenges)."""
+        bound), absorb the layout and commit the multiplicities ``{label}/m`` (label
+        default ``lookup:{table}``; deferred into the pending stack: the kernel commits
+        the static lookups' multiplicities in the commitment phase, with the witness,
+        and those of lookups requested mid-proof as one late stack)."""
         from .security import check_lookup
 
-        pre = table_label(table)
+        pre = label or table_label(table)
         wit = self.witness(ctx, table, requests) if ctx.prover else None
         layout = LookupLayout(table, requests, ctx.specs)
         check_lookup(ctx.E, layout.num_vars, table.num_vars, table.width, pre,

@@ -9,7 +9,10 @@ An op is claims-in, claims-out (deep-prove style), registered by hook, and writt
   inputs (and advice);
 * ``range_checks(node, params, specs)`` (optional) — the range checks known from the
   node alone; the scheduler commits their limbs in the commitment phase, with
-  everything else, and proves them before the ops run (`zklora.zkcore.graph`).
+  everything else, and proves them before the ops run (`zklora.zkcore.graph`);
+* ``lookups(node, params, specs)`` (optional) — the lookups known from the node alone
+  (`zklora.zkcore.lookup.LookupRequest`); the scheduler commits their multiplicities in
+  the commitment phase too and runs the lookup argument after the ops.
 
 The kernel runs ``relations`` twice, with a `ProverContext` (which computes and sends
 every message) and with a `VerifierContext` (which reads the same messages from the
@@ -328,6 +331,18 @@ class Op(ABC):
         on something known mid-proof."""
         return ()
 
+    def lookups(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec]
+                ) -> Sequence[LookupRequest]:
+        """The node's *static* lookups: `LookupRequest`s (table, committed columns,
+        label) known from the node, its typed ``params`` and the ``specs`` of its own
+        tensors alone.  The scheduler proves them for every node, outside `relations`:
+        their multiplicities are counted from the witness in the commitment phase and
+        join its one stack, and the lookup argument runs once for every table after the
+        ops (`zklora.zkcore.graph`).  Use ``ctx.require_lookup`` in `relations` only for
+        a lookup that depends on something known mid-proof (its multiplicities then
+        need a late commitment of their own)."""
+        return ()
+
     def roles(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec] | None
               ) -> tuple[Sequence[str | Role] | None, Sequence[str | Role] | None]:
         """(input roles, output roles) of ``node``: ``input_roles``/``output_roles``
@@ -556,7 +571,10 @@ class _Context:
         rangelib.ranges(self, [RangeCheck(tensor, lo, hi, label, **kw)])
 
     def require_lookup(self, table: Table, columns: Sequence[str], label: str) -> None:
-        """Every row (c_1[i], …, c_w[i]) of the committed ``columns`` must lie in ``table``."""
+        """Every row (c_1[i], …, c_w[i]) of the committed ``columns`` must lie in ``table``.
+        Called from `relations`, the lookup's multiplicities are committed late, after
+        the ops (one more stack): declare a lookup known from the node in `Op.lookups`
+        instead."""
         for c in columns:
             if self.specs[c].kind != "committed":
                 raise ValueError(f"lookup column {c} must be a committed tensor")
