@@ -63,7 +63,10 @@ prover randomness comes from the session's `zk.MaskRng` (the OS), never the tran
   docs/zero-knowledge.md §5.4 has the argument.
 * Soundness: the blinded IPA with the Schnorr end is an argument of knowledge of (a, β)
   under discrete log among G, U, H; the masked reduction as the kernel's (g is bound
-  by C_g and G is sent before ρ_g).  Proof per group: [C_g + 1 + 2n scalars if reduced]
+  by C_g and G is sent before ρ_g; F + ρ_g·g has degree ≤ 2 per variable, as the
+  rounds).  A row commitment with components beyond G_0..G_{2^c−1} opens at no single
+  point and, reduced, as the hypercube values of the degree-2 polynomial it fixes: it
+  still binds to one table.  Proof per group: [C_g + 1 + 2n scalars if reduced]
   + 2 log N points + T + 2 scalars.
 """
 
@@ -440,7 +443,9 @@ class Hyrax(CommitmentScheme):
         hash-to-curve), so the seed is shown but does not change the bits.  For a graph
         of at most ``elements`` claims (`security.claim_bound`) the algebraic term bounds
         one challenge of the opening: the claim-combining ρ (≤ elements claims), the
-        reduction sumcheck (degree 2), σ (≤ elements items) and an IPA round (degree ≤ 4 in x)."""
+        reduction sumcheck (degree 2), σ (≤ elements items) and an IPA round (degree ≤ 4 in x);
+        the zero-knowledge variant adds only degree-1 challenges (the mask's ρ_g, the
+        Schnorr e), within the same term."""
         from zklora.zkcore import security
 
         seed = self.seed.decode()
