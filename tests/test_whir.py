@@ -126,6 +126,47 @@ def test_multiproof_kernels_match_merkle():
     assert np.array_equal(K.hash_leaves_serial(rows), merkle.hash_leaves(rows, "blake3"))
 
 
+@pytest.mark.parametrize("hash_name", ["blake3", "sha256"])
+@pytest.mark.parametrize("w", [16, 25, 31])
+def test_truncated_digest_trees(hash_name, w):
+    """Trees of w-byte digests (whir: w = ⌈λ/4⌉): the compiled and Python multi-proof
+    checks, the recursive reference and the parallel/Python node hashing agree; a proof
+    of the other length or with one changed byte gives another root or is refused."""
+    rng = np.random.default_rng(w)
+    depth = 9
+    cols = rng.integers(0, P_INT, size=(1 << depth, 16), dtype=np.uint64)
+    leaves = merkle.hash_leaves(cols, hash_name, w)
+    assert leaves.shape == (1 << depth, w)
+    assert np.array_equal(leaves, merkle.hash_leaves(cols, hash_name)[:, :w])
+    levels = merkle.build(leaves, hash_name)
+    assert all(lv.shape[1] == w for lv in levels)
+    root = merkle.root(levels)
+    assert root == merkle.root_ref([c.tobytes() for c in cols], hash_name, w)
+    assert len(root) == w and root != merkle.root(merkle.build(
+        merkle.hash_leaves(cols, hash_name), hash_name))[:w]
+    # small levels take the Python path, large ones the compiled one: both agree
+    assert merkle.build(leaves[:8], hash_name)[-1].tobytes() == merkle.root_ref(
+        [c.tobytes() for c in cols[:8]], hash_name, w)
+    for q in (1, 5, 60):
+        idx = np.array(sorted(set(rng.integers(0, 1 << depth, size=q).tolist())))
+        proof = merkle.open_multi(levels, idx)
+        assert len(proof) == w * merkle.num_siblings(idx, depth)
+        digs = [leaves[i].tobytes() for i in idx]
+        assert merkle.root_from_multi(digs, idx, depth, proof, hash_name, w) == root
+        bad = bytearray(proof)
+        bad[len(bad) // 2] ^= 1
+        assert merkle.root_from_multi(digs, idx, depth, bytes(bad), hash_name, w) != root
+        with pytest.raises(ValueError):
+            merkle.root_from_multi(digs, idx, depth, proof[:-1], hash_name, w)
+        if hash_name == "blake3":
+            assert K.multi_root(idx, K.hash_leaves_serial(cols[idx]), depth, proof, w) == root
+            assert K.multi_root(idx, leaves[idx], depth, bytes(bad), w) != root
+            with pytest.raises(ValueError):
+                K.multi_root(idx, leaves[idx], depth, proof[:-w], w)
+    with pytest.raises(ValueError):
+        merkle.hash_leaves(cols, hash_name, 15)
+
+
 # -- protocol helpers ------------------------------------------------------------------------
 
 
@@ -365,9 +406,14 @@ def test_default_security_and_refusal_when_weakened():
         assert report.bits < 100
         with pytest.raises(VerificationError, match="whir security_bits"):
             report.enforce()
-    # the regime is named in the limiting term
-    lim = security.Report(tuple(W.Whir(F, {"regime": "conjectured"}).soundness(E))).limiting
+    # the regime is named in the limiting protocol term; the Merkle digests (⌈λ/4⌉
+    # bytes) give exactly λ bits
+    terms = W.Whir(F, {"regime": "conjectured"}).soundness(E)
+    lim = security.Report(tuple(t for t in terms if "Merkle" not in t.parameter)).limiting
     assert "conjectured" in lim.parameter
+    assert [t.bits for t in terms if "Merkle" in t.parameter] == [100.0]
+    assert [t.bits for t in W.Whir(F, {"security_bits": 128}).soundness(E)
+            if "Merkle" in t.parameter] == [128.0]
 
 
 def test_first_shrink_round_trips_and_is_clamped():

@@ -1,13 +1,16 @@
 """Merkle trees over the columns of a matrix, with batched (deduplicated) multi-proofs.
 
-Tree over L = 2^depth leaves, hash H ∈ {BLAKE3, SHA-256}, 32-byte digests:
+Tree over L = 2^depth leaves, hash H ∈ {BLAKE3, SHA-256}, w-byte digests (w = 32 by
+default; a scheme may truncate every digest to its first w ∈ 16..32 bytes, collision
+resistance 4·w bits — `whir` uses w = ⌈2λ/8⌉):
 
-* leaf i = H(canonical bytes of column i) — the column's little-endian uint64 words, so
-  a leaf preimage is a multiple of 8 bytes long;
-* node = H(0x01 ‖ left ‖ right) — 65 bytes, never a multiple of 8, so a node preimage can
-  never be read as a leaf preimage (domain separation without a per-leaf prefix copy).
+* leaf i = H(canonical bytes of column i)[:w] — the column's little-endian uint64 words,
+  so a leaf preimage is a multiple of 8 bytes long;
+* node = H(0x01 ‖ left ‖ right)[:w] — 1 + 2w bytes, odd, never a multiple of 8, so a
+  node preimage can never be read as a leaf preimage (domain separation without a
+  per-leaf prefix copy).  For w ≤ 31 a node is one BLAKE3 block (one compression).
 
-Levels are stored as ``(nodes, 32) uint8`` arrays, ``levels[0]`` the leaves and
+Levels are stored as ``(nodes, w) uint8`` arrays, ``levels[0]`` the leaves and
 ``levels[-1]`` the root.  A multi-proof for a sorted set S of distinct leaf indices
 lists, level by level from the leaves up and in increasing index order, the hash of
 every sibling that cannot be computed from S: shared ancestors are sent once.  The
@@ -48,9 +51,23 @@ def hasher(name: str) -> Callable[[bytes], bytes]:
         raise ValueError(f"unknown Merkle hash {name!r}; allowed: {sorted(HASHES)}") from None
 
 
-def hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
-    """H(bytes of row i) for every row i of a 2-d uint64 array (the matrix's columns
-    stored contiguously): (L, 32) uint8."""
+def _check_digest(digest: int) -> None:
+    if not 16 <= digest <= DIGEST:
+        raise ValueError(f"Merkle digest length must be in 16..{DIGEST}, got {digest}")
+
+
+def _truncate(d: np.ndarray, digest: int) -> np.ndarray:
+    return d if digest == DIGEST else np.ascontiguousarray(d[:, :digest])
+
+
+def hash_leaves(cols: np.ndarray, hash: str, digest: int = DIGEST) -> np.ndarray:
+    """H(bytes of row i)[:digest] for every row i of a 2-d uint64 array (the matrix's
+    columns stored contiguously): (L, digest) uint8."""
+    _check_digest(digest)
+    return _truncate(_hash_leaves(cols, hash), digest)
+
+
+def _hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
     H = hasher(hash)
     cols = np.ascontiguousarray(cols, dtype="<u8")
     n = cols.shape[0]
@@ -65,24 +82,27 @@ def hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
 
 
 def hash_nodes(level: np.ndarray, hash: str) -> np.ndarray:
-    """Parents of a level of an even number of digests: (n/2, 32)."""
+    """Parents of a level of an even number of w-byte digests: (n/2, w)."""
     H = hasher(hash)
     n = level.shape[0] // 2
-    pairs = np.empty((n, 1 + 2 * DIGEST), dtype=np.uint8)
+    dg = level.shape[1]
+    _check_digest(dg)
+    pairs = np.empty((n, 1 + 2 * dg), dtype=np.uint8)
     pairs[:, 0] = NODE_TAG[0]
-    pairs[:, 1:] = level.reshape(n, 2 * DIGEST)
+    pairs[:, 1:] = level.reshape(n, 2 * dg)
     if hash == "blake3" and n >= 64:
-        return blake3_numba.hash_many(pairs)
+        return _truncate(blake3_numba.hash_many(pairs), dg)
     mv = memoryview(pairs.reshape(-1))
-    w = 1 + 2 * DIGEST
-    out = bytearray(n * DIGEST)
+    w = 1 + 2 * dg
+    out = bytearray(n * dg)
     for i in range(n):
-        out[i * DIGEST:(i + 1) * DIGEST] = H(mv[i * w:(i + 1) * w])
-    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(n, DIGEST)
+        out[i * dg:(i + 1) * dg] = H(mv[i * w:(i + 1) * w])[:dg]
+    return np.frombuffer(bytes(out), dtype=np.uint8).reshape(n, dg)
 
 
 def build(leaves: np.ndarray, hash: str) -> list[np.ndarray]:
-    """All levels of the tree over ``leaves`` (a power-of-two count of digests)."""
+    """All levels of the tree over ``leaves`` (a power-of-two count of digests, all of
+    one length w; every node is w bytes too)."""
     n = leaves.shape[0]
     if n < 1 or n & (n - 1):
         raise ValueError(f"Merkle tree needs a power-of-two number of leaves, got {n}")
@@ -134,26 +154,30 @@ def open_multi(levels: Sequence[np.ndarray], indices: Sequence[int]) -> bytes:
 
 
 def root_from_multi(leaf_digests: Sequence[bytes], indices: Sequence[int], depth: int,
-                    proof: bytes, hash: str) -> bytes:
+                    proof: bytes, hash: str, digest: int = DIGEST) -> bytes:
     """Recompute the root from the digests of the leaves at sorted distinct ``indices``
-    and their multi-proof.  The caller checks the proof length with `num_siblings`."""
+    and their multi-proof (``digest``-byte digests).  The caller checks the proof length
+    with `num_siblings`."""
+    _check_digest(digest)
     H = hasher(hash)
     idx = [int(i) for i in indices]
     if not idx or idx != sorted(set(idx)) or len(leaf_digests) != len(idx):
         raise ValueError("root_from_multi: need non-empty sorted distinct indices, one per leaf")
     if any(i < 0 or i >= (1 << depth) for i in idx):
         raise ValueError("root_from_multi: leaf index out of range")
+    if any(len(d) != digest for d in leaf_digests):
+        raise ValueError(f"root_from_multi: leaf digests must be {digest} bytes")
     cur = dict(zip(idx, leaf_digests))
     pos = 0
     for known, need in _plan(idx, depth):
         for s in need:
-            cur[s] = proof[pos:pos + DIGEST]
-            pos += DIGEST
+            cur[s] = proof[pos:pos + digest]
+            pos += digest
         nxt: dict[int, bytes] = {}
         for x in known:
             p = x >> 1
             if p not in nxt:
-                nxt[p] = H(NODE_TAG + cur[2 * p] + cur[2 * p + 1])
+                nxt[p] = H(NODE_TAG + cur[2 * p] + cur[2 * p + 1])[:digest]
         cur = nxt
     if pos != len(proof):
         raise ValueError("root_from_multi: proof length does not match the index set")
@@ -163,14 +187,14 @@ def root_from_multi(leaf_digests: Sequence[bytes], indices: Sequence[int], depth
 # -- slow reference (tests) ------------------------------------------------------------
 
 
-def root_ref(columns: Sequence[bytes], hash: str) -> bytes:
+def root_ref(columns: Sequence[bytes], hash: str, digest: int = DIGEST) -> bytes:
     """Recursive root of the tree over the given leaf preimages (pure Python)."""
     H = HASHES[hash]
 
     def rec(lo: int, hi: int) -> bytes:
         if hi - lo == 1:
-            return H(columns[lo])
+            return H(columns[lo])[:digest]
         mid = (lo + hi) // 2
-        return H(NODE_TAG + rec(lo, mid) + rec(mid, hi))
+        return H(NODE_TAG + rec(lo, mid) + rec(mid, hi))[:digest]
 
     return rec(0, len(columns))

@@ -686,10 +686,12 @@ def _count_siblings(idx, depth):
 
 @njit(cache=True)
 def _multi_root(idx, digests, depth, proof, root):
+    w = digests.shape[1]
     known = idx.copy()
     cur = digests.copy()
     nxt = np.empty_like(cur)
-    buf = np.empty(65, dtype=np.uint8)
+    buf = np.empty(1 + 2 * w, dtype=np.uint8)
+    full = np.empty(32, dtype=np.uint8)
     buf[0] = 1
     cnt = known.shape[0]
     pos = 0
@@ -699,28 +701,30 @@ def _multi_root(idx, digests, depth, proof, root):
         while i < cnt:
             x = known[i]
             if x % 2 == 0 and i + 1 < cnt and known[i + 1] == x + 1:
-                for b in range(32):
+                for b in range(w):
                     buf[1 + b] = cur[i, b]
-                    buf[33 + b] = cur[i + 1, b]
+                    buf[1 + w + b] = cur[i + 1, b]
                 i += 2
             else:
                 if pos >= proof.shape[0]:
                     return -1
-                for b in range(32):
+                for b in range(w):
                     if x % 2 == 0:
                         buf[1 + b] = cur[i, b]
-                        buf[33 + b] = proof[pos, b]
+                        buf[1 + w + b] = proof[pos, b]
                     else:
                         buf[1 + b] = proof[pos, b]
-                        buf[33 + b] = cur[i, b]
+                        buf[1 + w + b] = cur[i, b]
                 pos += 1
                 i += 1
-            _hash_one(buf, 65, nxt[c2])
+            _hash_one(buf, 1 + 2 * w, full)
+            for b in range(w):
+                nxt[c2, b] = full[b]
             known[c2] = x >> 1
             c2 += 1
         cnt = c2
         cur, nxt = nxt, cur
-    for b in range(32):
+    for b in range(w):
         root[b] = cur[0, b]
     return pos
 
@@ -756,16 +760,21 @@ def num_siblings(idx: np.ndarray, depth: int) -> int:
     return int(_count_siblings(_check_indices(idx, depth), depth))
 
 
-def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes) -> bytes:
-    """Root of a BLAKE3 Merkle tree (node = H(0x01 ‖ left ‖ right)) from the leaf digests
-    at sorted distinct ``idx`` and their multi-proof (`merkle.open_multi`'s format);
-    `ValueError` if the proof has the wrong length (= `merkle.root_from_multi`)."""
+def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes,
+               digest: int = 32) -> bytes:
+    """Root of a BLAKE3 Merkle tree (node = H(0x01 ‖ left ‖ right)[:digest]) from the
+    leaf digests (the first ``digest`` bytes of each row of ``digests``) at sorted
+    distinct ``idx`` and their multi-proof (`merkle.open_multi`'s format); `ValueError`
+    if the proof has the wrong length (= `merkle.root_from_multi`)."""
     idx = _check_indices(idx, depth)
-    dig = np.ascontiguousarray(digests, dtype=np.uint8).reshape(idx.shape[0], 32)
-    if len(proof) % 32:
-        raise ValueError("multi-proof: length is not a multiple of 32")
-    pr = np.frombuffer(proof, dtype=np.uint8).reshape(-1, 32)
-    root = np.empty(32, dtype=np.uint8)
+    if not 16 <= digest <= 32:
+        raise ValueError("multi-proof: digest length in 16..32")
+    dig = np.ascontiguousarray(np.asarray(digests, dtype=np.uint8)
+                               .reshape(idx.shape[0], -1)[:, :digest])
+    if len(proof) % digest:
+        raise ValueError(f"multi-proof: length is not a multiple of {digest}")
+    pr = np.frombuffer(proof, dtype=np.uint8).reshape(-1, digest)
+    root = np.empty(digest, dtype=np.uint8)
     used = _multi_root(idx, dig, depth, pr, root)
     if used != pr.shape[0]:
         raise ValueError("multi-proof: length does not match the index set")

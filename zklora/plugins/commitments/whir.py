@@ -13,7 +13,9 @@ analysis):
   size 2^(n+ρ) and the codeword is Merkle-hashed in leaves of 2^k values (the k-fold
   cosets, `zklora.kernels.whir`).  Under the conjectured (list-decoding) regime, s₀
   out-of-domain values p(z) at points z derived from the root are bound as well.  The
-  commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ n ‖ root ‖ OOD values)`` (32 bytes).
+  commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ w ‖ n ‖ root ‖ OOD values)`` (32
+  bytes).  Every Merkle digest (roots, nodes, leaves) is truncated to w = ⌈λ/4⌉ bytes
+  (25 at λ = 100; collision resistance 4w ≥ λ bits), so a node is one BLAKE3 block.
 * **Open** (all items in one proof; one WHIR proof per table *size*, in a shared
   transcript).  Per commitment, the claims (and the OOD values) are combined with powers
   of a challenge β (and, for several tables of one size, independent λ_t) into a
@@ -190,6 +192,14 @@ class Plan:
     terms: tuple[tuple[str, float], ...]
     #: grinding bits before the combination challenges μ of a batch of same-size tables
     pow_batch: int = 0
+    #: bytes of every Merkle digest (roots, nodes, leaves)
+    digest: int = 32
+
+
+def digest_bytes(security_bits: int) -> int:
+    """Merkle digest length w = ⌈λ/4⌉ in 16..32: a w-byte truncation of BLAKE3/SHA-256
+    resists collisions up to 2^(4w) ≥ 2^λ work."""
+    return max(16, min(merkle.DIGEST, -(-security_bits // 4)))
 
 
 def _list_bits(regime: str, d: int, m: int) -> float:
@@ -280,7 +290,7 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
         if final:
             break
         m, d = m - k, d - max(1, shrink)
-    return Plan(n, ood0, tuple(rounds), tuple(terms), pb)
+    return Plan(n, ood0, tuple(rounds), tuple(terms), pb, digest_bytes(lam))
 
 
 @lru_cache(maxsize=65536)
@@ -295,17 +305,18 @@ def opening_bytes(pl: Plan) -> int:
     expectation over uniform queries, so every platform makes the same choice): root and
     OOD values, per round the sumcheck messages, nonces, next root and OOD values or the
     final polynomial, the distinct opened leaves and the multi-proof siblings."""
-    total = Fraction(32 + 16 * pl.ood0)
+    w = pl.digest
+    total = Fraction(w + 16 * pl.ood0)
     for i, rd in enumerate(pl.rounds):
         total += 32 * rd.k + 8 * (rd.k if rd.pow_fold else 0) + 8 * (rd.pow_comb > 0)
         total += 8 * (rd.pow_query > 0)
-        total += (16 << (rd.m - rd.k)) if rd.final else 32 + 16 * rd.ood
+        total += (16 << (rd.m - rd.k)) if rd.final else w + 16 * rd.ood
         leaf = (8 if i == 0 else 16) << rd.k
         if rd.queries >= rd.leaves:
             known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
         else:
             known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
-        total += leaf * known[0] + 32 * sum(2 * known[lvl + 1] - known[lvl]
+        total += leaf * known[0] + w * sum(2 * known[lvl + 1] - known[lvl]
                                             for lvl in range(rd.depth))
     return int(total)
 
@@ -474,7 +485,8 @@ class Whir(CommitmentScheme):
             known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
         else:
             known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
-        total = 32 + 16 * pl.ood0 + 16 + (8 << rd.k) * known[0] + 32 * sum(
+        w = pl.digest
+        total = w + 16 * pl.ood0 + 16 + (8 << rd.k) * known[0] + w * sum(
             2 * known[lvl + 1] - known[lvl] for lvl in range(rd.depth))
         return int(total)
 
@@ -525,7 +537,12 @@ class Whir(CommitmentScheme):
                           f"random combination of the words, {regime}, with grinding"}
         terms = [security.Term(bits, f"{name}: {cat}", notes[cat])
                  for cat, bits in sorted(worst.items())]
-        terms.append(security.hash_term(p.hash, "whir Merkle"))
+        ht = security.hash_term(p.hash, "whir Merkle")
+        w = digest_bytes(p.security_bits)
+        terms.append(security.Term(min(ht.bits, 4.0 * w),
+                                   f"whir security_bits = {p.security_bits}: Merkle "
+                                   f"hash = {p.hash}, digests of {w} bytes",
+                                   f"collision resistance of a {8 * w}-bit digest"))
         if elements is not None:
             terms.append(security.schwartz_zippel(
                 challenge_field, int(elements) + MAX_OOD,
@@ -535,8 +552,9 @@ class Whir(CommitmentScheme):
     # -- commitment ---------------------------------------------------------------------------
     def _params_bytes(self, n: int) -> bytes:
         p = self.cfg
-        return (TAG + p.hash.encode() + struct.pack("<BBBB", p.rate_log, p.folding_factor,
-                                                    REGIMES.index(p.regime), n))
+        return (TAG + p.hash.encode() + struct.pack(
+            "<BBBBB", p.rate_log, p.folding_factor, REGIMES.index(p.regime),
+            digest_bytes(p.security_bits), n))
 
     def _ood_points(self, n: int, root: bytes, count: int) -> np.ndarray:
         t = Transcript(TAG + b"/ood", self.cfg.hash)
@@ -554,7 +572,8 @@ class Whir(CommitmentScheme):
         r0 = pl.rounds[0]
         coeffs = K.mobius(t)
         leaves = K.encode_leaves(coeffs, r0.d, r0.k)
-        levels = merkle.build(merkle.hash_leaves(leaves, self.cfg.hash), self.cfg.hash)
+        levels = merkle.build(merkle.hash_leaves(leaves, self.cfg.hash, pl.digest),
+                              self.cfg.hash)
         root = merkle.root(levels)
         zs = self._ood_points(n, root, pl.ood0)
         ys = np.array([K.horner(coeffs, z) for z in zs], dtype=np.uint64).reshape(-1, 2)
@@ -730,7 +749,7 @@ class Whir(CommitmentScheme):
                 new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
                 new_levels = merkle.build(
                     merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
-                                       self.cfg.hash), self.cfg.hash)
+                                       self.cfg.hash, pl.digest), self.cfg.hash)
                 ch.send_bytes("whir/root", merkle.root(new_levels))
                 zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
                     np.zeros((0, 2), dtype=np.uint64)
@@ -816,15 +835,16 @@ class Whir(CommitmentScheme):
                      root: bytes, what: str) -> None:
         """Read one multi-proof for the leaves ``hashed`` at ``idx`` and check it against
         ``root``."""
+        w = digest_bytes(self.cfg.security_bits)
         if self.cfg.hash == "blake3":  # compiled, serial path
             digests = K.hash_leaves_serial(hashed)
-            proof = ch.recv_bytes("whir/paths", merkle.DIGEST * K.num_siblings(idx, depth))
-            got = K.multi_root(idx, digests, depth, proof)
+            proof = ch.recv_bytes("whir/paths", w * K.num_siblings(idx, depth))
+            got = K.multi_root(idx, digests, depth, proof, w)
         else:
-            digests = merkle.hash_leaves(hashed, self.cfg.hash)
-            proof = ch.recv_bytes("whir/paths", merkle.DIGEST * merkle.num_siblings(idx, depth))
+            digests = merkle.hash_leaves(hashed, self.cfg.hash, w)
+            proof = ch.recv_bytes("whir/paths", w * merkle.num_siblings(idx, depth))
             got = merkle.root_from_multi([digests[q].tobytes() for q in range(len(idx))],
-                                         idx, depth, proof, self.cfg.hash)
+                                         idx, depth, proof, self.cfg.hash, w)
         if got != root:
             raise VerificationError(f"whir: opened leaves of {what} do not match the "
                                     "committed root")
@@ -835,7 +855,7 @@ class Whir(CommitmentScheme):
         pl = self.plan(n)
         roots, cons = [], []
         for t, com, evs in group:
-            root = ch.recv_bytes("whir/root", 32)
+            root = ch.recv_bytes("whir/root", pl.digest)
             ood_vals = ch.recv_field("whir/ood", E, pl.ood0)
             if self._digest(n, root, ood_vals) != com:
                 raise VerificationError(f"whir: root of tensor {t} does not match its "
@@ -916,7 +936,7 @@ class Whir(CommitmentScheme):
             if rd.final:
                 final = ch.recv_field("whir/final", E, 1 << m2)
             else:
-                new_root = ch.recv_bytes("whir/root", 32)
+                new_root = ch.recv_bytes("whir/root", pl.digest)
                 zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
                     np.zeros((0, 2), dtype=np.uint64)
                 ood_vals = ch.recv_field("whir/ood", E, rd.ood)
