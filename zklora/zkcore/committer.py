@@ -23,6 +23,9 @@ from .published import GroupState, Member
 from .stack import StackLayout
 from .transcript import ProverChannel, VerifierChannel
 
+#: a pending table of at least 1/STAGE of the scratch threshold is staged on disk
+STAGE = 64
+
 
 @attrs.define
 class _Stack:
@@ -83,6 +86,8 @@ class Committer:
         from the same values — the verifier its length; both only absorb it.  A
         ``published`` `Member` commits ``spec`` as part of its group (`_commit_member`)."""
         if published is None:
+            if self.prover and table is not None:
+                table = self._stage(spec.name, table)
             self._pending.append((spec, table))
             return
         if isinstance(published, Member):
@@ -100,6 +105,21 @@ class Committer:
                 f"{self.scheme.commitment_size(spec.num_vars)}")
         ch.observe_public(f"commit:{spec.name}", published)
         self.published[spec.name] = (published, spec.num_vars, state)
+
+    def _stage(self, name: str, table):
+        """Prover, inside a scratch session: a pending table of at least 1/`STAGE`
+        of the store's spill threshold moves to a scratch file at once, and its owner's
+        copy (``on_stacked``) becomes a read-only map of it, so the tables of a group are
+        not all in RAM when `flush` stacks them (the file is removed once stacked)."""
+        store = scratch.current()
+        a = np.asarray(table)
+        if store is None or scratch.is_mapped(a) or not store.wants(a.nbytes * STAGE):
+            return table
+        mm = store.build(a.shape, a.dtype, [(0, a)], tag="stage")
+        del a, table
+        if self.on_stacked is not None:
+            self.on_stacked(name, mm)
+        return mm
 
     def _commit_member(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
                        table: np.ndarray | None, m: Member, state: Any) -> None:
@@ -183,8 +203,13 @@ class Committer:
             # read-only (in a scratch file when large, `StackLayout.stack_from`): the
             # scheme may keep it by reference, and each tensor's table becomes a view
             # of it instead of a second copy (``on_stacked``)
+            staged = [t for t in tables if scratch.is_mapped(t)]
             st.table = layout.stack_from(F, tables)
             del tables
+            store = scratch.current()
+            for t in staged:
+                store.remove(t)
+            del staged
             if self.on_stacked is not None:
                 for b in layout.blocks:
                     if b.item is not None:

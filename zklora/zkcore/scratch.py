@@ -177,6 +177,17 @@ class Store:
         self._maps.append(mm)
         return mm
 
+    def remove(self, mm: np.memmap) -> None:
+        """Forget a map made by `build` and delete its file (the map stays readable
+        until its last reference goes)."""
+        self._maps = [m for m in self._maps if m is not mm]
+        path = getattr(mm, "filename", None)
+        if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.path):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
     def release(self) -> None:
         """Give every resident page of the maps made by `build` back (`drop`)."""
         for mm in self._maps:

@@ -128,6 +128,7 @@ class StackLayout:
                 if b.item is not None:
                     t, tables[b.item] = tables[b.item], None
                     yield b.offset, np.asarray(t).reshape((-1,) + F.elem_shape)
+                    scratch.drop(t)     # a staged table (`Committer`): pages back
                     del t
 
         return store.build(shape, F.zeros(1).dtype, parts(), tag="stack")
