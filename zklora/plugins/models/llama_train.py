@@ -48,7 +48,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -813,18 +813,28 @@ class TrainResult:
 
 
 def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
-                  registry=None) -> tuple[Graph, TrainResult]:
+                  registry=None, keep: Collection[str] | None = None
+                  ) -> tuple[Graph, TrainResult]:
     """Run the graph's integer forward (placeholder losses), read the losses, and return
-    the final graph (with the real losses) and every value."""
+    the final graph (with the real losses) and every value — or, given ``keep``, only
+    the values of those tensors (and the losses): the forward then drops each
+    segment's intermediate values once the segment ends (`graph.forward` ``drop``), so
+    the run holds about what a proof's phase 1 holds, not the whole step."""
     from zklora.zkcore.plugins import registry as default_registry
     reg = registry or default_registry()
     nt = batch_num_tokens(spec, inputs)
     g0 = build_train_graph(spec, None, nt)
-    values = graphlib.forward(g0, inputs, reg)
-    losses = [int(values[f"s{t}/loss/loss"].reshape(-1)[0]) for t in range(spec.steps)]
+    loss_names = [f"s{t}/loss/loss" for t in range(spec.steps)]
+    drop = keep is not None and bool(g0.node_segments) and all(
+        g0.tensors[n].kind != "virtual" for n in list(keep) + loss_names if n in g0.tensors)
+    values = graphlib.forward(g0, inputs, reg, drop=drop)
+    losses = [int(values[n].reshape(-1)[0]) for n in loss_names]
     g = build_train_graph(spec, losses, nt)
-    for t in range(spec.steps):
-        values[f"s{t}/loss/loss"] = g.publics[f"s{t}/loss/loss"]
+    if keep is not None:
+        values = {n: values[n] for n in dict.fromkeys(list(keep) + loss_names)
+                  if n in values}
+    for n in loss_names:
+        values[n] = g.publics[n]
     return g, TrainResult(losses, values)
 
 
@@ -970,8 +980,12 @@ class LlamaTrain(Model):
         if key not in self._cache:
             spec, ckpt, adapter, batches, state = load_private_state(params)
             inputs = train_inputs(spec, ckpt, adapter, batches, state)
-            _, res = integer_train(spec, inputs)
+            # only what the statement names (adapters, state, losses) is kept: the
+            # proof recomputes its witness, and a cached full trace would stay resident
+            # for the whole proof
             public = spec.to_public()
+            keep = [n for names in statement_tensors(public).values() for n in names]
+            _, res = integer_train(spec, inputs, keep=keep)
             public["losses"] = list(res.losses)
             nt = batch_num_tokens(spec, inputs)
             if nt != [default_num_tokens(spec.fwd.batch, spec.fwd.seq)] * spec.batches:
