@@ -32,11 +32,12 @@ carries ρ·2^{n−j−1}·(the fresh coefficients of g_j), so it is uniform giv
 claim.  A point with 1 + r^{w_j} = 0 (probability ≤ n·e/|E|) makes both sides fail.
 
 Slots: a context (the main transcript, each segment's fork) commits its masks in groups
-of *slots*, committed tensors ``zk:masks/k`` of 2^9 random entries each (one stack per
-group: 64 slots, then 256, 1024); each sumcheck takes the next slot (a mask larger
-than a slot gets a tensor of its own).  Both sides allocate identically from the
-sumchecks' shapes.  Masks are never shared across segment forks: a fork's challenges do
-not depend on another fork's messages, so a mask must be committed on its own fork.
+of *slots*, committed tensors ``zk:masks/k`` of 2^8 random entries each (2^7 over a
+prime field; one stack per group: 64 slots, then 256, 1024); each sumcheck takes the
+next slot (a mask larger than a slot gets a tensor of its own).  Both sides allocate
+identically from the sumchecks' shapes.  Masks are never shared across segment forks:
+a fork's challenges do not depend on another fork's messages, so a mask must be
+committed on its own fork.
 
 **Claims on the masks** are recorded as pending claims of the context: the scheduler
 files them with the next op's (or lookup argument's) claims (`op._Context.new_claims`).
@@ -61,9 +62,17 @@ from .field import Field
 
 #: transcript tag absorbed first by every transcript of a ZK proof
 TRANSCRIPT_TAG = b"zklora/zero-knowledge/v1"
-#: log2 of a mask slot's size (base-field entries): one sumcheck's mask each (a larger
-#: mask gets a tensor of its own)
-SLOT_VARS = 9
+#: log2 of a mask slot's size (base-field entries) over a prime challenge field: one
+#: sumcheck's mask each, sized for round degree ≤ 3 and ≤ 32 variables (2 weights × 32
+#: variables); a larger mask gets a tensor of its own.  An extension field's slots are
+#: ``ncomp`` times larger (`slot_vars`).  Measured on the tiny training step with ligero:
+#: 2^8-entry slots (extension) made the ZK proof 2,318,512 B, 2^9-entry ones 2,488,040 B.
+SLOT_VARS = 7
+
+
+def slot_vars(ncomp: int) -> int:
+    """log2 of a mask slot's size for a challenge field of ``ncomp`` base components."""
+    return SLOT_VARS + (ncomp.bit_length() - 1)
 #: slots a context commits at once (one stack): 64, then ×4 each time, at most 1024
 FIRST_GROUP = 64
 MAX_GROUP = 1024
@@ -208,7 +217,8 @@ class MaskPool:
     def allocate(self, ctx, n: int, degree: int) -> Region:
         ncomp = ctx.E.degree
         rv = region_vars(n, degree, ncomp)
-        if rv > SLOT_VARS:   # too large for a slot: a tensor of its own
+        sv = slot_vars(ncomp)
+        if rv > sv:   # too large for a slot: a tensor of its own
             name = self._names(ctx, 1)[0]
             self._commit(ctx, [name], 1 << rv)
             return Region(name, rv, 0, n, degree, ncomp)
@@ -216,8 +226,8 @@ class MaskPool:
             count = min(FIRST_GROUP << (2 * self.groups), MAX_GROUP)
             self.groups += 1
             self.free = self._names(ctx, count)
-            self._commit(ctx, self.free, 1 << SLOT_VARS)
-        return Region(self.free.pop(0), SLOT_VARS, 0, n, degree, ncomp)
+            self._commit(ctx, self.free, 1 << sv)
+        return Region(self.free.pop(0), sv, 0, n, degree, ncomp)
 
     @staticmethod
     def _names(ctx, count: int) -> list[str]:
