@@ -281,3 +281,22 @@ def test_value_outside_declared_table_is_a_prover_error():
     inputs["t0r0c0"][3] = 64
     with pytest.raises(ProverError, match="t0r0c0"):
         prove(g, inputs, _backend(LogUpGKR()), STATEMENT)
+
+
+@pytest.mark.parametrize("field", ["goldilocks", "bls12-381-fr"])
+def test_selectors_match_the_one_block_reference(field):
+    """`lookup.selectors` (all blocks at once) equals `stack.selector` block by block,
+    for a layout of mixed block sizes, a padding-only layout and K = 0."""
+    from zklora.zkcore.lookup import selectors
+    from zklora.zkcore.stack import StackLayout, selector
+
+    E = _registry().field(field).ext
+    rng = np.random.default_rng(5)
+    for sizes in ([64, 16, 16, 8, 2, 1], [4], [1]):
+        lay = StackLayout(sizes)
+        K = lay.num_vars
+        z = E.random(rng, K)
+        blocks = [(b.num_vars, b.offset) for b in lay.blocks]
+        got = selectors(E, z, blocks)
+        for k, (n, o) in enumerate(blocks):
+            assert E.equal(got[k], selector(E, z[n:], o >> n)), (sizes, k)

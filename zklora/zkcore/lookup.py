@@ -31,7 +31,7 @@ import torch
 from . import selfcheck
 from .errors import ProverError
 from .field import Field
-from .stack import StackLayout, selector
+from .stack import StackLayout
 
 if TYPE_CHECKING:
     from .op import ProverContext, VerifierContext
@@ -157,24 +157,29 @@ class LookupLayout:
         """Split the combined columns at ``z`` into the requests' columns: the prover
         sends col_{q,k}~(z_lo) for every request and column, the verifier reads them;
         each becomes a claim.  Returns C̃_k(z) = Σ_blocks eq(z_hi, block)·(col~ or the
-        padding row) for every k."""
+        padding row) for every k (all blocks' selectors at once, `selectors`)."""
         E = ctx.E
+        w = self.table.width
         cols = [(b, c) for b in self.blocks if b.request is not None
                 for c in self.requests[b.request].columns]
-        vals = iter(ctx.exchange(f"{label}/columns", len(cols), lambda: np.stack(
-            [ctx.evaluate(c, z[:b.num_vars]) for b, c in cols])) if cols else ())
-        acc = [E.scalar(0) for _ in range(self.table.width)]
+        vals = ctx.exchange(f"{label}/columns", len(cols), lambda: np.stack(
+            [ctx.evaluate(c, z[:b.num_vars]) for b, c in cols])) if cols else None
+        if not self.blocks:
+            return [E.scalar(0) for _ in range(w)]
+        rows = []
+        i = 0
         for b in self.blocks:
-            sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
-            zl = z[:b.num_vars]
-            for k in range(self.table.width):
-                if b.request is None:
-                    v = E.scalar(self.pad_row[k])
-                else:
-                    v = next(vals)
-                    ctx.claim(self.requests[b.request].columns[k], zl, v)
-                acc[k] = E.add(acc[k], E.mul(sel, v))
-        return acc
+            if b.request is None:
+                rows.append(E.from_ints(np.asarray(self.pad_row, np.int64)))
+            else:
+                zl = z[:b.num_vars]
+                for k, c in enumerate(self.requests[b.request].columns):
+                    ctx.claim(c, zl, vals[i + k])
+                rows.append(vals[i:i + w])
+                i += w
+        V = np.stack([np.asarray(r) for r in rows])        # (blocks, w) + elem
+        sel = selectors(E, z, [(b.num_vars, b.offset) for b in self.blocks])
+        return [E.dot(sel, np.ascontiguousarray(V[:, k])) for k in range(w)]
 
 
 @attrs.define
@@ -316,6 +321,33 @@ class LookupCommitted:
 
 
 # -- helpers shared by lookup arguments ----------------------------------------------------
+
+
+def selectors(E: Field, z: np.ndarray, blocks: Sequence[tuple[int, int]]) -> np.ndarray:
+    """eq(z_hi, block index) for every block (num_vars n, offset o) of a stacked vector
+    of 2^K entries at the point ``z`` (K coordinates, low first): Π_{i ≥ n} (z_i if bit
+    i of o is set else 1 − z_i), as one E-array (one entry per block, in order).
+    Blocks of one size are computed together, one vectorised product per coordinate
+    (`zklora.zkcore.stack.selector` is the one-block reference)."""
+    z = np.asarray(z)
+    K = E.shape(z)[0]
+    out = E.zeros(len(blocks))
+    if not len(blocks):
+        return out
+    one = E.scalar(1)
+    omz = E.sub(one, z) if K else z
+    by_n: dict[int, list[int]] = {}
+    for k, (n, _) in enumerate(blocks):
+        by_n.setdefault(int(n), []).append(k)
+    tail = (1,) * len(E.elem_shape)
+    for n, ks in by_n.items():
+        idx = np.array([blocks[k][1] >> n for k in ks], np.int64)
+        acc = E.ones(len(ks))
+        for i in range(n, K):
+            bit = ((idx >> (i - n)) & 1).astype(bool).reshape((-1,) + tail)
+            acc = E.mul(acc, np.where(bit, z[i:i + 1], omz[i:i + 1]))
+        out[np.array(ks)] = acc
+    return out
 
 
 def table_label(table: Table) -> str:
