@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/bench/zk_compare.py --rounds 2            # tiny training step
     .venv/bin/python tests/bench/zk_compare.py --rounds 5 --small    # matmul+rescale+lookup
+    .venv/bin/python tests/bench/zk_compare.py --rounds 5 --small --profile paper   # hyrax
 
 The tiny training step is the setup of ``tests/bench/test_bench_train.py`` (`_setup`:
 tiny LLaMA, batch 4 × 32, one AdamW step, fast profile: goldilocks, ligero,
@@ -33,8 +34,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--small", action="store_true")
+    ap.add_argument("--profile", default="fast", choices=sorted(PROFILES),
+                    help="proof stack (paper: bls12-381-fr, hyrax, tlookup)")
     a = ap.parse_args()
-    be = resolve(PROFILES["fast"], registry())
+    be = resolve(PROFILES[a.profile], registry())
     if a.small:
         from tests.test_rescale_op import rescale_graph, wit
         g, inputs, statement = rescale_graph(), wit(), {}
