@@ -361,10 +361,14 @@ class Op(ABC):
             p = self._parsed(node)
         except _BadParam as e:
             raise error(f"{where}: {e}") from None
+        seen = None
         if specs is not None:
             for t in node.inputs + node.outputs:
                 if t not in specs:
                     raise error(f"{where}: unknown tensor {t!r}")
+            seen = (dict(node.params), tuple(specs[t] for t in node.inputs + node.outputs))
+            if node._typed.get(("valid", type(self))) == seen:
+                return p    # validated before against these very specs and parameters
         try:
             declared = self.roles(node, p, specs)
             bound: list[tuple[Role, Any]] = []
@@ -380,9 +384,7 @@ class Op(ABC):
                                      f"({', '.join(r.name for r in roles) or 'none'})")
                 b = _bind(roles, names)
                 bound += [(r, b[r.key]) for r in roles]
-            seen = None if specs is None else \
-                (dict(node.params), tuple(specs[t] for t in node.inputs + node.outputs))
-            if seen is not None and node._typed.get(("valid", type(self))) != seen:
+            if seen is not None:
                 self._check_roles(bound, specs, p)
                 self.validate(node, p, specs)
                 node._typed[("valid", type(self))] = seen
