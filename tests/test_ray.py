@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 
+import attrs
 import pytest
 
 from zklora.plugins.models import llama_train as lt
@@ -80,3 +81,55 @@ def test_cli_prove_with_ray_verifies(cluster, tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(main, ["verify", str(out)])
     assert r.exit_code == 0, r.output
+
+
+def _micro_checkpoint(path, seed=None):
+    """The micro model's checkpoint (`test_llama_train.micro`) saved at ``path``; with
+    ``seed``, other weights of the same shape."""
+    from zklora.plugins.models.hf import save_model
+    from zklora.plugins.models.tiny import tiny_arch, tiny_weights
+
+    arch = tiny_arch(2, vocab_size=16, hidden_size=8, intermediate_size=16, num_layers=1,
+                     num_heads=2, head_dim=4)
+    ck = tiny_weights(arch) if seed is None else tiny_weights(arch, seed=seed)
+    save_model(path, arch, ck.weights)
+    return str(path)
+
+
+def test_workers_load_weights_from_checkpoint(cluster, step, tmp_path, monkeypatch):
+    """Recipe.weights: the frozen weights are not shipped (the tasks carry digests) and
+    the workers' own checkpoint loads give the same proof; a checkpoint with other
+    weights is refused by the worker."""
+    g, inputs, st, be, recipe, (stream, sections) = step
+    frozen = tuple(lt.frozen_tensors(st["params"]))
+    assert frozen and all(t in inputs for t in frozen)
+    ok = attrs.evolve(recipe, weights=functools.partial(
+        executors.checkpoint_weights, "llama-train", {"model": _micro_checkpoint(
+            tmp_path / "ck")}), weight_names=frozen)
+    shipped: list[set] = []
+
+    class Spy:
+        def __init__(self, remote):
+            self.remote_ = remote
+
+        def remote(self, *a):
+            shipped.append(set(a[4]) & set(frozen))
+            return self.remote_(*a)
+
+    orig = ray.remote
+
+    def remote(**kw):
+        return lambda fn: Spy(orig(**kw)(fn).remote)
+
+    monkeypatch.setattr(ray, "remote", remote)
+    out, sec = graphlib.prove(g, inputs, be, st, executor=executors.RayExecutor(ok))
+    assert out == stream and sec == sections
+    assert shipped and not any(shipped)     # no frozen weight travelled with a task
+    graphlib.verify(g, out, be, st, sec)
+    bad = attrs.evolve(ok, weights=functools.partial(
+        executors.checkpoint_weights, "llama-train", {"model": _micro_checkpoint(
+            tmp_path / "other", seed=7)}))
+    from zklora.zkcore.errors import ProverError
+
+    with pytest.raises(ProverError, match="other values than the driver"):
+        graphlib.prove(g, inputs, be, st, executor=executors.RayExecutor(bad))

@@ -13,6 +13,8 @@ executor.  Registry: `EXECUTORS` (name -> factory taking the options), `make`.
   claims on its tensors, rebuilds the graph and the backend itself (from the model's
   public parameters and the proof stack: nothing unpicklable crosses), recomputes the
   segment's witness and proves it exactly as ``local`` does, so the bytes are the same.
+  With `Recipe.weights` the frozen weights do not travel: each worker loads them from
+  the checkpoint once and checks them against the driver's digests.
   A failed or killed worker's task is retried (``max_retries``).
 """
 
@@ -54,13 +56,62 @@ class LocalExecutor:
 @attrs.frozen
 class Recipe:
     """How a worker rebuilds what it cannot be sent: ``graph()`` and ``backend()``,
-    picklable callables (module-level functions or partials of them)."""
+    picklable callables (module-level functions or partials of them); ``weights()``
+    (optional) returns the model's frozen tensors {name: integer tensor} as the worker
+    loads them itself from the checkpoint (a path every worker can read,
+    `checkpoint_weights`), for the tensors ``weight_names``: the driver then ships
+    their SHA-256 digests instead of their values, and the worker refuses weights that
+    differ from the driver's."""
 
     graph: Callable[[], Any]
     backend: Callable[[], Any]
+    weights: Callable[[], Mapping[str, Any]] | None = None
+    weight_names: tuple[str, ...] = ()
+
+
+def checkpoint_weights(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The frozen tensors of model plugin ``model`` loaded from the checkpoint its
+    prover-side ``params`` name (`zklora.zkcore.model.Model.frozen_witness`): a
+    `Recipe.weights` for models that have one."""
+    from .api import _model
+    from .plugins import registry
+
+    return dict(_model(registry(), model).frozen_witness(params)[1])
+
+
+def tensor_digest(v: Any) -> str:
+    """SHA-256 of a tensor's values as little-endian int64 (shape included)."""
+    import numpy as np
+    import torch
+
+    a = np.ascontiguousarray(torch.as_tensor(v).to(torch.int64).numpy().astype("<i8"))
+    h = hashlib.sha256(repr(tuple(a.shape)).encode())
+    h.update(memoryview(a.reshape(-1)).cast("B"))
+    return h.hexdigest()
 
 
 _BUILT: dict[int, tuple[Any, Any, str]] = {}
+_WEIGHTS: dict[int, Mapping[str, Any]] = {}
+
+
+def _weights(recipe: Recipe, digests: Mapping[str, str]) -> dict[str, Any]:
+    """The weights ``digests`` names, loaded once per worker process (`Recipe.weights`)
+    and checked against the driver's digests."""
+    key = hash(pickle.dumps(recipe.weights))
+    if key not in _WEIGHTS:
+        _WEIGHTS.clear()
+        _WEIGHTS[key] = recipe.weights()
+    have = _WEIGHTS[key]
+    out = {}
+    for t, d in digests.items():
+        if t not in have:
+            raise ProverError(f"a Ray worker's checkpoint has no tensor {t}")
+        if tensor_digest(have[t]) != d:
+            raise ProverError(f"a Ray worker loaded tensor {t} from the checkpoint with other "
+                              "values than the driver's (is the path the same checkpoint on "
+                              "every node?)")
+        out[t] = have[t]
+    return out
 
 
 def _built(recipe: Recipe, digest: str):
@@ -80,8 +131,10 @@ def _built(recipe: Recipe, digest: str):
 
 
 def _segment_task(recipe: Recipe, digest: str, index: int, base_state: bytes,
-                  values: Mapping[str, Any], claims: Mapping, crash_marker: str | None):
-    """A Ray task: prove segment ``index`` (see module doc); returns its `SegmentResult`."""
+                  values: Mapping[str, Any], claims: Mapping, crash_marker: str | None,
+                  weights: Mapping[str, str] | None = None):
+    """A Ray task: prove segment ``index`` (see module doc); returns its `SegmentResult`.
+    ``weights``: digests of the frozen tensors the worker loads itself (`Recipe`)."""
     if crash_marker is not None and not os.path.exists(crash_marker):
         # fault injection (tests): the first attempt's worker dies mid-proof
         open(crash_marker, "w").close()
@@ -92,6 +145,8 @@ def _segment_task(recipe: Recipe, digest: str, index: int, base_state: bytes,
     from .transcript import ProverChannel, Transcript
 
     g, be = _built(recipe, digest)
+    if weights:
+        values = {**values, **_weights(recipe, weights)}
     seg = g.segments()[index]
     committer = Committer(be.scheme, True)
     ctx = ProverContext(be.field, ProverChannel(Transcript(b"zklora/worker", be.hash)),
@@ -138,11 +193,19 @@ class RayExecutor:
         window = self.window or max(2, 2 * int(ray.cluster_resources().get("CPU", 1)))
         inflight: dict[Any, int] = {}
 
+        local = set(self.recipe.weight_names) if self.recipe.weights is not None else set()
+        digests: dict[str, str] = {}
+
         def submit(s) -> None:
             need = {t for n in graph.nodes[s.start:s.stop] for t in n.inputs + n.outputs}
-            vals = {t: ctx.values[t] for t in need if t in ctx.values}
+            vals = {t: ctx.values[t] for t in need if t in ctx.values and t not in local}
+            mine = sorted(t for t in need if t in local and t in ctx.values)
+            for t in mine:
+                if t not in digests:
+                    digests[t] = tensor_digest(ctx.values[t])
             inflight[task.remote(recipe, digest, s.index, base_state, vals,
-                                 dict(claims[s.index]), self.crash_marker)] = s.index
+                                 dict(claims[s.index]), self.crash_marker,
+                                 {t: digests[t] for t in mine})] = s.index
 
         out: list = [None] * len(segs)
         queue = list(segs)
