@@ -401,7 +401,7 @@ def test_default_security_and_refusal_when_weakened():
     # weakened on purpose, or a combination whose list-size terms (at the largest
     # table, 2^MAX_VARS) would need more grinding than MAX_POW bits
     for params in ({"security_bits": 80}, {"security_bits": 99, "regime": "conjectured"},
-                   {"regime": "conjectured", "rate_log": 4, "first_shrink": 1}):
+                   {"security_bits": 96, "regime": "unique"}):
         report = security.Report(tuple(W.Whir(F, params).soundness(E, 1 << 20)))
         assert report.bits < 100
         with pytest.raises(VerificationError, match="whir security_bits"):
@@ -490,12 +490,13 @@ def test_lincomb_kernel_matches_reference():
 
 @pytest.mark.parametrize("regime", W.REGIMES)
 def test_batched_roundtrip_and_size(regime):
-    """Tables of equal size share one WHIR proof (reduction sumcheck, one combination,
-    one folding chain, shared queries); mixed sizes give one proof per size."""
+    """Tables of equal size share their first round (reduction sumcheck, one
+    combination, shared queries); all sizes share one continuation (stacked ĥ)."""
     s = scheme(regime=regime)
     items, proof, spans, _ = prove(s, [13, 14, 13, 9, 13, 14], claims=2, seed=5)
     verify(s, items, proof)
-    assert len(_spans(spans, "whir/final")) == 3  # one chain per size (9, 13, 14)
+    # one chain for the sizes 9, 13, 14 when the stack is smaller, else one per size
+    assert len(_spans(spans, "whir/final")) == (1 if s._merged([9, 13, 14]) else 3)
     assert len(_spans(spans, "whir/values")) == 2  # the sizes with several tables
     single = len(prove(s, [13], claims=2, seed=6)[1])
     _, triple, _, _ = prove(s, [13, 13, 13], claims=2, seed=6)
@@ -643,3 +644,122 @@ def test_query_grinding_trades_queries_for_work():
     items, proof, _, _ = prove(s16, [13], claims=1)
     verify(s16, items, proof)
     rejects(s0, items, proof)
+
+
+# -- several sizes: one shared continuation (stacked ĥ) ----------------------------------
+
+
+@pytest.fixture(scope="module", params=["one more round", "two more rounds"])
+def mixed(request):
+    """A batch of several sizes: [13, 12, 12, 9] stacks ĥ of 10 variables (one more
+    round), [15, 13, 11, 13] ĥ of 12 variables (two more rounds)."""
+    s = scheme(regime="conjectured")
+    sizes = [13, 12, 12, 9] if request.param == "one more round" else [15, 13, 11, 13]
+    assert s._merged(sorted(set(sizes)))
+    items, proof, spans, tables = prove(s, sizes, claims=2, seed=11)
+    verify(s, items, proof)
+    return s, items, proof, spans, tables, request.param
+
+
+MIXED_LABELS = ["whir/modes", "whir/root", "whir/ood", "whir/reduce", "whir/values",
+                "whir/sumcheck", "whir/leaves", "whir/paths", "whir/final",
+                "whir/pow-query", "whir/pow-comb"]
+
+
+@pytest.mark.parametrize("label", MIXED_LABELS)
+def test_mixed_sizes_tampered_part_rejected(mixed, label):
+    """One byte of each message of a batch of several sizes — each commitment's root,
+    OOD values and first-round leaves and Merkle nodes, each size's folding messages
+    and query nonce, the stacked ĥ's root, OOD values, leaves, paths and its final
+    polynomial — is rejected."""
+    s, items, proof, spans, _, _ = mixed
+    parts = _spans(spans, label)
+    if not parts:
+        assert label == "whir/pow-comb"  # no grinding needed at these sizes
+        return
+    for a, b in parts:
+        for pos in sorted({a, (a + b) // 2, b - 1}):
+            rejects(s, items, flip(proof, pos))
+
+
+def test_mixed_sizes_leaf_of_each_commitment_checked(mixed):
+    """A canonical change (+1) of an opened value of every commitment (each size's
+    first round) and of the stacked ĥ's codeword is caught."""
+    s, items, proof, spans, _, _ = mixed
+    for a, b in _spans(spans, "whir/leaves"):
+        for pos in (a, (a + b) // 2 // 8 * 8):
+            word = int.from_bytes(proof[pos:pos + 8], "little")
+            bad = bytearray(proof)
+            bad[pos:pos + 8] = ((word + 1) % P_INT).to_bytes(8, "little")
+            rejects(s, items, bytes(bad))
+
+
+def test_mixed_sizes_claims_and_order_rejected(mixed):
+    """A wrong claimed value or point on each commitment, reordered items and truncated
+    or extended proofs are rejected."""
+    s, items, proof, spans, _, _ = mixed
+    for k in range(len(items)):
+        for j in range(len(items[k].evals)):
+            ev = items[k].evals[j]
+            for bad in (Evaluation(ev.point, E.add(ev.value, E.scalar(1))),
+                        Evaluation(E.add(ev.point, E.scalar(1)), ev.value)):
+                changed = [CheckItem(it.commitment, it.num_vars, list(it.evals))
+                           for it in items]
+                changed[k].evals[j] = bad
+                rejects(s, changed, proof)
+    rejects(s, items[::-1], proof)
+    for _, a, _ in spans[::7]:
+        rejects(s, items, proof[:a])
+    rejects(s, items, proof + b"\0")
+
+
+@pytest.mark.parametrize("bad", [0, 1, 2])
+def test_mixed_sizes_wrong_table_rejected(bad):
+    """One table (of each size) changed in one entry after its commitment, its true
+    evaluations claimed: rejected."""
+    s = scheme(regime="conjectured")
+    rng = np.random.default_rng(50 + bad)
+    items, opens = [], []
+    for t, n in enumerate((13, 11, 9)):
+        tab = F.random(rng, 1 << n)
+        com, st = s.commit(tab)
+        if t == bad:
+            tab = tab.copy()
+            tab[5] = (int(tab[5]) + 1) % P_INT
+            _, st = s.commit(tab)
+        r = E.random(rng, n)
+        ev = [Evaluation(r, mle.evaluate(E, tab, r, base=True))]
+        items.append(CheckItem(com, n, ev))
+        opens.append(OpenItem(st, ev))
+    ch = ProverChannel(Transcript(PROTO))
+    s.open(ch, opens)
+    rejects(s, items, ch.proof_bytes())
+
+
+def test_mixed_sizes_share_one_continuation():
+    """Several sizes cost less than their separate proofs (one later chain instead of
+    one per size) when `merge_sizes` says so; when the stack's extra variable costs
+    more than the small chains (2^16 with 2^13 under unique decoding) the sizes keep
+    their own chains; the stacked layout puts each block at an offset aligned to its
+    size."""
+    lay = W._layout([9, 5, 8, 0])
+    assert lay.m == 10 and lay.blocks == ((0, 9), (768, 5), (512, 8), (800, 0))
+    for regime in W.REGIMES:
+        s = scheme(regime=regime)
+        together = len(prove(s, [15, 14, 13], claims=1, seed=3)[1])
+        apart = sum(len(prove(s, [n], claims=1, seed=3)[1]) for n in (15, 14, 13))
+        assert s._merged([13, 14, 15]) and together < 0.95 * apart, (together, apart)
+    s = scheme()
+    assert not s._merged([13, 16])
+    together = len(prove(s, [16, 13], claims=1, seed=3)[1])
+    apart = sum(len(prove(s, [n], claims=1, seed=3)[1]) for n in (16, 13))
+    assert abs(together - apart) < 0.03 * apart
+    # a block's point, padded with its selector bits, evaluates the stacked table there
+    rng = np.random.default_rng(4)
+    tab = rb(rng, 1 << 6)
+    for off, mt in ((0, 4), (16, 4), (48, 4), (32, 5)):
+        x = re(rng, mt)
+        pt = W._selector_points(x[None], off, mt, 6)[0]
+        assert np.array_equal(mle.evaluate(E, tab, pt, base=True),
+                              mle.evaluate(E, tab[off:off + (1 << mt)], x, base=True))
+    assert not s._merged([6, 10])  # a stack sent in the clear is never smaller

@@ -82,7 +82,7 @@ MAX_VARS = min(28, _security.MAX_STATEMENT_WORK.bit_length() - 1)
 #: a round whose folded polynomial has at most this many variables sends it in the clear
 FINAL_VARS = 8
 #: most grinding bits asked for one challenge (beyond that the term stays short)
-MAX_POW = 20
+MAX_POW = 22
 #: most out-of-domain samples per codeword
 MAX_OOD = 8
 #: capacity-bound regime: a round whose codeword has rate ρ = 2^-r tests proximity
@@ -254,12 +254,22 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
     gap0 = B - d if reg == "unique" else B - _list_bits(reg, d, n)
     pb = _grind(lam, gap0)
     terms.append(("batch", min(B - 1, gap0 + pb)))
-    rounds = []
-    m = n
+    rounds = _rounds(n, d, True, p, B, terms)
+    return Plan(n, ood0, tuple(rounds), tuple(terms), pb, digest_bytes(lam))
+
+
+def _rounds(m: int, d: int, first: bool, p: WhirParams, B: float,
+            terms: list[tuple[str, float]]) -> list[Round]:
+    """The WHIR rounds from a polynomial of m variables whose codeword has 2^d entries
+    (``first``: a committed table's codeword, the next domain 2^first_shrink times
+    smaller; otherwise halved); appends each round's soundness terms to ``terms``."""
+    lam, reg = p.security_bits, p.regime
+    rounds: list[Round] = []
     while True:
         # domain of the next codeword: 2^first_shrink times smaller after the first
         # round (rate kept below 1), halved after the others
-        shrink = 1 if rounds else min(p.first_shrink, d - m + min(p.folding_factor, m) - 1)
+        shrink = 1 if rounds or not first else \
+            min(p.first_shrink, d - m + min(p.folding_factor, m) - 1)
         k = min(p.folding_factor, m)
         final = m - k <= FINAL_VARS
         lb = _list_bits(reg, d, m)
@@ -290,7 +300,85 @@ def plan(n: int, p: WhirParams, B: float) -> Plan:
         if final:
             break
         m, d = m - k, d - max(1, shrink)
-    return Plan(n, ood0, tuple(rounds), tuple(terms), pb, digest_bytes(lam))
+    return rounds
+
+
+@attrs.frozen
+class Tail:
+    """The shared continuation of a batch of several table sizes (module doc): every
+    size's first round folds its own codeword(s); the folded polynomials are stacked
+    into one polynomial ĥ of ``m`` variables whose codeword (2^d entries) the prover
+    commits (``ood`` OOD samples, ``pow_comb`` grinding before γ); ``rounds`` are ĥ's
+    WHIR rounds.  ``final``: ĥ would be small enough to send in the clear — never
+    chosen (`merge_sizes`), the sizes' own final polynomials are smaller."""
+
+    m: int
+    d: int
+    ood: int
+    pow_comb: int
+    final: bool
+    rounds: tuple[Round, ...]
+    terms: tuple[tuple[str, float], ...]
+
+
+def _first_round_queries(pl: Plan) -> int:
+    return min(pl.rounds[0].queries, pl.rounds[0].leaves)
+
+
+@lru_cache(maxsize=1024)
+def tail_plan(d0: int, m: int, queries: int, lb0: float, p: WhirParams, B: float) -> Tail:
+    """The shared continuation for stacked folded polynomials of m variables in all,
+    the largest size's first codeword having 2^d0 entries, at most ``queries``
+    first-round query constraints per size (each size's are combined by its own γ) and
+    first-round list size 2^lb0 (the largest over the sizes).  ĥ's codeword:
+    2^first_shrink times smaller than the largest first codeword, rate below 1; the OOD
+    and combination terms as for one table's first round."""
+    lam, reg = p.security_bits, p.regime
+    terms: list[tuple[str, float]] = []
+    if m <= FINAL_VARS:
+        return Tail(m, 0, 0, 0, True, (), ())
+    d = max(d0 - p.first_shrink, m + 1)
+    s, ob = _ood_samples(reg, B, lam, d, m)
+    if reg != "unique":
+        terms.append(("ood", ob))
+    raw = B - math.log2(queries + s) - lb0 - 1
+    pc = _grind(lam, raw)
+    terms.append(("combination", raw + pc))
+    # the sizes' sumcheck claims combined by independent λ (one linear form)
+    terms.append(("batch", B - 1))
+    rounds = _rounds(m, d, False, p, B, terms)
+    return Tail(m, d, s, pc, False, tuple(rounds), tuple(terms))
+
+
+@attrs.frozen
+class Layout:
+    """Blocks (offset, variables) of the folded polynomials in the stacked ĥ (in the
+    sizes' order) and ĥ's number of variables ``m``: largest first, each block aligned
+    to its size, so block t is ĥ(x, bits of offset_t >> m_t) for x ∈ {0,1}^m_t."""
+
+    m: int
+    blocks: tuple[tuple[int, int], ...]
+
+
+def _layout(ms: Sequence[int]) -> Layout:
+    order = sorted(range(len(ms)), key=lambda t: -ms[t])
+    blocks: list[tuple[int, int]] = [(0, 0)] * len(ms)
+    off = 0
+    for t in order:
+        blocks[t] = (off, ms[t])
+        off += 1 << ms[t]
+    return Layout((off - 1).bit_length(), tuple(blocks))
+
+
+def _selector_points(pts: np.ndarray, off: int, mt: int, m: int) -> np.ndarray:
+    """Points (q, mt, 2) of a block's polynomial as points (q, m, 2) of ĥ: the block's
+    selector bits (offset >> mt) as the coordinates mt … m−1."""
+    q = pts.shape[0]
+    out = np.zeros((q, m, 2), dtype=np.uint64)
+    out[:, :mt] = pts.reshape(q, mt, 2)
+    for j in range(mt, m):
+        out[:, j, 0] = (off >> j) & 1
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -308,17 +396,48 @@ def opening_bytes(pl: Plan) -> int:
     w = pl.digest
     total = Fraction(w + 16 * pl.ood0)
     for i, rd in enumerate(pl.rounds):
-        total += 32 * rd.k + 8 * (rd.k if rd.pow_fold else 0) + 8 * (rd.pow_comb > 0)
-        total += 8 * (rd.pow_query > 0)
-        total += (16 << (rd.m - rd.k)) if rd.final else w + 16 * rd.ood
-        leaf = (8 if i == 0 else 16) << rd.k
-        if rd.queries >= rd.leaves:
-            known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
-        else:
-            known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
-        total += leaf * known[0] + w * sum(2 * known[lvl + 1] - known[lvl]
-                                            for lvl in range(rd.depth))
+        total += _round_bytes(rd, i == 0, w) + _next_bytes(rd, w)
     return int(total)
+
+
+@lru_cache(maxsize=4096)
+def _round_bytes(rd: Round, base: bool, w: int) -> Fraction:
+    """Expected bytes of a round without what it sends about the next codeword: its
+    sumcheck messages, folding and query nonces, distinct opened leaves (base-field
+    or extension values) and multi-proof siblings of w bytes."""
+    total = Fraction(32 * rd.k + 8 * (rd.k if rd.pow_fold else 0) + 8 * (rd.pow_query > 0))
+    leaf = (8 if base else 16) << rd.k
+    if rd.queries >= rd.leaves:
+        known = [Fraction(rd.leaves >> lvl) for lvl in range(rd.depth + 1)]
+    else:
+        known = [_distinct(rd.leaves >> lvl, rd.queries) for lvl in range(rd.depth + 1)]
+    return total + leaf * known[0] + w * sum(2 * known[lvl + 1] - known[lvl]
+                                             for lvl in range(rd.depth))
+
+
+def _next_bytes(rd: Round, w: int) -> int:
+    """The final polynomial, or the next root, OOD values and the γ nonce."""
+    if rd.final:
+        return 16 << (rd.m - rd.k)
+    return w + 16 * rd.ood + 8 * (rd.pow_comb > 0)
+
+
+def merge_sizes(plans: Sequence[Plan], tail: Tail) -> bool:
+    """Whether a batch of several sizes takes the shared continuation (stacked ĥ)
+    rather than one chain per size: when its expected bytes are smaller (exact
+    rational expectations; prover and verifier derive it from the statement).  The
+    first rounds are common to both; the stack may add a variable, and a size whose
+    folded polynomial is small is cheaper sent in the clear on its own."""
+    w = plans[0].digest
+    apart = sum(sum((_round_bytes(rd, False, w) + _next_bytes(rd, w)
+                     for rd in pl.rounds[1:]), Fraction(0)) + _next_bytes(pl.rounds[0], w)
+                for pl in plans)
+    if tail.final:  # ĥ in the clear costs more than the sizes' own final polynomials
+        return False
+    shared = Fraction(w + 16 * tail.ood + 8 * (tail.pow_comb > 0)) + sum(
+        (_round_bytes(rd, False, w) + _next_bytes(rd, w) for rd in tail.rounds),
+        Fraction(0))
+    return shared < apart
 
 
 # -- proof of work -------------------------------------------------------------------------
@@ -527,7 +646,13 @@ class Whir(CommitmentScheme):
                 f"folding_factor = {p.folding_factor}, regime = {p.regime})")
         worst: dict[str, float] = {}
         for n in range(1, MAX_VARS + 1):
-            for cat, bits in plan(n, p, B).terms:
+            pl = plan(n, p, B)
+            r0 = pl.rounds[0]
+            # the shared continuation of a batch whose largest size is n (ĥ has m − k or
+            # m − k + 1 variables), at the most query constraints any batch can have
+            tails = [tail_plan(r0.d, r0.m - r0.k + e, _first_round_queries(pl),
+                               _list_bits(p.regime, r0.d, r0.m), p, B) for e in (0, 1)]
+            for cat, bits in pl.terms + sum((tp.terms for tp in tails), ()):
                 worst[cat] = min(worst.get(cat, math.inf), bits)
         notes = {"queries": f"shift queries, {regime}, with grinding",
                  "folding": f"fold proximity gaps and sumcheck, {regime}, with grinding",
@@ -649,8 +774,13 @@ class Whir(CommitmentScheme):
             if d:
                 ch.send_bytes("whir/width", bytes([_width(st.table)]))
                 ch.send_bytes("whir/tensor", _pack(st.table))
-        for n, pos in self._groups([st.n for st, _ in work], sent):
-            self._prove_group(ch, n, [work[q] for q in pos])
+        groups = self._groups([st.n for st, _ in work], sent)
+        if self._merged([n for n, _ in groups]):
+            self._prove_merged(ch, [self._prove_head(ch, n, [work[q] for q in pos])
+                                    for n, pos in groups])
+        else:
+            for n, pos in groups:
+                self._prove_group(ch, n, [work[q] for q in pos])
 
     @staticmethod
     def _constraints(n: int, evs: Sequence[Evaluation], ood_points: np.ndarray,
@@ -668,6 +798,15 @@ class Whir(CommitmentScheme):
     def _prove_group(self, ch: ProverChannel, n: int,
                      group: list[tuple[WhirState, list[Evaluation]]]) -> None:
         """One WHIR proof for every table of 2^n elements in the batch (module doc)."""
+        pl, f, w, coeffs, round0 = self._prove_head(ch, n, group)
+        self._prove_chain(ch, pl.rounds, f, w, coeffs, round0)
+
+    def _prove_head(self, ch: ProverChannel, n: int,
+                    group: list[tuple[WhirState, list[Evaluation]]]):
+        """Roots, OOD values and the batching of the tables of 2^n elements: the claim
+        Σ_b F̂(b)·W(b) = σ on their combination F̂ (evaluations ``f``, coefficients
+        ``coeffs``, weights ``w``) and ``round0(idx)``, which sends their opened
+        first-round leaves and multi-proofs."""
         E = self.field.ext
         pl = self.plan(n)
         N = 1 << n
@@ -718,54 +857,125 @@ class Whir(CommitmentScheme):
                 ch.send_field("whir/leaves", self.field, st.leaves[idx])
                 ch.send_bytes("whir/paths", merkle.open_multi(st.levels, idx))
 
-        self._prove_chain(ch, pl, f, w, coeffs, round0)
+        return pl, f, w, coeffs, round0
 
-    def _prove_chain(self, ch: ProverChannel, pl: Plan, f: np.ndarray, w: np.ndarray,
-                     coeffs: np.ndarray, round0) -> None:
+    def _prove_fold(self, ch: ProverChannel, rd: Round, f: np.ndarray, w: np.ndarray):
+        """A round's k sumcheck rounds on Σ f̂·W (messages h(0), h(2), grinding, α);
+        returns the α's and the folded f, W.  The rounds run in `kernels.whir_sumcheck`
+        (each fold computes the next round's message in the same pass)."""
+        E = self.field.ext
+        alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+        h = SC.round_(f, w) if rd.k else None
+        for j in range(rd.k):
+            ch.send_field("whir/sumcheck", E, h)
+            _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
+            alphas[j] = ch.challenge("whir/alpha", E)
+            if j + 1 < rd.k:
+                f, w, h = SC.fold_round(f, w, alphas[j])
+            else:
+                f, w = SC.fold(f, w, alphas[j])
+        return alphas, f, w
+
+    def _commit_next(self, ch: ProverChannel, coeffs: np.ndarray, nxt: Round, ood: int):
+        """Encode and Merkle-commit the next codeword (root sent), draw its OOD points
+        and send the values: (leaves, levels, OOD points)."""
+        E = self.field.ext
+        digest = digest_bytes(self.cfg.security_bits)
+        new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
+        new_levels = merkle.build(
+            merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
+                               self.cfg.hash, digest), self.cfg.hash)
+        ch.send_bytes("whir/root", merkle.root(new_levels))
+        zs = ch.challenges("whir/ood", E, ood) if ood else np.zeros((0, 2), dtype=np.uint64)
+        ood_vals = np.array([K.horner(coeffs, z) for z in zs],
+                            dtype=np.uint64).reshape(-1, 2)
+        ch.send_field("whir/ood", E, ood_vals)
+        return new_leaves, new_levels, zs
+
+    def _merged(self, ns: Sequence[int]) -> bool:
+        """Whether the WHIR-opened sizes ``ns`` take the shared continuation
+        (`merge_sizes`; never for a single size)."""
+        if len(ns) < 2:
+            return False
+        plans = [self.plan(n) for n in ns]
+        lay = _layout([pl.rounds[0].m - pl.rounds[0].k for pl in plans])
+        return merge_sizes(plans, self._tail(plans, lay))
+
+    def _tail(self, plans: Sequence[Plan], lay: Layout) -> Tail:
+        """The shared continuation of a batch whose sizes have the plans ``plans``."""
+        r0s = [pl.rounds[0] for pl in plans]
+        return tail_plan(max(r.d for r in r0s), lay.m,
+                         max(_first_round_queries(pl) for pl in plans),
+                         max(_list_bits(self.cfg.regime, r.d, r.m) for r in r0s),
+                         self.cfg, self._B)
+
+    def _prove_merged(self, ch: ProverChannel, heads) -> None:
+        """Several table sizes (module doc, "One proof for all sizes"): each size's first
+        round folds its own codeword(s); the folded polynomials are stacked (largest
+        first, blocks aligned to their size) into ĥ, committed once, and every size's
+        first-round queries become constraints on its block of ĥ; ĥ's rounds follow."""
+        E = self.field.ext
+        folded = []
+        for pl, f, w, _, round0 in heads:
+            alphas, f, w = self._prove_fold(ch, pl.rounds[0], f, w)
+            folded.append((pl, f, w, alphas, round0))
+        lay = _layout([pl.rounds[0].m - pl.rounds[0].k for pl, *_ in heads])
+        tp = self._tail([pl for pl, *_ in heads], lay)
+        M = 1 << tp.m
+        h = np.zeros((M, 2), dtype=np.uint64)
+        for (_, f, _, _, _), (off, mt) in zip(folded, lay.blocks):
+            if f.ndim == 1:
+                h[off:off + (1 << mt), 0] = f
+            else:
+                h[off:off + (1 << mt)] = f
+        hc = np.stack([K.mobius(h[:, 0]), K.mobius(h[:, 1])], axis=-1)
+        leaves, levels, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
+        qidx = []
+        for pl, _, _, _, round0 in folded:
+            idx = self._queries(ch, pl.rounds[0])
+            round0(idx)
+            qidx.append(idx)
+        _grind_prove(ch, "whir/pow-comb", tp.pow_comb)
+        gammas = ch.challenges("whir/gamma", E, len(heads) + 1)
+        lam = ch.challenges("whir/stack", E, len(heads))
+        wh = np.zeros((M, 2), dtype=np.uint64)
+        for (_, _, w, _, _), (off, mt), lt in zip(folded, lay.blocks, lam):
+            wh[off:off + (1 << mt)] = E.mul(w, np.ascontiguousarray(
+                np.broadcast_to(lt, w.shape)))
+        K.eq_accumulate(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
+        for (pl, *_), (off, mt), idx, g in zip(folded, lay.blocks, qidx, gammas[1:]):
+            zq = self._query_points(pl.rounds[0], idx)
+            blk = wh[off:off + (1 << mt)]
+            QE.pow_eq_accumulate(blk, np.array(zq, dtype=np.uint64), K.epowers(g, 1, len(zq)))
+        self._prove_chain(ch, tp.rounds, h, wh, hc, None, leaves, levels)
+
+    def _prove_chain(self, ch: ProverChannel, rounds: Sequence[Round], f: np.ndarray,
+                     w: np.ndarray, coeffs: np.ndarray, round0, leaves=None,
+                     levels=None) -> None:
         """The WHIR rounds on Σ_b f̂(b)·W(b): ``f`` is f̂'s evaluation table (base (2^n,)
         or extension (2^n, 2)), ``w`` W's (2^n, 2), ``coeffs`` f̂'s coefficient form;
         ``round0(idx)`` sends the opened leaves of the first codeword(s) and their
-        multi-proofs.  The sumcheck rounds run in `kernels.whir_sumcheck` (each fold
-        computes the next round's message in the same pass)."""
-        E = self.field.ext
-        leaves = levels = None
-        for i, rd in enumerate(pl.rounds):
-            alphas = np.zeros((rd.k, 2), dtype=np.uint64)
-            h = SC.round_(f, w) if rd.k else None
-            for j in range(rd.k):
-                ch.send_field("whir/sumcheck", E, h)
-                _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
-                alphas[j] = ch.challenge("whir/alpha", E)
-                if j + 1 < rd.k:
-                    f, w, h = SC.fold_round(f, w, alphas[j])
-                else:
-                    f, w = SC.fold(f, w, alphas[j])
+        multi-proofs, or (None) the first codeword is the prover's ``leaves`` under the
+        Merkle ``levels``."""
+        for i, rd in enumerate(rounds):
+            alphas, f, w = self._prove_fold(ch, rd, f, w)
             coeffs = K.fold_coeffs(coeffs, alphas)
             m2 = rd.m - rd.k
             if rd.final:
-                ch.send_field("whir/final", E, coeffs)
+                ch.send_field("whir/final", self.field.ext, coeffs)
             else:
-                nxt = pl.rounds[i + 1]
-                new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
-                new_levels = merkle.build(
-                    merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
-                                       self.cfg.hash, pl.digest), self.cfg.hash)
-                ch.send_bytes("whir/root", merkle.root(new_levels))
-                zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
-                    np.zeros((0, 2), dtype=np.uint64)
-                ood_vals = np.array([K.horner(coeffs, z) for z in zs],
-                                    dtype=np.uint64).reshape(-1, 2)
-                ch.send_field("whir/ood", E, ood_vals)
+                nxt = rounds[i + 1]
+                new_leaves, new_levels, zs = self._commit_next(ch, coeffs, nxt, rd.ood)
             idx = self._queries(ch, rd)
-            if i == 0:
+            if i == 0 and round0 is not None:
                 round0(idx)
             else:
-                ch.send_field("whir/leaves", E, leaves[idx])
+                ch.send_field("whir/leaves", self.field.ext, leaves[idx])
                 ch.send_bytes("whir/paths", merkle.open_multi(levels, idx))
             if rd.final:
                 break
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
-            gamma = ch.challenge("whir/gamma", E)
+            gamma = ch.challenge("whir/gamma", self.field.ext)
             zq = self._query_points(rd, idx)
             gc = K.epowers(gamma, 1, len(zs) + len(zq))
             K.eq_accumulate(w, _pow_points_ext(zs, m2), gc[:len(zs)])
@@ -810,12 +1020,19 @@ class Whir(CommitmentScheme):
                     self._verify_direct(ch, t, com, n, evs)
                 except ValueError as e:
                     raise VerificationError(f"whir: tensor {t}: malformed opening ({e})") from e
-        for n, pos in self._groups([w[1] for w in work], sent):
-            try:
-                self._verify_group(ch, n, [(t, work[t][0], work[t][2]) for t in pos])
-            except ValueError as e:  # malformed data reaching a kernel helper
-                raise VerificationError(f"whir: tables of 2^{n} elements: malformed "
-                                        f"opening ({e})") from e
+        groups = self._groups([w[1] for w in work], sent)
+        try:
+            if self._merged([n for n, _ in groups]):
+                self._verify_merged(ch, [self._verify_head(
+                    ch, n, [(t, work[t][0], work[t][2]) for t in pos]) for n, pos in groups])
+            else:
+                for n, pos in groups:
+                    pl, cons, sigma, round0 = self._verify_head(
+                        ch, n, [(t, work[t][0], work[t][2]) for t in pos])
+                    self._verify_chain(ch, pl.rounds, cons, sigma, round0,
+                                       f"the tables of 2^{n} elements")
+        except ValueError as e:  # malformed data reaching a kernel helper
+            raise VerificationError(f"whir: malformed opening ({e})") from e
 
     def _verify_direct(self, ch, t, com, n, evs) -> None:
         E = self.field.ext
@@ -849,8 +1066,11 @@ class Whir(CommitmentScheme):
             raise VerificationError(f"whir: opened leaves of {what} do not match the "
                                     "committed root")
 
-    def _verify_group(self, ch, n: int, group: list[tuple[int, bytes, list[Evaluation]]]
-                      ) -> None:
+    def _verify_head(self, ch, n: int, group: list[tuple[int, bytes, list[Evaluation]]]):
+        """The verifier's side of `_prove_head`: (plan, constraint groups of W as
+        (coefficients, points), σ, ``round0(idx)`` reading and checking the opened
+        first-round leaves of every table of the group, returned combined as
+        extension elements (q, 2^k, 2))."""
         E, F = self.field.ext, self.field
         pl = self.plan(n)
         roots, cons = [], []
@@ -911,38 +1131,80 @@ class Whir(CommitmentScheme):
                 return opened
             return K.lincomb_base(np.stack(base), mu).reshape(q, Kl, 2)
 
-        self._verify_chain(ch, pl, groups, sigma, round0, f"the tables of 2^{n} elements")
+        return pl, groups, sigma, round0
 
-    def _verify_chain(self, ch, pl: Plan, groups, sigma: np.ndarray, round0, what: str
-                      ) -> None:
+    def _verify_fold(self, ch, rd: Round, groups, sigma: np.ndarray):
+        """The verifier's side of `_prove_fold`: (α's, folded constraint groups, σ)."""
+        E = self.field.ext
+        alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+        for j in range(rd.k):
+            h0, h2 = ch.recv_field("whir/sumcheck", E, 2)
+            h1 = E.sub(sigma, h0)
+            _grind_verify(ch, "whir/pow-fold", rd.pow_fold)
+            alphas[j] = ch.challenge("whir/alpha", E)
+            sigma = E.interpolate(np.stack([h0, h1, h2]), alphas[j])
+        if rd.k:
+            groups = [(E.mul(c, K.eq_prefix(p, alphas)), np.ascontiguousarray(p[:, rd.k:]))
+                      for c, p in groups]
+        return alphas, groups, sigma
+
+    def _verify_merged(self, ch, heads) -> None:
+        """The verifier's side of `_prove_merged`."""
+        E = self.field.ext
+        folded = []
+        for pl, groups, sigma, round0 in heads:
+            alphas, groups, sigma = self._verify_fold(ch, pl.rounds[0], groups, sigma)
+            folded.append((pl, groups, sigma, alphas, round0))
+        lay = _layout([pl.rounds[0].m - pl.rounds[0].k for pl, *_ in heads])
+        tp = self._tail([pl for pl, *_ in heads], lay)
+        what = "the stacked tables"
+        root = ch.recv_bytes("whir/root", digest_bytes(self.cfg.security_bits))
+        zs = ch.challenges("whir/ood", E, tp.ood) if tp.ood else \
+            np.zeros((0, 2), dtype=np.uint64)
+        ood_vals = ch.recv_field("whir/ood", E, tp.ood)
+        checks = []
+        for (pl, _, _, alphas, round0), (_, mt) in zip(folded, lay.blocks):
+            rd = pl.rounds[0]
+            idx = self._queries(ch, rd)
+            opened = round0(idx)
+            vals = K.fold_leaves(opened, idx, rd.d, alphas)
+            checks.append((_pow_points_base(self._query_points(rd, idx), mt), vals))
+        _grind_verify(ch, "whir/pow-comb", tp.pow_comb)
+        gammas = ch.challenges("whir/gamma", E, len(heads) + 1)
+        lam = ch.challenges("whir/stack", E, len(heads))
+        gc = K.epowers(gammas[0], 1, tp.ood)
+        sigma = E.dot(gc, ood_vals.reshape(-1, 2))
+        cons = [(gc, _pow_points_ext(zs, tp.m))]
+        for (_, groups, sg, _, _), (off, mt), lt, g, (zp, vals) in zip(
+                folded, lay.blocks, lam, gammas[1:], checks):
+            gq = K.epowers(g, 1, vals.shape[0])
+            sigma = E.add(sigma, E.add(E.mul(lt, sg), E.dot(gq, vals)))
+            cons += [(E.mul(c, np.ascontiguousarray(np.broadcast_to(lt, c.shape))),
+                      _selector_points(p, off, mt, tp.m)) for c, p in groups]
+            cons.append((gq, _selector_points(zp, off, mt, tp.m)))
+        self._verify_chain(ch, tp.rounds, cons, sigma, None, what, root)
+
+    def _verify_chain(self, ch, rounds: Sequence[Round], groups, sigma: np.ndarray, round0,
+                      what: str, root: bytes | None = None) -> None:
         """The verifier's WHIR rounds for the claim Σ_b f̂(b)·W(b) = sigma, W given by
         the constraint ``groups`` (coefficients, points); ``round0(idx)`` reads and
         checks the first codeword's opened leaves and returns them as extension
-        elements (q, 2^k, 2)."""
+        elements (q, 2^k, 2), or (None) the first codeword is the prover's, under
+        ``root``."""
         E = self.field.ext
-        root = None
-        for i, rd in enumerate(pl.rounds):
-            alphas = np.zeros((rd.k, 2), dtype=np.uint64)
-            for j in range(rd.k):
-                h0, h2 = ch.recv_field("whir/sumcheck", E, 2)
-                h1 = E.sub(sigma, h0)
-                _grind_verify(ch, "whir/pow-fold", rd.pow_fold)
-                alphas[j] = ch.challenge("whir/alpha", E)
-                sigma = E.interpolate(np.stack([h0, h1, h2]), alphas[j])
-            if rd.k:
-                groups = [(E.mul(c, K.eq_prefix(p, alphas)), np.ascontiguousarray(p[:, rd.k:]))
-                          for c, p in groups]
+        for i, rd in enumerate(rounds):
+            alphas, groups, sigma = self._verify_fold(ch, rd, groups, sigma)
             m2 = rd.m - rd.k
             if rd.final:
                 final = ch.recv_field("whir/final", E, 1 << m2)
             else:
-                new_root = ch.recv_bytes("whir/root", pl.digest)
+                new_root = ch.recv_bytes("whir/root", digest_bytes(self.cfg.security_bits))
                 zs = ch.challenges("whir/ood", E, rd.ood) if rd.ood else \
                     np.zeros((0, 2), dtype=np.uint64)
                 ood_vals = ch.recv_field("whir/ood", E, rd.ood)
             idx = self._queries(ch, rd)
             Kl = 1 << rd.k
-            if i == 0:
+            if i == 0 and round0 is not None:
                 opened = round0(idx)
             else:
                 opened = ch.recv_field("whir/leaves", E, len(idx) * Kl).reshape(len(idx), Kl, 2)
