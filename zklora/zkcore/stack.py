@@ -396,10 +396,21 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     k = max(0, min(STREAM_ROUNDS, c - 1, K - 1))
     N = 1 << K
 
+    # W's chunks are computed once; inside a scratch session they are kept in a file
+    # for the later passes (read back a chunk at a time), else recomputed
+    store = scratch.current()
+    saved: dict[tuple[int, int], scratch.Spilled] = {}
+
     def chunks(i: int):
         for lo in range(0, N, 1 << c):
-            yield lo, _read(tables[i], lo, lo + (1 << c), base), _w_chunk(
-                E, c, lo, weights[i][0], claims[i], *metas[i])
+            h = saved.get((i, lo))
+            if h is not None:
+                w = h.read_range(0, 1 << c)
+            else:
+                w = _w_chunk(E, c, lo, weights[i][0], claims[i], *metas[i])
+                if store is not None and k > 0:
+                    saved[(i, lo)] = store.save([w], tag="stack-w")[0]
+            yield lo, _read(tables[i], lo, lo + (1 << c), base), w
 
     point = E.zeros(K)
     rs: list[np.ndarray] = []
