@@ -18,8 +18,9 @@ a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
   multilinear polynomials, so it holds everywhere w.h.p.  The limbs are sound as
   integers because 2^B < p/2.
 
-`ranges` runs several checks at once: every limb is committed before the first point z
-is drawn, so all limbs share one stacked commitment.  The scheduler runs the *static*
+`ranges` runs several checks at once: every limb is committed before the point z is
+drawn, so all limbs share one stacked commitment, and one z (its first n coordinates
+for a tensor of n variables) serves every check (`range_points`).  The scheduler runs the *static*
 checks of a graph (its proven bounds and every op's `Op.range_checks`) in two halves:
 `range_limbs` in the commitment phase, so the limbs join the first stack with the
 committed tensors, and `range_points` before the ops (`zklora.zkcore.graph`).
@@ -121,8 +122,8 @@ class RangeCheck:
 def ranges(ctx, checks: Sequence[RangeCheck]) -> None:
     """Prove (prover context) or check (verifier context) several range checks
     together: the limbs of all of them are committed before the first recomposition
-    challenge is drawn, so they share one stacked commitment; then each check draws its
-    own point z (module doc).  A value outside its range is a `ProverError` naming the
+    challenge is drawn, so they share one stacked commitment; then one point z serves
+    them all (`range_points`).  A value outside its range is a `ProverError` naming the
     tensor, the value and the range."""
     range_points(ctx, range_limbs(ctx, checks))
 
@@ -181,25 +182,53 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
 
 
 def range_points(ctx, pending: list) -> None:
-    """Second half of `ranges`: per check a random z, the values of X and its limbs at
-    z (claims), and the recomposition X̃(z) − lo = Σ_j 2^(limb_bits·j)·L̃_j(z) (resp.
-    hi − X̃(z) = …)."""
+    """Second half of `ranges`: one random point z for all the checks (a check on a
+    tensor of n variables uses its first n coordinates), the values of every X and limb
+    at it (claims; one message for all, each tensor once), and per check and side the
+    recomposition X̃(z) − lo = Σ_j 2^(limb_bits·j)·L̃_j(z) (resp. hi − X̃(z) = …).
+
+    One point serves every check: all limbs (and X, committed or determined by
+    committed tensors) are fixed before z is drawn, and each recomposition is an
+    identity of multilinear polynomials, so a false one survives a random z with
+    probability ≤ n/|E| (union bound over the checks).  The verifier checks all sides
+    at once, one vectorised sum per limb index."""
     E = ctx.E
+    if not pending:
+        return
+    nmax = max(ctx.spec(rc.tensor).num_vars for rc, _ in pending)
+    z = ctx.challenges(f"{pending[0][0].label}/range/z", nmax)
+    names: list[str] = []
+    index: dict[str, int] = {}
     for rc, limb_names in pending:
-        tensor, label, lo, hi, limb_bits = rc.tensor, rc.label, rc.lo, rc.hi, rc.limb_bits
-        z = ctx.challenges(f"{label}/range/z", ctx.spec(tensor).num_vars)
-        names = [tensor] + [n for _, ns in limb_names for n in ns]
-        vals = ctx.reveal(f"{label}/range/values", names, z)
-        vx = vals[0]
-        i = 1
-        for side, ns in limb_names:
-            acc = E.scalar(0)
-            for j in range(len(ns)):
-                acc = E.add(acc, E.mul(E.scalar(1 << (limb_bits * j)), vals[i]))
-                i += 1
-            d = E.sub(vx, E.scalar(lo)) if side == "lo" else E.sub(E.scalar(hi), vx)
-            ctx.check(E.equal(d, acc), f"range check {label!r}: limbs of {tensor!r} do not "
-                      "recompose")
+        for n in [rc.tensor] + [n for _, ns in limb_names for n in ns]:
+            if n not in index:
+                index[n] = len(names)
+                names.append(n)
+    nv = [ctx.spec(n).num_vars for n in names]
+    vals = ctx.exchange(f"{pending[0][0].label}/range/values", len(names), lambda: np.stack(
+        [ctx.evaluate(n, z[:k]) for n, k in zip(names, nv)]))
+    for n, k, v in zip(names, nv, vals):
+        ctx.claim(n, z[:k], v)
+    # residual of side t: Σ_j 2^(lb·j)·L_j − s·X + s·c (s = 1, c = lo for "lo"; s = −1,
+    # c = hi for "hi"), zero for every side
+    sides = [(rc, side, ns) for rc, limb_names in pending for side, ns in limb_names]
+    width = max(len(ns) for _, _, ns in sides)
+    xi = np.array([index[rc.tensor] for rc, _, _ in sides])
+    sgn = np.array([1 if side == "lo" else -1 for _, side, _ in sides], np.int64)
+    const = [rc.lo if side == "lo" else -rc.hi for rc, side, _ in sides]
+    res = E.sub(E.from_ints(np.array(const, dtype=object)),
+                E.mul(vals[xi], E.from_ints(sgn)))
+    for j in range(width):
+        has = [k for k, (_, _, ns) in enumerate(sides) if j < len(ns)]
+        li = np.array([index[sides[k][2][j]] for k in has])
+        coef = E.from_ints(np.array([1 << (sides[k][0].limb_bits * j) for k in has],
+                                    dtype=object))
+        res[np.array(has)] = E.add(res[np.array(has)], E.mul(vals[li], coef))
+    zero = E.scalar(0)
+    bad = next((k for k in range(len(sides)) if not E.equal(res[k], zero)), None)
+    rc, side = (sides[bad][0], sides[bad][1]) if bad is not None else (pending[0][0], "")
+    ctx.check(bad is None, f"range check {rc.label!r}: limbs of {rc.tensor!r} do not "
+              f"recompose ({side} side)")
 
 
 # transitional names for ops still written as a prove/verify pair (issue 10 migration)
