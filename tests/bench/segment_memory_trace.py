@@ -6,8 +6,9 @@ runs `tests/bench/segment_memory.py` with the same arguments while a thread samp
 VmRSS every 10 ms, tagging each sample with the innermost of a few instrumented prover
 functions running (phase-1 forward, statement and stack commitments, Ligero commit and
 open, each segment, the lookups, the stack reduction, the opening).  Prints the usual
-JSON line, then one JSON line: per tag, the largest resident set seen while it ran
-(MiB) and its wall seconds, and the tag running at the peak.
+JSON line, then one JSON line: per tag (a segment's tag names it), the largest
+resident set seen while it ran (MiB), how much of it was file-backed (the scratch maps),
+its wall seconds, and the tag running at the peak.
 """
 
 from __future__ import annotations
@@ -27,27 +28,33 @@ _secs: dict[str, float] = {}
 _top = [0.0, ""]
 
 
-def _rss() -> float:
+_file: dict[str, float] = {}
+
+
+def _rss() -> tuple[float, float]:
+    """(resident, of which file-backed: scratch maps, libraries), MiB."""
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
+        v = f.read().split()
+    return int(v[1]) * 4096 / 2**20, int(v[2]) * 4096 / 2**20
 
 
 def _sampler() -> None:
     while True:
-        r, tag = _rss(), "/".join(_stack[1:]) or "other"
+        (r, fb), tag = _rss(), "/".join(_stack[1:]) or "other"
         if r > _peak.get(tag, 0.0):
             _peak[tag] = r
+            _file[tag] = fb
         if r > _top[0]:
             _top[:] = [r, tag]
         time.sleep(0.01)
 
 
-def _wrap(owner, name: str, tag: str) -> None:
+def _wrap(owner, name: str, tag: str, name_of=None) -> None:
     fn = getattr(owner, name)
 
     @functools.wraps(fn)
     def inner(*a, **k):
-        _stack.append(tag)
+        _stack.append(tag if name_of is None else f"{tag}:{name_of(*a)}")
         t = time.perf_counter()
         try:
             return fn(*a, **k)
@@ -70,7 +77,7 @@ def main() -> None:
     _wrap(committer.Committer, "flush", "flush")
     _wrap(committer.Committer, "open", "open")
     _wrap(stack, "reduce_many", "reduce")
-    _wrap(graph, "prove_segment", "segment")
+    _wrap(graph, "prove_segment", "segment", lambda *a: a[4].id)
     _wrap(graph, "_run_lookups", "lookups")
     _wrap(ligero.Ligero, "commit", "ligero.commit")
     _wrap(ligero.Ligero, "open", "ligero.open")
@@ -85,6 +92,8 @@ def main() -> None:
 def _report() -> None:
     print(json.dumps({"peak_mib": round(_top[0]), "at": _top[1],
                       "by_tag_mib": {k: round(v) for k, v in sorted(_peak.items())},
+                      "file_backed_at_tag_peak_mib": {k: round(v)
+                                                      for k, v in sorted(_file.items())},
                       "seconds": {k: round(v, 1) for k, v in sorted(_secs.items())}}))
 
 
