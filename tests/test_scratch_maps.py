@@ -74,3 +74,13 @@ def test_scratch_removed_on_failure():
             raise RuntimeError("boom")
     assert not os.path.exists(store.path)
     scratch.drop(np.zeros(3))         # not a map: nothing happens
+
+
+def test_remove_only_its_own_maps():
+    with scratch.session(threshold=0) as store:
+        mm = store.build((8,), np.uint64, [(0, np.arange(8, dtype=np.uint64))])
+        store.remove(mm[2:])          # a view: its file stays
+        assert os.path.exists(mm.filename) and list(mm[2:4]) == [2, 3]
+        store.remove(mm)
+        assert not os.path.exists(mm.filename)
+        assert list(mm[:2]) == [0, 1]   # still readable while referenced

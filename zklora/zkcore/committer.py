@@ -72,6 +72,8 @@ class Committer:
         self.in_group: dict[str, tuple[int, int]] = {}
         self._parts: dict[int, dict[int, Any]] = {}
         self._pending: list[tuple[TensorSpec, Any]] = []
+        #: prover: pending tables staged in scratch files (`_stage`), by id
+        self._staged: dict[int, np.ndarray] = {}
         #: prover: called with (name, read-only view of the stack) for every stacked
         #: tensor, so the caller can drop its own copy of the table
         self.on_stacked: Callable[[str, np.ndarray], None] | None = None
@@ -117,6 +119,7 @@ class Committer:
             return table
         mm = store.build(a.shape, a.dtype, [(0, a)], tag="stage")
         del a, table
+        self._staged[id(mm)] = mm
         if self.on_stacked is not None:
             self.on_stacked(name, mm)
         return mm
@@ -203,7 +206,7 @@ class Committer:
             # read-only (in a scratch file when large, `StackLayout.stack_from`): the
             # scheme may keep it by reference, and each tensor's table becomes a view
             # of it instead of a second copy (``on_stacked``)
-            staged = [t for t in tables if scratch.is_mapped(t)]
+            staged = [self._staged.pop(id(t)) for t in tables if id(t) in self._staged]
             st.table = layout.stack_from(F, tables)
             del tables
             store = scratch.current()
@@ -269,6 +272,8 @@ class Committer:
         ch, E = ctx.ch, ctx.E
         err = ProverError if self.prover else VerificationError
         self.flush(ch)
+        if self.prover:   # pages of the stacks the lookups read: back to the page cache
+            scratch.release()
         items = []
         # stacks (k ≥ 0) and published groups (k < 0: group −1 − k)
         per_stack: dict[int, list] = defaultdict(list)

@@ -179,7 +179,9 @@ class Store:
 
     def remove(self, mm: np.memmap) -> None:
         """Forget a map made by `build` and delete its file (the map stays readable
-        until its last reference goes)."""
+        until its last reference goes); anything else (a view of one): nothing."""
+        if not any(m is mm for m in self._maps):
+            return
         self._maps = [m for m in self._maps if m is not mm]
         path = getattr(mm, "filename", None)
         if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.path):

@@ -406,6 +406,7 @@ class Ligero(CommitmentScheme):
         full[:m, k:used] = rand[:m * sh.T].reshape(m, sh.T)
         full[m:, :used] = rand[m * sh.T:].reshape(rows - m, used)
         full.flags.writeable = False
+        scratch.drop(M)     # M in a scratch file: copied, its pages given back
         enc = ntt.rs_encode(full, sh.rate_log)
         levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
         com = self._digest(lay, merkle.root(levels), hiding=True)
