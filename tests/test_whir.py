@@ -763,3 +763,19 @@ def test_mixed_sizes_share_one_continuation():
         assert np.array_equal(mle.evaluate(E, tab, pt, base=True),
                               mle.evaluate(E, tab[off:off + (1 << mt)], x, base=True))
     assert not s._merged([6, 10])  # a stack sent in the clear is never smaller
+
+
+@pytest.mark.parametrize("sizes", [[15, 14, 3], [15, 14, 1]])
+def test_mixed_sizes_with_a_block_of_one_entry(sizes):
+    """A size of at most k variables folds to one value: a block of one entry of ĥ
+    (its selector bits are all of ĥ's coordinates); proved, verified, a changed
+    opened value of that size rejected."""
+    s = scheme(regime="conjectured")
+    assert s._merged(sorted(set(sizes)))
+    items, proof, spans, _ = prove(s, sizes, claims=2, seed=13)
+    verify(s, items, proof)
+    a, _ = _spans(spans, "whir/leaves")[0]  # the smallest size's first leaves
+    word = int.from_bytes(proof[a:a + 8], "little")
+    bad = bytearray(proof)
+    bad[a:a + 8] = ((word + 1) % P_INT).to_bytes(8, "little")
+    rejects(s, items, bytes(bad))
