@@ -43,6 +43,7 @@ class LocalExecutor:
 
         out = []
         total = len(graph.nodes)
+        scratch.release()   # what phase 1 read of the stacks (outputs, bounds)
         for s in segs:
             out.append(prove_segment(True, ctx, graph, backend, s, base_state,
                                      claims[s.index], err, clock=clock, progress=progress,
