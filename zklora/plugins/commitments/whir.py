@@ -16,8 +16,11 @@ analysis):
   commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ w ‖ n ‖ root ‖ OOD values)`` (32
   bytes).  Every Merkle digest (roots, nodes, leaves) is truncated to w = ⌈λ/4⌉ bytes
   (25 at λ = 100; collision resistance 4w ≥ λ bits), so a node is one BLAKE3 block.
-* **Open** (all items in one proof; one WHIR proof per table *size*, in a shared
-  transcript).  Per commitment, the claims (and the OOD values) are combined with powers
+* **Open** (all items in one proof, in a shared transcript; every table size gets its
+  own first round, and when `merge_sizes` finds it smaller all sizes then share one
+  continuation: their folded polynomials stacked into one committed ĥ — see
+  `_prove_merged` and docs/whir.md — else each size continues its own chain).
+  Per commitment, the claims (and the OOD values) are combined with powers
   of a challenge β (and, for several tables of one size, independent λ_t) into a
   weighted-sum claim.  One table: Σ_b f̂(b)·W(b) = σ with W = Σ β^j eq(r_j, ·).
   Several tables of the same size: a reduction sumcheck on Σ_t Σ_b f̂_t(b)·W_t(b)
@@ -41,12 +44,13 @@ analysis):
 Prover kernels: the weight tables W by split-table products (`kernels.whir_eq`), the
 sumcheck rounds fused with the folds (`kernels.whir_sumcheck`).
 
-Soundness: per round, the query term t·(−log2 err), err = (1+ρ)/2 (unique decoding,
-proven) or ρ·(1 + 1/8) (capacity-bound conjecture), the folding terms (proximity gaps of
-the fold, sumcheck, list size), the OOD and combination terms; a grinding nonce (proof
-of work) is asked before α or γ when the field term alone is below the target.  Every
-count is a function of n and the verifier's own parameters (`plan`).  Binding, not
-hiding.
+Soundness: per round, the query term t·(−log2 err) + grinding bits, err = (1+ρ)/2
+(unique decoding, proven) or ρ + η, η = ρ/2^e per round (capacity-bound conjecture),
+the folding terms (proximity gaps of the fold, sumcheck, list size), the OOD and
+combination terms; a grinding nonce (proof of work) is asked before α or γ when the
+field term alone is below the target, and ``query_pow`` bits before every query draw;
+Merkle digests of ⌈λ/4⌉ bytes.  Every count is a function of n and the verifier's own
+parameters (`plan`, `tail_plan`).  Binding, not hiding.
 """
 
 from __future__ import annotations
