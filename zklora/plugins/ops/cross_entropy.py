@@ -66,7 +66,7 @@ from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import Table
+from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, inv_pow2, repeat_last, vanishes, zerocheck
@@ -247,6 +247,15 @@ class CrossEntropy(Op):
         return [RangeCheck(names[r], 0, (1 << p.limb_bits) - 1, f"{node.name}/{r}")
                 for r in ("rho", "gam", "rL", "gL")]
 
+    def lookups(self, node, p, specs):
+        """(μ, log μ) in the log table and (k, 2^k, offset) in the exponent table."""
+        names = dict(zip(ROLES, node.outputs))
+        q, s = p.mantissa_bits, p.scale
+        return [LookupRequest(log_table(q, s, q, 1 << q), (names["mu"], names["lmu"]),
+                              f"{node.name}/log"),
+                LookupRequest(exponent_table(q, s), (names["k"], names["pow"], names["off"]),
+                              f"{node.name}/exponent")]
+
     def relations(self, ctx, node, out_claims):
         """The row relations (`vanishes`), the label column (einsum at the row point),
         the grid sumcheck (booleanity of Y and the loss sum), the row sums (einsum),
@@ -315,11 +324,7 @@ class CrossEntropy(Op):
         claims += einsum(ctx, node.name, "t->", [m], E.zeros(0), E.scalar(N), sizes=sz)
         claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
         claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
-        ctx.require_lookup(log_table(q, s, q, 1 << q), [names["mu"], names["lmu"]],
-                           ctx.label(node.name, "log"))
-        ctx.require_lookup(exponent_table(q, s), [names["k"], names["pow"], names["off"]],
-                           ctx.label(node.name, "exponent"))
-        return claims
+        return claims   # the log and exponent lookups: `lookups`
 
 
 def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,

@@ -67,7 +67,7 @@ from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import Table
+from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import LIMB_BITS, RangeCheck
@@ -344,6 +344,12 @@ class RmsNormRsqrt(Op):
         return [RangeCheck(names[k], lo, hi, f"{node.name}/{k}", p.limb_bits)
                 for k, lo, hi in self._ranges(pl)]
 
+    def lookups(self, node, p, specs):
+        """(P, H, LB) in the exponent table."""
+        pl = plan_of(node, int(specs[node.inputs[0]].shape[-1]))
+        _, P, H, LB = node.outputs[:4]
+        return [LookupRequest(pl.table(), (P, H, LB), f"{node.name}/exp")]
+
     def relations(self, ctx, node, out_claims):
         """One zero-check over the rows (the five row identities, G1 and G2 among them)
         at a point ρ; the prover sends V_a = Σ_j x̃'(ρ, j)²; the einsums "rj,rj->r" of x'
@@ -370,8 +376,7 @@ class RmsNormRsqrt(Op):
         claims += einsum(ctx, node.name, "rj,rj->r", [X, X], rho, va, sizes=sz)
         claims += einsum(ctx, node.name, "r,r->r", [P, M], rho,
                          E.sub(E.add(va, E.scalar(pl.e0)), rm), sizes=sz)
-        ctx.require_lookup(pl.table(), [P, H, LB], ctx.label(node.name, "exp"))
-        return claims
+        return claims   # (P, H, LB) in the exponent table: `lookups`
 
 
 # -- graph builder -----------------------------------------------------------------------

@@ -55,7 +55,7 @@ from zklora.zkcore.build import Builder, declared_bound, named_table, rescale_no
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import Table
+from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import RangeCheck
@@ -130,11 +130,16 @@ class Silu(Op):
         """Rq ∈ [0, 2^shift)."""
         return [RangeCheck(node.outputs[1], 0, (1 << p.shift) - 1, f"{node.name}/Rq")]
 
+    def lookups(self, node, p, specs):
+        """(Gq, Sg) in the SiLU table."""
+        gq, _, sg = node.outputs
+        return [LookupRequest(p.table(), (gq, sg), f"{node.name}/silu")]
+
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
-        point z), and (Gq, Sg) in the SiLU table."""
+        point z); (Gq, Sg) in the SiLU table is the declared lookup."""
         io = self.io(node)
-        return _rescaled_lookup(ctx, node, io, self.params(node), [io.Gq, io.Sg])
+        return _rescaled_lookup(ctx, node, io, self.params(node))
 
 
 class SiluLerp(Op):
@@ -172,11 +177,16 @@ class SiluLerp(Op):
         """Rq ∈ [0, 2^shift)."""
         return [RangeCheck(node.outputs[1], 0, (1 << p.shift) - 1, f"{node.name}/Rq")]
 
+    def lookups(self, node, p, specs):
+        """(Gq, T, D) in the SiLU/SiLU' table."""
+        gq, _, t, d = node.outputs
+        return [LookupRequest(p.table(), (gq, t, d), f"{node.name}/silu")]
+
     def relations(self, ctx, node, out_claims):
         """Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s) (the rescale identity at a random
-        point z), and (Gq, T, D) in the SiLU/SiLU' table."""
+        point z); (Gq, T, D) in the SiLU/SiLU' table is the declared lookup."""
         io = self.io(node)
-        return _rescaled_lookup(ctx, node, io, self.params(node), [io.Gq, io.T, io.D])
+        return _rescaled_lookup(ctx, node, io, self.params(node))
 
 
 def add_lerp(g: Graph, name: str, T: str, D: str, Rq: str, *, shift: int, k: int) -> str:
@@ -262,15 +272,14 @@ def zk_builders():
             Builder("lerp", add_lerp, "Sg = ⌊(2^k·T + D·(Rq − c))/2^k⌉ (add_lerp)")]
 
 
-def _rescaled_lookup(ctx, node, io, p, columns: list[str]) -> list:
-    """The relations both SiLU ops share: Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s)
-    (the rescale identity at a random point z), and ``columns`` (Gq first) in the op's
-    table."""
+def _rescaled_lookup(ctx, node, io, p) -> list:
+    """The relation both SiLU ops share: Gq = ⌊(G + 2^(s−1))/2^s⌋ with Rq ∈ [0, 2^s)
+    (the rescale identity at a random point z); the table lookup is declared
+    (`Op.lookups`)."""
     t = p.table()
     if (1 << (p.shift + t.num_vars)) >= ctx.F.p // 2:
         raise error(ctx, f"op {node.name}: shift {p.shift} unsupported")
     z = ctx.challenges(ctx.label(node.name, "silu/z"), ctx.spec(io.G).num_vars)
     vq, vr = ctx.reveal(ctx.label(node.name, "silu/values"), [io.Gq, io.Rq], z)
     rescale_input_claim(ctx, io.G, z, vq, vr, p.shift)
-    ctx.require_lookup(t, columns, ctx.label(node.name, "silu"))
     return []

@@ -64,7 +64,7 @@ from zklora.zkcore.build import (
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import Table
+from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 
@@ -99,10 +99,13 @@ class SiluGrad(Op):
         sd = torch.from_numpy(np.asarray(t.columns()[1])[idx.numpy()].copy())
         return [sd.reshape(gq.shape)]
 
+    def lookups(self, node, p, specs):
+        """(Gq, Sd) in the SiLU' table."""
+        return [LookupRequest(p.table(), (*node.inputs, *node.outputs),
+                              f"{node.name}/silu_grad")]
+
     def relations(self, ctx, node, out_claims):
-        """(Gq, Sd) in the SiLU' table (one lookup)."""
-        ctx.require_lookup(self.params(node).table(), [*node.inputs, *node.outputs],
-                           ctx.label(node.name, "silu_grad"))
+        """Nothing beyond the declared lookup."""
         return []
 
 
@@ -156,10 +159,13 @@ class SiluGradLerp(Op):
         return [torch.from_numpy(np.asarray(ty)[i].copy()).reshape(gq.shape),
                 torch.from_numpy(np.asarray(td)[i].copy()).reshape(gq.shape)]
 
+    def lookups(self, node, p, specs):
+        """(Gq, T', D') in the SiLU'/SiLU'' table."""
+        return [LookupRequest(p.table(), (*node.inputs, *node.outputs),
+                              f"{node.name}/silu_grad")]
+
     def relations(self, ctx, node, out_claims):
-        """(Gq, T', D') in the SiLU'/SiLU'' table (one lookup)."""
-        ctx.require_lookup(self.params(node).table(), [*node.inputs, *node.outputs],
-                           ctx.label(node.name, "silu_grad"))
+        """Nothing beyond the declared lookup."""
         return []
 
 

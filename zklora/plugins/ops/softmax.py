@@ -80,7 +80,7 @@ from zklora.zkcore.build import Builder, named_table
 from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.lookup import Table
+from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, Term, error, limb_terms, limbs, split_limbs, vanishes
@@ -248,6 +248,16 @@ class Softmax(Op):
             RangeCheck(names["P"], 0, (1 << (s + 1)) - 1, f"{lab}/P", s + 1),
             RangeCheck(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, f"{lab}/S", lb)]
 
+    def lookups(self, node, p, specs):
+        """(d_i, f_i) in the exp digit tables, i = 0, 1."""
+        s, lb = p.scale, p.limb_bits
+        t = p.scale + p.shift - p.exp_scale
+        L = int(specs[node.inputs[0]].shape[-1])
+        names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
+        return [LookupRequest(exp_digit_table(p.exp_scale, s, p.digit_bits, i),
+                              (names[f"d{i}"], names[f"f{i}"]), f"{node.name}/exp{i}")
+                for i in (0, 1)]
+
     def relations(self, ctx, node, out_claims):
         """(D)–(G), (I), (J) by one zero-check over every entry (`vanishes`: c and S
         broadcast along a row, the mask along the leading axes), (H) and (K) as the row
@@ -278,10 +288,7 @@ class Softmax(Op):
         sz = {"r": int(np.prod(xs[:-1])), "j": xs[-1]}
         for r, v in (("e", cS.value), ("sel", ctx.E.scalar(1))):     # (H), (K)
             claims += einsum(ctx, node.name, "rj->r", [names[r]], cS.point, v, sizes=sz)
-        for i in (0, 1):   # (d_i, f_i) in the exp digit tables
-            ctx.require_lookup(exp_digit_table(u, s, b, i), [names[f"d{i}"], names[f"f{i}"]],
-                               ctx.label(node.name, f"exp{i}"))
-        return claims
+        return claims   # (d_i, f_i) in the exp digit tables: `lookups`
 
 
 # -- graph builders -----------------------------------------------------------------------

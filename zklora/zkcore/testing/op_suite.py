@@ -210,7 +210,8 @@ def honest_plan(h: OpHarness) -> Plan:
 
 @contextlib.contextmanager
 def _instrument(op: Op, tamper: tuple[str, int] | None = None) -> Iterator[Plan]:
-    """Record what ``op``'s nodes do on the prover side; with ``tamper=(name, index)``
+    """Record what ``op``'s nodes do on the prover side (lookups: those made in
+    `relations` and those the op declares in `Op.lookups`); with ``tamper=(name, index)``
     the advice tensor ``name`` gets +1 at flat ``index`` as it is committed."""
     plan = Plan()
     current: list[str] = []
@@ -218,6 +219,7 @@ def _instrument(op: Op, tamper: tuple[str, int] | None = None) -> Iterator[Plan]
     orig_advice = ProverContext.advice
     orig_lookup = ProverContext.require_lookup
     orig_limbs = rangelib.range_limbs
+    orig_lookups = op.lookups
 
     def run(ctx, node, out_claims):
         current.append(node.name)
@@ -244,6 +246,11 @@ def _instrument(op: Op, tamper: tuple[str, int] | None = None) -> Iterator[Plan]
             plan.lookups.append((current[-1], tuple(columns), table))
         return orig_lookup(self, table, columns, label)
 
+    def lookups(node, params, specs):  # static lookups, declared from the node
+        out = orig_lookups(node, params, specs)
+        plan.lookups.extend((node.name, tuple(r.columns), r.table) for r in out)
+        return out
+
     def range_limbs(ctx, checks):
         if ctx.prover and current:
             plan.ranges.extend((current[-1], rc.tensor, rc.lo, rc.hi) for rc in checks)
@@ -253,6 +260,7 @@ def _instrument(op: Op, tamper: tuple[str, int] | None = None) -> Iterator[Plan]
         stack.enter_context(mock.patch.object(op, "run", run))
         stack.enter_context(mock.patch.object(ProverContext, "advice", advice))
         stack.enter_context(mock.patch.object(ProverContext, "require_lookup", require_lookup))
+        stack.enter_context(mock.patch.object(op, "lookups", lookups))
         stack.enter_context(mock.patch.object(rangelib, "range_limbs", range_limbs))
         yield plan
 
