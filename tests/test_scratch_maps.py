@@ -84,3 +84,34 @@ def test_remove_only_its_own_maps():
         store.remove(mm)
         assert not os.path.exists(mm.filename)
         assert list(mm[:2]) == [0, 1]   # still readable while referenced
+
+
+@pytest.mark.slow
+def test_proof_with_everything_on_disk_is_the_same(reg, monkeypatch):
+    """A segmented training step proven with every table staged, every stack a scratch
+    map and the stack reduction streamed gives the in-RAM proof's bytes, and verifies;
+    the scratch directory is gone afterwards."""
+    from zklora.zkcore import graph as graphlib
+
+    from .conftest import backend_for
+    from .test_llama_train import micro
+
+    spec, g, inputs, res, st = micro(1)
+    be = backend_for(reg, "goldilocks", "ligero", "logup-gkr")
+    ref, sections = graphlib.prove(g, inputs, be, st)
+    monkeypatch.setattr(stack, "STREAM_VARS", 4)
+    monkeypatch.setattr(stack, "CHUNK_VARS", 3)
+    seen = []
+    real = scratch.Store.build
+
+    def build(self, *a, **k):
+        seen.append(k.get("tag"))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(scratch.Store, "build", build)
+    with scratch.session(threshold=0) as store:
+        out, sec = graphlib.prove(g, inputs, be, st)
+    assert {"stage", "stack"} <= set(seen)
+    assert out == ref and sec == sections
+    assert not os.path.exists(store.path)
+    graphlib.verify(g, out, be, st, sec)
