@@ -69,6 +69,21 @@ def test_encode_and_fold_match_references(m, d, k):
         assert np.array_equal(K.horner_many(cf, zs), folded)
 
 
+@pytest.mark.parametrize("m,d,k", [(6, 8, 2), (5, 7, 3), (4, 9, 1), (7, 8, 0)])
+def test_encode_leaves_is_independent_of_the_split(m, d, k):
+    """The four-step split T = 2^log_split (k ≤ log_split ≤ m) only reorders the work:
+    every split gives the reference leaves; a split outside [k, m] is refused."""
+    rng = np.random.default_rng(m * 100 + d * 10 + k + 7)
+    for c in (rb(rng, 1 << m), re(rng, 1 << m)):
+        want = K.encode_leaves_ref(c, d, k)
+        for lt in range(k, m + 1):
+            assert np.array_equal(K.encode_leaves(c, d, k, lt), want), lt
+        for bad in (k - 1, m + 1):
+            if bad >= 0:
+                with pytest.raises(ValueError):
+                    K.encode_leaves(c, d, k, bad)
+
+
 def test_small_kernels_match_references():
     rng = np.random.default_rng(5)
     c = re(rng, 1 << 15)

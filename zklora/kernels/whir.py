@@ -86,68 +86,100 @@ def _dft_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
     return tw, rev
 
 
+@njit(parallel=True, **_OPTS)
+def _split_rows(c, T, ncomp, M):
+    """M[comp·T + t, v] = c[t + T·v] (component comp): the coefficient vectors of the
+    q_t, written a block of 8 t's (one cache line of c) at a time."""
+    n = M.shape[1]
+    for bi in prange((T + 7) // 8):
+        t0 = bi * 8
+        nt = min(8, T - t0)
+        for v in range(n):
+            base = t0 + T * v
+            for comp in range(ncomp):
+                for b in range(nt):
+                    M[comp * T + t0 + b, v] = c[(base + b) * ncomp + comp]
+
+
 @njit(inline="always", **_OPTS)
-def _twist_dft_rows(out, ncomp, K, wa, tw, rev, lo, hi, buf, res):
+def _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, tw, rev, lo, hi, buf, out):
+    G = T // K
     for a in range(lo, hi):
         w = wa[a]
-        for c in range(ncomp):
+        for comp in range(ncomp):
             acc = ONE
-            for t in range(K):
-                buf[t] = gl_mul(out[a, c * K + t], acc)
+            for t in range(T):
+                buf[t] = gl_mul(enc[a, comp * T + t], acc)
                 acc = gl_mul(acc, w)
             _dif_inplace(buf, tw)
-            for j in range(K):
-                res[j * ncomp + c] = buf[rev[j]]
-        for i in range(K * ncomp):
-            out[a, i] = res[i]
+            # j' = g + j·G: leaf a + g·S, slot j (each leaf written in one sweep)
+            for g in range(G):
+                row = a + g * S
+                for j in range(K):
+                    out[row, j * ncomp + comp] = buf[rev[g + j * G]]
 
 
 @njit(parallel=True, **_OPTS)
-def _twist_dft_par(out, ncomp, K, wa, tw, rev, nch):
-    R_ = out.shape[0]
-    step = (R_ + nch - 1) // nch
+def _twist_dft_leaves_par(enc, ncomp, T, K, wa, tw, rev, out, nch):
+    S = enc.shape[0]
+    step = (S + nch - 1) // nch
     for ch in prange(nch):
-        buf = np.empty(K, dtype=np.uint64)
-        res = np.empty(K * ncomp, dtype=np.uint64)
-        _twist_dft_rows(out, ncomp, K, wa, tw, rev, ch * step, min(R_, (ch + 1) * step),
-                        buf, res)
+        buf = np.empty(T, dtype=np.uint64)
+        _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, tw, rev, ch * step,
+                               min(S, (ch + 1) * step), buf, out)
 
 
 @njit(**_OPTS)
-def _twist_dft_ser(out, ncomp, K, wa, tw, rev):
-    buf = np.empty(K, dtype=np.uint64)
-    res = np.empty(K * ncomp, dtype=np.uint64)
-    _twist_dft_rows(out, ncomp, K, wa, tw, rev, 0, out.shape[0], buf, res)
+def _twist_dft_leaves_ser(enc, ncomp, T, K, wa, tw, rev, out):
+    buf = np.empty(T, dtype=np.uint64)
+    _twist_dft_leaves_rows(enc, ncomp, T, K, enc.shape[0], wa, tw, rev, 0, enc.shape[0],
+                           buf, out)
 
 
-def encode_leaves(c: np.ndarray, log_domain: int, k: int) -> np.ndarray:
+def _split_log(m: int, d: int, k: int) -> int:
+    """log T of `encode_leaves`' split: about half the domain's log, between k and m (a
+    four-step transform: both passes then work on rows that stay in cache)."""
+    return max(k, min(m, d // 2))
+
+
+def encode_leaves(c: np.ndarray, log_domain: int, k: int,
+                  log_split: int | None = None) -> np.ndarray:
     """Leaves of the codeword of coefficients ``c`` (base (2^m,) or extension (2^m, 2))
     on the domain of size 2^log_domain, grouped in leaves of K = 2^k (module doc):
     (2^d/K, K) for base, (2^d/K, K, 2) for extension input.
 
-    With p(X) = Σ_t X^t q_t(X^K) (q_t has coefficients c[t + K·v]), the K values of
-    leaf a are Σ_t (y^t q_t(y^K)) ζ^(jt): the q_t are Reed–Solomon encoded on the
-    subgroup of size 2^d/K (`ntt.rs_encode`, K rows), then each row is twisted by y^t
-    and transformed by a size-K DFT, in place."""
+    With T = 2^log_split (k ≤ log_split ≤ m; default `_split_log`) and
+    p(X) = Σ_{t<T} X^t q_t(X^T) (q_t has coefficients c[t + T·v]), the T values of p at
+    the roots of y^T (y = ω^a, a < S = 2^d/T) are Σ_t (y^t q_t(y^T)) ζ_T^(j't): the q_t
+    are Reed–Solomon encoded on the subgroup of size S (`ntt.rs_encode`, T rows), each
+    output row is twisted by y^t and transformed by a size-T DFT, and the value at
+    y·ζ_T^j' = ω^(a + j'·S) lands in leaf a + (j' mod T/K)·S, slot j' div (T/K).  The
+    values do not depend on T; the default split keeps both transforms in cache."""
     ext = c.ndim == 2
     N = c.shape[0]
     m = N.bit_length() - 1
     K = 1 << k
     if not (0 <= k <= m < log_domain):
         raise ValueError(f"encode_leaves: need k ≤ m < d, got k={k}, m={m}, d={log_domain}")
-    comps = [c[:, 0], c[:, 1]] if ext else [c]
-    M = np.empty((len(comps) * K, N // K), dtype=np.uint64)
-    for i, comp in enumerate(comps):
-        M[i * K:(i + 1) * K] = np.asarray(comp, dtype=np.uint64).reshape(N // K, K).T
-    out = rs_encode(M, log_domain - m)  # (2^d/K, ncomp·K): out[a, i·K + t] = q_t(y^K)
-    rows = out.shape[0]
-    wa = powers(root_of_unity(log_domain), rows)
-    tw, rev = _dft_tables(k)
-    if out.size < SERIAL_BELOW:
-        _twist_dft_ser(out, len(comps), K, wa, tw, rev)
+    lt = _split_log(m, log_domain, k) if log_split is None else log_split
+    if not (k <= lt <= m):
+        raise ValueError(f"encode_leaves: need k ≤ log_split ≤ m, got {lt}")
+    T = 1 << lt
+    ncomp = 2 if ext else 1
+    M = np.empty((ncomp * T, N // T), dtype=np.uint64)
+    _split_rows(np.ascontiguousarray(c, dtype=np.uint64).reshape(-1), T, ncomp, M)
+    enc = rs_encode(M, log_domain - m)  # (S, ncomp·T): enc[a, comp·T + t] = q_t(y^T)
+    del M
+    S = enc.shape[0]
+    rows = (1 << log_domain) // K
+    out = np.empty((rows, K * ncomp), dtype=np.uint64)
+    wa = powers(root_of_unity(log_domain), S)
+    tw, rev = _dft_tables(lt)
+    if enc.size < SERIAL_BELOW:
+        _twist_dft_leaves_ser(enc, ncomp, T, K, wa, tw, rev, out)
     else:
-        _twist_dft_par(out, len(comps), K, wa, tw, rev, 64)
-    return out.reshape(rows, K, 2) if ext else out.reshape(rows, K)
+        _twist_dft_leaves_par(enc, ncomp, T, K, wa, tw, rev, out, 64)
+    return out.reshape(rows, K, 2) if ext else out
 
 
 def _epow_ref(z, e):
