@@ -35,16 +35,6 @@ INV2 = (P_INT + 1) // 2
 # -- evaluation form -> coefficient form -------------------------------------------------
 
 
-@njit(parallel=True, **_OPTS)
-def _mobius_par(a, n):
-    half = a.shape[0] >> 1
-    for j in range(n):
-        h = 1 << j
-        for idx in prange(half):
-            lo = ((idx >> j) << (j + 1)) | (idx & (h - 1))
-            a[lo + h] = gl_sub(a[lo + h], a[lo])
-
-
 @njit(**_OPTS)
 def _mobius_ser(a, n):
     half = a.shape[0] >> 1
@@ -55,11 +45,45 @@ def _mobius_ser(a, n):
             a[lo + h] = gl_sub(a[lo + h], a[lo])
 
 
+@njit(parallel=True, **_OPTS)
+def _mobius_blocks(a, lo):
+    """The passes of the lo low variables, block by block (a block of 2^lo stays in
+    cache for all of them; the passes of different variables commute)."""
+    B = 1 << lo
+    for blk in prange(a.shape[0] >> lo):
+        base = blk << lo
+        for j in range(lo):
+            h = 1 << j
+            for idx in range(B >> 1):
+                i = base + (((idx >> j) << (j + 1)) | (idx & (h - 1)))
+                a[i + h] = gl_sub(a[i + h], a[i])
+
+
+@njit(parallel=True, **_OPTS)
+def _mobius_hi(a, j0, n):
+    half = a.shape[0] >> 1
+    for j in range(j0, n):
+        h = 1 << j
+        for idx in prange(half):
+            lo = ((idx >> j) << (j + 1)) | (idx & (h - 1))
+            a[lo + h] = gl_sub(a[lo + h], a[lo])
+
+
+#: variables whose Möbius passes run inside one cache-resident block (2^12 words)
+MOBIUS_BLOCK_VARS = 12
+
+
 def mobius(t: np.ndarray) -> np.ndarray:
     """Coefficient form of a base-field evaluation table of 2^m entries (a new array)."""
     a = np.array(t, dtype=np.uint64, copy=True).reshape(-1)
     n = a.shape[0].bit_length() - 1
-    (_mobius_ser if a.shape[0] < SERIAL_BELOW else _mobius_par)(a, n)
+    if a.shape[0] < SERIAL_BELOW:
+        _mobius_ser(a, n)
+    else:
+        lo = min(n, MOBIUS_BLOCK_VARS)
+        _mobius_blocks(a, lo)
+        if lo < n:
+            _mobius_hi(a, lo, n)
     return a
 
 
