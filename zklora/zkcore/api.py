@@ -229,11 +229,18 @@ def _prove(cfg: Config, registry, progress: Callable | None,
 def _recipe(cfg: Config, statement: Mapping[str, Any]):
     """How a remote worker rebuilds this proof's graph and backend
     (`zklora.zkcore.executors.Recipe`)."""
-    from .executors import Recipe
+    from . import model as modellib
+    from .executors import Recipe, checkpoint_weights
 
+    kw: dict[str, Any] = {}
+    m = _model(default_registry(), cfg.model)
+    if modellib._has_frozen(m):  # workers load the frozen weights from the checkpoint
+        kw = dict(weights=functools.partial(checkpoint_weights, cfg.model,
+                                            dict(cfg.model_params)),
+                  weight_names=tuple(m.frozen_tensors(statement["params"])))
     return Recipe(functools.partial(_build_graph, cfg.model, dict(statement["params"])),
                   functools.partial(_build_backend, cfg.stack, dict(cfg.commitment_params),
-                                    dict(cfg.lookup_params)))
+                                    dict(cfg.lookup_params)), **kw)
 
 
 def _build_graph(model: str, params: Mapping[str, Any]):
