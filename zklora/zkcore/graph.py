@@ -801,16 +801,7 @@ def static_range_checks(graph: Graph, registry,
     out: list[rangelib.RangeCheck] = []
     seen: set[tuple[str, int, int]] = set()
     checks = list(_bound_checks(graph))
-    for node in graph.nodes:
-        try:
-            op = registry.op(node.op)
-        except PluginError:
-            continue  # reported when the node runs
-        try:
-            declared = list(op.range_checks(node, op.check(node, graph.tensors, error),
-                                            graph.tensors))
-        except (ValueError, KeyError, TypeError) as e:
-            raise error(f"op {node.op} node {node.name!r}: range checks: {e}") from None
+    for node, declared in _declared(graph, registry, "range_checks", "range checks", error):
         for rc in declared:
             if not isinstance(rc, rangelib.RangeCheck) or rc.tensor not in graph.tensors:
                 raise error(f"op {node.op} node {node.name!r}: bad range check {rc!r}")
@@ -919,6 +910,23 @@ def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -
     _collect(ctx, book, arg.prove_many, ctx, list(static.committed) + late)
 
 
+def _declared(graph: Graph, registry, method: str, what: str, error: type[Exception]):
+    """(node, list) for every node whose op is registered: the op's ``method``
+    (`Op.range_checks` / `Op.lookups`) on the node's checked parameters; an op that
+    raises on its own declaration is ``error`` naming ``what``."""
+    for node in graph.nodes:
+        try:
+            op = registry.op(node.op)
+        except PluginError:
+            continue  # reported when the node runs
+        try:
+            declared = list(getattr(op, method)(node, op.check(node, graph.tensors, error),
+                                                graph.tensors))
+        except (ValueError, KeyError, TypeError) as e:
+            raise error(f"op {node.op} node {node.name!r}: {what}: {e}") from None
+        yield node, declared
+
+
 def static_lookups(graph: Graph, registry,
                    error: type[Exception] = ConfigError) -> list[LookupRequest]:
     """Every node's `Op.lookups`, in node order: lookups known from the graph alone,
@@ -926,17 +934,8 @@ def static_lookups(graph: Graph, registry,
     graph; a malformed declaration (a column not a committed tensor of the graph, a
     column count that is not the table's width) is ``error``."""
     out: list[LookupRequest] = []
-    for node in graph.nodes:
-        try:
-            op = registry.op(node.op)
-        except PluginError:
-            continue  # reported when the node runs
+    for node, declared in _declared(graph, registry, "lookups", "lookups", error):
         where = f"op {node.op} node {node.name!r}"
-        try:
-            declared = list(op.lookups(node, op.check(node, graph.tensors, error),
-                                       graph.tensors))
-        except (ValueError, KeyError, TypeError) as e:
-            raise error(f"{where}: lookups: {e}") from None
         for r in declared:
             if not isinstance(r, LookupRequest):
                 raise error(f"{where}: bad lookup {r!r}")
