@@ -218,7 +218,7 @@ def _prove(cfg: Config, registry, progress: Callable | None,
                                    published_states=states,
                                    executor=executors.make(
                                        cfg.executor["name"],
-                                       {**cfg.executor, "recipe": _recipe(cfg, statement)}))
+                                       {**cfg.executor, "recipe": _recipe(cfg, statement, reg)}))
     dt = time.perf_counter() - t0
     sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
     sections["stream"] = stream
@@ -226,14 +226,15 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     return ProveResult(data, statement, dt, list(index))
 
 
-def _recipe(cfg: Config, statement: Mapping[str, Any]):
+def _recipe(cfg: Config, statement: Mapping[str, Any], reg):
     """How a remote worker rebuilds this proof's graph and backend
-    (`zklora.zkcore.executors.Recipe`)."""
+    (`zklora.zkcore.executors.Recipe`); ``reg`` is the prover's registry (the model's
+    frozen tensors are named from it)."""
     from . import model as modellib
     from .executors import Recipe, checkpoint_weights
 
     kw: dict[str, Any] = {}
-    m = _model(default_registry(), cfg.model)
+    m = _model(reg, cfg.model)
     if modellib._has_frozen(m):  # workers load the frozen weights from the checkpoint
         kw = dict(weights=functools.partial(checkpoint_weights, cfg.model,
                                             dict(cfg.model_params)),
