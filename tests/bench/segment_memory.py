@@ -8,7 +8,8 @@ adapter on q, v, batch ``llama.random_batch(V, B, T, seed=3)``, proves one AdamW
 in-process with `api.prove` (default profile) and prints one JSON line: peak RSS
 (``ru_maxrss``), prove seconds, proof bytes, the per-phase RSS high-water marks and, per
 phase, the resident set (VmRSS) when it started and the most seen at a progress event.
-``--out FILE`` writes the proof.  ``--unsegmented``: the graph without segments (the
+``--out FILE`` writes the proof; ``--commitment whir`` proves with WHIR (conjectured
+regime) instead of the profile's scheme.  ``--unsegmented``: the graph without segments (the
 prover before issue 14).
 """
 
@@ -39,6 +40,14 @@ def _current_mib() -> float:
     return 0.0
 
 
+def _commitment(name: str | None) -> dict:
+    """Config tables choosing commitment scheme ``name`` (none: the profile's)."""
+    if name is None:
+        return {}
+    extra = {"commitment": {"whir": {"regime": "conjectured"}}} if name == "whir" else {}
+    return {"proof": {"commitment": name}, **extra}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     for k in ("H", "F", "N", "V", "B", "T"):
@@ -46,6 +55,8 @@ def main(argv=None) -> None:
     ap.add_argument("--unsegmented", action="store_true")
     ap.add_argument("--executor", default="local")
     ap.add_argument("--out", help="write the proof file here (to `cmp` two runs)")
+    ap.add_argument("--commitment", help="override the profile's commitment scheme "
+                    "(whir runs its conjectured regime)")
     a = ap.parse_args(argv)
     from zklora.plugins.models import llama
     from zklora.plugins.models.hf import save_adapter, save_model
@@ -70,7 +81,8 @@ def main(argv=None) -> None:
     cfg = config.from_dict({"task": {"model": "llama-train"},
                             "model": {"model": str(d / "model"),
                                       "adapter": str(d / "adapter"),
-                                      "data": str(d / "batch.npy"), "steps": 1}})
+                                      "data": str(d / "batch.npy"), "steps": 1},
+                            **_commitment(a.commitment)})
     phases: dict[str, float] = {}
     now: dict[str, list[float]] = {}   # phase -> [resident at its start, max resident seen]
 
