@@ -212,13 +212,15 @@ def test_claim_bound_does_not_grow_with_the_batch():
 
 def test_exact_lookup_check():
     E = registry().field("goldilocks").ext
-    security.check_lookup(E, 20, 16, 2, "ok")  # 2^-107
-    with pytest.raises(VerificationError, match=r"lookup big \(2\^30 rows into a table of "
-                                                r"2\^24 rows, width 3\) in goldilocks-ext2 "
-                                                r"gives 97.0 bits"):
-        security.check_lookup(E, 30, 24, 3, "big")
+    assert security.check_lookup(E, 1 << 20, 1 << 16, "ok") == 1  # 2^-108
+    with pytest.raises(VerificationError, match=r"lookup big \(1073741824 rows into "
+                                                r"16777216 table rows, 1 challenge set\) "
+                                                r"in goldilocks-ext2 gives 98.0 bits"):
+        security.check_lookup(E, 1 << 30, 1 << 24, "big")
     with pytest.raises(ConfigError, match="bits of soundness"):
-        security.check_lookup(E, 30, 24, 3, "big", prover=True)
+        security.check_lookup(E, 1 << 30, 1 << 24, "big", prover=True)
+    # an argument that can repeat its challenges is asked for two sets instead
+    assert security.check_lookup(E, 1 << 30, 1 << 24, "big", most=16) == 2
 
 
 def test_scheme_without_soundness_is_refused():

@@ -3,7 +3,8 @@
 Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python twin
 (``ref_*``) on Python ints used by the tests.
 
-* `e_leaf_denoms` — the leaves β − Σ_k α^k·col_k(i) of a fraction tree (cols in the base field);
+* `e_leaf_denoms` — the leaves β − Σ_k a_k·col_k(i) of a fraction tree (cols in the base field,
+  a the combiners, `zklora.zkcore.lookup.draw_combiners`);
 * `e_frac_up` — one layer of the fraction-sum tree, halves paired by the top index bit:
   (p', q')[i] = (p[i]·q[i+h] + p[i+h]·q[i],  q[i]·q[i+h]);
 * `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]);

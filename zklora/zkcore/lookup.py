@@ -236,6 +236,11 @@ class LookupArgument(ABC):
     #: check is skipped and rows not in the table count nowhere.
     test_tamper_multiplicities: Callable[[np.ndarray], np.ndarray] | None = None
 
+    #: most independent challenge sets the argument can draw
+    #: (`zklora.zkcore.security.check_lookup`: the verifier asks for the fewest that
+    #: reach the floor and refuses a lookup that needs more)
+    max_repetitions: int = 1
+
     @classmethod
     def supports(cls, field: Field) -> bool:
         return not cls.fields or field.name in cls.fields
@@ -272,8 +277,8 @@ class LookupArgument(ABC):
         pre = label or table_label(table)
         wit = self.witness(ctx, table, requests) if ctx.prover else None
         layout = LookupLayout(table, requests, ctx.specs)
-        check_lookup(ctx.E, layout.num_vars, table.num_vars, table.width, pre,
-                     prover=ctx.prover)
+        check_lookup(ctx.E, layout.used, table.size, pre, prover=ctx.prover,
+                     most=self.max_repetitions)
         ctx.ch.observe_public(f"{pre}/layout", layout.describe())
         mname = f"{pre}/m"
         ctx.advice(mname, (table.size,), (0, layout.size),
@@ -356,11 +361,25 @@ def table_label(table: Table) -> str:
 
 
 def draw_combiners(ctx, width: int, label: str):
-    """Powers [1, α, …, α^(w−1)] (α drawn only when w > 1) and β: a row (c_1, …, c_w)
-    is folded to β − Σ_k α^(k−1)·c_k."""
+    """Independent combiners [1, α_1, …, α_(w−1)] (drawn only when w > 1) and β: a row
+    (c_0, …, c_(w−1)) is folded to β − c_0 − Σ_(k≥1) α_k·c_k, a polynomial of total
+    degree 1 in the challenges, so distinct rows give distinct (coprime) denominators
+    and the LogUp identity over N + T of them has degree < N + T
+    (`zklora.zkcore.security.lookup_degree`; powers of one α would give degree
+    (w − 1)·(N + T))."""
     E = ctx.E
-    apow = E.powers(ctx.challenge(f"{label}/alpha"), width) if width > 1 else E.ones(1)
-    return apow, ctx.challenge(f"{label}/beta")
+    if width > 1:
+        coefs = np.concatenate([E.ones(1), ctx.challenges(f"{label}/alpha", width - 1)])
+    else:
+        coefs = E.ones(1)
+    return coefs, ctx.challenge(f"{label}/beta")
+
+
+def draw_combiner_sets(ctx, width: int, label: str, reps: int):
+    """``reps`` independent `draw_combiners` sets drawn in one round (nothing is absorbed
+    between them): set 0 under ``label``, set r under ``{label}/rep{r}``."""
+    return [draw_combiners(ctx, width, label if r == 0 else f"{label}/rep{r}")
+            for r in range(reps)]
 
 
 def table_field_columns(F: Field, table: Table) -> list[np.ndarray]:

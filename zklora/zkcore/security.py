@@ -16,7 +16,8 @@ floor:
   so the term is log2|E| − log2 D with D bounded by the number of claims the statement's
   graph can make (`challenge_term`, `claim_bound`);
 * each lookup argument, checked exactly at its own layout (`check_lookup`), on both
-  sides, before its challenges are drawn.
+  sides, before its challenges are drawn: the verifier derives from the sizes how many
+  independent challenge sets the argument must draw (`lookup_repetitions`).
 
 Terms are *round-by-round* errors (the probability that one verifier challenge turns a
 false claim into a true one), the measure that matters after Fiat–Shamir: a prover
@@ -149,20 +150,56 @@ def claim_bound(graph) -> int:
     return 8 * (incidences + len(graph.tensors))
 
 
-def lookup_term(E: Field, rows_vars: int, table_vars: int, width: int, what: str) -> Term:
-    """Exact term of one lookup argument: 2^rows_vars rows into 2^table_vars."""
-    degree = max(1, int(width) - 1) * ((1 << int(rows_vars)) + (1 << int(table_vars)))
-    return schwartz_zippel(E, degree, f"lookup {what} (2^{rows_vars} rows into a table of "
-                           f"2^{table_vars} rows, width {width}) in {E.name}")
+#: most repetitions of a lookup argument's challenges the verifier will ask for (a power
+#: of two); a lookup that needs more is refused
+MAX_LOOKUP_REPETITIONS = 16
 
 
-def check_lookup(E: Field, rows_vars: int, table_vars: int, width: int, what: str,
-                 prover: bool = False) -> None:
-    """Refuse a lookup argument whose challenge-field error exceeds the floor (both
-    sides call this before drawing the argument's challenges)."""
-    t = lookup_term(E, rows_vars, table_vars, width, what)
+def lookup_degree(rows: int, table_rows: int) -> int:
+    """Degree of the LogUp identity a lookup argument checks at one challenge set, for
+    ``rows`` looked-up rows the prover chooses (the verifier pins every padding row) and
+    ``table_rows`` table rows, with independent combiners (docs/soundness.md §2.2):
+    the identity Σ_d c_d/d(α, β) = 0 has at most rows + table_rows distinct denominators,
+    each of total degree 1, so cleared of them its numerator has degree
+    < rows + table_rows."""
+    return max(1, int(rows) + int(table_rows))
+
+
+def lookup_term(E: Field, rows: int, table_rows: int, what: str, reps: int = 1) -> Term:
+    """Term of one lookup argument drawing ``reps`` independent challenge sets in one
+    round: a false lookup passes each with probability ≤ degree/|E| (Schwartz–Zippel,
+    `lookup_degree`), all of them with probability ≤ (degree/|E|)^reps."""
+    one = schwartz_zippel(E, lookup_degree(rows, table_rows), "")
+    reps = max(1, int(reps))
+    return Term(reps * one.bits if one.bits > 0 else one.bits,
+                f"lookup {what} ({int(rows)} rows into {int(table_rows)} table rows, "
+                f"{reps} challenge set{'s' if reps > 1 else ''}) in {E.name}",
+                "LogUp identity, independent combiners")
+
+
+def lookup_repetitions(E: Field, rows: int, table_rows: int,
+                       most: int = MAX_LOOKUP_REPETITIONS) -> int:
+    """The fewest challenge sets (a power of two, ≤ ``most``) that bring the lookup
+    term to `MIN_SECURITY_BITS`; ``most`` when none does (`check_lookup` then refuses).
+    Computed by the verifier from the sizes alone."""
+    k = 1
+    while k < most and not lookup_term(E, rows, table_rows, "", k).bits >= MIN_SECURITY_BITS:
+        k *= 2
+    return k
+
+
+def check_lookup(E: Field, rows: int, table_rows: int, what: str, prover: bool = False,
+                 most: int = 1) -> int:
+    """The number of challenge sets the verifier asks of a lookup argument of ``rows``
+    looked-up rows into ``table_rows`` table rows (`lookup_repetitions`, at most
+    ``most``: what the argument supports); refuses the argument if even that leaves the
+    challenge-field error above the floor (both sides call this before drawing the
+    argument's challenges)."""
+    k = lookup_repetitions(E, rows, table_rows, most)
+    t = lookup_term(E, rows, table_rows, what, k)
     if not t.bits >= MIN_SECURITY_BITS:
         raise (ConfigError if prover else VerificationError)(t.message())
+    return k
 
 
 def assess(backend, elements: int | None = None) -> Report:

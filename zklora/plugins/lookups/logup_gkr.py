@@ -1,22 +1,28 @@
 """``logup-gkr``: LogUp with a GKR over the fraction-sum trees (Papini–Haböck 2023).
 
-Relation proven, for the combined lookup columns C_1..C_w (2^K rows, see
+Relation proven, for the combined lookup columns C_0..C_(w−1) (2^K rows, see
 `zklora.zkcore.lookup.LookupLayout`), the public table T (2^t rows) and the committed
 multiplicities m:
 
-    Σ_i 1 / (β − c_i)  =  Σ_j m_j / (β − τ_j),   c_i = Σ_k α^k C_k(i),  τ_j = Σ_k α^k T_k(j),
+    Σ_i 1 / (β − c_i)  =  Σ_j m_j / (β − τ_j),   c_i = C_0(i) + Σ_(k≥1) α_k C_k(i),
+                                                 τ_j = T_0(j) + Σ_(k≥1) α_k T_k(j),
 
-for α, β drawn from the challenge field E after m is committed (α only when w > 1).
+for independent α_1 … α_(w−1), β drawn from the challenge field E after m is committed.
 Since the number of rows is below p, this identity of rational functions implies that
 every row of C is a row of T.
 
 Protocol:
 
-1. commit m; draw α, β;
-2. the prover sends the roots (p_L, q_L) and (p_T, q_T) of the two fraction trees
-   (lookup side: numerators 1, denominators β − c_i; table side: m_j, β − τ_j); the
-   verifier checks q_L ≠ 0, q_T ≠ 0 and p_L·q_T = p_T·q_L;
-3. GKR from the roots to the leaves, one layer at a time, both trees batched while both
+1. commit m; the verifier derives from the sizes the number k = 2^κ of challenge sets
+   (`zklora.zkcore.security.check_lookup`, absorbed); draw k independent sets
+   (α_r, β_r) in one round;
+2. the fraction trees hold the k sets' leaves interleaved (leaf r + k·x is set r's leaf
+   x), so their layer κ holds one fraction sum per set.  The prover sends layer κ of
+   both trees, (p_L, q_L)_r and (p_T, q_T)_r (lookup side: numerators 1, denominators
+   β_r − c_i; table side: m_j, β_r − τ_j); for every set the verifier checks q_L ≠ 0,
+   q_T ≠ 0 and p_L·q_T = p_T·q_L, then draws a point of κ coordinates and takes the sent
+   vectors' MLEs there as the claims on layer κ (κ = 0: the roots, one set);
+3. GKR from layer κ to the leaves, one layer at a time, both trees batched while both
    are active.  Layer ℓ+1 has entries x + b·2^ℓ (b the top bit) and layer ℓ is
    p_ℓ(x) = p(x,0)q(x,1) + p(x,1)q(x,0),  q_ℓ(x) = q(x,0)q(x,1).  A claim (p_ℓ(r), q_ℓ(r))
    is reduced by the degree-3 sumcheck
@@ -25,16 +31,22 @@ Protocol:
 
    (one μ-power per tree and per claim when batched), after which the prover sends
    p, q at (ρ, 0) and (ρ, 1) and a fresh λ gives the claim at (ρ, λ) on layer ℓ+1;
-4. at the leaves: the lookup side's denominator claim becomes one claim per request
-   column (the layout split), the table side's denominator is evaluated by the verifier
-   (`Table.evaluate`, O(k) for range tables) and its numerator becomes a claim on m.
+4. at the leaves (point (z_set, z), z_set the κ low coordinates): the lookup side's
+   denominator claim is Σ_r eq(z_set, r)·(β_r − Σ_k α_{r,k} C̃_k(z)), so one claim per
+   request column at z (the layout split) serves every set; the table side's denominator
+   is evaluated by the verifier (`Table.evaluate`, O(k) for range tables) and its
+   numerator (Σ_r eq(z_set, r)·m̃(z) = m̃(z)) becomes a claim on m.
 
-Only m is committed; the proof is O((K² + t²)) field elements.
+Only m is committed; the proof is O((K² + t²)) field elements (plus 4·k values).
 
-Soundness: the identity above, cleared of denominators, has degree
-≤ max(1, w − 1)·(2^K + 2^t) in (α, β), so a false lookup passes with probability at most
-that over |E|; both sides refuse an argument for which this exceeds 2^-100 before
-drawing α, β (`zklora.zkcore.security.check_lookup`).
+Soundness (docs/soundness.md §2.2): each denominator β − c_0 − Σ α_k c_k has total
+degree 1, distinct rows give coprime denominators, and the verifier pins every padding
+leaf (layout padding to table row 0, tree padding to 1/1 and 0/1), so the identity at
+one set, cleared of its at most N + T distinct denominators (N rows the prover chooses,
+T table rows), is a nonzero polynomial of degree < N + T when a row is outside the
+table: it passes one set with probability ≤ (N + T)/|E| and all k with ≤ that to the
+k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16 brings to
+2^-100 (`zklora.zkcore.security.check_lookup`).
 """
 
 from __future__ import annotations
@@ -52,10 +64,10 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
     LookupArgument,
     LookupCommitted,
-    draw_combiners,
+    draw_combiner_sets,
     table_field_columns,
 )
-from zklora.zkcore.security import check_lookup
+from zklora.zkcore.security import MAX_LOOKUP_REPETITIONS, check_lookup
 from zklora.zkcore.stack import StackLayout, selector
 from zklora.zkcore.sumcheck import degree_of
 
@@ -63,7 +75,7 @@ from zklora.zkcore.sumcheck import degree_of
 
 
 def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
-    """β − Σ_k α^k·values[k] for scalars."""
+    """β − Σ_k apow[k]·values[k] for scalars (apow: `draw_combiners`' coefficients)."""
     acc = beta
     for k, v in enumerate(values):
         acc = E.sub(acc, E.mul(apow[k], v))
@@ -315,27 +327,47 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
 
 
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
-        label: str, tamper=None) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[LeafClaim]]:
-    """The roots (p, q) of fraction trees of the given ``depths`` (``units``: unit leaf
-    numerators) and one claim on each tree's leaves: the prover sends the roots, then
-    one batched degree-3 sumcheck per layer (module doc) takes the claims down to the
-    leaves.  ``trees()`` (prover only) gives the `FracTree`s."""
+        label: str, tamper=None, top: int = 0
+        ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]], list[LeafClaim]]:
+    """Layer ``top`` (2^top entries; the roots when ``top`` = 0) of fraction trees of the
+    given ``depths`` (each ≥ top; ``units``: unit leaf numerators) and one claim on each
+    tree's leaves: the prover sends the entries (p, q) of layer ``top`` of every tree,
+    the verifier draws a point r ∈ E^top and takes the sent vectors' MLEs at r as the
+    claims on that layer (a wrong vector passes with probability ≤ top/|E|), then one
+    batched degree-3 sumcheck per layer (module doc) takes the claims down to the
+    leaves.  ``trees()`` (prover only) gives the `FracTree`s.  Returns, per tree, the
+    2^top sent pairs, and the leaf claims."""
     E = ctx.E
     n = len(depths)
+    k = 1 << top
+
     def roots_of():
-        v = np.stack([x for t in trees() for x in (t.p[0][0], t.q[0][0])])
+        vals = []
+        for t in trees():
+            t.need(top)
+            p = E.ones(k) if t.p[top] is None else t.p[top]
+            for j in range(k):
+                vals += [p[j], t.q[top][j]]
+        v = np.stack(vals)
         return v if tamper is None else tamper(f"{label}/roots", v)
 
-    rv = ctx.exchange(f"{label}/roots", 2 * n, roots_of)
-    roots = [(rv[2 * i], rv[2 * i + 1]) for i in range(n)]
-    vp = [p for p, _ in roots]
-    vq = [q for _, q in roots]
+    rv = ctx.exchange(f"{label}/roots", 2 * n * k, roots_of)
+    roots = [[(rv[2 * (i * k + j)], rv[2 * (i * k + j) + 1]) for j in range(k)]
+             for i in range(n)]
+    r = ctx.challenges(f"{label}/top", top) if top else E.zeros(0)
+    if top:
+        vp = [mle.evaluate(E, np.stack([p for p, _ in rt]), r) for rt in roots]
+        vq = [mle.evaluate(E, np.stack([q for _, q in rt]), r) for rt in roots]
+    else:
+        vp = [rt[0][0] for rt in roots]
+        vq = [rt[0][1] for rt in roots]
     out: list = [None] * n
-    r = E.zeros(0)
     for i in range(n):
-        if depths[i] == 0:
+        if depths[i] < top:
+            raise ValueError(f"{label}: tree {i} of depth {depths[i]} has no layer {top}")
+        if depths[i] == top:
             out[i] = LeafClaim(r, vp[i], vq[i])
-    for layer in range(max(depths)):
+    for layer in range(top, max(depths)):
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
         if ctx.prover:
@@ -391,6 +423,14 @@ class LogUpGKR(LookupArgument):
     #: stays consistent and only the verifier's checks can catch it
     test_tamper_message: Callable[[str, np.ndarray], np.ndarray] | None = None
 
+    #: the verifier asks for up to this many independent challenge sets (module doc)
+    max_repetitions = MAX_LOOKUP_REPETITIONS
+
+    #: test-only: use this many challenge sets (a power of two) instead of the number
+    #: the sizes call for; read by whichever side holds the object, so a verifier
+    #: without it rejects a proof made with it
+    test_repetitions: int | None = None
+
     def prove(self, ctx, c: LookupCommitted) -> None:
         """One table: `prove_many` of it alone."""
         self.prove_many(ctx, [c])
@@ -407,39 +447,53 @@ class LogUpGKR(LookupArgument):
         groups = lookup_groups([c.layout.size for c in cs], MAX_LOOKUP_TREES)
         looks = [StackLayout([cs[i].layout.size for i in g]) for g in groups]
         tabs = StackLayout([c.table.size for c in cs])
-        leaves = sum(lay.size for lay in looks)
-        check_lookup(E, (leaves - 1).bit_length(), tabs.num_vars, W + tagged,
-                     f"{pre} (all tables)", prover=ctx.prover)
+        # the verifier's count: rows the prover chooses (every padding row is pinned)
+        rows = sum(c.layout.used for c in cs)
+        trows = sum(c.table.size for c in cs)
+        reps = check_lookup(E, rows, trows, f"{pre} (all tables)", prover=ctx.prover,
+                            most=self.max_repetitions)
+        if self.test_repetitions is not None:
+            reps = int(self.test_repetitions)
+        top = reps.bit_length() - 1
         if tagged:
             ctx.ch.observe_public(f"{pre}/tables", "\x00".join(
                 f"{i}:{c.label}:{c.layout.size}:{c.table.size}" for i, c in enumerate(cs)
             ).encode())
-        apow, beta = draw_combiners(ctx, W + tagged, pre)
-        # β_i = β − α^W·i: table i's rows carry the tag i in coordinate W
-        betas = [E.sub(beta, E.mul(apow[W], E.scalar(i))) if tagged else beta
-                 for i in range(n)]
+        ctx.ch.observe_public(f"{pre}/repetitions", f"{reps}:{rows}:{trows}".encode())
+        sets = draw_combiner_sets(ctx, W + tagged, pre, reps)
+        coefs = [co for co, _ in sets]
+        # β_{r,i} = β_r − α_{r,W}·i: table i's rows carry the tag i in coordinate W
+        betas = [[E.sub(b, E.mul(co[W], E.scalar(i))) if tagged else b for i in range(n)]
+                 for co, b in sets]
         G = len(looks)
-        trees = _Trees(ctx, cs, groups, looks, tabs, apow, betas)
-        roots, claims = gkr(ctx, [lay.num_vars for lay in looks] + [tabs.num_vars],
+        trees = _Trees(ctx, cs, groups, looks, tabs, coefs, betas, top)
+        roots, claims = gkr(ctx, [lay.num_vars + top for lay in looks] + [tabs.num_vars + top],
                             [True] * G + [False], trees, f"{pre}/gkr",
-                            tamper=self.test_tamper_message)
+                            tamper=self.test_tamper_message, top=top)
         zero, one = E.scalar(0), E.scalar(1)
-        for k, (_, q) in enumerate(roots):
-            ctx.check(not E.equal(q, zero), f"{pre}: denominator of tree {k} is zero")
-        # Σ over the lookup trees of p/q − (padding leaves, 1/1 each) = p_T/q_T
-        num, den = zero, one
-        for lay, (p, q) in zip(looks, roots[:G]):
-            num = E.add(E.mul(num, q), E.mul(den, E.sub(p, E.mul(E.scalar(lay.padding), q))))
-            den = E.mul(den, q)
-        p_t, q_t = roots[G]
-        ctx.check(E.equal(E.mul(num, q_t), E.mul(p_t, den)),
-                  f"{pre}: LogUp sums differ (a looked-up row is not in its table, or the "
-                  "multiplicities are wrong)")
-        # lookup leaves: every table's block splits into its requests' columns
-        for g, lay, lk in zip(groups, looks, claims[:G]):
-            ctx.check(lay.num_vars > 0 or E.equal(lk.p, one),
-                      f"{pre}: lookup-side numerator is not 1")
-            z = lk.point
+        for rep in range(reps):
+            at = f" (challenge set {rep})" if reps > 1 else ""
+            for k, rt in enumerate(roots):
+                ctx.check(not E.equal(rt[rep][1], zero),
+                          f"{pre}: denominator of tree {k} is zero{at}")
+            # Σ over the lookup trees of p/q − (padding leaves, 1/1 each) = p_T/q_T
+            num, den = zero, one
+            for lay, rt in zip(looks, roots[:G]):
+                p, q = rt[rep]
+                num = E.add(E.mul(num, q), E.mul(den, E.sub(p, E.mul(E.scalar(lay.padding), q))))
+                den = E.mul(den, q)
+            p_t, q_t = roots[G][rep]
+            ctx.check(E.equal(E.mul(num, q_t), E.mul(p_t, den)),
+                      f"{pre}: LogUp sums differ{at} (a looked-up row is not in its table, or "
+                      "the multiplicities are wrong)")
+        # lookup leaves: every table's block splits into its requests' columns; the low
+        # ``top`` coordinates of a leaf index are its challenge set
+        for g, lay, lk, rt in zip(groups, looks, claims[:G], roots[:G]):
+            if lay.num_vars == 0:  # the sent layer is the leaves: numerators 1
+                ctx.check(all(E.equal(p, one) for p, _ in rt),
+                          f"{pre}: lookup-side numerator is not 1")
+            zr, z = lk.point[:top], lk.point[top:]
+            er = mle.eq_table(E, zr)
             acc = zero
             for b in lay.blocks:
                 sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
@@ -448,13 +502,18 @@ class LogUpGKR(LookupArgument):
                 else:
                     c = cs[g[b.item]]
                     cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
-                    v = combine_values(E, apow, betas[g[b.item]], cols)
+                    v = zero
+                    for rep in range(reps):
+                        v = E.add(v, E.mul(er[rep], combine_values(
+                            E, coefs[rep], betas[rep][g[b.item]], cols)))
                 acc = E.add(acc, E.mul(sel, v))
             ctx.check(E.equal(lk.q, acc), f"{pre}: lookup-side leaves do not match the "
                       "columns")
         tb = claims[G]
         # table leaves: the public tables, and one claim per table on its multiplicities
-        z = tb.point
+        # (the same in every challenge set: Σ_r eq(z_r, r) = 1)
+        zr, z = tb.point[:top], tb.point[top:]
+        er = mle.eq_table(E, zr)
         items = [b for b in tabs.blocks if b.item is not None]
         if tabs.padding == 0 and n == 1:
             mv = [tb.p]
@@ -473,7 +532,11 @@ class LogUpGKR(LookupArgument):
                     vq = E.scalar(1)
                 else:
                     t = cs[b.item].table
-                    vq = combine_values(E, apow, betas[b.item], t.evaluate(E, z[:b.num_vars]))
+                    tv = t.evaluate(E, z[:b.num_vars])
+                    vq = zero
+                    for rep in range(reps):
+                        vq = E.add(vq, E.mul(er[rep], combine_values(
+                            E, coefs[rep], betas[rep][b.item], tv)))
                     acc_p = E.add(acc_p, E.mul(sel, next(vals)))
                 acc_q = E.add(acc_q, E.mul(sel, vq))
             return E.equal(tb.p, acc_p) and E.equal(tb.q, acc_q)
@@ -513,16 +576,18 @@ def lookup_groups(sizes: Sequence[int], most: int) -> list[list[int]]:
 
 class _Trees:
     """The prover's fraction trees of `LogUpGKR.prove_many` (built on first call, then
-    cached): one lookup tree per group (leaves 1/(β_i − c), every table's combined
+    cached): one lookup tree per group (leaves 1/(β_{r,i} − c), every table's combined
     column in its block of the group's `StackLayout`, padding leaves 1/1) and the table
-    tree (leaves m_j/(β_i − τ_j) in the blocks of ``tabs``, padding 0/1).  The leaves
-    are written block by block from the column tensors' field tables (no combined
-    column is built) and the trees hold only their upper layers (`lazy_tree`)."""
+    tree (leaves m_j/(β_{r,i} − τ_j) in the blocks of ``tabs``, padding 0/1), with the
+    2^top challenge sets r interleaved: leaf r + 2^top·x is set r's leaf x, so layer
+    ``top`` holds one fraction sum per set.  The leaves are written block by block from
+    the column tensors' field tables (no combined column is built) and the trees hold
+    only their upper layers (`lazy_tree`)."""
 
-    def __init__(self, ctx, cs, groups, looks: list[StackLayout], tabs: StackLayout, apow,
-                 betas):
+    def __init__(self, ctx, cs, groups, looks: list[StackLayout], tabs: StackLayout, coefs,
+                 betas, top: int = 0):
         self.ctx, self.cs, self.groups, self.looks, self.tabs = ctx, cs, groups, looks, tabs
-        self.apow, self.betas = apow, betas
+        self.coefs, self.betas, self.top = coefs, betas, top
         self._trees: list | None = None
 
     def __call__(self) -> list[FracTree]:
@@ -531,39 +596,42 @@ class _Trees:
             out = []
             for g, lay in zip(self.groups, self.looks):
                 segs = self._segments(g, lay)
+                size = lay.size << self.top
 
                 def rng(lo, hi, segs=segs):
                     return self._look_range(segs, lo, hi)
 
-                above = None if lay.size < 2 else (
-                    lambda n=lay.size, rng=rng: leaf_layer_above(E, n, True, rng))
-                out.append(lazy_tree(E, lay.num_vars, True,
-                                     lambda rng=rng, n=lay.size: rng(0, n), above))
-            out.append(lazy_tree(E, self.tabs.num_vars, False, self._table_leaves))
+                above = None if size < 2 else (
+                    lambda n=size, rng=rng: leaf_layer_above(E, n, True, rng))
+                out.append(lazy_tree(E, lay.num_vars + self.top, True,
+                                     lambda rng=rng, n=size: rng(0, n), above))
+            out.append(lazy_tree(E, self.tabs.num_vars + self.top, False,
+                                 self._table_leaves))
             self._trees = out
         return self._trees
 
     def _segments(self, group: list[int], lay: StackLayout) -> list:
-        """(start, length, columns or padding row ints, apow, beta) covering one lookup
-        tree's leaves in order (the stack's padding blocks are absent: leaves 1)."""
+        """(start, length, columns or padding row ints, table index) covering one
+        lookup tree's leaves of one challenge set in order (the stack's padding blocks
+        are absent: leaves 1)."""
         segs = []
         for b in lay.blocks:
             if b.item is None:
                 continue
             t = group[b.item]
-            w = self.cs[t].table.width
             for off, nv, cols in self.cs[t].witness.blocks():
-                segs.append((b.offset + off, 1 << nv, cols, self.apow[:w], self.betas[t]))
+                segs.append((b.offset + off, 1 << nv, cols, t))
         return segs
 
-    def _look_range(self, segs, lo: int, hi: int):
-        """The lookup leaves lo … hi−1 of one tree: (None, q)."""
+    def _fill(self, segs, lo: int, hi: int, rep: int, q: np.ndarray) -> None:
+        """Challenge set ``rep``'s lookup leaves lo … hi−1 (q starts as ones)."""
         E, F = self.ctx.E, self.ctx.F
-        q = E.ones(hi - lo)
-        for start, length, cols, apow, beta in segs:
+        for start, length, cols, t in segs:
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
                 continue
+            w = self.cs[t].table.width
+            apow, beta = self.coefs[rep][:w], self.betas[rep][t]
             dst = q[a - lo:b - lo]
             if isinstance(cols[0], int | np.integer):  # a padding block: one row
                 row = [F.from_ints(np.array([v], np.int64)) for v in cols]
@@ -571,21 +639,46 @@ class _Trees:
             else:
                 KL.leaf_denoms(E, [c[a - start:b - start] for c in cols], apow, beta,
                                out=dst)
-        return None, q
+
+    def _look_range(self, segs, lo: int, hi: int):
+        """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
+        E = self.ctx.E
+        if not self.top:
+            q = E.ones(hi - lo)
+            self._fill(segs, lo, hi, 0, q)
+            return None, q
+        k = 1 << self.top
+        xlo, xhi = lo >> self.top, (hi + k - 1) >> self.top
+        q = E.ones((xhi - xlo) * k)
+        qv = q.reshape((xhi - xlo, k) + E.elem_shape)
+        for rep in range(k):
+            qr = E.ones(xhi - xlo)
+            self._fill(segs, xlo, xhi, rep, qr)
+            qv[:, rep] = qr
+        return None, np.ascontiguousarray(q[lo - xlo * k:hi - xlo * k])
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
-        p = E.zeros(self.tabs.size)
-        q = E.ones(self.tabs.size)
+        k = 1 << self.top
+        p = E.zeros(self.tabs.size * k)
+        q = E.ones(self.tabs.size * k)
+        pv = p.reshape((self.tabs.size, k) + E.elem_shape)
+        qv = q.reshape((self.tabs.size, k) + E.elem_shape)
         for b in self.tabs.blocks:
             if b.item is None:
                 continue
             c = self.cs[b.item]
             w = c.table.width
             sl = slice(b.offset, b.offset + (1 << b.num_vars))
-            KL.leaf_denoms(E, table_field_columns(F, c.table), self.apow[:w],
-                           self.betas[b.item], out=q[sl])
-            p[sl] = mle.lift(E, self.ctx.table(c.m), base=True)
+            tcols = table_field_columns(F, c.table)
+            m_E = mle.lift(E, self.ctx.table(c.m), base=True)
+            for rep in range(k):
+                apow, beta = self.coefs[rep][:w], self.betas[rep][b.item]
+                if k == 1:
+                    KL.leaf_denoms(E, tcols, apow, beta, out=q[sl])
+                else:
+                    qv[sl, rep] = KL.leaf_denoms(E, tcols, apow, beta)
+                pv[sl, rep] = m_E
         return p, q
 
 

@@ -1,7 +1,8 @@
 """``tlookup``: zkLLM's LogUp variant that commits the inverse vectors (paper profile).
 
-With c_i = Σ_k α^k C_k(i) (combined lookup columns, 2^K rows, see
-`zklora.zkcore.lookup.LookupLayout`), τ_j = Σ_k α^k T_k(j) (public table, 2^t rows) and
+With c_i = C_0(i) + Σ_(k≥1) α_k C_k(i) (combined lookup columns, 2^K rows, see
+`zklora.zkcore.lookup.LookupLayout`; independent α_k, `draw_combiners`),
+τ_j = T_0(j) + Σ_(k≥1) α_k T_k(j) (public table, 2^t rows) and
 committed multiplicities m, the prover commits
 
     A_i = 1 / (β − c_i),        B_j = m_j / (β − τ_j),
@@ -23,9 +24,10 @@ committed as its two base-field coordinate tensors A = A.0 + x·A.1, and a claim
 under bls12-381-fr (E = F) A is committed as is.  So tlookup runs under both fields,
 at the cost of 2·(2^K + 2^t) more committed elements than logup-gkr.
 
-Soundness: as for logup-gkr, the fraction identity has degree ≤ max(1, w − 1)·(2^K + 2^t)
-in (α, β); both sides refuse an argument for which that over |E| exceeds 2^-100
-(`zklora.zkcore.security.check_lookup`).
+Soundness: as for logup-gkr (docs/soundness.md §2.2), the fraction identity with
+independent combiners has degree < N + T in (α, β) (N looked-up rows, T table rows);
+both sides refuse an argument for which (N + T)/|E| exceeds 2^-100
+(`zklora.zkcore.security.check_lookup`; tlookup draws one challenge set only).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ def _claim_E(ctx, name: str, point, value, label: str) -> None:
 
 
 def _terms_A(E: Field, apow, beta, gamma, width: int):
-    """Tables [eq, A, C_1..C_w]: eq·A·β − Σ_k α^k eq·A·C_k + γ·A."""
+    """Tables [eq, A, C_1..C_w]: eq·A·β − Σ_k a_k eq·A·C_k + γ·A (a = `draw_combiners`)."""
     terms = [(beta, (0, 1))]
     terms += [(E.neg(apow[k]), (0, 1, 2 + k)) for k in range(width)]
     terms.append((gamma, (1,)))
@@ -97,7 +99,7 @@ def _terms_A(E: Field, apow, beta, gamma, width: int):
 
 
 def _terms_B(E: Field, apow, beta, gamma, width: int):
-    """Tables [eq, B, m, T_1..T_w]: eq·B·β − Σ_k α^k eq·B·T_k − eq·m + γ·B."""
+    """Tables [eq, B, m, T_1..T_w]: eq·B·β − Σ_k a_k eq·B·T_k − eq·m + γ·B."""
     terms = [(beta, (0, 1))]
     terms += [(E.neg(apow[k]), (0, 1, 3 + k)) for k in range(width)]
     terms += [(E.neg(E.scalar(1)), (0, 2)), (gamma, (1,))]
