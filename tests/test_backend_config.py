@@ -47,4 +47,5 @@ def test_plugins_lists_backends_with_availability():
     assert r.exit_code == 0
     lines = [ln for ln in r.output.splitlines() if ln.startswith("backend")]
     assert any(" cpu " in ln and "[available]" in ln for ln in lines)
-    assert any(" cuda " in ln and "[" in ln for ln in lines)
+    cuda = [ln for ln in lines if " cuda " in ln]
+    assert len(cuda) == 1 and f"[{backend.availability()['cuda']}]" in cuda[0]

@@ -1,5 +1,6 @@
-"""The prover's sumcheck calls the compute backend (issue 17, docs/gpu.md "What is
-routed"), and a backend cannot change a proof byte.
+"""The prover's sumcheck, MLE evaluations and ligero commitments call the compute
+backend (issue 17, docs/gpu.md "What is routed"), and a backend cannot change a proof
+byte.
 
 The ``cuda-emu`` row is the ``cuda`` backend's glue and CUDA kernel text compiled for the
 host (tests/cuda_emu.py): proofs made with it must equal the ``cpu`` backend's byte for
@@ -8,16 +9,19 @@ byte.  A counting backend shows that the routed call sites really reach the back
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 
 import numpy as np
 import pytest
 
 from zklora.plugins.backends.cpu import CpuBackend
+from zklora.plugins.commitments.ligero import Layout, Ligero
 from zklora.plugins.fields.goldilocks import GOLDILOCKS
 from zklora.zkcore import backend as B
 from zklora.zkcore import graph as graphlib
-from zklora.zkcore import sumcheck
+from zklora.zkcore import mle, scratch, sumcheck, zk
+from zklora.zkcore.commit import CheckItem, Evaluation, OpenItem
 from zklora.zkcore.plugins import registry
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
@@ -46,7 +50,8 @@ class Counting(CpuBackend):
     def __getattribute__(self, name):
         attr = object.__getattribute__(self, name)
         if name in ("p2_sums", "p2_fold_sums", "pair_sums", "fold_tables", "sc_round",
-                    "sc_fold", "fold_base", "borrow", "edot", "evec_mat", "eq_table"):
+                    "sc_fold", "fold_base", "borrow", "edot", "evec_mat", "eq_table",
+                    "mat_evec", "rs_encode", "blake3_rows", "merkle_levels", "fetch"):
             object.__getattribute__(self, "calls")[name] += 1
         return attr
 
@@ -154,3 +159,97 @@ def test_mle_evaluate_and_bind_routed(emu, base, nv):
             assert np.array_equal(np.asarray(got, np.uint64), np.asarray(want_bound, np.uint64))
     assert counting.calls["edot"] > 0 and counting.calls["eq_table"] > 0
     assert counting.calls["fold_base" if base else "sc_fold"] > 0
+
+
+# -- ligero ----------------------------------------------------------------------------------
+
+#: table sizes: opened directly (2^6), queried with one-chunk leaves (2^12, 2^16: rows of
+#: 64 and 256 bytes), and 2^14 with a forced layout of 2^10 rows (leaves of 8 KiB: the
+#: BLAKE3 chunk tree)
+LIGERO_NS = (6, 12, 14, 16)
+
+
+def _ligero(be, *, hash: str = "blake3", zk_seed: bytes | None = None, spill: bool = False,
+            claims: int = 2):
+    """Commit to the `LIGERO_NS` tables and open each at ``claims`` points, with ``be`` in
+    force (None: the default, cpu); returns (check items, proof bytes, scheme)."""
+    F = GOLDILOCKS
+    s = Ligero(F, {"hash": hash})
+    s._layouts[14] = Layout(14, 4, 2, False)
+    rng = np.random.default_rng(17)
+    tables = [F.random(rng, 1 << n) for n in LIGERO_NS]
+    points = [[F.ext.random(rng, n) for _ in range(claims)] for n in LIGERO_NS]
+    with contextlib.ExitStack() as stack:
+        if be is not None:
+            stack.enter_context(B.use(be))
+        if zk_seed is not None:
+            stack.enter_context(zk.session(rng=zk.MaskRng.seeded(zk_seed)))
+        if spill:
+            stack.enter_context(scratch.session(threshold=1))
+        done = [s.commit(t) for t in tables]
+        if spill:
+            assert all(st.spilled is not None for _, st in done[1:])
+        evs = [[Evaluation(r, mle.evaluate(F.ext, t, r, base=True)) for r in pts]
+               for t, pts in zip(tables, points)]
+        ch = ProverChannel(Transcript("ligero-routing"))
+        s.open(ch, [OpenItem(st, e) for (_, st), e in zip(done, evs)])
+        proof = ch.proof_bytes()
+    items = [CheckItem(com, n, e) for (com, _), n, e in zip(done, LIGERO_NS, evs)]
+    return items, proof, s
+
+
+def _ligero_verify(items, proof, s, hiding: bool = False) -> None:
+    with zk.session() if hiding else contextlib.nullcontext():
+        ch = VerifierChannel(Transcript("ligero-routing"), proof)
+        s.verify(ch, items)
+        ch.finish()
+
+
+@pytest.mark.parametrize("mode", ["plain", "sha256", "spilled", "hiding"])
+def test_ligero_same_bytes_on_emulated_cuda(emu, mode):
+    """Commitments and a batched opening made with the emulated cuda backend equal the
+    cpu backend's byte for byte (binding in RAM and spilled to scratch files, a SHA-256
+    tree, the hiding variant with a seeded mask stream) and verify on the CPU."""
+    kw = {"hash": "sha256"} if mode == "sha256" else {"spill": True} if mode == "spilled" \
+        else {"zk_seed": b"routing"} if mode == "hiding" else {}
+    items, proof, s = _ligero(None, **kw)
+    items_emu, proof_emu, _ = _ligero(emu, **kw)
+    assert [it.commitment for it in items_emu] == [it.commitment for it in items]
+    assert proof_emu == proof
+    _ligero_verify(items, proof, s, hiding=mode == "hiding")
+    if mode == "plain":  # 8 KiB leaves went through the chunk-tree kernels
+        assert emu._fns["b3_chunk_cvs"].calls > 0 and emu._fns["b3_parent_cvs"].calls > 0
+        assert emu._fns["gl_ntt_dif_stages"].calls > 0
+
+
+@pytest.mark.parametrize("mode", ["plain", "hiding"])
+def test_ligero_calls_the_backend(mode):
+    """Encoding, leaf hashing, the Merkle tree and the opening's products reach the
+    backend in force."""
+    be = Counting()
+    kw = {"zk_seed": b"count"} if mode == "hiding" else {}
+    items, proof, s = _ligero(be, **kw)
+    assert proof == _ligero(None, **kw)[1]
+    for op in ("rs_encode", "blake3_rows", "merkle_levels", "eq_table", "evec_mat", "fetch",
+               "borrow") + (("mat_evec",) if mode == "plain" else ("edot",)):
+        assert be.calls[op] > 0, f"ligero never called the backend's {op}"
+    _ligero_verify(items, proof, s, hiding=mode == "hiding")
+
+
+def test_ligero_sha256_hashes_on_the_host():
+    """A SHA-256 tree is no backend operation: only the encoding reaches the backend."""
+    be = Counting()
+    items, proof, s = _ligero(be, hash="sha256", claims=1)
+    assert be.calls["rs_encode"] > 0
+    assert be.calls["blake3_rows"] == 0 and be.calls["merkle_levels"] == 0
+    _ligero_verify(items, proof, s)
+
+
+def test_ligero_verifier_stays_off_the_backend():
+    """The verifier (including its re-commitment of a directly opened table) never calls
+    the backend in force."""
+    items, proof, s = _ligero(None)
+    be = Counting()
+    with B.use(be):
+        _ligero_verify(items, proof, s)
+    assert not be.calls

@@ -43,7 +43,7 @@ def test_conformance(backend, check):
 def test_every_kernel_is_checked():
     abstract = {n for n in dir(B.ComputeBackend)
                 if getattr(getattr(B.ComputeBackend, n), "__isabstractmethod__", False)}
-    routed = {"borrow", "pair_sums", "fold_tables"}  # defaults the backends override
+    routed = {"borrow", "pair_sums", "fold_tables", "fetch"}  # defaults backends override
     untested = (abstract | routed) - {"available", "to_device", "to_host"} - set(CHECKS) \
         - {"merkle_parents"}  # checked by "merkle" (every level)
     assert not untested, f"kernels without a conformance check: {sorted(untested)}"
@@ -127,15 +127,37 @@ def test_emulated_hashing_of_misaligned_rows():
         [blake3.blake3(r.tobytes()).digest() for r in rows]
 
 
-@pytest.mark.parametrize("check", ["pair_sums", "fold_tables", "borrow"])
+def test_emulated_hashing_of_long_rows():
+    """Rows longer than one BLAKE3 chunk go through the chunk-tree kernels (chaining
+    values, then parent levels with an odd node carried up), word and byte loads."""
+    if cuda_emu.CXX is None:
+        pytest.skip("no C++ compiler")
+    import blake3
+    import numpy as np
+
+    be = registry().backend("cuda")(cp=cuda_emu.cupy)
+    buf = np.random.default_rng(2).integers(0, 256, size=1 + 4 * 5121, dtype=np.uint8)
+    # word loads (aligned, L % 4 == 0); byte loads (L % 4 != 0; a misaligned start)
+    for rows in (buf[:4 * 5120].reshape(4, 5120), buf[:-1].reshape(4, 5121),
+                 buf[1:4 * 5120 + 1].reshape(4, 5120)):
+        got = [bytes(g) for g in be.to_host(be.blake3_rows(rows))]
+        assert got == [blake3.blake3(r.tobytes()).digest() for r in rows]
+    assert be._fns["b3_chunk_cvs"].calls == 3
+    assert be._fns["b3_parent_cvs"].calls == 3 * 3   # 5 chunks: 5 -> 3 -> 2 -> 1
+
+
+@pytest.mark.parametrize("check", ["pair_sums", "fold_tables", "borrow", "fetch", "merkle"])
 def test_base_class_defaults(check):
-    """The interface's default `pair_sums` / `fold_tables` / `borrow` (what a third-party
-    backend inherits) meet the same checks, built on the cpu backend's primitives."""
+    """The interface's default `pair_sums` / `fold_tables` / `borrow` / `fetch` /
+    `merkle_levels` (what a third-party backend inherits) meet the same checks, built on
+    the cpu backend's primitives."""
     from zklora.plugins.backends.cpu import CpuBackend
 
     class Defaults(CpuBackend):
         pair_sums = B.ComputeBackend.pair_sums
         fold_tables = B.ComputeBackend.fold_tables
         borrow = B.ComputeBackend.borrow
+        fetch = B.ComputeBackend.fetch
+        merkle_levels = B.ComputeBackend.merkle_levels
 
     CHECKS[check](Defaults(), Harness())

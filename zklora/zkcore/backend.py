@@ -76,6 +76,13 @@ class ComputeBackend(ABC):
     def to_host(self, a) -> np.ndarray:
         """A host numpy array holding a copy of the device array ``a``."""
 
+    def fetch(self, a) -> np.ndarray:
+        """A host numpy array with the values of the device array ``a``, which the caller
+        gives up: it may be ``a`` itself where device memory is host memory (the ``cpu``
+        backend), so neither is written while the other is in use.  The default copies
+        (`to_host`)."""
+        return self.to_host(a)
+
     def borrow(self, a: np.ndarray):
         """A device array with the values of the host array ``a``, for reading only: it
         may share ``a``'s memory where host memory is device memory (the ``cpu``
@@ -227,7 +234,9 @@ class ComputeBackend(ABC):
 
     @abstractmethod
     def blake3_rows(self, data):
-        """BLAKE3 digests (n, 32) uint8 of the rows of an (n, L ≤ 1024) uint8 array."""
+        """BLAKE3 digests (n, 32) uint8 of the rows of an (n, L) uint8 array (any L: a row
+        longer than one 1024-byte chunk is hashed as BLAKE3's tree of chunks, as the
+        ``blake3`` package does)."""
 
     @abstractmethod
     def merkle_parents(self, level):

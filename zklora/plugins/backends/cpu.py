@@ -10,9 +10,10 @@ available: numba is a dependency of the package.
 
 from __future__ import annotations
 
+import blake3
 import numpy as np
 
-from zklora.kernels import blake3_numba
+from zklora.kernels import blake3_numba, merkle
 from zklora.kernels import goldilocks as K
 from zklora.kernels import lookup_gkr as KL
 from zklora.kernels import ntt as KN
@@ -20,7 +21,9 @@ from zklora.kernels import sumcheck as KS
 from zklora.zkcore.backend import Availability, ComputeBackend
 from zklora.zkcore.hookspecs import hookimpl
 
-_NODE_TAG = 1
+#: fewer rows than this are hashed by the blake3 package row by row, not by the numba
+#: kernel (a parallel region costs more than the work; the threshold of kernels.merkle)
+NUMBA_ROWS = 64
 
 
 def _u(a) -> np.ndarray:
@@ -52,6 +55,9 @@ class CpuBackend(ComputeBackend):
 
     def borrow(self, a):
         return _u(a)  # host memory is device memory: no copy when already contiguous
+
+    def fetch(self, a):
+        return np.asarray(a)  # the caller gives ``a`` up: no copy
 
     # -- base -------------------------------------------------------------------------
     def _bin(self, par, ser, a, b):
@@ -217,15 +223,26 @@ class CpuBackend(ComputeBackend):
         return KN.rs_encode(_u(M), int(rate_log))
 
     def blake3_rows(self, data):
-        return blake3_numba.hash_many(np.ascontiguousarray(data, np.uint8))
+        data = np.ascontiguousarray(data, np.uint8)
+        n, L = data.shape
+        if L <= blake3_numba.MAX_LEN and n >= NUMBA_ROWS:
+            return blake3_numba.hash_many(data)
+        # few rows, or rows of several chunks: the blake3 package (C, SIMD across chunks)
+        # row by row, as kernels.merkle hashes such leaves
+        out = np.empty((n, 32), dtype=np.uint8)
+        mv = memoryview(data.reshape(-1))
+        for i in range(n):
+            out[i] = np.frombuffer(blake3.blake3(mv[i * L:(i + 1) * L]).digest(), np.uint8)
+        return out
 
     def merkle_parents(self, level):
         level = np.ascontiguousarray(level, np.uint8)
-        n = level.shape[0] // 2
-        pairs = np.empty((n, 65), dtype=np.uint8)
-        pairs[:, 0] = _NODE_TAG
-        pairs[:, 1:] = level.reshape(n, 64)
-        return blake3_numba.hash_many(pairs)
+        if level.shape[1] != merkle.DIGEST:
+            raise ValueError(f"merkle_parents: digests of {level.shape[1]} bytes")
+        return merkle.hash_nodes(level, "blake3")
+
+    def merkle_levels(self, leaves):
+        return merkle.build(np.ascontiguousarray(leaves, np.uint8), "blake3")
 
     # -- LogUp-GKR ------------------------------------------------------------------------
     def leaf_denoms(self, cols, apow, beta):

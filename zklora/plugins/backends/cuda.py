@@ -40,6 +40,8 @@ REDUCE_CHUNK = 64
 #: elements per thread of the batched inversion (one exponentiation per chunk)
 INV_CHUNK = 32
 _NO_ZERO = (1 << 64) - 1
+#: BLAKE3 chunk length: a longer row is hashed as a tree of chunks
+B3_CHUNK = 1024
 
 
 def _address(a) -> int:
@@ -386,11 +388,21 @@ class CudaBackend(ComputeBackend):
     def blake3_rows(self, data):
         data = self.cp.ascontiguousarray(self.cp.asarray(data, dtype=self.cp.uint8))
         n, L = data.shape
-        if L > 1024:
-            raise ValueError(f"blake3_rows needs rows of at most 1024 bytes, got {L}")
         out = self._empty((n, 32), self.cp.uint8)
-        words = L % 4 == 0 and _address(data) % 4 == 0  # word loads
-        self._launch("b3_hash_rows", n, data, U(n), U(L), U(int(words)), out)
+        words = U(int(L % 4 == 0 and _address(data) % 4 == 0))  # word loads
+        if L <= B3_CHUNK:
+            self._launch("b3_hash_rows", n, data, U(n), U(L), words, out)
+            return out
+        # several chunks: their chaining values, then the chunk tree a level at a time
+        C = (L + B3_CHUNK - 1) // B3_CHUNK
+        cvs = self._empty((n * C, 32), self.cp.uint8)
+        self._launch("b3_chunk_cvs", n * C, data, U(n), U(L), U(C), words, cvs)
+        while C > 1:
+            Cn = (C + 1) // 2
+            nxt = out if Cn == 1 else self._empty((n * Cn, 32), self.cp.uint8)
+            self._launch("b3_parent_cvs", n * Cn, cvs, U(n), U(C), U(Cn), U(int(Cn == 1)),
+                         nxt)
+            cvs, C = nxt, Cn
         return out
 
     def merkle_parents(self, level):

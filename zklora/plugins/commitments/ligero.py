@@ -79,6 +79,7 @@ import numpy as np
 
 from zklora.kernels import merkle, ntt
 from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore import backend as compute
 from zklora.zkcore import scratch, zk
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
@@ -407,8 +408,7 @@ class Ligero(CommitmentScheme):
         full[m:, :used] = rand[m * sh.T:].reshape(rows - m, used)
         full.flags.writeable = False
         scratch.drop(M)     # M in a scratch file: copied, its pages given back
-        enc = ntt.rs_encode(full, sh.rate_log)
-        levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+        enc, levels = self._encode_tree(compute.current(), full, sh.rate_log)
         com = self._digest(lay, merkle.root(levels), hiding=True)
         return com, LigeroState(com, lay, M, enc, levels, hiding=full)
 
@@ -423,6 +423,7 @@ class Ligero(CommitmentScheme):
 
     def _open_hiding(self, ch: ProverChannel, work) -> None:
         E = self.field.ext
+        be = compute.current()
         for _st, evs in work:
             if len(evs) > HIDING_CLAIMS:
                 raise ProverError(f"ligero: {len(evs)} claims on one hiding commitment, at "
@@ -433,21 +434,25 @@ class Ligero(CommitmentScheme):
             for j, ev in enumerate(evs):
                 c, _ = self._split(st.layout, ev)
                 ch.send_field("ligero/zk/s", E,
-                              ntt.edot(ntt.eq_table(c), E.embed(st.hiding[m + 1 + j, :k])))
+                              be.edot(be.eq_table(c),
+                                      be.borrow(E.embed(st.hiding[m + 1 + j, :k]))))
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
         for (st, evs), al, sh in zip(work, alphas, shapes):
             m, used = st.layout.rows, sh.used
             for j, ev in enumerate(evs):
                 _, a = self._split(st.layout, ev)
-                u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m, :used]),
+                u = E.add(be.fetch(be.evec_mat(be.eq_table(a),
+                                               be.borrow(st.hiding[:m, :used]))),
                           E.mul(E.embed(st.hiding[m + 1 + j, :used]), al))
                 ch.send_field("ligero/u", E, u)
         betas = [ch.challenges("ligero/beta", E, st.layout.rows + HIDING_CLAIMS)
                  for st, _ in work]
         for (st, _), beta, sh in zip(work, betas, shapes):
             m, used = st.layout.rows, sh.used
-            w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m, :used]),
-                            ntt.evec_mat(beta[m:], st.hiding[m + 1:, :used])),
+            w = E.add(E.add(be.fetch(be.evec_mat(be.borrow(beta[:m]),
+                                                 be.borrow(st.hiding[:m, :used]))),
+                            be.fetch(be.evec_mat(be.borrow(beta[m:]),
+                                                 be.borrow(st.hiding[m + 1:, :used])))),
                       E.embed(st.hiding[m, :used]))
             ch.send_field("ligero/w", E, w)
         S = self._hiding_queries(ch, shapes)
@@ -513,9 +518,34 @@ class Ligero(CommitmentScheme):
                     raise VerificationError(f"ligero: evaluation row of tensor {t} does not "
                                             "match the opened columns")
 
-    def _commit_matrix(self, lay: Layout, M: np.ndarray):
-        enc = ntt.rs_encode(M, lay.rate_log)
-        levels = merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+    def _encode_tree(self, be: compute.ComputeBackend | None, M: np.ndarray,
+                     rate_log: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The codewords (L, rows) of the rows of M at rate 2^-rate_log and the Merkle
+        levels over them (leaf q = H(codeword column q)), as host arrays.  ``be``: the
+        compute backend that encodes and hashes (a BLAKE3 tree: ``rs_encode``,
+        ``blake3_rows``, ``merkle_levels``; a SHA-256 tree is hashed on the host), or
+        ``None`` for the `zklora.kernels` functions themselves (the verifier)."""
+        if be is None:
+            enc = ntt.rs_encode(M, rate_log)
+            return enc, merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+        enc = be.rs_encode(be.borrow(M), rate_log)
+        if self.cfg.hash != "blake3":
+            enc = be.fetch(enc)
+            return enc, merkle.build(merkle.hash_leaves(enc, self.cfg.hash), self.cfg.hash)
+        levels = be.merkle_levels(be.blake3_rows(self._leaf_bytes(enc)))
+        return be.fetch(enc), [be.fetch(lvl) for lvl in levels]
+
+    @staticmethod
+    def _leaf_bytes(enc):
+        """The leaf preimages of codewords (L, rows): each column's little-endian words,
+        as an (L, 8·rows) byte view (no copy; a backend's device array stays there)."""
+        return enc.view(np.uint8).reshape(enc.shape[0], 8 * enc.shape[1])
+
+    def _commit_matrix(self, lay: Layout, M: np.ndarray,
+                       be: compute.ComputeBackend | None = None):
+        """(commitment, codewords, levels) of M; ``be`` as in `_encode_tree` (``None``:
+        the verifier, re-committing a directly opened table on the host)."""
+        enc, levels = self._encode_tree(be, M, lay.rate_log)
         return self._digest(lay, merkle.root(levels)), enc, levels
 
     def _commit_spilled(self, lay: Layout, M: np.ndarray, store: scratch.Store):
@@ -523,19 +553,27 @@ class Ligero(CommitmentScheme):
         (≤ `CHUNK_BYTES` of codewords each) straight into scratch files, the leaves
         hashed a block of columns at a time from them, and the Merkle levels spilled
         too; the same commitment.  Returns (commitment, (slabs, levels))."""
+        be = compute.current()
         rows, L = lay.rows, lay.length
         per = max(1, min(rows, CHUNK_BYTES // (8 * L)))
         slabs = []
         for r0 in range(0, rows, per):
-            slabs.extend(store.save([ntt.rs_encode(M[r0:r0 + per], lay.rate_log)],
-                                    tag="ligero-enc"))
+            enc = be.fetch(be.rs_encode(be.borrow(M[r0:r0 + per]), lay.rate_log))
+            slabs.extend(store.save([enc], tag="ligero-enc"))
+            del enc
             scratch.drop(M)     # M in a scratch file: its rows leave the resident set
+        blake = self.cfg.hash == "blake3"
         qb = max(1, min(L, CHUNK_BYTES // (8 * rows)))
         leaves = np.empty((L, merkle.DIGEST), dtype=np.uint8)
         for q0 in range(0, L, qb):
             cols = _gather(slabs, slice(q0, min(L, q0 + qb)))
-            leaves[q0:q0 + cols.shape[0]] = merkle.hash_leaves(cols, self.cfg.hash)
-        levels = merkle.build(leaves, self.cfg.hash)
+            leaves[q0:q0 + cols.shape[0]] = (
+                be.fetch(be.blake3_rows(be.borrow(self._leaf_bytes(cols)))) if blake
+                else merkle.hash_leaves(cols, self.cfg.hash))
+        if blake:
+            levels = [be.fetch(lvl) for lvl in be.merkle_levels(be.borrow(leaves))]
+        else:
+            levels = merkle.build(leaves, self.cfg.hash)
         del leaves
         com = self._digest(lay, merkle.root(levels))
         return com, (slabs, store.save(levels, tag="ligero-merkle"))
@@ -591,7 +629,7 @@ class Ligero(CommitmentScheme):
                 8 * lay.length * lay.rows + 2 * merkle.DIGEST * lay.length):
             com, spilled = self._commit_spilled(lay, M, store)
             return com, LigeroState(com, lay, M, None, None, spilled)
-        com, enc, levels = self._commit_matrix(lay, M)
+        com, enc, levels = self._commit_matrix(lay, M, compute.current())
         if lay.direct:
             return com, LigeroState(com, lay, M, None, None)
         return com, LigeroState(com, lay, M, enc, levels)
@@ -629,17 +667,18 @@ class Ligero(CommitmentScheme):
             if st.layout.direct:
                 ch.send_field("ligero/tensor", F, st.matrix)
         queried = [(st, evs) for st, evs in work if not st.layout.direct]
-        ys = []
+        be = compute.current()
         for st, evs in queried:
+            Md = be.borrow(st.matrix)
             for ev in evs:
                 c, _ = self._split(st.layout, ev)
-                y = ntt.mat_evec(st.matrix, ntt.eq_table(c))
+                ch.send_field("ligero/y", E, be.fetch(be.mat_evec(Md, be.eq_table(c))))
                 scratch.drop(st.matrix)
-                ch.send_field("ligero/y", E, y)
-                ys.append(y)
+            del Md
         betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in queried]
         for (st, _), beta in zip(queried, betas):
-            ch.send_field("ligero/w", E, ntt.evec_mat(beta, st.matrix))
+            ch.send_field("ligero/w", E,
+                          be.fetch(be.evec_mat(be.borrow(beta), be.borrow(st.matrix))))
             scratch.drop(st.matrix)
         S = self._queries(ch, {st.layout.length for st, _ in queried})
         for st, _ in queried:

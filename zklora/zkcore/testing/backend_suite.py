@@ -385,6 +385,18 @@ def check_borrow(be: ComputeBackend, h: Harness) -> None:
         _eq(be, be.borrow(host), np.ascontiguousarray(host), f"borrow {host.shape}")
 
 
+def check_fetch(be: ComputeBackend, h: Harness) -> None:
+    """`fetch` gives a device array's values back as a host numpy array (base, extension
+    and byte arrays)."""
+    rng = h.rng("fetch")
+    for host in (base(rng, 100), ext(rng, 33), rng.integers(0, 256, size=(5, 32),
+                                                             dtype=np.uint8)):
+        got = be.fetch(be.to_device(host))
+        assert isinstance(got, np.ndarray), f"{be.name} fetch: {type(got).__name__}"
+        assert got.dtype == host.dtype, f"{be.name} fetch: dtype {got.dtype}"
+        _eq(be, got, host, f"fetch {host.shape}")
+
+
 def check_sc_round(be: ComputeBackend, h: Harness) -> None:
     rng = h.rng("sc_round")
     # terms: f0·f1·f2, f3, (empty product), f1·f1
@@ -415,21 +427,42 @@ def _rs_ref(M: np.ndarray, rate_log: int) -> np.ndarray:
 
 
 def check_rs_encode(be: ComputeBackend, h: Harness) -> None:
+    """Every rate the ligero commitment allows (2^-1 … 2^-4, and rate 1: the NTT), NTT
+    sizes whose log is 0 … 10 (every number of stages a pass can be left with)."""
     rng = h.rng("rs")
-    for rows, k, rate in ((1, 1, 0), (1, 2, 1), (3, 8, 2), (2, 16, 0), (5, 64, 2), (2, 256, 1)):
+    for rows, k, rate in ((1, 1, 0), (1, 2, 1), (3, 8, 2), (2, 16, 0), (5, 64, 2), (2, 256, 1),
+                          (9, 32, 3), (2, 4, 4), (1, 128, 4), (1, 512, 0), (1, 1024, 1),
+                          (17, 2, 2), (0, 8, 2)):
         M = base(rng, rows * k).reshape(rows, k)
         _eq(be, be.rs_encode(be.to_device(M), rate), _rs_ref(M, rate),
             f"rs_encode rows={rows} k={k} rate=2^-{rate}")
 
 
+def _b3_ref(data: np.ndarray) -> np.ndarray:
+    return np.array([list(blake3.blake3(data[i].tobytes()).digest())
+                     for i in range(data.shape[0])], dtype=np.uint8).reshape(-1, 32)
+
+
+#: row lengths of the hashing check: one chunk (block boundaries, a partial last word),
+#: and several chunks (2, 3, 4, 5, 8, 9: odd nodes carried up the chunk tree; partial
+#: last chunks and blocks; lengths that are not a multiple of 4: byte loads)
+B3_LENGTHS = (0, 1, 8, 63, 64, 65, 127, 128, 129, 200, 512, 1000, 1023, 1024,
+              1025, 1030, 2048, 2049, 3072, 3000, 4096, 5000, 5120, 8192, 8200, 9216)
+
+
 def check_blake3_rows(be: ComputeBackend, h: Harness) -> None:
     rng = h.rng("blake3")
-    for L in (0, 1, 8, 63, 64, 65, 127, 128, 129, 200, 512, 1000, 1023, 1024):
-        n = 3 if L > 256 else 70
-        data = rng.integers(0, 256, size=(n, L), dtype=np.uint8)
-        want = np.array([list(blake3.blake3(data[i].tobytes()).digest()) for i in range(n)],
-                        dtype=np.uint8).reshape(n, 32)
-        _eq(be, be.blake3_rows(be.to_device(data)), want, f"blake3_rows L={L}")
+    for L in B3_LENGTHS:
+        for n in ((70,) if L <= 256 else (3, 70) if L <= 2048 else (3,)):
+            data = rng.integers(0, 256, size=(n, L), dtype=np.uint8)
+            _eq(be, be.blake3_rows(be.to_device(data)), _b3_ref(data),
+                f"blake3_rows n={n} L={L}")
+    # Merkle leaves of u64 columns (the ligero shapes: the uint8 view of a uint64 array)
+    for rows in (3, 128, 129, 256, 640):
+        cols = base(rng, 67 * rows).reshape(67, rows)
+        data = np.ascontiguousarray(cols.astype("<u8")).view(np.uint8)
+        _eq(be, be.blake3_rows(be.to_device(data)), _b3_ref(data),
+            f"blake3_rows of u64 columns rows={rows}")
 
 
 def check_merkle(be: ComputeBackend, h: Harness) -> None:
@@ -449,6 +482,16 @@ def check_merkle(be: ComputeBackend, h: Harness) -> None:
     root = _host(be, levels[-1])[0].tobytes()
     assert root == KM.root_ref([data[i].tobytes() for i in range(128)], "blake3"), \
         f"{be.name} merkle root differs from kernels.merkle.root_ref"
+    # leaves of several chunks (columns of 300 words), trees of 1, 2 and 64 leaves
+    for n in (1, 2, 64):
+        cols = base(rng, n * 300).reshape(n, 300)
+        data = np.ascontiguousarray(cols.astype("<u8")).view(np.uint8)
+        levels = be.merkle_levels(be.blake3_rows(be.to_device(data)))
+        assert len(levels) == n.bit_length(), f"{be.name} merkle: {len(levels)} levels " \
+                                               f"for {n} leaves"
+        root = _host(be, levels[-1])[0].tobytes()
+        assert root == KM.root_ref([data[i].tobytes() for i in range(n)], "blake3"), \
+            f"{be.name} merkle root over {n} leaves of 2400 bytes differs from root_ref"
 
 
 # -- LogUp-GKR -------------------------------------------------------------------------------
