@@ -5,10 +5,12 @@
 runs `tests/bench/segment_memory.py` with the same arguments while a thread samples
 VmRSS every 10 ms, tagging each sample with the innermost of a few instrumented prover
 functions running (phase-1 forward, statement and stack commitments, Ligero commit and
-open, each segment, the lookups, the stack reduction, the opening).  Prints the usual
-JSON line, then one JSON line: per tag (a segment's tag names it), the largest
-resident set seen while it ran (MiB), how much of it was file-backed (the scratch maps),
-its wall seconds, and the tag running at the peak.
+open, each segment, the lookups — inside them the trees' construction, a tree layer
+brought back, each GKR layer's sumcheck by its size — the stack reduction, the
+opening).  Prints the usual JSON line, then one JSON line: per tag (a segment's tag
+names it), the largest resident set seen while it ran (MiB), how much of it was
+file-backed (the scratch maps), its wall seconds, the tag running at the peak, and the
+leaf count of the lookup argument's trees (``lookup_rows``, one entry per argument).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ _top = [0.0, ""]
 
 
 _file: dict[str, float] = {}
+_leaves: list[int] = []
 
 
 def _rss() -> tuple[float, float]:
@@ -79,6 +82,22 @@ def main() -> None:
     _wrap(stack, "reduce_many", "reduce")
     _wrap(graph, "prove_segment", "segment", lambda *a: a[4].id)
     _wrap(graph, "_run_lookups", "lookups")
+    from zklora.plugins.lookups import logup_gkr
+
+    # inside the lookup argument (wrapped, not changed): building the trees' upper
+    # layers, bringing a dropped layer back (the leaves at the last layer), a layer's
+    # sumcheck; the lookup trees' leaf counts are recorded
+    _wrap(logup_gkr, "lazy_tree", "tree-build")
+    _wrap(logup_gkr.FracTree, "need", "need",
+          lambda t, layer: "leaves" if layer >= t.depth - 1 else "upper")
+    _wrap(logup_gkr, "_prove_layer", "layer", lambda ctx, label, n, *a: n)
+    groups = logup_gkr.lookup_groups
+
+    def lookup_groups(sizes, most):
+        _leaves.append(int(sum(sizes)))
+        return groups(sizes, most)
+
+    logup_gkr.lookup_groups = lookup_groups
     _wrap(ligero.Ligero, "commit", "ligero.commit")
     _wrap(ligero.Ligero, "open", "ligero.open")
     threading.Thread(target=_sampler, daemon=True).start()
@@ -94,7 +113,8 @@ def _report() -> None:
                       "by_tag_mib": {k: round(v) for k, v in sorted(_peak.items())},
                       "file_backed_at_tag_peak_mib": {k: round(v)
                                                       for k, v in sorted(_file.items())},
-                      "seconds": {k: round(v, 1) for k, v in sorted(_secs.items())}}))
+                      "seconds": {k: round(v, 1) for k, v in sorted(_secs.items())},
+                      "lookup_rows": _leaves}))
 
 
 if __name__ == "__main__":

@@ -273,7 +273,7 @@ class Committer:
         err = ProverError if self.prover else VerificationError
         self.flush(ch)
         if self.prover:   # pages of the stacks the lookups read: back to the page cache
-            scratch.release()
+            scratch.release(trim_heap=True)
         items = []
         # stacks (k ≥ 0) and published groups (k < 0: group −1 − k)
         per_stack: dict[int, list] = defaultdict(list)

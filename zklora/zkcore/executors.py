@@ -43,14 +43,15 @@ class LocalExecutor:
 
         out = []
         total = len(graph.nodes)
-        scratch.release()   # what phase 1 read of the stacks (outputs, bounds)
+        scratch.release(trim_heap=True)   # what phase 1 read of the stacks and witness
         for s in segs:
             out.append(prove_segment(True, ctx, graph, backend, s, base_state,
                                      claims[s.index], err, clock=clock, progress=progress,
                                      count=(total - s.stop, total)))
             # the committed tables this segment read (views of stacks in scratch files)
-            # leave the resident set: one segment's worth at a time
-            scratch.release()
+            # and its witness read from the scratch maps leave the resident set (with what
+            # its temporaries left on the heap): one segment's worth at a time
+            scratch.release(trim_heap=True)
         return out
 
 

@@ -69,6 +69,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import attrs
+import numpy as np
 import torch
 
 from . import claims as claimlib
@@ -344,15 +345,75 @@ class Backend:
     hash: str = "blake3"
 
 
+class Witness(dict):
+    """The witness `forward` returns (tensor name -> integer value); ``spilled`` names
+    the entries whose values live in scratch maps (`spill`)."""
+
+    spilled: set[str]
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.spilled = set()
+
+
+#: a batch of witness tensors is spilled when it has at least 1/SPILL_FRACTION of the
+#: scratch store's threshold (`scratch.Store.wants`) in bytes
+SPILL_FRACTION = 64
+
+
+def spill(values: dict[str, torch.Tensor], names: Sequence[str],
+          spilled: set[str] | None = None) -> list[str]:
+    """Inside a scratch session (`zklora.zkcore.scratch`): move the int64 tensors
+    ``names`` of ``values`` into one scratch file and replace each entry by an equal
+    tensor over a copy-on-write map of it, so the witness counts towards the resident
+    set only while it is read (`scratch.release` gives the pages back; a write stays
+    private and is discarded by it).  Only a batch of at least 1/`SPILL_FRACTION` of
+    the store's threshold moves (``ZKLORA_SPILL_BYTES=0``: every batch); entries already
+    in ``spilled`` stay.  Returns the names moved (added to ``spilled``)."""
+    store = scratch.current()
+    if store is None:
+        return []
+    done = spilled if spilled is not None else set()
+    todo = []
+    for n in dict.fromkeys(names):
+        v = values.get(n)
+        if n in done or not isinstance(v, torch.Tensor) or v.dtype != torch.int64 \
+                or v.numel() == 0:
+            continue
+        todo.append(n)
+    total = sum(values[n].numel() for n in todo)
+    if not todo or not store.wants(8 * total * SPILL_FRACTION):
+        return []
+    offsets, at = {}, 0
+    for n in todo:
+        offsets[n] = at
+        at += values[n].numel()
+
+    def parts():
+        for n in todo:
+            yield offsets[n], values[n].detach().reshape(-1).contiguous().numpy()
+
+    mm = store.build((total,), np.int64, parts(), tag="witness", private=True)
+    for n in todo:
+        shape = tuple(values[n].shape)
+        k = values[n].numel()
+        values[n] = torch.from_numpy(mm[offsets[n]:offsets[n] + k]).reshape(shape)
+    del mm
+    done.update(todo)
+    return todo
+
+
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
-            progress: Progress | None = None, *, drop: bool = False) -> dict[str, torch.Tensor]:
+            progress: Progress | None = None, *, drop: bool = False) -> Witness:
     """Run the integer forward pass; returns every tensor's value.  With ``drop`` (a
     segmented graph's phase 1) a segment's virtual tensors are dropped once it ends,
     except those the static range checks read (phase 1 commits their limbs): the rest
     is recomputed segment by segment in phase 2 (`_recompute`), so the values held
-    between segments are the committed and public tensors only."""
-    values: dict[str, torch.Tensor] = {
-        k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()}
+    between segments are the committed and public tensors only; inside a scratch
+    session a segment's committed outputs then move to a scratch map (`spill`), so the
+    witness held in RAM does not grow with the model."""
+    values = Witness({
+        k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()})
     for name, spec in graph.tensors.items():
         if spec.kind != "public" and graph.producer(name) is None:
             if name not in inputs:
@@ -371,10 +432,12 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
         _forward_node(graph, registry, node, values, values)
         seg = ends.get(i)
         if seg is not None and len(segs) > 1:
-            for n in graph.nodes[seg.start:seg.stop]:
-                for t in n.outputs:
-                    if graph.tensors[t].kind == "virtual" and t not in keep:
-                        values.pop(t, None)
+            made = [t for n in graph.nodes[seg.start:seg.stop] for t in n.outputs]
+            for t in made:
+                if graph.tensors[t].kind == "virtual" and t not in keep:
+                    values.pop(t, None)
+            spill(values, [t for t in made if graph.tensors[t].kind == "committed"],
+                  values.spilled)
     return values
 
 
@@ -489,7 +552,9 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                              drop=bool(graph.node_segments))
             clock.lap("forward")
         ch = ProverChannel(transcript)
+        spilled = set(getattr(values, "spilled", ()))
         ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
+        del values   # the caller's dict may still hold it; ctx.values is the one we edit
     else:
         ch = VerifierChannel(transcript, proof)
         ctx = VerifierContext(F, ch, specs, graph.publics, committer)
@@ -520,6 +585,13 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         ctx.lookups = []
         ctx.static_lookups = _commit_lookups(ctx, backend, static)
         committer.flush_packed(ch)
+    if prover and graph.node_segments:
+        # the witness phase 1 made (node outputs, limbs, multiplicities) to scratch
+        # maps, read back a segment at a time in phase 2
+        made = {t for n in graph.nodes for t in n.outputs}
+        spill(ctx.values, [n for n in ctx.values if n not in graph.publics
+                           and (n not in graph.tensors or n in made)], spilled)
+        scratch.release(trim_heap=True)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
@@ -540,6 +612,12 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             _collect(ctx, ranged, rangelib.range_points, ctx, bound_limbs)
             for t, cl in ranged.items():
                 (opened if specs[t].kind == "committed" else book)[t].extend(cl)
+        if prover and len(graph.segments()) > 1:
+            # the range-checked virtual tensors phase 1 kept: recomputed by their
+            # segments in phase 2 (`_recompute`), like every other virtual tensor
+            for t in _phase1_virtuals(graph, backend.registry):
+                ctx.values.pop(t, None)
+                ctx._tables.pop(t, None)
         clock.lap("bounds")
 
     segs = graph.segments()
@@ -553,6 +631,8 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
 
     if progress:
         progress("lookups", 0, 1)
+    if prover:   # the lookup argument starts from what phase 2 left, not its heap
+        scratch.release(trim_heap=True)
     with rec.section("lookups"):
         _run_lookups(ctx, backend, book)   # every segment's requests (global argument)
     clock.lap("lookups")

@@ -153,11 +153,15 @@ class Store:
         self.bytes_written += offset
         return out
 
-    def build(self, shape: tuple[int, ...], dtype, parts, tag: str = "m") -> np.memmap:
+    def build(self, shape: tuple[int, ...], dtype, parts, tag: str = "m",
+              private: bool = False) -> np.memmap:
         """A new zero-filled array of ``shape`` written to a scratch file from ``parts``
         (pairs (first row, array of rows), written in turn and not kept), returned as a
         read-only memory map: its pages count towards the resident set only while they
-        are read, until `release` (or `drop`) gives them back to the page cache."""
+        are read, until `release` (or `drop`) gives them back to the page cache.
+        ``private``: a copy-on-write map instead (writable; a write stays in this
+        process and never reaches the file, and `drop` discards it: for arrays handed to
+        code that may write in place, such as the integer witness)."""
         dt = np.dtype(dtype)
         row = int(np.prod(shape[1:], dtype=np.int64)) * dt.itemsize
         total = int(shape[0]) * row
@@ -173,7 +177,8 @@ class Store:
         except OSError as e:
             raise ProverError(f"cannot write scratch file {path}: {e}") from None
         self.bytes_written += total
-        mm = np.memmap(path, dtype=dt, mode="r", shape=tuple(int(d) for d in shape))
+        mm = np.memmap(path, dtype=dt, mode="c" if private else "r",
+                       shape=tuple(int(d) for d in shape))
         self._maps.append(mm)
         return mm
 
@@ -227,11 +232,38 @@ def drop(a) -> None:
         pass
 
 
-def release() -> None:
-    """`Store.release` of the current store, if any."""
+def release(trim_heap: bool = False) -> None:
+    """`Store.release` of the current store, if any; with ``trim_heap`` also `trim`."""
     s = _CURRENT.get()
     if s is not None:
         s.release()
+    if trim_heap:
+        trim()
+
+
+_LIBC: list = []
+
+
+def trim() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim(0)``; a
+    no-op elsewhere).  Large numpy temporaries freed between phases otherwise stay in
+    the resident set when the allocator serves them from its heap (its mmap threshold
+    grows with the arrays freed), so a phase starts from what the previous one left."""
+    if not _LIBC:
+        fn = None
+        try:
+            import ctypes
+            import ctypes.util
+
+            lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            fn = getattr(lib, "malloc_trim", None)
+            if fn is not None:
+                fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
+        except (OSError, AttributeError):
+            fn = None
+        _LIBC.append(fn)
+    if _LIBC[0] is not None:
+        _LIBC[0](0)
 
 
 def current() -> Store | None:
