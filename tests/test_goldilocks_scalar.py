@@ -4,9 +4,11 @@ kernels' results, and non-canonical input still goes to the kernels."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from zklora.kernels import goldilocks as K
 from zklora.plugins.fields.goldilocks import GOLDILOCKS, P
+from zklora.zkcore.errors import ProofFormatError
 
 E = GOLDILOCKS.ext
 EDGE = [0, 1, 2, 7, P - 1, P - 2, (P - 1) // 2, 1 << 32, (1 << 32) - 1, 1 << 63]
@@ -56,3 +58,17 @@ def test_from_int_matches_the_array_path():
     for v in [3, -3, 2**62]:  # numpy integers and arrays keep the array path
         assert np.array_equal(E.from_ints(np.int64(v)), E.from_ints(v))
     assert np.array_equal(E.from_ints(True), E.from_ints(1))
+
+
+def test_decode_rejects_a_limb_at_or_above_p_short_and_long():
+    for F, width in ((GOLDILOCKS, 1), (E, 2)):
+        for n in (1, 3, 8, 9, 100):  # the short (Python) and the long (numpy) check
+            vals = np.arange(n * width, dtype=np.uint64)
+            assert np.array_equal(F.decode(vals.astype("<u8").tobytes()).reshape(-1), vals)
+            for bad in (P, P + 1, (1 << 64) - 1):
+                for pos in (0, n * width - 1):
+                    v = vals.copy()
+                    v[pos] = bad
+                    with pytest.raises(ProofFormatError, match="non-canonical"):
+                        F.decode(v.astype("<u8").tobytes())
+        assert F.decode(b"").size == 0

@@ -8,6 +8,9 @@
 # proof: bytes, prove CPU (user+sys), wall and peak RSS under /usr/bin/time, the CLI's
 # "verified in" time and the verify process's wall and CPU.  Medians at the end.
 set -euo pipefail
+# Python writes and reuses bytecode, as an installed package has it (pip compiles it at
+# install); a sandbox with PYTHONDONTWRITEBYTECODE=1 recompiles every source per process.
+unset PYTHONDONTWRITEBYTECODE
 N=${1:?rounds}
 OLD=${2:?old zklora executable}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -46,6 +46,23 @@ def _inv_denominators(degree: int) -> np.ndarray:
     return a
 
 
+def _max(a: np.ndarray) -> int:
+    """The largest entry (0 for none); a few entries in Python (``ndarray.max`` costs
+    microseconds of dispatch, and the verifier decodes thousands of one-element arrays)."""
+    if a.size <= 16:
+        return max(a.reshape(-1).tolist(), default=0)
+    return int(a.max())
+
+
+def _sample(read: ByteReader) -> int:
+    """One uniform base-field element from the transcript's byte stream (8 bytes, read
+    again while the value is not below p)."""
+    while True:
+        v = int.from_bytes(read(8), "little")
+        if v < P:
+            return v
+
+
 def _ints_to_u64(x) -> np.ndarray:
     """Signed integers of any kind → canonical uint64 residues mod p."""
     if hasattr(x, "detach"):  # torch tensor
@@ -151,15 +168,12 @@ class Goldilocks(Field):
     def decode(self, buf):
         self._check_len(buf)
         a = np.frombuffer(buf, dtype="<u8").astype(np.uint64)
-        if a.size and int(a.max()) >= P:
+        if _max(a) >= P:
             raise ProofFormatError("non-canonical goldilocks element (value >= p)")
         return a
 
     def sample(self, read: ByteReader):
-        while True:
-            v = int.from_bytes(read(8), "little")
-            if v < P:
-                return np.uint64(v)
+        return np.uint64(_sample(read))
 
     def random(self, rng, shape):
         shape = _shape(shape)
@@ -348,13 +362,12 @@ class GoldilocksExt2(Field):
     def decode(self, buf):
         n = self._check_len(buf)
         a = np.frombuffer(buf, dtype="<u8").astype(np.uint64).reshape(n, 2)
-        if a.size and int(a.max()) >= P:
+        if _max(a) >= P:
             raise ProofFormatError("non-canonical goldilocks-ext2 element (limb >= p)")
         return a
 
     def sample(self, read: ByteReader):
-        b = self._base
-        return np.array([b.sample(read), b.sample(read)], dtype=np.uint64)
+        return np.array((_sample(read), _sample(read)), dtype=np.uint64)
 
     def random(self, rng, shape):
         return np.stack([self._base.random(rng, shape), self._base.random(rng, shape)], axis=-1)
