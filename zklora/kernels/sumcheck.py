@@ -289,6 +289,204 @@ def e_p2_message(sums, coeffs, running):
     return out
 
 
+# -- generic rounds: sums of products of any degree --------------------------------------
+#
+# Σ_x Σ_j c_j·Π_{f ∈ term j} f(x) over a stack (k, 2m, 2) of extension tables: the round
+# polynomial g of degree d is evaluated at t = 0, 2, …, d only; g(1) is derived from the
+# running claim (g(0) + g(1) = running), so what is sent is exactly what a prover that
+# evaluates every point sends.  A table flagged in ``isb`` holds base-field values (its
+# x part is zero: a base table lifted for the first round): a product with it costs 2
+# base products instead of an extension product, 1 when both sides are base
+# (Bagad–Domb–Thaler: small values stay in the base field until the first challenge).
+# `e_gen_fold_sums` folds the previous challenge into every table and evaluates the
+# next round in one pass over each chunk, into a buffer the caller preallocates.
+
+
+@njit(**_OPTS)
+def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
+    """acc[j, s] += Σ_{lo ≤ i < hi} Π_{f ∈ term j} (lo_f + t_s·(hi_f − lo_f)) with
+    t_0 = 0 and t_s = s + 1 for s ≥ 1 (the point t = 1 is skipped)."""
+    k = st.shape[0]
+    nterms = starts.shape[0] - 1
+    for i in range(lo, hi):
+        for f in range(k):
+            l0 = st[f, 2 * i, 0]
+            l1 = st[f, 2 * i, 1]
+            h0 = st[f, 2 * i + 1, 0]
+            h1 = st[f, 2 * i + 1, 1]
+            d0 = gl_sub(h0, l0)
+            d1 = gl_sub(h1, l1)
+            vals[f, 0, 0] = l0
+            vals[f, 0, 1] = l1
+            v0 = gl_add(h0, d0)
+            v1 = gl_add(h1, d1)
+            for s in range(1, npts):
+                vals[f, s, 0] = v0
+                vals[f, s, 1] = v1
+                v0 = gl_add(v0, d0)
+                v1 = gl_add(v1, d1)
+        for j in range(nterms):
+            q0 = starts[j]
+            q1 = starts[j + 1]
+            if q0 == q1:
+                for s in range(npts):
+                    acc[j, s, 0] = gl_add(acc[j, s, 0], ONE)
+                continue
+            f0 = factors[q0]
+            for s in range(npts):
+                p0 = vals[f0, s, 0]
+                p1 = vals[f0, s, 1]
+                pb = isb[f0]
+                for q in range(q0 + 1, q1):
+                    f = factors[q]
+                    w0 = vals[f, s, 0]
+                    w1 = vals[f, s, 1]
+                    if isb[f]:
+                        if pb:
+                            p0 = gl_mul(p0, w0)
+                        else:
+                            p0 = gl_mul(p0, w0)
+                            p1 = gl_mul(p1, w0)
+                    elif pb:
+                        p1 = gl_mul(p0, w1)
+                        p0 = gl_mul(p0, w0)
+                        pb = False
+                    else:
+                        p0, p1 = e2_mul(p0, p1, w0, w1)
+                acc[j, s, 0] = gl_add(acc[j, s, 0], p0)
+                acc[j, s, 1] = gl_add(acc[j, s, 1], p1)
+
+
+@njit(**_OPTS)
+def _gen_finish(part, coeffs, running):
+    """g (npts+1, 2) from the per-chunk, per-term sums (C, T, npts, 2): g(0), g(1) =
+    running − g(0), g(2), …, g(npts); coefficients applied once per term."""
+    npts = part.shape[2]
+    g = np.zeros((npts + 1, 2), dtype=np.uint64)
+    for j in range(part.shape[1]):
+        c0 = coeffs[j, 0]
+        c1 = coeffs[j, 1]
+        for s in range(npts):
+            s0 = ZERO
+            s1 = ZERO
+            for c in range(part.shape[0]):
+                s0 = gl_add(s0, part[c, j, s, 0])
+                s1 = gl_add(s1, part[c, j, s, 1])
+            p0, p1 = e2_mul(s0, s1, c0, c1)
+            t = 0 if s == 0 else s + 1
+            g[t, 0] = gl_add(g[t, 0], p0)
+            g[t, 1] = gl_add(g[t, 1], p1)
+    g[1, 0] = gl_sub(running[0], g[0, 0])
+    g[1, 1] = gl_sub(running[1], g[0, 1])
+    return g
+
+
+@njit(parallel=True, **_OPTS)
+def e_gen_sums(st, isb, starts, factors, coeffs, npts, running, nchunks):
+    """The round polynomial (npts+1, 2) of the stack ``st`` (k, 2m, 2) (section doc)."""
+    k = st.shape[0]
+    m = st.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        _gen_range(st, isb, starts, factors, npts, min(m, c * step), min(m, (c + 1) * step),
+                   vals, part[c])
+    return _gen_finish(part, coeffs, running)
+
+
+@njit(**_OPTS)
+def e_gen_sums_s(st, isb, starts, factors, coeffs, npts, running):
+    """Serial `e_gen_sums`."""
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
+    _gen_range(st, isb, starts, factors, npts, 0, st.shape[1] // 2, vals, part[0])
+    return _gen_finish(part, coeffs, running)
+
+
+@njit(parallel=True, **_OPTS)
+def e_gen_fold_sums(st, r0, r1, out, isb, starts, factors, coeffs, npts, running, nchunks):
+    """Fold ``st`` (k, 4m, 2) at r into ``out`` (k, 2m, 2) and return the round
+    polynomial of ``out`` (one pass: each chunk folds, then sums, its own pairs)."""
+    k = st.shape[0]
+    m = out.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        _gen_range(out, isb, starts, factors, npts, lo, hi, vals, part[c])
+    return _gen_finish(part, coeffs, running)
+
+
+@njit(**_OPTS)
+def e_gen_fold_sums_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, running):
+    """Serial `e_gen_fold_sums`."""
+    m = out.shape[1] // 2
+    _fold_range(st, r0, r1, out, 0, 2 * m)
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
+    _gen_range(out, isb, starts, factors, npts, 0, m, vals, part[0])
+    return _gen_finish(part, coeffs, running)
+
+
+@njit(parallel=True, **_OPTS)
+def e_fold_into(st, r0, r1, out, nchunks):
+    """Fold ``st`` (k, 2m, 2) at r into ``out`` (k, m, 2)."""
+    m = out.shape[1]
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _fold_range(st, r0, r1, out, min(m, c * step), min(m, (c + 1) * step))
+
+
+@njit(**_OPTS)
+def e_fold_into_s(st, r0, r1, out):
+    _fold_range(st, r0, r1, out, 0, out.shape[1])
+
+
+def _gen_chunks(m: int, k: int, nterms: int, npts: int) -> int:
+    """0 (serial) below `SMALL` work, else the chunk count of a parallel round."""
+    work = m * max(k, nterms)
+    return 0 if work < SMALL else _chunks(work * npts // 2)
+
+
+def gen_sums(st, isb, starts, factors, coeffs, degree: int, running):
+    """Round polynomial [g(0), …, g(degree)] (degree+1, 2) of Σ_j c_j·Π_{f ∈ term j} f
+    over the contiguous stack ``st`` (k, 2m, 2) (term j's tables are
+    ``factors[starts[j]:starts[j+1]]``, ``isb[f]``: table f is base-valued), g(1)
+    derived from ``running`` (2,)."""
+    npts = max(1, int(degree))
+    nc = _gen_chunks(st.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return e_gen_sums_s(st, isb, starts, factors, coeffs, npts, running)
+    return e_gen_sums(st, isb, starts, factors, coeffs, npts, running, nc)
+
+
+def gen_fold_sums(st, r, out, starts, factors, coeffs, degree: int, running, isb):
+    """Fold ``st`` (k, 4m, 2) at r into ``out`` (k, 2m, 2, contiguous, written) and
+    return `gen_sums` of ``out`` (``isb`` all False: folded tables are extension)."""
+    npts = max(1, int(degree))
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return e_gen_fold_sums_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, running)
+    return e_gen_fold_sums(st, r0, r1, out, isb, starts, factors, coeffs, npts, running, nc)
+
+
+def fold_stack_into(st, r, out):
+    """out = every table of ``st`` (k, 2m, 2) folded at r: (k, m, 2), written."""
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    work = out.shape[1] * st.shape[0]
+    if work < SMALL:
+        e_fold_into_s(st, r0, r1, out)
+    else:
+        e_fold_into(st, r0, r1, out, _chunks(work))
+
+
 # -- the stacked-claim weight table ----------------------------------------------------
 
 
@@ -452,3 +650,34 @@ def ref_eq_acc(points, nv, offs, coefs, out):
             o = int(offs[k]) + x
             out[o] = ((out[o][0] + e[0]) % P_INT, (out[o][1] + e[1]) % P_INT)
     return np.array(out, dtype=np.uint64).reshape(-1, 2)
+
+
+def _eval_at(lo, hi, t):
+    d = ((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT)
+    return ((lo[0] + t * d[0]) % P_INT, (lo[1] + t * d[1]) % P_INT)
+
+
+def ref_gen_sums(st, starts, factors, coeffs, degree, running):
+    """Reference of `gen_sums` (any ``isb``: it only changes how products are made):
+    g(t) = Σ_pairs Σ_j c_j·Π_{f ∈ term j} (lo_f + t·(hi_f − lo_f)) for t = 0, 2, …, d,
+    g(1) = running − g(0)."""
+    d = max(1, int(degree))
+    g = [(0, 0)] * (d + 1)
+    for t in [0] + list(range(2, d + 1)):
+        acc = (0, 0)
+        for i in range(st.shape[1] // 2):
+            for j in range(len(starts) - 1):
+                p = (int(coeffs[j, 0]), int(coeffs[j, 1]))
+                for q in range(int(starts[j]), int(starts[j + 1])):
+                    f = int(factors[q])
+                    p = _m(p, _eval_at(_el(st, f, 2 * i), _el(st, f, 2 * i + 1), t))
+                acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
+        g[t] = acc
+    g[1] = ((int(running[0]) - g[0][0]) % P_INT, (int(running[1]) - g[0][1]) % P_INT)
+    return np.array(g, dtype=np.uint64)
+
+
+def ref_gen_fold_sums(st, r, starts, factors, coeffs, degree, running):
+    """Reference of `gen_fold_sums`: (folded stack, `ref_gen_sums` of it)."""
+    out = ref_fold(st, r)
+    return out, ref_gen_sums(out, starts, factors, coeffs, degree, running)

@@ -166,13 +166,15 @@ def letter_sizes(terms: Sequence[tuple[str, Sequence[int]]],
 
 def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool):
     """The operand's table folded on its letters in ``fixed`` at their points: (a
-    challenge-field table row-major over the remaining letters, those letters)."""
+    challenge-field table row-major over the remaining letters, those letters).  A
+    tensor's table with nothing to fold stays a flat base-field table."""
     fold = [ch for ch in term if ch in fixed]
     rest = "".join(ch for ch in term if ch not in fixed)
     es = () if base else E.elem_shape
     dims = tuple(1 << bits[ch] for ch in term)
-    if not any(bits[ch] for ch in fold):
-        return mle.lift(E, table, base=base), rest
+    if not any(bits[ch] for ch in fold):  # a tensor's table stays in the base field (the
+        # sumcheck reads it there until its first challenge)
+        return (np.asarray(table).reshape(-1) if base else mle.lift(E, table, base=False)), rest
     t = np.asarray(table).reshape(dims + es)
     tail = tuple(range(len(term), len(term) + len(es)))
     fpt = join(E, "".join(fold), fixed)
@@ -187,8 +189,9 @@ def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool
 
 def _expand(E, table, term: str, sc: str, bits) -> np.ndarray:
     """A table row-major over ``term`` (letters of ``sc``) laid out over all of ``sc``,
-    constant along the letters it lacks."""
-    es = E.elem_shape
+    constant along the letters it lacks; a base-field table (flat, over an extension
+    field) stays one."""
+    es = () if E.elem_shape and np.ndim(table) == 1 else E.elem_shape
     t = np.asarray(table).reshape(tuple(1 << bits[ch] for ch in term) + es)
     order = sorted(range(len(term)), key=lambda i: sc.index(term[i]))
     t = t.transpose(order + list(range(len(term), len(term) + len(es))))

@@ -181,7 +181,7 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
     point, vals = zerocheck(
         ctx, ctx.label(node, "zerocheck"), n, rels,
         lambda: {eq: mle.eq_table(E, tau)} | {
-            t: _spread(ctx.ext_table(t), low[t], t in high) for t in names},
+            t: _spread(ctx.table(t), low[t], t in high) for t in names},
         public={eq: lambda p: mle.eq_eval(E, tau, p), **pub})
     return [ctx.claim(t, point[own[t]], vals[t]) for t in names if t not in pub]
 

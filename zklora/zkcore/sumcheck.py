@@ -27,6 +27,7 @@ is Σ_t c_t Π f_i(r) + ρ·g(r).  Without a mask nothing changes.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
@@ -216,6 +217,128 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
     return point, running, np.asarray(be.to_host(stack), np.uint64)
 
 
+#: generic rounds (any degree) over goldilocks-ext2 by the fused kernels of
+#: `zklora.kernels.sumcheck` (g(1) derived, fold fused with the next round's sums,
+#: base tables in the base field until the first challenge, preallocated buffers; same
+#: proof bytes).  ``ZKLORA_SUMCHECK_FUSED=0`` runs the rounds of the backend's
+#: ``sc_round``/``sc_fold`` instead (the prover before issue 13; benchmarks compare).
+FUSED = os.environ.get("ZKLORA_SUMCHECK_FUSED", "1") != "0"
+
+
+class _Rounds:
+    """The generic rounds' three operations for a backend: ``sums(stack, isb, starts,
+    factors, coeffs, degree, running)`` → g at 0..degree with g(1) = running − g(0),
+    ``fold_sums(stack, r, out, …)`` → fold into ``out`` and ``sums`` of it (returns
+    (folded, g)), ``fold(stack, r, out)`` → folded.  A backend serving
+    ``sc_sums``/``sc_fold_sums``/``sc_fold_into`` is used as it is; the ``cpu`` backend
+    (whose kernels are `zklora.kernels`) gets the fused kernels; any other backend its
+    ``sc_round``/``sc_fold`` with g(1) replaced by the derived value (same bytes)."""
+
+    def __init__(self, be):
+        self.be = be
+        self.own = hasattr(be, "sc_fold_sums")
+        self.cpu = not self.own and be.name == "cpu"
+
+    def sums(self, stack, isb, starts, factors, coeffs, degree, running):
+        if self.own:
+            return np.asarray(self.be.sc_sums(stack, isb, starts, factors, coeffs, degree,
+                                              running), np.uint64)
+        if self.cpu:
+            return KS.gen_sums(stack, isb, starts, factors, coeffs, degree, running)
+        return self._derive(self.be.sc_round(stack, starts, factors, coeffs, degree), running)
+
+    def fold_sums(self, stack, r, out, starts, factors, coeffs, degree, running, isb):
+        if self.own:
+            folded, g = self.be.sc_fold_sums(stack, r, out, starts, factors, coeffs, degree,
+                                             running)
+            return folded, np.asarray(g, np.uint64)
+        if self.cpu:
+            return out, KS.gen_fold_sums(stack, r, out, starts, factors, coeffs, degree,
+                                         running, isb)
+        folded = self.be.sc_fold(stack, r)
+        return folded, self._derive(
+            self.be.sc_round(folded, starts, factors, coeffs, degree), running)
+
+    def fold(self, stack, r, out):
+        if self.own:
+            return self.be.sc_fold_into(stack, r, out)
+        if self.cpu:
+            KS.fold_stack_into(stack, r, out)
+            return out
+        return self.be.sc_fold(stack, r)
+
+    @staticmethod
+    def _derive(g, running):
+        g = np.array(g, np.uint64)
+        g[1, 0] = (int(running[0]) - int(g[0, 0])) % _P
+        g[1, 1] = (int(running[1]) - int(g[0, 1])) % _P
+        return g
+
+
+_P = 0xFFFFFFFF00000001
+
+
+def _stacked(tables, size_hint=None):
+    """The generic rounds' first stack (k, N, 2) and its base flags: a contiguous
+    uint64 (k, N, 2) array passed as ``tables`` is used in place (read only); else the
+    tables are written into one new stack, a base table (N,) as its lift, flagged."""
+    if isinstance(tables, np.ndarray) and tables.ndim == 3 and tables.shape[2] == 2 \
+            and tables.dtype == np.uint64 and tables.flags.c_contiguous:
+        return tables, np.zeros(tables.shape[0], np.bool_)
+    tabs = [np.asarray(t) for t in tables]
+    size = int(tabs[0].shape[0])
+    stack = np.empty((len(tabs), size, 2), np.uint64)
+    isb = np.zeros(len(tabs), np.bool_)
+    for i, t in enumerate(tabs):
+        if t.ndim == 1:
+            stack[i, :, 0] = t
+            stack[i, :, 1] = 0
+            isb[i] = True
+        else:
+            stack[i] = t.reshape(size, 2)
+    return stack, isb
+
+
+def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors, coeffs,
+                   degree: int, claim, label: str, mask: Mask | None):
+    """The rounds of any sum of products over goldilocks-ext2 (`FUSED`): one backend call
+    per round, no allocation per round (two ping-pong buffers for the folded stacks).
+    Returns (point, running claim, the last stack (k, 1, 2) on the host)."""
+    ops = _Rounds(compute.current())
+    stack, isb = _stacked(tables)
+    if isb.any():  # base factors first in each term: base·base products are 1 base product
+        factors = factors.copy()
+        for a, b in zip(starts[:-1], starts[1:]):
+            factors[a:b] = sorted(factors[a:b], key=lambda f: not isb[f])
+    k, size = stack.shape[0], stack.shape[1]
+    coeffs = np.ascontiguousarray(coeffs, np.uint64)
+    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    cur = stack if ops.cpu else ops.be.borrow(stack)
+    g = ops.sums(cur, isb, starts, factors, coeffs, degree, running)
+    bufs = [np.empty(k * (size >> 1) * 2, np.uint64),
+            np.empty(k * max(1, size >> 2) * 2, np.uint64)] if ops.cpu else None
+    noflag = np.zeros(k, np.bool_)
+    keep = np.r_[0, 2:degree + 1] if degree > 1 else np.zeros(1, np.int64)
+    point = F.zeros(n)
+    for j in range(n):
+        sent = g if mask is None else F.add(g, F.mul(mask.state.round(j, degree), mask.rho))
+        ch.send_field(f"{label}/round{j}", F, sent[keep])
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        running = _interpolate(F, g, r)
+        if mask is not None:
+            mask.state.bind(j, r)
+        m = size >> (j + 1)
+        out = bufs[j & 1][:k * m * 2].reshape(k, m, 2) if ops.cpu else None
+        if j + 1 < n:
+            cur, g = ops.fold_sums(cur, r, out, starts, factors, coeffs, degree,
+                                   np.ascontiguousarray(running, np.uint64), noflag)
+        else:
+            cur = ops.fold(cur, r, out)
+    last = np.asarray(cur if ops.cpu else ops.be.to_host(cur), np.uint64)
+    return point, running, last.reshape(k, -1, 2)
+
+
 def prove(
     ch: ProverChannel,
     F: Field,
@@ -239,16 +362,21 @@ def prove(
     n = size.bit_length() - 1
     pairs = _pairwise(F, terms) if n else None
     be = compute.current() if F.name == "goldilocks-ext2" else None
+    fused = pairs is None and be is not None and FUSED and n > 0
     if pairs is not None:
         point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label,
                                                 mask)
+    elif fused:
+        point, running, stack = _prove_generic(
+            ch, F, tables if isinstance(tables, np.ndarray) else tabs, n, starts, factors,
+            coeffs, degree, claim, label, mask)
     else:
         stack = np.stack([_lifted(F, t) for t in tabs])
         if be is not None and n:
             stack = be.borrow(stack)
         point = F.zeros(n)
         running = claim
-    for j in range(n if pairs is None else 0):
+    for j in range(n if pairs is None and not fused else 0):
         if be is None:
             g = F.sc_round(stack, starts, factors, coeffs, degree)
         else:
@@ -263,7 +391,7 @@ def prove(
         if mask is not None:
             mask.state.bind(j, r)
         stack = F.sc_fold(stack, r) if be is None else be.sc_fold(stack, r)
-    if be is not None and pairs is None and n:
+    if be is not None and pairs is None and not fused and n:
         stack = np.asarray(be.to_host(stack), np.uint64)
     finals = [stack[i, 0] for i in range(stack.shape[0])]
     if selfcheck.enabled() and not F.equal(combine(F, terms, finals), running):
