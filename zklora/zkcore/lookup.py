@@ -241,6 +241,12 @@ class LookupArgument(ABC):
     #: reach the floor and refuses a lookup that needs more)
     max_repetitions: int = 1
 
+    def soundness_rows(self, layout: LookupLayout, table: Table) -> tuple[int, int]:
+        """(rows, table rows) counted by `zklora.zkcore.security.check_lookup` for one
+        table: the rows the prover chooses (padding rows are pinned to table row 0) and
+        the table's rows (docs/soundness.md §2.2)."""
+        return layout.used, table.size
+
     @classmethod
     def supports(cls, field: Field) -> bool:
         return not cls.fields or field.name in cls.fields
@@ -277,8 +283,8 @@ class LookupArgument(ABC):
         pre = label or table_label(table)
         wit = self.witness(ctx, table, requests) if ctx.prover else None
         layout = LookupLayout(table, requests, ctx.specs)
-        check_lookup(ctx.E, layout.used, table.size, pre, prover=ctx.prover,
-                     most=self.max_repetitions)
+        rows, trows = self.soundness_rows(layout, table)
+        check_lookup(ctx.E, rows, trows, pre, prover=ctx.prover, most=self.max_repetitions)
         ctx.ch.observe_public(f"{pre}/layout", layout.describe())
         mname = f"{pre}/m"
         ctx.advice(mname, (table.size,), (0, layout.size),

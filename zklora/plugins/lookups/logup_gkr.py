@@ -99,14 +99,35 @@ class FracTree:
     E: Field | None = None
     leaves: Callable[[], tuple] | None = None
     above: Callable[[], tuple] | None = None
+    #: the leaves lo … hi−1 again (`streamed_tree`): deep layers are never held whole,
+    #: `range` computes any slice of them from the leaves
+    leaves_range: Callable[[int, int], tuple] | None = None
+
+    def range(self, layer: int, lo: int, hi: int) -> tuple:
+        """Entries lo … hi−1 of ``layer`` (p None for unit leaves): a slice of the layer
+        if it is held, else summed from the leaves (`layer_range`)."""
+        if self.q[layer] is not None:
+            p = self.p[layer]
+            return (None if p is None else p[lo:hi]), self.q[layer][lo:hi]
+        if self.leaves_range is None:
+            raise ProverError(f"fraction tree layer {layer} was dropped")
+        return layer_range(self.E, self.depth, self.unit, self.leaves_range, layer, lo, hi)
+
+    def drop(self, layer: int) -> None:
+        """Drop layers 0 … layer−1 (no longer read)."""
+        for j in range(layer):
+            self.p[j] = self.q[j] = None
 
     def need(self, layer: int) -> None:
         """Make ``layer`` present (rebuilt from the nearest present layer below it, or
         from the leaves) and drop layers 0 … layer−1 (the GKR, which descends from the
         root, reads each layer once)."""
-        for j in range(layer):
-            self.p[j] = self.q[j] = None
+        self.drop(layer)
         if self.q[layer] is not None:
+            return
+        if self.leaves_range is not None:  # a streamed tree: from the leaves, in chunks
+            self.p[layer], self.q[layer] = layer_full(self.E, self.depth, self.unit,
+                                                      self.leaves_range, layer)
             return
         j = layer + 1
         while j <= self.depth and self.q[j] is None:
@@ -182,6 +203,69 @@ def leaf_layer_above(E: Field, size: int, unit: bool, leaves_range: Callable[[in
     return p_out, q_out
 
 
+#: leaves summed per chunk by `layer_range` / `layer_full`
+LAYER_CHUNK = 1 << 18
+
+
+def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
+                layer: int, lo: int, hi: int) -> tuple:
+    """Entries lo … hi−1 of ``layer`` of the tree over the leaves ``leaves_range``:
+    entry i sums the leaves i + j·2^layer (j < 2^(depth − layer)), which the tree pairs
+    by their top bits; the unreduced sum (Σ_i p_i Π_(k≠i) q_k, Π q_k) does not depend on
+    the order, so the entries equal the tree's.  Holds (hi − lo)·2^(depth − layer) leaves
+    (callers chunk, `layer_full`)."""
+    m = 1 << (depth - layer)
+    if m == 1:
+        return leaves_range(lo, hi)
+    ps, qs = [], []
+    for j in range(m):
+        p, q = leaves_range(lo + (j << layer), hi + (j << layer))
+        ps.append(p)
+        qs.append(q)
+    q = np.concatenate(qs)
+    p = None if unit else np.concatenate(ps)
+    while m > 1:
+        p, q = KL.frac_up(E, p, q)
+        m //= 2
+    return p, q
+
+
+def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
+               layer: int) -> tuple:
+    """The whole ``layer`` (`layer_range`, `LAYER_CHUNK` leaves at a time)."""
+    n = 1 << layer
+    if layer == depth:
+        return leaves_range(0, n)
+    step = max(1, LAYER_CHUNK >> (depth - layer))
+    p_out, q_out = E.zeros(n), E.zeros(n)
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        p_out[a:b], q_out[a:b] = layer_range(E, depth, unit, leaves_range, layer, a, b)
+    return p_out, q_out
+
+
+def streamed_tree(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
+                  keep: int) -> FracTree:
+    """The tree over ``leaves_range`` holding only layers 0 … min(keep, depth), built
+    from layer ``keep`` summed from the leaves in chunks: the deeper layers are summed
+    again whenever they are read (`FracTree.range`, the GKR's streamed rounds)."""
+    top = min(keep, depth)
+    ps: list = [None] * (depth + 1)
+    qs: list = [None] * (depth + 1)
+    p, q = layer_full(E, depth, unit, leaves_range, top)
+    if p is None:  # depth == top with unit leaves
+        ps[top], qs[top] = None, q
+        p = E.ones(E.length(q)) if top == 0 else None
+        if top == 0:
+            ps[0] = p
+    else:
+        ps[top], qs[top] = p, q
+    for layer in range(top, 0, -1):
+        p, q = KL.frac_up(E, p, q)
+        ps[layer - 1], qs[layer - 1] = p, q
+    return FracTree(ps, qs, depth, unit, E, leaves_range=leaves_range)
+
+
 @attrs.frozen
 class LeafClaim:
     """Claims p̃(point) = p (None: unit numerators) and q̃(point) = q on a tree's leaves."""
@@ -226,8 +310,80 @@ _UNIT_SLOT = np.array([[-1, -1, 0, 1]], np.int64)
 _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 
 
+#: the fast layer prover streams a layer whose tables (all trees) exceed this many bytes:
+#: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
+#: in RAM only once they fit (`_prove_layer`)
+STREAM_BYTES = 256 << 20
+#: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
+KEEP_LAYERS = 20
+#: pairs per chunk of a streamed round
+STREAM_CHUNK = 1 << 16
+
+
+def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
+                     point, tamper, mask):
+    """The first rounds of `_prove_layer` with the layer read in chunks: round j sums
+    every chunk's pairs after folding the chunk by ρ_0 … ρ_(j−1) (one pass over the
+    layer per round, `FracTree.range` summing it from the leaves where it is not held),
+    until the folded tables fit `STREAM_BYTES`; then one more pass folds them into RAM.
+    Returns (s rounds done, W folded s times, E_s, c, pref)."""
+    E, ch = ctx.E, ctx.ch
+    h = 1 << n
+    k = int(slots[:, 2:].max()) + 1 if len(slots) else 0
+    s = 0
+    while s < n and k * (h >> s) * 16 > STREAM_BYTES:
+        s += 1
+    if s == 0:
+        return 0, None, None, c, pref
+    step = max(STREAM_CHUNK, 1 << (s + 1))
+
+    def chunk(a, b, rhos):
+        parts = []
+        for i in active:
+            t = trees[i]
+            p0, q0 = t.range(n + 1, a, b)
+            p1, q1 = t.range(n + 1, h + a, h + b)
+            if unit_leaf[i]:
+                parts += [q0, q1]
+            else:
+                parts += [p0, p1, q0, q1]
+        W = np.ascontiguousarray(np.stack(parts), np.uint64)
+        for rho in rhos:
+            out = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
+            KL.fold_into(W, rho, out)
+            W = out
+        return W
+
+    Ej = mle.eq_table(E, rr[1:])
+    for j in range(s):
+        want1 = not bool(rr[j].any())
+        sums = np.zeros((len(slots), 3, 2, 2), dtype=np.uint64)
+        for a in range(0, h, step):
+            b = min(h, a + step)
+            Wc = chunk(a, b, point[:j])
+            Es = np.ascontiguousarray(Ej[a >> (j + 1):b >> (j + 1)])
+            sc, _ = KL.gkr_sums(Wc, Wc, slots, Es, want1)
+            sums = E.add(sums, sc)
+        msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
+        if mask is not None:
+            msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
+        ch.send_field(f"{label}/round{j}", E,
+                      msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
+        rho = ch.challenge(f"{label}/r{j}", E)
+        point[j] = rho
+        if mask is not None:
+            mask.state.bind(j, rho)
+        c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+        Ej = np.ascontiguousarray(E.add(Ej[0::2], Ej[1::2]))
+    W = np.empty((k, h >> s, 2), dtype=np.uint64)
+    for a in range(0, h, step):
+        b = min(h, a + step)
+        W[:, a >> s:b >> s] = chunk(a, b, point[:s])
+    return s, W, Ej, c, pref
+
+
 def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
-                 claim, tamper=None, mask=None):
+                 claim, tamper=None, mask=None, stream: bool = False):
     """Prover of one layer sumcheck Σ_x eq(r, x)·Σ_t c_t·[A_t + μ·B_t](x) = claim over n
     variables (`_layer_terms`), with the eq factor split off (`zklora.kernels.lookup_gkr`):
     per pair ~10 extension products for a tree (5 with unit numerators) instead of 24,
@@ -243,13 +399,13 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     slots, views, k = [], [], 0
     for i in active:
         t = trees[i]
-        q = np.ascontiguousarray(t.q[n + 1], np.uint64).reshape(2, h, 2)
+        q = None if stream else np.ascontiguousarray(t.q[n + 1], np.uint64).reshape(2, h, 2)
         if unit_leaf[i]:
             slots.append((-1, -1, k, k + 1))
             views.append((None, q, k))
             k += 2
         else:
-            p = np.ascontiguousarray(t.p[n + 1], np.uint64).reshape(2, h, 2)
+            p = None if stream else np.ascontiguousarray(t.p[n + 1], np.uint64).reshape(2, h, 2)
             slots.append((k, k + 1, k + 2, k + 3))
             views.append((p, q, k))
             k += 4
@@ -260,6 +416,16 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     point = E.zeros(n)
     W = None
     c = np.ascontiguousarray(claim, np.uint64)
+    j0 = 0
+    if stream:
+        j0, W, Ej, c, pref = _streamed_rounds(
+            ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c,
+            np.array([1, 0], dtype=np.uint64), point, tamper, mask)
+        if W is None:  # small enough: hold it whole
+            for i in active:
+                trees[i].need(n + 1)
+            return _prove_layer(ctx, label, n, r, trees, active, unit_leaf,
+                                list(coefs), mu, claim, tamper, mask)
     if n == 0:
         W = np.empty((k, 1, 2), dtype=np.uint64)
         for p, q, a in views:
@@ -268,10 +434,11 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             else:
                 W[a:a + 2], W[a + 2:a + 4] = p, q
     else:
-        Ej = mle.eq_table(E, rr[1:])
-        pref = np.array([1, 0], dtype=np.uint64)  # eq(r_<j, ρ_<j)
+        if not j0:
+            Ej = mle.eq_table(E, rr[1:])
+            pref = np.array([1, 0], dtype=np.uint64)  # eq(r_<j, ρ_<j)
         sums = None
-        for j in range(n):
+        for j in range(j0, n):
             want1 = not bool(rr[j].any())  # r_j = 0: q(1) is not implied by the claim
             if sums is not None:
                 pass  # summed by the previous round's fused fold (with this want1)
@@ -370,9 +537,18 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
     for layer in range(top, max(depths)):
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
+        stream = False
         if ctx.prover:
+            ts = trees()
+            # the fast prover reads a big layer of a streamed tree in chunks (never whole)
+            tables = sum(2 if unit_leaf[i] else 4 for i in active)
+            stream = (FAST_LAYERS and KL.fast(E) and tables * (16 << layer) > STREAM_BYTES
+                      and any(ts[i].leaves_range is not None for i in active))
             for i in active:
-                trees()[i].need(layer + 1)
+                if stream and ts[i].leaves_range is not None:
+                    ts[i].drop(layer + 1)
+                else:
+                    ts[i].need(layer + 1)
         mu = ctx.challenge(f"{label}/l{layer}/mu")
         terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
         claim = E.scalar(0)
@@ -394,7 +570,7 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
             if ctx.zk is not None and layer > 0:   # what `ctx.run_sumcheck` would do
                 mask, _ = zk.begin(ctx, f"{label}/l{layer}", layer, degree_of(terms))
             rho, finals = _prove_layer(ctx, f"{label}/l{layer}", layer, r, trees(), active,
-                                       unit_leaf, coefs, mu, claim, tamper, mask)
+                                       unit_leaf, coefs, mu, claim, tamper, mask, stream)
         else:
             rho, finals = ctx.run_sumcheck(f"{label}/l{layer}", layer, terms, claim, tables,
                                            public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
@@ -596,15 +772,11 @@ class _Trees:
             out = []
             for g, lay in zip(self.groups, self.looks):
                 segs = self._segments(g, lay)
-                size = lay.size << self.top
 
                 def rng(lo, hi, segs=segs):
                     return self._look_range(segs, lo, hi)
 
-                above = None if size < 2 else (
-                    lambda n=size, rng=rng: leaf_layer_above(E, n, True, rng))
-                out.append(lazy_tree(E, lay.num_vars + self.top, True,
-                                     lambda rng=rng, n=size: rng(0, n), above))
+                out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS))
             out.append(lazy_tree(E, self.tabs.num_vars + self.top, False,
                                  self._table_leaves))
             self._trees = out

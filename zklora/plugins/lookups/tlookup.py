@@ -25,9 +25,12 @@ under bls12-381-fr (E = F) A is committed as is.  So tlookup runs under both fie
 at the cost of 2·(2^K + 2^t) more committed elements than logup-gkr.
 
 Soundness: as for logup-gkr (docs/soundness.md §2.2), the fraction identity with
-independent combiners has degree < N + T in (α, β) (N looked-up rows, T table rows);
-both sides refuse an argument for which (N + T)/|E| exceeds 2^-100
-(`zklora.zkcore.security.check_lookup`; tlookup draws one challenge set only).
+independent combiners, cleared of its denominators, has degree < N + T in (α, β) (N
+looked-up rows, T table rows).  Unlike logup-gkr's root denominators, B ⊙ (β − τ) = m
+does not exclude β = τ_j (then m_j = 0 and B_j is free), an event of probability
+≤ T/|E|, so the term counts N + 2T (`soundness_rows`); both sides refuse an argument
+for which (N + 2T)/|E| exceeds 2^-100 (`zklora.zkcore.security.check_lookup`; tlookup
+draws one challenge set only).
 """
 
 from __future__ import annotations
@@ -111,6 +114,10 @@ class TLookup(LookupArgument):
 
     name = "tlookup"
     fields = ()
+
+    def soundness_rows(self, layout, table) -> tuple[int, int]:
+        """The table rows count twice: a table denominator may vanish (module doc)."""
+        return layout.used, 2 * table.size
 
     def prove(self, ctx, c: LookupCommitted) -> None:
         F, E = ctx.F, ctx.E
