@@ -757,8 +757,9 @@ class _Trees:
     tree (leaves m_j/(β_{r,i} − τ_j) in the blocks of ``tabs``, padding 0/1), with the
     2^top challenge sets r interleaved: leaf r + 2^top·x is set r's leaf x, so layer
     ``top`` holds one fraction sum per set.  The leaves are written block by block from
-    the column tensors' field tables (no combined column is built) and the trees hold
-    only their upper layers (`lazy_tree`)."""
+    the column tensors' field tables (no combined column is built); the lookup trees
+    hold only layers 0 … `KEEP_LAYERS` (`streamed_tree`: deeper layers are summed from
+    the leaves whenever read), the table tree its layers 0 … D−2 (`lazy_tree`)."""
 
     def __init__(self, ctx, cs, groups, looks: list[StackLayout], tabs: StackLayout, coefs,
                  betas, top: int = 0):
