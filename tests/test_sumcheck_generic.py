@@ -22,6 +22,7 @@ TERMS = {
     2: [((1, 0), (0, 1)), ((2, 9), (2,)), ((7, 1), (1, 1))],
     3: [((1, 0), (0, 1, 2)), ((4, 4), (0, 3)), ((1, 2), (2,))],
     4: [((1, 0), (0, 1, 1, 2)), ((P - 1, 0), (0, 3)), ((3, 0), (0,)), ((2, 5), (1, 2, 3))],
+    "pairs": [((1, 0), (0, 1)), ((2, 9), (2, 3)), ((7, 1), (1, 1))],  # the pairwise path
 }
 
 
@@ -115,11 +116,11 @@ def _prove(tables, terms, claim, fused, public=()):
     return ch.proof_bytes(), point, finals
 
 
-@pytest.mark.parametrize("degree", [1, 3, 4])
+@pytest.mark.parametrize("degree", [1, "pairs", 3, 4])
 @pytest.mark.parametrize("nv", [1, 2, 5, 13])
 @pytest.mark.parametrize("base", [(), (1, 3)])
 def test_fused_prover_same_bytes(degree, nv, base):
-    rng = np.random.default_rng(degree * 31 + nv + len(base))
+    rng = np.random.default_rng(len(str(degree)) * 31 + nv + len(base))
     tables, terms, claim = _instance(rng, degree, nv, base)
     new, p1, f1 = _prove(tables, terms, claim, True, public=(0,))
     old, p2, f2 = _prove(tables, terms, claim, False, public=(0,))
@@ -148,3 +149,42 @@ def test_fused_prover_rejects_a_bad_witness():
     tables, terms, claim = _instance(rng, 3, 5, (1,))
     with pytest.raises(ProverError):
         _prove(tables, terms, E.add(claim, E.scalar(1)), True)
+
+
+@pytest.mark.parametrize("degree,size,edge", [(d, s, e) for d in (1, 2, 3, 4)
+                                              for s in (4, 16, 1 << 14) for e in (False, True)])
+def test_step_kernels_match_reference(degree, size, edge):
+    """`gen_step` (any degree) and `p2_step` (degree 2, pairwise terms): interpolation at
+    r, fold, next round and message in one call, written into the caller's buffers."""
+    rng = np.random.default_rng(degree * 13 + size + edge)
+    st, _ = _stack(rng, 4, size, edge, ())
+    starts, factors, coeffs = _terms(degree)
+    r = np.array([P - 1, 0], np.uint64) if edge else rng.integers(0, P, 2, dtype=np.uint64)
+    g_prev = (np.array([[0, 0], [1, 0], [P - 1, P - 1], [7, 0], [P - 2, 3]], np.uint64)
+              if edge else rng.integers(0, P, (5, 2), dtype=np.uint64))[:degree + 1].copy()
+    if size > 64:
+        run = K.e_interpolate(g_prev, sumcheck._inv_den_array(degree), r[0], r[1])
+        out_w = E.sc_fold(st, r)
+        g_w = E.sc_round(out_w, starts, factors, coeffs, degree)
+        g_w[1] = E.sub(run, g_w[0])
+        run_w = run
+    else:
+        run_w, out_w, g_w, _ = KS.ref_step(st, r, g_prev, starts, factors, coeffs, degree)
+    g = g_prev.copy()
+    msg = np.empty((max(1, degree), 2), np.uint64)
+    run = np.empty(2, np.uint64)
+    out = np.empty((4, size // 2, 2), np.uint64)
+    KS.gen_step(st, r, out, np.zeros(4, np.bool_), starts, factors, coeffs, degree,
+                sumcheck._inv_den_array(degree), g, msg, run)
+    assert np.array_equal(run, run_w) and np.array_equal(out, out_w)
+    assert np.array_equal(g, g_w)
+    assert np.array_equal(msg, np.concatenate([g_w[:1], g_w[2:]]))
+    if degree == 2:  # pairwise: every term c·f_a·f_b
+        fa, fb = np.array([0, 2, 1], np.int64), np.array([1, 3, 1], np.int64)
+        # g(2) = 2·g(1) − g(0) + 2·(X² coefficient), g(1) derived from the running claim
+        want = KS.ref_p2_message(KS.ref_p2_sums(out_w, fa, fb), coeffs, run_w)
+        g2 = g_prev.copy()
+        out2 = np.empty_like(out)
+        KS.p2_step(st, r, out2, fa, fb, coeffs, sumcheck._inv_den_array(2), g2, msg, run)
+        assert np.array_equal(out2, out_w) and np.array_equal(g2, want)
+        assert np.array_equal(msg, want[0::2]) and np.array_equal(run, run_w)

@@ -24,6 +24,7 @@ from .goldilocks import (
     _chunks,
     e2_mul,
     e_fold_base,
+    e_interpolate,
     e_sc_fold,
     e_sc_fold_s,
     gl_add,
@@ -487,6 +488,123 @@ def fold_stack_into(st, r, out):
         e_fold_into(st, r0, r1, out, _chunks(work))
 
 
+# -- one call per round ----------------------------------------------------------------
+#
+# The step kernels do all of a round's field work between two transcript operations:
+# the running claim g_prev(r) (Lagrange interpolation at the challenge), the fold at r
+# into a preallocated buffer, the next round's sums, and the message to send (g(0),
+# g(2), …, g(d)), written into preallocated ``g``/``msg``/``run`` arrays (no array is
+# returned, so nothing is boxed per round).
+
+
+@njit(**_OPTS)
+def _step_prologue(g, inv_den, r0, r1, run):
+    v = e_interpolate(g, inv_den, r0, r1)
+    run[0] = v[0]
+    run[1] = v[1]
+
+
+@njit(**_OPTS)
+def _step_message(new, g, msg):
+    for t in range(new.shape[0]):
+        g[t, 0] = new[t, 0]
+        g[t, 1] = new[t, 1]
+    msg[0, 0] = new[0, 0]
+    msg[0, 1] = new[0, 1]
+    for t in range(2, new.shape[0]):
+        msg[t - 1, 0] = new[t, 0]
+        msg[t - 1, 1] = new[t, 1]
+
+
+@njit(parallel=True, **_OPTS)
+def e_gen_step(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
+               nchunks):
+    """run = g(r) for the previous round's g (npts+1, 2); fold ``st`` at r into ``out``;
+    g ← the round polynomial of ``out`` (g(1) = run − g(0)); msg ← (g(0), g(2), …)."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    k = st.shape[0]
+    m = out.shape[1] // 2
+    nterms = starts.shape[0] - 1
+    part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        _gen_range(out, isb, starts, factors, npts, lo, hi, vals, part[c])
+    _step_message(_gen_finish(part, coeffs, run), g, msg)
+
+
+@njit(**_OPTS)
+def e_gen_step_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, msg, run):
+    """Serial `e_gen_step`."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    m = out.shape[1] // 2
+    _fold_range(st, r0, r1, out, 0, 2 * m)
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
+    _gen_range(out, isb, starts, factors, npts, 0, m, vals, part[0])
+    _step_message(_gen_finish(part, coeffs, run), g, msg)
+
+
+def gen_step(st, r, out, isb, starts, factors, coeffs, degree: int, inv_den, g, msg, run):
+    """One generic round after a challenge r (section doc): ``g`` (degree+1, 2) holds the
+    previous round polynomial on entry and the new one on exit, ``run`` (2,) gets g_prev(r),
+    ``msg`` (degree, 2) the values to send; ``out`` (k, m/2, 2) the folded stack.  Needs
+    ``out.shape[1] ≥ 2`` (a last round only folds: `fold_stack_into`)."""
+    npts = max(1, int(degree))
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        e_gen_step_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, msg, run)
+    else:
+        e_gen_step(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
+                   nc)
+
+
+@njit(**_OPTS)
+def _p2_message_into(sums, coeffs, run, g, msg):
+    new = e_p2_message(sums, coeffs, run)
+    _step_message(new, g, msg)
+
+
+@njit(parallel=True, **_OPTS)
+def e_p2_step(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run, nchunks):
+    """`e_gen_step` for a sum of pairwise products (`e_p2_fold_sums` + `e_p2_message`)."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    m = out.shape[1] // 2
+    part = np.zeros((nchunks, fa.shape[0], 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
+        _p2_range(out, fa, fb, lo, hi, part[c])
+    _p2_message_into(_reduce(part), coeffs, run, g, msg)
+
+
+@njit(**_OPTS)
+def e_p2_step_s(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run):
+    """Serial `e_p2_step`."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    m = out.shape[1] // 2
+    _fold_range(st, r0, r1, out, 0, 2 * m)
+    res = np.zeros((fa.shape[0], 2, 2), dtype=np.uint64)
+    _p2_range(out, fa, fb, 0, m, res)
+    _p2_message_into(res, coeffs, run, g, msg)
+
+
+def p2_step(st, r, out, fa, fb, coeffs, inv_den, g, msg, run):
+    """`gen_step` for a sum of pairwise products (degree 2)."""
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    work = out.shape[1] // 2 * max(fa.shape[0], st.shape[0])
+    if work < SMALL:
+        e_p2_step_s(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run)
+    else:
+        e_p2_step(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run, _chunks(work))
+
+
 # -- the stacked-claim weight table ----------------------------------------------------
 
 
@@ -681,3 +799,13 @@ def ref_gen_fold_sums(st, r, starts, factors, coeffs, degree, running):
     """Reference of `gen_fold_sums`: (folded stack, `ref_gen_sums` of it)."""
     out = ref_fold(st, r)
     return out, ref_gen_sums(out, starts, factors, coeffs, degree, running)
+
+
+def ref_step(st, r, g_prev, starts, factors, coeffs, degree):
+    """Reference of `gen_step` (and of `p2_step` for pairwise terms): (g_prev(r), folded
+    stack, new g, message)."""
+    from . import reference as R
+
+    run = np.asarray(R.e_interpolate(g_prev, int(r[0]), int(r[1])), np.uint64)
+    out, g = ref_gen_fold_sums(st, r, starts, factors, coeffs, degree, run)
+    return run, out, g, np.concatenate([g[:1], g[2:]])

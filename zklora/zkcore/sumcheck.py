@@ -95,6 +95,18 @@ def _inv_dens(p: int, degree: int) -> tuple[int, ...]:
     return tuple(out)
 
 
+#: the goldilocks modulus (the fused rounds' field)
+_P = 0xFFFFFFFF00000001
+
+
+@lru_cache(maxsize=64)
+def _inv_den_array(degree: int) -> np.ndarray:
+    """`_inv_dens` of goldilocks as a read-only uint64 array (the step kernels' input)."""
+    a = np.array(_inv_dens(_P, degree), np.uint64)
+    a.flags.writeable = False
+    return a
+
+
 def _lagrange_weights(F: Field, degree: int, r: np.ndarray) -> np.ndarray:
     """w_i with g(r) = Σ w_i g(i) for nodes 0..degree:
     w_i = Π_{j≠i}(r − j) / Π_{j≠i}(i − j), numerators from prefix/suffix products."""
@@ -193,7 +205,10 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
         sums = np.stack([be.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
     point = F.zeros(n)
     running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    steps = mask is None and FUSED and be.name == "cpu"
     for j in range(n):
+        if steps and stack is not None:  # the rest: one kernel call per round
+            return _p2_steps(ch, F, label, stack, sums, j, n, point, running, coeffs, fa, fb)
         g = KS.e_p2_message(sums, coeffs, running)
         if mask is None:
             ch.send_field(f"{label}/round{j}", F, g[0::2])
@@ -275,8 +290,6 @@ class _Rounds:
         return g
 
 
-_P = 0xFFFFFFFF00000001
-
 
 def _stacked(tables, size_hint=None):
     """The generic rounds' first stack (k, N, 2) and its base flags: a contiguous
@@ -320,6 +333,24 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
     noflag = np.zeros(k, np.bool_)
     keep = np.r_[0, 2:degree + 1] if degree > 1 else np.zeros(1, np.int64)
     point = F.zeros(n)
+    if ops.cpu and mask is None:  # one kernel call per round (`zklora.kernels.sumcheck`)
+        g = np.ascontiguousarray(g, np.uint64)
+        msg = np.ascontiguousarray(g[keep])
+        run = np.empty(2, np.uint64)
+        inv = _inv_den_array(degree)
+        for j in range(n):
+            ch.send_field(f"{label}/round{j}", F, msg)
+            r = ch.challenge(f"{label}/r{j}", F)
+            point[j] = r
+            m = size >> (j + 1)
+            out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
+            if j + 1 < n:
+                KS.gen_step(cur, r, out, noflag, starts, factors, coeffs, degree, inv, g, msg,
+                            run)
+            else:
+                KS.fold_stack_into(cur, r, out)
+            cur = out
+        return point, _interpolate(F, g, r), cur
     for j in range(n):
         sent = g if mask is None else F.add(g, F.mul(mask.state.round(j, degree), mask.rho))
         ch.send_field(f"{label}/round{j}", F, sent[keep])
@@ -337,6 +368,33 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
             cur = ops.fold(cur, r, out)
     last = np.asarray(cur if ops.cpu else ops.be.to_host(cur), np.uint64)
     return point, running, last.reshape(k, -1, 2)
+
+
+def _p2_steps(ch: ProverChannel, F: Field, label: str, stack, sums, j0: int, n: int, point,
+              running, coeffs, fa, fb):
+    """Rounds j0..n−1 of `_prove_pairwise` on the ``cpu`` backend without a mask, given
+    the stack of round j0 (host) and its sums: one `zklora.kernels.sumcheck.p2_step` call
+    per round into two preallocated ping-pong buffers (same values as the routed rounds)."""
+    g = np.ascontiguousarray(KS.e_p2_message(sums, coeffs, running))
+    msg = np.ascontiguousarray(g[0::2])
+    run = np.empty(2, np.uint64)
+    inv = _inv_den_array(2)
+    k, m0 = stack.shape[0], stack.shape[1]
+    bufs = [np.empty(k * (m0 >> 1) * 2, np.uint64), np.empty(k * max(1, m0 >> 2) * 2, np.uint64)]
+    r = None
+    for j in range(j0, n):
+        ch.send_field(f"{label}/round{j}", F, msg)
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        i = j - j0
+        m = m0 >> (i + 1)
+        out = bufs[i & 1][:k * m * 2].reshape(k, m, 2)
+        if j + 1 < n:
+            KS.p2_step(stack, r, out, fa, fb, coeffs, inv, g, msg, run)
+        else:
+            KS.fold_stack_into(stack, r, out)
+        stack = out
+    return point, _interpolate(F, g, r), stack
 
 
 def prove(
