@@ -96,3 +96,22 @@ def test_streamed_tree_layers_match_the_full_tree(monkeypatch, unit, depth, keep
         assert np.array_equal(t.q[layer], full.q[layer])
         if not (unit and layer == depth):
             assert np.array_equal(t.p[layer], full.p[layer])
+
+
+@pytest.mark.parametrize("reps", [1, 2])
+def test_streamed_prover_under_zero_knowledge(monkeypatch, reps):
+    """With masks (same seed) the streamed layer prover sends the in-RAM prover's bytes,
+    and the masked proof with k challenge sets verifies."""
+    from zklora.zkcore import zk
+
+    arg = type("A", (LogUpGKR,), {"test_repetitions": reps})()
+    lk = _lookups(3)
+    with zk.session(rng=zk.MaskRng.seeded(b"same masks")):
+        g, be, proof, sections = S.prove_tables(arg, FIELD, lk)
+    streamed = _small(monkeypatch)
+    with zk.session(rng=zk.MaskRng.seeded(b"same masks")):
+        g2, be2, proof2, sections2 = S.prove_tables(arg, FIELD, lk)
+    assert proof2 == proof
+    assert any(s > 0 for s in streamed)
+    with zk.session():
+        S.verify(g2, proof2, be2, S.STATEMENT, sections2)
