@@ -74,6 +74,15 @@ from zklora.zkcore.sumcheck import degree_of
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _ones(E: Field, n: int) -> np.ndarray:
+    """n ones of E (goldilocks-ext2 written directly: `Field.ones` runs a kernel)."""
+    if KL.fast(E):
+        out = np.zeros((n, 2), dtype=np.uint64)
+        out[:, 0] = 1
+        return out
+    return E.ones(n)
+
+
 def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
     """β − Σ_k apow[k]·values[k] for scalars (apow: `draw_combiners`' coefficients)."""
     acc = beta
@@ -357,13 +366,14 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     Ej = mle.eq_table(E, rr[1:])
     for j in range(s):
         want1 = not bool(rr[j].any())
-        sums = np.zeros((len(slots), 3, 2, 2), dtype=np.uint64)
+        acc = np.zeros((len(slots), 3, 2, 2), dtype=object)  # a few dozen values
         for a in range(0, h, step):
             b = min(h, a + step)
             Wc = chunk(a, b, point[:j])
             Es = np.ascontiguousarray(Ej[a >> (j + 1):b >> (j + 1)])
             sc, _ = KL.gkr_sums(Wc, Wc, slots, Es, want1)
-            sums = E.add(sums, sc)
+            acc = (acc + sc.astype(object)) % KL.P_INT
+        sums = acc.astype(np.uint64)
         msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
         if mask is not None:
             msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
@@ -817,15 +827,15 @@ class _Trees:
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
         E = self.ctx.E
         if not self.top:
-            q = E.ones(hi - lo)
+            q = _ones(E, hi - lo)
             self._fill(segs, lo, hi, 0, q)
             return None, q
         k = 1 << self.top
         xlo, xhi = lo >> self.top, (hi + k - 1) >> self.top
-        q = E.ones((xhi - xlo) * k)
+        q = _ones(E, (xhi - xlo) * k)
         qv = q.reshape((xhi - xlo, k) + E.elem_shape)
         for rep in range(k):
-            qr = E.ones(xhi - xlo)
+            qr = _ones(E, xhi - xlo)
             self._fill(segs, xlo, xhi, rep, qr)
             qv[:, rep] = qr
         return None, np.ascontiguousarray(q[lo - xlo * k:hi - xlo * k])
