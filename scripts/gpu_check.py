@@ -4,18 +4,28 @@ with an NVIDIA GPU and cupy.
 1. the backend conformance suite (`zklora.zkcore.testing.backend_suite`) against
    ``cuda`` — every kernel against its Python-int / blake3 reference, edge values included;
 2. cross-checks at benchmark size: each benchmark's CUDA result equals the CPU's, bit
-   for bit;
+   for bit; and the tiny training step proven with the ``ligero`` commitment on ``cpu``
+   and with ``cuda`` in force (sumcheck, MLE evaluations and ligero's encoding, Merkle
+   tree and opening products on the GPU: docs/gpu.md "What is routed") gives the same
+   proof bytes, which the CPU verifier accepts;
 3. kernel throughputs, CPU (numba, all cores) vs CUDA, measured interleaved in one run
    (median of ``--reps``; device time with the data already on the device, plus the
    host→device copy of the inputs reported separately): extension multiply 2^n,
    product sumcheck over 2 tables of 2^n (all rounds), NTT 2^n, Reed–Solomon encoding
-   of a (2^(n−4) × 2^2 … ) ligero-shaped matrix, Merkle tree over 2^n leaves;
+   of a ligero-shaped matrix, Merkle tree over 2^n leaves, and a ligero commitment of
+   2^n elements (encoding, leaf hashing, tree; the commitment's own layout: at 2^24,
+   512 rows of 2^15 at rate 1/4, leaves of 4 KiB, and the codewords and levels back on
+   the host, as the prover keeps them);
 4. everything into one JSON file.
 
 Run with ``bash scripts/gpu_check.sh`` (which sets up the environment), or directly:
 ``python3 scripts/gpu_check.py --out gpu_check.json [--log-n 24] [--reps 3]``.
-Backends are instantiated directly (not through the plugin registry), so the check needs
-only numpy, numba, pluggy, attrs, blake3 and cupy, not the whole stack's dependencies.
+Backends are instantiated directly (not through the plugin registry), so the kernel
+checks need only numpy, numba, pluggy, attrs, blake3 and cupy; the ligero commitment
+benchmark and the tiny step need the prover (torch, click, rich: in the GPU image) and
+report an import failure as their error.  ``--skip-step`` leaves the tiny step out,
+``--step-only`` runs nothing else (on a fresh machine the tiny step first compiles the
+prover's numba kernels: minutes of CPU, so the two halves may need one device call each).
 """
 
 from __future__ import annotations
@@ -99,7 +109,32 @@ def benches(log_n: int):
         ("merkle_blake3", n,
          lambda g: (g.integers(0, 256, size=(n, 32), dtype=np.uint8),),
          lambda be, leaves: be.merkle_levels(be.blake3_rows(leaves))),
+        (f"ligero_commit_2^{log_n}", n, lambda g: (base(g, n),), _ligero_commit(log_n)),
     ]
+
+
+def _ligero_commit(log_n: int):
+    """A ligero commitment of 2^log_n elements (the scheme's own layout) with ``be`` in
+    force: (commitment, codewords, levels) as host arrays."""
+
+    def run(be, table):
+        from zklora.plugins.commitments.ligero import Ligero
+        from zklora.plugins.fields.goldilocks import GOLDILOCKS
+
+        s = Ligero(GOLDILOCKS)
+        lay = s.layout(log_n)
+        com, enc, levels = s._commit_matrix(lay, table.reshape(lay.rows, lay.cols), be)
+        return [np.frombuffer(com, np.uint8), enc, *levels]
+
+    return run
+
+
+def tiny_step(cuda) -> dict:
+    """The tiny training step with the ligero commitment: cpu and cuda proofs equal and
+    verified (`zklora.zkcore.testing.backend_suite.same_proof`)."""
+    from zklora.zkcore.testing.backend_suite import same_proof
+
+    return same_proof(cuda, {"proof": {"commitment": "ligero"}}, task="train")
 
 
 def _same(cpu, cuda, res_cpu, res_cuda) -> bool:
@@ -121,6 +156,9 @@ def main(argv=None) -> int:
     ap.add_argument("--log-n", type=int, default=24)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--skip-suite", action="store_true")
+    ap.add_argument("--skip-step", action="store_true", help="leave the ligero tiny step out")
+    ap.add_argument("--step-only", action="store_true",
+                    help="only the ligero tiny step (no suite, no benchmarks)")
     args = ap.parse_args(argv)
 
     report: dict = {"issue": 17, "log_n": args.log_n, "reps": args.reps}
@@ -148,6 +186,8 @@ def main(argv=None) -> int:
     cpu = CpuBackend()
     ok = True
 
+    if args.step_only:
+        args.skip_suite = True
     if not args.skip_suite:
         t0 = time.perf_counter()
         suite = run_all(cuda, Harness())
@@ -176,6 +216,19 @@ def main(argv=None) -> int:
         ok &= not bad
         print(f"strided reductions: {len(strided) - len(bad)}/{len(strided)} ok", flush=True)
 
+    if not args.skip_step:
+        t0 = time.perf_counter()
+        try:
+            step = tiny_step(cuda)
+        except Exception as e:
+            step = {"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
+        step["total_s"] = round(time.perf_counter() - t0, 1)
+        report["ligero_tiny_step"] = step
+        ok &= bool(step.get("same")) and bool(step.get("verified"))
+        print("ligero tiny step: " + json.dumps({k: v for k, v in step.items()
+                                                 if k != "trace"}), flush=True)
+        Path(args.out).write_text(json.dumps(report, indent=2))
+
     def sync_cuda():
         cp.cuda.runtime.deviceSynchronize()
 
@@ -184,12 +237,14 @@ def main(argv=None) -> int:
 
     report["bench"] = {}
     rng = np.random.default_rng(17)
-    for name, n, make, run in benches(args.log_n):
+    for name, n, make, run in [] if args.step_only else benches(args.log_n):
         entry: dict = {"elements": n}
         try:
             host = make(rng)
             t0 = time.perf_counter()
-            dev = [cuda.to_device(x) for x in host]
+            # a ligero commitment starts from the prover's host table (its copy to the
+            # device is part of the timing); the kernels from device-resident data
+            dev = host if name.startswith("ligero_") else [cuda.to_device(x) for x in host]
             sync_cuda()
             entry["h2d_s"] = round(time.perf_counter() - t0, 4)
             # warm-up (numba compile, first launches) and the bit-for-bit cross-check

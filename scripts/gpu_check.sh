@@ -6,9 +6,11 @@
 #   bash scripts/gpu_check.sh [args]    # on the GPU machine: environment, then
 #                                       # scripts/gpu_check.py [args] (JSON into $OUT)
 #
-# The GPU image has python3 3.12 with cupy-cuda13x, numba, numpy, pluggy, attrs; blake3
-# (used by the Merkle kernels and as the suite's reference) travels as a wheel.  With the
-# device tool:  run(command="bash scripts/gpu_check.sh", carry=[".whl"], timeout_s=600).
+# The GPU image has python3 3.12 with cupy-cuda13x, numba, numpy, pluggy, attrs, torch,
+# click, rich; blake3 (the Merkle kernels, the suite's reference) and py-arkworks-bls12381
+# (imported by the hyrax plugin when the prover's plugin registry loads, for the ligero
+# tiny step) travel as wheels (≈ 1 MB).  With the device tool:
+#   run(command="bash scripts/gpu_check.sh", carry=[".whl"], timeout_s=600)
 # Where cupy is missing and an index is reachable, the `gpu` extra's cupy is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ if [[ "${1:-}" == "prepare" ]]; then
   mkdir -p .whl
   "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-    --platform manylinux2014_x86_64 -d .whl "blake3>=0.4"
+    --platform manylinux2014_x86_64 -d .whl "blake3>=0.4" "py-arkworks-bls12381>=0.3"
   ls -la .whl
   exit 0
 fi

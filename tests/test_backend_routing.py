@@ -253,3 +253,18 @@ def test_ligero_verifier_stays_off_the_backend():
     with B.use(be):
         _ligero_verify(items, proof, s)
     assert not be.calls
+
+
+@pytest.mark.slow
+def test_tiny_step_with_ligero_same_bytes_on_emulated_cuda(emu):
+    """Acceptance 1 of issue 17 for the ligero profile, with the CUDA kernels compiled for
+    the host: the tiny training step proven with the emulated cuda backend in force equals
+    the cpu proof byte for byte and verifies (`backend_suite.same_proof`)."""
+    from zklora.zkcore.testing.backend_suite import same_proof
+
+    calls = {k: f.calls for k, f in emu._fns.items()}
+    out = same_proof(emu, {"proof": {"commitment": "ligero"}}, task="train")
+    assert out["same"] and out["verified"]
+    ran = {k for k, f in emu._fns.items() if f.calls > calls.get(k, 0)}
+    assert {"gl_rs_twist", "gl_ntt_dif_stages", "b3_hash_rows", "b3_merkle_parents",
+            "e2_mat_evec", "e2_evec_mat", "e2_p2_sums_part"} <= ran, sorted(ran)

@@ -229,11 +229,11 @@ class CpuBackend(ComputeBackend):
             return blake3_numba.hash_many(data)
         # few rows, or rows of several chunks: the blake3 package (C, SIMD across chunks)
         # row by row, as kernels.merkle hashes such leaves
-        out = np.empty((n, 32), dtype=np.uint8)
+        out = bytearray(32 * n)
         mv = memoryview(data.reshape(-1))
         for i in range(n):
-            out[i] = np.frombuffer(blake3.blake3(mv[i * L:(i + 1) * L]).digest(), np.uint8)
-        return out
+            out[32 * i:32 * (i + 1)] = blake3.blake3(mv[i * L:(i + 1) * L]).digest()
+        return np.frombuffer(out, dtype=np.uint8).reshape(n, 32)
 
     def merkle_parents(self, level):
         level = np.ascontiguousarray(level, np.uint8)
