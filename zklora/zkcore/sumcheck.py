@@ -454,7 +454,8 @@ def prove(
     finals = [stack[i, 0] for i in range(stack.shape[0])]
     if selfcheck.enabled() and not F.equal(combine(F, terms, finals), running):
         raise ProverError(f"{label}: final evaluation does not match (bad witness)")
-    send = [i for i in range(len(finals)) if i not in set(public)]
+    pub = set(public)
+    send = [i for i in range(len(finals)) if i not in pub]
     if send:
         ch.send_field(f"{label}/finals", F, np.stack([finals[i] for i in send]))
     if mask is not None:
