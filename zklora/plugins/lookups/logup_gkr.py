@@ -51,6 +51,7 @@ k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 
 import attrs
@@ -804,12 +805,17 @@ class _Trees:
             t = group[b.item]
             for off, nv, cols in self.cs[t].witness.blocks():
                 segs.append((b.offset + off, 1 << nv, cols, t))
+        segs.sort(key=lambda sg: sg[0])
         return segs
 
     def _fill(self, segs, lo: int, hi: int, rep: int, q: np.ndarray) -> None:
         """Challenge set ``rep``'s lookup leaves lo … hi−1 (q starts as ones)."""
         E, F = self.ctx.E, self.ctx.F
-        for start, length, cols, t in segs:
+        # segments are disjoint and sorted: start at the last one beginning at or before lo
+        first = max(0, bisect.bisect_right(segs, lo, key=lambda sg: sg[0]) - 1)
+        for start, length, cols, t in segs[first:]:
+            if start >= hi:
+                break
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
                 continue
