@@ -90,3 +90,17 @@ ZK_KERNEL(e2_mat_evec)(const u64* M, const u64* e, u64 R, u64 C, u64* out) {
     e2_store(out, i, acc);
   }
 }
+
+// The same split over G column classes, for few long rows (the ligero opening's y = M e:
+// hundreds of rows of 2^15 entries): part (G, R, 2), part[g, i] = sum over j = g mod G
+// of M[i, j] e[j], summed afterwards by gl_reduce_rows.  Index t = i G + g, so adjacent
+// threads read adjacent entries of a row (coalesced), where e2_mat_evec's threads each
+// walk their own row.
+ZK_KERNEL(e2_mat_evec_part)(const u64* M, const u64* e, u64 R, u64 C, u64 G, u64* part) {
+  ZK_FOR(t, R * G) {
+    u64 i = t / G, g = t % G;
+    e2 acc = e2_make(0, 0);
+    for (u64 j = g; j < C; j += G) acc = e2_add(acc, e2_scale(e2_load(e, j), M[i * C + j]));
+    e2_store(part, g * R + i, acc);
+  }
+}

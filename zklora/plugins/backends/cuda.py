@@ -107,17 +107,22 @@ class CudaBackend(ComputeBackend):
     def _empty(self, shape, dtype=None):
         return self.cp.empty(shape, dtype=self.cp.uint64 if dtype is None else dtype)
 
-    def _reduce_rows(self, part, G: int, W: int) -> np.ndarray:
-        """Σ over the G rows of ``part`` (G·W words): a host (W,) uint64 array."""
-        if G == 0:
-            return np.zeros(W, dtype=np.uint64)
+    def _reduce_rows_dev(self, part, G: int, W: int):
+        """Σ over the G ≥ 1 rows of ``part`` (G·W words): a device (W,) array."""
         part = part.reshape(-1)
         while G > 1:
             nc = (G + REDUCE_CHUNK - 1) // REDUCE_CHUNK
             out = self._empty(nc * W)
             self._launch("gl_reduce_rows", nc * W, part, U(G), U(W), U(REDUCE_CHUNK), out)
             part, G = out, nc
-        return np.asarray(self.cp.asnumpy(part), dtype=np.uint64).reshape(W)
+        return part
+
+    def _reduce_rows(self, part, G: int, W: int) -> np.ndarray:
+        """Σ over the G rows of ``part`` (G·W words): a host (W,) uint64 array."""
+        if G == 0:
+            return np.zeros(W, dtype=np.uint64)
+        return np.asarray(self.cp.asnumpy(self._reduce_rows_dev(part, G, W)),
+                          dtype=np.uint64).reshape(W)
 
     def _partials(self, m: int) -> int:
         return max(1, min(int(m), self.partials))
@@ -291,9 +296,16 @@ class CudaBackend(ComputeBackend):
         Rr, C = M.shape
         if e.shape[0] != C:
             raise ValueError(f"mat_evec: {M.shape} times {e.shape[0]}")
-        out = self._empty((Rr, 2))
-        self._launch("e2_mat_evec", Rr, M, e, U(Rr), U(C), out)
-        return out
+        # few long rows: G column classes per row, so that the launch has ~`partials`
+        # threads reading rows coalesced, then a device-side sum of the G partial rows
+        G = min(C, self.partials // Rr) if Rr else 1
+        if G <= 1:
+            out = self._empty((Rr, 2))
+            self._launch("e2_mat_evec", Rr, M, e, U(Rr), U(C), out)
+            return out
+        part = self._empty(G * Rr * 2)
+        self._launch("e2_mat_evec_part", G * Rr, M, e, U(Rr), U(C), U(G), part)
+        return self._reduce_rows_dev(part, G, 2 * Rr).reshape(Rr, 2)
 
     def p2_sums(self, stack, fa, fb):
         st = self._u(stack)
