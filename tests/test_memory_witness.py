@@ -1,8 +1,8 @@
-"""The integer witness in scratch maps (issue 14, acceptance 3): a segmented proof's
-phase 1 moves the witness it made to copy-on-write scratch maps (`graph.spill`), read
-back a segment at a time and given back after it; the range-checked virtual tensors
-phase 1 kept are recomputed by their segments; the heap is trimmed between phases.
-Same proof bytes, scratch directory removed however the proof ends."""
+"""The integer witness in scratch files (issue 14, acceptance 3): a segmented proof's
+phase 1 moves the witness it made to disk (`graph.Witness.spill`), read back (copied)
+by the segment that needs it; the range-checked virtual tensors phase 1 kept are
+recomputed by their segments; the heap is trimmed between phases.  Same proof bytes,
+scratch directory removed however the proof ends."""
 
 from __future__ import annotations
 
@@ -20,60 +20,80 @@ from zklora.zkcore.graph import Graph
 from .conftest import backend_for
 
 
-def _rss_file_mib() -> float:
+def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[2]) * 4096 / 2**20
+        return int(f.read().split()[1]) * 4096 / 2**20
 
 
-def test_spill_released_then_reloaded_gives_the_same_tables(reg):
+def test_spilled_witness_reloaded_gives_the_same_tables(reg):
     be = backend_for(reg, "goldilocks", "plain")
     F = be.field
     g = torch.Generator().manual_seed(1)
     ref = {f"t{k}": torch.randint(-2**40, 2**40, (5, 7 + k), generator=g) for k in range(4)}
     ref["i32"] = torch.arange(6, dtype=torch.int32)     # not int64: stays
     ref["empty"] = torch.zeros(0, dtype=torch.int64)    # nothing to spill: stays
-    values = {k: v.clone() for k, v in ref.items()}
+    ref["scalar"] = torch.tensor(7)                     # no dimension: stays
+    w = graphlib.Witness({k: v.clone() for k, v in ref.items()})
     with scratch.session(threshold=0) as store:
-        done = set()
-        moved = graphlib.spill(values, list(values), done)
-        assert sorted(moved) == [f"t{k}" for k in range(4)] and done == set(moved)
-        assert graphlib.spill(values, list(values), done) == []   # once
+        moved = w.spill(list(w))
+        assert sorted(moved) == [f"t{k}" for k in range(4)] and w.spilled == set(moved)
+        assert w.spill(list(w)) == []                   # once
         files = os.listdir(store.path)
         assert len(files) == 1 and files[0].startswith("witness-")
-        tables = {k: F.from_ints(values[k].reshape(-1)) for k in moved}
+        assert sorted(w) == sorted(ref) and len(w) == len(ref)
+        assert all(k in w for k in ref) and "nope" not in w
+        tables = {k: F.from_ints(w[k].reshape(-1)) for k in moved}
         for k in moved:
-            assert torch.equal(values[k], ref[k]) and values[k].shape == ref[k].shape
+            assert torch.equal(w[k], ref[k]) and w[k].shape == ref[k].shape
             assert np.array_equal(tables[k], F.from_ints(ref[k].reshape(-1)))
-        # an in-place write stays private (the file keeps the witness) and the release
-        # discards it: what is read back afterwards is the committed witness again
-        values["t1"][0, 0] += 5
-        assert not torch.equal(values["t1"], ref["t1"])
+        # a read is a copy: writing into it does not change the witness
+        x = w["t1"]
+        x[0, 0] += 5
+        assert torch.equal(w["t1"], ref["t1"])
+        # a copy shares the files; setting an entry keeps the new value in RAM
+        c = w.copy()
+        c["t2"] = ref["t2"] + 1
+        assert torch.equal(c["t2"], ref["t2"] + 1) and torch.equal(w["t2"], ref["t2"])
+        assert "t2" not in c.spilled and "t2" in w.spilled
+        del c["t3"]
+        assert "t3" not in c and "t3" in w
         scratch.release(trim_heap=True)
         for k in moved:
-            assert torch.equal(values[k], ref[k])
-            assert np.array_equal(F.from_ints(values[k].reshape(-1)), tables[k])
+            assert np.array_equal(F.from_ints(w[k].reshape(-1)), tables[k])
     assert not os.path.exists(store.path)
 
 
 def test_spill_needs_a_session_and_a_large_enough_batch():
-    values = {"a": torch.arange(8)}
-    assert graphlib.spill(values, ["a"]) == []            # no scratch session
+    w = graphlib.Witness({"a": torch.arange(8)})
+    assert w.spill(["a"]) == []                         # no scratch session
     with scratch.session(threshold=1 << 30):
-        assert graphlib.spill(values, ["a"]) == []        # a batch far below the threshold
-    assert isinstance(values["a"], torch.Tensor) and list(values["a"]) == list(range(8))
+        assert w.spill(["a"]) == []                     # a batch far below the threshold
+        assert w.spill(["a"], force=True) == ["a"]      # unless forced
+        assert list(w["a"]) == list(range(8))
 
 
-def test_released_witness_leaves_the_resident_set():
+def test_autospill_moves_batches_as_they_are_set():
+    with scratch.session(threshold=64 * 8 * 100):     # batches of 100 int64 entries
+        w = graphlib.Witness()
+        w.autospill = True
+        for k in range(5):
+            w[f"x{k}"] = torch.arange(60) + k
+        # every second tensor completes a batch of 120 entries: the batch moves
+        assert w.spilled == {"x0", "x1", "x2", "x3"} and w.in_ram("x4")
+        w.autospill = False
+        w["y"] = torch.arange(1000)
+        assert w.in_ram("y")
+        assert all(torch.equal(w[f"x{k}"], torch.arange(60) + k) for k in range(5))
+
+
+def test_spilled_witness_is_not_resident():
     n = 1 << 24   # 128 MiB of int64
-    values = {"w": torch.arange(n, dtype=torch.int64)}
     with scratch.session(threshold=0):
-        graphlib.spill(values, ["w"])
-        scratch.release()
-        base = _rss_file_mib()
-        assert int(values["w"].sum()) == n * (n - 1) // 2
-        assert _rss_file_mib() > base + 100
-        scratch.release()
-        assert _rss_file_mib() < base + 50
+        w = graphlib.Witness({"w": torch.arange(n, dtype=torch.int64)})
+        w.spill(["w"])
+        base = _rss_mib()
+        assert int(w["w"].sum()) == n * (n - 1) // 2      # read, summed, dropped
+        assert _rss_mib() < base + 50
 
 
 def test_trim_is_harmless():
@@ -151,12 +171,21 @@ def test_segmented_step_with_spilled_witness_is_the_same(reg, micro_step, monkey
         tags.append(k.get("tag"))
         return real(self, *a, **k)
 
+    real_save = scratch.Store.save
+
+    def save(self, arrays, tag="a"):
+        tags.append(tag)
+        return real_save(self, arrays, tag)
+
     monkeypatch.setattr(scratch.Store, "build", build)
+    monkeypatch.setattr(scratch.Store, "save", save)
     with scratch.session(threshold=0) as store:
         vals = graphlib.forward(g, inputs, reg, drop=True)
         made = {t for n in g.nodes for t in n.outputs}
         committed = {t for t in vals if t in made and g.tensors[t].kind == "committed"}
         assert committed and committed <= vals.spilled
+        full = graphlib.forward(g, inputs, reg)
+        assert all(torch.equal(vals[t], full[t]) for t in vals)
         out = graphlib.prove(g, inputs, be, st, values=vals)
     assert tags.count("witness") >= len(g.segments())
     assert out == ref

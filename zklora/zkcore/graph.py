@@ -64,12 +64,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import ChainMap, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import attrs
-import numpy as np
 import torch
 
 from . import claims as claimlib
@@ -345,15 +344,97 @@ class Backend:
     hash: str = "blake3"
 
 
-class Witness(dict):
-    """The witness `forward` returns (tensor name -> integer value); ``spilled`` names
-    the entries whose values live in scratch maps (`spill`)."""
+class Witness(MutableMapping):
+    """A witness (tensor name -> integer value) whose int64 tensors may live in scratch
+    files (`spill`): reading a spilled entry returns a fresh in-RAM copy read with a
+    positioned read (`scratch.Spilled.read_range`), so the witness counts towards the
+    resident set only while a caller holds what it read, and nothing of the file stays
+    mapped.  Setting an entry keeps it in RAM; with ``autospill`` set, entries set since
+    the last spill move to disk once they reach the batch size (`spill`).  `copy` shares
+    the files."""
 
-    spilled: set[str]
+    def __init__(self, data: Mapping[str, torch.Tensor] | None = None):
+        self._ram: dict[str, Any] = dict(data or {})
+        self._disk: dict[str, scratch.Spilled] = {}
+        #: names set since the last spill (autospill candidates)
+        self._new: dict[str, None] = {}
+        self.autospill = False
 
-    def __init__(self, *a, **k):
-        super().__init__(*a, **k)
-        self.spilled = set()
+    def __getitem__(self, name: str):
+        v = self._ram.get(name)
+        if v is not None or name in self._ram:
+            return v
+        h = self._disk[name]
+        return torch.from_numpy(h.read_range(0, h.shape[0]))
+
+    def __setitem__(self, name: str, value) -> None:
+        self._disk.pop(name, None)
+        self._ram[name] = value
+        if self.autospill:
+            self._new[name] = None
+            if _batch_bytes(self, self._new) >= _spill_batch():
+                self.spill(list(self._new))
+
+    def __delitem__(self, name: str) -> None:
+        self._new.pop(name, None)
+        if name in self._ram:
+            del self._ram[name]
+            self._disk.pop(name, None)
+        else:
+            del self._disk[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._ram or name in self._disk
+
+    def __iter__(self):
+        yield from self._ram
+        yield from (k for k in self._disk if k not in self._ram)
+
+    def __len__(self) -> int:
+        return len(self._ram) + sum(1 for k in self._disk if k not in self._ram)
+
+    def copy(self) -> Witness:
+        out = Witness()
+        out._ram, out._disk = dict(self._ram), dict(self._disk)
+        return out
+
+    @property
+    def spilled(self) -> set[str]:
+        """The names whose values are in scratch files."""
+        return set(self._disk)
+
+    def in_ram(self, name: str) -> bool:
+        return name in self._ram
+
+    def spill(self, names: Sequence[str], force: bool = False) -> list[str]:
+        """Inside a scratch session (`zklora.zkcore.scratch`): move the in-RAM int64
+        tensors (of at least one dimension) among ``names`` to one scratch file, if
+        together they reach 1/`SPILL_FRACTION` of the store's threshold (or any size
+        with ``force``; ``ZKLORA_SPILL_BYTES=0`` spills every batch).  Returns the names
+        moved."""
+        store = scratch.current()
+        todo = [n for n in dict.fromkeys(names) if _spillable(self._ram.get(n))]
+        for n in names:
+            self._new.pop(n, None)
+        if store is None or not todo or (
+                not force and _batch_bytes(self, todo) < _spill_batch()):
+            return []
+        arrays = [self._ram[n].detach().contiguous().numpy() for n in todo]
+        handles = store.save(arrays, tag="witness")
+        del arrays
+        for n, h in zip(todo, handles):
+            del self._ram[n]
+            self._disk[n] = h
+        return todo
+
+
+def _spillable(v) -> bool:
+    return isinstance(v, torch.Tensor) and v.dtype == torch.int64 and v.dim() > 0 \
+        and v.numel() > 0
+
+
+def _batch_bytes(w: Witness, names) -> int:
+    return sum(8 * w._ram[n].numel() for n in names if _spillable(w._ram.get(n)))
 
 
 #: a batch of witness tensors is spilled when it has at least 1/SPILL_FRACTION of the
@@ -361,46 +442,9 @@ class Witness(dict):
 SPILL_FRACTION = 64
 
 
-def spill(values: dict[str, torch.Tensor], names: Sequence[str],
-          spilled: set[str] | None = None) -> list[str]:
-    """Inside a scratch session (`zklora.zkcore.scratch`): move the int64 tensors
-    ``names`` of ``values`` into one scratch file and replace each entry by an equal
-    tensor over a copy-on-write map of it, so the witness counts towards the resident
-    set only while it is read (`scratch.release` gives the pages back; a write stays
-    private and is discarded by it).  Only a batch of at least 1/`SPILL_FRACTION` of
-    the store's threshold moves (``ZKLORA_SPILL_BYTES=0``: every batch); entries already
-    in ``spilled`` stay.  Returns the names moved (added to ``spilled``)."""
+def _spill_batch() -> int:
     store = scratch.current()
-    if store is None:
-        return []
-    done = spilled if spilled is not None else set()
-    todo = []
-    for n in dict.fromkeys(names):
-        v = values.get(n)
-        if n in done or not isinstance(v, torch.Tensor) or v.dtype != torch.int64 \
-                or v.numel() == 0:
-            continue
-        todo.append(n)
-    total = sum(values[n].numel() for n in todo)
-    if not todo or not store.wants(8 * total * SPILL_FRACTION):
-        return []
-    offsets, at = {}, 0
-    for n in todo:
-        offsets[n] = at
-        at += values[n].numel()
-
-    def parts():
-        for n in todo:
-            yield offsets[n], values[n].detach().reshape(-1).contiguous().numpy()
-
-    mm = store.build((total,), np.int64, parts(), tag="witness", private=True)
-    for n in todo:
-        shape = tuple(values[n].shape)
-        k = values[n].numel()
-        values[n] = torch.from_numpy(mm[offsets[n]:offsets[n] + k]).reshape(shape)
-    del mm
-    done.update(todo)
-    return todo
+    return 0 if store is None else -(-store.threshold // SPILL_FRACTION)
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
@@ -410,8 +454,8 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     except those the static range checks read (phase 1 commits their limbs): the rest
     is recomputed segment by segment in phase 2 (`_recompute`), so the values held
     between segments are the committed and public tensors only; inside a scratch
-    session a segment's committed outputs then move to a scratch map (`spill`), so the
-    witness held in RAM does not grow with the model."""
+    session a segment's committed outputs then move to a scratch file (`Witness.spill`),
+    so the witness held in RAM does not grow with the model."""
     values = Witness({
         k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()})
     for name, spec in graph.tensors.items():
@@ -436,8 +480,7 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             for t in made:
                 if graph.tensors[t].kind == "virtual" and t not in keep:
                     values.pop(t, None)
-            spill(values, [t for t in made if graph.tensors[t].kind == "committed"],
-                  values.spilled)
+            values.spill([t for t in made if graph.tensors[t].kind == "committed"])
     return values
 
 
@@ -552,8 +595,10 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                              drop=bool(graph.node_segments))
             clock.lap("forward")
         ch = ProverChannel(transcript)
-        spilled = set(getattr(values, "spilled", ()))
-        ctx = ProverContext(F, ch, specs, graph.publics, dict(values), committer)
+        # the prover's own view of the witness (spilled entries shared with the caller's)
+        mine = values.copy() if isinstance(values, Witness) else Witness(values)
+        ctx = ProverContext(F, ch, specs, graph.publics, mine, committer)
+        del mine
         del values   # the caller's dict may still hold it; ctx.values is the one we edit
     else:
         ch = VerifierChannel(transcript, proof)
@@ -575,6 +620,9 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         # the static range checks' limbs join the committed tensors: one stack (two
         # where that pads less), committed before the first challenge
         checks = static_range_checks(graph, backend.registry, err)
+        spilling = prover and bool(graph.node_segments)
+        if spilling:   # the limbs and multiplicities go to disk as they are made
+            ctx.values.autospill = True
         try:
             bound_limbs = rangelib.range_limbs(ctx, checks)
         except ValueError as e:
@@ -584,14 +632,16 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         static = list(ctx.lookups) + static_lookups(graph, backend.registry, err)
         ctx.lookups = []
         ctx.static_lookups = _commit_lookups(ctx, backend, static)
+        if spilling:
+            # the rest of the witness phase 1 made (node outputs, limbs,
+            # multiplicities) to disk too: read back a segment at a time in phase 2
+            ctx.values.autospill = False
+            made = {t for n in graph.nodes for t in n.outputs}
+            ctx.values.spill([n for n in ctx.values if ctx.values.in_ram(n)
+                              and n not in graph.publics
+                              and (n not in graph.tensors or n in made)], force=True)
+            scratch.release(trim_heap=True)
         committer.flush_packed(ch)
-    if prover and graph.node_segments:
-        # the witness phase 1 made (node outputs, limbs, multiplicities) to scratch
-        # maps, read back a segment at a time in phase 2
-        made = {t for n in graph.nodes for t in n.outputs}
-        spill(ctx.values, [n for n in ctx.values if n not in graph.publics
-                           and (n not in graph.tensors or n in made)], spilled)
-        scratch.release(trim_heap=True)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)

@@ -153,15 +153,11 @@ class Store:
         self.bytes_written += offset
         return out
 
-    def build(self, shape: tuple[int, ...], dtype, parts, tag: str = "m",
-              private: bool = False) -> np.memmap:
+    def build(self, shape: tuple[int, ...], dtype, parts, tag: str = "m") -> np.memmap:
         """A new zero-filled array of ``shape`` written to a scratch file from ``parts``
         (pairs (first row, array of rows), written in turn and not kept), returned as a
         read-only memory map: its pages count towards the resident set only while they
-        are read, until `release` (or `drop`) gives them back to the page cache.
-        ``private``: a copy-on-write map instead (writable; a write stays in this
-        process and never reaches the file, and `drop` discards it: for arrays handed to
-        code that may write in place, such as the integer witness)."""
+        are read, until `release` (or `drop`) gives them back to the page cache."""
         dt = np.dtype(dtype)
         row = int(np.prod(shape[1:], dtype=np.int64)) * dt.itemsize
         total = int(shape[0]) * row
@@ -177,8 +173,7 @@ class Store:
         except OSError as e:
             raise ProverError(f"cannot write scratch file {path}: {e}") from None
         self.bytes_written += total
-        mm = np.memmap(path, dtype=dt, mode="c" if private else "r",
-                       shape=tuple(int(d) for d in shape))
+        mm = np.memmap(path, dtype=dt, mode="r", shape=tuple(int(d) for d in shape))
         self._maps.append(mm)
         return mm
 
