@@ -205,3 +205,51 @@ def test_failing_proof_with_spilled_witness_removes_scratch(reg, micro_step, mon
         with scratch.session(threshold=0) as store:
             graphlib.prove(g, inputs, be, st)
     assert store.path and not os.path.exists(store.path)
+
+
+def test_small_tables_staged_in_batches(reg):
+    """Tables too small to be staged alone are staged together once they reach that
+    size: views of one scratch file (the owner's copy replaced too), the same stack
+    commitment as in RAM, the file removed once every table of it is stacked."""
+    from zklora.zkcore.committer import STAGE, Committer
+    from zklora.zkcore.op import TensorSpec
+    from zklora.zkcore.transcript import ProverChannel, Transcript
+
+    be = backend_for(reg, "goldilocks", "plain")
+    F = be.field
+    specs = [TensorSpec(f"t{k}", (16,), "committed", None) for k in range(7)]
+    tabs = [F.from_ints(torch.arange(16) * (k + 1)) for k in range(7)]
+
+    def run():
+        c = Committer(be.scheme, True)
+        got = {}
+        c.on_stacked = got.__setitem__
+        ch = ProverChannel(Transcript(b"t", "blake3"))
+        for sp, t in zip(specs, tabs):
+            c.commit(ch, sp, t.copy())
+        return c, ch, got
+
+    ref_c, ref_ch, _ = run()
+    ref_c.flush(ref_ch)
+    # 16 entries (128 B) are below 1/STAGE of the threshold; three of them reach it
+    with scratch.session(threshold=STAGE * 3 * 128) as store:
+        c, ch, got = run()
+        staged = [t for _, t in c._pending]
+        assert [scratch.is_mapped(t) for t in staged] == [True] * 6 + [False]
+        assert staged[0].base is staged[2].base and staged[3].base is not staged[0].base
+        assert all(got[f"t{k}"] is staged[k] for k in range(6))
+        assert all(np.array_equal(t, r) for t, r in zip(staged, tabs))
+        assert len(os.listdir(store.path)) == 2
+        c.flush(ch)
+        assert [f for f in os.listdir(store.path) if f.startswith("stage")] == []
+        assert c._staged == {} and c._refs == {}
+    assert ch.proof_bytes() == ref_ch.proof_bytes()
+
+
+def test_step_with_batched_staging_is_the_same(reg, micro_step):
+    spec, g, inputs, res, st = micro_step
+    be = backend_for(reg, "goldilocks", "plain", "logup-gkr")
+    ref = graphlib.prove(g, inputs, be, st)
+    with scratch.session(threshold=64 * 8 * 64) as store:   # tables < 64 entries batched
+        out = graphlib.prove(g, inputs, be, st)
+    assert out == ref and not os.path.exists(store.path)

@@ -72,8 +72,13 @@ class Committer:
         self.in_group: dict[str, tuple[int, int]] = {}
         self._parts: dict[int, dict[int, Any]] = {}
         self._pending: list[tuple[TensorSpec, Any]] = []
-        #: prover: pending tables staged in scratch files (`_stage`), by id
+        #: prover: pending tables staged in scratch files (`_stage`): id of the table
+        #: (the map, or a view of a batch's map) -> the map
         self._staged: dict[int, np.ndarray] = {}
+        #: prover: id of a staged map -> its tables not stacked yet
+        self._refs: dict[int, int] = {}
+        #: prover: indices into ``_pending`` of small tables not staged yet (`_stage`)
+        self._batch: list[int] = []
         #: prover: called with (name, read-only view of the stack) for every stacked
         #: tensor, so the caller can drop its own copy of the table
         self.on_stacked: Callable[[str, np.ndarray], None] | None = None
@@ -91,6 +96,8 @@ class Committer:
             if self.prover and table is not None:
                 table = self._stage(spec.name, table)
             self._pending.append((spec, table))
+            if self.prover and table is not None and not scratch.is_mapped(table):
+                self._stage_small(len(self._pending) - 1)
             return
         if isinstance(published, Member):
             self._commit_member(ch, spec, table, published, state)
@@ -120,9 +127,41 @@ class Committer:
         mm = store.build(a.shape, a.dtype, [(0, a)], tag="stage")
         del a, table
         self._staged[id(mm)] = mm
+        self._refs[id(mm)] = 1
         if self.on_stacked is not None:
             self.on_stacked(name, mm)
         return mm
+
+    def _stage_small(self, k: int) -> None:
+        """Prover: pending table ``k`` is too small to be staged alone (`_stage`); the
+        small tables pending since the last batch are staged together, as views of one
+        scratch file, once they reach the size a table is staged at alone (so the
+        tables of a stack made of many small tensors are not all in RAM either)."""
+        store = scratch.current()
+        if store is None:
+            return
+        t = np.asarray(self._pending[k][1])
+        if self._batch:
+            f = np.asarray(self._pending[self._batch[0]][1])
+            if f.dtype != t.dtype or f.shape[1:] != t.shape[1:]:
+                self._batch.clear()   # another element layout: those stay in RAM
+        self._batch.append(k)
+        tabs = [np.asarray(self._pending[i][1]) for i in self._batch]
+        if not store.wants(sum(a.nbytes for a in tabs) * STAGE):
+            return
+        offs = np.cumsum([0] + [a.shape[0] for a in tabs])
+        mm = store.build((int(offs[-1]),) + tuple(t.shape[1:]), t.dtype,
+                         [(int(o), a) for o, a in zip(offs, tabs)], tag="stage")
+        del tabs, t
+        self._refs[id(mm)] = len(self._batch)
+        for i, o, e in zip(self._batch, offs[:-1], offs[1:]):
+            spec = self._pending[i][0]
+            view = mm[int(o):int(e)]
+            self._pending[i] = (spec, view)
+            self._staged[id(view)] = mm
+            if self.on_stacked is not None:
+                self.on_stacked(spec.name, view)
+        self._batch.clear()
 
     def _commit_member(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
                        table: np.ndarray | None, m: Member, state: Any) -> None:
@@ -189,6 +228,7 @@ class Committer:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        self._batch.clear()
         names = [s.name for s, _ in pending]
         layout = StackLayout([s.size for s, _ in pending])
         k = len(self.stacks)
@@ -210,8 +250,11 @@ class Committer:
             st.table = layout.stack_from(F, tables)
             del tables
             store = scratch.current()
-            for t in staged:
-                store.remove(t)
+            for t in staged:   # a map goes once all its tables are stacked
+                self._refs[id(t)] -= 1
+                if not self._refs[id(t)]:
+                    del self._refs[id(t)]
+                    store.remove(t)
             del staged
             if self.on_stacked is not None:
                 for b in layout.blocks:
@@ -235,6 +278,7 @@ class Committer:
         2^22 + 2^21 instead of 2^23).  Decided from the sizes alone, so both sides
         agree."""
         pending = self._pending
+        self._batch.clear()
         sizes = [s.size for s, _ in pending]
         total = sum(sizes)
         bins, rest = [], total
