@@ -188,3 +188,16 @@ def test_step_kernels_match_reference(degree, size, edge):
         KS.p2_step(st, r, out2, fa, fb, coeffs, sumcheck._inv_den_array(2), g2, msg, run)
         assert np.array_equal(out2, out_w) and np.array_equal(g2, want)
         assert np.array_equal(msg, want[0::2]) and np.array_equal(run, run_w)
+
+
+@pytest.mark.parametrize("degree", [1, 2, 3, 4])
+def test_combine_stack_matches_combine(degree):
+    """The prover's final self-check by one kernel call equals `sumcheck.combine`, also
+    on edge values."""
+    rng = np.random.default_rng(degree)
+    for edge in (False, True):
+        st, _ = _stack(rng, 4, 1, edge, ())
+        starts, factors, coeffs = _terms(degree)
+        terms = [(np.array(c, np.uint64), fs) for c, fs in TERMS[degree]]
+        want = sumcheck.combine(E, terms, [st[i, 0] for i in range(4)])
+        assert np.array_equal(sumcheck._combine_stack(st, starts, factors, coeffs), want)
