@@ -15,6 +15,14 @@ from the running claim, the fold fused with the next round's sums; it sends the 
 values, so proofs are unchanged.  With g(1) derived, a bad witness is caught by the
 final self-check rather than by a round's.
 
+Any other sum of products over goldilocks-ext2 takes the fused generic path (`FUSED`,
+issue 13): the round polynomial is evaluated at 0, 2, …, d only (g(1) derived the same
+way), base-field tables stay base for the first round (lifted, flagged: cheaper
+products), the fold at r_j is fused with round j+1's sums, and the folded stacks live in
+two buffers allocated once per call.  On the ``cpu`` backend a round is one kernel call
+(`zklora.kernels.sumcheck.gen_step` / ``p2_step``: running claim, fold, sums, message)
+between the transcript's absorb and squeeze.  The messages are the same bytes.
+
 Batched claims sharing the challenges (`prove_batch`/`verify_batch`) are combined with
 powers of a random ρ drawn after every batched claim is absorbed.
 
@@ -425,8 +433,9 @@ def prove(
     stays H (the prover tracks F's part of the running claim).  Tables are flat F-arrays of
     equal power-of-two length, or, over a field whose elements are arrays (an
     extension), flat base-field arrays of shape (N,) (read in the base field until the
-    first challenge where a fast path serves them, lifted otherwise); f_i(r) is sent for
-    every i not in ``public``."""
+    first challenge where a fast path serves them, lifted otherwise); over goldilocks-ext2
+    a contiguous uint64 (k, N, 2) stack may be given instead of a list (read in place, not
+    copied).  f_i(r) is sent for every i not in ``public``."""
     starts, factors, coeffs, degree = _norm_terms(F, terms)
     tabs, size = _tables(F, tables)
     n = size.bit_length() - 1
