@@ -253,3 +253,29 @@ def test_step_with_batched_staging_is_the_same(reg, micro_step):
     with scratch.session(threshold=64 * 8 * 64) as store:   # tables < 64 entries batched
         out = graphlib.prove(g, inputs, be, st)
     assert out == ref and not os.path.exists(store.path)
+
+
+def test_releasing_gives_pages_back_while_the_block_runs():
+    import time
+
+    m = 1 << 24   # 128 MiB of uint64
+    with scratch.session(threshold=0) as store:
+        mm = store.build((m,), np.uint64, [(0, np.arange(m, dtype=np.uint64))])
+        scratch.release()
+        base = _rss_file_mib()
+        with scratch.releasing(interval=0.05):
+            assert int(mm[: m // 2].sum(dtype=np.uint64)) == (m // 2) * (m // 2 - 1) // 2
+            deadline = time.monotonic() + 5
+            while _rss_file_mib() > base + 20 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _rss_file_mib() < base + 20          # given back while running
+            assert int(mm[m - 1]) == m - 1               # and read again on demand
+        assert not [t for t in __import__("threading").enumerate()
+                    if t.name == "zklora-scratch-release"]
+    with scratch.releasing():   # outside a session: nothing
+        pass
+
+
+def _rss_file_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[2]) * 4096 / 2**20

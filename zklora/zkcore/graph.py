@@ -65,7 +65,7 @@ import hashlib
 import time
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import attrs
@@ -683,8 +683,10 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         progress("lookups", 0, 1)
     if prover:   # the lookup argument starts from what phase 2 left, not its heap
         scratch.release(trim_heap=True)
-    with rec.section("lookups"):
-        _run_lookups(ctx, backend, book)   # every segment's requests (global argument)
+    with rec.section("lookups"), (scratch.releasing() if prover else nullcontext()):
+        # every segment's requests (global argument); the pages of the columns it
+        # streams through are given back as it goes
+        _run_lookups(ctx, backend, book)
     clock.lap("lookups")
 
     if progress:

@@ -30,6 +30,7 @@ import mmap
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -192,7 +193,7 @@ class Store:
 
     def release(self) -> None:
         """Give every resident page of the maps made by `build` back (`drop`)."""
-        for mm in self._maps:
+        for mm in tuple(self._maps):   # a copy: `releasing` runs this from a thread
             drop(mm)
 
     def close(self) -> None:
@@ -259,6 +260,34 @@ def trim() -> None:
         _LIBC.append(fn)
     if _LIBC[0] is not None:
         _LIBC[0](0)
+
+
+@contextmanager
+def releasing(interval: float = 0.25) -> Iterator[None]:
+    """While the block runs, a background thread gives the pages of the current store's
+    maps back every ``interval`` seconds (`Store.release`), so a phase that streams
+    through mapped tables (the lookup argument reading its columns, a view of a stack
+    each) holds only what it touched since the last release, not every table it read.
+    The maps are read-only views of files: a page given back is read again from the
+    page cache when next touched, so readers see the same values.  Outside a session:
+    nothing."""
+    store = _CURRENT.get()
+    if store is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(interval):
+            store.release()
+
+    t = threading.Thread(target=run, name="zklora-scratch-release", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        t.join()
 
 
 def current() -> Store | None:
