@@ -279,3 +279,31 @@ def test_releasing_gives_pages_back_while_the_block_runs():
 def _rss_file_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[2]) * 4096 / 2**20
+
+
+def test_python_integer_tables_are_never_staged(reg):
+    """A field of Python-integer elements (bls12-381-fr, dtype object) keeps its tables
+    and stacks in RAM: pointers cannot live in a file (staging them crashed)."""
+    from zklora.zkcore.committer import Committer
+    from zklora.zkcore.op import TensorSpec
+    from zklora.zkcore.transcript import ProverChannel, Transcript
+
+    be = backend_for(reg, "bls12-381-fr", "plain")
+    F = be.field
+    specs = [TensorSpec(f"t{k}", (16,), "committed", None) for k in range(5)]
+
+    def run():
+        c = Committer(be.scheme, True)
+        ch = ProverChannel(Transcript(b"t", "blake3"))
+        for k, sp in enumerate(specs):
+            c.commit(ch, sp, F.from_ints(torch.arange(16) * (k + 1)))
+        return c, ch
+
+    ref_c, ref_ch = run()
+    ref_c.flush(ref_ch)
+    with scratch.session(threshold=0) as store:
+        c, ch = run()
+        assert not any(scratch.is_mapped(t) for _, t in c._pending)
+        c.flush(ch)
+        assert not scratch.is_mapped(c.stacks[0].table) and os.listdir(store.path) == []
+    assert ch.proof_bytes() == ref_ch.proof_bytes()

@@ -122,8 +122,9 @@ class Committer:
         not all in RAM when `flush` stacks them (the file is removed once stacked)."""
         store = scratch.current()
         a = np.asarray(table)
-        if store is None or scratch.is_mapped(a) or not store.wants(a.nbytes * STAGE):
-            return table
+        if store is None or scratch.is_mapped(a) or a.dtype.hasobject or \
+                not store.wants(a.nbytes * STAGE):
+            return table   # (Python-integer elements cannot live in a file)
         mm = store.build(a.shape, a.dtype, [(0, a)], tag="stage")
         del a, table
         self._staged[id(mm)] = mm
@@ -141,6 +142,8 @@ class Committer:
         if store is None:
             return
         t = np.asarray(self._pending[k][1])
+        if t.dtype.hasobject:   # Python-integer elements cannot live in a file
+            return
         if self._batch:
             f = np.asarray(self._pending[self._batch[0]][1])
             if f.dtype != t.dtype or f.shape[1:] != t.shape[1:]:

@@ -112,7 +112,9 @@ class StackLayout:
         store = scratch.current()
         shape = (self.size,) + tuple(F.elem_shape)
         nbytes = 8 * int(np.prod(shape, dtype=np.int64))
-        if store is None or not store.wants(nbytes):
+        if store is None or not store.wants(nbytes) or F.zeros(1).dtype.hasobject:
+            # (a field of Python-integer elements keeps S in RAM: pointers cannot live
+            # in a file)
             out = F.zeros(self.size)
             for b in self.blocks:
                 if b.item is not None:
