@@ -23,8 +23,10 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def _prove(profile: str = "fast", **commitment) -> bytes:
+def _prove(profile: str = "fast", scheme: str | None = None, **commitment) -> bytes:
     d: dict = {"profile": profile, "model": dict(MM)}
+    if scheme:
+        d["proof"] = {"commitment": scheme}
     if commitment:
         d["commitment"] = commitment
     return api.prove(config.from_dict(d)).data
@@ -32,7 +34,7 @@ def _prove(profile: str = "fast", **commitment) -> bytes:
 
 @pytest.fixture(scope="module")
 def fast_proof() -> bytes:
-    return _prove()
+    return _prove(scheme="ligero")  # the tests below weaken ligero's parameters
 
 
 def _with_params(data: bytes, key: str, params: dict) -> bytes:
@@ -76,7 +78,7 @@ def test_floor_is_not_read_from_the_statement(fast_proof):
 
 
 def test_stronger_custom_value_accepted_and_shown(tmp_path):
-    data = _prove(ligero={"num_queries": 200})
+    data = _prove(scheme="ligero", ligero={"num_queries": 200})
     st = api.verify(data)
     assert st["commitment_params"] == {"num_queries": 200}
     rep = api.security_bits(st)
@@ -116,6 +118,7 @@ def test_prove_with_weakened_config_fails_early(params, named, monkeypatch):
     monkeypatch.setattr(graphlib, "prove", no_work)
     monkeypatch.setattr(graphlib, "forward", no_work)
     cfg = config.from_dict({"profile": "fast", "model": dict(MM),
+                            "proof": {"commitment": "ligero"},
                             "commitment": {"ligero": params}})
     with pytest.raises(ConfigError, match="bits of soundness") as e:
         api.prove(cfg)
@@ -125,6 +128,7 @@ def test_prove_with_weakened_config_fails_early(params, named, monkeypatch):
 def test_cli_prove_with_weakened_config(tmp_path):
     cfg = tmp_path / "weak.toml"
     cfg.write_text('profile = "fast"\n[model]\nm = 4\nk = 4\nn = 4\n'
+                   '[proof]\ncommitment = "ligero"\n'
                    "[commitment.ligero]\nnum_queries = 1\nrate_log = 1\nsecurity_bits = 1\n")
     r = run("prove", "--config", cfg, "--out", tmp_path / "x.zkp", "--quiet")
     assert r.exit_code != 0

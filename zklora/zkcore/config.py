@@ -46,11 +46,21 @@ class Stack:
 
 
 PROFILES: dict[str, Stack] = {
-    "fast": Stack("goldilocks", "ligero", "logup-gkr", "blake3"),
+    "fast": Stack("goldilocks", "whir", "logup-gkr", "blake3"),
     "paper": Stack("bls12-381-fr", "hyrax", "tlookup", "sha256"),
     "debug": Stack("goldilocks", "plain", "logup-gkr", "blake3"),
 }
 HASHES = ("blake3", "sha256")
+#: a profile's default parameters of commitment schemes, under the config's own
+#: ``[commitment.NAME]`` keys (which win key by key).  fast: WHIR in the conjectured
+#: (list-decoding) regime — the proximity-gaps conjecture WHIR's own figures rest on;
+#: ``regime = "unique"`` gives the proven regime (a larger proof, docs/whir.md).
+PROFILE_COMMITMENT_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
+    "fast": {"whir": {"regime": "conjectured"}},
+}
+#: a profile's commitment scheme under ``[proof] zero_knowledge = true`` when the config
+#: names none: a hiding one (WHIR is binding only; docs/zero-knowledge.md)
+ZK_COMMITMENT = {"fast": "ligero"}
 
 _TOP_KEYS = ("profile", "task", "model", "proof", "commitment", "lookup", "executor",
              "backend")
@@ -141,6 +151,8 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
             raise _allowed("proof", k, _PROOF_KEYS)
         if not isinstance(v, str):
             raise ConfigError(f"proof.{k}: expected a string, got {v!r}")
+    if zero_knowledge and "commitment" not in overrides and prof in ZK_COMMITMENT:
+        overrides["commitment"] = ZK_COMMITMENT[prof]
     stack = attrs.evolve(PROFILES[prof], **overrides)
     if stack.hash not in HASHES:
         raise ConfigError(f"proof.hash: {stack.hash!r} not allowed; allowed: {', '.join(HASHES)}")
@@ -149,6 +161,9 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     for name, tbl in list(com.items()) + list(look.items()):
         if not isinstance(tbl, dict):
             raise ConfigError(f"commitment/lookup.{name}: expected a table of parameters")
+    defaults = PROFILE_COMMITMENT_PARAMS.get(prof, {})
+    com = {**{k: dict(v) for k, v in defaults.items()},
+           **{k: {**defaults.get(k, {}), **v} for k, v in com.items()}}
     be = data.get("backend", "cpu")
     if not isinstance(be, str) or be not in BACKENDS:
         raise ConfigError(f"backend: {be!r} is not a backend; allowed: {', '.join(BACKENDS)}")
