@@ -307,3 +307,24 @@ def test_python_integer_tables_are_never_staged(reg):
         c.flush(ch)
         assert not scratch.is_mapped(c.stacks[0].table) and os.listdir(store.path) == []
     assert ch.proof_bytes() == ref_ch.proof_bytes()
+
+
+def test_claims_do_not_keep_the_tables_they_were_sliced_from():
+    """A claim's point and value are copied when they are views (the finals of a
+    sumcheck are slices of its folded tables): a claim kept until the opening does not
+    keep a table alive."""
+    import gc
+    import weakref
+
+    from zklora.zkcore.claims import Claim
+
+    big = np.arange(1 << 16, dtype=np.uint64).reshape(-1, 2)
+    ref = weakref.ref(big)
+    c = Claim("t", big[3:6], big[7])
+    assert np.array_equal(c.point, np.arange(6, 12, dtype=np.uint64).reshape(3, 2))
+    assert list(c.value) == [14, 15]
+    del big
+    gc.collect()
+    assert ref() is None
+    own = np.zeros(2, np.uint64)
+    assert Claim("t", own, own).value is own      # an array owning its data: kept as is

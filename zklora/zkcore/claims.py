@@ -24,13 +24,22 @@ from .errors import ProverError, VerificationError
 from .field import Field
 
 
+def _own(a):
+    """``a`` itself, or a copy of it when it is a view of a larger array: a claim's point
+    or value is often a slice of a sumcheck's folded tables (its finals), and a claim
+    kept until the opening would otherwise keep that whole table alive."""
+    if isinstance(a, np.ndarray) and a.base is not None:
+        return a.copy()
+    return a
+
+
 @attrs.define
 class Claim:
     """The MLE of ``tensor`` at ``point`` equals ``value`` (challenge-field elements)."""
 
     tensor: str
-    point: np.ndarray
-    value: np.ndarray
+    point: np.ndarray = attrs.field(converter=_own)
+    value: np.ndarray = attrs.field(converter=_own)
 
     def key(self) -> bytes:
         return np.ascontiguousarray(self.point).tobytes()
