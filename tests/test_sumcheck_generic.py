@@ -201,3 +201,33 @@ def test_combine_stack_matches_combine(degree):
         terms = [(np.array(c, np.uint64), fs) for c, fs in TERMS[degree]]
         want = sumcheck.combine(E, terms, [st[i, 0] for i in range(4)])
         assert np.array_equal(sumcheck._combine_stack(st, starts, factors, coeffs), want)
+
+
+def test_backend_serving_the_generic_round_ops_gives_the_same_bytes():
+    """A backend with its own ``sc_sums``/``sc_fold_sums``/``sc_fold_into`` (the proposed
+    interface, `sumcheck._Rounds`) is used as it is, and makes the same proof."""
+    from zklora.plugins.backends.cpu import CpuBackend
+    from zklora.zkcore import backend as B
+
+    class Own(CpuBackend):
+        name = "own"
+        used = 0
+
+        def sc_sums(self, stack, isb, starts, factors, coeffs, degree, running):
+            Own.used += 1
+            return KS.gen_sums(stack, isb, starts, factors, coeffs, degree, running)
+
+        def sc_fold_sums(self, stack, r, out, starts, factors, coeffs, degree, running):
+            out = np.empty((stack.shape[0], stack.shape[1] // 2, 2), np.uint64)
+            return out, KS.gen_fold_sums(stack, r, out, starts, factors, coeffs, degree,
+                                         running, np.zeros(stack.shape[0], np.bool_))
+
+        def sc_fold_into(self, stack, r, out):
+            return self.sc_fold(stack, r)
+
+    rng = np.random.default_rng(9)
+    tables, terms, claim = _instance(rng, 3, 7, (1,))
+    want, _, _ = _prove(tables, terms, claim, True)
+    with B.use(Own()):
+        got, _, _ = _prove(tables, terms, claim, True)
+    assert got == want and Own.used == 1
