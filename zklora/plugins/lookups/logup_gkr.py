@@ -364,14 +364,19 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
             W = out
         return W
 
-    Ej = mle.eq_table(E, rr[1:])
+    rz = rr  # r as E-elements
     for j in range(s):
         want1 = not bool(rr[j].any())
         acc = np.zeros((len(slots), 3, 2, 2), dtype=object)  # a few dozen values
+        # E_j(y) = eq(r_>j, y) is never held whole: over a chunk's 2^cb values of y it is
+        # eq(r_(j+1 … j+cb), y_lo) times eq(r_(>j+cb), y_hi), one scalar per chunk
+        cb = (min(h, step) >> (j + 1)).bit_length() - 1
+        low = mle.eq_table(E, rz[j + 1:j + 1 + cb])
         for a in range(0, h, step):
             b = min(h, a + step)
             Wc = chunk(a, b, point[:j])
-            Es = np.ascontiguousarray(Ej[a >> (j + 1):b >> (j + 1)])
+            hi_eq = selector(E, rz[j + 1 + cb:], (a >> (j + 1)) >> cb)
+            Es = np.ascontiguousarray(E.mul(low, hi_eq), np.uint64)
             sc, _ = KL.gkr_sums(Wc, Wc, slots, Es, want1)
             acc = (acc + sc.astype(object)) % KL.P_INT
         sums = acc.astype(np.uint64)
@@ -385,7 +390,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         if mask is not None:
             mask.state.bind(j, rho)
         c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
-        Ej = np.ascontiguousarray(E.add(Ej[0::2], Ej[1::2]))
+    Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
     W = np.empty((k, h >> s, 2), dtype=np.uint64)
     for a in range(0, h, step):
         b = min(h, a + step)
