@@ -220,7 +220,7 @@ def _prove(cfg: Config, registry, progress: Callable | None,
                                        cfg.executor["name"],
                                        {**cfg.executor, "recipe": _recipe(cfg, statement, reg)}))
     dt = time.perf_counter() - t0
-    sections["index"] = graphlib.canonical_json([[n, a, b] for n, a, b in index])
+    sections["index"] = prooflib.encode_index(index)
     sections["stream"] = stream
     data = prooflib.encode(statement, sections)
     return ProveResult(data, statement, dt, list(index))

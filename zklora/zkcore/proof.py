@@ -12,8 +12,9 @@ Layout (all integers little-endian)::
     section payloads, in the same order, back to back; nothing after them.
 
 Sections of a graph proof: ``model`` (optional: the base-model commitment document,
-see `zklora.zkcore.modelcommit`), ``index`` (canonical JSON list of [name, start, end] byte
-ranges of the proof stream, checked by the verifier against the ranges it reads) and
+see `zklora.zkcore.modelcommit`), ``index`` (the [name, start, end] byte ranges of the
+proof stream in a canonical compact binary form, `encode_index`; checked by the verifier
+against the ranges it reads) and
 ``stream`` (the prover's messages).  Every length is checked against the bytes that
 remain before anything is allocated, so a truncated, oversized or mutated file raises
 `ProofFormatError` with a message — never another exception, never a hang.
@@ -36,12 +37,14 @@ from .errors import ProofFormatError
 from .graph import canonical_json
 
 MAGIC = b"ZKLORA\x00P"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: binary index section (1: canonical JSON index)
 MAX_FILE = 4 << 30
 MAX_STATEMENT = 16 << 20
 MAX_SECTIONS = 64
 _NAME = re.compile(rb"^[a-z0-9_.\-]{1,64}$")
 REQUIRED_SECTIONS = ("index", "stream")
+#: most rows an index section may hold (bounded work on a hostile file)
+MAX_INDEX_ROWS = 1 << 20
 OPTIONAL_SECTIONS = ("model",)
 
 
@@ -54,19 +57,110 @@ class ProofFile:
 
     def index(self) -> list[tuple[str, int, int]]:
         """The stream's section table (validated shape; contents checked by the verifier)."""
-        raw = self.sections["index"]
-        data = _parse_canonical_json(raw, "index section")
-        if not isinstance(data, list) or len(data) > 1 << 20:
-            raise ProofFormatError("index section: expected a list of [name, start, end]")
-        out = []
-        n = len(self.sections["stream"])
-        for row in data:
-            if (not isinstance(row, list) or len(row) != 3 or not isinstance(row[0], str)
-                    or not all(isinstance(v, int) and not isinstance(v, bool) for v in row[1:])
-                    or not 0 <= row[1] <= row[2] <= n):
-                raise ProofFormatError(f"index section: malformed entry {str(row)[:80]}")
-            out.append((row[0], row[1], row[2]))
-        return out
+        return decode_index(self.sections["index"], len(self.sections["stream"]))
+
+
+def _varint(x: int) -> bytes:
+    out = bytearray()
+    while True:
+        b, x = x & 0x7F, x >> 7
+        if not x:
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def encode_index(rows: Sequence[tuple[str, int, int]]) -> bytes:
+    """The index section: ``varint(count)`` then, per row, ``varint(p)``, ``varint(k)``,
+    ``k`` name bytes, ``varint(zigzag(start − previous end))``, ``varint(end − start)``,
+    where the name is the previous row's first ``p`` bytes (``p`` their longest common
+    prefix, exactly) followed by the ``k`` new bytes.  Varints are unsigned LEB128 in
+    their shortest form, so every table has exactly one encoding and `decode_index`
+    rejects every other byte string."""
+    out = bytearray(_varint(len(rows)))
+    prev_name, prev_end = b"", 0
+    for name, start, end in rows:
+        nb = name.encode("utf-8")
+        if not 0 <= start <= end:
+            raise ProofFormatError(f"index row {name!r}: bad range {start}..{end}")
+        p = _common_prefix(prev_name, nb)
+        d = start - prev_end
+        out += _varint(p) + _varint(len(nb) - p) + nb[p:]
+        out += _varint(2 * d if d >= 0 else -2 * d - 1) + _varint(end - start)
+        prev_name, prev_end = nb, end
+    return bytes(out)
+
+
+class _IndexReader:
+    def __init__(self, raw: bytes):
+        self.raw, self.pos = raw, 0
+
+    def varint(self) -> int:
+        x = shift = 0
+        while True:
+            if self.pos >= len(self.raw):
+                raise ProofFormatError("index section truncated")
+            if shift > 63:
+                raise ProofFormatError("index section: varint too long")
+            b = self.raw[self.pos]
+            self.pos += 1
+            x |= (b & 0x7F) << shift
+            if not b & 0x80:
+                if b == 0 and shift:
+                    raise ProofFormatError("index section: varint not in shortest form")
+                return x
+            shift += 7
+
+    def take(self, n: int) -> bytes:
+        if n > len(self.raw) - self.pos:
+            raise ProofFormatError("index section truncated")
+        b = self.raw[self.pos : self.pos + n]
+        self.pos += n
+        return b
+
+
+def decode_index(raw: bytes, stream_len: int) -> list[tuple[str, int, int]]:
+    """Parse an index section (`encode_index`) strictly: shortest varints, exact common
+    prefixes, UTF-8 names, ranges inside a stream of ``stream_len`` bytes, nothing after
+    the last row; `ProofFormatError` otherwise.  Every row takes at least four bytes, so
+    the row count is checked against the section's size before anything is built."""
+    r = _IndexReader(bytes(raw))
+    count = r.varint()
+    if count > MAX_INDEX_ROWS or 4 * count > len(raw) - r.pos:
+        raise ProofFormatError(f"index section: {count} rows do not fit its "
+                               f"{len(raw)} bytes (at most {MAX_INDEX_ROWS})")
+    out: list[tuple[str, int, int]] = []
+    prev_name, prev_end = b"", 0
+    for i in range(count):
+        p, k = r.varint(), r.varint()
+        if p > len(prev_name):
+            raise ProofFormatError(f"index row {i}: prefix longer than the previous name")
+        name = prev_name[:p] + r.take(k)
+        if _common_prefix(prev_name, name) != p:
+            raise ProofFormatError(f"index row {i}: common prefix not maximal")
+        z = r.varint()
+        start = prev_end + (z >> 1 if not z & 1 else -((z + 1) >> 1))
+        end = start + r.varint()
+        if not 0 <= start <= end <= stream_len:
+            raise ProofFormatError(f"index row {i}: range {start}..{end} outside the "
+                                   f"{stream_len}-byte stream")
+        try:
+            text = name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProofFormatError(f"index row {i}: name is not UTF-8") from None
+        out.append((text, start, end))
+        prev_name, prev_end = name, end
+    if r.pos != len(raw):
+        raise ProofFormatError(f"index section: {len(raw) - r.pos} bytes after the last row")
+    return out
 
 
 def _parse_canonical_json(raw: bytes, what: str):
