@@ -228,6 +228,43 @@ def drop(a) -> None:
         pass
 
 
+def _byte_bounds(a: np.ndarray) -> tuple[int, int]:
+    """(first byte, one past the last byte) of ``a``'s elements in memory."""
+    lo = hi = a.ctypes.data
+    for n, st in zip(a.shape, a.strides):
+        if st < 0:
+            lo += (n - 1) * st
+        else:
+            hi += (n - 1) * st
+    return lo, hi + a.itemsize
+
+
+def drop_pages(a) -> None:
+    """Like `drop`, but only the pages spanned by ``a`` itself (a view of a read-only
+    scratch map, e.g. a slice of a stacked table): a reader streaming through a large
+    map gives back each range once it has read it, so at most the range being read is
+    resident.  The range is widened to whole pages (a neighbour's page is read again
+    from the page cache when next touched).  Anything not in a map: nothing happens."""
+    m = _mmap_of(a)
+    if m is None or not hasattr(m, "madvise") or not isinstance(a, np.ndarray) or not a.size:
+        return
+    try:
+        base = np.frombuffer(m, dtype=np.uint8).ctypes.data
+    except (ValueError, TypeError):   # closed
+        return
+    lo, hi = _byte_bounds(a)
+    lo, hi = lo - base, hi - base
+    size = len(m)
+    if lo < 0 or hi > size:           # not a view of this map: leave it
+        return
+    lo -= lo % mmap.PAGESIZE
+    hi = min(size, hi + (-hi) % mmap.PAGESIZE)
+    try:
+        m.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (OSError, ValueError):
+        pass
+
+
 def release(trim_heap: bool = False) -> None:
     """`Store.release` of the current store, if any; with ``trim_heap`` also `trim`."""
     s = _CURRENT.get()

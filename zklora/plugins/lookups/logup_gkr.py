@@ -58,7 +58,7 @@ import attrs
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.zkcore import mle, selfcheck, zk
+from zklora.zkcore import mle, scratch, selfcheck, zk
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -227,13 +227,15 @@ def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, i
     m = 1 << (depth - layer)
     if m == 1:
         return leaves_range(lo, hi)
-    ps, qs = [], []
-    for j in range(m):
-        p, q = leaves_range(lo + (j << layer), hi + (j << layer))
-        ps.append(p)
-        qs.append(q)
-    q = np.concatenate(qs)
-    p = None if unit else np.concatenate(ps)
+    w = hi - lo
+    p = None if unit else E.zeros(m * w)
+    q = E.zeros(m * w)
+    for j in range(m):   # written in place: one leaf range besides the result
+        pj, qj = leaves_range(lo + (j << layer), hi + (j << layer))
+        q[j * w:(j + 1) * w] = qj
+        if p is not None:
+            p[j * w:(j + 1) * w] = pj
+        del pj, qj
     while m > 1:
         p, q = KL.frac_up(E, p, q)
         m //= 2
@@ -323,10 +325,11 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: the fast layer prover streams a layer whose tables (all trees) exceed this many bytes:
 #: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
 #: in RAM only once they fit (`_prove_layer`)
-STREAM_BYTES = 256 << 20
+STREAM_BYTES = 64 << 20
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
 KEEP_LAYERS = 20
-#: pairs per chunk of a streamed round
+#: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
+#: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 16
 
 
@@ -345,7 +348,10 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         s += 1
     if s == 0:
         return 0, None, None, c, pref
-    step = max(STREAM_CHUNK, 1 << (s + 1))
+    # leaves summed per entry of layer n+1 of the deepest tree that does not hold it
+    fan = max([1 << (trees[i].depth - n - 1) for i in active
+               if trees[i].q[n + 1] is None] or [1])
+    step = max(min(STREAM_CHUNK, max(1, LAYER_CHUNK // fan)), 1 << (s + 1))
 
     def chunk(a, b, rhos):
         parts = []
@@ -662,6 +668,9 @@ class LogUpGKR(LookupArgument):
         roots, claims = gkr(ctx, [lay.num_vars + top for lay in looks] + [tabs.num_vars + top],
                             [True] * G + [False], trees, f"{pre}/gkr",
                             tamper=self.test_tamper_message, top=top)
+        if ctx.prover:   # the trees' held layers and the heap the GKR freed go back now,
+            trees.close()   # not after the opening that follows
+            scratch.release(trim_heap=True)
         zero, one = E.scalar(0), E.scalar(1)
         for rep in range(reps):
             at = f" (challenge set {rep})" if reps > 1 else ""
@@ -799,6 +808,10 @@ class _Trees:
             self._trees = out
         return self._trees
 
+    def close(self) -> None:
+        """Forget the trees (the GKR is done)."""
+        self._trees = None
+
     def _segments(self, group: list[int], lay: StackLayout) -> list:
         """(start, length, columns or padding row ints, table index) covering one
         lookup tree's leaves of one challenge set in order (the stack's padding blocks
@@ -831,8 +844,11 @@ class _Trees:
                 row = [F.from_ints(np.array([v], np.int64)) for v in cols]
                 dst[...] = KL.leaf_denoms(E, row, apow, beta)[0]
             else:
-                KL.leaf_denoms(E, [c[a - start:b - start] for c in cols], apow, beta,
-                               out=dst)
+                src = [c[a - start:b - start] for c in cols]
+                KL.leaf_denoms(E, src, apow, beta, out=dst)
+                if rep == (1 << self.top) - 1:   # the last set read it: a view of a
+                    for c in src:                 # mapped stack gives its pages back
+                        scratch.drop_pages(c)
 
     def _look_range(self, segs, lo: int, hi: int):
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
