@@ -13,6 +13,7 @@ held in uint64 and masked to 32 bits, since numba promotes uint32 arithmetic.
 
 from __future__ import annotations
 
+import blake3
 import numpy as np
 from numba import njit, prange
 
@@ -113,6 +114,23 @@ def hash_many(data: np.ndarray) -> np.ndarray:
     data = np.ascontiguousarray(data, dtype=np.uint8)
     if data.ndim != 2 or data.shape[1] > MAX_LEN:
         raise ValueError(f"hash_many needs (n, L ≤ {MAX_LEN}) bytes, got {data.shape}")
+    if _cold(data.size):  # a cold verifier: the blake3 package, row by row
+        L = data.shape[1]
+        raw = data.tobytes()
+        digests = b"".join(blake3.blake3(raw[i * L:(i + 1) * L]).digest()
+                           for i in range(data.shape[0]))
+        return np.frombuffer(digests, dtype=np.uint8).reshape(data.shape[0], 32).copy()
     out = np.empty((data.shape[0], 32), dtype=np.uint8)
     _hash_rows(data, out)
     return out
+
+
+def _cold(n: int) -> bool:
+    """`goldilocks.cold` (numba not started, little work): hash without numba."""
+    from .goldilocks import cold
+
+    return n <= COLD_BYTES and cold(0)
+
+
+#: a cold process hashes at most this many bytes with the ``blake3`` package
+COLD_BYTES = 1 << 20

@@ -21,8 +21,11 @@ constant here is an explicit ``np.uint64``.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from numba import njit, prange
+from numba.extending import overload
 
 P_INT = 0xFFFFFFFF00000001
 P = np.uint64(P_INT)
@@ -490,7 +493,7 @@ def _eq_layer(out, size, r0, r1, lo, hi):
 
 
 @njit(**_OPTS)
-def eq_expand_s(r, out):
+def _eq_expand_ser(r, out):
     """Serial `eq_expand` (doubling, one layer per variable)."""
     n = r.shape[0]
     out[0, 0] = ONE
@@ -516,13 +519,13 @@ def eq_expand(r, out):
     variable)."""
     n = r.shape[0]
     lo_n = min(n, EQ_SPLIT)
-    eq_expand_s(r[:lo_n], out)
+    _eq_expand_ser(r[:lo_n], out)
     hi_n = n - lo_n
     if hi_n == 0:
         return
     L = 1 << lo_n
     hi = np.empty((1 << hi_n, 2), dtype=np.uint64)
-    eq_expand_s(r[lo_n:], hi)
+    _eq_expand_ser(r[lo_n:], hi)
     for row in prange(1, 1 << hi_n):  # row 0 last: every row reads it
         e0 = hi[row, 0]
         e1 = hi[row, 1]
@@ -730,3 +733,292 @@ def e_vecmat_base(e, M, out):
             s1 = gl_add(s1, gl_mul(e[i, 1], m))
         out[j, 0] = s0
         out[j, 1] = s1
+
+
+# --- a cold process: numpy and Python-integer twins -------------------------------------
+#
+# Loading a cached kernel costs milliseconds, and the first one of a process costs
+# numba's runtime start-up (a few hundred milliseconds: its target registries and NRT).
+# A verifier does little field work, on short vectors, so in a process where numba has
+# not started yet the field-facing kernels below run as numpy (long vectors) or Python
+# integers (short ones) instead.  Once anything has started numba (a prover always
+# does, at its first kernel) every call goes to the compiled kernel as before.  The
+# twins compute exactly mod p, like the kernels on canonical inputs (the only inputs a
+# field hands them), so the results are the same bytes either way (tests compare).
+
+#: a cold process runs a field kernel on at most this many elements without numba
+COLD_LIMIT = 1 << 18
+#: below this many elements the cold twins use Python integers, numpy above
+PY_BELOW = 96
+
+_P = P_INT
+_W = 7
+_U64_EPS = EPS
+_U64_P = P
+
+
+try:
+    from numba.core.runtime import rtsys as _rtsys
+except ImportError:  # pragma: no cover - numba internals moved: always compiled
+    _rtsys = None
+
+#: ``ZKLORA_COLD_TWINS=0`` turns the cold twins off (every call compiled; A/B timing)
+COLD_TWINS = os.environ.get("ZKLORA_COLD_TWINS", "1") != "0"
+
+
+def numba_started() -> bool:
+    """Whether numba's runtime has started in this process (any compiled function
+    loaded or compiled); a cold process avoids starting it for small work."""
+    return not COLD_TWINS or bool(getattr(_rtsys, "_init", True))
+
+
+def cold(n: int) -> bool:
+    """Whether ``n`` elements of field work should bypass numba (see above)."""
+    return n <= COLD_LIMIT and not numba_started()
+
+
+def np_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`gl_add` element-wise on uint64 arrays (same formula, so the same bits)."""
+    s = a + b
+    s = np.where(s < a, s + _U64_EPS, s)
+    return np.where(s >= _U64_P, s - _U64_P, s)
+
+
+def np_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`gl_sub` element-wise."""
+    d = a - b
+    return np.where(a < b, d - _U64_EPS, d)
+
+
+def np_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`gl_mul` element-wise (32-bit limbs, then `gl_reduce128`)."""
+    a_lo = a & M32
+    a_hi = a >> S32
+    b_lo = b & M32
+    b_hi = b >> S32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    mid = lh + hl
+    lo = ll + (mid << S32)
+    hi = a_hi * b_hi + (mid >> S32) + ((mid < lh).astype(np.uint64) << S32) \
+        + (lo < ll).astype(np.uint64)
+    hi_hi = hi >> S32
+    t0 = lo - hi_hi
+    t0 = np.where(lo < hi_hi, t0 - _U64_EPS, t0)
+    t1 = (hi & M32) * _U64_EPS
+    r = t0 + t1
+    r = np.where(r < t1, r + _U64_EPS, r)
+    return np.where(r >= _U64_P, r - _U64_P, r)
+
+
+def np_e2_mul(a0, a1, b0, b1):
+    """`e2_mul` element-wise (Karatsuba, 7·t as 8t − t): (c0, c1)."""
+    m0 = np_mul(a0, b0)
+    m1 = np_mul(a1, b1)
+    m2 = np_mul(np_add(a0, a1), np_add(b0, b1))
+    m1_2 = np_add(m1, m1)
+    m1_4 = np_add(m1_2, m1_2)
+    m1_7 = np_sub(np_add(m1_4, m1_4), m1)
+    return np_add(m0, m1_7), np_sub(np_sub(m2, m0), m1)
+
+
+def np_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Σ mod p along ``axis`` of canonical entries (fewer than 2^32 of them): the two
+    32-bit halves are summed without overflow and recombined."""
+    lo = np.sum(a & M32, axis=axis, dtype=np.uint64, keepdims=True)
+    hi = np.sum(a >> S32, axis=axis, dtype=np.uint64, keepdims=True)
+    lo = np.where(lo >= _U64_P, lo - _U64_P, lo)
+    hi = np.where(hi >= _U64_P, hi - _U64_P, hi)
+    return np.squeeze(np_add(np_mul(hi, np.uint64(1 << 32)), lo), axis=axis)
+
+
+def _one(x) -> np.ndarray:
+    """A scalar as a 1-element array (numpy warns on uint64 scalar wrap-around)."""
+    return np.array([x], dtype=np.uint64)
+
+
+def _py_e2(x0: int, x1: int, y0: int, y1: int) -> tuple[int, int]:
+    return (x0 * y0 + _W * x1 * y1) % _P, (x0 * y1 + x1 * y0) % _P
+
+
+def _cold_eadd(a, b, out):
+    if a.shape[0] < PY_BELOW:
+        out[...] = [((x0 + y0) % _P, (x1 + y1) % _P)
+                    for (x0, x1), (y0, y1) in zip(a.tolist(), b.tolist())] or out
+    else:
+        out[...] = np_add(a, b)
+
+
+def _cold_esub(a, b, out):
+    if a.shape[0] < PY_BELOW:
+        out[...] = [((x0 - y0) % _P, (x1 - y1) % _P)
+                    for (x0, x1), (y0, y1) in zip(a.tolist(), b.tolist())] or out
+    else:
+        out[...] = np_sub(a, b)
+
+
+def _cold_emul(a, b, out):
+    if a.shape[0] < PY_BELOW:
+        out[...] = [_py_e2(x0, x1, y0, y1)
+                    for (x0, x1), (y0, y1) in zip(a.tolist(), b.tolist())] or out
+    else:
+        out[:, 0], out[:, 1] = np_e2_mul(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+
+
+def _cold_emul_scalar(a, s0, s1, out):
+    if a.shape[0] < PY_BELOW:
+        y0, y1 = int(s0), int(s1)
+        out[...] = [_py_e2(x0, x1, y0, y1) for x0, x1 in a.tolist()] or out
+    else:
+        out[:, 0], out[:, 1] = np_e2_mul(a[:, 0], a[:, 1], _one(s0), _one(s1))
+
+
+def _cold_emul_base(a, b, out):
+    if a.shape[0] < PY_BELOW:
+        out[...] = [(x0 * y % _P, x1 * y % _P)
+                    for (x0, x1), y in zip(a.tolist(), b.tolist())] or out
+    else:
+        out[:, 0] = np_mul(a[:, 0], b)
+        out[:, 1] = np_mul(a[:, 1], b)
+
+
+def _cold_esum(a, *_):
+    if a.shape[0] < PY_BELOW:
+        s0 = s1 = 0
+        for x0, x1 in a.tolist():
+            s0 += x0
+            s1 += x1
+        return np.array((s0 % _P, s1 % _P), dtype=np.uint64)
+    return np_sum(a, axis=0)
+
+
+def _cold_edot(a, b, *_):
+    if a.shape[0] < PY_BELOW:
+        s0 = s1 = 0
+        for (x0, x1), (y0, y1) in zip(a.tolist(), b.tolist()):
+            s0 += x0 * y0 + _W * x1 * y1
+            s1 += x0 * y1 + x1 * y0
+        return np.array((s0 % _P, s1 % _P), dtype=np.uint64)
+    c0, c1 = np_e2_mul(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    return np.array((np_sum(c0), np_sum(c1)), dtype=np.uint64)
+
+
+def _cold_einv(a, out):
+    """Batch inverse in Python integers (Montgomery's trick over the norms); the index
+    of the first zero element, or −1."""
+    xs = a.tolist()
+    norms = []
+    for i, (x0, x1) in enumerate(xs):
+        nm = (x0 * x0 - _W * x1 * x1) % _P
+        if nm == 0:
+            return i
+        norms.append(nm)
+    acc = 1
+    pref = []
+    for nm in norms:
+        pref.append(acc)
+        acc = acc * nm % _P
+    inv = pow(acc, _P - 2, _P)
+    res = [None] * len(xs)
+    for i in range(len(xs) - 1, -1, -1):
+        ni = pref[i] * inv % _P
+        inv = inv * norms[i] % _P
+        res[i] = (xs[i][0] * ni % _P, -xs[i][1] * ni % _P)
+    if res:
+        out[...] = res
+    return -1
+
+
+def _cold_eq_expand(r, out):
+    """Doubling, one layer per variable: Python integers while short, numpy after."""
+    rs = r.tolist()
+    tab = [(1, 0)]
+    j = 0
+    while j < len(rs) and len(tab) < PY_BELOW:
+        r0, r1 = rs[j]
+        hs = [_py_e2(v0, v1, r0, r1) for v0, v1 in tab]
+        tab = [((v0 - h0) % _P, (v1 - h1) % _P) for (v0, v1), (h0, h1) in zip(tab, hs)] + hs
+        j += 1
+    size = len(tab)
+    out[:size] = tab
+    for r0, r1 in rs[j:]:
+        h0, h1 = np_e2_mul(out[:size, 0], out[:size, 1], _one(r0), _one(r1))
+        out[size:2 * size, 0] = h0
+        out[size:2 * size, 1] = h1
+        out[:size, 0] = np_sub(out[:size, 0], h0)
+        out[:size, 1] = np_sub(out[:size, 1], h1)
+        size *= 2
+
+
+def _cold_e_interpolate(g, inv_den, r0, r1):
+    """`e_interpolate` in Python integers (prefix and suffix products of r − j)."""
+    P_, W_ = _P, _W
+    gs = g.tolist()
+    dens = inv_den.tolist()
+    r0 = int(r0)
+    r1 = int(r1)
+    n = len(gs)
+    ds = [r0 - i for i in range(n)]  # r − i = (ds[i], r1), reduced lazily
+    pre = [(1, 0)]
+    x0, x1 = 1, 0
+    for i in range(n - 1):
+        d = ds[i]
+        x0, x1 = (x0 * d + W_ * x1 * r1) % P_, (x0 * r1 + x1 * d) % P_
+        pre.append((x0, x1))
+    s0 = s1 = 0
+    y0, y1 = 1, 0  # the suffix product Π_{j > i} (r − j)
+    for i in range(n - 1, -1, -1):
+        p0, p1 = pre[i]
+        w0 = (p0 * y0 + W_ * p1 * y1) % P_ * dens[i] % P_
+        w1 = (p0 * y1 + p1 * y0) % P_ * dens[i] % P_
+        g0, g1 = gs[i]
+        s0 += g0 * w0 + W_ * g1 * w1
+        s1 += g0 * w1 + g1 * w0
+        d = ds[i]
+        y0, y1 = (y0 * d + W_ * y1 * r1) % P_, (y0 * r1 + y1 * d) % P_
+    return np.array((s0 % P_, s1 % P_), dtype=np.uint64)
+
+
+def _cold_first(kernel, twin, arg: int = 0, axis: int = 0):
+    """A callable with ``kernel``'s signature: ``twin`` while numba is cold and the
+    array argument ``arg`` has at most `COLD_LIMIT` entries along ``axis``, else the
+    kernel.  ``.kernel`` and ``.cold`` give both (tests)."""
+
+    def call(*args):
+        if not numba_started() and args[arg].shape[axis] <= COLD_LIMIT:
+            return twin(*args)
+        return kernel(*args)
+
+    call.__name__ = call.__qualname__ = kernel.__name__
+    call.__doc__ = kernel.__doc__
+    call.kernel = kernel
+    call.cold = twin
+    return call
+
+
+eadd = _cold_first(eadd, _cold_eadd)
+eadd_s = _cold_first(eadd_s, _cold_eadd)
+esub = _cold_first(esub, _cold_esub)
+esub_s = _cold_first(esub_s, _cold_esub)
+emul = _cold_first(emul, _cold_emul)
+emul_s = _cold_first(emul_s, _cold_emul)
+emul_scalar = _cold_first(emul_scalar, _cold_emul_scalar)
+emul_scalar_s = _cold_first(emul_scalar_s, _cold_emul_scalar)
+emul_base = _cold_first(emul_base, _cold_emul_base)
+emul_base_s = _cold_first(emul_base_s, _cold_emul_base)
+esum = _cold_first(esum, _cold_esum)
+esum_s = _cold_first(esum_s, _cold_esum)
+edot = _cold_first(edot, _cold_edot)
+edot_s = _cold_first(edot_s, _cold_edot)
+einv = _cold_first(einv, _cold_einv)
+eq_expand = _cold_first(eq_expand, _cold_eq_expand, arg=1)
+eq_expand_s = _cold_first(_eq_expand_ser, _cold_eq_expand, arg=1)
+_e_interpolate_kernel = e_interpolate
+e_interpolate = _cold_first(e_interpolate, _cold_e_interpolate)
+
+
+@overload(e_interpolate, jit_options=dict(cache=True))
+def _e_interpolate_in_numba(g, inv_den, r0, r1):
+    """Inside compiled code `e_interpolate` is the kernel itself."""
+    return lambda g, inv_den, r0, r1: _e_interpolate_kernel(g, inv_den, r0, r1)

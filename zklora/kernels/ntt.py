@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
+from . import goldilocks as _G
 from .goldilocks import P_INT, e2_mul, eq_expand, gl_add, gl_mul, gl_sub, nchunks_for
 from .goldilocks import edot as edot_par
 
@@ -54,6 +55,13 @@ def _powers(w, n, out):
 
 def powers(w: int, n: int) -> np.ndarray:
     """[1, w, w², …, w^(n−1)] as uint64."""
+    if _G.cold(n):  # a cold verifier: Python integers (see `goldilocks.cold`)
+        w = int(w) % P_INT
+        vals, acc = [], 1
+        for _ in range(n):
+            vals.append(acc)
+            acc = acc * w % P_INT
+        return np.array(vals, dtype=np.uint64)
     out = np.empty(n, dtype=np.uint64)
     _powers(np.uint64(w), n, out)
     return out
@@ -255,6 +263,11 @@ def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
     e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
     if M.ndim != 2 or M.shape[0] != e.shape[0]:
         raise ValueError(f"evec_mat: {e.shape[0]} times {M.shape}")
+    if M.shape[0] and _G.cold(M.size):  # a cold verifier: numpy (`goldilocks.cold`)
+        e0 = np.ascontiguousarray(e[:, 0])[:, None]
+        e1 = np.ascontiguousarray(e[:, 1])[:, None]
+        return np.stack([_G.np_sum(_G.np_mul(e0, M), axis=0),
+                         _G.np_sum(_G.np_mul(e1, M), axis=0)], axis=-1)
     out = np.zeros((M.shape[1], 2), dtype=np.uint64)
     if M.size:
         if M.size < SERIAL_BELOW:
@@ -286,7 +299,10 @@ def eq_table(r: np.ndarray) -> np.ndarray:
     Serial for small n; the field's parallel kernel otherwise."""
     r = np.ascontiguousarray(r, dtype=np.uint64).reshape(-1, 2)
     out = np.zeros((1 << r.shape[0], 2), dtype=np.uint64)
-    (_eq_ser if out.shape[0] < SERIAL_BELOW else eq_expand)(r, out)
+    if _G.cold(out.shape[0]):
+        _G.eq_expand.cold(r, out)
+    else:
+        (_eq_ser if out.shape[0] < SERIAL_BELOW else eq_expand)(r, out)
     return out
 
 
@@ -310,6 +326,8 @@ def edot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.ascontiguousarray(b, dtype=np.uint64).reshape(-1, 2)
     if a.shape != b.shape:
         raise ValueError(f"edot: {a.shape} with {b.shape}")
+    if _G.cold(a.shape[0]):
+        return _G.edot.cold(a, b)
     if a.shape[0] < SERIAL_BELOW:
         return _edot_ser(a, b)
     return edot_par(a, b, nchunks_for(a.shape[0]))

@@ -21,6 +21,8 @@ from functools import lru_cache
 import numpy as np
 from numba import njit, prange
 
+from . import goldilocks as G
+from . import merkle as _merkle
 from . import reference as R
 from .blake3_numba import _hash_one
 from .goldilocks import ONE, P_INT, ZERO, e2_mul, eq_expand, gl_add, gl_mul, gl_pow, gl_sub
@@ -77,6 +79,11 @@ def mobius(t: np.ndarray) -> np.ndarray:
     """Coefficient form of a base-field evaluation table of 2^m entries (a new array)."""
     a = np.array(t, dtype=np.uint64, copy=True).reshape(-1)
     n = a.shape[0].bit_length() - 1
+    if G.cold(a.shape[0]):  # a cold verifier (`goldilocks.cold`): numpy passes
+        for j in range(n):
+            v = a.reshape(-1, 2, 1 << j)
+            v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
+        return a
     if a.shape[0] < SERIAL_BELOW:
         _mobius_ser(a, n)
     else:
@@ -188,6 +195,9 @@ def encode_leaves(c: np.ndarray, log_domain: int, k: int,
     lt = _split_log(m, log_domain, k) if log_split is None else log_split
     if not (k <= lt <= m):
         raise ValueError(f"encode_leaves: need k ≤ log_split ≤ m, got {lt}")
+    if log_domain <= COLD_NTT_LOG and G.cold(1 << log_domain):  # a cold verifier:
+        # one numpy NTT per component (the small tables a verifier commits again)
+        return _encode_leaves_cold(np.ascontiguousarray(c, dtype=np.uint64), log_domain, k)
     T = 1 << lt
     ncomp = 2 if ext else 1
     M = np.empty((ncomp * T, N // T), dtype=np.uint64)
@@ -204,6 +214,47 @@ def encode_leaves(c: np.ndarray, log_domain: int, k: int,
     else:
         _twist_dft_leaves_par(enc, ncomp, T, K, wa, tw, rev, out, 64)
     return out.reshape(rows, K, 2) if ext else out
+
+
+#: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba
+COLD_NTT_LOG = 13
+
+
+@lru_cache(maxsize=32)
+def _bitrev(log_n: int) -> np.ndarray:
+    n = 1 << log_n
+    rev = np.zeros(n, dtype=np.int64)
+    for b in range(log_n):
+        rev |= ((np.arange(n) >> b) & 1) << (log_n - 1 - b)
+    rev.setflags(write=False)
+    return rev
+
+
+def np_ntt(c: np.ndarray, log_n: int) -> np.ndarray:
+    """(p(ω^i))_{i < 2^log_n} for the coefficients c (at most 2^log_n, zero-padded),
+    ω = `ntt.root_of_unity` (log_n): radix-2 decimation in time, numpy butterflies."""
+    n = 1 << log_n
+    x = np.zeros(n, dtype=np.uint64)
+    x[:c.shape[0]] = c
+    x = x[_bitrev(log_n)]
+    for s in range(1, log_n + 1):
+        half = 1 << (s - 1)
+        x = x.reshape(-1, 2 * half)
+        u = x[:, :half]
+        v = G.np_mul(x[:, half:], powers(root_of_unity(s), half)[None, :])
+        x = np.concatenate([G.np_add(u, v), G.np_sub(u, v)], axis=1)
+    return x.reshape(-1)
+
+
+def _encode_leaves_cold(c: np.ndarray, log_domain: int, k: int) -> np.ndarray:
+    """`encode_leaves` by a full-length NTT: leaf a, slot j is p(ω^(a + j·rows))."""
+    K = 1 << k
+    rows = (1 << log_domain) // K
+    if c.ndim == 1:
+        return np.ascontiguousarray(np_ntt(c, log_domain).reshape(K, rows).T)
+    parts = [np_ntt(np.ascontiguousarray(c[:, i]), log_domain).reshape(K, rows).T
+             for i in range(2)]
+    return np.ascontiguousarray(np.stack(parts, axis=-1))
 
 
 def _epow_ref(z, e):
@@ -286,12 +337,45 @@ def fold_leaves(vals: np.ndarray, idx: np.ndarray, log_domain: int,
     k = alphas.shape[0]
     if vals.shape[1] != 1 << k:
         raise ValueError("fold_leaves: leaf size is not 2^len(alphas)")
-    out = np.empty((vals.shape[0], 2), dtype=np.uint64)
     zinv0 = pow(root_of_unity(k), P_INT - 2, P_INT)
+    if G.cold(vals.size):
+        return _fold_leaves_cold(vals, idx, log_domain, alphas, zinv0)
+    out = np.empty((vals.shape[0], 2), dtype=np.uint64)
     _fold_leaves(vals, np.ascontiguousarray(idx, dtype=np.int64),
                  np.uint64(root_of_unity(log_domain)), 1 << log_domain, np.uint64(zinv0),
                  alphas, out)
     return out
+
+
+def _fold_leaves_cold(vals, idx, log_domain: int, alphas, zinv: int) -> np.ndarray:
+    """`_fold_leaves` in numpy, all leaves at once (the same halvings)."""
+    D = 1 << log_domain
+    wd = root_of_unity(log_domain)
+    yinv = [pow(wd, (D - int(a)) % D, P_INT) for a in np.asarray(idx).reshape(-1)]
+    b0 = vals[:, :, 0].copy()
+    b1 = vals[:, :, 1].copy()
+    inv2 = np.array([INV2], dtype=np.uint64)
+    size = vals.shape[1]
+    for r in range(alphas.shape[0]):
+        half = size >> 1
+        zp = [1] * half
+        for j in range(1, half):
+            zp[j] = zp[j - 1] * zinv % P_INT
+        x = np.array([[y * z % P_INT for z in zp] for y in yinv], dtype=np.uint64)
+        x = x.reshape(len(yinv), half)
+        lo0, lo1, hi0, hi1 = b0[:, :half], b1[:, :half], b0[:, half:size], b1[:, half:size]
+        s0 = G.np_mul(G.np_add(lo0, hi0), inv2)
+        s1 = G.np_mul(G.np_add(lo1, hi1), inv2)
+        dx = G.np_mul(inv2, x)
+        d0 = G.np_mul(G.np_sub(lo0, hi0), dx)
+        d1 = G.np_mul(G.np_sub(lo1, hi1), dx)
+        p0, p1 = G.np_e2_mul(d0, d1, alphas[r:r + 1, 0], alphas[r:r + 1, 1])
+        b0[:, :half] = G.np_add(s0, p0)
+        b1[:, :half] = G.np_add(s1, p1)
+        yinv = [y * y % P_INT for y in yinv]
+        zinv = zinv * zinv % P_INT
+        size = half
+    return np.ascontiguousarray(np.stack([b0[:, 0], b1[:, 0]], axis=-1))
 
 
 def fold_leaves_ref(vals, idx, log_domain: int, alphas) -> np.ndarray:
@@ -461,9 +545,27 @@ def _epowers(x0, x1, start, out):
 
 def epowers(x: np.ndarray, start: int, count: int) -> np.ndarray:
     """x^start, …, x^(start+count−1) for x ∈ E: (count, 2)."""
+    if G.cold(count):  # a cold verifier: Python integers (`goldilocks.cold`)
+        x0, x1 = int(x[0]), int(x[1])
+        c = _py_epow(x0, x1, start)
+        vals = []
+        for _ in range(count):
+            vals.append(c)
+            c = G._py_e2(c[0], c[1], x0, x1)
+        return np.array(vals, dtype=np.uint64).reshape(count, 2)
     out = np.empty((count, 2), dtype=np.uint64)
     _epowers(np.uint64(x[0]), np.uint64(x[1]), start, out)
     return out
+
+
+def _py_epow(x0: int, x1: int, e: int) -> tuple[int, int]:
+    r, b = (1, 0), (x0, x1)
+    while e > 0:
+        if e & 1:
+            r = G._py_e2(*r, *b)
+        b = G._py_e2(*b, *b)
+        e >>= 1
+    return r
 
 
 @njit(**_OPTS)
@@ -480,6 +582,13 @@ def _esquares(zs, out):
 def esquares(zs: np.ndarray, m: int) -> np.ndarray:
     """(z, z², z⁴, …, z^(2^(m−1))) for every z of ``zs`` (q, 2): (q, m, 2)."""
     zs = np.ascontiguousarray(zs, dtype=np.uint64).reshape(-1, 2)
+    if G.cold(zs.shape[0] * m):
+        vals = []
+        for c in zs.tolist():
+            for _ in range(m):
+                vals.append(c)
+                c = G._py_e2(c[0], c[1], c[0], c[1])
+        return np.array(vals, dtype=np.uint64).reshape(zs.shape[0], m, 2)
     out = np.empty((zs.shape[0], m, 2), dtype=np.uint64)
     _esquares(zs, out)
     return out
@@ -501,9 +610,75 @@ def _horner_many(c, zs, out):
 def horner_many(c: np.ndarray, zs: np.ndarray) -> np.ndarray:
     """p(z) for every z of ``zs`` (q, 2), extension coefficients c (serial; small c)."""
     zs = np.ascontiguousarray(zs, dtype=np.uint64).reshape(-1, 2)
+    c = np.ascontiguousarray(c, dtype=np.uint64).reshape(-1, 2)
+    if G.cold(zs.shape[0] * c.shape[0]):
+        return _horner_cold(c[:, 0], c[:, 1], zs)
     out = np.empty((zs.shape[0], 2), dtype=np.uint64)
-    _horner_many(np.ascontiguousarray(c, dtype=np.uint64).reshape(-1, 2), zs, out)
+    _horner_many(c, zs, out)
     return out
+
+
+def _np_powers(zs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """z^i for every z of ``zs`` (q, 2) and i < n, by doubling: two (q, n) arrays."""
+    q = zs.shape[0]
+    size = 1
+    while size < n:
+        size *= 2
+    p0 = np.zeros((q, size), dtype=np.uint64)
+    p1 = np.zeros((q, size), dtype=np.uint64)
+    p0[:, 0] = 1
+    s0 = zs[:, 0:1].copy()
+    s1 = zs[:, 1:2].copy()
+    h = 1
+    while h < size:
+        p0[:, h:2 * h], p1[:, h:2 * h] = G.np_e2_mul(p0[:, :h], p1[:, :h], s0, s1)
+        s0, s1 = G.np_e2_mul(s0, s1, s0, s1)
+        h *= 2
+    return p0[:, :n], p1[:, :n]
+
+
+#: block length of `_horner_one_cold`
+HORNER_BLOCK = 64
+
+
+def _horner_one_cold(c0: np.ndarray, c1: np.ndarray, z0: int, z1: int,
+                     ext: bool) -> np.ndarray:
+    """p(z) for one z: p(z) = Σ_h z^(B·h) Σ_l c[B·h + l]·z^l, the inner sums in numpy
+    against the powers z^l (l < B), the outer Horner in Python integers."""
+    n = c0.shape[0]
+    B = HORNER_BLOCK
+    pw = [(1, 0)]
+    for _ in range(B):
+        pw.append(G._py_e2(*pw[-1], z0, z1))
+    zB = pw.pop()
+    nb = -(-n // B)
+    pad0 = np.zeros(nb * B, dtype=np.uint64)
+    pad0[:n] = c0
+    p0 = np.array([x for x, _ in pw], dtype=np.uint64)[None, :]
+    p1 = np.array([y for _, y in pw], dtype=np.uint64)[None, :]
+    if ext:
+        pad1 = np.zeros(nb * B, dtype=np.uint64)
+        pad1[:n] = c1
+        t0, t1 = G.np_e2_mul(pad0.reshape(nb, B), pad1.reshape(nb, B), p0, p1)
+    else:
+        t0 = G.np_mul(pad0.reshape(nb, B), p0)
+        t1 = G.np_mul(pad0.reshape(nb, B), p1)
+    inner = zip(G.np_sum(t0, axis=1).tolist(), G.np_sum(t1, axis=1).tolist())
+    a0, a1 = 0, 0
+    for s0, s1 in reversed(list(inner)):
+        a0, a1 = G._py_e2(a0, a1, *zB)
+        a0, a1 = (a0 + s0) % P_INT, (a1 + s1) % P_INT
+    return np.array((a0, a1), dtype=np.uint64)
+
+
+def _horner_cold(c0: np.ndarray, c1: np.ndarray, zs: np.ndarray) -> np.ndarray:
+    """Σ_i c_i z^i for each z of ``zs`` (q, 2) in numpy (powers, then sums): (q, 2)."""
+    n = c0.shape[0]
+    if n == 0:
+        return np.zeros((zs.shape[0], 2), dtype=np.uint64)
+    p0, p1 = _np_powers(zs, n)
+    t0, t1 = G.np_e2_mul(p0, p1, c0[None, :], c1[None, :])
+    return np.stack([G.np_sum(t0, axis=1), G.np_sum(t1, axis=1)], axis=-1)
 
 
 def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -513,6 +688,8 @@ def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
         c0, c1 = np.ascontiguousarray(c[:, 0]), np.ascontiguousarray(c[:, 1])
     else:
         c0, c1 = np.ascontiguousarray(c), np.zeros(c.shape[0], dtype=np.uint64)
+    if G.cold(c0.shape[0]):
+        return _horner_one_cold(c0, c1, int(z[0]), int(z[1]), c.ndim == 2)
     nch = 1 if c0.shape[0] < SERIAL_BELOW else 64
     part = np.zeros((nch, 2), dtype=np.uint64)
     _horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part)
@@ -653,9 +830,42 @@ def eq_prefix(points: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     """eq(points[i, :k], alphas) for every point (points (T, m, 2), alphas (k, 2)): (T, 2)."""
     points = np.ascontiguousarray(points, dtype=np.uint64)
     alphas = np.ascontiguousarray(alphas, dtype=np.uint64).reshape(-1, 2)
+    if G.cold(points.size):
+        return _eq_prefix_cold(points, alphas)
     out = np.empty((points.shape[0], 2), dtype=np.uint64)
     _eq_prefix(points, alphas, out)
     return out
+
+
+def _eq_prefix_cold(points: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """`_eq_prefix` in numpy over all points at once (the same formula)."""
+    T = points.shape[0]
+    k = alphas.shape[0]
+    if T * k < 4 * G.PY_BELOW:  # few points: Python integers
+        W, P = 7, P_INT
+        al = alphas.tolist()
+        out = []
+        for pt in points[:, :k].tolist():
+            v0, v1 = 1, 0
+            for (p0, p1), (a0, a1) in zip(pt, al):
+                q0 = (p0 * a0 + W * p1 * a1) % P
+                q1 = (p0 * a1 + p1 * a0) % P
+                e0 = (1 + 2 * q0 - p0 - a0) % P
+                e1 = (2 * q1 - p1 - a1) % P
+                v0, v1 = (v0 * e0 + W * v1 * e1) % P, (v0 * e1 + v1 * e0) % P
+            out.append((v0, v1))
+        return np.array(out, dtype=np.uint64).reshape(T, 2)
+    v0 = np.ones(T, dtype=np.uint64)
+    v1 = np.zeros(T, dtype=np.uint64)
+    one = np.ones(1, dtype=np.uint64)
+    for j in range(alphas.shape[0]):
+        p0, p1 = points[:, j, 0], points[:, j, 1]
+        a0, a1 = alphas[j:j + 1, 0], alphas[j:j + 1, 1]
+        q0, q1 = G.np_e2_mul(p0, p1, a0, a1)
+        e0 = G.np_sub(G.np_add(one, G.np_add(q0, q0)), G.np_add(p0, a0))
+        e1 = G.np_sub(G.np_add(q1, q1), G.np_add(p1, a1))
+        v0, v1 = G.np_e2_mul(v0, v1, e0, e1)
+    return np.stack([v0, v1], axis=-1).reshape(T, 2)
 
 
 def eq_prefix_ref(points, alphas) -> np.ndarray:
@@ -699,9 +909,29 @@ def mono_eval(points: np.ndarray, coefs: np.ndarray, c: np.ndarray) -> np.ndarra
     and points (T, m, 2): (2,)."""
     points = np.ascontiguousarray(points, dtype=np.uint64)
     c = np.ascontiguousarray(c, dtype=np.uint64).reshape(-1, 2)
+    if G.cold(points.shape[0] * c.shape[0]):
+        return _mono_eval_cold(points, np.ascontiguousarray(coefs, dtype=np.uint64)
+                               .reshape(-1, 2), c)
     tmp = np.empty((c.shape[0], 2), dtype=np.uint64)
     return _mono_eval(points, np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2),
                       c, tmp)
+
+
+def _mono_eval_cold(points: np.ndarray, coefs: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """`_mono_eval` in numpy: the monomial tables of all points by doubling, then sums."""
+    T = points.shape[0]
+    m0 = np.zeros((T, c.shape[0]), dtype=np.uint64)
+    m1 = np.zeros((T, c.shape[0]), dtype=np.uint64)
+    m0[:, 0] = 1
+    size = 1
+    for j in range(points.shape[1] if points.ndim == 3 else 0):
+        m0[:, size:2 * size], m1[:, size:2 * size] = G.np_e2_mul(
+            m0[:, :size], m1[:, :size], points[:, j, 0:1], points[:, j, 1:2])
+        size *= 2
+    t0, t1 = G.np_e2_mul(m0, m1, c[None, :, 0], c[None, :, 1])
+    d0, d1 = G.np_sum(t0, axis=1), G.np_sum(t1, axis=1)
+    s0, s1 = G.np_e2_mul(d0, d1, coefs[:, 0], coefs[:, 1])
+    return np.array([G.np_sum(s0), G.np_sum(s1)], dtype=np.uint64)
 
 
 def mono_eval_ref(points, coefs, c) -> np.ndarray:
@@ -798,6 +1028,9 @@ def hash_leaves_serial(rows: np.ndarray) -> np.ndarray:
     data = data.reshape(data.shape[0], -1).view(np.uint8)
     if data.shape[1] > 1024:
         raise ValueError("hash_leaves_serial: rows of at most 1024 bytes")
+    if G.cold(0):  # a cold verifier: the blake3 package (`goldilocks.cold`)
+        return _merkle.hash_leaves(np.ascontiguousarray(rows, dtype="<u8")
+                                   .reshape(data.shape[0], -1), "blake3")
     out = np.empty((data.shape[0], 32), dtype=np.uint8)
     _hash_rows_ser(data, out)
     return out
@@ -813,7 +1046,10 @@ def _check_indices(idx: np.ndarray, depth: int) -> np.ndarray:
 
 def num_siblings(idx: np.ndarray, depth: int) -> int:
     """Digests in the multi-proof of sorted distinct leaf indices (= `merkle.num_siblings`)."""
-    return int(_count_siblings(_check_indices(idx, depth), depth))
+    idx = _check_indices(idx, depth)
+    if G.cold(0):
+        return _merkle.num_siblings(idx.tolist(), depth)
+    return int(_count_siblings(idx, depth))
 
 
 def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes,
@@ -829,6 +1065,9 @@ def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes,
                                .reshape(idx.shape[0], -1)[:, :digest])
     if len(proof) % digest:
         raise ValueError(f"multi-proof: length is not a multiple of {digest}")
+    if G.cold(0):  # a cold verifier: `merkle.root_from_multi` (the same format)
+        return _merkle.root_from_multi([bytes(d) for d in dig], idx.tolist(), depth,
+                                       proof, "blake3", digest)
     pr = np.frombuffer(proof, dtype=np.uint8).reshape(-1, digest)
     root = np.empty(digest, dtype=np.uint8)
     used = _multi_root(idx, dig, depth, pr, root)
@@ -875,6 +1114,9 @@ def lincomb_base(tabs: np.ndarray, mu: np.ndarray) -> np.ndarray:
     mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
     if tabs.ndim != 2 or tabs.shape[0] != mu.shape[0]:
         raise ValueError("lincomb_base: need (T, N) rows and (T, 2) coefficients")
+    if G.cold(tabs.size):
+        return np.stack([G.np_sum(G.np_mul(mu[:, 0:1], tabs), axis=0),
+                         G.np_sum(G.np_mul(mu[:, 1:2], tabs), axis=0)], axis=-1)
     out = np.empty((tabs.shape[1], 2), dtype=np.uint64)
     (_lincomb_base_ser if tabs.size < SERIAL_BELOW else _lincomb_base_par)(tabs, mu, out)
     return out
