@@ -75,6 +75,7 @@ from . import claims as claimlib
 from . import range as rangelib
 from . import relations, scratch
 from . import segments as segmentlib
+from . import zk as zklib
 from .canon import _jsonable, canonical_json  # noqa: F401  (re-exported)
 from .claims import Claim
 from .commit import CommitmentScheme
@@ -641,6 +642,11 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                               and n not in graph.publics
                               and (n not in graph.tensors or n in made)], force=True)
             scratch.release(trim_heap=True)
+        if ctx.zk is not None:
+            # zero knowledge: the first mask group of the main transcript and of every
+            # segment fork join this stack (`zk.precommit`), one opening for them all
+            zklib.precommit(ctx, [s.index for s in graph.segments()]
+                            if graph.node_segments else [])
         committer.flush_packed(ch)
     clock.lap("commitments")
 
@@ -786,6 +792,8 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
     else:
         ch = VerifierChannel(transcript, data)
         sctx = VerifierContext(F, ch, ctx.specs, graph.publics, committer)
+    if sctx.zk is not None:   # its first mask group: committed before the fork
+        sctx.zk_pool = zklib.fork_pool(sctx, seg.index)
     ch.before_challenge = lambda: committer.flush(ch)
     rec = _SectionRecorder(ch)
     book: dict[str, list[Claim]] = defaultdict(list)

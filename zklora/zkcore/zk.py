@@ -46,7 +46,7 @@ files them with the next op's (or lookup argument's) claims (`op._Context.new_cl
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -207,12 +207,33 @@ def region_vars(n: int, degree: int, ncomp: int) -> int:
     return (ncomp.bit_length() - 1) + len(weights(degree)) + max(0, (n - 1).bit_length())
 
 
-class MaskPool:
-    """Allocates masks in committed slots, identically on both sides (module doc)."""
+def fork_prefix(index: int) -> str:
+    """The slot-name prefix of segment ``index``'s fork (``zk:masks/s{index}/``): a
+    segment's slot names depend on its index only, never on what other segments
+    allocated, so segments proven concurrently (a remote executor) agree with the
+    verifier."""
+    return f"{PREFIX}s{int(index)}/"
 
-    def __init__(self):
+
+class MaskPool:
+    """Allocates masks in committed slots, identically on both sides (module doc).
+    Slot names are ``{prefix}{k}``, k counting this prefix's slots only."""
+
+    def __init__(self, prefix: str = PREFIX):
+        self.prefix = prefix
         self.free: list[str] = []
         self.groups = 0
+
+    def reserve(self, ctx) -> list[str]:
+        """Commit this pool's first group (`FIRST_GROUP` slots) now, into ``ctx``'s
+        pending stack (`precommit`), and return its slot names."""
+        if self.groups:
+            raise (ProverError if ctx.prover else VerificationError)(
+                f"zero-knowledge masks {self.prefix}: first group committed twice")
+        self.groups = 1
+        self.free = self._names(ctx, FIRST_GROUP)
+        self._commit(ctx, self.free, 1 << slot_vars(ctx.E.degree))
+        return list(self.free)
 
     def allocate(self, ctx, n: int, degree: int) -> Region:
         ncomp = ctx.E.degree
@@ -229,10 +250,10 @@ class MaskPool:
             self._commit(ctx, self.free, 1 << sv)
         return Region(self.free.pop(0), sv, 0, n, degree, ncomp)
 
-    @staticmethod
-    def _names(ctx, count: int) -> list[str]:
-        k = sum(1 for s in ctx.specs if s.startswith(PREFIX))
-        return [f"{PREFIX}{k + i}" for i in range(count)]
+    def _names(self, ctx, count: int) -> list[str]:
+        n = len(self.prefix)
+        k = sum(1 for s in ctx.specs if s.startswith(self.prefix) and s[n:].isdigit())
+        return [f"{self.prefix}{k + i}" for i in range(count)]
 
     @staticmethod
     def _commit(ctx, names: list[str], size: int) -> None:
@@ -250,6 +271,38 @@ class MaskPool:
         for spec, table in zip(specs, tables):
             ctx._tables[spec.name] = table
             ctx.committer.commit(ctx.ch, spec, table)
+
+
+def precommit(ctx, segments: Sequence[int] = ()) -> None:
+    """Both sides, in the commitment phase (before the first challenge, `graph._run`):
+    commit the first mask group of the main context (``ctx``) and of every segment fork
+    in ``segments`` (indices) into ``ctx``'s pending stack, so they join the witness's
+    stack instead of each costing a stack (and an opening) of its own.  The layout is
+    the graph's (the segment indices), never the proof's.  A fork then draws its slots
+    from its group (`fork_pool`) and commits a further group on its own transcript only
+    when it needs more than `FIRST_GROUP` masks.  Binding: every fork's transcript
+    starts from the main state after this stack's commitment, so each mask is fixed
+    before any challenge of the sumcheck it masks; each slot is used once (the forks'
+    names are disjoint)."""
+    ctx.zk_pool.reserve(ctx)
+    for i in segments:
+        MaskPool(fork_prefix(i)).reserve(ctx)
+
+
+def fork_pool(ctx, index: int) -> MaskPool:
+    """The pool of segment ``index``'s fork context ``ctx``: the first group, committed
+    on the main transcript by `precommit`, then groups of its own.  Refused if that
+    group was not committed (or, on the prover side, its tables are not at hand: a
+    remote executor does not carry the main context's masks)."""
+    pool = MaskPool(fork_prefix(index))
+    names = [f"{pool.prefix}{k}" for k in range(FIRST_GROUP)]
+    err = ProverError if ctx.prover else VerificationError
+    if any(n not in ctx.specs for n in names) or (
+            ctx.prover and any(n not in ctx._tables for n in names)):
+        raise err(f"zero-knowledge: the masks of segment {index} were not committed "
+                  "before the fork (a remote executor cannot prove in zero knowledge)")
+    pool.free, pool.groups = names, 1
+    return pool
 
 
 def _phi(E: Field) -> np.ndarray:
