@@ -164,3 +164,25 @@ def test_cold_dispatch(monkeypatch):
     monkeypatch.setattr(K, "numba_started", lambda: True)
     w(a, a, out)
     assert calls == ["cold", "kernel", "kernel"]
+
+
+@pytest.mark.parametrize("T,n,k", [(1, 1, 1), (2, 5, 3), (3, 4096, 2), (8, 300, 40)])
+def test_np_matmul(T, n, k):
+    """The exact float64 product against Python integers, including all-(p−1) inputs
+    (the largest limb sums)."""
+    rng = np.random.default_rng(T * n + k)
+    for X, Y in ((_base(rng, T, n), _base(rng, n, k)),
+                 (np.full((T, n), P - 1, np.uint64), np.full((n, k), P - 1, np.uint64))):
+        want = [[sum(int(X[t, i]) * int(Y[i, j]) for i in range(n)) % P for j in range(k)]
+                for t in range(T)]
+        assert K.np_matmul(X, Y).tolist() == want
+    x0, x1, y0, y1 = _base(rng, T, n), _base(rng, T, n), _base(rng, n, k), _base(rng, n, k)
+    z0, z1 = K.np_e2_matmul(x0, x1, y0, y1)
+    for t in range(T):
+        for j in range(k):
+            s0 = s1 = 0
+            for i in range(n):
+                a0, a1 = R.e2_mul(x0[t, i], x1[t, i], y0[i, j], y1[i, j])
+                s0 += a0
+                s1 += a1
+            assert (int(z0[t, j]), int(z1[t, j])) == (s0 % P, s1 % P)

@@ -833,6 +833,46 @@ def np_sum(a: np.ndarray, axis: int = 0) -> np.ndarray:
     return np.squeeze(np_add(np_mul(hi, np.uint64(1 << 32)), lo), axis=axis)
 
 
+#: `np_matmul` sums at most this many products exactly in float64 (n·2^32 < 2^53)
+MATMUL_MAX_INNER = 1 << 20
+_SHIFTS = [np.array([pow(2, 16 * s, P_INT)], dtype=np.uint64) for s in range(7)]
+
+
+def np_matmul(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """X·Y mod p for canonical base matrices X (T, n), Y (n, k) in float64: each entry
+    is cut into four 16-bit limbs, the 16 limb products are summed as float64 (every
+    partial sum an integer below 2^53, so exact) and recombined mod p."""
+    T, n = X.shape
+    k = Y.shape[1]
+    if n > MATMUL_MAX_INNER:
+        raise ValueError(f"np_matmul: inner dimension {n} > {MATMUL_MAX_INNER}")
+    xl = np.ascontiguousarray(X, dtype="<u8").view(np.uint16).reshape(T, n, 4)
+    yl = np.ascontiguousarray(Y, dtype="<u8").view(np.uint16).reshape(n, k, 4)
+    xl = xl.transpose(2, 0, 1).reshape(4 * T, n).astype(np.float64)
+    yl = yl.transpose(0, 2, 1).reshape(n, 4 * k).astype(np.float64)
+    # numpy's own single-threaded loop (a BLAS thread pool costs more than these
+    # small products on a busy machine)
+    S = np.einsum("ti,ij->tj", xl, yl).astype(np.uint64).reshape(4, T, 4, k)  # S[a,t,b,j]
+    acc = np.zeros((T, k), dtype=np.uint64)
+    for sh in range(7):
+        t = None
+        for a in range(max(0, sh - 3), min(3, sh) + 1):
+            t = S[a, :, sh - a, :] if t is None else t + S[a, :, sh - a, :]
+        acc = np_add(acc, np_mul(t, _SHIFTS[sh]))  # t < 2^55 < p
+    return acc
+
+
+def np_e2_matmul(x0, x1, y0, y1):
+    """The extension matrix product (x0 + x1·X)(y0 + y1·X) (X² = 7) by `np_matmul`."""
+    T = x0.shape[0]
+    k = y0.shape[1]
+    Z = np_matmul(np.concatenate([x0, x1]), np.concatenate([y0, y1], axis=1))
+    z00, z01, z10, z11 = Z[:T, :k], Z[:T, k:], Z[T:, :k], Z[T:, k:]
+    z11_2 = np_add(z11, z11)
+    z11_4 = np_add(z11_2, z11_2)
+    return np_add(z00, np_sub(np_add(z11_4, z11_4), z11)), np_add(z01, z10)
+
+
 def _one(x) -> np.ndarray:
     """A scalar as a 1-element array (numpy warns on uint64 scalar wrap-around)."""
     return np.array([x], dtype=np.uint64)
@@ -900,6 +940,9 @@ def _cold_edot(a, b, *_):
             s0 += x0 * y0 + _W * x1 * y1
             s1 += x0 * y1 + x1 * y0
         return np.array((s0 % _P, s1 % _P), dtype=np.uint64)
+    if a.shape[0] <= MATMUL_MAX_INNER:
+        z0, z1 = np_e2_matmul(a[None, :, 0], a[None, :, 1], b[:, 0:1], b[:, 1:2])
+        return np.array((z0[0, 0], z1[0, 0]), dtype=np.uint64)
     c0, c1 = np_e2_mul(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
     return np.array((np_sum(c0), np_sum(c1)), dtype=np.uint64)
 

@@ -263,11 +263,9 @@ def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
     e = np.ascontiguousarray(e, dtype=np.uint64).reshape(-1, 2)
     if M.ndim != 2 or M.shape[0] != e.shape[0]:
         raise ValueError(f"evec_mat: {e.shape[0]} times {M.shape}")
-    if M.shape[0] and _G.cold(M.size):  # a cold verifier: numpy (`goldilocks.cold`)
-        e0 = np.ascontiguousarray(e[:, 0])[:, None]
-        e1 = np.ascontiguousarray(e[:, 1])[:, None]
-        return np.stack([_G.np_sum(_G.np_mul(e0, M), axis=0),
-                         _G.np_sum(_G.np_mul(e1, M), axis=0)], axis=-1)
+    if 0 < M.shape[0] <= _G.MATMUL_MAX_INNER and _G.cold(M.size):
+        # a cold verifier: an exact float64 BLAS product (`goldilocks.np_matmul`)
+        return np.ascontiguousarray(_G.np_matmul(np.ascontiguousarray(e.T), M).T)
     out = np.zeros((M.shape[1], 2), dtype=np.uint64)
     if M.size:
         if M.size < SERIAL_BELOW:

@@ -920,18 +920,35 @@ def mono_eval(points: np.ndarray, coefs: np.ndarray, c: np.ndarray) -> np.ndarra
 def _mono_eval_cold(points: np.ndarray, coefs: np.ndarray, c: np.ndarray) -> np.ndarray:
     """`_mono_eval` in numpy: the monomial tables of all points by doubling, then sums."""
     T = points.shape[0]
-    m0 = np.zeros((T, c.shape[0]), dtype=np.uint64)
-    m1 = np.zeros((T, c.shape[0]), dtype=np.uint64)
-    m0[:, 0] = 1
-    size = 1
-    for j in range(points.shape[1] if points.ndim == 3 else 0):
-        m0[:, size:2 * size], m1[:, size:2 * size] = G.np_e2_mul(
-            m0[:, :size], m1[:, :size], points[:, j, 0:1], points[:, j, 1:2])
-        size *= 2
-    t0, t1 = G.np_e2_mul(m0, m1, c[None, :, 0], c[None, :, 1])
+    m = c.shape[0].bit_length() - 1
+    lo = m // 2
+    if T == 0:
+        return np.zeros(2, dtype=np.uint64)
+    # f̂(p) = Σ_h mono(p_hi, h)·Σ_l mono(p_lo, l)·c[l + 2^lo·h]: the inner sums are one
+    # extension matrix product (T, 2^lo)·(2^lo, 2^(m−lo))
+    lo0, lo1 = _np_mono(points[:, :lo])
+    hi0, hi1 = _np_mono(points[:, lo:m])
+    C = c.reshape(1 << (m - lo), 1 << lo, 2)
+    a0, a1 = G.np_e2_matmul(lo0, lo1, np.ascontiguousarray(C[:, :, 0].T),
+                            np.ascontiguousarray(C[:, :, 1].T))
+    t0, t1 = G.np_e2_mul(hi0, hi1, a0, a1)
     d0, d1 = G.np_sum(t0, axis=1), G.np_sum(t1, axis=1)
     s0, s1 = G.np_e2_mul(d0, d1, coefs[:, 0], coefs[:, 1])
     return np.array([G.np_sum(s0), G.np_sum(s1)], dtype=np.uint64)
+
+
+def _np_mono(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`mono_table` of every point of ``points`` (T, j, 2), by doubling: two (T, 2^j)."""
+    T, j = points.shape[0], points.shape[1]
+    m0 = np.zeros((T, 1 << j), dtype=np.uint64)
+    m1 = np.zeros((T, 1 << j), dtype=np.uint64)
+    m0[:, 0] = 1
+    size = 1
+    for v in range(j):
+        m0[:, size:2 * size], m1[:, size:2 * size] = G.np_e2_mul(
+            m0[:, :size], m1[:, :size], points[:, v, 0:1], points[:, v, 1:2])
+        size *= 2
+    return m0, m1
 
 
 def mono_eval_ref(points, coefs, c) -> np.ndarray:
@@ -1114,9 +1131,8 @@ def lincomb_base(tabs: np.ndarray, mu: np.ndarray) -> np.ndarray:
     mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
     if tabs.ndim != 2 or tabs.shape[0] != mu.shape[0]:
         raise ValueError("lincomb_base: need (T, N) rows and (T, 2) coefficients")
-    if G.cold(tabs.size):
-        return np.stack([G.np_sum(G.np_mul(mu[:, 0:1], tabs), axis=0),
-                         G.np_sum(G.np_mul(mu[:, 1:2], tabs), axis=0)], axis=-1)
+    if 0 < tabs.shape[0] <= G.MATMUL_MAX_INNER and G.cold(tabs.size):
+        return np.ascontiguousarray(G.np_matmul(np.ascontiguousarray(mu.T), tabs).T)
     out = np.empty((tabs.shape[1], 2), dtype=np.uint64)
     (_lincomb_base_ser if tabs.size < SERIAL_BELOW else _lincomb_base_par)(tabs, mu, out)
     return out
