@@ -59,40 +59,49 @@ def test_hiding_roundtrip_randomised_and_modes(F):
         prove(h, s, [st], [items[0].evals])
 
 
-def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False):
-    """The hiding opening with lies: a u consistent with a false value (``fake_value``),
-    or (``fix_s``) an s chosen for a guessed α so that the false value would pass."""
-    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
-
+def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False, fix_w=False):
+    """The hiding opening with lies: a y consistent with a false value (``fake_value``;
+    with ``fix_w`` also a w fitted to that y after β), or (``fix_s``) a σ chosen for a
+    guessed α so that the false value would pass."""
     F, E = s.field, s.field.ext
     lay = st.layout
     sh = s.hiding_shape(lay)
     m, k, used = lay.rows, lay.cols, sh.used
+    X = st.hiding[:m]
     ch.observe_public("ligero/batch", s._statement([(st.commitment, lay.n, evs)]))
     svals = []
     for j, ev in enumerate(evs):
-        c, _ = Ligero._split(lay, ev)
-        sv = ntt.edot(ntt.eq_table(c), E.embed(st.hiding[m + 1 + j, :k]))
+        _, a = Ligero._split(lay, ev)
+        sv = ntt.edot(ntt.eq_table(a), Ligero._tau(E, X, k, j))
         if j == 0 and fix_s:
             true_v = mle.evaluate(E, st.matrix.reshape(-1), ev.point, base=True)
             sv = E.add(sv, E.sub(true_v, fake_value))   # right if α were 1
         ch.send_field("ligero/zk/s", E, sv)
         svals.append(sv)
     al = ch.challenge("ligero/zk/alpha", E)
+    r0 = E.embed(st.hiding[m])
+    ys = []
     for j, ev in enumerate(evs):
         c, a = Ligero._split(lay, ev)
-        u = E.add(ntt.evec_mat(ntt.eq_table(a), st.hiding[:m, :used]),
-                  E.mul(E.embed(st.hiding[m + 1 + j, :used]), al))
+        y = E.add(ntt.mat_evec(np.ascontiguousarray(X[:, :k]), ntt.eq_table(c)),
+                  E.mul(Ligero._tau(E, X, k, j), al))
         if j == 0 and fake_value is not None and not fix_s:
-            eqc = ntt.eq_table(c)
-            gap = E.sub(E.add(ev.value, E.mul(al, svals[0])), ntt.edot(u[:k], eqc))
-            u = u.copy()
-            u[0] = E.add(u[0], E.mul(gap, E.inv(eqc[0])))
-        ch.send_field("ligero/u", E, u)
-    beta = ch.challenges("ligero/beta", E, m + HIDING_CLAIMS)
-    w = E.add(E.add(ntt.evec_mat(beta[:m], st.hiding[:m, :used]),
-                    ntt.evec_mat(beta[m:], st.hiding[m + 1:, :used])),
-              E.embed(st.hiding[m, :used]))
+            eqa = ntt.eq_table(a)
+            gap = E.sub(E.add(ev.value, E.mul(al, svals[0])), ntt.edot(eqa, y))
+            y = y.copy()
+            y[0] = E.add(y[0], E.mul(gap, E.inv(eqa[0])))
+        ys.append(y)
+        ch.send_field("ligero/zk/y", E, y)
+        ch.send_field("ligero/zk/t", E, Ligero._cdot(E, r0, ntt.eq_table(c), k, j, al))
+    beta = ch.challenges("ligero/beta", E, m)
+    w = E.add(ntt.evec_mat(beta, X[:, :used]), E.embed(st.hiding[m, :used]))
+    if fix_w:   # w moved along the first column so that the combined-row check holds
+        c, _ = Ligero._split(lay, evs[0])
+        eqc = ntt.eq_table(c)
+        t0 = Ligero._cdot(E, r0, eqc, k, 0, al)
+        gap = E.sub(E.add(t0, ntt.edot(beta, ys[0])), Ligero._cdot(E, w, eqc, k, 0, al))
+        w = w.copy()
+        w[0] = E.add(w[0], E.mul(gap, E.inv(eqc[0])))
     ch.send_field("ligero/w", E, w)
     idx = s._hiding_queries(ch, [sh])[sh.L]
     ch.send_field("ligero/columns", F, st.encoded[idx])
@@ -116,28 +125,65 @@ def test_cheat_baseline_is_honest(F):
         check(h, s, items, proof)
 
 
-def test_cheat_false_value_caught_by_columns(F):
-    """u adjusted to pass ⟨u, eq(c)⟩ = v' + α·s: its codeword misses the columns."""
+def test_cheat_false_value_caught_by_combined_row(F):
+    """y adjusted to pass ⟨eq(a), y⟩ = v' + α·σ: the combined row w (β drawn after y)
+    no longer matches it."""
     h, s, items, proof = _cheat(F, fake_value=F.ext.scalar(12345))
-    with zk.session(), pytest.raises(VerificationError, match="evaluation row"):
+    with zk.session(), pytest.raises(VerificationError, match="combined row"):
+        check(h, s, items, proof)
+
+
+def test_cheat_false_value_and_fitted_w_caught_by_columns(F):
+    """y adjusted as above and w fitted to it after β: Enc(w) misses the opened columns."""
+    h, s, items, proof = _cheat(F, fake_value=F.ext.scalar(12345), fix_w=True)
+    with zk.session(), pytest.raises(VerificationError, match="proximity check"):
         check(h, s, items, proof)
 
 
 def test_cheat_false_value_with_guessed_alpha_caught(F):
-    """s chosen before α to cover a false value: the evaluation check fails."""
+    """σ chosen before α to cover a false value: the evaluation check fails."""
     h, s, items, proof = _cheat(F, fake_value=F.ext.scalar(12345), fix_s=True)
     with zk.session(), pytest.raises(VerificationError, match="wrong evaluation"):
         check(h, s, items, proof)
 
 
+def test_hiding_messages_tampered_rejected(F):
+    """Each message of an honest hiding opening (σ, y, t, w, the columns) changed in
+    the proof bytes: rejected."""
+    from unittest import mock
+
+    starts: dict[str, int] = {}
+    orig = ProverChannel.send_field
+
+    def send_field(self, label, field, a):
+        starts.setdefault(label, len(self.buf))
+        return orig(self, label, field, a)
+
+    with zk.session():
+        with mock.patch.object(ProverChannel, "send_field", send_field):
+            h, s, t, st, items, proof = _single(F, 12, claims=2)
+        check(h, s, items, proof)
+        assert set(starts) == {"ligero/zk/s", "ligero/zk/y", "ligero/zk/t", "ligero/w",
+                               "ligero/columns"}
+        for label, off in starts.items():
+            bad = bytearray(proof)
+            bad[off + 3] ^= 1
+            with pytest.raises(VerificationError):
+                check(h, s, items, bytes(bad))
+            assert label
+
+
 def test_hiding_shape(F):
-    """T random coefficients ≥ the queries the true rate (k + T)/L needs; a large k keeps
-    the binding variant's codeword length."""
+    from zklora.plugins.commitments.ligero import HIDING_CLAIMS
+
+    """T random coefficients ≥ the queries the true rate (k + T + extra)/L needs, extra
+    = 2 per claim + 1; a large k keeps the binding variant's codeword length."""
     s = Ligero(F)
     for n in (0, 4, 10, 16, 22):
         lay = s.hiding_layout(n)
         sh = s.hiding_shape(lay)
         assert sh.T >= s.cfg.num_queries and sh.used <= sh.K and sh.K << sh.rate_log == sh.L
+        assert sh.extra == 2 * HIDING_CLAIMS + 1 and sh.used == lay.cols + sh.T + sh.extra
         delta = 1 - sh.used / sh.L
         assert sh.T * -np.log2(1 - delta / 2) >= s.cfg.security_bits + 1
         if lay.cols >= 8 * sh.T:
