@@ -6,9 +6,11 @@
 
 The tiny training step is the setup of ``tests/bench/test_bench_train.py`` (`_setup`:
 tiny LLaMA, batch 4 × 32, one AdamW step, fast profile: goldilocks, ligero,
-logup-gkr); ``--small`` proves the rescale graph of ``tests/test_rescale_op.py`` under
-the same profile.  One warm-up proof each way, then ``rounds`` × (off, on): prove wall
-time, verify wall time, proof bytes; prints one JSON line per proof and the medians
+logup-gkr — both runs with the scheme the profile proves with in zero knowledge, so the
+ratio is that of zero knowledge alone; ``--commitment`` overrides it); ``--small``
+proves the rescale graph of ``tests/test_rescale_op.py`` under the same profile.
+One warm-up proof each way, then ``rounds`` × (off, on): prove wall time, verify wall
+time, proof bytes; prints one JSON line per proof and the medians
 and ratios (on / off) at the end.
 """
 
@@ -21,12 +23,14 @@ import statistics
 import sys
 import time
 
+import attrs
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
 
 from zklora.zkcore import graph as graphlib  # noqa: E402
 from zklora.zkcore import zk  # noqa: E402
-from zklora.zkcore.config import PROFILES, resolve  # noqa: E402
+from zklora.zkcore.config import PROFILES, ZK_COMMITMENT, resolve  # noqa: E402
 from zklora.zkcore.plugins import registry  # noqa: E402
 
 
@@ -36,8 +40,15 @@ def main() -> None:
     ap.add_argument("--small", action="store_true")
     ap.add_argument("--profile", default="fast", choices=sorted(PROFILES),
                     help="proof stack (paper: bls12-381-fr, hyrax, tlookup)")
+    ap.add_argument("--commitment", default=None,
+                    help="commitment scheme of both runs (default: the one the profile "
+                         "proves with in zero knowledge, config.ZK_COMMITMENT: ligero for "
+                         "fast, whose ZK-off default is WHIR)")
     a = ap.parse_args()
-    be = resolve(PROFILES[a.profile], registry())
+    stack = PROFILES[a.profile]
+    scheme = a.commitment or ZK_COMMITMENT.get(a.profile, stack.commitment)
+    be = resolve(attrs.evolve(stack, commitment=scheme), registry())
+    print(json.dumps({"profile": a.profile, "commitment": scheme}), flush=True)
     if a.small:
         from tests.test_rescale_op import rescale_graph, wit
         g, inputs, statement = rescale_graph(), wit(), {}
