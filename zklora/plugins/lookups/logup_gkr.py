@@ -327,7 +327,7 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: in RAM only once they fit (`_prove_layer`)
 STREAM_BYTES = 64 << 20
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
-KEEP_LAYERS = 20
+KEEP_LAYERS = 18
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 16
