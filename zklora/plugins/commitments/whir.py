@@ -67,8 +67,6 @@ import numpy as np
 
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
-from zklora.kernels import whir_eq as QE
-from zklora.kernels import whir_sumcheck as SC
 from zklora.kernels.goldilocks import P_INT
 from zklora.zkcore import security as _security
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
@@ -811,6 +809,7 @@ class Whir(CommitmentScheme):
         Σ_b F̂(b)·W(b) = σ on their combination F̂ (evaluations ``f``, coefficients
         ``coeffs``, weights ``w``) and ``round0(idx)``, which sends their opened
         first-round leaves and multi-proofs."""
+        from zklora.kernels import whir_eq as QE  # prover only (not loaded to verify)
         E = self.field.ext
         pl = self.plan(n)
         N = 1 << n
@@ -867,6 +866,7 @@ class Whir(CommitmentScheme):
         """A round's k sumcheck rounds on Σ f̂·W (messages h(0), h(2), grinding, α);
         returns the α's and the folded f, W.  The rounds run in `kernels.whir_sumcheck`
         (each fold computes the next round's message in the same pass)."""
+        from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
         h = SC.round_(f, w) if rd.k else None
@@ -918,6 +918,7 @@ class Whir(CommitmentScheme):
         round folds its own codeword(s); the folded polynomials are stacked (largest
         first, blocks aligned to their size) into ĥ, committed once, and every size's
         first-round queries become constraints on its block of ĥ; ĥ's rounds follow."""
+        from zklora.kernels import whir_eq as QE  # prover only
         E = self.field.ext
         folded = []
         for pl, f, w, _, round0 in heads:
@@ -961,6 +962,7 @@ class Whir(CommitmentScheme):
         ``round0(idx)`` sends the opened leaves of the first codeword(s) and their
         multi-proofs, or (None) the first codeword is the prover's ``leaves`` under the
         Merkle ``levels``."""
+        from zklora.kernels import whir_eq as QE  # prover only
         for i, rd in enumerate(rounds):
             alphas, f, w = self._prove_fold(ch, rd, f, w)
             coeffs = K.fold_coeffs(coeffs, alphas)
