@@ -1,12 +1,14 @@
 """Peak RSS against the number of layers (issue 14, acceptance 3; a benchmark).
 
     python tests/bench/segment_memory_sweep.py H F V B T N1 N2 ... [--plot PNG] [--limit GiB]
+        [--commitment whir|ligero]
 
 runs `tests/bench/segment_memory.py H F N V B T` once per layer count N, one process at
 a time (each under ``prlimit --as`` of ``--limit`` GiB and a 40-minute timeout), prints
 each run's JSON line and then a markdown table: layers, peak RSS (MiB), its ratio to
 the first count's, prove seconds, proof bytes.  ``--plot`` also draws peak RSS against
-the layer count (matplotlib).
+the layer count (matplotlib).  ``--commitment`` is passed on to `segment_memory.py`
+(default: the profile's scheme).
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ def main(argv=None) -> None:
     ap.add_argument("layers", type=int, nargs="+")
     ap.add_argument("--plot")
     ap.add_argument("--limit", type=float, default=12.0)
+    ap.add_argument("--commitment")
     a = ap.parse_args(argv)
     rows = []
     for n in a.layers:
         cmd = ["timeout", "2400", "prlimit", f"--as={int(a.limit * 2**30)}", sys.executable,
                str(HERE / "segment_memory.py"), str(a.H), str(a.F), str(n), str(a.V),
-               str(a.B), str(a.T)]
+               str(a.B), str(a.T)] + (["--commitment", a.commitment] if a.commitment else [])
         p = subprocess.run(cmd, capture_output=True, text=True)
         line = (p.stdout.strip().splitlines() or [""])[-1]
         try:
@@ -69,8 +72,8 @@ def main(argv=None) -> None:
         ax.set_xlabel("layers")
         ax.set_ylabel("peak RSS (GiB)")
         ax.set_ylim(bottom=0)
-        ax.set_title(f"one step, hidden {a.H}, FFN {a.F}, vocab {a.V}, batch {a.B}×{a.T}",
-                     fontsize=9)
+        ax.set_title(f"one step, hidden {a.H}, FFN {a.F}, vocab {a.V}, batch {a.B}×{a.T}"
+                     + (f", {a.commitment}" if a.commitment else ""), fontsize=9)
         ax.legend(fontsize=8)
         fig.tight_layout()
         fig.savefig(a.plot, dpi=120)
