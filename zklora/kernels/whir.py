@@ -230,6 +230,19 @@ def _bitrev(log_n: int) -> np.ndarray:
     return rev
 
 
+@lru_cache(maxsize=32)
+def _stage_twiddles(s: int) -> np.ndarray:
+    """ω_{2^s}^j for j < 2^(s−1) (one butterfly stage of `np_ntt`)."""
+    w = root_of_unity(s)
+    vals, acc = [], 1
+    for _ in range(1 << (s - 1)):
+        vals.append(acc)
+        acc = acc * w % P_INT
+    out = np.array(vals, dtype=np.uint64)
+    out.setflags(write=False)
+    return out
+
+
 def np_ntt(c: np.ndarray, log_n: int) -> np.ndarray:
     """(p(ω^i))_{i < 2^log_n} for the coefficients c (at most 2^log_n, zero-padded),
     ω = `ntt.root_of_unity` (log_n): radix-2 decimation in time, numpy butterflies."""
@@ -241,7 +254,7 @@ def np_ntt(c: np.ndarray, log_n: int) -> np.ndarray:
         half = 1 << (s - 1)
         x = x.reshape(-1, 2 * half)
         u = x[:, :half]
-        v = G.np_mul(x[:, half:], powers(root_of_unity(s), half)[None, :])
+        v = G.np_mul(x[:, half:], _stage_twiddles(s)[None, :])
         x = np.concatenate([G.np_add(u, v), G.np_sub(u, v)], axis=1)
     return x.reshape(-1)
 
