@@ -45,7 +45,7 @@ import attrs
 import numpy as np
 import torch
 
-from . import mle, selfcheck, sumcheck
+from . import mle, scratch, selfcheck, sumcheck
 from . import zk as zklib
 from .claims import Claim
 from .errors import ConfigError, ProverError, VerificationError
@@ -585,6 +585,32 @@ class _Context:
         self.lookups.append(LookupRequest(table, tuple(columns), label))
 
 
+#: `evaluate_mapped` reads a mapped table this many entries at a time
+EVAL_BLOCK = 1 << 20
+
+
+def evaluate_mapped(E: Field, table: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """t̃(r) for a flat base-field table ``t`` that is a view of a read-only scratch map
+    (a committed tensor's table in its stack), read `EVAL_BLOCK` entries at a time:
+    t̃(r) = Σ_j eq(r_hi, j)·t̃_j(r_lo) over the blocks t_j (r_lo the low log2 `EVAL_BLOCK`
+    coordinates, variable i binds bit i of the flat index), each block's pages given
+    back once read (`scratch.drop_pages`), so at most one block is resident.  The same
+    field element as `mle.evaluate`."""
+    flat = np.asarray(table).reshape(-1)
+    n = E.shape(r)[0]
+    b = EVAL_BLOCK.bit_length() - 1
+    if flat.shape[0] != 1 << n or n <= b:
+        v = mle.evaluate(E, flat, r, base=True)
+        scratch.drop_pages(flat)
+        return v
+    vals = []
+    for j in range(1 << (n - b)):
+        blk = flat[j << b:(j + 1) << b]
+        vals.append(np.asarray(mle.evaluate(E, blk, r[:b], base=True)))
+        scratch.drop_pages(blk)
+    return E.dot(np.stack(vals), mle.eq_table(E, r[b:]))
+
+
 class ProverContext(_Context):
     """What an op's ``prove`` may use: channel, fields, witness values, services."""
 
@@ -613,7 +639,12 @@ class ProverContext(_Context):
         return mle.lift(self.E, self.table(name), base=True)
 
     def evaluate(self, name: str, point: np.ndarray) -> np.ndarray:
-        return mle.evaluate(self.E, self.table(name), point, base=True)
+        """The tensor's MLE at ``point``; a table that is a view of a mapped stack is read
+        a block at a time and gives each block's pages back (`evaluate_mapped`)."""
+        t = self.table(name)
+        if scratch.is_mapped(t):
+            return evaluate_mapped(self.E, t, point)
+        return mle.evaluate(self.E, t, point, base=True)
 
     prover = True
 
