@@ -326,6 +326,12 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
 #: in RAM only once they fit (`_prove_layer`)
 STREAM_BYTES = 64 << 20
+#: a leaf range of a column at least this long (bytes of base elements) gives its mapped
+#: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
+#: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
+#: (dropping each would fault the same pages in again and again: a madvise call per
+#: range)
+DROP_BYTES = 256 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
 KEEP_LAYERS = 18
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
@@ -846,9 +852,9 @@ class _Trees:
             else:
                 src = [c[a - start:b - start] for c in cols]
                 KL.leaf_denoms(E, src, apow, beta, out=dst)
-                if rep == (1 << self.top) - 1:   # the last set read it: a view of a
-                    for c in src:                 # mapped stack gives its pages back
-                        scratch.drop_pages(c)
+                if rep == (1 << self.top) - 1 and (b - a) * 8 >= DROP_BYTES:
+                    for c in src:   # the last set read it: a view of a mapped stack
+                        scratch.drop_pages(c)   # gives its pages back
 
     def _look_range(self, segs, lo: int, hi: int):
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
