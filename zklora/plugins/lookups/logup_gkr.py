@@ -331,7 +331,7 @@ STREAM_BYTES = 64 << 20
 #: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
 #: (dropping each would fault the same pages in again and again: a madvise call per
 #: range)
-DROP_BYTES = 32 << 10
+DROP_BYTES = 8 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
 KEEP_LAYERS = 18
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
