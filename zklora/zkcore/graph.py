@@ -357,8 +357,11 @@ class Witness(MutableMapping):
     def __init__(self, data: Mapping[str, torch.Tensor] | None = None):
         self._ram: dict[str, Any] = dict(data or {})
         self._disk: dict[str, scratch.Spilled] = {}
-        #: names set since the last spill (autospill candidates)
-        self._new: dict[str, None] = {}
+        #: names set since the last spill (autospill candidates) -> their bytes (0 for
+        #: values `spill` skips); ``_new_bytes`` is their sum, kept as entries come and
+        #: go so that every set costs O(1), not a pass over the batch
+        self._new: dict[str, int] = {}
+        self._new_bytes = 0
         self.autospill = False
 
     def __getitem__(self, name: str):
@@ -372,12 +375,19 @@ class Witness(MutableMapping):
         self._disk.pop(name, None)
         self._ram[name] = value
         if self.autospill:
-            self._new[name] = None
-            if _batch_bytes(self, self._new) >= _spill_batch():
+            self._forget(name)
+            nb = 8 * value.numel() if _spillable(value) else 0
+            self._new[name] = nb
+            self._new_bytes += nb
+            if self._new_bytes >= _spill_batch():
                 self.spill(list(self._new))
 
+    def _forget(self, name: str) -> None:
+        """Drop ``name`` from the autospill candidates."""
+        self._new_bytes -= self._new.pop(name, 0)
+
     def __delitem__(self, name: str) -> None:
-        self._new.pop(name, None)
+        self._forget(name)
         if name in self._ram:
             del self._ram[name]
             self._disk.pop(name, None)
@@ -416,7 +426,7 @@ class Witness(MutableMapping):
         store = scratch.current()
         todo = [n for n in dict.fromkeys(names) if _spillable(self._ram.get(n))]
         for n in names:
-            self._new.pop(n, None)
+            self._forget(n)
         if store is None or not todo or (
                 not force and _batch_bytes(self, todo) < _spill_batch()):
             return []
