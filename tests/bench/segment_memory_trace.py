@@ -5,7 +5,8 @@
 runs `tests/bench/segment_memory.py` with the same arguments while a thread samples
 VmRSS every 10 ms, tagging each sample with the innermost of a few instrumented prover
 functions running (phase-1 forward, statement and stack commitments, Ligero commit and
-open, each segment, the lookups — inside them the trees' construction, a tree layer
+open, WHIR commit and open — inside it the batching head, the first folds and the
+rounds —, each segment, the lookups — inside them the trees' construction, a tree layer
 brought back, each GKR layer's sumcheck by its size — the stack reduction, the
 opening).  Prints the usual JSON line, then one JSON line: per tag (a segment's tag
 names it), the largest resident set seen while it ran (MiB), how much of it was
@@ -71,7 +72,7 @@ def _wrap(owner, name: str, tag: str, name_of=None) -> None:
 def main() -> None:
     import segment_memory
 
-    from zklora.plugins.commitments import ligero
+    from zklora.plugins.commitments import ligero, whir
     from zklora.zkcore import api, committer, graph, published, stack
 
     _wrap(api, "commit_frozen", "model-commit")
@@ -100,6 +101,11 @@ def main() -> None:
     logup_gkr.lookup_groups = lookup_groups
     _wrap(ligero.Ligero, "commit", "ligero.commit")
     _wrap(ligero.Ligero, "open", "ligero.open")
+    _wrap(whir.Whir, "commit", "whir.commit")
+    _wrap(whir.Whir, "open", "whir.open")
+    _wrap(whir.Whir, "_prove_head", "head")
+    _wrap(whir.Whir, "_prove_fold", "fold")
+    _wrap(whir.Whir, "_prove_chain", "chain")
     threading.Thread(target=_sampler, daemon=True).start()
     try:
         segment_memory.main(sys.argv[1:])

@@ -216,6 +216,80 @@ def encode_leaves(c: np.ndarray, log_domain: int, k: int,
     return out.reshape(rows, K, 2) if ext else out
 
 
+# -- streamed encoding (a prover whose codeword lives in a scratch file) -------------------
+#
+# `encode_leaves` in three passes that each hold one block: with the coefficient matrix
+# C[v, t] = c[t + T·v] (T = 2^log_split), (1) every column t of C is Reed–Solomon
+# encoded (`ntt.rs_encode` of a block of columns at a time), giving rows of enc (S, T);
+# (2) every row a of enc is twisted and transformed (`twist_dft_block`), filling the
+# leaves a + g·S.  A committed table's coefficient form is itself computed in two
+# passes: the Möbius passes of the low log_split variables act inside each row of the
+# table seen as (2^m / T, T) (`mobius_low`), those of the high variables inside each
+# column (`mobius_high` on a contiguous block of columns).
+
+
+def split_log(m: int, d: int, k: int) -> int:
+    """log T of `encode_leaves`' default split (the streamed encoder uses the same)."""
+    return _split_log(m, d, k)
+
+
+def mobius_low(a: np.ndarray, lo: int) -> None:
+    """In place: the Möbius passes of variables 0 … lo−1 of a (2^m,) uint64 array (each
+    run of 2^lo entries on its own)."""
+    n = a.shape[0].bit_length() - 1
+    lo = min(lo, n)
+    if a.shape[0] < SERIAL_BELOW:
+        for j in range(lo):
+            v = a.reshape(-1, 2, 1 << j)
+            v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
+        return
+    _mobius_blocks(a, lo)
+
+
+def mobius_high(a: np.ndarray, j0: int) -> None:
+    """In place: the Möbius passes of variables j0 … m−1 of a (2^m,) uint64 array."""
+    n = a.shape[0].bit_length() - 1
+    if j0 < n:
+        _mobius_hi(a, j0, n)
+
+
+@njit(parallel=True, **_OPTS)
+def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch):
+    rows = enc.shape[0]
+    G = T // K
+    step = (rows + nch - 1) // nch
+    for ch in prange(nch):
+        buf = np.empty(T, dtype=np.uint64)
+        for r in range(ch * step, min(rows, (ch + 1) * step)):
+            a = a0 + r
+            w = wa[a]
+            for comp in range(ncomp):
+                acc = ONE
+                for t in range(T):
+                    buf[t] = gl_mul(enc[r, comp * T + t], acc)
+                    acc = gl_mul(acc, w)
+                _dif_inplace(buf, tw)
+                for g in range(G):
+                    row = a + g * S
+                    for j in range(K):
+                        out[row, j * ncomp + comp] = buf[rev[g + j * G]]
+
+
+def twist_dft_block(enc: np.ndarray, a0: int, log_domain: int, k: int, log_split: int,
+                    wa: np.ndarray, out: np.ndarray) -> None:
+    """Rows a0 … a0 + len(enc) − 1 of enc (S, ncomp·T) (the column codewords of the
+    split, see `encode_leaves`) twisted by y^t (y = ω^a, ``wa`` = ω^a for every a < S)
+    and DFT'd: their values written into ``out`` (2^d/K, K·ncomp), the leaves
+    a + g·S.  Every row of enc once gives exactly `encode_leaves`' leaves."""
+    T = 1 << log_split
+    ncomp = enc.shape[1] // T
+    S = (1 << log_domain) >> log_split
+    tw, rev = _dft_tables(log_split)
+    enc = np.ascontiguousarray(enc, dtype=np.uint64)
+    nch = 1 if enc.size < SERIAL_BELOW else max(1, min(64, enc.shape[0]))
+    _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, tw, rev, out, nch)
+
+
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba
 COLD_NTT_LOG = 13
 

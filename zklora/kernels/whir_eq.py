@@ -227,13 +227,38 @@ def eq_combination(out: np.ndarray, points: np.ndarray, coefs: np.ndarray,
         if overwrite:
             out[...] = 0
         return
+    A, B, a = eq_split(points, coefs)
+    nch = 1 if N < SERIAL_BELOW else min(B.shape[1], 16)
+    _combine_ext(A, B, out, a, overwrite, nch)
+
+
+def eq_split(points: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The split tables of `eq_combination` for extension points (q ≥ 1, m, 2) and
+    coefficients (q, 2): (A (q, 2^a, 2) with the coefficients, B (q, 2^(m−a), 2), a)."""
+    points = np.ascontiguousarray(points, dtype=np.uint64)
+    coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    q, m = points.shape[0], points.shape[1]
     a = min(m, EXT_LO_VARS)
     A = np.empty((q, 1 << a, 2), dtype=np.uint64)
     _eq_cols_ext(points, 0, a, coefs, A)
     B = np.empty((q, 1 << (m - a), 2), dtype=np.uint64)
     _eq_cols_ext(points, a, m, np.array([[1, 0]] * q, dtype=np.uint64), B)
-    nch = 1 if N < SERIAL_BELOW else min(B.shape[1], 16)
-    _combine_ext(A, B, out, a, overwrite, nch)
+    return A, B, a
+
+
+def eq_rows(A: np.ndarray, B: np.ndarray, a: int, lo: int, hi: int) -> np.ndarray:
+    """Rows [lo, hi) (multiples of 2^a) of Σ_l coefs[l]·eq(points[l], ·) from the split
+    tables of `eq_split`: the same values as those rows of `eq_combination`'s table,
+    computed without the others (a streamed prover builds the table a block at a
+    time)."""
+    if lo % (1 << a) or hi % (1 << a) or not 0 <= lo <= hi <= B.shape[1] << a:
+        raise ValueError("eq_rows: rows must be whole blocks of 2^a inside the table")
+    out = np.empty((hi - lo, 2), dtype=np.uint64)
+    Bb = np.ascontiguousarray(B[:, lo >> a:hi >> a])
+    if hi > lo:
+        nch = 1 if hi - lo < SERIAL_BELOW else min(Bb.shape[1], 16)
+        _combine_ext(A, Bb, out, a, True, nch)
+    return out
 
 
 def eq_combination_ref(out, points, coefs) -> np.ndarray:

@@ -178,6 +178,36 @@ class Store:
         self._maps.append(mm)
         return mm
 
+    def create(self, shape: tuple[int, ...], dtype, tag: str = "w"
+               ) -> tuple[np.memmap, Spilled]:
+        """A new zero-filled (sparse) scratch file of ``shape``, as a *writable* memory
+        map and the file's handle: a producer fills it a block at a time, giving each
+        block's pages back with `drop_pages` (written pages stay in the page cache and
+        reach the file), and readers use the handle (`Spilled.read_range`,
+        `Spilled.read_rows`) once the producer has dropped the map.  Not given back by
+        `release`: the producer owns the map."""
+        dt = np.dtype(dtype)
+        shape = tuple(int(d) for d in shape)
+        total = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+        path = os.path.join(self.path, f"{tag}-{next(self._count)}.bin")
+        try:
+            with open(path, "wb") as f:
+                f.truncate(max(1, total))
+            mm = np.memmap(path, dtype=dt, mode="r+", shape=shape)
+        except (OSError, ValueError) as e:
+            raise ProverError(f"cannot create scratch file {path}: {e}") from None
+        self.bytes_written += total
+        return mm, Spilled(path, 0, shape, dt.str)
+
+    def discard(self, h: Spilled) -> None:
+        """Delete the file of a handle made in this store (`save`, `create`) that no
+        reader needs any more; a handle of another directory: nothing."""
+        if os.path.dirname(os.path.abspath(h.path)) == os.path.abspath(self.path):
+            try:
+                os.remove(h.path)
+            except OSError:
+                pass
+
     def remove(self, mm: np.memmap) -> None:
         """Forget a map made by `build` and delete its file (the map stays readable
         until its last reference goes); anything else (a view of one): nothing."""

@@ -55,6 +55,7 @@ parameters (`plan`, `tail_plan`).  Binding, not hiding.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import struct
 from collections.abc import Mapping, Sequence
@@ -68,6 +69,7 @@ import numpy as np
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
 from zklora.kernels.goldilocks import P_INT
+from zklora.zkcore import scratch
 from zklora.zkcore import security as _security
 from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
@@ -99,6 +101,14 @@ ETA_MIN = 3
 #: largest ``security_bits``
 MAX_SECURITY = 160
 REGIMES = ("unique", "conjectured")
+#: RAM working set of one block of a streamed commitment or first folding round (bytes)
+STREAM_BYTES = 32 << 20
+#: inside a `zklora.zkcore.scratch` session, a table of at least 2^STREAM_MIN_VARS
+#: elements whose prover state (`state_bytes`) the store `wants` is committed streamed:
+#: its coefficient form, codeword and Merkle levels go to scratch files, and its first
+#: folding round reads it a block at a time (`_commit_streamed`, `_fold_streamed`);
+#: the same for a later round's codeword (`_commit_next`)
+STREAM_MIN_VARS = 12
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 
 
@@ -538,19 +548,66 @@ def _unpack(data: bytes, w: int, t: int) -> np.ndarray:
 
 
 @attrs.define(eq=False)
+class Tree:
+    """A committed codeword's leaves ((2^(d−k), 2^k) base or (2^(d−k), 2^k, 2)
+    extension values) and Merkle levels (leaves first): arrays in RAM, or handles of
+    scratch files (`zklora.zkcore.scratch.Spilled`) read only where an opening needs
+    them."""
+
+    leaves: np.ndarray | scratch.Spilled
+    levels: list[np.ndarray] | list[scratch.Spilled]
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """Leaves ``idx``, in RAM."""
+        if isinstance(self.leaves, scratch.Spilled):
+            return self.leaves.read_rows(idx)
+        return self.leaves[idx]
+
+    def paths(self, idx: np.ndarray) -> bytes:
+        """The Merkle multi-proof of leaves ``idx``."""
+        if not self.levels or not isinstance(self.levels[0], scratch.Spilled):
+            return merkle.open_multi(self.levels, idx)
+        with contextlib.ExitStack() as stack:
+            return merkle.open_multi([stack.enter_context(h.mapped()) for h in self.levels],
+                                     idx)
+
+
+@attrs.define(eq=False)
 class WhirState:
-    """Prover-only state of one commitment ("not to be shared with the verifier")."""
+    """Prover-only state of one commitment ("not to be shared with the verifier").
+
+    In RAM, or (a large table committed inside a scratch session, `STREAM_MIN_VARS`)
+    with the coefficient form, leaves and levels in scratch files and the table kept
+    by reference when the caller gave it read-only (the kernel's stacked vector, a
+    memory map): no per-element copy stays resident."""
 
     commitment: bytes
     n: int
-    table: np.ndarray  # (2^n,) uint64, an owned copy
-    coeffs: np.ndarray  # coefficient form (2^n,) uint64
-    leaves: np.ndarray  # (2^(d-k), 2^k) uint64
-    levels: list[np.ndarray]  # Merkle levels, leaves first
+    #: (2^n,) uint64: the caller's table if it was read-only, else an owned copy
+    table: np.ndarray
+    #: coefficient form (2^n,) uint64, or its scratch file as a (2^n / T, T) matrix
+    coeffs: np.ndarray | scratch.Spilled
+    tree: Tree  # the first codeword's leaves and Merkle levels
     root: bytes
     ood_points: np.ndarray  # (s0, 2)
     ood_values: np.ndarray  # (s0, 2)
     params: WhirParams  # of the scheme that committed (the layout depends on them)
+
+
+@attrs.frozen(eq=False)
+class _Stream:
+    """A streamed table's first-round sumcheck input (`Whir._fold_streamed`): the base
+    table (2^n,) (a memory map, read a block at a time) and W = Σ_j coefs_j·eq(points_j, ·)
+    given by its points (q, n, 2) and coefficients (q, 2)."""
+
+    table: np.ndarray
+    points: np.ndarray
+    coefs: np.ndarray
+
+
+def _coeff_array(c: np.ndarray | scratch.Spilled) -> np.ndarray:
+    """A coefficient form in RAM, (2^n,) (loaded whole from its scratch file)."""
+    return c.load().reshape(-1) if isinstance(c, scratch.Spilled) else c
 
 
 def _pow_points_ext(zs: np.ndarray, m: int) -> np.ndarray:
@@ -619,7 +676,11 @@ class Whir(CommitmentScheme):
         ns = [t.shape[0].bit_length() - 1 for t in tables]
         if self.cfg.direct_vars >= 0:
             return [self.direct(n) for n in ns]
-        packed = [1 + (_width(t) << n) for t, n in zip(tables, ns)]
+        # at least one byte per entry: a table whose 1 + 2^n bytes exceed both costs is
+        # never sent (its width, a pass over it, is not needed)
+        packed = [1 + (_width(t) << n) if n == 0 or 1 + (1 << n) <= max(
+            self.table_bytes(self.plan(n)), opening_bytes(self.plan(n))) else 2 + (1 << n)
+            for t, n in zip(tables, ns)]
         out = [n == 0 or p <= self.table_bytes(self.plan(n)) for n, p in zip(ns, packed)]
         for n in set(ns):
             alone = [i for i, m in enumerate(ns) if m == n and not out[i]]
@@ -704,8 +765,130 @@ class Whir(CommitmentScheme):
         root = merkle.root(levels)
         zs = self._ood_points(n, root, pl.ood0)
         ys = np.array([K.horner(coeffs, z) for z in zs], dtype=np.uint64).reshape(-1, 2)
-        return WhirState(self._digest(n, root, ys), n, t, coeffs, leaves, levels, root, zs, ys,
+        return WhirState(self._digest(n, root, ys), n, t, coeffs, Tree(leaves, levels), root,
+                         zs, ys, self.cfg)
+
+    @staticmethod
+    def state_bytes(n: int) -> int:
+        """RAM a table of 2^n elements' prover state would take (coefficients, the
+        rate-1/2 codeword, Merkle levels: about 36 bytes per element)."""
+        return 36 << n
+
+    def _commit_streamed(self, t: np.ndarray, store: scratch.Store) -> WhirState:
+        """`_commit_table` with bounded memory (the same commitment): the table (read
+        a block of rows at a time, its pages given back) is turned into coefficient
+        form in a scratch file — the Möbius passes of the low variables row block by
+        row block, those of the high variables column block by column block, each
+        column block then Reed–Solomon encoded — and the codeword's leaves and Merkle
+        levels are written to scratch files (`_encode_streamed`); the OOD values are
+        evaluated a block of coefficients at a time."""
+        n = t.shape[0].bit_length() - 1
+        pl = self.plan(n)
+        r0 = pl.rounds[0]
+        lt = K.split_log(n, r0.d, r0.k)
+        T, R = 1 << lt, 1 << (n - lt)
+        coef_mm, coef_h = store.create((R, T), np.uint64, "whir-coef")
+        top = 0
+        per = max(1, STREAM_BYTES // (8 * T))
+        for v0 in range(0, R, per):
+            v1 = min(R, v0 + per)
+            src = t[v0 * T:v1 * T]
+            x = np.array(src, dtype=np.uint64)
+            scratch.drop_pages(src)
+            top = max(top, int(x.max()))
+            K.mobius_low(x, lt)
+            coef_mm[v0:v1] = x.reshape(-1, T)
+            scratch.drop_pages(coef_mm[v0:v1])
+            del x, src
+        if top >= P_INT:
+            raise ProverError("whir: value >= p; commit to canonical field elements")
+
+        def columns(t0: int, t1: int) -> np.ndarray:
+            y = np.ascontiguousarray(coef_mm[:, t0:t1])
+            scratch.drop_pages(coef_mm[:, t0:t1])
+            K.mobius_high(y.reshape(-1), (t1 - t0).bit_length() - 1)
+            coef_mm[:, t0:t1] = y
+            scratch.drop_pages(coef_mm[:, t0:t1])
+            return y[:, :, None]
+
+        tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1)
+        del columns
+        coef_mm = None   # the writable map goes; readers use the handle
+        zs = self._ood_points(n, root, pl.ood0)
+        ys = self._horner_blocks(coef_h, zs)
+        return WhirState(self._digest(n, root, ys), n, t, coef_h, tree, root, zs, ys,
                          self.cfg)
+
+    def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
+                         lt: int, ncomp: int) -> tuple[Tree, bytes]:
+        """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
+        components) on a domain of 2^d, and their Merkle tree, all in scratch files:
+        ``columns(t0, t1)`` gives columns [t0, t1) of the coefficient matrix
+        C[v, t] = c[t + T·v] (T = 2^lt) as (2^m / T, t1 − t0, ncomp); each block of
+        columns is Reed–Solomon encoded into a file of column codewords, whose rows
+        are then twisted and transformed a block at a time into the leaves' file
+        (`K.twist_dft_block`), and the leaves are hashed a block at a time.  Returns
+        (tree, root)."""
+        T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
+        digest = digest_bytes(self.cfg.security_bits)
+        enc_mm, enc_h = store.create((S, ncomp * T), np.uint64, "whir-enc")
+        cb = T
+        while cb > 1 and cb * ncomp * 8 * (R + S) > STREAM_BYTES:
+            cb //= 2
+        for t0 in range(0, T, cb):
+            y = columns(t0, t0 + cb)
+            M = np.ascontiguousarray(y.transpose(2, 1, 0)).reshape(ncomp * cb, R)
+            del y
+            e = ntt.rs_encode(M, d - m)
+            del M
+            for comp in range(ncomp):
+                enc_mm[:, comp * T + t0:comp * T + t0 + cb] = e[:, comp * cb:(comp + 1) * cb]
+            del e
+            scratch.drop_pages(enc_mm)
+        del enc_mm
+        L, Kl = 1 << (d - k), 1 << k
+        leaves_mm, leaves_h = store.create((L, Kl * ncomp), np.uint64, "whir-leaves")
+        out = np.asarray(leaves_mm)
+        wa = ntt.powers(ntt.root_of_unity(d), S)
+        per = max(1, STREAM_BYTES // (8 * ncomp * T))
+        for a0 in range(0, S, per):
+            blk = enc_h.read_range(a0, min(S, a0 + per))
+            K.twist_dft_block(blk, a0, d, k, lt, wa, out)
+            del blk
+            scratch.drop_pages(leaves_mm)
+        del out, leaves_mm
+        store.discard(enc_h)
+        dig = np.empty((L, digest), dtype=np.uint8)
+        per = max(1, STREAM_BYTES // (8 * Kl * ncomp))
+        for i0 in range(0, L, per):
+            i1 = min(L, i0 + per)
+            dig[i0:i1] = merkle.hash_leaves(leaves_h.read_range(i0, i1), self.cfg.hash,
+                                            digest)
+        levels = merkle.build(dig, self.cfg.hash)
+        del dig
+        root = merkle.root(levels)
+        saved = store.save(levels, tag="whir-merkle")
+        del levels
+        if ncomp == 2:
+            leaves_h = scratch.Spilled(leaves_h.path, leaves_h.offset, (L, Kl, 2),
+                                       leaves_h.dtype)
+        return Tree(leaves_h, saved), root
+
+    def _horner_blocks(self, coeffs: scratch.Spilled, zs: np.ndarray) -> np.ndarray:
+        """p(z) for each z of ``zs`` from coefficients in a scratch file, a block at a
+        time: Σ over blocks of z^offset · (the block's polynomial at z)."""
+        E = self.field.ext
+        acc = [np.zeros(2, dtype=np.uint64) for _ in range(len(zs))]
+        if len(zs):
+            R, T = coeffs.shape
+            per = max(1, STREAM_BYTES // (8 * T))
+            for v0 in range(0, R, per):
+                c = coeffs.read_range(v0, min(R, v0 + per)).reshape(-1)
+                for i, z in enumerate(zs):
+                    acc[i] = E.add(acc[i], E.mul(K.epowers(np.asarray(z), v0 * T, 1)[0],
+                                                 K.horner(c, z)))
+                del c
+        return np.array(acc, dtype=np.uint64).reshape(-1, 2)
 
     def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
         a = np.asarray(values)
@@ -720,7 +903,14 @@ class Whir(CommitmentScheme):
             raise ProverError(f"whir: table of 2^{n} elements exceeds 2^{MAX_VARS}")
         if a.dtype.kind == "i" and int(flat.min()) < 0:
             raise ProverError("whir: negative value; commit to field elements")
-        t = np.array(flat, dtype=np.uint64, copy=True)
+        # a read-only uint64 table is kept by reference (its owner promises not to change
+        # it: the kernel's stacked vector, a map of a scratch file); anything else copied
+        shared = a.dtype == np.uint64 and not a.flags.writeable and flat.flags.c_contiguous
+        t = flat if shared else np.array(flat, dtype=np.uint64, copy=True)
+        store = scratch.current()
+        if store is not None and n >= STREAM_MIN_VARS and store.wants(self.state_bytes(n)):
+            st = self._commit_streamed(t, store)
+            return st.commitment, st
         if int(t.max()) >= P_INT:
             raise ProverError("whir: value >= p; commit to canonical field elements")
         st = self._commit_table(t)
@@ -822,16 +1012,21 @@ class Whir(CommitmentScheme):
         if T == 1:
             st = group[0][0]
             pts = cons[0][0]
-            f: np.ndarray = st.table  # base field; the folds make new arrays
-            w = np.empty((N, 2), dtype=np.uint64)
-            QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
-            coeffs: np.ndarray = st.coeffs
+            coeffs = st.coeffs
+            if isinstance(coeffs, scratch.Spilled):   # streamed: `_fold_streamed`
+                f = _Stream(st.table, pts, K.epowers(beta, 0, len(pts)))
+                w = None
+            else:
+                f = st.table  # base field; the folds make new arrays
+                w = np.empty((N, 2), dtype=np.uint64)
+                QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         else:
             lam = ch.challenges("whir/lambda", E, T)
             red = np.empty((2 * T, N, 2), dtype=np.uint64)
             for t, (st, _) in enumerate(group):
                 red[2 * t, :, 0] = st.table
                 red[2 * t, :, 1] = 0
+                scratch.drop_pages(st.table)
                 pts = cons[t][0]
                 cf = E.mul(K.epowers(beta, 0, len(pts)),
                            np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
@@ -851,14 +1046,15 @@ class Whir(CommitmentScheme):
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
             f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
-            coeffs = K.lincomb_base(np.stack([st.coeffs for st, _ in group]), mu)
+            coeffs = K.lincomb_base(np.stack([_coeff_array(st.coeffs) for st, _ in group]),
+                                    mu)
             w = np.empty((N, 2), dtype=np.uint64)
             QE.eq_combination(w, rstar[None], ones[:1], overwrite=True)
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
-                ch.send_field("whir/leaves", self.field, st.leaves[idx])
-                ch.send_bytes("whir/paths", merkle.open_multi(st.levels, idx))
+                ch.send_field("whir/leaves", self.field, st.tree.rows(idx))
+                ch.send_bytes("whir/paths", st.tree.paths(idx))
 
         return pl, f, w, coeffs, round0
 
@@ -867,6 +1063,8 @@ class Whir(CommitmentScheme):
         returns the α's and the folded f, W.  The rounds run in `kernels.whir_sumcheck`
         (each fold computes the next round's message in the same pass)."""
         from zklora.kernels import whir_sumcheck as SC  # prover only
+        if isinstance(f, _Stream):
+            return self._fold_streamed(ch, rd, f)
         E = self.field.ext
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
         h = SC.round_(f, w) if rd.k else None
@@ -880,21 +1078,88 @@ class Whir(CommitmentScheme):
                 f, w = SC.fold(f, w, alphas[j])
         return alphas, f, w
 
+    def _fold_streamed(self, ch: ProverChannel, rd: Round, s: _Stream):
+        """`_prove_fold` for a streamed table (the same messages and output): the
+        table and its weight table W = Σ_j c_j·eq(r_j, ·) are never whole in RAM.
+        Each sumcheck round's message is one pass over the blocks of 2^L entries (L ≥
+        k + 1): a block of the table is read (its pages given back), its rows of W
+        computed (`whir_eq.eq_rows`), both folded by the α's drawn so far and the
+        round's h(0), h(2) summed; a last pass keeps the k-times folded blocks."""
+        from zklora.kernels import whir_eq as QE  # prover only
+        from zklora.kernels import whir_sumcheck as SC  # prover only
+        E = self.field.ext
+        N = s.table.shape[0]
+        A, B, a = QE.eq_split(s.points, s.coefs)
+        blk = max(1 << max(a, rd.k + 1), min(N, 1 << (STREAM_BYTES // 48).bit_length() - 1))
+        alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+
+        def blocks(j: int):
+            for lo in range(0, N, blk):
+                src = s.table[lo:lo + blk]
+                f = np.array(src, dtype=np.uint64)
+                scratch.drop_pages(src)
+                w = QE.eq_rows(A, B, a, lo, lo + blk)
+                for i in range(j):
+                    f, w = SC.fold(f, w, alphas[i])
+                yield f, w
+
+        def message(j: int) -> np.ndarray:
+            acc = [0, 0, 0, 0]
+            for f, w in blocks(j):
+                h = SC.round_(f, w).reshape(-1)
+                acc = [(x + int(y)) % P_INT for x, y in zip(acc, h)]
+            return np.array(acc, dtype=np.uint64).reshape(2, 2)
+
+        h = message(0) if rd.k else None
+        for j in range(rd.k):
+            ch.send_field("whir/sumcheck", E, h)
+            _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
+            alphas[j] = ch.challenge("whir/alpha", E)
+            if j + 1 < rd.k:
+                h = message(j + 1)
+        fs, ws = [], []
+        for f, w in blocks(rd.k):
+            fs.append(f)
+            ws.append(w)
+        return alphas, np.concatenate(fs), np.concatenate(ws)
+
+    def _fold_coeffs(self, coeffs: np.ndarray | scratch.Spilled,
+                     alphas: np.ndarray) -> np.ndarray:
+        """`K.fold_coeffs`, a block of rows at a time for coefficients in a scratch
+        file (rows of 2^lt ≥ 2^k coefficients, so no group of 2^k is split)."""
+        if not isinstance(coeffs, scratch.Spilled):
+            return K.fold_coeffs(coeffs, alphas)
+        R, T = coeffs.shape
+        per = max(1, STREAM_BYTES // (8 * T))
+        return np.concatenate([K.fold_coeffs(coeffs.read_range(v0, v0 + per).reshape(-1),
+                                             alphas) for v0 in range(0, R, per)])
+
     def _commit_next(self, ch: ProverChannel, coeffs: np.ndarray, nxt: Round, ood: int):
         """Encode and Merkle-commit the next codeword (root sent), draw its OOD points
-        and send the values: (leaves, levels, OOD points)."""
+        and send the values: (tree, OOD points).  A large codeword inside a scratch
+        session is written to scratch files (`_encode_streamed`)."""
         E = self.field.ext
         digest = digest_bytes(self.cfg.security_bits)
-        new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
-        new_levels = merkle.build(
-            merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
-                               self.cfg.hash, digest), self.cfg.hash)
-        ch.send_bytes("whir/root", merkle.root(new_levels))
+        m = coeffs.shape[0].bit_length() - 1
+        store = scratch.current()
+        if store is not None and m >= STREAM_MIN_VARS and \
+                store.wants(16 << nxt.d) and coeffs.ndim == 2:
+            lt = K.split_log(m, nxt.d, nxt.k)
+            C = coeffs.reshape(1 << (m - lt), 1 << lt, 2)
+            tree, root = self._encode_streamed(store, lambda t0, t1: C[:, t0:t1], m, nxt.d,
+                                               nxt.k, lt, 2)
+        else:
+            new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
+            new_levels = merkle.build(
+                merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
+                                   self.cfg.hash, digest), self.cfg.hash)
+            tree, root = Tree(new_leaves, new_levels), merkle.root(new_levels)
+        ch.send_bytes("whir/root", root)
         zs = ch.challenges("whir/ood", E, ood) if ood else np.zeros((0, 2), dtype=np.uint64)
         ood_vals = np.array([K.horner(coeffs, z) for z in zs],
                             dtype=np.uint64).reshape(-1, 2)
         ch.send_field("whir/ood", E, ood_vals)
-        return new_leaves, new_levels, zs
+        return tree, zs
 
     def _merged(self, ns: Sequence[int]) -> bool:
         """Whether the WHIR-opened sizes ``ns`` take the shared continuation
@@ -934,7 +1199,7 @@ class Whir(CommitmentScheme):
             else:
                 h[off:off + (1 << mt)] = f
         hc = np.stack([K.mobius(h[:, 0]), K.mobius(h[:, 1])], axis=-1)
-        leaves, levels, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
+        tree, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
         qidx = []
         for pl, _, _, _, round0 in folded:
             idx = self._queries(ch, pl.rounds[0])
@@ -952,32 +1217,32 @@ class Whir(CommitmentScheme):
             zq = self._query_points(pl.rounds[0], idx)
             blk = wh[off:off + (1 << mt)]
             QE.pow_eq_accumulate(blk, np.array(zq, dtype=np.uint64), K.epowers(g, 1, len(zq)))
-        self._prove_chain(ch, tp.rounds, h, wh, hc, None, leaves, levels)
+        self._prove_chain(ch, tp.rounds, h, wh, hc, None, tree)
 
     def _prove_chain(self, ch: ProverChannel, rounds: Sequence[Round], f: np.ndarray,
-                     w: np.ndarray, coeffs: np.ndarray, round0, leaves=None,
-                     levels=None) -> None:
+                     w: np.ndarray, coeffs: np.ndarray, round0,
+                     tree: Tree | None = None) -> None:
         """The WHIR rounds on Σ_b f̂(b)·W(b): ``f`` is f̂'s evaluation table (base (2^n,)
         or extension (2^n, 2)), ``w`` W's (2^n, 2), ``coeffs`` f̂'s coefficient form;
         ``round0(idx)`` sends the opened leaves of the first codeword(s) and their
-        multi-proofs, or (None) the first codeword is the prover's ``leaves`` under the
-        Merkle ``levels``."""
+        multi-proofs, or (None) the first codeword is the prover's ``tree``.  ``f`` may
+        be a streamed table (`_Stream`, its coefficients a scratch file)."""
         from zklora.kernels import whir_eq as QE  # prover only
         for i, rd in enumerate(rounds):
             alphas, f, w = self._prove_fold(ch, rd, f, w)
-            coeffs = K.fold_coeffs(coeffs, alphas)
+            coeffs = self._fold_coeffs(coeffs, alphas)
             m2 = rd.m - rd.k
             if rd.final:
                 ch.send_field("whir/final", self.field.ext, coeffs)
             else:
                 nxt = rounds[i + 1]
-                new_leaves, new_levels, zs = self._commit_next(ch, coeffs, nxt, rd.ood)
+                new_tree, zs = self._commit_next(ch, coeffs, nxt, rd.ood)
             idx = self._queries(ch, rd)
             if i == 0 and round0 is not None:
                 round0(idx)
             else:
-                ch.send_field("whir/leaves", self.field.ext, leaves[idx])
-                ch.send_bytes("whir/paths", merkle.open_multi(levels, idx))
+                ch.send_field("whir/leaves", self.field.ext, tree.rows(idx))
+                ch.send_bytes("whir/paths", tree.paths(idx))
             if rd.final:
                 break
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
@@ -987,7 +1252,7 @@ class Whir(CommitmentScheme):
             K.eq_accumulate(w, _pow_points_ext(zs, m2), gc[:len(zs)])
             # the query points are base-field roots of unity: split-table product
             QE.pow_eq_accumulate(w, np.array(zq, dtype=np.uint64), gc[len(zs):])
-            leaves, levels = new_leaves, new_levels
+            tree = new_tree
 
     def _queries(self, ch, rd: Round) -> np.ndarray:
         """The round's distinct sorted leaf indices: all leaves, or ``rd.queries``
