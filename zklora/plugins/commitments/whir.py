@@ -1083,8 +1083,9 @@ class Whir(CommitmentScheme):
         table and its weight table W = Σ_j c_j·eq(r_j, ·) are never whole in RAM.
         Each sumcheck round's message is one pass over the blocks of 2^L entries (L ≥
         k + 1): a block of the table is read (its pages given back), its rows of W
-        computed (`whir_eq.eq_rows`), both folded by the α's drawn so far and the
-        round's h(0), h(2) summed; a last pass keeps the k-times folded blocks."""
+        computed (`whir_eq.eq_rows`; in the first pass, then kept in a scratch file
+        and read back), both folded by the α's drawn so far and the round's h(0),
+        h(2) summed; a last pass keeps the k-times folded blocks."""
         from zklora.kernels import whir_eq as QE  # prover only
         from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
@@ -1092,13 +1093,21 @@ class Whir(CommitmentScheme):
         A, B, a = QE.eq_split(s.points, s.coefs)
         blk = max(1 << max(a, rd.k + 1), min(N, 1 << (STREAM_BYTES // 48).bit_length() - 1))
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
+        store = scratch.current()
+        w_mm, w_h = store.create((N, 2), np.uint64, "whir-w") if store else (None, None)
 
         def blocks(j: int):
             for lo in range(0, N, blk):
                 src = s.table[lo:lo + blk]
                 f = np.array(src, dtype=np.uint64)
                 scratch.drop_pages(src)
-                w = QE.eq_rows(A, B, a, lo, lo + blk)
+                if j == 0 or w_h is None:
+                    w = QE.eq_rows(A, B, a, lo, lo + blk)
+                    if w_mm is not None:
+                        w_mm[lo:lo + blk] = w
+                        scratch.drop_pages(w_mm[lo:lo + blk])
+                else:
+                    w = w_h.read_range(lo, lo + blk)
                 for i in range(j):
                     f, w = SC.fold(f, w, alphas[i])
                 yield f, w
@@ -1117,10 +1126,13 @@ class Whir(CommitmentScheme):
             alphas[j] = ch.challenge("whir/alpha", E)
             if j + 1 < rd.k:
                 h = message(j + 1)
+        w_mm = None   # the writable map goes; the passes below read the handle
         fs, ws = [], []
         for f, w in blocks(rd.k):
             fs.append(f)
             ws.append(w)
+        if store is not None:
+            store.discard(w_h)
         return alphas, np.concatenate(fs), np.concatenate(ws)
 
     def _fold_coeffs(self, coeffs: np.ndarray | scratch.Spilled,
