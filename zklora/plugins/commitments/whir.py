@@ -1198,19 +1198,25 @@ class Whir(CommitmentScheme):
         from zklora.kernels import whir_eq as QE  # prover only
         E = self.field.ext
         folded = []
-        for pl, f, w, _, round0 in heads:
+        for i, (pl, f, w, _, round0) in enumerate(heads):
+            heads[i] = (pl, None, None, None, round0)   # the whole tables go once folded
             alphas, f, w = self._prove_fold(ch, pl.rounds[0], f, w)
             folded.append((pl, f, w, alphas, round0))
+        del f, w
         lay = _layout([pl.rounds[0].m - pl.rounds[0].k for pl, *_ in heads])
         tp = self._tail([pl for pl, *_ in heads], lay)
         M = 1 << tp.m
         h = np.zeros((M, 2), dtype=np.uint64)
-        for (_, f, _, _, _), (off, mt) in zip(folded, lay.blocks):
+        for i, ((pl, f, w, alphas, round0), (off, mt)) in enumerate(zip(folded, lay.blocks)):
             if f.ndim == 1:
                 h[off:off + (1 << mt), 0] = f
             else:
                 h[off:off + (1 << mt)] = f
-        hc = np.stack([K.mobius(h[:, 0]), K.mobius(h[:, 1])], axis=-1)
+            folded[i] = (pl, None, w, alphas, round0)   # ĥ holds it from here on
+        del f
+        hc = np.empty((M, 2), dtype=np.uint64)
+        for comp in range(2):
+            hc[:, comp] = K.mobius(h[:, comp])
         tree, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
         qidx = []
         for pl, _, _, _, round0 in folded:
@@ -1221,9 +1227,11 @@ class Whir(CommitmentScheme):
         gammas = ch.challenges("whir/gamma", E, len(heads) + 1)
         lam = ch.challenges("whir/stack", E, len(heads))
         wh = np.zeros((M, 2), dtype=np.uint64)
-        for (_, _, w, _, _), (off, mt), lt in zip(folded, lay.blocks, lam):
+        for i, ((_, _, w, _, _), (off, mt), lt) in enumerate(zip(folded, lay.blocks, lam)):
             wh[off:off + (1 << mt)] = E.mul(w, np.ascontiguousarray(
                 np.broadcast_to(lt, w.shape)))
+            folded[i] = folded[i][:2] + (None,) + folded[i][3:]   # ŵ holds it
+        del w
         K.eq_accumulate(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
         for (pl, *_), (off, mt), idx, g in zip(folded, lay.blocks, qidx, gammas[1:]):
             zq = self._query_points(pl.rounds[0], idx)
