@@ -441,7 +441,8 @@ def test_graph_masked_messages_indistinguishable(gold):
         pa, pb = _graph_runs(gold, a, 2, on=False), _graph_runs(gold, b, 2, on=False)
     bad = _distinguishable(ra, rb)
     masked = [k for k, _ in bad if "/round" in k[0] or "/zk/" in k[0]]
-    # the stack reduction (`stack/reduce`) and the plain opening are not masked yet
+    # under plain (not hiding) the stack reduction (`stack/reduce`) is not masked: it
+    # is under hiding ligero (tests/test_zk_reduce.py)
     masked = [k for k in masked if not k[0].startswith("stack/")]
     assert masked == []
     control = [k for k, _ in _distinguishable(pa, pb) if "/round" in k[0]]

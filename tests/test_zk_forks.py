@@ -105,6 +105,10 @@ def test_fork_masks_committed_with_the_witness(step, be):
     want = {f"{zk.PREFIX}{k}" for k in range(zk.FIRST_GROUP)}
     for i in range(nseg):
         want |= {f"{zk.fork_prefix(i)}{k}" for k in range(zk.FIRST_GROUP)}
+    with zk.session():
+        opens = be.scheme.sum_claims
+    if opens:   # hiding ligero: the final opening's masks too (§5.2)
+        want |= {zk.open_slot(k) for k in range(zk.OPEN_SLOTS)}
     # the witness's stacks (flush_packed: one, or two where that pads less) hold them
     # all, before the first challenge; no fork (nor the main transcript) needed more
     first = [n for names in log[:2] for n in names]

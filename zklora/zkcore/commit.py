@@ -5,7 +5,11 @@ convention) and later proves evaluations ``t̃(r) = v`` at points r of the chall
 field.  Openings are batched: one `open` call covers many claims on many tensors.
 
 Relation proven by ``open``/``verify``: for every item (commitment C_i, claims
-{(r_ij, v_ij)}), C_i commits to a table t_i with t̃_i(r_ij) = v_ij.
+{(r_ij, v_ij)}), C_i commits to a table t_i with t̃_i(r_ij) = v_ij; and, for a scheme
+with ``sum_claims`` (the hiding ligero opening), for every `SumClaim` ({(i_j, p_j,
+λ_j)}, v): Σ_j λ_j·t̃_{i_j}(p_j) = v — one value for a linear combination of
+evaluations, possibly on several items, whose terms are never revealed one by one (the
+zero-knowledge stack reduction's final check, docs/zero-knowledge.md §5.2).
 
 Like arkworks' ``PolynomialCommitment``: the prover keeps a `state` ("not to be
 shared with the verifier"), the transcript (channel) is passed in, not owned.  A hiding
@@ -37,6 +41,24 @@ class Evaluation:
     value: np.ndarray
 
 
+@attrs.frozen
+class SumTerm:
+    """λ·t̃_item(point): ``item`` indexes the opening's items (challenge-field point and
+    coefficient)."""
+
+    item: int
+    point: np.ndarray
+    coefficient: np.ndarray
+
+
+@attrs.frozen
+class SumClaim:
+    """Σ_j terms[j].coefficient · t̃_{terms[j].item}(terms[j].point) = value."""
+
+    terms: list[SumTerm]
+    value: np.ndarray
+
+
 @attrs.define
 class OpenItem:
     """Prover side of one committed tensor in a batched opening."""
@@ -63,6 +85,8 @@ class CommitmentScheme(ABC):
     fields: tuple[str, ...] = ()
     #: whether commitments/openings hide the tensor
     hiding: bool = False
+    #: whether ``open``/``verify`` accept `SumClaim`s (keyword ``sums``)
+    sum_claims: bool = False
 
     def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
         self.field = field
@@ -98,11 +122,13 @@ class CommitmentScheme(ABC):
 
     @abstractmethod
     def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
-        """Write a batched opening proof for every item into the channel."""
+        """Write a batched opening proof for every item into the channel.  A scheme with
+        ``sum_claims`` also takes ``sums`` (a sequence of `SumClaim`), by keyword."""
 
     @abstractmethod
     def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
-        """Read and check the batched opening; raise `VerificationError` on failure."""
+        """Read and check the batched opening; raise `VerificationError` on failure.  A
+        scheme with ``sum_claims`` also takes ``sums``, by keyword."""
 
 
 def check_item(scheme: str, E: Field, k: int, item: CheckItem, max_vars: int, p: int
@@ -134,3 +160,35 @@ def check_item(scheme: str, E: Field, k: int, item: CheckItem, max_vars: int, p:
                                     f"{n} canonical {E.name} elements and a value")
         evs.append(Evaluation(point.astype(np.uint64), value.astype(np.uint64)))
     return bytes(com), int(n), evs
+
+
+def check_sum(scheme: str, E: Field, k: int, s: SumClaim, nvars: Sequence[int], p: int
+              ) -> SumClaim:
+    """A verifier's strict reading of `SumClaim` ``k`` on items of ``nvars`` variables:
+    at least one term, each on an existing item with a point of that item's number of
+    canonical ``E`` elements and a canonical coefficient, and a canonical value;
+    `VerificationError` naming ``scheme`` otherwise.  Returns it with uint64 arrays."""
+    def canon(a, shape) -> bool:
+        return (a.dtype.kind in "ui" and a.shape == shape
+                and (a.size == 0 or (int(a.min()) >= 0 and int(a.max()) < p)))
+
+    terms = []
+    try:
+        value = np.asarray(s.value)
+        ok = canon(value, E.elem_shape) and len(s.terms) > 0
+        for t in s.terms if ok else ():
+            i = t.item
+            point, coef = np.asarray(t.point), np.asarray(t.coefficient)
+            if not (isinstance(i, int | np.integer) and not isinstance(i, bool)
+                    and 0 <= i < len(nvars) and canon(point, (nvars[i],) + E.elem_shape)
+                    and canon(coef, E.elem_shape)):
+                ok = False
+                break
+            terms.append(SumTerm(int(i), point.astype(np.uint64), coef.astype(np.uint64)))
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise VerificationError(f"{scheme}: sum claim {k} is not a list of terms (item, "
+                                f"point, coefficient) of canonical {E.name} elements and "
+                                "a value")
+    return SumClaim(terms, value.astype(np.uint64))

@@ -14,9 +14,10 @@ import numpy as np
 from . import claims as claimlib
 from . import scratch
 from . import stack as stacklib
+from . import zk as zklib
 from .canon import canonical_json
 from .claims import Claim
-from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem
+from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, SumClaim, SumTerm
 from .errors import ProverError, VerificationError
 from .op import ProverContext, TensorSpec, VerifierContext
 from .published import GroupState, Member
@@ -310,12 +311,41 @@ class Committer:
             return OpenItem(state, evals)
         return CheckItem(commitment, num_vars, evals)
 
+    def _sum_claim(self, E, red: stacklib.MaskedReduction, keys: list[int], first: int,
+                   items: list, err) -> SumClaim:
+        """A masked reduction's final check as a `SumClaim` on the opening's items:
+        the reduced stacks' terms (items ``first + i``) and the mask slot's, on the
+        stack that holds the slot (its item, added with no claims of its own if the
+        stack has none)."""
+        terms = [SumTerm(first + i, red.point, c)
+                 for i, c in zip(red.stacks, red.coefficients)]
+        if red.mask_slot not in self.where:
+            raise err(f"zero-knowledge: mask {red.mask_slot} is not in a stack")
+        k, i = self.where[red.mask_slot]
+        st = self.stacks[k]
+        pos = first + keys.index(k) if k in keys else None
+        if pos is None:
+            pos = len(items)
+            items.append(self._item(st.commitment, st.layout.num_vars, st.state, []))
+            keys.append(k)
+        K = st.layout.num_vars
+        for pt, c in zip(red.mask_points, red.mask_coefs):
+            terms.append(SumTerm(pos, stacklib._full_point(
+                E, K, st.layout.claim(E, i, pt, E.scalar(0))), c))
+        return SumClaim(terms, red.value)
+
     def open(self, ctx: ProverContext | VerifierContext,
              opened: Mapping[str, list[Claim]]) -> None:
         """One batched opening of the claims ``opened`` (in the order of ``ctx.specs``):
         published tensors' claims as they are; every stack's claims reduced to one
         (`zklora.zkcore.stack.reduce_many`).  The prover writes the opening proof, the
-        verifier checks it."""
+        verifier checks it.
+
+        Zero knowledge with a scheme that opens sum claims (hiding ligero) and the
+        opening's masks pre-committed (`zk.precommit`): every reduction is masked and
+        sends no reduced value; its final check goes to the scheme as one `SumClaim`
+        (the stacks' terms at r* and the mask slot's, docs/zero-knowledge.md §5.2).
+        Otherwise (no session, plain, whir, hyrax) the reduced values are opened."""
         ch, E = ctx.ch, ctx.E
         err = ProverError if self.prover else VerificationError
         self.flush(ch)
@@ -362,12 +392,20 @@ class Committer:
                 if st.table is None:
                     raise ProverError("a published group was never completed: commit every "
                                       "member, or give its prover state")
+        masked = (ctx.zk is not None and self.scheme.sum_claims
+                  and zklib.open_slot(0) in ctx.specs)
+        reductions: list | None = [] if masked else None
         reduced = stacklib.reduce_many(
             ctx, [(st.layout.num_vars, per_stack[k], st.table)
-                  for k, st in zip(keys, sts)], label="stack/reduce")
+                  for k, st in zip(keys, sts)], label="stack/reduce", sums=reductions)
+        first = len(items)
         items.extend(self._item(st.commitment, st.layout.num_vars, st.state,
-                                [Evaluation(r, v)]) for st, (r, v) in zip(sts, reduced))
+                                [] if rv is None else [Evaluation(*rv)])
+                     for st, rv in zip(sts, reduced))
+        sums = [self._sum_claim(E, red, keys, first, items, err)
+                for red in reductions or ()]
         if items:
-            (self.scheme.open if self.prover else self.scheme.verify)(ch, items)
+            (self.scheme.open if self.prover else self.scheme.verify)(
+                ch, items, **({"sums": sums} if sums else {}))
         if self.prover:
             scratch.release()

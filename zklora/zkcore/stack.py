@@ -32,6 +32,8 @@ import numpy as np
 from zklora.kernels import sumcheck as KS
 
 from . import mle, scratch, selfcheck
+from . import sumcheck as sclib
+from . import zk as zklib
 from .errors import ProverError, VerificationError
 from .field import Field
 from .sumcheck import _interpolate
@@ -303,8 +305,26 @@ def _groups(sizes: Sequence[int]) -> dict[int, list[int]]:
     return dict(sorted(out.items()))
 
 
+@attrs.frozen
+class MaskedReduction:
+    """What a masked reduction (`reduce_many` with ``sums``) leaves for the opening, in
+    place of the reduced values: the sum claim
+    Σ_i coefficient_i·S̃_i(point) + Σ_l mask_coefs_l·Ã(mask_points_l) = value,
+    i over ``stacks`` (indices into `reduce_many`'s list) and Ã the mask slot
+    ``mask_slot`` (points on the slot's own 2^chunk entries)."""
+
+    stacks: list[int]
+    point: np.ndarray
+    coefficients: list[np.ndarray]
+    mask_slot: str
+    mask_points: np.ndarray
+    mask_coefs: np.ndarray
+    value: np.ndarray
+
+
 def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]], *,
-                label: str, base: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+                label: str, base: bool = True, sums: list | None = None
+                ) -> list[tuple[np.ndarray, np.ndarray] | None]:
     """Reduce the claims on each of several stacked tables (K, claims, table) to one
     claim per table, on either side (``ctx`` a prover or verifier context of
     `zklora.zkcore.op`): one batched sumcheck per distinct K (``ctx.run_sumcheck_batch``),
@@ -312,7 +332,15 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
     removing duplicates) keeps it as it is, at its full point, without a sumcheck (the
     commitment's opening checks it as it would the reduced claim).  ``table`` (prover only; ``None``
     for the verifier) is S as a flat array, base-field elements if ``base``.  Returns
-    (r*, S̃(r*)) per table."""
+    (r*, S̃(r*)) per table.
+
+    Zero knowledge (``sums`` a list, docs/zero-knowledge.md §5.2): each size group's
+    sumcheck is masked with the opening's k-th pre-committed mask
+    (`zklora.zkcore.zk.open_mask`; G sent, ρ_g drawn after the batch's ρ), no finals
+    and no u_i are sent, and the verifier's final check — the running claim against
+    Σ_i κ_i·W_i(r*)·S̃_i(r*) + ρ_g·g(r*) — is appended to ``sums`` as a
+    `MaskedReduction`, to be checked by the opening as one sum claim; those tables get
+    ``None`` in the returned list."""
     E = ctx.E
     err = ProverError if ctx.prover else VerificationError
     out: list = [None] * len(stacks)
@@ -337,6 +365,12 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
             return [[_table(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
                     for i, cl, (coefs, _) in zip(idx, claims, weights)]
 
+        if sums is not None:
+            sums.append(_reduce_masked(ctx, f"{label}/{K}", K, idx, claims, weights,
+                                       tables, [stacks[i][2] for i in idx], base,
+                                       len(sums)))
+            continue
+
         if ctx.prover and K >= STREAM_VARS and E.name == "goldilocks-ext2":
             point, finals = _prove_streaming(
                 ctx.ch, E, f"{label}/{K}", K, [stacks[i][2] for i in idx], base, claims,
@@ -350,6 +384,54 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         for i, f in zip(idx, finals):
             out[i] = (point, f[0])
     return out
+
+
+def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tables,
+                   raw: list, base: bool, k: int) -> MaskedReduction:
+    """One size group's masked reduction on either side (`reduce_many`, ``sums``): the
+    batch's claims absorbed and its ρ drawn as in `sumcheck.prove_batch`, then the
+    mask's G and ρ_g (`zk.open_mask`, slot ``k``), the rounds of
+    Σ_i κ_i·S_i·W_i + ρ_g·g, no finals."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    if ctx.prover and K >= STREAM_VARS and E.name == "goldilocks-ext2":
+        masks: list = []
+
+        def begin():
+            masks.append(zklib.open_mask(ctx, k, label, K))
+            return masks[0]
+
+        point, finals, kappa = _prove_streaming(ctx.ch, E, label, K, raw, base, claims,
+                                                weights, begin)
+        m = masks[0]
+    else:
+        for j, (_, total) in enumerate(weights):
+            ctx.ch.observe_public(f"{label}/claim{j}", E.encode(total))
+        brho = ctx.challenge(f"{label}/rho")
+        insts = [sclib.Instance([None, None], [(1, (0, 1))], total) for _, total in weights]
+        _, terms, claim = sclib._merge(E, insts, brho)
+        kappa = [t[0] for t in terms]
+        m = zklib.open_mask(ctx, k, label, K)
+        if ctx.prover:
+            tabs = [t for pair in tables() for t in pair]
+            point, fin = sclib.prove(ctx.ch, E, tabs, terms, claim, label=label,
+                                     public=range(len(tabs)),
+                                     mask=sclib.Mask(m.rho, lambda p: None, m.state))
+            finals = [fin[2 * j:2 * j + 2] for j in range(len(idx))]
+        else:
+            point, running = sclib.verify_rounds(ctx.ch, E, K, 2,
+                                                 E.add(claim, E.mul(m.rho, m.G)), label=label)
+    if ctx.prover:
+        ws = [f[1] for f in finals]
+        value = E.mul(m.rho, m.value(E, point))
+        for kp, (s_r, w_r) in zip(kappa, finals):
+            value = E.add(value, E.mul(kp, E.mul(s_r, w_r)))
+    else:
+        ws = [_w_eval(E, K, coefs, cl)(point) for cl, (coefs, _) in zip(claims, weights)]
+        value = running
+    pts, mcoefs = m.terms(E, point, err)
+    return MaskedReduction(list(idx), point, [E.mul(kp, w) for kp, w in zip(kappa, ws)],
+                           m.region.name, pts, mcoefs, value)
 
 
 # -- the streaming prover ------------------------------------------------------------
@@ -409,7 +491,7 @@ def _fold_all(t: np.ndarray, rs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: bool,
-                     claims: Sequence[Sequence[StackClaim]], weights) -> tuple:
+                     claims: Sequence[Sequence[StackClaim]], weights, begin=None) -> tuple:
     """The prover of the batched sumcheck `reduce_many` runs through
     ``ctx.run_sumcheck_batch`` (`zklora.zkcore.sumcheck.prove_batch`, pairwise fast
     path) for the instances Σ_x S_i(x)·W_i(x) = Σ_k ρ^k v_k, sending the same messages
@@ -417,7 +499,10 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     entries at a time.  The first k rounds each make one pass over the chunks (every
     chunk's S and W folded at the challenges so far, then its pair sums); then one pass
     folds S and W at the k challenges into RAM (2^(K−k) extension entries each) and
-    the remaining rounds run there.  Returns (point, [[S_i(r), W_i(r)] per instance])."""
+    the remaining rounds run there.  Returns (point, [[S_i(r), W_i(r)] per instance]).
+    With ``begin`` (zero knowledge, `_reduce_masked`): called after ρ, it returns the
+    `zk.OpenMask` whose rounds are added to every message; no finals are sent, and the
+    batch coefficients κ_i are returned as a third element."""
     T = len(tables)
     for j, (_, total) in enumerate(weights):
         ch.observe_public(f"{label}/claim{j}", E.encode(total))
@@ -430,6 +515,16 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
         coef = E.mul(coef, rho)
     coeffs = np.ascontiguousarray(np.stack(coeffs), np.uint64)
     running = np.ascontiguousarray(running, np.uint64).reshape(2)
+    mask = begin() if begin is not None else None
+
+    def send(j: int, g: np.ndarray) -> None:
+        if mask is not None:
+            g = E.add(g, E.mul(mask.state.round(j, 2), mask.rho))
+        ch.send_field(f"{label}/round{j}", E, g[0::2])
+
+    def bind(j: int, r: np.ndarray) -> None:
+        if mask is not None:
+            mask.state.bind(j, r)
     metas = []
     for cl in claims:
         offs = np.array([c.index << c.num_vars for c in cl], dtype=np.int64)
@@ -462,8 +557,9 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
             for _, s, w in chunks(i):
                 sums[i] = E.add(sums[i], KS.pair_sums(_fold_all(s, rs), _fold_all(w, rs)))
         g = KS.e_p2_message(sums, coeffs, running)
-        ch.send_field(f"{label}/round{j}", E, g[0::2])
+        send(j, g)
         r = ch.challenge(f"{label}/r{j}", E)
+        bind(j, r)
         point[j] = r
         rs.append(np.ascontiguousarray(r, np.uint64))
         running = _interpolate(E, g, r)
@@ -478,8 +574,9 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     sums = KS.p2_sums(st, fa, fb)
     for j in range(k, K):
         g = KS.e_p2_message(sums, coeffs, running)
-        ch.send_field(f"{label}/round{j}", E, g[0::2])
+        send(j, g)
         r = ch.challenge(f"{label}/r{j}", E)
+        bind(j, r)
         point[j] = r
         running = _interpolate(E, g, r)
         if j + 1 < K:
@@ -493,5 +590,7 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
             total = E.add(total, E.mul(cf, E.mul(s_r, w_r)))
         if not E.equal(total, running):
             raise ProverError(f"{label}: final evaluation does not match (bad witness)")
+    if mask is not None:
+        return point, finals, list(coeffs)
     ch.send_field(f"{label}/finals", E, np.stack([f[0] for f in finals]))
     return point, finals

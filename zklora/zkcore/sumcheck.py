@@ -487,6 +487,26 @@ def prove(
     return point, finals
 
 
+def verify_rounds(ch: VerifierChannel, F: Field, num_vars: int, degree: int,
+                  claim: np.ndarray, *, label: str = "sumcheck"
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The rounds of `verify` alone: reads each round's message, draws r_j, and returns
+    (r, the last running claim), which the caller checks (or, for the masked stack
+    reduction, hands on to the opening as a sum claim)."""
+    point = F.zeros(num_vars)
+    running = np.asarray(claim)
+    for j in range(num_vars):
+        msg = ch.recv_field(f"{label}/round{j}", F, degree)
+        g = F.zeros(degree + 1)
+        g[0] = msg[0]
+        g[1] = F.sub(running, msg[0])
+        g[2:] = msg[1:]
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        running = _interpolate(F, g, r)
+    return point, running
+
+
 def verify(
     ch: VerifierChannel,
     F: Field,
@@ -504,18 +524,7 @@ def verify(
     Raises `VerificationError` if a round or the final check fails; returns
     (r, [f_i(r)]) where the non-public values are the prover's, to become claims."""
     public = dict(public or {})
-    degree = degree_of(terms)
-    point = F.zeros(num_vars)
-    running = np.asarray(claim)
-    for j in range(num_vars):
-        msg = ch.recv_field(f"{label}/round{j}", F, degree)
-        g = F.zeros(degree + 1)
-        g[0] = msg[0]
-        g[1] = F.sub(running, msg[0])
-        g[2:] = msg[1:]
-        r = ch.challenge(f"{label}/r{j}", F)
-        point[j] = r
-        running = _interpolate(F, g, r)
+    point, running = verify_rounds(ch, F, num_vars, degree_of(terms), claim, label=label)
     send = [i for i in range(num_tables) if i not in public]
     finals: list = [None] * num_tables
     if send:

@@ -77,6 +77,16 @@ def slot_vars(ncomp: int) -> int:
 FIRST_GROUP = 64
 MAX_GROUP = 1024
 PREFIX = "zk:masks/"
+#: the final opening's masks (the masked stack reductions, one slot per reduced
+#: stack size, `open_mask`): ``zk:masks/open/k``, committed by `precommit` with the
+#: witness's stack
+OPEN_PREFIX = f"{PREFIX}open/"
+OPEN_SLOTS = 8
+
+
+def open_slot(k: int) -> str:
+    """The name of the final opening's k-th mask slot."""
+    return f"{OPEN_PREFIX}{int(k)}"
 
 
 class MaskRng:
@@ -287,6 +297,12 @@ def precommit(ctx, segments: Sequence[int] = ()) -> None:
     ctx.zk_pool.reserve(ctx)
     for i in segments:
         MaskPool(fork_prefix(i)).reserve(ctx)
+    # the final opening's masks (`open_mask`): committed now, so the opening commits
+    # nothing (a mask committed there would need an opening of its own)
+    # (only for a scheme that opens sum claims: the others reduce without a mask)
+    if getattr(ctx.committer.scheme, "sum_claims", False):
+        MaskPool._commit(ctx, [open_slot(k) for k in range(OPEN_SLOTS)],
+                         1 << slot_vars(ctx.E.degree))
 
 
 def fork_pool(ctx, index: int) -> MaskPool:
@@ -519,3 +535,54 @@ def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
 def evaluate_chunk(E: Field, table: np.ndarray, point: np.ndarray) -> np.ndarray:
     """Ã(point) of a chunk (tests)."""
     return mle.evaluate(E, table, point, base=True)
+
+
+# -- the final opening's masked stack reductions (docs/zero-knowledge.md §5.2) ------------
+
+
+@attrs.frozen
+class OpenMask:
+    """The mask of one masked stack reduction (`open_mask`): its region, ρ, G and, on
+    the prover side, the effective coefficients and the round state."""
+
+    region: Region
+    rho: np.ndarray
+    G: np.ndarray
+    c: np.ndarray | None = None
+    state: ProverMask | None = None
+
+    def terms(self, E: Field, point: np.ndarray, err) -> tuple[np.ndarray, np.ndarray]:
+        """ρ·g(point) as claims on the slot: (points (n, dims), coefficients ρ·factor_i),
+        ρ·g(point) = Σ_i coefficient_i · Ã(point_i)."""
+        pts, factors = _tensor_points(E, self.region, point, err)
+        return pts, E.mul(factors, _full(E, self.rho, self.region.n))
+
+    def value(self, E: Field, point: np.ndarray) -> np.ndarray:
+        """Prover: g(point) from the coefficients."""
+        acc = E.scalar(0)
+        for i in range(self.region.n):
+            acc = E.add(acc, _poly(E, self.c[i], point[i]))
+        return acc
+
+
+def open_mask(ctx, k: int, label: str, num_vars: int) -> OpenMask:
+    """Both sides: the mask of the final opening's k-th masked stack reduction (a
+    degree-2 sumcheck over ``num_vars`` variables) in slot `open_slot` (k), committed
+    by `precommit`: the prover sends G = Σ_x g(x), ρ is drawn.  Unlike `begin`, no u_i
+    are ever sent: g(r*) stays inside the opening's sum claim (`OpenMask.terms`)."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    name = open_slot(k)
+    sv = slot_vars(E.degree)
+    if k >= OPEN_SLOTS or name not in ctx.specs:
+        raise err(f"zero-knowledge: no pre-committed mask for the opening's stack "
+                  f"reduction {k} (at most {OPEN_SLOTS}, committed by zk.precommit)")
+    if region_vars(num_vars, 2, E.degree) > sv:
+        raise err(f"zero-knowledge: a stack of 2^{num_vars} entries is too large for a "
+                  "mask slot")
+    reg = Region(name, sv, 0, num_vars, 2, E.degree)
+    c = coefficients(E, ctx.F, reg, ctx._tables[name]) if ctx.prover else None
+    G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, num_vars)])[0]
+    rho = ctx.challenge(f"{label}/zk/rho")
+    state = ProverMask(E, c, num_vars, rho) if ctx.prover else None
+    return OpenMask(reg, rho, G, c, state)

@@ -68,6 +68,15 @@ binding variant, at rate (k + T + e)/L (the affine combination r_0 + βᵀ·rows
 one more row, y (m entries) per claim and w of k + T + e entries — the binding
 variant's opening plus 2 elements per claim, T − Q more columns and e + T more entries
 in w.  The prover keeps everything in RAM in this variant.
+
+**Sum claims** (hiding variant only, `sum_claims`; docs/zero-knowledge.md §4): a
+`SumClaim` Σ_j λ_j·t̃_{i_j}(p_j) = v over several tensors.  Its terms are grouped by
+(tensor, row coordinates a); group g has the column vector c_g = Σ λ_j·eq(c_j) and
+the next free column mask τ_g of its tensor.  One σ_s = Σ_g ⟨eq(a_g), τ_g⟩ per sum,
+then its own α_s; per group y_g = M·c_g + α_s·τ_g and t_g = ⟨r_0, c'_g⟩, checked as
+Σ_g ⟨eq(a_g), y_g⟩ = v + α_s·σ_s and, after β, like an ordinary claim's.  The y_g are
+uniform and σ_s is fixed by the check, so no group's value is revealed; a false v
+needs σ_s fitted to α_s (1/|E|).  Ordinary claims and groups share the C column masks.
 """
 
 from __future__ import annotations
@@ -87,7 +96,15 @@ from zklora.kernels import merkle, ntt
 from zklora.kernels.goldilocks import P_INT
 from zklora.zkcore import backend as compute
 from zklora.zkcore import scratch, zk
-from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
+from zklora.zkcore.commit import (
+    CheckItem,
+    CommitmentScheme,
+    Evaluation,
+    OpenItem,
+    SumClaim,
+    check_item,
+    check_sum,
+)
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -315,6 +332,11 @@ class Ligero(CommitmentScheme):
         """Hiding inside a zero-knowledge session (module doc), binding only outside."""
         return zk.enabled()
 
+    @property
+    def sum_claims(self) -> bool:
+        """`SumClaim`s are opened by the hiding variant only (module doc, "Sum claims")."""
+        return zk.enabled()
+
     def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
         super().__init__(field, params)
         if not self.supports(field):
@@ -456,7 +478,41 @@ class Ligero(CommitmentScheme):
         tail = E.add(row[k + 2 * j], E.mul(_PHI, row[k + 2 * j + 1]))
         return E.add(ntt.edot(np.ascontiguousarray(row[:k]), eqc), E.mul(alpha, tail))
 
-    def _open_hiding(self, ch: ProverChannel, work) -> None:
+    def _sum_groups(self, lays: Sequence[Layout], counts: Sequence[int],
+                    sums: Sequence[SumClaim], err) -> list[list[tuple]]:
+        """Each sum claim's terms grouped by (work item, row coordinates a): per group
+        (item t, a, the column vector c = Σ λ·eq(c_term) of its terms, the index j of
+        the column mask τ_j it uses — after the item's ``counts[t]`` ordinary claims and
+        the groups of earlier sums).  More than `HIDING_CLAIMS` masks on one item are
+        refused (``err``)."""
+        E = self.field.ext
+        nxt = list(counts)
+        out = []
+        for s in sums:
+            groups: dict[tuple[int, bytes], list] = {}
+            for term in s.terms:
+                lay = lays[term.item]
+                c, a = self._split(lay, Evaluation(term.point, term.coefficient))
+                coef = np.asarray(term.coefficient, dtype=np.uint64)
+                vec = E.mul(ntt.eq_table(c), np.ascontiguousarray(
+                    np.broadcast_to(coef, (1 << len(c),) + coef.shape)))
+                key = (term.item, a.tobytes())
+                if key in groups:
+                    groups[key][2] = E.add(groups[key][2], vec)
+                else:
+                    groups[key] = [term.item, a, vec]
+            per = []
+            for t, a, vec in groups.values():
+                per.append((t, a, np.ascontiguousarray(vec, np.uint64), nxt[t]))
+                nxt[t] += 1
+            out.append(per)
+        for t, n in enumerate(nxt):
+            if n > HIDING_CLAIMS:
+                raise err(f"ligero: {n} claims and sum-claim groups on hiding commitment "
+                          f"{t}, at most {HIDING_CLAIMS}")
+        return out
+
+    def _open_hiding(self, ch: ProverChannel, work, sums: Sequence[SumClaim] = ()) -> None:
         E = self.field.ext
         be = compute.current()
         for _st, evs in work:
@@ -464,6 +520,8 @@ class Ligero(CommitmentScheme):
                 raise ProverError(f"ligero: {len(evs)} claims on one hiding commitment, at "
                                   f"most {HIDING_CLAIMS}")
         shapes = [self.hiding_shape(st.layout) for st, _ in work]
+        groups = self._sum_groups([st.layout for st, _ in work], [len(e) for _, e in work],
+                                  sums, ProverError)
         for st, evs in work:     # σ_j = ⟨eq(a_j), τ_j⟩, before α
             m, k = st.layout.rows, st.layout.cols
             for j, ev in enumerate(evs):
@@ -471,7 +529,15 @@ class Ligero(CommitmentScheme):
                 ch.send_field("ligero/zk/s", E,
                               be.edot(be.eq_table(a),
                                       be.borrow(self._tau(E, st.hiding[:m], k, j))))
+        for per in groups:       # one σ per sum claim: Σ_groups ⟨eq(a), τ⟩, before its α
+            sig = E.scalar(0)
+            for t, a, _, j in per:
+                st = work[t][0]
+                sig = E.add(sig, np.asarray(be.edot(be.eq_table(a), be.borrow(
+                    self._tau(E, st.hiding[:st.layout.rows], st.layout.cols, j)))))
+            ch.send_field("ligero/zk/sum-s", E, sig)
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
+        sum_alphas = [ch.challenge("ligero/zk/sum-alpha", E) for _ in sums]
         for (st, evs), al in zip(work, alphas):
             m, k = st.layout.rows, st.layout.cols
             r0 = E.embed(st.hiding[m])
@@ -485,6 +551,16 @@ class Ligero(CommitmentScheme):
                 ch.send_field("ligero/zk/t", E,
                               self._cdot(E, r0, ntt.eq_table(c), k, j, al))
             del Md
+        for per, al in zip(groups, sum_alphas):   # y, t of each sum claim's groups
+            for t, _, vec, j in per:
+                st = work[t][0]
+                m, k = st.layout.rows, st.layout.cols
+                y = E.add(be.fetch(be.mat_evec(be.borrow(st.matrix), be.borrow(vec))),
+                          E.mul(self._tau(E, st.hiding[:m], k, j), al))
+                scratch.drop(st.matrix)
+                ch.send_field("ligero/zk/sum-y", E, y)
+                ch.send_field("ligero/zk/sum-t", E,
+                              self._cdot(E, E.embed(st.hiding[m]), vec, k, j, al))
         betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in work]
         for (st, _), beta, sh in zip(work, betas, shapes):
             m, used = st.layout.rows, sh.used
@@ -503,7 +579,8 @@ class Ligero(CommitmentScheme):
         pad[:sh.used] = row
         return ntt.rs_encode_ext(pad, sh.rate_log)
 
-    def _verify_hiding(self, ch: VerifierChannel, work) -> None:
+    def _verify_hiding(self, ch: VerifierChannel, work, sums: Sequence[SumClaim] = ()
+                       ) -> None:
         F, E = self.field, self.field.ext
         lays = [self.hiding_layout(n) for _, n, _ in work]
         shapes = [self.hiding_shape(lay) for lay in lays]
@@ -511,8 +588,12 @@ class Ligero(CommitmentScheme):
             if len(evs) > HIDING_CLAIMS:
                 raise VerificationError(f"ligero: {len(evs)} claims on hiding commitment "
                                         f"{t}, at most {HIDING_CLAIMS}")
+        groups = self._sum_groups(lays, [len(e) for _, _, e in work], sums,
+                                  VerificationError)
         ss = [[ch.recv_field("ligero/zk/s", E, 1)[0] for _ in evs] for _, _, evs in work]
+        sum_ss = [ch.recv_field("ligero/zk/sum-s", E, 1)[0] for _ in sums]
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
+        sum_alphas = [ch.challenge("ligero/zk/sum-alpha", E) for _ in sums]
         ys = []
         for t, ((_, _, evs), lay, al, sv) in enumerate(zip(work, lays, alphas, ss)):
             per = []
@@ -524,6 +605,18 @@ class Ligero(CommitmentScheme):
                     raise VerificationError(f"ligero: wrong evaluation claimed for tensor {t}")
                 per.append((ntt.eq_table(c), y, t_j))
             ys.append(per)
+        # sum claim s: Σ_groups ⟨eq(a), y⟩ = v_s + α_s·σ_s; each group's (c, y, t) is
+        # checked against the combined row below like an ordinary claim's
+        sum_rows: list[list[tuple]] = [[] for _ in work]
+        for s, (sc, per, al, sig) in enumerate(zip(sums, groups, sum_alphas, sum_ss)):
+            acc = E.scalar(0)
+            for t, a, vec, j in per:
+                y = ch.recv_field("ligero/zk/sum-y", E, lays[t].rows)
+                t_j = ch.recv_field("ligero/zk/sum-t", E, 1)[0]
+                acc = E.add(acc, ntt.edot(ntt.eq_table(a), y))
+                sum_rows[t].append((vec, y, t_j, j, al))
+            if not E.equal(acc, E.add(sc.value, E.mul(al, sig))):
+                raise VerificationError(f"ligero: wrong value claimed for sum claim {s}")
         betas = [ch.challenges("ligero/beta", E, lay.rows) for lay in lays]
         ws = []
         for t, (lay, sh, al, beta, per) in enumerate(zip(lays, shapes, alphas, betas, ys)):
@@ -533,6 +626,11 @@ class Ligero(CommitmentScheme):
                                E.add(t_j, ntt.edot(beta, y))):
                     raise VerificationError(f"ligero: combined row of tensor {t} is "
                                             "inconsistent with its evaluations")
+            for vec, y, t_j, j, sal in sum_rows[t]:
+                if not E.equal(self._cdot(E, w, vec, lay.cols, j, sal),
+                               E.add(t_j, ntt.edot(beta, y))):
+                    raise VerificationError(f"ligero: combined row of tensor {t} is "
+                                            "inconsistent with a sum claim")
             ws.append(w)
         S = self._hiding_queries(ch, shapes)
         for t, ((com, _, _), lay, sh, beta, w) in enumerate(
@@ -614,7 +712,10 @@ class Ligero(CommitmentScheme):
         com = self._digest(lay, merkle.root(levels))
         return com, (slabs, store.save(levels, tag="ligero-merkle"))
 
-    def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
+    def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]],
+                   sums: Sequence[SumClaim] = ()) -> bytes:
+        """The batch's claims as absorbed before the opening; sum claims (``sums``, terms
+        naming work items) after the items, only when there are any."""
         E = self.field.ext
         out = bytearray(TAG + struct.pack("<BQQ", self.cfg.rate_log, self.cfg.num_queries,
                                           len(work)))
@@ -622,6 +723,13 @@ class Ligero(CommitmentScheme):
             out += com + struct.pack("<QQ", n, len(evs))
             for ev in evs:
                 out += E.encode(ev.point) + E.encode(ev.value)
+        if sums:
+            out += b"/sums" + struct.pack("<Q", len(sums))
+            for sc in sums:
+                out += struct.pack("<Q", len(sc.terms)) + E.encode(sc.value)
+                for term in sc.terms:
+                    out += (struct.pack("<Q", term.item) + E.encode(term.point)
+                            + E.encode(term.coefficient))
         return bytes(out)
 
     def _queries(self, ch, lengths) -> dict[int, np.ndarray]:
@@ -676,10 +784,32 @@ class Ligero(CommitmentScheme):
         point = np.asarray(ev.point, dtype=np.uint64)
         return point[: lay.log_cols], point[lay.log_cols:]
 
-    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+    @staticmethod
+    def _work_sums(items, sums: Sequence[SumClaim], keep) -> tuple[list[int],
+                                                                   list[SumClaim]]:
+        """(indices of the items opened: those with claims or sum-claim terms, the sums
+        with their terms' items renumbered into that list)."""
+        used = {term.item for sc in sums for term in sc.terms}
+        idx = [i for i, it in enumerate(items) if keep(it) or i in used]
+        pos = {i: k for k, i in enumerate(idx)}
+        return idx, [SumClaim([attrs.evolve(term, item=pos[term.item]) for term in sc.terms],
+                              sc.value) for sc in sums]
+
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem],
+             sums: Sequence[SumClaim] = ()) -> None:
         F, E = self.field, self.field.ext
+        if sums and not zk.enabled():
+            raise ProverError("ligero: sum claims are opened by the hiding variant only")
+        for sc in sums:
+            for term in sc.terms:
+                if not 0 <= term.item < len(items):
+                    raise ProverError("ligero: a sum claim's term names no item")
+                n = items[term.item].state.layout.n
+                if E.shape(np.asarray(term.point)) != (n,):
+                    raise ProverError("ligero: a sum claim's term of the wrong shape")
+        idx, sums = self._work_sums(items, sums, lambda it: bool(it.evals))
         work = []
-        for it in items:
+        for it in (items[i] for i in idx):
             if not isinstance(it.state, LigeroState):
                 raise ProverError("ligero: open() needs states returned by Ligero.commit")
             for ev in it.evals:
@@ -687,15 +817,15 @@ class Ligero(CommitmentScheme):
                         or np.asarray(ev.value).shape != E.elem_shape):
                     raise ProverError(f"ligero: claim of the wrong shape for a table of "
                                       f"2^{it.state.layout.n} elements")
-            if it.evals:
-                work.append((it.state, list(it.evals)))
+            work.append((it.state, list(it.evals)))
         ch.observe_public("ligero/batch",
-                          self._statement([(s.commitment, s.layout.n, e) for s, e in work]))
+                          self._statement([(s.commitment, s.layout.n, e) for s, e in work],
+                                          sums))
         if zk.enabled():
             if any(st.hiding is None for st, _ in work):
                 raise ProverError("ligero: a zero-knowledge opening of a non-hiding "
                                   "commitment")
-            self._open_hiding(ch, work)
+            self._open_hiding(ch, work, sums)
             return
         if any(st.hiding is not None for st, _ in work):
             raise ProverError("ligero: a hiding commitment opened outside a ZK session")
@@ -726,12 +856,20 @@ class Ligero(CommitmentScheme):
     def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
         return check_item("ligero", self.field.ext, k, it, MAX_VARS, P_INT)
 
-    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem],
+               sums: Sequence[SumClaim] = ()) -> None:
         F, E = self.field, self.field.ext
-        work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
-        ch.observe_public("ligero/batch", self._statement(work))
+        checked = [self._check_item(k, it) for k, it in enumerate(items)]
+        if sums and not zk.enabled():
+            raise VerificationError("ligero: sum claims are opened by the hiding variant "
+                                    "only")
+        sums = [check_sum("ligero", E, k, sc, [n for _, n, _ in checked], P_INT)
+                for k, sc in enumerate(sums)]
+        idx, sums = self._work_sums(checked, sums, lambda w: bool(w[2]))
+        work = [checked[i] for i in idx]
+        ch.observe_public("ligero/batch", self._statement(work, sums))
         if zk.enabled():
-            self._verify_hiding(ch, work)
+            self._verify_hiding(ch, work, sums)
             return
         for t, (com, n, evs) in enumerate(work):
             lay = self.layout(n)
