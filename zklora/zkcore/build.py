@@ -93,22 +93,32 @@ def check_fits(node: str, what: str, value: int, limit: int = SAFE_MAX) -> None:
 # -- rescale -----------------------------------------------------------------------------
 
 
-def add_rescale(g: Graph, node: str, X: str, shift: int, bound, *, y: str, r: str) -> str:
+def add_rescale(g: Graph, node: str, X: str, shift: int, bound, *, y: str, r: str,
+                derived: bool = False) -> str:
     """Declare Y = X/2^shift rounded (committed, declared ``bound``: a (lo, hi) pair or a
     `zklora.zkcore.quant.Bound`) and its remainder R (committed, [0, 2^shift)) as tensors
-    named ``y`` and ``r``, and the ``rescale`` node ``node``; returns Y."""
+    named ``y`` and ``r``, and the ``rescale`` node ``node``; returns Y.
+
+    ``derived``: ``bound`` contains ⌊(x + 2^(shift−1))/2^shift⌋ for every value x that
+    X can take when the inputs of X's producer lie in their declared (or proven)
+    bounds — the builder derived it, it asserts nothing — so the op may check Y in a
+    wider power-of-two box, one-sided (`zklora.plugins.ops.rescale`, docs/soundness.md
+    §3.1).  Leave it False for a bound that clamps (an activation bound)."""
     shape = g.tensors[X].shape
     b = bound.as_tuple() if hasattr(bound, "as_tuple") else tuple(bound)
     g.tensor(y, shape, "committed", b)
     g.tensor(r, shape, "committed", (0, (1 << shift) - 1))
-    g.op("rescale", node, [X], [y, r], shift=int(shift))
+    extra = {"derived": True} if derived else {}
+    g.op("rescale", node, [X], [y, r], shift=int(shift), **extra)
     return y
 
 
-def rescale_node(g: Graph, name: str, X: str, shift: int, bound) -> str:
+def rescale_node(g: Graph, name: str, X: str, shift: int, bound, *,
+                 derived: bool = False) -> str:
     """``{name}`` = X/2^shift rounded (committed, ``bound``), remainder ``{name}_R``,
-    node ``{name}/rescale``."""
-    return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_R")
+    node ``{name}/rescale`` (``derived``: see `add_rescale`)."""
+    return add_rescale(g, f"{name}/rescale", X, shift, bound, y=name, r=f"{name}_R",
+                       derived=derived)
 
 
 # -- graph lookups -----------------------------------------------------------------------

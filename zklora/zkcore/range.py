@@ -153,12 +153,35 @@ def _limb(ctx, tensor: str, lo: int, hi: int, side: str, j: int, bits: int,
     return (d >> (limb_bits * j)) & ((1 << bits) - 1)
 
 
+def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
+    """``checks`` with the limb width chosen by cost where the caller's is wider than
+    `LIMB_BITS`: a direct lookup of B > `LIMB_BITS` bits pays for a table of 2^B rows
+    (committed multiplicities and the argument's table side) shared by every check into
+    it; when all of them together look up fewer than ⅔·2^B entries, `LIMB_BITS`-bit
+    limbs (two entries and two committed limbs per element, into the standard tables)
+    cost less, and those checks use them.  Decided from the shapes alone (both sides);
+    the interval proven is the same."""
+    entries: dict[tuple[int, int], int] = {}
+    plans = []
+    for rc in checks:
+        B, _, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits)
+        key = None
+        if rc.limb_bits > LIMB_BITS and B > LIMB_BITS and _direct(ctx, rc.tensor, B,
+                                                                  rc.limb_bits):
+            key = (B, rc.lo)
+            entries[key] = entries.get(key, 0) + ctx.spec(rc.tensor).size * len(sides)
+        plans.append((rc, key))
+    return [attrs.evolve(rc, limb_bits=LIMB_BITS)
+            if key is not None and 3 * entries[key] < 2 << key[0] else rc
+            for rc, key in plans]
+
+
 def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     """First half of `ranges`: commit the limbs (deferred into the pending stack: a
     caller may commit them together with other tensors) and request the lookups;
     returns what `range_points` needs.  Draws no challenge."""
     pending = []
-    for rc in checks:
+    for rc in _by_cost(ctx, checks):
         lo, hi, label, limb_bits, tensor = rc.lo, rc.hi, rc.label, rc.limb_bits, rc.tensor
         B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits)
         _self_check(ctx, rc)

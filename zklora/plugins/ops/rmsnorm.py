@@ -488,12 +488,15 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     g.op("hadamard", f"{name}/xr2", [X, r], [xr2])
     xr_max = math.floor((1 << scale) * growth) + 2
     xr_b = check_bound_fits(f"{name}/xr", Bound.symmetric(xr_max))
-    xr = rescale_node(g, f"{name}/xr", xr2, pl.r_scale, xr_b)
+    # xr_b and (without out_bound) yb are derived, from X's and γ's declared bounds and
+    # r's pinned value: Y's range check may be one-sided (`add_rescale`'s ``derived``)
+    own = x_bound is None and gamma_bound is None and declared_bound(g, gamma) is not None
+    xr = rescale_node(g, f"{name}/xr", xr2, pl.r_scale, xr_b, derived=x_bound is None)
     y2b = product_bound(f"{name}/y2", xr_b, gb)
     y2 = g.tensor(f"{name}/y2", xs, "virtual")
     g.op("hadamard", f"{name}/y2", [xr, gamma], [y2])
     yb = check_bound_fits(f"{name}/Y", out_bound or y2b.rescaled(scale))
-    return rescale_node(g, f"{name}/Y", y2, scale, yb)
+    return rescale_node(g, f"{name}/Y", y2, scale, yb, derived=own and out_bound is None)
 
 
 @hookimpl

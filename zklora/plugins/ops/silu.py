@@ -203,7 +203,9 @@ def add_lerp(g: Graph, name: str, T: str, D: str, Rq: str, *, shift: int, k: int
     wb = check_bound_fits(f"{name}/w", tb * (1 << k) + drb - db * c)
     w = g.tensor(f"{name}/w", shape, "virtual")
     g.op("lincomb", f"{name}/w", [T, dr, D], [w], coeffs=[1 << k, 1, -c])
-    return rescale_node(g, name, w, k, check_bound_fits(name, wb.rescaled(k)))
+    # T, D in their table's columns (lookup), Rq range-checked: wb and its image are
+    # derived, so the rescale's Y check may be one-sided (`add_rescale`'s ``derived``)
+    return rescale_node(g, name, w, k, check_bound_fits(name, wb.rescaled(k)), derived=True)
 
 
 def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale: int = 8,
@@ -258,7 +260,8 @@ def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale
     su = g.tensor(f"{name}/su", shape, "virtual")
     g.op("hadamard", f"{name}/su", [sg, U], [su])
     yb = check_bound_fits(f"{name}/Y", out_bound or sub.rescaled(out_scale))
-    return rescale_node(g, f"{name}/Y", su, out_scale, yb)
+    return rescale_node(g, f"{name}/Y", su, out_scale, yb,
+                        derived=out_bound is None and u_bound is None)
 
 
 @hookimpl

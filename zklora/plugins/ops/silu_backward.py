@@ -227,7 +227,8 @@ def add_swiglu_backward(g: Graph, name: str, fwd: str, dY: str, *,
     t2 = g.tensor(f"{name}/t2", shape, "virtual")
     g.op("hadamard", f"{name}/t2", [dY, sd], [t2])
     tb = check_bound_fits(f"{name}/t", t2b.rescaled(s_d))
-    t = rescale_node(g, f"{name}/t", t2, s_d, tb)
+    # dY's declared bound, SiLU' in its table (or its derived lerp bound): tb is derived
+    t = rescale_node(g, f"{name}/t", t2, s_d, tb, derived=dy_bound is None)
     dg2b = product_bound(f"{name}/dg2", tb, ub)
     dg2 = g.tensor(f"{name}/dg2", shape, "virtual")
     g.op("hadamard", f"{name}/dg2", [t, U], [dg2])
