@@ -304,18 +304,18 @@ def test_open_slots_only_with_sum_claims(reg):
     assert not seen
 
 
-@pytest.mark.slow
 def test_graph_reduction_indistinguishable(lig):
     """Programmed challenges, two witnesses of one statement, hiding ligero: no message
-    of the stack reduction (G, rounds) distinguishes them."""
+    of the stack reduction (G, rounds) distinguishes them; without zero knowledge its
+    rounds and finals do (control)."""
     a, b = _two_witnesses()
     g = rescale_graph()
     E = lig.field.ext
 
-    def runs(inputs, n):
+    def runs(inputs, n, on=True):
         out = []
         for _ in range(n):
-            with zk.session(), recorded() as log:
+            with zk.session(on), recorded() as log:
                 data, sec = graphlib.prove(g, inputs, lig, {})
             out.append(_profile(E, [x for x in log if x[0].startswith("stack/reduce")],
                                 skip=()))
@@ -323,5 +323,7 @@ def test_graph_reduction_indistinguishable(lig):
 
     with programmed():
         ra, rb = runs(a, 8), runs(b, 8)
+        pa, pb = runs(a, 2, on=False), runs(b, 2, on=False)
     assert ra[0]
     assert _distinguishable(ra, rb, skip=()) == []
+    assert _distinguishable(pa, pb, skip=()) != []
