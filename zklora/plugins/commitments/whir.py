@@ -858,21 +858,43 @@ class Whir(CommitmentScheme):
             scratch.drop_pages(leaves_mm)
         del out, leaves_mm
         store.discard(enc_h)
-        dig = np.empty((L, digest), dtype=np.uint8)
-        per = max(1, STREAM_BYTES // (8 * Kl * ncomp))
-        for i0 in range(0, L, per):
-            i1 = min(L, i0 + per)
-            dig[i0:i1] = merkle.hash_leaves(leaves_h.read_range(i0, i1), self.cfg.hash,
-                                            digest)
-        levels = merkle.build(dig, self.cfg.hash)
-        del dig
-        root = merkle.root(levels)
-        saved = store.save(levels, tag="whir-merkle")
-        del levels
+        saved, root = self._merkle_streamed(store, leaves_h, L, Kl * ncomp * 8, digest)
         if ncomp == 2:
             leaves_h = scratch.Spilled(leaves_h.path, leaves_h.offset, (L, Kl, 2),
                                        leaves_h.dtype)
         return Tree(leaves_h, saved), root
+
+    def _merkle_streamed(self, store: scratch.Store, leaves: scratch.Spilled, L: int,
+                         width: int, digest: int) -> tuple[list[scratch.Spilled], bytes]:
+        """The Merkle tree of the L leaves in ``leaves`` (rows of ``width`` bytes) in
+        scratch files, one per level, built a block of 2^b leaves at a time: each
+        block's subtree is written into the levels' files, and the levels above the
+        blocks are built from the blocks' roots.  The same tree as `merkle.build`
+        (every node hashes its two children).  Returns (level handles, root)."""
+        b = max(0, min(L.bit_length() - 1, (STREAM_BYTES // max(1, width)).bit_length() - 1))
+        B = 1 << b
+        depth = L.bit_length() - 1
+        files = [store.create((L >> lvl, digest), np.uint8, "whir-merkle")
+                 for lvl in range(depth + 1)]
+        roots = np.empty((L >> b, digest), dtype=np.uint8)
+        for i0 in range(0, L, B):
+            sub = merkle.build(merkle.hash_leaves(leaves.read_range(i0, i0 + B),
+                                                  self.cfg.hash, digest), self.cfg.hash)
+            for lvl, nodes in enumerate(sub):
+                mm = files[lvl][0]
+                mm[i0 >> lvl:(i0 >> lvl) + nodes.shape[0]] = nodes
+                scratch.drop_pages(mm)
+            roots[i0 >> b] = sub[-1][0]
+            del sub
+        top = merkle.build(roots, self.cfg.hash)
+        for j, nodes in enumerate(top):
+            mm = files[b + j][0]
+            mm[:] = nodes
+            scratch.drop_pages(mm)
+        root = merkle.root(top)
+        handles = [h for _, h in files]
+        del files, top, roots
+        return handles, root
 
     def _horner_blocks(self, coeffs: scratch.Spilled, zs: np.ndarray) -> np.ndarray:
         """p(z) for each z of ``zs`` from coefficients in a scratch file, a block at a
