@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 import torch
 
@@ -131,6 +132,17 @@ def test_wide_direct_check_by_cost(gold):
     assert b.limb_bits == 17                           # 2^17 entries: the table pays
     (c,) = rangelib._by_cost(_Ctx(small, gold), [RangeCheck("E", 0, 65535, "e", 16)])
     assert c.limb_bits == 16
+    # 16-bit limbs declared, B = 20: direct once 3·N > 2^21 (N counted over the checks
+    # of the same interval), and never above DIRECT_MAX_BITS
+    r20 = RangeCheck("E", 0, (1 << 20) - 1, "e", 16)
+    (d,) = rangelib._by_cost(_Ctx(wide_graph(1 << 20), gold), [r20])
+    assert d.limb_bits == 20
+    (e,) = rangelib._by_cost(_Ctx(wide_graph(1 << 18), gold), [r20])
+    assert e.limb_bits == 16
+    both = rangelib._by_cost(_Ctx(wide_graph(1 << 19), gold), [r20, attrs.evolve(r20, label="f")])
+    assert [x.limb_bits for x in both] == [20, 20]
+    r22 = RangeCheck("E", 0, (1 << 22) - 1, "e", 16)
+    assert rangelib._by_cost(_Ctx(wide_graph(1 << 22), gold), [r22])[0].limb_bits == 16
 
 
 def _e_graph():
@@ -160,3 +172,29 @@ def test_wide_check_as_limbs_rejects_next_value(gold, monkeypatch):
     bad[2] = 1 << 17
     msg = assert_rejected(g, {"E": bad}, gold, {}, lambda v: None)
     assert "range" in msg or "LogUp" in msg or "recompose" in msg, msg
+
+
+def test_wide_check_direct_when_it_pays(gold, monkeypatch):
+    """A 17-bit check of 2^17 entries declared with 16-bit limbs runs as a direct lookup
+    into the 2^17-row table (no limbs); E = 2^17 is rejected."""
+    from zklora.zkcore import graph as G
+
+    n = 1 << 17
+    orig = G.static_range_checks
+
+    def with_e(graph, registry, error=None):
+        out = orig(graph, registry) if error is None else orig(graph, registry, error)
+        return out + [RangeCheck("E", 0, (1 << 17) - 1, "E/wide", 16)]
+
+    monkeypatch.setattr(G, "static_range_checks", with_e)
+    g = Graph()
+    g.tensor("E", (n,), "committed")
+    g.outputs = ["E"]
+    x = torch.arange(n)
+    (rc,) = rangelib._by_cost(_Ctx(g, gold), with_e(g, gold.registry))
+    assert rc.limb_bits == 17
+    prove_and_verify(g, {"E": x}, gold)
+    bad = x.clone()
+    bad[7] = 1 << 17
+    msg = assert_rejected(g, {"E": bad}, gold, {}, lambda v: None)
+    assert "range17" in msg or "LogUp" in msg, msg

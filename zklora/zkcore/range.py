@@ -153,27 +153,41 @@ def _limb(ctx, tensor: str, lo: int, hi: int, side: str, j: int, bits: int,
     return (d >> (limb_bits * j)) & ((1 << bits) - 1)
 
 
+#: widest range table a check may be looked up in directly when that costs less
+#: (`_by_cost`): 2^20 rows
+DIRECT_MAX_BITS = 20
+
+
 def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
-    """``checks`` with the limb width chosen by cost where the caller's is wider than
-    `LIMB_BITS`: a direct lookup of B > `LIMB_BITS` bits pays for a table of 2^B rows
-    (committed multiplicities and the argument's table side) shared by every check into
-    it; when all of them together look up fewer than ⅔·2^B entries, `LIMB_BITS`-bit
-    limbs (two entries and two committed limbs per element, into the standard tables)
-    cost less, and those checks use them.  Decided from the shapes alone (both sides);
-    the interval proven is the same."""
-    entries: dict[tuple[int, int], int] = {}
+    """``checks`` with the limb width chosen by cost, for a committed X of
+    B ∈ (`LIMB_BITS`, max(`DIRECT_MAX_BITS`, its limb_bits)] bits whose limb width is at
+    least `LIMB_BITS`: either a direct lookup of X into the range table(s) of 2^B rows
+    (no advice; per side one entry per element, and the table's 2^B rows — committed
+    multiplicities and the argument's table side — shared by the checks with the same
+    [lo, hi]), or `LIMB_BITS`-bit limbs (per side and limb one entry and one committed
+    limb per element, into the standard tables every proof has).  Direct wins when the
+    N elements of all checks of that interval satisfy N·(2·limbs − 1) > 2^(B+1); the
+    rest use `LIMB_BITS`-bit limbs.  Decided from the shapes alone, so both sides agree;
+    the interval proven is the same either way (docs/soundness.md §3.1)."""
+    group: dict[tuple[int, int, int], int] = {}
     plans = []
     for rc in checks:
-        B, _, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits)
+        B, _, _ = _plan(ctx.F, rc.lo, rc.hi, LIMB_BITS)
         key = None
-        if rc.limb_bits > LIMB_BITS and B > LIMB_BITS and _direct(ctx, rc.tensor, B,
-                                                                  rc.limb_bits):
-            key = (B, rc.lo)
-            entries[key] = entries.get(key, 0) + ctx.spec(rc.tensor).size * len(sides)
+        if (rc.limb_bits >= LIMB_BITS and LIMB_BITS < B <= max(DIRECT_MAX_BITS, rc.limb_bits)
+                and ctx.spec(rc.tensor).kind == "committed"):
+            key = (B, rc.lo, rc.hi)
+            group[key] = group.get(key, 0) + ctx.spec(rc.tensor).size
         plans.append((rc, key))
-    return [attrs.evolve(rc, limb_bits=LIMB_BITS)
-            if key is not None and 3 * entries[key] < 2 << key[0] else rc
-            for rc, key in plans]
+    out = []
+    for rc, key in plans:
+        if key is not None:
+            B = key[0]
+            limbs = -(-B // LIMB_BITS)
+            direct = group[key] * (2 * limbs - 1) > 2 << B
+            rc = attrs.evolve(rc, limb_bits=B if direct else LIMB_BITS)
+        out.append(rc)
+    return out
 
 
 def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
