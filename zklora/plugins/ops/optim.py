@@ -52,6 +52,8 @@ committed outputs are discharged by their openings.
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -216,7 +218,30 @@ def adam_roles(decoupled: bool, weight_decay: float) -> tuple[str, ...]:
             + (("dw", "r_dw") if dec else ()))
 
 
+#: `adam_plan` results by (parameters, bounds, decoupled): every adapter tensor of a
+#: step has the same hyper-parameters and bounds, and the prover, the verifier and the
+#: builder each ask for the plan of every node (the plan is a pure function of these)
+_PLANS: dict[str, dict] = {}
+_PLANS_MAX = 256
+
+
 def adam_plan(params: Mapping, bounds: Mapping[str, Bnd], decoupled: bool) -> dict:
+    """`_adam_plan`, memoised on its inputs (a fresh copy each call)."""
+    try:
+        key = json.dumps([params, sorted((k, list(v)) for k, v in bounds.items()),
+                          bool(decoupled)], sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return _adam_plan(params, bounds, decoupled)
+    hit = _PLANS.get(key)
+    if hit is None:
+        hit = _adam_plan(params, bounds, decoupled)
+        if len(_PLANS) >= _PLANS_MAX:
+            _PLANS.clear()
+        _PLANS[key] = hit
+    return copy.deepcopy(hit)
+
+
+def _adam_plan(params: Mapping, bounds: Mapping[str, Bnd], decoupled: bool) -> dict:
     """Integer constants and derived advice bounds of ``adam``/``adamw`` from the
     hyper-parameters, the scales and the declared bounds of theta, grad, m, v,
     theta_new, m_new, v_new and q (the free bounds)."""
