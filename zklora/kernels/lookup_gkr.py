@@ -18,12 +18,16 @@ import numpy as np
 from numba import njit, prange
 
 from .goldilocks import (
+    BLOCK,
+    M32,
     ONE,
     P_INT,
+    S32,
     SMALL,
     ZERO,
     P,
     _chunks,
+    _sc_fold_block,
     e2_mul,
     e2_mul_call,
     e_sc_fold,
@@ -35,25 +39,36 @@ from .goldilocks import (
     gl_pow,
     gl_sub,
 )
-from .sumcheck import _fold_range
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
+
+
+@njit(inline="always", **_OPTS)
+def _leaf_denom(cols, apow, beta, out, i):
+    w = cols.shape[0]
+    s0 = beta[0]
+    s1 = beta[1]
+    for k in range(w):
+        c = cols[k, i]
+        s0 = gl_sub(s0, gl_mul(apow[k, 0], c))
+        s1 = gl_sub(s1, gl_mul(apow[k, 1], c))
+    out[i, 0] = s0
+    out[i, 1] = s1
 
 
 @njit(parallel=True, **_OPTS)
 def e_leaf_denoms(cols, apow, beta, out):
     """out[i] = β − Σ_k apow[k]·cols[k, i]; cols (w, N) base, apow (w, 2), beta (2,)."""
-    w = cols.shape[0]
-    n = cols.shape[1]
-    for i in prange(n):
-        s0 = beta[0]
-        s1 = beta[1]
-        for k in range(w):
-            c = cols[k, i]
-            s0 = gl_sub(s0, gl_mul(apow[k, 0], c))
-            s1 = gl_sub(s1, gl_mul(apow[k, 1], c))
-        out[i, 0] = s0
-        out[i, 1] = s1
+    for i in prange(cols.shape[1]):
+        _leaf_denom(cols, apow, beta, out, i)
+
+
+@njit(**_OPTS)
+def e_leaf_denoms_s(cols, apow, beta, out):
+    """Serial `e_leaf_denoms` (short ranges: the prover's streamed passes call it on many
+    short segments, where a thread launch costs more than the work)."""
+    for i in range(cols.shape[1]):
+        _leaf_denom(cols, apow, beta, out, i)
 
 
 @njit(parallel=True, **_OPTS)
@@ -138,9 +153,14 @@ def leaf_denoms(E, cols, apow, beta, out=None):
             out = np.empty((n, 2), dtype=np.uint64)
         if not (out.flags.c_contiguous and out.dtype == np.uint64 and out.shape == (n, 2)):
             raise ValueError("leaf_denoms: out must be a contiguous (n, 2) uint64 array")
-        e_leaf_denoms(np.ascontiguousarray(np.stack(cols), np.uint64),
-                      np.ascontiguousarray(apow, np.uint64),
-                      np.ascontiguousarray(beta, np.uint64), out)
+        c0 = cols[0]
+        if len(cols) == 1 and c0.dtype == np.uint64 and c0.flags.c_contiguous:
+            cs = c0.reshape(1, n)   # a view: no copy of the one column
+        else:
+            cs = np.ascontiguousarray(np.stack(cols), np.uint64)
+        kern = e_leaf_denoms if n * len(cols) >= SMALL else e_leaf_denoms_s
+        kern(cs, np.ascontiguousarray(apow, np.uint64), np.ascontiguousarray(beta, np.uint64),
+             out)
         return out
     acc = E.sub(E.zeros(n), E.mul(E.embed(np.asarray(cols[0])), apow[0]))
     for k in range(1, len(cols)):
@@ -181,89 +201,162 @@ def frac_up(E, p, q):
 # E_{j+1}(y) = E_j(2y) + E_j(2y+1) (eq(r, 0) + eq(r, 1) = 1): additions only.
 
 
+#: pairs per block of the de-interleaving layer-sum kernel (`_gkr_sums_range`)
+GBLOCK = 256
+
+#: lane rows of the block kernel's products: (k, a, component) → row 4k + 2a + component
+_NY = 12
+
+
+@njit(inline="always", **_OPTS)
+def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
+    """De-interleave pairs lo … lo+cnt−1 of table s of W (k, 2m, 2): low halves (L0, L1)
+    and high halves (H0, H1) of the pairs, one component per lane array."""
+    for i in range(cnt):
+        L0[i] = W[s, 2 * (lo + i), 0]
+        L1[i] = W[s, 2 * (lo + i), 1]
+        H0[i] = W[s, 2 * (lo + i) + 1, 0]
+        H1[i] = W[s, 2 * (lo + i) + 1, 1]
+
+
+@njit(inline="always", **_OPTS)
+def _lane_sum(Y, row, cnt):
+    """Σ_i Y[row, i] mod p over cnt ≤ `GBLOCK` lanes: the 32-bit halves summed as plain
+    integers (a reduction LLVM vectorises; each sum < 2^40), reduced once."""
+    slo = ZERO
+    shi = ZERO
+    for i in range(cnt):
+        v = Y[row, i]
+        slo += v & M32
+        shi += v >> S32
+    return gl_add(gl_mul(shi, np.uint64(1 << 32)), slo)
+
+
 @njit(**_OPTS)
 def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """acc[t, k, a] += Σ_{lo ≤ i < hi} E[i]·X_{t,k,a}(i): k = 0 (t = 0), 1 (X² coefficient),
-    2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i)."""
+    2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i).
+    Works on blocks of `GBLOCK` pairs: each table's pairs are de-interleaved into lane
+    arrays, the products computed lane by lane (a loop LLVM vectorises) into ``Y`` and
+    summed per row (`_lane_sum`)."""
     T = slots.shape[0]
     nn = En.shape[0]
-    for i in range(lo, hi):
-        e0 = E[i, 0]
-        e1 = E[i, 1]
-        if (i & 1) == 0 and (i >> 1) < nn:
-            En[i >> 1, 0] = gl_add(e0, E[i + 1, 0])
-            En[i >> 1, 1] = gl_add(e1, E[i + 1, 1])
+    for i in range(lo + (lo & 1), hi, 2):
+        if (i >> 1) < nn:
+            En[i >> 1, 0] = gl_add(E[i, 0], E[i + 1, 0])
+            En[i >> 1, 1] = gl_add(E[i, 1], E[i + 1, 1])
+    e0 = np.empty(GBLOCK, np.uint64)
+    e1 = np.empty(GBLOCK, np.uint64)
+    lanes = np.empty((16, GBLOCK), np.uint64)
+    Y = np.empty((_NY, GBLOCK), np.uint64)
+    nk = 3 if want1 else 2
+    for s in range(lo, hi, GBLOCK):
+        cnt = min(GBLOCK, hi - s)
+        for i in range(cnt):
+            e0[i] = E[s + i, 0]
+            e1[i] = E[s + i, 1]
         for t in range(T):
-            s0 = slots[t, 2]
-            s1 = slots[t, 3]
-            a00 = WQ[s0, 2 * i, 0]
-            a01 = WQ[s0, 2 * i, 1]
-            b00 = WQ[s0, 2 * i + 1, 0]
-            b01 = WQ[s0, 2 * i + 1, 1]
-            a10 = WQ[s1, 2 * i, 0]
-            a11 = WQ[s1, 2 * i, 1]
-            b10 = WQ[s1, 2 * i + 1, 0]
-            b11 = WQ[s1, 2 * i + 1, 1]
-            d00 = gl_sub(b00, a00)
-            d01 = gl_sub(b01, a01)
-            d10 = gl_sub(b10, a10)
-            d11 = gl_sub(b11, a11)
-            # B at 0 and its X² coefficient
-            x0, x1 = e2_mul(a00, a01, a10, a11)
-            y0, y1 = e2_mul(e0, e1, x0, x1)
-            acc[t, 0, 1, 0] = gl_add(acc[t, 0, 1, 0], y0)
-            acc[t, 0, 1, 1] = gl_add(acc[t, 0, 1, 1], y1)
-            x0, x1 = e2_mul(d00, d01, d10, d11)
-            y0, y1 = e2_mul(e0, e1, x0, x1)
-            acc[t, 1, 1, 0] = gl_add(acc[t, 1, 1, 0], y0)
-            acc[t, 1, 1, 1] = gl_add(acc[t, 1, 1, 1], y1)
-            if slots[t, 0] < 0:  # unit numerators: A = q0 + q1 is linear (no X² term)
-                x0 = gl_add(a00, a10)
-                x1 = gl_add(a01, a11)
-                y0, y1 = e2_mul(e0, e1, x0, x1)
-                acc[t, 0, 0, 0] = gl_add(acc[t, 0, 0, 0], y0)
-                acc[t, 0, 0, 1] = gl_add(acc[t, 0, 0, 1], y1)
+            unit = slots[t, 0] < 0
+            # q0 lanes 0-3, q1 lanes 4-7, p0 lanes 8-11, p1 lanes 12-15 (lo0, lo1, hi0, hi1)
+            _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
+            _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
+            if unit:
+                for i in range(cnt):
+                    a00 = lanes[0, i]
+                    a01 = lanes[1, i]
+                    b00 = lanes[2, i]
+                    b01 = lanes[3, i]
+                    a10 = lanes[4, i]
+                    a11 = lanes[5, i]
+                    b10 = lanes[6, i]
+                    b11 = lanes[7, i]
+                    f0 = e0[i]
+                    f1 = e1[i]
+                    # B(0) = q0·q1, B's X² coefficient Δq0·Δq1, A(0) = q0 + q1
+                    x0, x1 = e2_mul(a00, a01, a10, a11)
+                    Y[2, i], Y[3, i] = e2_mul(f0, f1, x0, x1)
+                    x0, x1 = e2_mul(gl_sub(b00, a00), gl_sub(b01, a01),
+                                    gl_sub(b10, a10), gl_sub(b11, a11))
+                    Y[6, i], Y[7, i] = e2_mul(f0, f1, x0, x1)
+                    Y[0, i], Y[1, i] = e2_mul(f0, f1, gl_add(a00, a10), gl_add(a01, a11))
                 if want1:
-                    x0, x1 = e2_mul(b00, b01, b10, b11)
-                    y0, y1 = e2_mul(e0, e1, x0, x1)
-                    acc[t, 2, 1, 0] = gl_add(acc[t, 2, 1, 0], y0)
-                    acc[t, 2, 1, 1] = gl_add(acc[t, 2, 1, 1], y1)
-                    y0, y1 = e2_mul(e0, e1, gl_add(b00, b10), gl_add(b01, b11))
-                    acc[t, 2, 0, 0] = gl_add(acc[t, 2, 0, 0], y0)
-                    acc[t, 2, 0, 1] = gl_add(acc[t, 2, 0, 1], y1)
+                    for i in range(cnt):
+                        b00 = lanes[2, i]
+                        b01 = lanes[3, i]
+                        b10 = lanes[6, i]
+                        b11 = lanes[7, i]
+                        f0 = e0[i]
+                        f1 = e1[i]
+                        x0, x1 = e2_mul(b00, b01, b10, b11)
+                        Y[10, i], Y[11, i] = e2_mul(f0, f1, x0, x1)
+                        Y[8, i], Y[9, i] = e2_mul(f0, f1, gl_add(b00, b10),
+                                                  gl_add(b01, b11))
+                for k in range(nk):
+                    for row in range(4 * k, 4 * k + 4):
+                        if k == 1 and row < 6:
+                            continue  # A = q0 + q1 is linear: no X² coefficient
+                        a = (row >> 1) & 1
+                        c = row & 1
+                        acc[t, k, a, c] = gl_add(acc[t, k, a, c], _lane_sum(Y, row, cnt))
                 continue
-            r0 = slots[t, 0]
-            r1 = slots[t, 1]
-            p00 = WP[r0, 2 * i, 0]
-            p01 = WP[r0, 2 * i, 1]
-            h00 = WP[r0, 2 * i + 1, 0]
-            h01 = WP[r0, 2 * i + 1, 1]
-            p10 = WP[r1, 2 * i, 0]
-            p11 = WP[r1, 2 * i, 1]
-            h10 = WP[r1, 2 * i + 1, 0]
-            h11 = WP[r1, 2 * i + 1, 1]
-            # A at 0: p0·q1 + p1·q0
-            u0, u1 = e2_mul(p00, p01, a10, a11)
-            v0, v1 = e2_mul(p10, p11, a00, a01)
-            y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
-            acc[t, 0, 0, 0] = gl_add(acc[t, 0, 0, 0], y0)
-            acc[t, 0, 0, 1] = gl_add(acc[t, 0, 0, 1], y1)
-            # A's X² coefficient: Δp0·Δq1 + Δp1·Δq0
-            u0, u1 = e2_mul(gl_sub(h00, p00), gl_sub(h01, p01), d10, d11)
-            v0, v1 = e2_mul(gl_sub(h10, p10), gl_sub(h11, p11), d00, d01)
-            y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
-            acc[t, 1, 0, 0] = gl_add(acc[t, 1, 0, 0], y0)
-            acc[t, 1, 0, 1] = gl_add(acc[t, 1, 0, 1], y1)
+            _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
+            _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
+            for i in range(cnt):
+                a00 = lanes[0, i]
+                a01 = lanes[1, i]
+                b00 = lanes[2, i]
+                b01 = lanes[3, i]
+                a10 = lanes[4, i]
+                a11 = lanes[5, i]
+                b10 = lanes[6, i]
+                b11 = lanes[7, i]
+                p00 = lanes[8, i]
+                p01 = lanes[9, i]
+                h00 = lanes[10, i]
+                h01 = lanes[11, i]
+                p10 = lanes[12, i]
+                p11 = lanes[13, i]
+                h10 = lanes[14, i]
+                h11 = lanes[15, i]
+                f0 = e0[i]
+                f1 = e1[i]
+                d00 = gl_sub(b00, a00)
+                d01 = gl_sub(b01, a01)
+                d10 = gl_sub(b10, a10)
+                d11 = gl_sub(b11, a11)
+                x0, x1 = e2_mul(a00, a01, a10, a11)
+                Y[2, i], Y[3, i] = e2_mul(f0, f1, x0, x1)
+                x0, x1 = e2_mul(d00, d01, d10, d11)
+                Y[6, i], Y[7, i] = e2_mul(f0, f1, x0, x1)
+                # A(0) = p0·q1 + p1·q0 and its X² coefficient Δp0·Δq1 + Δp1·Δq0
+                u0, u1 = e2_mul(p00, p01, a10, a11)
+                v0, v1 = e2_mul(p10, p11, a00, a01)
+                Y[0, i], Y[1, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
+                u0, u1 = e2_mul(gl_sub(h00, p00), gl_sub(h01, p01), d10, d11)
+                v0, v1 = e2_mul(gl_sub(h10, p10), gl_sub(h11, p11), d00, d01)
+                Y[4, i], Y[5, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
             if want1:
-                x0, x1 = e2_mul(b00, b01, b10, b11)
-                y0, y1 = e2_mul(e0, e1, x0, x1)
-                acc[t, 2, 1, 0] = gl_add(acc[t, 2, 1, 0], y0)
-                acc[t, 2, 1, 1] = gl_add(acc[t, 2, 1, 1], y1)
-                u0, u1 = e2_mul(h00, h01, b10, b11)
-                v0, v1 = e2_mul(h10, h11, b00, b01)
-                y0, y1 = e2_mul(e0, e1, gl_add(u0, v0), gl_add(u1, v1))
-                acc[t, 2, 0, 0] = gl_add(acc[t, 2, 0, 0], y0)
-                acc[t, 2, 0, 1] = gl_add(acc[t, 2, 0, 1], y1)
+                for i in range(cnt):
+                    b00 = lanes[2, i]
+                    b01 = lanes[3, i]
+                    b10 = lanes[6, i]
+                    b11 = lanes[7, i]
+                    h00 = lanes[10, i]
+                    h01 = lanes[11, i]
+                    h10 = lanes[14, i]
+                    h11 = lanes[15, i]
+                    f0 = e0[i]
+                    f1 = e1[i]
+                    x0, x1 = e2_mul(b00, b01, b10, b11)
+                    Y[10, i], Y[11, i] = e2_mul(f0, f1, x0, x1)
+                    u0, u1 = e2_mul(h00, h01, b10, b11)
+                    v0, v1 = e2_mul(h10, h11, b00, b01)
+                    Y[8, i], Y[9, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
+            for k in range(nk):
+                for row in range(4 * k, 4 * k + 4):
+                    a = (row >> 1) & 1
+                    c = row & 1
+                    acc[t, k, a, c] = gl_add(acc[t, k, a, c], _lane_sum(Y, row, cnt))
 
 
 @njit(parallel=True, **_OPTS)
@@ -289,6 +382,14 @@ def e_gkr_sums(WP, WQ, slots, E, En, want1, nchunks):
     return out
 
 
+@njit(**_OPTS)
+def _fold_blocks(W, r0, r1, out, lo, hi):
+    """out[f, i] = W[f, 2i] + r·(W[f, 2i+1] − W[f, 2i]) for lo ≤ i < hi, every table f,
+    `BLOCK` pairs at a time (`zklora.kernels.goldilocks._sc_fold_block`, vectorised)."""
+    for s in range(lo, hi, BLOCK):
+        _sc_fold_block(W, r0, r1, out, s, min(hi, s + BLOCK) - s)
+
+
 @njit(parallel=True, **_OPTS)
 def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
     """Fold every table of W (k, 4m, 2) at r into ``out`` (k, 2m, 2), then the sums of
@@ -301,7 +402,7 @@ def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
     for c in prange(nchunks):
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
-        _fold_range(W, r0, r1, out, 2 * lo, 2 * hi)
+        _fold_blocks(W, r0, r1, out, 2 * lo, 2 * hi)
         _gkr_sums_range(out, out, slots, E, En, want1, lo, hi, part[c])
     res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
     for c in range(nchunks):
@@ -316,7 +417,7 @@ def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
 @njit(**_OPTS)
 def e_gkr_fold_sums_s(W, r0, r1, out, slots, E, En, want1):
     """Serial `e_gkr_fold_sums`."""
-    _fold_range(W, r0, r1, out, 0, out.shape[1])
+    _fold_blocks(W, r0, r1, out, 0, out.shape[1])
     res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
     _gkr_sums_range(out, out, slots, E, En, want1, 0, E.shape[0], res)
     return res
