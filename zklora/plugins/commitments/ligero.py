@@ -494,13 +494,19 @@ class Ligero(CommitmentScheme):
                 lay = lays[term.item]
                 c, a = self._split(lay, Evaluation(term.point, term.coefficient))
                 coef = np.asarray(term.coefficient, dtype=np.uint64)
-                vec = E.mul(ntt.eq_table(c), np.ascontiguousarray(
-                    np.broadcast_to(coef, (1 << len(c),) + coef.shape)))
+                # eq(c) is zero outside the block its boolean top coordinates name (a
+                # mask slot's terms: 2^8 of the row's entries): only that block is made
+                b = len(c)
+                while b and c[b - 1, 1] == 0 and c[b - 1, 0] in (0, 1):
+                    b -= 1
+                lo = sum(int(c[b + i, 0]) << (b + i) for i in range(len(c) - b))
+                part = E.mul(ntt.eq_table(c[:b]), np.ascontiguousarray(
+                    np.broadcast_to(coef, (1 << b,) + coef.shape)))
                 key = (term.item, a.tobytes())
-                if key in groups:
-                    groups[key][2] = E.add(groups[key][2], vec)
-                else:
-                    groups[key] = [term.item, a, vec]
+                if key not in groups:
+                    groups[key] = [term.item, a, np.zeros((1 << len(c), 2), np.uint64)]
+                vec = groups[key][2]
+                vec[lo:lo + (1 << b)] = E.add(vec[lo:lo + (1 << b)], part)
             per = []
             for t, a, vec in groups.values():
                 per.append((t, a, np.ascontiguousarray(vec, np.uint64), nxt[t]))
