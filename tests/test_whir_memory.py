@@ -69,12 +69,12 @@ def test_streamed_prover_gives_the_same_bytes(params, sizes, monkeypatch):
     s = W.Whir(F, params)
     tables, cl = _tables(sizes)
     items, want, states = _prove(s, tables, cl, read_only=True)
-    assert not any(isinstance(st.coeffs, scratch.Spilled) for st in states)
+    assert not any(isinstance(st.coeffs, W._Tiled) for st in states)
     _verify(s, items, want)
     with scratch.session(threshold=0) as store:
         items2, got, states = _prove(s, tables, cl, read_only=True)
         big = [st for st in states if st.n >= W.STREAM_MIN_VARS]
-        assert big and all(isinstance(st.coeffs, scratch.Spilled) for st in big)
+        assert big and all(isinstance(st.coeffs, W._Tiled) for st in big)
         # the read-only table is kept by reference, not copied
         assert all(not st.table.flags.owndata for st in big)
         path = store.path
@@ -137,6 +137,16 @@ def test_streamed_kernels_match_encode_leaves():
     for a0 in range(0, enc.shape[0], 5):
         K.twist_dft_block(enc[a0:a0 + 5], a0, d, k, lt, wa, out)
     assert np.array_equal(out, K.encode_leaves(C.reshape(-1), d, k))
+    # ``local``: a block's G runs of leaves in a buffer of its own
+    S, G = enc.shape[0], T >> k
+    loc = np.zeros_like(out)
+    for a0 in range(0, S, 4):
+        rows = min(4, S - a0)
+        buf = np.zeros((G * rows, 1 << k), dtype=np.uint64)
+        K.twist_dft_block(enc[a0:a0 + rows], a0, d, k, lt, wa, buf, local=True)
+        for g in range(G):
+            loc[a0 + g * S:a0 + g * S + rows] = buf[g * rows:(g + 1) * rows]
+    assert np.array_equal(loc, out)
     pts = E.random(rng, 3 * m).reshape(3, m, 2)
     cf = E.random(rng, 3).reshape(3, 2)
     full = np.empty((1 << m, 2), dtype=np.uint64)

@@ -254,9 +254,11 @@ def mobius_high(a: np.ndarray, j0: int) -> None:
 
 
 @njit(parallel=True, **_OPTS)
-def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch):
+def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch, local):
     rows = enc.shape[0]
     G = T // K
+    stride = rows if local else S
+    first = 0 if local else a0
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
         buf = np.empty(T, dtype=np.uint64)
@@ -270,24 +272,26 @@ def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch):
                     acc = gl_mul(acc, w)
                 _dif_inplace(buf, tw)
                 for g in range(G):
-                    row = a + g * S
+                    row = first + r + g * stride
                     for j in range(K):
                         out[row, j * ncomp + comp] = buf[rev[g + j * G]]
 
 
 def twist_dft_block(enc: np.ndarray, a0: int, log_domain: int, k: int, log_split: int,
-                    wa: np.ndarray, out: np.ndarray) -> None:
+                    wa: np.ndarray, out: np.ndarray, local: bool = False) -> None:
     """Rows a0 … a0 + len(enc) − 1 of enc (S, ncomp·T) (the column codewords of the
     split, see `encode_leaves`) twisted by y^t (y = ω^a, ``wa`` = ω^a for every a < S)
     and DFT'd: their values written into ``out`` (2^d/K, K·ncomp), the leaves
-    a + g·S.  Every row of enc once gives exactly `encode_leaves`' leaves."""
+    a + g·S.  Every row of enc once gives exactly `encode_leaves`' leaves.  With
+    ``local``, ``out`` is (G·len(enc), K·ncomp) (G = T/K) and leaf a + g·S lands in its
+    row (a − a0) + g·len(enc): the block's G runs of leaves, each contiguous."""
     T = 1 << log_split
     ncomp = enc.shape[1] // T
     S = (1 << log_domain) >> log_split
     tw, rev = _dft_tables(log_split)
     enc = np.ascontiguousarray(enc, dtype=np.uint64)
     nch = 1 if enc.size < SERIAL_BELOW else max(1, min(64, enc.shape[0]))
-    _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, tw, rev, out, nch)
+    _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, tw, rev, out, nch, local)
 
 
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba

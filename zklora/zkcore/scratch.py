@@ -199,6 +199,19 @@ class Store:
         self.bytes_written += total
         return mm, Spilled(path, 0, shape, dt.str)
 
+    def raw(self, nbytes: int, tag: str = "r") -> Spilled:
+        """A new zero-filled (sparse) scratch file of ``nbytes``, by handle (bytes): for
+        a producer that writes and reads it with positioned I/O (``os.pwrite``,
+        ``os.preadv``), so none of it is ever mapped."""
+        path = os.path.join(self.path, f"{tag}-{next(self._count)}.bin")
+        try:
+            with open(path, "wb") as f:
+                f.truncate(max(1, int(nbytes)))
+        except OSError as e:
+            raise ProverError(f"cannot create scratch file {path}: {e}") from None
+        self.bytes_written += int(nbytes)
+        return Spilled(path, 0, (int(nbytes),), np.dtype(np.uint8).str)
+
     def discard(self, h: Spilled) -> None:
         """Delete the file of a handle made in this store (`save`, `create`) that no
         reader needs any more; a handle of another directory: nothing."""

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import struct
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -585,8 +586,8 @@ class WhirState:
     n: int
     #: (2^n,) uint64: the caller's table if it was read-only, else an owned copy
     table: np.ndarray
-    #: coefficient form (2^n,) uint64, or its scratch file as a (2^n / T, T) matrix
-    coeffs: np.ndarray | scratch.Spilled
+    #: coefficient form (2^n,) uint64, or its tiled scratch file
+    coeffs: np.ndarray | _Tiled
     tree: Tree  # the first codeword's leaves and Merkle levels
     root: bytes
     ood_points: np.ndarray  # (s0, 2)
@@ -605,9 +606,74 @@ class _Stream:
     coefs: np.ndarray
 
 
-def _coeff_array(c: np.ndarray | scratch.Spilled) -> np.ndarray:
-    """A coefficient form in RAM, (2^n,) (loaded whole from its scratch file)."""
-    return c.load().reshape(-1) if isinstance(c, scratch.Spilled) else c
+def _coeff_array(c: np.ndarray | _Tiled) -> np.ndarray:
+    """A coefficient form in RAM, (2^n,) (read whole from its tiled file)."""
+    if not isinstance(c, _Tiled):
+        return c
+    out = np.empty((c.R, c.T), dtype=np.uint64)
+    with _pio(c.handle.path) as fd:
+        for j in range(c.T // c.cb):
+            out[:, j * c.cb:(j + 1) * c.cb] = c.tile(fd, j)
+    return out.reshape(-1)
+
+
+@attrs.frozen
+class _Tiled:
+    """A coefficient form c (2^n,) in a scratch file as tiles: the matrix
+    C[v, t] = c[t + T·v] (R × T) cut into T / cb tiles of cb columns, tile j stored
+    contiguously as (R, cb) (a streamed commitment writes and reads it a tile at a
+    time)."""
+
+    handle: scratch.Spilled
+    R: int
+    T: int
+    cb: int
+
+    def tile(self, fd: int, j: int) -> np.ndarray:
+        y = np.empty((self.R, self.cb), dtype=np.uint64)
+        _pread(fd, y, 8 * self.R * self.cb * j)
+        return y
+
+
+def _tile_cols(T: int, R: int, S: int, ncomp: int, least: int) -> int:
+    """Columns per tile of a streamed encoding: the largest power of two ≤ T whose tile
+    and column codewords, (R + S)·ncomp·8 bytes a column, fit `STREAM_BYTES`, and at
+    least ``least`` (2^k: the folds of the coefficients need whole groups)."""
+    cb = T
+    while cb > least and cb * ncomp * 8 * (R + S) > STREAM_BYTES:
+        cb //= 2
+    return max(cb, min(least, T))
+
+
+@contextlib.contextmanager
+def _pio(path: str):
+    """A file descriptor for positioned reads and writes of a scratch file."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError as e:
+        raise ProverError(f"whir: scratch file {path} is gone ({e}); was the state used "
+                          "after its proof ended?") from None
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _pwrite(fd: int, a: np.ndarray, offset: int) -> None:
+    mv = memoryview(np.ascontiguousarray(a)).cast("B")
+    done = 0
+    while done < len(mv):
+        done += os.pwrite(fd, mv[done:], offset + done)
+
+
+def _pread(fd: int, out: np.ndarray, offset: int) -> None:
+    mv = memoryview(out).cast("B")
+    done = 0
+    while done < len(mv):
+        got = os.preadv(fd, [mv[done:]], offset + done)
+        if got <= 0:
+            raise ProverError("whir: scratch file is truncated")
+        done += got
 
 
 def _pow_points_ext(zs: np.ndarray, m: int) -> np.ndarray:
@@ -775,94 +841,103 @@ class Whir(CommitmentScheme):
         return 36 << n
 
     def _commit_streamed(self, t: np.ndarray, store: scratch.Store) -> WhirState:
-        """`_commit_table` with bounded memory (the same commitment): the table (read
-        a block of rows at a time, its pages given back) is turned into coefficient
-        form in a scratch file — the Möbius passes of the low variables row block by
-        row block, those of the high variables column block by column block, each
-        column block then Reed–Solomon encoded — and the codeword's leaves and Merkle
-        levels are written to scratch files (`_encode_streamed`); the OOD values are
-        evaluated a block of coefficients at a time."""
+        """`_commit_table` with bounded memory (the same commitment).  With the table
+        seen as C[v, t] (2^n / T rows of T = 2^lt, `K.split_log`), cut into tiles of
+        ``cb`` columns: (1) a block of rows is read (its pages given back), the Möbius
+        passes of the low lt variables run on it, and each tile's part is written to
+        the tiled coefficient file; (2) each tile is read whole, the Möbius passes of
+        the high variables run on it (the tile now holds its final coefficients and
+        is written back), and it is Reed–Solomon encoded (`_encode_streamed`, which
+        also writes the leaves and the Merkle levels); (3) the OOD values are
+        evaluated a tile at a time (`_horner_tiles`).  Every file is written and read
+        with positioned I/O, so no page of it stays mapped."""
         n = t.shape[0].bit_length() - 1
         pl = self.plan(n)
         r0 = pl.rounds[0]
         lt = K.split_log(n, r0.d, r0.k)
         T, R = 1 << lt, 1 << (n - lt)
-        coef_mm, coef_h = store.create((R, T), np.uint64, "whir-coef")
+        cb = _tile_cols(T, R, (1 << r0.d) >> lt, 1, 1 << r0.k)
+        nt = T // cb
+        coef = _Tiled(store.raw(8 << n, "whir-coef"), R, T, cb)
+        scratch.drop(t)     # pages of the table made resident before: given back
         top = 0
         per = max(1, STREAM_BYTES // (8 * T))
-        for v0 in range(0, R, per):
-            v1 = min(R, v0 + per)
-            src = t[v0 * T:v1 * T]
-            x = np.array(src, dtype=np.uint64)
-            scratch.drop_pages(src)
-            top = max(top, int(x.max()))
-            K.mobius_low(x, lt)
-            coef_mm[v0:v1] = x.reshape(-1, T)
-            scratch.drop_pages(coef_mm[v0:v1])
-            del x, src
-        if top >= P_INT:
-            raise ProverError("whir: value >= p; commit to canonical field elements")
+        with _pio(coef.handle.path) as fd:
+            for v0 in range(0, R, per):
+                v1 = min(R, v0 + per)
+                src = t[v0 * T:v1 * T]
+                x = np.array(src, dtype=np.uint64)
+                scratch.drop_pages(src)
+                top = max(top, int(x.max()))
+                K.mobius_low(x, lt)
+                x = np.ascontiguousarray(x.reshape(v1 - v0, nt, cb).transpose(1, 0, 2))
+                for j in range(nt):
+                    _pwrite(fd, x[j], 8 * cb * (j * R + v0))
+                del x, src
+            if top >= P_INT:
+                raise ProverError("whir: value >= p; commit to canonical field elements")
 
-        def columns(t0: int, t1: int) -> np.ndarray:
-            y = np.ascontiguousarray(coef_mm[:, t0:t1])
-            scratch.drop_pages(coef_mm[:, t0:t1])
-            K.mobius_high(y.reshape(-1), (t1 - t0).bit_length() - 1)
-            coef_mm[:, t0:t1] = y
-            scratch.drop_pages(coef_mm[:, t0:t1])
-            return y[:, :, None]
+            def columns(j: int) -> np.ndarray:
+                y = coef.tile(fd, j)
+                K.mobius_high(y.reshape(-1), cb.bit_length() - 1)
+                _pwrite(fd, y, 8 * cb * R * j)
+                return y[:, :, None]
 
-        tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1)
-        del columns
-        coef_mm = None   # the writable map goes; readers use the handle
+            tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1, cb)
         zs = self._ood_points(n, root, pl.ood0)
-        ys = self._horner_blocks(coef_h, zs)
-        return WhirState(self._digest(n, root, ys), n, t, coef_h, tree, root, zs, ys,
+        ys = self._horner_tiles(coef, zs)
+        return WhirState(self._digest(n, root, ys), n, t, coef, tree, root, zs, ys,
                          self.cfg)
 
     def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
-                         lt: int, ncomp: int) -> tuple[Tree, bytes]:
+                         lt: int, ncomp: int, cb: int) -> tuple[Tree, bytes]:
         """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
         components) on a domain of 2^d, and their Merkle tree, all in scratch files:
-        ``columns(t0, t1)`` gives columns [t0, t1) of the coefficient matrix
-        C[v, t] = c[t + T·v] (T = 2^lt) as (2^m / T, t1 − t0, ncomp); each block of
-        columns is Reed–Solomon encoded into a file of column codewords, whose rows
-        are then twisted and transformed a block at a time into the leaves' file
-        (`K.twist_dft_block`), and the leaves are hashed a block at a time.  Returns
-        (tree, root)."""
+        ``columns(j)`` gives tile j of the coefficient matrix C[v, t] = c[t + T·v]
+        (T = 2^lt), its columns [j·cb, (j+1)·cb), as (2^m / T, cb, ncomp); each tile is
+        Reed–Solomon encoded column by column (`ntt.rs_encode`) into a tiled file of
+        column codewords, whose rows are then read a block at a time (a piece of
+        every tile), twisted and transformed (`K.twist_dft_block`) and written to the
+        leaves' file; the leaves are hashed a block at a time (`_merkle_streamed`).
+        Returns (tree, root)."""
         T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
+        nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
-        enc_mm, enc_h = store.create((S, ncomp * T), np.uint64, "whir-enc")
-        cb = T
-        while cb > 1 and cb * ncomp * 8 * (R + S) > STREAM_BYTES:
-            cb //= 2
-        for t0 in range(0, T, cb):
-            y = columns(t0, t0 + cb)
-            M = np.ascontiguousarray(y.transpose(2, 1, 0)).reshape(ncomp * cb, R)
-            del y
-            e = ntt.rs_encode(M, d - m)
-            del M
-            for comp in range(ncomp):
-                enc_mm[:, comp * T + t0:comp * T + t0 + cb] = e[:, comp * cb:(comp + 1) * cb]
-            del e
-            scratch.drop_pages(enc_mm)
-        del enc_mm
+        enc = store.raw(8 * S * ncomp * T, "whir-enc")
+        with _pio(enc.path) as fd:
+            for j in range(nt):
+                y = columns(j)
+                M = np.ascontiguousarray(y.transpose(2, 1, 0)).reshape(w, R)
+                del y
+                _pwrite(fd, ntt.rs_encode(M, d - m), 8 * S * w * j)   # (S, ncomp·cb)
+                del M
         L, Kl = 1 << (d - k), 1 << k
-        leaves_mm, leaves_h = store.create((L, Kl * ncomp), np.uint64, "whir-leaves")
-        out = np.asarray(leaves_mm)
+        leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
-        per = max(1, STREAM_BYTES // (8 * ncomp * T))
-        for a0 in range(0, S, per):
-            blk = enc_h.read_range(a0, min(S, a0 + per))
-            K.twist_dft_block(blk, a0, d, k, lt, wa, out)
-            del blk
-            scratch.drop_pages(leaves_mm)
-        del out, leaves_mm
-        store.discard(enc_h)
-        saved, root = self._merkle_streamed(store, leaves_h, L, Kl * ncomp * 8, digest)
-        if ncomp == 2:
-            leaves_h = scratch.Spilled(leaves_h.path, leaves_h.offset, (L, Kl, 2),
-                                       leaves_h.dtype)
-        return Tree(leaves_h, saved), root
+        G = T // Kl
+        per = max(1, STREAM_BYTES // (16 * ncomp * T))
+        with _pio(enc.path) as fin, _pio(leaves.path) as fout:
+            for a0 in range(0, S, per):
+                a1 = min(S, a0 + per)
+                blk = np.empty((a1 - a0, ncomp * T), dtype=np.uint64)
+                piece = np.empty((a1 - a0, w), dtype=np.uint64)
+                for j in range(nt):
+                    _pread(fin, piece, 8 * w * (S * j + a0))
+                    for comp in range(ncomp):
+                        blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
+                            piece[:, comp * cb:(comp + 1) * cb]
+                out = np.empty((G * (a1 - a0), Kl * ncomp), dtype=np.uint64)
+                K.twist_dft_block(blk, a0, d, k, lt, wa, out, local=True)
+                del blk
+                for g in range(G):
+                    _pwrite(fout, out[g * (a1 - a0):(g + 1) * (a1 - a0)],
+                            8 * Kl * ncomp * (a0 + g * S))
+                del out
+        store.discard(enc)
+        shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
+        handle = scratch.Spilled(leaves.path, 0, shape, np.dtype(np.uint64).str)
+        saved, root = self._merkle_streamed(store, handle, L, Kl * ncomp * 8, digest)
+        return Tree(handle, saved), root
 
     def _merkle_streamed(self, store: scratch.Store, leaves: scratch.Spilled, L: int,
                          width: int, digest: int) -> tuple[list[scratch.Spilled], bytes]:
@@ -896,20 +971,23 @@ class Whir(CommitmentScheme):
         del files, top, roots
         return handles, root
 
-    def _horner_blocks(self, coeffs: scratch.Spilled, zs: np.ndarray) -> np.ndarray:
-        """p(z) for each z of ``zs`` from coefficients in a scratch file, a block at a
-        time: Σ over blocks of z^offset · (the block's polynomial at z)."""
+    def _horner_tiles(self, coef: _Tiled, zs: np.ndarray) -> np.ndarray:
+        """p(z) for each z of ``zs`` from a tiled coefficient file, a tile at a time:
+        tile j holds c[t + T·v] for t in [j·cb, (j+1)·cb), so it adds
+        z^(j·cb) · Σ_v (Σ_t' c[j·cb + t' + T·v] z^t') (z^T)^v (`ntt.mat_evec`, then
+        Horner in z^T)."""
         E = self.field.ext
         acc = [np.zeros(2, dtype=np.uint64) for _ in range(len(zs))]
         if len(zs):
-            R, T = coeffs.shape
-            per = max(1, STREAM_BYTES // (8 * T))
-            for v0 in range(0, R, per):
-                c = coeffs.read_range(v0, min(R, v0 + per)).reshape(-1)
-                for i, z in enumerate(zs):
-                    acc[i] = E.add(acc[i], E.mul(K.epowers(np.asarray(z), v0 * T, 1)[0],
-                                                 K.horner(c, z)))
-                del c
+            zs = [np.asarray(z, dtype=np.uint64) for z in zs]
+            zp = [K.epowers(z, 0, coef.cb) for z in zs]
+            zT = [K.epowers(z, coef.T, 1)[0] for z in zs]
+            with _pio(coef.handle.path) as fd:
+                for j in range(coef.T // coef.cb):
+                    y = coef.tile(fd, j)
+                    for i, z in enumerate(zs):
+                        v = K.horner(ntt.mat_evec(y, zp[i]), zT[i])
+                        acc[i] = E.add(acc[i], E.mul(K.epowers(z, j * coef.cb, 1)[0], v))
         return np.array(acc, dtype=np.uint64).reshape(-1, 2)
 
     def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
@@ -1035,7 +1113,7 @@ class Whir(CommitmentScheme):
             st = group[0][0]
             pts = cons[0][0]
             coeffs = st.coeffs
-            if isinstance(coeffs, scratch.Spilled):   # streamed: `_fold_streamed`
+            if isinstance(coeffs, _Tiled):   # streamed: `_fold_streamed`
                 f = _Stream(st.table, pts, K.epowers(beta, 0, len(pts)))
                 w = None
             else:
@@ -1157,16 +1235,19 @@ class Whir(CommitmentScheme):
             store.discard(w_h)
         return alphas, np.concatenate(fs), np.concatenate(ws)
 
-    def _fold_coeffs(self, coeffs: np.ndarray | scratch.Spilled,
-                     alphas: np.ndarray) -> np.ndarray:
-        """`K.fold_coeffs`, a block of rows at a time for coefficients in a scratch
-        file (rows of 2^lt ≥ 2^k coefficients, so no group of 2^k is split)."""
-        if not isinstance(coeffs, scratch.Spilled):
+    def _fold_coeffs(self, coeffs: np.ndarray | _Tiled, alphas: np.ndarray) -> np.ndarray:
+        """`K.fold_coeffs`, a tile at a time for a tiled coefficient file (a tile's rows
+        hold cb ≥ 2^k consecutive coefficients, so no group of 2^k is split)."""
+        if not isinstance(coeffs, _Tiled):
             return K.fold_coeffs(coeffs, alphas)
-        R, T = coeffs.shape
-        per = max(1, STREAM_BYTES // (8 * T))
-        return np.concatenate([K.fold_coeffs(coeffs.read_range(v0, v0 + per).reshape(-1),
-                                             alphas) for v0 in range(0, R, per)])
+        R, T, cb = coeffs.R, coeffs.T, coeffs.cb
+        Kl = 1 << alphas.shape[0]
+        out = np.empty((R, T // Kl, 2), dtype=np.uint64)
+        with _pio(coeffs.handle.path) as fd:
+            for j in range(T // cb):
+                fc = K.fold_coeffs(coeffs.tile(fd, j).reshape(-1), alphas)
+                out[:, j * cb // Kl:(j + 1) * cb // Kl] = fc.reshape(R, cb // Kl, 2)
+        return out.reshape(-1, 2)
 
     def _commit_next(self, ch: ProverChannel, coeffs: np.ndarray, nxt: Round, ood: int):
         """Encode and Merkle-commit the next codeword (root sent), draw its OOD points
@@ -1179,9 +1260,11 @@ class Whir(CommitmentScheme):
         if store is not None and m >= STREAM_MIN_VARS and \
                 store.wants(16 << nxt.d) and coeffs.ndim == 2:
             lt = K.split_log(m, nxt.d, nxt.k)
-            C = coeffs.reshape(1 << (m - lt), 1 << lt, 2)
-            tree, root = self._encode_streamed(store, lambda t0, t1: C[:, t0:t1], m, nxt.d,
-                                               nxt.k, lt, 2)
+            T, R = 1 << lt, 1 << (m - lt)
+            cb = _tile_cols(T, R, (1 << nxt.d) >> lt, 2, 1 << nxt.k)
+            C = coeffs.reshape(R, T, 2)
+            tree, root = self._encode_streamed(
+                store, lambda j: C[:, j * cb:(j + 1) * cb], m, nxt.d, nxt.k, lt, 2, cb)
         else:
             new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
             new_levels = merkle.build(
