@@ -104,3 +104,15 @@ def test_leaf_denoms_serial_parallel_and_views(w, n):
     KL.e_leaf_denoms(st, apow, beta, a)
     KL.e_leaf_denoms_s(st, apow, beta, b)
     assert np.array_equal(a, want) and np.array_equal(b, want)
+
+
+@pytest.mark.parametrize("h", [1, BLOCK + 3])
+def test_frac_up_blocked_matches_reference(h):
+    rng = np.random.default_rng(h)
+    p, q = _rand(rng, 2 * h), _rand(rng, 2 * h)
+    wp, wq = KL.ref_frac_up(p, q)
+    gp, gq = KL.frac_up(E, p, q)
+    assert np.array_equal(gp, wp) and np.array_equal(gq, wq)
+    wp, wq = KL.ref_frac_up_unit(q)
+    gp, gq = KL.frac_up(E, None, q)
+    assert np.array_equal(gp, wp) and np.array_equal(gq, wq)

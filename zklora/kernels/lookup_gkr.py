@@ -44,57 +44,100 @@ _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
 
 @njit(inline="always", **_OPTS)
-def _leaf_denom(cols, apow, beta, out, i):
-    w = cols.shape[0]
-    s0 = beta[0]
-    s1 = beta[1]
-    for k in range(w):
-        c = cols[k, i]
-        s0 = gl_sub(s0, gl_mul(apow[k, 0], c))
-        s1 = gl_sub(s1, gl_mul(apow[k, 1], c))
-    out[i, 0] = s0
-    out[i, 1] = s1
+def _leaf_block(cols, apow, beta, out, s, cnt, s0, s1):
+    """out[i] for s ≤ i < s+cnt: both components accumulated in lanes (s0, s1), one
+    column at a time (loops LLVM vectorises), then interleaved into ``out``."""
+    for i in range(cnt):
+        s0[i] = beta[0]
+        s1[i] = beta[1]
+    for k in range(cols.shape[0]):
+        a0 = apow[k, 0]
+        a1 = apow[k, 1]
+        for i in range(cnt):
+            c = cols[k, s + i]
+            s0[i] = gl_sub(s0[i], gl_mul(a0, c))
+            s1[i] = gl_sub(s1[i], gl_mul(a1, c))
+    for i in range(cnt):
+        out[s + i, 0] = s0[i]
+        out[s + i, 1] = s1[i]
 
 
 @njit(parallel=True, **_OPTS)
 def e_leaf_denoms(cols, apow, beta, out):
     """out[i] = β − Σ_k apow[k]·cols[k, i]; cols (w, N) base, apow (w, 2), beta (2,)."""
-    for i in prange(cols.shape[1]):
-        _leaf_denom(cols, apow, beta, out, i)
+    n = cols.shape[1]
+    nb = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s0 = np.empty(BLOCK, np.uint64)
+        s1 = np.empty(BLOCK, np.uint64)
+        s = blk * BLOCK
+        _leaf_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
 
 
 @njit(**_OPTS)
 def e_leaf_denoms_s(cols, apow, beta, out):
     """Serial `e_leaf_denoms` (short ranges: the prover's streamed passes call it on many
     short segments, where a thread launch costs more than the work)."""
-    for i in range(cols.shape[1]):
-        _leaf_denom(cols, apow, beta, out, i)
+    n = cols.shape[1]
+    s0 = np.empty(BLOCK, np.uint64)
+    s1 = np.empty(BLOCK, np.uint64)
+    for s in range(0, n, BLOCK):
+        _leaf_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+@njit(inline="always", **_OPTS)
+def _frac_block(p, q, pout, qout, s, cnt, unit, L):
+    """Outputs s … s+cnt−1 of `e_frac_up` (``unit``: numerators 1): the halves'
+    components de-interleaved into the lane rows of L, products lane by lane, written
+    back interleaved."""
+    h = pout.shape[0]
+    for i in range(cnt):
+        L[0, i] = q[s + i, 0]
+        L[1, i] = q[s + i, 1]
+        L[2, i] = q[s + i + h, 0]
+        L[3, i] = q[s + i + h, 1]
+    if unit:
+        for i in range(cnt):
+            L[4, i] = gl_add(L[0, i], L[2, i])
+            L[5, i] = gl_add(L[1, i], L[3, i])
+    else:
+        for i in range(cnt):
+            L[4, i] = p[s + i, 0]
+            L[5, i] = p[s + i, 1]
+            L[6, i] = p[s + i + h, 0]
+            L[7, i] = p[s + i + h, 1]
+        for i in range(cnt):
+            a0, a1 = e2_mul(L[4, i], L[5, i], L[2, i], L[3, i])
+            b0, b1 = e2_mul(L[6, i], L[7, i], L[0, i], L[1, i])
+            L[4, i] = gl_add(a0, b0)
+            L[5, i] = gl_add(a1, b1)
+    for i in range(cnt):
+        L[6, i], L[7, i] = e2_mul(L[0, i], L[1, i], L[2, i], L[3, i])
+    for i in range(cnt):
+        pout[s + i, 0] = L[4, i]
+        pout[s + i, 1] = L[5, i]
+        qout[s + i, 0] = L[6, i]
+        qout[s + i, 1] = L[7, i]
 
 
 @njit(parallel=True, **_OPTS)
 def e_frac_up(p, q, pout, qout):
     """One fraction-tree layer: pout[i] = p[i]q[i+h] + p[i+h]q[i], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
-    for i in prange(h):
-        a0, a1 = e2_mul(p[i, 0], p[i, 1], q[i + h, 0], q[i + h, 1])
-        b0, b1 = e2_mul(p[i + h, 0], p[i + h, 1], q[i, 0], q[i, 1])
-        pout[i, 0] = gl_add(a0, b0)
-        pout[i, 1] = gl_add(a1, b1)
-        c0, c1 = e2_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
-        qout[i, 0] = c0
-        qout[i, 1] = c1
+    for blk in prange((h + BLOCK - 1) // BLOCK):
+        L = np.empty((8, BLOCK), np.uint64)
+        _frac_block(p, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
+                    False, L)
 
 
 @njit(parallel=True, **_OPTS)
 def e_frac_up_unit(q, pout, qout):
     """One layer above leaves with numerator 1: pout[i] = q[i] + q[i+h], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
-    for i in prange(h):
-        pout[i, 0] = gl_add(q[i, 0], q[i + h, 0])
-        pout[i, 1] = gl_add(q[i, 1], q[i + h, 1])
-        c0, c1 = e2_mul(q[i, 0], q[i, 1], q[i + h, 0], q[i + h, 1])
-        qout[i, 0] = c0
-        qout[i, 1] = c1
+    for blk in prange((h + BLOCK - 1) // BLOCK):
+        L = np.empty((8, BLOCK), np.uint64)
+        _frac_block(q, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
+                    True, L)
 
 
 # -- pure-Python references (Python ints, elements as (a0, a1) tuples) --------------------
