@@ -44,6 +44,16 @@ analysis):
 Prover kernels: the weight tables W by split-table products (`kernels.whir_eq`), the
 sumcheck rounds fused with the folds (`kernels.whir_sumcheck`).
 
+Prover memory (docs/distributed.md): inside a `zklora.zkcore.scratch` session a large
+table (`STREAM_MIN_VARS`, the store's spill threshold) is committed streamed — the
+table is kept by reference when read-only (the kernel's mapped stack) and read a block
+at a time, its coefficient form, the column codewords of the encoding, the leaves and
+every Merkle level go to scratch files through positioned I/O (`_commit_streamed`) —
+and its first folding round is computed in passes over blocks (`_fold_streamed`), so
+only the k-times folded tables (1/2^k of the table, in the challenge field) reach RAM;
+a later round's large codeword is written the same way (`_commit_next`).  Same bytes
+as the in-RAM prover.
+
 Soundness: per round, the query term t·(−log2 err) + grinding bits, err = (1+ρ)/2
 (unique decoding, proven) or ρ + η, η = ρ/2^e per round (capacity-bound conjecture),
 the folding terms (proximity gaps of the fold, sumcheck, list size), the OOD and
