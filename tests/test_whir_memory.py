@@ -158,3 +158,44 @@ def test_streamed_kernels_match_encode_leaves():
     assert np.array_equal(rows, full)
     with pytest.raises(ValueError):
         QE.eq_rows(A, B, a, 1, 1 + step)
+
+
+def test_graph_proof_with_whir_spilled_identical(reg, tmp_path, monkeypatch):
+    """A graph proof under the whir commitment: everything spilled (the stack streamed
+    in small blocks) gives the in-RAM proof's bytes, it verifies, and the scratch
+    directory is gone afterwards."""
+    import torch
+
+    from zklora.zkcore import graph as graphlib
+    from zklora.zkcore.graph import Graph
+
+    from .conftest import backend_for
+
+    be = backend_for(reg, "goldilocks", "whir", "logup-gkr")
+    g = Graph()
+    g.tensor("X", (4, 64, 64), "committed")
+    g.tensor("W", (64, 32), "committed")
+    g.tensor("Y", (4, 64, 32), "committed")
+    g.op("matmul", "mm", ["X", "W"], ["Y"])
+    g.outputs = ["Y"]
+    gen = torch.Generator().manual_seed(0)
+    wit = {"X": torch.randint(-99, 100, (4, 64, 64), generator=gen),
+           "W": torch.randint(-99, 100, (64, 32), generator=gen)}
+    monkeypatch.setenv("ZKLORA_SCRATCH_DIR", str(tmp_path))
+    monkeypatch.setenv("ZKLORA_SPILL_BYTES", str(1 << 40))
+    ram, sec = graphlib.prove(g, wit, be, {"t": 1})
+    monkeypatch.setenv("ZKLORA_SPILL_BYTES", "0")
+    monkeypatch.setattr(W, "STREAM_BYTES", 1 << 14)
+    streamed = []
+    orig = W.Whir._commit_streamed
+
+    def spy(self, t, store):
+        st = orig(self, t, store)
+        streamed.append(st.n)
+        return st
+
+    monkeypatch.setattr(W.Whir, "_commit_streamed", spy)
+    disk, _ = graphlib.prove(g, wit, be, {"t": 1})
+    assert streamed and disk == ram
+    assert not [p for p in os.listdir(tmp_path) if p.startswith("zklora-scratch-")]
+    graphlib.verify(g, disk, be, {"t": 1}, sec)
