@@ -804,6 +804,14 @@ class Ligero(CommitmentScheme):
     def open(self, ch: ProverChannel, items: Sequence[OpenItem],
              sums: Sequence[SumClaim] = ()) -> None:
         F, E = self.field, self.field.ext
+        for it in items:
+            if not isinstance(it.state, LigeroState):
+                raise ProverError("ligero: open() needs states returned by Ligero.commit")
+            for ev in it.evals:
+                if (E.shape(np.asarray(ev.point)) != (it.state.layout.n,)
+                        or np.asarray(ev.value).shape != E.elem_shape):
+                    raise ProverError(f"ligero: claim of the wrong shape for a table of "
+                                      f"2^{it.state.layout.n} elements")
         if sums and not zk.enabled():
             raise ProverError("ligero: sum claims are opened by the hiding variant only")
         for sc in sums:
@@ -814,16 +822,7 @@ class Ligero(CommitmentScheme):
                 if E.shape(np.asarray(term.point)) != (n,):
                     raise ProverError("ligero: a sum claim's term of the wrong shape")
         idx, sums = self._work_sums(items, sums, lambda it: bool(it.evals))
-        work = []
-        for it in (items[i] for i in idx):
-            if not isinstance(it.state, LigeroState):
-                raise ProverError("ligero: open() needs states returned by Ligero.commit")
-            for ev in it.evals:
-                if (E.shape(np.asarray(ev.point)) != (it.state.layout.n,)
-                        or np.asarray(ev.value).shape != E.elem_shape):
-                    raise ProverError(f"ligero: claim of the wrong shape for a table of "
-                                      f"2^{it.state.layout.n} elements")
-            work.append((it.state, list(it.evals)))
+        work = [(items[i].state, list(items[i].evals)) for i in idx]
         ch.observe_public("ligero/batch",
                           self._statement([(s.commitment, s.layout.n, e) for s, e in work],
                                           sums))
