@@ -62,6 +62,7 @@ def _tables(sizes, seed=0, claims=2):
     ({"regime": "conjectured"}, [13, 9, 13, 12]),       # several sizes, same-size batch
     ({"regime": "conjectured", "folding_factor": 2}, [14, 10]),
     ({"rate_log": 2, "first_shrink": 1}, [12]),
+    ({"regime": "conjectured"}, [16, 13, 12]),          # merged: ĥ spilled and streamed
 ])
 def test_streamed_prover_gives_the_same_bytes(params, sizes, monkeypatch):
     # small blocks, so every streamed pass runs over several of them
@@ -71,6 +72,14 @@ def test_streamed_prover_gives_the_same_bytes(params, sizes, monkeypatch):
     items, want, states = _prove(s, tables, cl, read_only=True)
     assert not any(isinstance(st.coeffs, W._Tiled) for st in states)
     _verify(s, items, want)
+    tags = []
+    orig = scratch.Store.save
+
+    def save(self, arrays, tag="a"):
+        tags.append(tag)
+        return orig(self, arrays, tag)
+
+    monkeypatch.setattr(scratch.Store, "save", save)
     with scratch.session(threshold=0) as store:
         items2, got, states = _prove(s, tables, cl, read_only=True)
         big = [st for st in states if st.n >= W.STREAM_MIN_VARS]
@@ -79,6 +88,10 @@ def test_streamed_prover_gives_the_same_bytes(params, sizes, monkeypatch):
         assert all(not st.table.flags.owndata for st in big)
         path = store.path
         assert os.listdir(path)
+        if sizes == [16, 13, 12]:
+            assert {"whir-h", "whir-hc", "whir-wh"} <= set(tags)
+            assert s._merged(sizes) and not any(  # ĥ's files: made, used, discarded
+                f.startswith(("whir-h-", "whir-wh-")) for f in os.listdir(path))
     assert not os.path.exists(path)
     assert [i.commitment for i in items2] == [i.commitment for i in items]
     assert got == want

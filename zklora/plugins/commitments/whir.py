@@ -607,13 +607,15 @@ class WhirState:
 
 @attrs.frozen(eq=False)
 class _Stream:
-    """A streamed table's first-round sumcheck input (`Whir._fold_streamed`): the base
-    table (2^n,) (a memory map, read a block at a time) and W = Σ_j coefs_j·eq(points_j, ·)
-    given by its points (q, n, 2) and coefficients (q, 2)."""
+    """A streamed first-round sumcheck input (`Whir._fold_streamed`): the table — base
+    (2^n,) (a memory map, read a block at a time) or a scratch file (base or extension
+    rows) — and W, given by points (q, n, 2) and coefficients (q, 2) as
+    Σ_j coefs_j·eq(points_j, ·), or as a scratch file of its (2^n, 2) values."""
 
-    table: np.ndarray
-    points: np.ndarray
-    coefs: np.ndarray
+    table: np.ndarray | scratch.Spilled
+    points: np.ndarray | None
+    coefs: np.ndarray | None
+    w: scratch.Spilled | None = None
 
 
 def _coeff_array(c: np.ndarray | _Tiled) -> np.ndarray:
@@ -1200,18 +1202,25 @@ class Whir(CommitmentScheme):
         from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
         N = s.table.shape[0]
-        A, B, a = QE.eq_split(s.points, s.coefs)
+        given = s.w is not None
+        A, B, a = QE.eq_split(s.points, s.coefs) if not given else (None, None, 0)
         blk = max(1 << max(a, rd.k + 1), min(N, 1 << (STREAM_BYTES // 48).bit_length() - 1))
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
         store = scratch.current()
-        w_mm, w_h = store.create((N, 2), np.uint64, "whir-w") if store else (None, None)
+        w_mm, w_h = (None, s.w) if given else \
+            store.create((N, 2), np.uint64, "whir-w") if store else (None, None)
 
         def blocks(j: int):
             for lo in range(0, N, blk):
-                src = s.table[lo:lo + blk]
-                f = np.array(src, dtype=np.uint64)
-                scratch.drop_pages(src)
-                if j == 0 or w_h is None:
+                if isinstance(s.table, scratch.Spilled):
+                    f = s.table.read_range(lo, lo + blk)
+                else:
+                    src = s.table[lo:lo + blk]
+                    f = np.array(src, dtype=np.uint64)
+                    scratch.drop_pages(src)
+                if given:
+                    w = w_h.read_range(lo, lo + blk)
+                elif j == 0 or w_h is None:
                     w = QE.eq_rows(A, B, a, lo, lo + blk)
                     if w_mm is not None:
                         w_mm[lo:lo + blk] = w
@@ -1241,13 +1250,19 @@ class Whir(CommitmentScheme):
         for f, w in blocks(rd.k):
             fs.append(f)
             ws.append(w)
-        if store is not None:
+        if store is not None and not given:
             store.discard(w_h)
         return alphas, np.concatenate(fs), np.concatenate(ws)
 
     def _fold_coeffs(self, coeffs: np.ndarray | _Tiled, alphas: np.ndarray) -> np.ndarray:
         """`K.fold_coeffs`, a tile at a time for a tiled coefficient file (a tile's rows
         hold cb ≥ 2^k consecutive coefficients, so no group of 2^k is split)."""
+        if isinstance(coeffs, scratch.Spilled):   # rows in order, a block at a time
+            Kl = 1 << alphas.shape[0]
+            rows = coeffs.shape[0]
+            per = max(Kl, STREAM_BYTES // 16 // Kl * Kl)
+            return np.concatenate([K.fold_coeffs(coeffs.read_range(lo, lo + per), alphas)
+                                   for lo in range(0, rows, per)])
         if not isinstance(coeffs, _Tiled):
             return K.fold_coeffs(coeffs, alphas)
         R, T, cb = coeffs.R, coeffs.T, coeffs.cb
@@ -1329,10 +1344,19 @@ class Whir(CommitmentScheme):
                 h[off:off + (1 << mt)] = f
             folded[i] = (pl, None, w, alphas, round0)   # ĥ holds it from here on
         del f
-        hc = np.empty((M, 2), dtype=np.uint64)
+        # a large ĥ inside a scratch session: ĥ, its coefficients and ŵ go to scratch
+        # files once made, and ĥ's first round streams (`_fold_streamed`)
+        store = scratch.current()
+        spill = store is not None and tp.m >= STREAM_MIN_VARS and store.wants(16 << tp.m)
+        h_h = store.save([h], tag="whir-h")[0] if spill else None
+        hc = h if spill else np.empty((M, 2), dtype=np.uint64)   # spilled: in place
         for comp in range(2):
             hc[:, comp] = K.mobius(h[:, comp])
+        if spill:
+            del h
         tree, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
+        if spill:
+            hc = store.save([hc], tag="whir-hc")[0]
         qidx = []
         for pl, _, _, _, round0 in folded:
             idx = self._queries(ch, pl.rounds[0])
@@ -1352,7 +1376,14 @@ class Whir(CommitmentScheme):
             zq = self._query_points(pl.rounds[0], idx)
             blk = wh[off:off + (1 << mt)]
             QE.pow_eq_accumulate(blk, np.array(zq, dtype=np.uint64), K.epowers(g, 1, len(zq)))
-        self._prove_chain(ch, tp.rounds, h, wh, hc, None, tree)
+        if not spill:
+            self._prove_chain(ch, tp.rounds, h, wh, hc, None, tree)
+            return
+        wh_h = store.save([wh], tag="whir-wh")[0]
+        del wh
+        self._prove_chain(ch, tp.rounds, _Stream(h_h, None, None, wh_h), None, hc, None, tree)
+        for x in (h_h, hc, wh_h):
+            store.discard(x)
 
     def _prove_chain(self, ch: ProverChannel, rounds: Sequence[Round], f: np.ndarray,
                      w: np.ndarray, coeffs: np.ndarray, round0,
