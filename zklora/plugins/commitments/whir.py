@@ -949,6 +949,7 @@ class Whir(CommitmentScheme):
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
         handle = scratch.Spilled(leaves.path, 0, shape, np.dtype(np.uint64).str)
         saved, root = self._merkle_streamed(store, handle, L, Kl * ncomp * 8, digest)
+        scratch.trim()
         return Tree(handle, saved), root
 
     def _merkle_streamed(self, store: scratch.Store, leaves: scratch.Spilled, L: int,
@@ -1252,7 +1253,10 @@ class Whir(CommitmentScheme):
             ws.append(w)
         if store is not None and not given:
             store.discard(w_h)
-        return alphas, np.concatenate(fs), np.concatenate(ws)
+        f, w = np.concatenate(fs), np.concatenate(ws)
+        del fs, ws
+        scratch.trim()   # the blocks' temporaries: back to the system
+        return alphas, f, w
 
     def _fold_coeffs(self, coeffs: np.ndarray | _Tiled, alphas: np.ndarray) -> np.ndarray:
         """`K.fold_coeffs`, a tile at a time for a tiled coefficient file (a tile's rows
@@ -1381,6 +1385,7 @@ class Whir(CommitmentScheme):
             return
         wh_h = store.save([wh], tag="whir-wh")[0]
         del wh
+        scratch.trim()
         self._prove_chain(ch, tp.rounds, _Stream(h_h, None, None, wh_h), None, hc, None, tree)
         for x in (h_h, hc, wh_h):
             store.discard(x)
