@@ -634,7 +634,10 @@ def test_direct_tables_packed_strictly():
 def test_grinding_kernel_matches_reference():
     h = merkle.hasher("blake3")
     for bits, prefix in ((0, b""), (1, b"a"), (7, b"zklora/whir/v1/pow" + bytes(32)),
-                         (12, bytes(range(200))), (14, b"x" * 1000)):
+                         (12, bytes(range(200))), (14, b"x" * 1000),
+                         # the nonce straddling a block edge, or starting one
+                         (6, bytes(range(60))), (6, bytes(range(64))), (5, b"y" * 127),
+                         (5, b"z" * 128), (4, b"w" * 1016)):
         nonce = K.grind_blake3(prefix, bits)
         assert nonce == K.grind_ref(prefix, bits, h)
         assert int.from_bytes(h(prefix + nonce.to_bytes(8, "little"))[:8], "little") \

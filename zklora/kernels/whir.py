@@ -24,7 +24,9 @@ from numba import njit, prange
 from . import goldilocks as G
 from . import merkle as _merkle
 from . import reference as R
-from .blake3_numba import _hash_one
+from .blake3_numba import _IV as _B3_IV
+from .blake3_numba import CHUNK_END, CHUNK_START, ROOT, _hash_one
+from .blake3_numba import _compress as _b3_compress
 from .goldilocks import ONE, P_INT, ZERO, e2_mul, eq_expand, gl_add, gl_mul, gl_pow, gl_sub
 from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
 
@@ -1246,17 +1248,74 @@ def lincomb_base_ref(tabs, mu) -> np.ndarray:
 
 
 @njit(cache=True)
+def _pack_block(buf, start, length, m):
+    """Block words of ``buf[start:start + 64]`` (bytes past ``length`` read as zero)."""
+    for w in range(16):
+        v = np.uint64(0)
+        for k in range(4):
+            pos = start + 4 * w + k
+            if pos < length:
+                v |= np.uint64(buf[pos]) << np.uint64(8 * k)
+        m[w] = v
+
+
+@njit(cache=True)
 def _grind_blake3(buf, plen, mask):
-    out = np.empty(32, dtype=np.uint8)
+    """Least nonce (8 little-endian bytes after the ``plen`` prefix bytes of ``buf``)
+    whose BLAKE3 digest's first 8 bytes are ≡ 0 mod mask + 1.  The chaining value after
+    the blocks holding only prefix bytes, and the words of the (at most two) blocks
+    holding the nonce, are computed once; per nonce only the nonce's bytes are or-ed
+    into a copy of those words and the last blocks compressed, with no allocation (the
+    same digests as `_hash_one`; `grind_ref` is the Python twin)."""
+    length = plen + 8
+    nblocks = max(1, (length + 63) // 64)
+    fixed = plen // 64  # blocks before the one holding the nonce's first byte
+    nvar = nblocks - fixed
+    for b in range(8):
+        buf[plen + b] = 0
+    cv0 = _B3_IV.copy()
+    cv = np.zeros(8, dtype=np.uint64)
+    m = np.zeros(16, dtype=np.uint64)
+    s = np.zeros(16, dtype=np.uint64)
+    tmp = np.zeros(16, dtype=np.uint64)
+    for b in range(fixed):
+        _pack_block(buf, b * 64, length, m)
+        _b3_compress(cv0, m, np.uint64(64), np.uint64(CHUNK_START if b == 0 else 0), s, tmp)
+    base = np.zeros((nvar, 16), dtype=np.uint64)
+    for j in range(nvar):
+        _pack_block(buf, (fixed + j) * 64, length, base[j])
+    blen = np.zeros(nvar, dtype=np.uint64)
+    flg = np.zeros(nvar, dtype=np.uint64)
+    for j in range(nvar):
+        b = fixed + j
+        blen[j] = min(64, length - 64 * b)
+        f = 0
+        if b == 0:
+            f |= CHUNK_START
+        if b == nblocks - 1:
+            f |= CHUNK_END | ROOT
+        flg[j] = f
+    # where each nonce byte lands: (block - fixed, word, shift)
+    nb = np.zeros(8, dtype=np.int64)
+    nw = np.zeros(8, dtype=np.int64)
+    ns = np.zeros(8, dtype=np.uint64)
+    for i in range(8):
+        pos = plen + i
+        nb[i] = pos // 64 - fixed
+        nw[i] = (pos % 64) // 4
+        ns[i] = np.uint64(8 * (pos % 4))
     nonce = np.uint64(0)
     while True:
-        for b in range(8):
-            buf[plen + b] = np.uint8((nonce >> np.uint64(8 * b)) & np.uint64(0xFF))
-        _hash_one(buf, plen + 8, out)
-        v = np.uint64(0)
-        for b in range(8):
-            v |= np.uint64(out[b]) << np.uint64(8 * b)
-        if v & mask == 0:
+        for i in range(8):
+            cv[i] = cv0[i]
+        for j in range(nvar):
+            for w in range(16):
+                m[w] = base[j, w]
+            for i in range(8):
+                if nb[i] == j:
+                    m[nw[i]] |= ((nonce >> np.uint64(8 * i)) & np.uint64(0xFF)) << ns[i]
+            _b3_compress(cv, m, blen[j], flg[j], s, tmp)
+        if (cv[0] | (cv[1] << np.uint64(32))) & mask == 0:
             return nonce
         nonce += np.uint64(1)
 
