@@ -41,19 +41,40 @@ from .errors import ConfigError, ZkLoraError
 from .progress import Reporter
 
 #: built-in shapes: LLaMA architectures (tiny = the built-in tiny model).  ``act_bits``:
-#: the activation range (the model's default is 10 bits); at hidden 128 and more the
-#: default range makes the RMSNorm sum of squares exceed its 2^62 bound, so the wider
-#: shapes declare a narrower range (ample for these random weights).
+#: the activation range (the model's default is 10 bits); ``small`` and ``medium``
+#: declare a narrower one (from before the RMSNorm pre-shift, which now makes the default
+#: fit at every width: `tests/test_bench_shapes.py` checks the training graph's bound
+#: analysis of every shape).  ``batch`` / ``seq``: the shape's own default batch (else
+#: `DEFAULT_BATCH` × `DEFAULT_SEQ`; ``--batch`` / ``--seq`` override).  ``25m`` and
+#: ``84m`` are issue 13's acceptance shapes: 25M = hidden 512, FFN 1024, 8 layers,
+#: vocab 4096, 16 heads (head_dim 32; docs/PERFORMANCE.md's "25M-parameter step"),
+#: batch 1 × 64, 25,174,528 parameters; 84M = hidden 1024, FFN 4096, 4 layers, vocab
+#: 8192, 32 heads (head_dim 32, as the 25M shape), batch 1 × 32, 83,895,296 parameters
+#: (`param_count`, untied embeddings and head).
 SIZES: dict[str, dict[str, int]] = {
     "tiny": dict(vocab=256, hidden=64, ffn=128, layers=2, heads=4),
     "small": dict(vocab=256, hidden=128, ffn=256, layers=2, heads=4, act_bits=9),
     "medium": dict(vocab=512, hidden=256, ffn=512, layers=2, heads=8, act_bits=8),
+    "25m": dict(vocab=4096, hidden=512, ffn=1024, layers=8, heads=16, batch=1, seq=64),
+    "84m": dict(vocab=8192, hidden=1024, ffn=4096, layers=4, heads=32, batch=1, seq=32),
 }
+#: batch and sequence length of a size without its own (and of ``--model``)
+DEFAULT_BATCH, DEFAULT_SEQ = 1, 16
 LORA = dict(r=4, alpha=8, targets=("q_proj", "v_proj"))
 
 
 #: float training steps timed (after one warm-up); the median is reported
 FLOAT_ROUNDS = 5
+
+
+def batch_seq(size: str | None, batch: int | None = None,
+              seq: int | None = None) -> tuple[int, int]:
+    """The (batch, seq) a measurement of ``size`` runs: ``batch`` / ``seq`` where given,
+    else the size's own (`SIZES`), else `DEFAULT_BATCH` / `DEFAULT_SEQ` (also for a
+    ``--model`` checkpoint, ``size`` None)."""
+    own = SIZES.get(size, {}) if size is not None else {}
+    return (int(batch) if batch is not None else own.get("batch", DEFAULT_BATCH),
+            int(seq) if seq is not None else own.get("seq", DEFAULT_SEQ))
 
 
 def activation_elements(shape: dict[str, int], batch: int, seq: int) -> int:
@@ -131,11 +152,15 @@ def _write_checkpoint(d: Path, shape: dict[str, int], seed: int = 0) -> tuple[Pa
 
 
 def measure(size: str, *, model: str | None = None, adapter: str | None = None,
-            steps: int = 1, batch: int = 1, seq: int = 16, profile: str = "fast",
-            repeat: int = 1, workdir: str | None = None) -> dict[str, Any]:
+            steps: int = 1, batch: int | None = None, seq: int | None = None,
+            profile: str = "fast", repeat: int = 1,
+            workdir: str | None = None) -> dict[str, Any]:
     """One measurement in this process (what a worker runs); with ``repeat`` > 1 the
-    fastest of that many prove/verify runs (peak memory is the process's)."""
+    fastest of that many prove/verify runs (peak memory is the process's).  ``batch`` /
+    ``seq`` None: the size's own (`batch_seq`)."""
     from . import pyapi
+
+    batch, seq = batch_seq(size if model is None else None, batch, seq)
 
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         tmp_p = Path(tmp)
@@ -354,11 +379,13 @@ def _checkpoint_params(model: str) -> int:
 
 
 def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
-        adapter: str | None = None, steps: int = 1, batch: int = 1, seq: int = 16,
-        profile: str = "fast", repeat: int = 1, log: Callable[[str], None] | None = None,
+        adapter: str | None = None, steps: int = 1, batch: int | None = None,
+        seq: int | None = None, profile: str = "fast", repeat: int = 1,
+        log: Callable[[str], None] | None = None,
         timeout: float | None = None) -> dict[str, Any]:
     """Measure every size (and ``model``) in a fresh process each; write
-    ``out_dir/bench.json`` and ``out_dir/bench.png``; return the document."""
+    ``out_dir/bench.json`` and ``out_dir/bench.png``; return the document.  ``batch`` /
+    ``seq`` None: each size's own (`batch_seq`; 1 × 16 for ``model``)."""
     bad = [s for s in sizes if s not in SIZES]
     if bad:
         raise ConfigError(f"bench sizes {bad}; allowed: {', '.join(SIZES)}")
@@ -369,15 +396,17 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ConfigError(f"bench --out {out}: {e.strerror or e}") from None
-    jobs = [dict(size=s) for s in sizes]
+    jobs = [dict(size=s, **dict(zip(("batch", "seq"), batch_seq(s, batch, seq))))
+            for s in sizes]
     if model is not None:
-        jobs.append(dict(size=Path(model).name or "model", model=model, adapter=adapter))
+        jobs.append(dict(size=Path(model).name or "model", model=model, adapter=adapter,
+                         **dict(zip(("batch", "seq"), batch_seq(None, batch, seq)))))
     results = []
     for job in jobs:
-        job.update(steps=steps, batch=batch, seq=seq, profile=profile, repeat=repeat)
+        job.update(steps=steps, profile=profile, repeat=repeat)
         if log:
-            log(f"bench: {job['size']} ({steps} step(s), batch {batch}, seq {seq}, "
-                f"profile {profile}) in a fresh process …")
+            log(f"bench: {job['size']} ({steps} step(s), batch {job['batch']}, seq "
+                f"{job['seq']}, profile {profile}) in a fresh process …")
         results.append(_spawn(job, timeout))
         if log:
             for line in report(results[-1]):
@@ -476,8 +505,11 @@ def plot(results: Sequence[dict[str, Any]], png: Path) -> str | None:
     h3, l3 = ax3.get_legend_handles_labels()
     ax2.legend(h2 + h3, l2 + l3, loc="upper left")
     r0 = rs[0]
-    fig.suptitle(f"zkLoRA, profile {r0['profile']}: {r0['steps']} training step(s), batch "
-                 f"{r0['batch']}, seq {r0['seq']}, one fresh process per size")
+    shapes = {(r["batch"], r["seq"]) for r in rs}
+    bs = (f"batch {r0['batch']}, seq {r0['seq']}" if len(shapes) == 1 else
+          "batch × seq " + ", ".join(f"{r['size']} {r['batch']}×{r['seq']}" for r in rs))
+    fig.suptitle(f"zkLoRA, profile {r0['profile']}: {r0['steps']} training step(s), {bs}, "
+                 f"one fresh process per size")
     fig.tight_layout()
     tmp = png.with_name(f".{png.name}.part")
     fig.savefig(tmp, format="png", dpi=100)

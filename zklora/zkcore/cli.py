@@ -532,13 +532,16 @@ def demo(profile, steps, example):
 
 @main.command()
 @click.option("--sizes", default="tiny,small", show_default=True,
-              help="Comma-separated built-in shapes (tiny, small, medium).")
+              help="Comma-separated built-in shapes (tiny, small, medium; 25m and 84m: "
+                   "issue 13's acceptance shapes, batch 1 × 64 and 1 × 32).")
 @click.option("--model", "model_dir", default=None,
               help="Also measure this Hugging Face LLaMA directory (with --adapter).")
 @click.option("--adapter", "adapter_dir", type=click.Path(file_okay=False), default=None)
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--seq", type=click.IntRange(min=2), default=16, show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=None,
+              help="Batch size (default: the size's own, else 1).")
+@click.option("--seq", type=click.IntRange(min=2), default=None,
+              help="Sequence length (default: the size's own, else 16).")
 @click.option("--profile", default="fast", show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Prove each size this many times and keep the fastest run.")
