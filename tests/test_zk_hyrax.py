@@ -19,7 +19,7 @@ from zklora.kernels.bls_msm import POINT_BYTES, R
 from zklora.plugins.commitments import hyrax as hy
 from zklora.plugins.commitments.hyrax import Hyrax
 from zklora.zkcore import mle, zk
-from zklora.zkcore.commit import CheckItem, Evaluation, OpenItem
+from zklora.zkcore.commit import CheckItem, Evaluation, OpenItem, SumClaim, SumTerm
 from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.plugins import registry
 from zklora.zkcore.testing.commitment_suite import CHECKS, Harness
@@ -569,3 +569,263 @@ def test_graph_proof_with_hyrax_zk(reg):
         bad[pos] ^= 4
         with zk.session(), pytest.raises(REJECT):
             graphlib.verify(g, bytes(bad), be, {}, sa)
+
+
+# -- sum claims (docs/zero-knowledge.md §5.2, §5.4 "Sum claims") ---------------------------
+
+
+def _sum_value(tabs, terms) -> np.ndarray:
+    return np.array(sum(int(t.coefficient) * int(mle.evaluate(F, tabs[t.item], t.point,
+                                                               base=True))
+                        for t in terms) % R, dtype=object)
+
+
+def _sum_setup(sch, seed=0, tabs=None, points=None, coefs=None):
+    """Three hiding commitments (2^6, 2^4, 2^6 entries); an ordinary claim on the first,
+    a sum claim spanning both sizes (two terms on the first, one on the second, one on
+    the third) and a sum claim within one size (the first two terms)."""
+    rng = np.random.default_rng(seed)
+    ns = [6, 4, 6]
+    if tabs is None:
+        tabs = [F.from_ints(rng.integers(-1000, 1000, 1 << n)) for n in ns]
+    cs = [sch.commit(t) for t in tabs]
+    if points is None:
+        points = [F.random(rng, 6), F.random(rng, 6), F.random(rng, 4), F.random(rng, 6),
+                  F.random(rng, 6)]
+    if coefs is None:
+        coefs = [F.random(rng, 1)[0] for _ in range(4)]
+    terms = [SumTerm(0, points[0], coefs[0]), SumTerm(0, points[1], coefs[1]),
+             SumTerm(1, points[2], coefs[2]), SumTerm(2, points[3], coefs[3])]
+    sums = [SumClaim(terms, _sum_value(tabs, terms)),
+            SumClaim(terms[:2], _sum_value(tabs, terms[:2]))]
+    evs = [[Evaluation(points[4], mle.evaluate(F, tabs[0], points[4], base=True))], [], []]
+    return ns, tabs, [c for c, _ in cs], [s for _, s in cs], evs, sums
+
+
+def _sum_prove(sch, states, evs, sums, label="hyrax-zk-test"):
+    ch = ProverChannel(Transcript(label))
+    sch.open(ch, [OpenItem(s, list(e)) for s, e in zip(states, evs)], sums=sums)
+    return ch.proof_bytes()
+
+
+def _sum_verify(sch, proof, coms, ns, evs, sums, label="hyrax-zk-test"):
+    ch = VerifierChannel(Transcript(label), proof)
+    sch.verify(ch, [CheckItem(c, n, list(e)) for c, n, e in zip(coms, ns, evs)], sums=sums)
+    ch.finish()
+
+
+def test_sum_claim_roundtrip(scheme):
+    with zk.session():
+        assert scheme.sum_claims
+        ns, tabs, coms, states, evs, sums = _sum_setup(scheme)
+        _sum_verify(scheme, _sum_prove(scheme, states, evs, sums), coms, ns, evs, sums)
+        none = [[], [], []]   # sum claims alone
+        _sum_verify(scheme, _sum_prove(scheme, states, none, sums), coms, ns, none, sums)
+        one = sums[1:]        # one size only: no hidden partial value is sent
+        _sum_verify(scheme, _sum_prove(scheme, states, evs, one), coms, ns, evs, one)
+        # terms all at one point (the one-point path is not taken with a sum claim)
+        p = sums[0].terms[0].point
+        at = [SumTerm(0, p, F.scalar(3)), SumTerm(2, p, F.scalar(5))]
+        at = [SumClaim(at, _sum_value(tabs, at))]
+        _sum_verify(scheme, _sum_prove(scheme, states, none, at), coms, ns, none, at)
+    assert not scheme.sum_claims
+
+
+def test_sum_claim_wrong_statement_rejected(scheme):
+    with zk.session():
+        ns, tabs, coms, states, evs, sums = _sum_setup(scheme, seed=1)
+        proof = _sum_prove(scheme, states, evs, sums)
+    sc = sums[0]
+    t0, t2 = sc.terms[0], sc.terms[2]
+    bad_value = [SumClaim(sc.terms, np.array((int(sc.value) + 1) % R, dtype=object)),
+                 sums[1]]
+    bad_coef = [SumClaim([SumTerm(0, t0.point, np.array((int(t0.coefficient) + 1) % R,
+                                                       dtype=object))] + sc.terms[1:],
+                         sc.value), sums[1]]
+    # the term on the 2^4 table moved to the other 2^6 table (another item, same sum)
+    moved = [SumClaim(sc.terms[:2] + [SumTerm(2, np.concatenate([t2.point, F.zeros(2)]),
+                                              t2.coefficient)] + sc.terms[3:], sc.value),
+             sums[1]]
+    item = [SumClaim(sc.terms[:3] + [SumTerm(0, sc.terms[3].point, sc.terms[3].coefficient)],
+                     sc.value), sums[1]]
+    for bad in (bad_value, bad_coef, moved, item):
+        with zk.session(), pytest.raises(REJECT):
+            _sum_verify(scheme, proof, coms, ns, evs, bad)
+    # the prover, asked to open a false sum, is caught as well (it proves its tables)
+    with zk.session():
+        lie = _sum_prove(scheme, states, evs, bad_value)
+    with zk.session(), pytest.raises(VerificationError):
+        _sum_verify(scheme, lie, coms, ns, evs, bad_value)
+
+
+def _sent():
+    """Record every message the prover sends: (label, offset, bytes)."""
+    log: list[tuple[str, int, bytes]] = []
+    orig = ProverChannel.send_bytes
+
+    def send_bytes(self, label, data):
+        log.append((label, len(self.buf), bytes(data)))
+        return orig(self, label, data)
+
+    return log, mock.patch.object(ProverChannel, "send_bytes", send_bytes)
+
+
+def _is_point(label: str) -> bool:
+    tail = label.rsplit("/", 1)[-1]
+    return tail.startswith("LR") or tail in ("T", "mask") or label.startswith("hyrax/sum")
+
+
+def _elements(log) -> list[tuple[str, int, int, bool]]:
+    """Every element of the recorded messages: (label, offset, length, is a point)."""
+    out = []
+    for label, off, data in log:
+        k = POINT_BYTES if _is_point(label) else SC
+        assert len(data) % k == 0, label
+        out += [(label, off + i, k, k == POINT_BYTES) for i in range(0, len(data), k)]
+    return out
+
+
+def test_sum_claim_messages_tampered_rejected(scheme):
+    """Every element of a sum-claim opening (the hidden partial value V, the forced
+    reduction's mask commitment, G and rounds, L, R, T, z) changed to another
+    well-formed element: rejected."""
+    log, patch = _sent()
+    with zk.session():
+        ns, tabs, coms, states, evs, sums = _sum_setup(scheme, seed=2)
+        with patch:
+            proof = _sum_prove(scheme, states, evs, sums)
+        _sum_verify(scheme, proof, coms, ns, evs, sums)
+    els = _elements(log)
+    labels = {lab for lab, *_ in els}
+    assert "hyrax/sum0/n4" in labels and not any(x.startswith("hyrax/sum1") for x in labels)
+    assert {"hyrax/n4/zk/mask", "hyrax/n6/zk/mask", "hyrax/n4/ipa/T"} <= labels
+    assert sum(k for *_, k, _ in els) == len(proof)
+    for _label, off, k, point in els:
+        bad = (_replace(proof, off, _add_h(proof[off:off + k])) if point
+               else _add_scalar(proof, off))
+        with zk.session(), pytest.raises(REJECT):
+            _sum_verify(scheme, bad, coms, ns, evs, sums)
+
+
+def test_sum_claim_outside_session_or_malformed_refused(scheme):
+    with zk.session():
+        ns, tabs, coms, states, evs, sums = _sum_setup(scheme, seed=3)
+        proof = _sum_prove(scheme, states, evs, sums)
+    with pytest.raises(ProverError, match="hiding variant"):
+        _sum_prove(scheme, states, evs, sums)
+    with pytest.raises(VerificationError, match="hiding variant"):
+        _sum_verify(scheme, proof, coms, ns, evs, sums)
+    t = sums[0].terms[0]
+    malformed = [
+        [SumClaim([SumTerm(5, t.point, t.coefficient)], sums[0].value)],     # no item 5
+        [SumClaim([SumTerm(1, t.point, t.coefficient)], sums[0].value)],     # 6 coords on 2^4
+        [SumClaim([SumTerm(0, t.point, np.array(R, dtype=object))], sums[0].value)],
+        [SumClaim([], sums[0].value)],
+        [SumClaim([t], np.array(-1, dtype=object))],
+        [SumClaim([SumTerm(True, t.point, t.coefficient)], sums[0].value)],
+    ]
+    for bad in malformed:
+        with zk.session(), pytest.raises(VerificationError, match="sum claim 0"):
+            _sum_verify(scheme, proof, coms, ns, evs, bad)
+        with zk.session(), pytest.raises(ProverError, match="sum claim 0"):
+            _sum_prove(scheme, states, evs, bad)
+
+
+def test_sum_claim_terms_not_revealed(scheme):
+    """Programmed challenges, one statement Σ = t_0[i] + t_1[j] + t_2[k] (boolean points,
+    two sizes) of two table triples: B moves one unit from t_1[j] to t_0[i], so the
+    partial sums per size differ and the total does not; no element of the opening (V,
+    C_g, G, rounds, L, R, T, z) repeats within a family or tells A from B by its bit
+    count; the binding reduction would send the terms' values (control: their partial
+    sums differ)."""
+    rng = np.random.default_rng(9)
+    ns = [6, 4, 6]
+    ta = [F.from_ints(rng.integers(-1000, 1000, 1 << n)) for n in ns]
+    tb = [t.copy() for t in ta]
+    i, j, k = 40, 9, 17
+    tb[0][i] = (int(ta[0][i]) + 1) % R
+    tb[1][j] = (int(ta[1][j]) - 1) % R
+
+    def bits(x, n):
+        return _vec_bits(x, n)
+
+    one = F.scalar(1)
+    terms = [SumTerm(0, bits(i, 6), one), SumTerm(1, bits(j, 4), one),
+             SumTerm(2, bits(k, 6), one)]
+    value = _sum_value(ta, terms)
+    assert int(value) == int(_sum_value(tb, terms))
+    assert int(_sum_value(ta, terms[1:2])) != int(_sum_value(tb, terms[1:2]))
+    runs = 12
+
+    def family(tabs):
+        out = []
+        for _ in range(runs):
+            log, patch = _sent()
+            with zk.session():
+                cs = [scheme.commit(t) for t in tabs]
+                sums = [SumClaim(terms, value)]
+                none = [[], [], []]
+                with patch:
+                    proof = _sum_prove(scheme, [s for _, s in cs], none, sums)
+                _sum_verify(scheme, proof, [c for c, _ in cs], ns, none, sums)
+            out.append([proof[o:o + k_] for _, o, k_, _ in _elements(log)])
+        return out
+
+    with programmed():
+        fa, fb = family(ta), family(tb)
+    assert len(fa[0]) == len(fb[0]) > 30
+
+    def ones(b):
+        return sum(bin(x).count("1") for x in b)
+
+    for e in range(len(fa[0])):
+        for fam in (fa, fb):
+            assert len({m[e] for m in fam}) == runs, f"element {e} repeats"
+        bits_ = 8 * len(fa[0][e])
+        sd = (bits_ / 4 * 2 / runs) ** 0.5
+        ma = sum(ones(m[e]) for m in fa) / runs
+        mb = sum(ones(m[e]) for m in fb) / runs
+        assert abs(ma - mb) <= 6 * sd, f"element {e}: bit means {ma} vs {mb}"
+
+
+def _vec_bits(x: int, n: int) -> np.ndarray:
+    return hy._vec([(x >> b) & 1 for b in range(n)])
+
+
+def test_graph_reduction_masked_with_hyrax(reg):
+    """matmul + rescale + lookup, hyrax, ZK on: the stack reduction runs masked (G sent,
+    no finals) and its final check goes to hyrax as a sum claim; the proof verifies; a
+    reduction message changed is rejected."""
+    from zklora.zkcore import graph as graphlib
+    from zklora.zkcore import stack
+
+    from .conftest import backend_for
+    from .test_rescale_op import rescale_graph, wit
+
+    be = backend_for(reg, "bls12-381-fr", "hyrax", "logup-gkr")
+    g = rescale_graph()
+    calls, sums_seen = [], []
+    orig_red, orig_open = stack._reduce_masked, Hyrax.open
+
+    def spy(*a, **k):
+        calls.append(a[1])
+        return orig_red(*a, **k)
+
+    def open_spy(self, ch, items, sums=()):
+        sums_seen.append(len(sums))
+        return orig_open(self, ch, items, sums=sums)
+
+    log, patch = _sent()
+    with zk.session(), patch, mock.patch.object(stack, "_reduce_masked", spy), \
+            mock.patch.object(Hyrax, "open", open_spy):
+        stream, sections = graphlib.prove(g, wit(), be, {})
+    assert calls and sums_seen and sums_seen[-1] >= 1
+    red = {lab: off for lab, off, _ in log if lab.startswith("stack/reduce/")}
+    assert any(lab.endswith("/zk/sum") for lab in red)
+    assert not any(lab.endswith("/finals") for lab in red)
+    with zk.session():
+        graphlib.verify(g, stream, be, {}, sections)
+    for lab, off in red.items():
+        if "/zk/sum" in lab or "/round" in lab:
+            with zk.session(), pytest.raises(REJECT):
+                graphlib.verify(g, _add_scalar(stream, off), be, {}, sections)

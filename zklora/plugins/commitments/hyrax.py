@@ -80,7 +80,7 @@ import numpy as np
 from zklora.kernels import bls_msm
 from zklora.kernels.bls_msm import POINT_BYTES, R
 from zklora.zkcore import mle, sumcheck, zk
-from zklora.zkcore.commit import CheckItem, CommitmentScheme, OpenItem
+from zklora.zkcore.commit import CheckItem, CommitmentScheme, OpenItem, SumClaim
 from zklora.zkcore.errors import (
     PluginError,
     ProofFormatError,
@@ -139,6 +139,29 @@ class HyraxState:
 class _Claim:
     point: np.ndarray
     value: int
+
+
+@attrs.frozen
+class _Sum:
+    """A validated `SumClaim`: terms (item, point, coefficient) and the value."""
+
+    terms: list[tuple[int, np.ndarray, int]]
+    value: int
+
+
+@attrs.frozen
+class _GroupSum:
+    """Sum claim ``j``'s part in one size group: its terms there (member position, point,
+    coefficient); ``points`` and ``signs`` the Pedersen commitments to hidden partial
+    values that enter the group's value (verifier), ``blind`` their combined blind
+    (prover); ``value`` the public part (v_j when the group is the claim's last size)."""
+
+    j: int
+    terms: list[tuple[int, np.ndarray, int]]
+    value: int = 0
+    points: list = attrs.field(factory=list)
+    signs: list[int] = attrs.field(factory=list)
+    blind: int = 0
 
 
 # -- small field helpers (Python ints mod r) ------------------------------------------------
@@ -292,10 +315,13 @@ def _fresh(F: Field, count: int) -> list[int]:
 
 
 def ipa_prove_zk(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, H,
-                 a: np.ndarray, b: np.ndarray, blind: int) -> None:
+                 a: np.ndarray, b: np.ndarray, blind: int, blind_u: int = 0) -> None:
     """Zero-knowledge `ipa_prove` (module doc): prove knowledge of (``a``, ``blind``) with
     ⟨a, gens⟩ + blind·H = P and ⟨a, b⟩ = v (both known to the verifier and absorbed
-    before this call): blinded L/R, then a Schnorr proof for the folded scalar."""
+    before this call): blinded L/R, then a Schnorr proof for the folded scalar.  When
+    part of v·U is given to the verifier as Pedersen commitments (a sum claim's hidden
+    partial values, `Hyrax` "Sum claims"), ``blind_u`` is their combined blind: the
+    verifier's Q then holds x₀·blind_u·H more, which the prover's blind follows."""
     n = len(gens)
     a = _vec(a)
     b = _vec(b)
@@ -306,7 +332,7 @@ def ipa_prove_zk(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, H,
     j = np.arange(n)
     m = n
     rnd = 0
-    blind = int(blind) % R
+    blind = (int(blind) + x0 * int(blind_u)) % R
     while m > 1:
         h = m // 2
         aL, aR, bL, bR = a[:h], a[h:], b[:h], b[h:]
@@ -341,10 +367,12 @@ def ipa_prove_zk(ch: ProverChannel, F: Field, label: str, gens: Sequence, U, H,
 
 
 def ipa_verify_zk(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, H, v: int,
-                  b_final, p_points: Sequence, p_scalars: Sequence[int]) -> None:
+                  b_final, p_points: Sequence, p_scalars: Sequence[int],
+                  v_points: Sequence = (), v_scalars: Sequence[int] = ()) -> None:
     """Check the argument of `ipa_prove_zk` for P = Σ p_scalars·p_points, claimed inner
-    product v; ``b_final(xs, s)`` is ⟨s, b⟩ for the round challenges xs and the fold
-    weights s."""
+    product v (times U) plus Σ v_scalars·v_points (Pedersen commitments to hidden parts
+    of it, in U and H); ``b_final(xs, s)`` is ⟨s, b⟩ for the round challenges xs and
+    the fold weights s."""
     n = len(gens)
     rounds = n.bit_length() - 1
     x0 = _scalar(ch.challenge(f"{label}/u", F))   # U' = x0·U
@@ -370,7 +398,9 @@ def ipa_verify_zk(ch: VerifierChannel, F: Field, label: str, gens: Sequence, U, 
         + [(-e * _inv(x * x % R)) % R for x in xs]
         + [(z_a * b_f - e * v) % R * x0 % R, z_b, R - 1]
         + [(-e * int(c)) % R for c in p_scalars]
+        + [(-e * x0 * int(c)) % R for c in v_scalars]
     )
+    points += list(v_points)
     if bls_msm.msm(points, scal) != bls_msm.IDENTITY:
         raise VerificationError(f"hyrax: zero-knowledge inner-product argument {label} "
                                 "does not verify")
@@ -410,6 +440,11 @@ class Hyrax(CommitmentScheme):
     @property
     def hiding(self) -> bool:
         """Hiding inside a zero-knowledge session (module doc), binding only outside."""
+        return zk.enabled()
+
+    @property
+    def sum_claims(self) -> bool:
+        """`SumClaim`s are opened by the hiding variant only (module doc, "Sum claims")."""
         return zk.enabled()
 
     def __init__(self, field: Field, params=None):
@@ -502,8 +537,37 @@ class Hyrax(CommitmentScheme):
             out[key] = c
         return list(out.values())
 
+    def _read_sums(self, sums: Sequence[SumClaim], nvars: Sequence[int],
+                   err: type[ZkLoraError]) -> list[_Sum]:
+        """Strict reading of sum claims on items of ``nvars`` variables: at least one
+        term, each on an existing item with a point of that item's number of canonical
+        elements and a canonical coefficient, and a canonical value; ``err`` naming the
+        sum claim otherwise."""
+        out = []
+        for k, sc in enumerate(sums):
+            try:
+                terms = []
+                if not isinstance(sc, SumClaim) or not sc.terms:
+                    raise TypeError
+                for t in sc.terms:
+                    i = t.item
+                    if (isinstance(i, bool) or not isinstance(i, int | np.integer)
+                            or not 0 <= int(i) < len(nvars)):
+                        raise TypeError
+                    pt = np.asarray(t.point, dtype=object)
+                    if pt.shape != (nvars[int(i)],):
+                        raise TypeError
+                    terms.append((int(i), _vec([_canonical(v, err) for v in pt]),
+                                  _canonical(t.coefficient, err)))
+                out.append(_Sum(terms, _canonical(sc.value, err)))
+            except (TypeError, ValueError, AttributeError, ZkLoraError) as exc:
+                raise err(f"hyrax: sum claim {k} is not a list of terms (item, point, "
+                          "coefficient) of canonical bls12-381-fr elements and a value"
+                          ) from exc
+        return out
+
     def _absorb(self, ch, items: Sequence[tuple[int, bytes, list[_Claim]]],
-                hiding: bool = False) -> None:
+                hiding: bool = False, sums: Sequence[_Sum] = ()) -> None:
         F = self.field
         parts = [b"hyrax/zk/v1" if hiding else b"hyrax/v1", self.seed,
                  len(items).to_bytes(8, "little")]
@@ -512,15 +576,94 @@ class Hyrax(CommitmentScheme):
                       len(claims).to_bytes(8, "little")]
             for c in claims:
                 parts += [F.encode(c.point), F.encode(np.array(c.value, dtype=object))]
+        if sums:   # only when there are any: the statement without them is unchanged
+            parts += [b"/sums", len(sums).to_bytes(8, "little")]
+            for sc in sums:
+                parts += [len(sc.terms).to_bytes(8, "little"),
+                          F.encode(np.array(sc.value, dtype=object))]
+                for i, pt, co in sc.terms:
+                    parts += [i.to_bytes(8, "little"), F.encode(pt),
+                              F.encode(np.array(co, dtype=object))]
         ch.observe_public("hyrax/statement", b"".join(parts))
 
     @staticmethod
-    def _groups(items: Sequence[tuple[int, bytes, list[_Claim]]]) -> dict[int, list[int]]:
+    def _groups(items: Sequence[tuple[int, bytes, list[_Claim]]],
+                sums: Sequence[_Sum] = ()) -> dict[int, list[int]]:
+        used = {i for sc in sums for i, _, _ in sc.terms}
         groups: dict[int, list[int]] = {}
         for k, (n, _, claims) in enumerate(items):
-            if claims:
+            if claims or k in used:
                 groups.setdefault(n, []).append(k)
         return dict(sorted(groups.items()))
+
+    @staticmethod
+    def _sizes(sc: _Sum, nvars: Sequence[int]) -> list[int]:
+        return sorted({nvars[i] for i, _, _ in sc.terms})
+
+    def _sum_parts(self, ch, sums: Sequence[_Sum], nvars: Sequence[int],
+                   tables: Sequence[np.ndarray] | None) -> dict[tuple[int, int], tuple]:
+        """The hidden partial values of the sum claims that span several sizes (module
+        doc, "Sum claims"): for claim j and each size n but its last, the prover sends
+        V_{j,n} = u_{j,n}·U + γ_{j,n}·H (u the terms' partial sum on size n, γ fresh);
+        the last size's is implied, v_j·U − Σ_n V_{j,n} (blind −Σγ).  Returns (j, n) →
+        (point, blind) — the point the verifier's (None for the implied one), the blind
+        the prover's (0 on the verifier)."""
+        F = self.field
+        out: dict[tuple[int, int], tuple] = {}
+        for j, sc in enumerate(sums):
+            sizes = self._sizes(sc, nvars)
+            total = 0
+            for n in sizes[:-1]:
+                label = f"hyrax/sum{j}/n{n}"
+                if tables is not None:
+                    u = sum(co * int(mle.evaluate(F, tables[i], pt, base=True))
+                            for i, pt, co in sc.terms if nvars[i] == n) % R
+                    (gam,) = _fresh(F, 1)
+                    V = bls_msm.msm([self.U, self.H], [u, gam])
+                    ch.send_bytes(label, bls_msm.encode_point(V))
+                    out[j, n] = (None, gam)
+                    total = (total + gam) % R
+                else:
+                    out[j, n] = (bls_msm.decode_point(ch.recv_bytes(label, POINT_BYTES),
+                                                      label), 0)
+            out[j, sizes[-1]] = (None, (-total) % R)
+        return out
+
+    def _group_sums(self, n: int, members: list[int], sums: Sequence[_Sum],
+                    nvars: Sequence[int], parts: dict) -> list[_GroupSum]:
+        """The sum claims' parts in size group ``n`` (members: item indices)."""
+        pos = {k: m for m, k in enumerate(members)}
+        out = []
+        for j, sc in enumerate(sums):
+            terms = [(pos[i], pt, co) for i, pt, co in sc.terms if nvars[i] == n]
+            if not terms:
+                continue
+            sizes = self._sizes(sc, nvars)
+            if n == sizes[-1]:   # v_j·U − Σ_{n'} V_{j,n'}
+                gs = _GroupSum(j, terms, sc.value,
+                               [parts[j, m][0] for m in sizes[:-1]], [R - 1] * (len(sizes) - 1),
+                               parts[j, n][1])
+            else:
+                gs = _GroupSum(j, terms, 0, [parts[j, n][0]], [1], parts[j, n][1])
+            out.append(gs)
+        return out
+
+    @staticmethod
+    def _entries(claims_of: list[list[_Claim]], gsums: Sequence[_GroupSum], rho: int):
+        """Per member, the (point, coefficient) pairs of the reduction's weight W: the
+        claims' ρ^k (global numbering, as `_eq_combo`), then each sum claim's terms times
+        its own next power μ_j; and the μ_j."""
+        coefs = Hyrax._eq_combo(claims_of, rho)
+        entries = [[(c.point, co) for c, co in zip(cl, cf)]
+                   for cl, cf in zip(claims_of, coefs)]
+        cur = pow(rho, sum(len(cl) for cl in claims_of), R)
+        mus = []
+        for gs in gsums:
+            mus.append(cur)
+            for m, pt, co in gs.terms:
+                entries[m].append((pt, cur * co % R))
+            cur = cur * rho % R
+        return entries, mus
 
     @staticmethod
     def _single_point(claims_of: list[list[_Claim]]) -> bool:
@@ -542,8 +685,11 @@ class Hyrax(CommitmentScheme):
         return coefs
 
     # -- open ----------------------------------------------------------------------------
-    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem],
+             sums: Sequence[SumClaim] = ()) -> None:
         hiding = zk.enabled()
+        if sums and not hiding:
+            raise ProverError("hyrax: sum claims are opened by the hiding variant only")
         desc = []
         for k, it in enumerate(items):
             st = it.state
@@ -557,11 +703,15 @@ class Hyrax(CommitmentScheme):
                                   "a zero-knowledge session")
             desc.append((st.num_vars, st.commitment,
                          self._claims(st.num_vars, it.evals, ProverError)))
-        self._absorb(ch, desc, hiding)
-        for n, members in self._groups(desc).items():
+        nvars = [d[0] for d in desc]
+        sc = self._read_sums(sums, nvars, ProverError)
+        self._absorb(ch, desc, hiding, sc)
+        parts = self._sum_parts(ch, sc, nvars, [it.state.values for it in items])
+        for n, members in self._groups(desc, sc).items():
             if hiding:
                 self._open_group_zk(ch, n, [items[k].state for k in members],
-                                    [desc[k][2] for k in members])
+                                    [desc[k][2] for k in members],
+                                    self._group_sums(n, members, sc, nvars, parts))
             else:
                 self._open_group(ch, n, [items[k].state.values for k in members],
                                  [desc[k][2] for k in members])
@@ -595,13 +745,19 @@ class Hyrax(CommitmentScheme):
     def _reduction(self, tables: list[np.ndarray], claims_of: list[list[_Claim]],
                    coefs: list[list[int]]):
         """The reduction sumcheck's tables, terms and true claim (step 2)."""
+        return self._reduction_at(tables, [[(c.point, co) for c, co in zip(cl, cf)]
+                                           for cl, cf in zip(claims_of, coefs)])
+
+    def _reduction_at(self, tables: list[np.ndarray], entries: list[list[tuple]]):
+        """The reduction sumcheck's tables, terms and true claim for the weights
+        W_t = Σ coefficient·eq(point, ·) of ``entries`` (per table)."""
         F = self.field
         n = tables[0].shape[0].bit_length() - 1
         stack, terms, claim = [], [], 0
-        for t, (tab, cl, cf) in enumerate(zip(tables, claims_of, coefs)):
+        for t, (tab, ent) in enumerate(zip(tables, entries)):
             w = F.zeros(1 << n)
-            for c, co in zip(cl, cf):
-                eq = mle.eq_table(F, c.point)
+            for point, co in ent:
+                eq = mle.eq_table(F, point)
                 w = (w + co * eq) % R
                 claim = (claim + co * int(F.dot(tab, eq))) % R  # true, not claimed
             stack += [tab, w]
@@ -609,21 +765,25 @@ class Hyrax(CommitmentScheme):
         return stack, terms, claim
 
     def _open_group_zk(self, ch: ProverChannel, n: int, states: list[HyraxState],
-                       claims_of: list[list[_Claim]]) -> None:
-        """The zero-knowledge opening of one size group (module doc)."""
+                       claims_of: list[list[_Claim]], gsums: Sequence[_GroupSum] = ()
+                       ) -> None:
+        """The zero-knowledge opening of one size group (module doc); ``gsums`` the sum
+        claims' parts in it (their terms join the reduction's weights, their hidden
+        values the IPA's value through ``blind_u``)."""
         F = self.field
         label = f"hyrax/n{n}"
         lay = Layout(n)
         tables = [st.values for st in states]
         mask = None
-        if self._single_point(claims_of):
+        blind_u = 0
+        if not gsums and self._single_point(claims_of):
             point = claims_of[0][0].point
             weights = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(tables))
             size = lay.cols
         else:
             rho = _scalar(ch.challenge(f"{label}/rho", F))
-            coefs = self._eq_combo(claims_of, rho)
-            stack, terms, claim = self._reduction(tables, claims_of, coefs)
+            entries, mus = self._entries(claims_of, gsums, rho)
+            stack, terms, claim = self._reduction_at(tables, entries)
             size = _mask_size(lay, n)
             gens = self.gens(size)
             c = _vec(_fresh(F, 3 * n))
@@ -638,8 +798,13 @@ class Hyrax(CommitmentScheme):
                 ch, F, stack, terms, np.array(claim, dtype=object),
                 label=f"{label}/reduce", public=range(len(stack)),   # no finals are sent
                 mask=sumcheck.Mask(rho_g, lambda _p: None, state))
-            weights = [int(self._eq_at(cl, cf)(point)) for cl, cf in zip(claims_of, coefs)]
+            weights = [int(self._eq_entries(ent)(point)) for ent in entries]
             mask = (c, beta_g, _scalar(rho_g))
+            # the hidden part h of the claim enters the folded value as A·h, A = Π L₁(r_j)
+            slope = 1
+            for r in point:
+                slope = slope * int(r) % R * ((2 - int(r)) % R) % R
+            blind_u = slope * sum(mu * gs.blind for mu, gs in zip(mus, gsums)) % R
         eq_row = mle.eq_table(F, point[lay.col_vars:])
         a = F.zeros(size)
         b = F.zeros(size)
@@ -654,10 +819,16 @@ class Hyrax(CommitmentScheme):
             a[lay.cols:lay.cols + 3 * n] = c * rho_g % R
             b[lay.cols:lay.cols + 3 * n] = _vec(_mask_powers(point))
             blind = (blind + rho_g * beta_g) % R
-        ipa_prove_zk(ch, F, f"{label}/ipa", self.gens(size), self.U, self.H, a, b, blind)
+        ipa_prove_zk(ch, F, f"{label}/ipa", self.gens(size), self.U, self.H, a, b, blind,
+                     blind_u)
 
     # -- verify --------------------------------------------------------------------------
-    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem],
+               sums: Sequence[SumClaim] = ()) -> None:
+        hiding = zk.enabled()
+        if sums and not hiding:
+            raise VerificationError("hyrax: sum claims are opened by the hiding variant "
+                                    "only")
         desc = []
         rows = []
         for k, it in enumerate(items):
@@ -672,11 +843,18 @@ class Hyrax(CommitmentScheme):
                                        f"expected {size} for 2^{n} elements")
             rows.append(bls_msm.decode_points(com, size // POINT_BYTES, f"commitment {k}"))
             desc.append((n, com, self._claims(n, it.evals, VerificationError)))
-        hiding = zk.enabled()
-        self._absorb(ch, desc, hiding)
-        for n, members in self._groups(desc).items():
-            verify_group = self._verify_group_zk if hiding else self._verify_group
-            verify_group(ch, n, [rows[k] for k in members], [desc[k][2] for k in members])
+        nvars = [d[0] for d in desc]
+        sc = self._read_sums(sums, nvars, VerificationError)
+        self._absorb(ch, desc, hiding, sc)
+        parts = self._sum_parts(ch, sc, nvars, None)
+        for n, members in self._groups(desc, sc).items():
+            if hiding:
+                self._verify_group_zk(ch, n, [rows[k] for k in members],
+                                      [desc[k][2] for k in members],
+                                      self._group_sums(n, members, sc, nvars, parts))
+            else:
+                self._verify_group(ch, n, [rows[k] for k in members],
+                                   [desc[k][2] for k in members])
 
     def _verify_group(self, ch: VerifierChannel, n: int, rows: list[list],
                       claims_of: list[list[_Claim]]) -> None:
@@ -711,13 +889,15 @@ class Hyrax(CommitmentScheme):
                    point[: lay.col_vars], p_points, p_scalars)
 
     def _verify_group_zk(self, ch: VerifierChannel, n: int, rows: list[list],
-                         claims_of: list[list[_Claim]]) -> None:
+                         claims_of: list[list[_Claim]], gsums: Sequence[_GroupSum] = ()
+                         ) -> None:
         """Mirror of `_open_group_zk`; ``rows`` are the decoded commitments."""
         F = self.field
         label = f"hyrax/n{n}"
         lay = Layout(n)
         extra_points, extra_scalars = [], []
-        if self._single_point(claims_of):
+        v_points, v_scalars = [], []
+        if not gsums and self._single_point(claims_of):
             point = claims_of[0][0].point
             weights = _powers(_scalar(ch.challenge(f"{label}/sigma", F)), len(rows))
             v = sum(wt * cl[0].value for wt, cl in zip(weights, claims_of)) % R
@@ -728,20 +908,27 @@ class Hyrax(CommitmentScheme):
         else:
             rho = _scalar(ch.challenge(f"{label}/rho", F))
             coefs = self._eq_combo(claims_of, rho)
+            entries, mus = self._entries(claims_of, gsums, rho)
             claim = sum(co * c.value for cl, cf in zip(claims_of, coefs)
                         for c, co in zip(cl, cf)) % R
+            claim = (claim + sum(mu * gs.value for mu, gs in zip(mus, gsums))) % R
             C_g = bls_msm.decode_point(ch.recv_bytes(f"{label}/zk/mask", POINT_BYTES),
                                        f"{label}/zk/mask")
             G = _scalar(ch.recv_scalar(f"{label}/zk/sum", F))
             rho_g = _scalar(ch.challenge(f"{label}/zk/rho", F))
             v = (claim + rho_g * G) % R
             point = F.zeros(n)
+            slope = 1   # the claim's hidden part h enters the folded value as slope·h
             for j in range(n):   # the rounds of `sumcheck.prove` (degree 2), no finals
                 g0, g2 = (int(t) for t in ch.recv_field(f"{label}/reduce/round{j}", F, 2))
                 r = _scalar(ch.challenge(f"{label}/reduce/r{j}", F))
                 point[j] = r
                 v = _quadratic_at(g0, (v - g0) % R, g2, r)
-            weights = [int(self._eq_at(cl, cf)(point)) for cl, cf in zip(claims_of, coefs)]
+                slope = slope * r % R * ((2 - r) % R) % R
+            for mu, gs in zip(mus, gsums):
+                v_points += gs.points
+                v_scalars += [slope * mu % R * sg % R for sg in gs.signs]
+            weights = [int(self._eq_entries(ent)(point)) for ent in entries]
             size = _mask_size(lay, n)
             bvec = F.zeros(size)
             bvec[:lay.cols] = mle.eq_table(F, point[: lay.col_vars])
@@ -756,7 +943,17 @@ class Hyrax(CommitmentScheme):
             p_points += com_rows
             p_scalars += [wt * e % R for e in eq_row]
         ipa_verify_zk(ch, F, f"{label}/ipa", self.gens(size), self.U, self.H, v, b_final,
-                      p_points, p_scalars)
+                      p_points, p_scalars, v_points, v_scalars)
+
+    def _eq_entries(self, entries: list[tuple]):
+        """r ↦ Σ coefficient·eq(point, r) over ``entries`` (point, coefficient)."""
+        F = self.field
+
+        def at(r):
+            return np.array(sum(co * int(mle.eq_eval(F, pt, r)) for pt, co in entries) % R,
+                            dtype=object)
+
+        return at
 
     def _eq_at(self, claims: list[_Claim], coefs: list[int]):
         F = self.field
