@@ -33,16 +33,33 @@ def _own(a):
     return a
 
 
+@attrs.frozen
+class Blind:
+    """coefficient·M̃(point), M a committed tensor (a zero-knowledge mask): a term of a
+    blinded `Claim` (docs/zero-knowledge.md §5.1)."""
+
+    tensor: str
+    point: np.ndarray = attrs.field(converter=_own)
+    coefficient: np.ndarray = attrs.field(converter=_own)
+
+
 @attrs.define
 class Claim:
-    """The MLE of ``tensor`` at ``point`` equals ``value`` (challenge-field elements)."""
+    """The MLE of ``tensor`` at ``point`` equals ``value`` (challenge-field elements).
+    With ``blind`` terms (zero knowledge only): T̃(point) + Σ_b b.coefficient·M̃_b(b.point)
+    = value, the M_b committed masks whose values the verifier never learns."""
 
     tensor: str
     point: np.ndarray = attrs.field(converter=_own)
     value: np.ndarray = attrs.field(converter=_own)
+    blind: tuple[Blind, ...] = ()
 
     def key(self) -> bytes:
-        return np.ascontiguousarray(self.point).tobytes()
+        k = np.ascontiguousarray(self.point).tobytes()
+        for b in self.blind:
+            k += b"|" + b.tensor.encode() + b"|" + np.ascontiguousarray(b.point).tobytes() \
+                + np.ascontiguousarray(b.coefficient).tobytes()
+        return k
 
 
 def dedupe(F: Field, claims: Sequence[Claim], err: type[Exception] = VerificationError
@@ -104,6 +121,9 @@ def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
     claims = dedupe(E, claims, ProverError if ctx.prover else VerificationError)
     if len(claims) == 1:
         return claims[0]
+    if any(c.blind for c in claims):
+        return _reduce_blinded(ctx, claims, num_vars=num_vars, label=label, table=table,
+                               base=base)
     rho = ctx.challenge(f"{label}/rho")
     coefs = E.powers(rho, len(claims))
     total = E.scalar(0)
@@ -116,3 +136,51 @@ def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
     point, finals = ctx.run_sumcheck(label, num_vars, [(1, (0, 1))], total, tables,
                                      public={1: _eq_combo(E, [c.point for c in claims], rho)})
     return Claim(claims[0].tensor, point, finals[0])
+
+
+def blind_value(ctx, blind: Sequence[Blind]) -> np.ndarray:
+    """Prover: Σ_b b.coefficient·M̃_b(b.point)."""
+    E = ctx.E
+    acc = E.scalar(0)
+    for b in blind:
+        acc = E.add(acc, E.mul(b.coefficient, ctx.evaluate(b.tensor, b.point)))
+    return acc
+
+
+def _reduce_blinded(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
+                    table: Callable[[], np.ndarray] | None, base: bool) -> Claim:
+    """`reduce` of claims some of which are blinded (zero knowledge, docs/zero-knowledge.md
+    §5.1): ρ drawn; the masked sumcheck (`zk.run_blinded`) of f·W for the public total
+    Σ_k ρ^k v_k, the unknown Σ_k ρ^k·(blind terms of claim k) carried by the prover as
+    B·Π_j x_j; **no final and no u_i sent**: the verifier ends with the running claim
+    v_A at r* and the reduced claim is the blinded
+
+        f̃(r*) + Σ_i (ρ_g·factor_i/W(r*))·Ã(pt_i) + Σ_b (Π_j r*_j·ρ^k·c_b/W(r*))·M̃_b(q_b)
+            = v_A / W(r*),
+
+    the first sum g(r*) on the reduction's mask slot.  W(r*) = 0 aborts."""
+    from . import zk as zklib
+
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    if ctx.zk is None:
+        raise err(f"{label}: blinded claims outside a zero-knowledge session")
+    rho = ctx.challenge(f"{label}/rho")
+    coefs = E.powers(rho, len(claims))
+    total = E.scalar(0)
+    blinds: list[Blind] = []
+    for cf, c in zip(coefs, claims):
+        total = E.add(total, E.mul(cf, c.value))
+        blinds.extend(Blind(b.tensor, b.point, E.mul(cf, b.coefficient)) for b in c.blind)
+
+    def tables():
+        return [_table(E, table(), base), _w_table(E, num_vars, coefs, claims)]
+
+    point, finals, running, mterms = zklib.run_blinded(
+        ctx, label, num_vars, [(1, (0, 1))], total, blinds, tables, public=(0, 1))
+    w = _eq_combo(E, [c.point for c in claims], rho)(point)
+    if bool(np.all(np.asarray(w) == 0)):
+        raise err(f"{label}: W(r*) = 0; retry the proof")
+    winv = E.inv(w)
+    out = [Blind(b.tensor, b.point, E.mul(b.coefficient, winv)) for b in mterms]
+    return Claim(claims[0].tensor, point, E.mul(running, winv), tuple(out))

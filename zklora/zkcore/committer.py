@@ -311,6 +311,24 @@ class Committer:
             return OpenItem(state, evals)
         return CheckItem(commitment, num_vars, evals)
 
+    def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err) -> stacklib.StackClaim:
+        """``c`` on item ``i`` of stack ``k`` as a claim on the stack; a blinded claim
+        (docs/zero-knowledge.md §5.1) as one multi-term claim, every blind on the same
+        stack (the masks it uses are committed with the tensor: `zk.precommit`)."""
+        head = lay.claim(E, i, c.point, c.value)
+        if not c.blind:
+            return head
+        terms = []
+        for b in c.blind:
+            kb, ib = self.where.get(b.tensor, (None, None))
+            if kb != k:
+                raise err(f"blinded claim on {c.tensor}: its mask {b.tensor} is not in the "
+                          "same stack")
+            t = lay.claim(E, ib, b.point, E.scalar(0))
+            terms.append(stacklib.StackTerm(t.num_vars, t.index, t.point,
+                                            np.asarray(b.coefficient)))
+        return attrs.evolve(head, terms=tuple(terms))
+
     def _sum_claim(self, E, red: stacklib.MaskedReduction, keys: list[int], first: int,
                    items: list, err) -> SumClaim:
         """A masked reduction's final check as a `SumClaim` on the opening's items:
@@ -358,6 +376,9 @@ class Committer:
             cl = opened.get(name)
             if not cl:
                 continue
+            if any(c.blind for c in cl) and (name in self.published
+                                              or name in self.in_group):
+                raise err(f"blinded claim on {name}, a published tensor (not supported)")
             if name in self.published:
                 cl = claimlib.dedupe(E, cl, err)
                 items.append(self._item(*self.published[name],
@@ -383,7 +404,7 @@ class Committer:
                 lay = self.stacks[k].layout
             else:
                 raise err(f"claims on {name}, which was never committed")
-            per_stack[k].extend(lay.claim(E, i, c.point, c.value) for c in cl)
+            per_stack[k].extend(self._stack_claim(E, k, lay, i, c, err) for c in cl)
         keys = sorted(k for k in per_stack if k >= 0) + sorted(
             (k for k in per_stack if k < 0), reverse=True)
         sts = [self.stacks[k] if k >= 0 else self.groups[-1 - k] for k in keys]

@@ -157,20 +157,64 @@ def selector(E: Field, z_hi: np.ndarray, index: int) -> np.ndarray:
 
 
 @attrs.frozen
+class StackTerm:
+    """coefficient·S̃(point, bits of block ``index`` of 2^num_vars entries): an extra
+    term of a multi-term `StackClaim` (a blinded claim's mask, docs/zero-knowledge.md
+    §5.1)."""
+
+    num_vars: int
+    index: int
+    point: np.ndarray
+    coefficient: np.ndarray
+
+
+@attrs.frozen
 class StackClaim:
     """S̃ at (point, bits of block ``index`` of 2^num_vars entries) equals value:
-    ``point`` holds only the low ``num_vars`` coordinates."""
+    ``point`` holds only the low ``num_vars`` coordinates.  With ``terms`` (a blinded
+    claim, zero knowledge only) the claim is S̃(point, bits) + Σ_t c_t·S̃(p_t, bits_t) =
+    value, every term on the same stack."""
 
     num_vars: int
     index: int
     point: np.ndarray
     value: np.ndarray
+    terms: tuple[StackTerm, ...] = ()
+
+
+def _term_key(E: Field, c: StackClaim) -> bytes:
+    """The extra terms of a claim as bytes (empty without terms: keys and the
+    transcript of plain claims are unchanged)."""
+    if not c.terms:
+        return b""
+    out = [np.array([len(c.terms)], "<u8").tobytes()]
+    for t in c.terms:
+        out.append(np.array([t.num_vars, t.index], "<u8").tobytes())
+        out.append(E.encode(np.asarray(t.point)) + E.encode(np.asarray(t.coefficient)))
+    return b"".join(out)
+
+
+def _expand(E: Field, coefs: np.ndarray, claims: Sequence[StackClaim]
+            ) -> tuple[np.ndarray, list[StackClaim]]:
+    """Multi-term claims as single-term ones for W: claim k with coefficient κ_k and
+    terms (c_t, p_t) gives (κ_k, p_k) and (κ_k·c_t, p_t) — W = Σ_k κ_k (eq(p_k, ·) +
+    Σ_t c_t eq(p_t, ·)).  Claims without terms: returned as they are."""
+    if not any(c.terms for c in claims):
+        return coefs, list(claims)
+    cf, out = [], []
+    for k, c in enumerate(claims):
+        cf.append(coefs[k])
+        out.append(StackClaim(c.num_vars, c.index, c.point, c.value))
+        for t in c.terms:
+            cf.append(E.mul(coefs[k], t.coefficient))
+            out.append(StackClaim(t.num_vars, t.index, t.point, E.scalar(0)))
+    return np.stack(cf), out
 
 
 def _dedupe(E: Field, claims: Sequence[StackClaim], err) -> list[StackClaim]:
     seen: dict[tuple, StackClaim] = {}
     for c in claims:
-        k = (c.num_vars, c.index, np.ascontiguousarray(c.point).tobytes())
+        k = (c.num_vars, c.index, np.ascontiguousarray(c.point).tobytes(), _term_key(E, c))
         if k in seen:
             if not E.equal(seen[k].value, c.value):
                 raise err("stack: two different values claimed at the same point")
@@ -182,7 +226,8 @@ def _dedupe(E: Field, claims: Sequence[StackClaim], err) -> list[StackClaim]:
 def _absorb(ch, E: Field, claims: Sequence[StackClaim], label: str) -> None:
     for k, c in enumerate(claims):
         head = np.array([c.num_vars, c.index], "<u8").tobytes()
-        ch.observe_public(f"{label}/claim{k}", head + E.encode(c.point) + E.encode(c.value))
+        ch.observe_public(f"{label}/claim{k}", head + E.encode(c.point) + E.encode(c.value)
+                          + _term_key(E, c))
 
 
 def _full_point(E: Field, K: int, c: StackClaim) -> np.ndarray:
@@ -292,10 +337,14 @@ def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
 
 def _check(E: Field, K: int, claims: Sequence[StackClaim], err) -> None:
     for c in claims:
-        if not 0 <= c.num_vars <= K or not 0 <= c.index < 1 << (K - c.num_vars):
-            raise err("stack: claim outside the stacked vector")
-        if E.shape(np.asarray(c.point)) != (c.num_vars,):
-            raise err("stack: claim point of the wrong dimension")
+        for t in (c, *c.terms):
+            if not 0 <= t.num_vars <= K or not 0 <= t.index < 1 << (K - t.num_vars):
+                raise err("stack: claim outside the stacked vector")
+            if E.shape(np.asarray(t.point)) != (t.num_vars,):
+                raise err("stack: claim point of the wrong dimension")
+        for t in c.terms:
+            if E.shape(np.asarray(t.coefficient)) != ():
+                raise err("stack: claim term coefficient of the wrong shape")
 
 
 def _groups(sizes: Sequence[int]) -> dict[int, list[int]]:
@@ -351,15 +400,17 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
             _absorb(ctx.ch, E, cl, f"{label}/{K}/{j}")
         # a table with one claim needs no reduction: that claim, on S at its full point,
         # is the one opened (no sumcheck, no table of 2^K entries built)
-        single = [(i, cl[0]) for i, cl in zip(idx, claims) if len(cl) == 1]
+        # (a multi-term claim is always reduced: its value is not one evaluation)
+        single = [(i, cl[0]) for i, cl in zip(idx, claims)
+                  if len(cl) == 1 and not cl[0].terms]
         for i, c in single:
             out[i] = (_full_point(E, K, c), c.value)
-        keep = [j for j, cl in enumerate(claims) if len(cl) != 1]
+        keep = [j for j, cl in enumerate(claims) if len(cl) != 1 or cl[0].terms]
         if not keep:
             continue
         idx, claims = [idx[j] for j in keep], [claims[j] for j in keep]
         rho = ctx.challenge(f"{label}/{K}/rho")
-        weights = [_weights(E, rho, cl) for cl in claims]
+        weights, claims = _expanded_weights(E, rho, claims)
 
         def tables(K=K, idx=idx, claims=claims, weights=weights):
             return [[_table(E, stacks[i][2], base), _w_table(E, K, coefs, cl)]
@@ -384,6 +435,18 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         for i, f in zip(idx, finals):
             out[i] = (point, f[0])
     return out
+
+
+def _expanded_weights(E: Field, rho: np.ndarray, claims: Sequence[Sequence[StackClaim]]):
+    """`_weights` of each table's claims, then its multi-term claims expanded
+    (`_expand`): ([(coefficients, Σ_k ρ^k v_k)], [single-term claims]) per table."""
+    weights, out = [], []
+    for cl in claims:
+        coefs, total = _weights(E, rho, cl)
+        coefs, cl = _expand(E, coefs, cl)
+        weights.append((coefs, total))
+        out.append(cl)
+    return weights, out
 
 
 def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tables,

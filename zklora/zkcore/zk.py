@@ -56,7 +56,7 @@ import numpy as np
 
 from . import mle
 from . import sumcheck as sc
-from .claims import Claim
+from .claims import Blind, Claim, blind_value
 from .errors import ProverError, VerificationError
 from .field import Field
 
@@ -513,6 +513,86 @@ def begin(ctx, label: str, num_vars: int, degree: int) -> tuple[sc.Mask, np.ndar
 
     state = ProverMask(E, c, num_vars, rho) if ctx.prover else None
     return sc.Mask(rho, done, state), G
+
+
+class ShiftedMask:
+    """Prover: the round values of ρ·g (a `ProverMask`) plus those of B·Π_j x_j, the
+    polynomial that carries a blinded claim's unknown B (round j: B·Π_{i<j} r_i·X).
+    Used with `sumcheck.Mask` of ρ = 1."""
+
+    def __init__(self, E: Field, inner: ProverMask, rho: np.ndarray, B: np.ndarray):
+        self.E, self.inner, self.rho, self.run = E, inner, rho, B
+
+    def round(self, j: int, degree: int) -> np.ndarray:
+        E = self.E
+        out = E.mul(self.inner.round(j, degree), self.rho)
+        for t in range(1, degree + 1):
+            out[t] = E.add(out[t], E.mul(self.run, E.scalar(t)))
+        return out
+
+    def bind(self, j: int, r: np.ndarray) -> None:
+        self.inner.bind(j, r)
+        self.run = self.E.mul(self.run, r)
+
+
+def run_blinded(ctx, label: str, num_vars: int, terms, claim, blinds, tables, public):
+    """A ZK sumcheck for a *blinded* claim (docs/zero-knowledge.md §5.1), either side:
+    Σ_x Σ_t c_t Π f_i(x) + Σ_b c_b·M̃_b(q_b) = ``claim``, the M_b committed masks
+    (``blinds``, `claims.Blind`).  The mask is allocated and G sent, ρ drawn, as in
+    `begin`; the prover runs the rounds of F + ρ·g + B·Π_j x_j (B = Σ_b c_b·M̃_b(q_b),
+    which it knows) for the public claim + ρ·G; the finals of the tables not in
+    ``public`` are sent; **no u_i**.  The verifier's final check is deferred: returns
+    (point r, finals (the prover's; ``None`` for public ones on the verifier side),
+    the running claim v, the mask terms) with
+
+        Σ_t c_t Π f_i(r) + Σ_m m.coefficient·M̃_m(m.point) = v
+
+    (the mask terms: ρ·factor_i on the slot's points — g(r) — and Π_j r_j·c_b on every
+    blind), which the caller turns into a claim.  The masks' values are never sent."""
+
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    reg = ctx.zk_pool.allocate(ctx, num_vars, sc.degree_of(terms))
+    c = coefficients(E, ctx.F, reg, ctx._tables[reg.name]) if ctx.prover else None
+    G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, num_vars)])[0]
+    rho = ctx.challenge(f"{label}/zk/rho")
+    if ctx.prover:
+        tabs = tables() if callable(tables) else tables
+        n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
+        if n != num_vars:
+            raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
+        B = blind_value(ctx, blinds)
+        state = ShiftedMask(E, ProverMask(E, c, num_vars, rho), rho, B)
+        point, finals = sc.prove(ctx.ch, E, tabs, terms, E.sub(claim, B), label=label,
+                                 public=sorted(public),
+                                 mask=sc.Mask(E.scalar(1), lambda p: None, state))
+        g = E.scalar(0)
+        for i in range(num_vars):
+            g = E.add(g, _poly(E, c[i], point[i]))
+        running = E.add(E.add(sc.combine(E, terms, finals), E.mul(rho, g)),
+                        E.mul(B, _prod(E, point)))
+    else:
+        count = 1 + max((f for _, fs in terms for f in fs), default=-1)
+        point, running = sc.verify_rounds(ctx.ch, E, num_vars, sc.degree_of(terms),
+                                          E.add(claim, E.mul(rho, G)), label=label)
+        send = [i for i in range(count) if i not in set(public)]
+        finals = [None] * count
+        if send:
+            vals = ctx.ch.recv_field(f"{label}/finals", E, len(send))
+            for k, i in enumerate(send):
+                finals[i] = vals[k]
+    pts, factors = _tensor_points(E, reg, point, err)
+    pr = _prod(E, point)
+    out = [Blind(reg.name, pts[i], E.mul(rho, factors[i])) for i in range(reg.n)]
+    out += [Blind(b.tensor, b.point, E.mul(b.coefficient, pr)) for b in blinds]
+    return point, finals, running, out
+
+
+def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
+    acc = E.scalar(1)
+    for x in xs:
+        acc = E.mul(acc, x)
+    return acc
 
 
 def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
