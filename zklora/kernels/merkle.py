@@ -64,6 +64,12 @@ def hash_leaves(cols: np.ndarray, hash: str, digest: int = DIGEST) -> np.ndarray
     """H(bytes of row i)[:digest] for every row i of a 2-d uint64 array (the matrix's
     columns stored contiguously): (L, digest) uint8."""
     _check_digest(digest)
+    cols = np.ascontiguousarray(cols, dtype="<u8")
+    n = cols.shape[0]
+    width = cols.shape[1] * 8 if cols.ndim == 2 else 8
+    if hash == "blake3" and width <= blake3_numba.MAX_LEN and n >= 64:
+        # truncated in the kernel: no (L, 32) array and no copy
+        return blake3_numba.hash_many(cols.reshape(n, -1).view(np.uint8), digest)
     return _truncate(_hash_leaves(cols, hash), digest)
 
 
@@ -72,8 +78,6 @@ def _hash_leaves(cols: np.ndarray, hash: str) -> np.ndarray:
     cols = np.ascontiguousarray(cols, dtype="<u8")
     n = cols.shape[0]
     width = cols.shape[1] * 8 if cols.ndim == 2 else 8
-    if hash == "blake3" and width <= blake3_numba.MAX_LEN and n >= 64:
-        return blake3_numba.hash_many(cols.reshape(n, -1).view(np.uint8))
     mv = memoryview(cols.reshape(-1).view(np.uint8))
     out = bytearray(n * DIGEST)
     for i in range(n):
@@ -87,11 +91,11 @@ def hash_nodes(level: np.ndarray, hash: str) -> np.ndarray:
     n = level.shape[0] // 2
     dg = level.shape[1]
     _check_digest(dg)
+    if hash == "blake3" and n >= 64:  # hashed from the level itself (no preimage copy)
+        return blake3_numba.hash_pairs(level)
     pairs = np.empty((n, 1 + 2 * dg), dtype=np.uint8)
     pairs[:, 0] = NODE_TAG[0]
     pairs[:, 1:] = level.reshape(n, 2 * dg)
-    if hash == "blake3" and n >= 64:
-        return _truncate(blake3_numba.hash_many(pairs), dg)
     mv = memoryview(pairs.reshape(-1))
     w = 1 + 2 * dg
     out = bytearray(n * dg)

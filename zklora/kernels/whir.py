@@ -27,6 +27,7 @@ from . import reference as R
 from .blake3_numba import _IV as _B3_IV
 from .blake3_numba import CHUNK_END, CHUNK_START, ROOT, _hash_one
 from .blake3_numba import _compress as _b3_compress
+from .blake3_numba import _compress_w as _b3_compress_w
 from .goldilocks import ONE, P_INT, ZERO, e2_mul, eq_expand, gl_add, gl_mul, gl_pow, gl_sub
 from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
 
@@ -1259,14 +1260,18 @@ def _pack_block(buf, start, length, m):
         m[w] = v
 
 
+_M32W = np.uint64(0xFFFFFFFF)
+
+
 @njit(cache=True)
-def _grind_blake3(buf, plen, mask):
-    """Least nonce (8 little-endian bytes after the ``plen`` prefix bytes of ``buf``)
+def _grind_blake3(buf, plen, mask, start):
+    """Least nonce ≥ ``start`` (8 little-endian bytes after the ``plen`` prefix bytes of ``buf``)
     whose BLAKE3 digest's first 8 bytes are ≡ 0 mod mask + 1.  The chaining value after
     the blocks holding only prefix bytes, and the words of the (at most two) blocks
-    holding the nonce, are computed once; per nonce only the nonce's bytes are or-ed
-    into a copy of those words and the last blocks compressed, with no allocation (the
-    same digests as `_hash_one`; `grind_ref` is the Python twin)."""
+    holding the nonce, are computed once; per nonce the nonce, shifted to its byte
+    offset, is or-ed into (at most three) words of a copy of those words and the last
+    blocks compressed by the register-resident `blake3_numba._compress_w`, with no
+    allocation (the same digests as `_hash_one`; `grind_ref` is the Python twin)."""
     length = plen + 8
     nblocks = max(1, (length + 63) // 64)
     fixed = plen // 64  # blocks before the one holding the nonce's first byte
@@ -1274,18 +1279,18 @@ def _grind_blake3(buf, plen, mask):
     for b in range(8):
         buf[plen + b] = 0
     cv0 = _B3_IV.copy()
-    cv = np.zeros(8, dtype=np.uint64)
     m = np.zeros(16, dtype=np.uint64)
     s = np.zeros(16, dtype=np.uint64)
     tmp = np.zeros(16, dtype=np.uint64)
     for b in range(fixed):
         _pack_block(buf, b * 64, length, m)
         _b3_compress(cv0, m, np.uint64(64), np.uint64(CHUNK_START if b == 0 else 0), s, tmp)
-    base = np.zeros((nvar, 16), dtype=np.uint64)
+    # words of the nonce's blocks, flat (16 per block), plus 2 spare words
+    base = np.zeros(16 * nvar + 2, dtype=np.uint64)
     for j in range(nvar):
-        _pack_block(buf, (fixed + j) * 64, length, base[j])
-    blen = np.zeros(nvar, dtype=np.uint64)
-    flg = np.zeros(nvar, dtype=np.uint64)
+        _pack_block(buf, (fixed + j) * 64, length, base[16 * j:16 * j + 16])
+    blen = np.zeros(nvar, dtype=np.int64)
+    flg = np.zeros(nvar, dtype=np.int64)
     for j in range(nvar):
         b = fixed + j
         blen[j] = min(64, length - 64 * b)
@@ -1295,27 +1300,29 @@ def _grind_blake3(buf, plen, mask):
         if b == nblocks - 1:
             f |= CHUNK_END | ROOT
         flg[j] = f
-    # where each nonce byte lands: (block - fixed, word, shift)
-    nb = np.zeros(8, dtype=np.int64)
-    nw = np.zeros(8, dtype=np.int64)
-    ns = np.zeros(8, dtype=np.uint64)
-    for i in range(8):
-        pos = plen + i
-        nb[i] = pos // 64 - fixed
-        nw[i] = (pos % 64) // 4
-        ns[i] = np.uint64(8 * (pos % 4))
-    nonce = np.uint64(0)
+    w0 = (plen - 64 * fixed) // 4  # flat word holding the nonce's first byte
+    sh = np.uint64(8 * (plen % 4))
+    rsh = np.uint64(32 - 8 * (plen % 4))
+    mw = base.copy()
+    nonce = np.uint64(start)
     while True:
-        for i in range(8):
-            cv[i] = cv0[i]
+        for i in range(16 * nvar):
+            mw[i] = base[i]
+        # the nonce shifted by sh bits spans words w0, w0 + 1 and (sh > 0) w0 + 2
+        mw[w0] |= (nonce << sh) & _M32W
+        mw[w0 + 1] |= (nonce >> rsh) & _M32W
+        if sh:
+            mw[w0 + 2] |= nonce >> (rsh + np.uint64(32))
+        c0, c1, c2, c3, c4, c5, c6, c7 = cv0[0], cv0[1], cv0[2], cv0[3], cv0[4], cv0[5], \
+            cv0[6], cv0[7]
         for j in range(nvar):
-            for w in range(16):
-                m[w] = base[j, w]
-            for i in range(8):
-                if nb[i] == j:
-                    m[nw[i]] |= ((nonce >> np.uint64(8 * i)) & np.uint64(0xFF)) << ns[i]
-            _b3_compress(cv, m, blen[j], flg[j], s, tmp)
-        if (cv[0] | (cv[1] << np.uint64(32))) & mask == 0:
+            o = 16 * j
+            c0, c1, c2, c3, c4, c5, c6, c7 = _b3_compress_w(
+                c0, c1, c2, c3, c4, c5, c6, c7, mw[o], mw[o + 1], mw[o + 2], mw[o + 3],
+                mw[o + 4], mw[o + 5], mw[o + 6], mw[o + 7], mw[o + 8], mw[o + 9],
+                mw[o + 10], mw[o + 11], mw[o + 12], mw[o + 13], mw[o + 14], mw[o + 15],
+                blen[j], flg[j])
+        if (c0 | (c1 << np.uint64(32))) & mask == 0:
             return nonce
         nonce += np.uint64(1)
 
@@ -1328,7 +1335,7 @@ def grind_blake3(prefix: bytes, bits: int) -> int:
         raise ValueError("grind_blake3: bits in 0..63 and a prefix of at most 1016 bytes")
     buf = np.zeros(len(prefix) + 8, dtype=np.uint8)
     buf[:len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
-    return int(_grind_blake3(buf, len(prefix), np.uint64((1 << bits) - 1)))
+    return int(_grind_blake3(buf, len(prefix), np.uint64((1 << bits) - 1), np.uint64(0)))
 
 
 def grind_ref(prefix: bytes, bits: int, hash_fn) -> int:
