@@ -588,6 +588,198 @@ def run_blinded(ctx, label: str, num_vars: int, terms, claim, blinds, tables, pu
     return point, finals, running, out
 
 
+def hidden_degree(terms, hidden) -> int:
+    """The last round's degree when the tables ``hidden`` are masked by Z·ν: each
+    hidden factor has degree 2 in the last variable (f + x(1 − x)·Z'·ν)."""
+    hidden = set(hidden)
+    return max((len(fs) + sum(1 for f in fs if f in hidden) for _, fs in terms), default=1)
+
+
+def _nu_points(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The blinds ν_i (i < k) of a hidden sumcheck: the i-th challenge-field element
+    stored in the upper half of a slot of 2^sv entries, ν_i = coefficient·M̃(point_i)
+    (over an extension of degree 2: entries (2j, 2j + 1) with j = 2^(sv−2) + i, the
+    point (c*, bits(j)), coefficient 1 + φ — `_tensor_point`'s component trick)."""
+    nc = E.degree
+    pts = E.zeros((k, sv))
+    one = E.scalar(1)
+    if nc == 2:
+        phi = _phi(E)
+        onep = E.add(one, phi)
+        pts[:, 0] = _full(E, E.mul(phi, E.inv(onep)), k)
+        coef = onep
+    else:
+        coef = one
+    low = nc.bit_length() - 1
+    for i in range(k):
+        j = (1 << (sv - 1 - low)) + i
+        for b in range(sv - low):
+            if (j >> b) & 1:
+                pts[i, low + b] = one
+    return pts, coef
+
+
+def _nu_values(E: Field, table: np.ndarray, sv: int, k: int) -> np.ndarray:
+    """Prover: ν_0..ν_{k−1} read from the slot's table (`_nu_points`)."""
+    nc = E.degree
+    half = 1 << (sv - 1)
+    raw = np.asarray(table).reshape(-1)[half:half + nc * k]
+    if nc == 1:
+        return E.embed(raw)
+    out = E.zeros(k)
+    for i in range(k):
+        out[i] = np.array([raw[2 * i], raw[2 * i + 1]], dtype=np.uint64)
+    return out
+
+
+def _split_terms(terms):
+    """The terms of Σ_{x'} Σ_{b∈{0,1}} F(f(x', b)) over the tables (f_0^lo, f_0^hi,
+    f_1^lo, …): each term once with the lo halves, once with the hi halves."""
+    out = []
+    for c, fs in terms:
+        out.append((c, tuple(2 * f for f in fs)))
+        out.append((c, tuple(2 * f + 1 for f in fs)))
+    return out
+
+
+def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
+               blinds=()):
+    """A ZK sumcheck that hides its finals (docs/zero-knowledge.md §5.1), either side:
+    Σ_x Σ_t c_t Π f_i(x) (+ Σ_b c_b·M̃_b(q_b), ``blinds``) = ``claim``.
+
+    * Every table not in ``public`` is replaced by f̂_i = f_i + Z·ν_i, Z = Π_j x_j(1 − x_j),
+      ν_i a committed random value (the upper half of the mask's second slot,
+      `_nu_points`).  Z vanishes on the hypercube, so the sum is unchanged and rounds
+      0..n−2 are those of F (the prover runs them as the n−1-variable sumcheck of F's
+      two halves, `sumcheck.prove` unchanged, no finals); only the last round changes,
+      of degree D = `hidden_degree` (≤ 2d).
+    * The mask g = Σ_i g_i(x_i) has degree d in x_0..x_{n−2} and D in x_{n−1} (a region
+      of degree d over n variables and one of degree D over one variable, in a second
+      slot); G sent, ρ drawn, the rounds of F̂ + ρ·g + B·Π_j x_j (B the blinds' value, as
+      `run_blinded`).
+    * Sent: G, the rounds, f̂_i(r) for the hidden tables.  Not sent: u_i, ν_i.
+    * Returns (point r, values, blinds): values[i] = f̂_i(r) for hidden tables, f_i(r)
+      for public ones (the verifier's from ``public``); blinds[i] = the claim's blind
+      terms for table i — f̃_i(r) + Z(r)·ν_i = f̂_i(r) — (empty for public tables).
+      The final check Σ_t c_t Π values(r) + ρ·g(r) + Π_j r_j·B = running is filed as a
+      claim on the masks (`ctx.zk_claim`), opened with the others; Z(r) = 0 aborts.
+
+    ``public``: on the prover side the indices of the public tables; on the verifier
+    side a mapping index -> f_i(r) or a function of r (as `sumcheck.verify`)."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    n = num_vars
+    if n < 1:
+        raise err(f"{label}: a hidden sumcheck needs at least one variable")
+    d = sc.degree_of(terms)
+    count = 1 + max((f for _, fs in terms for f in fs), default=-1)
+    pub = set(public)
+    hidden = [i for i in range(count) if i not in pub]
+    D = hidden_degree(terms, hidden)
+    regA = ctx.zk_pool.allocate(ctx, n, d)
+    regB = ctx.zk_pool.allocate(ctx, 1, D)
+    sv = regB.chunk_vars
+    if regB.offset or (1 << regB.size_vars) > 1 << (sv - 1) or \
+            E.degree * len(hidden) > 1 << (sv - 1):
+        raise err(f"{label}: too many hidden tables for one mask slot")
+    c = nu = None
+    if ctx.prover:
+        cA = coefficients(E, ctx.F, regA, ctx._tables[regA.name])
+        cB = coefficients(E, ctx.F, regB, ctx._tables[regB.name])
+        c = E.zeros((n, D + 1))
+        c[:, :d + 1] = cA
+        c[n - 1] = E.add(c[n - 1], cB[0])
+        nu = _nu_values(E, ctx._tables[regB.name], sv, len(hidden))
+    G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, n)])[0]
+    rho = ctx.challenge(f"{label}/zk/rho")
+    if ctx.prover:
+        tabs = tables() if callable(tables) else tables
+        tabs = [np.asarray(t) for t in tabs]
+        size = tabs[0].shape[0]
+        if size != 1 << n:
+            raise ProverError(f"{label}: tables have {size} entries, 2^{n} declared")
+        B = blind_value(ctx, blinds)
+        state = ShiftedMask(E, ProverMask(E, c, n, rho), rho, B)
+        half = size >> 1
+        split = [h for t in tabs for h in (t[:half], t[half:])]
+        if n > 1:
+            head, ends = sc.prove(ctx.ch, E, split, _split_terms(terms), E.sub(claim, B),
+                                  label=label, public=range(len(split)),
+                                  mask=sc.Mask(E.scalar(1), lambda p: None, state))
+        else:
+            head, ends = E.zeros(0), [sc._lifted(E, t)[0] for t in split]
+        zp = E.scalar(1)
+        for rj in head:
+            zp = E.mul(zp, E.mul(rj, E.sub(E.scalar(1), rj)))
+        nus = dict(zip(hidden, nu))
+
+        def at(i, x):
+            a, b = ends[2 * i], ends[2 * i + 1]
+            v = E.add(a, E.mul(E.sub(b, a), x))
+            if i in nus:
+                v = E.add(v, E.mul(E.mul(zp, E.mul(x, E.sub(E.scalar(1), x))), nus[i]))
+            return v
+
+        g = E.zeros(D + 1)
+        for t in range(D + 1):
+            x = E.scalar(t)
+            g[t] = sc.combine(E, terms, [at(i, x) for i in range(count)])
+        sent = E.add(g, state.round(n - 1, D))
+        ctx.ch.send_field(f"{label}/round{n - 1}", E, np.concatenate([sent[:1], sent[2:]]))
+        r = ctx.challenge(f"{label}/r{n - 1}")
+        state.bind(n - 1, r)
+        point = E.zeros(n)
+        point[:n - 1] = head
+        point[n - 1] = r
+        values = [at(i, r) for i in range(count)]
+        if hidden:
+            ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in hidden]))
+        running = E.add(E.add(sc.combine(E, terms, values), E.mul(rho, state.inner.fixed)),
+                        E.mul(B, _prod(E, point)))
+    else:
+        head, running = sc.verify_rounds(ctx.ch, E, n - 1, d, E.add(claim, E.mul(rho, G)),
+                                         label=label)
+        msg = ctx.ch.recv_field(f"{label}/round{n - 1}", E, D)
+        g = E.zeros(D + 1)
+        g[0] = msg[0]
+        g[1] = E.sub(running, msg[0])
+        g[2:] = msg[1:]
+        r = ctx.challenge(f"{label}/r{n - 1}")
+        running = sc._interpolate(E, g, r)
+        point = E.zeros(n)
+        point[:n - 1] = head
+        point[n - 1] = r
+        values = [None] * count
+        if hidden:
+            vals = ctx.ch.recv_field(f"{label}/finals", E, len(hidden))
+            for k, i in enumerate(hidden):
+                values[i] = vals[k]
+        for i, v in dict(public).items():
+            values[i] = v(point) if callable(v) else np.asarray(v)
+    z = E.scalar(1)
+    for rj in point:
+        z = E.mul(z, E.mul(rj, E.sub(E.scalar(1), rj)))
+    if bool(np.all(np.asarray(z) == 0)):
+        raise err(f"{label}: Z(r) = 0; retry the proof")
+    # the final check as one claim on the masks
+    ptsA, facA = _tensor_points(E, regA, point, err)
+    ptsB, facB = _tensor_points(E, regB, point[n - 1:], err)
+    terms_m = [(regA.name, ptsA[i], E.mul(rho, facA[i])) for i in range(n)]
+    terms_m.append((regB.name, ptsB[0], E.mul(rho, facB[0])))
+    pr = _prod(E, point)
+    terms_m += [(b.tensor, b.point, E.mul(b.coefficient, pr)) for b in blinds]
+    value = E.sub(running, sc.combine(E, terms, values))
+    inv0 = E.inv(terms_m[0][2])
+    ctx.zk_claim(Claim(terms_m[0][0], terms_m[0][1], E.mul(value, inv0), tuple(
+        Blind(t, q, E.mul(cf, inv0)) for t, q, cf in terms_m[1:])))
+    nupts, nucoef = _nu_points(E, sv, len(hidden))
+    zc = E.mul(z, nucoef)
+    out_blinds: list[tuple] = [()] * count
+    for k, i in enumerate(hidden):
+        out_blinds[i] = (Blind(regB.name, nupts[k], zc),)
+    return point, values, out_blinds
+
+
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
     acc = E.scalar(1)
     for x in xs:
