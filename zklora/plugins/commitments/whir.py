@@ -80,9 +80,17 @@ import numpy as np
 from zklora.kernels import merkle, ntt
 from zklora.kernels import whir as K
 from zklora.kernels.goldilocks import P_INT
-from zklora.zkcore import scratch
+from zklora.zkcore import scratch, zk
 from zklora.zkcore import security as _security
-from zklora.zkcore.commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, check_item
+from zklora.zkcore.commit import (
+    CheckItem,
+    CommitmentScheme,
+    Evaluation,
+    OpenItem,
+    SumClaim,
+    check_item,
+    check_sum,
+)
 from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -121,6 +129,14 @@ STREAM_BYTES = 32 << 20
 #: the same for a later round's codeword (`_commit_next`)
 STREAM_MIN_VARS = 12
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
+#: hiding WHIR (module doc "Zero knowledge"; docs/zero-knowledge.md §5.3) inside a
+#: zero-knowledge session.  Off: a session then uses the binding scheme as before (the
+#: `fast` profile proves ZK with hiding ligero, `config.ZK_COMMITMENT`) until sum claims
+#: across table sizes are designed (the masked stack reduction's claims can span sizes)
+HIDING = False
+ZK_TAG = b"zklora/whir/zk/v1"
+#: base-field functionals of slack kept above the counted ones (`Whir.revealed`)
+HIDING_MARGIN = 64
 
 
 @attrs.frozen
@@ -605,6 +621,19 @@ class WhirState:
     params: WhirParams  # of the scheme that committed (the layout depends on them)
 
 
+@attrs.define(eq=False)
+class HidingState:
+    """Prover state of a hiding commitment: the table of 2^n elements padded with
+    uniform entries to 2^m (`Whir.hiding_vars`), committed as a binding one."""
+
+    inner: WhirState
+    n: int
+
+    @property
+    def commitment(self) -> bytes:
+        return self.inner.commitment
+
+
 @attrs.frozen(eq=False)
 class _Stream:
     """A streamed first-round sumcheck input (`Whir._fold_streamed`): the table — base
@@ -688,6 +717,22 @@ def _pread(fd: int, out: np.ndarray, offset: int) -> None:
         done += got
 
 
+def _uniform(F: Field, count: int) -> np.ndarray:
+    """``count`` uniform base-field elements from the zero-knowledge session's source
+    (the OS), never the transcript."""
+    sess = zk.current()
+    if sess is None:
+        raise ProverError("whir: hiding randomness outside a zero-knowledge session")
+    return np.ascontiguousarray(sess.rng.elements(F, count), dtype=np.uint64).reshape(-1)
+
+
+def _evaluate(E: Field, table: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """t̃(point) for a base-field table t of 2^m entries and an extension point."""
+    lifted = np.zeros((table.shape[0], 2), dtype=np.uint64)
+    lifted[:, 0] = table
+    return E.dot(lifted, ntt.eq_table(np.asarray(point, dtype=np.uint64)))
+
+
 def _pow_points_ext(zs: np.ndarray, m: int) -> np.ndarray:
     return K.esquares(np.asarray(zs, dtype=np.uint64).reshape(-1, 2), m)
 
@@ -704,7 +749,47 @@ class Whir(CommitmentScheme):
 
     name = "whir"
     fields = ("goldilocks",)
-    hiding = False
+
+    @property
+    def hiding(self) -> bool:
+        """Hiding inside a zero-knowledge session when `HIDING` is on (module doc)."""
+        return HIDING and zk.enabled()
+
+    @property
+    def sum_claims(self) -> bool:
+        """`SumClaim`s (within one padded table size) are opened by the hiding variant."""
+        return self.hiding
+
+    def revealed(self, m: int) -> tuple[int, int]:
+        """Upper bounds on the base-field linear functionals of a table of 2^m entries
+        that one hiding opening reveals: (those of the committed codeword alone: its
+        round-0 leaves, commitment OOD values and value at r*; everything: those, the
+        reduction's and every fold's sumcheck messages, later OOD values, leaves and the
+        final polynomial — extension values counted twice, the chain counted twice over
+        for a merged continuation)."""
+        pl = self.plan(m)
+        r0 = pl.rounds[0]
+        first = (min(r0.queries, r0.leaves) << r0.k) + 2 * pl.ood0 + 2
+        chain = 0
+        for i, rd in enumerate(pl.rounds):
+            chain += 4 * rd.k + 2 * rd.ood
+            if i:
+                chain += 2 * (min(rd.queries, rd.leaves) << rd.k)
+            if rd.final:
+                chain += 2 << (rd.m - rd.k)
+        return first, first + 4 * m + 4 + 2 * chain
+
+    def hiding_vars(self, n: int) -> int | None:
+        """m > n of a hiding commitment of 2^n elements: the least with a pad of
+        2^m − 2^n uniform entries above every functional of the committed codeword the
+        opening reveals, and 2^m above every functional of a mask table of 2^m entries
+        (`revealed`, plus `HIDING_MARGIN`); None if it exceeds `MAX_VARS`."""
+        for m in range(n + 1, MAX_VARS + 1):
+            first, total = self.revealed(m)
+            if ((1 << m) - (1 << n) >= first + HIDING_MARGIN
+                    and (1 << m) >= total + HIDING_MARGIN):
+                return m
+        return None
 
     def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
         super().__init__(field, params)
@@ -1016,18 +1101,35 @@ class Whir(CommitmentScheme):
             raise ProverError(f"whir: table of 2^{n} elements exceeds 2^{MAX_VARS}")
         if a.dtype.kind == "i" and int(flat.min()) < 0:
             raise ProverError("whir: negative value; commit to field elements")
+        if self.hiding:   # the table padded with uniform entries (module doc)
+            m = self.hiding_vars(n)
+            if m is None:
+                raise ProverError(f"whir: a hiding commitment of 2^{n} elements exceeds "
+                                  f"2^{MAX_VARS} once padded")
+            t = np.empty(1 << m, dtype=np.uint64)
+            t[:N] = flat
+            if int(t[:N].max()) >= P_INT:
+                raise ProverError("whir: value >= p; commit to canonical field elements")
+            t[N:] = _uniform(self.field, (1 << m) - N)
+            t.flags.writeable = False   # owned here: kept by reference, not copied
+            st = self._commit_flat(t, m)
+            return st.commitment, HidingState(st, n)
+        st = self._commit_flat(flat, n)
+        return st.commitment, st
+
+    def _commit_flat(self, flat: np.ndarray, n: int) -> WhirState:
+        """The binding commitment of a flat table of 2^n canonical elements."""
+        a = flat
         # a read-only uint64 table is kept by reference (its owner promises not to change
         # it: the kernel's stacked vector, a map of a scratch file); anything else copied
         shared = a.dtype == np.uint64 and not a.flags.writeable and flat.flags.c_contiguous
         t = flat if shared else np.array(flat, dtype=np.uint64, copy=True)
         store = scratch.current()
         if store is not None and n >= STREAM_MIN_VARS and store.wants(self.state_bytes(n)):
-            st = self._commit_streamed(t, store)
-            return st.commitment, st
+            return self._commit_streamed(t, store)
         if int(t.max()) >= P_INT:
             raise ProverError("whir: value >= p; commit to canonical field elements")
-        st = self._commit_table(t)
-        return st.commitment, st
+        return self._commit_table(t)
 
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
@@ -1054,10 +1156,19 @@ class Whir(CommitmentScheme):
                 by.setdefault(n, []).append(pos)
         return sorted(by.items())
 
-    def open(self, ch: ProverChannel, items: Sequence[OpenItem]) -> None:
+    def open(self, ch: ProverChannel, items: Sequence[OpenItem],
+             sums: Sequence[SumClaim] = ()) -> None:
         E = self.field.ext
+        if self.hiding:
+            self._open_hiding(ch, items, sums)
+            return
+        if sums:
+            raise ProverError("whir: sum claims are opened by the hiding variant only")
         work = []
         for it in items:
+            if isinstance(it.state, HidingState):
+                raise ProverError("whir: a hiding commitment opened outside a "
+                                  "zero-knowledge session")
             if not isinstance(it.state, WhirState):
                 raise ProverError("whir: open() needs states returned by Whir.commit")
             if it.state.params != self.cfg:
@@ -1087,6 +1198,166 @@ class Whir(CommitmentScheme):
             for n, pos in groups:
                 self._prove_group(ch, n, [work[q] for q in pos])
 
+    # -- zero knowledge (module doc "Zero knowledge") ------------------------------------------
+    @staticmethod
+    def _lift(point: np.ndarray, m: int) -> np.ndarray:
+        """A point of a table of 2^n elements as a point of its padded table of 2^m:
+        the pad's selector coordinates 0."""
+        pt = np.asarray(point, dtype=np.uint64).reshape(-1, 2)
+        return np.concatenate([pt, np.zeros((m - pt.shape[0], 2), dtype=np.uint64)])
+
+    def _zk_statement(self, work, sums: Sequence[SumClaim]) -> bytes:
+        """The hiding batch's statement: `_statement` under `ZK_TAG`, then the sum
+        claims (terms naming work items)."""
+        E = self.field.ext
+        out = bytearray(ZK_TAG + self._statement(work))
+        out += struct.pack("<Q", len(sums))
+        for sc in sums:
+            out += struct.pack("<Q", len(sc.terms)) + E.encode(sc.value)
+            for term in sc.terms:
+                out += (struct.pack("<Q", term.item) + E.encode(term.point)
+                        + E.encode(term.coefficient))
+        return bytes(out)
+
+    def _zk_layout(self, ns: Sequence[int], evs_of, sums: Sequence[SumClaim], err):
+        """Both sides: (indices of the items opened — with claims or sum-claim terms —,
+        their padded sizes, the sums renumbered into that list, the padded sizes, and
+        per padded size M the sum claims it carries: those whose largest padded size is
+        M, as (value, [(position in the opened list, point, coefficient)]))."""
+        used = {term.item for sc in sums for term in sc.terms}
+        idx = [i for i in range(len(ns)) if evs_of(i) or i in used]
+        pos = {i: k for k, i in enumerate(idx)}
+        ms = []
+        for i in idx:
+            m = self.hiding_vars(ns[i])
+            if m is None:
+                raise err(f"whir: a hiding table of 2^{ns[i]} elements is too large")
+            ms.append(m)
+        sizes = sorted(set(ms))
+        extra: dict[int, list] = {m: [] for m in sizes}
+        renum = []
+        for sc in sums:
+            terms = [attrs.evolve(t, item=pos[t.item]) for t in sc.terms]
+            renum.append(SumClaim(terms, sc.value))
+            M = max(ms[t.item] for t in terms)
+            extra[M].append((np.asarray(sc.value, dtype=np.uint64),
+                             [(t.item, np.asarray(t.point, dtype=np.uint64),
+                               np.asarray(t.coefficient, dtype=np.uint64)) for t in terms]))
+        return idx, ms, renum, sizes, extra
+
+    def _group_extra(self, M: int, pos: list[int], ms: list[int], extra: list):
+        """Group M's sum claims with each term's table as a member index: the group's
+        tables (``pos``: positions in the opened list) first, then its *virtual* members
+        — smaller tables a sum claim of this group has terms on, zero-extended to 2^M
+        (module doc) — in order of position; and the virtual members' positions."""
+        where = {q: j for j, q in enumerate(pos)}
+        virtual = sorted({q for _, terms in extra for q, _, _ in terms if q not in where})
+        for v, q in enumerate(virtual):
+            where[q] = len(pos) + v
+        out = [(val, [(where[q], self._lift(pt, M), c) for q, pt, c in terms])
+               for val, terms in extra]
+        return out, virtual
+
+    def _open_hiding(self, ch: ProverChannel, items: Sequence[OpenItem],
+                     sums: Sequence[SumClaim]) -> None:
+        """The hiding opening (module doc): claims lifted to the padded tables, one
+        uniform mask table per padded size committed here with a claim at a point drawn
+        after its commitment, then the batched opening (every group has ≥ 2 tables:
+        reduction sumcheck, combination), largest size first; sum claims are extra
+        weights of the reduction of their largest size, their terms on smaller tables
+        virtual members of it whose values at r* become claims of their own size."""
+        E = self.field.ext
+        for k, it in enumerate(items):
+            st = it.state
+            if not isinstance(st, HidingState):
+                raise ProverError(f"whir: item {k} is not a hiding commitment; a "
+                                  "zero-knowledge opening needs one made in the session")
+            if st.inner.params != self.cfg:
+                raise ProverError("whir: state committed under other parameters")
+            for ev in it.evals:
+                if (E.shape(np.asarray(ev.point)) != (st.n,)
+                        or np.asarray(ev.value).shape != E.elem_shape):
+                    raise ProverError(f"whir: claim of the wrong shape for a table of "
+                                      f"2^{st.n} elements")
+        ns = [it.state.n for it in items]
+        try:
+            sums = [check_sum("whir", E, k, sc, ns, P_INT) for k, sc in enumerate(sums)]
+        except VerificationError as e:
+            raise ProverError(str(e)) from e
+        idx, ms, sums, sizes, extra = self._zk_layout(
+            ns, lambda i: bool(items[i].evals), sums, ProverError)
+        ch.observe_public("whir/batch", self._zk_statement(
+            [(items[i].state.commitment, ns[i], items[i].evals) for i in idx], sums))
+        work = [(items[i].state.inner, [Evaluation(self._lift(ev.point, m), ev.value)
+                                        for ev in items[i].evals])
+                for i, m in zip(idx, ms)]
+        for m in sizes:   # the masks: committed before any challenge of the opening
+            g = _uniform(self.field, 1 << m)
+            g.flags.writeable = False
+            gst = self._commit_flat(g, m)
+            ch.send_bytes("whir/zk/mask", gst.commitment)
+            z = ch.challenges("whir/zk/point", E, m)
+            mu = _evaluate(E, gst.table, z)
+            ch.send_field("whir/zk/value", E, mu)
+            work.append((gst, [Evaluation(z, mu)]))
+        groups = self._groups(ms + sizes, [False] * (len(ms) + len(sizes)))
+        merged = self._merged([n for n, _ in groups])
+        heads = {}
+        for n, pos in reversed(groups):   # largest first: virtual members' claims
+            ex, virtual = self._group_extra(n, pos, ms, extra[n])
+            derived: list = []
+            head = self._prove_head(ch, n, [work[q] for q in pos], ex,
+                                    [work[q][0] for q in virtual], derived)
+            for q, ev in zip(virtual, derived):
+                work[q][1].append(ev)
+            if merged:
+                heads[n] = head
+            else:
+                pl, f, w, coeffs, round0 = head
+                self._prove_chain(ch, pl.rounds, f, w, coeffs, round0)
+        if merged:
+            self._prove_merged(ch, [heads[n] for n, _ in groups])
+
+    def _verify_hiding(self, ch: VerifierChannel, items: Sequence[CheckItem],
+                       sums: Sequence[SumClaim]) -> None:
+        """The verifier's side of `_open_hiding`."""
+        E = self.field.ext
+        checked = [self._check_item(k, it) for k, it in enumerate(items)]
+        ns = [n for _, n, _ in checked]
+        sums = [check_sum("whir", E, k, sc, ns, P_INT) for k, sc in enumerate(sums)]
+        idx, ms, sums, sizes, extra = self._zk_layout(
+            ns, lambda i: bool(checked[i][2]), sums, VerificationError)
+        ch.observe_public("whir/batch", self._zk_statement([checked[i] for i in idx], sums))
+        work = [(checked[i][0], m, [Evaluation(self._lift(ev.point, m), ev.value)
+                                    for ev in checked[i][2]])
+                for i, m in zip(idx, ms)]
+        for m in sizes:
+            com = ch.recv_bytes("whir/zk/mask", 32)
+            z = ch.challenges("whir/zk/point", E, m)
+            mu = ch.recv_field("whir/zk/value", E, 1)[0]
+            work.append((com, m, [Evaluation(z, mu)]))
+        groups = self._groups(ms + sizes, [False] * (len(ms) + len(sizes)))
+        merged = self._merged([n for n, _ in groups])
+        heads = {}
+        try:
+            for n, pos in reversed(groups):
+                ex, virtual = self._group_extra(n, pos, ms, extra[n])
+                derived: list = []
+                head = self._verify_head(ch, n, [(t, work[t][0], work[t][2]) for t in pos],
+                                         ex, [work[q][1] for q in virtual], derived)
+                for q, ev in zip(virtual, derived):
+                    work[q][2].append(ev)
+                if merged:
+                    heads[n] = head
+                else:
+                    pl, cons, sigma, round0 = head
+                    self._verify_chain(ch, pl.rounds, cons, sigma, round0,
+                                       f"the tables of 2^{n} elements")
+            if merged:
+                self._verify_merged(ch, [heads[n] for n, _ in groups])
+        except ValueError as e:  # malformed data reaching a kernel helper
+            raise VerificationError(f"whir: malformed opening ({e})") from e
+
     @staticmethod
     def _constraints(n: int, evs: Sequence[Evaluation], ood_points: np.ndarray,
                      ood_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1107,7 +1378,8 @@ class Whir(CommitmentScheme):
         self._prove_chain(ch, pl.rounds, f, w, coeffs, round0)
 
     def _prove_head(self, ch: ProverChannel, n: int,
-                    group: list[tuple[WhirState, list[Evaluation]]]):
+                    group: list[tuple[WhirState, list[Evaluation]]], extra: Sequence = (),
+                    virtual: Sequence[WhirState] = (), derived: list | None = None):
         """Roots, OOD values and the batching of the tables of 2^n elements: the claim
         Σ_b F̂(b)·W(b) = σ on their combination F̂ (evaluations ``f``, coefficients
         ``coeffs``, weights ``w``) and ``round0(idx)``, which sends their opened
@@ -1135,7 +1407,10 @@ class Whir(CommitmentScheme):
                 QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         else:
             lam = ch.challenges("whir/lambda", E, T)
-            red = np.empty((2 * T, N, 2), dtype=np.uint64)
+            V = len(virtual)   # hiding sum claims: smaller tables zero-extended (module doc)
+            red = (np.zeros if V else np.empty)((2 * (T + V), N, 2), dtype=np.uint64)
+            for v, vst in enumerate(virtual):
+                red[2 * (T + v), : 1 << vst.n, 0] = vst.table
             for t, (st, _) in enumerate(group):
                 red[2 * t, :, 0] = st.table
                 red[2 * t, :, 1] = 0
@@ -1144,9 +1419,14 @@ class Whir(CommitmentScheme):
                 cf = E.mul(K.epowers(beta, 0, len(pts)),
                            np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
                 QE.eq_combination(red[2 * t + 1], pts, cf, overwrite=True)
-            starts = np.arange(0, 2 * T + 1, 2, dtype=np.int64)
-            factors = np.arange(2 * T, dtype=np.int64)
-            ones = np.zeros((T, 2), dtype=np.uint64)
+            if extra:   # sum claims (hiding): θ_s·Σ_l c_l·eq(p_l, ·) on their terms' tables
+                theta = ch.challenges("whir/zk/theta", E, len(extra))
+                for th, (_, terms) in zip(theta, extra):
+                    for t, p, c in terms:
+                        QE.eq_combination(red[2 * t + 1], p[None], E.mul(th, c)[None])
+            starts = np.arange(0, 2 * (T + V) + 1, 2, dtype=np.int64)
+            factors = np.arange(2 * (T + V), dtype=np.int64)
+            ones = np.zeros((T + V, 2), dtype=np.uint64)
             ones[:, 0] = 1
             rstar = np.zeros((n, 2), dtype=np.uint64)
             for j in range(n):
@@ -1154,8 +1434,13 @@ class Whir(CommitmentScheme):
                 ch.send_field("whir/reduce", E, np.stack([h[0], h[2]]))
                 rstar[j] = ch.challenge("whir/rho", E)
                 red = E.sc_fold(red, rstar[j])
-            ch.send_field("whir/values", E, np.ascontiguousarray(red[0::2, 0]))
+            ch.send_field("whir/values", E, np.ascontiguousarray(red[0:2 * T:2, 0]))
             del red
+            for vst in virtual:   # its value at r*'s first coordinates: a claim of its own
+                pt = np.ascontiguousarray(rstar[: vst.n])
+                wv = _evaluate(E, vst.table, pt)
+                ch.send_field("whir/zk/virtual", E, wv)
+                derived.append(Evaluation(pt, wv))
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
             f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
@@ -1447,7 +1732,14 @@ class Whir(CommitmentScheme):
     def _check_item(self, k: int, it: CheckItem) -> tuple[bytes, int, list[Evaluation]]:
         return check_item("whir", self.field.ext, k, it, MAX_VARS, P_INT)
 
-    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem]) -> None:
+    def verify(self, ch: VerifierChannel, items: Sequence[CheckItem],
+               sums: Sequence[SumClaim] = ()) -> None:
+        if self.hiding:
+            self._verify_hiding(ch, items, sums)
+            return
+        if sums:
+            raise VerificationError("whir: sum claims are opened by the hiding variant "
+                                    "only")
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
         ch.observe_public("whir/batch", self._statement(work))
         modes = ch.recv_bytes("whir/modes", len(work))
@@ -1508,7 +1800,9 @@ class Whir(CommitmentScheme):
             raise VerificationError(f"whir: opened leaves of {what} do not match the "
                                     "committed root")
 
-    def _verify_head(self, ch, n: int, group: list[tuple[int, bytes, list[Evaluation]]]):
+    def _verify_head(self, ch, n: int, group: list[tuple[int, bytes, list[Evaluation]]],
+                     extra: Sequence = (), virtual: Sequence[int] = (),
+                     derived: list | None = None):
         """The verifier's side of `_prove_head`: (plan, constraint groups of W as
         (coefficients, points), σ, ``round0(idx)`` reading and checking the opened
         first-round leaves of every table of the group, returned combined as
@@ -1540,22 +1834,39 @@ class Whir(CommitmentScheme):
             sigma = np.zeros(2, dtype=np.uint64)
             for cf, (_, v) in zip(coefs, cons):
                 sigma = E.add(sigma, E.dot(cf, v))
+            theta = ch.challenges("whir/zk/theta", E, len(extra)) if extra else ()
+            for th, (v, _) in zip(theta, extra):
+                sigma = E.add(sigma, E.mul(th, v))
             rstar = np.zeros((n, 2), dtype=np.uint64)
             for j in range(n):
                 h0, h2 = ch.recv_field("whir/reduce", E, 2)
                 rstar[j] = ch.challenge("whir/rho", E)
                 sigma = E.interpolate(np.stack([h0, E.sub(sigma, h0), h2]), rstar[j])
             vals = ch.recv_field("whir/values", E, T)
+            if virtual:   # zero-extended smaller tables: w·Π_{i ≥ a}(1 − r*_i) at r*
+                one = np.array([1, 0], dtype=np.uint64)
+                wv = ch.recv_field("whir/zk/virtual", E, len(virtual))
+                ext = []
+                for a, w in zip(virtual, wv):
+                    derived.append(Evaluation(np.ascontiguousarray(rstar[:a]), w))
+                    zero = np.zeros((n - a, 2), dtype=np.uint64)
+                    ext.append(E.mul(w, K.eq_prefix(zero[None], rstar[a:])[0]
+                                     if n > a else one))
+                vals = np.concatenate([vals.reshape(-1, 2), np.array(ext).reshape(-1, 2)])
             expect = np.zeros(2, dtype=np.uint64)
             for t, (cf, (p, _)) in enumerate(zip(coefs, cons)):
                 w = E.dot(cf, K.eq_prefix(p, rstar))
                 expect = E.add(expect, E.mul(w, vals[t]))
+            for th, (_, terms) in zip(theta, extra):
+                for t, p, c in terms:
+                    w = E.mul(E.mul(th, c), K.eq_prefix(p[None], rstar)[0])
+                    expect = E.add(expect, E.mul(w, vals[t]))
             if not E.equal(expect, sigma):
                 raise VerificationError(f"whir: reduction sumcheck of the tables of 2^{n} "
                                         "elements does not end in the claimed values")
             _grind_verify(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
-            sigma = E.dot(mu, vals)
+            sigma = E.dot(mu, vals[:T])
             one = np.array([[1, 0]], dtype=np.uint64)
             groups = [(one, rstar[None].copy())]
         depth, Kl = pl.rounds[0].depth, 1 << pl.rounds[0].k
