@@ -144,22 +144,24 @@ def test_range_limbs_carry_rejected(gold, monkeypatch):
 
 def _limb_pair_tamper(orig, seen):
     """commit_advice that, for Y's range-check limbs, commits (L0 ± 2^16, L1 ∓ 1) at
-    flat index 5: limb0's change is decided from Y's value, limb1's follows."""
+    flat index 5: limb0's change is decided from Y's value, limb1's follows (limb1 is
+    bits 16.. of Y − lo up to its width: 8 bits, or 4 where the cost rule splits the
+    8-bit top limb into 4 + 4, `range._split_tops`; higher limbs are left alone)."""
     state = {}
 
     def commit_advice(self, name, values, bound=None):
-        if name.startswith("rs/Y/") and "/limb" in name:
+        if name.startswith("rs/Y/") and name.endswith(("limb0", "limb1")):
             y = self.values["Y"].reshape(-1)
             d = int(y[5]) + (1 << 23)          # the lo side: Y − lo
-            l1 = d >> 16
-            step = -1 if l1 > 0 else 1         # L1 + step, L0 − step·2^16
+            step = -1 if (d >> 16) & 0xF else 1    # L1 + step, L0 − step·2^16
             values = values.clone()
             if name.endswith("limb0"):
                 values.reshape(-1)[5] -= step << 16
                 state["l0"] = int(values.reshape(-1)[5])
             else:
                 values.reshape(-1)[5] += step
-                assert state["l0"] + (int(values.reshape(-1)[5]) << 16) == d
+                low = d & ((1 << (16 + int(bound[1]).bit_length())) - 1)
+                assert state["l0"] + (int(values.reshape(-1)[5]) << 16) == low
                 seen.append(name)
         return orig(self, name, values, bound)
 

@@ -18,7 +18,7 @@ import torch
 from zklora.plugins.ops.rescale import WIDEN_LIMIT, checked_bound
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore import range as rangelib
-from zklora.zkcore.build import add_rescale
+from zklora.zkcore.build import add_rescale, find_node
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.range import LIMB_BITS, RangeCheck
 from zklora.zkcore.testing.tamper import assert_rejected, prove_and_verify
@@ -198,3 +198,152 @@ def test_wide_check_direct_when_it_pays(gold, monkeypatch):
     bad[7] = 1 << 17
     msg = assert_rejected(g, {"E": bad}, gold, {}, lambda v: None)
     assert "range17" in msg or "LogUp" in msg, msg
+
+
+# -- top limb split by cost ---------------------------------------------------------------
+
+B31 = (1 << 31) - 1      # a 31-bit check: 16-bit limbs [16, 15] before the split
+
+
+def _w_graph(n: int):
+    g = Graph()
+    g.tensor("W", (n,), "committed")      # bounded by the check added below only
+    g.outputs = ["W"]
+    return g
+
+
+def test_top_limb_split_by_cost(gold):
+    """A 15-bit top limb of few entries is split into 8 + 7 bits (no 2^15-row table);
+    with as many entries as the table has rows, or another limb of 15 bits in the same
+    proof, it is not."""
+    rc = RangeCheck("W", 0, B31, "w")
+    (a,) = rangelib._by_cost(_Ctx(_w_graph(8), gold), [rc])
+    assert a.widths == (16, 8, 7)
+    assert rangelib._plan(gold.field, 0, B31, a.limb_bits, a.widths)[1] == [16, 8, 7]
+    assert rangelib._offsets([16, 8, 7]) == [0, 16, 24]
+    (b,) = rangelib._by_cost(_Ctx(_w_graph(1 << 15), gold), [rc])
+    assert b.widths == ()
+    other = RangeCheck("W", 0, (1 << 30) - 1, "w15", 15)       # two 15-bit limbs
+    assert [x.widths for x in rangelib._by_cost(_Ctx(_w_graph(8), gold), [rc, other])] \
+        == [(), ()]
+    # two-sided: both sides' top limbs count (2·N entries) and both are split
+    two = RangeCheck("W", -5, B31 - 10, "w2")
+    (c,) = rangelib._by_cost(_Ctx(_w_graph(8), gold), [two])
+    assert c.widths == (16, 8, 7)
+    assert len(rangelib._plan(gold.field, c.lo, c.hi, c.limb_bits, c.widths)[2]) == 2
+    with pytest.raises(ValueError, match="do not split"):
+        rangelib._plan(gold.field, 0, B31, 16, (16, 8, 8))
+
+
+def _with_w(monkeypatch, lo=0, hi=B31):
+    from zklora.zkcore import graph as G
+
+    orig = G.static_range_checks
+
+    def with_w(graph, registry, error=None):
+        out = orig(graph, registry) if error is None else orig(graph, registry, error)
+        return out + [RangeCheck("W", lo, hi, "W/top")]
+
+    monkeypatch.setattr(G, "static_range_checks", with_w)
+
+
+def _w_values():
+    x = torch.arange(8) * 123_457 + (1 << 24)
+    x[2] = B31                       # every limb at its maximum
+    x[5] = (1 << 24) + 77            # limb2 = 1, limb1 = 0
+    return x
+
+
+def test_split_top_limb_complete_and_next_value_rejected(gold, monkeypatch):
+    """The split check proves W ∈ [0, 2^31): the honest witness verifies, W = 2^31 (the
+    first value outside) is rejected."""
+    _with_w(monkeypatch)
+    g, x = _w_graph(8), _w_values()
+    prove_and_verify(g, {"W": x}, gold)
+    bad = x.clone()
+    bad[2] = 1 << 31
+    msg = assert_rejected(g, {"W": bad}, gold, {}, lambda v: None)
+    assert "range" in msg or "LogUp" in msg or "recompose" in msg, msg
+
+
+@pytest.mark.parametrize("step", [1, -1])
+def test_split_top_limb_carry_rejected(gold, monkeypatch, step):
+    """(L1 + step·2^8, L2 − step) — the two halves of the split top limb moved to the
+    next decomposition of the same value — recomposes to W (the identity at the random
+    point holds); the 8-bit half's range lookup rejects it."""
+    from zklora.zkcore.op import ProverContext
+
+    _with_w(monkeypatch)
+    g, x = _w_graph(8), _w_values()
+    orig = ProverContext.commit_advice
+    seen = []
+
+    def commit_advice(self, name, values, bound=None):
+        if name.startswith("W/top/lo/limb") and name[-1] in "12":
+            values = values.clone()
+            # index 5: limb2 = 1 (so L2 − 1 ≥ 0); index 2: limb1 = 255 (L1 + 256)
+            i = 5 if step == 1 else 2
+            values.reshape(-1)[i] += (step << 8) if name.endswith("limb1") else -step
+            seen.append(name)
+        return orig(self, name, values, bound)
+
+    monkeypatch.setattr(ProverContext, "commit_advice", commit_advice)
+    msg = assert_rejected(g, {"W": x}, gold, {}, lambda v: None)
+    assert sorted(seen) == ["W/top/lo/limb1", "W/top/lo/limb2"]
+    assert "range8" in msg or msg.startswith("lookups: LogUp sums differ"), msg
+
+
+# -- derived call sites: RMSNorm's pre-shift, LoRA's forward copies ------------------------
+
+
+def test_rmsnorm_pre_shift_one_sided_next_value_rejected(gold):
+    """x' = ⌊(x + 2)/4⌋ (pre-shift k = 2) has the derived bound [−m, m] (the image of
+    X's): checked one-sided in [−m, −m + 2^B).  At x = max X, x' = m; the next
+    admissible (x' + 1, R − 4), past m but inside the checked box, with every rsqrt
+    tensor, x·r and Y recomputed from it, is rejected by R's range check."""
+    from zklora.plugins.ops.rmsnorm import plan_of
+
+    from .test_rmsnorm_op import S as RS
+    from .test_rmsnorm_op import _spec_values, rms_graph
+    from .test_rmsnorm_op import wit as rms_wit
+
+    g, _ = rms_graph(pre_shift=2)
+    (rc,) = [c for c in graphlib.static_range_checks(g, gold.registry) if c.tensor == "n/xs"]
+    m = g.tensors["n/xs"].bound[1]
+    assert g.tensors["n/xs"].bound == (-m, m) and (rc.lo, rc.hi) == checked_bound((-m, m), 2,
+                                                                                   True)
+    assert rc.hi > m and len(rangelib._plan(gold.field, rc.lo, rc.hi, 16)[2]) == 1
+    pl = plan_of(find_node(g, "n/rsqrt"), 16)
+    inputs, _, _ = rms_wit()
+    inputs["X"].reshape(-1)[21] = (1 << (RS + 4)) - 1        # max X: x' = m
+    prove_and_verify(g, inputs, gold)
+
+    def next_admissible(values):
+        assert int(values["n/xs"].reshape(-1)[21]) == m
+        values["n/xs"].reshape(-1)[21] += 1
+        values["n/xs_R"].reshape(-1)[21] -= 1 << pl.pre_shift
+        _spec_values(values, pl)
+
+    msg = assert_rejected(g, inputs, gold, {}, next_admissible)
+    assert "range" in msg or "LogUp" in msg, msg
+
+
+def test_train_graph_derived_checks():
+    """In the tiny training graph, LoRA's forward copies (θ at the weight scale) carry
+    the image of θ's proven bound and are checked one-sided; the only two-sided check
+    left is cross-entropy backward's remainder (a non-power-of-two divisor)."""
+    from zklora.plugins.models.llama import ForwardSpec
+    from zklora.plugins.models.llama_train import TrainSpec, build_train_graph
+    from zklora.plugins.models.tiny import tiny_arch, tiny_lora
+    from zklora.zkcore.plugins import registry
+    from zklora.zkcore.quant import QuantConfig
+
+    g = build_train_graph(TrainSpec(ForwardSpec(tiny_arch(), tiny_lora(), QuantConfig(),
+                                                1, 16), 1))
+    reg = registry()
+    copies = [n for n in g.nodes if n.op == "rescale" and "/fwd/" in f"/{n.name}"]
+    assert len(copies) == 8 and all(n.params.get("derived") for n in copies)
+    checks = graphlib.static_range_checks(g, reg)
+    two = [c.label for c in checks
+           if len(rangelib._plan(reg.field("goldilocks"), c.lo, c.hi, 16)[2]) == 2]
+    assert len(two) == 1 and "bwd" in two[0], two

@@ -16,7 +16,9 @@ a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
   up in its range table, and the recomposition is proven linearly at one random point z:
   X̃(z) − lo = Σ_j 2^(limb_bits·j)·L̃_j(z) (resp. hi − X̃(z) = …) — an identity of
   multilinear polynomials, so it holds everywhere w.h.p.  The limbs are sound as
-  integers because 2^B < p/2.
+  integers because 2^B < p/2.  A check's limbs may also have explicit widths
+  (`RangeCheck.widths`, limb j at bit offset o_j = Σ_(i<j) w_i): the cost rule splits a
+  top limb whose table costs more than its entries (`_split_tops`).
 
 `ranges` runs several checks at once: every limb is committed before the point z is
 drawn, so all limbs share one stacked commitment, and one z (its first n coordinates
@@ -87,16 +89,33 @@ def range_table(bits: int, lo: int = 0) -> RangeTable:
     return _range_table(int(bits), int(lo))
 
 
-def _plan(F: Field, lo: int, hi: int, limb_bits: int):
+def _plan(F: Field, lo: int, hi: int, limb_bits: int, widths: Sequence[int] = ()):
+    """(B, limb widths, sides): ``widths`` when given (they must add up to B), else
+    ``limb_bits``-bit limbs, the top one narrower."""
     if hi < lo:
         raise ValueError(f"empty range [{lo}, {hi}]")
     width = hi - lo + 1
     B = (width - 1).bit_length()
     if B + 2 > F.p.bit_length():
         raise ValueError(f"range [{lo}, {hi}] is too wide for field {F.name}")
-    limbs = [limb_bits] * (B // limb_bits) + ([B % limb_bits] if B % limb_bits else [])
+    if widths:
+        limbs = [int(w) for w in widths]
+        if sum(limbs) != B or min(limbs) < 1 or max(limbs) > limb_bits:
+            raise ValueError(f"range [{lo}, {hi}]: limb widths {limbs} do not split "
+                             f"{B} bits into limbs of at most {limb_bits}")
+    else:
+        limbs = [limb_bits] * (B // limb_bits) + ([B % limb_bits] if B % limb_bits else [])
     sides = [("lo", 1)] + ([("hi", -1)] if width != 1 << B else [])
     return B, limbs, sides
+
+
+def _offsets(limbs: Sequence[int]) -> list[int]:
+    """Bit offset of every limb: limb j holds bits [offset_j, offset_j + width_j)."""
+    out, o = [], 0
+    for w in limbs:
+        out.append(o)
+        o += w
+    return out
 
 
 def _direct(ctx, tensor: str, B: int, limb_bits: int) -> bool:
@@ -117,6 +136,10 @@ class RangeCheck:
     hi: int
     label: str
     limb_bits: int = LIMB_BITS
+    #: explicit limb widths, low limb first (adding up to the check's B bits, each at
+    #: most ``limb_bits``); empty: ``limb_bits``-bit limbs, the top one narrower.  Set by
+    #: `_by_cost` (a top limb split in two when its table costs more than the split).
+    widths: tuple[int, ...] = ()
 
 
 def ranges(ctx, checks: Sequence[RangeCheck]) -> None:
@@ -146,11 +169,12 @@ def _self_check(ctx, rc: RangeCheck) -> None:
                           f"{int(x[i])} at flat index {i}, outside [{rc.lo}, {rc.hi}]")
 
 
-def _limb(ctx, tensor: str, lo: int, hi: int, side: str, j: int, bits: int,
-          limb_bits: int) -> torch.Tensor:
+def _limb(ctx, tensor: str, lo: int, hi: int, side: str, offset: int,
+          bits: int) -> torch.Tensor:
+    """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)."""
     x = ctx.value(tensor).to(torch.int64)
     d = (x - lo) if side == "lo" else (hi - x)
-    return (d >> (limb_bits * j)) & ((1 << bits) - 1)
+    return (d >> offset) & ((1 << bits) - 1)
 
 
 #: widest range table a check may be looked up in directly when that costs less
@@ -187,6 +211,44 @@ def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
             direct = group[key] * (2 * limbs - 1) > 2 << B
             rc = attrs.evolve(rc, limb_bits=B if direct else LIMB_BITS)
         out.append(rc)
+    return _split_tops(ctx, out)
+
+
+def _split_tops(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
+    """``checks`` with the top limb of width t split into two limbs of ⌈t/2⌉ and ⌊t/2⌋
+    bits wherever the range(t) table costs more than the split (issue 13): N_t, the
+    entries of all the checks' top limbs of width t (elements × sides), looked up in a
+    table of 2^t rows (each row a looked-up leaf and a committed multiplicity) against,
+    split, N_t more entries and committed limbs and two tables of 2^⌈t/2⌉ and 2^⌊t/2⌋
+    rows: split iff N_t + 2^⌈t/2⌉ + 2^⌊t/2⌋ < 2^t and no other limb or direct check of
+    these checks uses range(t) (the table stays then).  (A table that some op also
+    looks up in is counted as if only these checks used it; small tables are never
+    split since the condition then fails.)  Only checks with ``limb_bits``-wide limbs below the top
+    one and no explicit ``widths``.  Decided from the shapes alone, so both sides agree;
+    the digits of a mixed radix are as unique as base-2^lb ones (docs/soundness.md
+    §2.1), so the interval proven is the same."""
+    tops: dict[int, int] = {}
+    kept: set[int] = set()        # widths whose table other limbs or checks use anyway
+    plans = []
+    for rc in checks:
+        B, limbs, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
+        t = None
+        if _direct(ctx, rc.tensor, B, rc.limb_bits):
+            if rc.lo == 0 or len(sides) > 1:
+                kept.add(B)
+        elif not rc.widths and limbs[-1] < rc.limb_bits:
+            t = limbs[-1]
+            tops[t] = tops.get(t, 0) + ctx.spec(rc.tensor).size * len(sides)
+            kept.update(limbs[:-1])
+        else:
+            kept.update(limbs)
+        plans.append((rc, limbs, t))
+    out = []
+    for rc, limbs, t in plans:
+        if t is not None and t not in kept and \
+                tops[t] + (1 << -(-t // 2)) + (1 << (t // 2)) < 1 << t:
+            rc = attrs.evolve(rc, widths=(*limbs[:-1], -(-t // 2), t // 2))
+        out.append(rc)
     return out
 
 
@@ -197,7 +259,7 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     pending = []
     for rc in _by_cost(ctx, checks):
         lo, hi, label, limb_bits, tensor = rc.lo, rc.hi, rc.label, rc.limb_bits, rc.tensor
-        B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits)
+        B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits, rc.widths)
         _self_check(ctx, rc)
         shape = ctx.spec(tensor).shape
         limb_names = []
@@ -206,10 +268,10 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
                 ctx.require_lookup(_table_for(side, lo, hi, B), [tensor], f"{label}/{side}")
                 continue
             names = []
-            for j, bits in enumerate(limbs):
+            for j, (bits, off) in enumerate(zip(limbs, _offsets(limbs))):
                 name = f"{label}/{side}/limb{j}"
                 ctx.advice(name, shape, (0, (1 << bits) - 1),
-                           partial(_limb, ctx, tensor, lo, hi, side, j, bits, limb_bits))
+                           partial(_limb, ctx, tensor, lo, hi, side, off, bits))
                 ctx.require_lookup(range_table(bits), [name], f"{label}/{side}/limb{j}")
                 names.append(name)
             limb_names.append((side, names))
@@ -246,9 +308,11 @@ def range_points(ctx, pending: list) -> None:
         [ctx.evaluate(n, z[:k]) for n, k in zip(names, nv)]))
     for n, k, v in zip(names, nv, vals):
         ctx.claim(n, z[:k], v)
-    # residual of side t: Σ_j 2^(lb·j)·L_j − s·X + s·c (s = 1, c = lo for "lo"; s = −1,
-    # c = hi for "hi"), zero for every side
+    # residual of side t: Σ_j 2^(o_j)·L_j − s·X + s·c (o_j limb j's bit offset; s = 1,
+    # c = lo for "lo"; s = −1, c = hi for "hi"), zero for every side
     sides = [(rc, side, ns) for rc, limb_names in pending for side, ns in limb_names]
+    offs = [_offsets(_plan(ctx.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)[1])
+            for rc, _, _ in sides]
     width = max(len(ns) for _, _, ns in sides)
     xi = np.array([index[rc.tensor] for rc, _, _ in sides])
     sgn = np.array([1 if side == "lo" else -1 for _, side, _ in sides], np.int64)
@@ -258,8 +322,7 @@ def range_points(ctx, pending: list) -> None:
     for j in range(width):
         has = [k for k, (_, _, ns) in enumerate(sides) if j < len(ns)]
         li = np.array([index[sides[k][2][j]] for k in has])
-        coef = E.from_ints(np.array([1 << (sides[k][0].limb_bits * j) for k in has],
-                                    dtype=object))
+        coef = E.from_ints(np.array([1 << offs[k][j] for k in has], dtype=object))
         res[np.array(has)] = E.add(res[np.array(has)], E.mul(vals[li], coef))
     zero = E.scalar(0)
     bad = next((k for k in range(len(sides)) if not E.equal(res[k], zero)), None)

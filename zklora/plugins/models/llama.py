@@ -165,10 +165,12 @@ def scaling_fixed(scaling: float) -> tuple[int, int]:
     return int(math.floor(scaling * (1 << MAX_SCALING_BITS) + 0.5)), MAX_SCALING_BITS
 
 
-def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound) -> str:
+def add_rescale(g: Graph, name: str, X: str, shift: int, bound: Bound, *,
+                derived: bool = False) -> str:
     """``{name}/Y`` = X/2^shift rounded (committed, declared ``bound``), remainder
-    ``{name}/R`` committed advice; returns Y."""
-    return build.add_rescale(g, name, X, shift, bound, y=f"{name}/Y", r=f"{name}/R")
+    ``{name}/R`` committed advice; returns Y (``derived``: `build.add_rescale`)."""
+    return build.add_rescale(g, name, X, shift, bound, y=f"{name}/Y", r=f"{name}/R",
+                             derived=derived)
 
 
 def add_lora_linear(g: Graph, name: str, X: str, W: str, A: str | None = None,

@@ -345,9 +345,11 @@ class _TrainBuilder:
         g.tensor("rope.cos", cos.shape, "public", value=cos)
         g.tensor("rope.sin", sin.shape, "public", value=sin)
 
-    def committed(self, name: str, X: str, shift: int, bound: Bound) -> str:
-        """``name`` = rescale(X, shift), committed with ``bound``."""
-        return add_rescale(self.g, name, X, shift, bound)
+    def committed(self, name: str, X: str, shift: int, bound: Bound, *,
+                  derived: bool = False) -> str:
+        """``name`` = rescale(X, shift), committed with ``bound`` (``derived``: the
+        image of X's proven bound, `add_rescale`)."""
+        return add_rescale(self.g, name, X, shift, bound, derived=derived)
 
     def virtual(self, name: str, shape, op: str, inputs: Sequence[str], **params) -> str:
         self.g.tensor(name, shape, "virtual")
@@ -563,7 +565,11 @@ class _TrainBuilder:
         wb = self.theta.rescaled(shift) if shift else self.theta
         for step in range(spec.steps):
             pre = f"s{step}/"
-            fwd_theta = {k: (self.committed(f"{pre}fwd/l{k[0]}.{k[1]}.{k[2]}", th, shift, wb)
+            # the forward copies at the weight scale: wb is the image of θ's bound, which
+            # the proof proves (the optimiser's range checks on θ: the input at step 0,
+            # its output after), so the copy's check may be one-sided (soundness.md §3.1)
+            fwd_theta = {k: (self.committed(f"{pre}fwd/l{k[0]}.{k[1]}.{k[2]}", th, shift, wb,
+                                            derived=True)
                              if shift else th) for k, th in theta.items()}
             adapters = {(i, t): (fwd_theta[(i, t, "A")], fwd_theta[(i, t, "B")])
                         for i, t, ab in fwd_theta if ab == "A"}

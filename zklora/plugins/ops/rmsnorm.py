@@ -465,8 +465,10 @@ def add_rmsnorm(g: Graph, name: str, X: str, gamma: str, *, eps: float, scale: i
     k = pl.pre_shift
     xin = X
     if k:
+        # x_max is the image of X's bound under the rescale (`rsqrt_plan_for`): derived
+        # unless the caller overrides X's bound (docs/soundness.md §3.1)
         xsb = check_bound_fits(f"{name}/xs", Bound.symmetric(pl.x_max))
-        xin = rescale_node(g, f"{name}/xs", X, k, xsb)
+        xin = rescale_node(g, f"{name}/xs", X, k, xsb, derived=x_bound is None)
     rows = xs[:-1] + (1,)
     outs = []
     bounds = {"r": (0, pl.r_max), "P": (1, pl.p_max), "H": (1, 1 << pl.shift),
