@@ -110,18 +110,25 @@ def _w_table(E: Field, n: int, coefs: np.ndarray, claims: Sequence[Claim]) -> np
     return w
 
 
+def scale_blind(E: Field, blind: Sequence[Blind], k) -> tuple[Blind, ...]:
+    """The blind terms times ``k`` (a challenge-field element)."""
+    return tuple(Blind(b.tensor, b.point, E.mul(b.coefficient, k)) for b in blind)
+
+
 def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
-           table: Callable[[], np.ndarray] | None = None, base: bool = True) -> Claim:
+           table: Callable[[], np.ndarray] | None = None, base: bool = True,
+           hide: bool = False) -> Claim:
     """Reduce claims on one tensor of ``num_vars`` variables to one claim, on either side
     (``ctx`` a `zklora.zkcore.op.ProverContext` or ``VerifierContext``): ρ drawn, then the
     sumcheck Σ_x f(x)·W(x) = Σ_k ρ^k v_k with W = Σ_k ρ^k eq(r_k, ·), which the verifier
     evaluates itself.  ``table()`` (prover only) gives f as a flat array (base-field
-    elements if ``base``)."""
+    elements if ``base``).  Blinded claims, or ``hide`` (zero knowledge: the tensor's
+    claims may be blinded), take `_reduce_blinded`: no final is sent."""
     E = ctx.E
     claims = dedupe(E, claims, ProverError if ctx.prover else VerificationError)
     if len(claims) == 1:
         return claims[0]
-    if any(c.blind for c in claims):
+    if any(c.blind for c in claims) or (hide and ctx.zk is not None and num_vars > 0):
         return _reduce_blinded(ctx, claims, num_vars=num_vars, label=label, table=table,
                                base=base)
     rho = ctx.challenge(f"{label}/rho")

@@ -45,7 +45,8 @@ import attrs
 import numpy as np
 
 from . import mle
-from .claims import Claim
+from . import zk as zklib
+from .claims import Claim, scale_blind
 from .relations import error, half_point
 
 
@@ -245,12 +246,18 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
     def at(term: str, s: Mapping[str, np.ndarray]) -> np.ndarray:
         return join(E, term, {**fixed, **s})
 
+    # a blinded value (zero knowledge, docs/zero-knowledge.md §5.1): carried on
+    blind_in = ctx.blind_of(value) if ctx.zk is not None else ()
     if not sc and len(operands) == 1:  # a transpose, reshape, row sum: derived, no message
         inv = E.inv(E.scalar(coef % ctx.F.p).reshape((1,) + E.elem_shape))[0]
         v = E.mul(value, inv)
         (term,), (op,) = ins, operands
         if tensor[0]:
-            return [ctx.claim(op, at(term, {}), v)]
+            b = scale_blind(E, blind_in, inv)
+            ctx.register_blind(v, b)
+            return [ctx.claim(op, at(term, {}), v, b)]
+        if blind_in:
+            raise error(ctx, f"{label}: a blinded claim on a public operand")
         got = op.evaluate(at(term, {})) if isinstance(op, Public) else \
             ctx.eval_public(op, at(term, {}))
         ctx.check(lambda: E.equal(got, v), f"{label}: public operand does not match")
@@ -282,6 +289,18 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
         r_f = join(E, free_sh, r)
         pub[0] = lambda p: mle.eq_eval(E, r_f, join(E, free_sh, split(p, sc, bits)))
     terms = [(E.scalar(coef % ctx.F.p), tuple(range(eq + len(operands))))]
+    hidden = [i for i, op in enumerate(operands) if tensor[i] and op in ctx.hide]
+    if ctx.zk is not None and n > 0 and (blind_in or hidden):
+        # the finals of the operands in `ctx.hide` masked by Z·ν (`zk.run_hidden`), their
+        # claims blinded; the others' finals sent as they are
+        shown = [eq + i for i in range(len(operands)) if tensor[i] and i not in hidden]
+        rho, finals, blinds = zklib.run_hidden(ctx, label, n, terms, value, tables, pub,
+                                               blinds=blind_in, reveal=shown)
+        s = split(rho, sc, bits)
+        return [ctx.claim(op, at(term, s), finals[eq + i], blinds[eq + i])
+                for i, (term, op) in enumerate(zip(ins, operands)) if tensor[i]]
+    if blind_in:
+        raise error(ctx, f"{label}: a blinded claim needs a sumcheck (zero knowledge)")
     rho, finals = ctx.run_sumcheck(label, n, terms, value, tables, public=pub)
     s = split(rho, sc, bits)
     return [ctx.claim(op, at(term, s), finals[eq + i])

@@ -573,6 +573,48 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
     _run(False, graph, backend, statement, published, proof=proof, sections=sections)
 
 
+#: zero knowledge, docs/zero-knowledge.md §5.1: op kinds whose relations carry blinded
+#: output claims (their values reach `einsum` / `relations.rescale_input_claim`
+#: unchanged), with whether the blinds pass on to the op's inputs' claims
+BLIND_AWARE = {"matmul": False, "einsum": False, "rescale": True}
+#: hide evaluations (the sumchecks' finals, output values, reveals) in a ZK session
+#: where the graph allows it (`_hidden_tensors`); False: revealed as before
+HIDE_FINALS = True
+
+
+def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
+    """The tensors whose claims may be blinded (`ProverContext.hide`): committed in the
+    stack of the main pool's first mask group (a blinded claim's terms share the
+    tensor's stack, `Committer.open`), or virtual, and produced by no op or by one in
+    `BLIND_AWARE`; a tensor whose producer passes blinds on to its inputs only if
+    those inputs may be blinded too (a fixpoint).  One-segment graphs only (a segment's
+    fork has masks of its own: not yet)."""
+    first = f"{zklib.PREFIX}0"
+    if not HIDE_FINALS or graph.node_segments or first not in committer.where:
+        return frozenset()
+    k0 = committer.where[first][0]
+    cand = set()
+    for t, s in graph.tensors.items():
+        if s.kind == "committed" and (t in published or committer.where.get(t, (None,))[0]
+                                      != k0):
+            continue
+        if s.kind not in ("committed", "virtual"):
+            continue
+        node = graph.producer(t)
+        if node is None or node.op in BLIND_AWARE:
+            cand.add(t)
+    changed = True
+    while changed:
+        changed = False
+        for t in list(cand):
+            node = graph.producer(t)
+            if node is not None and BLIND_AWARE[node.op] and \
+                    not all(i in cand for i in node.inputs if graph.tensors[i].kind != "public"):
+                cand.discard(t)
+                changed = True
+    return frozenset(cand)
+
+
 def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
          published: Mapping[str, bytes] | None, *,
          inputs: Mapping[str, torch.Tensor] | None = None,
@@ -657,18 +699,27 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             # segment fork join this stack (`zk.precommit`), one opening for them all
             zklib.precommit(ctx, [s.index for s in graph.segments()]
                             if graph.node_segments else [])
-        committer.flush_packed(ch)
+        # (zero knowledge with hidden evaluations: one stack, so every committed tensor
+        # shares its stack with the masks that blind its claims, §5.1)
+        one = ctx.zk is not None and HIDE_FINALS and not graph.node_segments
+        committer.flush_packed(ch, 1 if one else 2)
+        if ctx.zk is not None:
+            ctx.hide = _hidden_tensors(graph, committer, published)
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)
     with rec.section("outputs"):
         for o in graph.outputs:
             r = ctx.challenges(f"out:{o}", specs[o].num_vars)
+            blind: tuple = ()
             if specs[o].kind == "committed":
-                v = ctx.exchange(f"out:{o}/value", 1, lambda o=o, r=r: [ctx.evaluate(o, r)])[0]
+                if o in ctx.hide:   # sent as õ(r) + ν: a blinded claim (§5.1)
+                    blind = (zklib.fresh_nu(ctx),)
+                v = ctx.exchange(f"out:{o}/value", 1, lambda o=o, r=r, b=blind: [
+                    ctx.E.add(ctx.evaluate(o, r), claimlib.blind_value(ctx, b))])[0]
             else:
                 v = ctx.eval_public(o, r)
-            book[o].append(Claim(o, r, v))
+            book[o].append(Claim(o, r, v, blind))
     clock.lap("outputs")
 
     opened: dict[str, list[Claim]] = defaultdict(list)
@@ -748,8 +799,10 @@ def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
             for t in node.outputs:
                 if book.get(t):
                     c = claimlib.reduce(ctx, book.pop(t), num_vars=specs[t].num_vars,
-                                        label=f"reduce:{t}", table=lambda t=t: ctx.table(t))
+                                        label=f"reduce:{t}", table=lambda t=t: ctx.table(t),
+                                        hide=t in ctx.hide)
                     out_claims[t] = c
+                    ctx.register_blind(c.value, c.blind)
                     if specs[t].kind == "committed":
                         opened[t].append(c)
                     elif specs[t].kind == "public":

@@ -47,7 +47,7 @@ import torch
 
 from . import mle, scratch, selfcheck, sumcheck
 from . import zk as zklib
-from .claims import Claim
+from .claims import Claim, blind_value
 from .errors import ConfigError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupRequest, Table
@@ -544,21 +544,68 @@ class _Context:
         k = seen[node, kind] = seen.get((node, kind), 0) + 1
         return f"{node}/{kind}" if k == 1 else f"{node}/{kind}#{k}"
 
-    def claim(self, tensor: str, point, value) -> Claim:
-        """Record the claim "the MLE of ``tensor`` at ``point`` is ``value``"."""
-        c = Claim(tensor, point, value)
+    def claim(self, tensor: str, point, value, blind=()) -> Claim:
+        """Record the claim "the MLE of ``tensor`` at ``point`` is ``value``" (with
+        ``blind`` terms: a blinded claim, docs/zero-knowledge.md §5.1)."""
+        c = Claim(tensor, point, value, tuple(blind))
         self.new_claims.append(c)
         return c
+
+    # -- hidden evaluations (zero knowledge, docs/zero-knowledge.md §5.1) -------------
+
+    #: tensors whose claims may be blinded (set by the graph in a ZK session: committed
+    #: in the stack of the context's masks, or virtual, produced by an op that carries
+    #: blinds — `graph.BLIND_AWARE`); empty: every evaluation is revealed as before
+    hide: frozenset = frozenset()
+
+    def register_blind(self, value, blind) -> None:
+        """Both sides: ``value`` (a blinded claim's value handed to an op) stands for
+        T̃(p) + Σ blind: the relation helpers that receive it (`einsum`,
+        `relations.rescale_input_claim`) carry the blind on (`blind_of`).  Keyed by the
+        value's bytes (uniform: a masked element); two blinded values with equal bytes
+        and different blinds are refused on both sides."""
+        if not blind:
+            return
+        reg = self.__dict__.setdefault("_blinds", {})
+        k = np.ascontiguousarray(value).tobytes()
+        blind = tuple(blind)
+        if k in reg and reg[k] is not blind:
+            raise (ProverError if self.prover else VerificationError)(
+                "two blinded values with the same bytes (retry the proof)")
+        reg[k] = blind
+
+    def blind_of(self, value) -> tuple:
+        """The blind terms registered for ``value`` (`register_blind`), or ()."""
+        reg = self.__dict__.get("_blinds")
+        if not reg:
+            return ()
+        return reg.get(np.ascontiguousarray(value).tobytes(), ())
 
     def reveal(self, label: str, tensors: Sequence[str], point, *,
                claim: bool = True) -> np.ndarray:
         """The MLE values of ``tensors`` at ``point``: the prover evaluates and sends
-        them, the verifier reads them; each becomes a claim unless ``claim=False``."""
-        vals = self.exchange(label, len(tensors),
-                             lambda: np.stack([self.evaluate(t, point) for t in tensors]))
+        them, the verifier reads them; each becomes a claim unless ``claim=False``.
+        With zero knowledge, a tensor in `hide` is sent as T̃(point) + ν (ν a fresh
+        committed blind, `zk.fresh_nu`): its claim is blinded and the value registered
+        (`register_blind`)."""
+        hid = [claim and self.zk is not None and t in self.hide for t in tensors]
+        nus = [zklib.fresh_nu(self) if h else None for h in hid]
+
+        def compute():
+            out = []
+            for t, nu in zip(tensors, nus):
+                v = self.evaluate(t, point)
+                if nu is not None:
+                    v = self.E.add(v, blind_value(self, (nu,)))
+                out.append(v)
+            return np.stack(out)
+
+        vals = self.exchange(label, len(tensors), compute)
         if claim:
-            for t, v in zip(tensors, vals):
-                self.claim(t, point, v)
+            for t, v, nu in zip(tensors, vals, nus):
+                b = () if nu is None else (nu,)
+                self.claim(t, point, v, b)
+                self.register_blind(v, b)
         return vals
 
     def range(self, tensor: str, lo: int, hi: int, *, label: str,

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from . import mle, selfcheck
+from .claims import scale_blind
 from .errors import ProverError, VerificationError
 
 #: default limb width of decompositions proven by range lookups
@@ -193,4 +194,8 @@ def rescale_input_claim(ctx, X: str, point, v_y, v_r, shift: int):
     claim on X that claims Ỹ(point) = v_y and R̃(point) = v_r imply."""
     E = ctx.E
     v_x = E.sub(E.add(E.mul(E.scalar(1 << shift), v_y), v_r), E.scalar(1 << (shift - 1)))
-    return ctx.claim(X, point, v_x)
+    # blinded v_y, v_r (zero knowledge, `ProverContext.register_blind`): X̃ + 2^s·B_y + B_r
+    blind = scale_blind(E, ctx.blind_of(v_y), E.scalar(1 << shift)) + tuple(ctx.blind_of(v_r))
+    c = ctx.claim(X, point, v_x, blind)
+    ctx.register_blind(v_x, blind)
+    return c

@@ -642,8 +642,27 @@ def _split_terms(terms):
     return out
 
 
+def fresh_nu(ctx) -> Blind:
+    """Both sides: the next blind ν of the context's ν slot, as the term ν = c·M̃(q)
+    (`_nu_points`; a slot of the context's pool, its upper half, a new one when used
+    up): the offset that hides a revealed evaluation (an output value, a `reveal`),
+    docs/zero-knowledge.md §5.1.  The prover's value: `claims.blind_value`."""
+    E = ctx.E
+    st = ctx.__dict__.get("_nu_slot")
+    cap = (1 << (slot_vars(E.degree) - 1)) // E.degree
+    if st is None or st[1] >= cap:
+        reg = ctx.zk_pool.allocate(ctx, 1, 2)
+        st = [reg.name, 0]
+        ctx.__dict__["_nu_slot"] = st
+    name, k = st
+    st[1] += 1
+    sv = slot_vars(E.degree)
+    pts, coef = _nu_points(E, sv, k + 1)
+    return Blind(name, pts[k], coef)
+
+
 def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
-               blinds=()):
+               blinds=(), reveal=()):
     """A ZK sumcheck that hides its finals (docs/zero-knowledge.md §5.1), either side:
     Σ_x Σ_t c_t Π f_i(x) (+ Σ_b c_b·M̃_b(q_b), ``blinds``) = ``claim``.
 
@@ -665,7 +684,9 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
       claim on the masks (`ctx.zk_claim`), opened with the others; Z(r) = 0 aborts.
 
     ``public``: on the prover side the indices of the public tables; on the verifier
-    side a mapping index -> f_i(r) or a function of r (as `sumcheck.verify`)."""
+    side a mapping index -> f_i(r) or a function of r (as `sumcheck.verify`).
+    ``reveal``: tables whose finals are sent unmasked (no ν; claims on tensors that
+    cannot carry a blind), after the hidden ones' in the same message."""
     E = ctx.E
     err = ProverError if ctx.prover else VerificationError
     n = num_vars
@@ -674,7 +695,9 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
     d = sc.degree_of(terms)
     count = 1 + max((f for _, fs in terms for f in fs), default=-1)
     pub = set(public)
-    hidden = [i for i in range(count) if i not in pub]
+    shown = [i for i in range(count) if i not in pub and i in set(reveal)]
+    hidden = [i for i in range(count) if i not in pub and i not in set(reveal)]
+    sent_ix = hidden + shown
     D = hidden_degree(terms, hidden)
     regA = ctx.zk_pool.allocate(ctx, n, d)
     regB = ctx.zk_pool.allocate(ctx, 1, D)
@@ -732,8 +755,8 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
         point[:n - 1] = head
         point[n - 1] = r
         values = [at(i, r) for i in range(count)]
-        if hidden:
-            ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in hidden]))
+        if sent_ix:
+            ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in sent_ix]))
         running = E.add(E.add(sc.combine(E, terms, values), E.mul(rho, state.inner.fixed)),
                         E.mul(B, _prod(E, point)))
     else:
@@ -750,9 +773,9 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
         point[:n - 1] = head
         point[n - 1] = r
         values = [None] * count
-        if hidden:
-            vals = ctx.ch.recv_field(f"{label}/finals", E, len(hidden))
-            for k, i in enumerate(hidden):
+        if sent_ix:
+            vals = ctx.ch.recv_field(f"{label}/finals", E, len(sent_ix))
+            for k, i in enumerate(sent_ix):
                 values[i] = vals[k]
         for i, v in dict(public).items():
             values[i] = v(point) if callable(v) else np.asarray(v)
