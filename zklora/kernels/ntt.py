@@ -67,12 +67,25 @@ def powers(w: int, n: int) -> np.ndarray:
     return out
 
 
+def stage_twiddles(log_k: int) -> np.ndarray:
+    """Stage-major twiddles of a size-2^log_k DIF transform: entry h + j (h = 1, 2, 4, …,
+    k/2; j < h) is ω_{2h}^j, the factors of the stage whose butterflies are h apart, in
+    one contiguous run (entry 0 unused; length max(8, k))."""
+    k = 1 << log_k
+    out = np.zeros(max(8, k), dtype=np.uint64)
+    h = 1
+    while h < k:
+        out[h:2 * h] = powers(root_of_unity(h.bit_length()), h)
+        h <<= 1
+    return out
+
+
 @lru_cache(maxsize=64)
 def _tables(log_k: int, rate_log: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ω_k^j for j < k/2, twist[s, j] = ω_L^(s·j), bit-reversal permutation of k)."""
+    """(`stage_twiddles` of k, twist[s, j] = ω_L^(s·j), bit-reversal permutation of k)."""
     k = 1 << log_k
     R = 1 << rate_log
-    tw = powers(root_of_unity(log_k), max(1, k // 2))
+    tw = stage_twiddles(log_k)
     wl = root_of_unity(log_k + rate_log)
     twist = np.empty((R, k), dtype=np.uint64)
     for s in range(R):
@@ -86,31 +99,81 @@ def _tables(log_k: int, rate_log: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 @njit(inline="always", **_OPTS)
+def _bfly_run(lo, hi, tw, n):
+    """n butterflies (lo, hi) ← (lo + hi, (lo − hi)·tw) on three unit-stride runs (views:
+    LLVM vectorises this loop)."""
+    for j in range(n):
+        a = lo[j]
+        b = hi[j]
+        lo[j] = gl_add(a, b)
+        hi[j] = gl_mul(gl_sub(a, b), tw[j])
+
+
+@njit(inline="always", **_OPTS)
 def _dif_inplace(buf, tw):
     """In-place radix-2 decimation-in-frequency NTT of size len(buf): natural order in,
-    bit-reversed order out.  tw[j] = ω^j for the size-len(buf) root ω."""
+    bit-reversed order out.  ``tw`` = `stage_twiddles` of len(buf).  Stages whose
+    butterflies are ≥ 8 apart run on unit-stride views (vectorised); the last three are
+    fused into one register-resident pass over blocks of 8 (ω8^j = tw[4 + j],
+    ω4 = tw[3]).  A product by the twiddle 1 is the identity on canonical values, so
+    every output is the plain radix-2 transform's."""
     k = buf.shape[0]
     half = k >> 1
-    stride = 1
-    while half >= 2:
+    while half >= 8:
+        t = tw[half:2 * half]
         for start in range(0, k, 2 * half):
-            a = buf[start]
-            b = buf[start + half]
-            buf[start] = gl_add(a, b)
-            buf[start + half] = gl_sub(a, b)
-            for j in range(1, half):
-                a = buf[start + j]
-                b = buf[start + j + half]
-                buf[start + j] = gl_add(a, b)
-                buf[start + j + half] = gl_mul(gl_sub(a, b), tw[j * stride])
+            _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
         half >>= 1
-        stride <<= 1
-    if half == 1:
-        for start in range(0, k, 2):
-            a = buf[start]
-            b = buf[start + 1]
-            buf[start] = gl_add(a, b)
-            buf[start + 1] = gl_sub(a, b)
+    if k >= 8:
+        w81 = tw[5]
+        w82 = tw[6]
+        w83 = tw[7]
+        w4 = tw[3]
+        for st in range(0, k, 8):
+            x0 = buf[st]
+            x1 = buf[st + 1]
+            x2 = buf[st + 2]
+            x3 = buf[st + 3]
+            x4 = buf[st + 4]
+            x5 = buf[st + 5]
+            x6 = buf[st + 6]
+            x7 = buf[st + 7]
+            # butterflies 4 apart
+            a0 = gl_add(x0, x4)
+            a4 = gl_sub(x0, x4)
+            a1 = gl_add(x1, x5)
+            a5 = gl_mul(gl_sub(x1, x5), w81)
+            a2 = gl_add(x2, x6)
+            a6 = gl_mul(gl_sub(x2, x6), w82)
+            a3 = gl_add(x3, x7)
+            a7 = gl_mul(gl_sub(x3, x7), w83)
+            # 2 apart
+            b0 = gl_add(a0, a2)
+            b2 = gl_sub(a0, a2)
+            b1 = gl_add(a1, a3)
+            b3 = gl_mul(gl_sub(a1, a3), w4)
+            b4 = gl_add(a4, a6)
+            b6 = gl_sub(a4, a6)
+            b5 = gl_add(a5, a7)
+            b7 = gl_mul(gl_sub(a5, a7), w4)
+            # 1 apart
+            buf[st] = gl_add(b0, b1)
+            buf[st + 1] = gl_sub(b0, b1)
+            buf[st + 2] = gl_add(b2, b3)
+            buf[st + 3] = gl_sub(b2, b3)
+            buf[st + 4] = gl_add(b4, b5)
+            buf[st + 5] = gl_sub(b4, b5)
+            buf[st + 6] = gl_add(b6, b7)
+            buf[st + 7] = gl_sub(b6, b7)
+    else:
+        while half >= 1:
+            for start in range(0, k, 2 * half):
+                for j in range(half):
+                    a = buf[start + j]
+                    b = buf[start + j + half]
+                    buf[start + j] = gl_add(a, b)
+                    buf[start + j + half] = gl_mul(gl_sub(a, b), tw[half + j])
+            half >>= 1
 
 
 @njit(inline="always", **_OPTS)

@@ -29,7 +29,7 @@ from .blake3_numba import CHUNK_END, CHUNK_START, ROOT, _hash_one
 from .blake3_numba import _compress as _b3_compress
 from .blake3_numba import _compress_w as _b3_compress_w
 from .goldilocks import ONE, P_INT, ZERO, e2_mul, eq_expand, gl_add, gl_mul, gl_pow, gl_sub
-from .ntt import _dif_inplace, powers, root_of_unity, rs_encode
+from .ntt import _dif_inplace, powers, root_of_unity, rs_encode, stage_twiddles
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: element count below which serial kernels are used (a parallel region costs more)
@@ -111,9 +111,18 @@ def mobius_ref(t) -> list[int]:
 
 
 @lru_cache(maxsize=32)
+def _twist_steps(log_domain: int, log_split: int) -> np.ndarray:
+    """ω^t for t < T = 2^log_split (ω the domain's root): one row's twist factors times
+    these are the next row's."""
+    wt = powers(root_of_unity(log_domain), 1 << log_split)
+    wt.setflags(write=False)
+    return wt
+
+
+@lru_cache(maxsize=32)
 def _dft_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
     K = 1 << k
-    tw = powers(root_of_unity(k), max(1, K // 2))
+    tw = stage_twiddles(k)
     rev = np.zeros(K, dtype=np.int64)
     for b in range(k):
         rev |= ((np.arange(K) >> b) & 1) << (k - 1 - b)
@@ -136,38 +145,58 @@ def _split_rows(c, T, ncomp, M):
 
 
 @njit(inline="always", **_OPTS)
-def _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, tw, rev, lo, hi, buf, out):
+def _pw_init(pw, w):
+    """pw[t] = w^t."""
+    acc = ONE
+    for t in range(pw.shape[0]):
+        pw[t] = acc
+        acc = gl_mul(acc, w)
+
+
+@njit(inline="always", **_OPTS)
+def _mul_runs(x, y, out, n):
+    """out[t] = x[t]·y[t] on unit-stride runs (vectorised; out may be x)."""
+    for t in range(n):
+        out[t] = gl_mul(x[t], y[t])
+
+
+@njit(inline="always", **_OPTS)
+def _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, wt, tw, rev, lo, hi, buf, pw, out):
+    """Rows lo … hi − 1 of enc twisted by y^t (y = ω^a) and DFT'd into their leaves.
+    The twist factors pw[t] = ω^(a·t) are advanced from row to row by one product with
+    wt[t] = ω^t (a vectorised pass instead of a chain of dependent products)."""
     G = T // K
+    if lo < hi:
+        _pw_init(pw, wa[lo])
     for a in range(lo, hi):
-        w = wa[a]
         for comp in range(ncomp):
-            acc = ONE
-            for t in range(T):
-                buf[t] = gl_mul(enc[a, comp * T + t], acc)
-                acc = gl_mul(acc, w)
+            _mul_runs(enc[a, comp * T:(comp + 1) * T], pw, buf, T)
             _dif_inplace(buf, tw)
             # j' = g + j·G: leaf a + g·S, slot j (each leaf written in one sweep)
             for g in range(G):
                 row = a + g * S
                 for j in range(K):
                     out[row, j * ncomp + comp] = buf[rev[g + j * G]]
+        _mul_runs(pw, wt, pw, T)
 
 
 @njit(parallel=True, **_OPTS)
-def _twist_dft_leaves_par(enc, ncomp, T, K, wa, tw, rev, out, nch):
+def _twist_dft_leaves_par(enc, ncomp, T, K, wa, wt, tw, rev, out, nch):
     S = enc.shape[0]
     step = (S + nch - 1) // nch
     for ch in prange(nch):
         buf = np.empty(T, dtype=np.uint64)
-        _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, tw, rev, ch * step,
-                               min(S, (ch + 1) * step), buf, out)
+        pw = np.empty(T, dtype=np.uint64)
+        _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, wt, tw, rev, ch * step,
+                               min(S, (ch + 1) * step), buf, pw, out)
 
 
 @njit(**_OPTS)
-def _twist_dft_leaves_ser(enc, ncomp, T, K, wa, tw, rev, out):
+def _twist_dft_leaves_ser(enc, ncomp, T, K, wa, wt, tw, rev, out):
     buf = np.empty(T, dtype=np.uint64)
-    _twist_dft_leaves_rows(enc, ncomp, T, K, enc.shape[0], wa, tw, rev, 0, enc.shape[0],
-                           buf, out)
+    pw = np.empty(T, dtype=np.uint64)
+    _twist_dft_leaves_rows(enc, ncomp, T, K, enc.shape[0], wa, wt, tw, rev, 0, enc.shape[0],
+                           buf, pw, out)
 
 
 def _split_log(m: int, d: int, k: int) -> int:
@@ -211,11 +240,12 @@ def encode_leaves(c: np.ndarray, log_domain: int, k: int,
     rows = (1 << log_domain) // K
     out = np.empty((rows, K * ncomp), dtype=np.uint64)
     wa = powers(root_of_unity(log_domain), S)
+    wt = _twist_steps(log_domain, lt)
     tw, rev = _dft_tables(lt)
     if enc.size < SERIAL_BELOW:
-        _twist_dft_leaves_ser(enc, ncomp, T, K, wa, tw, rev, out)
+        _twist_dft_leaves_ser(enc, ncomp, T, K, wa, wt, tw, rev, out)
     else:
-        _twist_dft_leaves_par(enc, ncomp, T, K, wa, tw, rev, out, 64)
+        _twist_dft_leaves_par(enc, ncomp, T, K, wa, wt, tw, rev, out, 64)
     return out.reshape(rows, K, 2) if ext else out
 
 
@@ -257,7 +287,7 @@ def mobius_high(a: np.ndarray, j0: int) -> None:
 
 
 @njit(parallel=True, **_OPTS)
-def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch, local):
+def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, wt, tw, rev, out, nch, local):
     rows = enc.shape[0]
     G = T // K
     stride = rows if local else S
@@ -265,19 +295,20 @@ def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, tw, rev, out, nch, local):
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
         buf = np.empty(T, dtype=np.uint64)
-        for r in range(ch * step, min(rows, (ch + 1) * step)):
-            a = a0 + r
-            w = wa[a]
+        pw = np.empty(T, dtype=np.uint64)
+        r_lo = ch * step
+        r_hi = min(rows, (ch + 1) * step)
+        if r_lo < r_hi:
+            _pw_init(pw, wa[a0 + r_lo])
+        for r in range(r_lo, r_hi):
             for comp in range(ncomp):
-                acc = ONE
-                for t in range(T):
-                    buf[t] = gl_mul(enc[r, comp * T + t], acc)
-                    acc = gl_mul(acc, w)
+                _mul_runs(enc[r, comp * T:(comp + 1) * T], pw, buf, T)
                 _dif_inplace(buf, tw)
                 for g in range(G):
                     row = first + r + g * stride
                     for j in range(K):
                         out[row, j * ncomp + comp] = buf[rev[g + j * G]]
+            _mul_runs(pw, wt, pw, T)
 
 
 def twist_dft_block(enc: np.ndarray, a0: int, log_domain: int, k: int, log_split: int,
@@ -292,9 +323,10 @@ def twist_dft_block(enc: np.ndarray, a0: int, log_domain: int, k: int, log_split
     ncomp = enc.shape[1] // T
     S = (1 << log_domain) >> log_split
     tw, rev = _dft_tables(log_split)
+    wt = _twist_steps(log_domain, log_split)
     enc = np.ascontiguousarray(enc, dtype=np.uint64)
     nch = 1 if enc.size < SERIAL_BELOW else max(1, min(64, enc.shape[0]))
-    _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, tw, rev, out, nch, local)
+    _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, wt, tw, rev, out, nch, local)
 
 
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba
