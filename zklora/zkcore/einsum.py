@@ -247,15 +247,13 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
         return join(E, term, {**fixed, **s})
 
     # a blinded value (zero knowledge, docs/zero-knowledge.md §5.1): carried on
-    blind_in = ctx.blind_of(value) if ctx.zk is not None else ()
+    blind_in = ctx.blind_of(point, value) if ctx.zk is not None else ()
     if not sc and len(operands) == 1:  # a transpose, reshape, row sum: derived, no message
         inv = E.inv(E.scalar(coef % ctx.F.p).reshape((1,) + E.elem_shape))[0]
         v = E.mul(value, inv)
         (term,), (op,) = ins, operands
         if tensor[0]:
-            b = scale_blind(E, blind_in, inv)
-            ctx.register_blind(v, b)
-            return [ctx.claim(op, at(term, {}), v, b)]
+            return [ctx.claim(op, at(term, {}), v, scale_blind(E, blind_in, inv))]
         if blind_in:
             raise error(ctx, f"{label}: a blinded claim on a public operand")
         got = op.evaluate(at(term, {})) if isinstance(op, Public) else \

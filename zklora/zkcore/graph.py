@@ -796,13 +796,14 @@ def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
             progress("prove", done + i, total)
         with rec.section(f"op:{node.op}:{node.name}"):
             out_claims = {}
+            ctx.clear_blinds()
             for t in node.outputs:
                 if book.get(t):
                     c = claimlib.reduce(ctx, book.pop(t), num_vars=specs[t].num_vars,
                                         label=f"reduce:{t}", table=lambda t=t: ctx.table(t),
                                         hide=t in ctx.hide)
                     out_claims[t] = c
-                    ctx.register_blind(c.value, c.blind)
+                    ctx.register_blind(c.point, c.value, c.blind)
                     if specs[t].kind == "committed":
                         opened[t].append(c)
                     elif specs[t].kind == "public":

@@ -558,28 +558,35 @@ class _Context:
     #: blinds — `graph.BLIND_AWARE`); empty: every evaluation is revealed as before
     hide: frozenset = frozenset()
 
-    def register_blind(self, value, blind) -> None:
-        """Both sides: ``value`` (a blinded claim's value handed to an op) stands for
-        T̃(p) + Σ blind: the relation helpers that receive it (`einsum`,
-        `relations.rescale_input_claim`) carry the blind on (`blind_of`).  Keyed by the
-        value's bytes (uniform: a masked element); two blinded values with equal bytes
-        and different blinds are refused on both sides."""
+    def register_blind(self, point, value, blind) -> None:
+        """Both sides: ``value`` at ``point`` (a blinded claim's, handed to the running
+        op) stands for T̃(point) + Σ blind: the relation helpers that receive them
+        (`einsum`, `relations.rescale_input_claim`) carry the blind on (`blind_of`).
+        Keyed by the point's and the value's bytes; the scheduler clears the registry
+        before each op (`clear_blinds`), so it holds the running op's claims only; two
+        registrations of one key with different blinds are refused on both sides."""
         if not blind:
             return
         reg = self.__dict__.setdefault("_blinds", {})
-        k = np.ascontiguousarray(value).tobytes()
+        k = np.ascontiguousarray(point).tobytes() + b"|" + np.ascontiguousarray(value).tobytes()
         blind = tuple(blind)
         if k in reg and reg[k] is not blind:
             raise (ProverError if self.prover else VerificationError)(
-                "two blinded values with the same bytes (retry the proof)")
+                "two blinded claims with the same point and value (retry the proof)")
         reg[k] = blind
 
-    def blind_of(self, value) -> tuple:
-        """The blind terms registered for ``value`` (`register_blind`), or ()."""
+    def blind_of(self, point, value) -> tuple:
+        """The blind terms registered for ``value`` at ``point`` (`register_blind`), or
+        ()."""
         reg = self.__dict__.get("_blinds")
         if not reg:
             return ()
-        return reg.get(np.ascontiguousarray(value).tobytes(), ())
+        k = np.ascontiguousarray(point).tobytes() + b"|" + np.ascontiguousarray(value).tobytes()
+        return reg.get(k, ())
+
+    def clear_blinds(self) -> None:
+        """Forget the registered blinds (`register_blind`): before each op."""
+        self.__dict__.pop("_blinds", None)
 
     def reveal(self, label: str, tensors: Sequence[str], point, *,
                claim: bool = True) -> np.ndarray:
@@ -605,7 +612,7 @@ class _Context:
             for t, v, nu in zip(tensors, vals, nus):
                 b = () if nu is None else (nu,)
                 self.claim(t, point, v, b)
-                self.register_blind(v, b)
+                self.register_blind(point, v, b)
         return vals
 
     def range(self, tensor: str, lo: int, hi: int, *, label: str,

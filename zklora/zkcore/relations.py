@@ -195,7 +195,7 @@ def rescale_input_claim(ctx, X: str, point, v_y, v_r, shift: int):
     E = ctx.E
     v_x = E.sub(E.add(E.mul(E.scalar(1 << shift), v_y), v_r), E.scalar(1 << (shift - 1)))
     # blinded v_y, v_r (zero knowledge, `ProverContext.register_blind`): X̃ + 2^s·B_y + B_r
-    blind = scale_blind(E, ctx.blind_of(v_y), E.scalar(1 << shift)) + tuple(ctx.blind_of(v_r))
+    blind = scale_blind(E, ctx.blind_of(point, v_y), E.scalar(1 << shift)) + \
+        tuple(ctx.blind_of(point, v_r))
     c = ctx.claim(X, point, v_x, blind)
-    ctx.register_blind(v_x, blind)
     return c
