@@ -643,21 +643,50 @@ def _e2_pow(z0, z1, e):
     return r0, r1
 
 
+#: lanes of `_horner`: coefficient i goes to lane i mod HORNER_LANES
+HORNER_LANES = 64
+
+
 @njit(parallel=True, **_OPTS)
 def _horner(c0, c1, z0, z1, nch, part):
+    """part[ch] = Σ_{i in chunk ch} c_i z^i.  Chunks are whole runs of B = HORNER_LANES
+    coefficients; lane l runs Horner in z^B over the coefficients ≡ l mod B (lanes
+    independent: one vectorised pass per run of B, no dependent chain), then
+    Σ_l lane_l·z^l."""
     n = c0.shape[0]
-    step = (n + nch - 1) // nch
+    B = HORNER_LANES
+    nb = (n + B - 1) // B
+    step = ((nb + nch - 1) // nch) * B
     for ch in prange(nch):
         lo = ch * step
         hi = min(n, lo + step)
-        a0 = ZERO
-        a1 = ZERO
-        for i in range(hi - 1, lo - 1, -1):
-            a0, a1 = e2_mul(a0, a1, z0, z1)
-            a0 = gl_add(a0, c0[i])
-            a1 = gl_add(a1, c1[i])
-        s0, s1 = _e2_pow(z0, z1, lo)
-        part[ch, 0], part[ch, 1] = e2_mul(a0, a1, s0, s1)
+        if lo >= hi:
+            part[ch, 0] = ZERO
+            part[ch, 1] = ZERO
+            continue
+        zb0, zb1 = _e2_pow(z0, z1, B)
+        acc0 = np.zeros(B, dtype=np.uint64)
+        acc1 = np.zeros(B, dtype=np.uint64)
+        top = lo + ((hi - lo - 1) // B) * B  # start of the last (maybe partial) run
+        for l in range(hi - top):
+            acc0[l] = c0[top + l]
+            acc1[l] = c1[top + l]
+        for st in range(top - B, lo - 1, -B):
+            for l in range(B):
+                a0, a1 = e2_mul(acc0[l], acc1[l], zb0, zb1)
+                acc0[l] = gl_add(a0, c0[st + l])
+                acc1[l] = gl_add(a1, c1[st + l])
+        s0 = ZERO
+        s1 = ZERO
+        p0 = ONE
+        p1 = ZERO
+        for l in range(B):
+            t0, t1 = e2_mul(acc0[l], acc1[l], p0, p1)
+            s0 = gl_add(s0, t0)
+            s1 = gl_add(s1, t1)
+            p0, p1 = e2_mul(p0, p1, z0, z1)
+        w0, w1 = _e2_pow(z0, z1, lo)
+        part[ch, 0], part[ch, 1] = e2_mul(s0, s1, w0, w1)
 
 
 @njit(**_OPTS)

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_sub
+from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_mul7, gl_sub
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: low variables of the split (A has 2^LO_VARS entries per point: q·2^a·16 bytes in cache)
@@ -174,33 +174,53 @@ def _eq_cols_ext(r, j0, j1, c, out):
             size *= 2
 
 
+@njit(inline="always", **_OPTS)
+def _axpy_e(acc0, acc1, x0, x1, b0, b1, bs, L):
+    """acc[x] += (x0[x] + x1[x]·X)·(b0 + b1·X) for x < L, components in separate
+    unit-stride runs (Karatsuba with bs = b0 + b1; vectorised)."""
+    for x in range(L):
+        a0 = x0[x]
+        a1 = x1[x]
+        m0 = gl_mul(a0, b0)
+        m1 = gl_mul(a1, b1)
+        m2 = gl_mul(gl_add(a0, a1), bs)
+        acc0[x] = gl_add(acc0[x], gl_add(m0, gl_mul7(m1)))
+        acc1[x] = gl_add(acc1[x], gl_sub(gl_sub(m2, m0), m1))
+
+
 @njit(parallel=True, **_OPTS)
 def _combine_ext(A, B, out, a, overwrite, nch):
+    """out[h·2^a + x] (+)= Σ_l A[l, x]·B[l, h].  A's components are split into unit-stride
+    runs once, and each row of out is accumulated in two component runs (`_axpy_e`)."""
     H = B.shape[1]
     L = A.shape[1]
     q = A.shape[0]
+    A0 = np.empty((q, L), dtype=np.uint64)
+    A1 = np.empty((q, L), dtype=np.uint64)
+    for l in range(q):
+        for x in range(L):
+            A0[l, x] = A[l, x, 0]
+            A1[l, x] = A[l, x, 1]
     step = (H + nch - 1) // nch
     for ch in prange(nch):
-        acc = np.empty((L, 2), dtype=np.uint64)
+        acc0 = np.empty(L, dtype=np.uint64)
+        acc1 = np.empty(L, dtype=np.uint64)
         for h in range(ch * step, min(H, (ch + 1) * step)):
             base = h << a
             for x in range(L):
                 if overwrite:
-                    acc[x, 0] = ZERO
-                    acc[x, 1] = ZERO
+                    acc0[x] = ZERO
+                    acc1[x] = ZERO
                 else:
-                    acc[x, 0] = out[base + x, 0]
-                    acc[x, 1] = out[base + x, 1]
+                    acc0[x] = out[base + x, 0]
+                    acc1[x] = out[base + x, 1]
             for l in range(q):
                 b0 = B[l, h, 0]
                 b1 = B[l, h, 1]
-                for x in range(L):
-                    p0, p1 = e2_mul(A[l, x, 0], A[l, x, 1], b0, b1)
-                    acc[x, 0] = gl_add(acc[x, 0], p0)
-                    acc[x, 1] = gl_add(acc[x, 1], p1)
+                _axpy_e(acc0, acc1, A0[l], A1[l], b0, b1, gl_add(b0, b1), L)
             for x in range(L):
-                out[base + x, 0] = acc[x, 0]
-                out[base + x, 1] = acc[x, 1]
+                out[base + x, 0] = acc0[x]
+                out[base + x, 1] = acc1[x]
 
 
 #: low variables of the extension split (a row of 2^a extension values per point)
