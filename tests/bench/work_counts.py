@@ -15,6 +15,8 @@ what prover and verifier both derive — per op kind:
   and limb (or per element and side for a direct check) of its range checks;
 * per table: its rows (each table's multiplicities are committed: 2^t elements).
 
+Run with ``PYTHONPATH=<other tree>`` to count an older tree's graph (A/B).
+
 The totals are the work of one proof's commitment and lookup phases; the stacked
 commitment pads them to powers of two (not counted here).
 """
@@ -83,7 +85,9 @@ def counts(g) -> dict:
     costed = rangelib._by_cost(ctx, [rc for _, rc in kept])
     tables: dict[str, int] = {}
     for (who, _), rc in zip(kept, costed):
-        B, limbs, sides = rangelib._plan(F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
+        widths = getattr(rc, "widths", ())      # (an older tree: no explicit widths)
+        B, limbs, sides = rangelib._plan(F, rc.lo, rc.hi, rc.limb_bits,
+                                         *([widths] if widths else []))
         size = g.tensors[rc.tensor].size
         r = rows[who]
         r["range_checks"] += 1
@@ -131,6 +135,10 @@ def main(argv=None) -> None:
     print(f"{'total':<24}" + "".join(f"{c['total'].get(x, 0):>14,}" for x in cols))
     print("tables:", ", ".join(f"{k} {v:,}" for k, v in sorted(c["tables"].items())),
           f"= {c['table_rows']:,} rows")
+    t = c["total"]
+    print(f"summary: committed elements (tensors + limbs) {t['committed'] + t['limbs']:,}; "
+          f"looked-up entries {t['looked_up']:,}; table rows {c['table_rows']:,}; "
+          f"lookup leaves (entries + rows) {t['looked_up'] + c['table_rows']:,}")
 
 
 if __name__ == "__main__":

@@ -589,6 +589,9 @@ class _TrainBuilder:
         # reads (V's heads) cross segments: committed boundary tensors
         for t in segmentlib.crossing(self.g):
             self.g.commit_boundary(t)
+        # rescales whose Y would be range-checked with limbs: Y virtual, defined by its
+        # committed limbs (one committed tensor fewer each; `ops/rescale.py`)
+        builder("rescale.limb_outputs")(self.g)
         self.final = theta, state
         return self.g
 
