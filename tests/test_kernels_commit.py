@@ -57,3 +57,33 @@ def test_combine_ext_matches_reference(m):
             out = init.copy()
             QE._combine_ext(A, Bt, out, a, True, nch)
             assert np.array_equal(out, QE.eq_combination_ref(np.zeros_like(init), pts, cf))
+
+
+def test_scalar_products_match_python():
+    """`gl_mul_s` / `e2_mul_s` (one 128-bit multiply) equal the reference on edge values:
+    0, 1, p − 1, 2^32 ± 1, 2^63, ε = 2^32 − 1 and values with every carry."""
+    from numba import njit
+
+    from zklora.kernels import reference as R
+    from zklora.kernels.goldilocks import e2_mul_s, gl_mul_s
+
+    @njit(cache=False)
+    def both(xs, out, eout):
+        n = xs.shape[0]
+        for i in range(n):
+            for j in range(n):
+                out[i, j] = gl_mul_s(xs[i], xs[j])
+                eout[i, j, 0], eout[i, j, 1] = e2_mul_s(xs[i], xs[j], xs[j], xs[(i + 1) % n])
+
+    vals = [0, 1, 2, P_INT - 1, P_INT - 2, (1 << 32) - 1, 1 << 32, (1 << 32) + 1, 1 << 63,
+            (1 << 64) - (1 << 32), 0xFFFFFFFF00000000, 0x123456789ABCDEF0 % P_INT]
+    xs = np.array(vals, dtype=np.uint64)
+    n = len(vals)
+    out = np.empty((n, n), dtype=np.uint64)
+    eout = np.empty((n, n, 2), dtype=np.uint64)
+    both(xs, out, eout)
+    for i in range(n):
+        for j in range(n):
+            assert int(out[i, j]) == vals[i] * vals[j] % P_INT
+            want = R.e2_mul(vals[i], vals[j], vals[j], vals[(i + 1) % n])
+            assert (int(eout[i, j, 0]), int(eout[i, j, 1])) == tuple(int(v) for v in want)

@@ -24,8 +24,9 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from numba import njit, prange
-from numba.extending import overload
+from llvmlite import ir as _ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
 
 P_INT = 0xFFFFFFFF00000001
 P = np.uint64(P_INT)
@@ -105,6 +106,41 @@ def gl_mul(a, b):
     carry_lo = ONE if lo < ll else ZERO
     hi = hh + (mid >> S32) + (carry_mid << S32) + carry_lo
     return gl_reduce128(hi, lo)
+
+
+@intrinsic
+def _mul_hilo(typingctx, a, b):
+    """(hi, lo) of the full 128-bit product of two uint64 (one scalar ``mul``)."""
+    if a != types.uint64 or b != types.uint64:
+        return None
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i128 = _ir.IntType(128)
+        prod = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        lo = builder.trunc(prod, _ir.IntType(64))
+        hi = builder.trunc(builder.lshr(prod, _ir.Constant(i128, 64)), _ir.IntType(64))
+        return context.make_tuple(builder, signature.return_type, (hi, lo))
+
+    return sig, codegen
+
+
+@njit(inline="always", **_OPTS)
+def gl_mul_s(a, b):
+    """`gl_mul` for scalar code (same value): one 64×64→128 multiply instead of four
+    32-bit ones — ~1.5× lower latency in dependent chains and loops LLVM does not
+    vectorise (loop-carried reductions); slower than `gl_mul` in vectorised loops."""
+    hi, lo = _mul_hilo(a, b)
+    return gl_reduce128(hi, lo)
+
+
+@njit(inline="always", **_OPTS)
+def e2_mul_s(a0, a1, b0, b1):
+    """`e2_mul` on `gl_mul_s` (scalar code; same value)."""
+    m0 = gl_mul_s(a0, b0)
+    m1 = gl_mul_s(a1, b1)
+    m2 = gl_mul_s(gl_add(a0, a1), gl_add(b0, b1))
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
 @njit(inline="always", **_OPTS)

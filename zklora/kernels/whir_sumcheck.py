@@ -22,7 +22,12 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_sub
+
+# the kernels below are loops with loop-carried sums or interleaved (n, 2) tables, which
+# LLVM leaves scalar: the scalar forms of the products (one 128-bit multiply each)
+from .goldilocks import P_INT, ZERO, gl_add, gl_sub
+from .goldilocks import e2_mul_s as e2_mul
+from .goldilocks import gl_mul_s as gl_mul
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: pairs per chunk of the parallel reductions
