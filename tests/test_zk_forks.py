@@ -103,8 +103,11 @@ def test_fork_masks_committed_with_the_witness(step, be):
             stream, sections = _prove(step, be)
         _verify(step, be, stream, sections)
     want = {f"{zk.PREFIX}{k}" for k in range(zk.FIRST_GROUP)}
+    # (a fork hiding its evaluations has a larger first group, docs/zero-knowledge.md §5.1)
+    fg = zk.HIDDEN_FORK_GROUP if graphlib.HIDE_FINALS and graphlib.HIDE_SEGMENTS else \
+        zk.FIRST_GROUP
     for i in range(nseg):
-        want |= {f"{zk.fork_prefix(i)}{k}" for k in range(zk.FIRST_GROUP)}
+        want |= {f"{zk.fork_prefix(i)}{k}" for k in range(fg)}
     with zk.session():
         opens = be.scheme.sum_claims
     if opens:   # hiding ligero: the final opening's masks too (§5.2)
@@ -125,6 +128,9 @@ def test_fork_overflow_groups_on_the_fork(step, gold, monkeypatch):
     """A fork needing more than FIRST_GROUP slots commits its next group on its own
     transcript, under its own prefix; the proof verifies."""
     monkeypatch.setattr(zk, "FIRST_GROUP", 2)
+    # (the overflow mechanics: with hidden evaluations a blind must come from the first
+    # group, which is sized for it instead)
+    monkeypatch.setattr(graphlib, "HIDE_SEGMENTS", False)
     with zk.session(), stacks_recorded() as log, in_segment() as where:
         seen = []
         orig = Committer.flush
@@ -186,8 +192,8 @@ def _patched_pools(mapping):
     """The prover's fork pools drawn under another segment's prefix."""
     orig = zk.fork_pool
 
-    def fork_pool(ctx, index):
-        pool = orig(ctx, mapping(index))
+    def fork_pool(ctx, index, first=None):
+        pool = orig(ctx, mapping(index), first)
         return pool
 
     return mock.patch.object(zk, "fork_pool", fork_pool)
@@ -243,6 +249,6 @@ def test_segmented_zk_proof_bytes_flipped_rejected(step, reg):
 def test_fork_without_committed_masks_refused(step, gold):
     """`fork_pool` refuses a fork whose group was not committed before it (the masks
     of a remote worker's context, or a graph that skipped `precommit`)."""
-    with zk.session(), mock.patch.object(zk, "precommit", lambda ctx, segs=(): None):
+    with zk.session(), mock.patch.object(zk, "precommit", lambda ctx, segs=(), fg=None: None):
         with pytest.raises(ProverError, match="not committed before the fork"):
             _prove(step, gold)

@@ -575,11 +575,31 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
 
 #: zero knowledge, docs/zero-knowledge.md §5.1: op kinds whose relations carry blinded
 #: output claims (their values reach `einsum` / `relations.rescale_input_claim`
-#: unchanged), with whether the blinds pass on to the op's inputs' claims
+#: unchanged), with whether the blinds pass on to the op's inputs' claims (a rescale
+#: with ``limbs`` / ``r_limbs`` computes on its limbs' revealed values: not blind-aware)
 BLIND_AWARE = {"matmul": False, "einsum": False, "rescale": True}
+
+
+def _blind_aware(node: OpNode | None) -> bool:
+    """``node`` carries blinded claims (`BLIND_AWARE`)."""
+    if node is None or node.op not in BLIND_AWARE:
+        return False
+    return not (node.op == "rescale" and (node.params.get("limbs")
+                                          or node.params.get("r_limbs")))
 #: hide evaluations (the sumchecks' finals, output values, reveals) in a ZK session
 #: where the graph allows it (`_hidden_tensors`); False: revealed as before
 HIDE_FINALS = True
+#: ... in segmented graphs too (each fork context hides like the main one)
+HIDE_SEGMENTS = True
+
+
+def _fork_group(graph: Graph) -> int | None:
+    """The forks' first mask group size: larger when their evaluations are hidden
+    (`zk.HIDDEN_FORK_GROUP`), else the default (None: `zk.FIRST_GROUP`).  From the graph
+    and the module's switches: both sides agree."""
+    if HIDE_FINALS and HIDE_SEGMENTS and graph.node_segments:
+        return zklib.HIDDEN_FORK_GROUP
+    return None
 
 
 def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
@@ -590,7 +610,8 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
     those inputs may be blinded too (a fixpoint).  One-segment graphs only (a segment's
     fork has masks of its own: not yet)."""
     first = f"{zklib.PREFIX}0"
-    if not HIDE_FINALS or graph.node_segments or first not in committer.where:
+    if not HIDE_FINALS or (graph.node_segments and not HIDE_SEGMENTS) or \
+            first not in committer.where:
         return frozenset()
     k0 = committer.where[first][0]
     cand = set()
@@ -601,7 +622,7 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
         if s.kind not in ("committed", "virtual"):
             continue
         node = graph.producer(t)
-        if node is None or node.op in BLIND_AWARE:
+        if node is None or _blind_aware(node):
             cand.add(t)
     changed = True
     while changed:
@@ -698,10 +719,11 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             # zero knowledge: the first mask group of the main transcript and of every
             # segment fork join this stack (`zk.precommit`), one opening for them all
             zklib.precommit(ctx, [s.index for s in graph.segments()]
-                            if graph.node_segments else [])
+                            if graph.node_segments else [], _fork_group(graph))
         # (zero knowledge with hidden evaluations: one stack, so every committed tensor
         # shares its stack with the masks that blind its claims, §5.1)
-        one = ctx.zk is not None and HIDE_FINALS and not graph.node_segments
+        one = ctx.zk is not None and HIDE_FINALS and (HIDE_SEGMENTS
+                                                     or not graph.node_segments)
         committer.flush_packed(ch, 1 if one else 2)
         if ctx.zk is not None:
             ctx.hide = _hidden_tensors(graph, committer, published)
@@ -811,7 +833,11 @@ def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
             if not out_claims:
                 raise err(_unreached_message(node))
             op = backend.registry.op(node.op)
-            _collect(ctx, book, op.run, ctx, node, out_claims)
+            ctx.carries_blinds = _blind_aware(node)
+            try:
+                _collect(ctx, book, op.run, ctx, node, out_claims)
+            finally:
+                ctx.carries_blinds = False
         clock.lap(node.op, node.name)
 
 
@@ -857,7 +883,8 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
         ch = VerifierChannel(transcript, data)
         sctx = VerifierContext(F, ch, ctx.specs, graph.publics, committer)
     if sctx.zk is not None:   # its first mask group: committed before the fork
-        sctx.zk_pool = zklib.fork_pool(sctx, seg.index)
+        sctx.zk_pool = zklib.fork_pool(sctx, seg.index, _fork_group(graph))
+        sctx.hide = ctx.hide
     ch.before_challenge = lambda: committer.flush(ch)
     rec = _SectionRecorder(ch)
     book: dict[str, list[Claim]] = defaultdict(list)
@@ -869,9 +896,10 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
         with rec.section(f"segment/outputs:{seg.id}"):
             for t in seg.outputs:
                 r = sctx.challenges(f"seg-out:{t}", specs[t].num_vars)
-                v = sctx.exchange(f"seg-out:{t}/value", 1,
-                                  lambda t=t, r=r: [sctx.evaluate(t, r)])[0]
-                book[t].append(Claim(t, r, v))
+                blind = (zklib.fresh_nu(sctx),) if t in sctx.hide else ()
+                v = sctx.exchange(f"seg-out:{t}/value", 1, lambda t=t, r=r, b=blind: [
+                    sctx.E.add(sctx.evaluate(t, r), claimlib.blind_value(sctx, b))])[0]
+                book[t].append(Claim(t, r, v, blind))
         _prove_nodes(sctx, backend, graph.nodes[seg.start:seg.stop], book, opened, err,
                      clock or _Clock(None), progress, rec, count)
         for t, cl in book.items():

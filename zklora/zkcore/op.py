@@ -557,6 +557,10 @@ class _Context:
     #: in the stack of the context's masks, or virtual, produced by an op that carries
     #: blinds — `graph.BLIND_AWARE`); empty: every evaluation is revealed as before
     hide: frozenset = frozenset()
+    #: the running op carries blinded values on (`graph.BLIND_AWARE`): only then does
+    #: `reveal` mask what it sends (an op that computes on a revealed value itself
+    #: would lose the blind)
+    carries_blinds: bool = False
 
     def register_blind(self, point, value, blind) -> None:
         """Both sides: ``value`` at ``point`` (a blinded claim's, handed to the running
@@ -592,10 +596,11 @@ class _Context:
                claim: bool = True) -> np.ndarray:
         """The MLE values of ``tensors`` at ``point``: the prover evaluates and sends
         them, the verifier reads them; each becomes a claim unless ``claim=False``.
-        With zero knowledge, a tensor in `hide` is sent as T̃(point) + ν (ν a fresh
-        committed blind, `zk.fresh_nu`): its claim is blinded and the value registered
-        (`register_blind`)."""
-        hid = [claim and self.zk is not None and t in self.hide for t in tensors]
+        With zero knowledge, inside an op that `carries_blinds`, a tensor in `hide` is
+        sent as T̃(point) + ν (ν a fresh committed blind, `zk.fresh_nu`): its claim is
+        blinded and the value registered (`register_blind`)."""
+        hid = [claim and self.zk is not None and self.carries_blinds and t in self.hide
+               for t in tensors]
         nus = [zklib.fresh_nu(self) if h else None for h in hid]
 
         def compute():

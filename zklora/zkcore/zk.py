@@ -75,6 +75,10 @@ def slot_vars(ncomp: int) -> int:
     return SLOT_VARS + (ncomp.bit_length() - 1)
 #: slots a context commits at once (one stack): 64, then ×4 each time, at most 1024
 FIRST_GROUP = 64
+#: a segment fork's first group when its evaluations are hidden (docs/zero-knowledge.md
+#: §5.1): a hidden sumcheck takes two slots, and a blind must come from the first group
+#: (the witness's stack); the tiny training step's busiest segment needs more than 64
+HIDDEN_FORK_GROUP = 128
 MAX_GROUP = 1024
 PREFIX = "zk:masks/"
 #: the final opening's masks (the masked stack reductions, one slot per reduced
@@ -229,10 +233,14 @@ class MaskPool:
     """Allocates masks in committed slots, identically on both sides (module doc).
     Slot names are ``{prefix}{k}``, k counting this prefix's slots only."""
 
-    def __init__(self, prefix: str = PREFIX):
+    def __init__(self, prefix: str = PREFIX, first: int | None = None):
         self.prefix = prefix
         self.free: list[str] = []
         self.groups = 0
+        self.first = first
+
+    def _first(self) -> int:
+        return FIRST_GROUP if self.first is None else self.first
 
     def reserve(self, ctx) -> list[str]:
         """Commit this pool's first group (`FIRST_GROUP` slots) now, into ``ctx``'s
@@ -241,7 +249,7 @@ class MaskPool:
             raise (ProverError if ctx.prover else VerificationError)(
                 f"zero-knowledge masks {self.prefix}: first group committed twice")
         self.groups = 1
-        self.free = self._names(ctx, FIRST_GROUP)
+        self.free = self._names(ctx, self._first())
         self._commit(ctx, self.free, 1 << slot_vars(ctx.E.degree))
         return list(self.free)
 
@@ -254,7 +262,7 @@ class MaskPool:
             self._commit(ctx, [name], 1 << rv)
             return Region(name, rv, 0, n, degree, ncomp)
         if not self.free:
-            count = min(FIRST_GROUP << (2 * self.groups), MAX_GROUP)
+            count = min(self._first() << (2 * self.groups), MAX_GROUP)
             self.groups += 1
             self.free = self._names(ctx, count)
             self._commit(ctx, self.free, 1 << sv)
@@ -283,7 +291,7 @@ class MaskPool:
             ctx.committer.commit(ctx.ch, spec, table)
 
 
-def precommit(ctx, segments: Sequence[int] = ()) -> None:
+def precommit(ctx, segments: Sequence[int] = (), fork_group: int | None = None) -> None:
     """Both sides, in the commitment phase (before the first challenge, `graph._run`):
     commit the first mask group of the main context (``ctx``) and of every segment fork
     in ``segments`` (indices) into ``ctx``'s pending stack, so they join the witness's
@@ -295,8 +303,8 @@ def precommit(ctx, segments: Sequence[int] = ()) -> None:
     before any challenge of the sumcheck it masks; each slot is used once (the forks'
     names are disjoint)."""
     ctx.zk_pool.reserve(ctx)
-    for i in segments:
-        MaskPool(fork_prefix(i)).reserve(ctx)
+    for i in segments:   # (``fork_group``: the forks' first-group size, `fork_pool`)
+        MaskPool(fork_prefix(i), fork_group).reserve(ctx)
     # the final opening's masks (`open_mask`): committed now, so the opening commits
     # nothing (a mask committed there would need an opening of its own)
     # (only for a scheme that opens sum claims: the others reduce without a mask)
@@ -305,13 +313,13 @@ def precommit(ctx, segments: Sequence[int] = ()) -> None:
                          1 << slot_vars(ctx.E.degree))
 
 
-def fork_pool(ctx, index: int) -> MaskPool:
+def fork_pool(ctx, index: int, first: int | None = None) -> MaskPool:
     """The pool of segment ``index``'s fork context ``ctx``: the first group, committed
     on the main transcript by `precommit`, then groups of its own.  Refused if that
     group was not committed (or, on the prover side, its tables are not at hand: a
     remote executor does not carry the main context's masks)."""
-    pool = MaskPool(fork_prefix(index))
-    names = [f"{pool.prefix}{k}" for k in range(FIRST_GROUP)]
+    pool = MaskPool(fork_prefix(index), first)
+    names = [f"{pool.prefix}{k}" for k in range(pool._first())]
     err = ProverError if ctx.prover else VerificationError
     if any(n not in ctx.specs for n in names) or (
             ctx.prover and any(n not in ctx._tables for n in names)):
