@@ -252,3 +252,55 @@ def test_fork_without_committed_masks_refused(step, gold):
     with zk.session(), mock.patch.object(zk, "precommit", lambda ctx, segs=(), fg=None: None):
         with pytest.raises(ProverError, match="not committed before the fork"):
             _prove(step, gold)
+
+
+def test_segments_hide_evaluations(step, gold):
+    """Hidden evaluations in a segmented graph (docs/zero-knowledge.md §5.1,
+    "Segments"): some tensors may carry blinds, every hidden einsum sends a last round of
+    higher degree and no u_i, the proof verifies; a hidden einsum's final, a masked
+    segment-output value or a masked einsum's last round changed before it is sent:
+    rejected."""
+    from .test_zk import recorded
+
+    seen = {}
+    orig = graphlib._hidden_tensors
+
+    def spy(graph, com, pub):
+        seen["hide"] = out = orig(graph, com, pub)
+        return out
+
+    with zk.session(), recorded() as log, \
+            mock.patch.object(graphlib, "_hidden_tensors", spy):
+        stream, sections = _prove(step, gold)
+        _verify(step, gold, stream, sections)
+    assert seen["hide"]
+    hidden_ops = {lab.rsplit("/round", 1)[0] for lab, _, v in log
+                  if "/einsum/round" in lab and v.shape[0] > 3}
+    assert hidden_ops
+    labels = {lab for lab, _, _ in log}
+    for op in hidden_ops:
+        assert f"{op}/zk/mask" not in labels and f"{op}/finals" in labels
+    seg_out = sorted(lab for lab in labels if lab.startswith("seg-out:")
+                     and lab[len("seg-out:"):-len("/value")] in seen["hide"])
+    targets = [f"{sorted(hidden_ops)[0]}/finals", *seg_out[:1]]
+    last = max((lab for lab in labels if lab.startswith(sorted(hidden_ops)[0] + "/round")),
+               key=lambda x: int(x.rsplit("round", 1)[1]))
+    targets.append(last)
+    assert len(targets) == 3     # a hidden final, a masked segment output, a last round
+    for kind in targets:
+        orig_send = ProverChannel.send_field
+        hit = []
+
+        def send_field(self, label, field, a, kind=kind, hit=hit, orig_send=orig_send):
+            if label == kind and not hit:
+                hit.append(label)
+                a = np.array(a, copy=True)
+                a.reshape(-1)[-1] ^= 1
+            return orig_send(self, label, field, a)
+
+        with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field), \
+                selfcheck.disabled():
+            bad, secs = _prove(step, gold)
+        assert hit, kind
+        with zk.session(), pytest.raises((VerificationError, ProofFormatError)):
+            _verify(step, gold, bad, secs)

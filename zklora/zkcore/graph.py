@@ -607,8 +607,10 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
     stack of the main pool's first mask group (a blinded claim's terms share the
     tensor's stack, `Committer.open`), or virtual, and produced by no op or by one in
     `BLIND_AWARE`; a tensor whose producer passes blinds on to its inputs only if
-    those inputs may be blinded too (a fixpoint).  One-segment graphs only (a segment's
-    fork has masks of its own: not yet)."""
+    those inputs may be blinded too (a fixpoint).  In a segmented graph (with
+    `HIDE_SEGMENTS`) every fork context takes this set; its first mask group is in the
+    same stack (`zk.precommit`, `_fork_group`).  Tensors committed later (mid-proof
+    advice) are in no stack yet: never blinded."""
     first = f"{zklib.PREFIX}0"
     if not HIDE_FINALS or (graph.node_segments and not HIDE_SEGMENTS) or \
             first not in committer.where:
