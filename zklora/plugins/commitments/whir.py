@@ -60,7 +60,47 @@ the folding terms (proximity gaps of the fold, sumcheck, list size), the OOD and
 combination terms; a grinding nonce (proof of work) is asked before α or γ when the
 field term alone is below the target, and ``query_pow`` bits before every query draw;
 Merkle digests of ⌈λ/4⌉ bytes.  Every count is a function of n and the verifier's own
-parameters (`plan`, `tail_plan`).  Binding, not hiding.
+parameters (`plan`, `tail_plan`).  Binding, not hiding — outside a zero-knowledge
+session, or with `HIDING` off.
+
+Zero knowledge (inside a `zklora.zkcore.zk` session with `HIDING` on; all prover
+randomness from the session's source, the OS; docs/zero-knowledge.md §5.3):
+
+* **Commit.**  A table t of 2^n elements becomes T = (t ‖ pad) of 2^m elements, the pad
+  2^m − 2^n uniform entries, committed as above (m = `Whir.hiding_vars`).  t occupies the
+  hypercube points whose top m − n coordinates are 0, so t̃(r) = T̃(r ‖ 0); in coefficient
+  form every monomial with a top variable carries pad entries, so the univariate
+  p_T(X) = p_t(X) + Σ_{S≠0} X^{2^n·S}·q_S(X) with the q_S uniform: every evaluation of p_T
+  the verifier sees (round-0 leaves, the commitment's OOD values) is masked.
+* **Open.**  Claims are lifted to (r ‖ 0).  For every padded size m among the opened
+  tables the prover commits a uniform mask table G_m (its commitment sent first), a
+  point z is drawn and G̃_m(z) sent: G_m is a table of the batch with that claim.  So every
+  size group has ≥ 2 tables and takes the batched path: the reduction sumcheck (its
+  messages carry G_m's share), each table's value at r* (T̃(r*) masked by the pad,
+  G̃_m(r*) uniform), then WHIR on Σ μ_t T_t + μ_G G_m — uniform, since G_m is — so the
+  folding messages, later OOD values and leaves and the final polynomial are functions
+  of a uniform table.  Tables are never sent directly (no mode byte).
+* **Degrees of freedom.**  A linear functional of a uniform vector is uniform and
+  independent of others as long as the revealed functionals stay linearly independent,
+  which needs their number below the vector's length.  `Whir.revealed` counts, for a
+  padded size m, the base-field functionals an opening reveals of the committed codeword
+  (round-0 leaves: ≤ queries·2^k, each a distinct domain point, i.e. a Vandermonde row of
+  the pad's q_S; commitment OOD values; T̃(r*); a virtual value per larger size) and of
+  everything (adding the sumchecks, later OOD values and leaves, the final polynomial,
+  extension values counted twice, the chain twice over for a merged continuation);
+  `hiding_vars` picks the least m with 2^m − 2^n above the first and 2^m above the
+  second, plus `HIDING_MARGIN`.  (2^23 → 2^24; anything up to 2^13 → 2^14.)
+* **Sum claims** (`SumClaim`: Σ_l c_l·t̃_{i_l}(p_l) = v): absorbed with the statement;
+  each is carried by the size group of its largest padded size M: a challenge θ_s (after
+  λ) weights it, its terms join the reduction's weights (θ_s·c_l·eq(p_l ‖ 0, ·)) and v
+  its claimed sum.  A term on a smaller table (padded size a < M) makes that table a
+  *virtual member* of group M: zero-extended to 2^M entries (T̃'(x) = T̃(x_{<a})·
+  Π_{i≥a}(1 − x_i)), it takes part in the reduction only; the prover sends
+  w = T̃(r*_{<a}) (masked by the pad), the verifier uses w·Π_{i≥a}(1 − r*_i), and
+  (r*_{<a}, w) becomes a claim of the table in its own group, processed later (groups run
+  largest first).  No term and no partial sum is revealed: only v.
+* Soundness: the binding WHIR's, plus θ_s in the batching (degree 1) and the claims of
+  virtual members (each then opened by its own group).
 """
 
 from __future__ import annotations
@@ -724,6 +764,25 @@ def _uniform(F: Field, count: int) -> np.ndarray:
     if sess is None:
         raise ProverError("whir: hiding randomness outside a zero-knowledge session")
     return np.ascontiguousarray(sess.rng.elements(F, count), dtype=np.uint64).reshape(-1)
+
+
+def _eq_add_block(E: Field, out: np.ndarray, point: np.ndarray, coef: np.ndarray) -> None:
+    """out (2^m, 2) += coef·eq(point, ·), computed on the one block of 2^h entries it is
+    supported on when point's coordinates h..m−1 are 0 or 1 (a lifted claim, a term on a
+    slot of a stack): eq vanishes off the block their bits name."""
+    from zklora.kernels import whir_eq as QE  # prover only
+
+    point = np.asarray(point, dtype=np.uint64).reshape(-1, 2)
+    m = point.shape[0]
+    h = m
+    while h > 0 and int(point[h - 1, 1]) == 0 and int(point[h - 1, 0]) in (0, 1):
+        h -= 1
+    b = sum(int(point[i, 0]) << (i - h) for i in range(h, m))
+    if h == 0:
+        out[b] = E.add(out[b], coef)
+        return
+    QE.eq_combination(out[b << h:(b + 1) << h], np.ascontiguousarray(point[:h])[None],
+                      np.asarray(coef, dtype=np.uint64).reshape(1, 2))
 
 
 def _evaluate(E: Field, table: np.ndarray, point: np.ndarray) -> np.ndarray:
@@ -1423,7 +1482,7 @@ class Whir(CommitmentScheme):
                 theta = ch.challenges("whir/zk/theta", E, len(extra))
                 for th, (_, terms) in zip(theta, extra):
                     for t, p, c in terms:
-                        QE.eq_combination(red[2 * t + 1], p[None], E.mul(th, c)[None])
+                        _eq_add_block(E, red[2 * t + 1], p, E.mul(th, c))
             starts = np.arange(0, 2 * (T + V) + 1, 2, dtype=np.int64)
             factors = np.arange(2 * (T + V), dtype=np.int64)
             ones = np.zeros((T + V, 2), dtype=np.uint64)
