@@ -28,14 +28,18 @@ whenever X's inputs are in their bounds (docs/soundness.md §3.1).
 
 with [lo, lo + 2^B) the box Y would be range-checked in (`checked_bound`, a power-of-two
 width).  That is the range check of Y with Y itself left uncommitted: for a claim
-Ỹ(r) = v the prover sends R̃(r) and every L̃_j(r) and the verifier checks
-v = lo + Σ_j 2^(o_j)·L̃_j(r) (the MLE of a linear function of the limbs) and derives X's
-claim as before.  Y ∈ [lo, lo + 2^B) exactly (the limbs' lookups; the mixed-radix
-digits are unique), so (Y, R) is pinned as with the range check (docs/soundness.md
-§3.1): one committed tensor fewer per rescale, and no recomposition point for Y.
+Ỹ(r) = v the prover sends L̃_j(r) for j ≥ 1 and the claim on L_0 is *derived*,
+L̃_0(r) = v − lo − Σ_(j≥1) 2^(o_j)·L̃_j(r) (opened with L_0): it holds iff
+Ỹ(r) = lo + Σ_j 2^(o_j)·L̃_j(r) does.  ``r_limbs`` does the same for R (lo = 0,
+Σ w_j = s; R̃(r) = Σ_j 2^(o_j)·M̃_j(r) from the sent M̃_j(r)).  Y ∈ [lo, lo + 2^B) and
+R ∈ [0, 2^s) exactly (the limbs' lookups; the mixed-radix digits are unique), so (Y, R)
+is pinned as with the range checks (docs/soundness.md §3.1): one committed tensor fewer
+per limbed Y or R, and no recomposition point.
 """
 
 from __future__ import annotations
+
+import types
 
 import attrs
 import numpy as np
@@ -48,7 +52,7 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest
 from zklora.zkcore.op import Op, OpNode, Role, TensorSpec, param
-from zklora.zkcore.range import DIRECT_MAX_BITS, LIMB_BITS, RangeCheck, range_table
+from zklora.zkcore.range import LIMB_BITS, RangeCheck, range_table
 from zklora.zkcore.relations import rescale_input_claim
 
 
@@ -67,50 +71,61 @@ class Rescale(Op):
                                            "these widths (module doc)")
         limb_lo: int = param("int", default=0,
                              doc="with limbs: lo of Y's checked box (Y = lo + Σ 2^o·L)")
+        r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=LIMB_BITS,
+                                         doc="R virtual, defined by committed limbs of "
+                                             "these widths (R = Σ 2^o·M)")
 
     def roles(self, node, params, specs):
-        if not params.limbs:
+        if not params.limbs and not params.r_limbs:
             return self.input_roles, self.output_roles
-        return self.input_roles, (Role("Y", "virtual", "X", bounded=True), Role("R", shape="X"),
-                                  *(Role(f"L{j}", "committed", "X")
-                                    for j in range(len(params.limbs))))
+        return self.input_roles, (
+            Role("Y", "virtual" if params.limbs else None, "X", bounded=True),
+            Role("R", "virtual" if params.r_limbs else None, "X"),
+            *(Role(f"L{j}", "committed", "X") for j in range(len(params.limbs))),
+            *(Role(f"M{j}", "committed", "X") for j in range(len(params.r_limbs))))
 
     def validate(self, node, params, specs):
-        if not params.limbs:
-            return
         Y = node.outputs[0]
-        lo, hi = checked_bound(specs[Y].bound, params.shift, params.derived)
-        if lo != params.limb_lo:
-            raise ValueError(f"limb_lo {params.limb_lo} is not the checked box's lo {lo}")
-        if hi - lo + 1 != 1 << sum(params.limbs):
-            raise ValueError(f"limbs {list(params.limbs)} do not cover Y's checked box "
-                             f"[{lo}, {hi}] exactly")
-        for L, w in zip(node.outputs[2:], params.limbs):
+        if params.limbs:
+            lo, hi = checked_bound(specs[Y].bound, params.shift, params.derived)
+            if lo != params.limb_lo:
+                raise ValueError(f"limb_lo {params.limb_lo} is not the checked box's lo {lo}")
+            if hi - lo + 1 != 1 << sum(params.limbs):
+                raise ValueError(f"limbs {list(params.limbs)} do not cover Y's checked box "
+                                 f"[{lo}, {hi}] exactly")
+        if params.r_limbs and sum(params.r_limbs) != params.shift:
+            raise ValueError(f"r_limbs {list(params.r_limbs)} do not cover R's "
+                             f"{params.shift} bits exactly")
+        for L, w in zip(node.outputs[2:], (*params.limbs, *params.r_limbs)):
             if tuple(specs[L].bound or ()) != (0, (1 << w) - 1):
                 raise ValueError(f"limb {L} must be declared with bound (0, {(1 << w) - 1})")
 
     def forward(self, node, inputs):
         p = self.params(node)
         y, r = quant.rescale(inputs[0], p.shift)
-        if not p.limbs:
-            return [y, r]
         d = y.to(torch.int64) - p.limb_lo
-        return [y, r, *(((d >> o) & ((1 << w) - 1)) for o, w in _offsets(p.limbs))]
+        return [y, r, *(((d >> o) & ((1 << w) - 1)) for o, w in _offsets(p.limbs)),
+                *(((r >> o) & ((1 << w) - 1)) for o, w in _offsets(p.r_limbs))]
 
     def range_checks(self, node, p, specs):
         """R ∈ [0, 2^s) and Y in its declared bound (in `checked_bound` ⊇ it with
-        ``derived``); with ``limbs`` Y's check is its limbs' lookups (`lookups`)."""
+        ``derived``); with ``limbs`` / ``r_limbs`` the check of Y / R is its limbs'
+        lookups (`lookups`)."""
         Y, R = node.outputs[:2]
-        out = [RangeCheck(R, 0, (1 << p.shift) - 1, f"{node.name}/R")]
+        out = []
+        if not p.r_limbs:
+            out.append(RangeCheck(R, 0, (1 << p.shift) - 1, f"{node.name}/R"))
         if not p.limbs:
             lo, hi = checked_bound(specs[Y].bound, p.shift, p.derived)
             out.append(RangeCheck(Y, lo, hi, f"{node.name}/Y"))
         return out
 
     def lookups(self, node, p, specs):
-        """With ``limbs``: every limb L_j in range(w_j)."""
-        return [LookupRequest(range_table(w), (L,), f"{node.name}/L{j}")
-                for j, (L, w) in enumerate(zip(node.outputs[2:], p.limbs))]
+        """Every limb of ``limbs`` (L_j) and ``r_limbs`` (M_j) in range(its width)."""
+        k = len(p.limbs)
+        return [LookupRequest(range_table(w), (L,),
+                              f"{node.name}/L{j}" if j < k else f"{node.name}/M{j - k}")
+                for j, (L, w) in enumerate(zip(node.outputs[2:], (*p.limbs, *p.r_limbs)))]
 
     def _setup(self, ctx, node):
         p = self.params(node)
@@ -130,20 +145,41 @@ class Rescale(Op):
         claims = []
         if Y in out_claims:
             c = out_claims[Y]
-            if not p.limbs:
+            if not p.limbs and not p.r_limbs:
                 (v_r,) = ctx.reveal(f"{node.name}/rescale/R", [R], c.point)
             else:
-                # Y is virtual: Ỹ(r) = lo + Σ_j 2^(o_j)·L̃_j(r), the limbs' values sent
-                vals = ctx.reveal(f"{node.name}/rescale/R", [R, *node.outputs[2:]], c.point)
-                v_r, E = vals[0], ctx.E
-                lo = p.limb_lo      # = checked_bound(...)[0] (`validate`)
-                coef = E.from_ints(np.array([1 << o for o, _ in _offsets(p.limbs)],
-                                            dtype=object))
-                v_y = E.add(E.scalar(lo), E.dot(vals[1:], coef))
-                ctx.check(lambda: E.equal(v_y, c.value),
-                          f"rescale {node.name}: the claim on {Y} is not its limbs' value")
+                # a virtual Y (R): Ỹ = lo + Σ_j 2^(o_j)·L̃_j (R̃ = Σ_j 2^(o_j)·M̃_j).  Sent: R̃(r)
+                # where R is committed, M̃_j(r), and L̃_j(r) for j ≥ 1; L̃_0(r) is then
+                # *derived* from the claim Ỹ(r) = v (a claim on L_0, opened): the identity
+                # Ỹ(r) = lo + Σ_j 2^(o_j)·L̃_j(r) holds iff that claim does (its blind, with
+                # zero knowledge, is the claim on Y's: `blind_of`)
+                k = len(p.limbs)
+                ylimbs, rlimbs = node.outputs[2:2 + k], node.outputs[2 + k:]
+                sent = [*([] if p.r_limbs else [R]), *rlimbs, *ylimbs[1:]]
+                vals = ctx.reveal(f"{node.name}/rescale/R", sent, c.point)
+                m = len(rlimbs)
+                if p.r_limbs:
+                    v_r = _compose(ctx.E, vals[:m], p.r_limbs, 0)
+                else:
+                    v_r, m = vals[0], 1
+                if p.limbs:
+                    E = ctx.E
+                    rest = _compose(E, vals[m:], p.limbs[1:], p.limb_lo, first=p.limbs[0])
+                    blind = tuple(getattr(ctx, "blind_of", lambda *a: ())(c.point, c.value))
+                    ctx.claim(ylimbs[0], c.point, E.sub(c.value, rest),
+                              *([blind] if blind else []))
             claims = [rescale_input_claim(ctx, X, c.point, c.value, v_r, s)]
         return claims
+
+
+def _compose(E, vals, widths, lo: int, first: int = 0):
+    """lo + Σ_j 2^(first + o_j)·vals_j (the MLE of the tensor its limbs define; ``first``:
+    the bits of limbs before these)."""
+    if not len(widths):
+        return E.scalar(lo)
+    coef = E.from_ints(np.array([1 << (first + o) for o, _ in _offsets(widths)],
+                                dtype=object))
+    return E.add(E.scalar(lo), E.dot(vals, coef))
 
 
 #: a derived Y is checked in the wider power-of-two box only while 2^s·(max|Y| + 1) stays
@@ -175,59 +211,87 @@ def _offsets(widths) -> list[tuple[int, int]]:
     return out
 
 
+class _Shapes:
+    """What `range._by_cost` reads (the field only for `range._plan`'s width check)."""
+
+    F = types.SimpleNamespace(p=(1 << 255) - 19, name="(any)")
+
+    def __init__(self, specs):
+        self.specs = specs
+
+    def spec(self, name):
+        return self.specs[name]
+
+
 def limb_outputs(g: Graph, registry=None) -> list[str]:
-    """Turn every rescale of ``g`` whose Y would be range-checked with limbs into one
-    whose Y is virtual and defined by committed limbs (``limbs``, module doc); returns
-    the Y tensors changed.  A rescale qualifies when Y's checked box [lo, hi]
-    (`checked_bound`) has a power-of-two width 2^B with B > `DIRECT_MAX_BITS` (so its
-    range check would commit `LIMB_BITS`-bit limbs, never a direct lookup), and Y is
-    committed, not a graph output nor a proven bound, no lookup column, read only by
-    nodes of the producer's segment, whose op roles accept a virtual Y.  The limbs are
-    the range check's (16-bit, the top one narrower), named ``{Y}/L{j}``."""
-    from zklora.zkcore.graph import static_lookups
+    """Make the Y (and the R) of every rescale of ``g`` whose range check would commit
+    limbs virtual, defined by committed limbs (``limbs`` / ``r_limbs``, module doc);
+    returns the tensors changed.  "Would commit limbs" is the range checks' own cost rule
+    (`range._by_cost` over all of ``g``'s static checks: not a direct lookup) with the
+    limb widths it chooses; Y also needs a one-sided box (power-of-two width).  A tensor
+    qualifies when it is committed, not a graph output nor a proven bound, no lookup
+    column, read only by nodes of the producer's segment (a boundary stays committed)
+    whose op roles accept it virtual.  Limbs are named ``{Y}/L{j}``, ``{R}/M{j}``."""
+    from zklora.zkcore import range as rangelib
+    from zklora.zkcore.graph import static_lookups, static_range_checks
     from zklora.zkcore.plugins import registry as default_registry
 
     reg = registry if registry is not None else default_registry()
     columns = {c for r in static_lookups(g, reg) for c in r.columns}
+    shapes = _Shapes(g.tensors)
+    limbed = {}
+    for rc in rangelib._by_cost(shapes, static_range_checks(g, reg)):
+        B, widths, sides = rangelib._plan(shapes.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
+        if len(sides) == 1 and not rangelib._direct(shapes, rc.tensor, B, rc.limb_bits):
+            limbed[(rc.tensor, rc.lo, rc.hi)] = list(widths)
     readers: dict[str, list[int]] = {}
     for i, n in enumerate(g.nodes):
         for t in n.inputs:
             readers.setdefault(t, []).append(i)
+
+    def free(t: str, seg) -> bool:
+        spec = g.tensors[t]
+        return (spec.kind == "committed" and t not in g.outputs and t not in g.proven_bounds
+                and t not in columns
+                and all(g.node_segments.get(g.nodes[k].name) == seg
+                        for k in readers.get(t, [])))
+
     changed = []
     for i, node in enumerate(list(g.nodes)):
-        if node.op != "rescale" or node.params.get("limbs"):
+        if node.op != "rescale" or node.params.get("limbs") or node.params.get("r_limbs"):
             continue
-        Y = node.outputs[0]
-        spec = g.tensors[Y]
-        if (spec.kind != "committed" or spec.bound is None or Y in g.outputs
-                or Y in g.proven_bounds or Y in columns):
-            continue
-        lo, hi = checked_bound(spec.bound, int(node.params["shift"]),
-                               bool(node.params.get("derived", False)))
-        width = hi - lo + 1
-        B = width.bit_length() - 1
-        if width != 1 << B or B <= DIRECT_MAX_BITS:
-            continue
+        Y, R = node.outputs
+        shift = int(node.params["shift"])
         seg = g.node_segments.get(node.name)
-        users = [g.nodes[k] for k in readers.get(Y, [])]
-        if any(g.node_segments.get(u.name) != seg for u in users):
+        params = dict(node.params)
+        new: dict[str, TensorSpec] = {}
+        lo, hi = checked_bound(g.tensors[Y].bound, shift, bool(params.get("derived", False)))
+        wy = limbed.get((Y, lo, hi))
+        if wy and free(Y, seg):
+            params.update(limbs=wy, limb_lo=int(lo))
+            new[Y] = attrs.evolve(g.tensors[Y], kind="virtual")
+        wr = limbed.get((R, 0, (1 << shift) - 1))
+        if wr and free(R, seg):
+            params["r_limbs"] = wr
+            new[R] = attrs.evolve(g.tensors[R], kind="virtual")
+        if not new:
             continue
-        widths = [LIMB_BITS] * (B // LIMB_BITS) + ([B % LIMB_BITS] if B % LIMB_BITS else [])
-        limbs = [f"{Y}/L{j}" for j in range(len(widths))]
+        limbs = [f"{Y}/L{j}" for j in range(len(params.get("limbs", ())))] + \
+                [f"{R}/M{j}" for j in range(len(params.get("r_limbs", ())))]
         if any(L in g.tensors for L in limbs):
             continue
-        g.tensors[Y] = attrs.evolve(spec, kind="virtual")
+        old = {t: g.tensors[t] for t in new}
+        g.tensors.update(new)
         try:
-            for u in users:
-                reg.op(u.op).check(u, g.tensors, ValueError)
+            for k in readers.get(Y, []):
+                reg.op(g.nodes[k].op).check(g.nodes[k], g.tensors, ValueError)
         except ValueError:
-            g.tensors[Y] = spec
+            g.tensors.update(old)
             continue
-        for L, w in zip(limbs, widths):
-            g.tensors[L] = TensorSpec(L, spec.shape, "committed", (0, (1 << w) - 1))
-        g.nodes[i] = OpNode(node.op, node.name, node.inputs, (*node.outputs, *limbs),
-                            {**node.params, "limbs": widths, "limb_lo": int(lo)})
-        changed.append(Y)
+        for L, w in zip(limbs, (*params.get("limbs", ()), *params.get("r_limbs", ()))):
+            g.tensors[L] = TensorSpec(L, g.tensors[Y].shape, "committed", (0, (1 << w) - 1))
+        g.nodes[i] = OpNode(node.op, node.name, node.inputs, (*node.outputs, *limbs), params)
+        changed += list(new)
     return changed
 
 
