@@ -1367,13 +1367,12 @@ def _grind_blake3(buf, plen, mask, start):
     mw = base.copy()
     nonce = np.uint64(start)
     while True:
-        for i in range(16 * nvar):
-            mw[i] = base[i]
-        # the nonce shifted by sh bits spans words w0, w0 + 1 and (sh > 0) w0 + 2
-        mw[w0] |= (nonce << sh) & _M32W
-        mw[w0 + 1] |= (nonce >> rsh) & _M32W
+        # the nonce shifted by sh bits spans words w0, w0 + 1 and (sh > 0) w0 + 2; only
+        # those words of mw differ from base
+        mw[w0] = base[w0] | ((nonce << sh) & _M32W)
+        mw[w0 + 1] = base[w0 + 1] | ((nonce >> rsh) & _M32W)
         if sh:
-            mw[w0 + 2] |= nonce >> (rsh + np.uint64(32))
+            mw[w0 + 2] = base[w0 + 2] | (nonce >> (rsh + np.uint64(32)))
         c0, c1, c2, c3, c4, c5, c6, c7 = cv0[0], cv0[1], cv0[2], cv0[3], cv0[4], cv0[5], \
             cv0[6], cv0[7]
         for j in range(nvar):
