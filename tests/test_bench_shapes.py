@@ -102,3 +102,31 @@ def test_bound_analysis_holds_at_every_bench_shape(size):
     for n in norms:
         assert max(plan_of(n, int(g.tensors[n.inputs[0]].shape[-1])).worst().values()) \
             < PRODUCT_LIMIT
+
+
+def test_measure_proves_at_the_sizes_own_shape(monkeypatch, tmp_path):
+    """`measure` (what a worker runs) hands the prover the size's own batch × seq unless
+    given; the result and its activation count use them (prove/verify/float step faked)."""
+    from types import SimpleNamespace
+
+    from zklora.zkcore import pyapi
+
+    seen = []
+
+    def prove(**kw):
+        seen.append(kw["config"]["model"])
+        return SimpleNamespace(prove_seconds=1.0, compile_seconds=0.0, op_timings={},
+                               timings={}, proof_size=10)
+
+    monkeypatch.setattr(pyapi, "prove", prove)
+    monkeypatch.setattr(pyapi, "verify", lambda path: SimpleNamespace(seconds=0.1))
+    monkeypatch.setattr(bench, "_write_checkpoint", lambda d, shape: ("m", "a"))
+    monkeypatch.setattr(bench, "float_step_seconds",
+                        lambda *a, **k: {"seconds": 0.01, "cpu_seconds": 0.01})
+    r = bench.measure("25m", workdir=str(tmp_path))
+    assert seen[-1] == {"batch": 1, "seq": 64} and (r["batch"], r["seq"]) == (1, 64)
+    assert r["activation_elements"] == bench.activation_elements(bench.SIZES["25m"], 1, 64)
+    r = bench.measure("84m", seq=8, workdir=str(tmp_path))
+    assert seen[-1] == {"batch": 1, "seq": 8}
+    bench.measure("small", workdir=str(tmp_path))
+    assert seen[-1] == {"batch": 1, "seq": 16, "act_bits": 9}
