@@ -1029,10 +1029,12 @@ class LlamaTrain(Model):
 
     def work_estimate(self, public) -> int:
         """Elements of the graph `build(public)` would create: per step a forward pass,
-        its backward (≈ the forward again) and the adapters' optimiser update."""
+        its backward (≈ the forward again), the rescales' limb tensors (Y and R defined
+        by their limbs, `rescale.limb_outputs`: ≈ half a forward more) and the adapters'
+        optimiser update."""
         spec = TrainSpec.from_public(public)
         fwd = llama.work_estimate(llama.check_limits(spec.fwd))
-        return int(spec.steps * (2 * fwd + 64 * llama_adapter_elements(spec)))
+        return int(spec.steps * (5 * fwd // 2 + 64 * llama_adapter_elements(spec)))
 
     def build(self, public):
         spec = TrainSpec.from_public(public)
