@@ -68,6 +68,34 @@ prover randomness comes from the session's `zk.MaskRng` (the OS), never the tran
   point and, reduced, as the hypercube values of the degree-2 polynomial it fixes: it
   still binds to one table.  Proof per group: [C_g + 1 + 2n scalars if reduced]
   + 2 log N points + T + 2 scalars.
+
+Sum claims (hiding variant only, `sum_claims`; docs/zero-knowledge.md §5.2, §5.4): a
+`SumClaim` Σ_l c_l·t̃_{i_l}(p_l) = v_j over items of one or several sizes, opened without
+revealing any term nor any size's partial sum u_{j,n} = Σ_{l: |i_l| = 2^n} c_l·t̃_{i_l}(p_l).
+
+* Hidden partial values.  After the statement (which then absorbs the sums too), for
+  each sum claim j spanning sizes n_1 < … < n_m the prover sends, for every size but the
+  last, V_{j,n} = u_{j,n}·U + γ_{j,n}·H (γ fresh); the last one is implied,
+  V_{j,n_m} = v_j·U − Σ V_{j,n} (blind −Σγ).  A claim on one size sends nothing
+  (V = v_j·U).
+* Per size group: the group takes the reduced path whenever a sum claim has terms in
+  it.  After the claims' ρ^k (as above), sum claim j gets the next power μ_j, and its
+  terms join the reduction's weights: W_t += μ_j·c_l·eq(p_l, ·).  The claim of the
+  masked reduction is H = Σ ρ^k v_k + Σ_j μ_j·u_{j,n}, of which the verifier knows the
+  first part only; the round folding is affine in H with slope A = Π_j r_j(2 − r_j)
+  (the Lagrange weight of g(1)), so the verifier folds the known part and the IPA's
+  value is v·U' with v·U = (folded known part)·U + A·Σ_j μ_j·(the V terms of group n).
+  The prover's IPA blind gains x₀·A·Σ_j μ_j·γ_{j,n} (`ipa_prove_zk` ``blind_u``), the
+  verifier puts the V's into the final MSM (`ipa_verify_zk` ``v_points``).
+* Zero knowledge: the V's are uniform and independent (fresh γ); everything else is the
+  masked reduction and blinded IPA above, so the simulator samples the V's as well and
+  nothing but v_j is revealed.  Soundness: V binds u (discrete log among G, U, H); the
+  masked reduction is sound for the hidden claim H fixed by the V's and the public
+  claims before ρ (μ_j are powers of ρ, so with u_{j,n} wrong the group's claim is
+  wrong except with probability ≤ (claims + sums)/r); the IPA's value is v_final by the
+  extraction argument above, with V's G-components caught by x₀ (a G-component d of
+  the value point shifts ⟨a, b⟩ by x₀·⟨d, b⟩, x₀ drawn after d); and Σ_n u_{j,n} = v_j
+  by construction of the last V.  Cost per sum claim: one point per extra size.
 """
 
 from __future__ import annotations
