@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from zklora.zkcore import graph as graphlib
-from zklora.zkcore import mle, sumcheck, zk
+from zklora.zkcore import mle, selfcheck, sumcheck, zk
 from zklora.zkcore.committer import Committer
 from zklora.zkcore.errors import ProofFormatError, VerificationError
 from zklora.zkcore.op import ProverContext, VerifierContext
@@ -151,9 +151,11 @@ def test_zk_tampered_proof_bytes_rejected(be):
 
 def test_zk_tampered_mask_messages_rejected(gold):
     """Each ZK message kind (mask sum G, mask evaluations u, a round) changed by the
-    prover before it is sent (absorbed as changed): the verifier rejects."""
+    prover before it is sent (absorbed as changed): the verifier rejects.  (With the
+    evaluations hidden no u is sent on this graph: that kind with `HIDE_FINALS` off.)"""
     g = rescale_graph()
-    for kind in ("/zk/sum", "/zk/mask", "/round0"):
+    for kind, hide in (("/zk/sum", True), ("/round0", True), ("/finals", True),
+                       ("/zk/mask", False)):
         orig = ProverChannel.send_field
         hit = []
 
@@ -164,10 +166,12 @@ def test_zk_tampered_mask_messages_rejected(gold):
                 a.reshape(-1)[0] ^= 1
             return orig(self, label, field, a)
 
-        with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field):
+        with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field), \
+                mock.patch.object(graphlib, "HIDE_FINALS", hide), selfcheck.disabled():
             stream, sections = graphlib.prove(g, wit(), gold, {})
         assert hit
-        with zk.session(), pytest.raises(REJECT):
+        with zk.session(), pytest.raises(REJECT), \
+                mock.patch.object(graphlib, "HIDE_FINALS", hide):
             graphlib.verify(g, stream, gold, {}, sections)
 
 
@@ -471,10 +475,13 @@ def test_graph_hidden_evaluations_indistinguishable(gold):
 
 
 @pytest.mark.parametrize("kind", ["out:Y/value", "rs/rescale/R", "mm/einsum/finals",
-                                  "mm/einsum/round2", "mm/einsum/zk/sum"])
+                                  "mm/einsum/round2", "mm/einsum/zk/sum",
+                                  "lookups/gkr/l0/finals", "lookups/gkr/l0/round0",
+                                  "lookups/gkr/l5/finals", "lookups/gkr/l5/round4",
+                                  "lookups/gkr/l5/zk/sum"])
 def test_graph_hidden_messages_tampered(gold, kind):
     """Each message of the hidden evaluations changed before it is sent (absorbed as
-    changed): the verifier rejects."""
+    changed): the verifier rejects (the lookups' layers hidden: `HIDE_LOOKUPS`)."""
     g = rescale_graph()
     orig = ProverChannel.send_field
     hit = []
@@ -487,10 +494,12 @@ def test_graph_hidden_messages_tampered(gold, kind):
         return orig(self, label, field, a)
 
     with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field), \
-            mock.patch("zklora.zkcore.selfcheck.enabled", lambda: False):
+            mock.patch("zklora.zkcore.selfcheck.enabled", lambda: False), \
+            mock.patch.object(graphlib, "HIDE_LOOKUPS", True):
         stream, sections = graphlib.prove(g, wit(), gold, {})
     assert hit
-    with zk.session(), pytest.raises(REJECT):
+    with zk.session(), pytest.raises(REJECT), \
+            mock.patch.object(graphlib, "HIDE_LOOKUPS", True):
         graphlib.verify(g, stream, gold, {}, sections)
 
 
@@ -517,14 +526,31 @@ def test_graph_hidden_layout(gold):
     assert not [lab for lab, _, _ in log if lab.startswith("mm/") and "/zk/mask" in lab]
 
 
-@pytest.mark.xfail(strict=True, reason="the lookup argument's finals (LogUp-GKR layers) "
-                   "are not hidden yet: docs/zero-knowledge.md §5.1")
 def test_graph_finals_indistinguishable(gold):
+    """Acceptance 1 on the graph (docs/zero-knowledge.md §5.1): programmed challenges,
+    two witnesses of one statement, the lookups' layers hidden too (`HIDE_LOOKUPS`, off
+    by default); no final and no value — the op relations', the outputs', the claim
+    reductions' and every LogUp-GKR layer's — distinguishes them, nor does any round or
+    mask message.  What still does (`LEFT`): the lookup argument's roots, its
+    multiplicities' values and the looked-up columns (§5.1 "Left"); without
+    `HIDE_LOOKUPS` the layers' finals do (control)."""
     a, b = _two_witnesses()
-    with programmed():
-        ra, rb = _graph_runs(gold, a, 6), _graph_runs(gold, b, 6)
-    finals, _ = _split(_distinguishable(ra, rb))
+    with programmed(), mock.patch.object(graphlib, "HIDE_LOOKUPS", True):
+        ra, rb = _graph_runs(gold, a, 8), _graph_runs(gold, b, 8)
+    assert any("lookups/gkr/l" in k[0] and "finals" in k[0] for k in ra[0])
+    bad = _distinguishable(ra, rb)
+    finals, other = _split(bad)
     assert finals == []
+    left = {k[0] for k in other if not k[0].startswith("stack/")}
+    assert left <= LEFT, left - LEFT
+    with programmed():     # control: the lookups' layers not hidden (the default)
+        ca, cb = _graph_runs(gold, a, 3), _graph_runs(gold, b, 3)
+    assert any("lookups/gkr/l" in k[0] for k in _split(_distinguishable(ca, cb))[0])
+
+
+#: revealed elements still distinguishing two witnesses on the rescale graph (§5.1 "Left")
+LEFT = {"lookups/gkr/roots", "lookups/m", "lookup:range12@-2048/columns",
+        "lookup:range8/columns"}
 
 
 def test_two_witness_setup_differs():
@@ -571,3 +597,22 @@ def test_tensor_points_match_the_reference(reg, field):
         zk._tensor_points(E, reg_, bad, VerificationError)
     with pytest.raises(VerificationError, match="1 \\+ r\\^w = 0"):
         zk._tensor_point(E, reg_, 1, bad[1], VerificationError)
+
+
+@pytest.mark.parametrize("field,scheme", [("goldilocks", "ligero"),
+                                          ("bls12-381-fr", "plain")])
+def test_graph_hidden_lookups_verify_hiding_ligero(reg, field, scheme):
+    """The rescale graph with every evaluation hidden, the lookups' layers included
+    (`HIDE_LOOKUPS`), under hiding ligero (and plain over bls12-381-fr): verifies (blinded
+    claims opened as multi-term
+    stack claims through the masked reduction), and the lookup-side and table-side leaf
+    checks become claims on the masks (no numeric check left to fail)."""
+    be = backend_for(reg, field, scheme, "logup-gkr")
+    g = rescale_graph()
+    with zk.session(), mock.patch.object(graphlib, "HIDE_LOOKUPS", True), \
+            recorded() as log:
+        data, sec = graphlib.prove(g, wit(), be, {})
+        graphlib.verify(g, data, be, {}, sec)
+    labels = {lab for lab, _, _ in log}
+    assert "lookups/gkr/l0/zk/sum" in labels and "lookups/m" in labels
+    assert not [lab for lab in labels if lab.endswith("/zk/mask")]

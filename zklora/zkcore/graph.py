@@ -591,6 +591,10 @@ def _blind_aware(node: OpNode | None) -> bool:
 HIDE_FINALS = True
 #: ... in segmented graphs too (each fork context hides like the main one)
 HIDE_SEGMENTS = True
+#: ... and the LogUp-GKR layers' finals (one-segment graphs; off by default: hidden
+#: layers use the generic in-RAM layer prover, neither the fast kernel nor the streamed
+#: one — docs/zero-knowledge.md §5.1 "Left")
+HIDE_LOOKUPS = False
 
 
 def _fork_group(graph: Graph) -> int | None:
@@ -729,6 +733,9 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         committer.flush_packed(ch, 1 if one else 2)
         if ctx.zk is not None:
             ctx.hide = _hidden_tensors(graph, committer, published)
+            # the lookup argument's layers too (LogUp-GKR, `hide_lookups`), in graphs of
+            # one segment (its generic layer prover: not the fast kernel, not yet)
+            ctx.hide_lookups = bool(ctx.hide) and HIDE_LOOKUPS and not graph.node_segments
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)

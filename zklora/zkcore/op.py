@@ -557,6 +557,8 @@ class _Context:
     #: in the stack of the context's masks, or virtual, produced by an op that carries
     #: blinds — `graph.BLIND_AWARE`); empty: every evaluation is revealed as before
     hide: frozenset = frozenset()
+    #: the lookup argument hides its layers' finals (set by the graph; `logup_gkr.gkr`)
+    hide_lookups: bool = False
     #: the running op carries blinded values on (`graph.BLIND_AWARE`): only then does
     #: `reveal` mask what it sends (an op that computes on a revealed value itself
     #: would lose the blind)

@@ -800,15 +800,30 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
     pr = _prod(E, point)
     terms_m += [(b.tensor, b.point, E.mul(b.coefficient, pr)) for b in blinds]
     value = E.sub(running, sc.combine(E, terms, values))
-    inv0 = E.inv(terms_m[0][2])
-    ctx.zk_claim(Claim(terms_m[0][0], terms_m[0][1], E.mul(value, inv0), tuple(
-        Blind(t, q, E.mul(cf, inv0)) for t, q, cf in terms_m[1:])))
+    mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
     nupts, nucoef = _nu_points(E, sv, len(hidden))
     zc = E.mul(z, nucoef)
     out_blinds: list[tuple] = [()] * count
     for k, i in enumerate(hidden):
         out_blinds[i] = (Blind(regB.name, nupts[k], zc),)
     return point, values, out_blinds
+
+
+def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
+    """Both sides: file the claim Σ_b c_b·M̃_b(q_b) = ``value`` on committed masks (a
+    deferred check, docs/zero-knowledge.md §5.1) with `ctx.zk_claim`, as a `Claim` on
+    the first term's tensor (its coefficient divided out).  A zero first coefficient
+    aborts."""
+    E = ctx.E
+    if not blinds:
+        raise (ProverError if ctx.prover else VerificationError)("an empty mask claim")
+    c0 = np.asarray(blinds[0].coefficient)
+    if bool(np.all(c0 == 0)):
+        raise (ProverError if ctx.prover else VerificationError)(
+            "zero-knowledge: a mask claim with a zero coefficient; retry the proof")
+    inv0 = E.inv(c0)
+    ctx.zk_claim(Claim(blinds[0].tensor, blinds[0].point, E.mul(value, inv0), tuple(
+        Blind(b.tensor, b.point, E.mul(b.coefficient, inv0)) for b in blinds[1:])))
 
 
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:

@@ -285,6 +285,25 @@ class LeafClaim:
     point: np.ndarray
     p: np.ndarray | None
     q: np.ndarray
+    #: zero knowledge (hidden layers, `gkr`): the blind terms of p and q — the claims
+    #: are p̃(point) + Σ bp = p, q̃(point) + Σ bq = q
+    bp: tuple = ()
+    bq: tuple = ()
+
+
+def _scaled(E: Field, blind, k) -> tuple:
+    return tuple(zk.Blind(b.tensor, b.point, E.mul(b.coefficient, k)) for b in blind)
+
+
+def _leaf_check(ctx, blind, value, expected, message: str) -> None:
+    """``value`` (a leaf claim's, with ``blind`` terms) against ``expected``: checked
+    directly when unblinded; else Σ blind = value − expected, a claim on the masks
+    (`zk.mask_claim`)."""
+    E = ctx.E
+    if not blind:
+        ctx.check(lambda: E.equal(value, expected), message)
+    else:
+        zk.mask_claim(ctx, list(blind), E.sub(value, expected))
 
 
 def _layer_terms(E: Field, active, units_at_leaf, mu):
@@ -557,6 +576,11 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
         vp = [rt[0][0] for rt in roots]
         vq = [rt[0][1] for rt in roots]
     out: list = [None] * n
+    # zero knowledge with hidden evaluations (`ctx.hide_lookups`, docs/zero-knowledge.md
+    # §5.1): every layer's finals hidden by `zk.run_hidden`, the claims blinded
+    hiding = ctx.zk is not None and getattr(ctx, "hide_lookups", False)
+    bp: list = [()] * n
+    bq: list = [()] * n
     for i in range(n):
         if depths[i] < top:
             raise ValueError(f"{label}: tree {i} of depth {depths[i]} has no layer {top}")
@@ -570,7 +594,8 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
             ts = trees()
             # the fast prover reads a big layer of a streamed tree in chunks (never whole)
             tables = sum(2 if unit_leaf[i] else 4 for i in active)
-            stream = (FAST_LAYERS and KL.fast(E) and tables * (16 << layer) > STREAM_BYTES
+            stream = (not hiding and FAST_LAYERS and KL.fast(E)
+                      and tables * (16 << layer) > STREAM_BYTES
                       and any(ts[i].leaves_range is not None for i in active))
             for i in active:
                 if stream and ts[i].leaves_range is not None:
@@ -593,7 +618,33 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                 tabs += [q[:h], q[h:]]
             return tabs
 
-        if ctx.prover and FAST_LAYERS and KL.fast(E):
+        if hiding:
+            # a layer of 0 variables (the roots' children) as one of 1 over duplicated
+            # tables (the sum doubles): the last-round mask needs a variable
+            blind = ()
+            for i, c in zip(active, coefs):
+                blind += _scaled(E, bp[i], c) + _scaled(E, bq[i], E.mul(c, mu))
+            nv = max(layer, 1)
+
+            def tabs_h(tables=tables, layer=layer):
+                t = tables()
+                return t if layer else [np.concatenate([x, x]) for x in t]
+
+            two = E.scalar(1 if layer else 2)
+            pub = (0,) if ctx.prover else {
+                0: lambda x, rp=r, layer=layer: mle.eq_eval(E, rp, x[:layer])}
+            send = ctx.ch.send_field if ctx.prover and tamper is not None else None
+            if send is not None:   # the test hook sees this layer's messages too
+                ctx.ch.send_field = lambda lab, F, a, send=send: send(lab, F, tamper(lab, a))
+            try:
+                rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
+                                                 E.mul(claim, two), tabs_h, pub,
+                                                 blinds=_scaled(E, blind, two))
+            finally:
+                if send is not None:
+                    del ctx.ch.send_field
+            rho = rho[:layer]
+        elif ctx.prover and FAST_LAYERS and KL.fast(E):
             mask = None
             if ctx.zk is not None and layer > 0:   # what `ctx.run_sumcheck` would do
                 mask, _ = zk.begin(ctx, f"{label}/l{layer}", layer, degree_of(terms))
@@ -604,11 +655,16 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                                            public={0: lambda x, rp=r: mle.eq_eval(E, rp, x)})
         lam = ctx.challenge(f"{label}/l{layer}/lambda")
         r = np.concatenate([rho, lam[None]])
+        one_l = E.sub(E.scalar(1), lam)
         for i, (p0, p1, q0, q1) in zip(active, slots):
             vp[i] = None if p0 is None else _next(E, finals[p0], finals[p1], lam)
             vq[i] = _next(E, finals[q0], finals[q1], lam)
+            if hiding:
+                bp[i] = () if p0 is None else \
+                    _scaled(E, fbl[p0], one_l) + _scaled(E, fbl[p1], lam)
+                bq[i] = _scaled(E, fbl[q0], one_l) + _scaled(E, fbl[q1], lam)
             if depths[i] == layer + 1:
-                out[i] = LeafClaim(r, vp[i], vq[i])
+                out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
     return roots, out
 
 
@@ -714,17 +770,17 @@ class LogUpGKR(LookupArgument):
                         v = E.add(v, E.mul(er[rep], combine_values(
                             E, coefs[rep], betas[rep][g[b.item]], cols)))
                 acc = E.add(acc, E.mul(sel, v))
-            ctx.check(E.equal(lk.q, acc), f"{pre}: lookup-side leaves do not match the "
-                      "columns")
+            _leaf_check(ctx, lk.bq, lk.q, acc, f"{pre}: lookup-side leaves do not match "
+                        "the columns")
         tb = claims[G]
         # table leaves: the public tables, and one claim per table on its multiplicities
         # (the same in every challenge set: Σ_r eq(z_r, r) = 1)
         zr, z = tb.point[:top], tb.point[top:]
         er = mle.eq_table(E, zr)
         items = [b for b in tabs.blocks if b.item is not None]
-        if tabs.padding == 0 and n == 1:
+        if tabs.padding == 0 and n == 1 and not tb.bp:
             mv = [tb.p]
-        else:
+        else:   # (hidden layers: m's value sent, the blinded p checked against it)
             mv = ctx.exchange(f"{pre}/m", n, lambda: np.stack(
                 [ctx.evaluate(cs[b.item].m, z[:b.num_vars]) for b in items]))
         for b, v in zip(items, mv):
@@ -746,10 +802,16 @@ class LogUpGKR(LookupArgument):
                             E, coefs[rep], betas[rep][b.item], tv)))
                     acc_p = E.add(acc_p, E.mul(sel, next(vals)))
                 acc_q = E.add(acc_q, E.mul(sel, vq))
-            return E.equal(tb.p, acc_p) and E.equal(tb.q, acc_q)
+            return acc_p, acc_q
 
-        ctx.check(table_side, f"{pre}: table-side leaves do not match the tables and "
-                  "multiplicities")
+        msg = f"{pre}: table-side leaves do not match the tables and multiplicities"
+        if tb.bp or tb.bq:   # blinded (hidden layers): the differences as mask claims
+            acc_p, acc_q = table_side()
+            _leaf_check(ctx, tb.bp, tb.p, acc_p, msg)
+            _leaf_check(ctx, tb.bq, tb.q, acc_q, msg)
+        else:
+            ctx.check(lambda: all(E.equal(a, b) for a, b in zip((tb.p, tb.q),
+                                                                 table_side())), msg)
 
 
 #: at most this many lookup-side trees (`lookup_groups`): each saves padding leaves and
