@@ -576,16 +576,22 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
 #: zero knowledge, docs/zero-knowledge.md §5.1: op kinds whose relations carry blinded
 #: output claims (their values reach `einsum` / `relations.rescale_input_claim`
 #: unchanged), with whether the blinds pass on to the op's inputs' claims (a rescale
-#: with ``limbs`` / ``r_limbs`` computes on its limbs' revealed values: not blind-aware)
+#: with ``limbs`` / ``r_limbs`` carries Y's blind to its first limb's claim and X's; its
+#: reveals stay plain, `_masks_reveals`)
 BLIND_AWARE = {"matmul": False, "einsum": False, "rescale": True}
 
 
 def _blind_aware(node: OpNode | None) -> bool:
     """``node`` carries blinded claims (`BLIND_AWARE`)."""
-    if node is None or node.op not in BLIND_AWARE:
-        return False
-    return not (node.op == "rescale" and (node.params.get("limbs")
-                                          or node.params.get("r_limbs")))
+    return node is not None and node.op in BLIND_AWARE
+
+
+def _masks_reveals(node: OpNode | None) -> bool:
+    """``node``'s `reveal`s may be masked (`ProverContext.carries_blinds`): it hands the
+    revealed values on unchanged (a rescale with ``limbs`` / ``r_limbs`` composes its
+    limbs' values itself: its reveals stay plain; its claims still carry blinds)."""
+    return _blind_aware(node) and not (node.op == "rescale" and (
+        node.params.get("limbs") or node.params.get("r_limbs")))
 #: hide evaluations (the sumchecks' finals, output values, reveals) in a ZK session
 #: where the graph allows it (`_hidden_tensors`); False: revealed as before
 HIDE_FINALS = True
@@ -842,7 +848,7 @@ def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
             if not out_claims:
                 raise err(_unreached_message(node))
             op = backend.registry.op(node.op)
-            ctx.carries_blinds = _blind_aware(node)
+            ctx.carries_blinds = _masks_reveals(node)
             try:
                 _collect(ctx, book, op.run, ctx, node, out_claims)
             finally:
