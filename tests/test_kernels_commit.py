@@ -87,3 +87,18 @@ def test_scalar_products_match_python():
             assert int(out[i, j]) == vals[i] * vals[j] % P_INT
             want = R.e2_mul(vals[i], vals[j], vals[j], vals[(i + 1) % n])
             assert (int(eout[i, j, 0]), int(eout[i, j, 1])) == tuple(int(v) for v in want)
+
+
+@pytest.mark.parametrize("n,lo", [(3, 3), (5, 0), (5, 2), (6, 3), (9, 4), (13, 12), (14, 12)])
+def test_mobius_runs_match_reference(n, lo):
+    """The blocked Möbius passes (radix-8 low pass, unit-stride runs, parallel high
+    passes in runs of `whir.MOBIUS_RUN`) on p − 1 / 0 / random entries."""
+    rng = np.random.default_rng(n)
+    t = rng.integers(0, P_INT, size=1 << n, dtype=np.uint64)
+    t[:3] = (P_INT - 1, 0, P_INT - 1)
+    t[-2:] = P_INT - 1
+    a = t.copy()
+    K._mobius_blocks(a, lo)
+    if lo < n:
+        K._mobius_hi(a, lo, n)
+    assert [int(x) for x in a] == K.mobius_ref(t)

@@ -50,28 +50,60 @@ def _mobius_ser(a, n):
             a[lo + h] = gl_sub(a[lo + h], a[lo])
 
 
+@njit(inline="always", **_OPTS)
+def _sub_run(lo, hi, n):
+    """hi[j] −= lo[j] for j < n on unit-stride runs (vectorised)."""
+    for j in range(n):
+        hi[j] = gl_sub(hi[j], lo[j])
+
+
 @njit(parallel=True, **_OPTS)
 def _mobius_blocks(a, lo):
     """The passes of the lo low variables, block by block (a block of 2^lo stays in
-    cache for all of them; the passes of different variables commute)."""
+    cache for all of them; the passes of different variables commute).  Variables 0–2
+    in one register-resident pass over runs of 8, the others on unit-stride runs."""
     B = 1 << lo
     for blk in prange(a.shape[0] >> lo):
         base = blk << lo
-        for j in range(lo):
+        j0 = 0
+        if lo >= 3:
+            j0 = 3
+            for st in range(base, base + B, 8):
+                x0 = a[st]
+                x1 = gl_sub(a[st + 1], x0)
+                x2 = gl_sub(a[st + 2], x0)
+                x3 = gl_sub(gl_sub(a[st + 3], a[st + 2]), x1)
+                x4 = a[st + 4]
+                x5 = gl_sub(a[st + 5], x4)
+                x6 = gl_sub(a[st + 6], x4)
+                x7 = gl_sub(gl_sub(a[st + 7], a[st + 6]), x5)
+                a[st + 1] = x1
+                a[st + 2] = x2
+                a[st + 3] = x3
+                a[st + 4] = gl_sub(x4, x0)
+                a[st + 5] = gl_sub(x5, x1)
+                a[st + 6] = gl_sub(x6, x2)
+                a[st + 7] = gl_sub(x7, x3)
+        for j in range(j0, lo):
             h = 1 << j
-            for idx in range(B >> 1):
-                i = base + (((idx >> j) << (j + 1)) | (idx & (h - 1)))
-                a[i + h] = gl_sub(a[i + h], a[i])
+            for st in range(base, base + B, 2 * h):
+                _sub_run(a[st:st + h], a[st + h:st + 2 * h], h)
+
+
+#: run length of `_mobius_hi`'s parallel pieces
+MOBIUS_RUN = 4096
 
 
 @njit(parallel=True, **_OPTS)
 def _mobius_hi(a, j0, n):
-    half = a.shape[0] >> 1
+    N = a.shape[0]
     for j in range(j0, n):
         h = 1 << j
-        for idx in prange(half):
-            lo = ((idx >> j) << (j + 1)) | (idx & (h - 1))
-            a[lo + h] = gl_sub(a[lo + h], a[lo])
+        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
+        for t in prange((N // (2 * h)) * nc):
+            st = (t // nc) * 2 * h + (t % nc) * MOBIUS_RUN
+            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
+            _sub_run(a[st:st + m], a[st + h:st + h + m], m)
 
 
 #: variables whose Möbius passes run inside one cache-resident block (2^12 words)
