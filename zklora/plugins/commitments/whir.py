@@ -822,13 +822,15 @@ class Whir(CommitmentScheme):
     def revealed(self, m: int) -> tuple[int, int]:
         """Upper bounds on the base-field linear functionals of a table of 2^m entries
         that one hiding opening reveals: (those of the committed codeword alone: its
-        round-0 leaves, commitment OOD values and value at r*; everything: those, the
+        round-0 leaves, commitment OOD values and values at r* — in its group and as a
+        virtual member of each larger one; everything: those, the
         reduction's and every fold's sumcheck messages, later OOD values, leaves and the
         final polynomial — extension values counted twice, the chain counted twice over
         for a merged continuation)."""
         pl = self.plan(m)
         r0 = pl.rounds[0]
-        first = (min(r0.queries, r0.leaves) << r0.k) + 2 * pl.ood0 + 2
+        # + its value at r* in its own group and in each larger group (a virtual member)
+        first = (min(r0.queries, r0.leaves) << r0.k) + 2 * pl.ood0 + 2 * (1 + MAX_VARS - m)
         chain = 0
         for i, rd in enumerate(pl.rounds):
             chain += 4 * rd.k + 2 * rd.ood
