@@ -3,7 +3,11 @@ defined by their limbs (`rescale.limb_outputs`, the default) against the same tr
 that pass switched off (Y and R committed and range-checked), so the comparison isolates
 the pass from everything else that changed (issue 13).
 
-    flock /tmp/heavy.lock python tests/bench/limbs_ab.py [ROUNDS]
+    flock /tmp/heavy.lock python tests/bench/limbs_ab.py [ROUNDS] [H F N V B T]
+
+(with a shape: `segment_memory.py`'s model — ``tiny_arch`` of hidden H, FFN F, N layers,
+vocabulary V, H/32 heads of 32, seeded weights, a random q/v adapter — at batch B × T,
+instead of the built-in tiny model at 1 × 16.)
 
 One warm prover process per variant (the "off" one replaces the pass by a no-op before
 the plugin registry is built), the same protocol as `tiny_trees_ab.py`: a warm-up prove +
@@ -25,22 +29,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tiny_trees_ab as ab  # noqa: E402
 
 
-def serve(out: Path, variant: str) -> None:
+def serve(out: Path, variant: str, shape: list[int]) -> None:
     if variant == "off":
         from zklora.plugins.ops import rescale
 
         rescale.limb_outputs = lambda g, registry=None: []   # before the registry exists
-    ab.serve(out)
+    if not shape:
+        ab.serve(out)
+        return
+    import tempfile
+    import time
+
+    import numpy as np
+
+    from zklora.plugins.models import llama
+    from zklora.plugins.models.hf import save_adapter, save_model
+    from zklora.plugins.models.tiny import tiny_adapter, tiny_arch, tiny_lora, tiny_weights
+    from zklora.zkcore import pyapi
+
+    H, F, N, V, B, T = shape
+    arch = tiny_arch(H // 32, hidden_size=H, intermediate_size=F, num_layers=N,
+                     vocab_size=V, num_heads=H // 32, head_dim=32)
+    d = Path(tempfile.mkdtemp(prefix=f"limbs-ab-{variant}-"))
+    save_model(d / "model", arch, tiny_weights(arch, seed=0).weights)
+    save_adapter(d / "adapter", tiny_adapter(arch, tiny_lora(targets=("q", "v")),
+                                             init="random"))
+    np.save(d / "batch.npy", llama.random_batch(V, B, T, 3).numpy())
+    kw = dict(config={"task": {"model": "llama-train"},
+                      "model": {"model": str(d / "model"), "adapter": str(d / "adapter"),
+                                "data": str(d / "batch.npy"), "steps": 1}})
+    pyapi.prove(out=out, progress=None, **kw)
+    v = pyapi.verify(out)
+    print(json.dumps({"ready": pyapi.__file__, "verify": v.seconds}), flush=True)
+    for _ in sys.stdin:
+        t, c = time.perf_counter(), ab._cpu()
+        res = pyapi.prove(out=out, progress=None, **kw)
+        print(json.dumps({"wall": time.perf_counter() - t, "cpu": ab._cpu() - c,
+                          "bytes": res.proof_size, "timings": res.timings}), flush=True)
 
 
-def main(rounds: int) -> None:
+def main(rounds: int, shape: list[int]) -> None:
     procs = {}
     for name, variant in (("old", "off"), ("new", "on")):
         procs[name] = subprocess.Popen(
-            [sys.executable, __file__, "--serve", f"/tmp/limbs_ab_{variant}.zkp", variant],
+            [sys.executable, __file__, "--serve", f"/tmp/limbs_ab_{variant}.zkp", variant,
+             *map(str, shape)],
             env=dict(os.environ, PYTHONPATH=str(ab.HERE)), stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True, cwd="/tmp")
-    print("old = limb_outputs off, new = on", flush=True)
+    print("old = limb_outputs off, new = on; shape", shape or "tiny 1 x 16", flush=True)
     for name, p in procs.items():
         print(name, p.stdout.readline().strip(), flush=True)
     res: dict[str, list[dict]] = {n: [] for n in procs}
@@ -61,15 +97,16 @@ def main(rounds: int) -> None:
         wall = statistics.median(d["wall"] for d in rs)
         med[name] = cpu
         print(f"{name}: median prove CPU {cpu:.2f} s, wall {wall:.2f} s, "
-              f"{cpu / ab.ACTS * 1e6:.1f} us CPU/activation, bytes {rs[0]['bytes']}")
+              f"bytes {rs[0]['bytes']}")
     print(f"new/old CPU ratio {med['new'] / med['old']:.3f}; per-round ratios",
           [round(b["cpu"] / a["cpu"], 3) for a, b in zip(res["old"], res["new"])])
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve":
-        serve(Path(sys.argv[2]), sys.argv[3])
-    elif len(sys.argv) in (1, 2):
-        main(int(sys.argv[1]) if len(sys.argv) == 2 else 5)
+    if len(sys.argv) >= 4 and sys.argv[1] == "--serve":
+        serve(Path(sys.argv[2]), sys.argv[3], [int(x) for x in sys.argv[4:]])
+    elif len(sys.argv) in (1, 2, 8):
+        main(int(sys.argv[1]) if len(sys.argv) >= 2 else 5,
+             [int(x) for x in sys.argv[2:]])
     else:
         sys.exit(__doc__)
