@@ -626,6 +626,10 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
             first not in committer.where:
         return frozenset()
     k0 = committer.where[first][0]
+    producers: dict[str, OpNode] = {}
+    for node in reversed(graph.nodes):   # `Graph.producer`: the first node wins
+        for o in node.outputs:
+            producers[o] = node
     cand = set()
     for t, s in graph.tensors.items():
         if s.kind == "committed" and (t in published or committer.where.get(t, (None,))[0]
@@ -633,14 +637,14 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
             continue
         if s.kind not in ("committed", "virtual"):
             continue
-        node = graph.producer(t)
+        node = producers.get(t)
         if node is None or _blind_aware(node):
             cand.add(t)
     changed = True
     while changed:
         changed = False
         for t in list(cand):
-            node = graph.producer(t)
+            node = producers.get(t)
             if node is not None and BLIND_AWARE[node.op] and \
                     not all(i in cand for i in node.inputs if graph.tensors[i].kind != "public"):
                 cand.discard(t)

@@ -441,48 +441,85 @@ def _full(E: Field, x, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(x, (n,) + x.shape))
 
 
+#: per challenge field: (1, 1 + φ, φ/(1 + φ)) — the last two None over a degree-1 field
+_CONSTS: dict = {}
+#: per (field, region layout): the constant part of `_tensor_points`' output
+_TEMPLATES: dict = {}
+
+
+def _consts(E: Field) -> tuple:
+    """(1, 1 + φ, φ/(1 + φ)) of ``E`` (cached: `Field.scalar` is slow)."""
+    c = _CONSTS.get(E)
+    if c is None:
+        one = E.scalar(1)
+        onep = coord = None
+        if E.degree == 2:
+            phi = _phi(E)
+            onep = E.add(one, phi)
+            coord = E.mul(phi, E.inv(onep))
+        c = _CONSTS[E] = (one, onep, coord)
+    return c
+
+
+def _template(E: Field, reg: Region) -> tuple:
+    """The parts of `_tensor_points`' result that do not depend on the point, for
+    ``reg``'s layout: (n ones, the factor's start (n copies of 1 or 1 + φ), the points
+    with the component coordinate and the bit coordinates filled, the first free
+    column).  Cached; callers copy what they change."""
+    idx = reg.offset >> reg.size_vars
+    key = (E, reg.n, reg.degree, reg.ncomp, reg.var_vars, reg.chunk_vars - reg.size_vars,
+           idx)
+    t = _TEMPLATES.get(key)
+    if t is not None:
+        return t
+    n = reg.n
+    one, onep, coord = _consts(E)
+    ones = _full(E, one, n)
+    ncoords = len(reg.w) + (1 if reg.ncomp == 2 else 0)
+    high = [(idx >> b) & 1 for b in range(reg.chunk_vars - reg.size_vars)]
+    pts = E.zeros((n, ncoords + reg.var_vars + len(high)))
+    factor = ones
+    first = 0
+    if reg.ncomp == 2:
+        pts[:, 0] = _full(E, coord, n)
+        factor = _full(E, onep, n)
+        first = 1
+    for b in range(reg.var_vars):
+        sel = (np.arange(n) >> b) & 1 == 1
+        pts[sel, ncoords + b] = one
+    for b, bit in enumerate(high):
+        if bit:
+            pts[:, ncoords + reg.var_vars + b] = one
+    for a in (ones, factor, pts):
+        a.flags.writeable = False
+    t = _TEMPLATES[key] = (ones, factor, pts, first)
+    return t
+
+
 def _tensor_points(E: Field, reg: Region, point: np.ndarray, err
                    ) -> tuple[np.ndarray, np.ndarray]:
     """`_tensor_point` for every variable i < reg.n at once (element-wise field
-    operations and one batch inversion): (points (n, dims), factors (n,))."""
+    operations and one batch inversion; the point-independent parts from `_template`):
+    (points (n, dims), factors (n,))."""
     n, w = reg.n, reg.w
+    one, factor, tpl, first = _template(E, reg)
     r = np.ascontiguousarray(np.asarray(point)[:n])
-    one = _full(E, E.scalar(1), n)
     pw = {1: r}
     for wj in sorted(set(w)):
         if wj not in pw:
             pw[wj] = E.mul(pw[wj - 1], r) if wj - 1 in pw else E.pow(r, wj)
     ts = [pw[wj] for wj in w]
-    dens = [E.add(one, t) for t in ts]
-    zero = [np.asarray(d) == 0 for d in dens]   # canonical zero (not E.equal: tests patch it)
+    dens = np.concatenate([E.add(one, t) for t in ts])
+    zero = np.asarray(dens) == 0   # canonical zero (not E.equal: tests patch it)
     if E.elem_shape:
-        zero = [z.reshape(n, -1).all(axis=1) for z in zero]
-    if any(bool(np.any(z)) for z in zero):
+        zero = zero.reshape(dens.shape[0], -1).all(axis=1)
+    if bool(np.any(zero)):
         raise err("zero-knowledge mask: challenge hits 1 + r^w = 0; retry the proof")
-    inv = E.inv(np.concatenate(dens))
-    coords = []
-    factor = one
-    if reg.ncomp == 2:
-        phi = _phi(E)
-        onep = E.add(E.scalar(1), phi)
-        coords.append(_full(E, E.mul(phi, E.inv(onep)), n))
-        factor = _full(E, onep, n)
-    for k, (t, den) in enumerate(zip(ts, dens)):
-        coords.append(E.mul(t, np.ascontiguousarray(inv[k * n:(k + 1) * n])))
-        factor = E.mul(factor, den)
-    idx = reg.offset >> reg.size_vars
-    high = [(idx >> b) & 1 for b in range(reg.chunk_vars - reg.size_vars)]
-    pts = E.zeros((n, len(coords) + reg.var_vars + len(high)))
-    for k, c in enumerate(coords):
-        pts[:, k] = c
-    ones = E.scalar(1)
-    base = len(coords)
-    for b in range(reg.var_vars):
-        sel = (np.arange(n) >> b) & 1 == 1
-        pts[sel, base + b] = ones
-    for b, bit in enumerate(high):
-        if bit:
-            pts[:, base + reg.var_vars + b] = ones
+    inv = E.inv(dens)
+    pts = tpl.copy()
+    for k, t in enumerate(ts):
+        pts[:, first + k] = E.mul(t, np.ascontiguousarray(inv[k * n:(k + 1) * n]))
+        factor = E.mul(factor, np.ascontiguousarray(dens[k * n:(k + 1) * n]))
     return pts, factor
 
 
@@ -603,28 +640,35 @@ def hidden_degree(terms, hidden) -> int:
     return max((len(fs) + sum(1 for f in fs if f in hidden) for _, fs in terms), default=1)
 
 
+#: per (field, slot vars): `_nu_points`' points for the largest k asked so far
+_NU: dict = {}
+
+
 def _nu_points(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The blinds ν_i (i < k) of a hidden sumcheck: the i-th challenge-field element
     stored in the upper half of a slot of 2^sv entries, ν_i = coefficient·M̃(point_i)
     (over an extension of degree 2: entries (2j, 2j + 1) with j = 2^(sv−2) + i, the
-    point (c*, bits(j)), coefficient 1 + φ — `_tensor_point`'s component trick)."""
+    point (c*, bits(j)), coefficient 1 + φ — `_tensor_point`'s component trick).
+    The points depend on (E, sv, i) only: cached, a copy returned."""
     nc = E.degree
-    pts = E.zeros((k, sv))
-    one = E.scalar(1)
+    one, onep, coord = _consts(E)
+    coef = onep if nc == 2 else one
+    got = _NU.get((E, sv))
+    if got is not None and got.shape[0] >= k:
+        return got[:k].copy(), coef
+    kk = max(k, 2 * got.shape[0] if got is not None else 8)
+    pts = E.zeros((kk, sv))
     if nc == 2:
-        phi = _phi(E)
-        onep = E.add(one, phi)
-        pts[:, 0] = _full(E, E.mul(phi, E.inv(onep)), k)
-        coef = onep
-    else:
-        coef = one
+        pts[:, 0] = _full(E, coord, kk)
     low = nc.bit_length() - 1
-    for i in range(k):
+    for i in range(kk):
         j = (1 << (sv - 1 - low)) + i
         for b in range(sv - low):
             if (j >> b) & 1:
                 pts[i, low + b] = one
-    return pts, coef
+    pts.flags.writeable = False
+    _NU[(E, sv)] = pts
+    return pts[:k].copy(), coef
 
 
 def _nu_values(E: Field, table: np.ndarray, sv: int, k: int) -> np.ndarray:
@@ -787,9 +831,8 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
                 values[i] = vals[k]
         for i, v in dict(public).items():
             values[i] = v(point) if callable(v) else np.asarray(v)
-    z = E.scalar(1)
-    for rj in point:
-        z = E.mul(z, E.mul(rj, E.sub(E.scalar(1), rj)))
+    one = _consts(E)[0]
+    z = _prod(E, E.mul(point, E.sub(_full(E, one, n), point)))
     if bool(np.all(np.asarray(z) == 0)):
         raise err(f"{label}: Z(r) = 0; retry the proof")
     # the final check as one claim on the masks
@@ -827,7 +870,7 @@ def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
 
 
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
-    acc = E.scalar(1)
+    acc = _consts(E)[0]
     for x in xs:
         acc = E.mul(acc, x)
     return acc
