@@ -319,12 +319,13 @@ class Committer:
         if not c.blind:
             return head
         terms = []
+        zero = E.zeros(())
         for b in c.blind:
             kb, ib = self.where.get(b.tensor, (None, None))
             if kb != k:
                 raise err(f"blinded claim on {c.tensor}: its mask {b.tensor} is not in the "
                           "same stack")
-            t = lay.claim(E, ib, b.point, E.scalar(0))
+            t = lay.claim(E, ib, b.point, zero)
             terms.append(stacklib.StackTerm(t.num_vars, t.index, t.point,
                                             np.asarray(b.coefficient)))
         return attrs.evolve(head, terms=tuple(terms))

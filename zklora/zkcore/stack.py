@@ -201,33 +201,50 @@ def _expand(E: Field, coefs: np.ndarray, claims: Sequence[StackClaim]
     Σ_t c_t eq(p_t, ·)).  Claims without terms: returned as they are."""
     if not any(c.terms for c in claims):
         return coefs, list(claims)
+    # every term's κ_k·c_t as one vector product
+    own = [k for k, c in enumerate(claims) for _ in c.terms]
+    tc = [np.asarray(t.coefficient) for c in claims for t in c.terms]
+    prods = E.mul(np.ascontiguousarray(coefs[own]), np.stack(tc))
+    zero = E.zeros(())
     cf, out = [], []
+    j = 0
     for k, c in enumerate(claims):
         cf.append(coefs[k])
         out.append(StackClaim(c.num_vars, c.index, c.point, c.value))
         for t in c.terms:
-            cf.append(E.mul(coefs[k], t.coefficient))
-            out.append(StackClaim(t.num_vars, t.index, t.point, E.scalar(0)))
+            cf.append(prods[j])
+            j += 1
+            out.append(StackClaim(t.num_vars, t.index, t.point, zero))
     return np.stack(cf), out
 
 
-def _dedupe(E: Field, claims: Sequence[StackClaim], err) -> list[StackClaim]:
+def _dedupe(E: Field, claims: Sequence[StackClaim], err, keys: dict | None = None
+            ) -> list[StackClaim]:
+    """``claims`` without repeats (equal point, block and terms; a repeat with another
+    value is refused).  ``keys``: filled with id(claim) -> `_term_key` of the kept
+    claims (for `_absorb`)."""
     seen: dict[tuple, StackClaim] = {}
     for c in claims:
-        k = (c.num_vars, c.index, np.ascontiguousarray(c.point).tobytes(), _term_key(E, c))
+        tk = _term_key(E, c)
+        k = (c.num_vars, c.index, np.ascontiguousarray(c.point).tobytes(), tk)
         if k in seen:
             if not E.equal(seen[k].value, c.value):
                 raise err("stack: two different values claimed at the same point")
         else:
             seen[k] = c
+            if keys is not None:
+                keys[id(c)] = tk
     return list(seen.values())
 
 
-def _absorb(ch, E: Field, claims: Sequence[StackClaim], label: str) -> None:
+def _absorb(ch, E: Field, claims: Sequence[StackClaim], label: str,
+            keys: dict | None = None) -> None:
+    """Absorb ``claims`` (``keys``: their `_term_key` by id, from `_dedupe`)."""
     for k, c in enumerate(claims):
         head = np.array([c.num_vars, c.index], "<u8").tobytes()
+        tk = keys[id(c)] if keys is not None else _term_key(E, c)
         ch.observe_public(f"{label}/claim{k}", head + E.encode(c.point) + E.encode(c.value)
-                          + _term_key(E, c))
+                          + tk)
 
 
 def _full_point(E: Field, K: int, c: StackClaim) -> np.ndarray:
@@ -394,10 +411,11 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
     err = ProverError if ctx.prover else VerificationError
     out: list = [None] * len(stacks)
     for K, idx in _groups([K for K, _, _ in stacks]).items():
-        claims = [_dedupe(E, stacks[i][1], err) for i in idx]
+        tkeys: dict = {}
+        claims = [_dedupe(E, stacks[i][1], err, tkeys) for i in idx]
         for j, cl in enumerate(claims):
             _check(E, K, cl, err)
-            _absorb(ctx.ch, E, cl, f"{label}/{K}/{j}")
+            _absorb(ctx.ch, E, cl, f"{label}/{K}/{j}", tkeys)
         # a table with one claim needs no reduction: that claim, on S at its full point,
         # is the one opened (no sumcheck, no table of 2^K entries built)
         # (a multi-term claim is always reduced: its value is not one evaluation)

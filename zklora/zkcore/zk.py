@@ -490,8 +490,7 @@ def _template(E: Field, reg: Region) -> tuple:
     for b, bit in enumerate(high):
         if bit:
             pts[:, ncoords + reg.var_vars + b] = one
-    for a in (ones, factor, pts):
-        a.flags.writeable = False
+    pts.flags.writeable = False   # copied by `_tensor_points` (ones, factor: read only)
     t = _TEMPLATES[key] = (ones, factor, pts, first)
     return t
 
@@ -516,10 +515,11 @@ def _tensor_points(E: Field, reg: Region, point: np.ndarray, err
     if bool(np.any(zero)):
         raise err("zero-knowledge mask: challenge hits 1 + r^w = 0; retry the proof")
     inv = E.inv(dens)
+    coords = E.mul(np.concatenate(ts), inv)
     pts = tpl.copy()
-    for k, t in enumerate(ts):
-        pts[:, first + k] = E.mul(t, np.ascontiguousarray(inv[k * n:(k + 1) * n]))
-        factor = E.mul(factor, np.ascontiguousarray(dens[k * n:(k + 1) * n]))
+    for k in range(len(ts)):
+        pts[:, first + k] = coords[k * n:(k + 1) * n]
+    factor = E.mul(factor, _prod(E, dens.reshape((len(ts), n) + dens.shape[1:])))
     return pts, factor
 
 
@@ -652,7 +652,7 @@ def _nu_points(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     The points depend on (E, sv, i) only: cached, a copy returned."""
     nc = E.degree
     one, onep, coord = _consts(E)
-    coef = onep if nc == 2 else one
+    coef = np.array(onep if nc == 2 else one, copy=True)
     got = _NU.get((E, sv))
     if got is not None and got.shape[0] >= k:
         return got[:k].copy(), coef
@@ -838,10 +838,13 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
     # the final check as one claim on the masks
     ptsA, facA = _tensor_points(E, regA, point, err)
     ptsB, facB = _tensor_points(E, regB, point[n - 1:], err)
-    terms_m = [(regA.name, ptsA[i], E.mul(rho, facA[i])) for i in range(n)]
+    cfA = E.mul(np.ascontiguousarray(facA), rho)
+    terms_m = [(regA.name, ptsA[i], cfA[i]) for i in range(n)]
     terms_m.append((regB.name, ptsB[0], E.mul(rho, facB[0])))
-    pr = _prod(E, point)
-    terms_m += [(b.tensor, b.point, E.mul(b.coefficient, pr)) for b in blinds]
+    if blinds:
+        pr = _prod(E, point)
+        cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
+        terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
     value = E.sub(running, sc.combine(E, terms, values))
     mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
     nupts, nucoef = _nu_points(E, sv, len(hidden))
@@ -865,15 +868,22 @@ def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
         raise (ProverError if ctx.prover else VerificationError)(
             "zero-knowledge: a mask claim with a zero coefficient; retry the proof")
     inv0 = E.inv(c0)
+    rest = blinds[1:]
+    cf = E.mul(np.stack([np.asarray(b.coefficient) for b in rest]), inv0) if rest else ()
     ctx.zk_claim(Claim(blinds[0].tensor, blinds[0].point, E.mul(value, inv0), tuple(
-        Blind(b.tensor, b.point, E.mul(b.coefficient, inv0)) for b in blinds[1:])))
+        Blind(b.tensor, b.point, cf[k]) for k, b in enumerate(rest))))
 
 
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
-    acc = _consts(E)[0]
-    for x in xs:
-        acc = E.mul(acc, x)
-    return acc
+    """Π xs (1 when empty): pairwise halving, one vector product per level."""
+    xs = np.asarray(xs)
+    if xs.shape[0] == 0:
+        return np.array(_consts(E)[0], copy=True)
+    while xs.shape[0] > 1:
+        h = xs.shape[0] // 2
+        head = E.mul(np.ascontiguousarray(xs[:h]), np.ascontiguousarray(xs[h:2 * h]))
+        xs = np.concatenate([head, xs[2 * h:]]) if xs.shape[0] & 1 else head
+    return np.ascontiguousarray(xs[:1]).reshape(xs.shape[1:]).copy()
 
 
 def run_sumcheck(ctx, label: str, num_vars: int, terms, claim, tables, public):
