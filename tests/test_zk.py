@@ -616,3 +616,27 @@ def test_graph_hidden_lookups_verify_hiding_ligero(reg, field, scheme):
     labels = {lab for lab, _, _ in log}
     assert "lookups/gkr/l0/zk/sum" in labels and "lookups/m" in labels
     assert not [lab for lab in labels if lab.endswith("/zk/mask")]
+
+
+def test_verify_freezes_the_old_heap_only_within():
+    """`graph._old_heap_frozen` (around `graph.verify`): the heap frozen inside the
+    block only, unfrozen on an error too, and a caller's own freeze left as it was."""
+    import gc
+
+    from zklora.zkcore import graph as graphlib
+
+    assert gc.get_freeze_count() == 0
+    with graphlib._old_heap_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), graphlib._old_heap_frozen():
+        raise RuntimeError("inside")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        n = gc.get_freeze_count()
+        with graphlib._old_heap_frozen():
+            pass
+        assert gc.get_freeze_count() == n
+    finally:
+        gc.unfreeze()

@@ -61,6 +61,7 @@ receive no claim.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 from collections import ChainMap, defaultdict
@@ -569,8 +570,30 @@ def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
            sections: Sequence | None = None,
            published: Mapping[str, bytes] | None = None) -> None:
     """Verify a proof stream against the graph and statement; raise on failure.
-    ``published``: commitments the verifier already trusts (see `prove`)."""
-    _run(False, graph, backend, statement, published, proof=proof, sections=sections)
+    ``published``: commitments the verifier already trusts (see `prove`).  Runs with
+    the objects alive before it frozen (`_old_heap_frozen`)."""
+    with _old_heap_frozen():
+        _run(False, graph, backend, statement, published, proof=proof, sections=sections)
+
+
+@contextmanager
+def _old_heap_frozen():
+    """Within the block, the cyclic garbage collector skips the objects alive at its
+    start (`gc.freeze`; `gc.unfreeze` at the end): a full collection triggered in a
+    verification then scans what the verification allocated, not the whole heap
+    (the caller's model, torch, the prover's state: 0.2 s per full collection of the
+    tiny step's process, which a zero-knowledge verification, allocating more,
+    triggered in one run of two).  Nothing is freed later than without it but cyclic
+    garbage older than the block.  Skipped when the collector is off or objects are
+    already frozen (a caller's own `gc.freeze`, a concurrent verification)."""
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 #: zero knowledge, docs/zero-knowledge.md §5.1: op kinds whose relations carry blinded
