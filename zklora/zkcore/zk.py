@@ -49,6 +49,7 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 
 import attrs
 import blake3
@@ -160,6 +161,7 @@ def session(on: bool = True, rng: MaskRng | None = None) -> Iterator[Session | N
 # -- mask layout ----------------------------------------------------------------------
 
 
+@cache
 def weights(d: int) -> tuple[int, ...]:
     """Exponent weights w with Σ w = d whose subset sums cover 0..d: powers of two
     while they fit, then the remainder (d = 2: (1, 1); 3: (1, 2); 4: (1, 2, 1))."""
