@@ -34,7 +34,7 @@ def test_horner_lanes_match_reference(n):
             want = [int(x) for x in K.horner_ref(c, np.array(z, dtype=np.uint64))]
             for nch in (1, 2, 3, 64):
                 part = np.zeros((nch, 2), dtype=np.uint64)
-                K._horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part)
+                K._horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part, B)
                 assert _sum_parts(part) == want, (ext, z, nch)
 
 

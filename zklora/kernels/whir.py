@@ -675,18 +675,24 @@ def _e2_pow(z0, z1, e):
     return r0, r1
 
 
+@njit(**_OPTS)
+def _e2_pow_call(z0, z1, e):
+    """`_e2_pow` as a real call (run once per chunk; inlining only costs compile time)."""
+    return _e2_pow(z0, z1, e)
+
+
 #: lanes of `_horner`: coefficient i goes to lane i mod HORNER_LANES
 HORNER_LANES = 64
 
 
 @njit(parallel=True, **_OPTS)
-def _horner(c0, c1, z0, z1, nch, part):
-    """part[ch] = Σ_{i in chunk ch} c_i z^i.  Chunks are whole runs of B = HORNER_LANES
-    coefficients; lane l runs Horner in z^B over the coefficients ≡ l mod B (lanes
-    independent: one vectorised pass per run of B, no dependent chain), then
+def _horner(c0, c1, z0, z1, nch, part, B):
+    """part[ch] = Σ_{i in chunk ch} c_i z^i.  Chunks are whole runs of B lanes
+    (`HORNER_LANES`; a run-time argument, so LLVM does not unroll the lane loop fully:
+    compile time) coefficients; lane l runs Horner in z^B over the coefficients ≡ l mod
+    B (lanes independent: one vectorised pass per run of B, no dependent chain), then
     Σ_l lane_l·z^l."""
     n = c0.shape[0]
-    B = HORNER_LANES
     nb = (n + B - 1) // B
     step = ((nb + nch - 1) // nch) * B
     for ch in prange(nch):
@@ -696,7 +702,7 @@ def _horner(c0, c1, z0, z1, nch, part):
             part[ch, 0] = ZERO
             part[ch, 1] = ZERO
             continue
-        zb0, zb1 = _e2_pow(z0, z1, B)
+        zb0, zb1 = _e2_pow_call(z0, z1, B)
         acc0 = np.zeros(B, dtype=np.uint64)
         acc1 = np.zeros(B, dtype=np.uint64)
         top = lo + ((hi - lo - 1) // B) * B  # start of the last (maybe partial) run
@@ -712,13 +718,13 @@ def _horner(c0, c1, z0, z1, nch, part):
         s1 = ZERO
         p0 = ONE
         p1 = ZERO
-        for l in range(B):
-            t0, t1 = e2_mul(acc0[l], acc1[l], p0, p1)
+        for l in range(B):  # once per chunk: real calls (compile time)
+            t0, t1 = G.e2_mul_call(acc0[l], acc1[l], p0, p1)
             s0 = gl_add(s0, t0)
             s1 = gl_add(s1, t1)
-            p0, p1 = e2_mul(p0, p1, z0, z1)
-        w0, w1 = _e2_pow(z0, z1, lo)
-        part[ch, 0], part[ch, 1] = e2_mul(s0, s1, w0, w1)
+            p0, p1 = G.e2_mul_call(p0, p1, z0, z1)
+        w0, w1 = _e2_pow_call(z0, z1, lo)
+        part[ch, 0], part[ch, 1] = G.e2_mul_call(s0, s1, w0, w1)
 
 
 @njit(**_OPTS)
@@ -879,7 +885,7 @@ def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
         return _horner_one_cold(c0, c1, int(z[0]), int(z[1]), c.ndim == 2)
     nch = 1 if c0.shape[0] < SERIAL_BELOW else 64
     part = np.zeros((nch, 2), dtype=np.uint64)
-    _horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part)
+    _horner(c0, c1, np.uint64(z[0]), np.uint64(z[1]), nch, part, HORNER_LANES)
     s = [0, 0]
     for p0, p1 in part:
         s = [(s[0] + int(p0)) % P_INT, (s[1] + int(p1)) % P_INT]
