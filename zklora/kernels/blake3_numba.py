@@ -49,12 +49,13 @@ def _gw(a, b, c, d, mx, my):
     return a, b, c, d
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _compress_w(c0, c1, c2, c3, c4, c5, c6, c7, m0, m1, m2, m3, m4, m5, m6, m7,
                 m8, m9, m10, m11, m12, m13, m14, m15, block_len, flags):
     """BLAKE3 compression (counter 0) with the chaining value, the block's words and the
     state all in local scalars (no arrays: the state stays in registers / the stack
-    frame); returns the 8 words of the new chaining value."""
+    frame); returns the 8 words of the new chaining value.  A real call, not inlined
+    into its callers (numba's IR inlining of it costs cold compile time, not speed)."""
     s0, s1, s2, s3, s4, s5, s6, s7 = c0, c1, c2, c3, c4, c5, c6, c7
     s8 = np.uint64(0x6A09E667)
     s9 = np.uint64(0xBB67AE85)

@@ -109,6 +109,54 @@ def _bfly_run(lo, hi, tw, n):
         hi[j] = gl_mul(gl_sub(a, b), tw[j])
 
 
+@njit(**_OPTS)
+def _dif_tail8(buf, tw):
+    """The last three DIF stages (butterflies 4, 2, 1 apart) fused into one
+    register-resident pass over blocks of 8 (ω8^j = tw[4 + j], ω4 = tw[3]); a real call
+    (one per transform), so its body is compiled once, not into every caller."""
+    k = buf.shape[0]
+    w81 = tw[5]
+    w82 = tw[6]
+    w83 = tw[7]
+    w4 = tw[3]
+    for st in range(0, k, 8):
+        x0 = buf[st]
+        x1 = buf[st + 1]
+        x2 = buf[st + 2]
+        x3 = buf[st + 3]
+        x4 = buf[st + 4]
+        x5 = buf[st + 5]
+        x6 = buf[st + 6]
+        x7 = buf[st + 7]
+        # butterflies 4 apart
+        a0 = gl_add(x0, x4)
+        a4 = gl_sub(x0, x4)
+        a1 = gl_add(x1, x5)
+        a5 = gl_mul(gl_sub(x1, x5), w81)
+        a2 = gl_add(x2, x6)
+        a6 = gl_mul(gl_sub(x2, x6), w82)
+        a3 = gl_add(x3, x7)
+        a7 = gl_mul(gl_sub(x3, x7), w83)
+        # 2 apart
+        b0 = gl_add(a0, a2)
+        b2 = gl_sub(a0, a2)
+        b1 = gl_add(a1, a3)
+        b3 = gl_mul(gl_sub(a1, a3), w4)
+        b4 = gl_add(a4, a6)
+        b6 = gl_sub(a4, a6)
+        b5 = gl_add(a5, a7)
+        b7 = gl_mul(gl_sub(a5, a7), w4)
+        # 1 apart
+        buf[st] = gl_add(b0, b1)
+        buf[st + 1] = gl_sub(b0, b1)
+        buf[st + 2] = gl_add(b2, b3)
+        buf[st + 3] = gl_sub(b2, b3)
+        buf[st + 4] = gl_add(b4, b5)
+        buf[st + 5] = gl_sub(b4, b5)
+        buf[st + 6] = gl_add(b6, b7)
+        buf[st + 7] = gl_sub(b6, b7)
+
+
 @njit(inline="always", **_OPTS)
 def _dif_inplace(buf, tw):
     """In-place radix-2 decimation-in-frequency NTT of size len(buf): natural order in,
@@ -125,46 +173,7 @@ def _dif_inplace(buf, tw):
             _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
         half >>= 1
     if k >= 8:
-        w81 = tw[5]
-        w82 = tw[6]
-        w83 = tw[7]
-        w4 = tw[3]
-        for st in range(0, k, 8):
-            x0 = buf[st]
-            x1 = buf[st + 1]
-            x2 = buf[st + 2]
-            x3 = buf[st + 3]
-            x4 = buf[st + 4]
-            x5 = buf[st + 5]
-            x6 = buf[st + 6]
-            x7 = buf[st + 7]
-            # butterflies 4 apart
-            a0 = gl_add(x0, x4)
-            a4 = gl_sub(x0, x4)
-            a1 = gl_add(x1, x5)
-            a5 = gl_mul(gl_sub(x1, x5), w81)
-            a2 = gl_add(x2, x6)
-            a6 = gl_mul(gl_sub(x2, x6), w82)
-            a3 = gl_add(x3, x7)
-            a7 = gl_mul(gl_sub(x3, x7), w83)
-            # 2 apart
-            b0 = gl_add(a0, a2)
-            b2 = gl_sub(a0, a2)
-            b1 = gl_add(a1, a3)
-            b3 = gl_mul(gl_sub(a1, a3), w4)
-            b4 = gl_add(a4, a6)
-            b6 = gl_sub(a4, a6)
-            b5 = gl_add(a5, a7)
-            b7 = gl_mul(gl_sub(a5, a7), w4)
-            # 1 apart
-            buf[st] = gl_add(b0, b1)
-            buf[st + 1] = gl_sub(b0, b1)
-            buf[st + 2] = gl_add(b2, b3)
-            buf[st + 3] = gl_sub(b2, b3)
-            buf[st + 4] = gl_add(b4, b5)
-            buf[st + 5] = gl_sub(b4, b5)
-            buf[st + 6] = gl_add(b6, b7)
-            buf[st + 7] = gl_sub(b6, b7)
+        _dif_tail8(buf, tw)
     else:
         while half >= 1:
             for start in range(0, k, 2 * half):
