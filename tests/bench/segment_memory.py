@@ -3,7 +3,10 @@
     python tests/bench/segment_memory.py H F N V B T [--unsegmented] [--executor local]
 
 builds ``tiny_arch(hidden_size=H, intermediate_size=F, num_layers=N, vocab_size=V,
-num_heads=H/32, num_kv_heads=H/32, head_dim=32)`` + `tiny_weights(seed=0)` + a random
+num_heads=H/32, num_kv_heads=H/32, head_dim=32)`` (``--heads``, ``--kv-heads``,
+``--head-dim``, ``--tied`` change those: the SmolLM-135M shape of issue 14 is
+``576 1536 30 49152 1 128 --heads 9 --kv-heads 3 --head-dim 64 --tied``)
++ `tiny_weights(seed=0)` + a random
 adapter on q, v, batch ``llama.random_batch(V, B, T, seed=3)``, proves one AdamW step
 in-process with `api.prove` (default profile) and prints one JSON line: peak RSS
 (``ru_maxrss``), prove seconds, proof bytes, the per-phase RSS high-water marks and, per
@@ -57,6 +60,10 @@ def main(argv=None) -> None:
     ap.add_argument("--out", help="write the proof file here (to `cmp` two runs)")
     ap.add_argument("--commitment", help="override the profile's commitment scheme "
                     "(whir runs its conjectured regime)")
+    ap.add_argument("--heads", type=int, help="attention heads (default H/32)")
+    ap.add_argument("--kv-heads", type=int, help="key/value heads (default: --heads)")
+    ap.add_argument("--head-dim", type=int, default=32)
+    ap.add_argument("--tied", action="store_true", help="tie the embeddings and the head")
     a = ap.parse_args(argv)
     from zklora.plugins.models import llama
     from zklora.plugins.models.hf import save_adapter, save_model
@@ -70,8 +77,10 @@ def main(argv=None) -> None:
             yield segment_id
         Graph.segment = _none
         Graph.assign_segment = lambda self, n, s: None
-    arch = tiny_arch(a.H // 32, hidden_size=a.H, intermediate_size=a.F, num_layers=a.N,
-                     vocab_size=a.V, num_heads=a.H // 32, head_dim=32)
+    heads = a.heads or a.H // 32
+    arch = tiny_arch(a.kv_heads or heads, hidden_size=a.H, intermediate_size=a.F,
+                     num_layers=a.N, vocab_size=a.V, num_heads=heads, head_dim=a.head_dim,
+                     tie_word_embeddings=a.tied)
     d = Path(tempfile.mkdtemp(prefix="segmem-"))
     ck = tiny_weights(arch, seed=0)
     save_model(d / "model", arch, ck.weights)
