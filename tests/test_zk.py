@@ -625,6 +625,10 @@ def test_verify_freezes_the_old_heap_only_within():
 
     from zklora.zkcore import graph as graphlib
 
+    if gc.get_freeze_count():
+        # a CLI command run in this process froze its heap for good (`cli.py`); start
+        # from an unfrozen heap, as a library caller's process is
+        gc.unfreeze()
     assert gc.get_freeze_count() == 0
     with graphlib._old_heap_frozen():
         assert gc.get_freeze_count() > 0
