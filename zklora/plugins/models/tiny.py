@@ -50,7 +50,9 @@ def tiny_weights(arch: LlamaArch | None = None, seed: int = 0) -> Checkpoint:
         if name.endswith("norm.weight"):
             w[name] = 1.0 + _normal(g, shape, 0.1)
         elif name == "model.embed_tokens.weight":
-            w[name] = _normal(g, shape, 1.0)
+            # a tied embedding doubles as the LM head: scale it like one (std 1.0 would
+            # give logits of std sqrt(hidden), past the softmax's declared ranges)
+            w[name] = _normal(g, shape, shape[1] ** -0.5 if arch.tie_word_embeddings else 1.0)
         else:
             w[name] = _normal(g, shape, shape[1] ** -0.5)
     check_weights(arch.expected_shapes(), w, "tiny")
