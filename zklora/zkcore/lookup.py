@@ -181,6 +181,58 @@ class LookupLayout:
         sel = selectors(E, z, [(b.num_vars, b.offset) for b in self.blocks])
         return [E.dot(sel, np.ascontiguousarray(V[:, k])) for k in range(w)]
 
+    def columns_hidden(self, ctx: ProverContext | VerifierContext, z: np.ndarray,
+                       label: str, blindable: Callable[[str, object], bool]
+                       ) -> tuple[list[np.ndarray], list[tuple]]:
+        """`columns` with zero knowledge (docs/zero-knowledge.md §5.1, hidden lookups):
+        every request column ``c`` for which ``blindable(c, ν)`` holds (ν = `zk.fresh_nu`,
+        drawn for every column on both sides) is sent as col~(z_lo) + ν and its claim is
+        blinded with ν; the others are sent as in `columns`.  Returns (C̃'_k for every k,
+        computed from the sent values, and the blind terms B_k with
+        C̃_k(z) + Σ B_k = C̃'_k: B_k = Σ_blocks eq(z_hi, block)·ν_{block,k})."""
+        from . import zk as zklib
+        from .claims import Blind, blind_value
+
+        E = ctx.E
+        w = self.table.width
+        cols = [(b, c) for b in self.blocks if b.request is not None
+                for c in self.requests[b.request].columns]
+        nus = []
+        for _, c in cols:
+            nu = zklib.fresh_nu(ctx)
+            nus.append(nu if blindable(c, nu) else None)
+
+        def compute():
+            out = []
+            for (b, c), nu in zip(cols, nus):
+                v = ctx.evaluate(c, z[:b.num_vars])
+                if nu is not None:
+                    v = E.add(v, blind_value(ctx, (nu,)))
+                out.append(v)
+            return np.stack(out)
+
+        vals = ctx.exchange(f"{label}/columns", len(cols), compute) if cols else None
+        if not self.blocks:
+            return [E.scalar(0) for _ in range(w)], [() for _ in range(w)]
+        sel = selectors(E, z, [(b.num_vars, b.offset) for b in self.blocks])
+        rows = []
+        blinds: list[tuple] = [() for _ in range(w)]
+        i = 0
+        for j, b in enumerate(self.blocks):
+            if b.request is None:
+                rows.append(E.from_ints(np.asarray(self.pad_row, np.int64)))
+                continue
+            zl = z[:b.num_vars]
+            for k, c in enumerate(self.requests[b.request].columns):
+                nu = nus[i + k]
+                ctx.claim(c, zl, vals[i + k], () if nu is None else (nu,))
+                if nu is not None:
+                    blinds[k] += (Blind(nu.tensor, nu.point, E.mul(nu.coefficient, sel[j])),)
+            rows.append(vals[i:i + w])
+            i += w
+        V = np.stack([np.asarray(r) for r in rows])        # (blocks, w) + elem
+        return [E.dot(sel, np.ascontiguousarray(V[:, k])) for k in range(w)], blinds
+
 
 @attrs.define
 class LookupWitness:

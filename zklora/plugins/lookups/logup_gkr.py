@@ -53,12 +53,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 import attrs
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle, scratch, selfcheck, zk
+from zklora.zkcore.claims import Blind, blind_value
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -306,6 +308,19 @@ def _leaf_check(ctx, blind, value, expected, message: str) -> None:
         zk.mask_claim(ctx, list(blind), E.sub(value, expected))
 
 
+def _stack_of(ctx, name: str):
+    return ctx.committer.where.get(name, (None,))[0]
+
+
+def _blindable(ctx, tensor: str, nu, blinds) -> bool:
+    """Whether a claim on ``tensor`` may carry the blind ``nu`` and join a leaf check
+    whose other blinds are ``blinds`` (both sides, from the commitments alone): the
+    tensor, ν's slot and every blind's mask in one stack (`Committer._stack_claim`)."""
+    k = _stack_of(ctx, tensor)
+    return k is not None and _stack_of(ctx, nu.tensor) == k and all(
+        _stack_of(ctx, b.tensor) == k for b in blinds)
+
+
 def _layer_terms(E: Field, active, units_at_leaf, mu):
     """Tables layout per active tree: [P0, P1, Q0, Q1] or [Q0, Q1] (unit leaf layer),
     after the shared eq table at index 0.  Returns (terms, slot index per tree)."""
@@ -541,8 +556,8 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
 
 
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
-        label: str, tamper=None, top: int = 0
-        ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]], list[LeafClaim]]:
+        label: str, tamper=None, top: int = 0, pads: Sequence[int] | None = None
+        ) -> tuple[list[list[tuple[np.ndarray, np.ndarray]]] | None, list[LeafClaim]]:
     """Layer ``top`` (2^top entries; the roots when ``top`` = 0) of fraction trees of the
     given ``depths`` (each ≥ top; ``units``: unit leaf numerators) and one claim on each
     tree's leaves: the prover sends the entries (p, q) of layer ``top`` of every tree,
@@ -550,10 +565,25 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
     claims on that layer (a wrong vector passes with probability ≤ top/|E|), then one
     batched degree-3 sumcheck per layer (module doc) takes the claims down to the
     leaves.  ``trees()`` (prover only) gives the `FracTree`s.  Returns, per tree, the
-    2^top sent pairs, and the leaf claims."""
+    2^top sent pairs, and the leaf claims.
+
+    With hidden lookups (zero knowledge, `ctx.hide_lookups`) layer ``top`` is never sent:
+    `_hidden_roots` proves the LogUp identity on it (trees 0 … n−2 the lookup side with
+    ``pads`` padding leaves 1/1 each, tree n−1 the table side) and the roots returned
+    are None (the identity is checked there)."""
     E = ctx.E
     n = len(depths)
     k = 1 << top
+    # zero knowledge with hidden evaluations (`ctx.hide_lookups`, docs/zero-knowledge.md
+    # §5.1): every layer's finals hidden by `zk.run_hidden`, the claims blinded
+    hiding = ctx.zk is not None and getattr(ctx, "hide_lookups", False)
+    if hiding:
+        if pads is None:
+            raise ValueError(f"{label}: hidden roots need the lookup trees' padding")
+        r, vp, vq, bp, bq = _hidden_roots(ctx, depths, units, trees, label, tamper, top,
+                                          pads)
+        return None, _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq,
+                             bp, bq, True)
 
     def roots_of():
         vals = []
@@ -575,17 +605,22 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
     else:
         vp = [rt[0][0] for rt in roots]
         vq = [rt[0][1] for rt in roots]
+    return roots, _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq,
+                          [()] * n, [()] * n, False)
+
+
+def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hiding
+            ) -> list[LeafClaim]:
+    """`gkr` from the claims (vp, vq; blinds bp, bq) on layer ``top`` at ``r`` down to
+    the leaves: the leaf claims."""
+    E = ctx.E
+    n = len(depths)
     out: list = [None] * n
-    # zero knowledge with hidden evaluations (`ctx.hide_lookups`, docs/zero-knowledge.md
-    # §5.1): every layer's finals hidden by `zk.run_hidden`, the claims blinded
-    hiding = ctx.zk is not None and getattr(ctx, "hide_lookups", False)
-    bp: list = [()] * n
-    bq: list = [()] * n
     for i in range(n):
         if depths[i] < top:
             raise ValueError(f"{label}: tree {i} of depth {depths[i]} has no layer {top}")
         if depths[i] == top:
-            out[i] = LeafClaim(r, vp[i], vq[i])
+            out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
     for layer in range(top, max(depths)):
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
@@ -633,16 +668,10 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
             two = E.scalar(1 if layer else 2)
             pub = (0,) if ctx.prover else {
                 0: lambda x, rp=r, layer=layer: mle.eq_eval(E, rp, x[:layer])}
-            send = ctx.ch.send_field if ctx.prover and tamper is not None else None
-            if send is not None:   # the test hook sees this layer's messages too
-                ctx.ch.send_field = lambda lab, F, a, send=send: send(lab, F, tamper(lab, a))
-            try:
+            with _tampering(ctx, tamper):   # the test hook sees this layer's messages too
                 rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
                                                  E.mul(claim, two), tabs_h, pub,
                                                  blinds=_scaled(E, blind, two))
-            finally:
-                if send is not None:
-                    del ctx.ch.send_field
             rho = rho[:layer]
         elif ctx.prover and FAST_LAYERS and KL.fast(E):
             mask = None
@@ -665,7 +694,116 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                 bq[i] = _scaled(E, fbl[q0], one_l) + _scaled(E, fbl[q1], lam)
             if depths[i] == layer + 1:
                 out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
-    return roots, out
+    return out
+
+
+@contextmanager
+def _tampering(ctx, tamper):
+    """The test hook ``tamper`` sees every message sent inside the block (hidden
+    sumchecks send through `zk.run_hidden`)."""
+    send = ctx.ch.send_field if ctx.prover and tamper is not None else None
+    if send is not None:
+        ctx.ch.send_field = lambda lab, F, a, send=send: send(lab, F, tamper(lab, a))
+    try:
+        yield
+    finally:
+        if send is not None:
+            del ctx.ch.send_field
+
+
+def _hidden_roots(ctx, depths, units, trees, label, tamper, top, pads):
+    """Zero knowledge (docs/zero-knowledge.md §5.1, hidden lookups): the LogUp identity
+    on layer ``top`` (one fraction sum per challenge set x) without sending it.  Per set
+    x, with the lookup trees' sums p_k/q_k (k < G = n − 1), their padding counts pad_k
+    and the table tree's p_T/q_T:
+
+        P(x) = q_T·Σ_k (p_k − pad_k·q_k)·Π_(j≠k) q_j − p_T·Π_k q_k,   Q(x) = q_T·Π_k q_k,
+
+    the identity is P(x) = 0 (and Q(x) ≠ 0).  The prover sends Q'(x) = s_x·Q(x) only,
+    s_x = `zk.fresh_nu` a committed random scaling (uniform: Q' is uniform in E*); the
+    verifier checks Q'(x) ≠ 0 (so s_x ≠ 0 and Q(x) ≠ 0), draws r ∈ E^top and μ, and the
+    hidden sumcheck (`zk.run_hidden`, over one dummy variable when top = 0)
+
+        Σ_x eq(r, x)·s(x)·[P(x) + μ·Q(x)] = μ·Q̃'(r)
+
+    over the layer's tables and s proves s·P = 0 and s·Q = Q' on the cube (P' = s·P is
+    a sum of products of them, so the terms are those of the expansion).  Its hidden
+    finals become the blinded claims on layer ``top`` at its point ρ; the claim on s,
+    s̃(ρ) + Z·ν_s = ŝ(ρ), is a claim on the masks (s̃(ρ) = Σ_x eq(ρ, x)·s_x).  Returns
+    (ρ, vp, vq, bp, bq) for `_layers`."""
+    E = ctx.E
+    n = len(depths)
+    G = n - 1
+    k = 1 << top
+    one, zero = E.scalar(1), E.scalar(0)
+    pix = [1 + 2 * i for i in range(n)]
+    qix = [2 + 2 * i for i in range(n)]
+    six = 1 + 2 * n
+    unit_p = [pix[i] for i in range(n) if units[i] and depths[i] == top]
+    nus = [zk.fresh_nu(ctx) for _ in range(k)]
+    pad = sum(int(p) for p in pads[:G])
+    layer: list = []
+    s = None
+    if ctx.prover:
+        for t in trees():
+            t.need(top)
+            layer += [E.ones(k) if t.p[top] is None else np.asarray(t.p[top]),
+                      np.asarray(t.q[top])]
+        s = np.stack([blind_value(ctx, (nu,)) for nu in nus])
+
+    def values():
+        qs = [layer[2 * i + 1] for i in range(n)]
+        Q = E.mul(s, qs[G])
+        for j in range(G):
+            Q = E.mul(Q, qs[j])
+        if selfcheck.enabled():
+            num, den = E.zeros(k), E.ones(k)
+            for j in range(G):
+                pj = E.sub(layer[2 * j], E.mul(E.scalar(int(pads[j])), qs[j]))
+                num = E.add(E.mul(num, qs[j]), E.mul(den, pj))
+                den = E.mul(den, qs[j])
+            if not E.equal(E.mul(num, qs[G]), E.mul(layer[2 * G], den)):
+                raise ProverError(f"{label}: LogUp sums differ (a looked-up row is not in "
+                                  "its table, or the multiplicities are wrong)")
+        return Q if tamper is None else tamper(f"{label}/zk/roots", Q)
+
+    Qs = ctx.exchange(f"{label}/zk/roots", k, values)
+    for x in range(k):
+        at = f" (challenge set {x})" if k > 1 else ""
+        ctx.check(not E.equal(Qs[x], zero), f"{label}: a denominator is zero{at}")
+    r = ctx.challenges(f"{label}/zk/top", top) if top else E.zeros(0)
+    mu = ctx.challenge(f"{label}/zk/mu")
+    qprod = tuple(qix[j] for j in range(G))
+    terms = [(one, (0, six, qix[G], pix[i]) + tuple(qix[j] for j in range(G) if j != i))
+             for i in range(G)]
+    terms.append((E.sub(mu, E.scalar(pad)), (0, six, qix[G]) + qprod))
+    terms.append((E.sub(zero, one), (0, six, pix[G]) + qprod))
+    claim = E.mul(mu, mle.evaluate(E, np.stack(list(Qs)), r) if top else Qs[0])
+    nv = max(top, 1)
+
+    def tables():
+        tabs = [mle.eq_table(E, r) if top else E.ones(1)] + layer + [s]
+        return tabs if top else [np.concatenate([x, x]) for x in tabs]
+
+    if ctx.prover:
+        pub = (0,) + tuple(unit_p)
+    else:
+        pub = {0: lambda x: mle.eq_eval(E, r, x[:top])}
+        for i in unit_p:
+            pub[i] = one
+    with _tampering(ctx, tamper):
+        point, fin, fbl = zk.run_hidden(ctx, f"{label}/root", nv, terms,
+                                        claim if top else E.add(claim, claim), tables, pub)
+    rho = point[:top]
+    vp = [one if pix[i] in unit_p else fin[pix[i]] for i in range(n)]
+    vq = [fin[qix[i]] for i in range(n)]
+    bp = [tuple(fbl[pix[i]]) for i in range(n)]
+    bq = [tuple(fbl[qix[i]]) for i in range(n)]
+    # s̃(ρ) + Z(ρ')·ν_s = ŝ: a claim on the masks
+    er = mle.eq_table(E, rho) if top else E.ones(1)
+    sb = [Blind(nu.tensor, nu.point, E.mul(nu.coefficient, er[x])) for x, nu in enumerate(nus)]
+    zk.mask_claim(ctx, sb + list(fbl[six]), fin[six])
+    return rho, vp, vq, bp, bq
 
 
 # -- the lookup argument ------------------------------------------------------------------
@@ -729,12 +867,13 @@ class LogUpGKR(LookupArgument):
         trees = _Trees(ctx, cs, groups, looks, tabs, coefs, betas, top)
         roots, claims = gkr(ctx, [lay.num_vars + top for lay in looks] + [tabs.num_vars + top],
                             [True] * G + [False], trees, f"{pre}/gkr",
-                            tamper=self.test_tamper_message, top=top)
+                            tamper=self.test_tamper_message, top=top,
+                            pads=[lay.padding for lay in looks] + [0])
         if ctx.prover:   # the trees' held layers and the heap the GKR freed go back now,
             trees.close()   # not after the opening that follows
             scratch.release(trim_heap=True)
         zero, one = E.scalar(0), E.scalar(1)
-        for rep in range(reps):
+        for rep in range(reps if roots is not None else 0):   # (hidden: `_hidden_roots`)
             at = f" (challenge set {rep})" if reps > 1 else ""
             for k, rt in enumerate(roots):
                 ctx.check(not E.equal(rt[rep][1], zero),
@@ -751,40 +890,65 @@ class LogUpGKR(LookupArgument):
                       "the multiplicities are wrong)")
         # lookup leaves: every table's block splits into its requests' columns; the low
         # ``top`` coordinates of a leaf index are its challenge set
-        for g, lay, lk, rt in zip(groups, looks, claims[:G], roots[:G]):
-            if lay.num_vars == 0:  # the sent layer is the leaves: numerators 1
+        for g, lay, lk, rt in zip(groups, looks, claims[:G],
+                                 roots[:G] if roots is not None else [None] * G):
+            if lay.num_vars == 0 and rt is not None:  # the sent layer is the leaves
                 ctx.check(all(E.equal(p, one) for p, _ in rt),
                           f"{pre}: lookup-side numerator is not 1")
             zr, z = lk.point[:top], lk.point[top:]
             er = mle.eq_table(E, zr)
             acc = zero
+            extra: tuple = ()   # hidden: the masked column reveals' blinds
             for b in lay.blocks:
                 sel = selector(E, z[b.num_vars:], b.offset >> b.num_vars)
                 if b.item is None:
                     v = one
                 else:
                     c = cs[g[b.item]]
-                    cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
+                    if lk.bq:
+                        cols, cbl = c.layout.columns_hidden(
+                            ctx, z[:b.num_vars], c.label,
+                            lambda t, nu, lk=lk: _blindable(ctx, t, nu, lk.bq))
+                        # C̃_k = C̃'_k − ΣB_k: q̃ = acc' + Σ_k sel·w_k·ΣB_k
+                        for kk, bl in enumerate(cbl):
+                            w = zero
+                            for rep in range(reps):
+                                w = E.add(w, E.mul(er[rep], coefs[rep][kk]))
+                            extra += _scaled(E, bl, E.mul(sel, w))
+                    else:
+                        cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
                     v = zero
                     for rep in range(reps):
                         v = E.add(v, E.mul(er[rep], combine_values(
                             E, coefs[rep], betas[rep][g[b.item]], cols)))
                 acc = E.add(acc, E.mul(sel, v))
-            _leaf_check(ctx, lk.bq, lk.q, acc, f"{pre}: lookup-side leaves do not match "
-                        "the columns")
+            _leaf_check(ctx, lk.bq + extra, lk.q, acc, f"{pre}: lookup-side leaves do not "
+                        "match the columns")
         tb = claims[G]
         # table leaves: the public tables, and one claim per table on its multiplicities
         # (the same in every challenge set: Σ_r eq(z_r, r) = 1)
         zr, z = tb.point[:top], tb.point[top:]
         er = mle.eq_table(E, zr)
         items = [b for b in tabs.blocks if b.item is not None]
+        mnu: list = [None] * len(items)
         if tabs.padding == 0 and n == 1 and not tb.bp:
             mv = [tb.p]
         else:   # (hidden layers: m's value sent, the blinded p checked against it)
+            if tb.bp:   # ... as m̃(z) + ν, its claim blinded (docs/zero-knowledge.md §5.1)
+                for j, b in enumerate(items):
+                    nu = zk.fresh_nu(ctx)
+                    if _blindable(ctx, cs[b.item].m, nu, tb.bp):
+                        mnu[j] = nu
             mv = ctx.exchange(f"{pre}/m", n, lambda: np.stack(
-                [ctx.evaluate(cs[b.item].m, z[:b.num_vars]) for b in items]))
-        for b, v in zip(items, mv):
-            ctx.claim(cs[b.item].m, z[:b.num_vars], v)
+                [E.add(ctx.evaluate(cs[b.item].m, z[:b.num_vars]),
+                       blind_value(ctx, () if nu is None else (nu,)))
+                 for b, nu in zip(items, mnu)]))
+        for b, v, nu in zip(items, mv, mnu):
+            ctx.claim(cs[b.item].m, z[:b.num_vars], v, () if nu is None else (nu,))
+        # p̃_T = Σ sel·(m' − ν): the blinds −sel·ν join p's leaf check
+        mextra = tuple(Blind(nu.tensor, nu.point, E.sub(zero, E.mul(
+            nu.coefficient, selector(E, z[b.num_vars:], b.offset >> b.num_vars))))
+            for b, nu in zip(items, mnu) if nu is not None)
 
         def table_side():
             acc_p, acc_q = zero, zero
@@ -807,7 +971,7 @@ class LogUpGKR(LookupArgument):
         msg = f"{pre}: table-side leaves do not match the tables and multiplicities"
         if tb.bp or tb.bq:   # blinded (hidden layers): the differences as mask claims
             acc_p, acc_q = table_side()
-            _leaf_check(ctx, tb.bp, tb.p, acc_p, msg)
+            _leaf_check(ctx, tb.bp + mextra, tb.p, acc_p, msg)
             _leaf_check(ctx, tb.bq, tb.q, acc_q, msg)
         else:
             ctx.check(lambda: all(E.equal(a, b) for a, b in zip((tb.p, tb.q),
