@@ -72,6 +72,8 @@ from zklora.zkcore.lookup import (
 )
 from zklora.zkcore.security import MAX_LOOKUP_REPETITIONS, check_lookup
 from zklora.zkcore.stack import StackLayout, selector
+from zklora.zkcore.sumcheck import Mask as sc_Mask
+from zklora.zkcore.sumcheck import combine as sc_combine
 from zklora.zkcore.sumcheck import degree_of
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -445,7 +447,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
 
 
 def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
-                 claim, tamper=None, mask=None, stream: bool = False):
+                 claim, tamper=None, mask=None, stream: bool = False, head: bool = False):
     """Prover of one layer sumcheck Σ_x eq(r, x)·Σ_t c_t·[A_t + μ·B_t](x) = claim over n
     variables (`_layer_terms`), with the eq factor split off (`zklora.kernels.lookup_gkr`):
     per pair ~10 extension products for a tree (5 with unit numerators) instead of 24,
@@ -454,9 +456,15 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     3 and the finals of every table but eq), so the verifier is `ctx.run_sumcheck`.
     With zero knowledge, ``mask`` (`zklora.zkcore.zk.begin`) is added to every round
     message and its evaluations follow the finals, as the generic prover does.
-    Returns (ρ, finals indexed as in `_layer_terms`, eq's slot 0 left None)."""
+    Returns (ρ, finals indexed as in `_layer_terms`, eq's slot 0 left None).
+
+    ``head`` (hidden layers, `_hidden_layer_fast`): rounds 0 … n−2 only (n ≥ 2, no
+    stream), no finals; returns (ρ_0 … ρ_(n−2), every table folded to its two values at
+    x_(n−1) = 0, 1 (shape (k, 2, 2)), eq(r_<n−1, ρ)) — the "two halves" of the last
+    variable, from which the caller computes the hidden last round."""
     E, ch = ctx.E, ctx.ch
     h = 1 << n
+    last = n - 1 if head else n
     # tables of tree t in the working stack: [P0, P1, Q0, Q1] or [Q0, Q1]
     slots, views, k = [], [], 0
     for i in active:
@@ -500,7 +508,7 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             Ej = mle.eq_table(E, rr[1:])
             pref = np.array([1, 0], dtype=np.uint64)  # eq(r_<j, ρ_<j)
         sums = None
-        for j in range(j0, n):
+        for j in range(j0, last):
             want1 = not bool(rr[j].any())  # r_j = 0: q(1) is not implied by the claim
             if sums is not None:
                 pass  # summed by the previous round's fused fold (with this want1)
@@ -524,7 +532,7 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             if mask is not None:
                 mask.state.bind(j, rho)
             c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
-            if W is not None and j + 1 < n:  # fold and the next round's sums in one pass
+            if W is not None and j + 1 < last:  # fold and the next round's sums, one pass
                 want1n = not bool(rr[j + 1].any())
                 W, sums, En = KL.gkr_fold_sums(W, rho, slots, En, want1n)
                 continue
@@ -539,6 +547,8 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             else:
                 KL.fold_into(W, rho, nxt)
             W, Ej, sums = nxt, En, None
+    if head:
+        return point[:last], W, pref
     if selfcheck.enabled():  # c = q_{n-1}(ρ_{n-1}) must equal Σ_t c_t (A + μB)(finals)
         f = E.scalar(0)
         for t, (p0, p1, q0, q1) in enumerate(slots):
@@ -553,6 +563,99 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     if mask is not None:
         mask.finish(point)
     return point, [None] + [W[i, 0] for i in range(k)]
+
+
+#: hidden layers (zero knowledge, `ctx.hide_lookups`) of ≥ 2 variables: rounds 0 … n−2
+#: by the fast layer kernel (`_hidden_layer_fast`); False: the generic `zk.run_hidden`
+#: (same proof bytes; tests compare the two)
+FAST_HIDDEN = True
+
+
+def _hidden_layer_fast(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs,
+                       mu, terms, claim, blinds):
+    """Prover of one hidden layer sumcheck (`zk.run_hidden`'s prover, same messages) with
+    rounds 0 … n−2 by the fast kernel (`_prove_layer` with ``head``): Z vanishes on the
+    cube, so those rounds are F's (plus the mask's and the blinds' terms, added to each
+    message as the generic prover does), and the last round, of degree D, is computed
+    from the folded pairs f(ρ, 0), f(ρ, 1) with f̂ = f + Z·ν.  Returns what
+    `zk.run_hidden` returns."""
+    E = ctx.E
+    err = ProverError
+    d = degree_of(terms)
+    count = 1 + max(f for _, fs in terms for f in fs)
+    hidden = list(range(1, count))    # every table but eq (slot 0, public)
+    D = zk.hidden_degree(terms, hidden)
+    regA = ctx.zk_pool.allocate(ctx, n, d)
+    regB = ctx.zk_pool.allocate(ctx, 1, D)
+    sv = regB.chunk_vars
+    if regB.offset or (1 << regB.size_vars) > 1 << (sv - 1) or \
+            E.degree * len(hidden) > 1 << (sv - 1):
+        raise err(f"{label}: too many hidden tables for one mask slot")
+    cA = zk.coefficients(E, ctx.F, regA, ctx._tables[regA.name])
+    cB = zk.coefficients(E, ctx.F, regB, ctx._tables[regB.name])
+    c = E.zeros((n, D + 1))
+    c[:, :d + 1] = cA
+    c[n - 1] = E.add(c[n - 1], cB[0])
+    nu = zk._nu_values(E, ctx._tables[regB.name], sv, len(hidden))
+    ctx.exchange(f"{label}/zk/sum", 1, lambda: [zk.mask_sum(E, c, n)])
+    rho = ctx.challenge(f"{label}/zk/rho")
+    B = blind_value(ctx, blinds)
+    state = zk.ShiftedMask(E, zk.ProverMask(E, c, n, rho), rho, B)
+    mask = sc_Mask(E.scalar(1), lambda p: None, state)
+    head, W, pref = _prove_layer(ctx, label, n, r, trees, active, unit_leaf, coefs, mu,
+                                 E.sub(claim, B), mask=mask, head=True)
+    one = E.scalar(1)
+    rl = np.asarray(r)[n - 1]
+    ends = [E.mul(pref, E.sub(one, rl)), E.mul(pref, rl)]   # eq(r, (ρ, 0)), eq(r, (ρ, 1))
+    for t in range(count - 1):
+        ends += [W[t, 0], W[t, 1]]
+    zp = one
+    for rj in head:
+        zp = E.mul(zp, E.mul(rj, E.sub(one, rj)))
+    nus = dict(zip(hidden, nu))
+
+    def at(i, x):
+        a, b = ends[2 * i], ends[2 * i + 1]
+        v = E.add(a, E.mul(E.sub(b, a), x))
+        if i in nus:
+            v = E.add(v, E.mul(E.mul(zp, E.mul(x, E.sub(one, x))), nus[i]))
+        return v
+
+    g = E.zeros(D + 1)
+    for t in range(D + 1):
+        x = E.scalar(t)
+        g[t] = sc_combine(E, terms, [at(i, x) for i in range(count)])
+    sent = E.add(g, state.round(n - 1, D))
+    ctx.ch.send_field(f"{label}/round{n - 1}", E, np.concatenate([sent[:1], sent[2:]]))
+    x = ctx.challenge(f"{label}/r{n - 1}")
+    state.bind(n - 1, x)
+    point = E.zeros(n)
+    point[:n - 1] = head
+    point[n - 1] = x
+    values = [at(i, x) for i in range(count)]
+    ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in hidden]))
+    running = E.add(E.add(sc_combine(E, terms, values), E.mul(rho, state.inner.fixed)),
+                    E.mul(B, zk._prod(E, point)))
+    z = zk._prod(E, E.mul(point, E.sub(zk._full(E, one, n), point)))
+    if bool(np.all(np.asarray(z) == 0)):
+        raise err(f"{label}: Z(r) = 0; retry the proof")
+    ptsA, facA = zk._tensor_points(E, regA, point, err)
+    ptsB, facB = zk._tensor_points(E, regB, point[n - 1:], err)
+    cfA = E.mul(np.ascontiguousarray(facA), rho)
+    terms_m = [(regA.name, ptsA[i], cfA[i]) for i in range(n)]
+    terms_m.append((regB.name, ptsB[0], E.mul(rho, facB[0])))
+    if blinds:
+        pr = zk._prod(E, point)
+        cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
+        terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
+    zk.mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m],
+                  E.sub(running, sc_combine(E, terms, values)))
+    nupts, nucoef = zk._nu_points(E, sv, len(hidden))
+    zc = E.mul(z, nucoef)
+    out_blinds: list[tuple] = [()] * count
+    for k, i in enumerate(hidden):
+        out_blinds[i] = (Blind(regB.name, nupts[k], zc),)
+    return point, values, out_blinds
 
 
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
@@ -669,9 +772,14 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
             pub = (0,) if ctx.prover else {
                 0: lambda x, rp=r, layer=layer: mle.eq_eval(E, rp, x[:layer])}
             with _tampering(ctx, tamper):   # the test hook sees this layer's messages too
-                rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
-                                                 E.mul(claim, two), tabs_h, pub,
-                                                 blinds=_scaled(E, blind, two))
+                if ctx.prover and layer >= 2 and FAST_HIDDEN and FAST_LAYERS and KL.fast(E):
+                    rho, finals, fbl = _hidden_layer_fast(
+                        ctx, f"{label}/l{layer}", layer, r, trees(), active, unit_leaf,
+                        coefs, mu, terms, claim, blind)
+                else:
+                    rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
+                                                     E.mul(claim, two), tabs_h, pub,
+                                                     blinds=_scaled(E, blind, two))
             rho = rho[:layer]
         elif ctx.prover and FAST_LAYERS and KL.fast(E):
             mask = None
