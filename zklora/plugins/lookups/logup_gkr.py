@@ -376,17 +376,18 @@ STREAM_CHUNK = 1 << 16
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
-                     point, tamper, mask):
+                     point, tamper, mask, stop=None):
     """The first rounds of `_prove_layer` with the layer read in chunks: round j sums
     every chunk's pairs after folding the chunk by ρ_0 … ρ_(j−1) (one pass over the
     layer per round, `FracTree.range` summing it from the leaves where it is not held),
     until the folded tables fit `STREAM_BYTES`; then one more pass folds them into RAM.
+    At most ``stop`` rounds (default n; `_prove_layer`'s ``head``: n − 1).
     Returns (s rounds done, W folded s times, E_s, c, pref)."""
     E, ch = ctx.E, ctx.ch
     h = 1 << n
     k = int(slots[:, 2:].max()) + 1 if len(slots) else 0
     s = 0
-    while s < n and k * (h >> s) * 16 > STREAM_BYTES:
+    while s < (n if stop is None else stop) and k * (h >> s) * 16 > STREAM_BYTES:
         s += 1
     if s == 0:
         return 0, None, None, c, pref
@@ -458,10 +459,11 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     message and its evaluations follow the finals, as the generic prover does.
     Returns (ρ, finals indexed as in `_layer_terms`, eq's slot 0 left None).
 
-    ``head`` (hidden layers, `_hidden_layer_fast`): rounds 0 … n−2 only (n ≥ 2, no
-    stream), no finals; returns (ρ_0 … ρ_(n−2), every table folded to its two values at
+    ``head`` (hidden layers, `_hidden_layer_fast`): rounds 0 … n−2 only (n ≥ 2), no
+    finals; returns (ρ_0 … ρ_(n−2), every table folded to its two values at
     x_(n−1) = 0, 1 (shape (k, 2, 2)), eq(r_<n−1, ρ)) — the "two halves" of the last
-    variable, from which the caller computes the hidden last round."""
+    variable, from which the caller computes the hidden last round (with ``stream`` the
+    first rounds read the layer in chunks as usual, then the tables fold into RAM)."""
     E, ch = ctx.E, ctx.ch
     h = 1 << n
     last = n - 1 if head else n
@@ -490,12 +492,12 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     if stream:
         j0, W, Ej, c, pref = _streamed_rounds(
             ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c,
-            np.array([1, 0], dtype=np.uint64), point, tamper, mask)
+            np.array([1, 0], dtype=np.uint64), point, tamper, mask, last)
         if W is None:  # small enough: hold it whole
             for i in active:
                 trees[i].need(n + 1)
             return _prove_layer(ctx, label, n, r, trees, active, unit_leaf,
-                                list(coefs), mu, claim, tamper, mask)
+                                list(coefs), mu, claim, tamper, mask, head=head)
     if n == 0:
         W = np.empty((k, 1, 2), dtype=np.uint64)
         for p, q, a in views:
@@ -572,7 +574,7 @@ FAST_HIDDEN = True
 
 
 def _hidden_layer_fast(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs,
-                       mu, terms, claim, blinds):
+                       mu, terms, claim, blinds, stream: bool = False):
     """Prover of one hidden layer sumcheck (`zk.run_hidden`'s prover, same messages) with
     rounds 0 … n−2 by the fast kernel (`_prove_layer` with ``head``): Z vanishes on the
     cube, so those rounds are F's (plus the mask's and the blinds' terms, added to each
@@ -603,7 +605,7 @@ def _hidden_layer_fast(ctx, label: str, n: int, r, trees: list, active, unit_lea
     state = zk.ShiftedMask(E, zk.ProverMask(E, c, n, rho), rho, B)
     mask = sc_Mask(E.scalar(1), lambda p: None, state)
     head, W, pref = _prove_layer(ctx, label, n, r, trees, active, unit_leaf, coefs, mu,
-                                 E.sub(claim, B), mask=mask, head=True)
+                                 E.sub(claim, B), mask=mask, stream=stream, head=True)
     one = E.scalar(1)
     rl = np.asarray(r)[n - 1]
     ends = [E.mul(pref, E.sub(one, rl)), E.mul(pref, rl)]   # eq(r, (ρ, 0)), eq(r, (ρ, 1))
@@ -732,7 +734,8 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
             ts = trees()
             # the fast prover reads a big layer of a streamed tree in chunks (never whole)
             tables = sum(2 if unit_leaf[i] else 4 for i in active)
-            stream = (not hiding and FAST_LAYERS and KL.fast(E)
+            stream = ((not hiding or (FAST_HIDDEN and layer >= 2))
+                      and FAST_LAYERS and KL.fast(E)
                       and tables * (16 << layer) > STREAM_BYTES
                       and any(ts[i].leaves_range is not None for i in active))
             for i in active:
@@ -775,7 +778,7 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
                 if ctx.prover and layer >= 2 and FAST_HIDDEN and FAST_LAYERS and KL.fast(E):
                     rho, finals, fbl = _hidden_layer_fast(
                         ctx, f"{label}/l{layer}", layer, r, trees(), active, unit_leaf,
-                        coefs, mu, terms, claim, blind)
+                        coefs, mu, terms, claim, blind, stream)
                 else:
                     rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
                                                      E.mul(claim, two), tabs_h, pub,
