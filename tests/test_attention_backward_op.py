@@ -118,18 +118,21 @@ def test_attention_backward_tampered_rejected(gold, dh, which):
         7, v[which].reshape(-1)[7] + 1))
 
 
-def sb_graph(dh):
-    """The softmax_backward node alone: P and dP committed inputs, dZ the output."""
+def sb_graph(dh, dp_bits=34, fused=None):
+    """The softmax_backward node alone: P and dP committed inputs, dZ the output (dP
+    declared within ±2^dp_bits: at 34 bits a κ ≠ 1 node cannot fuse, so it has W)."""
     kappa, shift, _ = score_scaling(dh, S)
     g = Graph()
     g.tensor("P", (1, 2, 4, 4), "committed", (0, 1 << S))
-    g.tensor("dP", (1, 2, 4, 4), "committed", (-(1 << 34), 1 << 34))
-    names = add_softmax_backward(g, "sb", "P", "dP", scale=S, kappa=kappa, shift=shift)
+    g.tensor("dP", (1, 2, 4, 4), "committed", (-(1 << dp_bits), 1 << dp_bits))
+    names = add_softmax_backward(g, "sb", "P", "dP", scale=S, kappa=kappa, shift=shift,
+                                 fused=fused)
     g.outputs = [names["dZ"]]
     w = inputs(H=2, Hkv=1, dh=dh)
     gen = torch.Generator().manual_seed(9)
+    lim = 1 << min(30, dp_bits)
     wit = {"P": forward_p(w["Q"], w["K"]),
-           "dP": torch.randint(-(1 << 30), 1 << 30, (1, 2, 4, 4), generator=gen)}
+           "dP": torch.randint(-lim, lim, (1, 2, 4, 4), generator=gen)}
     return g, wit, kappa, shift
 
 
@@ -160,7 +163,39 @@ def test_quotient_remainder_shift_rejected(gold, dh, q):
 def test_softmax_backward_alone_complete(gold):
     for dh in (4, 8):
         g, wit, _, _ = sb_graph(dh)
+        assert ("sb/W" in g.tensors) == (dh == 8)
         _ok(g, wit, gold)
+
+
+def test_softmax_backward_fused_complete_and_exact(gold):
+    """κ ≠ 1 with a dP bound for which κ·P·(dP − ū) fits: one rounding (ZF), R_z given
+    by its two 16-bit limbs, no W; the graph computes `softmax_backward_forward(fused)`."""
+    g, wit, kappa, shift = sb_graph(8, dp_bits=26)
+    assert "sb/W" not in g.tensors and "sb/dZ_r" not in g.tensors
+    assert "sb/dZ_r1" in g.tensors and kappa != 1
+    _ok(g, wit, gold)
+    vals = graphlib.forward(g, wit, gold.registry)
+    ref = softmax_backward_forward(wit["P"], wit["dP"], scale=S, kappa=kappa, shift=shift,
+                                   fused=True)
+    for r in ("dZ", "ubar", "ubar_r", "dZ_r0", "dZ_r1"):
+        assert torch.equal(vals[f"sb/{r}"], ref[r]), r
+    x = kappa * wit["P"] * (wit["dP"] - ref["ubar"][..., None])
+    assert torch.equal(x + (1 << (shift - 1)), (ref["dZ"] << shift) + ref["dZ_r"])
+    with pytest.raises(ConfigError, match="fused"):
+        sb_graph(4, fused=True)
+
+
+def test_softmax_backward_fused_remainder_shift_rejected(gold):
+    """(dZ + 1, R_z − 2^shift) at one entry keeps (ZF); only R_z's top limb's range
+    check can reject, and it does."""
+    g, wit, kappa, shift = sb_graph(8, dp_bits=26)
+
+    def tamper(v):
+        v["sb/dZ"].reshape(-1)[5] += 1
+        v["sb/dZ_r1"].reshape(-1)[5] -= 1 << (shift - 16)
+
+    msg = assert_rejected(g, wit, gold, {}, tamper)
+    assert "sb/dZ_r1" in msg or "lookup" in msg, msg
 
 
 @pytest.mark.parametrize("which", ["P", "dO", "K"])
@@ -245,6 +280,12 @@ def test_attention_backward_accuracy(dh, gmult):
     p = forward_p(w["Q"], w["K"])
     got = attention_backward_forward(w["Q"], w["K"], w["V"], p, w["dO"])
     ref = _autograd(w["Q"], w["K"], w["V"], w["dO"], dh)
+    if dh == 8:   # κ ≠ 1: the fused rounding (one instead of two) is as accurate
+        fz = attention_backward_forward(w["Q"], w["K"], w["V"], p, w["dO"], fused=True)
+        for name, r in zip(("dQ", "dK", "dV"), ref):
+            x = fz[name].double() / (1 << 24)
+            assert float((x - r).norm() / r.norm()) < 1e-2, name
+        assert int((fz["dZ"] - got["dZ"]).abs().max()) <= 1
     for name, r in zip(("dQ", "dK", "dV"), ref):
         x = got[name].double() / (1 << 24)
         abs_err = float((x - r).abs().max())

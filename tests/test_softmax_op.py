@@ -13,6 +13,8 @@ from zklora.plugins.ops.softmax import (
     add_softmax,
     attention_forward,
     causal_mask,
+    is_row_role,
+    recip_bits,
     softmax_forward,
     softmax_roles,
 )
@@ -61,7 +63,7 @@ def test_softmax_complete_bls(reg):
 def test_softmax_tampered_advice_rejected(gold, role):
     """One element of each advice tensor off by one (an allowed entry) ⇒ reject."""
     g, names = softmax_graph()
-    idx = 3 if role in ("c", "S") else 3 * XS[-1] + 1   # row 3, column 1 (allowed)
+    idx = 3 if is_row_role(role) else 3 * XS[-1] + 1   # row 3, column 1 (allowed)
     delta = -1 if role in ("d0", "d1") else 1
 
     def tamper(values):
@@ -71,20 +73,18 @@ def test_softmax_tampered_advice_rejected(gold, role):
 
 
 def test_softmax_unnormalised_row_rejected(gold):
-    """P_ij + 1 with rem_ij − S_i keeps (F) but makes the row sum exceed 2^s: the
-    remainder's range check rejects, so rows stay normalised."""
+    """P_ij + 1 with rem_ij − 2^k keeps (F) e·ρ − 2^k·P − rem = 0 but makes the row
+    sum exceed 2^s: the remainder's range check rejects, so rows stay normalised."""
     g, names = softmax_graph()
     S = 1 << SM["scale"]
+    k, lb = recip_bits(SM["scale"], XS[-1], SM["limb_bits"]), SM["limb_bits"]
+    assert k == 2 * lb
 
     def tamper(values):
         i = 3 * XS[-1] + 1
-        Srow = int(values[names["S"]].reshape(-1)[3])
         values[names["P"]].reshape(-1)[i] += 1
-        # rem −= S on the limbs: rem0 + 2^8·rem1 goes negative
-        values[names["rem0"]].reshape(-1)[i] -= Srow % 256
-        values[names["rem1"]].reshape(-1)[i] -= Srow // 256
-        values[names["g0"]].reshape(-1)[i] += Srow % 256
-        values[names["g1"]].reshape(-1)[i] += Srow // 256
+        # rem −= 2^k on the limbs: rem0 + 2^8·rem1 goes negative
+        values[names["rem1"]].reshape(-1)[i] -= 1 << lb
         assert int(values[names["P"]][0, 0, 3].sum()) >= S - 3
 
     assert_rejected(g, softmax_wit(), gold, {}, tamper)
@@ -99,10 +99,10 @@ def test_softmax_shift_far_above_max_rejected(gold, monkeypatch, pinned):
         keep_i = Softmax._selector_terms          # drop (J) only: the unpinned design
         monkeypatch.setattr(Softmax, "_selector_terms",
                             staticmethod(lambda k, m: keep_i(k, m)[:1]))
-    else:   # S's range check (proven before the ops) would reject first: drop it, so
-        keep_r = Softmax.range_checks             # the assertion is on (J) alone
-        monkeypatch.setattr(Softmax, "range_checks", lambda self, n, p, sp: [
-            rc for rc in keep_r(self, n, p, sp) if not rc.label.endswith("/S")])
+    else:   # S's and ρ's range checks (proven before the ops; S < 2^s makes ρ > 2^k)
+        keep_r = Softmax.range_checks             # would reject first: drop them, so
+        monkeypatch.setattr(Softmax, "range_checks", lambda self, n, p, sp: [  # (J) alone
+            rc for rc in keep_r(self, n, p, sp) if not rc.label.endswith(("/S", "/rho"))])
     g, names = softmax_graph()
     wit = softmax_wit(mult=1.0)
     mask = g.publics["M"]
@@ -111,9 +111,9 @@ def test_softmax_shift_far_above_max_rejected(gold, monkeypatch, pinned):
         honest = values[names["c"]]
         forged = softmax_forward(wit["X"], mask, **SM, shifts=honest + (5 << 24))
         assert int(forged["S"].min()) < 1 << SM["scale"]
-        for role in ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel"):
+        for role in ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel", "rho"):
             values[names[role]] = forged[role]
-        for kind in ("low", "rem", "g"):
+        for kind in ("low", "rem", "sig", "g"):
             for k, v in enumerate(forged[kind]):
                 values[names[f"{kind}{k}"]] = v
 

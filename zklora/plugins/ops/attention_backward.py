@@ -38,6 +38,17 @@ column j; τ_r, τ, α fresh challenges; L = 2^Lb the row length):
     κ = 1:  (Z)   P·dP − P·ū − 2^k·dZ − R_z + 2^(k−1) = 0
     κ ≠ 1:  (Z1)  P·dP − P·ū − 2^s·W − R_w + 2^(s−1) = 0
             (Z2)  κ·W − 2^k2·dZ − R_z + 2^(k2−1) = 0
+    κ ≠ 1, fused (whenever κ·P·(dP − ū) fits below the safe bound, e.g. |dP| < 2^28
+            with κ ≈ 2^16/√dh; `add_softmax_backward(fused=None)` decides from the
+            declared bounds):
+            (ZF)  κ·P·dP − κ·P·ū − 2^k·dZ − Σ_j 2^(lb·j)·R_z,j + 2^(k−1) = 0
+            i.e. dZ = ⌊(κ·P·(dP − ū) + 2^(k−1)) / 2^k⌋, one rounding instead of W's
+            two (as accurate or more: no intermediate rounding), with R_z given by its
+            committed lb-bit limbs R_z,j (exact widths, range-checked: R_z ∈ [0, 2^k)):
+            no W, W_r, R_z tensors (per score 3 committed tensors and W's range-check
+            limbs fewer).  Sound as (Z): every side below p/2
+            (`check_softmax_backward_bounds(fused=True)`), so (dZ, R_z) is the unique
+            rounded quotient.
 
 at every entry (ū broadcast along the row), by one zero-check Σ_x eq(τ, x)·Σ_k α^k·
 Z_k(x) = 0 (degree 3, `zklora.zkcore.relations.vanishes`);
@@ -62,9 +73,11 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.op import Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import LIMB, error, vanishes
+from zklora.zkcore.relations import LIMB, error, limb_terms, limbs, split_limbs, vanishes
 
 ROLES = ("dZ", "dZ_r", "ubar", "ubar_r")
+#: outputs of a fused node (κ ≠ 1, one rounding): dZ_r is defined by its limbs
+FUSED_ROLES = ("dZ", "ubar", "ubar_r")
 
 
 def score_scaling(head_dim: int, scale: int) -> tuple[int, int, int]:
@@ -76,14 +89,20 @@ def score_scaling(head_dim: int, scale: int) -> tuple[int, int, int]:
 # -- softmax backward: integer specification ---------------------------------------------
 
 
-def sb_roles(kappa: int) -> tuple[str, ...]:
-    """Outputs of a ``softmax_backward`` node: with κ ≠ 1 also the intermediate W."""
+def sb_roles(kappa: int, fused: bool = False, shift: int = 0,
+             lb: int = LIMB) -> tuple[str, ...]:
+    """Outputs of a ``softmax_backward`` node: with κ ≠ 1 also the intermediate W; fused
+    (κ ≠ 1, one rounding by 2^shift): dZ, ū, R_u and the lb-bit limbs dZ_r0, dZ_r1, …
+    of R_z."""
+    if fused:
+        return FUSED_ROLES + tuple(f"dZ_r{i}" for i in range(len(limbs(shift, lb))))
     return ROLES if int(kappa) == 1 else ROLES + ("W", "W_r")
 
 
 def softmax_backward_forward(p: torch.Tensor, dp: torch.Tensor, *, scale: int, kappa: int,
-                             shift: int) -> dict[str, torch.Tensor]:
-    """The outputs of the module doc, by role (`sb_roles`)."""
+                             shift: int, fused: bool = False,
+                             limb_bits: int = LIMB) -> dict[str, torch.Tensor]:
+    """The outputs of the module doc, by role (`sb_roles`; fused: also ``dZ_r``)."""
     p = p.to(torch.int64)
     dp = dp.to(torch.int64)
     u = (p * dp).sum(-1)
@@ -92,6 +111,11 @@ def softmax_backward_forward(p: torch.Tensor, dp: torch.Tensor, *, scale: int, k
     if int(kappa) == 1:
         dz, zr = quant.rescale(w, shift)
         return {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur}
+    if fused:
+        dz, zr = quant.rescale(int(kappa) * w, shift)
+        out = {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur}
+        out |= {f"dZ_r{i}": v for i, v in enumerate(split_limbs(zr, shift, limb_bits))}
+        return out
     w1, wr = quant.rescale(w, scale)
     dz, zr = quant.rescale(int(kappa) * w1, shift - scale)
     return {"dZ": dz, "dZ_r": zr, "ubar": ub, "ubar_r": ur, "W": w1, "W_r": wr}
@@ -99,13 +123,16 @@ def softmax_backward_forward(p: torch.Tensor, dp: torch.Tensor, *, scale: int, k
 
 def check_softmax_backward_bounds(node: str, *, scale: int, kappa: int, shift: int,
                                   row_len: int, dp: int, ubar: int, dz: int, w: int = 0,
-                                  limit: int = SAFE_MAX) -> None:
-    """Every side of (U), (Z) / (Z1), (Z2) below ``limit`` for P < 2^(s+1), |dP| ≤ dp,
-    |ū| ≤ ubar, |dZ| ≤ dz, |W| ≤ w (declared, range-checked bounds)."""
+                                  limit: int = SAFE_MAX, fused: bool = False) -> None:
+    """Every side of (U), (Z) / (Z1), (Z2) / (ZF) below ``limit`` for P < 2^(s+1),
+    |dP| ≤ dp, |ū| ≤ ubar, |dZ| ≤ dz, |W| ≤ w (declared, range-checked bounds)."""
     s, k = scale, shift
     p_max = 1 << (s + 1)
     check_fits(node, "rowsum(P·dP)", row_len * p_max * dp + (1 << s) * (ubar + 1), limit)
-    if int(kappa) == 1:
+    if fused:
+        check_fits(node, "κ·P·(dP − ū)",
+                   abs(kappa) * p_max * (dp + ubar) + (1 << k) * (dz + 1), limit)
+    elif int(kappa) == 1:
         check_fits(node, "P·(dP − ū)", p_max * (dp + ubar) + (1 << k) * (dz + 1), limit)
     else:
         check_fits(node, "P·(dP − ū)", p_max * (dp + ubar) + (1 << s) * (w + 1), limit)
@@ -125,8 +152,11 @@ class SoftmaxBackward(Op):
         kappa: int = param("int", lo=1, doc="κ")
         shift: int = param("int", lo=1, hi=62, doc="above s when κ ≠ 1")
         limb_bits: int = param("int", default=LIMB, lo=1, hi=16)
+        fused: int = param("int", default=0, lo=0, hi=1, doc="κ ≠ 1: one rounding (ZF)")
 
     def validate(self, node, p, specs):
+        if p.fused and p.kappa == 1:
+            raise ValueError("fused needs kappa ≠ 1 (with kappa = 1 there is one rounding)")
         if p.kappa != 1 and p.shift <= p.scale:
             raise ValueError(f"shift {p.shift} must exceed scale {p.scale} when kappa ≠ 1")
         if not specs[node.inputs[0]].shape:
@@ -135,17 +165,22 @@ class SoftmaxBackward(Op):
     def roles(self, node, p, specs):
         return self.input_roles, tuple(
             Role(r, "committed", (lambda s, p: s["P"][:-1]) if r.startswith("ubar") else "P",
-                 bounded=True) for r in sb_roles(p.kappa))
+                 bounded=True) for r in self._roles(p))
+
+    @staticmethod
+    def _roles(p):
+        return sb_roles(p.kappa, bool(p.fused), p.shift, p.limb_bits)
 
     def forward(self, node, inputs):
         p = self.params(node)
         out = softmax_backward_forward(inputs[0], inputs[1], scale=p.scale, kappa=p.kappa,
-                                       shift=p.shift)
-        return [out[r] for r in sb_roles(p.kappa)]
+                                       shift=p.shift, fused=bool(p.fused),
+                                       limb_bits=p.limb_bits)
+        return [out[r] for r in self._roles(p)]
 
     def _layout(self, ctx, node):
-        s, kappa, k, lb = attrs.astuple(self.params(node))
-        roles = sb_roles(kappa)
+        s, kappa, k, lb, fused = attrs.astuple(self.params(node))
+        roles = self._roles(self.params(node))
         P, dP = node.inputs
         xs = tuple(ctx.spec(P).shape)
         names = dict(zip(roles, node.outputs))
@@ -156,15 +191,19 @@ class SoftmaxBackward(Op):
                 ubar=max_abs(ctx.spec(names["ubar"]).bound, names["ubar"]),
                 dz=max_abs(ctx.spec(names["dZ"]).bound, names["dZ"]),
                 w=max_abs(ctx.spec(names["W"]).bound, names["W"]) if "W" in names else 0,
-                limit=ctx.F.p // 2)
+                limit=ctx.F.p // 2, fused=bool(fused))
         except ConfigError as e:
             raise error(ctx, str(e)) from None
         Lb = mle.log2_exact(int(xs[-1]))
         return s, kappa, k, lb, P, dP, names, Lb, mle.num_vars(xs)
 
     @staticmethod
-    def _identities(s, kappa, k, P, dP, t):
-        """(Z), resp. (Z1) and (Z2), over tensor names (``t``: by role)."""
+    def _identities(s, kappa, k, P, dP, t, lb=LIMB):
+        """(Z), resp. (Z1) and (Z2), resp. (ZF), over tensor names (``t``: by role)."""
+        if "dZ_r0" in t:  # (ZF): κ·P·(dP − ū) = 2^k·dZ + Σ_j 2^(lb·j)·R_z,j − 2^(k−1)
+            rz = [t[r] for r in t if r.startswith("dZ_r")]
+            return [[(kappa, (P, dP)), (-kappa, (P, t["ubar"])), (-(1 << k), (t["dZ"],))]
+                    + limb_terms(rz, -1, lb) + [(1 << (k - 1), ())]]
         if kappa == 1:   # (Z): P·(dP − ū) = 2^k·dZ + R_z − 2^(k−1)
             return [[(1, (P, dP)), (-1, (P, t["ubar"])), (-(1 << k), (t["dZ"],)),
                      (-1, (t["dZ_r"],)), (1 << (k - 1), ())]]
@@ -176,11 +215,15 @@ class SoftmaxBackward(Op):
 
     def range_checks(self, node, p, specs):
         """dZ, ubar (and W) in their declared bounds, the remainders in [0, 2^shift)."""
-        s, kappa, k, lb = attrs.astuple(p)
-        names = dict(zip(sb_roles(kappa), node.outputs))
+        s, kappa, k, lb, fused = attrs.astuple(p)
+        names = dict(zip(self._roles(p), node.outputs))
         kz = k if kappa == 1 else k - s
-        checks = [("dZ", specs[names["dZ"]].bound), ("dZ_r", (0, (1 << kz) - 1)),
+        checks = [("dZ", specs[names["dZ"]].bound),
                   ("ubar", specs[names["ubar"]].bound), ("ubar_r", (0, (1 << s) - 1))]
+        if fused:    # R_z's limbs, exact widths
+            checks += [(f"dZ_r{i}", (0, (1 << w) - 1)) for i, w in enumerate(limbs(k, lb))]
+        else:
+            checks += [("dZ_r", (0, (1 << kz) - 1))]
         if "W" in names:
             checks += [("W", specs[names["W"]].bound), ("W_r", (0, (1 << s) - 1))]
         return [RangeCheck(names[r], int(lo), int(hi), f"{node.name}/{r}", lb)
@@ -196,7 +239,8 @@ class SoftmaxBackward(Op):
         u = E.sub(E.add(E.mul(E.scalar(1 << s), vu), vr), E.scalar(1 << (s - 1)))
         claims = einsum(ctx, node.name, "rl,rl->r", [P, dP], rows, u,
                         sizes={"r": 1 << (n - Lb), "l": 1 << Lb})
-        return claims + vanishes(ctx, node.name, self._identities(s, kappa, k, P, dP, names))
+        return claims + vanishes(ctx, node.name,
+                                 self._identities(s, kappa, k, P, dP, names, lb))
 
 
 # -- the whole attention backward ---------------------------------------------------------
@@ -218,12 +262,15 @@ def q_shift(row_weight: int, mq: int, scale: int) -> int:
 def attention_backward_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                                p: torch.Tensor, do: torch.Tensor, *, scale: int = 16,
                                kappa: int | None = None, shift: int | None = None,
-                               q_shift_bits: int = 0) -> dict[str, torch.Tensor]:
+                               q_shift_bits: int = 0,
+                               fused: bool = False) -> dict[str, torch.Tensor]:
     """The integer backward of `add_attention_backward` (module doc): dQ, dK, dV (and
     dP, dZ, ubar) at dO's scale.  q (B, H, T, dh); k, v (B, Hkv, T, dh); p (B, H, T, T)
     the forward's P; do (B, H, T, dh).  κ and shift default to the forward's
     (`score_scaling`); ``q_shift_bits`` the k of the graph's Q rounding before dK's group
-    sum (`q_shift` of the declared bounds; 0 unless a long GQA sequence needs it)."""
+    sum (`q_shift` of the declared bounds; 0 unless a long GQA sequence needs it);
+    ``fused``: one rounding of κ·P·(dP − ū) (κ ≠ 1; module doc) — pass the graph's
+    choice (`add_softmax_backward` fuses whenever (ZF) fits its declared bounds)."""
     if kappa is None or shift is None:
         kappa, shift, _ = score_scaling(int(q.shape[-1]), scale)
     B, H, T, dh = q.shape
@@ -231,7 +278,7 @@ def attention_backward_forward(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor
     G = H // Hkv
     s = scale
     dp = quant.rescale(torch.matmul(do, v.repeat_interleave(G, 1).transpose(-1, -2)), s)[0]
-    sb = softmax_backward_forward(p, dp, scale=s, kappa=kappa, shift=shift)
+    sb = softmax_backward_forward(p, dp, scale=s, kappa=kappa, shift=shift, fused=fused)
     dz = sb["dZ"]
     dq = quant.rescale(torch.matmul(dz, k.repeat_interleave(G, 1)), s)[0]
 
@@ -272,11 +319,14 @@ def _softmax_params(g, P: str, scale: int, dh: int, kappa, shift) -> tuple[int, 
 def add_softmax_backward(g, name: str, P: str, dP: str, *, scale: int, kappa: int,
                          shift: int, limb_bits: int = LIMB,
                          bounds: dict[str, tuple[int, int]] | None = None,
-                         prefix: str | None = None) -> dict[str, str]:
+                         prefix: str | None = None,
+                         fused: bool | None = None) -> dict[str, str]:
     """Add a ``softmax_backward`` node (module doc) for P (…, rows, L) and dP (same
     shape, declared bound); returns {role: tensor}, tensors named ``{prefix}/{role}``
     (prefix defaults to ``name``).  Bounds (worst case for honest values, power-of-two
-    widths) may be overridden by ``bounds`` {role: (lo, hi)} for ubar, W, dZ."""
+    widths) may be overridden by ``bounds`` {role: (lo, hi)} for ubar, W, dZ.
+    ``fused`` (κ ≠ 1; default: whenever (ZF) fits below the safe bound): one rounding
+    κ·P·(dP − ū)/2^shift (ZF) with R_z given by its limbs, instead of W (Z1), (Z2)."""
     s, prefix = scale, prefix or name
     over = dict(bounds or {})
     xs = tuple(g.tensors[P].shape)
@@ -292,17 +342,32 @@ def add_softmax_backward(g, name: str, P: str, dP: str, *, scale: int, kappa: in
     else:
         dz_worst = ((kappa * max_abs(wb, "W") + (1 << (shift - s - 1))) >> (shift - s)) + 1
     dzb = tuple(over.get("dZ", pow2_bound(dz_worst)))
+    if fused is None:
+        fused = kappa != 1 and "W" not in over
+        if fused:
+            try:
+                check_softmax_backward_bounds(name, scale=s, kappa=kappa, shift=shift,
+                                              row_len=int(xs[-1]), dp=mdp, ubar=mub,
+                                              dz=max_abs(dzb, "dZ"), fused=True)
+            except ConfigError:
+                fused = False
+    if fused and kappa == 1:
+        raise ConfigError(f"softmax backward {name}: fused needs κ ≠ 1")
     check_softmax_backward_bounds(name, scale=s, kappa=kappa, shift=shift,
                                   row_len=int(xs[-1]), dp=mdp, ubar=mub,
-                                  dz=max_abs(dzb, "dZ"), w=max_abs(wb, "W"))
+                                  dz=max_abs(dzb, "dZ"), w=max_abs(wb, "W"),
+                                  fused=bool(fused))
     kz = shift if kappa == 1 else shift - s
     spec = {"dZ": (xs, dzb), "dZ_r": (xs, (0, (1 << kz) - 1)),
             "ubar": (xs[:-1], ub), "ubar_r": (xs[:-1], (0, (1 << s) - 1)),
             "W": (xs, wb), "W_r": (xs, (0, (1 << s) - 1))}
+    spec |= {f"dZ_r{i}": (xs, (0, (1 << w) - 1))
+             for i, w in enumerate(limbs(shift, limb_bits))}
     names = {r: g.tensor(f"{prefix}/{r}", spec[r][0], "committed", spec[r][1])
-             for r in sb_roles(kappa)}
+             for r in sb_roles(kappa, bool(fused), shift, limb_bits)}
     g.op("softmax_backward", name, [P, dP], list(names.values()), scale=s,
-         kappa=int(kappa), shift=int(shift), limb_bits=int(limb_bits))
+         kappa=int(kappa), shift=int(shift), limb_bits=int(limb_bits),
+         **({"fused": 1} if fused else {}))
     return names
 
 

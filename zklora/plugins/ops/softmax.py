@@ -15,9 +15,15 @@ every row i ("allowed" = M_ij = 1; every row has at least one allowed entry):
              (rows of exp_digit_table(u, s, b, 0) and (u, s, b, 1))
     e_ij   = M_ij·⌊(f0·f1 + 2^(s−1)) / 2^s⌋,  R_ij = M_ij·(f0·f1 + 2^(s−1)) − 2^s·e_ij
     S_i    = Σ_j e_ij                     (≥ 2^s: the argmax entry has e = 2^s)
-    P_ij   = ⌊e_ij·2^s / S_i⌋,  rem_ij = e_ij·2^s − P_ij·S_i,  g_ij = S_i − 1 − rem_ij
+    ρ_i    = ⌊2^(s+k) / S_i⌋,  σ_i = 2^(s+k) − ρ_i·S_i,  g_i = S_i − 1 − σ_i
+    P_ij   = ⌊e_ij·ρ_i / 2^k⌋,  rem_ij = e_ij·ρ_i − 2^k·P_ij
 
-P is the softmax at scale s.  Entries whose exponent underflows (d ≥ ~11.1·2^s) get
+with k = `recip_bits` = min(s + lb, 60 − sb), sb = s + L (L = log2 of the row length):
+32 at the default s = lb = 16.  P is the softmax at scale s: the row's reciprocal is
+taken once per row, so every entry needs one remainder of k bits (rem < 2^k) instead of
+the two-sided certificate 0 ≤ e·2^s − P·S < S of a division per entry.  P differs from
+⌊e·2^s/S⌋ by at most 1, and only when that quotient's fraction is below e·(2^(s+k)/S −
+ρ)/2^k < 2^(s+1−k) (2^−15 at the defaults).  Entries whose exponent underflows (d ≥ ~11.1·2^s) get
 f1 = 0 from the table itself: that is the saturation, and it is a lookup, so provable.
 
 Relations proven (one batched zero-check Σ_x eq(τ, x)·Σ_k α^k·rel_k(x) = 0 over every
@@ -26,21 +32,24 @@ a mask, i.e. M = 1):
 
     (D) M·(c − κ·X) − Σ_k 2^(lb·k)·low_k − 2^t·d0 − 2^(t+b)·d1 = 0
     (E) 2^s·e + R − M·(f0·f1 + 2^(s−1)) = 0
-    (F) 2^s·e − P·S − Σ_k 2^(lb·k)·rem_k = 0
-    (G) S − 1 − Σ_k 2^(lb·k)·rem_k − Σ_k 2^(lb·k)·g_k = 0
+    (F) e·ρ − 2^k·P − Σ_k 2^(lb·k)·rem_k = 0
+    (G) per row (a second zero-check, over the rows):
+        ρ·S + Σ_k 2^(lb·k)·σ_k − 2^(s+k) = 0,   S − 1 − Σ_k 2^(lb·k)·σ_k − Σ_k 2^(lb·k)·g_k = 0
     (H) S_i = Σ_j e_ij:  S̃(ρ_rows) = 2^L·ẽ(½,…,½, ρ_rows) (multilinearity)
     (I) sel·sel − M·sel = 0          (sel ∈ {0, 1} on allowed entries, 0 on masked ones)
     (J) sel·(c − κ·X) = 0            (the selected entry attains the shift)
     (K) Σ_j sel_ij = 1:  sel̃(½,…,½, ρ_rows) = 2^(−L)   (one 1 per row)
     lookups (d0, f0), (d1, f1) in the exp digit tables;
-    ranges: low_k limbs (exact: lb bits, the top one narrower), rem_k, g_k (lb bits
-    each: rem, g < 2^rb with rb = s + L rounded up to whole limbs), R ∈ [0, 2^s),
-    e, P ∈ [0, 2^(s+1)), S ∈ [2^s, 2^s + 2^rb)   (L = log2 of the row length).
+    ranges: low_k and rem_k limbs (exact: low t bits, rem k bits, lb-bit limbs, the top
+    one narrower), σ_k, g_k (lb bits each, rows only: σ, g < 2^wb with wb = sb + 1
+    rounded up to whole limbs), R ∈ [0, 2^s), e, P ∈ [0, 2^(s+1)),
+    S ∈ [2^s, 2^s + 2^sb), ρ ∈ [0, 2^(k+1)).
 
-Soundness: every range makes its side of (D)–(G) an integer far below p/2, so each
-relation holds over the integers: (D) gives 0 ≤ c_i − κX_ij < 2^(t+2b) on allowed
-entries, (E) e = f0·f1/2^s rounded (0 when masked), (F)+(G) 0 ≤ e·2^s − P·S < S, i.e.
-P = ⌊e·2^s/S⌋.
+Soundness: every range makes its side of (D)–(G) an integer far below p/2 (ρ·S <
+2^(k+1)·2^(sb+1) ≤ 2^62 by the choice of k; e·ρ < 2^(s+k+2)), so each relation holds
+over the integers: (D) gives 0 ≤ c_i − κX_ij < 2^(t+2b) on allowed entries, (E) e =
+f0·f1/2^s rounded (0 when masked), (G) 0 ≤ 2^(s+k) − ρ·S ≤ S − 1, i.e. ρ = ⌊2^(s+k)/S⌋,
+and (F) 0 ≤ e·ρ − 2^k·P < 2^k, i.e. P = ⌊e·ρ/2^k⌋.
 
 The shift is the row maximum, exactly.  (D) alone only bounds it from below (c_i ≥
 κX_ij on allowed entries), and S_i ≥ 2^s only bounds it by the logsumexp: a prover could
@@ -53,15 +62,17 @@ function of X and M alone (unique even without the bounds: two accepted shifts w
 selections j*, j′ differ by D_ij′ ≥ 0 and by −D′_ij* ≤ 0, both below 2^(t+2b) ≪ p).
 Under ties sel is not unique (any maximal entry may be selected), but c, and so every
 other output, is.  Given c, D is fixed, its digits by their exact ranges, f0/f1 by the
-lookups, e and R by (E), S by (H), P, rem and g by (F)+(G): the whole witness is unique
-up to the choice of sel.
+lookups, e and R by (E), S by (H), ρ, σ and g by (G), P and rem by (F): the whole
+witness is unique up to the choice of sel.
 
 Every row is normalised:
 
-    2^s − n_i < Σ_j P_ij ≤ 2^s       (n_i = number of allowed entries of row i)
+    2^s − n_i − S_i/2^k < Σ_j P_ij ≤ 2^s     (n_i = number of allowed entries of row i)
 
-because Σ_j e_ij·2^s/S_i = 2^s and each floor loses less than 1 (and S_i ≥ 2^s holds
-for the honest c: the argmax entry has e = 2^s).
+because Σ_j e_ij·ρ_i/2^k ≤ Σ_j e_ij·2^s/S_i = 2^s, ρ_i > 2^(s+k)/S_i − 1 loses less than
+e_ij/2^k per entry and each floor less than 1 (S_i/2^k ≤ n_i·2^(s−k) < 1 at the
+defaults, so Σ_j P_ij ≥ 2^s − n_i; and S_i ≥ 2^s holds for the honest c: the argmax
+entry has e = 2^s).
 
 Q·Kᵀ and P·V are the ``matmul`` op with ``group = H / Hkv`` (grouped-query attention), and
 the graph builders `add_softmax` and `add_attention` (docs/ops/softmax.md).
@@ -141,18 +152,25 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     e = prod >> s
     R = prod - (e << s)
     S = e.sum(-1)
-    num = e << s
-    P = torch.div(num, S.clamp(min=1)[..., None], rounding_mode="floor")
-    rem = num - P * S[..., None]
-    g = S[..., None] - 1 - rem
     lb = limb_bits
-    rbits = rem_bits(s, L, lb)
+    k = recip_bits(s, L, lb)
+    one = 1 << (s + k)
+    rho = torch.div(one, S.clamp(min=1), rounding_mode="floor")
+    sig = one - rho * S
+    g = S - 1 - sig
+    num = e * rho[..., None]
+    P = num >> k
+    rem = num - (P << k)
+    wb = row_cert_bits(s, L, lb)
     return {"P": P, "c": c, "S": S, "e": e, "R": R, "d0": d0, "f0": f0, "d1": d1, "f1": f1,
-            "sel": sel, "low": split_limbs(low, t, lb) if t else [],
-            "rem": split_limbs(rem, rbits, lb), "g": split_limbs(g, rbits, lb)}
+            "sel": sel, "rho": rho, "low": split_limbs(low, t, lb) if t else [],
+            "rem": split_limbs(rem, k, lb), "sig": split_limbs(sig, wb, lb),
+            "g": split_limbs(g, wb, lb)}
 
 
-ROLES = ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel")
+ROLES = ("P", "c", "S", "e", "R", "d0", "f0", "d1", "f1", "sel", "rho")
+#: roles of shape (…, rows): one value per row (the rest are per entry)
+ROW_ROLES = ("c", "S", "rho")
 
 
 def low_bits(scale: int, shift: int, exp_scale: int) -> int:
@@ -165,23 +183,53 @@ def low_bits(scale: int, shift: int, exp_scale: int) -> int:
 
 
 def rem_bits(scale: int, row_len: int, lb: int = LIMB) -> int:
-    """Width of the certificate remainders (rem, g < S ≤ 2^(s+L)), rounded up to whole
-    ``lb``-bit limbs: a looser bound is still sound (nothing wraps modulo p) and keeps
-    every limb in the shared range table of ``lb`` bits."""
+    """Bits of a row sum's excess over 2^s, rounded up to whole ``lb``-bit limbs (the
+    pre-reciprocal certificate's remainder width; kept for callers)."""
     need = scale + mle.log2_exact(row_len)
     return lb * -(-need // lb)
 
 
-def limb_bounds(low: int, rbits: int, lb: int = LIMB) -> dict[str, tuple[int, int]]:
-    """{role: (0, 2^w − 1)} of the limbs of D's low bits, rem and g."""
-    return {f"{r}{i}": (0, (1 << w) - 1) for r, bits in (("low", low), ("rem", rbits),
-                                                         ("g", rbits))
+def sum_bits(scale: int, row_len: int) -> int:
+    """sb = s + log2(L): every row sum S = Σ_j e_ij ≤ L·2^s = 2^sb; S is range-checked
+    in [2^s, 2^s + 2^sb)."""
+    return scale + mle.log2_exact(row_len)
+
+
+def recip_bits(scale: int, row_len: int, lb: int = LIMB) -> int:
+    """k, the bits of the row reciprocal ρ = ⌊2^(s+k)/S⌋ beyond 2^0 and of the entry
+    remainders r = e·ρ − 2^k·P ∈ [0, 2^k): s + lb (32 by default), lowered so that
+    ρ·S < 2^(k+1)·2^(sb+1) stays below 2^62 (k ≤ 60 − sb)."""
+    k = min(scale + lb, 60 - sum_bits(scale, row_len))
+    if k < 1:
+        raise ConfigError(f"softmax: row length {row_len} too long for scale {scale}")
+    return k
+
+
+def row_cert_bits(scale: int, row_len: int, lb: int = LIMB) -> int:
+    """Width of the row certificate's σ = 2^(s+k) − ρ·S and g = S − 1 − σ (both < S <
+    2^(sb+1)), rounded up to whole ``lb``-bit limbs (a looser bound is still sound: the
+    row relations stay below p/2)."""
+    return lb * -(-(sum_bits(scale, row_len) + 1) // lb)
+
+
+def limb_bounds(low: int, row_len: int, scale: int,
+                lb: int = LIMB) -> dict[str, tuple[int, int]]:
+    """{role: (0, 2^w − 1)} of the limbs of D's low bits, the entry remainders r (role
+    ``rem``, exactly k bits) and the row certificate's σ, g (``sig``, ``g``)."""
+    k, wb = recip_bits(scale, row_len, lb), row_cert_bits(scale, row_len, lb)
+    return {f"{r}{i}": (0, (1 << w) - 1)
+            for r, bits in (("low", low), ("rem", k), ("sig", wb), ("g", wb))
             for i, w in enumerate(limbs(bits, lb))}
 
 
 def softmax_roles(low: int, row_len: int, scale: int, lb: int = LIMB) -> list[str]:
     """Role of every output of a softmax node, in order (``low`` = `low_bits`)."""
-    return list(ROLES) + list(limb_bounds(low, rem_bits(scale, row_len, lb), lb))
+    return list(ROLES) + list(limb_bounds(low, row_len, scale, lb))
+
+
+def is_row_role(role: str) -> bool:
+    """A role of shape (…, rows): c, S, ρ and the row certificate's limbs."""
+    return role in ROW_ROLES or role.rstrip("0123456789") in ("sig", "g")
 
 
 class Softmax(Op):
@@ -209,7 +257,7 @@ class Softmax(Op):
         xs = specs[node.inputs[0]].shape
         roles = softmax_roles(p.scale + p.shift - p.exp_scale, xs[-1], p.scale, p.limb_bits)
         return self.input_roles, tuple(
-            Role(r, "committed", (lambda s, p: s["X"][:-1]) if r in ("c", "S") else "X")
+            Role(r, "committed", (lambda s, p: s["X"][:-1]) if is_row_role(r) else "X")
             for r in roles)
 
     def validate(self, node, p, specs):
@@ -222,7 +270,7 @@ class Softmax(Op):
         mask = inputs[1] if len(inputs) > 1 else None
         out = softmax_forward(x, mask, scale=s, shift=t, kappa=k, digit_bits=b, exp_scale=u,
                               name=node.name, limb_bits=lb)
-        flat = [out[r] for r in ROLES] + out["low"] + out["rem"] + out["g"]
+        flat = [out[r] for r in ROLES] + out["low"] + out["rem"] + out["sig"] + out["g"]
         return flat
 
     @staticmethod
@@ -235,18 +283,19 @@ class Softmax(Op):
         return [rI, rJ]
 
     def range_checks(self, node, p, specs):
-        """The digit limbs, R, e, P and S in their ranges (module doc)."""
+        """The limbs, R, e, P, S and ρ in their ranges (module doc)."""
         s, lb, lab = p.scale, p.limb_bits, node.name
         t = p.scale + p.shift - p.exp_scale
         L = int(specs[node.inputs[0]].shape[-1])
         names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
-        rbits = rem_bits(s, L, lb)
+        sb, k = sum_bits(s, L), recip_bits(s, L, lb)
         return [RangeCheck(names[r], 0, hi, f"{lab}/{r}")
-                for r, (_, hi) in limb_bounds(t, rbits, lb).items()] + [
+                for r, (_, hi) in limb_bounds(t, L, s, lb).items()] + [
             RangeCheck(names["R"], 0, (1 << s) - 1, f"{lab}/R", max(lb, s)),
             RangeCheck(names["e"], 0, (1 << (s + 1)) - 1, f"{lab}/e", s + 1),
             RangeCheck(names["P"], 0, (1 << (s + 1)) - 1, f"{lab}/P", s + 1),
-            RangeCheck(names["S"], 1 << s, (1 << s) + (1 << rbits) - 1, f"{lab}/S", lb)]
+            RangeCheck(names["S"], 1 << s, (1 << s) + (1 << sb) - 1, f"{lab}/S", lb),
+            RangeCheck(names["rho"], 0, (1 << (k + 1)) - 1, f"{lab}/rho", lb)]
 
     def lookups(self, node, p, specs):
         """(d_i, f_i) in the exp digit tables, i = 0, 1."""
@@ -259,31 +308,41 @@ class Softmax(Op):
                 for i in (0, 1)]
 
     def relations(self, ctx, node, out_claims):
-        """(D)–(G), (I), (J) by one zero-check over every entry (`vanishes`: c and S
-        broadcast along a row, the mask along the leading axes), (H) and (K) as the row
-        sums (einsum "rj->r") of e and sel at its row point, then the ranges and the exp
-        digit lookups (module doc)."""
+        """(D), (E), (F), (I), (J) by one zero-check over every entry (`vanishes`: c and
+        ρ broadcast along a row, the mask along the leading axes), (G) by one zero-check
+        over the rows, (H) and (K) as the row sums (einsum "rj->r") of e and sel at the
+        rows' point, then the ranges and the exp digit lookups (module doc)."""
         s, shift, k, b, u, lb = attrs.astuple(self.params(node))
         X, mask = node.inputs[0], (node.inputs[1] if len(node.inputs) > 1 else None)
         t, xs = s + shift - u, tuple(ctx.spec(X).shape)
         if 1 << (t + 2 * b + 2) >= ctx.F.p:  # the digits of D must be unique modulo p
             raise error(ctx, f"op {node.name}: 2^(t + 2b) = 2^{t + 2 * b} is too large "
                         f"for the field {ctx.F.name}")
-        names = dict(zip(softmax_roles(t, xs[-1], s, lb), node.outputs))
+        L = int(xs[-1])
+        kr, sb = recip_bits(s, L, lb), sum_bits(s, L)
+        if 1 << (kr + sb + 3) >= ctx.F.p:   # ρ·S + σ must stay below p/2
+            raise error(ctx, f"op {node.name}: 2^(k + sb) = 2^{kr + sb} is too large for "
+                        f"the field {ctx.F.name}")
+        names = dict(zip(softmax_roles(t, L, s, lb), node.outputs))
         M = ("M",) if mask is not None else ()
-        low, rem, gg = ([r for r in names if r.rstrip("0123456789") == p]
-                        for p in ("low", "rem", "g"))
+        low, rem, sig, gg = ([r for r in names if r.rstrip("0123456789") == p]
+                             for p in ("low", "rem", "sig", "g"))
         rels = [[(1, M + ("c",)), (-k, M + ("X",))] + limb_terms(low, -1, lb)
                 + [(-(1 << t), ("d0",)), (-(1 << (t + b)), ("d1",))],                  # (D)
                 [(1 << s, ("e",)), (1, ("R",)), (-1, M + ("f0", "f1")),
                  (-(1 << (s - 1)), M)],                                                # (E)
-                [(1 << s, ("e",)), (-1, ("P", "S"))] + limb_terms(rem, -1, lb),       # (F)
-                [(1, ("S",)), (-1, ())] + limb_terms(rem, -1, lb)
-                + limb_terms(gg, -1, lb),                                              # (G)
+                [(1, ("e", "rho")), (-(1 << kr), ("P",))] + limb_terms(rem, -1, lb),  # (F)
                 *self._selector_terms(k, mask is not None)]                           # (I), (J)
+        rows = [[(1, ("rho", "S")), (-(1 << (s + kr)), ())] + limb_terms(sig, 1, lb),
+                [(1, ("S",)), (-1, ())] + limb_terms(sig, -1, lb)
+                + limb_terms(gg, -1, lb)]                                             # (G)
         tensor = {**names, "X": X, "M": mask}
-        claims = vanishes(ctx, node.name, [[(c, tuple(tensor[f] for f in fs)) for c, fs in r]
-                                           for r in rels], high=[mask] if M else [])
+
+        def named(rs):
+            return [[(c, tuple(tensor[f] for f in fs)) for c, fs in r] for r in rs]
+
+        claims = vanishes(ctx, node.name, named(rels), high=[mask] if M else [])
+        claims += vanishes(ctx, f"{node.name}/rows", named(rows))
         (cS,) = (c for c in claims if c.tensor == names["S"])
         sz = {"r": int(np.prod(xs[:-1])), "j": xs[-1]}
         for r, v in (("e", cS.value), ("sel", ctx.E.scalar(1))):     # (H), (K)
@@ -331,21 +390,21 @@ def add_softmax(g, name: str, X: str, *, mask: str | None = None, scale: int = 1
         raise ConfigError(f"softmax {name}: scale {s} must be in [1, 16]")
     rows = xs[:-1]
     lb = limb_bits
-    rbits = rem_bits(s, L, lb)
+    sb, kr = sum_bits(s, L), recip_bits(s, L, lb)
     if x_bound is None and g.tensors[X].bound is not None:
         x_bound = g.tensors[X].bound
     cb = None
     if x_bound is not None:
         m = abs(kappa) * max(abs(x_bound[0]), abs(x_bound[1]))
         cb = (-m, m)
-    bounds = {"P": (0, 1 << s), "c": cb, "S": (1 << s, (1 << s) + (1 << rbits) - 1),
+    bounds = {"P": (0, 1 << s), "c": cb, "S": (1 << s, (1 << s) + (1 << sb) - 1),
               "e": (0, 1 << s), "R": (0, (1 << s) - 1), "d0": (0, (1 << b) - 1),
               "f0": (0, 1 << s), "d1": (0, (1 << b) - 1), "f1": (0, 1 << s),
-              "sel": (0, 1)}
-    bounds |= limb_bounds(t, rbits, lb)
+              "sel": (0, 1), "rho": (0, 1 << kr)}
+    bounds |= limb_bounds(t, L, s, lb)
     names = {}
     for role in softmax_roles(t, L, s, lb):
-        shape = rows if role in ("c", "S") else xs
+        shape = rows if is_row_role(role) else xs
         names[role] = g.tensor(f"{name}/{role}", shape, "committed", bounds[role])
     inputs = [X] + ([mask] if mask is not None else [])
     g.op("softmax", name, inputs, list(names.values()), scale=s, shift=int(shift),
