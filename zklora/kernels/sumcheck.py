@@ -23,12 +23,13 @@ from .goldilocks import (
     ZERO,
     _chunks,
     e2_mul,
+    e2_mul_s,
     e_fold_base,
     e_interpolate,
     e_sc_fold,
     e_sc_fold_s,
     gl_add,
-    gl_mul,
+    gl_mul_s,
     gl_sub,
 )
 
@@ -47,10 +48,10 @@ def _p2_range(st, fa, fb, lo, hi, acc):
             al1 = st[a, 2 * i, 1]
             bl0 = st[b, 2 * i, 0]
             bl1 = st[b, 2 * i, 1]
-            x0, x1 = e2_mul(al0, al1, bl0, bl1)
+            x0, x1 = e2_mul_s(al0, al1, bl0, bl1)
             acc[j, 0, 0] = gl_add(acc[j, 0, 0], x0)
             acc[j, 0, 1] = gl_add(acc[j, 0, 1], x1)
-            y0, y1 = e2_mul(gl_sub(st[a, 2 * i + 1, 0], al0), gl_sub(st[a, 2 * i + 1, 1], al1),
+            y0, y1 = e2_mul_s(gl_sub(st[a, 2 * i + 1, 0], al0), gl_sub(st[a, 2 * i + 1, 1], al1),
                             gl_sub(st[b, 2 * i + 1, 0], bl0), gl_sub(st[b, 2 * i + 1, 1], bl1))
             acc[j, 1, 0] = gl_add(acc[j, 1, 0], y0)
             acc[j, 1, 1] = gl_add(acc[j, 1, 1], y1)
@@ -63,7 +64,7 @@ def _fold_range(st, r0, r1, out, lo, hi):
         for i in range(lo, hi):
             l0 = st[f, 2 * i, 0]
             l1 = st[f, 2 * i, 1]
-            p0, p1 = e2_mul(gl_sub(st[f, 2 * i + 1, 0], l0), gl_sub(st[f, 2 * i + 1, 1], l1),
+            p0, p1 = e2_mul_s(gl_sub(st[f, 2 * i + 1, 0], l0), gl_sub(st[f, 2 * i + 1, 1], l1),
                             r0, r1)
             out[f, i, 0] = gl_add(l0, p0)
             out[f, i, 1] = gl_add(l1, p1)
@@ -154,10 +155,10 @@ def _pair_range_ee(A, B, lo, hi, acc):
     for i in range(lo, hi):
         al0, al1 = A[2 * i, 0], A[2 * i, 1]
         bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
-        x0, x1 = e2_mul(al0, al1, bl0, bl1)
+        x0, x1 = e2_mul_s(al0, al1, bl0, bl1)
         acc[0, 0] = gl_add(acc[0, 0], x0)
         acc[0, 1] = gl_add(acc[0, 1], x1)
-        y0, y1 = e2_mul(gl_sub(A[2 * i + 1, 0], al0), gl_sub(A[2 * i + 1, 1], al1),
+        y0, y1 = e2_mul_s(gl_sub(A[2 * i + 1, 0], al0), gl_sub(A[2 * i + 1, 1], al1),
                         gl_sub(B[2 * i + 1, 0], bl0), gl_sub(B[2 * i + 1, 1], bl1))
         acc[1, 0] = gl_add(acc[1, 0], y0)
         acc[1, 1] = gl_add(acc[1, 1], y1)
@@ -169,11 +170,11 @@ def _pair_range_be(A, B, lo, hi, acc):
     for i in range(lo, hi):
         al = A[2 * i]
         bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
-        acc[0, 0] = gl_add(acc[0, 0], gl_mul(al, bl0))
-        acc[0, 1] = gl_add(acc[0, 1], gl_mul(al, bl1))
+        acc[0, 0] = gl_add(acc[0, 0], gl_mul_s(al, bl0))
+        acc[0, 1] = gl_add(acc[0, 1], gl_mul_s(al, bl1))
         da = gl_sub(A[2 * i + 1], al)
-        acc[1, 0] = gl_add(acc[1, 0], gl_mul(da, gl_sub(B[2 * i + 1, 0], bl0)))
-        acc[1, 1] = gl_add(acc[1, 1], gl_mul(da, gl_sub(B[2 * i + 1, 1], bl1)))
+        acc[1, 0] = gl_add(acc[1, 0], gl_mul_s(da, gl_sub(B[2 * i + 1, 0], bl0)))
+        acc[1, 1] = gl_add(acc[1, 1], gl_mul_s(da, gl_sub(B[2 * i + 1, 1], bl1)))
 
 
 @njit(**_OPTS)
@@ -182,8 +183,8 @@ def _pair_range_bb(A, B, lo, hi, acc):
     for i in range(lo, hi):
         al = A[2 * i]
         bl = B[2 * i]
-        acc[0, 0] = gl_add(acc[0, 0], gl_mul(al, bl))
-        acc[1, 0] = gl_add(acc[1, 0], gl_mul(gl_sub(A[2 * i + 1], al),
+        acc[0, 0] = gl_add(acc[0, 0], gl_mul_s(al, bl))
+        acc[1, 0] = gl_add(acc[1, 0], gl_mul_s(gl_sub(A[2 * i + 1], al),
                                              gl_sub(B[2 * i + 1], bl)))
 
 
@@ -344,16 +345,16 @@ def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
                     w1 = vals[f, s, 1]
                     if isb[f]:
                         if pb:
-                            p0 = gl_mul(p0, w0)
+                            p0 = gl_mul_s(p0, w0)
                         else:
-                            p0 = gl_mul(p0, w0)
-                            p1 = gl_mul(p1, w0)
+                            p0 = gl_mul_s(p0, w0)
+                            p1 = gl_mul_s(p1, w0)
                     elif pb:
-                        p1 = gl_mul(p0, w1)
-                        p0 = gl_mul(p0, w0)
+                        p1 = gl_mul_s(p0, w1)
+                        p0 = gl_mul_s(p0, w0)
                         pb = False
                     else:
-                        p0, p1 = e2_mul(p0, p1, w0, w1)
+                        p0, p1 = e2_mul_s(p0, p1, w0, w1)
                 acc[j, s, 0] = gl_add(acc[j, s, 0], p0)
                 acc[j, s, 1] = gl_add(acc[j, s, 1], p1)
 

@@ -1468,47 +1468,20 @@ class Whir(CommitmentScheme):
                 QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         else:
             lam = ch.challenges("whir/lambda", E, T)
-            V = len(virtual)   # hiding sum claims: smaller tables zero-extended (module doc)
-            red = (np.zeros if V else np.empty)((2 * (T + V), N, 2), dtype=np.uint64)
-            for v, vst in enumerate(virtual):
-                red[2 * (T + v), : 1 << vst.n, 0] = vst.table
-            for t, (st, _) in enumerate(group):
-                red[2 * t, :, 0] = st.table
-                red[2 * t, :, 1] = 0
-                scratch.drop_pages(st.table)
-                pts = cons[t][0]
-                cf = E.mul(K.epowers(beta, 0, len(pts)),
-                           np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
-                QE.eq_combination(red[2 * t + 1], pts, cf, overwrite=True)
-            if extra:   # sum claims (hiding): θ_s·Σ_l c_l·eq(p_l, ·) on their terms' tables
-                theta = ch.challenges("whir/zk/theta", E, len(extra))
-                for th, (_, terms) in zip(theta, extra):
-                    for t, p, c in terms:
-                        _eq_add_block(E, red[2 * t + 1], p, E.mul(th, c))
-            starts = np.arange(0, 2 * (T + V) + 1, 2, dtype=np.int64)
-            factors = np.arange(2 * (T + V), dtype=np.int64)
-            ones = np.zeros((T + V, 2), dtype=np.uint64)
-            ones[:, 0] = 1
-            rstar = np.zeros((n, 2), dtype=np.uint64)
-            for j in range(n):
-                h = E.sc_round(red, starts, factors, ones, 2)
-                ch.send_field("whir/reduce", E, np.stack([h[0], h[2]]))
-                rstar[j] = ch.challenge("whir/rho", E)
-                red = E.sc_fold(red, rstar[j])
-            ch.send_field("whir/values", E, np.ascontiguousarray(red[0:2 * T:2, 0]))
-            del red
-            for vst in virtual:   # its value at r*'s first coordinates: a claim of its own
-                pt = np.ascontiguousarray(rstar[: vst.n])
-                wv = _evaluate(E, vst.table, pt)
-                ch.send_field("whir/zk/virtual", E, wv)
-                derived.append(Evaluation(pt, wv))
+            if not virtual and not extra:
+                rstar = self._reduce_pairs(ch, n, group, cons, beta, lam)
+            else:
+                rstar = self._reduce_stack(ch, n, group, cons, beta, lam, extra, virtual,
+                                           derived)
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
             f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
             coeffs = K.lincomb_base(np.stack([_coeff_array(st.coeffs) for st, _ in group]),
                                     mu)
             w = np.empty((N, 2), dtype=np.uint64)
-            QE.eq_combination(w, rstar[None], ones[:1], overwrite=True)
+            ones = np.zeros((1, 2), dtype=np.uint64)
+            ones[0, 0] = 1
+            QE.eq_combination(w, rstar[None], ones, overwrite=True)
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
@@ -1516,6 +1489,90 @@ class Whir(CommitmentScheme):
                 ch.send_bytes("whir/paths", st.tree.paths(idx))
 
         return pl, f, w, coeffs, round0
+
+    def _reduce_pairs(self, ch: ProverChannel, n: int, group, cons, beta, lam) -> np.ndarray:
+        """The reduction sumcheck on Σ_t Σ_b f̂_t(b)·W_t(b) (messages h(0), h(2) per round,
+        the challenges ρ, then every f̂_t(r*)); returns r*.  Each pair (f̂_t, W_t) runs
+        the fused WHIR sumcheck kernels (`kernels.whir_sumcheck`: the base table read in
+        place for the first round, no lifted (2T, 2^n, 2) stack) and the round message is
+        the sum of the pairs' messages — the same values as the generic `Field.sc_round`
+        / `sc_fold` on the stack (`_reduce_stack`)."""
+        from zklora.kernels import whir_eq as QE  # prover only
+        from zklora.kernels import whir_sumcheck as SC  # prover only
+        E = self.field.ext
+        N = 1 << n
+        fs, ws, hs = [], [], []
+        for t, (st, _) in enumerate(group):
+            pts = cons[t][0]
+            cf = E.mul(K.epowers(beta, 0, len(pts)),
+                       np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
+            w = np.empty((N, 2), dtype=np.uint64)
+            QE.eq_combination(w, pts, cf, overwrite=True)
+            fs.append(st.table)
+            ws.append(w)
+            hs.append(SC.round_(st.table, w))
+        rstar = np.zeros((n, 2), dtype=np.uint64)
+        for j in range(n):
+            acc = [0, 0, 0, 0]
+            for h in hs:
+                acc = [(x + int(y)) % P_INT for x, y in zip(acc, h.reshape(-1))]
+            ch.send_field("whir/reduce", E, np.array(acc, dtype=np.uint64).reshape(2, 2))
+            rstar[j] = ch.challenge("whir/rho", E)
+            for t in range(len(fs)):
+                if j + 1 == n:
+                    fo, wo = SC.fold(fs[t], ws[t], rstar[j])
+                else:
+                    fo, wo, hs[t] = SC.fold_round(fs[t], ws[t], rstar[j])
+                if j == 0:
+                    scratch.drop_pages(group[t][0].table)
+                fs[t], ws[t] = fo, wo
+        ch.send_field("whir/values", E, np.ascontiguousarray(
+            np.stack([f.reshape(2) for f in fs])))
+        return rstar
+
+    def _reduce_stack(self, ch: ProverChannel, n: int, group, cons, beta, lam, extra,
+                      virtual, derived) -> np.ndarray:
+        """`_reduce_pairs` on one lifted stack (2(T + V), 2^n, 2) with the generic
+        sumcheck kernels: the hiding variant's sum claims and virtual tables."""
+        from zklora.kernels import whir_eq as QE  # prover only
+        E = self.field.ext
+        N = 1 << n
+        T = len(group)
+        V = len(virtual)   # hiding sum claims: smaller tables zero-extended (module doc)
+        red = (np.zeros if V else np.empty)((2 * (T + V), N, 2), dtype=np.uint64)
+        for v, vst in enumerate(virtual):
+            red[2 * (T + v), : 1 << vst.n, 0] = vst.table
+        for t, (st, _) in enumerate(group):
+            red[2 * t, :, 0] = st.table
+            red[2 * t, :, 1] = 0
+            scratch.drop_pages(st.table)
+            pts = cons[t][0]
+            cf = E.mul(K.epowers(beta, 0, len(pts)),
+                       np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
+            QE.eq_combination(red[2 * t + 1], pts, cf, overwrite=True)
+        if extra:   # sum claims (hiding): θ_s·Σ_l c_l·eq(p_l, ·) on their terms' tables
+            theta = ch.challenges("whir/zk/theta", E, len(extra))
+            for th, (_, terms) in zip(theta, extra):
+                for t, p, c in terms:
+                    _eq_add_block(E, red[2 * t + 1], p, E.mul(th, c))
+        starts = np.arange(0, 2 * (T + V) + 1, 2, dtype=np.int64)
+        factors = np.arange(2 * (T + V), dtype=np.int64)
+        ones = np.zeros((T + V, 2), dtype=np.uint64)
+        ones[:, 0] = 1
+        rstar = np.zeros((n, 2), dtype=np.uint64)
+        for j in range(n):
+            h = E.sc_round(red, starts, factors, ones, 2)
+            ch.send_field("whir/reduce", E, np.stack([h[0], h[2]]))
+            rstar[j] = ch.challenge("whir/rho", E)
+            red = E.sc_fold(red, rstar[j])
+        ch.send_field("whir/values", E, np.ascontiguousarray(red[0:2 * T:2, 0]))
+        del red
+        for vst in virtual:   # its value at r*'s first coordinates: a claim of its own
+            pt = np.ascontiguousarray(rstar[: vst.n])
+            wv = _evaluate(E, vst.table, pt)
+            ch.send_field("whir/zk/virtual", E, wv)
+            derived.append(Evaluation(pt, wv))
+        return rstar
 
     def _prove_fold(self, ch: ProverChannel, rd: Round, f: np.ndarray, w: np.ndarray):
         """A round's k sumcheck rounds on Σ f̂·W (messages h(0), h(2), grinding, α);
