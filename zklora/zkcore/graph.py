@@ -67,6 +67,7 @@ import time
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
@@ -85,7 +86,7 @@ from .errors import ConfigError, PluginError, ProofFormatError, ProverError, Ver
 from .field import Field
 from .lookup import LookupArgument, LookupRequest
 from .lookup import table_label as lookup_label
-from .op import OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
+from .op import PASS, OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
 from .structured import Structured
 from .transcript import ProverChannel, Transcript, VerifierChannel
 
@@ -596,25 +597,31 @@ def _old_heap_frozen():
         gc.unfreeze()
 
 
-#: zero knowledge, docs/zero-knowledge.md §5.1: op kinds whose relations carry blinded
-#: output claims (their values reach `einsum` / `relations.rescale_input_claim`
-#: unchanged), with whether the blinds pass on to the op's inputs' claims (a rescale
-#: with ``limbs`` / ``r_limbs`` carries Y's blind to its first limb's claim and X's; its
-#: reveals stay plain, `_masks_reveals`)
-BLIND_AWARE = {"matmul": False, "einsum": False, "rescale": True}
+#: zero knowledge, docs/zero-knowledge.md §5.1: the registry whose ops' declarations
+#: (`Op.zk_blinds`, `Op.masks_reveals`) the scheduler reads (set by `_run`)
+_REGISTRY: ContextVar = ContextVar("zklora_graph_registry", default=None)
 
 
-def _blind_aware(node: OpNode | None) -> bool:
-    """``node`` carries blinded claims (`BLIND_AWARE`)."""
-    return node is not None and node.op in BLIND_AWARE
+def _zk_blinds(node: OpNode | None, specs) -> str | None:
+    """How ``node``'s op treats blinded output claims (`Op.blinds`; None: no node, or
+    an op that is not blind-aware).  The op declares it: the kernel knows no op."""
+    reg = _REGISTRY.get()
+    if node is None or reg is None:
+        return None
+    return reg.op(node.op).blinds(node, specs)
 
 
-def _masks_reveals(node: OpNode | None) -> bool:
-    """``node``'s `reveal`s may be masked (`ProverContext.carries_blinds`): it hands the
-    revealed values on unchanged (a rescale with ``limbs`` / ``r_limbs`` composes its
-    limbs' values itself: its reveals stay plain; its claims still carry blinds)."""
-    return _blind_aware(node) and not (node.op == "rescale" and (
-        node.params.get("limbs") or node.params.get("r_limbs")))
+def _masks_reveals(node: OpNode | None, specs) -> bool:
+    """``node``'s `reveal`s and zero-check finals may be masked
+    (`ProverContext.carries_blinds`, `Op.masks_reveals`): it is blind-aware and hands
+    the revealed values on unchanged or carries their blinds itself."""
+    reg = _REGISTRY.get()
+    if node is None or reg is None:
+        return False
+    op = reg.op(node.op)
+    return op.blinds(node, specs) is not None and op.masks_reveals(node)
+
+
 #: hide evaluations (the sumchecks' finals, output values, reveals) in a ZK session
 #: where the graph allows it (`_hidden_tensors`); False: revealed as before
 HIDE_FINALS = True
@@ -638,9 +645,10 @@ def _fork_group(graph: Graph) -> int | None:
 def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
     """The tensors whose claims may be blinded (`ProverContext.hide`): committed in the
     stack of the main pool's first mask group (a blinded claim's terms share the
-    tensor's stack, `Committer.open`), or virtual, and produced by no op or by one in
-    `BLIND_AWARE`; a tensor whose producer passes blinds on to its inputs only if
-    those inputs may be blinded too (a fixpoint).  In a segmented graph (with
+    tensor's stack, `Committer.open`), or virtual, and produced by no op or by a
+    blind-aware one (`Op.zk_blinds`, the op's own declaration); a tensor whose producer
+    passes blinds on to its inputs (`op.PASS`) only if those inputs may be blinded too
+    (a fixpoint).  In a segmented graph (with
     `HIDE_SEGMENTS`) every fork context takes this set; its first mask group is in the
     same stack (`zk.precommit`, `_fork_group`).  Tensors committed later (mid-proof
     advice) are in no stack yet: never blinded."""
@@ -661,22 +669,45 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
         if s.kind not in ("committed", "virtual"):
             continue
         node = producers.get(t)
-        if node is None or _blind_aware(node):
+        if node is None or _zk_blinds(node, graph.tensors) is not None:
             cand.add(t)
     changed = True
     while changed:
         changed = False
         for t in list(cand):
             node = producers.get(t)
-            if node is not None and BLIND_AWARE[node.op] and \
+            if node is not None and _zk_blinds(node, graph.tensors) == PASS and \
                     not all(i in cand for i in node.inputs if graph.tensors[i].kind != "public"):
                 cand.discard(t)
                 changed = True
     return frozenset(cand)
 
 
+def _limbs_in_stack(committer: Committer, pending) -> frozenset:
+    """The static range checks' limbs (`range.range_limbs`' ``pending``) committed in
+    the stack of the main pool's first mask group: advice no op produces, so they may
+    carry blinds (their range-point values are sent masked, `range.range_points`)."""
+    first = f"{zklib.PREFIX}0"
+    if first not in committer.where:
+        return frozenset()
+    k0 = committer.where[first][0]
+    return frozenset(n for _, sides in pending for _, ns in sides for n in ns
+                     if committer.where.get(n, (None,))[0] == k0)
+
+
 def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
-         published: Mapping[str, bytes] | None, *,
+         published: Mapping[str, bytes] | None, **kw) -> tuple[bytes, list] | None:
+    """`_schedule` with ``backend``'s registry the one whose ops' zero-knowledge
+    declarations the scheduler reads (`_REGISTRY`)."""
+    token = _REGISTRY.set(backend.registry)
+    try:
+        return _schedule(prover, graph, backend, statement, published, **kw)
+    finally:
+        _REGISTRY.reset(token)
+
+
+def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
+              published: Mapping[str, bytes] | None, *,
          inputs: Mapping[str, torch.Tensor] | None = None,
          values: dict[str, torch.Tensor] | None = None, proof: bytes = b"",
          sections: Sequence | None = None, progress: Progress | None = None,
@@ -766,6 +797,8 @@ def _run(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         committer.flush_packed(ch, 1 if one else 2)
         if ctx.zk is not None:
             ctx.hide = _hidden_tensors(graph, committer, published)
+            # the static range checks' limbs (advice, no producer) in the same stack
+            ctx.hide |= _limbs_in_stack(committer, bound_limbs) if ctx.hide else frozenset()
             # the lookup argument's layers too (LogUp-GKR, `hide_lookups`), in graphs of
             # one segment (its generic layer prover: not the fast kernel, not yet)
             ctx.hide_lookups = bool(ctx.hide) and HIDE_LOOKUPS and not graph.node_segments
@@ -875,7 +908,7 @@ def _prove_nodes(ctx: ProverContext | VerifierContext, backend: Backend,
             if not out_claims:
                 raise err(_unreached_message(node))
             op = backend.registry.op(node.op)
-            ctx.carries_blinds = _masks_reveals(node)
+            ctx.carries_blinds = _masks_reveals(node, specs)
             try:
                 _collect(ctx, book, op.run, ctx, node, out_claims)
             finally:

@@ -56,6 +56,10 @@ from .structured import Structured
 from .transcript import ProverChannel, VerifierChannel
 
 KINDS = ("committed", "public", "virtual")
+#: `Op.zk_blinds`: an output claim's blinds end in the op's own hidden sumchecks
+ABSORB = "absorb"
+#: `Op.zk_blinds`: an output claim's blinds may reach the claims on the op's inputs
+PASS = "pass"
 
 
 @attrs.frozen
@@ -343,6 +347,32 @@ class Op(ABC):
         need a late commitment of their own)."""
         return ()
 
+    #: zero knowledge (docs/zero-knowledge.md §5.1), declared by the op's plugin: how its
+    #: ``relations`` treat a *blinded* claim on an output (T̃(p) + B = v, the blind B
+    #: registered with the context, ``ctx.blind_of(p, v)``) and the masked values the
+    #: context's services return.  ``None`` (the default): not blind-aware — claims on
+    #: its outputs are never blinded and what it reveals is sent plain.  Otherwise the op
+    #: hands every output claim's (point, value), and every value ``ctx.reveal`` and
+    #: `relations.vanishes` return, on unchanged to kernel helpers that carry blinds
+    #: (`einsum`, ``relations.*``, ``ctx.claim(..., ctx.blind_of(p, v))``), or carries the
+    #: blind itself where it computes on a value (``ctx.register_blind`` for the value it
+    #: computes): `ABSORB` — an output claim's blind ends in the op's own hidden
+    #: sumchecks (or the op never reads its output claims: committed outputs, opened);
+    #: `PASS` — it may reach the claims on the op's inputs (so those must be able to carry
+    #: blinds too: the scheduler's fixpoint, `graph._hidden_tensors`).
+    zk_blinds: ClassVar[str | None] = None
+
+    def blinds(self, node: OpNode, specs: Mapping[str, TensorSpec]) -> str | None:
+        """``zk_blinds`` for this node (an op whose handling depends on the node
+        overrides it; read by the scheduler, the same on both sides)."""
+        return self.zk_blinds
+
+    def masks_reveals(self, node: OpNode) -> bool:
+        """The node hands the values ``ctx.reveal`` and `relations.vanishes` return on
+        unchanged (or carries their blinds itself), so they may be masked
+        (``ctx.carries_blinds`` while it runs): by default any blind-aware op."""
+        return self.zk_blinds is not None
+
     def roles(self, node: OpNode, params: Any, specs: Mapping[str, TensorSpec] | None
               ) -> tuple[Sequence[str | Role] | None, Sequence[str | Role] | None]:
         """(input roles, output roles) of ``node``: ``input_roles``/``output_roles``
@@ -555,13 +585,13 @@ class _Context:
 
     #: tensors whose claims may be blinded (set by the graph in a ZK session: committed
     #: in the stack of the context's masks, or virtual, produced by an op that carries
-    #: blinds — `graph.BLIND_AWARE`); empty: every evaluation is revealed as before
+    #: blinds — `Op.zk_blinds`); empty: every evaluation is revealed as before
     hide: frozenset = frozenset()
     #: the lookup argument hides its layers' finals (set by the graph; `logup_gkr.gkr`)
     hide_lookups: bool = False
-    #: the running op carries blinded values on (`graph.BLIND_AWARE`): only then does
-    #: `reveal` mask what it sends (an op that computes on a revealed value itself
-    #: would lose the blind)
+    #: the running op carries blinded values on (`Op.masks_reveals`): only then do
+    #: `reveal` and `relations.vanishes` mask what they send (an op that computes on a
+    #: revealed value itself would lose the blind)
     carries_blinds: bool = False
 
     def register_blind(self, point, value, blind) -> None:

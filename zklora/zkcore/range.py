@@ -304,10 +304,22 @@ def range_points(ctx, pending: list) -> None:
                 index[n] = len(names)
                 names.append(n)
     nv = [ctx.spec(n).num_vars for n in names]
-    vals = ctx.exchange(f"{pending[0][0].label}/range/values", len(names), lambda: np.stack(
-        [ctx.evaluate(n, z[:k]) for n, k in zip(names, nv)]))
+    # zero knowledge (docs/zero-knowledge.md §5.1): the value of every tensor that may
+    # carry blinds (`ctx.hide`) is sent as T̃(z) + ν (a fresh committed blind), its claim
+    # blinded, and the recomposition becomes a claim on those ν's (below)
+    nus = _blinds_for(ctx, names)
+    label = pending[0][0].label
+
+    def compute():
+        from .claims import blind_value
+
+        return np.stack([ctx.evaluate(n, z[:k]) if n not in nus else
+                         E.add(ctx.evaluate(n, z[:k]), blind_value(ctx, (nus[n],)))
+                         for n, k in zip(names, nv)])
+
+    vals = ctx.exchange(f"{label}/range/values", len(names), compute)
     for n, k, v in zip(names, nv, vals):
-        ctx.claim(n, z[:k], v)
+        ctx.claim(n, z[:k], v, (nus[n],) if n in nus else ())
     # residual of side t: Σ_j 2^(o_j)·L_j − s·X + s·c (o_j limb j's bit offset; s = 1,
     # c = lo for "lo"; s = −1, c = hi for "hi"), zero for every side
     sides = [(rc, side, ns) for rc, limb_names in pending for side, ns in limb_names]
@@ -325,10 +337,68 @@ def range_points(ctx, pending: list) -> None:
         coef = E.from_ints(np.array([1 << offs[k][j] for k in has], dtype=object))
         res[np.array(has)] = E.add(res[np.array(has)], E.mul(vals[li], coef))
     zero = E.scalar(0)
-    bad = next((k for k in range(len(sides)) if not E.equal(res[k], zero)), None)
+    masked = [k for k, (rc, _, ns) in enumerate(sides)
+              if rc.tensor in nus or any(n in nus for n in ns)]
+    if masked:
+        _masked_residuals(ctx, label, sides, offs, res, masked, nus)
+    skip = set(masked)
+    bad = next((k for k in range(len(sides)) if k not in skip
+                and not E.equal(res[k], zero)), None)
     rc, side = (sides[bad][0], sides[bad][1]) if bad is not None else (pending[0][0], "")
     ctx.check(bad is None, f"range check {rc.label!r}: limbs of {rc.tensor!r} do not "
               f"recompose ({side} side)")
+
+
+def _blinds_for(ctx, names: Sequence[str]) -> dict:
+    """Zero knowledge: a fresh ν (`zk.fresh_nu`) for every tensor of ``names`` that may
+    carry blinds (`ctx.hide`), as long as the context's first mask group has room for
+    them with half of its free slots to spare (a blind must come from that group, in the
+    witness's stack; the count is the same on both sides).  {} outside a session."""
+    from . import zk as zklib
+
+    if ctx.zk is None or not ctx.hide:
+        return {}
+    hid = [n for n in names if n in ctx.hide]
+    pool = ctx.zk_pool
+    per = (1 << (zklib.slot_vars(ctx.E.degree) - 1)) // ctx.E.degree
+    if not hid or pool.groups != 1 or -(-len(hid) // per) + 1 > len(pool.free) // 2:
+        return {}
+    return {n: zklib.fresh_nu(ctx) for n in hid}
+
+
+def _masked_residuals(ctx, label: str, sides, offs, res, masked, nus) -> None:
+    """The recompositions of the sides whose values were sent masked (``masked``): the
+    residual of side k computed from the sent values is Σ (its coefficients)·ν, so with
+    λ drawn after every value and ν is fixed, Σ_k λ^k·res_k = Σ_k λ^k·Σ coef·ν — one
+    claim on the committed ν's (`zk.mask_claim`), discharged by the opening.  A false
+    recomposition survives it with probability ≤ (sides)/|E|, then the opening's."""
+    from . import zk as zklib
+    from .claims import Blind
+
+    E = ctx.E
+    lam = ctx.challenge(f"{label}/range/lambda")
+    pw = E.powers(lam, len(masked))
+    total = E.scalar(0)
+    acc: dict[str, np.ndarray] = {}
+    order: list[str] = []
+
+    def add(name, c):
+        if name not in acc:
+            acc[name] = E.scalar(0)
+            order.append(name)
+        acc[name] = E.add(acc[name], c)
+
+    for w, k in zip(pw, masked):
+        rc, side, ns = sides[k]
+        total = E.add(total, E.mul(w, res[k]))
+        if rc.tensor in nus:
+            add(rc.tensor, E.mul(w, E.scalar(-1 if side == "lo" else 1)))
+        for j, n in enumerate(ns):
+            if n in nus:
+                add(n, E.mul(w, E.scalar(1 << offs[k][j])))
+    terms = [Blind(nus[n].tensor, nus[n].point, E.mul(acc[n], nus[n].coefficient))
+             for n in order]
+    zklib.mask_claim(ctx, terms, total)
 
 
 # transitional names for ops still written as a prove/verify pair (issue 10 migration)

@@ -115,6 +115,19 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
     its challenge-field table; ``public[name]`` evaluates a table the verifier computes
     itself (eq factors, masks) at the final point.  The values of the other tables are
     sent.  Returns (point, {name: value at the point})."""
+    point, vals, _ = zerocheck_hidden(ctx, label, num_vars, relations, tables, public)
+    return point, vals
+
+
+def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relation],
+                     tables, public: Mapping[str, Callable] = {},  # noqa: B006
+                     hide: Sequence[str] = ()):
+    """`zerocheck` whose finals of the tables named in ``hide`` are hidden (zero
+    knowledge, docs/zero-knowledge.md §5.1: `zk.run_hidden`, the value sent is
+    f̃(r) + Z(r)·ν): returns (point, {name: value}, {name: blind terms}), the blind of a
+    hidden table's value (its claim is f̃(r) + blind = value), () for the others.  Outside
+    a ZK session, without a variable or with nothing to hide: `zerocheck`'s messages and
+    no blinds.  At most `hidden_capacity` tables are hidden (the rest sent as they are)."""
     E = ctx.E
     names = table_names(relations)
     alpha = ctx.challenge(f"{label}/alpha")
@@ -125,8 +138,26 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
         t = tables() if callable(tables) else tables
         return [t[n] for n in names]
 
-    point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
-    return point, dict(zip(names, finals))
+    hid = [i for i, n in enumerate(names) if n in set(hide) and i not in pub] \
+        if ctx.zk is not None and num_vars > 0 else []
+    hid = hid[:hidden_capacity(ctx)]
+    if not hid:
+        point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
+        return point, dict(zip(names, finals)), {n: () for n in names}
+    from . import zk as zklib
+
+    shown = [i for i in range(len(names)) if i not in pub and i not in hid]
+    point, finals, blinds = zklib.run_hidden(ctx, label, num_vars, terms, claim, tabs,
+                                             pub, reveal=shown)
+    return point, dict(zip(names, finals)), dict(zip(names, blinds))
+
+
+def hidden_capacity(ctx) -> int:
+    """How many tables one hidden sumcheck may hide (their ν's share the upper half of
+    one mask slot, `zk.run_hidden`)."""
+    from . import zk as zklib
+
+    return (1 << (zklib.slot_vars(ctx.E.degree) - 1)) // ctx.E.degree
 
 
 def _spread(t: np.ndarray, d: int, high: bool) -> np.ndarray:
@@ -179,12 +210,23 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
     rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
     pub = {t: (lambda p, t=t: ctx.eval_public(t, p[own[t]])) for t in names
            if ctx.spec(t).kind == "public"}
-    point, vals = zerocheck(
+    # zero knowledge: inside an op that hands the values on (`ctx.carries_blinds`) the
+    # finals of tensors that may carry blinds (`ctx.hide`) are hidden, their claims
+    # blinded and the (point, value) → blind registered for the op (`register_blind`)
+    hide = [t for t in names if t in ctx.hide and t not in pub] \
+        if getattr(ctx, "carries_blinds", False) else []
+    point, vals, blinds = zerocheck_hidden(
         ctx, ctx.label(node, "zerocheck"), n, rels,
         lambda: {eq: mle.eq_table(E, tau)} | {
             t: _spread(ctx.table(t), low[t], t in high) for t in names},
-        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub})
-    return [ctx.claim(t, point[own[t]], vals[t]) for t in names if t not in pub]
+        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide)
+    out = []
+    for t in names:
+        if t in pub:
+            continue
+        out.append(ctx.claim(t, point[own[t]], vals[t], blinds[t]))
+        ctx.register_blind(point[own[t]], vals[t], blinds[t])
+    return out
 
 
 # -- rescale --------------------------------------------------------------------------------

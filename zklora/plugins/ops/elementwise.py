@@ -30,10 +30,13 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.zkcore import mle
+from zklora.zkcore import zk as zklib
+from zklora.zkcore.claims import blind_value, scale_blind
 from zklora.zkcore.einsum import broadcast, einsum, sub_point
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import NoParams, Op, param
+from zklora.zkcore.op import ABSORB, PASS, NoParams, Op, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.relations import error
 
@@ -62,6 +65,9 @@ class LinComb(Op):
     name = "lincomb"
     input_roles = ("X*",)
     output_roles = ("Y",)
+    #: zero knowledge: the values sent masked and the claim's blind carried to the last
+    #: input's claim (`relations`)
+    zk_blinds = PASS
 
     @attrs.frozen
     class Params:
@@ -112,11 +118,23 @@ class LinComb(Op):
         cs = self._checked(ctx, node)
         pts = self._points(ctx, node, claim)
         n = len(node.inputs) - 1
+        E = ctx.E
+        # zero knowledge (`ctx.carries_blinds`): X̃_i + ν_i sent for the inputs that may
+        # carry blinds (`ctx.hide`); the last input's claim then carries
+        # (B − Σ_i c_i·ν_i)/c_n, B the output claim's blind
+        nus = [(zklib.fresh_nu(ctx),) if ctx.zk is not None and ctx.carries_blinds
+               and x in ctx.hide else () for x in node.inputs[:-1]]
         got = ctx.exchange(f"{node.name}/lincomb", n, lambda: np.stack(
-            [ctx.evaluate(x, p) for x, p in zip(node.inputs[:-1], pts[:-1])])) if n else []
+            [E.add(ctx.evaluate(x, p), blind_value(ctx, b)) if b else ctx.evaluate(x, p)
+             for x, p, b in zip(node.inputs[:-1], pts[:-1], nus)])) if n else []
         vals = [got[i] for i in range(n)]
         last = self._last(ctx, cs, claim.value, vals)
-        return [ctx.claim(x, p, u) for x, p, u in zip(node.inputs, pts, vals + [last])]
+        inv = E.inv(E.scalar(cs[-1]).reshape((1,) + E.elem_shape))[0]
+        bl = scale_blind(E, ctx.blind_of(claim.point, claim.value), inv)
+        for c, b in zip(cs[:-1], nus):
+            bl += scale_blind(E, b, E.sub(E.scalar(0), E.mul(E.scalar(c), inv)))
+        return [ctx.claim(x, p, u, b) for x, p, u, b in
+                zip(node.inputs, pts, vals + [last], [*nus, bl])]
 
 
 class Add(LinComb):
@@ -164,6 +182,15 @@ class Hadamard(Op):
     input_roles = ("X1", "X2")
     output_roles = ("Y",)
     Params = NoParams
+    #: zero knowledge: a blinded claim on Y ends in the einsum's hidden sumcheck (none
+    #: without a coordinate both inputs have: `blinds`)
+    zk_blinds = ABSORB
+
+    def blinds(self, node, specs):
+        ins, _, sizes = broadcast([specs[x].shape for x in node.inputs],
+                                  specs[node.outputs[0]].shape)
+        shared = set(ins[0]) & set(ins[1])
+        return ABSORB if sum(mle.log2_exact(int(sizes[ch])) for ch in shared) else None
 
     def validate(self, node, params, specs):
         _broadcasts(node, specs)

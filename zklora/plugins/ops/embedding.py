@@ -32,11 +32,12 @@ import numpy as np
 import torch
 
 from zklora.zkcore.build import Builder
+from zklora.zkcore.claims import scale_blind
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import NoParams, Op, Role
+from zklora.zkcore.op import ABSORB, NoParams, Op, Role
 from zklora.zkcore.relations import vanishes
 
 
@@ -68,6 +69,9 @@ class Embedding(Op):
     output_roles = (Role("H", shape=lambda s, p: (s["ids"][0], s["table"][1])),
                     Role("onehot", "committed", lambda s, p: (s["ids"][0], s["table"][0])))
     Params = NoParams
+    #: zero knowledge: a blinded claim on H ends in the lookup einsum's hidden sumcheck;
+    #: the masked ĩds(z') is carried into the rows einsum (`relations`)
+    zk_blinds = ABSORB
 
     def forward(self, node, inputs):
         ids, table = inputs
@@ -104,8 +108,10 @@ class Embedding(Op):
         vocab = ctx.spec(table).shape[0]
         factor = Public(lambda: E.add(E.scalar(1), E.mul(gamma, E.from_ints(np.arange(vocab)))),
                         lambda p: _public_row_factor(E, gamma, p))
-        return claims + einsum(ctx, node.name, "nv,v->n", [oh, factor], zr,
-                               E.add(E.scalar(1), E.mul(gamma, v_ids)), kind="rows")
+        v_rows = E.add(E.scalar(1), E.mul(gamma, v_ids))
+        ctx.register_blind(zr, v_rows, scale_blind(E, ctx.blind_of(zr, v_ids), gamma))
+        return claims + einsum(ctx, node.name, "nv,v->n", [oh, factor], zr, v_rows,
+                               kind="rows")
 
 
 @hookimpl

@@ -34,7 +34,7 @@ from zklora.zkcore.build import Builder
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import ABSORB, PASS, Op, param
 
 IGNORE_INDEX = -100
 
@@ -70,6 +70,8 @@ class Transpose(Op):
     name = "transpose"
     input_roles = ("X",)
     output_roles = ("Y",)
+    #: zero knowledge: a blinded claim on Y is the same blinded claim on X
+    zk_blinds = PASS
 
     @attrs.frozen
     class Params:
@@ -104,7 +106,8 @@ class Transpose(Op):
         p = self.params(node)
         xs = p.view if p.view is not None else ctx.spec(node.inputs[0]).shape
         pt = mle.transpose_point(xs, list(p.axes), claim.point)
-        return [ctx.claim(node.inputs[0], pt, claim.value)]
+        return [ctx.claim(node.inputs[0], pt, claim.value,
+                          ctx.blind_of(claim.point, claim.value))]
 
 
 class ShiftLabels(Op):
@@ -113,6 +116,12 @@ class ShiftLabels(Op):
     name = "shift_labels"
     input_roles = ("ids",)
     output_roles = ("labels",)
+    #: zero knowledge: a blinded claim on the labels ends in the einsum's hidden
+    #: sumcheck over j (`blinds`: none without a variable)
+    zk_blinds = ABSORB
+
+    def blinds(self, node, specs):
+        return ABSORB if specs[node.inputs[0]].num_vars > 0 else None
 
     @attrs.frozen
     class Params:
@@ -145,9 +154,10 @@ class ShiftLabels(Op):
         s[1:] = eq[:-1]
         s[0::seq] = E.scalar(0)
         last = E.sum(eq.reshape((n // seq, seq) + E.elem_shape)[:, seq - 1])
+        v = E.sub(claim.value, E.mul(E.scalar(ign), last))
+        ctx.register_blind(E.zeros(0), v, ctx.blind_of(claim.point, claim.value))
         return einsum(ctx, node.name, "j,j->", [node.inputs[0], Public(
-            lambda: s, lambda p: mle.evaluate(E, s, p))], E.zeros(0),
-            E.sub(claim.value, E.mul(E.scalar(ign), last)))
+            lambda: s, lambda p: mle.evaluate(E, s, p))], E.zeros(0), v)
 
 
 def layout_ops() -> list[Op]:

@@ -35,7 +35,7 @@ from zklora.zkcore import mle
 from zklora.zkcore.einsum import einsum, letter_sizes, parse
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, param
+from zklora.zkcore.op import ABSORB, PASS, Op, param
 from zklora.zkcore.quant import SAFE_MAX
 
 
@@ -43,6 +43,16 @@ class MatMul(Op):
     name = "matmul"
     input_roles = ("X", "W")
     output_roles = ("Y",)
+    #: zero knowledge: a blinded claim on Y ends in the einsum's hidden sumcheck (`blinds`:
+    #: none without a summed coordinate)
+    zk_blinds = ABSORB
+
+    def blinds(self, node, specs):
+        p = self.params(node)
+        xs, ws = specs[node.inputs[0]].shape, specs[node.inputs[1]].shape
+        k = xs[-1 - p.transpose_a]
+        w = int(np.prod(ws[:-2], dtype=np.int64)) if len(ws) > 2 else 1
+        return ABSORB if k * w > 1 else None
 
     @attrs.frozen
     class Params:
@@ -102,6 +112,18 @@ class Einsum(Op):
     name = "einsum"
     input_roles = ("X*",)
     output_roles = ("Y",)
+    #: zero knowledge: a blinded claim on Y ends in the einsum's hidden sumcheck, or, for
+    #: one operand and no sumcheck (a transpose, a row sum), on the operand's claim
+    #: (`blinds`)
+    zk_blinds = ABSORB
+
+    def blinds(self, node, specs):
+        ins, _ = parse(self.params(node).spec)
+        if len(ins) == 1:
+            return PASS
+        sz = self._sizes(node, specs)
+        shared = {ch for ch in "".join(ins) if sum(ch in t for t in ins) > 1}
+        return ABSORB if sum(mle.log2_exact(sz[ch]) for ch in shared) else None
 
     @attrs.frozen
     class Params:

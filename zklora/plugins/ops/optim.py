@@ -65,7 +65,7 @@ from zklora.zkcore import quant
 from zklora.zkcore.build import Builder
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, vanishes
 
@@ -404,6 +404,9 @@ class _OptimOp(Op):
     """Shared relations: check the plan, range checks, one zero-check."""
 
     input_roles: tuple[str, ...]
+    #: zero knowledge: the output claims are not read (committed outputs, opened); the
+    #: zero-check's finals are hidden (`relations.vanishes`)
+    zk_blinds = ABSORB
 
     def validate(self, node, p, specs):
         if not isinstance(p.plan, Mapping) or not all(

@@ -47,11 +47,12 @@ import torch
 
 from zklora.zkcore import quant
 from zklora.zkcore.build import Builder
+from zklora.zkcore.claims import scale_blind
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest
-from zklora.zkcore.op import Op, OpNode, Role, TensorSpec, param
+from zklora.zkcore.op import PASS, Op, OpNode, Role, TensorSpec, param
 from zklora.zkcore.range import LIMB_BITS, RangeCheck, range_table
 from zklora.zkcore.relations import rescale_input_claim
 
@@ -60,6 +61,9 @@ class Rescale(Op):
     name = "rescale"
     input_roles = ("X",)
     output_roles = (Role("Y", shape="X", bounded=True), Role("R", shape="X"))
+    #: zero knowledge: a blinded claim on Y (and the masked R̃, limbs) passes its blinds
+    #: to the claim on X (`relations.rescale_input_claim`) and, with ``limbs``, L_0's
+    zk_blinds = PASS
 
     @attrs.frozen
     class Params:
@@ -158,18 +162,34 @@ class Rescale(Op):
                 sent = [*([] if p.r_limbs else [R]), *rlimbs, *ylimbs[1:]]
                 vals = ctx.reveal(f"{node.name}/rescale/R", sent, c.point)
                 m = len(rlimbs)
+                E = ctx.E
                 if p.r_limbs:
-                    v_r = _compose(ctx.E, vals[:m], p.r_limbs, 0)
+                    v_r = _compose(E, vals[:m], p.r_limbs, 0)
+                    # masked limbs (zero knowledge): R̃ + Σ 2^(o_j)·ν_j, carried to X's claim
+                    ctx.register_blind(c.point, v_r, _composed_blind(
+                        ctx, c.point, vals[:m], p.r_limbs, 0))
                 else:
                     v_r, m = vals[0], 1
                 if p.limbs:
-                    E = ctx.E
                     rest = _compose(E, vals[m:], p.limbs[1:], p.limb_lo, first=p.limbs[0])
-                    blind = tuple(getattr(ctx, "blind_of", lambda *a: ())(c.point, c.value))
-                    ctx.claim(ylimbs[0], c.point, E.sub(c.value, rest),
-                              *([blind] if blind else []))
+                    # L̃_0 + B_y − B_rest = v − rest (B_y the claim's blind, B_rest the
+                    # masked limbs' ν's)
+                    blind = tuple(ctx.blind_of(c.point, c.value)) + scale_blind(
+                        E, _composed_blind(ctx, c.point, vals[m:], p.limbs[1:], 0,
+                                           first=p.limbs[0]), E.scalar(-1))
+                    ctx.claim(ylimbs[0], c.point, E.sub(c.value, rest), blind)
             claims = [rescale_input_claim(ctx, X, c.point, c.value, v_r, s)]
         return claims
+
+
+def _composed_blind(ctx, point, vals, widths, lo: int, first: int = 0) -> tuple:
+    """The blind of `_compose` (``lo`` aside) of masked values: Σ_j 2^(first + o_j)·B_j,
+    B_j the blind registered for vals_j at ``point`` (`ctx.blind_of`; () when none)."""
+    E = ctx.E
+    out: tuple = ()
+    for v, (o, _) in zip(vals, _offsets(widths)):
+        out += scale_blind(E, ctx.blind_of(point, v), E.scalar(1 << (first + o)))
+    return out
 
 
 def _compose(E, vals, widths, lo: int, first: int = 0):

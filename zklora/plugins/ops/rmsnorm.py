@@ -62,13 +62,15 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle
+from zklora.zkcore import zk as zklib
 from zklora.zkcore.build import Builder, declared_bound, rescale_node
+from zklora.zkcore.claims import blind_value, scale_blind
 from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest, Table
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import LIMB_BITS, RangeCheck
 from zklora.zkcore.relations import vanishes
@@ -301,6 +303,9 @@ class RmsNormRsqrt(Op):
     input_roles = ("X",)
     output_roles = tuple(Role(r, "committed", lambda s, p: s["X"][:-1] + (1,))
                          for r in ROW_TENSORS)
+    #: zero knowledge: committed outputs (their claims are not read); the zero-check's
+    #: finals hidden, V_a sent masked, both carried into the einsums (`relations`)
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:  # `RsqrtPlan.params` and limb_bits
@@ -372,10 +377,17 @@ class RmsNormRsqrt(Op):
             x, eq = ctx.ext_table(X), np.repeat(mle.eq_table(E, rho), xs[-1], axis=0)
             return np.stack([E.sum(E.mul(eq, E.mul(x, x)))])
 
-        (va,) = ctx.exchange(ctx.label(node.name, "sumsq"), 1, sumsq)
+        # zero knowledge (inside a blind-aware run, `ctx.carries_blinds`): V_a sent as
+        # V_a + ν, ν a fresh committed blind carried into the einsum's hidden sumcheck
+        nu = (zklib.fresh_nu(ctx),) if ctx.zk is not None and ctx.carries_blinds and \
+            ctx.hide else ()
+        (va,) = ctx.exchange(ctx.label(node.name, "sumsq"), 1, lambda: [
+            E.add(sumsq()[0], blind_value(ctx, nu))] if nu else sumsq())
+        ctx.register_blind(rho, va, nu)
         claims += einsum(ctx, node.name, "rj,rj->r", [X, X], rho, va, sizes=sz)
-        claims += einsum(ctx, node.name, "r,r->r", [P, M], rho,
-                         E.sub(E.add(va, E.scalar(pl.e0)), rm), sizes=sz)
+        v2 = E.sub(E.add(va, E.scalar(pl.e0)), rm)
+        ctx.register_blind(rho, v2, nu + scale_blind(E, ctx.blind_of(rho, rm), E.scalar(-1)))
+        claims += einsum(ctx, node.name, "r,r->r", [P, M], rho, v2, sizes=sz)
         return claims   # (P, H, LB) in the exponent table: `lookups`
 
 

@@ -41,7 +41,7 @@ from zklora.zkcore.build import Builder
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX, Bound, to_fixed
 
 
@@ -146,6 +146,8 @@ class Rope(Op):
     name = "rope"
     input_roles = ("X", *(Role(r, "public", lambda s, p: s["X"][-2:]) for r in ("cos", "sin")))
     output_roles = (Role("Y", shape="X"),)
+    #: zero knowledge: a blinded claim on Y ends in the einsum's hidden sumcheck over z
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:
@@ -185,6 +187,8 @@ class Rope(Op):
         seq, d = X.shape[-2:]
         m = mle.num_vars((seq, d))
         k = self._kernel(ctx, node, c.point[:m], seq, d)
+        # zero knowledge: the claim's blind goes with its value to the einsum's point
+        ctx.register_blind(c.point[m:], c.value, ctx.blind_of(c.point, c.value))
         return einsum(ctx, node.name, "lz,z->l", [node.inputs[0], Public(
             lambda: k, lambda p: mle.evaluate(E, k, p))], c.point[m:], c.value,
             sizes={"l": X.size // (seq * d), "z": seq * d})

@@ -56,7 +56,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest, Table
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import PASS, Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import error, rescale_input_claim
@@ -107,6 +107,8 @@ class Silu(Op):
     name = "silu"
     input_roles = ("G",)
     output_roles = tuple(Role(r, "committed", "G") for r in ("Gq", "Rq", "Sg"))
+    #: zero knowledge: the masked G̃q, R̃q reach G's claim (`rescale_input_claim`)
+    zk_blinds = PASS
 
     @attrs.frozen
     class Params:
@@ -150,6 +152,7 @@ class SiluLerp(Op):
     name = "silu_lerp"
     input_roles = ("G",)
     output_roles = tuple(Role(r, "committed", "G") for r in ("Gq", "Rq", "T", "D"))
+    zk_blinds = PASS
 
     @attrs.frozen
     class Params:

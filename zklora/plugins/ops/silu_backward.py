@@ -65,7 +65,7 @@ from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest, Table
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.quant import Bound, check_bound_fits, product_bound
 
 
@@ -82,6 +82,8 @@ class SiluGrad(Op):
     name = "silu_grad"
     input_roles = (Role("Gq", "committed"),)
     output_roles = (Role("Sd", "committed", "Gq"),)
+    #: zero knowledge: committed outputs, nothing proven here but the declared lookup
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:
@@ -138,6 +140,7 @@ class SiluGradLerp(Op):
     name = "silu_grad_lerp"
     input_roles = (Role("Gq", "committed"),)
     output_roles = (Role("T", "committed", "Gq"), Role("D", "committed", "Gq"))
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:
