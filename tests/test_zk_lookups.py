@@ -389,3 +389,45 @@ def test_streamed_hidden_layers_match_generic(monkeypatch, reps):
     assert fast[0] == generic[0]
     with mock.patch.object(graphlib, "HIDE_LOOKUPS", True), zk.session():
         graphlib.verify(g, fast[0], be, STATEMENT, fast[1])
+
+
+# -- segmented graphs ------------------------------------------------------------------------
+
+
+def test_segmented_step_hidden_lookups(monkeypatch):
+    """The segmented micro training step with hidden lookups (`graph._run` keeps
+    `hide_lookups` off for segmented graphs; forced on here, as the graph would set it
+    without its segment clause): proves and verifies under hiding ligero, no layer-top
+    value is sent, and no multiplicity or column value is sent in the clear (two proofs
+    share none of them)."""
+    from zklora.zkcore import op as oplib
+    from zklora.zkcore.plugins import registry
+
+    from .conftest import backend_for
+    from .test_llama_train import micro
+
+    def get(self):
+        return self.__dict__.get("_hl", False)
+
+    def set_(self, v):
+        self.__dict__["_hl"] = bool(v) or bool(self.hide)
+
+    monkeypatch.setattr(oplib._Context, "hide_lookups", property(get, set_))
+    monkeypatch.setattr(graphlib, "HIDE_LOOKUPS", True)
+    be = backend_for(registry(), "goldilocks", "ligero", "logup-gkr")
+    _, g, inputs, _, st = micro(1)
+    assert g.node_segments
+    logs = []
+    for _ in range(2):
+        with zk.session(), recorded() as log:
+            data, sec = graphlib.prove(g, inputs, be, st)
+        logs.append({lab: v for lab, _, v in log if lab.startswith("lookup")})
+    with zk.session():
+        graphlib.verify(g, data, be, st, sec)
+    assert "lookups/gkr/roots" not in logs[0] and "lookups/gkr/zk/roots" in logs[0]
+    shown = [lab for lab in logs[0] if lab.endswith(("/m", "/columns"))]
+    assert len(shown) > 10
+    for lab in shown:
+        a = logs[0][lab].reshape(-1, 2)
+        b = logs[1][lab].reshape(-1, 2)
+        assert not any(np.array_equal(x, y) for x, y in zip(a, b)), lab
