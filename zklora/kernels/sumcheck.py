@@ -654,14 +654,26 @@ def e_eq_acc(points, nv, offs, coefs, out):
                 out[o + x, 0] = gl_add(out[o + x, 0], low[x, 0])
                 out[o + x, 1] = gl_add(out[o + x, 1], low[x, 1])
         else:
+            # the low table de-interleaved once; each row's products in contiguous lanes
+            # (vectorised 32-bit-limb products), then added into the interleaved rows
+            l0 = np.empty(L, dtype=np.uint64)
+            l1 = np.empty(L, dtype=np.uint64)
+            for x in range(L):
+                l0[x] = low[x, 0]
+                l1[x] = low[x, 1]
             for row in prange(1 << hi_n):
                 e0 = high[row, 0]
                 e1 = high[row, 1]
                 b = o + row * L
+                t0 = np.empty(L, dtype=np.uint64)
+                t1 = np.empty(L, dtype=np.uint64)
                 for x in range(L):
-                    p0, p1 = e2_mul(low[x, 0], low[x, 1], e0, e1)
-                    out[b + x, 0] = gl_add(out[b + x, 0], p0)
-                    out[b + x, 1] = gl_add(out[b + x, 1], p1)
+                    p0, p1 = e2_mul(l0[x], l1[x], e0, e1)
+                    t0[x] = p0
+                    t1[x] = p1
+                for x in range(L):
+                    out[b + x, 0] = gl_add(out[b + x, 0], t0[x])
+                    out[b + x, 1] = gl_add(out[b + x, 1], t1[x])
 
 
 def eq_acc(points, nv, offs, coefs, out):
