@@ -47,3 +47,28 @@ def _zero_knowledge():
 
 def test_session_is_on():
     assert zk.enabled()
+
+
+# -- the same LogUp-GKR tamper tests with the lookups hidden (docs/zero-knowledge.md §5.1) --
+
+
+@pytest.fixture
+def _hidden_lookups():
+    from unittest import mock
+
+    from zklora.zkcore import graph as graphlib
+
+    with mock.patch.object(graphlib, "HIDE_LOOKUPS", True):
+        yield
+
+
+@pytest.mark.parametrize("where", ["/zk/roots", "/root/", "/l0/", "/l3/round1",
+                                   "/l5/finals", "/l7/round6", "/l8/finals"])
+def test_hidden_gkr_message_element_changed(_hidden_lookups, where):
+    """`test_one_gkr_message_element_changed` with hidden lookups: the layer-top
+    identity's messages and the hidden layers' (the test hook sees them all)."""
+    test_one_gkr_message_element_changed(where)
+
+
+def test_hidden_lookup_proof_bytes_flipped(_hidden_lookups):
+    test_proof_bytes_flipped_everywhere_in_lookups()
