@@ -352,16 +352,15 @@ def range_points(ctx, pending: list) -> None:
 def _blinds_for(ctx, names: Sequence[str]) -> dict:
     """Zero knowledge: a fresh ν (`zk.fresh_nu`) for every tensor of ``names`` that may
     carry blinds (`ctx.hide`), as long as the context's first mask group has room for
-    them with half of its free slots to spare (a blind must come from that group, in the
-    witness's stack; the count is the same on both sides).  {} outside a session."""
+    them (`zk.room`: a blind must come from that group, in the witness's stack; the
+    count is the same on both sides).  {} outside a session."""
     from . import zk as zklib
 
     if ctx.zk is None or not ctx.hide:
         return {}
     hid = [n for n in names if n in ctx.hide]
-    pool = ctx.zk_pool
     per = (1 << (zklib.slot_vars(ctx.E.degree) - 1)) // ctx.E.degree
-    if not hid or pool.groups != 1 or -(-len(hid) // per) + 1 > len(pool.free) // 2:
+    if not hid or not zklib.room(ctx, -(-len(hid) // per) + 1):
         return {}
     return {n: zklib.fresh_nu(ctx) for n in hid}
 

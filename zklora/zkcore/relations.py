@@ -141,6 +141,10 @@ def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relatio
     hid = [i for i, n in enumerate(names) if n in set(hide) and i not in pub] \
         if ctx.zk is not None and num_vars > 0 else []
     hid = hid[:hidden_capacity(ctx)]
+    if hid:
+        from . import zk as zklib
+
+        hid = hid if zklib.room(ctx, 2) else []
     if not hid:
         point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
         return point, dict(zip(names, finals)), {n: () for n in names}

@@ -696,6 +696,17 @@ def _split_terms(terms):
     return out
 
 
+def room(ctx, slots: int) -> bool:
+    """Both sides: the context's pool can give ``slots`` more slots from its first group
+    (the witness's stack, where a blind must come from: §5.1 "Segments") and still keep a
+    quarter of that group free for the hidden sumchecks and reductions that must hide
+    (a blinded claim on their output).  Optional hiding (zero-check finals, range
+    values, masked op values) asks this first; the answer depends only on what both
+    sides allocated before."""
+    pool = ctx.zk_pool
+    return pool.groups == 1 and len(pool.free) - int(slots) >= pool._first() // 4
+
+
 def fresh_nu(ctx) -> Blind:
     """Both sides: the next blind ν of the context's ν slot, as the term ν = c·M̃(q)
     (`_nu_points`; a slot of the context's pool, its upper half, a new one when used

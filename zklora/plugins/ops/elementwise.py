@@ -123,7 +123,7 @@ class LinComb(Op):
         # carry blinds (`ctx.hide`); the last input's claim then carries
         # (B − Σ_i c_i·ν_i)/c_n, B the output claim's blind
         nus = [(zklib.fresh_nu(ctx),) if ctx.zk is not None and ctx.carries_blinds
-               and x in ctx.hide else () for x in node.inputs[:-1]]
+               and x in ctx.hide and zklib.room(ctx, 1) else () for x in node.inputs[:-1]]
         got = ctx.exchange(f"{node.name}/lincomb", n, lambda: np.stack(
             [E.add(ctx.evaluate(x, p), blind_value(ctx, b)) if b else ctx.evaluate(x, p)
              for x, p, b in zip(node.inputs[:-1], pts[:-1], nus)])) if n else []

@@ -380,7 +380,7 @@ class RmsNormRsqrt(Op):
         # zero knowledge (inside a blind-aware run, `ctx.carries_blinds`): V_a sent as
         # V_a + ν, ν a fresh committed blind carried into the einsum's hidden sumcheck
         nu = (zklib.fresh_nu(ctx),) if ctx.zk is not None and ctx.carries_blinds and \
-            ctx.hide else ()
+            ctx.hide and zklib.room(ctx, 1) else ()
         (va,) = ctx.exchange(ctx.label(node.name, "sumsq"), 1, lambda: [
             E.add(sumsq()[0], blind_value(ctx, nu))] if nu else sumsq())
         ctx.register_blind(rho, va, nu)
