@@ -138,3 +138,19 @@ def test_softmax_exp_rounding_rejected_with_reciprocal(gold):
     msg = assert_rejected(g, w, gold, {}, tamper)
     assert "sm/R" in _checks_failing(g, w, gold, tamper)
     assert _lookup_rejects(msg, f"range{s}:"), msg
+
+
+@pytest.mark.parametrize("shape", [(1, 8), (8,)])
+def test_single_row_softmax_complete(gold, shape):
+    """One row (the row zero-check over a single row, or none at all)."""
+    from zklora.plugins.ops.softmax import add_softmax
+    from zklora.zkcore.graph import Graph
+    from zklora.zkcore.testing.tamper import prove_and_verify
+
+    g = Graph()
+    g.tensor("X", shape, "committed", (-(1 << 27), 1 << 27))
+    names = add_softmax(g, "sm", "X", **SM)
+    g.outputs = [names["P"]]
+    gen = torch.Generator().manual_seed(2)
+    w = {"X": (torch.randn(shape, generator=gen) * (1 << 24)).round().to(torch.int64)}
+    prove_and_verify(g, w, gold)
