@@ -37,6 +37,7 @@ the parameter; ``self.params(node)`` and ``self.io(node)`` then give the typed v
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
@@ -88,7 +89,7 @@ class TensorSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))   # (numpy's prod: 30 µs a call)
 
 
 @attrs.frozen
