@@ -188,3 +188,69 @@ def test_range_recomposition_false_limb_rejected(gold):
     assert seen
     with zk.session(), pytest.raises(REJECT):
         graphlib.verify(g, stream, gold, {}, sections)
+
+
+# -- the converted ops in a training step ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def micro_step():
+    from .test_llama_train import micro
+
+    return micro(1)
+
+
+def _limbed_rescale(g) -> str:
+    return next(n.name for n in g.nodes if n.op == "rescale" and n.params.get("limbs"))
+
+
+@pytest.mark.parametrize("pattern", [r"/sumsq$", r"/opt/.*/zerocheck/finals$",
+                                     r"/rows/ids$", r"/range/values$", r"/lincomb$",
+                                     r"/silu/values$", "limbed"])
+def test_micro_step_new_messages_tampered(micro_step, gold, pattern):
+    """The segmented micro training step under ZK: the first message of each kind the
+    converted ops send masked (the rmsnorm's V_a + ν, an optimiser's zero-check finals,
+    the embedding's ĩds + ν, the range values, a lincomb's values, a SiLU's masked
+    reveal, a limbed rescale's masked limbs) changed before it is sent: rejected."""
+    import re
+
+    _, g, inputs, _, st = micro_step
+    rx = re.compile(re.escape(f"{_limbed_rescale(g)}/rescale/R") + "$"
+                    if pattern == "limbed" else pattern)
+    orig = ProverChannel.send_field
+    hit = []
+
+    def send_field(self, label, field, a):
+        if not hit and rx.search(label):
+            hit.append(label)
+            a = np.array(a, copy=True)
+            a.reshape(-1)[-1] ^= 1
+        return orig(self, label, field, a)
+
+    with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field), \
+            mock.patch("zklora.zkcore.selfcheck.enabled", lambda: False):
+        stream, sections = graphlib.prove(g, inputs, gold, st)
+    assert hit, pattern
+    with zk.session(), pytest.raises(REJECT):
+        graphlib.verify(g, stream, gold, st, sections)
+
+
+def test_micro_step_verifies_with_blinds(micro_step, gold):
+    """The micro step under ZK verifies, and only the ops that declare nothing
+    (softmax, cross entropy and their backwards) produce tensors that carry no blinds."""
+    _, g, inputs, _, st = micro_step
+    seen = {}
+    orig = graphlib._hidden_tensors
+
+    def spy(graph, com, pub):
+        seen["hide"] = out = orig(graph, com, pub)
+        return out
+
+    with zk.session(), mock.patch.object(graphlib, "_hidden_tensors", spy):
+        stream, sections = graphlib.prove(g, inputs, gold, st)
+    with zk.session():
+        graphlib.verify(g, stream, gold, st, sections)
+    prod = {o: n.op for n in reversed(g.nodes) for o in n.outputs}
+    left = {prod.get(t) for t, s in g.tensors.items()
+            if s.kind in ("committed", "virtual") and t not in seen["hide"]}
+    assert left <= {"softmax", "softmax_backward", "cross_entropy", "cross_entropy_backward"}

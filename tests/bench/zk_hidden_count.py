@@ -43,8 +43,21 @@ def main() -> None:
         seen.append(out)
         return out
 
-    with zk.session(), mock.patch.object(graphlib, "_hidden_tensors", spy):
+    used: dict[str, list[int]] = {}
+    alloc = zk.MaskPool.allocate
+
+    def counting(self, ctx, n, degree):   # slots taken per pool, groups committed
+        reg = alloc(self, ctx, n, degree)
+        if ctx.prover:
+            u = used.setdefault(self.prefix, [0, 0])
+            u[0] += 1
+            u[1] = self.groups
+        return reg
+
+    with zk.session(), mock.patch.object(graphlib, "_hidden_tensors", spy), \
+            mock.patch.object(zk.MaskPool, "allocate", counting):
         proof, sections = graphlib.prove(g, inputs, be, statement)
+    print(json.dumps({"slots_taken_and_groups_per_pool": used}))
     hide = seen[0]
     producers = {}
     for node in reversed(g.nodes):
