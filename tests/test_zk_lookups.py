@@ -431,3 +431,18 @@ def test_segmented_step_hidden_lookups(monkeypatch):
         a = logs[0][lab].reshape(-1, 2)
         b = logs[1][lab].reshape(-1, 2)
         assert not any(np.array_equal(x, y) for x, y in zip(a, b)), lab
+
+
+@pytest.mark.parametrize("spec,reps", [([(range_table(3), (1,))], None),
+                                       ([(range_table(3), (1,))], 2),
+                                       ([(range_table(3), (1,)), (range_table(4), (1,))],
+                                        None)])
+def test_one_row_lookups(monkeypatch, spec, reps):
+    """A lookup tree whose layer top is its leaves (one row per challenge set: unit
+    numerators, public 1 in the layer-top identity), with one and two challenge sets."""
+    monkeypatch.setattr(sys.modules[__name__], "SPEC", spec)
+    be = _backend(reps=reps)
+    g = _graph()
+    with mock.patch.object(graphlib, "HIDE_LOOKUPS", True), zk.session():
+        data, sec = graphlib.prove(g, _witness(1), be, STATEMENT)
+        graphlib.verify(g, data, be, STATEMENT, sec)
