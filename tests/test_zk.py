@@ -10,7 +10,10 @@
   produces transcripts the verifier accepts, and no revealed element's distribution
   tells the real prover on witness A, on witness B (same statement) and the simulator
   apart; on the graph, with programmed challenges, no masked message distinguishes two
-  witnesses of one statement, while the finals still do (strict xfail: the open item);
+  witnesses of one statement, and with the evaluations and the lookups hidden
+  (`graph.HIDE_LOOKUPS`) no revealed element at all does
+  (`test_graph_finals_indistinguishable`; the lookup argument's own simulator:
+  tests/test_zk_lookups.py);
 * reused masks (acceptance 3): two proofs sharing the mask randomness give away a
   witness element.
 """
