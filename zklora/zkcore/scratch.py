@@ -133,6 +133,29 @@ class Store:
         self.bytes_written = 0
         #: read-only maps handed out by `build` (released by `release`)
         self._maps: list[np.memmap] = []
+        #: reusable work arrays of `buffer`, by (thread, tag, dtype)
+        self._bufs: dict[tuple[int, str, str], np.ndarray] = {}
+
+    def buffer(self, tag: str, count: int, dtype=np.uint64) -> np.ndarray:
+        """A reusable, uninitialised work array of ``count`` elements for a producer's
+        per-block temporaries (one per calling thread and ``tag``): allocated once and
+        grown when a larger one is asked for, so its pages are faulted in (and zeroed
+        by the kernel) once per phase instead of once per block or table.  Its content
+        is whatever its last user left.  Freed by `free_buffers` (`release` with
+        ``trim_heap``: the phase boundaries) and when the session ends."""
+        dt = np.dtype(dtype)
+        key = (threading.get_ident(), tag, dt.str)
+        a = self._bufs.get(key)
+        if a is None or a.shape[0] < count:
+            self._bufs.pop(key, None)
+            del a
+            a = np.empty(int(count), dtype=dt)
+            self._bufs[key] = a
+        return a[:count]
+
+    def free_buffers(self) -> None:
+        """Forget every `buffer` (their memory goes with their last view)."""
+        self._bufs = {}
 
     def wants(self, nbytes: int) -> bool:
         """Whether an array of ``nbytes`` should be spilled."""
@@ -241,6 +264,7 @@ class Store:
 
     def close(self) -> None:
         self._maps.clear()
+        self._bufs = {}
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -309,10 +333,13 @@ def drop_pages(a) -> None:
 
 
 def release(trim_heap: bool = False) -> None:
-    """`Store.release` of the current store, if any; with ``trim_heap`` also `trim`."""
+    """`Store.release` of the current store, if any; with ``trim_heap`` also its
+    `Store.free_buffers` and `trim`."""
     s = _CURRENT.get()
     if s is not None:
         s.release()
+        if trim_heap:
+            s.free_buffers()
     if trim_heap:
         trim()
 

@@ -1020,18 +1020,29 @@ class Whir(CommitmentScheme):
         scratch.drop(t)     # pages of the table made resident before: given back
         top = 0
         per = max(1, STREAM_BYTES // (8 * T))
+        # the blocks' rows and their tile order in the store's reusable work arrays (no
+        # fresh pages per block and table)
+        rows = store.buffer("whir-commit-rows", min(R, per) * T)
+        tiles = store.buffer("whir-commit-tiles", min(R, per) * T) if nt > 1 else None
         with _pio(coef.handle.path) as fd:
             for v0 in range(0, R, per):
                 v1 = min(R, v0 + per)
                 src = t[v0 * T:v1 * T]
-                x = np.array(src, dtype=np.uint64)
+                x = rows[:(v1 - v0) * T]
+                np.copyto(x, src)
                 scratch.drop_pages(src)
                 top = max(top, int(x.max()))
                 K.mobius_low(x, lt)
-                x = np.ascontiguousarray(x.reshape(v1 - v0, nt, cb).transpose(1, 0, 2))
+                if tiles is not None:
+                    y = tiles[:(v1 - v0) * T].reshape(nt, v1 - v0, cb)
+                    np.copyto(y, x.reshape(v1 - v0, nt, cb).transpose(1, 0, 2))
+                    x = y
+                else:
+                    x = x.reshape(1, v1 - v0, cb)
                 for j in range(nt):
                     _pwrite(fd, x[j], 8 * cb * (j * R + v0))
                 del x, src
+            del rows, tiles
             if top >= P_INT:
                 raise ProverError("whir: value >= p; commit to canonical field elements")
 
