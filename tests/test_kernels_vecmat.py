@@ -1,6 +1,6 @@
-"""Extension-vector × base-matrix kernels (`goldilocks.e_vecmat_base`, `ntt.evec_mat`)
-against their Python references on shapes that cover whole and partial column blocks,
-the shrunken blocks of narrow matrices and the parallel path."""
+"""Extension-vector × base-matrix kernels (`goldilocks.e_vecmat_base`, `ntt.evec_mat`,
+`ntt.mat_evec`) against their Python references on shapes that cover whole and partial
+column blocks, the shrunken blocks of narrow matrices and the parallel paths."""
 
 from __future__ import annotations
 
@@ -38,3 +38,12 @@ def test_evec_mat_matches_reference(rows, cols):
     got = ntt.evec_mat(e, M)
     assert [tuple(map(int, x)) for x in got] == ntt.evec_mat_ref(e.tolist(), M.tolist())
     assert np.array_equal(got, R.e_vecmat_base(e, M))
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 1), (13, 3), (1000, 4), (1300, 40)])
+def test_mat_evec_matches_reference(rows, cols):
+    rng = np.random.default_rng(rows * 31 + cols)
+    M = _rand(rng, rows, cols)
+    e = _rand(rng, cols, 2)
+    got = ntt.mat_evec(M, e)
+    assert [tuple(map(int, x)) for x in got] == ntt.mat_evec_ref(M.tolist(), e.tolist())
