@@ -284,7 +284,7 @@ def vdot(a, b, nchunks):
     for c in prange(nchunks):
         acc = ZERO
         for i in range(c * step, min(n, (c + 1) * step)):
-            acc = gl_add(acc, gl_mul(a[i], b[i]))
+            acc = gl_add(acc, gl_mul_s(a[i], b[i]))
         part[c] = acc
     acc = ZERO
     for c in range(nchunks):
@@ -296,7 +296,7 @@ def vdot(a, b, nchunks):
 def vdot_s(a, b):
     acc = ZERO
     for i in range(a.shape[0]):
-        acc = gl_add(acc, gl_mul(a[i], b[i]))
+        acc = gl_add(acc, gl_mul_s(a[i], b[i]))
     return acc
 
 
@@ -464,10 +464,12 @@ def esum_s(a):
 
 @njit(**_OPTS)
 def _edot_range(a, b, lo, hi):
+    """Σ a[i]·b[i] over lo..hi (loop-carried sums: the scalar 128-bit products, as in
+    `vdot` and `_sc_round_range`)."""
     s0 = ZERO
     s1 = ZERO
     for i in range(lo, hi):
-        c0, c1 = e2_mul(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
+        c0, c1 = e2_mul_s(a[i, 0], a[i, 1], b[i, 0], b[i, 1])
         s0 = gl_add(s0, c0)
         s1 = gl_add(s1, c1)
     return s0, s1
@@ -644,7 +646,7 @@ def _sc_round_range(stack, starts, factors, npts, lo_i, hi_i, vals, acc):
                     p1 = vals[f, t, 1]
                 for q in range(q0 + 1, q1):
                     f = factors[q]
-                    p0, p1 = e2_mul(p0, p1, vals[f, t, 0], vals[f, t, 1])
+                    p0, p1 = e2_mul_s(p0, p1, vals[f, t, 0], vals[f, t, 1])
                 acc[j, t, 0] = gl_add(acc[j, t, 0], p0)
                 acc[j, t, 1] = gl_add(acc[j, t, 1], p1)
 
