@@ -274,3 +274,20 @@ def test_verifier_never_materialises_the_causal_mask():
     ctx.eval_public("attn/mask", p)
     assert time.perf_counter() - t0 < 10
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0 < 256 * 1024  # KiB
+
+
+def test_prover_refuses_an_over_budget_statement_before_the_witness(monkeypatch):
+    """The prover checks the verifier's work budget from the shapes alone, before it
+    spends anything on the witness (a 30-layer SmolLM step once computed its whole
+    witness and the base weights' commitment before this refusal)."""
+    from zklora.zkcore.errors import ConfigError
+
+    m = registry().model("matmul-example")
+    monkeypatch.setattr(security, "MAX_STATEMENT_WORK", 16)
+
+    def no_witness(*a, **k):
+        raise AssertionError("the witness was computed before the budget check")
+
+    monkeypatch.setattr(type(m), "witness", no_witness)
+    with pytest.raises(ConfigError, match="above the verifier's budget"):
+        api.prove(config.from_dict({"profile": "debug", "model": {"m": 4, "k": 8, "n": 2}}))

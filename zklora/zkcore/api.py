@@ -177,6 +177,8 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     security.assess(backend).enforce(ConfigError)  # the verifier's floor, checked early
     statement = make_statement(cfg, model)
+    # the verifier's work budget, from the shapes alone: refused before the witness
+    check_work(model, statement["params"], ConfigError)
     witness = model.witness(cfg.model_params)
     sections: dict[str, bytes] = {}
     published: dict[str, publib.Member] = {}
@@ -193,7 +195,6 @@ def _prove(cfg: Config, registry, progress: Callable | None,
         statement["model_commitment"] = mc.digest()
         sections["model"] = mc.to_bytes()
         published = dict(mc.tensors)
-    check_work(model, statement["params"], ConfigError)
     g = model.build(statement["params"])
     graph_elements(g, ConfigError)
     security.assess(backend, security.claim_bound(g)).enforce(ConfigError)
