@@ -246,16 +246,22 @@ def _rs_encode_ser(M, tw, twist, rev, out):
         _rs_encode_row(M, r, tw, twist, rev, out, buf)
 
 
-def rs_encode(M: np.ndarray, rate_log: int) -> np.ndarray:
+def rs_encode(M: np.ndarray, rate_log: int, out: np.ndarray | None = None) -> np.ndarray:
     """Reed–Solomon codewords of the rows of ``M`` (rows, k) at rate 2^-rate_log, as the
-    columns of an (k·2^rate_log, rows) uint64 array (see module doc)."""
+    columns of an (k·2^rate_log, rows) uint64 array (see module doc); written into
+    ``out`` when given (C-contiguous uint64 of that shape: a caller's reused buffer)."""
     M = np.ascontiguousarray(M, dtype=np.uint64)
     rows, k = M.shape
     log_k = k.bit_length() - 1
     if k < 1 or (1 << log_k) != k:
         raise ValueError(f"message length {k} is not a power of two")
     tw, twist, rev = _tables(log_k, rate_log)
-    out = np.empty((k << rate_log, rows), dtype=np.uint64)
+    if out is None:
+        out = np.empty((k << rate_log, rows), dtype=np.uint64)
+    elif out.shape != (k << rate_log, rows) or out.dtype != np.uint64 \
+            or not out.flags.c_contiguous:
+        raise ValueError(f"rs_encode: out must be C-contiguous uint64 of shape "
+                         f"{(k << rate_log, rows)}")
     if rows:
         kern = _rs_encode_ser if out.size < SERIAL_BELOW or rows == 1 else _rs_encode_par
         kern(M, tw, twist, rev, out)

@@ -1073,13 +1073,16 @@ class Whir(CommitmentScheme):
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
         enc = store.raw(8 * S * ncomp * T, "whir-enc")
+        # each tile's rows and codewords in the store's reusable work arrays
+        mbuf = store.buffer("whir-enc-rows", w * R).reshape(w, R)
+        cbuf = store.buffer("whir-enc-codewords", S * w).reshape(S, w)
         with _pio(enc.path) as fd:
             for j in range(nt):
                 y = columns(j)
-                M = np.ascontiguousarray(y.transpose(2, 1, 0)).reshape(w, R)
+                np.copyto(mbuf.reshape(ncomp, cb, R), y.transpose(2, 1, 0))
                 del y
-                _pwrite(fd, ntt.rs_encode(M, d - m), 8 * S * w * j)   # (S, ncomp·cb)
-                del M
+                _pwrite(fd, ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * j)
+        del mbuf, cbuf
         L, Kl = 1 << (d - k), 1 << k
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
