@@ -47,3 +47,14 @@ def test_mat_evec_matches_reference(rows, cols):
     e = _rand(rng, cols, 2)
     got = ntt.mat_evec(M, e)
     assert [tuple(map(int, x)) for x in got] == ntt.mat_evec_ref(M.tolist(), e.tolist())
+
+
+@pytest.mark.parametrize("T,N", [(2, 5), (3, (1 << 14) + 37), (9, 4096 + 255)])
+def test_lincomb_base_matches_reference(T, N):
+    """`whir.lincomb_base` (the same product with the rows as tables): partial blocks."""
+    from zklora.kernels import whir as W
+
+    rng = np.random.default_rng(T * 1009 + N)
+    tabs = _rand(rng, T, N)
+    mu = _rand(rng, T, 2)
+    assert np.array_equal(W.lincomb_base(tabs, mu), W.lincomb_base_ref(tabs, mu))

@@ -1291,16 +1291,25 @@ def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes,
 
 @njit(parallel=True, **_OPTS)
 def _lincomb_base_par(tabs, mu, out):
+    """Blocks of 256 entries in parallel, each sweeping the T rows into two contiguous
+    accumulators (unit stride: the products vectorise)."""
     T = tabs.shape[0]
-    for i in prange(tabs.shape[1]):
-        s0 = ZERO
-        s1 = ZERO
+    N = tabs.shape[1]
+    for b in prange((N + 255) // 256):
+        lo = b * 256
+        cnt = min(N, lo + 256) - lo
+        a0 = np.zeros(256, np.uint64)
+        a1 = np.zeros(256, np.uint64)
         for t in range(T):
-            x = tabs[t, i]
-            s0 = gl_add(s0, gl_mul(mu[t, 0], x))
-            s1 = gl_add(s1, gl_mul(mu[t, 1], x))
-        out[i, 0] = s0
-        out[i, 1] = s1
+            m0 = mu[t, 0]
+            m1 = mu[t, 1]
+            for j in range(cnt):
+                x = tabs[t, lo + j]
+                a0[j] = gl_add(a0[j], gl_mul(m0, x))
+                a1[j] = gl_add(a1[j], gl_mul(m1, x))
+        for j in range(cnt):
+            out[lo + j, 0] = a0[j]
+            out[lo + j, 1] = a1[j]
 
 
 @njit(**_OPTS)
