@@ -110,7 +110,7 @@ def test_2_20_dimension_rejected_fast_and_small(tiny_proof, tmp_path, case):
 
 @pytest.mark.parametrize("changes, what", [
     ({"seq": 1 << 14, "arch__max_position_embeddings": 1 << 14}, "budget"),
-    ({"batch": 1 << 14}, "budget"),
+    ({"batch": 1 << 16}, "budget"),
 ])
 def test_work_budget_rejects_within_caps(tiny_proof, changes, what):
     """Every dimension under its cap, but the product over the verifier's budget."""
@@ -169,19 +169,23 @@ def test_work_estimate_bounds_the_graph(model, params, change):
     assert actual <= est <= 2.5 * actual, (actual, est)
 
 
-def test_matmul_dimensions_and_budget():
+def test_matmul_dimensions_and_budget(monkeypatch):
+    # every matmul-example statement (dimensions ≤ 2^14) is within the default budget
+    # (2^32); the mechanism is checked against a smaller one
+    monkeypatch.setattr(security, "MAX_STATEMENT_WORK", 1 << 30)
     m = registry().model("matmul-example")
     assert m.work_estimate(m.public_params({})) <= security.MAX_STATEMENT_WORK
     big = {"m": 1 << 14, "k": 1 << 14, "n": 1 << 14, "bound": 4}
     assert m.work_estimate(big) > security.MAX_STATEMENT_WORK
 
 
-def test_matmul_statement_over_budget_rejected():
+def test_matmul_statement_over_budget_rejected(monkeypatch):
     data = api.prove(config.from_dict({"profile": "debug",
                                        "model": {"m": 4, "k": 8, "n": 2}})).data
     pf = proof.decode(data)
     st = copy.deepcopy(dict(pf.statement))
     st["params"].update(m=1 << 14, k=1 << 14, n=1 << 14)
+    monkeypatch.setattr(security, "MAX_STATEMENT_WORK", 1 << 30)
     with pytest.raises(ProofFormatError, match="above the verifier's budget"):
         api.verify(proof.encode(st, pf.sections))
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 MIN_SECURITY_BITS = 100
 #: the most graph elements (all tensors, committed, virtual and public) a statement
 #: may imply; larger statements are refused before the graph is built
-MAX_STATEMENT_WORK = 1 << 30
+MAX_STATEMENT_WORK = 1 << 32
 #: collision resistance (bits) of the hashes a stack may name (256-bit digests)
 HASH_BITS = {"blake3": 128.0, "sha256": 128.0}
 #: largest degree of a sumcheck round polynomial or per-challenge identity in the
