@@ -270,10 +270,10 @@ SM_SHAPE = (1, 2, 4, 8)
 
 def test_softmax_exp_rounding_rejected(gold):
     """(e + 1, R − 2^s) keeps (E) 2^s·e + R = M·(f0·f1 + 2^(s−1)); the row sum S + 1
-    keeps (H), and P, rem, g of the row are recomputed from it ((F), (G) and their
-    ranges hold), the shift and selector are untouched.  Only R's range check
-    [0, 2^s) rejects."""
-    from zklora.plugins.ops.softmax import add_softmax, rem_bits, split_limbs
+    keeps (H), and ρ, σ, g of the row and P, rem of its entries are recomputed from it
+    ((F), (G) and their ranges hold), the shift and selector are untouched.  Only R's
+    range check [0, 2^s) rejects."""
+    from zklora.plugins.ops.softmax import add_softmax, recip_bits, row_cert_bits, split_limbs
 
     g = Graph()
     g.tensor("X", SM_SHAPE, "committed", (-(1 << 27), 1 << 27))
@@ -283,7 +283,7 @@ def test_softmax_exp_rounding_rejected(gold):
     w = {"X": (torch.randn(SM_SHAPE, generator=gen) * (1 << 24)).round().to(torch.int64)}
     prove_and_verify(g, w, gold)
     s, L, lb = SM["scale"], SM_SHAPE[-1], SM["limb_bits"]
-    rb = rem_bits(s, L, lb)
+    k, wb = recip_bits(s, L, lb), row_cert_bits(s, L, lb)
     vals = graphlib.forward(g, w, gold.registry)
     i = _first(vals[names["e"]] < (1 << (s + 1)) - 1)
     r = i // L
@@ -294,13 +294,17 @@ def test_softmax_exp_rounding_rejected(gold):
         v[names["R"]].reshape(-1)[i] -= 1 << s
         S = v[names["S"]].reshape(-1)
         S[r] += 1
-        num = e[r] << s
-        P = num // S[r]
-        rem = num - P * S[r]
+        rho = (1 << (s + k)) // S[r]
+        sig = (1 << (s + k)) - rho * S[r]
+        v[names["rho"]].reshape(-1)[r] = rho
+        for kind, val in (("sig", sig), ("g", S[r] - 1 - sig)):
+            for j, limb in enumerate(split_limbs(val, wb, lb)):
+                v[names[f"{kind}{j}"]].reshape(-1)[r] = limb
+        num = e[r] * rho
+        P = num >> k
         v[names["P"]].reshape(-1, L)[r] = P
-        for kind, val in (("rem", rem), ("g", S[r] - 1 - rem)):
-            for k, limb in enumerate(split_limbs(val, rb, lb)):
-                v[names[f"{kind}{k}"]].reshape(-1, L)[r] = limb
+        for j, limb in enumerate(split_limbs(num - (P << k), k, lb)):
+            v[names[f"rem{j}"]].reshape(-1, L)[r] = limb
         assert int(S[r]) == int(e[r].sum()) and int(v[names["R"]].reshape(-1)[i]) < 0
 
     msg = assert_rejected(g, w, gold, {}, tamper)
