@@ -295,3 +295,19 @@ def test_prover_refuses_an_over_budget_statement_before_the_witness(monkeypatch)
     monkeypatch.setattr(type(m), "witness", no_witness)
     with pytest.raises(ConfigError, match="above the verifier's budget"):
         api.prove(config.from_dict({"profile": "debug", "model": {"m": 4, "k": 8, "n": 2}}))
+
+
+def test_training_statement_over_budget_refused_before_training(monkeypatch):
+    """The training model's statement needs the step's losses, i.e. the integer training
+    step: the budget is checked from the shapes before it runs."""
+    from zklora.plugins.models import llama_train
+    from zklora.zkcore.errors import ConfigError
+
+    monkeypatch.setattr(security, "MAX_STATEMENT_WORK", 1 << 10)
+
+    def no_training(*a, **k):
+        raise AssertionError("the training step ran before the budget check")
+
+    monkeypatch.setattr(llama_train, "integer_train", no_training)
+    with pytest.raises(ConfigError, match="above the verifier's budget of 2\\^10"):
+        api.prove(config.from_dict({"task": {"model": "llama-train"}}))

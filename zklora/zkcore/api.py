@@ -262,14 +262,7 @@ def graph_elements(g, err: type[ZkLoraError] = VerificationError) -> int:
         for d in spec.shape:
             n *= int(d)
         total += n
-    if total > security.MAX_STATEMENT_WORK:
-        raise err(_work_message(total))
-    return total
-
-
-def _work_message(work: int) -> str:
-    return (f"the statement implies 2^{security.log2_int(work):.1f} graph elements, above "
-            f"the verifier's budget of 2^{security.log2_int(security.MAX_STATEMENT_WORK):.0f}")
+    return security.check_statement_work(total, err)
 
 
 def check_work(model: Model, params: Mapping[str, Any],
@@ -281,9 +274,7 @@ def check_work(model: Model, params: Mapping[str, Any],
     est = getattr(model, "work_estimate", None)
     if est is None:
         return None
-    work = int(est(params))
-    if work > security.MAX_STATEMENT_WORK:
-        raise err(_work_message(work))
+    work = security.check_statement_work(int(est(params)), err)
     return work
 
 

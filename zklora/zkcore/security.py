@@ -97,6 +97,16 @@ class Report:
         return self
 
 
+def check_statement_work(work: int, err: type[ZkLoraError] = ConfigError) -> int:
+    """``work`` (graph elements a statement implies) within `MAX_STATEMENT_WORK`, else
+    ``err`` naming both (the prover calls it before computing anything, the verifier
+    before building anything)."""
+    if work > MAX_STATEMENT_WORK:
+        raise err(f"the statement implies 2^{log2_int(work):.1f} graph elements, above "
+                  f"the verifier's budget of 2^{log2_int(MAX_STATEMENT_WORK):.0f}")
+    return work
+
+
 def log2_int(n: int) -> float:
     """log2 of a positive integer of any size (exact enough for bookkeeping)."""
     n = int(n)

@@ -56,6 +56,7 @@ import attrs
 import torch
 
 from zklora.zkcore import graph as graphlib
+from zklora.zkcore import security
 from zklora.zkcore import segments as segmentlib
 from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
@@ -988,11 +989,14 @@ class LlamaTrain(Model):
         key = json.dumps(params, sort_keys=True, default=str)
         if key not in self._cache:
             spec, ckpt, adapter, batches, state = load_private_state(params)
+            public = spec.to_public()
+            # the verifier's work budget from the shapes alone, before the training
+            # step is computed (the statement's losses need it)
+            security.check_statement_work(self.work_estimate(public))
             inputs = train_inputs(spec, ckpt, adapter, batches, state)
             # only what the statement names (adapters, state, losses) is kept: the
             # proof recomputes its witness, and a cached full trace would stay resident
             # for the whole proof
-            public = spec.to_public()
             keep = [n for names in statement_tensors(public).values() for n in names]
             _, res = integer_train(spec, inputs, keep=keep)
             public["losses"] = list(res.losses)
