@@ -319,16 +319,18 @@ class Committer:
         if not c.blind:
             return head
         terms = []
-        zero = E.zeros(())
+        where, block, Term = self.where, lay.block, stacklib.StackTerm
         for b in c.blind:
-            kb, ib = self.where.get(b.tensor, (None, None))
+            kb, ib = where.get(b.tensor, (None, None))
             if kb != k:
                 raise err(f"blinded claim on {c.tensor}: its mask {b.tensor} is not in the "
                           "same stack")
-            t = lay.claim(E, ib, b.point, zero)
-            terms.append(stacklib.StackTerm(t.num_vars, t.index, t.point,
-                                            np.asarray(b.coefficient)))
-        return attrs.evolve(head, terms=tuple(terms))
+            # (the term's point shape is checked with the claim's, `stack._check`)
+            bl = block(ib)
+            terms.append(Term(bl.num_vars, bl.index, np.asarray(b.point),
+                              np.asarray(b.coefficient)))
+        return stacklib.StackClaim(head.num_vars, head.index, head.point, head.value,
+                                   tuple(terms))
 
     def _sum_claim(self, E, red: stacklib.MaskedReduction, keys: list[int], first: int,
                    items: list, err) -> SumClaim:

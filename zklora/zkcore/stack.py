@@ -182,11 +182,25 @@ class StackClaim:
     terms: tuple[StackTerm, ...] = ()
 
 
+#: fields whose `Field.encode` is the elements' limbs as contiguous little-endian u64
+_RAW_U64 = frozenset({"goldilocks-ext2"})
+
+
 def _term_key(E: Field, c: StackClaim) -> bytes:
     """The extra terms of a claim as bytes (empty without terms: keys and the
     transcript of plain claims are unchanged)."""
     if not c.terms:
         return b""
+    if E.name in _RAW_U64:
+        # the field's encoding is its limbs as little-endian u64: the same bytes as one
+        # array of the counts, block numbers, points' and coefficients' limbs
+        ints = [len(c.terms)]
+        for t in c.terms:
+            ints.append(t.num_vars)
+            ints.append(t.index)
+            ints.extend(np.asarray(t.point, np.uint64).reshape(-1).tolist())
+            ints.extend(np.asarray(t.coefficient, np.uint64).reshape(-1).tolist())
+        return np.array(ints, "<u8").tobytes()
     out = [np.array([len(c.terms)], "<u8").tobytes()]
     for t in c.terms:
         out.append(np.array([t.num_vars, t.index], "<u8").tobytes())
@@ -353,14 +367,15 @@ def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
 
 
 def _check(E: Field, K: int, claims: Sequence[StackClaim], err) -> None:
+    es = tuple(E.elem_shape)
     for c in claims:
         for t in (c, *c.terms):
             if not 0 <= t.num_vars <= K or not 0 <= t.index < 1 << (K - t.num_vars):
                 raise err("stack: claim outside the stacked vector")
-            if E.shape(np.asarray(t.point)) != (t.num_vars,):
+            if np.shape(t.point) != (t.num_vars,) + es:
                 raise err("stack: claim point of the wrong dimension")
         for t in c.terms:
-            if E.shape(np.asarray(t.coefficient)) != ():
+            if np.shape(t.coefficient) != es:
                 raise err("stack: claim term coefficient of the wrong shape")
 
 
