@@ -219,17 +219,23 @@ def _expand(E: Field, coefs: np.ndarray, claims: Sequence[StackClaim]
     own = [k for k, c in enumerate(claims) for _ in c.terms]
     tc = [np.asarray(t.coefficient) for c in claims for t in c.terms]
     prods = E.mul(np.ascontiguousarray(coefs[own]), np.stack(tc))
-    zero = E.zeros(())
-    cf, out = [], []
-    j = 0
-    for k, c in enumerate(claims):
-        cf.append(coefs[k])
-        out.append(StackClaim(c.num_vars, c.index, c.point, c.value))
-        for t in c.terms:
-            cf.append(prods[j])
-            j += 1
-            out.append(StackClaim(t.num_vars, t.index, t.point, zero))
-    return np.stack(cf), out
+    # positions in the expanded list: claim k at k + (terms before it), its terms after
+    counts = np.array([len(c.terms) for c in claims], dtype=np.int64)
+    heads = np.arange(len(claims), dtype=np.int64) + np.concatenate(
+        [[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    total = len(claims) + int(counts.sum())
+    is_term = np.ones(total, dtype=bool)
+    is_term[heads] = False
+    cf = E.zeros(total)
+    cf[heads] = coefs[:len(claims)]
+    cf[is_term] = prods
+    # (W reads only num_vars, index and point: a claim stands for its own head, a
+    # `StackTerm` for itself — no new claim objects)
+    out: list = []
+    for c in claims:
+        out.append(c)
+        out.extend(c.terms)
+    return cf, out
 
 
 def _dedupe(E: Field, claims: Sequence[StackClaim], err, keys: dict | None = None
@@ -337,11 +343,12 @@ def _full_points(E: Field, K: int, claims: Sequence[StackClaim]) -> np.ndarray:
     for k, c in enumerate(claims):
         groups.setdefault(c.num_vars, []).append(k)
     one = E.scalar(1)
+    index = np.array([c.index for c in claims], dtype=np.int64)
     for nv, ks in groups.items():
-        ks = np.array(ks, dtype=np.int64)
         if nv:
-            P[ks, :nv] = np.stack([np.asarray(claims[k].point) for k in ks])
-        idx = np.array([claims[k].index for k in ks], dtype=np.int64)
+            P[ks, :nv] = np.stack([claims[k].point for k in ks])
+        ks = np.array(ks, dtype=np.int64)
+        idx = index[ks]
         for j in range(K - nv):
             sel = ks[(idx >> j) & 1 == 1]
             if len(sel):
