@@ -534,7 +534,7 @@ def test_graph_hidden_layout(gold):
 
 def test_graph_finals_indistinguishable(gold):
     """Acceptance 1 on the graph (docs/zero-knowledge.md §5.1): programmed challenges,
-    two witnesses of one statement, the lookups hidden too (`HIDE_LOOKUPS`, off by
+    two witnesses of one statement, the lookups hidden too (`HIDE_LOOKUPS`, on by
     default); **no** revealed element — the op relations' finals, the outputs', the
     claim reductions', every LogUp-GKR layer's, the masked layer-top message
     (`lookups/gkr/zk/roots`), the multiplicities' and the looked-up columns' masked
@@ -550,7 +550,7 @@ def test_graph_finals_indistinguishable(gold):
     assert "lookups/gkr/roots" not in labels
     bad = [k for k, _ in _distinguishable(ra, rb) if not k[0].startswith("stack/")]
     assert bad == []
-    with programmed():     # control: the lookups not hidden (the default)
+    with programmed(), mock.patch.object(graphlib, "HIDE_LOOKUPS", False):  # control
         ca, cb = _graph_runs(gold, a, 3), _graph_runs(gold, b, 3)
     shown = {k[0] for k, _ in _distinguishable(ca, cb)}
     assert any("lookups/gkr/l" in x for x in shown)

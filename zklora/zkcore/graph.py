@@ -627,10 +627,10 @@ def _masks_reveals(node: OpNode | None, specs) -> bool:
 HIDE_FINALS = True
 #: ... in segmented graphs too (each fork context hides like the main one)
 HIDE_SEGMENTS = True
-#: ... and the LogUp-GKR layers' finals (one-segment graphs; off by default: hidden
-#: layers use the generic in-RAM layer prover, neither the fast kernel nor the streamed
-#: one — docs/zero-knowledge.md §5.1 "Left")
-HIDE_LOOKUPS = False
+#: ... and the lookup argument (LogUp-GKR layers' finals, the layer top, m and the
+#: looked-up columns; fast, streamed and generic layer provers; segmented graphs too —
+#: docs/zero-knowledge.md §5.1)
+HIDE_LOOKUPS = True
 
 
 def _fork_group(graph: Graph) -> int | None:
@@ -786,6 +786,11 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                               and (n not in graph.tensors or n in made)], force=True)
             scratch.release(trim_heap=True)
         if ctx.zk is not None:
+            if HIDE_FINALS and HIDE_LOOKUPS:
+                # the lookups' masked reveals take a ν slot each: a first group of 64
+                # overflows on the tiny step (a later group is a stack of its own,
+                # where a blind cannot join the column's claim)
+                ctx.zk_pool.first = zklib.HIDDEN_FORK_GROUP
             # zero knowledge: the first mask group of the main transcript and of every
             # segment fork join this stack (`zk.precommit`), one opening for them all
             zklib.precommit(ctx, [s.index for s in graph.segments()]
@@ -799,9 +804,9 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             ctx.hide = _hidden_tensors(graph, committer, published)
             # the static range checks' limbs (advice, no producer) in the same stack
             ctx.hide |= _limbs_in_stack(committer, bound_limbs) if ctx.hide else frozenset()
-            # the lookup argument's layers too (LogUp-GKR, `hide_lookups`), in graphs of
-            # one segment (its generic layer prover: not the fast kernel, not yet)
-            ctx.hide_lookups = bool(ctx.hide) and HIDE_LOOKUPS and not graph.node_segments
+            # the lookup argument too (LogUp-GKR, `hide_lookups`: its layers, the
+            # layer top, m and the looked-up columns)
+            ctx.hide_lookups = bool(ctx.hide) and HIDE_LOOKUPS
     clock.lap("commitments")
 
     book: dict[str, list[Claim]] = defaultdict(list)

@@ -47,8 +47,9 @@ MAX_STATEMENT_WORK = 1 << 32
 #: collision resistance (bits) of the hashes a stack may name (256-bit digests)
 HASH_BITS = {"blake3": 128.0, "sha256": 128.0}
 #: largest degree of a sumcheck round polynomial or per-challenge identity in the
-#: built-in ops (products of ≤ 4 tables times eq), used by `challenge_term`
-MAX_ROUND_DEGREE = 8
+#: built-in ops (products of ≤ 4 tables times eq; the hidden LogUp layer top of three
+#: trees, 2·3 + 5), used by `challenge_term`
+MAX_ROUND_DEGREE = 11
 #: largest width of a lookup table of the built-in plugins
 MAX_TABLE_WIDTH = 3
 
