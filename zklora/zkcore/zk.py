@@ -752,17 +752,89 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
     side a mapping index -> f_i(r) or a function of r (as `sumcheck.verify`).
     ``reveal``: tables whose finals are sent unmasked (no ν; claims on tensors that
     cannot carry a blind), after the hidden ones' in the same message."""
-    E = ctx.E
     err = ProverError if ctx.prover else VerificationError
     n = num_vars
     if n < 1:
         raise err(f"{label}: a hidden sumcheck needs at least one variable")
+    E = ctx.E
+    h = hidden_begin(ctx, label, n, terms, public, reveal)
+    if ctx.prover:
+        tabs = tables() if callable(tables) else tables
+        tabs = [np.asarray(t) for t in tabs]
+        size = tabs[0].shape[0]
+        if size != 1 << n:
+            raise ProverError(f"{label}: tables have {size} entries, 2^{n} declared")
+        B = blind_value(ctx, blinds)
+        state, mask = h.prover_mask(E, n, B)
+        half = size >> 1
+        split = [t for tab in tabs for t in (tab[:half], tab[half:])]
+        if n > 1:
+            head, ends = sc.prove(ctx.ch, E, split, _split_terms(terms), E.sub(claim, B),
+                                  label=label, public=range(len(split)), mask=mask)
+        else:
+            head, ends = E.zeros(0), [sc._lifted(E, t)[0] for t in split]
+        point, values, running = hidden_last_round(ctx, label, h, terms, state, B, head,
+                                                   ends)
+    else:
+        head, running = sc.verify_rounds(ctx.ch, E, n - 1, h.d,
+                                         E.add(claim, E.mul(h.rho, h.G)), label=label)
+        msg = ctx.ch.recv_field(f"{label}/round{n - 1}", E, h.D)
+        g = E.zeros(h.D + 1)
+        g[0] = msg[0]
+        g[1] = E.sub(running, msg[0])
+        g[2:] = msg[1:]
+        r = ctx.challenge(f"{label}/r{n - 1}")
+        running = sc._interpolate(E, g, r)
+        point = E.zeros(n)
+        point[:n - 1] = head
+        point[n - 1] = r
+        values = [None] * h.count
+        if h.sent:
+            vals = ctx.ch.recv_field(f"{label}/finals", E, len(h.sent))
+            for k, i in enumerate(h.sent):
+                values[i] = vals[k]
+        for i, v in dict(public).items():
+            values[i] = v(point) if callable(v) else np.asarray(v)
+    return hidden_finish(ctx, label, h, terms, point, values, running, blinds)
+
+
+@attrs.define
+class HiddenRun:
+    """The set-up of one hidden sumcheck (`hidden_begin`): its degrees, which tables are
+    hidden / sent unmasked, its two mask regions, G and ρ, and (prover) the mask's
+    coefficients and the hidden tables' ν."""
+
+    d: int
+    D: int
+    count: int
+    hidden: list
+    sent: list          # hidden, then revealed: the order of the finals message
+    regA: Region
+    regB: Region
+    G: np.ndarray
+    rho: np.ndarray
+    c: np.ndarray | None = None
+    nu: list | None = None
+
+    def prover_mask(self, E: Field, n: int, B):
+        """(state, `sumcheck.Mask`) of the rounds of F̂ + ρ·g + B·Π_j x_j (prover)."""
+        state = ShiftedMask(E, ProverMask(E, self.c, n, self.rho), self.rho, B)
+        return state, sc.Mask(E.scalar(1), lambda p: None, state)
+
+
+def hidden_begin(ctx, label: str, n: int, terms, public=(), reveal=()) -> HiddenRun:
+    """Both sides, the start of a hidden sumcheck (`run_hidden`) of ``n`` ≥ 1 variables:
+    the mask's two regions allocated (degree d over n variables, D = `hidden_degree` over
+    the last), G exchanged and ρ drawn.  A prover that runs rounds 0 … n−2 itself (a
+    specialised kernel) continues with `HiddenRun.prover_mask`, `hidden_last_round` and
+    `hidden_finish`: the same messages as `run_hidden`."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
     d = sc.degree_of(terms)
     count = 1 + max((f for _, fs in terms for f in fs), default=-1)
     pub = set(public)
     shown = [i for i in range(count) if i not in pub and i in set(reveal)]
     hidden = [i for i in range(count) if i not in pub and i not in set(reveal)]
-    sent_ix = hidden + shown
     D = hidden_degree(terms, hidden)
     regA = ctx.zk_pool.allocate(ctx, n, d)
     regB = ctx.zk_pool.allocate(ctx, 1, D)
@@ -780,91 +852,77 @@ def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
         nu = _nu_values(E, ctx._tables[regB.name], sv, len(hidden))
     G = ctx.exchange(f"{label}/zk/sum", 1, lambda: [mask_sum(E, c, n)])[0]
     rho = ctx.challenge(f"{label}/zk/rho")
-    if ctx.prover:
-        tabs = tables() if callable(tables) else tables
-        tabs = [np.asarray(t) for t in tabs]
-        size = tabs[0].shape[0]
-        if size != 1 << n:
-            raise ProverError(f"{label}: tables have {size} entries, 2^{n} declared")
-        B = blind_value(ctx, blinds)
-        state = ShiftedMask(E, ProverMask(E, c, n, rho), rho, B)
-        half = size >> 1
-        split = [h for t in tabs for h in (t[:half], t[half:])]
-        if n > 1:
-            head, ends = sc.prove(ctx.ch, E, split, _split_terms(terms), E.sub(claim, B),
-                                  label=label, public=range(len(split)),
-                                  mask=sc.Mask(E.scalar(1), lambda p: None, state))
-        else:
-            head, ends = E.zeros(0), [sc._lifted(E, t)[0] for t in split]
-        zp = E.scalar(1)
-        for rj in head:
-            zp = E.mul(zp, E.mul(rj, E.sub(E.scalar(1), rj)))
-        nus = dict(zip(hidden, nu))
+    return HiddenRun(d, D, count, hidden, hidden + shown, regA, regB, G, rho, c, nu)
 
-        def at(i, x):
-            a, b = ends[2 * i], ends[2 * i + 1]
-            v = E.add(a, E.mul(E.sub(b, a), x))
-            if i in nus:
-                v = E.add(v, E.mul(E.mul(zp, E.mul(x, E.sub(E.scalar(1), x))), nus[i]))
-            return v
 
-        g = E.zeros(D + 1)
-        for t in range(D + 1):
-            x = E.scalar(t)
-            g[t] = sc.combine(E, terms, [at(i, x) for i in range(count)])
-        sent = E.add(g, state.round(n - 1, D))
-        ctx.ch.send_field(f"{label}/round{n - 1}", E, np.concatenate([sent[:1], sent[2:]]))
-        r = ctx.challenge(f"{label}/r{n - 1}")
-        state.bind(n - 1, r)
-        point = E.zeros(n)
-        point[:n - 1] = head
-        point[n - 1] = r
-        values = [at(i, r) for i in range(count)]
-        if sent_ix:
-            ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in sent_ix]))
-        running = E.add(E.add(sc.combine(E, terms, values), E.mul(rho, state.inner.fixed)),
-                        E.mul(B, _prod(E, point)))
-    else:
-        head, running = sc.verify_rounds(ctx.ch, E, n - 1, d, E.add(claim, E.mul(rho, G)),
-                                         label=label)
-        msg = ctx.ch.recv_field(f"{label}/round{n - 1}", E, D)
-        g = E.zeros(D + 1)
-        g[0] = msg[0]
-        g[1] = E.sub(running, msg[0])
-        g[2:] = msg[1:]
-        r = ctx.challenge(f"{label}/r{n - 1}")
-        running = sc._interpolate(E, g, r)
-        point = E.zeros(n)
-        point[:n - 1] = head
-        point[n - 1] = r
-        values = [None] * count
-        if sent_ix:
-            vals = ctx.ch.recv_field(f"{label}/finals", E, len(sent_ix))
-            for k, i in enumerate(sent_ix):
-                values[i] = vals[k]
-        for i, v in dict(public).items():
-            values[i] = v(point) if callable(v) else np.asarray(v)
+def hidden_last_round(ctx, label: str, h: HiddenRun, terms, state, B, head, ends):
+    """Prover: the last round of a hidden sumcheck from the tables' folded pairs
+    ``ends`` (table i's values at x_{n−1} = 0, 1: ends[2i], ends[2i + 1], at the point
+    ``head`` of rounds 0 … n−2), with f̂ = f + Z·ν: sends the round (degree D) and the
+    finals, binds the challenge into ``state``.  Returns (point, values, running)."""
+    E = ctx.E
+    n = len(head) + 1
+    one = E.scalar(1)
+    zp = one
+    for rj in head:
+        zp = E.mul(zp, E.mul(rj, E.sub(one, rj)))
+    nus = dict(zip(h.hidden, h.nu))
+
+    def at(i, x):
+        a, b = ends[2 * i], ends[2 * i + 1]
+        v = E.add(a, E.mul(E.sub(b, a), x))
+        if i in nus:
+            v = E.add(v, E.mul(E.mul(zp, E.mul(x, E.sub(one, x))), nus[i]))
+        return v
+
+    g = E.zeros(h.D + 1)
+    for t in range(h.D + 1):
+        x = E.scalar(t)
+        g[t] = sc.combine(E, terms, [at(i, x) for i in range(h.count)])
+    sent = E.add(g, state.round(n - 1, h.D))
+    ctx.ch.send_field(f"{label}/round{n - 1}", E, np.concatenate([sent[:1], sent[2:]]))
+    r = ctx.challenge(f"{label}/r{n - 1}")
+    state.bind(n - 1, r)
+    point = E.zeros(n)
+    point[:n - 1] = head
+    point[n - 1] = r
+    values = [at(i, r) for i in range(h.count)]
+    if h.sent:
+        ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in h.sent]))
+    running = E.add(E.add(sc.combine(E, terms, values), E.mul(h.rho, state.inner.fixed)),
+                    E.mul(B, _prod(E, point)))
+    return point, values, running
+
+
+def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
+                  blinds=()):
+    """Both sides, the end of a hidden sumcheck: Z(r) = 0 aborts; the final check
+    Σ_t c_t Π values(r) + ρ·g(r) + Π_j r_j·B = running filed as one claim on the masks;
+    returns (point, values, blinds) as `run_hidden` does."""
+    E = ctx.E
+    err = ProverError if ctx.prover else VerificationError
+    n = point.shape[0]
     one = _consts(E)[0]
     z = _prod(E, E.mul(point, E.sub(_full(E, one, n), point)))
     if bool(np.all(np.asarray(z) == 0)):
         raise err(f"{label}: Z(r) = 0; retry the proof")
     # the final check as one claim on the masks
-    ptsA, facA = _tensor_points(E, regA, point, err)
-    ptsB, facB = _tensor_points(E, regB, point[n - 1:], err)
-    cfA = E.mul(np.ascontiguousarray(facA), rho)
-    terms_m = [(regA.name, ptsA[i], cfA[i]) for i in range(n)]
-    terms_m.append((regB.name, ptsB[0], E.mul(rho, facB[0])))
+    ptsA, facA = _tensor_points(E, h.regA, point, err)
+    ptsB, facB = _tensor_points(E, h.regB, point[n - 1:], err)
+    cfA = E.mul(np.ascontiguousarray(facA), h.rho)
+    terms_m = [(h.regA.name, ptsA[i], cfA[i]) for i in range(n)]
+    terms_m.append((h.regB.name, ptsB[0], E.mul(h.rho, facB[0])))
     if blinds:
         pr = _prod(E, point)
         cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
         terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
     value = E.sub(running, sc.combine(E, terms, values))
     mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
-    nupts, nucoef = _nu_points(E, sv, len(hidden))
+    nupts, nucoef = _nu_points(E, h.regB.chunk_vars, len(h.hidden))
     zc = E.mul(z, nucoef)
-    out_blinds: list[tuple] = [()] * count
-    for k, i in enumerate(hidden):
-        out_blinds[i] = (Blind(regB.name, nupts[k], zc),)
+    out_blinds: list[tuple] = [()] * h.count
+    for k, i in enumerate(h.hidden):
+        out_blinds[i] = (Blind(h.regB.name, nupts[k], zc),)
     return point, values, out_blinds
 
 

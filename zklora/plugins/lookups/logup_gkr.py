@@ -72,8 +72,6 @@ from zklora.zkcore.lookup import (
 )
 from zklora.zkcore.security import MAX_LOOKUP_REPETITIONS, check_lookup
 from zklora.zkcore.stack import StackLayout, selector
-from zklora.zkcore.sumcheck import Mask as sc_Mask
-from zklora.zkcore.sumcheck import combine as sc_combine
 from zklora.zkcore.sumcheck import degree_of
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -582,82 +580,18 @@ def _hidden_layer_fast(ctx, label: str, n: int, r, trees: list, active, unit_lea
     from the folded pairs f(ρ, 0), f(ρ, 1) with f̂ = f + Z·ν.  Returns what
     `zk.run_hidden` returns."""
     E = ctx.E
-    err = ProverError
-    d = degree_of(terms)
-    count = 1 + max(f for _, fs in terms for f in fs)
-    hidden = list(range(1, count))    # every table but eq (slot 0, public)
-    D = zk.hidden_degree(terms, hidden)
-    regA = ctx.zk_pool.allocate(ctx, n, d)
-    regB = ctx.zk_pool.allocate(ctx, 1, D)
-    sv = regB.chunk_vars
-    if regB.offset or (1 << regB.size_vars) > 1 << (sv - 1) or \
-            E.degree * len(hidden) > 1 << (sv - 1):
-        raise err(f"{label}: too many hidden tables for one mask slot")
-    cA = zk.coefficients(E, ctx.F, regA, ctx._tables[regA.name])
-    cB = zk.coefficients(E, ctx.F, regB, ctx._tables[regB.name])
-    c = E.zeros((n, D + 1))
-    c[:, :d + 1] = cA
-    c[n - 1] = E.add(c[n - 1], cB[0])
-    nu = zk._nu_values(E, ctx._tables[regB.name], sv, len(hidden))
-    ctx.exchange(f"{label}/zk/sum", 1, lambda: [zk.mask_sum(E, c, n)])
-    rho = ctx.challenge(f"{label}/zk/rho")
+    h = zk.hidden_begin(ctx, label, n, terms, public=(0,))  # every table but eq (slot 0)
     B = blind_value(ctx, blinds)
-    state = zk.ShiftedMask(E, zk.ProverMask(E, c, n, rho), rho, B)
-    mask = sc_Mask(E.scalar(1), lambda p: None, state)
+    state, mask = h.prover_mask(E, n, B)
     head, W, pref = _prove_layer(ctx, label, n, r, trees, active, unit_leaf, coefs, mu,
                                  E.sub(claim, B), mask=mask, stream=stream, head=True)
-    one = E.scalar(1)
     rl = np.asarray(r)[n - 1]
-    ends = [E.mul(pref, E.sub(one, rl)), E.mul(pref, rl)]   # eq(r, (ρ, 0)), eq(r, (ρ, 1))
-    for t in range(count - 1):
+    ends = [E.mul(pref, E.sub(E.scalar(1), rl)), E.mul(pref, rl)]  # eq(r, (ρ, 0)), (ρ, 1)
+    for t in range(h.count - 1):
         ends += [W[t, 0], W[t, 1]]
-    zp = one
-    for rj in head:
-        zp = E.mul(zp, E.mul(rj, E.sub(one, rj)))
-    nus = dict(zip(hidden, nu))
-
-    def at(i, x):
-        a, b = ends[2 * i], ends[2 * i + 1]
-        v = E.add(a, E.mul(E.sub(b, a), x))
-        if i in nus:
-            v = E.add(v, E.mul(E.mul(zp, E.mul(x, E.sub(one, x))), nus[i]))
-        return v
-
-    g = E.zeros(D + 1)
-    for t in range(D + 1):
-        x = E.scalar(t)
-        g[t] = sc_combine(E, terms, [at(i, x) for i in range(count)])
-    sent = E.add(g, state.round(n - 1, D))
-    ctx.ch.send_field(f"{label}/round{n - 1}", E, np.concatenate([sent[:1], sent[2:]]))
-    x = ctx.challenge(f"{label}/r{n - 1}")
-    state.bind(n - 1, x)
-    point = E.zeros(n)
-    point[:n - 1] = head
-    point[n - 1] = x
-    values = [at(i, x) for i in range(count)]
-    ctx.ch.send_field(f"{label}/finals", E, np.stack([values[i] for i in hidden]))
-    running = E.add(E.add(sc_combine(E, terms, values), E.mul(rho, state.inner.fixed)),
-                    E.mul(B, zk._prod(E, point)))
-    z = zk._prod(E, E.mul(point, E.sub(zk._full(E, one, n), point)))
-    if bool(np.all(np.asarray(z) == 0)):
-        raise err(f"{label}: Z(r) = 0; retry the proof")
-    ptsA, facA = zk._tensor_points(E, regA, point, err)
-    ptsB, facB = zk._tensor_points(E, regB, point[n - 1:], err)
-    cfA = E.mul(np.ascontiguousarray(facA), rho)
-    terms_m = [(regA.name, ptsA[i], cfA[i]) for i in range(n)]
-    terms_m.append((regB.name, ptsB[0], E.mul(rho, facB[0])))
-    if blinds:
-        pr = zk._prod(E, point)
-        cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
-        terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
-    zk.mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m],
-                  E.sub(running, sc_combine(E, terms, values)))
-    nupts, nucoef = zk._nu_points(E, sv, len(hidden))
-    zc = E.mul(z, nucoef)
-    out_blinds: list[tuple] = [()] * count
-    for k, i in enumerate(hidden):
-        out_blinds[i] = (Blind(regB.name, nupts[k], zc),)
-    return point, values, out_blinds
+    point, values, running = zk.hidden_last_round(ctx, label, h, terms, state, B, head,
+                                                  ends)
+    return zk.hidden_finish(ctx, label, h, terms, point, values, running, blinds)
 
 
 def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], list],
