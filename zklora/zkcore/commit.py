@@ -87,6 +87,9 @@ class CommitmentScheme(ABC):
     hiding: bool = False
     #: whether ``open``/``verify`` accept `SumClaim`s (keyword ``sums``)
     sum_claims: bool = False
+    #: largest table (log2 entries) one commitment may hold; None: no limit.  The
+    #: committer splits a stack that would exceed it (`Committer.flush_packed`)
+    max_vars: int | None = None
 
     def __init__(self, field: Field, params: Mapping[str, Any] | None = None):
         self.field = field

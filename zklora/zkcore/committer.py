@@ -285,6 +285,31 @@ class Committer:
         self._batch.clear()
         sizes = [s.size for s, _ in pending]
         total = sum(sizes)
+        cap = getattr(self.scheme, "max_vars", None)
+        if cap is not None and total > 1 << cap:
+            # more than one commitment may hold (a 30-layer SmolLM step: 2^30 entries,
+            # WHIR 2^28): stacks of 2^cap, largest tensor first into the first that has
+            # room (sizes are powers of two: full stacks but the last), each then packed
+            # as usual; from the sizes alone, so both sides agree
+            groups: list[list] = []
+            room: list[int] = []
+            for k in sorted(range(len(pending)), key=lambda k: -sizes[k]):   # stable
+                g = next((b for b, r in enumerate(room) if r >= sizes[k]), None)
+                if g is None:
+                    groups.append([])
+                    room.append(1 << cap)
+                    g = len(groups) - 1
+                groups[g].append(k)
+                room[g] -= sizes[k]
+            for g in groups:
+                self._pending = [pending[k] for k in sorted(g)]
+                for k in g:
+                    pending[k] = None   # the stack holds the table from here on
+                if room[groups.index(g)] >= 0:
+                    self.flush_packed(ch, max_stacks)
+                else:                   # one tensor above the cap: the scheme refuses it
+                    self.flush(ch)
+            return
         bins, rest = [], total
         while len(bins) < max_stacks - 1 and rest & (rest - 1):
             bins.append(1 << (rest.bit_length() - 1))

@@ -325,6 +325,7 @@ class Ligero(CommitmentScheme):
     """Reed–Solomon + Merkle multilinear commitment (see module doc)."""
 
     name = "ligero"
+    max_vars = MAX_VARS
     fields = ("goldilocks",)
 
     @property

@@ -807,6 +807,7 @@ class Whir(CommitmentScheme):
     """WHIR-style succinct multilinear commitment (see module doc)."""
 
     name = "whir"
+    max_vars = MAX_VARS
     fields = ("goldilocks",)
 
     @property
