@@ -650,9 +650,10 @@ def test_verify_freezes_the_old_heap_only_within():
     assert gc.get_freeze_count() == 0
     gc.freeze()
     try:
-        n = gc.get_freeze_count()
         with graphlib._old_heap_frozen():
             pass
-        assert gc.get_freeze_count() == n
+        # still frozen (an unfreeze would empty it; the count itself may drop a little:
+        # frozen objects can still be freed by reference counting meanwhile)
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
