@@ -336,26 +336,59 @@ class Committer:
             return OpenItem(state, evals)
         return CheckItem(commitment, num_vars, evals)
 
-    def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err) -> stacklib.StackClaim:
+    def blinds_across(self, ctx: ProverContext | VerifierContext) -> bool:
+        """Whether a blinded claim may take a mask committed in another stack than its
+        tensor (docs/zero-knowledge.md §5.1, "Late stacks"): in a ZK session whose
+        scheme opens sum claims with the opening's masks pre-committed, i.e. when
+        `open` reduces masked — the foreign terms are then carried through the
+        reduction as an unknown and end in its sum claim (`stack._reduce_masked`).
+        From the scheme and the specs alone: both sides agree."""
+        return (ctx.zk is not None and bool(getattr(self.scheme, "sum_claims", False))
+                and zklib.open_slot(0) in ctx.specs)
+
+    def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err, ctx=None
+                     ) -> stacklib.StackClaim:
         """``c`` on item ``i`` of stack ``k`` as a claim on the stack; a blinded claim
         (docs/zero-knowledge.md §5.1) as one multi-term claim, every blind on the same
-        stack (the masks it uses are committed with the tensor: `zk.precommit`)."""
+        stack (the masks it uses are committed with the tensor: `zk.precommit`) — or,
+        with ``ctx`` given and `blinds_across`, a blind on another stack as a
+        `stack.ForeignTerm` (its value, prover side, from ``ctx``)."""
         head = lay.claim(E, i, c.point, c.value)
         if not c.blind:
             return head
         terms = []
+        foreign = []
         where, block, Term = self.where, lay.block, stacklib.StackTerm
         for b in c.blind:
             kb, ib = where.get(b.tensor, (None, None))
             if kb != k:
-                raise err(f"blinded claim on {c.tensor}: its mask {b.tensor} is not in the "
-                          "same stack")
+                if ctx is None or kb is None:
+                    raise err(f"blinded claim on {c.tensor}: its mask {b.tensor} is not in "
+                              "the same stack")
+                lb = self.stacks[kb].layout
+                lb.claim(E, ib, b.point, E.scalar(0))   # the point's shape
+                bl = lb.block(ib)
+                foreign.append(stacklib.ForeignTerm(
+                    kb, lb.num_vars, bl.num_vars, bl.index, np.asarray(b.point),
+                    np.asarray(b.coefficient),
+                    ctx.evaluate(b.tensor, b.point) if self.prover else None))
+                continue
             # (the term's point shape is checked with the claim's, `stack._check`)
             bl = block(ib)
             terms.append(Term(bl.num_vars, bl.index, np.asarray(b.point),
                               np.asarray(b.coefficient)))
         return stacklib.StackClaim(head.num_vars, head.index, head.point, head.value,
-                                   tuple(terms))
+                                   tuple(terms), tuple(foreign))
+
+    def _item_of(self, k: int, keys: list[int], first: int, items: list) -> int:
+        """The opening's item index of stack ``k``: its reduced item, or a new item
+        with no claims of its own (appended to ``items`` and ``keys``)."""
+        if k in keys:   # (items[first + j] is stack keys[j], appended ones included)
+            return first + keys.index(k)
+        st = self.stacks[k]
+        items.append(self._item(st.commitment, st.layout.num_vars, st.state, []))
+        keys.append(k)
+        return len(items) - 1
 
     def _sum_claim(self, E, red: stacklib.MaskedReduction, keys: list[int], first: int,
                    items: list, err) -> SumClaim:
@@ -369,15 +402,15 @@ class Committer:
             raise err(f"zero-knowledge: mask {red.mask_slot} is not in a stack")
         k, i = self.where[red.mask_slot]
         st = self.stacks[k]
-        pos = first + keys.index(k) if k in keys else None
-        if pos is None:
-            pos = len(items)
-            items.append(self._item(st.commitment, st.layout.num_vars, st.state, []))
-            keys.append(k)
+        pos = self._item_of(k, keys, first, items)
         K = st.layout.num_vars
         for pt, c in zip(red.mask_points, red.mask_coefs):
             terms.append(SumTerm(pos, stacklib._full_point(
                 E, K, st.layout.claim(E, i, pt, E.scalar(0))), c))
+        # the claims' masks on other stacks (carried through the reduction, §5.1)
+        for t, c in red.foreign:
+            terms.append(SumTerm(self._item_of(t.stack, keys, first, items),
+                                 stacklib._full_point(E, t.stack_vars, t), c))
         return SumClaim(terms, red.value)
 
     def open(self, ctx: ProverContext | VerifierContext,
@@ -400,6 +433,8 @@ class Committer:
         items = []
         # stacks (k ≥ 0) and published groups (k < 0: group −1 − k)
         per_stack: dict[int, list] = defaultdict(list)
+        # (a blind on another stack than its tensor: only when the reduction is masked)
+        across = ctx if self.blinds_across(ctx) else None
         for name in ctx.specs:
             cl = opened.get(name)
             if not cl:
@@ -432,7 +467,8 @@ class Committer:
                 lay = self.stacks[k].layout
             else:
                 raise err(f"claims on {name}, which was never committed")
-            per_stack[k].extend(self._stack_claim(E, k, lay, i, c, err) for c in cl)
+            per_stack[k].extend(self._stack_claim(E, k, lay, i, c, err, across)
+                                for c in cl)
         keys = sorted(k for k in per_stack if k >= 0) + sorted(
             (k for k in per_stack if k < 0), reverse=True)
         sts = [self.stacks[k] if k >= 0 else self.groups[-1 - k] for k in keys]

@@ -169,17 +169,38 @@ class StackTerm:
 
 
 @attrs.frozen
+class ForeignTerm:
+    """coefficient·S̃_b(point, bits of block ``index`` of 2^num_vars entries) on
+    *another* stack b (``stack``, the caller's key for it; 2^stack_vars entries): a
+    term of a blinded claim whose mask is committed in another stack than the claimed
+    tensor (docs/zero-knowledge.md §5.1, "Late stacks").  Only a masked reduction
+    (`reduce_many` with ``sums``) takes it: it is carried through the reduction's
+    sumcheck as an unknown and ends in the reduction's sum claim.  ``value`` is the
+    prover's S̃_b(point, bits) (None on the verifier's side; never sent)."""
+
+    stack: int
+    stack_vars: int
+    num_vars: int
+    index: int
+    point: np.ndarray
+    coefficient: np.ndarray
+    value: np.ndarray | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class StackClaim:
     """S̃ at (point, bits of block ``index`` of 2^num_vars entries) equals value:
     ``point`` holds only the low ``num_vars`` coordinates.  With ``terms`` (a blinded
     claim, zero knowledge only) the claim is S̃(point, bits) + Σ_t c_t·S̃(p_t, bits_t) =
-    value, every term on the same stack."""
+    value, every term on the same stack; ``foreign`` terms (`ForeignTerm`) are on other
+    stacks (a masked reduction only)."""
 
     num_vars: int
     index: int
     point: np.ndarray
     value: np.ndarray
     terms: tuple[StackTerm, ...] = ()
+    foreign: tuple[ForeignTerm, ...] = ()
 
 
 #: fields whose `Field.encode` is the elements' limbs as contiguous little-endian u64
@@ -188,7 +209,24 @@ _RAW_U64 = frozenset({"goldilocks-ext2"})
 
 def _term_key(E: Field, c: StackClaim) -> bytes:
     """The extra terms of a claim as bytes (empty without terms: keys and the
-    transcript of plain claims are unchanged)."""
+    transcript of plain claims are unchanged; foreign terms, `_foreign_key`, appended
+    only when there are some)."""
+    if c.foreign:
+        return _own_key(E, c) + _foreign_key(E, c)
+    return _own_key(E, c)
+
+
+def _foreign_key(E: Field, c: StackClaim) -> bytes:
+    """A claim's foreign terms as bytes: a tag, their count, then per term its stack,
+    the stack's size, block size and number, point and coefficient."""
+    out = [b"foreign", np.array([len(c.foreign)], "<u8").tobytes()]
+    for t in c.foreign:
+        out.append(np.array([t.stack, t.stack_vars, t.num_vars, t.index], "<u8").tobytes())
+        out.append(E.encode(np.asarray(t.point)) + E.encode(np.asarray(t.coefficient)))
+    return b"".join(out)
+
+
+def _own_key(E: Field, c: StackClaim) -> bytes:
     if not c.terms:
         return b""
     if E.name in _RAW_U64:
@@ -408,6 +446,9 @@ class MaskedReduction:
     mask_points: np.ndarray
     mask_coefs: np.ndarray
     value: np.ndarray
+    #: the claims' terms on other stacks (`ForeignTerm`), carried through the sumcheck
+    #: as an unknown: (the term, its coefficient in the sum claim Π_j r*_j·κ_i·ρ^k·c)
+    foreign: tuple = ()
 
 
 def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]], *,
@@ -442,14 +483,19 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         # is the one opened (no sumcheck, no table of 2^K entries built)
         # (a multi-term claim is always reduced: its value is not one evaluation)
         single = [(i, cl[0]) for i, cl in zip(idx, claims)
-                  if len(cl) == 1 and not cl[0].terms]
+                  if len(cl) == 1 and not cl[0].terms and not cl[0].foreign]
         for i, c in single:
             out[i] = (_full_point(E, K, c), c.value)
-        keep = [j for j, cl in enumerate(claims) if len(cl) != 1 or cl[0].terms]
+        keep = [j for j, cl in enumerate(claims)
+                if len(cl) != 1 or cl[0].terms or cl[0].foreign]
         if not keep:
             continue
         idx, claims = [idx[j] for j in keep], [claims[j] for j in keep]
         rho = ctx.challenge(f"{label}/{K}/rho")
+        foreign = _foreign_weights(E, rho, claims)
+        if sums is None and any(foreign):
+            raise err("stack: a blinded claim with a mask on another stack needs the "
+                      "masked reduction (zero knowledge with sum claims)")
         weights, claims = _expanded_weights(E, rho, claims)
 
         def tables(K=K, idx=idx, claims=claims, weights=weights):
@@ -459,7 +505,7 @@ def reduce_many(ctx, stacks: Sequence[tuple[int, Sequence[StackClaim], object]],
         if sums is not None:
             sums.append(_reduce_masked(ctx, f"{label}/{K}", K, idx, claims, weights,
                                        tables, [stacks[i][2] for i in idx], base,
-                                       len(sums)))
+                                       len(sums), foreign))
             continue
 
         if ctx.prover and K >= STREAM_VARS and E.name == "goldilocks-ext2":
@@ -489,14 +535,56 @@ def _expanded_weights(E: Field, rho: np.ndarray, claims: Sequence[Sequence[Stack
     return weights, out
 
 
+def _foreign_weights(E: Field, rho: np.ndarray, claims: Sequence[Sequence[StackClaim]]
+                     ) -> list[list[tuple]]:
+    """Per table, its claims' foreign terms (`ForeignTerm`) with their coefficients in
+    the table's instance, ρ^k·c (claim k's weight, as `_weights`): [(ρ^k·c, term)].
+    Empty lists when no claim has any (nothing computed)."""
+    out: list[list[tuple]] = []
+    for cl in claims:
+        if not any(c.foreign for c in cl):
+            out.append([])
+            continue
+        coefs, _ = _weights(E, rho, cl)
+        out.append([(E.mul(coefs[k], np.asarray(t.coefficient)), t)
+                    for k, c in enumerate(cl) for t in c.foreign])
+    return out
+
+
+def _foreign_unknowns(E: Field, foreign: Sequence[Sequence[tuple]]) -> list:
+    """Prover: per table, U_i = Σ ρ^k·c·S̃_b(q) over its foreign terms (the part of its
+    claims' total that its own instance Σ_x S_i·W_i does not hold)."""
+    out = []
+    for fl in foreign:
+        u = E.scalar(0)
+        for cf, t in fl:
+            if t.value is None:
+                raise ProverError("stack: a foreign term without its value")
+            u = E.add(u, E.mul(cf, np.asarray(t.value)))
+        out.append(u)
+    return out
+
+
 def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tables,
-                   raw: list, base: bool, k: int) -> MaskedReduction:
+                   raw: list, base: bool, k: int, foreign=()) -> MaskedReduction:
     """One size group's masked reduction on either side (`reduce_many`, ``sums``): the
     batch's claims absorbed and its ρ drawn as in `sumcheck.prove_batch`, then the
     mask's G and ρ_g (`zk.open_mask`, slot ``k``), the rounds of
-    Σ_i κ_i·S_i·W_i + ρ_g·g, no finals."""
+    Σ_i κ_i·S_i·W_i + ρ_g·g, no finals.
+
+    With ``foreign`` terms (per table, `_foreign_weights`; docs/zero-knowledge.md §5.1
+    "Late stacks"): the batch's claim Σ_i κ_i·H_i is Σ_x Σ_i κ_i·S_i·W_i + B with
+    B = Σ_i κ_i·U_i, U_i the foreign terms' part of table i's total (committed on
+    other stacks, unknown to the verifier); the prover runs the rounds of
+    Σ_i κ_i·S_i·W_i + ρ_g·g + B·Π_j x_j for the same public claim (`zk.ShiftedMask`, as
+    `zk.run_blinded` carries a blind), so the verifier's rounds are unchanged and its
+    final value gains Π_j r*_j·B: the foreign terms join the sum claim with
+    coefficients Π_j r*_j·κ_i·ρ^k·c (`MaskedReduction.foreign`)."""
     E = ctx.E
     err = ProverError if ctx.prover else VerificationError
+    carry = any(foreign)
+    us = _foreign_unknowns(E, foreign) if carry and ctx.prover else None
+    B = None
     if ctx.prover and K >= STREAM_VARS and E.name == "goldilocks-ext2":
         masks: list = []
 
@@ -505,8 +593,12 @@ def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tab
             return masks[0]
 
         point, finals, kappa = _prove_streaming(ctx.ch, E, label, K, raw, base, claims,
-                                                weights, begin)
+                                                weights, begin, us)
         m = masks[0]
+        if carry:
+            B = E.scalar(0)
+            for kp, u in zip(kappa, us):
+                B = E.add(B, E.mul(kp, u))
     else:
         for j, (_, total) in enumerate(weights):
             ctx.ch.observe_public(f"{label}/claim{j}", E.encode(total))
@@ -517,9 +609,17 @@ def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tab
         m = zklib.open_mask(ctx, k, label, K)
         if ctx.prover:
             tabs = [t for pair in tables() for t in pair]
+            if carry:
+                B = E.scalar(0)
+                for kp, u in zip(kappa, us):
+                    B = E.add(B, E.mul(kp, u))
+                mask = sclib.Mask(E.scalar(1), lambda p: None,
+                                  zklib.ShiftedMask(E, m.state, m.rho, B))
+                claim = E.sub(claim, B)
+            else:
+                mask = sclib.Mask(m.rho, lambda p: None, m.state)
             point, fin = sclib.prove(ctx.ch, E, tabs, terms, claim, label=label,
-                                     public=range(len(tabs)),
-                                     mask=sclib.Mask(m.rho, lambda p: None, m.state))
+                                     public=range(len(tabs)), mask=mask)
             finals = [fin[2 * j:2 * j + 2] for j in range(len(idx))]
         else:
             point, running = sclib.verify_rounds(ctx.ch, E, K, 2,
@@ -529,12 +629,19 @@ def _reduce_masked(ctx, label: str, K: int, idx: list[int], claims, weights, tab
         value = E.mul(m.rho, m.value(E, point))
         for kp, (s_r, w_r) in zip(kappa, finals):
             value = E.add(value, E.mul(kp, E.mul(s_r, w_r)))
+        if carry:
+            value = E.add(value, E.mul(B, zklib._prod(E, point)))
     else:
         ws = [_w_eval(E, K, coefs, cl)(point) for cl, (coefs, _) in zip(claims, weights)]
         value = running
     pts, mcoefs = m.terms(E, point, err)
+    out_f: tuple = ()
+    if carry:
+        pr = zklib._prod(E, point)
+        out_f = tuple((t, E.mul(E.mul(pr, kp), cf))
+                      for kp, fl in zip(kappa, foreign) for cf, t in fl)
     return MaskedReduction(list(idx), point, [E.mul(kp, w) for kp, w in zip(kappa, ws)],
-                           m.region.name, pts, mcoefs, value)
+                           m.region.name, pts, mcoefs, value, out_f)
 
 
 # -- the streaming prover ------------------------------------------------------------
@@ -594,7 +701,8 @@ def _fold_all(t: np.ndarray, rs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: bool,
-                     claims: Sequence[Sequence[StackClaim]], weights, begin=None) -> tuple:
+                     claims: Sequence[Sequence[StackClaim]], weights, begin=None,
+                     shifts=None) -> tuple:
     """The prover of the batched sumcheck `reduce_many` runs through
     ``ctx.run_sumcheck_batch`` (`zklora.zkcore.sumcheck.prove_batch`, pairwise fast
     path) for the instances Σ_x S_i(x)·W_i(x) = Σ_k ρ^k v_k, sending the same messages
@@ -605,7 +713,9 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     the remaining rounds run there.  Returns (point, [[S_i(r), W_i(r)] per instance]).
     With ``begin`` (zero knowledge, `_reduce_masked`): called after ρ, it returns the
     `zk.OpenMask` whose rounds are added to every message; no finals are sent, and the
-    batch coefficients κ_i are returned as a third element."""
+    batch coefficients κ_i are returned as a third element.  ``shifts`` (with
+    ``begin``: the instances' unknowns U_i, `_reduce_masked`): the rounds of
+    B·Π_j x_j, B = Σ_i κ_i·U_i, are added too and the instances' sum is the claim − B."""
     T = len(tables)
     for j, (_, total) in enumerate(weights):
         ch.observe_public(f"{label}/claim{j}", E.encode(total))
@@ -616,6 +726,13 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
         coeffs.append(E.mul(coef, E.scalar(1)))
         running = E.add(running, E.mul(coef, total))
         coef = E.mul(coef, rho)
+    shift = [None]
+    if shifts is not None and begin is not None:
+        B = E.scalar(0)
+        for cf, u in zip(coeffs, shifts):
+            B = E.add(B, E.mul(cf, u))
+        running = E.sub(running, B)
+        shift[0] = B
     coeffs = np.ascontiguousarray(np.stack(coeffs), np.uint64)
     running = np.ascontiguousarray(running, np.uint64).reshape(2)
     mask = begin() if begin is not None else None
@@ -623,11 +740,16 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     def send(j: int, g: np.ndarray) -> None:
         if mask is not None:
             g = E.add(g, E.mul(mask.state.round(j, 2), mask.rho))
+        if shift[0] is not None:   # B·Π_{i<j} r_i·X at X = 0, 1, 2
+            b = shift[0]
+            g = E.add(g, np.stack([E.scalar(0), b, E.add(b, b)]))
         ch.send_field(f"{label}/round{j}", E, g[0::2])
 
     def bind(j: int, r: np.ndarray) -> None:
         if mask is not None:
             mask.state.bind(j, r)
+        if shift[0] is not None:
+            shift[0] = E.mul(shift[0], r)
     metas = []
     for cl in claims:
         offs = np.array([c.index << c.num_vars for c in cl], dtype=np.int64)
