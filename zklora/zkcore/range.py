@@ -307,7 +307,7 @@ def range_points(ctx, pending: list) -> None:
     # zero knowledge (docs/zero-knowledge.md §5.1): the value of every tensor that may
     # carry blinds (`ctx.hide`) is sent as T̃(z) + ν (a fresh committed blind), its claim
     # blinded, and the recomposition becomes a claim on those ν's (below)
-    nus = _blinds_for(ctx, names)
+    nus = _blinds_for(ctx, names, {n for _, ls in pending for _, ns in ls for n in ns})
     label = pending[0][0].label
 
     def compute():
@@ -349,16 +349,25 @@ def range_points(ctx, pending: list) -> None:
               f"recompose ({side} side)")
 
 
-def _blinds_for(ctx, names: Sequence[str]) -> dict:
+def _blinds_for(ctx, names: Sequence[str], limbs=frozenset()) -> dict:
     """Zero knowledge: a fresh ν (`zk.fresh_nu`) for every tensor of ``names`` that may
     carry blinds (`ctx.hide`), as long as the context's first mask group has room for
     them (`zk.room`: a blind must come from that group, in the witness's stack; the
-    count is the same on both sides).  {} outside a session."""
+    count is the same on both sides).  {} outside a session.
+
+    ``limbs``: the checks' limbs (advice no op produces).  A limb committed in a stack
+    of its own (a mid-proof check, `ctx.range`: its limbs are committed before z, after
+    the witness's stack) may carry a ν of the first group too when the opening takes
+    masks across stacks (`Committer.blinds_across`: the masked reduction carries them,
+    docs/zero-knowledge.md §5.1 "Late stacks"); from the commitments alone, so both
+    sides agree."""
     from . import zk as zklib
 
     if ctx.zk is None or not ctx.hide:
         return {}
-    hid = [n for n in names if n in ctx.hide]
+    where = ctx.committer.where
+    across = bool(limbs) and ctx.committer.blinds_across(ctx)
+    hid = [n for n in names if n in ctx.hide or (across and n in limbs and n in where)]
     per = (1 << (zklib.slot_vars(ctx.E.degree) - 1)) // ctx.E.degree
     if not hid or not zklib.room(ctx, -(-len(hid) // per) + 1):
         return {}

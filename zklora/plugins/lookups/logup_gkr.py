@@ -315,10 +315,17 @@ def _stack_of(ctx, name: str):
 def _blindable(ctx, tensor: str, nu, blinds) -> bool:
     """Whether a claim on ``tensor`` may carry the blind ``nu`` and join a leaf check
     whose other blinds are ``blinds`` (both sides, from the commitments alone): the
-    tensor, ν's slot and every blind's mask in one stack (`Committer._stack_claim`)."""
+    tensor, ν's slot and every blind's mask in one stack (`Committer._stack_claim`) —
+    or, when the opening takes masks across stacks (`Committer.blinds_across`: a late
+    lookup's m or a mid-proof check's limbs, each in a stack of its own,
+    docs/zero-knowledge.md §5.1 "Late stacks"), each in some stack already committed."""
     k = _stack_of(ctx, tensor)
-    return k is not None and _stack_of(ctx, nu.tensor) == k and all(
-        _stack_of(ctx, b.tensor) == k for b in blinds)
+    if k is None:
+        return False
+    ks = [_stack_of(ctx, nu.tensor)] + [_stack_of(ctx, b.tensor) for b in blinds]
+    if all(x == k for x in ks):
+        return True
+    return None not in ks and ctx.committer.blinds_across(ctx)
 
 
 def _layer_terms(E: Field, active, units_at_leaf, mu):
