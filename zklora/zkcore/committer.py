@@ -12,7 +12,7 @@ import attrs
 import numpy as np
 
 from . import claims as claimlib
-from . import scratch
+from . import mle, scratch
 from . import stack as stacklib
 from . import zk as zklib
 from .canon import canonical_json
@@ -352,7 +352,7 @@ class Committer:
         (docs/zero-knowledge.md §5.1) as one multi-term claim, every blind on the same
         stack (the masks it uses are committed with the tensor: `zk.precommit`) — or,
         with ``ctx`` given and `blinds_across`, a blind on another stack as a
-        `stack.ForeignTerm` (its value, prover side, from ``ctx``)."""
+        `stack.ForeignTerm` (its value, prover side, from the stack's table)."""
         head = lay.claim(E, i, c.point, c.value)
         if not c.blind:
             return head
@@ -368,10 +368,14 @@ class Committer:
                 lb = self.stacks[kb].layout
                 lb.claim(E, ib, b.point, E.scalar(0))   # the point's shape
                 bl = lb.block(ib)
+                value = None
+                if self.prover:   # the mask's MLE, from its block of the stack's table
+                    tab = self.stacks[kb].table
+                    value = mle.evaluate(E, np.asarray(
+                        tab[bl.offset:bl.offset + (1 << bl.num_vars)]), b.point, base=True)
                 foreign.append(stacklib.ForeignTerm(
                     kb, lb.num_vars, bl.num_vars, bl.index, np.asarray(b.point),
-                    np.asarray(b.coefficient),
-                    ctx.evaluate(b.tensor, b.point) if self.prover else None))
+                    np.asarray(b.coefficient), value))
                 continue
             # (the term's point shape is checked with the claim's, `stack._check`)
             bl = block(ib)
