@@ -118,6 +118,13 @@ class Graph:
     node_segments: dict[str, str] = attrs.field(factory=dict)
     #: the segment new nodes join (inside a `segment` block)
     current_segment: str | None = attrs.field(default=None, eq=False)
+    #: `producer` index (tensor -> position of its first producer in ``nodes``) and the
+    #: node list it was built from: a cache, valid while ``nodes`` equals the snapshot
+    #: (callers may replace ``nodes`` or its entries; `_producers` rebuilds then)
+    _pindex: dict[str, int] | None = attrs.field(default=None, init=False, eq=False,
+                                                 repr=False)
+    _psnap: list[OpNode] | None = attrs.field(default=None, init=False, eq=False,
+                                              repr=False)
 
     @contextmanager
     def segment(self, segment_id: str):
@@ -190,11 +197,16 @@ class Graph:
         for t in list(inputs) + list(outputs):
             if t not in self.tensors:
                 raise ValueError(f"op {name}: unknown tensor {t}")
+        produced = self._producers()
         for t in outputs:
-            if self.producer(t) is not None:
+            if t in produced:
                 raise ValueError(f"tensor {t} produced twice")
         node = OpNode(op, name, tuple(inputs), tuple(outputs), dict(params))
         self.nodes.append(node)
+        # the index was just validated: extend it instead of a rebuild
+        self._psnap.append(node)
+        for t in node.outputs:
+            produced.setdefault(t, len(self.nodes) - 1)
         if self.current_segment is not None:
             if name in self.node_segments:
                 raise ValueError(f"op {name}: a node of that name is already in segment "
@@ -252,10 +264,27 @@ class Graph:
                 or any(name in n.inputs for n in self.nodes))
 
     def producer(self, name: str) -> OpNode | None:
-        for n in self.nodes:
-            if name in n.outputs:
-                return n
-        return None
+        """The first node that outputs ``name`` (None for a graph input or a public)."""
+        i = self._producers().get(name)
+        return None if i is None else self.nodes[i]
+
+    def _producers(self) -> dict[str, int]:
+        """Tensor -> position of its first producer in ``nodes``: the cached index,
+        rebuilt unless ``nodes`` still equals the list it was built from (a C-level
+        comparison, identity first; nodes are frozen, so equal nodes have equal
+        outputs)."""
+        snap = self._psnap
+        try:
+            fresh = snap is not None and snap == self.nodes
+        except Exception:   # a node parameter without a boolean ==
+            fresh = False
+        if not fresh:
+            index: dict[str, int] = {}
+            for i, n in enumerate(self.nodes):
+                for t in n.outputs:
+                    index.setdefault(t, i)
+            self._pindex, self._psnap = index, list(self.nodes)
+        return self._pindex
 
     def describe(self) -> dict:
         """Canonical description, absorbed into the transcript as part of the statement
@@ -471,8 +500,9 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     so the witness held in RAM does not grow with the model."""
     values = Witness({
         k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()})
+    produced = graph._producers()
     for name, spec in graph.tensors.items():
-        if spec.kind != "public" and graph.producer(name) is None:
+        if spec.kind != "public" and name not in produced:
             if name not in inputs:
                 raise ProverError(f"missing input tensor {name}")
             v = torch.as_tensor(inputs[name]).to(torch.int64)
