@@ -5,7 +5,9 @@ writes it to files in the *current scratch store* instead of holding it in RAM, 
 reads back only what an opening needs.  The store is a temporary directory created by
 `session` (the kernel enters one per proof: `zklora.zkcore.api.prove` and
 `zklora.zkcore.graph.prove`) and removed when the session ends, whether the proof
-succeeds, fails or is interrupted (KeyboardInterrupt included).  Nested sessions share
+succeeds, fails or is interrupted (KeyboardInterrupt included, and SIGTERM: in the main
+thread the outermost session turns a SIGTERM whose handler is the default into
+`SystemExit`, so a killed prover removes its directory too).  Nested sessions share
 the outermost store.  Outside a session `current()` is None and schemes keep their
 state in RAM.
 
@@ -29,6 +31,7 @@ import itertools
 import mmap
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -412,8 +415,31 @@ def session(parent: str | None = None, threshold: int | None = None) -> Iterator
         return
     store = Store(parent, threshold)
     token = _CURRENT.set(store)
+    previous = _terminate_as_exit()
     try:
         yield store
     finally:
         _CURRENT.reset(token)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         store.close()
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _terminate_as_exit():
+    """Make SIGTERM raise `SystemExit` while a session is open, so the ``finally`` that
+    removes the scratch directory runs (the default action kills the process without
+    unwinding).  Only in the main thread and only over the default handler; returns the
+    handler to restore, or None when nothing was changed."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main interpreter, or no signals here
+        return None
+    return signal.SIG_DFL
