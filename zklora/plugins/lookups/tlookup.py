@@ -31,6 +31,31 @@ does not exclude β = τ_j (then m_j = 0 and B_j is free), an event of probabili
 ≤ T/|E|, so the term counts N + 2T (`soundness_rows`); both sides refuse an argument
 for which (N + 2T)/|E| exceeds 2^-100 (`zklora.zkcore.security.check_lookup`; tlookup
 draws one challenge set only).
+
+Zero knowledge (docs/zero-knowledge.md §5.1 "tlookup"; the same condition as LogUp-GKR's
+hidden mode: a ZK session whose context hides, ``ctx.hide_lookups``): nothing the
+argument sends is a function of the witness.
+
+* The sums are not sent: the prover sends s' = s + ν_s (ν_s = `zk.fresh_nu`, committed
+  with the witness before any challenge) and both sumchecks carry −ν_s as a blind,
+
+      Σ_x eq(r_A, x)·A·(β − c) + γ_A·A + γ_A·ν_s          = 1 + γ_A·s',
+      Σ_x eq(r_B, x)·[B·(β − τ) − m] + γ_B·B + γ_B·ν_s    = γ_B·s',
+
+  so both prove their sum equal to the one committed-but-unknown s' − ν_s (the old
+  check s_A = s_B).
+* Both sumchecks are hidden (`zk.run_hidden`: finals f̂ = f + Z·ν, last round masked
+  at the hidden degree, the final check a claim on the masks).
+* A hidden final of a committed tensor T (A, B, m) becomes the blinded claim
+  T̃(ρ) + Z·ν = f̂ when T may carry the blind (`logup_gkr._blindable`: its stack and the
+  masks' stack agree, or the opening takes masks across stacks — A and B are committed
+  after β, in a stack of their own, `Committer.blinds_across`); otherwise (and for the
+  coordinates of A, B over an extension field) T̃(ρ) + ν' is sent (ν' fresh when T may
+  carry it, else plain) and the difference is a claim on the masks.
+* The looked-up columns: `LookupLayout.columns_hidden` (col~(ρ) + ν), the difference to
+  the hidden finals a claim on the masks.
+
+Outside that mode nothing changes (same messages, same bytes).
 """
 
 from __future__ import annotations
@@ -40,7 +65,9 @@ from functools import cache
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.zkcore import mle
+from zklora.plugins.lookups.logup_gkr import _blindable, _scaled
+from zklora.zkcore import mle, zk
+from zklora.zkcore.claims import Blind, blind_value
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
@@ -120,6 +147,8 @@ class TLookup(LookupArgument):
         return layout.used, 2 * table.size
 
     def prove(self, ctx, c: LookupCommitted) -> None:
+        if ctx.zk is not None and getattr(ctx, "hide_lookups", False):
+            return _prove_hidden(ctx, c)
         F, E = ctx.F, ctx.E
         table, lay, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
         w = table.width
@@ -175,6 +204,130 @@ class TLookup(LookupArgument):
             public=public)
         _claim_E(ctx, f"{pre}/B", rho, fin[1], f"{pre}/B")
         ctx.claim(mname, rho, fin[2])
+
+
+# -- zero knowledge (module doc) ---------------------------------------------------------
+
+
+def _neg(E: Field, blinds, k=None) -> tuple:
+    """The blind terms times −k (−1 when k is None)."""
+    m = E.neg(E.scalar(1)) if k is None else E.neg(k)
+    return _scaled(E, tuple(blinds), m)
+
+
+def _claim_hidden(ctx, names: list[str], point, value, blinds, label: str) -> None:
+    """Both sides: the hidden final ``value`` = T̃(point) + Σ ``blinds`` of the E-valued
+    committed vector whose coordinate tensors are ``names`` (`_names`; a base-field
+    tensor: itself) as claims.  One coordinate tensor that may
+    carry the blinds: the blinded claim itself, no message.  Else each coordinate T.j
+    is sent as T̃.j(point) + ν_j (ν_j = `zk.fresh_nu`, when T.j may carry it; plain
+    otherwise), claimed blinded, and Σ blinds − Σ_j basis_j·ν_j = value − Σ_j basis_j·v_j
+    is a claim on the masks."""
+    E = ctx.E
+    blinds = tuple(blinds)
+    if len(names) == 1 and _blindable(ctx, names[0], blinds[0], blinds[1:]):
+        ctx.claim(names[0], point, value, blinds)
+        return
+    nus = []
+    for n in names:
+        nu = zk.fresh_nu(ctx)
+        nus.append(nu if _blindable(ctx, n, nu, ()) else None)
+    vals = ctx.exchange(f"{label}/zk/coords", len(names), lambda: np.stack(
+        [E.add(ctx.evaluate(n, point), blind_value(ctx, () if nu is None else (nu,)))
+         for n, nu in zip(names, nus)]))
+    acc = E.scalar(0)
+    extra: tuple = ()
+    for b, n, v, nu in zip(_basis(E), names, vals, nus):
+        ctx.claim(n, point, v, () if nu is None else (nu,))
+        acc = E.add(acc, E.mul(b, v))
+        if nu is not None:
+            extra += (Blind(nu.tensor, nu.point, E.neg(E.mul(nu.coefficient, b))),)
+    zk.mask_claim(ctx, blinds + extra, E.sub(value, acc))
+
+
+def _hidden_sumcheck(ctx, label: str, n: int, terms, claim, blinds, tables, public):
+    """`zk.run_hidden` over ``n`` ≥ 0 variables (``public``: index -> function of the
+    point, verifier side); n = 0 runs over one dummy variable, the tables duplicated
+    (the sum and the blinds doubled), as LogUp-GKR's layer 0.  Returns (point, finals,
+    final blinds)."""
+    E = ctx.E
+    nv = max(n, 1)
+    two = E.scalar(1 if n else 2)
+
+    def tabs():
+        t = tables()
+        return t if n else [np.concatenate([x, x]) for x in t]
+
+    pub = tuple(public) if ctx.prover else {
+        i: (lambda x, f=f: f(x[:n])) for i, f in public.items()}
+    rho, fin, fbl = zk.run_hidden(ctx, label, nv, terms, E.mul(claim, two), tabs, pub,
+                                  blinds=_scaled(E, tuple(blinds), two))
+    return rho[:n], fin, fbl
+
+
+def _prove_hidden(ctx, c: LookupCommitted) -> None:
+    """`TLookup.prove` with zero knowledge (module doc), both sides."""
+    F, E = ctx.F, ctx.E
+    table, lay, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
+    w = table.width
+    apow, beta = draw_combiners(ctx, w, pre)
+
+    @cache
+    def A():
+        return E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
+
+    @cache
+    def B():
+        tcols = table_field_columns(F, table)
+        m_E = mle.lift(E, ctx.table(mname), base=True)
+        return E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
+
+    _commit_E(ctx, f"{pre}/A", lay.size, A)
+    _commit_E(ctx, f"{pre}/B", table.size, B)
+    if ctx.prover:
+        ctx.check(lambda: E.equal(E.sum(A()), E.sum(B())), f"{pre}: LogUp sums differ (a "
+                  "looked-up row is not in the table, or the multiplicities are wrong)")
+    # s' = s + ν_s: both sumchecks carry γ·ν_s, so both sums equal s' − ν_s
+    nu_s = zk.fresh_nu(ctx)
+    (s1,) = ctx.exchange(f"{pre}/zk/sum", 1, lambda: np.stack(
+        [E.add(E.sum(A()), blind_value(ctx, (nu_s,)))]))
+    # inverse of the lookup side, and its sum
+    r_a = ctx.challenges(f"{pre}/rA", lay.num_vars)
+    g_a = ctx.challenge(f"{pre}/gammaA")
+    rho, fin, fbl = _hidden_sumcheck(
+        ctx, f"{pre}/A", lay.num_vars, _terms_A(E, apow, beta, g_a, w),
+        E.add(E.scalar(1), E.mul(g_a, s1)), _scaled(E, (nu_s,), g_a),
+        lambda: [mle.eq_table(E, r_a), A()] + [mle.lift(E, col, base=True)
+                                               for col in wit.columns],
+        {0: lambda x: mle.eq_eval(E, r_a, x)})
+    _claim_hidden(ctx, _names(E, f"{pre}/A"), rho, fin[1], fbl[1], f"{pre}/A")
+    cblinds = tuple(b for k in range(w) for b in fbl[2 + k])
+    cols, cbl = lay.columns_hidden(ctx, rho, pre,
+                                   lambda t, nu: _blindable(ctx, t, nu, cblinds))
+    for k in range(w):   # C̃_k + fbl_k = ĉ_k and C̃_k + B_k = C̃'_k
+        zk.mask_claim(ctx, tuple(fbl[2 + k]) + _neg(E, cbl[k]), E.sub(fin[2 + k], cols[k]))
+    # inverse of the table side, and its sum
+    r_b = ctx.challenges(f"{pre}/rB", table.num_vars)
+    g_b = ctx.challenge(f"{pre}/gammaB")
+    tval: dict = {}
+
+    def tcol(k):
+        def at(x):
+            if "v" not in tval:
+                tval["v"] = table.evaluate(E, x)
+            return tval["v"][k]
+        return at
+
+    public = {0: lambda x: mle.eq_eval(E, r_b, x)}
+    public.update({3 + k: tcol(k) for k in range(w)})
+    rho, fin, fbl = _hidden_sumcheck(
+        ctx, f"{pre}/B", table.num_vars, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s1),
+        _scaled(E, (nu_s,), g_b),
+        lambda: [mle.eq_table(E, r_b), B(), mle.lift(E, ctx.table(mname), base=True)]
+        + [mle.lift(E, col, base=True) for col in table_field_columns(F, table)],
+        public)
+    _claim_hidden(ctx, _names(E, f"{pre}/B"), rho, fin[1], fbl[1], f"{pre}/B")
+    _claim_hidden(ctx, [mname], rho, fin[2], fbl[2], f"{pre}/m")
 
 
 @hookimpl
