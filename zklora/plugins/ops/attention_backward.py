@@ -67,10 +67,11 @@ import torch
 
 from zklora.zkcore import mle, quant
 from zklora.zkcore.build import Builder, add_rescale, builder, check_fits, max_abs, pow2_bound
+from zklora.zkcore.claims import scale_blind
 from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, error, limb_terms, limbs, split_limbs, vanishes
@@ -145,6 +146,11 @@ class SoftmaxBackward(Op):
 
     name = "softmax_backward"
     input_roles = ("P", Role("dP", shape="P"))
+    #: zero knowledge (docs/zero-knowledge.md §5.1): every output is committed (claims
+    #: opened, never read here); ū and R_u are masked reveals, the row sum u computed
+    #: from them carries their blinds into the einsum's hidden sumcheck, and the
+    #: zero-check's finals of tensors in ``ctx.hide`` are hidden (`vanishes`)
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:  # field order: as unpacked by _layout
@@ -237,6 +243,9 @@ class SoftmaxBackward(Op):
         rows = ctx.challenges(ctx.label(node.name, "rows"), n - Lb)
         vu, vr = ctx.reveal(ctx.label(node.name, "ubar"), [names["ubar"], names["ubar_r"]], rows)
         u = E.sub(E.add(E.mul(E.scalar(1 << s), vu), vr), E.scalar(1 << (s - 1)))
+        # masked ū, R_u (zero knowledge): u stands for ũ + 2^s·B_ū + B_r (no blinds: ())
+        ctx.register_blind(rows, u, scale_blind(E, ctx.blind_of(rows, vu), E.scalar(1 << s))
+                           + tuple(ctx.blind_of(rows, vr)))
         claims = einsum(ctx, node.name, "rl,rl->r", [P, dP], rows, u,
                         sizes={"r": 1 << (n - Lb), "l": 1 << Lb})
         return claims + vanishes(ctx, node.name,

@@ -41,7 +41,7 @@ import torch
 from zklora.zkcore.build import Builder, check_fits, max_abs, pow2_bound
 from zklora.zkcore.errors import ConfigError
 from zklora.zkcore.hookspecs import hookimpl
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.quant import SAFE_MAX
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, error, vanishes
@@ -83,6 +83,9 @@ class CrossEntropyBackward(Op):
     name = "cross_entropy_backward"
     input_roles = ("P", Role("Y", shape="P"), Role("m", shape=lambda s, p: s["P"][:-1]))
     output_roles = tuple(Role(r, "committed", "P", bounded=True) for r in ("dZ", "R"))
+    #: zero knowledge (docs/zero-knowledge.md §5.1): committed outputs (claims opened,
+    #: never read here); the zero-check's finals of tensors in ``ctx.hide`` are hidden
+    zk_blinds = ABSORB
 
     def validate(self, node, p, specs):
         if not specs[node.inputs[0]].shape:

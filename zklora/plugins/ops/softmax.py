@@ -92,7 +92,7 @@ from zklora.zkcore.einsum import einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest, Table
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import LIMB, Term, error, limb_terms, limbs, split_limbs, vanishes
 
@@ -241,6 +241,11 @@ class Softmax(Op):
 
     name = "softmax"
     input_roles = ("X", Role("mask?", "public", lambda s, p: s["X"][len(s["X"]) - len(s["mask"]):]))
+    #: zero knowledge (docs/zero-knowledge.md §5.1): every output is committed and its
+    #: claims are opened, never read here; the two zero-checks' finals of tensors in
+    #: ``ctx.hide`` are hidden (`vanishes`), and the row sums (H) take S̃'s blinded value
+    #: on (an einsum of one operand: e's claim carries S̃'s blind, scaled)
+    zk_blinds = ABSORB
 
     @attrs.frozen
     class Params:  # field order: as unpacked by forward and _layout
