@@ -40,6 +40,14 @@ zero on ignored rows, and a row is ignored iff its label is −100; S = μ·2^k 
 unique (softmax node), so is every output here: the loss is a function of Z and the
 labels alone.
 
+Zero knowledge (docs/zero-knowledge.md §5.1; a ZK session with hidden evaluations): the
+row and grid zero-checks hide their finals (blinded claims), the labels' value
+label + 100 − 100·m carries the row finals' blinds, and instead of (r_L, g_L) the prover
+sends r̃_L + ν only (a masked reveal); g_L's claim is derived, g_L − ν = D − 1 − (r_L + ν)
+(the check r_L + g_L = D − 1 moves into the opening), and the grid sumcheck carries the
+unknown α·ν of its claim (`zk.run_hidden` with an input blind).  Outside a ZK session
+the messages are the ones above, byte for byte.
+
 Padded vocabulary (parameter ``vocab`` < V, the logits' width V a power of two): only
 columns v < vocab are real.  The softmax node is masked by the public column prefix mask
 Mc_v = [v < vocab] (`add_softmax(vocab=…)`: the padded columns get no mass, so c and S
@@ -62,14 +70,25 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle, selfcheck, structured
+from zklora.zkcore import zk as zklib
 from zklora.zkcore.build import Builder, builder, named_table
+from zklora.zkcore.claims import scale_blind
 from zklora.zkcore.einsum import Public, einsum
 from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest, Table
-from zklora.zkcore.op import Op, Role, param
+from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.range import RangeCheck
-from zklora.zkcore.relations import error, inv_pow2, repeat_last, vanishes, zerocheck
+from zklora.zkcore.relations import (
+    _merged,
+    error,
+    hidden_capacity,
+    inv_pow2,
+    repeat_last,
+    table_names,
+    vanishes,
+    zerocheck_hidden,
+)
 
 
 def log_table(in_scale_bits: int, out_scale_bits: int, domain_bits: int, lo: int = 1) -> Table:
@@ -202,6 +221,14 @@ class CrossEntropy(Op):
                               (lambda s, p: (1,)) if r in ("loss", "rL", "gL") else
                               "Z" if r == "Y" else _rows) for r in ROLES)
 
+    #: zero knowledge (docs/zero-knowledge.md §5.1): every output is committed (or the
+    #: public loss) and its claims are never read here.  Inside the op: the row
+    #: zero-check's finals are hidden (`vanishes`) and the labels' value computed from
+    #: them carries their blinds; r_L is a masked reveal (g_L's claim derived from it,
+    #: the grid sumcheck's claim carries its blind) and the grid's finals are hidden
+    #: (`_grid`)
+    zk_blinds = ABSORB
+
     @attrs.frozen
     class Params:  # field order: as unpacked by forward and _layout
         scale: int = param("int", lo=1, hi=16, doc="s")
@@ -287,15 +314,29 @@ class CrossEntropy(Op):
             return acc
 
         # Σ_v v·Y_tv = m_t·label_t = label_t + 100 − 100·m_t (the second row relation)
+        vlab = E.add(E.sub(at[lab].value, E.mul(E.scalar(100), at[m].value)), E.scalar(100))
+        # hidden row finals (zero knowledge): the value carries B_label − 100·B_m
+        ctx.register_blind(rp, vlab, tuple(at[lab].blind)
+                           + scale_blind(E, at[m].blind, E.scalar(-100)))
         claims = rows + einsum(
             ctx, node.name, "tv,v->t", [Y, Public(lambda: E.from_ints(np.arange(V)), vcol)],
-            rp, E.add(E.sub(at[lab].value, E.mul(E.scalar(100), at[m].value)), E.scalar(100)),
-            sizes=sz, kind="labels")
+            rp, vlab, sizes=sz, kind="labels")
         # grid
-        vL, vG = ctx.exchange(ctx.label(node.name, "rL"), 2, lambda: E.from_ints(torch.cat(
-            [ctx.value(names["rL"]).reshape(-1), ctx.value(names["gL"]).reshape(-1)])))
-        ctx.check(lambda: E.equal(E.add(vL, vG), E.scalar((N << w) - 1)),
-                  f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
+        D1, none = E.scalar((N << w) - 1), E.zeros(0)
+        if ctx.zk is not None and ctx.carries_blinds and names["rL"] in ctx.hide:
+            # zero knowledge: r̃L + ν sent (a masked reveal, its claim blinded); g_L's
+            # claim is derived, g̃L = D − 1 − r̃L: g̃L − ν = D − 1 − v_L (no value sent)
+            (vL,) = ctx.reveal(ctx.label(node.name, "rL"), [names["rL"]], none)
+            bL = ctx.blind_of(none, vL)
+            ctx.claim(names["gL"], none, E.sub(D1, vL), scale_blind(E, bL, E.scalar(-1)))
+            vG = None
+        else:
+            vL, vG = ctx.exchange(ctx.label(node.name, "rL"), 2, lambda: E.from_ints(
+                torch.cat([ctx.value(names["rL"]).reshape(-1),
+                           ctx.value(names["gL"]).reshape(-1)])))
+            ctx.check(lambda: E.equal(E.add(vL, vG), D1),
+                      f"op {node.name}: loss remainder r_L ∉ [0, N·2^w)")
+            bL = ()
         tau = ctx.challenges(ctx.label(node.name, "grid/tau"), nt + nv)
         row_t = {"m": m, "c": c, "lmu": names["lmu"], "off": names["off"]}
 
@@ -312,19 +353,51 @@ class CrossEntropy(Op):
             pub["Mc"] = lambda p: structured.prefix_mle(E, p[:nv], pv)
         inv, D = inv_pow2(E, nv), N << w
         iw = E.mul(inv, E.scalar(1 << w))
-        gp, gf = zerocheck(ctx, ctx.label(node.name, "grid"), nt + nv, [
+        tensor = {"Y": Y, "Z": Z, **row_t}
+        gp, gf, gb = _grid(ctx, ctx.label(node.name, "grid"), nt + nv, [
             ([(1, ("eq", "Y", "Y")), (-1, ("eq", "Mc", "Y") if pv is not None else ("eq", "Y"))],
              E.scalar(0)),                                     # booleanity of Y (Mc: padded)
             ([(inv, ("m", "c")), (iw, ("m", "lmu")), (iw, ("m", "off")), (-(1 << w), ("Y", "Z"))],
-             E.add(E.scalar(L * D - D // 2), vL))], grid_tables, pub)       # the loss sum
-        claims += [ctx.claim(Y, gp, gf["Y"]), ctx.claim(Z, gp, gf["Z"])]
-        claims += [ctx.claim(t, gp[nv:], gf[r]) for r, t in row_t.items()]
+             E.add(E.scalar(L * D - D // 2), vL))], grid_tables, pub,       # the loss sum
+            [r for r, t in tensor.items() if t in ctx.hide], bL)
+        claims += [ctx.claim(Y, gp, gf["Y"], gb["Y"]), ctx.claim(Z, gp, gf["Z"], gb["Z"])]
+        claims += [ctx.claim(t, gp[nv:], gf[r], gb[r]) for r, t in row_t.items()]
         # m_t = Σ_v Y_tv at ρ_t;  Σ_t m_t = N
         claims += einsum(ctx, node.name, "tv->t", [Y], rp, at[m].value, sizes=sz)
-        claims += einsum(ctx, node.name, "t->", [m], E.zeros(0), E.scalar(N), sizes=sz)
-        claims.append(ctx.claim(names["rL"], E.zeros(0), vL))
-        claims.append(ctx.claim(names["gL"], E.zeros(0), vG))
+        claims += einsum(ctx, node.name, "t->", [m], none, E.scalar(N), sizes=sz)
+        if vG is not None:
+            claims.append(ctx.claim(names["rL"], none, vL))
+            claims.append(ctx.claim(names["gL"], none, vG))
         return claims   # the log and exponent lookups: `lookups`
+
+
+def _grid(ctx, label: str, num_vars: int, relations, tables, public, hide, blind):
+    """The grid zero-check (`relations.zerocheck_hidden`: the finals of the tables named
+    in ``hide`` hidden, in a blind-aware run of a ZK session): returns (point, values,
+    blinds).  With ``blind`` (zero knowledge: the loss sum's value holds the masked
+    r̃L + B) the claim carries the unknown α·B (the loss sum is relation 1), so the
+    sumcheck is always `zk.run_hidden` with that input blind (docs/zero-knowledge.md
+    §5.1, "Carrying an unknown through a sumcheck")."""
+    hide = hide if ctx.carries_blinds else []
+    if not blind:
+        return zerocheck_hidden(ctx, label, num_vars, relations, tables, public, hide)
+    E = ctx.E
+    names = table_names(relations)
+    alpha = ctx.challenge(f"{label}/alpha")
+    terms, claim = _merged(E, relations, names, alpha)
+    pub = {i: public[n] for i, n in enumerate(names) if n in public}
+    hid = [i for i, n in enumerate(names) if n in set(hide) and i not in pub]
+    hid = hid[:hidden_capacity(ctx)]   # (the sumcheck must hide: no `zk.room` asked)
+    shown = [i for i in range(len(names)) if i not in pub and i not in hid]
+
+    def tabs():
+        t = tables() if callable(tables) else tables
+        return [t[n] for n in names]
+
+    point, finals, blinds = zklib.run_hidden(ctx, label, num_vars, terms, claim, tabs, pub,
+                                             blinds=scale_blind(E, blind, alpha),
+                                             reveal=shown)
+    return point, dict(zip(names, finals)), dict(zip(names, blinds))
 
 
 def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,
