@@ -498,6 +498,12 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     between segments are the committed and public tensors only; inside a scratch
     session a segment's committed outputs then move to a scratch file (`Witness.spill`),
     so the witness held in RAM does not grow with the model."""
+    if isinstance(inputs, Traced):
+        done = inputs.take(graph, registry, drop)
+        if done is not None:   # computed already, from these inputs (`Traced`)
+            if progress:
+                progress("forward", 0, 1)
+            return done
     values = Witness({
         k: v.materialise() if isinstance(v, Structured) else v for k, v in graph.publics.items()})
     produced = graph._producers()
@@ -525,6 +531,64 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
                     values.pop(t, None)
             values.spill([t for t in made if graph.tensors[t].kind == "committed"])
     return values
+
+
+def trace_key(graph: Graph, drop: bool) -> str:
+    """What `forward`'s result depends on besides its inputs and the registry's ops: the
+    graph's description (tensors, bounds, nodes and their parameters, segments, the
+    publics' values) less the values of the publics a node produces (the node's output
+    replaces them), and ``drop``."""
+    d = graph.describe()
+    produced = graph._producers()
+    d["publics"] = {k: v for k, v in d["publics"].items() if k not in produced}
+    return hashlib.sha256(canonical_json({"graph": d, "drop": bool(drop)})).hexdigest()
+
+
+class Traced(dict):
+    """A graph's inputs (the mapping) carrying the result of a `forward` already run on
+    exactly these inputs — a model plugin's first run, made to learn the statement's
+    public outputs (a loss) before the graph that declares them exists.  `forward`
+    hands that result over instead of running every op again: the integer forward is
+    a deterministic function of the inputs, the ops and the graph's structure, so the
+    values are those it would compute.  The hand-over happens once; `forward` computes
+    afresh when the graph's `trace_key` differs (another structure, other public
+    inputs, another ``drop``), for another registry, or outside the scratch session
+    the result's spilled entries live in (`Witness.spill`)."""
+
+    def __init__(self, inputs: Mapping[str, torch.Tensor], result: Witness, key: str,
+                 registry):
+        super().__init__(inputs)
+        self._held: tuple | None = (result, key, registry, scratch.current())
+
+    @classmethod
+    def run(cls, graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
+            progress: Progress | None = None, *, drop: bool = False
+            ) -> tuple[Traced, Witness]:
+        """`forward` of ``graph`` on ``inputs``: (the inputs carrying its result, the
+        result)."""
+        values = forward(graph, inputs, registry, progress, drop=drop)
+        return cls(inputs, values, trace_key(graph, drop), registry), values
+
+    @property
+    def holds(self) -> bool:
+        """Whether the result is still held (not handed over or released)."""
+        return self._held is not None
+
+    def release(self) -> None:
+        """Drop the held result (its memory goes with the last reference)."""
+        self._held = None
+
+    def take(self, graph: Graph, registry, drop: bool) -> Witness | None:
+        """The held result if it is ``graph``'s `forward` with ``registry`` and ``drop``
+        (else None); released either way."""
+        held, self._held = self._held, None
+        if held is None:
+            return None
+        result, key, reg, store = held
+        if reg is not registry or store is not scratch.current() or \
+                key != trace_key(graph, drop):
+            return None
+        return result
 
 
 def _forward_node(graph: Graph, registry, node: OpNode, src: Mapping[str, torch.Tensor],

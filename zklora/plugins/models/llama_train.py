@@ -56,7 +56,7 @@ import attrs
 import torch
 
 from zklora.zkcore import graph as graphlib
-from zklora.zkcore import security
+from zklora.zkcore import scratch, security
 from zklora.zkcore import segments as segmentlib
 from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
@@ -823,13 +823,18 @@ class TrainResult:
 
 
 def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
-                  registry=None, keep: Collection[str] | None = None
-                  ) -> tuple[Graph, TrainResult]:
+                  registry=None, keep: Collection[str] | None = None,
+                  traced: list | None = None) -> tuple[Graph, TrainResult]:
     """Run the graph's integer forward (placeholder losses), read the losses, and return
     the final graph (with the real losses) and every value — or, given ``keep``, only
     the values of those tensors (and the losses): the forward then drops each
     segment's intermediate values once the segment ends (`graph.forward` ``drop``), so
-    the run holds about what a proof's phase 1 holds, not the whole step."""
+    the run holds about what a proof's phase 1 holds, not the whole step.
+
+    ``traced`` (a list, with ``keep``): receives the inputs as a `graph.Traced` that
+    carries the run's whole phase-1 witness, which the proof's `graph.forward` of the
+    final graph then takes over instead of computing it again (the losses are outputs
+    of the forward, so both graphs run the same ops on the same inputs)."""
     from zklora.zkcore.plugins import registry as default_registry
     reg = registry or default_registry()
     nt = batch_num_tokens(spec, inputs)
@@ -837,7 +842,11 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
     loss_names = [f"s{t}/loss/loss" for t in range(spec.steps)]
     drop = keep is not None and bool(g0.node_segments) and all(
         g0.tensors[n].kind != "virtual" for n in list(keep) + loss_names if n in g0.tensors)
-    values = graphlib.forward(g0, inputs, reg, drop=drop)
+    if traced is not None and keep is not None and drop == bool(g0.node_segments):
+        held, values = graphlib.Traced.run(g0, inputs, reg, drop=drop)
+        traced.append(held)
+    else:
+        values = graphlib.forward(g0, inputs, reg, drop=drop)
     losses = [int(values[n].reshape(-1)[0]) for n in loss_names]
     g = build_train_graph(spec, losses, nt)
     if keep is not None:
@@ -984,10 +993,14 @@ class LlamaTrain(Model):
 
     def __init__(self):
         self._cache: dict[str, Any] = {}
+        #: (key, `graph.Traced`): the inputs carrying the phase-1 witness of the last
+        #: `_prepare` run inside a proof's scratch session, until `witness` hands it over
+        self._traced: tuple[str, graphlib.Traced] | None = None
 
     def _prepare(self, params):
         key = json.dumps(params, sort_keys=True, default=str)
         if key not in self._cache:
+            self._traced = None
             spec, ckpt, adapter, batches, state = load_private_state(params)
             public = spec.to_public()
             # the verifier's work budget from the shapes alone, before the training
@@ -998,7 +1011,12 @@ class LlamaTrain(Model):
             # proof recomputes its witness, and a cached full trace would stay resident
             # for the whole proof
             keep = [n for names in statement_tensors(public).values() for n in names]
-            _, res = integer_train(spec, inputs, keep=keep)
+            # inside a proof's scratch session (`api.prove`) the run's phase-1 witness is
+            # kept (spilled) for the proof's forward pass (`witness`): computed once
+            traced: list | None = [] if scratch.current() is not None else None
+            _, res = integer_train(spec, inputs, keep=keep, traced=traced)
+            if traced:
+                self._traced = (key, traced[0])
             public["losses"] = list(res.losses)
             nt = batch_num_tokens(spec, inputs)
             if nt != [default_num_tokens(spec.fwd.batch, spec.fwd.seq)] * spec.batches:
@@ -1046,7 +1064,16 @@ class LlamaTrain(Model):
                                  _train_num_tokens(public, spec))
 
     def witness(self, params):
-        return dict(self._prepare(params)[2])
+        """The committed inputs; inside the scratch session of the `_prepare` run that
+        computed the statement's losses, a `graph.Traced` handing that run's phase-1
+        witness to the proof's `graph.forward` (once)."""
+        inputs = self._prepare(params)[2]
+        key = json.dumps(params, sort_keys=True, default=str)
+        held, self._traced = self._traced, None
+        if held is not None and held[0] == key and held[1].holds \
+                and scratch.current() is not None:
+            return held[1]
+        return dict(inputs)
 
     def frozen_tensors(self, public) -> list[str]:
         return frozen_tensors(public)
