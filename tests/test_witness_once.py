@@ -108,3 +108,17 @@ def test_prove_verifies_and_runs_each_node_once_before_phase_2(params, monkeypat
     g = lt.LlamaTrain().build(res.statement["params"])
     assert first == len(g.nodes)      # the losses' run only; the forward pass took it
     pyapi.verify(tmp_path / "p.zkp")
+
+
+def test_spilled_witness_is_stored_narrow_and_read_back_exactly():
+    vals = {"limb": torch.randint(0, 1 << 16, (64, 64)),
+            "sgn": torch.randint(-100, 100, (64, 64)),
+            "wide": torch.randint(-(1 << 40), 1 << 40, (64, 64)),
+            "i32": torch.tensor([-(1 << 31), (1 << 31) - 1] * 8)}
+    with scratch.session(threshold=0) as store:
+        w = graphlib.Witness(dict(vals))
+        assert sorted(w.spill(list(vals))) == sorted(vals)
+        assert store.bytes_written == 64 * 64 * (2 + 1 + 8) + 16 * 4
+        for k, v in vals.items():
+            got = w[k]
+            assert got.dtype == torch.int64 and torch.equal(got, v), k

@@ -71,6 +71,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import attrs
+import numpy as np
 import torch
 
 from . import claims as claimlib
@@ -400,7 +401,8 @@ class Witness(MutableMapping):
         if v is not None or name in self._ram:
             return v
         h = self._disk[name]
-        return torch.from_numpy(h.read_range(0, h.shape[0]))
+        a = h.read_range(0, h.shape[0])
+        return torch.from_numpy(a if a.dtype == np.int64 else a.astype(np.int64))
 
     def __setitem__(self, name: str, value) -> None:
         self._disk.pop(name, None)
@@ -461,13 +463,31 @@ class Witness(MutableMapping):
         if store is None or not todo or (
                 not force and _batch_bytes(self, todo) < _spill_batch()):
             return []
-        arrays = [self._ram[n].detach().contiguous().numpy() for n in todo]
+        arrays = [_narrow(self._ram[n]) for n in todo]
         handles = store.save(arrays, tag="witness")
         del arrays
         for n, h in zip(todo, handles):
             del self._ram[n]
             self._disk[n] = h
         return todo
+
+
+#: the integer types a spilled witness tensor may be stored in, narrowest first
+_NARROW = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.uint32,
+                                      np.int32))
+
+
+def _narrow(t: torch.Tensor) -> np.ndarray:
+    """An int64 tensor as a numpy array of the narrowest type in `_NARROW` that holds
+    every value (else int64): limbs and digits take 1–2 bytes in a scratch file, not 8.
+    `Witness.__getitem__` reads it back as int64, the same integers."""
+    a = t.detach().contiguous().numpy()
+    lo, hi = (int(v) for v in torch.aminmax(t.detach()))
+    for dt in _NARROW:
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return a.astype(dt)
+    return a
 
 
 def _spillable(v) -> bool:
