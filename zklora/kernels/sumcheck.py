@@ -29,7 +29,10 @@ from .goldilocks import (
     e_sc_fold,
     e_sc_fold_s,
     gl_add,
+    gl_inv,
+    gl_mul7,
     gl_mul_s,
+    gl_neg,
     gl_sub,
 )
 
@@ -822,3 +825,110 @@ def ref_step(st, r, g_prev, starts, factors, coeffs, degree):
     run = np.asarray(R.e_interpolate(g_prev, int(r[0]), int(r[1])), np.uint64)
     out, g = ref_gen_fold_sums(st, r, starts, factors, coeffs, degree, run)
     return run, out, g, np.concatenate([g[:1], g[2:]])
+
+
+# -- the zero-knowledge verifier's per-sumcheck scalar work (`zklora.zkcore.zk`) --------
+
+
+@njit(**_OPTS)
+def e_zk_points(r, w, s0, s1, coords, factor, dens):
+    """The point-dependent part of `zk._tensor_points` for the n variables of ``r``
+    (n, 2): for each weight w_j and variable i, t = r_i^{w_j}, den = 1 + t,
+    coords[j, i] = t/den; factor[i] = (s0 + s1·x)·Π_j den.  ``dens`` (e·n, 2) is
+    scratch.  Returns −1, or the flat index j·n + i of the first den equal to 0 (then
+    coords and factor are not written)."""
+    n = r.shape[0]
+    e = w.shape[0]
+    for j in range(e):
+        for i in range(n):
+            t0 = r[i, 0]
+            t1 = r[i, 1]
+            for _ in range(w[j] - 1):
+                t0, t1 = e2_mul_s(t0, t1, r[i, 0], r[i, 1])
+            coords[j, i, 0] = t0
+            coords[j, i, 1] = t1
+            d0 = gl_add(t0, ONE)
+            if d0 == ZERO and t1 == ZERO:
+                return j * n + i
+            dens[j * n + i, 0] = d0
+            dens[j * n + i, 1] = t1
+    # factor
+    for i in range(n):
+        f0 = s0
+        f1 = s1
+        for j in range(e):
+            f0, f1 = e2_mul_s(f0, f1, dens[j * n + i, 0], dens[j * n + i, 1])
+        factor[i, 0] = f0
+        factor[i, 1] = f1
+    # batch inversion of the dens by their norms d0² − 7·d1² (non-zero: x² − 7 is
+    # irreducible and den ≠ 0), one base-field inversion for all
+    m = e * n
+    pre = np.empty(m + 1, dtype=np.uint64)
+    pre[0] = ONE
+    for k in range(m):
+        d0 = dens[k, 0]
+        d1 = dens[k, 1]
+        nk = gl_sub(gl_mul_s(d0, d0), gl_mul7(gl_mul_s(d1, d1)))
+        pre[k + 1] = gl_mul_s(pre[k], nk)
+    inv = gl_inv(pre[m])
+    for k in range(m - 1, -1, -1):
+        d0 = dens[k, 0]
+        d1 = dens[k, 1]
+        nk = gl_sub(gl_mul_s(d0, d0), gl_mul7(gl_mul_s(d1, d1)))
+        ik = gl_mul_s(inv, pre[k])          # 1/norm_k
+        inv = gl_mul_s(inv, nk)
+        i0 = gl_mul_s(d0, ik)               # 1/den = (d0 − d1·x)/norm
+        i1 = gl_neg(gl_mul_s(d1, ik))
+        j = k // n
+        i = k - j * n
+        c0, c1 = e2_mul_s(coords[j, i, 0], coords[j, i, 1], i0, i1)
+        coords[j, i, 0] = c0
+        coords[j, i, 1] = c1
+    return -1
+
+
+@njit(**_OPTS)
+def e_prod_z(pt, out):
+    """out[0] = Π_i pt_i, out[1] = Π_i pt_i·(1 − pt_i) (1 for an empty point) over
+    goldilocks-ext2 (``pt`` (n, 2), ``out`` (2, 2))."""
+    a0 = ONE
+    a1 = ZERO
+    z0 = ONE
+    z1 = ZERO
+    for i in range(pt.shape[0]):
+        p0 = pt[i, 0]
+        p1 = pt[i, 1]
+        a0, a1 = e2_mul_s(a0, a1, p0, p1)
+        q0, q1 = e2_mul_s(p0, p1, gl_sub(ONE, p0), gl_neg(p1))
+        z0, z1 = e2_mul_s(z0, z1, q0, q1)
+    out[0, 0] = a0
+    out[0, 1] = a1
+    out[1, 0] = z0
+    out[1, 1] = z1
+
+
+@njit(**_OPTS)
+def e_eq_combo(points, rho0, rho1, r, out):
+    """out = Σ_k ρ^k·eq(points[k], r), eq(a, b) = Π_j (2·a_j·b_j − a_j − b_j + 1), over
+    goldilocks-ext2 (``points`` (C, n, 2), ``r`` (n, 2), ``out`` (2,))."""
+    s0 = ZERO
+    s1 = ZERO
+    c0 = ONE
+    c1 = ZERO
+    for k in range(points.shape[0]):
+        e0 = c0
+        e1 = c1
+        for j in range(r.shape[0]):
+            a0 = points[k, j, 0]
+            a1 = points[k, j, 1]
+            b0 = r[j, 0]
+            b1 = r[j, 1]
+            m0, m1 = e2_mul_s(a0, a1, b0, b1)
+            t0 = gl_add(gl_sub(gl_sub(gl_add(m0, m0), a0), b0), ONE)
+            t1 = gl_sub(gl_sub(gl_add(m1, m1), a1), b1)
+            e0, e1 = e2_mul_s(e0, e1, t0, t1)
+        s0 = gl_add(s0, e0)
+        s1 = gl_add(s1, e1)
+        c0, c1 = e2_mul_s(c0, c1, rho0, rho1)
+    out[0] = s0
+    out[1] = s1

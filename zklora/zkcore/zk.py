@@ -55,6 +55,9 @@ import attrs
 import blake3
 import numpy as np
 
+from zklora.kernels import goldilocks as KG
+from zklora.kernels import sumcheck as KS
+
 from . import mle
 from . import sumcheck as sc
 from .claims import Blind, Claim, blind_value
@@ -505,6 +508,20 @@ def _tensor_points(E: Field, reg: Region, point: np.ndarray, err
     n, w = reg.n, reg.w
     one, factor, tpl, first = _template(E, reg)
     r = np.ascontiguousarray(np.asarray(point)[:n])
+    if _fast(E):   # one kernel call (same values)
+        e = len(w)
+        coords = np.empty((e, n, 2), np.uint64)
+        fac = np.empty((n, 2), np.uint64)
+        f0 = factor[0] if n else (1, 0)
+        bad = KS.e_zk_points(np.ascontiguousarray(r, np.uint64), _weights_array(w),
+                             np.uint64(f0[0]), np.uint64(f0[1]), coords, fac,
+                             np.empty((e * n, 2), np.uint64))
+        if bad >= 0:
+            raise err("zero-knowledge mask: challenge hits 1 + r^w = 0; retry the proof")
+        pts = tpl.copy()
+        for k in range(e):
+            pts[:, first + k] = coords[k]
+        return pts, fac
     pw = {1: r}
     for wj in sorted(set(w)):
         if wj not in pw:
@@ -902,22 +919,24 @@ def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
     E = ctx.E
     err = ProverError if ctx.prover else VerificationError
     n = point.shape[0]
-    one = _consts(E)[0]
-    z = _prod(E, E.mul(point, E.sub(_full(E, one, n), point)))
+    pr, z = _prod_z(E, point)
     if bool(np.all(np.asarray(z) == 0)):
         raise err(f"{label}: Z(r) = 0; retry the proof")
     # the final check as one claim on the masks
     ptsA, facA = _tensor_points(E, h.regA, point, err)
     ptsB, facB = _tensor_points(E, h.regB, point[n - 1:], err)
-    cfA = E.mul(np.ascontiguousarray(facA), h.rho)
-    terms_m = [(h.regA.name, ptsA[i], cfA[i]) for i in range(n)]
-    terms_m.append((h.regB.name, ptsB[0], E.mul(h.rho, facB[0])))
+    # the terms' coefficients: ρ·factor_i on regA, ρ·factor on regB, Π_j r_j·c_b on
+    # the blinds (one vector product for the first two, one for the blinds)
+    cfs = E.mul(np.concatenate([facA, facB[:1]]), h.rho)
+    tensors = [h.regA.name] * n + [h.regB.name]
+    pts = list(ptsA) + [ptsB[0]]
     if blinds:
-        pr = _prod(E, point)
         cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
-        terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
+        cfs = np.concatenate([cfs, cfb])
+        tensors += [b.tensor for b in blinds]
+        pts += [b.point for b in blinds]
     value = E.sub(running, sc.combine(E, terms, values))
-    mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
+    _mask_claim(ctx, tensors, pts, cfs, value)
     nupts, nucoef = _nu_points(E, h.regB.chunk_vars, len(h.hidden))
     zc = E.mul(z, nucoef)
     out_blinds: list[tuple] = [()] * h.count
@@ -945,9 +964,52 @@ def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
         Blind(b.tensor, b.point, cf[k]) for k, b in enumerate(rest))))
 
 
+def _fast(E: Field) -> bool:
+    """Whether the scalar kernels of `zklora.kernels.sumcheck` serve ``E`` (goldilocks-ext2,
+    numba started: a cold process keeps the numpy/Python-int path)."""
+    return E.name == "goldilocks-ext2" and KG.numba_started()
+
+
+@cache
+def _weights_array(w: tuple[int, ...]) -> np.ndarray:
+    a = np.array(w, np.int64)
+    a.flags.writeable = False
+    return a
+
+
+def _prod_z(E: Field, point: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Π_j r_j, Z(r) = Π_j r_j·(1 − r_j)) for a point r."""
+    if _fast(E):
+        out = np.empty((2, 2), np.uint64)
+        KS.e_prod_z(np.ascontiguousarray(point, np.uint64).reshape(-1, 2), out)
+        return out[0], out[1]
+    n = point.shape[0]
+    one = _consts(E)[0]
+    return _prod(E, point), _prod(E, E.mul(point, E.sub(_full(E, one, n), point)))
+
+
+def _mask_claim(ctx, tensors: Sequence[str], points: Sequence[np.ndarray], coefs: np.ndarray,
+                value) -> None:
+    """`mask_claim` of the terms coefs[k]·M̃_{tensors[k]}(points[k]) (coefficients as one
+    array): the same claim, without the intermediate `Blind`s."""
+    E = ctx.E
+    c0 = coefs[0]
+    if bool(np.all(c0 == 0)):
+        raise (ProverError if ctx.prover else VerificationError)(
+            "zero-knowledge: a mask claim with a zero coefficient; retry the proof")
+    inv0 = E.inv(c0)
+    cf = E.mul(coefs[1:], inv0) if len(tensors) > 1 else ()
+    ctx.zk_claim(Claim(tensors[0], points[0], E.mul(value, inv0), tuple(
+        Blind(t, q, cf[k]) for k, (t, q) in enumerate(zip(tensors[1:], points[1:])))))
+
+
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
     """Π xs (1 when empty): pairwise halving, one vector product per level."""
     xs = np.asarray(xs)
+    if _fast(E) and xs.ndim == 2:
+        out = np.empty((2, 2), np.uint64)
+        KS.e_prod_z(np.ascontiguousarray(xs, np.uint64), out)
+        return out[0]
     if xs.shape[0] == 0:
         return np.array(_consts(E)[0], copy=True)
     while xs.shape[0] > 1:
