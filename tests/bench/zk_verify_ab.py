@@ -1,7 +1,7 @@
 """Warm verify A/B of the tiny training step, ZK on and off: an old tree against this one.
 
     git worktree add /tmp/old <rev>
-    flock /tmp/heavy.lock python tests/bench/zk_verify_ab.py /tmp/old [REPS]
+    flock /tmp/heavy.lock python tests/bench/zk_verify_ab.py /tmp/old [REPS] [--reuse]
 
 This tree proves the tiny step of ``tests/bench/zk_compare.py`` once with zero knowledge
 off and once on (fast profile, the scheme it proves with in zero knowledge) and writes
@@ -26,7 +26,13 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[2]
-PROOFS = Path("/tmp/zk_verify_ab.pkl")
+PROOFS = Path(os.environ.get("ZK_VERIFY_AB_PROOFS", "/tmp/zk_verify_ab.pkl"))
+#: ``--reuse``: verify the proofs already in `PROOFS` (made by an earlier run or by
+#: `tests/bench/zk_verify_profile.py`) instead of proving again
+REUSE = "--reuse" in sys.argv
+#: ``ZK_VERIFY_AB_CPU=1``: the process's CPU time (all threads) instead of wall time —
+#: steadier on a machine shared with other jobs
+CPU = os.environ.get("ZK_VERIFY_AB_CPU", "0") == "1"
 
 
 def _setup():
@@ -79,7 +85,10 @@ def serve() -> None:
         with zk.session(on):
             spent[0] = 0.0
             t = time.perf_counter()
+            c = time.process_time()
             graphlib.verify(g, made[on][0], be, statement, made[on][1])
+            if CPU:
+                return time.process_time() - c, spent[0]
             return time.perf_counter() - t, spent[0]
 
     for on in (False, True):
@@ -92,7 +101,8 @@ def serve() -> None:
 
 def main(old: str, reps: int) -> None:
     env = dict(os.environ, PYTHONPATH=str(HERE))
-    subprocess.run([sys.executable, __file__, "--make"], env=env, check=True, cwd="/tmp")
+    if not (REUSE and PROOFS.exists()):
+        subprocess.run([sys.executable, __file__, "--make"], env=env, check=True, cwd="/tmp")
     trees = {"old": str(Path(old).resolve()), "new": str(HERE)}
     procs = {}
     for name, tree in trees.items():
@@ -131,4 +141,5 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["--serve"]:
         serve()
     else:
-        main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 7)
+        args = [a for a in sys.argv[1:] if a != "--reuse"]
+        main(args[0], int(args[1]) if len(args) > 1 else 7)
