@@ -122,3 +122,24 @@ def test_spilled_witness_is_stored_narrow_and_read_back_exactly():
         for k, v in vals.items():
             got = w[k]
             assert got.dtype == torch.int64 and torch.equal(got, v), k
+
+
+def test_forward_model_hands_its_loss_run_over(params, monkeypatch):
+    from zklora.plugins.models.llama import Llama
+
+    reg = registry()
+    with scratch.session():
+        m = Llama()
+        public = m.public_params(params)
+        w = m.witness(params)
+        assert isinstance(w, graphlib.Traced) and w.holds
+        g = m.build(public)
+        assert not g.node_segments
+        calls = _counting(monkeypatch)
+        got = graphlib.forward(g, w, reg)
+        assert calls == []
+        _same(got, graphlib.forward(g, dict(w), reg))
+        assert len(calls) == len(g.nodes)
+    m = Llama()
+    m.public_params(params)
+    assert not isinstance(m.witness(params), graphlib.Traced)   # no scratch session

@@ -41,7 +41,7 @@ from typing import Any
 import attrs
 import torch
 
-from zklora.zkcore import build
+from zklora.zkcore import build, scratch
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore.build import builder
 from zklora.zkcore.errors import ConfigError
@@ -520,6 +520,10 @@ class ForwardResult:
     loss_int: int
     scale: int
     values: dict
+    #: the graph run (undropped) and the registry that ran it: what `graph.Traced`
+    #: needs to hand ``values`` to a proof's forward pass
+    graph: Any = None
+    registry: Any = None
 
     @property
     def logits(self) -> torch.Tensor:
@@ -539,11 +543,11 @@ def integer_forward(spec: ForwardSpec, inputs: Mapping[str, torch.Tensor], regis
     lab = inputs.get("labels")
     g = b.build(None, with_loss=with_loss, num_tokens=None if lab is None else
                 count_tokens(lab.reshape(spec.batch, spec.seq)))
-    values = graphlib.forward(g, {k: v for k, v in inputs.items() if k in g.tensors},
-                              registry or default_registry())
+    reg = registry or default_registry()
+    values = graphlib.forward(g, {k: v for k, v in inputs.items() if k in g.tensors}, reg)
     logits = values[b.logits].reshape(spec.batch, spec.seq, -1)[..., :spec.arch.vocab_size]
     loss = int(values[b.loss].reshape(-1)[0]) if b.loss else 0
-    return ForwardResult(logits, loss, spec.quant.act_scale, values)
+    return ForwardResult(logits, loss, spec.quant.act_scale, values, g, reg)
 
 
 # -- data: `zklora.plugins.models.data` (load_batch, random_batch, Batch) ---------------
@@ -714,6 +718,11 @@ class Llama(Model):
             spec, ckpt, adapter, ids = _load_private(params)
             inputs = quantize_inputs(spec, ckpt, adapter, ids)
             res = integer_forward(spec, inputs)
+            # inside a proof's scratch session (`api.prove`) the run's values go with the
+            # inputs (`witness`): the proof's forward pass takes them, computed once
+            if scratch.current() is not None:
+                inputs = graphlib.Traced(inputs, res.values,
+                                         graphlib.trace_key(res.graph, False), res.registry)
             public = spec.to_public()
             public["loss"] = res.loss_int
             if ids.num_tokens != default_num_tokens(spec.batch, spec.seq):
@@ -757,6 +766,9 @@ class Llama(Model):
         public, inputs = self._prepare(params)
         key = json.dumps(params, sort_keys=True, default=str)
         self._cache = {key: (public, None)}
+        if isinstance(inputs, graphlib.Traced) and inputs.holds \
+                and scratch.current() is not None:
+            return inputs     # with the loss's run's values (`graph.Traced`)
         return dict(inputs)
 
     def frozen_tensors(self, public):
