@@ -65,11 +65,16 @@ def to_fixed(x: torch.Tensor | float, s: int, *, name: str = "tensor") -> torch.
     """
     _check_scale(s)
     x = torch.as_tensor(x).to(torch.float64)
-    if x.numel() and not bool(torch.isfinite(x).all()):
-        raise ProverError(f"{name}: non-finite value cannot be converted to fixed point")
-    y = torch.floor(x * float(1 << s) + 0.5)
-    if y.numel() and float(y.abs().max()) > float(1 << 62):
-        raise ProverError(f"{name}: value {float(x.abs().max())} too large for scale 2^{s}")
+    y = torch.mul(x, float(1 << s)).add_(0.5).floor_()   # the same roundings, in place
+    if y.numel():
+        # one pass for both checks: NaN fails every comparison, ±inf the bound
+        lo, hi = (float(v) for v in torch.aminmax(y))
+        if not (-float(1 << 62) <= lo and hi <= float(1 << 62)):
+            if not bool(torch.isfinite(x).all()):
+                raise ProverError(f"{name}: non-finite value cannot be converted to fixed "
+                                  "point")
+            raise ProverError(f"{name}: value {float(x.abs().max())} too large for scale "
+                              f"2^{s}")
     return y.to(torch.int64)
 
 
