@@ -76,7 +76,7 @@ import torch
 
 from . import claims as claimlib
 from . import range as rangelib
-from . import relations, scratch
+from . import relations, scratch, selfcheck
 from . import segments as segmentlib
 from . import zk as zklib
 from .canon import _jsonable, canonical_json  # noqa: F401  (re-exported)
@@ -534,7 +534,7 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             v = torch.as_tensor(inputs[name]).to(torch.int64)
             if tuple(v.shape) != spec.shape:
                 raise ProverError(f"input {name} has shape {tuple(v.shape)}, expected {spec.shape}")
-            check_bound(spec, v)
+            _check_declared(spec, v)
             values[name] = v
     segs = graph.segments() if drop else []
     keep = _phase1_virtuals(graph, registry) if drop else set()
@@ -626,8 +626,20 @@ def _forward_node(graph: Graph, registry, node: OpNode, src: Mapping[str, torch.
         if tuple(v.shape) != spec.shape:
             raise ProverError(f"op {node.name}: output {t} has shape {tuple(v.shape)}, "
                               f"expected {spec.shape}")
-        check_bound(spec, v)
+        _check_declared(spec, v)
         dst[t] = v.to(torch.int64)
+
+
+def _check_declared(spec: TensorSpec, v: torch.Tensor) -> None:
+    """`op.check_bound` (the same error) with one pass over an int64 value, not two."""
+    if v.dtype != torch.int64 or spec.bound is None or v.numel() == 0 \
+            or not selfcheck.enabled():
+        check_bound(spec, v)
+        return
+    vmin, vmax = (int(x) for x in torch.aminmax(v))
+    lo, hi = spec.bound
+    if vmin < lo or vmax > hi:
+        check_bound(spec, v)   # raises, naming the value
 
 
 def _phase1_virtuals(graph: Graph, registry) -> set[str]:
