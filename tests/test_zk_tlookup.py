@@ -25,13 +25,16 @@ from unittest import mock
 import numpy as np
 import pytest
 
+from zklora.plugins.lookups.tables import silu_table
 from zklora.plugins.lookups.tlookup import TLookup
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore import selfcheck, zk
 from zklora.zkcore.errors import ProofFormatError, VerificationError
 from zklora.zkcore.graph import Backend
+from zklora.zkcore.range import range_table
 from zklora.zkcore.transcript import ProverChannel
 
+from . import test_zk_lookups as zk_lookups
 from .test_zk import _distinguishable, _profile, programmed, recorded
 from .test_zk_lookups import STATEMENT, _graph, _registry, _witness
 
@@ -239,3 +242,42 @@ def test_advice_value_changed():
         g, data, sec, _ = _prove(be, w)
     with pytest.raises(REJECT):
         _verify(be, g, data, sec)
+
+
+# -- small layouts, the paper profile's own stack ----------------------------------------
+
+
+@pytest.mark.parametrize("spec", [[(range_table(3), (1,))],
+                                  [(range_table(3), (1, 1)), (silu_table(4, 6, 6), (1,))]])
+@pytest.mark.parametrize("field,scheme", [PAPER, ("goldilocks", "ligero")])
+def test_one_row_lookups(monkeypatch, spec, field, scheme):
+    """Requests of one row (the smallest layouts; a sumcheck over no variable runs over
+    one dummy variable): the hidden argument verifies."""
+    monkeypatch.setattr(zk_lookups, "SPEC", spec)
+    prof = _run(_backend(field, scheme), 1)
+    assert (f"{R3}/zk/sum", 0) in prof
+
+
+def test_paper_profile_rescale_graph():
+    """`config.PROFILES["paper"]` resolved, the rescale graph (range checks, one late
+    table) with ZK on: the tlookup messages are the hidden ones, it verifies, and a
+    bumped X, Y or R is rejected."""
+    from zklora.zkcore import config
+    from zklora.zkcore.plugins import registry
+    from zklora.zkcore.testing.tamper import assert_rejected, bump
+
+    from .test_rescale_op import rescale_graph, wit
+
+    be = config.resolve(config.PROFILES["paper"], registry())
+    assert isinstance(be.lookup, TLookup)
+    g = rescale_graph()
+    with zk.session(), recorded() as log:
+        data, sec = graphlib.prove(g, wit(), be, {})
+    with zk.session():
+        graphlib.verify(g, data, be, {}, sec)
+    labels = {lab for lab, _, _ in _lookup_messages(log)}
+    assert any(lab.endswith("/zk/sum") for lab in labels)
+    assert not any(lab.endswith(("/sums", "/coords", "/zk/mask")) for lab in labels)
+    with zk.session():
+        for t in ("X", "Y", "R"):
+            assert_rejected(g, wit(), be, {}, bump(t, 5))
