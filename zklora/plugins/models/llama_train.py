@@ -824,7 +824,8 @@ class TrainResult:
 
 def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
                   registry=None, keep: Collection[str] | None = None,
-                  traced: list | None = None) -> tuple[Graph, TrainResult]:
+                  traced: list | None = None, final_graph: bool = True
+                  ) -> tuple[Graph | None, TrainResult]:
     """Run the graph's integer forward (placeholder losses), read the losses, and return
     the final graph (with the real losses) and every value — or, given ``keep``, only
     the values of those tensors (and the losses): the forward then drops each
@@ -834,7 +835,8 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
     ``traced`` (a list, with ``keep``): receives the inputs as a `graph.Traced` that
     carries the run's whole phase-1 witness, which the proof's `graph.forward` of the
     final graph then takes over instead of computing it again (the losses are outputs
-    of the forward, so both graphs run the same ops on the same inputs)."""
+    of the forward, so both graphs run the same ops on the same inputs).
+    ``final_graph=False``: the final graph is not built (None returned)."""
     from zklora.zkcore.plugins import registry as default_registry
     reg = registry or default_registry()
     nt = batch_num_tokens(spec, inputs)
@@ -848,12 +850,12 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
     else:
         values = graphlib.forward(g0, inputs, reg, drop=drop)
     losses = [int(values[n].reshape(-1)[0]) for n in loss_names]
-    g = build_train_graph(spec, losses, nt)
+    g = build_train_graph(spec, losses, nt) if final_graph else None
     if keep is not None:
         values = {n: values[n] for n in dict.fromkeys(list(keep) + loss_names)
                   if n in values}
-    for n in loss_names:
-        values[n] = g.publics[n]
+    for n, loss in zip(loss_names, losses):
+        values[n] = torch.tensor([loss], dtype=torch.int64)   # the final graph's public
     return g, TrainResult(losses, values)
 
 
@@ -1014,7 +1016,8 @@ class LlamaTrain(Model):
             # inside a proof's scratch session (`api.prove`) the run's phase-1 witness is
             # kept (spilled) for the proof's forward pass (`witness`): computed once
             traced: list | None = [] if scratch.current() is not None else None
-            _, res = integer_train(spec, inputs, keep=keep, traced=traced)
+            _, res = integer_train(spec, inputs, keep=keep, traced=traced,
+                                   final_graph=False)
             if traced:
                 self._traced = (key, traced[0])
             public["losses"] = list(res.losses)
