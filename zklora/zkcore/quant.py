@@ -99,7 +99,7 @@ def rescale(x: torch.Tensor, s: int) -> tuple[torch.Tensor, torch.Tensor]:
         raise ProverError(f"rescale: input {int(x.max())} too large")
     t = x + half
     y = t >> s
-    r = t - (y << s)
+    r = t.bitwise_and_((1 << s) - 1)   # = t − 2^s·y: the low s bits (two's complement)
     return y, r
 
 
