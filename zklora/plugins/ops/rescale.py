@@ -108,8 +108,9 @@ class Rescale(Op):
         p = self.params(node)
         y, r = quant.rescale(inputs[0], p.shift)
         d = y.to(torch.int64) - p.limb_lo
-        return [y, r, *(((d >> o) & ((1 << w) - 1)) for o, w in _offsets(p.limbs)),
-                *(((r >> o) & ((1 << w) - 1)) for o, w in _offsets(p.r_limbs))]
+        # each limb masked in place: one temporary per limb, not two
+        return [y, r, *((d >> o).bitwise_and_((1 << w) - 1) for o, w in _offsets(p.limbs)),
+                *((r >> o).bitwise_and_((1 << w) - 1) for o, w in _offsets(p.r_limbs))]
 
     def range_checks(self, node, p, specs):
         """R ∈ [0, 2^s) and Y in its declared bound (in `checked_bound` ⊇ it with
