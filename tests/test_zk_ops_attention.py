@@ -22,16 +22,19 @@ import numpy as np
 import pytest
 import torch
 
+from zklora.plugins.ops.cross_entropy import cross_entropy_value
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore import zk
 from zklora.zkcore.op import ABSORB
 from zklora.zkcore.testing.tamper import assert_rejected
 from zklora.zkcore.transcript import ProverChannel
 
-from .test_attention_backward_op import sb_graph
+from .conftest import backend_for
+from .test_attention_backward_op import forward_p, inputs, sb_graph
+from .test_cross_entropy_backward_op import P as CE
 from .test_cross_entropy_backward_op import with_forward
 from .test_softmax_op import attention_graph, attention_wit
-from .test_zk import programmed, recorded
+from .test_zk import _distinguishable, _profile, programmed, recorded
 from .test_zk_ops import REJECT
 
 
@@ -120,6 +123,30 @@ def test_layout_and_verifies(gold, kind):
         assert {lab: v.shape[0] for lab, _, v in log}["ce/rL"] == 1     # r̃_L + ν
 
 
+@pytest.mark.parametrize("field, commitment", [("bls12-381-fr", "plain"),
+                                               ("goldilocks", "ligero")])
+@pytest.mark.parametrize("kind", ["softmax_backward_w", "cross_entropy"])
+def test_other_backends_verify(reg, field, commitment, kind):
+    """Over a prime field (one hidden table per ν slot element: another capacity) and
+    under hiding ligero (blinded stack claims opened as sum claims): verifies, every
+    tensor may carry blinds, r_L sent masked."""
+    be = backend_for(reg, field, commitment, "logup-gkr")
+    g, w = _graph(kind)
+    seen = {}
+    orig = graphlib._hidden_tensors
+
+    def spy(graph, com, pub):
+        seen["hide"] = out = orig(graph, com, pub)
+        return out
+
+    data, sec, log = _prove(g, w, be, spy)
+    with zk.session():
+        graphlib.verify(g, data, be, {}, sec)
+    assert seen["hide"] == {t for t, s in g.tensors.items()
+                            if s.kind in ("committed", "virtual")}
+    assert set(NEW[kind]) <= {lab for lab, _, _ in log}
+
+
 @pytest.mark.parametrize("kind", ["attention", "softmax_backward_w", "cross_entropy"])
 def test_masked_messages_fresh_and_hide_the_values(gold, kind):
     """Programmed challenges (every run evaluates at the same points): two ZK runs on one
@@ -142,6 +169,60 @@ def test_masked_messages_fresh_and_hide_the_values(gold, kind):
         assert all(x != y for x, y in zip(a[lab], b[lab])), lab
         assert c[lab] and not set(c[lab]) & (set(a[lab]) | set(b[lab])), lab
         assert len(set(a[lab])) == len(a[lab]), lab
+
+
+def _other_witness(kind: str, w: dict) -> dict:
+    """Another witness of the same statement (graph, outputs' kinds, published loss)."""
+    if kind == "attention":
+        return attention_wit(seed=1)
+    if kind == "softmax_backward_w":
+        o = inputs(H=2, Hkv=1, dh=8, seed=5)
+        gen = torch.Generator().manual_seed(11)
+        return {"P": forward_p(o["Q"], o["K"]),
+                "dP": torch.randint(-(1 << 30), 1 << 30, (1, 2, 4, 4), generator=gen)}
+    # cross entropy: the vocabulary permuted (logit columns and labels alike) leaves the
+    # row maxima, the row sums, the selected logits and so the loss unchanged
+    perm = torch.randperm(w["Z"].shape[-1], generator=torch.Generator().manual_seed(3))
+    inv = torch.argsort(perm)
+    lab = torch.where(w["lab"] >= 0, inv[w["lab"].clamp(min=0)], w["lab"])
+    out = {"Z": w["Z"][:, perm], "lab": lab}
+    assert cross_entropy_value(out["Z"], lab, **CE) == cross_entropy_value(w["Z"], w["lab"],
+                                                                           **CE)
+    return out
+
+
+#: the labels whose elements are compared (the ops of each graph, their outputs'
+#: values and claim reductions; the commitment's and the lookup argument's messages are
+#: tested on their own)
+PREFIXES = {"attention": ("attn/", "out:", "reduce:"), "softmax_backward_w": ("sb/", "out:",
+                                                                             "reduce:"),
+            "cross_entropy": ("ce/", "ceb/", "out:", "reduce:")}
+
+
+@pytest.mark.parametrize("kind", list(PREFIXES))
+def test_two_witnesses_indistinguishable(gold, kind):
+    """Programmed challenges, two witnesses of one statement: no element any of the
+    graph's op relations send distinguishes them (`test_zk._distinguishable`: repeats or
+    bit-count means), the new messages included; with the hiding off
+    (`graph.HIDE_FINALS`) the new messages do (control)."""
+    g, a = _graph(kind)
+    b = _other_witness(kind, a)
+    E = gold.field.ext
+
+    def runs(w, n):
+        out = []
+        for _ in range(n):
+            out.append(_profile(E, _prove(g, w, gold)[2], skip=()))
+        return out
+
+    with programmed():
+        ra, rb = runs(a, 8), runs(b, 8)
+    bad = {k[0] for k, _ in _distinguishable(ra, rb)}
+    assert not {x for x in bad if x.startswith(PREFIXES[kind])}, bad
+    with programmed(), mock.patch.object(graphlib, "HIDE_FINALS", False):
+        ca, cb = runs(a, 3), runs(b, 3)
+    control = {k[0] for k, _ in _distinguishable(ca, cb)}
+    assert set(NEW[kind]) - {"ce/rL"} <= control, set(NEW[kind]) - control
 
 
 def _tamper_cases():
