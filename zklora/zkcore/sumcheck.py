@@ -151,8 +151,44 @@ def _combine_stack(last: np.ndarray, starts, factors, coeffs) -> np.ndarray:
                        np.ascontiguousarray(coeffs, np.uint64), 1, np.zeros(2, np.uint64))[0]
 
 
+def _combine_gl(terms: Sequence[Term], values: Sequence[np.ndarray]) -> np.ndarray | None:
+    """`combine` over goldilocks-ext2 in Python integers (a few terms of a few factors:
+    cheaper than one array operation per product), or None when an operand is not a
+    canonical (2,) element (then the generic path decides)."""
+    P = _P
+    limbs: dict[int, tuple[int, int]] = {}
+    a0 = a1 = 0
+    for c, fs in terms:
+        if isinstance(c, int | np.integer):
+            p0, p1 = int(c) % P, 0
+        else:
+            c = np.asarray(c)
+            if c.shape != (2,):
+                return None
+            p0, p1 = c.tolist()
+            if p0 >= P or p1 >= P:
+                return None
+        for f in fs:
+            v = limbs.get(f)
+            if v is None:
+                x = np.asarray(values[f])
+                if x.shape != (2,) or x.dtype != np.uint64:
+                    return None
+                v = limbs[f] = tuple(x.tolist())
+                if v[0] >= P or v[1] >= P:
+                    return None
+            p0, p1 = (p0 * v[0] + 7 * p1 * v[1]) % P, (p0 * v[1] + p1 * v[0]) % P
+        a0 += p0
+        a1 += p1
+    return np.array((a0 % P, a1 % P), np.uint64)
+
+
 def combine(F: Field, terms: Sequence[Term], values: Sequence[np.ndarray]) -> np.ndarray:
     """Σ_t c_t Π_{i∈t} values[i]."""
+    if F.name == "goldilocks-ext2":
+        out = _combine_gl(terms, values)
+        if out is not None:
+            return out
     acc = F.scalar(0)
     for c, fs in terms:
         p = F.scalar(c) if isinstance(c, int | np.integer) else c

@@ -669,12 +669,19 @@ def _nu_points(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     (over an extension of degree 2: entries (2j, 2j + 1) with j = 2^(sv−2) + i, the
     point (c*, bits(j)), coefficient 1 + φ — `_tensor_point`'s component trick).
     The points depend on (E, sv, i) only: cached, a copy returned."""
+    pts, coef = _nu_table(E, sv, k)
+    return pts[:k].copy(), np.array(coef, copy=True)
+
+
+def _nu_table(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_nu_points`' cached (read-only) table of at least ``k`` points and the
+    coefficient (read only: callers copy what they keep)."""
     nc = E.degree
     one, onep, coord = _consts(E)
-    coef = np.array(onep if nc == 2 else one, copy=True)
+    coef = onep if nc == 2 else one
     got = _NU.get((E, sv))
     if got is not None and got.shape[0] >= k:
-        return got[:k].copy(), coef
+        return got, coef
     kk = max(k, 2 * got.shape[0] if got is not None else 8)
     pts = E.zeros((kk, sv))
     if nc == 2:
@@ -687,7 +694,7 @@ def _nu_points(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
                 pts[i, low + b] = one
     pts.flags.writeable = False
     _NU[(E, sv)] = pts
-    return pts[:k].copy(), coef
+    return pts, coef
 
 
 def _nu_values(E: Field, table: np.ndarray, sv: int, k: int) -> np.ndarray:
@@ -738,9 +745,8 @@ def fresh_nu(ctx) -> Blind:
         ctx.__dict__["_nu_slot"] = st
     name, k = st
     st[1] += 1
-    sv = slot_vars(E.degree)
-    pts, coef = _nu_points(E, sv, k + 1)
-    return Blind(name, pts[k], coef)
+    pts, coef = _nu_table(E, slot_vars(E.degree), k + 1)
+    return Blind(name, pts[k].copy(), np.array(coef, copy=True))
 
 
 def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
@@ -937,7 +943,7 @@ def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
         pts += [b.point for b in blinds]
     value = E.sub(running, sc.combine(E, terms, values))
     _mask_claim(ctx, tensors, pts, cfs, value)
-    nupts, nucoef = _nu_points(E, h.regB.chunk_vars, len(h.hidden))
+    nupts, nucoef = _nu_table(E, h.regB.chunk_vars, len(h.hidden))   # (Blind copies rows)
     zc = E.mul(z, nucoef)
     out_blinds: list[tuple] = [()] * h.count
     for k, i in enumerate(h.hidden):
