@@ -1,0 +1,82 @@
+"""The ZK verifier's goldilocks-ext2 fast paths give the values of their generic twins:
+`zk._tensor_points` / `zk._prod_z` / `zk._prod` (kernels `e_zk_points`, `e_prod_z`),
+`claims._eq_combo` (`e_eq_combo`) and `sumcheck.combine` (Python integers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from zklora.kernels import goldilocks as KG
+from zklora.plugins.fields.goldilocks import GOLDILOCKS
+from zklora.zkcore import claims, zk
+from zklora.zkcore import sumcheck as sc
+from zklora.zkcore.errors import VerificationError
+
+E = GOLDILOCKS.ext
+
+
+@pytest.fixture(autouse=True)
+def _warm():
+    """Start numba (the fast paths serve a warm process only)."""
+    z = np.zeros((1, 2), np.uint64)
+    KG.eadd.kernel(z, z, z.copy())
+    assert KG.numba_started()
+
+
+@pytest.mark.parametrize("n,d", [(1, 2), (5, 3), (20, 4), (13, 7), (3, 11), (1, 11)])
+def test_tensor_points_and_products(monkeypatch, n, d):
+    rng = np.random.default_rng(n * 100 + d)
+    reg = zk.Region("m", 8, 0, n, d, 2)
+    if reg.size_vars > 8:
+        reg = zk.Region("m", reg.size_vars, 0, n, d, 2)
+    pt = E.random(rng, n + 3)
+    fast = zk._tensor_points(E, reg, pt, VerificationError), zk._prod_z(E, pt), \
+        zk._prod(E, pt)
+    monkeypatch.setattr(zk, "_fast", lambda E: False)
+    slow = zk._tensor_points(E, reg, pt, VerificationError), zk._prod_z(E, pt), \
+        zk._prod(E, pt)
+    for a, b in zip(fast[0] + fast[1] + (fast[2],), slow[0] + slow[1] + (slow[2],)):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_tensor_points_zero_denominator_aborts(monkeypatch, fast):
+    if not fast:
+        monkeypatch.setattr(zk, "_fast", lambda E: False)
+    pt = E.random(np.random.default_rng(1), 3)
+    pt[1] = (KG.P_INT - 1, 0)   # 1 + r = 0
+    with pytest.raises(VerificationError, match="1 \\+ r\\^w = 0"):
+        zk._tensor_points(E, zk.Region("m", 8, 0, 3, 2, 2), pt, VerificationError)
+
+
+@pytest.mark.parametrize("n,count", [(0, 2), (1, 1), (5, 3), (20, 7)])
+def test_eq_combo(monkeypatch, n, count):
+    rng = np.random.default_rng(n + count)
+    pts = [E.random(rng, n) for _ in range(count)]
+    rho, r = E.random(rng, ()), E.random(rng, n)
+    a = claims._eq_combo(E, pts, rho)(r)
+    monkeypatch.setattr(KG, "numba_started", lambda: False)
+    assert np.array_equal(a, claims._eq_combo(E, pts, rho)(r))
+
+
+def test_combine_python_ints():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        k = int(rng.integers(1, 6))
+        vals = list(E.random(rng, k))
+        terms = []
+        for _ in range(int(rng.integers(0, 5))):
+            fs = tuple(int(x) for x in rng.integers(0, k, int(rng.integers(0, 4))))
+            c = int(rng.integers(-5, 5)) if rng.random() < .5 else E.random(rng, ())
+            terms.append((c, fs))
+        acc = E.scalar(0)
+        for c, fs in terms:
+            p = E.scalar(c) if isinstance(c, int) else c
+            for f in fs:
+                p = E.mul(p, vals[f])
+            acc = E.add(acc, p)
+        got = sc.combine(E, terms, vals)
+        assert got.dtype == acc.dtype and np.array_equal(got, acc)
+    # a non-canonical operand takes the generic path
+    assert sc._combine_gl([(1, (0,))], [np.array([KG.P_INT, 0], np.uint64)]) is None
