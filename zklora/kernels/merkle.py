@@ -149,11 +149,18 @@ def num_siblings(indices: Sequence[int], depth: int) -> int:
 
 def open_multi(levels: Sequence[np.ndarray], indices: Sequence[int]) -> bytes:
     """The multi-proof (concatenated sibling digests) for sorted distinct ``indices``."""
-    depth = len(levels) - 1
+    return open_multi_nodes(lambda lvl, need: levels[lvl][need], len(levels) - 1, indices)
+
+
+def open_multi_nodes(nodes: Callable[[int, np.ndarray], np.ndarray], depth: int,
+                     indices: Sequence[int]) -> bytes:
+    """`open_multi` of a tree of 2^depth leaves whose levels are not all stored:
+    ``nodes(lvl, need)`` gives the digests (len(need), w) of the nodes ``need`` (sorted
+    int64 indices) of level ``lvl`` (0: the leaves' digests)."""
     out = bytearray()
     for lvl, (_, need) in enumerate(_plan(indices, depth)):
         if need:
-            out += levels[lvl][np.asarray(need, dtype=np.int64)].tobytes()
+            out += np.ascontiguousarray(nodes(lvl, np.asarray(need, dtype=np.int64))).tobytes()
     return bytes(out)
 
 

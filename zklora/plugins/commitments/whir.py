@@ -168,6 +168,11 @@ STREAM_BYTES = 32 << 20
 #: folding round reads it a block at a time (`_commit_streamed`, `_fold_streamed`);
 #: the same for a later round's codeword (`_commit_next`)
 STREAM_MIN_VARS = 12
+#: a spilled Merkle tree stores its levels from this one up (level 0: the leaves'
+#: digests); a multi-proof recomputes the lower levels of the blocks of 2^MERKLE_SKIP
+#: leaves it opens (a few hundred leaves read and hashed per opening), so the stored
+#: levels take 2^-MERKLE_SKIP of the whole tree's bytes
+MERKLE_SKIP = 4
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 #: hiding WHIR (module doc "Zero knowledge"; docs/zero-knowledge.md §5.3) inside a
 #: zero-knowledge session.  Off: a session then uses the binding scheme as before (the
@@ -619,10 +624,16 @@ class Tree:
     """A committed codeword's leaves ((2^(d−k), 2^k) base or (2^(d−k), 2^k, 2)
     extension values) and Merkle levels (leaves first): arrays in RAM, or handles of
     scratch files (`zklora.zkcore.scratch.Spilled`) read only where an opening needs
-    them."""
+    them.  A spilled tree stores the levels from ``skip`` up only (``levels[0]`` is level
+    ``skip``): a multi-proof recomputes the lower levels of the blocks of 2^skip leaves
+    that hold its leaves (`MERKLE_SKIP`), hashing them with ``hash`` to ``digest``
+    bytes."""
 
     leaves: np.ndarray | scratch.Spilled
     levels: list[np.ndarray] | list[scratch.Spilled]
+    skip: int = 0
+    hash: str = "blake3"
+    digest: int = 0
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Leaves ``idx``, in RAM."""
@@ -634,9 +645,32 @@ class Tree:
         """The Merkle multi-proof of leaves ``idx``."""
         if not self.levels or not isinstance(self.levels[0], scratch.Spilled):
             return merkle.open_multi(self.levels, idx)
+        s = self.skip
+        subs: dict[int, list[np.ndarray]] = {}
+        if s:   # the blocks' lower levels, from their leaves
+            for b in sorted({int(i) >> s for i in idx}):
+                rows = self.leaves.read_range(b << s, (b + 1) << s)
+                subs[b] = merkle.build(merkle.hash_leaves(rows.reshape(rows.shape[0], -1),
+                                                          self.hash, self.digest), self.hash)
         with contextlib.ExitStack() as stack:
-            return merkle.open_multi([stack.enter_context(h.mapped()) for h in self.levels],
-                                     idx)
+            maps = [stack.enter_context(h.mapped()) for h in self.levels]
+
+            def nodes(lvl: int, need: np.ndarray) -> np.ndarray:
+                if lvl >= s:
+                    return maps[lvl - s][need]
+                sh = s - lvl   # a sibling lies in the block of the node it completes
+                return np.stack([subs[int(x) >> sh][lvl][int(x) & ((1 << sh) - 1)]
+                                 for x in need])
+
+            return merkle.open_multi_nodes(nodes, s + len(self.levels) - 1, idx)
+
+    def discard(self, store: scratch.Store | None) -> None:
+        """Delete the files of a spilled tree (no opening reads it any more)."""
+        if store is None:
+            return
+        for h in [self.leaves, *self.levels]:
+            if isinstance(h, scratch.Spilled):
+                store.discard(h)
 
 
 @attrs.define(eq=False)
@@ -652,8 +686,9 @@ class WhirState:
     n: int
     #: (2^n,) uint64: the caller's table if it was read-only, else an owned copy
     table: np.ndarray
-    #: coefficient form (2^n,) uint64, or its tiled scratch file
-    coeffs: np.ndarray | _Tiled
+    #: coefficient form (2^n,) uint64; None when committed streamed (an opening derives
+    #: the folded coefficients from the folded evaluations, `_prove_chain`)
+    coeffs: np.ndarray | None
     tree: Tree  # the first codeword's leaves and Merkle levels
     root: bytes
     ood_points: np.ndarray  # (s0, 2)
@@ -687,15 +722,17 @@ class _Stream:
     w: scratch.Spilled | None = None
 
 
-def _coeff_array(c: np.ndarray | _Tiled) -> np.ndarray:
-    """A coefficient form in RAM, (2^n,) (read whole from its tiled file)."""
-    if not isinstance(c, _Tiled):
-        return c
-    out = np.empty((c.R, c.T), dtype=np.uint64)
-    with _pio(c.handle.path) as fd:
-        for j in range(c.T // c.cb):
-            out[:, j * c.cb:(j + 1) * c.cb] = c.tile(fd, j)
-    return out.reshape(-1)
+def _mobius_ext(f: np.ndarray) -> np.ndarray:
+    """The coefficient form (2^m, 2) of an evaluation table, base (2^m,) or extension
+    (2^m, 2) (the transform is applied to each component)."""
+    f = np.asarray(f, dtype=np.uint64)
+    out = np.zeros((f.shape[0], 2), dtype=np.uint64)
+    if f.ndim == 1:
+        out[:, 0] = K.mobius(f)
+    else:
+        for comp in range(2):
+            out[:, comp] = K.mobius(f[:, comp])
+    return out
 
 
 @attrs.frozen
@@ -1056,7 +1093,10 @@ class Whir(CommitmentScheme):
             tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1, cb)
         zs = self._ood_points(n, root, pl.ood0)
         ys = self._horner_tiles(coef, zs)
-        return WhirState(self._digest(n, root, ys), n, t, coef, tree, root, zs, ys,
+        # the coefficient form is not kept: an opening folds the table's evaluations and
+        # takes the folded polynomial's coefficients from them (`_prove_chain`)
+        store.discard(coef.handle)
+        return WhirState(self._digest(n, root, ys), n, t, None, tree, root, zs, ys,
                          self.cfg)
 
     def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
@@ -1109,27 +1149,34 @@ class Whir(CommitmentScheme):
         store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
         handle = scratch.Spilled(leaves.path, 0, shape, np.dtype(np.uint64).str)
-        saved, root = self._merkle_streamed(store, handle, L, Kl * ncomp * 8, digest)
+        saved, root, skip = self._merkle_streamed(store, handle, L, Kl * ncomp * 8, digest)
         scratch.trim()
-        return Tree(handle, saved), root
+        return Tree(handle, saved, skip, self.cfg.hash, digest), root
 
     def _merkle_streamed(self, store: scratch.Store, leaves: scratch.Spilled, L: int,
-                         width: int, digest: int) -> tuple[list[scratch.Spilled], bytes]:
+                         width: int, digest: int) -> tuple[list[scratch.Spilled], bytes, int]:
         """The Merkle tree of the L leaves in ``leaves`` (rows of ``width`` bytes) in
-        scratch files, one per level, built a block of 2^b leaves at a time: each
-        block's subtree is written into the levels' files, and the levels above the
-        blocks are built from the blocks' roots.  The same tree as `merkle.build`
-        (every node hashes its two children).  Returns (level handles, root)."""
+        scratch files, one per level from level ``skip`` = min(`MERKLE_SKIP`, depth) up
+        (the lower ones are recomputed by `Tree.paths` from the leaves), built a block
+        of 2^b leaves at a time: each block's subtree is written into the levels'
+        files, and the levels above the blocks are built from the blocks' roots.  The
+        same tree as `merkle.build` (every node hashes its two children).  Returns
+        (level handles, root, skip)."""
         b = max(0, min(L.bit_length() - 1, (STREAM_BYTES // max(1, width)).bit_length() - 1))
         B = 1 << b
         depth = L.bit_length() - 1
-        files = [store.create((L >> lvl, digest), np.uint8, "whir-merkle")
-                 for lvl in range(depth + 1)]
+        skip = min(MERKLE_SKIP, depth)
+        files = {lvl: store.create((L >> lvl, digest), np.uint8, "whir-merkle")
+                 for lvl in range(skip, depth + 1)}
         roots = np.empty((L >> b, digest), dtype=np.uint8)
         for i0 in range(0, L, B):
-            sub = merkle.build(merkle.hash_leaves(leaves.read_range(i0, i0 + B),
+            rows = leaves.read_range(i0, i0 + B)
+            sub = merkle.build(merkle.hash_leaves(rows.reshape(rows.shape[0], -1),
                                                   self.cfg.hash, digest), self.cfg.hash)
+            del rows
             for lvl, nodes in enumerate(sub):
+                if lvl < skip:
+                    continue
                 mm = files[lvl][0]
                 mm[i0 >> lvl:(i0 >> lvl) + nodes.shape[0]] = nodes
                 scratch.drop_pages(mm)
@@ -1137,13 +1184,15 @@ class Whir(CommitmentScheme):
             del sub
         top = merkle.build(roots, self.cfg.hash)
         for j, nodes in enumerate(top):
+            if b + j < skip:
+                continue
             mm = files[b + j][0]
             mm[:] = nodes
             scratch.drop_pages(mm)
         root = merkle.root(top)
-        handles = [h for _, h in files]
+        handles = [files[lvl][1] for lvl in range(skip, depth + 1)]
         del files, top, roots
-        return handles, root
+        return handles, root, skip
 
     def _horner_tiles(self, coef: _Tiled, zs: np.ndarray) -> np.ndarray:
         """p(z) for each z of ``zs`` from a tiled coefficient file, a tile at a time:
@@ -1474,7 +1523,7 @@ class Whir(CommitmentScheme):
             st = group[0][0]
             pts = cons[0][0]
             coeffs = st.coeffs
-            if isinstance(coeffs, _Tiled):   # streamed: `_fold_streamed`
+            if coeffs is None:   # streamed: `_fold_streamed`
                 f = _Stream(st.table, pts, K.epowers(beta, 0, len(pts)))
                 w = None
             else:
@@ -1491,8 +1540,7 @@ class Whir(CommitmentScheme):
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
             f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
-            coeffs = K.lincomb_base(np.stack([_coeff_array(st.coeffs) for st, _ in group]),
-                                    mu)
+            coeffs = None   # F̂'s folded coefficients: from its folded evaluations
             w = np.empty((N, 2), dtype=np.uint64)
             ones = np.zeros((1, 2), dtype=np.uint64)
             ones[0, 0] = 1
@@ -1676,25 +1724,16 @@ class Whir(CommitmentScheme):
         scratch.trim()   # the blocks' temporaries: back to the system
         return alphas, f, w
 
-    def _fold_coeffs(self, coeffs: np.ndarray | _Tiled, alphas: np.ndarray) -> np.ndarray:
-        """`K.fold_coeffs`, a tile at a time for a tiled coefficient file (a tile's rows
-        hold cb ≥ 2^k consecutive coefficients, so no group of 2^k is split)."""
+    def _fold_coeffs(self, coeffs: np.ndarray | scratch.Spilled,
+                     alphas: np.ndarray) -> np.ndarray:
+        """`K.fold_coeffs`, a block of rows at a time for a spilled coefficient form."""
         if isinstance(coeffs, scratch.Spilled):   # rows in order, a block at a time
             Kl = 1 << alphas.shape[0]
             rows = coeffs.shape[0]
             per = max(Kl, STREAM_BYTES // 16 // Kl * Kl)
             return np.concatenate([K.fold_coeffs(coeffs.read_range(lo, lo + per), alphas)
                                    for lo in range(0, rows, per)])
-        if not isinstance(coeffs, _Tiled):
-            return K.fold_coeffs(coeffs, alphas)
-        R, T, cb = coeffs.R, coeffs.T, coeffs.cb
-        Kl = 1 << alphas.shape[0]
-        out = np.empty((R, T // Kl, 2), dtype=np.uint64)
-        with _pio(coeffs.handle.path) as fd:
-            for j in range(T // cb):
-                fc = K.fold_coeffs(coeffs.tile(fd, j).reshape(-1), alphas)
-                out[:, j * cb // Kl:(j + 1) * cb // Kl] = fc.reshape(R, cb // Kl, 2)
-        return out.reshape(-1, 2)
+        return K.fold_coeffs(coeffs, alphas)
 
     def _commit_next(self, ch: ProverChannel, coeffs: np.ndarray, nxt: Round, ood: int):
         """Encode and Merkle-commit the next codeword (root sent), draw its OOD points
@@ -1818,8 +1857,13 @@ class Whir(CommitmentScheme):
         be a streamed table (`_Stream`, its coefficients a scratch file)."""
         from zklora.kernels import whir_eq as QE  # prover only
         for i, rd in enumerate(rounds):
+            if coeffs is None and not rd.k:
+                raise ProverError("whir: a round without folding needs the coefficients")
             alphas, f, w = self._prove_fold(ch, rd, f, w)
-            coeffs = self._fold_coeffs(coeffs, alphas)
+            # no coefficient form (a streamed commitment, a batch's combination): the
+            # folded polynomial's coefficients are the Möbius transform of its folded
+            # evaluations (binding variable 0 commutes with the transform)
+            coeffs = _mobius_ext(f) if coeffs is None else self._fold_coeffs(coeffs, alphas)
             m2 = rd.m - rd.k
             if rd.final:
                 ch.send_field("whir/final", self.field.ext, coeffs)
@@ -1829,9 +1873,10 @@ class Whir(CommitmentScheme):
             idx = self._queries(ch, rd)
             if i == 0 and round0 is not None:
                 round0(idx)
-            else:
+            else:   # a codeword this opening committed: its files go once opened
                 ch.send_field("whir/leaves", self.field.ext, tree.rows(idx))
                 ch.send_bytes("whir/paths", tree.paths(idx))
+                tree.discard(scratch.current())
             if rd.final:
                 break
             _grind_prove(ch, "whir/pow-comb", rd.pow_comb)
