@@ -346,6 +346,18 @@ class Committer:
         return (ctx.zk is not None and bool(getattr(self.scheme, "sum_claims", False))
                 and zklib.open_slot(0) in ctx.specs)
 
+    def published_blinds(self, name: str) -> bool:
+        """Whether the published tensor ``name`` may carry blinds (docs/zero-knowledge.md
+        §5.1 "Published tensors"): a member of a published group, in a ZK session whose
+        scheme opens sum claims with the opening's masks pre-committed in a stack — its
+        blinded claim's head is on the group, its blinds on the witness's stack: foreign
+        terms that the group's masked reduction carries (`_stack_claim`, as
+        `blinds_across`).  From the scheme, the groups and the committed specs alone
+        (call it after the witness's stack is flushed): both sides agree.  An
+        individually published tensor (no table to reduce) never."""
+        return (name in self.in_group and bool(getattr(self.scheme, "sum_claims", False))
+                and zklib.open_slot(0) in self.where)
+
     def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err, ctx=None
                      ) -> stacklib.StackClaim:
         """``c`` on item ``i`` of stack ``k`` as a claim on the stack; a blinded claim
@@ -443,9 +455,11 @@ class Committer:
             cl = opened.get(name)
             if not cl:
                 continue
-            if any(c.blind for c in cl) and (name in self.published
-                                              or name in self.in_group):
-                raise err(f"blinded claim on {name}, a published tensor (not supported)")
+            blinded = any(c.blind for c in cl)
+            if blinded and (name in self.published or name in self.in_group and (
+                    across is None or not self.published_blinds(name))):
+                raise err(f"blinded claim on {name}, a published tensor (its scheme "
+                          "opens no sum claims)")
             if name in self.published:
                 cl = claimlib.dedupe(E, cl, err)
                 items.append(self._item(*self.published[name],
@@ -454,7 +468,7 @@ class Committer:
             if name in self.in_group:
                 g, i = self.in_group[name]
                 k, lay = -1 - g, self.groups[g].layout
-                if lay.block(i).num_vars == lay.num_vars:
+                if lay.block(i).num_vars == lay.num_vars and not blinded:
                     # the member is the whole group (a large tensor alone): its claims go
                     # to the scheme as they are, like a published tensor's — no reduction
                     # sumcheck over a table of that size (the tied 2^28 embedding)

@@ -777,7 +777,9 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
     (a fixpoint).  In a segmented graph (with
     `HIDE_SEGMENTS`) every fork context takes this set; its first mask group is in the
     same stack (`zk.precommit`, `_fork_group`).  Tensors committed later (mid-proof
-    advice) are in no stack yet: never blinded."""
+    advice) are in no stack yet: never blinded.  A published tensor (a member of a
+    published group) where its scheme opens sum claims (`Committer.published_blinds`:
+    its blinds are foreign terms, docs/zero-knowledge.md §5.1 "Published tensors")."""
     first = f"{zklib.PREFIX}0"
     if not HIDE_FINALS or (graph.node_segments and not HIDE_SEGMENTS) or \
             first not in committer.where:
@@ -789,8 +791,11 @@ def _hidden_tensors(graph: Graph, committer: Committer, published) -> frozenset:
             producers[o] = node
     cand = set()
     for t, s in graph.tensors.items():
-        if s.kind == "committed" and (t in published or committer.where.get(t, (None,))[0]
-                                      != k0):
+        if s.kind == "committed" and (
+                committer.where.get(t, (None,))[0] != k0 if t not in published
+                # a published group's member: its blinds are carried across to the
+                # masks' stack by the masked reduction (`Committer.published_blinds`)
+                else not committer.published_blinds(t)):
             continue
         if s.kind not in ("committed", "virtual"):
             continue
