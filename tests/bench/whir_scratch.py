@@ -3,7 +3,8 @@
 Commits one random table of 2^n elements inside a scratch session that spills
 everything (threshold 0), opens it at two points, and prints: the store's
 ``bytes_written`` and the scratch directory's on-disk size right after the commit (by
-file kind) and at the end of the opening (peak over the run, sampled after each phase),
+file kind), the on-disk peak in the commit and in the opening (sampled before every
+file deletion) and at the end of the opening,
 per committed element and as a multiple of the table's 8 bytes an element; commit and
 open times; and the SHA-256 of the proof (run it in two trees to check identical bytes):
 
@@ -52,11 +53,21 @@ def main() -> None:
         s = W.Whir(F, {"direct_vars": 0})
         tab = 8 << n
         with scratch.session(threshold=0) as store:
+            # on-disk peak in the commit, in the opening: sampled before every file
+            # deletion (the transient files' high mark)
+            peak, phase, orig = [0, 0], [0], store.discard
+
+            def discard(h, store=store, orig=orig, peak=peak, phase=phase):
+                peak[phase[0]] = max(peak[phase[0]], sum(_disk(store.path).values()))
+                orig(h)
+
+            store.discard = discard
             t0 = time.perf_counter()
             _, st = s.commit(t)
             t1 = time.perf_counter()
             after = _disk(store.path)
             w_commit = store.bytes_written
+            phase[0] = 1
             ch = ProverChannel(Transcript(b"whir_scratch"))
             s.open(ch, [OpenItem(st, evs)])
             t2 = time.perf_counter()
@@ -69,7 +80,9 @@ def main() -> None:
               f"({', '.join(f'{k} {v / (1 << n):.2f}' for k, v in sorted(after.items()))}); "
               f"bytes_written commit {w_commit / (1 << n):.2f} B/elem, whole "
               f"{w_all / (1 << n):.2f} B/elem; on disk at the end "
-              f"{sum(end.values()) / (1 << n):.2f} B/elem; proof {len(proof)} B sha256 "
+              f"{sum(end.values()) / (1 << n):.2f} B/elem; peak on disk in the commit "
+              f"{max(peak[0], held) / (1 << n):.2f}, in the opening "
+              f"{peak[1] / (1 << n):.2f} B/elem; proof {len(proof)} B sha256 "
               f"{hashlib.sha256(proof).hexdigest()[:24]}", flush=True)
 
 

@@ -1090,17 +1090,20 @@ class Whir(CommitmentScheme):
                 _pwrite(fd, y, 8 * cb * R * j)
                 return y[:, :, None]
 
-            tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1, cb)
+            # the coefficient form is not kept: an opening folds the table's evaluations
+            # and takes the folded polynomial's coefficients from them (`_prove_chain`);
+            # without OOD samples it goes before the leaves are written
+            tree, root = self._encode_streamed(
+                store, columns, n, r0.d, r0.k, lt, 1, cb,
+                None if pl.ood0 else lambda: store.discard(coef.handle))
         zs = self._ood_points(n, root, pl.ood0)
         ys = self._horner_tiles(coef, zs)
-        # the coefficient form is not kept: an opening folds the table's evaluations and
-        # takes the folded polynomial's coefficients from them (`_prove_chain`)
         store.discard(coef.handle)
         return WhirState(self._digest(n, root, ys), n, t, None, tree, root, zs, ys,
                          self.cfg)
 
     def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
-                         lt: int, ncomp: int, cb: int) -> tuple[Tree, bytes]:
+                         lt: int, ncomp: int, cb: int, encoded=None) -> tuple[Tree, bytes]:
         """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
         components) on a domain of 2^d, and their Merkle tree, all in scratch files:
         ``columns(j)`` gives tile j of the coefficient matrix C[v, t] = c[t + T·v]
@@ -1109,7 +1112,9 @@ class Whir(CommitmentScheme):
         column codewords, whose rows are then read a block at a time (a piece of
         every tile), twisted and transformed (`K.twist_dft_block`) and written to the
         leaves' file; the leaves are hashed a block at a time (`_merkle_streamed`).
-        Returns (tree, root)."""
+        ``encoded()``, if given, runs once every tile has been encoded (``columns`` is
+        not called after it: a caller frees the coefficients there).  Returns (tree,
+        root)."""
         T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
@@ -1124,6 +1129,8 @@ class Whir(CommitmentScheme):
                 del y
                 _pwrite(fd, ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * j)
         del mbuf, cbuf
+        if encoded is not None:
+            encoded()
         L, Kl = 1 << (d - k), 1 << k
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
