@@ -125,9 +125,18 @@ def _w_table(E: Field, n: int, coefs: np.ndarray, claims: Sequence[Claim]) -> np
     return w
 
 
+def scaled_coefficients(E: Field, blind: Sequence[Blind], k) -> Sequence[np.ndarray]:
+    """The blind terms' coefficients times ``k`` (a challenge-field element): one vector
+    product for several terms (the same values as one product each)."""
+    if len(blind) < 2 or not E.elem_shape:   # (a prime field's rows would be ints)
+        return [E.mul(b.coefficient, k) for b in blind]
+    return list(E.mul(np.stack([np.asarray(b.coefficient) for b in blind]), k))
+
+
 def scale_blind(E: Field, blind: Sequence[Blind], k) -> tuple[Blind, ...]:
     """The blind terms times ``k`` (a challenge-field element)."""
-    return tuple(Blind(b.tensor, b.point, E.mul(b.coefficient, k)) for b in blind)
+    return tuple(Blind(b.tensor, b.point, c)
+                 for b, c in zip(blind, scaled_coefficients(E, blind, k)))
 
 
 def reduce(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
@@ -193,7 +202,7 @@ def _reduce_blinded(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
     blinds: list[Blind] = []
     for cf, c in zip(coefs, claims):
         total = E.add(total, E.mul(cf, c.value))
-        blinds.extend(Blind(b.tensor, b.point, E.mul(cf, b.coefficient)) for b in c.blind)
+        blinds.extend(scale_blind(E, c.blind, cf))
 
     def tables():
         return [_table(E, table(), base), _w_table(E, num_vars, coefs, claims)]
@@ -204,5 +213,5 @@ def _reduce_blinded(ctx, claims: Sequence[Claim], *, num_vars: int, label: str,
     if bool(np.all(np.asarray(w) == 0)):
         raise err(f"{label}: W(r*) = 0; retry the proof")
     winv = E.inv(w)
-    out = [Blind(b.tensor, b.point, E.mul(b.coefficient, winv)) for b in mterms]
+    out = scale_blind(E, mterms, winv)
     return Claim(claims[0].tensor, point, E.mul(running, winv), tuple(out))

@@ -60,7 +60,7 @@ from zklora.kernels import sumcheck as KS
 
 from . import mle
 from . import sumcheck as sc
-from .claims import Blind, Claim, blind_value
+from .claims import Blind, Claim, blind_value, scale_blind
 from .errors import ProverError, VerificationError
 from .field import Field
 
@@ -647,8 +647,12 @@ def run_blinded(ctx, label: str, num_vars: int, terms, claim, blinds, tables, pu
                 finals[i] = vals[k]
     pts, factors = _tensor_points(E, reg, point, err)
     pr = _prod(E, point)
-    out = [Blind(reg.name, pts[i], E.mul(rho, factors[i])) for i in range(reg.n)]
-    out += [Blind(b.tensor, b.point, E.mul(b.coefficient, pr)) for b in blinds]
+    if E.elem_shape:   # one vector product
+        cf = E.mul(np.ascontiguousarray(factors), rho)
+        out = [Blind(reg.name, pts[i], cf[i]) for i in range(reg.n)]
+    else:
+        out = [Blind(reg.name, pts[i], E.mul(rho, factors[i])) for i in range(reg.n)]
+    out += scale_blind(E, blinds, pr)
     return point, finals, running, out
 
 
@@ -931,18 +935,28 @@ def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
     # the final check as one claim on the masks
     ptsA, facA = _tensor_points(E, h.regA, point, err)
     ptsB, facB = _tensor_points(E, h.regB, point[n - 1:], err)
-    # the terms' coefficients: ρ·factor_i on regA, ρ·factor on regB, Π_j r_j·c_b on
-    # the blinds (one vector product for the first two, one for the blinds)
-    cfs = E.mul(np.concatenate([facA, facB[:1]]), h.rho)
-    tensors = [h.regA.name] * n + [h.regB.name]
-    pts = list(ptsA) + [ptsB[0]]
-    if blinds:
-        cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
-        cfs = np.concatenate([cfs, cfb])
-        tensors += [b.tensor for b in blinds]
-        pts += [b.point for b in blinds]
     value = E.sub(running, sc.combine(E, terms, values))
-    _mask_claim(ctx, tensors, pts, cfs, value)
+    if E.elem_shape:
+        # the terms' coefficients: ρ·factor_i on regA, ρ·factor on regB, Π_j r_j·c_b on
+        # the blinds (one vector product for the first two, one for the blinds), the
+        # claim built without intermediate `Blind`s
+        cfs = E.mul(np.concatenate([facA, facB[:1]]), h.rho)
+        tensors = [h.regA.name] * n + [h.regB.name]
+        pts = list(ptsA) + [ptsB[0]]
+        if blinds:
+            cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
+            cfs = np.concatenate([cfs, cfb])
+            tensors += [b.tensor for b in blinds]
+            pts += [b.point for b in blinds]
+        _mask_claim(ctx, tensors, pts, cfs, value)
+    else:
+        cfA = E.mul(np.ascontiguousarray(facA), h.rho)
+        terms_m = [(h.regA.name, ptsA[i], cfA[i]) for i in range(n)]
+        terms_m.append((h.regB.name, ptsB[0], E.mul(h.rho, facB[0])))
+        if blinds:
+            cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
+            terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
+        mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
     nupts, nucoef = _nu_table(E, h.regB.chunk_vars, len(h.hidden))   # (Blind copies rows)
     zc = E.mul(z, nucoef)
     out_blinds: list[tuple] = [()] * h.count
