@@ -121,18 +121,30 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
 
 def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relation],
                      tables, public: Mapping[str, Callable] = {},  # noqa: B006
-                     hide: Sequence[str] = ()):
+                     hide: Sequence[str] = (), blinds: Sequence[Sequence] = ()):
     """`zerocheck` whose finals of the tables named in ``hide`` are hidden (zero
     knowledge, docs/zero-knowledge.md §5.1: `zk.run_hidden`, the value sent is
     f̃(r) + Z(r)·ν): returns (point, {name: value}, {name: blind terms}), the blind of a
     hidden table's value (its claim is f̃(r) + blind = value), () for the others.  Outside
     a ZK session, without a variable or with nothing to hide: `zerocheck`'s messages and
-    no blinds.  At most `hidden_capacity` tables are hidden (the rest sent as they are)."""
+    no blinds.  At most `hidden_capacity` tables are hidden (the rest sent as they are).
+    ``blinds[k]``: the blind terms of relation k's value when that value is masked (value
+    = true value + Σ blind, zero knowledge): the claim carries Σ_k α^k·blinds[k] as an
+    unknown, so the sumcheck is always `zk.run_hidden` with that input blind
+    (docs/zero-knowledge.md §5.1, "Carrying an unknown through a sumcheck")."""
     E = ctx.E
     names = table_names(relations)
     alpha = ctx.challenge(f"{label}/alpha")
     terms, claim = _merged(E, relations, names, alpha)
     pub = {i: public[n] for i, n in enumerate(names) if n in public}
+    carried: tuple = ()
+    coef = E.scalar(1)
+    for k in range(len(relations)):
+        if k < len(blinds) and blinds[k]:
+            from .claims import scale_blind
+
+            carried += tuple(scale_blind(E, blinds[k], coef))
+        coef = E.mul(coef, alpha)
 
     def tabs():
         t = tables() if callable(tables) else tables
@@ -141,19 +153,19 @@ def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relatio
     hid = [i for i, n in enumerate(names) if n in set(hide) and i not in pub] \
         if ctx.zk is not None and num_vars > 0 else []
     hid = hid[:hidden_capacity(ctx)]
-    if hid:
+    if hid and not carried:   # (with an unknown the sumcheck must hide: no `zk.room`)
         from . import zk as zklib
 
         hid = hid if zklib.room(ctx, 2) else []
-    if not hid:
+    if not hid and not carried:
         point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
         return point, dict(zip(names, finals)), {n: () for n in names}
     from . import zk as zklib
 
     shown = [i for i in range(len(names)) if i not in pub and i not in hid]
-    point, finals, blinds = zklib.run_hidden(ctx, label, num_vars, terms, claim, tabs,
-                                             pub, reveal=shown)
-    return point, dict(zip(names, finals)), dict(zip(names, blinds))
+    point, finals, out = zklib.run_hidden(ctx, label, num_vars, terms, claim, tabs,
+                                          pub, blinds=carried, reveal=shown)
+    return point, dict(zip(names, finals)), dict(zip(names, out))
 
 
 def hidden_capacity(ctx) -> int:

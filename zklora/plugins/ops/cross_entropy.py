@@ -70,7 +70,6 @@ import numpy as np
 import torch
 
 from zklora.zkcore import mle, selfcheck, structured
-from zklora.zkcore import zk as zklib
 from zklora.zkcore.build import Builder, builder, named_table
 from zklora.zkcore.claims import scale_blind
 from zklora.zkcore.einsum import Public, einsum
@@ -80,12 +79,9 @@ from zklora.zkcore.lookup import LookupRequest, Table
 from zklora.zkcore.op import ABSORB, Op, Role, param
 from zklora.zkcore.range import RangeCheck
 from zklora.zkcore.relations import (
-    _merged,
     error,
-    hidden_capacity,
     inv_pow2,
     repeat_last,
-    table_names,
     vanishes,
     zerocheck_hidden,
 )
@@ -379,25 +375,8 @@ def _grid(ctx, label: str, num_vars: int, relations, tables, public, hide, blind
     sumcheck is always `zk.run_hidden` with that input blind (docs/zero-knowledge.md
     §5.1, "Carrying an unknown through a sumcheck")."""
     hide = hide if ctx.carries_blinds else []
-    if not blind:
-        return zerocheck_hidden(ctx, label, num_vars, relations, tables, public, hide)
-    E = ctx.E
-    names = table_names(relations)
-    alpha = ctx.challenge(f"{label}/alpha")
-    terms, claim = _merged(E, relations, names, alpha)
-    pub = {i: public[n] for i, n in enumerate(names) if n in public}
-    hid = [i for i, n in enumerate(names) if n in set(hide) and i not in pub]
-    hid = hid[:hidden_capacity(ctx)]   # (the sumcheck must hide: no `zk.room` asked)
-    shown = [i for i in range(len(names)) if i not in pub and i not in hid]
-
-    def tabs():
-        t = tables() if callable(tables) else tables
-        return [t[n] for n in names]
-
-    point, finals, blinds = zklib.run_hidden(ctx, label, num_vars, terms, claim, tabs, pub,
-                                             blinds=scale_blind(E, blind, alpha),
-                                             reveal=shown)
-    return point, dict(zip(names, finals)), dict(zip(names, blinds))
+    return zerocheck_hidden(ctx, label, num_vars, relations, tables, public, hide,
+                            blinds=[(), blind] if blind else ())
 
 
 def add_cross_entropy(g, name: str, Z: str, labels: str, *, loss: int, num_tokens: int,
