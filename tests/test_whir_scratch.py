@@ -111,3 +111,27 @@ def test_tree_paths_recompute_the_lowest_levels():
             idx = np.array(idx, dtype=np.int64)
             assert tree.paths(idx) == merkle.open_multi(full, idx)
             assert np.array_equal(tree.rows(idx), leaves[idx])
+
+
+@pytest.mark.parametrize("terms", [0, 100])
+def test_streamed_weights_kept_or_recomputed_same_proof(terms, monkeypatch):
+    """The streamed first round's weight table: kept in a scratch file (more terms than
+    `W_RECOMPUTE_TERMS`) or recomputed in every pass — the same proof either way."""
+    monkeypatch.setattr(W, "STREAM_BYTES", 1 << 15)
+    monkeypatch.setattr(W, "W_RECOMPUTE_TERMS", terms)
+    s = W.Whir(F, {"direct_vars": 0})
+    t, evs = _table(14, seed=3)
+    com, st = s.commit(t)
+    want = _open(s, st, evs)
+    made = []
+    with scratch.session(threshold=0) as store:
+        orig = store.create
+
+        def create(shape, dtype, tag="w"):
+            made.append(tag)
+            return orig(shape, dtype, tag)
+
+        monkeypatch.setattr(store, "create", create)
+        _, st2 = s.commit(t)
+        assert _open(s, st2, evs) == want
+    assert ("whir-w" in made) == (terms == 0)

@@ -48,11 +48,18 @@ Prover memory (docs/distributed.md): inside a `zklora.zkcore.scratch` session a 
 table (`STREAM_MIN_VARS`, the store's spill threshold) is committed streamed — the
 table is kept by reference when read-only (the kernel's mapped stack) and read a block
 at a time, its coefficient form, the column codewords of the encoding, the leaves and
-every Merkle level go to scratch files through positioned I/O (`_commit_streamed`) —
+the Merkle levels go to scratch files through positioned I/O (`_commit_streamed`) —
 and its first folding round is computed in passes over blocks (`_fold_streamed`), so
 only the k-times folded tables (1/2^k of the table, in the challenge field) reach RAM;
-a later round's large codeword is written the same way (`_commit_next`).  Same bytes
-as the in-RAM prover.
+a later round's large codeword is written the same way (`_commit_next`).  What stays
+on disk between commit and opening is the codeword's leaves (2^ρ × the table's 8
+bytes an element) and the Merkle levels from `MERKLE_SKIP` up (≈ 1/16 of the tree):
+the coefficient and column-codeword files are deleted once the leaves are written
+(an opening takes the folded polynomial's coefficients from the folded evaluations by
+a Möbius transform), a multi-proof recomputes the lowest levels from the opened
+leaves' blocks, the weight table's rows are recomputed per pass (`W_RECOMPUTE_TERMS`)
+and a codeword the opening commits is deleted once queried.  Same bytes as the
+in-RAM prover.
 
 Soundness: per round, the query term t·(−log2 err) + grinding bits, err = (1+ρ)/2
 (unique decoding, proven) or ρ + η, η = ρ/2^e per round (capacity-bound conjecture),
@@ -173,6 +180,10 @@ STREAM_MIN_VARS = 12
 #: leaves it opens (a few hundred leaves read and hashed per opening), so the stored
 #: levels take 2^-MERKLE_SKIP of the whole tree's bytes
 MERKLE_SKIP = 4
+#: a streamed first folding round recomputes its weight table's rows in every pass
+#: (`whir_eq.eq_rows`) when W has at most this many terms (claims and OOD points); with
+#: more it keeps them in a scratch file of 16 bytes an entry (`_fold_streamed`)
+W_RECOMPUTE_TERMS = 8
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 #: hiding WHIR (module doc "Zero knowledge"; docs/zero-knowledge.md §5.3) inside a
 #: zero-knowledge session.  Off: a session then uses the binding scheme as before (the
@@ -1669,7 +1680,8 @@ class Whir(CommitmentScheme):
         table and its weight table W = Σ_j c_j·eq(r_j, ·) are never whole in RAM.
         Each sumcheck round's message is one pass over the blocks of 2^L entries (L ≥
         k + 1): a block of the table is read (its pages given back), its rows of W
-        computed (`whir_eq.eq_rows`; in the first pass, then kept in a scratch file
+        computed (`whir_eq.eq_rows`: in every pass when W has at most
+        `W_RECOMPUTE_TERMS` terms, else in the first pass, then kept in a scratch file
         and read back), both folded by the α's drawn so far and the round's h(0),
         h(2) summed; a last pass keeps the k-times folded blocks."""
         from zklora.kernels import whir_eq as QE  # prover only
@@ -1681,8 +1693,11 @@ class Whir(CommitmentScheme):
         blk = max(1 << max(a, rd.k + 1), min(N, 1 << (STREAM_BYTES // 48).bit_length() - 1))
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
         store = scratch.current()
+        # W's rows are recomputed in every pass when it has few terms (cheaper than
+        # writing and reading back its 16 bytes an entry), else kept in a scratch file
+        keep = store is not None and not given and s.points.shape[0] > W_RECOMPUTE_TERMS
         w_mm, w_h = (None, s.w) if given else \
-            store.create((N, 2), np.uint64, "whir-w") if store else (None, None)
+            store.create((N, 2), np.uint64, "whir-w") if keep else (None, None)
 
         def blocks(j: int):
             for lo in range(0, N, blk):
@@ -1724,7 +1739,7 @@ class Whir(CommitmentScheme):
         for f, w in blocks(rd.k):
             fs.append(f)
             ws.append(w)
-        if store is not None and not given:
+        if keep:
             store.discard(w_h)
         f, w = np.concatenate(fs), np.concatenate(ws)
         del fs, ws
