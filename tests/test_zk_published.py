@@ -177,7 +177,7 @@ def test_two_witnesses_indistinguishable():
     assert (FINALS, 1) in shown
 
 
-@pytest.mark.parametrize("label", [FINALS, "stack/reduce/5/round0"])
+@pytest.mark.parametrize("label", [FINALS, "stack/reduce/across/5/round0"])
 @pytest.mark.parametrize("index", [0, -1])
 def test_masked_message_changed(label, index):
     """An element of a masked final or of the group's reduction changed: rejected."""

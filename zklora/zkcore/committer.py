@@ -396,6 +396,57 @@ class Committer:
         return stacklib.StackClaim(head.num_vars, head.index, head.point, head.value,
                                    tuple(terms), tuple(foreign))
 
+    def _early(self, keys: list[int], per_stack) -> list[int]:
+        """The stacks reduced before the others (`open`, both sides, from the claims'
+        shapes): those whose claims carry foreign terms, all on one stack, a stack with
+        no foreign terms of its own that holds every mask slot of the opening.  None
+        where that does not hold (the foreign terms then go to the sum claims as they
+        are)."""
+        early = [k for k in keys if any(c.foreign for c in per_stack[k])]
+        if not early:
+            return []
+        targets = {t.stack for k in early for c in per_stack[k] for t in c.foreign}
+        slots = {self.where.get(zklib.open_slot(j), (None,))[0]
+                 for j in range(zklib.OPEN_SLOTS)}
+        if len(targets) != 1 or targets != slots or targets & set(early):
+            return []
+        return early
+
+    def _across(self, E, red: stacklib.MaskedReduction, early: list[int], sts, pos,
+                err) -> tuple[int, stacklib.StackClaim]:
+        """An early reduction's final check (`_early`) as a claim on its target stack t:
+        Σ_u d_u·S̃_t(q_u) + Σ_l ρ_g·f_l·S̃_t(slot point l) + Σ_i κ_i·W_i·S̃_i(r*) = v,
+        divided by d_0 (the first foreign term, the claim's head); the reduced stacks'
+        terms are foreign terms of the target's own (later, masked) reduction, so the
+        unknown S̃_i(r*) ends in its sum claim.  Nothing is sent: v is the verifier's
+        running value."""
+        (t0, d0), *rest = red.foreign
+        t = t0.stack
+        if E.equal(d0, E.scalar(0)):
+            raise err("stack: a zero coefficient in an early reduction (abort)")
+        inv = E.inv(np.asarray(d0))
+        Term = stacklib.StackTerm
+        terms = [Term(f.num_vars, f.index, np.asarray(f.point), E.mul(c, inv))
+                 for f, c in rest]
+        ks, i = self.where[red.mask_slot]
+        if ks != t:
+            raise err(f"zero-knowledge: mask {red.mask_slot} is not in stack {t}")
+        bl = self.stacks[t].layout.block(i)
+        terms.extend(Term(bl.num_vars, bl.index, np.asarray(pt), E.mul(c, inv))
+                     for pt, c in zip(red.mask_points, red.mask_coefs))
+        foreign = []
+        for i, c in zip(red.stacks, red.coefficients):
+            k = early[i]
+            st = sts[pos[k]]
+            K = st.layout.num_vars
+            value = None
+            if self.prover:
+                value = mle.evaluate(E, np.asarray(st.table), red.point, base=True)
+            foreign.append(stacklib.ForeignTerm(k, K, K, 0, np.asarray(red.point),
+                                                E.mul(c, inv), value))
+        return t, stacklib.StackClaim(t0.num_vars, t0.index, np.asarray(t0.point),
+                                      E.mul(red.value, inv), tuple(terms), tuple(foreign))
+
     def _item_of(self, k: int, keys: list[int], first: int, items: list) -> int:
         """The opening's item index of stack ``k``: its reduced item, or a new item
         with no claims of its own (appended to ``items`` and ``keys``)."""
@@ -498,15 +549,44 @@ class Committer:
         masked = (ctx.zk is not None and self.scheme.sum_claims
                   and zklib.open_slot(0) in ctx.specs)
         reductions: list | None = [] if masked else None
-        reduced = stacklib.reduce_many(
-            ctx, [(st.layout.num_vars, per_stack[k], st.table)
-                  for k, st in zip(keys, sts)], label="stack/reduce", sums=reductions)
+        # the stacks whose claims carry foreign terms onto one target stack that has
+        # none itself: reduced first, their final checks handed to the target's
+        # reduction as claims (`_across`), so the sum claims' terms on the target are
+        # its own rows only (docs/zero-knowledge.md §5.1 "Published tensors")
+        early = self._early(keys, per_stack) if masked else []
+        reduced: list = [None] * len(keys)
+        pos = {k: j for j, k in enumerate(keys)}
+        if early:
+            reduced_early = stacklib.reduce_many(
+                ctx, [(sts[pos[k]].layout.num_vars, per_stack[k], sts[pos[k]].table)
+                      for k in early], label="stack/reduce/across", sums=reductions)
+            for k, rv in zip(early, reduced_early):
+                reduced[pos[k]] = rv
+            for red in reductions:
+                t, claim = self._across(E, red, early, sts, pos, err)
+                if t not in pos:   # a target without claims of its own
+                    keys.append(t)
+                    sts.append(self.stacks[t])
+                    reduced.append(None)
+                    pos[t] = len(keys) - 1
+                per_stack[t].append(claim)
+            reductions = [attrs.evolve(red, stacks=[pos[early[i]] for i in red.stacks])
+                          for red in reductions]
+        late = [k for k in keys if k not in early]
+        start = len(reductions or ())
+        for k, rv in zip(late, stacklib.reduce_many(
+                ctx, [(sts[pos[k]].layout.num_vars, per_stack[k], sts[pos[k]].table)
+                      for k in late], label="stack/reduce", sums=reductions)):
+            reduced[pos[k]] = rv
+        if reductions:
+            reductions[start:] = [attrs.evolve(red, stacks=[pos[late[i]] for i in red.stacks])
+                                  for red in reductions[start:]]
         first = len(items)
         items.extend(self._item(st.commitment, st.layout.num_vars, st.state,
                                 [] if rv is None else [Evaluation(*rv)])
                      for st, rv in zip(sts, reduced))
         sums = [self._sum_claim(E, red, keys, first, items, err)
-                for red in reductions or ()]
+                for red in (reductions or ())[start:]]
         if items:
             (self.scheme.open if self.prover else self.scheme.verify)(
                 ch, items, **({"sums": sums} if sums else {}))

@@ -221,7 +221,9 @@ def _foreign_key(E: Field, c: StackClaim) -> bytes:
     the stack's size, block size and number, point and coefficient."""
     out = [b"foreign", np.array([len(c.foreign)], "<u8").tobytes()]
     for t in c.foreign:
-        out.append(np.array([t.stack, t.stack_vars, t.num_vars, t.index], "<u8").tobytes())
+        # (a published group's key is negative: two's complement)
+        out.append(np.array([t.stack % (1 << 64), t.stack_vars, t.num_vars, t.index],
+                            "<u8").tobytes())
         out.append(E.encode(np.asarray(t.point)) + E.encode(np.asarray(t.coefficient)))
     return b"".join(out)
 
