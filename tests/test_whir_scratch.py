@@ -51,6 +51,7 @@ def _open(s, st, evs) -> bytes:
     ({}, 16),                          # unique regime: the next codeword spills too
     ({"regime": "conjectured"}, 14),   # OOD values from the coefficients, then freed
     ({"folding_factor": 2, "rate_log": 2}, 13),
+    ({"hash": "sha256"}, 16),          # extension leaves hashed as whole rows
 ])
 def test_streamed_scratch_bytes_and_same_proof(params, n, monkeypatch):
     monkeypatch.setattr(W, "STREAM_BYTES", 1 << 15)   # several blocks per pass
