@@ -142,7 +142,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     if cfg.zero_knowledge and cfg.executor["name"] != "local":
         raise ConfigError(f"proof.zero_knowledge with executor {cfg.executor['name']!r}: "
                           "remote workers do not receive the masking session yet; use the "
-                          "local executor")
+                          "local executor, or prove without zero knowledge (--no-zk, "
+                          "[proof] zero_knowledge = false)")
     # zero knowledge: every commitment and sumcheck of the proof inside one session
     # (masks from the OS; `zklora.zkcore.zk`)
     with scratch.session(), compute.use(be), zk.session(cfg.zero_knowledge):
@@ -170,7 +171,8 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     if cfg.zero_knowledge and trusted_model is not None:
         raise ConfigError("proof.zero_knowledge with a model commitment file: hiding "
                           "commitments are randomised, so the base weights cannot be "
-                          "recommitted to the owner's commitment yet (docs/zero-knowledge.md)")
+                          "recommitted to the owner's commitment yet (docs/zero-knowledge.md); "
+                          "prove without zero knowledge (--no-zk) to bind to it")
     if progress:
         progress("witness", 0, 1)
     model = _model(reg, cfg.model)

@@ -315,9 +315,12 @@ def _echo_losses(out: Out, statement, losses) -> None:
 @click.option("--backend", type=click.Choice(["cpu", "cuda", "auto"]), default=None,
               help="Compute backend of the prover's kernels (default: the config's, else "
                    "cpu; docs/gpu.md).")
+@click.option("--zk/--no-zk", "zero_knowledge", default=None,
+              help="Prove in zero knowledge or not (default: the config's [proof] "
+                   "zero_knowledge, else the profile's; docs/zero-knowledge.md).")
 @_JSON
 def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, executor,
-          ray_address, backend, as_json, task="auto", **options):
+          ray_address, backend, zero_knowledge, as_json, task="auto", **options):
     """Prove the configured task and write a proof file (atomically).  The model
     plugins' options are listed below by model."""
     from . import pyapi
@@ -328,7 +331,8 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, exec
         res = pyapi.prove(config=config_path, profile=profile, task=task,
                           adapter_out=adapter_out, model_commitment=model_commit,
                           out=out_path, progress=_reporter(quiet), executor=executor,
-                          ray_address=ray_address, backend=backend, **options)
+                          ray_address=ray_address, backend=backend,
+                          zero_knowledge=zero_knowledge, **options)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")

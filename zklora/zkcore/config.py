@@ -126,8 +126,11 @@ def _table(data: Mapping, key: str, where: str) -> dict:
 
 
 def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
-              default_model: str = "matmul-example") -> Config:
-    """Validate a parsed TOML document (``profile`` overrides the file's)."""
+              default_model: str = "matmul-example",
+              zero_knowledge: bool | None = None) -> Config:
+    """Validate a parsed TOML document (``profile`` overrides the file's, and
+    ``zero_knowledge`` its ``[proof] zero_knowledge``, with the same effect: under
+    ``fast`` the ZK commitment scheme unless the file names one)."""
     for k in data:
         if k not in _TOP_KEYS:
             raise _allowed("config", k, _TOP_KEYS)
@@ -142,6 +145,8 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
     if not isinstance(model, str):
         raise ConfigError("task.model: expected a string naming a model plugin")
     overrides = dict(_table(data, "proof", ""))
+    if zero_knowledge is not None:
+        overrides["zero_knowledge"] = zero_knowledge
     zero_knowledge = overrides.pop("zero_knowledge", ZERO_KNOWLEDGE.get(prof, False))
     if not isinstance(zero_knowledge, bool):
         raise ConfigError(f"proof.zero_knowledge: expected true or false, got "
@@ -171,10 +176,12 @@ def from_dict(data: Mapping[str, Any], *, profile: str | None = None,
                   executor_table(_table(data, "executor", "")), be, zero_knowledge)
 
 
-def load(path: str | Path | None, *, profile: str | None = None) -> Config:
-    """Load a TOML file (or the built-in default when ``path`` is None)."""
+def load(path: str | Path | None, *, profile: str | None = None,
+         zero_knowledge: bool | None = None) -> Config:
+    """Load a TOML file (or the built-in default when ``path`` is None); ``profile`` and
+    ``zero_knowledge`` override the file's (`from_dict`)."""
     if path is None:
-        return from_dict({}, profile=profile)
+        return from_dict({}, profile=profile, zero_knowledge=zero_knowledge)
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -186,7 +193,7 @@ def load(path: str | Path | None, *, profile: str | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config {p}: invalid TOML: {e}") from None
-    return from_dict(data, profile=profile)
+    return from_dict(data, profile=profile, zero_knowledge=zero_knowledge)
 
 
 def resolve(stack: Stack, registry, commitment_params=None, lookup_params=None):

@@ -31,7 +31,8 @@ from .progress import Reporter, peak_rss_bytes
 
 #: Keywords of `prove` the kernel owns; every other keyword is a model plugin's option.
 PROVE_KEYWORDS = ("config", "profile", "task", "out", "adapter_out", "model_commitment",
-                  "progress", "registry", "executor", "ray_address", "backend")
+                  "progress", "registry", "executor", "ray_address", "backend",
+                  "zero_knowledge")
 
 PathLike = str | os.PathLike
 
@@ -153,13 +154,15 @@ def _path(p) -> str | None:
     return None if p is None else os.fspath(p)
 
 
-def load_config(config: PathLike | Mapping | None = None, profile: str | None = None):
-    """A `Config` from a TOML path, a dict (the TOML's contents) or None (built-in)."""
+def load_config(config: PathLike | Mapping | None = None, profile: str | None = None,
+                zero_knowledge: bool | None = None):
+    """A `Config` from a TOML path, a dict (the TOML's contents) or None (built-in);
+    ``profile`` and ``zero_knowledge`` (``[proof] zero_knowledge``) override it."""
     from . import config as configlib
 
     if isinstance(config, Mapping):
-        return configlib.from_dict(config, profile=profile)
-    return configlib.load(_path(config), profile=profile)
+        return configlib.from_dict(config, profile=profile, zero_knowledge=zero_knowledge)
+    return configlib.load(_path(config), profile=profile, zero_knowledge=zero_knowledge)
 
 
 def option_table(registry=None):
@@ -196,7 +199,8 @@ def _select(table, cfg, task, options: Mapping[str, Any], requires=()):
 def build_config(*, config=None, profile: str | None = None, task: str = "auto",
                  adapter_out: PathLike | None = None, registry=None,
                  executor: str | None = None, ray_address: str | None = None,
-                 backend: str | None = None, **options):
+                 backend: str | None = None, zero_knowledge: bool | None = None,
+                 **options):
     """The `Config` `prove` runs (the CLI's flag logic); raises `ConfigError`.
 
     ``task``: ``auto`` (default: the config's model, or — when model options are given —
@@ -205,10 +209,13 @@ def build_config(*, config=None, profile: str | None = None, task: str = "auto",
     the model plugins' declared options; each given one sets its ``[model]`` key over
     the config file's table (kept when the config names the chosen model).
     ``executor`` / ``ray_address`` override the config's ``[executor]`` name / address;
-    ``backend`` the config's ``backend`` (``cpu``, ``cuda``, ``auto``)."""
+    ``backend`` the config's ``backend`` (``cpu``, ``cuda``, ``auto``);
+    ``zero_knowledge`` (a bool) the config's ``[proof] zero_knowledge``."""
     table = option_table(registry)
     _check_keywords("prove", table, options, PROVE_KEYWORDS)
-    cfg = load_config(config, profile)
+    if zero_knowledge is not None and not isinstance(zero_knowledge, bool):
+        raise ConfigError(f"zero_knowledge: expected True or False, got {zero_knowledge!r}")
+    cfg = load_config(config, profile, zero_knowledge)
     if executor is not None or ray_address is not None:
         from . import config as configlib
 
@@ -334,13 +341,16 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
           out: PathLike | None = None, adapter_out: PathLike | None = None,
           model_commitment=None, progress: bool | str | Reporter = False, registry=None,
           executor: str | None = None, ray_address: str | None = None,
-          backend: str | None = None, **options) -> ProveResult:
+          backend: str | None = None, zero_knowledge: bool | None = None,
+          **options) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
 
     ``executor``: ``"local"`` (default) or ``"ray"`` — who proves the segments of a
     segmented step (docs/distributed.md); ``ray_address``: the Ray cluster to join
     (default: a local one).  ``backend``: the compute backend of the prover's kernels
     (``cpu``, ``cuda``, ``auto``; default the config's, else ``cpu``; docs/gpu.md).
+    ``zero_knowledge``: True / False override the config's ``[proof] zero_knowledge``
+    (docs/zero-knowledge.md; default: the config's, else the profile's).
 
     ``options``: the options the model plugins declare (``zklora prove --help`` lists
     them by model; with the built-in LLaMA plugins ``model``, ``adapter``, ``data`` and,
@@ -360,7 +370,7 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
     t0 = time.perf_counter()
     cfg = build_config(config=config, profile=profile, task=task, adapter_out=adapter_out,
                        registry=registry, executor=executor, ray_address=ray_address,
-                       backend=backend,
+                       backend=backend, zero_knowledge=zero_knowledge,
                        **options)
     if out is not None:
         check_output_file(out)
