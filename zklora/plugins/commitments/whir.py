@@ -795,6 +795,32 @@ def _pwrite(fd: int, a: np.ndarray, offset: int) -> None:
         done += os.pwrite(fd, mv[done:], offset + done)
 
 
+_FALLOCATE: list = []
+
+
+def _punch(fd: int, offset: int, length: int) -> None:
+    """Give the disk blocks of bytes [offset, offset + length) of a scratch file back
+    (Linux ``fallocate`` with ``FALLOC_FL_PUNCH_HOLE``; the range then reads as zeros
+    and the file keeps its size): a producer frees what it has consumed.  Where it is
+    unsupported nothing happens (the file is deleted whole later)."""
+    if not _FALLOCATE:
+        fn = None
+        try:
+            import ctypes
+            import ctypes.util
+
+            lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            fn = getattr(lib, "fallocate", None)
+            if fn is not None:
+                fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+                fn.restype = ctypes.c_int
+        except (OSError, AttributeError):
+            fn = None
+        _FALLOCATE.append(fn)
+    if _FALLOCATE[0] is not None and length > 0:
+        _FALLOCATE[0](fd, 0x03, offset, length)   # PUNCH_HOLE | KEEP_SIZE; errors: kept
+
+
 def _pread(fd: int, out: np.ndarray, offset: int) -> None:
     mv = memoryview(out).cast("B")
     done = 0
@@ -1154,6 +1180,7 @@ class Whir(CommitmentScheme):
                 piece = np.empty((a1 - a0, w), dtype=np.uint64)
                 for j in range(nt):
                     _pread(fin, piece, 8 * w * (S * j + a0))
+                    _punch(fin, 8 * w * (S * j + a0), piece.nbytes)   # read: freed
                     for comp in range(ncomp):
                         blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
                             piece[:, comp * cb:(comp + 1) * cb]
