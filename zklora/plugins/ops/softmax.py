@@ -133,7 +133,8 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     arg = ym.argmax(-1, keepdim=True)          # the first maximal entry
     sel = torch.zeros_like(y).scatter_(-1, arg, 1)
     c = ym.gather(-1, arg)[..., 0] if shifts is None else shifts.to(torch.int64)
-    d = torch.where(allowed, c[..., None] - y, torch.zeros_like(y))
+    banned = ~allowed
+    d = (c[..., None] - y).masked_fill_(banned, 0)
     low = d & ((1 << t) - 1)
     hi = d >> t
     d0 = hi & ((1 << b) - 1)
@@ -148,9 +149,9 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     t1 = exp_digit_table(u, s, b, 1).columns()[1]
     f0 = torch.from_numpy(np.ascontiguousarray(t0[d0.numpy()]))
     f1 = torch.from_numpy(np.ascontiguousarray(t1[d1.numpy()]))
-    prod = torch.where(allowed, f0 * f1 + (1 << (s - 1)), torch.zeros_like(f0))
+    prod = (f0 * f1).add_(1 << (s - 1)).masked_fill_(banned, 0)
     e = prod >> s
-    R = prod - (e << s)
+    R = prod.bitwise_and_((1 << s) - 1)   # prod ≥ 0: its low s bits (prod not read after)
     S = e.sum(-1)
     lb = limb_bits
     k = recip_bits(s, L, lb)
@@ -160,7 +161,7 @@ def softmax_forward(x: torch.Tensor, mask: torch.Tensor | None, *, scale: int, s
     g = S - 1 - sig
     num = e * rho[..., None]
     P = num >> k
-    rem = num - (P << k)
+    rem = num.bitwise_and_((1 << k) - 1)  # num ≥ 0: its low k bits (num not read after)
     wb = row_cert_bits(s, L, lb)
     return {"P": P, "c": c, "S": S, "e": e, "R": R, "d0": d0, "f0": f0, "d1": d1, "f1": f1,
             "sel": sel, "rho": rho, "low": split_limbs(low, t, lb) if t else [],
