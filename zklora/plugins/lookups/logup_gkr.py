@@ -309,7 +309,14 @@ def _leaf_check(ctx, blind, value, expected, message: str) -> None:
 
 
 def _stack_of(ctx, name: str):
-    return ctx.committer.where.get(name, (None,))[0]
+    """The stack key of a committed tensor, or, for a published group's member whose
+    blinds are carried across (docs/zero-knowledge.md §5.1 "Published tensors"), the
+    group's key in `Committer.open`; None otherwise."""
+    c = ctx.committer
+    k = c.where.get(name, (None,))[0]
+    if k is None and c.published_blinds(name):
+        k = -1 - c.in_group[name][0]
+    return k
 
 
 def _blindable(ctx, tensor: str, nu, blinds) -> bool:
