@@ -136,6 +136,45 @@ def _terms_B(E: Field, apow, beta, gamma, width: int):
     return terms
 
 
+def _commit_inverses(ctx, c: LookupCommitted):
+    """Draw the combiners and commit A = 1/(β − c) (lookup side) and B = m/(β − τ) (table
+    side), both sides: returns (α powers, β, A, B) with A, B cached prover callables."""
+    F, E = ctx.F, ctx.E
+    table, wit = c.table, c.witness
+    apow, beta = draw_combiners(ctx, table.width, c.label)
+
+    @cache
+    def A():
+        return E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
+
+    @cache
+    def B():
+        tcols = table_field_columns(F, table)
+        m_E = mle.lift(E, ctx.table(c.m), base=True)
+        return E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
+
+    _commit_E(ctx, f"{c.label}/A", c.layout.size, A)
+    _commit_E(ctx, f"{c.label}/B", table.size, B)
+    return apow, beta, A, B
+
+
+def _table_side_public(E, table, r_b) -> dict:
+    """The table-side sumcheck's public factors: eq(r_B, ·) (slot 0) and the table's
+    columns (slots 3…), the table evaluated once at the final point."""
+    tval: dict = {}
+
+    def tcol(k):
+        def at(x):
+            if "v" not in tval:
+                tval["v"] = table.evaluate(E, x)
+            return tval["v"][k]
+        return at
+
+    public = {0: lambda x: mle.eq_eval(E, r_b, x)}
+    public.update({3 + k: tcol(k) for k in range(table.width)})
+    return public
+
+
 class TLookup(LookupArgument):
     """zkLLM-style LogUp committing the inverse vectors (see module doc)."""
 
@@ -152,20 +191,7 @@ class TLookup(LookupArgument):
         F, E = ctx.F, ctx.E
         table, lay, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
         w = table.width
-        apow, beta = draw_combiners(ctx, w, pre)
-
-        @cache
-        def A():
-            return E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
-
-        @cache
-        def B():
-            tcols = table_field_columns(F, table)
-            m_E = mle.lift(E, ctx.table(mname), base=True)
-            return E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
-
-        _commit_E(ctx, f"{pre}/A", lay.size, A)
-        _commit_E(ctx, f"{pre}/B", table.size, B)
+        apow, beta, A, B = _commit_inverses(ctx, c)
         s_a, s_b = ctx.exchange(f"{pre}/sums", 2, lambda: np.stack([E.sum(A()), E.sum(B())]))
         ctx.check(E.equal(s_a, s_b), f"{pre}: LogUp sums differ (a looked-up row is not in "
                   "the table, or the multiplicities are wrong)")
@@ -186,17 +212,7 @@ class TLookup(LookupArgument):
         # inverse of the table side, and its sum
         r_b = ctx.challenges(f"{pre}/rB", table.num_vars)
         g_b = ctx.challenge(f"{pre}/gammaB")
-        tval: dict = {}
-
-        def tcol(k):
-            def at(x):
-                if "v" not in tval:
-                    tval["v"] = table.evaluate(E, x)
-                return tval["v"][k]
-            return at
-
-        public = {0: lambda x: mle.eq_eval(E, r_b, x)}
-        public.update({3 + k: tcol(k) for k in range(w)})
+        public = _table_side_public(E, table, r_b)
         rho, fin = ctx.run_sumcheck(
             f"{pre}/B", table.num_vars, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s_b),
             lambda: [mle.eq_table(E, r_b), B(), mle.lift(E, ctx.table(mname), base=True)]
@@ -270,20 +286,7 @@ def _prove_hidden(ctx, c: LookupCommitted) -> None:
     F, E = ctx.F, ctx.E
     table, lay, wit, mname, pre = c.table, c.layout, c.witness, c.m, c.label
     w = table.width
-    apow, beta = draw_combiners(ctx, w, pre)
-
-    @cache
-    def A():
-        return E.inv(KL.leaf_denoms(E, wit.columns, apow, beta))
-
-    @cache
-    def B():
-        tcols = table_field_columns(F, table)
-        m_E = mle.lift(E, ctx.table(mname), base=True)
-        return E.mul(E.inv(KL.leaf_denoms(E, tcols, apow, beta)), m_E)
-
-    _commit_E(ctx, f"{pre}/A", lay.size, A)
-    _commit_E(ctx, f"{pre}/B", table.size, B)
+    apow, beta, A, B = _commit_inverses(ctx, c)
     if ctx.prover:
         ctx.check(lambda: E.equal(E.sum(A()), E.sum(B())), f"{pre}: LogUp sums differ (a "
                   "looked-up row is not in the table, or the multiplicities are wrong)")
@@ -309,17 +312,7 @@ def _prove_hidden(ctx, c: LookupCommitted) -> None:
     # inverse of the table side, and its sum
     r_b = ctx.challenges(f"{pre}/rB", table.num_vars)
     g_b = ctx.challenge(f"{pre}/gammaB")
-    tval: dict = {}
-
-    def tcol(k):
-        def at(x):
-            if "v" not in tval:
-                tval["v"] = table.evaluate(E, x)
-            return tval["v"][k]
-        return at
-
-    public = {0: lambda x: mle.eq_eval(E, r_b, x)}
-    public.update({3 + k: tcol(k) for k in range(w)})
+    public = _table_side_public(E, table, r_b)
     rho, fin, fbl = _hidden_sumcheck(
         ctx, f"{pre}/B", table.num_vars, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s1),
         _scaled(E, (nu_s,), g_b),
