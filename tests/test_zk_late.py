@@ -46,6 +46,7 @@ from zklora.zkcore.lookup import LookupRequest
 from zklora.zkcore.op import Op
 from zklora.zkcore.plugins import registry_with
 from zklora.zkcore.range import range_table
+from zklora.zkcore.testing.tamper import changed_message
 from zklora.zkcore.transcript import ProverChannel
 
 from .test_zk import _distinguishable, _profile, programmed, recorded
@@ -215,17 +216,7 @@ NEW = [LATE_M, RANGE_VALUES, *LATE_COLS]
 @pytest.mark.parametrize("index", [0, -1])
 def test_new_masked_message_changed(label, index):
     """One element of a newly masked message changed (and absorbed): rejected."""
-    orig = ProverChannel.send_field
-    hit = []
-
-    def send_field(self, lab, field, a):
-        if lab == label and not hit:
-            hit.append(lab)
-            a = np.array(a, copy=True)
-            flat = a.reshape((-1,) + field.elem_shape)
-            flat[index] = field.add(flat[index], field.scalar(1))
-        return orig(self, lab, field, a)
-
+    send_field, hit = changed_message(label, index)
     be = _backend()
     g = _graph()
     with zk.session(), mock.patch.object(ProverChannel, "send_field", send_field), \

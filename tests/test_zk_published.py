@@ -35,6 +35,7 @@ from zklora.zkcore import selfcheck, zk
 from zklora.zkcore.committer import Committer
 from zklora.zkcore.errors import ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.graph import Backend, Graph
+from zklora.zkcore.testing.tamper import changed_message
 from zklora.zkcore.transcript import ProverChannel
 
 from .test_zk import _distinguishable, _profile, programmed, recorded
@@ -181,17 +182,7 @@ def test_two_witnesses_indistinguishable():
 @pytest.mark.parametrize("index", [0, -1])
 def test_masked_message_changed(label, index):
     """An element of a masked final or of the group's reduction changed: rejected."""
-    orig = ProverChannel.send_field
-    hit = []
-
-    def send_field(self, lab, field, a):
-        if lab == label and not hit:
-            hit.append(lab)
-            a = np.array(a, copy=True)
-            flat = a.reshape((-1,) + field.elem_shape)
-            flat[index] = field.add(flat[index], field.scalar(1))
-        return orig(self, lab, field, a)
-
+    send_field, hit = changed_message(label, index)
     be = _backend()
     with mock.patch.object(ProverChannel, "send_field", send_field), \
             selfcheck.disabled():

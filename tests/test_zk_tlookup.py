@@ -32,6 +32,7 @@ from zklora.zkcore import selfcheck, zk
 from zklora.zkcore.errors import ProofFormatError, VerificationError
 from zklora.zkcore.graph import Backend
 from zklora.zkcore.range import range_table
+from zklora.zkcore.testing.tamper import changed_message
 from zklora.zkcore.transcript import ProverChannel
 
 from . import test_zk_lookups as zk_lookups
@@ -177,28 +178,13 @@ NEW = [f"{R5}/zk/sum", f"{R5}/A/zk/sum", f"{R5}/A/round0", f"{R5}/A/round4",
        f"{R5}/B/finals", f"{SILU}/columns", f"{SILU}/A/finals", f"{R3}/B/finals"]
 
 
-def _changed(label, index):
-    orig = ProverChannel.send_field
-    hit: list = []
-
-    def send_field(self, lab, field, a):
-        if lab == label and not hit:
-            hit.append(lab)
-            a = np.array(a, copy=True)
-            flat = a.reshape((-1,) + field.elem_shape)
-            flat[index] = field.add(flat[index], field.scalar(1))
-        return orig(self, lab, field, a)
-
-    return send_field, hit
-
-
 @pytest.mark.parametrize("label", NEW)
 @pytest.mark.parametrize("index", [0, -1])
 def test_new_message_element_changed(label, index):
     """One element of a new message (B/finals' last: m's hidden final) changed and
     absorbed: rejected."""
     be = _backend(*PAPER)
-    send_field, hit = _changed(label, index)
+    send_field, hit = changed_message(label, index)
     g, data, sec, _ = _prove(be, _witness(1), send_field=send_field)
     assert hit, label
     with pytest.raises(REJECT):
@@ -210,7 +196,7 @@ def test_masked_coordinates_changed(label):
     """Over goldilocks (A, B in E = F[x]/(x² − 7)) under hiding ligero the coordinates go
     masked: one changed, rejected."""
     be = _backend("goldilocks", "ligero")
-    send_field, hit = _changed(label, -1)
+    send_field, hit = changed_message(label, -1)
     g, data, sec, _ = _prove(be, _witness(1), send_field=send_field)
     assert hit, label
     with pytest.raises(REJECT):

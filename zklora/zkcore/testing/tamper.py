@@ -17,6 +17,29 @@ from .. import selfcheck
 from ..errors import ProverError, ZkLoraError
 
 
+def changed_message(label: str, index: int = 0):
+    """A stand-in for `ProverChannel.send_field` (patch it in with `mock.patch.object`)
+    that adds one to element ``index`` of the first message labelled ``label``; the changed
+    value is what the prover's transcript absorbs, as a cheating prover would send it.
+    Returns (send_field, hits): ``hits`` lists the label once it was changed."""
+    import numpy as np
+
+    from ..transcript import ProverChannel
+
+    orig = ProverChannel.send_field
+    hits: list[str] = []
+
+    def send_field(self, lab, field, a):
+        if lab == label and not hits:
+            hits.append(lab)
+            a = np.array(a, copy=True)
+            flat = a.reshape((-1,) + field.elem_shape)
+            flat[index] = field.add(flat[index], field.scalar(1))
+        return orig(self, lab, field, a)
+
+    return send_field, hits
+
+
 def prove_tampered(g: graphlib.Graph, inputs: Mapping[str, torch.Tensor], backend,
                    statement: Mapping, tamper: Callable[[dict[str, torch.Tensor]], None]):
     """Proof (stream, sections) of ``g`` for a witness changed by ``tamper``; None if
