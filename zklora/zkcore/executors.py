@@ -43,11 +43,13 @@ class LocalExecutor:
 
         out = []
         total = len(graph.nodes)
+        proven = 0   # nodes proven so far (the progress count: segments go in order)
         scratch.release(trim_heap=True)   # what phase 1 read of the stacks and witness
         for s in segs:
             out.append(prove_segment(True, ctx, graph, backend, s, base_state,
                                      claims[s.index], err, clock=clock, progress=progress,
-                                     count=(total - s.stop, total)))
+                                     count=(proven, total)))
+            proven += s.stop - s.start
             # the committed tables this segment read (views of stacks in scratch files)
             # and its witness read from the scratch maps leave the resident set (with what
             # its temporaries left on the heap): one segment's worth at a time
