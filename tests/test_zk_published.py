@@ -257,7 +257,7 @@ def test_api_matmul_example_published_hidden(profile):
     """`api.prove` of the matmul example with ZK on (X, W, Y published): every published
     tensor may carry blinds (before: `ctx.hide` empty), it verifies, and under
     programmed challenges no element of two proofs of one witness repeats
-    (lookup columns on published tensors included: `logup_gkr._stack_of`)."""
+    (lookup columns on published tensors included: `Committer.stack_key`)."""
     from zklora.zkcore import api
 
     cfg = _api_cfg(profile, model={"m": 8, "k": 16, "n": 4, "bound": 100, "seed": 3})

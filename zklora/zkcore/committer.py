@@ -346,6 +346,31 @@ class Committer:
         return (ctx.zk is not None and bool(getattr(self.scheme, "sum_claims", False))
                 and zklib.open_slot(0) in ctx.specs)
 
+    def stack_key(self, name: str):
+        """The stack key of a committed tensor, or, for a published group's member whose
+        blinds are carried across (`published_blinds`), the group's key in `open`
+        (−1 − group); None otherwise."""
+        k = self.where.get(name, (None,))[0]
+        if k is None and self.published_blinds(name):
+            k = -1 - self.in_group[name][0]
+        return k
+
+    def may_blind(self, ctx: ProverContext | VerifierContext, tensor: str, nu,
+                  blinds) -> bool:
+        """Whether a claim on ``tensor`` may carry the blind ``nu`` and join a check whose
+        other blinds are ``blinds`` (both sides, from the commitments alone): the tensor,
+        ν's slot and every blind's mask in one stack (`_stack_claim`) — or, when the
+        opening takes masks across stacks (`blinds_across`: a late lookup's m, a mid-proof
+        check's limbs, a published group's member; docs/zero-knowledge.md §5.1), each in
+        some stack or group already committed."""
+        k = self.stack_key(tensor)
+        if k is None:
+            return False
+        ks = [self.stack_key(nu.tensor)] + [self.stack_key(b.tensor) for b in blinds]
+        if all(x == k for x in ks):
+            return True
+        return None not in ks and self.blinds_across(ctx)
+
     def published_blinds(self, name: str) -> bool:
         """Whether the published tensor ``name`` may carry blinds (docs/zero-knowledge.md
         §5.1 "Published tensors"): a member of a published group, in a ZK session whose

@@ -60,7 +60,7 @@ import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle, scratch, selfcheck, zk
-from zklora.zkcore.claims import Blind, blind_value
+from zklora.zkcore.claims import Blind, blind_value, scale_blind
 from zklora.zkcore.errors import ProverError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -293,10 +293,6 @@ class LeafClaim:
     bq: tuple = ()
 
 
-def _scaled(E: Field, blind, k) -> tuple:
-    return tuple(zk.Blind(b.tensor, b.point, E.mul(b.coefficient, k)) for b in blind)
-
-
 def _leaf_check(ctx, blind, value, expected, message: str) -> None:
     """``value`` (a leaf claim's, with ``blind`` terms) against ``expected``: checked
     directly when unblinded; else Σ blind = value − expected, a claim on the masks
@@ -306,33 +302,6 @@ def _leaf_check(ctx, blind, value, expected, message: str) -> None:
         ctx.check(lambda: E.equal(value, expected), message)
     else:
         zk.mask_claim(ctx, list(blind), E.sub(value, expected))
-
-
-def _stack_of(ctx, name: str):
-    """The stack key of a committed tensor, or, for a published group's member whose
-    blinds are carried across (docs/zero-knowledge.md §5.1 "Published tensors"), the
-    group's key in `Committer.open`; None otherwise."""
-    c = ctx.committer
-    k = c.where.get(name, (None,))[0]
-    if k is None and c.published_blinds(name):
-        k = -1 - c.in_group[name][0]
-    return k
-
-
-def _blindable(ctx, tensor: str, nu, blinds) -> bool:
-    """Whether a claim on ``tensor`` may carry the blind ``nu`` and join a leaf check
-    whose other blinds are ``blinds`` (both sides, from the commitments alone): the
-    tensor, ν's slot and every blind's mask in one stack (`Committer._stack_claim`) —
-    or, when the opening takes masks across stacks (`Committer.blinds_across`: a late
-    lookup's m or a mid-proof check's limbs, each in a stack of its own,
-    docs/zero-knowledge.md §5.1 "Late stacks"), each in some stack already committed."""
-    k = _stack_of(ctx, tensor)
-    if k is None:
-        return False
-    ks = [_stack_of(ctx, nu.tensor)] + [_stack_of(ctx, b.tensor) for b in blinds]
-    if all(x == k for x in ks):
-        return True
-    return None not in ks and ctx.committer.blinds_across(ctx)
 
 
 def _layer_terms(E: Field, active, units_at_leaf, mu):
@@ -712,7 +681,7 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
             # tables (the sum doubles): the last-round mask needs a variable
             blind = ()
             for i, c in zip(active, coefs):
-                blind += _scaled(E, bp[i], c) + _scaled(E, bq[i], E.mul(c, mu))
+                blind += scale_blind(E, bp[i], c) + scale_blind(E, bq[i], E.mul(c, mu))
             nv = max(layer, 1)
 
             def tabs_h(tables=tables, layer=layer):
@@ -730,7 +699,7 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
                 else:
                     rho, finals, fbl = zk.run_hidden(ctx, f"{label}/l{layer}", nv, terms,
                                                      E.mul(claim, two), tabs_h, pub,
-                                                     blinds=_scaled(E, blind, two))
+                                                     blinds=scale_blind(E, blind, two))
             rho = rho[:layer]
         elif ctx.prover and FAST_LAYERS and KL.fast(E):
             mask = None
@@ -749,8 +718,8 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
             vq[i] = _next(E, finals[q0], finals[q1], lam)
             if hiding:
                 bp[i] = () if p0 is None else \
-                    _scaled(E, fbl[p0], one_l) + _scaled(E, fbl[p1], lam)
-                bq[i] = _scaled(E, fbl[q0], one_l) + _scaled(E, fbl[q1], lam)
+                    scale_blind(E, fbl[p0], one_l) + scale_blind(E, fbl[p1], lam)
+                bq[i] = scale_blind(E, fbl[q0], one_l) + scale_blind(E, fbl[q1], lam)
             if depths[i] == layer + 1:
                 out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
     return out
@@ -967,13 +936,13 @@ class LogUpGKR(LookupArgument):
                     if lk.bq:
                         cols, cbl = c.layout.columns_hidden(
                             ctx, z[:b.num_vars], c.label,
-                            lambda t, nu, lk=lk: _blindable(ctx, t, nu, lk.bq))
+                            lambda t, nu, lk=lk: ctx.committer.may_blind(ctx, t, nu, lk.bq))
                         # C̃_k = C̃'_k − ΣB_k: q̃ = acc' + Σ_k sel·w_k·ΣB_k
                         for kk, bl in enumerate(cbl):
                             w = zero
                             for rep in range(reps):
                                 w = E.add(w, E.mul(er[rep], coefs[rep][kk]))
-                            extra += _scaled(E, bl, E.mul(sel, w))
+                            extra += scale_blind(E, bl, E.mul(sel, w))
                     else:
                         cols = c.layout.columns(ctx, z[:b.num_vars], c.label)
                     v = zero
@@ -996,7 +965,7 @@ class LogUpGKR(LookupArgument):
             if tb.bp:   # ... as m̃(z) + ν, its claim blinded (docs/zero-knowledge.md §5.1)
                 for j, b in enumerate(items):
                     nu = zk.fresh_nu(ctx)
-                    if _blindable(ctx, cs[b.item].m, nu, tb.bp):
+                    if ctx.committer.may_blind(ctx, cs[b.item].m, nu, tb.bp):
                         mnu[j] = nu
             mv = ctx.exchange(f"{pre}/m", n, lambda: np.stack(
                 [E.add(ctx.evaluate(cs[b.item].m, z[:b.num_vars]),

@@ -47,7 +47,7 @@ argument sends is a function of the witness.
 * Both sumchecks are hidden (`zk.run_hidden`: finals f̂ = f + Z·ν, last round masked
   at the hidden degree, the final check a claim on the masks).
 * A hidden final of a committed tensor T (A, B, m) becomes the blinded claim
-  T̃(ρ) + Z·ν = f̂ when T may carry the blind (`logup_gkr._blindable`: its stack and the
+  T̃(ρ) + Z·ν = f̂ when T may carry the blind (`Committer.may_blind`: its stack and the
   masks' stack agree, or the opening takes masks across stacks — A and B are committed
   after β, in a stack of their own, `Committer.blinds_across`); otherwise (and for the
   coordinates of A, B over an extension field) T̃(ρ) + ν' is sent (ν' fresh when T may
@@ -65,9 +65,8 @@ from functools import cache
 import numpy as np
 
 from zklora.kernels import lookup_gkr as KL
-from zklora.plugins.lookups.logup_gkr import _blindable, _scaled
 from zklora.zkcore import mle, zk
-from zklora.zkcore.claims import Blind, blind_value
+from zklora.zkcore.claims import Blind, blind_value, scale_blind
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import (
@@ -228,7 +227,7 @@ class TLookup(LookupArgument):
 def _neg(E: Field, blinds, k=None) -> tuple:
     """The blind terms times −k (−1 when k is None)."""
     m = E.neg(E.scalar(1)) if k is None else E.neg(k)
-    return _scaled(E, tuple(blinds), m)
+    return scale_blind(E, tuple(blinds), m)
 
 
 def _claim_hidden(ctx, names: list[str], point, value, blinds, label: str) -> None:
@@ -241,13 +240,13 @@ def _claim_hidden(ctx, names: list[str], point, value, blinds, label: str) -> No
     is a claim on the masks."""
     E = ctx.E
     blinds = tuple(blinds)
-    if len(names) == 1 and _blindable(ctx, names[0], blinds[0], blinds[1:]):
+    if len(names) == 1 and ctx.committer.may_blind(ctx, names[0], blinds[0], blinds[1:]):
         ctx.claim(names[0], point, value, blinds)
         return
     nus = []
     for n in names:
         nu = zk.fresh_nu(ctx)
-        nus.append(nu if _blindable(ctx, n, nu, ()) else None)
+        nus.append(nu if ctx.committer.may_blind(ctx, n, nu, ()) else None)
     vals = ctx.exchange(f"{label}/zk/coords", len(names), lambda: np.stack(
         [E.add(ctx.evaluate(n, point), blind_value(ctx, () if nu is None else (nu,)))
          for n, nu in zip(names, nus)]))
@@ -277,7 +276,7 @@ def _hidden_sumcheck(ctx, label: str, n: int, terms, claim, blinds, tables, publ
     pub = tuple(public) if ctx.prover else {
         i: (lambda x, f=f: f(x[:n])) for i, f in public.items()}
     rho, fin, fbl = zk.run_hidden(ctx, label, nv, terms, E.mul(claim, two), tabs, pub,
-                                  blinds=_scaled(E, tuple(blinds), two))
+                                  blinds=scale_blind(E, tuple(blinds), two))
     return rho[:n], fin, fbl
 
 
@@ -299,14 +298,14 @@ def _prove_hidden(ctx, c: LookupCommitted) -> None:
     g_a = ctx.challenge(f"{pre}/gammaA")
     rho, fin, fbl = _hidden_sumcheck(
         ctx, f"{pre}/A", lay.num_vars, _terms_A(E, apow, beta, g_a, w),
-        E.add(E.scalar(1), E.mul(g_a, s1)), _scaled(E, (nu_s,), g_a),
+        E.add(E.scalar(1), E.mul(g_a, s1)), scale_blind(E, (nu_s,), g_a),
         lambda: [mle.eq_table(E, r_a), A()] + [mle.lift(E, col, base=True)
                                                for col in wit.columns],
         {0: lambda x: mle.eq_eval(E, r_a, x)})
     _claim_hidden(ctx, _names(E, f"{pre}/A"), rho, fin[1], fbl[1], f"{pre}/A")
     cblinds = tuple(b for k in range(w) for b in fbl[2 + k])
     cols, cbl = lay.columns_hidden(ctx, rho, pre,
-                                   lambda t, nu: _blindable(ctx, t, nu, cblinds))
+                                   lambda t, nu: ctx.committer.may_blind(ctx, t, nu, cblinds))
     for k in range(w):   # C̃_k + fbl_k = ĉ_k and C̃_k + B_k = C̃'_k
         zk.mask_claim(ctx, tuple(fbl[2 + k]) + _neg(E, cbl[k]), E.sub(fin[2 + k], cols[k]))
     # inverse of the table side, and its sum
@@ -315,7 +314,7 @@ def _prove_hidden(ctx, c: LookupCommitted) -> None:
     public = _table_side_public(E, table, r_b)
     rho, fin, fbl = _hidden_sumcheck(
         ctx, f"{pre}/B", table.num_vars, _terms_B(E, apow, beta, g_b, w), E.mul(g_b, s1),
-        _scaled(E, (nu_s,), g_b),
+        scale_blind(E, (nu_s,), g_b),
         lambda: [mle.eq_table(E, r_b), B(), mle.lift(E, ctx.table(mname), base=True)]
         + [mle.lift(E, col, base=True) for col in table_field_columns(F, table)],
         public)
