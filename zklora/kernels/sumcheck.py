@@ -908,6 +908,31 @@ def e_prod_z(pt, out):
 
 
 @njit(**_OPTS)
+def e_eq_dot(points, coefs, r, out):
+    """out = Σ_k coefs[k]·eq(points[k], r), eq(a, b) = Π_j (2·a_j·b_j − a_j − b_j + 1),
+    over goldilocks-ext2 (``points`` (C, n, 2), ``coefs`` (C, 2), ``r`` (n, 2), ``out``
+    (2,)): the stack reduction's W(r*) (`zklora.zkcore.stack._w_eval`)."""
+    s0 = ZERO
+    s1 = ZERO
+    for k in range(points.shape[0]):
+        e0 = coefs[k, 0]
+        e1 = coefs[k, 1]
+        for j in range(r.shape[0]):
+            a0 = points[k, j, 0]
+            a1 = points[k, j, 1]
+            b0 = r[j, 0]
+            b1 = r[j, 1]
+            m0, m1 = e2_mul_s(a0, a1, b0, b1)
+            t0 = gl_add(gl_sub(gl_sub(gl_add(m0, m0), a0), b0), ONE)
+            t1 = gl_sub(gl_sub(gl_add(m1, m1), a1), b1)
+            e0, e1 = e2_mul_s(e0, e1, t0, t1)
+        s0 = gl_add(s0, e0)
+        s1 = gl_add(s1, e1)
+    out[0] = s0
+    out[1] = s1
+
+
+@njit(**_OPTS)
 def e_eq_combo(points, rho0, rho1, r, out):
     """out = Σ_k ρ^k·eq(points[k], r), eq(a, b) = Π_j (2·a_j·b_j − a_j − b_j + 1), over
     goldilocks-ext2 (``points`` (C, n, 2), ``r`` (n, 2), ``out`` (2,))."""

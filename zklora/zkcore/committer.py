@@ -4,6 +4,7 @@ class for prover and verifier."""
 
 from __future__ import annotations
 
+import struct
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +24,10 @@ from .op import ProverContext, TensorSpec, VerifierContext
 from .published import GroupState, Member
 from .stack import StackLayout
 from .transcript import ProverChannel, VerifierChannel
+
+_U8 = struct.Struct("<Q")
+_U8X2 = struct.Struct("<QQ")
+_U64 = np.dtype("<u8")
 
 #: a pending table of at least 1/STAGE of the scratch threshold is staged on disk
 STAGE = 64
@@ -383,19 +388,24 @@ class Committer:
         return (name in self.in_group and bool(getattr(self.scheme, "sum_claims", False))
                 and zklib.open_slot(0) in self.where)
 
-    def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err, ctx=None
-                     ) -> stacklib.StackClaim:
+    def _stack_claim(self, E, k: int, lay, i: int, c: Claim, err, ctx=None,
+                     memo: dict | None = None) -> stacklib.StackClaim:
         """``c`` on item ``i`` of stack ``k`` as a claim on the stack; a blinded claim
         (docs/zero-knowledge.md §5.1) as one multi-term claim, every blind on the same
         stack (the masks it uses are committed with the tensor: `zk.precommit`) — or,
         with ``ctx`` given and `blinds_across`, a blind on another stack as a
-        `stack.ForeignTerm` (its value, prover side, from the stack's table)."""
+        `stack.ForeignTerm` (its value, prover side, from the stack's table).  ``memo``:
+        a dict kept by the caller for stack ``k`` (its blocks' numbers, by item)."""
         head = lay.claim(E, i, c.point, c.value)
         if not c.blind:
             return head
         terms = []
         foreign = []
         where, block, Term = self.where, lay.block, stacklib.StackTerm
+        # over a field encoded as its limbs (little-endian u64), the own terms' key
+        # bytes (`stack._own_key`) are built here, each term's shapes checked
+        es = tuple(E.elem_shape)
+        parts: list | None = [] if E.name in stacklib._RAW_U64 else None
         for b in c.blind:
             kb, ib = where.get(b.tensor, (None, None))
             if kb != k:
@@ -414,12 +424,30 @@ class Committer:
                     kb, lb.num_vars, bl.num_vars, bl.index, np.asarray(b.point),
                     np.asarray(b.coefficient), value))
                 continue
-            # (the term's point shape is checked with the claim's, `stack._check`)
-            bl = block(ib)
-            terms.append(Term(bl.num_vars, bl.index, np.asarray(b.point),
-                              np.asarray(b.coefficient)))
+            # (the term's point shape is checked with the claim's, `stack._check`, or
+            # here when the key is built here)
+            got = memo.get(ib) if memo is not None else None
+            if got is None:
+                bl = block(ib)
+                got = (bl.num_vars, bl.index, (bl.num_vars,) + es,
+                       _U8X2.pack(bl.num_vars, bl.index))
+                if memo is not None:
+                    memo[ib] = got
+            nv, ix, shape, hb = got
+            pt, cf = b.point, b.coefficient
+            terms.append(Term(nv, ix, pt, cf))
+            if parts is not None:
+                if (type(pt) is not np.ndarray or type(cf) is not np.ndarray
+                        or pt.shape != shape or cf.shape != es):
+                    parts = None   # (`stack._check` checks it; `_own_key` encodes it)
+                else:
+                    parts += (hb, pt.tobytes() if pt.dtype == _U64 else
+                              pt.astype("<u8").tobytes(),
+                              cf.tobytes() if cf.dtype == _U64 else cf.astype("<u8").tobytes())
+        key = None if parts is None or not terms else \
+            _U8.pack(len(terms)) + b"".join(parts)
         return stacklib.StackClaim(head.num_vars, head.index, head.point, head.value,
-                                   tuple(terms), tuple(foreign))
+                                   tuple(terms), tuple(foreign), key)
 
     def _early(self, keys: list[int], per_stack) -> list[int]:
         """The stacks reduced before the others (`open`, both sides, from the claims'
@@ -525,6 +553,7 @@ class Committer:
         items = []
         # stacks (k ≥ 0) and published groups (k < 0: group −1 − k)
         per_stack: dict[int, list] = defaultdict(list)
+        memos: dict[int, dict] = {}   # per stack, `_stack_claim`'s blocks by item
         # (a blind on another stack than its tensor: only when the reduction is masked)
         across = ctx if self.blinds_across(ctx) else None
         for name in ctx.specs:
@@ -561,8 +590,12 @@ class Committer:
                 lay = self.stacks[k].layout
             else:
                 raise err(f"claims on {name}, which was never committed")
-            per_stack[k].extend(self._stack_claim(E, k, lay, i, c, err, across)
-                                for c in cl)
+            memo = memos.setdefault(k, {})
+            # a claim object filed twice (a mask claim, `ProverContext.zk_claim`) is
+            # converted once: `stack._dedupe` would drop the repeat anyway, and keeps
+            # the first of equal claims, so the result is the same
+            per_stack[k].extend(self._stack_claim(E, k, lay, i, c, err, across, memo)
+                                for c in {id(c): c for c in cl}.values())
         keys = sorted(k for k in per_stack if k >= 0) + sorted(
             (k for k in per_stack if k < 0), reverse=True)
         sts = [self.stacks[k] if k >= 0 else self.groups[-1 - k] for k in keys]

@@ -216,7 +216,8 @@ class LookupLayout:
             return [E.scalar(0) for _ in range(w)], [() for _ in range(w)]
         sel = selectors(E, z, [(b.num_vars, b.offset) for b in self.blocks])
         rows = []
-        blinds: list[tuple] = [() for _ in range(w)]
+        blinds: list[list] = [[] for _ in range(w)]
+        pend: list[tuple] = []   # (column k, ν, block j) of every blinded column, in order
         i = 0
         for j, b in enumerate(self.blocks):
             if b.request is None:
@@ -227,11 +228,20 @@ class LookupLayout:
                 nu = nus[i + k]
                 ctx.claim(c, zl, vals[i + k], () if nu is None else (nu,))
                 if nu is not None:
-                    blinds[k] += (Blind(nu.tensor, nu.point, E.mul(nu.coefficient, sel[j])),)
+                    pend.append((k, nu, j))
             rows.append(vals[i:i + w])
             i += w
+        if pend:   # ν's coefficient times its block's selector: one vector product
+            if E.elem_shape:
+                cfs = E.mul(np.stack([np.asarray(nu.coefficient) for _, nu, _ in pend]),
+                            np.ascontiguousarray(np.asarray(sel)[[j for _, _, j in pend]]))
+            else:
+                cfs = [E.mul(nu.coefficient, sel[j]) for _, nu, j in pend]
+            for (k, nu, _), cf in zip(pend, cfs):
+                blinds[k].append(Blind.owned(nu.tensor, nu.point, cf))
         V = np.stack([np.asarray(r) for r in rows])        # (blocks, w) + elem
-        return [E.dot(sel, np.ascontiguousarray(V[:, k])) for k in range(w)], blinds
+        return ([E.dot(sel, np.ascontiguousarray(V[:, k])) for k in range(w)],
+                [tuple(b) for b in blinds])
 
 
 @attrs.define

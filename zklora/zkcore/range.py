@@ -386,26 +386,40 @@ def _masked_residuals(ctx, label: str, sides, offs, res, masked, nus) -> None:
     E = ctx.E
     lam = ctx.challenge(f"{label}/range/lambda")
     pw = E.powers(lam, len(masked))
-    total = E.scalar(0)
-    acc: dict[str, np.ndarray] = {}
+    # every ν's coefficient: Σ over the sides that use it of λ^k·(±1 or 2^offset)
     order: list[str] = []
-
-    def add(name, c):
-        if name not in acc:
-            acc[name] = E.scalar(0)
-            order.append(name)
-        acc[name] = E.add(acc[name], c)
-
-    for w, k in zip(pw, masked):
+    seen: dict[str, list] = {}   # name -> [(power index, integer)]
+    for i, k in enumerate(masked):
         rc, side, ns = sides[k]
-        total = E.add(total, E.mul(w, res[k]))
         if rc.tensor in nus:
-            add(rc.tensor, E.mul(w, E.scalar(-1 if side == "lo" else 1)))
+            seen.setdefault(rc.tensor, []).append((i, -1 if side == "lo" else 1))
         for j, n in enumerate(ns):
             if n in nus:
-                add(n, E.mul(w, E.scalar(1 << offs[k][j])))
-    terms = [Blind(nus[n].tensor, nus[n].point, E.mul(acc[n], nus[n].coefficient))
-             for n in order]
+                seen.setdefault(n, []).append((i, 1 << offs[k][j]))
+    order = list(seen)
+    total = E.dot(pw, np.stack([np.asarray(res[k]) for k in masked])) if masked \
+        else E.scalar(0)
+    flat = [(i, c) for n in order for i, c in seen[n]]
+    if E.elem_shape and flat and all(-(1 << 62) < c < 1 << 62 for _, c in flat):
+        # one vector product for the λ^k·c, the sums per ν in Python, one for ×coefficient
+        prods = E.mul(np.ascontiguousarray(np.asarray(pw)[[i for i, _ in flat]]),
+                      E.from_ints(np.array([c for _, c in flat], np.int64)))
+        sums, at = [], 0
+        for n in order:
+            a = prods[at]
+            for x in range(1, len(seen[n])):
+                a = E.add(a, prods[at + x])
+            at += len(seen[n])
+            sums.append(a)
+        cfs = E.mul(np.stack(sums), np.stack([np.asarray(nus[n].coefficient) for n in order]))
+        terms = [Blind.owned(nus[n].tensor, nus[n].point, cf) for n, cf in zip(order, cfs)]
+    else:
+        terms = []
+        for n in order:
+            a = E.scalar(0)
+            for i, c in seen[n]:
+                a = E.add(a, E.mul(pw[i], E.scalar(c)))
+            terms.append(Blind(nus[n].tensor, nus[n].point, E.mul(a, nus[n].coefficient)))
     zklib.mask_claim(ctx, terms, total)
 
 

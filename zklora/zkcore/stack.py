@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from zklora.kernels import goldilocks as KG
 from zklora.kernels import sumcheck as KS
 
 from . import mle, scratch, selfcheck
@@ -201,6 +202,10 @@ class StackClaim:
     value: np.ndarray
     terms: tuple[StackTerm, ...] = ()
     foreign: tuple[ForeignTerm, ...] = ()
+    #: the own terms' bytes (`_own_key`) when the maker computed them, having checked
+    #: every term's block, point and coefficient shape (`Committer._stack_claim`):
+    #: `_check` then skips the terms
+    key: bytes | None = attrs.field(default=None, eq=False, repr=False)
 
 
 #: fields whose `Field.encode` is the elements' limbs as contiguous little-endian u64
@@ -229,6 +234,8 @@ def _foreign_key(E: Field, c: StackClaim) -> bytes:
 
 
 def _own_key(E: Field, c: StackClaim) -> bytes:
+    if c.key is not None:
+        return c.key
     if not c.terms:
         return b""
     if E.name in _RAW_U64:
@@ -400,6 +407,16 @@ def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
     """r ↦ W(r) = Σ_k ρ^k eq(p_k, r), p_k = (r_k, bits_k) (the eq factors of the
     boolean coordinates are the block selectors): one vector pass per coordinate."""
     P = _full_points(E, K, claims)
+    if E.name == "goldilocks-ext2" and K and KG.numba_started():
+        Pc = np.ascontiguousarray(P, np.uint64)
+        cf = np.ascontiguousarray(coefs, np.uint64)
+
+        def fast(r: np.ndarray) -> np.ndarray:   # one kernel call (the same value)
+            out = np.empty(2, np.uint64)
+            KS.e_eq_dot(Pc, cf, np.ascontiguousarray(r, np.uint64).reshape(K, 2), out)
+            return out
+
+        return fast
 
     def at(r: np.ndarray) -> np.ndarray:
         R = np.ascontiguousarray(np.broadcast_to(r[None], P.shape))
@@ -416,12 +433,12 @@ def _w_eval(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]):
 def _check(E: Field, K: int, claims: Sequence[StackClaim], err) -> None:
     es = tuple(E.elem_shape)
     for c in claims:
-        for t in (c, *c.terms):
+        for t in (c, *c.terms) if c.key is None else (c,):
             if not 0 <= t.num_vars <= K or not 0 <= t.index < 1 << (K - t.num_vars):
                 raise err("stack: claim outside the stacked vector")
             if np.shape(t.point) != (t.num_vars,) + es:
                 raise err("stack: claim point of the wrong dimension")
-        for t in c.terms:
+        for t in c.terms if c.key is None else ():
             if np.shape(t.coefficient) != es:
                 raise err("stack: claim term coefficient of the wrong shape")
 

@@ -649,9 +649,9 @@ def run_blinded(ctx, label: str, num_vars: int, terms, claim, blinds, tables, pu
     pr = _prod(E, point)
     if E.elem_shape:   # one vector product
         cf = E.mul(np.ascontiguousarray(factors), rho)
-        out = [Blind(reg.name, pts[i], cf[i]) for i in range(reg.n)]
+        out = [Blind.owned(reg.name, pts[i], cf[i]) for i in range(reg.n)]
     else:
-        out = [Blind(reg.name, pts[i], E.mul(rho, factors[i])) for i in range(reg.n)]
+        out = [Blind.owned(reg.name, pts[i], E.mul(rho, factors[i])) for i in range(reg.n)]
     out += scale_blind(E, blinds, pr)
     return point, finals, running, out
 
@@ -750,7 +750,7 @@ def fresh_nu(ctx) -> Blind:
     name, k = st
     st[1] += 1
     pts, coef = _nu_table(E, slot_vars(E.degree), k + 1)
-    return Blind(name, pts[k].copy(), np.array(coef, copy=True))
+    return Blind.owned(name, pts[k].copy(), np.array(coef, copy=True))
 
 
 def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
@@ -981,7 +981,7 @@ def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
     rest = blinds[1:]
     cf = E.mul(np.stack([np.asarray(b.coefficient) for b in rest]), inv0) if rest else ()
     ctx.zk_claim(Claim(blinds[0].tensor, blinds[0].point, E.mul(value, inv0), tuple(
-        Blind(b.tensor, b.point, cf[k]) for k, b in enumerate(rest))))
+        Blind.owned(b.tensor, b.point, cf[k]) for k, b in enumerate(rest))))
 
 
 def _fast(E: Field) -> bool:
@@ -1020,7 +1020,7 @@ def _mask_claim(ctx, tensors: Sequence[str], points: Sequence[np.ndarray], coefs
     inv0 = E.inv(c0)
     cf = E.mul(coefs[1:], inv0) if len(tensors) > 1 else ()
     ctx.zk_claim(Claim(tensors[0], points[0], E.mul(value, inv0), tuple(
-        Blind(t, q, cf[k]) for k, (t, q) in enumerate(zip(tensors[1:], points[1:])))))
+        Blind.owned(t, q, cf[k]) for k, (t, q) in enumerate(zip(tensors[1:], points[1:])))))
 
 
 def _prod(E: Field, xs: np.ndarray) -> np.ndarray:
