@@ -396,9 +396,12 @@ class Committer:
         with ``ctx`` given and `blinds_across`, a blind on another stack as a
         `stack.ForeignTerm` (its value, prover side, from the stack's table).  ``memo``:
         a dict kept by the caller for stack ``k`` (its blocks' numbers, by item)."""
-        head = lay.claim(E, i, c.point, c.value)
         if not c.blind:
-            return head
+            return lay.claim(E, i, c.point, c.value)
+        hblk = lay.block(i)
+        hp = np.asarray(c.point)
+        if E.shape(hp) != (hblk.num_vars,):
+            lay.claim(E, i, c.point, c.value)   # (refuses it)
         terms = []
         foreign = []
         where, block, Term = self.where, lay.block, stacklib.StackTerm
@@ -446,8 +449,8 @@ class Committer:
                               cf.tobytes() if cf.dtype == _U64 else cf.astype("<u8").tobytes())
         key = None if parts is None or not terms else \
             _U8.pack(len(terms)) + b"".join(parts)
-        return stacklib.StackClaim(head.num_vars, head.index, head.point, head.value,
-                                   tuple(terms), tuple(foreign), key)
+        return stacklib.StackClaim(hblk.num_vars, hblk.index, hp, c.value, tuple(terms),
+                                   tuple(foreign), key)
 
     def _early(self, keys: list[int], per_stack) -> list[int]:
         """The stacks reduced before the others (`open`, both sides, from the claims'
