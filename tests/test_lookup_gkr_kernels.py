@@ -106,6 +106,30 @@ def test_leaf_denoms_serial_parallel_and_views(w, n):
     assert np.array_equal(a, want) and np.array_equal(b, want)
 
 
+@pytest.mark.parametrize("w", [1, 3])
+@pytest.mark.parametrize("n", [5, 5000])
+@pytest.mark.parametrize("R", [1, 2, 4])
+def test_leaf_denoms_sets_match_reference(w, n, R):
+    """`leaf_denoms_sets` (all challenge sets at once, interleaved; serial and parallel)
+    against `ref_leaf_denoms_sets` and against `leaf_denoms` set by set."""
+    rng = np.random.default_rng(n + w + 100 * R)
+    F = registry().field("goldilocks")
+    cols = [F.random(rng, 2 * n)[::2] if k == 0 else F.random(rng, n) for k in range(w)]
+    cols[-1][: min(n, 4)] = np.array([0, 1, P_INT - 1, 1 << 32], np.uint64)[: min(n, 4)]
+    apows = [_rand(rng, w) for _ in range(R)]
+    betas = [_rand(rng, ()) for _ in range(R)]
+    want = KL.ref_leaf_denoms_sets(cols, np.stack(apows), np.stack(betas))
+    out = np.empty((n, R, 2), np.uint64)
+    assert np.array_equal(KL.leaf_denoms_sets(E, cols, apows, betas, out), want)
+    for r in range(R):
+        assert np.array_equal(KL.leaf_denoms(E, cols, apows[r], betas[r]), want[:, r])
+    st = np.ascontiguousarray(np.stack([np.ascontiguousarray(c) for c in cols]))
+    a, b = np.empty((n, R, 2), np.uint64), np.empty((n, R, 2), np.uint64)
+    KL.e_leaf_denoms_sets(st, np.stack(apows), np.stack(betas), a)
+    KL.e_leaf_denoms_sets_s(st, np.stack(apows), np.stack(betas), b)
+    assert np.array_equal(a, want) and np.array_equal(b, want)
+
+
 @pytest.mark.parametrize("h", [1, BLOCK + 3])
 def test_frac_up_blocked_matches_reference(h):
     rng = np.random.default_rng(h)

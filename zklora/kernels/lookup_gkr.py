@@ -4,7 +4,8 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
 (``ref_*``) on Python ints used by the tests.
 
 * `e_leaf_denoms` — the leaves β − Σ_k a_k·col_k(i) of a fraction tree (cols in the base field,
-  a the combiners, `zklora.zkcore.lookup.draw_combiners`);
+  a the combiners, `zklora.zkcore.lookup.draw_combiners`); `e_leaf_denoms_sets` the same
+  for several challenge sets at once, interleaved;
 * `e_frac_up` — one layer of the fraction-sum tree, halves paired by the top index bit:
   (p', q')[i] = (p[i]·q[i+h] + p[i+h]·q[i],  q[i]·q[i+h]);
 * `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]);
@@ -83,6 +84,49 @@ def e_leaf_denoms_s(cols, apow, beta, out):
     s1 = np.empty(BLOCK, np.uint64)
     for s in range(0, n, BLOCK):
         _leaf_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+@njit(inline="always", **_OPTS)
+def _leaf_sets_block(cols, apow, beta, out, s, cnt, s0, s1):
+    """`_leaf_block` for every challenge set r: out[s+i, r] for i < cnt (the columns'
+    block is read once per set from cache, not once per set from memory)."""
+    for r in range(apow.shape[0]):
+        for i in range(cnt):
+            s0[i] = beta[r, 0]
+            s1[i] = beta[r, 1]
+        for k in range(cols.shape[0]):
+            a0 = apow[r, k, 0]
+            a1 = apow[r, k, 1]
+            for i in range(cnt):
+                c = cols[k, s + i]
+                s0[i] = gl_sub(s0[i], gl_mul(a0, c))
+                s1[i] = gl_sub(s1[i], gl_mul(a1, c))
+        for i in range(cnt):
+            out[s + i, r, 0] = s0[i]
+            out[s + i, r, 1] = s1[i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_leaf_denoms_sets(cols, apow, beta, out):
+    """out[i, r] = β_r − Σ_k apow[r, k]·cols[k, i]: the leaves of R challenge sets at
+    once, interleaved; cols (w, N) base, apow (R, w, 2), beta (R, 2), out (N, R, 2)."""
+    n = cols.shape[1]
+    nb = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s0 = np.empty(BLOCK, np.uint64)
+        s1 = np.empty(BLOCK, np.uint64)
+        s = blk * BLOCK
+        _leaf_sets_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+@njit(**_OPTS)
+def e_leaf_denoms_sets_s(cols, apow, beta, out):
+    """Serial `e_leaf_denoms_sets` (short ranges)."""
+    n = cols.shape[1]
+    s0 = np.empty(BLOCK, np.uint64)
+    s1 = np.empty(BLOCK, np.uint64)
+    for s in range(0, n, BLOCK):
+        _leaf_sets_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
 
 
 @njit(inline="always", **_OPTS)
@@ -212,6 +256,35 @@ def leaf_denoms(E, cols, apow, beta, out=None):
     if out is None:
         return acc
     out[...] = acc
+    return out
+
+
+def ref_leaf_denoms_sets(cols, apow, beta):
+    """Reference of `e_leaf_denoms_sets`: (N, R, 2)."""
+    return np.stack([ref_leaf_denoms(cols, apow[r], beta[r]) for r in range(len(apow))],
+                    axis=1)
+
+
+def leaf_denoms_sets(E, cols, apows, betas, out):
+    """`leaf_denoms` for R challenge sets at once: out[i, r] = β_r − Σ_k apows[r][k]·cols[k][i]
+    (``out``: a C-contiguous array of shape (n, R) + E's element shape)."""
+    n = len(cols[0])
+    R = len(apows)
+    if not _fast(E):
+        for r in range(R):
+            out[:, r] = leaf_denoms(E, cols, apows[r], betas[r])
+        return out
+    if not (out.flags.c_contiguous and out.dtype == np.uint64 and out.shape == (n, R, 2)):
+        raise ValueError("leaf_denoms_sets: out must be a contiguous (n, R, 2) uint64 array")
+    c0 = cols[0]
+    if len(cols) == 1 and c0.dtype == np.uint64 and c0.flags.c_contiguous:
+        cs = c0.reshape(1, n)
+    else:
+        cs = np.ascontiguousarray(np.stack(cols), np.uint64)
+    ap = np.ascontiguousarray(np.stack([np.asarray(a, np.uint64) for a in apows]), np.uint64)
+    bt = np.ascontiguousarray(np.stack([np.asarray(b, np.uint64) for b in betas]), np.uint64)
+    kern = e_leaf_denoms_sets if n * len(cols) * R >= SMALL else e_leaf_denoms_sets_s
+    kern(cs, ap.reshape(R, len(cols), 2), bt.reshape(R, 2), out)
     return out
 
 

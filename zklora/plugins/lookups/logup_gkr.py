@@ -52,6 +52,9 @@ k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16
 from __future__ import annotations
 
 import bisect
+import os
+import sys
+import time
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
@@ -75,6 +78,20 @@ from zklora.zkcore.stack import StackLayout, selector
 from zklora.zkcore.sumcheck import degree_of
 
 # -- helpers ---------------------------------------------------------------------------------
+
+#: ``ZKLORA_LOOKUP_TRACE=1``: the prover prints the lookup sizes and each GKR layer's time
+#: on stderr (a diagnostic of the lookups phase)
+_TRACE = os.environ.get("ZKLORA_LOOKUP_TRACE", "") not in ("", "0")
+
+
+#: leaves computed from the columns so far (`_Trees._look_range`; the trace's pass count)
+_LEAVES = [0]
+
+
+def _trace(msg: str) -> None:
+    if _TRACE:
+        print(f"[lookup-gkr {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
 
 
 def _ones(E: Field, n: int) -> np.ndarray:
@@ -215,8 +232,19 @@ def leaf_layer_above(E: Field, size: int, unit: bool, leaves_range: Callable[[in
     return p_out, q_out
 
 
-#: leaves summed per chunk by `layer_range` / `layer_full`
-LAYER_CHUNK = 1 << 18
+def _env_int(name: str, default: int) -> int:
+    """An integer knob from the environment (the prover's memory/speed trade-offs below;
+    none of them changes a byte of the proof)."""
+    v = os.environ.get(name, "")
+    try:
+        return int(v) if v.strip() else default
+    except ValueError:
+        raise ProverError(f"{name} must be an integer, got {v!r}") from None
+
+
+#: leaves summed per chunk by `layer_range` / `layer_full` (32 MiB of leaves: big enough
+#: that the per-slice Python work is small against the kernels')
+LAYER_CHUNK = 1 << 21
 
 
 def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
@@ -341,19 +369,22 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 
 #: the fast layer prover streams a layer whose tables (all trees) exceed this many bytes:
 #: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
-#: in RAM only once they fit (`_prove_layer`)
-STREAM_BYTES = 64 << 20
+#: in RAM only once they fit (`_prove_layer`).  Every streamed round is one more pass
+#: over the leaves (summed again from the columns), so this trades RAM (about 1.5× it at
+#: the peak) for passes; ``ZKLORA_LOOKUP_STREAM_BYTES`` overrides it (2 GiB)
+STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 2 << 30)
 #: a leaf range of a column at least this long (bytes of base elements) gives its mapped
 #: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
 #: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
 #: (dropping each would fault the same pages in again and again: a madvise call per
 #: range)
 DROP_BYTES = 8 << 10
-#: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most)
-KEEP_LAYERS = 18
+#: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most, all
+#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 512 MiB)
+KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 23)
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
-STREAM_CHUNK = 1 << 16
+STREAM_CHUNK = 1 << 19
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
@@ -644,6 +675,7 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
         if depths[i] == top:
             out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
     for layer in range(top, max(depths)):
+        t_layer = time.perf_counter()
         active = [i for i in range(n) if depths[i] > layer]
         unit_leaf = {i: units[i] and depths[i] == layer + 1 for i in active}
         stream = False
@@ -722,6 +754,10 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
                 bq[i] = scale_blind(E, fbl[q0], one_l) + scale_blind(E, fbl[q1], lam)
             if depths[i] == layer + 1:
                 out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
+        if ctx.prover:
+            _trace(f"{label} layer {layer}: {len(active)} trees, stream={stream}, "
+                   f"{time.perf_counter() - t_layer:.2f} s, {_LEAVES[0]} leaves computed "
+                   "so far")
     return out
 
 
@@ -892,6 +928,14 @@ class LogUpGKR(LookupArgument):
         betas = [[E.sub(b, E.mul(co[W], E.scalar(i))) if tagged else b for i in range(n)]
                  for co, b in sets]
         G = len(looks)
+        if ctx.prover:
+            _trace(f"{pre}: {n} tables, rows {rows}, table rows {trows}, repetitions {reps}, "
+                   f"lookup trees {[lay.num_vars + top for lay in looks]} "
+                   f"(used {[sum(cs[i].layout.used for i in g) for g in groups]}), "
+                   f"table tree {tabs.num_vars + top}")
+            for c in cs:
+                _trace(f"  {c.label}: width {c.table.width}, rows {c.layout.used}/"
+                       f"{c.layout.size}, {len(c.layout.blocks)} blocks, table {c.table.size}")
         trees = _Trees(ctx, cs, groups, looks, tabs, coefs, betas, top)
         roots, claims = gkr(ctx, [lay.num_vars + top for lay in looks] + [tabs.num_vars + top],
                             [True] * G + [False], trees, f"{pre}/gkr",
@@ -1086,9 +1130,11 @@ class _Trees:
         segs.sort(key=lambda sg: sg[0])
         return segs
 
-    def _fill(self, segs, lo: int, hi: int, rep: int, q: np.ndarray) -> None:
-        """Challenge set ``rep``'s lookup leaves lo … hi−1 (q starts as ones)."""
+    def _fill(self, segs, lo: int, hi: int, q: np.ndarray) -> None:
+        """Every challenge set's lookup leaves lo … hi−1: q of shape (hi − lo, 2^top) +
+        elem (starts as ones; leaf r + 2^top·x is set r's leaf x)."""
         E, F = self.ctx.E, self.ctx.F
+        k = 1 << self.top
         # segments are disjoint and sorted: start at the last one beginning at or before lo
         first = max(0, bisect.bisect_right(segs, lo, key=lambda sg: sg[0]) - 1)
         for start, length, cols, t in segs[first:]:
@@ -1098,33 +1144,31 @@ class _Trees:
             if a >= b:
                 continue
             w = self.cs[t].table.width
-            apow, beta = self.coefs[rep][:w], self.betas[rep][t]
+            apows = [self.coefs[r][:w] for r in range(k)]
+            betas = [self.betas[r][t] for r in range(k)]
             dst = q[a - lo:b - lo]
             if isinstance(cols[0], int | np.integer):  # a padding block: one row
                 row = [F.from_ints(np.array([v], np.int64)) for v in cols]
-                dst[...] = KL.leaf_denoms(E, row, apow, beta)[0]
+                one = KL.leaf_denoms_sets(E, row, apows, betas, E.zeros(1).reshape(
+                    (1, 1) + E.elem_shape).repeat(k, axis=1).copy())
+                dst[...] = one[0]
             else:
                 src = [c[a - start:b - start] for c in cols]
-                KL.leaf_denoms(E, src, apow, beta, out=dst)
-                if rep == (1 << self.top) - 1 and (b - a) * 8 >= DROP_BYTES:
-                    for c in src:   # the last set read it: a view of a mapped stack
+                KL.leaf_denoms_sets(E, src, apows, betas, dst)
+                if (b - a) * 8 >= DROP_BYTES:
+                    for c in src:   # read for every set: a view of a mapped stack
                         scratch.drop_pages(c)   # gives its pages back
 
     def _look_range(self, segs, lo: int, hi: int):
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
         E = self.ctx.E
-        if not self.top:
-            q = _ones(E, hi - lo)
-            self._fill(segs, lo, hi, 0, q)
-            return None, q
+        _LEAVES[0] += hi - lo
         k = 1 << self.top
         xlo, xhi = lo >> self.top, (hi + k - 1) >> self.top
         q = _ones(E, (xhi - xlo) * k)
-        qv = q.reshape((xhi - xlo, k) + E.elem_shape)
-        for rep in range(k):
-            qr = _ones(E, xhi - xlo)
-            self._fill(segs, xlo, xhi, rep, qr)
-            qv[:, rep] = qr
+        self._fill(segs, xlo, xhi, q.reshape((xhi - xlo, k) + E.elem_shape))
+        if lo == xlo * k and hi == xhi * k:
+            return None, q
         return None, np.ascontiguousarray(q[lo - xlo * k:hi - xlo * k])
 
     def _table_leaves(self):
