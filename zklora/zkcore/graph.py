@@ -983,7 +983,8 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         progress("lookups", 0, 1)
     if prover:   # the lookup argument starts from what phase 2 left, not its heap
         scratch.release(trim_heap=True)
-    with rec.section("lookups"), (scratch.releasing() if prover else nullcontext()):
+    with rec.section("lookups"), (scratch.releasing() if prover else nullcontext()), \
+            (scratch.heap_reuse() if prover else nullcontext()):
         # every segment's requests (global argument); the pages of the columns it
         # streams through are given back as it goes
         _run_lookups(ctx, backend, book)

@@ -372,6 +372,47 @@ def trim() -> None:
         _LIBC[0](0)
 
 
+#: glibc ``mallopt`` parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def _mallopt(param: int, value: int) -> bool:
+    trim()   # loads libc (`_LIBC`)
+    try:
+        import ctypes
+        import ctypes.util
+
+        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        fn = getattr(lib, "mallopt", None)
+        if fn is None:
+            return False
+        fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        return bool(fn(int(param), int(value)))
+    except (OSError, AttributeError):
+        return False
+
+
+@contextmanager
+def heap_reuse(below: int = 256 << 20) -> Iterator[None]:
+    """While the block runs, the C heap serves allocations under ``below`` bytes and keeps
+    the memory freed (glibc ``mallopt``: mmap threshold ``below``, no trimming) instead
+    of mapping and unmapping each large temporary: a phase that allocates and frees the
+    same chunk-sized arrays thousands of times (the lookup argument's passes over the
+    leaves) otherwise has the kernel fault in and zero every page of each again (its
+    system time matched its user time).  Afterwards the thresholds are glibc's dynamic
+    ones at their ceiling (mmap 32 MiB, trim 64 MiB) and the heap is trimmed
+    (`trim`), so the phase's peak does not stay resident.  Elsewhere than glibc:
+    nothing."""
+    ok = _mallopt(_M_MMAP_THRESHOLD, below) and _mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    try:
+        yield
+    finally:
+        if ok:
+            _mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+            _mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+            trim()
+
+
 @contextmanager
 def releasing(interval: float = 0.25) -> Iterator[None]:
     """While the block runs, a background thread gives the pages of the current store's
