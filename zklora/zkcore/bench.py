@@ -32,8 +32,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +157,11 @@ def _write_checkpoint(d: Path, shape: dict[str, int], seed: int = 0) -> tuple[Pa
 def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             steps: int = 1, batch: int | None = None, seq: int | None = None,
             profile: str = "fast", repeat: int = 1,
-            workdir: str | None = None) -> dict[str, Any]:
+            workdir: str | None = None, progress: str = "none") -> dict[str, Any]:
     """One measurement in this process (what a worker runs); with ``repeat`` > 1 the
     fastest of that many prove/verify runs (peak memory is the process's).  ``batch`` /
-    ``seq`` None: the size's own (`batch_seq`)."""
+    ``seq`` None: the size's own (`batch_seq`).  ``progress``: the prover's phase
+    progress on stderr (`Reporter` mode: "log" in a worker, see `run`; "none" silent)."""
     from . import pyapi
 
     batch, seq = batch_seq(size if model is None else None, batch, seq)
@@ -184,12 +188,14 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             model_shape = _checkpoint_shape(model)
         runs = []
         for _ in range(max(1, repeat)):
-            rep = _CountingReporter("none")
+            rep = _CountingReporter(progress)
             t0, c0 = time.perf_counter(), _cpu_seconds()
-            res = pyapi.prove(model=model, adapter=adapter, steps=steps, profile=profile,
-                              config={"task": {"model": "llama-train"},
-                                      "model": {"batch": batch, "seq": seq, **extra}},
-                              out=tmp_p / "bench.zkp", progress=rep)
+            with rep if progress != "none" else nullcontext():
+                res = pyapi.prove(model=model, adapter=adapter, steps=steps,
+                                  profile=profile,
+                                  config={"task": {"model": "llama-train"},
+                                          "model": {"batch": batch, "seq": seq, **extra}},
+                                  out=tmp_p / "bench.zkp", progress=rep)
             wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
             ver = pyapi.verify(tmp_p / "bench.zkp")
             runs.append((res.prove_seconds, res, wall, ver, cpu, dict(rep.op_counts)))
@@ -403,7 +409,8 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
                          **dict(zip(("batch", "seq"), batch_seq(None, batch, seq)))))
     results = []
     for job in jobs:
-        job.update(steps=steps, profile=profile, repeat=repeat)
+        # the worker logs the prover's phases on its stderr, which `_spawn` passes on
+        job.update(steps=steps, profile=profile, repeat=repeat, progress="log")
         if log:
             log(f"bench: {job['size']} ({steps} step(s), batch {job['batch']}, seq "
                 f"{job['seq']}, profile {profile}) in a fresh process …")
@@ -444,19 +451,53 @@ def report(r: dict[str, Any], top: int = 12) -> list[str]:
     return lines
 
 
-def _spawn(job: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+def _spawn(job: dict[str, Any], timeout: float | None,
+           stream=None) -> dict[str, Any]:
+    """Run one job in a fresh worker process; its stderr (the prover's phase progress)
+    is passed on line by line to ``stream`` (default: this process's stderr) as it
+    comes, prefixed with the size, and its tail kept for an error message."""
     env = dict(os.environ)
     cmd = [sys.executable, "-m", "zklora.zkcore.bench", "--worker", json.dumps(job)]
+    out = stream if stream is not None else sys.stderr
+    tail: deque[str] = deque(maxlen=40)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+
+    def relay() -> None:
+        assert p.stderr is not None
+        for line in p.stderr:
+            tail.append(line)
+            try:
+                out.write(f"bench: {job['size']}: {line}")
+                out.flush()
+            except (OSError, ValueError):   # a closed stream: keep the tail only
+                pass
+
+    got: list[str] = []
+
+    def collect() -> None:
+        assert p.stdout is not None
+        got.append(p.stdout.read())
+
+    threads = [threading.Thread(target=f, name=f"zklora-bench-{f.__name__}", daemon=True)
+               for f in (relay, collect)]
+    for t in threads:
+        t.start()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+        p.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
         raise ZkLoraError(f"bench {job['size']}: timed out after {timeout} s") from None
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    finally:
+        for t in threads:
+            t.join(timeout=5)
+    lines = [ln for ln in "".join(got).splitlines() if ln.startswith("{")]
     try:
         doc = json.loads(lines[-1])
     except (IndexError, ValueError):
         raise ZkLoraError(f"bench {job['size']}: worker failed (exit {p.returncode}): "
-                          f"{p.stderr.strip()[-500:]}") from None
+                          f"{''.join(tail).strip()[-500:]}") from None
     if not doc.get("ok"):
         raise ConfigError(f"bench {job['size']}: {doc.get('error')}")
     return doc["result"]
