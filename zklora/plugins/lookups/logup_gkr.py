@@ -94,13 +94,11 @@ def _trace(msg: str) -> None:
 
 
 
-def _ones(E: Field, n: int) -> np.ndarray:
-    """n ones of E (goldilocks-ext2 written directly: `Field.ones` runs a kernel)."""
+def _empty(E: Field, n: int) -> np.ndarray:
+    """n uninitialised elements of E (goldilocks-ext2; zeros for other fields)."""
     if KL.fast(E):
-        out = np.zeros((n, 2), dtype=np.uint64)
-        out[:, 0] = 1
-        return out
-    return E.ones(n)
+        return np.empty((n, 2), dtype=np.uint64)
+    return E.zeros(n)
 
 
 def combine_values(E: Field, apow, beta, values: Sequence[np.ndarray]) -> np.ndarray:
@@ -258,9 +256,14 @@ def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, i
     if m == 1:
         return leaves_range(lo, hi)
     w = hi - lo
-    p = None if unit else E.zeros(m * w)
-    q = E.zeros(m * w)
+    # ``leaves_range.into(lo, hi, q)``, if the producer has it, writes unit leaves in place
+    into = getattr(leaves_range, "into", None) if unit else None
+    p = None if unit else _empty(E, m * w)
+    q = _empty(E, m * w)
     for j in range(m):   # written in place: one leaf range besides the result
+        if into is not None:
+            into(lo + (j << layer), hi + (j << layer), q[j * w:(j + 1) * w])
+            continue
         pj, qj = leaves_range(lo + (j << layer), hi + (j << layer))
         q[j * w:(j + 1) * w] = qj
         if p is not None:
@@ -1106,6 +1109,8 @@ class _Trees:
                 def rng(lo, hi, segs=segs):
                     return self._look_range(segs, lo, hi)
 
+                rng.into = lambda lo, hi, q, segs=segs: self._look_into(segs, lo, hi, q)
+
                 out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS))
             out.append(lazy_tree(E, self.tabs.num_vars + self.top, False,
                                  self._table_leaves))
@@ -1132,9 +1137,12 @@ class _Trees:
 
     def _fill(self, segs, lo: int, hi: int, q: np.ndarray) -> None:
         """Every challenge set's lookup leaves lo … hi−1: q of shape (hi − lo, 2^top) +
-        elem (starts as ones; leaf r + 2^top·x is set r's leaf x)."""
+        elem, every entry written (leaf r + 2^top·x is set r's leaf x; the stack's
+        padding, which no segment covers, is 1)."""
         E, F = self.ctx.E, self.ctx.F
         k = 1 << self.top
+        one = E.ones(1)[0]
+        pos = lo   # leaves lo … pos−1 written
         # segments are disjoint and sorted: start at the last one beginning at or before lo
         first = max(0, bisect.bisect_right(segs, lo, key=lambda sg: sg[0]) - 1)
         for start, length, cols, t in segs[first:]:
@@ -1143,6 +1151,9 @@ class _Trees:
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
                 continue
+            if a > pos:
+                q[pos - lo:a - lo] = one
+            pos = b
             w = self.cs[t].table.width
             apows = [self.coefs[r][:w] for r in range(k)]
             betas = [self.betas[r][t] for r in range(k)]
@@ -1158,6 +1169,8 @@ class _Trees:
                 if (b - a) * 8 >= DROP_BYTES:
                     for c in src:   # read for every set: a view of a mapped stack
                         scratch.drop_pages(c)   # gives its pages back
+        if pos < hi:
+            q[pos - lo:] = one
 
     def _look_range(self, segs, lo: int, hi: int):
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
@@ -1165,11 +1178,21 @@ class _Trees:
         _LEAVES[0] += hi - lo
         k = 1 << self.top
         xlo, xhi = lo >> self.top, (hi + k - 1) >> self.top
-        q = _ones(E, (xhi - xlo) * k)
+        q = _empty(E, (xhi - xlo) * k)
         self._fill(segs, xlo, xhi, q.reshape((xhi - xlo, k) + E.elem_shape))
         if lo == xlo * k and hi == xhi * k:
             return None, q
         return None, np.ascontiguousarray(q[lo - xlo * k:hi - xlo * k])
+
+    def _look_into(self, segs, lo: int, hi: int, q: np.ndarray) -> None:
+        """`_look_range` written into ``q`` (hi − lo leaves) instead of a new array."""
+        k = 1 << self.top
+        if lo % k or hi % k or not q.flags.c_contiguous:
+            q[...] = self._look_range(segs, lo, hi)[1]
+            return
+        _LEAVES[0] += hi - lo
+        self._fill(segs, lo >> self.top, hi >> self.top,
+                   q.reshape(((hi - lo) >> self.top, k) + self.ctx.E.elem_shape))
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
