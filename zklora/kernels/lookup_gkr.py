@@ -129,11 +129,38 @@ def e_leaf_denoms_sets_s(cols, apow, beta, out):
         _leaf_sets_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
 
 
+@njit(**_OPTS)
+def _v_mul(a0, a1, b0, b1, o0, o1, cnt):
+    """(o0 + o1 x)[i] = (a0 + a1 x)[i]·(b0 + b1 x)[i] for i < cnt, one extension component
+    per lane array (o distinct from a and b).  A plain call, compiled once and vectorised:
+    `e2_mul` inlined (numba IR) into every block kernel made cold compiles take minutes."""
+    for i in range(cnt):
+        o0[i], o1[i] = e2_mul(a0[i], a1[i], b0[i], b1[i])
+
+
+@njit(**_OPTS)
+def _v_add(a, b, o, cnt):
+    """o[i] = a[i] + b[i] for i < cnt (base field lanes)."""
+    for i in range(cnt):
+        o[i] = gl_add(a[i], b[i])
+
+
+@njit(**_OPTS)
+def _v_sub(a, b, o, cnt):
+    """o[i] = a[i] − b[i] for i < cnt (base field lanes)."""
+    for i in range(cnt):
+        o[i] = gl_sub(a[i], b[i])
+
+
+#: lane rows of `_frac_block`'s scratch L
+_NL = 12
+
+
 @njit(inline="always", **_OPTS)
 def _frac_block(p, q, pout, qout, s, cnt, unit, L):
     """Outputs s … s+cnt−1 of `e_frac_up` (``unit``: numerators 1): the halves'
-    components de-interleaved into the lane rows of L, products lane by lane, written
-    back interleaved."""
+    components de-interleaved into the lane rows of L (`_NL` rows), products lane by
+    lane (`_v_mul`), written back interleaved."""
     h = pout.shape[0]
     for i in range(cnt):
         L[0, i] = q[s + i, 0]
@@ -141,22 +168,19 @@ def _frac_block(p, q, pout, qout, s, cnt, unit, L):
         L[2, i] = q[s + i + h, 0]
         L[3, i] = q[s + i + h, 1]
     if unit:
-        for i in range(cnt):
-            L[4, i] = gl_add(L[0, i], L[2, i])
-            L[5, i] = gl_add(L[1, i], L[3, i])
+        _v_add(L[0], L[2], L[4], cnt)
+        _v_add(L[1], L[3], L[5], cnt)
     else:
         for i in range(cnt):
             L[4, i] = p[s + i, 0]
             L[5, i] = p[s + i, 1]
             L[6, i] = p[s + i + h, 0]
             L[7, i] = p[s + i + h, 1]
-        for i in range(cnt):
-            a0, a1 = e2_mul(L[4, i], L[5, i], L[2, i], L[3, i])
-            b0, b1 = e2_mul(L[6, i], L[7, i], L[0, i], L[1, i])
-            L[4, i] = gl_add(a0, b0)
-            L[5, i] = gl_add(a1, b1)
-    for i in range(cnt):
-        L[6, i], L[7, i] = e2_mul(L[0, i], L[1, i], L[2, i], L[3, i])
+        _v_mul(L[4], L[5], L[2], L[3], L[8], L[9], cnt)
+        _v_mul(L[6], L[7], L[0], L[1], L[10], L[11], cnt)
+        _v_add(L[8], L[10], L[4], cnt)
+        _v_add(L[9], L[11], L[5], cnt)
+    _v_mul(L[0], L[1], L[2], L[3], L[6], L[7], cnt)
     for i in range(cnt):
         pout[s + i, 0] = L[4, i]
         pout[s + i, 1] = L[5, i]
@@ -169,7 +193,7 @@ def e_frac_up(p, q, pout, qout):
     """One fraction-tree layer: pout[i] = p[i]q[i+h] + p[i+h]q[i], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
     for blk in prange((h + BLOCK - 1) // BLOCK):
-        L = np.empty((8, BLOCK), np.uint64)
+        L = np.empty((_NL, BLOCK), np.uint64)
         _frac_block(p, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
                     False, L)
 
@@ -179,7 +203,7 @@ def e_frac_up_unit(q, pout, qout):
     """One layer above leaves with numerator 1: pout[i] = q[i] + q[i+h], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
     for blk in prange((h + BLOCK - 1) // BLOCK):
-        L = np.empty((8, BLOCK), np.uint64)
+        L = np.empty((_NL, BLOCK), np.uint64)
         _frac_block(q, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
                     True, L)
 
@@ -365,6 +389,8 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     e1 = np.empty(GBLOCK, np.uint64)
     lanes = np.empty((16, GBLOCK), np.uint64)
     Y = np.empty((_NY, GBLOCK), np.uint64)
+    # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, U 6-7, V 8-9, S 10-11, Δp 12-13
+    Z = np.empty((14, GBLOCK), np.uint64)
     nk = 3 if want1 else 2
     for s in range(lo, hi, GBLOCK):
         cnt = min(GBLOCK, hi - s)
@@ -376,37 +402,27 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
             # q0 lanes 0-3, q1 lanes 4-7, p0 lanes 8-11, p1 lanes 12-15 (lo0, lo1, hi0, hi1)
             _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
             _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
+            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1 (rows 2-3, 6-7)
+            _v_mul(lanes[0], lanes[1], lanes[4], lanes[5], Z[0], Z[1], cnt)
+            _v_mul(e0, e1, Z[0], Z[1], Y[2], Y[3], cnt)
+            _v_sub(lanes[2], lanes[0], Z[2], cnt)
+            _v_sub(lanes[3], lanes[1], Z[3], cnt)
+            _v_sub(lanes[6], lanes[4], Z[4], cnt)
+            _v_sub(lanes[7], lanes[5], Z[5], cnt)
+            _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
+            _v_mul(e0, e1, Z[0], Z[1], Y[6], Y[7], cnt)
+            if want1:  # B(1) = q0'·q1' (rows 10-11)
+                _v_mul(lanes[2], lanes[3], lanes[6], lanes[7], Z[0], Z[1], cnt)
+                _v_mul(e0, e1, Z[0], Z[1], Y[10], Y[11], cnt)
             if unit:
-                for i in range(cnt):
-                    a00 = lanes[0, i]
-                    a01 = lanes[1, i]
-                    b00 = lanes[2, i]
-                    b01 = lanes[3, i]
-                    a10 = lanes[4, i]
-                    a11 = lanes[5, i]
-                    b10 = lanes[6, i]
-                    b11 = lanes[7, i]
-                    f0 = e0[i]
-                    f1 = e1[i]
-                    # B(0) = q0·q1, B's X² coefficient Δq0·Δq1, A(0) = q0 + q1
-                    x0, x1 = e2_mul(a00, a01, a10, a11)
-                    Y[2, i], Y[3, i] = e2_mul(f0, f1, x0, x1)
-                    x0, x1 = e2_mul(gl_sub(b00, a00), gl_sub(b01, a01),
-                                    gl_sub(b10, a10), gl_sub(b11, a11))
-                    Y[6, i], Y[7, i] = e2_mul(f0, f1, x0, x1)
-                    Y[0, i], Y[1, i] = e2_mul(f0, f1, gl_add(a00, a10), gl_add(a01, a11))
+                # A(0) = q0 + q1 (rows 0-1), A(1) = q0' + q1' (rows 8-9)
+                _v_add(lanes[0], lanes[4], Z[10], cnt)
+                _v_add(lanes[1], lanes[5], Z[11], cnt)
+                _v_mul(e0, e1, Z[10], Z[11], Y[0], Y[1], cnt)
                 if want1:
-                    for i in range(cnt):
-                        b00 = lanes[2, i]
-                        b01 = lanes[3, i]
-                        b10 = lanes[6, i]
-                        b11 = lanes[7, i]
-                        f0 = e0[i]
-                        f1 = e1[i]
-                        x0, x1 = e2_mul(b00, b01, b10, b11)
-                        Y[10, i], Y[11, i] = e2_mul(f0, f1, x0, x1)
-                        Y[8, i], Y[9, i] = e2_mul(f0, f1, gl_add(b00, b10),
-                                                  gl_add(b01, b11))
+                    _v_add(lanes[2], lanes[6], Z[10], cnt)
+                    _v_add(lanes[3], lanes[7], Z[11], cnt)
+                    _v_mul(e0, e1, Z[10], Z[11], Y[8], Y[9], cnt)
                 for k in range(nk):
                     for row in range(4 * k, 4 * k + 4):
                         if k == 1 and row < 6:
@@ -417,57 +433,28 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
                 continue
             _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
             _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
-            for i in range(cnt):
-                a00 = lanes[0, i]
-                a01 = lanes[1, i]
-                b00 = lanes[2, i]
-                b01 = lanes[3, i]
-                a10 = lanes[4, i]
-                a11 = lanes[5, i]
-                b10 = lanes[6, i]
-                b11 = lanes[7, i]
-                p00 = lanes[8, i]
-                p01 = lanes[9, i]
-                h00 = lanes[10, i]
-                h01 = lanes[11, i]
-                p10 = lanes[12, i]
-                p11 = lanes[13, i]
-                h10 = lanes[14, i]
-                h11 = lanes[15, i]
-                f0 = e0[i]
-                f1 = e1[i]
-                d00 = gl_sub(b00, a00)
-                d01 = gl_sub(b01, a01)
-                d10 = gl_sub(b10, a10)
-                d11 = gl_sub(b11, a11)
-                x0, x1 = e2_mul(a00, a01, a10, a11)
-                Y[2, i], Y[3, i] = e2_mul(f0, f1, x0, x1)
-                x0, x1 = e2_mul(d00, d01, d10, d11)
-                Y[6, i], Y[7, i] = e2_mul(f0, f1, x0, x1)
-                # A(0) = p0·q1 + p1·q0 and its X² coefficient Δp0·Δq1 + Δp1·Δq0
-                u0, u1 = e2_mul(p00, p01, a10, a11)
-                v0, v1 = e2_mul(p10, p11, a00, a01)
-                Y[0, i], Y[1, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
-                u0, u1 = e2_mul(gl_sub(h00, p00), gl_sub(h01, p01), d10, d11)
-                v0, v1 = e2_mul(gl_sub(h10, p10), gl_sub(h11, p11), d00, d01)
-                Y[4, i], Y[5, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
-            if want1:
-                for i in range(cnt):
-                    b00 = lanes[2, i]
-                    b01 = lanes[3, i]
-                    b10 = lanes[6, i]
-                    b11 = lanes[7, i]
-                    h00 = lanes[10, i]
-                    h01 = lanes[11, i]
-                    h10 = lanes[14, i]
-                    h11 = lanes[15, i]
-                    f0 = e0[i]
-                    f1 = e1[i]
-                    x0, x1 = e2_mul(b00, b01, b10, b11)
-                    Y[10, i], Y[11, i] = e2_mul(f0, f1, x0, x1)
-                    u0, u1 = e2_mul(h00, h01, b10, b11)
-                    v0, v1 = e2_mul(h10, h11, b00, b01)
-                    Y[8, i], Y[9, i] = e2_mul(f0, f1, gl_add(u0, v0), gl_add(u1, v1))
+            # A(0) = p0·q1 + p1·q0 (rows 0-1)
+            _v_mul(lanes[8], lanes[9], lanes[4], lanes[5], Z[6], Z[7], cnt)
+            _v_mul(lanes[12], lanes[13], lanes[0], lanes[1], Z[8], Z[9], cnt)
+            _v_add(Z[6], Z[8], Z[10], cnt)
+            _v_add(Z[7], Z[9], Z[11], cnt)
+            _v_mul(e0, e1, Z[10], Z[11], Y[0], Y[1], cnt)
+            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0 (rows 4-5)
+            _v_sub(lanes[10], lanes[8], Z[12], cnt)
+            _v_sub(lanes[11], lanes[9], Z[13], cnt)
+            _v_mul(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], cnt)
+            _v_sub(lanes[14], lanes[12], Z[12], cnt)
+            _v_sub(lanes[15], lanes[13], Z[13], cnt)
+            _v_mul(Z[12], Z[13], Z[2], Z[3], Z[8], Z[9], cnt)
+            _v_add(Z[6], Z[8], Z[10], cnt)
+            _v_add(Z[7], Z[9], Z[11], cnt)
+            _v_mul(e0, e1, Z[10], Z[11], Y[4], Y[5], cnt)
+            if want1:  # A(1) = p0'·q1' + p1'·q0' (rows 8-9)
+                _v_mul(lanes[10], lanes[11], lanes[6], lanes[7], Z[6], Z[7], cnt)
+                _v_mul(lanes[14], lanes[15], lanes[2], lanes[3], Z[8], Z[9], cnt)
+                _v_add(Z[6], Z[8], Z[10], cnt)
+                _v_add(Z[7], Z[9], Z[11], cnt)
+                _v_mul(e0, e1, Z[10], Z[11], Y[8], Y[9], cnt)
             for k in range(nk):
                 for row in range(4 * k, 4 * k + 4):
                     a = (row >> 1) & 1
