@@ -1160,9 +1160,9 @@ class _Trees:
             dst = q[a - lo:b - lo]
             if isinstance(cols[0], int | np.integer):  # a padding block: one row
                 row = [F.from_ints(np.array([v], np.int64)) for v in cols]
-                one = KL.leaf_denoms_sets(E, row, apows, betas, E.zeros(1).reshape(
+                pad = KL.leaf_denoms_sets(E, row, apows, betas, E.zeros(1).reshape(
                     (1, 1) + E.elem_shape).repeat(k, axis=1).copy())
-                dst[...] = one[0]
+                dst[...] = pad[0]
             else:
                 src = [c[a - start:b - start] for c in cols]
                 KL.leaf_denoms_sets(E, src, apows, betas, dst)
