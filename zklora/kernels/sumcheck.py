@@ -908,6 +908,22 @@ def e_prod_z(pt, out):
 
 
 @njit(**_OPTS)
+def _eq_scaled(points, k, r, e0, e1):
+    """(e0, e1)·eq(points[k], r), eq(a, b) = Π_j (2·a_j·b_j − a_j − b_j + 1), over
+    goldilocks-ext2: the term shared by `e_eq_dot` and `e_eq_combo`."""
+    for j in range(r.shape[0]):
+        a0 = points[k, j, 0]
+        a1 = points[k, j, 1]
+        b0 = r[j, 0]
+        b1 = r[j, 1]
+        m0, m1 = e2_mul_s(a0, a1, b0, b1)
+        t0 = gl_add(gl_sub(gl_sub(gl_add(m0, m0), a0), b0), ONE)
+        t1 = gl_sub(gl_sub(gl_add(m1, m1), a1), b1)
+        e0, e1 = e2_mul_s(e0, e1, t0, t1)
+    return e0, e1
+
+
+@njit(**_OPTS)
 def e_eq_dot(points, coefs, r, out):
     """out = Σ_k coefs[k]·eq(points[k], r), eq(a, b) = Π_j (2·a_j·b_j − a_j − b_j + 1),
     over goldilocks-ext2 (``points`` (C, n, 2), ``coefs`` (C, 2), ``r`` (n, 2), ``out``
@@ -917,15 +933,7 @@ def e_eq_dot(points, coefs, r, out):
     for k in range(points.shape[0]):
         e0 = coefs[k, 0]
         e1 = coefs[k, 1]
-        for j in range(r.shape[0]):
-            a0 = points[k, j, 0]
-            a1 = points[k, j, 1]
-            b0 = r[j, 0]
-            b1 = r[j, 1]
-            m0, m1 = e2_mul_s(a0, a1, b0, b1)
-            t0 = gl_add(gl_sub(gl_sub(gl_add(m0, m0), a0), b0), ONE)
-            t1 = gl_sub(gl_sub(gl_add(m1, m1), a1), b1)
-            e0, e1 = e2_mul_s(e0, e1, t0, t1)
+        e0, e1 = _eq_scaled(points, k, r, e0, e1)
         s0 = gl_add(s0, e0)
         s1 = gl_add(s1, e1)
     out[0] = s0
@@ -943,15 +951,7 @@ def e_eq_combo(points, rho0, rho1, r, out):
     for k in range(points.shape[0]):
         e0 = c0
         e1 = c1
-        for j in range(r.shape[0]):
-            a0 = points[k, j, 0]
-            a1 = points[k, j, 1]
-            b0 = r[j, 0]
-            b1 = r[j, 1]
-            m0, m1 = e2_mul_s(a0, a1, b0, b1)
-            t0 = gl_add(gl_sub(gl_sub(gl_add(m0, m0), a0), b0), ONE)
-            t1 = gl_sub(gl_sub(gl_add(m1, m1), a1), b1)
-            e0, e1 = e2_mul_s(e0, e1, t0, t1)
+        e0, e1 = _eq_scaled(points, k, r, e0, e1)
         s0 = gl_add(s0, e0)
         s1 = gl_add(s1, e1)
         c0, c1 = e2_mul_s(c0, c1, rho0, rho1)
