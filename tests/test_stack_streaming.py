@@ -91,3 +91,39 @@ def test_streaming_wrong_value(reg, monkeypatch):
     except VerificationError:
         return
     assert not E.equal(mle.evaluate(E, S, r2, base=True), v2)
+
+
+@pytest.mark.parametrize("budget", [0, 1 << 9, 1 << 12])
+def test_streaming_more_rounds_under_a_budget(reg, monkeypatch, budget):
+    """`RAM_BYTES`: more streamed rounds while the folded tables would exceed it (the
+    30-layer step's stacks of 2^28) — the same bytes."""
+    F, E, lay, S, claims = _case(reg, [2, 64, 1, 8, 8, 32], 1)
+    _, _, lay2, S2, claims2 = _case(reg, [64, 32, 16, 4], 2, claims_per=3)
+    stacks = [(7, claims, S), (7, claims2, S2)]
+    ref, ref_bytes = _prove(F, stacks)
+    monkeypatch.setattr(stack, "STREAM_VARS", 5)
+    monkeypatch.setattr(stack, "CHUNK_VARS", 6)
+    monkeypatch.setattr(stack, "STREAM_ROUNDS", 1)
+    monkeypatch.setattr(stack, "RAM_BYTES", budget)
+    seen = []
+    orig = np.empty
+
+    def spy(shape, *a, **k):
+        if isinstance(shape, tuple) and len(shape) == 3 and shape[0] == 4:
+            seen.append(shape[1])
+        return orig(shape, *a, **k)
+
+    monkeypatch.setattr(stack.np, "empty", spy)
+    with scratch.session(threshold=0):
+        got, data = _prove(F, stacks)
+    monkeypatch.setattr(stack.np, "empty", orig)
+    assert data == ref_bytes
+    # the folded tables: 2^(7 − k) entries, k the first round whose 2·2·16·2^(7−k)
+    # bytes fit the budget (at most CHUNK_VARS − 1 = 5 rounds)
+    k = 1
+    while k < 5 and 64 * (128 >> k) > budget:
+        k += 1
+    assert seen[0] == 128 >> k   # (then the folds' own arrays)
+    checked = _verify(F, [(K, cl, None) for K, cl, _ in stacks], data)
+    for (r, v), (r2, v2) in zip(got, checked):
+        assert E.equal(r, r2) and E.equal(v, v2)

@@ -47,6 +47,10 @@ CHUNK_VARS = 18
 #: rounds the streaming prover runs over the chunks before it folds S and W into RAM
 #: (2^-STREAM_ROUNDS of the table's length, in the challenge field)
 STREAM_ROUNDS = 4
+#: ... and more rounds while the folded tables would take more than this many bytes of
+#: RAM (2·T·16 bytes an entry for T stacks of one size): a 30-layer SmolLM step has
+#: four stacks of 2^28 entries, 2 GiB (plus a fold's copy) after 4 rounds
+RAM_BYTES = 512 << 20
 
 
 @attrs.frozen
@@ -774,8 +778,10 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
         offs = np.array([c.index << c.num_vars for c in cl], dtype=np.int64)
         metas.append((offs, offs + np.array([1 << c.num_vars for c in cl], np.int64)))
     c = min(CHUNK_VARS, K)
-    k = max(0, min(STREAM_ROUNDS, c - 1, K - 1))
     N = 1 << K
+    k = max(0, min(STREAM_ROUNDS, c - 1, K - 1))
+    while k < min(c - 1, K - 1) and 2 * T * 16 * (N >> k) > RAM_BYTES:
+        k += 1
 
     # W's chunks are computed once; inside a scratch session they are kept in a file
     # for the later passes (read back a chunk at a time), else recomputed

@@ -184,6 +184,13 @@ MERKLE_SKIP = 4
 #: (`whir_eq.eq_rows`) when W has at most this many terms (claims and OOD points); with
 #: more it keeps them in a scratch file of 16 bytes an entry (`_fold_streamed`)
 W_RECOMPUTE_TERMS = 8
+#: RAM (bytes) a same-size batch's reduction sumcheck (`_reduce_pairs`) may hold: its
+#: tables and weight tables folded, 2·T·16 bytes an entry.  A batch above it runs its
+#: first rounds in passes over blocks (`_reduce_streamed`: the same messages) and its
+#: combination's first folding round streams too (`_Stream` with ``mu``), so no
+#: (2^n, 2) array of the batch is ever whole in RAM (a 30-layer SmolLM step: four
+#: stacks of 2^28, 4 GiB each as extension elements)
+OPEN_BYTES = 512 << 20
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 #: hiding WHIR (module doc "Zero knowledge"; docs/zero-knowledge.md §5.3) inside a
 #: zero-knowledge session.  Off: a session then uses the binding scheme as before (the
@@ -731,6 +738,20 @@ class _Stream:
     points: np.ndarray | None
     coefs: np.ndarray | None
     w: scratch.Spilled | None = None
+    #: a batch's combination Σ_t mu_t·f_t (`_prove_head`): ``table`` is then the tuple
+    #: of the base tables f_t, combined a block at a time (`lincomb_base`)
+    mu: np.ndarray | None = None
+
+
+def _read_base(table, lo: int, hi: int) -> np.ndarray:
+    """Entries [lo, hi) of a table (a memory map, an array or a scratch file) copied
+    into RAM, the pages read given back (`scratch.drop_pages`)."""
+    if isinstance(table, scratch.Spilled):
+        return table.read_range(lo, hi)
+    src = table[lo:hi]
+    out = np.array(src, dtype=np.uint64)
+    scratch.drop_pages(src)
+    return out
 
 
 def _mobius_ext(f: np.ndarray) -> np.ndarray:
@@ -1577,19 +1598,27 @@ class Whir(CommitmentScheme):
                 QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         else:
             lam = ch.challenges("whir/lambda", E, T)
-            if not virtual and not extra:
+            big = not virtual and not extra and 2 * T * 16 * N > OPEN_BYTES
+            if big:
+                rstar = self._reduce_streamed(ch, n, group, cons, beta, lam)
+            elif not virtual and not extra:
                 rstar = self._reduce_pairs(ch, n, group, cons, beta, lam)
             else:
                 rstar = self._reduce_stack(ch, n, group, cons, beta, lam, extra, virtual,
                                            derived)
             _grind_prove(ch, "whir/pow-batch", pl.pow_batch)
             mu = ch.challenges("whir/mu", E, T)
-            f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
             coeffs = None   # F̂'s folded coefficients: from its folded evaluations
-            w = np.empty((N, 2), dtype=np.uint64)
             ones = np.zeros((1, 2), dtype=np.uint64)
             ones[0, 0] = 1
-            QE.eq_combination(w, rstar[None], ones, overwrite=True)
+            if big:   # F̂ and W = eq(r*, ·) made a block at a time (`_fold_streamed`)
+                f = _Stream(tuple(st.table for st, _ in group), rstar[None], ones,
+                            mu=np.ascontiguousarray(mu, dtype=np.uint64))
+                w = None
+            else:
+                f = K.lincomb_base(np.stack([st.table for st, _ in group]), mu)
+                w = np.empty((N, 2), dtype=np.uint64)
+                QE.eq_combination(w, rstar[None], ones, overwrite=True)
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
@@ -1634,6 +1663,90 @@ class Whir(CommitmentScheme):
                 if j == 0:
                     scratch.drop_pages(group[t][0].table)
                 fs[t], ws[t] = fo, wo
+        ch.send_field("whir/values", E, np.ascontiguousarray(
+            np.stack([f.reshape(2) for f in fs])))
+        return rstar
+
+    def _reduce_streamed(self, ch: ProverChannel, n: int, group, cons, beta, lam
+                         ) -> np.ndarray:
+        """`_reduce_pairs` (the same messages and values) with bounded memory: the
+        first s rounds each make one pass over the tables a block at a time — a block
+        of f̂_t read (its pages given back), its rows of W_t computed (`whir_eq.eq_rows`;
+        kept in a scratch file after the first pass when W_t has more than
+        `W_RECOMPUTE_TERMS` terms), both folded by the challenges so far and the pair
+        sums added; a last pass keeps the s-times folded blocks, 2·T·2^(n−s) extension
+        entries ≤ `OPEN_BYTES`, and the remaining rounds run in RAM."""
+        from zklora.kernels import whir_eq as QE  # prover only
+        from zklora.kernels import whir_sumcheck as SC  # prover only
+        E = self.field.ext
+        N = 1 << n
+        T = len(group)
+        s = 1
+        while s < n - 1 and 2 * T * 16 * (N >> s) > OPEN_BYTES:
+            s += 1
+        splits = []
+        for t in range(T):
+            pts = cons[t][0]
+            cf = E.mul(K.epowers(beta, 0, len(pts)),
+                       np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
+            splits.append((QE.eq_split(pts, cf), len(pts)))
+        a_max = max(a for (_, _, a), _ in splits)
+        blk = min(N, max(1 << max(a_max, s + 1),
+                         1 << (STREAM_BYTES // 48).bit_length() - 1))
+        store = scratch.current()
+        kept: list = [None] * T    # W_t's rows in a scratch file (many terms)
+        rstar = np.zeros((n, 2), dtype=np.uint64)
+
+        def blocks(t: int, j: int):
+            (A, B, a), q = splits[t]
+            keep = store is not None and q > W_RECOMPUTE_TERMS
+            w_mm = None
+            if keep and kept[t] is None:
+                w_mm, kept[t] = store.create((N, 2), np.uint64, "whir-w")
+            for lo in range(0, N, blk):
+                f = _read_base(group[t][0].table, lo, lo + blk)
+                if kept[t] is not None and w_mm is None:
+                    w = kept[t].read_range(lo, lo + blk)
+                else:
+                    w = QE.eq_rows(A, B, a, lo, lo + blk)
+                    if w_mm is not None:
+                        w_mm[lo:lo + blk] = w
+                        scratch.drop_pages(w_mm[lo:lo + blk])
+                for i in range(j):
+                    f, w = SC.fold(f, w, rstar[i])
+                yield f, w
+            del w_mm
+
+        for j in range(s):
+            acc = [0, 0, 0, 0]
+            for t in range(T):
+                for f, w in blocks(t, j):
+                    h = SC.round_(f, w).reshape(-1)
+                    acc = [(x + int(y)) % P_INT for x, y in zip(acc, h)]
+            ch.send_field("whir/reduce", E, np.array(acc, dtype=np.uint64).reshape(2, 2))
+            rstar[j] = ch.challenge("whir/rho", E)
+        fs, ws = [], []
+        for t in range(T):
+            parts = list(blocks(t, s))
+            fs.append(np.concatenate([p[0] for p in parts]))
+            ws.append(np.concatenate([p[1] for p in parts]))
+            del parts
+            if kept[t] is not None:
+                store.discard(kept[t])
+                kept[t] = None
+        scratch.trim()   # the blocks' temporaries: back to the system
+        hs = [SC.round_(f, w) for f, w in zip(fs, ws)]
+        for j in range(s, n):
+            acc = [0, 0, 0, 0]
+            for h in hs:
+                acc = [(x + int(y)) % P_INT for x, y in zip(acc, h.reshape(-1))]
+            ch.send_field("whir/reduce", E, np.array(acc, dtype=np.uint64).reshape(2, 2))
+            rstar[j] = ch.challenge("whir/rho", E)
+            for t in range(T):
+                if j + 1 == n:
+                    fs[t], ws[t] = SC.fold(fs[t], ws[t], rstar[j])
+                else:
+                    fs[t], ws[t], hs[t] = SC.fold_round(fs[t], ws[t], rstar[j])
         ch.send_field("whir/values", E, np.ascontiguousarray(
             np.stack([f.reshape(2) for f in fs])))
         return rstar
@@ -1714,7 +1827,7 @@ class Whir(CommitmentScheme):
         from zklora.kernels import whir_eq as QE  # prover only
         from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
-        N = s.table.shape[0]
+        N = (s.table[0] if s.mu is not None else s.table).shape[0]
         given = s.w is not None
         A, B, a = QE.eq_split(s.points, s.coefs) if not given else (None, None, 0)
         blk = max(1 << max(a, rd.k + 1), min(N, 1 << (STREAM_BYTES // 48).bit_length() - 1))
@@ -1728,12 +1841,11 @@ class Whir(CommitmentScheme):
 
         def blocks(j: int):
             for lo in range(0, N, blk):
-                if isinstance(s.table, scratch.Spilled):
-                    f = s.table.read_range(lo, lo + blk)
+                if s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
+                    f = K.lincomb_base(np.stack([_read_base(t, lo, lo + blk)
+                                                 for t in s.table]), s.mu)
                 else:
-                    src = s.table[lo:lo + blk]
-                    f = np.array(src, dtype=np.uint64)
-                    scratch.drop_pages(src)
+                    f = _read_base(s.table, lo, lo + blk)
                 if given:
                     w = w_h.read_range(lo, lo + blk)
                 elif j == 0 or w_h is None:
