@@ -139,3 +139,48 @@ def test_w_eval_kernel(monkeypatch, K, count):
     a = stack._w_eval(E, K, coefs, cl)(r)
     monkeypatch.setattr(KG, "numba_started", lambda: False)
     assert np.array_equal(a, stack._w_eval(E, K, coefs, cl)(r))
+
+
+@pytest.mark.parametrize("n,nb", [(1, 0), (4, 3), (12, 20)])
+def test_hidden_finish_python_ints(monkeypatch, n, nb):
+    """`zk.hidden_finish`'s mask claim in Python integers (`_finish_ints`) equals the
+    array path's: the same claim (head, value, terms) and output blinds."""
+    rng = np.random.default_rng(7 * n + nb)
+    sv = zk.slot_vars(2)
+    regA = zk.Region("zk:masks/0", sv, 0, n, 2, 2)
+    regB = zk.Region("zk:masks/1", sv, 0, 1, 4, 2)
+    h = zk.HiddenRun(2, 4, 2, [0], [0], regA, regB, E.zeros(()), E.random(rng, ()))
+    blinds = [claims.Blind(f"zk:masks/{2 + k}", E.random(rng, 5), E.random(rng, ()))
+              for k in range(nb)]
+    point, values, running = E.random(rng, n), list(E.random(rng, 2)), E.random(rng, ())
+    terms = [(1, (0, 1))]
+
+    class Ctx:
+        prover = False
+
+        def __init__(self):
+            self.E, self.filed = E, []
+
+        def zk_claim(self, c):
+            self.filed.append(c)
+
+    def run():
+        ctx = Ctx()
+        out = zk.hidden_finish(ctx, "t", h, terms, point, values, running, blinds)
+        (c,) = ctx.filed
+        return c, out
+
+    orig, took, used = zk._finish_ints, [], []
+    monkeypatch.setattr(zk, "_finish_ints", lambda *a: took.append(orig(*a)) or took[-1])
+    c1, o1 = run()
+    monkeypatch.setattr(zk, "_finish_ints", lambda *a: used.append(1) or False)
+    c2, o2 = run()
+    assert took == [True] and used == [1]   # (the fast path, then the array path)
+    assert c1.tensor == c2.tensor and np.array_equal(c1.point, c2.point)
+    assert np.array_equal(c1.value, c2.value) and len(c1.blind) == len(c2.blind) == n + nb
+    for a, b in zip(c1.blind, c2.blind):
+        assert a.tensor == b.tensor and np.array_equal(a.point, b.point)
+        assert np.array_equal(a.coefficient, b.coefficient)
+        assert a.coefficient.dtype == b.coefficient.dtype == np.uint64
+    assert [len(x) for x in o1[2]] == [len(x) for x in o2[2]] == [1, 0]
+    assert np.array_equal(o1[2][0][0].coefficient, o2[2][0][0].coefficient)

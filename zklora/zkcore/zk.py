@@ -936,7 +936,9 @@ def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
     ptsA, facA = _tensor_points(E, h.regA, point, err)
     ptsB, facB = _tensor_points(E, h.regB, point[n - 1:], err)
     value = E.sub(running, sc.combine(E, terms, values))
-    if E.elem_shape:
+    if _fast(E) and _finish_ints(ctx, h, n, ptsA, facA, ptsB, facB, pr, value, blinds):
+        pass   # (the claim filed in Python integers: the same values)
+    elif E.elem_shape:
         # the terms' coefficients: ρ·factor_i on regA, ρ·factor on regB, Π_j r_j·c_b on
         # the blinds (one vector product for the first two, one for the blinds), the
         # claim built without intermediate `Blind`s
@@ -957,12 +959,66 @@ def hidden_finish(ctx, label: str, h: HiddenRun, terms, point, values, running,
             cfb = E.mul(np.stack([np.asarray(b.coefficient) for b in blinds]), pr)
             terms_m += [(b.tensor, b.point, cfb[k]) for k, b in enumerate(blinds)]
         mask_claim(ctx, [Blind(t, q, cf) for t, q, cf in terms_m], value)
-    nupts, nucoef = _nu_table(E, h.regB.chunk_vars, len(h.hidden))   # (Blind copies rows)
+    # (rows of the cached read-only ν table: a `Blind` may hold them as they are)
+    nupts, nucoef = _nu_table(E, h.regB.chunk_vars, len(h.hidden))
     zc = E.mul(z, nucoef)
     out_blinds: list[tuple] = [()] * h.count
+    own, name = Blind.owned, h.regB.name
     for k, i in enumerate(h.hidden):
-        out_blinds[i] = (Blind(h.regB.name, nupts[k], zc),)
+        out_blinds[i] = (own(name, nupts[k], zc),)
     return point, values, out_blinds
+
+
+_P = KG.P_INT
+
+
+def _limbs(a) -> tuple[int, int] | None:
+    """A goldilocks-ext2 element's limbs as Python integers, None when not a canonical
+    (2,) uint64 array (the array path then decides)."""
+    if type(a) is not np.ndarray or a.shape != (2,) or a.dtype != np.uint64:
+        return None
+    a0, a1 = a.tolist()
+    return (a0, a1) if a0 < _P and a1 < _P else None
+
+
+def _imul(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """a·b in goldilocks-ext2 (x² = 7), Python integers."""
+    return (a[0] * b[0] + 7 * a[1] * b[1]) % _P, (a[0] * b[1] + a[1] * b[0]) % _P
+
+
+def _iinv(a: tuple[int, int]) -> tuple[int, int]:
+    """1/a in goldilocks-ext2 (a ≠ 0): (a0 − a1·x)/(a0² − 7·a1²)."""
+    n = pow((a[0] * a[0] - 7 * a[1] * a[1]) % _P, _P - 2, _P)
+    return a[0] * n % _P, (_P - a[1]) * n % _P
+
+
+def _finish_ints(ctx, h, n, ptsA, facA, ptsB, facB, pr, value, blinds) -> bool:
+    """`hidden_finish`'s mask claim over goldilocks-ext2 in Python integers (a few dozen
+    products: cheaper than an array operation each): the terms ρ·facA_i on regA,
+    ρ·facB_0 on regB and Π_j r_j·c_b on the blinds, divided by the first (`_mask_claim`;
+    (x·ρ)/(facA_0·ρ) = x/facA_0 exactly).  False (nothing filed) when an operand is
+    not a canonical element."""
+    rho, prl, val = _limbs(h.rho), _limbs(pr), _limbs(value)
+    bc = [_limbs(b.coefficient) for b in blinds]
+    if rho is None or prl is None or val is None or None in bc:
+        return False
+    fa = [tuple(x) for x in facA.tolist()]
+    c0 = _imul(fa[0], rho)
+    if c0 == (0, 0):
+        raise (ProverError if ctx.prover else VerificationError)(
+            "zero-knowledge: a mask claim with a zero coefficient; retry the proof")
+    inv0 = _iinv(c0)
+    s1, s2 = _imul(rho, inv0), _imul(prl, inv0)
+    cf = [_imul(x, s1) for x in fa[1:]]
+    cf.append(_imul(tuple(facB[0].tolist()), s1))
+    cf += [_imul(x, s2) for x in bc]
+    cfa = np.array(cf, np.uint64).reshape(-1, 2)
+    own, na = Blind.owned, h.regA.name
+    terms = [own(na, ptsA[i], cfa[i - 1]) for i in range(1, n)]
+    terms.append(own(h.regB.name, ptsB[0], cfa[n - 1]))
+    terms += [own(b.tensor, b.point, cfa[n + k]) for k, b in enumerate(blinds)]
+    ctx.zk_claim(Claim(na, ptsA[0], np.array(_imul(val, inv0), np.uint64), tuple(terms)))
+    return True
 
 
 def mask_claim(ctx, blinds: Sequence[Blind], value) -> None:
