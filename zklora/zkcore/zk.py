@@ -701,6 +701,18 @@ def _nu_table(E: Field, sv: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return pts, coef
 
 
+#: per challenge field: `_nu_table`'s coefficient as a read-only array (`fresh_nu`)
+_NU_COEF: dict = {}
+
+
+def _nu_coef(E: Field, coef) -> np.ndarray:
+    c = _NU_COEF.get(E)
+    if c is None:
+        c = _NU_COEF[E] = np.array(coef, copy=True)
+        c.flags.writeable = False
+    return c
+
+
 def _nu_values(E: Field, table: np.ndarray, sv: int, k: int) -> np.ndarray:
     """Prover: ν_0..ν_{k−1} read from the slot's table (`_nu_points`)."""
     nc = E.degree
@@ -750,7 +762,8 @@ def fresh_nu(ctx) -> Blind:
     name, k = st
     st[1] += 1
     pts, coef = _nu_table(E, slot_vars(E.degree), k + 1)
-    return Blind.owned(name, pts[k].copy(), np.array(coef, copy=True))
+    # (a row of the cached read-only table, and the read-only coefficient: no copies)
+    return Blind.owned(name, pts[k], _nu_coef(E, coef))
 
 
 def run_hidden(ctx, label: str, num_vars: int, terms, claim, tables, public,
