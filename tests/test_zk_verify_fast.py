@@ -184,3 +184,30 @@ def test_hidden_finish_python_ints(monkeypatch, n, nb):
         assert a.coefficient.dtype == b.coefficient.dtype == np.uint64
     assert [len(x) for x in o1[2]] == [len(x) for x in o2[2]] == [1, 0]
     assert np.array_equal(o1[2][0][0].coefficient, o2[2][0][0].coefficient)
+
+
+def test_prefix_counts_match_names_scan():
+    """`zk._prefix_counts` (one pass, `precommit`) gives `MaskPool._names`' per-prefix
+    scan of the specs: names P + digits only, the longest matching pool prefix."""
+    import random
+
+    rnd = random.Random(1)
+    pref = [zk.PREFIX] + [zk.fork_prefix(i) for i in range(12)]
+    names = []
+    for _ in range(3000):
+        c = rnd.random()
+        if c < .3:
+            names.append(rnd.choice(pref) + str(rnd.randint(0, 300)))
+        elif c < .4:
+            names.append(rnd.choice(pref) + "x" + str(rnd.randint(0, 3)))
+        elif c < .5:
+            names.append(f"{zk.OPEN_PREFIX}{rnd.randint(0, 9)}")
+        elif c < .55:
+            names.append(f"{zk.PREFIX}s0{rnd.randint(0, 9)}/3")
+        else:
+            names.append(f"t/{rnd.random()}")
+    specs = dict.fromkeys(names)
+    for ps in (pref, pref[:1], pref[3:7], []):
+        assert zk._prefix_counts(specs, ps) == {
+            p: sum(1 for s in specs if s.startswith(p) and s[len(p):].isdigit())
+            for p in ps}

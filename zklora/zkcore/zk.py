@@ -247,14 +247,15 @@ class MaskPool:
     def _first(self) -> int:
         return FIRST_GROUP if self.first is None else self.first
 
-    def reserve(self, ctx) -> list[str]:
+    def reserve(self, ctx, have: int | None = None) -> list[str]:
         """Commit this pool's first group (`FIRST_GROUP` slots) now, into ``ctx``'s
-        pending stack (`precommit`), and return its slot names."""
+        pending stack (`precommit`), and return its slot names.  ``have``: the count
+        `_names` would take of ``ctx.specs`` (`_prefix_counts`), when the caller has it."""
         if self.groups:
             raise (ProverError if ctx.prover else VerificationError)(
                 f"zero-knowledge masks {self.prefix}: first group committed twice")
         self.groups = 1
-        self.free = self._names(ctx, self._first())
+        self.free = self._names(ctx, self._first(), have)
         self._commit(ctx, self.free, 1 << slot_vars(ctx.E.degree))
         return list(self.free)
 
@@ -273,9 +274,10 @@ class MaskPool:
             self._commit(ctx, self.free, 1 << sv)
         return Region(self.free.pop(0), sv, 0, n, degree, ncomp)
 
-    def _names(self, ctx, count: int) -> list[str]:
+    def _names(self, ctx, count: int, have: int | None = None) -> list[str]:
         n = len(self.prefix)
-        k = sum(1 for s in ctx.specs if s.startswith(self.prefix) and s[n:].isdigit())
+        k = have if have is not None else sum(
+            1 for s in ctx.specs if s.startswith(self.prefix) and s[n:].isdigit())
         return [f"{self.prefix}{k + i}" for i in range(count)]
 
     @staticmethod
@@ -307,15 +309,41 @@ def precommit(ctx, segments: Sequence[int] = (), fork_group: int | None = None) 
     starts from the main state after this stack's commitment, so each mask is fixed
     before any challenge of the sumcheck it masks; each slot is used once (the forks'
     names are disjoint)."""
-    ctx.zk_pool.reserve(ctx)
+    have = _prefix_counts(ctx.specs, [ctx.zk_pool.prefix] + [fork_prefix(i)
+                                                             for i in segments])
+    ctx.zk_pool.reserve(ctx, have.pop(ctx.zk_pool.prefix))
     for i in segments:   # (``fork_group``: the forks' first-group size, `fork_pool`)
-        MaskPool(fork_prefix(i), fork_group).reserve(ctx)
+        # (the pools' prefixes are disjoint: one reserve adds nothing to another's
+        # count; a repeated prefix counts the specs again)
+        MaskPool(fork_prefix(i), fork_group).reserve(ctx, have.pop(fork_prefix(i), None))
     # the final opening's masks (`open_mask`): committed now, so the opening commits
     # nothing (a mask committed there would need an opening of its own)
     # (only for a scheme that opens sum claims: the others reduce without a mask)
     if getattr(ctx.committer.scheme, "sum_claims", False):
         MaskPool._commit(ctx, [open_slot(k) for k in range(OPEN_SLOTS)],
                          1 << slot_vars(ctx.E.degree))
+
+
+def _prefix_counts(specs, prefixes: Sequence[str]) -> dict[str, int]:
+    """For each prefix P, the number of names P + digits in ``specs`` (`MaskPool._names`'
+    count), in one pass: a name counts for the longest of ``prefixes`` it starts with
+    (two distinct prefixes of the pools, ``zk:masks/`` and ``zk:masks/s{i}/``, never
+    both give a digit suffix), counted only when that prefix's rest is digits."""
+    want = {p: 0 for p in prefixes}
+    if not want:
+        return want
+    lens = sorted({len(p) for p in want}, reverse=True)
+    root = min(want, key=len)
+    common = root if all(p.startswith(root) for p in want) else ""
+    for s in specs:
+        if not s.startswith(common):
+            continue
+        for n in lens:
+            p = s[:n]
+            if p in want and s[n:].isdigit():
+                want[p] += 1
+                break
+    return want
 
 
 def fork_pool(ctx, index: int, first: int | None = None) -> MaskPool:
