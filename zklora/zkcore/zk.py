@@ -900,9 +900,9 @@ def hidden_begin(ctx, label: str, n: int, terms, public=(), reveal=()) -> Hidden
     err = ProverError if ctx.prover else VerificationError
     d = sc.degree_of(terms)
     count = 1 + max((f for _, fs in terms for f in fs), default=-1)
-    pub = set(public)
-    shown = [i for i in range(count) if i not in pub and i in set(reveal)]
-    hidden = [i for i in range(count) if i not in pub and i not in set(reveal)]
+    pub, rev = set(public), set(reveal)
+    shown = [i for i in range(count) if i not in pub and i in rev]
+    hidden = [i for i in range(count) if i not in pub and i not in rev]
     D = hidden_degree(terms, hidden)
     regA = ctx.zk_pool.allocate(ctx, n, d)
     regB = ctx.zk_pool.allocate(ctx, 1, D)
