@@ -10,7 +10,9 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
   (p', q')[i] = (p[i]·q[i+h] + p[i+h]·q[i],  q[i]·q[i+h]);
 * `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]);
 * `e_gkr_sums`, `e_gkr_message`, `e_quad_eval` — one round of a GKR layer sumcheck with
-  the eq factor split off (see the section below and `zklora.plugins.lookups.logup_gkr`).
+  the eq factor split off (see the section below and `zklora.plugins.lookups.logup_gkr`);
+* `e_gkr_window_sums`, `window_round_sums` — several rounds of a streamed layer from one
+  pass over it (the last section).
 """
 
 from __future__ import annotations
@@ -45,51 +47,11 @@ _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
 
 @njit(inline="always", **_OPTS)
-def _leaf_block(cols, apow, beta, out, s, cnt, s0, s1):
-    """out[i] for s ≤ i < s+cnt: both components accumulated in lanes (s0, s1), one
-    column at a time (loops LLVM vectorises), then interleaved into ``out``."""
-    for i in range(cnt):
-        s0[i] = beta[0]
-        s1[i] = beta[1]
-    for k in range(cols.shape[0]):
-        a0 = apow[k, 0]
-        a1 = apow[k, 1]
-        for i in range(cnt):
-            c = cols[k, s + i]
-            s0[i] = gl_sub(s0[i], gl_mul(a0, c))
-            s1[i] = gl_sub(s1[i], gl_mul(a1, c))
-    for i in range(cnt):
-        out[s + i, 0] = s0[i]
-        out[s + i, 1] = s1[i]
-
-
-@njit(parallel=True, **_OPTS)
-def e_leaf_denoms(cols, apow, beta, out):
-    """out[i] = β − Σ_k apow[k]·cols[k, i]; cols (w, N) base, apow (w, 2), beta (2,)."""
-    n = cols.shape[1]
-    nb = (n + BLOCK - 1) // BLOCK
-    for blk in prange(nb):
-        s0 = np.empty(BLOCK, np.uint64)
-        s1 = np.empty(BLOCK, np.uint64)
-        s = blk * BLOCK
-        _leaf_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
-
-
-@njit(**_OPTS)
-def e_leaf_denoms_s(cols, apow, beta, out):
-    """Serial `e_leaf_denoms` (short ranges: the prover's streamed passes call it on many
-    short segments, where a thread launch costs more than the work)."""
-    n = cols.shape[1]
-    s0 = np.empty(BLOCK, np.uint64)
-    s1 = np.empty(BLOCK, np.uint64)
-    for s in range(0, n, BLOCK):
-        _leaf_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
-
-
-@njit(inline="always", **_OPTS)
 def _leaf_sets_block(cols, apow, beta, out, s, cnt, s0, s1):
-    """`_leaf_block` for every challenge set r: out[s+i, r] for i < cnt (the columns'
-    block is read once per set from cache, not once per set from memory)."""
+    """out[s+i, r] for i < cnt and every challenge set r: both components accumulated in
+    lanes (s0, s1), one column at a time (loops LLVM vectorises), then interleaved into
+    ``out`` (the columns' block is read once per set from cache, not once per set from
+    memory)."""
     for r in range(apow.shape[0]):
         for i in range(cnt):
             s0[i] = beta[r, 0]
@@ -127,6 +89,26 @@ def e_leaf_denoms_sets_s(cols, apow, beta, out):
     s1 = np.empty(BLOCK, np.uint64)
     for s in range(0, n, BLOCK):
         _leaf_sets_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+def _one_set(apow, beta, out):
+    """A single set's arguments as the sets kernels' R = 1 views (no copies)."""
+    if not out.flags.c_contiguous:
+        raise ValueError("e_leaf_denoms: out must be contiguous")
+    return (apow.reshape(1, apow.shape[0], 2), beta.reshape(1, 2),
+            out.reshape(out.shape[0], 1, 2))
+
+
+def e_leaf_denoms(cols, apow, beta, out):
+    """out[i] = β − Σ_k apow[k]·cols[k, i]; cols (w, N) base, apow (w, 2), beta (2,):
+    `e_leaf_denoms_sets` with one set."""
+    e_leaf_denoms_sets(cols, *_one_set(apow, beta, out))
+
+
+def e_leaf_denoms_s(cols, apow, beta, out):
+    """Serial `e_leaf_denoms` (short ranges: the prover's streamed passes call it on many
+    short segments, where a thread launch costs more than the work)."""
+    e_leaf_denoms_sets_s(cols, *_one_set(apow, beta, out))
 
 
 @njit(**_OPTS)
@@ -269,9 +251,9 @@ def leaf_denoms(E, cols, apow, beta, out=None):
             cs = c0.reshape(1, n)   # a view: no copy of the one column
         else:
             cs = np.ascontiguousarray(np.stack(cols), np.uint64)
-        kern = e_leaf_denoms if n * len(cols) >= SMALL else e_leaf_denoms_s
-        kern(cs, np.ascontiguousarray(apow, np.uint64), np.ascontiguousarray(beta, np.uint64),
-             out)
+        kern = e_leaf_denoms_sets if n * len(cols) >= SMALL else e_leaf_denoms_sets_s
+        kern(cs, *_one_set(np.ascontiguousarray(apow, np.uint64),
+                           np.ascontiguousarray(beta, np.uint64), out))
         return out
     acc = E.sub(E.zeros(n), E.mul(E.embed(np.asarray(cols[0])), apow[0]))
     for k in range(1, len(cols)):
@@ -715,3 +697,311 @@ def fold_into(stack, r, out) -> None:
     (k, 2m, 2) ``stack`` (`zklora.kernels.goldilocks.e_sc_fold`); ``out`` (k, m, 2)."""
     kern = e_sc_fold if stack.shape[0] * stack.shape[1] >= SMALL else e_sc_fold_s
     kern(stack, np.uint64(r[0]), np.uint64(r[1]), out)
+
+
+# -- several streamed rounds from one pass (the small-value / multi-round trick) ----------
+#
+# A streamed layer (`zklora.plugins.lookups.logup_gkr._streamed_rounds`) is read in
+# chunks summed again from the leaves: one pass per round costs a re-summation of every
+# leaf.  Rounds j0 … j0+m−1 can share one pass.  With the tables folded by ρ_<j0 (W),
+# round j = j0 + i reads them folded further by ρ' = ρ_[j0, j): T_ρ'(X, y) =
+# Σ_b eq(ρ', b)·T[b + 2^i X + 2^(i+1) y], multilinear in ρ'.  A product of two such
+# tables is of degree ≤ 2 in each coordinate of ρ', so it is fixed by its values on the
+# grid {0, 1, ∞}^i (∞: the coefficient of ρ_k²), and those are products of the tables'
+# extensions to the grid (T̂ at ∞ in coordinate k: T at 1 minus T at 0):
+#
+#   Σ_y E_j(y)·T_ρ'·U_ρ' = Σ_(g ∈ {0,1,∞}^i) w_g(ρ')·M[g],   M[g] = Σ_y E_j(y)·T̂[g]·Û[g],
+#   w_g(ρ') = Π_k L_(g_k)(ρ'_k),   L_0(r) = 1 − r,  L_1(r) = r,  L_∞(r) = r(r − 1)
+#
+# (for X = 0, for the X² coefficient with T, U replaced by their differences in X, and for
+# X = 1 when needed).  The pass accumulates M for every round of the window: 3^i products
+# per product of tables and per y of round j (the small-value sumcheck of Bagad, Domb
+# and Thaler, "Speeding up sum-check proving"); once ρ' is drawn, round j's pair sums
+# are the forms (`window_round_sums`).  They are the same field elements as the
+# per-round pass's, so the messages and the proof are unchanged.  A with unit numerators
+# (Q0 + Q1) is linear: its forms are over {0, 1}^i, weights eq(ρ', b).
+
+#: y values per block of `_window_round` (its lane arrays hold 5·3^i·2 rows)
+WBLOCK = 64
+
+
+def window_offsets(m: int) -> list[int]:
+    """Offsets of rounds 0 … m−1 of a window in its accumulator's entry axis (round i has
+    3^i entries, the grid points g = Σ_k g_k·3^k, g_k ∈ {0, 1, 2 = ∞})."""
+    return [(3 ** i - 1) // 2 for i in range(m + 1)]
+
+
+@njit(**_OPTS)
+def _tri(b):
+    """The grid index Σ_k b_k·3^k of the cube point b (bits b_k)."""
+    g = 0
+    q = 1
+    while b:
+        if b & 1:
+            g += q
+        b >>= 1
+        q *= 3
+    return g
+
+
+@njit(**_OPTS)
+def _win_load(W, f, B, kk, s, cnt, G, e0, e1, scale, V):
+    """G[_tri(b), c, i] = V_b(s + i) component c for b < B, i < cnt: V_b(y) the value of
+    table f of W at b + 2B·y (kk = 0), at b + B + 2B·y (kk = 2) or their difference
+    (kk = 1); times E (lanes e0, e1) when ``scale`` (V: scratch lanes (2, cnt))."""
+    for b in range(B):
+        g = _tri(b)
+        for i in range(cnt):
+            idx = b + 2 * B * (s + i)
+            if kk == 0:
+                V[0, i] = W[f, idx, 0]
+                V[1, i] = W[f, idx, 1]
+            elif kk == 2:
+                V[0, i] = W[f, idx + B, 0]
+                V[1, i] = W[f, idx + B, 1]
+            else:
+                V[0, i] = gl_sub(W[f, idx + B, 0], W[f, idx, 0])
+                V[1, i] = gl_sub(W[f, idx + B, 1], W[f, idx, 1])
+        if scale:
+            _v_mul(e0, e1, V[0], V[1], G[g, 0], G[g, 1], cnt)
+        else:
+            for i in range(cnt):
+                G[g, 0, i] = V[0, i]
+                G[g, 1, i] = V[1, i]
+
+
+@njit(**_OPTS)
+def _grid_extend(G, i, cnt):
+    """Rows at the cube points {0, 1}^i of G (`_tri`) extended to the grid {0, 1, ∞}^i:
+    coordinate by coordinate, the value at ∞ is the value at 1 minus the value at 0."""
+    p = 1
+    for k in range(i):
+        for hi in range(1 << (i - k - 1)):   # coordinates above k still in {0, 1}
+            hb = _tri(hi) * 3 * p
+            for lo in range(p):   # coordinates below k already on the grid
+                g = hb + 2 * p + lo
+                _v_sub(G[g - p, 0], G[g - 2 * p, 0], G[g, 0], cnt)
+                _v_sub(G[g - p, 1], G[g - 2 * p, 1], G[g, 1], cnt)
+        p *= 3
+
+
+@njit(**_OPTS)
+def _win_acc(acc, t, kk, a, idx, Y, cnt):
+    """acc[t, kk, a, idx] += Σ_i (Y[0, i], Y[1, i]) over cnt lanes."""
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], _lane_sum(Y, 0, cnt))
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], _lane_sum(Y, 1, cnt))
+
+
+@njit(**_OPTS)
+def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
+    """Round i of a window over y = lo … hi−1 (E[y] = E_j(y) of the chunk): adds to
+    acc[t, kk, a, off + g] the grid forms M[g] of `window_round_sums` — kk = 0 (X = 0),
+    1 (X² coefficient: differences), 2 (X = 1, only when ``want1``); a = 0: A =
+    P0·Q1 + P1·Q0 (unit numerators: Q0 + Q1 at the cube points b, entry off + b, linear;
+    none for kk = 1), a = 1: B = Q0·Q1."""
+    B = 1 << i
+    n3 = 1
+    for _ in range(i):
+        n3 *= 3
+    T = slots.shape[0]
+    nk = 3 if want1 else 2
+    e0 = np.empty(WBLOCK, np.uint64)
+    e1 = np.empty(WBLOCK, np.uint64)
+    EP0 = np.empty((n3, 2, WBLOCK), np.uint64)
+    EP1 = np.empty((n3, 2, WBLOCK), np.uint64)
+    EQ0 = np.empty((n3, 2, WBLOCK), np.uint64)
+    Q0 = np.empty((n3, 2, WBLOCK), np.uint64)
+    Q1 = np.empty((n3, 2, WBLOCK), np.uint64)
+    Y = np.empty((2, WBLOCK), np.uint64)
+    Z = np.empty((2, WBLOCK), np.uint64)
+    for s in range(lo, hi, WBLOCK):
+        cnt = min(WBLOCK, hi - s)
+        for y in range(cnt):
+            e0[y] = E[s + y, 0]
+            e1[y] = E[s + y, 1]
+        for t in range(T):
+            unit = slots[t, 0] < 0
+            for kk in range(nk):
+                _win_load(W, slots[t, 2], B, kk, s, cnt, Q0, e0, e1, False, Z)
+                _win_load(W, slots[t, 3], B, kk, s, cnt, Q1, e0, e1, False, Z)
+                if unit and kk != 1:   # A = E·(q0 + q1), linear in the tables
+                    for b in range(B):
+                        g = _tri(b)
+                        _v_add(Q0[g, 0], Q1[g, 0], Z[0], cnt)
+                        _v_add(Q0[g, 1], Q1[g, 1], Z[1], cnt)
+                        _v_mul(e0, e1, Z[0], Z[1], Y[0], Y[1], cnt)
+                        _win_acc(acc, t, kk, 0, off + b, Y, cnt)
+                for b in range(B):
+                    g = _tri(b)
+                    _v_mul(e0, e1, Q0[g, 0], Q0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
+                _grid_extend(EQ0, i, cnt)
+                _grid_extend(Q1, i, cnt)
+                if not unit:
+                    _win_load(W, slots[t, 0], B, kk, s, cnt, EP0, e0, e1, True, Z)
+                    _win_load(W, slots[t, 1], B, kk, s, cnt, EP1, e0, e1, True, Z)
+                    _grid_extend(EP0, i, cnt)
+                    _grid_extend(EP1, i, cnt)
+                    _grid_extend(Q0, i, cnt)
+                for g in range(n3):
+                    _v_mul(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], Y[0], Y[1], cnt)
+                    _win_acc(acc, t, kk, 1, off + g, Y, cnt)
+                    if not unit:
+                        _v_mul(EP0[g, 0], EP0[g, 1], Q1[g, 0], Q1[g, 1], Y[0], Y[1], cnt)
+                        _v_mul(EP1[g, 0], EP1[g, 1], Q0[g, 0], Q0[g, 1], Z[0], Z[1], cnt)
+                        _v_add(Y[0], Z[0], Y[0], cnt)
+                        _v_add(Y[1], Z[1], Y[1], cnt)
+                        _win_acc(acc, t, kk, 0, off + g, Y, cnt)
+
+
+@njit(parallel=True, **_OPTS)
+def e_gkr_window_sums(W, slots, Eall, eoff, want1, acc, nchunks):
+    """One chunk's share of a window of m = len(want1) rounds (module section above):
+    W (k, M, 2) the chunk's tables folded by ρ_<j0, ``slots`` as `e_gkr_sums`, round i's
+    E_(j0+i) over the chunk's M/2^(i+1) values of y at Eall[eoff[i]:], ``acc`` (T, 3, 2,
+    NB, 2) with NB = Σ_i 3^i (`window_offsets`), added to (canonical values)."""
+    m = want1.shape[0]
+    M = W.shape[1]
+    T = slots.shape[0]
+    NB = acc.shape[3]
+    part = np.zeros((nchunks, T, 3, 2, NB, 2), dtype=np.uint64)
+    for c in prange(nchunks):
+        off = 0
+        n3 = 1
+        for i in range(m):
+            ny = M >> (i + 1)
+            step = (ny + nchunks - 1) // nchunks
+            lo = min(ny, c * step)
+            hi = min(ny, (c + 1) * step)
+            if lo < hi:
+                _window_round(W, slots, Eall[eoff[i]:eoff[i] + ny], i, want1[i], lo, hi,
+                              part[c], off)
+            off += n3
+            n3 *= 3
+    for c in range(nchunks):
+        for t in range(T):
+            for kk in range(3):
+                for a in range(2):
+                    for x in range(NB):
+                        acc[t, kk, a, x, 0] = gl_add(acc[t, kk, a, x, 0], part[c, t, kk, a, x, 0])
+                        acc[t, kk, a, x, 1] = gl_add(acc[t, kk, a, x, 1], part[c, t, kk, a, x, 1])
+
+
+def gkr_window_sums(W, slots, Es, want1, acc) -> None:
+    """`e_gkr_window_sums` for one chunk: Es[i] = E_(j0+i) over the chunk's values of y
+    (length W.shape[1] / 2^(i+1)), ``acc`` added to."""
+    W = np.ascontiguousarray(W, np.uint64)
+    Eall = np.ascontiguousarray(np.concatenate(Es), np.uint64)
+    eoff = np.cumsum([0] + [len(e) for e in Es[:-1]]).astype(np.int64)
+    m = len(Es)
+    work = W.shape[1] * slots.shape[0] * (1 << m)
+    nch = 1 if work < SMALL else max(1, min(_chunks(work), 32, W.shape[1] >> m))
+    e_gkr_window_sums(W, slots, Eall, eoff, np.array(want1, dtype=np.bool_), acc, nch)
+
+
+def _grid_weights(rhos):
+    """w_g(ρ') = Π_k L_(g_k)(ρ'_k) for g ∈ {0, 1, ∞}^i (index Σ_k g_k·3^k), Python ints:
+    L_0(r) = 1 − r, L_1(r) = r, L_∞(r) = r(r − 1)."""
+    w = [(1, 0)]
+    for r in rhos:
+        r = (int(r[0]), int(r[1]))
+        ls = (_ref_sub((1, 0), r), r, _ref_mul(r, _ref_sub(r, (1, 0))))
+        w = [_ref_mul(x, ld) for ld in ls for x in w]
+    return w
+
+
+def window_round_sums(acc, slots, i: int, rhos) -> np.ndarray:
+    """Round i's pair sums (T, 3, 2, 2), as `e_gkr_sums` gives them over the tables folded
+    by ρ_<j, from a window's accumulator and ρ' = ``rhos`` (the window's first i
+    challenges): Σ_g w_g(ρ')·M[g] (unit numerators' A: Σ_b eq(ρ', b)·M[b]).  Python ints
+    (3^i values per form)."""
+    off = window_offsets(i)[i]
+    w = _grid_weights(list(rhos)[:i])
+    eq = [(1, 0)]
+    for r in list(rhos)[:i]:
+        r = (int(r[0]), int(r[1]))
+        eq = [_ref_mul(x, _ref_sub((1, 0), r)) for x in eq] + [_ref_mul(x, r) for x in eq]
+    T = slots.shape[0]
+    out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
+    for t in range(T):
+        unit = slots[t, 0] < 0
+        for kk in range(3):
+            for a in range(2):
+                tot = (0, 0)
+                if unit and a == 0:
+                    if kk != 1:
+                        for b, wb in enumerate(eq):
+                            v = acc[t, kk, 0, off + b]
+                            tot = _ref_add(tot, _ref_mul(wb, (int(v[0]), int(v[1]))))
+                else:
+                    for g, wg in enumerate(w):
+                        v = acc[t, kk, a, off + g]
+                        tot = _ref_add(tot, _ref_mul(wg, (int(v[0]), int(v[1]))))
+                out[t, kk, a] = tot
+    return out
+
+
+def ref_gkr_window_sums(W, slots, Es, want1):
+    """Reference of `e_gkr_window_sums` (Python ints, from the definitions: the tables'
+    values extended to the grid one point at a time): the accumulator of one chunk,
+    (T, 3, 2, NB, 2)."""
+    m = len(Es)
+    T = len(slots)
+    offs = window_offsets(m)
+    acc = np.zeros((T, 3, 2, offs[m], 2), dtype=np.uint64)
+    M = W.shape[1]
+
+    def el(f, x):
+        return (int(W[f, x, 0]), int(W[f, x, 1]))
+
+    def grid(vals, i):   # vals[b] over the cube → value at every grid point
+        out = []
+        for g in range(3 ** i):
+            d = [(g // 3 ** k) % 3 for k in range(i)]
+            pts = [(0, (1, 0))]   # (cube index, sign) expansions of ∞ as 1 − 0
+            for k in range(i):
+                nxt = []
+                for b, sg in pts:
+                    if d[k] == 2:
+                        nxt += [(b | 1 << k, sg), (b, _ref_sub((0, 0), sg))]
+                    else:
+                        nxt.append((b | d[k] << k, sg))
+                pts = nxt
+            v = (0, 0)
+            for b, sg in pts:
+                v = _ref_add(v, _ref_mul(sg, vals[b]))
+            out.append(v)
+        return out
+
+    for i in range(m):
+        B = 1 << i
+        for t in range(T):
+            p0s, p1s, q0s, q1s = (int(s) for s in slots[t])
+            unit = p0s < 0
+            for kk in range(3 if want1[i] else 2):
+                def val(f, b, y, kk=kk, B=B):
+                    lo, hi = el(f, b + 2 * B * y), el(f, b + B + 2 * B * y)
+                    return (lo, _ref_sub(hi, lo), hi)[kk]
+
+                sums: dict = {}
+                for y in range(M >> (i + 1)):
+                    e = (int(Es[i][y][0]), int(Es[i][y][1]))
+                    q0 = [val(q0s, b, y) for b in range(B)]
+                    q1 = [val(q1s, b, y) for b in range(B)]
+                    if unit and kk != 1:
+                        for b in range(B):
+                            v = _ref_mul(e, _ref_add(q0[b], q1[b]))
+                            sums[(0, b)] = _ref_add(sums.get((0, b), (0, 0)), v)
+                    g0, g1 = grid(q0, i), grid(q1, i)
+                    if not unit:
+                        gp0 = grid([val(p0s, b, y) for b in range(B)], i)
+                        gp1 = grid([val(p1s, b, y) for b in range(B)], i)
+                    for g in range(3 ** i):
+                        v = _ref_mul(e, _ref_mul(g0[g], g1[g]))
+                        sums[(1, g)] = _ref_add(sums.get((1, g), (0, 0)), v)
+                        if not unit:
+                            v = _ref_mul(e, _ref_add(_ref_mul(gp0[g], g1[g]),
+                                                     _ref_mul(gp1[g], g0[g])))
+                            sums[(0, g)] = _ref_add(sums.get((0, g), (0, 0)), v)
+                for (a, x), v in sums.items():
+                    acc[t, kk, a, offs[i] + x] = v
+    return acc

@@ -388,14 +388,53 @@ KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 23)
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 19
+#: at most this many streamed rounds share one pass over the layer (`_windows`; 1: one
+#: pass per round, as before the windows).  ``ZKLORA_LOOKUP_WINDOW`` overrides it
+WINDOW = _env_int("ZKLORA_LOOKUP_WINDOW", 6)
+#: the window planner's costs (`_windows`, nanoseconds on the 2-core reference machine):
+#: a leaf summed again from the columns (its column reads, β − Σα·c, the fraction-tree
+#: levels above it), a table entry of a chunk stacked or folded, an extension product
+#: of the window kernel
+_COST_LEAF, _COST_ENTRY, _COST_PRODUCT = 30.0, 10.0, 5.0
+
+
+def _windows(s: int, h: int, k: int, leaves: int, unit_slots: Sequence[bool]) -> list[int]:
+    """The s streamed rounds of a layer of 2^n = h pairs split into windows, each read in
+    one pass (`_streamed_rounds`): a pass costs its ``leaves`` (summed again) and the k
+    tables' stacking and folding; a window of m ≥ 2 rounds from round j0 costs, per tree
+    and per value y of round j0 + i, ~2·(3·2^i + 4·3^i) extension products (unit
+    numerators: 2·(3·2^i + 2·3^i)) for X = 0 and the X² coefficient
+    (`KL.gkr_window_sums`).  The cheapest split (dynamic programme over s ≤ n values; the
+    result never changes a byte of the proof)."""
+    def window(j0: int, m: int) -> float:
+        cost = _COST_LEAF * leaves + _COST_ENTRY * k * (h >> j0) * (2 if j0 else 1)
+        for i in range(m):
+            if m == 1:   # `KL.gkr_sums` over the folded pairs
+                per_y = sum(7 if u else 13 for u in unit_slots)
+            else:   # the window kernel: E·tables (2^i each), tables' products on the
+                # grid (3^i each, with the grid extensions and lane sums)
+                per_y = sum(2 * ((3 << i) + 2 * 3 ** i) + 6 if u else
+                            2 * ((3 << i) + 4 * 3 ** i) + 6 for u in unit_slots)
+            cost += _COST_PRODUCT * per_y * (h >> (j0 + i + 1))
+        return cost
+
+    best: list[tuple[float, list[int]]] = [(0.0, [])]
+    for j in range(1, s + 1):
+        best.append(min((best[j0][0] + window(j0, j - j0), best[j0][1] + [j - j0])
+                        for j0 in range(max(0, j - max(1, WINDOW)), j)))
+    return best[s][1]
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
                      point, tamper, mask, stop=None):
-    """The first rounds of `_prove_layer` with the layer read in chunks: round j sums
-    every chunk's pairs after folding the chunk by ρ_0 … ρ_(j−1) (one pass over the
-    layer per round, `FracTree.range` summing it from the leaves where it is not held),
-    until the folded tables fit `STREAM_BYTES`; then one more pass folds them into RAM.
+    """The first rounds of `_prove_layer` with the layer read in chunks, until the folded
+    tables fit `STREAM_BYTES`; then one more pass folds them into RAM.  The rounds are
+    grouped into windows (`_windows`), one pass over the layer each (`FracTree.range`
+    summing it from the leaves where it is not held): a window of rounds j0 … j0+m−1
+    folds every chunk by ρ_0 … ρ_(j0−1) and accumulates the tables' products on the grid
+    {0, 1, ∞}^i, from which round j0 + i's pair sums follow once its challenges are drawn
+    (`KL.gkr_window_sums`, `KL.window_round_sums`; a window of one round sums the
+    folded pairs, `KL.gkr_sums`).  Same messages as one pass per round.
     At most ``stop`` rounds (default n; `_prove_layer`'s ``head``: n − 1).
     Returns (s rounds done, W folded s times, E_s, c, pref)."""
     E, ch = ctx.E, ctx.ch
@@ -429,31 +468,48 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         return W
 
     rz = rr  # r as E-elements
-    for j in range(s):
-        want1 = not bool(rr[j].any())
-        acc = np.zeros((len(slots), 3, 2, 2), dtype=object)  # a few dozen values
+    # rounds j0 … j0+m−1 of a window share one pass (`KL.gkr_window_sums`)
+    unit_slots = [bool(sl[0] < 0) for sl in slots]
+    leaves = sum(1 << trees[i].depth for i in active if trees[i].q[n + 1] is None)
+    j = 0
+    for m in _windows(s, h, k, leaves, unit_slots):
+        j0 = j
+        want = [not bool(rr[j0 + i].any()) for i in range(m)]
+        acc = np.zeros((len(slots), 3, 2, KL.window_offsets(m)[m], 2), dtype=np.uint64)
+        one = np.zeros((len(slots), 3, 2, 2), dtype=object)   # (m = 1) a few dozen values
         # E_j(y) = eq(r_>j, y) is never held whole: over a chunk's 2^cb values of y it is
         # eq(r_(j+1 … j+cb), y_lo) times eq(r_(>j+cb), y_hi), one scalar per chunk
-        cb = (min(h, step) >> (j + 1)).bit_length() - 1
-        low = mle.eq_table(E, rz[j + 1:j + 1 + cb])
+        cbs = [(min(h, step) >> (j0 + i + 1)).bit_length() - 1 for i in range(m)]
+        lows = [mle.eq_table(E, rz[j0 + i + 1:j0 + i + 1 + cbs[i]]) for i in range(m)]
         for a in range(0, h, step):
             b = min(h, a + step)
-            Wc = chunk(a, b, point[:j])
-            hi_eq = selector(E, rz[j + 1 + cb:], (a >> (j + 1)) >> cb)
-            Es = np.ascontiguousarray(E.mul(low, hi_eq), np.uint64)
-            sc, _ = KL.gkr_sums(Wc, Wc, slots, Es, want1)
-            acc = (acc + sc.astype(object)) % KL.P_INT
-        sums = acc.astype(np.uint64)
-        msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
-        if mask is not None:
-            msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
-        ch.send_field(f"{label}/round{j}", E,
-                      msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
-        rho = ch.challenge(f"{label}/r{j}", E)
-        point[j] = rho
-        if mask is not None:
-            mask.state.bind(j, rho)
-        c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+            Wc = chunk(a, b, point[:j0])
+            Es = [E.mul(lows[i], selector(E, rz[j0 + i + 1 + cbs[i]:],
+                                          (a >> (j0 + i + 1)) >> cbs[i])) for i in range(m)]
+            if m == 1:   # one round: the layer kernel's pair sums (cheaper)
+                sc, _ = KL.gkr_sums(Wc, Wc, slots, np.ascontiguousarray(Es[0], np.uint64),
+                                    want[0])
+                one = (one + sc.astype(object)) % KL.P_INT
+            else:
+                KL.gkr_window_sums(Wc, slots, Es, want, acc)
+            del Wc
+        for i in range(m):
+            j = j0 + i
+            if m == 1:
+                sums = one.astype(np.uint64)
+            else:
+                sums = KL.window_round_sums(acc, slots, i, point[j0:j])
+            msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want[i])
+            if mask is not None:
+                msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
+            ch.send_field(f"{label}/round{j}", E,
+                          msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
+            rho = ch.challenge(f"{label}/r{j}", E)
+            point[j] = rho
+            if mask is not None:
+                mask.state.bind(j, rho)
+            c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+        j = j0 + m
     Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
     W = np.empty((k, h >> s, 2), dtype=np.uint64)
     for a in range(0, h, step):
