@@ -105,3 +105,39 @@ def test_windowed_streamed_prover_sends_the_same_bytes(monkeypatch, zk_on, reps,
     assert [sum(p) for p in plans] == [s for s in streamed if s]
     with session() if zk_on else contextlib.nullcontext():
         S.verify(g2, proof2, be2, S.STATEMENT, sections2)
+
+
+@pytest.mark.parametrize("window", [2, 5])
+def test_windowed_hidden_layers_match_generic(monkeypatch, window):
+    """Hidden layers (zero knowledge, `ctx.hide_lookups`) streamed with several rounds per
+    pass (rounds up to n−2, then the hidden last round) send the generic
+    `zk.run_hidden`'s bytes (same seeded masks); verifies."""
+    from unittest import mock
+
+    from zklora.plugins.lookups import logup_gkr as L
+    from zklora.zkcore import graph as graphlib
+    from zklora.zkcore import zk
+
+    from .test_zk_lookups import STATEMENT, _backend, _graph, _witness
+
+    be = _backend(reps=2)
+    g, inputs = _graph(), _witness(2)
+
+    def prove():
+        with mock.patch.object(graphlib, "HIDE_LOOKUPS", True), \
+                zk.session(rng=zk.MaskRng.seeded(b"same masks")):
+            return graphlib.prove(g, inputs, be, STATEMENT)
+
+    with mock.patch.object(L, "FAST_HIDDEN", False):
+        generic = prove()
+    for name, v in [("STREAM_BYTES", 64), ("KEEP_LAYERS", 1), ("STREAM_CHUNK", 2),
+                    ("LAYER_CHUNK", 4), ("_COST_LEAF", 1e9), ("WINDOW", window)]:
+        monkeypatch.setattr(L, name, v)
+    plans = []
+    orig = L._windows
+    monkeypatch.setattr(L, "_windows", lambda *a: plans.append(orig(*a)) or plans[-1])
+    fast = prove()
+    assert any(m == window for p in plans for m in p), plans
+    assert fast[0] == generic[0]
+    with mock.patch.object(graphlib, "HIDE_LOOKUPS", True), zk.session():
+        graphlib.verify(g, fast[0], be, STATEMENT, fast[1])
