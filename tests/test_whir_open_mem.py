@@ -127,3 +127,31 @@ def test_graph_proof_streamed_openings_identical(reg, tmp_path, monkeypatch):
     assert called and all(T >= 2 for _, T in called)
     assert disk == ram
     graphlib.verify(g, disk, be, {"t": 1}, sec)
+
+
+def test_open_bytes_env(monkeypatch):
+    """``ZKLORA_OPEN_BYTES`` overrides both budgets (prover only: the same bytes); a
+    malformed value is a configuration error."""
+    from zklora.zkcore.errors import ConfigError
+
+    s = W.Whir(F, {})
+    tables, cl = _tables([12, 12], claims=2)
+    items, want = _prove(s, tables, cl)
+    called = []
+    orig = W.Whir._reduce_streamed
+
+    def spy(self, *a, **k):
+        called.append(1)
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(W.Whir, "_reduce_streamed", spy)
+    monkeypatch.setenv("ZKLORA_OPEN_BYTES", "0")
+    assert scratch.open_bytes(123) == 0
+    _, got = _prove(s, tables, cl)
+    assert called and got == want
+    monkeypatch.setenv("ZKLORA_OPEN_BYTES", "")
+    assert scratch.open_bytes(123) == 123
+    for bad in ("lots", "-1"):
+        monkeypatch.setenv("ZKLORA_OPEN_BYTES", bad)
+        with pytest.raises(ConfigError):
+            scratch.open_bytes(1)

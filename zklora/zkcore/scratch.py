@@ -441,6 +441,23 @@ def releasing(interval: float = 0.25) -> Iterator[None]:
         t.join()
 
 
+def open_bytes(default: int) -> int:
+    """The RAM budget (bytes) of the openings' folded tables (`stack.RAM_BYTES`,
+    `whir.OPEN_BYTES`, given as ``default``): ``ZKLORA_OPEN_BYTES`` overrides it (more:
+    fewer streamed passes over the stacks when the machine has the RAM; the proof is
+    the same)."""
+    env = os.environ.get("ZKLORA_OPEN_BYTES")
+    if env in (None, ""):
+        return int(default)
+    try:
+        v = int(env)
+    except ValueError:
+        raise ConfigError(f"ZKLORA_OPEN_BYTES must be an integer, got {env!r}") from None
+    if v < 0:
+        raise ConfigError(f"ZKLORA_OPEN_BYTES must be ≥ 0, got {v}")
+    return v
+
+
 def current() -> Store | None:
     """The store of the innermost active session, or None."""
     return _CURRENT.get()

@@ -49,7 +49,8 @@ CHUNK_VARS = 18
 STREAM_ROUNDS = 4
 #: ... and more rounds while the folded tables would take more than this many bytes of
 #: RAM (2·T·16 bytes an entry for T stacks of one size): a 30-layer SmolLM step has
-#: four stacks of 2^28 entries, 2 GiB (plus a fold's copy) after 4 rounds
+#: several stacks of 2^28 entries, 2 GiB each (plus a fold's copy) after 4 rounds.
+#: ``ZKLORA_OPEN_BYTES`` overrides it (`scratch.open_bytes`)
 RAM_BYTES = 512 << 20
 
 
@@ -780,7 +781,8 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     c = min(CHUNK_VARS, K)
     N = 1 << K
     k = max(0, min(STREAM_ROUNDS, c - 1, K - 1))
-    while k < min(c - 1, K - 1) and 2 * T * 16 * (N >> k) > RAM_BYTES:
+    budget = scratch.open_bytes(RAM_BYTES)
+    while k < min(c - 1, K - 1) and 2 * T * 16 * (N >> k) > budget:
         k += 1
 
     # W's chunks are computed once; inside a scratch session they are kept in a file

@@ -188,8 +188,9 @@ W_RECOMPUTE_TERMS = 8
 #: tables and weight tables folded, 2·T·16 bytes an entry.  A batch above it runs its
 #: first rounds in passes over blocks (`_reduce_streamed`: the same messages) and its
 #: combination's first folding round streams too (`_Stream` with ``mu``), so no
-#: (2^n, 2) array of the batch is ever whole in RAM (a 30-layer SmolLM step: four
-#: stacks of 2^28, 4 GiB each as extension elements)
+#: (2^n, 2) array of the batch is ever whole in RAM (a 30-layer SmolLM step: several
+#: stacks of 2^28, 4 GiB each as extension elements).  ``ZKLORA_OPEN_BYTES`` overrides
+#: it (`scratch.open_bytes`)
 OPEN_BYTES = 512 << 20
 _RATES = {Fraction(1, 1 << r): r for r in range(1, 5)}
 #: hiding WHIR (module doc "Zero knowledge"; docs/zero-knowledge.md §5.3) inside a
@@ -1598,7 +1599,8 @@ class Whir(CommitmentScheme):
                 QE.eq_combination(w, pts, K.epowers(beta, 0, len(pts)), overwrite=True)
         else:
             lam = ch.challenges("whir/lambda", E, T)
-            big = not virtual and not extra and 2 * T * 16 * N > OPEN_BYTES
+            big = not virtual and not extra and \
+                2 * T * 16 * N > scratch.open_bytes(OPEN_BYTES)
             if big:
                 rstar = self._reduce_streamed(ch, n, group, cons, beta, lam)
             elif not virtual and not extra:
@@ -1682,7 +1684,8 @@ class Whir(CommitmentScheme):
         N = 1 << n
         T = len(group)
         s = 1
-        while s < n - 1 and 2 * T * 16 * (N >> s) > OPEN_BYTES:
+        budget = scratch.open_bytes(OPEN_BYTES)
+        while s < n - 1 and 2 * T * 16 * (N >> s) > budget:
             s += 1
         splits = []
         for t in range(T):
