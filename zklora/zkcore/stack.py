@@ -52,6 +52,11 @@ STREAM_ROUNDS = 4
 #: several stacks of 2^28 entries, 2 GiB each (plus a fold's copy) after 4 rounds.
 #: ``ZKLORA_OPEN_BYTES`` overrides it (`scratch.open_bytes`)
 RAM_BYTES = 512 << 20
+#: inside a scratch session, `StackLayout.stack_from` builds a stacked vector of at least
+#: 1/SPILL_FACTOR of the store's spill threshold in a scratch file: stacks are held for
+#: the whole proof (the base model's groups of 2^22 entries, 32 MiB each, about one per
+#: layer: ~1 GiB of RAM at 30 layers otherwise)
+SPILL_FACTOR = 2
 
 
 @attrs.frozen
@@ -114,13 +119,14 @@ class StackLayout:
     def stack_from(self, F: Field, tables: list) -> np.ndarray:
         """S, read-only, built from ``tables`` block by block; each entry of the list is
         set to None once copied (a caller holding no other reference frees it then).
-        Inside a `zklora.zkcore.scratch` session where S reaches the store's threshold,
-        S is a read-only map of a scratch file (`scratch.Store.build`), so it counts
-        towards the resident set only while it is read."""
+        Inside a `zklora.zkcore.scratch` session where S reaches 1/`SPILL_FACTOR` of the
+        store's threshold, S is a read-only map of a scratch file (`scratch.Store.build`),
+        so it counts towards the resident set only while it is read."""
         store = scratch.current()
         shape = (self.size,) + tuple(F.elem_shape)
         nbytes = 8 * int(np.prod(shape, dtype=np.int64))
-        if store is None or not store.wants(nbytes) or F.zeros(1).dtype.hasobject:
+        if store is None or not store.wants(nbytes * SPILL_FACTOR) or \
+                F.zeros(1).dtype.hasobject:
             # (a field of Python-integer elements keeps S in RAM: pointers cannot live
             # in a file)
             out = F.zeros(self.size)
