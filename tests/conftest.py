@@ -33,3 +33,14 @@ def be(request, reg):
 def gold(reg):
     """Goldilocks with the plain commitment and logup-gkr: the ops' test backend."""
     return backend_for(reg, "goldilocks", "plain", "logup-gkr")
+
+
+@pytest.fixture
+def zk_off(monkeypatch):
+    """Pin ``[proof] zero_knowledge``'s per-profile default off: for tests of paths a
+    zero-knowledge proof refuses or changes (Ray executor, model-commitment files,
+    adapter checks, WHIR under ``fast``), so they mean the same under either default
+    (`config.ZERO_KNOWLEDGE`).  Subprocesses do not see it: they pass ``--no-zk``."""
+    from zklora.zkcore import config
+
+    monkeypatch.setattr(config, "ZERO_KNOWLEDGE", dict.fromkeys(config.ZERO_KNOWLEDGE, False))

@@ -10,6 +10,9 @@ from zklora.zkcore import api, backend, config, pyapi
 from zklora.zkcore.cli import main
 from zklora.zkcore.errors import ConfigError
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 
 def test_config_backend_key():
     assert config.from_dict({}).backend == "cpu"

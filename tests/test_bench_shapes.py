@@ -20,6 +20,9 @@ from zklora.zkcore.graph import static_range_checks
 from zklora.zkcore.plugins import registry
 from zklora.zkcore.quant import QuantConfig
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 
 def test_acceptance_shapes_and_parameter_counts():
     s25, s84 = bench.SIZES["25m"], bench.SIZES["84m"]

@@ -28,6 +28,9 @@ from zklora.zkcore.errors import ConfigError, VerificationError
 
 from .test_cli import run
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 
 @pytest.fixture(scope="module")
 def micro_dirs(tmp_path_factory):

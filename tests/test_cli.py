@@ -7,6 +7,9 @@ from click.testing import CliRunner
 
 from zklora.zkcore.cli import main
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 
 @pytest.fixture(scope="module")
 def small_cfg(tmp_path_factory):

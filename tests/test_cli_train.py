@@ -12,6 +12,9 @@ from zklora.plugins.models.tiny import tiny_adapter, tiny_arch, write_tiny_adapt
 
 from .test_cli import run
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 SMALL = '[task]\nmodel = "llama-train"\n[model]\nbatch = 1\nseq = 4\n'
 
 

@@ -9,6 +9,9 @@ import pytest
 from zklora.zkcore import api, config
 from zklora.zkcore.errors import ConfigError
 
+# the ZK-off defaults (WHIR under `fast`) are what this file pins (conftest.zk_off)
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 MM = {"m": 4, "k": 4, "n": 4, "bound": 100, "seed": 3}
 
 

@@ -24,6 +24,9 @@ from zklora.zkcore.errors import ProverError, VerificationError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, QuantConfig
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 S = 16
 ACT = Bound.bits(S + 10)
 GAIN = Bound.bits(S + GAIN_BITS)

@@ -22,6 +22,9 @@ from zklora.plugins.ops.rope import rope_inv_freq, rope_tables
 from zklora.zkcore.errors import ConfigError, VerificationError
 from zklora.zkcore.quant import QuantConfig
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 BASE = dict(vocab_size=128, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
             rms_norm_eps=1e-5)

@@ -23,6 +23,9 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.quant import Bound, QuantConfig, from_fixed, to_fixed
 from zklora.zkcore.testing.tamper import assert_rejected, bump
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 S = 16
 
 

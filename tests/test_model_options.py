@@ -21,6 +21,9 @@ from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.model import ModelOption, ModelOptions
 from zklora.zkcore.plugins import registry_with, source_entry_points
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

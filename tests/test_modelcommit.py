@@ -8,6 +8,9 @@ import pytest
 from zklora.zkcore import api, config, modelcommit, proof
 from zklora.zkcore.errors import ProofFormatError, ZkLoraError
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 CFG = {"task": {"model": "llama"}, "model": {"batch": 1, "seq": 4}}
 
 

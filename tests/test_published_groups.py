@@ -23,6 +23,9 @@ from zklora.zkcore.graph import Graph
 
 from .conftest import backend_for
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 # -- the grouping rule -------------------------------------------------------------------
 
 

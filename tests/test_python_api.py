@@ -16,6 +16,9 @@ import pytest
 import zklora
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 ROOT = Path(__file__).resolve().parents[1]
 MM = {"profile": "debug", "model": {"m": 8, "k": 8, "n": 4, "bound": 100, "seed": 1}}
 TRAIN = {"task": {"model": "llama-train"}, "model": {"batch": 1, "seq": 4}}

@@ -19,7 +19,7 @@ from .conftest import backend_for
 from .test_llama_train import micro
 
 ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_off")]  # ZK-off paths (conftest.zk_off)
 
 STACK = Stack("goldilocks", "plain", "logup-gkr", "blake3")
 

@@ -18,7 +18,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("zk_off")]  # ZK-off paths (conftest.zk_off)
 
 #: name -> (transformers config keywords, layers, GiB of memory the machine needs, std of
 #: the random embedding).  The need is the measured peak RSS plus a margin

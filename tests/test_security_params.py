@@ -16,6 +16,9 @@ from zklora.zkcore.cli import main
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError
 from zklora.zkcore.plugins import registry
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 MM = {"m": 8, "k": 8, "n": 4, "bound": 100, "seed": 1}
 
 

@@ -18,6 +18,9 @@ from zklora.zkcore.testing.tamper import assert_rejected
 from .conftest import backend_for
 from .test_llama_train import micro
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 REJECT = (VerificationError, ProofFormatError)
 
 

@@ -20,6 +20,9 @@ from zklora.zkcore.errors import ConfigError  # noqa: E402
 
 from .test_cli import run  # noqa: E402
 
+# the ZK-off paths (executors, model commitments, adapter checks, WHIR): pinned
+pytestmark = pytest.mark.usefixtures("zk_off")
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "trainer_callback.py"
 
 

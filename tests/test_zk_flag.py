@@ -22,7 +22,9 @@ def test_override_matches_the_key():
     # the argument wins over the file, both ways
     assert not config.from_dict({**doc, "proof": {"zero_knowledge": True}},
                                 zero_knowledge=False).zero_knowledge
-    assert config.from_dict(doc, zero_knowledge=False) == config.from_dict(doc)
+    # no argument, no key: the profile's default (`config.ZERO_KNOWLEDGE`)
+    assert config.from_dict(doc, zero_knowledge=config.ZERO_KNOWLEDGE["fast"]) \
+        == config.from_dict(doc)
     # a commitment the file names is kept
     named = config.from_dict({**doc, "proof": {"commitment": "hyrax", "field": "bls12-381-fr"}},
                              zero_knowledge=True)

@@ -157,11 +157,14 @@ def _write_checkpoint(d: Path, shape: dict[str, int], seed: int = 0) -> tuple[Pa
 def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             steps: int = 1, batch: int | None = None, seq: int | None = None,
             profile: str = "fast", repeat: int = 1,
-            workdir: str | None = None, progress: str = "none") -> dict[str, Any]:
+            workdir: str | None = None, progress: str = "none",
+            zero_knowledge: bool = False) -> dict[str, Any]:
     """One measurement in this process (what a worker runs); with ``repeat`` > 1 the
     fastest of that many prove/verify runs (peak memory is the process's).  ``batch`` /
     ``seq`` None: the size's own (`batch_seq`).  ``progress``: the prover's phase
-    progress on stderr (`Reporter` mode: "log" in a worker, see `run`; "none" silent)."""
+    progress on stderr (`Reporter` mode: "log" in a worker, see `run`; "none" silent).
+    ``zero_knowledge``: off unless asked, whatever the profile's default, so the
+    figures stay comparable with docs/PERFORMANCE.md's (``fast``: WHIR)."""
     from . import pyapi
 
     batch, seq = batch_seq(size if model is None else None, batch, seq)
@@ -192,7 +195,7 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             t0, c0 = time.perf_counter(), _cpu_seconds()
             with rep if progress != "none" else nullcontext():
                 res = pyapi.prove(model=model, adapter=adapter, steps=steps,
-                                  profile=profile,
+                                  profile=profile, zero_knowledge=zero_knowledge,
                                   config={"task": {"model": "llama-train"},
                                           "model": {"batch": batch, "seq": seq, **extra}},
                                   out=tmp_p / "bench.zkp", progress=rep)
@@ -209,7 +212,8 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
     acts = activation_elements(dims, batch, seq) * steps
     return {"size": size, "params": params, "steps": steps, "batch": batch, "seq": seq,
             "act_bits": extra.get("act_bits"),
-            "profile": profile, "prove_seconds": res.prove_seconds, "prove_wall": wall,
+            "profile": profile, "zero_knowledge": zero_knowledge,
+            "prove_seconds": res.prove_seconds, "prove_wall": wall,
             "prove_cpu_seconds": cpu, "activation_elements": acts,
             "prove_cpu_us_per_activation": cpu / acts * 1e6,
             "float_step": float_step,
