@@ -35,12 +35,16 @@ def gold(reg):
     return backend_for(reg, "goldilocks", "plain", "logup-gkr")
 
 
-@pytest.fixture
-def zk_off(monkeypatch):
+@pytest.fixture(scope="module")
+def zk_off():
     """Pin ``[proof] zero_knowledge``'s per-profile default off: for tests of paths a
     zero-knowledge proof refuses or changes (Ray executor, model-commitment files,
     adapter checks, WHIR under ``fast``), so they mean the same under either default
-    (`config.ZERO_KNOWLEDGE`).  Subprocesses do not see it: they pass ``--no-zk``."""
+    (`config.ZERO_KNOWLEDGE`).  Module-scoped, so a file's ``pytestmark =
+    pytest.mark.usefixtures("zk_off")`` covers its module-scoped fixtures too (set up
+    after it).  Subprocesses do not see it: they pass ``--no-zk``."""
     from zklora.zkcore import config
 
-    monkeypatch.setattr(config, "ZERO_KNOWLEDGE", dict.fromkeys(config.ZERO_KNOWLEDGE, False))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(config, "ZERO_KNOWLEDGE", dict.fromkeys(config.ZERO_KNOWLEDGE, False))
+        yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from zklora.zkcore import config
@@ -11,7 +12,11 @@ from zklora.zkcore.errors import ConfigError
 def test_defaults():
     cfg = config.from_dict({})
     assert cfg.profile == "fast"
-    assert cfg.stack == config.PROFILES["fast"]
+    # the profile's stack; under its zero-knowledge default, its hiding commitment
+    assert cfg.zero_knowledge is config.ZERO_KNOWLEDGE["fast"]
+    assert cfg.stack == (attrs.evolve(config.PROFILES["fast"],
+                                      commitment=config.ZK_COMMITMENT["fast"])
+                         if cfg.zero_knowledge else config.PROFILES["fast"])
     assert cfg.model == "matmul-example"
 
 
