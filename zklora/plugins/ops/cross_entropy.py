@@ -337,11 +337,14 @@ class CrossEntropy(Op):
         row_t = {"m": m, "c": c, "lmu": names["lmu"], "off": names["off"]}
 
         def grid_tables():
-            gt = {"eq": mle.eq_table(E, tau), "Y": ctx.ext_table(Y), "Z": ctx.ext_table(Z)}
-            gt |= {r: repeat_last(E, ctx.ext_table(t), V) for r, t in row_t.items()}
+            # the integer tables in the base field (flat, not lifted: the sumcheck reads
+            # them there, the same messages): the grid has tokens × vocab entries, so
+            # each lifted copy held through the sumcheck would cost twice the bytes
+            gt = {"eq": mle.eq_table(E, tau), "Y": ctx.table(Y), "Z": ctx.table(Z)}
+            gt |= {r: repeat_last(E, ctx.table(t), V) for r, t in row_t.items()}
             if pv is not None:
-                gt["Mc"] = np.tile(E.from_ints(vocab_mask(V, pv).numpy()),
-                                   (1 << nt,) + (1,) * len(E.elem_shape))
+                gt["Mc"] = np.tile(ctx.F.from_ints(vocab_mask(V, pv).numpy()).reshape(-1),
+                                   1 << nt)
             return gt
 
         pub = {"eq": lambda p: mle.eq_eval(E, tau, p)}
