@@ -20,7 +20,11 @@ def test_matmul_example_under_profile(profile):
     cfg = config.from_dict({"model": {"m": 16, "k": 32, "n": 8, "seed": 2}}, profile=profile)
     res = api.prove(cfg)
     st = api.verify(res.data)
-    assert st["stack"] == config.PROFILES[profile].as_dict()
+    # the profile's stack, with its hiding scheme under its zero-knowledge default
+    assert st["zero_knowledge"] is config.ZERO_KNOWLEDGE[profile] is cfg.zero_knowledge
+    zk_scheme = config.ZK_COMMITMENT.get(profile) if cfg.zero_knowledge else None
+    assert st["stack"] == {**config.PROFILES[profile].as_dict(),
+                           **({"commitment": zk_scheme} if zk_scheme else {})}
     for pos in (len(res.data) - 1, len(res.data) // 2, len(res.data) - 200):
         bad = bytearray(res.data)
         bad[pos] ^= 0x40
