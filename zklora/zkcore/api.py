@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 
 from . import backend as compute
+from . import config as configlib
 from . import graph as graphlib
 from . import modelcommit, scratch, security, zk
 from . import proof as prooflib
@@ -141,13 +142,22 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     be = _compute_backend(cfg, registry or default_registry())
     if cfg.zero_knowledge and cfg.executor["name"] != "local":
         raise ConfigError(f"proof.zero_knowledge with executor {cfg.executor['name']!r}: "
-                          "remote workers do not receive the masking session yet; use the "
-                          "local executor, or prove without zero knowledge (--no-zk, "
-                          "[proof] zero_knowledge = false)")
+                          "the remote executor cannot prove in zero knowledge yet "
+                          f"({_zk_on(cfg.profile)}); add --no-zk (or [proof] "
+                          "zero_knowledge = false, zero_knowledge=False) to prove without "
+                          "it on Ray, or use --executor local")
     # zero knowledge: every commitment and sumcheck of the proof inside one session
     # (masks from the OS; `zklora.zkcore.zk`)
     with scratch.session(), compute.use(be), zk.session(cfg.zero_knowledge):
         return _prove(cfg, registry, progress, trusted_model, profile)
+
+
+def _zk_on(profile: str) -> str:
+    """Why zero knowledge is on, for the refusals' messages: the profile's default
+    (`config.ZERO_KNOWLEDGE`) or the user's ask."""
+    if configlib.ZERO_KNOWLEDGE.get(profile):
+        return f"zero knowledge is on by default in the {profile} profile"
+    return "zero knowledge was asked for"
 
 
 def _compute_backend(cfg: Config, reg):
@@ -171,8 +181,10 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     if cfg.zero_knowledge and trusted_model is not None:
         raise ConfigError("proof.zero_knowledge with a model commitment file: hiding "
                           "commitments are randomised, so the base weights cannot be "
-                          "recommitted to the owner's commitment yet (docs/zero-knowledge.md); "
-                          "prove without zero knowledge (--no-zk) to bind to it")
+                          "recommitted to the owner's commitment yet "
+                          f"({_zk_on(cfg.profile)}; docs/zero-knowledge.md); add --no-zk "
+                          "(or [proof] zero_knowledge = false, zero_knowledge=False) to "
+                          "bind to it")
     if progress:
         progress("witness", 0, 1)
     model = _model(reg, cfg.model)
@@ -428,7 +440,11 @@ def _verify(data: bytes, expect, registry, trusted_model):
             raise VerificationError(
                 "the proof is for another base model: its model commitment "
                 f"{statement['model_commitment'][:16]}… is not the trusted "
-                f"{trusted_model.digest()[:16]}…")
+                f"{trusted_model.digest()[:16]}…"
+                + ("; it is a zero-knowledge proof, whose hiding commitments cannot match "
+                   "a model commitment file: the prover proves with --no-zk (zero "
+                   "knowledge is on by default) to bind to one"
+                   if statement["zero_knowledge"] else ""))
     with zk.session(statement["zero_knowledge"]):
         graphlib.verify(g, pf.sections["stream"], backend, statement, pf.index(),
                         published=published)
@@ -496,7 +512,9 @@ def check_adapter(statement: Mapping[str, Any], which: str, path, registry=None)
     if statement.get("zero_knowledge"):
         raise ConfigError("a zero-knowledge proof's commitments are hiding (randomised): a "
                           "delivered adapter cannot be checked by recommitting it "
-                          "(docs/zero-knowledge.md)")
+                          "(docs/zero-knowledge.md); the prover proves with --no-zk "
+                          "(zero knowledge is on by default in the fast and paper "
+                          "profiles) for a proof whose adapters can be checked")
     model = _model(reg, statement["model"])
     values_of = getattr(model, "adapter_values", None)
     if values_of is None:

@@ -527,6 +527,7 @@ def demo(profile, steps, example):
     out.say(f"  verify {ver.seconds:8.3f} s")
     out.say(f"  proof  {res.proof_size:8d} bytes")
     out.say(f"  peak memory {res.peak_rss / 2**20:.0f} MiB")
+    out.say(f"  zero knowledge: {'on' if res.statement.get('zero_knowledge') else 'off'}")
     if res.compile_seconds:
         out.say(f"  (numba kernel compilation {res.compile_seconds:.1f} s; cached from now "
                 f"on — `zklora warmup` does it ahead of time)")

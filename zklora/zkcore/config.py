@@ -12,7 +12,8 @@ A config file::
 
     [proof]                       # optional overrides of the profile's stack
     commitment = "plain"
-    zero_knowledge = false        # hide the witness (docs/zero-knowledge.md)
+    zero_knowledge = true         # hide the witness (default: on in fast and paper;
+                                  # docs/zero-knowledge.md)
 
     [commitment.ligero]           # parameters of one commitment scheme
     rate_log = 2
@@ -70,9 +71,11 @@ BACKENDS = ("cpu", "cuda", "auto")
 _EXECUTOR_KEYS = ("name", "address", "max_retries")
 _TASK_KEYS = ("model",)
 _PROOF_KEYS = ("field", "commitment", "lookup", "hash", "zero_knowledge")
-#: ``[proof] zero_knowledge``: the default per profile (off everywhere until every
-#: message of a proof is masked, docs/zero-knowledge.md)
-ZERO_KNOWLEDGE = {"fast": False, "paper": False, "debug": False}
+#: ``[proof] zero_knowledge``: the default per profile — on for ``fast`` and ``paper``
+#: (every message of a proof masked, acceptance 4 met: docs/zero-knowledge.md §1, §7),
+#: off for ``debug`` (plain commitments hide nothing).  A ZK proof refuses the Ray
+#: executor, model-commitment files and adapter checks: ``--no-zk`` for those (§5.5)
+ZERO_KNOWLEDGE = {"fast": True, "paper": True, "debug": False}
 
 
 @attrs.frozen

@@ -303,9 +303,10 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
     model plugin declares ``frozen``; with the built-in LLaMA plugins a Hugging Face
     directory or "tiny", their default); ``options``: such options by name;
     ``config``/``profile``: the protocol stack and the model's parameters (default:
-    built-in); ``task``: as in `prove` (auto: the config's model when it has frozen
-    weights, else the highest-priority model that has); ``out``: write the commitment
-    file there (atomically)."""
+    built-in; always the stack without zero knowledge, the only proofs a model
+    commitment binds); ``task``: as in `prove` (auto: the config's model when it has
+    frozen weights, else the highest-priority model that has); ``out``: write the
+    commitment file there (atomically)."""
     from . import api
     from . import proof as prooflib
 
@@ -322,7 +323,10 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
         options = {**options, frozen[0]: model}
     if out is not None:
         check_output_file(out)
-    cfg = _select(table, load_config(config, profile), task, options, ["frozen"])
+    # a model commitment binds proofs made without zero knowledge only (hiding commitments
+    # are randomised, docs/zero-knowledge.md §5.5): commit with the stack such a proof
+    # uses (`fast`: WHIR, not the ZK default's hiding Ligero)
+    cfg = _select(table, load_config(config, profile, False), task, options, ["frozen"])
     mc = api.commit_model(cfg, registry)
     if out is not None:
         _write(out, mc.to_bytes(), prooflib)
