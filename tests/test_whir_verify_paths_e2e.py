@@ -41,7 +41,8 @@ def _run(*args):
 @pytest.mark.slow
 def test_tiny_step_verified_without_numba(tmp_path):
     cfg = tmp_path / "whir.toml"
-    cfg.write_text('[proof]\ncommitment = "whir"\n[commitment.whir]\nregime = "conjectured"\n')
+    cfg.write_text('[proof]\ncommitment = "whir"\nzero_knowledge = false\n'
+                   '[commitment.whir]\nregime = "conjectured"\n')
     out = tmp_path / "tiny.zkp"
     p = subprocess.run([sys.executable, "-m", "zklora.zkcore.cli", "prove", "--task", "train",
                         "--config", str(cfg), "--out", str(out), "--quiet"], cwd=ROOT,

@@ -74,3 +74,12 @@ def test_remote_executor_refused():
 def test_config_refuses_non_bool():
     with pytest.raises(ConfigError, match="zero_knowledge"):
         _cfg("yes")
+
+
+def test_chain_of_zero_knowledge_proofs_refused(zk_proofs):
+    """Hiding commitments are randomised, so consecutive ZK proofs cannot be linked by
+    their commitments: a clear refusal naming --no-zk, not a "does not continue"."""
+    from zklora.zkcore import chain
+    a, b = zk_proofs
+    with pytest.raises(ConfigError, match="cannot be chained.*--no-zk"):
+        chain.verify_chain([a.data, b.data])

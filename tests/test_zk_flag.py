@@ -49,3 +49,21 @@ def test_cli_flag(tmp_path, flag, on):
     r = CliRunner().invoke(main, ["verify", str(out)])
     assert r.exit_code == 0, r.output
     assert f"zero knowledge: {'on' if on else 'off'}" in r.output
+
+
+@pytest.mark.parametrize("commitment", ["whir", "plain"])
+def test_zero_knowledge_with_a_binding_only_scheme_is_refused(tmp_path, commitment):
+    """A proof marked zero-knowledge must not commit with a scheme that does not hide
+    (WHIR without its hiding flag, plain): refused before anything is proven."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("profile = \"fast\"\n[model]\nm = 8\nk = 4\nn = 4\nbound = 50\nseed = 5\n"
+                   f"[proof]\ncommitment = \"{commitment}\"\nzero_knowledge = true\n")
+    out = tmp_path / "p.zkp"
+    r = CliRunner().invoke(main, ["prove", "--config", str(cfg), "--out", str(out), "--quiet"])
+    assert r.exit_code != 0
+    assert "does not hide" in r.output and "--no-zk" in r.output
+    assert not out.exists()
+    # the same without zero knowledge proves
+    r = CliRunner().invoke(main, ["prove", "--config", str(cfg), "--out", str(out), "--quiet",
+                                  "--no-zk"])
+    assert r.exit_code == 0, r.output

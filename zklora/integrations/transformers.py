@@ -228,13 +228,17 @@ class ZkLoraCallback(TrainerCallback):
     ``verify``: verify the chain and the written adapters at the end.
     ``train_params``: extra llama-train prover parameters (``grad_bits``,
     ``adapter_bits``, ``master_scale``, ``quant``, ``act_bits``).
+    ``zero_knowledge``: prove the chunks in zero knowledge (default False, whatever the
+    profile's default: the chunks are chained by their adapter commitments and checked
+    against the written adapters, which hiding commitments cannot do yet —
+    docs/zero-knowledge.md §5.5; with True, chaining and those checks refuse).
     """
 
     def __init__(self, base_model: str | os.PathLike = "tiny", *,
                  output_dir: str | os.PathLike | None = None, prove_every: int | None = None,
                  profile: str = "fast", model_commitment: str | os.PathLike | None = None,
                  verify: bool = True, check_base: bool = True, progress: bool = False,
-                 train_params: dict[str, Any] | None = None):
+                 train_params: dict[str, Any] | None = None, zero_knowledge: bool = False):
         if prove_every is not None and (isinstance(prove_every, bool) or
                                         not isinstance(prove_every, int) or prove_every < 1):
             raise ConfigError(f"ZkLoraCallback: prove_every must be an integer ≥ 1, got "
@@ -252,6 +256,9 @@ class ZkLoraCallback(TrainerCallback):
         self.check_base = check_base
         self.progress = progress
         self.train_params = dict(train_params or {})
+        # chained chunks, adapter and base-model checks recommit: not with hiding
+        # commitments (docs/zero-knowledge.md §5.5), so off unless asked
+        self.zero_knowledge = zero_knowledge
         self.result: ProvenRun | None = None
         self._reset()
 
@@ -376,7 +383,7 @@ class ZkLoraCallback(TrainerCallback):
                           steps=len(steps), optimizer=kind, lr=lr, betas=betas, eps=eps,
                           weight_decay=wd, out=proof, adapter_out=adapter_out,
                           model_commitment=self.model_commitment, progress=self.progress,
-                          **start)
+                          zero_knowledge=self.zero_knowledge, **start)
         self._proofs.append(proof)
         self._losses.extend(res.losses)
         self._last_adapter = adapter_out

@@ -190,6 +190,12 @@ def _prove(cfg: Config, registry, progress: Callable | None,
     model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     security.assess(backend).enforce(ConfigError)  # the verifier's floor, checked early
+    if cfg.zero_knowledge and not backend.scheme.hiding:
+        # a proof marked zero-knowledge must not commit with a binding-only scheme
+        raise ConfigError(f"proof.zero_knowledge with commitment {cfg.stack.commitment!r}: "
+                          "that scheme does not hide the committed values here, so the "
+                          f"proof would not be zero-knowledge ({_zk_on(cfg.profile)}); "
+                          "use a hiding scheme (ligero, hyrax) or add --no-zk")
     statement = make_statement(cfg, model)
     # the verifier's work budget, from the shapes alone: refused before the witness
     check_work(model, statement["params"], ConfigError)

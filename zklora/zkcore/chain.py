@@ -31,7 +31,7 @@ import attrs
 
 from . import api
 from . import published as publib
-from .errors import ProofFormatError, VerificationError, ZkLoraError
+from .errors import ConfigError, ProofFormatError, VerificationError, ZkLoraError
 from .plugins import registry as default_registry
 
 
@@ -133,6 +133,12 @@ def verify_chain(proofs: Sequence[bytes], expect: Mapping[str, Any] | None = Non
             raise VerificationError(f"{where}: {e}") from None
         except ZkLoraError as e:
             raise type(e)(f"{where}: {e}") from None
+        if st.get("zero_knowledge") and len(proofs) > 1:
+            raise ConfigError(f"{where}: a zero-knowledge proof's commitments are hiding "
+                              "(randomised), so consecutive proofs cannot be chained by "
+                              "their commitments (docs/zero-knowledge.md); prove the chunks "
+                              "with --no-zk (zero knowledge is on by default in the fast "
+                              "and paper profiles)")
         link = Link.of(st, reg, where)
         if statements:
             check_link(statements[-1], st, links[-1], link, where)
