@@ -687,10 +687,11 @@ def prove(graph: Graph, inputs: Mapping[str, torch.Tensor], backend: Backend,
     ``executor`` proves a segmented graph's segments (`zklora.zkcore.executors`; local,
     one segment at a time, by default).
     """
+    outer = scratch.current() is not None   # the caller's session outlives this one
     with scratch.session():   # large commitment state on disk, removed at the end
         return _run(True, graph, backend, statement, published, inputs=inputs,
                     values=values, progress=progress, profile=profile,
-                    states=published_states, executor=executor)
+                    states=published_states, executor=executor, outer_store=outer)
 
 
 def verify(graph: Graph, proof: bytes, backend: Backend, statement: Mapping,
@@ -844,7 +845,7 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
          sections: Sequence | None = None, progress: Progress | None = None,
          profile: Profile | None = None,
          states: Mapping[str, Any] | None = None,
-         executor: Any = None) -> tuple[bytes, list] | None:
+         executor: Any = None, outer_store: bool = False) -> tuple[bytes, list] | None:
     """The proof of ``graph`` (module doc), run by the prover (``prover``: computes and
     sends every message, returns (proof bytes, sections)) or by the verifier (reads
     ``proof``, checks it and the ``sections`` index, raises on failure): one schedule,
@@ -870,6 +871,13 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
                              drop=bool(graph.node_segments))
             clock.lap("forward")
         ch = ProverChannel(transcript)
+        if isinstance(values, Witness) and graph.node_segments and outer_store:
+            # a segmented graph's committed inputs (the frozen weights) go to a scratch
+            # file of the caller's session (it outlives this proof): a segment reads back
+            # what it recomputes from, instead of every layer's weights staying resident
+            produced = graph._producers()
+            values.spill([n for n, s in graph.tensors.items() if s.kind == "committed"
+                          and n not in produced and values.in_ram(n)], force=True)
         # the prover's own view of the witness (spilled entries shared with the caller's)
         mine = values.copy() if isinstance(values, Witness) else Witness(values)
         ctx = ProverContext(F, ch, specs, graph.publics, mine, committer)

@@ -1012,7 +1012,10 @@ class LlamaTrain(Model):
             # only what the statement names (adapters, state, losses) is kept: the
             # proof recomputes its witness, and a cached full trace would stay resident
             # for the whole proof
-            keep = [n for names in statement_tensors(public).values() for n in names]
+            # (not the frozen weights: the proof has its own reference to them, and
+            # the cached result would pin every layer's padded integer weights)
+            keep = [n for cat, names in statement_tensors(public).items()
+                    if cat != "frozen" for n in names]
             # inside a proof's scratch session (`api.prove`) the run's phase-1 witness is
             # kept (spilled) for the proof's forward pass (`witness`): computed once
             traced: list | None = [] if scratch.current() is not None else None
@@ -1070,12 +1073,20 @@ class LlamaTrain(Model):
         """The committed inputs; inside the scratch session of the `_prepare` run that
         computed the statement's losses, a `graph.Traced` handing that run's phase-1
         witness to the proof's `graph.forward` (once)."""
-        inputs = self._prepare(params)[2]
+        spec, public, inputs, res = self._prepare(params)
         key = json.dumps(params, sort_keys=True, default=str)
         held, self._traced = self._traced, None
         if held is not None and held[0] == key and held[1].holds \
                 and scratch.current() is not None:
+            # the proof holds the inputs now (the Traced, then its witness, which spills
+            # them): the cache keeps none, so the padded integer weights (68 MiB a
+            # SmolLM layer, 512 MiB the embedding) are not pinned for the whole proof
+            self._cache[key] = (spec, public, None, res)
             return held[1]
+        if inputs is None:   # handed to an earlier proof: computed again
+            _, ckpt, adapter, batches, state = load_private_state(params)
+            inputs = train_inputs(spec, ckpt, adapter, batches, state)
+            self._cache[key] = (spec, public, inputs, res)
         return dict(inputs)
 
     def frozen_tensors(self, public) -> list[str]:
