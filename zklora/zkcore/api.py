@@ -232,6 +232,9 @@ def _prove(cfg: Config, registry, progress: Callable | None,
                                          lambda n: values[n], states)
         statement["commitments"] = publib.describe(done)
         published.update(publib.members(done))
+        # the forward result holds the inputs (`graph._schedule` spills the frozen
+        # weights out of it): the model's witness dict would pin them for the whole proof
+        witness = {}
     from . import executors
 
     stream, index = graphlib.prove(g, witness, backend, statement, progress, values=values,
