@@ -425,6 +425,25 @@ def _windows(s: int, h: int, k: int, leaves: int, unit_slots: Sequence[bool]) ->
     return best[s][1]
 
 
+def _round(ctx, label: str, j: int, sums, coefs, mu, rr, c, pref, want: bool, point,
+           tamper, mask):
+    """Round j of a layer sumcheck from its pair sums: the message (values at 0, 2, 3,
+    plus the ZK mask's round when ``mask``) sent, ρ_j drawn into ``point[j]`` and bound
+    to the mask, eq's running factor advanced.  Returns (ρ_j, c, pref)."""
+    E, ch = ctx.E, ctx.ch
+    msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want)
+    if mask is not None:
+        msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
+    ch.send_field(f"{label}/round{j}", E,
+                  msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
+    rho = ch.challenge(f"{label}/r{j}", E)
+    point[j] = rho
+    if mask is not None:
+        mask.state.bind(j, rho)
+    c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+    return rho, c, pref
+
+
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
                      point, tamper, mask, stop=None):
     """The first rounds of `_prove_layer` with the layer read in chunks, until the folded
@@ -437,7 +456,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     folded pairs, `KL.gkr_sums`).  Same messages as one pass per round.
     At most ``stop`` rounds (default n; `_prove_layer`'s ``head``: n − 1).
     Returns (s rounds done, W folded s times, E_s, c, pref)."""
-    E, ch = ctx.E, ctx.ch
+    E = ctx.E
     h = 1 << n
     k = int(slots[:, 2:].max()) + 1 if len(slots) else 0
     s = 0
@@ -499,16 +518,8 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
                 sums = one.astype(np.uint64)
             else:
                 sums = KL.window_round_sums(acc, slots, i, point[j0:j])
-            msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want[i])
-            if mask is not None:
-                msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
-            ch.send_field(f"{label}/round{j}", E,
-                          msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
-            rho = ch.challenge(f"{label}/r{j}", E)
-            point[j] = rho
-            if mask is not None:
-                mask.state.bind(j, rho)
-            c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+            rho, c, pref = _round(ctx, label, j, sums, coefs, mu, rr, c, pref, want[i],
+                                  point, tamper, mask)
         j = j0 + m
     Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
     W = np.empty((k, h >> s, 2), dtype=np.uint64)
@@ -595,16 +606,8 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                     En = En_t if En is None else En
             else:
                 sums, En = KL.gkr_sums(W, W, slots, Ej, want1)
-            msg, qc = KL.e_gkr_message(sums, coefs, mu, rr[j], c, pref, want1)
-            if mask is not None:
-                msg = E.add(msg, E.mul(mask.state.round(j, 3)[[0, 2, 3]], mask.rho))
-            ch.send_field(f"{label}/round{j}", E,
-                          msg if tamper is None else tamper(f"{label}/round{j}", msg.copy()))
-            rho = ch.challenge(f"{label}/r{j}", E)
-            point[j] = rho
-            if mask is not None:
-                mask.state.bind(j, rho)
-            c, pref = KL.e_gkr_next(qc, np.ascontiguousarray(rho, np.uint64), rr[j], pref)
+            rho, c, pref = _round(ctx, label, j, sums, coefs, mu, rr, c, pref, want1,
+                                  point, tamper, mask)
             if W is not None and j + 1 < last:  # fold and the next round's sums, one pass
                 want1n = not bool(rr[j + 1].any())
                 W, sums, En = KL.gkr_fold_sums(W, rho, slots, En, want1n)
