@@ -12,10 +12,13 @@ opening).  Prints the usual JSON line, then one JSON line: per tag (a segment's 
 names it), the largest resident set seen while it ran (MiB), how much of it was
 file-backed (the scratch maps), its wall seconds, the tag running at the peak, and the
 leaf count of the lookup argument's trees (``lookup_rows``, one entry per argument).
+``--rss-limit MIB`` (this script's own option) interrupts the proof once the resident
+set passes MIB, still printing the per-tag line (where the memory went until then).
 """
 
 from __future__ import annotations
 
+import _thread
 import functools
 import json
 import sys
@@ -33,6 +36,7 @@ _top = [0.0, ""]
 
 _file: dict[str, float] = {}
 _leaves: list[int] = []
+_limit = [float("inf")]
 
 
 def _rss() -> tuple[float, float]:
@@ -50,6 +54,11 @@ def _sampler() -> None:
             _file[tag] = fb
         if r > _top[0]:
             _top[:] = [r, tag]
+        if r > _limit[0]:
+            _limit[0] = float("inf")
+            print(f"segment_memory_trace: resident {r:.0f} MiB > --rss-limit, interrupting",
+                  file=sys.stderr)
+            _thread.interrupt_main()
         time.sleep(0.01)
 
 
@@ -106,9 +115,14 @@ def main() -> None:
     _wrap(whir.Whir, "_prove_head", "head")
     _wrap(whir.Whir, "_prove_fold", "fold")
     _wrap(whir.Whir, "_prove_chain", "chain")
+    argv = sys.argv[1:]
+    if "--rss-limit" in argv:
+        i = argv.index("--rss-limit")
+        _limit[0] = float(argv[i + 1])
+        del argv[i:i + 2]
     threading.Thread(target=_sampler, daemon=True).start()
     try:
-        segment_memory.main(sys.argv[1:])
+        segment_memory.main(argv)
     finally:   # also when the proof fails: where the memory went until then
         time.sleep(0.05)
         _report()
