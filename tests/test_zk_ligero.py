@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zklora.kernels import merkle, ntt
+from zklora.kernels import ntt
 from zklora.plugins.commitments.ligero import Ligero
 from zklora.zkcore import mle, zk
 from zklora.zkcore.commit import CheckItem, Evaluation
@@ -67,7 +67,8 @@ def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False, fix_w=False):
     lay = st.layout
     sh = s.hiding_shape(lay)
     m, k, used = lay.rows, lay.cols, sh.used
-    X = st.hiding[:m]
+    rows = st.message_rows()
+    X = rows[:m]
     ch.observe_public("ligero/batch", s._statement([(st.commitment, lay.n, evs)]))
     svals = []
     for j, ev in enumerate(evs):
@@ -79,7 +80,7 @@ def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False, fix_w=False):
         ch.send_field("ligero/zk/s", E, sv)
         svals.append(sv)
     al = ch.challenge("ligero/zk/alpha", E)
-    r0 = E.embed(st.hiding[m])
+    r0 = E.embed(rows[m])
     ys = []
     for j, ev in enumerate(evs):
         c, a = Ligero._split(lay, ev)
@@ -94,7 +95,7 @@ def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False, fix_w=False):
         ch.send_field("ligero/zk/y", E, y)
         ch.send_field("ligero/zk/t", E, Ligero._cdot(E, r0, ntt.eq_table(c), k, j, al))
     beta = ch.challenges("ligero/beta", E, m)
-    w = E.add(ntt.evec_mat(beta, X[:, :used]), E.embed(st.hiding[m, :used]))
+    w = E.add(ntt.evec_mat(beta, X[:, :used]), E.embed(rows[m, :used]))
     if fix_w:   # w moved along the first column so that the combined-row check holds
         c, _ = Ligero._split(lay, evs[0])
         eqc = ntt.eq_table(c)
@@ -104,8 +105,8 @@ def _cheat_open(s, ch, st, evs, fake_value=None, fix_s=False, fix_w=False):
         w[0] = E.add(w[0], E.mul(gap, E.inv(eqc[0])))
     ch.send_field("ligero/w", E, w)
     idx = s._hiding_queries(ch, [sh])[sh.L]
-    ch.send_field("ligero/columns", F, st.encoded[idx])
-    ch.send_bytes("ligero/paths", merkle.open_multi(st.levels, idx))
+    ch.send_field("ligero/columns", F, st.columns(idx))
+    ch.send_bytes("ligero/paths", st.paths(idx))
 
 
 def _cheat(F, **kw):

@@ -67,7 +67,11 @@ y_j and t_j with probability 1/|E|; w is tested against the committed rows as in
 binding variant, at rate (k + T + e)/L (the affine combination r_0 + βᵀ·rows).  Cost:
 one more row, y (m entries) per claim and w of k + T + e entries — the binding
 variant's opening plus 2 elements per claim, T − Q more columns and e + T more entries
-in w.  The prover keeps everything in RAM in this variant.
+in w.  Prover memory as in the binding variant: the state holds M (by reference when
+read-only) and only the random coefficients (m·(T + e) + k + T + e elements, `HidingRand`),
+never the padded (m + 1) × K message matrix; inside a scratch session a commitment
+whose codewords and Merkle levels reach the threshold is encoded a slab of message rows
+at a time into scratch files (the same commitment and opening bytes).
 
 **Sum claims** (hiding variant only, `sum_claims`; docs/zero-knowledge.md §4): a
 `SumClaim` Σ_j λ_j·t̃_{i_j}(p_j) = v over several tensors.  Its terms are grouped by
@@ -237,6 +241,16 @@ class Layout:
         return cls(n, -neg_b, p.rate_log, direct=8 * (1 << n) <= cost)
 
 
+@attrs.frozen(eq=False)
+class HidingRand:
+    """The random part of a hiding commitment's message rows (module doc): ``rand``
+    (m, T + e), the coefficients after each data row's k entries (claim j's column mask
+    is its columns 2j, 2j + 1), and ``r0`` (k + T + e), the fully random last row."""
+
+    rand: np.ndarray
+    r0: np.ndarray
+
+
 @attrs.define(eq=False)
 class LigeroState:
     """Prover-only state of one commitment ("not to be shared with the verifier").
@@ -254,8 +268,19 @@ class LigeroState:
     #: (encoded as row slabs, levels) in scratch files, when spilled: slab g holds
     #: the codewords of a run of consecutive rows, as an (L, rows in the slab) array
     spilled: tuple[list[scratch.Spilled], list[scratch.Spilled]] | None = None
-    #: hiding variant (module doc): the m + 1 message rows [M | random; r_0]
-    hiding: np.ndarray | None = None
+    #: hiding variant (module doc): the random coefficients of the m + 1 message rows
+    #: [M | random; r_0]
+    hiding: HidingRand | None = None
+
+    def message_rows(self) -> np.ndarray:
+        """The hiding variant's message rows X, (m + 1, k + T + e): [M | random; r_0]
+        (built in RAM: for tests and small tables)."""
+        h = self.hiding
+        m, used = self.layout.rows, h.r0.shape[0]
+        out = np.empty((m + 1, used), dtype=np.uint64)
+        out[:m] = np.concatenate([np.asarray(self.matrix), h.rand], axis=1)
+        out[m] = h.r0
+        return out
 
     def columns(self, idx: np.ndarray) -> np.ndarray:
         """Columns ``idx`` of the encoded matrix (rows of ``encoded``), in RAM."""
@@ -445,16 +470,35 @@ class Ligero(CommitmentScheme):
             raise ProverError("ligero: a hiding commitment needs a ZK session")
         sh = self.hiding_shape(lay)
         m, k, used = lay.rows, lay.cols, sh.used
-        full = np.zeros((m + 1, sh.K), dtype=np.uint64)
-        full[:m, :k] = M
         rand = s.rng.elements(self.field, (m + 1) * used - m * k)
-        full[:m, k:used] = rand[:m * (used - k)].reshape(m, used - k)
-        full[m, :used] = rand[m * (used - k):]
-        full.flags.writeable = False
+        hid = HidingRand(np.ascontiguousarray(rand[:m * (used - k)].reshape(m, used - k)),
+                         np.ascontiguousarray(rand[m * (used - k):]))
+        del rand
+
+        def message(a: int, b: int) -> np.ndarray:
+            """Message rows [a, b) of the (m + 1) × K matrix [M | random | 0; r_0 | 0]."""
+            out = np.zeros((b - a, sh.K), dtype=np.uint64)
+            hi = min(b, m)
+            if hi > a:
+                out[:hi - a, :k] = M[a:hi]
+                out[:hi - a, k:used] = hid.rand[a:hi]
+            if b > m:
+                out[m - a, :used] = hid.r0
+            out.flags.writeable = False
+            return out
+
+        store = scratch.current()
+        if store is not None and store.wants(8 * sh.L * (m + 1) + 2 * merkle.DIGEST * sh.L):
+            root, spilled = self._encode_spilled(m + 1, sh.L, sh.rate_log, message, M,
+                                                 store)
+            com = self._digest(lay, root, hiding=True)
+            return com, LigeroState(com, lay, M, None, None, spilled, hiding=hid)
+        full = message(0, m + 1)
         scratch.drop(M)     # M in a scratch file: copied, its pages given back
         enc, levels = self._encode_tree(compute.current(), full, sh.rate_log)
+        del full
         com = self._digest(lay, merkle.root(levels), hiding=True)
-        return com, LigeroState(com, lay, M, enc, levels, hiding=full)
+        return com, LigeroState(com, lay, M, enc, levels, hiding=hid)
 
     def _hiding_queries(self, ch, shapes: Sequence[HidingShape]) -> dict[int, np.ndarray]:
         """T distinct-or-repeated column indices per codeword length (sorted, deduplicated:
@@ -530,29 +574,28 @@ class Ligero(CommitmentScheme):
         groups = self._sum_groups([st.layout for st, _ in work], [len(e) for _, e in work],
                                   sums, ProverError)
         for st, evs in work:     # σ_j = ⟨eq(a_j), τ_j⟩, before α
-            m, k = st.layout.rows, st.layout.cols
             for j, ev in enumerate(evs):
                 _, a = self._split(st.layout, ev)
                 ch.send_field("ligero/zk/s", E,
                               be.edot(be.eq_table(a),
-                                      be.borrow(self._tau(E, st.hiding[:m], k, j))))
+                                      be.borrow(self._tau(E, st.hiding.rand, 0, j))))
         for per in groups:       # one σ per sum claim: Σ_groups ⟨eq(a), τ⟩, before its α
             sig = E.scalar(0)
             for t, a, _, j in per:
                 st = work[t][0]
                 sig = E.add(sig, np.asarray(be.edot(be.eq_table(a), be.borrow(
-                    self._tau(E, st.hiding[:st.layout.rows], st.layout.cols, j)))))
+                    self._tau(E, st.hiding.rand, 0, j)))))
             ch.send_field("ligero/zk/sum-s", E, sig)
         alphas = [ch.challenge("ligero/zk/alpha", E) for _ in work]
         sum_alphas = [ch.challenge("ligero/zk/sum-alpha", E) for _ in sums]
         for (st, evs), al in zip(work, alphas):
-            m, k = st.layout.rows, st.layout.cols
-            r0 = E.embed(st.hiding[m])
+            k = st.layout.cols
+            r0 = E.embed(st.hiding.r0)
             Md = be.borrow(st.matrix)
             for j, ev in enumerate(evs):
                 c, _ = self._split(st.layout, ev)
                 y = E.add(be.fetch(be.mat_evec(Md, be.eq_table(c))),
-                          E.mul(self._tau(E, st.hiding[:m], k, j), al))
+                          E.mul(self._tau(E, st.hiding.rand, 0, j), al))
                 scratch.drop(st.matrix)
                 ch.send_field("ligero/zk/y", E, y)
                 ch.send_field("ligero/zk/t", E,
@@ -561,18 +604,23 @@ class Ligero(CommitmentScheme):
         for per, al in zip(groups, sum_alphas):   # y, t of each sum claim's groups
             for t, _, vec, j in per:
                 st = work[t][0]
-                m, k = st.layout.rows, st.layout.cols
+                k = st.layout.cols
                 y = E.add(be.fetch(be.mat_evec(be.borrow(st.matrix), be.borrow(vec))),
-                          E.mul(self._tau(E, st.hiding[:m], k, j), al))
+                          E.mul(self._tau(E, st.hiding.rand, 0, j), al))
                 scratch.drop(st.matrix)
                 ch.send_field("ligero/zk/sum-y", E, y)
                 ch.send_field("ligero/zk/sum-t", E,
-                              self._cdot(E, E.embed(st.hiding[m]), vec, k, j, al))
+                              self._cdot(E, E.embed(st.hiding.r0), vec, k, j, al))
         betas = [ch.challenges("ligero/beta", E, st.layout.rows) for st, _ in work]
-        for (st, _), beta, sh in zip(work, betas, shapes):
-            m, used = st.layout.rows, sh.used
-            w = E.add(be.fetch(be.evec_mat(be.borrow(beta), be.borrow(st.hiding[:m, :used]))),
-                      E.embed(st.hiding[m, :used]))
+        for (st, _), beta in zip(work, betas):
+            # w = r_0 + βᵀ·[M | random]: the data columns from M (read by reference),
+            # the random ones from the state
+            bd = be.borrow(beta)
+            head = be.fetch(be.evec_mat(bd, be.borrow(st.matrix)))
+            scratch.drop(st.matrix)
+            tail = be.fetch(be.evec_mat(bd, be.borrow(st.hiding.rand)))
+            w = E.add(np.concatenate([np.asarray(head), np.asarray(tail)]),
+                      E.embed(st.hiding.r0))
             ch.send_field("ligero/w", E, w)
         S = self._hiding_queries(ch, shapes)
         for (st, _), sh in zip(work, shapes):
@@ -690,16 +738,26 @@ class Ligero(CommitmentScheme):
         return self._digest(lay, merkle.root(levels)), enc, levels
 
     def _commit_spilled(self, lay: Layout, M: np.ndarray, store: scratch.Store):
-        """`_commit_matrix` with bounded memory: the rows are encoded a slab at a time
-        (≤ `CHUNK_BYTES` of codewords each) straight into scratch files, the leaves
-        hashed a block of columns at a time from them, and the Merkle levels spilled
-        too; the same commitment.  Returns (commitment, (slabs, levels))."""
+        """`_commit_matrix` with bounded memory (`_encode_spilled`): the same commitment.
+        Returns (commitment, (slabs, levels))."""
+        root, spilled = self._encode_spilled(lay.rows, lay.length, lay.rate_log,
+                                             lambda a, b: M[a:b], M, store)
+        return self._digest(lay, root), spilled
+
+    def _encode_spilled(self, rows: int, L: int, rate_log: int, message, M: np.ndarray,
+                        store: scratch.Store):
+        """`_encode_tree` with bounded memory: the message rows (``message(a, b)``: rows
+        [a, b) as a uint64 array) are encoded to length L a slab at a time (≤
+        `CHUNK_BYTES` of codewords each) straight into scratch files, the leaves hashed a
+        block of columns at a time from them, and the Merkle levels spilled too (``M``:
+        the table the rows are read from, given back after each slab when it is a
+        scratch map).  Returns (Merkle root, (slabs, levels))."""
         be = compute.current()
-        rows, L = lay.rows, lay.length
         per = max(1, min(rows, CHUNK_BYTES // (8 * L)))
         slabs = []
         for r0 in range(0, rows, per):
-            enc = be.fetch(be.rs_encode(be.borrow(M[r0:r0 + per]), lay.rate_log))
+            enc = be.fetch(be.rs_encode(be.borrow(message(r0, min(rows, r0 + per))),
+                                        rate_log))
             slabs.extend(store.save([enc], tag="ligero-enc"))
             del enc
             scratch.drop(M)     # M in a scratch file: its rows leave the resident set
@@ -716,8 +774,7 @@ class Ligero(CommitmentScheme):
         else:
             levels = merkle.build(leaves, self.cfg.hash)
         del leaves
-        com = self._digest(lay, merkle.root(levels))
-        return com, (slabs, store.save(levels, tag="ligero-merkle"))
+        return merkle.root(levels), (slabs, store.save(levels, tag="ligero-merkle"))
 
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]],
                    sums: Sequence[SumClaim] = ()) -> bytes:
