@@ -757,12 +757,14 @@ class ProverContext(_Context):
         knowledge on, a masked sumcheck (`zklora.zkcore.zk.run_sumcheck`)."""
         if self.zk is not None and num_vars > 0:
             return zklib.run_sumcheck(self, label, num_vars, terms, claim, tables, public)
-        tabs = tables() if callable(tables) else tables
+        tabs = list(tables()) if callable(tables) else tables
         n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
         if n != num_vars:
             raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
+        # a list made here is handed over: the tables only it holds (eq tables,
+        # broadcast copies) are freed once the first round has folded them
         return sumcheck.prove(self.ch, self.E, tabs, terms, claim, label=label,
-                              public=sorted(public))
+                              public=sorted(public), own=callable(tables))
 
     def run_sumcheck_batch(self, label: str, num_vars: int, instances, tables, *,
                            public: Sequence[Mapping] = ()):

@@ -257,7 +257,7 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
         stack = be.borrow(np.stack([_lifted(F, t) for t in tabs]))
         sums = be.p2_sums(stack, fa, fb)
     else:
-        tabs = [be.borrow(t) for t in tabs]
+        held, tabs = tabs, [be.borrow(t) for t in tabs]
         sums = np.stack([be.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
     point = F.zeros(n)
     running = np.ascontiguousarray(claim, np.uint64).reshape(2)
@@ -279,6 +279,7 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
         if stack is None:  # first round read the tables in place: fold each into the stack
             stack = be.fold_tables(tabs, r)
             del tabs
+            held.clear()   # `prove`'s list: tables no one else holds are freed
             if j + 1 < n:
                 sums = be.p2_sums(stack, fa, fb)
         elif j + 1 < n:
@@ -368,27 +369,120 @@ def _stacked(tables, size_hint=None):
     return stack, isb
 
 
+#: the generic prover's first rounds over a list of tables larger than `_SMALL_TABLE`
+#: read them in place (`_block_pass`), a block of about `FIRST_BLOCK_BYTES` of stacked
+#: rows at a time, each block folded at the challenges drawn so far: no full-size
+#: (k, N, 2) stack is built (k·N·16 bytes: 2.5 GiB for the loss softmax's zero-check at
+#: 2^23 entries).  After round s − 1 the tables are folded at r_0 … r_{s−1} into the
+#: first buffer (k, N/2^s, 2); s is the least number of rounds (≥ 1, ≤ `STREAM_ROUNDS`)
+#: after which that buffer fits in `STREAM_BYTES` (round j re-reads the inputs: s passes
+#: instead of one, only for the big sumchecks)
+FIRST_BLOCK_BYTES = 16 << 20
+STREAM_BYTES = 256 << 20
+STREAM_ROUNDS = 4
+
+
+def _streamed_rounds(k: int, n: int) -> int:
+    s = 1
+    while s < min(n, STREAM_ROUNDS) and k * (16 << (n - s)) > STREAM_BYTES:
+        s += 1
+    return min(s, n)
+
+
+def _block_pass(F: Field, tabs, isb, rs, starts, factors, coeffs, degree: int, running,
+                out=None):
+    """One pass over the tables ``tabs`` (each (N,) base or (N, 2) extension, read in
+    place; ``isb`` flags the base ones) a block of rows at a time: each block stacked
+    (base rows lifted), folded at the challenges ``rs`` (round order).  With ``out``
+    (k, N/2^len(rs), 2) the folded blocks are written there; else returns the round
+    polynomial (degree+1, 2) of the folded tables: `KS.gen_sums` per block, the blocks'
+    g(0), g(2), … added and g(1) = running − g(0) derived once (the same field elements
+    as one call on the whole folded stack)."""
+    k, size, nr = len(tabs), int(tabs[0].shape[0]), len(rs)
+    rows = 1 << max(1, (FIRST_BLOCK_BYTES // (16 * k)).bit_length() - 1)
+    rows = min(size, max(rows, 2 << nr))
+    buf = np.zeros((k, rows, 2), np.uint64)
+    tmp = [np.empty((k, rows >> (i + 1), 2), np.uint64) for i in range(nr)]
+    flags = isb if not nr else np.zeros(k, np.bool_)
+    zero = np.zeros(2, np.uint64)
+    acc = None
+    for lo in range(0, size, rows):
+        for i, t in enumerate(tabs):
+            if isb[i]:
+                buf[i, :, 0] = t[lo:lo + rows]
+            else:
+                buf[i] = t[lo:lo + rows]
+        cur = buf
+        for i in range(nr):
+            KS.fold_stack_into(cur, rs[i], tmp[i])
+            cur = tmp[i]
+        if out is not None:
+            out[:, lo >> nr:(lo + rows) >> nr] = cur
+            continue
+        g = KS.gen_sums(cur, flags, starts, factors, coeffs, degree, zero)
+        acc = g if acc is None else F.add(acc, g)
+    if out is not None:
+        return None
+    acc = np.array(acc, np.uint64)
+    acc[1] = F.sub(np.ascontiguousarray(running, np.uint64), acc[0])
+    return acc
+
+
 def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors, coeffs,
                    degree: int, claim, label: str, mask: Mask | None):
     """The rounds of any sum of products over goldilocks-ext2 (`FUSED`): one backend call
     per round, no allocation per round (two ping-pong buffers for the folded stacks).
+    On the ``cpu`` backend a list of tables larger than `_SMALL_TABLE` is read in place
+    for the first rounds (`STREAM_BYTES`) and then folded into the first buffer.
     Returns (point, running claim, the last stack (k, 1, 2) on the host)."""
     ops = _Rounds(compute.current())
-    stack, isb = _stacked(tables)
+    size = 1 << n
+    inplace = ops.cpu and not isinstance(tables, np.ndarray) and size > _SMALL_TABLE
+    if inplace:
+        tabs = [np.ascontiguousarray(t, np.uint64) for t in tables]
+        isb = np.array([t.ndim == 1 for t in tabs], np.bool_)
+        stack = None
+    else:
+        stack, isb = _stacked(tables)
     if isb.any():  # base factors first in each term: base·base products are 1 base product
         factors = factors.copy()
         for a, b in zip(starts[:-1], starts[1:]):
             factors[a:b] = sorted(factors[a:b], key=lambda f: not isb[f])
-    k, size = stack.shape[0], stack.shape[1]
+    k = len(isb)
     coeffs = np.ascontiguousarray(coeffs, np.uint64)
     running = np.ascontiguousarray(claim, np.uint64).reshape(2)
-    cur = stack if ops.cpu else ops.be.borrow(stack)
-    g = ops.sums(cur, isb, starts, factors, coeffs, degree, running)
-    bufs = [np.empty(k * (size >> 1) * 2, np.uint64),
-            np.empty(k * max(1, size >> 2) * 2, np.uint64)] if ops.cpu else None
+    # rounds j < s read the tables in place; round j's fold goes to bufs[(j + 1 − s0) & 1]
+    s = _streamed_rounds(k, n) if inplace else 0
+    s0 = max(s, 1)
+    sc = (starts, factors, coeffs, degree)
+    if inplace:
+        cur = None
+        g = _block_pass(F, tabs, isb, (), *sc, running)
+    else:
+        cur = stack if ops.cpu else ops.be.borrow(stack)
+        g = ops.sums(cur, isb, starts, factors, coeffs, degree, running)
+    bufs = [np.empty(k * (size >> s0) * 2, np.uint64),
+            np.empty(k * max(1, size >> (s0 + 1)) * 2, np.uint64)] if ops.cpu else None
     noflag = np.zeros(k, np.bool_)
     keep = [0, *range(2, degree + 1)]
     point = F.zeros(n)
+
+    def streamed(j, run):
+        """Round j < s after its challenge: the tables read in place again (the next
+        round's g), or, at j = s − 1, folded into bufs[0] (then its g); None when j is
+        the last round.  Returns (stack or None, g or None)."""
+        nonlocal tabs
+        if j + 1 < s:
+            return None, _block_pass(F, tabs, isb, point[:j + 1], *sc, run)
+        m = size >> s
+        out = bufs[0][:k * m * 2].reshape(k, m, 2)
+        _block_pass(F, tabs, isb, point[:s], *sc, run, out=out)
+        tabs = None
+        tables.clear()   # `prove`'s list: tables no one else holds are freed
+        if j + 1 < n:
+            return out, ops.sums(out, noflag, starts, factors, coeffs, degree, run)
+        return out, None
+
     if ops.cpu and mask is None:  # one kernel call per round (`zklora.kernels.sumcheck`)
         g = np.ascontiguousarray(g, np.uint64)
         msg = np.ascontiguousarray(g[keep])
@@ -398,8 +492,16 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
             ch.send_field(f"{label}/round{j}", F, msg)
             r = ch.challenge(f"{label}/r{j}", F)
             point[j] = r
+            if j < s:  # the tables read in place
+                folded, new = streamed(j, np.ascontiguousarray(_interpolate(F, g, r),
+                                                               np.uint64))
+                cur = folded if folded is not None else cur
+                if new is not None:
+                    g[:] = new
+                    msg[:] = new[keep]
+                continue
             m = size >> (j + 1)
-            out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
+            out = bufs[(j + 1 - s0) & 1][:k * m * 2].reshape(k, m, 2)
             if j + 1 < n:
                 KS.gen_step(cur, r, out, noflag, starts, factors, coeffs, degree, inv, g, msg,
                             run)
@@ -415,8 +517,13 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
         running = _interpolate(F, g, r)
         if mask is not None:
             mask.state.bind(j, r)
+        if j < s:  # the tables read in place (``cpu`` only)
+            folded, new = streamed(j, np.ascontiguousarray(running, np.uint64))
+            cur = folded if folded is not None else cur
+            g = new if new is not None else g
+            continue
         m = size >> (j + 1)
-        out = bufs[j & 1][:k * m * 2].reshape(k, m, 2) if ops.cpu else None
+        out = bufs[(j + 1 - s0) & 1][:k * m * 2].reshape(k, m, 2) if ops.cpu else None
         if j + 1 < n:
             cur, g = ops.fold_sums(cur, r, out, starts, factors, coeffs, degree,
                                    np.ascontiguousarray(running, np.uint64), noflag)
@@ -463,6 +570,7 @@ def prove(
     label: str = "sumcheck",
     public: Sequence[int] = (),
     mask: Mask | None = None,
+    own: bool = False,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Prove the relation; returns (point r, [f_i(r)]).  With a ``mask`` (zero
     knowledge, module doc) the messages are those of F + ρ·g for H + ρ·G; ``claim``
@@ -471,9 +579,13 @@ def prove(
     extension), flat base-field arrays of shape (N,) (read in the base field until the
     first challenge where a fast path serves them, lifted otherwise); over goldilocks-ext2
     a contiguous uint64 (k, N, 2) stack may be given instead of a list (read in place, not
-    copied).  f_i(r) is sent for every i not in ``public``."""
+    copied).  f_i(r) is sent for every i not in ``public``.  ``own``: the caller hands
+    the list ``tables`` over (it is emptied): once the first round has folded them, the
+    tables no one else holds are freed (the fast paths; same bytes)."""
     starts, factors, coeffs, degree = _norm_terms(F, terms)
     tabs, size = _tables(F, tables)
+    if own and isinstance(tables, list):
+        tables.clear()
     n = size.bit_length() - 1
     pairs = _pairwise(F, terms) if n else None
     be = compute.current() if F.name == "goldilocks-ext2" else None
