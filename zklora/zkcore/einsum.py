@@ -165,6 +165,37 @@ def letter_sizes(terms: Sequence[tuple[str, Sequence[int]]],
     return sz
 
 
+#: `_fold` of a base table whose letters must be reordered transposes this many bytes
+#: of it at a time (blocks along its first axis), not the whole table (the tied 49152 ×
+#: 576 embedding at the LM head's backward: a 512 MiB copy)
+FOLD_BLOCK_BYTES = 32 << 20
+
+
+def _vecmat_blocked(E, eq, t: np.ndarray, perm: list[int], first_folded: bool):
+    """eqᵀ · M for M = ``t`` (a base table shaped by its letters) transposed by ``perm``
+    (fold letters first, then the rest; both in ``t``'s order) and flattened to (fold
+    rows × rest columns), computed over blocks of ``t``'s first axis: each block's rows
+    of M (its first letter folded: ``first_folded``, partial sums added) or columns (it
+    is a rest letter: a contiguous run of the result).  The same field elements as one
+    `vecmat` of the whole M."""
+    d0 = t.shape[0]
+    per = max(1, int(np.prod(t.shape[1:], dtype=np.int64)) * t.itemsize)
+    if perm == sorted(perm) or d0 == 1 or d0 * per <= FOLD_BLOCK_BYTES:
+        m = np.ascontiguousarray(t.transpose(perm))
+        return E.vecmat(eq, m.reshape(eq.shape[0], -1))
+    b = 1 << max(0, min(d0.bit_length() - 1, (FOLD_BLOCK_BYTES // per).bit_length() - 1))
+    rows = eq.shape[0] // d0 if first_folded else eq.shape[0]
+    out, parts = None, []
+    for i in range(0, d0, b):
+        m = np.ascontiguousarray(t[i:i + b].transpose(perm))
+        if first_folded:
+            v = E.vecmat(eq[i * rows:(i + b) * rows], m.reshape(b * rows, -1))
+            out = v if out is None else E.add(out, v)
+        else:
+            parts.append(E.vecmat(eq, m.reshape(rows, -1)))
+    return out if first_folded else np.concatenate(parts, axis=0)
+
+
 def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool):
     """The operand's table folded on its letters in ``fixed`` at their points: (a
     challenge-field table row-major over the remaining letters, those letters).  A
@@ -181,8 +212,7 @@ def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool
     fpt = join(E, "".join(fold), fixed)
     if base:  # one pass: eq(fold point, ·)ᵀ · (fold rows × rest columns)
         perm = [term.index(ch) for ch in fold] + [term.index(ch) for ch in rest]
-        m = np.ascontiguousarray(t.transpose(perm + list(tail)))
-        return E.vecmat(mle.eq_table(E, fpt), m.reshape(1 << len(fpt), -1)), rest
+        return _vecmat_blocked(E, mle.eq_table(E, fpt), t, perm, term[0] in fold), rest
     perm = [term.index(ch) for ch in rest] + [term.index(ch) for ch in fold]
     m = np.ascontiguousarray(t.transpose(perm + list(tail))).reshape((-1,) + es)
     return mle.bind(E, m, fpt), rest
