@@ -106,7 +106,7 @@ def test_leaf_denoms_serial_parallel_and_views(w, n):
     assert np.array_equal(a, want) and np.array_equal(b, want)
 
 
-@pytest.mark.parametrize("w", [1, 3])
+@pytest.mark.parametrize("w", [1, 2, 3])
 @pytest.mark.parametrize("n", [5, 5000])
 @pytest.mark.parametrize("R", [1, 2, 4])
 def test_leaf_denoms_sets_match_reference(w, n, R):
@@ -128,6 +128,15 @@ def test_leaf_denoms_sets_match_reference(w, n, R):
     KL.e_leaf_denoms_sets(st, np.stack(apows), np.stack(betas), a)
     KL.e_leaf_denoms_sets_s(st, np.stack(apows), np.stack(betas), b)
     assert np.array_equal(a, want) and np.array_equal(b, want)
+    if w <= 2:   # the one/two-column kernels read the columns where they lie
+        cc = [np.ascontiguousarray(c) for c in cols]
+        for kern in (KL.e_leaf_pair_sets, KL.e_leaf_pair_sets_s):
+            a = np.empty((n, R, 2), np.uint64)
+            kern(cc[0], cc[-1], w, np.stack(apows), np.stack(betas), a)
+            assert np.array_equal(a, want)
+        a = np.empty((n, R, 2), np.uint64)
+        KL.leaf_sets_u64(cc, np.stack(apows), np.stack(betas), a)
+        assert np.array_equal(a, want)
 
 
 @pytest.mark.parametrize("h", [1, BLOCK + 3])
@@ -140,3 +149,32 @@ def test_frac_up_blocked_matches_reference(h):
     wp, wq = KL.ref_frac_up_unit(q)
     gp, gq = KL.frac_up(E, None, q)
     assert np.array_equal(gp, wp) and np.array_equal(gq, wq)
+
+
+@pytest.mark.parametrize("m", [2, 4, 16, 128])
+@pytest.mark.parametrize("w", [1, 7, BLOCK + 3])
+@pytest.mark.parametrize("unit", [True, False])
+def test_frac_reduce_matches_reference_and_frac_up(m, w, unit):
+    """`frac_reduce` (log2(m) levels in one pass, serial and parallel) equals
+    `ref_frac_reduce` and `frac_up` applied log2(m) times, with edge limbs."""
+    rng = np.random.default_rng(m * 1000 + w + unit)
+    q = _rand(rng, m * w)
+    p = None if unit else _rand(rng, m * w)
+    want = KL.ref_frac_reduce(p, q, m)
+    P, Q, k = p, q, m
+    while k > 1:
+        P, Q = KL.frac_up(E, P, Q)
+        k //= 2
+    assert np.array_equal(P, want[0]) and np.array_equal(Q, want[1])
+    got = KL.frac_reduce(E, p, q, m)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    if m > 2:   # every kernel path: serial, one chunk, chunk edges inside a block
+        pp = q if unit else p
+        for nch in (None, 1, 3):
+            po, qo = np.empty((w, 2), np.uint64), np.empty((w, 2), np.uint64)
+            rb = max(8, min(512, 4096 // m))
+            if nch is None:
+                KL.e_frac_reduce_s(pp, q, unit, m, po, qo, rb)
+            else:
+                KL.e_frac_reduce(pp, q, unit, m, po, qo, rb, nch)
+            assert np.array_equal(po, want[0]) and np.array_equal(qo, want[1]), nch

@@ -9,6 +9,9 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
 * `e_frac_up` — one layer of the fraction-sum tree, halves paired by the top index bit:
   (p', q')[i] = (p[i]·q[i+h] + p[i+h]·q[i],  q[i]·q[i+h]);
 * `e_frac_up_unit` — the same for numerators all 1: (q[i] + q[i+h], q[i]·q[i+h]);
+* `e_frac_reduce` — log2(m) such layers in one pass, the levels above the first in cache
+  (a layer summed from its leaves, `zklora.plugins.lookups.logup_gkr.layer_range`);
+* `e_leaf_pair_sets` — `e_leaf_denoms_sets` for one or two columns read in place;
 * `e_gkr_sums`, `e_gkr_message`, `e_quad_eval` — one round of a GKR layer sumcheck with
   the eq factor split off (see the section below and `zklora.plugins.lookups.logup_gkr`);
 * `e_gkr_window_sums`, `window_round_sums` — several rounds of a streamed layer from one
@@ -89,6 +92,52 @@ def e_leaf_denoms_sets_s(cols, apow, beta, out):
     s1 = np.empty(BLOCK, np.uint64)
     for s in range(0, n, BLOCK):
         _leaf_sets_block(cols, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+@njit(inline="always", **_OPTS)
+def _leaf_pair_block(c0, c1, w, apow, beta, out, s, cnt, s0, s1):
+    """`_leaf_sets_block` for w ≤ 2 columns given as two arrays (c1 unread when w = 1):
+    no (w, N) stack of the columns is copied first."""
+    for r in range(apow.shape[0]):
+        a0 = apow[r, 0, 0]
+        a1 = apow[r, 0, 1]
+        for i in range(cnt):
+            c = c0[s + i]
+            s0[i] = gl_sub(beta[r, 0], gl_mul(a0, c))
+            s1[i] = gl_sub(beta[r, 1], gl_mul(a1, c))
+        if w == 2:
+            a0 = apow[r, 1, 0]
+            a1 = apow[r, 1, 1]
+            for i in range(cnt):
+                c = c1[s + i]
+                s0[i] = gl_sub(s0[i], gl_mul(a0, c))
+                s1[i] = gl_sub(s1[i], gl_mul(a1, c))
+        for i in range(cnt):
+            out[s + i, r, 0] = s0[i]
+            out[s + i, r, 1] = s1[i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_leaf_pair_sets(c0, c1, w, apow, beta, out):
+    """`e_leaf_denoms_sets` for w ≤ 2 columns c0, c1 (1-D, base; c1 ignored when w = 1):
+    out[i, r] = β_r − apow[r, 0]·c0[i] (− apow[r, 1]·c1[i])."""
+    n = c0.shape[0]
+    nb = (n + BLOCK - 1) // BLOCK
+    for blk in prange(nb):
+        s0 = np.empty(BLOCK, np.uint64)
+        s1 = np.empty(BLOCK, np.uint64)
+        s = blk * BLOCK
+        _leaf_pair_block(c0, c1, w, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
+
+
+@njit(**_OPTS)
+def e_leaf_pair_sets_s(c0, c1, w, apow, beta, out):
+    """Serial `e_leaf_pair_sets`."""
+    n = c0.shape[0]
+    s0 = np.empty(BLOCK, np.uint64)
+    s1 = np.empty(BLOCK, np.uint64)
+    for s in range(0, n, BLOCK):
+        _leaf_pair_block(c0, c1, w, apow, beta, out, s, min(n, s + BLOCK) - s, s0, s1)
 
 
 def _one_set(apow, beta, out):
@@ -190,6 +239,84 @@ def e_frac_up_unit(q, pout, qout):
                     True, L)
 
 
+@njit(inline="always", **_OPTS)
+def _reduce_block(p, q, unit, m, w, s, cnt, LP, LQ, T):
+    """Entries s … s+cnt−1 of `e_frac_reduce`: level 1 from the m pieces in memory (piece
+    j with piece j + m/2, as `e_frac_up` pairs them), the levels above in the lane rows
+    of LP, LQ (m/2, 2, ·) in cache; written to LP[0], LQ[0]."""
+    h = m // 2
+    for j in range(h):
+        a = j * w + s
+        b = (j + h) * w + s
+        for i in range(cnt):
+            T[0, i] = q[a + i, 0]
+            T[1, i] = q[a + i, 1]
+            T[2, i] = q[b + i, 0]
+            T[3, i] = q[b + i, 1]
+        if unit:
+            _v_add(T[0], T[2], LP[j, 0], cnt)
+            _v_add(T[1], T[3], LP[j, 1], cnt)
+        else:
+            for i in range(cnt):
+                T[4, i] = p[a + i, 0]
+                T[5, i] = p[a + i, 1]
+                T[6, i] = p[b + i, 0]
+                T[7, i] = p[b + i, 1]
+            _v_mul(T[4], T[5], T[2], T[3], T[8], T[9], cnt)
+            _v_mul(T[6], T[7], T[0], T[1], T[10], T[11], cnt)
+            _v_add(T[8], T[10], LP[j, 0], cnt)
+            _v_add(T[9], T[11], LP[j, 1], cnt)
+        _v_mul(T[0], T[1], T[2], T[3], LQ[j, 0], LQ[j, 1], cnt)
+    while h > 1:
+        h //= 2
+        for j in range(h):
+            _v_mul(LP[j, 0], LP[j, 1], LQ[j + h, 0], LQ[j + h, 1], T[8], T[9], cnt)
+            _v_mul(LP[j + h, 0], LP[j + h, 1], LQ[j, 0], LQ[j, 1], T[10], T[11], cnt)
+            _v_add(T[8], T[10], LP[j, 0], cnt)
+            _v_add(T[9], T[11], LP[j, 1], cnt)
+            _v_mul(LQ[j, 0], LQ[j, 1], LQ[j + h, 0], LQ[j + h, 1], T[6], T[7], cnt)
+            for i in range(cnt):
+                LQ[j, 0, i] = T[6, i]
+                LQ[j, 1, i] = T[7, i]
+
+
+@njit(inline="always", **_OPTS)
+def _reduce_range(p, q, unit, m, pout, qout, lo, hi, rb):
+    """`_reduce_block` over entries lo … hi−1, ``rb`` at a time (one scratch)."""
+    w = pout.shape[0]
+    LP = np.empty((m // 2, 2, rb), np.uint64)
+    LQ = np.empty((m // 2, 2, rb), np.uint64)
+    T = np.empty((12, rb), np.uint64)
+    for s in range(lo, hi, rb):
+        cnt = min(hi, s + rb) - s
+        _reduce_block(p, q, unit, m, w, s, cnt, LP, LQ, T)
+        for i in range(cnt):
+            pout[s + i, 0] = LP[0, 0, i]
+            pout[s + i, 1] = LP[0, 1, i]
+            qout[s + i, 0] = LQ[0, 0, i]
+            qout[s + i, 1] = LQ[0, 1, i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_frac_reduce(p, q, unit, m, pout, qout, rb, nchunks):
+    """log2(m) fraction-tree layers at once: q (and p unless ``unit``, numerators 1) of
+    m·w entries, piece j (rows j·w … j·w + w − 1) the j-th of m; (pout, qout)[i] the
+    fraction sum of the m entries i + j·w — `e_frac_up` applied log2(m) times (the same
+    pairing, the same values), with the levels above the first held in cache, ``rb``
+    entries at a time, instead of written and read back (m a power of two ≥ 2)."""
+    w = pout.shape[0]
+    step = (w + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _reduce_range(p, q, unit, m, pout, qout, min(w, c * step), min(w, (c + 1) * step),
+                      rb)
+
+
+@njit(**_OPTS)
+def e_frac_reduce_s(p, q, unit, m, pout, qout, rb):
+    """Serial `e_frac_reduce`."""
+    _reduce_range(p, q, unit, m, pout, qout, 0, pout.shape[0], rb)
+
+
 # -- pure-Python references (Python ints, elements as (a0, a1) tuples) --------------------
 
 
@@ -265,6 +392,43 @@ def leaf_denoms(E, cols, apow, beta, out=None):
     return out
 
 
+def ref_frac_reduce(p, q, m):
+    """Reference of `e_frac_reduce`: `ref_frac_up` (``p`` None: `ref_frac_up_unit`)
+    log2(m) times."""
+    if p is None:
+        p, q = ref_frac_up_unit(q)
+        m //= 2
+    while m > 1:
+        p, q = ref_frac_up(p, q)
+        m //= 2
+    return p, q
+
+
+def frac_reduce(E, p, q, m: int):
+    """The layer log2(m) levels above (p, q) (``p is None``: numerators all 1): one
+    `e_frac_reduce` pass instead of log2(m) `frac_up` calls; returns (p', q')."""
+    if m == 1:
+        return p, q
+    if m == 2 or not _fast(E):   # (one level: `frac_up` is as fast)
+        while m > 1:
+            p, q = frac_up(E, p, q)
+            m //= 2
+        return p, q
+    q = np.ascontiguousarray(q, np.uint64)
+    w = q.shape[0] // m
+    unit = p is None
+    p = q if unit else np.ascontiguousarray(p, np.uint64)
+    pout = np.empty((w, 2), dtype=np.uint64)
+    qout = np.empty((w, 2), dtype=np.uint64)
+    rb = max(8, min(512, 4096 // m))
+    if w * m < SMALL:
+        e_frac_reduce_s(p, q, unit, m, pout, qout, rb)
+    else:
+        nch = max(1, min(_chunks(w * m), (w + rb - 1) // rb))
+        e_frac_reduce(p, q, unit, m, pout, qout, rb, nch)
+    return pout, qout
+
+
 def ref_leaf_denoms_sets(cols, apow, beta):
     """Reference of `e_leaf_denoms_sets`: (N, R, 2)."""
     return np.stack([ref_leaf_denoms(cols, apow[r], beta[r]) for r in range(len(apow))],
@@ -282,15 +446,24 @@ def leaf_denoms_sets(E, cols, apows, betas, out):
         return out
     if not (out.flags.c_contiguous and out.dtype == np.uint64 and out.shape == (n, R, 2)):
         raise ValueError("leaf_denoms_sets: out must be a contiguous (n, R, 2) uint64 array")
-    c0 = cols[0]
-    if len(cols) == 1 and c0.dtype == np.uint64 and c0.flags.c_contiguous:
-        cs = c0.reshape(1, n)
-    else:
-        cs = np.ascontiguousarray(np.stack(cols), np.uint64)
     ap = np.ascontiguousarray(np.stack([np.asarray(a, np.uint64) for a in apows]), np.uint64)
     bt = np.ascontiguousarray(np.stack([np.asarray(b, np.uint64) for b in betas]), np.uint64)
-    kern = e_leaf_denoms_sets if n * len(cols) * R >= SMALL else e_leaf_denoms_sets_s
-    kern(cs, ap.reshape(R, len(cols), 2), bt.reshape(R, 2), out)
+    return leaf_sets_u64(cols, ap.reshape(R, len(cols), 2), bt.reshape(R, 2), out)
+
+
+def leaf_sets_u64(cols, ap, bt, out):
+    """`leaf_denoms_sets` over goldilocks-ext2 with the combiners already stacked: ap
+    (R, w, 2), bt (R, 2) uint64; ``out`` contiguous (n, R, 2).  One or two columns are
+    read where they lie (`e_leaf_pair_sets`), more are stacked first."""
+    n = len(cols[0])
+    R, w = ap.shape[0], ap.shape[1]
+    if w <= 2 and all(c.dtype == np.uint64 and c.flags.c_contiguous for c in cols):
+        kern = e_leaf_pair_sets if n * w * R >= SMALL else e_leaf_pair_sets_s
+        kern(cols[0], cols[-1], w, ap, bt, out)
+        return out
+    cs = np.ascontiguousarray(np.stack(cols), np.uint64)
+    kern = e_leaf_denoms_sets if n * w * R >= SMALL else e_leaf_denoms_sets_s
+    kern(cs, ap, bt, out)
     return out
 
 

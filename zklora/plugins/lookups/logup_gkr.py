@@ -170,9 +170,8 @@ class FracTree:
                 j = self.depth
         else:
             p, q = self.p[j], self.q[j]
-        while j > layer:
-            p, q = KL.frac_up(self.E, p, q)
-            j -= 1
+        if j > layer:   # the levels between, in one pass (`KL.frac_reduce`)
+            p, q = KL.frac_reduce(self.E, p, q, 1 << (j - layer))
         self.p[layer], self.q[layer] = p, q
 
 
@@ -269,10 +268,7 @@ def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, i
         if p is not None:
             p[j * w:(j + 1) * w] = pj
         del pj, qj
-    while m > 1:
-        p, q = KL.frac_up(E, p, q)
-        m //= 2
-    return p, q
+    return KL.frac_reduce(E, p, q, m)   # the log2(m) levels in one pass
 
 
 def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
@@ -282,7 +278,7 @@ def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, in
     if layer == depth:
         return leaves_range(0, n)
     step = max(1, LAYER_CHUNK >> (depth - layer))
-    p_out, q_out = E.zeros(n), E.zeros(n)
+    p_out, q_out = _empty(E, n), _empty(E, n)   # (every entry written below)
     for a in range(0, n, step):
         b = min(n, a + step)
         p_out[a:b], q_out[a:b] = layer_range(E, depth, unit, leaves_range, layer, a, b)
@@ -1157,6 +1153,7 @@ class _Trees:
         self.ctx, self.cs, self.groups, self.looks, self.tabs = ctx, cs, groups, looks, tabs
         self.coefs, self.betas, self.top = coefs, betas, top
         self._trees: list | None = None
+        self._comb: dict = {}
 
     def __call__(self) -> list[FracTree]:
         if self._trees is None:
@@ -1224,12 +1221,27 @@ class _Trees:
                 dst[...] = pad[0]
             else:
                 src = [c[a - start:b - start] for c in cols]
-                KL.leaf_denoms_sets(E, src, apows, betas, dst)
+                if KL.fast(E):   # the combiners stacked once per table (`_combiners`)
+                    KL.leaf_sets_u64(src, *self._combiners(t, w), dst)
+                else:
+                    KL.leaf_denoms_sets(E, src, apows, betas, dst)
                 if (b - a) * 8 >= DROP_BYTES:
                     for c in src:   # read for every set: a view of a mapped stack
                         scratch.drop_pages(c)   # gives its pages back
         if pos < hi:
             q[pos - lo:] = one
+
+    def _combiners(self, t: int, w: int) -> tuple:
+        """Table t's combiners for every challenge set as `KL.leaf_sets_u64` takes them,
+        (R, w, 2) and (R, 2) uint64, stacked once."""
+        cache = self.__dict__.setdefault("_comb", {})   # (also on bare test objects)
+        if t not in cache:
+            k = 1 << self.top
+            ap = np.stack([np.asarray(self.coefs[r][:w], np.uint64) for r in range(k)])
+            bt = np.stack([np.asarray(self.betas[r][t], np.uint64) for r in range(k)])
+            cache[t] = (np.ascontiguousarray(ap.reshape(k, w, 2)),
+                        np.ascontiguousarray(bt.reshape(k, 2)))
+        return cache[t]
 
     def _look_range(self, segs, lo: int, hi: int):
         """The lookup leaves lo … hi−1 of one tree (all challenge sets): (None, q)."""
