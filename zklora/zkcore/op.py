@@ -703,6 +703,23 @@ def evaluate_mapped(E: Field, table: np.ndarray, r: np.ndarray) -> np.ndarray:
     return E.dot(np.stack(vals), mle.eq_table(E, r[b:]))
 
 
+def _u64_view(F: Field, v) -> np.ndarray | None:
+    """``F.from_ints(v)`` without a copy where that is the same array: over goldilocks
+    (p > 2^63) a contiguous int64 CPU tensor with no negative entry is its own residues,
+    so its bits viewed as uint64 (read-only: the witness stays as it is); else None.  The
+    loss region's 2^23-entry tensors are mostly non-negative (digits, limbs, softmax
+    values): one copy fewer of each held for the segment."""
+    if getattr(F, "name", None) != "goldilocks" or not isinstance(v, torch.Tensor) \
+            or v.dtype != torch.int64 or v.device.type != "cpu" or not v.is_contiguous():
+        return None
+    a = v.detach().numpy()
+    if a.size and int(a.min()) < 0:
+        return None
+    t = a.view(np.uint64)
+    t.flags.writeable = False
+    return t
+
+
 class ProverContext(_Context):
     """What an op's ``prove`` may use: channel, fields, witness values, services."""
 
@@ -721,9 +738,12 @@ class ProverContext(_Context):
         return self.values[name]
 
     def table(self, name: str) -> np.ndarray:
-        """The tensor as a flat base-field array (cached)."""
+        """The tensor as a flat base-field array (cached; over goldilocks a tensor with no
+        negative entry is a read-only view of its int64 values, `_u64_view`)."""
         if name not in self._tables:
-            self._tables[name] = self.F.from_ints(self.values[name].reshape(-1))
+            v = self.values[name].reshape(-1)
+            t = _u64_view(self.F, v)
+            self._tables[name] = self.F.from_ints(v) if t is None else t
         return self._tables[name]
 
     def ext_table(self, name: str) -> np.ndarray:
