@@ -134,3 +134,31 @@ def test_eq_combination_matches_reference_and_generic(m, q):
     assert np.array_equal(out, fresh)
     with pytest.raises(ValueError):
         QE.eq_combination(out, pts[:, :-1] if m else np.zeros((1, 1, 2), np.uint64), cf[:1])
+
+
+@pytest.mark.parametrize("n,j,rows", [(12, 3, 1 << 9), (13, 1, 1 << 12), (11, 4, 1 << 3)])
+def test_w_split_folded_is_the_folded_weight_table(n, j, rows):
+    """`whir._w_split_folded`: W = Σ_l c_l·eq(p_l, ·) with its low j variables bound to
+    r, from split tables over the other n − j variables (eq_rows a block of ``rows`` at
+    a time), equals W built whole and folded j times."""
+    from zklora.kernels import whir_sumcheck as S
+    from zklora.plugins.commitments import whir as W
+    from zklora.zkcore.plugins import registry
+
+    E = registry().field("goldilocks").ext
+    rng = np.random.default_rng(n + j)
+    q = 3
+    pts = rng.integers(0, P_INT, size=(q, n, 2), dtype=np.uint64)
+    cf = rng.integers(0, P_INT, size=(q, 2), dtype=np.uint64)
+    rs = rng.integers(0, P_INT, size=(j, 2), dtype=np.uint64)
+    w = np.empty((1 << n, 2), dtype=np.uint64)
+    QE.eq_combination(w, pts, cf, overwrite=True)
+    z = np.zeros(1 << n, dtype=np.uint64)
+    for r in rs:
+        _, w = S.fold(z[:w.shape[0]], w, r)
+    A, B, a = W._w_split_folded(E, pts, cf, rs, rows)
+    assert (1 << a) <= rows
+    got = np.concatenate([QE.eq_rows(A, B, a, lo, lo + rows)
+                          for lo in range(0, 1 << (n - j), rows)])
+    assert np.array_equal(got, w)
+

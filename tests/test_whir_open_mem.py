@@ -53,7 +53,8 @@ def _verify(s, items, proof):
     ({}, [13, 13], 2, False),                                  # one size, in RAM
     ({}, [13, 13, 13], 2, True),                               # streamed commitments
     ({"regime": "conjectured"}, [14, 9, 14, 12, 14], 3, True),  # merged continuation
-    ({"folding_factor": 2}, [12, 12], 12, True),               # W kept in a file
+    ({"folding_factor": 2}, [12, 12], 12, True),               # W folded directly
+    ({"folding_factor": 2}, [12, 12], 40, True),               # W kept in a file
 ])
 @pytest.mark.parametrize("budget", [0, 1 << 16])
 def test_streamed_batch_same_bytes(params, sizes, claims, session, budget, monkeypatch):

@@ -252,13 +252,15 @@ def eq_combination(out: np.ndarray, points: np.ndarray, coefs: np.ndarray,
     _combine_ext(A, B, out, a, overwrite, nch)
 
 
-def eq_split(points: np.ndarray, coefs: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def eq_split(points: np.ndarray, coefs: np.ndarray, lo_vars: int = EXT_LO_VARS
+             ) -> tuple[np.ndarray, np.ndarray, int]:
     """The split tables of `eq_combination` for extension points (q ≥ 1, m, 2) and
-    coefficients (q, 2): (A (q, 2^a, 2) with the coefficients, B (q, 2^(m−a), 2), a)."""
+    coefficients (q, 2): (A (q, 2^a, 2) with the coefficients, B (q, 2^(m−a), 2), a),
+    a = min(m, ``lo_vars``) (`eq_rows` makes whole blocks of 2^a rows)."""
     points = np.ascontiguousarray(points, dtype=np.uint64)
     coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
     q, m = points.shape[0], points.shape[1]
-    a = min(m, EXT_LO_VARS)
+    a = max(0, min(m, EXT_LO_VARS, lo_vars))
     A = np.empty((q, 1 << a, 2), dtype=np.uint64)
     _eq_cols_ext(points, 0, a, coefs, A)
     B = np.empty((q, 1 << (m - a), 2), dtype=np.uint64)

@@ -755,6 +755,44 @@ def _read_base(table, lo: int, hi: int) -> np.ndarray:
     return out
 
 
+def _w_split_folded(E: Field, points: np.ndarray, coefs: np.ndarray, rs: np.ndarray,
+                    rows: int):
+    """The split tables (`whir_eq.eq_split`) of W = Σ_l coefs_l·eq(points_l, ·) with its
+    low j = len(rs) variables bound to rs (W folded by r_0, …, r_(j−1), as `fold`
+    does): eq factors over the coordinates, so that is Σ_l c'_l·eq(points_l[j:], ·)
+    with c'_l = coefs_l·Π_(i<j) eq(points_l,i, r_i) — 2^(n−j) entries computed
+    directly instead of 2^n entries and j folds (the same values).  ``rows``: the
+    folded rows a block holds (a power of two; `eq_rows` makes whole blocks of 2^a)."""
+    from zklora.kernels import whir_eq as QE  # prover only
+    pts = np.ascontiguousarray(points, dtype=np.uint64)
+    cf = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+    q = pts.shape[0]
+    one = np.ascontiguousarray(np.broadcast_to(E.scalar(1), (q, 2)))
+    for i in range(len(rs)):
+        p = np.ascontiguousarray(pts[:, i])
+        r = np.ascontiguousarray(np.broadcast_to(np.asarray(rs[i], dtype=np.uint64), (q, 2)))
+        pr = E.mul(p, r)
+        e = E.add(E.sub(E.sub(one, p), r), E.add(pr, pr))   # p·r + (1 − p)(1 − r)
+        cf = E.mul(cf, e)
+    return QE.eq_split(np.ascontiguousarray(pts[:, len(rs):]), cf,
+                       max(0, rows.bit_length() - 1))
+
+
+def _aligned(lo: int, hi: int, a: int) -> bool:
+    return lo % (1 << a) == 0 and hi % (1 << a) == 0
+
+
+def _fold_seq(t: np.ndarray, rs: np.ndarray) -> np.ndarray:
+    """Bind the low len(rs) variables of one table (base (n,) or extension (n, 2)) to
+    r_0, r_1, … in turn (`sumcheck.fold_into`: the values `whir_sumcheck.fold` gives f)."""
+    from zklora.kernels import sumcheck as KS  # prover only
+    for r in rs:
+        out = np.empty((t.shape[0] // 2, 2), dtype=np.uint64)
+        KS.fold_into(t, r, out)
+        t = out
+    return t
+
+
 def _mobius_ext(f: np.ndarray) -> np.ndarray:
     """The coefficient form (2^m, 2) of an evaluation table, base (2^m,) or extension
     (2^m, 2) (the transform is applied to each component)."""
@@ -1687,12 +1725,13 @@ class Whir(CommitmentScheme):
         budget = scratch.open_bytes(OPEN_BYTES)
         while s < n - 1 and 2 * T * 16 * (N >> s) > budget:
             s += 1
-        splits = []
+        splits, coefs = [], []
         for t in range(T):
             pts = cons[t][0]
             cf = E.mul(K.epowers(beta, 0, len(pts)),
                        np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
             splits.append((QE.eq_split(pts, cf), len(pts)))
+            coefs.append(cf)
         a_max = max(a for (_, _, a), _ in splits)
         blk = min(N, max(1 << max(a_max, s + 1),
                          1 << (STREAM_BYTES // 48).bit_length() - 1))
@@ -1702,19 +1741,30 @@ class Whir(CommitmentScheme):
 
         def blocks(t: int, j: int):
             (A, B, a), q = splits[t]
-            keep = store is not None and q > W_RECOMPUTE_TERMS
+            # pass j ≥ 1: W_t's folded rows computed directly (`_w_split_folded`: 2^-j
+            # of the work, no folds of W_t) unless it has many terms, then read back
+            # from the first pass's file and folded
+            direct = j > 0 and q <= W_RECOMPUTE_TERMS << j
+            keep = store is not None and q > W_RECOMPUTE_TERMS << 1
+            if direct:
+                Aj, Bj, aj = _w_split_folded(E, cons[t][0], coefs[t], rstar[:j],
+                                             min(N, blk) >> j)
             w_mm = None
             if keep and kept[t] is None:
                 w_mm, kept[t] = store.create((N, 2), np.uint64, "whir-w")
             for lo in range(0, N, blk):
-                f = _read_base(group[t][0].table, lo, lo + blk)
+                hi = min(N, lo + blk)
+                f = _read_base(group[t][0].table, lo, hi)
+                if j and direct and _aligned(lo >> j, hi >> j, aj):
+                    yield _fold_seq(f, rstar[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    continue
                 if kept[t] is not None and w_mm is None:
-                    w = kept[t].read_range(lo, lo + blk)
+                    w = kept[t].read_range(lo, hi)
                 else:
-                    w = QE.eq_rows(A, B, a, lo, lo + blk)
+                    w = QE.eq_rows(A, B, a, lo, hi)
                     if w_mm is not None:
-                        w_mm[lo:lo + blk] = w
-                        scratch.drop_pages(w_mm[lo:lo + blk])
+                        w_mm[lo:hi] = w
+                        scratch.drop_pages(w_mm[lo:hi])
                 for i in range(j):
                     f, w = SC.fold(f, w, rstar[i])
                 yield f, w
@@ -1838,26 +1888,39 @@ class Whir(CommitmentScheme):
         store = scratch.current()
         # W's rows are recomputed in every pass when it has few terms (cheaper than
         # writing and reading back its 16 bytes an entry), else kept in a scratch file
-        keep = store is not None and not given and s.points.shape[0] > W_RECOMPUTE_TERMS
+        # (pass j ≥ 1 computes W's folded rows directly when it has few terms for the
+        # pass, `_w_split_folded`: the file is only needed with more than twice that)
+        q = 0 if given else s.points.shape[0]
+        keep = store is not None and not given and q > W_RECOMPUTE_TERMS << 1 and rd.k > 0
         w_mm, w_h = (None, s.w) if given else \
             store.create((N, 2), np.uint64, "whir-w") if keep else (None, None)
 
         def blocks(j: int):
+            # pass j ≥ 1: W's folded rows computed directly when it has few terms
+            # (`_w_split_folded`), only the table's block folded
+            direct = j > 0 and not given and q <= W_RECOMPUTE_TERMS << j
+            if direct:
+                Aj, Bj, aj = _w_split_folded(E, s.points, s.coefs, alphas[:j],
+                                             min(N, blk) >> j)
             for lo in range(0, N, blk):
+                hi = min(N, lo + blk)
                 if s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
-                    f = K.lincomb_base(np.stack([_read_base(t, lo, lo + blk)
+                    f = K.lincomb_base(np.stack([_read_base(t, lo, hi)
                                                  for t in s.table]), s.mu)
                 else:
-                    f = _read_base(s.table, lo, lo + blk)
+                    f = _read_base(s.table, lo, hi)
+                if direct and _aligned(lo >> j, hi >> j, aj):
+                    yield _fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    continue
                 if given:
-                    w = w_h.read_range(lo, lo + blk)
+                    w = w_h.read_range(lo, hi)
                 elif j == 0 or w_h is None:
-                    w = QE.eq_rows(A, B, a, lo, lo + blk)
+                    w = QE.eq_rows(A, B, a, lo, hi)
                     if w_mm is not None:
-                        w_mm[lo:lo + blk] = w
-                        scratch.drop_pages(w_mm[lo:lo + blk])
+                        w_mm[lo:hi] = w
+                        scratch.drop_pages(w_mm[lo:hi])
                 else:
-                    w = w_h.read_range(lo, lo + blk)
+                    w = w_h.read_range(lo, hi)
                 for i in range(j):
                     f, w = SC.fold(f, w, alphas[i])
                 yield f, w
