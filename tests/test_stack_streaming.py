@@ -127,3 +127,22 @@ def test_streaming_more_rounds_under_a_budget(reg, monkeypatch, budget):
     checked = _verify(F, [(K, cl, None) for K, cl, _ in stacks], data)
     for (r, v), (r2, v2) in zip(got, checked):
         assert E.equal(r, r2) and E.equal(v, v2)
+
+
+@pytest.mark.parametrize("direct", [0, 1 << 10])
+@pytest.mark.parametrize("chunk,rounds", [(3, 2), (6, 5)])
+def test_streaming_w_folded_directly_or_from_files(reg, monkeypatch, direct, chunk, rounds):
+    """W's chunks computed already folded in each pass (`_w_chunk` with ``rs``: blocks
+    larger and smaller than 2^j, a block holding the chunk) or, above `DIRECT_W_CLAIMS`,
+    kept in scratch files and folded — the same bytes as the in-RAM prover."""
+    F, E, lay, S, claims = _case(reg, [2, 64, 1, 8, 8, 32], 1)
+    _, _, lay2, S2, claims2 = _case(reg, [64, 32, 16, 4], 2, claims_per=3)
+    stacks = [(7, claims, S), (7, claims2, S2)]
+    ref, ref_bytes = _prove(F, stacks)
+    monkeypatch.setattr(stack, "STREAM_VARS", 5)
+    monkeypatch.setattr(stack, "CHUNK_VARS", chunk)
+    monkeypatch.setattr(stack, "STREAM_ROUNDS", rounds)
+    monkeypatch.setattr(stack, "DIRECT_W_CLAIMS", direct)
+    with scratch.session(threshold=0):
+        got, data = _prove(F, stacks)
+    assert data == ref_bytes

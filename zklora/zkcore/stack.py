@@ -52,6 +52,10 @@ STREAM_ROUNDS = 4
 #: several stacks of 2^28 entries, 2 GiB each (plus a fold's copy) after 4 rounds.
 #: ``ZKLORA_OPEN_BYTES`` overrides it (`scratch.open_bytes`)
 RAM_BYTES = 512 << 20
+#: the streaming prover computes a stack's W chunks already folded in every pass (no
+#: scratch file of W) when the stack has at most this many (expanded) claims; with more,
+#: the per-claim Python work of each pass would cost more than reading W back
+DIRECT_W_CLAIMS = 1024
 #: inside a scratch session, `StackLayout.stack_from` builds a stacked vector of at least
 #: 1/SPILL_FACTOR of the store's spill threshold in a scratch file: stacks are held for
 #: the whole proof (the base model's groups of 2^22 entries, 32 MiB each, about one per
@@ -692,31 +696,55 @@ def _read(table, lo: int, hi: int, base: bool) -> np.ndarray:
     return np.ascontiguousarray(a.reshape(-1) if base else a.reshape(-1, 2))
 
 
+def _eq_prefix(E: Field, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Π_i eq(p_i, r_i) = Π_i (p_i·r_i + (1 − p_i)(1 − r_i)) over len(r) coordinates."""
+    one = E.scalar(1)
+    out = one
+    for i in range(E.shape(r)[0]):
+        pr = E.mul(p[i], r[i])
+        out = E.mul(out, E.add(E.sub(E.sub(one, p[i]), r[i]), E.add(pr, pr)))
+    return out
+
+
 def _w_chunk(E: Field, c: int, lo: int, coefs: np.ndarray, claims: Sequence[StackClaim],
-             offs: np.ndarray, ends: np.ndarray) -> np.ndarray:
+             offs: np.ndarray, ends: np.ndarray, rs: np.ndarray | None = None) -> np.ndarray:
     """W = Σ_k ρ^k eq(p_k, ·) on the entries [lo, lo + 2^c) (an aligned chunk): a claim
     whose block lies in the chunk adds its eq table at its offset; one whose block holds
-    the chunk adds eq(r_k[:c], ·) times the selector of the chunk inside the block."""
+    the chunk adds eq(r_k[:c], ·) times the selector of the chunk inside the block.
+    With ``rs`` (j challenges, j < c): that chunk of W with its low j variables bound to
+    rs (`_fold_all`'s values, 2^(c−j) entries), computed directly — eq factors over the
+    coordinates: a claim's block of 2^n ≥ 2^j entries adds eq(p_k[j:], ·) times
+    Π_(i<j) eq(p_k,i, r_i); a smaller block adds one entry, eq(p_k, rs[:n]) times the
+    selector of its offset's bits n … j − 1 at rs[n:j]."""
+    j = 0 if rs is None else E.shape(rs)[0]
     C = 1 << c
-    w = np.zeros((C, 2), dtype=np.uint64)
+    w = np.zeros((C >> j, 2), dtype=np.uint64)
     sel = np.nonzero((offs < lo + C) & (ends > lo))[0]
     if not len(sel):
         return w
-    pts = np.zeros((len(sel), max(1, c), 2), dtype=np.uint64)
+    pts = np.zeros((len(sel), max(1, c - j), 2), dtype=np.uint64)
     nv, at, cf = [], [], []
-    for j, k in enumerate(sel):
+    for q, k in enumerate(sel):
         cl = claims[k]
         n = cl.num_vars
         if n <= c:
-            pts[j, :n] = cl.point
-            nv.append(n)
-            at.append(int(offs[k]) - lo)
-            cf.append(coefs[k])
+            o = int(offs[k]) - lo
+            if n >= j:
+                pts[q, :n - j] = cl.point[j:n]
+                nv.append(n - j)
+                cf.append(coefs[k] if not j else
+                          E.mul(coefs[k], _eq_prefix(E, cl.point[:j], rs)))
+            else:
+                nv.append(0)
+                cf.append(E.mul(E.mul(coefs[k], _eq_prefix(E, cl.point[:n], rs[:n])),
+                                selector(E, rs[n:j], o >> n)))
+            at.append(o >> j)
         else:
-            pts[j, :c] = cl.point[:c]
-            nv.append(c)
+            pts[q, :c - j] = cl.point[j:c]
+            nv.append(c - j)
             at.append(0)
-            cf.append(E.mul(coefs[k], selector(E, cl.point[c:], (lo - int(offs[k])) >> c)))
+            v = E.mul(coefs[k], selector(E, cl.point[c:], (lo - int(offs[k])) >> c))
+            cf.append(v if not j else E.mul(v, _eq_prefix(E, cl.point[:j], rs)))
     KS.eq_acc(pts, nv, at, np.stack(cf), w)
     return w
 
@@ -791,13 +819,21 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     while k < min(c - 1, K - 1) and 2 * T * 16 * (N >> k) > budget:
         k += 1
 
-    # W's chunks are computed once; inside a scratch session they are kept in a file
-    # for the later passes (read back a chunk at a time), else recomputed
+    # W's chunks: with few claims a pass j computes them already folded at its j
+    # challenges (`_w_chunk` with ``rs``: 2^-j of the entries, no fold, no file); else
+    # they are computed once and, inside a scratch session, kept in a file for the
+    # later passes (read back a chunk at a time and folded), else recomputed
     store = scratch.current()
     saved: dict[tuple[int, int], scratch.Spilled] = {}
+    direct = [len(cl) <= DIRECT_W_CLAIMS for cl in claims]
 
-    def chunks(i: int):
+    def chunks(i: int, rs=()):
+        rs_a = np.stack(rs) if len(rs) else None
         for lo in range(0, N, 1 << c):
+            if direct[i]:
+                yield lo, _read(tables[i], lo, lo + (1 << c), base), \
+                    _w_chunk(E, c, lo, weights[i][0], claims[i], *metas[i], rs=rs_a), True
+                continue
             h = saved.get((i, lo))
             if h is not None:
                 w = h.read_range(0, 1 << c)
@@ -805,15 +841,16 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
                 w = _w_chunk(E, c, lo, weights[i][0], claims[i], *metas[i])
                 if store is not None and k > 0:
                     saved[(i, lo)] = store.save([w], tag="stack-w")[0]
-            yield lo, _read(tables[i], lo, lo + (1 << c), base), w
+            yield lo, _read(tables[i], lo, lo + (1 << c), base), w, False
 
     point = E.zeros(K)
     rs: list[np.ndarray] = []
     for j in range(k):
         sums = np.zeros((T, 2, 2), dtype=np.uint64)
         for i in range(T):
-            for _, s, w in chunks(i):
-                sums[i] = E.add(sums[i], KS.pair_sums(_fold_all(s, rs), _fold_all(w, rs)))
+            for _, s, w, folded in chunks(i, rs):
+                sums[i] = E.add(sums[i], KS.pair_sums(
+                    _fold_all(s, rs), w if folded else _fold_all(w, rs)))
         g = KS.e_p2_message(sums, coeffs, running)
         send(j, g)
         r = ch.challenge(f"{label}/r{j}", E)
@@ -823,10 +860,10 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
         running = _interpolate(E, g, r)
     st = np.empty((2 * T, N >> k, 2), dtype=np.uint64)
     for i in range(T):
-        for lo, s, w in chunks(i):
+        for lo, s, w, folded in chunks(i, rs):
             a, b = lo >> k, (lo + (1 << c)) >> k
             st[2 * i, a:b] = _fold_all(s, rs)
-            st[2 * i + 1, a:b] = _fold_all(w, rs)
+            st[2 * i + 1, a:b] = w if folded else _fold_all(w, rs)
     fa = np.arange(0, 2 * T, 2, dtype=np.int64)
     fb = fa + 1
     sums = KS.p2_sums(st, fa, fb)
