@@ -129,3 +129,24 @@ def test_commitment_is_the_padded_matrix_encoded_whole(F, tmp_path):
                     assert np.array_equal(st.columns(idx),
                                           scheme._encode_tree(None, full, sh.rate_log)[0][idx])
         assert com == want
+
+
+def test_graph_proof_spilled_is_identical(reg, tmp_path):
+    """The matmul + rescale + lookup graph in zero knowledge under ligero, masks seeded:
+    proven with every scratch array spilled (threshold 0) it sends the bytes of the
+    default-threshold proof, and verifies."""
+    from zklora.zkcore import graph as graphlib
+
+    from .conftest import backend_for
+    from .test_rescale_op import rescale_graph, wit
+
+    be = backend_for(reg, "goldilocks", "ligero", "logup-gkr")
+    g = rescale_graph()
+    out = []
+    for threshold in (scratch.DEFAULT_THRESHOLD, 0):
+        with zk.session(rng=zk.MaskRng.seeded(SEED)), \
+                scratch.session(str(tmp_path), threshold=threshold):
+            out.append(graphlib.prove(g, wit(), be, {}))
+    assert out[0][0] == out[1][0]
+    with zk.session():
+        graphlib.verify(g, out[1][0], be, {}, out[1][1])
