@@ -370,8 +370,9 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
 #: in RAM only once they fit (`_prove_layer`).  Every streamed round is one more pass
 #: over the leaves (summed again from the columns), so this trades RAM (about 1.5× it at
-#: the peak) for passes; ``ZKLORA_LOOKUP_STREAM_BYTES`` overrides it (2 GiB)
-STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 2 << 30)
+#: the peak) for passes; ``ZKLORA_LOOKUP_STREAM_BYTES`` overrides it (512 MiB;
+#: a machine with RAM to spare proves faster with 2 GiB)
+STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
 #: a leaf range of a column at least this long (bytes of base elements) gives its mapped
 #: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
 #: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
@@ -379,8 +380,9 @@ STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 2 << 30)
 #: range)
 DROP_BYTES = 8 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most, all
-#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 512 MiB)
-KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 23)
+#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 128 MiB;
+#: ``ZKLORA_LOOKUP_KEEP_LAYERS`` overrides it)
+KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 21)
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 19
