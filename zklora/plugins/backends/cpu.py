@@ -18,6 +18,7 @@ from zklora.kernels import goldilocks as K
 from zklora.kernels import lookup_gkr as KL
 from zklora.kernels import ntt as KN
 from zklora.kernels import sumcheck as KS
+from zklora.zkcore import scratch
 from zklora.zkcore.backend import Availability, ComputeBackend
 from zklora.zkcore.hookspecs import hookimpl
 
@@ -32,6 +33,23 @@ def _u(a) -> np.ndarray:
 
 def _e(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.uint64).reshape(-1, 2)
+
+
+#: a matrix in a read-only scratch map (`zklora.zkcore.scratch`) larger than this is
+#: multiplied a slab of rows of about this many bytes at a time, each slab's pages given
+#: back once read (`scratch.drop_pages`): the product never holds the whole mapped
+#: matrix resident (issue 14: Ligero's openings read their message matrices this way)
+MAPPED_SLAB_BYTES = 32 << 20
+
+
+def _slabs(M: np.ndarray):
+    """Row ranges of M of about `MAPPED_SLAB_BYTES` each (one range when M is small or
+    not a scratch map)."""
+    R = M.shape[0]
+    if M.nbytes <= MAPPED_SLAB_BYTES or not scratch.is_mapped(M):
+        return [(0, R)]
+    per = max(1, MAPPED_SLAB_BYTES // max(1, M.strides[0] if M.ndim == 2 else 8))
+    return [(a, min(R, a + per)) for a in range(0, R, per)]
 
 
 def _pick(n: int, par, ser):
@@ -183,10 +201,35 @@ class CpuBackend(ComputeBackend):
         return out
 
     def evec_mat(self, e, M):
-        return KN.evec_mat(_e(e), _u(M))
+        """eᵀ·M; a large mapped M is summed slab by slab (the same field elements: the
+        slabs' partial products added)."""
+        e = _e(e)
+        parts = _slabs(M)
+        if len(parts) == 1:
+            return KN.evec_mat(e, _u(M))
+        out = None
+        for a, b in parts:
+            blk = M[a:b]
+            y = KN.evec_mat(e[a:b], _u(blk)).reshape(-1)
+            scratch.drop_pages(blk)
+            if out is None:
+                out = y
+            else:
+                _pick(out.size, K.vadd, K.vadd_s)(out, y, out)
+        return out.reshape(-1, 2)
 
     def mat_evec(self, M, e):
-        return KN.mat_evec(_u(M), _e(e))
+        """M·e; a large mapped M row slab by row slab."""
+        e = _e(e)
+        parts = _slabs(M)
+        if len(parts) == 1:
+            return KN.mat_evec(_u(M), e)
+        out = np.empty((M.shape[0], 2), dtype=np.uint64)
+        for a, b in parts:
+            blk = M[a:b]
+            out[a:b] = KN.mat_evec(_u(blk), e)
+            scratch.drop_pages(blk)
+        return out
 
     def sc_round(self, stack, starts, factors, coeffs, degree):
         stack = _u(stack)
