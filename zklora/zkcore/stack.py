@@ -53,9 +53,13 @@ STREAM_ROUNDS = 4
 #: ``ZKLORA_OPEN_BYTES`` overrides it (`scratch.open_bytes`)
 RAM_BYTES = 512 << 20
 #: the streaming prover computes a stack's W chunks already folded in every pass (no
-#: scratch file of W) when the stack has at most this many (expanded) claims; with more,
-#: the per-claim Python work of each pass would cost more than reading W back
-DIRECT_W_CLAIMS = 1024
+#: scratch file of W) when the stack has at most this many (expanded) claims
+#: (`_WChunks`: each pass's per-claim factors as a few vector operations over all the
+#: claims, then one kernel call a chunk); with more, its (claims × K) point array would
+#: take too much RAM and W is kept in a scratch file instead.  (1024 before: the 25m
+#: step's 2^26 stack has ~7500 claims, and writing and reading back its W cost more than
+#: the vectorised factors)
+DIRECT_W_CLAIMS = 1 << 16
 #: inside a scratch session, `StackLayout.stack_from` builds a stacked vector of at least
 #: 1/SPILL_FACTOR of the store's spill threshold in a scratch file: stacks are held for
 #: the whole proof (the base model's groups of 2^22 entries, 32 MiB each, about one per
@@ -749,6 +753,84 @@ def _w_chunk(E: Field, c: int, lo: int, coefs: np.ndarray, claims: Sequence[Stac
     return w
 
 
+class _WChunks:
+    """`_w_chunk` for every chunk of one stack, the per-claim Python work vectorised:
+    the claims' points, sizes and offsets as arrays once; per pass (``rs``, j
+    challenges) every claim's factor c_k·Π_(i<j) (eq(p_k,i, r_i) where block k has more
+    than i variables, else the selector bit i of its offset at r_i) as j vector
+    products over all the claims (`coefficients`); per chunk the claims meeting it
+    selected with one mask, the blocks holding it scaled by their selector at its
+    bits, and one `KS.eq_acc` call.  The same field elements as `_w_chunk` (the same
+    products, in another order)."""
+
+    def __init__(self, E: Field, c: int, coefs: np.ndarray, claims: Sequence[StackClaim],
+                 offs: np.ndarray, ends: np.ndarray):
+        self.E, self.c = E, c
+        self.n = np.array([cl.num_vars for cl in claims], dtype=np.int64)
+        width = max(c, int(self.n.max(initial=0))) + 1
+        self.P = np.zeros((len(claims), width, 2), dtype=np.uint64)
+        for nv in np.unique(self.n):
+            ks = np.nonzero(self.n == nv)[0]
+            if nv:
+                self.P[ks, :nv] = np.stack([np.asarray(claims[k].point) for k in ks])
+        self.offs, self.ends = offs, ends
+        self.coefs = np.ascontiguousarray(coefs, dtype=np.uint64).reshape(-1, 2)
+        self.big = self.n > c
+        self.j = 0
+        self.pre = self.coefs
+
+    def _eq(self, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """eq(p, r) = p·r + (1 − p)(1 − r) per row ((q, 2) each)."""
+        E = self.E
+        pr = E.mul(p, r)
+        return E.add(E.sub(E.sub(np.ascontiguousarray(
+            np.broadcast_to(E.scalar(1), p.shape)), p), r), E.add(pr, pr))
+
+    def coefficients(self, rs: np.ndarray | None) -> None:
+        """Set the pass: ``rs`` (j, 2) the challenges so far (None: j = 0)."""
+        E = self.E
+        j = 0 if rs is None else E.shape(rs)[0]
+        cf = self.coefs
+        q = cf.shape[0]
+        one = np.ascontiguousarray(np.broadcast_to(E.scalar(1), (q, 2)))
+        for i in range(j):
+            r = np.ascontiguousarray(np.broadcast_to(np.asarray(rs[i], np.uint64), (q, 2)))
+            e = self._eq(np.ascontiguousarray(self.P[:, i]), r)
+            bit = ((self.offs >> i) & 1).astype(bool)[:, None]
+            sel = np.where(bit, r, E.sub(one, r))
+            cf = E.mul(cf, np.where((self.n > i)[:, None], e, sel))
+        self.j, self.pre = j, np.ascontiguousarray(cf, dtype=np.uint64)
+
+    def chunk(self, lo: int) -> np.ndarray:
+        """W on the entries [lo, lo + 2^c) folded at the pass's challenges (2^(c−j)
+        entries)."""
+        E, c, j = self.E, self.c, self.j
+        C = 1 << c
+        w = np.zeros((C >> j, 2), dtype=np.uint64)
+        sel = np.nonzero((self.offs < lo + C) & (self.ends > lo))[0]
+        if not len(sel):
+            return w
+        n = self.n[sel]
+        small = n <= c
+        nv = np.where(small, np.maximum(n - j, 0), c - j)
+        at = np.where(small, (self.offs[sel] - lo) >> j, 0)
+        cf = self.pre[sel]
+        big = np.nonzero(~small)[0]
+        if len(big):   # blocks holding the chunk: their selector at the chunk's bits
+            ks = sel[big]
+            idx = (lo - self.offs[ks]) >> c
+            nb = self.n[ks]
+            f = cf[big]
+            one = np.ascontiguousarray(np.broadcast_to(E.scalar(1), f.shape))
+            for i in range(c, int(nb.max())):
+                z = np.ascontiguousarray(self.P[ks, i])
+                fac = np.where((((idx >> (i - c)) & 1) == 1)[:, None], z, E.sub(one, z))
+                f = E.mul(f, np.where((nb > i)[:, None], fac, one))
+            cf[big] = f
+        KS.eq_acc(self.P[sel, j:j + max(1, c - j)], nv, at, cf, w)
+        return w
+
+
 def _fold_all(t: np.ndarray, rs: Sequence[np.ndarray]) -> np.ndarray:
     """Bind the lowest len(rs) variables of ``t`` (base (n,) or extension (n, 2)) to rs."""
     for r in rs:
@@ -827,12 +909,15 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     saved: dict[tuple[int, int], scratch.Spilled] = {}
     direct = [len(cl) <= DIRECT_W_CLAIMS for cl in claims]
 
+    wc = [_WChunks(E, c, weights[i][0], claims[i], *metas[i]) if direct[i] else None
+          for i in range(T)]
+
     def chunks(i: int, rs=()):
-        rs_a = np.stack(rs) if len(rs) else None
+        if direct[i]:
+            wc[i].coefficients(np.stack(rs) if len(rs) else None)
         for lo in range(0, N, 1 << c):
             if direct[i]:
-                yield lo, _read(tables[i], lo, lo + (1 << c), base), \
-                    _w_chunk(E, c, lo, weights[i][0], claims[i], *metas[i], rs=rs_a), True
+                yield lo, _read(tables[i], lo, lo + (1 << c), base), wc[i].chunk(lo), True
                 continue
             h = saved.get((i, lo))
             if h is not None:
