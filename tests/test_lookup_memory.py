@@ -100,13 +100,16 @@ def test_streamed_chunk_reads_bounded_leaves(monkeypatch):
     monkeypatch.setattr(L, "KEEP_LAYERS", 1)
     monkeypatch.setattr(L, "STREAM_CHUNK", 1 << 10)
     monkeypatch.setattr(L, "LAYER_CHUNK", 16)
+    # no layer held below a needed one (`_deepest_fit`): every streamed layer is summed
+    # from the leaves here
+    monkeypatch.setattr(L, "_deepest_fit", lambda trees, layer: layer)
     widest, streamed, inside = [], [], []
     orig, rounds = L.layer_range, L._streamed_rounds
 
-    def spy(E, depth, unit, leaves_range, layer, lo, hi):
+    def spy(E, depth, unit, leaves_range, layer, lo, hi, out=None):
         if inside:   # a streamed round's chunk
             widest.append((hi - lo) << (depth - layer))
-        return orig(E, depth, unit, leaves_range, layer, lo, hi)
+        return orig(E, depth, unit, leaves_range, layer, lo, hi, out)
 
     def spy_rounds(*a, **k):
         inside.append(1)

@@ -404,22 +404,33 @@ def ref_frac_reduce(p, q, m):
     return p, q
 
 
-def frac_reduce(E, p, q, m: int):
+def _outs(out, w: int):
+    """(pout, qout): ``out``'s arrays (contiguous (w, 2) uint64, written in place) or new
+    ones."""
+    if out is None:
+        return np.empty((w, 2), dtype=np.uint64), np.empty((w, 2), dtype=np.uint64)
+    for o in out:
+        if not (o.flags.c_contiguous and o.dtype == np.uint64 and o.shape == (w, 2)):
+            raise ValueError("out must be contiguous (w, 2) uint64 arrays")
+    return out
+
+
+def frac_reduce(E, p, q, m: int, out=None):
     """The layer log2(m) levels above (p, q) (``p is None``: numerators all 1): one
-    `e_frac_reduce` pass instead of log2(m) `frac_up` calls; returns (p', q')."""
+    `e_frac_reduce` pass instead of log2(m) `frac_up` calls; returns (p', q'), written
+    into ``out`` = (pout, qout) when given (goldilocks-ext2, m ≥ 2)."""
     if m == 1:
         return p, q
     if m == 2 or not _fast(E):   # (one level: `frac_up` is as fast)
-        while m > 1:
+        while m > 2:
             p, q = frac_up(E, p, q)
             m //= 2
-        return p, q
+        return frac_up(E, p, q, out)
     q = np.ascontiguousarray(q, np.uint64)
     w = q.shape[0] // m
     unit = p is None
     p = q if unit else np.ascontiguousarray(p, np.uint64)
-    pout = np.empty((w, 2), dtype=np.uint64)
-    qout = np.empty((w, 2), dtype=np.uint64)
+    pout, qout = _outs(out, w)
     rb = max(8, min(512, 4096 // m))
     if w * m < SMALL:
         e_frac_reduce_s(p, q, unit, m, pout, qout, rb)
@@ -467,12 +478,12 @@ def leaf_sets_u64(cols, ap, bt, out):
     return out
 
 
-def frac_up(E, p, q):
-    """One fraction-tree layer (``p is None``: numerators all 1); returns (p', q')."""
+def frac_up(E, p, q, out=None):
+    """One fraction-tree layer (``p is None``: numerators all 1); returns (p', q'),
+    written into ``out`` = (pout, qout) when given."""
     h = E.length(q) // 2
     if _fast(E):
-        pout = np.empty((h, 2), dtype=np.uint64)
-        qout = np.empty((h, 2), dtype=np.uint64)
+        pout, qout = _outs(out, h)
         q = np.ascontiguousarray(q, np.uint64)
         if p is None:
             e_frac_up_unit(q, pout, qout)
@@ -481,7 +492,11 @@ def frac_up(E, p, q):
         return pout, qout
     q0, q1 = q[:h], q[h:]
     pout = E.add(q0, q1) if p is None else E.add(E.mul(p[:h], q1), E.mul(p[h:], q0))
-    return pout, E.mul(q0, q1)
+    qout = E.mul(q0, q1)
+    if out is not None:
+        out[0][...], out[1][...] = pout, qout
+        return out
+    return pout, qout
 
 
 # -- GKR layer sumcheck with the eq factor split off (Gruen) ------------------------------

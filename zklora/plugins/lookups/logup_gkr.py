@@ -130,36 +130,45 @@ class FracTree:
     #: `range` computes any slice of them from the leaves
     leaves_range: Callable[[int, int], tuple] | None = None
 
-    def range(self, layer: int, lo: int, hi: int) -> tuple:
+    def range(self, layer: int, lo: int, hi: int, out: tuple | None = None) -> tuple:
         """Entries lo … hi−1 of ``layer`` (p None for unit leaves): a slice of the layer
-        if it is held, else summed from the leaves (`layer_range`)."""
+        if it is held, else summed from the leaves (`layer_range`); written into
+        ``out`` = (p or None, q) when given (contiguous arrays of E, hi − lo entries)."""
         if self.q[layer] is not None:
             p = self.p[layer]
-            return (None if p is None else p[lo:hi]), self.q[layer][lo:hi]
+            res = (None if p is None else p[lo:hi]), self.q[layer][lo:hi]
+            return res if out is None else _copy_out(res, out)
         if self.leaves_range is None:
             raise ProverError(f"fraction tree layer {layer} was dropped")
-        return layer_range(self.E, self.depth, self.unit, self.leaves_range, layer, lo, hi)
+        return layer_range(self.E, self.depth, self.unit, self.leaves_range, layer, lo, hi,
+                           out)
 
     def drop(self, layer: int) -> None:
         """Drop layers 0 … layer−1 (no longer read)."""
         for j in range(layer):
             self.p[j] = self.q[j] = None
 
-    def need(self, layer: int) -> None:
+    def need(self, layer: int, hold: int | None = None) -> None:
         """Make ``layer`` present (rebuilt from the nearest present layer below it, or
         from the leaves) and drop layers 0 … layer−1 (the GKR, which descends from the
-        root, reads each layer once)."""
+        root, reads each layer once).  A streamed tree holding no layer below sums
+        layer min(``hold``, depth) ≥ ``layer`` from the leaves and keeps it (the
+        deepest layer the GKR reads whole, `_hold_layer`): the layers between are
+        reduced from it, not summed again from the leaves."""
         self.drop(layer)
         if self.q[layer] is not None:
-            return
-        if self.leaves_range is not None:  # a streamed tree: from the leaves, in chunks
-            self.p[layer], self.q[layer] = layer_full(self.E, self.depth, self.unit,
-                                                      self.leaves_range, layer)
             return
         j = layer + 1
         while j <= self.depth and self.q[j] is None:
             j += 1
-        if j > self.depth:
+        if j > self.depth and self.leaves_range is not None:  # streamed: one leaf pass
+            j = max(layer, min(self.depth, layer if hold is None else hold))
+            self.p[j], self.q[j] = layer_full(self.E, self.depth, self.unit,
+                                              self.leaves_range, j)
+            if j == layer:
+                return
+            p, q = self.p[j], self.q[j]
+        elif j > self.depth:
             if self.leaves is None:
                 raise ProverError(f"fraction tree layer {layer} was dropped")
             if self.above is not None and layer < self.depth:
@@ -244,19 +253,32 @@ def _env_int(name: str, default: int) -> int:
 LAYER_CHUNK = 1 << 21
 
 
+def _copy_out(res: tuple, out: tuple) -> tuple:
+    """``res`` = (p or None, q) copied into ``out`` = (p or None, q)."""
+    if out[0] is not None:
+        out[0][...] = res[0]
+    out[1][...] = res[1]
+    return out
+
+
 def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
-                layer: int, lo: int, hi: int) -> tuple:
+                layer: int, lo: int, hi: int, out: tuple | None = None) -> tuple:
     """Entries lo … hi−1 of ``layer`` of the tree over the leaves ``leaves_range``:
     entry i sums the leaves i + j·2^layer (j < 2^(depth − layer)), which the tree pairs
     by their top bits; the unreduced sum (Σ_i p_i Π_(k≠i) q_k, Π q_k) does not depend on
     the order, so the entries equal the tree's.  Holds (hi − lo)·2^(depth − layer) leaves
-    (callers chunk, `layer_full`)."""
+    (callers chunk, `layer_full`).  ``out`` = (p or None, q): written there (contiguous
+    arrays of E of hi − lo entries; p None only for unit leaves, layer = depth)."""
     m = 1 << (depth - layer)
-    if m == 1:
-        return leaves_range(lo, hi)
-    w = hi - lo
     # ``leaves_range.into(lo, hi, q)``, if the producer has it, writes unit leaves in place
     into = getattr(leaves_range, "into", None) if unit else None
+    if m == 1:
+        if out is not None and into is not None and out[0] is None:
+            into(lo, hi, out[1])
+            return out
+        res = leaves_range(lo, hi)
+        return res if out is None else _copy_out(res, out)
+    w = hi - lo
     p = None if unit else _empty(E, m * w)
     q = _empty(E, m * w)
     for j in range(m):   # written in place: one leaf range besides the result
@@ -268,7 +290,9 @@ def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, i
         if p is not None:
             p[j * w:(j + 1) * w] = pj
         del pj, qj
-    return KL.frac_reduce(E, p, q, m)   # the log2(m) levels in one pass
+    if out is not None and not KL.fast(E):
+        return _copy_out(KL.frac_reduce(E, p, q, m), out)
+    return KL.frac_reduce(E, p, q, m, out)   # the log2(m) levels in one pass
 
 
 def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
@@ -281,19 +305,28 @@ def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, in
     p_out, q_out = _empty(E, n), _empty(E, n)   # (every entry written below)
     for a in range(0, n, step):
         b = min(n, a + step)
-        p_out[a:b], q_out[a:b] = layer_range(E, depth, unit, leaves_range, layer, a, b)
+        layer_range(E, depth, unit, leaves_range, layer, a, b, (p_out[a:b], q_out[a:b]))
     return p_out, q_out
 
 
 def streamed_tree(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, int], tuple],
-                  keep: int) -> FracTree:
+                  keep: int, hold: int | None = None) -> FracTree:
     """The tree over ``leaves_range`` holding only layers 0 … min(keep, depth), built
     from layer ``keep`` summed from the leaves in chunks: the deeper layers are summed
-    again whenever they are read (`FracTree.range`, the GKR's streamed rounds)."""
+    again whenever they are read (`FracTree.range`, the GKR's streamed rounds).  With
+    ``hold`` > keep the one pass over the leaves sums layer h = min(hold, depth)
+    instead, which the tree also holds (until the GKR passes it, `FracTree.drop`), and
+    layer ``keep`` is reduced from it: the layers between are then reduced from h
+    (`FracTree.need`), not summed from the leaves again."""
     top = min(keep, depth)
     ps: list = [None] * (depth + 1)
     qs: list = [None] * (depth + 1)
-    p, q = layer_full(E, depth, unit, leaves_range, top)
+    h = top if hold is None else max(top, min(hold, depth))
+    if h > top:
+        ps[h], qs[h] = layer_full(E, depth, unit, leaves_range, h)
+        p, q = KL.frac_reduce(E, ps[h], qs[h], 1 << (h - top))
+    else:
+        p, q = layer_full(E, depth, unit, leaves_range, top)
     if p is None:  # depth == top with unit leaves
         ps[top], qs[top] = None, q
         p = E.ones(E.length(q)) if top == 0 else None
@@ -468,16 +501,12 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     step = max(min(STREAM_CHUNK, max(1, LAYER_CHUNK // fan)), 1 << (s + 1))
 
     def chunk(a, b, rhos):
-        parts = []
-        for i in active:
+        W = np.empty((k, b - a, 2), dtype=np.uint64)   # [P0, P1, Q0, Q1] or [Q0, Q1]
+        for i, sl in zip(active, slots):
             t = trees[i]
-            p0, q0 = t.range(n + 1, a, b)
-            p1, q1 = t.range(n + 1, h + a, h + b)
-            if unit_leaf[i]:
-                parts += [q0, q1]
-            else:
-                parts += [p0, p1, q0, q1]
-        W = np.ascontiguousarray(np.stack(parts), np.uint64)
+            p0, p1, q0, q1 = (None if x < 0 else W[x] for x in sl)
+            t.range(n + 1, a, b, (p0, q0))   # summed (or sliced) straight into W
+            t.range(n + 1, h + a, h + b, (p1, q1))
         for rho in rhos:
             out = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
             KL.fold_into(W, rho, out)
@@ -722,6 +751,32 @@ def gkr(ctx, depths: Sequence[int], units: Sequence[bool], trees: Callable[[], l
                           [()] * n, [()] * n, False)
 
 
+def _deepest_fit(trees: Sequence[tuple[int, bool]], layer: int) -> int:
+    """The deepest j ≥ ``layer`` (at most the deepest tree's depth) whose layers, each
+    tree (depth, unit leaves) its layer min(j, depth) (p and q, 16 bytes an entry each;
+    q only for unit leaves), fit `STREAM_BYTES` together — the GKR reads them whole at
+    layer j − 1 (it streams a layer only above `STREAM_BYTES`), so holding them costs
+    no RAM beyond that layer's."""
+    def nbytes(d, u, j):
+        return (1 if u and j == d else 2) * (16 << j)
+
+    j = layer
+    while trees and j < max(d for d, _ in trees) and \
+            sum(nbytes(d, u, min(j + 1, d)) for d, u in trees) <= STREAM_BYTES:
+        j += 1
+    return j
+
+
+def _hold_layer(ts: list, active, layer: int) -> int:
+    """The layer a streamed tree of ``ts`` that holds nothing below ``layer`` sums from
+    its leaves when the GKR needs ``layer`` (`FracTree.need`): `_deepest_fit` over
+    every such tree of ``active``; layers layer … j−1 then come from it instead of one
+    leaf pass each."""
+    st = [ts[i] for i in active if ts[i].leaves_range is not None and
+          all(ts[i].q[d] is None for d in range(layer, ts[i].depth + 1))]
+    return _deepest_fit([(t.depth, t.unit) for t in st], layer)
+
+
 def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hiding
             ) -> list[LeafClaim]:
     """`gkr` from the claims (vp, vq; blinds bp, bq) on layer ``top`` at ``r`` down to
@@ -747,11 +802,12 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
                       and FAST_LAYERS and KL.fast(E)
                       and tables * (16 << layer) > STREAM_BYTES
                       and any(ts[i].leaves_range is not None for i in active))
+            hold = _hold_layer(ts, active, layer + 1)
             for i in active:
                 if stream and ts[i].leaves_range is not None:
                     ts[i].drop(layer + 1)
                 else:
-                    ts[i].need(layer + 1)
+                    ts[i].need(layer + 1, hold)
         mu = ctx.challenge(f"{label}/l{layer}/mu")
         terms, slots, coefs, _ = _layer_terms(E, active, unit_leaf, mu)
         claim = E.scalar(0)
@@ -1161,6 +1217,11 @@ class _Trees:
         if self._trees is None:
             E = self.ctx.E
             out = []
+            # the trees deeper than `KEEP_LAYERS` also hold, from the one pass that
+            # builds them, the deepest layer the GKR reads whole (`_deepest_fit`)
+            deep = [lay.num_vars + self.top for lay in self.looks
+                    if lay.num_vars + self.top > KEEP_LAYERS]
+            hold = _deepest_fit([(d, True) for d in deep], KEEP_LAYERS)
             for g, lay in zip(self.groups, self.looks):
                 segs = self._segments(g, lay)
 
@@ -1169,7 +1230,8 @@ class _Trees:
 
                 rng.into = lambda lo, hi, q, segs=segs: self._look_into(segs, lo, hi, q)
 
-                out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS))
+                out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS,
+                                         hold))
             out.append(lazy_tree(E, self.tabs.num_vars + self.top, False,
                                  self._table_leaves))
             self._trees = out
@@ -1213,20 +1275,24 @@ class _Trees:
                 q[pos - lo:a - lo] = one
             pos = b
             w = self.cs[t].table.width
-            apows = [self.coefs[r][:w] for r in range(k)]
-            betas = [self.betas[r][t] for r in range(k)]
             dst = q[a - lo:b - lo]
             if isinstance(cols[0], int | np.integer):  # a padding block: one row
-                row = [F.from_ints(np.array([v], np.int64)) for v in cols]
-                pad = KL.leaf_denoms_sets(E, row, apows, betas, E.zeros(1).reshape(
-                    (1, 1) + E.elem_shape).repeat(k, axis=1).copy())
-                dst[...] = pad[0]
+                key = (t, tuple(int(v) for v in cols))
+                pads = self.__dict__.setdefault("_pads", {})   # (computed once per pass
+                if key not in pads:                            # before: the same leaves)
+                    row = [F.from_ints(np.array([v], np.int64)) for v in cols]
+                    pads[key] = KL.leaf_denoms_sets(
+                        E, row, [self.coefs[r][:w] for r in range(k)],
+                        [self.betas[r][t] for r in range(k)],
+                        E.zeros(1).reshape((1, 1) + E.elem_shape).repeat(k, axis=1).copy())[0]
+                dst[...] = pads[key]
             else:
                 src = [c[a - start:b - start] for c in cols]
                 if KL.fast(E):   # the combiners stacked once per table (`_combiners`)
                     KL.leaf_sets_u64(src, *self._combiners(t, w), dst)
                 else:
-                    KL.leaf_denoms_sets(E, src, apows, betas, dst)
+                    KL.leaf_denoms_sets(E, src, [self.coefs[r][:w] for r in range(k)],
+                                        [self.betas[r][t] for r in range(k)], dst)
                 if (b - a) * 8 >= DROP_BYTES:
                     for c in src:   # read for every set: a view of a mapped stack
                         scratch.drop_pages(c)   # gives its pages back
