@@ -8,7 +8,13 @@ against the reference implementation for every length 0…1024).
 
 Only the single-chunk case of BLAKE3 is implemented (chunk counter 0, the last block
 flagged CHUNK_END | ROOT); longer messages go through the ``blake3`` package.  Words are
-held in uint64 and masked to 32 bits, since numba promotes uint32 arithmetic.
+held in uint64 and masked to 32 bits, since numba promotes uint32 arithmetic — except in
+the lane kernels (`_compress_lanes`): `LANES` messages of one length are hashed side by
+side, every state word a row of LANES uint32 lanes, with 32-bit add / xor-rotate
+intrinsics (`_add2`, `_add3`, `_xrot`: no promotion to 64 bits), so that LLVM vectorises
+the loop over the lanes (one 512-bit register per state word with AVX-512, `vprold`
+rotations).  Rows are handed over in groups of LANES; the remaining rows (fewer than
+LANES) go through the one-message kernels.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 import sys
 
 import blake3
+import llvmlite.ir as ir
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 MAX_LEN = 1024
 _M32 = np.uint64(0xFFFFFFFF)
@@ -268,6 +276,305 @@ def _hash_pairs(level, out):
         _hash_msg(level[i], w2 + 1, 1, out[i], out.shape[1])
 
 
+
+# -- LANES messages at a time (SIMD across messages) -----------------------------------
+
+#: messages hashed side by side by the lane kernels (16 uint32 = one AVX-512 register)
+LANES = 16
+#: groups of LANES rows handed to one prange iteration (scratch allocated per chunk)
+_CHUNK = 64
+_IV32 = _IV.astype(np.uint32)
+
+
+@intrinsic
+def _add2(typingctx, a, b):
+    """a + b mod 2^32 on uint32 (numba would promote it to 64 bits)."""
+    sig = types.uint32(types.uint32, types.uint32)
+
+    def codegen(context, builder, signature, args):
+        return builder.add(args[0], args[1])
+
+    return sig, codegen
+
+
+@intrinsic
+def _add3(typingctx, a, b, c):
+    """a + b + c mod 2^32 on uint32."""
+    sig = types.uint32(types.uint32, types.uint32, types.uint32)
+
+    def codegen(context, builder, signature, args):
+        return builder.add(builder.add(args[0], args[1]), args[2])
+
+    return sig, codegen
+
+
+@intrinsic
+def _xrot(typingctx, a, b, n):
+    """rotr32(a ^ b, n) on uint32, n in 0..31 (a constant at every call: a rotate
+    instruction once inlined; n = 0: the xor alone)."""
+    sig = types.uint32(types.uint32, types.uint32, types.intp)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        x = builder.xor(args[0], args[1])
+        k = builder.trunc(args[2], i32)
+        left = builder.and_(builder.sub(ir.Constant(i32, 32), k), ir.Constant(i32, 31))
+        return builder.or_(builder.lshr(x, k), builder.shl(x, left))
+
+    return sig, codegen
+
+
+@intrinsic
+def _ld32(typingctx, arr, pos):
+    """Little-endian uint32 at byte ``pos`` of a 1-d uint8 array (one unaligned load on
+    a little-endian machine; no bounds check: pos + 4 ≤ len(arr))."""
+    sig = types.uint32(arr, types.intp)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        v = builder.load(builder.bitcast(ptr, ir.IntType(32).as_pointer()), align=1)
+        return v
+
+    return sig, codegen
+
+
+@intrinsic
+def _st32(typingctx, arr, pos, val):
+    """Store uint32 ``val`` little-endian at byte ``pos`` of a 1-d uint8 array (unaligned,
+    no bounds check)."""
+    sig = types.void(arr, types.intp, types.uint32)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        builder.store(args[2], builder.bitcast(ptr, ir.IntType(32).as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always", cache=True)
+def _gl(a, b, c, d, mx, my):
+    """`_gw` on uint32 words (32-bit intrinsics)."""
+    a = _add3(a, b, mx)
+    d = _xrot(d, a, 16)
+    c = _add2(c, d)
+    b = _xrot(b, c, 12)
+    a = _add3(a, b, my)
+    d = _xrot(d, a, 8)
+    c = _add2(c, d)
+    b = _xrot(b, c, 7)
+    return a, b, c, d
+
+
+@njit(inline="always", cache=True)
+def _compress_l(s0, s1, s2, s3, s4, s5, s6, s7, m0, m1, m2, m3, m4, m5, m6, m7,
+                m8, m9, m10, m11, m12, m13, m14, m15, block_len, flags):
+    """`_compress_w` on uint32 words, its seven rounds written out (straight-line code
+    for the lane loop of `_compress_lanes`; the message permutation as renaming)."""
+    s8 = np.uint32(0x6A09E667)
+    s9 = np.uint32(0xBB67AE85)
+    s10 = np.uint32(0x3C6EF372)
+    s11 = np.uint32(0xA54FF53A)
+    s12 = np.uint32(0)
+    s13 = np.uint32(0)
+    s14 = block_len
+    s15 = flags
+    # round 0
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m0, m1)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m2, m3)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m4, m5)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m6, m7)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m8, m9)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m10, m11)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m12, m13)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m14, m15)
+    # round 1
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m2, m6)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m3, m10)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m7, m0)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m4, m13)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m1, m11)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m12, m5)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m9, m14)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m15, m8)
+    # round 2
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m3, m4)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m10, m12)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m13, m2)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m7, m14)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m6, m5)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m9, m0)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m11, m15)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m8, m1)
+    # round 3
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m10, m7)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m12, m9)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m14, m3)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m13, m15)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m4, m0)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m11, m2)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m5, m8)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m1, m6)
+    # round 4
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m12, m13)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m9, m11)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m15, m10)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m14, m8)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m7, m2)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m5, m3)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m0, m1)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m6, m4)
+    # round 5
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m9, m14)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m11, m5)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m8, m12)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m15, m1)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m13, m3)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m0, m10)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m2, m6)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m4, m7)
+    # round 6
+    s0, s4, s8, s12 = _gl(s0, s4, s8, s12, m11, m15)
+    s1, s5, s9, s13 = _gl(s1, s5, s9, s13, m5, m0)
+    s2, s6, s10, s14 = _gl(s2, s6, s10, s14, m1, m9)
+    s3, s7, s11, s15 = _gl(s3, s7, s11, s15, m8, m6)
+    s0, s5, s10, s15 = _gl(s0, s5, s10, s15, m14, m10)
+    s1, s6, s11, s12 = _gl(s1, s6, s11, s12, m2, m12)
+    s2, s7, s8, s13 = _gl(s2, s7, s8, s13, m3, m4)
+    s3, s4, s9, s14 = _gl(s3, s4, s9, s14, m7, m13)
+
+    return (_xrot(s0, s8, 0), _xrot(s1, s9, 0), _xrot(s2, s10, 0), _xrot(s3, s11, 0),
+            _xrot(s4, s12, 0), _xrot(s5, s13, 0), _xrot(s6, s14, 0), _xrot(s7, s15, 0))
+
+
+@njit(cache=True)
+def _compress_lanes(cv, m, block_len, flags):
+    """BLAKE3 compression (counter 0) of LANES messages' blocks at once: ``cv`` (8·LANES
+    uint32, word k of lane j at k·LANES + j) is replaced by the new chaining values,
+    ``m`` (16·LANES uint32, the same layout) holds the blocks' words; one block length
+    and flags for all lanes.  The loop over the lanes is what LLVM vectorises."""
+    bl = np.uint32(block_len)
+    fl = np.uint32(flags)
+    for j in range(LANES):
+        r = _compress_l(
+            cv[j], cv[LANES + j], cv[2 * LANES + j], cv[3 * LANES + j],
+            cv[4 * LANES + j], cv[5 * LANES + j], cv[6 * LANES + j], cv[7 * LANES + j],
+            m[j], m[LANES + j], m[2 * LANES + j], m[3 * LANES + j], m[4 * LANES + j],
+            m[5 * LANES + j], m[6 * LANES + j], m[7 * LANES + j], m[8 * LANES + j],
+            m[9 * LANES + j], m[10 * LANES + j], m[11 * LANES + j], m[12 * LANES + j],
+            m[13 * LANES + j], m[14 * LANES + j], m[15 * LANES + j], bl, fl)
+        cv[j] = r[0]
+        cv[LANES + j] = r[1]
+        cv[2 * LANES + j] = r[2]
+        cv[3 * LANES + j] = r[3]
+        cv[4 * LANES + j] = r[4]
+        cv[5 * LANES + j] = r[5]
+        cv[6 * LANES + j] = r[6]
+        cv[7 * LANES + j] = r[7]
+
+
+@njit(inline="always", cache=True)
+def _lanes_init(cv):
+    for k in range(8):
+        for j in range(LANES):
+            cv[k * LANES + j] = _IV32[k]
+
+
+@njit(inline="always", cache=True)
+def _lanes_put(cv, out, nout, r0):
+    """The first ``nout`` bytes of the LANES digests in ``cv`` into rows r0 … of the
+    (n, nout) digests, ``out`` their flat 1-d uint8 array (whole words stored
+    unaligned, the bytes of a last partial word one by one)."""
+    nfull = nout >> 2
+    for j in range(LANES):
+        base = (r0 + j) * nout
+        for k in range(nfull):
+            _st32(out, base + 4 * k, cv[k * LANES + j])
+        for t in range(4 * nfull, nout):
+            out[base + t] = np.uint8((cv[(t >> 2) * LANES + j] >> np.uint32(8 * (t & 3)))
+                                     & np.uint32(0xFF))
+
+
+@njit(parallel=True, cache=True)
+def _hash_rows32_lanes(words, out, nout):
+    """`_hash_rows64` of the first LANES·⌊n/LANES⌋ rows, given as their little-endian
+    uint32 words ``words`` (n, 2·nw), into ``out`` (the flat (n, nout) digests): LANES
+    rows per `_compress_lanes` call."""
+    n, nw2 = words.shape
+    ng = n // LANES
+    length = 4 * nw2
+    nblocks = max(1, (nw2 + 15) // 16)
+    for c in prange((ng + _CHUNK - 1) // _CHUNK):
+        cv = np.empty(8 * LANES, dtype=np.uint32)
+        m = np.empty(16 * LANES, dtype=np.uint32)
+        for g in range(c * _CHUNK, min(ng, (c + 1) * _CHUNK)):
+            r0 = g * LANES
+            _lanes_init(cv)
+            for b in range(nblocks):
+                flags = 0
+                if b == 0:
+                    flags |= CHUNK_START
+                if b == nblocks - 1:
+                    flags |= CHUNK_END | ROOT
+                w0 = 16 * b
+                for k in range(16):
+                    if w0 + k < nw2:
+                        for j in range(LANES):
+                            m[k * LANES + j] = words[r0 + j, w0 + k]
+                    else:
+                        for j in range(LANES):
+                            m[k * LANES + j] = 0
+                _compress_lanes(cv, m, min(64, length - 64 * b), flags)
+            _lanes_put(cv, out, nout, r0)
+
+
+@njit(inline="always", cache=True)
+def _tagged_word(flat, base, P, length):
+    """Message word at byte P of ``0x01 ‖ flat[base:base + length - 1]`` (0 past the
+    end); every load lies inside the row (length ≥ 5)."""
+    if P >= length:
+        return np.uint32(0)
+    if P == 0:
+        return np.uint32(((np.uint64(_ld32(flat, base)) << np.uint64(8)) | np.uint64(1)) & _M32)
+    if P + 4 <= length:
+        return _ld32(flat, base + P - 1)
+    return np.uint32(np.uint64(_ld32(flat, base + length - 5)) >> np.uint64(8 * (4 - (length - P))))
+
+
+@njit(parallel=True, cache=True)
+def _hash_tagged_lanes(flat, R, out, nout):
+    """`_hash_pairs` (message 0x01 ‖ row, 5 ≤ R + 1 ≤ 1024 bytes) of the first
+    LANES·⌊n/LANES⌋ rows of R bytes of the flat uint8 array ``flat``, into the flat
+    (n, nout) digests ``out``: message words read by unaligned uint32 loads (a
+    little-endian machine) into the lanes."""
+    n = flat.shape[0] // R
+    ng = n // LANES
+    length = R + 1
+    nblocks = (length + 63) // 64
+    for c in prange((ng + _CHUNK - 1) // _CHUNK):
+        cv = np.empty(8 * LANES, dtype=np.uint32)
+        m = np.empty(16 * LANES, dtype=np.uint32)
+        for g in range(c * _CHUNK, min(ng, (c + 1) * _CHUNK)):
+            r0 = g * LANES
+            _lanes_init(cv)
+            for b in range(nblocks):
+                st = 64 * b
+                flags = 0
+                if b == 0:
+                    flags |= CHUNK_START
+                if b == nblocks - 1:
+                    flags |= CHUNK_END | ROOT
+                for j in range(LANES):
+                    base = (r0 + j) * R
+                    for k in range(16):
+                        m[k * LANES + j] = np.uint32(_tagged_word(flat, base, st + 4 * k,
+                                                                  length))
+                _compress_lanes(cv, m, min(64, length - st), flags)
+            _lanes_put(cv, out, nout, r0)
+
+
 def hash_many(data: np.ndarray, digest: int = 32) -> np.ndarray:
     """BLAKE3 digests (n, 32) of the rows of an (n, L) uint8 array, L ≤ 1024; with
     ``digest`` < 32 only their first ``digest`` bytes, (n, digest)."""
@@ -284,7 +591,11 @@ def hash_many(data: np.ndarray, digest: int = 32) -> np.ndarray:
         return np.frombuffer(digests, dtype=np.uint8).reshape(data.shape[0], digest).copy()
     out = np.empty((data.shape[0], digest), dtype=np.uint8)
     if data.shape[1] % 8 == 0 and data.shape[1] and data.ctypes.data % 8 == 0 and _LE:
-        _hash_rows64(data.view(np.uint64), out)  # whole little-endian words
+        n0 = data.shape[0] - data.shape[0] % LANES  # whole little-endian words
+        if n0:
+            _hash_rows32_lanes(data.view(np.uint32), out.reshape(-1), digest)  # LANES rows
+        if n0 < data.shape[0]:
+            _hash_rows64(data[n0:].view(np.uint64), out[n0:])
     else:
         _hash_rows(data, out)
     return out
@@ -302,7 +613,11 @@ def hash_pairs(level: np.ndarray) -> np.ndarray:
     if _cold(rows.size):
         return hash_many(np.concatenate([np.ones((n, 1), np.uint8), rows], axis=1), w)
     out = np.empty((n, w), dtype=np.uint8)
-    _hash_pairs(rows, out)
+    n0 = n - n % LANES if _LE and w >= 2 else 0  # (`_tagged_word`: rows ≥ 4 bytes)
+    if n0:
+        _hash_tagged_lanes(rows.reshape(-1), 2 * w, out.reshape(-1), w)  # LANES at a time
+    if n0 < n:
+        _hash_pairs(rows[n0:], out[n0:])
     return out
 
 
