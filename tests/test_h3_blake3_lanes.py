@@ -62,3 +62,26 @@ def test_public_entry_points(n, monkeypatch):
         want = _ref([b"\x01" + lvl[2 * i].tobytes() + lvl[2 * i + 1].tobytes()
                      for i in range(n)], w)
         assert np.array_equal(B.hash_pairs(lvl), want)
+
+
+def _buf(prefix: bytes) -> np.ndarray:
+    buf = np.zeros(len(prefix) + 8, dtype=np.uint8)
+    buf[:len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
+    return buf
+
+
+@pytest.mark.parametrize("plen", [0, 1, 3, 4, 55, 56, 57, 60, 63, 64, 70, 78, 119, 120,
+                                  127, 128, 200, 1016])
+def test_grind_lanes(plen):
+    """`grind_lanes` finds the nonce of `whir.grind_ref` (the blake3 package, nonce by
+    nonce) and of `whir._grind_blake3` (one message at a time), from several starts."""
+    from zklora.kernels import whir as W
+
+    prefix = np.random.default_rng(plen).integers(0, 256, plen, dtype=np.uint8).tobytes()
+    for bits in (0, 1, 4, 8):
+        mask = np.uint64((1 << bits) - 1)
+        got = int(B.grind_lanes(_buf(prefix), plen, mask, np.uint64(0)))
+        assert got == W.grind_ref(prefix, bits, lambda b: blake3.blake3(b).digest())
+        for start in (5, 2**32 - 3):
+            assert (int(B.grind_lanes(_buf(prefix), plen, mask, np.uint64(start)))
+                    == int(W._grind_blake3(_buf(prefix), plen, mask, np.uint64(start))))

@@ -575,6 +575,96 @@ def _hash_tagged_lanes(flat, R, out, nout):
             _lanes_put(cv, out, nout, r0)
 
 
+@njit(cache=True)
+def grind_lanes(buf, plen, mask, start):
+    """Least nonce ≥ ``start`` (8 little-endian bytes after the ``plen`` prefix bytes of
+    ``buf``, plen + 8 ≤ 1024) whose BLAKE3 digest's first 8 bytes, read little-endian,
+    are ≡ 0 mod mask + 1 — `whir._grind_blake3`'s search (same nonce), LANES nonces per
+    `_compress_lanes` call: the chaining value after the blocks holding only prefix
+    bytes and the words of the (at most two) blocks holding the nonce are computed once;
+    per group of LANES nonces the words are broadcast into the lanes and each lane's
+    nonce, shifted to its byte offset, or-ed into (at most three) of them; the least
+    nonce of the group that passes is returned."""
+    length = plen + 8
+    nblocks = max(1, (length + 63) // 64)
+    fixed = plen // 64  # blocks before the one holding the nonce's first byte
+    nvar = nblocks - fixed
+    for b in range(8):
+        buf[plen + b] = 0
+    c0 = np.uint64(0x6A09E667)
+    c1 = np.uint64(0xBB67AE85)
+    c2 = np.uint64(0x3C6EF372)
+    c3 = np.uint64(0xA54FF53A)
+    c4 = np.uint64(0x510E527F)
+    c5 = np.uint64(0x9B05688C)
+    c6 = np.uint64(0x1F83D9AB)
+    c7 = np.uint64(0x5BE0CD19)
+    for b in range(fixed):
+        st = 64 * b
+        c0, c1, c2, c3, c4, c5, c6, c7 = _compress_w(
+            c0, c1, c2, c3, c4, c5, c6, c7,
+            _word(buf, st, length, 0), _word(buf, st + 4, length, 0),
+            _word(buf, st + 8, length, 0), _word(buf, st + 12, length, 0),
+            _word(buf, st + 16, length, 0), _word(buf, st + 20, length, 0),
+            _word(buf, st + 24, length, 0), _word(buf, st + 28, length, 0),
+            _word(buf, st + 32, length, 0), _word(buf, st + 36, length, 0),
+            _word(buf, st + 40, length, 0), _word(buf, st + 44, length, 0),
+            _word(buf, st + 48, length, 0), _word(buf, st + 52, length, 0),
+            _word(buf, st + 56, length, 0), _word(buf, st + 60, length, 0),
+            64, CHUNK_START if b == 0 else 0)
+    cv0 = np.empty(8, dtype=np.uint32)
+    cv0[0] = c0
+    cv0[1] = c1
+    cv0[2] = c2
+    cv0[3] = c3
+    cv0[4] = c4
+    cv0[5] = c5
+    cv0[6] = c6
+    cv0[7] = c7
+    base = np.empty(16 * nvar, dtype=np.uint32)
+    for w in range(16 * nvar):
+        base[w] = _word(buf, 64 * fixed + 4 * w, length, 0)
+    w0 = (plen - 64 * fixed) // 4  # flat word holding the nonce's first byte
+    sh = np.uint64(8 * (plen % 4))
+    rsh = np.uint64(32) - sh
+    cv = np.empty(8 * LANES, dtype=np.uint32)
+    ms = np.empty((nvar, 16 * LANES), dtype=np.uint32)  # every block's words broadcast
+    for v in range(nvar):
+        for k in range(16):
+            for j in range(LANES):
+                ms[v, k * LANES + j] = base[16 * v + k]
+    nonce0 = np.uint64(start)
+    while True:
+        for k in range(8):
+            for j in range(LANES):
+                cv[k * LANES + j] = cv0[k]
+        for v in range(nvar):
+            b = fixed + v
+            flags = 0
+            if b == 0:
+                flags |= CHUNK_START
+            if b == nblocks - 1:
+                flags |= CHUNK_END | ROOT
+            o = 16 * v
+            m = ms[v]
+            for j in range(LANES):  # only the nonce's words change
+                nonce = nonce0 + np.uint64(j)
+                if o <= w0 < o + 16:
+                    m[(w0 - o) * LANES + j] = base[w0] | np.uint32((nonce << sh) & _M32)
+                if o <= w0 + 1 < o + 16:
+                    m[(w0 + 1 - o) * LANES + j] = base[w0 + 1] | np.uint32((nonce >> rsh)
+                                                                          & _M32)
+                if sh and o <= w0 + 2 < o + 16:
+                    m[(w0 + 2 - o) * LANES + j] = base[w0 + 2] | np.uint32(
+                        nonce >> (rsh + np.uint64(32)))
+            _compress_lanes(cv, m, min(64, length - 64 * b), flags)
+        for j in range(LANES):
+            d = np.uint64(cv[j]) | (np.uint64(cv[LANES + j]) << np.uint64(32))
+            if d & mask == 0:
+                return nonce0 + np.uint64(j)
+        nonce0 += np.uint64(LANES)
+
+
 def hash_many(data: np.ndarray, digest: int = 32) -> np.ndarray:
     """BLAKE3 digests (n, 32) of the rows of an (n, L) uint8 array, L ≤ 1024; with
     ``digest`` < 32 only their first ``digest`` bytes, (n, digest)."""
