@@ -530,25 +530,14 @@ def _hash_rows32_lanes(words, out, nout):
             _lanes_put(cv, out, nout, r0)
 
 
-@njit(inline="always", cache=True)
-def _tagged_word(flat, base, P, length):
-    """Message word at byte P of ``0x01 ‖ flat[base:base + length - 1]`` (0 past the
-    end); every load lies inside the row (length ≥ 5)."""
-    if P >= length:
-        return np.uint32(0)
-    if P == 0:
-        return np.uint32(((np.uint64(_ld32(flat, base)) << np.uint64(8)) | np.uint64(1)) & _M32)
-    if P + 4 <= length:
-        return _ld32(flat, base + P - 1)
-    return np.uint32(np.uint64(_ld32(flat, base + length - 5)) >> np.uint64(8 * (4 - (length - P))))
-
-
 @njit(parallel=True, cache=True)
 def _hash_tagged_lanes(flat, R, out, nout):
     """`_hash_pairs` (message 0x01 ‖ row, 5 ≤ R + 1 ≤ 1024 bytes) of the first
     LANES·⌊n/LANES⌋ rows of R bytes of the flat uint8 array ``flat``, into the flat
     (n, nout) digests ``out``: message words read by unaligned uint32 loads (a
-    little-endian machine) into the lanes."""
+    little-endian machine) into the lanes; every load lies inside its row (R ≥ 4: the
+    word holding the tag reads row bytes 0–3, a last partial word the row's last 4
+    bytes, shifted)."""
     n = flat.shape[0] // R
     ng = n // LANES
     length = R + 1
@@ -566,11 +555,25 @@ def _hash_tagged_lanes(flat, R, out, nout):
                     flags |= CHUNK_START
                 if b == nblocks - 1:
                     flags |= CHUNK_END | ROOT
-                for j in range(LANES):
-                    base = (r0 + j) * R
-                    for k in range(16):
-                        m[k * LANES + j] = np.uint32(_tagged_word(flat, base, st + 4 * k,
-                                                                  length))
+                b0 = r0 * R
+                for k in range(16):  # the word's kind is the same in every lane
+                    P = st + 4 * k
+                    if P >= length:
+                        for j in range(LANES):
+                            m[k * LANES + j] = 0
+                    elif P == 0:
+                        for j in range(LANES):
+                            m[k * LANES + j] = np.uint32(
+                                ((np.uint64(_ld32(flat, b0 + j * R)) << np.uint64(8))
+                                 | np.uint64(1)) & _M32)
+                    elif P + 4 <= length:
+                        for j in range(LANES):
+                            m[k * LANES + j] = _ld32(flat, b0 + j * R + P - 1)
+                    else:
+                        sh = np.uint64(8 * (4 - (length - P)))
+                        for j in range(LANES):
+                            m[k * LANES + j] = np.uint32(
+                                np.uint64(_ld32(flat, b0 + j * R + length - 5)) >> sh)
                 _compress_lanes(cv, m, min(64, length - st), flags)
             _lanes_put(cv, out, nout, r0)
 
@@ -703,7 +706,7 @@ def hash_pairs(level: np.ndarray) -> np.ndarray:
     if _cold(rows.size):
         return hash_many(np.concatenate([np.ones((n, 1), np.uint8), rows], axis=1), w)
     out = np.empty((n, w), dtype=np.uint8)
-    n0 = n - n % LANES if _LE and w >= 2 else 0  # (`_tagged_word`: rows ≥ 4 bytes)
+    n0 = n - n % LANES if _LE and w >= 2 else 0  # (`_hash_tagged_lanes`: rows ≥ 4 bytes)
     if n0:
         _hash_tagged_lanes(rows.reshape(-1), 2 * w, out.reshape(-1), w)  # LANES at a time
     if n0 < n:
