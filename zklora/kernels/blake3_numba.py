@@ -521,8 +521,9 @@ def _hash_rows32_lanes(words, out, nout):
                 w0 = 16 * b
                 for k in range(16):
                     if w0 + k < nw2:
+                        col = words[r0:r0 + LANES, w0 + k]
                         for j in range(LANES):
-                            m[k * LANES + j] = words[r0 + j, w0 + k]
+                            m[k * LANES + j] = col[j]
                     else:
                         for j in range(LANES):
                             m[k * LANES + j] = 0
