@@ -503,6 +503,7 @@ def _hash_rows32_lanes(words, out, nout):
     uint32 words ``words`` (n, 2·nw), into ``out`` (the flat (n, nout) digests): LANES
     rows per `_compress_lanes` call."""
     n, nw2 = words.shape
+    n = min(n, out.shape[0] // nout)  # (rows that fit both)
     ng = n // LANES
     length = 4 * nw2
     nblocks = max(1, (nw2 + 15) // 16)
@@ -539,7 +540,7 @@ def _hash_tagged_lanes(flat, R, out, nout):
     little-endian machine) into the lanes; every load lies inside its row (R ≥ 4: the
     word holding the tag reads row bytes 0–3, a last partial word the row's last 4
     bytes, shifted)."""
-    n = flat.shape[0] // R
+    n = min(flat.shape[0] // R, out.shape[0] // nout)  # (rows that fit both)
     ng = n // LANES
     length = R + 1
     nblocks = (length + 63) // 64
