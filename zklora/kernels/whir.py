@@ -25,7 +25,7 @@ from . import goldilocks as G
 from . import merkle as _merkle
 from . import reference as R
 from .blake3_numba import _IV as _B3_IV
-from .blake3_numba import CHUNK_END, CHUNK_START, ROOT, _hash_one
+from .blake3_numba import CHUNK_END, CHUNK_START, ROOT, _hash_one, grind_lanes
 from .blake3_numba import _compress as _b3_compress
 from .blake3_numba import _compress_w as _b3_compress_w
 from .goldilocks import (
@@ -1456,7 +1456,9 @@ def grind_blake3(prefix: bytes, bits: int) -> int:
         raise ValueError("grind_blake3: bits in 0..63 and a prefix of at most 1016 bytes")
     buf = np.zeros(len(prefix) + 8, dtype=np.uint8)
     buf[:len(prefix)] = np.frombuffer(prefix, dtype=np.uint8)
-    return int(_grind_blake3(buf, len(prefix), np.uint64((1 << bits) - 1), np.uint64(0)))
+    # 16 nonces a compression (`blake3_numba.grind_lanes`: the same least nonce as the
+    # one-message search `_grind_blake3`, kept as its twin)
+    return int(grind_lanes(buf, len(prefix), np.uint64((1 << bits) - 1), np.uint64(0)))
 
 
 def grind_ref(prefix: bytes, bits: int, hash_fn) -> int:
