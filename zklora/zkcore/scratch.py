@@ -32,6 +32,7 @@ import mmap
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -456,6 +457,35 @@ def open_bytes(default: int) -> int:
     if v < 0:
         raise ConfigError(f"ZKLORA_OPEN_BYTES must be ≥ 0, got {v}")
     return v
+
+
+def high_water_mark() -> int:
+    """The process's resident-set high-water mark so far, in bytes (``ru_maxrss``; 0
+    where the platform does not report it)."""
+    try:
+        import resource
+    except ImportError:     # not a POSIX platform
+        return 0
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(kib) * (1 if sys.platform == "darwin" else 1024)
+
+
+def working_budget(cap: int, share: int = 8, floor: int = 64 << 20) -> int:
+    """A RAM budget (bytes) for the transient working set of a phase that runs after the
+    segments (the lookup argument's held tree layers): 1/``share`` of the process's
+    resident high-water mark so far — what the largest segment and the commitment state
+    already needed — rounded down to a power of two, at least ``floor`` and at most
+    ``cap``.  The phase then adds a bounded fraction of the peak the earlier phases set
+    instead of a constant, so a small model's peak stays that of its segments and a
+    large model's phase gets ``cap``.  A prover-only knob: the proof does not depend on
+    it."""
+    cap, floor = int(cap), int(floor)
+    if cap <= floor:
+        return cap
+    want = high_water_mark() // max(1, int(share))
+    if want <= floor:
+        return floor
+    return min(cap, 1 << (want.bit_length() - 1))
 
 
 def current() -> Store | None:
