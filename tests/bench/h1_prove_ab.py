@@ -2,13 +2,14 @@
 interleaved (not a test).
 
     git worktree add /tmp/old <rev>
-    flock /tmp/heavy.lock python tests/bench/h1_prove_ab.py /tmp/old [ROUNDS] [SIZE]
+    flock /tmp/heavy.lock python tests/bench/h1_prove_ab.py /tmp/old [ROUNDS] [SIZE] [SKIP]
 
 Each round proves SIZE (default 25m; ZK off, profile fast = WHIR, the model `zklora
 bench` writes) once per tree, each in a fresh process (``PYTHONPATH`` = the tree), the
 order alternating; prints per run the prove CPU / wall, the openings phase's
 (``Committer.open``) wall / CPU and the split stack reduction / WHIR opening, the
-proof's SHA-256 (asserted equal), then medians and new/old ratios."""
+proof's SHA-256 (asserted equal), then medians and new/old ratios over the rounds after
+the first SKIP (default 0; 1 when a tree's numba cache is cold: its first run compiles)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def one(size: str) -> None:
     print(json.dumps(out), flush=True)
 
 
-def main(old: str, rounds: int, size: str) -> None:
+def main(old: str, rounds: int, size: str, skip: int = 0) -> None:
     trees = {"old": str(Path(old).resolve()), "new": str(HERE)}
     res: dict[str, list[dict]] = {n: [] for n in trees}
     for r in range(rounds):
@@ -79,8 +80,8 @@ def main(old: str, rounds: int, size: str) -> None:
     for key in res["old"][0]:
         if key == "sha":
             continue
-        mo = statistics.median(r[key] for r in res["old"])
-        mn = statistics.median(r[key] for r in res["new"])
+        mo = statistics.median(r[key] for r in res["old"][skip:])
+        mn = statistics.median(r[key] for r in res["new"][skip:])
         print(f"{key:12s} old {mo:8.2f} s  new {mn:8.2f} s  new/old {mn / mo:.3f}")
     print(f"{size}: same proof {shas.pop()}")
 
@@ -90,4 +91,5 @@ if __name__ == "__main__":
         one(sys.argv[2])
     else:
         main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2,
-             sys.argv[3] if len(sys.argv) > 3 else "25m")
+             sys.argv[3] if len(sys.argv) > 3 else "25m",
+             int(sys.argv[4]) if len(sys.argv) > 4 else 0)
