@@ -70,6 +70,7 @@ def _prove(tables, terms, claim, *, fused=True, mask=False):
 @pytest.mark.parametrize("mask", [False, True])
 @pytest.mark.parametrize("streamed", [1, 2, 4])
 def test_first_rounds_in_place_same_bytes(monkeypatch, nv, base, block, mask, streamed):
+    monkeypatch.setattr(sumcheck, "STACK_BYTES", 0)   # read in place at any size
     if block is not None:   # several blocks of 64 pairs' rows
         monkeypatch.setattr(sumcheck, "FIRST_BLOCK_BYTES", block)
     # s streamed rounds: the first buffer fits once k·N·16/2^s ≤ STREAM_BYTES
@@ -98,6 +99,7 @@ def test_first_rounds_in_place_same_bytes(monkeypatch, nv, base, block, mask, st
 
 def test_first_rounds_in_place_to_the_last_round(monkeypatch):
     """Every round streamed (s = n): the last fold is the materialised (k, 1, 2) stack."""
+    monkeypatch.setattr(sumcheck, "STACK_BYTES", 0)
     monkeypatch.setattr(sumcheck, "STREAM_BYTES", 0)
     monkeypatch.setattr(sumcheck, "STREAM_ROUNDS", 64)
     monkeypatch.setattr(sumcheck, "_SMALL_TABLE", 4)
@@ -110,9 +112,34 @@ def test_first_rounds_in_place_to_the_last_round(monkeypatch):
             assert got == old and all(np.array_equal(a, b) for a, b in zip(f1, f2))
 
 
-def test_first_rounds_in_place_rejects_a_bad_witness():
+def test_first_rounds_in_place_rejects_a_bad_witness(monkeypatch):
     from zklora.zkcore.errors import ProverError
 
+    monkeypatch.setattr(sumcheck, "STACK_BYTES", 0)
     tables, terms, claim = _instance(12, (1,))
     with pytest.raises(ProverError):
         _prove(tables, terms, E.add(claim, E.scalar(1)))
+
+
+@pytest.mark.parametrize("nv", [11, 13])
+@pytest.mark.parametrize("base", [(), (0, 2, 3), (0, 1, 2, 3, 4)])
+def test_small_list_stacked_same_bytes(monkeypatch, nv, base):
+    """A list whose stack fits `STACK_BYTES` is stacked at once (no `_block_pass`): the
+    same bytes, point and finals as read in place (STACK_BYTES = 0) and as unfused."""
+    tables, terms, claim = _instance(nv, base)
+    keep = [t.copy() for t in tables]
+    calls = []
+    first = sumcheck._block_pass
+    monkeypatch.setattr(sumcheck, "_block_pass",
+                        lambda *a, **kw: calls.append(1) or first(*a, **kw))
+    assert 5 * (16 << nv) <= sumcheck.STACK_BYTES
+    got, p1, f1 = _prove(tables, terms, claim)
+    assert not calls
+    monkeypatch.setattr(sumcheck, "STACK_BYTES", 0)
+    want, p2, f2 = _prove(tables, terms, claim)
+    assert calls
+    old, p3, f3 = _prove(tables, terms, claim, fused=False)
+    assert got == want == old
+    assert np.array_equal(p1, p2) and np.array_equal(p1, p3)
+    assert all(np.array_equal(a, b) for a, b in zip(f1, f2))
+    assert all(np.array_equal(a, b) for a, b in zip(tables, keep))   # read only

@@ -380,6 +380,13 @@ def _stacked(tables, size_hint=None):
 FIRST_BLOCK_BYTES = 16 << 20
 STREAM_BYTES = 256 << 20
 STREAM_ROUNDS = 4
+#: a list whose (k, N, 2) stack fits in this many bytes is stacked at once (one copy,
+#: base tables lifted and flagged) and its rounds are all fused: round 1's fold at r_0
+#: is fused with its sums (`KS.gen_step`), where the in-place first round stacks every
+#: block twice (round 0's sums, then the fold into the first buffer) and sums round 1
+#: in a pass of its own (the matmul einsums' eq·A·B at 2^16 entries: ~2 stack passes and
+#: a sums pass fewer; same field elements, same bytes)
+STACK_BYTES = 32 << 20
 
 
 def _streamed_rounds(k: int, n: int) -> int:
@@ -432,12 +439,14 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
                    degree: int, claim, label: str, mask: Mask | None):
     """The rounds of any sum of products over goldilocks-ext2 (`FUSED`): one backend call
     per round, no allocation per round (two ping-pong buffers for the folded stacks).
-    On the ``cpu`` backend a list of tables larger than `_SMALL_TABLE` is read in place
-    for the first rounds (`STREAM_BYTES`) and then folded into the first buffer.
+    On the ``cpu`` backend a list of tables larger than `_SMALL_TABLE` whose stack exceeds
+    `STACK_BYTES` is read in place for the first rounds (`STREAM_BYTES`) and then folded
+    into the first buffer.
     Returns (point, running claim, the last stack (k, 1, 2) on the host)."""
     ops = _Rounds(compute.current())
     size = 1 << n
-    inplace = ops.cpu and not isinstance(tables, np.ndarray) and size > _SMALL_TABLE
+    inplace = ops.cpu and not isinstance(tables, np.ndarray) and size > _SMALL_TABLE \
+        and len(tables) * size * 16 > STACK_BYTES
     if inplace:
         tabs = [np.ascontiguousarray(t, np.uint64) for t in tables]
         isb = np.array([t.ndim == 1 for t in tabs], np.bool_)
