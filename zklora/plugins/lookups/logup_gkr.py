@@ -177,6 +177,8 @@ class FracTree:
             else:
                 p, q = self.leaves()
                 j = self.depth
+                if layer == j - 1:   # the GKR needs the leaves next: kept, not rebuilt
+                    self.p[j], self.q[j] = p, q
         else:
             p, q = self.p[j], self.q[j]
         if j > layer:   # the levels between, in one pass (`KL.frac_reduce`)
@@ -414,7 +416,11 @@ STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
 DROP_BYTES = 8 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most, all
 #: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 128 MiB;
-#: ``ZKLORA_LOOKUP_KEEP_LAYERS`` overrides it)
+#: ``ZKLORA_LOOKUP_KEEP_LAYERS`` overrides it).  The trees deeper than that also hold,
+#: from the same pass until the GKR has read it, the deepest layer the GKR reads whole
+#: (`_deepest_fit`: at most `STREAM_BYTES` over all of them, the size of that GKR
+#: layer's tables, so the phase's peak is unchanged), from which the layers between are
+#: reduced instead of summed from the leaves again (25m: 8 leaf passes → 5)
 KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 21)
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
@@ -1203,8 +1209,9 @@ class _Trees:
     2^top challenge sets r interleaved: leaf r + 2^top·x is set r's leaf x, so layer
     ``top`` holds one fraction sum per set.  The leaves are written block by block from
     the column tensors' field tables (no combined column is built); the lookup trees
-    hold only layers 0 … `KEEP_LAYERS` (`streamed_tree`: deeper layers are summed from
-    the leaves whenever read), the table tree its layers 0 … D−2 (`lazy_tree`)."""
+    hold only layers 0 … `KEEP_LAYERS` and the deepest layer the GKR reads whole
+    (`streamed_tree`: deeper layers are summed from the leaves whenever read), the table
+    tree its layers 0 … D−2 (`lazy_tree`)."""
 
     def __init__(self, ctx, cs, groups, looks: list[StackLayout], tabs: StackLayout, coefs,
                  betas, top: int = 0):
