@@ -9,7 +9,7 @@ with this tree three times (the first with the old module, the second with the n
 kernels loaded); during the third, every unmasked `sumcheck.prove` call of at least K
 variables (default 1) is first proven twice more on fresh transcripts (same tables, terms
 and claim): by the old module and by this one, the order alternating call by call, each
-timed (wall and thread CPU), and their proof bytes asserted equal.  The old module is
+timed (wall and process CPU), and their proof bytes asserted equal.  The old module is
 this tree's package with the old file's code (same kernels, same fields).  Prints the
 totals per (variables, tables, degree, terms) shape and the new/old ratio of the CPU.
 """
@@ -55,10 +55,10 @@ def main(argv=None) -> None:
     def timed(mod_prove, F, tables, terms, claim, kw):
         ch = ProverChannel(Transcript("h4-ab"))
         kw = {k: v for k, v in kw.items() if k in ("label", "public")}
-        t, c = time.perf_counter(), time.thread_time()
+        t, c = time.perf_counter(), time.process_time()
         mod_prove(ch, F, list(tables) if isinstance(tables, list) else tables, terms, claim,
                   **kw)
-        return ch.proof_bytes(), time.thread_time() - c, time.perf_counter() - t
+        return ch.proof_bytes(), time.process_time() - c, time.perf_counter() - t
 
     def wrapped(ch, F, tables, terms, claim, **kw):
         t0 = tables[0] if isinstance(tables, np.ndarray) else np.asarray(tables[0])
