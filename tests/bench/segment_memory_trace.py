@@ -99,7 +99,7 @@ def main() -> None:
     # sumcheck; the lookup trees' leaf counts are recorded
     _wrap(logup_gkr, "lazy_tree", "tree-build")
     _wrap(logup_gkr.FracTree, "need", "need",
-          lambda t, layer: "leaves" if layer >= t.depth - 1 else "upper")
+          lambda t, layer, *_: "leaves" if layer >= t.depth - 1 else "upper")
     _wrap(logup_gkr, "_prove_layer", "layer", lambda ctx, label, n, *a: n)
     groups = logup_gkr.lookup_groups
 
