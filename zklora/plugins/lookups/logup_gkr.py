@@ -405,8 +405,9 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: its first rounds read the layer in chunks (`FracTree.range`) and it folds the tables
 #: in RAM only once they fit (`_prove_layer`).  Every streamed round is one more pass
 #: over the leaves (summed again from the columns), so this trades RAM (about 1.5× it at
-#: the peak) for passes; ``ZKLORA_LOOKUP_STREAM_BYTES`` overrides it (512 MiB;
-#: a machine with RAM to spare proves faster with 2 GiB)
+#: the peak) for passes.  A cap: each proof lowers it to the phase's budget (`_budget`);
+#: ``ZKLORA_LOOKUP_STREAM_BYTES`` sets it as given (512 MiB; a machine with RAM to
+#: spare proves faster with 2 GiB)
 STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
 #: a leaf range of a column at least this long (bytes of base elements) gives its mapped
 #: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
@@ -422,6 +423,33 @@ DROP_BYTES = 8 << 10
 #: layer's tables, so the phase's peak is unchanged), from which the layers between are
 #: reduced instead of summed from the leaves again (25m: 8 leaf passes → 5)
 KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 21)
+#: whether the environment set either budget (then both are used as they are)
+_BUDGET_SET = any(os.environ.get(k) not in (None, "") for k in
+                  ("ZKLORA_LOOKUP_STREAM_BYTES", "ZKLORA_LOOKUP_KEEP_LAYERS"))
+
+
+@contextmanager
+def _budget():
+    """The lookup phase's RAM budget (issue 14: memory bounded by the largest segment):
+    unless the environment set them, `STREAM_BYTES` is lowered to
+    `scratch.working_budget` — 1/8 of the prover's resident high-water mark before the
+    lookups (what its segments and commitments already needed), a power of two, at
+    least 64 MiB — and `KEEP_LAYERS` with it (a tree's kept layers, 64·2^KEEP_LAYERS
+    bytes, at most a quarter of the budget).  A small model's lookups then add a fraction
+    of its peak; a large one's get the defaults.  Prover-only: the proof is the same
+    (the file's tests force every threshold)."""
+    global STREAM_BYTES, KEEP_LAYERS
+    old = STREAM_BYTES, KEEP_LAYERS
+    b = old[0] if _BUDGET_SET else scratch.working_budget(old[0])
+    if b < old[0]:
+        STREAM_BYTES = b
+        KEEP_LAYERS = min(old[1], max(1, (b // 256).bit_length() - 1))
+    try:
+        yield
+    finally:
+        STREAM_BYTES, KEEP_LAYERS = old
+
+
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 19
@@ -1020,6 +1048,11 @@ class LogUpGKR(LookupArgument):
         self.prove_many(ctx, [c])
 
     def prove_many(self, ctx, committed: Sequence[LookupCommitted]) -> None:
+        """`_prove_many` within the phase's RAM budget (`_budget`)."""
+        with _budget():
+            self._prove_many(ctx, committed)
+
+    def _prove_many(self, ctx, committed: Sequence[LookupCommitted]) -> None:
         cs = list(committed)
         if not cs:
             return
