@@ -30,3 +30,12 @@ def test_high_water_mark_is_this_process():
     with open("/proc/self/statm") as f:
         rss = int(f.read().split()[1]) * 4096
     assert hwm >= rss * 0.9 > 0
+
+
+def test_open_bytes_is_the_working_budget_unless_set(monkeypatch):
+    monkeypatch.setattr(scratch, "high_water_mark", lambda: 1100 * MiB)
+    monkeypatch.delenv("ZKLORA_OPEN_BYTES", raising=False)
+    assert scratch.open_bytes(512 * MiB) == 128 * MiB
+    assert scratch.open_bytes(4 * MiB) == 4 * MiB
+    monkeypatch.setenv("ZKLORA_OPEN_BYTES", str(1 << 30))
+    assert scratch.open_bytes(512 * MiB) == 1 << 30

@@ -444,12 +444,14 @@ def releasing(interval: float = 0.25) -> Iterator[None]:
 
 def open_bytes(default: int) -> int:
     """The RAM budget (bytes) of the openings' folded tables (`stack.RAM_BYTES`,
-    `whir.OPEN_BYTES`, given as ``default``): ``ZKLORA_OPEN_BYTES`` overrides it (more:
-    fewer streamed passes over the stacks when the machine has the RAM; the proof is
-    the same)."""
+    `whir.OPEN_BYTES`, given as ``default``): `working_budget` with ``default`` as its cap
+    (a fraction of the peak the earlier phases set, so a small model's opening does not
+    grow to the cap as its stacks grow); ``ZKLORA_OPEN_BYTES`` overrides it (more: fewer
+    streamed passes over the stacks when the machine has the RAM; the proof is the
+    same)."""
     env = os.environ.get("ZKLORA_OPEN_BYTES")
     if env in (None, ""):
-        return int(default)
+        return working_budget(default)
     try:
         v = int(env)
     except ValueError:
