@@ -164,29 +164,3 @@ def test_frac_reduce_and_up_into_out(unit, m):
     with pytest.raises(ValueError):
         KL.frac_reduce(E, p, q, m, (out[0][:-1], out[1]))
 
-
-@pytest.mark.parametrize("unit", [True, False])
-def test_lazy_tree_keeps_leaves_for_the_next_layer(unit):
-    """`lazy_tree`: the GKR's need of layer depth − 1 rebuilds the leaves and keeps them
-    for the need of the leaves that follows (one `leaves()` call, not two); the layers
-    equal `build_tree`'s."""
-    E = registry().field(FIELD).ext
-    rng = np.random.default_rng(3)
-    depth = 6
-    q = np.asarray(rng.integers(1, 2**62, size=(1 << depth, 2)), np.uint64)
-    p = None if unit else np.asarray(rng.integers(0, 2**62, size=(1 << depth, 2)), np.uint64)
-    full = L.build_tree(E, p, q)
-    calls = [0]
-
-    def leaves():
-        calls[0] += 1
-        return p, q
-
-    t = L.lazy_tree(E, depth, unit, leaves)
-    assert calls[0] == 1
-    for layer in range(depth + 1):
-        t.need(layer)
-        assert np.array_equal(t.q[layer], full.q[layer])
-        if not (unit and layer == depth):
-            assert np.array_equal(t.p[layer], full.p[layer])
-    assert calls[0] == 2

@@ -177,8 +177,6 @@ class FracTree:
             else:
                 p, q = self.leaves()
                 j = self.depth
-                if layer == j - 1:   # the GKR needs the leaves next: kept, not rebuilt
-                    self.p[j], self.q[j] = p, q
         else:
             p, q = self.p[j], self.q[j]
         if j > layer:   # the levels between, in one pass (`KL.frac_reduce`)
