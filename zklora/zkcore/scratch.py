@@ -415,14 +415,17 @@ def heap_reuse(below: int = 256 << 20) -> Iterator[None]:
 
 
 @contextmanager
-def releasing(interval: float = 0.25) -> Iterator[None]:
+def releasing(interval: float = 0.05) -> Iterator[None]:
     """While the block runs, a background thread gives the pages of the current store's
     maps back every ``interval`` seconds (`Store.release`), so a phase that streams
     through mapped tables (the lookup argument reading its columns, a view of a stack
     each) holds only what it touched since the last release, not every table it read.
     The maps are read-only views of files: a page given back is read again from the
     page cache when next touched, so readers see the same values.  Outside a session:
-    nothing."""
+    nothing.  Each release is one ``madvise`` per map (about 0.1 ms with the handful of
+    maps a proof's lookups read), so the thread costs little even at 20 per second;
+    at 0.25 s the short leaf ranges of a 16-layer step's columns (hidden 256) kept
+    ≈ 100 MiB more resident than at 0.05 s."""
     store = _CURRENT.get()
     if store is None:
         yield
