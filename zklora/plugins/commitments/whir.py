@@ -793,6 +793,22 @@ def _fold_seq(t: np.ndarray, rs: np.ndarray) -> np.ndarray:
     return t
 
 
+def _fold_then_round(f: np.ndarray, w: np.ndarray, rs: np.ndarray, rounds: bool):
+    """A streamed pass's block: f and w folded by rs in turn (`whir_sumcheck.fold`), and
+    with ``rounds`` the round message [h(0), h(2)] of the folded pair from the last
+    fold's own pass (`whir_sumcheck.fold_round`: the same values as `round_` of the
+    folded pair, without reading it again); (f', w', h or None)."""
+    from zklora.kernels import whir_sumcheck as SC  # prover only
+    j = len(rs)
+    if rounds and j and f.shape[0] >> (j - 1) >= 4:
+        for i in range(j - 1):
+            f, w = SC.fold(f, w, rs[i])
+        return SC.fold_round(f, w, rs[j - 1])
+    for i in range(j):
+        f, w = SC.fold(f, w, rs[i])
+    return f, w, None
+
+
 def _mobius_ext(f: np.ndarray) -> np.ndarray:
     """The coefficient form (2^m, 2) of an evaluation table, base (2^m,) or extension
     (2^m, 2) (the transform is applied to each component)."""
@@ -1739,7 +1755,7 @@ class Whir(CommitmentScheme):
         kept: list = [None] * T    # W_t's rows in a scratch file (many terms)
         rstar = np.zeros((n, 2), dtype=np.uint64)
 
-        def blocks(t: int, j: int):
+        def blocks(t: int, j: int, rounds: bool = True):
             (A, B, a), q = splits[t]
             # pass j ≥ 1: W_t's folded rows computed directly (`_w_split_folded`: 2^-j
             # of the work, no folds of W_t) unless it has many terms, then read back
@@ -1756,7 +1772,8 @@ class Whir(CommitmentScheme):
                 hi = min(N, lo + blk)
                 f = _read_base(group[t][0].table, lo, hi)
                 if j and direct and _aligned(lo >> j, hi >> j, aj):
-                    yield _fold_seq(f, rstar[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    yield (_fold_seq(f, rstar[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j),
+                           None)
                     continue
                 if kept[t] is not None and w_mm is None:
                     w = kept[t].read_range(lo, hi)
@@ -1765,22 +1782,20 @@ class Whir(CommitmentScheme):
                     if w_mm is not None:
                         w_mm[lo:hi] = w
                         scratch.drop_pages(w_mm[lo:hi])
-                for i in range(j):
-                    f, w = SC.fold(f, w, rstar[i])
-                yield f, w
+                yield _fold_then_round(f, w, rstar[:j], rounds)
             del w_mm
 
         for j in range(s):
             acc = [0, 0, 0, 0]
             for t in range(T):
-                for f, w in blocks(t, j):
-                    h = SC.round_(f, w).reshape(-1)
+                for f, w, h in blocks(t, j):
+                    h = (SC.round_(f, w) if h is None else h).reshape(-1)
                     acc = [(x + int(y)) % P_INT for x, y in zip(acc, h)]
             ch.send_field("whir/reduce", E, np.array(acc, dtype=np.uint64).reshape(2, 2))
             rstar[j] = ch.challenge("whir/rho", E)
         fs, ws = [], []
         for t in range(T):
-            parts = list(blocks(t, s))
+            parts = list(blocks(t, s, rounds=False))
             fs.append(np.concatenate([p[0] for p in parts]))
             ws.append(np.concatenate([p[1] for p in parts]))
             del parts
@@ -1895,7 +1910,7 @@ class Whir(CommitmentScheme):
         w_mm, w_h = (None, s.w) if given else \
             store.create((N, 2), np.uint64, "whir-w") if keep else (None, None)
 
-        def blocks(j: int):
+        def blocks(j: int, rounds: bool = True):
             # pass j ≥ 1: W's folded rows computed directly when it has few terms
             # (`_w_split_folded`), only the table's block folded
             direct = j > 0 and not given and q <= W_RECOMPUTE_TERMS << j
@@ -1910,7 +1925,8 @@ class Whir(CommitmentScheme):
                 else:
                     f = _read_base(s.table, lo, hi)
                 if direct and _aligned(lo >> j, hi >> j, aj):
-                    yield _fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    yield (_fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j),
+                           None)
                     continue
                 if given:
                     w = w_h.read_range(lo, hi)
@@ -1921,14 +1937,12 @@ class Whir(CommitmentScheme):
                         scratch.drop_pages(w_mm[lo:hi])
                 else:
                     w = w_h.read_range(lo, hi)
-                for i in range(j):
-                    f, w = SC.fold(f, w, alphas[i])
-                yield f, w
+                yield _fold_then_round(f, w, alphas[:j], rounds)
 
         def message(j: int) -> np.ndarray:
             acc = [0, 0, 0, 0]
-            for f, w in blocks(j):
-                h = SC.round_(f, w).reshape(-1)
+            for f, w, h in blocks(j):
+                h = (SC.round_(f, w) if h is None else h).reshape(-1)
                 acc = [(x + int(y)) % P_INT for x, y in zip(acc, h)]
             return np.array(acc, dtype=np.uint64).reshape(2, 2)
 
@@ -1941,7 +1955,7 @@ class Whir(CommitmentScheme):
                 h = message(j + 1)
         w_mm = None   # the writable map goes; the passes below read the handle
         fs, ws = [], []
-        for f, w in blocks(rd.k):
+        for f, w, _ in blocks(rd.k, rounds=False):
             fs.append(f)
             ws.append(w)
         if keep:
