@@ -494,8 +494,9 @@ def warmup(profile, as_json):
     done = {}
     with _Run(out):
         for p in profiles:
-            out.note(f"warmup: compiling the kernels of profile {p} (about a minute the first "
-                     f"time, a few seconds once cached)")
+            out.note(f"warmup: compiling the kernels of profile {p}, zero knowledge on and "
+                     f"off, then their streamed variants (a few minutes the first time, "
+                     f"a minute or so once cached)")
             done[p] = pyapi.warmup(p, progress=True)
             out.say(f"warmup: profile {p} ready in {done[p]:.1f} s")
     out.result({"seconds": done})

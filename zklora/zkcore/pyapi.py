@@ -485,16 +485,56 @@ def example_config(registry=None, **params) -> dict[str, Any] | None:
     return {"task": {"model": name}, "model": {**table.examples[name], **extra}}
 
 
-def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False) -> float:
+#: the thresholds `warmup`'s streamed pass sets (environment overrides the prover reads):
+#: tiny budgets, so the example's tables spill to read-only scratch maps and the lookups
+#: and openings run their streamed passes — the kernels (and read-only array variants)
+#: a large model's proof uses and the in-memory example never reaches
+WARMUP_STREAMED_ENV = {"ZKLORA_SPILL_BYTES": "4096", "ZKLORA_LOOKUP_STREAM_BYTES": "65536",
+                       "ZKLORA_LOOKUP_KEEP_LAYERS": "4", "ZKLORA_OPEN_BYTES": "65536"}
+
+
+def _warm_pass(profile: str, progress: bool | str | Reporter = False) -> None:
+    """Prove and verify the example run under ``profile`` with zero knowledge on and
+    off (each setting has its own commitment scheme and sumcheck paths); a setting the
+    profile refuses (`ConfigError`) is skipped, unless both are."""
+    refused = []
+    for zk_on in (True, False):
+        try:
+            res = prove(profile=profile, config=example_config(), progress=progress,
+                        zero_knowledge=zk_on)
+        except ConfigError as e:
+            refused.append(e)
+            continue
+        verify(res.data)
+    if len(refused) == 2:
+        raise refused[0]
+
+
+def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False,
+           streamed: bool = True) -> float:
     """Compile the numba kernels ahead of time (they are cached on disk): prove and
     verify, in memory, the example run of the highest-priority model plugin that
     declares one (`ModelOptions.example`; with the built-in plugins one training step
     of the tiny LLaMA on a batch of 4 × 32 tokens, large enough that the kernels'
     parallel, large-array variants run too), else the built-in config, under
-    ``profile``.  Returns the seconds spent."""
+    ``profile``, with zero knowledge on and off; then (``streamed``) once more in a
+    child process with `WARMUP_STREAMED_ENV`'s tiny memory budgets, so the streamed
+    passes a large model's lookups and openings take are compiled too (without it the
+    first 30-layer SmolLM-width proof spent ≈ 3 minutes compiling them).  Returns the
+    seconds spent."""
+    import subprocess
+    import sys
+
     t0 = time.perf_counter()
-    res = prove(profile=profile, config=example_config(), progress=progress)
-    verify(res.data)
+    _warm_pass(profile, progress)
+    if streamed:
+        env = {**os.environ, **WARMUP_STREAMED_ENV}
+        code = f"from zklora.zkcore import pyapi; pyapi._warm_pass({profile!r})"
+        p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            tail = (p.stderr or "").strip().splitlines()[-5:]
+            raise ProverError("warmup: the streamed pass failed: " + " | ".join(tail))
     return time.perf_counter() - t0
 
 
