@@ -129,12 +129,30 @@ def _ligero_commit(log_n: int):
     return run
 
 
-def tiny_step(cuda) -> dict:
-    """The tiny training step with the ligero commitment: cpu and cuda proofs equal and
-    verified (`zklora.zkcore.testing.backend_suite.same_proof`)."""
+def tiny_step(cuda, size: str = "tiny") -> dict:
+    """The training step of bench size ``size`` (``tiny``: the built-in tiny model; else a
+    `zklora bench` shape, e.g. ``25m``, its checkpoint written to a temporary directory)
+    with the ligero commitment: cpu and cuda proofs equal and verified
+    (`zklora.zkcore.testing.backend_suite.same_proof`)."""
     from zklora.zkcore.testing.backend_suite import same_proof
 
-    return same_proof(cuda, {"proof": {"commitment": "ligero"}}, task="train")
+    if size != "tiny":
+        import tempfile
+
+        from zklora.zkcore import bench
+
+        with tempfile.TemporaryDirectory() as tmp:
+            m, a = bench._write_checkpoint(Path(tmp), bench.SIZES[size])
+            batch, seq = bench.batch_seq(size)
+            cfg = {"task": {"model": "llama-train"},
+                   "model": {"model": str(m), "adapter": str(a), "batch": batch, "seq": seq},
+                   "proof": {"commitment": "ligero", "zero_knowledge": False}}
+            return {"size": size, **same_proof(cuda, cfg, task="train")}
+
+    # zero knowledge off: its masks are fresh randomness per proof (the default since
+    # the thirteenth session), so only the binding proofs can be compared byte for byte
+    return same_proof(cuda, {"proof": {"commitment": "ligero", "zero_knowledge": False}},
+                      task="train")
 
 
 def _same(cpu, cuda, res_cpu, res_cuda) -> bool:
@@ -157,6 +175,8 @@ def main(argv=None) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--skip-suite", action="store_true")
     ap.add_argument("--skip-step", action="store_true", help="leave the ligero tiny step out")
+    ap.add_argument("--step-size", default="tiny",
+                    help="the step's bench size (tiny, 25m, ...; default tiny)")
     ap.add_argument("--step-only", action="store_true",
                     help="only the ligero tiny step (no suite, no benchmarks)")
     args = ap.parse_args(argv)
@@ -219,7 +239,7 @@ def main(argv=None) -> int:
     if not args.skip_step:
         t0 = time.perf_counter()
         try:
-            step = tiny_step(cuda)
+            step = tiny_step(cuda, args.step_size)
         except Exception as e:
             step = {"error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
         step["total_s"] = round(time.perf_counter() - t0, 1)
