@@ -169,6 +169,10 @@ MAX_SECURITY = 160
 REGIMES = ("unique", "conjectured")
 #: RAM working set of one block of a streamed commitment or first folding round (bytes)
 STREAM_BYTES = 32 << 20
+#: a streamed encoding keeps its column codewords (8·2^d bytes a component) in RAM, a
+#: tile at a time, up to `scratch.working_budget` with this cap (bytes); the rest go
+#: through a scratch file (`Whir._encode_streamed`).  A prover-only knob: the same proof
+ENC_RAM_BYTES = 256 << 20
 #: inside a `zklora.zkcore.scratch` session, a table of at least 2^STREAM_MIN_VARS
 #: elements whose prover state (`state_bytes`) the store `wants` is committed streamed:
 #: its coefficient form, codeword and Merkle levels go to scratch files, and its first
@@ -897,6 +901,63 @@ def _punch(fd: int, offset: int, length: int) -> None:
         _FALLOCATE[0](fd, 0x03, offset, length)   # PUNCH_HOLE | KEEP_SIZE; errors: kept
 
 
+def _reserve(fd: int, length: int) -> None:
+    """Allocate a scratch file's disk blocks up front (Linux ``fallocate``, mode 0) before
+    it is written in pieces out of order; where that is unsupported nothing happens (no
+    emulation by writing zeros)."""
+    _punch(-1, 0, 0)   # resolves the libc entry once
+    if _FALLOCATE[0] is not None and length > 0:
+        _FALLOCATE[0](fd, 0, 0, length)   # errors (no space, unsupported): written lazily
+
+
+class _MerkleBlocks:
+    """The Merkle tree of a streamed codeword's L leaves, built from the row blocks as
+    `Whir._encode_streamed` makes them: a block holds, for each of G groups, the run of
+    P = 2^b leaves [a0 + g·S, a0 + g·S + P) (P | S, a0 a multiple of P: whole aligned
+    subtrees), hashed together (a level's pairs never cross a run) and written to one
+    scratch file per level from ``skip`` = min(`MERKLE_SKIP`, depth) up (the lower ones
+    are recomputed by `Tree.paths` from the leaves); the levels above b are built from
+    the runs' roots at the end.  The same tree as `merkle.build` over all the leaves."""
+
+    def __init__(self, whir: Whir, store: scratch.Store, L: int, P: int, digest: int):
+        self.hash, self.digest = whir.cfg.hash, digest
+        self.L, self.b = L, P.bit_length() - 1
+        self.depth = L.bit_length() - 1
+        self.skip = min(MERKLE_SKIP, self.depth)
+        self.files = {lvl: store.create((L >> lvl, digest), np.uint8, "whir-merkle")
+                      for lvl in range(self.skip, self.depth + 1)}
+        self.roots = np.empty((L >> self.b, digest), dtype=np.uint8)
+
+    def add(self, out: np.ndarray, a0: int, S: int) -> None:
+        """The block ``out``: G·P leaf rows, run g the leaves from a0 + g·S."""
+        b, G = self.b, out.shape[0] >> self.b
+        lv = merkle.hash_leaves(out.reshape(out.shape[0], -1), self.hash, self.digest)
+        for lvl in range(b + 1):
+            if lvl:
+                lv = merkle.hash_nodes(lv, self.hash)
+            if lvl >= self.skip:
+                mm = self.files[lvl][0]
+                dst = mm.reshape(G, S >> lvl, self.digest)[:, a0 >> lvl:(a0 >> lvl) +
+                                                          ((1 << b) >> lvl)]
+                dst[...] = lv.reshape(G, -1, self.digest)
+                scratch.drop_pages(dst)
+        self.roots.reshape(G, S >> b, self.digest)[:, a0 >> b] = lv
+
+    def finish(self) -> tuple[list[scratch.Spilled], bytes, int]:
+        """(level handles from ``skip`` up, root, skip)."""
+        top = merkle.build(self.roots, self.hash)
+        for j, nodes in enumerate(top):
+            if self.b + j < self.skip:
+                continue
+            mm = self.files[self.b + j][0]
+            mm[:] = nodes
+            scratch.drop_pages(mm)
+        root = merkle.root(top)
+        handles = [self.files[lvl][1] for lvl in range(self.skip, self.depth + 1)]
+        self.files = {}
+        return handles, root, self.skip
+
+
 def _pread(fd: int, out: np.ndarray, offset: int) -> None:
     mv = memoryview(out).cast("B")
     done = 0
@@ -1218,29 +1279,41 @@ class Whir(CommitmentScheme):
     def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
                          lt: int, ncomp: int, cb: int, encoded=None) -> tuple[Tree, bytes]:
         """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
-        components) on a domain of 2^d, and their Merkle tree, all in scratch files:
-        ``columns(j)`` gives tile j of the coefficient matrix C[v, t] = c[t + T·v]
-        (T = 2^lt), its columns [j·cb, (j+1)·cb), as (2^m / T, cb, ncomp); each tile is
-        Reed–Solomon encoded column by column (`ntt.rs_encode`) into a tiled file of
-        column codewords, whose rows are then read a block at a time (a piece of
-        every tile), twisted and transformed (`K.twist_dft_block`) and written to the
-        leaves' file; the leaves are hashed a block at a time (`_merkle_streamed`).
-        ``encoded()``, if given, runs once every tile has been encoded (``columns`` is
-        not called after it: a caller frees the coefficients there).  Returns (tree,
-        root)."""
+        components) on a domain of 2^d, and their Merkle tree, the leaves and levels in
+        scratch files: ``columns(j)`` gives tile j of the coefficient matrix
+        C[v, t] = c[t + T·v] (T = 2^lt), its columns [j·cb, (j+1)·cb), as
+        (2^m / T, cb, ncomp); each tile is Reed–Solomon encoded column by column
+        (`ntt.rs_encode`) into its column codewords — the first tiles into RAM, as many
+        as `ENC_RAM_BYTES` (`scratch.working_budget`) holds, the rest into a tiled
+        scratch file — whose rows are then read a block at a time (a piece of every
+        tile), twisted and transformed (`K.twist_dft_block`), written to the leaves'
+        file and hashed from RAM: a block's leaves are whole aligned runs of the
+        leaves' order, so their subtrees' levels go straight to the levels' files
+        (`_merkle_blocks`; the same tree as `merkle.build`).  ``encoded()``, if given,
+        runs once every tile has been encoded (``columns`` is not called after it: a
+        caller frees the coefficients there).  Returns (tree, root)."""
         T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
-        enc = store.raw(8 * S * ncomp * T, "whir-enc")
+        # the first `held` tiles' codewords stay in RAM (no page-cache round trip: those
+        # writes were the commitments' largest cost, dirty-page throttled), the others
+        # go to the tiled file
+        held = min(nt, scratch.working_budget(ENC_RAM_BYTES) // (8 * S * w))
+        ram = np.empty((held, S, w), dtype=np.uint64)
+        enc = store.raw(8 * S * w * (nt - held), "whir-enc") if held < nt else None
         # each tile's rows and codewords in the store's reusable work arrays
         mbuf = store.buffer("whir-enc-rows", w * R).reshape(w, R)
-        cbuf = store.buffer("whir-enc-codewords", S * w).reshape(S, w)
-        with _pio(enc.path) as fd:
+        cbuf = store.buffer("whir-enc-codewords", S * w).reshape(S, w) if enc else None
+        with contextlib.ExitStack() as es:
+            fd = es.enter_context(_pio(enc.path)) if enc is not None else -1
             for j in range(nt):
                 y = columns(j)
                 np.copyto(mbuf.reshape(ncomp, cb, R), y.transpose(2, 1, 0))
                 del y
-                _pwrite(fd, ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * j)
+                if j < held:
+                    ntt.rs_encode(mbuf, d - m, out=ram[j])
+                else:
+                    _pwrite(fd, ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * (j - held))
         del mbuf, cbuf
         if encoded is not None:
             encoded()
@@ -1249,71 +1322,57 @@ class Whir(CommitmentScheme):
         wa = ntt.powers(ntt.root_of_unity(d), S)
         G = T // Kl
         per = max(1, STREAM_BYTES // (16 * ncomp * T))
-        with _pio(enc.path) as fin, _pio(leaves.path) as fout:
+        mk = _MerkleBlocks(self, store, L, min(per, S), digest)
+        with contextlib.ExitStack() as es:
+            fin = es.enter_context(_pio(enc.path)) if enc is not None else -1
+            fout = es.enter_context(_pio(leaves.path))
+            _reserve(fout, 8 * L * Kl * ncomp)
             for a0 in range(0, S, per):
                 a1 = min(S, a0 + per)
                 blk = np.empty((a1 - a0, ncomp * T), dtype=np.uint64)
-                piece = np.empty((a1 - a0, w), dtype=np.uint64)
+                piece = np.empty((a1 - a0, w), dtype=np.uint64) if enc is not None else None
                 for j in range(nt):
-                    _pread(fin, piece, 8 * w * (S * j + a0))
-                    _punch(fin, 8 * w * (S * j + a0), piece.nbytes)   # read: freed
+                    if j < held:
+                        src = ram[j, a0:a1]
+                    else:
+                        off = 8 * w * (S * (j - held) + a0)
+                        _pread(fin, piece, off)
+                        _punch(fin, off, piece.nbytes)   # read: freed
+                        src = piece
                     for comp in range(ncomp):
                         blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
-                            piece[:, comp * cb:(comp + 1) * cb]
+                            src[:, comp * cb:(comp + 1) * cb]
+                del piece, src
                 out = np.empty((G * (a1 - a0), Kl * ncomp), dtype=np.uint64)
                 K.twist_dft_block(blk, a0, d, k, lt, wa, out, local=True)
                 del blk
                 for g in range(G):
                     _pwrite(fout, out[g * (a1 - a0):(g + 1) * (a1 - a0)],
                             8 * Kl * ncomp * (a0 + g * S))
+                # the G runs of leaves [a0 + g·S, a1 + g·S): aligned subtrees
+                mk.add(out, a0, S)
                 del out
-        store.discard(enc)
+        del ram
+        if enc is not None:
+            store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
         handle = scratch.Spilled(leaves.path, 0, shape, np.dtype(np.uint64).str)
-        saved, root, skip = self._merkle_streamed(store, handle, L, Kl * ncomp * 8, digest)
+        saved, root, skip = mk.finish()
         scratch.trim()
         return Tree(handle, saved, skip, self.cfg.hash, digest), root
 
     def _merkle_streamed(self, store: scratch.Store, leaves: scratch.Spilled, L: int,
                          width: int, digest: int) -> tuple[list[scratch.Spilled], bytes, int]:
-        """The Merkle tree of the L leaves in ``leaves`` (rows of ``width`` bytes) in
-        scratch files, one per level from level ``skip`` = min(`MERKLE_SKIP`, depth) up
-        (the lower ones are recomputed by `Tree.paths` from the leaves), built a block
-        of 2^b leaves at a time: each block's subtree is written into the levels'
-        files, and the levels above the blocks are built from the blocks' roots.  The
-        same tree as `merkle.build` (every node hashes its two children).  Returns
-        (level handles, root, skip)."""
+        """The Merkle tree of the L leaves in a scratch file (rows of ``width`` bytes),
+        read and hashed a block of 2^b leaves at a time (`_MerkleBlocks` with one group):
+        (level handles from ``skip`` up, root, skip), as `_encode_streamed` makes them."""
         b = max(0, min(L.bit_length() - 1, (STREAM_BYTES // max(1, width)).bit_length() - 1))
-        B = 1 << b
-        depth = L.bit_length() - 1
-        skip = min(MERKLE_SKIP, depth)
-        files = {lvl: store.create((L >> lvl, digest), np.uint8, "whir-merkle")
-                 for lvl in range(skip, depth + 1)}
-        roots = np.empty((L >> b, digest), dtype=np.uint8)
-        for i0 in range(0, L, B):
-            rows = leaves.read_range(i0, i0 + B)
-            sub = merkle.build(merkle.hash_leaves(rows.reshape(rows.shape[0], -1),
-                                                  self.cfg.hash, digest), self.cfg.hash)
+        mk = _MerkleBlocks(self, store, L, 1 << b, digest)
+        for i0 in range(0, L, 1 << b):
+            rows = leaves.read_range(i0, i0 + (1 << b))
+            mk.add(rows.reshape(rows.shape[0], -1), i0, L)
             del rows
-            for lvl, nodes in enumerate(sub):
-                if lvl < skip:
-                    continue
-                mm = files[lvl][0]
-                mm[i0 >> lvl:(i0 >> lvl) + nodes.shape[0]] = nodes
-                scratch.drop_pages(mm)
-            roots[i0 >> b] = sub[-1][0]
-            del sub
-        top = merkle.build(roots, self.cfg.hash)
-        for j, nodes in enumerate(top):
-            if b + j < skip:
-                continue
-            mm = files[b + j][0]
-            mm[:] = nodes
-            scratch.drop_pages(mm)
-        root = merkle.root(top)
-        handles = [files[lvl][1] for lvl in range(skip, depth + 1)]
-        del files, top, roots
-        return handles, root, skip
+        return mk.finish()
 
     def _horner_tiles(self, coef: _Tiled, zs: np.ndarray) -> np.ndarray:
         """p(z) for each z of ``zs`` from a tiled coefficient file, a tile at a time:
@@ -1910,7 +1969,33 @@ class Whir(CommitmentScheme):
         w_mm, w_h = (None, s.w) if given else \
             store.create((N, 2), np.uint64, "whir-w") if keep else (None, None)
 
+        # a pass whose folded blocks (f and W folded j times, 32·N/2^j bytes, and the
+        # next pass's half of that) fit the openings' budget keeps them (``held``):
+        # the later passes fold those once more instead of reading and folding the
+        # table (and W) from the start — the same values
+        budget = scratch.open_bytes(OPEN_BYTES)
+        held: list = []
+
         def blocks(j: int, rounds: bool = True):
+            if held:   # f, W folded j − 1 times: one fold (and the round) each
+                hold = j < rd.k and 32 * (N >> j) <= budget
+                prev = held.pop()
+                nxt = [] if hold else None
+                for f, w in prev:
+                    if rounds and f.shape[0] >= 4:
+                        f, w, h = SC.fold_round(f, w, alphas[j - 1])
+                    else:
+                        f, w = SC.fold(f, w, alphas[j - 1])
+                        h = None
+                    if nxt is not None:
+                        nxt.append((f, w))
+                    yield f, w, h
+                del prev
+                if nxt is not None:
+                    held.append(nxt)
+                return
+            hold = 0 < j < rd.k and 48 * (N >> j) <= budget
+            nxt = [] if hold else None
             # pass j ≥ 1: W's folded rows computed directly when it has few terms
             # (`_w_split_folded`), only the table's block folded
             direct = j > 0 and not given and q <= W_RECOMPUTE_TERMS << j
@@ -1925,8 +2010,10 @@ class Whir(CommitmentScheme):
                 else:
                     f = _read_base(s.table, lo, hi)
                 if direct and _aligned(lo >> j, hi >> j, aj):
-                    yield (_fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j),
-                           None)
+                    f, w = _fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    if nxt is not None:
+                        nxt.append((f, w))
+                    yield f, w, None
                     continue
                 if given:
                     w = w_h.read_range(lo, hi)
@@ -1937,7 +2024,12 @@ class Whir(CommitmentScheme):
                         scratch.drop_pages(w_mm[lo:hi])
                 else:
                     w = w_h.read_range(lo, hi)
-                yield _fold_then_round(f, w, alphas[:j], rounds)
+                f, w, h = _fold_then_round(f, w, alphas[:j], rounds)
+                if nxt is not None:
+                    nxt.append((f, w))
+                yield f, w, h
+            if nxt is not None:
+                held.append(nxt)
 
         def message(j: int) -> np.ndarray:
             acc = [0, 0, 0, 0]
