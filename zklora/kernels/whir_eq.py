@@ -292,3 +292,187 @@ def eq_combination_ref(out, points, coefs) -> np.ndarray:
             p = R.e2_mul(int(tab[i][0]), int(tab[i][1]), int(cf[0]), int(cf[1]))
             res[i] = ((res[i][0] + p[0]) % P_INT, (res[i][1] + p[1]) % P_INT)
     return np.array(res, dtype=np.uint64)
+
+
+# -- many claims on aligned blocks (the stacked-claim reduction's W chunks) ---------------
+
+#: low variables of a tile of `eq_acc_blocks` (one thread's accumulators: 2^TILE_VARS
+#: extension entries as two component runs, kept in L1 while its claims are added)
+TILE_VARS = 8
+
+
+@njit(inline="always", **_OPTS)
+def _eq_fill_split(r, start, n, c0, c1, o0, o1):
+    """o0/o1[0:2^n] = c·eq(r[start:start+n], ·) by doubling (variable j ↔ bit j), the
+    components in two unit-stride runs."""
+    o0[0] = c0
+    o1[0] = c1
+    size = 1
+    for j in range(n):
+        r0 = r[start + j, 0]
+        r1 = r[start + j, 1]
+        rs = gl_add(r0, r1)
+        for i in range(size):
+            v0 = o0[i]
+            v1 = o1[i]
+            m0 = gl_mul(v0, r0)
+            m1 = gl_mul(v1, r1)
+            m2 = gl_mul(gl_add(v0, v1), rs)
+            h0 = gl_add(m0, gl_mul7(m1))
+            h1 = gl_sub(gl_sub(m2, m0), m1)
+            o0[i + size] = h0
+            o1[i + size] = h1
+            o0[i] = gl_sub(v0, h0)
+            o1[i] = gl_sub(v1, h1)
+        size *= 2
+
+
+@njit(parallel=True, **_OPTS)
+def _eq_acc_blocks(points, nv, offs, coefs, out, T, overwrite):
+    """out[o_k + x] += c_k·eq(p_k, x) (x ∈ {0,1}^{n_k}) for every claim k, by tiles of
+    2^T entries of out, one thread a tile (module section doc of `eq_acc_blocks`).
+    Needs every block aligned: o_k a multiple of 2^min(n_k, T).  With ``overwrite`` the
+    sum replaces out's contents (a tile no claim meets is zeroed)."""
+    N = out.shape[0]
+    Q = nv.shape[0]
+    L = 1 << T
+    ntiles = N >> T
+    # claims over more than one tile: their low tables A_k = c_k·eq(p_k[:T], ·) and
+    # high tables B_k = eq(p_k[T:n_k], ·), made once (in parallel over the claims)
+    big = np.full(Q, -1, dtype=np.int64)
+    nb = 0
+    bsize = 0
+    for k in range(Q):
+        if nv[k] > T:
+            big[k] = nb
+            nb += 1
+            bsize += 1 << (nv[k] - T)
+    bks = np.empty(nb, dtype=np.int64)
+    boff = np.empty(nb + 1, dtype=np.int64)
+    boff[0] = 0
+    for k in range(Q):
+        if big[k] >= 0:
+            bks[big[k]] = k
+            boff[big[k] + 1] = boff[big[k]] + (1 << (nv[k] - T))
+    A0 = np.empty((nb, L), dtype=np.uint64)
+    A1 = np.empty((nb, L), dtype=np.uint64)
+    B0 = np.empty(bsize, dtype=np.uint64)
+    B1 = np.empty(bsize, dtype=np.uint64)
+    for i in prange(nb):
+        k = bks[i]
+        _eq_fill_split(points[k], 0, T, coefs[k, 0], coefs[k, 1], A0[i], A1[i])
+        _eq_fill_split(points[k], T, nv[k] - T, ONE, ZERO, B0[boff[i]:boff[i + 1]],
+                       B1[boff[i]:boff[i + 1]])
+    # the claims meeting each tile (CSR, in claim order)
+    cnt = np.zeros(ntiles + 1, dtype=np.int64)
+    for k in range(Q):
+        t0 = offs[k] >> T
+        t1 = t0 + (1 << (nv[k] - T)) if nv[k] > T else t0 + 1
+        for t in range(t0, t1):
+            cnt[t + 1] += 1
+    for t in range(ntiles):
+        cnt[t + 1] += cnt[t]
+    lst = np.empty(cnt[ntiles], dtype=np.int64)
+    fill = cnt[:ntiles].copy()
+    for k in range(Q):
+        t0 = offs[k] >> T
+        t1 = t0 + (1 << (nv[k] - T)) if nv[k] > T else t0 + 1
+        for t in range(t0, t1):
+            lst[fill[t]] = k
+            fill[t] += 1
+    for t in prange(ntiles):
+        if cnt[t] == cnt[t + 1]:
+            if overwrite:
+                for x in range(t << T, (t + 1) << T):
+                    out[x, 0] = ZERO
+                    out[x, 1] = ZERO
+            continue
+        acc0 = np.zeros(L, dtype=np.uint64)
+        acc1 = np.zeros(L, dtype=np.uint64)
+        tmp0 = np.empty(L, dtype=np.uint64)
+        tmp1 = np.empty(L, dtype=np.uint64)
+        for e in range(cnt[t], cnt[t + 1]):
+            k = lst[e]
+            n = nv[k]
+            i = big[k]
+            if i >= 0:
+                h = boff[i] + t - (offs[k] >> T)
+                b0 = B0[h]
+                b1 = B1[h]
+                _axpy_e(acc0, acc1, A0[i], A1[i], b0, b1, gl_add(b0, b1), L)
+            else:
+                S = 1 << n
+                _eq_fill_split(points[k], 0, n, coefs[k, 0], coefs[k, 1], tmp0, tmp1)
+                o = offs[k] - (t << T)
+                for x in range(S):
+                    acc0[o + x] = gl_add(acc0[o + x], tmp0[x])
+                    acc1[o + x] = gl_add(acc1[o + x], tmp1[x])
+        base = t << T
+        if overwrite:
+            for x in range(L):
+                out[base + x, 0] = acc0[x]
+                out[base + x, 1] = acc1[x]
+        else:
+            for x in range(L):
+                out[base + x, 0] = gl_add(out[base + x, 0], acc0[x])
+                out[base + x, 1] = gl_add(out[base + x, 1], acc1[x])
+
+
+def eq_acc_blocks(points: np.ndarray, nv, offs, coefs: np.ndarray, out: np.ndarray,
+                  tile_vars: int = TILE_VARS, overwrite: bool = False) -> None:
+    """out[o_k + x] += c_k·eq(p_k, x) for x ∈ {0,1}^{n_k}, every claim k (the values of
+    `kernels.sumcheck.eq_acc`, whose arguments it takes: ``points`` (Q, ≥ n_max, 2)
+    with p_k in its first n_k rows, ``nv`` the n_k, ``offs`` the o_k, ``coefs`` (Q, 2)
+    the c_k; ``out`` (N, 2), N a power of two, updated in place) for blocks aligned to
+    their size (o_k a multiple of 2^n_k, as the stacked vector's blocks are).
+
+    All the claims in one call: out is cut in tiles of 2^T entries (T = ``tile_vars``),
+    one thread a tile, the tile's sum accumulated in two component runs that stay in
+    L1; a claim over several tiles adds B_k[tile]·A_k to each (eq(p, x) =
+    eq(p_lo, x_lo)·eq(p_hi, x_hi): A_k = c_k·eq(p_k[:T], ·) and B_k = eq(p_k[T:], ·)
+    made once per call, one Karatsuba product an entry), a claim inside one tile its
+    table made by doubling into a scratch run and added.  (`sumcheck.e_eq_acc` goes
+    claim by claim, a small claim's table made serially, and reads and writes out once
+    per claim.)  Unaligned blocks fall back to `sumcheck.eq_acc`.  With ``overwrite``
+    the sum replaces out's contents (out may be uninitialised)."""
+    from . import sumcheck as KS
+
+    points = np.ascontiguousarray(points, np.uint64)
+    nv = np.ascontiguousarray(nv, np.int64).reshape(-1)
+    offs = np.ascontiguousarray(offs, np.int64).reshape(-1)
+    coefs = np.ascontiguousarray(coefs, np.uint64).reshape(-1, 2)
+    if out.ndim != 2 or out.shape[1] != 2 or out.dtype != np.uint64 or \
+            not out.flags.c_contiguous:
+        raise ValueError("eq_acc_blocks: out must be a contiguous (N, 2) uint64 array")
+    N = out.shape[0]
+    Q = nv.shape[0]
+    if Q == 0:
+        if overwrite:
+            out[...] = 0
+        return
+    if np.any(nv < 0) or np.any(offs < 0) or np.any(offs + (np.int64(1) << nv) > N) or \
+            points.shape[0] != Q or coefs.shape[0] != Q or \
+            (points.shape[1] if points.ndim == 3 else 0) < int(nv.max()):
+        raise ValueError("eq_acc_blocks: claims must lie in out, with n_k coordinates each")
+    m = N.bit_length() - 1
+    T = max(0, min(int(tile_vars), m))
+    if N != 1 << m or np.any(offs & ((np.int64(1) << np.minimum(nv, T)) - 1)):
+        if overwrite:
+            out[...] = 0
+        KS.eq_acc(points, nv, offs, coefs, out)
+        return
+    _eq_acc_blocks(points, nv, offs, coefs, out, T, overwrite)
+
+
+def eq_acc_blocks_ref(points, nv, offs, coefs, out, overwrite: bool = False) -> np.ndarray:
+    """`eq_acc_blocks` straight from the definition (one eq table per claim,
+    `reference.eq_expand`); returns the updated copy of ``out``."""
+    res = [(0, 0) if overwrite else (int(x), int(y)) for x, y in np.asarray(out)]
+    for k in range(len(nv)):
+        n, o = int(nv[k]), int(offs[k])
+        tab = R.eq_expand(np.asarray(points)[k, :n])
+        c0, c1 = int(coefs[k][0]), int(coefs[k][1])
+        for x in range(1 << n):
+            p = R.e2_mul(int(tab[x][0]), int(tab[x][1]), c0, c1)
+            res[o + x] = ((res[o + x][0] + p[0]) % P_INT, (res[o + x][1] + p[1]) % P_INT)
+    return np.array(res, dtype=np.uint64).reshape(-1, 2)

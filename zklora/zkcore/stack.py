@@ -376,15 +376,16 @@ def _weights(E: Field, rho: np.ndarray, claims: Sequence[StackClaim]):
 
 def _w_table(E: Field, K: int, coefs: np.ndarray, claims: Sequence[StackClaim]) -> np.ndarray:
     """W = Σ_k ρ^k eq(p_k, ·), each claim written only into its own block (over
-    goldilocks-ext2 one kernel call, `zklora.kernels.sumcheck.eq_acc`)."""
+    goldilocks-ext2 one kernel call, `zklora.kernels.whir_eq.eq_acc_blocks`)."""
     w = E.zeros(1 << K)
     if E.name == "goldilocks-ext2" and claims:
         nmax = max(c.num_vars for c in claims)
         pts = np.zeros((len(claims), max(1, nmax), 2), dtype=np.uint64)
         for k, c in enumerate(claims):
             pts[k, :c.num_vars] = c.point
-        KS.eq_acc(pts, [c.num_vars for c in claims], [c.index << c.num_vars for c in claims],
-                  coefs, w)
+        from zklora.kernels import whir_eq as QE  # prover only
+        QE.eq_acc_blocks(pts, [c.num_vars for c in claims],
+                         [c.index << c.num_vars for c in claims], coefs, w)
         return w
     for cf, c in zip(coefs, claims):
         lo = c.index << c.num_vars
@@ -749,7 +750,8 @@ def _w_chunk(E: Field, c: int, lo: int, coefs: np.ndarray, claims: Sequence[Stac
             at.append(0)
             v = E.mul(coefs[k], selector(E, cl.point[c:], (lo - int(offs[k])) >> c))
             cf.append(v if not j else E.mul(v, _eq_prefix(E, cl.point[:j], rs)))
-    KS.eq_acc(pts, nv, at, np.stack(cf), w)
+    from zklora.kernels import whir_eq as QE  # prover only
+    QE.eq_acc_blocks(pts, nv, at, np.stack(cf), w)
     return w
 
 
@@ -760,8 +762,9 @@ class _WChunks:
     than i variables, else the selector bit i of its offset at r_i) as j vector
     products over all the claims (`coefficients`); per chunk the claims meeting it
     selected with one mask, the blocks holding it scaled by their selector at its
-    bits, and one `KS.eq_acc` call.  The same field elements as `_w_chunk` (the same
-    products, in another order)."""
+    bits, and one `whir_eq.eq_acc_blocks` call (the chunk's claims by tiles, in
+    parallel).  The same field elements as `_w_chunk` (the same products, in another
+    order)."""
 
     def __init__(self, E: Field, c: int, coefs: np.ndarray, claims: Sequence[StackClaim],
                  offs: np.ndarray, ends: np.ndarray):
@@ -804,12 +807,14 @@ class _WChunks:
     def chunk(self, lo: int) -> np.ndarray:
         """W on the entries [lo, lo + 2^c) folded at the pass's challenges (2^(c−j)
         entries)."""
+        from zklora.kernels import whir_eq as QE  # prover only
+
         E, c, j = self.E, self.c, self.j
         C = 1 << c
-        w = np.zeros((C >> j, 2), dtype=np.uint64)
         sel = np.nonzero((self.offs < lo + C) & (self.ends > lo))[0]
         if not len(sel):
-            return w
+            return np.zeros((C >> j, 2), dtype=np.uint64)
+        w = np.empty((C >> j, 2), dtype=np.uint64)
         n = self.n[sel]
         small = n <= c
         nv = np.where(small, np.maximum(n - j, 0), c - j)
@@ -827,7 +832,7 @@ class _WChunks:
                 fac = np.where((((idx >> (i - c)) & 1) == 1)[:, None], z, E.sub(one, z))
                 f = E.mul(f, np.where((nb > i)[:, None], fac, one))
             cf[big] = f
-        KS.eq_acc(self.P[sel, j:j + max(1, c - j)], nv, at, cf, w)
+        QE.eq_acc_blocks(self.P[sel, j:j + max(1, c - j)], nv, at, cf, w, overwrite=True)
         return w
 
 
