@@ -476,3 +476,203 @@ def eq_acc_blocks_ref(points, nv, offs, coefs, out, overwrite: bool = False) -> 
             p = R.e2_mul(int(tab[x][0]), int(tab[x][1]), c0, c1)
             res[o + x] = ((res[o + x][0] + p[0]) % P_INT, (res[o + x][1] + p[1]) % P_INT)
     return np.array(res, dtype=np.uint64).reshape(-1, 2)
+
+
+# -- a base table folded j times at once, and its pair sums (the stack's passes) ----------
+
+#: inputs of the base table one tile of `fold_pair_sums` / `fold_eq` reads (2^j·2 per pair)
+FOLD_TILE = 1 << 11
+
+
+@njit(inline="always", **_OPTS)
+def _transpose_tile(s, base, J, L, T):
+    """T[b·L + x] = s[base + x·J + b] (b < J, x < L): the tile's inputs by position in
+    their group of J, so each position's products run over unit-stride rows."""
+    for x in range(L):
+        o = base + x * J
+        for b in range(J):
+            T[b * L + x] = s[o + b]
+
+
+@njit(inline="always", **_OPTS)
+def _fold_rows(T, off, J, L, E0, E1, o0, o1):
+    """o[x] = Σ_(b<J) E[b]·T[(off + b)·L + x] (base T, extension E), x < L."""
+    for x in range(L):
+        o0[x] = ZERO
+        o1[x] = ZERO
+    for b in range(J):
+        e0 = E0[b]
+        e1 = E1[b]
+        r = (off + b) * L
+        for x in range(L):
+            v = T[r + x]
+            o0[x] = gl_add(o0[x], gl_mul(v, e0))
+            o1[x] = gl_add(o1[x], gl_mul(v, e1))
+
+
+@njit(parallel=True, **_OPTS)
+def _fold_pair_sums(s, E0, E1, j, w, L, nth):
+    """(Σ_i S_j[2i]·W[2i], Σ_i (S_j[2i+1] − S_j[2i])·(W[2i+1] − W[2i])) with S_j[x] =
+    Σ_(b<2^j) E[b]·s[x·2^j + b] (s base, E extension (2^j)) and W = w (extension),
+    tiles of L pairs, one thread a range of tiles, per-pair accumulators."""
+    J = 1 << j
+    npairs = w.shape[0] // 2
+    ntiles = (npairs + L - 1) // L
+    part = np.zeros((nth, 2, 2), dtype=np.uint64)
+    step = (ntiles + nth - 1) // nth
+    for th in prange(nth):
+        a0 = np.zeros(L, dtype=np.uint64)
+        a1 = np.zeros(L, dtype=np.uint64)
+        q0 = np.zeros(L, dtype=np.uint64)
+        q1 = np.zeros(L, dtype=np.uint64)
+        T = np.empty(2 * J * L, dtype=np.uint64)
+        se0 = np.empty(L, dtype=np.uint64)
+        se1 = np.empty(L, dtype=np.uint64)
+        so0 = np.empty(L, dtype=np.uint64)
+        so1 = np.empty(L, dtype=np.uint64)
+        we0 = np.empty(L, dtype=np.uint64)
+        we1 = np.empty(L, dtype=np.uint64)
+        wd0 = np.empty(L, dtype=np.uint64)
+        wd1 = np.empty(L, dtype=np.uint64)
+        for t in range(th * step, min(ntiles, (th + 1) * step)):
+            i0 = t * L
+            n = min(L, npairs - i0)
+            _transpose_tile(s, i0 * 2 * J, 2 * J, n, T)
+            for x in range(n):   # W's pairs as unit-stride runs (lo, hi − lo)
+                we0[x] = w[2 * (i0 + x), 0]
+                we1[x] = w[2 * (i0 + x), 1]
+                wd0[x] = w[2 * (i0 + x) + 1, 0]
+                wd1[x] = w[2 * (i0 + x) + 1, 1]
+            for x in range(n):
+                wd0[x] = gl_sub(wd0[x], we0[x])
+                wd1[x] = gl_sub(wd1[x], we1[x])
+            if j == 0:
+                for x in range(n):
+                    lo = T[x]
+                    d = gl_sub(T[n + x], lo)
+                    a0[x] = gl_add(a0[x], gl_mul(lo, we0[x]))
+                    a1[x] = gl_add(a1[x], gl_mul(lo, we1[x]))
+                    q0[x] = gl_add(q0[x], gl_mul(d, wd0[x]))
+                    q1[x] = gl_add(q1[x], gl_mul(d, wd1[x]))
+                continue
+            _fold_rows(T, 0, J, n, E0, E1, se0, se1)
+            _fold_rows(T, J, J, n, E0, E1, so0, so1)
+            for x in range(n):
+                p0, p1 = e2_mul(se0[x], se1[x], we0[x], we1[x])
+                a0[x] = gl_add(a0[x], p0)
+                a1[x] = gl_add(a1[x], p1)
+                d0, d1 = e2_mul(gl_sub(so0[x], se0[x]), gl_sub(so1[x], se1[x]),
+                                wd0[x], wd1[x])
+                q0[x] = gl_add(q0[x], d0)
+                q1[x] = gl_add(q1[x], d1)
+        for x in range(L):
+            part[th, 0, 0] = gl_add(part[th, 0, 0], a0[x])
+            part[th, 0, 1] = gl_add(part[th, 0, 1], a1[x])
+            part[th, 1, 0] = gl_add(part[th, 1, 0], q0[x])
+            part[th, 1, 1] = gl_add(part[th, 1, 1], q1[x])
+    out = np.zeros((2, 2), dtype=np.uint64)
+    for th in range(nth):
+        for k in range(2):
+            out[k, 0] = gl_add(out[k, 0], part[th, k, 0])
+            out[k, 1] = gl_add(out[k, 1], part[th, k, 1])
+    return out
+
+
+@njit(parallel=True, **_OPTS)
+def _fold_eq(s, E0, E1, j, out, L):
+    """out[x] = Σ_(b<2^j) E[b]·s[x·2^j + b] (s base, out (M, 2) extension), tiles of L."""
+    J = 1 << j
+    M = out.shape[0]
+    ntiles = (M + L - 1) // L
+    for t in prange(ntiles):
+        T = np.empty(J * L, dtype=np.uint64)
+        o0 = np.empty(L, dtype=np.uint64)
+        o1 = np.empty(L, dtype=np.uint64)
+        x0 = t * L
+        n = min(L, M - x0)
+        _transpose_tile(s, x0 * J, J, n, T)
+        _fold_rows(T, 0, J, n, E0, E1, o0, o1)
+        for x in range(n):
+            out[x0 + x, 0] = o0[x]
+            out[x0 + x, 1] = o1[x]
+
+
+def _eq_weights(rs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """eq(rs, b) for b < 2^j (bit i of b ↔ rs[i]) as two component runs."""
+    rs = np.ascontiguousarray(rs, dtype=np.uint64).reshape(-1, 2)
+    j = rs.shape[0]
+    E = np.empty((1, 1 << j, 2), dtype=np.uint64)
+    _eq_cols_ext(rs[None], 0, j, np.array([[1, 0]], dtype=np.uint64), E)
+    return np.ascontiguousarray(E[0, :, 0]), np.ascontiguousarray(E[0, :, 1])
+
+
+def _base_table(s: np.ndarray, name: str) -> np.ndarray:
+    if s.ndim != 1 or s.dtype != np.uint64 or not s.flags.c_contiguous:
+        raise ValueError(f"{name}: the table must be a contiguous (N,) uint64 base array")
+    return s
+
+
+def fold_pair_sums(s: np.ndarray, rs: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The pair sums (`kernels.sumcheck.pair_sums`) of (S folded at ``rs``, w): S = ``s``
+    a base table (2^j·N,), rs (j, 2) extension challenges bound to its lowest j
+    variables in order (`sumcheck.fold_into` j times), w (N, 2) extension.  The folds
+    are one eq-weighted sum S_j[x] = Σ_b eq(rs, b)·s[x·2^j + b] per tile of inputs (two
+    base-by-extension products an input, unit-stride after a transpose in cache), and
+    the pair products go into per-pair accumulators: no folded table is ever written.
+    Returns (2, 2): (Σ S_j[2i]·W[2i], Σ ΔS_j·ΔW)."""
+    s = _base_table(s, "fold_pair_sums")
+    w = np.ascontiguousarray(w, dtype=np.uint64)
+    E0, E1 = _eq_weights(rs)
+    j = E0.shape[0].bit_length() - 1
+    if w.ndim != 2 or w.shape[1] != 2 or s.shape[0] != w.shape[0] << j or w.shape[0] % 2:
+        raise ValueError("fold_pair_sums: need s of 2^j·N entries and w (N, 2), N even")
+    L = max(1, FOLD_TILE >> (j + 1))
+    npairs = w.shape[0] // 2
+    nth = max(1, min(16, (npairs + L - 1) // L, 1 + npairs // (1 << 12)))
+    return _fold_pair_sums(s, E0, E1, j, w, L, nth)
+
+
+def fold_eq(s: np.ndarray, rs: np.ndarray) -> np.ndarray:
+    """``s`` (base, 2^j·M entries) with its lowest j variables bound to rs (j, 2): the
+    (M, 2) extension table of `sumcheck.fold_into` j times (the same values), as one
+    eq-weighted sum per output (`fold_pair_sums`'s fold)."""
+    s = _base_table(s, "fold_eq")
+    E0, E1 = _eq_weights(rs)
+    j = E0.shape[0].bit_length() - 1
+    if s.shape[0] % (1 << j):
+        raise ValueError("fold_eq: the table must have a multiple of 2^j entries")
+    out = np.empty((s.shape[0] >> j, 2), dtype=np.uint64)
+    if out.shape[0]:
+        _fold_eq(s, E0, E1, j, out, max(1, FOLD_TILE >> j))
+    return out
+
+
+def fold_eq_ref(s, rs) -> np.ndarray:
+    """`fold_eq` from the definition: j folds lo + r·(hi − lo), Python integers."""
+    t = [(int(v), 0) for v in np.asarray(s).reshape(-1)]
+    for r in np.asarray(rs, dtype=np.uint64).reshape(-1, 2):
+        r0, r1 = int(r[0]), int(r[1])
+        nxt = []
+        for i in range(len(t) // 2):
+            lo, hi = t[2 * i], t[2 * i + 1]
+            p = R.e2_mul((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT, r0, r1)
+            nxt.append(((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT))
+        t = nxt
+    return np.array(t, dtype=np.uint64).reshape(-1, 2)
+
+
+def fold_pair_sums_ref(s, rs, w) -> np.ndarray:
+    """`fold_pair_sums` from the definition (`fold_eq_ref`, then the pair sums)."""
+    f = fold_eq_ref(s, rs)
+    acc = [(0, 0), (0, 0)]
+    for i in range(f.shape[0] // 2):
+        lo = (int(f[2 * i, 0]), int(f[2 * i, 1]))
+        hi = (int(f[2 * i + 1, 0]), int(f[2 * i + 1, 1]))
+        wl = (int(w[2 * i, 0]), int(w[2 * i, 1]))
+        wh = (int(w[2 * i + 1, 0]), int(w[2 * i + 1, 1]))
+        x = R.e2_mul(lo[0], lo[1], wl[0], wl[1])
+        y = R.e2_mul((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT,
+                     (wh[0] - wl[0]) % P_INT, (wh[1] - wl[1]) % P_INT)
+        acc = [((acc[0][0] + x[0]) % P_INT, (acc[0][1] + x[1]) % P_INT),
+               ((acc[1][0] + y[0]) % P_INT, (acc[1][1] + y[1]) % P_INT)]
+    return np.array(acc, dtype=np.uint64)

@@ -933,14 +933,28 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
                     saved[(i, lo)] = store.save([w], tag="stack-w")[0]
             yield lo, _read(tables[i], lo, lo + (1 << c), base), w, False
 
+    from zklora.kernels import whir_eq as QE  # prover only
+
+    def pair_sums(s: np.ndarray, w: np.ndarray, rs) -> np.ndarray:
+        """pair_sums(S's chunk folded at rs, W's): a base chunk folded and summed in
+        one pass over it (`whir_eq.fold_pair_sums`, the same values)."""
+        if base:
+            return QE.fold_pair_sums(s, np.stack(rs) if rs else np.zeros((0, 2), np.uint64),
+                                     w)
+        return KS.pair_sums(_fold_all(s, rs), w)
+
+    def fold_s(s: np.ndarray, rs) -> np.ndarray:
+        if base and rs:
+            return QE.fold_eq(s, np.stack(rs))
+        return _fold_all(s, rs)
+
     point = E.zeros(K)
     rs: list[np.ndarray] = []
     for j in range(k):
         sums = np.zeros((T, 2, 2), dtype=np.uint64)
         for i in range(T):
             for _, s, w, folded in chunks(i, rs):
-                sums[i] = E.add(sums[i], KS.pair_sums(
-                    _fold_all(s, rs), w if folded else _fold_all(w, rs)))
+                sums[i] = E.add(sums[i], pair_sums(s, w if folded else _fold_all(w, rs), rs))
         g = KS.e_p2_message(sums, coeffs, running)
         send(j, g)
         r = ch.challenge(f"{label}/r{j}", E)
@@ -952,7 +966,7 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     for i in range(T):
         for lo, s, w, folded in chunks(i, rs):
             a, b = lo >> k, (lo + (1 << c)) >> k
-            st[2 * i, a:b] = _fold_all(s, rs)
+            st[2 * i, a:b] = fold_s(s, rs)
             st[2 * i + 1, a:b] = w if folded else _fold_all(w, rs)
     fa = np.arange(0, 2 * T, 2, dtype=np.int64)
     fb = fa + 1
