@@ -188,10 +188,22 @@ def _axpy_e(acc0, acc1, x0, x1, b0, b1, bs, L):
         acc1[x] = gl_add(acc1[x], gl_sub(gl_sub(m2, m0), m1))
 
 
+@njit(inline="always", **_OPTS)
+def _axpy_e4(acc0, acc1, x0, x1, b0, b1, b7, L):
+    """`_axpy_e` with four products and b7 = 7·b1 given: acc += (x0·b0 + x1·b7,
+    x0·b1 + x1·b0) — no Karatsuba sums or 7· per entry (≈ 0.9× its time in L1; the same
+    values)."""
+    for x in range(L):
+        a0 = x0[x]
+        a1 = x1[x]
+        acc0[x] = gl_add(acc0[x], gl_add(gl_mul(a0, b0), gl_mul(a1, b7)))
+        acc1[x] = gl_add(acc1[x], gl_add(gl_mul(a0, b1), gl_mul(a1, b0)))
+
+
 @njit(parallel=True, **_OPTS)
 def _combine_ext(A, B, out, a, overwrite, nch):
     """out[h·2^a + x] (+)= Σ_l A[l, x]·B[l, h].  A's components are split into unit-stride
-    runs once, and each row of out is accumulated in two component runs (`_axpy_e`)."""
+    runs once, and each row of out is accumulated in two component runs (`_axpy_e4`)."""
     H = B.shape[1]
     L = A.shape[1]
     q = A.shape[0]
@@ -217,7 +229,7 @@ def _combine_ext(A, B, out, a, overwrite, nch):
             for l in range(q):
                 b0 = B[l, h, 0]
                 b1 = B[l, h, 1]
-                _axpy_e(acc0, acc1, A0[l], A1[l], b0, b1, gl_add(b0, b1), L)
+                _axpy_e4(acc0, acc1, A0[l], A1[l], b0, b1, gl_mul7(b1), L)
             for x in range(L):
                 out[base + x, 0] = acc0[x]
                 out[base + x, 1] = acc1[x]
@@ -399,7 +411,7 @@ def _eq_acc_blocks(points, nv, offs, coefs, out, T, overwrite):
                 h = boff[i] + t - (offs[k] >> T)
                 b0 = B0[h]
                 b1 = B1[h]
-                _axpy_e(acc0, acc1, A0[i], A1[i], b0, b1, gl_add(b0, b1), L)
+                _axpy_e4(acc0, acc1, A0[i], A1[i], b0, b1, gl_mul7(b1), L)
             else:
                 S = 1 << n
                 _eq_fill_split(points[k], 0, n, coefs[k, 0], coefs[k, 1], tmp0, tmp1)
