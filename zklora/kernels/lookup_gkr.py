@@ -1193,3 +1193,124 @@ def ref_gkr_window_sums(W, slots, Es, want1):
                 for (a, x), v in sums.items():
                     acc[t, kk, a, offs[i] + x] = v
     return acc
+
+
+# -- the lookup leaves of a whole range of segments in one call ----------------------------
+#
+# A streamed lookup tree sums its leaves again from the request columns on every pass
+# (`zklora.plugins.lookups.logup_gkr._Trees._fill`); a range of leaves spans several
+# blocks ("segments") of the stacked layout, one table's request columns each, a padding
+# row, or nothing (leaf 1).  `e_fill_segments` writes the leaves of every segment of a
+# range in one call (the Python loop over segments and one kernel call per segment cost
+# about as much as the leaves themselves on the 25m step's ~3,300 segments per pass).
+
+#: most request columns a segment the fill kernel computes may have (wider: Python)
+FILL_WIDTH = 4
+#: segment kinds: leaves from the columns, a padding row's constant leaf, left to the
+#: caller (wider tables, columns not contiguous uint64)
+SEG_COLS, SEG_PAD, SEG_SKIP = 0, 1, 2
+#: leaves per parallel block of `e_fill_segments`
+FILL_BLOCK = 1 << 14
+
+
+@njit(inline="always", **_OPTS)
+def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
+    """q[x − xlo, r] = bt[r] − Σ_k ap[r, k]·L[c0 + k][x − off] for a ≤ x < b (the
+    leaves of one segment piece, `BLOCK` at a time, every set r)."""
+    R = q.shape[1]
+    for s in range(a, b, BLOCK):
+        cnt = min(BLOCK, b - s)
+        for r in range(R):
+            for i in range(cnt):
+                s0[i] = bt[r, 0]
+                s1[i] = bt[r, 1]
+            for k in range(w):
+                col = L[c0 + k]
+                a0 = ap[r, k, 0]
+                a1 = ap[r, k, 1]
+                base = s - off
+                for i in range(cnt):
+                    c = col[base + i]
+                    s0[i] = gl_sub(s0[i], gl_mul(a0, c))
+                    s1[i] = gl_sub(s1[i], gl_mul(a1, c))
+            d = s - xlo
+            for i in range(cnt):
+                q[d + i, r, 0] = s0[i]
+                q[d + i, r, 1] = s1[i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV,
+                    nblk):
+    """Leaves xlo … xhi−1 of every challenge set of a lookup tree: q (xhi − xlo, R, 2),
+    every entry written.  Segment i covers [starts[i], ends[i]) (sorted, disjoint):
+    kind `SEG_COLS` — bt − Σ_k ap·col_k with ap = AP[tix[i]] (R, FILL_WIDTH, 2), bt =
+    BT[tix[i]] (R, 2) and the widths[i] columns L[colptr[i] + k] (1-D uint64, indexed
+    from the segment's start); `SEG_PAD` — the constant PADV[i] (R, 2); `SEG_SKIP` —
+    left unwritten (the caller's).  Leaves no segment covers are 1."""
+    n = xhi - xlo
+    R = q.shape[1]
+    S = starts.shape[0]
+    bs = (n + nblk - 1) // nblk
+    for c in prange(nblk):
+        a0 = xlo + c * bs
+        a1 = min(xhi, a0 + bs)
+        if a0 >= a1:
+            continue
+        s0 = np.empty(BLOCK, np.uint64)
+        s1 = np.empty(BLOCK, np.uint64)
+        i = np.searchsorted(ends, a0, side="right")   # first segment ending after a0
+        pos = a0
+        while pos < a1:
+            if i < S and starts[i] <= pos:
+                b = min(a1, ends[i])
+                k = kind[i]
+                if k == SEG_COLS:
+                    _fill_cols(L, colptr[i], widths[i], AP[tix[i]], BT[tix[i]], q,
+                               starts[i], xlo, pos, b, s0, s1)
+                elif k == SEG_PAD:
+                    for x in range(pos - xlo, b - xlo):
+                        for r in range(R):
+                            q[x, r, 0] = PADV[i, r, 0]
+                            q[x, r, 1] = PADV[i, r, 1]
+                pos = b
+                i += 1
+            else:
+                nxt = a1 if i >= S else min(a1, starts[i])
+                for x in range(pos - xlo, nxt - xlo):
+                    for r in range(R):
+                        q[x, r, 0] = ONE
+                        q[x, r, 1] = ZERO
+                pos = nxt
+
+
+def fill_segments(xlo, xhi, q, plan) -> None:
+    """`e_fill_segments` over ``plan`` = (starts, ends, kind, tix, widths, colptr, L, AP,
+    BT, PADV) (`zklora.plugins.lookups.logup_gkr._Trees._plan`)."""
+    n = xhi - xlo
+    nblk = 1 if n * q.shape[1] < 4 * FILL_BLOCK else max(1, min(64, n // FILL_BLOCK))
+    e_fill_segments(xlo, xhi, q, *plan, nblk)
+
+
+def ref_fill_segments(xlo, xhi, R, starts, ends, kind, tix, widths, cols, AP, BT, PADV):
+    """Reference of `e_fill_segments` (Python ints from the definition): (xhi − xlo, R, 2)
+    with ``cols[i]`` segment i's columns; `SEG_SKIP` leaves as zeros."""
+    out = np.zeros((xhi - xlo, R, 2), dtype=np.uint64)
+    for x in range(xlo, xhi):
+        seg = [i for i in range(len(starts)) if starts[i] <= x < ends[i]]
+        for r in range(R):
+            if not seg:
+                v = (1, 0)
+            else:
+                i = seg[0]
+                if kind[i] == SEG_SKIP:
+                    continue
+                if kind[i] == SEG_PAD:
+                    v = (int(PADV[i, r, 0]), int(PADV[i, r, 1]))
+                else:
+                    v = (int(BT[tix[i], r, 0]), int(BT[tix[i], r, 1]))
+                    for k in range(int(widths[i])):
+                        a = (int(AP[tix[i], r, k, 0]), int(AP[tix[i], r, k, 1]))
+                        v = _ref_sub(v, _ref_mul(a, (int(cols[i][k][x - starts[i]]), 0)))
+            out[x - xlo, r] = v
+    return out

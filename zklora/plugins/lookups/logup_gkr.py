@@ -52,6 +52,7 @@ k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16
 from __future__ import annotations
 
 import bisect
+import mmap
 import os
 import sys
 import time
@@ -448,6 +449,41 @@ def _budget():
         STREAM_BYTES, KEEP_LAYERS = old
 
 
+#: streamed lookup trees write a range's leaves in one kernel call (`_Trees._plan`);
+#: False: one call per segment (same leaves; tests compare the two)
+FILL_PLAN = True
+
+
+def _map_offset(c: np.ndarray) -> tuple:
+    """(the read-only scratch map ``c`` lies in, the byte offset of c[0] in it), or
+    (None, 0) when ``c`` is not in one (`scratch.drop_pages` then does nothing)."""
+    m = scratch._mmap_of(c)
+    if m is None or not hasattr(m, "madvise"):
+        return None, 0
+    try:
+        base = np.frombuffer(m, dtype=np.uint8).ctypes.data
+    except (ValueError, TypeError):
+        return None, 0
+    off = c.ctypes.data - base
+    if off < 0 or off + c.nbytes > len(m):
+        return None, 0
+    return m, off
+
+
+def _drop(m, lo: int, hi: int) -> None:
+    """`scratch.drop_pages` of bytes lo … hi−1 of the map ``m`` (widened to whole
+    pages, clipped to the map)."""
+    if hi <= lo:
+        return
+    size = len(m)
+    lo -= lo % mmap.PAGESIZE
+    hi = min(size, hi + (-hi) % mmap.PAGESIZE)
+    try:
+        m.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+    except (OSError, ValueError):
+        pass
+
+
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
 #: so that a chunk reads at most `LAYER_CHUNK` leaves of a tree)
 STREAM_CHUNK = 1 << 19
@@ -550,8 +586,11 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     unit_slots = [bool(sl[0] < 0) for sl in slots]
     leaves = sum(1 << trees[i].depth for i in active if trees[i].q[n + 1] is None)
     j = 0
-    for m in _windows(s, h, k, leaves, unit_slots):
+    wins = _windows(s, h, k, leaves, unit_slots)
+    _trace(f"  layer {n}: {s} streamed rounds, windows {wins}, k {k}, leaves/pass {leaves}")
+    for m in wins:
         j0 = j
+        t_pass = time.perf_counter()
         want = [not bool(rr[j0 + i].any()) for i in range(m)]
         acc = np.zeros((len(slots), 3, 2, KL.window_offsets(m)[m], 2), dtype=np.uint64)
         one = np.zeros((len(slots), 3, 2, 2), dtype=object)   # (m = 1) a few dozen values
@@ -580,11 +619,14 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
             rho, c, pref = _round(ctx, label, j, sums, coefs, mu, rr, c, pref, want[i],
                                   point, tamper, mask)
         j = j0 + m
+        _trace(f"    window {j0}+{m}: {time.perf_counter() - t_pass:.2f} s")
+    t_pass = time.perf_counter()
     Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
     W = np.empty((k, h >> s, 2), dtype=np.uint64)
     for a in range(0, h, step):
         b = min(h, a + step)
         W[:, a >> s:b >> s] = chunk(a, b, point[:s])
+    _trace(f"    fold pass: {time.perf_counter() - t_pass:.2f} s")
     return s, W, Ej, c, pref
 
 
@@ -1250,6 +1292,7 @@ class _Trees:
         self.coefs, self.betas, self.top = coefs, betas, top
         self._trees: list | None = None
         self._comb: dict = {}
+        self._plans: dict = {}
 
     def __call__(self) -> list[FracTree]:
         if self._trees is None:
@@ -1262,6 +1305,9 @@ class _Trees:
             hold = _deepest_fit([(d, True) for d in deep], KEEP_LAYERS)
             for g, lay in zip(self.groups, self.looks):
                 segs = self._segments(g, lay)
+                if FILL_PLAN and KL.fast(E) and lay.num_vars + self.top > KEEP_LAYERS:
+                    # streamed: its leaves are summed again on every pass (`_plan`)
+                    self._plans[id(segs)] = self._plan(segs)
 
                 def rng(lo, hi, segs=segs):
                     return self._look_range(segs, lo, hi)
@@ -1278,6 +1324,84 @@ class _Trees:
     def close(self) -> None:
         """Forget the trees (the GKR is done)."""
         self._trees = None
+        self._plans = {}
+
+    def _plan(self, segs) -> tuple:
+        """One streamed lookup tree's segments as `KL.fill_segments` takes them (built
+        once; each pass then writes a range's leaves in one kernel call, not one call
+        and a Python iteration per segment): (kernel arguments, the segments it leaves
+        to `_fill` (index list), and per segment its mapped columns' (map, byte offset)
+        for `_drop`).  Same leaves as the per-segment path."""
+        from numba import typed
+
+        E, F = self.ctx.E, self.ctx.F
+        k = 1 << self.top
+        S = len(segs)
+        starts = np.array([sg[0] for sg in segs], dtype=np.int64)
+        ends = np.array([sg[0] + sg[1] for sg in segs], dtype=np.int64)
+        kind = np.full(S, KL.SEG_SKIP, dtype=np.int64)
+        tix = np.zeros(S, dtype=np.int64)
+        widths = np.zeros(S, dtype=np.int64)
+        colptr = np.zeros(S, dtype=np.int64)
+        padv = np.zeros((S, k, 2), dtype=np.uint64)
+        L = typed.List()
+        tabs: dict = {}
+        APs, BTs = [], []
+        skip, maps = [], []
+        for i, (_start, length, cols, t) in enumerate(segs):
+            w = self.cs[t].table.width
+            dropped = []
+            if isinstance(cols[0], int | np.integer):   # a padding row: one leaf
+                row = [F.from_ints(np.array([v], np.int64)) for v in cols]
+                padv[i] = KL.leaf_denoms_sets(
+                    E, row, [self.coefs[r][:w] for r in range(k)],
+                    [self.betas[r][t] for r in range(k)],
+                    E.zeros(1).reshape((1, 1) + E.elem_shape).repeat(k, axis=1).copy())[0]
+                kind[i] = KL.SEG_PAD
+            elif (len(cols) == w <= KL.FILL_WIDTH and
+                  all(c.dtype == np.uint64 and c.ndim == 1 and c.flags.c_contiguous
+                      and len(c) >= length for c in cols)):
+                if t not in tabs:
+                    ap, bt = self._combiners(t, w)
+                    apw = np.zeros((k, KL.FILL_WIDTH, 2), dtype=np.uint64)
+                    apw[:, :w] = ap
+                    tabs[t] = len(APs)
+                    APs.append(apw)
+                    BTs.append(bt)
+                kind[i], tix[i], widths[i], colptr[i] = KL.SEG_COLS, tabs[t], w, len(L)
+                for c in cols:
+                    L.append(c)
+                    dropped.append(_map_offset(c))
+            else:
+                skip.append(i)
+            maps.append(dropped)
+        if not len(L):
+            L.append(np.zeros(1, dtype=np.uint64))   # (the list's type)
+        AP = np.stack(APs) if APs else np.zeros((1, k, KL.FILL_WIDTH, 2), dtype=np.uint64)
+        BT = np.stack(BTs) if BTs else np.zeros((1, k, 2), dtype=np.uint64)
+        return ((starts, ends, kind, tix, widths, colptr, L, AP, BT, padv), skip, maps)
+
+    def _fill_planned(self, segs, plan, lo: int, hi: int, q: np.ndarray) -> None:
+        """`_fill` by the plan (`_plan`): one kernel call for the range, the segments it
+        skips by `_fill`'s loop, then the pages of the columns read given back (as
+        `_fill` does, `_drop`)."""
+        args, skip, maps = plan
+        KL.fill_segments(lo, hi, q, args)
+        starts, ends = args[0], args[1]
+        i0 = int(np.searchsorted(ends, lo, side="right"))
+        i1 = int(np.searchsorted(starts, hi, side="left"))
+        for i in skip:
+            if i0 <= i < i1:
+                self._fill(segs[i:i + 1], lo, hi, q, gaps=False)
+        for i in range(i0, i1):
+            ms = maps[i]
+            if not ms:
+                continue
+            a, b = max(lo, int(starts[i])), min(hi, int(ends[i]))
+            if (b - a) * 8 >= DROP_BYTES:
+                for m, off in ms:
+                    if m is not None:
+                        _drop(m, off + (a - int(starts[i])) * 8, off + (b - int(starts[i])) * 8)
 
     def _segments(self, group: list[int], lay: StackLayout) -> list:
         """(start, length, columns or padding row ints, table index) covering one
@@ -1293,10 +1417,14 @@ class _Trees:
         segs.sort(key=lambda sg: sg[0])
         return segs
 
-    def _fill(self, segs, lo: int, hi: int, q: np.ndarray) -> None:
+    def _fill(self, segs, lo: int, hi: int, q: np.ndarray, gaps: bool = True) -> None:
         """Every challenge set's lookup leaves lo … hi−1: q of shape (hi − lo, 2^top) +
         elem, every entry written (leaf r + 2^top·x is set r's leaf x; the stack's
-        padding, which no segment covers, is 1)."""
+        padding, which no segment covers, is 1; ``gaps`` False: only the segments'
+        leaves are written).  A streamed tree's segments go by its plan (`_plan`)."""
+        plan = self.__dict__.get("_plans", {}).get(id(segs)) if gaps else None
+        if plan is not None:
+            return self._fill_planned(segs, plan, lo, hi, q)
         E, F = self.ctx.E, self.ctx.F
         k = 1 << self.top
         one = E.ones(1)[0]
@@ -1309,7 +1437,7 @@ class _Trees:
             a, b = max(lo, start), min(hi, start + length)
             if a >= b:
                 continue
-            if a > pos:
+            if a > pos and gaps:
                 q[pos - lo:a - lo] = one
             pos = b
             w = self.cs[t].table.width
@@ -1334,7 +1462,7 @@ class _Trees:
                 if (b - a) * 8 >= DROP_BYTES:
                     for c in src:   # read for every set: a view of a mapped stack
                         scratch.drop_pages(c)   # gives its pages back
-        if pos < hi:
+        if pos < hi and gaps:
             q[pos - lo:] = one
 
     def _combiners(self, t: int, w: int) -> tuple:
