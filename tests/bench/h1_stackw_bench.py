@@ -38,7 +38,14 @@ def main(argv=None) -> None:
     c = min(stack.CHUNK_VARS, K)
     rng = np.random.default_rng(7)
     P = (1 << 64) - (1 << 32) + 1
-    orig = KS.eq_acc
+    new = QE.eq_acc_blocks
+
+    def old(points, nv, offs, coefs, out, tile_vars=0, overwrite=False):
+        """What `_WChunks.chunk` ran before: a zeroed chunk, `sumcheck.eq_acc`."""
+        if overwrite:
+            out[...] = 0
+        KS.eq_acc(points, nv, offs, coefs, out)
+
     tot = {"old": [], "new": []}
     for i, (claims, (coefs, _)) in enumerate(zip(d["claims"], d["weights"])):
         offs = np.array([cl.index << cl.num_vars for cl in claims], dtype=np.int64)
@@ -51,11 +58,11 @@ def main(argv=None) -> None:
             for rep in range(reps):
                 res = {}
                 for name in (("old", "new") if rep % 2 == 0 else ("new", "old")):
-                    KS.eq_acc = orig if name == "old" else QE.eq_acc_blocks
+                    QE.eq_acc_blocks = old if name == "old" else new
                     t0 = time.process_time()
                     res[name] = [wc.chunk(lo) for lo in range(0, 1 << K, 1 << c)]
                     times[name].append(time.process_time() - t0)
-                KS.eq_acc = orig
+                QE.eq_acc_blocks = new
                 assert all(np.array_equal(a, b) for a, b in zip(res["old"], res["new"]))
             mo, mn = statistics.median(times["old"]), statistics.median(times["new"])
             tot["old"].append(mo)
