@@ -103,3 +103,101 @@ def test_fill_kernel_matches_reference_parallel_blocks():
             q = np.zeros((xhi - xlo, R, 2), np.uint64)
             KL.e_fill_segments(xlo, xhi, q, *args, nblk)
             assert np.array_equal(q, want), (xlo, xhi, nblk)
+
+
+def _kernel_args(rng, R, skip=False):
+    from numba import typed
+    starts = np.array([3, 40, 41, 90, 200], np.int64)
+    lens = np.array([30, 1, 20, 100, 7], np.int64)
+    ends = starts + lens
+    kind = np.array([KL.SEG_COLS, KL.SEG_PAD, KL.SEG_COLS, KL.SEG_COLS,
+                     KL.SEG_SKIP if skip else KL.SEG_PAD], np.int64)
+    widths = np.array([1, 0, 3, 4, 0], np.int64)
+    tix = np.array([0, 0, 1, 0, 0], np.int64)
+    cols = [[F.random(rng, int(n_)) for _ in range(int(w))] for n_, w in zip(lens, widths)]
+    Lst = typed.List()
+    colptr = np.zeros(5, np.int64)
+    for i, cc in enumerate(cols):
+        colptr[i] = len(Lst)
+        for c in cc:
+            Lst.append(np.ascontiguousarray(c, np.uint64))
+    AP = rng.integers(0, 1 << 63, (2, R, KL.FILL_WIDTH, 2), dtype=np.uint64)
+    BT = rng.integers(0, 1 << 63, (2, R, 2), dtype=np.uint64)
+    PADV = rng.integers(0, 1 << 63, (5, R, 2), dtype=np.uint64)
+    return (starts, ends, kind, tix, widths, colptr, Lst, AP, BT, PADV), cols
+
+
+@pytest.mark.parametrize("R", [1, 2])
+def test_fill_reduce_kernel_matches_reference(R):
+    rng = np.random.default_rng(20 + R)
+    args, cols = _kernel_args(rng, R)
+    starts, ends, kind, tix, widths, _, _, AP, BT, PADV = args
+    for xlo, wx, stepx, m in [(0, 64, 64, 4), (2, 30, 64, 8), (5, 13, 32, 2),
+                              (0, 256, 0, 1 << 1), (1, 3, 16, 16)]:
+        if stepx == 0:
+            stepx = 0 if m == 1 else 1
+        wp, wq = KL.ref_fill_reduce(xlo, wx, stepx, m, R, starts, ends, kind, tix, widths,
+                                    cols, AP, BT, PADV)
+        for nch in (1, 3):
+            for rbx in (1, 4, 64):
+                pout = np.zeros((wx * R, 2), np.uint64)
+                qout = np.zeros((wx * R, 2), np.uint64)
+                KL.e_fill_reduce(xlo, wx, stepx, m, *args, pout, qout, rbx, nch)
+                assert np.array_equal(pout, wp) and np.array_equal(qout, wq), \
+                    (xlo, wx, stepx, m, nch, rbx)
+        pout = np.zeros((wx * R, 2), np.uint64)
+        qout = np.zeros((wx * R, 2), np.uint64)
+        KL.fill_reduce(xlo, wx, stepx, m, args, pout, qout)
+        assert np.array_equal(pout, wp) and np.array_equal(qout, wq)
+
+
+@pytest.mark.parametrize("top", [0, 1, 2])
+def test_layer_range_fused_matches_unfused(top, monkeypatch):
+    """`L.layer_range` of a planned tree (fused `_look_reduce`) against the per-segment
+    leaves then `KL.frac_reduce`, every layer and several ranges, into ``out`` or not."""
+    rng = np.random.default_rng(30 + top)
+    t, segs, want_leaves = _trees(top, rng)
+    k = 1 << top
+    depth = (128 * k).bit_length() - 1
+    t._plans = {id(segs): t._plan(segs)}
+
+    def rng_fn(lo, hi):
+        return t._look_range(segs, lo, hi)
+
+    rng_fn.into = lambda lo, hi, q: t._look_into(segs, lo, hi, q)
+    rng_fn.reduce = lambda lo, hi, layer, m, out: t._look_reduce(segs, lo, hi, layer, m, out)
+    plain = lambda lo, hi: (None, want_leaves[lo:hi])   # noqa: E731
+    called = []
+    orig = KL.fill_reduce
+    monkeypatch.setattr(KL, "fill_reduce", lambda *a: (called.append(1), orig(*a)))
+    for layer in range(top, depth):
+        n = 1 << layer
+        for lo, hi in [(0, n), (0, n // 2), (n // 4, 3 * n // 4)]:
+            if hi <= lo:
+                continue
+            wp, wq = L.layer_range(E, depth, True, plain, layer, lo, hi)
+            p, q = L.layer_range(E, depth, True, rng_fn, layer, lo, hi)
+            assert np.array_equal(p, wp) and np.array_equal(q, wq), (layer, lo, hi)
+            out = (np.empty((hi - lo, 2), np.uint64), np.empty((hi - lo, 2), np.uint64))
+            L.layer_range(E, depth, True, rng_fn, layer, lo, hi, out)
+            assert np.array_equal(out[0], wp) and np.array_equal(out[1], wq)
+    assert not called   # the width-5 segment: the plan skips it, so never fused
+    t2, segs2, want2 = _trees(top, rng)
+    segs2 = [sg for sg in segs2 if sg[3] != 2]   # without it: fused
+    t2._plans = {id(segs2): t2._plan(segs2)}
+    want2 = want2.copy()
+    want2.reshape(128, k, 2)[72:80] = (1, 0)
+
+    def rng2(lo, hi):
+        return t2._look_range(segs2, lo, hi)
+
+    rng2.into = lambda lo, hi, q: t2._look_into(segs2, lo, hi, q)
+    rng2.reduce = lambda lo, hi, layer, m, out: t2._look_reduce(segs2, lo, hi, layer, m,
+                                                                 out)
+    for layer in range(top, depth):
+        n = 1 << layer
+        wp, wq = L.layer_range(E, depth, True, lambda lo, hi: (None, want2[lo:hi]), layer,
+                               0, n)
+        p, q = L.layer_range(E, depth, True, rng2, layer, 0, n)
+        assert np.array_equal(p, wp) and np.array_equal(q, wq), layer
+    assert called

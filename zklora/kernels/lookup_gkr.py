@@ -1239,6 +1239,37 @@ def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
                 q[d + i, r, 1] = s1[i]
 
 
+@njit(inline="always", **_OPTS)
+def _fill_range(a0, a1, xlo, q, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV,
+                s0, s1):
+    """Leaves a0 … a1−1 into q[x − xlo] (`e_fill_segments`' walk over the segments)."""
+    R = q.shape[1]
+    S = starts.shape[0]
+    i = np.searchsorted(ends, a0, side="right")   # first segment ending after a0
+    pos = a0
+    while pos < a1:
+        if i < S and starts[i] <= pos:
+            b = min(a1, ends[i])
+            k = kind[i]
+            if k == SEG_COLS:
+                _fill_cols(L, colptr[i], widths[i], AP[tix[i]], BT[tix[i]], q,
+                           starts[i], xlo, pos, b, s0, s1)
+            elif k == SEG_PAD:
+                for x in range(pos - xlo, b - xlo):
+                    for r in range(R):
+                        q[x, r, 0] = PADV[i, r, 0]
+                        q[x, r, 1] = PADV[i, r, 1]
+            pos = b
+            i += 1
+        else:
+            nxt = a1 if i >= S else min(a1, starts[i])
+            for x in range(pos - xlo, nxt - xlo):
+                for r in range(R):
+                    q[x, r, 0] = ONE
+                    q[x, r, 1] = ZERO
+            pos = nxt
+
+
 @njit(parallel=True, **_OPTS)
 def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV,
                     nblk):
@@ -1249,8 +1280,6 @@ def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP,
     from the segment's start); `SEG_PAD` — the constant PADV[i] (R, 2); `SEG_SKIP` —
     left unwritten (the caller's).  Leaves no segment covers are 1."""
     n = xhi - xlo
-    R = q.shape[1]
-    S = starts.shape[0]
     bs = (n + nblk - 1) // nblk
     for c in prange(nblk):
         a0 = xlo + c * bs
@@ -1259,29 +1288,65 @@ def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP,
             continue
         s0 = np.empty(BLOCK, np.uint64)
         s1 = np.empty(BLOCK, np.uint64)
-        i = np.searchsorted(ends, a0, side="right")   # first segment ending after a0
-        pos = a0
-        while pos < a1:
-            if i < S and starts[i] <= pos:
-                b = min(a1, ends[i])
-                k = kind[i]
-                if k == SEG_COLS:
-                    _fill_cols(L, colptr[i], widths[i], AP[tix[i]], BT[tix[i]], q,
-                               starts[i], xlo, pos, b, s0, s1)
-                elif k == SEG_PAD:
-                    for x in range(pos - xlo, b - xlo):
-                        for r in range(R):
-                            q[x, r, 0] = PADV[i, r, 0]
-                            q[x, r, 1] = PADV[i, r, 1]
-                pos = b
-                i += 1
-            else:
-                nxt = a1 if i >= S else min(a1, starts[i])
-                for x in range(pos - xlo, nxt - xlo):
-                    for r in range(R):
-                        q[x, r, 0] = ONE
-                        q[x, r, 1] = ZERO
-                pos = nxt
+        _fill_range(a0, a1, xlo, q, starts, ends, kind, tix, widths, colptr, L, AP, BT,
+                    PADV, s0, s1)
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP, BT,
+                  PADV, pout, qout, rbx, nchunks):
+    """Entries of a fraction-tree layer summed straight from the segments' leaves (no
+    segment `SEG_SKIP`): with R = AP.shape[1] sets, entry x·R + r (x < wx) is the
+    fraction sum of the m unit leaves of rows xlo + x + j·stepx, set r (j < m, paired by
+    j's top bit as `e_frac_reduce` pairs its pieces) — `e_fill_segments` of the m pieces
+    then `e_frac_reduce`, ``rbx`` rows at a time in cache instead of m·wx rows of leaves
+    written and read back.  pout, qout (wx·R, 2)."""
+    R = AP.shape[1]
+    rb = rbx * R
+    nblocks = (wx + rbx - 1) // rbx
+    per = (nblocks + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        Qs = np.empty((m, rbx, R, 2), np.uint64)
+        Q2 = Qs.reshape((m * rb, 2))
+        LP = np.empty((m // 2, 2, rb), np.uint64)
+        LQ = np.empty((m // 2, 2, rb), np.uint64)
+        T = np.empty((12, rb), np.uint64)
+        s0 = np.empty(BLOCK, np.uint64)
+        s1 = np.empty(BLOCK, np.uint64)
+        for blk in range(c * per, min(nblocks, (c + 1) * per)):
+            x0 = blk * rbx
+            cx = min(rbx, wx - x0)
+            for j in range(m):
+                a0 = xlo + x0 + j * stepx
+                _fill_range(a0, a0 + cx, a0, Qs[j], starts, ends, kind, tix, widths,
+                            colptr, L, AP, BT, PADV, s0, s1)
+            cnt = cx * R
+            _reduce_block(Q2, Q2, True, m, rb, 0, cnt, LP, LQ, T)
+            e0 = x0 * R
+            for i in range(cnt):
+                pout[e0 + i, 0] = LP[0, 0, i]
+                pout[e0 + i, 1] = LP[0, 1, i]
+                qout[e0 + i, 0] = LQ[0, 0, i]
+                qout[e0 + i, 1] = LQ[0, 1, i]
+
+
+def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
+    """`e_fill_reduce` over ``plan`` (`fill_segments`' tuple) into pout, qout (m ≥ 2)."""
+    R = plan[7].shape[1]
+    rbx = max(1, max(16, min(1024, 16384 // m)) // R)
+    nblocks = (wx + rbx - 1) // rbx
+    nch = 1 if wx * m * R < 4 * FILL_BLOCK else max(1, min(64, nblocks))
+    e_fill_reduce(xlo, wx, stepx, m, *plan, pout, qout, rbx, nch)
+
+
+def ref_fill_reduce(xlo, wx, stepx, m, R, starts, ends, kind, tix, widths, cols, AP, BT,
+                    PADV):
+    """Reference of `e_fill_reduce`: `ref_fill_segments` of the m pieces, then
+    `ref_frac_reduce` (unit numerators); returns (p, q) of wx·R entries."""
+    pieces = [ref_fill_segments(xlo + j * stepx, xlo + j * stepx + wx, R, starts, ends,
+                                kind, tix, widths, cols, AP, BT, PADV).reshape(wx * R, 2)
+              for j in range(m)]
+    return ref_frac_reduce(None, np.concatenate(pieces), m)
 
 
 def fill_segments(xlo, xhi, q, plan) -> None:

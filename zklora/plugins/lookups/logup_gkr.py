@@ -279,6 +279,13 @@ def layer_range(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, i
             return out
         res = leaves_range(lo, hi)
         return res if out is None else _copy_out(res, out)
+    # ``leaves_range.reduce(lo, hi, layer, m, out)``, if the producer has it, sums the
+    # entries straight from its leaves in one kernel (None: not here, `_Trees._look_reduce`)
+    fused = getattr(leaves_range, "reduce", None) if unit and FILL_REDUCE else None
+    if fused is not None:
+        res = fused(lo, hi, layer, m, out)
+        if res is not None:
+            return res
     w = hi - lo
     p = None if unit else _empty(E, m * w)
     q = _empty(E, m * w)
@@ -452,6 +459,9 @@ def _budget():
 #: streamed lookup trees write a range's leaves in one kernel call (`_Trees._plan`);
 #: False: one call per segment (same leaves; tests compare the two)
 FILL_PLAN = True
+#: and sum a streamed layer's entries straight from the plan's segments
+#: (`_Trees._look_reduce`; False: leaves written, then `KL.frac_reduce`; same values)
+FILL_REDUCE = True
 
 
 def _map_offset(c: np.ndarray) -> tuple:
@@ -1274,6 +1284,22 @@ def lookup_groups(sizes: Sequence[int], most: int) -> list[list[int]]:
     return groups
 
 
+def _drop_read(plan, lo: int, hi: int, i0: int, i1: int) -> None:
+    """The pages of the planned segments i0 … i1−1's columns read for leaves lo … hi−1
+    given back (`_Trees._fill`'s `scratch.drop_pages`, pieces of at least `DROP_BYTES`)."""
+    args, _, maps = plan
+    starts, ends = args[0], args[1]
+    for i in range(i0, i1):
+        ms = maps[i]
+        if not ms:
+            continue
+        a, b = max(lo, int(starts[i])), min(hi, int(ends[i]))
+        if (b - a) * 8 >= DROP_BYTES:
+            for m, off in ms:
+                if m is not None:
+                    _drop(m, off + (a - int(starts[i])) * 8, off + (b - int(starts[i])) * 8)
+
+
 class _Trees:
     """The prover's fraction trees of `LogUpGKR.prove_many` (built on first call, then
     cached): one lookup tree per group (leaves 1/(β_{r,i} − c), every table's combined
@@ -1313,6 +1339,8 @@ class _Trees:
                     return self._look_range(segs, lo, hi)
 
                 rng.into = lambda lo, hi, q, segs=segs: self._look_into(segs, lo, hi, q)
+                rng.reduce = lambda lo, hi, layer, m, out, segs=segs: self._look_reduce(
+                    segs, lo, hi, layer, m, out)
 
                 out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS,
                                          hold))
@@ -1393,15 +1421,34 @@ class _Trees:
         for i in skip:
             if i0 <= i < i1:
                 self._fill(segs[i:i + 1], lo, hi, q, gaps=False)
-        for i in range(i0, i1):
-            ms = maps[i]
-            if not ms:
-                continue
-            a, b = max(lo, int(starts[i])), min(hi, int(ends[i]))
-            if (b - a) * 8 >= DROP_BYTES:
-                for m, off in ms:
-                    if m is not None:
-                        _drop(m, off + (a - int(starts[i])) * 8, off + (b - int(starts[i])) * 8)
+        _drop_read(plan, lo, hi, i0, i1)
+
+    def _look_reduce(self, segs, lo: int, hi: int, layer: int, m: int, out):
+        """Entries lo … hi−1 of ``layer`` (m leaves each, `layer_range`) of a planned
+        tree summed straight from its segments (`KL.fill_reduce`: no leaves written and
+        read back), the columns' pages given back as `_fill` gives them; None where the
+        plan cannot (no plan, a segment it skips, a range not aligned to the sets)."""
+        plan = self.__dict__.get("_plans", {}).get(id(segs))
+        k = 1 << self.top
+        if plan is None or plan[1] or m < 2 or lo % k or hi % k or (1 << layer) % k:
+            return None
+        w = hi - lo
+        pout, qout = (None, None) if out is None else out
+        if pout is None or qout is None:
+            pout, qout = _empty(self.ctx.E, w), _empty(self.ctx.E, w)
+        if not all(a.flags.c_contiguous and a.dtype == np.uint64 and a.shape == (w, 2)
+                   for a in (pout, qout)):
+            return None
+        _LEAVES[0] += m * w
+        xlo, wx, stepx = lo >> self.top, w >> self.top, (1 << layer) >> self.top
+        KL.fill_reduce(xlo, wx, stepx, m, plan[0], pout, qout)
+        starts, ends = plan[0][0], plan[0][1]
+        for j in range(m):
+            a = xlo + j * stepx
+            _drop_read(plan, a, a + wx, int(np.searchsorted(ends, a, side="right")),
+                       int(np.searchsorted(starts, a + wx, side="left")))
+        return pout, qout
+
 
     def _segments(self, group: list[int], lay: StackLayout) -> list:
         """(start, length, columns or padding row ints, table index) covering one
