@@ -789,11 +789,11 @@ def _aligned(lo: int, hi: int, a: int) -> bool:
 def _fold_seq(t: np.ndarray, rs: np.ndarray) -> np.ndarray:
     """Bind the low len(rs) variables of one table (base (n,) or extension (n, 2)) to
     r_0, r_1, … in turn (`sumcheck.fold_into`: the values `whir_sumcheck.fold` gives f;
-    a base table and two or more folds: `h2_fold.fold_base_seq`, the same values)."""
+    a base table and two or more folds: `whir_eq.fold_eq`, the same values)."""
     from zklora.kernels import sumcheck as KS  # prover only
     if t.ndim == 1 and len(rs) >= 2:   # j folds of a base block in one pass
-        from zklora.kernels import h2_fold  # prover only
-        return h2_fold.fold_base_seq(t, rs)
+        from zklora.kernels import whir_eq as QE  # prover only
+        return QE.fold_eq(t, np.ascontiguousarray(rs, dtype=np.uint64))
     for r in rs:
         out = np.empty((t.shape[0] // 2, 2), dtype=np.uint64)
         KS.fold_into(t, r, out)
