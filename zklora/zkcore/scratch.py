@@ -325,9 +325,17 @@ def drop_pages(a) -> None:
         return
     lo, hi = _byte_bounds(a)
     lo, hi = lo - base, hi - base
-    size = len(m)
-    if lo < 0 or hi > size:           # not a view of this map: leave it
+    if lo < 0 or hi > len(m):         # not a view of this map: leave it
         return
+    drop_range(m, lo, hi)
+
+
+def drop_range(m, lo: int, hi: int) -> None:
+    """Give back bytes lo … hi−1 of the map ``m`` (widened to whole pages, clipped to
+    the map): they are read again from the page cache or the file when next touched."""
+    if hi <= lo:
+        return
+    size = len(m)
     lo -= lo % mmap.PAGESIZE
     hi = min(size, hi + (-hi) % mmap.PAGESIZE)
     try:

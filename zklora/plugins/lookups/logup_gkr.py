@@ -52,7 +52,6 @@ k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16
 from __future__ import annotations
 
 import bisect
-import mmap
 import os
 import sys
 import time
@@ -480,18 +479,6 @@ def _map_offset(c: np.ndarray) -> tuple:
     return m, off
 
 
-def _drop(m, lo: int, hi: int) -> None:
-    """`scratch.drop_pages` of bytes lo … hi−1 of the map ``m`` (widened to whole
-    pages, clipped to the map)."""
-    if hi <= lo:
-        return
-    size = len(m)
-    lo -= lo % mmap.PAGESIZE
-    hi = min(size, hi + (-hi) % mmap.PAGESIZE)
-    try:
-        m.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
-    except (OSError, ValueError):
-        pass
 
 
 #: pairs per chunk of a streamed round (fewer where a pair is summed from many leaves,
@@ -1297,7 +1284,8 @@ def _drop_read(plan, lo: int, hi: int, i0: int, i1: int) -> None:
         if (b - a) * 8 >= DROP_BYTES:
             for m, off in ms:
                 if m is not None:
-                    _drop(m, off + (a - int(starts[i])) * 8, off + (b - int(starts[i])) * 8)
+                    s0 = off - int(starts[i]) * 8
+                    scratch.drop_range(m, s0 + a * 8, s0 + b * 8)
 
 
 class _Trees:
@@ -1359,7 +1347,7 @@ class _Trees:
         once; each pass then writes a range's leaves in one kernel call, not one call
         and a Python iteration per segment): (kernel arguments, the segments it leaves
         to `_fill` (index list), and per segment its mapped columns' (map, byte offset)
-        for `_drop`).  Same leaves as the per-segment path."""
+        for `scratch.drop_range`).  Same leaves as the per-segment path."""
         from numba import typed
 
         E, F = self.ctx.E, self.ctx.F
@@ -1412,7 +1400,7 @@ class _Trees:
     def _fill_planned(self, segs, plan, lo: int, hi: int, q: np.ndarray) -> None:
         """`_fill` by the plan (`_plan`): one kernel call for the range, the segments it
         skips by `_fill`'s loop, then the pages of the columns read given back (as
-        `_fill` does, `_drop`)."""
+        `_fill` does, `scratch.drop_range`)."""
         args, skip, maps = plan
         KL.fill_segments(lo, hi, q, args)
         starts, ends = args[0], args[1]
