@@ -23,6 +23,7 @@ from .goldilocks import (
     ZERO,
     _chunks,
     e2_mul,
+    e2_mul_call,
     e2_mul_s,
     e_fold_base,
     e_interpolate,
@@ -609,6 +610,279 @@ def p2_step(st, r, out, fa, fb, coeffs, inv_den, g, msg, run):
         e_p2_step(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run, _chunks(work))
 
 
+# -- eq-factored rounds (a zero-check's or einsum's eq factor kept out of the stack) ---------
+#
+# When every term carries one factor E(x) = Π_j e_j(x_j) with e_j(X) = a_j·(1 − X) + b_j·X
+# (eq(τ, x): a_j = 1 − τ_j, b_j = τ_j; a variable E does not depend on: a_j = b_j = 1),
+# round j's polynomial is g(X) = s_j·e_j(X)·h(X), s_j = Π_{i<j} e_i(r_i), where
+# h(X) = Σ_{x'} W_j(x')·Σ_t c_t·Π_{f ∈ term t, f ≠ E} f(X, x') and W_j(x') =
+# Π_{i>j} e_i(x'_i) (Gruen's factoring of the zero-check's eq).  h has one degree less:
+# it is summed at t = 0, 2, …, d − 1 only (d − 1 points instead of d), h(1) follows from
+# g(1) = running − g(0) = s_j·b_j·h(1), h(d) from the d-th finite difference, and the
+# message g(0), g(2), …, g(d) is then exactly the one of the plain rounds (same field
+# elements: same bytes).  E is neither stacked nor folded; the suffix tables W_j are
+# built once (`e_eq_suffix`, N − 1 entries).
+
+
+@njit(**_OPTS)
+def e2_inv(a0, a1):
+    """1/(a0 + a1·x) mod x² − 7 (0 for 0)."""
+    n = gl_sub(gl_mul_s(a0, a0), gl_mul7(gl_mul_s(a1, a1)))
+    ni = gl_inv(n)
+    return gl_mul_s(a0, ni), gl_mul_s(gl_neg(a1), ni)
+
+
+@njit(**_OPTS)
+def e_eq_suffix(e, out):
+    """out (2^n − 1, 2): W_j = Π_{i>j} e_i (bit b of its index ↔ variable j + 1 + b) at
+    offset 2^n − 2^(n−j), 2^(n−1−j) entries, for j = 0..n−1 (``e`` (n, 2, 2): (a_j, b_j))."""
+    n = e.shape[0]
+    N = 1 << n
+    out[N - 2, 0] = ONE
+    out[N - 2, 1] = ZERO
+    for j in range(n - 2, -1, -1):
+        src = N - (1 << (n - j - 1))
+        dst = N - (1 << (n - j))
+        a0 = e[j + 1, 0, 0]
+        a1 = e[j + 1, 0, 1]
+        b0 = e[j + 1, 1, 0]
+        b1 = e[j + 1, 1, 1]
+        for i in range(1 << (n - 1 - j)):
+            v0 = out[src + (i >> 1), 0]
+            v1 = out[src + (i >> 1), 1]
+            if i & 1:
+                x0, x1 = e2_mul_s(v0, v1, b0, b1)
+            else:
+                x0, x1 = e2_mul_s(v0, v1, a0, a1)
+            out[dst + i, 0] = x0
+            out[dst + i, 1] = x1
+
+
+@njit(**_OPTS)
+def _eqgen_range(st, w, isb, starts, factors, npts, lo, hi, vals, acc):
+    """`_gen_range` with every pair i's products weighted by w[i] (the eq factor's
+    suffix; the factor itself is not in ``st``)."""
+    k = st.shape[0]
+    nterms = starts.shape[0] - 1
+    for i in range(lo, hi):
+        for f in range(k):
+            l0 = st[f, 2 * i, 0]
+            l1 = st[f, 2 * i, 1]
+            h0 = st[f, 2 * i + 1, 0]
+            h1 = st[f, 2 * i + 1, 1]
+            d0 = gl_sub(h0, l0)
+            d1 = gl_sub(h1, l1)
+            vals[f, 0, 0] = l0
+            vals[f, 0, 1] = l1
+            v0 = gl_add(h0, d0)
+            v1 = gl_add(h1, d1)
+            for s in range(1, npts):
+                vals[f, s, 0] = v0
+                vals[f, s, 1] = v1
+                v0 = gl_add(v0, d0)
+                v1 = gl_add(v1, d1)
+        w0 = w[i, 0]
+        w1 = w[i, 1]
+        for j in range(nterms):
+            q0 = starts[j]
+            q1 = starts[j + 1]
+            if q0 == q1:
+                for s in range(npts):
+                    acc[j, s, 0] = gl_add(acc[j, s, 0], w0)
+                    acc[j, s, 1] = gl_add(acc[j, s, 1], w1)
+                continue
+            f0 = factors[q0]
+            for s in range(npts):
+                p0 = vals[f0, s, 0]
+                p1 = vals[f0, s, 1]
+                pb = isb[f0]
+                for q in range(q0 + 1, q1):
+                    f = factors[q]
+                    x0 = vals[f, s, 0]
+                    x1 = vals[f, s, 1]
+                    if isb[f]:
+                        if pb:
+                            p0 = gl_mul_s(p0, x0)
+                        else:
+                            p0 = gl_mul_s(p0, x0)
+                            p1 = gl_mul_s(p1, x0)
+                    elif pb:
+                        p1 = gl_mul_s(p0, x1)
+                        p0 = gl_mul_s(p0, x0)
+                        pb = False
+                    else:
+                        p0, p1 = e2_mul_s(p0, p1, x0, x1)
+                if pb:
+                    y0 = gl_mul_s(p0, w0)
+                    y1 = gl_mul_s(p0, w1)
+                else:
+                    y0, y1 = e2_mul_s(p0, p1, w0, w1)
+                acc[j, s, 0] = gl_add(acc[j, s, 0], y0)
+                acc[j, s, 1] = gl_add(acc[j, s, 1], y1)
+
+
+@njit(**_OPTS)
+def _eq_finish(part, coeffs, running, sc, ej, g):
+    """g (d+1, 2), d = npts + 1, of round j from the per-chunk, per-term sums of h
+    (C, T, npts, 2) at t = 0, 2, …, d − 1, the scale s_j = ``sc`` and e_j = ``ej``
+    (section doc).  Returns 1 when s_j·b_j = 0 (h(1) unknown; g not valid), else 0."""
+    npts = part.shape[2]
+    d = npts + 1
+    h = np.zeros((d + 1, 2), dtype=np.uint64)
+    for j in range(part.shape[1]):
+        c0 = coeffs[j, 0]
+        c1 = coeffs[j, 1]
+        for s in range(npts):
+            s0 = ZERO
+            s1 = ZERO
+            for c in range(part.shape[0]):
+                s0 = gl_add(s0, part[c, j, s, 0])
+                s1 = gl_add(s1, part[c, j, s, 1])
+            p0, p1 = e2_mul(s0, s1, c0, c1)
+            t = 0 if s == 0 else s + 1
+            h[t, 0] = gl_add(h[t, 0], p0)
+            h[t, 1] = gl_add(h[t, 1], p1)
+    a0, a1 = e2_mul_call(sc[0], sc[1], ej[0, 0], ej[0, 1])
+    g0, g1 = e2_mul_call(a0, a1, h[0, 0], h[0, 1])
+    g[0, 0] = g0
+    g[0, 1] = g1
+    g[1, 0] = gl_sub(running[0], g0)
+    g[1, 1] = gl_sub(running[1], g1)
+    b0, b1 = e2_mul_call(sc[0], sc[1], ej[1, 0], ej[1, 1])
+    if b0 == ZERO and b1 == ZERO:
+        return 1
+    i0, i1 = e2_inv(b0, b1)
+    x0, x1 = e2_mul_call(g[1, 0], g[1, 1], i0, i1)
+    h[1, 0] = x0
+    h[1, 1] = x1
+    # h(d) = Σ_{i<d} (−1)^(d−1−i)·C(d, i)·h(i) (deg h ≤ d − 1)
+    acc0 = ZERO
+    acc1 = ZERO
+    binom = 1
+    for i in range(d):
+        cb = np.uint64(binom)
+        y0 = gl_mul_s(cb, h[i, 0])
+        y1 = gl_mul_s(cb, h[i, 1])
+        if (d - 1 - i) % 2 == 0:
+            acc0 = gl_add(acc0, y0)
+            acc1 = gl_add(acc1, y1)
+        else:
+            acc0 = gl_sub(acc0, y0)
+            acc1 = gl_sub(acc1, y1)
+        binom = binom * (d - i) // (i + 1)
+    h[d, 0] = acc0
+    h[d, 1] = acc1
+    # g(t) = s_j·(a_j + t·(b_j − a_j))·h(t), t = 2..d
+    da0 = gl_sub(ej[1, 0], ej[0, 0])
+    da1 = gl_sub(ej[1, 1], ej[0, 1])
+    for t in range(2, d + 1):
+        tt = np.uint64(t)
+        e0 = gl_add(ej[0, 0], gl_mul_s(tt, da0))
+        e1 = gl_add(ej[0, 1], gl_mul_s(tt, da1))
+        z0, z1 = e2_mul_call(sc[0], sc[1], e0, e1)
+        z0, z1 = e2_mul_call(z0, z1, h[t, 0], h[t, 1])
+        g[t, 0] = z0
+        g[t, 1] = z1
+    return 0
+
+
+@njit(parallel=True, **_OPTS)
+def e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nchunks):
+    """Round polynomial g (npts+2, 2), written, of the eq-factored sum over ``st`` (k, 2m,
+    2) with weights ``w`` (m, 2) (section doc); returns `_eq_finish`'s flag."""
+    k = st.shape[0]
+    m = st.shape[1] // 2
+    part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        _eqgen_range(st, w, isb, starts, factors, npts, min(m, c * step),
+                     min(m, (c + 1) * step), vals, part[c])
+    return _eq_finish(part, coeffs, running, sc, ej, g)
+
+
+@njit(**_OPTS)
+def e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g):
+    """Serial `e_eq_sums`."""
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
+    _eqgen_range(st, w, isb, starts, factors, npts, 0, st.shape[1] // 2, vals, part[0])
+    return _eq_finish(part, coeffs, running, sc, ej, g)
+
+
+@njit(**_OPTS)
+def _eq_scale(sc, ep, r0, r1):
+    """sc ← sc·e_{j−1}(r) = sc·(a + r·(b − a))."""
+    d0, d1 = e2_mul_call(gl_sub(ep[1, 0], ep[0, 0]), gl_sub(ep[1, 1], ep[0, 1]), r0, r1)
+    s0, s1 = e2_mul_call(sc[0], sc[1], gl_add(ep[0, 0], d0), gl_add(ep[0, 1], d1))
+    sc[0] = s0
+    sc[1] = s1
+
+
+@njit(parallel=True, **_OPTS)
+def e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
+              sc, ep, ej, nchunks):
+    """`e_gen_step` of the eq-factored rounds: run = g(r), sc ← sc·e_{j−1}(r) (``ep``),
+    fold ``st`` at r into ``out``, g ← round j's polynomial (``w`` = W_j, ``ej`` = e_j),
+    msg ← (g(0), g(2), …).  Returns `_eq_finish`'s flag."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    _eq_scale(sc, ep, r0, r1)
+    k = st.shape[0]
+    m = out.shape[1] // 2
+    part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
+        vals = np.empty((k, npts, 2), dtype=np.uint64)
+        _eqgen_range(out, w, isb, starts, factors, npts, lo, hi, vals, part[c])
+    new = np.empty_like(g)
+    flag = _eq_finish(part, coeffs, run, sc, ej, new)
+    _step_message(new, g, msg)
+    return flag
+
+
+@njit(**_OPTS)
+def e_eq_step_s(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
+                sc, ep, ej):
+    """Serial `e_eq_step`."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    _eq_scale(sc, ep, r0, r1)
+    m = out.shape[1] // 2
+    _fold_range(st, r0, r1, out, 0, 2 * m)
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
+    _eqgen_range(out, w, isb, starts, factors, npts, 0, m, vals, part[0])
+    new = np.empty_like(g)
+    flag = _eq_finish(part, coeffs, run, sc, ej, new)
+    _step_message(new, g, msg)
+    return flag
+
+
+def eq_sums(st, w, isb, starts, factors, coeffs, degree: int, running, sc, ej, g) -> int:
+    """Round 0 of the eq-factored rounds (section doc): ``g`` (degree+1, 2) written, where
+    ``degree`` is the full degree (the eq factor counted); returns 1 when s·b = 0."""
+    npts = int(degree) - 1
+    nc = _gen_chunks(st.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return int(e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g))
+    return int(e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nc))
+
+
+def eq_step(st, r, out, w, isb, starts, factors, coeffs, degree: int, inv_den, g, msg, run,
+            sc, ep, ej) -> int:
+    """`gen_step` of the eq-factored rounds (`e_eq_step`); returns its flag."""
+    npts = int(degree) - 1
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return int(e_eq_step_s(st, r0, r1, out, w, isb, starts, factors, coeffs, npts,
+                               inv_den, g, msg, run, sc, ep, ej))
+    return int(e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g,
+                         msg, run, sc, ep, ej, nc))
+
+
 # -- the stacked-claim weight table ----------------------------------------------------
 
 
@@ -825,6 +1099,45 @@ def ref_step(st, r, g_prev, starts, factors, coeffs, degree):
     run = np.asarray(R.e_interpolate(g_prev, int(r[0]), int(r[1])), np.uint64)
     out, g = ref_gen_fold_sums(st, r, starts, factors, coeffs, degree, run)
     return run, out, g, np.concatenate([g[:1], g[2:]])
+
+
+def ref_eq_suffix(e):
+    """Reference of `e_eq_suffix`: the tables W_j concatenated (2^n − 1, 2)."""
+    n = len(e)
+    ev = [((int(e[j][0][0]), int(e[j][0][1])), (int(e[j][1][0]), int(e[j][1][1])))
+          for j in range(n)]
+    out = []
+    for j in range(n):
+        for x in range(1 << (n - 1 - j)):
+            v = (1, 0)
+            for b in range(n - 1 - j):
+                v = _m(v, ev[j + 1 + b][(x >> b) & 1])
+            out.append(v)
+    return np.array(out, dtype=np.uint64).reshape(-1, 2)
+
+
+def ref_eq_round(st, w, starts, factors, coeffs, degree, running, sc, ej):
+    """Reference of `eq_sums`: g(t) = s·e_j(t)·Σ_pairs w_i·Σ_t c·Π (lo + t·(hi − lo)) at
+    t = 0, 2, …, degree computed directly (no finite differences), g(1) = running − g(0)."""
+    s = (int(sc[0]), int(sc[1]))
+    a = (int(ej[0, 0]), int(ej[0, 1]))
+    b = (int(ej[1, 0]), int(ej[1, 1]))
+    d = int(degree)
+    g = [(0, 0)] * (d + 1)
+    for t in [0] + list(range(2, d + 1)):
+        acc = (0, 0)
+        for i in range(st.shape[1] // 2):
+            wi = (int(w[i, 0]), int(w[i, 1]))
+            for j in range(len(starts) - 1):
+                p = _m((int(coeffs[j, 0]), int(coeffs[j, 1])), wi)
+                for q in range(int(starts[j]), int(starts[j + 1])):
+                    f = int(factors[q])
+                    p = _m(p, _eval_at(_el(st, f, 2 * i), _el(st, f, 2 * i + 1), t))
+                acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
+        et = ((a[0] + t * (b[0] - a[0])) % P_INT, (a[1] + t * (b[1] - a[1])) % P_INT)
+        g[t] = _m(_m(s, et), acc)
+    g[1] = ((int(running[0]) - g[0][0]) % P_INT, (int(running[1]) - g[0][1]) % P_INT)
+    return np.array(g, dtype=np.uint64)
 
 
 # -- the zero-knowledge verifier's per-sumcheck scalar work (`zklora.zkcore.zk`) --------

@@ -769,12 +769,14 @@ class ProverContext(_Context):
         return vals
 
     def run_sumcheck(self, label: str, num_vars: int, terms, claim, tables, *,
-                     public: Mapping | Sequence = ()):
+                     public: Mapping | Sequence = (), eq=None):
         """Σ_x Σ_t c_t Π_{i∈t} f_i(x) = claim over ``num_vars`` variables; ``tables()``
         gives the f_i (challenge-field tables, prover only), ``public`` the indices of
         the tables the verifier evaluates itself (a mapping index -> function of the
         point on the verifier side).  Returns (point, [f_i(point)]).  With zero
-        knowledge on, a masked sumcheck (`zklora.zkcore.zk.run_sumcheck`)."""
+        knowledge on, a masked sumcheck (`zklora.zkcore.zk.run_sumcheck`).  ``eq`` = (i,
+        e): table i is the product of linear factors e in every term (`sumcheck.prove`'s
+        eq-factored rounds: prover work only, same messages)."""
         if self.zk is not None and num_vars > 0:
             return zklib.run_sumcheck(self, label, num_vars, terms, claim, tables, public)
         tabs = list(tables()) if callable(tables) else tables
@@ -784,7 +786,7 @@ class ProverContext(_Context):
         # a list made here is handed over: the tables only it holds (eq tables,
         # broadcast copies) are freed once the first round has folded them
         return sumcheck.prove(self.ch, self.E, tabs, terms, claim, label=label,
-                              public=sorted(public), own=callable(tables))
+                              public=sorted(public), own=callable(tables), eq=eq)
 
     def run_sumcheck_batch(self, label: str, num_vars: int, instances, tables, *,
                            public: Sequence[Mapping] = ()):
@@ -874,8 +876,8 @@ class VerifierContext(_Context):
         raise VerificationError(f"the verifier cannot evaluate tensor {name}: it is not public")
 
     def run_sumcheck(self, label: str, num_vars: int, terms, claim, tables=None, *,
-                     public: Mapping | Sequence = ()):
-        """See `ProverContext.run_sumcheck`; ``tables`` is not called."""
+                     public: Mapping | Sequence = (), eq=None):
+        """See `ProverContext.run_sumcheck`; ``tables`` is not called (nor ``eq`` used)."""
         if not isinstance(public, Mapping):
             if len(public):
                 raise VerificationError(f"{label}: public tables need their evaluation "

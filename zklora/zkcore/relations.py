@@ -121,7 +121,8 @@ def zerocheck(ctx, label: str, num_vars: int, relations: Sequence[Relation],
 
 def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relation],
                      tables, public: Mapping[str, Callable] = {},  # noqa: B006
-                     hide: Sequence[str] = (), blinds: Sequence[Sequence] = ()):
+                     hide: Sequence[str] = (), blinds: Sequence[Sequence] = (),
+                     eq: tuple[str, np.ndarray] | None = None):
     """`zerocheck` whose finals of the tables named in ``hide`` are hidden (zero
     knowledge, docs/zero-knowledge.md §5.1: `zk.run_hidden`, the value sent is
     f̃(r) + Z(r)·ν): returns (point, {name: value}, {name: blind terms}), the blind of a
@@ -158,7 +159,12 @@ def zerocheck_hidden(ctx, label: str, num_vars: int, relations: Sequence[Relatio
 
         hid = hid if zklib.room(ctx, 2) else []
     if not hid and not carried:
-        point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub)
+        kw = {}
+        if eq is not None and eq[0] in names and getattr(ctx, "prover", False) \
+                and E.name == "goldilocks-ext2":   # (name, τ): eq(τ, ·)
+            tau = np.asarray(eq[1])
+            kw["eq"] = (names.index(eq[0]), np.stack([E.sub(E.ones(num_vars), tau), tau], 1))
+        point, finals = ctx.run_sumcheck(label, num_vars, terms, claim, tabs, public=pub, **kw)
         return point, dict(zip(names, finals)), {n: () for n in names}
     from . import zk as zklib
 
@@ -235,7 +241,7 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
         ctx, ctx.label(node, "zerocheck"), n, rels,
         lambda: {eq: mle.eq_table(E, tau)} | {
             t: _spread(ctx.table(t), low[t], t in high) for t in names},
-        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide)
+        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide, eq=(eq, tau))
     out = []
     for t in names:
         if t in pub:

@@ -542,6 +542,97 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
     return point, running, last.reshape(k, -1, 2)
 
 
+def _eq_terms(k: int, starts, factors, eqi: int):
+    """(starts, factors) of the terms with the table ``eqi`` taken out (the other tables
+    renumbered past it); None unless every term holds ``eqi`` exactly once."""
+    st, fa = [0], []
+    for a, b in zip(starts[:-1], starts[1:]):
+        fs = [int(f) for f in factors[a:b]]
+        if fs.count(eqi) != 1:
+            return None
+        fa.extend(f - (f > eqi) for f in fs if f != eqi)
+        st.append(len(fa))
+    return np.array(st, np.int64), np.array(fa, np.int64)
+
+
+#: `prove`'s ``eq`` hint is used (eq-factored rounds, `_prove_eq`; same proof bytes);
+#: ``ZKLORA_SUMCHECK_EQ=0`` ignores it (the plain generic rounds; benchmarks compare)
+EQ_ROUNDS = os.environ.get("ZKLORA_SUMCHECK_EQ", "1") != "0"
+#: below this many variables the hint is ignored (the setup costs more than it saves)
+EQ_MIN_VARS = 8
+
+
+def _eq_path(tabs, size: int, n: int, starts, factors, degree: int, eq, be):
+    """(starts, factors, e) of `_prove_eq` when it serves a `prove` call with ``eq``
+    (``cpu`` backend, degree ≥ 2, a stack of at most `STACK_BYTES`, every term holding
+    the eq table once); else None."""
+    if not EQ_ROUNDS or n < EQ_MIN_VARS or be.name != "cpu" or hasattr(be, "sc_fold_sums") \
+            or degree < 2 or (size > _SMALL_TABLE and len(tabs) * size * 16 > STACK_BYTES):
+        return None
+    e = np.ascontiguousarray(eq[1], np.uint64)
+    if e.shape != (n, 2, 2):
+        return None
+    t = _eq_terms(len(tabs), starts, factors, int(eq[0]))
+    return None if t is None else (*t, e)
+
+
+def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs,
+              degree: int, claim, label: str, eqi: int, e: np.ndarray):
+    """`_prove_generic` (``cpu`` backend, no mask, stacked) for terms that all hold table
+    ``eqi`` = Π_j e_j(x_j) (``e`` (n, 2, 2): a_j, b_j), kept out of the stack: the rounds
+    of `KS.eq_sums` / `KS.eq_step` (Gruen's factoring, `zklora.kernels.sumcheck`'s section
+    on eq-factored rounds); the same messages as `_prove_generic`.  Returns (point,
+    running claim, the last stack (k, 1, 2) with table ``eqi``'s value put back)."""
+    st2, fa2 = starts, factors
+    stack, isb = _stacked([t for i, t in enumerate(tabs) if i != eqi])
+    if isb.any():  # base factors first in each term (as `_prove_generic`)
+        fa2 = fa2.copy()
+        for a, b in zip(st2[:-1], st2[1:]):
+            fa2[a:b] = sorted(fa2[a:b], key=lambda f: not isb[f])
+    k = len(isb)
+    size = 1 << n
+    coeffs = np.ascontiguousarray(coeffs, np.uint64)
+    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    W = np.empty((max(1, size - 1), 2), np.uint64)
+    KS.e_eq_suffix(e, W)
+
+    def w(j):
+        off = size - (size >> j)
+        return W[off:off + (size >> (j + 1))]
+
+    sc = np.array([1, 0], np.uint64)
+    g = np.empty((degree + 1, 2), np.uint64)
+    bad = KS.eq_sums(stack, w(0), isb, st2, fa2, coeffs, degree, running, sc, e[0], g)
+    keep = [0, *range(2, degree + 1)]
+    msg = np.ascontiguousarray(g[keep])
+    run = np.empty(2, np.uint64)
+    inv = _inv_den_array(degree)
+    noflag = np.zeros(k, np.bool_)
+    bufs = [np.empty(k * (size >> 1) * 2, np.uint64),
+            np.empty(k * max(1, size >> 2) * 2, np.uint64)]
+    point = F.zeros(n)
+    cur, r = stack, None
+    for j in range(n):
+        if bad:
+            raise ProverError(f"{label}: round {j - 1}: the eq factor's scale is 0")
+        ch.send_field(f"{label}/round{j}", F, msg)
+        r = ch.challenge(f"{label}/r{j}", F)
+        point[j] = r
+        m = size >> (j + 1)
+        out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
+        if j + 1 < n:
+            bad = KS.eq_step(cur, r, out, w(j + 1), noflag, st2, fa2, coeffs, degree, inv, g,
+                             msg, run, sc, e[j], e[j + 1])
+        else:
+            KS.fold_stack_into(cur, r, out)
+        cur = out
+    a, b = e[n - 1, 0], e[n - 1, 1]
+    ev = F.mul(sc, F.add(a, F.mul(r, F.sub(b, a))))
+    last = np.concatenate([cur[:eqi], np.asarray(ev, np.uint64).reshape(1, 1, 2),
+                           cur[eqi:]], axis=0)
+    return point, _interpolate(F, g, r), last
+
+
 def _p2_steps(ch: ProverChannel, F: Field, label: str, stack, sums, j0: int, n: int, point,
               running, coeffs, fa, fb):
     """Rounds j0..n−1 of `_prove_pairwise` on the ``cpu`` backend without a mask, given
@@ -580,6 +671,7 @@ def prove(
     public: Sequence[int] = (),
     mask: Mask | None = None,
     own: bool = False,
+    eq: tuple[int, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Prove the relation; returns (point r, [f_i(r)]).  With a ``mask`` (zero
     knowledge, module doc) the messages are those of F + ρ·g for H + ρ·G; ``claim``
@@ -590,7 +682,11 @@ def prove(
     a contiguous uint64 (k, N, 2) stack may be given instead of a list (read in place, not
     copied).  f_i(r) is sent for every i not in ``public``.  ``own``: the caller hands
     the list ``tables`` over (it is emptied): once the first round has folded them, the
-    tables no one else holds are freed (the fast paths; same bytes)."""
+    tables no one else holds are freed (the fast paths; same bytes).  ``eq`` = (i, e):
+    the caller's word that table i is Π_j e_j(x_j), e_j(X) = e[j, 0]·(1 − X) + e[j, 1]·X
+    (``e`` (n, 2, 2); eq(τ, ·): (1 − τ_j, τ_j)), in every term once: over goldilocks-ext2
+    on the ``cpu`` backend without a mask its rounds are then eq-factored (`_prove_eq`;
+    table i is not read; same bytes)."""
     starts, factors, coeffs, degree = _norm_terms(F, terms)
     tabs, size = _tables(F, tables)
     if own and isinstance(tables, list):
@@ -602,6 +698,10 @@ def prove(
     if pairs is not None:
         point, running, stack = _prove_pairwise(ch, F, tabs, n, coeffs, *pairs, claim, label,
                                                 mask)
+    elif fused and eq is not None and mask is None and (
+            eqt := _eq_path(tabs, size, n, starts, factors, degree, eq, be)) is not None:
+        point, running, stack = _prove_eq(ch, F, tabs, n, *eqt[:2], coeffs, degree, claim,
+                                          label, int(eq[0]), eqt[2])
     elif fused:
         point, running, stack = _prove_generic(
             ch, F, tables if isinstance(tables, np.ndarray) else tabs, n, starts, factors,
