@@ -914,6 +914,83 @@ def _reserve(fd: int, length: int) -> None:
         _FALLOCATE[0](fd, 0, 0, length)   # errors (no space, unsupported): written lazily
 
 
+#: a streamed encoding writes and reads its tiled codeword file and its leaves' file with
+#: direct I/O (``O_DIRECT``, `_dio`) where the file system takes it.  A prover-only knob:
+#: the same proof either way
+DIRECT_IO = True
+#: direct I/O alignment: offsets, lengths and buffer addresses multiples of this (bytes)
+_DIO_ALIGN = 4096
+
+
+@contextlib.contextmanager
+def _dio(path: str, direct: bool):
+    """(fd, direct) for positioned I/O of a write-once scratch file: opened with
+    ``O_DIRECT`` when ``direct`` and the file system takes it (not tmpfs), so its bytes
+    go between the caller's (aligned, reused) buffers and the disk without page-cache
+    pages — a streamed encoding's codewords and leaves are written once and read back
+    once or hardly at all, and fresh page-cache pages for them were their largest cost
+    (a VM reclaims freed pages, so every new page faults through the hypervisor).
+    Where ``O_DIRECT`` is refused: a plain descriptor (direct False)."""
+    flag = getattr(os, "O_DIRECT", 0)
+    fd = -1
+    if direct and flag:
+        try:
+            fd = os.open(path, os.O_RDWR | flag)
+        except OSError:
+            fd = -1
+    if fd < 0:
+        direct = False
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError as e:
+            raise ProverError(f"whir: scratch file {path} is gone ({e}); was the state used "
+                              "after its proof ended?") from None
+    try:
+        yield fd, direct
+    finally:
+        os.close(fd)
+
+
+def _dio_buffer(buf: np.ndarray, count: int) -> np.ndarray:
+    """``count`` elements of the uint64 work array ``buf`` (at least count +
+    `_DIO_ALIGN` / 8 long) starting at a `_DIO_ALIGN`-aligned address."""
+    skip = (-buf.ctypes.data % _DIO_ALIGN) // buf.itemsize
+    return buf[skip:skip + count]
+
+
+@attrs.frozen
+class _BlockLeaves(scratch.Spilled):
+    """The leaves of a streamed encoding in the order `Whir._encode_streamed` makes them:
+    block by block of ``per`` rows a of the column codewords (a0 = 0, per, …), each
+    block's G runs one after the other (run g: leaves a0 + g·S … a0 + g·S + per − 1),
+    so the file is written front to back in whole blocks.  Leaf i = a + g·S
+    (a < S) is file row G·a0 + g·per + (a − a0), a0 = a − a mod per; a run of
+    2^j ≤ per leaves aligned to 2^j (`Tree.paths`' blocks) is contiguous."""
+
+    S: int = 1
+    per: int = 1
+
+    def _rows(self, idx) -> np.ndarray:
+        i = np.asarray(idx, dtype=np.int64)
+        a, g = i % self.S, i // self.S
+        G = self.shape[0] // self.S
+        a0 = a - a % self.per
+        return G * a0 + g * self.per + (a - a0)
+
+    def read_rows(self, idx) -> np.ndarray:
+        return super().read_rows(self._rows(idx))
+
+    def read_range(self, lo: int, hi: int) -> np.ndarray:
+        lo, hi = max(0, int(lo)), min(int(hi), self.shape[0])
+        if hi > lo and (lo // self.per) == ((hi - 1) // self.per):   # within one run
+            p = int(self._rows([lo])[0])
+            return super().read_range(p, p + hi - lo)
+        return self.read_rows(np.arange(lo, max(lo, hi), dtype=np.int64))
+
+    def load(self) -> np.ndarray:
+        return self.read_rows(np.arange(self.shape[0], dtype=np.int64))
+
+
 class _MerkleBlocks:
     """The Merkle tree of a streamed codeword's L leaves, built from the row blocks as
     `Whir._encode_streamed` makes them: a block holds, for each of G groups, the run of
@@ -1291,14 +1368,24 @@ class Whir(CommitmentScheme):
         as `ENC_RAM_BYTES` (`scratch.working_budget`) holds, the rest into a tiled
         scratch file — whose rows are then read a block at a time (a piece of every
         tile), twisted and transformed (`K.twist_dft_block`), written to the leaves'
-        file and hashed from RAM: a block's leaves are whole aligned runs of the
-        leaves' order, so their subtrees' levels go straight to the levels' files
-        (`_merkle_blocks`; the same tree as `merkle.build`).  ``encoded()``, if given,
-        runs once every tile has been encoded (``columns`` is not called after it: a
-        caller frees the coefficients there).  Returns (tree, root)."""
+        file (block after block, `_BlockLeaves`: one sequential write a block) and
+        hashed from RAM: a block's leaves are whole aligned runs of the leaves' order,
+        so their subtrees' levels go straight to the levels' files (`_merkle_blocks`;
+        the same tree as `merkle.build`).  Both files go through direct I/O where the
+        file system takes it (`DIRECT_IO`, `_dio`): no page-cache pages for them.
+        ``encoded()``, if given, runs once every tile has been encoded (``columns`` is
+        not called after it: a caller frees the coefficients there).  Returns (tree,
+        root)."""
         T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
+        L, Kl = 1 << (d - k), 1 << k
+        G = T // Kl
+        per = min(S, max(1, STREAM_BYTES // (16 * ncomp * T)))
+        # direct I/O where every write and read is whole aligned pages (`_dio`)
+        direct = DIRECT_IO and all(x % _DIO_ALIGN == 0 for x in
+                                   (8 * S * w, 8 * per * w, 8 * per * T * ncomp))
+        pad = _DIO_ALIGN // 8
         # the first `held` tiles' codewords stay in RAM (no page-cache round trip: those
         # writes were the commitments' largest cost, dirty-page throttled), the others
         # go to the tiled file
@@ -1307,9 +1394,11 @@ class Whir(CommitmentScheme):
         enc = store.raw(8 * S * w * (nt - held), "whir-enc") if held < nt else None
         # each tile's rows and codewords in the store's reusable work arrays
         mbuf = store.buffer("whir-enc-rows", w * R).reshape(w, R)
-        cbuf = store.buffer("whir-enc-codewords", S * w).reshape(S, w) if enc else None
+        cbuf = _dio_buffer(store.buffer("whir-enc-codewords", S * w + pad), S * w).reshape(S, w) \
+            if enc else None
         with contextlib.ExitStack() as es:
-            fd = es.enter_context(_pio(enc.path)) if enc is not None else -1
+            fd, dio_enc = es.enter_context(_dio(enc.path, direct)) if enc is not None \
+                else (-1, False)
             for j in range(nt):
                 y = columns(j)
                 np.copyto(mbuf.reshape(ncomp, cb, R), y.transpose(2, 1, 0))
@@ -1321,46 +1410,45 @@ class Whir(CommitmentScheme):
         del mbuf, cbuf
         if encoded is not None:
             encoded()
-        L, Kl = 1 << (d - k), 1 << k
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
-        G = T // Kl
-        per = max(1, STREAM_BYTES // (16 * ncomp * T))
-        mk = _MerkleBlocks(self, store, L, min(per, S), digest)
+        mk = _MerkleBlocks(self, store, L, per, digest)
+        # a block's rows, its piece of a file tile and its leaves: reusable work arrays
+        blk = store.buffer("whir-enc-block", per * ncomp * T).reshape(per, ncomp * T)
+        piece = _dio_buffer(store.buffer("whir-enc-piece", per * w + pad), per * w
+                         ).reshape(per, w) if enc is not None else None
+        outb = _dio_buffer(store.buffer("whir-enc-leaves", per * T * ncomp + pad),
+                        per * T * ncomp).reshape(G * per, Kl * ncomp)
         with contextlib.ExitStack() as es:
-            fin = es.enter_context(_pio(enc.path)) if enc is not None else -1
-            fout = es.enter_context(_pio(leaves.path))
+            fin, dio_in = es.enter_context(_dio(enc.path, dio_enc)) if enc is not None \
+                else (-1, False)
+            fout, _ = es.enter_context(_dio(leaves.path, direct))
             _reserve(fout, 8 * L * Kl * ncomp)
             for a0 in range(0, S, per):
-                a1 = min(S, a0 + per)
-                blk = np.empty((a1 - a0, ncomp * T), dtype=np.uint64)
-                piece = np.empty((a1 - a0, w), dtype=np.uint64) if enc is not None else None
                 for j in range(nt):
                     if j < held:
-                        src = ram[j, a0:a1]
+                        src = ram[j, a0:a0 + per]
                     else:
                         off = 8 * w * (S * (j - held) + a0)
                         _pread(fin, piece, off)
-                        _punch(fin, off, piece.nbytes)   # read: freed
+                        if not dio_in:
+                            _punch(fin, off, piece.nbytes)   # read: freed
                         src = piece
                     for comp in range(ncomp):
                         blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
                             src[:, comp * cb:(comp + 1) * cb]
-                del piece, src
-                out = np.empty((G * (a1 - a0), Kl * ncomp), dtype=np.uint64)
-                K.twist_dft_block(blk, a0, d, k, lt, wa, out, local=True)
-                del blk
-                for g in range(G):
-                    _pwrite(fout, out[g * (a1 - a0):(g + 1) * (a1 - a0)],
-                            8 * Kl * ncomp * (a0 + g * S))
-                # the G runs of leaves [a0 + g·S, a1 + g·S): aligned subtrees
-                mk.add(out, a0, S)
-                del out
-        del ram
+                del src
+                K.twist_dft_block(blk, a0, d, k, lt, wa, outb, local=True)
+                # the block's G runs of leaves [a0 + g·S, a0 + per + g·S), one after the
+                # other (`_BlockLeaves`): the leaves' file is written front to back
+                _pwrite(fout, outb, 8 * Kl * ncomp * G * a0)
+                # aligned subtrees
+                mk.add(outb, a0, S)
+        del ram, blk, piece, outb
         if enc is not None:
             store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
-        handle = scratch.Spilled(leaves.path, 0, shape, np.dtype(np.uint64).str)
+        handle = _BlockLeaves(leaves.path, 0, shape, np.dtype(np.uint64).str, S, per)
         saved, root, skip = mk.finish()
         scratch.trim()
         return Tree(handle, saved, skip, self.cfg.hash, digest), root
