@@ -909,8 +909,9 @@ def fold_into(stack, r, out) -> None:
 # per-round pass's, so the messages and the proof are unchanged.  A with unit numerators
 # (Q0 + Q1) is linear: its forms are over {0, 1}^i, weights eq(ρ', b).
 
-#: y values per block of `_window_round` (its lane arrays hold 5·3^i·2 rows)
-WBLOCK = 64
+#: most y values per block of `_window_round` (its lane arrays hold 5·3^i·2 rows: a
+#: quarter of it from round 4 on, half at round 3)
+WBLOCK = 256
 
 
 def window_offsets(m: int) -> list[int]:
@@ -981,6 +982,46 @@ def _win_acc(acc, t, kk, a, idx, Y, cnt):
 
 
 @njit(**_OPTS)
+def _v_mul_acc(a0, a1, b0, b1, acc, t, kk, a, idx, cnt):
+    """acc[t, kk, a, idx] += Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes
+    (`_v_mul` then `_win_acc` in one loop: the products are summed as `_lane_sum` sums
+    them, never written; the same field element)."""
+    l0 = ZERO
+    h0 = ZERO
+    l1 = ZERO
+    h1 = ZERO
+    for i in range(cnt):
+        y0, y1 = e2_mul(a0[i], a1[i], b0[i], b1[i])
+        l0 += y0 & M32
+        h0 += y0 >> S32
+        l1 += y1 & M32
+        h1 += y1 >> S32
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0],
+                                   gl_add(gl_mul(h0, np.uint64(1 << 32)), l0))
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1],
+                                   gl_add(gl_mul(h1, np.uint64(1 << 32)), l1))
+
+
+@njit(**_OPTS)
+def _v_addmul_acc(e0, e1, a0, a1, b0, b1, acc, t, kk, idx, cnt):
+    """acc[t, kk, 0, idx] += Σ_i e[i]·(a[i] + b[i]) (`_v_mul_acc` of e and a + b)."""
+    l0 = ZERO
+    h0 = ZERO
+    l1 = ZERO
+    h1 = ZERO
+    for i in range(cnt):
+        y0, y1 = e2_mul(e0[i], e1[i], gl_add(a0[i], b0[i]), gl_add(a1[i], b1[i]))
+        l0 += y0 & M32
+        h0 += y0 >> S32
+        l1 += y1 & M32
+        h1 += y1 >> S32
+    acc[t, kk, 0, idx, 0] = gl_add(acc[t, kk, 0, idx, 0],
+                                   gl_add(gl_mul(h0, np.uint64(1 << 32)), l0))
+    acc[t, kk, 0, idx, 1] = gl_add(acc[t, kk, 0, idx, 1],
+                                   gl_add(gl_mul(h1, np.uint64(1 << 32)), l1))
+
+
+@njit(**_OPTS)
 def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     """Round i of a window over y = lo … hi−1 (E[y] = E_j(y) of the chunk): adds to
     acc[t, kk, a, off + g] the grid forms M[g] of `window_round_sums` — kk = 0 (X = 0),
@@ -993,17 +1034,18 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
         n3 *= 3
     T = slots.shape[0]
     nk = 3 if want1 else 2
-    e0 = np.empty(WBLOCK, np.uint64)
-    e1 = np.empty(WBLOCK, np.uint64)
-    EP0 = np.empty((n3, 2, WBLOCK), np.uint64)
-    EP1 = np.empty((n3, 2, WBLOCK), np.uint64)
-    EQ0 = np.empty((n3, 2, WBLOCK), np.uint64)
-    Q0 = np.empty((n3, 2, WBLOCK), np.uint64)
-    Q1 = np.empty((n3, 2, WBLOCK), np.uint64)
-    Y = np.empty((2, WBLOCK), np.uint64)
-    Z = np.empty((2, WBLOCK), np.uint64)
-    for s in range(lo, hi, WBLOCK):
-        cnt = min(WBLOCK, hi - s)
+    wb = WBLOCK if n3 <= 9 else (WBLOCK // 2 if n3 <= 27 else WBLOCK // 4)
+    e0 = np.empty(wb, np.uint64)
+    e1 = np.empty(wb, np.uint64)
+    EP0 = np.empty((n3, 2, wb), np.uint64)
+    EP1 = np.empty((n3, 2, wb), np.uint64)
+    EQ0 = np.empty((n3, 2, wb), np.uint64)
+    Q0 = np.empty((n3, 2, wb), np.uint64)
+    Q1 = np.empty((n3, 2, wb), np.uint64)
+    Y = np.empty((2, wb), np.uint64)
+    Z = np.empty((2, wb), np.uint64)
+    for s in range(lo, hi, wb):
+        cnt = min(wb, hi - s)
         for y in range(cnt):
             e0[y] = E[s + y, 0]
             e1[y] = E[s + y, 1]
@@ -1015,10 +1057,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                 if unit and kk != 1:   # A = E·(q0 + q1), linear in the tables
                     for b in range(B):
                         g = _tri(b)
-                        _v_add(Q0[g, 0], Q1[g, 0], Z[0], cnt)
-                        _v_add(Q0[g, 1], Q1[g, 1], Z[1], cnt)
-                        _v_mul(e0, e1, Z[0], Z[1], Y[0], Y[1], cnt)
-                        _win_acc(acc, t, kk, 0, off + b, Y, cnt)
+                        _v_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
+                                      t, kk, off + b, cnt)
                 for b in range(B):
                     g = _tri(b)
                     _v_mul(e0, e1, Q0[g, 0], Q0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
@@ -1031,8 +1071,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     _grid_extend(EP1, i, cnt)
                     _grid_extend(Q0, i, cnt)
                 for g in range(n3):
-                    _v_mul(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], Y[0], Y[1], cnt)
-                    _win_acc(acc, t, kk, 1, off + g, Y, cnt)
+                    _v_mul_acc(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], acc, t, kk, 1,
+                               off + g, cnt)
                     if not unit:
                         _v_mul(EP0[g, 0], EP0[g, 1], Q1[g, 0], Q1[g, 1], Y[0], Y[1], cnt)
                         _v_mul(EP1[g, 0], EP1[g, 1], Q0[g, 0], Q0[g, 1], Z[0], Z[1], cnt)
@@ -1211,6 +1251,8 @@ FILL_WIDTH = 4
 SEG_COLS, SEG_PAD, SEG_SKIP = 0, 1, 2
 #: leaves per parallel block of `e_fill_segments`
 FILL_BLOCK = 1 << 14
+#: entries (rows × sets) per block of `e_fill_reduce` (its lanes: (2·log2(m) + 1)·4 rows)
+FILL_RB = 512
 
 
 @njit(inline="always", **_OPTS)
@@ -1229,10 +1271,20 @@ def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
                 a0 = ap[r, k, 0]
                 a1 = ap[r, k, 1]
                 base = s - off
-                for i in range(cnt):
-                    c = col[base + i]
-                    s0[i] = gl_sub(s0[i], gl_mul(a0, c))
-                    s1[i] = gl_sub(s1[i], gl_mul(a1, c))
+                if a1 == ZERO and a0 == ONE:   # (1, 0): c mod p = gl_mul(1, c)
+                    for i in range(cnt):
+                        c = col[base + i]
+                        if c >= P:
+                            c -= P
+                        s0[i] = gl_sub(s0[i], c)
+                elif a1 == ZERO:               # gl_mul(0, c) = 0: s1 unchanged
+                    for i in range(cnt):
+                        s0[i] = gl_sub(s0[i], gl_mul(a0, col[base + i]))
+                else:
+                    for i in range(cnt):
+                        c = col[base + i]
+                        s0[i] = gl_sub(s0[i], gl_mul(a0, c))
+                        s1[i] = gl_sub(s1[i], gl_mul(a1, c))
             d = s - xlo
             for i in range(cnt):
                 q[d + i, r, 0] = s0[i]
@@ -1292,48 +1344,148 @@ def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP,
                     PADV, s0, s1)
 
 
+@njit(inline="always", **_OPTS)
+def _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV, D0, D1):
+    """Leaves of rows a0 … a0+cx−1, every set r, de-interleaved into lanes: (D0, D1)[r·cx
+    + x − a0] (the same values as `_fill_range`; a combiner (1, 0) — every table's
+    first, `zklora.zkcore.lookup.draw_combiners` — costs a subtraction, not two products:
+    gl_mul(1, c) = c mod p and gl_mul(0, c) = 0)."""
+    R = AP.shape[1]
+    S = starts.shape[0]
+    a1 = a0 + cx
+    i = np.searchsorted(ends, a0, side="right")   # first segment ending after a0
+    pos = a0
+    while pos < a1:
+        if i < S and starts[i] <= pos:
+            b = min(a1, ends[i])
+            k = kind[i]
+            n = b - pos
+            d = pos - a0
+            if k == SEG_COLS:
+                t = tix[i]
+                base = pos - starts[i]
+                for r in range(R):
+                    o = r * cx + d
+                    v0 = BT[t, r, 0]
+                    v1 = BT[t, r, 1]
+                    for x in range(n):
+                        D0[o + x] = v0
+                        D1[o + x] = v1
+                    for kk in range(widths[i]):
+                        col = L[colptr[i] + kk]
+                        x0 = AP[t, r, kk, 0]
+                        x1 = AP[t, r, kk, 1]
+                        if x1 == ZERO and x0 == ONE:
+                            for x in range(n):
+                                c = col[base + x]
+                                if c >= P:
+                                    c -= P
+                                D0[o + x] = gl_sub(D0[o + x], c)
+                        elif x1 == ZERO:
+                            for x in range(n):
+                                D0[o + x] = gl_sub(D0[o + x], gl_mul(x0, col[base + x]))
+                        else:
+                            for x in range(n):
+                                c = col[base + x]
+                                D0[o + x] = gl_sub(D0[o + x], gl_mul(x0, c))
+                                D1[o + x] = gl_sub(D1[o + x], gl_mul(x1, c))
+            else:   # SEG_PAD (the fused path has no SEG_SKIP)
+                for r in range(R):
+                    o = r * cx + d
+                    v0 = PADV[i, r, 0]
+                    v1 = PADV[i, r, 1]
+                    for x in range(n):
+                        D0[o + x] = v0
+                        D1[o + x] = v1
+            pos = b
+            i += 1
+        else:
+            nxt = a1 if i >= S else min(a1, starts[i])
+            for r in range(R):
+                o = r * cx + pos - a0
+                for x in range(nxt - pos):
+                    D0[o + x] = ONE
+                    D1[o + x] = ZERO
+            pos = nxt
+
+
+@njit(**_OPTS)
+def _v_leaf_pair(u0, u1, v0, v1, p0, p1, q0, q1, cnt):
+    """The fraction sum of two unit leaves, lane by lane: p = u + v, q = u·v."""
+    for i in range(cnt):
+        p0[i] = gl_add(u0[i], v0[i])
+        p1[i] = gl_add(u1[i], v1[i])
+        q0[i], q1[i] = e2_mul(u0[i], u1[i], v0[i], v1[i])
+
+
+@njit(**_OPTS)
+def _v_merge(a, b, o, cnt):
+    """o = the fraction sum of nodes a and b, lane by lane: each (4, ·) rows p0, p1, q0,
+    q1; p = p_a·q_b + p_b·q_a, q = q_a·q_b (o distinct from a and b)."""
+    for i in range(cnt):
+        x0, x1 = e2_mul(a[0, i], a[1, i], b[2, i], b[3, i])
+        y0, y1 = e2_mul(b[0, i], b[1, i], a[2, i], a[3, i])
+        o[0, i] = gl_add(x0, y0)
+        o[1, i] = gl_add(x1, y1)
+        o[2, i], o[3, i] = e2_mul(a[2, i], a[3, i], b[2, i], b[3, i])
+
+
 @njit(parallel=True, **_OPTS)
 def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP, BT,
                   PADV, pout, qout, rbx, nchunks):
     """Entries of a fraction-tree layer summed straight from the segments' leaves (no
     segment `SEG_SKIP`): with R = AP.shape[1] sets, entry x·R + r (x < wx) is the
-    fraction sum of the m unit leaves of rows xlo + x + j·stepx, set r (j < m, paired by
-    j's top bit as `e_frac_reduce` pairs its pieces) — `e_fill_segments` of the m pieces
-    then `e_frac_reduce`, ``rbx`` rows at a time in cache instead of m·wx rows of leaves
-    written and read back.  pout, qout (wx·R, 2)."""
+    fraction sum of the m unit leaves of rows xlo + x + j·stepx, set r (j < m) —
+    `e_fill_segments` of the m pieces then `e_frac_reduce`, ``rbx`` rows at a time in
+    cache instead of m·wx rows of leaves written and read back.  pout, qout (wx·R, 2).
+
+    The unreduced fraction sum (Σ_i Π_(k≠i) q_k, Π_k q_k) of canonical field elements
+    does not depend on the pairing, so the m leaves are combined depth first — pieces
+    2t and 2t + 1, then the nodes as a binary counter completes them (`_v_merge`) —
+    holding log2(m) levels of nodes, not m/2: the same values as `e_frac_reduce`'s
+    top-bit pairing.  Leaves go straight into de-interleaved lanes (`_leaf_lanes`)."""
     R = AP.shape[1]
     rb = rbx * R
+    nl = 0
+    while (2 << nl) < m:
+        nl += 1   # node levels 0 … nl (level ℓ: 2^(ℓ+1) leaves), m = 2^(nl+1)
     nblocks = (wx + rbx - 1) // rbx
     per = (nblocks + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        Qs = np.empty((m, rbx, R, 2), np.uint64)
-        Q2 = Qs.reshape((m * rb, 2))
-        LP = np.empty((m // 2, 2, rb), np.uint64)
-        LQ = np.empty((m // 2, 2, rb), np.uint64)
-        T = np.empty((12, rb), np.uint64)
-        s0 = np.empty(BLOCK, np.uint64)
-        s1 = np.empty(BLOCK, np.uint64)
+        U = np.empty((4, rb), np.uint64)
+        NS = np.empty((nl + 1, 4, rb), np.uint64)   # completed node per level
+        NT = np.empty((nl + 1, 4, rb), np.uint64)   # its sibling being completed
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * rbx
             cx = min(rbx, wx - x0)
-            for j in range(m):
-                a0 = xlo + x0 + j * stepx
-                _fill_range(a0, a0 + cx, a0, Qs[j], starts, ends, kind, tix, widths,
-                            colptr, L, AP, BT, PADV, s0, s1)
             cnt = cx * R
-            _reduce_block(Q2, Q2, True, m, rb, 0, cnt, LP, LQ, T)
-            e0 = x0 * R
-            for i in range(cnt):
-                pout[e0 + i, 0] = LP[0, 0, i]
-                pout[e0 + i, 1] = LP[0, 1, i]
-                qout[e0 + i, 0] = LQ[0, 0, i]
-                qout[e0 + i, 1] = LQ[0, 1, i]
+            for t in range(m // 2):
+                a0 = xlo + x0 + 2 * t * stepx
+                _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT,
+                            PADV, U[0], U[1])
+                _leaf_lanes(a0 + stepx, cx, starts, ends, kind, tix, widths, colptr, L,
+                            AP, BT, PADV, U[2], U[3])
+                dst = NT[0] if t & 1 else NS[0]
+                _v_leaf_pair(U[0], U[1], U[2], U[3], dst[0], dst[1], dst[2], dst[3], cnt)
+                lev = 0
+                while (t >> lev) & 1:
+                    dst = NT[lev + 1] if (t >> (lev + 1)) & 1 else NS[lev + 1]
+                    _v_merge(NS[lev], NT[lev], dst, cnt)
+                    lev += 1
+            top = NS[nl]
+            for r in range(R):
+                for x in range(cx):
+                    e = (x0 + x) * R + r
+                    pout[e, 0] = top[0, r * cx + x]
+                    pout[e, 1] = top[1, r * cx + x]
+                    qout[e, 0] = top[2, r * cx + x]
+                    qout[e, 1] = top[3, r * cx + x]
 
 
 def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
     """`e_fill_reduce` over ``plan`` (`fill_segments`' tuple) into pout, qout (m ≥ 2)."""
     R = plan[7].shape[1]
-    rbx = max(1, max(16, min(1024, 16384 // m)) // R)
+    rbx = max(1, FILL_RB // R)
     nblocks = (wx + rbx - 1) // rbx
     nch = 1 if wx * m * R < 4 * FILL_BLOCK else max(1, min(64, nblocks))
     e_fill_reduce(xlo, wx, stepx, m, *plan, pout, qout, rbx, nch)
