@@ -3,7 +3,8 @@ the 25m step's lookup composition (``COMP``, `h2_lookup25_ab.py`'s pickle; block
 times smaller, ``SB`` / ``KL`` the stream budget and keep-layers, default the 25m
 bench's 64 MiB / 18 at SHIFT 0) and on every `fill_reduce` call runs OLD's kernel (a
 copy of `zklora/kernels/lookup_gkr.py`, loaded as a sibling module) and this tree's,
-order alternating, checks the outputs are equal and sums their times; also prints the
+order alternating, checks the outputs are equal and sums their times (likewise every
+`gkr_window_sums` call, the streamed rounds' window kernel); also prints the
 calls' (m, R, wx) histogram.  The proof uses this tree's output.
 
     git show REV:zklora/kernels/lookup_gkr.py > /tmp/old_lookup_gkr.py
@@ -71,9 +72,25 @@ def main(path: str, shift: int) -> None:
             tm[(name, m)] += dt
         assert np.array_equal(po, pout) and np.array_equal(qo, qout)
 
+    new_ws = KL.gkr_window_sums
+    TW = {"old": 0.0, "new": 0.0}
+
+    def ws(W, slots, Es, want1, acc):
+        a2 = acc.copy()
+        order = [("old", OLD.gkr_window_sums, a2), ("new", new_ws, acc)]
+        if n[0] % 2:
+            order.reverse()
+        n[0] += 1
+        for name, f, a in order:
+            t0 = time.perf_counter()
+            f(W, slots, Es, want1, a)
+            TW[name] += time.perf_counter() - t0
+        assert np.array_equal(a2, acc)
+
     KL.fill_reduce = fr
+    KL.gkr_window_sums = ws
     for it in range(int(os.environ.get("RUNS", 2))):
-        T["old"] = T["new"] = 0.0
+        T["old"] = T["new"] = TW["old"] = TW["new"] = 0.0
         hist.clear()
         tm.clear()
         t0 = time.process_time()
@@ -82,6 +99,8 @@ def main(path: str, shift: int) -> None:
               f"old {T['old']:.3f} s new {T['new']:.3f} s new/old "
               f"{T['new'] / max(T['old'], 1e-9):.3f}, sha {hashlib.sha256(proof).hexdigest()[:16]}",
               flush=True)
+        print(f"  gkr_window_sums wall old {TW['old']:.3f} s new {TW['new']:.3f} s "
+              f"new/old {TW['new'] / max(TW['old'], 1e-9):.3f}", flush=True)
     leaves = sum(c * m * R * wx for (m, R, wx), c in hist.items())
     print(f"calls {sum(hist.values())}, leaves {leaves / 1e6:.1f} M, "
           f"old {T['old'] / leaves * 1e9:.2f} ns/leaf, new {T['new'] / leaves * 1e9:.2f} ns/leaf")

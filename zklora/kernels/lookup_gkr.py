@@ -960,6 +960,22 @@ def _win_load(W, f, B, kk, s, cnt, G, e0, e1, scale, V):
 
 
 @njit(**_OPTS)
+def _win_load2(W, f, B, s, cnt, G0, G1):
+    """`_win_load` of kk = 0 into G0 and of kk = 1 (differences) into G1 in one pass
+    over the table's entries (each read once, not twice)."""
+    for b in range(B):
+        g = _tri(b)
+        for i in range(cnt):
+            idx = b + 2 * B * (s + i)
+            x0 = W[f, idx, 0]
+            x1 = W[f, idx, 1]
+            G0[g, 0, i] = x0
+            G0[g, 1, i] = x1
+            G1[g, 0, i] = gl_sub(W[f, idx + B, 0], x0)
+            G1[g, 1, i] = gl_sub(W[f, idx + B, 1], x1)
+
+
+@njit(**_OPTS)
 def _grid_extend(G, i, cnt):
     """Rows at the cube points {0, 1}^i of G (`_tri`) extended to the grid {0, 1, ∞}^i:
     coordinate by coordinate, the value at ∞ is the value at 1 minus the value at 0."""
@@ -1042,6 +1058,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     EQ0 = np.empty((n3, 2, wb), np.uint64)
     Q0 = np.empty((n3, 2, wb), np.uint64)
     Q1 = np.empty((n3, 2, wb), np.uint64)
+    D0 = np.empty((n3, 2, wb), np.uint64)
+    D1 = np.empty((n3, 2, wb), np.uint64)
     Y = np.empty((2, wb), np.uint64)
     Z = np.empty((2, wb), np.uint64)
     for s in range(lo, hi, wb):
@@ -1051,6 +1069,25 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
             e1[y] = E[s + y, 1]
         for t in range(T):
             unit = slots[t, 0] < 0
+            if unit and nk == 2:   # unit numerators, no X = 1: both kk from one load
+                _win_load2(W, slots[t, 2], B, s, cnt, Q0, D0)
+                _win_load2(W, slots[t, 3], B, s, cnt, Q1, D1)
+                for b in range(B):
+                    g = _tri(b)
+                    _v_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
+                                  t, 0, off + b, cnt)
+                for kk in range(2):
+                    X0 = Q0 if kk == 0 else D0
+                    X1 = Q1 if kk == 0 else D1
+                    for b in range(B):
+                        g = _tri(b)
+                        _v_mul(e0, e1, X0[g, 0], X0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
+                    _grid_extend(EQ0, i, cnt)
+                    _grid_extend(X1, i, cnt)
+                    for g in range(n3):
+                        _v_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
+                                   1, off + g, cnt)
+                continue
             for kk in range(nk):
                 _win_load(W, slots[t, 2], B, kk, s, cnt, Q0, e0, e1, False, Z)
                 _win_load(W, slots[t, 3], B, kk, s, cnt, Q1, e0, e1, False, Z)
