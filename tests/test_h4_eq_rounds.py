@@ -75,7 +75,7 @@ def _strip(degree):
 
 
 @pytest.mark.parametrize("degree", [2, 3, 4])
-@pytest.mark.parametrize("size,base", [(2, ()), (16, (0, 2)), (64, (0, 1, 2))])
+@pytest.mark.parametrize("size,base", [(2, ()), (16, (0, 2)), (64, (0, 1, 2)), (1 << 13, (0, 2))])
 def test_eq_sums_and_step_match_reference(degree, size, base):
     rng = np.random.default_rng(degree * 100 + size)
     st = rng.integers(0, P, (3, size, 2), dtype=np.uint64)
@@ -114,7 +114,7 @@ def test_eq_sums_and_step_match_reference(degree, size, base):
         out = np.empty((3, size // 2, 2), np.uint64)
         w2 = E.random(rng, size // 4)
         KS.eq_step(st, r, out, w2, np.zeros(3, np.bool_), starts, factors, coeffs, degree,
-                   inv, g2, msg, run, sc2, ep, ej)
+                   inv, g2, msg, run, sc2, ep, ej, isb)   # the base tables folded as such
         assert np.array_equal(run, sumcheck._interpolate(E, gp, r))
         assert np.array_equal(sc2, E.mul(sc, E.add(ep[0], E.mul(r, E.sub(ep[1], ep[0])))))
         assert np.array_equal(out, KS.ref_fold(st, r))

@@ -819,12 +819,33 @@ def _eq_scale(sc, ep, r0, r1):
     sc[1] = s1
 
 
+@njit(**_OPTS)
+def _fold_range_b(st, fisb, r0, r1, out, lo, hi):
+    """`_fold_range` where a table flagged in ``fisb`` holds base values (x parts 0):
+    lo + r·(hi − lo) = (lo + r0·d, r1·d) with d = hi − lo, 2 base products (same values)."""
+    for f in range(st.shape[0]):
+        if fisb[f]:
+            for i in range(lo, hi):
+                l0 = st[f, 2 * i, 0]
+                d = gl_sub(st[f, 2 * i + 1, 0], l0)
+                out[f, i, 0] = gl_add(l0, gl_mul_s(d, r0))
+                out[f, i, 1] = gl_mul_s(d, r1)
+            continue
+        for i in range(lo, hi):
+            l0 = st[f, 2 * i, 0]
+            l1 = st[f, 2 * i, 1]
+            p0, p1 = e2_mul_s(gl_sub(st[f, 2 * i + 1, 0], l0), gl_sub(st[f, 2 * i + 1, 1], l1),
+                              r0, r1)
+            out[f, i, 0] = gl_add(l0, p0)
+            out[f, i, 1] = gl_add(l1, p1)
+
+
 @njit(parallel=True, **_OPTS)
-def e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
-              sc, ep, ej, nchunks):
+def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den, g, msg,
+              run, sc, ep, ej, nchunks):
     """`e_gen_step` of the eq-factored rounds: run = g(r), sc ← sc·e_{j−1}(r) (``ep``),
-    fold ``st`` at r into ``out``, g ← round j's polynomial (``w`` = W_j, ``ej`` = e_j),
-    msg ← (g(0), g(2), …).  Returns `_eq_finish`'s flag."""
+    fold ``st`` at r into ``out`` (``fisb``: its base tables), g ← round j's polynomial
+    (``w`` = W_j, ``ej`` = e_j), msg ← (g(0), g(2), …).  Returns `_eq_finish`'s flag."""
     _step_prologue(g, inv_den, r0, r1, run)
     _eq_scale(sc, ep, r0, r1)
     k = st.shape[0]
@@ -834,7 +855,7 @@ def e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g
     for c in prange(nchunks):
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
-        _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
+        _fold_range_b(st, fisb, r0, r1, out, 2 * lo, 2 * hi)
         vals = np.empty((k, npts, 2), dtype=np.uint64)
         _eqgen_range(out, w, isb, starts, factors, npts, lo, hi, vals, part[c])
     new = np.empty_like(g)
@@ -844,13 +865,13 @@ def e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g
 
 
 @njit(**_OPTS)
-def e_eq_step_s(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g, msg, run,
-                sc, ep, ej):
+def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den, g, msg,
+                run, sc, ep, ej):
     """Serial `e_eq_step`."""
     _step_prologue(g, inv_den, r0, r1, run)
     _eq_scale(sc, ep, r0, r1)
     m = out.shape[1] // 2
-    _fold_range(st, r0, r1, out, 0, 2 * m)
+    _fold_range_b(st, fisb, r0, r1, out, 0, 2 * m)
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
     vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
     _eqgen_range(out, w, isb, starts, factors, npts, 0, m, vals, part[0])
@@ -871,16 +892,18 @@ def eq_sums(st, w, isb, starts, factors, coeffs, degree: int, running, sc, ej, g
 
 
 def eq_step(st, r, out, w, isb, starts, factors, coeffs, degree: int, inv_den, g, msg, run,
-            sc, ep, ej) -> int:
-    """`gen_step` of the eq-factored rounds (`e_eq_step`); returns its flag."""
+            sc, ep, ej, fisb=None) -> int:
+    """`gen_step` of the eq-factored rounds (`e_eq_step`); returns its flag.  ``fisb``:
+    the tables of ``st`` holding base values (the first fold: 2 base products each)."""
     npts = int(degree) - 1
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    fisb = np.zeros(st.shape[0], np.bool_) if fisb is None else fisb
     nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
-        return int(e_eq_step_s(st, r0, r1, out, w, isb, starts, factors, coeffs, npts,
+        return int(e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts,
                                inv_den, g, msg, run, sc, ep, ej))
-    return int(e_eq_step(st, r0, r1, out, w, isb, starts, factors, coeffs, npts, inv_den, g,
-                         msg, run, sc, ep, ej, nc))
+    return int(e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den,
+                         g, msg, run, sc, ep, ej, nc))
 
 
 # -- the stacked-claim weight table ----------------------------------------------------

@@ -559,7 +559,7 @@ def _eq_terms(k: int, starts, factors, eqi: int):
 #: ``ZKLORA_SUMCHECK_EQ=0`` ignores it (the plain generic rounds; benchmarks compare)
 EQ_ROUNDS = os.environ.get("ZKLORA_SUMCHECK_EQ", "1") != "0"
 #: below this many variables the hint is ignored (the setup costs more than it saves)
-EQ_MIN_VARS = 8
+EQ_MIN_VARS = 10
 
 
 def _eq_path(tabs, size: int, n: int, starts, factors, degree: int, eq, be):
@@ -622,7 +622,7 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
         out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
         if j + 1 < n:
             bad = KS.eq_step(cur, r, out, w(j + 1), noflag, st2, fa2, coeffs, degree, inv, g,
-                             msg, run, sc, e[j], e[j + 1])
+                             msg, run, sc, e[j], e[j + 1], isb if j == 0 else noflag)
         else:
             KS.fold_stack_into(cur, r, out)
         cur = out
