@@ -1,9 +1,10 @@
 """Micro-benchmark of the fused leaf kernel `KL.fill_reduce` (not a test): a synthetic
-streamed lookup tree of 2^N rows (width-1 segments of 2^16 rows with combiner (1, 0), as
-the 25m step's range tables, one width-2 table, padding rows, gaps), every layer's m
-pieces summed by OLD (a copy of `zklora/kernels/lookup_gkr.py`, loaded as a sibling
-module) and by this tree's kernel, interleaved, K rounds; prints ns per leaf (wall,
-numba's threads) per m, medians, new/old, and checks equal outputs.
+streamed lookup tree of 2^N rows (width-1 segments of 2^16 rows with combiner (1, 0) of 4
+tables, three segments each in turn, as the 25m step's range tables; one width-2 table,
+padding rows, gaps), every layer's m pieces summed by OLD (a copy of
+`zklora/kernels/lookup_gkr.py`, loaded as a sibling module) and by this tree's kernel,
+interleaved, K rounds; prints CPU ns per leaf (``NUMBA_NUM_THREADS=1`` for one core) per
+m, medians, new/old, and checks equal outputs.
 
     git show REV:zklora/kernels/lookup_gkr.py > /tmp/old_lookup_gkr.py
     .venv/bin/python tests/bench/h3_fill_reduce_mb.py /tmp/old_lookup_gkr.py [K] [N] [M,...]
@@ -48,7 +49,7 @@ def plan(N: int, rng):
             continue
         w = 2 if len(starts) % 13 == 7 else 1
         starts.append(s), lens.append(seg), kind.append(KL.SEG_COLS)
-        tix.append(1 if w == 2 else 0), widths.append(w)
+        tix.append(1 if w == 2 else (0, 2, 3, 4)[(len(starts) // 3) % 4]), widths.append(w)
         cols.append([rng.integers(0, 1 << 16, seg, dtype=np.uint64) for _ in range(w)])
         pos += seg
     L = typed.List()
@@ -57,10 +58,10 @@ def plan(N: int, rng):
         colptr.append(len(L))
         for c in cc:
             L.append(c)
-    AP = np.zeros((2, 1, KL.FILL_WIDTH, 2), np.uint64)
+    AP = np.zeros((5, 1, KL.FILL_WIDTH, 2), np.uint64)
     AP[:, :, 0, 0] = 1
     AP[1, :, 1] = rng.integers(0, P, 2, dtype=np.uint64)
-    BT = rng.integers(0, P, (2, 1, 2), dtype=np.uint64)
+    BT = rng.integers(0, P, (5, 1, 2), dtype=np.uint64)
     PADV = rng.integers(0, P, (len(starts), 1, 2), dtype=np.uint64)
     a = np.array
     st = a(starts, np.int64)

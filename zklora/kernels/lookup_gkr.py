@@ -1446,6 +1446,22 @@ def _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV
             pos = nxt
 
 
+@njit(inline="always", **_OPTS)
+def _uni_table(a0, cx, starts, ends, kind, tix, widths, AP):
+    """The table index when rows a0 … a0+cx−1 lie in one column segment whose combiners
+    are all base-field elements (its leaves' second components: the constants BT[t, r,
+    1]), else −1."""
+    i = np.searchsorted(ends, a0, side="right")
+    if i >= starts.shape[0] or starts[i] > a0 or ends[i] < a0 + cx or kind[i] != SEG_COLS:
+        return -1
+    t = tix[i]
+    for r in range(AP.shape[1]):
+        for kk in range(widths[i]):
+            if AP[t, r, kk, 1] != ZERO:
+                return -1
+    return t
+
+
 @njit(**_OPTS)
 def _v_leaf_pair(u0, u1, v0, v1, p0, p1, q0, q1, cnt):
     """The fraction sum of two unit leaves, lane by lane: p = u + v, q = u·v."""
@@ -1453,6 +1469,29 @@ def _v_leaf_pair(u0, u1, v0, v1, p0, p1, q0, q1, cnt):
         p0[i] = gl_add(u0[i], v0[i])
         p1[i] = gl_add(u1[i], v1[i])
         q0[i], q1[i] = e2_mul(u0[i], u1[i], v0[i], v1[i])
+
+
+@njit(**_OPTS)
+def _v_leaf_pair_c(u0, v0, b1, d1, p0, p1, q0, q1, cnt):
+    """`_v_leaf_pair` of leaves (u0, b1), (v0, d1) whose second components are constants
+    (base-field combiners): p = (u0 + v0, b1 + d1), q = (u0·v0 + 7·b1·d1, b1·v0 + d1·u0)
+    (b1 = d1: b1·(u0 + v0)) — the same field elements as `e2_mul`'s, with two or three
+    products, not three and a Karatsuba's sums."""
+    pp = gl_add(b1, d1)
+    c7 = gl_mul7(gl_mul(b1, d1))
+    if b1 == d1:
+        for i in range(cnt):
+            s = gl_add(u0[i], v0[i])
+            p0[i] = s
+            p1[i] = pp
+            q0[i] = gl_add(gl_mul(u0[i], v0[i]), c7)
+            q1[i] = gl_mul(b1, s)
+    else:
+        for i in range(cnt):
+            p0[i] = gl_add(u0[i], v0[i])
+            p1[i] = pp
+            q0[i] = gl_add(gl_mul(u0[i], v0[i]), c7)
+            q1[i] = gl_add(gl_mul(b1, v0[i]), gl_mul(d1, u0[i]))
 
 
 @njit(**_OPTS)
@@ -1492,18 +1531,39 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
         U = np.empty((4, rb), np.uint64)
         NS = np.empty((nl + 1, 4, rb), np.uint64)   # completed node per level
         NT = np.empty((nl + 1, 4, rb), np.uint64)   # its sibling being completed
+        tabs = np.empty(m, np.int64)
+        order = np.empty(m, np.int64)
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * rbx
             cx = min(rbx, wx - x0)
             cnt = cx * R
+            # pieces with constant second components, one table's next to each other
+            # (cheaper pairs, `_v_leaf_pair_c`; any pairing gives the same sums)
+            for j in range(m):
+                tabs[j] = _uni_table(xlo + x0 + j * stepx, cx, starts, ends, kind, tix,
+                                     widths, AP)
+                order[j] = j
+                k = j
+                while k > 0 and tabs[order[k - 1]] > tabs[order[k]]:
+                    order[k - 1], order[k] = order[k], order[k - 1]
+                    k -= 1
             for t in range(m // 2):
-                a0 = xlo + x0 + 2 * t * stepx
-                _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT,
-                            PADV, U[0], U[1])
-                _leaf_lanes(a0 + stepx, cx, starts, ends, kind, tix, widths, colptr, L,
-                            AP, BT, PADV, U[2], U[3])
+                ja = order[2 * t]
+                jb = order[2 * t + 1]
+                _leaf_lanes(xlo + x0 + ja * stepx, cx, starts, ends, kind, tix, widths,
+                            colptr, L, AP, BT, PADV, U[0], U[1])
+                _leaf_lanes(xlo + x0 + jb * stepx, cx, starts, ends, kind, tix, widths,
+                            colptr, L, AP, BT, PADV, U[2], U[3])
                 dst = NT[0] if t & 1 else NS[0]
-                _v_leaf_pair(U[0], U[1], U[2], U[3], dst[0], dst[1], dst[2], dst[3], cnt)
+                if tabs[ja] >= 0 and tabs[jb] >= 0:
+                    for r in range(R):
+                        o = r * cx
+                        _v_leaf_pair_c(U[0, o:], U[2, o:], BT[tabs[ja], r, 1],
+                                       BT[tabs[jb], r, 1], dst[0, o:], dst[1, o:],
+                                       dst[2, o:], dst[3, o:], cx)
+                else:
+                    _v_leaf_pair(U[0], U[1], U[2], U[3], dst[0], dst[1], dst[2], dst[3],
+                                 cnt)
                 lev = 0
                 while (t >> lev) & 1:
                     dst = NT[lev + 1] if (t >> (lev + 1)) & 1 else NS[lev + 1]
