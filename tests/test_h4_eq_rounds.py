@@ -48,13 +48,14 @@ def test_e2_inv():
         assert np.array_equal(E.mul(a, np.array([i0, i1], np.uint64)), E.scalar(1))
 
 
-@pytest.mark.parametrize("n,const", [(1, ()), (2, (0,)), (5, ()), (6, (0, 1, 4))])
+@pytest.mark.parametrize("n,const", [(1, ()), (2, (0,)), (5, ()), (6, (0, 1, 4)), (5, "any")])
 def test_eq_suffix_matches_reference(n, const):
-    e = _e(np.random.default_rng(n), n, const)
+    rng = np.random.default_rng(n)
+    e = E.random(rng, 2 * n).reshape(n, 2, 2) if const == "any" else _e(rng, n, const)
     out = np.empty((max(1, (1 << n) - 1), 2), np.uint64)
     KS.e_eq_suffix(e, out)
     assert np.array_equal(out, KS.ref_eq_suffix(e))
-    # W_0 is the table without its first variable
+    # W_0 is the product table without the first variable
     assert np.array_equal(out[:1 << (n - 1)], _table(e[1:]) if n > 1 else E.ones(1))
 
 

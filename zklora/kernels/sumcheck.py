@@ -647,15 +647,34 @@ def e_eq_suffix(e, out):
         a1 = e[j + 1, 0, 1]
         b0 = e[j + 1, 1, 0]
         b1 = e[j + 1, 1, 1]
-        for i in range(1 << (n - 1 - j)):
-            v0 = out[src + (i >> 1), 0]
-            v1 = out[src + (i >> 1), 1]
-            if i & 1:
+        half = 1 << (n - 2 - j)
+        if a0 == ONE and a1 == ZERO and b0 == ONE and b1 == ZERO:  # constant: copies
+            for i in range(half):
+                v0 = out[src + i, 0]
+                v1 = out[src + i, 1]
+                out[dst + 2 * i, 0] = v0
+                out[dst + 2 * i, 1] = v1
+                out[dst + 2 * i + 1, 0] = v0
+                out[dst + 2 * i + 1, 1] = v1
+        elif gl_add(a0, b0) == ONE and gl_add(a1, b1) == ZERO:  # eq: v·a = v − v·b
+            for i in range(half):
+                v0 = out[src + i, 0]
+                v1 = out[src + i, 1]
                 x0, x1 = e2_mul_s(v0, v1, b0, b1)
-            else:
+                out[dst + 2 * i, 0] = gl_sub(v0, x0)
+                out[dst + 2 * i, 1] = gl_sub(v1, x1)
+                out[dst + 2 * i + 1, 0] = x0
+                out[dst + 2 * i + 1, 1] = x1
+        else:
+            for i in range(half):
+                v0 = out[src + i, 0]
+                v1 = out[src + i, 1]
                 x0, x1 = e2_mul_s(v0, v1, a0, a1)
-            out[dst + i, 0] = x0
-            out[dst + i, 1] = x1
+                out[dst + 2 * i, 0] = x0
+                out[dst + 2 * i, 1] = x1
+                x0, x1 = e2_mul_s(v0, v1, b0, b1)
+                out[dst + 2 * i + 1, 0] = x0
+                out[dst + 2 * i + 1, 1] = x1
 
 
 @njit(**_OPTS)
