@@ -693,3 +693,192 @@ def fold_pair_sums_ref(s, rs, w) -> np.ndarray:
         acc = [((acc[0][0] + x[0]) % P_INT, (acc[0][1] + x[1]) % P_INT),
                ((acc[1][0] + y[0]) % P_INT, (acc[1][1] + y[1]) % P_INT)]
     return np.array(acc, dtype=np.uint64)
+
+
+# -- a pass's pair sums claim by claim, on the unfolded base stack (the stack's passes) ---
+
+#: low variables of a claim's tile in `seg_dots` (the block's rows of 2^SEG_TILE_VARS base
+#: entries, accumulated with B[row] into a run that stays in L1)
+SEG_TILE_VARS = 8
+
+
+@njit(**_OPTS)
+def _seg_tables(P, nv, grp_T, rs, j, loff, L0, L1, boff, B0, B1):
+    """Per group g (a distinct point P[g] of n_g = nv[g] coordinates, tile T_g = grp_T[g]):
+    L_g[x'] = eq(rs, x'[:j])·eq(P[g][j+1:T_g], x'[j:]) over the T_g − 1 tile bits other
+    than bit j (x' = the tile bits with bit j removed), and B_g[h] = eq(P[g][T_g:n_g], h)."""
+    G = nv.shape[0]
+    q = np.empty((max(1, P.shape[1]), 2), dtype=np.uint64)
+    for g in range(G):
+        T = grp_T[g]
+        for i in range(j):
+            q[i, 0] = rs[i, 0]
+            q[i, 1] = rs[i, 1]
+        for i in range(j + 1, T):
+            q[i - 1, 0] = P[g, i, 0]
+            q[i - 1, 1] = P[g, i, 1]
+        _eq_fill_split(q, 0, T - 1, ONE, ZERO, L0[loff[g]:loff[g + 1]],
+                       L1[loff[g]:loff[g + 1]])
+        _eq_fill_split(P[g], T, nv[g] - T, ONE, ZERO, B0[boff[g]:boff[g + 1]],
+                       B1[boff[g]:boff[g + 1]])
+
+
+#: entries of s one thread takes at a time in `seg_dots` (a long segment is cut in pieces
+#: of this many, each with its own partial sums: the threads stay balanced when one
+#: claim's block fills most of a chunk)
+SEG_PIECE = 1 << 13
+
+
+@njit(parallel=True, **_OPTS)
+def _seg_dots(s, sk, sa, sh, snt, grp, grp_T, grp_n, loff, L0, L1, boff, B0, B1, j, X):
+    """X[k] += (Σ_(y: bit j = 0) Z_k(y)·s[y], Σ_(bit j = 1) Z_k(y)·s[y]) over segment e
+    (claim k = sk[e]: snt[e] rows of 2^T base entries of ``s`` from sa[e], block rows
+    sh[e] …), Z_k(y) = L_g(y's tile bits without bit j)·B_g(y's row): per row one
+    base×extension axpy of the row into a run (B[row] its scalar), then the run times
+    L_g, summed by bit j.  One thread a segment; X[e] (one row a segment) is set."""
+    for e in prange(sk.shape[0]):
+        k = sk[e]
+        g = grp[k]
+        T = grp_T[g]
+        tl = 1 << T
+        a = sa[e]
+        lo_ = loff[g]
+        x00 = ZERO
+        x01 = ZERO
+        x10 = ZERO
+        x11 = ZERO
+        jm = (1 << j) - 1
+        if grp_n[g] == T:   # the whole block is one row: Z = L
+            for x in range(tl):
+                v = s[a + x]
+                xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
+                p0 = gl_mul(v, L0[xl])
+                p1 = gl_mul(v, L1[xl])
+                if (x >> j) & 1:
+                    x10 = gl_add(x10, p0)
+                    x11 = gl_add(x11, p1)
+                else:
+                    x00 = gl_add(x00, p0)
+                    x01 = gl_add(x01, p1)
+        else:
+            acc0 = np.zeros(tl, dtype=np.uint64)
+            acc1 = np.zeros(tl, dtype=np.uint64)
+            bo = boff[g] + sh[e]
+            for h in range(snt[e]):
+                b0 = B0[bo + h]
+                b1 = B1[bo + h]
+                base = a + h * tl
+                for x in range(tl):
+                    v = s[base + x]
+                    acc0[x] = gl_add(acc0[x], gl_mul(v, b0))
+                    acc1[x] = gl_add(acc1[x], gl_mul(v, b1))
+            for x in range(tl):
+                xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
+                p0, p1 = e2_mul(acc0[x], acc1[x], L0[xl], L1[xl])
+                if (x >> j) & 1:
+                    x10 = gl_add(x10, p0)
+                    x11 = gl_add(x11, p1)
+                else:
+                    x00 = gl_add(x00, p0)
+                    x01 = gl_add(x01, p1)
+        X[e, 0] = x00
+        X[e, 1] = x01
+        X[e, 2] = x10
+        X[e, 3] = x11
+
+
+@njit(**_OPTS)
+def _seg_add(sk, Xp, X):
+    for e in range(sk.shape[0]):
+        k = sk[e]
+        for i in range(4):
+            X[k, i] = gl_add(X[k, i], Xp[e, i])
+
+
+class SegTables:
+    """The per-pass tables of `seg_dots` for G distinct claim points: ``points`` (G, ≥ n,
+    2) with point g in its first nv[g] rows, pass j with challenges ``rs`` (j, 2); tile
+    T_g = min(nv[g], ``tile_vars``), needs j < T_g for every group."""
+
+    def __init__(self, points: np.ndarray, nv, rs: np.ndarray,
+                 tile_vars: int = SEG_TILE_VARS):
+        points = np.ascontiguousarray(points, np.uint64)
+        self.nv = np.ascontiguousarray(nv, np.int64).reshape(-1)
+        rs = np.ascontiguousarray(rs, np.uint64).reshape(-1, 2)
+        self.j = j = rs.shape[0]
+        self.T = np.minimum(self.nv, int(tile_vars)).astype(np.int64)
+        if np.any(self.T <= j):
+            raise ValueError("SegTables: every point needs more than j tile variables")
+        G = self.nv.shape[0]
+        self.loff = np.zeros(G + 1, np.int64)
+        np.cumsum(np.int64(1) << (self.T - 1), out=self.loff[1:])
+        self.boff = np.zeros(G + 1, np.int64)
+        np.cumsum(np.int64(1) << (self.nv - self.T), out=self.boff[1:])
+        self.L0 = np.empty(int(self.loff[-1]), np.uint64)
+        self.L1 = np.empty_like(self.L0)
+        self.B0 = np.empty(int(self.boff[-1]), np.uint64)
+        self.B1 = np.empty_like(self.B0)
+        if G:
+            _seg_tables(points, self.nv, self.T, rs if j else np.zeros((1, 2), np.uint64),
+                        j, self.loff, self.L0, self.L1, self.boff, self.B0, self.B1)
+
+
+def seg_dots(s: np.ndarray, tabs: SegTables, grp, sk, sa, sh, snt, X: np.ndarray) -> None:
+    """For each segment e of claim k = sk[e] (group grp[k] of ``tabs``): its block's
+    rows sh[e] … sh[e] + snt[e] − 1 (2^T_g base entries each) are s[sa[e] …]; adds to
+    X[k] (Q, 4) the pair (Σ_(bit j of y = 0) Z(y)·S(y), Σ_(bit j = 1) Z(y)·S(y)) over
+    those entries (y the position in the block), Z(y) = eq(rs, y[:j])·eq(p[j+1:n],
+    y[j+1:n]) — the block folded at rs, its even / odd entries' inner products with
+    eq(p[j+1:n], ·), unfolded.  Segments longer than `SEG_PIECE` entries are cut in
+    pieces (one thread a piece), their sums added per claim at the end."""
+    s = _base_table(s, "seg_dots")
+    if X.ndim != 2 or X.shape[1] != 4 or X.dtype != np.uint64 or not X.flags.c_contiguous:
+        raise ValueError("seg_dots: X must be a contiguous (Q, 4) uint64 array")
+    sk = np.ascontiguousarray(sk, np.int64).reshape(-1)
+    if not sk.shape[0]:
+        return
+    grp = np.ascontiguousarray(grp, np.int64)
+    sa = np.asarray(sa, np.int64).reshape(-1)
+    sh = np.asarray(sh, np.int64).reshape(-1)
+    snt = np.asarray(snt, np.int64).reshape(-1)
+    # pieces of at most SEG_PIECE entries (whole rows)
+    T = tabs.T[grp[sk]]
+    rows = np.maximum(1, SEG_PIECE >> T)
+    npc = (snt + rows - 1) // rows
+    e = np.repeat(np.arange(sk.shape[0]), npc)
+    i = np.arange(e.shape[0]) - np.repeat(np.cumsum(npc) - npc, npc)
+    h = i * rows[e]
+    pk = np.ascontiguousarray(sk[e])
+    Xp = np.empty((pk.shape[0], 4), np.uint64)
+    _seg_dots(s, pk, np.ascontiguousarray(sa[e] + (h << T[e])),
+              np.ascontiguousarray(sh[e] + h), np.ascontiguousarray(
+                  np.minimum(rows[e], snt[e] - h)),
+              grp, tabs.T, tabs.nv, tabs.loff, tabs.L0, tabs.L1, tabs.boff, tabs.B0,
+              tabs.B1, tabs.j, Xp)
+    _seg_add(pk, Xp, X)
+
+
+def seg_dots_ref(s, points, nv, rs, grp, sk, sa, sh, snt, X, tile_vars: int = SEG_TILE_VARS
+                 ) -> np.ndarray:
+    """`seg_dots` from the definition (Python integers; returns the updated copy of X):
+    Z(y) = eq(rs, y[:j])·eq(p[j+1:n], y[j+1:n]) per entry, summed by bit j of y."""
+    rs = [(int(a), int(b)) for a, b in np.asarray(rs, np.uint64).reshape(-1, 2)]
+    j = len(rs)
+    out = [[int(v) for v in row] for row in np.asarray(X)]
+    for e in range(len(sk)):
+        k = int(sk[e])
+        g = int(grp[k])
+        n = int(nv[g])
+        T = min(n, tile_vars)
+        p = [(int(a), int(b)) for a, b in np.asarray(points)[g, :n]]
+        q = rs + p[j + 1:n]          # eq's point over the bits other than bit j
+        tab = R.eq_expand(q)
+        for i in range(int(snt[e]) << T):
+            y = (int(sh[e]) << T) + i
+            yl = (y & ((1 << j) - 1)) | ((y >> (j + 1)) << j)
+            z = tab[yl]
+            v = int(np.asarray(s)[int(sa[e]) + i])
+            b = 2 * ((y >> j) & 1)
+            out[k][b] = (out[k][b] + v * int(z[0])) % P_INT
+            out[k][b + 1] = (out[k][b + 1] + v * int(z[1])) % P_INT
+    return np.array(out, dtype=np.uint64).reshape(-1, 4)

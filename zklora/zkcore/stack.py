@@ -60,6 +60,13 @@ RAM_BYTES = 512 << 20
 #: step's 2^26 stack has ~7500 claims, and writing and reading back its W cost more than
 #: the vectorised factors)
 DIRECT_W_CLAIMS = 1 << 16
+#: the streaming prover's passes j < SEG_PASSES over a base stack with directly computed
+#: W (`_SegPass`) take each claim's pair sums as inner products of the *unfolded* base S
+#: with the claim's eq weights (`whir_eq.seg_dots`: one base×extension product an entry
+#: and claim, the weight tables shared by the claims at one point) instead of building
+#: W's chunk and folding S; claims of at most j variables still go through W
+#: (`_WChunks`).  0 turns it off (the same messages)
+SEG_PASSES = 2
 #: inside a scratch session, `StackLayout.stack_from` builds a stacked vector of at least
 #: 1/SPILL_FACTOR of the store's spill threshold in a scratch file: stacks are held for
 #: the whole proof (the base model's groups of 2^22 entries, 32 MiB each, about one per
@@ -836,6 +843,124 @@ class _WChunks:
         return w
 
 
+class _SegPass:
+    """A streamed pass's pair sums of one base stack claim by claim (`SEG_PASSES`): in
+    pass j (challenges rs) claim k (point p, n > j variables, block at o) contributes
+    to (Σ S_j[2i]·W_j[2i], Σ ΔS_j·ΔW_j)
+
+        pre_k·((1 − p_j)·X0_k, (2p_j − 1)·(X1_k − X0_k)),
+        X_b = Σ_(y: bit j = b) eq(rs, y[:j])·eq(p[j+1:n], y[j+1:n])·S[o + y],
+
+    pre_k = c_k·Π_(i<j) eq(p_i, r_i) (`_WChunks.coefficients`): on W_j's block
+    (c_k·pre·eq(p[j:n], ·)) W_j[2i] = (1 − p_j)·e(i), ΔW_j = (2p_j − 1)·e(i), e =
+    eq(p[j+1:n], ·).  X is `whir_eq.seg_dots` over the chunks (the weight tables made
+    once a pass per distinct point), so neither W nor the folded S is made.  Claims of
+    at most j variables (a single entry of W_j) go through `_WChunks` and
+    `fold_pair_sums` on the chunks they meet."""
+
+    def __init__(self, E: Field, c: int, wc: _WChunks, claims: Sequence[StackClaim]):
+        from zklora.kernels import whir_eq as QE  # prover only
+
+        self.E, self.c, self.wc, self.claims = E, c, wc, claims
+        n, P = wc.n, wc.P
+        Q = n.shape[0]
+        key = np.concatenate([n.astype(np.uint64)[:, None], P.reshape(Q, -1)], axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        self.grp = np.ascontiguousarray(inv.reshape(-1), np.int64)
+        self.gn = uniq[:, 0].astype(np.int64)
+        self.gP = np.ascontiguousarray(uniq[:, 1:].reshape(len(uniq), -1, 2))
+        # segments: each claim's block cut at the chunks (CSR by chunk)
+        self.tile = min(QE.SEG_TILE_VARS, c)   # a row lies in one chunk
+        T = np.minimum(n, self.tile)
+        offs = wc.offs
+        C = np.int64(1) << c
+        nch = np.maximum(1, (np.int64(1) << n) >> c)        # chunks a block spans
+        k = np.repeat(np.arange(Q, dtype=np.int64), nch)
+        first = np.concatenate([[0], np.cumsum(nch)[:-1]]).astype(np.int64)
+        part = np.arange(k.shape[0], dtype=np.int64) - first[k]   # chunk within block
+        lo = (offs[k] >> c << c) + part * C
+        start = np.maximum(offs[k], lo)
+        end = np.minimum(offs[k] + (np.int64(1) << n[k]), lo + C)
+        order = np.argsort(lo >> c, kind="stable")
+        self.sk = k[order]
+        self.sa = (start - lo)[order]
+        self.sh = ((start - offs[k]) >> T[k])[order]
+        self.snt = ((end - start) >> T[k])[order]
+        ci = (lo >> c)[order]
+        self.nchunks = max(1, int(wc.ends.max(initial=0) + C - 1) >> c) if Q else 0
+        self.ptr = np.searchsorted(ci, np.arange(self.nchunks + 1), side="left")
+
+    def begin(self, rs: list) -> None:
+        """Set pass j = len(rs): the tables, the claims taken here and the rest's W."""
+        from zklora.kernels import whir_eq as QE  # prover only
+
+        E, wc = self.E, self.wc
+        j = len(rs)
+        self.j = j
+        live = self.gn > j
+        gmap = np.full(self.gn.shape[0], -1, np.int64)
+        gmap[live] = np.arange(int(live.sum()), dtype=np.int64)
+        self.cgrp = gmap[self.grp]
+        rsa = np.stack(rs) if rs else np.zeros((0, 2), np.uint64)
+        wc.coefficients(rsa if j else None)
+        self.tabs = QE.SegTables(self.gP[live], self.gn[live], rsa, self.tile)
+        self.X = np.zeros((wc.n.shape[0], 4), np.uint64)
+        self.segok = wc.n[self.sk] > j
+        rest = np.nonzero(wc.n <= j)[0]
+        self.rest = None
+        if len(rest):
+            self.rest = _WChunks(E, self.c, wc.coefs[rest], [self.claims[q] for q in rest],
+                                 wc.offs[rest], wc.ends[rest])
+            self.rest.coefficients(rsa if j else None)
+            self.rest_chunks = set(np.unique(np.concatenate(
+                [np.arange(o >> self.c, ((e - 1) >> self.c) + 1)
+                 for o, e in zip(wc.offs[rest], wc.ends[rest])])).tolist())
+
+    def wants(self, lo: int) -> bool:
+        """Does the pass read chunk [lo, lo + 2^c)?"""
+        ci = lo >> self.c
+        a, b = (int(self.ptr[ci]), int(self.ptr[ci + 1])) if ci < self.nchunks else (0, 0)
+        if b > a and self.segok[a:b].any():
+            return True
+        return self.rest is not None and ci in self.rest_chunks
+
+    def chunk(self, lo: int, s: np.ndarray, rs: list) -> np.ndarray | None:
+        """Add chunk lo's part: its claims' X (kept), the rest's pair sums (returned)."""
+        from zklora.kernels import whir_eq as QE  # prover only
+
+        ci = lo >> self.c
+        if ci < self.nchunks:
+            a, b = int(self.ptr[ci]), int(self.ptr[ci + 1])
+            ok = np.nonzero(self.segok[a:b])[0] + a
+            if len(ok):
+                QE.seg_dots(s, self.tabs, self.cgrp, self.sk[ok], self.sa[ok], self.sh[ok],
+                            self.snt[ok], self.X)
+        if self.rest is not None and ci in self.rest_chunks:
+            w = self.rest.chunk(lo)
+            return QE.fold_pair_sums(s, np.stack(rs) if rs else np.zeros((0, 2), np.uint64),
+                                     w)
+        return None
+
+    def sums(self) -> np.ndarray:
+        """The claims' part of the pass's pair sums, (2, 2)."""
+        E, wc, j = self.E, self.wc, self.j
+        ks = np.nonzero(wc.n > j)[0]
+        out = np.zeros((2, 2), np.uint64)
+        if not len(ks):
+            return out
+        pre = np.ascontiguousarray(wc.pre[ks])
+        pj = np.ascontiguousarray(wc.P[ks, j])
+        one = np.ascontiguousarray(np.broadcast_to(E.scalar(1), pj.shape))
+        a = E.mul(pre, E.sub(one, pj))
+        d = E.mul(pre, E.sub(E.add(pj, pj), one))
+        X = self.X[ks]
+        x0 = np.ascontiguousarray(X[:, :2])
+        x1 = np.ascontiguousarray(X[:, 2:])
+        out[0] = E.dot(a, x0)
+        out[1] = E.dot(d, E.sub(x1, x0))
+        return out
+
+
 def _fold_all(t: np.ndarray, rs: Sequence[np.ndarray]) -> np.ndarray:
     """Bind the lowest len(rs) variables of ``t`` (base (n,) or extension (n, 2)) to rs."""
     for r in rs:
@@ -916,6 +1041,10 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
 
     wc = [_WChunks(E, c, weights[i][0], claims[i], *metas[i]) if direct[i] else None
           for i in range(T)]
+    from zklora.kernels import whir_eq as QE  # prover only
+    npass = min(k, SEG_PASSES, QE.SEG_TILE_VARS, c)
+    seg = [_SegPass(E, c, wc[i], claims[i]) if direct[i] and base and npass else None
+           for i in range(T)]
 
     def chunks(i: int, rs=()):
         if direct[i]:
@@ -932,8 +1061,6 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
                 if store is not None and k > 0:
                     saved[(i, lo)] = store.save([w], tag="stack-w")[0]
             yield lo, _read(tables[i], lo, lo + (1 << c), base), w, False
-
-    from zklora.kernels import whir_eq as QE  # prover only
 
     def pair_sums(s: np.ndarray, w: np.ndarray, rs) -> np.ndarray:
         """pair_sums(S's chunk folded at rs, W's): a base chunk folded and summed in
@@ -953,6 +1080,16 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     for j in range(k):
         sums = np.zeros((T, 2, 2), dtype=np.uint64)
         for i in range(T):
+            sp = seg[i] if j < npass else None
+            if sp is not None:   # claim by claim on the unfolded S (`_SegPass`)
+                sp.begin(rs)
+                for lo in range(0, N, 1 << c):
+                    if sp.wants(lo):
+                        part = sp.chunk(lo, _read(tables[i], lo, lo + (1 << c), base), rs)
+                        if part is not None:
+                            sums[i] = E.add(sums[i], part)
+                sums[i] = E.add(sums[i], sp.sums())
+                continue
             for _, s, w, folded in chunks(i, rs):
                 sums[i] = E.add(sums[i], pair_sums(s, w if folded else _fold_all(w, rs), rs))
         g = KS.e_p2_message(sums, coeffs, running)
