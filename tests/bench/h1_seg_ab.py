@@ -19,22 +19,45 @@ import sys
 import time
 
 
+def _claims(cap: str) -> str:
+    """CAP.claims.pkl: the capture without its tables (made once, `_tables`)."""
+    return cap[:-4] + ".claims.pkl"
+
+
+def _tables(cap: str) -> list:
+    """The capture's tables as `scratch.Spilled` files CAP.tab<i> (written once, with
+    CAP.claims.pkl, so later runs do not load the tables into RAM)."""
+    from zklora.zkcore import scratch
+
+    if not os.path.exists(_claims(cap)):
+        with open(cap, "rb") as f:
+            d = pickle.load(f)
+        t = d.pop("tables")
+        for i, x in enumerate(t):
+            path = f"{cap}.tab{i}"
+            if not os.path.exists(path) or os.path.getsize(path) != x.nbytes:
+                x.tofile(path + ".tmp")
+                os.replace(path + ".tmp", path)
+        d["shapes"] = [x.shape for x in t]
+        d["dtypes"] = [x.dtype.str for x in t]
+        with open(_claims(cap), "wb") as f:
+            pickle.dump(d, f, protocol=5)
+        del t, d
+    with open(_claims(cap), "rb") as f:
+        d = pickle.load(f)
+    return [scratch.Spilled(f"{cap}.tab{i}", 0, s, dt)
+            for i, (s, dt) in enumerate(zip(d["shapes"], d["dtypes"]))]
+
+
 def main(cap: str, rounds: int, values: list[int]) -> None:
     from zklora.zkcore import scratch, stack
     from zklora.zkcore.plugins import registry
     from zklora.zkcore.transcript import ProverChannel, Transcript
 
     E = registry().field("goldilocks").ext
-    with open(cap, "rb") as f:
+    tabs = _tables(cap)
+    with open(_claims(cap), "rb") as f:
         d = pickle.load(f)
-    tabs = []
-    for i, t in enumerate(d["tables"]):
-        path = f"{cap}.tab{i}"
-        if not os.path.exists(path) or os.path.getsize(path) != t.nbytes:
-            t.tofile(path + ".tmp")
-            os.replace(path + ".tmp", path)
-        tabs.append(scratch.Spilled(path, 0, t.shape, t.dtype.str))
-    del d["tables"], t
 
     def once(v):
         stack.SEG_PASSES = v

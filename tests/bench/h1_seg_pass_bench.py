@@ -10,6 +10,7 @@ import pickle
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -20,9 +21,13 @@ def main(cap: str, passes: int, reps: int) -> None:
     from zklora.zkcore.plugins import registry
 
     E = registry().field("goldilocks").ext
-    with open(cap, "rb") as f:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from h1_seg_ab import _claims, _tables
+
+    S = _tables(cap)[0]
+    with open(_claims(cap), "rb") as f:
         d = pickle.load(f)
-    K, S, cl, (coefs, _) = d["K"], d["tables"][0], d["claims"][0], d["weights"][0]
+    K, cl, (coefs, _) = d["K"], d["claims"][0], d["weights"][0]
     c = min(stack.CHUNK_VARS, K)
     N = 1 << K
     offs = np.array([x.index << x.num_vars for x in cl], dtype=np.int64)
@@ -37,7 +42,7 @@ def main(cap: str, passes: int, reps: int) -> None:
         wc.coefficients(np.stack(rs) if rs else None)
         tot = np.zeros((2, 2), np.uint64)
         for lo in range(0, N, 1 << c):
-            s = np.ascontiguousarray(S[lo:lo + (1 << c)])
+            s = stack._read(S, lo, lo + (1 << c), True)
             w = wc.chunk(lo)
             tot = E.add(tot, QE.fold_pair_sums(
                 s, np.stack(rs) if rs else np.zeros((0, 2), np.uint64), w))
@@ -48,7 +53,7 @@ def main(cap: str, passes: int, reps: int) -> None:
         tot = np.zeros((2, 2), np.uint64)
         for lo in range(0, N, 1 << c):
             if sp.wants(lo):
-                part = sp.chunk(lo, np.ascontiguousarray(S[lo:lo + (1 << c)]), rs)
+                part = sp.chunk(lo, stack._read(S, lo, lo + (1 << c), True), rs)
                 if part is not None:
                     tot = E.add(tot, part)
         return E.add(tot, sp.sums())
