@@ -23,7 +23,8 @@ def _case(rng, ns, j, tile, G=None):
 
 @pytest.mark.parametrize("ns,j,tile", [([1], 0, 8), ([3, 5, 2], 1, 8), ([9, 10, 4], 2, 3),
                                        ([6, 7], 3, 4), ([12, 8], 0, 8), ([5], 4, 8)])
-def test_seg_dots_matches_reference(ns, j, tile):
+def test_seg_dots_matches_reference(monkeypatch, ns, j, tile):
+    monkeypatch.setattr(QE, "SEG_PIECE", 16)   # long segments in pieces
     rng = np.random.default_rng(sum(ns) + 7 * j)
     nv, pts, rs = _case(rng, ns, j, tile)
     # claims: each group twice (two blocks), one claim split over two segments

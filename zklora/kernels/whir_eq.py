@@ -726,7 +726,7 @@ def _seg_tables(P, nv, grp_T, rs, j, loff, L0, L1, boff, B0, B1):
 #: entries of s one thread takes at a time in `seg_dots` (a long segment is cut in pieces
 #: of this many, each with its own partial sums: the threads stay balanced when one
 #: claim's block fills most of a chunk)
-SEG_PIECE = 1 << 13
+SEG_PIECE = 1 << 15
 
 
 @njit(parallel=True, **_OPTS)
