@@ -86,3 +86,22 @@ def test_dio_same_proof(direct, params, n, monkeypatch):
     ch = VerifierChannel(Transcript(PROTO), got)
     s.verify(ch, [CheckItem(com, n, evs)])
     ch.finish()
+
+
+def test_writer_writes_in_order_and_reraises(tmp_path):
+    path = tmp_path / "w.bin"
+    path.write_bytes(b"\0" * 64)
+    fd = W.os.open(path, W.os.O_RDWR)
+    try:
+        wr = W._Writer(fd)
+        a, b = np.arange(4, dtype=np.uint64), np.arange(4, 8, dtype=np.uint64)
+        wr.put(a, 0)
+        wr.put(b, 32)
+        wr.wait()
+        assert np.array_equal(np.fromfile(path, dtype=np.uint64), np.arange(8))
+        wr.put(a, -8)   # an invalid offset: the error comes back from wait
+        with pytest.raises(OSError):
+            wr.wait()
+    finally:
+        W.os.close(fd)
+    assert W._dio_empty(10).ctypes.data % W._DIO_ALIGN == 0

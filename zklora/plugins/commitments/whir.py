@@ -116,6 +116,7 @@ import contextlib
 import math
 import os
 import struct
+import threading
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
@@ -958,6 +959,41 @@ def _dio_buffer(buf: np.ndarray, count: int) -> np.ndarray:
     return buf[skip:skip + count]
 
 
+class _Writer:
+    """Positioned writes of a file on a helper thread, one in flight: `put` waits for
+    the previous write, then starts this one and returns, so a direct write's disk time
+    overlaps the caller's next block (its buffer must stay untouched until the next
+    `put` or `wait`: callers alternate two).  `wait` re-raises a write's error."""
+
+    def __init__(self, fd: int):
+        self.fd, self.th, self.err = fd, None, None
+
+    def put(self, a: np.ndarray, offset: int) -> None:
+        self.wait()
+
+        def run() -> None:
+            try:
+                _pwrite(self.fd, a, offset)
+            except BaseException as e:   # noqa: BLE001 - re-raised by wait
+                self.err = e
+
+        self.th = threading.Thread(target=run, daemon=True)
+        self.th.start()
+
+    def wait(self) -> None:
+        if self.th is not None:
+            self.th.join()
+            self.th = None
+        if self.err is not None:
+            e, self.err = self.err, None
+            raise e
+
+
+def _dio_empty(count: int) -> np.ndarray:
+    """A fresh uint64 array of ``count`` elements at a `_DIO_ALIGN`-aligned address."""
+    return _dio_buffer(np.empty(count + _DIO_ALIGN // 8, dtype=np.uint64), count)
+
+
 @attrs.frozen
 class _BlockLeaves(scratch.Spilled):
     """The leaves of a streamed encoding in the order `Whir._encode_streamed` makes them:
@@ -1394,11 +1430,16 @@ class Whir(CommitmentScheme):
         enc = store.raw(8 * S * w * (nt - held), "whir-enc") if held < nt else None
         # each tile's rows and codewords in the store's reusable work arrays
         mbuf = store.buffer("whir-enc-rows", w * R).reshape(w, R)
-        cbuf = _dio_buffer(store.buffer("whir-enc-codewords", S * w + pad), S * w).reshape(S, w) \
-            if enc else None
+        # two codeword buffers: one written (`_Writer`) while the next tile is encoded
+        cbufs = [_dio_buffer(store.buffer("whir-enc-codewords", S * w + pad), S * w
+                             ).reshape(S, w)] if enc else []
+        if nt - held > 1:
+            cbufs.append(_dio_empty(S * w).reshape(S, w))
         with contextlib.ExitStack() as es:
             fd, dio_enc = es.enter_context(_dio(enc.path, direct)) if enc is not None \
                 else (-1, False)
+            wr = _Writer(fd)
+            es.callback(wr.wait)   # before the file is closed
             for j in range(nt):
                 y = columns(j)
                 np.copyto(mbuf.reshape(ncomp, cb, R), y.transpose(2, 1, 0))
@@ -1406,25 +1447,30 @@ class Whir(CommitmentScheme):
                 if j < held:
                     ntt.rs_encode(mbuf, d - m, out=ram[j])
                 else:
-                    _pwrite(fd, ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * (j - held))
-        del mbuf, cbuf
+                    cbuf = cbufs[(j - held) % len(cbufs)]
+                    wr.put(ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * (j - held))
+            wr.wait()
+        del mbuf, cbufs
         if encoded is not None:
             encoded()
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
         mk = _MerkleBlocks(self, store, L, per, digest)
-        # a block's rows, its piece of a file tile and its leaves: reusable work arrays
-        blk = store.buffer("whir-enc-block", per * ncomp * T).reshape(per, ncomp * T)
-        piece = _dio_buffer(store.buffer("whir-enc-piece", per * w + pad), per * w
-                         ).reshape(per, w) if enc is not None else None
-        outb = _dio_buffer(store.buffer("whir-enc-leaves", per * T * ncomp + pad),
-                        per * T * ncomp).reshape(G * per, Kl * ncomp)
+        # a block's rows, its piece of a file tile and two leaves' buffers (one written
+        # while the next block is made): this call's work arrays
+        blk = np.empty((per, ncomp * T), dtype=np.uint64)
+        piece = _dio_empty(per * w).reshape(per, w) if enc is not None else None
+        outs = [_dio_empty(per * T * ncomp).reshape(G * per, Kl * ncomp)
+                for _ in range(min(2, S // per))]
         with contextlib.ExitStack() as es:
             fin, dio_in = es.enter_context(_dio(enc.path, dio_enc)) if enc is not None \
                 else (-1, False)
             fout, _ = es.enter_context(_dio(leaves.path, direct))
             _reserve(fout, 8 * L * Kl * ncomp)
+            wr = _Writer(fout)
+            es.callback(wr.wait)   # before the file is closed
             for a0 in range(0, S, per):
+                outb = outs[(a0 // per) % len(outs)]
                 for j in range(nt):
                     if j < held:
                         src = ram[j, a0:a0 + per]
@@ -1441,10 +1487,11 @@ class Whir(CommitmentScheme):
                 K.twist_dft_block(blk, a0, d, k, lt, wa, outb, local=True)
                 # the block's G runs of leaves [a0 + g·S, a0 + per + g·S), one after the
                 # other (`_BlockLeaves`): the leaves' file is written front to back
-                _pwrite(fout, outb, 8 * Kl * ncomp * G * a0)
-                # aligned subtrees
+                wr.put(outb, 8 * Kl * ncomp * G * a0)
+                # aligned subtrees (hashed while the block is written)
                 mk.add(outb, a0, S)
-        del ram, blk, piece, outb
+            wr.wait()
+        del ram, blk, piece, outs, outb
         if enc is not None:
             store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
