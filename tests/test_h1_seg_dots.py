@@ -1,5 +1,5 @@
-"""`whir_eq.seg_dots` (a streamed pass's per-claim inner products of the unfolded base
-stack with the claim's eq weights, numba) against its Python twin and against folding
+"""`whir_eq.seg_dots` and `SegRuns` (a streamed pass's per-claim inner products of the
+unfolded base stack with the claim's eq weights, numba) against the Python twin and against folding
 the block (`fold_eq`) and taking the even / odd inner products with eq(p[j+1:], ·)."""
 
 from __future__ import annotations
@@ -61,6 +61,17 @@ def test_seg_dots_matches_reference(monkeypatch, ns, j, tile):
         QE.seg_dots(s, tabs, grp, [sk[e] for e in sel], [sa[e] for e in sel],
                     [sh[e] for e in sel], [snt[e] for e in sel], X)
     assert np.array_equal(X, want)
+    # the pass-independent runs (`SegRuns`: rows summed with B once, then 2^T products
+    # a claim) give the same sums
+    want0 = QE.seg_dots_ref(s, pts, nv, rs, grp, sk, sa, sh, snt,
+                            np.zeros((Q, 4), np.uint64), tile)
+    runs = QE.SegRuns(grp, tabs.T)
+    for sel in (rest, first):
+        runs.add(s, tabs, grp, [sk[e] for e in sel], [sa[e] for e in sel],
+                 [sh[e] for e in sel], [snt[e] for e in sel])
+    X2 = np.zeros((Q, 4), np.uint64)
+    runs.dots(tabs, grp, np.arange(Q), X2)
+    assert np.array_equal(X2, want0)
 
 
 @pytest.mark.parametrize("n,j", [(15, 0), (16, 3), (11, 5), (8, 2)])

@@ -2,7 +2,8 @@
 `whir_eq.seg_dots`, `stack.SEG_PASSES`): the same proof bytes as the in-RAM prover and
 as the W-chunk passes, with claims sharing points across blocks, several claims on a
 block, blocks smaller than the pass (through W), blocks over several chunks, small
-tiles and pieces."""
+tiles and pieces; the claims' runs kept over the passes (`whir_eq.SegRuns`) or made
+again each pass."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _prove(F, stacks):
 
 @pytest.mark.parametrize("chunk,rounds,tile,piece", [(3, 2, 8, 1 << 13), (5, 4, 2, 4),
                                                      (6, 5, 3, 8), (7, 6, 8, 16)])
-def test_seg_passes_same_bytes(reg, monkeypatch, chunk, rounds, tile, piece):
+@pytest.mark.parametrize("keep", [True, False])
+def test_seg_passes_same_bytes(reg, monkeypatch, chunk, rounds, tile, piece, keep):
     F, E, S, claims = _case(reg, [2, 64, 1, 8, 8, 32, 4, 4, 4], 3)
     _, _, S2, claims2 = _case(reg, [64, 16, 16, 16, 4], 4)
     stacks = [(7, claims, S), (7, claims2, S2)]
@@ -52,6 +54,8 @@ def test_seg_passes_same_bytes(reg, monkeypatch, chunk, rounds, tile, piece):
     monkeypatch.setattr(stack, "STREAM_ROUNDS", rounds)
     monkeypatch.setattr(QE, "SEG_TILE_VARS", tile)
     monkeypatch.setattr(QE, "SEG_PIECE", piece)
+    if not keep:   # the runs never fit: every pass reads S (`seg_dots`)
+        monkeypatch.setattr(QE.SegRuns, "nbytes", staticmethod(lambda grp, gT: 1 << 62))
     for passes in (0, 1, 8):
         monkeypatch.setattr(stack, "SEG_PASSES", passes)
         with scratch.session(threshold=0):

@@ -2,7 +2,9 @@
 way (`_WChunks` + `fold_pair_sums`) against claim by claim (`_SegPass`, `seg_dots`),
 interleaved, CPU seconds (not a test; the same sums asserted).
 
-    python tests/bench/h1_seg_pass_bench.py /tmp/cap/stack1.pkl PASSES REPS"""
+    python tests/bench/h1_seg_pass_bench.py /tmp/cap/stack1.pkl PASSES REPS [BUDGET]
+
+(BUDGET: bytes the claims' runs may take, `whir_eq.SegRuns`; 0: every pass reads S)"""
 
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ def main(cap: str, passes: int, reps: int) -> None:
     offs = np.array([x.index << x.num_vars for x in cl], dtype=np.int64)
     ends = offs + np.array([1 << x.num_vars for x in cl], np.int64)
     wc = stack._WChunks(E, c, coefs, cl, offs, ends)
-    sp = stack._SegPass(E, c, wc, cl)
+    sp = stack._SegPass(E, c, wc, cl, int(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    print('runs kept over the passes:', sp.keep)
     rng = np.random.default_rng(1)
     rs_all = [np.ascontiguousarray(rng.integers(0, 2**63, 2, dtype=np.uint64))
               for _ in range(passes)]
@@ -49,6 +52,7 @@ def main(cap: str, passes: int, reps: int) -> None:
         return tot
 
     def new(rs):
+        sp.fresh = True    # (each timing makes the runs again: the first pass's cost)
         sp.begin(rs)
         tot = np.zeros((2, 2), np.uint64)
         for lo in range(0, N, 1 << c):

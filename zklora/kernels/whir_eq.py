@@ -795,6 +795,134 @@ def _seg_add(sk, Xp, X):
             X[k, i] = gl_add(X[k, i], Xp[e, i])
 
 
+@njit(parallel=True, **_OPTS)
+def _seg_rows(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, P0, P1):
+    """Per piece e (claim k = sk[e], rows sh[e] … of 2^T base entries from s[sa[e]]):
+    P[e, x] = Σ_h B_g[row h]·s[row h, x] (`seg_dots`'s run before the L products; a
+    block of one row: its entries)."""
+    for e in prange(sk.shape[0]):
+        g = grp[sk[e]]
+        T = grp_T[g]
+        tl = 1 << T
+        a = sa[e]
+        if grp_n[g] == T:
+            for x in range(tl):
+                P0[e, x] = s[a + x]
+                P1[e, x] = ZERO
+            continue
+        for x in range(tl):
+            P0[e, x] = ZERO
+            P1[e, x] = ZERO
+        bo = boff[g] + sh[e]
+        for h in range(snt[e]):
+            b0 = B0[bo + h]
+            b1 = B1[bo + h]
+            base = a + h * tl
+            for x in range(tl):
+                v = s[base + x]
+                P0[e, x] = gl_add(P0[e, x], gl_mul(v, b0))
+                P1[e, x] = gl_add(P1[e, x], gl_mul(v, b1))
+
+
+@njit(**_OPTS)
+def _seg_collect(sk, grp, grp_T, P0, P1, aoff, A0, A1):
+    """A_k += P[e] for every piece e of claim k (serial: pieces of a claim are adjacent)."""
+    for e in range(sk.shape[0]):
+        k = sk[e]
+        o = aoff[k]
+        for x in range(1 << grp_T[grp[k]]):
+            A0[o + x] = gl_add(A0[o + x], P0[e, x])
+            A1[o + x] = gl_add(A1[o + x], P1[e, x])
+
+
+@njit(parallel=True, **_OPTS)
+def _seg_fin(ks, grp, grp_T, loff, L0, L1, aoff, A0, A1, j, X):
+    """X[k] = (Σ_(x: bit j = 0) L_g[x']·A_k[x], Σ_(bit j = 1) …) for the claims ks."""
+    jm = (1 << j) - 1
+    for i in prange(ks.shape[0]):
+        k = ks[i]
+        g = grp[k]
+        lo_ = loff[g]
+        o = aoff[k]
+        x00 = ZERO
+        x01 = ZERO
+        x10 = ZERO
+        x11 = ZERO
+        for x in range(1 << grp_T[g]):
+            xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
+            p0, p1 = e2_mul(A0[o + x], A1[o + x], L0[xl], L1[xl])
+            if (x >> j) & 1:
+                x10 = gl_add(x10, p0)
+                x11 = gl_add(x11, p1)
+            else:
+                x00 = gl_add(x00, p0)
+                x01 = gl_add(x01, p1)
+        X[k, 0] = x00
+        X[k, 1] = x01
+        X[k, 2] = x10
+        X[k, 3] = x11
+
+
+def _pieces(tabs, grp, sk, sa, sh, snt):
+    """Segments cut in pieces of at most `SEG_PIECE` entries (whole rows)."""
+    sk = np.ascontiguousarray(sk, np.int64).reshape(-1)
+    sa = np.asarray(sa, np.int64).reshape(-1)
+    sh = np.asarray(sh, np.int64).reshape(-1)
+    snt = np.asarray(snt, np.int64).reshape(-1)
+    T = tabs.T[grp[sk]]
+    rows = np.maximum(1, SEG_PIECE >> T)
+    npc = (snt + rows - 1) // rows
+    e = np.repeat(np.arange(sk.shape[0]), npc)
+    i = np.arange(e.shape[0]) - np.repeat(np.cumsum(npc) - npc, npc)
+    h = i * rows[e]
+    return (np.ascontiguousarray(sk[e]), np.ascontiguousarray(sa[e] + (h << T[e])),
+            np.ascontiguousarray(sh[e] + h),
+            np.ascontiguousarray(np.minimum(rows[e], snt[e] - h)))
+
+
+class SegRuns:
+    """Every claim's run A_k[x] = Σ_h B_k[h]·S_k[h·2^T + x] (2^T extension entries,
+    T = min(n_k, tile)) — `seg_dots`'s rows summed with B, which does not depend on the
+    pass: made once from S (`add`), each later pass's X is then 2^T products a claim
+    (`dots`).  ``grp`` the claims' groups, ``T`` their groups' tiles."""
+
+    def __init__(self, grp, gT):
+        self.grp = np.ascontiguousarray(grp, np.int64)
+        self.gT = np.ascontiguousarray(gT, np.int64)
+        sz = np.int64(1) << self.gT[self.grp]
+        self.aoff = np.zeros(self.grp.shape[0] + 1, np.int64)
+        np.cumsum(sz, out=self.aoff[1:])
+        self.A0 = np.zeros(int(self.aoff[-1]), np.uint64)
+        self.A1 = np.zeros_like(self.A0)
+
+    @staticmethod
+    def nbytes(grp, gT) -> int:
+        return 16 * int((np.int64(1) << np.asarray(gT)[np.asarray(grp)]).sum())
+
+    def add(self, s: np.ndarray, tabs: SegTables, cgrp, sk, sa, sh, snt) -> None:
+        """Add the segments' rows of ``s`` (as `seg_dots`: claim k's group in ``tabs``
+        is cgrp[k])."""
+        s = _base_table(s, "SegRuns.add")
+        if not len(sk):
+            return
+        cgrp = np.ascontiguousarray(cgrp, np.int64)
+        pk, pa, ph, pn = _pieces(tabs, cgrp, sk, sa, sh, snt)
+        L = 1 << int(tabs.T.max())
+        P0 = np.empty((pk.shape[0], L), np.uint64)
+        P1 = np.empty_like(P0)
+        _seg_rows(s, pk, pa, ph, pn, cgrp, tabs.T, tabs.nv, tabs.boff, tabs.B0,
+                  tabs.B1, P0, P1)
+        _seg_collect(pk, cgrp, tabs.T, P0, P1, self.aoff, self.A0, self.A1)
+
+    def dots(self, tabs: SegTables, cgrp, ks, X: np.ndarray) -> None:
+        """X[k] = `seg_dots`'s sums over claim k's whole block, for k in ``ks`` (whose
+        runs are complete), at the pass of ``tabs`` (claim k's group in it: cgrp[k])."""
+        ks = np.ascontiguousarray(ks, np.int64)
+        if len(ks):
+            _seg_fin(ks, np.ascontiguousarray(cgrp, np.int64), tabs.T, tabs.loff, tabs.L0,
+                     tabs.L1, self.aoff, self.A0, self.A1, tabs.j, X)
+
+
 class SegTables:
     """The per-pass tables of `seg_dots` for G distinct claim points: ``points`` (G, ≥ n,
     2) with point g in its first nv[g] rows, pass j with challenges ``rs`` (j, 2); tile
@@ -834,27 +962,13 @@ def seg_dots(s: np.ndarray, tabs: SegTables, grp, sk, sa, sh, snt, X: np.ndarray
     s = _base_table(s, "seg_dots")
     if X.ndim != 2 or X.shape[1] != 4 or X.dtype != np.uint64 or not X.flags.c_contiguous:
         raise ValueError("seg_dots: X must be a contiguous (Q, 4) uint64 array")
-    sk = np.ascontiguousarray(sk, np.int64).reshape(-1)
-    if not sk.shape[0]:
+    if not len(sk):
         return
     grp = np.ascontiguousarray(grp, np.int64)
-    sa = np.asarray(sa, np.int64).reshape(-1)
-    sh = np.asarray(sh, np.int64).reshape(-1)
-    snt = np.asarray(snt, np.int64).reshape(-1)
-    # pieces of at most SEG_PIECE entries (whole rows)
-    T = tabs.T[grp[sk]]
-    rows = np.maximum(1, SEG_PIECE >> T)
-    npc = (snt + rows - 1) // rows
-    e = np.repeat(np.arange(sk.shape[0]), npc)
-    i = np.arange(e.shape[0]) - np.repeat(np.cumsum(npc) - npc, npc)
-    h = i * rows[e]
-    pk = np.ascontiguousarray(sk[e])
+    pk, pa, ph, pn = _pieces(tabs, grp, sk, sa, sh, snt)
     Xp = np.empty((pk.shape[0], 4), np.uint64)
-    _seg_dots(s, pk, np.ascontiguousarray(sa[e] + (h << T[e])),
-              np.ascontiguousarray(sh[e] + h), np.ascontiguousarray(
-                  np.minimum(rows[e], snt[e] - h)),
-              grp, tabs.T, tabs.nv, tabs.loff, tabs.L0, tabs.L1, tabs.boff, tabs.B0,
-              tabs.B1, tabs.j, Xp)
+    _seg_dots(s, pk, pa, ph, pn, grp, tabs.T, tabs.nv, tabs.loff, tabs.L0, tabs.L1,
+              tabs.boff, tabs.B0, tabs.B1, tabs.j, Xp)
     _seg_add(pk, Xp, X)
 
 

@@ -60,13 +60,17 @@ RAM_BYTES = 512 << 20
 #: step's 2^26 stack has ~7500 claims, and writing and reading back its W cost more than
 #: the vectorised factors)
 DIRECT_W_CLAIMS = 1 << 16
-#: the streaming prover's passes j < SEG_PASSES over a base stack with directly computed
-#: W (`_SegPass`) take each claim's pair sums as inner products of the *unfolded* base S
-#: with the claim's eq weights (`whir_eq.seg_dots`: one base×extension product an entry
-#: and claim, the weight tables shared by the claims at one point) instead of building
-#: W's chunk and folding S; claims of at most j variables still go through W
-#: (`_WChunks`).  0 turns it off (the same messages)
-SEG_PASSES = 2
+#: the streaming prover's passes j < SEG_PASSES (and j < 8) over a base stack with
+#: directly computed W (`_SegPass`) take each claim's pair sums as inner products of the
+#: *unfolded* base S with the claim's eq weights (per claim a run of 2^8 entries made
+#: once from S, `whir_eq.SegRuns`, then 2^8 products a pass; the weight tables shared by
+#: the claims at one point) instead of building W's chunk and folding S; claims of at
+#: most j variables still go through W (`_WChunks`).  0 turns it off (the same messages)
+SEG_PASSES = 8
+#: ... at most this many passes when the claims' pass-independent runs
+#: (`whir_eq.SegRuns`, 16·Σ_k 2^min(n_k, 8) bytes) do not fit the openings' RAM budget:
+#: then every pass makes them again from S (`seg_dots`), which only pays in the first two
+SEG_PASSES_FRESH = 2
 #: inside a scratch session, `StackLayout.stack_from` builds a stacked vector of at least
 #: 1/SPILL_FACTOR of the store's spill threshold in a scratch file: stacks are held for
 #: the whole proof (the base model's groups of 2^22 entries, 32 MiB each, about one per
@@ -853,12 +857,19 @@ class _SegPass:
 
     pre_k = c_k·Π_(i<j) eq(p_i, r_i) (`_WChunks.coefficients`): on W_j's block
     (c_k·pre·eq(p[j:n], ·)) W_j[2i] = (1 − p_j)·e(i), ΔW_j = (2p_j − 1)·e(i), e =
-    eq(p[j+1:n], ·).  X is `whir_eq.seg_dots` over the chunks (the weight tables made
-    once a pass per distinct point), so neither W nor the folded S is made.  Claims of
-    at most j variables (a single entry of W_j) go through `_WChunks` and
-    `fold_pair_sums` on the chunks they meet."""
+    eq(p[j+1:n], ·).  The weight splits as L(tile bits but bit j)·B(row), rows of
+    2^min(n, 8) entries, B = eq(p[T:n], ·) the same in every pass: claim k's run
+    A_k = Σ_h B[h]·S_k[row h] (2^T extension entries, `whir_eq.SegRuns`) is made once,
+    in the first pass (one read of S, one base×extension product an entry and claim),
+    and each pass's X is then 2^T products a claim with its L (made once a pass per
+    distinct point) — the later passes read no S and make no W.  When the runs do not
+    fit ``budget`` (16 bytes an entry), each pass reads S and takes X directly
+    (`whir_eq.seg_dots`, `SEG_PASSES_FRESH` passes).  Claims of at most j variables (a
+    single entry of W_j) go through `_WChunks` and `fold_pair_sums` on the chunks they
+    meet."""
 
-    def __init__(self, E: Field, c: int, wc: _WChunks, claims: Sequence[StackClaim]):
+    def __init__(self, E: Field, c: int, wc: _WChunks, claims: Sequence[StackClaim],
+                 budget: int = 0):
         from zklora.kernels import whir_eq as QE  # prover only
 
         self.E, self.c, self.wc, self.claims = E, c, wc, claims
@@ -887,6 +898,11 @@ class _SegPass:
         self.sh = ((start - offs[k]) >> T[k])[order]
         self.snt = ((end - start) >> T[k])[order]
         ci = (lo >> c)[order]
+        # the claims' runs (`whir_eq.SegRuns`) kept over the passes when they fit
+        gT = np.minimum(self.gn, self.tile)
+        self.keep = QE.SegRuns.nbytes(self.grp, gT) <= budget
+        self.runs = QE.SegRuns(self.grp, gT) if self.keep else None
+        self.fresh = True       # the runs still to be made (first pass)
         self.nchunks = max(1, int(wc.ends.max(initial=0) + C - 1) >> c) if Q else 0
         self.ptr = np.searchsorted(ci, np.arange(self.nchunks + 1), side="left")
 
@@ -906,6 +922,7 @@ class _SegPass:
         self.tabs = QE.SegTables(self.gP[live], self.gn[live], rsa, self.tile)
         self.X = np.zeros((wc.n.shape[0], 4), np.uint64)
         self.segok = wc.n[self.sk] > j
+        self.read = self.runs is None or self.fresh   # S's segments needed this pass
         rest = np.nonzero(wc.n <= j)[0]
         self.rest = None
         if len(rest):
@@ -920,7 +937,7 @@ class _SegPass:
         """Does the pass read chunk [lo, lo + 2^c)?"""
         ci = lo >> self.c
         a, b = (int(self.ptr[ci]), int(self.ptr[ci + 1])) if ci < self.nchunks else (0, 0)
-        if b > a and self.segok[a:b].any():
+        if self.read and b > a and self.segok[a:b].any():
             return True
         return self.rest is not None and ci in self.rest_chunks
 
@@ -931,8 +948,11 @@ class _SegPass:
         ci = lo >> self.c
         if ci < self.nchunks:
             a, b = int(self.ptr[ci]), int(self.ptr[ci + 1])
-            ok = np.nonzero(self.segok[a:b])[0] + a
-            if len(ok):
+            ok = np.nonzero(self.segok[a:b])[0] + a if self.read else ()
+            if len(ok) and self.runs is not None:
+                self.runs.add(s, self.tabs, self.cgrp, self.sk[ok], self.sa[ok],
+                              self.sh[ok], self.snt[ok])
+            elif len(ok):
                 QE.seg_dots(s, self.tabs, self.cgrp, self.sk[ok], self.sa[ok], self.sh[ok],
                             self.snt[ok], self.X)
         if self.rest is not None and ci in self.rest_chunks:
@@ -946,6 +966,9 @@ class _SegPass:
         E, wc, j = self.E, self.wc, self.j
         ks = np.nonzero(wc.n > j)[0]
         out = np.zeros((2, 2), np.uint64)
+        if self.runs is not None:
+            self.fresh = False
+            self.runs.dots(self.tabs, self.cgrp, ks, self.X)
         if not len(ks):
             return out
         pre = np.ascontiguousarray(wc.pre[ks])
@@ -1042,9 +1065,10 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     wc = [_WChunks(E, c, weights[i][0], claims[i], *metas[i]) if direct[i] else None
           for i in range(T)]
     from zklora.kernels import whir_eq as QE  # prover only
-    npass = min(k, SEG_PASSES, QE.SEG_TILE_VARS, c)
-    seg = [_SegPass(E, c, wc[i], claims[i]) if direct[i] and base and npass else None
-           for i in range(T)]
+    seg = [_SegPass(E, c, wc[i], claims[i], budget // max(1, T))
+           if direct[i] and base and min(k, SEG_PASSES) else None for i in range(T)]
+    npass = [0 if sp is None else min(k, SEG_PASSES, sp.tile) if sp.keep else
+             min(k, SEG_PASSES, SEG_PASSES_FRESH, sp.tile) for sp in seg]
 
     def chunks(i: int, rs=()):
         if direct[i]:
@@ -1080,7 +1104,7 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
     for j in range(k):
         sums = np.zeros((T, 2, 2), dtype=np.uint64)
         for i in range(T):
-            sp = seg[i] if j < npass else None
+            sp = seg[i] if j < npass[i] else None
             if sp is not None:   # claim by claim on the unfolded S (`_SegPass`)
                 sp.begin(rs)
                 for lo in range(0, N, 1 << c):
