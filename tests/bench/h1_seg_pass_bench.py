@@ -52,7 +52,9 @@ def main(cap: str, passes: int, reps: int) -> None:
         return tot
 
     def new(rs):
-        sp.fresh = True    # (each timing makes the runs again: the first pass's cost)
+        if sp.keep and not rs:   # the first pass makes the runs (afresh each timing)
+            sp.runs = QE.SegRuns(sp.grp, np.minimum(sp.gn, sp.tile))
+            sp.fresh = True
         sp.begin(rs)
         tot = np.zeros((2, 2), np.uint64)
         for lo in range(0, N, 1 << c):
