@@ -192,3 +192,23 @@ def test_eq_table_of_vanishes_is_mle_eq_table():
     tau = E.random(rng, 5)
     e = np.stack([np.stack([E.sub(E.scalar(1), t), t]) for t in tau])
     assert np.array_equal(_table(e), mle.eq_table(E, tau))
+
+
+@pytest.mark.parametrize("zero_at", [0, 3])
+def test_eq_prover_point_with_a_zero_coordinate(zero_at):
+    """A claim point with a 0 coordinate (e_j(1) = 0: h(1) not recoverable from the
+    claim) takes the plain rounds: the honest prover still proves, same bytes."""
+    rng = np.random.default_rng(11 + zero_at)
+    e = _e(rng, 5, ())
+    e[zero_at] = np.stack([E.scalar(1), E.scalar(0)])  # eq(τ, ·) with τ_j = 0
+    tables = [_table(e)] + [E.random(rng, 32) for _ in range(1, 4)]
+    terms = [(E.scalar(c[0]) if c[1] == 0 else np.array(c, np.uint64), fs)
+             for c, fs in TERMS[3]]
+    claim = E.scalar(0)
+    for x in range(32):
+        claim = E.add(claim, sumcheck.combine(E, terms, [t[x] for t in tables]))
+    new, p1, f1 = _prove(tables, terms, claim, (0, e))
+    assert new == _prove(tables, terms, claim, None)[0]
+    ch = VerifierChannel(Transcript("eq"), new)
+    sumcheck.verify(ch, E, 5, 4, terms, claim, public={0: f1[0]})
+    ch.finish()

@@ -570,8 +570,8 @@ def _eq_path(tabs, size: int, n: int, starts, factors, degree: int, eq, be):
             or degree < 2 or (size > _SMALL_TABLE and len(tabs) * size * 16 > STACK_BYTES):
         return None
     e = np.ascontiguousarray(eq[1], np.uint64)
-    if e.shape != (n, 2, 2):
-        return None
+    if e.shape != (n, 2, 2) or not e[:, 1].any(axis=1).all():
+        return None  # some e_j(1) = 0 (a point with a 0 coordinate): h(1) is not recoverable
     t = _eq_terms(len(tabs), starts, factors, int(eq[0]))
     return None if t is None else (*t, e)
 
