@@ -1123,6 +1123,7 @@ def _prove_streaming(ch, E: Field, label: str, K: int, tables: Sequence, base: b
         point[j] = r
         rs.append(np.ascontiguousarray(r, np.uint64))
         running = _interpolate(E, g, r)
+    del seg   # the claims' runs (`_SegPass`): freed before the folded tables are made
     st = np.empty((2 * T, N >> k, 2), dtype=np.uint64)
     for i in range(T):
         for lo, s, w, folded in chunks(i, rs):
