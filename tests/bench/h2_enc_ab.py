@@ -62,12 +62,14 @@ def one(size: str, out: str) -> None:
             model, adapter = str(m), str(a)
         extra = {"act_bits": shape["act_bits"]} if "act_bits" in shape else {}
         w0, c0 = time.perf_counter(), cpu()
+        s0 = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         res = pyapi.prove(model=model, adapter=adapter, steps=1, profile="fast",
                           zero_knowledge=False,
                           config={"task": {"model": "llama-train"},
                                   "model": {"batch": batch, "seq": seq, **extra}},
                           out=Path(out), progress=None)
-        res_out = {"prove_wall": time.perf_counter() - w0, "prove_cpu": cpu() - c0}
+        res_out = {"prove_wall": time.perf_counter() - w0, "prove_cpu": cpu() - c0,
+                   "prove_sys": resource.getrusage(resource.RUSAGE_SELF).ru_stime - s0}
     for k, v in res.timings.items():
         if k in ("commitments", "openings", "lookups"):
             res_out[f"{k}_wall"] = v
