@@ -887,6 +887,114 @@ def fold_into(stack, r, out) -> None:
     kern(stack, np.uint64(r[0]), np.uint64(r[1]), out)
 
 
+#: inputs per table per block of `e_multi_fold` (its lane buffers: 6·MFOLD_LANES/2 words)
+MFOLD_LANES = 1 << 12
+
+
+@njit(**_OPTS)
+def _mfold_block(W, rr, out, s, cnt, L0, L1, X0, X1, A0, A1):
+    """Outputs s … s+cnt−1 of `e_multi_fold` for every table: the cnt·2^j inputs folded
+    level by level in de-interleaved lanes (each level `_sc_fold_block`'s arithmetic)."""
+    j = rr.shape[0]
+    n = cnt << j
+    base = s << j
+    for f in range(W.shape[0]):
+        h = n >> 1
+        r0 = rr[0, 0]
+        r1 = rr[0, 1]
+        for i in range(h):
+            a0 = W[f, base + 2 * i, 0]
+            a1 = W[f, base + 2 * i, 1]
+            L0[i] = a0
+            L1[i] = a1
+            X0[i] = gl_sub(W[f, base + 2 * i + 1, 0], a0)
+            X1[i] = gl_sub(W[f, base + 2 * i + 1, 1], a1)
+        for i in range(h):
+            p0, p1 = e2_mul(X0[i], X1[i], r0, r1)
+            A0[i] = gl_add(L0[i], p0)
+            A1[i] = gl_add(L1[i], p1)
+        for lv in range(1, j):
+            h >>= 1
+            r0 = rr[lv, 0]
+            r1 = rr[lv, 1]
+            for i in range(h):
+                a0 = A0[2 * i]
+                a1 = A1[2 * i]
+                L0[i] = a0
+                L1[i] = a1
+                X0[i] = gl_sub(A0[2 * i + 1], a0)
+                X1[i] = gl_sub(A1[2 * i + 1], a1)
+            for i in range(h):
+                p0, p1 = e2_mul(X0[i], X1[i], r0, r1)
+                A0[i] = gl_add(L0[i], p0)
+                A1[i] = gl_add(L1[i], p1)
+        for i in range(cnt):
+            out[f, s + i, 0] = A0[i]
+            out[f, s + i, 1] = A1[i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_multi_fold(W, rr, out):
+    """out[f, i] = W[f] folded by rr[0], rr[1], … (pairs (2i, 2i+1) each time, as
+    `fold_into` j = len(rr) ≥ 1 times): one pass, blocks of outputs in parallel, the
+    intermediate levels in per-block lane buffers (no (k, ·) array per fold)."""
+    j = rr.shape[0]
+    m = out.shape[1]
+    cb = max(1, MFOLD_LANES >> j)
+    nb = (m + cb - 1) // cb
+    hmax = (cb << j) >> 1
+    for blk in prange(nb):
+        s = blk * cb
+        L0 = np.empty(hmax, np.uint64)
+        L1 = np.empty(hmax, np.uint64)
+        X0 = np.empty(hmax, np.uint64)
+        X1 = np.empty(hmax, np.uint64)
+        A0 = np.empty(hmax, np.uint64)
+        A1 = np.empty(hmax, np.uint64)
+        _mfold_block(W, rr, out, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
+
+
+def ref_multi_fold(W, rhos):
+    """Twin of `multi_fold`: W (k, 2^j·m, 2) folded j = len(rhos) times, Python
+    integers, returns (k, m, 2) uint64."""
+    cur = [[(int(a), int(b)) for a, b in t] for t in np.asarray(W)]
+    for r in rhos:
+        r0, r1 = int(r[0]), int(r[1])
+        nxt = []
+        for t in cur:
+            row = []
+            for i in range(len(t) // 2):
+                (l0, l1), (u0, u1) = t[2 * i], t[2 * i + 1]
+                x0, x1 = (u0 - l0) % P_INT, (u1 - l1) % P_INT
+                p0, p1 = (x0 * r0 + 7 * x1 * r1) % P_INT, (x0 * r1 + x1 * r0) % P_INT
+                row.append(((l0 + p0) % P_INT, (l1 + p1) % P_INT))
+            nxt.append(row)
+        cur = nxt
+    return np.array(cur, dtype=np.uint64).reshape(len(cur), -1, 2)
+
+
+def multi_fold(W, rhos, out=None):
+    """W (k, 2^j·m, 2) folded by ρ_0 … ρ_(j−1) in turn (`fold_into` j times; the same
+    field elements) into ``out`` (k, m, 2) — one pass (`e_multi_fold`) for big stacks.
+    Returns out (W itself for j = 0)."""
+    j = len(rhos)
+    if j == 0:
+        return W
+    m = W.shape[1] >> j
+    if out is None:
+        out = np.empty((W.shape[0], m, 2), dtype=np.uint64)
+    if W.shape[0] * W.shape[1] < SMALL:
+        for r in rhos:
+            nxt = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
+            fold_into(W, r, nxt)
+            W = nxt
+        out[...] = W
+        return out
+    rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
+    e_multi_fold(W, rr, out)
+    return out
+
+
 # -- several streamed rounds from one pass (the small-value / multi-round trick) ----------
 #
 # A streamed layer (`zklora.plugins.lookups.logup_gkr._streamed_rounds`) is read in

@@ -565,18 +565,22 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
                if trees[i].q[n + 1] is None] or [1])
     step = max(min(STREAM_CHUNK, max(1, LAYER_CHUNK // fan)), 1 << (s + 1))
 
+    # the chunks' stacks and folded stacks in two buffers reused by every chunk of every
+    # pass (each chunk is consumed before the next is read): no fresh pages per chunk
+    bufs = [np.empty(k * min(h, step) * 2, dtype=np.uint64),
+            np.empty(k * (min(h, step) >> 1) * 2, dtype=np.uint64)]
+
     def chunk(a, b, rhos):
-        W = np.empty((k, b - a, 2), dtype=np.uint64)   # [P0, P1, Q0, Q1] or [Q0, Q1]
+        W = bufs[0][:k * (b - a) * 2].reshape(k, b - a, 2)   # [P0, P1, Q0, Q1] or [Q0, Q1]
         for i, sl in zip(active, slots):
             t = trees[i]
             p0, p1, q0, q1 = (None if x < 0 else W[x] for x in sl)
             t.range(n + 1, a, b, (p0, q0))   # summed (or sliced) straight into W
             t.range(n + 1, h + a, h + b, (p1, q1))
-        for rho in rhos:
-            out = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
-            KL.fold_into(W, rho, out)
-            W = out
-        return W
+        if not len(rhos):
+            return W
+        mo = (b - a) >> len(rhos)   # folded by ρ_0 … ρ_(j0−1) in one pass
+        return KL.multi_fold(W, rhos, bufs[1][:k * mo * 2].reshape(k, mo, 2))
 
     rz = rr  # r as E-elements
     # rounds j0 … j0+m−1 of a window share one pass (`KL.gkr_window_sums`)
