@@ -308,6 +308,56 @@ def e_p2_message(sums, coeffs, running):
 # next round in one pass over each chunk, into a buffer the caller preallocates.
 
 
+@njit(inline="always")
+def _pair_points(st, k, i, npts, vals):
+    """vals[f, s] = table f of ``st`` on pair i at t_s (t_0 = 0, t_s = s + 1 for s ≥ 1:
+    the point t = 1 is skipped), for the k tables."""
+    for f in range(k):
+        l0 = st[f, 2 * i, 0]
+        l1 = st[f, 2 * i, 1]
+        h0 = st[f, 2 * i + 1, 0]
+        h1 = st[f, 2 * i + 1, 1]
+        d0 = gl_sub(h0, l0)
+        d1 = gl_sub(h1, l1)
+        vals[f, 0, 0] = l0
+        vals[f, 0, 1] = l1
+        v0 = gl_add(h0, d0)
+        v1 = gl_add(h1, d1)
+        for s in range(1, npts):
+            vals[f, s, 0] = v0
+            vals[f, s, 1] = v1
+            v0 = gl_add(v0, d0)
+            v1 = gl_add(v1, d1)
+
+
+@njit(inline="always")
+def _term_product(vals, isb, factors, q0, q1, s):
+    """(p0, p1, all base) = Π_{q0 ≤ q < q1} vals[factors[q], s] (q1 > q0): a product
+    with a base table (``isb``) costs 2 base products, 1 while every factor so far is
+    base (then p1 is the first factor's zero x part)."""
+    f0 = factors[q0]
+    p0 = vals[f0, s, 0]
+    p1 = vals[f0, s, 1]
+    pb = isb[f0]
+    for q in range(q0 + 1, q1):
+        f = factors[q]
+        x0 = vals[f, s, 0]
+        x1 = vals[f, s, 1]
+        if isb[f]:
+            if pb:
+                p0 = gl_mul_s(p0, x0)
+            else:
+                p0 = gl_mul_s(p0, x0)
+                p1 = gl_mul_s(p1, x0)
+        elif pb:
+            p1 = gl_mul_s(p0, x1)
+            p0 = gl_mul_s(p0, x0)
+            pb = False
+        else:
+            p0, p1 = e2_mul_s(p0, p1, x0, x1)
+    return p0, p1, pb
+
+
 @njit(**_OPTS)
 def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
     """acc[j, s] += Σ_{lo ≤ i < hi} Π_{f ∈ term j} (lo_f + t_s·(hi_f − lo_f)) with
@@ -315,22 +365,7 @@ def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
     k = st.shape[0]
     nterms = starts.shape[0] - 1
     for i in range(lo, hi):
-        for f in range(k):
-            l0 = st[f, 2 * i, 0]
-            l1 = st[f, 2 * i, 1]
-            h0 = st[f, 2 * i + 1, 0]
-            h1 = st[f, 2 * i + 1, 1]
-            d0 = gl_sub(h0, l0)
-            d1 = gl_sub(h1, l1)
-            vals[f, 0, 0] = l0
-            vals[f, 0, 1] = l1
-            v0 = gl_add(h0, d0)
-            v1 = gl_add(h1, d1)
-            for s in range(1, npts):
-                vals[f, s, 0] = v0
-                vals[f, s, 1] = v1
-                v0 = gl_add(v0, d0)
-                v1 = gl_add(v1, d1)
+        _pair_points(st, k, i, npts, vals)
         for j in range(nterms):
             q0 = starts[j]
             q1 = starts[j + 1]
@@ -338,27 +373,8 @@ def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
                 for s in range(npts):
                     acc[j, s, 0] = gl_add(acc[j, s, 0], ONE)
                 continue
-            f0 = factors[q0]
             for s in range(npts):
-                p0 = vals[f0, s, 0]
-                p1 = vals[f0, s, 1]
-                pb = isb[f0]
-                for q in range(q0 + 1, q1):
-                    f = factors[q]
-                    w0 = vals[f, s, 0]
-                    w1 = vals[f, s, 1]
-                    if isb[f]:
-                        if pb:
-                            p0 = gl_mul_s(p0, w0)
-                        else:
-                            p0 = gl_mul_s(p0, w0)
-                            p1 = gl_mul_s(p1, w0)
-                    elif pb:
-                        p1 = gl_mul_s(p0, w1)
-                        p0 = gl_mul_s(p0, w0)
-                        pb = False
-                    else:
-                        p0, p1 = e2_mul_s(p0, p1, w0, w1)
+                p0, p1, pb = _term_product(vals, isb, factors, q0, q1, s)
                 acc[j, s, 0] = gl_add(acc[j, s, 0], p0)
                 acc[j, s, 1] = gl_add(acc[j, s, 1], p1)
 
@@ -684,22 +700,7 @@ def _eqgen_range(st, w, isb, starts, factors, npts, lo, hi, vals, acc):
     k = st.shape[0]
     nterms = starts.shape[0] - 1
     for i in range(lo, hi):
-        for f in range(k):
-            l0 = st[f, 2 * i, 0]
-            l1 = st[f, 2 * i, 1]
-            h0 = st[f, 2 * i + 1, 0]
-            h1 = st[f, 2 * i + 1, 1]
-            d0 = gl_sub(h0, l0)
-            d1 = gl_sub(h1, l1)
-            vals[f, 0, 0] = l0
-            vals[f, 0, 1] = l1
-            v0 = gl_add(h0, d0)
-            v1 = gl_add(h1, d1)
-            for s in range(1, npts):
-                vals[f, s, 0] = v0
-                vals[f, s, 1] = v1
-                v0 = gl_add(v0, d0)
-                v1 = gl_add(v1, d1)
+        _pair_points(st, k, i, npts, vals)
         w0 = w[i, 0]
         w1 = w[i, 1]
         for j in range(nterms):
@@ -710,27 +711,8 @@ def _eqgen_range(st, w, isb, starts, factors, npts, lo, hi, vals, acc):
                     acc[j, s, 0] = gl_add(acc[j, s, 0], w0)
                     acc[j, s, 1] = gl_add(acc[j, s, 1], w1)
                 continue
-            f0 = factors[q0]
             for s in range(npts):
-                p0 = vals[f0, s, 0]
-                p1 = vals[f0, s, 1]
-                pb = isb[f0]
-                for q in range(q0 + 1, q1):
-                    f = factors[q]
-                    x0 = vals[f, s, 0]
-                    x1 = vals[f, s, 1]
-                    if isb[f]:
-                        if pb:
-                            p0 = gl_mul_s(p0, x0)
-                        else:
-                            p0 = gl_mul_s(p0, x0)
-                            p1 = gl_mul_s(p1, x0)
-                    elif pb:
-                        p1 = gl_mul_s(p0, x1)
-                        p0 = gl_mul_s(p0, x0)
-                        pb = False
-                    else:
-                        p0, p1 = e2_mul_s(p0, p1, x0, x1)
+                p0, p1, pb = _term_product(vals, isb, factors, q0, q1, s)
                 if pb:
                     y0 = gl_mul_s(p0, w0)
                     y1 = gl_mul_s(p0, w1)

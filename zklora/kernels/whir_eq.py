@@ -729,6 +729,27 @@ def _seg_tables(P, nv, grp_T, rs, j, loff, L0, L1, boff, B0, B1):
 SEG_PIECE = 1 << 15
 
 
+@njit(inline="always")
+def _split_dot(A0, A1, o, tl, L0, L1, lo_, j):
+    """(Σ_(x: bit j = 0) A[o + x]·L[lo_ + x'], Σ_(bit j = 1) …) as (x00, x01, x10, x11),
+    x < tl, x' = x with bit j removed (extension components A0/A1, L0/L1)."""
+    jm = (1 << j) - 1
+    x00 = ZERO
+    x01 = ZERO
+    x10 = ZERO
+    x11 = ZERO
+    for x in range(tl):
+        xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
+        p0, p1 = e2_mul(A0[o + x], A1[o + x], L0[xl], L1[xl])
+        if (x >> j) & 1:
+            x10 = gl_add(x10, p0)
+            x11 = gl_add(x11, p1)
+        else:
+            x00 = gl_add(x00, p0)
+            x01 = gl_add(x01, p1)
+    return x00, x01, x10, x11
+
+
 @njit(parallel=True, **_OPTS)
 def _seg_dots(s, sk, sa, sh, snt, grp, grp_T, grp_n, loff, L0, L1, boff, B0, B1, j, X):
     """X[k] += (Σ_(y: bit j = 0) Z_k(y)·s[y], Σ_(bit j = 1) Z_k(y)·s[y]) over segment e
@@ -772,15 +793,7 @@ def _seg_dots(s, sk, sa, sh, snt, grp, grp_T, grp_n, loff, L0, L1, boff, B0, B1,
                     v = s[base + x]
                     acc0[x] = gl_add(acc0[x], gl_mul(v, b0))
                     acc1[x] = gl_add(acc1[x], gl_mul(v, b1))
-            for x in range(tl):
-                xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
-                p0, p1 = e2_mul(acc0[x], acc1[x], L0[xl], L1[xl])
-                if (x >> j) & 1:
-                    x10 = gl_add(x10, p0)
-                    x11 = gl_add(x11, p1)
-                else:
-                    x00 = gl_add(x00, p0)
-                    x01 = gl_add(x01, p1)
+            x00, x01, x10, x11 = _split_dot(acc0, acc1, 0, tl, L0, L1, lo_, j)
         X[e, 0] = x00
         X[e, 1] = x01
         X[e, 2] = x10
@@ -838,25 +851,12 @@ def _seg_collect(sk, grp, grp_T, P0, P1, aoff, A0, A1):
 @njit(parallel=True, **_OPTS)
 def _seg_fin(ks, grp, grp_T, loff, L0, L1, aoff, A0, A1, j, X):
     """X[k] = (Σ_(x: bit j = 0) L_g[x']·A_k[x], Σ_(bit j = 1) …) for the claims ks."""
-    jm = (1 << j) - 1
     for i in prange(ks.shape[0]):
         k = ks[i]
         g = grp[k]
         lo_ = loff[g]
         o = aoff[k]
-        x00 = ZERO
-        x01 = ZERO
-        x10 = ZERO
-        x11 = ZERO
-        for x in range(1 << grp_T[g]):
-            xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
-            p0, p1 = e2_mul(A0[o + x], A1[o + x], L0[xl], L1[xl])
-            if (x >> j) & 1:
-                x10 = gl_add(x10, p0)
-                x11 = gl_add(x11, p1)
-            else:
-                x00 = gl_add(x00, p0)
-                x01 = gl_add(x01, p1)
+        x00, x01, x10, x11 = _split_dot(A0, A1, o, 1 << grp_T[g], L0, L1, lo_, j)
         X[k, 0] = x00
         X[k, 1] = x01
         X[k, 2] = x10
