@@ -248,6 +248,26 @@ def vreduce(a, out):
         out[i] = x - P if x >= P else x
 
 
+#: the sign bit of an int64 read as uint64
+SIGN64 = np.uint64(1 << 63)
+
+
+@njit(parallel=True, **_OPTS)
+def vsigned(a, out):
+    """Signed 64-bit integers (``a``: their two's-complement bits as uint64) → their
+    canonical residues mod p: u for v = u ≥ 0, v + p = u − (2^64 − p) = u − EPS for
+    v < 0 (u ≥ 2^63 > EPS).  One pass; twin: ``signed_ref``."""
+    for i in prange(a.shape[0]):
+        u = a[i]
+        out[i] = u - EPS if u >= SIGN64 else u
+
+
+def signed_ref(a: np.ndarray) -> np.ndarray:
+    """Twin of `vsigned` (numpy, from the integers' values)."""
+    v = np.asarray(a, np.uint64).view(np.int64)
+    return np.array([int(x) % P_INT for x in v.tolist()], dtype=np.uint64)
+
+
 def _chunks(n, per=1 << 14):
     return max(1, min(256, (n + per - 1) // per))
 
@@ -785,6 +805,65 @@ def e_vecmat_base(e, M, out):
         for j in range(cnt):
             out[lo + j, 0] = a0[j]
             out[lo + j, 1] = a1[j]
+
+
+#: `e_matvec_base`: products accumulated in this many independent lanes a row
+MATVEC_LANES = 16
+
+
+@njit(parallel=True, **_OPTS)
+def e_matvec_base(e, M, out):
+    """out[p] = Σ_q M[p, q]·e[q] with M base (P, Q) C-contiguous, e extension (Q, 2),
+    out (P, 2): `e_vecmat_base` of Mᵀ without a transposed copy of M.  Rows in parallel
+    (blocks of rows a task); each row's products summed in `MATVEC_LANES` lanes over
+    unit-stride runs of the row (vectorised like `e_vecmat_base`'s columns), the lanes
+    then added.  Twin: ``matvec_ref``."""
+    P = M.shape[0]
+    Q = M.shape[1]
+    L = MATVEC_LANES
+    e0 = np.empty(Q, np.uint64)
+    e1 = np.empty(Q, np.uint64)
+    for q in range(Q):
+        e0[q] = e[q, 0]
+        e1[q] = e[q, 1]
+    rb = max(1, min(64, P // 64))
+    for b in prange((P + rb - 1) // rb):
+        a0 = np.empty(L, np.uint64)
+        a1 = np.empty(L, np.uint64)
+        for p in range(b * rb, min(P, (b + 1) * rb)):
+            for j in range(L):
+                a0[j] = ZERO
+                a1[j] = ZERO
+            q = 0
+            while q + L <= Q:
+                for j in range(L):
+                    m = M[p, q + j]
+                    a0[j] = gl_add(a0[j], gl_mul(e0[q + j], m))
+                    a1[j] = gl_add(a1[j], gl_mul(e1[q + j], m))
+                q += L
+            s0 = ZERO
+            s1 = ZERO
+            for j in range(L):
+                s0 = gl_add(s0, a0[j])
+                s1 = gl_add(s1, a1[j])
+            for k in range(q, Q):
+                m = M[p, k]
+                s0 = gl_add(s0, gl_mul(e0[k], m))
+                s1 = gl_add(s1, gl_mul(e1[k], m))
+            out[p, 0] = s0
+            out[p, 1] = s1
+
+
+def matvec_ref(e, M) -> np.ndarray:
+    """Twin of `e_matvec_base` (Python integers, from the definition)."""
+    M = np.asarray(M, np.uint64)
+    e = np.asarray(e, np.uint64).reshape(-1, 2)
+    out = np.zeros((M.shape[0], 2), np.uint64)
+    for p in range(M.shape[0]):
+        row = [int(v) for v in M[p].tolist()]
+        out[p, 0] = sum(int(e[q, 0]) * row[q] for q in range(len(row))) % P_INT
+        out[p, 1] = sum(int(e[q, 1]) * row[q] for q in range(len(row))) % P_INT
+    return out
 
 
 # --- a cold process: numpy and Python-integer twins -------------------------------------

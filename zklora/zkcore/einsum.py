@@ -171,14 +171,62 @@ def letter_sizes(terms: Sequence[tuple[str, Sequence[int]]],
 FOLD_BLOCK_BYTES = 32 << 20
 
 
-def _vecmat_blocked(E, eq, t: np.ndarray, perm: list[int], first_folded: bool):
+#: `_vecmat_blocked` of a table laid out (P, folded, S) with S > 1 splits it into its P
+#: planes (one `vecmat` each) when P is at most this and a plane holds at least
+#: `SPLIT_MIN` entries (shorter planes cost more in calls than the copy), else copies it
+#: transposed
+SPLIT_ROWS = 256
+SPLIT_MIN = 1 << 14
+#: ... and one laid out (P, folded) is `matvec`'d when at least this many entries are
+#: folded a row (shorter rows: the copy and `vecmat` are faster)
+MATVEC_MIN = 16
+#: ... for tables of at least this many entries (smaller ones: the copy, no planning)
+COPY_FREE_MIN = 1 << 12
+
+
+def _fold_runs(shape, fold_axes) -> tuple[int, int, int] | None:
+    """(P, Q, S) when the axes ``fold_axes`` of a C-ordered table of ``shape`` (in order)
+    form one run of consecutive axes once the axes of length 1 are left out: the table
+    is then (P, Q, S) with the folded axes' entries Q in the middle (row-major over them
+    in their order), without a copy; else None."""
+    keep = [i for i, d in enumerate(shape) if d != 1]
+    folded = [i for i in keep if i in set(fold_axes)]
+    if [i for i in fold_axes if shape[i] != 1] != folded:
+        return None      # the folded axes out of order: a transposed copy reorders them
+    if not folded:
+        return None
+    pos = [keep.index(i) for i in folded]
+    if pos != list(range(pos[0], pos[0] + len(pos))):
+        return None
+    dims = [shape[i] for i in keep]
+    P = int(np.prod(dims[:pos[0]], dtype=np.int64))
+    Q = int(np.prod(dims[pos[0]:pos[-1] + 1], dtype=np.int64))
+    S = int(np.prod(dims[pos[-1] + 1:], dtype=np.int64))
+    return P, Q, S
+
+
+def _vecmat_blocked(E, eq, t: np.ndarray, perm: list[int], first_folded: bool,
+                    nfold: int | None = None):
     """eqᵀ · M for M = ``t`` (a base table shaped by its letters) transposed by ``perm``
     (fold letters first, then the rest; both in ``t``'s order) and flattened to (fold
     rows × rest columns), computed over blocks of ``t``'s first axis: each block's rows
     of M (its first letter folded: ``first_folded``, partial sums added) or columns (it
     is a rest letter: a contiguous run of the result).  The same field elements as one
-    `vecmat` of the whole M."""
+    `vecmat` of the whole M.  With ``nfold`` (the fold letters' count: ``perm[:nfold]``)
+    and the folded axes one run of ``t``'s axes (`_fold_runs`), no copy at all: `vecmat`
+    (nothing before them), `matvec` (nothing after them) or a `vecmat` per plane."""
     d0 = t.shape[0]
+    if nfold is not None and t.size >= COPY_FREE_MIN:
+        runs = _fold_runs(t.shape, perm[:nfold])
+        if runs is not None:   # rest · fold · rest: no transposed copy
+            P, Q, S = runs
+            if P == 1:
+                return E.vecmat(eq, t.reshape(Q, S))
+            if S == 1 and Q >= MATVEC_MIN:
+                return E.matvec(eq, t.reshape(P, Q))
+            if S > 1 and P <= SPLIT_ROWS and Q * S >= SPLIT_MIN:
+                t3 = t.reshape(P, Q, S)
+                return np.concatenate([E.vecmat(eq, t3[p]) for p in range(P)], axis=0)
     per = max(1, int(np.prod(t.shape[1:], dtype=np.int64)) * t.itemsize)
     if perm == sorted(perm) or d0 == 1 or d0 * per <= FOLD_BLOCK_BYTES:
         m = np.ascontiguousarray(t.transpose(perm))
@@ -212,7 +260,8 @@ def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool
     fpt = join(E, "".join(fold), fixed)
     if base:  # one pass: eq(fold point, ·)ᵀ · (fold rows × rest columns)
         perm = [term.index(ch) for ch in fold] + [term.index(ch) for ch in rest]
-        return _vecmat_blocked(E, mle.eq_table(E, fpt), t, perm, term[0] in fold), rest
+        return _vecmat_blocked(E, mle.eq_table(E, fpt), t, perm, term[0] in fold,
+                               len(fold)), rest
     perm = [term.index(ch) for ch in rest] + [term.index(ch) for ch in fold]
     m = np.ascontiguousarray(t.transpose(perm + list(tail))).reshape((-1,) + es)
     return mle.bind(E, m, fpt), rest

@@ -154,6 +154,11 @@ class Field(ABC):
         return np.stack([self.sum(out[:, j]) for j in range(M.shape[1])]) if M.shape[1] else \
             self.zeros(0)
 
+    def matvec(self, e: np.ndarray, M: np.ndarray) -> np.ndarray:
+        """M·e for a prime-field matrix M (P, Q) and a vector e of this field (Q,): the
+        same elements as ``vecmat(e, Mᵀ)``."""
+        return self.vecmat(e, np.ascontiguousarray(np.asarray(M).T))
+
     def equal(self, a, b) -> bool:
         """Whether two arrays hold the same elements."""
         a, b = np.asarray(a), np.asarray(b)

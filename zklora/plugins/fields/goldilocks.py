@@ -63,6 +63,11 @@ def _sample(read: ByteReader) -> int:
             return v
 
 
+#: `_ints_to_u64` converts signed integer arrays of at least this many elements with the
+#: kernel `K.vsigned` (shorter ones with numpy: no thread launch)
+SIGNED_KERNEL = 1 << 14
+
+
 def _ints_to_u64(x) -> np.ndarray:
     """Signed integers of any kind → canonical uint64 residues mod p."""
     if hasattr(x, "detach"):  # torch tensor
@@ -78,6 +83,11 @@ def _ints_to_u64(x) -> np.ndarray:
         return out
     if a.dtype.kind in "ib":
         a = np.asarray(a, dtype=np.int64, order="C")    # no copy for int64 input; 0-d stays 0-d
+        if a.size >= SIGNED_KERNEL and not K.cold(a.size):
+            # one parallel pass (`K.vsigned`): the numpy lines below make three
+            out = np.empty(a.shape, dtype=np.uint64)
+            K.vsigned(a.reshape(-1).view(np.uint64), out.reshape(-1))
+            return out
         out = a.view(np.uint64).copy()
         # negative v: v + p = (v mod 2^64) − (2^64 − p) = u − EPS (u ≥ 2^63 > EPS);
         # in place, one byte of mask per element (a 2^28 table allocated 33 B/element)
@@ -399,6 +409,15 @@ class GoldilocksExt2(Field):
         M = np.ascontiguousarray(M, np.uint64)
         out = np.empty((M.shape[1], 2), dtype=np.uint64)
         K.e_vecmat_base(e, M, out)
+        return out
+
+    def matvec(self, e, M):
+        """M·e for a base matrix M (P, Q) and an extension vector e (Q,): `vecmat` of Mᵀ
+        without transposing M (`K.e_matvec_base`)."""
+        e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
+        M = np.ascontiguousarray(M, np.uint64)
+        out = np.empty((M.shape[0], 2), dtype=np.uint64)
+        K.e_matvec_base(e, M, out)
         return out
 
     def eq_table(self, r):
