@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from .goldilocks import (
     BLOCK,
+    EPS,
     M32,
     ONE,
     P_INT,
@@ -34,19 +35,82 @@ from .goldilocks import (
     P,
     _chunks,
     _sc_fold_block,
-    e2_mul,
     e2_mul_call,
     e_sc_fold,
     e_sc_fold_s,
     gl_add,
-    gl_mul,
-    gl_mul7,
     gl_neg,
     gl_pow,
+    gl_reduce128,
     gl_sub,
 )
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
+
+# --- products: the same field elements as `zklora.kernels.goldilocks`' gl_mul, gl_mul7,
+# e2_mul, in forms that vectorise to fewer instructions (s19 h3: `_v_merge` ×0.72) ------
+
+_T32 = np.uint64(1 << 32)
+_S61 = np.uint64(61)
+_S3 = np.uint64(3)
+
+
+@njit(inline="always", **_OPTS)
+def _mul128(a, b):
+    """(hi, lo) of the 128-bit product a·b of any two uint64, from 32-bit limbs with the
+    carries folded into the middle sums (t, u < 2^64: no compares, unlike gl_mul's)."""
+    a_lo = a & M32
+    a_hi = a >> S32
+    b_lo = b & M32
+    b_hi = b >> S32
+    ll = a_lo * b_lo
+    t = a_hi * b_lo + (ll >> S32)
+    u = a_lo * b_hi + (t & M32)
+    return a_hi * b_hi + (t >> S32) + (u >> S32), (u << S32) | (ll & M32)
+
+
+@njit(inline="always", **_OPTS)
+def gl_mul(a, b):
+    """a·b mod p for any uint64 a, b (canonical result; `goldilocks.gl_mul`'s value)."""
+    hi, lo = _mul128(a, b)
+    return gl_reduce128(hi, lo)
+
+
+@njit(inline="always", **_OPTS)
+def _dot2(a, b, c, d):
+    """a·b + c·d mod p with one reduction: the two 128-bit products added (a carry out of
+    bit 128 is 2^128 ≡ −2^32), canonical result."""
+    h1, l1 = _mul128(a, b)
+    h2, l2 = _mul128(c, d)
+    lo = l1 + l2
+    hi = h1 + (h2 + (ONE if lo < l1 else ZERO))   # h2 + carry < 2^64 (h2 ≤ 2^64 − 2)
+    r = gl_reduce128(hi, lo)
+    if hi < h1:
+        r = gl_sub(r, _T32)
+    return r
+
+
+@njit(inline="always", **_OPTS)
+def gl_mul7(a):
+    """7·a mod p for canonical a: 8a as a 67-bit value reduced (2^64 ≡ 2^32 − 1) minus a."""
+    t = (a >> _S61) * EPS
+    r = (a << _S3) + t
+    if r < t:
+        r += EPS
+    if r >= P:
+        r -= P
+    return gl_sub(r, a)
+
+
+@njit(inline="always", **_OPTS)
+def e2_mul(a0, a1, b0, b1):
+    """(a0 + a1 x)(b0 + b1 x) mod x² − 7, Karatsuba: 3 base products (`goldilocks.e2_mul`'s
+    value, with this module's gl_mul / gl_mul7)."""
+    m0 = gl_mul(a0, b0)
+    m1 = gl_mul(a1, b1)
+    m2 = gl_mul(gl_add(a0, a1), gl_add(b0, b1))
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
+
 
 
 @njit(inline="always", **_OPTS)
@@ -1098,32 +1162,42 @@ def _grid_extend(G, i, cnt):
         p *= 3
 
 
-@njit(**_OPTS)
-def _win_acc(acc, t, kk, a, idx, Y, cnt):
-    """acc[t, kk, a, idx] += Σ_i (Y[0, i], Y[1, i]) over cnt lanes."""
-    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], _lane_sum(Y, 0, cnt))
-    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], _lane_sum(Y, 1, cnt))
+@njit(inline="always", **_OPTS)
+def _acc_fin(l0, h0, l1, h1, l2, h2):
+    """(Σm0 + 7·Σm1, Σm2 − Σm0 − Σm1) from the split sums Σ m_k = h_k·2^32 + l_k of the
+    Karatsuba products m0 = a0·b0, m1 = a1·b1, m2 = (a0 + a1)(b0 + b1) of ≤ 2^8 lanes
+    (each half-sum < 2^40): the lanes' Σ a·b, each extension product's combination done
+    once on the sums, not per lane."""
+    m0 = gl_add(gl_mul(h0, _T32), l0)
+    m1 = gl_add(gl_mul(h1, _T32), l1)
+    m2 = gl_add(gl_mul(h2, _T32), l2)
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
 @njit(**_OPTS)
 def _v_mul_acc(a0, a1, b0, b1, acc, t, kk, a, idx, cnt):
     """acc[t, kk, a, idx] += Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes
-    (`_v_mul` then `_win_acc` in one loop: the products are summed as `_lane_sum` sums
-    them, never written; the same field element)."""
+    (the products summed as split integers, never written; Karatsuba's combination on
+    the sums, `_acc_fin`; the same field element)."""
     l0 = ZERO
     h0 = ZERO
     l1 = ZERO
     h1 = ZERO
+    l2 = ZERO
+    h2 = ZERO
     for i in range(cnt):
-        y0, y1 = e2_mul(a0[i], a1[i], b0[i], b1[i])
-        l0 += y0 & M32
-        h0 += y0 >> S32
-        l1 += y1 & M32
-        h1 += y1 >> S32
-    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0],
-                                   gl_add(gl_mul(h0, np.uint64(1 << 32)), l0))
-    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1],
-                                   gl_add(gl_mul(h1, np.uint64(1 << 32)), l1))
+        m0 = gl_mul(a0[i], b0[i])
+        m1 = gl_mul(a1[i], b1[i])
+        m2 = gl_mul(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
+        l0 += m0 & M32
+        h0 += m0 >> S32
+        l1 += m1 & M32
+        h1 += m1 >> S32
+        l2 += m2 & M32
+        h2 += m2 >> S32
+    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
 
 
 @njit(**_OPTS)
@@ -1133,16 +1207,51 @@ def _v_addmul_acc(e0, e1, a0, a1, b0, b1, acc, t, kk, idx, cnt):
     h0 = ZERO
     l1 = ZERO
     h1 = ZERO
+    l2 = ZERO
+    h2 = ZERO
     for i in range(cnt):
-        y0, y1 = e2_mul(e0[i], e1[i], gl_add(a0[i], b0[i]), gl_add(a1[i], b1[i]))
-        l0 += y0 & M32
-        h0 += y0 >> S32
-        l1 += y1 & M32
-        h1 += y1 >> S32
-    acc[t, kk, 0, idx, 0] = gl_add(acc[t, kk, 0, idx, 0],
-                                   gl_add(gl_mul(h0, np.uint64(1 << 32)), l0))
-    acc[t, kk, 0, idx, 1] = gl_add(acc[t, kk, 0, idx, 1],
-                                   gl_add(gl_mul(h1, np.uint64(1 << 32)), l1))
+        c0 = gl_add(a0[i], b0[i])
+        c1 = gl_add(a1[i], b1[i])
+        m0 = gl_mul(e0[i], c0)
+        m1 = gl_mul(e1[i], c1)
+        m2 = gl_mul(gl_add(e0[i], e1[i]), gl_add(c0, c1))
+        l0 += m0 & M32
+        h0 += m0 >> S32
+        l1 += m1 & M32
+        h1 += m1 >> S32
+        l2 += m2 & M32
+        h2 += m2 >> S32
+    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
+    acc[t, kk, 0, idx, 0] = gl_add(acc[t, kk, 0, idx, 0], y0)
+    acc[t, kk, 0, idx, 1] = gl_add(acc[t, kk, 0, idx, 1], y1)
+
+
+@njit(**_OPTS)
+def _v_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt):
+    """acc[t, kk, a, idx] += Σ_i (a·b + c·d)[i] over cnt ≤ 2^8 lanes (extension lanes):
+    each Karatsuba product pair a·b + c·d reduced once (`_dot2`), summed as split
+    integers, combined once (`_acc_fin`) — `_v_mul` twice, `_v_add` and a lane sum
+    in one loop, the same field element."""
+    l0 = ZERO
+    h0 = ZERO
+    l1 = ZERO
+    h1 = ZERO
+    l2 = ZERO
+    h2 = ZERO
+    for i in range(cnt):
+        m0 = _dot2(a0[i], b0[i], c0[i], d0[i])
+        m1 = _dot2(a1[i], b1[i], c1[i], d1[i])
+        m2 = _dot2(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]),
+                   gl_add(c0[i], c1[i]), gl_add(d0[i], d1[i]))
+        l0 += m0 & M32
+        h0 += m0 >> S32
+        l1 += m1 & M32
+        h1 += m1 >> S32
+        l2 += m2 & M32
+        h2 += m2 >> S32
+    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
 
 
 @njit(**_OPTS)
@@ -1168,7 +1277,6 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     Q1 = np.empty((n3, 2, wb), np.uint64)
     D0 = np.empty((n3, 2, wb), np.uint64)
     D1 = np.empty((n3, 2, wb), np.uint64)
-    Y = np.empty((2, wb), np.uint64)
     Z = np.empty((2, wb), np.uint64)
     for s in range(lo, hi, wb):
         cnt = min(wb, hi - s)
@@ -1219,11 +1327,9 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     _v_mul_acc(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], acc, t, kk, 1,
                                off + g, cnt)
                     if not unit:
-                        _v_mul(EP0[g, 0], EP0[g, 1], Q1[g, 0], Q1[g, 1], Y[0], Y[1], cnt)
-                        _v_mul(EP1[g, 0], EP1[g, 1], Q0[g, 0], Q0[g, 1], Z[0], Z[1], cnt)
-                        _v_add(Y[0], Z[0], Y[0], cnt)
-                        _v_add(Y[1], Z[1], Y[1], cnt)
-                        _win_acc(acc, t, kk, 0, off + g, Y, cnt)
+                        _v_dot_acc(EP0[g, 0], EP0[g, 1], Q1[g, 0], Q1[g, 1], EP1[g, 0],
+                                   EP1[g, 1], Q0[g, 0], Q0[g, 1], acc, t, kk, 0, off + g,
+                                   cnt)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1599,19 +1705,30 @@ def _v_leaf_pair_c(u0, v0, b1, d1, p0, p1, q0, q1, cnt):
             p0[i] = gl_add(u0[i], v0[i])
             p1[i] = pp
             q0[i] = gl_add(gl_mul(u0[i], v0[i]), c7)
-            q1[i] = gl_add(gl_mul(b1, v0[i]), gl_mul(d1, u0[i]))
+            q1[i] = _dot2(b1, v0[i], d1, u0[i])
 
 
 @njit(**_OPTS)
 def _v_merge(a, b, o, cnt):
     """o = the fraction sum of nodes a and b, lane by lane: each (4, ·) rows p0, p1, q0,
-    q1; p = p_a·q_b + p_b·q_a, q = q_a·q_b (o distinct from a and b)."""
+    q1; p = p_a·q_b + p_b·q_a, q = q_a·q_b (o distinct from a and b).  p's two Karatsuba
+    products share their reductions: with (m0, m1, m2) of p_a·q_b and (n0, n1, n2) of
+    p_b·q_a, s_k = m_k + n_k reduced once (`_dot2`), p = (s0 + 7·s1, s2 − s0 − s1)."""
     for i in range(cnt):
-        x0, x1 = e2_mul(a[0, i], a[1, i], b[2, i], b[3, i])
-        y0, y1 = e2_mul(b[0, i], b[1, i], a[2, i], a[3, i])
-        o[0, i] = gl_add(x0, y0)
-        o[1, i] = gl_add(x1, y1)
-        o[2, i], o[3, i] = e2_mul(a[2, i], a[3, i], b[2, i], b[3, i])
+        pa0 = a[0, i]
+        pa1 = a[1, i]
+        qa0 = a[2, i]
+        qa1 = a[3, i]
+        pb0 = b[0, i]
+        pb1 = b[1, i]
+        qb0 = b[2, i]
+        qb1 = b[3, i]
+        s0 = _dot2(pa0, qb0, pb0, qa0)
+        s1 = _dot2(pa1, qb1, pb1, qa1)
+        s2 = _dot2(gl_add(pa0, pa1), gl_add(qb0, qb1), gl_add(pb0, pb1), gl_add(qa0, qa1))
+        o[0, i] = gl_add(s0, gl_mul7(s1))
+        o[1, i] = gl_sub(gl_sub(s2, s0), s1)
+        o[2, i], o[3, i] = e2_mul(qa0, qa1, qb0, qb1)
 
 
 @njit(parallel=True, **_OPTS)
