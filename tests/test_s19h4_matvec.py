@@ -82,3 +82,33 @@ def test_fold_copy_free(monkeypatch, term, folded, ones, split):
     got, rest = ES._fold(E, table, term, fixed, bits, True)
     assert rest == "".join(ch for ch in term if ch not in fixed)
     assert np.array_equal(got, _whole(table, term, fixed, bits))
+
+
+@pytest.mark.parametrize("R,C", [(1, 1), (3, 13), (5, 40), (17, 2050), (64, 512),
+                                 (130, 1025), (1024, 64)])
+@pytest.mark.parametrize("nchunks", [1, 2, 3, 8])
+def test_vecmat_rows_kernel(R, C, nchunks):
+    rng = np.random.default_rng(R * 7919 + C + nchunks)
+    M = F.random(rng, R * C).reshape(R, C)
+    M.flat[0] = F.p - 1
+    e = E.random(rng, R)
+    out = np.empty((C, 2), np.uint64)
+    K.e_vecmat_rows(e, M, out, min(nchunks, R))
+    base = np.empty((C, 2), np.uint64)
+    K.e_vecmat_base(e, M, base)
+    assert np.array_equal(out, base)
+    if R * C <= 4096:
+        assert np.array_equal(out, K.vecmat_ref(e, M))
+
+
+@pytest.mark.parametrize("R,C", [(64, 512), (512, 64), (256, 1024), (8, 1 << 13)])
+def test_field_vecmat_paths(monkeypatch, R, C):
+    from zklora.plugins.fields import goldilocks as G
+    rng = np.random.default_rng(R + C)
+    M = F.random(rng, R * C).reshape(R, C)
+    e = E.random(rng, R)
+    monkeypatch.setattr(G, "VECMAT_ROWS", 1 << 40)
+    a = E.vecmat(e, M)
+    monkeypatch.setattr(G, "VECMAT_ROWS", 0)
+    monkeypatch.setattr(G, "VECMAT_MIN_ROWS", 0)
+    assert np.array_equal(E.vecmat(e, M), a)

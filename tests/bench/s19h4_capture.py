@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import pickle
+import re
 import sys
 import tempfile
 import time
@@ -25,13 +26,25 @@ def main(argv) -> None:
     out = argv[1] if len(argv) > 1 else None
     from zklora.plugins.fields import goldilocks as G
     from zklora.zkcore import bench, einsum, pyapi
+    from zklora.zkcore import sumcheck as SC
 
-    calls = {"vecmat": [], "ints": []}
+    calls = {"vecmat": [], "ints": [], "sc": []}
+    scp = SC.prove
+
+    def sc(ch, F, tables, terms, claim, **kw):
+        c = time.perf_counter()
+        r = scp(ch, F, tables, terms, claim, **kw)
+        n = int(np.asarray(tables[0]).shape[0]).bit_length() - 1 if len(tables) else 0
+        lab = re.sub(r"\d+", "#", kw.get("label", "sumcheck"))
+        calls["sc"].append((lab, n, len(tables),
+                            max((len(fs) for _, fs in terms), default=0), len(terms),
+                            kw.get("eq") is not None, time.perf_counter() - c))
+        return r
     vb, iu = einsum._vecmat_blocked, G._ints_to_u64
 
-    def vecmat(E, eq, t, perm, first):
+    def vecmat(E, eq, t, perm, first, *nfold):
         c = time.perf_counter()
-        r = vb(E, eq, t, perm, first)
+        r = vb(E, eq, t, perm, first, *nfold)
         calls["vecmat"].append((tuple(t.shape), tuple(perm), bool(first), t.dtype.str,
                                 time.perf_counter() - c))
         return r
@@ -44,7 +57,7 @@ def main(argv) -> None:
                               int(np.size(r)), time.perf_counter() - c))
         return r
 
-    einsum._vecmat_blocked, G._ints_to_u64 = vecmat, ints
+    einsum._vecmat_blocked, G._ints_to_u64, SC.prove = vecmat, ints, sc
     batch, seq = bench.batch_seq(size, None, None)
     with tempfile.TemporaryDirectory(prefix="s19h4cap-") as tmp:
         tmp_p = Path(tmp)
@@ -79,6 +92,15 @@ def main(argv) -> None:
     print("ints_to_u64: type dtype large: calls elements seconds")
     for k, s in sorted(agg.items(), key=lambda kv: -kv[1][2]):
         print(f"  {k}: {s[0]} {s[1]} {s[2]:.4f}")
+    agg = collections.defaultdict(lambda: [0, 0.0])
+    for lab, n, nt, d, nterms, eq, t in calls["sc"]:
+        s = agg[(lab, n, nt, d, nterms, eq)]
+        s[0] += 1
+        s[1] += t
+    print("sumcheck.prove: (label tail, vars, tables, degree, terms, eq hint): calls s")
+    for k, s in sorted(agg.items(), key=lambda kv: -kv[1][1])[:40]:
+        print(f"  {k}: {s[0]} {s[1]:.4f}")
+    print(f"  total {len(calls['sc'])} calls {sum(c[-1] for c in calls['sc']):.3f} s")
     if out:
         with open(out, "wb") as f:
             pickle.dump(calls, f)

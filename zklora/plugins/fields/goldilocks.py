@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
+import numba
 import numpy as np
 
 from zklora.kernels import goldilocks as K
@@ -62,6 +63,12 @@ def _sample(read: ByteReader) -> int:
         if v < P:
             return v
 
+
+#: `GoldilocksExt2.vecmat` of at least this many matrix entries streams the rows
+#: (`K.e_vecmat_rows`), smaller ones take the column blocks (`K.e_vecmat_base`)
+VECMAT_ROWS = 1 << 15
+#: ... when it has at least this many rows (fewer: too few runs of rows to split)
+VECMAT_MIN_ROWS = 256
 
 #: `_ints_to_u64` converts signed integer arrays of at least this many elements with the
 #: kernel `K.vsigned` (shorter ones with numpy: no thread launch)
@@ -408,7 +415,12 @@ class GoldilocksExt2(Field):
         e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
         M = np.ascontiguousarray(M, np.uint64)
         out = np.empty((M.shape[1], 2), dtype=np.uint64)
-        K.e_vecmat_base(e, M, out)
+        R = M.shape[0]
+        if R >= VECMAT_MIN_ROWS and R * M.shape[1] >= VECMAT_ROWS and \
+                not K.cold(R * M.shape[1]):   # rows streamed
+            K.e_vecmat_rows(e, M, out, max(1, min(2 * numba.get_num_threads(), R // 64)))
+        else:
+            K.e_vecmat_base(e, M, out)
         return out
 
     def matvec(self, e, M):
