@@ -1931,6 +1931,7 @@ class Whir(CommitmentScheme):
         sums added; a last pass keeps the s-times folded blocks, 2·T·2^(n−s) extension
         entries ≤ `OPEN_BYTES`, and the remaining rounds run in RAM."""
         from zklora.kernels import whir_eq as QE  # prover only
+        from zklora.kernels import whir_open as WO  # prover only
         from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
         N = 1 << n
@@ -1970,11 +1971,17 @@ class Whir(CommitmentScheme):
                 hi = min(N, lo + blk)
                 f = _read_base(group[t][0].table, lo, hi)
                 if j and direct and _aligned(lo >> j, hi >> j, aj):
-                    yield (_fold_seq(f, rstar[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j),
-                           None)
+                    f = _fold_seq(f, rstar[:j])
+                    if rounds and aj:   # the message only: W's rows never made
+                        yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
+                    else:
+                        yield f, QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j), None
                     continue
                 if kept[t] is not None and w_mm is None:
                     w = kept[t].read_range(lo, hi)
+                elif rounds and not j and w_mm is None and a:
+                    yield f, None, WO.split_round(f, A, B, a, lo)
+                    continue
                 else:
                     w = QE.eq_rows(A, B, a, lo, hi)
                     if w_mm is not None:
@@ -2091,6 +2098,7 @@ class Whir(CommitmentScheme):
         and read back), both folded by the α's drawn so far and the round's h(0),
         h(2) summed; a last pass keeps the k-times folded blocks."""
         from zklora.kernels import whir_eq as QE  # prover only
+        from zklora.kernels import whir_open as WO  # prover only
         from zklora.kernels import whir_sumcheck as SC  # prover only
         E = self.field.ext
         N = (s.table[0] if s.mu is not None else s.table).shape[0]
@@ -2148,14 +2156,24 @@ class Whir(CommitmentScheme):
                                                  for t in s.table]), s.mu)
                 else:
                     f = _read_base(s.table, lo, hi)
+                # a pass that only needs the round's message (no folded blocks kept):
+                # from W's split tables, W's rows never made (`whir_open.split_round`)
+                fuse = rounds and nxt is None
                 if direct and _aligned(lo >> j, hi >> j, aj):
-                    f, w = _fold_seq(f, alphas[:j]), QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    f = _fold_seq(f, alphas[:j])
+                    if fuse and aj:
+                        yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
+                        continue
+                    w = QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
                     if nxt is not None:
                         nxt.append((f, w))
                     yield f, w, None
                     continue
                 if given:
                     w = w_h.read_range(lo, hi)
+                elif fuse and j == 0 and w_mm is None and a:
+                    yield f, None, WO.split_round(f, A, B, a, lo)
+                    continue
                 elif j == 0 or w_h is None:
                     w = QE.eq_rows(A, B, a, lo, hi)
                     if w_mm is not None:
