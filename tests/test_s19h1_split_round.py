@@ -68,3 +68,20 @@ def test_rejects(fields):
                              E.random(rng, 1).reshape(1, 2), 0)
     with pytest.raises(ValueError):
         WO.split_round(F.random(rng, 4), A0, B0, a0, 0)  # a = 0: pairs cross rows
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 5, 9, 15, 17])
+@pytest.mark.parametrize("q", [0, 1, 3])
+def test_ood_weights_one_pass(fields, m, q):
+    """The openings add the OOD points' weights with `whir_eq.eq_combination` (one
+    split pass) where `whir.eq_accumulate` made an eq table per point: same values."""
+    from zklora.kernels import whir as K
+    F, E = fields
+    rng = np.random.default_rng(100 * m + q)
+    pts = K.esquares(E.random(rng, q).reshape(q, 2), m)
+    cf = E.random(rng, q).reshape(q, 2)
+    base = E.random(rng, 1 << m).reshape(-1, 2)
+    a, b = base.copy(), base.copy()
+    K.eq_accumulate(a, pts, cf)
+    QE.eq_combination(b, pts, cf)
+    assert (a == b).all()

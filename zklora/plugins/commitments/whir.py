@@ -2322,7 +2322,9 @@ class Whir(CommitmentScheme):
                 np.broadcast_to(lt, w.shape)))
             folded[i] = folded[i][:2] + (None,) + folded[i][3:]   # ŵ holds it
         del w
-        K.eq_accumulate(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
+        # the OOD points' eq tables in one split pass (`whir_eq.eq_combination`: no eq
+        # table and axpy per point, the same values as `K.eq_accumulate`)
+        QE.eq_combination(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
         for (pl, *_), (off, mt), idx, g in zip(folded, lay.blocks, qidx, gammas[1:]):
             zq = self._query_points(pl.rounds[0], idx)
             blk = wh[off:off + (1 << mt)]
@@ -2373,7 +2375,7 @@ class Whir(CommitmentScheme):
             gamma = ch.challenge("whir/gamma", self.field.ext)
             zq = self._query_points(rd, idx)
             gc = K.epowers(gamma, 1, len(zs) + len(zq))
-            K.eq_accumulate(w, _pow_points_ext(zs, m2), gc[:len(zs)])
+            QE.eq_combination(w, _pow_points_ext(zs, m2), gc[:len(zs)])
             # the query points are base-field roots of unity: split-table product
             QE.pow_eq_accumulate(w, np.array(zq, dtype=np.uint64), gc[len(zs):])
             tree = new_tree
