@@ -989,6 +989,75 @@ class _Writer:
             raise e
 
 
+#: `_BlockLeaves.read_rows` of at most this many rows (an opening's queried leaves) reads
+#: the pages holding them (`_read_rows_paged`); more rows go through a memory map
+FEW_ROWS = 4096
+#: reads in flight of `_read_rows_paged`
+_READERS = 8
+
+
+def _read_rows_paged(path: str, offset: int, row: int, rows: np.ndarray,
+                     shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Rows ``rows`` (row numbers, any order) of ``row`` bytes each, from byte ``offset``
+    of a file, copied into RAM in that order: the runs of aligned pages holding them
+    are read with direct I/O where the file system takes it (`_dio`; no page-cache
+    pages, nor a memory map's page faults — a leaves' file written with direct I/O is
+    not in the page cache, so each fault waited on the disk in turn), up to `_READERS`
+    reads in flight."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    out = np.empty((rows.shape[0],) + tuple(shape), dtype=dtype)
+    if rows.shape[0] == 0 or row == 0:
+        return out
+    A = _DIO_ALIGN
+    starts = offset + rows * row
+    p0, p1 = starts // A, (starts + row - 1) // A + 1
+    runs: list[list[int]] = []   # [first page, end page, end byte needed]
+    for i in np.argsort(p0, kind="stable"):
+        a, b, e = int(p0[i]), int(p1[i]), int(starts[i]) + row
+        if runs and a <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], b)
+            runs[-1][2] = max(runs[-1][2], e)
+        else:
+            runs.append([a, b, e])
+    pos = np.zeros(len(runs) + 1, dtype=np.int64)
+    pos[1:] = np.cumsum([(b - a) * A for a, b, _ in runs])
+    buf = _dio_empty(int(pos[-1]) // 8)
+    bb = memoryview(buf).cast("B")
+    errs: list[BaseException] = []
+
+    def read(part: int, fd: int) -> None:   # runs part, part + R, part + 2R, …
+        try:
+            for k in range(part, len(runs), nth):
+                a, _, e = runs[k]
+                mv = bb[int(pos[k]):int(pos[k + 1])]
+                done = 0
+                while a * A + done < e:
+                    got = os.preadv(fd, [mv[done:]], a * A + done)
+                    if got <= 0:
+                        raise ProverError(f"whir: scratch file {path} is truncated")
+                    done += got
+        except BaseException as err:   # noqa: BLE001 - re-raised below
+            errs.append(err)
+
+    nth = min(_READERS, len(runs))
+    with _dio(path, DIRECT_IO) as (fd, _):
+        ths = [threading.Thread(target=read, args=(i, fd), daemon=True)
+               for i in range(1, nth)]
+        for th in ths:
+            th.start()
+        read(0, fd)
+        for th in ths:
+            th.join()
+    if errs:
+        raise errs[0]
+    first = np.array([a for a, _, _ in runs], dtype=np.int64)
+    k = np.searchsorted(first, p0, side="right") - 1
+    at = pos[k] + starts - first[k] * A
+    raw = buf.view(np.uint8)[at[:, None] + np.arange(row, dtype=np.int64)]
+    out.reshape(rows.shape[0], -1).view(np.uint8)[...] = raw.reshape(rows.shape[0], -1)
+    return out
+
+
 def _dio_empty(count: int) -> np.ndarray:
     """A fresh uint64 array of ``count`` elements at a `_DIO_ALIGN`-aligned address."""
     return _dio_buffer(np.empty(count + _DIO_ALIGN // 8, dtype=np.uint64), count)
@@ -1014,7 +1083,11 @@ class _BlockLeaves(scratch.Spilled):
         return G * a0 + g * self.per + (a - a0)
 
     def read_rows(self, idx) -> np.ndarray:
-        return super().read_rows(self._rows(idx))
+        rows = self._rows(idx)
+        if len(rows) > FEW_ROWS:
+            return super().read_rows(rows)
+        return _read_rows_paged(self.path, self.offset, self.nbytes // max(1, self.shape[0]),
+                                rows, tuple(self.shape[1:]), np.dtype(self.dtype))
 
     def read_range(self, lo: int, hi: int) -> np.ndarray:
         lo, hi = max(0, int(lo)), min(int(hi), self.shape[0])
