@@ -41,7 +41,13 @@ from .goldilocks import (
     gl_pow,
     gl_sub,
 )
-from .ntt import _dif_inplace, powers, root_of_unity, rs_encode, stage_twiddles
+from .ntt import (
+    _dif_nat,
+    powers,
+    root_of_unity,
+    rs_encode,
+    stage_twiddles,
+)
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: element count below which serial kernels are used (a parallel region costs more)
@@ -215,7 +221,7 @@ def _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, wt, tw, rev, lo, hi, buf, pw
     for a in range(lo, hi):
         for comp in range(ncomp):
             _mul_runs(enc[a, comp * T:(comp + 1) * T], pw, buf, T)
-            _dif_inplace(buf, tw)
+            _dif_nat(buf, tw)
             # j' = g + j·G: leaf a + g·S, slot j (each leaf written in one sweep)
             for g in range(G):
                 row = a + g * S
@@ -347,7 +353,7 @@ def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, wt, tw, rev, out, nch, local):
         for r in range(r_lo, r_hi):
             for comp in range(ncomp):
                 _mul_runs(enc[r, comp * T:(comp + 1) * T], pw, buf, T)
-                _dif_inplace(buf, tw)
+                _dif_nat(buf, tw)
                 for g in range(G):
                     row = first + r + g * stride
                     for j in range(K):
