@@ -32,6 +32,7 @@ from .goldilocks import (
     gl_add,
     gl_mul,
     gl_mul_s,
+    gl_reduce128,
     gl_sub,
     nchunks_for,
 )
@@ -497,26 +498,65 @@ def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
     return out
 
 
+_M32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_U1 = np.uint64(1)
+_U0 = np.uint64(0)
+
+
+@njit(inline="always", **_OPTS)
+def mul_acc128(a, b, lo, hi, top):
+    """(lo, hi, top) + a·b as a 192-bit integer top·2^128 + hi·2^64 + lo: the full
+    product in 32-bit limbs (vectorises like `gl_mul`), added without any reduction
+    mod p (`fin_acc128` reduces once at the end).  top grows by at most 1 a call."""
+    a_lo = a & _M32
+    a_hi = a >> _S32
+    b_lo = b & _M32
+    b_hi = b >> _S32
+    ll = a_lo * b_lo
+    lh = a_lo * b_hi
+    hl = a_hi * b_lo
+    hh = a_hi * b_hi
+    mid = lh + hl
+    cm = _U1 if mid < lh else _U0
+    pl = ll + (mid << _S32)
+    cl = _U1 if pl < ll else _U0
+    ph = hh + (mid >> _S32) + (cm << _S32) + cl  # ≤ 2^64 − 2: a·b < 2^128 − 2^65
+    s = lo + pl
+    u = ph + (_U1 if s < pl else _U0)
+    v = hi + u
+    return s, v, top + (_U1 if v < u else _U0)
+
+
+@njit(inline="always", **_OPTS)
+def fin_acc128(lo, hi, top):
+    """top·2^128 + hi·2^64 + lo mod p (canonical), for top < 2^32 − 1: 2^128 ≡ −2^32."""
+    return gl_sub(gl_reduce128(hi, lo), top << _S32)
+
+
 @njit(inline="always", **_OPTS)
 def _evec_mat_block(e, M, out, lo, hi):
-    """out[lo:hi] += eᵀ·M[:, lo:hi] through two de-interleaved accumulators (unit
-    stride: the products vectorise; ≈ 2.5× the interleaved form)."""
+    """out[lo:hi] += eᵀ·M[:, lo:hi] through de-interleaved accumulators (unit stride:
+    the products vectorise; ≈ 2.5× the interleaved form), each an unreduced 192-bit sum
+    (`mul_acc128`: no reduction mod p per product, one at the end; x0.9-0.95 CPU vs
+    `gl_add(acc, gl_mul(..))`, the same values)."""
     cnt = hi - lo
-    a0 = np.empty(cnt, np.uint64)
-    a1 = np.empty(cnt, np.uint64)
-    for j in range(cnt):
-        a0[j] = out[lo + j, 0]
-        a1[j] = out[lo + j, 1]
+    l0 = np.zeros(cnt, np.uint64)
+    h0 = np.zeros(cnt, np.uint64)
+    t0 = np.zeros(cnt, np.uint64)
+    l1 = np.zeros(cnt, np.uint64)
+    h1 = np.zeros(cnt, np.uint64)
+    t1 = np.zeros(cnt, np.uint64)
     for i in range(M.shape[0]):
         e0 = e[i, 0]
         e1 = e[i, 1]
         for j in range(cnt):
             m = M[i, lo + j]
-            a0[j] = gl_add(a0[j], gl_mul(e0, m))
-            a1[j] = gl_add(a1[j], gl_mul(e1, m))
+            l0[j], h0[j], t0[j] = mul_acc128(e0, m, l0[j], h0[j], t0[j])
+            l1[j], h1[j], t1[j] = mul_acc128(e1, m, l1[j], h1[j], t1[j])
     for j in range(cnt):
-        out[lo + j, 0] = a0[j]
-        out[lo + j, 1] = a1[j]
+        out[lo + j, 0] = gl_add(out[lo + j, 0], fin_acc128(l0[j], h0[j], t0[j]))
+        out[lo + j, 1] = gl_add(out[lo + j, 1], fin_acc128(l1[j], h1[j], t1[j]))
 
 
 @njit(parallel=True, **_OPTS)
