@@ -112,8 +112,49 @@ def _mobius_blocks(a, lo):
 MOBIUS_RUN = 4096
 
 
+@njit(inline="always", **_OPTS)
+def _sub_run4(x0, x1, x2, x3, n):
+    """The passes of two variables (h, 2h apart) on four unit-stride runs, each word read
+    and written once: x1 −= x0, x3 −= x2, then x2 −= x0, x3 −= x1 (the same operations
+    in the same order per word as two `_sub_run` passes)."""
+    for j in range(n):
+        a0 = x0[j]
+        a1 = gl_sub(x1[j], a0)
+        a2 = x2[j]
+        a3 = gl_sub(x3[j], a2)
+        x1[j] = a1
+        x2[j] = gl_sub(a2, a0)
+        x3[j] = gl_sub(a3, a1)
+
+
 @njit(parallel=True, **_OPTS)
 def _mobius_hi(a, j0, n):
+    """The passes of variables j0 … n−1, two variables a sweep (`_sub_run4`: half the
+    memory traffic of one sweep a variable), a last single pass when their count is
+    odd; runs of MOBIUS_RUN words in parallel.  The same values as `_mobius_hi_ref`."""
+    N = a.shape[0]
+    j = j0
+    while j + 1 < n:
+        h = 1 << j
+        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
+        for t in prange((N // (4 * h)) * nc):
+            st = (t // nc) * 4 * h + (t % nc) * MOBIUS_RUN
+            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
+            _sub_run4(a[st:st + m], a[st + h:st + h + m], a[st + 2 * h:st + 2 * h + m],
+                      a[st + 3 * h:st + 3 * h + m], m)
+        j += 2
+    if j < n:
+        h = 1 << j
+        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
+        for t in prange((N // (2 * h)) * nc):
+            st = (t // nc) * 2 * h + (t % nc) * MOBIUS_RUN
+            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
+            _sub_run(a[st:st + m], a[st + h:st + h + m], m)
+
+
+@njit(parallel=True, **_OPTS)
+def _mobius_hi_ref(a, j0, n):
+    """Twin of `_mobius_hi`: one sweep a variable."""
     N = a.shape[0]
     for j in range(j0, n):
         h = 1 << j
