@@ -760,6 +760,26 @@ def _read_base(table, lo: int, hi: int) -> np.ndarray:
     return out
 
 
+def _base_view(table, lo: int, hi: int):
+    """Entries [lo, hi) of a base table for a kernel that only reads them: (block, src).
+    A memory map's (or array's) own pages, not copied — a read-only map's pages as a
+    plain array over the same memory (``ctypes``; the kernels take it as they take any
+    array, and never write it) — with ``src`` the slice to give back
+    (`scratch.drop_pages`) once read and to keep alive until then; a scratch file's
+    range (or a table that is not contiguous uint64) copied into RAM, ``src`` None."""
+    if isinstance(table, scratch.Spilled):
+        return table.read_range(lo, hi), None
+    src = table[lo:hi]
+    if src.dtype != np.uint64 or src.ndim != 1 or not src.flags.c_contiguous or \
+            not src.shape[0]:
+        return _read_base(table, lo, hi), None
+    if src.flags.writeable:
+        return src.view(np.ndarray), src
+    import ctypes
+    buf = (ctypes.c_uint64 * src.shape[0]).from_address(src.ctypes.data)
+    return np.ctypeslib.as_array(buf), src
+
+
 def _w_split_folded(E: Field, points: np.ndarray, coefs: np.ndarray, rs: np.ndarray,
                     rows: int):
     """The split tables (`whir_eq.eq_split`) of W = Σ_l coefs_l·eq(points_l, ·) with its
@@ -2224,16 +2244,37 @@ class Whir(CommitmentScheme):
                                              min(N, blk) >> j)
             for lo in range(0, N, blk):
                 hi = min(N, lo + blk)
-                if s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
-                    f = K.lincomb_base(np.stack([_read_base(t, lo, hi)
-                                                 for t in s.table]), s.mu)
-                else:
-                    f = _read_base(s.table, lo, hi)
                 # a pass that only needs the round's message (no folded blocks kept):
                 # from W's split tables, W's rows never made (`whir_open.split_round`)
                 fuse = rounds and nxt is None
-                if direct and _aligned(lo >> j, hi >> j, aj):
+                d = direct and _aligned(lo >> j, hi >> j, aj)
+                if s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
+                    vs = [_base_view(t, lo, hi) for t in s.table]
+                    f = K.lincomb_base(np.stack([v for v, _ in vs]), s.mu)
+                    for _, src in vs:
+                        if src is not None:
+                            scratch.drop_pages(src)
+                    del vs
+                elif d or (fuse and j == 0 and not given and w_mm is None and a):
+                    # read by a kernel only (folded, or the round's message): the
+                    # table's own pages, no block copy (`_base_view`)
+                    f, src = _base_view(s.table, lo, hi)
+                    if not d:
+                        h = WO.split_round(f, A, B, a, lo)
+                        if src is not None:
+                            scratch.drop_pages(src)
+                        del f, src
+                        yield None, None, h
+                        continue
                     f = _fold_seq(f, alphas[:j])
+                    if src is not None:
+                        scratch.drop_pages(src)
+                    del src
+                else:
+                    f = _read_base(s.table, lo, hi)
+                if d:
+                    if s.mu is not None:
+                        f = _fold_seq(f, alphas[:j])
                     if fuse and aj:
                         yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
                         continue
