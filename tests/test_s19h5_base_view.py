@@ -77,3 +77,41 @@ def test_fold_streamed_view_same(tmp_path, monkeypatch, T, q):
     assert p1 == p0
     for x, y in zip(o1, o0):
         assert np.array_equal(x, y)
+
+
+def test_reduce_streamed_view_same(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+    rng = np.random.default_rng(11)
+    F = registry().field("goldilocks")
+    s = W.Whir(F, {"regime": "conjectured", "direct_vars": 0})
+    n, T = 14, 3
+    tabs = []
+    for i in range(T):
+        np.save(tmp_path / f"t{i}.npy", _rand(rng, 1 << n))
+        tabs.append(np.load(tmp_path / f"t{i}.npy", mmap_mode="r"))
+    group = [(SimpleNamespace(table=t), None) for t in tabs]
+    cons = [(_rand(rng, 2, n, 2),) for _ in tabs]
+    beta, lam = _rand(rng, 2), _rand(rng, T, 2)
+    monkeypatch.setattr(W, "STREAM_BYTES", 48 << 9)   # many blocks
+    monkeypatch.setattr(W, "OPEN_BYTES", 2 * T * 16 << (n - 3))   # s = 3 passes
+    monkeypatch.setattr(scratch, "open_bytes", lambda b: b)
+    seen = []
+    view = W._base_view
+
+    def counted(t, lo, hi):
+        v, src = view(t, lo, hi)
+        seen.append(src is not None)
+        return v, src
+
+    def run():
+        with scratch.session():
+            ch = ProverChannel(Transcript(b"s19h5r"))
+            r = s._reduce_streamed(ch, n, group, cons, beta, lam)
+        return bytes(ch.proof_bytes()), r
+
+    monkeypatch.setattr(W, "_base_view", counted)
+    p1, r1 = run()
+    assert len(seen) > 4 and all(seen)
+    monkeypatch.setattr(W, "_base_view", lambda t, lo, hi: (W._read_base(t, lo, hi), None))
+    p0, r0 = run()
+    assert p1 == p0 and np.array_equal(r1, r0)

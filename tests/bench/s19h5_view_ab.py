@@ -4,6 +4,8 @@ blocks copied into RAM (`_read_base`, as before), interleaved (not a test).
 
     python tests/bench/s19h5_view_ab.py CAPDIR [ROUNDS] [FOLDS]
 
+FOLDS may hold ``r``: `Whir._reduce_streamed` on fold0's tables (the batch that
+reduction runs on at 25m) with random constraints (2 points a table).
 Prints per fold the medians of the process CPU and wall of each variant and whether
 their proof bytes and outputs agree."""
 
@@ -45,6 +47,36 @@ def run(cap: Path, i: int):
     return cpu, wall, h.hexdigest()[:20]
 
 
+def run_reduce(cap: Path, _i):
+    from types import SimpleNamespace
+
+    from zklora.kernels.goldilocks import P_INT
+    from zklora.plugins.commitments import whir as W
+    from zklora.zkcore import scratch
+    from zklora.zkcore.plugins import registry
+    from zklora.zkcore.transcript import ProverChannel, Transcript
+
+    F = registry().field("goldilocks")
+    s = W.Whir(F, {"regime": "conjectured", "direct_vars": 0})
+    with open(cap / "fold0.pkl", "rb") as f:
+        d = pickle.load(f)
+    tabs = [np.load(cap / f"fold0_t{j}.npy", mmap_mode="r") for j in range(d["ntab"])]
+    n = tabs[0].shape[0].bit_length() - 1
+    rng = np.random.default_rng(5)
+    group = [(SimpleNamespace(table=t), None) for t in tabs]
+    cons = [(rng.integers(0, P_INT, (2, n, 2), dtype=np.uint64),) for _ in tabs]
+    beta = rng.integers(0, P_INT, 2, dtype=np.uint64)
+    lam = rng.integers(0, P_INT, (len(tabs), 2), dtype=np.uint64)
+    with scratch.session():
+        ch = ProverChannel(Transcript(b"s19h5_reduce"))
+        w0, c0 = time.perf_counter(), time.process_time()
+        rstar = s._reduce_streamed(ch, n, group, cons, beta, lam)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    h = hashlib.sha256(bytes(ch.proof_bytes()))
+    h.update(rstar.tobytes())
+    return cpu, wall, h.hexdigest()[:20]
+
+
 def main(cap: str, rounds: int, folds: list[int]) -> None:
     from zklora.plugins.commitments import whir as W
     view = W._base_view
@@ -57,7 +89,7 @@ def main(cap: str, rounds: int, folds: list[int]) -> None:
         for _ in range(rounds):
             for name, fn in (("copy", copy), ("view", view)):
                 W._base_view = fn
-                res[name].append(run(Path(cap), i))
+                res[name].append((run_reduce if i == "r" else run)(Path(cap), i))
         W._base_view = view
         shas = {r[2] for v in res.values() for r in v}
         mc = [statistics.median(r[k] for r in res["copy"]) for k in (0, 1)]
@@ -69,4 +101,5 @@ def main(cap: str, rounds: int, folds: list[int]) -> None:
 
 if __name__ == "__main__":
     main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 5,
-         [int(x) for x in sys.argv[3].split(",")] if len(sys.argv) > 3 else [0, 1])
+         [x if x == "r" else int(x) for x in sys.argv[3].split(",")]
+         if len(sys.argv) > 3 else [0, 1, "r"])

@@ -2062,9 +2062,25 @@ class Whir(CommitmentScheme):
                 w_mm, kept[t] = store.create((N, 2), np.uint64, "whir-w")
             for lo in range(0, N, blk):
                 hi = min(N, lo + blk)
-                f = _read_base(group[t][0].table, lo, hi)
-                if j and direct and _aligned(lo >> j, hi >> j, aj):
+                d = j and direct and _aligned(lo >> j, hi >> j, aj)
+                if d or (rounds and not j and w_mm is None and kept[t] is None and a):
+                    # read by a kernel only (folded, or the round's message): the
+                    # table's own pages, no block copy (`_base_view`)
+                    f, src = _base_view(group[t][0].table, lo, hi)
+                    if not d:
+                        h = WO.split_round(f, A, B, a, lo)
+                        if src is not None:
+                            scratch.drop_pages(src)
+                        del f, src
+                        yield None, None, h
+                        continue
                     f = _fold_seq(f, rstar[:j])
+                    if src is not None:
+                        scratch.drop_pages(src)
+                    del src
+                else:
+                    f = _read_base(group[t][0].table, lo, hi)
+                if d:
                     if rounds and aj:   # the message only: W's rows never made
                         yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
                     else:
