@@ -25,94 +25,30 @@ from numba import njit, prange
 
 from .goldilocks import (
     BLOCK,
-    EPS,
     M32,
     ONE,
     P_INT,
     S32,
     SMALL,
+    T32,
     ZERO,
     P,
     _chunks,
     _sc_fold_block,
+    e2_mul,
     e2_mul_call,
     e_sc_fold,
     e_sc_fold_s,
     gl_add,
+    gl_dot2,
+    gl_mul,
+    gl_mul7,
     gl_neg,
     gl_pow,
-    gl_reduce128,
     gl_sub,
 )
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
-
-# --- products: the same field elements as `zklora.kernels.goldilocks`' gl_mul, gl_mul7,
-# e2_mul, in forms that vectorise to fewer instructions (s19 h3: `_v_merge` ×0.72) ------
-
-_T32 = np.uint64(1 << 32)
-_S61 = np.uint64(61)
-_S3 = np.uint64(3)
-
-
-@njit(inline="always", **_OPTS)
-def _mul128(a, b):
-    """(hi, lo) of the 128-bit product a·b of any two uint64, from 32-bit limbs with the
-    carries folded into the middle sums (t, u < 2^64: no compares, unlike gl_mul's)."""
-    a_lo = a & M32
-    a_hi = a >> S32
-    b_lo = b & M32
-    b_hi = b >> S32
-    ll = a_lo * b_lo
-    t = a_hi * b_lo + (ll >> S32)
-    u = a_lo * b_hi + (t & M32)
-    return a_hi * b_hi + (t >> S32) + (u >> S32), (u << S32) | (ll & M32)
-
-
-@njit(inline="always", **_OPTS)
-def gl_mul(a, b):
-    """a·b mod p for any uint64 a, b (canonical result; `goldilocks.gl_mul`'s value)."""
-    hi, lo = _mul128(a, b)
-    return gl_reduce128(hi, lo)
-
-
-@njit(inline="always", **_OPTS)
-def _dot2(a, b, c, d):
-    """a·b + c·d mod p with one reduction: the two 128-bit products added (a carry out of
-    bit 128 is 2^128 ≡ −2^32), canonical result."""
-    h1, l1 = _mul128(a, b)
-    h2, l2 = _mul128(c, d)
-    lo = l1 + l2
-    hi = h1 + (h2 + (ONE if lo < l1 else ZERO))   # h2 + carry < 2^64 (h2 ≤ 2^64 − 2)
-    r = gl_reduce128(hi, lo)
-    if hi < h1:
-        r = gl_sub(r, _T32)
-    return r
-
-
-@njit(inline="always", **_OPTS)
-def gl_mul7(a):
-    """7·a mod p for canonical a: 8a as a 67-bit value reduced (2^64 ≡ 2^32 − 1) minus a."""
-    t = (a >> _S61) * EPS
-    r = (a << _S3) + t
-    if r < t:
-        r += EPS
-    if r >= P:
-        r -= P
-    return gl_sub(r, a)
-
-
-@njit(inline="always", **_OPTS)
-def e2_mul(a0, a1, b0, b1):
-    """(a0 + a1 x)(b0 + b1 x) mod x² − 7, Karatsuba: 3 base products (`goldilocks.e2_mul`'s
-    value, with this module's gl_mul / gl_mul7).  (The schoolbook form as two `_dot2` —
-    4 products, 2 reductions — was ~5 % faster in a micro-benchmark but neutral in situ.)"""
-    m0 = gl_mul(a0, b0)
-    m1 = gl_mul(a1, b1)
-    m2 = gl_mul(gl_add(a0, a1), gl_add(b0, b1))
-    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
-
-
 
 @njit(inline="always", **_OPTS)
 def _leaf_sets_block(cols, apow, beta, out, s, cnt, s0, s1):
@@ -976,8 +912,8 @@ def _mfold_block(W, rr, out, s, cnt, L0, L1, X0, X1, A0, A1):
             X0[i] = gl_sub(W[f, base + 2 * i + 1, 0], a0)
             X1[i] = gl_sub(W[f, base + 2 * i + 1, 1], a1)
         for i in range(h):   # X·ρ = (X0·ρ0 + X1·7ρ1, X0·ρ1 + X1·ρ0), `e2_mul`'s value
-            A0[i] = gl_add(L0[i], _dot2(X0[i], r0, X1[i], r7))
-            A1[i] = gl_add(L1[i], _dot2(X0[i], r1, X1[i], r0))
+            A0[i] = gl_add(L0[i], gl_dot2(X0[i], r0, X1[i], r7))
+            A1[i] = gl_add(L1[i], gl_dot2(X0[i], r1, X1[i], r0))
         for lv in range(1, j):
             h >>= 1
             r0 = rr[lv, 0]
@@ -991,8 +927,8 @@ def _mfold_block(W, rr, out, s, cnt, L0, L1, X0, X1, A0, A1):
                 X0[i] = gl_sub(A0[2 * i + 1], a0)
                 X1[i] = gl_sub(A1[2 * i + 1], a1)
             for i in range(h):
-                A0[i] = gl_add(L0[i], _dot2(X0[i], r0, X1[i], r7))
-                A1[i] = gl_add(L1[i], _dot2(X0[i], r1, X1[i], r0))
+                A0[i] = gl_add(L0[i], gl_dot2(X0[i], r0, X1[i], r7))
+                A1[i] = gl_add(L1[i], gl_dot2(X0[i], r1, X1[i], r0))
         for i in range(cnt):
             out[f, s + i, 0] = A0[i]
             out[f, s + i, 1] = A1[i]
@@ -1169,9 +1105,9 @@ def _acc_fin(l0, h0, l1, h1, l2, h2):
     Karatsuba products m0 = a0·b0, m1 = a1·b1, m2 = (a0 + a1)(b0 + b1) of ≤ 2^8 lanes
     (each half-sum < 2^40): the lanes' Σ a·b, each extension product's combination done
     once on the sums, not per lane."""
-    m0 = gl_add(gl_mul(h0, _T32), l0)
-    m1 = gl_add(gl_mul(h1, _T32), l1)
-    m2 = gl_add(gl_mul(h2, _T32), l2)
+    m0 = gl_add(gl_mul(h0, T32), l0)
+    m1 = gl_add(gl_mul(h1, T32), l1)
+    m2 = gl_add(gl_mul(h2, T32), l2)
     return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
@@ -1240,9 +1176,9 @@ def _v_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt):
     l2 = ZERO
     h2 = ZERO
     for i in range(cnt):
-        m0 = _dot2(a0[i], b0[i], c0[i], d0[i])
-        m1 = _dot2(a1[i], b1[i], c1[i], d1[i])
-        m2 = _dot2(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]),
+        m0 = gl_dot2(a0[i], b0[i], c0[i], d0[i])
+        m1 = gl_dot2(a1[i], b1[i], c1[i], d1[i])
+        m2 = gl_dot2(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]),
                    gl_add(c0[i], c1[i]), gl_add(d0[i], d1[i]))
         l0 += m0 & M32
         h0 += m0 >> S32
@@ -1706,7 +1642,7 @@ def _v_leaf_pair_c(u0, v0, b1, d1, p0, p1, q0, q1, cnt):
             p0[i] = gl_add(u0[i], v0[i])
             p1[i] = pp
             q0[i] = gl_add(gl_mul(u0[i], v0[i]), c7)
-            q1[i] = _dot2(b1, v0[i], d1, u0[i])
+            q1[i] = gl_dot2(b1, v0[i], d1, u0[i])
 
 
 @njit(**_OPTS)
@@ -1724,9 +1660,9 @@ def _v_merge(a, b, o, cnt):
         pb1 = b[1, i]
         qb0 = b[2, i]
         qb1 = b[3, i]
-        s0 = _dot2(pa0, qb0, pb0, qa0)
-        s1 = _dot2(pa1, qb1, pb1, qa1)
-        s2 = _dot2(gl_add(pa0, pa1), gl_add(qb0, qb1), gl_add(pb0, pb1), gl_add(qa0, qa1))
+        s0 = gl_dot2(pa0, qb0, pb0, qa0)
+        s1 = gl_dot2(pa1, qb1, pb1, qa1)
+        s2 = gl_dot2(gl_add(pa0, pa1), gl_add(qb0, qb1), gl_add(pb0, pb1), gl_add(qa0, qa1))
         o[0, i] = gl_add(s0, gl_mul7(s1))
         o[1, i] = gl_sub(gl_sub(s2, s0), s1)
         o[2, i], o[3, i] = e2_mul(qa0, qa1, qb0, qb1)

@@ -29,11 +29,12 @@ from .goldilocks import (
     P_INT,
     e2_mul,
     eq_expand,
+    fin_acc128,
     gl_add,
     gl_mul,
     gl_mul_s,
-    gl_reduce128,
     gl_sub,
+    mul_acc128,
     nchunks_for,
 )
 from .goldilocks import edot as edot_par
@@ -125,6 +126,41 @@ def _bfly_run(lo, hi, tw, n):
         hi[j] = gl_mul(gl_sub(a, b), tw[j])
 
 
+@njit(inline="always", **_OPTS)
+def _radix8(x0, x1, x2, x3, x4, x5, x6, x7, w81, w82, w83, w4, vec):
+    """The last three DIF stages of one block of 8 (butterflies 4, 2, 1 apart; ω8^j =
+    w8j, ω4 = w4): the 8 outputs in place order.  ``vec`` (a constant at each call site):
+    products as `gl_mul` (32-bit limbs, for loops LLVM vectorises) or `gl_mul_s` (one
+    64×64→128 multiply, for scalar loops) — the same values."""
+    a0 = gl_add(x0, x4)
+    a4 = gl_sub(x0, x4)
+    a1 = gl_add(x1, x5)
+    a2 = gl_add(x2, x6)
+    a3 = gl_add(x3, x7)
+    if vec:
+        a5 = gl_mul(gl_sub(x1, x5), w81)
+        a6 = gl_mul(gl_sub(x2, x6), w82)
+        a7 = gl_mul(gl_sub(x3, x7), w83)
+    else:
+        a5 = gl_mul_s(gl_sub(x1, x5), w81)
+        a6 = gl_mul_s(gl_sub(x2, x6), w82)
+        a7 = gl_mul_s(gl_sub(x3, x7), w83)
+    b0 = gl_add(a0, a2)
+    b2 = gl_sub(a0, a2)
+    b1 = gl_add(a1, a3)
+    b4 = gl_add(a4, a6)
+    b6 = gl_sub(a4, a6)
+    b5 = gl_add(a5, a7)
+    if vec:
+        b3 = gl_mul(gl_sub(a1, a3), w4)
+        b7 = gl_mul(gl_sub(a5, a7), w4)
+    else:
+        b3 = gl_mul_s(gl_sub(a1, a3), w4)
+        b7 = gl_mul_s(gl_sub(a5, a7), w4)
+    return (gl_add(b0, b1), gl_sub(b0, b1), gl_add(b2, b3), gl_sub(b2, b3),
+            gl_add(b4, b5), gl_sub(b4, b5), gl_add(b6, b7), gl_sub(b6, b7))
+
+
 @njit(**_OPTS)
 def _dif_tail8(buf, tw):
     """The last three DIF stages (butterflies 4, 2, 1 apart) fused into one
@@ -138,41 +174,10 @@ def _dif_tail8(buf, tw):
     w83 = tw[7]
     w4 = tw[3]
     for st in range(0, k, 8):
-        x0 = buf[st]
-        x1 = buf[st + 1]
-        x2 = buf[st + 2]
-        x3 = buf[st + 3]
-        x4 = buf[st + 4]
-        x5 = buf[st + 5]
-        x6 = buf[st + 6]
-        x7 = buf[st + 7]
-        # butterflies 4 apart
-        a0 = gl_add(x0, x4)
-        a4 = gl_sub(x0, x4)
-        a1 = gl_add(x1, x5)
-        a5 = gl_mul_s(gl_sub(x1, x5), w81)
-        a2 = gl_add(x2, x6)
-        a6 = gl_mul_s(gl_sub(x2, x6), w82)
-        a3 = gl_add(x3, x7)
-        a7 = gl_mul_s(gl_sub(x3, x7), w83)
-        # 2 apart
-        b0 = gl_add(a0, a2)
-        b2 = gl_sub(a0, a2)
-        b1 = gl_add(a1, a3)
-        b3 = gl_mul_s(gl_sub(a1, a3), w4)
-        b4 = gl_add(a4, a6)
-        b6 = gl_sub(a4, a6)
-        b5 = gl_add(a5, a7)
-        b7 = gl_mul_s(gl_sub(a5, a7), w4)
-        # 1 apart
-        buf[st] = gl_add(b0, b1)
-        buf[st + 1] = gl_sub(b0, b1)
-        buf[st + 2] = gl_add(b2, b3)
-        buf[st + 3] = gl_sub(b2, b3)
-        buf[st + 4] = gl_add(b4, b5)
-        buf[st + 5] = gl_sub(b4, b5)
-        buf[st + 6] = gl_add(b6, b7)
-        buf[st + 7] = gl_sub(b6, b7)
+        buf[st], buf[st + 1], buf[st + 2], buf[st + 3], buf[st + 4], buf[st + 5], \
+            buf[st + 6], buf[st + 7] = _radix8(
+                buf[st], buf[st + 1], buf[st + 2], buf[st + 3], buf[st + 4], buf[st + 5],
+                buf[st + 6], buf[st + 7], w81, w82, w83, w4, False)
 
 
 @njit(inline="always", **_OPTS)
@@ -223,38 +228,17 @@ def _tail8_lanes(buf, o, w81, w82, w83, w4):
     entry i at o + 8i + lane (after `_transpose8`): constant offsets, so LLVM turns the
     lane loop into vector (zmm) operations."""
     for b in range(8):
-        x0 = buf[o + b]
-        x1 = buf[o + 8 + b]
-        x2 = buf[o + 16 + b]
-        x3 = buf[o + 24 + b]
-        x4 = buf[o + 32 + b]
-        x5 = buf[o + 40 + b]
-        x6 = buf[o + 48 + b]
-        x7 = buf[o + 56 + b]
-        a0 = gl_add(x0, x4)
-        a4 = gl_sub(x0, x4)
-        a1 = gl_add(x1, x5)
-        a5 = gl_mul(gl_sub(x1, x5), w81)
-        a2 = gl_add(x2, x6)
-        a6 = gl_mul(gl_sub(x2, x6), w82)
-        a3 = gl_add(x3, x7)
-        a7 = gl_mul(gl_sub(x3, x7), w83)
-        b0 = gl_add(a0, a2)
-        b2 = gl_sub(a0, a2)
-        b1 = gl_add(a1, a3)
-        b3 = gl_mul(gl_sub(a1, a3), w4)
-        b4 = gl_add(a4, a6)
-        b6 = gl_sub(a4, a6)
-        b5 = gl_add(a5, a7)
-        b7 = gl_mul(gl_sub(a5, a7), w4)
-        buf[o + b] = gl_add(b0, b1)
-        buf[o + 8 + b] = gl_sub(b0, b1)
-        buf[o + 16 + b] = gl_add(b2, b3)
-        buf[o + 24 + b] = gl_sub(b2, b3)
-        buf[o + 32 + b] = gl_add(b4, b5)
-        buf[o + 40 + b] = gl_sub(b4, b5)
-        buf[o + 48 + b] = gl_add(b6, b7)
-        buf[o + 56 + b] = gl_sub(b6, b7)
+        y0, y1, y2, y3, y4, y5, y6, y7 = _radix8(
+            buf[o + b], buf[o + 8 + b], buf[o + 16 + b], buf[o + 24 + b], buf[o + 32 + b],
+            buf[o + 40 + b], buf[o + 48 + b], buf[o + 56 + b], w81, w82, w83, w4, True)
+        buf[o + b] = y0
+        buf[o + 8 + b] = y1
+        buf[o + 16 + b] = y2
+        buf[o + 24 + b] = y3
+        buf[o + 32 + b] = y4
+        buf[o + 40 + b] = y5
+        buf[o + 48 + b] = y6
+        buf[o + 56 + b] = y7
 
 
 @njit(**_OPTS)
@@ -496,42 +480,6 @@ def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
     if M.size:
         (_mat_evec_ser if M.size < SERIAL_BELOW else _mat_evec_par)(M, e, out)
     return out
-
-
-_M32 = np.uint64(0xFFFFFFFF)
-_S32 = np.uint64(32)
-_U1 = np.uint64(1)
-_U0 = np.uint64(0)
-
-
-@njit(inline="always", **_OPTS)
-def mul_acc128(a, b, lo, hi, top):
-    """(lo, hi, top) + a·b as a 192-bit integer top·2^128 + hi·2^64 + lo: the full
-    product in 32-bit limbs (vectorises like `gl_mul`), added without any reduction
-    mod p (`fin_acc128` reduces once at the end).  top grows by at most 1 a call."""
-    a_lo = a & _M32
-    a_hi = a >> _S32
-    b_lo = b & _M32
-    b_hi = b >> _S32
-    ll = a_lo * b_lo
-    lh = a_lo * b_hi
-    hl = a_hi * b_lo
-    hh = a_hi * b_hi
-    mid = lh + hl
-    cm = _U1 if mid < lh else _U0
-    pl = ll + (mid << _S32)
-    cl = _U1 if pl < ll else _U0
-    ph = hh + (mid >> _S32) + (cm << _S32) + cl  # ≤ 2^64 − 2: a·b < 2^128 − 2^65
-    s = lo + pl
-    u = ph + (_U1 if s < pl else _U0)
-    v = hi + u
-    return s, v, top + (_U1 if v < u else _U0)
-
-
-@njit(inline="always", **_OPTS)
-def fin_acc128(lo, hi, top):
-    """top·2^128 + hi·2^64 + lo mod p (canonical), for top < 2^32 − 1: 2^128 ≡ −2^32."""
-    return gl_sub(gl_reduce128(hi, lo), top << _S32)
 
 
 @njit(inline="always", **_OPTS)
