@@ -2231,6 +2231,11 @@ class Whir(CommitmentScheme):
         # table (and W) from the start — the same values
         budget = scratch.open_bytes(OPEN_BYTES)
         held: list = []
+        # a direct pass (W's folded rows computed, not read) whose folded table blocks
+        # and the next pass's kept pairs (16·N/2^j bytes each) fit the budget keeps
+        # only f (``held_f``): the next pass folds those once, W computed directly,
+        # instead of reading the table and folding it j + 1 times — the same values
+        held_f: list = []
 
         def blocks(j: int, rounds: bool = True):
             if held:   # f, W folded j − 1 times: one fold (and the round) each
@@ -2255,16 +2260,27 @@ class Whir(CommitmentScheme):
             # pass j ≥ 1: W's folded rows computed directly when it has few terms
             # (`_w_split_folded`), only the table's block folded
             direct = j > 0 and not given and q <= W_RECOMPUTE_TERMS << j
+            prevf = held_f.pop() if held_f else None
+            keepf = (None if hold or not direct or not rounds or j + 1 >= rd.k
+                     or 32 * (N >> j) > budget else [])
             if direct:
                 Aj, Bj, aj = _w_split_folded(E, s.points, s.coefs, alphas[:j],
                                              min(N, blk) >> j)
-            for lo in range(0, N, blk):
+                if keepf is not None and not all(
+                        _aligned(lo >> j, min(N, lo + blk) >> j, aj)
+                        for lo in range(0, N, blk)):
+                    keepf = None
+            for i, lo in enumerate(range(0, N, blk)):
                 hi = min(N, lo + blk)
                 # a pass that only needs the round's message (no folded blocks kept):
                 # from W's split tables, W's rows never made (`whir_open.split_round`)
                 fuse = rounds and nxt is None
                 d = direct and _aligned(lo >> j, hi >> j, aj)
-                if s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
+                if prevf is not None:   # f folded j − 1 times (the previous pass)
+                    if not d:
+                        raise RuntimeError("_fold_streamed: a held block is not aligned")
+                    f, prevf[i] = _fold_seq(prevf[i], alphas[j - 1:j]), None
+                elif s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
                     vs = [_base_view(t, lo, hi) for t in s.table]
                     f = K.lincomb_base(np.stack([v for v, _ in vs]), s.mu)
                     for _, src in vs:
@@ -2289,8 +2305,10 @@ class Whir(CommitmentScheme):
                 else:
                     f = _read_base(s.table, lo, hi)
                 if d:
-                    if s.mu is not None:
+                    if s.mu is not None and prevf is None:
                         f = _fold_seq(f, alphas[:j])
+                    if keepf is not None:
+                        keepf.append(f)
                     if fuse and aj:
                         yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
                         continue
@@ -2317,6 +2335,8 @@ class Whir(CommitmentScheme):
                 yield f, w, h
             if nxt is not None:
                 held.append(nxt)
+            if keepf is not None:
+                held_f.append(keepf)
 
         def message(j: int) -> np.ndarray:
             acc = [0, 0, 0, 0]
