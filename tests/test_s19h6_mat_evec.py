@@ -1,4 +1,5 @@
-"""`ntt._mat_evec_par` (rows summed in EVEC_LANES vector lanes, s19h6) against the Python
+"""`goldilocks.e_matvec_base` as `ntt.mat_evec` uses it (rows summed in vector lanes)
+against the Python
 reference `ntt.mat_evec_ref` and the scalar row kernel `_mat_evec_ser`: edge values
 (0, 1, p−1, p−2), random, rows shorter than the lanes, ragged tails, row blocks."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from zklora.kernels import goldilocks as G
 from zklora.kernels import ntt
 from zklora.kernels.goldilocks import P_INT
 
@@ -32,7 +34,7 @@ def test_mat_evec_par_matches_reference(rows, cols, kind):
     for ek in ("random", "edge", "pm1"):
         e = _mat(rng, cols, 2, ek)
         got = np.zeros((rows, 2), np.uint64)
-        ntt._mat_evec_par(M, e, got)
+        G.e_matvec_base(e, M, got)
         ser = np.zeros((rows, 2), np.uint64)
         ntt._mat_evec_ser(M, e, ser)
         assert np.array_equal(got, ser)

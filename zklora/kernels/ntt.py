@@ -127,36 +127,35 @@ def _bfly_run(lo, hi, tw, n):
 
 
 @njit(inline="always", **_OPTS)
+def _tw_mul(x, w, vec):
+    """x·w as `gl_mul` (32-bit limbs, for loops LLVM vectorises) when ``vec``, else as
+    `gl_mul_s` (one 64×64→128 multiply, for scalar loops) — the same value."""
+    if vec:
+        return gl_mul(x, w)
+    return gl_mul_s(x, w)
+
+
+@njit(inline="always", **_OPTS)
 def _radix8(x0, x1, x2, x3, x4, x5, x6, x7, w81, w82, w83, w4, vec):
     """The last three DIF stages of one block of 8 (butterflies 4, 2, 1 apart; ω8^j =
-    w8j, ω4 = w4): the 8 outputs in place order.  ``vec`` (a constant at each call site):
-    products as `gl_mul` (32-bit limbs, for loops LLVM vectorises) or `gl_mul_s` (one
-    64×64→128 multiply, for scalar loops) — the same values."""
+    w8j, ω4 = w4): the 8 outputs in place order; ``vec`` (a constant at each call site)
+    picks the product form (`_tw_mul`)."""
     a0 = gl_add(x0, x4)
     a4 = gl_sub(x0, x4)
     a1 = gl_add(x1, x5)
+    a5 = _tw_mul(gl_sub(x1, x5), w81, vec)
     a2 = gl_add(x2, x6)
+    a6 = _tw_mul(gl_sub(x2, x6), w82, vec)
     a3 = gl_add(x3, x7)
-    if vec:
-        a5 = gl_mul(gl_sub(x1, x5), w81)
-        a6 = gl_mul(gl_sub(x2, x6), w82)
-        a7 = gl_mul(gl_sub(x3, x7), w83)
-    else:
-        a5 = gl_mul_s(gl_sub(x1, x5), w81)
-        a6 = gl_mul_s(gl_sub(x2, x6), w82)
-        a7 = gl_mul_s(gl_sub(x3, x7), w83)
+    a7 = _tw_mul(gl_sub(x3, x7), w83, vec)
     b0 = gl_add(a0, a2)
     b2 = gl_sub(a0, a2)
     b1 = gl_add(a1, a3)
+    b3 = _tw_mul(gl_sub(a1, a3), w4, vec)
     b4 = gl_add(a4, a6)
     b6 = gl_sub(a4, a6)
     b5 = gl_add(a5, a7)
-    if vec:
-        b3 = gl_mul(gl_sub(a1, a3), w4)
-        b7 = gl_mul(gl_sub(a5, a7), w4)
-    else:
-        b3 = gl_mul_s(gl_sub(a1, a3), w4)
-        b7 = gl_mul_s(gl_sub(a5, a7), w4)
+    b7 = _tw_mul(gl_sub(a5, a7), w4, vec)
     return (gl_add(b0, b1), gl_sub(b0, b1), gl_add(b2, b3), gl_sub(b2, b3),
             gl_add(b4, b5), gl_sub(b4, b5), gl_add(b6, b7), gl_sub(b6, b7))
 
@@ -416,54 +415,6 @@ def _row_evec(M, e, i):
     return s0, s1
 
 
-#: `_mat_evec_par`: each row's products summed in this many independent lanes
-EVEC_LANES = 16
-
-
-@njit(parallel=True, **_OPTS)
-def _mat_evec_par(M, e, out):
-    """Blocks of rows in parallel; each row's products summed in EVEC_LANES lanes over
-    unit-stride runs of the row (e de-interleaved once: the 32-bit-limb products
-    vectorise, zmm), the lanes then added, the tail of the row scalar.  The same values
-    as `_row_evec` (exact sums mod p)."""
-    R = M.shape[0]
-    C = M.shape[1]
-    L = EVEC_LANES
-    e0 = np.empty(C, np.uint64)
-    e1 = np.empty(C, np.uint64)
-    for q in range(C):
-        e0[q] = e[q, 0]
-        e1[q] = e[q, 1]
-    rb = max(1, min(64, R // 64))
-    for b in prange((R + rb - 1) // rb):
-        a0 = np.empty(L, np.uint64)
-        a1 = np.empty(L, np.uint64)
-        for i in range(b * rb, min(R, (b + 1) * rb)):
-            row = M[i]
-            for j in range(L):
-                a0[j] = np.uint64(0)
-                a1[j] = np.uint64(0)
-            q = 0
-            while q + L <= C:
-                x0 = e0[q:q + L]
-                x1 = e1[q:q + L]
-                m = row[q:q + L]
-                for j in range(L):
-                    a0[j] = gl_add(a0[j], gl_mul(x0[j], m[j]))
-                    a1[j] = gl_add(a1[j], gl_mul(x1[j], m[j]))
-                q += L
-            s0 = np.uint64(0)
-            s1 = np.uint64(0)
-            for j in range(L):
-                s0 = gl_add(s0, a0[j])
-                s1 = gl_add(s1, a1[j])
-            for k in range(q, C):
-                s0 = gl_add(s0, gl_mul_s(row[k], e0[k]))
-                s1 = gl_add(s1, gl_mul_s(row[k], e1[k]))
-            out[i, 0] = s0
-            out[i, 1] = s1
-
-
 @njit(**_OPTS)
 def _mat_evec_ser(M, e, out):
     for i in range(M.shape[0]):
@@ -478,7 +429,10 @@ def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
         raise ValueError(f"mat_evec: {M.shape} times {e.shape[0]}")
     out = np.zeros((M.shape[0], 2), dtype=np.uint64)
     if M.size:
-        (_mat_evec_ser if M.size < SERIAL_BELOW else _mat_evec_par)(M, e, out)
+        if M.size < SERIAL_BELOW:
+            _mat_evec_ser(M, e, out)
+        else:   # rows in parallel, each summed in vector lanes (`goldilocks.e_matvec_base`)
+            _G.e_matvec_base(e, M, out)
     return out
 
 
