@@ -28,6 +28,7 @@ from numba import njit, prange
 from . import reference as R
 from .goldilocks import P_INT, ZERO, gl_add, gl_mul, gl_mul7, gl_sub
 from .goldilocks import e2_mul_s as e2_mul
+from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: at most this many threads (each with its accumulators, q·2^(a+1)·16 bytes)
@@ -187,23 +188,13 @@ def split_round_ref(f, A, B, a: int, lo: int) -> np.ndarray:
     A = np.asarray(A, dtype=np.uint64)
     B = np.asarray(B, dtype=np.uint64)
     f = np.asarray(f, dtype=np.uint64)
-    fl = [(int(x), 0) for x in f] if f.ndim == 1 else [(int(x), int(y)) for x, y in f]
     L = 1 << a
     wl = []
-    for i in range(len(fl)):
+    for i in range(len(f)):
         h, x = (lo + i) >> a, (lo + i) % L
         acc = (0, 0)
         for l in range(A.shape[0]):
             p = R.e2_mul(int(A[l, x, 0]), int(A[l, x, 1]), int(B[l, h, 0]), int(B[l, h, 1]))
             acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
         wl.append(acc)
-    h0, h2 = (0, 0), (0, 0)
-    for i in range(len(fl) // 2):
-        f0, f1, w0, w1 = fl[2 * i], fl[2 * i + 1], wl[2 * i], wl[2 * i + 1]
-        p = R.e2_mul(*f0, *w0)
-        h0 = ((h0[0] + p[0]) % P_INT, (h0[1] + p[1]) % P_INT)
-        f2 = ((2 * f1[0] - f0[0]) % P_INT, (2 * f1[1] - f0[1]) % P_INT)
-        w2 = ((2 * w1[0] - w0[0]) % P_INT, (2 * w1[1] - w0[1]) % P_INT)
-        p = R.e2_mul(*f2, *w2)
-        h2 = ((h2[0] + p[0]) % P_INT, (h2[1] + p[1]) % P_INT)
-    return np.array([h0, h2], dtype=np.uint64)
+    return round_ref(f, np.array(wl, dtype=np.uint64))
