@@ -780,6 +780,20 @@ def _base_view(table, lo: int, hi: int):
     return np.ctypeslib.as_array(buf), src
 
 
+def _kernel_block(table, lo: int, hi: int, rs: np.ndarray, msg: tuple | None):
+    """Entries [lo, hi) of a base table read by a kernel only (`_base_view`: no block
+    copy), the pages given back after: with ``msg`` = (A, B, a) the round message of
+    Σ f·W from W's split tables (`whir_open.split_round`), else the block folded by
+    ``rs`` (len(rs) ≥ 1: a fresh array)."""
+    from zklora.kernels import whir_open as WO  # prover only
+    f, src = _base_view(table, lo, hi)
+    try:
+        return WO.split_round(f, *msg, lo) if msg is not None else _fold_seq(f, rs)
+    finally:
+        if src is not None:
+            scratch.drop_pages(src)
+
+
 def _w_split_folded(E: Field, points: np.ndarray, coefs: np.ndarray, rs: np.ndarray,
                     rows: int):
     """The split tables (`whir_eq.eq_split`) of W = Σ_l coefs_l·eq(points_l, ·) with its
@@ -2066,18 +2080,11 @@ class Whir(CommitmentScheme):
                 if d or (rounds and not j and w_mm is None and kept[t] is None and a):
                     # read by a kernel only (folded, or the round's message): the
                     # table's own pages, no block copy (`_base_view`)
-                    f, src = _base_view(group[t][0].table, lo, hi)
                     if not d:
-                        h = WO.split_round(f, A, B, a, lo)
-                        if src is not None:
-                            scratch.drop_pages(src)
-                        del f, src
-                        yield None, None, h
+                        yield None, None, _kernel_block(group[t][0].table, lo, hi, None,
+                                                        (A, B, a))
                         continue
-                    f = _fold_seq(f, rstar[:j])
-                    if src is not None:
-                        scratch.drop_pages(src)
-                    del src
+                    f = _kernel_block(group[t][0].table, lo, hi, rstar[:j], None)
                 else:
                     f = _read_base(group[t][0].table, lo, hi)
                 if d:
@@ -2290,18 +2297,10 @@ class Whir(CommitmentScheme):
                 elif d or (fuse and j == 0 and not given and w_mm is None and a):
                     # read by a kernel only (folded, or the round's message): the
                     # table's own pages, no block copy (`_base_view`)
-                    f, src = _base_view(s.table, lo, hi)
                     if not d:
-                        h = WO.split_round(f, A, B, a, lo)
-                        if src is not None:
-                            scratch.drop_pages(src)
-                        del f, src
-                        yield None, None, h
+                        yield None, None, _kernel_block(s.table, lo, hi, None, (A, B, a))
                         continue
-                    f = _fold_seq(f, alphas[:j])
-                    if src is not None:
-                        scratch.drop_pages(src)
-                    del src
+                    f = _kernel_block(s.table, lo, hi, alphas[:j], None)
                 else:
                     f = _read_base(s.table, lo, hi)
                 if d:
