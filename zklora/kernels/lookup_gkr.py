@@ -515,9 +515,6 @@ def frac_up(E, p, q, out=None):
 #: pairs per block of the de-interleaving layer-sum kernel (`_gkr_sums_range`)
 GBLOCK = 256
 
-#: lane rows of the block kernel's products: (k, a, component) → row 4k + 2a + component
-_NY = 12
-
 
 @njit(inline="always", **_OPTS)
 def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
@@ -530,17 +527,72 @@ def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
         H1[i] = W[s, 2 * (lo + i) + 1, 1]
 
 
-@njit(inline="always", **_OPTS)
-def _lane_sum(Y, row, cnt):
-    """Σ_i Y[row, i] mod p over cnt ≤ `GBLOCK` lanes: the 32-bit halves summed as plain
-    integers (a reduction LLVM vectorises; each sum < 2^40), reduced once."""
-    slo = ZERO
-    shi = ZERO
+@njit(**_OPTS)
+def _v_mul_sum(a0, a1, b0, b1, cnt):
+    """Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes: the Karatsuba products
+    summed as split integers, never written, combined once (`_acc_fin`) — `_v_mul` into a
+    scratch row and `_lane_sum` of both components in one loop, the same field element."""
+    l0 = ZERO
+    h0 = ZERO
+    l1 = ZERO
+    h1 = ZERO
+    l2 = ZERO
+    h2 = ZERO
     for i in range(cnt):
-        v = Y[row, i]
-        slo += v & M32
-        shi += v >> S32
-    return gl_add(gl_mul(shi, np.uint64(1 << 32)), slo)
+        m0 = gl_mul(a0[i], b0[i])
+        m1 = gl_mul(a1[i], b1[i])
+        m2 = gl_mul(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
+        l0 += m0 & M32
+        h0 += m0 >> S32
+        l1 += m1 & M32
+        h1 += m1 >> S32
+        l2 += m2 & M32
+        h2 += m2 >> S32
+    return _acc_fin(l0, h0, l1, h1, l2, h2)
+
+
+@njit(**_OPTS)
+def _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt):
+    """Σ_i e[i]·(a[i] + b[i]) over cnt ≤ 2^8 lanes (`_v_mul_sum` of e and a + b)."""
+    l0 = ZERO
+    h0 = ZERO
+    l1 = ZERO
+    h1 = ZERO
+    l2 = ZERO
+    h2 = ZERO
+    for i in range(cnt):
+        c0 = gl_add(a0[i], b0[i])
+        c1 = gl_add(a1[i], b1[i])
+        m0 = gl_mul(e0[i], c0)
+        m1 = gl_mul(e1[i], c1)
+        m2 = gl_mul(gl_add(e0[i], e1[i]), gl_add(c0, c1))
+        l0 += m0 & M32
+        h0 += m0 >> S32
+        l1 += m1 & M32
+        h1 += m1 >> S32
+        l2 += m2 & M32
+        h2 += m2 >> S32
+    return _acc_fin(l0, h0, l1, h1, l2, h2)
+
+
+@njit(**_OPTS)
+def _v_dot(a0, a1, b0, b1, c0, c1, d0, d1, o0, o1, cnt):
+    """(o0 + o1 x)[i] = (a·b + c·d)[i] for i < cnt (extension lanes): each Karatsuba
+    product pair reduced once (`gl_dot2`), combined once per lane — `_v_mul` twice and
+    `_v_add` twice in one loop, the same field elements."""
+    for i in range(cnt):
+        m0 = gl_dot2(a0[i], b0[i], c0[i], d0[i])
+        m1 = gl_dot2(a1[i], b1[i], c1[i], d1[i])
+        m2 = gl_dot2(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]),
+                     gl_add(c0[i], c1[i]), gl_add(d0[i], d1[i]))
+        o0[i] = gl_add(m0, gl_mul7(m1))
+        o1[i] = gl_sub(gl_sub(m2, m0), m1)
+
+
+@njit(inline="always", **_OPTS)
+def _acc2(acc, t, k, a, y):
+    acc[t, k, a, 0] = gl_add(acc[t, k, a, 0], y[0])
+    acc[t, k, a, 1] = gl_add(acc[t, k, a, 1], y[1])
 
 
 @njit(**_OPTS)
@@ -548,8 +600,9 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """acc[t, k, a] += Σ_{lo ≤ i < hi} E[i]·X_{t,k,a}(i): k = 0 (t = 0), 1 (X² coefficient),
     2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i).
     Works on blocks of `GBLOCK` pairs: each table's pairs are de-interleaved into lane
-    arrays, the products computed lane by lane (a loop LLVM vectorises) into ``Y`` and
-    summed per row (`_lane_sum`)."""
+    arrays, the factors computed lane by lane (loops LLVM vectorises) and each E·X summed
+    over the block without being written (`_v_mul_sum`: split-integer sums, Karatsuba's
+    combination once per block)."""
     T = slots.shape[0]
     nn = En.shape[0]
     for i in range(lo + (lo & 1), hi, 2):
@@ -559,10 +612,8 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     e0 = np.empty(GBLOCK, np.uint64)
     e1 = np.empty(GBLOCK, np.uint64)
     lanes = np.empty((16, GBLOCK), np.uint64)
-    Y = np.empty((_NY, GBLOCK), np.uint64)
-    # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, U 6-7, V 8-9, S 10-11, Δp 12-13
+    # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp 12-13
     Z = np.empty((14, GBLOCK), np.uint64)
-    nk = 3 if want1 else 2
     for s in range(lo, hi, GBLOCK):
         cnt = min(GBLOCK, hi - s)
         for i in range(cnt):
@@ -573,64 +624,43 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
             # q0 lanes 0-3, q1 lanes 4-7, p0 lanes 8-11, p1 lanes 12-15 (lo0, lo1, hi0, hi1)
             _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
             _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
-            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1 (rows 2-3, 6-7)
+            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1
             _v_mul(lanes[0], lanes[1], lanes[4], lanes[5], Z[0], Z[1], cnt)
-            _v_mul(e0, e1, Z[0], Z[1], Y[2], Y[3], cnt)
+            _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
             _v_sub(lanes[2], lanes[0], Z[2], cnt)
             _v_sub(lanes[3], lanes[1], Z[3], cnt)
             _v_sub(lanes[6], lanes[4], Z[4], cnt)
             _v_sub(lanes[7], lanes[5], Z[5], cnt)
             _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
-            _v_mul(e0, e1, Z[0], Z[1], Y[6], Y[7], cnt)
-            if want1:  # B(1) = q0'·q1' (rows 10-11)
+            _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            if want1:  # B(1) = q0'·q1'
                 _v_mul(lanes[2], lanes[3], lanes[6], lanes[7], Z[0], Z[1], cnt)
-                _v_mul(e0, e1, Z[0], Z[1], Y[10], Y[11], cnt)
+                _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
             if unit:
-                # A(0) = q0 + q1 (rows 0-1), A(1) = q0' + q1' (rows 8-9)
-                _v_add(lanes[0], lanes[4], Z[10], cnt)
-                _v_add(lanes[1], lanes[5], Z[11], cnt)
-                _v_mul(e0, e1, Z[10], Z[11], Y[0], Y[1], cnt)
+                # A(0) = q0 + q1, A(1) = q0' + q1' (A is linear: no X² coefficient)
+                _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, lanes[0], lanes[1],
+                                                  lanes[4], lanes[5], cnt))
                 if want1:
-                    _v_add(lanes[2], lanes[6], Z[10], cnt)
-                    _v_add(lanes[3], lanes[7], Z[11], cnt)
-                    _v_mul(e0, e1, Z[10], Z[11], Y[8], Y[9], cnt)
-                for k in range(nk):
-                    for row in range(4 * k, 4 * k + 4):
-                        if k == 1 and row < 6:
-                            continue  # A = q0 + q1 is linear: no X² coefficient
-                        a = (row >> 1) & 1
-                        c = row & 1
-                        acc[t, k, a, c] = gl_add(acc[t, k, a, c], _lane_sum(Y, row, cnt))
+                    _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, lanes[2], lanes[3],
+                                                      lanes[6], lanes[7], cnt))
                 continue
             _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
             _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
-            # A(0) = p0·q1 + p1·q0 (rows 0-1)
-            _v_mul(lanes[8], lanes[9], lanes[4], lanes[5], Z[6], Z[7], cnt)
-            _v_mul(lanes[12], lanes[13], lanes[0], lanes[1], Z[8], Z[9], cnt)
-            _v_add(Z[6], Z[8], Z[10], cnt)
-            _v_add(Z[7], Z[9], Z[11], cnt)
-            _v_mul(e0, e1, Z[10], Z[11], Y[0], Y[1], cnt)
-            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0 (rows 4-5)
+            # A(0) = p0·q1 + p1·q0
+            _v_dot(lanes[8], lanes[9], lanes[4], lanes[5], lanes[12], lanes[13],
+                   lanes[0], lanes[1], Z[0], Z[1], cnt)
+            _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0
             _v_sub(lanes[10], lanes[8], Z[12], cnt)
             _v_sub(lanes[11], lanes[9], Z[13], cnt)
-            _v_mul(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], cnt)
-            _v_sub(lanes[14], lanes[12], Z[12], cnt)
-            _v_sub(lanes[15], lanes[13], Z[13], cnt)
-            _v_mul(Z[12], Z[13], Z[2], Z[3], Z[8], Z[9], cnt)
-            _v_add(Z[6], Z[8], Z[10], cnt)
-            _v_add(Z[7], Z[9], Z[11], cnt)
-            _v_mul(e0, e1, Z[10], Z[11], Y[4], Y[5], cnt)
-            if want1:  # A(1) = p0'·q1' + p1'·q0' (rows 8-9)
-                _v_mul(lanes[10], lanes[11], lanes[6], lanes[7], Z[6], Z[7], cnt)
-                _v_mul(lanes[14], lanes[15], lanes[2], lanes[3], Z[8], Z[9], cnt)
-                _v_add(Z[6], Z[8], Z[10], cnt)
-                _v_add(Z[7], Z[9], Z[11], cnt)
-                _v_mul(e0, e1, Z[10], Z[11], Y[8], Y[9], cnt)
-            for k in range(nk):
-                for row in range(4 * k, 4 * k + 4):
-                    a = (row >> 1) & 1
-                    c = row & 1
-                    acc[t, k, a, c] = gl_add(acc[t, k, a, c], _lane_sum(Y, row, cnt))
+            _v_sub(lanes[14], lanes[12], Z[6], cnt)
+            _v_sub(lanes[15], lanes[13], Z[7], cnt)
+            _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
+            _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            if want1:  # A(1) = p0'·q1' + p1'·q0'
+                _v_dot(lanes[10], lanes[11], lanes[6], lanes[7], lanes[14], lanes[15],
+                       lanes[2], lanes[3], Z[0], Z[1], cnt)
+                _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
 
 
 @njit(parallel=True, **_OPTS)
