@@ -138,13 +138,20 @@ def test_fold_streamed_held_passes_read_the_table_less(monkeypatch):
     t.flags.writeable = False
     evs = [Evaluation(r, mle.evaluate(E, t, r, base=True)) for r in [E.random(rng, 15)]]
     reads = []
-    rb = W._read_base
+    rb, bv = W._read_base, W._base_view
 
     def spy(table, lo, hi):
         reads.append(hi - lo)
         return rb(table, lo, hi)
 
+    def spy_view(table, lo, hi):   # a kernel-only block: the table's own pages
+        f, src = bv(table, lo, hi)
+        if src is not None:        # (else `_read_base` copied it and counted it)
+            reads.append(hi - lo)
+        return f, src
+
     monkeypatch.setattr(W, "_read_base", spy)
+    monkeypatch.setattr(W, "_base_view", spy_view)
     out = {}
     for budget in ("0", str(48 << 13), str(1 << 30)):
         monkeypatch.setenv("ZKLORA_OPEN_BYTES", budget)
