@@ -527,7 +527,7 @@ def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
         H1[i] = W[s, 2 * (lo + i) + 1, 1]
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _v_mul_sum(a0, a1, b0, b1, cnt):
     """Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes: the Karatsuba products
     summed as split integers, never written, combined once (`_acc_fin`) — `_v_mul` into a
@@ -551,7 +551,7 @@ def _v_mul_sum(a0, a1, b0, b1, cnt):
     return _acc_fin(l0, h0, l1, h1, l2, h2)
 
 
-@njit(**_OPTS)
+@njit(inline="always", **_OPTS)
 def _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt):
     """Σ_i e[i]·(a[i] + b[i]) over cnt ≤ 2^8 lanes (`_v_mul_sum` of e and a + b)."""
     l0 = ZERO
@@ -1144,51 +1144,16 @@ def _acc_fin(l0, h0, l1, h1, l2, h2):
 @njit(**_OPTS)
 def _v_mul_acc(a0, a1, b0, b1, acc, t, kk, a, idx, cnt):
     """acc[t, kk, a, idx] += Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes
-    (the products summed as split integers, never written; Karatsuba's combination on
-    the sums, `_acc_fin`; the same field element)."""
-    l0 = ZERO
-    h0 = ZERO
-    l1 = ZERO
-    h1 = ZERO
-    l2 = ZERO
-    h2 = ZERO
-    for i in range(cnt):
-        m0 = gl_mul(a0[i], b0[i])
-        m1 = gl_mul(a1[i], b1[i])
-        m2 = gl_mul(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
-        l0 += m0 & M32
-        h0 += m0 >> S32
-        l1 += m1 & M32
-        h1 += m1 >> S32
-        l2 += m2 & M32
-        h2 += m2 >> S32
-    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
+    (`_v_mul_sum`: the products summed as split integers, never written)."""
+    y0, y1 = _v_mul_sum(a0, a1, b0, b1, cnt)
     acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
     acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
 
 
 @njit(**_OPTS)
 def _v_addmul_acc(e0, e1, a0, a1, b0, b1, acc, t, kk, idx, cnt):
-    """acc[t, kk, 0, idx] += Σ_i e[i]·(a[i] + b[i]) (`_v_mul_acc` of e and a + b)."""
-    l0 = ZERO
-    h0 = ZERO
-    l1 = ZERO
-    h1 = ZERO
-    l2 = ZERO
-    h2 = ZERO
-    for i in range(cnt):
-        c0 = gl_add(a0[i], b0[i])
-        c1 = gl_add(a1[i], b1[i])
-        m0 = gl_mul(e0[i], c0)
-        m1 = gl_mul(e1[i], c1)
-        m2 = gl_mul(gl_add(e0[i], e1[i]), gl_add(c0, c1))
-        l0 += m0 & M32
-        h0 += m0 >> S32
-        l1 += m1 & M32
-        h1 += m1 >> S32
-        l2 += m2 & M32
-        h2 += m2 >> S32
-    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
+    """acc[t, kk, 0, idx] += Σ_i e[i]·(a[i] + b[i]) (`_v_addmul_sum`)."""
+    y0, y1 = _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt)
     acc[t, kk, 0, idx, 0] = gl_add(acc[t, kk, 0, idx, 0], y0)
     acc[t, kk, 0, idx, 1] = gl_add(acc[t, kk, 0, idx, 1], y1)
 
