@@ -20,8 +20,11 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
+from numba.core import types as _nt
+from numba.extending import intrinsic, overload
 
 from .goldilocks import (
     BLOCK,
@@ -1438,6 +1441,51 @@ FILL_BLOCK = 1 << 14
 FILL_RB = 512
 
 
+@intrinsic
+def _u64_ptr(typingctx, addr):
+    """The address ``addr`` (an integer) as a uint64 pointer."""
+    if not isinstance(addr, _nt.Integer):
+        return None
+    sig = _nt.CPointer(_nt.uint64)(addr)
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], context.get_value_type(signature.return_type))
+
+    return sig, codegen
+
+
+def col_table(cols) -> np.ndarray:
+    """The plan's columns (1-D C-contiguous uint64 arrays) as an (n, 2) int64 table of
+    (address, length) rows, as the fill kernels read them (`_col_at`): no copy of the
+    columns and no `numba.typed.List` (whose methods numba compiles, uncached, in every
+    process).  The caller keeps ``cols`` alive while the table is used."""
+    T = np.zeros((max(1, len(cols)), 2), dtype=np.int64)
+    for j, c in enumerate(cols):
+        assert c.dtype == np.uint64 and c.ndim == 1 and c.flags.c_contiguous
+        T[j, 0] = c.ctypes.data
+        T[j, 1] = c.shape[0]
+    return T
+
+
+def _col_at(L, j):
+    """Column j of the plan's columns ``L``: a list of arrays, or a `col_table`."""
+    if isinstance(L, np.ndarray):
+        raise TypeError("a col_table is read by the kernels only")
+    return L[j]
+
+
+@overload(_col_at, inline="always")
+def _ov_col_at(L, j):
+    if isinstance(L, _nt.Array):
+        def impl(L, j):
+            return numba.carray(_u64_ptr(L[j, 0]), (L[j, 1],))
+        return impl
+
+    def impl_list(L, j):
+        return L[j]
+    return impl_list
+
+
 @njit(inline="always", **_OPTS)
 def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
     """q[x − xlo, r] = bt[r] − Σ_k ap[r, k]·L[c0 + k][x − off] for a ≤ x < b (the
@@ -1450,7 +1498,7 @@ def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
                 s0[i] = bt[r, 0]
                 s1[i] = bt[r, 1]
             for k in range(w):
-                col = L[c0 + k]
+                col = _col_at(L, c0 + k)
                 a0 = ap[r, k, 0]
                 a1 = ap[r, k, 1]
                 base = s - off
@@ -1512,8 +1560,9 @@ def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP,
     every entry written.  Segment i covers [starts[i], ends[i]) (sorted, disjoint):
     kind `SEG_COLS` — bt − Σ_k ap·col_k with ap = AP[tix[i]] (R, FILL_WIDTH, 2), bt =
     BT[tix[i]] (R, 2) and the widths[i] columns L[colptr[i] + k] (1-D uint64, indexed
-    from the segment's start); `SEG_PAD` — the constant PADV[i] (R, 2); `SEG_SKIP` —
-    left unwritten (the caller's).  Leaves no segment covers are 1."""
+    from the segment's start; L a `col_table` or a list of the columns); `SEG_PAD` — the
+    constant PADV[i] (R, 2); `SEG_SKIP` — left unwritten (the caller's).
+    Leaves no segment covers are 1."""
     n = xhi - xlo
     bs = (n + nblk - 1) // nblk
     for c in prange(nblk):
@@ -1555,7 +1604,7 @@ def _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV
                         D0[o + x] = v0
                         D1[o + x] = v1
                     for kk in range(widths[i]):
-                        col = L[colptr[i] + kk]
+                        col = _col_at(L, colptr[i] + kk)
                         x0 = AP[t, r, kk, 0]
                         x1 = AP[t, r, kk, 1]
                         if x1 == ZERO and x0 == ONE:

@@ -1278,7 +1278,7 @@ def lookup_groups(sizes: Sequence[int], most: int) -> list[list[int]]:
 def _drop_read(plan, lo: int, hi: int, i0: int, i1: int) -> None:
     """The pages of the planned segments i0 … i1−1's columns read for leaves lo … hi−1
     given back (`_Trees._fill`'s `scratch.drop_pages`, pieces of at least `DROP_BYTES`)."""
-    args, _, maps = plan
+    args, _, maps = plan[:3]
     starts, ends = args[0], args[1]
     for i in range(i0, i1):
         ms = maps[i]
@@ -1351,9 +1351,8 @@ class _Trees:
         once; each pass then writes a range's leaves in one kernel call, not one call
         and a Python iteration per segment): (kernel arguments, the segments it leaves
         to `_fill` (index list), and per segment its mapped columns' (map, byte offset)
-        for `scratch.drop_range`).  Same leaves as the per-segment path."""
-        from numba import typed
-
+        for `scratch.drop_range`, and the columns themselves, kept alive for the
+        kernels' address table `KL.col_table`).  Same leaves as the per-segment path."""
         E, F = self.ctx.E, self.ctx.F
         k = 1 << self.top
         S = len(segs)
@@ -1364,7 +1363,7 @@ class _Trees:
         widths = np.zeros(S, dtype=np.int64)
         colptr = np.zeros(S, dtype=np.int64)
         padv = np.zeros((S, k, 2), dtype=np.uint64)
-        L = typed.List()
+        L: list = []
         tabs: dict = {}
         APs, BTs = [], []
         skip, maps = [], []
@@ -1395,17 +1394,16 @@ class _Trees:
             else:
                 skip.append(i)
             maps.append(dropped)
-        if not len(L):
-            L.append(np.zeros(1, dtype=np.uint64))   # (the list's type)
         AP = np.stack(APs) if APs else np.zeros((1, k, KL.FILL_WIDTH, 2), dtype=np.uint64)
         BT = np.stack(BTs) if BTs else np.zeros((1, k, 2), dtype=np.uint64)
-        return ((starts, ends, kind, tix, widths, colptr, L, AP, BT, padv), skip, maps)
+        return ((starts, ends, kind, tix, widths, colptr, KL.col_table(L), AP, BT, padv),
+                skip, maps, L)
 
     def _fill_planned(self, segs, plan, lo: int, hi: int, q: np.ndarray) -> None:
         """`_fill` by the plan (`_plan`): one kernel call for the range, the segments it
         skips by `_fill`'s loop, then the pages of the columns read given back (as
         `_fill` does, `scratch.drop_range`)."""
-        args, skip, maps = plan
+        args, skip, maps = plan[:3]
         KL.fill_segments(lo, hi, q, args)
         starts, ends = args[0], args[1]
         i0 = int(np.searchsorted(ends, lo, side="right"))
