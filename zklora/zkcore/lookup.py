@@ -322,10 +322,12 @@ class LookupArgument(ABC):
         for req in requests:
             cols = [np.asarray(ctx.value(c).reshape(-1).numpy(), np.int64) for c in req.columns]
             idx = table.locate(cols)
-            bad = np.flatnonzero(idx < 0)
-            if bad.size and selfcheck.enabled():
-                raise ProverError(_miss_message(table, req, cols, int(bad[0])))
-            m += np.bincount(idx[idx >= 0], minlength=table.size)
+            if idx.size and idx.min() < 0:   # (one pass when every row is found)
+                bad = np.flatnonzero(idx < 0)
+                if selfcheck.enabled():
+                    raise ProverError(_miss_message(table, req, cols, int(bad[0])))
+                idx = idx[idx >= 0]
+            m += np.bincount(idx, minlength=table.size)
         m[0] += layout.padding
         if self.test_tamper_multiplicities is not None:
             m = np.asarray(self.test_tamper_multiplicities(m.copy()), np.int64)
