@@ -876,9 +876,16 @@ class _Tiled:
     R: int
     T: int
     cb: int
+    #: written and read with direct I/O (`_dio`): every tile and block write aligned
+    direct: bool = False
 
-    def tile(self, fd: int, j: int) -> np.ndarray:
-        y = np.empty((self.R, self.cb), dtype=np.uint64)
+    def tile(self, fd: int, j: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Tile j as (R, cb), read into ``out`` (R·cb elements, reused across tiles: no
+        fresh pages per tile) when given."""
+        if out is None:
+            y = np.empty((self.R, self.cb), dtype=np.uint64)
+        else:
+            y = out[:self.R * self.cb].reshape(self.R, self.cb)
         _pread(fd, y, 8 * self.R * self.cb * j)
         return y
 
@@ -1452,15 +1459,23 @@ class Whir(CommitmentScheme):
         T, R = 1 << lt, 1 << (n - lt)
         cb = _tile_cols(T, R, (1 << r0.d) >> lt, 1, 1 << r0.k)
         nt = T // cb
-        coef = _Tiled(store.raw(8 << n, "whir-coef"), R, T, cb)
+        per = max(1, STREAM_BYTES // (8 * T))
+        bl = min(R, per)
+        # the coefficient file goes through direct I/O where every write and read is whole
+        # aligned pages (`_dio`): buffered, its page-cache pages (written twice, read
+        # twice) cost more CPU than the disk's time
+        direct = DIRECT_IO and all(x % _DIO_ALIGN == 0 for x in
+                                   (8 * cb * bl, 8 * cb * (R % bl), 8 * cb * R))
+        coef = _Tiled(store.raw(8 << n, "whir-coef"), R, T, cb, direct)
         scratch.drop(t)     # pages of the table made resident before: given back
         top = 0
-        per = max(1, STREAM_BYTES // (8 * T))
+        pad = _DIO_ALIGN // 8
         # the blocks' rows and their tile order in the store's reusable work arrays (no
-        # fresh pages per block and table)
-        rows = store.buffer("whir-commit-rows", min(R, per) * T)
-        tiles = store.buffer("whir-commit-tiles", min(R, per) * T) if nt > 1 else None
-        with _pio(coef.handle.path) as fd:
+        # fresh pages per block and table), at aligned addresses (`_dio_buffer`)
+        rows = _dio_buffer(store.buffer("whir-commit-rows", bl * T + pad), bl * T)
+        tiles = _dio_buffer(store.buffer("whir-commit-tiles", bl * T + pad), bl * T) \
+            if nt > 1 else None
+        with _dio(coef.handle.path, direct) as (fd, _):
             for v0 in range(0, R, per):
                 v1 = min(R, v0 + per)
                 src = t[v0 * T:v1 * T]
@@ -1482,8 +1497,12 @@ class Whir(CommitmentScheme):
             if top >= P_INT:
                 raise ProverError("whir: value >= p; commit to canonical field elements")
 
+            # one reusable tile buffer: `_encode_streamed` copies a tile out before it
+            # asks for the next
+            tbuf = _dio_buffer(store.buffer("whir-commit-tile", R * cb + pad), R * cb)
+
             def columns(j: int) -> np.ndarray:
-                y = coef.tile(fd, j)
+                y = coef.tile(fd, j, tbuf)
                 K.mobius_high(y.reshape(-1), cb.bit_length() - 1)
                 _pwrite(fd, y, 8 * cb * R * j)
                 return y[:, :, None]
@@ -1631,9 +1650,13 @@ class Whir(CommitmentScheme):
             zs = [np.asarray(z, dtype=np.uint64) for z in zs]
             zp = [K.epowers(z, 0, coef.cb) for z in zs]
             zT = [K.epowers(z, coef.T, 1)[0] for z in zs]
-            with _pio(coef.handle.path) as fd:
+            store, pad = scratch.current(), _DIO_ALIGN // 8
+            buf = _dio_buffer(store.buffer("whir-commit-tile", coef.R * coef.cb + pad),
+                              coef.R * coef.cb) if store is not None else _dio_empty(
+                                  coef.R * coef.cb)
+            with _dio(coef.handle.path, coef.direct) as (fd, _):
                 for j in range(coef.T // coef.cb):
-                    y = coef.tile(fd, j)
+                    y = coef.tile(fd, j, buf)
                     for i, z in enumerate(zs):
                         v = K.horner(ntt.mat_evec(y, zp[i]), zT[i])
                         acc[i] = E.add(acc[i], E.mul(K.epowers(z, j * coef.cb, 1)[0], v))
