@@ -297,6 +297,56 @@ def _dif_any(buf, tw):
 
 
 @njit(inline="always", **_OPTS)
+def _bfly_run_in(s0, s1, f0, f1, lo, hi, tw, n):
+    """The first DIF stage read from a source with the twist product fused in:
+    x = s·f, then (lo, hi) ← (x0 + x1, (x0 − x1)·tw) (the same values as the product
+    pass followed by `_bfly_run`)."""
+    for j in range(n):
+        a = gl_mul(s0[j], f0[j])
+        b = gl_mul(s1[j], f1[j])
+        lo[j] = gl_add(a, b)
+        hi[j] = gl_mul(gl_sub(a, b), tw[j])
+
+
+@njit(**_OPTS)
+def _dif_fast_src(buf, src, fac, tw):
+    """`_dif_fast` (lane layout, not transposed back) of x[j] = src[j]·fac[j] into buf
+    (len(src) = len(fac) = len(buf) = k ≥ FAST_MIN): the first stage reads src and fac,
+    so the twisted copy is never written on its own.  A real call."""
+    k = buf.shape[0]
+    half = k >> 1
+    _bfly_run_in(src[0:half], src[half:k], fac[0:half], fac[half:k], buf[0:half],
+                 buf[half:k], tw[half:k], half)
+    half >>= 1
+    while half >= 8:
+        t = tw[half:2 * half]
+        for start in range(0, k, 2 * half):
+            _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
+        half >>= 1
+    w81 = tw[5]
+    w82 = tw[6]
+    w83 = tw[7]
+    w4 = tw[3]
+    for g in range(0, k, 64):
+        v = buf[g:g + 64]
+        _transpose8(v, 0)
+        _tail8_lanes(v, 0, w81, w82, w83, w4)
+
+
+@njit(inline="always", **_OPTS)
+def _dif_src(buf, src, fac, tw):
+    """`_dif_any` of x[j] = src[j]·fac[j] written into buf (read the result through
+    `fast_perm`): `whir.twist_dft_block`'s twisted rows."""
+    k = buf.shape[0]
+    if k >= FAST_MIN:
+        _dif_fast_src(buf, src, fac, tw)
+    else:
+        for j in range(k):
+            buf[j] = gl_mul(src[j], fac[j])
+        _dif_inplace(buf, tw)
+
+
+@njit(inline="always", **_OPTS)
 def _dif_nat(buf, tw):
     """`_dif_inplace` (the same values in the same, bit-reversed, order) through
     `_dif_fast` from FAST_MIN entries on (its runs transposed back)."""

@@ -42,7 +42,8 @@ from .goldilocks import (
     gl_sub,
 )
 from .ntt import (
-    _dif_nat,
+    _dif_src,
+    fast_perm,
     powers,
     root_of_unity,
     rs_encode,
@@ -53,6 +54,8 @@ _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: element count below which serial kernels are used (a parallel region costs more)
 SERIAL_BELOW = 1 << 14
 INV2 = (P_INT + 1) // 2
+#: `_pw_init`: the dependent chain's length (the rest are runs of products this long)
+PW_RUN = 64
 
 
 # -- evaluation form -> coefficient form -------------------------------------------------
@@ -212,11 +215,16 @@ def _twist_steps(log_domain: int, log_split: int) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _dft_tables(k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(`stage_twiddles` of 2^k, `fast_perm` of the bit reversal of 2^k: where
+    `ntt._dif_src` leaves each bit-reversed output)."""
     K = 1 << k
     tw = stage_twiddles(k)
     rev = np.zeros(K, dtype=np.int64)
     for b in range(k):
         rev |= ((np.arange(K) >> b) & 1) << (k - 1 - b)
+    rev = np.array(fast_perm(rev))
+    for a in (tw, rev):
+        a.setflags(write=False)
     return tw, rev
 
 
@@ -237,11 +245,35 @@ def _split_rows(c, T, ncomp, M):
 
 @njit(inline="always", **_OPTS)
 def _pw_init(pw, w):
-    """pw[t] = w^t."""
+    """pw[t] = w^t: a dependent chain over the first PW_RUN entries only, then
+    pw[t] = pw[t − PW_RUN]·w^PW_RUN (a dependence PW_RUN apart: vectorised)."""
+    n = pw.shape[0]
     acc = ONE
-    for t in range(pw.shape[0]):
+    for t in range(min(n, PW_RUN)):
         pw[t] = acc
-        acc = gl_mul(acc, w)
+        acc = gl_mul_s(acc, w)
+    if n > PW_RUN:
+        _pw_runs(pw, acc, n)
+
+
+@njit(**_OPTS)
+def _pw_runs(pw, wr, n):
+    """pw[t] = pw[t − PW_RUN]·wr for t ≥ PW_RUN (wr = w^PW_RUN), run by run (views: the
+    products vectorise)."""
+    for t0 in range(PW_RUN, n, PW_RUN):
+        _mul_const(pw[t0 - PW_RUN:t0], wr, pw[t0:t0 + PW_RUN], min(PW_RUN, n - t0))
+
+
+@njit(inline="always", **_OPTS)
+def _mul_const(x, w, out, n):
+    """out[t] = x[t]·w on unit-stride runs."""
+    for t in range(n):
+        out[t] = gl_mul(x[t], w)
+
+
+def _pw_init_ref(n: int, w: int) -> list[int]:
+    """Twin of `_pw_init`: [w^t for t < n] (Python integers)."""
+    return [pow(int(w), t, P_INT) for t in range(n)]
 
 
 @njit(inline="always", **_OPTS)
@@ -261,8 +293,8 @@ def _twist_dft_leaves_rows(enc, ncomp, T, K, S, wa, wt, tw, rev, lo, hi, buf, pw
         _pw_init(pw, wa[lo])
     for a in range(lo, hi):
         for comp in range(ncomp):
-            _mul_runs(enc[a, comp * T:(comp + 1) * T], pw, buf, T)
-            _dif_nat(buf, tw)
+            # twist product fused into the first stage; output in the lane layout
+            _dif_src(buf, enc[a, comp * T:(comp + 1) * T], pw, tw)
             # j' = g + j·G: leaf a + g·S, slot j (each leaf written in one sweep)
             for g in range(G):
                 row = a + g * S
@@ -393,8 +425,7 @@ def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, wt, tw, rev, out, nch, local):
             _pw_init(pw, wa[a0 + r_lo])
         for r in range(r_lo, r_hi):
             for comp in range(ncomp):
-                _mul_runs(enc[r, comp * T:(comp + 1) * T], pw, buf, T)
-                _dif_nat(buf, tw)
+                _dif_src(buf, enc[r, comp * T:(comp + 1) * T], pw, tw)
                 for g in range(G):
                     row = first + r + g * stride
                     for j in range(K):
