@@ -40,6 +40,17 @@ from .goldilocks import (
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
 
+def _ro(a):
+    """``a`` as a read-only view (same memory): the wrappers pass the tables and stacks
+    they only read read-only, so numba compiles (and caches) one signature per kernel
+    for in-memory and memory-mapped (read-only) callers alike; a compile at a real shape
+    costs seconds, and `warm` can only warm the signatures a prove will use."""
+    if a.flags.writeable:
+        a = a.view()
+        a.flags.writeable = False
+    return a
+
+
 @njit(**_OPTS)
 def _p2_range(st, fa, fb, lo, hi, acc):
     """acc[j, 0] += Σ lo_a·lo_b, acc[j, 1] += Σ Δ_a·Δ_b over the pairs lo..hi of st."""
@@ -129,6 +140,7 @@ def e_p2_fold_sums_s(st, r0, r1, out, fa, fb):
 
 def p2_sums(st, fa, fb):
     """`e_p2_sums` (serial below `SMALL` work)."""
+    st = _ro(st)
     work = st.shape[1] // 2 * fa.shape[0]
     if work < SMALL:
         return e_p2_sums_s(st, fa, fb)
@@ -137,6 +149,7 @@ def p2_sums(st, fa, fb):
 
 def p2_fold_sums(st, r, fa, fb):
     """Fold ``st`` at r and sum the next round: returns (folded stack, sums)."""
+    st = _ro(st)
     out = np.empty((st.shape[0], st.shape[1] // 2, 2), dtype=np.uint64)
     work = st.shape[1] // 4 * max(fa.shape[0], st.shape[0])
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
@@ -239,6 +252,7 @@ def e_pair_sums_bb(A, B, nchunks):
 def pair_sums(A, B):
     """(Σ lo_a·lo_b, Σ Δ_a·Δ_b) over the pairs of two tables, each (N,) base or (N, 2)
     extension, contiguous uint64: a (2, 2) extension array."""
+    A, B = _ro(A), _ro(B)
     if A.ndim == 2 and B.ndim == 1:
         A, B = B, A
     kern = (e_pair_sums_ee if A.ndim == 2 else e_pair_sums_be if B.ndim == 2
@@ -257,6 +271,7 @@ def fold_into(t, r, out):
     """out[i] = lo + r·(hi − lo) for the pairs of one table ``t`` ((2m,) base or
     (2m, 2) extension) into the contiguous extension rows ``out`` (m, 2)."""
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    t = _ro(t)
     if t.ndim == 1:
         e_fold_base(t, r0, r1, out)
     elif out.shape[0] < SMALL:
@@ -482,6 +497,7 @@ def gen_sums(st, isb, starts, factors, coeffs, degree: int, running):
     ``factors[starts[j]:starts[j+1]]``, ``isb[f]``: table f is base-valued), g(1)
     derived from ``running`` (2,)."""
     npts = max(1, int(degree))
+    st = _ro(st)
     nc = _gen_chunks(st.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
         return e_gen_sums_s(st, isb, starts, factors, coeffs, npts, running)
@@ -493,6 +509,7 @@ def gen_fold_sums(st, r, out, starts, factors, coeffs, degree: int, running, isb
     return `gen_sums` of ``out`` (``isb`` all False: folded tables are extension)."""
     npts = max(1, int(degree))
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    st = _ro(st)
     nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
         return e_gen_fold_sums_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, running)
@@ -502,6 +519,7 @@ def gen_fold_sums(st, r, out, starts, factors, coeffs, degree: int, running, isb
 def fold_stack_into(st, r, out):
     """out = every table of ``st`` (k, 2m, 2) folded at r: (k, m, 2), written."""
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    st = _ro(st)
     work = out.shape[1] * st.shape[0]
     if work < SMALL:
         e_fold_into_s(st, r0, r1, out)
@@ -576,6 +594,7 @@ def gen_step(st, r, out, isb, starts, factors, coeffs, degree: int, inv_den, g, 
     ``out.shape[1] ≥ 2`` (a last round only folds: `fold_stack_into`)."""
     npts = max(1, int(degree))
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    st = _ro(st)
     nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
         e_gen_step_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, msg, run)
@@ -619,6 +638,7 @@ def e_p2_step_s(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run):
 def p2_step(st, r, out, fa, fb, coeffs, inv_den, g, msg, run):
     """`gen_step` for a sum of pairwise products (degree 2)."""
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    st = _ro(st)
     work = out.shape[1] // 2 * max(fa.shape[0], st.shape[0])
     if work < SMALL:
         e_p2_step_s(st, r0, r1, out, fa, fb, coeffs, inv_den, g, msg, run)
@@ -886,6 +906,7 @@ def eq_sums(st, w, isb, starts, factors, coeffs, degree: int, running, sc, ej, g
     """Round 0 of the eq-factored rounds (section doc): ``g`` (degree+1, 2) written, where
     ``degree`` is the full degree (the eq factor counted); returns 1 when s·b = 0."""
     npts = int(degree) - 1
+    st = _ro(st)
     nc = _gen_chunks(st.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
         return int(e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g))
@@ -899,6 +920,7 @@ def eq_step(st, r, out, w, isb, starts, factors, coeffs, degree: int, inv_den, g
     npts = int(degree) - 1
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
     fisb = np.zeros(st.shape[0], np.bool_) if fisb is None else fisb
+    st = _ro(st)
     nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
         return int(e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts,

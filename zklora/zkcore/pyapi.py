@@ -510,6 +510,42 @@ def _warm_pass(profile: str, progress: bool | str | Reporter = False) -> None:
         raise refused[0]
 
 
+def _warm_kernels() -> None:
+    """The kernel signatures a real-size prove reaches and the example's does not (its
+    sizes sit below the kernels' serial/parallel and rows/blocks thresholds; without these
+    the first 25m-shape prove after `warmup` compiled ~9 s): the sumcheck kernels
+    (`sumcheck.warm`), the rows-streamed `vecmat` over in-memory and read-only matrices,
+    the parallel `whir.lincomb_base`, `whir_eq.pow_eq_accumulate`'s serial and parallel
+    combine, and the elementwise extension ops with a read-only operand."""
+    import numpy as np
+
+    from zklora.kernels import whir, whir_eq
+
+    from . import plugins, sumcheck
+
+    E = plugins.registry().field("goldilocks-ext2")
+    sumcheck.warm(E)
+    rng = np.random.default_rng(2)
+    e = rng.integers(0, 1 << 32, (256, 2), dtype=np.uint64)
+    M = rng.integers(0, 1 << 32, (256, 128), dtype=np.uint64)
+    E.vecmat(e, M)
+    M.flags.writeable = False
+    E.vecmat(e, M)
+    whir.lincomb_base(rng.integers(0, 1 << 32, (4, 1 << 13), dtype=np.uint64),
+                      rng.integers(0, 1 << 32, (4, 2), dtype=np.uint64))
+    for m, q in ((4, 2), (12, 4)):  # serial and parallel combine
+        whir_eq.pow_eq_accumulate(np.zeros((1 << m, 2), np.uint64),
+                                  rng.integers(0, 1 << 32, q, dtype=np.uint64),
+                                  rng.integers(0, 1 << 32, (q, 2), dtype=np.uint64))
+    for n in (16, 1 << 13):  # elementwise ops with a read-only (memory-mapped) operand
+        a = rng.integers(0, 1 << 32, (n, 2), dtype=np.uint64)
+        b = a.copy()
+        b.flags.writeable = False
+        for op in (E.add, E.sub, E.mul):
+            op(a, b)
+            op(b, a)
+
+
 def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False,
            streamed: bool = True) -> float:
     """Compile the numba kernels ahead of time (they are cached on disk): prove and
@@ -527,6 +563,7 @@ def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False,
 
     t0 = time.perf_counter()
     _warm_pass(profile, progress)
+    _warm_kernels()
     if streamed:
         env = {**os.environ, **WARMUP_STREAMED_ENV}
         code = f"from zklora.zkcore import pyapi; pyapi._warm_pass({profile!r})"

@@ -48,7 +48,7 @@ from . import backend as compute
 from . import selfcheck
 from .errors import ProverError, VerificationError
 from .field import Field
-from .transcript import ProverChannel, VerifierChannel
+from .transcript import ProverChannel, Transcript, VerifierChannel
 
 Term = tuple[object, tuple[int, ...]]
 PublicValue = np.ndarray | Callable[[np.ndarray], np.ndarray]
@@ -148,7 +148,7 @@ def _combine_stack(last: np.ndarray, starts, factors, coeffs) -> np.ndarray:
     call (the value at 0 of a round over the pair (finals, finals))."""
     st = np.ascontiguousarray(np.broadcast_to(last.reshape(-1, 1, 2), (last.shape[0], 2, 2)))
     return KS.gen_sums(st, np.zeros(st.shape[0], np.bool_), starts, factors,
-                       np.ascontiguousarray(coeffs, np.uint64), 1, np.zeros(2, np.uint64))[0]
+                       np.array(coeffs, np.uint64), 1, np.zeros(2, np.uint64))[0]
 
 
 def _combine_gl(terms: Sequence[Term], values: Sequence[np.ndarray]) -> np.ndarray | None:
@@ -251,7 +251,7 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
     each into one extension stack of half the size; no full-size copy is made."""
     size = 1 << n
     be = compute.current()
-    coeffs = np.ascontiguousarray(coeffs, np.uint64)
+    coeffs = np.array(coeffs, np.uint64)  # writable: one kernel signature
     stack = None
     if size <= _SMALL_TABLE:  # small: one stack, fewer kernel calls
         stack = be.borrow(np.stack([_lifted(F, t) for t in tabs]))
@@ -260,7 +260,7 @@ def _prove_pairwise(ch: ProverChannel, F: Field, tabs: list[np.ndarray], n: int,
         held, tabs = tabs, [be.borrow(t) for t in tabs]
         sums = np.stack([be.pair_sums(tabs[a], tabs[b]) for a, b in zip(fa, fb)])
     point = F.zeros(n)
-    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    running = np.array(claim, np.uint64).reshape(2)
     steps = mask is None and FUSED and be.name == "cpu"
     for j in range(n):
         if steps and stack is not None:  # the rest: one kernel call per round
@@ -458,8 +458,8 @@ def _prove_generic(ch: ProverChannel, F: Field, tables, n: int, starts, factors,
         for a, b in zip(starts[:-1], starts[1:]):
             factors[a:b] = sorted(factors[a:b], key=lambda f: not isb[f])
     k = len(isb)
-    coeffs = np.ascontiguousarray(coeffs, np.uint64)
-    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    coeffs = np.array(coeffs, np.uint64)  # writable: one kernel signature
+    running = np.array(claim, np.uint64).reshape(2)
     # rounds j < s read the tables in place; round j's fold goes to bufs[(j + 1 − s0) & 1]
     s = _streamed_rounds(k, n) if inplace else 0
     s0 = max(s, 1)
@@ -569,7 +569,7 @@ def _eq_path(tabs, size: int, n: int, starts, factors, degree: int, eq, be):
     if not EQ_ROUNDS or n < EQ_MIN_VARS or be.name != "cpu" or hasattr(be, "sc_fold_sums") \
             or degree < 2 or (size > _SMALL_TABLE and len(tabs) * size * 16 > STACK_BYTES):
         return None
-    e = np.ascontiguousarray(eq[1], np.uint64)
+    e = np.array(eq[1], np.uint64)  # writable: one kernel signature
     if e.shape != (n, 2, 2) or not e[:, 1].any(axis=1).all():
         return None  # some e_j(1) = 0 (a point with a 0 coordinate): h(1) is not recoverable
     t = _eq_terms(len(tabs), starts, factors, int(eq[0]))
@@ -591,8 +591,8 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
             fa2[a:b] = sorted(fa2[a:b], key=lambda f: not isb[f])
     k = len(isb)
     size = 1 << n
-    coeffs = np.ascontiguousarray(coeffs, np.uint64)
-    running = np.ascontiguousarray(claim, np.uint64).reshape(2)
+    coeffs = np.array(coeffs, np.uint64)  # writable: one kernel signature
+    running = np.array(claim, np.uint64).reshape(2)
     W = np.empty((max(1, size - 1), 2), np.uint64)
     KS.e_eq_suffix(e, W)
 
@@ -847,3 +847,44 @@ def verify_batch(ch: VerifierChannel, F: Field, num_vars: int, shapes: Sequence[
             pub[int(offs[k] + i)] = v
     point, finals = verify(ch, F, num_vars, int(offs[-1]), terms, claim, label=label, public=pub)
     return point, [finals[offs[k]:offs[k + 1]] for k in range(len(shapes))]
+
+
+def warm(E: Field) -> None:
+    """Compile (or load) every sumcheck kernel signature a prove uses, for `pyapi.warmup`:
+    proves synthetic pairwise, generic and eq-factored sums over ``E`` (goldilocks-ext2)
+    with base and extension tables, in memory and read-only, each size on both sides of
+    the kernels' serial/parallel thresholds, self-checks off (the claims are not true
+    ones).  The tiny example prove takes the serial paths only: without this the first
+    prove at a real shape compiled the parallel (and mid-size serial) variants (seconds)."""
+    rng = np.random.default_rng(1)
+
+    def tabs(n, base, ro):
+        out = [rng.integers(0, 1 << 32, (1 << n,) if i in base else (1 << n, 2),
+                            dtype=np.uint64) for i in range(4)]
+        for t in out if ro else ():
+            t.flags.writeable = False
+        return out
+
+    def run(tables, terms, eq=None):
+        prove(ProverChannel(Transcript("warm")), E, tables, terms, np.zeros(2, np.uint64),
+              eq=eq)
+
+    c = np.array([3, 5], np.uint64)
+    pair = [(c, (0, 1)), (c, (2, 3)), (c, (0, 3))]
+    gen = [(c, (0, 1, 2)), (c, (1, 3)), (c, (2,))]
+    eqt = [(c, (0, 1, 2)), (c, (0, 3))]
+    with selfcheck.disabled():
+        for n in (6, 12, 14):
+            for base, ro in (((), False), ((1, 3), True), ((0, 1), False)):
+                run(tabs(n, base, ro), pair)
+                run(tabs(n, base, ro), gen)
+            st = np.stack(tabs(n, (), False))
+            st.flags.writeable = False
+            run(st, gen)
+        for n in (10, 14):
+            e = rng.integers(1, 1 << 32, (n, 2, 2), dtype=np.uint64)
+            for base, ro in (((), False), ((1,), True)):
+                run(tabs(n, base, ro), eqt, eq=(0, e))
+    # the parallel stack fold: `_block_pass` only (stacks over `STACK_BYTES`)
+    st = rng.integers(0, 1 << 32, (4, 1 << 12, 2), dtype=np.uint64)
+    KS.fold_stack_into(st, c, np.empty((4, 1 << 11, 2), np.uint64))
