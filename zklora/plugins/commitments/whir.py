@@ -1030,6 +1030,32 @@ class _Writer:
             raise e
 
 
+class _Job:
+    """One function run on a helper thread at a time: `start` begins it (the previous
+    one must have been waited for), `wait` joins it and re-raises its error."""
+
+    def __init__(self):
+        self.th, self.err = None, None
+
+    def start(self, fn, *args) -> None:
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as e:   # noqa: BLE001 - re-raised by wait
+                self.err = e
+
+        self.th = threading.Thread(target=run, daemon=True)
+        self.th.start()
+
+    def wait(self) -> None:
+        if self.th is not None:
+            self.th.join()
+            self.th = None
+        if self.err is not None:
+            e, self.err = self.err, None
+            raise e
+
+
 #: `_BlockLeaves.read_rows` of at most this many rows (an opening's queried leaves) reads
 #: the pages holding them (`_read_rows_paged`); more rows go through a memory map
 FEW_ROWS = 4096
@@ -1497,22 +1523,39 @@ class Whir(CommitmentScheme):
             if top >= P_INT:
                 raise ProverError("whir: value >= p; commit to canonical field elements")
 
-            # one reusable tile buffer: `_encode_streamed` copies a tile out before it
-            # asks for the next
-            tbuf = _dio_buffer(store.buffer("whir-commit-tile", R * cb + pad), R * cb)
+            # two reusable tile buffers: tile j + 1 is read (`_Job`) while tile j is
+            # encoded, and tile j's final coefficients are written back (`_Writer`)
+            # while tile j + 1 is transformed; `_encode_streamed` copies a tile out
+            # before it asks for the next
+            tbufs = [_dio_buffer(store.buffer("whir-commit-tile", R * cb + pad), R * cb)]
+            if nt > 1:
+                tbufs.append(_dio_empty(R * cb))
+            rd, wr = _Job(), _Writer(fd)
+            rd.start(coef.tile, fd, 0, tbufs[0])
 
             def columns(j: int) -> np.ndarray:
-                y = coef.tile(fd, j, tbuf)
+                rd.wait()
+                y = tbufs[j % 2][:R * cb].reshape(R, cb)
                 K.mobius_high(y.reshape(-1), cb.bit_length() - 1)
-                _pwrite(fd, y, 8 * cb * R * j)
+                wr.put(y, 8 * cb * R * j)   # after tile j − 1's write: its buffer is free
+                if j + 1 < nt:
+                    rd.start(coef.tile, fd, j + 1, tbufs[(j + 1) % 2])
                 return y[:, :, None]
+
+            def encoded() -> None:
+                wr.wait()
+                if not pl.ood0:
+                    store.discard(coef.handle)
 
             # the coefficient form is not kept: an opening folds the table's evaluations
             # and takes the folded polynomial's coefficients from them (`_prove_chain`);
             # without OOD samples it goes before the leaves are written
-            tree, root = self._encode_streamed(
-                store, columns, n, r0.d, r0.k, lt, 1, cb,
-                None if pl.ood0 else lambda: store.discard(coef.handle))
+            try:
+                tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1, cb,
+                                                   encoded)
+            finally:
+                rd.wait()
+                wr.wait()
         zs = self._ood_points(n, root, pl.ood0)
         ys = self._horner_tiles(coef, zs)
         store.discard(coef.handle)
@@ -1582,10 +1625,13 @@ class Whir(CommitmentScheme):
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
         wa = ntt.powers(ntt.root_of_unity(d), S)
         mk = _MerkleBlocks(self, store, L, per, digest)
-        # a block's rows, its piece of a file tile and two leaves' buffers (one written
+        # a block's rows, its pieces of the file tiles (two sets: the next block's read on
+        # a helper thread while this one is made) and two leaves' buffers (one written
         # while the next block is made): this call's work arrays
+        nb, nf = -(-S // per), nt - held
         blk = np.empty((per, ncomp * T), dtype=np.uint64)
-        piece = _dio_empty(per * w).reshape(per, w) if enc is not None else None
+        pieces = [_dio_empty(nf * per * w).reshape(nf, per, w)
+                  for _ in range(min(2, nb))] if enc is not None else []
         outs = [_dio_empty(per * T * ncomp).reshape(G * per, Kl * ncomp)
                 for _ in range(min(2, S // per))]
         with contextlib.ExitStack() as es:
@@ -1595,17 +1641,28 @@ class Whir(CommitmentScheme):
             _reserve(fout, 8 * L * Kl * ncomp)
             wr = _Writer(fout)
             es.callback(wr.wait)   # before the file is closed
+            rd = _Job()
+            es.callback(rd.wait)   # before the file is closed
+
+            def read_block(a0: int, buf: np.ndarray) -> None:
+                """Block a0's pieces of the file tiles into ``buf`` (nf, per, w)."""
+                for i in range(nf):
+                    off = 8 * w * (S * i + a0)
+                    _pread(fin, buf[i], off)
+                    if not dio_in:
+                        _punch(fin, off, buf[i].nbytes)   # read: freed
+
+            if pieces:
+                rd.start(read_block, 0, pieces[0])
             for a0 in range(0, S, per):
                 outb = outs[(a0 // per) % len(outs)]
+                if pieces:
+                    rd.wait()
+                    piece = pieces[(a0 // per) % len(pieces)]
+                    if a0 + per < S:   # the next block's pieces, read while this one is made
+                        rd.start(read_block, a0 + per, pieces[(a0 // per + 1) % len(pieces)])
                 for j in range(nt):
-                    if j < held:
-                        src = ram[j, a0:a0 + per]
-                    else:
-                        off = 8 * w * (S * (j - held) + a0)
-                        _pread(fin, piece, off)
-                        if not dio_in:
-                            _punch(fin, off, piece.nbytes)   # read: freed
-                        src = piece
+                    src = ram[j, a0:a0 + per] if j < held else piece[j - held]
                     for comp in range(ncomp):
                         blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
                             src[:, comp * cb:(comp + 1) * cb]
@@ -1617,7 +1674,7 @@ class Whir(CommitmentScheme):
                 # aligned subtrees (hashed while the block is written)
                 mk.add(outb, a0, S)
             wr.wait()
-        del ram, blk, piece, outs, outb
+        del ram, blk, pieces, outs, outb
         if enc is not None:
             store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
@@ -1654,12 +1711,22 @@ class Whir(CommitmentScheme):
             buf = _dio_buffer(store.buffer("whir-commit-tile", coef.R * coef.cb + pad),
                               coef.R * coef.cb) if store is not None else _dio_empty(
                                   coef.R * coef.cb)
+            bufs = [buf, _dio_empty(coef.R * coef.cb)] if coef.T > coef.cb else [buf]
+            rd = _Job()
             with _dio(coef.handle.path, coef.direct) as (fd, _):
-                for j in range(coef.T // coef.cb):
-                    y = coef.tile(fd, j, buf)
-                    for i, z in enumerate(zs):
-                        v = K.horner(ntt.mat_evec(y, zp[i]), zT[i])
-                        acc[i] = E.add(acc[i], E.mul(K.epowers(z, j * coef.cb, 1)[0], v))
+                rd.start(coef.tile, fd, 0, bufs[0])
+                try:
+                    for j in range(coef.T // coef.cb):
+                        rd.wait()   # tile j read; tile j + 1 read while it is evaluated
+                        y = bufs[j % 2][:coef.R * coef.cb].reshape(coef.R, coef.cb)
+                        if (j + 1) * coef.cb < coef.T:
+                            rd.start(coef.tile, fd, j + 1, bufs[(j + 1) % 2])
+                        for i, z in enumerate(zs):
+                            v = K.horner(ntt.mat_evec(y, zp[i]), zT[i])
+                            acc[i] = E.add(acc[i], E.mul(K.epowers(z, j * coef.cb, 1)[0],
+                                                         v))
+                finally:
+                    rd.wait()
         return np.array(acc, dtype=np.uint64).reshape(-1, 2)
 
     def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
