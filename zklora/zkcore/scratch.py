@@ -80,17 +80,28 @@ class Spilled:
             del mm
 
     def read_range(self, lo: int, hi: int) -> np.ndarray:
-        """Rows [lo, hi) (along the first axis) copied into RAM, read with one positioned
-        read (no mapping: nothing of the file stays in the resident set)."""
+        """Rows [lo, hi) (along the first axis) copied into RAM, read with positioned
+        reads (no mapping: nothing of the file stays in the resident set).  Inside the
+        session whose store made the file, the store's descriptor of it is reused
+        (`Store.reader`) instead of opening and closing the file for every read."""
         row = self.nbytes // max(1, self.shape[0]) if self.shape else self.nbytes
         lo, hi = max(0, int(lo)), min(int(hi), self.shape[0] if self.shape else 1)
         out = np.empty((max(0, hi - lo),) + tuple(self.shape[1:]), dtype=self.dtype)
         if hi <= lo:
             return out
+        buf = memoryview(out.reshape(-1)).cast("B")
+        pos = self.offset + lo * row
+        store = _CURRENT.get()
         try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset + lo * row)
-                got = f.readinto(memoryview(out.reshape(-1)).cast("B"))
+            fd = store.reader(self.path) if store is not None else None
+            if fd is None:
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    got = _pread_all(fd, buf, pos)
+                finally:
+                    os.close(fd)
+            else:
+                got = _pread_all(fd, buf, pos)
         except OSError as e:
             raise ProverError(f"scratch file {self.path} is gone ({e}); was the state used "
                               "after its proof ended?") from None
@@ -139,6 +150,32 @@ class Store:
         self._maps: list[np.memmap] = []
         #: reusable work arrays of `buffer`, by (thread, tag, dtype)
         self._bufs: dict[tuple[int, str, str], np.ndarray] = {}
+        #: read-only descriptors of this store's files kept open for `Spilled.read_range`
+        #: (closed when the file is deleted here, and at `close`)
+        self._fds: dict[str, int] = {}
+        self._fd_lock = threading.Lock()
+        self._prefix = os.path.join(self.path, "")
+
+    def reader(self, path: str) -> int | None:
+        """A read-only descriptor of ``path``, a file of this store, opened once and kept
+        until the file is deleted (`discard`, `remove`) or the store closes; None for a
+        file of another directory."""
+        fd = self._fds.get(path)
+        if fd is not None:
+            return fd
+        if not path.startswith(self._prefix) or os.sep in path[len(self._prefix):]:
+            return None
+        with self._fd_lock:
+            fd = self._fds.get(path)
+            if fd is None:
+                fd = self._fds[path] = os.open(path, os.O_RDONLY)
+        return fd
+
+    def _forget_fd(self, path: str) -> None:
+        with self._fd_lock:
+            fd = self._fds.pop(path, None)
+        if fd is not None:
+            os.close(fd)
 
     def buffer(self, tag: str, count: int, dtype=np.uint64) -> np.ndarray:
         """A reusable, uninitialised work array of ``count`` elements for a producer's
@@ -185,19 +222,34 @@ class Store:
         """A new zero-filled array of ``shape`` written to a scratch file from ``parts``
         (pairs (first row, array of rows), written in turn and not kept), returned as a
         read-only memory map: its pages count towards the resident set only while they
-        are read, until `release` (or `drop`) gives them back to the page cache."""
+        are read, until `release` (or `drop`) gives them back to the page cache.
+
+        A part that is a contiguous view of another scratch file's map (a table staged
+        by `zklora.zkcore.committer.Committer`) is copied file to file inside the kernel
+        (``copy_file_range``: page cache to page cache, without faulting the source's
+        pages into this process and copying them out again); any other part is written
+        with positioned writes straight from its buffer."""
         dt = np.dtype(dtype)
         row = int(np.prod(shape[1:], dtype=np.int64)) * dt.itemsize
         total = int(shape[0]) * row
         path = os.path.join(self.path, f"{tag}-{next(self._count)}.bin")
+        srcs: dict[str, int] = {}
         try:
-            with open(path, "wb") as f:
-                f.truncate(total)           # sparse: unwritten rows read as zeros
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.ftruncate(fd, total)     # sparse: unwritten rows read as zeros
                 for first, a in parts:
-                    a = np.ascontiguousarray(a, dtype=dt)
-                    f.seek(int(first) * row)
-                    f.write(memoryview(a.reshape(-1)).cast("B"))
+                    pos = int(first) * row
+                    src = _file_range(a, dt)
+                    if src is None or not _copy_range(srcs, src, fd, pos):
+                        a = np.ascontiguousarray(a, dtype=dt)
+                        _pwrite_all(fd, memoryview(a.reshape(-1)).cast("B"), pos)
                     del a
+            finally:
+                os.close(fd)
+                for s in srcs.values():
+                    if s >= 0:
+                        os.close(s)
         except OSError as e:
             raise ProverError(f"cannot write scratch file {path}: {e}") from None
         self.bytes_written += total
@@ -243,6 +295,7 @@ class Store:
         """Delete the file of a handle made in this store (`save`, `create`) that no
         reader needs any more; a handle of another directory: nothing."""
         if os.path.dirname(os.path.abspath(h.path)) == os.path.abspath(self.path):
+            self._forget_fd(h.path)
             try:
                 os.remove(h.path)
             except OSError:
@@ -256,6 +309,7 @@ class Store:
         self._maps = [m for m in self._maps if m is not mm]
         path = getattr(mm, "filename", None)
         if path and os.path.dirname(os.path.abspath(path)) == os.path.abspath(self.path):
+            self._forget_fd(str(path))
             try:
                 os.remove(path)
             except OSError:
@@ -267,10 +321,100 @@ class Store:
             drop(mm)
 
     def close(self) -> None:
+        with self._fd_lock:
+            fds, self._fds = list(self._fds.values()), {}
+        for fd in fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self._maps.clear()
         self._bufs = {}
         shutil.rmtree(self.path, ignore_errors=True)
 
+
+
+def _pwrite_all(fd: int, buf: memoryview, pos: int) -> None:
+    """Write all of ``buf`` at byte ``pos`` of ``fd`` (positioned writes, no buffering)."""
+    n = len(buf)
+    done = 0
+    while done < n:
+        w = os.pwrite(fd, buf[done:], pos + done)
+        if w <= 0:
+            raise OSError(f"short write ({done} of {n} bytes)")
+        done += w
+
+
+def _pread_all(fd: int, buf: memoryview, pos: int) -> int:
+    """Read into all of ``buf`` from byte ``pos`` of ``fd``; the bytes read (fewer only
+    at the end of the file)."""
+    n = len(buf)
+    done = 0
+    while done < n:
+        got = os.preadv(fd, [buf[done:]], pos + done)
+        if got <= 0:
+            break
+        done += got
+    return done
+
+
+def _file_range(a, dt: np.dtype) -> tuple[str, int, int] | None:
+    """(file, byte offset, bytes) of ``a`` when it is a C-contiguous array of dtype
+    ``dt`` lying in a file-backed memory map (`np.memmap`, or a view of one) whose
+    bytes are the file's; else None."""
+    if not isinstance(a, np.ndarray) or a.dtype != dt or not a.flags.c_contiguous or \
+            not a.size:
+        return None
+    b = a
+    while b is not None and getattr(b, "_mmap", None) is None:
+        b = getattr(b, "base", None)
+    m = getattr(b, "_mmap", None) if b is not None else None
+    path = getattr(b, "filename", None) if b is not None else None
+    if m is None or not path:
+        return None
+    try:
+        base = np.frombuffer(m, dtype=np.uint8).ctypes.data
+    except (ValueError, TypeError):   # closed
+        return None
+    lo = a.ctypes.data - base
+    if lo < 0 or lo + a.nbytes > len(m):
+        return None
+    start = int(getattr(b, "offset", 0))
+    start -= start % mmap.ALLOCATIONGRANULARITY   # where the map begins in the file
+    return str(path), start + lo, int(a.nbytes)
+
+
+def _copy_range(srcs: dict[str, int], src: tuple[str, int, int], fd: int, pos: int
+                ) -> bool:
+    """Copy ``src`` (file, offset, bytes) to byte ``pos`` of ``fd`` inside the kernel
+    (``os.copy_file_range``); ``srcs`` caches the source descriptors (−1: a file that
+    cannot be copied from).  False (nothing written) where the call is not available
+    or refuses the files: the caller then writes the bytes itself."""
+    cfr = getattr(os, "copy_file_range", None)
+    path, off, n = src
+    if cfr is None or srcs.get(path, 0) < 0:
+        return False
+    s = srcs.get(path)
+    if s is None:
+        try:
+            s = srcs[path] = os.open(path, os.O_RDONLY)
+        except OSError:
+            srcs[path] = -1
+            return False
+    done = 0
+    while done < n:
+        try:
+            w = cfr(s, fd, n - done, off + done, pos + done)
+        except OSError:
+            w = 0
+        if w <= 0:
+            if done == 0:
+                srcs[path] = -1
+                os.close(s)
+                return False
+            raise OSError(f"short copy ({done} of {n} bytes) from {path}")
+        done += w
+    return True
 
 def _mmap_of(a) -> mmap.mmap | None:
     while a is not None:
