@@ -394,10 +394,9 @@ def _rs_encode_par(M, tw, twist, rev, out):
                 if s == 0:
                     for j in range(k):
                         buf[b, j] = M[r0 + b, j]
-                else:
-                    for j in range(k):
-                        buf[b, j] = gl_mul(M[r0 + b, j], twist[s, j])
-                _dif_any(buf[b], tw)
+                    _dif_any(buf[b], tw)
+                else:   # the twist product fused into the first stage
+                    _dif_src(buf[b], M[r0 + b], twist[s], tw)
             for u in range(k):
                 ru = rev[u]
                 for b in range(nr):
