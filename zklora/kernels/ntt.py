@@ -240,15 +240,11 @@ def _tail8_lanes(buf, o, w81, w82, w83, w4):
         buf[o + 56 + b] = y7
 
 
-@njit(**_OPTS)
-def _dif_fast(buf, tw, back):
-    """`_dif_inplace` for len(buf) = k ≥ FAST_MIN, the last three stages vectorised: each
-    run of 64 entries (8 blocks of 8) is transposed in place and the blocks' fused radix-8
-    tails run side by side as 8-word vectors (`_tail8_lanes`), ~1.4× faster than the
-    scalar `_dif_tail8`.  The output is left in that layout: bit-reversed position p sits
-    at `lane_pos`(p) (read it through `fast_perm`).  A real call, compiled once."""
+@njit(inline="always", **_OPTS)
+def _dif_stages(buf, tw, half, back):
+    """`_dif_fast`'s radix-2 stages from block half-size ``half`` down to 8, then the
+    vectorised radix-8 tails of every run of 64 entries (transposed back if ``back``)."""
     k = buf.shape[0]
-    half = k >> 1
     while half >= 8:
         t = tw[half:2 * half]
         for start in range(0, k, 2 * half):
@@ -266,6 +262,16 @@ def _dif_fast(buf, tw, back):
         _tail8_lanes(v, 0, w81, w82, w83, w4)
         if back:
             _transpose8(v, 0)
+
+
+@njit(**_OPTS)
+def _dif_fast(buf, tw, back):
+    """`_dif_inplace` for len(buf) = k ≥ FAST_MIN, the last three stages vectorised: each
+    run of 64 entries (8 blocks of 8) is transposed in place and the blocks' fused radix-8
+    tails run side by side as 8-word vectors (`_tail8_lanes`), ~1.4× faster than the
+    scalar `_dif_tail8`.  The output is left in that layout: bit-reversed position p sits
+    at `lane_pos`(p) (read it through `fast_perm`).  A real call, compiled once."""
+    _dif_stages(buf, tw, buf.shape[0] >> 1, back)
 
 
 def lane_pos(p: np.ndarray) -> np.ndarray:
@@ -317,20 +323,7 @@ def _dif_fast_src(buf, src, fac, tw):
     half = k >> 1
     _bfly_run_in(src[0:half], src[half:k], fac[0:half], fac[half:k], buf[0:half],
                  buf[half:k], tw[half:k], half)
-    half >>= 1
-    while half >= 8:
-        t = tw[half:2 * half]
-        for start in range(0, k, 2 * half):
-            _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
-        half >>= 1
-    w81 = tw[5]
-    w82 = tw[6]
-    w83 = tw[7]
-    w4 = tw[3]
-    for g in range(0, k, 64):
-        v = buf[g:g + 64]
-        _transpose8(v, 0)
-        _tail8_lanes(v, 0, w81, w82, w83, w4)
+    _dif_stages(buf, tw, half >> 1, False)
 
 
 @njit(inline="always", **_OPTS)

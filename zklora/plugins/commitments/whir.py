@@ -1000,36 +1000,6 @@ def _dio_buffer(buf: np.ndarray, count: int) -> np.ndarray:
     return buf[skip:skip + count]
 
 
-class _Writer:
-    """Positioned writes of a file on a helper thread, one in flight: `put` waits for
-    the previous write, then starts this one and returns, so a direct write's disk time
-    overlaps the caller's next block (its buffer must stay untouched until the next
-    `put` or `wait`: callers alternate two).  `wait` re-raises a write's error."""
-
-    def __init__(self, fd: int):
-        self.fd, self.th, self.err = fd, None, None
-
-    def put(self, a: np.ndarray, offset: int) -> None:
-        self.wait()
-
-        def run() -> None:
-            try:
-                _pwrite(self.fd, a, offset)
-            except BaseException as e:   # noqa: BLE001 - re-raised by wait
-                self.err = e
-
-        self.th = threading.Thread(target=run, daemon=True)
-        self.th.start()
-
-    def wait(self) -> None:
-        if self.th is not None:
-            self.th.join()
-            self.th = None
-        if self.err is not None:
-            e, self.err = self.err, None
-            raise e
-
-
 class _Job:
     """One function run on a helper thread at a time: `start` begins it (the previous
     one must have been waited for), `wait` joins it and re-raises its error."""
@@ -1054,6 +1024,21 @@ class _Job:
         if self.err is not None:
             e, self.err = self.err, None
             raise e
+
+
+class _Writer(_Job):
+    """Positioned writes of a file on a helper thread, one in flight: `put` waits for
+    the previous write, then starts this one and returns, so a direct write's disk time
+    overlaps the caller's next block (its buffer must stay untouched until the next
+    `put` or `wait`: callers alternate two).  `wait` re-raises a write's error."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self.fd = fd
+
+    def put(self, a: np.ndarray, offset: int) -> None:
+        self.wait()
+        self.start(_pwrite, self.fd, a, offset)
 
 
 #: `_BlockLeaves.read_rows` of at most this many rows (an opening's queried leaves) reads
