@@ -20,7 +20,7 @@ import attrs
 from . import backend as compute
 from . import config as configlib
 from . import graph as graphlib
-from . import modelcommit, scratch, security, zk
+from . import modelcommit, runtime, scratch, security, zk
 from . import proof as prooflib
 from . import published as publib
 from .config import Config, Stack, resolve
@@ -148,7 +148,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
                           "it on Ray, or use --executor local")
     # zero knowledge: every commitment and sumcheck of the proof inside one session
     # (masks from the OS; `zklora.zkcore.zk`)
-    with scratch.session(), compute.use(be), zk.session(cfg.zero_knowledge):
+    with runtime.proving(), scratch.session(), compute.use(be), \
+            zk.session(cfg.zero_knowledge):
         return _prove(cfg, registry, progress, trusted_model, profile)
 
 
