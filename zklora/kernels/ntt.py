@@ -396,6 +396,86 @@ def _rs_encode_par(M, tw, twist, rev, out):
                     out[u * R + s, r0 + b] = buf[b, ru]
 
 
+@njit(parallel=True, **_OPTS)
+def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
+    """`_rs_encode_par` of the messages M[r, j] = Y[j, col[r]] (columns of Y (k, W),
+    r < len(col)): each thread gathers its block of ROW_BLOCK messages from Y (one
+    cache line of a row of Y holds 8 neighbouring columns) into a block-local buffer,
+    so the caller makes no transposed copy of Y (the same codewords as `rs_encode` of
+    M)."""
+    k = Y.shape[0]
+    rows = col.shape[0]
+    R = twist.shape[0]
+    for bi in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
+        r0 = bi * ROW_BLOCK
+        nr = min(ROW_BLOCK, rows - r0)
+        src = np.empty((ROW_BLOCK, k), dtype=np.uint64)
+        buf = np.empty((ROW_BLOCK, k), dtype=np.uint64)
+        if nr == ROW_BLOCK:
+            c0 = col[r0]
+            c1 = col[r0 + 1]
+            c2 = col[r0 + 2]
+            c3 = col[r0 + 3]
+            c4 = col[r0 + 4]
+            c5 = col[r0 + 5]
+            c6 = col[r0 + 6]
+            c7 = col[r0 + 7]
+            for j in range(k):
+                src[0, j] = Y[j, c0]
+                src[1, j] = Y[j, c1]
+                src[2, j] = Y[j, c2]
+                src[3, j] = Y[j, c3]
+                src[4, j] = Y[j, c4]
+                src[5, j] = Y[j, c5]
+                src[6, j] = Y[j, c6]
+                src[7, j] = Y[j, c7]
+        else:
+            for j in range(k):
+                for b in range(nr):
+                    src[b, j] = Y[j, col[r0 + b]]
+        for s in range(R):
+            for b in range(nr):
+                if s == 0:
+                    for j in range(k):
+                        buf[b, j] = src[b, j]
+                    _dif_any(buf[b], tw)
+                else:   # the twist product fused into the first stage
+                    _dif_src(buf[b], src[b], twist[s], tw)
+            for u in range(k):
+                ru = rev[u]
+                for b in range(nr):
+                    out[u * R + s, r0 + b] = buf[b, ru]
+
+
+def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """`rs_encode` of the matrix M (len(col), k) with M[r, j] = Y[j, col[r]] (messages
+    that are columns of a C-contiguous uint64 ``Y`` (k, W), e.g. a tile of a streamed
+    commitment's coefficient matrix), without the transposed copy of Y: the kernel
+    gathers each block of messages itself (`_rs_encode_cols_par`).  ``col`` (int64,
+    each < W)."""
+    col = np.ascontiguousarray(col, dtype=np.int64)
+    if Y.ndim != 2 or Y.dtype != np.uint64 or not Y.flags.c_contiguous:
+        raise ValueError("rs_encode_cols: Y must be C-contiguous uint64 (k, W)")
+    k = Y.shape[0]
+    rows = col.shape[0]
+    if rows and (int(col.min()) < 0 or int(col.max()) >= Y.shape[1]):
+        raise ValueError("rs_encode_cols: a column index is out of range")
+    if rows == 0 or (k << rate_log) * rows < SERIAL_BELOW or rows == 1 or k < 1 \
+            or (1 << (k.bit_length() - 1)) != k:
+        return rs_encode(np.ascontiguousarray(Y[:, col].T), rate_log, out)
+    log_k = k.bit_length() - 1
+    tw, twist, _ = _tables(log_k, rate_log)
+    if out is None:
+        out = np.empty((k << rate_log, rows), dtype=np.uint64)
+    elif out.shape != (k << rate_log, rows) or out.dtype != np.uint64 \
+            or not out.flags.c_contiguous:
+        raise ValueError(f"rs_encode_cols: out must be C-contiguous uint64 of shape "
+                         f"{(k << rate_log, rows)}")
+    _rs_encode_cols_par(Y, col, tw, twist, _fast_rev(log_k), out)
+    return out
+
+
 @njit(**_OPTS)
 def _rs_encode_ser(M, tw, twist, rev, out):
     buf = np.empty(M.shape[1], dtype=np.uint64)

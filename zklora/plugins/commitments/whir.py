@@ -1525,7 +1525,7 @@ class Whir(CommitmentScheme):
                 wr.put(y, 8 * cb * R * j)   # after tile j − 1's write: its buffer is free
                 if j + 1 < nt:
                     rd.start(coef.tile, fd, j + 1, tbufs[(j + 1) % 2])
-                return y[:, :, None]
+                return y, 0
 
             def encoded() -> None:
                 wr.wait()
@@ -1552,9 +1552,11 @@ class Whir(CommitmentScheme):
         """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
         components) on a domain of 2^d, and their Merkle tree, the leaves and levels in
         scratch files: ``columns(j)`` gives tile j of the coefficient matrix
-        C[v, t] = c[t + T·v] (T = 2^lt), its columns [j·cb, (j+1)·cb), as
-        (2^m / T, cb, ncomp); each tile is Reed–Solomon encoded column by column
-        (`ntt.rs_encode`) into its column codewords — the first tiles into RAM, as many
+        C[v, t] = c[t + T·v] (T = 2^lt), its columns [j·cb, (j+1)·cb), as (Y, c0): a
+        C-contiguous uint64 (2^m / T, W) array whose column c0 + c·ncomp + comp is
+        column j·cb + c of component comp; each tile is Reed–Solomon encoded column by
+        column (`ntt.rs_encode_cols`, which reads the columns in place) into its column
+        codewords — the first tiles into RAM, as many
         as `ENC_RAM_BYTES` (`scratch.working_budget`) holds, the rest into a tiled
         scratch file — whose rows are then read a block at a time (a piece of every
         tile), twisted and transformed (`K.twist_dft_block`), written to the leaves'
@@ -1566,7 +1568,7 @@ class Whir(CommitmentScheme):
         ``encoded()``, if given, runs once every tile has been encoded (``columns`` is
         not called after it: a caller frees the coefficients there).  Returns (tree,
         root)."""
-        T, R, S = 1 << lt, 1 << (m - lt), (1 << d) >> lt
+        T, S = 1 << lt, (1 << d) >> lt
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
         L, Kl = 1 << (d - k), 1 << k
@@ -1582,8 +1584,10 @@ class Whir(CommitmentScheme):
         held = min(nt, scratch.working_budget(ENC_RAM_BYTES) // (8 * S * w))
         ram = np.empty((held, S, w), dtype=np.uint64)
         enc = store.raw(8 * S * w * (nt - held), "whir-enc") if held < nt else None
-        # each tile's rows and codewords in the store's reusable work arrays
-        mbuf = store.buffer("whir-enc-rows", w * R).reshape(w, R)
+        # tile column c of component comp is message comp·cb + c: its column of Y is
+        # c0 + cols[comp·cb + c]
+        cols = (np.arange(cb, dtype=np.int64)[None, :] * ncomp +
+                np.arange(ncomp, dtype=np.int64)[:, None]).reshape(-1)
         # two codeword buffers: one written (`_Writer`) while the next tile is encoded
         cbufs = [_dio_buffer(store.buffer("whir-enc-codewords", S * w + pad), S * w
                              ).reshape(S, w)] if enc else []
@@ -1595,16 +1599,16 @@ class Whir(CommitmentScheme):
             wr = _Writer(fd)
             es.callback(wr.wait)   # before the file is closed
             for j in range(nt):
-                y = columns(j)
-                np.copyto(mbuf.reshape(ncomp, cb, R), y.transpose(2, 1, 0))
-                del y
+                y, c0 = columns(j)
                 if j < held:
-                    ntt.rs_encode(mbuf, d - m, out=ram[j])
+                    ntt.rs_encode_cols(y, cols + c0, d - m, out=ram[j])
                 else:
                     cbuf = cbufs[(j - held) % len(cbufs)]
-                    wr.put(ntt.rs_encode(mbuf, d - m, out=cbuf), 8 * S * w * (j - held))
+                    wr.put(ntt.rs_encode_cols(y, cols + c0, d - m, out=cbuf),
+                           8 * S * w * (j - held))
+                del y
             wr.wait()
-        del mbuf, cbufs
+        del cbufs
         if encoded is not None:
             encoded()
         leaves = store.raw(8 * L * Kl * ncomp, "whir-leaves")
@@ -2462,9 +2466,9 @@ class Whir(CommitmentScheme):
             lt = K.split_log(m, nxt.d, nxt.k)
             T, R = 1 << lt, 1 << (m - lt)
             cb = _tile_cols(T, R, (1 << nxt.d) >> lt, 2, 1 << nxt.k)
-            C = coeffs.reshape(R, T, 2)
+            C = np.ascontiguousarray(coeffs, dtype=np.uint64).reshape(R, 2 * T)
             tree, root = self._encode_streamed(
-                store, lambda j: C[:, j * cb:(j + 1) * cb], m, nxt.d, nxt.k, lt, 2, cb)
+                store, lambda j: (C, 2 * j * cb), m, nxt.d, nxt.k, lt, 2, cb)
         else:
             new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
             new_levels = merkle.build(
