@@ -72,3 +72,79 @@ def test_rs_encode_cols_checks():
     with pytest.raises(ValueError):
         ntt.rs_encode_cols(np.asfortranarray(np.zeros((8, 4), dtype=np.uint64)),
                            np.array([0, 1]), 1)
+
+
+def _tiles_case(m, d, k, lt, cb, ext, held, per, fill):
+    from zklora.kernels import whir
+
+    rng = np.random.default_rng(m * 31 + d * 7 + lt + cb)
+    shape = (1 << m, 2) if ext else (1 << m,)
+    if fill == "pm1":
+        c = np.full(shape, P_INT - 1, dtype=np.uint64)
+    else:
+        c = rng.integers(0, P_INT, size=shape, dtype=np.uint64)
+        c.reshape(-1)[:8] = [0, 1, P_INT - 1, P_INT - 2, P_INT - 2, 1, 0, P_INT - 1]
+    T, ncomp, K = 1 << lt, 2 if ext else 1, 1 << k
+    Mx = np.empty((ncomp * T, (1 << m) // T), dtype=np.uint64)
+    whir._split_rows(c.reshape(-1), T, ncomp, Mx)
+    enc = ntt.rs_encode(Mx, d - m)   # (S, ncomp·T)
+    S, nt, w = enc.shape[0], T // cb, ncomp * cb
+    tiles = np.empty((nt, S, w), dtype=np.uint64)
+    for j in range(nt):
+        for comp in range(ncomp):
+            tiles[j, :, comp * cb:(comp + 1) * cb] = enc[:, comp * T + j * cb:
+                                                        comp * T + (j + 1) * cb]
+    ram = np.ascontiguousarray(tiles[:held])
+    wa = ntt.powers(ntt.root_of_unity(d), S)
+    G = T // K
+    leaves = np.empty(((1 << d) >> k, K * ncomp), dtype=np.uint64)
+    for a0 in range(0, S, per):
+        piece = np.ascontiguousarray(tiles[held:, a0:a0 + per]) if held < nt else \
+            np.empty((0, per, w), dtype=np.uint64)
+        got = np.empty((G * per, K * ncomp), dtype=np.uint64)
+        whir.twist_dft_tiles(ram, piece, a0, per, d, k, lt, cb, wa, got)
+        want = np.empty_like(got)
+        whir.twist_dft_block(enc[a0:a0 + per], a0, d, k, lt, wa, want, local=True)
+        assert np.array_equal(got, want)
+        for g in range(G):
+            leaves[a0 + g * S:a0 + g * S + per] = got[g * per:(g + 1) * per]
+    return c, leaves
+
+
+@pytest.mark.parametrize("m,d,k,lt,cb,ext,held,per", [
+    (8, 9, 2, 5, 8, False, 1, 4),      # T < FAST_MIN: gathered row, `_dif_src`
+    (8, 9, 2, 5, 32, True, 0, 16),     # one tile
+    (8, 10, 2, 6, 8, False, 3, 8),     # T = FAST_MIN, 8 tiles, some held
+    (8, 10, 3, 6, 16, True, 4, 4),     # all held
+    (9, 10, 2, 7, 32, True, 0, 2),     # none held
+    (9, 11, 3, 7, 64, False, 1, 16),   # two tiles
+])
+@pytest.mark.parametrize("fill", ["edge", "pm1"])
+def test_twist_dft_tiles_vs_python_reference(m, d, k, lt, cb, ext, held, per, fill):
+    """Every block of rows through `twist_dft_tiles` equals `twist_dft_block` on the
+    assembled rows, and the leaves equal the pure-Python `encode_leaves_ref`."""
+    from zklora.kernels import whir
+
+    c, leaves = _tiles_case(m, d, k, lt, cb, ext, held, per, fill)
+    ref = whir.encode_leaves_ref(c, d, k)
+    assert np.array_equal(leaves.reshape(ref.shape), ref)
+
+
+@pytest.mark.parametrize("held", [0, 5, 16])
+def test_twist_dft_tiles_parallel(held):
+    """A block large enough for the parallel split (several chunks of rows)."""
+    from zklora.kernels import whir
+
+    c, leaves = _tiles_case(14, 15, 4, 8, 16, False, held, 64, "edge")
+    assert np.array_equal(leaves, whir._encode_leaves_cold(c, 15, 4))
+
+
+def test_twist_dft_tiles_checks():
+    from zklora.kernels import whir
+
+    ram = np.zeros((1, 16, 8), dtype=np.uint64)
+    wa = ntt.powers(ntt.root_of_unity(7), 16)
+    out = np.zeros((32, 4), dtype=np.uint64)
+    with pytest.raises(ValueError):
+        whir.twist_dft_tiles(ram, np.zeros((0, 4, 8), dtype=np.uint64), 0, 4, 7, 2, 3, 4,
+                             wa, out)   # T / cb = 2 tiles, one given

@@ -42,7 +42,10 @@ from .goldilocks import (
     gl_sub,
 )
 from .ntt import (
+    FAST_MIN,
+    _bfly_run_in,
     _dif_src,
+    _dif_stages,
     fast_perm,
     powers,
     root_of_unity,
@@ -449,6 +452,87 @@ def twist_dft_block(enc: np.ndarray, a0: int, log_domain: int, k: int, log_split
     enc = np.ascontiguousarray(enc, dtype=np.uint64)
     nch = 1 if enc.size < SERIAL_BELOW else max(1, min(64, enc.shape[0]))
     _twist_dft_block(enc, a0, ncomp, T, 1 << k, S, wa, wt, tw, rev, out, nch, local)
+
+
+@njit(inline="always", **_OPTS)
+def _tile_seg(ram, piece, a0, r, j, comp, cb):
+    """Tile j's cb entries of component comp of block row r: from the RAM tiles (row
+    a0 + r) for j < len(ram), else from the block's file pieces (row r)."""
+    held = ram.shape[0]
+    if j < held:
+        return ram[j, a0 + r, comp * cb:(comp + 1) * cb]
+    return piece[j - held, r, comp * cb:(comp + 1) * cb]
+
+
+@njit(parallel=True, **_OPTS)
+def _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, out, nch):
+    """`_twist_dft_block` (``local``) of the block rows a0 … a0 + rows − 1 of enc whose
+    row r, component comp, is the concatenation over the tiles j < T/cb of
+    `_tile_seg`: read in place, without the assembled block.  From FAST_MIN entries on
+    with two tiles or more, the first DIF stage pairs tile j with tile j + T/(2cb)
+    (`_bfly_run_in`, the twist product fused in), the rest is `_dif_stages`; else the
+    row is gathered into a local buffer and `_dif_src` runs on it (the same values)."""
+    G = T // K
+    nt = T // cb
+    half = T >> 1
+    step = (rows + nch - 1) // nch
+    for ch in prange(nch):
+        buf = np.empty(T, dtype=np.uint64)
+        pw = np.empty(T, dtype=np.uint64)
+        row_buf = np.empty(T, dtype=np.uint64)
+        r_lo = ch * step
+        r_hi = min(rows, (ch + 1) * step)
+        if r_lo < r_hi:
+            _pw_init(pw, wa[a0 + r_lo])
+        for r in range(r_lo, r_hi):
+            for comp in range(ncomp):
+                if nt == 1:
+                    _dif_src(buf, _tile_seg(ram, piece, a0, r, 0, comp, cb), pw, tw)
+                elif T >= FAST_MIN:
+                    hb = nt >> 1
+                    for jj in range(hb):
+                        o = jj * cb
+                        _bfly_run_in(_tile_seg(ram, piece, a0, r, jj, comp, cb),
+                                     _tile_seg(ram, piece, a0, r, jj + hb, comp, cb),
+                                     pw[o:o + cb], pw[half + o:half + o + cb],
+                                     buf[o:o + cb], buf[half + o:half + o + cb],
+                                     tw[half + o:half + o + cb], cb)
+                    _dif_stages(buf, tw, half >> 1, False)
+                else:
+                    for j in range(nt):
+                        seg = _tile_seg(ram, piece, a0, r, j, comp, cb)
+                        for t in range(cb):
+                            row_buf[j * cb + t] = seg[t]
+                    _dif_src(buf, row_buf, pw, tw)
+                for g in range(G):
+                    orow = r + g * rows
+                    for j in range(K):
+                        out[orow, j * ncomp + comp] = buf[rev[g + j * G]]
+            _mul_runs(pw, wt, pw, T)
+
+
+def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
+                    log_domain: int, k: int, log_split: int, cb: int, wa: np.ndarray,
+                    out: np.ndarray) -> None:
+    """`twist_dft_block`(enc[a0 : a0 + rows], a0, …, local=True) where enc (S, ncomp·T)
+    is held as column-codeword tiles of cb columns (ncomp·cb words a row, component
+    comp at [comp·cb, (comp + 1)·cb)): tiles j < len(ram) are ``ram[j]`` (S rows), the
+    others ``piece[j − len(ram)]`` (the block's rows only).  Both C-contiguous uint64
+    3-D arrays (an empty one of shape (0, ·, ncomp·cb) for none)."""
+    T = 1 << log_split
+    w = ram.shape[2]
+    ncomp = w // cb
+    nt = T // cb
+    S = (1 << log_domain) >> log_split
+    if ram.shape[0] + piece.shape[0] != nt or piece.shape[2] != w or \
+            (piece.shape[0] and piece.shape[1] < rows) or a0 + rows > S:
+        raise ValueError("twist_dft_tiles: tiles do not match the split")
+    tw, rev = _dft_tables(log_split)
+    wt = _twist_steps(log_domain, log_split)
+    size = rows * T * ncomp
+    nch = 1 if size < SERIAL_BELOW else max(1, min(64, rows))
+    _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev, out,
+                     nch)
 
 
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba

@@ -1556,11 +1556,11 @@ class Whir(CommitmentScheme):
         C-contiguous uint64 (2^m / T, W) array whose column c0 + c·ncomp + comp is
         column j·cb + c of component comp; each tile is Reed–Solomon encoded column by
         column (`ntt.rs_encode_cols`, which reads the columns in place) into its column
-        codewords — the first tiles into RAM, as many
-        as `ENC_RAM_BYTES` (`scratch.working_budget`) holds, the rest into a tiled
-        scratch file — whose rows are then read a block at a time (a piece of every
-        tile), twisted and transformed (`K.twist_dft_block`), written to the leaves'
-        file (block after block, `_BlockLeaves`: one sequential write a block) and
+        codewords — the first tiles into RAM, as many as `ENC_RAM_BYTES`
+        (`scratch.working_budget`) holds, the rest into a tiled scratch file — whose
+        rows are then read a block at a time (a piece of every tile, read in place by
+        `K.twist_dft_tiles`), twisted and transformed, written to the leaves' file
+        (block after block, `_BlockLeaves`: one sequential write a block) and
         hashed from RAM: a block's leaves are whole aligned runs of the leaves' order,
         so their subtrees' levels go straight to the levels' files (`_merkle_blocks`;
         the same tree as `merkle.build`).  Both files go through direct I/O where the
@@ -1618,9 +1618,9 @@ class Whir(CommitmentScheme):
         # a helper thread while this one is made) and two leaves' buffers (one written
         # while the next block is made): this call's work arrays
         nb, nf = -(-S // per), nt - held
-        blk = np.empty((per, ncomp * T), dtype=np.uint64)
         pieces = [_dio_empty(nf * per * w).reshape(nf, per, w)
                   for _ in range(min(2, nb))] if enc is not None else []
+        no_piece = np.empty((0, per, w), dtype=np.uint64)
         outs = [_dio_empty(per * T * ncomp).reshape(G * per, Kl * ncomp)
                 for _ in range(min(2, S // per))]
         with contextlib.ExitStack() as es:
@@ -1643,6 +1643,7 @@ class Whir(CommitmentScheme):
 
             if pieces:
                 rd.start(read_block, 0, pieces[0])
+            piece = no_piece
             for a0 in range(0, S, per):
                 outb = outs[(a0 // per) % len(outs)]
                 if pieces:
@@ -1650,20 +1651,16 @@ class Whir(CommitmentScheme):
                     piece = pieces[(a0 // per) % len(pieces)]
                     if a0 + per < S:   # the next block's pieces, read while this one is made
                         rd.start(read_block, a0 + per, pieces[(a0 // per + 1) % len(pieces)])
-                for j in range(nt):
-                    src = ram[j, a0:a0 + per] if j < held else piece[j - held]
-                    for comp in range(ncomp):
-                        blk[:, comp * T + j * cb:comp * T + (j + 1) * cb] = \
-                            src[:, comp * cb:(comp + 1) * cb]
-                del src
-                K.twist_dft_block(blk, a0, d, k, lt, wa, outb, local=True)
+                # the block's rows read from the tiles in place (RAM tiles and this
+                # block's file pieces): no assembled copy
+                K.twist_dft_tiles(ram, piece, a0, per, d, k, lt, cb, wa, outb)
                 # the block's G runs of leaves [a0 + g·S, a0 + per + g·S), one after the
                 # other (`_BlockLeaves`): the leaves' file is written front to back
                 wr.put(outb, 8 * Kl * ncomp * G * a0)
                 # aligned subtrees (hashed while the block is written)
                 mk.add(outb, a0, S)
             wr.wait()
-        del ram, blk, pieces, outs, outb
+        del ram, piece, pieces, outs, outb
         if enc is not None:
             store.discard(enc)
         shape = (L, Kl) if ncomp == 1 else (L, Kl, 2)
