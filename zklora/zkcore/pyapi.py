@@ -533,6 +533,11 @@ def _warm_kernels() -> None:
     E.vecmat(e, M)
     whir.lincomb_base(rng.integers(0, 1 << 32, (4, 1 << 13), dtype=np.uint64),
                       rng.integers(0, 1 << 32, (4, 2), dtype=np.uint64))
+    for ro in (False, True):        # serial lincomb over in-memory and mapped rows
+        tabs = rng.integers(0, 1 << 32, (4, 1 << 10), dtype=np.uint64)
+        tabs.flags.writeable = not ro
+        whir.lincomb_base(tabs, rng.integers(0, 1 << 32, (4, 2), dtype=np.uint64))
+    _warm_leaf_sets(rng)
     for m, q in ((4, 2), (12, 4)):  # serial and parallel combine
         whir_eq.pow_eq_accumulate(np.zeros((1 << m, 2), np.uint64),
                                   rng.integers(0, 1 << 32, q, dtype=np.uint64),
@@ -544,6 +549,24 @@ def _warm_kernels() -> None:
         for op in (E.add, E.sub, E.mul):
             op(a, b)
             op(b, a)
+
+
+def _warm_leaf_sets(rng) -> None:
+    """`lookup_gkr.leaf_sets_u64`'s one- and two-column kernels (serial and parallel)
+    over every mix of in-memory and read-only (memory-mapped) columns."""
+    import numpy as np
+
+    from zklora.kernels import lookup_gkr
+
+    for n in (64, 1 << 14):
+        for w in (1, 2):
+            for ro0, ro1 in ((False, False), (False, True), (True, False), (True, True)):
+                cols = [rng.integers(0, 1 << 32, n, dtype=np.uint64) for _ in range(w)]
+                cols[0].flags.writeable = not ro0
+                cols[-1].flags.writeable = not (ro1 if w == 2 else ro0)
+                ap = rng.integers(0, 1 << 32, (2, w, 2), dtype=np.uint64)
+                bt = rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64)
+                lookup_gkr.leaf_sets_u64(cols, ap, bt, np.empty((n, 2, 2), np.uint64))
 
 
 def warmup(profile: str = "fast", *, progress: bool | str | Reporter = False,
