@@ -26,7 +26,18 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import ONE, P_INT, ZERO, e2_mul, gl_add, gl_mul, gl_mul7, gl_sub
+from .goldilocks import (
+    ONE,
+    P_INT,
+    ZERO,
+    e2_mul,
+    fin_acc128,
+    gl_add,
+    gl_mul,
+    gl_mul7,
+    gl_sub,
+    mul128,
+)
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: low variables of the split (A has 2^LO_VARS entries per point: q·2^a·16 bytes in cache)
@@ -506,20 +517,61 @@ def _transpose_tile(s, base, J, L, T):
             T[r + x] = s[base + x * J + b]
 
 
+#: `_fold_rows` sums this many terms or more unreduced (192-bit accumulators)
+LAZY_J = 8
+
+
 @njit(inline="always", **_OPTS)
-def _fold_rows(T, off, J, L, E0, E1, o0, o1):
-    """o[x] = Σ_(b<J) E[b]·T[(off + b)·L + x] (base T, extension E), x < L."""
-    for x in range(L):
-        o0[x] = ZERO
-        o1[x] = ZERO
-    for b in range(J):
-        e0 = E0[b]
-        e1 = E1[b]
-        r = (off + b) * L
+def acc_mul(lo, hi, tp, x, b, n):
+    """(tp, hi, lo)[p] += x[p]·b for p < n as 192-bit integers tp·2^128 + hi·2^64 + lo:
+    the 128-bit product (`mul128`) added without any reduction mod p (`fin_acc128`
+    reduces once, for tp < 2^32 − 1); tp grows by at most 1 a call."""
+    for p in range(n):
+        h1, l1 = mul128(x[p], b)
+        t = lo[p] + l1
+        lo[p] = t
+        u = h1 + (ONE if t < l1 else ZERO)   # h1 ≤ 2^64 − 2: no carry out
+        v = hi[p] + u
+        hi[p] = v
+        tp[p] = tp[p] + (ONE if v < u else ZERO)
+
+
+@njit(inline="always", **_OPTS)
+def _fold_rows(T, off, J, L, E0, E1, o0, o1, K):
+    """o[x] = Σ_(b<J) E[b]·T[(off + b)·L + x] (base T, extension E), x < L; K (6, ≥ L)
+    scratch: for J ≥ `LAZY_J` the sums as 192-bit integers (`acc_mul`), reduced once
+    (J < 2^32); fewer terms a reduced product each (the zeroing and final reduction
+    cost more than they save there)."""
+    if J < LAZY_J:
         for x in range(L):
-            v = T[r + x]
-            o0[x] = gl_add(o0[x], gl_mul(v, e0))
-            o1[x] = gl_add(o1[x], gl_mul(v, e1))
+            o0[x] = ZERO
+            o1[x] = ZERO
+        for b in range(J):
+            e0 = E0[b]
+            e1 = E1[b]
+            r = (off + b) * L
+            for x in range(L):
+                v = T[r + x]
+                o0[x] = gl_add(o0[x], gl_mul(v, e0))
+                o1[x] = gl_add(o1[x], gl_mul(v, e1))
+        return
+    for i in range(6):
+        for x in range(L):
+            K[i, x] = ZERO
+    k0 = K[0]
+    k1 = K[1]
+    k2 = K[2]
+    k3 = K[3]
+    k4 = K[4]
+    k5 = K[5]
+    for b in range(J):
+        r = (off + b) * L
+        v = T[r:r + L]
+        acc_mul(k0, k1, k2, v, E0[b], L)
+        acc_mul(k3, k4, k5, v, E1[b], L)
+    for x in range(L):
+        o0[x] = fin_acc128(k0[x], k1[x], k2[x])
+        o1[x] = fin_acc128(k3[x], k4[x], k5[x])
 
 
 @njit(parallel=True, **_OPTS)
@@ -547,6 +599,7 @@ def _fold_pair_sums(s, E0, E1, j, w, L, nth):
         we1 = np.empty(L, dtype=np.uint64)
         wd0 = np.empty(L, dtype=np.uint64)
         wd1 = np.empty(L, dtype=np.uint64)
+        K = np.empty((6, L), dtype=np.uint64)
         for t in range(th * step, min(ntiles, (th + 1) * step)):
             i0 = t * L
             n = min(L, npairs - i0)
@@ -572,8 +625,8 @@ def _fold_pair_sums(s, E0, E1, j, w, L, nth):
                     q0[x] = gl_add(q0[x], gl_mul(d, wd0[x]))
                     q1[x] = gl_add(q1[x], gl_mul(d, wd1[x]))
                 continue
-            _fold_rows(T, 0, J, n, E0, E1, se0, se1)
-            _fold_rows(T, J, J, n, E0, E1, so0, so1)
+            _fold_rows(T, 0, J, n, E0, E1, se0, se1, K)
+            _fold_rows(T, J, J, n, E0, E1, so0, so1, K)
             for x in range(n):
                 p0, p1 = e2_mul(se0[x], se1[x], we0[x], we1[x])
                 a0[x] = gl_add(a0[x], p0)
@@ -605,10 +658,11 @@ def _fold_eq(s, E0, E1, j, out, L):
         T = np.empty(J * L, dtype=np.uint64)
         o0 = np.empty(L, dtype=np.uint64)
         o1 = np.empty(L, dtype=np.uint64)
+        K = np.empty((6, L), dtype=np.uint64)
         x0 = t * L
         n = min(L, M - x0)
         _transpose_tile(s, x0 * J, J, n, T)
-        _fold_rows(T, 0, J, n, E0, E1, o0, o1)
+        _fold_rows(T, 0, J, n, E0, E1, o0, o1, K)
         for x in range(n):
             out[x0 + x, 0] = o0[x]
             out[x0 + x, 1] = o1[x]

@@ -16,7 +16,9 @@ with A2[l, p] = 2A[l, 2p + 1] − A[l, 2p] (W(2) is linear in A).  The G tables 
 per-thread accumulators of 2^(a−1) entries per term, updated a row at a time by
 vectorised axpys (a base-field f: a base × extension product, two base products, an
 entry and term, instead of an extension product for W plus the round's products);
-the A·G dots run once per thread.  Field sums are exact, so the message equals
+the A·G dots run once per thread.  The G sums are kept as 192-bit integers (the
+128-bit products added unreduced, `whir_eq.acc_mul` / `_acc_dot2`) and reduced mod p
+once per thread (`_acc_fin`).  Field sums are exact, so the message equals
 `round_(f, eq_rows(A, B, a, lo, hi))`.
 """
 
@@ -26,8 +28,9 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import P_INT, ZERO, gl_add, gl_mul, gl_mul7, gl_sub
+from .goldilocks import ONE, P_INT, ZERO, fin_acc128, gl_add, gl_mul7, gl_sub, mul128
 from .goldilocks import e2_mul_s as e2_mul
+from .whir_eq import acc_mul
 from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -68,15 +71,49 @@ def _final(A, G, q, Lh, out):
     out[3] = s21
 
 
+@njit(inline="always", **_OPTS)
+def _acc_dot2(lo, hi, tp, x0, x1, b0, b1, n):
+    """(tp, hi, lo)[p] += x0[p]·b0 + x1[p]·b1 for p < n as 192-bit integers
+    tp·2^128 + hi·2^64 + lo: the two 128-bit products (`mul128`) added without any
+    reduction mod p (`_acc_fin` reduces once); tp grows by at most 3 a call."""
+    for p in range(n):
+        h1, l1 = mul128(x0[p], b0)
+        h2, l2 = mul128(x1[p], b1)
+        s = l1 + l2
+        c1 = ONE if s < l1 else ZERO
+        t = lo[p] + s
+        c2 = ONE if t < s else ZERO
+        lo[p] = t
+        u = hi[p] + h1
+        c3 = ONE if u < h1 else ZERO
+        v = u + h2
+        c4 = ONE if v < h2 else ZERO
+        w = v + c1 + c2
+        c5 = ONE if w < v else ZERO
+        hi[p] = w
+        tp[p] = tp[p] + c3 + c4 + c5
+
+
+@njit(inline="always", **_OPTS)
+def _acc_fin(K, q, Lh, G):
+    """G[l, i, p] = (K[l, 3i + 2]·2^128 + K[l, 3i + 1]·2^64 + K[l, 3i])[p] mod p."""
+    for l in range(q):
+        for i in range(4):
+            for p in range(Lh):
+                G[l, i, p] = fin_acc128(K[l, 3 * i, p], K[l, 3 * i + 1, p],
+                                        K[l, 3 * i + 2, p])
+
+
 @njit(parallel=True, **_OPTS)
 def _split_round_base(f, A, B, h0, a, nch, part):
+    # 192-bit accumulators as in `_split_round_ext` (`whir_eq.acc_mul`, `_acc_fin`)
     q = A.shape[0]
     L = 1 << a
     Lh = L >> 1
     H = f.shape[0] >> a
     step = (H + nch - 1) // nch
     for c in prange(nch):
-        G = np.zeros((q, 4, Lh), dtype=np.uint64)
+        K = np.zeros((q, 12, Lh), dtype=np.uint64)
         P = min(PIECE, Lh)
         fe = np.empty(P, dtype=np.uint64)
         f2 = np.empty(P, dtype=np.uint64)
@@ -90,29 +127,27 @@ def _split_round_base(f, A, B, h0, a, nch, part):
                 for l in range(q):
                     b0 = B[l, h0 + h, 0]
                     b1 = B[l, h0 + h, 1]
-                    g0 = G[l, 0, p0:p0 + P]
-                    g1 = G[l, 1, p0:p0 + P]
-                    g2 = G[l, 2, p0:p0 + P]
-                    g3 = G[l, 3, p0:p0 + P]
-                    for p in range(P):
-                        x = fe[p]
-                        y = f2[p]
-                        g0[p] = gl_add(g0[p], gl_mul(x, b0))
-                        g1[p] = gl_add(g1[p], gl_mul(x, b1))
-                        g2[p] = gl_add(g2[p], gl_mul(y, b0))
-                        g3[p] = gl_add(g3[p], gl_mul(y, b1))
+                    q0 = p0 + P
+                    acc_mul(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0], fe, b0, P)
+                    acc_mul(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0], fe, b1, P)
+                    acc_mul(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0], f2, b0, P)
+                    acc_mul(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0], f2, b1, P)
+        G = np.empty((q, 4, Lh), dtype=np.uint64)
+        _acc_fin(K, q, Lh, G)
         _final(A, G, q, Lh, part[c])
 
 
 @njit(parallel=True, **_OPTS)
 def _split_round_ext(f, A, B, h0, a, nch, part):
+    # the accumulators as 192-bit integers (`_acc_dot2`: no reduction per product),
+    # reduced once per thread (`_acc_fin`); a thread sums at most 2^29 rows
     q = A.shape[0]
     L = 1 << a
     Lh = L >> 1
     H = f.shape[0] >> a
     step = (H + nch - 1) // nch
     for c in prange(nch):
-        G = np.zeros((q, 4, Lh), dtype=np.uint64)
+        K = np.zeros((q, 12, Lh), dtype=np.uint64)
         P = min(PIECE, Lh)
         e0 = np.empty(P, dtype=np.uint64)
         e1 = np.empty(P, dtype=np.uint64)
@@ -132,19 +167,17 @@ def _split_round_ext(f, A, B, h0, a, nch, part):
                     b0 = B[l, h0 + h, 0]
                     b1 = B[l, h0 + h, 1]
                     b7 = gl_mul7(b1)
-                    g0 = G[l, 0, p0:p0 + P]
-                    g1 = G[l, 1, p0:p0 + P]
-                    g2 = G[l, 2, p0:p0 + P]
-                    g3 = G[l, 3, p0:p0 + P]
-                    for p in range(P):
-                        x0 = e0[p]
-                        x1 = e1[p]
-                        g0[p] = gl_add(g0[p], gl_add(gl_mul(x0, b0), gl_mul(x1, b7)))
-                        g1[p] = gl_add(g1[p], gl_add(gl_mul(x0, b1), gl_mul(x1, b0)))
-                        y0 = d0[p]
-                        y1 = d1[p]
-                        g2[p] = gl_add(g2[p], gl_add(gl_mul(y0, b0), gl_mul(y1, b7)))
-                        g3[p] = gl_add(g3[p], gl_add(gl_mul(y0, b1), gl_mul(y1, b0)))
+                    q0 = p0 + P
+                    _acc_dot2(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0],
+                              e0, e1, b0, b7, P)
+                    _acc_dot2(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0],
+                              e0, e1, b1, b0, P)
+                    _acc_dot2(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0],
+                              d0, d1, b0, b7, P)
+                    _acc_dot2(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0],
+                              d0, d1, b1, b0, P)
+        G = np.empty((q, 4, Lh), dtype=np.uint64)
+        _acc_fin(K, q, Lh, G)
         _final(A, G, q, Lh, part[c])
 
 
@@ -177,6 +210,7 @@ def split_round(f: np.ndarray, A: np.ndarray, B: np.ndarray, a: int, lo: int) ->
         raise ValueError("split_round: need a ≥ 1 and whole rows of 2^a inside the table")
     H = M >> a
     nch = max(1, min(H, MAX_CHUNKS, max(1, M >> 14)))
+    nch = max(nch, -(-H >> 29))   # ≤ 2^29 rows a thread: the 192-bit sums' top word
     part = np.zeros((nch, 4), dtype=np.uint64)
     (_split_round_ext if f.ndim == 2 else _split_round_base)(f, A, B, lo >> a, a, nch, part)
     s = _sum4(part)
