@@ -100,3 +100,21 @@ def test_fold_pair_sums_twin(j):
     rs = _vals(rng, j, 2)
     w = _vals(rng, n, 2)
     assert np.array_equal(QE.fold_pair_sums(s, rs, w), QE.fold_pair_sums_ref(s, rs, w))
+
+
+@pytest.mark.parametrize("q,m", [(3, 6), (8, 5), (20, 7), (9, 11)])
+def test_pow_eq_accumulate_twin(q, m):
+    """`whir_eq._rows` (q ≥ LAZY_J: unreduced sums) against the definition."""
+    rng = np.random.default_rng(q * 31 + m)
+    out = _vals(rng, 1 << m, 2)
+    zs = _vals(rng, q)
+    cf = _vals(rng, q, 2)
+    want = QE.pow_eq_accumulate_ref(out.copy(), zs, cf)
+    QE.pow_eq_accumulate(out, zs, cf)
+    assert np.array_equal(out, want)
+    out[:] = P - 1
+    cf[:] = P - 1
+    zs[:] = P - 2
+    want = QE.pow_eq_accumulate_ref(out.copy(), zs, cf)
+    QE.pow_eq_accumulate(out, zs, cf)
+    assert np.array_equal(out, want)

@@ -4,7 +4,8 @@ this tree's (same process, CPU time by `time.process_time`, medians, outputs equ
     python tests/bench/s21h3_kern_ab.py OLD_TREE ROUNDS [WHAT ...]
 
 WHAT: split_ext (whir_open.split_round, extension blocks of the 25m fold's shapes),
-split_base, fold_eq (whir_eq.fold_eq, j = 2..4), fold_pairs (whir_eq.fold_pair_sums).
+split_base, fold_eq (whir_eq.fold_eq, j = 2..4), fold_pairs (whir_eq.fold_pair_sums),
+combine (whir_eq.pow_eq_accumulate, 2^20 rows, q points).
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ def cases(rng, what):
             s = _rnd(rng, 1 << 19)
             rs = _rnd(rng, j, 2)
             yield f"j{j}", (lambda m, s=s, rs=rs: m.fold_eq(s, rs))
+    elif what == "combine":
+        for q in (4, 16, 64):
+            out = _rnd(rng, 1 << 20, 2)
+            zs = _rnd(rng, q)
+            cf = _rnd(rng, q, 2)
+
+            def run(m, out=out, zs=zs, cf=cf):
+                o = out.copy()
+                m.pow_eq_accumulate(o, zs, cf)
+                return o
+            yield f"q{q}", run
     elif what == "fold_pairs":
         for j in (1, 2, 3):
             s = _rnd(rng, 1 << 19)
@@ -61,7 +73,7 @@ def main() -> None:
     whats = sys.argv[3:] or ["split_ext", "split_base", "fold_eq"]
     mods = {"split_ext": ("whir_open", WO_new), "split_base": ("whir_open", WO_new),
             "fold_eq": ("whir_eq", QE_new),
-            "fold_pairs": ("whir_eq", QE_new)}
+            "fold_pairs": ("whir_eq", QE_new), "combine": ("whir_eq", QE_new)}
     rng = np.random.default_rng(1)
     for what in whats:
         name, new = mods[what]

@@ -83,10 +83,48 @@ def _scale(A, coefs, A0, A1):
             A1[l, x] = gl_mul(A[l, x], c1)
 
 
+#: `_fold_rows` and `_rows` sum this many terms or more unreduced (192-bit accumulators)
+LAZY_J = 8
+
+
+@njit(inline="always", **_OPTS)
+def acc_mul(lo, hi, tp, x, b, n):
+    """(tp, hi, lo)[p] += x[p]·b for p < n as 192-bit integers tp·2^128 + hi·2^64 + lo:
+    the 128-bit product (`mul128`) added without any reduction mod p (`fin_acc128`
+    reduces once, for tp < 2^32 − 1); tp grows by at most 1 a call."""
+    for p in range(n):
+        h1, l1 = mul128(x[p], b)
+        t = lo[p] + l1
+        lo[p] = t
+        u = h1 + (ONE if t < l1 else ZERO)   # h1 ≤ 2^64 − 2: no carry out
+        v = hi[p] + u
+        hi[p] = v
+        tp[p] = tp[p] + (ONE if v < u else ZERO)
+
+
 @njit(inline="always", **_OPTS)
 def _rows(A0, A1, B, out, a, lo_row, hi_row):
     L = A0.shape[1]
     q = A0.shape[0]
+    if q >= LAZY_J:   # the q-term sums unreduced (`acc_mul`), reduced once a row
+        K = np.empty((6, L), dtype=np.uint64)
+        for h in range(lo_row, hi_row):
+            base = h << a
+            for x in range(L):
+                K[0, x] = out[base + x, 0]
+                K[1, x] = ZERO
+                K[2, x] = ZERO
+                K[3, x] = out[base + x, 1]
+                K[4, x] = ZERO
+                K[5, x] = ZERO
+            for l in range(q):
+                b = B[l, h]
+                acc_mul(K[0], K[1], K[2], A0[l], b, L)
+                acc_mul(K[3], K[4], K[5], A1[l], b, L)
+            for x in range(L):
+                out[base + x, 0] = fin_acc128(K[0, x], K[1, x], K[2, x])
+                out[base + x, 1] = fin_acc128(K[3, x], K[4, x], K[5, x])
+        return
     acc0 = np.empty(L, dtype=np.uint64)
     acc1 = np.empty(L, dtype=np.uint64)
     for h in range(lo_row, hi_row):
@@ -515,25 +553,6 @@ def _transpose_tile(s, base, J, L, T):
         r = b * L
         for x in range(L):
             T[r + x] = s[base + x * J + b]
-
-
-#: `_fold_rows` sums this many terms or more unreduced (192-bit accumulators)
-LAZY_J = 8
-
-
-@njit(inline="always", **_OPTS)
-def acc_mul(lo, hi, tp, x, b, n):
-    """(tp, hi, lo)[p] += x[p]·b for p < n as 192-bit integers tp·2^128 + hi·2^64 + lo:
-    the 128-bit product (`mul128`) added without any reduction mod p (`fin_acc128`
-    reduces once, for tp < 2^32 − 1); tp grows by at most 1 a call."""
-    for p in range(n):
-        h1, l1 = mul128(x[p], b)
-        t = lo[p] + l1
-        lo[p] = t
-        u = h1 + (ONE if t < l1 else ZERO)   # h1 ≤ 2^64 − 2: no carry out
-        v = hi[p] + u
-        hi[p] = v
-        tp[p] = tp[p] + (ONE if v < u else ZERO)
 
 
 @njit(inline="always", **_OPTS)
