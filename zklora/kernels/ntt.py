@@ -447,6 +447,16 @@ def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
                     out[u * R + s, r0 + b] = buf[b, ru]
 
 
+def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str) -> np.ndarray:
+    """The codewords' output array: a fresh (n, rows) uint64 one, or the caller's reused
+    buffer ``out`` once checked to be C-contiguous uint64 of that shape."""
+    if out is None:
+        return np.empty(shape, dtype=np.uint64)
+    if out.shape != shape or out.dtype != np.uint64 or not out.flags.c_contiguous:
+        raise ValueError(f"{who}: out must be C-contiguous uint64 of shape {shape}")
+    return out
+
+
 def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
                    out: np.ndarray | None = None) -> np.ndarray:
     """`rs_encode` of the matrix M (len(col), k) with M[r, j] = Y[j, col[r]] (messages
@@ -466,12 +476,7 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
         return rs_encode(np.ascontiguousarray(Y[:, col].T), rate_log, out)
     log_k = k.bit_length() - 1
     tw, twist, _ = _tables(log_k, rate_log)
-    if out is None:
-        out = np.empty((k << rate_log, rows), dtype=np.uint64)
-    elif out.shape != (k << rate_log, rows) or out.dtype != np.uint64 \
-            or not out.flags.c_contiguous:
-        raise ValueError(f"rs_encode_cols: out must be C-contiguous uint64 of shape "
-                         f"{(k << rate_log, rows)}")
+    out = _codeword_out(out, (k << rate_log, rows), "rs_encode_cols")
     _rs_encode_cols_par(Y, col, tw, twist, _fast_rev(log_k), out)
     return out
 
@@ -493,12 +498,7 @@ def rs_encode(M: np.ndarray, rate_log: int, out: np.ndarray | None = None) -> np
     if k < 1 or (1 << log_k) != k:
         raise ValueError(f"message length {k} is not a power of two")
     tw, twist, rev = _tables(log_k, rate_log)
-    if out is None:
-        out = np.empty((k << rate_log, rows), dtype=np.uint64)
-    elif out.shape != (k << rate_log, rows) or out.dtype != np.uint64 \
-            or not out.flags.c_contiguous:
-        raise ValueError(f"rs_encode: out must be C-contiguous uint64 of shape "
-                         f"{(k << rate_log, rows)}")
+    out = _codeword_out(out, (k << rate_log, rows), "rs_encode")
     if rows:
         if out.size < SERIAL_BELOW or rows == 1:
             _rs_encode_ser(M, tw, twist, rev, out)

@@ -412,6 +412,19 @@ def mobius_high(a: np.ndarray, j0: int) -> None:
         _mobius_hi(a, j0, n)
 
 
+@njit(inline="always", **_OPTS)
+def _twist_chunk(ch, step, rows, T, wa, a0):
+    """A twisting DFT kernel's chunk ch of ``step`` block rows: its work buffer, the
+    twist powers pw[t] = ω^((a0 + r_lo)·t) of its first row, and its rows [r_lo, r_hi)."""
+    buf = np.empty(T, dtype=np.uint64)
+    pw = np.empty(T, dtype=np.uint64)
+    r_lo = ch * step
+    r_hi = min(rows, (ch + 1) * step)
+    if r_lo < r_hi:
+        _pw_init(pw, wa[a0 + r_lo])
+    return buf, pw, r_lo, r_hi
+
+
 @njit(parallel=True, **_OPTS)
 def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, wt, tw, rev, out, nch, local):
     rows = enc.shape[0]
@@ -420,12 +433,7 @@ def _twist_dft_block(enc, a0, ncomp, T, K, S, wa, wt, tw, rev, out, nch, local):
     first = 0 if local else a0
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
-        buf = np.empty(T, dtype=np.uint64)
-        pw = np.empty(T, dtype=np.uint64)
-        r_lo = ch * step
-        r_hi = min(rows, (ch + 1) * step)
-        if r_lo < r_hi:
-            _pw_init(pw, wa[a0 + r_lo])
+        buf, pw, r_lo, r_hi = _twist_chunk(ch, step, rows, T, wa, a0)
         for r in range(r_lo, r_hi):
             for comp in range(ncomp):
                 _dif_src(buf, enc[r, comp * T:(comp + 1) * T], pw, tw)
@@ -477,13 +485,8 @@ def _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, 
     half = T >> 1
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
-        buf = np.empty(T, dtype=np.uint64)
-        pw = np.empty(T, dtype=np.uint64)
+        buf, pw, r_lo, r_hi = _twist_chunk(ch, step, rows, T, wa, a0)
         row_buf = np.empty(T, dtype=np.uint64)
-        r_lo = ch * step
-        r_hi = min(rows, (ch + 1) * step)
-        if r_lo < r_hi:
-            _pw_init(pw, wa[a0 + r_lo])
         for r in range(r_lo, r_hi):
             for comp in range(ncomp):
                 if nt == 1:
