@@ -31,6 +31,7 @@ from .goldilocks import (
     e_sc_fold_s,
     gl_add,
     gl_inv,
+    gl_mul,
     gl_mul7,
     gl_mul_s,
     gl_neg,
@@ -713,33 +714,114 @@ def e_eq_suffix(e, out):
                 out[dst + 2 * i + 1, 1] = x1
 
 
+#: pairs an eq-factored round evaluates together (`_eqgen_blocks`): every factor's product
+#: and the weighting run as loops over a block's lanes (vectorised), per-lane sums
+EQ_BLOCK = 32
+
+
+@njit(inline="always")
+def _blk_points(st, k, i0, n, npts, V, D):
+    """V[f, s, 0/1, p] = table f of ``st`` on pair i0 + p at t_s (`_pair_points`'s points:
+    t_0 = 0, t_s = s + 1) for p < n; ``D`` (2, EQ_BLOCK) scratch (hi − lo)."""
+    for f in range(k):
+        for p in range(n):
+            i = 2 * (i0 + p)
+            l0 = st[f, i, 0]
+            l1 = st[f, i, 1]
+            h0 = st[f, i + 1, 0]
+            h1 = st[f, i + 1, 1]
+            d0 = gl_sub(h0, l0)
+            d1 = gl_sub(h1, l1)
+            D[0, p] = d0
+            D[1, p] = d1
+            V[f, 0, 0, p] = l0
+            V[f, 0, 1, p] = l1
+            if npts > 1:
+                V[f, 1, 0, p] = gl_add(h0, d0)
+                V[f, 1, 1, p] = gl_add(h1, d1)
+        for s in range(2, npts):
+            for p in range(n):
+                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[0, p])
+                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[1, p])
+
+
 @njit(**_OPTS)
-def _eqgen_range(st, w, isb, starts, factors, npts, lo, hi, vals, acc):
-    """`_gen_range` with every pair i's products weighted by w[i] (the eq factor's
-    suffix; the factor itself is not in ``st``)."""
+def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
+    """acc[j, s] += Σ_{lo ≤ i < hi} w_i·Π_{f ∈ term j} f_i(t_s) (`_gen_range` with every
+    pair weighted by w[i], the eq factor's suffix; the factor itself is not in ``st``),
+    over blocks of `EQ_BLOCK` pairs: the points, each factor's product and the weighting
+    as loops over the block's lanes (vectorised; the terms are interpreted once a block,
+    not once a pair), the sums kept per lane and added into ``acc`` once (field sums:
+    the values of the per-pair form)."""
     k = st.shape[0]
     nterms = starts.shape[0] - 1
-    for i in range(lo, hi):
-        _pair_points(st, k, i, npts, vals)
-        w0 = w[i, 0]
-        w1 = w[i, 1]
+    B = EQ_BLOCK
+    V = np.empty((k, npts, 2, B), dtype=np.uint64)
+    D = np.empty((2, B), dtype=np.uint64)
+    P0 = np.empty(B, dtype=np.uint64)
+    P1 = np.empty(B, dtype=np.uint64)
+    W0 = np.empty(B, dtype=np.uint64)
+    W1 = np.empty(B, dtype=np.uint64)
+    L = np.zeros((nterms, npts, 2, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _blk_points(st, k, i0, n, npts, V, D)
+        for p in range(n):
+            W0[p] = w[i0 + p, 0]
+            W1[p] = w[i0 + p, 1]
         for j in range(nterms):
             q0 = starts[j]
             q1 = starts[j + 1]
             if q0 == q1:
                 for s in range(npts):
-                    acc[j, s, 0] = gl_add(acc[j, s, 0], w0)
-                    acc[j, s, 1] = gl_add(acc[j, s, 1], w1)
+                    for p in range(n):
+                        L[j, s, 0, p] = gl_add(L[j, s, 0, p], W0[p])
+                        L[j, s, 1, p] = gl_add(L[j, s, 1, p], W1[p])
                 continue
             for s in range(npts):
-                p0, p1, pb = _term_product(vals, isb, factors, q0, q1, s)
+                f0 = factors[q0]
+                pb = isb[f0]
+                for p in range(n):
+                    P0[p] = V[f0, s, 0, p]
+                    P1[p] = V[f0, s, 1, p]
+                for q in range(q0 + 1, q1):
+                    f = factors[q]
+                    if isb[f]:
+                        if pb:
+                            for p in range(n):
+                                P0[p] = gl_mul(P0[p], V[f, s, 0, p])
+                        else:
+                            for p in range(n):
+                                x = V[f, s, 0, p]
+                                P0[p] = gl_mul(P0[p], x)
+                                P1[p] = gl_mul(P1[p], x)
+                    elif pb:
+                        for p in range(n):
+                            x = P0[p]
+                            P0[p] = gl_mul(x, V[f, s, 0, p])
+                            P1[p] = gl_mul(x, V[f, s, 1, p])
+                        pb = False
+                    else:
+                        for p in range(n):
+                            P0[p], P1[p] = e2_mul(P0[p], P1[p], V[f, s, 0, p], V[f, s, 1, p])
                 if pb:
-                    y0 = gl_mul_s(p0, w0)
-                    y1 = gl_mul_s(p0, w1)
+                    for p in range(n):
+                        L[j, s, 0, p] = gl_add(L[j, s, 0, p], gl_mul(P0[p], W0[p]))
+                        L[j, s, 1, p] = gl_add(L[j, s, 1, p], gl_mul(P0[p], W1[p]))
                 else:
-                    y0, y1 = e2_mul_s(p0, p1, w0, w1)
-                acc[j, s, 0] = gl_add(acc[j, s, 0], y0)
-                acc[j, s, 1] = gl_add(acc[j, s, 1], y1)
+                    for p in range(n):
+                        y0, y1 = e2_mul(P0[p], P1[p], W0[p], W1[p])
+                        L[j, s, 0, p] = gl_add(L[j, s, 0, p], y0)
+                        L[j, s, 1, p] = gl_add(L[j, s, 1, p], y1)
+    for j in range(nterms):
+        for s in range(npts):
+            a0 = acc[j, s, 0]
+            a1 = acc[j, s, 1]
+            for p in range(B):
+                a0 = gl_add(a0, L[j, s, 0, p])
+                a1 = gl_add(a1, L[j, s, 1, p])
+            acc[j, s, 0] = a0
+            acc[j, s, 1] = a1
 
 
 @njit(**_OPTS)
@@ -811,14 +893,12 @@ def _eq_finish(part, coeffs, running, sc, ej, g):
 def e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nchunks):
     """Round polynomial g (npts+2, 2), written, of the eq-factored sum over ``st`` (k, 2m,
     2) with weights ``w`` (m, 2) (section doc); returns `_eq_finish`'s flag."""
-    k = st.shape[0]
     m = st.shape[1] // 2
     part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
     step = (m + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        _eqgen_range(st, w, isb, starts, factors, npts, min(m, c * step),
-                     min(m, (c + 1) * step), vals, part[c])
+        _eqgen_blocks(st, w, isb, starts, factors, npts, min(m, c * step),
+                      min(m, (c + 1) * step), part[c])
     return _eq_finish(part, coeffs, running, sc, ej, g)
 
 
@@ -826,8 +906,7 @@ def e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nch
 def e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g):
     """Serial `e_eq_sums`."""
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
-    _eqgen_range(st, w, isb, starts, factors, npts, 0, st.shape[1] // 2, vals, part[0])
+    _eqgen_blocks(st, w, isb, starts, factors, npts, 0, st.shape[1] // 2, part[0])
     return _eq_finish(part, coeffs, running, sc, ej, g)
 
 
@@ -869,7 +948,6 @@ def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_
     (``w`` = W_j, ``ej`` = e_j), msg ← (g(0), g(2), …).  Returns `_eq_finish`'s flag."""
     _step_prologue(g, inv_den, r0, r1, run)
     _eq_scale(sc, ep, r0, r1)
-    k = st.shape[0]
     m = out.shape[1] // 2
     part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
     step = (m + nchunks - 1) // nchunks
@@ -877,8 +955,7 @@ def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
         _fold_range_b(st, fisb, r0, r1, out, 2 * lo, 2 * hi)
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        _eqgen_range(out, w, isb, starts, factors, npts, lo, hi, vals, part[c])
+        _eqgen_blocks(out, w, isb, starts, factors, npts, lo, hi, part[c])
     new = np.empty_like(g)
     flag = _eq_finish(part, coeffs, run, sc, ej, new)
     _step_message(new, g, msg)
@@ -894,8 +971,7 @@ def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, in
     m = out.shape[1] // 2
     _fold_range_b(st, fisb, r0, r1, out, 0, 2 * m)
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
-    _eqgen_range(out, w, isb, starts, factors, npts, 0, m, vals, part[0])
+    _eqgen_blocks(out, w, isb, starts, factors, npts, 0, m, part[0])
     new = np.empty_like(g)
     flag = _eq_finish(part, coeffs, run, sc, ej, new)
     _step_message(new, g, msg)
