@@ -28,6 +28,7 @@ from numba.extending import intrinsic, overload
 
 from .goldilocks import (
     BLOCK,
+    EPS,
     M32,
     ONE,
     P_INT,
@@ -49,6 +50,7 @@ from .goldilocks import (
     gl_neg,
     gl_pow,
     gl_sub,
+    mul128,
 )
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -531,51 +533,102 @@ def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
 
 
 @njit(inline="always", **_OPTS)
+def _fin4(a, b, c, d):
+    """a + b·2^32 + c·2^64 + d·2^96 mod p for a, b, c, d < p (2^64 ≡ 2^32 − 1, 2^96 ≡ −1):
+    an unreduced sum of 128-bit products kept as four 32-bit limb sums (`_limbs`)."""
+    return gl_sub(gl_add(gl_add(a, gl_mul(b, T32)), gl_mul(c, EPS)), d)
+
+
+@njit(inline="always", **_OPTS)
+def _limbs(m_hi, m_lo):
+    """The four 32-bit limbs (lo of lo, hi of lo, lo of hi, hi of hi) of a 128-bit
+    product (`mul128`), summed lane by lane by the callers (plain adds: vectorised)."""
+    return m_lo & M32, m_lo >> S32, m_hi & M32, m_hi >> S32
+
+
+@njit(inline="always", **_OPTS)
 def _v_mul_sum(a0, a1, b0, b1, cnt):
-    """Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes: the Karatsuba products
-    summed as split integers, never written, combined once (`_acc_fin`) — `_v_mul` into a
-    scratch row and `_lane_sum` of both components in one loop, the same field element."""
-    l0 = ZERO
-    h0 = ZERO
-    l1 = ZERO
-    h1 = ZERO
-    l2 = ZERO
-    h2 = ZERO
+    """Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes: the three Karatsuba
+    products' 128-bit values (`mul128`, no reduction per lane) summed as four 32-bit limb
+    sums each (< 2^40), reduced (`_fin4`) and combined once — the same field element as
+    reducing every product."""
+    a00 = ZERO
+    a01 = ZERO
+    a02 = ZERO
+    a03 = ZERO
+    a10 = ZERO
+    a11 = ZERO
+    a12 = ZERO
+    a13 = ZERO
+    a20 = ZERO
+    a21 = ZERO
+    a22 = ZERO
+    a23 = ZERO
     for i in range(cnt):
-        m0 = gl_mul(a0[i], b0[i])
-        m1 = gl_mul(a1[i], b1[i])
-        m2 = gl_mul(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
-        l0 += m0 & M32
-        h0 += m0 >> S32
-        l1 += m1 & M32
-        h1 += m1 >> S32
-        l2 += m2 & M32
-        h2 += m2 >> S32
-    return _acc_fin(l0, h0, l1, h1, l2, h2)
+        h, l = mul128(a0[i], b0[i])
+        x0, x1, x2, x3 = _limbs(h, l)
+        a00 += x0
+        a01 += x1
+        a02 += x2
+        a03 += x3
+        h, l = mul128(a1[i], b1[i])
+        x0, x1, x2, x3 = _limbs(h, l)
+        a10 += x0
+        a11 += x1
+        a12 += x2
+        a13 += x3
+        h, l = mul128(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
+        x0, x1, x2, x3 = _limbs(h, l)
+        a20 += x0
+        a21 += x1
+        a22 += x2
+        a23 += x3
+    m0 = _fin4(a00, a01, a02, a03)
+    m1 = _fin4(a10, a11, a12, a13)
+    m2 = _fin4(a20, a21, a22, a23)
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
 @njit(inline="always", **_OPTS)
 def _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt):
     """Σ_i e[i]·(a[i] + b[i]) over cnt ≤ 2^8 lanes (`_v_mul_sum` of e and a + b)."""
-    l0 = ZERO
-    h0 = ZERO
-    l1 = ZERO
-    h1 = ZERO
-    l2 = ZERO
-    h2 = ZERO
+    a00 = ZERO
+    a01 = ZERO
+    a02 = ZERO
+    a03 = ZERO
+    a10 = ZERO
+    a11 = ZERO
+    a12 = ZERO
+    a13 = ZERO
+    a20 = ZERO
+    a21 = ZERO
+    a22 = ZERO
+    a23 = ZERO
     for i in range(cnt):
         c0 = gl_add(a0[i], b0[i])
         c1 = gl_add(a1[i], b1[i])
-        m0 = gl_mul(e0[i], c0)
-        m1 = gl_mul(e1[i], c1)
-        m2 = gl_mul(gl_add(e0[i], e1[i]), gl_add(c0, c1))
-        l0 += m0 & M32
-        h0 += m0 >> S32
-        l1 += m1 & M32
-        h1 += m1 >> S32
-        l2 += m2 & M32
-        h2 += m2 >> S32
-    return _acc_fin(l0, h0, l1, h1, l2, h2)
+        h, l = mul128(e0[i], c0)
+        x0, x1, x2, x3 = _limbs(h, l)
+        a00 += x0
+        a01 += x1
+        a02 += x2
+        a03 += x3
+        h, l = mul128(e1[i], c1)
+        x0, x1, x2, x3 = _limbs(h, l)
+        a10 += x0
+        a11 += x1
+        a12 += x2
+        a13 += x3
+        h, l = mul128(gl_add(e0[i], e1[i]), gl_add(c0, c1))
+        x0, x1, x2, x3 = _limbs(h, l)
+        a20 += x0
+        a21 += x1
+        a22 += x2
+        a23 += x3
+    m0 = _fin4(a00, a01, a02, a03)
+    m1 = _fin4(a10, a11, a12, a13)
+    m2 = _fin4(a20, a21, a22, a23)
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
 
 
 @njit(**_OPTS)
@@ -604,8 +657,8 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i).
     Works on blocks of `GBLOCK` pairs: each table's pairs are de-interleaved into lane
     arrays, the factors computed lane by lane (loops LLVM vectorises) and each E·X summed
-    over the block without being written (`_v_mul_sum`: split-integer sums, Karatsuba's
-    combination once per block)."""
+    over the block without being written (`_v_mul_sum`: 32-bit limb sums of the
+    unreduced products, reduced and Karatsuba-combined once per block)."""
     T = slots.shape[0]
     nn = En.shape[0]
     for i in range(lo + (lo & 1), hi, 2):
@@ -1132,22 +1185,10 @@ def _grid_extend(G, i, cnt):
         p *= 3
 
 
-@njit(inline="always", **_OPTS)
-def _acc_fin(l0, h0, l1, h1, l2, h2):
-    """(Σm0 + 7·Σm1, Σm2 − Σm0 − Σm1) from the split sums Σ m_k = h_k·2^32 + l_k of the
-    Karatsuba products m0 = a0·b0, m1 = a1·b1, m2 = (a0 + a1)(b0 + b1) of ≤ 2^8 lanes
-    (each half-sum < 2^40): the lanes' Σ a·b, each extension product's combination done
-    once on the sums, not per lane."""
-    m0 = gl_add(gl_mul(h0, T32), l0)
-    m1 = gl_add(gl_mul(h1, T32), l1)
-    m2 = gl_add(gl_mul(h2, T32), l2)
-    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
-
-
 @njit(**_OPTS)
 def _v_mul_acc(a0, a1, b0, b1, acc, t, kk, a, idx, cnt):
     """acc[t, kk, a, idx] += Σ_i (a0 + a1 x)[i]·(b0 + b1 x)[i] over cnt ≤ 2^8 lanes
-    (`_v_mul_sum`: the products summed as split integers, never written)."""
+    (`_v_mul_sum`: the products summed as 32-bit limbs, never written)."""
     y0, y1 = _v_mul_sum(a0, a1, b0, b1, cnt)
     acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
     acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
@@ -1164,29 +1205,52 @@ def _v_addmul_acc(e0, e1, a0, a1, b0, b1, acc, t, kk, idx, cnt):
 @njit(**_OPTS)
 def _v_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt):
     """acc[t, kk, a, idx] += Σ_i (a·b + c·d)[i] over cnt ≤ 2^8 lanes (extension lanes):
-    each Karatsuba product pair a·b + c·d reduced once (`_dot2`), summed as split
-    integers, combined once (`_acc_fin`) — `_v_mul` twice, `_v_add` and a lane sum
-    in one loop, the same field element."""
-    l0 = ZERO
-    h0 = ZERO
-    l1 = ZERO
-    h1 = ZERO
-    l2 = ZERO
-    h2 = ZERO
+    the six Karatsuba products' 128-bit values (`mul128`) summed as 32-bit limb sums (the
+    two products of each Karatsuba term into one sum, < 2^41), reduced and combined once
+    (`_fin4`) — `_v_mul` twice, `_v_add` and a lane sum in one loop, the same field
+    element."""
+    a00 = ZERO
+    a01 = ZERO
+    a02 = ZERO
+    a03 = ZERO
+    a10 = ZERO
+    a11 = ZERO
+    a12 = ZERO
+    a13 = ZERO
+    a20 = ZERO
+    a21 = ZERO
+    a22 = ZERO
+    a23 = ZERO
     for i in range(cnt):
-        m0 = gl_dot2(a0[i], b0[i], c0[i], d0[i])
-        m1 = gl_dot2(a1[i], b1[i], c1[i], d1[i])
-        m2 = gl_dot2(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]),
-                   gl_add(c0[i], c1[i]), gl_add(d0[i], d1[i]))
-        l0 += m0 & M32
-        h0 += m0 >> S32
-        l1 += m1 & M32
-        h1 += m1 >> S32
-        l2 += m2 & M32
-        h2 += m2 >> S32
-    y0, y1 = _acc_fin(l0, h0, l1, h1, l2, h2)
-    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
-    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
+        h, l = mul128(a0[i], b0[i])
+        x0, x1, x2, x3 = _limbs(h, l)
+        h, l = mul128(c0[i], d0[i])
+        y0, y1, y2, y3 = _limbs(h, l)
+        a00 += x0 + y0
+        a01 += x1 + y1
+        a02 += x2 + y2
+        a03 += x3 + y3
+        h, l = mul128(a1[i], b1[i])
+        x0, x1, x2, x3 = _limbs(h, l)
+        h, l = mul128(c1[i], d1[i])
+        y0, y1, y2, y3 = _limbs(h, l)
+        a10 += x0 + y0
+        a11 += x1 + y1
+        a12 += x2 + y2
+        a13 += x3 + y3
+        h, l = mul128(gl_add(a0[i], a1[i]), gl_add(b0[i], b1[i]))
+        x0, x1, x2, x3 = _limbs(h, l)
+        h, l = mul128(gl_add(c0[i], c1[i]), gl_add(d0[i], d1[i]))
+        y0, y1, y2, y3 = _limbs(h, l)
+        a20 += x0 + y0
+        a21 += x1 + y1
+        a22 += x2 + y2
+        a23 += x3 + y3
+    m0 = _fin4(a00, a01, a02, a03)
+    m1 = _fin4(a10, a11, a12, a13)
+    m2 = _fin4(a20, a21, a22, a23)
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], gl_add(m0, gl_mul7(m1)))
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], gl_sub(gl_sub(m2, m0), m1))
 
 
 @njit(**_OPTS)
