@@ -979,9 +979,10 @@ MFOLD_LANES = 1 << 12
 
 
 @njit(**_OPTS)
-def _mfold_block(W, rr, out, s, cnt, L0, L1, X0, X1, A0, A1):
-    """Outputs s … s+cnt−1 of `e_multi_fold` for every table: the cnt·2^j inputs folded
-    level by level in de-interleaved lanes (each level `_sc_fold_block`'s arithmetic)."""
+def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1):
+    """Outputs s … s+cnt−1 of `e_multi_fold` for every table, written at out[f, at + s …]:
+    the cnt·2^j inputs folded level by level in de-interleaved lanes (each level
+    `_sc_fold_block`'s arithmetic)."""
     j = rr.shape[0]
     n = cnt << j
     base = s << j
@@ -1016,8 +1017,8 @@ def _mfold_block(W, rr, out, s, cnt, L0, L1, X0, X1, A0, A1):
                 A0[i] = gl_add(L0[i], gl_dot2(X0[i], r0, X1[i], r7))
                 A1[i] = gl_add(L1[i], gl_dot2(X0[i], r1, X1[i], r0))
         for i in range(cnt):
-            out[f, s + i, 0] = A0[i]
-            out[f, s + i, 1] = A1[i]
+            out[f, at + s + i, 0] = A0[i]
+            out[f, at + s + i, 1] = A1[i]
 
 
 @njit(parallel=True, **_OPTS)
@@ -1038,7 +1039,28 @@ def e_multi_fold(W, rr, out):
         X1 = np.empty(hmax, np.uint64)
         A0 = np.empty(hmax, np.uint64)
         A1 = np.empty(hmax, np.uint64)
-        _mfold_block(W, rr, out, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
+        _mfold_block(W, rr, out, 0, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
+
+
+@njit(parallel=True, **_OPTS)
+def e_multi_fold_at(W, rr, out, at):
+    """`e_multi_fold` into entries at … at + m − 1 of every table of a bigger ``out``
+    (k, ≥ at + m, 2), m = W.shape[1] / 2^j: a chunk's fold written in place into the
+    whole folded stack (no copy of a chunk-sized result)."""
+    j = rr.shape[0]
+    m = W.shape[1] >> j
+    cb = max(1, MFOLD_LANES >> j)
+    nb = (m + cb - 1) // cb
+    hmax = (cb << j) >> 1
+    for blk in prange(nb):
+        s = blk * cb
+        L0 = np.empty(hmax, np.uint64)
+        L1 = np.empty(hmax, np.uint64)
+        X0 = np.empty(hmax, np.uint64)
+        X1 = np.empty(hmax, np.uint64)
+        A0 = np.empty(hmax, np.uint64)
+        A1 = np.empty(hmax, np.uint64)
+        _mfold_block(W, rr, out, at, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
 
 
 def ref_multi_fold(W, rhos):
@@ -1060,26 +1082,33 @@ def ref_multi_fold(W, rhos):
     return np.array(cur, dtype=np.uint64).reshape(len(cur), -1, 2)
 
 
-def multi_fold(W, rhos, out=None):
+def multi_fold(W, rhos, out=None, at=None):
     """W (k, 2^j·m, 2) folded by ρ_0 … ρ_(j−1) in turn (`fold_into` j times; the same
     field elements) into ``out`` (k, m, 2) — one pass (`e_multi_fold`) for big stacks.
-    Returns out (W itself for j = 0)."""
+    Returns out (W itself for j = 0).  With ``at`` (j ≥ 1), ``out`` is a bigger C-contiguous
+    (k, ≥ at + m, 2) stack and the fold goes to its entries at … at + m − 1
+    (`e_multi_fold_at`); returns that slice of it."""
     j = len(rhos)
     if j == 0:
         return W
     m = W.shape[1] >> j
     if out is None:
         out = np.empty((W.shape[0], m, 2), dtype=np.uint64)
+    dst = out if at is None else out[:, at:at + m]
     if W.shape[0] * W.shape[1] < SMALL:
         for r in rhos:
             nxt = np.empty((W.shape[0], W.shape[1] // 2, 2), dtype=np.uint64)
             fold_into(W, r, nxt)
             W = nxt
-        out[...] = W
-        return out
+        dst[...] = W
+        return dst
     rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
-    e_multi_fold(W, rr, out)
-    return out
+    if at is None:
+        e_multi_fold(W, rr, out)
+    else:
+        assert out.flags.c_contiguous and out.shape[1] >= at + m
+        e_multi_fold_at(W, rr, out, at)
+    return dst
 
 
 # -- several streamed rounds from one pass (the small-value / multi-round trick) ----------

@@ -575,7 +575,9 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     bufs = [np.empty(k * min(h, step) * 2, dtype=np.uint64),
             np.empty(k * (min(h, step) >> 1) * 2, dtype=np.uint64)]
 
-    def chunk(a, b, rhos):
+    def chunk(a, b, rhos, into=None):
+        """The chunk a … b of the tables folded by ``rhos``; with ``into`` (the whole
+        folded stack) written in place at a >> len(rhos) (and that slice returned)."""
         W = bufs[0][:k * (b - a) * 2].reshape(k, b - a, 2)   # [P0, P1, Q0, Q1] or [Q0, Q1]
         for i, sl in zip(active, slots):
             t = trees[i]
@@ -584,6 +586,8 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
             t.range(n + 1, h + a, h + b, (p1, q1))
         if not len(rhos):
             return W
+        if into is not None:
+            return KL.multi_fold(W, rhos, into, a >> len(rhos))
         mo = (b - a) >> len(rhos)   # folded by ρ_0 … ρ_(j0−1) in one pass
         return KL.multi_fold(W, rhos, bufs[1][:k * mo * 2].reshape(k, mo, 2))
 
@@ -631,7 +635,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     W = np.empty((k, h >> s, 2), dtype=np.uint64)
     for a in range(0, h, step):
         b = min(h, a + step)
-        W[:, a >> s:b >> s] = chunk(a, b, point[:s])
+        chunk(a, b, point[:s], W)   # folded straight into W (s ≥ 1), no chunk copy
     _trace(f"    fold pass: {time.perf_counter() - t_pass:.2f} s")
     return s, W, Ej, c, pref
 
