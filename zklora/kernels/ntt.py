@@ -396,16 +396,82 @@ def _rs_encode_par(M, tw, twist, rev, out):
                     out[u * R + s, r0 + b] = buf[b, ru]
 
 
+@njit(inline="always", **_OPTS)
+def _bfly_run_cp(s0, s1, lo, hi, tw, n):
+    """The first DIF stage read from a source: (lo, hi) ← (s0 + s1, (s0 − s1)·tw) (the
+    same values as the copy into lo/hi followed by `_bfly_run`)."""
+    for j in range(n):
+        a = s0[j]
+        b = s1[j]
+        lo[j] = gl_add(a, b)
+        hi[j] = gl_mul(gl_sub(a, b), tw[j])
+
+
+@njit(inline="always", **_OPTS)
+def _r2_stages(buf, tw, half):
+    """The radix-2 DIF stages of buf whose butterflies are ``half``, half/2, …, 8 apart
+    (unit-stride views, vectorised)."""
+    k = buf.shape[0]
+    while half >= 8:
+        t = tw[half:2 * half]
+        for start in range(0, k, 2 * half):
+            _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
+        half >>= 1
+
+
+@njit(inline="always", **_OPTS)
+def _tails_out(buf, t, tw, rev, out, R, s, r0):
+    """The radix-8 DIF tails (butterflies 4, 2, 1 apart) of the ROW_BLOCK = 8 rows of buf
+    (8, k) side by side, written straight into the codewords: block g = 8·q of the 8
+    rows is gathered as an 8×8 tile t (entry 8i + b = row b, position g + i), its tails
+    run on 8-word lanes (`_tail8_lanes`), and position g + i of every row — the
+    transform's output u = bitrev3(i)·k/8 + u0 with g = bitrev(u0) — is one cache line
+    of out (row u·R + s, columns r0 … r0 + 7).  The blocks run in u0 order, so the 8
+    written rows advance by R.  ``rev`` is `fast_perm` of the bit reversal: g is
+    `lane_pos` (an involution) of rev[u0] from FAST_MIN entries on, rev[u0] below."""
+    k = buf.shape[1]
+    k8 = k >> 3
+    w81 = tw[5]
+    w82 = tw[6]
+    w83 = tw[7]
+    w4 = tw[3]
+    for u0 in range(k8):
+        g = rev[u0]
+        if k >= FAST_MIN:
+            g = (g & ~63) | ((g & 7) << 3) | ((g >> 3) & 7)
+        for i in range(8):
+            t[8 * i] = buf[0, g + i]
+            t[8 * i + 1] = buf[1, g + i]
+            t[8 * i + 2] = buf[2, g + i]
+            t[8 * i + 3] = buf[3, g + i]
+            t[8 * i + 4] = buf[4, g + i]
+            t[8 * i + 5] = buf[5, g + i]
+            t[8 * i + 6] = buf[6, g + i]
+            t[8 * i + 7] = buf[7, g + i]
+        _tail8_lanes(t, 0, w81, w82, w83, w4)
+        for i in range(8):
+            ri = ((i & 1) << 2) | (i & 2) | (i >> 2)
+            o = out[(ri * k8 + u0) * R + s, r0:r0 + 8]
+            v = t[8 * i:8 * i + 8]
+            for b in range(8):
+                o[b] = v[b]
+
+
 @njit(parallel=True, **_OPTS)
 def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
     """`_rs_encode_par` of the messages M[r, j] = Y[j, col[r]] (columns of Y (k, W),
     r < len(col)): each thread gathers its block of ROW_BLOCK messages from Y (one
     cache line of a row of Y holds 8 neighbouring columns) into a block-local buffer,
     so the caller makes no transposed copy of Y (the same codewords as `rs_encode` of
-    M)."""
+    M).  A full block with k ≥ 8: each row's radix-2 stages down to 8 apart (the first
+    read from the gathered messages, the twist product fused in for s ≠ 0, `_bfly_run_cp`
+    / `_bfly_run_in`), then the 8 rows' radix-8 tails side by side, written straight
+    into out (`_tails_out`); else each row by `_dif_any` read through ``rev``
+    (`fast_perm` of the bit reversal)."""
     k = Y.shape[0]
     rows = col.shape[0]
     R = twist.shape[0]
+    half = k >> 1
     for bi in prange((rows + ROW_BLOCK - 1) // ROW_BLOCK):
         r0 = bi * ROW_BLOCK
         nr = min(ROW_BLOCK, rows - r0)
@@ -433,18 +499,41 @@ def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
             for j in range(k):
                 for b in range(nr):
                     src[b, j] = Y[j, col[r0 + b]]
-        for s in range(R):
-            for b in range(nr):
-                if s == 0:
-                    for j in range(k):
-                        buf[b, j] = src[b, j]
-                    _dif_any(buf[b], tw)
-                else:   # the twist product fused into the first stage
-                    _dif_src(buf[b], src[b], twist[s], tw)
-            for u in range(k):
-                ru = rev[u]
+        if nr == ROW_BLOCK and k >= 8:
+            t = np.empty(64, dtype=np.uint64)
+            for s in range(R):
+                for b in range(ROW_BLOCK):
+                    bb = buf[b]
+                    sb = src[b]
+                    if k >= 16:
+                        if s == 0:
+                            _bfly_run_cp(sb[0:half], sb[half:k], bb[0:half], bb[half:k],
+                                         tw[half:k], half)
+                        else:
+                            f = twist[s]
+                            _bfly_run_in(sb[0:half], sb[half:k], f[0:half], f[half:k],
+                                         bb[0:half], bb[half:k], tw[half:k], half)
+                        _r2_stages(bb, tw, half >> 1)
+                    elif s == 0:
+                        for j in range(k):
+                            bb[j] = sb[j]
+                    else:
+                        for j in range(k):
+                            bb[j] = gl_mul(sb[j], twist[s, j])
+                _tails_out(buf, t, tw, rev, out, R, s, r0)
+        else:
+            for s in range(R):
                 for b in range(nr):
-                    out[u * R + s, r0 + b] = buf[b, ru]
+                    if s == 0:
+                        for j in range(k):
+                            buf[b, j] = src[b, j]
+                        _dif_any(buf[b], tw)
+                    else:   # the twist product fused into the first stage
+                        _dif_src(buf[b], src[b], twist[s], tw)
+                for u in range(k):
+                    ru = rev[u]
+                    for b in range(nr):
+                        out[u * R + s, r0 + b] = buf[b, ru]
 
 
 def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str) -> np.ndarray:
