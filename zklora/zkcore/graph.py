@@ -463,7 +463,8 @@ class Witness(MutableMapping):
         if store is None or not todo or (
                 not force and _batch_bytes(self, todo) < _spill_batch()):
             return []
-        arrays = [_narrow(self._ram[n]) for n in todo]
+        arrays = [self._ram[n].detach().contiguous().numpy() for n in todo]
+        arrays = [scratch.Cast(a, _narrow_type(a)) for a in arrays]
         handles = store.save(arrays, tag="witness")
         del arrays
         for n, h in zip(todo, handles):
@@ -477,17 +478,17 @@ _NARROW = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np
                                       np.int32))
 
 
-def _narrow(t: torch.Tensor) -> np.ndarray:
-    """An int64 tensor as a numpy array of the narrowest type in `_NARROW` that holds
-    every value (else int64): limbs and digits take 1–2 bytes in a scratch file, not 8.
-    `Witness.__getitem__` reads it back as int64, the same integers."""
-    a = t.detach().contiguous().numpy()
-    lo, hi = (int(v) for v in torch.aminmax(t.detach()))
+def _narrow_type(a: np.ndarray) -> np.dtype:
+    """The narrowest type in `_NARROW` that holds every value of the int64 array ``a``
+    (else int64): limbs and digits take 1–2 bytes in a scratch file, not 8
+    (`scratch.Store.save` converts while it writes).  `Witness.__getitem__` reads a
+    spilled entry back as int64, the same integers."""
+    lo, hi = (int(v) for v in torch.aminmax(torch.from_numpy(a)))
     for dt in _NARROW:
         info = np.iinfo(dt)
         if info.min <= lo and hi <= info.max:
-            return a.astype(dt)
-    return a
+            return dt
+    return a.dtype
 
 
 def _spillable(v) -> bool:

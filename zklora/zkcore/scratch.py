@@ -46,6 +46,10 @@ from .errors import ConfigError, ProverError
 #: spill arrays of at least this many bytes (64 MiB)
 DEFAULT_THRESHOLD = 64 << 20
 
+#: elements per block of `Store.save`'s type conversion (its buffer: 8 bytes each at
+#: most, 1 MiB, cache-resident between the conversion and the write)
+_SAVE_BLOCK = 1 << 17
+
 _CURRENT: contextvars.ContextVar[Store | None] = contextvars.ContextVar("zklora_scratch",
                                                                        default=None)
 
@@ -127,6 +131,15 @@ class Spilled:
             del mm
 
 
+@attrs.frozen
+class Cast:
+    """An integer array for `Store.save` to store as the integer type ``dtype``; the
+    caller guarantees that every value fits (the conversion is not checked)."""
+
+    array: np.ndarray
+    dtype: np.dtype
+
+
 class Store:
     """A temporary directory of scratch files (see module doc); use `session`."""
 
@@ -202,17 +215,32 @@ class Store:
         """Whether an array of ``nbytes`` should be spilled."""
         return nbytes >= self.threshold
 
-    def save(self, arrays: Sequence[np.ndarray], tag: str = "a") -> list[Spilled]:
-        """Write ``arrays`` (C order) one after another into a new file; their handles."""
+    def save(self, arrays: Sequence[np.ndarray | Cast], tag: str = "a") -> list[Spilled]:
+        """Write ``arrays`` (C order) one after another into a new file; their handles.
+        An entry that is a `Cast` is stored as its integer type, converted a block at a
+        time through a small reused buffer (no converted copy of the whole array is
+        made); its handle reads back that type."""
         path = os.path.join(self.path, f"{tag}-{next(self._count)}.bin")
         out, offset = [], 0
+        buf: np.ndarray | None = None
         try:
             with open(path, "wb") as f:
                 for a in arrays:
-                    a = np.ascontiguousarray(a)
-                    f.write(memoryview(a.reshape(-1)).cast("B"))
-                    out.append(Spilled(path, offset, tuple(a.shape), a.dtype.str))
-                    offset += a.nbytes
+                    dt = np.dtype(a.dtype)
+                    a = np.ascontiguousarray(a.array if isinstance(a, Cast) else a)
+                    flat = a.reshape(-1)
+                    if dt == a.dtype:
+                        f.write(memoryview(flat).cast("B"))
+                    else:
+                        if buf is None:
+                            buf = np.empty(_SAVE_BLOCK * 8, dtype=np.uint8)
+                        for lo in range(0, flat.shape[0], _SAVE_BLOCK):
+                            src = flat[lo:lo + _SAVE_BLOCK]
+                            dst = buf[:src.shape[0] * dt.itemsize].view(dt)
+                            np.copyto(dst, src, casting="unsafe")
+                            f.write(memoryview(dst).cast("B"))
+                    out.append(Spilled(path, offset, tuple(a.shape), dt.str))
+                    offset += a.size * dt.itemsize
         except OSError as e:
             raise ProverError(f"cannot write scratch file {path}: {e}") from None
         self.bytes_written += offset
