@@ -141,3 +141,26 @@ def test_eq_step_blocks_match_twin(name, m):
                sc2.copy(), ej, want)
     assert np.array_equal(g2, want)
     assert np.array_equal(msg, want[[0, *range(2, deg + 1)]])
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+@pytest.mark.parametrize("m", [1, 31, 33, 70, 1 << 12])
+@pytest.mark.parametrize("edge", [False, True])
+def test_gen_sums_blocks_match_twin(name, m, edge):
+    """The unweighted blocks (`_gen_blocks`: `gen_sums`, ``gen_fold_sums``) against
+    `ref_gen_sums` / ``ref_gen_fold_sums`` (degree without an eq factor: d − 1)."""
+    rng = np.random.default_rng(m * 5 + len(name) + edge)
+    for base in ((), (0,), tuple(range(SHAPES[name][2]))):
+        k, deg, starts, factors, coeffs, isb, w, sc, ej, run = _args(rng, name, m, base, edge)
+        deg -= 1
+        st = _stack(rng, k, 2 * m, base, edge)
+        got = KS.gen_sums(st, isb, starts, factors, coeffs, deg, run)
+        assert np.array_equal(got, KS.ref_gen_sums(st, starts, factors, coeffs, deg, run))
+    r = rng.integers(0, P, size=2, dtype=np.uint64)
+    st = _stack(rng, k, 4 * m, (), edge)
+    out = np.empty((k, 2 * m, 2), np.uint64)
+    got = KS.gen_fold_sums(st, r, out, starts, factors, coeffs, deg, run,
+                           np.zeros(k, np.bool_))
+    want_out, want = KS.ref_gen_fold_sums(st, r, starts, factors, coeffs, deg, run)
+    assert np.array_equal(out.reshape(k, -1, 2), want_out.reshape(k, -1, 2))
+    assert np.array_equal(got, want)

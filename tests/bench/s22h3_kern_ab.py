@@ -4,7 +4,9 @@ medians, outputs asserted equal).
 
     python tests/bench/s22h3_kern_ab.py OLD_TREE ROUNDS [WHAT ...]
 
-WHAT: step (`sumcheck.eq_step`) and sums (`sumcheck.eq_sums`) at the 25m prove's
+WHAT: step (`sumcheck.eq_step`), sums (`sumcheck.eq_sums`), p2 (`sumcheck.p2_step`,
+2 tables, 1 term, 2^13..2^15 pairs out), gsums / gstep (`sumcheck.gen_sums` /
+``gen_step``, 4 tables, 3 terms, degree 3, 2^13 / 2^16 pairs) at the 25m prove's
 shapes: eq·A·B (2 tables, 1 term, degree 3, 2^15 / 2^16 pairs), the 16-table 18-term
 degree-4 relation (2^15 pairs), the 15-table relation with constant terms (2^11)."""
 
@@ -46,7 +48,66 @@ def _rnd(rng, *shape):
     return rng.integers(0, P, size=shape, dtype=np.uint64)
 
 
+def p2_cases(rng):
+    for logm in (15, 14, 13):
+        m = 1 << logm
+        st = _rnd(rng, 2, 4 * m, 2)
+        st.flags.writeable = False
+        fa = np.array([0], np.int64)
+        fb = np.array([1], np.int64)
+        coeffs = _rnd(rng, 1, 2)
+        g0 = _rnd(rng, 3, 2)
+        inv = _inv_den_array(2)
+        r = _rnd(rng, 2)
+
+        def f(mod, st=st, fa=fa, fb=fb, coeffs=coeffs, g0=g0, inv=inv, r=r, m=m):
+            out = np.empty((2, 2 * m, 2), np.uint64)
+            g = g0.copy()
+            msg = np.empty((2, 2), np.uint64)
+            run = np.empty(2, np.uint64)
+            mod.p2_step(st, r, out, fa, fb, coeffs, inv, g, msg, run)
+            return [out, g, msg, run]
+        yield f"ab m2^{logm}", f
+
+
+def gen_cases(rng, what):
+    starts = np.array([0, 3, 5, 6], np.int64)
+    factors = np.array([0, 1, 2, 1, 3, 2], np.int64)
+    for logm, base in ((16, ()), (16, (1, 3)), (13, ())):
+        m = 1 << logm
+        coeffs = _rnd(rng, 3, 2)
+        isb = np.zeros(4, np.bool_)
+        isb[list(base)] = True
+        st = _rnd(rng, 4, 4 * m if what == "gstep" else 2 * m, 2)
+        for b in base:
+            st[b, :, 1] = 0
+        st.flags.writeable = False
+        g0 = _rnd(rng, 4, 2)
+        inv = _inv_den_array(3)
+        r = _rnd(rng, 2)
+        run0 = _rnd(rng, 2)
+        if what == "gsums":
+            def f(mod, st=st, isb=isb, coeffs=coeffs, run0=run0):
+                return [mod.gen_sums(st, isb, starts, factors, coeffs, 3, run0)]
+        else:
+            def f(mod, st=st, isb=isb, coeffs=coeffs, g0=g0, inv=inv, r=r, m=m):
+                out = np.empty((4, 2 * m, 2), np.uint64)
+                g = g0.copy()
+                msg = np.empty((3, 2), np.uint64)
+                run = np.empty(2, np.uint64)
+                mod.gen_step(st, r, out, np.zeros(4, np.bool_), starts, factors, coeffs, 3,
+                             inv, g, msg, run)
+                return [out, g, msg, run]
+        yield f"g3 m2^{logm}" + (" base" if base else ""), f
+
+
 def cases(rng, what):
+    if what == "p2":
+        yield from p2_cases(rng)
+        return
+    if what in ("gsums", "gstep"):
+        yield from gen_cases(rng, what)
+        return
     for name, logm, base in (("ab", 16, ()), ("ab", 15, ()), ("ab", 16, (1,)),
                              ("r16", 15, ()), ("r15", 11, ())):
         lens, fa, k, deg = SHAPES[name]

@@ -324,75 +324,12 @@ def e_p2_message(sums, coeffs, running):
 # next round in one pass over each chunk, into a buffer the caller preallocates.
 
 
-@njit(inline="always")
-def _pair_points(st, k, i, npts, vals):
-    """vals[f, s] = table f of ``st`` on pair i at t_s (t_0 = 0, t_s = s + 1 for s ≥ 1:
-    the point t = 1 is skipped), for the k tables."""
-    for f in range(k):
-        l0 = st[f, 2 * i, 0]
-        l1 = st[f, 2 * i, 1]
-        h0 = st[f, 2 * i + 1, 0]
-        h1 = st[f, 2 * i + 1, 1]
-        d0 = gl_sub(h0, l0)
-        d1 = gl_sub(h1, l1)
-        vals[f, 0, 0] = l0
-        vals[f, 0, 1] = l1
-        v0 = gl_add(h0, d0)
-        v1 = gl_add(h1, d1)
-        for s in range(1, npts):
-            vals[f, s, 0] = v0
-            vals[f, s, 1] = v1
-            v0 = gl_add(v0, d0)
-            v1 = gl_add(v1, d1)
-
-
-@njit(inline="always")
-def _term_product(vals, isb, factors, q0, q1, s):
-    """(p0, p1, all base) = Π_{q0 ≤ q < q1} vals[factors[q], s] (q1 > q0): a product
-    with a base table (``isb``) costs 2 base products, 1 while every factor so far is
-    base (then p1 is the first factor's zero x part)."""
-    f0 = factors[q0]
-    p0 = vals[f0, s, 0]
-    p1 = vals[f0, s, 1]
-    pb = isb[f0]
-    for q in range(q0 + 1, q1):
-        f = factors[q]
-        x0 = vals[f, s, 0]
-        x1 = vals[f, s, 1]
-        if isb[f]:
-            if pb:
-                p0 = gl_mul_s(p0, x0)
-            else:
-                p0 = gl_mul_s(p0, x0)
-                p1 = gl_mul_s(p1, x0)
-        elif pb:
-            p1 = gl_mul_s(p0, x1)
-            p0 = gl_mul_s(p0, x0)
-            pb = False
-        else:
-            p0, p1 = e2_mul_s(p0, p1, x0, x1)
-    return p0, p1, pb
-
-
 @njit(**_OPTS)
-def _gen_range(st, isb, starts, factors, npts, lo, hi, vals, acc):
+def _gen_blocks(st, isb, starts, factors, npts, lo, hi, acc):
     """acc[j, s] += Σ_{lo ≤ i < hi} Π_{f ∈ term j} (lo_f + t_s·(hi_f − lo_f)) with
-    t_0 = 0 and t_s = s + 1 for s ≥ 1 (the point t = 1 is skipped)."""
-    k = st.shape[0]
-    nterms = starts.shape[0] - 1
-    for i in range(lo, hi):
-        _pair_points(st, k, i, npts, vals)
-        for j in range(nterms):
-            q0 = starts[j]
-            q1 = starts[j + 1]
-            if q0 == q1:
-                for s in range(npts):
-                    acc[j, s, 0] = gl_add(acc[j, s, 0], ONE)
-                continue
-            for s in range(npts):
-                p0, p1, pb = _term_product(vals, isb, factors, q0, q1, s)
-                acc[j, s, 0] = gl_add(acc[j, s, 0], p0)
-                acc[j, s, 1] = gl_add(acc[j, s, 1], p1)
+    t_0 = 0 and t_s = s + 1 for s ≥ 1 (the point t = 1 is skipped): `_blocks` unweighted."""
+    _blocks(st, np.zeros((1, 2), dtype=np.uint64), False, isb, starts, factors, npts, lo, hi,
+            acc)
 
 
 @njit(**_OPTS)
@@ -422,15 +359,13 @@ def _gen_finish(part, coeffs, running):
 @njit(parallel=True, **_OPTS)
 def e_gen_sums(st, isb, starts, factors, coeffs, npts, running, nchunks):
     """The round polynomial (npts+1, 2) of the stack ``st`` (k, 2m, 2) (section doc)."""
-    k = st.shape[0]
     m = st.shape[1] // 2
     nterms = starts.shape[0] - 1
     part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
     step = (m + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        _gen_range(st, isb, starts, factors, npts, min(m, c * step), min(m, (c + 1) * step),
-                   vals, part[c])
+        _gen_blocks(st, isb, starts, factors, npts, min(m, c * step), min(m, (c + 1) * step),
+                    part[c])
     return _gen_finish(part, coeffs, running)
 
 
@@ -438,8 +373,7 @@ def e_gen_sums(st, isb, starts, factors, coeffs, npts, running, nchunks):
 def e_gen_sums_s(st, isb, starts, factors, coeffs, npts, running):
     """Serial `e_gen_sums`."""
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
-    _gen_range(st, isb, starts, factors, npts, 0, st.shape[1] // 2, vals, part[0])
+    _gen_blocks(st, isb, starts, factors, npts, 0, st.shape[1] // 2, part[0])
     return _gen_finish(part, coeffs, running)
 
 
@@ -447,7 +381,6 @@ def e_gen_sums_s(st, isb, starts, factors, coeffs, npts, running):
 def e_gen_fold_sums(st, r0, r1, out, isb, starts, factors, coeffs, npts, running, nchunks):
     """Fold ``st`` (k, 4m, 2) at r into ``out`` (k, 2m, 2) and return the round
     polynomial of ``out`` (one pass: each chunk folds, then sums, its own pairs)."""
-    k = st.shape[0]
     m = out.shape[1] // 2
     nterms = starts.shape[0] - 1
     part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
@@ -456,8 +389,7 @@ def e_gen_fold_sums(st, r0, r1, out, isb, starts, factors, coeffs, npts, running
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
         _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        _gen_range(out, isb, starts, factors, npts, lo, hi, vals, part[c])
+        _gen_blocks(out, isb, starts, factors, npts, lo, hi, part[c])
     return _gen_finish(part, coeffs, running)
 
 
@@ -467,8 +399,7 @@ def e_gen_fold_sums_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, runni
     m = out.shape[1] // 2
     _fold_range(st, r0, r1, out, 0, 2 * m)
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
-    _gen_range(out, isb, starts, factors, npts, 0, m, vals, part[0])
+    _gen_blocks(out, isb, starts, factors, npts, 0, m, part[0])
     return _gen_finish(part, coeffs, running)
 
 
@@ -562,7 +493,6 @@ def e_gen_step(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, 
     """run = g(r) for the previous round's g (npts+1, 2); fold ``st`` at r into ``out``;
     g ← the round polynomial of ``out`` (g(1) = run − g(0)); msg ← (g(0), g(2), …)."""
     _step_prologue(g, inv_den, r0, r1, run)
-    k = st.shape[0]
     m = out.shape[1] // 2
     nterms = starts.shape[0] - 1
     part = np.zeros((nchunks, nterms, npts, 2), dtype=np.uint64)
@@ -571,8 +501,7 @@ def e_gen_step(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g, 
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
         _fold_range(st, r0, r1, out, 2 * lo, 2 * hi)
-        vals = np.empty((k, npts, 2), dtype=np.uint64)
-        _gen_range(out, isb, starts, factors, npts, lo, hi, vals, part[c])
+        _gen_blocks(out, isb, starts, factors, npts, lo, hi, part[c])
     _step_message(_gen_finish(part, coeffs, run), g, msg)
 
 
@@ -583,8 +512,7 @@ def e_gen_step_s(st, r0, r1, out, isb, starts, factors, coeffs, npts, inv_den, g
     m = out.shape[1] // 2
     _fold_range(st, r0, r1, out, 0, 2 * m)
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    vals = np.empty((st.shape[0], npts, 2), dtype=np.uint64)
-    _gen_range(out, isb, starts, factors, npts, 0, m, vals, part[0])
+    _gen_blocks(out, isb, starts, factors, npts, 0, m, part[0])
     _step_message(_gen_finish(part, coeffs, run), g, msg)
 
 
@@ -721,8 +649,8 @@ EQ_BLOCK = 32
 
 @njit(inline="always")
 def _blk_points(st, k, i0, n, npts, V, D):
-    """V[f, s, 0/1, p] = table f of ``st`` on pair i0 + p at t_s (`_pair_points`'s points:
-    t_0 = 0, t_s = s + 1) for p < n; ``D`` (2, EQ_BLOCK) scratch (hi − lo)."""
+    """V[f, s, 0/1, p] = table f of ``st`` on pair i0 + p at t_s (t_0 = 0, t_s = s + 1:
+    the point t = 1 is skipped) for p < n; ``D`` (2, EQ_BLOCK) scratch (hi − lo)."""
     for f in range(k):
         for p in range(n):
             i = 2 * (i0 + p)
@@ -746,13 +674,14 @@ def _blk_points(st, k, i0, n, npts, V, D):
 
 
 @njit(**_OPTS)
-def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
-    """acc[j, s] += Σ_{lo ≤ i < hi} w_i·Π_{f ∈ term j} f_i(t_s) (`_gen_range` with every
-    pair weighted by w[i], the eq factor's suffix; the factor itself is not in ``st``),
-    over blocks of `EQ_BLOCK` pairs: the points, each factor's product and the weighting
-    as loops over the block's lanes (vectorised; the terms are interpreted once a block,
-    not once a pair), the sums kept per lane and added into ``acc`` once (field sums:
-    the values of the per-pair form)."""
+def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
+    """acc[j, s] += Σ_{lo ≤ i < hi} w_i·Π_{f ∈ term j} f_i(t_s) at t_0 = 0, t_s = s + 1
+    (w_i = 1 unless ``weighted``) over blocks of `EQ_BLOCK` pairs: the points, each
+    factor's product and the weighting as loops over the block's lanes (vectorised; the
+    terms are interpreted once a block, not once a pair), the sums kept per lane and
+    added into ``acc`` once (field sums: the values of a per-pair sum).  A product with a
+    base table (``isb``) costs 2 base products, 1 while every factor so far is base (then
+    its x part is the first factor's, 0)."""
     k = st.shape[0]
     nterms = starts.shape[0] - 1
     B = EQ_BLOCK
@@ -766,9 +695,14 @@ def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
     for i0 in range(lo, hi, B):
         n = min(B, hi - i0)
         _blk_points(st, k, i0, n, npts, V, D)
-        for p in range(n):
-            W0[p] = w[i0 + p, 0]
-            W1[p] = w[i0 + p, 1]
+        if weighted:
+            for p in range(n):
+                W0[p] = w[i0 + p, 0]
+                W1[p] = w[i0 + p, 1]
+        else:
+            for p in range(n):
+                W0[p] = ONE
+                W1[p] = ZERO
         for j in range(nterms):
             q0 = starts[j]
             q1 = starts[j + 1]
@@ -804,7 +738,11 @@ def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
                     else:
                         for p in range(n):
                             P0[p], P1[p] = e2_mul(P0[p], P1[p], V[f, s, 0, p], V[f, s, 1, p])
-                if pb:
+                if not weighted:
+                    for p in range(n):
+                        L[j, s, 0, p] = gl_add(L[j, s, 0, p], P0[p])
+                        L[j, s, 1, p] = gl_add(L[j, s, 1, p], P1[p])
+                elif pb:
                     for p in range(n):
                         L[j, s, 0, p] = gl_add(L[j, s, 0, p], gl_mul(P0[p], W0[p]))
                         L[j, s, 1, p] = gl_add(L[j, s, 1, p], gl_mul(P0[p], W1[p]))
@@ -822,6 +760,13 @@ def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
                 a1 = gl_add(a1, L[j, s, 1, p])
             acc[j, s, 0] = a0
             acc[j, s, 1] = a1
+
+
+@njit(**_OPTS)
+def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
+    """`_blocks` weighted by w[i] (the eq factor's suffix W_j; the factor itself is not
+    in ``st``)."""
+    _blocks(st, w, True, isb, starts, factors, npts, lo, hi, acc)
 
 
 @njit(**_OPTS)
