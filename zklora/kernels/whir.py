@@ -46,6 +46,9 @@ from .ntt import (
     _bfly_run_in,
     _dif_src,
     _dif_stages,
+    _r2_stages,
+    _tail8_lanes,
+    _transpose8,
     fast_perm,
     powers,
     root_of_unity,
@@ -472,14 +475,46 @@ def _tile_seg(ram, piece, a0, r, j, comp, cb):
     return piece[j - held, r, comp * cb:(comp + 1) * cb]
 
 
+@njit(inline="always", **_OPTS)
+def _leaf_tails(buf, tw, rev, out, r, rows, ncomp, comp):
+    """For leaves of K = 16 and T = len(buf) ≥ FAST_MIN whose radix-2 DIF stages down to
+    8 apart are done: the radix-8 tails of each run of 64 entries (`_transpose8`,
+    `_tail8_lanes`, as `_dif_stages`) with the run's 4 leaves written straight into out
+    (the same values and places as `_twist_dft_tiles`' scatter through ``rev``).  Run
+    64·g' (g' = bitrev(u0) on log T − 6 bits: rev[u0] = 64·g', `fast_perm` leaves such
+    entries in place) holds leaves bg = 4g' + c, c < 4, i.e. g = u0 + bitrev2(c)·T/64,
+    whose slot j = 2·bitrev3(i) + β sits at v[8i + 2c + β]; the runs go in u0 order,
+    so the 4 leaf streams advance one out row block (``rows``) at a time."""
+    T = buf.shape[0]
+    G4 = T >> 6
+    w81 = tw[5]
+    w82 = tw[6]
+    w83 = tw[7]
+    w4 = tw[3]
+    for u0 in range(G4):
+        o = rev[u0]
+        v = buf[o:o + 64]
+        _transpose8(v, 0)
+        _tail8_lanes(v, 0, w81, w82, w83, w4)
+        for c in range(4):
+            g = u0 + (((c & 1) << 1) | (c >> 1)) * G4
+            orow = out[r + g * rows]
+            for i in range(8):
+                ji = 2 * (((i & 1) << 2) | (i & 2) | (i >> 2))
+                orow[ji * ncomp + comp] = v[8 * i + 2 * c]
+                orow[(ji + 1) * ncomp + comp] = v[8 * i + 2 * c + 1]
+
+
 @njit(parallel=True, **_OPTS)
 def _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, out, nch):
     """`_twist_dft_block` (``local``) of the block rows a0 … a0 + rows − 1 of enc whose
     row r, component comp, is the concatenation over the tiles j < T/cb of
     `_tile_seg`: read in place, without the assembled block.  From FAST_MIN entries on
     with two tiles or more, the first DIF stage pairs tile j with tile j + T/(2cb)
-    (`_bfly_run_in`, the twist product fused in), the rest is `_dif_stages`; else the
-    row is gathered into a local buffer and `_dif_src` runs on it (the same values)."""
+    (`_bfly_run_in`, the twist product fused in), the rest is `_dif_stages` — for
+    leaves of K = 16 the radix-2 stages (`_r2_stages`) and `_leaf_tails`, which writes
+    each run's leaves itself; else the row is gathered into a local buffer and
+    `_dif_src` runs on it (the same values)."""
     G = T // K
     nt = T // cb
     half = T >> 1
@@ -500,6 +535,10 @@ def _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, 
                                      pw[o:o + cb], pw[half + o:half + o + cb],
                                      buf[o:o + cb], buf[half + o:half + o + cb],
                                      tw[half + o:half + o + cb], cb)
+                    if K == 16:   # the tails write the leaves themselves
+                        _r2_stages(buf, tw, half >> 1)
+                        _leaf_tails(buf, tw, rev, out, r, rows, ncomp, comp)
+                        continue
                     _dif_stages(buf, tw, half >> 1, False)
                 else:
                     for j in range(nt):
