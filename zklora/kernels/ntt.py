@@ -241,15 +241,23 @@ def _tail8_lanes(buf, o, w81, w82, w83, w4):
 
 
 @njit(inline="always", **_OPTS)
-def _dif_stages(buf, tw, half, back):
-    """`_dif_fast`'s radix-2 stages from block half-size ``half`` down to 8, then the
-    vectorised radix-8 tails of every run of 64 entries (transposed back if ``back``)."""
+def _r2_stages(buf, tw, half):
+    """The radix-2 DIF stages of buf whose butterflies are ``half``, half/2, …, 8 apart
+    (unit-stride views, vectorised)."""
     k = buf.shape[0]
     while half >= 8:
         t = tw[half:2 * half]
         for start in range(0, k, 2 * half):
             _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
         half >>= 1
+
+
+@njit(inline="always", **_OPTS)
+def _dif_stages(buf, tw, half, back):
+    """`_dif_fast`'s radix-2 stages from block half-size ``half`` down to 8, then the
+    vectorised radix-8 tails of every run of 64 entries (transposed back if ``back``)."""
+    k = buf.shape[0]
+    _r2_stages(buf, tw, half)
     w81 = tw[5]
     w82 = tw[6]
     w83 = tw[7]
@@ -405,18 +413,6 @@ def _bfly_run_cp(s0, s1, lo, hi, tw, n):
         b = s1[j]
         lo[j] = gl_add(a, b)
         hi[j] = gl_mul(gl_sub(a, b), tw[j])
-
-
-@njit(inline="always", **_OPTS)
-def _r2_stages(buf, tw, half):
-    """The radix-2 DIF stages of buf whose butterflies are ``half``, half/2, …, 8 apart
-    (unit-stride views, vectorised)."""
-    k = buf.shape[0]
-    while half >= 8:
-        t = tw[half:2 * half]
-        for start in range(0, k, 2 * half):
-            _bfly_run(buf[start:start + half], buf[start + half:start + 2 * half], t, half)
-        half >>= 1
 
 
 @njit(inline="always", **_OPTS)
