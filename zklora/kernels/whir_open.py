@@ -30,7 +30,7 @@ from numba import njit, prange
 from . import reference as R
 from .goldilocks import ONE, P_INT, ZERO, fin_acc128, gl_add, gl_mul7, gl_sub, mul128
 from .goldilocks import e2_mul_s as e2_mul
-from .whir_eq import acc_mul
+from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul
 from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -181,6 +181,50 @@ def _split_round_ext(f, A, B, h0, a, nch, part):
         _final(A, G, q, Lh, part[c])
 
 
+@njit(parallel=True, **_OPTS)
+def _fold_split_round(s, E0, E1, j, A, B, h0, a, H, nch, part):
+    # `_split_round_ext` on the table s (base) folded j times, the folded entries made a
+    # piece of a row at a time in cache (`whir_eq._fold_rows` over the even and the odd
+    # entries' inputs apart: no de-interleaving) and never written
+    q = A.shape[0]
+    J = 1 << j
+    Lh = (1 << a) >> 1
+    step = (H + nch - 1) // nch
+    for c in prange(nch):
+        K = np.zeros((q, 12, Lh), dtype=np.uint64)
+        P = min(PIECE, Lh)
+        T = np.empty(2 * J * P, dtype=np.uint64)
+        KF = np.empty((6, P), dtype=np.uint64)
+        e0 = np.empty(P, dtype=np.uint64)
+        e1 = np.empty(P, dtype=np.uint64)
+        d0 = np.empty(P, dtype=np.uint64)
+        d1 = np.empty(P, dtype=np.uint64)
+        for p0 in range(0, Lh, P):
+            for h in range(c * step, min(H, (c + 1) * step)):
+                _transpose_tile(s, ((h << a) + 2 * p0) << j, 2 * J, P, T)
+                _fold_rows(T, 0, J, P, E0, E1, e0, e1, KF)
+                _fold_rows(T, J, J, P, E0, E1, d0, d1, KF)
+                for p in range(P):
+                    d0[p] = _dbl_sub(d0[p], e0[p])
+                    d1[p] = _dbl_sub(d1[p], e1[p])
+                for l in range(q):
+                    b0 = B[l, h0 + h, 0]
+                    b1 = B[l, h0 + h, 1]
+                    b7 = gl_mul7(b1)
+                    q0 = p0 + P
+                    _acc_dot2(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0],
+                              e0, e1, b0, b7, P)
+                    _acc_dot2(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0],
+                              e0, e1, b1, b0, P)
+                    _acc_dot2(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0],
+                              d0, d1, b0, b7, P)
+                    _acc_dot2(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0],
+                              d0, d1, b1, b0, P)
+        G = np.empty((q, 4, Lh), dtype=np.uint64)
+        _acc_fin(K, q, Lh, G)
+        _final(A, G, q, Lh, part[c])
+
+
 @njit(**_OPTS)
 def _sum4(part):
     s0 = ZERO
@@ -217,6 +261,31 @@ def split_round(f: np.ndarray, A: np.ndarray, B: np.ndarray, a: int, lo: int) ->
     return np.array([[s[0], s[1]], [s[2], s[3]]], dtype=np.uint64)
 
 
+def fold_split_round(s: np.ndarray, rs: np.ndarray, A: np.ndarray, B: np.ndarray, a: int,
+                     lo: int) -> np.ndarray:
+    """`split_round` of the base block ``s`` (2^j·M entries) folded at rs (j ≥ 1, (j, 2)):
+    the value of ``split_round(whir_eq.fold_eq(s, rs), A, B, a, lo)`` with the folded
+    block never written (made a piece of a row at a time in cache).  lo (in folded
+    entries) and M are multiples of 2^a, a ≥ 1."""
+    s = np.ascontiguousarray(s, dtype=np.uint64)
+    A = np.ascontiguousarray(A, dtype=np.uint64)
+    B = np.ascontiguousarray(B, dtype=np.uint64)
+    E0, E1 = _eq_weights(rs)
+    j = E0.shape[0].bit_length() - 1
+    M = s.shape[0] >> j if s.ndim == 1 else 0
+    if j < 1 or a < 1 or s.ndim != 1 or s.shape[0] != M << j or lo % (1 << a) or \
+            M % (1 << a) or M == 0 or (lo + M) >> a > B.shape[1] or A.shape[1] != 1 << a:
+        raise ValueError("fold_split_round: need j, a ≥ 1 and whole rows of 2^a inside "
+                         "the table")
+    H = M >> a
+    nch = max(1, min(H, MAX_CHUNKS, max(1, M >> 14)))
+    nch = max(nch, -(-H >> 29))
+    part = np.zeros((nch, 4), dtype=np.uint64)
+    _fold_split_round(s, E0, E1, j, A, B, lo >> a, a, H, nch, part)
+    t = _sum4(part)
+    return np.array([[t[0], t[1]], [t[2], t[3]]], dtype=np.uint64)
+
+
 def split_round_ref(f, A, B, a: int, lo: int) -> np.ndarray:
     """The twin: W's rows from the definition, then [h(0), h(2)] of Σ f·W."""
     A = np.asarray(A, dtype=np.uint64)
@@ -232,3 +301,10 @@ def split_round_ref(f, A, B, a: int, lo: int) -> np.ndarray:
             acc = ((acc[0] + p[0]) % P_INT, (acc[1] + p[1]) % P_INT)
         wl.append(acc)
     return round_ref(f, np.array(wl, dtype=np.uint64))
+
+
+def fold_split_round_ref(s, rs, A, B, a: int, lo: int) -> np.ndarray:
+    """`fold_split_round`'s twin: the block folded from the definition
+    (`whir_eq.fold_eq_ref`), then `split_round_ref`."""
+    from .whir_eq import fold_eq_ref
+    return split_round_ref(fold_eq_ref(s, rs), A, B, a, lo)
