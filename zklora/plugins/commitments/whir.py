@@ -783,11 +783,15 @@ def _base_view(table, lo: int, hi: int):
 def _kernel_block(table, lo: int, hi: int, rs: np.ndarray, msg: tuple | None):
     """Entries [lo, hi) of a base table read by a kernel only (`_base_view`: no block
     copy), the pages given back after: with ``msg`` = (A, B, a) the round message of
-    Σ f·W from W's split tables (`whir_open.split_round`), else the block folded by
-    ``rs`` (len(rs) ≥ 1: a fresh array)."""
+    Σ f·W from W's split tables (`whir_open.split_round`); with ``msg`` = (A, B, a, off)
+    and ``rs`` both, the message of the block folded by ``rs`` in one pass, the folded
+    block never written (`whir_open.fold_split_round`); else the block folded by ``rs``
+    (len(rs) ≥ 1: a fresh array)."""
     from zklora.kernels import whir_open as WO  # prover only
     f, src = _base_view(table, lo, hi)
     try:
+        if msg is not None and rs is not None:   # folded at rs: one fused pass
+            return WO.fold_split_round(f, rs, *msg)
         return WO.split_round(f, *msg, lo) if msg is not None else _fold_seq(f, rs)
     finally:
         if src is not None:
@@ -2160,6 +2164,10 @@ class Whir(CommitmentScheme):
                         yield None, None, _kernel_block(group[t][0].table, lo, hi, None,
                                                         (A, B, a))
                         continue
+                    if rounds and aj:   # folded and the message made in one pass
+                        yield None, None, _kernel_block(group[t][0].table, lo, hi,
+                                                        rstar[:j], (Aj, Bj, aj, lo >> j))
+                        continue
                     f = _kernel_block(group[t][0].table, lo, hi, rstar[:j], None)
                 else:
                     f = _read_base(group[t][0].table, lo, hi)
@@ -2375,6 +2383,10 @@ class Whir(CommitmentScheme):
                     # table's own pages, no block copy (`_base_view`)
                     if not d:
                         yield None, None, _kernel_block(s.table, lo, hi, None, (A, B, a))
+                        continue
+                    if fuse and aj and keepf is None:   # folded + message, one pass
+                        yield None, None, _kernel_block(s.table, lo, hi, alphas[:j],
+                                                        (Aj, Bj, aj, lo >> j))
                         continue
                     f = _kernel_block(s.table, lo, hi, alphas[:j], None)
                 else:
