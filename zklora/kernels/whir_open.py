@@ -24,6 +24,7 @@ once per thread (`_acc_fin`).  Field sums are exact, so the message equals
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -36,6 +37,10 @@ from .whir_sumcheck import round_ref
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: at most this many threads (each with its accumulators, q·2^(a+1)·16 bytes)
 MAX_CHUNKS = 16
+#: chunks a worker thread (`_nchunks`): each chunk pays its own zeroing, reduction and
+#: A·G dots (`_acc_fin`, `_final`: q·2^a scalar extension products), so not more
+#: chunks than balance needs
+CHUNKS_PER_THREAD = 2
 #: pairs of a row a thread updates at a time for every term and row of its share (the
 #: accumulators' piece, q·PIECE·32 bytes, stays in L1)
 PIECE = 64
@@ -239,6 +244,15 @@ def _sum4(part):
     return s0, s1, s2, s3
 
 
+def _nchunks(H: int, M: int) -> int:
+    """Chunks of a split-round call over H rows (M entries): up to `CHUNKS_PER_THREAD`
+    a numba thread, `MAX_CHUNKS`, one per 2^14 entries; at least one per 2^29 rows (the
+    192-bit sums' top word).  The chunking does not change the (exact) sums."""
+    cap = min(MAX_CHUNKS, CHUNKS_PER_THREAD * numba.get_num_threads())
+    nch = max(1, min(H, cap, max(1, M >> 14)))
+    return max(nch, -(-H >> 29))
+
+
 def split_round(f: np.ndarray, A: np.ndarray, B: np.ndarray, a: int, lo: int) -> np.ndarray:
     """[h(0), h(2)] (2, 2) of Σ_i f[i]·W[lo + i] for a block f (base (M,) or extension
     (M, 2)) and W = Σ_l A[l, x]·B[l, h] at h·2^a + x (`whir_eq.eq_split`): the value of
@@ -253,8 +267,7 @@ def split_round(f: np.ndarray, A: np.ndarray, B: np.ndarray, a: int, lo: int) ->
             f.ndim not in (1, 2) or (f.ndim == 2 and f.shape[1] != 2):
         raise ValueError("split_round: need a ≥ 1 and whole rows of 2^a inside the table")
     H = M >> a
-    nch = max(1, min(H, MAX_CHUNKS, max(1, M >> 14)))
-    nch = max(nch, -(-H >> 29))   # ≤ 2^29 rows a thread: the 192-bit sums' top word
+    nch = _nchunks(H, M)
     part = np.zeros((nch, 4), dtype=np.uint64)
     (_split_round_ext if f.ndim == 2 else _split_round_base)(f, A, B, lo >> a, a, nch, part)
     s = _sum4(part)
@@ -278,8 +291,7 @@ def fold_split_round(s: np.ndarray, rs: np.ndarray, A: np.ndarray, B: np.ndarray
         raise ValueError("fold_split_round: need j, a ≥ 1 and whole rows of 2^a inside "
                          "the table")
     H = M >> a
-    nch = max(1, min(H, MAX_CHUNKS, max(1, M >> 14)))
-    nch = max(nch, -(-H >> 29))
+    nch = _nchunks(H, M)
     part = np.zeros((nch, 4), dtype=np.uint64)
     _fold_split_round(s, E0, E1, j, A, B, lo >> a, a, H, nch, part)
     t = _sum4(part)
