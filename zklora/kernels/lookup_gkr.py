@@ -1133,7 +1133,7 @@ def multi_fold(W, rhos, out=None, at=None):
 # per-round pass's, so the messages and the proof are unchanged.  A with unit numerators
 # (Q0 + Q1) is linear: its forms are over {0, 1}^i, weights eq(ρ', b).
 
-#: most y values per block of `_window_round` (its lane arrays hold 5·3^i·2 rows: a
+#: most y values per block of `_window_round` (its lane arrays hold 8·3^i·2 rows: a
 #: quarter of it from round 4 on, half at round 3)
 WBLOCK = 256
 
@@ -1301,6 +1301,7 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     EP0 = np.empty((n3, 2, wb), np.uint64)
     EP1 = np.empty((n3, 2, wb), np.uint64)
     EQ0 = np.empty((n3, 2, wb), np.uint64)
+    EQ1 = np.empty((n3, 2, wb), np.uint64)
     Q0 = np.empty((n3, 2, wb), np.uint64)
     Q1 = np.empty((n3, 2, wb), np.uint64)
     D0 = np.empty((n3, 2, wb), np.uint64)
@@ -1343,20 +1344,22 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                 for b in range(B):
                     g = _tri(b)
                     _v_mul(e0, e1, Q0[g, 0], Q0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
+                    if not unit:   # E·Q1 too: A = P0·(E·Q1) + P1·(E·Q0), no E·P
+                        _v_mul(e0, e1, Q1[g, 0], Q1[g, 1], EQ1[g, 0], EQ1[g, 1], cnt)
                 _grid_extend(EQ0, i, cnt)
                 _grid_extend(Q1, i, cnt)
                 if not unit:
-                    _win_load(W, slots[t, 0], B, kk, s, cnt, EP0, e0, e1, True, Z)
-                    _win_load(W, slots[t, 1], B, kk, s, cnt, EP1, e0, e1, True, Z)
+                    _win_load(W, slots[t, 0], B, kk, s, cnt, EP0, e0, e1, False, Z)
+                    _win_load(W, slots[t, 1], B, kk, s, cnt, EP1, e0, e1, False, Z)
                     _grid_extend(EP0, i, cnt)
                     _grid_extend(EP1, i, cnt)
-                    _grid_extend(Q0, i, cnt)
+                    _grid_extend(EQ1, i, cnt)
                 for g in range(n3):
                     _v_mul_acc(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], acc, t, kk, 1,
                                off + g, cnt)
                     if not unit:
-                        _v_dot_acc(EP0[g, 0], EP0[g, 1], Q1[g, 0], Q1[g, 1], EP1[g, 0],
-                                   EP1[g, 1], Q0[g, 0], Q0[g, 1], acc, t, kk, 0, off + g,
+                        _v_dot_acc(EP0[g, 0], EP0[g, 1], EQ1[g, 0], EQ1[g, 1], EP1[g, 0],
+                                   EP1[g, 1], EQ0[g, 0], EQ0[g, 1], acc, t, kk, 0, off + g,
                                    cnt)
 
 
