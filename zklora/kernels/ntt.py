@@ -647,11 +647,14 @@ def mat_evec(M: np.ndarray, e: np.ndarray) -> np.ndarray:
 
 
 @njit(inline="always", **_OPTS)
-def _evec_mat_block(e, M, out, lo, hi):
-    """out[lo:hi] += eᵀ·M[:, lo:hi] through de-interleaved accumulators (unit stride:
-    the products vectorise; ≈ 2.5× the interleaved form), each an unreduced 192-bit sum
-    (`mul_acc128`: no reduction mod p per product, one at the end; x0.9-0.95 CPU vs
-    `gl_add(acc, gl_mul(..))`, the same values)."""
+def _evec_mat_block(e, Mf, C, out, lo, hi):
+    """out[lo:hi] += eᵀ·M[:, lo:hi], M (R, C) given flat as ``Mf`` (row i =
+    ``Mf[i·C:(i + 1)·C]``), through de-interleaved accumulators (unit stride: the products
+    vectorise; ≈ 2.5× the interleaved form), each an unreduced 192-bit sum (`mul_acc128`:
+    no reduction mod p per product, one at the end; x0.9-0.95 CPU vs
+    `gl_add(acc, gl_mul(..))`, the same values).  Flat rows: indexed ``M[i, lo + j]``
+    inside the ``prange`` body of `_evec_mat_par` the loop did not vectorise (≈ 3× the
+    serial kernel's time at every shape; s23h6)."""
     cnt = hi - lo
     l0 = np.zeros(cnt, np.uint64)
     h0 = np.zeros(cnt, np.uint64)
@@ -659,11 +662,12 @@ def _evec_mat_block(e, M, out, lo, hi):
     l1 = np.zeros(cnt, np.uint64)
     h1 = np.zeros(cnt, np.uint64)
     t1 = np.zeros(cnt, np.uint64)
-    for i in range(M.shape[0]):
+    for i in range(e.shape[0]):
         e0 = e[i, 0]
         e1 = e[i, 1]
+        row = Mf[i * C + lo:i * C + hi]
         for j in range(cnt):
-            m = M[i, lo + j]
+            m = row[j]
             l0[j], h0[j], t0[j] = mul_acc128(e0, m, l0[j], h0[j], t0[j])
             l1[j], h1[j], t1[j] = mul_acc128(e1, m, l1[j], h1[j], t1[j])
     for j in range(cnt):
@@ -673,14 +677,21 @@ def _evec_mat_block(e, M, out, lo, hi):
 
 @njit(parallel=True, **_OPTS)
 def _evec_mat_par(e, M, out, block):
+    """`_evec_mat_block` over blocks of ``block`` columns in parallel (M C-contiguous)."""
     C = M.shape[1]
+    Mf = M.reshape(-1)
     for b in prange((C + block - 1) // block):
-        _evec_mat_block(e, M, out, b * block, min(C, (b + 1) * block))
+        _evec_mat_block(e, Mf, C, out, b * block, min(C, (b + 1) * block))
 
 
 @njit(**_OPTS)
 def _evec_mat_ser(e, M, out):
-    _evec_mat_block(e, M, out, 0, M.shape[1])
+    _evec_mat_block(e, M.reshape(-1), M.shape[1], out, 0, M.shape[1])
+
+
+#: columns a thread of `_evec_mat_par` sweeps; a matrix of at most this many columns runs
+#: serial (one block: a parallel region would only add its barrier)
+EVEC_MAT_BLOCK = 1024
 
 
 def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -695,10 +706,10 @@ def evec_mat(e: np.ndarray, M: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(_G.np_matmul(np.ascontiguousarray(e.T), M).T)
     out = np.zeros((M.shape[1], 2), dtype=np.uint64)
     if M.size:
-        if M.size < SERIAL_BELOW:
+        if M.size < SERIAL_BELOW or M.shape[1] <= EVEC_MAT_BLOCK:
             _evec_mat_ser(e, M, out)
         else:
-            _evec_mat_par(e, M, out, 1024)
+            _evec_mat_par(e, M, out, EVEC_MAT_BLOCK)
     return out
 
 

@@ -1510,9 +1510,12 @@ def multi_root(idx: np.ndarray, digests: np.ndarray, depth: int, proof: bytes,
 @njit(parallel=True, **_OPTS)
 def _lincomb_base_par(tabs, mu, out):
     """Blocks of 256 entries in parallel, each sweeping the T rows into two contiguous
-    accumulators (unit stride: the products vectorise)."""
+    accumulators (unit stride: the products vectorise).  Rows as slices of the flat
+    table: indexed ``tabs[t, lo + j]`` inside the ``prange`` body the loop did not
+    vectorise (s23h6, as `ntt._evec_mat_par`)."""
     T = tabs.shape[0]
     N = tabs.shape[1]
+    flat = tabs.reshape(-1)
     for b in prange((N + 255) // 256):
         lo = b * 256
         cnt = min(N, lo + 256) - lo
@@ -1521,8 +1524,9 @@ def _lincomb_base_par(tabs, mu, out):
         for t in range(T):
             m0 = mu[t, 0]
             m1 = mu[t, 1]
+            row = flat[t * N + lo:t * N + lo + cnt]
             for j in range(cnt):
-                x = tabs[t, lo + j]
+                x = row[j]
                 a0[j] = gl_add(a0[j], gl_mul(m0, x))
                 a1[j] = gl_add(a1[j], gl_mul(m1, x))
         for j in range(cnt):
