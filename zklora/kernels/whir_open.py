@@ -109,6 +109,29 @@ def _acc_fin(K, q, Lh, G):
                                         K[l, 3 * i + 2, p])
 
 
+@njit(inline="always", **_OPTS)
+def _acc_row(K, B, hb, p0, P, e0, e1, d0, d1):
+    # one row piece into every claim's 192-bit sums K[l]: the products of (e0, e1) (the
+    # point 0) and (d0, d1) (the slope) with B[l, hb] (an extension element)
+    q0 = p0 + P
+    for l in range(K.shape[0]):
+        b0 = B[l, hb, 0]
+        b1 = B[l, hb, 1]
+        b7 = gl_mul7(b1)
+        _acc_dot2(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0], e0, e1, b0, b7, P)
+        _acc_dot2(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0], e0, e1, b1, b0, P)
+        _acc_dot2(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0], d0, d1, b0, b7, P)
+        _acc_dot2(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0], d0, d1, b1, b0, P)
+
+
+@njit(inline="always", **_OPTS)
+def _chunk_final(K, A, q, Lh, out):
+    # a chunk's 192-bit sums reduced, then its share of the round message into out
+    G = np.empty((q, 4, Lh), dtype=np.uint64)
+    _acc_fin(K, q, Lh, G)
+    _final(A, G, q, Lh, out)
+
+
 @njit(parallel=True, **_OPTS)
 def _split_round_base(f, A, B, h0, a, nch, part):
     # 192-bit accumulators as in `_split_round_ext` (`whir_eq.acc_mul`, `_acc_fin`)
@@ -137,9 +160,7 @@ def _split_round_base(f, A, B, h0, a, nch, part):
                     acc_mul(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0], fe, b1, P)
                     acc_mul(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0], f2, b0, P)
                     acc_mul(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0], f2, b1, P)
-        G = np.empty((q, 4, Lh), dtype=np.uint64)
-        _acc_fin(K, q, Lh, G)
-        _final(A, G, q, Lh, part[c])
+        _chunk_final(K, A, q, Lh, part[c])
 
 
 @njit(parallel=True, **_OPTS)
@@ -168,22 +189,8 @@ def _split_round_ext(f, A, B, h0, a, nch, part):
                     e1[p] = x1
                     d0[p] = _dbl_sub(f[base + 2 * p + 1, 0], x0)
                     d1[p] = _dbl_sub(f[base + 2 * p + 1, 1], x1)
-                for l in range(q):
-                    b0 = B[l, h0 + h, 0]
-                    b1 = B[l, h0 + h, 1]
-                    b7 = gl_mul7(b1)
-                    q0 = p0 + P
-                    _acc_dot2(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0],
-                              e0, e1, b0, b7, P)
-                    _acc_dot2(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0],
-                              e0, e1, b1, b0, P)
-                    _acc_dot2(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0],
-                              d0, d1, b0, b7, P)
-                    _acc_dot2(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0],
-                              d0, d1, b1, b0, P)
-        G = np.empty((q, 4, Lh), dtype=np.uint64)
-        _acc_fin(K, q, Lh, G)
-        _final(A, G, q, Lh, part[c])
+                _acc_row(K, B, h0 + h, p0, P, e0, e1, d0, d1)
+        _chunk_final(K, A, q, Lh, part[c])
 
 
 @njit(parallel=True, **_OPTS)
@@ -212,22 +219,8 @@ def _fold_split_round(s, E0, E1, j, A, B, h0, a, H, nch, part):
                 for p in range(P):
                     d0[p] = _dbl_sub(d0[p], e0[p])
                     d1[p] = _dbl_sub(d1[p], e1[p])
-                for l in range(q):
-                    b0 = B[l, h0 + h, 0]
-                    b1 = B[l, h0 + h, 1]
-                    b7 = gl_mul7(b1)
-                    q0 = p0 + P
-                    _acc_dot2(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0],
-                              e0, e1, b0, b7, P)
-                    _acc_dot2(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0],
-                              e0, e1, b1, b0, P)
-                    _acc_dot2(K[l, 6, p0:q0], K[l, 7, p0:q0], K[l, 8, p0:q0],
-                              d0, d1, b0, b7, P)
-                    _acc_dot2(K[l, 9, p0:q0], K[l, 10, p0:q0], K[l, 11, p0:q0],
-                              d0, d1, b1, b0, P)
-        G = np.empty((q, 4, Lh), dtype=np.uint64)
-        _acc_fin(K, q, Lh, G)
-        _final(A, G, q, Lh, part[c])
+                _acc_row(K, B, h0 + h, p0, P, e0, e1, d0, d1)
+        _chunk_final(K, A, q, Lh, part[c])
 
 
 @njit(**_OPTS)
