@@ -6,7 +6,7 @@ h1_prove_ab.py's ``--one SIZE`` under ``/usr/bin/time``, each run holding
     python tests/bench/s22h4_ab.py OLD_TREE NEW_TREE [ROUNDS] [SIZE] [NEW_ENV=VALUE ...]
 
 ``NEW_ENV=VALUE`` arguments are set for the new runs only.  Prints each run, then medians
-and new/old ratios of prove CPU (process_time around `pyapi.prove`), process user, sys,
+and new/old ratios of prove CPU (process_time around `pyapi.prove`) and wall, process user, sys,
 user+sys, minor faults and peak RSS; asserts equal proofs."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def run(tree: str, size: str, env: dict[str, str]) -> dict:
                            capture_output=True, text=True, cwd="/tmp", check=True)
         u, s, m, f = tf.read().split()[-4:]
     r = json.loads(p.stdout.strip().splitlines()[-1])
-    return {"prove_cpu": r["prove_cpu"], "user": float(u), "sys": float(s),
+    return {"prove_cpu": r["prove_cpu"], "prove_wall": r["prove_wall"], "user": float(u),
+            "sys": float(s),
             "cpu": float(u) + float(s), "minflt_k": int(f) / 1000, "peak_mib": int(m) / 1024,
             "sha": r["sha"]}
 
@@ -44,7 +45,7 @@ def main(old: str, new: str, rounds: int, size: str, new_env: dict[str, str]) ->
                          for k, v in res[name][-1].items()}, flush=True)
     shas = {x["sha"] for v in res.values() for x in v}
     assert len(shas) == 1, f"proofs differ: {shas}"
-    for key in ("prove_cpu", "user", "sys", "cpu", "minflt_k", "peak_mib"):
+    for key in ("prove_cpu", "prove_wall", "user", "sys", "cpu", "minflt_k", "peak_mib"):
         mo = statistics.median(x[key] for x in res["old"])
         mn = statistics.median(x[key] for x in res["new"])
         print(f"{key:10s} old {mo:9.2f}  new {mn:9.2f}  new/old {mn / mo:.3f}")
