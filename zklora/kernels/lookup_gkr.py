@@ -1307,6 +1307,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     D0 = np.empty((n3, 2, wb), np.uint64)
     D1 = np.empty((n3, 2, wb), np.uint64)
     Z = np.empty((2, wb), np.uint64)
+    DP0 = np.empty((n3 if nk == 2 else 1, 2, wb), np.uint64)   # numerators' differences
+    DP1 = np.empty((n3 if nk == 2 else 1, 2, wb), np.uint64)
     for s in range(lo, hi, wb):
         cnt = min(wb, hi - s)
         for y in range(cnt):
@@ -1332,6 +1334,32 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     for g in range(n3):
                         _v_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
                                    1, off + g, cnt)
+                continue
+            if not unit and nk == 2:   # numerators, no X = 1: both kk from one load
+                _win_load2(W, slots[t, 2], B, s, cnt, Q0, D0)
+                _win_load2(W, slots[t, 3], B, s, cnt, Q1, D1)
+                _win_load2(W, slots[t, 0], B, s, cnt, EP0, DP0)
+                _win_load2(W, slots[t, 1], B, s, cnt, EP1, DP1)
+                for kk in range(2):
+                    X0 = Q0 if kk == 0 else D0
+                    X1 = Q1 if kk == 0 else D1
+                    XP0 = EP0 if kk == 0 else DP0
+                    XP1 = EP1 if kk == 0 else DP1
+                    for b in range(B):
+                        g = _tri(b)
+                        _v_mul(e0, e1, X0[g, 0], X0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
+                        _v_mul(e0, e1, X1[g, 0], X1[g, 1], EQ1[g, 0], EQ1[g, 1], cnt)
+                    _grid_extend(EQ0, i, cnt)
+                    _grid_extend(X1, i, cnt)
+                    _grid_extend(XP0, i, cnt)
+                    _grid_extend(XP1, i, cnt)
+                    _grid_extend(EQ1, i, cnt)
+                    for g in range(n3):
+                        _v_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
+                                   1, off + g, cnt)
+                        _v_dot_acc(XP0[g, 0], XP0[g, 1], EQ1[g, 0], EQ1[g, 1], XP1[g, 0],
+                                   XP1[g, 1], EQ0[g, 0], EQ0[g, 1], acc, t, kk, 0, off + g,
+                                   cnt)
                 continue
             for kk in range(nk):
                 _win_load(W, slots[t, 2], B, kk, s, cnt, Q0, e0, e1, False, Z)
