@@ -114,6 +114,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import mmap
 import os
 import struct
 import threading
@@ -185,6 +186,9 @@ STREAM_MIN_VARS = 12
 #: leaves it opens (a few hundred leaves read and hashed per opening), so the stored
 #: levels take 2^-MERKLE_SKIP of the whole tree's bytes
 MERKLE_SKIP = 4
+#: a streamed Merkle tree's level files keep about this many bytes of written pages
+#: mapped a level before giving them back (`_MerkleBlocks.add`): a prover-only knob
+MERKLE_HELD_BYTES = 4 << 20
 #: a streamed first folding round recomputes its weight table's rows in every pass
 #: (`whir_eq.eq_rows`) when W has at most this many terms (claims and OOD points); with
 #: more it keeps them in a scratch file of 16 bytes an entry (`_fold_streamed`)
@@ -1173,9 +1177,17 @@ class _MerkleBlocks:
         self.files = {lvl: store.create((L >> lvl, digest), np.uint8, "whir-merkle")
                       for lvl in range(self.skip, self.depth + 1)}
         self.roots = np.empty((L >> self.b, digest), dtype=np.uint8)
+        # per level: the first node of each run whose pages are still mapped (not yet
+        # given back with `scratch.drop_range`)
+        self._held = dict.fromkeys(self.files, 0)
 
     def add(self, out: np.ndarray, a0: int, S: int) -> None:
-        """The block ``out``: G·P leaf rows, run g the leaves from a0 + g·S."""
+        """The block ``out``: G·P leaf rows, run g the leaves from a0 + g·S.  A level's
+        new nodes are a piece of each of its G runs, far apart in its file: each piece
+        touches a page of its own, so the level's written pages are given back only
+        once about `MERKLE_HELD_BYTES` of them are mapped (or at the runs' ends), not
+        after every block (a page written in several blocks is faulted in once, not
+        once a block)."""
         b, G = self.b, out.shape[0] >> self.b
         lv = merkle.hash_leaves(out.reshape(out.shape[0], -1), self.hash, self.digest)
         for lvl in range(b + 1):
@@ -1183,10 +1195,14 @@ class _MerkleBlocks:
                 lv = merkle.hash_nodes(lv, self.hash)
             if lvl >= self.skip:
                 mm = self.files[lvl][0]
-                dst = mm.reshape(G, S >> lvl, self.digest)[:, a0 >> lvl:(a0 >> lvl) +
-                                                          ((1 << b) >> lvl)]
-                dst[...] = lv.reshape(G, -1, self.digest)
-                scratch.drop_pages(dst)
+                runs = mm.reshape(G, S >> lvl, self.digest)
+                i0, i1 = a0 >> lvl, (a0 >> lvl) + ((1 << b) >> lvl)
+                runs[:, i0:i1] = lv.reshape(G, -1, self.digest)
+                h = self._held[lvl]
+                if (i1 == S >> lvl or G * ((i1 - h) * self.digest + mmap.PAGESIZE)
+                        >= MERKLE_HELD_BYTES):
+                    scratch.drop_pages(runs[:, h:i1])
+                    self._held[lvl] = i1 if i1 < S >> lvl else 0
         self.roots.reshape(G, S >> b, self.digest)[:, a0 >> b] = lv
 
     def finish(self) -> tuple[list[scratch.Spilled], bytes, int]:
