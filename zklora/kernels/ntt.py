@@ -33,6 +33,7 @@ from .goldilocks import (
     gl_add,
     gl_mul,
     gl_mul_s,
+    gl_reduce128,
     gl_sub,
     mul_acc128,
     nchunks_for,
@@ -126,36 +127,60 @@ def _bfly_run(lo, hi, tw, n):
         hi[j] = gl_mul(gl_sub(a, b), tw[j])
 
 
+#: shift amounts of the products by powers of two below (uint64 constants for numba)
+_SH16 = np.uint64(16)
+_SH24 = np.uint64(24)
+_SH40 = np.uint64(40)
+_SH48 = np.uint64(48)
+
+
 @njit(inline="always", **_OPTS)
-def _tw_mul(x, w, vec):
-    """x·w as `gl_mul` (32-bit limbs, for loops LLVM vectorises) when ``vec``, else as
-    `gl_mul_s` (one 64×64→128 multiply, for scalar loops) — the same value."""
-    if vec:
-        return gl_mul(x, w)
-    return gl_mul_s(x, w)
+def _mul_2_24(x):
+    """x·2^24 mod p (canonical) for any uint64 x: the 88-bit product is
+    (x >> 40)·2^64 + (x << 24 mod 2^64), reduced by `gl_reduce128` (its high word is
+    < 2^24, so LLVM folds the 2^96 part away) — shifts and adds, no multiply."""
+    return gl_reduce128(x >> _SH40, x << _SH24)
+
+
+@njit(inline="always", **_OPTS)
+def _mul_2_48(x):
+    """x·2^48 mod p (canonical) for any uint64 x: (x >> 16)·2^64 + (x << 48 mod 2^64)
+    reduced by `gl_reduce128` — shifts and adds, no multiply."""
+    return gl_reduce128(x >> _SH16, x << _SH48)
+
+
+#: the radix-8 tails' roots are powers of two: ω8 = 2^120 = −2^24, ω4 = ω8² = 2^48,
+#: ω8³ = 2^168 = −2^72 (2^96 ≡ −1), so `_radix8` multiplies by shifts (`_mul_2_24`,
+#: `_mul_2_48`); tests/test_s24h1_pow2_tail.py checks these against `root_of_unity`
+OMEGA8_EXP = 120
+OMEGA4_EXP = 48
 
 
 @njit(inline="always", **_OPTS)
 def _radix8(x0, x1, x2, x3, x4, x5, x6, x7, w81, w82, w83, w4, vec):
-    """The last three DIF stages of one block of 8 (butterflies 4, 2, 1 apart; ω8^j =
-    w8j, ω4 = w4): the 8 outputs in place order; ``vec`` (a constant at each call site)
-    picks the product form (`_tw_mul`)."""
+    """The last three DIF stages of one block of 8 (butterflies 4, 2, 1 apart) for the
+    forward roots ω8 = w81, ω8² = w82 = ω4 = w4, ω8³ = w83 of `stage_twiddles` (every
+    caller passes those): the 8 outputs in place order.  The roots are ±powers of two
+    (ω8 = −2^24, ω4 = 2^48, ω8³ = −2^72), so each product is a shift-and-reduce
+    (`_mul_2_24`, `_mul_2_48`; a negative root by swapping the subtraction) instead of a
+    general product — the same canonical values; the w and ``vec`` arguments are
+    unused (kept for the callers' signatures)."""
     a0 = gl_add(x0, x4)
     a4 = gl_sub(x0, x4)
     a1 = gl_add(x1, x5)
-    a5 = _tw_mul(gl_sub(x1, x5), w81, vec)
+    a5 = _mul_2_24(gl_sub(x5, x1))                   # (x1 − x5)·ω8
     a2 = gl_add(x2, x6)
-    a6 = _tw_mul(gl_sub(x2, x6), w82, vec)
+    a6 = _mul_2_48(gl_sub(x2, x6))                   # (x2 − x6)·ω8²
     a3 = gl_add(x3, x7)
-    a7 = _tw_mul(gl_sub(x3, x7), w83, vec)
+    a7 = _mul_2_48(_mul_2_24(gl_sub(x7, x3)))        # (x3 − x7)·ω8³
     b0 = gl_add(a0, a2)
     b2 = gl_sub(a0, a2)
     b1 = gl_add(a1, a3)
-    b3 = _tw_mul(gl_sub(a1, a3), w4, vec)
+    b3 = _mul_2_48(gl_sub(a1, a3))                   # ·ω4
     b4 = gl_add(a4, a6)
     b6 = gl_sub(a4, a6)
     b5 = gl_add(a5, a7)
-    b7 = _tw_mul(gl_sub(a5, a7), w4, vec)
+    b7 = _mul_2_48(gl_sub(a5, a7))                   # ·ω4
     return (gl_add(b0, b1), gl_sub(b0, b1), gl_add(b2, b3), gl_sub(b2, b3),
             gl_add(b4, b5), gl_sub(b4, b5), gl_add(b6, b7), gl_sub(b6, b7))
 
@@ -164,9 +189,8 @@ def _radix8(x0, x1, x2, x3, x4, x5, x6, x7, w81, w82, w83, w4, vec):
 def _dif_tail8(buf, tw):
     """The last three DIF stages (butterflies 4, 2, 1 apart) fused into one
     register-resident pass over blocks of 8 (ω8^j = tw[4 + j], ω4 = tw[3]); a real call
-    (one per transform), so its body is compiled once, not into every caller.  LLVM does
-    not vectorise this loop, so its products are `gl_mul_s` (one 64×64→128 multiply, the
-    same value as `gl_mul`'s four 32-bit ones)."""
+    (one per transform), so its body is compiled once, not into every caller.  Its
+    products are shifts (`_radix8`: the roots are powers of two)."""
     k = buf.shape[0]
     w81 = tw[5]
     w82 = tw[6]
