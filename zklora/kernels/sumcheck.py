@@ -52,38 +52,79 @@ def _ro(a):
     return a
 
 
+#: pairs a lane block of the pairwise sums and the folds holds (`_p2_range`,
+#: `_fold_range`): the products run as loops over a block's lanes (vectorised), the
+#: de-interleaving of the (k, 2m, 2) rows into lane arrays is a plain copy loop
+LANES = 32
+
+
+@njit(inline="always")
+def _lane_load(st, f, i0, n, L0, L1, D0, D1):
+    """L = lo, D = hi − lo of table f of ``st`` on the pairs i0..i0+n, as lane arrays."""
+    for p in range(n):
+        i = 2 * (i0 + p)
+        l0 = st[f, i, 0]
+        l1 = st[f, i, 1]
+        L0[p] = l0
+        L1[p] = l1
+        D0[p] = gl_sub(st[f, i + 1, 0], l0)
+        D1[p] = gl_sub(st[f, i + 1, 1], l1)
+
+
 @njit(**_OPTS)
 def _p2_range(st, fa, fb, lo, hi, acc):
-    """acc[j, 0] += Σ lo_a·lo_b, acc[j, 1] += Σ Δ_a·Δ_b over the pairs lo..hi of st."""
+    """acc[j, 0] += Σ lo_a·lo_b, acc[j, 1] += Σ Δ_a·Δ_b over the pairs lo..hi of st: blocks
+    of `LANES` pairs, each term's two products and the sums as loops over the lanes
+    (vectorised), the sums kept per lane and added into ``acc`` once (field sums: the
+    values of a per-pair sum)."""
     T = fa.shape[0]
-    for i in range(lo, hi):
+    B = LANES
+    A = np.empty((4, B), dtype=np.uint64)
+    C = np.empty((4, B), dtype=np.uint64)
+    S = np.zeros((T, 4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
         for j in range(T):
-            a = fa[j]
-            b = fb[j]
-            al0 = st[a, 2 * i, 0]
-            al1 = st[a, 2 * i, 1]
-            bl0 = st[b, 2 * i, 0]
-            bl1 = st[b, 2 * i, 1]
-            x0, x1 = e2_mul_s(al0, al1, bl0, bl1)
-            acc[j, 0, 0] = gl_add(acc[j, 0, 0], x0)
-            acc[j, 0, 1] = gl_add(acc[j, 0, 1], x1)
-            y0, y1 = e2_mul_s(gl_sub(st[a, 2 * i + 1, 0], al0), gl_sub(st[a, 2 * i + 1, 1], al1),
-                            gl_sub(st[b, 2 * i + 1, 0], bl0), gl_sub(st[b, 2 * i + 1, 1], bl1))
-            acc[j, 1, 0] = gl_add(acc[j, 1, 0], y0)
-            acc[j, 1, 1] = gl_add(acc[j, 1, 1], y1)
+            _lane_load(st, fa[j], i0, n, A[0], A[1], A[2], A[3])
+            _lane_load(st, fb[j], i0, n, C[0], C[1], C[2], C[3])
+            for p in range(n):
+                x0, x1 = e2_mul(A[0, p], A[1, p], C[0, p], C[1, p])
+                y0, y1 = e2_mul(A[2, p], A[3, p], C[2, p], C[3, p])
+                S[j, 0, p] = gl_add(S[j, 0, p], x0)
+                S[j, 1, p] = gl_add(S[j, 1, p], x1)
+                S[j, 2, p] = gl_add(S[j, 2, p], y0)
+                S[j, 3, p] = gl_add(S[j, 3, p], y1)
+    for j in range(T):
+        for q in range(4):
+            a = acc[j, q >> 1, q & 1]
+            for p in range(B):
+                a = gl_add(a, S[j, q, p])
+            acc[j, q >> 1, q & 1] = a
+
+
+@njit(inline="always")
+def _fold_table(st, f, r0, r1, out, lo, hi, X):
+    """`_fold_range` of table f alone (``X`` (4, `LANES`) scratch)."""
+    B = LANES
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _lane_load(st, f, i0, n, X[0], X[1], X[2], X[3])
+        for p in range(n):
+            p0, p1 = e2_mul(X[2, p], X[3, p], r0, r1)
+            X[0, p] = gl_add(X[0, p], p0)
+            X[1, p] = gl_add(X[1, p], p1)
+        for p in range(n):
+            out[f, i0 + p, 0] = X[0, p]
+            out[f, i0 + p, 1] = X[1, p]
 
 
 @njit(**_OPTS)
 def _fold_range(st, r0, r1, out, lo, hi):
-    """out[f, i] = lo + r·(hi − lo) for i in lo..hi, every table f."""
+    """out[f, i] = lo + r·(hi − lo) for i in lo..hi, every table f: blocks of `LANES`
+    entries de-interleaved into lane arrays, the products over the lanes (vectorised)."""
+    X = np.empty((4, LANES), dtype=np.uint64)
     for f in range(st.shape[0]):
-        for i in range(lo, hi):
-            l0 = st[f, 2 * i, 0]
-            l1 = st[f, 2 * i, 1]
-            p0, p1 = e2_mul_s(gl_sub(st[f, 2 * i + 1, 0], l0), gl_sub(st[f, 2 * i + 1, 1], l1),
-                            r0, r1)
-            out[f, i, 0] = gl_add(l0, p0)
-            out[f, i, 1] = gl_add(l1, p1)
+        _fold_table(st, f, r0, r1, out, lo, hi, X)
 
 
 @njit(**_OPTS)
@@ -867,22 +908,28 @@ def _eq_scale(sc, ep, r0, r1):
 @njit(**_OPTS)
 def _fold_range_b(st, fisb, r0, r1, out, lo, hi):
     """`_fold_range` where a table flagged in ``fisb`` holds base values (x parts 0):
-    lo + r·(hi − lo) = (lo + r0·d, r1·d) with d = hi − lo, 2 base products (same values)."""
+    lo + r·(hi − lo) = (lo + r0·d, r1·d) with d = hi − lo, 2 base products (same values);
+    lane blocks as `_fold_range`."""
+    B = LANES
+    X = np.empty((4, B), dtype=np.uint64)
     for f in range(st.shape[0]):
-        if fisb[f]:
-            for i in range(lo, hi):
-                l0 = st[f, 2 * i, 0]
-                d = gl_sub(st[f, 2 * i + 1, 0], l0)
-                out[f, i, 0] = gl_add(l0, gl_mul_s(d, r0))
-                out[f, i, 1] = gl_mul_s(d, r1)
+        if not fisb[f]:
+            _fold_table(st, f, r0, r1, out, lo, hi, X)
             continue
-        for i in range(lo, hi):
-            l0 = st[f, 2 * i, 0]
-            l1 = st[f, 2 * i, 1]
-            p0, p1 = e2_mul_s(gl_sub(st[f, 2 * i + 1, 0], l0), gl_sub(st[f, 2 * i + 1, 1], l1),
-                              r0, r1)
-            out[f, i, 0] = gl_add(l0, p0)
-            out[f, i, 1] = gl_add(l1, p1)
+        for i0 in range(lo, hi, B):
+            n = min(B, hi - i0)
+            for p in range(n):
+                i = 2 * (i0 + p)
+                l0 = st[f, i, 0]
+                X[0, p] = l0
+                X[2, p] = gl_sub(st[f, i + 1, 0], l0)
+            for p in range(n):
+                d = X[2, p]
+                X[0, p] = gl_add(X[0, p], gl_mul(d, r0))
+                X[1, p] = gl_mul(d, r1)
+            for p in range(n):
+                out[f, i0 + p, 0] = X[0, p]
+                out[f, i0 + p, 1] = X[1, p]
 
 
 @njit(parallel=True, **_OPTS)
