@@ -84,37 +84,60 @@ def _sub_run(lo, hi, n):
         hi[j] = gl_sub(hi[j], lo[j])
 
 
+@njit(inline="always", **_OPTS)
+def _mobius_block(src, a, base, lo, sh):
+    """a[base : base + 2^lo] = src's block with the passes of flat-index bits sh … lo−1
+    done (the block stays in cache for all of them; the passes of different variables
+    commute; src may be a itself).  Bits sh … sh+2 in one register-resident pass over
+    runs of 8 words 2^sh apart (for each of the 2^sh offsets) that reads src and writes
+    a, the others on unit-stride runs of a.  sh = 0: a plain table; sh = 1: the two
+    components of an interleaved (N, 2) table (flat bit 0 is the component)."""
+    B = 1 << lo
+    j0 = sh
+    if lo >= sh + 3:
+        j0 = sh + 3
+        s = 1 << sh
+        for st0 in range(base, base + B, 8 * s):
+            for c in range(s):
+                st = st0 + c
+                x0 = src[st]
+                x1 = gl_sub(src[st + s], x0)
+                x2 = gl_sub(src[st + 2 * s], x0)
+                x3 = gl_sub(gl_sub(src[st + 3 * s], src[st + 2 * s]), x1)
+                x4 = src[st + 4 * s]
+                x5 = gl_sub(src[st + 5 * s], x4)
+                x6 = gl_sub(src[st + 6 * s], x4)
+                x7 = gl_sub(gl_sub(src[st + 7 * s], src[st + 6 * s]), x5)
+                a[st] = x0
+                a[st + s] = x1
+                a[st + 2 * s] = x2
+                a[st + 3 * s] = x3
+                a[st + 4 * s] = gl_sub(x4, x0)
+                a[st + 5 * s] = gl_sub(x5, x1)
+                a[st + 6 * s] = gl_sub(x6, x2)
+                a[st + 7 * s] = gl_sub(x7, x3)
+    else:
+        for i in range(base, base + B):
+            a[i] = src[i]
+    for j in range(j0, lo):
+        h = 1 << j
+        for st in range(base, base + B, 2 * h):
+            _sub_run(a[st:st + h], a[st + h:st + 2 * h], h)
+
+
 @njit(parallel=True, **_OPTS)
 def _mobius_blocks(a, lo):
-    """The passes of the lo low variables, block by block (a block of 2^lo stays in
-    cache for all of them; the passes of different variables commute).  Variables 0–2
-    in one register-resident pass over runs of 8, the others on unit-stride runs."""
-    B = 1 << lo
+    """The passes of the lo low variables, block by block (`_mobius_block`, in place)."""
     for blk in prange(a.shape[0] >> lo):
-        base = blk << lo
-        j0 = 0
-        if lo >= 3:
-            j0 = 3
-            for st in range(base, base + B, 8):
-                x0 = a[st]
-                x1 = gl_sub(a[st + 1], x0)
-                x2 = gl_sub(a[st + 2], x0)
-                x3 = gl_sub(gl_sub(a[st + 3], a[st + 2]), x1)
-                x4 = a[st + 4]
-                x5 = gl_sub(a[st + 5], x4)
-                x6 = gl_sub(a[st + 6], x4)
-                x7 = gl_sub(gl_sub(a[st + 7], a[st + 6]), x5)
-                a[st + 1] = x1
-                a[st + 2] = x2
-                a[st + 3] = x3
-                a[st + 4] = gl_sub(x4, x0)
-                a[st + 5] = gl_sub(x5, x1)
-                a[st + 6] = gl_sub(x6, x2)
-                a[st + 7] = gl_sub(x7, x3)
-        for j in range(j0, lo):
-            h = 1 << j
-            for st in range(base, base + B, 2 * h):
-                _sub_run(a[st:st + h], a[st + h:st + 2 * h], h)
+        _mobius_block(a, a, blk << lo, lo, 0)
+
+
+@njit(parallel=True, **_OPTS)
+def _mobius_blocks_from(src, a, lo, sh):
+    """a = src with the passes of flat bits sh … lo−1 done, block by block
+    (`_mobius_block`: the copy is the first pass's reads; src may be a, or strided)."""
+    for blk in prange(a.shape[0] >> lo):
+        _mobius_block(src, a, blk << lo, lo, sh)
 
 
 #: run length of `_mobius_hi`'s parallel pieces
@@ -180,21 +203,52 @@ MOBIUS_BLOCK_VARS = 12
 
 def mobius(t: np.ndarray) -> np.ndarray:
     """Coefficient form of a base-field evaluation table of 2^m entries (a new array)."""
-    a = np.array(t, dtype=np.uint64, copy=True).reshape(-1)
-    n = a.shape[0].bit_length() - 1
-    if G.cold(a.shape[0]):  # a cold verifier (`goldilocks.cold`): numpy passes
-        for j in range(n):
-            v = a.reshape(-1, 2, 1 << j)
-            v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
-        return a
-    if a.shape[0] < SERIAL_BELOW:
+    t = np.asarray(t, dtype=np.uint64).reshape(-1)
+    n = t.shape[0].bit_length() - 1
+    if G.cold(t.shape[0]) or t.shape[0] < SERIAL_BELOW:
+        a = t.copy()
+        if G.cold(a.shape[0]):  # a cold verifier (`goldilocks.cold`): numpy passes
+            for j in range(n):
+                v = a.reshape(-1, 2, 1 << j)
+                v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
+            return a
         _mobius_ser(a, n)
-    else:
-        lo = min(n, MOBIUS_BLOCK_VARS)
+        return a
+    lo = min(n, MOBIUS_BLOCK_VARS)
+    if t.flags.c_contiguous:   # a memcpy, then the passes in place (less CPU than fused)
+        a = t.copy()
         _mobius_blocks(a, lo)
-        if lo < n:
-            _mobius_hi(a, lo, n)
+    else:   # a strided view: the gather fused into the blocked passes
+        a = np.empty(t.shape[0], dtype=np.uint64)
+        _mobius_blocks_from(t, a, lo, 0)
+    if lo < n:
+        _mobius_hi(a, lo, n)
     return a
+
+
+def mobius_pairs(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Coefficient form of both components of an extension evaluation table t (N, 2),
+    N = 2^m: the same values as ``out[:, c] = mobius(t[:, c])`` for c = 0, 1, computed on
+    the interleaved words (component = flat bit 0; variable j = flat bit j + 1) without
+    de-interleaving.  ``out``: a C-contiguous (N, 2) uint64 array to write (may be t
+    itself: in place); default a new array."""
+    t = np.asarray(t, dtype=np.uint64)
+    N = t.shape[0]
+    if out is None:
+        out = np.empty((N, 2), dtype=np.uint64)
+    if out.shape != (N, 2) or out.dtype != np.uint64 or not out.flags.c_contiguous:
+        raise ValueError("mobius_pairs: out must be a C-contiguous (N, 2) uint64 array")
+    n = N.bit_length() - 1
+    if G.cold(N) or N < SERIAL_BELOW:
+        for c in range(2):
+            out[:, c] = mobius(t[:, c])
+        return out
+    a = out.reshape(-1)
+    lo = min(n, MOBIUS_BLOCK_VARS) + 1
+    _mobius_blocks_from(t.reshape(-1), a, lo, 1)
+    if lo < n + 1:
+        _mobius_hi(a, lo, n + 1)
+    return out
 
 
 def mobius_ref(t) -> list[int]:
@@ -1095,8 +1149,8 @@ def _horner_cold(c0: np.ndarray, c1: np.ndarray, zs: np.ndarray) -> np.ndarray:
 def horner(c: np.ndarray, z: np.ndarray) -> np.ndarray:
     """p(z) = Σ_i c_i z^i for base or extension coefficients c and z ∈ E: (2,)."""
     c = np.asarray(c, dtype=np.uint64)
-    if c.ndim == 2:
-        c0, c1 = np.ascontiguousarray(c[:, 0]), np.ascontiguousarray(c[:, 1])
+    if c.ndim == 2:  # strided views: `_horner` reads them as fast as de-interleaved copies
+        c0, c1 = c[:, 0], c[:, 1]
     else:
         c0, c1 = np.ascontiguousarray(c), np.zeros(c.shape[0], dtype=np.uint64)
     if G.cold(c0.shape[0]):
