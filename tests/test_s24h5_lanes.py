@@ -86,3 +86,81 @@ def test_steps_match_refs():
         assert np.array_equal(out, want)
         assert np.array_equal(sums, KS.ref_p2_sums(want, fa, fb)) if n < 1 << 10 else True
         assert np.array_equal(KS.p2_sums(want, fa, fb), sums)
+
+
+def _tab(rng, kind, n, edge):
+    shape = (n,) if kind == "b" else (n, 2)
+    t = rng.integers(0, P, shape, dtype=np.uint64)
+    if edge:
+        t[...] = rng.choice(EDGE, shape)
+    return t
+
+
+@pytest.mark.parametrize("kinds", ["ee", "be", "bb"])
+@pytest.mark.parametrize("n", [2, 64, 134])
+@pytest.mark.parametrize("edge", [False, True])
+def test_pair_ranges_twin(kinds, n, edge):
+    rng = np.random.default_rng(n + edge + 17 * len(set(kinds)))
+    A, B = _tab(rng, kinds[0], n, edge), _tab(rng, kinds[1], n, edge)
+    fn = {"ee": KS._pair_range_ee, "be": KS._pair_range_be, "bb": KS._pair_range_bb}[kinds]
+    m = n // 2
+    for lo, hi in ((0, m), (min(1, m), m), (m // 3, m - m // 4)):
+        acc = rng.integers(0, P, (2, 2), dtype=np.uint64)
+        if kinds == "bb":
+            acc[:, 1] = 0
+        start = acc.copy()
+        fn(A, B, lo, hi, acc)
+        sl = slice(2 * lo, 2 * hi)
+        part = KS.ref_pair_sums(A[sl], B[sl]) if hi > lo else np.zeros((2, 2), np.uint64)
+        want = (start.astype(object) + part.astype(object)) % P
+        assert np.array_equal(acc, want.astype(np.uint64))
+
+
+@pytest.mark.parametrize("n", [2, 62, 200, 1 << 14])
+@pytest.mark.parametrize("edge", [False, True])
+def test_fold_base_twin(n, edge):
+    rng = np.random.default_rng(n + edge)
+    t = _tab(rng, "b", n, edge)
+    for r in (np.array([0, 1], np.uint64), np.array([P - 1, P - 2], np.uint64),
+              rng.integers(0, P, 2, dtype=np.uint64)):
+        want = KS.ref_fold_one(t, r) if n < 1 << 12 else None
+        out = np.zeros((n // 2, 2), np.uint64)
+        KS.fold_into(t, r, out)   # serial below SMALL, else e_fold_base_l
+        out2 = np.zeros((n // 2, 2), np.uint64)
+        KS._fold_base_range(t, r[0], r[1], out2, 0, n // 2)
+        assert np.array_equal(out, out2)
+        if want is not None:
+            assert np.array_equal(out, want)
+        else:
+            from zklora.kernels.goldilocks import e_fold_base
+            ref = np.zeros_like(out)
+            e_fold_base(t, r[0], r[1], ref)
+            assert np.array_equal(out, ref)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 9])
+@pytest.mark.parametrize("edge", [False, True])
+def test_eq_suffix_twin(n, edge):
+    """`e_eq_suffix` (lane blocks for the eq and general rows, copies for the constant
+    ones) against `ref_eq_suffix`: eq rows (1 − τ, τ), constant rows (1, 1), general."""
+    rng = np.random.default_rng(n + 100 * edge)
+    e = np.zeros((n, 2, 2), np.uint64)
+    for j in range(n):
+        kind = j % 3
+        if edge:
+            t = (int(rng.choice(EDGE)), int(rng.choice(EDGE)))
+        else:
+            t = tuple(int(x) for x in rng.integers(0, P, 2, dtype=np.uint64))
+        if kind == 0:
+            e[j, 1] = t
+            e[j, 0] = ((1 - t[0]) % P, (-t[1]) % P)
+        elif kind == 1:
+            e[j, 0] = (1, 0)
+            e[j, 1] = (1, 0)
+        else:
+            e[j, 0] = t
+            e[j, 1] = rng.choice(EDGE, 2) if edge else rng.integers(0, P, 2, dtype=np.uint64)
+    out = np.zeros((max(1, (1 << n) - 1), 2), np.uint64)
+    KS.e_eq_suffix(e, out)
+    want = KS.ref_eq_suffix(e)
+    assert np.array_equal(out[:want.shape[0]], want)

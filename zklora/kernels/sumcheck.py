@@ -25,7 +25,6 @@ from .goldilocks import (
     e2_mul,
     e2_mul_call,
     e2_mul_s,
-    e_fold_base,
     e_interpolate,
     e_sc_fold,
     e_sc_fold_s,
@@ -209,42 +208,116 @@ def p2_fold_sums(st, r, fa, fb):
 # folded into one extension stack of half the size and the rounds go on as above.
 
 
+@njit(inline="always")
+def _lane_load1(A, i0, n, L, D):
+    """L = lo, D = hi − lo of the base table A (N,) on the pairs i0..i0+n."""
+    for p in range(n):
+        i = 2 * (i0 + p)
+        lo = A[i]
+        L[p] = lo
+        D[p] = gl_sub(A[i + 1], lo)
+
+
+@njit(inline="always")
+def _lane_load2(A, i0, n, L0, L1, D0, D1):
+    """`_lane_load` of an extension table A (N, 2)."""
+    for p in range(n):
+        i = 2 * (i0 + p)
+        l0 = A[i, 0]
+        l1 = A[i, 1]
+        L0[p] = l0
+        L1[p] = l1
+        D0[p] = gl_sub(A[i + 1, 0], l0)
+        D1[p] = gl_sub(A[i + 1, 1], l1)
+
+
+@njit(inline="always")
+def _lanes_into(S, acc):
+    """acc[q >> 1, q & 1] += Σ_p S[q, p] (the per-lane sums of a pair range)."""
+    for q in range(4):
+        a = acc[q >> 1, q & 1]
+        for p in range(S.shape[1]):
+            a = gl_add(a, S[q, p])
+        acc[q >> 1, q & 1] = a
+
+
 @njit(**_OPTS)
 def _pair_range_ee(A, B, lo, hi, acc):
-    for i in range(lo, hi):
-        al0, al1 = A[2 * i, 0], A[2 * i, 1]
-        bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
-        x0, x1 = e2_mul_s(al0, al1, bl0, bl1)
-        acc[0, 0] = gl_add(acc[0, 0], x0)
-        acc[0, 1] = gl_add(acc[0, 1], x1)
-        y0, y1 = e2_mul_s(gl_sub(A[2 * i + 1, 0], al0), gl_sub(A[2 * i + 1, 1], al1),
-                        gl_sub(B[2 * i + 1, 0], bl0), gl_sub(B[2 * i + 1, 1], bl1))
-        acc[1, 0] = gl_add(acc[1, 0], y0)
-        acc[1, 1] = gl_add(acc[1, 1], y1)
+    """Both extension (N, 2); lane blocks of `LANES` pairs (as `_p2_range`)."""
+    X = np.empty((8, LANES), dtype=np.uint64)
+    S = np.zeros((4, LANES), dtype=np.uint64)
+    for i0 in range(lo, hi, LANES):
+        n = min(LANES, hi - i0)
+        _lane_load2(A, i0, n, X[0], X[1], X[2], X[3])
+        _lane_load2(B, i0, n, X[4], X[5], X[6], X[7])
+        for p in range(n):
+            x0, x1 = e2_mul(X[0, p], X[1, p], X[4, p], X[5, p])
+            y0, y1 = e2_mul(X[2, p], X[3, p], X[6, p], X[7, p])
+            S[0, p] = gl_add(S[0, p], x0)
+            S[1, p] = gl_add(S[1, p], x1)
+            S[2, p] = gl_add(S[2, p], y0)
+            S[3, p] = gl_add(S[3, p], y1)
+    _lanes_into(S, acc)
 
 
 @njit(**_OPTS)
 def _pair_range_be(A, B, lo, hi, acc):
-    """A base (N,), B extension (N, 2)."""
-    for i in range(lo, hi):
-        al = A[2 * i]
-        bl0, bl1 = B[2 * i, 0], B[2 * i, 1]
-        acc[0, 0] = gl_add(acc[0, 0], gl_mul_s(al, bl0))
-        acc[0, 1] = gl_add(acc[0, 1], gl_mul_s(al, bl1))
-        da = gl_sub(A[2 * i + 1], al)
-        acc[1, 0] = gl_add(acc[1, 0], gl_mul_s(da, gl_sub(B[2 * i + 1, 0], bl0)))
-        acc[1, 1] = gl_add(acc[1, 1], gl_mul_s(da, gl_sub(B[2 * i + 1, 1], bl1)))
+    """A base (N,), B extension (N, 2); lane blocks of `LANES` pairs."""
+    X = np.empty((6, LANES), dtype=np.uint64)
+    S = np.zeros((4, LANES), dtype=np.uint64)
+    for i0 in range(lo, hi, LANES):
+        n = min(LANES, hi - i0)
+        _lane_load1(A, i0, n, X[0], X[1])
+        _lane_load2(B, i0, n, X[2], X[3], X[4], X[5])
+        for p in range(n):
+            al = X[0, p]
+            da = X[1, p]
+            S[0, p] = gl_add(S[0, p], gl_mul(al, X[2, p]))
+            S[1, p] = gl_add(S[1, p], gl_mul(al, X[3, p]))
+            S[2, p] = gl_add(S[2, p], gl_mul(da, X[4, p]))
+            S[3, p] = gl_add(S[3, p], gl_mul(da, X[5, p]))
+    _lanes_into(S, acc)
 
 
 @njit(**_OPTS)
 def _pair_range_bb(A, B, lo, hi, acc):
-    """Both base (N,)."""
-    for i in range(lo, hi):
-        al = A[2 * i]
-        bl = B[2 * i]
-        acc[0, 0] = gl_add(acc[0, 0], gl_mul_s(al, bl))
-        acc[1, 0] = gl_add(acc[1, 0], gl_mul_s(gl_sub(A[2 * i + 1], al),
-                                             gl_sub(B[2 * i + 1], bl)))
+    """Both base (N,); lane blocks of `LANES` pairs."""
+    X = np.empty((4, LANES), dtype=np.uint64)
+    S = np.zeros((4, LANES), dtype=np.uint64)
+    for i0 in range(lo, hi, LANES):
+        n = min(LANES, hi - i0)
+        _lane_load1(A, i0, n, X[0], X[1])
+        _lane_load1(B, i0, n, X[2], X[3])
+        for p in range(n):
+            S[0, p] = gl_add(S[0, p], gl_mul(X[0, p], X[2, p]))
+            S[2, p] = gl_add(S[2, p], gl_mul(X[1, p], X[3, p]))
+    _lanes_into(S, acc)
+
+
+@njit(**_OPTS)
+def _fold_base_range(t, r0, r1, out, lo, hi):
+    """out[i] = lo + r·(hi − lo) = (lo + r0·d, r1·d), d = hi − lo, for i in lo..hi of the
+    base table ``t`` (2m,) into extension rows ``out`` (m, 2): lane blocks of `LANES`."""
+    X = np.empty((4, LANES), dtype=np.uint64)
+    for i0 in range(lo, hi, LANES):
+        n = min(LANES, hi - i0)
+        _lane_load1(t, i0, n, X[0], X[1])
+        for p in range(n):
+            d = X[1, p]
+            X[2, p] = gl_add(X[0, p], gl_mul(d, r0))
+            X[3, p] = gl_mul(d, r1)
+        for p in range(n):
+            out[i0 + p, 0] = X[2, p]
+            out[i0 + p, 1] = X[3, p]
+
+
+@njit(parallel=True, **_OPTS)
+def e_fold_base_l(t, r0, r1, out, nchunks):
+    """`goldilocks.e_fold_base` (the same values) by `_fold_base_range` over chunks."""
+    m = out.shape[0]
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _fold_base_range(t, r0, r1, out, min(m, c * step), min(m, (c + 1) * step))
 
 
 @njit(**_OPTS)
@@ -315,7 +388,10 @@ def fold_into(t, r, out):
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
     t = _ro(t)
     if t.ndim == 1:
-        e_fold_base(t, r0, r1, out)
+        if out.shape[0] < SMALL:
+            _fold_base_range(t, r0, r1, out, 0, out.shape[0])
+        else:
+            e_fold_base_l(t, r0, r1, out, _chunks(out.shape[0]))
     elif out.shape[0] < SMALL:
         e_sc_fold_s(t[None], r0, r1, out[None])
     else:
@@ -646,6 +722,7 @@ def e_eq_suffix(e, out):
     N = 1 << n
     out[N - 2, 0] = ONE
     out[N - 2, 1] = ZERO
+    X = np.empty((6, LANES), dtype=np.uint64)
     for j in range(n - 2, -1, -1):
         src = N - (1 << (n - j - 1))
         dst = N - (1 << (n - j))
@@ -662,25 +739,29 @@ def e_eq_suffix(e, out):
                 out[dst + 2 * i, 1] = v1
                 out[dst + 2 * i + 1, 0] = v0
                 out[dst + 2 * i + 1, 1] = v1
-        elif gl_add(a0, b0) == ONE and gl_add(a1, b1) == ZERO:  # eq: v·a = v − v·b
-            for i in range(half):
-                v0 = out[src + i, 0]
-                v1 = out[src + i, 1]
-                x0, x1 = e2_mul_s(v0, v1, b0, b1)
-                out[dst + 2 * i, 0] = gl_sub(v0, x0)
-                out[dst + 2 * i, 1] = gl_sub(v1, x1)
-                out[dst + 2 * i + 1, 0] = x0
-                out[dst + 2 * i + 1, 1] = x1
-        else:
-            for i in range(half):
-                v0 = out[src + i, 0]
-                v1 = out[src + i, 1]
-                x0, x1 = e2_mul_s(v0, v1, a0, a1)
-                out[dst + 2 * i, 0] = x0
-                out[dst + 2 * i, 1] = x1
-                x0, x1 = e2_mul_s(v0, v1, b0, b1)
-                out[dst + 2 * i + 1, 0] = x0
-                out[dst + 2 * i + 1, 1] = x1
+            continue
+        eq = gl_add(a0, b0) == ONE and gl_add(a1, b1) == ZERO  # eq: v·a = v − v·b
+        # lane blocks: the source rows de-interleaved, the products over the lanes
+        for i0 in range(0, half, LANES):
+            cnt = min(LANES, half - i0)
+            for p in range(cnt):
+                X[0, p] = out[src + i0 + p, 0]
+                X[1, p] = out[src + i0 + p, 1]
+            for p in range(cnt):
+                X[2, p], X[3, p] = e2_mul(X[0, p], X[1, p], b0, b1)
+            if eq:
+                for p in range(cnt):
+                    X[4, p] = gl_sub(X[0, p], X[2, p])
+                    X[5, p] = gl_sub(X[1, p], X[3, p])
+            else:
+                for p in range(cnt):
+                    X[4, p], X[5, p] = e2_mul(X[0, p], X[1, p], a0, a1)
+            for p in range(cnt):
+                i = dst + 2 * (i0 + p)
+                out[i, 0] = X[4, p]
+                out[i, 1] = X[5, p]
+                out[i + 1, 0] = X[2, p]
+                out[i + 1, 1] = X[3, p]
 
 
 #: pairs an eq-factored round evaluates together (`_eqgen_blocks`): every factor's product
