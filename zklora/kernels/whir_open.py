@@ -29,7 +29,18 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
-from .goldilocks import ONE, P_INT, ZERO, fin_acc128, gl_add, gl_mul7, gl_sub, mul128
+from .goldilocks import (
+    ONE,
+    P_INT,
+    ZERO,
+    emul_s,
+    fin_acc128,
+    gl_add,
+    gl_mul,
+    gl_mul7,
+    gl_sub,
+    mul128,
+)
 from .goldilocks import e2_mul_s as e2_mul
 from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul
 from .whir_sumcheck import round_ref
@@ -289,6 +300,132 @@ def fold_split_round(s: np.ndarray, rs: np.ndarray, A: np.ndarray, B: np.ndarray
     _fold_split_round(s, E0, E1, j, A, B, lo >> a, a, H, nch, part)
     t = _sum4(part)
     return np.array([[t[0], t[1]], [t[2], t[3]]], dtype=np.uint64)
+
+
+@njit(parallel=True, **_OPTS)
+def _lincomb_fold(tabs, C0, C1, j, out, L):
+    """out[x] = Σ_k Σ_(b<2^j) C[k·2^j + b]·tabs[k][x·2^j + b] (base tables, extension
+    C, out (M, 2)), tiles of L outputs; the T·2^j terms summed as 192-bit integers
+    (`acc_mul`), reduced once an output."""
+    J = 1 << j
+    M = out.shape[0]
+    nt = len(tabs)
+    ntiles = (M + L - 1) // L
+    if nt * J < LF_LAZY:   # few terms: a reduced product each (as `_fold_rows`)
+        for t in prange(ntiles):
+            T = np.empty(J * L, dtype=np.uint64)
+            o0 = np.zeros(L, dtype=np.uint64)
+            o1 = np.zeros(L, dtype=np.uint64)
+            x0 = t * L
+            n = min(L, M - x0)
+            for k in range(nt):
+                s = tabs[k]
+                if J == 1:
+                    v = s[x0:x0 + n]
+                else:
+                    _transpose_tile(s, x0 * J, J, n, T)
+                for b in range(J):
+                    if J > 1:
+                        v = T[b * n:(b + 1) * n]
+                    e0 = C0[k * J + b]
+                    e1 = C1[k * J + b]
+                    for x in range(n):
+                        y = v[x]
+                        o0[x] = gl_add(o0[x], gl_mul(y, e0))
+                        o1[x] = gl_add(o1[x], gl_mul(y, e1))
+            for x in range(n):
+                out[x0 + x, 0] = o0[x]
+                out[x0 + x, 1] = o1[x]
+        return
+    for t in prange(ntiles):
+        T = np.empty(J * L, dtype=np.uint64)
+        K = np.zeros((6, L), dtype=np.uint64)
+        k0 = K[0]
+        k1 = K[1]
+        k2 = K[2]
+        k3 = K[3]
+        k4 = K[4]
+        k5 = K[5]
+        x0 = t * L
+        n = min(L, M - x0)
+        for k in range(nt):
+            s = tabs[k]
+            if J == 1:
+                v = s[x0:x0 + n]
+                acc_mul(k0, k1, k2, v, C0[k], n)
+                acc_mul(k3, k4, k5, v, C1[k], n)
+                continue
+            _transpose_tile(s, x0 * J, J, n, T)
+            for b in range(J):
+                v = T[b * n:(b + 1) * n]
+                acc_mul(k0, k1, k2, v, C0[k * J + b], n)
+                acc_mul(k3, k4, k5, v, C1[k * J + b], n)
+        for x in range(n):
+            out[x0 + x, 0] = fin_acc128(k0[x], k1[x], k2[x])
+            out[x0 + x, 1] = fin_acc128(k3[x], k4[x], k5[x])
+
+
+#: `lincomb_fold` sums fewer terms an output (T·2^j) as reduced products, more as
+#: 192-bit integers (`acc_mul`)
+LF_LAZY = 12
+#: outputs of a `lincomb_fold` tile at j = 0 (halved a fold: the tile's inputs, and
+#: its six accumulator rows, stay in L1 / L2)
+LF_TILE = 512
+
+
+def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray) -> np.ndarray:
+    """Σ_t mu[t]·tabs[t] (base tables of 2^j·M entries each, ``mu`` (T, 2)) with its
+    lowest j = len(rs) variables bound to rs ((j, 2), j ≥ 0): the values of
+    ``whir_eq.fold_eq``/``sumcheck.fold_into`` applied to ``whir.lincomb_base`` of the
+    stacked tables, (M, 2), without stacking the tables or writing the combination
+    (folding is linear: one sum of T·2^j base × extension products an output, weights
+    mu[t]·eq(rs, b))."""
+    from numba.typed import List
+    tabs = [np.ascontiguousarray(t, dtype=np.uint64) for t in tabs]
+    mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
+    rs = np.ascontiguousarray(rs, dtype=np.uint64).reshape(-1, 2)
+    j = rs.shape[0]
+    N = tabs[0].shape[0] if tabs else 0
+    if not tabs or len(tabs) != mu.shape[0] or any(t.ndim != 1 or t.shape[0] != N
+                                                   for t in tabs) or N % (1 << j):
+        raise ValueError("lincomb_fold: need T base tables of one length 2^j·M and "
+                         "(T, 2) coefficients")
+    E0, E1 = _eq_weights(rs)
+    C = np.empty((mu.shape[0], 1 << j, 2), dtype=np.uint64)
+    C[:, :, 0] = E0[None, :]
+    C[:, :, 1] = E1[None, :]
+    C = C.reshape(-1, 2)
+    emul_s(np.ascontiguousarray(np.repeat(mu, 1 << j, axis=0)), C.copy(), C)
+    out = np.empty((N >> j, 2), dtype=np.uint64)
+    if out.shape[0]:
+        lst = List()
+        for t in tabs:
+            lst.append(t)
+        _lincomb_fold(lst, np.ascontiguousarray(C[:, 0]), np.ascontiguousarray(C[:, 1]),
+                      j, out, max(16, LF_TILE >> j))
+    return out
+
+
+def lincomb_fold_ref(tabs, mu, rs) -> np.ndarray:
+    """`lincomb_fold`'s twin: the combination from the definition (Python integers),
+    then `whir_eq.fold_eq_ref`'s folds one at a time."""
+    tabs = [[int(v) for v in np.asarray(t).reshape(-1)] for t in tabs]
+    mu = [(int(a), int(b)) for a, b in np.asarray(mu, dtype=np.uint64).reshape(-1, 2)]
+    f = []
+    for i in range(len(tabs[0])):
+        acc = (0, 0)
+        for t, m in zip(tabs, mu):
+            acc = ((acc[0] + m[0] * t[i]) % P_INT, (acc[1] + m[1] * t[i]) % P_INT)
+        f.append(acc)
+    for r in np.asarray(rs, dtype=np.uint64).reshape(-1, 2):
+        r0, r1 = int(r[0]), int(r[1])
+        nxt = []
+        for i in range(len(f) // 2):
+            lo, hi = f[2 * i], f[2 * i + 1]
+            p = R.e2_mul((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT, r0, r1)
+            nxt.append(((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT))
+        f = nxt
+    return np.array(f, dtype=np.uint64).reshape(-1, 2)
 
 
 def split_round_ref(f, A, B, a: int, lo: int) -> np.ndarray:

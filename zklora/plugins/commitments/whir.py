@@ -2388,8 +2388,11 @@ class Whir(CommitmentScheme):
                         raise RuntimeError("_fold_streamed: a held block is not aligned")
                     f, prevf[i] = _fold_seq(prevf[i], alphas[j - 1:j]), None
                 elif s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
+                    # read in place (no stacked copy), folded j times in the same pass
+                    # when W's rows are direct (`whir_open.lincomb_fold`)
                     vs = [_base_view(t, lo, hi) for t in s.table]
-                    f = K.lincomb_base(np.stack([v for v, _ in vs]), s.mu)
+                    f = WO.lincomb_fold([v for v, _ in vs], s.mu,
+                                        alphas[:j] if d else alphas[:0])
                     for _, src in vs:
                         if src is not None:
                             scratch.drop_pages(src)
@@ -2408,8 +2411,6 @@ class Whir(CommitmentScheme):
                 else:
                     f = _read_base(s.table, lo, hi)
                 if d:
-                    if s.mu is not None and prevf is None:
-                        f = _fold_seq(f, alphas[:j])
                     if keepf is not None:
                         keepf.append(f)
                     if fuse and aj:
