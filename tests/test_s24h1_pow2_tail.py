@@ -125,3 +125,53 @@ def test_rs_encode_cols_vs_plain(k: int, W: int, rows: int, rl: int):
         for a in reversed(c):
             acc = (acc * x + a) % P
         assert int(out[i, 0]) == acc
+
+
+def test_cube_tables_layout():
+    for log_k in range(3, 12):
+        k = 1 << log_k
+        tw = N.stage_twiddles(log_k)
+        assert tw.shape[0] == 2 * k
+        q = 1
+        while 4 * q <= k:
+            w = N.root_of_unity((4 * q).bit_length() - 1)
+            assert tw[k + q:k + 2 * q].tolist() == [pow(w, 3 * j, P) for j in range(q)]
+            q <<= 1
+    assert N.stage_twiddles(2).shape[0] == 8
+
+
+@njit(cache=False)
+def _stages(buf, tw, half):
+    N._r2_stages(buf, tw, half)
+
+
+def _r2_ref(v: list[int], half: int) -> list[int]:
+    v = [int(a) for a in v]
+    while half >= 8:
+        w = N.root_of_unity(half.bit_length())
+        for st in range(0, len(v), 2 * half):
+            for j in range(half):
+                a, b = v[st + j], v[st + j + half]
+                v[st + j] = (a + b) % P
+                v[st + j + half] = (a - b) * pow(w, j, P) % P
+        half >>= 1
+    return v
+
+
+@pytest.mark.parametrize("log_k", [4, 5, 6, 7, 8, 9])
+def test_r2_stages_radix4_pairs_twin(log_k: int):
+    """`_r2_stages` (radix-2² pairs; the plain radix-2 path when ``tw`` has no cube
+    tables) against the radix-2 stages over Python integers, edge values, every start."""
+    k = 1 << log_k
+    rng = np.random.default_rng(log_k)
+    x = rng.integers(0, P, size=k, dtype=np.uint64)
+    x[:k // 2] = rng.choice(np.array(EDGE[:4], dtype=np.uint64), k // 2)
+    tw = N.stage_twiddles(log_k)
+    half = k >> 1
+    while half >= 8:
+        want = _r2_ref(x.tolist(), half)
+        for t in (tw, np.ascontiguousarray(tw[:k])):
+            got = x.copy()
+            _stages(got, t, half)
+            assert got.tolist() == want
+        half >>= 1
