@@ -189,55 +189,22 @@ def _spread(t: np.ndarray, d: int, high: bool) -> np.ndarray:
     return np.tile(t, (1 << d,) + (1,) * (np.ndim(t) - 1)) if high else np.repeat(t, 1 << d, 0)
 
 
-#: indices `_check_vanishes` evaluates at once: the products' temporaries of a chunk stay
-#: in cache (no table-sized arrays, no broadcast copies of the smaller tables)
-CHECK_CHUNK = 1 << 16
-
-
-def _spread_rows(t: np.ndarray, d: int, high: bool, a: int, b: int) -> np.ndarray:
-    """Entries a..b of `_spread`(t, d, high) (a a multiple of b − a, a power of two, or
-    b the end), without building the whole broadcast table."""
-    if not d:
-        return t[a:b]
-    n = b - a
-    if high:  # np.tile: entry x is t[x mod len(t)]
-        L = t.shape[0]
-        o = a % L
-        if o + n <= L:
-            return t[o:o + n]
-        return np.tile(t, (-(-n // L),) + (1,) * (np.ndim(t) - 1))[:n]
-    lo = a >> d  # np.repeat: entry x is t[x >> d]
-    if (b - 1) >> d == lo:  # one entry of t
-        return np.repeat(t[lo:lo + 1], n, 0)
-    return np.repeat(t[lo:-(-b >> d)], 1 << d, 0)[a - (lo << d):a - (lo << d) + n]
-
-
 def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int],
                     high: Sequence[str] = ()) -> None:
-    """Prover self-check: every relation holds at every index (in the base field),
-    evaluated a chunk of `CHECK_CHUNK` indices at a time (a coefficient 1 is not
-    multiplied in: the tables are canonical)."""
+    """Prover self-check: every relation holds at every index (in the base field)."""
     F = ctx.F
-    tabs = {f: ctx.table(f) for rel in relations for _, fs in rel for f in fs}
-    size = max((np.shape(t)[0] << low[f] for f, t in tabs.items() if np.ndim(t)), default=1)
     for k, rel in enumerate(relations):
-        for a in range(0, size, CHECK_CHUNK):
-            b = min(size, a + CHECK_CHUNK)
-            acc = None
-            for c, fs in rel:
-                one = isinstance(c, int | np.integer) and int(c) == 1 and len(fs) > 0
-                t = None if one else F.scalar(c)
-                for f in fs:
-                    x = tabs[f]
-                    x = _spread_rows(x, low[f], f in high, a, b) if np.ndim(x) else x
-                    t = x if t is None else F.mul(t, x)
-                acc = t if acc is None else F.add(acc, t)
-            if acc is None or not np.ndim(acc):
-                break
-            bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0]
-            if len(bad):
-                raise ProverError(f"{node}: relation {k} fails at flat index "
-                                  f"{a + int(bad[0])} (the witness does not follow the spec)")
+        acc = None
+        for c, fs in rel:
+            t = F.scalar(c)
+            for f in fs:
+                t = F.mul(t, _spread(ctx.table(f), low[f], f in high))
+            acc = t if acc is None else F.add(acc, t)
+        bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
+            and np.ndim(acc) else []
+        if len(bad):
+            raise ProverError(f"{node}: relation {k} fails at flat index {int(bad[0])} (the "
+                              "witness does not follow the spec)")
 
 
 def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
