@@ -166,21 +166,31 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
     integers); ``states`` receives each member's `GroupState`.  Returns the groups with
     their commitments."""
     out = []
+    dt = F.zeros(1).dtype
+    # a base field of fixed-size elements: integer tables are converted as they are
+    # stacked (`StackLayout.stack_from`'s ``ints``), not into whole converted copies first
+    base = F.elem_shape == () and not dt.hasobject
     for g in groups:
-        tables = []
+        tables, ints = [], []
         for n, v in zip(g.names, g.nvars):
-            t = F.from_ints(np.asarray(values(n)).reshape(-1))
+            t = np.asarray(values(n)).reshape(-1)
+            ints.append(base and t.dtype.kind in "iub")
+            if not ints[-1]:
+                t = F.from_ints(t)
             if F.length(t) != 1 << v:
                 raise ProverError(f"published tensor {n}: {F.length(t)} entries, expected "
                                   f"2^{v}")
             tables.append(t)
         store = scratch.current()
         if len(tables) == 1 and g.layout.padding == 0 and not (
-                store is not None and store.wants(tables[0].nbytes)):
-            table = tables[0]
+                store is not None and store.wants(dt.itemsize * F.length(tables[0]))):
+            table = F.from_ints(tables[0]) if ints[0] else tables[0]
             table.flags.writeable = False
+        elif all(ints):   # in a scratch file when large, converted a block at a time
+            table = g.layout.stack_from(F, tables, ints=True)
         else:   # in a scratch file when large (`StackLayout.stack_from`)
-            table = g.layout.stack_from(F, tables)
+            table = g.layout.stack_from(F, [F.from_ints(t) if i else t
+                                            for t, i in zip(tables, ints)])
         del tables
         com, state = scheme.commit(table)
         scratch.drop(table)

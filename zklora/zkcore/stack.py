@@ -135,12 +135,20 @@ class StackLayout:
                     (-1,) + F.elem_shape)
         return out
 
-    def stack_from(self, F: Field, tables: list) -> np.ndarray:
+    def stack_from(self, F: Field, tables: list, *, ints: bool = False) -> np.ndarray:
         """S, read-only, built from ``tables`` block by block; each entry of the list is
         set to None once copied (a caller holding no other reference frees it then).
         Inside a `zklora.zkcore.scratch` session where S reaches 1/`SPILL_FACTOR` of the
         store's threshold, S is a read-only map of a scratch file (`scratch.Store.build`),
-        so it counts towards the resident set only while it is read."""
+        so it counts towards the resident set only while it is read.  ``ints``: the
+        tables are flat integer arrays of a base field, mapped with ``F.from_ints`` on
+        the way (`FROM_INTS_BLOCK` entries at a time into the file: no converted copy
+        of a whole table)."""
+        if ints:
+            if F.elem_shape != ():
+                raise ValueError("stack_from(ints=True) needs a base field")
+            # in the caller's list, so that each is freed once copied
+            tables[:] = [_IntsTable(F, t) for t in tables]
         store = scratch.current()
         shape = (self.size,) + tuple(F.elem_shape)
         nbytes = 8 * int(np.prod(shape, dtype=np.int64))
@@ -162,8 +170,11 @@ class StackLayout:
             for b in self.blocks:
                 if b.item is not None:
                     t, tables[b.item] = tables[b.item], None
-                    yield b.offset, np.asarray(t).reshape((-1,) + F.elem_shape)
-                    scratch.drop(t)     # a staged table (`Committer`): pages back
+                    if isinstance(t, _IntsTable):
+                        yield from t.blocks(b.offset)
+                    else:
+                        yield b.offset, np.asarray(t).reshape((-1,) + F.elem_shape)
+                        scratch.drop(t)     # a staged table (`Committer`): pages back
                     del t
 
         return store.build(shape, F.zeros(1).dtype, parts(), tag="stack")
@@ -175,6 +186,29 @@ class StackLayout:
             raise VerificationError(f"stack: claim on item {item} has a point of shape "
                                     f"{E.shape(np.asarray(r))}, expected ({b.num_vars},)")
         return StackClaim(b.num_vars, b.index, np.asarray(r), value)
+
+
+#: entries of an integer table `StackLayout.stack_from(ints=True)` maps to the field and
+#: writes at a time (1 MiB of uint64: the converted block stays in cache)
+FROM_INTS_BLOCK = 1 << 17
+
+
+class _IntsTable:
+    """A flat integer table met by `StackLayout.stack_from` (``ints=True``): the field
+    elements ``F.from_ints(a)``, whole (``__array__``) or a block at a time (`blocks`)."""
+
+    def __init__(self, F: Field, a) -> None:
+        self.F = F
+        self.a = np.asarray(a).reshape(-1)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.F.from_ints(self.a)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def blocks(self, offset: int):
+        a, n = self.a, self.a.shape[0]
+        for k in range(0, n, FROM_INTS_BLOCK):
+            yield offset + k, self.F.from_ints(a[k:k + FROM_INTS_BLOCK])
 
 
 def selector(E: Field, z_hi: np.ndarray, index: int) -> np.ndarray:
