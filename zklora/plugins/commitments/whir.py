@@ -864,12 +864,10 @@ def _mobius_ext(f: np.ndarray) -> np.ndarray:
     """The coefficient form (2^m, 2) of an evaluation table, base (2^m,) or extension
     (2^m, 2) (the transform is applied to each component)."""
     f = np.asarray(f, dtype=np.uint64)
+    if f.ndim == 2:
+        return K.mobius_pairs(np.ascontiguousarray(f))
     out = np.zeros((f.shape[0], 2), dtype=np.uint64)
-    if f.ndim == 1:
-        out[:, 0] = K.mobius(f)
-    else:
-        for comp in range(2):
-            out[:, comp] = K.mobius(f[:, comp])
+    out[:, 0] = K.mobius(f)
     return out
 
 
@@ -2554,9 +2552,7 @@ class Whir(CommitmentScheme):
         store = scratch.current()
         spill = store is not None and tp.m >= STREAM_MIN_VARS and store.wants(16 << tp.m)
         h_h = store.save([h], tag="whir-h")[0] if spill else None
-        hc = h if spill else np.empty((M, 2), dtype=np.uint64)   # spilled: in place
-        for comp in range(2):
-            hc[:, comp] = K.mobius(h[:, comp])
+        hc = K.mobius_pairs(h, out=h if spill else None)   # spilled: in place
         if spill:
             del h
         tree, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
