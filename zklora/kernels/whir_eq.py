@@ -739,7 +739,12 @@ def fold_eq(s: np.ndarray, rs: np.ndarray) -> np.ndarray:
 
 def fold_eq_ref(s, rs) -> np.ndarray:
     """`fold_eq` from the definition: j folds lo + r·(hi − lo), Python integers."""
-    t = [(int(v), 0) for v in np.asarray(s).reshape(-1)]
+    return fold_pairs_ref([(int(v), 0) for v in np.asarray(s).reshape(-1)], rs)
+
+
+def fold_pairs_ref(t: list, rs) -> np.ndarray:
+    """The folds lo + r·(hi − lo) of an extension table given as a list of (c0, c1)
+    Python-integer pairs, one fold per r of ``rs`` (the twins' shared definition)."""
     for r in np.asarray(rs, dtype=np.uint64).reshape(-1, 2):
         r0, r1 = int(r[0]), int(r[1])
         nxt = []

@@ -42,7 +42,7 @@ from .goldilocks import (
     mul128,
 )
 from .goldilocks import e2_mul_s as e2_mul
-from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul
+from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul, fold_pairs_ref
 from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -417,15 +417,7 @@ def lincomb_fold_ref(tabs, mu, rs) -> np.ndarray:
         for t, m in zip(tabs, mu):
             acc = ((acc[0] + m[0] * t[i]) % P_INT, (acc[1] + m[1] * t[i]) % P_INT)
         f.append(acc)
-    for r in np.asarray(rs, dtype=np.uint64).reshape(-1, 2):
-        r0, r1 = int(r[0]), int(r[1])
-        nxt = []
-        for i in range(len(f) // 2):
-            lo, hi = f[2 * i], f[2 * i + 1]
-            p = R.e2_mul((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT, r0, r1)
-            nxt.append(((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT))
-        f = nxt
-    return np.array(f, dtype=np.uint64).reshape(-1, 2)
+    return fold_pairs_ref(f, rs)
 
 
 def split_round_ref(f, A, B, a: int, lo: int) -> np.ndarray:
