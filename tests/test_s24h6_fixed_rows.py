@@ -1,4 +1,4 @@
-"""`llama._fixed_rows` (fixed-point conversion straight into the padded int64 output)
+"""`kernels.fixed_point.fixed_rows` (fixed-point conversion straight into the padded int64 output)
 against its twin and `pad.pad(to_fixed(...))`, with edge values, padded/permuted axes,
 every float dtype and the errors `to_fixed` raises."""
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from zklora.kernels import fixed_point as FP
 from zklora.plugins.models import llama
 from zklora.plugins.models.padding import Padding
 from zklora.plugins.models.tiny import tiny_arch
@@ -58,9 +59,12 @@ def test_kernel_matches_twin_edges():
                 rng.permutation(16)[:11].astype(np.int64)
             out = np.zeros((13, 16), np.int64)
             ref = np.zeros((13, 16), np.int64)
-            assert llama._fixed_rows(x, float(1 << 4), rows, cols, plain, out) == 0
-            llama._fixed_rows_ref(x, 4, rows, cols, ref)
+            assert FP.fixed_rows(x, float(1 << 4), rows, cols, plain, out) == 0
+            assert FP.fixed_rows_ref(x, float(1 << 4), rows, cols, ref) == 0
             assert np.array_equal(out, ref)
+            # and the torch definition (`to_fixed`, then the scatter)
+            q = to_fixed(torch.from_numpy(x), 4).numpy()
+            assert np.array_equal(out[rows[:, None], cols[None, :]], q)
 
 
 def test_kernel_bound_edges():
@@ -69,10 +73,15 @@ def test_kernel_bound_edges():
     x = np.array([[big, -big]], np.float64)
     out = np.zeros((1, 2), np.int64)
     ar = np.arange(2, dtype=np.int64)
-    assert llama._fixed_rows(x, 1.0, ar[:1], ar, True, out) == 0
+    assert FP.fixed_rows(x, 1.0, ar[:1], ar, True, out) == 0
     assert out.tolist() == [[1 << 62, -(1 << 62)]]
     x = np.array([[np.nextafter(big, np.inf), 1.0]], np.float64)
-    assert llama._fixed_rows(x, 1.0, ar[:1], ar, True, out) == 1
+    assert FP.fixed_rows(x, 1.0, ar[:1], ar, True, out) == 1
+    ref = np.zeros((1, 2), np.int64)
+    assert FP.fixed_rows_ref(x, 1.0, ar[:1], ar, ref) == 1
+    x = np.array([[np.nan, 2.0]], np.float64)
+    assert FP.fixed_rows(x, 1.0, ar[:1], ar, True, out) == 1 == \
+        FP.fixed_rows_ref(x, 1.0, ar[:1], ar, ref)
 
 
 @pytest.mark.parametrize("bad,msg", [(float("nan"), "non-finite"), (float("inf"), "non-finite"),

@@ -41,8 +41,8 @@ from typing import Any
 import attrs
 import numpy as np
 import torch
-from numba import njit, prange
 
+from zklora.kernels.fixed_point import fixed_rows
 from zklora.zkcore import build, scratch
 from zklora.zkcore import graph as graphlib
 from zklora.zkcore.build import builder
@@ -441,48 +441,14 @@ def build_graph(spec: ForwardSpec, loss: int | None = None,
 
 
 #: entries converted at once by `_fixed_padded`'s torch path (float64 temporaries of this
-#: many entries; tensors the kernel `_fixed_rows` cannot take)
+#: many entries; tensors the kernel `fixed_rows` cannot take)
 QUANT_CHUNK = 1 << 22
-
-#: `to_fixed`'s bound: |round(x·2^s)| ≤ 2^62
-_FIXED_MAX = float(1 << 62)
-
-
-@njit(parallel=True, cache=True, nogil=True, fastmath=False)
-def _fixed_rows(x, scale, rows, cols, plain, out):
-    """out[rows[i], cols[j]] = floor(x[i, j]·scale + 1/2) (float64, then int64): `to_fixed`
-    of a float32/float64 matrix written straight into its padded place (``plain``: cols
-    is 0..C−1, written as one run).  Returns how many values are NaN or outside ±2^62
-    (those entries are left unspecified; the caller raises).  Twin: `_fixed_rows_ref`."""
-    R, C = x.shape
-    bad = np.zeros(R, dtype=np.int64)
-    for i in prange(R):
-        o = out[rows[i]]
-        b = 0
-        for j in range(C):
-            y = np.floor(np.float64(x[i, j]) * scale + 0.5)
-            if not (y >= -_FIXED_MAX and y <= _FIXED_MAX):
-                b += 1
-                y = 0.0
-            if plain:
-                o[j] = np.int64(y)
-            else:
-                o[cols[j]] = np.int64(y)
-        bad[i] = b
-    return bad.sum()
-
-
-def _fixed_rows_ref(x: np.ndarray, s: int, rows: np.ndarray, cols: np.ndarray,
-                    out: np.ndarray) -> None:
-    """Twin of `_fixed_rows` (torch `to_fixed`, then a scatter)."""
-    q = to_fixed(torch.from_numpy(np.asarray(x)), s).numpy()
-    out[np.asarray(rows)[:, None], np.asarray(cols)[None, :]] = q
-
 
 def _fixed_padded(pad: Padding, x: torch.Tensor, s: int, kinds: Sequence[str],
                   name: str) -> torch.Tensor:
     """``pad.pad(to_fixed(x, s), kinds)`` computed straight into the padded int64 output
-    (equal values; no float64 or unpadded copy): one pass of `_fixed_rows` for float
+    (equal values; no float64 or unpadded copy): one pass of
+    `zklora.kernels.fixed_point.fixed_rows` for float
     matrices (bfloat16/float16 widened to float32 first: exact), else a block of rows at
     a time through `to_fixed`."""
     true = tuple(pad.true_size(k) for k in kinds)
@@ -499,10 +465,10 @@ def _fixed_padded(pad: Padding, x: torch.Tensor, s: int, kinds: Sequence[str],
         if xa.dtype not in (torch.float32, torch.float64):
             xa = xa.to(torch.float32)
         xa = np.ascontiguousarray(xa.numpy())
-        if _fixed_rows(xa, float(1 << s), rows.numpy(), cols.numpy(), plain_cols,
-                       out.numpy()):
+        if fixed_rows(xa, float(1 << s), rows.numpy(), cols.numpy(), plain_cols,
+                      out.numpy()):
             to_fixed(x, s, name=name)      # raises the error naming the value
-            raise AssertionError("to_fixed accepted what _fixed_rows rejected")
+            raise AssertionError("to_fixed accepted what fixed_rows rejected")
         return out
     step = max(1, QUANT_CHUNK // true[1])
     for r0 in range(0, true[0], step):
