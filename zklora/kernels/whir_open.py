@@ -42,6 +42,7 @@ from .goldilocks import (
     mul128,
 )
 from .goldilocks import e2_mul_s as e2_mul
+from .lookup_gkr import _col_at, col_table
 from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul, fold_pairs_ref
 from .whir_sumcheck import round_ref
 
@@ -304,12 +305,14 @@ def fold_split_round(s: np.ndarray, rs: np.ndarray, A: np.ndarray, B: np.ndarray
 
 @njit(parallel=True, **_OPTS)
 def _lincomb_fold(tabs, C0, C1, j, out, L):
-    """out[x] = Σ_k Σ_(b<2^j) C[k·2^j + b]·tabs[k][x·2^j + b] (base tables, extension
-    C, out (M, 2)), tiles of L outputs; the T·2^j terms summed as 192-bit integers
-    (`acc_mul`), reduced once an output."""
+    """out[x] = Σ_k Σ_(b<2^j) C[k·2^j + b]·tabs[k][x·2^j + b] (base tables given as a
+    `lookup_gkr.col_table` of addresses — no `numba.typed.List`, whose methods numba
+    compiles uncached in every process —, extension C, out (M, 2)), tiles of L
+    outputs; below `LF_LAZY` terms an output reduced products, else the T·2^j terms
+    summed as 192-bit integers (`acc_mul`), reduced once an output."""
     J = 1 << j
     M = out.shape[0]
-    nt = len(tabs)
+    nt = C0.shape[0] // J
     ntiles = (M + L - 1) // L
     if nt * J < LF_LAZY:   # few terms: a reduced product each (as `_fold_rows`)
         for t in prange(ntiles):
@@ -319,7 +322,7 @@ def _lincomb_fold(tabs, C0, C1, j, out, L):
             x0 = t * L
             n = min(L, M - x0)
             for k in range(nt):
-                s = tabs[k]
+                s = _col_at(tabs, k)
                 if J == 1:
                     v = s[x0:x0 + n]
                 else:
@@ -349,7 +352,7 @@ def _lincomb_fold(tabs, C0, C1, j, out, L):
         x0 = t * L
         n = min(L, M - x0)
         for k in range(nt):
-            s = tabs[k]
+            s = _col_at(tabs, k)
             if J == 1:
                 v = s[x0:x0 + n]
                 acc_mul(k0, k1, k2, v, C0[k], n)
@@ -380,7 +383,6 @@ def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray) -> np.ndarray:
     stacked tables, (M, 2), without stacking the tables or writing the combination
     (folding is linear: one sum of T·2^j base × extension products an output, weights
     mu[t]·eq(rs, b))."""
-    from numba.typed import List
     tabs = [np.ascontiguousarray(t, dtype=np.uint64) for t in tabs]
     mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
     rs = np.ascontiguousarray(rs, dtype=np.uint64).reshape(-1, 2)
@@ -398,11 +400,8 @@ def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray) -> np.ndarray:
     emul_s(np.ascontiguousarray(np.repeat(mu, 1 << j, axis=0)), C.copy(), C)
     out = np.empty((N >> j, 2), dtype=np.uint64)
     if out.shape[0]:
-        lst = List()
-        for t in tabs:
-            lst.append(t)
-        _lincomb_fold(lst, np.ascontiguousarray(C[:, 0]), np.ascontiguousarray(C[:, 1]),
-                      j, out, max(16, LF_TILE >> j))
+        _lincomb_fold(col_table(tabs), np.ascontiguousarray(C[:, 0]),
+                      np.ascontiguousarray(C[:, 1]), j, out, max(16, LF_TILE >> j))
     return out
 
 
