@@ -515,8 +515,8 @@ def _warm_kernels() -> None:
     sizes sit below the kernels' serial/parallel and rows/blocks thresholds; without these
     the first 25m-shape prove after `warmup` compiled ~9 s): the sumcheck kernels
     (`sumcheck.warm`), the rows-streamed `vecmat` over in-memory and read-only matrices,
-    the parallel `whir.lincomb_base`, `whir_open.lincomb_fold` over in-memory and mapped
-    tables (a streamed batch's combination; ≈ 7 s to compile a variant),
+    the parallel `whir.lincomb_base`, `whir_open.lincomb_fold` (a streamed batch's
+    combination; ≈ 7 s to compile),
     `whir_eq.pow_eq_accumulate`'s serial and parallel combine, and the elementwise
     extension ops with a read-only operand."""
     import numpy as np
@@ -539,12 +539,9 @@ def _warm_kernels() -> None:
         tabs = rng.integers(0, 1 << 32, (4, 1 << 10), dtype=np.uint64)
         tabs.flags.writeable = not ro
         whir.lincomb_base(tabs, rng.integers(0, 1 << 32, (4, 2), dtype=np.uint64))
-    for ro in (False, True):        # a streamed batch's tables: in memory or mapped
-        tabs = [rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64) for _ in range(2)]
-        for t in tabs:
-            t.flags.writeable = not ro
-        whir_open.lincomb_fold(tabs, rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64),
-                               rng.integers(0, 1 << 32, (1, 2), dtype=np.uint64))
+    whir_open.lincomb_fold([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
+                           rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64),
+                           rng.integers(0, 1 << 32, (1, 2), dtype=np.uint64))
     _warm_leaf_sets(rng)
     for m, q in ((4, 2), (12, 4)):  # serial and parallel combine
         whir_eq.pow_eq_accumulate(np.zeros((1 << m, 2), np.uint64),
