@@ -38,6 +38,9 @@ class ProveResult:
     statement: dict
     prove_seconds: float
     sections: list
+    #: the prover cache's use (`provercache.ProverCache.status`: hit, miss-stored, miss,
+    #: unused), None without one
+    prover_cache: str | None = None
 
 
 def make_statement(cfg: Config, model: Model) -> dict[str, Any]:
@@ -96,12 +99,14 @@ def _model(reg, name: str) -> Model:
 
 
 def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
-                  values: Mapping[str, Any], states: dict | None = None
-                  ) -> modelcommit.ModelCommitment:
+                  values: Mapping[str, Any], states: dict | None = None,
+                  cache=None, registry=None) -> modelcommit.ModelCommitment:
     """Commit every frozen tensor under the backend's scheme, in the model commitment's
     groups (`modelcommit.frozen_groups`; what `commit-model` does); ``states``, if given,
     receives each tensor's group's prover state (so that the proof reuses the commitment
-    instead of making it again)."""
+    instead of making it again).  ``cache``: a `provercache.ProverCache` whose entry
+    for these weights gives the states without committing (made and stored on a miss),
+    when ``registry`` has a state store for the scheme (`_state_store`)."""
     from .mle import log2_exact
 
     sizes = {}
@@ -110,36 +115,92 @@ def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
             sizes[name] = log2_exact(int(v.numel() if hasattr(v, "numel") else v.size))
         except ValueError:
             raise ConfigError(f"frozen tensor {name}: its size is not a power of two") from None
-    groups = publib.commit_groups(backend.scheme, backend.field,
-                                  modelcommit.frozen_groups(sizes),
-                                  lambda n: values[n], states)
+    planned = modelcommit.frozen_groups(sizes)
+    store = None if cache is None else _state_store(registry, backend.scheme)
+    if store is None:
+        groups = publib.commit_groups(backend.scheme, backend.field, planned,
+                                      lambda n: values[n], states)
+    else:   # the prover cache (`zklora.zkcore.provercache`)
+        from . import provercache
+
+        done = provercache.commit_frozen_cached(
+            cache, store, backend.scheme, backend.field, stack=cfg.stack.as_dict(),
+            params=dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
+            scope=scope, groups=planned, values=values,
+            commit=lambda gs, st: publib.commit_groups(backend.scheme, backend.field, gs,
+                                                       lambda n: values[n], st))
+        groups = [g for g, _, _ in done]
+        if states is not None:
+            for g, table, state in done:
+                gs = publib.GroupState(table, state)
+                for n in g.names:
+                    states[n] = gs
     return modelcommit.ModelCommitment(
         cfg.stack.as_dict(), dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
         dict(scope), tuple(groups))
 
 
-def commit_model(cfg: Config, registry=None) -> modelcommit.ModelCommitment:
-    """The model commitment of the configured model's frozen weights."""
+def _state_store(registry, scheme):
+    """The state store a plugin contributes for ``scheme`` (``zk_state_stores``), or
+    None (a `provercache.CacheNote` says the cache is not used)."""
+    reg = registry or default_registry()
+    store = reg.state_store(scheme.name)
+    if store is None:
+        import warnings
+
+        from .provercache import CacheNote
+
+        warnings.warn(f"prover cache: commitment scheme {scheme.name!r} has no state store; "
+                      "the base weights are committed without the cache", CacheNote,
+                      stacklevel=3)
+    return store
+
+
+def _open_cache(prover_cache):
+    if prover_cache is None:
+        return None
+    from .provercache import ProverCache
+
+    return prover_cache if isinstance(prover_cache, ProverCache) else \
+        ProverCache.open(prover_cache)
+
+
+def commit_model(cfg: Config, registry=None, prover_cache=None
+                 ) -> modelcommit.ModelCommitment:
+    """The model commitment of the configured model's frozen weights; with
+    ``prover_cache`` (a directory or `provercache.ProverCache`) the prover states are
+    stored there too (or the commitment taken from it), for the proofs that follow."""
     reg = registry or default_registry()
     model = _model(reg, cfg.model)
     backend = resolve(cfg.stack, reg, cfg.commitment_params, cfg.lookup_params)
     scope, values = model.frozen_witness(cfg.model_params)
+    cache = _open_cache(prover_cache)
     # large encodings (Ligero's rows) spill to a scratch directory removed at the end
     with scratch.session():
-        return commit_frozen(backend, cfg, scope, values)
+        return commit_frozen(backend, cfg, scope, values, cache=cache, registry=reg)
 
 
 def prove(cfg: Config, registry=None, progress: Callable | None = None,
           trusted_model: modelcommit.ModelCommitment | None = None,
-          profile: Callable | None = None) -> ProveResult:
+          profile: Callable | None = None, prover_cache=None) -> ProveResult:
     """Prove the configured task; returns the proof file bytes and the statement.
 
     A model with frozen tensors has them committed (or checked against
     ``trusted_model``, the owner's published commitment) and bound into the statement.
     Large commitment state lives in a scratch directory removed at the end, however the
-    proof ends (`zklora.zkcore.scratch`).
+    proof ends (`zklora.zkcore.scratch`).  ``prover_cache`` (a directory or
+    `provercache.ProverCache`): the frozen weights' prover states are taken from it when
+    it holds them, else made and stored there (`zklora.zkcore.provercache`; the same
+    proof either way); refused in zero knowledge (hiding commitments are randomised).
     """
     be = _compute_backend(cfg, registry or default_registry())
+    if prover_cache is not None and cfg.zero_knowledge:
+        raise ConfigError("a prover cache with proof.zero_knowledge: hiding commitments are "
+                          "randomised, so the base weights' prover states cannot be reused "
+                          f"({_zk_on(cfg.profile)}); add --no-zk (or [proof] "
+                          "zero_knowledge = false, zero_knowledge=False) or leave out the "
+                          "prover cache")
+    cache = _open_cache(prover_cache)
     if cfg.zero_knowledge and cfg.executor["name"] != "local":
         raise ConfigError(f"proof.zero_knowledge with executor {cfg.executor['name']!r}: "
                           "the remote executor cannot prove in zero knowledge yet "
@@ -150,7 +211,8 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
     # (masks from the OS; `zklora.zkcore.zk`)
     with runtime.proving(), scratch.session(), compute.use(be), \
             zk.session(cfg.zero_knowledge):
-        return _prove(cfg, registry, progress, trusted_model, profile)
+        res = _prove(cfg, registry, progress, trusted_model, profile, cache)
+    return res if cache is None else attrs.evolve(res, prover_cache=cache.status())
 
 
 def _zk_on(profile: str) -> str:
@@ -177,7 +239,7 @@ def _compute_backend(cfg: Config, reg):
 
 def _prove(cfg: Config, registry, progress: Callable | None,
            trusted_model: modelcommit.ModelCommitment | None,
-           profile: Callable | None) -> ProveResult:
+           profile: Callable | None, cache=None) -> ProveResult:
     reg = registry or default_registry()
     if cfg.zero_knowledge and trusted_model is not None:
         raise ConfigError("proof.zero_knowledge with a model commitment file: hiding "
@@ -209,7 +271,7 @@ def _prove(cfg: Config, registry, progress: Callable | None,
         if progress:
             progress("model-commitment", 0, 1)
         mc = commit_frozen(backend, cfg, model.frozen_scope(statement["params"]),
-                           {n: witness[n] for n in frozen}, states)
+                           {n: witness[n] for n in frozen}, states, cache, reg)
         if trusted_model is not None and trusted_model.digest() != mc.digest():
             raise ProverError("the model's weights do not match the given model commitment "
                               f"({mc.digest()[:16]}… ≠ {trusted_model.digest()[:16]}…)")

@@ -114,3 +114,23 @@ def zk_backends():
         says, without starting anything, whether it can run on this machine and why not.
         The kernel instantiates the one a config selects (`zklora.zkcore.backend.select`).
     """
+
+
+# ---------------------------------------------------------------------------
+# prover state stores
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def zk_state_stores():
+    """Contribute state stores of commitment schemes, which write a scheme's prover state
+    to a prover-cache directory and map it back (`zklora.zkcore.provercache`).
+
+    :returns: a list of objects with ``name`` (the scheme's name), ``version`` (an int
+        that changes with the stored format) and the methods ``save(table, state, dir)``
+        (write the stacked table and the state into the existing empty directory
+        ``dir``, linking scratch files where possible, never changing them) and
+        ``load(dir, scheme, num_vars) -> (table, state)`` (map them back read-only;
+        `zklora.zkcore.errors.ProverError` when the files do not fit).  A scheme
+        without a store gets no cache.
+    """

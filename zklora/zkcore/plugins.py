@@ -25,7 +25,8 @@ from . import hookspecs
 from .errors import PluginError
 from .model import ModelOptions, OptionTable
 
-KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model", "backend")
+KINDS = ("field", "commitment", "lookup", "table", "op", "builder", "model", "backend",
+         "state_store")
 _HOOK_OF_KIND = {
     "field": "zk_fields",
     "commitment": "zk_commitment_schemes",
@@ -35,6 +36,7 @@ _HOOK_OF_KIND = {
     "builder": "zk_builders",
     "model": "zk_models",
     "backend": "zk_backends",
+    "state_store": "zk_state_stores",
 }
 
 
@@ -128,6 +130,12 @@ class Registry:
     def backend(self, name: str):
         """A compute backend's class (`zklora.zkcore.backend.select` instantiates it)."""
         return self.get("backend", name)
+
+    def state_store(self, name: str):
+        """The prover-cache state store of commitment scheme ``name``
+        (`zklora.zkcore.provercache`), or None when no plugin contributes one."""
+        e = self.entries.get(("state_store", name))
+        return None if e is None else e.obj
 
     def all(self) -> list[PluginEntry]:
         return sorted(self.entries.values(), key=lambda e: (KINDS.index(e.kind), e.name))

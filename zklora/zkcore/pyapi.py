@@ -32,7 +32,7 @@ from .progress import Reporter, peak_rss_bytes
 #: Keywords of `prove` the kernel owns; every other keyword is a model plugin's option.
 PROVE_KEYWORDS = ("config", "profile", "task", "out", "adapter_out", "model_commitment",
                   "progress", "registry", "executor", "ray_address", "backend",
-                  "zero_knowledge")
+                  "zero_knowledge", "prover_cache")
 
 PathLike = str | os.PathLike
 
@@ -78,6 +78,8 @@ class ProveResult:
     data: bytes = attrs.field(repr=False)  #: the proof file's bytes
     #: prover time per segment of a segmented step, in segment order ({} otherwise)
     segment_timings: dict[str, float] = attrs.field(factory=dict)
+    #: the prover cache's use (hit, miss-stored, miss, unused), None without one
+    prover_cache: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = attrs.asdict(self, recurse=False)
@@ -296,7 +298,7 @@ def _load_expect(expect) -> Mapping[str, Any] | None:
 
 def commit_model(model: PathLike | None = None, *, config=None, profile: str | None = None,
                  task: str = "auto", out: PathLike | None = None, registry=None,
-                 **options) -> CommitResult:
+                 prover_cache: PathLike | None = None, **options) -> CommitResult:
     """Commit a model's frozen base weights (what the model owner publishes once).
 
     ``model``: the value of the option that selects the base weights (the one option a
@@ -306,7 +308,9 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
     built-in; always the stack without zero knowledge, the only proofs a model
     commitment binds); ``task``: as in `prove` (auto: the config's model when it has
     frozen weights, else the highest-priority model that has); ``out``: write the
-    commitment file there (atomically)."""
+    commitment file there (atomically); ``prover_cache``: also store the prover states
+    of the commitment in this directory, for the proofs that follow
+    (`zklora.zkcore.provercache`)."""
     from . import api
     from . import proof as prooflib
 
@@ -314,7 +318,7 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
     table = option_table(registry)
     frozen = sorted(n for n in table.names() if table.shared[n].frozen)
     _check_keywords("commit_model", table, options, ("config", "profile", "task", "out",
-                                                      "registry"), frozen)
+                                                      "registry", "prover_cache"), frozen)
     if model is not None:
         if len(frozen) != 1:
             raise ConfigError("commit_model: the installed model plugins declare "
@@ -327,7 +331,7 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
     # are randomised, docs/zero-knowledge.md §5.5): commit with the stack such a proof
     # uses (`fast`: WHIR, not the ZK default's hiding Ligero)
     cfg = _select(table, load_config(config, profile, False), task, options, ["frozen"])
-    mc = api.commit_model(cfg, registry)
+    mc = api.commit_model(cfg, registry, prover_cache=_path(prover_cache))
     if out is not None:
         _write(out, mc.to_bytes(), prooflib)
     return CommitResult(mc.digest(), len(mc.tensors), cfg.stack.as_dict(),
@@ -346,8 +350,13 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
           model_commitment=None, progress: bool | str | Reporter = False, registry=None,
           executor: str | None = None, ray_address: str | None = None,
           backend: str | None = None, zero_knowledge: bool | None = None,
-          **options) -> ProveResult:
+          prover_cache: PathLike | None = None, **options) -> ProveResult:
     """Prove a task and (with ``out``) write the proof file atomically.
+
+    ``prover_cache``: a directory of prover states of frozen base weights
+    (`zklora.zkcore.provercache`; created when missing): the base weights' commitment
+    is taken from it when it holds them, else made and stored there — the same proof
+    either way (``ProveResult.prover_cache`` says which); not with zero knowledge.
 
     ``executor``: ``"local"`` (default) or ``"ray"`` — who proves the segments of a
     segmented step (docs/distributed.md); ``ray_address``: the Ray cluster to join
@@ -384,7 +393,8 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
     rep = _reporter(progress)
     with rep:
         res = api.prove(cfg, registry=registry, progress=rep.progress,
-                        trusted_model=trusted, profile=rep.profile)
+                        trusted_model=trusted, profile=rep.profile,
+                        prover_cache=_path(prover_cache))
         digest = statement_digest(res.statement)
         if out is not None or adapter_out is not None:
             rep.phase("write")
@@ -403,7 +413,7 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
         total_seconds=time.perf_counter() - t0, timings=dict(rep.timings),
         op_timings=dict(rep.op_timings), compile_seconds=rep.compile_seconds,
         peak_rss=peak_rss_bytes(), data=res.data,
-        segment_timings=dict(rep.segment_timings))
+        segment_timings=dict(rep.segment_timings), prover_cache=res.prover_cache)
 
 
 def verify(proof: PathLike | bytes, *, expect: PathLike | Mapping | None = None,

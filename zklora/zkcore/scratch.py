@@ -412,6 +412,13 @@ def _file_range(a, dt: np.dtype) -> tuple[str, int, int] | None:
     return str(path), start + lo, int(a.nbytes)
 
 
+def file_range(a) -> tuple[str, int, int] | None:
+    """(file, byte offset, bytes) of ``a`` when it is a C-contiguous array lying in a
+    file-backed memory map whose bytes are the file's (a `Store.build` table); else
+    None."""
+    return _file_range(a, a.dtype) if isinstance(a, np.ndarray) else None
+
+
 def _copy_range(srcs: dict[str, int], src: tuple[str, int, int], fd: int, pos: int
                 ) -> bool:
     """Copy ``src`` (file, offset, bytes) to byte ``pos`` of ``fd`` inside the kernel

@@ -1,0 +1,282 @@
+"""Persistent prover cache of the frozen base-model commitments (the "prover key").
+
+Every proof over a model with frozen weights commits them first (`api.commit_frozen`:
+stack each group of the model commitment and commit it, `published.commit_groups`), and
+the proof later opens those commitments through their prover states.  The model
+commitment is a fixed function of the frozen tensors' integers, the protocol stack and
+the commitment parameters, so a prover proving many steps over one base model remakes
+the same states every time.  A *prover cache* is a directory of such states:
+
+    DIR/<key>/entry.json      format, key, scheme, groups with their commitments
+    DIR/<key>/g<k>/...        group k's state, written by the scheme's state store
+
+``key`` = BLAKE3 (`key`) of everything a state depends on: `FORMAT`, the scheme, its
+store's version, the field, the stack, the commitment parameters, the model's scope, the
+groups (names and sizes) and every frozen tensor's dtype, shape and bytes.
+
+A scheme takes part when a plugin contributes a *state store* for it (hook
+``zk_state_stores``: an object with ``name`` = the scheme's name, ``version`` (int) and
+``save(table, state, dir)`` / ``load(dir, scheme, num_vars) -> (table, state)``); a
+scheme without one simply gets no cache (`CacheNote`).  The kernel never imports a
+plugin.
+
+* A hit loads the states: the store maps the entry's files (read-only memory maps,
+  `scratch.Spilled` handles) — nothing large is read or copied — and the commitments
+  are not made.  A cached file is never written: the prover's readers open them
+  read-only, and the scratch store deletes only files of its own directory
+  (`scratch.Store.discard`).
+* A miss commits as before and then stores the entry *atomically*: it is written into
+  ``DIR/.tmp-*`` (the scratch session's files hard-linked when on the same file system,
+  copied otherwise) and renamed to ``DIR/<key>`` in one step, the temporary directory
+  removed on any error or interrupt; a reader never sees a half-written entry.
+* An entry that does not parse, is of another format or key, or whose files are
+  missing or shorter than recorded is a miss with a warning (and is replaced).  What a
+  cheap check cannot see (a flipped byte in a large cached file) makes a proof that
+  verification rejects (the opened leaves no longer hash to the committed root): never
+  a proof of other weights that verifies.
+
+Zero-knowledge proofs commit with randomised hiding commitments: they cannot use the
+cache (`api.prove` refuses the combination).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import blake3
+import numpy as np
+
+from .canon import canonical_json
+from .errors import ConfigError, ProverError
+
+#: version of the cache layout (entry.json) and of the key's definition
+FORMAT = 1
+ENTRY = "entry.json"
+MAX_ENTRY = 4 << 20
+
+
+class CacheWarning(UserWarning):
+    """A prover-cache entry was unusable (treated as a miss) or could not be stored."""
+
+
+class CacheNote(UserWarning):
+    """The prover cache was not used (a scheme without a state store)."""
+
+
+def _array(v) -> np.ndarray:
+    """A C-contiguous numpy view of a tensor's integers (a torch tensor or an array)."""
+    if hasattr(v, "detach"):
+        v = v.detach()
+        if getattr(v, "device", None) is not None and str(v.device) != "cpu":
+            v = v.cpu()
+        v = v.contiguous().numpy()
+    return np.ascontiguousarray(np.asarray(v))
+
+
+def key(*, scheme: str, store_version: int, field: str, stack: Mapping[str, Any],
+        commitment_params: Mapping[str, Any], scope: Mapping[str, Any],
+        groups: Sequence, values: Mapping[str, Any]) -> str:
+    """The entry key (module doc): BLAKE3 (multi-threaded) of a canonical header and
+    every member tensor's bytes, in group order."""
+    arrays = {n: _array(values[n]) for g in groups for n in g.names}
+    head = canonical_json({
+        "format": FORMAT, "scheme": scheme, "store_version": int(store_version),
+        "field": field, "stack": dict(stack), "commitment_params": dict(commitment_params),
+        "scope": dict(scope),
+        "groups": [[g.name, list(g.names), list(g.nvars)] for g in groups],
+        "tensors": [[n, a.dtype.str, list(a.shape)] for n, a in arrays.items()]})
+    h = blake3.blake3(b"zklora/prover-cache/v1", max_threads=blake3.blake3.AUTO)
+    h.update(len(head).to_bytes(8, "little") + head)
+    for a in arrays.values():
+        if a.size:
+            h.update(memoryview(a.reshape(-1)).cast("B"))
+    return h.hexdigest()
+
+
+def link_or_copy(src: str, dst: str) -> None:
+    """``dst`` becomes the file ``src``: a hard link (no bytes copied) on the same file
+    system, a copy otherwise."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def write_array(path: str, a: np.ndarray) -> dict[str, Any]:
+    """Write ``a`` (C order) to a new file; its description for `read_array`."""
+    a = np.ascontiguousarray(a)
+    with open(path, "wb") as f:
+        if a.size:
+            f.write(memoryview(a.reshape(-1)).cast("B"))
+    return {"file": os.path.basename(path), "offset": 0, "shape": list(a.shape),
+            "dtype": a.dtype.str}
+
+
+def check_file(d: Path, desc: Mapping[str, Any]) -> str:
+    """The path of a described array's file in entry directory ``d``, after checking
+    that it exists and holds the described bytes (`ProverError` otherwise)."""
+    name = desc["file"]
+    if not isinstance(name, str) or "/" in name or name.startswith("."):
+        raise ProverError(f"prover cache: bad file name {name!r}")
+    p = d / name
+    need = int(desc["offset"]) + int(np.prod(desc["shape"], dtype=np.int64)) * \
+        np.dtype(desc["dtype"]).itemsize
+    try:
+        size = p.stat().st_size
+    except OSError:
+        raise ProverError(f"prover cache: {p} is missing") from None
+    if size < need:
+        raise ProverError(f"prover cache: {p} is truncated ({size} of {need} bytes)")
+    return str(p)
+
+
+def map_array(d: Path, desc: Mapping[str, Any]) -> np.ndarray:
+    """A described array as a read-only memory map of its file (nothing read)."""
+    path = check_file(d, desc)
+    shape = tuple(int(x) for x in desc["shape"])
+    if not int(np.prod(shape, dtype=np.int64)):
+        return np.empty(shape, dtype=np.dtype(desc["dtype"]))
+    return np.memmap(path, dtype=np.dtype(desc["dtype"]), mode="r",
+                     offset=int(desc["offset"]), shape=shape)
+
+
+def read_array(d: Path, desc: Mapping[str, Any]) -> np.ndarray:
+    """A (small) described array read into RAM."""
+    return np.array(map_array(d, desc))
+
+
+@attrs.define
+class ProverCache:
+    """A prover-cache directory (module doc); created when missing."""
+
+    path: Path
+    hits: int = 0
+    misses: int = 0
+    stored: int = 0
+
+    @classmethod
+    def open(cls, path) -> ProverCache:
+        p = Path(os.fspath(path))
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"prover cache {p}: cannot create it ({e.strerror or e})") \
+                from None
+        if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+            raise ConfigError(f"prover cache {p} is not a writable directory")
+        return cls(p)
+
+    def load(self, k: str, store, scheme, groups: Sequence) -> list | None:
+        """[(group with its commitment, table, state)] of entry ``k`` for the expected
+        ``groups``; None on a miss (a bad entry: a `CacheWarning` too)."""
+        d = self.path / k
+        if not d.is_dir():
+            self.misses += 1
+            return None
+        try:
+            out = self._load(d, k, store, scheme, groups)
+        except (ProverError, OSError, ValueError, KeyError, TypeError, IndexError,
+                AttributeError) as e:
+            warnings.warn(f"prover cache entry {d} is unusable ({e}); committing the base "
+                          "weights again and replacing it", CacheWarning, stacklevel=3)
+            self.misses += 1
+            return None
+        self.hits += 1
+        return out
+
+    def _load(self, d: Path, k: str, store, scheme, groups: Sequence) -> list:
+        raw = (d / ENTRY).read_bytes()
+        if len(raw) > MAX_ENTRY:
+            raise ProverError("entry.json is too large")
+        doc = json.loads(raw)
+        if not isinstance(doc, dict) or doc.get("zklora_prover_cache") != FORMAT:
+            raise ProverError("not an entry of this format")
+        if doc.get("key") != k or doc.get("scheme") != scheme.name or \
+                doc.get("store_version") != store.version:
+            raise ProverError("entry of another key, scheme or store version")
+        descs = doc["groups"]
+        if not isinstance(descs, list) or len(descs) != len(groups):
+            raise ProverError("entry of other groups")
+        out = []
+        for i, (g, gd) in enumerate(zip(groups, descs)):
+            if gd.get("name") != g.name or gd.get("tensors") != g.members():
+                raise ProverError(f"group {g.name!r}: other members")
+            com = bytes.fromhex(gd["commitment"])
+            if len(com) != scheme.commitment_size(g.num_vars):
+                raise ProverError(f"group {g.name!r}: commitment of the wrong size")
+            table, state = store.load(d / f"g{i}", scheme, g.num_vars)
+            if state.commitment != com:
+                raise ProverError(f"group {g.name!r}: state of another commitment")
+            out.append((g.with_commitment(com), table, state))
+        return out
+
+    def save(self, k: str, store, scheme, done: Sequence) -> bool:
+        """Store entry ``k`` of ``done`` = [(group with commitment, table, state)]
+        atomically (module doc); False (with a `CacheWarning`) when it could not be
+        written.  An existing entry ``k`` (a concurrent prover's, or a bad one) is
+        replaced."""
+        tmp = None
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.path))
+            groups = []
+            for i, (g, table, state) in enumerate(done):
+                sub = tmp / f"g{i}"
+                sub.mkdir()
+                store.save(table, state, sub)
+                groups.append({"name": g.name, "commitment": g.commitment.hex(),
+                               "tensors": g.members()})
+            doc = {"zklora_prover_cache": FORMAT, "key": k, "scheme": scheme.name,
+                   "store_version": store.version, "groups": groups}
+            (tmp / ENTRY).write_bytes(canonical_json(doc))
+            for p in tmp.rglob("*"):   # nothing may write a cached file (module doc)
+                if p.is_file():
+                    os.chmod(p, 0o444)
+            final = self.path / k
+            if final.exists():   # a bad entry (`load` warned) or a concurrent prover's
+                old = Path(tempfile.mkdtemp(prefix=".tmp-old-", dir=self.path))
+                os.replace(final, old / "e")
+                shutil.rmtree(old, ignore_errors=True)
+            os.replace(tmp, final)
+            tmp = None
+            self.stored += 1
+            return True
+        except (OSError, ProverError, ValueError) as e:
+            warnings.warn(f"prover cache {self.path}: cannot store the entry ({e}); the "
+                          "proof goes on without it", CacheWarning, stacklevel=3)
+            return False
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def status(self) -> str:
+        """``hit``, ``miss`` (stored), ``miss`` or ``unused``."""
+        if self.hits:
+            return "hit"
+        if self.misses:
+            return "miss-stored" if self.stored else "miss"
+        return "unused"
+
+
+def commit_frozen_cached(cache: ProverCache, store, scheme, field, *, stack, params, scope,
+                         groups: Sequence, values: Mapping[str, Any], commit) -> list:
+    """The frozen groups with their commitments and (group, table, state) each: from
+    ``cache`` on a hit, else made by ``commit(groups, states)`` (the caller's
+    `published.commit_groups`) and stored."""
+    k = key(scheme=scheme.name, store_version=store.version, field=field.name, stack=stack,
+            commitment_params=params, scope=scope, groups=groups, values=values)
+    hit = cache.load(k, store, scheme, groups)
+    if hit is not None:
+        return hit
+    states: dict = {}
+    done = commit(groups, states)
+    out = [(g, states[g.names[0]].table, states[g.names[0]].state) for g in done]
+    cache.save(k, store, scheme, out)
+    return out
