@@ -23,11 +23,12 @@ from numba import njit, prange
 
 from . import reference as R
 
-# the kernels below are loops with loop-carried sums or interleaved (n, 2) tables, which
-# LLVM leaves scalar: the scalar forms of the products (one 128-bit multiply each)
+# the interleaved (n, 2) tables are de-interleaved into lane blocks (`LANES`) by plain
+# copy loops, the products (the vectorisable forms) and the sums (per lane) run over the
+# lanes: loops with loop-carried sums over interleaved tables stay scalar in LLVM
 from .goldilocks import P_INT, ZERO, gl_add, gl_sub
-from .goldilocks import e2_mul_s as e2_mul
-from .goldilocks import gl_mul_s as gl_mul
+from .goldilocks import e2_mul as e2_mul_v
+from .goldilocks import gl_mul as gl_mul_v
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: pairs per chunk of the parallel reductions
@@ -42,51 +43,60 @@ def _dbl_sub(hi, lo):
     return gl_sub(gl_add(hi, hi), lo)
 
 
+@njit(inline="always", **_OPTS)
+def _ld_round(t, b, n, X0, X1, Y0, Y1):
+    """X = t[2i], Y = 2·t[2i + 1] − t[2i] (i = b + p, p < n) of an extension table."""
+    for p in range(n):
+        i = 2 * (b + p)
+        x0 = t[i, 0]
+        x1 = t[i, 1]
+        X0[p] = x0
+        X1[p] = x1
+        Y0[p] = _dbl_sub(t[i + 1, 0], x0)
+        Y1[p] = _dbl_sub(t[i + 1, 1], x1)
+
+
 @njit(**_OPTS)
 def _round_base_range(f, w, lo, hi, out):
-    a0 = ZERO
-    a1 = ZERO
-    b0 = ZERO
-    b1 = ZERO
-    for i in range(lo, hi):
-        f0 = f[2 * i]
-        f2 = _dbl_sub(f[2 * i + 1], f0)
-        w00 = w[2 * i, 0]
-        w01 = w[2 * i, 1]
-        w20 = _dbl_sub(w[2 * i + 1, 0], w00)
-        w21 = _dbl_sub(w[2 * i + 1, 1], w01)
-        a0 = gl_add(a0, gl_mul(f0, w00))
-        a1 = gl_add(a1, gl_mul(f0, w01))
-        b0 = gl_add(b0, gl_mul(f2, w20))
-        b1 = gl_add(b1, gl_mul(f2, w21))
-    out[0] = a0
-    out[1] = a1
-    out[2] = b0
-    out[3] = b1
+    """[h(0), h(2)] of pairs lo..hi (f base): lane blocks of `LANES` pairs, per-lane sums
+    (exact field sums: the same values)."""
+    B = LANES
+    X = np.empty((6, B), dtype=np.uint64)
+    S = np.zeros((4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        for p in range(n):
+            i = 2 * (i0 + p)
+            x = f[i]
+            X[0, p] = x
+            X[1, p] = _dbl_sub(f[i + 1], x)
+        _ld_round(w, i0, n, X[2], X[3], X[4], X[5])
+        for p in range(n):
+            S[0, p] = gl_add(S[0, p], gl_mul_v(X[0, p], X[2, p]))
+            S[1, p] = gl_add(S[1, p], gl_mul_v(X[0, p], X[3, p]))
+            S[2, p] = gl_add(S[2, p], gl_mul_v(X[1, p], X[4, p]))
+            S[3, p] = gl_add(S[3, p], gl_mul_v(X[1, p], X[5, p]))
+    _lane_sums(S, out)
 
 
 @njit(**_OPTS)
 def _round_ext_range(f, w, lo, hi, out):
-    a0 = ZERO
-    a1 = ZERO
-    b0 = ZERO
-    b1 = ZERO
-    for i in range(lo, hi):
-        f00 = f[2 * i, 0]
-        f01 = f[2 * i, 1]
-        w00 = w[2 * i, 0]
-        w01 = w[2 * i, 1]
-        p0, p1 = e2_mul(f00, f01, w00, w01)
-        a0 = gl_add(a0, p0)
-        a1 = gl_add(a1, p1)
-        p0, p1 = e2_mul(_dbl_sub(f[2 * i + 1, 0], f00), _dbl_sub(f[2 * i + 1, 1], f01),
-                        _dbl_sub(w[2 * i + 1, 0], w00), _dbl_sub(w[2 * i + 1, 1], w01))
-        b0 = gl_add(b0, p0)
-        b1 = gl_add(b1, p1)
-    out[0] = a0
-    out[1] = a1
-    out[2] = b0
-    out[3] = b1
+    """`_round_base_range` with f extension (N, 2)."""
+    B = LANES
+    X = np.empty((8, B), dtype=np.uint64)
+    S = np.zeros((4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _ld_round(f, i0, n, X[0], X[1], X[2], X[3])
+        _ld_round(w, i0, n, X[4], X[5], X[6], X[7])
+        for p in range(n):
+            p0, p1 = e2_mul_v(X[0, p], X[1, p], X[4, p], X[5, p])
+            S[0, p] = gl_add(S[0, p], p0)
+            S[1, p] = gl_add(S[1, p], p1)
+            p0, p1 = e2_mul_v(X[2, p], X[3, p], X[6, p], X[7, p])
+            S[2, p] = gl_add(S[2, p], p0)
+            S[3, p] = gl_add(S[3, p], p1)
+    _lane_sums(S, out)
 
 
 @njit(parallel=True, **_OPTS)
@@ -105,85 +115,117 @@ def _round_base_par(f, w, nch, part):
         _round_base_range(f, w, c * step, min(m, (c + 1) * step), part[c])
 
 
+#: pairs a lane block of the folds (`_fold_round_range_*`, `_fold_range_*`): the
+#: interleaved (n, 2) entries de-interleaved into lane arrays by plain copy loops, the
+#: products (the vectorisable `goldilocks.e2_mul` / `gl_mul`) and sums over the lanes
+LANES = 32
+
+
 @njit(inline="always", **_OPTS)
-def _fold_pair_w(w, j, a0, a1):
-    lo0 = w[2 * j, 0]
-    lo1 = w[2 * j, 1]
-    p0, p1 = e2_mul(gl_sub(w[2 * j + 1, 0], lo0), gl_sub(w[2 * j + 1, 1], lo1), a0, a1)
-    return gl_add(lo0, p0), gl_add(lo1, p1)
+def _ld_ext(t, b, st, n, L0, L1, D0, D1):
+    """L = lo, D = hi − lo of the extension pairs (t[b + st·p], t[b + st·p + 1]), p < n."""
+    for p in range(n):
+        i = b + st * p
+        l0 = t[i, 0]
+        l1 = t[i, 1]
+        L0[p] = l0
+        L1[p] = l1
+        D0[p] = gl_sub(t[i + 1, 0], l0)
+        D1[p] = gl_sub(t[i + 1, 1], l1)
+
+
+@njit(inline="always", **_OPTS)
+def _fold_ext_lanes(t, b, st, n, a0, a1, L0, L1, D0, D1):
+    """L = lo + α·(hi − lo) of the pairs of `_ld_ext` (D scratch)."""
+    _ld_ext(t, b, st, n, L0, L1, D0, D1)
+    for p in range(n):
+        p0, p1 = e2_mul_v(D0[p], D1[p], a0, a1)
+        L0[p] = gl_add(L0[p], p0)
+        L1[p] = gl_add(L1[p], p1)
+
+
+@njit(inline="always", **_OPTS)
+def _fold_base_lanes(t, b, st, n, a0, a1, L0, L1):
+    """(L0, L1) = lo + α·(hi − lo) of the base pairs (t[b + st·p], t[b + st·p + 1])."""
+    for p in range(n):
+        i = b + st * p
+        L0[p] = t[i]
+        L1[p] = gl_sub(t[i + 1], t[i])
+    for p in range(n):
+        d = L1[p]
+        L0[p] = gl_add(L0[p], gl_mul_v(d, a0))
+        L1[p] = gl_mul_v(d, a1)
+
+
+@njit(inline="always", **_OPTS)
+def _store_round(fo, wo, i0, n, X, S):
+    """The folded pairs' entries into fo / wo (entries 2i, 2i + 1 of pair i = i0 + p:
+    f in X[0, 1] / X[4, 5], w in X[8, 9] / X[12, 13]) and their round products into
+    the lane sums S (h(0): f·w at 2i; h(2): (2f − f)·(2w − w))."""
+    for p in range(n):
+        k = 2 * (i0 + p)
+        fo[k, 0] = X[0, p]
+        fo[k, 1] = X[1, p]
+        fo[k + 1, 0] = X[4, p]
+        fo[k + 1, 1] = X[5, p]
+    for p in range(n):
+        k = 2 * (i0 + p)
+        wo[k, 0] = X[8, p]
+        wo[k, 1] = X[9, p]
+        wo[k + 1, 0] = X[12, p]
+        wo[k + 1, 1] = X[13, p]
+    for p in range(n):
+        p0, p1 = e2_mul_v(X[0, p], X[1, p], X[8, p], X[9, p])
+        S[0, p] = gl_add(S[0, p], p0)
+        S[1, p] = gl_add(S[1, p], p1)
+        p0, p1 = e2_mul_v(_dbl_sub(X[4, p], X[0, p]), _dbl_sub(X[5, p], X[1, p]),
+                          _dbl_sub(X[12, p], X[8, p]), _dbl_sub(X[13, p], X[9, p]))
+        S[2, p] = gl_add(S[2, p], p0)
+        S[3, p] = gl_add(S[3, p], p1)
+
+
+@njit(inline="always", **_OPTS)
+def _lane_sums(S, out):
+    for k in range(4):
+        s = ZERO
+        for p in range(S.shape[1]):
+            s = gl_add(s, S[k, p])
+        out[k] = s
 
 
 @njit(**_OPTS)
 def _fold_round_range_base(f, w, a0, a1, fo, wo, lo, hi, out):
     """Pairs lo..hi of the *folded* tables (folded entries 2i, 2i+1): fold, store, and
-    accumulate the next round's h(0), h(2).  f base (N,)."""
-    s00 = ZERO
-    s01 = ZERO
-    s20 = ZERO
-    s21 = ZERO
-    for i in range(lo, hi):
-        # folded f at 2i and 2i+1 from base pairs (4i, 4i+1), (4i+2, 4i+3)
-        x = f[4 * i]
-        d = gl_sub(f[4 * i + 1], x)
-        f00 = gl_add(x, gl_mul(d, a0))
-        f01 = gl_mul(d, a1)
-        x = f[4 * i + 2]
-        d = gl_sub(f[4 * i + 3], x)
-        f10 = gl_add(x, gl_mul(d, a0))
-        f11 = gl_mul(d, a1)
-        w00, w01 = _fold_pair_w(w, 2 * i, a0, a1)
-        w10, w11 = _fold_pair_w(w, 2 * i + 1, a0, a1)
-        fo[2 * i, 0] = f00
-        fo[2 * i, 1] = f01
-        fo[2 * i + 1, 0] = f10
-        fo[2 * i + 1, 1] = f11
-        wo[2 * i, 0] = w00
-        wo[2 * i, 1] = w01
-        wo[2 * i + 1, 0] = w10
-        wo[2 * i + 1, 1] = w11
-        p0, p1 = e2_mul(f00, f01, w00, w01)
-        s00 = gl_add(s00, p0)
-        s01 = gl_add(s01, p1)
-        p0, p1 = e2_mul(_dbl_sub(f10, f00), _dbl_sub(f11, f01),
-                        _dbl_sub(w10, w00), _dbl_sub(w11, w01))
-        s20 = gl_add(s20, p0)
-        s21 = gl_add(s21, p1)
-    out[0] = s00
-    out[1] = s01
-    out[2] = s20
-    out[3] = s21
+    accumulate the next round's h(0), h(2).  f base (N,).  Lane blocks of `LANES`
+    pairs, per-lane sums (exact field sums: the same values)."""
+    B = LANES
+    X = np.empty((16, B), dtype=np.uint64)
+    S = np.zeros((4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        # folded f at 2i from base pairs (4i, 4i+1), at 2i + 1 from (4i+2, 4i+3)
+        _fold_base_lanes(f, 4 * i0, 4, n, a0, a1, X[0], X[1])
+        _fold_base_lanes(f, 4 * i0 + 2, 4, n, a0, a1, X[4], X[5])
+        _fold_ext_lanes(w, 4 * i0, 4, n, a0, a1, X[8], X[9], X[10], X[11])
+        _fold_ext_lanes(w, 4 * i0 + 2, 4, n, a0, a1, X[12], X[13], X[14], X[15])
+        _store_round(fo, wo, i0, n, X, S)
+    _lane_sums(S, out)
 
 
 @njit(**_OPTS)
 def _fold_round_range_ext(f, w, a0, a1, fo, wo, lo, hi, out):
-    s00 = ZERO
-    s01 = ZERO
-    s20 = ZERO
-    s21 = ZERO
-    for i in range(lo, hi):
-        f00, f01 = _fold_pair_w(f, 2 * i, a0, a1)
-        f10, f11 = _fold_pair_w(f, 2 * i + 1, a0, a1)
-        w00, w01 = _fold_pair_w(w, 2 * i, a0, a1)
-        w10, w11 = _fold_pair_w(w, 2 * i + 1, a0, a1)
-        fo[2 * i, 0] = f00
-        fo[2 * i, 1] = f01
-        fo[2 * i + 1, 0] = f10
-        fo[2 * i + 1, 1] = f11
-        wo[2 * i, 0] = w00
-        wo[2 * i, 1] = w01
-        wo[2 * i + 1, 0] = w10
-        wo[2 * i + 1, 1] = w11
-        p0, p1 = e2_mul(f00, f01, w00, w01)
-        s00 = gl_add(s00, p0)
-        s01 = gl_add(s01, p1)
-        p0, p1 = e2_mul(_dbl_sub(f10, f00), _dbl_sub(f11, f01),
-                        _dbl_sub(w10, w00), _dbl_sub(w11, w01))
-        s20 = gl_add(s20, p0)
-        s21 = gl_add(s21, p1)
-    out[0] = s00
-    out[1] = s01
-    out[2] = s20
-    out[3] = s21
+    """`_fold_round_range_base` with f extension (N, 2)."""
+    B = LANES
+    X = np.empty((16, B), dtype=np.uint64)
+    S = np.zeros((4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _fold_ext_lanes(f, 4 * i0, 4, n, a0, a1, X[0], X[1], X[2], X[3])
+        _fold_ext_lanes(f, 4 * i0 + 2, 4, n, a0, a1, X[4], X[5], X[6], X[7])
+        _fold_ext_lanes(w, 4 * i0, 4, n, a0, a1, X[8], X[9], X[10], X[11])
+        _fold_ext_lanes(w, 4 * i0 + 2, 4, n, a0, a1, X[12], X[13], X[14], X[15])
+        _store_round(fo, wo, i0, n, X, S)
+    _lane_sums(S, out)
 
 
 @njit(parallel=True, **_OPTS)
@@ -204,21 +246,38 @@ def _fold_round_ext_par(f, w, a0, a1, fo, wo, nch, part):
                               part[c])
 
 
+@njit(inline="always", **_OPTS)
+def _store2(o, i0, n, X0, X1):
+    for p in range(n):
+        o[i0 + p, 0] = X0[p]
+        o[i0 + p, 1] = X1[p]
+
+
 @njit(**_OPTS)
 def _fold_range_base(f, w, a0, a1, fo, wo, lo, hi):
-    for j in range(lo, hi):
-        x = f[2 * j]
-        d = gl_sub(f[2 * j + 1], x)
-        fo[j, 0] = gl_add(x, gl_mul(d, a0))
-        fo[j, 1] = gl_mul(d, a1)
-        wo[j, 0], wo[j, 1] = _fold_pair_w(w, j, a0, a1)
+    """fo[j] = f[2j] + α·(f[2j+1] − f[2j]) (f base), wo likewise, j in lo..hi: lane
+    blocks of `LANES`."""
+    B = LANES
+    X = np.empty((6, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _fold_base_lanes(f, 2 * i0, 2, n, a0, a1, X[0], X[1])
+        _store2(fo, i0, n, X[0], X[1])
+        _fold_ext_lanes(w, 2 * i0, 2, n, a0, a1, X[2], X[3], X[4], X[5])
+        _store2(wo, i0, n, X[2], X[3])
 
 
 @njit(**_OPTS)
 def _fold_range_ext(f, w, a0, a1, fo, wo, lo, hi):
-    for j in range(lo, hi):
-        fo[j, 0], fo[j, 1] = _fold_pair_w(f, j, a0, a1)
-        wo[j, 0], wo[j, 1] = _fold_pair_w(w, j, a0, a1)
+    """`_fold_range_base` with f extension (N, 2)."""
+    B = LANES
+    X = np.empty((4, B), dtype=np.uint64)
+    for i0 in range(lo, hi, B):
+        n = min(B, hi - i0)
+        _fold_ext_lanes(f, 2 * i0, 2, n, a0, a1, X[0], X[1], X[2], X[3])
+        _store2(fo, i0, n, X[0], X[1])
+        _fold_ext_lanes(w, 2 * i0, 2, n, a0, a1, X[0], X[1], X[2], X[3])
+        _store2(wo, i0, n, X[0], X[1])
 
 
 @njit(parallel=True, **_OPTS)
