@@ -886,33 +886,81 @@ def _seg_add(sk, Xp, X):
             X[k, i] = gl_add(X[k, i], Xp[e, i])
 
 
+#: rows of a piece from which `_seg_rows` sums as 192-bit integers (`acc_mul`, reduced
+#: once); fewer rows: a reduced product each
+SEG_LAZY_ROWS = 4
+
+
 @njit(parallel=True, **_OPTS)
 def _seg_rows(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, P0, P1):
     """Per piece e (claim k = sk[e], rows sh[e] … of 2^T base entries from s[sa[e]]):
     P[e, x] = Σ_h B_g[row h]·s[row h, x] (`seg_dots`'s run before the L products; a
-    block of one row: its entries)."""
+    block of one row: its entries).  The rows' products go into 1-D runs (the loops
+    vectorise; indexing P[e, x] in them did not), as 192-bit sums (`acc_mul`) reduced
+    once from `SEG_LAZY_ROWS` rows."""
     for e in prange(sk.shape[0]):
         g = grp[sk[e]]
         T = grp_T[g]
         tl = 1 << T
         a = sa[e]
+        o0 = P0[e]
+        o1 = P1[e]
         if grp_n[g] == T:
             for x in range(tl):
-                P0[e, x] = s[a + x]
-                P1[e, x] = ZERO
+                o0[x] = s[a + x]
+                o1[x] = ZERO
+            continue
+        bo = boff[g] + sh[e]
+        n = snt[e]
+        if n < SEG_LAZY_ROWS:
+            for x in range(tl):
+                o0[x] = ZERO
+                o1[x] = ZERO
+            for h in range(n):
+                b0 = B0[bo + h]
+                b1 = B1[bo + h]
+                v = s[a + h * tl:a + h * tl + tl]
+                for x in range(tl):
+                    o0[x] = gl_add(o0[x], gl_mul(v[x], b0))
+                    o1[x] = gl_add(o1[x], gl_mul(v[x], b1))
+            continue
+        K = np.zeros((6, tl), dtype=np.uint64)
+        k0 = K[0]
+        k1 = K[1]
+        k2 = K[2]
+        k3 = K[3]
+        k4 = K[4]
+        k5 = K[5]
+        for h in range(n):
+            v = s[a + h * tl:a + h * tl + tl]
+            acc_mul(k0, k1, k2, v, B0[bo + h], tl)
+            acc_mul(k3, k4, k5, v, B1[bo + h], tl)
+        for x in range(tl):
+            o0[x] = fin_acc128(k0[x], k1[x], k2[x])
+            o1[x] = fin_acc128(k3[x], k4[x], k5[x])
+
+
+def seg_rows_ref(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1) -> tuple:
+    """`_seg_rows`'s twin (Python integers): (P0, P1) with P[e, x] = Σ_h B[row h]·s[row
+    h, x] over piece e's rows, a one-row block's entries as they are."""
+    L = 1 << int(np.max(grp_T))
+    P0 = np.zeros((len(sk), L), np.uint64)
+    P1 = np.zeros((len(sk), L), np.uint64)
+    for e in range(len(sk)):
+        g = int(grp[sk[e]])
+        tl = 1 << int(grp_T[g])
+        a = int(sa[e])
+        if grp_n[g] == grp_T[g]:
+            P0[e, :tl] = s[a:a + tl]
             continue
         for x in range(tl):
-            P0[e, x] = ZERO
-            P1[e, x] = ZERO
-        bo = boff[g] + sh[e]
-        for h in range(snt[e]):
-            b0 = B0[bo + h]
-            b1 = B1[bo + h]
-            base = a + h * tl
-            for x in range(tl):
-                v = s[base + x]
-                P0[e, x] = gl_add(P0[e, x], gl_mul(v, b0))
-                P1[e, x] = gl_add(P1[e, x], gl_mul(v, b1))
+            c0 = c1 = 0
+            for h in range(int(snt[e])):
+                v = int(s[a + h * tl + x])
+                c0 = (c0 + v * int(B0[int(boff[g]) + int(sh[e]) + h])) % P_INT
+                c1 = (c1 + v * int(B1[int(boff[g]) + int(sh[e]) + h])) % P_INT
+            P0[e, x], P1[e, x] = c0, c1
+    return P0, P1
 
 
 @njit(**_OPTS)
