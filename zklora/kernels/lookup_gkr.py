@@ -1705,7 +1705,10 @@ def _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV
     """Leaves of rows a0 … a0+cx−1, every set r, de-interleaved into lanes: (D0, D1)[r·cx
     + x − a0] (the same values as `_fill_range`; a combiner (1, 0) — every table's
     first, `zklora.zkcore.lookup.draw_combiners` — costs a subtraction, not two products:
-    gl_mul(1, c) = c mod p and gl_mul(0, c) = 0)."""
+    gl_mul(1, c) = c mod p and gl_mul(0, c) = 0).  Each run is written through slices
+    indexed by the bare loop index (no ``o + x``: numba's negative-index wraparound on a
+    sum it cannot prove non-negative kept these loops scalar; s25h2, ×0.7–0.75 of the
+    kernel with the output loop below)."""
     R = AP.shape[1]
     S = starts.shape[0]
     a1 = a0 + cx
@@ -1722,46 +1725,66 @@ def _leaf_lanes(a0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV
                 base = pos - starts[i]
                 for r in range(R):
                     o = r * cx + d
+                    E0 = D0[o:o + n]
+                    E1 = D1[o:o + n]
                     v0 = BT[t, r, 0]
                     v1 = BT[t, r, 1]
-                    for x in range(n):
-                        D0[o + x] = v0
-                        D1[o + x] = v1
-                    for kk in range(widths[i]):
-                        col = _col_at(L, colptr[i] + kk)
+                    w = widths[i]
+                    x0 = AP[t, r, 0, 0]
+                    x1 = AP[t, r, 0, 1]
+                    col = _col_at(L, colptr[i])[base:base + n]
+                    if w >= 1 and x1 == ZERO and x0 == ONE:
+                        for x in range(n):
+                            c = col[x]
+                            if c >= P:
+                                c -= P
+                            E0[x] = gl_sub(v0, c)
+                            E1[x] = v1
+                        k0 = 1
+                    else:
+                        for x in range(n):
+                            E0[x] = v0
+                            E1[x] = v1
+                        k0 = 0
+                    for kk in range(k0, w):
+                        col = _col_at(L, colptr[i] + kk)[base:base + n]
                         x0 = AP[t, r, kk, 0]
                         x1 = AP[t, r, kk, 1]
                         if x1 == ZERO and x0 == ONE:
                             for x in range(n):
-                                c = col[base + x]
+                                c = col[x]
                                 if c >= P:
                                     c -= P
-                                D0[o + x] = gl_sub(D0[o + x], c)
+                                E0[x] = gl_sub(E0[x], c)
                         elif x1 == ZERO:
                             for x in range(n):
-                                D0[o + x] = gl_sub(D0[o + x], gl_mul(x0, col[base + x]))
+                                E0[x] = gl_sub(E0[x], gl_mul(x0, col[x]))
                         else:
                             for x in range(n):
-                                c = col[base + x]
-                                D0[o + x] = gl_sub(D0[o + x], gl_mul(x0, c))
-                                D1[o + x] = gl_sub(D1[o + x], gl_mul(x1, c))
+                                c = col[x]
+                                E0[x] = gl_sub(E0[x], gl_mul(x0, c))
+                                E1[x] = gl_sub(E1[x], gl_mul(x1, c))
             else:   # SEG_PAD (the fused path has no SEG_SKIP)
                 for r in range(R):
                     o = r * cx + d
+                    E0 = D0[o:o + n]
+                    E1 = D1[o:o + n]
                     v0 = PADV[i, r, 0]
                     v1 = PADV[i, r, 1]
                     for x in range(n):
-                        D0[o + x] = v0
-                        D1[o + x] = v1
+                        E0[x] = v0
+                        E1[x] = v1
             pos = b
             i += 1
         else:
             nxt = a1 if i >= S else min(a1, starts[i])
             for r in range(R):
                 o = r * cx + pos - a0
+                E0 = D0[o:o + nxt - pos]
+                E1 = D1[o:o + nxt - pos]
                 for x in range(nxt - pos):
-                    D0[o + x] = ONE
-                    D1[o + x] = ZERO
+                    E0[x] = ONE
+                    E1[x] = ZERO
             pos = nxt
 
 
@@ -1900,13 +1923,26 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
                     _v_merge(NS[lev], NT[lev], dst, cnt)
                     lev += 1
             top = NS[nl]
+            # slices indexed by the loop index (see `_leaf_lanes`): a vector copy for R = 1
+            po = pout[x0 * R:(x0 + cx) * R]
+            qo = qout[x0 * R:(x0 + cx) * R]
             for r in range(R):
-                for x in range(cx):
-                    e = (x0 + x) * R + r
-                    pout[e, 0] = top[0, r * cx + x]
-                    pout[e, 1] = top[1, r * cx + x]
-                    qout[e, 0] = top[2, r * cx + x]
-                    qout[e, 1] = top[3, r * cx + x]
+                t0 = top[0, r * cx:(r + 1) * cx]
+                t1 = top[1, r * cx:(r + 1) * cx]
+                t2 = top[2, r * cx:(r + 1) * cx]
+                t3 = top[3, r * cx:(r + 1) * cx]
+                if R == 1:
+                    for x in range(cx):
+                        po[x, 0] = t0[x]
+                        po[x, 1] = t1[x]
+                        qo[x, 0] = t2[x]
+                        qo[x, 1] = t3[x]
+                else:
+                    for x in range(cx):
+                        po[x * R + r, 0] = t0[x]
+                        po[x * R + r, 1] = t1[x]
+                        qo[x * R + r, 0] = t2[x]
+                        qo[x * R + r, 1] = t3[x]
 
 
 def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
