@@ -232,13 +232,16 @@ class ZkLoraCallback(TrainerCallback):
     profile's default: the chunks are chained by their adapter commitments and checked
     against the written adapters, which hiding commitments cannot do yet —
     docs/zero-knowledge.md §5.5; with True, chaining and those checks refuse).
+    ``prover_cache``: a directory of the base weights' prover states, reused by every
+    chunk's proof (`zklora.prove`'s ``prover_cache``; not with zero knowledge).
     """
 
     def __init__(self, base_model: str | os.PathLike = "tiny", *,
                  output_dir: str | os.PathLike | None = None, prove_every: int | None = None,
                  profile: str = "fast", model_commitment: str | os.PathLike | None = None,
                  verify: bool = True, check_base: bool = True, progress: bool = False,
-                 train_params: dict[str, Any] | None = None, zero_knowledge: bool = False):
+                 train_params: dict[str, Any] | None = None, zero_knowledge: bool = False,
+                 prover_cache: str | os.PathLike | None = None):
         if prove_every is not None and (isinstance(prove_every, bool) or
                                         not isinstance(prove_every, int) or prove_every < 1):
             raise ConfigError(f"ZkLoraCallback: prove_every must be an integer ≥ 1, got "
@@ -259,6 +262,7 @@ class ZkLoraCallback(TrainerCallback):
         # chained chunks, adapter and base-model checks recommit: not with hiding
         # commitments (docs/zero-knowledge.md §5.5), so off unless asked
         self.zero_knowledge = zero_knowledge
+        self.prover_cache = prover_cache
         self.result: ProvenRun | None = None
         self._reset()
 
@@ -383,7 +387,8 @@ class ZkLoraCallback(TrainerCallback):
                           steps=len(steps), optimizer=kind, lr=lr, betas=betas, eps=eps,
                           weight_decay=wd, out=proof, adapter_out=adapter_out,
                           model_commitment=self.model_commitment, progress=self.progress,
-                          zero_knowledge=self.zero_knowledge, **start)
+                          zero_knowledge=self.zero_knowledge,
+                          prover_cache=self.prover_cache, **start)
         self._proofs.append(proof)
         self._losses.extend(res.losses)
         self._last_adapter = adapter_out

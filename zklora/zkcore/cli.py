@@ -318,9 +318,15 @@ def _echo_losses(out: Out, statement, losses) -> None:
 @click.option("--zk/--no-zk", "zero_knowledge", default=None,
               help="Prove in zero knowledge or not (default: the config's [proof] "
                    "zero_knowledge, else the profile's; docs/zero-knowledge.md).")
+@click.option("--prover-cache", "prover_cache", type=click.Path(file_okay=False),
+              default=None,
+              help="Directory of the base weights' prover states: reused when it holds "
+                   "them (the commitment is not made again), else stored there; the same "
+                   "proof either way (not with --zk; docs/user-guide.md).")
 @_JSON
 def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, executor,
-          ray_address, backend, zero_knowledge, as_json, task="auto", **options):
+          ray_address, backend, zero_knowledge, prover_cache, as_json, task="auto",
+          **options):
     """Prove the configured task and write a proof file (atomically).  The model
     plugins' options are listed below by model."""
     from . import pyapi
@@ -332,12 +338,15 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, exec
                           adapter_out=adapter_out, model_commitment=model_commit,
                           out=out_path, progress=_reporter(quiet), executor=executor,
                           ray_address=ray_address, backend=backend,
-                          zero_knowledge=zero_knowledge, **options)
+                          zero_knowledge=zero_knowledge, prover_cache=prover_cache,
+                          **options)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")
     _echo_losses(out, res.statement, res.losses)
     out.say(f"statement digest {res.statement_digest}")
+    if res.prover_cache is not None:
+        out.say(f"prover cache: {res.prover_cache}")
     if adapter_out is not None:
         out.say(f"updated adapter written to {adapter_out}")
     if not quiet:
@@ -351,15 +360,20 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, exec
 @click.option("--profile", default=None, help="Override the config's profile.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="model.commit",
               show_default=True)
+@click.option("--prover-cache", "prover_cache", type=click.Path(file_okay=False),
+              default=None,
+              help="Also store the commitment's prover states in this directory, for "
+                   "`zklora prove --prover-cache` (docs/user-guide.md).")
 @_JSON
-def commit_model(config_path, profile, out_path, as_json, task="auto", **options):
+def commit_model(config_path, profile, out_path, prover_cache, as_json, task="auto",
+                 **options):
     """Commit a model's frozen base weights (the model owner publishes the file once)."""
     from . import pyapi
 
     out = Out(as_json, "commit-model")
     with _Run(out):
         res = pyapi.commit_model(config=config_path, profile=profile, task=task,
-                                 out=out_path, **options)
+                                 out=out_path, prover_cache=prover_cache, **options)
     out.say(f"committed {res.tensors} tensors [{res.stack['field']}/{res.stack['commitment']}]"
             f"; wrote {out_path}")
     out.say(f"model commitment {res.digest}")
@@ -553,9 +567,14 @@ def demo(profile, steps, example):
               help="Prove each size this many times and keep the fastest run.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench",
               show_default=True, help="Directory for bench.json and bench.png.")
+@click.option("--prover-cache", "prover_cache", type=click.Path(file_okay=False),
+              default=None,
+              help="Prove with this prover cache of the base weights' states: the figures "
+                   "are the steady per-step cost (a run that stores the entry is followed "
+                   "by one that reuses it; bench.json records which).")
 @_JSON
 def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out_dir,
-          as_json):
+          prover_cache, as_json):
     """Measure prove/verify time, proof size and peak memory over a size sweep (each size
     in a fresh process) and plot them against the model's parameter count."""
     from . import bench as benchlib
@@ -564,11 +583,13 @@ def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out
     with _Run(out):
         res = benchlib.run(sizes=[s for s in sizes.split(",") if s], model=model_dir,
                            adapter=adapter_dir, steps=steps, batch=batch, seq=seq,
-                           profile=profile, repeat=repeat, out_dir=out_dir, log=out.note)
+                           profile=profile, repeat=repeat, out_dir=out_dir, log=out.note,
+                           prover_cache=prover_cache)
     for r in res["results"]:
         out.say(f"{r['size']:<8} {r['params']:>10} params  prove {r['prove_seconds']:8.2f} s  "
                 f"verify {r['verify_seconds']:7.3f} s  proof {r['proof_size']:>9} B  "
-                f"peak {r['peak_rss'] / 2**20:7.0f} MiB")
+                f"peak {r['peak_rss'] / 2**20:7.0f} MiB"
+                + (f"  [prover cache: {r['prover_cache']}]" if r.get("prover_cache") else ""))
     out.say(f"wrote {res['json']}" + (f" and {res['png']}" if res.get("png") else
                                        " (no plot: matplotlib is not installed)"))
     out.result(res)
