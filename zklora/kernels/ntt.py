@@ -118,6 +118,23 @@ def _tables(log_k: int, rate_log: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 @lru_cache(maxsize=64)
+def _twist_first(log_k: int, rate_log: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first DIF stage's tables of the twisted transforms (`_bfly_run_tw`): (g, c)
+    with g[s, j] = twist[s, j]·ω_k^j = ω_L^((s + R)·j) (j < k/2) and
+    c[s] = twist[s, k/2] = ω_{2R}^s (R = 2^rate_log, L = k·R; k ≥ 2)."""
+    k = 1 << log_k
+    R = 1 << rate_log
+    wl = root_of_unity(log_k + rate_log)
+    g = np.empty((R, k >> 1), dtype=np.uint64)
+    for s in range(R):
+        g[s] = powers(pow(wl, s + R, P_INT), k >> 1)
+    c = np.array([pow(wl, s * (k >> 1), P_INT) for s in range(R)], dtype=np.uint64)
+    for a in (g, c):
+        a.setflags(write=False)
+    return g, c
+
+
+@lru_cache(maxsize=64)
 def _fast_rev(log_k: int) -> np.ndarray:
     """`fast_perm` of the bit reversal of 2^log_k (`_rs_encode_par`'s read order)."""
     return fast_perm(_tables(log_k, 0)[2])
@@ -515,6 +532,38 @@ def _bfly_run_cp(s0, s1, lo, hi, tw, n):
         hi[j] = gl_mul(gl_sub(a, b), tw[j])
 
 
+#: 2^48 = ω4 and −2^24 = ω8 mod p (`_bfly_run_tw`'s shift cases)
+_C48 = np.uint64(1 << 48)
+_CM24 = np.uint64(P_INT - (1 << 24))
+
+
+@njit(inline="always", **_OPTS)
+def _bfly_run_tw(s0, s1, f0, g, lo, hi, c, n):
+    """The first DIF stage of a twisted transform read from a source: with x = s·f
+    (f the twist, f[j + n] = f[j]·c), (lo, hi) ← (x0 + x1, (x0 − x1)·tw) as
+    lo = f0·(s0 + c·s1), hi = g·(s0 − c·s1) (g = f0·tw, `_twist_first`): two general
+    products a butterfly instead of three, c·s1 a shift-and-reduce when c = 2^48 (rate
+    1/2: c = ω4) or −2^24 (ω8), else a product.  The same values as `_bfly_run_in`."""
+    if c == _C48:
+        for j in range(n):
+            a = s0[j]
+            u = _mul_2_48(s1[j])
+            lo[j] = gl_mul(gl_add(a, u), f0[j])
+            hi[j] = gl_mul(gl_sub(a, u), g[j])
+    elif c == _CM24:
+        for j in range(n):
+            a = s0[j]
+            u = _mul_2_24(s1[j])
+            lo[j] = gl_mul(gl_sub(a, u), f0[j])
+            hi[j] = gl_mul(gl_add(a, u), g[j])
+    else:
+        for j in range(n):
+            a = s0[j]
+            u = gl_mul(s1[j], c)
+            lo[j] = gl_mul(gl_add(a, u), f0[j])
+            hi[j] = gl_mul(gl_sub(a, u), g[j])
+
+
 @njit(inline="always", **_OPTS)
 def _tails_out(buf, t, tw, rev, out, R, s, r0):
     """The radix-8 DIF tails (butterflies 4, 2, 1 apart) of the ROW_BLOCK = 8 rows of buf
@@ -554,18 +603,18 @@ def _tails_out(buf, t, tw, rev, out, R, s, r0):
 
 
 @njit(parallel=True, **_OPTS)
-def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
-    """`_rs_encode_par` of the messages M[r, j] = Y[j, col[r]] (columns of Y (k, W),
-    r < len(col)): each thread gathers its block of ROW_BLOCK messages from Y (one
-    cache line of a row of Y holds 8 neighbouring columns) into a block-local buffer,
-    so the caller makes no transposed copy of Y (the same codewords as `rs_encode` of
-    M).  A full block with k ≥ 8: each row's radix-2 stages down to 8 apart (the first
-    read from the gathered messages, the twist product fused in for s ≠ 0, `_bfly_run_cp`
-    / `_bfly_run_in`), then the 8 rows' radix-8 tails side by side, written straight
-    into out (`_tails_out`); else — and for 128 ≤ k ≤ 256 when the 8 output streams
-    would lie ≥ 2 MiB apart, (k/8)·R·rows ≥ 2^18 words, where the L1-resident block's
-    scatter measured ×0.85–0.88 of `_tails_out` (s23h2) — each row by `_dif_any` read
-    through ``rev`` (`fast_perm` of the bit reversal)."""
+def _rs_encode_cols_par(Y, col, tw, twist, tg, tc, rev, out):
+    """`_rs_encode_par` of the messages M[r, j] = Y[j, col[r]] (columns of Y (k, W), r <
+    len(col)): each thread gathers its block of ROW_BLOCK messages from Y (one cache line
+    of a row of Y holds 8 neighbouring columns) into a block-local buffer, so the caller
+    makes no transposed copy of Y (the same codewords as `rs_encode` of M).  A full block
+    with k ≥ 8: each row's radix-2 stages down to 8 apart (the first read from the gathered
+    messages, the twist product fused in for s ≠ 0, `_bfly_run_cp` / `_bfly_run_tw` with
+    ``tg``, ``tc`` = `_twist_first`), then the 8 rows' radix-8 tails side by side, written
+    straight into out (`_tails_out`); else — and for 128 ≤ k ≤ 256 when the 8 output
+    streams would lie ≥ 2 MiB apart, (k/8)·R·rows ≥ 2^18 words, where the L1-resident
+    block's scatter measured ×0.85–0.88 of `_tails_out` (s23h2) — each row by `_dif_any`
+    read through ``rev`` (`fast_perm` of the bit reversal)."""
     k = Y.shape[0]
     rows = col.shape[0]
     R = twist.shape[0]
@@ -609,9 +658,8 @@ def _rs_encode_cols_par(Y, col, tw, twist, rev, out):
                             _bfly_run_cp(sb[0:half], sb[half:k], bb[0:half], bb[half:k],
                                          tw[half:k], half)
                         else:
-                            f = twist[s]
-                            _bfly_run_in(sb[0:half], sb[half:k], f[0:half], f[half:k],
-                                         bb[0:half], bb[half:k], tw[half:k], half)
+                            _bfly_run_tw(sb[0:half], sb[half:k], twist[s, 0:half],
+                                         tg[s], bb[0:half], bb[half:k], tc[s], half)
                         _r2_stages_plain(bb, tw, half >> 1)
                     elif s == 0:
                         for j in range(k):
@@ -665,7 +713,8 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
     log_k = k.bit_length() - 1
     tw, twist, _ = _tables(log_k, rate_log)
     out = _codeword_out(out, (k << rate_log, rows), "rs_encode_cols")
-    _rs_encode_cols_par(Y, col, tw, twist, _fast_rev(log_k), out)
+    tg, tc = _twist_first(log_k, rate_log)
+    _rs_encode_cols_par(Y, col, tw, twist, tg, tc, _fast_rev(log_k), out)
     return out
 
 
