@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.kernels.int_gemm import gemm_nt
 from zklora.zkcore import mle
 from zklora.zkcore.einsum import einsum, letter_sizes, parse
 from zklora.zkcore.errors import ProverError
@@ -79,6 +80,14 @@ class MatMul(Op):
         p = self.params(node)
         if p.transpose_a:
             x = x.transpose(-1, -2)
+        if p.transpose_b and p.group == 1 and w.dim() == 2 and x.numel() and w.numel() and \
+                x.dtype == w.dtype == torch.int64 and x.is_contiguous() and w.is_contiguous():
+            # Y = X·Wᵀ in numba (`zklora.kernels.int_gemm`: the same integers as torch's
+            # int64 matmul, wrap-around included, at about half its CPU)
+            y = np.empty((*x.shape[:-1], w.shape[0]), dtype=np.int64)
+            gemm_nt(x.reshape(-1, x.shape[-1]).numpy(), w.numpy(),
+                    y.reshape(-1, w.shape[0]))
+            return [torch.from_numpy(y)]
         if p.transpose_b and p.group == 1:
             # Y = (W_stored · Xᵀ)ᵀ: torch would copy a transposed W (a whole weight
             # matrix: 2 GiB for a 128256-row tied LM head) to multiply X·Wᵀ; the
