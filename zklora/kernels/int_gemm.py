@@ -3,8 +3,8 @@ the same integers as torch's int64 ``matmul`` (two's-complement wrap-around incl
 a sum of int64 products mod 2^64 does not depend on the order it is added in), for thin
 left operands (the bench shapes have 32-64 token rows).  torch's int64 matmul has no
 BLAS; ``gemm_nt`` (Y = X·Wᵀ, W stored (N, K): the projections' layout) vectorises the k
-loop (``vpmullq``) with 2×4 output blocks held in registers, so every loaded element
-serves 2 or 4 products: about 0.45× torch's CPU at the 84m shapes.  Serial on purpose:
+loop (``vpmullq``) with 4×4 output blocks held in registers, so every loaded element
+serves 4 products: about 0.35-0.45× torch's CPU at the 84m shapes.  Serial on purpose:
 the outputs are small and process CPU is what counts (a prange version spent more CPU
 than torch on this 2-core box).  X·W with W stored (K, N) stays with torch, whose loop
 for that layout is twice as fast as for Xᵀ and beat a transposed-panel version of this
@@ -18,20 +18,27 @@ from numba import njit
 
 @njit(cache=True, nogil=True, inline="always")
 def _rows_nt(x, k0, K, w, r0, out, n0, T):
-    """out[t, n0 + i] += Σ_{k<K} x[t, k0 + k]·w[r0 + i, k] for i < 4, every t < T."""
+    """out[t, n0 + i] += Σ_{k<K} x[t, k0 + k]·w[r0 + i, k] for i < 4, every t < T
+    (4 rows of x at a time, then one)."""
     w0 = w[r0]
     w1 = w[r0 + 1]
     w2 = w[r0 + 2]
     w3 = w[r0 + 3]
     t = 0
-    while t + 2 <= T:
+    while t + 4 <= T:
         x0 = x[t, k0:k0 + K]
         x1 = x[t + 1, k0:k0 + K]
+        x2 = x[t + 2, k0:k0 + K]
+        x3 = x[t + 3, k0:k0 + K]
         a00 = a01 = a02 = a03 = np.int64(0)
         a10 = a11 = a12 = a13 = np.int64(0)
+        a20 = a21 = a22 = a23 = np.int64(0)
+        a30 = a31 = a32 = a33 = np.int64(0)
         for k in range(K):
             u0 = x0[k]
             u1 = x1[k]
+            u2 = x2[k]
+            u3 = x3[k]
             v0 = w0[k]
             v1 = w1[k]
             v2 = w2[k]
@@ -44,6 +51,14 @@ def _rows_nt(x, k0, K, w, r0, out, n0, T):
             a11 += u1 * v1
             a12 += u1 * v2
             a13 += u1 * v3
+            a20 += u2 * v0
+            a21 += u2 * v1
+            a22 += u2 * v2
+            a23 += u2 * v3
+            a30 += u3 * v0
+            a31 += u3 * v1
+            a32 += u3 * v2
+            a33 += u3 * v3
         out[t, n0] += a00
         out[t, n0 + 1] += a01
         out[t, n0 + 2] += a02
@@ -52,8 +67,16 @@ def _rows_nt(x, k0, K, w, r0, out, n0, T):
         out[t + 1, n0 + 1] += a11
         out[t + 1, n0 + 2] += a12
         out[t + 1, n0 + 3] += a13
-        t += 2
-    if t < T:
+        out[t + 2, n0] += a20
+        out[t + 2, n0 + 1] += a21
+        out[t + 2, n0 + 2] += a22
+        out[t + 2, n0 + 3] += a23
+        out[t + 3, n0] += a30
+        out[t + 3, n0 + 1] += a31
+        out[t + 3, n0 + 2] += a32
+        out[t + 3, n0 + 3] += a33
+        t += 4
+    while t < T:
         x0 = x[t, k0:k0 + K]
         a00 = a01 = a02 = a03 = np.int64(0)
         for k in range(K):
@@ -66,6 +89,7 @@ def _rows_nt(x, k0, K, w, r0, out, n0, T):
         out[t, n0 + 1] += a01
         out[t, n0 + 2] += a02
         out[t, n0 + 3] += a03
+        t += 1
 
 
 @njit(cache=True, nogil=True, inline="always")
