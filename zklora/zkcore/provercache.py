@@ -54,6 +54,7 @@ import attrs
 import blake3
 import numpy as np
 
+from . import scratch
 from .canon import canonical_json
 from .errors import ConfigError, ProverError
 
@@ -190,6 +191,10 @@ class ProverCache:
             self.misses += 1
             return None
         self.hits += 1
+        store_ = scratch.current()
+        if store_ is not None:   # the tables' pages given back at the phase boundaries
+            for _, table, _ in out:
+                store_.adopt(table)
         return out
 
     def _load(self, d: Path, k: str, store, scheme, groups: Sequence) -> list:

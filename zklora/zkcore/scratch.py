@@ -285,6 +285,13 @@ class Store:
         self._maps.append(mm)
         return mm
 
+    def adopt(self, mm: np.memmap) -> None:
+        """Treat a read-only map of a file made elsewhere (a prover-cache table,
+        `zklora.zkcore.provercache`) like `build`'s: its pages are given back by
+        `release`.  `remove` forgets it without deleting its file (not of this store)."""
+        if isinstance(mm, np.memmap) and not any(m is mm for m in self._maps):
+            self._maps.append(mm)
+
     def create(self, shape: tuple[int, ...], dtype, tag: str = "w"
                ) -> tuple[np.memmap, Spilled]:
         """A new zero-filled (sparse) scratch file of ``shape``, as a *writable* memory
