@@ -1626,24 +1626,25 @@ def _fill_cols(L, c0, w, ap, bt, q, off, xlo, a, b, s0, s1):
                 a0 = ap[r, k, 0]
                 a1 = ap[r, k, 1]
                 base = s - off
+                cs = col[base:base + cnt]   # indexed by the loop index (`_leaf_lanes`)
                 if a1 == ZERO and a0 == ONE:   # (1, 0): c mod p = gl_mul(1, c)
                     for i in range(cnt):
-                        c = col[base + i]
+                        c = cs[i]
                         if c >= P:
                             c -= P
                         s0[i] = gl_sub(s0[i], c)
                 elif a1 == ZERO:               # gl_mul(0, c) = 0: s1 unchanged
                     for i in range(cnt):
-                        s0[i] = gl_sub(s0[i], gl_mul(a0, col[base + i]))
+                        s0[i] = gl_sub(s0[i], gl_mul(a0, cs[i]))
                 else:
                     for i in range(cnt):
-                        c = col[base + i]
+                        c = cs[i]
                         s0[i] = gl_sub(s0[i], gl_mul(a0, c))
                         s1[i] = gl_sub(s1[i], gl_mul(a1, c))
-            d = s - xlo
+            qd = q[s - xlo:s - xlo + cnt, r]
             for i in range(cnt):
-                q[d + i, r, 0] = s0[i]
-                q[d + i, r, 1] = s1[i]
+                qd[i, 0] = s0[i]
+                qd[i, 1] = s1[i]
 
 
 @njit(inline="always", **_OPTS)
@@ -1662,18 +1663,20 @@ def _fill_range(a0, a1, xlo, q, starts, ends, kind, tix, widths, colptr, L, AP, 
                 _fill_cols(L, colptr[i], widths[i], AP[tix[i]], BT[tix[i]], q,
                            starts[i], xlo, pos, b, s0, s1)
             elif k == SEG_PAD:
-                for x in range(pos - xlo, b - xlo):
+                qd = q[pos - xlo:b - xlo]
+                for x in range(b - pos):
                     for r in range(R):
-                        q[x, r, 0] = PADV[i, r, 0]
-                        q[x, r, 1] = PADV[i, r, 1]
+                        qd[x, r, 0] = PADV[i, r, 0]
+                        qd[x, r, 1] = PADV[i, r, 1]
             pos = b
             i += 1
         else:
             nxt = a1 if i >= S else min(a1, starts[i])
-            for x in range(pos - xlo, nxt - xlo):
+            qd = q[pos - xlo:nxt - xlo]
+            for x in range(nxt - pos):
                 for r in range(R):
-                    q[x, r, 0] = ONE
-                    q[x, r, 1] = ZERO
+                    qd[x, r, 0] = ONE
+                    qd[x, r, 1] = ZERO
             pos = nxt
 
 
