@@ -527,11 +527,11 @@ def _warm_kernels() -> None:
     (`sumcheck.warm`), the rows-streamed `vecmat` over in-memory and read-only matrices,
     the parallel `whir.lincomb_base`, `whir_open.lincomb_fold` (a streamed batch's
     combination; ≈ 7 s to compile),
-    `whir_eq.pow_eq_accumulate`'s serial and parallel combine, and the elementwise
-    extension ops with a read-only operand."""
+    `whir_eq.pow_eq_accumulate`'s serial and parallel combine, the witness's int64
+    `int_gemm.gemm_nt`, and the elementwise extension ops with a read-only operand."""
     import numpy as np
 
-    from zklora.kernels import whir, whir_eq, whir_open
+    from zklora.kernels import int_gemm, whir, whir_eq, whir_open
 
     from . import plugins, sumcheck
 
@@ -553,6 +553,9 @@ def _warm_kernels() -> None:
                            rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64),
                            rng.integers(0, 1 << 32, (1, 2), dtype=np.uint64))
     _warm_leaf_sets(rng)
+    # the witness's X·Wᵀ products (`ops/matmul`: int64, C-contiguous, 2-D W)
+    int_gemm.gemm_nt(np.zeros((2, 4), np.int64), np.zeros((4, 4), np.int64),
+                     np.empty((2, 4), np.int64))
     for m, q in ((4, 2), (12, 4)):  # serial and parallel combine
         whir_eq.pow_eq_accumulate(np.zeros((1 << m, 2), np.uint64),
                                   rng.integers(0, 1 << 32, q, dtype=np.uint64),
