@@ -212,3 +212,19 @@ def test_key_depends_on_values():
     assert k != provercache.key(values={"a": np.arange(4).astype(np.int32),
                                         "b": np.array([5, 6])}, **kw)
     assert k != provercache.key(values=v, **{**kw, "scope": {"s": 2}})
+
+
+def test_stale_tmp_dirs_swept(tmp_path):
+    """A ``.tmp-*`` directory a killed store left behind (older than STALE_TMP) is
+    removed when the cache is opened; a young one (a live store's) is kept; entries are
+    never touched."""
+    old, young, entry = tmp_path / ".tmp-dead", tmp_path / ".tmp-live", tmp_path / "abc"
+    for d in (old, young, entry):
+        d.mkdir()
+        (d / "f").write_bytes(b"x")
+    t = os.stat(young).st_mtime
+    os.utime(old, (t - provercache.STALE_TMP - 10, t - provercache.STALE_TMP - 10))
+    os.utime(entry, (t - provercache.STALE_TMP - 10, t - provercache.STALE_TMP - 10))
+    provercache.ProverCache.open(tmp_path)
+    assert not old.exists()
+    assert young.exists() and entry.exists()

@@ -154,6 +154,25 @@ def read_array(d: Path, desc: Mapping[str, Any]) -> np.ndarray:
     return np.array(map_array(d, desc))
 
 
+#: a temporary directory older than this (seconds) is a store killed before it could
+#: clean up (a store takes seconds): `ProverCache.open` removes it
+STALE_TMP = 3600
+
+
+def _sweep(path: Path, now: float | None = None) -> None:
+    """Remove the ``.tmp-*`` directories a killed store left in ``path`` (older than
+    `STALE_TMP`; a live store's are younger and kept)."""
+    import time
+
+    now = time.time() if now is None else now
+    for p in path.glob(".tmp-*"):
+        try:
+            if p.is_dir() and now - p.stat().st_mtime > STALE_TMP:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
+
+
 @attrs.define
 class ProverCache:
     """A prover-cache directory (module doc); created when missing."""
@@ -173,6 +192,7 @@ class ProverCache:
                 from None
         if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
             raise ConfigError(f"prover cache {p} is not a writable directory")
+        _sweep(p)
         return cls(p)
 
     def load(self, k: str, store, scheme, groups: Sequence) -> list | None:
