@@ -119,7 +119,7 @@ def test_measure_proves_at_the_sizes_own_shape(monkeypatch, tmp_path):
     def prove(**kw):
         seen.append(kw["config"]["model"])
         return SimpleNamespace(prove_seconds=1.0, compile_seconds=0.0, op_timings={},
-                               timings={}, proof_size=10)
+                               timings={}, proof_size=10, prover_cache="unused")
 
     monkeypatch.setattr(pyapi, "prove", prove)
     monkeypatch.setattr(pyapi, "verify", lambda path: SimpleNamespace(seconds=0.1))

@@ -1,8 +1,9 @@
 """Plugin boundaries (docs/architecture.md, "Plugin boundaries"): the kernel imports no
 plugin, and no plugin module imports another plugin's module — plugins share code only
 through `zklora.zkcore` (builders by name: `zklora.zkcore.build.builder`, tables by name:
-`zklora.zkcore.build.named_table`).  The one multi-module plugin is the LLaMA plugin
-(`LLAMA`), whose modules import each other."""
+`zklora.zkcore.build.named_table`).  The multi-module plugins are the LLaMA plugin
+(`LLAMA`) and the WHIR commitment with its prover-cache state store (`WHIR`), whose
+modules import each other."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1] / "zklora"
 #: contributes two models); they may import each other
 LLAMA = {f"zklora.plugins.models.{m}" for m in ("llama", "llama_train", "hf", "tiny",
                                                 "reference", "padding", "data")}
+#: the modules of the WHIR commitment plugin (two entry points: the scheme, and its
+#: prover-cache state store, which reads the scheme's prover states)
+WHIR = {f"zklora.plugins.commitments.{m}" for m in ("whir", "whir_cache")}
 
 
 def _module(path: Path) -> str:
@@ -51,7 +55,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def _group(mod: str) -> str:
-    return "llama" if mod in LLAMA else mod
+    return "llama" if mod in LLAMA else "whir" if mod in WHIR else mod
 
 
 def _is_plugin_module(name: str) -> bool:

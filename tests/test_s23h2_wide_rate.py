@@ -22,7 +22,8 @@ def _kernel(Y, col, rate_log):
     log_k = k.bit_length() - 1
     tw, twist, _ = ntt._tables(log_k, rate_log)
     out = np.empty((k << rate_log, col.shape[0]), dtype=np.uint64)
-    ntt._rs_encode_cols_par(Y, col, tw, twist, ntt._fast_rev(log_k), out)
+    ntt._rs_encode_cols_par(Y, col, tw, twist, *ntt._twist_first(log_k, rate_log),
+                            ntt._fast_rev(log_k), out)
     return out
 
 
