@@ -81,7 +81,8 @@ class MatMul(Op):
         if p.transpose_a:
             x = x.transpose(-1, -2)
         if p.transpose_b and p.group == 1 and w.dim() == 2 and x.numel() and w.numel() and \
-                x.dtype == w.dtype == torch.int64 and x.is_contiguous() and w.is_contiguous():
+                x.dtype == w.dtype == torch.int64 and x.is_contiguous() and \
+                w.is_contiguous() and x.device.type == w.device.type == "cpu":
             # Y = X·Wᵀ in numba (`zklora.kernels.int_gemm`: the same integers as torch's
             # int64 matmul, wrap-around included, at about half its CPU)
             y = np.empty((*x.shape[:-1], w.shape[0]), dtype=np.int64)
