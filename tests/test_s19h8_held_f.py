@@ -35,6 +35,7 @@ def test_fold_streamed_held_f_same(tmp_path, monkeypatch, T, q):
     cf = _rand(rng, pts.shape[0], 2)
     mu = _rand(rng, T, 2) if T > 1 else None
     monkeypatch.setattr(W, "STREAM_BYTES", 48 << 9)   # many blocks
+    monkeypatch.setattr(W, "SPLIT_MSG_TERMS", -1)   # the passes (s26h3: else one pass)
     reads = []
     view = W._base_view
 

@@ -441,3 +441,101 @@ def fold_split_round_ref(s, rs, A, B, a: int, lo: int) -> np.ndarray:
     (`whir_eq.fold_eq_ref`), then `split_round_ref`."""
     from .whir_eq import fold_eq_ref
     return split_round_ref(fold_eq_ref(s, rs), A, B, a, lo)
+
+
+# -- every streamed round's message from one pass: W's split rows summed once (s26h3) ------
+
+#: entries of a row `_split_rows` updates at a time for every table, row and term of a
+#: chunk (the accumulators' piece, q·6·ROW_PIECE·8 bytes, stays in L1 / L2)
+ROW_PIECE = 256
+
+
+@njit(parallel=True, **_OPTS)
+def _split_rows(tabs, C0, C1, a, H, nch, part):
+    """part[c, l, x] = Σ_t Σ_h C[l, t, h]·tabs[t][h·2^a + x] over chunk c's rows h (base
+    tables as a `lookup_gkr.col_table`, extension C as two component arrays (q, T, H)):
+    each product added to 192-bit sums unreduced (`acc_mul`, unit-stride runs of a
+    row), reduced once a chunk."""
+    q = C0.shape[0]
+    T = C0.shape[1]
+    L = 1 << a
+    step = (H + nch - 1) // nch
+    P = min(ROW_PIECE, L)
+    for c in prange(nch):
+        K = np.zeros((q, 6, L), dtype=np.uint64)
+        h1 = min(H, (c + 1) * step)
+        for p0 in range(0, L, P):
+            q0 = p0 + P
+            for t in range(T):
+                s = _col_at(tabs, t)
+                for h in range(c * step, h1):
+                    b = (h << a) + p0
+                    v = s[b:b + P]
+                    for l in range(q):
+                        acc_mul(K[l, 0, p0:q0], K[l, 1, p0:q0], K[l, 2, p0:q0], v,
+                                C0[l, t, h], P)
+                        acc_mul(K[l, 3, p0:q0], K[l, 4, p0:q0], K[l, 5, p0:q0], v,
+                                C1[l, t, h], P)
+        for l in range(q):
+            for x in range(L):
+                part[c, l, x, 0] = fin_acc128(K[l, 0, x], K[l, 1, x], K[l, 2, x])
+                part[c, l, x, 1] = fin_acc128(K[l, 3, x], K[l, 4, x], K[l, 5, x])
+
+
+@njit(**_OPTS)
+def _add_parts(part, G):
+    """G (+)= Σ_c part[c] (mod p)."""
+    for c in range(part.shape[0]):
+        pc = part[c]
+        for l in range(G.shape[0]):
+            for x in range(G.shape[1]):
+                G[l, x, 0] = gl_add(G[l, x, 0], pc[l, x, 0])
+                G[l, x, 1] = gl_add(G[l, x, 1], pc[l, x, 1])
+
+
+def split_rows(tabs, C: np.ndarray, a: int, G: np.ndarray | None = None) -> np.ndarray:
+    """G[l, x] (+)= Σ_t Σ_h C[l, t, h]·tabs[t][h·2^a + x] (q, 2^a, 2): ``tabs`` T base
+    blocks of H·2^a entries each, C (q, T, H, 2) extension weights (for W = Σ_l
+    A[l, x]·B[l, h] of `whir_eq.eq_split` and a batch's combination Σ_t mu_t·f_t:
+    C[l, t, h] = mu_t·B[l, h0 + h]); added into ``G`` when given.  Every round message
+    of the sumcheck on Σ_i f(i)·W(i) whose folded variables lie in the low a follows
+    from G and A alone (`split_messages`): h_j = round_(G folded j times, A folded j
+    times) summed over l — W's high part B weights the rows, so binding low variables
+    commutes with the row sums."""
+    tabs = [np.ascontiguousarray(t, dtype=np.uint64) for t in tabs]
+    C = np.ascontiguousarray(C, dtype=np.uint64)
+    if C.ndim != 4 or C.shape[1] != len(tabs) or C.shape[3] != 2 or a < 1:
+        raise ValueError("split_rows: need C (q, T, H, 2) for T tables and a ≥ 1")
+    q, T, H = C.shape[0], C.shape[1], C.shape[2]
+    if any(t.ndim != 1 or t.shape[0] != H << a for t in tabs):
+        raise ValueError("split_rows: every table needs H·2^a base entries")
+    if G is None:
+        G = np.zeros((q, 1 << a, 2), dtype=np.uint64)
+    elif G.shape != (q, 1 << a, 2) or G.dtype != np.uint64 or not G.flags.c_contiguous:
+        raise ValueError("split_rows: G must be a contiguous (q, 2^a, 2) uint64 array")
+    if H == 0 or q == 0:
+        return G
+    nch = _nchunks(H, T * (H << a))
+    part = np.empty((nch, q, 1 << a, 2), dtype=np.uint64)
+    _split_rows(col_table(tabs), np.ascontiguousarray(C[..., 0]),
+                np.ascontiguousarray(C[..., 1]), a, H, nch, part)
+    _add_parts(part, G)
+    return G
+
+
+def split_rows_ref(tabs, C, a: int) -> np.ndarray:
+    """`split_rows`' twin from the definition (Python integers)."""
+    C = np.asarray(C, dtype=np.uint64)
+    q, T, H = C.shape[0], C.shape[1], C.shape[2]
+    L = 1 << a
+    G = np.zeros((q, L, 2), dtype=np.uint64)
+    for l in range(q):
+        for x in range(L):
+            s0 = s1 = 0
+            for t in range(T):
+                for h in range(H):
+                    v = int(tabs[t][h * L + x])
+                    s0 += int(C[l, t, h, 0]) * v
+                    s1 += int(C[l, t, h, 1]) * v
+            G[l, x] = (s0 % P_INT, s1 % P_INT)
+    return G

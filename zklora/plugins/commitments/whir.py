@@ -193,6 +193,11 @@ MERKLE_HELD_BYTES = 4 << 20
 #: (`whir_eq.eq_rows`) when W has at most this many terms (claims and OOD points); with
 #: more it keeps them in a scratch file of 16 bytes an entry (`_fold_streamed`)
 W_RECOMPUTE_TERMS = 8
+#: a streamed first round (`_fold_streamed`) or batch reduction (`_reduce_streamed`)
+#: whose weight tables have at most this many terms a table takes all its streamed round
+#: messages from one pass (`whir_open.split_rows`: W's row sums of the table, then
+#: `_SplitMessages`) instead of a pass over the table per round
+SPLIT_MSG_TERMS = 64
 #: RAM (bytes) a same-size batch's reduction sumcheck (`_reduce_pairs`) may hold: its
 #: tables and weight tables folded, 2·T·16 bytes an entry.  A batch above it runs its
 #: first rounds in passes over blocks (`_reduce_streamed`: the same messages) and its
@@ -823,6 +828,58 @@ def _w_split_folded(E: Field, points: np.ndarray, coefs: np.ndarray, rs: np.ndar
         cf = E.mul(cf, e)
     return QE.eq_split(np.ascontiguousarray(pts[:, len(rs):]), cf,
                        max(0, rows.bit_length() - 1))
+
+
+def _split_sums(E: Field, tables: Sequence, mu: np.ndarray | None, A: np.ndarray,
+                B: np.ndarray, a: int, N: int, blk: int) -> np.ndarray:
+    """G[l, x] = Σ_h B[l, h]·f(h·2^a + x) (q, 2^a, 2) for f = the base table
+    ``tables[0]`` (``mu`` None) or Σ_t mu_t·tables[t]: one pass over the tables a block
+    of ``blk`` entries (a multiple of 2^a) at a time, each read in place (`_base_view`,
+    the pages given back once read) by `whir_open.split_rows`."""
+    from zklora.kernels import whir_open as WO  # prover only
+    q = A.shape[0]
+    G = np.zeros((q, 1 << a, 2), dtype=np.uint64)
+    for lo in range(0, N, blk):
+        hi = min(N, lo + blk)
+        Bb = np.ascontiguousarray(B[:, lo >> a:hi >> a])   # (q, H, 2)
+        if mu is None:
+            C = Bb[:, None]
+        else:
+            T, H = mu.shape[0], Bb.shape[1]
+            C = E.mul(np.ascontiguousarray(np.broadcast_to(mu[None, :, None], (q, T, H, 2))),
+                      np.ascontiguousarray(np.broadcast_to(Bb[:, None], (q, T, H, 2))))
+        vs = [_base_view(t, lo, hi) for t in tables]
+        WO.split_rows([v for v, _ in vs], C, a, G)
+        for _, src in vs:
+            if src is not None:
+                scratch.drop_pages(src)
+        del vs
+    return G
+
+
+class _SplitMessages:
+    """The round messages [h(0), h(2)] of Σ_t Σ_i f_t(i)·W_t(i), W_t = Σ_l A_t[l, x]·
+    B_t[l, h] at i = h·2^a_t + x (`whir_eq.eq_split`), from the row sums G_t[l, x] =
+    Σ_h B_t[l, h]·f_t(h·2^a_t + x) (`_split_sums`): binding a low variable of f_t and
+    W_t binds it in G_t and A_t (B_t weights whole rows), so round j's message is the
+    product sumcheck's message on (G_t, A_t) folded j times, summed over t and l — one
+    `whir_sumcheck.round_` / `fold_round` on the concatenated (Σ q_t·2^a_t, 2) tables
+    (every pair inside one l-block while 2^(a_t − j) ≥ 2; exact field sums, the same
+    values as the passes over the tables)."""
+
+    def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]]):
+        self.g = np.ascontiguousarray(np.concatenate([g.reshape(-1, 2) for g, _ in pairs]))
+        self.a = np.ascontiguousarray(np.concatenate([a.reshape(-1, 2) for _, a in pairs]))
+
+    def first(self) -> np.ndarray:
+        from zklora.kernels import whir_sumcheck as SC  # prover only
+        return SC.round_(self.g, self.a)
+
+    def next(self, r: np.ndarray) -> np.ndarray:
+        """Bind the next variable to r; the next round's message."""
+        from zklora.kernels import whir_sumcheck as SC  # prover only
+        self.g, self.a, h = SC.fold_round(self.g, self.a, r)
+        return h
 
 
 def _aligned(lo: int, hi: int, a: int) -> bool:
@@ -2154,6 +2211,10 @@ class Whir(CommitmentScheme):
         store = scratch.current()
         kept: list = [None] * T    # W_t's rows in a scratch file (many terms)
         rstar = np.zeros((n, 2), dtype=np.uint64)
+        # every streamed message from one pass of each W_t's row sums (`_SplitMessages`):
+        # the s rounds inside every W_t's low split (s ≤ a_t)
+        split = all(0 < s <= a and q <= SPLIT_MSG_TERMS and len(st.table.shape) == 1
+                    for ((_, _, a), q), (st, _) in zip(splits, group))
 
         def blocks(t: int, j: int, rounds: bool = True):
             (A, B, a), q = splits[t]
@@ -2161,7 +2222,7 @@ class Whir(CommitmentScheme):
             # of the work, no folds of W_t) unless it has many terms, then read back
             # from the first pass's file and folded
             direct = j > 0 and q <= W_RECOMPUTE_TERMS << j
-            keep = store is not None and q > W_RECOMPUTE_TERMS << 1
+            keep = store is not None and q > W_RECOMPUTE_TERMS << 1 and not split
             if direct:
                 Aj, Bj, aj = _w_split_folded(E, cons[t][0], coefs[t], rstar[:j],
                                              min(N, blk) >> j)
@@ -2204,7 +2265,18 @@ class Whir(CommitmentScheme):
                 yield _fold_then_round(f, w, rstar[:j], rounds)
             del w_mm
 
+        if split:
+            msgs = _SplitMessages([(_split_sums(E, (group[t][0].table,), None, A, B, a, N,
+                                                blk), A)
+                                   for t, ((A, B, a), _) in enumerate(splits)])
+            h = msgs.first()
         for j in range(s):
+            if split:
+                if j:
+                    h = msgs.next(rstar[j - 1])
+                ch.send_field("whir/reduce", E, h)
+                rstar[j] = ch.challenge("whir/rho", E)
+                continue
             acc = [0, 0, 0, 0]
             for t in range(T):
                 for f, w, h in blocks(t, j):
@@ -2326,7 +2398,12 @@ class Whir(CommitmentScheme):
         # (pass j ≥ 1 computes W's folded rows directly when it has few terms for the
         # pass, `_w_split_folded`: the file is only needed with more than twice that)
         q = 0 if given else s.points.shape[0]
-        keep = store is not None and not given and q > W_RECOMPUTE_TERMS << 1 and rd.k > 0
+        # every message from one pass of W's row sums (`_SplitMessages`): the folded
+        # variables inside W's low split (k ≤ a), a base table
+        split = not given and 0 < rd.k <= a and q <= SPLIT_MSG_TERMS and \
+            all(len(t.shape) == 1 for t in (s.table if s.mu is not None else (s.table,)))
+        keep = store is not None and not given and q > W_RECOMPUTE_TERMS << 1 and \
+            rd.k > 0 and not split
         w_mm, w_h = (None, s.w) if given else \
             store.create((N, 2), np.uint64, "whir-w") if keep else (None, None)
 
@@ -2447,13 +2524,18 @@ class Whir(CommitmentScheme):
                 acc = [(x + int(y)) % P_INT for x, y in zip(acc, h)]
             return np.array(acc, dtype=np.uint64).reshape(2, 2)
 
-        h = message(0) if rd.k else None
+        if split:
+            msgs = _SplitMessages([(_split_sums(
+                E, s.table if s.mu is not None else (s.table,), s.mu, A, B, a, N, blk), A)])
+            h = msgs.first()
+        else:
+            h = message(0) if rd.k else None
         for j in range(rd.k):
             ch.send_field("whir/sumcheck", E, h)
             _grind_prove(ch, "whir/pow-fold", rd.pow_fold)
             alphas[j] = ch.challenge("whir/alpha", E)
             if j + 1 < rd.k:
-                h = message(j + 1)
+                h = msgs.next(alphas[j]) if split else message(j + 1)
         w_mm = None   # the writable map goes; the passes below read the handle
         fs, ws = [], []
         for f, w, _ in blocks(rd.k, rounds=False):
