@@ -45,3 +45,48 @@ def fixed_rows_ref(x: np.ndarray, scale: float, rows: np.ndarray, cols: np.ndarr
     out[np.asarray(rows)[:, None], np.asarray(cols)[None, :]] = \
         np.where(ok, y, 0.0).astype(np.int64)
     return int((~ok).sum())
+
+
+# -- rescale ----------------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def rescale_split(x, s, y, r):
+    """y[i] = (x[i] + 2^(s−1)) >> s (arithmetic shift), r[i] = (x[i] + 2^(s−1)) & (2^s − 1)
+    for a non-empty int64 x (two's-complement wrap, as torch's int64 ops); returns max(x)
+    (the caller checks it against the safe range).  One pass over x: the same values as
+    `zklora.zkcore.quant.rescale`'s three torch passes."""
+    half = np.int64(1) << (s - 1)
+    mask = (np.int64(1) << s) - 1
+    n = x.shape[0]
+    mx = x[0]
+    for i in range(n):
+        v = x[i]
+        mx = max(mx, v)
+        t = v + half
+        y[i] = t >> s
+        r[i] = t & mask
+    return mx
+
+
+@njit(cache=True, nogil=True)
+def limb_of(d, lo, o, w, out):
+    """out[i] = ((d[i] − lo) >> o) & (2^w − 1) (int64, arithmetic shift): one limb of
+    width w at bit offset o of d − lo."""
+    mask = (np.int64(1) << w) - 1
+    for i in range(d.shape[0]):
+        out[i] = ((d[i] - lo) >> o) & mask
+
+
+def rescale_split_ref(x: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Twin of `rescale_split` (numpy int64, wrapping): (y, r, max x)."""
+    x = np.asarray(x, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        t = x + np.int64(1 << (s - 1))
+    return t >> np.int64(s), t & np.int64((1 << s) - 1), int(x.max())
+
+
+def limb_of_ref(d: np.ndarray, lo: int, o: int, w: int) -> np.ndarray:
+    """Twin of `limb_of`."""
+    with np.errstate(over="ignore"):
+        return ((np.asarray(d, np.int64) - np.int64(lo)) >> np.int64(o)) & np.int64((1 << w) - 1)

@@ -45,10 +45,11 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.kernels.fixed_point import limb_of, rescale_split
 from zklora.zkcore import quant
 from zklora.zkcore.build import Builder
 from zklora.zkcore.claims import scale_blind
-from zklora.zkcore.errors import ConfigError
+from zklora.zkcore.errors import ConfigError, ProverError
 from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest
@@ -106,7 +107,11 @@ class Rescale(Op):
 
     def forward(self, node, inputs):
         p = self.params(node)
-        y, r = quant.rescale(inputs[0], p.shift)
+        x = inputs[0]
+        if isinstance(x, torch.Tensor) and x.dtype == torch.int64 and x.numel() and \
+                x.device.type == "cpu" and x.is_contiguous():
+            return _forward_np(x, p)
+        y, r = quant.rescale(x, p.shift)
         d = y.to(torch.int64) - p.limb_lo
         # each limb masked in place: one temporary per limb, not two
         return [y, r, *((d >> o).bitwise_and_((1 << w) - 1) for o, w in _offsets(p.limbs)),
@@ -181,6 +186,28 @@ class Rescale(Op):
                     ctx.claim(ylimbs[0], c.point, E.sub(c.value, rest), blind)
             claims = [rescale_input_claim(ctx, X, c.point, c.value, v_r, s)]
         return claims
+
+
+def _forward_np(x: torch.Tensor, p) -> list[torch.Tensor]:
+    """`Rescale.forward` of a non-empty contiguous int64 CPU tensor in numba
+    (`zklora.kernels.fixed_point.rescale_split`, `limb_of`): one pass for (Y, R) and
+    one per limb instead of torch's two or three; the same integers and the same error
+    as `quant.rescale`."""
+    s = quant._check_scale(p.shift, allow_zero=False)
+    xa = x.numpy().reshape(-1)
+    n = xa.shape[0]
+    y = np.empty(n, np.int64)
+    r = np.empty(n, np.int64)
+    mx = int(rescale_split(xa, s, y, r))
+    if mx > quant.SAFE_MAX - (1 << (s - 1)):
+        raise ProverError(f"rescale: input {mx} too large")
+    outs = [y, r]
+    for src, lo, widths in ((y, p.limb_lo, p.limbs), (r, 0, p.r_limbs)):
+        for o, w in _offsets(widths):
+            a = np.empty(n, np.int64)
+            limb_of(src, lo, o, w, a)
+            outs.append(a)
+    return [torch.from_numpy(a).reshape(x.shape) for a in outs]
 
 
 def _composed_blind(ctx, point, vals, widths, lo: int, first: int = 0) -> tuple:
