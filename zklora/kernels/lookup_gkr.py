@@ -533,50 +533,6 @@ def _lanes(W, s, lo, cnt, L0, L1, H0, H1):
 
 
 @njit(inline="always", **_OPTS)
-def _fold_lanes(W, r0, r1, out, f, lo, cnt, L0, L1, H0, H1, X):
-    """Pairs lo … lo+cnt−1 of table f of the folded stack, computed from W (k, 4m, 2):
-    out[f, j] = W[f, 2j] + r·(W[f, 2j+1] − W[f, 2j]) (`_sc_fold_block`'s value) for
-    j = 2(lo + i), 2(lo + i) + 1, written to ``out`` and left de-interleaved in the lanes
-    (L0, L1) (low halves) and (H0, H1) (high halves) — `_lanes` of the folded pairs
-    without reading them back (X: scratch lanes (4, ≥ cnt))."""
-    for i in range(cnt):
-        b = 4 * (lo + i)
-        a0 = W[f, b, 0]
-        a1 = W[f, b, 1]
-        c0 = W[f, b + 2, 0]
-        c1 = W[f, b + 2, 1]
-        L0[i] = a0
-        L1[i] = a1
-        H0[i] = c0
-        H1[i] = c1
-        X[0, i] = gl_sub(W[f, b + 1, 0], a0)
-        X[1, i] = gl_sub(W[f, b + 1, 1], a1)
-        X[2, i] = gl_sub(W[f, b + 3, 0], c0)
-        X[3, i] = gl_sub(W[f, b + 3, 1], c1)
-    for i in range(cnt):
-        p0, p1 = e2_mul(X[0, i], X[1, i], r0, r1)
-        L0[i] = gl_add(L0[i], p0)
-        L1[i] = gl_add(L1[i], p1)
-        p0, p1 = e2_mul(X[2, i], X[3, i], r0, r1)
-        H0[i] = gl_add(H0[i], p0)
-        H1[i] = gl_add(H1[i], p1)
-    for i in range(cnt):
-        out[f, 2 * (lo + i), 0] = L0[i]
-        out[f, 2 * (lo + i), 1] = L1[i]
-        out[f, 2 * (lo + i) + 1, 0] = H0[i]
-        out[f, 2 * (lo + i) + 1, 1] = H1[i]
-
-
-@njit(inline="always", **_OPTS)
-def _load_lanes(W, r0, r1, out, fold, f, lo, cnt, L0, L1, H0, H1, X):
-    """`_fold_lanes` when ``fold`` (W the unfolded stack), else `_lanes` of W."""
-    if fold:
-        _fold_lanes(W, r0, r1, out, f, lo, cnt, L0, L1, H0, H1, X)
-    else:
-        _lanes(W, f, lo, cnt, L0, L1, H0, H1)
-
-
-@njit(inline="always", **_OPTS)
 def _fin4(a, b, c, d):
     """a + b·2^32 + c·2^64 + d·2^96 mod p for a, b, c, d < p (2^64 ≡ 2^32 − 1, 2^96 ≡ −1):
     an unreduced sum of 128-bit products kept as four 32-bit limb sums (`_limbs`)."""
@@ -696,16 +652,13 @@ def _acc2(acc, t, k, a, y):
 
 
 @njit(**_OPTS)
-def _gkr_sums_range(WP, WQ, r0, r1, out, fold, slots, E, En, want1, lo, hi, acc):
+def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """acc[t, k, a] += Σ_{lo ≤ i < hi} E[i]·X_{t,k,a}(i): k = 0 (t = 0), 1 (X² coefficient),
     2 (t = 1, only when ``want1``); a = 0 (A), 1 (B).  En[i/2] = E[i] + E[i+1] (even i).
     Works on blocks of `GBLOCK` pairs: each table's pairs are de-interleaved into lane
     arrays, the factors computed lane by lane (loops LLVM vectorises) and each E·X summed
     over the block without being written (`_v_mul_sum`: 32-bit limb sums of the
-    unreduced products, reduced and Karatsuba-combined once per block).
-    With ``fold`` the tables are WP = WQ unfolded (k, 4m, 2): each block's pairs are
-    folded at r = (r0, r1) into ``out`` (k, 2m, 2) and summed from the lanes they were
-    folded in (`_fold_lanes`: no pass writing the folded stack, then one reading it)."""
+    unreduced products, reduced and Karatsuba-combined once per block)."""
     T = slots.shape[0]
     nn = En.shape[0]
     for i in range(lo + (lo & 1), hi, 2):
@@ -717,7 +670,6 @@ def _gkr_sums_range(WP, WQ, r0, r1, out, fold, slots, E, En, want1, lo, hi, acc)
     lanes = np.empty((16, GBLOCK), np.uint64)
     # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp 12-13
     Z = np.empty((14, GBLOCK), np.uint64)
-    FX = np.empty((4, GBLOCK), np.uint64)
     for s in range(lo, hi, GBLOCK):
         cnt = min(GBLOCK, hi - s)
         for i in range(cnt):
@@ -726,10 +678,8 @@ def _gkr_sums_range(WP, WQ, r0, r1, out, fold, slots, E, En, want1, lo, hi, acc)
         for t in range(T):
             unit = slots[t, 0] < 0
             # q0 lanes 0-3, q1 lanes 4-7, p0 lanes 8-11, p1 lanes 12-15 (lo0, lo1, hi0, hi1)
-            _load_lanes(WQ, r0, r1, out, fold, slots[t, 2], s, cnt, lanes[0], lanes[1],
-                        lanes[2], lanes[3], FX)
-            _load_lanes(WQ, r0, r1, out, fold, slots[t, 3], s, cnt, lanes[4], lanes[5],
-                        lanes[6], lanes[7], FX)
+            _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
+            _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
             # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1
             _v_mul(lanes[0], lanes[1], lanes[4], lanes[5], Z[0], Z[1], cnt)
             _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
@@ -750,10 +700,8 @@ def _gkr_sums_range(WP, WQ, r0, r1, out, fold, slots, E, En, want1, lo, hi, acc)
                     _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, lanes[2], lanes[3],
                                                       lanes[6], lanes[7], cnt))
                 continue
-            _load_lanes(WP, r0, r1, out, fold, slots[t, 0], s, cnt, lanes[8], lanes[9],
-                        lanes[10], lanes[11], FX)
-            _load_lanes(WP, r0, r1, out, fold, slots[t, 1], s, cnt, lanes[12], lanes[13],
-                        lanes[14], lanes[15], FX)
+            _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
+            _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
             # A(0) = p0·q1 + p1·q0
             _v_dot(lanes[8], lanes[9], lanes[4], lanes[5], lanes[12], lanes[13],
                    lanes[0], lanes[1], Z[0], Z[1], cnt)
@@ -782,8 +730,8 @@ def e_gkr_sums(WP, WQ, slots, E, En, want1, nchunks):
     step = (m + nchunks - 1) // nchunks
     step += step & 1
     for c in prange(nchunks):
-        _gkr_sums_range(WP, WQ, ZERO, ZERO, WQ, False, slots, E, En, want1,
-                        min(m, c * step), min(m, (c + 1) * step), part[c])
+        _gkr_sums_range(WP, WQ, slots, E, En, want1, min(m, c * step),
+                        min(m, (c + 1) * step), part[c])
     out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
     for c in range(nchunks):
         for t in range(T):
@@ -802,37 +750,10 @@ def _fold_blocks(W, r0, r1, out, lo, hi):
         _sc_fold_block(W, r0, r1, out, s, min(hi, s + BLOCK) - s)
 
 
-@njit(**_OPTS)
-def _unslotted(W, slots):
-    """The tables of W that no slot names (folded on their own by the fold kernels)."""
-    used = np.zeros(W.shape[0], np.bool_)
-    for t in range(slots.shape[0]):
-        for a in range(4):
-            if slots[t, a] >= 0:
-                used[slots[t, a]] = True
-    return np.nonzero(~used)[0]
-
-
-@njit(**_OPTS)
-def _fold_range(W, r0, r1, out, slots, E, En, want1, lo, hi, acc):
-    """Pairs lo … hi−1 of the folded stack: every table folded into ``out`` and the sums
-    of `e_gkr_sums` over those pairs added to ``acc`` in one pass (`_gkr_sums_range` with
-    ``fold``; tables no slot names folded on their own)."""
-    _gkr_sums_range(W, W, r0, r1, out, True, slots, E, En, want1, lo, hi, acc)
-    extra = _unslotted(W, slots)
-    if extra.shape[0]:
-        L = np.empty((8, GBLOCK), np.uint64)
-        for s in range(lo, hi, GBLOCK):
-            cnt = min(GBLOCK, hi - s)
-            for f in extra:
-                _fold_lanes(W, r0, r1, out, f, s, cnt, L[0], L[1], L[2], L[3], L[4:])
-
-
 @njit(parallel=True, **_OPTS)
 def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
     """Fold every table of W (k, 4m, 2) at r into ``out`` (k, 2m, 2), then the sums of
-    `e_gkr_sums` over ``out``, in one pass (each block of pairs folded into lanes and
-    summed from them, `_fold_range`)."""
+    `e_gkr_sums` over ``out``, in one pass (each chunk folds, then sums, its pairs)."""
     m = E.shape[0]
     T = slots.shape[0]
     part = np.zeros((nchunks, T, 3, 2, 2), dtype=np.uint64)
@@ -841,7 +762,8 @@ def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
     for c in prange(nchunks):
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
-        _fold_range(W, r0, r1, out, slots, E, En, want1, lo, hi, part[c])
+        _fold_blocks(W, r0, r1, out, 2 * lo, 2 * hi)
+        _gkr_sums_range(out, out, slots, E, En, want1, lo, hi, part[c])
     res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
     for c in range(nchunks):
         for t in range(T):
@@ -855,8 +777,9 @@ def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
 @njit(**_OPTS)
 def e_gkr_fold_sums_s(W, r0, r1, out, slots, E, En, want1):
     """Serial `e_gkr_fold_sums`."""
+    _fold_blocks(W, r0, r1, out, 0, out.shape[1])
     res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
-    _fold_range(W, r0, r1, out, slots, E, En, want1, 0, E.shape[0], res)
+    _gkr_sums_range(out, out, slots, E, En, want1, 0, E.shape[0], res)
     return res
 
 
@@ -864,7 +787,7 @@ def e_gkr_fold_sums_s(W, r0, r1, out, slots, E, En, want1):
 def e_gkr_sums_s(WP, WQ, slots, E, En, want1):
     """Serial `e_gkr_sums` for small layers."""
     out = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
-    _gkr_sums_range(WP, WQ, ZERO, ZERO, WQ, False, slots, E, En, want1, 0, E.shape[0], out)
+    _gkr_sums_range(WP, WQ, slots, E, En, want1, 0, E.shape[0], out)
     return out
 
 
