@@ -1,6 +1,6 @@
-"""s26h2: `e_gkr_fold_sums` / `e_gkr_fold_sums_s` fold each block of pairs into lanes and
-sum the layer round from those lanes (`_fold_lanes` inside `_gkr_sums_range`, no pass
-writing the folded stack and another reading it back).  Against the Python twins
+"""s26h2: `e_gkr_fold_sums` / `e_gkr_fold_sums_s` (fold every table at r, then the next
+round's pair sums; a fused block-by-block form was measured in session 26 and reverted,
+docs/perf/session26.md s26h2).  Against the Python twins
 (`ref_multi_fold` for the fold, `ref_gkr_sums` for the sums) on edge values (0, 1, p − 1,
 p − 2, limb edges), with tables no slot names (folded on their own), tables named twice,
 unit and numerator trees, partial blocks and 1/2/3/5 chunks."""
@@ -81,3 +81,4 @@ def test_gkr_fold_sums_wrapper_matches_sums_of_fold():
         assert np.array_equal(out, ref)
         assert np.array_equal(sums, want)
         assert np.array_equal(en, want_en)
+
