@@ -176,8 +176,12 @@ def commit_model(cfg: Config, registry=None, prover_cache=None
     scope, values = model.frozen_witness(cfg.model_params)
     cache = _open_cache(prover_cache)
     # large encodings (Ligero's rows) spill to a scratch directory removed at the end
-    with scratch.session():
-        return commit_frozen(backend, cfg, scope, values, cache=cache, registry=reg)
+    try:
+        with scratch.session():
+            return commit_frozen(backend, cfg, scope, values, cache=cache, registry=reg)
+    finally:
+        if cache is not None and cache is not prover_cache:
+            cache.close()
 
 
 def prove(cfg: Config, registry=None, progress: Callable | None = None,
@@ -209,9 +213,13 @@ def prove(cfg: Config, registry=None, progress: Callable | None = None,
                           "it on Ray, or use --executor local")
     # zero knowledge: every commitment and sumcheck of the proof inside one session
     # (masks from the OS; `zklora.zkcore.zk`)
-    with runtime.proving(), scratch.session(), compute.use(be), \
-            zk.session(cfg.zero_knowledge):
-        res = _prove(cfg, registry, progress, trusted_model, profile, cache)
+    try:
+        with runtime.proving(), scratch.session(), compute.use(be), \
+                zk.session(cfg.zero_knowledge):
+            res = _prove(cfg, registry, progress, trusted_model, profile, cache)
+    finally:
+        if cache is not None and cache is not prover_cache:
+            cache.close()   # the entry used is no longer in use (eviction may take it)
     return res if cache is None else attrs.evolve(res, prover_cache=cache.status())
 
 

@@ -41,6 +41,7 @@ cache (`api.prove` refuses the combination).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -173,17 +174,86 @@ def _sweep(path: Path, now: float | None = None) -> None:
             pass
 
 
+#: environment variable: the cache's size limit in GiB (`ProverCache.open`)
+MAX_GB_ENV = "ZKLORA_PROVER_CACHE_MAX_GB"
+
+
+def _max_bytes(max_bytes: int | None) -> int | None:
+    if max_bytes is not None:
+        if int(max_bytes) < 0:
+            raise ConfigError(f"prover cache size limit must be ≥ 0, got {max_bytes}")
+        return int(max_bytes)
+    env = os.environ.get(MAX_GB_ENV)
+    if env in (None, ""):
+        return None
+    try:
+        gb = float(env)
+    except ValueError:
+        raise ConfigError(f"{MAX_GB_ENV} must be a number (GiB), got {env!r}") from None
+    if not gb >= 0:
+        raise ConfigError(f"{MAX_GB_ENV} must be ≥ 0, got {env!r}")
+    return int(gb * (1 << 30))
+
+
+def entry_bytes(d: Path) -> int:
+    """Disk bytes of an entry directory (allocated blocks; a file linked twice counted
+    once)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for root, _, files in os.walk(d):
+        for f in files:
+            try:
+                st = os.lstat(os.path.join(root, f))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
+def _lock_dir(d: Path, how: int) -> int | None:
+    """A descriptor of directory ``d`` holding ``flock`` lock ``how``, checked to be
+    still the directory at ``d`` (an evicted entry is renamed away); None when ``d`` is
+    gone or (non-blocking) the lock is held elsewhere."""
+    try:
+        fd = os.open(d, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, how)
+        if os.path.samestat(os.fstat(fd), os.stat(d)):
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
 @attrs.define
 class ProverCache:
-    """A prover-cache directory (module doc); created when missing."""
+    """A prover-cache directory (module doc); created when missing.
+
+    ``max_bytes`` (None: no limit): after storing an entry, the least recently used
+    other entries are evicted until the directory's entries take at most that many
+    bytes on disk (`evict`).  An entry a prover is using (a hit of this or another
+    process, until `close`) holds a shared lock on its directory and is never
+    evicted."""
 
     path: Path
     hits: int = 0
     misses: int = 0
     stored: int = 0
+    max_bytes: int | None = None
+    evicted: int = 0
+    #: shared locks on the entries in use (key -> directory descriptor)
+    _locks: dict = attrs.field(factory=dict, repr=False)
 
     @classmethod
-    def open(cls, path) -> ProverCache:
+    def open(cls, path, max_bytes: int | None = None) -> ProverCache:
+        """The cache at ``path``; ``max_bytes`` (default: ``ZKLORA_PROVER_CACHE_MAX_GB``
+        GiB when set, else no limit) its size limit."""
+        limit = _max_bytes(max_bytes)
         p = Path(os.fspath(path))
         try:
             p.mkdir(parents=True, exist_ok=True)
@@ -193,23 +263,35 @@ class ProverCache:
         if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
             raise ConfigError(f"prover cache {p} is not a writable directory")
         _sweep(p)
-        return cls(p)
+        return cls(p, max_bytes=limit)
 
     def load(self, k: str, store, scheme, groups: Sequence) -> list | None:
         """[(group with its commitment, table, state)] of entry ``k`` for the expected
-        ``groups``; None on a miss (a bad entry: a `CacheWarning` too)."""
+        ``groups``; None on a miss (a bad entry: a `CacheWarning` too).  A hit holds a
+        shared lock on the entry (no eviction) until `close` and marks it used (its
+        directory's mtime: the eviction order)."""
         d = self.path / k
-        if not d.is_dir():
+        fd = self._locks.get(k)
+        if fd is None:
+            fd = _lock_dir(d, fcntl.LOCK_SH) if d.is_dir() else None
+        if fd is None:
             self.misses += 1
             return None
         try:
             out = self._load(d, k, store, scheme, groups)
         except (ProverError, OSError, ValueError, KeyError, TypeError, IndexError,
                 AttributeError) as e:
+            self._locks.pop(k, None)
+            os.close(fd)
             warnings.warn(f"prover cache entry {d} is unusable ({e}); committing the base "
                           "weights again and replacing it", CacheWarning, stacklevel=3)
             self.misses += 1
             return None
+        self._locks[k] = fd
+        try:
+            os.utime(d)
+        except OSError:
+            pass
         self.hits += 1
         store_ = scratch.current()
         if store_ is not None:   # the tables' pages given back at the phase boundaries
@@ -272,7 +354,6 @@ class ProverCache:
             os.replace(tmp, final)
             tmp = None
             self.stored += 1
-            return True
         except (OSError, ProverError, ValueError) as e:
             warnings.warn(f"prover cache {self.path}: cannot store the entry ({e}); the "
                           "proof goes on without it", CacheWarning, stacklevel=3)
@@ -280,6 +361,65 @@ class ProverCache:
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
+        self.evict(keep=(k,))
+        return True
+
+    def evict(self, keep: Sequence[str] = ()) -> int:
+        """With a size limit, remove the least recently used entries (oldest directory
+        mtime first) until the entries take at most ``max_bytes``, except ``keep``, the
+        entries this cache uses and any another prover holds (its shared lock): each is
+        locked exclusively and renamed out of the way in one step, then deleted (a
+        reader never sees half an entry).  The number removed."""
+        if self.max_bytes is None:
+            return 0
+        ents = []
+        try:
+            for p in self.path.iterdir():
+                if p.name.startswith(".") or not p.is_dir():
+                    continue
+                try:
+                    ents.append((p.stat().st_mtime, p.name, entry_bytes(p)))
+                except OSError:
+                    continue
+        except OSError:
+            return 0
+        total = sum(b for _, _, b in ents)
+        done = 0
+        for _, name, size in sorted(ents):
+            if total <= self.max_bytes:
+                break
+            if name in keep or name in self._locks:
+                continue
+            d = self.path / name
+            fd = _lock_dir(d, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fd is None:   # in use by another prover, or gone
+                continue
+            old = None
+            try:
+                old = Path(tempfile.mkdtemp(prefix=".tmp-old-", dir=self.path))
+                os.replace(d, old / "e")
+                ok = True
+            except OSError:
+                ok = False
+            finally:
+                os.close(fd)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            if not ok:
+                continue
+            total -= size
+            done += 1
+        self.evicted += done
+        return done
+
+    def close(self) -> None:
+        """Release the entries in use (their shared locks): they may be evicted again."""
+        locks, self._locks = self._locks, {}
+        for fd in locks.values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def status(self) -> str:
         """``hit``, ``miss`` (stored), ``miss`` or ``unused``."""

@@ -156,6 +156,14 @@ def _path(p) -> str | None:
     return None if p is None else os.fspath(p)
 
 
+def _cache(p):
+    """A prover-cache argument: a directory (a path) or a `provercache.ProverCache`
+    (the caller's, kept open: its entries in use stay locked until its ``close``)."""
+    from .provercache import ProverCache
+
+    return p if isinstance(p, ProverCache) else _path(p)
+
+
 def load_config(config: PathLike | Mapping | None = None, profile: str | None = None,
                 zero_knowledge: bool | None = None):
     """A `Config` from a TOML path, a dict (the TOML's contents) or None (built-in);
@@ -331,7 +339,7 @@ def commit_model(model: PathLike | None = None, *, config=None, profile: str | N
     # are randomised, docs/zero-knowledge.md §5.5): commit with the stack such a proof
     # uses (`fast`: WHIR, not the ZK default's hiding Ligero)
     cfg = _select(table, load_config(config, profile, False), task, options, ["frozen"])
-    mc = api.commit_model(cfg, registry, prover_cache=_path(prover_cache))
+    mc = api.commit_model(cfg, registry, prover_cache=_cache(prover_cache))
     if out is not None:
         _write(out, mc.to_bytes(), prooflib)
     return CommitResult(mc.digest(), len(mc.tensors), cfg.stack.as_dict(),
@@ -394,7 +402,7 @@ def prove(*, task: str = "auto", config=None, profile: str | None = None,
     with rep:
         res = api.prove(cfg, registry=registry, progress=rep.progress,
                         trusted_model=trusted, profile=rep.profile,
-                        prover_cache=_path(prover_cache))
+                        prover_cache=_cache(prover_cache))
         digest = statement_digest(res.statement)
         if out is not None or adapter_out is not None:
             rep.phase("write")
