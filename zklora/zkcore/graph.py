@@ -1113,6 +1113,7 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
         book[t].extend(cl)
     opened: dict[str, list[Claim]] = defaultdict(list)
     specs = ctx.specs
+    clock = clock or _Clock(None)
     try:
         with rec.section(f"segment/outputs:{seg.id}"):
             for t in seg.outputs:
@@ -1121,8 +1122,11 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
                 v = sctx.exchange(f"seg-out:{t}/value", 1, lambda t=t, r=r, b=blind: [
                     sctx.E.add(sctx.evaluate(t, r), claimlib.blind_value(sctx, b))])[0]
                 book[t].append(Claim(t, r, v, blind))
+        # the fork, the dropped witness's recompute and the outputs' claims: a row of
+        # their own in the op table (else the segment's first node is charged for them)
+        clock.lap("segment-setup", seg.id)
         _prove_nodes(sctx, backend, graph.nodes[seg.start:seg.stop], book, opened, err,
-                     clock or _Clock(None), progress, rec, count)
+                     clock, progress, rec, count)
         for t, cl in book.items():
             kind = specs[t].kind
             if kind == "committed":
