@@ -535,11 +535,13 @@ def _warm_kernels() -> None:
     (`sumcheck.warm`), the rows-streamed `vecmat` over in-memory and read-only matrices,
     the parallel `whir.lincomb_base`, `whir_open.lincomb_fold` (a streamed batch's
     combination; ≈ 7 s to compile),
-    `whir_eq.pow_eq_accumulate`'s serial and parallel combine, the witness's int64
-    `int_gemm.gemm_nt`, and the elementwise extension ops with a read-only operand."""
+    `whir_eq.pow_eq_accumulate`'s serial and parallel combine, `whir_open.split_rows`
+    (a streamed round's messages from row sums), the witness's int64 `int_gemm.gemm_nt`
+    and the rescale forward's `fixed_point` kernels, and the elementwise extension ops
+    with a read-only operand."""
     import numpy as np
 
-    from zklora.kernels import int_gemm, whir, whir_eq, whir_open
+    from zklora.kernels import fixed_point, int_gemm, whir, whir_eq, whir_open
 
     from . import plugins, sumcheck
 
@@ -560,7 +562,14 @@ def _warm_kernels() -> None:
     whir_open.lincomb_fold([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
                            rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64),
                            rng.integers(0, 1 << 32, (1, 2), dtype=np.uint64))
+    # a streamed first round's / batch reduction's messages from W's row sums
+    whir_open.split_rows([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
+                         np.ones((1, 2, 16, 2), dtype=np.uint64), 2)
     _warm_leaf_sets(rng)
+    # the rescale forward's split and limbs (`ops/rescale`: contiguous int64)
+    fixed_point.rescale_split(np.zeros(4, np.int64), 16, np.empty(4, np.int64),
+                              np.empty(4, np.int64))
+    fixed_point.limb_of(np.zeros(4, np.int64), 0, 0, 8, np.empty(4, np.int64))
     # the witness's X·Wᵀ products (`ops/matmul`: int64, C-contiguous, 2-D W)
     int_gemm.gemm_nt(np.zeros((2, 4), np.int64), np.zeros((4, 4), np.int64),
                      np.empty((2, 4), np.int64))
