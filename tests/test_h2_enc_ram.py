@@ -132,6 +132,7 @@ def test_fold_streamed_held_passes_same_proof(budget, params, n, monkeypatch):
 
 def test_fold_streamed_held_passes_read_the_table_less(monkeypatch):
     monkeypatch.setattr(W, "STREAM_BYTES", 1 << 14)
+    monkeypatch.setattr(W, "SPLIT_MSG_TERMS", -1)   # the passes (s26h3: else one pass)
     s = W.Whir(F, {"direct_vars": 0})
     rng = np.random.default_rng(5)
     t = F.random(rng, 1 << 15)

@@ -120,6 +120,7 @@ def test_streamed_weights_kept_or_recomputed_same_proof(terms, monkeypatch):
     `W_RECOMPUTE_TERMS`) or recomputed in every pass — the same proof either way."""
     monkeypatch.setattr(W, "STREAM_BYTES", 1 << 15)
     monkeypatch.setattr(W, "W_RECOMPUTE_TERMS", terms)
+    monkeypatch.setattr(W, "SPLIT_MSG_TERMS", -1)   # the passes (s26h3: W's row sums need no W)
     s = W.Whir(F, {"direct_vars": 0})
     t, evs = _table(14, seed=3)
     com, st = s.commit(t)
