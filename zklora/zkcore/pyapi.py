@@ -565,6 +565,7 @@ def _warm_kernels() -> None:
     # a streamed first round's / batch reduction's messages from W's row sums
     whir_open.split_rows([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
                          np.ones((1, 2, 16, 2), dtype=np.uint64), 2)
+    _warm_streamed_passes(rng)
     _warm_leaf_sets(rng)
     # the rescale forward's split and limbs (`ops/rescale`: contiguous int64)
     fixed_point.rescale_split(np.zeros(4, np.int64), 16, np.empty(4, np.int64),
@@ -584,6 +585,33 @@ def _warm_kernels() -> None:
         for op in (E.add, E.sub, E.mul):
             op(a, b)
             op(b, a)
+
+
+def _warm_streamed_passes(rng) -> None:
+    """The streamed WHIR passes over base blocks that a real-size opening still takes
+    where the row-sum messages (`whir_open.split_rows`) do not apply, and which the
+    warm-up's small proves no longer reach: `whir_open.split_round` /
+    `fold_split_round`, `whir_sumcheck.round_` / `fold_round` on in-memory and read-only
+    (memory-mapped) blocks, `whir.fold_coeffs` of a base coefficient form."""
+    import numpy as np
+
+    from zklora.kernels import whir, whir_open, whir_sumcheck
+
+    A = rng.integers(0, 1 << 32, (1, 4, 2), dtype=np.uint64)    # a = 2
+    B = rng.integers(0, 1 << 32, (1, 8, 2), dtype=np.uint64)
+    s = rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)
+    whir_open.fold_split_round(s, rng.integers(0, 1 << 32, (1, 2), dtype=np.uint64),
+                               A, B, 2, 0)
+    whir_open.split_round(s[:32].copy(), A, B, 2, 0)
+    alpha = rng.integers(0, 1 << 32, 2, dtype=np.uint64)
+    for ro in (False, True):
+        f = rng.integers(0, 1 << 32, 64, dtype=np.uint64)
+        f.flags.writeable = not ro
+        w = rng.integers(0, 1 << 32, (64, 2), dtype=np.uint64)
+        whir_sumcheck.round_(f, w)
+        whir_sumcheck.fold_round(f, w, alpha)
+    whir.fold_coeffs(rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64),
+                     rng.integers(0, 1 << 32, (2, 2), dtype=np.uint64))
 
 
 def _warm_leaf_sets(rng) -> None:
