@@ -158,8 +158,8 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             steps: int = 1, batch: int | None = None, seq: int | None = None,
             profile: str = "fast", repeat: int = 1,
             workdir: str | None = None, progress: str = "none",
-            zero_knowledge: bool = False, prover_cache: str | None = None
-            ) -> dict[str, Any]:
+            zero_knowledge: bool = False, prover_cache: str | None = None,
+            prover_cache_max_bytes: int | None = None) -> dict[str, Any]:
     """One measurement in this process (what a worker runs); with ``repeat`` > 1 the
     fastest of that many prove/verify runs (peak memory is the process's).  ``batch`` /
     ``seq`` None: the size's own (`batch_seq`).  ``progress``: the prover's phase
@@ -170,7 +170,8 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
     that stored the entry (a miss) is followed by one more, so the kept figure is the
     steady per-step cost; the result's ``prover_cache`` says whether the kept run was a
     hit (``prover_cache_runs``: every run's status, ``prover_cache_cold``: the storing
-    run's prove CPU and wall)."""
+    run's prove CPU and wall); ``prover_cache_max_bytes``: its size limit
+    (`provercache.ProverCache.open`; None: ``ZKLORA_PROVER_CACHE_MAX_GB``, else none)."""
     from . import pyapi
 
     batch, seq = batch_seq(size if model is None else None, batch, seq)
@@ -200,13 +201,23 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
         while len(runs) < todo:
             rep = _CountingReporter(progress)
             t0, c0 = time.perf_counter(), _cpu_seconds()
-            with rep if progress != "none" else nullcontext():
-                res = pyapi.prove(model=model, adapter=adapter, steps=steps,
-                                  profile=profile, zero_knowledge=zero_knowledge,
-                                  config={"task": {"model": "llama-train"},
-                                          "model": {"batch": batch, "seq": seq, **extra}},
-                                  out=tmp_p / "bench.zkp", progress=rep,
-                                  prover_cache=prover_cache)
+            cache = prover_cache
+            if prover_cache is not None and prover_cache_max_bytes is not None:
+                from .provercache import ProverCache
+
+                cache = ProverCache.open(prover_cache, max_bytes=prover_cache_max_bytes)
+            try:
+                with rep if progress != "none" else nullcontext():
+                    res = pyapi.prove(model=model, adapter=adapter, steps=steps,
+                                      profile=profile, zero_knowledge=zero_knowledge,
+                                      config={"task": {"model": "llama-train"},
+                                              "model": {"batch": batch, "seq": seq,
+                                                        **extra}},
+                                      out=tmp_p / "bench.zkp", progress=rep,
+                                      prover_cache=cache)
+            finally:
+                if cache is not prover_cache:
+                    cache.close()
             wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
             ver = pyapi.verify(tmp_p / "bench.zkp")
             runs.append((res.prove_seconds, res, wall, ver, cpu, dict(rep.op_counts)))
@@ -411,10 +422,12 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
         adapter: str | None = None, steps: int = 1, batch: int | None = None,
         seq: int | None = None, profile: str = "fast", repeat: int = 1,
         log: Callable[[str], None] | None = None,
-        timeout: float | None = None, prover_cache=None) -> dict[str, Any]:
+        timeout: float | None = None, prover_cache=None,
+        prover_cache_max_bytes: int | None = None) -> dict[str, Any]:
     """Measure every size (and ``model``) in a fresh process each; write
     ``out_dir/bench.json`` and ``out_dir/bench.png``; return the document.  ``batch`` /
-    ``seq`` None: each size's own (`batch_seq`; 1 × 16 for ``model``)."""
+    ``seq`` None: each size's own (`batch_seq`; 1 × 16 for ``model``).
+    ``prover_cache`` / ``prover_cache_max_bytes``: `measure`'s."""
     bad = [s for s in sizes if s not in SIZES]
     if bad:
         raise ConfigError(f"bench sizes {bad}; allowed: {', '.join(SIZES)}")
@@ -436,6 +449,8 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
         job.update(steps=steps, profile=profile, repeat=repeat, progress="log")
         if prover_cache is not None:
             job["prover_cache"] = os.path.abspath(os.fspath(prover_cache))
+            if prover_cache_max_bytes is not None:
+                job["prover_cache_max_bytes"] = int(prover_cache_max_bytes)
         if log:
             log(f"bench: {job['size']} ({steps} step(s), batch {job['batch']}, seq "
                 f"{job['seq']}, profile {profile}) in a fresh process …")
@@ -447,7 +462,8 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
            "settings": {"sizes": list(sizes), "model": model, "steps": steps,
                         "batch": batch, "seq": seq, "profile": profile, "repeat": repeat,
                         "prover_cache": None if prover_cache is None else
-                        os.path.abspath(os.fspath(prover_cache))}}
+                        os.path.abspath(os.fspath(prover_cache)),
+                        "prover_cache_max_bytes": prover_cache_max_bytes}}
     doc["png"] = plot(results, out / "bench.png")
     from .proof import write_atomic
 

@@ -147,6 +147,49 @@ _JSON = click.option("--json", "as_json", is_flag=True,
                      help="Print one JSON document on stdout (human text goes to stderr).")
 
 
+class _GiB(click.ParamType):
+    """A size in GiB (a finite number ≥ 0, e.g. 2.5); its value is bytes."""
+
+    name = "GIB"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        from .provercache import parse_max_gb
+
+        try:
+            return parse_max_gb(value, "the size limit")
+        except ConfigError as e:
+            self.fail(str(e), param, ctx)
+
+
+_CACHE_MAX = click.option(
+    "--prover-cache-max-gb", "prover_cache_max_gb", type=_GiB(), default=None,
+    help="Bound the --prover-cache directory to this many GiB on disk: after storing an "
+         "entry, the least recently used others are evicted (default: "
+         "$ZKLORA_PROVER_CACHE_MAX_GB, else no limit; docs/user-guide.md).")
+
+
+def _check_cache_max(prover_cache, max_bytes) -> None:
+    if max_bytes is not None and prover_cache is None:
+        raise click.UsageError("--prover-cache-max-gb needs --prover-cache DIR")
+
+
+def _cache_arg(prover_cache, max_bytes):
+    """The prover-cache argument of a command: the directory, or with a size limit the
+    `provercache.ProverCache` opened with it (the caller closes it: `_close_cache`)."""
+    if max_bytes is None or prover_cache is None:
+        return prover_cache
+    from .provercache import ProverCache
+
+    return ProverCache.open(prover_cache, max_bytes=max_bytes)
+
+
+def _close_cache(cache) -> None:
+    if cache is not None and not isinstance(cache, str):
+        cache.close()
+
+
 def _task_help(table) -> str:
     parts = ["auto: the config's model, or, when model options are given, the model "
              "that takes them all (the config's own first)", "config: the config's "
@@ -323,23 +366,29 @@ def _echo_losses(out: Out, statement, losses) -> None:
               help="Directory of the base weights' prover states: reused when it holds "
                    "them (the commitment is not made again), else stored there; the same "
                    "proof either way (not with --zk; docs/user-guide.md).")
+@_CACHE_MAX
 @_JSON
 def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, executor,
-          ray_address, backend, zero_knowledge, prover_cache, as_json, task="auto",
-          **options):
+          ray_address, backend, zero_knowledge, prover_cache, prover_cache_max_gb, as_json,
+          task="auto", **options):
     """Prove the configured task and write a proof file (atomically).  The model
     plugins' options are listed below by model."""
     from . import pyapi
 
     out = Out(as_json, "prove")
+    _check_cache_max(prover_cache, prover_cache_max_gb)
     with _Run(out):
+        cache = _cache_arg(prover_cache, prover_cache_max_gb)
         _load_kernel()
-        res = pyapi.prove(config=config_path, profile=profile, task=task,
-                          adapter_out=adapter_out, model_commitment=model_commit,
-                          out=out_path, progress=_reporter(quiet), executor=executor,
-                          ray_address=ray_address, backend=backend,
-                          zero_knowledge=zero_knowledge, prover_cache=prover_cache,
-                          **options)
+        try:
+            res = pyapi.prove(config=config_path, profile=profile, task=task,
+                              adapter_out=adapter_out, model_commitment=model_commit,
+                              out=out_path, progress=_reporter(quiet), executor=executor,
+                              ray_address=ray_address, backend=backend,
+                              zero_knowledge=zero_knowledge, prover_cache=cache,
+                              **options)
+        finally:
+            _close_cache(cache)
     stack = res.statement["stack"]
     out.say(f"proved {res.model} [{res.profile}: {stack['field']}/{stack['commitment']}] "
             f"in {res.prove_seconds:.2f} s; wrote {out_path} ({res.proof_size} bytes)")
@@ -364,16 +413,22 @@ def prove(config_path, profile, adapter_out, model_commit, out_path, quiet, exec
               default=None,
               help="Also store the commitment's prover states in this directory, for "
                    "`zklora prove --prover-cache` (docs/user-guide.md).")
+@_CACHE_MAX
 @_JSON
-def commit_model(config_path, profile, out_path, prover_cache, as_json, task="auto",
-                 **options):
+def commit_model(config_path, profile, out_path, prover_cache, prover_cache_max_gb, as_json,
+                 task="auto", **options):
     """Commit a model's frozen base weights (the model owner publishes the file once)."""
     from . import pyapi
 
     out = Out(as_json, "commit-model")
+    _check_cache_max(prover_cache, prover_cache_max_gb)
     with _Run(out):
-        res = pyapi.commit_model(config=config_path, profile=profile, task=task,
-                                 out=out_path, prover_cache=prover_cache, **options)
+        cache = _cache_arg(prover_cache, prover_cache_max_gb)
+        try:
+            res = pyapi.commit_model(config=config_path, profile=profile, task=task,
+                                     out=out_path, prover_cache=cache, **options)
+        finally:
+            _close_cache(cache)
     out.say(f"committed {res.tensors} tensors [{res.stack['field']}/{res.stack['commitment']}]"
             f"; wrote {out_path}")
     out.say(f"model commitment {res.digest}")
@@ -572,19 +627,22 @@ def demo(profile, steps, example):
               help="Prove with this prover cache of the base weights' states: the figures "
                    "are the steady per-step cost (a run that stores the entry is followed "
                    "by one that reuses it; bench.json records which).")
+@_CACHE_MAX
 @_JSON
 def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out_dir,
-          prover_cache, as_json):
+          prover_cache, prover_cache_max_gb, as_json):
     """Measure prove/verify time, proof size and peak memory over a size sweep (each size
     in a fresh process) and plot them against the model's parameter count."""
     from . import bench as benchlib
 
     out = Out(as_json, "bench")
+    _check_cache_max(prover_cache, prover_cache_max_gb)
     with _Run(out):
         res = benchlib.run(sizes=[s for s in sizes.split(",") if s], model=model_dir,
                            adapter=adapter_dir, steps=steps, batch=batch, seq=seq,
                            profile=profile, repeat=repeat, out_dir=out_dir, log=out.note,
-                           prover_cache=prover_cache)
+                           prover_cache=prover_cache,
+                           prover_cache_max_bytes=prover_cache_max_gb)
     for r in res["results"]:
         out.say(f"{r['size']:<8} {r['params']:>10} params  prove {r['prove_seconds']:8.2f} s  "
                 f"verify {r['verify_seconds']:7.3f} s  proof {r['proof_size']:>9} B  "

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -178,21 +179,28 @@ def _sweep(path: Path, now: float | None = None) -> None:
 MAX_GB_ENV = "ZKLORA_PROVER_CACHE_MAX_GB"
 
 
+def parse_max_gb(value, what: str = MAX_GB_ENV) -> int:
+    """Bytes of a size limit ``value`` given in GiB (a number or its text, e.g. "2.5");
+    a `ConfigError` naming ``what`` (the option or variable it came from) unless it is a
+    finite number ≥ 0."""
+    try:
+        gb = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} must be a number of GiB (≥ 0), got {value!r}") from None
+    if not math.isfinite(gb) or gb < 0:
+        raise ConfigError(f"{what} must be a finite number of GiB ≥ 0, got {value!r}")
+    return int(gb * (1 << 30))
+
+
 def _max_bytes(max_bytes: int | None) -> int | None:
     if max_bytes is not None:
-        if int(max_bytes) < 0:
-            raise ConfigError(f"prover cache size limit must be ≥ 0, got {max_bytes}")
+        if isinstance(max_bytes, bool) or int(max_bytes) < 0:
+            raise ConfigError(f"prover cache size limit must be ≥ 0 bytes, got {max_bytes!r}")
         return int(max_bytes)
     env = os.environ.get(MAX_GB_ENV)
-    if env in (None, ""):
+    if env is None or not env.strip():
         return None
-    try:
-        gb = float(env)
-    except ValueError:
-        raise ConfigError(f"{MAX_GB_ENV} must be a number (GiB), got {env!r}") from None
-    if not gb >= 0:
-        raise ConfigError(f"{MAX_GB_ENV} must be ≥ 0, got {env!r}")
-    return int(gb * (1 << 30))
+    return parse_max_gb(env, MAX_GB_ENV)
 
 
 def entry_bytes(d: Path) -> int:
