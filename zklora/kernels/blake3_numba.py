@@ -284,6 +284,8 @@ LANES = 16
 #: groups of LANES rows handed to one prange iteration (scratch allocated per chunk)
 _CHUNK = 64
 _IV32 = _IV.astype(np.uint32)
+#: the lane kernels prefetch the rows of the group this many groups ahead
+PF_GROUPS = 2
 
 
 @intrinsic
@@ -349,6 +351,92 @@ def _st32(typingctx, arr, pos, val):
         ary = context.make_array(signature.args[0])(context, builder, args[0])
         ptr = builder.gep(ary.data, [args[1]])
         builder.store(args[2], builder.bitcast(ptr, ir.IntType(32).as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _t16_masks(h: int) -> tuple[list[int], list[int]]:
+    """Shuffle masks of one stage of the 16×16 transpose in `_ld_t16` (on the 32 words
+    of two rows a ‖ b): the h×h blocks off the diagonal swapped, (i, c) ↔ (i ^ h, c ^ h)
+    where bit h of the row i and of the column c differ."""
+    lo = [c if c & h == 0 else 16 + c - h for c in range(16)]
+    hi = [c + h if c & h == 0 else 16 + c for c in range(16)]
+    return lo, hi
+
+
+def _t16_codegen(tag: bool):
+    def codegen(context, builder, signature, args):
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        vt = ir.VectorType(i32, 16)
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        dst = context.make_array(signature.args[3])(context, builder, args[3])
+        base = builder.bitcast(src.data, i8p)
+        rows = []
+        for j in range(16):
+            off = builder.add(args[1], builder.mul(args[2], ir.Constant(args[2].type, j)))
+            ptr = builder.bitcast(builder.gep(base, [off]), vt.as_pointer())
+            rows.append(builder.load(ptr, align=1))
+        for h in (8, 4, 2, 1):
+            lo, hi = _t16_masks(h)
+            mlo = ir.Constant(vt, lo)
+            mhi = ir.Constant(vt, hi)
+            for i in range(16):
+                if i & h == 0:
+                    a, b = rows[i], rows[i + h]
+                    rows[i] = builder.shuffle_vector(a, b, mlo)
+                    rows[i + h] = builder.shuffle_vector(a, b, mhi)
+        if tag:  # word k = (u[k] << 8) | (u[k − 1] >> 24), u[−1] >> 24 = the tag 0x01
+            s8, s24 = ir.Constant(vt, [8] * 16), ir.Constant(vt, [24] * 16)
+            prev = [ir.Constant(vt, [1] * 16)] + [builder.lshr(r, s24) for r in rows[:15]]
+            rows = [builder.or_(builder.shl(r, s8), p) for r, p in zip(rows, prev)]
+        dbase = builder.bitcast(dst.data, i8p)
+        for k in range(16):
+            ptr = builder.bitcast(builder.gep(dbase, [ir.Constant(ir.IntType(64), 64 * k)]),
+                                  vt.as_pointer())
+            builder.store(rows[k], ptr, align=4)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+@intrinsic
+def _ld_t16(typingctx, arr, pos, stride, m):
+    """m[k·16 + j] = the little-endian uint32 at byte pos + j·stride + 4k of ``arr``'s
+    data, j, k < 16: 16 rows of 64 bytes (unaligned vector loads; no bounds check) into
+    the lane layout of `_compress_lanes` (word k of lane j), transposed in registers
+    (four stages of two-source shuffles) instead of 256 strided word loads."""
+    return types.void(arr, types.intp, types.intp, m), _t16_codegen(False)
+
+
+@intrinsic
+def _ld_t16_tag(typingctx, arr, pos, stride, m):
+    """`_ld_t16` of the messages 0x01 ‖ (the 16 windows): the window's words shifted one
+    byte up, the tag in byte 0 (its last byte dropped) — block 0 of `_hash_tagged_lanes`."""
+    return types.void(arr, types.intp, types.intp, m), _t16_codegen(True)
+
+
+@intrinsic
+def _pf16(typingctx, arr, pos, stride):
+    """Prefetch (into every cache level) the bytes pos + j·stride … + 63 of ``arr``'s
+    data, j < 16: the windows a later `_ld_t16` reads (a hint: no fault, no bounds
+    check needed)."""
+    sig = types.void(arr, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        base = builder.bitcast(src.data, i8p)
+        for j in range(16):
+            off = builder.add(args[1], builder.mul(args[2], ir.Constant(args[2].type, j)))
+            for e in (0, 63):
+                ptr = builder.gep(base, [builder.add(off, ir.Constant(off.type, e))])
+                builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3),
+                                  ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return sig, codegen
@@ -501,7 +589,8 @@ def _lanes_put(cv, out, nout, r0):
 def _hash_rows32_lanes(words, out, nout):
     """`_hash_rows64` of the first LANES·⌊n/LANES⌋ rows, given as their little-endian
     uint32 words ``words`` (n, 2·nw), into ``out`` (the flat (n, nout) digests): LANES
-    rows per `_compress_lanes` call."""
+    rows per `_compress_lanes` call; ``words`` C-contiguous (whole blocks are loaded
+    by `_ld_t16`, 64 bytes of 16 rows at a time, transposed into the lanes)."""
     n, nw2 = words.shape
     n = min(n, out.shape[0] // nout)  # (rows that fit both)
     ng = n // LANES
@@ -520,16 +609,28 @@ def _hash_rows32_lanes(words, out, nout):
                 if b == nblocks - 1:
                     flags |= CHUNK_END | ROOT
                 w0 = 16 * b
-                for k in range(16):
-                    if w0 + k < nw2:
-                        col = words[r0:r0 + LANES, w0 + k]
-                        for j in range(LANES):
-                            m[k * LANES + j] = col[j]
-                    else:
-                        for j in range(LANES):
-                            m[k * LANES + j] = 0
+                if w0 + 16 <= nw2:  # a whole block: 16 rows' 64 bytes, transposed
+                    if g + PF_GROUPS < ng:  # the same block PF_GROUPS groups on
+                        _pf16(words, 4 * ((r0 + PF_GROUPS * LANES) * nw2 + w0), 4 * nw2)
+                    _ld_t16(words, 4 * (r0 * nw2 + w0), 4 * nw2, m)
+                else:
+                    _rows_block(words, r0, w0, nw2, m)
                 _compress_lanes(cv, m, min(64, length - 64 * b), flags)
             _lanes_put(cv, out, nout, r0)
+
+
+@njit(inline="always", cache=True)
+def _rows_block(words, r0, w0, nw2, m):
+    """The lanes' words w0 … w0 + 15 of rows r0 … r0 + LANES − 1 (zero past nw2), word
+    by word (a partial last block)."""
+    for k in range(16):
+        if w0 + k < nw2:
+            col = words[r0:r0 + LANES, w0 + k]
+            for j in range(LANES):
+                m[k * LANES + j] = col[j]
+        else:
+            for j in range(LANES):
+                m[k * LANES + j] = 0
 
 
 @njit(parallel=True, cache=True)
@@ -539,8 +640,12 @@ def _hash_tagged_lanes(flat, R, out, nout):
     (n, nout) digests ``out``: message words read by unaligned uint32 loads (a
     little-endian machine) into the lanes; every load lies inside its row (R ≥ 4: the
     word holding the tag reads row bytes 0–3, a last partial word the row's last 4
-    bytes, shifted)."""
-    n = min(flat.shape[0] // R, out.shape[0] // nout)  # (rows that fit both)
+    bytes, shifted) — or, where the 16 rows' 64-byte windows lie inside ``flat`` (they
+    may reach into the next rows: those bytes are masked off), by `_ld_t16` (block 0's
+    window the row's bytes 0–63, shifted one byte up under the tag; block b ≥ 1's the
+    row's bytes 64b − 1 …)."""
+    nflat = flat.shape[0]
+    n = min(nflat // R, out.shape[0] // nout)  # (rows that fit both)
     ng = n // LANES
     length = R + 1
     nblocks = (length + 63) // 64
@@ -558,6 +663,25 @@ def _hash_tagged_lanes(flat, R, out, nout):
                 if b == nblocks - 1:
                     flags |= CHUNK_END | ROOT
                 b0 = r0 * R
+                o = st - 1 if b else 0
+                if b0 + 15 * R + o + 64 <= nflat:  # 64-byte windows, transposed
+                    if g + PF_GROUPS < ng:  # the same block PF_GROUPS groups on
+                        _pf16(flat, b0 + PF_GROUPS * LANES * R + o, R)
+                    if b == 0:  # bytes 0–63 of the row: shifted one byte up, the tag
+                        _ld_t16_tag(flat, b0, R, m)
+                    else:
+                        _ld_t16(flat, b0 + o, R, m)
+                    for k in range(16):  # bytes past the message: zero
+                        P = st + 4 * k
+                        if P >= length:
+                            for j in range(LANES):
+                                m[k * LANES + j] = 0
+                        elif P + 4 > length:
+                            keep = np.uint32((1 << (8 * (length - P))) - 1)
+                            for j in range(LANES):
+                                m[k * LANES + j] = m[k * LANES + j] & keep
+                    _compress_lanes(cv, m, min(64, length - st), flags)
+                    continue
                 for k in range(16):  # the word's kind is the same in every lane
                     P = st + 4 * k
                     if P >= length:
