@@ -418,6 +418,48 @@ def _ld_t16_tag(typingctx, arr, pos, stride, m):
 
 
 @intrinsic
+def _put_t16(typingctx, cv, out, pos, nout):
+    """Lanes 0 … 14 of the chaining values ``cv`` (8·16 uint32, word k of lane j at
+    16k + j) as 32 little-endian bytes each at byte pos + j·nout of ``out``'s data, in
+    increasing j: each store's bytes past nout are overwritten by the next lane's (16 ≤
+    nout ≤ 32; lane 15 is the caller's, whose bytes must not run past its row)."""
+    sig = types.void(cv, out, types.intp, types.intp)
+
+    def codegen(context, builder, signature, args):
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        vt = ir.VectorType(i32, 16)
+        v8 = ir.VectorType(i32, 8)
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        dst = context.make_array(signature.args[1])(context, builder, args[1])
+        sbase = builder.bitcast(src.data, i8p)
+        rows = []
+        for k in range(8):
+            ptr = builder.bitcast(builder.gep(sbase, [ir.Constant(ir.IntType(64), 64 * k)]),
+                                  vt.as_pointer())
+            rows.append(builder.load(ptr, align=4))
+        rows += [ir.Constant(vt, [0] * 16)] * 8
+        for h in (8, 4, 2, 1):
+            lo, hi = _t16_masks(h)
+            mlo = ir.Constant(vt, lo)
+            mhi = ir.Constant(vt, hi)
+            for i in range(16):
+                if i & h == 0:
+                    a, b = rows[i], rows[i + h]
+                    rows[i] = builder.shuffle_vector(a, b, mlo)
+                    rows[i + h] = builder.shuffle_vector(a, b, mhi)
+        dbase = builder.bitcast(dst.data, i8p)
+        first8 = ir.Constant(v8, list(range(8)))
+        for j in range(15):
+            off = builder.add(args[2], builder.mul(args[3], ir.Constant(args[3].type, j)))
+            ptr = builder.bitcast(builder.gep(dbase, [off]), v8.as_pointer())
+            builder.store(builder.shuffle_vector(rows[j], rows[j], first8), ptr, align=1)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
 def _pf16(typingctx, arr, pos, stride):
     """Prefetch (into every cache level) the bytes pos + j·stride … + 63 of ``arr``'s
     data, j < 16: the windows a later `_ld_t16` reads (a hint: no fault, no bounds
@@ -573,10 +615,15 @@ def _lanes_init(cv):
 @njit(inline="always", cache=True)
 def _lanes_put(cv, out, nout, r0):
     """The first ``nout`` bytes of the LANES digests in ``cv`` into rows r0 … of the
-    (n, nout) digests, ``out`` their flat 1-d uint8 array (whole words stored
-    unaligned, the bytes of a last partial word one by one)."""
+    (n, nout) digests, ``out`` their flat 1-d uint8 array (for nout ≥ 16 lanes 0 … 14
+    by `_put_t16`; the others' whole words stored unaligned, the bytes of a last partial
+    word one by one)."""
     nfull = nout >> 2
-    for j in range(LANES):
+    j0 = 0
+    if nout >= 16:  # lanes 0 … 14 transposed, 32-byte stores
+        _put_t16(cv, out, r0 * nout, nout)
+        j0 = LANES - 1
+    for j in range(j0, LANES):
         base = (r0 + j) * nout
         for k in range(nfull):
             _st32(out, base + 4 * k, cv[k * LANES + j])
