@@ -655,16 +655,46 @@ def _recompute(graph: Graph, registry, seg: segmentlib.Segment,
     """Segment ``seg``'s witness that ``values`` lacks (dropped by ``forward(drop=True)``),
     recomputed from its inputs: committed boundary tensors, publics and its own nodes."""
     local: dict[str, torch.Tensor] = {}
-    view = ChainMap(local, values)
-    for node in graph.nodes[seg.start:seg.stop]:
-        if all(t in values for t in node.outputs):
-            continue
+    nodes = [n for n in graph.nodes[seg.start:seg.stop]
+             if not all(t in values for t in n.outputs)]
+    # a spilled input that several of these nodes read (a layer's normalised input feeds
+    # its projections) is read from its scratch file once and held from its first read
+    # to its last (`Witness.__getitem__` makes a fresh copy per read)
+    held: dict[str, torch.Tensor] = {}
+    left = _spilled_reads(nodes, values)
+    view = ChainMap(local, held, values)
+    for node in nodes:
+        for t in node.inputs:
+            if left.get(t, 0) > 1 and t not in held and t not in local:
+                held[t] = values[t]
         out: dict[str, torch.Tensor] = {}
         _forward_node(graph, registry, node, view, out)
         for t, v in out.items():
             if t not in values:
                 local[t] = v
+        for t in node.inputs:
+            if t in left:
+                left[t] -= 1
+                if not left[t]:
+                    held.pop(t, None)
     return local
+
+
+def _spilled_reads(nodes: Sequence[OpNode], values: Mapping[str, torch.Tensor]
+                   ) -> dict[str, int]:
+    """How many times ``nodes`` (run in order) read each input that ``values`` holds in
+    a scratch file (not in RAM, `Witness.in_ram`) and no earlier node of them makes."""
+    in_ram = getattr(values, "in_ram", None)
+    if in_ram is None:
+        return {}
+    made: set[str] = set()
+    count: dict[str, int] = {}
+    for node in nodes:
+        for t in node.inputs:
+            if t not in made and t in values and not in_ram(t):
+                count[t] = count.get(t, 0) + 1
+        made.update(node.outputs)
+    return count
 
 
 def _statement_bytes(statement: Mapping) -> bytes:
