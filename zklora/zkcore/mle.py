@@ -116,6 +116,22 @@ def bind(F: Field, t: np.ndarray, r_prefix: np.ndarray, base: bool = False) -> n
     return np.asarray(be.to_host(cur), np.uint64).reshape(-1, 2)
 
 
+#: the last point's eq tables of `evaluate`'s split (key, eq(r_hi, ·), eq(r_lo, ·)):
+#: several tensors revealed at one point (`ProverContext.reveal`) build them once
+_SPLIT_EQ: list = [None, None, None]
+
+
+def _split_eq(be, r: np.ndarray, lo: int) -> tuple:
+    """(eq(r[lo:], ·), eq(r[:lo], ·)) on backend ``be``, reused while the point and the
+    split stay the same (the tables are only read: the same field elements)."""
+    key = (be.name, lo, np.ascontiguousarray(r, np.uint64).tobytes())
+    c = _SPLIT_EQ
+    if c[0] != key:
+        c[1], c[2] = be.eq_table(r[lo:]), be.eq_table(r[:lo])
+        c[0] = key
+    return c[1], c[2]
+
+
 def evaluate(F: Field, t: np.ndarray, r: np.ndarray, base: bool = False) -> np.ndarray:
     """t̃(r): the MLE of the flat table ``t`` at r ∈ F^n (``base``: t holds base elements)."""
     n = F.shape(r)[0]
@@ -129,8 +145,9 @@ def evaluate(F: Field, t: np.ndarray, r: np.ndarray, base: bool = False) -> np.n
         lo = n - h
         be = _compute(F)
         if be is not None:
-            cols = be.evec_mat(be.eq_table(r[lo:]), be.borrow(flat.reshape(1 << h, 1 << lo)))
-            return np.asarray(be.edot(cols, be.eq_table(r[:lo])), np.uint64).reshape(2)
+            e_hi, e_lo = _split_eq(be, r, lo)
+            cols = be.evec_mat(e_hi, be.borrow(flat.reshape(1 << h, 1 << lo)))
+            return np.asarray(be.edot(cols, e_lo), np.uint64).reshape(2)
         cols = F.vecmat(eq_table(F, r[lo:]), flat.reshape(1 << h, 1 << lo))
         return F.dot(cols, eq_table(F, r[:lo]))
     flat = lift(F, t, base)
