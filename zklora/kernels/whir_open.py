@@ -43,7 +43,7 @@ from .goldilocks import (
 )
 from .goldilocks import e2_mul_s as e2_mul
 from .lookup_gkr import _col_at, col_table
-from .whir_eq import _eq_weights, _fold_rows, _transpose_tile, acc_mul, fold_pairs_ref
+from .whir_eq import _eq_weights, _fold_rows, _out_ext, _transpose_tile, acc_mul, fold_pairs_ref
 from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -376,13 +376,14 @@ LF_LAZY = 12
 LF_TILE = 512
 
 
-def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray) -> np.ndarray:
+def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray, out: np.ndarray | None = None
+                 ) -> np.ndarray:
     """Σ_t mu[t]·tabs[t] (base tables of 2^j·M entries each, ``mu`` (T, 2)) with its
     lowest j = len(rs) variables bound to rs ((j, 2), j ≥ 0): the values of
     ``whir_eq.fold_eq``/``sumcheck.fold_into`` applied to ``whir.lincomb_base`` of the
     stacked tables, (M, 2), without stacking the tables or writing the combination
     (folding is linear: one sum of T·2^j base × extension products an output, weights
-    mu[t]·eq(rs, b))."""
+    mu[t]·eq(rs, b)); written into ``out`` when given."""
     tabs = [np.ascontiguousarray(t, dtype=np.uint64) for t in tabs]
     mu = np.ascontiguousarray(mu, dtype=np.uint64).reshape(-1, 2)
     rs = np.ascontiguousarray(rs, dtype=np.uint64).reshape(-1, 2)
@@ -398,7 +399,7 @@ def lincomb_fold(tabs, mu: np.ndarray, rs: np.ndarray) -> np.ndarray:
     C[:, :, 1] = E1[None, :]
     C = C.reshape(-1, 2)
     emul_s(np.ascontiguousarray(np.repeat(mu, 1 << j, axis=0)), C.copy(), C)
-    out = np.empty((N >> j, 2), dtype=np.uint64)
+    out = _out_ext(out, N >> j, "lincomb_fold")
     if out.shape[0]:
         _lincomb_fold(col_table(tabs), np.ascontiguousarray(C[:, 0]),
                       np.ascontiguousarray(C[:, 1]), j, out, max(16, LF_TILE >> j))

@@ -758,12 +758,42 @@ class _Stream:
     mu: np.ndarray | None = None
 
 
+#: ``madvise`` advice that maps a range's pages (read from the page cache or the file)
+#: in one call: a kernel then reads a mapped block without a page fault per 64 KiB
+#: (Linux ≥ 5.14; an older kernel refuses it and the faults happen as before)
+MADV_POPULATE_READ = getattr(mmap, "MADV_POPULATE_READ", 22)
+
+
+def _populate(src) -> None:
+    """Map the pages of ``src`` (a view of a memory map, e.g. a block of a prover-cache
+    table about to be read by a kernel) in one ``madvise`` call: the same pages the
+    reads would fault in, without the faults.  Anything not in a map, or a kernel
+    without the advice: nothing happens."""
+    m = scratch._mmap_of(src)
+    if m is None or not hasattr(m, "madvise") or not src.size:
+        return
+    try:
+        base = np.frombuffer(m, dtype=np.uint8).ctypes.data
+    except (ValueError, TypeError):   # closed
+        return
+    lo = src.ctypes.data - base
+    hi = lo + src.nbytes
+    if lo < 0 or hi > len(m) or not src.flags.c_contiguous:
+        return
+    lo -= lo % mmap.PAGESIZE
+    try:
+        m.madvise(MADV_POPULATE_READ, lo, hi - lo)
+    except (OSError, ValueError):
+        pass
+
+
 def _read_base(table, lo: int, hi: int) -> np.ndarray:
     """Entries [lo, hi) of a table (a memory map, an array or a scratch file) copied
     into RAM, the pages read given back (`scratch.drop_pages`)."""
     if isinstance(table, scratch.Spilled):
         return table.read_range(lo, hi)
     src = table[lo:hi]
+    _populate(src)
     out = np.array(src, dtype=np.uint64)
     scratch.drop_pages(src)
     return out
@@ -782,6 +812,7 @@ def _base_view(table, lo: int, hi: int):
     if src.dtype != np.uint64 or src.ndim != 1 or not src.flags.c_contiguous or \
             not src.shape[0]:
         return _read_base(table, lo, hi), None
+    _populate(src)
     if src.flags.writeable:
         return src.view(np.ndarray), src
     import ctypes
@@ -789,19 +820,20 @@ def _base_view(table, lo: int, hi: int):
     return np.ctypeslib.as_array(buf), src
 
 
-def _kernel_block(table, lo: int, hi: int, rs: np.ndarray, msg: tuple | None):
+def _kernel_block(table, lo: int, hi: int, rs: np.ndarray, msg: tuple | None,
+                  out: np.ndarray | None = None):
     """Entries [lo, hi) of a base table read by a kernel only (`_base_view`: no block
     copy), the pages given back after: with ``msg`` = (A, B, a) the round message of
     Σ f·W from W's split tables (`whir_open.split_round`); with ``msg`` = (A, B, a, off)
     and ``rs`` both, the message of the block folded by ``rs`` in one pass, the folded
     block never written (`whir_open.fold_split_round`); else the block folded by ``rs``
-    (len(rs) ≥ 1: a fresh array)."""
+    (len(rs) ≥ 1: into ``out`` when given, else a fresh array)."""
     from zklora.kernels import whir_open as WO  # prover only
     f, src = _base_view(table, lo, hi)
     try:
         if msg is not None and rs is not None:   # folded at rs: one fused pass
             return WO.fold_split_round(f, rs, *msg)
-        return WO.split_round(f, *msg, lo) if msg is not None else _fold_seq(f, rs)
+        return WO.split_round(f, *msg, lo) if msg is not None else _fold_seq(f, rs, out)
     finally:
         if src is not None:
             scratch.drop_pages(src)
@@ -882,22 +914,38 @@ class _SplitMessages:
         return h
 
 
+def _put_block(dst: np.ndarray, pos: int, a: np.ndarray) -> None:
+    """dst[pos : pos + len(a)] = a (dst (M, 2) extension; a base block into column 0,
+    column 1 zeroed), unless a kernel already wrote ``a`` there."""
+    n = a.shape[0]
+    part = dst[pos:pos + n]
+    if part.shape[0] != n:
+        raise ValueError("_put_block: the block runs past its destination")
+    if a.ndim == 1:
+        part[:, 0] = a
+        part[:, 1] = 0
+    elif a.ctypes.data != part.ctypes.data:
+        part[...] = a
+
+
 def _aligned(lo: int, hi: int, a: int) -> bool:
     return lo % (1 << a) == 0 and hi % (1 << a) == 0
 
 
-def _fold_seq(t: np.ndarray, rs: np.ndarray) -> np.ndarray:
+def _fold_seq(t: np.ndarray, rs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Bind the low len(rs) variables of one table (base (n,) or extension (n, 2)) to
     r_0, r_1, … in turn (`sumcheck.fold_into`: the values `whir_sumcheck.fold` gives f;
-    a base table and two or more folds: `whir_eq.fold_eq`, the same values)."""
+    a base table and two or more folds: `whir_eq.fold_eq`, the same values); the last
+    fold written into ``out`` when given (len(rs) ≥ 1)."""
     from zklora.kernels import sumcheck as KS  # prover only
     if t.ndim == 1 and len(rs) >= 2:   # j folds of a base block in one pass
         from zklora.kernels import whir_eq as QE  # prover only
-        return QE.fold_eq(t, np.ascontiguousarray(rs, dtype=np.uint64))
-    for r in rs:
-        out = np.empty((t.shape[0] // 2, 2), dtype=np.uint64)
-        KS.fold_into(t, r, out)
-        t = out
+        return QE.fold_eq(t, np.ascontiguousarray(rs, dtype=np.uint64), out)
+    for i, r in enumerate(rs):
+        o = out if out is not None and i + 1 == len(rs) else \
+            np.empty((t.shape[0] // 2, 2), dtype=np.uint64)
+        KS.fold_into(t, r, o)
+        t = o
     return t
 
 
@@ -2206,15 +2254,21 @@ class Whir(CommitmentScheme):
             splits.append((QE.eq_split(pts, cf), len(pts)))
             coefs.append(cf)
         a_max = max(a for (_, _, a), _ in splits)
+        # every streamed message from one pass of each W_t's row sums (`_SplitMessages`):
+        # the s rounds inside every W_t's low split (s ≤ a_t)
+        split = all(0 < s <= a and q <= SPLIT_MSG_TERMS and len(st.table.shape) == 1
+                    for ((_, _, a), q), (st, _) in zip(splits, group))
+        if split:
+            # the messages cost nothing more up to the last round inside every W_t's
+            # low split: stream all of those rounds, so the last pass folds each table
+            # a_t times into 2^(n − a_t) entries (no 2·T·16·2^(n−s)-byte folded stack
+            # written, copied and folded round by round in RAM) — the same messages
+            s = min(n - 1, min(a for (_, _, a), _ in splits))
         blk = min(N, max(1 << max(a_max, s + 1),
                          1 << (STREAM_BYTES // 48).bit_length() - 1))
         store = scratch.current()
         kept: list = [None] * T    # W_t's rows in a scratch file (many terms)
         rstar = np.zeros((n, 2), dtype=np.uint64)
-        # every streamed message from one pass of each W_t's row sums (`_SplitMessages`):
-        # the s rounds inside every W_t's low split (s ≤ a_t)
-        split = all(0 < s <= a and q <= SPLIT_MSG_TERMS and len(st.table.shape) == 1
-                    for ((_, _, a), q), (st, _) in zip(splits, group))
 
         def blocks(t: int, j: int, rounds: bool = True):
             (A, B, a), q = splits[t]
@@ -2354,13 +2408,18 @@ class Whir(CommitmentScheme):
             derived.append(Evaluation(pt, wv))
         return rstar
 
-    def _prove_fold(self, ch: ProverChannel, rd: Round, f: np.ndarray, w: np.ndarray):
+    def _prove_fold(self, ch: ProverChannel, rd: Round, f: np.ndarray, w: np.ndarray,
+                    out: tuple[np.ndarray, np.ndarray] | None = None):
         """A round's k sumcheck rounds on Σ f̂·W (messages h(0), h(2), grinding, α);
-        returns the α's and the folded f, W.  The rounds run in `kernels.whir_sumcheck`
-        (each fold computes the next round's message in the same pass)."""
+        returns the α's and the folded f, W (with ``out`` = two (2^(m−k), 2) arrays:
+        written there, a base f̂ with k = 0 into column 0).  The rounds run in
+        `kernels.whir_sumcheck` (each fold computes the next round's message in the
+        same pass)."""
         from zklora.kernels import whir_sumcheck as SC  # prover only
         if isinstance(f, _Stream):
-            return self._fold_streamed(ch, rd, f)
+            if out is None:
+                return self._fold_streamed(ch, rd, f)
+            return self._fold_streamed(ch, rd, f, out)
         E = self.field.ext
         alphas = np.zeros((rd.k, 2), dtype=np.uint64)
         h = SC.round_(f, w) if rd.k else None
@@ -2372,9 +2431,14 @@ class Whir(CommitmentScheme):
                 f, w, h = SC.fold_round(f, w, alphas[j])
             else:
                 f, w = SC.fold(f, w, alphas[j])
+        if out is not None:
+            _put_block(out[0], 0, f)
+            _put_block(out[1], 0, w)
+            return alphas, out[0], out[1]
         return alphas, f, w
 
-    def _fold_streamed(self, ch: ProverChannel, rd: Round, s: _Stream):
+    def _fold_streamed(self, ch: ProverChannel, rd: Round, s: _Stream,
+                       out: tuple[np.ndarray, np.ndarray] | None = None):
         """`_prove_fold` for a streamed table (the same messages and output): the
         table and its weight table W = Σ_j c_j·eq(r_j, ·) are never whole in RAM.
         Each sumcheck round's message is one pass over the blocks of 2^L entries (L ≥
@@ -2382,7 +2446,8 @@ class Whir(CommitmentScheme):
         computed (`whir_eq.eq_rows`: in every pass when W has at most
         `W_RECOMPUTE_TERMS` terms, else in the first pass, then kept in a scratch file
         and read back), both folded by the α's drawn so far and the round's h(0),
-        h(2) summed; a last pass keeps the k-times folded blocks."""
+        h(2) summed; a last pass keeps the k-times folded blocks (written straight
+        into ``out`` when given: no block list, no concatenated copy)."""
         from zklora.kernels import whir_eq as QE  # prover only
         from zklora.kernels import whir_open as WO  # prover only
         from zklora.kernels import whir_sumcheck as SC  # prover only
@@ -2419,7 +2484,9 @@ class Whir(CommitmentScheme):
         # instead of reading the table and folding it j + 1 times — the same values
         held_f: list = []
 
-        def blocks(j: int, rounds: bool = True):
+        def blocks(j: int, rounds: bool = True, dest=None):
+            # ``dest`` (the last pass): the folded f and W rows go straight there where
+            # a kernel writes them (the consumer copies any other block)
             if held:   # f, W folded j − 1 times: one fold (and the round) each
                 hold = j < rd.k and 32 * (N >> j) <= budget
                 prev = held.pop()
@@ -2458,16 +2525,19 @@ class Whir(CommitmentScheme):
                 # from W's split tables, W's rows never made (`whir_open.split_round`)
                 fuse = rounds and nxt is None
                 d = direct and _aligned(lo >> j, hi >> j, aj)
+                fo = wo = None
+                if dest is not None and d:
+                    fo, wo = dest[0][lo >> j:hi >> j], dest[1][lo >> j:hi >> j]
                 if prevf is not None:   # f folded j − 1 times (the previous pass)
                     if not d:
                         raise RuntimeError("_fold_streamed: a held block is not aligned")
-                    f, prevf[i] = _fold_seq(prevf[i], alphas[j - 1:j]), None
+                    f, prevf[i] = _fold_seq(prevf[i], alphas[j - 1:j], fo), None
                 elif s.mu is not None:   # a batch's combination Σ_t mu_t·f_t
                     # read in place (no stacked copy), folded j times in the same pass
                     # when W's rows are direct (`whir_open.lincomb_fold`)
                     vs = [_base_view(t, lo, hi) for t in s.table]
                     f = WO.lincomb_fold([v for v, _ in vs], s.mu,
-                                        alphas[:j] if d else alphas[:0])
+                                        alphas[:j] if d else alphas[:0], fo)
                     for _, src in vs:
                         if src is not None:
                             scratch.drop_pages(src)
@@ -2482,7 +2552,7 @@ class Whir(CommitmentScheme):
                         yield None, None, _kernel_block(s.table, lo, hi, alphas[:j],
                                                         (Aj, Bj, aj, lo >> j))
                         continue
-                    f = _kernel_block(s.table, lo, hi, alphas[:j], None)
+                    f = _kernel_block(s.table, lo, hi, alphas[:j], None, fo)
                 else:
                     f = _read_base(s.table, lo, hi)
                 if d:
@@ -2491,7 +2561,7 @@ class Whir(CommitmentScheme):
                     if fuse and aj:
                         yield f, None, WO.split_round(f, Aj, Bj, aj, lo >> j)
                         continue
-                    w = QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j)
+                    w = QE.eq_rows(Aj, Bj, aj, lo >> j, hi >> j, wo)
                     if nxt is not None:
                         nxt.append((f, w))
                     yield f, w, None
@@ -2537,14 +2607,24 @@ class Whir(CommitmentScheme):
             if j + 1 < rd.k:
                 h = msgs.next(alphas[j]) if split else message(j + 1)
         w_mm = None   # the writable map goes; the passes below read the handle
-        fs, ws = [], []
-        for f, w, _ in blocks(rd.k, rounds=False):
-            fs.append(f)
-            ws.append(w)
+        if out is not None:
+            pos = 0
+            for f, w, _ in blocks(rd.k, rounds=False, dest=out):
+                _put_block(out[0], pos, f)
+                _put_block(out[1], pos, w)
+                pos += f.shape[0]
+            if pos != out[0].shape[0]:
+                raise RuntimeError("_fold_streamed: the folded blocks do not fill out")
+            f, w = out
+        else:
+            fs, ws = [], []
+            for f, w, _ in blocks(rd.k, rounds=False):
+                fs.append(f)
+                ws.append(w)
+            f, w = np.concatenate(fs), np.concatenate(ws)
+            del fs, ws
         if keep:
             store.discard(w_h)
-        f, w = np.concatenate(fs), np.concatenate(ws)
-        del fs, ws
         scratch.trim()   # the blocks' temporaries: back to the system
         return alphas, f, w
 
@@ -2610,25 +2690,23 @@ class Whir(CommitmentScheme):
         round folds its own codeword(s); the folded polynomials are stacked (largest
         first, blocks aligned to their size) into ĥ, committed once, and every size's
         first-round queries become constraints on its block of ĥ; ĥ's rounds follow."""
+        from zklora.kernels import goldilocks as GL  # prover only
         from zklora.kernels import whir_eq as QE  # prover only
         E = self.field.ext
-        folded = []
-        for i, (pl, f, w, _, round0) in enumerate(heads):
-            heads[i] = (pl, None, None, None, round0)   # the whole tables go once folded
-            alphas, f, w = self._prove_fold(ch, pl.rounds[0], f, w)
-            folded.append((pl, f, w, alphas, round0))
-        del f, w
         lay = _layout([pl.rounds[0].m - pl.rounds[0].k for pl, *_ in heads])
         tp = self._tail([pl for pl, *_ in heads], lay)
         M = 1 << tp.m
+        # each size's folded table and weight table go straight into their blocks of ĥ
+        # and ŵ (`_prove_fold` with ``out``: no per-size arrays, copies or concatenation)
         h = np.zeros((M, 2), dtype=np.uint64)
-        for i, ((pl, f, w, alphas, round0), (off, mt)) in enumerate(zip(folded, lay.blocks)):
-            if f.ndim == 1:
-                h[off:off + (1 << mt), 0] = f
-            else:
-                h[off:off + (1 << mt)] = f
-            folded[i] = (pl, None, w, alphas, round0)   # ĥ holds it from here on
-        del f
+        wh = np.zeros((M, 2), dtype=np.uint64)
+        folded = []
+        for i, ((pl, f, w, _, round0), (off, mt)) in enumerate(zip(heads, lay.blocks)):
+            heads[i] = (pl, None, None, None, round0)   # the whole tables go once folded
+            rows = slice(off, off + (1 << mt))
+            alphas, f, w = self._prove_fold(ch, pl.rounds[0], f, w, out=(h[rows], wh[rows]))
+            folded.append((pl, None, None, alphas, round0))
+        del f, w
         # a large ĥ inside a scratch session: ĥ, its coefficients and ŵ go to scratch
         # files once made, and ĥ's first round streams (`_fold_streamed`)
         store = scratch.current()
@@ -2648,12 +2726,9 @@ class Whir(CommitmentScheme):
         _grind_prove(ch, "whir/pow-comb", tp.pow_comb)
         gammas = ch.challenges("whir/gamma", E, len(heads) + 1)
         lam = ch.challenges("whir/stack", E, len(heads))
-        wh = np.zeros((M, 2), dtype=np.uint64)
-        for i, ((_, _, w, _, _), (off, mt), lt) in enumerate(zip(folded, lay.blocks, lam)):
-            wh[off:off + (1 << mt)] = E.mul(w, np.ascontiguousarray(
-                np.broadcast_to(lt, w.shape)))
-            folded[i] = folded[i][:2] + (None,) + folded[i][3:]   # ŵ holds it
-        del w
+        for (off, mt), lt in zip(lay.blocks, lam):   # ŵ's blocks scaled in place
+            blk = wh[off:off + (1 << mt)]
+            GL.emul_scalar(blk, np.uint64(lt[0]), np.uint64(lt[1]), blk)
         # the OOD points' eq tables in one split pass (`whir_eq.eq_combination`: no eq
         # table and axpy per point, the same values as `K.eq_accumulate`)
         QE.eq_combination(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
