@@ -116,19 +116,21 @@ def bind(F: Field, t: np.ndarray, r_prefix: np.ndarray, base: bool = False) -> n
     return np.asarray(be.to_host(cur), np.uint64).reshape(-1, 2)
 
 
-#: the last point's eq tables of `evaluate`'s split (key, eq(r_hi, ·), eq(r_lo, ·)):
-#: several tensors revealed at one point (`ProverContext.reveal`) build them once
-_SPLIT_EQ: list = [None, None, None]
+#: the last point's eq tables of `evaluate`'s split (key, eq(r_hi, ·), eq(r_lo, ·)),
+#: replaced as one tuple: several tensors revealed at one point (`ProverContext.reveal`)
+#: build them once
+_split_cache: tuple = (None, None, None)
 
 
 def _split_eq(be, r: np.ndarray, lo: int) -> tuple:
     """(eq(r[lo:], ·), eq(r[:lo], ·)) on backend ``be``, reused while the point and the
     split stay the same (the tables are only read: the same field elements)."""
+    global _split_cache
     key = (be.name, lo, np.ascontiguousarray(r, np.uint64).tobytes())
-    c = _SPLIT_EQ
+    c = _split_cache
     if c[0] != key:
-        c[1], c[2] = be.eq_table(r[lo:]), be.eq_table(r[:lo])
-        c[0] = key
+        c = (key, be.eq_table(r[lo:]), be.eq_table(r[:lo]))
+        _split_cache = c
     return c[1], c[2]
 
 
