@@ -2728,7 +2728,9 @@ class Whir(CommitmentScheme):
         lam = ch.challenges("whir/stack", E, len(heads))
         for (off, mt), lt in zip(lay.blocks, lam):   # ŵ's blocks scaled in place
             blk = wh[off:off + (1 << mt)]
-            GL.emul_scalar(blk, np.uint64(lt[0]), np.uint64(lt[1]), blk)
+            src = blk.view()
+            src.flags.writeable = False   # the signature `E.mul` compiles (warmup)
+            GL.emul_scalar(src, np.uint64(lt[0]), np.uint64(lt[1]), blk)
         # the OOD points' eq tables in one split pass (`whir_eq.eq_combination`: no eq
         # table and axpy per point, the same values as `K.eq_accumulate`)
         QE.eq_combination(wh, _pow_points_ext(zs, tp.m), K.epowers(gammas[0], 1, len(zs)))
