@@ -1022,8 +1022,11 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         progress("lookups", 0, 1)
     if prover:   # the lookup argument starts from what phase 2 left, not its heap
         scratch.release(trim_heap=True)
+    # the heap's mmap threshold sits above the lookups' largest array (a streamed fold
+    # pass's stack, at most their STREAM_BYTES cap, 512 MiB by default): at 84m two
+    # layers' 256 MiB stacks were otherwise mapped and zeroed afresh each (s27h2)
     with rec.section("lookups"), (scratch.releasing() if prover else nullcontext()), \
-            (scratch.heap_reuse() if prover else nullcontext()):
+            (scratch.heap_reuse(768 << 20) if prover else nullcontext()):
         # every segment's requests (global argument); the pages of the columns it
         # streams through are given back as it goes
         _run_lookups(ctx, backend, book)
