@@ -1548,12 +1548,18 @@ class _Trees:
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
         k = 1 << self.top
-        p = E.zeros(self.tabs.size * k)
-        q = E.ones(self.tabs.size * k)
+        n = self.tabs.size * k
+        # every entry is written once: the tables' blocks below, the padding blocks 0/1
+        # here (`_empty`: no zeroed or filled arrays written over)
+        p, q = (_empty(E, n), _empty(E, n)) if KL.fast(E) else (E.zeros(n), E.ones(n))
         pv = p.reshape((self.tabs.size, k) + E.elem_shape)
         qv = q.reshape((self.tabs.size, k) + E.elem_shape)
         for b in self.tabs.blocks:
             if b.item is None:
+                if KL.fast(E):
+                    sl = slice(b.offset, b.offset + (1 << b.num_vars))
+                    pv[sl] = 0
+                    qv[sl] = E.ones(1)[0]
                 continue
             c = self.cs[b.item]
             w = c.table.width
