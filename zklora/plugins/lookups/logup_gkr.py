@@ -1549,17 +1549,16 @@ class _Trees:
         E, F = self.ctx.E, self.ctx.F
         k = 1 << self.top
         n = self.tabs.size * k
-        # every entry is written once: the tables' blocks below, the padding blocks 0/1
-        # here (`_empty`: no zeroed or filled arrays written over)
-        p, q = (_empty(E, n), _empty(E, n)) if KL.fast(E) else (E.zeros(n), E.ones(n))
+        # q's entries are written once: the tables' blocks below, the padding blocks 1
+        # here (`_empty`: not E.ones, a zeroed array and a filled one written over); p
+        # stays E.zeros (its padding pages, 0, are never touched: not resident)
+        p, q = E.zeros(n), (_empty(E, n) if KL.fast(E) else E.ones(n))
         pv = p.reshape((self.tabs.size, k) + E.elem_shape)
         qv = q.reshape((self.tabs.size, k) + E.elem_shape)
         for b in self.tabs.blocks:
             if b.item is None:
                 if KL.fast(E):
-                    sl = slice(b.offset, b.offset + (1 << b.num_vars))
-                    pv[sl] = 0
-                    qv[sl] = E.ones(1)[0]
+                    qv[b.offset:b.offset + (1 << b.num_vars)] = E.ones(1)[0]
                 continue
             c = self.cs[b.item]
             w = c.table.width
