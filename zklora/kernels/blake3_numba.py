@@ -365,6 +365,20 @@ def _t16_masks(h: int) -> tuple[list[int], list[int]]:
     return lo, hi
 
 
+def _t16_transpose(builder, vt, rows: list) -> None:
+    """Transpose the 16×16 words of ``rows`` (16 vectors of type ``vt``) in place, in
+    registers: four stages of two-source shuffles (`_t16_masks`)."""
+    for h in (8, 4, 2, 1):
+        lo, hi = _t16_masks(h)
+        mlo = ir.Constant(vt, lo)
+        mhi = ir.Constant(vt, hi)
+        for i in range(16):
+            if i & h == 0:
+                a, b = rows[i], rows[i + h]
+                rows[i] = builder.shuffle_vector(a, b, mlo)
+                rows[i + h] = builder.shuffle_vector(a, b, mhi)
+
+
 def _t16_codegen(tag: bool):
     def codegen(context, builder, signature, args):
         i8p = ir.IntType(8).as_pointer()
@@ -378,15 +392,7 @@ def _t16_codegen(tag: bool):
             off = builder.add(args[1], builder.mul(args[2], ir.Constant(args[2].type, j)))
             ptr = builder.bitcast(builder.gep(base, [off]), vt.as_pointer())
             rows.append(builder.load(ptr, align=1))
-        for h in (8, 4, 2, 1):
-            lo, hi = _t16_masks(h)
-            mlo = ir.Constant(vt, lo)
-            mhi = ir.Constant(vt, hi)
-            for i in range(16):
-                if i & h == 0:
-                    a, b = rows[i], rows[i + h]
-                    rows[i] = builder.shuffle_vector(a, b, mlo)
-                    rows[i + h] = builder.shuffle_vector(a, b, mhi)
+        _t16_transpose(builder, vt, rows)
         if tag:  # word k = (u[k] << 8) | (u[k − 1] >> 24), u[−1] >> 24 = the tag 0x01
             s8, s24 = ir.Constant(vt, [8] * 16), ir.Constant(vt, [24] * 16)
             prev = [ir.Constant(vt, [1] * 16)] + [builder.lshr(r, s24) for r in rows[:15]]
@@ -439,15 +445,7 @@ def _put_t16(typingctx, cv, out, pos, nout):
                                   vt.as_pointer())
             rows.append(builder.load(ptr, align=4))
         rows += [ir.Constant(vt, [0] * 16)] * 8
-        for h in (8, 4, 2, 1):
-            lo, hi = _t16_masks(h)
-            mlo = ir.Constant(vt, lo)
-            mhi = ir.Constant(vt, hi)
-            for i in range(16):
-                if i & h == 0:
-                    a, b = rows[i], rows[i + h]
-                    rows[i] = builder.shuffle_vector(a, b, mlo)
-                    rows[i + h] = builder.shuffle_vector(a, b, mhi)
+        _t16_transpose(builder, vt, rows)
         dbase = builder.bitcast(dst.data, i8p)
         first8 = ir.Constant(v8, list(range(8)))
         for j in range(15):
