@@ -1,8 +1,9 @@
-"""The table tree's leaves are written once (`logup_gkr._Trees._table_leaves`: two
-uninitialised arrays, the tables' blocks and the padding blocks (0/1) each written,
-instead of a zeroed p and a filled q written over): the same leaves as the zeros / ones
-reference twin below, with padding blocks and one or two challenge sets, and the same
-proof bytes as the in-RAM prover with every stack spilled and every threshold low."""
+"""The table tree's leaves are written once (`logup_gkr._Trees._table_leaves`: q an
+uninitialised array, the tables' blocks and the padding blocks (1) each written, instead
+of E.ones = a zeroed array and a filled one written over; p zeros): the same leaves as
+the zeros / ones reference twin below, with padding blocks and one or two challenge
+sets, and the same proof bytes as the in-RAM prover with every stack spilled and every
+threshold low."""
 
 from __future__ import annotations
 
