@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 import numpy as np
 
-from . import mle
+from . import mle, sumcheck
 from . import zk as zklib
 from .claims import Claim, scale_blind
 from .relations import error, half_point
@@ -342,9 +342,14 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
 
     eq = 1 if any(bits[ch] for ch in free_sh) else 0
 
+    kw = {}
+
     def tables():  # prover only
         tabs = [_expand(E, mle.eq_table(E, join(E, free_sh, r)), free_sh, sc, bits)] \
-            if eq else []
+            if eq and "eq" not in kw else []
+        if "eq" in kw:  # built only if the eq-factored rounds do not serve the sumcheck
+            tabs.append(sumcheck.Deferred(1 << n, lambda: _expand(
+                E, mle.eq_table(E, join(E, free_sh, r)), free_sh, sc, bits)))
         for term, op in zip(ins, operands):
             base = isinstance(op, str)
             t = ctx.table(op) if base else op.table()
@@ -378,8 +383,8 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
                 for i, (term, op) in enumerate(zip(ins, operands)) if tensor[i]]
     if blind_in:
         raise error(ctx, f"{label}: a blinded claim needs a sumcheck (zero knowledge)")
-    kw = {}
-    if eq and getattr(ctx, "prover", False) and E.name == "goldilocks-ext2":
+    if eq and getattr(ctx, "prover", False) and E.name == "goldilocks-ext2" \
+            and ctx.zk is None:
         # the eq factor over free_sh's coordinates (the high ones of the point over sc),
         # constant along the others: `sumcheck.prove`'s eq-factored rounds
         r_f = join(E, free_sh, r)

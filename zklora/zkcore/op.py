@@ -780,7 +780,7 @@ class ProverContext(_Context):
         if self.zk is not None and num_vars > 0:
             return zklib.run_sumcheck(self, label, num_vars, terms, claim, tables, public)
         tabs = list(tables()) if callable(tables) else tables
-        n = np.asarray(tabs[0]).shape[0].bit_length() - 1 if len(tabs) else 0
+        n = sumcheck.table_len(tabs[0]).bit_length() - 1 if len(tabs) else 0
         if n != num_vars:
             raise ProverError(f"{label}: tables have 2^{n} entries, 2^{num_vars} declared")
         # a list made here is handed over: the tables only it holds (eq tables,

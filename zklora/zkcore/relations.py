@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from . import mle, selfcheck
+from . import mle, selfcheck, sumcheck
 from .claims import scale_blind
 from .errors import ProverError, VerificationError
 
@@ -239,7 +239,9 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
         if getattr(ctx, "carries_blinds", False) else []
     point, vals, blinds = zerocheck_hidden(
         ctx, ctx.label(node, "zerocheck"), n, rels,
-        lambda: {eq: mle.eq_table(E, tau)} | {
+        lambda: {eq: mle.eq_table(E, tau) if ctx.zk is not None else
+                 # built only if the eq-factored rounds do not serve the zero-check
+                 sumcheck.Deferred(1 << n, lambda: mle.eq_table(E, tau))} | {
             t: _spread(ctx.table(t), low[t], t in high) for t in names},
         public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide, eq=(eq, tau))
     out = []

@@ -234,6 +234,38 @@ def _tables(F: Field, tables: Sequence[np.ndarray]) -> tuple[list[np.ndarray], i
     return out, size
 
 
+class Deferred:
+    """A table of ``size`` entries built by ``make()`` only where `prove` reads it: the
+    eq factor named by `prove`'s ``eq`` hint, which the eq-factored rounds (`_prove_eq`)
+    never read; every other path gets ``make()``'s table (the same field elements, so
+    the same bytes).  Callers pass one only outside zero knowledge."""
+
+    __slots__ = ("size", "make")
+
+    def __init__(self, size: int, make: Callable[[], np.ndarray]):
+        self.size = int(size)
+        self.make = make
+
+
+def table_len(t) -> int:
+    """The number of entries of a `prove` table (an array or a `Deferred`)."""
+    return t.size if isinstance(t, Deferred) else int(np.asarray(t).shape[0])
+
+
+def _resolve(F: Field, tables, keep: int | None):
+    """``tables`` with every `Deferred` but the one at index ``keep`` built; the one at
+    ``keep`` (never read) becomes a zero-strided placeholder of its shape."""
+    if isinstance(tables, np.ndarray) or not any(isinstance(t, Deferred) for t in tables):
+        return tables
+    out = []
+    for i, t in enumerate(tables):
+        if isinstance(t, Deferred):
+            t = np.broadcast_to(np.zeros(F.elem_shape, np.uint64), (t.size,) + F.elem_shape) \
+                if i == keep else t.make()
+        out.append(t)
+    return out
+
+
 def _lifted(F: Field, t: np.ndarray) -> np.ndarray:
     return F.embed(t) if F.elem_shape and t.ndim == 1 else t
 
@@ -686,8 +718,24 @@ def prove(
     the caller's word that table i is Π_j e_j(x_j), e_j(X) = e[j, 0]·(1 − X) + e[j, 1]·X
     (``e`` (n, 2, 2); eq(τ, ·): (1 − τ_j, τ_j)), in every term once: over goldilocks-ext2
     on the ``cpu`` backend without a mask its rounds are then eq-factored (`_prove_eq`;
-    table i is not read; same bytes)."""
+    table i is not read; same bytes): that table may then be a `Deferred`, built only
+    where a path reads it."""
     starts, factors, coeffs, degree = _norm_terms(F, terms)
+    if not isinstance(tables, np.ndarray) and any(isinstance(t, Deferred) for t in tables):
+        # a `Deferred` eq table is built unless the eq-factored rounds serve the call
+        keep = None if eq is None else int(eq[0])
+        made = _resolve(F, tables, keep)
+        if keep is not None and isinstance(tables[keep], Deferred):
+            tabs, size = _tables(F, made)
+            n = size.bit_length() - 1
+            be = compute.current() if F.name == "goldilocks-ext2" else None
+            if not (mask is None and n > 0 and be is not None and FUSED
+                    and _pairwise(F, terms) is None
+                    and _eq_path(tabs, size, n, starts, factors, degree, eq, be) is not None):
+                made[keep] = tables[keep].make()
+        if own and isinstance(tables, list):
+            tables.clear()
+        tables = made
     tabs, size = _tables(F, tables)
     if own and isinstance(tables, list):
         tables.clear()
