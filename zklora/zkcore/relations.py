@@ -191,14 +191,23 @@ def _spread(t: np.ndarray, d: int, high: bool) -> np.ndarray:
 
 def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int],
                     high: Sequence[str] = ()) -> None:
-    """Prover self-check: every relation holds at every index (in the base field)."""
+    """Prover self-check: every relation holds at every index (in the base field).  A
+    term's tables are multiplied first and its coefficient applied once (none for 1):
+    no full-size broadcast of the coefficient per term (the same field elements)."""
     F = ctx.F
+    one = F.scalar(1)
     for k, rel in enumerate(relations):
         acc = None
         for c, fs in rel:
-            t = F.scalar(c)
+            t = None
             for f in fs:
-                t = F.mul(t, _spread(ctx.table(f), low[f], f in high))
+                x = _spread(ctx.table(f), low[f], f in high)
+                t = x if t is None else F.mul(t, x)
+            sc = F.scalar(c)
+            if t is None:
+                t = sc
+            elif not np.array_equal(sc, one):
+                t = F.mul(t, sc)
             acc = t if acc is None else F.add(acc, t)
         bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
             and np.ndim(acc) else []
