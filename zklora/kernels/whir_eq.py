@@ -22,8 +22,12 @@ point and an axpy per point.
 
 from __future__ import annotations
 
+import llvmlite.ir as ir
+import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from . import reference as R
 from .goldilocks import (
@@ -156,6 +160,168 @@ def _combine_ser(A0, A1, B, out, a):
     _rows(A0, A1, B, out, a, 0, B.shape[1])
 
 
+# -- AVX-512 IFMA52 limb products (s28h1): `whir_open.split_rows`, `pow_eq_accumulate` ----
+#
+# vpmadd52luq / vpmadd52huq add the low / high 52 bits of the 104-bit product of two
+# 52-bit lanes to a 64-bit lane.  With v = v0 + v1·2^52 (v1 < 2^12) and a constant
+# c = c0 + c1·2^52 (c1 < 2^12), v·c = v0c0 + (v0c1 + v1c0)·2^52 + v1c1·2^104: seven
+# such instructions add v·c to three 64-bit limbs (weights 1, 2^52, 2^104) with no
+# carries (the middle limb grows < 3·2^52 a product), where `acc_mul` takes a 32-bit
+# limb product (four vpmuludq, shifts, masks) and compare-carries into 192 bits.
+
+
+def _ifma_host() -> bool:
+    """Whether the kernels numba compiles here may use AVX-512 IFMA52: the host CPU has
+    it and numba targets the host (no ``NUMBA_CPU_NAME`` / ``NUMBA_CPU_FEATURES``)."""
+    try:
+        import llvmlite.binding as llvm
+        feats = llvm.get_host_cpu_features()
+        host = all(feats.get(f, False) for f in ("avx512f", "avx512ifma"))
+    except Exception:   # no feature map on this platform
+        return False
+    cfg = numba.config
+    return host and not getattr(cfg, "CPU_NAME", None) and \
+        not getattr(cfg, "CPU_FEATURES", None)
+
+
+#: `split_rows` takes the IFMA kernel (`_split_rows_ifma`) on this host (tests set it)
+IFMA = _ifma_host()
+#: table entries of an IFMA vector (one 512-bit lane group of an x-block)
+IFMA_LANES = 8
+#: products an IFMA limb triple takes before it is carried into the field sums (the
+#: middle limb grows < 3·2^52 a product: at most 1365 fit 64 bits)
+IFMA_FLUSH = 1024
+#: rows of a table an x-block runs through at a time (their pages stay in the TLB and
+#: the rows in L2; the block's limbs stay in registers for the rows)
+IFMA_ROWS = 32
+#: terms (claims l) one IFMA call takes at a time: 6 limb vectors a term in registers
+IFMA_TERMS = 4
+
+
+def _ifma_codegen(g: int):
+    """IR of `_ifma_g`: for r < nrows, v = V[voff + r·stride : + 8] (8 lanes) and the
+    constants Bc[boff + r·brow + 2k], Bc[.. + 2k + 1] (c mod 2^52's 64-bit source and
+    c >> 52, k < 2g): Kc's 6g limb vectors at koff (k·3 + 0/1/2, 8 lanes each) += v·c_k
+    split as in the section comment; the limbs loaded once and stored once."""
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        i32 = ir.IntType(32)
+        vt = ir.VectorType(i64, IFMA_LANES)
+        fnty = ir.FunctionType(vt, [vt, vt, vt])
+        mlo = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", (), fnty)
+        mhi = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", (), fnty)
+        V = context.make_array(sig.args[0])(context, builder, args[0])
+        Bc = context.make_array(sig.args[4])(context, builder, args[4])
+        Kc = context.make_array(sig.args[7])(context, builder, args[7])
+        voff, stride, nrows, boff, brow, koff = (args[1], args[2], args[3], args[5],
+                                                 args[6], args[8])
+        kbase = builder.gep(Kc.data, [koff])
+        kptrs = [builder.bitcast(builder.gep(kbase, [ir.Constant(i64, IFMA_LANES * i)]),
+                                 vt.as_pointer()) for i in range(6 * g)]
+        slots = []
+        for p in kptrs:   # loop-carried limbs: promoted to registers by LLVM
+            s = cgutils.alloca_once(builder, vt)
+            builder.store(builder.load(p, align=8), s)
+            slots.append(s)
+        s52 = ir.Constant(vt, [52] * IFMA_LANES)
+        und = ir.Constant(vt, ir.Undefined)
+        zmask = ir.Constant(ir.VectorType(i32, IFMA_LANES), [0] * IFMA_LANES)
+
+        def splat(x):
+            return builder.shuffle_vector(builder.insert_element(und, x, ir.Constant(i32, 0)),
+                                          und, zmask)
+
+        with cgutils.for_range(builder, nrows) as loop:
+            r = loop.index
+            vp = builder.gep(V.data, [builder.add(voff, builder.mul(r, stride))])
+            v = builder.load(builder.bitcast(vp, vt.as_pointer()), align=8)
+            v1 = builder.lshr(v, s52)
+            bb = builder.gep(Bc.data, [builder.add(boff, builder.mul(r, brow))])
+            for k in range(2 * g):
+                c0 = splat(builder.load(builder.gep(bb, [ir.Constant(i64, 2 * k)])))
+                c1 = splat(builder.load(builder.gep(bb, [ir.Constant(i64, 2 * k + 1)])))
+                s0, s1, s2 = slots[3 * k:3 * k + 3]
+                a0 = builder.call(mlo, [builder.load(s0), v, c0])
+                a1 = builder.call(mhi, [builder.load(s1), v, c0])
+                a1 = builder.call(mlo, [a1, v, c1])
+                a1 = builder.call(mlo, [a1, v1, c0])
+                a2 = builder.call(mhi, [builder.load(s2), v, c1])
+                a2 = builder.call(mhi, [a2, v1, c0])
+                a2 = builder.call(mlo, [a2, v1, c1])
+                builder.store(a0, s0)
+                builder.store(a1, s1)
+                builder.store(a2, s2)
+        for p, s in zip(kptrs, slots):
+            builder.store(builder.load(s), p, align=8)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+def _ifma_intrinsic(g: int):
+    def _ifma_g(typingctx, V, voff, stride, nrows, Bc, boff, brow, Kc, koff):
+        sig = types.void(V, types.int64, types.int64, types.int64, Bc, types.int64,
+                         types.int64, Kc, types.int64)
+        return sig, _ifma_codegen(g)
+
+    _ifma_g.__name__ = f"_ifma_{g}"
+    return intrinsic(_ifma_g)
+
+
+_ifma_1 = _ifma_intrinsic(1)
+_ifma_2 = _ifma_intrinsic(2)
+_ifma_3 = _ifma_intrinsic(3)
+_ifma_4 = _ifma_intrinsic(4)
+
+
+@njit(inline="always", **_OPTS)
+def _ifma_limbs(Kc, o):
+    """k0 + k1·2^52 + k2·2^104 mod p for the limbs Kc[o], Kc[o + 8], Kc[o + 16] (one lane
+    of a limb triple, k2 < 2^55: the 192-bit integer's top word < 2^31, `fin_acc128`)."""
+    k0 = Kc[o]
+    k1 = Kc[o + IFMA_LANES]
+    k2 = Kc[o + 2 * IFMA_LANES]
+    lo = k0 + (k1 << np.uint64(52))
+    c1 = ONE if lo < k0 else ZERO
+    m = k2 << np.uint64(40)
+    hi = (k1 >> np.uint64(12)) + m
+    c2 = ONE if hi < m else ZERO
+    hi2 = hi + c1
+    c3 = ONE if hi2 < hi else ZERO
+    return fin_acc128(lo, hi2, (k2 >> np.uint64(24)) + c2 + c3)
+
+
+@njit(parallel=True, **_OPTS)
+def _combine_ifma(A0, A1, Bs, out, a, nch):
+    """`_combine_par` (the same out, exact field sums) by IFMA52 limb products: for each
+    group of 8 rows h and x-block of 8 entries, one `_ifma_4` call per component sums
+    Σ_l A_c[l, x]·B[l, h] over the q points (q ≤ IFMA_FLUSH) into limbs in registers,
+    added to out once (`_ifma_limbs`); Bs (q, H, 2) holds B as (b, b >> 52)."""
+    q = A0.shape[0]
+    L = A0.shape[1]
+    H = Bs.shape[1]
+    HG = 2 * IFMA_TERMS
+    ng = H // HG
+    step = (ng + nch - 1) // nch
+    Af = (A0.reshape(-1), A1.reshape(-1))
+    Bf = Bs.reshape(-1)
+    for ch in prange(nch):
+        Kc = np.empty(3 * HG * IFMA_LANES, dtype=np.uint64)
+        for gi in range(ch * step, min(ng, (ch + 1) * step)):
+            h0 = gi * HG
+            for comp in range(2):
+                Ac = Af[comp]
+                for xb in range(L // IFMA_LANES):
+                    Kc[:] = ZERO
+                    _ifma_4(Ac, xb * IFMA_LANES, L, q, Bf, 2 * h0, 2 * H, Kc, 0)
+                    for k in range(HG):
+                        base = ((h0 + k) << a) + xb * IFMA_LANES
+                        for e in range(IFMA_LANES):
+                            out[base + e, comp] = gl_add(
+                                out[base + e, comp],
+                                _ifma_limbs(Kc, k * 3 * IFMA_LANES + e))
+
+
 def pow_eq_accumulate(out: np.ndarray, zs: np.ndarray, coefs: np.ndarray) -> None:
     """out (2^m, 2) += Σ_l coefs[l]·eq(pow(zs[l]), ·) for base-field points ``zs`` (q,)
     and extension coefficients ``coefs`` (q, 2); pow(z) = (z, z², …, z^(2^(m−1)))
@@ -181,7 +347,13 @@ def pow_eq_accumulate(out: np.ndarray, zs: np.ndarray, coefs: np.ndarray) -> Non
     A0 = np.empty_like(A)
     A1 = np.empty_like(A)
     _scale(A, coefs, A0, A1)
-    if N * zs.shape[0] < SERIAL_BELOW or B.shape[1] == 1:
+    if IFMA and A.shape[1] >= IFMA_LANES and B.shape[1] >= 2 * IFMA_TERMS and \
+            zs.shape[0] <= IFMA_FLUSH:   # B as (b, b >> 52)
+        Bs = np.empty((B.shape[0], B.shape[1], 2), dtype=np.uint64)
+        Bs[..., 0] = B
+        Bs[..., 1] = B >> np.uint64(52)
+        _combine_ifma(A0, A1, Bs, out, a, min(B.shape[1] // (2 * IFMA_TERMS), 16))
+    elif N * zs.shape[0] < SERIAL_BELOW or B.shape[1] == 1:
         _combine_ser(A0, A1, B, out, a)
     else:
         _combine_par(A0, A1, B, out, a, min(B.shape[1], 16))
@@ -737,6 +909,40 @@ def _out_ext(out: np.ndarray | None, M: int, name: str) -> np.ndarray:
     return out
 
 
+@njit(parallel=True, **_OPTS)
+def _fold_eq_ifma(s, Ec, j, out, L):
+    """`_fold_eq` (the same out, exact field sums) by IFMA52 limb products: a tile's
+    transposed inputs (J rows of n) summed with the weights Ec (J, 2, 2) = (E_c[b],
+    E_c[b] >> 52) by one `_ifma_1` call an x-block of 8 outputs (both components' limbs
+    in registers over the J ≤ IFMA_FLUSH rows), reduced once (`_ifma_limbs`); a tile's
+    last n mod 8 outputs by reduced products."""
+    J = 1 << j
+    M = out.shape[0]
+    ntiles = (M + L - 1) // L
+    for t in prange(ntiles):
+        T = np.empty(J * L, dtype=np.uint64)
+        Kc = np.empty(6 * IFMA_LANES, dtype=np.uint64)
+        x0 = t * L
+        n = min(L, M - x0)
+        _transpose_tile(s, x0 * J, J, n, T)
+        nb = n // IFMA_LANES
+        for xb in range(nb):
+            Kc[:] = ZERO
+            _ifma_1(T, xb * IFMA_LANES, n, J, Ec, 0, 4, Kc, 0)
+            for e in range(IFMA_LANES):
+                out[x0 + xb * IFMA_LANES + e, 0] = _ifma_limbs(Kc, e)
+                out[x0 + xb * IFMA_LANES + e, 1] = _ifma_limbs(Kc, 3 * IFMA_LANES + e)
+        for x in range(nb * IFMA_LANES, n):
+            o0 = ZERO
+            o1 = ZERO
+            for b in range(J):
+                v = T[b * n + x]
+                o0 = gl_add(o0, gl_mul(v, Ec[4 * b]))
+                o1 = gl_add(o1, gl_mul(v, Ec[4 * b + 2]))
+            out[x0 + x, 0] = o0
+            out[x0 + x, 1] = o1
+
+
 def fold_eq(s: np.ndarray, rs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``s`` (base, 2^j·M entries) with its lowest j variables bound to rs (j, 2): the
     (M, 2) extension table of `sumcheck.fold_into` j times (the same values), as one
@@ -748,8 +954,17 @@ def fold_eq(s: np.ndarray, rs: np.ndarray, out: np.ndarray | None = None) -> np.
     if s.shape[0] % (1 << j):
         raise ValueError("fold_eq: the table must have a multiple of 2^j entries")
     out = _out_ext(out, s.shape[0] >> j, "fold_eq")
-    if out.shape[0]:
-        _fold_eq(s, E0, E1, j, out, max(FOLD_MIN_OUT, FOLD_TILE >> j))
+    if not out.shape[0]:
+        return out
+    L = max(FOLD_MIN_OUT, FOLD_TILE >> j)
+    if IFMA and LAZY_J <= 1 << j <= IFMA_FLUSH and L >= IFMA_LANES:
+        Ec = np.empty((1 << j, 2, 2), dtype=np.uint64)   # (E_c[b], E_c[b] >> 52)
+        Ec[:, 0, 0] = E0
+        Ec[:, 1, 0] = E1
+        Ec[:, :, 1] = Ec[:, :, 0] >> np.uint64(52)
+        _fold_eq_ifma(s, Ec.reshape(-1), j, out, L)
+    else:
+        _fold_eq(s, E0, E1, j, out, L)
     return out
 
 
@@ -956,6 +1171,55 @@ def _seg_rows(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, P0, P1):
             o1[x] = fin_acc128(k3[x], k4[x], k5[x])
 
 
+@njit(parallel=True, **_OPTS)
+def _seg_rows_ifma(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, Bc, P0, P1):
+    """`_seg_rows` (the same P0, P1, exact field sums) with a piece's rows summed by
+    IFMA52 limb products where it has at least `SEG_LAZY_ROWS` rows of ≥ 8 entries:
+    one `_ifma_1` call an x-block of 8 entries and ≤ IFMA_FLUSH rows (both components'
+    limbs in registers), reduced once a call (`_ifma_limbs`); Bc (rows, 2, 2) holds
+    B's components as (b, b >> 52).  Other pieces as `_seg_rows`."""
+    for e in prange(sk.shape[0]):
+        g = grp[sk[e]]
+        T = grp_T[g]
+        tl = 1 << T
+        a = sa[e]
+        o0 = P0[e]
+        o1 = P1[e]
+        if grp_n[g] == T:
+            for x in range(tl):
+                o0[x] = s[a + x]
+                o1[x] = ZERO
+            continue
+        bo = boff[g] + sh[e]
+        n = snt[e]
+        if n < SEG_LAZY_ROWS or tl < IFMA_LANES:
+            for x in range(tl):
+                o0[x] = ZERO
+                o1[x] = ZERO
+            for h in range(n):
+                b0 = B0[bo + h]
+                b1 = B1[bo + h]
+                v = s[a + h * tl:a + h * tl + tl]
+                for x in range(tl):
+                    o0[x] = gl_add(o0[x], gl_mul(v[x], b0))
+                    o1[x] = gl_add(o1[x], gl_mul(v[x], b1))
+            continue
+        Kc = np.empty(6 * IFMA_LANES, dtype=np.uint64)
+        for x in range(tl):
+            o0[x] = ZERO
+            o1[x] = ZERO
+        for h0 in range(0, n, IFMA_FLUSH):
+            nr = min(IFMA_FLUSH, n - h0)
+            for xb in range(tl // IFMA_LANES):
+                Kc[:] = ZERO
+                _ifma_1(s, a + h0 * tl + xb * IFMA_LANES, tl, nr, Bc, 4 * (bo + h0), 4,
+                        Kc, 0)
+                for i in range(IFMA_LANES):
+                    x = xb * IFMA_LANES + i
+                    o0[x] = gl_add(o0[x], _ifma_limbs(Kc, i))
+                    o1[x] = gl_add(o1[x], _ifma_limbs(Kc, 3 * IFMA_LANES + i))
+
+
 def seg_rows_ref(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1) -> tuple:
     """`_seg_rows`'s twin (Python integers): (P0, P1) with P[e, x] = Σ_h B[row h]·s[row
     h, x] over piece e's rows, a one-row block's entries as they are."""
@@ -1052,8 +1316,12 @@ class SegRuns:
         L = 1 << int(tabs.T.max())
         P0 = np.empty((pk.shape[0], L), np.uint64)
         P1 = np.empty_like(P0)
-        _seg_rows(s, pk, pa, ph, pn, cgrp, tabs.T, tabs.nv, tabs.boff, tabs.B0,
-                  tabs.B1, P0, P1)
+        if IFMA:
+            _seg_rows_ifma(s, pk, pa, ph, pn, cgrp, tabs.T, tabs.nv, tabs.boff, tabs.B0,
+                           tabs.B1, tabs.ifma_b(), P0, P1)
+        else:
+            _seg_rows(s, pk, pa, ph, pn, cgrp, tabs.T, tabs.nv, tabs.boff, tabs.B0,
+                      tabs.B1, P0, P1)
         _seg_collect(pk, cgrp, tabs.T, P0, P1, self.aoff, self.A0, self.A1)
 
     def dots(self, tabs: SegTables, cgrp, ks, X: np.ndarray) -> None:
@@ -1091,6 +1359,18 @@ class SegTables:
         if G:
             _seg_tables(points, self.nv, self.T, rs if j else np.zeros((1, 2), np.uint64),
                         j, self.loff, self.L0, self.L1, self.boff, self.B0, self.B1)
+        self._bc: np.ndarray | None = None
+
+    def ifma_b(self) -> np.ndarray:
+        """B's components as (b, b >> 52) a row, (rows, 2, 2) flat: the constants of
+        `_seg_rows_ifma` (made once, on first use)."""
+        if self._bc is None:
+            bc = np.empty((self.B0.shape[0], 2, 2), np.uint64)
+            bc[:, 0, 0] = self.B0
+            bc[:, 1, 0] = self.B1
+            bc[:, :, 1] = bc[:, :, 0] >> np.uint64(52)
+            self._bc = bc.reshape(-1)
+        return self._bc
 
 
 def seg_dots(s: np.ndarray, tabs: SegTables, grp, sk, sa, sh, snt, X: np.ndarray) -> None:

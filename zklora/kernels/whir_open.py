@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit, prange
 
 from . import reference as R
+from . import whir_eq as _QE
 from .goldilocks import (
     ONE,
     P_INT,
@@ -43,7 +44,23 @@ from .goldilocks import (
 )
 from .goldilocks import e2_mul_s as e2_mul
 from .lookup_gkr import _col_at, col_table
-from .whir_eq import _eq_weights, _fold_rows, _out_ext, _transpose_tile, acc_mul, fold_pairs_ref
+from .whir_eq import (
+    IFMA_FLUSH,
+    IFMA_LANES,
+    IFMA_ROWS,
+    IFMA_TERMS,
+    _eq_weights,
+    _fold_rows,
+    _ifma_1,
+    _ifma_2,
+    _ifma_3,
+    _ifma_4,
+    _ifma_limbs,
+    _out_ext,
+    _transpose_tile,
+    acc_mul,
+    fold_pairs_ref,
+)
 from .whir_sumcheck import round_ref
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -494,6 +511,72 @@ def _add_parts(part, G):
                 G[l, x, 1] = gl_add(G[l, x, 1], pc[l, x, 1])
 
 
+# -- `split_rows` by AVX-512 IFMA52 limb products (`whir_eq`'s IFMA section; s28h1) ------
+
+
+@njit(inline="always", **_OPTS)
+def _ifma_flush(Kc, part, c, q, L):
+    """part[c, l, x] += the limbs of Kc (x-block, l, component, limb, lane) mod p
+    (`whir_eq._ifma_limbs`); the limbs zeroed."""
+    for xb in range(L // IFMA_LANES):
+        for l in range(q):
+            for comp in range(2):
+                o = ((xb * q + l) * 2 + comp) * 3 * IFMA_LANES
+                for e in range(IFMA_LANES):
+                    x = xb * IFMA_LANES + e
+                    part[c, l, x, comp] = gl_add(part[c, l, x, comp],
+                                                 _ifma_limbs(Kc, o + e))
+                    Kc[o + e] = ZERO
+                    Kc[o + IFMA_LANES + e] = ZERO
+                    Kc[o + 2 * IFMA_LANES + e] = ZERO
+
+
+@njit(parallel=True, **_OPTS)
+def _split_rows_ifma(tabs, Bc, a, H, q, nch, part):
+    """`_split_rows` (the same part[c, l, x], exact field sums) by IFMA52 limb products:
+    Bc (T, H, q, 2, 2) holds each constant C[l, t, h] component as (c, c >> 52); chunk
+    c's rows run IFMA_ROWS at a time, for each table, group of ≤ IFMA_TERMS terms and
+    x-block of 8 entries one `_ifma_g` call (limbs in registers across the rows); the
+    limbs are carried into part[c] every ≤ IFMA_FLUSH products (`_ifma_flush`)."""
+    T = tabs.shape[0]
+    L = 1 << a
+    NX = L // IFMA_LANES
+    step = (H + nch - 1) // nch
+    R = max(1, min(IFMA_ROWS, IFMA_FLUSH // T))
+    brow = 4 * q
+    for c in prange(nch):
+        Kc = np.zeros(NX * q * 6 * IFMA_LANES, dtype=np.uint64)
+        for l in range(q):
+            for x in range(L):
+                part[c, l, x, 0] = ZERO
+                part[c, l, x, 1] = ZERO
+        cnt = 0
+        h1 = min(H, (c + 1) * step)
+        for g0 in range(c * step, h1, R):
+            nr = min(R, h1 - g0)
+            if cnt + T * nr > IFMA_FLUSH:
+                _ifma_flush(Kc, part, c, q, L)
+                cnt = 0
+            for t in range(T):
+                s = _col_at(tabs, t)
+                for l0 in range(0, q, IFMA_TERMS):
+                    g = min(IFMA_TERMS, q - l0)
+                    boff = ((t * H + g0) * q + l0) * 4
+                    for xb in range(NX):
+                        voff = g0 * L + xb * IFMA_LANES
+                        koff = (xb * q + l0) * 6 * IFMA_LANES
+                        if g == 4:
+                            _ifma_4(s, voff, L, nr, Bc, boff, brow, Kc, koff)
+                        elif g == 3:
+                            _ifma_3(s, voff, L, nr, Bc, boff, brow, Kc, koff)
+                        elif g == 2:
+                            _ifma_2(s, voff, L, nr, Bc, boff, brow, Kc, koff)
+                        else:
+                            _ifma_1(s, voff, L, nr, Bc, boff, brow, Kc, koff)
+            cnt += T * nr
+        _ifma_flush(Kc, part, c, q, L)
+
+
 def split_rows(tabs, C: np.ndarray, a: int, G: np.ndarray | None = None) -> np.ndarray:
     """G[l, x] (+)= Σ_t Σ_h C[l, t, h]·tabs[t][h·2^a + x] (q, 2^a, 2): ``tabs`` T base
     blocks of H·2^a entries each, C (q, T, H, 2) extension weights (for W = Σ_l
@@ -518,8 +601,15 @@ def split_rows(tabs, C: np.ndarray, a: int, G: np.ndarray | None = None) -> np.n
         return G
     nch = _nchunks(H, T * (H << a))
     part = np.empty((nch, q, 1 << a, 2), dtype=np.uint64)
-    _split_rows(col_table(tabs), np.ascontiguousarray(C[..., 0]),
-                np.ascontiguousarray(C[..., 1]), a, H, nch, part)
+    if _QE.IFMA and 1 << a >= IFMA_LANES and T <= IFMA_FLUSH:
+        # the constants as (c, c >> 52), (T, H, q, 2, 2) (`_split_rows_ifma`)
+        Bc = np.empty((T, H, q, 2, 2), dtype=np.uint64)
+        Bc[..., 0] = C.transpose(1, 2, 0, 3)
+        Bc[..., 1] = Bc[..., 0] >> np.uint64(52)
+        _split_rows_ifma(col_table(tabs), Bc.reshape(-1), a, H, q, nch, part)
+    else:
+        _split_rows(col_table(tabs), np.ascontiguousarray(C[..., 0]),
+                    np.ascontiguousarray(C[..., 1]), a, H, nch, part)
     _add_parts(part, G)
     return G
 
