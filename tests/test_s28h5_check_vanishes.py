@@ -1,7 +1,8 @@
-"""`relations._check_vanishes` (the prover's zero-check self-check, s28h5: a term's
-tables multiplied first, its coefficient applied once, none for 1) against its twin
-(the former code: the coefficient broadcast, then every table multiplied in): the same
-verdict and the same first failing index, for relations with coefficients 0, 1, p − 1,
+"""`relations._check_vanishes` (the prover's zero-check self-check) against its twin
+(the whole-table evaluation: the coefficient broadcast, then every table multiplied
+in), on the whole-table path and on the chunked path of s28h5 (`_check_chunked`, every
+chunk size from below a broadcast table's repeat to the whole table): the same verdict
+and the same first failing index, for relations with coefficients 0, 1, p − 1,
 p − 2 and others, constant terms, low/high broadcast tables and tables holding edge
 values."""
 
@@ -82,8 +83,17 @@ RELS = [
 ]
 
 
+@pytest.fixture(params=[None, 2, 16, 128, 256])
+def chunk(request, monkeypatch):
+    """None: the whole-table path; else the chunked one with chunks of this size."""
+    if request.param is not None:
+        monkeypatch.setattr(relations, "CHECK_CHUNKED_MIN", 1)
+        monkeypatch.setattr(relations, "CHECK_CHUNK", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("k", range(len(RELS)))
-def test_check_vanishes_matches_twin(k):
+def test_check_vanishes_matches_twin(k, chunk):
     tabs, low = _setup(np.random.default_rng(k))
     ctx = _Ctx(tabs)
     want = _verdict(_twin, ctx, "n", RELS[k], low)
@@ -91,7 +101,7 @@ def test_check_vanishes_matches_twin(k):
     assert got == want
 
 
-def test_check_vanishes_high_broadcast():
+def test_check_vanishes_high_broadcast(chunk):
     tabs, low = _setup(np.random.default_rng(7))
     ctx = _Ctx(tabs)
     ok = [[(1, ("A", "M")), (P - 1, ("AMh",))]]
@@ -101,9 +111,25 @@ def test_check_vanishes_high_broadcast():
     assert bad is not None and bad == _verdict(_twin, ctx, "n", ok, low)
 
 
-def test_tables_not_written():
+def test_tables_not_written(chunk):
     tabs, low = _setup(np.random.default_rng(3))
     before = {k: v.copy() for k, v in tabs.items()}
     relations._check_vanishes(_Ctx(tabs), "n", [[(1, ("AB",)), (P - 1, ("AB",))],
                                                 [(1, ("A",)), (P - 1, ("A",))]], low)
     assert all(np.array_equal(before[k], tabs[k]) for k in tabs)
+
+
+def test_chunked_failure_in_a_later_chunk(monkeypatch):
+    """A relation failing only at index 200 (chunk 3 of 16-entry chunks, a low-broadcast
+    table in the term): the chunked path reports index 200, as the twin does."""
+    monkeypatch.setattr(relations, "CHECK_CHUNKED_MIN", 1)
+    monkeypatch.setattr(relations, "CHECK_CHUNK", 16)
+    tabs, low = _setup(np.random.default_rng(11))
+    am = tabs["AM"].copy()
+    am[200] = F.add(am[200:201], F.scalar(1))[0]
+    tabs["AM"] = am
+    ctx = _Ctx(tabs)
+    rel = [[(1, ("A", "M")), (P - 1, ("AM",))]]
+    want = _verdict(_twin, ctx, "n", rel, low)
+    assert want is not None and "flat index 200 " in want
+    assert _verdict(relations._check_vanishes, ctx, "n", rel, low) == want

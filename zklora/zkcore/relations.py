@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
+from zklora.kernels import goldilocks as KG
+
 from . import mle, selfcheck, sumcheck
 from .claims import scale_blind
 from .errors import ProverError, VerificationError
@@ -189,31 +191,91 @@ def _spread(t: np.ndarray, d: int, high: bool) -> np.ndarray:
     return np.tile(t, (1 << d,) + (1,) * (np.ndim(t) - 1)) if high else np.repeat(t, 1 << d, 0)
 
 
+#: `_check_vanishes` reads relations over at least this many indices a chunk of
+#: `CHECK_CHUNK` at a time (goldilocks): four chunk buffers, no whole-size temporaries
+CHECK_CHUNKED_MIN = 1 << 20
+CHECK_CHUNK = 1 << 18
+
+
 def _check_vanishes(ctx, node: str, relations, low: Mapping[str, int],
                     high: Sequence[str] = ()) -> None:
-    """Prover self-check: every relation holds at every index (in the base field).  A
-    term's tables are multiplied first and its coefficient applied once (none for 1):
-    no full-size broadcast of the coefficient per term (the same field elements)."""
+    """Prover self-check: every relation holds at every index (in the base field)."""
     F = ctx.F
-    one = F.scalar(1)
+    names = {f for rel in relations for _, fs in rel for f in fs}
+    size = max((np.asarray(ctx.table(f)).shape[0] << low[f] for f in names), default=0)
+    if F.name == "goldilocks" and size >= CHECK_CHUNKED_MIN:
+        _check_chunked(ctx, node, relations, low, high, size)
+        return
     for k, rel in enumerate(relations):
         acc = None
         for c, fs in rel:
-            t = None
+            t = F.scalar(c)
             for f in fs:
-                x = _spread(ctx.table(f), low[f], f in high)
-                t = x if t is None else F.mul(t, x)
-            sc = F.scalar(c)
-            if t is None:
-                t = sc
-            elif not np.array_equal(sc, one):
-                t = F.mul(t, sc)
+                t = F.mul(t, _spread(ctx.table(f), low[f], f in high))
             acc = t if acc is None else F.add(acc, t)
         bad = np.nonzero(np.asarray(acc) != np.asarray(F.scalar(0)))[0] if acc is not None \
             and np.ndim(acc) else []
         if len(bad):
             raise ProverError(f"{node}: relation {k} fails at flat index {int(bad[0])} (the "
                               "witness does not follow the spec)")
+
+
+def _piece(t: np.ndarray, d: int, high: bool, lo: int, c: int, buf: np.ndarray) -> np.ndarray:
+    """Indices lo … lo + c − 1 of ``t`` broadcast along d low (``high``: high) coordinates
+    (`_spread`): a view of ``t`` where it is one, else written into ``buf``."""
+    if not d:
+        return t[lo:lo + c]
+    if high:
+        m = t.shape[0]
+        if c <= m:
+            return t[lo & (m - 1):(lo & (m - 1)) + c]
+        buf.reshape(-1, m)[:] = t[None, :]
+        return buf
+    if c >= 1 << d:
+        buf.reshape(-1, 1 << d)[:] = t[lo >> d:(lo + c) >> d, None]
+    else:
+        buf[:] = t[lo >> d]
+    return buf
+
+
+def _check_chunked(ctx, node: str, relations, low: Mapping[str, int], high: Sequence[str],
+                   size: int) -> None:
+    """`_check_vanishes` over goldilocks a chunk of `CHECK_CHUNK` indices at a time: each
+    term's product and the relation's sum in reused buffers with the field's vector
+    kernels (a term's first table copied in, the others multiplied into it, the
+    coefficient last unless it is 1; the same field elements as the whole-table
+    evaluation, so the same verdict and first failing index)."""
+    F = ctx.F
+    c = min(CHECK_CHUNK, size)
+    mul = KG.vmul if c >= KG.SMALL else KG.vmul_s
+    add = KG.vadd if c >= KG.SMALL else KG.vadd_s
+    acc, t, tmp = (np.empty(c, np.uint64) for _ in range(3))
+    tabs = {f: np.asarray(ctx.table(f)).reshape(-1) for rel in relations for _, fs in rel
+            for f in fs}
+    for k, rel in enumerate(relations):
+        if not any(fs for _, fs in rel):
+            continue    # constants only: the whole-table check never flags them either
+        one = np.asarray(F.scalar(1))
+        coefs = [None if fs and np.array_equal(F.scalar(cf), one) else
+                 np.full(c, F.scalar(cf), np.uint64) for cf, fs in rel]
+        for lo in range(0, size, c):
+            for j, ((_, fs), cf) in enumerate(zip(rel, coefs)):
+                if fs:
+                    t[:] = _piece(tabs[fs[0]], low[fs[0]], fs[0] in high, lo, c, tmp)
+                    for f in fs[1:]:
+                        mul(t, _piece(tabs[f], low[f], f in high, lo, c, tmp), t)
+                    if cf is not None:
+                        mul(t, cf, t)
+                else:
+                    t[:] = cf
+                if j:
+                    add(acc, t, acc)
+                else:
+                    acc[:] = t
+            bad = np.flatnonzero(acc)
+            if bad.size:
+                raise ProverError(f"{node}: relation {k} fails at flat index "
+                                  f"{lo + int(bad[0])} (the witness does not follow the spec)")
 
 
 def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
