@@ -536,7 +536,8 @@ def _warm_kernels() -> None:
     the parallel `whir.lincomb_base`, `whir_open.lincomb_fold` (a streamed batch's
     combination; ≈ 7 s to compile),
     `whir_eq.pow_eq_accumulate`'s serial and parallel combine, `whir_open.split_rows`
-    (a streamed round's messages from row sums), the witness's int64 `int_gemm.gemm_nt`
+    (a streamed round's messages from row sums; its IFMA52 form too) and `whir_eq.fold_eq`
+    (IFMA52 on in-memory and mapped tables), the witness's int64 `int_gemm.gemm_nt`
     and the rescale forward's `fixed_point` kernels, and the elementwise extension ops
     with a read-only operand."""
     import numpy as np
@@ -565,6 +566,14 @@ def _warm_kernels() -> None:
     # a streamed first round's / batch reduction's messages from W's row sums
     whir_open.split_rows([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
                          np.ones((1, 2, 16, 2), dtype=np.uint64), 2)
+    # the IFMA52 row sums / folds (2^a >= 8 entries a row, 2^j >= 8 folds: the kernels a
+    # real opening takes on an AVX-512 IFMA host; the acc_mul ones elsewhere)
+    whir_open.split_rows([rng.integers(0, 1 << 32, 1 << 6, dtype=np.uint64)] * 2,
+                         np.ones((1, 2, 8, 2), dtype=np.uint64), 3)
+    for ro in (False, True):
+        s = rng.integers(0, 1 << 32, 1 << 8, dtype=np.uint64)
+        s.flags.writeable = not ro
+        whir_eq.fold_eq(s, rng.integers(0, 1 << 32, (3, 2), dtype=np.uint64))
     _warm_streamed_passes(rng)
     _warm_leaf_sets(rng)
     # the rescale forward's split and limbs (`ops/rescale`: contiguous int64)
