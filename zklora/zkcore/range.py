@@ -18,8 +18,7 @@ a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
   multilinear polynomials, so it holds everywhere w.h.p.  The limbs are sound as
   integers because 2^B < p/2.  A check's limbs may also have explicit widths
   (`RangeCheck.widths`, limb j at bit offset o_j = Σ_(i<j) w_i): the cost rule splits a
-  top limb whose table costs more than its entries (`_split_tops`) and gives a check of
-  three or more 16-bit limbs fewer 20-bit ones where the tables pay (`_wide_limbs`).
+  top limb whose table costs more than its entries (`_split_tops`).
 
 `ranges` runs several checks at once: every limb is committed before the point z is
 drawn, so all limbs share one stacked commitment, and one z (its first n coordinates
@@ -212,57 +211,7 @@ def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
             direct = group[key] * (2 * limbs - 1) > 2 << B
             rc = attrs.evolve(rc, limb_bits=B if direct else LIMB_BITS)
         out.append(rc)
-    return _split_tops(ctx, _wide_limbs(ctx, out))
-
-
-def _tables_of(ctx, checks: Sequence[RangeCheck]) -> set[int]:
-    """The widths t of the tables range(t) (lo = 0) that ``checks`` look up in as they
-    are: every limb's, and a direct check's own when its table starts at 0."""
-    have: set[int] = set()
-    for rc in checks:
-        B, limbs, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
-        if _direct(ctx, rc.tensor, B, rc.limb_bits):
-            if rc.lo == 0 or len(sides) > 1:
-                have.add(B)
-        else:
-            have.update(limbs)
-    return have
-
-
-def _wide_limbs(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
-    """``checks`` with fewer, wider limbs where the tables pay (issue 13): a check of
-    B > 2·`LIMB_BITS` bits with `LIMB_BITS`-bit limbs (⌈B/16⌉ of them) gets instead
-    K = ⌈B/`DIRECT_MAX_BITS`⌉ limbs of widths (20, …, 20, B − 20·(K − 1)) when K is
-    smaller and, over all the checks of B bits together, the entries saved — elements ×
-    sides × (⌈B/16⌉ − K), each one looked-up entry and one committed limb element — exceed
-    the rows of the tables the wide widths add (2^w for each w whose range(w) table no
-    other check uses, `_tables_of`).  At the 25M shape range20 (the direct 20-bit rescale
-    remainders) and range17 (softmax e, P) exist anyway, so a 34-, 37- or 40-bit check
-    drops from three limbs to two.  Decided from the shapes alone, so both sides agree;
-    mixed-radix digits are unique and 2^B < p/2, so the interval proven is the same
-    (docs/soundness.md §2.1)."""
-    have = _tables_of(ctx, checks)
-    W = DIRECT_MAX_BITS
-    plans = []
-    saved: dict[int, int] = {}
-    for rc in checks:
-        B, limbs, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
-        widths = None
-        if (rc.limb_bits == LIMB_BITS and not rc.widths and B > 2 * LIMB_BITS
-                and not _direct(ctx, rc.tensor, B, rc.limb_bits)):
-            K = -(-B // W)
-            if K < len(limbs):
-                widths = (W,) * (K - 1) + (B - W * (K - 1),)
-                saved[B] = saved.get(B, 0) + \
-                    ctx.spec(rc.tensor).size * len(sides) * (len(limbs) - K)
-        plans.append((rc, B, widths))
-    out = []
-    for rc, B, widths in plans:
-        if widths is not None and \
-                saved[B] > sum(1 << w for w in set(widths) if w not in have):
-            rc = attrs.evolve(rc, limb_bits=W, widths=widths)
-        out.append(rc)
-    return out
+    return _split_tops(ctx, out)
 
 
 def _split_tops(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:

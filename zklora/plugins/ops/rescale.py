@@ -54,7 +54,7 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest
 from zklora.zkcore.op import PASS, Op, OpNode, Role, TensorSpec, param
-from zklora.zkcore.range import DIRECT_MAX_BITS, RangeCheck, range_table
+from zklora.zkcore.range import LIMB_BITS, RangeCheck, range_table
 from zklora.zkcore.relations import rescale_input_claim
 
 
@@ -71,12 +71,12 @@ class Rescale(Op):
         shift: int = param("int", lo=1, hi=quant.MAX_SCALE, doc="s")
         derived: bool = param("bool", default=False,
                               doc="Y's bound is derived from X's: check it one-sided")
-        limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=DIRECT_MAX_BITS,
+        limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=LIMB_BITS,
                                        doc="Y virtual, defined by committed limbs of "
                                            "these widths (module doc)")
         limb_lo: int = param("int", default=0,
                              doc="with limbs: lo of Y's checked box (Y = lo + Σ 2^o·L)")
-        r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=DIRECT_MAX_BITS,
+        r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=LIMB_BITS,
                                          doc="R virtual, defined by committed limbs of "
                                              "these widths (R = Σ 2^o·M)")
 
