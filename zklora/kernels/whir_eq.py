@@ -34,6 +34,7 @@ from .goldilocks import (
     ONE,
     P_INT,
     ZERO,
+    _mul_hilo,
     e2_mul,
     fin_acc128,
     gl_add,
@@ -292,28 +293,34 @@ def _ifma_limbs(Kc, o):
 
 
 @njit(parallel=True, **_OPTS)
-def _combine_ifma(A0, A1, Bs, out, a, nch):
+def _combine_ifma(A0, A1, B, out, a, nch):
     """`_combine_par` (the same out, exact field sums) by IFMA52 limb products: for each
     group of 8 rows h and x-block of 8 entries, one `_ifma_4` call per component sums
     Σ_l A_c[l, x]·B[l, h] over the q points (q ≤ IFMA_FLUSH) into limbs in registers,
-    added to out once (`_ifma_limbs`); Bs (q, H, 2) holds B as (b, b >> 52)."""
+    added to out once (`_ifma_limbs`); the group's B columns are copied as (b, b >> 52)
+    pairs into a (q, 16) buffer a chunk (no whole-table copy of B)."""
     q = A0.shape[0]
     L = A0.shape[1]
-    H = Bs.shape[1]
+    H = B.shape[1]
     HG = 2 * IFMA_TERMS
     ng = H // HG
     step = (ng + nch - 1) // nch
     Af = (A0.reshape(-1), A1.reshape(-1))
-    Bf = Bs.reshape(-1)
     for ch in prange(nch):
         Kc = np.empty(3 * HG * IFMA_LANES, dtype=np.uint64)
+        Bl = np.empty(2 * HG * q, dtype=np.uint64)
         for gi in range(ch * step, min(ng, (ch + 1) * step)):
             h0 = gi * HG
+            for l in range(q):
+                for k in range(HG):
+                    b = B[l, h0 + k]
+                    Bl[l * 2 * HG + 2 * k] = b
+                    Bl[l * 2 * HG + 2 * k + 1] = b >> np.uint64(52)
             for comp in range(2):
                 Ac = Af[comp]
                 for xb in range(L // IFMA_LANES):
                     Kc[:] = ZERO
-                    _ifma_4(Ac, xb * IFMA_LANES, L, q, Bf, 2 * h0, 2 * H, Kc, 0)
+                    _ifma_4(Ac, xb * IFMA_LANES, L, q, Bl, 0, 2 * HG, Kc, 0)
                     for k in range(HG):
                         base = ((h0 + k) << a) + xb * IFMA_LANES
                         for e in range(IFMA_LANES):
@@ -348,11 +355,8 @@ def pow_eq_accumulate(out: np.ndarray, zs: np.ndarray, coefs: np.ndarray) -> Non
     A1 = np.empty_like(A)
     _scale(A, coefs, A0, A1)
     if IFMA and A.shape[1] >= IFMA_LANES and B.shape[1] >= 2 * IFMA_TERMS and \
-            zs.shape[0] <= IFMA_FLUSH:   # B as (b, b >> 52)
-        Bs = np.empty((B.shape[0], B.shape[1], 2), dtype=np.uint64)
-        Bs[..., 0] = B
-        Bs[..., 1] = B >> np.uint64(52)
-        _combine_ifma(A0, A1, Bs, out, a, min(B.shape[1] // (2 * IFMA_TERMS), 16))
+            zs.shape[0] <= IFMA_FLUSH:
+        _combine_ifma(A0, A1, B, out, a, min(B.shape[1] // (2 * IFMA_TERMS), 16))
     elif N * zs.shape[0] < SERIAL_BELOW or B.shape[1] == 1:
         _combine_ser(A0, A1, B, out, a)
     else:
@@ -1038,24 +1042,57 @@ def _seg_tables(P, nv, grp_T, rs, j, loff, L0, L1, boff, B0, B1):
 SEG_PIECE = 1 << 15
 
 
+@njit(inline="always", **_OPTS)
+def _mac2(lo, hi, tp, x0, b0, x1, b1):
+    """(tp, hi, lo) + x0·b0 + x1·b1 as the 192-bit integer tp·2^128 + hi·2^64 + lo (no
+    reduction mod p; tp grows by at most 3); scalar code: one 64×64→128 multiply a
+    product (`goldilocks._mul_hilo`)."""
+    h1, l1 = _mul_hilo(x0, b0)
+    h2, l2 = _mul_hilo(x1, b1)
+    t = lo + l1
+    c = ONE if t < l1 else ZERO
+    t2 = t + l2
+    c += ONE if t2 < l2 else ZERO
+    u = hi + h1
+    tp += ONE if u < h1 else ZERO
+    v = u + h2
+    tp += ONE if v < h2 else ZERO
+    w = v + c
+    tp += ONE if w < c else ZERO
+    return t2, w, tp
+
+
+@njit(inline="always", **_OPTS)
+def _half_dot_lazy(A0, A1, o, half, L0, L1, lo_, j, bit):
+    """(Σ A[o + x]·L[lo_ + x'] over the x < 2·half with bit j of x = ``bit``) as its two
+    extension components, the products summed as 192-bit integers (`_mac2`: x0·l0 +
+    x1·7l1, x0·l1 + x1·l0) and reduced once."""
+    jm = (1 << j) - 1
+    a0 = ZERO
+    a1 = ZERO
+    a2 = ZERO
+    b0 = ZERO
+    b1 = ZERO
+    b2 = ZERO
+    for xp in range(half):
+        x = o + (((xp & jm) | ((xp >> j) << (j + 1))) + (bit << j))
+        l0 = L0[lo_ + xp]
+        l1 = L1[lo_ + xp]
+        v0 = A0[x]
+        v1 = A1[x]
+        a0, a1, a2 = _mac2(a0, a1, a2, v0, l0, v1, gl_mul7(l1))
+        b0, b1, b2 = _mac2(b0, b1, b2, v0, l1, v1, l0)
+    return fin_acc128(a0, a1, a2), fin_acc128(b0, b1, b2)
+
+
 @njit(inline="always")
 def _split_dot(A0, A1, o, tl, L0, L1, lo_, j):
     """(Σ_(x: bit j = 0) A[o + x]·L[lo_ + x'], Σ_(bit j = 1) …) as (x00, x01, x10, x11),
-    x < tl, x' = x with bit j removed (extension components A0/A1, L0/L1)."""
-    jm = (1 << j) - 1
-    x00 = ZERO
-    x01 = ZERO
-    x10 = ZERO
-    x11 = ZERO
-    for x in range(tl):
-        xl = lo_ + ((x & jm) | ((x >> (j + 1)) << j))
-        p0, p1 = e2_mul(A0[o + x], A1[o + x], L0[xl], L1[xl])
-        if (x >> j) & 1:
-            x10 = gl_add(x10, p0)
-            x11 = gl_add(x11, p1)
-        else:
-            x00 = gl_add(x00, p0)
-            x01 = gl_add(x01, p1)
+    x < tl (a power of two > 2^j, ≤ 2^30), x' = x with bit j removed (extension
+    components A0/A1, L0/L1): each component's products summed unreduced
+    (`_half_dot_lazy`, s29h4; before, a reduced extension product and sum an entry)."""
+    x00, x01 = _half_dot_lazy(A0, A1, o, tl >> 1, L0, L1, lo_, j, 0)
+    x10, x11 = _half_dot_lazy(A0, A1, o, tl >> 1, L0, L1, lo_, j, 1)
     return x00, x01, x10, x11
 
 
