@@ -1159,6 +1159,32 @@ def _seg_add(sk, Xp, X):
 SEG_LAZY_ROWS = 4
 
 
+@njit(inline="always", **_OPTS)
+def _seg_piece_direct(s, a, tl, whole, few, bo, n, B0, B1, o0, o1) -> bool:
+    """The pieces `_seg_rows` and `_seg_rows_ifma` set without 192-bit sums (True when
+    this one is such): a block of one row (``whole``: o = its entries) and, when
+    ``few``, a piece's n rows summed with a reduced product each (o = Σ_h B[bo + h]·
+    s[a + h·tl …])."""
+    if whole:
+        for x in range(tl):
+            o0[x] = s[a + x]
+            o1[x] = ZERO
+        return True
+    if not few:
+        return False
+    for x in range(tl):
+        o0[x] = ZERO
+        o1[x] = ZERO
+    for h in range(n):
+        b0 = B0[bo + h]
+        b1 = B1[bo + h]
+        v = s[a + h * tl:a + h * tl + tl]
+        for x in range(tl):
+            o0[x] = gl_add(o0[x], gl_mul(v[x], b0))
+            o1[x] = gl_add(o1[x], gl_mul(v[x], b1))
+    return True
+
+
 @njit(parallel=True, **_OPTS)
 def _seg_rows(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, P0, P1):
     """Per piece e (claim k = sk[e], rows sh[e] … of 2^T base entries from s[sa[e]]):
@@ -1168,29 +1194,14 @@ def _seg_rows(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, P0, P1):
     once from `SEG_LAZY_ROWS` rows."""
     for e in prange(sk.shape[0]):
         g = grp[sk[e]]
-        T = grp_T[g]
-        tl = 1 << T
+        tl = 1 << grp_T[g]
         a = sa[e]
         o0 = P0[e]
         o1 = P1[e]
-        if grp_n[g] == T:
-            for x in range(tl):
-                o0[x] = s[a + x]
-                o1[x] = ZERO
-            continue
         bo = boff[g] + sh[e]
         n = snt[e]
-        if n < SEG_LAZY_ROWS:
-            for x in range(tl):
-                o0[x] = ZERO
-                o1[x] = ZERO
-            for h in range(n):
-                b0 = B0[bo + h]
-                b1 = B1[bo + h]
-                v = s[a + h * tl:a + h * tl + tl]
-                for x in range(tl):
-                    o0[x] = gl_add(o0[x], gl_mul(v[x], b0))
-                    o1[x] = gl_add(o1[x], gl_mul(v[x], b1))
+        if _seg_piece_direct(s, a, tl, grp_n[g] == grp_T[g], n < SEG_LAZY_ROWS, bo, n,
+                             B0, B1, o0, o1):
             continue
         K = np.zeros((6, tl), dtype=np.uint64)
         k0 = K[0]
@@ -1217,29 +1228,14 @@ def _seg_rows_ifma(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, Bc, P0, 
     B's components as (b, b >> 52).  Other pieces as `_seg_rows`."""
     for e in prange(sk.shape[0]):
         g = grp[sk[e]]
-        T = grp_T[g]
-        tl = 1 << T
+        tl = 1 << grp_T[g]
         a = sa[e]
         o0 = P0[e]
         o1 = P1[e]
-        if grp_n[g] == T:
-            for x in range(tl):
-                o0[x] = s[a + x]
-                o1[x] = ZERO
-            continue
         bo = boff[g] + sh[e]
         n = snt[e]
-        if n < SEG_LAZY_ROWS or tl < IFMA_LANES:
-            for x in range(tl):
-                o0[x] = ZERO
-                o1[x] = ZERO
-            for h in range(n):
-                b0 = B0[bo + h]
-                b1 = B1[bo + h]
-                v = s[a + h * tl:a + h * tl + tl]
-                for x in range(tl):
-                    o0[x] = gl_add(o0[x], gl_mul(v[x], b0))
-                    o1[x] = gl_add(o1[x], gl_mul(v[x], b1))
+        if _seg_piece_direct(s, a, tl, grp_n[g] == grp_T[g],
+                             n < SEG_LAZY_ROWS or tl < IFMA_LANES, bo, n, B0, B1, o0, o1):
             continue
         Kc = np.empty(6 * IFMA_LANES, dtype=np.uint64)
         for x in range(tl):
