@@ -19,6 +19,7 @@ import numpy as np
 
 from zklora.kernels import goldilocks as KG
 from zklora.kernels import sumcheck as KS
+from zklora.kernels import whir_eq as QE
 
 from . import mle
 from .errors import ProverError, VerificationError
@@ -127,14 +128,28 @@ def _table(E: Field, t, base: bool) -> np.ndarray:
     return mle.lift(E, t, base)
 
 
+#: `_w_table` over at least this many variables sums all claims' eq tables in one pass
+#: (`whir_eq.eq_acc_blocks`: tiles in L1, W written once, no zeroed table); below, the
+#: parallel tiles' fixed cost (~0.15 ms a call) exceeds it and `eq_acc` adds claim by claim
+W_BLOCKS_MIN = 14
+
+
 def _w_table(E: Field, n: int, coefs: np.ndarray, claims: Sequence[Claim]) -> np.ndarray:
-    """W = Σ_k ρ^k eq(r_k, ·) (over goldilocks-ext2 one kernel pass per claim)."""
-    w = E.zeros(1 << n)
+    """W = Σ_k ρ^k eq(r_k, ·) (over goldilocks-ext2 one kernel call: from `W_BLOCKS_MIN`
+    variables all claims a tile at a time, written once; below, one pass per claim added
+    into zeros — the same field elements)."""
     if E.name == "goldilocks-ext2":
         pts = np.stack([np.asarray(c.point, np.uint64).reshape(n, 2) for c in claims]) \
             if n else np.zeros((len(claims), 1, 2), np.uint64)
-        KS.eq_acc(pts, [n] * len(claims), [0] * len(claims), coefs, w)
+        nv, offs = [n] * len(claims), [0] * len(claims)
+        if n >= W_BLOCKS_MIN:
+            w = np.empty((1 << n, 2), np.uint64)
+            QE.eq_acc_blocks(pts, nv, offs, coefs, w, overwrite=True)
+            return w
+        w = E.zeros(1 << n)
+        KS.eq_acc(pts, nv, offs, coefs, w)
         return w
+    w = E.zeros(1 << n)
     for cf, c in zip(coefs, claims):
         w = E.add(w, E.mul(mle.eq_table(E, c.point), cf))
     return w
