@@ -18,7 +18,10 @@ a tensor X lies in [lo, hi]; ops call it as ``ctx.range``:
   multilinear polynomials, so it holds everywhere w.h.p.  The limbs are sound as
   integers because 2^B < p/2.  A check's limbs may also have explicit widths
   (`RangeCheck.widths`, limb j at bit offset o_j = Σ_(i<j) w_i): the cost rule splits a
-  top limb whose table costs more than its entries (`_split_tops`).
+  top limb whose table costs more than its entries (`_split_tops`).  The limbs that
+  define a rescale's virtual Y or R (`rescale.limb_outputs`) get widths of up to
+  `DIRECT_MAX_BITS` bits by the padded size of every table's column over the whole
+  proof (`choose_widths`).
 
 `ranges` runs several checks at once: every limb is committed before the point z is
 drawn, so all limbs share one stacked commitment, and one z (its first n coordinates
@@ -250,6 +253,165 @@ def _split_tops(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
             rc = attrs.evolve(rc, widths=(*limbs[:-1], -(-t // 2), t // 2))
         out.append(rc)
     return out
+
+
+#: lookup-side trees of the lookup argument (`logup_gkr.MAX_LOOKUP_TREES`): the tables'
+#: padded columns are grouped into at most this many power-of-two trees
+LOOKUP_TREES = 3
+
+
+def padded(n: int) -> int:
+    """A table column of n looked-up rows as laid out (`lookup.LookupLayout`): the next
+    power of two (0 for no rows)."""
+    return 0 if n <= 0 else 1 << (n - 1).bit_length()
+
+
+def tree_leaves(total: int, most: int = LOOKUP_TREES) -> int:
+    """Leaves of the lookup-side trees for padded columns of ``total`` rows together
+    (`logup_gkr.lookup_groups`): the first ``most`` − 1 trees take the highest powers of
+    two of what is left exactly, the last one the rest padded to a power of two."""
+    out, left = 0, int(total)
+    for _ in range(most - 1):
+        if left <= 0:
+            return out
+        h = 1 << (left.bit_length() - 1)
+        out, left = out + h, left - h
+    return out + padded(left)
+
+
+def lookup_cost(rows: dict[str, int], sizes: dict[str, int]) -> int:
+    """The cost rule of `choose_widths` (issue 13) for tables with ``rows[t]`` looked-up
+    rows over the whole proof (one shared column each) and ``sizes[t]`` table rows:
+    the lookup trees' leaves (`tree_leaves` of the padded columns), the table tree's
+    (padded sum of the used tables' rows) and their committed multiplicities (one
+    element a table row)."""
+    used = [t for t, n in rows.items() if n > 0]
+    tab = sum(sizes[t] for t in used)
+    return tree_leaves(sum(padded(rows[t]) for t in used)) + padded(tab) + tab
+
+
+def _partitions(B: int, k: int, most: int) -> list[tuple[int, ...]]:
+    """The ways to split B bits into k limbs of 1..``most`` bits, widest first."""
+    if k == 1:
+        return [(B,)] if 1 <= B <= most else []
+    out = []
+    for w in range(min(most, B - k + 1), 0, -1):
+        if w * k < B:
+            break
+        out += [(w, *r) for r in _partitions(B - w, k - 1, w)]
+    return out
+
+
+def _options(B: int, widths: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Limb widths `choose_widths` may give a B-bit box of limbs ``widths``: any split
+    into ⌈B/`DIRECT_MAX_BITS`⌉ … min(len(widths), 3) limbs of at most `DIRECT_MAX_BITS`
+    bits (widest first), and ``widths`` itself."""
+    out = [tuple(widths)]
+    for k in range(-(-B // DIRECT_MAX_BITS), min(len(widths), 3) + 1):
+        out += [w for w in _partitions(B, k, DIRECT_MAX_BITS) if w != tuple(widths)]
+    return out
+
+
+#: weight of one committed limb element against one lookup-tree leaf in `choose_widths`
+#: (the commitment and its opening cost about one leaf an element at the 25M shape)
+LIMB_WEIGHT = 1
+
+#: a move of `choose_widths` must save at least this many leaves (elements): small
+#: graphs keep the range checks' own widths
+MIN_GAIN = 1 << 16
+
+#: ... and all the moves together at least this share of the modelled cost, else the
+#: widths stay: at the 25M shape the rule's best (−6 % modelled: range10's column
+#: halved, range20's doubled) proved slower in the whole-prove A/B (the openings phase,
+#: which the model does not see), at 84M (−37 %) and on the tiny step (−15 %) faster
+MIN_SHARE = 0.1
+
+
+def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, int],
+                  sizes: dict[str, int], steps: int = 64, min_gain: int = MIN_GAIN,
+                  min_share: float = MIN_SHARE) -> list[tuple[int, ...]]:
+    """Limb widths for boxes of limbs (issue 13): ``items`` are (entries, widths) —
+    entries = elements × sides, each limb j one entry looked up in range(w_j) and one
+    committed element — and ``rows`` / ``sizes`` the other looked-up rows and the table
+    rows of every table of the proof.  All uses of a table share its column, padded to
+    a power of two, so a width pays only by the padded columns it empties or fills:
+    the rule charges `lookup_cost` of the column totals plus `LIMB_WEIGHT` a committed
+    limb element.  Local search from the given widths: a move gives the k largest (or
+    smallest) items of one class (same widths) other widths (`_options`, same B); the
+    best move that saves at least ``min_gain`` is made until none is left (at most
+    ``steps``); the result is kept only when it saves at least ``min_share`` of the
+    starting cost (else the given widths).
+    Deterministic (shapes only), so prover and verifier agree; any widths of at most
+    `DIRECT_MAX_BITS` bits adding up to B prove the same box (docs/soundness.md §2.1)."""
+    rows = dict(rows)
+    sizes = dict(sizes)
+    cur = [tuple(int(x) for x in w) for _, w in items]
+    for (n, w) in zip((n for n, _ in items), cur):
+        for x in w:
+            rows[f"range{x}"] = rows.get(f"range{x}", 0) + n
+            sizes[f"range{x}"] = 1 << x
+    for B in {sum(w) for w in cur}:
+        for w in _options(B, max((c for c in cur if sum(c) == B), key=len)):
+            for x in w:
+                sizes.setdefault(f"range{x}", 1 << x)
+                rows.setdefault(f"range{x}", 0)
+    used = {t for t, n in rows.items() if n > 0}
+    S = sum(padded(rows[t]) for t in used)
+    tab = sum(sizes[t] for t in used)
+
+    def total(S: int, tab: int) -> int:
+        return tree_leaves(S) + padded(tab) + tab
+
+    base, extra = total(S, tab), 0     # extra: the committed limbs' change so far
+    start = base + LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
+    opts = {}
+    for _ in range(steps):
+        classes: dict[tuple[int, ...], list[int]] = {}
+        for i, w in enumerate(cur):
+            classes.setdefault(w, []).append(i)
+        best = None
+        for w, members in classes.items():
+            B = sum(w)
+            if (B, w) not in opts:
+                opts[(B, w)] = _options(B, w)
+            desc = sorted(members, key=lambda i: (-items[i][0], i))
+            picks = []
+            k = 1
+            while k < len(desc):
+                picks += [desc[:k], desc[-k:]]
+                k *= 2
+            picks.append(desc)
+            for sel in picks:
+                n = sum(items[i][0] for i in sel)
+                for o in opts[(B, w)]:
+                    if o == w:
+                        continue
+                    delta: dict[str, int] = {}
+                    for x in w:
+                        delta[f"range{x}"] = delta.get(f"range{x}", 0) - n
+                    for x in o:
+                        delta[f"range{x}"] = delta.get(f"range{x}", 0) + n
+                    S2, tab2 = S, tab
+                    for t, d in delta.items():
+                        a, b = rows[t], rows[t] + d
+                        S2 += padded(b) - padded(a)
+                        tab2 += sizes[t] * ((b > 0) - (a > 0))
+                    dk = LIMB_WEIGHT * n * (len(o) - len(w))
+                    c = total(S2, tab2) + extra + dk
+                    if c <= base - min_gain and (best is None or c < best[0]):
+                        best = (c, sel, o, delta, S2, tab2, dk)
+        if best is None:
+            break
+        base, sel, o, delta, S, tab, dk = best
+        extra += dk
+        for t, d in delta.items():
+            rows[t] += d
+        for i in sel:
+            cur[i] = o
+    if start - (base + LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
+                - extra) < min_share * start:
+        return [tuple(int(x) for x in w) for _, w in items]
+    return cur
 
 
 def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:

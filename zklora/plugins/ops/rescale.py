@@ -40,6 +40,7 @@ per limbed Y or R, and no recomposition point.
 from __future__ import annotations
 
 import types
+from collections.abc import Sequence
 
 import attrs
 import numpy as np
@@ -54,7 +55,7 @@ from zklora.zkcore.graph import Graph
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.lookup import LookupRequest
 from zklora.zkcore.op import PASS, Op, OpNode, Role, TensorSpec, param
-from zklora.zkcore.range import LIMB_BITS, RangeCheck, range_table
+from zklora.zkcore.range import DIRECT_MAX_BITS, RangeCheck, range_table
 from zklora.zkcore.relations import rescale_input_claim
 
 
@@ -71,12 +72,12 @@ class Rescale(Op):
         shift: int = param("int", lo=1, hi=quant.MAX_SCALE, doc="s")
         derived: bool = param("bool", default=False,
                               doc="Y's bound is derived from X's: check it one-sided")
-        limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=LIMB_BITS,
+        limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=DIRECT_MAX_BITS,
                                        doc="Y virtual, defined by committed limbs of "
                                            "these widths (module doc)")
         limb_lo: int = param("int", default=0,
                              doc="with limbs: lo of Y's checked box (Y = lo + Σ 2^o·L)")
-        r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=LIMB_BITS,
+        r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=DIRECT_MAX_BITS,
                                          doc="R virtual, defined by committed limbs of "
                                              "these widths (R = Σ 2^o·M)")
 
@@ -304,7 +305,8 @@ def limb_outputs(g: Graph, registry=None) -> list[str]:
                 and all(g.node_segments.get(g.nodes[k].name) == seg
                         for k in readers.get(t, [])))
 
-    changed = []
+    changed: list[str] = []
+    made: list[int] = []
     for i, node in enumerate(list(g.nodes)):
         if node.op != "rescale" or node.params.get("limbs") or node.params.get("r_limbs"):
             continue
@@ -340,7 +342,82 @@ def limb_outputs(g: Graph, registry=None) -> list[str]:
             g.tensors[L] = TensorSpec(L, g.tensors[Y].shape, "committed", (0, (1 << w) - 1))
         g.nodes[i] = OpNode(node.op, node.name, node.inputs, (*node.outputs, *limbs), params)
         changed += list(new)
+        made.append(i)
+    _padded_widths(g, reg, made)
     return changed
+
+
+def _padded_widths(g: Graph, reg, made: Sequence[int]) -> None:
+    """Re-choose the limb widths of the rescales ``made`` (node indices, limbed by
+    `limb_outputs` with the range checks' widths) by padded cost (`range.choose_widths`,
+    issue 13): every table's looked-up rows over the whole proof — the static range
+    checks as `range._by_cost` lays them out, every other static lookup, and these limbs
+    — share one column padded to a power of two, so widths (up to `DIRECT_MAX_BITS`)
+    that empty a half-filled column into ones with room cost fewer lookup leaves.  The
+    limbs keep their place among the graph's tensors (renamed when their count
+    changes)."""
+    from zklora.zkcore import range as rangelib
+    from zklora.zkcore.graph import static_lookups, static_range_checks
+
+    if not made:
+        return
+    shapes = _Shapes(g.tensors)
+    rows: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+
+    def add(t, n: int) -> None:
+        rows[t.name] = rows.get(t.name, 0) + n
+        sizes[t.name] = t.size
+
+    for rc in rangelib._by_cost(shapes, static_range_checks(g, reg)):
+        B, widths, sides = rangelib._plan(shapes.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
+        n = g.tensors[rc.tensor].size
+        for side, _ in sides:
+            if rangelib._direct(shapes, rc.tensor, B, rc.limb_bits):
+                add(rangelib._table_for(side, rc.lo, rc.hi, B), n)
+            else:
+                for w in widths:
+                    add(range_table(w), n)
+    mine = {t for i in made for t in g.nodes[i].outputs[2:]}
+    for r in static_lookups(g, reg):
+        if r.columns[0] not in mine:
+            add(r.table, g.tensors[r.columns[0]].size)
+    items, where = [], []
+    for i in made:
+        p = g.nodes[i].params
+        n = g.tensors[g.nodes[i].outputs[0]].size
+        for key in ("limbs", "r_limbs"):
+            if p.get(key):
+                items.append((n, tuple(p[key])))
+                where.append((i, key))
+    chosen = rangelib.choose_widths(items, rows, sizes)
+    new_params: dict[int, dict] = {}
+    for (i, key), (_, old), w in zip(where, items, chosen):
+        if w != old:
+            new_params.setdefault(i, dict(g.nodes[i].params))[key] = w
+    if not new_params:
+        return
+    replace: dict[str, list[tuple[str, TensorSpec]]] = {}
+    drop: set[str] = set()
+    for i, params in new_params.items():
+        node = g.nodes[i]
+        Y, R = node.outputs[:2]
+        ly, lr = params.get("limbs", ()), params.get("r_limbs", ())
+        names = [f"{Y}/L{j}" for j in range(len(ly))] + [f"{R}/M{j}" for j in range(len(lr))]
+        specs = [(L, TensorSpec(L, g.tensors[Y].shape, "committed", (0, (1 << w) - 1)))
+                 for L, w in zip(names, (*ly, *lr))]
+        old = node.outputs[2:]
+        replace[old[0]] = specs
+        drop.update(old[1:])
+        g.nodes[i] = OpNode(node.op, node.name, node.inputs, (*node.outputs[:2], *names),
+                            params)
+    tensors = list(g.tensors.items())
+    g.tensors.clear()
+    for name, spec in tensors:
+        if name in replace:
+            g.tensors.update(replace[name])
+        elif name not in drop:
+            g.tensors[name] = spec
 
 
 @hookimpl
