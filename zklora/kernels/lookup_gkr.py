@@ -791,6 +791,197 @@ def e_gkr_sums_s(WP, WQ, slots, E, En, want1):
     return out
 
 
+# -- the same rounds on component-major tables (the layer's rounds held in RAM) ---------
+#
+# `_prove_layer` folds its tables round after round (`gkr_fold_sums_c`).  Held as
+# (k, 4, m) — rows 0, 1: the two components of the even entries 2i (the low halves of the
+# pairs), rows 2, 3: those of the odd entries 2i + 1 (the high halves) — the next round's
+# pair sums read every lane as a unit-stride row (`_gkr_sums_range_c`: no de-interleave
+# copy, `_lanes`), and the fold writes each row with unit stride.  The sums are the same
+# field elements in any layout.
+
+
+@njit(**_OPTS)
+def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
+    """`_gkr_sums_range` over component-major tables WP, WQ (k, 4, m) (section above):
+    the same sums, each pair's lanes read in place (rows of the tables) instead of
+    de-interleaved into lane arrays."""
+    T = slots.shape[0]
+    nn = En.shape[0]
+    for i in range(lo + (lo & 1), hi, 2):
+        if (i >> 1) < nn:
+            En[i >> 1, 0] = gl_add(E[i, 0], E[i + 1, 0])
+            En[i >> 1, 1] = gl_add(E[i, 1], E[i + 1, 1])
+    e0 = np.empty(GBLOCK, np.uint64)
+    e1 = np.empty(GBLOCK, np.uint64)
+    # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp1 6-7, Δp0 12-13
+    Z = np.empty((14, GBLOCK), np.uint64)
+    for s in range(lo, hi, GBLOCK):
+        cnt = min(GBLOCK, hi - s)
+        for i in range(cnt):
+            e0[i] = E[s + i, 0]
+            e1[i] = E[s + i, 1]
+        for t in range(T):
+            unit = slots[t, 0] < 0
+            # q0 (lo0, lo1, hi0, hi1) = a0 … a3, q1 = b0 … b3
+            qa = WQ[slots[t, 2]]
+            qb = WQ[slots[t, 3]]
+            a0 = qa[0, s:]
+            a1 = qa[1, s:]
+            a2 = qa[2, s:]
+            a3 = qa[3, s:]
+            b0 = qb[0, s:]
+            b1 = qb[1, s:]
+            b2 = qb[2, s:]
+            b3 = qb[3, s:]
+            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1
+            _v_mul(a0, a1, b0, b1, Z[0], Z[1], cnt)
+            _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            _v_sub(a2, a0, Z[2], cnt)
+            _v_sub(a3, a1, Z[3], cnt)
+            _v_sub(b2, b0, Z[4], cnt)
+            _v_sub(b3, b1, Z[5], cnt)
+            _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
+            _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            if want1:  # B(1) = q0'·q1'
+                _v_mul(a2, a3, b2, b3, Z[0], Z[1], cnt)
+                _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            if unit:
+                # A(0) = q0 + q1, A(1) = q0' + q1' (A is linear: no X² coefficient)
+                _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt))
+                if want1:
+                    _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, a2, a3, b2, b3, cnt))
+                continue
+            pa = WP[slots[t, 0]]
+            pb = WP[slots[t, 1]]
+            c0 = pa[0, s:]
+            c1 = pa[1, s:]
+            c2 = pa[2, s:]
+            c3 = pa[3, s:]
+            d0 = pb[0, s:]
+            d1 = pb[1, s:]
+            d2 = pb[2, s:]
+            d3 = pb[3, s:]
+            # A(0) = p0·q1 + p1·q0
+            _v_dot(c0, c1, b0, b1, d0, d1, a0, a1, Z[0], Z[1], cnt)
+            _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0
+            _v_sub(c2, c0, Z[12], cnt)
+            _v_sub(c3, c1, Z[13], cnt)
+            _v_sub(d2, d0, Z[6], cnt)
+            _v_sub(d3, d1, Z[7], cnt)
+            _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
+            _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            if want1:  # A(1) = p0'·q1' + p1'·q0'
+                _v_dot(c2, c3, b2, b3, d2, d3, a2, a3, Z[0], Z[1], cnt)
+                _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+
+
+@njit(parallel=True, **_OPTS)
+def e_gkr_sums_c(W, slots, E, En, want1, nchunks):
+    """`e_gkr_sums` over one component-major stack W (k, 4, m) (`_gkr_sums_range_c`)."""
+    m = E.shape[0]
+    T = slots.shape[0]
+    part = np.zeros((nchunks, T, 3, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    step += step & 1
+    for c in prange(nchunks):
+        _gkr_sums_range_c(W, W, slots, E, En, want1, min(m, c * step),
+                          min(m, (c + 1) * step), part[c])
+    out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
+    for c in range(nchunks):
+        for t in range(T):
+            for k in range(3):
+                for a in range(2):
+                    out[t, k, a, 0] = gl_add(out[t, k, a, 0], part[c, t, k, a, 0])
+                    out[t, k, a, 1] = gl_add(out[t, k, a, 1], part[c, t, k, a, 1])
+    return out
+
+
+@njit(**_OPTS)
+def e_gkr_sums_c_s(W, slots, E, En, want1):
+    """Serial `e_gkr_sums_c`."""
+    out = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    _gkr_sums_range_c(W, W, slots, E, En, want1, 0, E.shape[0], out)
+    return out
+
+
+@njit(**_OPTS)
+def _fold_blocks_c(W, soa_in, r0, r1, out, lo, hi):
+    """Entries 2i, 2i + 1 (lo ≤ i < hi) of every table folded at r into the component-
+    major ``out`` (k, 4, m): entry x = lo_x + r·(hi_x − lo_x) of input pair x (entries
+    2x, 2x + 1); W (k, 4m, 2) interleaved, or (k, 4, 2m) component-major (``soa_in``).
+    The value of `_sc_fold_block` (`e2_mul`), `BLOCK` outputs per row at a time."""
+    n = min(BLOCK, max(1, hi - lo))
+    l0 = np.empty(n, np.uint64)
+    l1 = np.empty(n, np.uint64)
+    x0 = np.empty(n, np.uint64)
+    x1 = np.empty(n, np.uint64)
+    for s in range(lo, hi, BLOCK):
+        cnt = min(hi, s + BLOCK) - s
+        for f in range(W.shape[0]):
+            for half in range(2):   # output entries 2i + half: input pairs 2i + half
+                if soa_in:
+                    for i in range(cnt):
+                        x = 2 * (s + i) + half
+                        a0 = W[f, 0, x]
+                        a1 = W[f, 1, x]
+                        l0[i] = a0
+                        l1[i] = a1
+                        x0[i] = gl_sub(W[f, 2, x], a0)
+                        x1[i] = gl_sub(W[f, 3, x], a1)
+                else:
+                    for i in range(cnt):
+                        x = 2 * (2 * (s + i) + half)
+                        a0 = W[f, x, 0]
+                        a1 = W[f, x, 1]
+                        l0[i] = a0
+                        l1[i] = a1
+                        x0[i] = gl_sub(W[f, x + 1, 0], a0)
+                        x1[i] = gl_sub(W[f, x + 1, 1], a1)
+                for i in range(cnt):
+                    p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
+                    x0[i] = gl_add(l0[i], p0)
+                    x1[i] = gl_add(l1[i], p1)
+                for i in range(cnt):
+                    out[f, 2 * half, s + i] = x0[i]
+                    out[f, 2 * half + 1, s + i] = x1[i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_gkr_fold_sums_c(W, soa_in, r0, r1, out, slots, E, En, want1, nchunks):
+    """`e_gkr_fold_sums` into component-major tables: W (k, 4m, 2) or (k, 4, 2m)
+    (``soa_in``) folded at r into ``out`` (k, 4, m), then round sums over ``out``
+    (`_gkr_sums_range_c`), a chunk of pairs at a time.  Returns (T, 3, 2, 2)."""
+    m = E.shape[0]
+    T = slots.shape[0]
+    part = np.zeros((nchunks, T, 3, 2, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    step += step & 1
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_blocks_c(W, soa_in, r0, r1, out, lo, hi)
+        _gkr_sums_range_c(out, out, slots, E, En, want1, lo, hi, part[c])
+    res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
+    for c in range(nchunks):
+        for t in range(T):
+            for k in range(3):
+                for a in range(2):
+                    res[t, k, a, 0] = gl_add(res[t, k, a, 0], part[c, t, k, a, 0])
+                    res[t, k, a, 1] = gl_add(res[t, k, a, 1], part[c, t, k, a, 1])
+    return res
+
+
+@njit(**_OPTS)
+def e_gkr_fold_sums_c_s(W, soa_in, r0, r1, out, slots, E, En, want1):
+    """Serial `e_gkr_fold_sums_c`."""
+    _fold_blocks_c(W, soa_in, r0, r1, out, 0, E.shape[0])
+    res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    _gkr_sums_range_c(out, out, slots, E, En, want1, 0, E.shape[0], res)
+    return res
+
+
 @njit(**_OPTS)
 def _e_inv(a0, a1):
     """1/(a0 + a1 x) = (a0 − a1 x)/(a0² − 7 a1²); (0, 0) for 0."""
@@ -967,6 +1158,37 @@ def gkr_fold_sums(W, r, slots, E, want1: bool):
     return out, e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, _chunks(work)), En
 
 
+def gkr_sums_c(W, slots, E, want1: bool):
+    """`gkr_sums` over a component-major stack W (k, 4, m) (`e_gkr_sums_c`)."""
+    m = E.shape[0]
+    En = np.empty((m // 2, 2), dtype=np.uint64)
+    work = m * slots.shape[0]
+    if work < SMALL:
+        return e_gkr_sums_c_s(W, slots, E, En, want1), En
+    return e_gkr_sums_c(W, slots, E, En, want1, _chunks(work)), En
+
+
+def gkr_fold_sums_c(W, soa_in: bool, r, slots, E, want1: bool):
+    """`gkr_fold_sums` with a component-major result (`e_gkr_fold_sums_c`): W (k, 4m, 2),
+    or (k, 4, 2m) when ``soa_in``; returns (folded W (k, 4, m), sums, E_{j+1})."""
+    m = E.shape[0]
+    k = W.shape[0]
+    out = np.empty((k, 4, m), dtype=np.uint64)
+    En = np.empty((m // 2, 2), dtype=np.uint64)
+    work = m * max(slots.shape[0], k // 2)
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    if work < SMALL:
+        return out, e_gkr_fold_sums_c_s(W, soa_in, r0, r1, out, slots, E, En, want1), En
+    return (out, e_gkr_fold_sums_c(W, soa_in, r0, r1, out, slots, E, En, want1,
+                                   _chunks(work)), En)
+
+
+def pairs_of_c(W) -> np.ndarray:
+    """A component-major stack (k, 4, m) as the interleaved (k, 2m, 2) one (a copy)."""
+    k, _, m = W.shape
+    return np.ascontiguousarray(W.reshape(k, 2, 2, m).transpose(0, 3, 1, 2)).reshape(k, 2 * m, 2)
+
+
 def fold_into(stack, r, out) -> None:
     """out[f, i] = lo + r·(hi − lo) over the pairs (2i, 2i+1) of every table f of the
     (k, 2m, 2) ``stack`` (`zklora.kernels.goldilocks.e_sc_fold`); ``out`` (k, m, 2)."""
@@ -979,10 +1201,11 @@ MFOLD_LANES = 1 << 12
 
 
 @njit(**_OPTS)
-def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1):
+def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1, soa):
     """Outputs s … s+cnt−1 of `e_multi_fold` for every table, written at out[f, at + s …]:
     the cnt·2^j inputs folded level by level in de-interleaved lanes (each level
-    `_sc_fold_block`'s arithmetic)."""
+    `_sc_fold_block`'s arithmetic).  ``soa``: ``out`` is component-major (k, 4, ·), entry
+    x at column x >> 1, rows 2(x & 1) and 2(x & 1) + 1 (`gkr_fold_sums_c`)."""
     j = rr.shape[0]
     n = cnt << j
     base = s << j
@@ -1016,9 +1239,16 @@ def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1):
             for i in range(h):
                 A0[i] = gl_add(L0[i], gl_dot2(X0[i], r0, X1[i], r7))
                 A1[i] = gl_add(L1[i], gl_dot2(X0[i], r1, X1[i], r0))
-        for i in range(cnt):
-            out[f, at + s + i, 0] = A0[i]
-            out[f, at + s + i, 1] = A1[i]
+        if soa:
+            for i in range(cnt):
+                x = at + s + i
+                y = 2 * (x & 1)
+                out[f, y, x >> 1] = A0[i]
+                out[f, y + 1, x >> 1] = A1[i]
+        else:
+            for i in range(cnt):
+                out[f, at + s + i, 0] = A0[i]
+                out[f, at + s + i, 1] = A1[i]
 
 
 @njit(parallel=True, **_OPTS)
@@ -1039,14 +1269,16 @@ def e_multi_fold(W, rr, out):
         X1 = np.empty(hmax, np.uint64)
         A0 = np.empty(hmax, np.uint64)
         A1 = np.empty(hmax, np.uint64)
-        _mfold_block(W, rr, out, 0, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
+        _mfold_block(W, rr, out, 0, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
+                     False)
 
 
 @njit(parallel=True, **_OPTS)
-def e_multi_fold_at(W, rr, out, at):
+def e_multi_fold_at(W, rr, out, at, soa=False):
     """`e_multi_fold` into entries at … at + m − 1 of every table of a bigger ``out``
     (k, ≥ at + m, 2), m = W.shape[1] / 2^j: a chunk's fold written in place into the
-    whole folded stack (no copy of a chunk-sized result)."""
+    whole folded stack (no copy of a chunk-sized result); ``soa``: ``out`` is the
+    component-major (k, 4, ≥ (at + m)/2) stack (`gkr_fold_sums_c`)."""
     j = rr.shape[0]
     m = W.shape[1] >> j
     cb = max(1, MFOLD_LANES >> j)
@@ -1060,7 +1292,8 @@ def e_multi_fold_at(W, rr, out, at):
         X1 = np.empty(hmax, np.uint64)
         A0 = np.empty(hmax, np.uint64)
         A1 = np.empty(hmax, np.uint64)
-        _mfold_block(W, rr, out, at, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1)
+        _mfold_block(W, rr, out, at, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
+                     soa)
 
 
 def ref_multi_fold(W, rhos):
@@ -1082,16 +1315,29 @@ def ref_multi_fold(W, rhos):
     return np.array(cur, dtype=np.uint64).reshape(len(cur), -1, 2)
 
 
-def multi_fold(W, rhos, out=None, at=None):
+def multi_fold(W, rhos, out=None, at=None, soa: bool = False):
     """W (k, 2^j·m, 2) folded by ρ_0 … ρ_(j−1) in turn (`fold_into` j times; the same
     field elements) into ``out`` (k, m, 2) — one pass (`e_multi_fold`) for big stacks.
     Returns out (W itself for j = 0).  With ``at`` (j ≥ 1), ``out`` is a bigger C-contiguous
     (k, ≥ at + m, 2) stack and the fold goes to its entries at … at + m − 1
-    (`e_multi_fold_at`); returns that slice of it."""
+    (`e_multi_fold_at`); returns that slice of it.  With ``soa`` (``at`` and m even),
+    ``out`` is component-major (k, 4, ≥ (at + m)/2) (`gkr_fold_sums_c`); returns out."""
     j = len(rhos)
     if j == 0:
         return W
     m = W.shape[1] >> j
+    if soa:
+        assert j >= 1 and at is not None and at % 2 == 0 and m % 2 == 0
+        assert out.flags.c_contiguous and out.shape[2] * 2 >= at + m
+        if W.shape[0] * W.shape[1] < SMALL:
+            f = multi_fold(W, rhos)
+            c = slice(at // 2, (at + m) // 2)
+            out[:, 0:2, c] = f[:, 0::2, :].transpose(0, 2, 1)
+            out[:, 2:4, c] = f[:, 1::2, :].transpose(0, 2, 1)
+        else:
+            rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
+            e_multi_fold_at(W, rr, out, at, True)
+        return out
     if out is None:
         out = np.empty((W.shape[0], m, 2), dtype=np.uint64)
     dst = out if at is None else out[:, at:at + m]

@@ -556,7 +556,8 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     (`KL.gkr_window_sums`, `KL.window_round_sums`; a window of one round sums the
     folded pairs, `KL.gkr_sums`).  Same messages as one pass per round.
     At most ``stop`` rounds (default n; `_prove_layer`'s ``head``: n − 1).
-    Returns (s rounds done, W folded s times, E_s, c, pref)."""
+    Returns (s rounds done, W folded s times, E_s, c, pref, soa): W is component-major
+    (k, 4, 2^(n−s−1), `KL.gkr_sums_c`) when ``soa`` (rounds are left), else (k, 2^(n−s), 2)."""
     E = ctx.E
     h = 1 << n
     k = int(slots[:, 2:].max()) + 1 if len(slots) else 0
@@ -564,7 +565,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     while s < (n if stop is None else stop) and k * (h >> s) * 16 > STREAM_BYTES:
         s += 1
     if s == 0:
-        return 0, None, None, c, pref
+        return 0, None, None, c, pref, False
     # leaves summed per entry of layer n+1 of the deepest tree that does not hold it
     fan = max([1 << (trees[i].depth - n - 1) for i in active
                if trees[i].q[n + 1] is None] or [1])
@@ -575,7 +576,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     bufs = [np.empty(k * min(h, step) * 2, dtype=np.uint64),
             np.empty(k * (min(h, step) >> 1) * 2, dtype=np.uint64)]
 
-    def chunk(a, b, rhos, into=None):
+    def chunk(a, b, rhos, into=None, soa=False):
         """The chunk a … b of the tables folded by ``rhos``; with ``into`` (the whole
         folded stack) written in place at a >> len(rhos) (and that slice returned)."""
         W = bufs[0][:k * (b - a) * 2].reshape(k, b - a, 2)   # [P0, P1, Q0, Q1] or [Q0, Q1]
@@ -587,7 +588,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         if not len(rhos):
             return W
         if into is not None:
-            return KL.multi_fold(W, rhos, into, a >> len(rhos))
+            return KL.multi_fold(W, rhos, into, a >> len(rhos), soa)
         mo = (b - a) >> len(rhos)   # folded by ρ_0 … ρ_(j0−1) in one pass
         return KL.multi_fold(W, rhos, bufs[1][:k * mo * 2].reshape(k, mo, 2))
 
@@ -632,12 +633,14 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         _trace(f"    window {j0}+{m}: {time.perf_counter() - t_pass:.2f} s")
     t_pass = time.perf_counter()
     Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
-    W = np.empty((k, h >> s, 2), dtype=np.uint64)
+    # rounds left: W component-major (the layer kernels' rows read with unit stride)
+    soa = s < (n if stop is None else stop)
+    W = np.empty((k, 4, h >> (s + 1)) if soa else (k, h >> s, 2), dtype=np.uint64)
     for a in range(0, h, step):
         b = min(h, a + step)
-        chunk(a, b, point[:s], W)   # folded straight into W (s ≥ 1), no chunk copy
+        chunk(a, b, point[:s], W, soa)   # folded straight into W (s ≥ 1), no chunk copy
     _trace(f"    fold pass: {time.perf_counter() - t_pass:.2f} s")
-    return s, W, Ej, c, pref
+    return s, W, Ej, c, pref, soa
 
 
 def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coefs, mu,
@@ -680,10 +683,11 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
     rr = np.ascontiguousarray(r, np.uint64).reshape(-1, 2)
     point = E.zeros(n)
     W = None
+    soa = False   # W component-major (k, 4, ·) (`KL.gkr_fold_sums_c`), else (k, ·, 2)
     c = np.ascontiguousarray(claim, np.uint64)
     j0 = 0
     if stream:
-        j0, W, Ej, c, pref = _streamed_rounds(
+        j0, W, Ej, c, pref, soa = _streamed_rounds(
             ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c,
             np.array([1, 0], dtype=np.uint64), point, tamper, mask, last)
         if W is None:  # small enough: hold it whole
@@ -715,13 +719,17 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                     s, En_t = KL.gkr_sums(q if p is None else p, q, one, Ej, want1)
                     sums[t] = s[0]
                     En = En_t if En is None else En
+            elif soa:
+                sums, En = KL.gkr_sums_c(W, slots, Ej, want1)
             else:
                 sums, En = KL.gkr_sums(W, W, slots, Ej, want1)
             rho, c, pref = _round(ctx, label, j, sums, coefs, mu, rr, c, pref, want1,
                                   point, tamper, mask)
             if W is not None and j + 1 < last:  # fold and the next round's sums, one pass
                 want1n = not bool(rr[j + 1].any())
-                W, sums, En = KL.gkr_fold_sums(W, rho, slots, En, want1n)
+                # the folded tables component-major (`KL.gkr_fold_sums_c`: unit-stride rows)
+                W, sums, En = KL.gkr_fold_sums_c(W, soa, rho, slots, En, want1n)
+                soa = True
                 continue
             nxt = np.empty((k, (h >> j) // 2, 2), dtype=np.uint64)
             if W is None:
@@ -731,8 +739,9 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                     else:
                         KL.fold_into(p, rho, nxt[a:a + 2])
                         KL.fold_into(q, rho, nxt[a + 2:a + 4])
-            else:
-                KL.fold_into(W, rho, nxt)
+            else:   # the last fold (2 or 4 entries a table): back to (k, ·, 2)
+                KL.fold_into(KL.pairs_of_c(W) if soa else W, rho, nxt)
+                soa = False
             W, Ej, sums = nxt, En, None
     if head:
         return point[:last], W, pref
