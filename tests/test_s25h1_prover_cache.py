@@ -17,7 +17,7 @@ import pytest
 from zklora.zkcore import provercache, pyapi
 from zklora.zkcore.errors import ConfigError, ZkLoraError
 
-TINY = "597e8ff4f80bfc1559d9903f8c36e23e8c9bbba68a2072691696ff9ffdce362d"
+TINY = "09cccef10db0409880c1f9221392783c416c06057d835ef2c6dcd9d327f3e589"
 
 
 def _prove(cache=None, **kw):

@@ -537,12 +537,13 @@ def _warm_kernels() -> None:
     combination; ≈ 7 s to compile),
     `whir_eq.pow_eq_accumulate`'s serial and parallel combine, `whir_open.split_rows`
     (a streamed round's messages from row sums; its IFMA52 form too) and `whir_eq.fold_eq`
-    (IFMA52 on in-memory and mapped tables), the witness's int64 `int_gemm.gemm_nt`
+    (IFMA52 on in-memory and mapped tables), the encoder's lane-layout blocks
+    (`ntt.rs_encode_cols`), the witness's int64 `int_gemm.gemm_nt`
     and the rescale forward's `fixed_point` kernels, and the elementwise extension ops
     with a read-only operand."""
     import numpy as np
 
-    from zklora.kernels import fixed_point, int_gemm, whir, whir_eq, whir_open
+    from zklora.kernels import fixed_point, int_gemm, ntt, whir, whir_eq, whir_open
 
     from . import plugins, sumcheck
 
@@ -576,6 +577,10 @@ def _warm_kernels() -> None:
         whir_eq.fold_eq(s, rng.integers(0, 1 << 32, (3, 2), dtype=np.uint64))
     _warm_streamed_passes(rng)
     _warm_leaf_sets(rng)
+    # the encoder's lane-layout blocks (`ntt._rs_encode_lane_par`, taken on an IFMA host
+    # for whole blocks of 8 evenly spaced columns; `_rs_encode_cols_par` elsewhere)
+    ntt.rs_encode_cols(rng.integers(0, 1 << 32, (1 << 11, 16), dtype=np.uint64),
+                       np.arange(16, dtype=np.int64), 1)
     # the rescale forward's split and limbs (`ops/rescale`: contiguous int64)
     fixed_point.rescale_split(np.zeros(4, np.int64), 16, np.empty(4, np.int64),
                               np.empty(4, np.int64))
