@@ -579,8 +579,10 @@ def _warm_kernels() -> None:
     _warm_leaf_sets(rng)
     # the encoder's lane-layout blocks (`ntt._rs_encode_lane_par`, taken on an IFMA host
     # for whole blocks of 8 evenly spaced columns; `_rs_encode_cols_par` elsewhere)
-    ntt.rs_encode_cols(rng.integers(0, 1 << 32, (1 << 11, 16), dtype=np.uint64),
-                       np.arange(16, dtype=np.int64), 1)
+    # and the gathering `_rs_encode_cols_par` for column sets that are not whole blocks
+    for n in (16, 12):
+        ntt.rs_encode_cols(rng.integers(0, 1 << 32, (1 << 11, 16), dtype=np.uint64),
+                           np.arange(n, dtype=np.int64), 1)
     # the rescale forward's split and limbs (`ops/rescale`: contiguous int64)
     fixed_point.rescale_split(np.zeros(4, np.int64), 16, np.empty(4, np.int64),
                               np.empty(4, np.int64))
