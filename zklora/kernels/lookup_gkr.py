@@ -651,6 +651,77 @@ def _acc2(acc, t, k, a, y):
     acc[t, k, a, 1] = gl_add(acc[t, k, a, 1], y[1])
 
 
+@njit(inline="always", **_OPTS)
+def _en_pairs(E, En, lo, hi):
+    """En[i/2] = E[i] + E[i+1] for the even i in [lo, hi) with i/2 < len(En) (the next
+    round's eq table, written by the chunk that owns the pair)."""
+    nn = En.shape[0]
+    for i in range(lo + (lo & 1), hi, 2):
+        if (i >> 1) < nn:
+            En[i >> 1, 0] = gl_add(E[i, 0], E[i + 1, 0])
+            En[i >> 1, 1] = gl_add(E[i, 1], E[i + 1, 1])
+
+
+@njit(inline="always", **_OPTS)
+def _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt):
+    """Tree t's denominator sums over one block of pairs, from the lanes of q0 = (a0, a1;
+    a2, a3) and q1 = (b0, b1; b2, b3) (the low halves' components; the high halves'):
+    B(0) = q0·q1, B's X² coefficient Δq0·Δq1 (Δq0, Δq1 left in Z rows 2-5 for
+    `_a_terms`) and B(1) = q0'·q1' when ``want1``."""
+    _v_mul(a0, a1, b0, b1, Z[0], Z[1], cnt)
+    _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _v_sub(a2, a0, Z[2], cnt)
+    _v_sub(a3, a1, Z[3], cnt)
+    _v_sub(b2, b0, Z[4], cnt)
+    _v_sub(b3, b1, Z[5], cnt)
+    _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
+    _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    if want1:
+        _v_mul(a2, a3, b2, b3, Z[0], Z[1], cnt)
+        _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+
+
+@njit(inline="always", **_OPTS)
+def _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, acc, t, cnt):
+    """Unit numerators: A(0) = q0 + q1, A(1) = q0' + q1' when ``want1`` (A is linear:
+    no X² coefficient)."""
+    _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt))
+    if want1:
+        _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, a2, a3, b2, b3, cnt))
+
+
+@njit(inline="always", **_OPTS)
+def _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
+             want1, Z, acc, t, cnt):
+    """Tree t's numerator sums with p0 = (c0, c1; c2, c3), p1 = (d0, d1; d2, d3):
+    A(0) = p0·q1 + p1·q0, A's X² coefficient Δp0·Δq1 + Δp1·Δq0 (Δq from `_b_terms` in
+    Z rows 2-5) and A(1) = p0'·q1' + p1'·q0' when ``want1``."""
+    _v_dot(c0, c1, b0, b1, d0, d1, a0, a1, Z[0], Z[1], cnt)
+    _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _v_sub(c2, c0, Z[12], cnt)
+    _v_sub(c3, c1, Z[13], cnt)
+    _v_sub(d2, d0, Z[6], cnt)
+    _v_sub(d3, d1, Z[7], cnt)
+    _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
+    _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    if want1:
+        _v_dot(c2, c3, b2, b3, d2, d3, a2, a3, Z[0], Z[1], cnt)
+        _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+
+
+@njit(**_OPTS)
+def _sum_parts(part):
+    """Σ_c part[c]: the chunks' partial round sums (nchunks, T, 3, 2, 2) added up."""
+    res = np.zeros(part.shape[1:], dtype=np.uint64)
+    for c in range(part.shape[0]):
+        for t in range(part.shape[1]):
+            for k in range(3):
+                for a in range(2):
+                    res[t, k, a, 0] = gl_add(res[t, k, a, 0], part[c, t, k, a, 0])
+                    res[t, k, a, 1] = gl_add(res[t, k, a, 1], part[c, t, k, a, 1])
+    return res
+
+
 @njit(**_OPTS)
 def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """acc[t, k, a] += Σ_{lo ≤ i < hi} E[i]·X_{t,k,a}(i): k = 0 (t = 0), 1 (X² coefficient),
@@ -660,11 +731,7 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     over the block without being written (`_v_mul_sum`: 32-bit limb sums of the
     unreduced products, reduced and Karatsuba-combined once per block)."""
     T = slots.shape[0]
-    nn = En.shape[0]
-    for i in range(lo + (lo & 1), hi, 2):
-        if (i >> 1) < nn:
-            En[i >> 1, 0] = gl_add(E[i, 0], E[i + 1, 0])
-            En[i >> 1, 1] = gl_add(E[i, 1], E[i + 1, 1])
+    _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
     e1 = np.empty(GBLOCK, np.uint64)
     lanes = np.empty((16, GBLOCK), np.uint64)
@@ -680,43 +747,17 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
             # q0 lanes 0-3, q1 lanes 4-7, p0 lanes 8-11, p1 lanes 12-15 (lo0, lo1, hi0, hi1)
             _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
             _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
-            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1
-            _v_mul(lanes[0], lanes[1], lanes[4], lanes[5], Z[0], Z[1], cnt)
-            _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            _v_sub(lanes[2], lanes[0], Z[2], cnt)
-            _v_sub(lanes[3], lanes[1], Z[3], cnt)
-            _v_sub(lanes[6], lanes[4], Z[4], cnt)
-            _v_sub(lanes[7], lanes[5], Z[5], cnt)
-            _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
-            _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            if want1:  # B(1) = q0'·q1'
-                _v_mul(lanes[2], lanes[3], lanes[6], lanes[7], Z[0], Z[1], cnt)
-                _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            _b_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5],
+                     lanes[6], lanes[7], want1, Z, acc, t, cnt)
             if unit:
-                # A(0) = q0 + q1, A(1) = q0' + q1' (A is linear: no X² coefficient)
-                _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, lanes[0], lanes[1],
-                                                  lanes[4], lanes[5], cnt))
-                if want1:
-                    _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, lanes[2], lanes[3],
-                                                      lanes[6], lanes[7], cnt))
+                _unit_a_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4],
+                              lanes[5], lanes[6], lanes[7], want1, acc, t, cnt)
                 continue
             _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
             _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
-            # A(0) = p0·q1 + p1·q0
-            _v_dot(lanes[8], lanes[9], lanes[4], lanes[5], lanes[12], lanes[13],
-                   lanes[0], lanes[1], Z[0], Z[1], cnt)
-            _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0
-            _v_sub(lanes[10], lanes[8], Z[12], cnt)
-            _v_sub(lanes[11], lanes[9], Z[13], cnt)
-            _v_sub(lanes[14], lanes[12], Z[6], cnt)
-            _v_sub(lanes[15], lanes[13], Z[7], cnt)
-            _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
-            _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            if want1:  # A(1) = p0'·q1' + p1'·q0'
-                _v_dot(lanes[10], lanes[11], lanes[6], lanes[7], lanes[14], lanes[15],
-                       lanes[2], lanes[3], Z[0], Z[1], cnt)
-                _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            _a_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5],
+                     lanes[6], lanes[7], lanes[8], lanes[9], lanes[10], lanes[11],
+                     lanes[12], lanes[13], lanes[14], lanes[15], want1, Z, acc, t, cnt)
 
 
 @njit(parallel=True, **_OPTS)
@@ -732,14 +773,7 @@ def e_gkr_sums(WP, WQ, slots, E, En, want1, nchunks):
     for c in prange(nchunks):
         _gkr_sums_range(WP, WQ, slots, E, En, want1, min(m, c * step),
                         min(m, (c + 1) * step), part[c])
-    out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
-    for c in range(nchunks):
-        for t in range(T):
-            for k in range(3):
-                for a in range(2):
-                    out[t, k, a, 0] = gl_add(out[t, k, a, 0], part[c, t, k, a, 0])
-                    out[t, k, a, 1] = gl_add(out[t, k, a, 1], part[c, t, k, a, 1])
-    return out
+    return _sum_parts(part)
 
 
 @njit(**_OPTS)
@@ -764,14 +798,7 @@ def e_gkr_fold_sums(W, r0, r1, out, slots, E, En, want1, nchunks):
         hi = min(m, (c + 1) * step)
         _fold_blocks(W, r0, r1, out, 2 * lo, 2 * hi)
         _gkr_sums_range(out, out, slots, E, En, want1, lo, hi, part[c])
-    res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
-    for c in range(nchunks):
-        for t in range(T):
-            for k in range(3):
-                for a in range(2):
-                    res[t, k, a, 0] = gl_add(res[t, k, a, 0], part[c, t, k, a, 0])
-                    res[t, k, a, 1] = gl_add(res[t, k, a, 1], part[c, t, k, a, 1])
-    return res
+    return _sum_parts(part)
 
 
 @njit(**_OPTS)
@@ -807,11 +834,7 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
     the same sums, each pair's lanes read in place (rows of the tables) instead of
     de-interleaved into lane arrays."""
     T = slots.shape[0]
-    nn = En.shape[0]
-    for i in range(lo + (lo & 1), hi, 2):
-        if (i >> 1) < nn:
-            En[i >> 1, 0] = gl_add(E[i, 0], E[i + 1, 0])
-            En[i >> 1, 1] = gl_add(E[i, 1], E[i + 1, 1])
+    _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
     e1 = np.empty(GBLOCK, np.uint64)
     # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp1 6-7, Δp0 12-13
@@ -834,23 +857,9 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
             b1 = qb[1, s:]
             b2 = qb[2, s:]
             b3 = qb[3, s:]
-            # B(0) = q0·q1 and B's X² coefficient Δq0·Δq1
-            _v_mul(a0, a1, b0, b1, Z[0], Z[1], cnt)
-            _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            _v_sub(a2, a0, Z[2], cnt)
-            _v_sub(a3, a1, Z[3], cnt)
-            _v_sub(b2, b0, Z[4], cnt)
-            _v_sub(b3, b1, Z[5], cnt)
-            _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
-            _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            if want1:  # B(1) = q0'·q1'
-                _v_mul(a2, a3, b2, b3, Z[0], Z[1], cnt)
-                _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt)
             if unit:
-                # A(0) = q0 + q1, A(1) = q0' + q1' (A is linear: no X² coefficient)
-                _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt))
-                if want1:
-                    _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, a2, a3, b2, b3, cnt))
+                _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, acc, t, cnt)
                 continue
             pa = WP[slots[t, 0]]
             pb = WP[slots[t, 1]]
@@ -862,19 +871,8 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
             d1 = pb[1, s:]
             d2 = pb[2, s:]
             d3 = pb[3, s:]
-            # A(0) = p0·q1 + p1·q0
-            _v_dot(c0, c1, b0, b1, d0, d1, a0, a1, Z[0], Z[1], cnt)
-            _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            # A's X² coefficient Δp0·Δq1 + Δp1·Δq0
-            _v_sub(c2, c0, Z[12], cnt)
-            _v_sub(c3, c1, Z[13], cnt)
-            _v_sub(d2, d0, Z[6], cnt)
-            _v_sub(d3, d1, Z[7], cnt)
-            _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
-            _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
-            if want1:  # A(1) = p0'·q1' + p1'·q0'
-                _v_dot(c2, c3, b2, b3, d2, d3, a2, a3, Z[0], Z[1], cnt)
-                _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+            _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
+                     want1, Z, acc, t, cnt)
 
 
 @njit(parallel=True, **_OPTS)
@@ -888,14 +886,7 @@ def e_gkr_sums_c(W, slots, E, En, want1, nchunks):
     for c in prange(nchunks):
         _gkr_sums_range_c(W, W, slots, E, En, want1, min(m, c * step),
                           min(m, (c + 1) * step), part[c])
-    out = np.zeros((T, 3, 2, 2), dtype=np.uint64)
-    for c in range(nchunks):
-        for t in range(T):
-            for k in range(3):
-                for a in range(2):
-                    out[t, k, a, 0] = gl_add(out[t, k, a, 0], part[c, t, k, a, 0])
-                    out[t, k, a, 1] = gl_add(out[t, k, a, 1], part[c, t, k, a, 1])
-    return out
+    return _sum_parts(part)
 
 
 @njit(**_OPTS)
@@ -963,14 +954,7 @@ def e_gkr_fold_sums_c(W, soa_in, r0, r1, out, slots, E, En, want1, nchunks):
         hi = min(m, (c + 1) * step)
         _fold_blocks_c(W, soa_in, r0, r1, out, lo, hi)
         _gkr_sums_range_c(out, out, slots, E, En, want1, lo, hi, part[c])
-    res = np.zeros((T, 3, 2, 2), dtype=np.uint64)
-    for c in range(nchunks):
-        for t in range(T):
-            for k in range(3):
-                for a in range(2):
-                    res[t, k, a, 0] = gl_add(res[t, k, a, 0], part[c, t, k, a, 0])
-                    res[t, k, a, 1] = gl_add(res[t, k, a, 1], part[c, t, k, a, 1])
-    return res
+    return _sum_parts(part)
 
 
 @njit(**_OPTS)
