@@ -20,9 +20,11 @@ Extension elements are ``(n, 2)`` uint64 arrays.  Each kernel has a pure-Python 
 
 from __future__ import annotations
 
+import llvmlite.ir as ir
 import numba
 import numpy as np
 from numba import njit, prange
+from numba.core import cgutils
 from numba.core import types as _nt
 from numba.extending import intrinsic, overload
 
@@ -52,6 +54,7 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
+from .whir_eq import IFMA, IFMA_LANES, _ifma_limbs
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -645,6 +648,165 @@ def _v_dot(a0, a1, b0, b1, c0, c1, d0, d1, o0, o1, cnt):
         o1[i] = gl_sub(gl_sub(m2, m0), m1)
 
 
+# -- AVX-512 IFMA52 lane × lane products (s28h7, s30h3): the lazily summed products of the
+# -- layer sums (`_b_terms`, `_a_terms`, `_unit_a_terms`) and of `_window_round` ----------
+#
+# `whir_eq`'s `_ifma_g` multiplies lanes by broadcast constants; here both factors are
+# lanes.  x·y for 64-bit x, y as in whir_eq's IFMA section (x1 = x >> 52, y1 = y >> 52:
+# seven vpmadd52 into three 64-bit limbs of weights 1, 2^52, 2^104), Karatsuba: the
+# products a0·b0, a1·b1 and (a0 + a1)·(b0 + b1) into three limb triples (9 vectors).
+# The choice is made when numba compiles (`whir_eq.IFMA`: the host has IFMA52 and numba
+# targets it); elsewhere the `_l_*` selectors are the 32-bit limb kernels.  Both give the
+# same field elements (exact sums, reduced once).
+
+#: fewest lanes a lazily summed product takes the IFMA path with (fewer: the limb sums'
+#: fixed cost, 9 limb vectors summed and reduced, is more than the 32-bit limb loop's)
+IFMA_MIN_LANES = 64
+
+
+def _ifma_e2_codegen(context, builder, sig, args):
+    """IR of `_ifma_e2`: for r < n8, lanes a_c = A_c[8r : 8r + 8], b_c likewise: Kc's
+    limb triples 0, 1, 2 (8 lanes each, 9 vectors) += a0·b0, a1·b1, (a0 + a1)·(b0 + b1)
+    (the sums as 64-bit representatives: x + y, plus 2^32 − 1 on a carry out).  Emits
+    nothing where the host has no IFMA (the selectors never call it there)."""
+    if not IFMA:
+        return context.get_dummy_value()
+    i64 = ir.IntType(64)
+    vt = ir.VectorType(i64, IFMA_LANES)
+    fnty = ir.FunctionType(vt, [vt, vt, vt])
+    mlo = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", (), fnty)
+    mhi = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", (), fnty)
+    arrs = [context.make_array(sig.args[k])(context, builder, args[k]) for k in range(4)]
+    n8 = args[4]
+    Kc = context.make_array(sig.args[5])(context, builder, args[5])
+    slots = []
+    kptrs = []
+    for i in range(9):   # loop-carried limbs: promoted to registers by LLVM
+        p = builder.bitcast(builder.gep(Kc.data, [ir.Constant(i64, IFMA_LANES * i)]),
+                            vt.as_pointer())
+        s = cgutils.alloca_once(builder, vt)
+        builder.store(builder.load(p, align=8), s)
+        kptrs.append(p)
+        slots.append(s)
+    s52 = ir.Constant(vt, [52] * IFMA_LANES)
+    eps = ir.Constant(vt, [0xFFFFFFFF] * IFMA_LANES)
+    zero = ir.Constant(vt, [0] * IFMA_LANES)
+
+    def add(x, y):
+        t = builder.add(x, y)
+        return builder.add(t, builder.select(builder.icmp_unsigned("<", t, x), eps, zero))
+
+    def madd(k, x, y):
+        x1 = builder.lshr(x, s52)
+        y1 = builder.lshr(y, s52)
+        s0, s1, s2 = slots[3 * k:3 * k + 3]
+        a0 = builder.call(mlo, [builder.load(s0), x, y])
+        a1 = builder.call(mhi, [builder.load(s1), x, y])
+        a1 = builder.call(mlo, [a1, x, y1])
+        a1 = builder.call(mlo, [a1, x1, y])
+        a2 = builder.call(mhi, [builder.load(s2), x, y1])
+        a2 = builder.call(mhi, [a2, x1, y])
+        a2 = builder.call(mlo, [a2, x1, y1])
+        builder.store(a0, s0)
+        builder.store(a1, s1)
+        builder.store(a2, s2)
+
+    with cgutils.for_range(builder, n8) as loop:
+        o = builder.mul(loop.index, ir.Constant(i64, IFMA_LANES))
+        a0, a1, b0, b1 = [builder.load(builder.bitcast(builder.gep(a.data, [o]),
+                                                       vt.as_pointer()), align=8)
+                          for a in arrs]
+        madd(0, a0, b0)
+        madd(1, a1, b1)
+        madd(2, add(a0, a1), add(b0, b1))
+    for p, s in zip(kptrs, slots):
+        builder.store(builder.load(s), p, align=8)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _ifma_e2(typingctx, A0, A1, B0, B1, n8, Kc):
+    """Kc (72 limbs) += the Karatsuba products of lanes 0 … 8·n8 − 1 of the extension
+    lanes (A0 + A1 x) and (B0 + B1 x) (unit-stride 1-d arrays), as IFMA52 limbs
+    (`_ifma_e2_codegen`)."""
+    sig = _nt.void(A0, A1, B0, B1, _nt.int64, Kc)
+    return sig, _ifma_e2_codegen
+
+
+@njit(inline="always", **_OPTS)
+def _ifma_e2_fin(Kc):
+    """The extension element Σ of `_ifma_e2`'s limbs in Kc: each limb vector's lanes
+    summed (< 2^64 for ≤ 512 products a triple: the middle limb grows < 3·2^52 a
+    product), each triple reduced (`whir_eq._ifma_limbs`) and the Karatsuba terms
+    combined (m0 + 7m1, m2 − m0 − m1)."""
+    for j in range(9):
+        s = ZERO
+        for e in range(IFMA_LANES):
+            s += Kc[j * IFMA_LANES + e]
+        Kc[j * IFMA_LANES] = s
+    m0 = _ifma_limbs(Kc, 0)
+    m1 = _ifma_limbs(Kc, 3 * IFMA_LANES)
+    m2 = _ifma_limbs(Kc, 6 * IFMA_LANES)
+    return gl_add(m0, gl_mul7(m1)), gl_sub(gl_sub(m2, m0), m1)
+
+
+@njit(**_OPTS)
+def _i_mul_sum(a0, a1, b0, b1, cnt, Kc):
+    """`_v_mul_sum` (the same element, cnt ≤ 2^9 lanes) with the lanes below a multiple
+    of 8 summed by IFMA52 limb products (`_ifma_e2`; Kc: 72 limbs of scratch), the rest
+    by `_v_mul_sum`."""
+    Kc[:] = ZERO
+    n8 = cnt // IFMA_LANES
+    _ifma_e2(a0, a1, b0, b1, n8, Kc)
+    y0, y1 = _ifma_e2_fin(Kc)
+    r = n8 * IFMA_LANES
+    if r < cnt:
+        z0, z1 = _v_mul_sum(a0[r:], a1[r:], b0[r:], b1[r:], cnt - r)
+        y0 = gl_add(y0, z0)
+        y1 = gl_add(y1, z1)
+    return y0, y1
+
+
+@njit(**_OPTS)
+def _i_dot_sum(a0, a1, b0, b1, c0, c1, d0, d1, cnt, Kc):
+    """Σ_i (a·b + c·d)[i] over cnt ≤ 2^8 lanes (`_v_dot_acc`'s element) by IFMA52 limb
+    products as `_i_mul_sum`: both products' limbs into one Kc (≤ 512 products a
+    triple)."""
+    Kc[:] = ZERO
+    n8 = cnt // IFMA_LANES
+    _ifma_e2(a0, a1, b0, b1, n8, Kc)
+    _ifma_e2(c0, c1, d0, d1, n8, Kc)
+    y0, y1 = _ifma_e2_fin(Kc)
+    r = n8 * IFMA_LANES
+    if r < cnt:
+        z0, z1 = _v_mul_sum(a0[r:], a1[r:], b0[r:], b1[r:], cnt - r)
+        w0, w1 = _v_mul_sum(c0[r:], c1[r:], d0[r:], d1[r:], cnt - r)
+        y0 = gl_add(y0, gl_add(z0, w0))
+        y1 = gl_add(y1, gl_add(z1, w1))
+    return y0, y1
+
+
+@njit(**_OPTS)
+def _l_mul_sum(a0, a1, b0, b1, cnt, Kc):
+    """`_v_mul_sum`'s element: by `_i_mul_sum` where `whir_eq.IFMA` and cnt ≥
+    `IFMA_MIN_LANES`, else `_v_mul_sum`."""
+    if IFMA and cnt >= IFMA_MIN_LANES:
+        return _i_mul_sum(a0, a1, b0, b1, cnt, Kc)
+    return _v_mul_sum(a0, a1, b0, b1, cnt)
+
+
+@njit(**_OPTS)
+def _l_addmul_sum(e0, e1, a0, a1, b0, b1, cnt, Kc, c0, c1):
+    """`_v_addmul_sum`'s element Σ_i e[i]·(a[i] + b[i]); on the IFMA path a + b first into
+    the scratch lanes c0, c1, then `_i_mul_sum`."""
+    if IFMA and cnt >= IFMA_MIN_LANES:
+        for i in range(cnt):
+            c0[i] = gl_add(a0[i], b0[i])
+            c1[i] = gl_add(a1[i], b1[i])
+        return _i_mul_sum(e0, e1, c0, c1, cnt, Kc)
+    return _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt)
+
+
 @njit(inline="always", **_OPTS)
 def _acc2(acc, t, k, a, y):
     acc[t, k, a, 0] = gl_add(acc[t, k, a, 0], y[0])
@@ -663,50 +825,51 @@ def _en_pairs(E, En, lo, hi):
 
 
 @njit(inline="always", **_OPTS)
-def _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt):
+def _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt, Kc):
     """Tree t's denominator sums over one block of pairs, from the lanes of q0 = (a0, a1;
     a2, a3) and q1 = (b0, b1; b2, b3) (the low halves' components; the high halves'):
     B(0) = q0·q1, B's X² coefficient Δq0·Δq1 (Δq0, Δq1 left in Z rows 2-5 for
     `_a_terms`) and B(1) = q0'·q1' when ``want1``."""
     _v_mul(a0, a1, b0, b1, Z[0], Z[1], cnt)
-    _acc2(acc, t, 0, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _acc2(acc, t, 0, 1, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
     _v_sub(a2, a0, Z[2], cnt)
     _v_sub(a3, a1, Z[3], cnt)
     _v_sub(b2, b0, Z[4], cnt)
     _v_sub(b3, b1, Z[5], cnt)
     _v_mul(Z[2], Z[3], Z[4], Z[5], Z[0], Z[1], cnt)
-    _acc2(acc, t, 1, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _acc2(acc, t, 1, 1, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
     if want1:
         _v_mul(a2, a3, b2, b3, Z[0], Z[1], cnt)
-        _acc2(acc, t, 2, 1, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+        _acc2(acc, t, 2, 1, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
 
 
 @njit(inline="always", **_OPTS)
-def _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, acc, t, cnt):
+def _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt, Kc):
     """Unit numerators: A(0) = q0 + q1, A(1) = q0' + q1' when ``want1`` (A is linear:
     no X² coefficient)."""
-    _acc2(acc, t, 0, 0, _v_addmul_sum(e0, e1, a0, a1, b0, b1, cnt))
+    _acc2(acc, t, 0, 0, _l_addmul_sum(e0, e1, a0, a1, b0, b1, cnt, Kc, Z[8], Z[9]))
     if want1:
-        _acc2(acc, t, 2, 0, _v_addmul_sum(e0, e1, a2, a3, b2, b3, cnt))
+        _acc2(acc, t, 2, 0, _l_addmul_sum(e0, e1, a2, a3, b2, b3, cnt, Kc,
+                                                Z[8], Z[9]))
 
 
 @njit(inline="always", **_OPTS)
 def _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
-             want1, Z, acc, t, cnt):
+             want1, Z, acc, t, cnt, Kc):
     """Tree t's numerator sums with p0 = (c0, c1; c2, c3), p1 = (d0, d1; d2, d3):
     A(0) = p0·q1 + p1·q0, A's X² coefficient Δp0·Δq1 + Δp1·Δq0 (Δq from `_b_terms` in
     Z rows 2-5) and A(1) = p0'·q1' + p1'·q0' when ``want1``."""
     _v_dot(c0, c1, b0, b1, d0, d1, a0, a1, Z[0], Z[1], cnt)
-    _acc2(acc, t, 0, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _acc2(acc, t, 0, 0, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
     _v_sub(c2, c0, Z[12], cnt)
     _v_sub(c3, c1, Z[13], cnt)
     _v_sub(d2, d0, Z[6], cnt)
     _v_sub(d3, d1, Z[7], cnt)
     _v_dot(Z[12], Z[13], Z[4], Z[5], Z[6], Z[7], Z[2], Z[3], Z[0], Z[1], cnt)
-    _acc2(acc, t, 1, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+    _acc2(acc, t, 1, 0, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
     if want1:
         _v_dot(c2, c3, b2, b3, d2, d3, a2, a3, Z[0], Z[1], cnt)
-        _acc2(acc, t, 2, 0, _v_mul_sum(e0, e1, Z[0], Z[1], cnt))
+        _acc2(acc, t, 2, 0, _l_mul_sum(e0, e1, Z[0], Z[1], cnt, Kc))
 
 
 @njit(**_OPTS)
@@ -729,7 +892,8 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     Works on blocks of `GBLOCK` pairs: each table's pairs are de-interleaved into lane
     arrays, the factors computed lane by lane (loops LLVM vectorises) and each E·X summed
     over the block without being written (`_v_mul_sum`: 32-bit limb sums of the
-    unreduced products, reduced and Karatsuba-combined once per block)."""
+    unreduced products, reduced and Karatsuba-combined once per block; IFMA52 limbs where
+    the host has them, `_l_mul_sum`)."""
     T = slots.shape[0]
     _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
@@ -737,6 +901,7 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     lanes = np.empty((16, GBLOCK), np.uint64)
     # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp 12-13
     Z = np.empty((14, GBLOCK), np.uint64)
+    Kc = np.empty(9 * IFMA_LANES, np.uint64)   # `_i_mul_sum`'s limbs
     for s in range(lo, hi, GBLOCK):
         cnt = min(GBLOCK, hi - s)
         for i in range(cnt):
@@ -748,16 +913,17 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
             _lanes(WQ, slots[t, 2], s, cnt, lanes[0], lanes[1], lanes[2], lanes[3])
             _lanes(WQ, slots[t, 3], s, cnt, lanes[4], lanes[5], lanes[6], lanes[7])
             _b_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5],
-                     lanes[6], lanes[7], want1, Z, acc, t, cnt)
+                     lanes[6], lanes[7], want1, Z, acc, t, cnt, Kc)
             if unit:
                 _unit_a_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4],
-                              lanes[5], lanes[6], lanes[7], want1, acc, t, cnt)
+                              lanes[5], lanes[6], lanes[7], want1, Z, acc, t, cnt, Kc)
                 continue
             _lanes(WP, slots[t, 0], s, cnt, lanes[8], lanes[9], lanes[10], lanes[11])
             _lanes(WP, slots[t, 1], s, cnt, lanes[12], lanes[13], lanes[14], lanes[15])
             _a_terms(e0, e1, lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5],
                      lanes[6], lanes[7], lanes[8], lanes[9], lanes[10], lanes[11],
-                     lanes[12], lanes[13], lanes[14], lanes[15], want1, Z, acc, t, cnt)
+                     lanes[12], lanes[13], lanes[14], lanes[15], want1, Z, acc, t, cnt,
+                     Kc)
 
 
 @njit(parallel=True, **_OPTS)
@@ -839,6 +1005,7 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
     e1 = np.empty(GBLOCK, np.uint64)
     # scratch rows: X 0-1, Δq0 2-3, Δq1 4-5, Δp1 6-7, Δp0 12-13
     Z = np.empty((14, GBLOCK), np.uint64)
+    Kc = np.empty(9 * IFMA_LANES, np.uint64)   # `_i_mul_sum`'s limbs
     for s in range(lo, hi, GBLOCK):
         cnt = min(GBLOCK, hi - s)
         for i in range(cnt):
@@ -857,9 +1024,10 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
             b1 = qb[1, s:]
             b2 = qb[2, s:]
             b3 = qb[3, s:]
-            _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt)
+            _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt, Kc)
             if unit:
-                _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, acc, t, cnt)
+                _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt,
+                              Kc)
                 continue
             pa = WP[slots[t, 0]]
             pb = WP[slots[t, 1]]
@@ -872,7 +1040,7 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
             d2 = pb[2, s:]
             d3 = pb[3, s:]
             _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
-                     want1, Z, acc, t, cnt)
+                     want1, Z, acc, t, cnt, Kc)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1513,6 +1681,34 @@ def _v_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt):
 
 
 @njit(**_OPTS)
+def _l_mul_acc(a0, a1, b0, b1, acc, t, kk, a, idx, cnt, Kc):
+    """`_v_mul_acc` (the same acc) by `_l_mul_sum` (IFMA52 limbs where the host has them)."""
+    y0, y1 = _l_mul_sum(a0, a1, b0, b1, cnt, Kc)
+    acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
+    acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
+
+
+@njit(**_OPTS)
+def _l_addmul_acc(e0, e1, a0, a1, b0, b1, acc, t, kk, idx, cnt, Kc, c0, c1):
+    """`_v_addmul_acc` (the same acc) by `_l_addmul_sum` (c0, c1: scratch lanes)."""
+    y0, y1 = _l_addmul_sum(e0, e1, a0, a1, b0, b1, cnt, Kc, c0, c1)
+    acc[t, kk, 0, idx, 0] = gl_add(acc[t, kk, 0, idx, 0], y0)
+    acc[t, kk, 0, idx, 1] = gl_add(acc[t, kk, 0, idx, 1], y1)
+
+
+@njit(**_OPTS)
+def _l_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt, Kc):
+    """`_v_dot_acc` (the same acc): by `_i_dot_sum` where `whir_eq.IFMA` and cnt ≥
+    `IFMA_MIN_LANES`."""
+    if IFMA and cnt >= IFMA_MIN_LANES:
+        y0, y1 = _i_dot_sum(a0, a1, b0, b1, c0, c1, d0, d1, cnt, Kc)
+        acc[t, kk, a, idx, 0] = gl_add(acc[t, kk, a, idx, 0], y0)
+        acc[t, kk, a, idx, 1] = gl_add(acc[t, kk, a, idx, 1], y1)
+    else:
+        _v_dot_acc(a0, a1, b0, b1, c0, c1, d0, d1, acc, t, kk, a, idx, cnt)
+
+
+@njit(**_OPTS)
 def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     """Round i of a window over y = lo … hi−1 (E[y] = E_j(y) of the chunk): adds to
     acc[t, kk, a, off + g] the grid forms M[g] of `window_round_sums` — kk = 0 (X = 0),
@@ -1537,6 +1733,7 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
     D0 = np.empty((n3, 2, wb), np.uint64)
     D1 = np.empty((n3, 2, wb), np.uint64)
     Z = np.empty((2, wb), np.uint64)
+    Kc = np.empty(9 * IFMA_LANES, np.uint64)   # `_i_mul_sum`'s limbs
     DP0 = np.empty((n3 if nk == 2 else 1, 2, wb), np.uint64)   # numerators' differences
     DP1 = np.empty((n3 if nk == 2 else 1, 2, wb), np.uint64)
     for s in range(lo, hi, wb):
@@ -1551,8 +1748,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                 _win_load2(W, slots[t, 3], B, s, cnt, Q1, D1)
                 for b in range(B):
                     g = _tri(b)
-                    _v_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
-                                  t, 0, off + b, cnt)
+                    _l_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
+                                  t, 0, off + b, cnt, Kc, Z[0], Z[1])
                 for kk in range(2):
                     X0 = Q0 if kk == 0 else D0
                     X1 = Q1 if kk == 0 else D1
@@ -1562,8 +1759,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     _grid_extend(EQ0, i, cnt)
                     _grid_extend(X1, i, cnt)
                     for g in range(n3):
-                        _v_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
-                                   1, off + g, cnt)
+                        _l_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
+                                   1, off + g, cnt, Kc)
                 continue
             if not unit and nk == 2:   # numerators, no X = 1: both kk from one load
                 _win_load2(W, slots[t, 2], B, s, cnt, Q0, D0)
@@ -1585,11 +1782,11 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     _grid_extend(XP1, i, cnt)
                     _grid_extend(EQ1, i, cnt)
                     for g in range(n3):
-                        _v_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
-                                   1, off + g, cnt)
-                        _v_dot_acc(XP0[g, 0], XP0[g, 1], EQ1[g, 0], EQ1[g, 1], XP1[g, 0],
+                        _l_mul_acc(EQ0[g, 0], EQ0[g, 1], X1[g, 0], X1[g, 1], acc, t, kk,
+                                   1, off + g, cnt, Kc)
+                        _l_dot_acc(XP0[g, 0], XP0[g, 1], EQ1[g, 0], EQ1[g, 1], XP1[g, 0],
                                    XP1[g, 1], EQ0[g, 0], EQ0[g, 1], acc, t, kk, 0, off + g,
-                                   cnt)
+                                   cnt, Kc)
                 continue
             for kk in range(nk):
                 _win_load(W, slots[t, 2], B, kk, s, cnt, Q0, e0, e1, False, Z)
@@ -1597,8 +1794,8 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                 if unit and kk != 1:   # A = E·(q0 + q1), linear in the tables
                     for b in range(B):
                         g = _tri(b)
-                        _v_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
-                                      t, kk, off + b, cnt)
+                        _l_addmul_acc(e0, e1, Q0[g, 0], Q0[g, 1], Q1[g, 0], Q1[g, 1], acc,
+                                      t, kk, off + b, cnt, Kc, Z[0], Z[1])
                 for b in range(B):
                     g = _tri(b)
                     _v_mul(e0, e1, Q0[g, 0], Q0[g, 1], EQ0[g, 0], EQ0[g, 1], cnt)
@@ -1613,12 +1810,12 @@ def _window_round(W, slots, E, i, want1, lo, hi, acc, off):
                     _grid_extend(EP1, i, cnt)
                     _grid_extend(EQ1, i, cnt)
                 for g in range(n3):
-                    _v_mul_acc(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], acc, t, kk, 1,
-                               off + g, cnt)
+                    _l_mul_acc(EQ0[g, 0], EQ0[g, 1], Q1[g, 0], Q1[g, 1], acc, t, kk, 1,
+                               off + g, cnt, Kc)
                     if not unit:
-                        _v_dot_acc(EP0[g, 0], EP0[g, 1], EQ1[g, 0], EQ1[g, 1], EP1[g, 0],
+                        _l_dot_acc(EP0[g, 0], EP0[g, 1], EQ1[g, 0], EQ1[g, 1], EP1[g, 0],
                                    EP1[g, 1], EQ0[g, 0], EQ0[g, 1], acc, t, kk, 0, off + g,
-                                   cnt)
+                                   cnt, Kc)
 
 
 @njit(parallel=True, **_OPTS)
