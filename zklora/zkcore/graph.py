@@ -937,13 +937,20 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         spilling = prover and bool(graph.node_segments)
         if spilling:   # the limbs and multiplicities go to disk as they are made
             ctx.values.autospill = True
+        op_lookups = static_lookups(graph, backend.registry, err)
+        if rangelib.PADDED_CHECKS:   # the checks' widths by every column's padded total
+            totals: dict[str, tuple[int, int]] = {}
+            for r in op_lookups:
+                n, _ = totals.get(r.table.name, (0, 0))
+                totals[r.table.name] = (n + specs[r.columns[0]].size, r.table.size)
+            checks = rangelib.padded_checks(ctx, checks, totals)
         try:
             bound_limbs = rangelib.range_limbs(ctx, checks)
         except ValueError as e:
             raise err(f"range check: {e}") from None
         # the static lookups (the limbs' and every op's `Op.lookups`): their
         # multiplicities join the same stack
-        static = list(ctx.lookups) + static_lookups(graph, backend.registry, err)
+        static = list(ctx.lookups) + op_lookups
         ctx.lookups = []
         ctx.static_lookups = _commit_lookups(ctx, backend, static)
         if spilling:

@@ -208,13 +208,58 @@ def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
         plans.append((rc, key))
     out = []
     for rc, key in plans:
-        if key is not None:
+        if key is not None and not rc.widths:
             B = key[0]
             limbs = -(-B // LIMB_BITS)
             direct = group[key] * (2 * limbs - 1) > 2 << B
             rc = attrs.evolve(rc, limb_bits=B if direct else LIMB_BITS)
         out.append(rc)
     return _split_tops(ctx, out)
+
+
+#: weight of the padded columns' sum against the lookup trees' leaves in the prove-time
+#: width choice (`padded_checks`): a guide through the plateaus of `tree_leaves`
+GUIDE = 1.0
+
+#: the commitment phase re-chooses the static checks' widths (`padded_checks`).  Off:
+#: session 30 measured it (25M prove CPU x0.97-1.00, 84M x0.955) only together with
+#: four lookup trees (`LOOKUP_TREES` = `logup_gkr.MAX_LOOKUP_TREES` = 4); the three
+#: go on together (docs/perf/session29.md, s30h2)
+PADDED_CHECKS = False
+
+
+def padded_checks(ctx, checks: Sequence[RangeCheck], lookups: dict) -> list[RangeCheck]:
+    """``checks`` as `_by_cost` lays them out, with the limb widths of every limbed
+    check re-chosen by padded cost (`choose_widths`, at least two limbs each) given the
+    other lookups of the proof (``lookups``: table name -> (looked-up rows, table
+    rows)); a move may not add or drop a table (small graphs keep their widths).  The
+    commitment phase calls it when `PADDED_CHECKS` is on; both sides derive the same
+    widths from the graph (docs/soundness.md §2.1)."""
+    checks = _by_cost(ctx, checks)
+    rows = {t: n for t, (n, _) in lookups.items()}
+    sizes = {t: z for t, (_, z) in lookups.items()}
+    items, where = [], []
+    for i, rc in enumerate(checks):
+        B, limbs, sides = _plan(ctx.F, rc.lo, rc.hi, rc.limb_bits, rc.widths)
+        n = ctx.spec(rc.tensor).size
+        if _direct(ctx, rc.tensor, B, rc.limb_bits):
+            for side, _ in sides:
+                t = _table_for(side, rc.lo, rc.hi, B)
+                rows[t.name] = rows.get(t.name, 0) + n
+                sizes[t.name] = t.size
+        else:
+            items.append((n * len(sides), tuple(limbs)))
+            where.append(i)
+    if not items:
+        return checks
+    chosen = choose_widths(items, rows, sizes, min_share=0.0, guide=GUIDE, min_limbs=2,
+                           same_tables=True)
+    out = list(checks)
+    for i, (_, old), w in zip(where, items, chosen):
+        if w != old:
+            out[i] = attrs.evolve(out[i], widths=tuple(w),
+                                  limb_bits=max(out[i].limb_bits, max(w)))
+    return out
 
 
 def _split_tops(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
@@ -302,12 +347,12 @@ def _partitions(B: int, k: int, most: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _options(B: int, widths: tuple[int, ...]) -> list[tuple[int, ...]]:
+def _options(B: int, widths: tuple[int, ...], min_limbs: int = 1) -> list[tuple[int, ...]]:
     """Limb widths `choose_widths` may give a B-bit box of limbs ``widths``: any split
     into ⌈B/`DIRECT_MAX_BITS`⌉ … min(len(widths), 3) limbs of at most `DIRECT_MAX_BITS`
     bits (widest first), and ``widths`` itself."""
     out = [tuple(widths)]
-    for k in range(-(-B // DIRECT_MAX_BITS), min(len(widths), 3) + 1):
+    for k in range(max(-(-B // DIRECT_MAX_BITS), min_limbs), min(len(widths), 3) + 1):
         out += [w for w in _partitions(B, k, DIRECT_MAX_BITS) if w != tuple(widths)]
     return out
 
@@ -329,7 +374,9 @@ MIN_SHARE = 0.1
 
 def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, int],
                   sizes: dict[str, int], steps: int = 64, min_gain: int = MIN_GAIN,
-                  min_share: float = MIN_SHARE) -> list[tuple[int, ...]]:
+                  min_share: float = MIN_SHARE, most: int = LOOKUP_TREES,
+                  guide: float = 0.0, min_limbs: int = 1,
+                  same_tables: bool = False) -> list[tuple[int, ...]]:
     """Limb widths for boxes of limbs (issue 13): ``items`` are (entries, widths) —
     entries = elements × sides, each limb j one entry looked up in range(w_j) and one
     committed element — and ``rows`` / ``sizes`` the other looked-up rows and the table
@@ -351,7 +398,7 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
             rows[f"range{x}"] = rows.get(f"range{x}", 0) + n
             sizes[f"range{x}"] = 1 << x
     for B in {sum(w) for w in cur}:
-        for w in _options(B, max((c for c in cur if sum(c) == B), key=len)):
+        for w in _options(B, max((c for c in cur if sum(c) == B), key=len), min_limbs):
             for x in w:
                 sizes.setdefault(f"range{x}", 1 << x)
                 rows.setdefault(f"range{x}", 0)
@@ -360,10 +407,11 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
     tab = sum(sizes[t] for t in used)
 
     def total(S: int, tab: int) -> int:
-        return tree_leaves(S) + padded(tab) + tab
+        return tree_leaves(S, most) + padded(tab) + tab + int(guide * S)
 
     base, extra = total(S, tab), 0     # extra: the committed limbs' change so far
-    start = base + LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
+    limbs0 = LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
+    start = tree_leaves(S, most) + padded(tab) + tab + limbs0
     opts = {}
     for _ in range(steps):
         classes: dict[tuple[int, ...], list[int]] = {}
@@ -373,7 +421,7 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
         for w, members in classes.items():
             B = sum(w)
             if (B, w) not in opts:
-                opts[(B, w)] = _options(B, w)
+                opts[(B, w)] = _options(B, w, min_limbs)
             desc = sorted(members, key=lambda i: (-items[i][0], i))
             picks = []
             k = 1
@@ -396,6 +444,8 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
                         a, b = rows[t], rows[t] + d
                         S2 += padded(b) - padded(a)
                         tab2 += sizes[t] * ((b > 0) - (a > 0))
+                    if same_tables and tab2 != tab:
+                        continue
                     dk = LIMB_WEIGHT * n * (len(o) - len(w))
                     c = total(S2, tab2) + extra + dk
                     if c <= base - min_gain and (best is None or c < best[0]):
@@ -408,8 +458,8 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
             rows[t] += d
         for i in sel:
             cur[i] = o
-    if start - (base + LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
-                - extra) < min_share * start:
+    end = tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra
+    if end >= start or start - end < min_share * start:
         return [tuple(int(x) for x in w) for _, w in items]
     return cur
 
