@@ -57,9 +57,9 @@ def test_choose_widths_empties_a_half_filled_column():
     fixed = {t: n - sum(e for e, _ in items) if t in ("range16", "range10") else n
              for t, n in rows.items()}
     before = rangelib.lookup_cost(rows, sizes)
-    got = rangelib.choose_widths(items, fixed, sizes, min_share=0)
+    got = rangelib.choose_widths(items, fixed, sizes, min_share=0, most=3)
     # the saving (2^20 of ~2^23) is under `MIN_SHARE` of the modelled cost: kept as is
-    assert rangelib.choose_widths(items, fixed, sizes) == [w for _, w in items]
+    assert rangelib.choose_widths(items, fixed, sizes, most=3) == [w for _, w in items]
     assert all(sum(w) == 26 and max(w) <= rangelib.DIRECT_MAX_BITS for w in got)
     assert got[0] != (16, 10)
     after = dict(fixed)
@@ -271,4 +271,5 @@ def test_25m_widths_unchanged(reg, monkeypatch):
     monkeypatch.setattr(rangelib, "choose_widths",
                         lambda *a, **k: orig(*a, **{**k, "min_share": 0}))
     moved = widths(graph_of(*SHAPES["25m"]))
-    assert moved != got and moved["s0/l0.mlp/Y/rescale"][0] == (20, 14)
+    # (three lookup trees: 20 + 14; four: 18 + 16)
+    assert moved != got and moved["s0/l0.mlp/Y/rescale"][0] in ((20, 14), (18, 16))
