@@ -33,8 +33,37 @@ HASHES: dict[str, Callable[[bytes], bytes]] = {
 DOMAIN = b"zklora/transcript/v1"
 
 
+_Q = struct.Struct("<Q").pack
+
+
 def _lp(b: bytes) -> bytes:
-    return struct.pack("<Q", len(b)) + b
+    return _Q(len(b)) + b
+
+
+class _Reader:
+    """The squeeze byte stream of one challenge: blocks H(seed ‖ counter), read in order
+    (the first block is made on the first read; a rejection sample may read further)."""
+
+    __slots__ = ("_h", "_seed", "_buf", "_pos", "_ctr")
+
+    def __init__(self, h: Callable[[bytes], bytes], seed: bytes):
+        self._h = h
+        self._seed = seed
+        self._buf = b""
+        self._pos = 0
+        self._ctr = 0
+
+    def __call__(self, n: int) -> bytes:
+        pos = self._pos
+        end = pos + n
+        if end > len(self._buf):
+            buf = self._buf[pos:]
+            while len(buf) < n:
+                buf += self._h(self._seed + _Q(self._ctr))
+                self._ctr += 1
+            self._buf, pos, end = buf, 0, n
+        self._pos = end
+        return self._buf[pos:end]
 
 
 class Transcript:
@@ -55,25 +84,17 @@ class Transcript:
 
     def observe(self, label: str, data: bytes) -> None:
         """Absorb ``data`` under ``label``."""
-        self.state = self._h(DOMAIN + self.state + b"A" + _lp(label.encode()) + _lp(data))
+        lab = label.encode()
+        self.state = self._h(b"".join((DOMAIN, self.state, b"A", _Q(len(lab)), lab,
+                                       _Q(len(data)), data)))
 
     def _reader(self, label: str) -> Callable[[int], bytes]:
-        seed = self._h(DOMAIN + self.state + b"S" + _lp(label.encode()))
-        buf = bytearray()
-        counter = 0
-
-        def read(n: int) -> bytes:
-            nonlocal counter
-            while len(buf) < n:
-                buf.extend(self._h(seed + struct.pack("<Q", counter)))
-                counter += 1
-            out = bytes(buf[:n])
-            del buf[:n]
-            return out
-
+        pre = DOMAIN + self.state
+        lab = _lp(label.encode())
+        seed = self._h(pre + b"S" + lab)
         # the squeeze itself is absorbed so consecutive challenges differ
-        self.state = self._h(DOMAIN + self.state + b"Q" + _lp(label.encode()))
-        return read
+        self.state = self._h(pre + b"Q" + lab)
+        return _Reader(self._h, seed)
 
     def sample(self, label: str, field: Field) -> np.ndarray:
         """One unbiased challenge element of ``field``."""
