@@ -445,8 +445,8 @@ def e_p2_message(sums, coeffs, running):
 def _gen_blocks(st, isb, starts, factors, npts, lo, hi, acc):
     """acc[j, s] += Σ_{lo ≤ i < hi} Π_{f ∈ term j} (lo_f + t_s·(hi_f − lo_f)) with
     t_0 = 0 and t_s = s + 1 for s ≥ 1 (the point t = 1 is skipped): `_blocks` unweighted."""
-    _blocks(st, np.zeros((1, 2), dtype=np.uint64), False, isb, starts, factors, npts, lo, hi,
-            acc)
+    _blocks(st, np.zeros((1, 2), dtype=np.uint64), False, isb, starts, factors,
+            np.full(starts.shape[0] - 1, -1, dtype=np.int64), npts, lo, hi, acc)
 
 
 @njit(**_OPTS)
@@ -764,7 +764,7 @@ def e_eq_suffix(e, out):
                 out[i + 1, 1] = X[3, p]
 
 
-#: pairs an eq-factored round evaluates together (`_eqgen_blocks`): every factor's product
+#: pairs an eq-factored round evaluates together (`_eqw_blocks`): every factor's product
 #: and the weighting run as loops over a block's lanes (vectorised), per-lane sums
 EQ_BLOCK = 32
 
@@ -772,7 +772,7 @@ EQ_BLOCK = 32
 @njit(inline="always")
 def _blk_points(st, k, i0, n, npts, V, D):
     """V[f, s, 0/1, p] = table f of ``st`` on pair i0 + p at t_s (t_0 = 0, t_s = s + 1:
-    the point t = 1 is skipped) for p < n; ``D`` (2, EQ_BLOCK) scratch (hi − lo)."""
+    the point t = 1 is skipped) for p < n; D[f, 0/1, p] = hi − lo of table f."""
     for f in range(k):
         for p in range(n):
             i = 2 * (i0 + p)
@@ -782,8 +782,8 @@ def _blk_points(st, k, i0, n, npts, V, D):
             h1 = st[f, i + 1, 1]
             d0 = gl_sub(h0, l0)
             d1 = gl_sub(h1, l1)
-            D[0, p] = d0
-            D[1, p] = d1
+            D[f, 0, p] = d0
+            D[f, 1, p] = d1
             V[f, 0, 0, p] = l0
             V[f, 0, 1, p] = l1
             if npts > 1:
@@ -791,29 +791,72 @@ def _blk_points(st, k, i0, n, npts, V, D):
                 V[f, 1, 1, p] = gl_add(h1, d1)
         for s in range(2, npts):
             for p in range(n):
-                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[0, p])
-                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[1, p])
+                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
+                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
+
+
+@njit(inline="always")
+def _blk_weighted(V, D, isb, f, n, npts, W0, W1, U, u, Y):
+    """U[u, s, 0/1, p] = w_p·f_p(t_s) for table f: w·lo and w·(hi − lo) once a pair (2
+    products, base ones for a base table), the points by additions (t_s = 0, 2, 3, …)."""
+    if isb[f]:
+        for p in range(n):
+            x = V[f, 0, 0, p]
+            U[u, 0, 0, p] = gl_mul(x, W0[p])
+            U[u, 0, 1, p] = gl_mul(x, W1[p])
+        if npts > 1:
+            for p in range(n):
+                x = D[f, 0, p]
+                Y[0, p] = gl_mul(x, W0[p])
+                Y[1, p] = gl_mul(x, W1[p])
+    else:
+        for p in range(n):
+            U[u, 0, 0, p], U[u, 0, 1, p] = e2_mul(V[f, 0, 0, p], V[f, 0, 1, p], W0[p], W1[p])
+        if npts > 1:
+            for p in range(n):
+                Y[0, p], Y[1, p] = e2_mul(D[f, 0, p], D[f, 1, p], W0[p], W1[p])
+    if npts > 1:
+        for p in range(n):
+            y0 = Y[0, p]
+            y1 = Y[1, p]
+            U[u, 1, 0, p] = gl_add(gl_add(U[u, 0, 0, p], y0), y0)
+            U[u, 1, 1, p] = gl_add(gl_add(U[u, 0, 1, p], y1), y1)
+    for s in range(2, npts):
+        for p in range(n):
+            U[u, s, 0, p] = gl_add(U[u, s - 1, 0, p], Y[0, p])
+            U[u, s, 1, p] = gl_add(U[u, s - 1, 1, p], Y[1, p])
 
 
 @njit(**_OPTS)
-def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
+def _blocks(st, w, weighted, isb, starts, factors, wf, npts, lo, hi, acc):
     """acc[j, s] += Σ_{lo ≤ i < hi} w_i·Π_{f ∈ term j} f_i(t_s) at t_0 = 0, t_s = s + 1
     (w_i = 1 unless ``weighted``) over blocks of `EQ_BLOCK` pairs: the points, each
     factor's product and the weighting as loops over the block's lanes (vectorised; the
     terms are interpreted once a block, not once a pair), the sums kept per lane and
     added into ``acc`` once (field sums: the values of a per-pair sum).  A product with a
     base table (``isb``) costs 2 base products, 1 while every factor so far is base (then
-    its x part is the first factor's, 0)."""
+    its x part is the first factor's, 0).  A term with ``wf[j] = f ≥ 0`` (weighted only;
+    f is its first factor) starts from w·f (`_blk_weighted`, made once a pair for all the
+    terms that name f) instead of multiplying w in at every point (same field values)."""
     k = st.shape[0]
     nterms = starts.shape[0] - 1
     B = EQ_BLOCK
     V = np.empty((k, npts, 2, B), dtype=np.uint64)
-    D = np.empty((2, B), dtype=np.uint64)
+    D = np.empty((k, 2, B), dtype=np.uint64)
     P0 = np.empty(B, dtype=np.uint64)
     P1 = np.empty(B, dtype=np.uint64)
     W0 = np.empty(B, dtype=np.uint64)
     W1 = np.empty(B, dtype=np.uint64)
     L = np.zeros((nterms, npts, 2, B), dtype=np.uint64)
+    ui = np.full(k, -1, dtype=np.int64)   # table -> its slot of U
+    nu = 0
+    for j in range(nterms):
+        f = wf[j]
+        if weighted and f >= 0 and ui[f] < 0:
+            ui[f] = nu
+            nu += 1
+    U = np.empty((max(nu, 1), npts, 2, B), dtype=np.uint64)
+    Y = np.empty((2, B), dtype=np.uint64)
     for i0 in range(lo, hi, B):
         n = min(B, hi - i0)
         _blk_points(st, k, i0, n, npts, V, D)
@@ -825,6 +868,9 @@ def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
             for p in range(n):
                 W0[p] = ONE
                 W1[p] = ZERO
+        for f in range(k):
+            if ui[f] >= 0:
+                _blk_weighted(V, D, isb, f, n, npts, W0, W1, U, ui[f], Y)
         for j in range(nterms):
             q0 = starts[j]
             q1 = starts[j + 1]
@@ -834,12 +880,19 @@ def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
                         L[j, s, 0, p] = gl_add(L[j, s, 0, p], W0[p])
                         L[j, s, 1, p] = gl_add(L[j, s, 1, p], W1[p])
                 continue
+            uw = ui[wf[j]] if weighted and wf[j] >= 0 else -1
             for s in range(npts):
                 f0 = factors[q0]
-                pb = isb[f0]
-                for p in range(n):
-                    P0[p] = V[f0, s, 0, p]
-                    P1[p] = V[f0, s, 1, p]
+                if uw >= 0:
+                    pb = False
+                    for p in range(n):
+                        P0[p] = U[uw, s, 0, p]
+                        P1[p] = U[uw, s, 1, p]
+                else:
+                    pb = isb[f0]
+                    for p in range(n):
+                        P0[p] = V[f0, s, 0, p]
+                        P1[p] = V[f0, s, 1, p]
                 for q in range(q0 + 1, q1):
                     f = factors[q]
                     if isb[f]:
@@ -860,7 +913,7 @@ def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
                     else:
                         for p in range(n):
                             P0[p], P1[p] = e2_mul(P0[p], P1[p], V[f, s, 0, p], V[f, s, 1, p])
-                if not weighted:
+                if not weighted or uw >= 0:
                     for p in range(n):
                         L[j, s, 0, p] = gl_add(L[j, s, 0, p], P0[p])
                         L[j, s, 1, p] = gl_add(L[j, s, 1, p], P1[p])
@@ -887,8 +940,16 @@ def _blocks(st, w, weighted, isb, starts, factors, npts, lo, hi, acc):
 @njit(**_OPTS)
 def _eqgen_blocks(st, w, isb, starts, factors, npts, lo, hi, acc):
     """`_blocks` weighted by w[i] (the eq factor's suffix W_j; the factor itself is not
-    in ``st``)."""
-    _blocks(st, w, True, isb, starts, factors, npts, lo, hi, acc)
+    in ``st``), w multiplied into every term at every point."""
+    _blocks(st, w, True, isb, starts, factors,
+            np.full(starts.shape[0] - 1, -1, dtype=np.int64), npts, lo, hi, acc)
+
+
+@njit(**_OPTS)
+def _eqw_blocks(st, w, isb, starts, factors, wf, npts, lo, hi, acc):
+    """`_eqgen_blocks` where a term with ``wf[j] ≥ 0`` starts from its weighted first
+    factor (`eq_plan`; the rounds' kernels)."""
+    _blocks(st, w, True, isb, starts, factors, wf, npts, lo, hi, acc)
 
 
 @njit(**_OPTS)
@@ -957,23 +1018,23 @@ def _eq_finish(part, coeffs, running, sc, ej, g):
 
 
 @njit(parallel=True, **_OPTS)
-def e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nchunks):
+def e_eq_sums(st, w, isb, starts, factors, wf, coeffs, npts, running, sc, ej, g, nchunks):
     """Round polynomial g (npts+2, 2), written, of the eq-factored sum over ``st`` (k, 2m,
     2) with weights ``w`` (m, 2) (section doc); returns `_eq_finish`'s flag."""
     m = st.shape[1] // 2
     part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
     step = (m + nchunks - 1) // nchunks
     for c in prange(nchunks):
-        _eqgen_blocks(st, w, isb, starts, factors, npts, min(m, c * step),
+        _eqw_blocks(st, w, isb, starts, factors, wf, npts, min(m, c * step),
                       min(m, (c + 1) * step), part[c])
     return _eq_finish(part, coeffs, running, sc, ej, g)
 
 
 @njit(**_OPTS)
-def e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g):
+def e_eq_sums_s(st, w, isb, starts, factors, wf, coeffs, npts, running, sc, ej, g):
     """Serial `e_eq_sums`."""
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    _eqgen_blocks(st, w, isb, starts, factors, npts, 0, st.shape[1] // 2, part[0])
+    _eqw_blocks(st, w, isb, starts, factors, wf, npts, 0, st.shape[1] // 2, part[0])
     return _eq_finish(part, coeffs, running, sc, ej, g)
 
 
@@ -1014,7 +1075,7 @@ def _fold_range_b(st, fisb, r0, r1, out, lo, hi):
 
 
 @njit(parallel=True, **_OPTS)
-def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den, g, msg,
+def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, wf, coeffs, npts, inv_den, g, msg,
               run, sc, ep, ej, nchunks):
     """`e_gen_step` of the eq-factored rounds: run = g(r), sc ← sc·e_{j−1}(r) (``ep``),
     fold ``st`` at r into ``out`` (``fisb``: its base tables), g ← round j's polynomial
@@ -1028,7 +1089,7 @@ def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_
         lo = min(m, c * step)
         hi = min(m, (c + 1) * step)
         _fold_range_b(st, fisb, r0, r1, out, 2 * lo, 2 * hi)
-        _eqgen_blocks(out, w, isb, starts, factors, npts, lo, hi, part[c])
+        _eqw_blocks(out, w, isb, starts, factors, wf, npts, lo, hi, part[c])
     new = np.empty_like(g)
     flag = _eq_finish(part, coeffs, run, sc, ej, new)
     _step_message(new, g, msg)
@@ -1036,7 +1097,8 @@ def e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_
 
 
 @njit(**_OPTS)
-def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den, g, msg,
+def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, wf, coeffs, npts, inv_den, g,
+                msg,
                 run, sc, ep, ej):
     """Serial `e_eq_step`."""
     _step_prologue(g, inv_den, r0, r1, run)
@@ -1044,38 +1106,102 @@ def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, in
     m = out.shape[1] // 2
     _fold_range_b(st, fisb, r0, r1, out, 0, 2 * m)
     part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
-    _eqgen_blocks(out, w, isb, starts, factors, npts, 0, m, part[0])
+    _eqw_blocks(out, w, isb, starts, factors, wf, npts, 0, m, part[0])
     new = np.empty_like(g)
     flag = _eq_finish(part, coeffs, run, sc, ej, new)
     _step_message(new, g, msg)
     return flag
 
 
-def eq_sums(st, w, isb, starts, factors, coeffs, degree: int, running, sc, ej, g) -> int:
-    """Round 0 of the eq-factored rounds (section doc): ``g`` (degree+1, 2) written, where
-    ``degree`` is the full degree (the eq factor counted); returns 1 when s·b = 0."""
+def eq_plan(starts, factors, isb, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """(factors', wf) of the eq-factored rounds for terms ``starts``/``factors`` over
+    tables flagged base in ``isb``: wf[j] = f ≥ 0 where term j starts from w·f (made once
+    a pair for every term naming f: 2 products, instead of w times the term at each of
+    the degree − 1 points), f then first in factors' term j; −1 where that costs more
+    base products a pair (then the term's base factors first, as the callers order them).
+    Greedy by the per-pair base-product count, shared w·f counted once."""
     npts = int(degree) - 1
+    nt = len(starts) - 1
+    terms = [[int(f) for f in factors[starts[j]:starts[j + 1]]] for j in range(nt)]
+
+    def mc(f):   # a product of an extension value with table f
+        return 2 if isb[f] else 3
+
+    def old(t):
+        pb, c = bool(isb[t[0]]), 0
+        for f in t[1:]:
+            c += (1 if pb else 2) if isb[f] else (2 if pb else 3)
+            pb = pb and bool(isb[f])
+        return npts * (c + (2 if pb else 3))
+
+    def new(t, f):
+        rest = list(t)
+        rest.remove(f)
+        return npts * sum(mc(g) for g in rest)
+
+    ucost = {f: mc(f) * (2 if npts > 1 else 1) for t in terms for f in t}
+    freq: dict[int, int] = {}
+    for t in terms:
+        for f in set(t):
+            freq[f] = freq.get(f, 0) + 1
+    chosen: set[int] = set()
+    pick = [-1] * nt
+    for amort in (True, False):
+        used: set[int] = set()
+        for j, t in enumerate(terms):
+            if not t:
+                continue
+            best, bf = old(t), -1
+            for f in sorted(set(t), key=lambda f: (f not in chosen, -freq[f], f)):
+                u = 0 if f in chosen else (ucost[f] / freq[f] if amort else ucost[f])
+                if new(t, f) + u < best:
+                    best, bf = new(t, f) + u, f
+            pick[j] = bf
+            if bf >= 0:
+                used.add(bf)
+                if not amort:
+                    chosen.add(bf)
+        chosen = used if amort else chosen
+    fa = np.array(factors, dtype=np.int64).copy()
+    for j, t in enumerate(terms):
+        f = pick[j]
+        if f >= 0:
+            rest = list(t)
+            rest.remove(f)
+            fa[starts[j]:starts[j + 1]] = [f, *rest]
+    return fa.astype(np.asarray(factors).dtype), np.array(pick, dtype=np.int64)
+
+
+def eq_sums(st, w, isb, starts, factors, coeffs, degree: int, running, sc, ej, g,
+            plan=None) -> int:
+    """Round 0 of the eq-factored rounds (section doc): ``g`` (degree+1, 2) written, where
+    ``degree`` is the full degree (the eq factor counted); returns 1 when s·b = 0.
+    ``plan``: `eq_plan`'s (factors', wf) for these ``isb`` (made here when None)."""
+    npts = int(degree) - 1
+    fa, wf = eq_plan(starts, factors, isb, degree) if plan is None else plan
     st = _ro(st)
     nc = _gen_chunks(st.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
-        return int(e_eq_sums_s(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g))
-    return int(e_eq_sums(st, w, isb, starts, factors, coeffs, npts, running, sc, ej, g, nc))
+        return int(e_eq_sums_s(st, w, isb, starts, fa, wf, coeffs, npts, running, sc, ej, g))
+    return int(e_eq_sums(st, w, isb, starts, fa, wf, coeffs, npts, running, sc, ej, g, nc))
 
 
 def eq_step(st, r, out, w, isb, starts, factors, coeffs, degree: int, inv_den, g, msg, run,
-            sc, ep, ej, fisb=None) -> int:
+            sc, ep, ej, fisb=None, plan=None) -> int:
     """`gen_step` of the eq-factored rounds (`e_eq_step`); returns its flag.  ``fisb``:
-    the tables of ``st`` holding base values (the first fold: 2 base products each)."""
+    the tables of ``st`` holding base values (the first fold: 2 base products each).
+    ``plan``: `eq_plan`'s (factors', wf) for ``isb`` (made here when None)."""
     npts = int(degree) - 1
+    fa, wf = eq_plan(starts, factors, isb, degree) if plan is None else plan
     r0, r1 = np.uint64(r[0]), np.uint64(r[1])
     fisb = np.zeros(st.shape[0], np.bool_) if fisb is None else fisb
     st = _ro(st)
     nc = _gen_chunks(out.shape[1] // 2, st.shape[0], starts.shape[0] - 1, npts)
     if nc == 0:
-        return int(e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts,
+        return int(e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, fa, wf, coeffs, npts,
                                inv_den, g, msg, run, sc, ep, ej))
-    return int(e_eq_step(st, r0, r1, out, w, isb, fisb, starts, factors, coeffs, npts, inv_den,
-                         g, msg, run, sc, ep, ej, nc))
+    return int(e_eq_step(st, r0, r1, out, w, isb, fisb, starts, fa, wf, coeffs, npts,
+                         inv_den, g, msg, run, sc, ep, ej, nc))
 
 
 # -- the stacked-claim weight table ----------------------------------------------------

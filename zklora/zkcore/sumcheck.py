@@ -608,6 +608,21 @@ def _eq_path(tabs, size: int, n: int, starts, factors, degree: int, eq, be):
     return None if t is None else (*t, e)
 
 
+@lru_cache(maxsize=256)
+def _eq_plan_cached(starts: bytes, factors: bytes, isb: bytes, degree: int):
+    fa, wf = KS.eq_plan(np.frombuffer(starts, np.int64), np.frombuffer(factors, np.int64),
+                        np.frombuffer(isb, np.bool_), degree)
+    return fa.astype(np.int64), wf
+
+
+def _eq_plan(starts, factors, isb, degree: int):
+    """`KS.eq_plan`, memoised by the term structure (a prove repeats a few shapes many
+    times); the arrays returned are shared: the kernels only read them."""
+    return _eq_plan_cached(np.asarray(starts, np.int64).tobytes(),
+                           np.asarray(factors, np.int64).tobytes(),
+                           np.asarray(isb, np.bool_).tobytes(), int(degree))
+
+
 def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs,
               degree: int, claim, label: str, eqi: int, e: np.ndarray):
     """`_prove_generic` (``cpu`` backend, no mask, stacked) for terms that all hold table
@@ -634,12 +649,15 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
 
     sc = np.array([1, 0], np.uint64)
     g = np.empty((degree + 1, 2), np.uint64)
-    bad = KS.eq_sums(stack, w(0), isb, st2, fa2, coeffs, degree, running, sc, e[0], g)
+    noflag = np.zeros(k, np.bool_)
+    plan0 = _eq_plan(st2, fa2, isb, degree)  # which terms start from w·f (same values)
+    plan = plan0 if not isb.any() else _eq_plan(st2, fa2, noflag, degree)
+    bad = KS.eq_sums(stack, w(0), isb, st2, fa2, coeffs, degree, running, sc, e[0], g,
+                     plan=plan0)
     keep = [0, *range(2, degree + 1)]
     msg = np.ascontiguousarray(g[keep])
     run = np.empty(2, np.uint64)
     inv = _inv_den_array(degree)
-    noflag = np.zeros(k, np.bool_)
     bufs = [np.empty(k * (size >> 1) * 2, np.uint64),
             np.empty(k * max(1, size >> 2) * 2, np.uint64)]
     point = F.zeros(n)
@@ -654,7 +672,8 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
         out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
         if j + 1 < n:
             bad = KS.eq_step(cur, r, out, w(j + 1), noflag, st2, fa2, coeffs, degree, inv, g,
-                             msg, run, sc, e[j], e[j + 1], isb if j == 0 else noflag)
+                             msg, run, sc, e[j], e[j + 1], isb if j == 0 else noflag,
+                             plan=plan)
         else:
             KS.fold_stack_into(cur, r, out)
         cur = out
