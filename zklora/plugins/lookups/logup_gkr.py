@@ -963,11 +963,21 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
                 bq[i] = scale_blind(E, fbl[q0], one_l) + scale_blind(E, fbl[q1], lam)
             if depths[i] == layer + 1:
                 out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
+                if ctx.prover:
+                    _release(trees()[i])
         if ctx.prover:
+            scratch.trim()   # the layer's freed tables (the next layer's differ in size)
             _trace(f"{label} layer {layer}: {len(active)} trees, stream={stream}, "
                    f"{time.perf_counter() - t_layer:.2f} s, {_LEAVES[0]} leaves computed "
                    "so far")
     return out
+
+
+def _release(tree: FracTree) -> None:
+    """Drop every layer of a tree whose GKR is done (its leaf claim is out): no later
+    layer reads it, and the finished trees' last layers would otherwise stay resident
+    through the deeper trees' layers, where the lookups' peak memory is."""
+    tree.drop(tree.depth + 1)
 
 
 @contextmanager
