@@ -795,7 +795,7 @@ def _blk_points(st, k, i0, n, npts, V, D):
                 V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
 
 
-@njit(inline="always")
+@njit(**_OPTS)
 def _blk_weighted(V, D, isb, f, n, npts, W0, W1, U, u, Y):
     """U[u, s, 0/1, p] = w_p·f_p(t_s) for table f: w·lo and w·(hi − lo) once a pair (2
     products, base ones for a base table), the points by additions (t_s = 0, 2, 3, …)."""
