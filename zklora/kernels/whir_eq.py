@@ -199,6 +199,36 @@ IFMA_ROWS = 32
 IFMA_TERMS = 4
 
 
+def ifma_decl(builder) -> tuple:
+    """(vpmadd52luq, vpmadd52huq) on <`IFMA_LANES` x i64>, declared in builder's module
+    (llvm.x86.avx512.vpmadd52{l,h}.uq.512: acc + the low / high 52 bits of the 104-bit
+    product of the operands' low 52 bits)."""
+    vt = ir.VectorType(ir.IntType(64), IFMA_LANES)
+    fnty = ir.FunctionType(vt, [vt, vt, vt])
+    mod = builder.module
+    return (mod.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", (), fnty),
+            mod.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", (), fnty))
+
+
+def ifma_madd(builder, mlo, mhi, slots, x, x1, y, y1) -> None:
+    """IR: the limb triple in ``slots`` (three allocas of <8 x i64>, weights 1, 2^52,
+    2^104) += x·y lane-wise, x = x0 + x1·2^52 and y = y0 + y1·2^52 (x1 = x >> 52, y1 =
+    y >> 52 given: x, y < 2^64): x0y0 to limb 0; hi(x0y0), x0y1, x1y0 to limb 1;
+    hi(x0y1), hi(x1y0), x1y1 to limb 2 (seven IFMA52 instructions, no carries: the
+    section comment).  ``mlo``, ``mhi`` from `ifma_decl`."""
+    s0, s1, s2 = slots
+    a0 = builder.call(mlo, [builder.load(s0), x, y])
+    a1 = builder.call(mhi, [builder.load(s1), x, y])
+    a1 = builder.call(mlo, [a1, x, y1])
+    a1 = builder.call(mlo, [a1, x1, y])
+    a2 = builder.call(mhi, [builder.load(s2), x, y1])
+    a2 = builder.call(mhi, [a2, x1, y])
+    a2 = builder.call(mlo, [a2, x1, y1])
+    builder.store(a0, s0)
+    builder.store(a1, s1)
+    builder.store(a2, s2)
+
+
 def _ifma_codegen(g: int):
     """IR of `_ifma_g`: for r < nrows, v = V[voff + r·stride : + 8] (8 lanes) and the
     constants Bc[boff + r·brow + 2k], Bc[.. + 2k + 1] (c mod 2^52's 64-bit source and
@@ -208,9 +238,7 @@ def _ifma_codegen(g: int):
         i64 = ir.IntType(64)
         i32 = ir.IntType(32)
         vt = ir.VectorType(i64, IFMA_LANES)
-        fnty = ir.FunctionType(vt, [vt, vt, vt])
-        mlo = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", (), fnty)
-        mhi = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", (), fnty)
+        mlo, mhi = ifma_decl(builder)
         V = context.make_array(sig.args[0])(context, builder, args[0])
         Bc = context.make_array(sig.args[4])(context, builder, args[4])
         Kc = context.make_array(sig.args[7])(context, builder, args[7])
@@ -241,17 +269,7 @@ def _ifma_codegen(g: int):
             for k in range(2 * g):
                 c0 = splat(builder.load(builder.gep(bb, [ir.Constant(i64, 2 * k)])))
                 c1 = splat(builder.load(builder.gep(bb, [ir.Constant(i64, 2 * k + 1)])))
-                s0, s1, s2 = slots[3 * k:3 * k + 3]
-                a0 = builder.call(mlo, [builder.load(s0), v, c0])
-                a1 = builder.call(mhi, [builder.load(s1), v, c0])
-                a1 = builder.call(mlo, [a1, v, c1])
-                a1 = builder.call(mlo, [a1, v1, c0])
-                a2 = builder.call(mhi, [builder.load(s2), v, c1])
-                a2 = builder.call(mhi, [a2, v1, c0])
-                a2 = builder.call(mlo, [a2, v1, c1])
-                builder.store(a0, s0)
-                builder.store(a1, s1)
-                builder.store(a2, s2)
+                ifma_madd(builder, mlo, mhi, slots[3 * k:3 * k + 3], v, v1, c0, c1)
         for p, s in zip(kptrs, slots):
             builder.store(builder.load(s), p, align=8)
         return context.get_dummy_value()
