@@ -347,6 +347,15 @@ def limb_outputs(g: Graph, registry=None) -> list[str]:
     return changed
 
 
+#: lookup trees the rescales' widths are costed with (`_padded_widths`): three, whatever
+#: `range.LOOKUP_TREES` is.  Costed with four, the 84M graph's virtual-Y widths move
+#: (range18's table dropped) before the prove-time checks (`range.padded_checks`) are
+#: re-chosen, and the two choices together end with more rows and leaves (84M, four
+#: trees: 36.29M rows, 39.32M leaves) than the virtual Ys of three trees and the checks
+#: of four (35.57M, 39.06M; docs/perf/session31.md, s31h2)
+PADDED_WIDTH_TREES = 3
+
+
 def _padded_widths(g: Graph, reg, made: Sequence[int]) -> None:
     """Re-choose the limb widths of the rescales ``made`` (node indices, limbed by
     `limb_outputs` with the range checks' widths) by padded cost (`range.choose_widths`,
@@ -390,7 +399,7 @@ def _padded_widths(g: Graph, reg, made: Sequence[int]) -> None:
             if p.get(key):
                 items.append((n, tuple(p[key])))
                 where.append((i, key))
-    chosen = rangelib.choose_widths(items, rows, sizes)
+    chosen = rangelib.choose_widths(items, rows, sizes, most=PADDED_WIDTH_TREES)
     new_params: dict[int, dict] = {}
     for (i, key), (_, old), w in zip(where, items, chosen):
         if w != old:
