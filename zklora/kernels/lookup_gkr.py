@@ -54,7 +54,7 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
-from .whir_eq import IFMA, IFMA_LANES, _ifma_limbs
+from .whir_eq import IFMA, IFMA_LANES, _ifma_limbs, ifma_decl, ifma_madd
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 
@@ -673,9 +673,7 @@ def _ifma_e2_codegen(context, builder, sig, args):
         return context.get_dummy_value()
     i64 = ir.IntType(64)
     vt = ir.VectorType(i64, IFMA_LANES)
-    fnty = ir.FunctionType(vt, [vt, vt, vt])
-    mlo = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52l.uq.512", (), fnty)
-    mhi = builder.module.declare_intrinsic("llvm.x86.avx512.vpmadd52h.uq.512", (), fnty)
+    mlo, mhi = ifma_decl(builder)
     arrs = [context.make_array(sig.args[k])(context, builder, args[k]) for k in range(4)]
     n8 = args[4]
     Kc = context.make_array(sig.args[5])(context, builder, args[5])
@@ -697,19 +695,8 @@ def _ifma_e2_codegen(context, builder, sig, args):
         return builder.add(t, builder.select(builder.icmp_unsigned("<", t, x), eps, zero))
 
     def madd(k, x, y):
-        x1 = builder.lshr(x, s52)
-        y1 = builder.lshr(y, s52)
-        s0, s1, s2 = slots[3 * k:3 * k + 3]
-        a0 = builder.call(mlo, [builder.load(s0), x, y])
-        a1 = builder.call(mhi, [builder.load(s1), x, y])
-        a1 = builder.call(mlo, [a1, x, y1])
-        a1 = builder.call(mlo, [a1, x1, y])
-        a2 = builder.call(mhi, [builder.load(s2), x, y1])
-        a2 = builder.call(mhi, [a2, x1, y])
-        a2 = builder.call(mlo, [a2, x1, y1])
-        builder.store(a0, s0)
-        builder.store(a1, s1)
-        builder.store(a2, s2)
+        ifma_madd(builder, mlo, mhi, slots[3 * k:3 * k + 3], x, builder.lshr(x, s52), y,
+                  builder.lshr(y, s52))
 
     with cgutils.for_range(builder, n8) as loop:
         o = builder.mul(loop.index, ir.Constant(i64, IFMA_LANES))
