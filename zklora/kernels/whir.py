@@ -18,11 +18,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import llvmlite.ir as ir
 import numpy as np
-from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from . import goldilocks as G
 from . import merkle as _merkle
@@ -45,19 +42,13 @@ from .goldilocks import (
     gl_sub,
 )
 from .ntt import (
-    _I64,
-    _VT,
     FAST_MIN,
-    LANE,
-    _arr,
     _bfly_run_in,
     _dif_src,
     _dif_stages,
     _r2_stages,
     _tail8_lanes,
     _transpose8,
-    _v_ptr,
-    _v_sub,
     fast_perm,
     powers,
     root_of_unity,
@@ -149,123 +140,6 @@ def _mobius_blocks_from(src, a, lo, sh):
         _mobius_block(src, a, blk << lo, lo, sh)
 
 
-# -- the blocked passes in the lane form (s31h1): <8 x i64> IR on ntt's `_v_*` helpers ----
-
-
-def _mob3(b, x):
-    """The passes of three variables on the vectors x[0..7] (x[i] holds index bits i)
-    lane-wise: x1 −= x0, x3 −= x2, x5 −= x4, x7 −= x6; x2 −= x0, x3 −= x1, x6 −= x4,
-    x7 −= x5; x4.. −= x0.. (the same field values as three `_sub_run` passes)."""
-    x = list(x)
-    for d in (1, 2, 4):
-        for i in range(8):
-            if i & d:
-                x[i] = _v_sub(b, x[i], x[i - d])
-    return x
-
-
-def _mob_in_vec(b, x, sh):
-    """The passes of flat-index bits sh … 2 inside the vector x (lanes 2^bit apart):
-    lanes with the bit set take x − (x's lane 2^bit below)."""
-    i32 = ir.IntType(32)
-    und = ir.Constant(_VT, ir.Undefined)
-    for bit in range(sh, 3):
-        d = 1 << bit
-        m = ir.Constant(ir.VectorType(i32, 8), [i - d if i & d else i for i in range(8)])
-        sel = ir.Constant(ir.VectorType(ir.IntType(1), 8), [bool(i & d) for i in range(8)])
-        x = b.select(sel, _v_sub(b, x, b.shuffle_vector(x, und, m)), x)
-    return x
-
-
-def _mob_lo6_codegen(context, builder, sig, args):
-    src = _arr(context, builder, sig, args, 0)
-    a = _arr(context, builder, sig, args, 1)
-    base, B, sh = args[2], args[3], args[4]
-    b = builder
-    ngrp = b.lshr(B, ir.Constant(_I64, 6))
-    for shv in (0, 1, 2):
-        is_sh = b.icmp_signed("==", sh, ir.Constant(_I64, shv))
-        with b.if_then(is_sh):
-            with cgutils.for_range(b, ngrp) as loop:
-                g = b.add(base, b.shl(loop.index, ir.Constant(_I64, 6)))
-                x = [_mob_in_vec(b, b.load(_v_ptr(b, src, b.add(g, ir.Constant(_I64, 8 * i))),
-                                           align=8), shv) for i in range(8)]
-                x = _mob3(b, x)
-                for i in range(8):
-                    b.store(x[i], _v_ptr(b, a, b.add(g, ir.Constant(_I64, 8 * i))), align=8)
-    return context.get_dummy_value()
-
-
-@intrinsic
-def _mob_lo6(typingctx, src, a, base, B, sh):
-    """a[base : base + B] = src's words there with the Möbius passes of flat-index bits
-    sh … 5 done (sh ≤ 2; B a multiple of 64): each run of 64 words as 8 vectors, bits
-    below 3 inside a vector (`_mob_in_vec`), bits 3 … 5 across the 8 (`_mob3`)."""
-    i64 = types.int64
-    return types.void(src, a, i64, i64, i64), _mob_lo6_codegen
-
-
-def _mob_r8_codegen(context, builder, sig, args):
-    a = _arr(context, builder, sig, args, 0)
-    st, h, m = args[1], args[2], args[3]
-    b = builder
-    with cgutils.for_range(b, b.lshr(m, ir.Constant(_I64, 3))) as loop:
-        o = b.add(st, b.shl(loop.index, ir.Constant(_I64, 3)))
-        ps = [_v_ptr(b, a, b.add(o, b.mul(h, ir.Constant(_I64, i)))) for i in range(8)]
-        x = _mob3(b, [b.load(p, align=8) for p in ps])
-        for i in range(8):
-            b.store(x[i], ps[i], align=8)
-    return context.get_dummy_value()
-
-
-@intrinsic
-def _mob_r8(typingctx, a, st, h, m):
-    """In place on the eight runs a[st + i·h : st + i·h + m] (i < 8; m a multiple of 8):
-    the Möbius passes of the three variables h, 2h, 4h apart, 8 words of each run a
-    vector (`_mob3`), each word read and written once."""
-    i64 = types.int64
-    return types.void(a, i64, i64, i64), _mob_r8_codegen
-
-
-@njit(inline="always", **_OPTS)
-def _mobius_block_lane(src, a, base, lo, sh):
-    """`_mobius_block` (lo ≥ 6, sh ≤ 2) in the lane form: flat bits sh … 5 in one pass
-    from src (`_mob_lo6`), then three bits a pass (`_mob_r8`), then two (`_sub_run4`) or
-    one (`_sub_run`).  The same values: each pass is a sum of exact field subtractions of
-    the same words (the passes of different variables commute)."""
-    B = 1 << lo
-    _mob_lo6(src, a, base, B, sh)
-    j = 6
-    while j + 3 <= lo:
-        h = 1 << j
-        for st in range(base, base + B, 8 * h):
-            _mob_r8(a, st, h, h)
-        j += 3
-    if j + 2 == lo:
-        h = 1 << j
-        for st in range(base, base + B, 4 * h):
-            _sub_run4(a[st:st + h], a[st + h:st + 2 * h], a[st + 2 * h:st + 3 * h],
-                      a[st + 3 * h:st + 4 * h], h)
-    elif j + 1 == lo:
-        h = 1 << j
-        for st in range(base, base + B, 2 * h):
-            _sub_run(a[st:st + h], a[st + h:st + 2 * h], h)
-
-
-@njit(parallel=True, **_OPTS)
-def _mobius_blocks_lane(a, lo):
-    """`_mobius_blocks` by `_mobius_block_lane` (in place; lo ≥ 6)."""
-    for blk in prange(a.shape[0] >> lo):
-        _mobius_block_lane(a, a, blk << lo, lo, 0)
-
-
-@njit(parallel=True, **_OPTS)
-def _mobius_blocks_lane_from(src, a, lo, sh):
-    """`_mobius_blocks_from` by `_mobius_block_lane` (src C-contiguous; lo ≥ 6, sh ≤ 2)."""
-    for blk in prange(a.shape[0] >> lo):
-        _mobius_block_lane(src, a, blk << lo, lo, sh)
-
-
 #: run length of `_mobius_hi`'s parallel pieces
 MOBIUS_RUN = 4096
 
@@ -323,53 +197,6 @@ def _mobius_hi_ref(a, j0, n):
             _sub_run(a[st:st + m], a[st + h:st + h + m], m)
 
 
-@njit(parallel=True, **_OPTS)
-def _mobius_hi_lane(a, j0, n):
-    """`_mobius_hi` with three variables a sweep (`_mob_r8`: a third of the memory
-    traffic of one sweep a variable; j0 ≥ 3), then two (`_sub_run4`) or one
-    (`_sub_run`) left; runs of MOBIUS_RUN words in parallel.  The same values."""
-    N = a.shape[0]
-    j = j0
-    while j + 2 < n:
-        h = 1 << j
-        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
-        for t in prange((N // (8 * h)) * nc):
-            st = (t // nc) * 8 * h + (t % nc) * MOBIUS_RUN
-            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
-            _mob_r8(a, st, h, m)
-        j += 3
-    if j + 1 < n:
-        h = 1 << j
-        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
-        for t in prange((N // (4 * h)) * nc):
-            st = (t // nc) * 4 * h + (t % nc) * MOBIUS_RUN
-            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
-            _sub_run4(a[st:st + m], a[st + h:st + h + m], a[st + 2 * h:st + 2 * h + m],
-                      a[st + 3 * h:st + 3 * h + m], m)
-    elif j < n:
-        h = 1 << j
-        nc = (h + MOBIUS_RUN - 1) // MOBIUS_RUN
-        for t in prange((N // (2 * h)) * nc):
-            st = (t // nc) * 2 * h + (t % nc) * MOBIUS_RUN
-            m = min(MOBIUS_RUN, h - (t % nc) * MOBIUS_RUN)
-            _sub_run(a[st:st + m], a[st + h:st + h + m], m)
-
-
-#: the Möbius kernels take the lane forms (`_mobius_blocks_lane`, `_mobius_blocks_lane_from`,
-#: `_mobius_hi_lane`) on C-contiguous tables: on `ntt.LANE` hosts, where they were measured
-#: (s31h1); tests toggle it
-MOBIUS_LANE = LANE
-
-
-def _mob_hi(a: np.ndarray, j0: int, n: int) -> None:
-    """The passes of variables j0 … n−1 of the C-contiguous a (`_mobius_hi_lane` or
-    `_mobius_hi`)."""
-    if MOBIUS_LANE and j0 >= 3:
-        _mobius_hi_lane(a, j0, n)
-    else:
-        _mobius_hi(a, j0, n)
-
-
 #: variables whose Möbius passes run inside one cache-resident block (2^12 words)
 MOBIUS_BLOCK_VARS = 12
 
@@ -388,17 +215,14 @@ def mobius(t: np.ndarray) -> np.ndarray:
         _mobius_ser(a, n)
         return a
     lo = min(n, MOBIUS_BLOCK_VARS)
-    if MOBIUS_LANE and t.flags.c_contiguous:   # the copy is the first pass's reads
-        a = np.empty(t.shape[0], dtype=np.uint64)
-        _mobius_blocks_lane_from(t, a, lo, 0)
-    elif t.flags.c_contiguous:   # a memcpy, then the passes in place (less CPU than fused)
+    if t.flags.c_contiguous:   # a memcpy, then the passes in place (less CPU than fused)
         a = t.copy()
         _mobius_blocks(a, lo)
     else:   # a strided view: the gather fused into the blocked passes
         a = np.empty(t.shape[0], dtype=np.uint64)
         _mobius_blocks_from(t, a, lo, 0)
     if lo < n:
-        _mob_hi(a, lo, n)
+        _mobius_hi(a, lo, n)
     return a
 
 
@@ -421,13 +245,9 @@ def mobius_pairs(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         return out
     a = out.reshape(-1)
     lo = min(n, MOBIUS_BLOCK_VARS) + 1
-    src = t.reshape(-1)
-    if MOBIUS_LANE and src.flags.c_contiguous:
-        _mobius_blocks_lane_from(src, a, lo, 1)
-    else:
-        _mobius_blocks_from(src, a, lo, 1)
+    _mobius_blocks_from(t.reshape(-1), a, lo, 1)
     if lo < n + 1:
-        _mob_hi(a, lo, n + 1)
+        _mobius_hi(a, lo, n + 1)
     return out
 
 
@@ -639,20 +459,14 @@ def mobius_low(a: np.ndarray, lo: int) -> None:
             v = a.reshape(-1, 2, 1 << j)
             v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
         return
-    if MOBIUS_LANE and lo >= 6 and a.flags.c_contiguous:
-        _mobius_blocks_lane(a, lo)
-    else:
-        _mobius_blocks(a, lo)
+    _mobius_blocks(a, lo)
 
 
 def mobius_high(a: np.ndarray, j0: int) -> None:
     """In place: the Möbius passes of variables j0 … m−1 of a (2^m,) uint64 array."""
     n = a.shape[0].bit_length() - 1
     if j0 < n:
-        if a.flags.c_contiguous:
-            _mob_hi(a, j0, n)
-        else:
-            _mobius_hi(a, j0, n)
+        _mobius_hi(a, j0, n)
 
 
 @njit(inline="always", **_OPTS)
