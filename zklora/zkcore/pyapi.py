@@ -577,13 +577,6 @@ def _warm_kernels() -> None:
         whir_eq.fold_eq(s, rng.integers(0, 1 << 32, (3, 2), dtype=np.uint64))
     _warm_streamed_passes(rng)
     _warm_leaf_sets(rng)
-    # the lane-form Möbius passes (taken on `ntt.LANE` hosts for tables of >= 2^14 words):
-    # `_mobius_blocks_lane_from` (sh 0 and 1), `_mobius_blocks_lane`, `_mobius_hi_lane`
-    t = rng.integers(0, 1 << 32, 1 << 15, dtype=np.uint64)
-    whir.mobius(t)
-    whir.mobius_pairs(t.reshape(-1, 2))
-    whir.mobius_low(t, 13)
-    whir.mobius_high(t, 13)
     # the encoder's lane-layout blocks (`ntt._rs_encode_lane_par`, taken on an IFMA host
     # for whole blocks of 8 evenly spaced columns; `_rs_encode_cols_par` elsewhere)
     # and the gathering `_rs_encode_cols_par` for column sets that are not whole blocks
