@@ -225,6 +225,9 @@ GUIDE = 1.0
 #: session 30 measured it (25M prove CPU x0.97-1.00, 84M x0.955) only together with
 #: four lookup trees (`LOOKUP_TREES` = `logup_gkr.MAX_LOOKUP_TREES` = 4); the three
 #: go on together (docs/perf/session29.md, s30h2)
+#: Session 31 (rescales at three trees, `rescale.PADDED_WIDTH_TREES`): faster in every
+#: cell of its A/B, but 25 zero-knowledge tests (simulators, two witnesses) fail with it
+#: on — docs/PERFORMANCE.md, thirty-first session
 PADDED_CHECKS = False
 
 
