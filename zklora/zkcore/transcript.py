@@ -36,12 +36,6 @@ DOMAIN = b"zklora/transcript/v1"
 _Q = struct.Struct("<Q").pack
 
 
-_QQ = struct.Struct("<QQ").unpack_from
-_ZERO8 = _Q(0)
-_EXT2 = "goldilocks-ext2"
-_P = 0xFFFFFFFF00000001
-
-
 def _lp(b: bytes) -> bytes:
     return _Q(len(b)) + b
 
@@ -103,20 +97,8 @@ class Transcript:
         return _Reader(self._h, seed)
 
     def sample(self, label: str, field: Field) -> np.ndarray:
-        """One unbiased challenge element of ``field``.  Over goldilocks-ext2 the first
-        squeeze block's two leading words are the element when both are below p (the
-        rejection sampler's first two reads, without the reader: same bytes); else, and
-        over any other field, `Field.sample` on the reader (from the same first block)."""
-        h = self._h
-        pre = DOMAIN + self.state
-        lab = _lp(label.encode())
-        seed = h(pre + b"S" + lab)
-        self.state = h(pre + b"Q" + lab)
-        if getattr(field, "name", None) == _EXT2:
-            a, b = _QQ(h(seed + _ZERO8))
-            if a < _P and b < _P:
-                return np.array((a, b), np.uint64)
-        return field.sample(_Reader(h, seed))
+        """One unbiased challenge element of ``field``."""
+        return field.sample(self._reader(label))
 
     def sample_vec(self, label: str, field: Field, n: int) -> np.ndarray:
         """``n`` unbiased challenge elements of ``field`` (array of shape (n,)+elem)."""
