@@ -17,7 +17,7 @@ from zklora.zkcore import provercache as PC
 from zklora.zkcore.cli import main
 from zklora.zkcore.errors import ConfigError
 
-TINY = "09cccef10db0409880c1f9221392783c416c06057d835ef2c6dcd9d327f3e589"
+TINY = "6d1586136925d8681932923c2dde8fe34bb75177502b7733c3ce942099c312b1"
 GIB = 1 << 30
 
 

@@ -221,14 +221,12 @@ def _by_cost(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
 #: width choice (`padded_checks`): a guide through the plateaus of `tree_leaves`
 GUIDE = 1.0
 
-#: the commitment phase re-chooses the static checks' widths (`padded_checks`).  Off:
-#: session 30 measured it (25M prove CPU x0.97-1.00, 84M x0.955) only together with
-#: four lookup trees (`LOOKUP_TREES` = `logup_gkr.MAX_LOOKUP_TREES` = 4); the three
-#: go on together (docs/perf/session29.md, s30h2)
-#: Session 31 (rescales at three trees, `rescale.PADDED_WIDTH_TREES`): faster in every
-#: cell of its A/B, but 25 zero-knowledge tests (simulators, two witnesses) fail with it
-#: on — docs/PERFORMANCE.md, thirty-first session
-PADDED_CHECKS = False
+#: the commitment phase re-chooses the static checks' widths (`padded_checks`).  On
+#: together with four lookup trees (`LOOKUP_TREES` = `logup_gkr.MAX_LOOKUP_TREES` = 4;
+#: the rescales' widths stay costed with three, `rescale.PADDED_WIDTH_TREES`): prove CPU
+#: 25M x0.893 (x0.992 from the prover cache), 84M x0.978 (x0.943), medians of three
+#: interleaved runs (docs/PERFORMANCE.md, thirty-first session; s31h2's pairs agree)
+PADDED_CHECKS = True
 
 
 def padded_checks(ctx, checks: Sequence[RangeCheck], lookups: dict) -> list[RangeCheck]:
@@ -305,7 +303,7 @@ def _split_tops(ctx, checks: Sequence[RangeCheck]) -> list[RangeCheck]:
 
 #: lookup-side trees of the lookup argument (`logup_gkr.MAX_LOOKUP_TREES`): the tables'
 #: padded columns are grouped into at most this many power-of-two trees
-LOOKUP_TREES = 3
+LOOKUP_TREES = 4
 
 
 def padded(n: int) -> int:

@@ -1276,7 +1276,7 @@ class LogUpGKR(LookupArgument):
 
 #: at most this many lookup-side trees (`lookup_groups`): each saves padding leaves and
 #: costs 4 values per GKR layer
-MAX_LOOKUP_TREES = 3
+MAX_LOOKUP_TREES = 4
 
 
 def lookup_groups(sizes: Sequence[int], most: int) -> list[list[int]]:
