@@ -92,6 +92,62 @@ def range_table(bits: int, lo: int = 0) -> RangeTable:
     return _range_table(int(bits), int(lo))
 
 
+class RangePairTable(Table):
+    """The two-column table of all pairs (a, b) ∈ [lo_a, lo_a + 2^bits_a) × [lo_b, lo_b +
+    2^bits_b): row i holds (lo_a + (i mod 2^bits_a), lo_b + ⌊i / 2^bits_a⌋), so the MLEs
+    are lo_a + Σ_(j<bits_a) 2^j·r_j and lo_b + Σ_(j<bits_b) 2^j·r_(bits_a+j), O(bits) each.
+    A row (x, y) of two committed columns found in it proves x ∈ [lo_a, lo_a + 2^bits_a)
+    and y ∈ [lo_b, lo_b + 2^bits_b) at once (`pair_lookups`, docs/soundness.md §2.2)."""
+
+    width = 2
+
+    def __init__(self, bits_a: int, lo_a: int, bits_b: int, lo_b: int):
+        if min(bits_a, bits_b) < 0 or bits_a + bits_b > 24:
+            raise ValueError(f"range pair table of {bits_a} + {bits_b} bits is not "
+                             "supported (0..24 together)")
+        self.bits_a, self.bits_b = int(bits_a), int(bits_b)
+        self.lo_a, self.lo_b = int(lo_a), int(lo_b)
+        self.num_vars = self.bits_a + self.bits_b
+        self.name = f"{_range_name(bits_a, lo_a)}x{_range_name(bits_b, lo_b)}"
+        i = np.arange(1 << self.num_vars, dtype=np.int64)
+        self._cols = [self.lo_a + (i & ((1 << self.bits_a) - 1)), self.lo_b + (i >> self.bits_a)]
+        for c in self._cols:
+            c.setflags(write=False)
+
+    def columns(self):
+        return list(self._cols)
+
+    def evaluate(self, F: Field, point):
+        a = F.scalar(self.lo_a)
+        for j in range(self.bits_a):
+            a = F.add(a, F.mul(F.scalar(1 << j), point[j]))
+        b = F.scalar(self.lo_b)
+        for j in range(self.bits_b):
+            b = F.add(b, F.mul(F.scalar(1 << j), point[self.bits_a + j]))
+        return [a, b]
+
+    def locate(self, cols):
+        ia = np.asarray(cols[0], np.int64) - self.lo_a
+        ib = np.asarray(cols[1], np.int64) - self.lo_b
+        ok = (ia >= 0) & (ia < 1 << self.bits_a) & (ib >= 0) & (ib < 1 << self.bits_b)
+        return np.where(ok, ia + (ib << self.bits_a), -1)
+
+    def explain(self, row):
+        x, y = row
+        return (f"({x}, {y}) outside [{self.lo_a}, {self.lo_a + (1 << self.bits_a) - 1}] × "
+                f"[{self.lo_b}, {self.lo_b + (1 << self.bits_b) - 1}]")
+
+
+def _range_name(bits: int, lo: int) -> str:
+    return f"range{bits}" if lo == 0 else f"range{bits}@{lo}"
+
+
+@cache
+def range_pair_table(bits_a: int, lo_a: int, bits_b: int, lo_b: int) -> RangePairTable:
+    """The cached pair table [lo_a, lo_a + 2^bits_a) × [lo_b, lo_b + 2^bits_b)."""
+    return RangePairTable(int(bits_a), int(lo_a), int(bits_b), int(lo_b))
+
+
 def _plan(F: Field, lo: int, hi: int, limb_bits: int, widths: Sequence[int] = ()):
     """(B, limb widths, sides): ``widths`` when given (they must add up to B), else
     ``limb_bits``-bit limbs, the top one narrower."""
@@ -634,6 +690,131 @@ def _masked_residuals(ctx, label: str, sides, offs, res, masked, nus) -> None:
                 a = E.add(a, E.mul(pw[i], E.scalar(c)))
             terms.append(Blind(nus[n].tensor, nus[n].point, E.mul(a, nus[n].coefficient)))
     zklib.mask_claim(ctx, terms, total)
+
+
+#: pair the static one-column range lookups into two-column range tables where that
+#: empties padded columns (`pair_lookups`)
+PAIR_LOOKUPS = True
+
+#: widest pair table `pair_lookups` makes: both columns' bits together (2^12 rows)
+PAIR_MAX_BITS = 12
+
+#: a pairing move must save at least this many modelled leaves: small graphs keep their
+#: lookups as they are
+PAIR_MIN_GAIN = 1 << 16
+
+#: weight of the padded columns' sum in `pair_lookups`' cost (as `GUIDE` for the widths):
+#: a guide through the plateaus of `tree_leaves`, so that moves that each leave the
+#: trees as they are can add up to a smaller tree (25M: leaves 62.9M → 59.2M with it,
+#: 60.8M without; 84M the same 38.1M either way)
+PAIR_GUIDE = 1.0
+
+
+def pair_lookups(requests: Sequence, size_of, most: int = LOOKUP_TREES,
+                 max_bits: int | None = None, min_gain: int | None = None) -> list:
+    """``requests`` (`lookup.LookupRequest`s, the graph's static lookups) with some pairs
+    of one-column range lookups (`RangeTable`, any offset, of the same column size)
+    merged into one two-column lookup into their `RangePairTable` (issue 13): a pair
+    row costs one looked-up leaf instead of two.  Every use of a table shares its
+    column, padded to a power of two (`padded`), so a pairing pays only where it
+    empties padded rows; the rule charges `lookup_cost` of the column totals (the
+    lookup trees' leaves, the table tree and its multiplicities).  Greedy: the move
+    (two tables of at most ``max_bits`` bits together, one column size, the first k
+    requests of each, k a power of two or all that can pair) that lowers the cost (plus
+    `PAIR_GUIDE` × the padded columns' sum) most, by at least ``min_gain``, until none
+    is left (defaults `PAIR_MAX_BITS`, `PAIR_MIN_GAIN`).  ``size_of(name)``: a column's
+    elements.  Decided from the requests' tables and sizes alone, so prover and
+    verifier pair the same; a pair row proves both ranges (docs/soundness.md §2.2,
+    "Pair range tables")."""
+    from .lookup import LookupRequest
+
+    max_bits = PAIR_MAX_BITS if max_bits is None else max_bits
+    min_gain = PAIR_MIN_GAIN if min_gain is None else min_gain
+
+    reqs = list(requests)
+    rows: dict[str, int] = {}
+    tsize: dict[str, int] = {}
+    pool: dict[tuple[int, str], list[int]] = {}
+    tables: dict[str, RangeTable] = {}
+    for i, r in enumerate(reqs):
+        n = size_of(r.columns[0])
+        rows[r.table.name] = rows.get(r.table.name, 0) + n
+        tsize[r.table.name] = r.table.size
+        if isinstance(r.table, RangeTable) and 1 <= r.table.num_vars < max_bits:
+            pool.setdefault((n, r.table.name), []).append(i)
+            tables[r.table.name] = r.table
+    S = sum(padded(v) for v in rows.values())
+    tab = sum(tsize.values())
+
+    def cost(S: int, tab: int) -> int:
+        return tree_leaves(S, most) + padded(tab) + tab + int(PAIR_GUIDE * S)
+
+    def key(t: RangeTable) -> tuple[int, int]:
+        return (t.num_vars, t.lo)
+
+    base = cost(S, tab)
+    pairs: list[tuple[int, int, RangePairTable]] = []
+    for _ in range(64):
+        best = None
+        for s in sorted({n for n, _ in pool}):
+            names = sorted((t for (n, t), ix in pool.items() if n == s and ix),
+                           key=lambda t: key(tables[t]))
+            for ia, ta in enumerate(names):
+                for tb in names[ia:]:
+                    A, B = tables[ta], tables[tb]
+                    if A.num_vars + B.num_vars > max_bits:
+                        continue
+                    ca, cb = len(pool[(s, ta)]), len(pool[(s, tb)])
+                    top = ca // 2 if ta == tb else min(ca, cb)
+                    ks = sorted({1 << e for e in range(top.bit_length()) if 1 << e < top}
+                                | ({top} if top else set()))
+                    pt = range_pair_table(A.num_vars, A.lo, B.num_vars, B.lo)
+                    for k in ks:
+                        m = k * s
+                        delta = {ta: -m}
+                        delta[tb] = delta.get(tb, 0) - m
+                        delta[pt.name] = m
+                        S2, tab2 = S, tab
+                        for t, d in delta.items():
+                            a = rows.get(t, 0)
+                            S2 += padded(a + d) - padded(a)
+                            z = tsize.get(t, pt.size if t == pt.name else 0)
+                            tab2 += z * ((a + d > 0) - (a > 0))
+                        c = cost(S2, tab2)
+                        if c <= base - min_gain and (best is None or c < best[0]):
+                            best = (c, s, ta, tb, k, pt, delta, S2, tab2)
+        if best is None:
+            break
+        base, s, ta, tb, k, pt, delta, S, tab = best
+        for t, d in delta.items():
+            rows[t] = rows.get(t, 0) + d
+        tsize[pt.name] = pt.size
+        if ta == tb:
+            take = pool[(s, ta)][:2 * k]
+            pool[(s, ta)] = pool[(s, ta)][2 * k:]
+            pairs += [(take[2 * j], take[2 * j + 1], pt) for j in range(k)]
+        else:
+            xa, xb = pool[(s, ta)][:k], pool[(s, tb)][:k]
+            pool[(s, ta)], pool[(s, tb)] = pool[(s, ta)][k:], pool[(s, tb)][k:]
+            pairs += [(i, j, pt) for i, j in zip(xa, xb)]
+    if not pairs:
+        return reqs
+    first = {min(i, j): (i, j, pt) for i, j, pt in pairs}
+    gone = {max(i, j) for i, j, _ in pairs}
+    out = []
+    for i, r in enumerate(reqs):
+        if i in gone:
+            continue
+        if i in first:
+            a, b, pt = first[i]
+            ra, rb = reqs[a], reqs[b]
+            if key(ra.table) > key(rb.table):
+                ra, rb = rb, ra
+            out.append(LookupRequest(pt, (ra.columns[0], rb.columns[0]),
+                                     f"{ra.label}&{rb.label}"))
+        else:
+            out.append(r)
+    return out
 
 
 # transitional names for ops still written as a prove/verify pair (issue 10 migration)
