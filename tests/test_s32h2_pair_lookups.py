@@ -195,3 +195,33 @@ def test_paired_top_one_past_its_width_rejected(gold, monkeypatch, name, top):
     assert seen, "the limb was not tampered"
     assert "recompose" not in msg, msg
     assert "range4xrange6" in msg or msg.startswith("lookups: LogUp"), msg
+
+
+def test_switch_off_by_default_and_on_verifies(monkeypatch):
+    """`range.PAIR_LOOKUPS` is read by `graph._schedule` on both sides: off (the default)
+    the tiny model's proof has no pair table; on, the prover and the verifier pair the
+    same lookups, the proof verifies and differs from the default one, and a verifier
+    that does not pair rejects it."""
+    from zklora.zkcore import pyapi
+    from zklora.zkcore.errors import ZkLoraError
+
+    assert rangelib.PAIR_LOOKUPS is False
+    seen = []
+    orig = rangelib.pair_lookups
+
+    def spy(requests, size_of, **kw):
+        out = orig(requests, size_of, **kw)
+        seen.append(sum(isinstance(r.table, RangePairTable) for r in out))
+        return out
+
+    monkeypatch.setattr(rangelib, "pair_lookups", spy)
+    off = pyapi.prove(task="train", model="tiny", zero_knowledge=False).data
+    assert not seen
+    monkeypatch.setattr(rangelib, "PAIR_LOOKUPS", True)
+    on = pyapi.prove(task="train", model="tiny", zero_knowledge=False).data
+    assert seen and seen[0] > 0 and all(s == seen[0] for s in seen)
+    assert on != off
+    pyapi.verify(on)
+    monkeypatch.setattr(rangelib, "PAIR_LOOKUPS", False)
+    with pytest.raises(ZkLoraError):
+        pyapi.verify(on)

@@ -951,6 +951,8 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         # the static lookups (the limbs' and every op's `Op.lookups`): their
         # multiplicities join the same stack
         static = list(ctx.lookups) + op_lookups
+        if rangelib.PAIR_LOOKUPS:   # pairs of small range lookups as two-column ones
+            static = rangelib.pair_lookups(static, lambda c: ctx.spec(c).size)
         ctx.lookups = []
         ctx.static_lookups = _commit_lookups(ctx, backend, static)
         if spilling:

@@ -693,8 +693,11 @@ def _masked_residuals(ctx, label: str, sides, offs, res, masked, nus) -> None:
 
 
 #: pair the static one-column range lookups into two-column range tables where that
-#: empties padded columns (`pair_lookups`)
-PAIR_LOOKUPS = True
+#: empties padded columns (`pair_lookups`; `graph._schedule` calls it on both sides).
+#: Off: the thirty-second session's interleaved A/B found no prove-CPU gain (25M leaves
+#: −5.8 %, but 25M ×1.05 / ×1.0x, 84M ×1.02, from the prover cache ×0.98: inside the
+#: noise; docs/perf/session32.md).  Switching it on changes the proofs.
+PAIR_LOOKUPS = False
 
 #: widest pair table `pair_lookups` makes: both columns' bits together (2^12 rows)
 PAIR_MAX_BITS = 12
