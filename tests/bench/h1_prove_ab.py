@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,9 @@ def one(size: str) -> None:
                           config={"task": {"model": "llama-train"},
                                   "model": {"batch": batch, "seq": seq}},
                           out=Path(tmp) / "p.zkp")
+        ru = resource.getrusage(resource.RUSAGE_SELF)
         out = {"prove_wall": time.perf_counter() - w0, "prove_cpu": time.process_time() - c0,
+               "sys": ru.ru_stime, "peak_mib": ru.ru_maxrss / 1024,
                "sha": hashlib.sha256(res.data).hexdigest()[:24]}
     for k, (w, c) in times.items():
         out[f"{k}_wall"], out[f"{k}_cpu"] = w, c
@@ -82,7 +85,8 @@ def main(old: str, rounds: int, size: str, skip: int = 0) -> None:
             continue
         mo = statistics.median(r[key] for r in res["old"][skip:])
         mn = statistics.median(r[key] for r in res["new"][skip:])
-        print(f"{key:12s} old {mo:8.2f} s  new {mn:8.2f} s  new/old {mn / mo:.3f}")
+        unit = "MiB" if key == "peak_mib" else "s"
+        print(f"{key:12s} old {mo:8.2f} {unit}  new {mn:8.2f} {unit}  new/old {mn / mo:.3f}")
     print(f"{size}: same proof {shas.pop()}")
 
 
