@@ -58,6 +58,12 @@ class Table(ABC):
 
         return [mle.evaluate(F, F.base.from_ints(c), point, base=True) for c in self.columns()]
 
+    def dense_lo(self) -> int | None:
+        """lo when this is a one-column table whose row i holds lo + i (the row of value
+        x is x − lo: `LookupArgument.witness` then counts by bounds and `np.bincount`,
+        without `locate`); None otherwise."""
+        return None
+
     def locate(self, cols: Sequence[np.ndarray]) -> np.ndarray:
         """Row index of every tuple (cols[0][i], …, cols[w-1][i]); −1 where it is not a
         row.  Default: binary search over the sorted rows (O((n + |T|) log |T|))."""
@@ -318,16 +324,36 @@ class LookupArgument(ABC):
         """Lay out the requests, check every row is in the table (`ProverError` naming
         the tensor, the value and the table otherwise) and count multiplicities."""
         layout = LookupLayout(table, requests, ctx.specs)
-        m = np.zeros(table.size, np.int64)
+        size = table.size
+        m = np.zeros(size, np.int64)
+        lo = table.dense_lo()
+        # requests of fewer rows than the table are counted together (one bincount of
+        # their concatenated rows once they reach the table's size): a bincount of
+        # length |T| per small request cost more than its rows (s32h8)
+        small: list[np.ndarray] = []
+        nsmall = 0
         for req in requests:
             cols = [np.asarray(ctx.value(c).reshape(-1).numpy(), np.int64) for c in req.columns]
-            idx = table.locate(cols)
-            if idx.size and idx.min() < 0:   # (one pass when every row is found)
-                bad = np.flatnonzero(idx < 0)
-                if selfcheck.enabled():
-                    raise ProverError(_miss_message(table, req, cols, int(bad[0])))
-                idx = idx[idx >= 0]
-            m += np.bincount(idx, minlength=table.size)
+            x = cols[0]
+            if lo is not None and x.size and lo <= x.min() and x.max() < lo + size:
+                idx = x - lo if lo else x     # every row found (two read-only passes)
+            else:
+                idx = table.locate(cols)
+                if idx.size and idx.min() < 0:   # (one pass when every row is found)
+                    bad = np.flatnonzero(idx < 0)
+                    if selfcheck.enabled():
+                        raise ProverError(_miss_message(table, req, cols, int(bad[0])))
+                    idx = idx[idx >= 0]
+            if idx.size >= size:
+                m += np.bincount(idx, minlength=size)
+                continue
+            small.append(idx)
+            nsmall += idx.size
+            if nsmall >= size:
+                m += np.bincount(np.concatenate(small), minlength=size)
+                small, nsmall = [], 0
+        if small:
+            m += np.bincount(np.concatenate(small), minlength=size)
         m[0] += layout.padding
         if self.test_tamper_multiplicities is not None:
             m = np.asarray(self.test_tamper_multiplicities(m.copy()), np.int64)

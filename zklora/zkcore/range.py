@@ -74,6 +74,9 @@ class RangeTable(Table):
             acc = F.add(acc, F.mul(F.scalar(1 << j), point[j]))
         return [acc]
 
+    def dense_lo(self) -> int:
+        return self.lo
+
     def locate(self, cols):
         idx = np.asarray(cols[0], np.int64) - self.lo
         return np.where((idx >= 0) & (idx < self.size), idx, -1)
@@ -220,7 +223,12 @@ def _self_check(ctx, rc: RangeCheck) -> None:
     """Prover side: a value outside the range is a clear error before anything is sent."""
     if not (ctx.prover and selfcheck.enabled()):
         return
-    x = ctx.value(rc.tensor).reshape(-1).to(torch.int64)
+    x = ctx.value(rc.tensor).reshape(-1)
+    if x.numel() and not x.dtype.is_floating_point and x.dtype != torch.bool:
+        mn, mx = torch.aminmax(x)      # one read-only pass when every value is in range
+        if rc.lo <= int(mn) and int(mx) <= rc.hi:
+            return
+    x = x.to(torch.int64)
     bad = torch.nonzero((x < rc.lo) | (x > rc.hi)).reshape(-1)
     if bad.numel():
         i = int(bad[0])
@@ -232,8 +240,10 @@ def _limb(ctx, tensor: str, lo: int, hi: int, side: str, offset: int,
           bits: int) -> torch.Tensor:
     """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)."""
     x = ctx.value(tensor).to(torch.int64)
-    d = (x - lo) if side == "lo" else (hi - x)
-    return (d >> offset) & ((1 << bits) - 1)
+    d = (x - lo) if side == "lo" else (hi - x)     # a new tensor: shifted in place
+    if offset:
+        d >>= offset
+    return d.bitwise_and_((1 << bits) - 1)
 
 
 #: widest range table a check may be looked up in directly when that costs less
@@ -469,50 +479,61 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
     base, extra = total(S, tab), 0     # extra: the committed limbs' change so far
     limbs0 = LIMB_WEIGHT * sum(n * len(w) for (n, _), w in zip(items, cur))
     start = tree_leaves(S, most) + padded(tab) + tab + limbs0
-    opts = {}
+    # per class w: its other options o with, per table, the net count of limbs moved
+    # there (−1 a limb of w, +1 a limb of o); a move of n entries changes rows by n × it
+    moves: dict[tuple[int, ...], list] = {}
+    ns = [int(n) for n, _ in items]
     for _ in range(steps):
         classes: dict[tuple[int, ...], list[int]] = {}
         for i, w in enumerate(cur):
             classes.setdefault(w, []).append(i)
         best = None
         for w, members in classes.items():
-            B = sum(w)
-            if (B, w) not in opts:
-                opts[(B, w)] = _options(B, w, min_limbs)
-            desc = sorted(members, key=lambda i: (-items[i][0], i))
+            if w not in moves:
+                mv = []
+                for o in _options(sum(w), w, min_limbs):
+                    if o == w:
+                        continue
+                    coef: dict[str, int] = {}
+                    for x in w:
+                        coef[f"range{x}"] = coef.get(f"range{x}", 0) - 1
+                    for x in o:
+                        coef[f"range{x}"] = coef.get(f"range{x}", 0) + 1
+                    mv.append((o, tuple(coef.items()), LIMB_WEIGHT * (len(o) - len(w))))
+                moves[w] = mv
+            mv = moves[w]
+            desc = sorted(members, key=lambda i: (-ns[i], i))
+            pre = [0]
+            for i in desc:
+                pre.append(pre[-1] + ns[i])
+            tot = pre[-1]
             picks = []
             k = 1
             while k < len(desc):
-                picks += [desc[:k], desc[-k:]]
+                picks += [(desc[:k], pre[k]), (desc[-k:], tot - pre[len(desc) - k])]
                 k *= 2
-            picks.append(desc)
-            for sel in picks:
-                n = sum(items[i][0] for i in sel)
-                for o in opts[(B, w)]:
-                    if o == w:
-                        continue
-                    delta: dict[str, int] = {}
-                    for x in w:
-                        delta[f"range{x}"] = delta.get(f"range{x}", 0) - n
-                    for x in o:
-                        delta[f"range{x}"] = delta.get(f"range{x}", 0) + n
+            picks.append((desc, tot))
+            for sel, n in picks:
+                for o, coef, lw in mv:
                     S2, tab2 = S, tab
-                    for t, d in delta.items():
-                        a, b = rows[t], rows[t] + d
-                        S2 += padded(b) - padded(a)
+                    for t, c in coef:
+                        a = rows[t]
+                        b = a + c * n
+                        S2 += ((0 if b <= 0 else 1 << (b - 1).bit_length())
+                               - (0 if a <= 0 else 1 << (a - 1).bit_length()))
                         tab2 += sizes[t] * ((b > 0) - (a > 0))
                     if same_tables and tab2 != tab:
                         continue
-                    dk = LIMB_WEIGHT * n * (len(o) - len(w))
+                    dk = lw * n
                     c = total(S2, tab2) + extra + dk
                     if c <= base - min_gain and (best is None or c < best[0]):
-                        best = (c, sel, o, delta, S2, tab2, dk)
+                        best = (c, sel, o, coef, n, S2, tab2, dk)
         if best is None:
             break
-        base, sel, o, delta, S, tab, dk = best
+        base, sel, o, coef, n, S, tab, dk = best
         extra += dk
-        for t, d in delta.items():
-            rows[t] += d
+        for t, c in coef:
+            rows[t] += c * n
         for i in sel:
             cur[i] = o
     end = tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra
