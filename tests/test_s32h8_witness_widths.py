@@ -165,23 +165,10 @@ def test_self_check_and_limbs(dtype, lo, hi):
 def _old_choose_widths(items, rows, sizes, steps=64, min_gain=rg.MIN_GAIN,
                        min_share=rg.MIN_SHARE, most=rg.LOOKUP_TREES, guide=0.0,
                        min_limbs=1, same_tables=False):
-    """`range.choose_widths` before s32h8 (verbatim)."""
+    """`range.choose_widths` before s32h8 (verbatim but for the shared start,
+    `range._width_start`, which s32h8 did not change)."""
     padded, tree_leaves, _options = rg.padded, rg.tree_leaves, rg._options
-    rows = dict(rows)
-    sizes = dict(sizes)
-    cur = [tuple(int(x) for x in w) for _, w in items]
-    for (n, w) in zip((n for n, _ in items), cur):
-        for x in w:
-            rows[f"range{x}"] = rows.get(f"range{x}", 0) + n
-            sizes[f"range{x}"] = 1 << x
-    for B in {sum(w) for w in cur}:
-        for w in _options(B, max((c for c in cur if sum(c) == B), key=len), min_limbs):
-            for x in w:
-                sizes.setdefault(f"range{x}", 1 << x)
-                rows.setdefault(f"range{x}", 0)
-    used = {t for t, n in rows.items() if n > 0}
-    S = sum(padded(rows[t]) for t in used)
-    tab = sum(sizes[t] for t in used)
+    rows, sizes, cur, used, S, tab = rg._width_start(items, rows, sizes, min_limbs)
 
     def total(S, tab):
         return tree_leaves(S, most) + padded(tab) + tab + int(guide * S)
@@ -235,10 +222,9 @@ def _old_choose_widths(items, rows, sizes, steps=64, min_gain=rg.MIN_GAIN,
             rows[t] += d
         for i in sel:
             cur[i] = o
-    end = tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra
-    if end >= start or start - end < min_share * start:
-        return [tuple(int(x) for x in w) for _, w in items]
-    return cur
+    return rg._width_result(items, cur,
+                            tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra,
+                            start, min_share)
 
 
 def _random_case(r: random.Random):

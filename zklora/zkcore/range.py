@@ -439,6 +439,36 @@ MIN_GAIN = 1 << 16
 MIN_SHARE = 0.1
 
 
+def _width_start(items, rows: dict[str, int], sizes: dict[str, int], min_limbs: int):
+    """`choose_widths`' starting state: copies of ``rows`` / ``sizes`` with the items'
+    limbs added (and every table a width option of theirs could use, empty), the items'
+    widths, the used tables, their padded column total S and their table rows."""
+    rows = dict(rows)
+    sizes = dict(sizes)
+    cur = [tuple(int(x) for x in w) for _, w in items]
+    for (n, w) in zip((n for n, _ in items), cur):
+        for x in w:
+            rows[f"range{x}"] = rows.get(f"range{x}", 0) + n
+            sizes[f"range{x}"] = 1 << x
+    for B in {sum(w) for w in cur}:
+        for w in _options(B, max((c for c in cur if sum(c) == B), key=len), min_limbs):
+            for x in w:
+                sizes.setdefault(f"range{x}", 1 << x)
+                rows.setdefault(f"range{x}", 0)
+    used = {t for t, n in rows.items() if n > 0}
+    S = sum(padded(rows[t]) for t in used)
+    tab = sum(sizes[t] for t in used)
+    return rows, sizes, cur, used, S, tab
+
+
+def _width_result(items, cur: list, end: int, start: int, min_share: float) -> list:
+    """`choose_widths`' answer: the searched widths ``cur`` when their cost ``end`` saves
+    at least ``min_share`` of the starting cost ``start``, else the items' own widths."""
+    if end >= start or start - end < min_share * start:
+        return [tuple(int(x) for x in w) for _, w in items]
+    return cur
+
+
 def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, int],
                   sizes: dict[str, int], steps: int = 64, min_gain: int = MIN_GAIN,
                   min_share: float = MIN_SHARE, most: int = LOOKUP_TREES,
@@ -457,21 +487,7 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
     starting cost (else the given widths).
     Deterministic (shapes only), so prover and verifier agree; any widths of at most
     `DIRECT_MAX_BITS` bits adding up to B prove the same box (docs/soundness.md §2.1)."""
-    rows = dict(rows)
-    sizes = dict(sizes)
-    cur = [tuple(int(x) for x in w) for _, w in items]
-    for (n, w) in zip((n for n, _ in items), cur):
-        for x in w:
-            rows[f"range{x}"] = rows.get(f"range{x}", 0) + n
-            sizes[f"range{x}"] = 1 << x
-    for B in {sum(w) for w in cur}:
-        for w in _options(B, max((c for c in cur if sum(c) == B), key=len), min_limbs):
-            for x in w:
-                sizes.setdefault(f"range{x}", 1 << x)
-                rows.setdefault(f"range{x}", 0)
-    used = {t for t, n in rows.items() if n > 0}
-    S = sum(padded(rows[t]) for t in used)
-    tab = sum(sizes[t] for t in used)
+    rows, sizes, cur, used, S, tab = _width_start(items, rows, sizes, min_limbs)
 
     def total(S: int, tab: int) -> int:
         return tree_leaves(S, most) + padded(tab) + tab + int(guide * S)
@@ -536,10 +552,8 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
             rows[t] += c * n
         for i in sel:
             cur[i] = o
-    end = tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra
-    if end >= start or start - end < min_share * start:
-        return [tuple(int(x) for x in w) for _, w in items]
-    return cur
+    return _width_result(items, cur, tree_leaves(S, most) + padded(tab) + tab + limbs0 + extra,
+                         start, min_share)
 
 
 def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
