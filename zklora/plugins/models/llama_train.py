@@ -623,6 +623,18 @@ def build_train_graph(spec: TrainSpec, losses: Sequence[int] | None = None,
     return _TrainBuilder(spec).build(losses, num_tokens)
 
 
+def with_losses(g: Graph, losses: Sequence[int]) -> Graph:
+    """``g`` (`build_train_graph` with placeholder losses) made the graph of the public
+    per-step ``losses``, in place: the losses enter the graph only as the values of the
+    public tensors ``s{t}/loss/loss`` (`add_cross_entropy`), so this is the graph
+    `build_train_graph` would build with them (tests/test_s33h5_graph_reuse.py)."""
+    for t, loss in enumerate(losses):
+        name = f"s{t}/loss/loss"
+        g.publics[name] = torch.tensor([int(loss)], dtype=torch.int64).reshape(
+            g.tensors[name].shape)
+    return g
+
+
 def batch_num_tokens(spec: TrainSpec, inputs: Mapping[str, torch.Tensor]) -> list[int]:
     """Counted tokens of each committed batch of ``inputs`` (`train_inputs`)."""
     B, T = spec.fwd.batch, spec.fwd.seq
@@ -824,7 +836,8 @@ class TrainResult:
 
 def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
                   registry=None, keep: Collection[str] | None = None,
-                  traced: list | None = None, final_graph: bool = True
+                  traced: list | None = None, final_graph: bool = True,
+                  placeholder: list | None = None
                   ) -> tuple[Graph | None, TrainResult]:
     """Run the graph's integer forward (placeholder losses), read the losses, and return
     the final graph (with the real losses) and every value — or, given ``keep``, only
@@ -836,7 +849,9 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
     carries the run's whole phase-1 witness, which the proof's `graph.forward` of the
     final graph then takes over instead of computing it again (the losses are outputs
     of the forward, so both graphs run the same ops on the same inputs).
-    ``final_graph=False``: the final graph is not built (None returned)."""
+    ``final_graph=False``: the final graph is not built (None returned).
+    ``placeholder`` (a list): receives the graph the forward ran (placeholder losses),
+    which `with_losses` turns into the final graph without building it again."""
     from zklora.zkcore.plugins import registry as default_registry
     reg = registry or default_registry()
     nt = batch_num_tokens(spec, inputs)
@@ -851,6 +866,8 @@ def integer_train(spec: TrainSpec, inputs: Mapping[str, torch.Tensor],
         values = graphlib.forward(g0, inputs, reg, drop=drop)
     losses = [int(values[n].reshape(-1)[0]) for n in loss_names]
     g = build_train_graph(spec, losses, nt) if final_graph else None
+    if placeholder is not None:
+        placeholder.append(g0)
     if keep is not None:
         values = {n: values[n] for n in dict.fromkeys(list(keep) + loss_names)
                   if n in values}
@@ -998,11 +1015,14 @@ class LlamaTrain(Model):
         #: (key, `graph.Traced`): the inputs carrying the phase-1 witness of the last
         #: `_prepare` run inside a proof's scratch session, until `witness` hands it over
         self._traced: tuple[str, graphlib.Traced] | None = None
+        #: (spec, counted tokens, graph): the placeholder-loss graph of the last
+        #: `_prepare` run inside a proof's scratch session, until `build` takes it
+        self._graph0: tuple[TrainSpec, list[int], Graph] | None = None
 
     def _prepare(self, params):
         key = json.dumps(params, sort_keys=True, default=str)
         if key not in self._cache:
-            self._traced = None
+            self._traced = self._graph0 = None
             spec, ckpt, adapter, batches, state = load_private_state(params)
             public = spec.to_public()
             # the verifier's work budget from the shapes alone, before the training
@@ -1019,12 +1039,15 @@ class LlamaTrain(Model):
             # inside a proof's scratch session (`api.prove`) the run's phase-1 witness is
             # kept (spilled) for the proof's forward pass (`witness`): computed once
             traced: list | None = [] if scratch.current() is not None else None
+            graphs: list | None = [] if traced is not None else None
             _, res = integer_train(spec, inputs, keep=keep, traced=traced,
-                                   final_graph=False)
+                                   final_graph=False, placeholder=graphs)
             if traced:
                 self._traced = (key, traced[0])
             public["losses"] = list(res.losses)
             nt = batch_num_tokens(spec, inputs)
+            if graphs:
+                self._graph0 = (spec, nt, graphs[0])
             if nt != [default_num_tokens(spec.fwd.batch, spec.fwd.seq)] * spec.batches:
                 public["num_tokens"] = nt
             self._cache = {key: (spec, public, inputs, res)}
@@ -1066,8 +1089,15 @@ class LlamaTrain(Model):
 
     def build(self, public):
         spec = TrainSpec.from_public(public)
-        return build_train_graph(spec, [int(x) for x in public["losses"]],
-                                 _train_num_tokens(public, spec))
+        losses = [int(x) for x in public["losses"]]
+        nt = _train_num_tokens(public, spec)
+        held, self._graph0 = self._graph0, None
+        if held is not None and held[0] == spec and held[1] == nt \
+                and len(losses) == spec.steps:
+            # the graph `_prepare`'s forward ran, built from the same spec and counted
+            # tokens: only the losses differ, so it is not built a second time (once)
+            return with_losses(held[2], losses)
+        return build_train_graph(spec, losses, nt)
 
     def witness(self, params):
         """The committed inputs; inside the scratch session of the `_prepare` run that
