@@ -36,6 +36,25 @@ _ONE_TERM = _U8.pack(1)
 STAGE = 64
 
 
+class _Remade:
+    """A pending table its owner can make again (``make()``, e.g. from its witness value,
+    `ProverContext.remake`): nothing of it is held, and `flush` stacks it straight from
+    a fresh ``make()`` (no stage file, no copy of one).  ``length``: its entries."""
+
+    __slots__ = ("make", "length")
+
+    def __init__(self, make: Callable[[], np.ndarray], length: int) -> None:
+        self.make = make
+        self.length = length
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        a = np.asarray(self.make())
+        if a.shape[:1] != (self.length,):
+            raise ProverError(f"a table remade with {a.shape[:1]} entries, {self.length} "
+                              "committed")
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+
 @attrs.define
 class _Stack:
     """One stacked commitment: tensors ``names`` laid out by ``layout`` in one vector S
@@ -97,6 +116,11 @@ class Committer:
         #: prover: called with (name, read-only view of the stack) for every stacked
         #: tensor, so the caller can drop its own copy of the table
         self.on_stacked: Callable[[str, np.ndarray], None] | None = None
+        #: prover: called with (name, table) for a pending table inside a scratch
+        #: session; a function that makes the same table again where the caller can
+        #: (and then drops its own copy), else None (`_Remade`)
+        self.remake: Callable[[str, np.ndarray], Callable[[], np.ndarray] | None] | None \
+            = None
 
     def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
                table: np.ndarray | None = None, published: bytes | Member | None = None,
@@ -109,6 +133,10 @@ class Committer:
         ``published`` `Member` commits ``spec`` as part of its group (`_commit_member`)."""
         if published is None:
             if self.prover and table is not None:
+                made = self._remade(spec.name, table)
+                if made is not None:
+                    self._pending.append((spec, made))
+                    return
                 table = self._stage(spec.name, table)
             self._pending.append((spec, table))
             if self.prover and table is not None and not scratch.is_mapped(table):
@@ -129,6 +157,31 @@ class Committer:
                 f"{self.scheme.commitment_size(spec.num_vars)}")
         ch.observe_public(f"commit:{spec.name}", published)
         self.published[spec.name] = (published, spec.num_vars, state)
+
+    def commit_remade(self, ch: ProverChannel, spec: TensorSpec,
+                      make: Callable[[], np.ndarray]) -> bool:
+        """Prover, inside a scratch session: defer ``spec`` into the pending stack with
+        its flat table given by ``make()``, made only when `flush` stacks it (`_Remade`:
+        nothing held until then, no stage file).  False (nothing done) elsewhere, or
+        over a field of Python-integer elements: the caller then commits the table."""
+        if not self.prover or scratch.current() is None or \
+                self.scheme.field.zeros(1).dtype.hasobject:
+            return False
+        self._pending.append((spec, _Remade(make, spec.size)))
+        return True
+
+    def _remade(self, name: str, table) -> _Remade | None:
+        """Prover, inside a scratch session: a pending table its owner can make again
+        (``remake``) is held as that recipe (`_Remade`) instead of being staged on disk:
+        `flush` makes it once more and writes it straight into the stack."""
+        if self.remake is None or scratch.current() is None or scratch.is_mapped(table):
+            return None
+        a = np.asarray(table)
+        if a.dtype.hasobject:
+            return None
+        n = self.scheme.field.length(self.scheme.field.flat(a))
+        make = self.remake(name, table)
+        return None if make is None else _Remade(make, n)
 
     def _stage(self, name: str, table):
         """Prover, inside a scratch session: a pending table of at least 1/`STAGE`
@@ -256,9 +309,10 @@ class Committer:
         if self.prover:
             F = self.scheme.field
             for s, t in pending:
-                if F.length(F.flat(t)) != s.size:
-                    raise ProverError(f"tensor {s.name}: table of {F.length(F.flat(t))} "
-                                      f"entries, {s.size} declared")
+                n = t.length if type(t) is _Remade else F.length(F.flat(t))
+                if n != s.size:
+                    raise ProverError(f"tensor {s.name}: table of {n} entries, {s.size} "
+                                      "declared")
             tables = [t for _, t in pending]
             del pending, s, t
             # read-only (in a scratch file when large, `StackLayout.stack_from`): the

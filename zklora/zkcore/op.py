@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import attrs
@@ -740,6 +741,8 @@ class ProverContext(_Context):
         self._zk_init()
         if hasattr(committer, "on_stacked"):   # a stacked tensor's table: a view of its stack
             committer.on_stacked = self._tables.__setitem__
+        if hasattr(committer, "remake"):   # a pending table: made again from its value
+            committer.remake = self._remake
 
     def value(self, name: str) -> torch.Tensor:
         """The integer witness of a tensor."""
@@ -749,10 +752,25 @@ class ProverContext(_Context):
         """The tensor as a flat base-field array (cached; over goldilocks a tensor with no
         negative entry is a read-only view of its int64 values, `_u64_view`)."""
         if name not in self._tables:
-            v = self.values[name].reshape(-1)
-            t = _u64_view(self.F, v)
-            self._tables[name] = self.F.from_ints(v) if t is None else t
+            self._tables[name] = self._make_table(name)
         return self._tables[name]
+
+    def _make_table(self, name: str) -> np.ndarray:
+        """`table`'s array, made from the value (not cached)."""
+        v = self.values[name].reshape(-1)
+        t = _u64_view(self.F, v)
+        return self.F.from_ints(v) if t is None else t
+
+    def _remake(self, name: str, table) -> Callable[[], np.ndarray] | None:
+        """The committer's ``remake`` hook (`zklora.zkcore.committer._Remade`): where
+        ``table`` is this context's cached `table` of a witness value, the cache entry
+        is dropped and a function that makes the same array again from the value is
+        returned (the committer holds nothing until it stacks it); else None.  The
+        value is read again then: it must not change before the stack is committed."""
+        if self._tables.get(name) is not table or name not in self.values:
+            return None
+        del self._tables[name]
+        return partial(self._make_table, name)
 
     def ext_table(self, name: str) -> np.ndarray:
         """The tensor as a flat challenge-field array."""
@@ -845,7 +863,11 @@ class ProverContext(_Context):
         opened at the end."""
         spec = self._declare_advice(name, values.shape, bound)
         self.values[name] = values
-        self.committer.commit(self.ch, spec, self.table(name))
+        c = self.committer
+        # made from the value when its stack is built (`Committer.commit_remade`)
+        if getattr(c, "remake", None) is None or not c.commit_remade(
+                self.ch, spec, partial(self._make_table, name)):
+            c.commit(self.ch, spec, self.table(name))
 
     def commit_field_advice(self, name: str, table: np.ndarray) -> None:
         """Commit advice given directly as a flat base-field array (e.g. inverses, which

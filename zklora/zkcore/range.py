@@ -37,7 +37,7 @@ is a virtual input of the calling op).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, partial
 
 import attrs
@@ -219,11 +219,13 @@ def range_check(ctx, tensor: str, lo: int, hi: int, *, label: str,
     ranges(ctx, [RangeCheck(tensor, lo, hi, label, limb_bits)])
 
 
-def _self_check(ctx, rc: RangeCheck) -> None:
-    """Prover side: a value outside the range is a clear error before anything is sent."""
+def _self_check(ctx, rc: RangeCheck, value: Callable[[], torch.Tensor] | None = None
+                ) -> None:
+    """Prover side: a value outside the range is a clear error before anything is sent
+    (``value()``: the tensor's value, read once for the check and its limbs)."""
     if not (ctx.prover and selfcheck.enabled()):
         return
-    x = ctx.value(rc.tensor).reshape(-1)
+    x = (ctx.value(rc.tensor) if value is None else value()).reshape(-1)
     if x.numel() and not x.dtype.is_floating_point and x.dtype != torch.bool:
         mn, mx = torch.aminmax(x)      # one read-only pass when every value is in range
         if rc.lo <= int(mn) and int(mx) <= rc.hi:
@@ -237,9 +239,10 @@ def _self_check(ctx, rc: RangeCheck) -> None:
 
 
 def _limb(ctx, tensor: str, lo: int, hi: int, side: str, offset: int,
-          bits: int) -> torch.Tensor:
-    """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)."""
-    x = ctx.value(tensor).to(torch.int64)
+          bits: int, value: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:
+    """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)
+    (``value()``: X's value, else read from ``ctx``)."""
+    x = (ctx.value(tensor) if value is None else value()).to(torch.int64)
     d = (x - lo) if side == "lo" else (hi - x)     # a new tensor: shifted in place
     if offset:
         d >>= offset
@@ -556,6 +559,21 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
                          start, min_share)
 
 
+class _ReadOnce:
+    """``ctx.value(tensor)``, read on the first call and kept for the next ones (one
+    range check's self-check and limbs; not modified by them)."""
+
+    __slots__ = ("ctx", "tensor", "x")
+
+    def __init__(self, ctx, tensor: str) -> None:
+        self.ctx, self.tensor, self.x = ctx, tensor, None
+
+    def __call__(self) -> torch.Tensor:
+        if self.x is None:
+            self.x = self.ctx.value(self.tensor)
+        return self.x
+
+
 def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     """First half of `ranges`: commit the limbs (deferred into the pending stack: a
     caller may commit them together with other tensors) and request the lookups;
@@ -564,7 +582,8 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     for rc in _by_cost(ctx, checks):
         lo, hi, label, limb_bits, tensor = rc.lo, rc.hi, rc.label, rc.limb_bits, rc.tensor
         B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits, rc.widths)
-        _self_check(ctx, rc)
+        value = _ReadOnce(ctx, tensor)   # the check and every limb: one read of X
+        _self_check(ctx, rc, value)
         shape = ctx.spec(tensor).shape
         limb_names = []
         for side, _ in sides:
@@ -575,7 +594,7 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
             for j, (bits, off) in enumerate(zip(limbs, _offsets(limbs))):
                 name = f"{label}/{side}/limb{j}"
                 ctx.advice(name, shape, (0, (1 << bits) - 1),
-                           partial(_limb, ctx, tensor, lo, hi, side, off, bits))
+                           partial(_limb, ctx, tensor, lo, hi, side, off, bits, value))
                 ctx.require_lookup(range_table(bits), [name], f"{label}/{side}/limb{j}")
                 names.append(name)
             limb_names.append((side, names))
