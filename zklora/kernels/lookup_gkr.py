@@ -54,6 +54,8 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
+from .ntt import _I64, _VT, _arr, _v_ptr
+from .ntt import _v_sub as _ir_sub
 from .whir_eq import IFMA, IFMA_LANES, _ifma_limbs, ifma_decl, ifma_madd
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -1568,13 +1570,101 @@ def _win_load(W, f, B, kk, s, cnt, G, e0, e1, scale, V):
                 G[g, 1, i] = V[1, i]
 
 
+def _t_swap(b, rows, k):
+    """IR: exchange bit k of the row index with bit k of the lane index of the <8 x i64>
+    rows (two-source shuffles, a pair of rows at a time)."""
+    i32 = ir.IntType(32)
+    h = 1 << k
+    lo = ir.Constant(ir.VectorType(i32, 8), [L if not L & h else 8 + L - h for L in range(8)])
+    hi = ir.Constant(ir.VectorType(i32, 8), [L + h if not L & h else 8 + L for L in range(8)])
+    out = list(rows)
+    for a in range(len(rows)):
+        if not a & h:
+            out[a] = b.shuffle_vector(rows[a], rows[a | h], lo)
+            out[a | h] = b.shuffle_vector(rows[a], rows[a | h], hi)
+    return out
+
+
+def _t_words(b, vs, K):
+    """IR: the K word vectors of 8 consecutive y (word j of y u at lane u of vector j) from
+    the K <8 x i64> loads vs of their 8K words (K = 4B words a y): a transpose."""
+    if K == 4:   # vs[q] lane l: y 2q + (l >> 2), word l & 3
+        rows = _t_swap(b, _t_swap(b, vs, 0), 1)   # row l & 3, lane (l >> 2)·4 + q
+        i32 = ir.IntType(32)
+        perm = ir.Constant(ir.VectorType(i32, 8), [((u & 1) << 2) | (u >> 1) for u in range(8)])
+        und = ir.Constant(_VT, ir.Undefined)
+        return [b.shuffle_vector(r, und, perm) for r in rows]
+    if K == 8:   # vs[u]: the 8 words of y u
+        return _t_swap(b, _t_swap(b, _t_swap(b, vs, 0), 1), 2)
+    # K = 16: vs[2u + h]: words 8h … 8h + 7 of y u
+    return [v for h in range(2) for v in _t_words(b, vs[h::2], 8)]
+
+
+def _win_t_codegen(B):
+    K = 4 * B
+    tri = [int(sum(3 ** k for k in range(4) if e >> k & 1)) for e in range(B)]
+
+    def codegen(context, builder, sig, args):
+        b = builder
+        V = _arr(context, b, sig, args, 0)
+        base, n8, rs = args[1], args[2], args[3]
+        G0 = _arr(context, b, sig, args, 4)
+        G1 = _arr(context, b, sig, args, 5)
+        with cgutils.for_range(b, n8) as loop:
+            r = loop.index
+            src = b.add(base, b.mul(r, ir.Constant(_I64, 8 * K)))
+            vs = [b.load(_v_ptr(b, V, b.add(src, ir.Constant(_I64, 8 * q))), align=8)
+                  for q in range(K)]
+            w = _t_words(b, vs, K)
+            o = b.mul(r, ir.Constant(_I64, 8))
+            for e in range(B):
+                for c in range(2):
+                    x = w[2 * e + c]
+                    at = b.add(b.mul(rs, ir.Constant(_I64, 2 * tri[e] + c)), o)
+                    b.store(x, _v_ptr(b, G0, at), align=8)
+                    b.store(_ir_sub(b, w[2 * (e + B) + c], x), _v_ptr(b, G1, at), align=8)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+def _win_t(B):
+    def typer(typingctx, V, base, n8, rs, G0, G1):
+        if V.layout != "C" or G0.layout != "C" or G1.layout != "C":
+            return None
+        return _nt.void(V, _nt.int64, _nt.int64, _nt.int64, G0, G1), _win_t_codegen(B)
+
+    typer.__name__ = f"_win_t{B}"
+    typer.__doc__ = (f"`_win_load2`'s G0, G1 for B = {B} over y = 8r … 8r + 7, r < n8, from "
+                     f"the table's words V[base + {4 * B}·y …] (flat, C order; G0, G1 C "
+                     "order, row stride rs): 8 y at a time by an <8 x i64> transpose.")
+    return intrinsic(typer)
+
+
+_win_t1 = _win_t(1)
+_win_t2 = _win_t(2)
+_win_t4 = _win_t(4)
+
+
 @njit(**_OPTS)
 def _win_load2(W, f, B, s, cnt, G0, G1):
     """`_win_load` of kk = 0 into G0 and of kk = 1 (differences) into G1 in one pass
-    over the table's entries (each read once, not twice)."""
+    over the table's entries (each read once, not twice): for B ≤ 4 eight y at a time
+    by a transpose of their words (`_win_t1`, `_win_t2`, `_win_t4`), the rest entry by
+    entry."""
+    n8 = cnt >> 3 if B <= 4 else 0
+    if n8 > 0:
+        V = W[f].reshape(-1)
+        rs = G0.shape[2]
+        if B == 1:
+            _win_t1(V, 4 * s, n8, rs, G0, G1)
+        elif B == 2:
+            _win_t2(V, 8 * s, n8, rs, G0, G1)
+        else:
+            _win_t4(V, 16 * s, n8, rs, G0, G1)
     for b in range(B):
         g = _tri(b)
-        for i in range(cnt):
+        for i in range(8 * n8, cnt):
             idx = b + 2 * B * (s + i)
             x0 = W[f, idx, 0]
             x1 = W[f, idx, 1]
