@@ -175,6 +175,10 @@ STREAM_BYTES = 32 << 20
 #: tile at a time, up to `scratch.working_budget` with this cap (bytes); the rest go
 #: through a scratch file (`Whir._encode_streamed`).  A prover-only knob: the same proof
 ENC_RAM_BYTES = 256 << 20
+#: a later round's in-RAM codeword at a rate below 2^-NEXT_SPLIT_RATE is encoded with
+#: a split of 2^NEXT_SPLIT_LOG columns (`_next_split`); a prover-only knob
+NEXT_SPLIT_RATE = 4
+NEXT_SPLIT_LOG = 6
 #: inside a `zklora.zkcore.scratch` session, a table of at least 2^STREAM_MIN_VARS
 #: elements whose prover state (`state_bytes`) the store `wants` is committed streamed:
 #: its coefficient form, codeword and Merkle levels go to scratch files, and its first
@@ -999,6 +1003,19 @@ class _Tiled:
             y = out[:self.R * self.cb].reshape(self.R, self.cb)
         _pread(fd, y, 8 * self.R * self.cb * j)
         return y
+
+
+def _next_split(m: int, d: int, k: int) -> int:
+    """log T of the split of a later round's `K.encode_leaves` (2^m coefficients on a
+    domain of 2^d): `K.split_log`'s half of the domain when the rate is at least
+    2^-`NEXT_SPLIT_RATE`, else at most `NEXT_SPLIT_LOG` (between k and m).  At a low
+    rate half the domain leaves the rows of the column encoding a coefficient or a few
+    long, and its Reed–Solomon pass, not the size-T transforms, sets the time
+    (m = 11, d = 22: ×0.37 with T = 2^6 instead of 2^11).  The leaves do not depend on
+    the split."""
+    if d - m < NEXT_SPLIT_RATE:
+        return K.split_log(m, d, k)
+    return max(k, min(m, NEXT_SPLIT_LOG))
 
 
 def _tile_cols(T: int, R: int, S: int, ncomp: int, least: int) -> int:
@@ -2656,7 +2673,8 @@ class Whir(CommitmentScheme):
             tree, root = self._encode_streamed(
                 store, lambda j: (C, 2 * j * cb), m, nxt.d, nxt.k, lt, 2, cb)
         else:
-            new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k)
+            new_leaves = K.encode_leaves(coeffs, nxt.d, nxt.k,
+                                         _next_split(m, nxt.d, nxt.k))
             new_levels = merkle.build(
                 merkle.hash_leaves(new_leaves.reshape(new_leaves.shape[0], -1),
                                    self.cfg.hash, digest), self.cfg.hash)
