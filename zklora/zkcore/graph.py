@@ -510,6 +510,12 @@ def _spill_batch() -> int:
     return 0 if store is None else -(-store.threshold // SPILL_FRACTION)
 
 
+#: `forward(drop=True)` spills a segment's virtual tensors to scratch with its committed
+#: ones (phase 2 reads them back once, `_recompute`) instead of dropping them and
+#: running the segment's ops again (s33h5)
+SPILL_VIRTUALS = True
+
+
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             progress: Progress | None = None, *, drop: bool = False) -> Witness:
     """Run the integer forward pass; returns every tensor's value.  With ``drop`` (a
@@ -547,10 +553,21 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
         seg = ends.get(i)
         if seg is not None and len(segs) > 1:
             made = [t for n in graph.nodes[seg.start:seg.stop] for t in n.outputs]
-            for t in made:
-                if graph.tensors[t].kind == "virtual" and t not in keep:
+            virt = [t for t in made if graph.tensors[t].kind == "virtual" and t not in keep]
+            com = [t for t in made if graph.tensors[t].kind == "committed"]
+            if SPILL_VIRTUALS:
+                # the dropped virtual tensors go to the scratch file with the committed
+                # ones: phase 2 reads them back (`_recompute`) instead of running the
+                # segment's ops again; those not spilled (no session, a batch under the
+                # spill size) are dropped and recomputed as before
+                moved = set(values.spill(com + virt))
+                for t in virt:
+                    if t not in moved:
+                        values.pop(t, None)
+            else:
+                for t in virt:
                     values.pop(t, None)
-            values.spill([t for t in made if graph.tensors[t].kind == "committed"])
+                values.spill(com)
     return values
 
 
@@ -657,6 +674,15 @@ def _recompute(graph: Graph, registry, seg: segmentlib.Segment,
     local: dict[str, torch.Tensor] = {}
     nodes = [n for n in graph.nodes[seg.start:seg.stop]
              if not all(t in values for t in n.outputs)]
+    in_ram = getattr(values, "in_ram", None)
+    if in_ram is not None:
+        # virtual tensors `forward` spilled (`SPILL_VIRTUALS`): read back once each and
+        # held for the segment, as a recomputed one would be (a read of a spilled entry
+        # is a fresh copy each time)
+        for n in graph.nodes[seg.start:seg.stop]:
+            for t in n.outputs:
+                if graph.tensors[t].kind == "virtual" and t in values and not in_ram(t):
+                    local[t] = values[t]
     # a spilled input that several of these nodes read (a layer's normalised input feeds
     # its projections) is read from its scratch file once and held from its first read
     # to its last (`Witness.__getitem__` makes a fresh copy per read)
