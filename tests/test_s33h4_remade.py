@@ -267,3 +267,30 @@ def test_range_limbs_read_each_tensor_once(reg, monkeypatch):
             want = rangelib._limb(ctx, rc.tensor, rc.lo, rc.hi, side, off, limbs[j])
             assert torch.equal(ctx.value(n), want)
         assert torch.equal(ctx.value("x"), x)   # X itself untouched
+
+
+def test_commit_remade_by_name(reg):
+    """`ProverContext.commit_remade(name)` (a committed value, as graph's commitment
+    loop may call it): a recipe, no table made before the flush, same stack as the
+    table; False outside a session."""
+    be = backend_for(reg, "goldilocks", "plain")
+    F = be.field
+    vals = _values()
+    ref_c, ref_ch, _, _ = _run(be, vals, hook=False)
+    with scratch.session(threshold=0):
+        specs = {n: TensorSpec(n, tuple(v.shape), "committed") for n, v in vals.items()}
+        w = graphlib.Witness({n: v.clone() for n, v in vals.items()})
+        c = Committer(be.scheme, True)
+        ch = ProverChannel(Transcript(b"s33h4", "blake3"))
+        ctx = ProverContext(F, ch, dict(specs), {}, w, c)
+        assert all(ctx.commit_remade(n) for n in vals)
+        assert ctx._tables == {} and all(type(t) is _Remade for _, t in c._pending)
+        ctx.commit_field_advice("inv", F.from_ints(torch.arange(1, 33)))
+        c.flush(ch)
+        assert np.array_equal(np.array(c.stacks[0].table), np.asarray(ref_c.stacks[0].table))
+    assert ch.proof_bytes() == ref_ch.proof_bytes()
+    w = graphlib.Witness({n: v.clone() for n, v in vals.items()})
+    c = Committer(be.scheme, True)
+    ctx = ProverContext(F, ProverChannel(Transcript(b"s33h4", "blake3")), dict(specs), {},
+                        w, c)
+    assert not ctx.commit_remade("t0") and c._pending == []

@@ -863,11 +863,20 @@ class ProverContext(_Context):
         opened at the end."""
         spec = self._declare_advice(name, values.shape, bound)
         self.values[name] = values
+        if not self.commit_remade(name):
+            self.committer.commit(self.ch, spec, self.table(name))
+
+    def commit_remade(self, name: str) -> bool:
+        """Defer the witness value ``name`` (its spec) into the pending stack as a recipe:
+        its table is made from the value only when the stack is built
+        (`Committer.commit_remade`; the value must not change before).  False (nothing
+        done) where the committer takes no recipe: the caller commits ``table(name)``."""
         c = self.committer
-        # made from the value when its stack is built (`Committer.commit_remade`)
         if getattr(c, "remake", None) is None or not c.commit_remade(
-                self.ch, spec, partial(self._make_table, name)):
-            c.commit(self.ch, spec, self.table(name))
+                self.ch, self.specs[name], partial(self._make_table, name)):
+            return False
+        self._tables.pop(name, None)
+        return True
 
     def commit_field_advice(self, name: str, table: np.ndarray) -> None:
         """Commit advice given directly as a flat base-field array (e.g. inverses, which
