@@ -512,8 +512,10 @@ def _spill_batch() -> int:
 
 #: `forward(drop=True)` spills a segment's virtual tensors to scratch with its committed
 #: ones (phase 2 reads them back once, `_recompute`) instead of dropping them and
-#: running the segment's ops again (s33h5)
-SPILL_VIRTUALS = True
+#: running the segment's ops again (s33h5).  Off: the phases it touches got cheaper
+#: (25m −0.46 s, 84m −0.72 s CPU) but the whole 84m prove did not (×1.02, 4 pairs; the
+#: buffered scratch writes' page cache is the suspect), docs/perf/session33.md
+SPILL_VIRTUALS = False
 
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
