@@ -37,7 +37,7 @@ is a virtual input of the calling op).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache, partial
 
 import attrs
@@ -219,13 +219,11 @@ def range_check(ctx, tensor: str, lo: int, hi: int, *, label: str,
     ranges(ctx, [RangeCheck(tensor, lo, hi, label, limb_bits)])
 
 
-def _self_check(ctx, rc: RangeCheck, value: Callable[[], torch.Tensor] | None = None
-                ) -> None:
-    """Prover side: a value outside the range is a clear error before anything is sent
-    (``value()``: the tensor's value, read once for the check and its limbs)."""
+def _self_check(ctx, rc: RangeCheck) -> None:
+    """Prover side: a value outside the range is a clear error before anything is sent."""
     if not (ctx.prover and selfcheck.enabled()):
         return
-    x = (ctx.value(rc.tensor) if value is None else value()).reshape(-1)
+    x = ctx.value(rc.tensor).reshape(-1)
     if x.numel() and not x.dtype.is_floating_point and x.dtype != torch.bool:
         mn, mx = torch.aminmax(x)      # one read-only pass when every value is in range
         if rc.lo <= int(mn) and int(mx) <= rc.hi:
@@ -239,10 +237,9 @@ def _self_check(ctx, rc: RangeCheck, value: Callable[[], torch.Tensor] | None = 
 
 
 def _limb(ctx, tensor: str, lo: int, hi: int, side: str, offset: int,
-          bits: int, value: Callable[[], torch.Tensor] | None = None) -> torch.Tensor:
-    """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)
-    (``value()``: X's value, else read from ``ctx``)."""
-    x = (ctx.value(tensor) if value is None else value()).to(torch.int64)
+          bits: int) -> torch.Tensor:
+    """Bits [offset, offset + bits) of the side's value d (X − lo or hi − X)."""
+    x = ctx.value(tensor).to(torch.int64)
     d = (x - lo) if side == "lo" else (hi - x)     # a new tensor: shifted in place
     if offset:
         d >>= offset
@@ -560,17 +557,24 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
 
 
 class _ReadOnce:
-    """``ctx.value(tensor)``, read on the first call and kept for the next ones (one
-    range check's self-check and limbs; not modified by them)."""
+    """``ctx`` as one range check's `_self_check` and `_limb` see it: ``value(tensor)``
+    read on the first call and kept for the next ones (they do not modify it); other
+    names and ``prover`` from ``ctx``."""
 
     __slots__ = ("ctx", "tensor", "x")
 
     def __init__(self, ctx, tensor: str) -> None:
         self.ctx, self.tensor, self.x = ctx, tensor, None
 
-    def __call__(self) -> torch.Tensor:
+    @property
+    def prover(self) -> bool:
+        return self.ctx.prover
+
+    def value(self, name: str) -> torch.Tensor:
+        if name != self.tensor:
+            return self.ctx.value(name)
         if self.x is None:
-            self.x = self.ctx.value(self.tensor)
+            self.x = self.ctx.value(name)
         return self.x
 
 
@@ -582,8 +586,8 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
     for rc in _by_cost(ctx, checks):
         lo, hi, label, limb_bits, tensor = rc.lo, rc.hi, rc.label, rc.limb_bits, rc.tensor
         B, limbs, sides = _plan(ctx.F, lo, hi, limb_bits, rc.widths)
-        value = _ReadOnce(ctx, tensor)   # the check and every limb: one read of X
-        _self_check(ctx, rc, value)
+        once = _ReadOnce(ctx, tensor)   # the check and every limb: one read of X
+        _self_check(once, rc)
         shape = ctx.spec(tensor).shape
         limb_names = []
         for side, _ in sides:
@@ -594,7 +598,7 @@ def range_limbs(ctx, checks: Sequence[RangeCheck]) -> list:
             for j, (bits, off) in enumerate(zip(limbs, _offsets(limbs))):
                 name = f"{label}/{side}/limb{j}"
                 ctx.advice(name, shape, (0, (1 << bits) - 1),
-                           partial(_limb, ctx, tensor, lo, hi, side, off, bits, value))
+                           partial(_limb, once, tensor, lo, hi, side, off, bits))
                 ctx.require_lookup(range_table(bits), [name], f"{label}/{side}/limb{j}")
                 names.append(name)
             limb_names.append((side, names))
