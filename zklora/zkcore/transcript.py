@@ -117,8 +117,27 @@ class Transcript:
         return field.sample(read)
 
     def sample_vec(self, label: str, field: Field, n: int) -> np.ndarray:
-        """``n`` unbiased challenge elements of ``field`` (array of shape (n,)+elem)."""
+        """``n`` unbiased challenge elements of ``field`` (array of shape (n,)+elem).
+        Over goldilocks-ext2 with the default reader: the first 16·n bytes of the squeeze
+        stream (blocks H(seed ‖ counter) in order) as n pairs of little-endian words when
+        every word is below p — what the rejection sampler reads then, 8 bytes a word;
+        else, and for any other reader, `Field.sample` reads (from the stream's start: the
+        fast path reads nothing from the reader; the state was advanced by `_reader`)."""
         read = self._reader(label)
+        if n > 0 and type(read) is _Reader and getattr(field, "name", None) == _EXT2:
+            h, seed = read._h, read._seed
+            need = 16 * n
+            block = h(seed + _ZERO8)
+            if block:
+                ctr, blocks, have = 1, [block], len(block)
+                while have < need:
+                    block = h(seed + _Q(ctr))
+                    blocks.append(block)
+                    have += len(block)
+                    ctr += 1
+                words = np.frombuffer(b"".join(blocks), "<u8", 2 * n)
+                if int(words.max()) < _P:
+                    return words.astype(np.uint64).reshape(n, 2)
         out = field.zeros(n)
         for i in range(n):
             out[i] = field.sample(read)
