@@ -956,6 +956,8 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             if progress:
                 progress("commitments", k, len(to_commit))
             state = (states or {}).get(name) if name in published else None
+            if prover and name not in published and ctx.commit_remade(name):
+                continue   # its table made from the value when the stack is built
             committer.commit(ch, specs[name],
                              ctx.table(name) if prover and state is None else None,
                              published.get(name), state)
