@@ -1,6 +1,6 @@
-"""The `fast` profile's stack: WHIR in the conjectured regime by default (the config's own
-keys win), hiding Ligero when zero knowledge is asked for without naming a scheme, and
-the defaults land in the statement the verifier checks."""
+"""The `fast` profile's stack: WHIR in the conjectured regime with ``first_shrink = 3`` by
+default (the config's own keys win), hiding Ligero when zero knowledge is asked for
+without naming a scheme, and the defaults land in the statement the verifier checks."""
 
 from __future__ import annotations
 
@@ -13,19 +13,22 @@ from zklora.zkcore.errors import ConfigError
 pytestmark = pytest.mark.usefixtures("zk_off")
 
 MM = {"m": 4, "k": 4, "n": 4, "bound": 100, "seed": 3}
+FAST = {"regime": "conjectured", "first_shrink": 3}
 
 
 def test_fast_defaults_to_conjectured_whir():
     c = config.from_dict({})
     assert c.profile == "fast" and c.stack.commitment == "whir"
-    assert c.commitment_params == {"whir": {"regime": "conjectured"}}
+    assert c.commitment_params == {"whir": FAST}
 
 
 def test_config_keys_win_over_the_profile_defaults():
     c = config.from_dict({"commitment": {"whir": {"regime": "unique", "security_bits": 110}}})
-    assert c.commitment_params["whir"] == {"regime": "unique", "security_bits": 110}
-    c = config.from_dict({"commitment": {"whir": {"security_bits": 110}}})
-    assert c.commitment_params["whir"] == {"regime": "conjectured", "security_bits": 110}
+    assert c.commitment_params["whir"] == {"regime": "unique", "first_shrink": 3,
+                                           "security_bits": 110}
+    c = config.from_dict({"commitment": {"whir": {"security_bits": 110, "first_shrink": 2}}})
+    assert c.commitment_params["whir"] == {"regime": "conjectured", "first_shrink": 2,
+                                           "security_bits": 110}
     c = config.from_dict({"proof": {"commitment": "ligero"},
                           "commitment": {"ligero": {"rate_log": 3}}})
     assert c.stack.commitment == "ligero" and c.commitment_params["ligero"] == {"rate_log": 3}
@@ -53,6 +56,6 @@ def test_statement_records_the_profile_default_and_verifies():
     res = api.prove(config.from_dict({"model": dict(MM)}))
     st = res.statement
     assert st["stack"]["commitment"] == "whir"
-    assert st["commitment_params"] == {"regime": "conjectured"}
-    assert api.verify(res.data)["commitment_params"] == {"regime": "conjectured"}
+    assert st["commitment_params"] == FAST
+    assert api.verify(res.data)["commitment_params"] == FAST
     assert api.security_bits(st)["bits"] >= 100

@@ -17,7 +17,7 @@ import pytest
 from zklora.zkcore import provercache, pyapi
 from zklora.zkcore.errors import ConfigError, ZkLoraError
 
-TINY = "6d1586136925d8681932923c2dde8fe34bb75177502b7733c3ce942099c312b1"
+TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
 
 
 def _prove(cache=None, **kw):

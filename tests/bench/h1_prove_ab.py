@@ -9,7 +9,13 @@ bench` writes) once per tree, each in a fresh process (``PYTHONPATH`` = the tree
 order alternating; prints per run the prove CPU / wall, the openings phase's
 (``Committer.open``) wall / CPU and the split stack reduction / WHIR opening, the
 proof's SHA-256 (asserted equal), then medians and new/old ratios over the rounds after
-the first SKIP (default 0; 1 when a tree's numba cache is cold: its first run compiles)."""
+the first SKIP (default 0; 1 when a tree's numba cache is cold: its first run compiles).
+
+``AB_TIME`` (environment, comma-separated) times more parts the same way:
+``module:Attr.path`` wraps a function (e.g. ``zklora.zkcore.graph:_recompute``,
+``zklora.plugins.models.llama_train:LlamaTrain._prepare``), ``section:NAME`` a section of
+the prove's recorder (e.g. ``section:commitments``: also its system time and minor
+faults, ``NAME_sys`` / ``NAME_minflt``)."""
 
 from __future__ import annotations
 
@@ -45,6 +51,7 @@ def one(size: str) -> None:
                 t[1] += time.process_time() - c0
         return wrap
 
+    _extra_timers(timed, times)
     committer.Committer.open = timed("open", committer.Committer.open)
     stack.reduce_many = timed("stack", stack.reduce_many)
     W.Whir.open = timed("whir", W.Whir.open)
@@ -62,9 +69,52 @@ def one(size: str) -> None:
         out = {"prove_wall": time.perf_counter() - w0, "prove_cpu": time.process_time() - c0,
                "sys": ru.ru_stime, "peak_mib": ru.ru_maxrss / 1024,
                "sha": hashlib.sha256(res.data).hexdigest()[:24]}
-    for k, (w, c) in times.items():
-        out[f"{k}_wall"], out[f"{k}_cpu"] = w, c
+    for k, v in times.items():
+        out[f"{k}_wall"], out[f"{k}_cpu"] = v[0], v[1]
+        if len(v) > 2:
+            out[f"{k}_sys"], out[f"{k}_minflt"] = v[2], v[3]
     print(json.dumps(out), flush=True)
+
+
+def _extra_timers(timed, times: dict[str, list[float]]) -> None:
+    """Wrap the parts ``AB_TIME`` names (module doc)."""
+    import importlib
+    import time
+    from contextlib import contextmanager
+
+    for item in filter(None, os.environ.get("AB_TIME", "").split(",")):
+        mod, path = item.strip().split(":")
+        if mod == "section":
+            from zklora.zkcore import graph
+
+            orig = graph._SectionRecorder.section
+
+            @contextmanager
+            def section(self, name, _want=path, _orig=orig):
+                if name != _want:
+                    with _orig(self, name):
+                        yield
+                    return
+                r0, w0, c0 = resource.getrusage(resource.RUSAGE_SELF), \
+                    time.perf_counter(), time.process_time()
+                try:
+                    with _orig(self, name):
+                        yield
+                finally:
+                    r1 = resource.getrusage(resource.RUSAGE_SELF)
+                    t = times.setdefault(name, [0.0, 0.0, 0.0, 0.0])
+                    t[0] += time.perf_counter() - w0
+                    t[1] += time.process_time() - c0
+                    t[2] += r1.ru_stime - r0.ru_stime
+                    t[3] += r1.ru_minflt - r0.ru_minflt
+
+            graph._SectionRecorder.section = section
+            continue
+        obj = importlib.import_module(mod)
+        *owners, attr = path.split(".")
+        for o in owners:
+            obj = getattr(obj, o)
+        setattr(obj, attr, timed(attr, getattr(obj, attr)))
 
 
 def main(old: str, rounds: int, size: str, skip: int = 0) -> None:

@@ -56,8 +56,11 @@ HASHES = ("blake3", "sha256")
 #: ``[commitment.NAME]`` keys (which win key by key).  fast: WHIR in the conjectured
 #: (list-decoding) regime — the proximity-gaps conjecture WHIR's own figures rest on;
 #: ``regime = "unique"`` gives the proven regime (a larger proof, docs/whir.md).
+#: ``first_shrink = 3``: the first round's next codeword at rate 1/2 (half the
+#: re-encoding and hashing of the scheme default 2, for ~2–6 % more proof bytes;
+#: docs/commitments_whir.md, docs/perf/session33.md).
 PROFILE_COMMITMENT_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
-    "fast": {"whir": {"regime": "conjectured"}},
+    "fast": {"whir": {"regime": "conjectured", "first_shrink": 3}},
 }
 #: a profile's commitment scheme under ``[proof] zero_knowledge = true`` when the config
 #: names none: a hiding one (WHIR is binding only; docs/zero-knowledge.md)
