@@ -88,21 +88,28 @@ def test_short_hash_takes_reader() -> None:
         assert np.array_equal(got, want) and a.state == b.state
 
 
-def test_patched_reader_intercepts() -> None:
-    """A patched `_reader` (the programmed oracle of tests/test_zk.py) is called for every
-    ext2 challenge and its stream decides the element."""
-    calls: list[str] = []
-    words = struct.pack("<QQ", 5, P - 1)
+def programmed_reader(stream: bytes, calls: list[str]):
+    """A `Transcript._reader` replacement: every label gets a reader over ``stream`` from
+    its start, and is appended to ``calls``."""
 
     def _reader(self, label):
         calls.append(label)
-        buf = [words]
+        buf = [stream]
 
         def read(n: int) -> bytes:
             out, buf[0] = buf[0][:n], buf[0][n:]
             return out
 
         return read
+
+    return _reader
+
+
+def test_patched_reader_intercepts() -> None:
+    """A patched `_reader` (the programmed oracle of tests/test_zk.py) is called for every
+    ext2 challenge and its stream decides the element."""
+    calls: list[str] = []
+    _reader = programmed_reader(struct.pack("<QQ", 5, P - 1), calls)
 
     tr = T.Transcript("patched")
     with mock.patch.object(T.Transcript, "_reader", _reader):

@@ -17,6 +17,20 @@ from zklora.zkcore.graph import canonical_json
 from zklora.zkcore.quant import QuantConfig
 
 
+def prove_bench_tiny():
+    """One training step of `zklora bench`'s tiny shape, ZK off (its checkpoint written to
+    a temporary directory)."""
+    from zklora.zkcore import bench, pyapi
+
+    batch, seq = bench.batch_seq("tiny")
+    with tempfile.TemporaryDirectory() as tmp:
+        m, ad = bench._write_checkpoint(Path(tmp), bench.SIZES["tiny"])
+        return pyapi.prove(model=str(m), adapter=str(ad), steps=1, profile="fast",
+                           zero_knowledge=False,
+                           config={"task": {"model": "llama-train"},
+                                   "model": {"batch": batch, "seq": seq}})
+
+
 def _same_graph(a, b) -> None:
     assert canonical_json(a.describe()) == canonical_json(b.describe())
     assert list(a.publics) == list(b.publics)
@@ -46,7 +60,6 @@ def test_with_losses_is_the_built_graph():
 
 
 def test_prove_builds_the_graph_once_same_graph(monkeypatch):
-    from zklora.zkcore import bench, pyapi
 
     calls = []
     built = lt.build_train_graph
@@ -68,14 +81,7 @@ def test_prove_builds_the_graph_once_same_graph(monkeypatch):
         return g
 
     monkeypatch.setattr(lt.LlamaTrain, "build", build)
-    shape = bench.SIZES["tiny"]
-    batch, seq = bench.batch_seq("tiny")
-    with tempfile.TemporaryDirectory() as tmp:
-        m, ad = bench._write_checkpoint(Path(tmp), shape)
-        res = pyapi.prove(model=str(m), adapter=str(ad), steps=1, profile="fast",
-                          zero_knowledge=False,
-                          config={"task": {"model": "llama-train"},
-                                  "model": {"batch": batch, "seq": seq}})
+    res = prove_bench_tiny()
     assert checked
     assert calls == [None], calls   # only the placeholder graph is built
     assert len(hashlib.sha256(res.data).hexdigest()) == 64

@@ -4,13 +4,12 @@ instead of running the segment's ops again: the same integers, the same proof.""
 
 from __future__ import annotations
 
-import tempfile
 from collections import ChainMap
-from pathlib import Path
 
 import pytest
 import torch
 
+from tests.test_s33h5_graph_reuse import prove_bench_tiny
 from zklora.plugins.models import llama_train as lt
 from zklora.plugins.models.llama import ForwardSpec
 from zklora.plugins.models.tiny import tiny_adapter, tiny_arch, tiny_lora, tiny_weights
@@ -71,11 +70,7 @@ def test_spilled_virtuals_read_back_equal_recomputed(steps, monkeypatch, tmp_pat
 
 
 def test_spill_virtuals_same_proof(monkeypatch):
-    from zklora.zkcore import bench, pyapi
-
     monkeypatch.setenv("ZKLORA_SPILL_BYTES", "4096")   # every batch spills
-    shape = bench.SIZES["tiny"]
-    batch, seq = bench.batch_seq("tiny")
     proofs = []
     reads = []
     orig = graphlib._recompute
@@ -88,12 +83,6 @@ def test_spill_virtuals_same_proof(monkeypatch):
     monkeypatch.setattr(graphlib, "_recompute", counted)
     for spill in (True, False):
         monkeypatch.setattr(graphlib, "SPILL_VIRTUALS", spill)
-        with tempfile.TemporaryDirectory() as tmp:
-            m, ad = bench._write_checkpoint(Path(tmp), shape)
-            res = pyapi.prove(model=str(m), adapter=str(ad), steps=1, profile="fast",
-                              zero_knowledge=False,
-                              config={"task": {"model": "llama-train"},
-                                      "model": {"batch": batch, "seq": seq}})
-        proofs.append(res.data)
+        proofs.append(prove_bench_tiny().data)
     assert proofs[0] == proofs[1]
     assert sum(reads) > 0   # the new path read spilled virtual tensors back

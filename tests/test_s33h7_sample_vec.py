@@ -12,6 +12,7 @@ from unittest import mock
 import numpy as np
 import pytest
 
+from tests.test_s32h4_transcript import programmed_reader
 from zklora.plugins.fields.goldilocks import GOLDILOCKS
 from zklora.zkcore import transcript as T
 
@@ -116,17 +117,7 @@ def test_patched_reader_intercepts() -> None:
     """A patched `_reader` is called once per `sample_vec` / `challenges` and its stream
     decides every element."""
     calls: list[str] = []
-    stream = struct.pack("<6Q", 5, P - 1, 0, 1, P - 2, 7)
-
-    def _reader(self, label):
-        calls.append(label)
-        buf = [stream]
-
-        def read(n: int) -> bytes:
-            out, buf[0] = buf[0][:n], buf[0][n:]
-            return out
-
-        return read
+    _reader = programmed_reader(struct.pack("<6Q", 5, P - 1, 0, 1, P - 2, 7), calls)
 
     tr = T.Transcript("patched")
     with mock.patch.object(T.Transcript, "_reader", _reader):

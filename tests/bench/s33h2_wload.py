@@ -31,21 +31,16 @@ def load2_old(W, f, B, s, cnt, G0, G1):
 
 
 @njit(cache=False)
-def run_old(W, B, G0, G1, rep):
+def run(W, B, G0, G1, rep, new):
+    """``rep`` passes of the window loads over W: the kernel's (``new``) or the old loop."""
     ny = W.shape[1] // (2 * B)
     for _ in range(rep):
         for s in range(0, ny, 256):
             for f in range(4):
-                load2_old(W, f, B, s, min(256, ny - s), G0, G1)
-
-
-@njit(cache=False)
-def run_new(W, B, G0, G1, rep):
-    ny = W.shape[1] // (2 * B)
-    for _ in range(rep):
-        for s in range(0, ny, 256):
-            for f in range(4):
-                KL._win_load2(W, f, B, s, min(256, ny - s), G0, G1)
+                if new:
+                    KL._win_load2(W, f, B, s, min(256, ny - s), G0, G1)
+                else:
+                    load2_old(W, f, B, s, min(256, ny - s), G0, G1)
 
 
 def main() -> None:
@@ -61,12 +56,12 @@ def main() -> None:
             load2_old(W, 1, B, s, cnt, G0, G1)
             KL._win_load2(W, 1, B, s, cnt, H0, H1)
             assert (G0 == H0).all() and (G1 == H1).all(), (B, s, cnt)
-        for name, fn in (("old", run_old), ("new", run_new)):
-            fn(W, B, G0, G1, 1)
+        for name, new in (("old", False), ("new", True)):
+            run(W, B, G0, G1, 1, new)
             best = 9e9
             for _ in range(3):
                 t0 = time.process_time()
-                fn(W, B, G0, G1, 20)
+                run(W, B, G0, G1, 20, new)
                 best = min(best, time.process_time() - t0)
             print(f"{name} _win_load2 B={B}: {1e9 * best / (20 * (M // (2 * B))):.2f} ns a y "
                   "(4 tables)", flush=True)
