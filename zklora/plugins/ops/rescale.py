@@ -35,6 +35,17 @@ L̃_0(r) = v − lo − Σ_(j≥1) 2^(o_j)·L̃_j(r) (opened with L_0): it holds
 R ∈ [0, 2^s) exactly (the limbs' lookups; the mixed-radix digits are unique), so (Y, R)
 is pinned as with the range checks (docs/soundness.md §3.1): one committed tensor fewer
 per limbed Y or R, and no recomposition point.
+
+``y_by_consumer=True`` (set by `zklora.plugins.ops.silu.add_swiglu` on the rescale that
+makes its gate G, only while `silu.GATE_RANGE_BY_TABLE` is on; off by default) drops the
+range check of Y: its consumer proves it.  The SiLU op reading Y as G proves
+G = 2^h·Gq + Rq − 2^(h−1) entry by entry (its rescale identity at a random point), Gq in
+the table's domain [a, b] (the lookup) and Rq ∈ [0, 2^h) (a range check), so
+Y ∈ [2^h·a − 2^(h−1), 2^h·b + 2^(h−1) − 1] as integers; the builder sets the flag only
+when that box lies inside Y's declared bound, on which ``_setup`` checks
+2^s·(max|Y| + 1) < p/2 as always — so (Y, R) is unique on the box the consumer proves,
+and the honest pair lies in it (the honest G of any run the SiLU op accepts lies in
+it: its Gq must be in the table's domain).  docs/soundness.md §3.1.
 """
 
 from __future__ import annotations
@@ -80,6 +91,9 @@ class Rescale(Op):
         r_limbs: tuple[int, ...] = param("ints", default=(), lo=1, hi=DIRECT_MAX_BITS,
                                          doc="R virtual, defined by committed limbs of "
                                              "these widths (R = Σ 2^o·M)")
+        y_by_consumer: bool = param("bool", default=False,
+                                    doc="Y's range is proven by a consumer (a SiLU table "
+                                        "input): no check of Y here (module doc)")
 
     def roles(self, node, params, specs):
         if not params.limbs and not params.r_limbs:
@@ -92,6 +106,8 @@ class Rescale(Op):
 
     def validate(self, node, params, specs):
         Y = node.outputs[0]
+        if params.y_by_consumer and params.limbs:
+            raise ValueError("y_by_consumer: Y has no check of its own, so no limbs")
         if params.limbs:
             lo, hi = checked_bound(specs[Y].bound, params.shift, params.derived)
             if lo != params.limb_lo:
@@ -121,12 +137,13 @@ class Rescale(Op):
     def range_checks(self, node, p, specs):
         """R ∈ [0, 2^s) and Y in its declared bound (in `checked_bound` ⊇ it with
         ``derived``); with ``limbs`` / ``r_limbs`` the check of Y / R is its limbs'
-        lookups (`lookups`)."""
+        lookups (`lookups`); with ``y_by_consumer`` Y's range is its consumer's (none
+        here)."""
         Y, R = node.outputs[:2]
         out = []
         if not p.r_limbs:
             out.append(RangeCheck(R, 0, (1 << p.shift) - 1, f"{node.name}/R"))
-        if not p.limbs:
+        if not p.limbs and not p.y_by_consumer:
             lo, hi = checked_bound(specs[Y].bound, p.shift, p.derived)
             out.append(RangeCheck(Y, lo, hi, f"{node.name}/Y"))
         return out

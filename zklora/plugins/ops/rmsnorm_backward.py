@@ -51,6 +51,9 @@ equal to the spec values, so no other values are accepted): r = rM·H ≤ √N·
 (`n_pinned_norm`; k the forward's pre-shift, D the padded width), hence
 |t| ≤ √D·max|h|·‖n‖₂ (so |c| ≲ |t|/(d·2^s), via the rescales), and |w·H| ≤
 r_pin·max|u|/2^k + 2^(shift−1).  The rest are products of range-checked bounds.
+With `TIGHT_BOUNDS` (issue 13 study, proof-changing, off by default) nc's and u's bounds
+(and so w's) are `projected_bounds` — about half — with k still chosen from the old
+bound of u, so the integer definition is unchanged (docs/soundness.md §3.5).
 """
 
 from __future__ import annotations
@@ -129,6 +132,37 @@ def mean_constants(d: int) -> tuple[int, int]:
     return l, (2 * (1 << (MEAN_BITS + l)) + d) // (2 * d)
 
 
+#: issue 13 study (s34h5), proof-changing, off by default: bound nc and u = h − nc by the
+#: projection argument (`projected_bounds`) instead of max|n|·max|c| and max|h| + max|nc|
+TIGHT_BOUNDS = False
+
+
+def projected_bounds(h_max: int, n_max: int, n_norm: int, D: int, d: int, s: int
+                     ) -> tuple[int, int] | None:
+    """(bound of |nc_i|, bound of |u_i|) for d = 2^l, from |h_j| ≤ h_max, |n_i| ≤ n_max,
+    ‖n‖₂ ≤ n_norm over the D columns, c = ⌊t/2^(s+l)⌉, t = Σ_j h_j·n_j,
+    nc_i = ⌊n_i·c/2^s⌉, u_i = h_i − nc_i.  With K = d·2^(2s), κ = n_norm²/K (≤ 2 needed,
+    else None) and a = |n_i|, S = Σ_(j≠i) |n_j| ≤ √(D − 1)·√(κK − a²) (Cauchy–Schwarz):
+
+        |n_i·t| ≤ h_max·(a² + a·S) ≤ h_max·κK·(1 + √D)/2
+        |h_i − n_i·t/K| ≤ h_max·(|1 − a²/K| + a·S/K) ≤ h_max·(1 + κ(√D − 1)/2)
+
+    (a = √(κK)·cos θ: a² + a·S ≤ κK·((1 + cos 2θ)/2 + (√(D−1)/2)·sin 2θ); the second
+    for κ·cos²θ ≤ 1 is 1 + κ(−cos²θ + √(D−1)·cos θ sin θ) ≤ 1 + κ(√D − 1)/2, else
+    ≤ κ(1 + √D)/2 − 1, which is smaller for κ ≤ 2).  The roundings: c = t/(K/2^s) + e_c,
+    nc_i = n_i·c/2^s + e, |e_c|, |e| ≤ ½, so each bound gains a/2^(s+1) + ½.  Both are
+    about half of max|n|·max|c|/2^s and max|h| + max|nc| (√D·h_max·κ)."""
+    K = d << (2 * s)
+    kap = (n_norm * n_norm) / K
+    if kap > 2:
+        return None
+    slack = 1 + 1e-9
+    rnd = math.ceil(n_max / (1 << (s + 1))) + 1
+    nc = math.ceil(h_max * kap * (1 + math.sqrt(D)) / 2 * slack) + rnd
+    u = math.ceil(h_max * (1 + kap * (math.sqrt(D) - 1) / 2) * slack) + rnd
+    return nc, u
+
+
 @attrs.frozen
 class BackwardBounds:
     """Declared bounds of the backward's tensors (see module doc); ``c0`` is the mean's
@@ -173,16 +207,25 @@ def rmsnorm_backward_bounds(name: str, pl: RsqrtPlan, dy: Bound, gamma: Bound, n
     nc2 = product_bound(f"{name}/nc2", n_entry, c)
     nc = check_bound_fits(f"{name}/nc", nc2.rescaled(s))
     u = check_bound_fits(f"{name}/u", h - nc)
+    u_k = u     # the bound k is chosen by (kept: k is part of the integer definition)
+    if TIGHT_BOUNDS and m == 1:
+        tight = projected_bounds(h.max_abs, n_entry.max_abs, n_norm, D, d, s)
+        if tight is not None:
+            nc = Bound.symmetric(min(nc.max_abs, tight[0]))
+            u = Bound.symmetric(min(u.max_abs, tight[1]))
     # k = mant_shift(pl) (w keeps ≥ 1 bit more than u), raised only as far as needed for
     # w·H to fit: |w·H| ≤ rM·H·|u|/2^k + H/2 ≤ r_pin·max|u|/2^k + 2^(shift−1) (r = rM·H
     # is pinned) — at 16384-wide deep layers r_pin·max|u| alone can pass 2^63
     for k in range(mant_shift(pl), max(mant_shift(pl) + 1, pl.r_scale)):
-        w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u)
+        w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u_k)
         w = check_bound_fits(f"{name}/w", w2.rescaled(k))
-        pinned = (r_pinned_max(pl) * u.max_abs >> k) + (1 << pl.shift) + 1
+        pinned = (r_pinned_max(pl) * u_k.max_abs >> k) + (1 << pl.shift) + 1
         dx2 = Bound.symmetric(min(pinned, w.max_abs << pl.shift))
         if dx2.max_abs <= SAFE_MAX:
             break
+    if u is not u_k:    # TIGHT_BOUNDS: the same k, w's bound from the tighter u
+        w2 = product_bound(f"{name}/w2", Bound(0, pl.rm_max), u)
+        w = check_bound_fits(f"{name}/w", w2.rescaled(k))
     dx2 = check_bound_fits(f"{name}/dx2", dx2)
     dx = check_bound_fits(f"{name}/dX", out or dx2.rescaled(pl.r_scale - k))
     return BackwardBounds(h2, h, t, c, nc2, nc, u, w2, w, dx2, dx, k, c0, m)

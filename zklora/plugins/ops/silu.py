@@ -192,6 +192,37 @@ class SiluLerp(Op):
         return _rescaled_lookup(ctx, node, io, self.params(node))
 
 
+#: issue 13 study (s34h5), proof-changing, off by default: the rescale that makes the gate
+#: G of `add_swiglu` drops its own range check of G (``y_by_consumer``), which the SiLU
+#: op's table lookup and Rq check already prove (`gate_range_by_table`)
+GATE_RANGE_BY_TABLE = False
+
+
+def gate_box(shift: int, t: Table) -> tuple[int, int]:
+    """The box G = 2^shift·Gq + Rq − 2^(shift−1) lies in when Gq ∈ [t.lo, t.lo + t.size − 1]
+    (the table's domain, by its lookup) and Rq ∈ [0, 2^shift) (its range check)."""
+    half = 1 << (shift - 1)
+    return (t.lo << shift) - half, ((t.lo + t.size - 1) << shift) + half - 1
+
+
+def gate_range_by_table(g: Graph, G: str, box: tuple[int, int]) -> bool:
+    """Mark the rescale node whose Y is ``G`` ``y_by_consumer`` (no range check of G of its
+    own) when G is such a Y without limbs and its declared bound contains ``box`` — the
+    interval the SiLU op reading G proves it in (`gate_box`), so the rescale's uniqueness
+    check (``_setup``, on the declared bound) covers it (docs/soundness.md §3.1).
+    Returns whether it did."""
+    bound = g.tensors[G].bound
+    if bound is None or not (bound[0] <= box[0] and box[1] <= bound[1]):
+        return False
+    for i, n in enumerate(g.nodes):
+        if n.op == "rescale" and n.outputs[0] == G:
+            if n.params.get("limbs") or n.params.get("y_by_consumer"):
+                return False
+            g.nodes[i] = attrs.evolve(n, params={**n.params, "y_by_consumer": True})
+            return True
+    return False
+
+
 def add_lerp(g: Graph, name: str, T: str, D: str, Rq: str, *, shift: int, k: int) -> str:
     """Sg = ⌊(2^k·T + D·(Rq − 2^(shift−1))) / 2^k⌉ (committed ``name``, remainder
     ``{name}_R``) from the committed table value T, slope D and remainder Rq ∈ [0,
@@ -259,6 +290,8 @@ def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale
         sg = g.tensor(f"{name}/silu", shape, "committed", sb.as_tuple())
         g.op("silu", f"{name}/silu", [G], [gq, rq, sg], shift=shift, in_scale=in_scale,
              out_scale=out_scale, domain_bits=domain_bits)
+    if GATE_RANGE_BY_TABLE:
+        gate_range_by_table(g, G, gate_box(shift, t))
     sub = product_bound(f"{name}/su", sb, ub)
     su = g.tensor(f"{name}/su", shape, "virtual")
     g.op("hadamard", f"{name}/su", [sg, U], [su])
