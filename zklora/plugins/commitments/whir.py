@@ -29,8 +29,9 @@ analysis):
   codeword is the combination of the committed ones, so every tree is opened at the
   same positions and the verifier combines the leaves.  Each WHIR round: k sumcheck
   rounds on Σ f̂·W (binding k variables, α), a Merkle commitment to the folded
-  polynomial's codeword on a domain half as large (2^first_shrink times smaller after
-  the first round, ``first_shrink`` = 2 by default), OOD samples of it (conjectured
+  polynomial's codeword on a smaller domain (2^first_shrink times smaller after the
+  first round, ``first_shrink`` = 2 by default; 2^later_shrink times after the later
+  ones, ``later_shrink`` = 1: half as large), OOD samples of it (conjectured
   regime), t shift queries on the current codeword (leaves + one multi-proof; the
   verifier folds each leaf at its point), and a challenge γ combining the new point
   constraints into W.  Once at most 8 variables remain the folded polynomial is sent in
@@ -237,6 +238,9 @@ class WhirParams:
     #: grinding bits asked before each round's query indices: t·(−log2 err) + bits ≥ λ,
     #: so each bit saves 1/(−log2 err) queries (≈ 1 in the first round at rate 1/2)
     query_pow: int = 16
+    #: every later round's next codeword lives on a domain 2^later_shrink times smaller
+    #: (clamped so that its rate stays below 1); 1 halves it (the proofs before it)
+    later_shrink: int = 1
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -275,7 +279,25 @@ class WhirParams:
             integer("direct_vars", 0, MAX_VARS, 0)
         return cls(rate_log, integer("folding_factor", 1, 4, 4),
                    integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct,
-                   integer("first_shrink", 1, 3, 2), integer("query_pow", 0, MAX_POW, 16))
+                   integer("first_shrink", 1, 3, 2), integer("query_pow", 0, MAX_POW, 16),
+                   integer("later_shrink", 1, 3, 1))
+
+    @property
+    def shrink_byte(self) -> int:
+        """The statement's shrink byte: ``first_shrink`` in bits 0–1, ``later_shrink`` − 1
+        in bits 4–5 (0 under the default 1, so the byte — and every proof made before
+        ``later_shrink`` existed — is unchanged); `parse_shrink_byte` inverts it."""
+        return self.first_shrink | (self.later_shrink - 1) << 4
+
+
+def parse_shrink_byte(b: int) -> tuple[int, int]:
+    """(first_shrink, later_shrink) from a statement's shrink byte
+    (`WhirParams.shrink_byte`); any bit outside the two fields, or a field value
+    outside 1..3, is refused."""
+    first, later = b & 0x3, (b >> 4 & 0x3) + 1
+    if not 0 <= b <= 0xFF or b & ~0x33 or not 1 <= first <= 3 or later > 3:
+        raise VerificationError(f"whir: bad shrink byte {b:#04x}")
+    return first, later
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -383,15 +405,17 @@ def _rounds(m: int, d: int, first: bool, p: WhirParams, B: float,
             terms: list[tuple[str, float]]) -> list[Round]:
     """The WHIR rounds from a polynomial of m variables whose codeword has 2^d entries
     (``first``: a committed table's codeword, the next domain 2^first_shrink times
-    smaller; otherwise halved); appends each round's soundness terms to ``terms``."""
+    smaller; otherwise 2^later_shrink times); appends each round's soundness terms to
+    ``terms``."""
     lam, reg = p.security_bits, p.regime
     rounds: list[Round] = []
     while True:
-        # domain of the next codeword: 2^first_shrink times smaller after the first
-        # round (rate kept below 1), halved after the others
-        shrink = 1 if rounds or not first else \
-            min(p.first_shrink, d - m + min(p.folding_factor, m) - 1)
         k = min(p.folding_factor, m)
+        # domain of the next codeword: 2^first_shrink times smaller after the first
+        # round, 2^later_shrink times after the others; the next codeword (2^(d −
+        # shrink) entries, m − k variables) keeps a rate below 1
+        shrink = min(p.later_shrink if rounds or not first else p.first_shrink,
+                     d - m + k - 1)
         final = m - k <= FINAL_VARS
         lb = _list_bits(reg, d, m)
         qb = _query_bits(reg, d, m)
@@ -1458,7 +1482,7 @@ class Whir(CommitmentScheme):
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
-                "direct_vars", "first_shrink", "query_pow")
+                "direct_vars", "first_shrink", "query_pow", "later_shrink")
 
     def plan(self, n: int) -> Plan:
         return plan(n, self.cfg, self._B)
@@ -1903,7 +1927,7 @@ class Whir(CommitmentScheme):
         p = self.cfg
         out = bytearray(TAG + struct.pack("<BBBBbBBQ", p.rate_log, p.folding_factor,
                                           REGIMES.index(p.regime), p.security_bits,
-                                          p.direct_vars, p.first_shrink, p.query_pow,
+                                          p.direct_vars, p.shrink_byte, p.query_pow,
                                           len(work)))
         for com, n, evs in work:
             out += com + struct.pack("<QQ", n, len(evs))
