@@ -1123,6 +1123,83 @@ def e_gkr_fold_sums_c_s(W, soa_in, r0, r1, out, slots, E, En, want1):
     return res
 
 
+#: columns of the serial head of `e_gkr_fold_sums_ci` (the parallel steps double from it)
+CI_HEAD = 1 << 10
+
+
+@njit(**_OPTS)
+def _fold_blocks_ci(W, r0, r1, lo, hi):
+    """In place: columns lo ≤ i < hi of the component-major stack W (k, 4, ≥ 2·hi) set to
+    the fold at r of input columns 2i, 2i + 1 (the value of `_fold_blocks_c` with
+    ``soa_in``: output entry x = lo_x + r·(hi_x − lo_x) of input pair x, entries 2i + half
+    in rows 2·half, 2·half + 1).  Each block's inputs of a table are read before any of its
+    outputs is written, so ascending blocks over [lo, hi) are safe whenever the columns
+    below 2·lo that the outputs overwrite have been consumed (columns < lo: done; those
+    in [lo, 2·lo) are read by the outputs [lo/2, lo), the caller's earlier steps)."""
+    n = min(BLOCK, max(1, hi - lo))
+    l0 = np.empty(n, np.uint64)
+    l1 = np.empty(n, np.uint64)
+    x0 = np.empty(n, np.uint64)
+    x1 = np.empty(n, np.uint64)
+    T = np.empty((4, n), np.uint64)
+    for s in range(lo, hi, BLOCK):
+        cnt = min(hi, s + BLOCK) - s
+        for f in range(W.shape[0]):
+            for half in range(2):   # output entries 2i + half: input pairs 2i + half
+                for i in range(cnt):
+                    x = 2 * (s + i) + half
+                    a0 = W[f, 0, x]
+                    a1 = W[f, 1, x]
+                    l0[i] = a0
+                    l1[i] = a1
+                    x0[i] = gl_sub(W[f, 2, x], a0)
+                    x1[i] = gl_sub(W[f, 3, x], a1)
+                for i in range(cnt):
+                    p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
+                    T[2 * half, i] = gl_add(l0[i], p0)
+                    T[2 * half + 1, i] = gl_add(l1[i], p1)
+            for row in range(4):
+                for i in range(cnt):
+                    W[f, row, s + i] = T[row, i]
+
+
+@njit(parallel=True, **_OPTS)
+def e_gkr_fold_sums_ci(W, r0, r1, slots, E, En, want1, nchunks):
+    """`e_gkr_fold_sums_c` (``soa_in``) in place: the first 2m columns of W (k, 4, ≥ 2m),
+    m = len(E), folded at r into its first m columns (no output stack), then the round
+    sums over them.  Output column i reads input columns 2i, 2i + 1, so the columns are
+    done in steps [0, a0) (serial, `CI_HEAD`), then [a, 2a) for a = a0, 2a0, …, each in
+    parallel pieces: a step reads [2a, 4a) (not yet written) and writes [a, 2a) (read by
+    the outputs [a/2, a), done).  Same fold values and field sums as `e_gkr_fold_sums_c`
+    (field additions: any order).  Returns (T, 3, 2, 2)."""
+    m = E.shape[0]
+    part = np.zeros((nchunks, slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    a = min(m, CI_HEAD)
+    _fold_blocks_ci(W, r0, r1, 0, a)
+    _gkr_sums_range_c(W, W, slots, E, En, want1, 0, a, part[0])
+    while a < m:
+        b = min(m, 2 * a)
+        npc = max(1, min(nchunks, (b - a) // 64))
+        step = (b - a + npc - 1) // npc
+        step += step & 1
+        for c in prange(npc):
+            lo = min(b, a + c * step)
+            hi = min(b, a + (c + 1) * step)
+            _fold_blocks_ci(W, r0, r1, lo, hi)
+            _gkr_sums_range_c(W, W, slots, E, En, want1, lo, hi, part[c])
+        a = b
+    return _sum_parts(part)
+
+
+@njit(**_OPTS)
+def e_gkr_fold_sums_ci_s(W, r0, r1, slots, E, En, want1):
+    """Serial `e_gkr_fold_sums_ci` (ascending blocks are safe in place)."""
+    _fold_blocks_ci(W, r0, r1, 0, E.shape[0])
+    res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
+    _gkr_sums_range_c(W, W, slots, E, En, want1, 0, E.shape[0], res)
+    return res
+
+
 @njit(**_OPTS)
 def _e_inv(a0, a1):
     """1/(a0 + a1 x) = (a0 − a1 x)/(a0² − 7 a1²); (0, 0) for 0."""
@@ -1322,6 +1399,21 @@ def gkr_fold_sums_c(W, soa_in: bool, r, slots, E, want1: bool):
         return out, e_gkr_fold_sums_c_s(W, soa_in, r0, r1, out, slots, E, En, want1), En
     return (out, e_gkr_fold_sums_c(W, soa_in, r0, r1, out, slots, E, En, want1,
                                    _chunks(work)), En)
+
+
+def gkr_fold_sums_ci(W, r, slots, E, want1: bool):
+    """`gkr_fold_sums_c` (``soa_in``) in place (`e_gkr_fold_sums_ci`): the first 2m columns
+    of the C-contiguous W (k, 4, ≥ 2m), m = len(E), folded into its first m columns; no
+    new stack (the folded tables are W[:, :, :m]).  Returns (sums, E_{j+1})."""
+    m = E.shape[0]
+    k = W.shape[0]
+    assert W.flags.c_contiguous and W.shape[1] == 4 and W.shape[2] >= 2 * m
+    En = np.empty((m // 2, 2), dtype=np.uint64)
+    work = m * max(slots.shape[0], k // 2)
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    if work < SMALL:
+        return e_gkr_fold_sums_ci_s(W, r0, r1, slots, E, En, want1), En
+    return e_gkr_fold_sums_ci(W, r0, r1, slots, E, En, want1, _chunks(work)), En
 
 
 def pairs_of_c(W) -> np.ndarray:

@@ -727,8 +727,13 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                                   point, tamper, mask)
             if W is not None and j + 1 < last:  # fold and the next round's sums, one pass
                 want1n = not bool(rr[j + 1].any())
-                # the folded tables component-major (`KL.gkr_fold_sums_c`: unit-stride rows)
-                W, sums, En = KL.gkr_fold_sums_c(W, soa, rho, slots, En, want1n)
+                # the folded tables component-major (`KL.gkr_fold_sums_c`: unit-stride rows);
+                # from a component-major W in place (`KL.gkr_fold_sums_ci`: W[:, :, :m]
+                # holds them, m = len(En); no fresh stack a round)
+                if soa:
+                    sums, En = KL.gkr_fold_sums_ci(W, rho, slots, En, want1n)
+                else:
+                    W, sums, En = KL.gkr_fold_sums_c(W, soa, rho, slots, En, want1n)
                 soa = True
                 continue
             nxt = np.empty((k, (h >> j) // 2, 2), dtype=np.uint64)
@@ -740,7 +745,7 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                         KL.fold_into(p, rho, nxt[a:a + 2])
                         KL.fold_into(q, rho, nxt[a + 2:a + 4])
             else:   # the last fold (2 or 4 entries a table): back to (k, ·, 2)
-                KL.fold_into(KL.pairs_of_c(W) if soa else W, rho, nxt)
+                KL.fold_into(KL.pairs_of_c(W[:, :, :(h >> j) // 2]) if soa else W, rho, nxt)
                 soa = False
             W, Ej, sums = nxt, En, None
     if head:
