@@ -450,11 +450,13 @@ class Witness(MutableMapping):
     def in_ram(self, name: str) -> bool:
         return name in self._ram
 
-    def spill(self, names: Sequence[str], force: bool = False) -> list[str]:
+    def spill(self, names: Sequence[str], force: bool = False, direct: bool = False
+              ) -> list[str]:
         """Inside a scratch session (`zklora.zkcore.scratch`): move the in-RAM int64
         tensors (of at least one dimension) among ``names`` to one scratch file, if
         together they reach 1/`SPILL_FRACTION` of the store's threshold (or any size
-        with ``force``; ``ZKLORA_SPILL_BYTES=0`` spills every batch).  Returns the names
+        with ``force``; ``ZKLORA_SPILL_BYTES=0`` spills every batch); with ``direct``
+        (and `SPILL_DIRECT`) written and read back with direct I/O.  Returns the names
         moved."""
         store = scratch.current()
         todo = [n for n in dict.fromkeys(names) if _spillable(self._ram.get(n))]
@@ -465,13 +467,23 @@ class Witness(MutableMapping):
             return []
         arrays = [self._ram[n].detach().contiguous().numpy() for n in todo]
         arrays = [scratch.Cast(a, _narrow_type(a)) for a in arrays]
-        handles = store.save(arrays, tag="witness")
+        handles = store.save(arrays, tag="witness", direct=True) if direct and \
+            SPILL_DIRECT else store.save(arrays, tag="witness")
         del arrays
         for n, h in zip(todo, handles):
             del self._ram[n]
             self._disk[n] = h
         return todo
 
+
+#: with `SPILL_VIRTUALS`, `forward`'s spill of a segment's virtual tensors (read back
+#: once, in phase 2) is written and read with direct I/O (`Witness.spill` with
+#: ``direct``, `scratch.Store.save`): no page-cache pages for it (fresh pages on this
+#: VM).  The committed outputs and limbs stay buffered: the commitments phase reads
+#: thousands of small ones back, and direct reads of those cost more than the page
+#: cache (25m commitments phase CPU 5.5 → 7.0 s; s34h2, docs/perf/session34.md).  A
+#: prover-only knob: the same proof either way
+SPILL_DIRECT = True
 
 #: the integer types a spilled witness tensor may be stored in, narrowest first
 _NARROW = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16, np.uint32,
@@ -512,9 +524,10 @@ def _spill_batch() -> int:
 
 #: `forward(drop=True)` spills a segment's virtual tensors to scratch with its committed
 #: ones (phase 2 reads them back once, `_recompute`) instead of dropping them and
-#: running the segment's ops again (s33h5).  Off: the phases it touches got cheaper
-#: (25m −0.46 s, 84m −0.72 s CPU) but the whole 84m prove did not (×1.02, 4 pairs; the
-#: buffered scratch writes' page cache is the suspect), docs/perf/session33.md
+#: running the segment's ops again (s33h5: the phases it touches −0.46 s CPU at 25m,
+#: −0.72 s at 84m).  Off: the whole 84m prove was ×1.02 with buffered scratch writes
+#: (s33h5); written with direct I/O (`SPILL_DIRECT`) the whole prove was not faster at
+#: 25m either (s34h2: the commitments phase pays; docs/perf/session34.md)
 SPILL_VIRTUALS = False
 
 
@@ -562,7 +575,7 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
                 # ones: phase 2 reads them back (`_recompute`) instead of running the
                 # segment's ops again; those not spilled (no session, a batch under the
                 # spill size) are dropped and recomputed as before
-                moved = set(values.spill(com + virt))
+                moved = set(values.spill(com)) | set(values.spill(virt, direct=True))
                 for t in virt:
                     if t not in moved:
                         values.pop(t, None)
