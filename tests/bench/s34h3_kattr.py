@@ -15,6 +15,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import h1_prove_ab  # noqa: E402
@@ -33,7 +35,7 @@ def _shape(name: str, args: tuple) -> str:
     if name == "multi_fold":    # W, rhos, out, at, soa
         return f"W {tuple(args[0].shape)} j {len(args[1])}" + (" soa" if len(args) > 4
                                                                  and args[4] else "")
-    shp = [tuple(a.shape) for a in args if hasattr(a, "shape")][:2]
+    shp = [tuple(a.shape) for a in args if isinstance(a, np.ndarray)][:2]
     return str(shp)
 
 
