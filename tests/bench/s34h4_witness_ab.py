@@ -19,11 +19,30 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[2]
 
 
-def one(size: str) -> None:
+def prove_until(size: str, stop: type[BaseException]) -> None:
+    """One bench-path prove of SIZE (fast profile, ZK off) in a temporary directory,
+    ended by ``stop`` raised from a patched phase."""
     import tempfile
 
+    from zklora.zkcore import bench, pyapi
+
+    shape = bench.SIZES[size]
+    batch, seq = bench.batch_seq(size)
+    with tempfile.TemporaryDirectory() as tmp:
+        m, ad = bench._write_checkpoint(Path(tmp), shape)
+        try:
+            pyapi.prove(model=str(m), adapter=str(ad), steps=1, profile="fast",
+                        zero_knowledge=False,
+                        config={"task": {"model": "llama-train"},
+                                "model": {"batch": batch, "seq": seq}},
+                        out=Path(tmp) / "p.zkp")
+        except stop:
+            pass
+
+
+def one(size: str) -> None:
     from zklora.plugins.models import llama_train as lt
-    from zklora.zkcore import api, bench, pyapi
+    from zklora.zkcore import api
 
     class Stop(Exception):
         pass
@@ -46,18 +65,7 @@ def one(size: str) -> None:
 
     api.make_statement = timed
     lt.LlamaTrain.witness = stop
-    shape = bench.SIZES[size]
-    batch, seq = bench.batch_seq(size)
-    with tempfile.TemporaryDirectory() as tmp:
-        m, ad = bench._write_checkpoint(Path(tmp), shape)
-        try:
-            pyapi.prove(model=str(m), adapter=str(ad), steps=1, profile="fast",
-                        zero_knowledge=False,
-                        config={"task": {"model": "llama-train"},
-                                "model": {"batch": batch, "seq": seq}},
-                        out=Path(tmp) / "p.zkp")
-        except Stop:
-            pass
+    prove_until(size, Stop)
     got["cpu"] = got["user"] + got["sys"]
     print(json.dumps(got), flush=True)
 
