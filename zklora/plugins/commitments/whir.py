@@ -10,10 +10,11 @@ analysis):
 
 * **Commit.** T's multilinear extension f̂ is written in coefficient form c (Möbius
   transform); the univariate p(X) = Σ c_i X^i is Reed–Solomon encoded on a subgroup of
-  size 2^(n+ρ) and the codeword is Merkle-hashed in leaves of 2^k values (the k-fold
-  cosets, `zklora.kernels.whir`).  Under the conjectured (list-decoding) regime, s₀
-  out-of-domain values p(z) at points z derived from the root are bound as well.  The
-  commitment is ``H(tag ‖ hash ‖ ρ ‖ k ‖ regime ‖ w ‖ n ‖ root ‖ OOD values)`` (32
+  size 2^(n+ρ) and the codeword is Merkle-hashed in leaves of 2^k₀ values (the k₀-fold
+  cosets, `zklora.kernels.whir`; k₀ = ``first_fold``, by default the folding factor
+  k).  Under the conjectured (list-decoding) regime, s₀ out-of-domain values p(z) at
+  points z derived from the root are bound as well.  The
+  commitment is ``H(tag ‖ hash ‖ ρ ‖ k₀ ‖ regime ‖ w ‖ n ‖ root ‖ OOD values)`` (32
   bytes).  Every Merkle digest (roots, nodes, leaves) is truncated to w = ⌈λ/4⌉ bytes
   (25 at λ = 100; collision resistance 4w ≥ λ bits), so a node is one BLAKE3 block.
 * **Open** (all items in one proof, in a shared transcript; every table size gets its
@@ -27,8 +28,8 @@ analysis):
   brings every claim to one point r* (the prover sends each f̂_t(r*)), independent μ_t
   are drawn and the WHIR rounds run on F̂ = Σ μ_t f̂_t with W = eq(r*, ·); its round-0
   codeword is the combination of the committed ones, so every tree is opened at the
-  same positions and the verifier combines the leaves.  Each WHIR round: k sumcheck
-  rounds on Σ f̂·W (binding k variables, α), a Merkle commitment to the folded
+  same positions and the verifier combines the leaves.  Each WHIR round: k (the first
+  round k₀) sumcheck rounds on Σ f̂·W (binding k variables, α), a Merkle commitment to the folded
   polynomial's codeword on a smaller domain (2^first_shrink times smaller after the
   first round, ``first_shrink`` = 2 by default; 2^later_shrink times after the later
   ones, ``later_shrink`` = 1: half as large), OOD samples of it (conjectured
@@ -141,7 +142,7 @@ from zklora.zkcore.commit import (
     check_item,
     check_sum,
 )
-from zklora.zkcore.errors import ConfigError, ProverError, VerificationError
+from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
@@ -158,6 +159,10 @@ FINAL_VARS = 8
 MAX_POW = 22
 #: most out-of-domain samples per codeword
 MAX_OOD = 8
+#: ``first_fold``: at most this many variables more than ``folding_factor`` (the shrink
+#: byte's bits 6–7), and at most MAX_FIRST_FOLD (leaves of 2^6 values)
+MAX_EXTRA_FOLD = 3
+MAX_FIRST_FOLD = 6
 #: capacity-bound regime: a round whose codeword has rate ρ = 2^-r tests proximity
 #: δ = 1 − ρ − η with η = ρ / 2^e, e = max(ETA_MIN, ETA_TOP − r) (`_eta_log`; η is the
 #: analysis' free parameter, chosen per round).  A smaller η makes each query worth
@@ -241,6 +246,15 @@ class WhirParams:
     #: every later round's next codeword lives on a domain 2^later_shrink times smaller
     #: (clamped so that its rate stays below 1); 1 halves it (the proofs before it)
     later_shrink: int = 1
+    #: variables the first round of a committed table folds (its codeword's leaves hold
+    #: 2^first_fold values); 0: ``folding_factor`` (the proofs before it).  Later rounds,
+    #: the shared continuation's included, fold ``folding_factor``
+    first_fold: int = 0
+
+    @property
+    def fold0(self) -> int:
+        """The first round's folding factor k₀ (``first_fold``, or ``folding_factor``)."""
+        return self.first_fold or self.folding_factor
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -277,27 +291,65 @@ class WhirParams:
                               f"got {regime!r}")
         direct = -1 if params.get("direct_vars", "auto") == "auto" else \
             integer("direct_vars", 0, MAX_VARS, 0)
-        return cls(rate_log, integer("folding_factor", 1, 4, 4),
-                   integer("security_bits", 1, MAX_SECURITY, 100), regime, h, direct,
-                   integer("first_shrink", 1, 3, 2), integer("query_pow", 0, MAX_POW, 16),
-                   integer("later_shrink", 1, 3, 1))
+        k = integer("folding_factor", 1, 4, 4)
+        # a first round folding more variables leaves a smaller polynomial: its next
+        # domain may shrink once more (first_shrink 4, the rate staying below 1)
+        k0 = integer("first_fold", k, min(k + MAX_EXTRA_FOLD, MAX_FIRST_FOLD), k)
+        return cls(rate_log, k, integer("security_bits", 1, MAX_SECURITY, 100), regime, h,
+                   direct, integer("first_shrink", 1, min(3 + k0 - k, 4), 2),
+                   integer("query_pow", 0, MAX_POW, 16), integer("later_shrink", 1, 3, 1),
+                   0 if k0 == k else k0)
 
     @property
     def shrink_byte(self) -> int:
-        """The statement's shrink byte: ``first_shrink`` in bits 0–1, ``later_shrink`` − 1
-        in bits 4–5 (0 under the default 1, so the byte — and every proof made before
-        ``later_shrink`` existed — is unchanged); `parse_shrink_byte` inverts it."""
-        return self.first_shrink | (self.later_shrink - 1) << 4
+        """The statement's shrink byte: ``first_shrink`` in bits 0–1 (1..3; 4 as 3 with
+        bit 3 set), ``later_shrink`` − 1 in bits 4–5, ``first_fold`` −
+        ``folding_factor`` in bits 6–7 (every added field 0 under its default, so the
+        byte — and every proof made before these knobs existed — is unchanged);
+        `parse_shrink_fields` inverts it."""
+        fs = self.first_shrink
+        return (min(fs, 3) | (fs > 3) << 3 | (self.later_shrink - 1) << 4
+                | (self.fold0 - self.folding_factor) << 6)
+
+
+def parse_shrink_fields(b: int) -> tuple[int, int, int]:
+    """(first_shrink, later_shrink, first_fold − folding_factor) from a statement's
+    shrink byte (`WhirParams.shrink_byte`); any bit outside the fields, a field value
+    out of range (first_shrink 1..4, later_shrink 1..3), bit 3 without bits 0–1 = 3 or
+    without first_fold above folding_factor (as `WhirParams.parse`) is refused
+    (`ProofFormatError`)."""
+    if not 0 <= b <= 0xFF or b & 0x04 or not 1 <= b & 0x3 <= 3 or b >> 4 & 0x3 > 2 \
+            or (b & 0x08 and (b & 0x3 != 3 or not b >> 6)):
+        raise ProofFormatError(f"whir: bad shrink byte {b:#04x}")
+    return (b & 0x3) + (b >> 3 & 1), (b >> 4 & 0x3) + 1, b >> 6
 
 
 def parse_shrink_byte(b: int) -> tuple[int, int]:
-    """(first_shrink, later_shrink) from a statement's shrink byte
-    (`WhirParams.shrink_byte`); any bit outside the two fields, or a field value
-    outside 1..3, is refused."""
-    first, later = b & 0x3, (b >> 4 & 0x3) + 1
-    if not 0 <= b <= 0xFF or b & ~0x33 or not 1 <= first <= 3 or later > 3:
-        raise VerificationError(f"whir: bad shrink byte {b:#04x}")
-    return first, later
+    """(first_shrink, later_shrink) from a statement's shrink byte, as strictly as
+    `parse_shrink_fields` (refused: `VerificationError`)."""
+    try:
+        fs, ls, _ = parse_shrink_fields(b)
+    except ProofFormatError as e:
+        raise VerificationError(str(e)) from None
+    return fs, ls
+
+
+_HEAD = struct.Struct("<BBBBbBBQ")
+
+
+def read_statement_head(data: bytes) -> dict[str, int | str]:
+    """The parameters a batch statement (`Whir._statement`) records, read strictly: the
+    tag, the regime index and the shrink byte (`parse_shrink_fields`); a malformed head
+    is a `ProofFormatError`."""
+    if len(data) < len(TAG) + _HEAD.size or not data.startswith(TAG):
+        raise ProofFormatError("whir: batch statement without its head")
+    rl, k, reg, lam, direct, sb, qp, count = _HEAD.unpack_from(data, len(TAG))
+    if reg >= len(REGIMES):
+        raise ProofFormatError(f"whir: batch statement: regime {reg} unknown")
+    fs, ls, extra = parse_shrink_fields(sb)
+    return {"rate_log": rl, "folding_factor": k, "regime": REGIMES[reg],
+            "security_bits": lam, "direct_vars": direct, "first_shrink": fs,
+            "later_shrink": ls, "first_fold": k + extra, "query_pow": qp, "items": count}
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -410,7 +462,7 @@ def _rounds(m: int, d: int, first: bool, p: WhirParams, B: float,
     lam, reg = p.security_bits, p.regime
     rounds: list[Round] = []
     while True:
-        k = min(p.folding_factor, m)
+        k = min(p.folding_factor if rounds or not first else p.fold0, m)
         # domain of the next codeword: 2^first_shrink times smaller after the first
         # round, 2^later_shrink times after the others; the next codeword (2^(d −
         # shrink) entries, m − k variables) keeps a rate below 1
@@ -1482,7 +1534,7 @@ class Whir(CommitmentScheme):
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
-                "direct_vars", "first_shrink", "query_pow", "later_shrink")
+                "direct_vars", "first_shrink", "query_pow", "later_shrink", "first_fold")
 
     def plan(self, n: int) -> Plan:
         return plan(n, self.cfg, self._B)
@@ -1583,7 +1635,7 @@ class Whir(CommitmentScheme):
     def _params_bytes(self, n: int) -> bytes:
         p = self.cfg
         return (TAG + p.hash.encode() + struct.pack(
-            "<BBBBB", p.rate_log, p.folding_factor, REGIMES.index(p.regime),
+            "<BBBBB", p.rate_log, p.fold0, REGIMES.index(p.regime),
             digest_bytes(p.security_bits), n))
 
     def _ood_points(self, n: int, root: bytes, count: int) -> np.ndarray:
@@ -1925,10 +1977,10 @@ class Whir(CommitmentScheme):
     def _statement(self, work: Sequence[tuple[bytes, int, Sequence[Evaluation]]]) -> bytes:
         E = self.field.ext
         p = self.cfg
-        out = bytearray(TAG + struct.pack("<BBBBbBBQ", p.rate_log, p.folding_factor,
-                                          REGIMES.index(p.regime), p.security_bits,
-                                          p.direct_vars, p.shrink_byte, p.query_pow,
-                                          len(work)))
+        out = bytearray(TAG + _HEAD.pack(p.rate_log, p.folding_factor,
+                                         REGIMES.index(p.regime), p.security_bits,
+                                         p.direct_vars, p.shrink_byte, p.query_pow,
+                                         len(work)))
         for com, n, evs in work:
             out += com + struct.pack("<QQ", n, len(evs))
             for ev in evs:
@@ -2862,7 +2914,9 @@ class Whir(CommitmentScheme):
             raise VerificationError("whir: sum claims are opened by the hiding variant "
                                     "only")
         work = [w for w in (self._check_item(k, it) for k, it in enumerate(items)) if w[2]]
-        ch.observe_public("whir/batch", self._statement(work))
+        stmt = self._statement(work)
+        read_statement_head(stmt)   # the head it binds, strictly
+        ch.observe_public("whir/batch", stmt)
         modes = ch.recv_bytes("whir/modes", len(work))
         for t, ((_, n, _), m) in enumerate(zip(work, modes)):
             if m > 1 or (m == 0 and self.direct(n)):
