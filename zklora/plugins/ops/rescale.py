@@ -46,6 +46,12 @@ when that box lies inside Y's declared bound, on which ``_setup`` checks
 2^s·(max|Y| + 1) < p/2 as always — so (Y, R) is unique on the box the consumer proves,
 and the honest pair lies in it (the honest G of any run the SiLU op accepts lies in
 it: its Gq must be in the table's domain).  docs/soundness.md §3.1.
+With `silu.GATE_VIRTUAL` (s35h3, off by default) Y is also *virtual*, with no limbs of
+its own: its only reader, the SiLU op, hands the claim Ỹ(z) = 2^h·G̃q(z) + R̃q(z) −
+2^(h−1) to this node, which turns it into X's as above — Y is then defined by the SiLU
+op's Gq and Rq as by limbs (Y = lo + Rq + 2^h·(Gq − a), widths h and b), and (Y, R) is
+pinned by the same argument.  A virtual Y with neither limbs nor ``y_by_consumer`` is
+refused (`validate`): its range would be proven nowhere.
 """
 
 from __future__ import annotations
@@ -108,6 +114,10 @@ class Rescale(Op):
         Y = node.outputs[0]
         if params.y_by_consumer and params.limbs:
             raise ValueError("y_by_consumer: Y has no check of its own, so no limbs")
+        if specs is not None and Y in specs and specs[Y].kind == "virtual" and \
+                not params.limbs and not params.y_by_consumer:
+            raise ValueError(f"Y {Y} is virtual without limbs: its range check needs it "
+                             "committed (or y_by_consumer)")
         if params.limbs:
             lo, hi = checked_bound(specs[Y].bound, params.shift, params.derived)
             if lo != params.limb_lo:

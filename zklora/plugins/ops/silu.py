@@ -42,6 +42,14 @@ MLEs); Rq ∈ [0, 2^shift) by a range check; (Gq, Sg) ∈ T by one lookup, which
 proves Gq is in the domain — so the pair (Gq, Rq) is unique since
 2^shift·2^b < p/2.  Defaults: s_in = 8, b = 16 (|g| < 128 at a resolution of 2^−8,
 interpolated in between), s_out = s_slope = s.
+
+These relations prove G ∈ `gate_box` (Gq in the domain, Rq in range), so the rescale
+making G needs no range check of its own (`GATE_RANGE_BY_TABLE`, s34h5) and G need not
+be committed at all (`GATE_VIRTUAL`, s35h3: G virtual, the claim on G at z goes to its
+rescale; G = lo + Rq + 2^shift·(Gq − a) is the limb form of the box with lo its first
+value and a the table's first input — the value is pinned by the rescale identity of X
+at z together with Rq's check and the lookup).  Both switches are off by default
+(docs/soundness.md §3.1).
 """
 
 from __future__ import annotations
@@ -205,13 +213,29 @@ def gate_box(shift: int, t: Table) -> tuple[int, int]:
     return (t.lo << shift) - half, ((t.lo + t.size - 1) << shift) + half - 1
 
 
-def gate_range_by_table(g: Graph, G: str, box: tuple[int, int]) -> bool:
+#: issue 13 study (s35h3), proof-changing, off by default: besides `GATE_RANGE_BY_TABLE`'s
+#: ``y_by_consumer``, the gate G is *virtual* — not committed, nor opened: the SiLU op's
+#: claim G̃(z) = 2^h·G̃q(z) + R̃q(z) − 2^(h−1) goes to G's rescale, which turns it into the
+#: claim on the matmul output X.  G is then the limb form lo + Rq + 2^h·(Gq − a) of its
+#: box (`gate_box`, lo its first value, a the table's first input): Rq and Gq − a are its
+#: limbs (widths h and b), range-proven by Rq's check and the table lookup.  Same integers
+#: (G, R, Gq, Rq unchanged); docs/soundness.md §3.1 "The gate G virtual".  Implies
+#: `GATE_RANGE_BY_TABLE`.
+GATE_VIRTUAL = False
+
+
+def gate_range_by_table(g: Graph, G: str, box: tuple[int, int], *,
+                        virtual: bool = False) -> bool:
     """Mark the rescale node whose Y is ``G`` ``y_by_consumer`` (no range check of G of its
     own) when G is such a Y without limbs and its declared bound contains ``box`` — the
     interval the SiLU op reading G proves it in (`gate_box`), so the rescale's uniqueness
     check (``_setup``, on the declared bound) covers it (docs/soundness.md §3.1).
-    Returns whether it did."""
-    bound = g.tensors[G].bound
+    With ``virtual`` also make G virtual when it is committed, no graph output, proven
+    bound nor lookup column, and read by one node only (the SiLU op; `GATE_VIRTUAL`); a
+    later reader in another segment is refused by `Graph.segments`.
+    Returns whether it marked the rescale."""
+    spec = g.tensors[G]
+    bound = spec.bound
     if bound is None or not (bound[0] <= box[0] and box[1] <= bound[1]):
         return False
     for i, n in enumerate(g.nodes):
@@ -219,6 +243,10 @@ def gate_range_by_table(g: Graph, G: str, box: tuple[int, int]) -> bool:
             if n.params.get("limbs") or n.params.get("y_by_consumer"):
                 return False
             g.nodes[i] = attrs.evolve(n, params={**n.params, "y_by_consumer": True})
+            if virtual and spec.kind == "committed" and G not in g.outputs and \
+                    G not in g.proven_bounds and \
+                    sum(G in m.inputs for m in g.nodes) == 1:
+                g.tensors[G] = attrs.evolve(spec, kind="virtual")
             return True
     return False
 
@@ -290,8 +318,8 @@ def add_swiglu(g: Graph, name: str, G: str, U: str, *, scale: int = 16, in_scale
         sg = g.tensor(f"{name}/silu", shape, "committed", sb.as_tuple())
         g.op("silu", f"{name}/silu", [G], [gq, rq, sg], shift=shift, in_scale=in_scale,
              out_scale=out_scale, domain_bits=domain_bits)
-    if GATE_RANGE_BY_TABLE:
-        gate_range_by_table(g, G, gate_box(shift, t))
+    if GATE_RANGE_BY_TABLE or GATE_VIRTUAL:
+        gate_range_by_table(g, G, gate_box(shift, t), virtual=GATE_VIRTUAL)
     sub = product_bound(f"{name}/su", sb, ub)
     su = g.tensor(f"{name}/su", shape, "virtual")
     g.op("hadamard", f"{name}/su", [sg, U], [su])
