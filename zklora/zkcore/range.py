@@ -499,6 +499,11 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
     # there (−1 a limb of w, +1 a limb of o); a move of n entries changes rows by n × it
     moves: dict[tuple[int, ...], list] = {}
     ns = [int(n) for n, _ in items]
+    # a class's candidate selections depend on its members only: kept while it keeps
+    # them; of selections with the same entry count n only the first is tried (every
+    # move then costs the same, and only a strictly cheaper one replaces the best)
+    picked: dict[tuple[int, ...], list] = {}
+    costs: dict[tuple[int, int], int] = {}   # total(S, tab), memoised (pure)
     for _ in range(steps):
         classes: dict[tuple[int, ...], list[int]] = {}
         for i, w in enumerate(cur):
@@ -518,17 +523,27 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
                     mv.append((o, tuple(coef.items()), LIMB_WEIGHT * (len(o) - len(w))))
                 moves[w] = mv
             mv = moves[w]
-            desc = sorted(members, key=lambda i: (-ns[i], i))
-            pre = [0]
-            for i in desc:
-                pre.append(pre[-1] + ns[i])
-            tot = pre[-1]
-            picks = []
-            k = 1
-            while k < len(desc):
-                picks += [(desc[:k], pre[k]), (desc[-k:], tot - pre[len(desc) - k])]
-                k *= 2
-            picks.append((desc, tot))
+            key = tuple(members)
+            picks = picked.get(key)
+            if picks is None:
+                desc = sorted(members, key=lambda i: (-ns[i], i))
+                pre = [0]
+                for i in desc:
+                    pre.append(pre[-1] + ns[i])
+                tot = pre[-1]
+                cand = []
+                k = 1
+                while k < len(desc):
+                    cand += [(desc[:k], pre[k]), (desc[-k:], tot - pre[len(desc) - k])]
+                    k *= 2
+                cand.append((desc, tot))
+                seen: set[int] = set()
+                picks = []
+                for sel, n in cand:
+                    if n not in seen:
+                        seen.add(n)
+                        picks.append((sel, n))
+                picked[key] = picks
             for sel, n in picks:
                 for o, coef, lw in mv:
                     S2, tab2 = S, tab
@@ -541,7 +556,10 @@ def choose_widths(items: Sequence[tuple[int, tuple[int, ...]]], rows: dict[str, 
                     if same_tables and tab2 != tab:
                         continue
                     dk = lw * n
-                    c = total(S2, tab2) + extra + dk
+                    tk = costs.get((S2, tab2))
+                    if tk is None:
+                        tk = costs[(S2, tab2)] = total(S2, tab2)
+                    c = tk + extra + dk
                     if c <= base - min_gain and (best is None or c < best[0]):
                         best = (c, sel, o, coef, n, S2, tab2, dk)
         if best is None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import math
 import mmap
 import os
 import shutil
@@ -72,7 +73,8 @@ class Spilled:
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+        # (math.prod: every positioned read asks; np.prod of a tuple costs ~5 µs)
+        return math.prod(int(d) for d in self.shape) * np.dtype(self.dtype).itemsize
 
     def _map(self) -> np.memmap:
         try:
