@@ -545,6 +545,15 @@ def _round(ctx, label: str, j: int, sums, coefs, mu, rr, c, pref, want: bool, po
     return rho, c, pref
 
 
+#: a streamed layer that every tree holds (25m: the hold layer below the table tree's)
+#: is read in place by `_prove_layer` (False: streamed in chunk copies, as before; same
+#: proof bytes)
+HELD_IN_PLACE = True
+#: `_prove_layer`'s round 0 folds the layers into a component-major stack that the later
+#: rounds fold in place (False: an interleaved stack first, as before; same bytes)
+FOLD0_C = True
+
+
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
                      point, tamper, mask, stop=None):
     """The first rounds of `_prove_layer` with the layer read in chunks, until the folded
@@ -564,7 +573,8 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     s = 0
     while s < (n if stop is None else stop) and k * (h >> s) * 16 > STREAM_BYTES:
         s += 1
-    if s == 0:
+    if s == 0 or HELD_IN_PLACE and all(trees[i].q[n + 1] is not None for i in active):
+        # (every tree holds the layer: `_prove_layer` reads it in place, no chunk copies)
         return 0, None, None, c, pref, False
     # leaves summed per entry of layer n+1 of the deepest tree that does not hold it
     fan = max([1 << (trees[i].depth - n - 1) for i in active
@@ -735,6 +745,17 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
                 else:
                     W, sums, En = KL.gkr_fold_sums_c(W, soa, rho, slots, En, want1n)
                 soa = True
+                continue
+            if W is None and j + 1 < last and FOLD0_C:
+                # round 0 folds the tree layers straight into a component-major stack
+                # (`KL.multi_fold`'s ``soa``): round 1 sums it and folds it in place
+                W = np.empty((k, 4, h >> 2), dtype=np.uint64)
+                for p, q, a in views:
+                    if p is not None:
+                        KL.multi_fold(p, [rho], W[a:a + 2], 0, True)
+                        a += 2
+                    KL.multi_fold(q, [rho], W[a:a + 2], 0, True)
+                Ej, sums, soa = En, None, True
                 continue
             nxt = np.empty((k, (h >> j) // 2, 2), dtype=np.uint64)
             if W is None:
