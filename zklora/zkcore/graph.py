@@ -64,6 +64,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
+import weakref
 from collections import ChainMap, defaultdict
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -88,6 +89,7 @@ from .field import Field
 from .lookup import LookupArgument, LookupRequest
 from .lookup import table_label as lookup_label
 from .op import PASS, OpNode, ProverContext, TensorSpec, VerifierContext, check_bound
+from .quant import serial_torch
 from .structured import Structured
 from .transcript import ProverChannel, Transcript, VerifierChannel
 
@@ -395,6 +397,10 @@ class Witness(MutableMapping):
         self._new: dict[str, int] = {}
         self._new_bytes = 0
         self.autospill = False
+        #: name -> (a weak reference to the tensor, its version, min, max): the range
+        #: `_forward_node` found checking its bound (`note_range`), so that `spill` picks
+        #: the narrow type without another pass over it
+        self._ranges: dict[str, tuple[weakref.ref, int, int, int]] = {}
 
     def __getitem__(self, name: str):
         v = self._ram.get(name)
@@ -419,8 +425,23 @@ class Witness(MutableMapping):
         """Drop ``name`` from the autospill candidates."""
         self._new_bytes -= self._new.pop(name, 0)
 
+    def note_range(self, name: str, value: torch.Tensor, lo: int, hi: int) -> None:
+        """Every integer of ``value`` (the tensor set, or about to be set, as ``name``)
+        lies in [lo, hi]: `spill` takes its narrow type from that while ``name`` holds
+        this very tensor, unmodified (its version counter unchanged); otherwise, or
+        once spilled, the note is ignored."""
+        self._ranges[name] = (weakref.ref(value), value._version, lo, hi)
+
+    def _known_range(self, name: str, value: torch.Tensor) -> tuple[int, int] | None:
+        """The range `note_range` recorded for ``value`` as ``name`` (dropped), or None."""
+        r = self._ranges.pop(name, None)
+        if r is None or r[0]() is not value or r[1] != value._version:
+            return None
+        return r[2], r[3]
+
     def __delitem__(self, name: str) -> None:
         self._forget(name)
+        self._ranges.pop(name, None)
         if name in self._ram:
             del self._ram[name]
             self._disk.pop(name, None)
@@ -465,8 +486,12 @@ class Witness(MutableMapping):
         if store is None or not todo or (
                 not force and _batch_bytes(self, todo) < _spill_batch()):
             return []
-        arrays = [self._ram[n].detach().contiguous().numpy() for n in todo]
-        arrays = [scratch.Cast(a, _narrow_type(a)) for a in arrays]
+        arrays = []
+        for n in todo:
+            v = self._ram[n]
+            a = v.detach().contiguous().numpy()
+            r = self._known_range(n, v)
+            arrays.append(scratch.Cast(a, _narrow_type(a) if r is None else _narrow_of(*r)))
         handles = store.save(arrays, tag="witness", direct=True) if direct and \
             SPILL_DIRECT else store.save(arrays, tag="witness")
         del arrays
@@ -496,11 +521,17 @@ def _narrow_type(a: np.ndarray) -> np.dtype:
     (`scratch.Store.save` converts while it writes).  `Witness.__getitem__` reads a
     spilled entry back as int64, the same integers."""
     lo, hi = (int(v) for v in torch.aminmax(torch.from_numpy(a)))
+    return _narrow_of(lo, hi)
+
+
+def _narrow_of(lo: int, hi: int) -> np.dtype:
+    """The narrowest type in `_NARROW` that holds every integer in [lo, hi] (else
+    int64)."""
     for dt in _NARROW:
         info = np.iinfo(dt)
         if info.min <= lo and hi <= info.max:
             return dt
-    return a.dtype
+    return np.dtype(np.int64)
 
 
 def _spillable(v) -> bool:
@@ -539,7 +570,25 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     is recomputed segment by segment in phase 2 (`_recompute`), so the values held
     between segments are the committed and public tensors only; inside a scratch
     session a segment's committed outputs then move to a scratch file (`Witness.spill`),
-    so the witness held in RAM does not grow with the model."""
+    so the witness held in RAM does not grow with the model.  torch runs on one thread
+    meanwhile with `SERIAL_FORWARD`."""
+    with serial_torch() if SERIAL_FORWARD else nullcontext():
+        return _forward(graph, inputs, registry, progress, drop)
+
+
+#: `_recompute` runs torch on one thread (`quant.serial_torch`): the ops run one after
+#: another, and on a shared 2-core box torch's second OpenMP/MKL thread spins or waits
+#: for a core (phase 2's recomputes: 25m 0.47 → 0.37 s CPU, 84m 0.75 → 0.65; s35h4,
+#: docs/perf/session35.md).  `SERIAL_FORWARD`: the same for `forward` (phase 1), off:
+#: measured neutral to worse there (25m ×1.03, 84m ×1.28 in one process; ×0.97 across
+#: processes).  Prover-only knobs: the same integers either way
+SERIAL_TORCH = True
+SERIAL_FORWARD = False
+
+
+def _forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
+             progress: Progress | None, drop: bool) -> Witness:
+    """`forward`'s body."""
     if isinstance(inputs, Traced):
         done = inputs.take(graph, registry, drop)
         if done is not None:   # computed already, from these inputs (`Traced`)
@@ -556,7 +605,9 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             v = torch.as_tensor(inputs[name]).to(torch.int64)
             if tuple(v.shape) != spec.shape:
                 raise ProverError(f"input {name} has shape {tuple(v.shape)}, expected {spec.shape}")
-            _check_declared(spec, v)
+            rng = _check_declared(spec, v)
+            if rng is not None:
+                values.note_range(name, v, *rng)
             values[name] = v
     segs = graph.segments() if drop else []
     keep = _phase1_virtuals(graph, registry) if drop else set()
@@ -659,20 +710,26 @@ def _forward_node(graph: Graph, registry, node: OpNode, src: Mapping[str, torch.
         if tuple(v.shape) != spec.shape:
             raise ProverError(f"op {node.name}: output {t} has shape {tuple(v.shape)}, "
                               f"expected {spec.shape}")
-        _check_declared(spec, v)
-        dst[t] = v.to(torch.int64)
+        rng = _check_declared(spec, v)
+        v = v.to(torch.int64)
+        if rng is not None and isinstance(dst, Witness):
+            dst.note_range(t, v, *rng)   # before the set: it may spill (``autospill``)
+        dst[t] = v
 
 
-def _check_declared(spec: TensorSpec, v: torch.Tensor) -> None:
-    """`op.check_bound` (the same error) with one pass over an int64 value, not two."""
+def _check_declared(spec: TensorSpec, v: torch.Tensor) -> tuple[int, int] | None:
+    """`op.check_bound` (the same error) with one pass over an int64 value, not two;
+    returns the value's (min, max) when it computed them (an int64 value with a bound,
+    checks on), else None."""
     if v.dtype != torch.int64 or spec.bound is None or v.numel() == 0 \
             or not selfcheck.enabled():
         check_bound(spec, v)
-        return
+        return None
     vmin, vmax = (int(x) for x in torch.aminmax(v))
     lo, hi = spec.bound
     if vmin < lo or vmax > hi:
         check_bound(spec, v)   # raises, naming the value
+    return vmin, vmax
 
 
 def _phase1_virtuals(graph: Graph, registry) -> set[str]:
@@ -685,7 +742,15 @@ def _phase1_virtuals(graph: Graph, registry) -> set[str]:
 def _recompute(graph: Graph, registry, seg: segmentlib.Segment,
                values: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Segment ``seg``'s witness that ``values`` lacks (dropped by ``forward(drop=True)``),
-    recomputed from its inputs: committed boundary tensors, publics and its own nodes."""
+    recomputed from its inputs: committed boundary tensors, publics and its own nodes;
+    torch on one thread meanwhile (`SERIAL_TORCH`)."""
+    with serial_torch() if SERIAL_TORCH else nullcontext():
+        return _recompute_seg(graph, registry, seg, values)
+
+
+def _recompute_seg(graph: Graph, registry, seg: segmentlib.Segment,
+                   values: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`_recompute`'s body."""
     local: dict[str, torch.Tensor] = {}
     nodes = [n for n in graph.nodes[seg.start:seg.stop]
              if not all(t in values for t in n.outputs)]

@@ -22,7 +22,8 @@ All functions are pure and work on torch int64 tensors (or Python ints for bound
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -37,6 +38,24 @@ GOLDILOCKS_P = (1 << 64) - (1 << 32) + 1
 SAFE_MAX = min((1 << 63) - 1, (GOLDILOCKS_P - 1) // 2 - 1)
 #: largest scale accepted anywhere (x·2^s must stay exact in float64 for to_fixed).
 MAX_SCALE = 48
+
+
+@contextmanager
+def serial_torch() -> Iterator[None]:
+    """torch (its OpenMP loops and MKL) on one thread within the block, the caller's
+    count restored after: the witness runs one op after another on one core, and on a
+    shared 2-core box a second BLAS thread spins or waits for a core (a 64×512×512 dgemm
+    took 14 ms with 2 threads while another process ran, 1 ms with 1).  Thread-local in
+    effect (``omp_set_num_threads``, ``mkl_set_num_threads_local``); ~0.3 µs a switch."""
+    n = torch.get_num_threads()
+    if n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 class BoundError(ConfigError):
