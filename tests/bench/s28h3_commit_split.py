@@ -74,7 +74,7 @@ def main() -> None:
     from zklora.kernels import blake3_numba, merkle, ntt
     from zklora.kernels import whir as K
     from zklora.plugins.commitments import whir as W
-    from zklora.zkcore import bench, committer, graph, progress, pyapi, scratch
+    from zklora.zkcore import bench, committer, graph, lookup, op, progress, pyapi, scratch, stack
     from zklora.zkcore import range as rangelib
 
     phase_t: dict[str, list[float]] = {}
@@ -114,9 +114,19 @@ def main() -> None:
         (committer.Committer, ["commit", "flush", "flush_packed"]),
         (graph, ["_commit_lookups", "static_range_checks"]),
         (graph.Witness, ["spill"]),
-        (rangelib, ["range_limbs"]),
+        (rangelib, ["range_limbs", "padded_checks", "choose_widths", "_self_check",
+                    "_limb"]),
+        (stack.StackLayout, ["stack_from"]),
+        (scratch.Store, ["build", "discard", "save"]),
+        (scratch.Spilled, ["read_range"]),
+        (graph.Witness, ["__getitem__", "__setitem__"]),
+        (lookup, ["witness", "commit"]),
+        (op.ProverContext, ["_make_table", "advice", "commit_advice"]),
+        (op, ["_u64_view"]),
     ]:
         for at in attrs_:
+            if not hasattr(owner, at):
+                continue
             lab = f"{getattr(owner, '__name__', owner)}.{at}".split(".")[-2:]
             _wrap(owner, at, ".".join(lab))
 

@@ -1,6 +1,8 @@
-"""The witness phase (`api.make_statement` + the model's ``witness``: the integer
-forward of phase 1) of a bench-path prove, an old tree against this one, interleaved in
-fresh processes; each run stops after the phase (not a test).
+"""The witness phase (`api.make_statement`: the model's integer forward of phase 1,
+`graph.forward`) of a bench-path prove, an old tree against this one, interleaved in
+fresh processes; each run stops after the phase (not a test).  Since s35h4 it also reports
+``forward`` (`graph.forward` alone, CPU) and ``S35H4_SERIAL=0`` in the environment (the
+new tree's `graph.SERIAL_TORCH` off).
 
     flock /tmp/heavy.lock python tests/bench/s34h4_witness_ab.py /tmp/old [ROUNDS] [SIZE]
 """
@@ -43,6 +45,10 @@ def prove_until(size: str, stop: type[BaseException]) -> None:
 def one(size: str) -> None:
     from zklora.plugins.models import llama_train as lt
     from zklora.zkcore import api
+    from zklora.zkcore import graph as graphlib
+
+    if os.environ.get("S35H4_SERIAL") == "0" and hasattr(graphlib, "SERIAL_TORCH"):
+        graphlib.SERIAL_TORCH = False
 
     class Stop(Exception):
         pass
@@ -63,6 +69,16 @@ def one(size: str) -> None:
     def stop(*a, **kw):
         raise Stop
 
+    fwd = graphlib.forward
+
+    def forward(*a, **kw):
+        c0 = time.process_time()
+        try:
+            return fwd(*a, **kw)
+        finally:
+            got["forward"] = got.get("forward", 0.0) + time.process_time() - c0
+
+    graphlib.forward = forward
     api.make_statement = timed
     lt.LlamaTrain.witness = stop
     prove_until(size, Stop)
@@ -81,7 +97,7 @@ def main(old: str, rounds: int, size: str) -> None:
             d = json.loads(out.strip().splitlines()[-1])
             res[side].append(d)
             print(side, r, {k: round(v, 3) for k, v in d.items()}, flush=True)
-    for k in ("cpu", "user", "sys", "wall"):
+    for k in ("cpu", "user", "sys", "wall", "forward"):
         o = statistics.median(d[k] for d in res["old"])
         n = statistics.median(d[k] for d in res["new"])
         print(f"{k}: old {o:.3f} new {n:.3f} new/old {n / o:.3f}")
