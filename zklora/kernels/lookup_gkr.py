@@ -54,7 +54,8 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
-from .ntt import _I64, _VT, _arr, _v_ptr
+from .ntt import _I64, _VT, _arr, _v_ptr, _v_reduce128, _vc
+from .ntt import _v_add as _ir_add
 from .ntt import _v_sub as _ir_sub
 from .whir_eq import IFMA, IFMA_LANES, _ifma_limbs, ifma_decl, ifma_madd
 
@@ -1484,6 +1485,192 @@ def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1, soa):
                 out[f, at + s + i, 1] = A1[i]
 
 
+# -- the fold's products by a constant challenge on IFMA52 lanes (s35h6) ----------------
+#
+# A level of `_mfold_block` computes, for each pair (lo, hi) of extension entries,
+# lo + (hi − lo)·ρ: (X0·ρ0 + X1·7ρ1, X0·ρ1 + X1·ρ0) with X = hi − lo.  The scalar form
+# spends most of its time de-interleaving the pairs into lane arrays (strided scalar
+# loads) and on 32-bit limb products.  `_mfold_lv` does a whole level on <8 x i64>
+# vectors in IR: 8 pairs loaded as 4 (level 0: the stack's words lo0 lo1 hi0 hi1 …) or
+# 2 + 2 vectors (later levels: the previous level's component lanes), de-interleaved by
+# shuffles, the two products of each component summed as IFMA52 limbs (`whir_eq.
+# ifma_madd` with ρ split as (c, c >> 52), 14 vpmadd52 a component) and reduced once
+# lane-wise (`_ifma_limbs`'s arithmetic on vectors; ntt's `_v_reduce128`, `_v_sub`,
+# `_v_add`).  Selected where `whir_eq.IFMA`; the same field elements as `_mfold_block`.
+
+
+def _mfold_lv_codegen(mode: int):
+    """IR of `_mfold_w` (mode 0) / `_mfold_a` (mode 1), see there."""
+    def codegen(context, builder, sig, args):
+        if not IFMA:
+            return context.get_dummy_value()
+        b = builder
+        i32 = ir.IntType(32)
+        vt = _VT
+        mlo, mhi = ifma_decl(b)
+        S0, S1, A0, A1, C = [_arr(context, b, sig, args, k) for k in (0, 1, 3, 4, 6)]
+        soff, n8 = args[2], args[5]
+        s52 = _vc(52)
+        zero = _vc(0)
+        one = _vc(1)
+        und = ir.Constant(vt, ir.Undefined)
+        zm = ir.Constant(ir.VectorType(i32, IFMA_LANES), [0] * IFMA_LANES)
+        cs = [b.shuffle_vector(b.insert_element(und, b.load(b.gep(C, [ir.Constant(_I64, k)])),
+                                                ir.Constant(i32, 0)), und, zm)
+              for k in range(8)]
+        slots = [cgutils.alloca_once(b, vt) for _ in range(6)]
+
+        def ld(a, o):
+            return b.load(_v_ptr(b, a, o), align=8)
+
+        def shuf(x, y, idx):
+            return b.shuffle_vector(x, y, ir.Constant(ir.VectorType(i32, len(idx)), idx))
+
+        def red(k0, k1, k2):   # `whir_eq._ifma_limbs` lane-wise (k2 < 2^55)
+            lo = b.add(k0, b.shl(k1, s52))
+            c1 = b.select(b.icmp_unsigned("<", lo, k0), one, zero)
+            m = b.shl(k2, _vc(40))
+            hi = b.add(b.lshr(k1, _vc(12)), m)
+            c2 = b.select(b.icmp_unsigned("<", hi, m), one, zero)
+            hi2 = b.add(hi, c1)
+            c3 = b.select(b.icmp_unsigned("<", hi2, hi), one, zero)
+            top = b.add(b.add(b.lshr(k2, _vc(24)), c2), c3)
+            return _ir_sub(b, _v_reduce128(b, hi2, lo), b.shl(top, _vc(32)))
+
+        with cgutils.for_range(b, n8) as loop:
+            o = b.mul(loop.index, ir.Constant(_I64, IFMA_LANES))
+            if mode == 0:
+                base = b.add(soff, b.mul(loop.index, ir.Constant(_I64, 32)))
+                v = [ld(S0, b.add(base, ir.Constant(_I64, 8 * q))) for q in range(4)]
+                lanes = []
+                for c in range(4):
+                    idx = [c, c + 4, c + 8, c + 12]
+                    lanes.append(shuf(shuf(v[0], v[1], idx), shuf(v[2], v[3], idx),
+                                      list(range(8))))
+                l0, l1, h0, h1 = lanes
+            else:
+                base = b.mul(loop.index, ir.Constant(_I64, 16))
+                nxt = b.add(base, ir.Constant(_I64, 8))
+                u0, u1, w0, w1 = ld(S0, base), ld(S0, nxt), ld(S1, base), ld(S1, nxt)
+                ev = list(range(0, 16, 2))
+                od = list(range(1, 16, 2))
+                l0, h0 = shuf(u0, u1, ev), shuf(u0, u1, od)
+                l1, h1 = shuf(w0, w1, ev), shuf(w0, w1, od)
+            x0 = _ir_sub(b, h0, l0)
+            x1 = _ir_sub(b, h1, l1)
+            x0h = b.lshr(x0, s52)
+            x1h = b.lshr(x1, s52)
+            for s in slots:
+                b.store(zero, s)
+            ifma_madd(b, mlo, mhi, slots[0:3], x0, x0h, cs[0], cs[1])
+            ifma_madd(b, mlo, mhi, slots[0:3], x1, x1h, cs[2], cs[3])
+            ifma_madd(b, mlo, mhi, slots[3:6], x0, x0h, cs[4], cs[5])
+            ifma_madd(b, mlo, mhi, slots[3:6], x1, x1h, cs[6], cs[7])
+            k = [b.load(s) for s in slots]
+            b.store(_ir_add(b, l0, red(*k[0:3])), _v_ptr(b, A0, o), align=8)
+            b.store(_ir_add(b, l1, red(*k[3:6])), _v_ptr(b, A1, o), align=8)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+@intrinsic
+def _mfold_w(typingctx, S0, S1, soff, A0, A1, n8, C):
+    """Level 0 of `_mfold_block_i`: for pairs i < 8·n8, with the words soff + 4i …
+    soff + 4i + 3 from S0's first element = (lo0, lo1, hi0, hi1) (a row's entries 2i,
+    2i + 1 in place; S0 any array, read through its data pointer),
+    (A0 + A1 x)[i] = lo + (hi − lo)·ρ; C = (ρ0, ρ0 >> 52, 7ρ1, 7ρ1 >> 52, ρ1, ρ1 >> 52,
+    ρ0, ρ0 >> 52) (`_mfold_consts`).  S1 unused.  IFMA52 lanes (section comment)."""
+    return _nt.void(S0, S1, _nt.int64, A0, A1, _nt.int64, C), _mfold_lv_codegen(0)
+
+
+@intrinsic
+def _mfold_a(typingctx, S0, S1, soff, A0, A1, n8, C):
+    """A later level of `_mfold_block_i`: pairs i < 8·n8 of the lanes (S0 + S1 x) folded,
+    (A0 + A1 x)[i] = S[2i] + (S[2i + 1] − S[2i])·ρ (C as `_mfold_w`; in place for A = S:
+    each 8 outputs are written after their 16 inputs are read).  soff unused."""
+    return _nt.void(S0, S1, _nt.int64, A0, A1, _nt.int64, C), _mfold_lv_codegen(1)
+
+
+@njit(inline="always", **_OPTS)
+def _mfold_consts(C, r0, r1):
+    """`_mfold_w`'s constants of ρ = (r0, r1) into C; returns 7·r1."""
+    r7 = gl_mul7(r1)
+    s52 = np.uint64(52)
+    C[0] = r0
+    C[1] = r0 >> s52
+    C[2] = r7
+    C[3] = r7 >> s52
+    C[4] = r1
+    C[5] = r1 >> s52
+    C[6] = r0
+    C[7] = r0 >> s52
+    return r7
+
+
+@njit(**_OPTS)
+def _mfold_block_i(W, rr, out, at, s, cnt, A0, A1, soa, C):
+    """`_mfold_block` (the same outputs) with each level on IFMA52 lanes (`_mfold_w`,
+    `_mfold_a`; the < 8 last pairs of a level by `gl_dot2`).  W's rows hold their entries
+    in place (strides (·, 16, 8) bytes: `_mfold_fast`)."""
+    j = rr.shape[0]
+    n = cnt << j
+    base = s << j
+    rs = W.strides[0] >> 3
+    for f in range(W.shape[0]):
+        h = n >> 1
+        r0 = rr[0, 0]
+        r1 = rr[0, 1]
+        r7 = _mfold_consts(C, r0, r1)
+        n8 = h // IFMA_LANES
+        o = f * rs + 2 * base
+        _mfold_w(W, W, o, A0, A1, n8, C)
+        for i in range(n8 * IFMA_LANES, h):
+            a0 = W[f, base + 2 * i, 0]
+            a1 = W[f, base + 2 * i, 1]
+            x0 = gl_sub(W[f, base + 2 * i + 1, 0], a0)
+            x1 = gl_sub(W[f, base + 2 * i + 1, 1], a1)
+            A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
+            A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+        for lv in range(1, j):
+            h >>= 1
+            r0 = rr[lv, 0]
+            r1 = rr[lv, 1]
+            r7 = _mfold_consts(C, r0, r1)
+            n8 = h // IFMA_LANES
+            _mfold_a(A0, A1, 0, A0, A1, n8, C)
+            for i in range(n8 * IFMA_LANES, h):
+                a0 = A0[2 * i]
+                a1 = A1[2 * i]
+                x0 = gl_sub(A0[2 * i + 1], a0)
+                x1 = gl_sub(A1[2 * i + 1], a1)
+                A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
+                A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+        if soa and ((at + s) | cnt) & 1 == 0:   # entry pairs to one column each
+            c = (at + s) >> 1
+            for i in range(cnt >> 1):
+                out[f, 0, c + i] = A0[2 * i]
+                out[f, 1, c + i] = A1[2 * i]
+                out[f, 2, c + i] = A0[2 * i + 1]
+                out[f, 3, c + i] = A1[2 * i + 1]
+        elif soa:
+            for i in range(cnt):
+                x = at + s + i
+                y = 2 * (x & 1)
+                out[f, y, x >> 1] = A0[i]
+                out[f, y + 1, x >> 1] = A1[i]
+        else:
+            for i in range(cnt):
+                out[f, at + s + i, 0] = A0[i]
+                out[f, at + s + i, 1] = A1[i]
+
+@njit(inline="always", **_OPTS)
+def _mfold_fast(W):
+    """Whether `_mfold_block_i` reads W: each row's entries in place, one after the other
+    (strides (·, 16, 8) bytes; rows anywhere)."""
+    return W.strides[1] == 16 and W.strides[2] == 8
+
+
 @njit(parallel=True, **_OPTS)
 def e_multi_fold(W, rr, out):
     """out[f, i] = W[f] folded by rr[0], rr[1], … (pairs (2i, 2i+1) each time, as
@@ -1494,6 +1681,8 @@ def e_multi_fold(W, rr, out):
     cb = max(1, MFOLD_LANES >> j)
     nb = (m + cb - 1) // cb
     hmax = (cb << j) >> 1
+    fast = _mfold_fast(W)
+    C = np.empty((nb, 8), np.uint64)   # `_mfold_consts` of each block
     for blk in prange(nb):
         s = blk * cb
         L0 = np.empty(hmax, np.uint64)
@@ -1502,8 +1691,11 @@ def e_multi_fold(W, rr, out):
         X1 = np.empty(hmax, np.uint64)
         A0 = np.empty(hmax, np.uint64)
         A1 = np.empty(hmax, np.uint64)
-        _mfold_block(W, rr, out, 0, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
-                     False)
+        if IFMA and fast:
+            _mfold_block_i(W, rr, out, 0, s, min(m, s + cb) - s, A0, A1, False, C[blk])
+        else:
+            _mfold_block(W, rr, out, 0, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
+                         False)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1517,6 +1709,8 @@ def e_multi_fold_at(W, rr, out, at, soa=False):
     cb = max(1, MFOLD_LANES >> j)
     nb = (m + cb - 1) // cb
     hmax = (cb << j) >> 1
+    fast = _mfold_fast(W)
+    C = np.empty((nb, 8), np.uint64)   # `_mfold_consts` of each block
     for blk in prange(nb):
         s = blk * cb
         L0 = np.empty(hmax, np.uint64)
@@ -1525,8 +1719,11 @@ def e_multi_fold_at(W, rr, out, at, soa=False):
         X1 = np.empty(hmax, np.uint64)
         A0 = np.empty(hmax, np.uint64)
         A1 = np.empty(hmax, np.uint64)
-        _mfold_block(W, rr, out, at, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
-                     soa)
+        if IFMA and fast:
+            _mfold_block_i(W, rr, out, at, s, min(m, s + cb) - s, A0, A1, soa, C[blk])
+        else:
+            _mfold_block(W, rr, out, at, s, min(m, s + cb) - s, L0, L1, X0, X1, A0, A1,
+                         soa)
 
 
 def ref_multi_fold(W, rhos):
