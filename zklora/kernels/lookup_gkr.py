@@ -1434,6 +1434,23 @@ def fold_into(stack, r, out) -> None:
 MFOLD_LANES = 1 << 12
 
 
+@njit(inline="always", **_OPTS)
+def _mfold_store(out, f, x0, cnt, A0, A1, soa):
+    """Writes a block's cnt folded entries (A0[i], A1[i]) to ``out``'s entries x0 + i of
+    row f: (k, ·, 2) rows, or component-major (k, 4, ·) when ``soa`` (entry x at column
+    x >> 1, rows 2(x & 1) and 2(x & 1) + 1)."""
+    if soa:
+        for i in range(cnt):
+            x = x0 + i
+            y = 2 * (x & 1)
+            out[f, y, x >> 1] = A0[i]
+            out[f, y + 1, x >> 1] = A1[i]
+    else:
+        for i in range(cnt):
+            out[f, x0 + i, 0] = A0[i]
+            out[f, x0 + i, 1] = A1[i]
+
+
 @njit(**_OPTS)
 def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1, soa):
     """Outputs s … s+cnt−1 of `e_multi_fold` for every table, written at out[f, at + s …]:
@@ -1473,16 +1490,7 @@ def _mfold_block(W, rr, out, at, s, cnt, L0, L1, X0, X1, A0, A1, soa):
             for i in range(h):
                 A0[i] = gl_add(L0[i], gl_dot2(X0[i], r0, X1[i], r7))
                 A1[i] = gl_add(L1[i], gl_dot2(X0[i], r1, X1[i], r0))
-        if soa:
-            for i in range(cnt):
-                x = at + s + i
-                y = 2 * (x & 1)
-                out[f, y, x >> 1] = A0[i]
-                out[f, y + 1, x >> 1] = A1[i]
-        else:
-            for i in range(cnt):
-                out[f, at + s + i, 0] = A0[i]
-                out[f, at + s + i, 1] = A1[i]
+        _mfold_store(out, f, at + s, cnt, A0, A1, soa)
 
 
 # -- the fold's products by a constant challenge on IFMA52 lanes (s35h6) ----------------
@@ -1653,16 +1661,8 @@ def _mfold_block_i(W, rr, out, at, s, cnt, A0, A1, soa, C):
                 out[f, 1, c + i] = A1[2 * i]
                 out[f, 2, c + i] = A0[2 * i + 1]
                 out[f, 3, c + i] = A1[2 * i + 1]
-        elif soa:
-            for i in range(cnt):
-                x = at + s + i
-                y = 2 * (x & 1)
-                out[f, y, x >> 1] = A0[i]
-                out[f, y + 1, x >> 1] = A1[i]
         else:
-            for i in range(cnt):
-                out[f, at + s + i, 0] = A0[i]
-                out[f, at + s + i, 1] = A1[i]
+            _mfold_store(out, f, at + s, cnt, A0, A1, soa)
 
 @njit(inline="always", **_OPTS)
 def _mfold_fast(W):
