@@ -128,10 +128,6 @@ class Graph:
                                                  repr=False)
     _psnap: list[OpNode] | None = attrs.field(default=None, init=False, eq=False,
                                               repr=False)
-    #: `_declared`'s memo: method -> (registry, nodes, their params (copies), tensors
-    #: (a copy), [(node index, declared)], {id(node): (node, params, own specs,
-    #: declared)}): the whole run and each node's part (`_declared`)
-    _dmemo: dict[str, tuple] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     @contextmanager
     def segment(self, segment_id: str):
@@ -1524,60 +1520,18 @@ def _run_lookups(ctx: ProverContext | VerifierContext, backend: Backend, book) -
 def _declared(graph: Graph, registry, method: str, what: str, error: type[Exception]):
     """(node, list) for every node whose op is registered: the op's ``method``
     (`Op.range_checks` / `Op.lookups`) on the node's checked parameters; an op that
-    raises on its own declaration is ``error`` naming ``what``.
-
-    Memoised on ``graph`` (`Graph._dmemo`, one entry per ``method``; the lists handed
-    out are fresh copies).  A complete run is replayed while the registry is the same
-    object and ``nodes``, each node's parameters and ``tensors`` equal the snapshot
-    taken before it (identity first, as `Graph._producers`).  Otherwise each node is
-    recomputed unless it is the very node of the last run with equal parameters and the
-    same specs of its own inputs and outputs — `Op.check`'s own condition for a node
-    validated before (`OpNode._typed`); a declaration reads only those — so a builder
-    that replaces some nodes or specs (`rescale.limb_outputs`) recomputes those alone.
-    ``error`` is not part of the key: only what raised nothing is memoised, and that
-    does not depend on it.  The verifier's graph is its own object: it computes its own."""
-    nodes, tensors = graph.nodes, graph.tensors
-    memo = graph._dmemo.get(method)
-    bynode: dict[int, tuple] = {}
-    if memo is not None and memo[0] is registry:
-        _, snap, params, specs, result, bynode = memo
-        try:
-            fresh = (snap == nodes and params == [n.params for n in nodes]
-                     and specs == tensors)
-        except Exception:   # a parameter without a boolean ==
-            fresh = False
-        if fresh:
-            for i, declared in result:
-                yield nodes[i], list(declared)
-            return
-    snapshot = (registry, list(nodes), [dict(n.params) for n in nodes], dict(tensors))
-    result, mine = [], {}
-    for i, node in enumerate(nodes):
-        own = tuple(tensors.get(t) for t in node.inputs + node.outputs)
-        hit = bynode.get(id(node))
-        if hit is not None and hit[0] is node:
-            try:
-                same = hit[1] == node.params and hit[2] == own
-            except Exception:
-                same = False
-            if same:
-                result.append((i, hit[3]))
-                mine[id(node)] = hit
-                yield node, list(hit[3])
-                continue
+    raises on its own declaration is ``error`` naming ``what``."""
+    for node in graph.nodes:
         try:
             op = registry.op(node.op)
         except PluginError:
             continue  # reported when the node runs
         try:
-            declared = list(getattr(op, method)(node, op.check(node, tensors, error),
-                                                tensors))
+            declared = list(getattr(op, method)(node, op.check(node, graph.tensors, error),
+                                                graph.tensors))
         except (ValueError, KeyError, TypeError) as e:
             raise error(f"op {node.op} node {node.name!r}: {what}: {e}") from None
-        mine[id(node)] = (node, dict(node.params), own, tuple(declared))
-        result.append((i, mine[id(node)][3]))
         yield node, declared
-    graph._dmemo[method] = (*snapshot, result, mine)
 
 
 def static_lookups(graph: Graph, registry,
