@@ -250,11 +250,22 @@ class WhirParams:
     #: 2^first_fold values); 0: ``folding_factor`` (the proofs before it).  Later rounds,
     #: the shared continuation's included, fold ``folding_factor``
     first_fold: int = 0
+    #: ``first_fold`` applies to tables of at least 2^first_fold_from elements only
+    #: (smaller ones fold ``folding_factor`` in their first round too, their leaves stay
+    #: 2^folding_factor values); 0: to every size (the proofs before it).  Only with
+    #: ``first_fold`` above ``folding_factor``; recorded in the batch statement by the
+    #: shrink byte's bit 2 and one byte after the head (`Whir._statement`)
+    first_fold_from: int = 0
 
     @property
     def fold0(self) -> int:
         """The first round's folding factor k₀ (``first_fold``, or ``folding_factor``)."""
         return self.first_fold or self.folding_factor
+
+    def fold0_at(self, n: int) -> int:
+        """k₀ of a committed table of 2^n elements: `fold0`, or ``folding_factor`` below
+        ``first_fold_from``."""
+        return self.folding_factor if n < self.first_fold_from else self.fold0
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> WhirParams:
@@ -295,10 +306,17 @@ class WhirParams:
         # a first round folding more variables leaves a smaller polynomial: its next
         # domain may shrink once more (first_shrink 4, the rate staying below 1)
         k0 = integer("first_fold", k, min(k + MAX_EXTRA_FOLD, MAX_FIRST_FOLD), k)
+        # 0 (every size) or 2..MAX_VARS, and only with a first fold above k (one
+        # encoding per schedule: 1 would mean every size too)
+        ff = integer("first_fold_from", 0, MAX_VARS, 0)
+        if ff == 1 or (ff and k0 == k):
+            raise ConfigError("whir: first_fold_from must be 0 or 2.."
+                              f"{MAX_VARS}, and only with first_fold above "
+                              f"folding_factor; got {ff!r}")
         return cls(rate_log, k, integer("security_bits", 1, MAX_SECURITY, 100), regime, h,
                    direct, integer("first_shrink", 1, min(3 + k0 - k, 4), 2),
                    integer("query_pow", 0, MAX_POW, 16), integer("later_shrink", 1, 3, 1),
-                   0 if k0 == k else k0)
+                   0 if k0 == k else k0, ff)
 
     @property
     def shrink_byte(self) -> int:
@@ -306,7 +324,8 @@ class WhirParams:
         bit 3 set), ``later_shrink`` − 1 in bits 4–5, ``first_fold`` −
         ``folding_factor`` in bits 6–7 (every added field 0 under its default, so the
         byte — and every proof made before these knobs existed — is unchanged);
-        `parse_shrink_fields` inverts it."""
+        `parse_shrink_fields` inverts it.  (Bit 2 is the batch statement's: a
+        ``first_fold_from`` byte follows its head, `Whir._statement`.)"""
         fs = self.first_shrink
         return (min(fs, 3) | (fs > 3) << 3 | (self.later_shrink - 1) << 4
                 | (self.fold0 - self.folding_factor) << 6)
@@ -317,7 +336,8 @@ def parse_shrink_fields(b: int) -> tuple[int, int, int]:
     shrink byte (`WhirParams.shrink_byte`); any bit outside the fields, a field value
     out of range (first_shrink 1..4, later_shrink 1..3), bit 3 without bits 0–1 = 3 or
     without first_fold above folding_factor (as `WhirParams.parse`) is refused
-    (`ProofFormatError`)."""
+    (`ProofFormatError`).  Bit 2 is refused here: in a batch statement's head it says
+    that a ``first_fold_from`` byte follows (`read_statement_head`)."""
     if not 0 <= b <= 0xFF or b & 0x04 or not 1 <= b & 0x3 <= 3 or b >> 4 & 0x3 > 2 \
             or (b & 0x08 and (b & 0x3 != 3 or not b >> 6)):
         raise ProofFormatError(f"whir: bad shrink byte {b:#04x}")
@@ -346,10 +366,20 @@ def read_statement_head(data: bytes) -> dict[str, int | str]:
     rl, k, reg, lam, direct, sb, qp, count = _HEAD.unpack_from(data, len(TAG))
     if reg >= len(REGIMES):
         raise ProofFormatError(f"whir: batch statement: regime {reg} unknown")
-    fs, ls, extra = parse_shrink_fields(sb)
+    # bit 2 of the head's shrink byte: a first_fold_from byte (2..MAX_VARS) follows
+    # the head, only with first_fold above folding_factor (as `WhirParams.parse`)
+    fs, ls, extra = parse_shrink_fields(sb & ~0x04)
+    ff = 0
+    if sb & 0x04:
+        at = len(TAG) + _HEAD.size
+        if not extra or len(data) <= at or not 2 <= data[at] <= MAX_VARS:
+            raise ProofFormatError(f"whir: batch statement: shrink byte {sb:#04x} with a "
+                                   "bad or missing first_fold_from byte")
+        ff = data[at]
     return {"rate_log": rl, "folding_factor": k, "regime": REGIMES[reg],
             "security_bits": lam, "direct_vars": direct, "first_shrink": fs,
-            "later_shrink": ls, "first_fold": k + extra, "query_pow": qp, "items": count}
+            "later_shrink": ls, "first_fold": k + extra, "query_pow": qp, "items": count,
+            "first_fold_from": ff}
 
 
 # -- the round schedule and its soundness (a function of n and the parameters) ----------
@@ -462,7 +492,7 @@ def _rounds(m: int, d: int, first: bool, p: WhirParams, B: float,
     lam, reg = p.security_bits, p.regime
     rounds: list[Round] = []
     while True:
-        k = min(p.folding_factor if rounds or not first else p.fold0, m)
+        k = min(p.folding_factor if rounds or not first else p.fold0_at(m), m)
         # domain of the next codeword: 2^first_shrink times smaller after the first
         # round, 2^later_shrink times after the others; the next codeword (2^(d −
         # shrink) entries, m − k variables) keeps a rate below 1
@@ -1534,7 +1564,8 @@ class Whir(CommitmentScheme):
     @classmethod
     def param_names(cls) -> tuple[str, ...]:
         return ("rate_log", "rate", "folding_factor", "security_bits", "regime", "hash",
-                "direct_vars", "first_shrink", "query_pow", "later_shrink", "first_fold")
+                "direct_vars", "first_shrink", "query_pow", "later_shrink", "first_fold",
+                "first_fold_from")
 
     def plan(self, n: int) -> Plan:
         return plan(n, self.cfg, self._B)
@@ -1635,7 +1666,7 @@ class Whir(CommitmentScheme):
     def _params_bytes(self, n: int) -> bytes:
         p = self.cfg
         return (TAG + p.hash.encode() + struct.pack(
-            "<BBBBB", p.rate_log, p.fold0, REGIMES.index(p.regime),
+            "<BBBBB", p.rate_log, p.fold0_at(n), REGIMES.index(p.regime),
             digest_bytes(p.security_bits), n))
 
     def _ood_points(self, n: int, root: bytes, count: int) -> np.ndarray:
@@ -1979,8 +2010,11 @@ class Whir(CommitmentScheme):
         p = self.cfg
         out = bytearray(TAG + _HEAD.pack(p.rate_log, p.folding_factor,
                                          REGIMES.index(p.regime), p.security_bits,
-                                         p.direct_vars, p.shrink_byte, p.query_pow,
-                                         len(work)))
+                                         p.direct_vars,
+                                         p.shrink_byte | (p.first_fold_from > 0) << 2,
+                                         p.query_pow, len(work)))
+        if p.first_fold_from:   # the head's shrink byte bit 2 (`read_statement_head`)
+            out.append(p.first_fold_from)
         for com, n, evs in work:
             out += com + struct.pack("<QQ", n, len(evs))
             for ev in evs:
