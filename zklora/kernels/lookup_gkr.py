@@ -2655,6 +2655,48 @@ def _v_merge(a, b, o, cnt):
         o[2, i], o[3, i] = e2_mul(qa0, qa1, qb0, qb1)
 
 
+@njit(inline="always", **_OPTS)
+def _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L, AP,
+              BT, PADV, U, NS, NT, tabs, order):
+    """One block of `e_fill_reduce`: the fraction sums of the m unit leaves of rows
+    xlo + x0 + x + j·stepx (x < cx, j < m), every set, into NS[nl] (rows p0, p1, q0, q1;
+    lane r·cx + x)."""
+    R = AP.shape[1]
+    cnt = cx * R
+    # pieces with constant second components, one table's next to each other
+    # (cheaper pairs, `_v_leaf_pair_c`; any pairing gives the same sums)
+    for j in range(m):
+        tabs[j] = _uni_table(xlo + x0 + j * stepx, cx, starts, ends, kind, tix,
+                             widths, AP)
+        order[j] = j
+        k = j
+        while k > 0 and tabs[order[k - 1]] > tabs[order[k]]:
+            order[k - 1], order[k] = order[k], order[k - 1]
+            k -= 1
+    for t in range(m // 2):
+        ja = order[2 * t]
+        jb = order[2 * t + 1]
+        _leaf_lanes(xlo + x0 + ja * stepx, cx, starts, ends, kind, tix, widths,
+                    colptr, L, AP, BT, PADV, U[0], U[1])
+        _leaf_lanes(xlo + x0 + jb * stepx, cx, starts, ends, kind, tix, widths,
+                    colptr, L, AP, BT, PADV, U[2], U[3])
+        dst = NT[0] if t & 1 else NS[0]
+        if tabs[ja] >= 0 and tabs[jb] >= 0:
+            for r in range(R):
+                o = r * cx
+                _v_leaf_pair_c(U[0, o:], U[2, o:], BT[tabs[ja], r, 1],
+                               BT[tabs[jb], r, 1], dst[0, o:], dst[1, o:],
+                               dst[2, o:], dst[3, o:], cx)
+        else:
+            _v_leaf_pair(U[0], U[1], U[2], U[3], dst[0], dst[1], dst[2], dst[3],
+                         cnt)
+        lev = 0
+        while (t >> lev) & 1:
+            dst = NT[lev + 1] if (t >> (lev + 1)) & 1 else NS[lev + 1]
+            _v_merge(NS[lev], NT[lev], dst, cnt)
+            lev += 1
+
+
 @njit(parallel=True, **_OPTS)
 def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP, BT,
                   PADV, pout, qout, rbx, nchunks):
@@ -2685,39 +2727,8 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * rbx
             cx = min(rbx, wx - x0)
-            cnt = cx * R
-            # pieces with constant second components, one table's next to each other
-            # (cheaper pairs, `_v_leaf_pair_c`; any pairing gives the same sums)
-            for j in range(m):
-                tabs[j] = _uni_table(xlo + x0 + j * stepx, cx, starts, ends, kind, tix,
-                                     widths, AP)
-                order[j] = j
-                k = j
-                while k > 0 and tabs[order[k - 1]] > tabs[order[k]]:
-                    order[k - 1], order[k] = order[k], order[k - 1]
-                    k -= 1
-            for t in range(m // 2):
-                ja = order[2 * t]
-                jb = order[2 * t + 1]
-                _leaf_lanes(xlo + x0 + ja * stepx, cx, starts, ends, kind, tix, widths,
-                            colptr, L, AP, BT, PADV, U[0], U[1])
-                _leaf_lanes(xlo + x0 + jb * stepx, cx, starts, ends, kind, tix, widths,
-                            colptr, L, AP, BT, PADV, U[2], U[3])
-                dst = NT[0] if t & 1 else NS[0]
-                if tabs[ja] >= 0 and tabs[jb] >= 0:
-                    for r in range(R):
-                        o = r * cx
-                        _v_leaf_pair_c(U[0, o:], U[2, o:], BT[tabs[ja], r, 1],
-                                       BT[tabs[jb], r, 1], dst[0, o:], dst[1, o:],
-                                       dst[2, o:], dst[3, o:], cx)
-                else:
-                    _v_leaf_pair(U[0], U[1], U[2], U[3], dst[0], dst[1], dst[2], dst[3],
-                                 cnt)
-                lev = 0
-                while (t >> lev) & 1:
-                    dst = NT[lev + 1] if (t >> (lev + 1)) & 1 else NS[lev + 1]
-                    _v_merge(NS[lev], NT[lev], dst, cnt)
-                    lev += 1
+            _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
+                      L, AP, BT, PADV, U, NS, NT, tabs, order)
             top = NS[nl]
             # slices indexed by the loop index (see `_leaf_lanes`): a vector copy for R = 1
             po = pout[x0 * R:(x0 + cx) * R]
@@ -2741,6 +2752,87 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
                         qo[x * R + r, 1] = t3[x]
 
 
+@njit(inline="always", **_OPTS)
+def _lanes_fold(S0, S1, rr, A0, A1, cnt, C):
+    """The lanes (S0 + S1 x)[0 … cnt) folded by rr[0], rr[1], … (pairs (2i, 2i + 1) each
+    time, as `_mfold_block`'s levels) into (A0 + A1 x)[0 … cnt >> j) (cnt a multiple of
+    2^j; IFMA52 lanes where `whir_eq.IFMA`, `_mfold_a`, the rest by `gl_dot2`)."""
+    h = cnt
+    for lv in range(rr.shape[0]):
+        h >>= 1
+        r0 = rr[lv, 0]
+        r1 = rr[lv, 1]
+        r7 = _mfold_consts(C, r0, r1)
+        n8 = h // IFMA_LANES if IFMA else 0
+        if lv == 0:
+            if n8:
+                _mfold_a(S0, S1, 0, A0, A1, n8, C)
+            for i in range(n8 * IFMA_LANES, h):
+                a0 = S0[2 * i]
+                a1 = S1[2 * i]
+                x0 = gl_sub(S0[2 * i + 1], a0)
+                x1 = gl_sub(S1[2 * i + 1], a1)
+                A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
+                A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+        else:
+            if n8:
+                _mfold_a(A0, A1, 0, A0, A1, n8, C)
+            for i in range(n8 * IFMA_LANES, h):
+                a0 = A0[2 * i]
+                a1 = A1[2 * i]
+                x0 = gl_sub(A0[2 * i + 1], a0)
+                x1 = gl_sub(A1[2 * i + 1], a1)
+                A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
+                A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP,
+                       BT, PADV, rr, out, fp, fq, at, rbx, nchunks):
+    """`e_fill_reduce` (one set, R = 1) with its entries folded by rr[0] … rr[j−1] while
+    in cache (`multi_fold`'s fold, pairs (2i, 2i + 1) each time) and written to the
+    component-major stack ``out`` (k, 4, ·) (`multi_fold`'s ``soa``): p's folded entry
+    at + y to row fp, q's to row fq (entry x at column x >> 1, rows 2(x & 1) and
+    2(x & 1) + 1).  rbx and wx multiples of 2^(j+1), ``at`` even: no chunk of leaves'
+    sums written and read back, no second kernel."""
+    j = rr.shape[0]
+    nl = 0
+    while (2 << nl) < m:
+        nl += 1
+    nblocks = (wx + rbx - 1) // rbx
+    per = (nblocks + nchunks - 1) // nchunks
+    Cs = np.empty((nchunks, 8), np.uint64)   # `_mfold_consts` of each chunk
+    for c in prange(nchunks):
+        U = np.empty((4, rbx), np.uint64)
+        NS = np.empty((nl + 1, 4, rbx), np.uint64)
+        NT = np.empty((nl + 1, 4, rbx), np.uint64)
+        A0 = np.empty(rbx, np.uint64)
+        A1 = np.empty(rbx, np.uint64)
+        tabs = np.empty(m, np.int64)
+        order = np.empty(m, np.int64)
+        C = Cs[c]
+        for blk in range(c * per, min(nblocks, (c + 1) * per)):
+            x0 = blk * rbx
+            cx = min(rbx, wx - x0)
+            _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
+                      L, AP, BT, PADV, U, NS, NT, tabs, order)
+            top = NS[nl]
+            col = (at + (x0 >> j)) >> 1
+            nc = cx >> (j + 1)
+            for half in range(2):   # p's rows (0, 1) to row fp, q's (2, 3) to fq
+                f = fp if half == 0 else fq
+                _lanes_fold(top[2 * half], top[2 * half + 1], rr, A0, A1, cx, C)
+                o0 = out[f, 0, col:col + nc]
+                o1 = out[f, 1, col:col + nc]
+                o2 = out[f, 2, col:col + nc]
+                o3 = out[f, 3, col:col + nc]
+                for i in range(nc):
+                    o0[i] = A0[2 * i]
+                    o1[i] = A1[2 * i]
+                    o2[i] = A0[2 * i + 1]
+                    o3[i] = A1[2 * i + 1]
+
+
 def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
     """`e_fill_reduce` over ``plan`` (`fill_segments`' tuple) into pout, qout (m ≥ 2)."""
     R = plan[7].shape[1]
@@ -2748,6 +2840,25 @@ def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
     nblocks = (wx + rbx - 1) // rbx
     nch = 1 if wx * m * R < 4 * FILL_BLOCK else max(1, min(64, nblocks))
     e_fill_reduce(xlo, wx, stepx, m, *plan, pout, qout, rbx, nch)
+
+
+def fill_reduce_fold(xlo, wx, stepx, m, plan, rhos, out, fp: int, fq: int, at: int) -> bool:
+    """`e_fill_reduce_fold` over ``plan``: entries xlo … xlo + wx − 1 (one set) folded by
+    ``rhos`` (j ≥ 1) into rows fp, fq of the component-major ``out`` from entry ``at``;
+    False (nothing written) where it does not apply (several sets, or wx, at not
+    aligned to the fold)."""
+    j = len(rhos)
+    R = plan[7].shape[1]
+    rbx = FILL_RB
+    if (R != 1 or j < 1 or m < 2 or wx % (2 << j) or at % 2 or rbx % (2 << j)
+            or not out.flags.c_contiguous or out.shape[1] != 4
+            or out.shape[2] * 2 < at + (wx >> j)):
+        return False
+    rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
+    nblocks = (wx + rbx - 1) // rbx
+    nch = 1 if wx * m < 4 * FILL_BLOCK else max(1, min(64, nblocks))
+    e_fill_reduce_fold(xlo, wx, stepx, m, *plan, rr, out, fp, fq, at, rbx, nch)
+    return True
 
 
 def ref_fill_reduce(xlo, wx, stepx, m, R, starts, ends, kind, tix, widths, cols, AP, BT,

@@ -143,6 +143,20 @@ class FracTree:
         return layer_range(self.E, self.depth, self.unit, self.leaves_range, layer, lo, hi,
                            out)
 
+    def range_fold(self, layer: int, lo: int, hi: int, rhos, out: np.ndarray, fp: int,
+                   fq: int, at: int) -> bool:
+        """Entries lo … hi−1 of a ``layer`` this tree does not hold, summed from its
+        unit leaves and folded by ``rhos`` while in cache straight into rows fp (p), fq
+        (q) of the component-major stack ``out`` from entry ``at`` (`multi_fold`'s
+        ``soa``; the producer's ``leaves_range.reduce_fold``, `_Trees._look_reduce_fold`).
+        False (nothing written) where that does not apply: the caller sums and folds."""
+        if (self.q[layer] is not None or self.leaves_range is None or not self.unit
+                or not (FILL_REDUCE and FOLD_FILL) or self.depth - layer < 1):
+            return False
+        fn = getattr(self.leaves_range, "reduce_fold", None)
+        return fn is not None and bool(fn(lo, hi, layer, 1 << (self.depth - layer), rhos,
+                                          out, fp, fq, at))
+
     def drop(self, layer: int) -> None:
         """Drop layers 0 … layer−1 (no longer read)."""
         for j in range(layer):
@@ -552,6 +566,11 @@ HELD_IN_PLACE = True
 #: `_prove_layer`'s round 0 folds the layers into a component-major stack that the later
 #: rounds fold in place (False: an interleaved stack first, as before; same bytes)
 FOLD0_C = True
+#: a streamed layer's fold pass sums each planned lookup tree's chunk from its leaves and
+#: folds it in the same kernel, block by block in cache, into the component-major stack
+#: (`KL.fill_reduce_fold`; False: summed into the chunk buffer, then `KL.multi_fold`, as
+#: before; same bytes)
+FOLD_FILL = True
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
@@ -590,15 +609,30 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         """The chunk a … b of the tables folded by ``rhos``; with ``into`` (the whole
         folded stack) written in place at a >> len(rhos) (and that slice returned)."""
         W = bufs[0][:k * (b - a) * 2].reshape(k, b - a, 2)   # [P0, P1, Q0, Q1] or [Q0, Q1]
+        at = a >> len(rhos)
+        rows = []   # the row ranges summed into W (the rest: folded by the fill)
         for i, sl in zip(active, slots):
             t = trees[i]
+            if (into is not None and soa and len(rhos) and sl[0] >= 0
+                    and t.range_fold(n + 1, a, b, rhos, into, sl[0], sl[2], at)
+                    and t.range_fold(n + 1, h + a, h + b, rhos, into, sl[1], sl[3], at)):
+                continue
             p0, p1, q0, q1 = (None if x < 0 else W[x] for x in sl)
             t.range(n + 1, a, b, (p0, q0))   # summed (or sliced) straight into W
             t.range(n + 1, h + a, h + b, (p1, q1))
+            r0, r1 = int(min(x for x in sl if x >= 0)), int(max(sl)) + 1
+            if rows and rows[-1][1] == r0:
+                rows[-1] = (rows[-1][0], r1)
+            else:
+                rows.append((r0, r1))
         if not len(rhos):
             return W
         if into is not None:
-            return KL.multi_fold(W, rhos, into, a >> len(rhos), soa)
+            if rows != [(0, k)]:   # some tables folded by the fill already
+                for r0, r1 in rows:
+                    KL.multi_fold(W[r0:r1], rhos, into[r0:r1], at, soa)
+                return into
+            return KL.multi_fold(W, rhos, into, at, soa)
         mo = (b - a) >> len(rhos)   # folded by ρ_0 … ρ_(j0−1) in one pass
         return KL.multi_fold(W, rhos, bufs[1][:k * mo * 2].reshape(k, mo, 2))
 
@@ -1346,6 +1380,15 @@ def _drop_read(plan, lo: int, hi: int, i0: int, i1: int) -> None:
                     scratch.drop_range(m, s0 + a * 8, s0 + b * 8)
 
 
+def _drop_pieces(plan, xlo: int, wx: int, stepx: int, m: int) -> None:
+    """`_drop_read` of the m pieces xlo + j·stepx … + wx − 1 a fused layer range read."""
+    starts, ends = plan[0][0], plan[0][1]
+    for j in range(m):
+        a = xlo + j * stepx
+        _drop_read(plan, a, a + wx, int(np.searchsorted(ends, a, side="right")),
+                   int(np.searchsorted(starts, a + wx, side="left")))
+
+
 class _Trees:
     """The prover's fraction trees of `LogUpGKR.prove_many` (built on first call, then
     cached): one lookup tree per group (leaves 1/(β_{r,i} − c), every table's combined
@@ -1387,6 +1430,9 @@ class _Trees:
                 rng.into = lambda lo, hi, q, segs=segs: self._look_into(segs, lo, hi, q)
                 rng.reduce = lambda lo, hi, layer, m, out, segs=segs: self._look_reduce(
                     segs, lo, hi, layer, m, out)
+                rng.reduce_fold = (lambda lo, hi, layer, m, rhos, out, fp, fq, at, segs=segs:
+                                   self._look_reduce_fold(segs, lo, hi, layer, m, rhos, out,
+                                                          fp, fq, at))
 
                 out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS,
                                          hold))
@@ -1486,12 +1532,23 @@ class _Trees:
         _LEAVES[0] += m * w
         xlo, wx, stepx = lo >> self.top, w >> self.top, (1 << layer) >> self.top
         KL.fill_reduce(xlo, wx, stepx, m, plan[0], pout, qout)
-        starts, ends = plan[0][0], plan[0][1]
-        for j in range(m):
-            a = xlo + j * stepx
-            _drop_read(plan, a, a + wx, int(np.searchsorted(ends, a, side="right")),
-                       int(np.searchsorted(starts, a + wx, side="left")))
+        _drop_pieces(plan, xlo, wx, stepx, m)
         return pout, qout
+
+    def _look_reduce_fold(self, segs, lo: int, hi: int, layer: int, m: int, rhos, out,
+                          fp: int, fq: int, at: int) -> bool:
+        """`_look_reduce` of one set folded by ``rhos`` into rows fp, fq of the
+        component-major ``out`` from entry ``at`` (`KL.fill_reduce_fold`,
+        `FracTree.range_fold`); False where it does not apply (nothing written)."""
+        plan = self.__dict__.get("_plans", {}).get(id(segs))
+        if plan is None or plan[1] or m < 2 or self.top:
+            return False
+        if not KL.fill_reduce_fold(lo, hi - lo, 1 << layer, m, plan[0], rhos, out, fp, fq,
+                                   at):
+            return False
+        _LEAVES[0] += m * (hi - lo)
+        _drop_pieces(plan, lo, hi - lo, 1 << layer, m)
+        return True
 
 
     def _segments(self, group: list[int], lay: StackLayout) -> list:
