@@ -462,6 +462,63 @@ def mobius_low(a: np.ndarray, lo: int) -> None:
     _mobius_blocks(a, lo)
 
 
+@njit(parallel=True, **_OPTS)
+def _mobius_rows_tiles(src, out, lt, cb, nch):
+    """`_mobius_rows_tiles_ref` (the maxima of the chunks' source entries in ``mx``)."""
+    T = 1 << lt
+    rows = src.shape[0] >> lt
+    nt = T // cb
+    step = (rows + nch - 1) // nch
+    mx = np.zeros(nch, dtype=np.uint64)
+    for ch in prange(nch):
+        buf = np.empty(T, dtype=np.uint64)
+        m = np.uint64(0)
+        for r in range(ch * step, min(rows, (ch + 1) * step)):
+            row = src[r * T:(r + 1) * T]
+            for i in range(T):
+                if row[i] > m:
+                    m = row[i]
+            _mobius_block(row, buf, 0, lt, 0)
+            for j in range(nt):
+                o = out[j, r]
+                for c in range(cb):
+                    o[c] = buf[j * cb + c]
+        mx[ch] = m
+    return mx.max()
+
+
+def mobius_rows_tiles(src: np.ndarray, out: np.ndarray, lt: int, cb: int) -> int:
+    """The Möbius passes of variables 0 … lt−1 of each run of T = 2^lt entries of
+    ``src`` (rows × T uint64, flat C-contiguous; not changed), written as tiles of cb
+    columns: ``out[j, v, c]`` = row v's transformed entry j·cb + c, ``out`` a
+    C-contiguous (T / cb, rows, cb) uint64 array (`mobius_low` then the tile
+    transpose, in one pass from the source: no copy of the block, no separate
+    transpose and maximum passes).  Returns the largest source entry (0 when empty)."""
+    T = 1 << lt
+    rows = src.shape[0] >> lt
+    if src.shape[0] != rows * T or cb < 1 or T % cb or out.shape != (T // cb, rows, cb) \
+            or not (src.flags.c_contiguous and out.flags.c_contiguous):
+        raise ValueError("mobius_rows_tiles: shapes do not match")
+    if rows == 0:
+        return 0
+    if src.shape[0] < SERIAL_BELOW or lt < 3:
+        return _mobius_rows_tiles_ref(src, out, lt, cb)
+    nch = max(1, min(64, rows))
+    return int(_mobius_rows_tiles(src, out, lt, cb, nch))
+
+
+def _mobius_rows_tiles_ref(src: np.ndarray, out: np.ndarray, lt: int, cb: int) -> int:
+    """Twin of `mobius_rows_tiles` (numpy: copy, `mobius_low`'s small path, transpose)."""
+    T = 1 << lt
+    rows = src.shape[0] >> lt
+    x = np.array(src, dtype=np.uint64, copy=True)
+    for j in range(lt):
+        v = x.reshape(-1, 2, 1 << j)
+        v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
+    out[...] = x.reshape(rows, T // cb, cb).transpose(1, 0, 2)
+    return int(src.max()) if src.size else 0
+
+
 def mobius_high(a: np.ndarray, j0: int) -> None:
     """In place: the Möbius passes of variables j0 … m−1 of a (2^m,) uint64 array."""
     n = a.shape[0].bit_length() - 1
