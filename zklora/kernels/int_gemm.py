@@ -8,7 +8,11 @@ serves 4 products: about 0.35-0.45× torch's CPU at the 84m shapes.  Serial on p
 the outputs are small and process CPU is what counts (a prange version spent more CPU
 than torch on this 2-core box).  X·W with W stored (K, N) stays with torch, whose loop
 for that layout is twice as fast as for Xᵀ and beat a transposed-panel version of this
-kernel.  Twin: `gemm_nt_ref` (numpy int64 matmul, which wraps the same way)."""
+kernel.  Twin: `gemm_nt_ref` (numpy int64 matmul, which wraps the same way).
+
+``minmax_i64``: the (min, max) of a flat int64 array in one vectorised pass, for the
+witness's declared-bound checks (`zklora.zkcore.graph._check_declared`): ~2.5× cheaper
+than ``torch.aminmax`` at 32k-131k entries on one thread (s36h5).  Twin: `minmax_ref`."""
 
 from __future__ import annotations
 
@@ -116,6 +120,24 @@ def gemm_nt(x, w, out):
         n += 4
     for r in range(n, N):
         _row_nt(x, 0, K, w[r], out, r, T)
+
+
+@njit(cache=True, nogil=True)
+def minmax_i64(a):
+    """(min, max) of the non-empty flat int64 array ``a``."""
+    lo = a[0]
+    hi = a[0]
+    for i in range(1, a.shape[0]):
+        x = a[i]
+        lo = min(lo, x)
+        hi = max(hi, x)
+    return lo, hi
+
+
+def minmax_ref(a: np.ndarray) -> tuple[int, int]:
+    """Twin of `minmax_i64`."""
+    a = np.asarray(a, dtype=np.int64)
+    return int(a.min()), int(a.max())
 
 
 def gemm_nt_ref(x: np.ndarray, w: np.ndarray) -> np.ndarray:

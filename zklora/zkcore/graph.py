@@ -75,6 +75,8 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.kernels.int_gemm import minmax_i64
+
 from . import claims as claimlib
 from . import range as rangelib
 from . import relations, scratch, selfcheck
@@ -725,11 +727,20 @@ def _check_declared(spec: TensorSpec, v: torch.Tensor) -> tuple[int, int] | None
             or not selfcheck.enabled():
         check_bound(spec, v)
         return None
-    vmin, vmax = (int(x) for x in torch.aminmax(v))
+    vmin, vmax = _minmax(v)
     lo, hi = spec.bound
     if vmin < lo or vmax > hi:
         check_bound(spec, v)   # raises, naming the value
     return vmin, vmax
+
+
+def _minmax(v: torch.Tensor) -> tuple[int, int]:
+    """(min, max) of a non-empty int64 tensor: `int_gemm.minmax_i64` on a contiguous
+    CPU one (one vectorised pass, no torch dispatch), else ``torch.aminmax``."""
+    if v.is_cpu and v.is_contiguous():
+        lo, hi = minmax_i64(v.numpy().reshape(-1))
+        return int(lo), int(hi)
+    return tuple(int(x) for x in torch.aminmax(v))
 
 
 def _phase1_virtuals(graph: Graph, registry) -> set[str]:
