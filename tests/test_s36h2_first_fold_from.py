@@ -161,3 +161,19 @@ def test_tiny_model_default_bytes_and_first_fold_from():
     tail = len(r1.data) - 5000   # a byte of the stream's end: the batched opening
     with pytest.raises(ZkLoraError):
         pyapi.verify(r1.data[:tail] + bytes([r1.data[tail] ^ 1]) + r1.data[tail + 1:])
+
+
+def test_a_smaller_size_may_set_the_continuation_and_soundness_covers_it():
+    """With k₀ = k + 2 a size just below ``first_fold_from`` folds less than the largest
+    one and sets ĥ's size (m = largest's m − k₀ + 2); the soundness report covers such
+    tails, and such a batch proves and verifies."""
+    par = {"regime": "conjectured", "first_fold": 6, "first_fold_from": 18,
+           "first_shrink": 4}
+    s = scheme(**par)
+    plans = [s.plan(n) for n in (17, 18)]
+    lay = W._layout([pl.rounds[0].m - pl.rounds[0].k for pl in plans])
+    assert lay.m == 18 - 6 + 2
+    report = security.Report(tuple(W.Whir(F, par).soundness(E, 1 << 20)))
+    assert report.bits >= 100, report.summary()
+    items, proof, _, _ = prove(s, [17, 18], claims=1, seed=3)
+    verify(s, items, proof)

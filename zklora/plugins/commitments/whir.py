@@ -1637,9 +1637,13 @@ class Whir(CommitmentScheme):
             pl = plan(n, p, B)
             r0 = pl.rounds[0]
             # the shared continuation of a batch whose largest size is n (ĥ has m − k or
-            # m − k + 1 variables), at the most query constraints any batch can have
+            # m − k + 1 variables), at the most query constraints any batch can have;
+            # with ``first_fold_from`` a smaller size folding k may set ĥ's size: up to
+            # m − k + 1 for the largest's k₀ (`_layout` of two classes of distinct sizes)
+            top = 2 + (p.fold0 - p.folding_factor if p.first_fold_from else 0)
             tails = [tail_plan(r0.d, r0.m - r0.k + e, _first_round_queries(pl),
-                               _list_bits(p.regime, r0.d, r0.m), p, B) for e in (0, 1)]
+                               _list_bits(p.regime, r0.d, r0.m), p, B)
+                     for e in range(top)]
             for cat, bits in pl.terms + sum((tp.terms for tp in tails), ()):
                 worst[cat] = min(worst.get(cat, math.inf), bits)
         notes = {"queries": f"shift queries, {regime}, with grinding",
