@@ -1735,27 +1735,18 @@ class Whir(CommitmentScheme):
         # the blocks' rows and their tile order in the store's reusable work arrays (no
         # fresh pages per block and table), at aligned addresses (`_dio_buffer`)
         rows = _dio_buffer(store.buffer("whir-commit-rows", bl * T + pad), bl * T)
-        tiles = _dio_buffer(store.buffer("whir-commit-tiles", bl * T + pad), bl * T) \
-            if nt > 1 else None
         with _dio(coef.handle.path, direct) as (fd, _):
             for v0 in range(0, R, per):
                 v1 = min(R, v0 + per)
                 src = t[v0 * T:v1 * T]
-                x = rows[:(v1 - v0) * T]
-                np.copyto(x, src)
+                # the low passes from the source straight into the tile order (one pass)
+                x = rows[:(v1 - v0) * T].reshape(nt, v1 - v0, cb)
+                top = max(top, K.mobius_rows_tiles(src, x, lt, cb))
                 scratch.drop_pages(src)
-                top = max(top, int(x.max()))
-                K.mobius_low(x, lt)
-                if tiles is not None:
-                    y = tiles[:(v1 - v0) * T].reshape(nt, v1 - v0, cb)
-                    np.copyto(y, x.reshape(v1 - v0, nt, cb).transpose(1, 0, 2))
-                    x = y
-                else:
-                    x = x.reshape(1, v1 - v0, cb)
                 for j in range(nt):
                     _pwrite(fd, x[j], 8 * cb * (j * R + v0))
                 del x, src
-            del rows, tiles
+            del rows
             if top >= P_INT:
                 raise ProverError("whir: value >= p; commit to canonical field elements")
 
