@@ -44,6 +44,20 @@ def _ints(a: np.ndarray) -> list[int]:
     return [int(x) for x in np.asarray(a, dtype=np.uint64).reshape(-1)]
 
 
+def same_params(stored: Any, cfg: W.WhirParams) -> bool:
+    """Whether a stored state's parameters (``state.json``'s ``params``) are ``cfg``.  A
+    parameter missing from the stored ones did not exist when the state was made, so the
+    state was made under that parameter's default (each new knob's default keeps the
+    bytes of the proofs before it: `whir.WhirParams`); it is filled in before comparing,
+    and an unknown stored key still refuses."""
+    if not isinstance(stored, dict):
+        return False
+    filled = {f.name: f.default for f in attrs.fields(type(cfg))
+              if f.name not in stored and not isinstance(f.default, attrs.Factory)
+              and f.default is not attrs.NOTHING}
+    return {**filled, **stored} == attrs.asdict(cfg)
+
+
 class _Writer:
     """Files of one state directory: each scratch file linked once (several handles may
     share a file), arrays written."""
@@ -123,7 +137,7 @@ class WhirStateStore:
         n = doc["n"]
         if n != num_vars:
             raise ProverError(f"{d}: a table of 2^{n} elements, expected 2^{num_vars}")
-        if doc["params"] != attrs.asdict(scheme.cfg):
+        if not same_params(doc["params"], scheme.cfg):
             raise ProverError(f"{d}: state of other WHIR parameters")
         table = PC.map_array(d, doc["table"])
         if table.shape != (1 << n,) or table.dtype != np.uint64:
