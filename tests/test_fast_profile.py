@@ -1,6 +1,7 @@
-"""The `fast` profile's stack: WHIR in the conjectured regime with ``first_shrink = 3`` by
-default (the config's own keys win), hiding Ligero when zero knowledge is asked for
-without naming a scheme, and the defaults land in the statement the verifier checks."""
+"""The `fast` profile's stack: WHIR in the conjectured regime with ``first_fold = 5`` from
+2^23, ``first_shrink = 4`` and ``later_shrink = 2`` by default (the config's own keys win),
+hiding Ligero when zero knowledge is asked for without naming a scheme, and the defaults
+land in the statement the verifier checks."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from zklora.zkcore.errors import ConfigError
 pytestmark = pytest.mark.usefixtures("zk_off")
 
 MM = {"m": 4, "k": 4, "n": 4, "bound": 100, "seed": 3}
-FAST = {"regime": "conjectured", "first_shrink": 3}
+FAST = {"regime": "conjectured", "first_fold": 5, "first_shrink": 4, "later_shrink": 2,
+        "first_fold_from": 23}
 
 
 def test_fast_defaults_to_conjectured_whir():
@@ -24,11 +26,9 @@ def test_fast_defaults_to_conjectured_whir():
 
 def test_config_keys_win_over_the_profile_defaults():
     c = config.from_dict({"commitment": {"whir": {"regime": "unique", "security_bits": 110}}})
-    assert c.commitment_params["whir"] == {"regime": "unique", "first_shrink": 3,
-                                           "security_bits": 110}
+    assert c.commitment_params["whir"] == {**FAST, "regime": "unique", "security_bits": 110}
     c = config.from_dict({"commitment": {"whir": {"security_bits": 110, "first_shrink": 2}}})
-    assert c.commitment_params["whir"] == {"regime": "conjectured", "first_shrink": 2,
-                                           "security_bits": 110}
+    assert c.commitment_params["whir"] == {**FAST, "first_shrink": 2, "security_bits": 110}
     c = config.from_dict({"proof": {"commitment": "ligero"},
                           "commitment": {"ligero": {"rate_log": 3}}})
     assert c.stack.commitment == "ligero" and c.commitment_params["ligero"] == {"rate_log": 3}

@@ -17,7 +17,7 @@ import pytest
 from zklora.zkcore import provercache, pyapi
 from zklora.zkcore.errors import ConfigError, ZkLoraError
 
-TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
+TINY = "baf4528a9d24614999ecd7b5ada1d12199069c1358b6ced577cb8532a61f9021"
 
 
 def _prove(cache=None, **kw):

@@ -17,7 +17,7 @@ from zklora.zkcore import provercache as PC
 from zklora.zkcore.cli import main
 from zklora.zkcore.errors import ConfigError
 
-TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
+TINY = "baf4528a9d24614999ecd7b5ada1d12199069c1358b6ced577cb8532a61f9021"
 GIB = 1 << 30
 
 

@@ -17,7 +17,7 @@ from zklora.plugins.commitments import whir as W
 from zklora.zkcore import pyapi, security
 from zklora.zkcore.errors import ConfigError, VerificationError, ZkLoraError
 
-TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
+TINY = "baf4528a9d24614999ecd7b5ada1d12199069c1358b6ced577cb8532a61f9021"
 COMBOS = [{"regime": r, "rate_log": rl, "folding_factor": k, "first_shrink": fs}
           for r, rl, k, fs in itertools.product(W.REGIMES, (1, 2, 4), (1, 3, 4), (1, 3))]
 
@@ -132,16 +132,13 @@ def _tiny(**config):
 
 
 def test_tiny_model_default_bytes_and_later_shrink_2():
-    """later_shrink = 1 (the default) is today's proof; 2 is another proof
-    that verifies, records the setting in its statement, and is rejected once the
-    recorded setting is changed."""
-    r1 = _tiny()
-    assert hashlib.sha256(r1.data).hexdigest() == TINY
-    assert "later_shrink" not in r1.statement["commitment_params"]
-    # named, it is recorded in the statement (other header bytes), same schedule
-    r1n = _tiny(later_shrink=1)
-    assert pyapi.verify(r1n.data).statement["commitment_params"]["later_shrink"] == 1
-    r2 = _tiny(later_shrink=2)
+    """later_shrink = 2 (the fast profile's, since session 36) is the pinned proof and is
+    recorded in its statement; 1 is another proof that verifies; the recorded setting
+    changed is rejected."""
+    r2 = _tiny()
+    assert hashlib.sha256(r2.data).hexdigest() == TINY
+    r1 = _tiny(later_shrink=1)
+    assert pyapi.verify(r1.data).statement["commitment_params"]["later_shrink"] == 1
     assert r2.statement["commitment_params"]["later_shrink"] == 2
     assert r2.data != r1.data
     v = pyapi.verify(r2.data)

@@ -20,7 +20,7 @@ from zklora.zkcore import pyapi, security
 from zklora.zkcore.errors import ConfigError, ProofFormatError, VerificationError, ZkLoraError
 from zklora.zkcore.transcript import Transcript, VerifierChannel
 
-TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
+TINY = "baf4528a9d24614999ecd7b5ada1d12199069c1358b6ced577cb8532a61f9021"
 COMBOS = [{"regime": r, "rate_log": rl, "folding_factor": k, "first_fold": k + e,
            "first_shrink": fs, "later_shrink": ls}
           for r, rl, k, e, fs, ls in itertools.product(W.REGIMES, (1, 2), (2, 4), (0, 1, 2),
@@ -189,13 +189,13 @@ def _tiny(**config):
 
 
 def test_tiny_model_default_bytes_and_first_fold_5():
-    """first_fold = folding_factor (the default) is today's proof; 5 is another proof
-    that verifies (≥ 100 bits), records the setting in its statement, and is rejected
-    once the recorded setting is changed."""
+    """The fast profile's first_fold 5 from 2^23 (since session 36) is the pinned proof;
+    first_fold 5 at every size is another proof that verifies (≥ 100 bits), records the
+    setting in its statement, and is rejected once the recorded setting is changed."""
     r1 = _tiny()
     assert hashlib.sha256(r1.data).hexdigest() == TINY
-    assert "first_fold" not in r1.statement["commitment_params"]
-    r5 = _tiny(first_fold=5, first_shrink=4)
+    assert r1.statement["commitment_params"]["first_fold_from"] == 23
+    r5 = _tiny(first_fold=5, first_shrink=4, first_fold_from=0)
     assert r5.statement["commitment_params"]["first_fold"] == 5
     assert r5.data != r1.data
     v = pyapi.verify(r5.data)

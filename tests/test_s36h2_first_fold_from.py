@@ -20,7 +20,7 @@ from zklora.zkcore import pyapi, security
 from zklora.zkcore.errors import ConfigError, ProofFormatError, ZkLoraError
 from zklora.zkcore.transcript import Transcript, VerifierChannel
 
-TINY = "6f0f6d608890db483b91c5d1b6cd759731f0c49451c8820c9bb462994eb35e50"
+TINY = "baf4528a9d24614999ecd7b5ada1d12199069c1358b6ced577cb8532a61f9021"
 V3 = {"regime": "conjectured", "first_fold": 5, "first_shrink": 4, "later_shrink": 2}
 
 
@@ -143,12 +143,13 @@ def _tiny(**config):
 
 
 def test_tiny_model_default_bytes_and_first_fold_from():
-    """The default is today's proof; ``first_fold_from 22`` (the tiny batch's largest
+    """The fast profile's ``first_fold_from 23`` (since session 36) is the pinned proof;
+    ``first_fold_from 22`` (the tiny batch's largest
     size) is another proof that verifies (≥ 100 bits), records the setting in its
     statement, and is rejected once that setting or one proof byte is changed."""
     r0 = _tiny()
     assert hashlib.sha256(r0.data).hexdigest() == TINY
-    assert "first_fold_from" not in r0.statement["commitment_params"]
+    assert r0.statement["commitment_params"]["first_fold_from"] == 23   # the fast profile's
     r1 = _tiny(first_fold=5, first_shrink=4, later_shrink=2, first_fold_from=22,
                query_pow=22)
     assert r1.statement["commitment_params"]["first_fold_from"] == 22

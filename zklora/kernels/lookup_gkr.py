@@ -2767,23 +2767,25 @@ def _lanes_fold(S0, S1, rr, A0, A1, cnt, C):
         if lv == 0:
             if n8:
                 _mfold_a(S0, S1, 0, A0, A1, n8, C)
-            for i in range(n8 * IFMA_LANES, h):
-                a0 = S0[2 * i]
-                a1 = S1[2 * i]
-                x0 = gl_sub(S0[2 * i + 1], a0)
-                x1 = gl_sub(S1[2 * i + 1], a1)
-                A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
-                A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+            _lanes_fold_tail(S0, S1, A0, A1, n8 * IFMA_LANES, h, r0, r1, r7)
         else:
             if n8:
                 _mfold_a(A0, A1, 0, A0, A1, n8, C)
-            for i in range(n8 * IFMA_LANES, h):
-                a0 = A0[2 * i]
-                a1 = A1[2 * i]
-                x0 = gl_sub(A0[2 * i + 1], a0)
-                x1 = gl_sub(A1[2 * i + 1], a1)
-                A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
-                A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
+            _lanes_fold_tail(A0, A1, A0, A1, n8 * IFMA_LANES, h, r0, r1, r7)
+
+
+@njit(inline="always", **_OPTS)
+def _lanes_fold_tail(X0, X1, A0, A1, lo, h, r0, r1, r7):
+    """`_lanes_fold`'s scalar pairs lo … h − 1 of one level: (X0 + X1 x)[2i, 2i + 1]
+    folded by (r0 + r1 x) (r7 = `_mfold_consts`) into (A0 + A1 x)[i]; X may be A (each
+    i reads 2i, 2i + 1 ≥ i before writing i)."""
+    for i in range(lo, h):
+        a0 = X0[2 * i]
+        a1 = X1[2 * i]
+        x0 = gl_sub(X0[2 * i + 1], a0)
+        x1 = gl_sub(X1[2 * i + 1], a1)
+        A0[i] = gl_add(a0, gl_dot2(x0, r0, x1, r7))
+        A1[i] = gl_add(a1, gl_dot2(x0, r1, x1, r0))
 
 
 @njit(parallel=True, **_OPTS)

@@ -58,9 +58,14 @@ HASHES = ("blake3", "sha256")
 #: ``regime = "unique"`` gives the proven regime (a larger proof, docs/whir.md).
 #: ``first_shrink = 3``: the first round's next codeword at rate 1/2 (half the
 #: re-encoding and hashing of the scheme default 2, for ~2–6 % more proof bytes;
-#: docs/commitments_whir.md, docs/perf/session33.md).
+#: docs/commitments_whir.md, docs/perf/session33.md).  ``first_fold = 5`` from 2^23
+#: (``first_fold_from``) with ``first_shrink = 4``, ``later_shrink = 2``: the largest tables
+#: fold five variables in their first round, so the batch's continuation ĥ is half as
+#: large, and every later domain shrinks by 4 (prove CPU ×0.9 at the 25m / 84m bench
+#: shapes for +1–4 % proof bytes; docs/perf/session36.md).
 PROFILE_COMMITMENT_PARAMS: dict[str, dict[str, dict[str, Any]]] = {
-    "fast": {"whir": {"regime": "conjectured", "first_shrink": 3}},
+    "fast": {"whir": {"regime": "conjectured", "first_fold": 5, "first_shrink": 4,
+                      "later_shrink": 2, "first_fold_from": 23}},
 }
 #: a profile's commitment scheme under ``[proof] zero_knowledge = true`` when the config
 #: names none: a hiding one (WHIR is binding only; docs/zero-knowledge.md)
