@@ -2824,15 +2824,52 @@ def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colpt
             for half in range(2):   # p's rows (0, 1) to row fp, q's (2, 3) to fq
                 f = fp if half == 0 else fq
                 _lanes_fold(top[2 * half], top[2 * half + 1], rr, A0, A1, cx, C)
-                o0 = out[f, 0, col:col + nc]
-                o1 = out[f, 1, col:col + nc]
-                o2 = out[f, 2, col:col + nc]
-                o3 = out[f, 3, col:col + nc]
-                for i in range(nc):
-                    o0[i] = A0[2 * i]
-                    o1[i] = A1[2 * i]
-                    o2[i] = A0[2 * i + 1]
-                    o3[i] = A1[2 * i + 1]
+                _soa_store(out, f, col, nc, A0, A1)
+
+
+@njit(inline="always", **_OPTS)
+def _soa_store(out, f, col, nc, A0, A1):
+    """The folded lanes (A0 + A1 x)[0 … 2nc) to row f of the component-major stack
+    ``out`` from column ``col`` (`multi_fold`'s ``soa``: entry 2i + h at column i, rows
+    2h, 2h + 1)."""
+    o0 = out[f, 0, col:col + nc]
+    o1 = out[f, 1, col:col + nc]
+    o2 = out[f, 2, col:col + nc]
+    o3 = out[f, 3, col:col + nc]
+    for i in range(nc):
+        o0[i] = A0[2 * i]
+        o1[i] = A1[2 * i]
+        o2[i] = A0[2 * i + 1]
+        o3[i] = A1[2 * i + 1]
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_fold(xlo, wx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PADV, rr,
+                out, fq, at, rbx, nchunks):
+    """The unit leaves of rows xlo … xlo + wx − 1 (one set, R = 1; no segment
+    `SEG_SKIP`) written straight into lanes (`_leaf_lanes`) and folded by rr[0] …
+    rr[j−1] while in cache (`_lanes_fold`) into row fq of the component-major stack
+    ``out`` from entry ``at`` (`_soa_store`): `e_fill_segments` then `multi_fold`'s
+    ``soa`` fold without the leaves written and read back (a tree's leaf layer, m = 1,
+    which `e_fill_reduce_fold` does not take).  rbx and wx multiples of 2^(j+1), ``at``
+    even."""
+    j = rr.shape[0]
+    nblocks = (wx + rbx - 1) // rbx
+    per = (nblocks + nchunks - 1) // nchunks
+    Cs = np.empty((nchunks, 8), np.uint64)   # `_mfold_consts` of each chunk
+    for c in prange(nchunks):
+        D0 = np.empty(rbx, np.uint64)
+        D1 = np.empty(rbx, np.uint64)
+        A0 = np.empty(rbx, np.uint64)
+        A1 = np.empty(rbx, np.uint64)
+        C = Cs[c]
+        for blk in range(c * per, min(nblocks, (c + 1) * per)):
+            x0 = blk * rbx
+            cx = min(rbx, wx - x0)
+            _leaf_lanes(xlo + x0, cx, starts, ends, kind, tix, widths, colptr, L, AP, BT,
+                        PADV, D0, D1)
+            _lanes_fold(D0, D1, rr, A0, A1, cx, C)
+            _soa_store(out, fq, (at + (x0 >> j)) >> 1, cx >> (j + 1), A0, A1)
 
 
 def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
@@ -2860,6 +2897,26 @@ def fill_reduce_fold(xlo, wx, stepx, m, plan, rhos, out, fp: int, fq: int, at: i
     nblocks = (wx + rbx - 1) // rbx
     nch = 1 if wx * m < 4 * FILL_BLOCK else max(1, min(64, nblocks))
     e_fill_reduce_fold(xlo, wx, stepx, m, *plan, rr, out, fp, fq, at, rbx, nch)
+    return True
+
+
+def fill_fold(xlo, wx, plan, rhos, out, fq: int, at: int) -> bool:
+    """`e_fill_fold` over ``plan``: the unit leaves xlo … xlo + wx − 1 (one set, no
+    segment `SEG_SKIP`) folded by ``rhos`` (j ≥ 1) into row fq of the component-major
+    ``out`` from entry ``at``; False (nothing written) where it does not apply (several
+    sets, a skipped segment, or wx, at not aligned to the fold)."""
+    j = len(rhos)
+    R = plan[7].shape[1]
+    rbx = FILL_RB
+    if (R != 1 or j < 1 or wx % (2 << j) or at % 2 or rbx % (2 << j)
+            or (plan[2] == SEG_SKIP).any()
+            or not out.flags.c_contiguous or out.shape[1] != 4
+            or out.shape[2] * 2 < at + (wx >> j)):
+        return False
+    rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
+    nblocks = (wx + rbx - 1) // rbx
+    nch = 1 if wx < 4 * FILL_BLOCK else max(1, min(64, nblocks))
+    e_fill_fold(xlo, wx, *plan, rr, out, fq, at, rbx, nch)
     return True
 
 

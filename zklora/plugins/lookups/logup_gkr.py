@@ -148,10 +148,12 @@ class FracTree:
         """Entries lo … hi−1 of a ``layer`` this tree does not hold, summed from its
         unit leaves and folded by ``rhos`` while in cache straight into rows fp (p), fq
         (q) of the component-major stack ``out`` from entry ``at`` (`multi_fold`'s
-        ``soa``; the producer's ``leaves_range.reduce_fold``, `_Trees._look_reduce_fold`).
+        ``soa``; the producer's ``leaves_range.reduce_fold``, `_Trees._look_reduce_fold`;
+        the leaf layer itself, unit: q's leaves only, fp unused, `FOLD_LEAVES`).
         False (nothing written) where that does not apply: the caller sums and folds."""
         if (self.q[layer] is not None or self.leaves_range is None or not self.unit
-                or not (FILL_REDUCE and FOLD_FILL) or self.depth - layer < 1):
+                or not (FILL_REDUCE and FOLD_FILL) or self.depth < layer
+                or self.depth == layer and not FOLD_LEAVES):
             return False
         fn = getattr(self.leaves_range, "reduce_fold", None)
         return fn is not None and bool(fn(lo, hi, layer, 1 << (self.depth - layer), rhos,
@@ -571,6 +573,10 @@ FOLD0_C = True
 #: (`KL.fill_reduce_fold`; False: summed into the chunk buffer, then `KL.multi_fold`, as
 #: before; same bytes)
 FOLD_FILL = True
+#: `FOLD_FILL` also for a planned lookup tree's leaf layer (unit leaves, one per entry:
+#: `KL.fill_fold` writes them into lanes and folds them in cache; False: the leaves into
+#: the chunk buffer, then `KL.multi_fold`, as before; same bytes)
+FOLD_LEAVES = True
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
@@ -613,7 +619,8 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         rows = []   # the row ranges summed into W (the rest: folded by the fill)
         for i, sl in zip(active, slots):
             t = trees[i]
-            if (into is not None and soa and len(rhos) and sl[0] >= 0
+            if (into is not None and soa and len(rhos)
+                    and (sl[0] >= 0 or t.depth == n + 1)
                     and t.range_fold(n + 1, a, b, rhos, into, sl[0], sl[2], at)
                     and t.range_fold(n + 1, h + a, h + b, rhos, into, sl[1], sl[3], at)):
                 continue
@@ -1539,12 +1546,16 @@ class _Trees:
                           fp: int, fq: int, at: int) -> bool:
         """`_look_reduce` of one set folded by ``rhos`` into rows fp, fq of the
         component-major ``out`` from entry ``at`` (`KL.fill_reduce_fold`,
-        `FracTree.range_fold`); False where it does not apply (nothing written)."""
+        `FracTree.range_fold`; the leaf layer, m = 1: `KL.fill_fold`, q's row only);
+        False where it does not apply (nothing written)."""
         plan = self.__dict__.get("_plans", {}).get(id(segs))
-        if plan is None or plan[1] or m < 2 or self.top:
+        if plan is None or plan[1] or m < 1 or self.top:
             return False
-        if not KL.fill_reduce_fold(lo, hi - lo, 1 << layer, m, plan[0], rhos, out, fp, fq,
-                                   at):
+        if m == 1:   # the leaves themselves (`KL.fill_fold`: q only)
+            if not KL.fill_fold(lo, hi - lo, plan[0], rhos, out, fq, at):
+                return False
+        elif not KL.fill_reduce_fold(lo, hi - lo, 1 << layer, m, plan[0], rhos, out, fp,
+                                     fq, at):
             return False
         _LEAVES[0] += m * (hi - lo)
         _drop_pieces(plan, lo, hi - lo, 1 << layer, m)
