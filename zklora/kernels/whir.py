@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -46,15 +47,18 @@ from .ntt import (
     _bfly_run_in,
     _dif_src,
     _dif_stages,
+    _edot_ser,
     _r2_stages,
     _tail8_lanes,
     _transpose8,
     fast_perm,
+    mat_evec,
     powers,
     root_of_unity,
     rs_encode,
     stage_twiddles,
 )
+from .whir_eq import IFMA, IFMA_FLUSH, IFMA_LANES, IFMA_ROWS, _ifma_2, _ifma_limbs
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: element count below which serial kernels are used (a parallel region costs more)
@@ -1787,3 +1791,126 @@ def grind_ref(prefix: bytes, bits: int, hash_fn) -> int:
             & ((1 << bits) - 1):
         nonce += 1
     return nonce
+
+
+# -- out-of-domain evaluation of a tiled coefficient file (s37h2) -------------------------
+#
+# `Whir._horner_tiles` evaluates p(z) = Σ_i c_i z^i at q (= 2) extension points from the
+# tiles of the coefficient matrix C[v, t] = c[t + T·v] (tile j: columns [j·cb, (j+1)·cb)).
+# Tile j adds z^(j·cb) · Σ_t' z^t' · Σ_v C[v, j·cb + t'] (z^T)^v.  `TileOod` sums the inner
+# Σ_v for all q points in one pass over the tile (each entry read once): base entries
+# times the broadcast components of (z_p^T)^v, on AVX-512 IFMA52 limbs
+# (`whir_eq._ifma_2`: 8 columns a vector, the 2q = 4 constant components of a row summed
+# into limbs without carries, flushed every `whir_eq.IFMA_FLUSH` rows), then the
+# cb-long extension dot with z^t'.  Exact field sums: the same values as the old
+# `ntt.mat_evec` + `horner` path, which stays the fallback (no IFMA host, widths not a
+# multiple of 8, more than two points).
+
+
+@njit(parallel=True, **_OPTS)
+def _tile_ood_ifma(Yf, R, C, Bc, S, nch):
+    """S[k, t] = Σ_{v<R} Y[v, t]·B[v, k] mod p for the tile Y (R, C) given flat as Yf and
+    the 4 constants a row B[v, k] = Bc[v, 2k] (Bc[v, 2k + 1] = B[v, k] >> 52), C % 8 ==
+    0: column blocks of 8 in ``nch`` parallel chunks; each chunk runs `IFMA_ROWS` rows at
+    a time through all its blocks (`_ifma_2`: limbs kept in Kc), the limbs reduced
+    (`_ifma_limbs`) into S every `IFMA_FLUSH` rows."""
+    nb = C // IFMA_LANES
+    step = (nb + nch - 1) // nch
+    KB = 12 * IFMA_LANES
+    for ch in prange(nch):
+        b0 = ch * step
+        b1 = min(nb, b0 + step)
+        if b0 >= b1:
+            continue
+        Kc = np.zeros(KB * (b1 - b0), dtype=np.uint64)
+        for f0 in range(0, R, IFMA_FLUSH):
+            f1 = min(R, f0 + IFMA_FLUSH)
+            for r0 in range(f0, f1, IFMA_ROWS):
+                nr = min(IFMA_ROWS, f1 - r0)
+                for b in range(b0, b1):
+                    _ifma_2(Yf, r0 * C + b * IFMA_LANES, C, nr, Bc, r0 * 8, 8, Kc,
+                            (b - b0) * KB)
+            for b in range(b0, b1):
+                o = (b - b0) * KB
+                for k in range(4):
+                    for e in range(IFMA_LANES):
+                        t = b * IFMA_LANES + e
+                        S[k, t] = gl_add(S[k, t], _ifma_limbs(Kc, o + 3 * IFMA_LANES * k + e))
+                for i in range(KB):
+                    Kc[o + i] = ZERO
+
+
+def _tile_ood_ref(Y, B) -> np.ndarray:
+    """Twin of `_tile_ood_ifma` (Python integers): S[k, t] = Σ_v Y[v, t]·B[v, k] mod p."""
+    Y = np.asarray(Y, dtype=np.uint64)
+    B = np.asarray(B, dtype=np.uint64)
+    S = np.zeros((B.shape[1], Y.shape[1]), dtype=np.uint64)
+    for k in range(B.shape[1]):
+        for t in range(Y.shape[1]):
+            S[k, t] = sum(int(Y[v, t]) * int(B[v, k]) for v in range(Y.shape[0])) % P_INT
+    return S
+
+
+def tile_ood_sums(Y: np.ndarray, Bc: np.ndarray) -> np.ndarray:
+    """S (4, C): S[k, t] = Σ_v Y[v, t]·B[v, k] for a C-contiguous base tile Y (R, C),
+    C % 8 == 0, and Bc (R, 8) = the 4 constants a row as (B, B >> 52) pairs
+    (`_tile_ood_ifma`; IFMA hosts only)."""
+    R, C = Y.shape
+    if C % IFMA_LANES or Bc.shape != (R, 8) or not Y.flags.c_contiguous:
+        raise ValueError(f"tile_ood_sums: tile {Y.shape}, constants {Bc.shape}")
+    S = np.zeros((4, C), dtype=np.uint64)
+    # one chunk a thread (more chunks: the threads' barrier waits cost more CPU than the
+    # balance gains, 2.1 against 0.8 ns an entry at 64 chunks on 2 threads)
+    nch = max(1, min(C // IFMA_LANES, numba.get_num_threads() if R * C >= SERIAL_BELOW
+                     else 1))
+    _tile_ood_ifma(Y.reshape(-1), R, C, Bc, S, nch)
+    return S
+
+
+class TileOod:
+    """p(z) for q extension points from the tiles of a coefficient matrix C (R, T)
+    (tile j = columns [j·cb, (j+1)·cb), as `Whir._horner_tiles` reads them): ``tile(Y,
+    j)`` is the (q, 2) contribution of tile j, z^(j·cb)·Σ_t z^t Σ_v Y[v, t] (z^T)^v,
+    for each point — the sum of the contributions over the tiles is p(z).  Two points
+    and cb % 8 == 0 on an IFMA host: one pass over the tile (`tile_ood_sums`); otherwise
+    the old per-point `ntt.mat_evec` and `horner`.  Same values either way."""
+
+    def __init__(self, zs, T: int, cb: int, R: int, ifma: bool | None = None):
+        self.zs = [np.asarray(z, dtype=np.uint64).reshape(2) for z in zs]
+        self.T, self.cb, self.R = T, cb, R
+        self.zp = [epowers(z, 0, cb) for z in self.zs]
+        self.zT = [epowers(z, T, 1)[0] for z in self.zs]
+        use = IFMA if ifma is None else ifma
+        self.fast = bool(use and len(self.zs) == 2 and cb % IFMA_LANES == 0 and R >= 1)
+        if self.fast:
+            Bc = np.empty((R, 8), dtype=np.uint64)
+            for i, zt in enumerate(self.zT):
+                pw = epowers(zt, 0, R)
+                Bc[:, 4 * i] = pw[:, 0]
+                Bc[:, 4 * i + 2] = pw[:, 1]
+            Bc[:, 1::2] = Bc[:, 0::2] >> np.uint64(52)
+            self.Bc = Bc
+
+    def tile(self, Y: np.ndarray, j: int) -> np.ndarray:
+        Y = np.ascontiguousarray(Y, dtype=np.uint64)
+        if Y.shape != (self.R, self.cb):
+            raise ValueError(f"TileOod.tile: {Y.shape}, expected {(self.R, self.cb)}")
+        out = np.empty((len(self.zs), 2), dtype=np.uint64)
+        if self.fast:
+            S = tile_ood_sums(Y, self.Bc)
+            for i in range(2):
+                u = np.empty((self.cb, 2), dtype=np.uint64)
+                u[:, 0] = S[2 * i]
+                u[:, 1] = S[2 * i + 1]
+                v = _edot_ser(u, self.zp[i])
+                out[i] = _e2_mul_arr(epowers(self.zs[i], j * self.cb, 1)[0], v)
+        else:
+            for i, z in enumerate(self.zs):
+                v = horner(mat_evec(Y, self.zp[i]), self.zT[i])
+                out[i] = _e2_mul_arr(epowers(z, j * self.cb, 1)[0], v)
+        return out
+
+
+def _e2_mul_arr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a·b in E for (2,) arrays (Python integers: one product a tile)."""
+    return np.array(G._py_e2(int(a[0]), int(a[1]), int(b[0]), int(b[1])), dtype=np.uint64)
