@@ -164,8 +164,13 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
                   states: dict | None = None) -> list[Group]:
     """Prover: stack and commit each group's members (``values(name)``: the tensor's
     integers); ``states`` receives each member's `GroupState`.  Returns the groups with
-    their commitments."""
+    their commitments.  A scheme with ``work_arrays`` (WHIR: `Whir.work_arrays`) gets
+    one set of work arrays for all the groups of the call, so its large encoder arrays
+    are allocated once, not once a group (the model commitment's tables); they go when
+    the call returns."""
     out = []
+    make_work = getattr(scheme, "work_arrays", None)
+    work = make_work() if make_work is not None and len(groups) > 1 else None
     dt = F.zeros(1).dtype
     # a base field of fixed-size elements: integer tables are converted as they are
     # stacked (`StackLayout.stack_from`'s ``ints``), not into whole converted copies first
@@ -192,7 +197,7 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
             table = g.layout.stack_from(F, [F.from_ints(t) if i else t
                                             for t, i in zip(tables, ints)])
         del tables
-        com, state = scheme.commit(table)
+        com, state = scheme.commit(table) if work is None else scheme.commit(table, work=work)
         scratch.drop(table)
         g = g.with_commitment(com)
         out.append(g)

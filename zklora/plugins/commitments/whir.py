@@ -1349,6 +1349,48 @@ def _dio_empty(count: int) -> np.ndarray:
     return _dio_buffer(np.empty(count + _DIO_ALIGN // 8, dtype=np.uint64), count)
 
 
+class WorkArrays:
+    """The work arrays of streamed commitments (`Whir._commit_streamed`,
+    `Whir._encode_streamed`: the held codeword tiles, the blocks' leaves and file
+    pieces, the second tile and codeword buffers), kept between the tables of one batch
+    of commitments (`Whir.work_arrays`; `zklora.zkcore.published.commit_groups` makes one
+    for a call, so the model commitment's tables reuse them): each is allocated once,
+    at the largest size asked for, instead of once a table — a table's fresh arrays
+    (≈ 100 MiB at 2^22 entries, above glibc's mmap threshold) had their pages faulted
+    in and zeroed by the kernel again every table.  Freed with the object (after the
+    batch; not kept across a proof: held past its use it would raise the peak).  A
+    prover-only knob: the commitments are the same; an array's content is whatever
+    its last user left."""
+
+    def __init__(self):
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def take(self, tag: str, count: int) -> np.ndarray:
+        """``count`` uint64 elements at a `_DIO_ALIGN`-aligned address: the array kept
+        under ``tag``, made anew (the old one dropped first) when it is too small."""
+        need = int(count) + _DIO_ALIGN // 8
+        a = self._arrays.get(tag)
+        if a is None or a.shape[0] < need:
+            self._arrays.pop(tag, None)
+            del a
+            a = self._arrays[tag] = np.empty(need, dtype=np.uint64)
+        return _dio_buffer(a, int(count))
+
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(a.nbytes for a in self._arrays.values())
+
+
+def _given(work: WorkArrays | None) -> dict:
+    """``{"work": work}``, or no keyword without work arrays."""
+    return {} if work is None else {"work": work}
+
+
+def _work(work: WorkArrays | None, tag: str, count: int) -> np.ndarray:
+    """`WorkArrays.take` of ``work``, or a fresh aligned array (`_dio_empty`) without."""
+    return _dio_empty(count) if work is None else work.take(tag, count)
+
+
 @attrs.frozen
 class _BlockLeaves(scratch.Spilled):
     """The leaves of a streamed encoding in the order `Whir._encode_streamed` makes them:
@@ -1703,7 +1745,8 @@ class Whir(CommitmentScheme):
         rate-1/2 codeword, Merkle levels: about 36 bytes per element)."""
         return 36 << n
 
-    def _commit_streamed(self, t: np.ndarray, store: scratch.Store) -> WhirState:
+    def _commit_streamed(self, t: np.ndarray, store: scratch.Store,
+                         work: WorkArrays | None = None) -> WhirState:
         """`_commit_table` with bounded memory (the same commitment).  With the table
         seen as C[v, t] (2^n / T rows of T = 2^lt, `K.split_log`), cut into tiles of
         ``cb`` columns: (1) a block of rows is read (its pages given back), the Möbius
@@ -1713,7 +1756,8 @@ class Whir(CommitmentScheme):
         is written back), and it is Reed–Solomon encoded (`_encode_streamed`, which
         also writes the leaves and the Merkle levels); (3) the OOD values are
         evaluated a tile at a time (`_horner_tiles`).  Every file is written and read
-        with positioned I/O, so no page of it stays mapped."""
+        with positioned I/O, so no page of it stays mapped.  ``work``: the batch's
+        reused work arrays (`WorkArrays`), else fresh ones."""
         n = t.shape[0].bit_length() - 1
         pl = self.plan(n)
         r0 = pl.rounds[0]
@@ -1756,7 +1800,7 @@ class Whir(CommitmentScheme):
             # before it asks for the next
             tbufs = [_dio_buffer(store.buffer("whir-commit-tile", R * cb + pad), R * cb)]
             if nt > 1:
-                tbufs.append(_dio_empty(R * cb))
+                tbufs.append(_work(work, "tile", R * cb))
             rd, wr = _Job(), _Writer(fd)
             rd.start(coef.tile, fd, 0, tbufs[0])
 
@@ -1778,8 +1822,9 @@ class Whir(CommitmentScheme):
             # and takes the folded polynomial's coefficients from them (`_prove_chain`);
             # without OOD samples it goes before the leaves are written
             try:
+                # ``work`` passed only when given (the signature callers and spies knew)
                 tree, root = self._encode_streamed(store, columns, n, r0.d, r0.k, lt, 1, cb,
-                                                   encoded)
+                                                   encoded, **_given(work))
             finally:
                 rd.wait()
                 wr.wait()
@@ -1790,7 +1835,8 @@ class Whir(CommitmentScheme):
                          self.cfg)
 
     def _encode_streamed(self, store: scratch.Store, columns, m: int, d: int, k: int,
-                         lt: int, ncomp: int, cb: int, encoded=None) -> tuple[Tree, bytes]:
+                         lt: int, ncomp: int, cb: int, encoded=None,
+                         work: WorkArrays | None = None) -> tuple[Tree, bytes]:
         """The leaves of `K.encode_leaves` for coefficients c of 2^m entries (``ncomp``
         components) on a domain of 2^d, and their Merkle tree, the leaves and levels in
         scratch files: ``columns(j)`` gives tile j of the coefficient matrix
@@ -1808,8 +1854,8 @@ class Whir(CommitmentScheme):
         the same tree as `merkle.build`).  Both files go through direct I/O where the
         file system takes it (`DIRECT_IO`, `_dio`): no page-cache pages for them.
         ``encoded()``, if given, runs once every tile has been encoded (``columns`` is
-        not called after it: a caller frees the coefficients there).  Returns (tree,
-        root)."""
+        not called after it: a caller frees the coefficients there).  ``work``: reused
+        work arrays (`WorkArrays`), else fresh ones.  Returns (tree, root)."""
         T, S = 1 << lt, (1 << d) >> lt
         nt, w = T // cb, ncomp * cb
         digest = digest_bytes(self.cfg.security_bits)
@@ -1824,7 +1870,8 @@ class Whir(CommitmentScheme):
         # writes were the commitments' largest cost, dirty-page throttled), the others
         # go to the tiled file
         held = min(nt, scratch.working_budget(ENC_RAM_BYTES) // (8 * S * w))
-        ram = np.empty((held, S, w), dtype=np.uint64)
+        ram = (np.empty((held, S, w), dtype=np.uint64) if work is None else
+               work.take("ram", held * S * w).reshape(held, S, w))
         enc = store.raw(8 * S * w * (nt - held), "whir-enc") if held < nt else None
         # tile column c of component comp is message comp·cb + c: its column of Y is
         # c0 + cols[comp·cb + c]
@@ -1834,7 +1881,7 @@ class Whir(CommitmentScheme):
         cbufs = [_dio_buffer(store.buffer("whir-enc-codewords", S * w + pad), S * w
                              ).reshape(S, w)] if enc else []
         if nt - held > 1:
-            cbufs.append(_dio_empty(S * w).reshape(S, w))
+            cbufs.append(_work(work, "codewords", S * w).reshape(S, w))
         with contextlib.ExitStack() as es:
             fd, dio_enc = es.enter_context(_dio(enc.path, direct)) if enc is not None \
                 else (-1, False)
@@ -1860,11 +1907,11 @@ class Whir(CommitmentScheme):
         # a helper thread while this one is made) and two leaves' buffers (one written
         # while the next block is made): this call's work arrays
         nb, nf = -(-S // per), nt - held
-        pieces = [_dio_empty(nf * per * w).reshape(nf, per, w)
-                  for _ in range(min(2, nb))] if enc is not None else []
+        pieces = [_work(work, f"pieces{i}", nf * per * w).reshape(nf, per, w)
+                  for i in range(min(2, nb))] if enc is not None else []
         no_piece = np.empty((0, per, w), dtype=np.uint64)
-        outs = [_dio_empty(per * T * ncomp).reshape(G * per, Kl * ncomp)
-                for _ in range(min(2, S // per))]
+        outs = [_work(work, f"leaves{i}", per * T * ncomp).reshape(G * per, Kl * ncomp)
+                for i in range(min(2, S // per))]
         with contextlib.ExitStack() as es:
             fin, dio_in = es.enter_context(_dio(enc.path, dio_enc)) if enc is not None \
                 else (-1, False)
@@ -1957,7 +2004,15 @@ class Whir(CommitmentScheme):
                     rd.wait()
         return np.array(acc, dtype=np.uint64).reshape(-1, 2)
 
-    def commit(self, values: np.ndarray) -> tuple[bytes, WhirState]:
+    @staticmethod
+    def work_arrays() -> WorkArrays:
+        """Work arrays for a batch of `commit` calls (`WorkArrays`)."""
+        return WorkArrays()
+
+    def commit(self, values: np.ndarray, work: WorkArrays | None = None
+               ) -> tuple[bytes, WhirState]:
+        """``work``: a batch's reused work arrays (`work_arrays`) for a streamed
+        commitment; the commitment is the same with or without."""
         a = np.asarray(values)
         if a.dtype.kind not in "ui":
             raise ProverError(f"whir: cannot commit to an array of dtype {a.dtype}")
@@ -1981,12 +2036,13 @@ class Whir(CommitmentScheme):
                 raise ProverError("whir: value >= p; commit to canonical field elements")
             t[N:] = _uniform(self.field, (1 << m) - N)
             t.flags.writeable = False   # owned here: kept by reference, not copied
-            st = self._commit_flat(t, m)
+            st = self._commit_flat(t, m, work)
             return st.commitment, HidingState(st, n)
-        st = self._commit_flat(flat, n)
+        st = self._commit_flat(flat, n, work)
         return st.commitment, st
 
-    def _commit_flat(self, flat: np.ndarray, n: int) -> WhirState:
+    def _commit_flat(self, flat: np.ndarray, n: int, work: WorkArrays | None = None
+                     ) -> WhirState:
         """The binding commitment of a flat table of 2^n canonical elements."""
         a = flat
         # a read-only uint64 table is kept by reference (its owner promises not to change
@@ -1995,7 +2051,7 @@ class Whir(CommitmentScheme):
         t = flat if shared else np.array(flat, dtype=np.uint64, copy=True)
         store = scratch.current()
         if store is not None and n >= STREAM_MIN_VARS and store.wants(self.state_bytes(n)):
-            return self._commit_streamed(t, store)
+            return self._commit_streamed(t, store, **_given(work))
         if int(t.max()) >= P_INT:
             raise ProverError("whir: value >= p; commit to canonical field elements")
         return self._commit_table(t)
