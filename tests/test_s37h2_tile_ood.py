@@ -133,3 +133,22 @@ def test_tile_shape_error():
     o = K.TileOod(np.ones((2, 2), dtype=np.uint64), 16, 8, 4)
     with pytest.raises(ValueError):
         o.tile(np.zeros((4, 16), dtype=np.uint64), 0)
+
+
+def test_wide512_marks_the_function():
+    """`_wide512` puts "prefer-vector-width"="512" on the function it is lowered into
+    (what lets `_twist_dft_tiles`' loops use zmm vectors)."""
+    from numba import njit
+
+    @njit(cache=False)
+    def f(x):
+        K._wide512()
+        s = 0
+        for i in range(x.shape[0]):
+            s += x[i]
+        return s
+
+    assert f(np.arange(10, dtype=np.uint64)) == 45
+    ll = f.inspect_llvm(f.signatures[0])
+    assert '"prefer-vector-width"="512"' in ll
+

@@ -20,7 +20,8 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from . import goldilocks as G
 from . import merkle as _merkle
@@ -66,6 +67,27 @@ SERIAL_BELOW = 1 << 14
 INV2 = (P_INT + 1) // 2
 #: `_pw_init`: the dependent chain's length (the rest are runs of products this long)
 PW_RUN = 64
+
+
+# -- 512-bit vectors for autovectorised loops (s37h2) -------------------------------------
+
+
+def _wide_codegen(context, builder, sig, args):
+    """Marks the LLVM function being built (the parallel region's body, numba's
+    ``inline="always"`` helpers inlined into it) "prefer-vector-width"="512": LLVM's x86
+    tuning of this host (AVX-512, prefer-256-bit) otherwise has the loop vectoriser emit
+    ymm code only (`_twist_dft_tiles`: 0 zmm / 3770 ymm instructions before; ×0.93 CPU
+    after, the same values).  A no-op where the host has no 512-bit vectors.  llvmlite's
+    attribute set takes known keywords only: the string attributes go in as raw text."""
+    fa = builder.function.attributes
+    set.add(fa, '"prefer-vector-width"="512"')
+    set.add(fa, '"min-legal-vector-width"="512"')
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _wide512(typingctx):
+    return types.void(), _wide_codegen
 
 
 # -- evaluation form -> coefficient form -------------------------------------------------
@@ -635,6 +657,7 @@ def _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, 
     half = T >> 1
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
+        _wide512()
         buf, pw, r_lo, r_hi = _twist_chunk(ch, step, rows, T, wa, a0)
         row_buf = np.empty(T, dtype=np.uint64)
         for r in range(r_lo, r_hi):
