@@ -42,8 +42,9 @@ step-4/4b claims on its tensors, proves its ops in reverse and leaves claims on 
 and public tensors only.  The main stream then holds, per segment in order, its byte
 length and its proof; the main transcript absorbs the length and the fork's final state,
 and steps 6 and 7 run on it over every segment's lookups and claims (phase 3).  The
-prover's phase 1 keeps only the committed, public and range-checked witness and phase 2
-recomputes each segment's virtual tensors from its committed inputs (`_recompute`); an
+prover's phase 1 keeps only the committed, public and range-checked witness (and, within
+`KEEP_VIRTUAL_BYTES`, whole segments' virtual tensors) and phase 2 recomputes each
+segment's other virtual tensors from its committed inputs (`_recompute`); an
 `executor` (`zklora.zkcore.executors`) chooses where the segments are proven.
 
 Prover and verifier run this schedule as ONE function (`_run`), with a `ProverContext`
@@ -403,6 +404,13 @@ class Witness(MutableMapping):
         #: `_forward_node` found checking its bound (`note_range`), so that `spill` picks
         #: the narrow type without another pass over it
         self._ranges: dict[str, tuple[weakref.ref, int, int, int]] = {}
+        #: virtual tensors `forward` kept for phase 2 (`KEEP_VIRTUAL_BYTES`): outside
+        #: the mapping (name -> its integers, a narrow numpy array or a tensor), taken by
+        #: the segment that proves them (`take_kept`); ``_kept_later`` names the
+        #: range-checked ones still in the mapping (moved here by the bounds phase);
+        #: `copy` shares both
+        self._kept: dict[str, Any] = {}
+        self._kept_later: set[str] = set()
 
     def __getitem__(self, name: str):
         v = self._ram.get(name)
@@ -463,7 +471,45 @@ class Witness(MutableMapping):
     def copy(self) -> Witness:
         out = Witness()
         out._ram, out._disk = dict(self._ram), dict(self._disk)
+        out._kept, out._kept_later = self._kept, self._kept_later
         return out
+
+    def keep(self, name: str, value: torch.Tensor) -> int:
+        """Hold ``value`` (``name``'s integers, a virtual tensor) for phase 2 outside the
+        mapping, in the narrowest type that holds it (`_narrow_of`: its range as
+        `note_range` recorded it, else one min/max pass); returns the bytes held."""
+        r = self._known_range(name, value)
+        if not _spillable(value):
+            self._kept[name] = value
+            return 8 * value.numel()
+        if r is None:
+            r = _minmax(value.contiguous())
+        dt = _narrow_of(*r)
+        a = value.detach().contiguous().numpy()
+        self._kept[name] = a if dt == a.dtype else a.astype(dt)
+        return self._kept[name].nbytes
+
+    def take_kept(self, names) -> dict[str, torch.Tensor]:
+        """The kept tensors among ``names`` as int64 tensors, no longer held here."""
+        out = {}
+        for n in names:
+            a = self._kept.pop(n, None)
+            if a is None:
+                continue
+            if isinstance(a, np.ndarray):
+                a = torch.from_numpy(a if a.dtype == np.int64 else a.astype(np.int64))
+            out[n] = a
+        return out
+
+    def drop_kept(self) -> None:
+        """Forget every kept tensor (their segments recompute them)."""
+        self._kept.clear()
+        self._kept_later.clear()
+
+    @property
+    def kept_bytes(self) -> int:
+        return sum(v.nbytes if isinstance(v, np.ndarray) else 8 * v.numel()
+                   for v in self._kept.values())
 
     @property
     def spilled(self) -> set[str]:
@@ -563,6 +609,21 @@ def _spill_batch() -> int:
 #: 25m either (s34h2: the commitments phase pays; docs/perf/session34.md)
 SPILL_VIRTUALS = False
 
+#: `forward(drop=True)` keeps the virtual outputs of a segment's costly nodes (in their
+#: narrow types, `Witness.keep`; `_keep_nodes`) instead of dropping them while the kept
+#: total, range-checked virtual outputs at 8 bytes an entry, stays within this many
+#: bytes: the segment's phase 2 takes them (`prove_segment`, `Witness.take_kept`) and
+#: runs only the other nodes again (`_recompute`), then lets them go.  They are held
+#: from phase 1 until their segment is proven, through the commitments phase, whose
+#: peak they add to (s37h3: 25m, all 166 MiB kept: peak +120 MiB); never during the
+#: lookups and openings.  0: every segment recomputes.  A prover-only knob: the same
+#: proof
+KEEP_VIRTUAL_BYTES = 64 << 20
+#: ... and only a node whose forward cost phase 1 at least this many CPU seconds per
+#: MiB of its kept outputs (25m: the densest 48 MiB of 166 MiB, at >= 8 ms/MiB, were
+#: 78 % of the recompute's forward time; s37h3); 0: any node, in order, while they fit
+KEEP_MIN_SECONDS_PER_MIB = 0.008
+
 
 def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
             progress: Progress | None = None, *, drop: bool = False) -> Witness:
@@ -570,7 +631,8 @@ def forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     segmented graph's phase 1) a segment's virtual tensors are dropped once it ends,
     except those the static range checks read (phase 1 commits their limbs): the rest
     is recomputed segment by segment in phase 2 (`_recompute`), so the values held
-    between segments are the committed and public tensors only; inside a scratch
+    between segments are the committed and public tensors only (and, while they fit
+    `KEEP_VIRTUAL_BYTES`, segments' virtual tensors kept for phase 2); inside a scratch
     session a segment's committed outputs then move to a scratch file (`Witness.spill`),
     so the witness held in RAM does not grow with the model.  torch runs on one thread
     meanwhile with `SERIAL_FORWARD`."""
@@ -614,15 +676,25 @@ def _forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
     segs = graph.segments() if drop else []
     keep = _phase1_virtuals(graph, registry) if drop else set()
     ends = {s.stop - 1: s for s in segs}
+    timed = len(segs) > 1 and not SPILL_VIRTUALS and KEEP_VIRTUAL_BYTES > 0
+    cost: dict[str, float] = {}
     for i, node in enumerate(graph.nodes):
         if progress:
             progress("forward", i, len(graph.nodes))
-        _forward_node(graph, registry, node, values, values)
+        if timed:
+            t0 = time.process_time()
+            _forward_node(graph, registry, node, values, values)
+            cost[node.name] = time.process_time() - t0
+        else:
+            _forward_node(graph, registry, node, values, values)
         seg = ends.get(i)
         if seg is not None and len(segs) > 1:
             made = [t for n in graph.nodes[seg.start:seg.stop] for t in n.outputs]
             virt = [t for t in made if graph.tensors[t].kind == "virtual" and t not in keep]
             com = [t for t in made if graph.tensors[t].kind == "committed"]
+            if timed:
+                _keep_nodes(graph, values, graph.nodes[seg.start:seg.stop], keep, cost)
+                cost.clear()
             if SPILL_VIRTUALS:
                 # the dropped virtual tensors go to the scratch file with the committed
                 # ones: phase 2 reads them back (`_recompute`) instead of running the
@@ -637,6 +709,43 @@ def _forward(graph: Graph, inputs: Mapping[str, torch.Tensor], registry,
                     values.pop(t, None)
                 values.spill(com)
     return values
+
+
+def _keep_nodes(graph: Graph, values: Witness, nodes: Sequence[OpNode], p1: set[str],
+                cost: Mapping[str, float]) -> None:
+    """Keep (`Witness.keep`, out of the mapping) the virtual outputs of each node of a
+    segment that cost phase 1 at least `KEEP_MIN_SECONDS_PER_MIB` of CPU (``cost``:
+    node name -> seconds) per MiB of them in their narrow types, while the kept total
+    stays within `KEEP_VIRTUAL_BYTES`; a node's range-checked virtual outputs (``p1``:
+    still in the mapping until the bounds phase) count at 8 bytes an entry and are
+    noted for the bounds phase (``_kept_later``).  A node with every output kept is not
+    run again in phase 2 (`_recompute`)."""
+    if not isinstance(values, Witness) or KEEP_VIRTUAL_BYTES <= 0:
+        return
+    left = KEEP_VIRTUAL_BYTES - values.kept_bytes \
+        - sum(8 * values[t].numel() for t in values._kept_later)
+    per_byte = KEEP_MIN_SECONDS_PER_MIB / 2**20
+    for node in nodes:
+        virt = [t for t in node.outputs if graph.tensors[t].kind == "virtual"
+                and t not in p1 and t in values]
+        later = [t for t in node.outputs if t in p1]
+        if not (virt or later):
+            continue
+        t_node = cost.get(node.name, 0.0)
+        need = sum(8 * values[t].numel() for t in later)
+        entries = sum(values[t].numel() for t in virt)
+        # at least one byte an entry: skip without narrowing what cannot qualify
+        if need + entries > left or t_node < per_byte * (need + entries):
+            continue
+        for t in virt:
+            need += values.keep(t, values[t])
+        if need > left or t_node < per_byte * need:
+            values.take_kept(virt)
+            continue
+        left -= need
+        for t in virt:
+            del values[t]
+        values._kept_later.update(later)
 
 
 def trace_key(graph: Graph, drop: bool) -> str:
@@ -795,6 +904,14 @@ def _recompute_seg(graph: Graph, registry, seg: segmentlib.Segment,
                 if not left[t]:
                     held.pop(t, None)
     return local
+
+
+class _Held(ChainMap):
+    """A segment's kept virtual tensors (first map) over the witness (second): what
+    `_recompute` reads when phase 1 kept some (`prove_segment`)."""
+
+    def in_ram(self, name: str) -> bool:
+        return name in self.maps[0] or self.maps[1].in_ram(name)
 
 
 def _spilled_reads(nodes: Sequence[OpNode], values: Mapping[str, torch.Tensor]
@@ -1079,8 +1196,9 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             # multiplicities) to disk too: read back a segment at a time in phase 2
             ctx.values.autospill = False
             made = {t for n in graph.nodes for t in n.outputs}
+            later = ctx.values._kept_later   # kept for their segments: moved at bounds
             ctx.values.spill([n for n in ctx.values if ctx.values.in_ram(n)
-                              and n not in graph.publics
+                              and n not in graph.publics and n not in later
                               and (n not in graph.tensors or n in made)], force=True)
             scratch.release(trim_heap=True)
         if ctx.zk is not None:
@@ -1132,9 +1250,15 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
         if prover and len(graph.segments()) > 1:
             # the range-checked virtual tensors phase 1 kept: recomputed by their
             # segments in phase 2 (`_recompute`), like every other virtual tensor
+            # (or, those of segments phase 1 kept, held for them with the rest,
+            # `KEEP_VIRTUAL_BYTES`)
+            later = getattr(ctx.values, "_kept_later", set())
             for t in _phase1_virtuals(graph, backend.registry):
+                if t in later and t in ctx.values:
+                    ctx.values.keep(t, ctx.values[t])
                 ctx.values.pop(t, None)
                 ctx._tables.pop(t, None)
+            later.clear()
         clock.lap("bounds")
 
     segs = graph.segments()
@@ -1257,9 +1381,16 @@ def prove_segment(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
     sctx: ProverContext | VerifierContext
     if prover:
         ch = ProverChannel(transcript)
-        local = _recompute(graph, backend.registry, seg, ctx.values)
-        sctx = ProverContext(F, ch, ctx.specs, graph.publics, ChainMap(local, ctx.values),
-                             committer)
+        # what phase 1 kept of its virtual tensors (`KEEP_VIRTUAL_BYTES`), then the rest
+        # recomputed
+        have = ctx.values.take_kept([t for n in graph.nodes[seg.start:seg.stop]
+                                     for t in n.outputs]) \
+            if isinstance(ctx.values, Witness) else {}
+        src = _Held(have, ctx.values) if have else ctx.values
+        local = _recompute(graph, backend.registry, seg, src)
+        sctx = ProverContext(F, ch, ctx.specs, graph.publics,
+                             ChainMap(local, have, ctx.values), committer)
+        del src
         sctx._tables.update(ctx._tables)     # committed tensors: views of their stacks
     else:
         ch = VerifierChannel(transcript, data)
@@ -1340,6 +1471,8 @@ def _run_segments(prover: bool, ctx: ProverContext | VerifierContext, graph: Gra
         run = executor or executors.LocalExecutor()
         results = run.prove_segments(ctx, graph, backend, segs, base, moved, err,
                                      clock, progress)
+        if isinstance(ctx.values, Witness):   # an executor that recomputed elsewhere
+            ctx.values.drop_kept()
         if [r.index for r in results] != [s.index for s in segs]:
             raise ProverError("the executor returned the segments out of order")
         if clock.profile is not None:
