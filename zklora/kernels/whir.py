@@ -20,8 +20,7 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from . import goldilocks as G
 from . import merkle as _merkle
@@ -43,6 +42,7 @@ from .goldilocks import (
     gl_pow,
     gl_sub,
 )
+from .jit_util import _wide512, _wide_codegen  # noqa: F401  (s37h2; shared, s37h5)
 from .ntt import (
     FAST_MIN,
     _bfly_run_in,
@@ -67,27 +67,6 @@ SERIAL_BELOW = 1 << 14
 INV2 = (P_INT + 1) // 2
 #: `_pw_init`: the dependent chain's length (the rest are runs of products this long)
 PW_RUN = 64
-
-
-# -- 512-bit vectors for autovectorised loops (s37h2) -------------------------------------
-
-
-def _wide_codegen(context, builder, sig, args):
-    """Marks the LLVM function being built (the parallel region's body, numba's
-    ``inline="always"`` helpers inlined into it) "prefer-vector-width"="512": LLVM's x86
-    tuning of this host (AVX-512, prefer-256-bit) otherwise has the loop vectoriser emit
-    ymm code only (`_twist_dft_tiles`: 0 zmm / 3770 ymm instructions before; ×0.93 CPU
-    after, the same values).  A no-op where the host has no 512-bit vectors.  llvmlite's
-    attribute set takes known keywords only: the string attributes go in as raw text."""
-    fa = builder.function.attributes
-    set.add(fa, '"prefer-vector-width"="512"')
-    set.add(fa, '"min-legal-vector-width"="512"')
-    return context.get_dummy_value()
-
-
-@intrinsic
-def _wide512(typingctx):
-    return types.void(), _wide_codegen
 
 
 # -- evaluation form -> coefficient form -------------------------------------------------
