@@ -28,6 +28,8 @@ from llvmlite import ir as _ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
+from .jit_util import _wide512
+
 P_INT = 0xFFFFFFFF00000001
 P = np.uint64(P_INT)
 EPS = np.uint64(0xFFFFFFFF)  # 2^64 mod p = 2^32 − 1
@@ -832,6 +834,7 @@ def e_vecmat_base(e, M, out):
     while block > 8 and (C + block - 1) // block < 4:
         block //= 2
     for b in prange((C + block - 1) // block):
+        _wide512()  # zmm code (s37h5: x0.7-0.85 at the models' shapes)
         lo = b * block
         cnt = min(C, lo + block) - lo
         a0 = np.zeros(block, np.uint64)
@@ -869,6 +872,7 @@ def e_matvec_base(e, M, out):
         e1[q] = e[q, 1]
     rb = max(1, min(64, P // 64))
     for b in prange((P + rb - 1) // rb):
+        _wide512()  # zmm code (s37h5: x0.7-0.85 at the models' shapes)
         a0 = np.empty(L, np.uint64)
         a1 = np.empty(L, np.uint64)
         for p in range(b * rb, min(P, (b + 1) * rb)):
@@ -908,6 +912,7 @@ def e_vecmat_rows(e, M, out, nchunks):
     part = np.zeros((nchunks, 2, C), np.uint64)
     step = (R + nchunks - 1) // nchunks
     for c in prange(nchunks):
+        _wide512()  # zmm code (s37h5: x0.7-0.85 at the models' shapes)
         a0 = part[c, 0]
         a1 = part[c, 1]
         for i in range(c * step, min(R, (c + 1) * step)):

@@ -42,6 +42,7 @@ from .goldilocks import (
     nchunks_for,
 )
 from .goldilocks import edot as edot_par
+from .jit_util import _wide512
 from .whir_eq import _ifma_host
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -1172,6 +1173,7 @@ def _evec_mat_block(e, Mf, C, out, lo, hi):
     `gl_add(acc, gl_mul(..))`, the same values).  Flat rows: indexed ``M[i, lo + j]``
     inside the ``prange`` body of `_evec_mat_par` the loop did not vectorise (≈ 3× the
     serial kernel's time at every shape; s23h6)."""
+    _wide512()  # zmm code in the function it inlines into (s37h5: x0.66-0.99 CPU)
     cnt = hi - lo
     l0 = np.zeros(cnt, np.uint64)
     h0 = np.zeros(cnt, np.uint64)
