@@ -8,8 +8,9 @@ head, per layer q k v o gate up down and two norms, a final norm), grouped as th
 commitment groups them (`modelcommit.frozen_groups`), committed inside a scratch session
 as the prover does.  MODES (default ``old,new``): ``new`` = as the tree does (work
 arrays when the scheme has them), ``old`` = `Whir.work_arrays` hidden (fresh arrays
-every table).  Per run: wall, process CPU, user, sys, minor faults, the commitments'
-sha256 (equal across modes), the peak RSS so far."""
+every table), ``trim`` = as ``new`` with the C heap trimmed after every table.  Per
+run: wall, process CPU, user, sys, minor faults, the commitments' sha256 (equal across
+modes), the peak RSS so far."""
 
 from __future__ import annotations
 
@@ -54,10 +55,18 @@ def main() -> None:
             for n, v in nv.items()}
     groups = modelcommit.frozen_groups(nv)
     made = W.Whir.__dict__.get("work_arrays")   # the staticmethod itself
+    enc = W.Whir._encode_streamed
+
+    def trimmed(*a, **k):   # mode "trim": work arrays, the heap trimmed after every table
+        try:
+            return enc(*a, **k)
+        finally:
+            scratch.trim()
     with scratch.session():
         scheme.commit(F.random(rng, 1 << 14))   # kernels loaded
         for r in range(rounds):
             for mode in modes:
+                W.Whir._encode_streamed = enc if mode != "trim" else trimmed
                 if made is not None:
                     if mode == "old":
                         W.Whir.work_arrays = None
