@@ -1829,7 +1829,7 @@ class Whir(CommitmentScheme):
                 rd.wait()
                 wr.wait()
         zs = self._ood_points(n, root, pl.ood0)
-        ys = self._horner_tiles(coef, zs)
+        ys = self._horner_tiles(coef, zs, **_given(work))   # "tile" is free again
         store.discard(coef.handle)
         return WhirState(self._digest(n, root, ys), n, t, None, tree, root, zs, ys,
                          self.cfg)
@@ -1971,22 +1971,23 @@ class Whir(CommitmentScheme):
             del rows
         return mk.finish()
 
-    def _horner_tiles(self, coef: _Tiled, zs: np.ndarray) -> np.ndarray:
+    def _horner_tiles(self, coef: _Tiled, zs: np.ndarray,
+                      work: WorkArrays | None = None) -> np.ndarray:
         """p(z) for each z of ``zs`` from a tiled coefficient file, a tile at a time:
         tile j holds c[t + T·v] for t in [j·cb, (j+1)·cb), so it adds
-        z^(j·cb) · Σ_v (Σ_t' c[j·cb + t' + T·v] z^t') (z^T)^v (`ntt.mat_evec`, then
-        Horner in z^T)."""
+        z^(j·cb) · Σ_v (Σ_t' c[j·cb + t' + T·v] z^t') (z^T)^v (`K.TileOod`: all points in
+        one pass over the tile)."""
         E = self.field.ext
         acc = [np.zeros(2, dtype=np.uint64) for _ in range(len(zs))]
         if len(zs):
-            zs = [np.asarray(z, dtype=np.uint64) for z in zs]
-            zp = [K.epowers(z, 0, coef.cb) for z in zs]
-            zT = [K.epowers(z, coef.T, 1)[0] for z in zs]
+            # both points in one pass over each tile (`K.TileOod`)
+            ood = K.TileOod(zs, coef.T, coef.cb, coef.R)
             store, pad = scratch.current(), _DIO_ALIGN // 8
             buf = _dio_buffer(store.buffer("whir-commit-tile", coef.R * coef.cb + pad),
                               coef.R * coef.cb) if store is not None else _dio_empty(
                                   coef.R * coef.cb)
-            bufs = [buf, _dio_empty(coef.R * coef.cb)] if coef.T > coef.cb else [buf]
+            bufs = ([buf, _work(work, "tile", coef.R * coef.cb)] if coef.T > coef.cb
+                    else [buf])
             rd = _Job()
             with _dio(coef.handle.path, coef.direct) as (fd, _):
                 rd.start(coef.tile, fd, 0, bufs[0])
@@ -1996,10 +1997,8 @@ class Whir(CommitmentScheme):
                         y = bufs[j % 2][:coef.R * coef.cb].reshape(coef.R, coef.cb)
                         if (j + 1) * coef.cb < coef.T:
                             rd.start(coef.tile, fd, j + 1, bufs[(j + 1) % 2])
-                        for i, z in enumerate(zs):
-                            v = K.horner(ntt.mat_evec(y, zp[i]), zT[i])
-                            acc[i] = E.add(acc[i], E.mul(K.epowers(z, j * coef.cb, 1)[0],
-                                                         v))
+                        for i, v in enumerate(ood.tile(y, j)):
+                            acc[i] = E.add(acc[i], v)
                 finally:
                     rd.wait()
         return np.array(acc, dtype=np.uint64).reshape(-1, 2)
