@@ -6,8 +6,10 @@ their final fork states in that order, so the proof's bytes do not depend on the
 executor.  Registry: `EXECUTORS` (name -> factory taking the options), `make`.
 
 - ``local``: in this process, one segment at a time; each segment's witness is
-  recomputed from its committed boundary inputs and dropped when it is proven, so the
-  prover holds one segment's witness at a time (plus the committed tensors).
+  recomputed from its committed boundary inputs, less the costly nodes' virtual outputs
+  phase 1 kept for it (`graph.KEEP_VIRTUAL_BYTES`, at most 64 MiB in all), and dropped
+  when it is proven, so the prover holds one segment's witness at a time (plus the
+  committed tensors and those kept outputs).
 - ``ray``: each segment is a Ray task (`RayExecutor`, docs/distributed.md).  A task
   gets the segment's committed and public inputs, the phase-1 transcript state and the
   claims on its tensors, rebuilds the graph and the backend itself (from the model's
