@@ -118,3 +118,33 @@ def test_evec_mat_marked_and_same():
     fp(e, M, out3, 8)
     assert np.array_equal(out, out3)
     assert MARK in _ir(fp)
+
+
+def test_whir_sumcheck_helpers_marked_and_same():
+    from zklora.kernels import whir_sumcheck as W
+
+    N = 4 * 37 + 8  # 39 folded pairs: a full lane block and a partial one
+    f, w, fb = rnd(N, 2), rnd(N, 2), rnd(N)
+    a0, a1 = np.uint64(rnd(1)[0]), np.uint64(rnd(1)[0])
+
+    def z(*s):
+        return np.zeros(s, np.uint64)
+
+    for name, args, oi in [
+        ("_round_ext_range", lambda: (f, w, 1, N // 2, z(4)), 4),
+        ("_round_base_range", lambda: (fb, w, 1, N // 2, z(4)), 4),
+        ("_fold_round_range_ext", lambda: (f, w, a0, a1, z(N // 2, 2), z(N // 2, 2), 0, N // 4,
+                                           z(4)), 8),
+        ("_fold_round_range_base", lambda: (fb, w, a0, a1, z(N // 2, 2), z(N // 2, 2), 0, N // 4,
+                                            z(4)), 8),
+        ("_fold_range_ext", lambda: (f, w, a0, a1, z(N // 2, 2), z(N // 2, 2), 0, N // 2), 5),
+        ("_fold_range_base", lambda: (fb, w, a0, a1, z(N // 2, 2), z(N // 2, 2), 0, N // 2), 5),
+    ]:
+        k = getattr(W, name)
+        fresh = _fresh(k)
+        a, b = args(), args()
+        k(*a)
+        fresh(*b)
+        assert np.any(a[oi] != 0), name
+        assert all(np.array_equal(x, y) for x, y in zip(a, b)), name  # outputs and fo / wo
+        assert MARK in _ir(fresh), name

@@ -29,6 +29,7 @@ from . import reference as R
 from .goldilocks import P_INT, ZERO, gl_add, gl_sub
 from .goldilocks import e2_mul as e2_mul_v
 from .goldilocks import gl_mul as gl_mul_v
+from .jit_util import _wide512
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: pairs per chunk of the parallel reductions
@@ -60,6 +61,7 @@ def _ld_round(t, b, n, X0, X1, Y0, Y1):
 def _round_base_range(f, w, lo, hi, out):
     """[h(0), h(2)] of pairs lo..hi (f base): lane blocks of `LANES` pairs, per-lane sums
     (exact field sums: the same values)."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((6, B), dtype=np.uint64)
     S = np.zeros((4, B), dtype=np.uint64)
@@ -82,6 +84,7 @@ def _round_base_range(f, w, lo, hi, out):
 @njit(**_OPTS)
 def _round_ext_range(f, w, lo, hi, out):
     """`_round_base_range` with f extension (N, 2)."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((8, B), dtype=np.uint64)
     S = np.zeros((4, B), dtype=np.uint64)
@@ -198,6 +201,7 @@ def _fold_round_range_base(f, w, a0, a1, fo, wo, lo, hi, out):
     """Pairs lo..hi of the *folded* tables (folded entries 2i, 2i+1): fold, store, and
     accumulate the next round's h(0), h(2).  f base (N,).  Lane blocks of `LANES`
     pairs, per-lane sums (exact field sums: the same values)."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((16, B), dtype=np.uint64)
     S = np.zeros((4, B), dtype=np.uint64)
@@ -215,6 +219,7 @@ def _fold_round_range_base(f, w, a0, a1, fo, wo, lo, hi, out):
 @njit(**_OPTS)
 def _fold_round_range_ext(f, w, a0, a1, fo, wo, lo, hi, out):
     """`_fold_round_range_base` with f extension (N, 2)."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((16, B), dtype=np.uint64)
     S = np.zeros((4, B), dtype=np.uint64)
@@ -257,6 +262,7 @@ def _store2(o, i0, n, X0, X1):
 def _fold_range_base(f, w, a0, a1, fo, wo, lo, hi):
     """fo[j] = f[2j] + α·(f[2j+1] − f[2j]) (f base), wo likewise, j in lo..hi: lane
     blocks of `LANES`."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((6, B), dtype=np.uint64)
     for i0 in range(lo, hi, B):
@@ -270,6 +276,7 @@ def _fold_range_base(f, w, a0, a1, fo, wo, lo, hi):
 @njit(**_OPTS)
 def _fold_range_ext(f, w, a0, a1, fo, wo, lo, hi):
     """`_fold_range_base` with f extension (N, 2)."""
+    _wide512()  # zmm code (s37h5: x0.81-0.92 CPU, same values)
     B = LANES
     X = np.empty((4, B), dtype=np.uint64)
     for i0 in range(lo, hi, B):
