@@ -54,6 +54,7 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
+from .jit_util import _wide512
 from .ntt import _I64, _VT, _arr, _v_ptr, _v_reduce128, _vc
 from .ntt import _v_add as _ir_add
 from .ntt import _v_sub as _ir_sub
@@ -2486,6 +2487,7 @@ def e_fill_segments(xlo, xhi, q, starts, ends, kind, tix, widths, colptr, L, AP,
     n = xhi - xlo
     bs = (n + nblk - 1) // nblk
     for c in prange(nblk):
+        _wide512()   # zmm lanes (`jit_util._wide512`)
         a0 = xlo + c * bs
         a1 = min(xhi, a0 + bs)
         if a0 >= a1:
@@ -2719,6 +2721,7 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
     nblocks = (wx + rbx - 1) // rbx
     per = (nblocks + nchunks - 1) // nchunks
     for c in prange(nchunks):
+        _wide512()   # zmm lanes (`jit_util._wide512`)
         U = np.empty((4, rb), np.uint64)
         NS = np.empty((nl + 1, 4, rb), np.uint64)   # completed node per level
         NT = np.empty((nl + 1, 4, rb), np.uint64)   # its sibling being completed
@@ -2805,6 +2808,7 @@ def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colpt
     per = (nblocks + nchunks - 1) // nchunks
     Cs = np.empty((nchunks, 8), np.uint64)   # `_mfold_consts` of each chunk
     for c in prange(nchunks):
+        _wide512()   # zmm lanes (`jit_util._wide512`)
         U = np.empty((4, rbx), np.uint64)
         NS = np.empty((nl + 1, 4, rbx), np.uint64)
         NT = np.empty((nl + 1, 4, rbx), np.uint64)
@@ -2858,6 +2862,7 @@ def e_fill_fold(xlo, wx, starts, ends, kind, tix, widths, colptr, L, AP, BT, PAD
     per = (nblocks + nchunks - 1) // nchunks
     Cs = np.empty((nchunks, 8), np.uint64)   # `_mfold_consts` of each chunk
     for c in prange(nchunks):
+        _wide512()   # zmm lanes (`jit_util._wide512`)
         D0 = np.empty(rbx, np.uint64)
         D1 = np.empty(rbx, np.uint64)
         A0 = np.empty(rbx, np.uint64)
