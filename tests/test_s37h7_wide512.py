@@ -56,3 +56,30 @@ def test_lane_kernel_through_marked_compress():
     out = np.zeros((n, 32), np.uint8)
     B._hash_rows32_lanes(data.view(np.uint32), out.reshape(-1), 32)
     assert [bytes(r) for r in out] == [blake3.blake3(r.tobytes()).digest() for r in data]
+
+
+def _ref_mobius_low(t, lo, sh=0):
+    """Möbius passes of flat bits sh … lo−1 inside each run of 2^lo words (numpy)."""
+    from zklora.kernels import goldilocks as G
+    x = np.array(t, dtype=np.uint64, copy=True)
+    for j in range(sh, lo):
+        v = x.reshape(-1, 2, 1 << j)
+        v[:, 1, :] = G.np_sub(v[:, 1, :], v[:, 0, :])
+    return x
+
+
+def test_mobius_blocks_marked_and_same():
+    from zklora.kernels import whir as W
+    rng = np.random.default_rng(379)
+    t = rng.integers(0, 0xFFFFFFFF00000001, 1 << 15, dtype=np.uint64)
+    fb = njit(cache=False, nogil=True, parallel=True)(W._mobius_blocks.py_func)
+    ff = njit(cache=False, nogil=True, parallel=True)(W._mobius_blocks_from.py_func)
+    for lo in (2, 5, 12):
+        a = t.copy()
+        fb(a, lo)
+        assert np.array_equal(a, _ref_mobius_low(t, lo))
+        for sh in (0, 1):
+            b = np.empty_like(t)
+            ff(t, b, lo, sh)
+            assert np.array_equal(b, _ref_mobius_low(t, lo, sh))
+    assert MARK in _ir(fb) and MARK in _ir(ff)
