@@ -156,12 +156,16 @@ def _write_checkpoint(d: Path, shape: dict[str, int], seed: int = 0) -> tuple[Pa
 
 def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             steps: int = 1, batch: int | None = None, seq: int | None = None,
-            profile: str = "fast", repeat: int = 1,
+            profile: str = "fast", repeat: int = 1, warmup: int = 0,
             workdir: str | None = None, progress: str = "none",
             zero_knowledge: bool = False, prover_cache: str | None = None,
             prover_cache_max_bytes: int | None = None) -> dict[str, Any]:
     """One measurement in this process (what a worker runs); with ``repeat`` > 1 the
-    fastest of that many prove/verify runs (peak memory is the process's).  ``batch`` /
+    fastest of that many prove/verify runs (peak memory is the process's).  ``warmup``:
+    prove the same step this many times first, untimed, so that the timed runs find the
+    prover loaded (modules imported, numba kernels loaded from their cache, the prover
+    cache's entry stored), as the float step is timed after a warm-up; the result
+    records their CPU seconds (``warmup_cpu_seconds``).  ``batch`` /
     ``seq`` None: the size's own (`batch_seq`).  ``progress``: the prover's phase
     progress on stderr (`Reporter` mode: "log" in a worker, see `run`; "none" silent).
     ``zero_knowledge``: off unless asked, whatever the profile's default, so the
@@ -197,15 +201,25 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             params = _checkpoint_params(model)
             model_shape = _checkpoint_shape(model)
         runs = []
+        warm_cpu: list[float] = []
+        for _ in range(max(0, warmup)):
+            c0 = _cpu_seconds()
+            cache = _open_cache(prover_cache, prover_cache_max_bytes)
+            try:
+                pyapi.prove(model=model, adapter=adapter, steps=steps, profile=profile,
+                            zero_knowledge=zero_knowledge,
+                            config={"task": {"model": "llama-train"},
+                                    "model": {"batch": batch, "seq": seq, **extra}},
+                            out=tmp_p / "bench.zkp", prover_cache=cache)
+            finally:
+                if cache is not prover_cache:
+                    cache.close()
+            warm_cpu.append(_cpu_seconds() - c0)
         todo = max(1, repeat)
         while len(runs) < todo:
             rep = _CountingReporter(progress)
             t0, c0 = time.perf_counter(), _cpu_seconds()
-            cache = prover_cache
-            if prover_cache is not None and prover_cache_max_bytes is not None:
-                from .provercache import ProverCache
-
-                cache = ProverCache.open(prover_cache, max_bytes=prover_cache_max_bytes)
+            cache = _open_cache(prover_cache, prover_cache_max_bytes)
             try:
                 with rep if progress != "none" else nullcontext():
                     res = pyapi.prove(model=model, adapter=adapter, steps=steps,
@@ -250,9 +264,20 @@ def measure(size: str, *, model: str | None = None, adapter: str | None = None,
             "op_table": op_table(res.op_timings, counts, res.timings, res.prove_seconds),
             "verify_seconds": ver.seconds, "proof_size": res.proof_size,
             "peak_rss": peak_rss_bytes(), "compile_seconds": compile_s, "repeat": repeat,
+            "warmup": max(0, warmup), "warmup_cpu_seconds": warm_cpu,
             "timings": res.timings,
             # whether the kept figure reused cached base-weight states: never a cold one
             "prover_cache": res.prover_cache, **cache_doc}
+
+
+def _open_cache(prover_cache, max_bytes: int | None):
+    """The prover-cache argument of one prove: the directory, or with a size limit the
+    opened `ProverCache` (the caller closes it)."""
+    if prover_cache is None or max_bytes is None:
+        return prover_cache
+    from .provercache import ProverCache
+
+    return ProverCache.open(prover_cache, max_bytes=max_bytes)
 
 
 class _CountingReporter(Reporter):
@@ -420,7 +445,7 @@ def _checkpoint_params(model: str) -> int:
 
 def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
         adapter: str | None = None, steps: int = 1, batch: int | None = None,
-        seq: int | None = None, profile: str = "fast", repeat: int = 1,
+        seq: int | None = None, profile: str = "fast", repeat: int = 1, warmup: int = 0,
         log: Callable[[str], None] | None = None,
         timeout: float | None = None, prover_cache=None,
         prover_cache_max_bytes: int | None = None) -> dict[str, Any]:
@@ -446,7 +471,8 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
     results = []
     for job in jobs:
         # the worker logs the prover's phases on its stderr, which `_spawn` passes on
-        job.update(steps=steps, profile=profile, repeat=repeat, progress="log")
+        job.update(steps=steps, profile=profile, repeat=repeat, warmup=warmup,
+                   progress="log")
         if prover_cache is not None:
             job["prover_cache"] = os.path.abspath(os.fspath(prover_cache))
             if prover_cache_max_bytes is not None:
@@ -461,6 +487,7 @@ def run(*, sizes: Sequence[str], out_dir, model: str | None = None,
     doc = {"results": results, "json": str(out / "bench.json"), "png": None,
            "settings": {"sizes": list(sizes), "model": model, "steps": steps,
                         "batch": batch, "seq": seq, "profile": profile, "repeat": repeat,
+                        "warmup": warmup,
                         "prover_cache": None if prover_cache is None else
                         os.path.abspath(os.fspath(prover_cache)),
                         "prover_cache_max_bytes": prover_cache_max_bytes}}
@@ -488,6 +515,11 @@ def report(r: dict[str, Any], top: int = 12) -> list[str]:
         f"overhead ×{r['overhead_cpu']:.0f} CPU, ×{r['overhead_wall']:.0f} wall",
         f"bench: {r['size']}: {'op kind / [phase]':<26} {'count':>6} {'seconds':>9} {'share':>7}",
     ]
+    if r.get("warmup"):
+        lines.insert(2, f"bench: {r['size']}: timed after {r['warmup']} untimed warm-up "
+                        f"prove(s) in the same process (CPU "
+                        + ", ".join(f"{c:.2f}" for c in r.get("warmup_cpu_seconds") or [])
+                        + " s)")
     for row in r["op_table"][:top]:
         lines.append(f"bench: {r['size']}:   {row['kind']:<24} {row['count']:>6} "
                      f"{row['seconds']:>9.3f} {100 * row['share']:>6.1f}%")

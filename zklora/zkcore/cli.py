@@ -620,6 +620,10 @@ def demo(profile, steps, example):
 @click.option("--profile", default="fast", show_default=True)
 @click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
               help="Prove each size this many times and keep the fastest run.")
+@click.option("--warmup", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Prove each size this many times first, untimed, in the same process: "
+                   "the timed runs find the prover loaded (modules imported, kernels "
+                   "loaded), as the float step is timed after a warm-up.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench",
               show_default=True, help="Directory for bench.json and bench.png.")
 @click.option("--prover-cache", "prover_cache", type=click.Path(file_okay=False),
@@ -629,8 +633,8 @@ def demo(profile, steps, example):
                    "by one that reuses it; bench.json records which).")
 @_CACHE_MAX
 @_JSON
-def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out_dir,
-          prover_cache, prover_cache_max_gb, as_json):
+def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, warmup,
+          out_dir, prover_cache, prover_cache_max_gb, as_json):
     """Measure prove/verify time, proof size and peak memory over a size sweep (each size
     in a fresh process) and plot them against the model's parameter count."""
     from . import bench as benchlib
@@ -640,7 +644,8 @@ def bench(sizes, model_dir, adapter_dir, steps, batch, seq, profile, repeat, out
     with _Run(out):
         res = benchlib.run(sizes=[s for s in sizes.split(",") if s], model=model_dir,
                            adapter=adapter_dir, steps=steps, batch=batch, seq=seq,
-                           profile=profile, repeat=repeat, out_dir=out_dir, log=out.note,
+                           profile=profile, repeat=repeat, warmup=warmup, out_dir=out_dir,
+                           log=out.note,
                            prover_cache=prover_cache,
                            prover_cache_max_bytes=prover_cache_max_gb)
     for r in res["results"]:
