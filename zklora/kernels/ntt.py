@@ -941,7 +941,7 @@ def _lane_r4(typingctx, buf, k, q, tw):
     return types.void(buf, types.int64, types.int64, tw), _lane_r4_codegen
 
 
-def _lane_tails_codegen(context, builder, sig, args):
+def _lane_tails_codegen(context, builder, sig, args, nt=False):
     buf = _arr(context, builder, sig, args, 0)
     k = args[1]
     rev = _arr(context, builder, sig, args, 2)
@@ -975,7 +975,13 @@ def _lane_tails_codegen(context, builder, sig, args):
         for i in range(8):
             u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
             row = b.add(b.mul(u, R), s)
-            b.store(y[i], _v_ptr(b, out, b.add(b.mul(row, ostride), r0)), align=8)
+            p_ = _v_ptr(b, out, b.add(b.mul(row, ostride), r0))
+            if nt:
+                st = b.store(y[i], p_, align=64)
+                st.set_metadata("nontemporal", b.module.add_metadata(
+                    [ir.Constant(ir.IntType(32), 1)]))
+            else:
+                b.store(y[i], p_, align=8)
     return context.get_dummy_value()
 
 
@@ -989,16 +995,46 @@ def _lane_tails(typingctx, buf, k, rev, out, ostride, R, s, r0):
     return types.void(buf, i64, rev, out, i64, i64, i64, i64), _lane_tails_codegen
 
 
+def _lane_tails_nt_codegen(context, builder, sig, args):
+    return _lane_tails_codegen(context, builder, sig, args, nt=True)
+
+
+@intrinsic
+def _lane_tails_nt(typingctx, buf, k, rev, out, ostride, R, s, r0):
+    """`_lane_tails` with non-temporal stores (``!nontemporal``, vmovntdq: each output
+    row is one whole 64-byte line written past the caches, no read for ownership);
+    out's vectors must be 64-byte aligned (out's address and ostride·8, r0·8 multiples
+    of 64: `_rs_encode_lane_par`'s caller checks).  The same values in out."""
+    i64 = types.int64
+    return types.void(buf, i64, rev, out, i64, i64, i64, i64), _lane_tails_nt_codegen
+
+
+def _sfence_codegen(context, builder, sig, args):
+    fn = builder.module.declare_intrinsic("llvm.x86.sse.sfence", (),
+                                          ir.FunctionType(ir.VoidType(), []))
+    builder.call(fn, [])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _sfence(typingctx):
+    """An sfence: the non-temporal stores before it are globally visible before any
+    store after it (`_lane_tails_nt`'s writes ordered before the kernel returns)."""
+    return types.void(), _sfence_codegen
+
+
 #: the lane kernel pairs its middle stages as radix-2² passes (`_lane_r4`)
 R4 = True
 
 
 @njit(parallel=True, **_OPTS)
-def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4):
+def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4, nt=False):
     """`_rs_encode_cols_par` in the lane layout (`_lane_first`, `_lane_stage`,
     `_lane_tails`): every block of 8 messages r0 … r0 + 7 has col[r0 + b] = col[r0] +
     b·(col[r0 + 1] − col[r0]) (`rs_encode_cols` checks), len(col) % 8 = 0, k ≥ 16;
-    ``rev`` the natural bit reversal of k.  The same codewords."""
+    ``rev`` the natural bit reversal of k.  ``nt``: the codewords written by
+    non-temporal stores (`_lane_tails_nt`; out 64-byte aligned), an sfence a block.
+    The same codewords."""
     k = Y.shape[0]
     W = Y.shape[1]
     rows = col.shape[0]
@@ -1026,7 +1062,12 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4):
             while h >= 8:
                 _lane_stage(buf, k, h, tw)
                 h >>= 1
-            _lane_tails(buf, k, rev, of, rows, R, s, r0)
+            if nt:
+                _lane_tails_nt(buf, k, rev, of, rows, R, s, r0)
+            else:
+                _lane_tails(buf, k, rev, of, rows, R, s, r0)
+        if nt:
+            _sfence()
 
 
 #: `rs_encode_cols` takes the lane-layout kernel (`_rs_encode_lane_par`) where its shape
@@ -1034,6 +1075,13 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4):
 #: measured (×0.78–0.86 of `_rs_encode_cols_par` at the proves' shapes, s29h3); its IR
 #: is plain <8 x i64> and compiles on any host
 LANE = _ifma_host()
+
+
+#: `_rs_encode_lane_par` writes the codewords by non-temporal stores (`_lane_tails_nt`)
+#: when out is 64-byte aligned (tests toggle it): each block's output rows are single
+#: 64-byte lines scattered over out (bit-reversed positions, rows·8 bytes apart), whose
+#: reads for ownership cost ≈ 0.35–0.4 of the kernel with ordinary stores (s38h2)
+LANE_NT = True
 
 
 def _lane_ok(col: np.ndarray, k: int, rate_log: int) -> bool:
@@ -1049,11 +1097,18 @@ def _lane_ok(col: np.ndarray, k: int, rate_log: int) -> bool:
     return bool(np.array_equal(c, c[:, 0:1] + d * np.arange(8, dtype=np.int64)))
 
 
-def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str) -> np.ndarray:
-    """The codewords' output array: a fresh (n, rows) uint64 one, or the caller's reused
-    buffer ``out`` once checked to be C-contiguous uint64 of that shape."""
+def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str,
+                  align: int = 0) -> np.ndarray:
+    """The codewords' output array: a fresh (n, rows) uint64 one (at an ``align``-byte
+    aligned address if given), or the caller's reused buffer ``out`` once checked to be
+    C-contiguous uint64 of that shape."""
     if out is None:
-        return np.empty(shape, dtype=np.uint64)
+        if not align:
+            return np.empty(shape, dtype=np.uint64)
+        n = shape[0] * shape[1]
+        raw = np.empty(n + align // 8, dtype=np.uint64)
+        skip = (-raw.ctypes.data % align) // 8
+        return raw[skip:skip + n].reshape(shape)
     if out.shape != shape or out.dtype != np.uint64 or not out.flags.c_contiguous:
         raise ValueError(f"{who}: out must be C-contiguous uint64 of shape {shape}")
     return out
@@ -1078,10 +1133,11 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
         return rs_encode(np.ascontiguousarray(Y[:, col].T), rate_log, out)
     log_k = k.bit_length() - 1
     tw, twist, _ = _tables(log_k, rate_log)
-    out = _codeword_out(out, (k << rate_log, rows), "rs_encode_cols")
+    out = _codeword_out(out, (k << rate_log, rows), "rs_encode_cols", align=64)
     tg, tc = _twist_first(log_k, rate_log)
     if _lane_ok(col, k, rate_log):
-        _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out, R4)
+        _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out, R4,
+                            LANE_NT and out.ctypes.data % 64 == 0)
     else:
         _rs_encode_cols_par(Y, col, tw, twist, tg, tc, _fast_rev(log_k), out)
     return out
