@@ -2965,3 +2965,112 @@ def ref_fill_segments(xlo, xhi, R, starts, ends, kind, tix, widths, cols, AP, BT
                         v = _ref_sub(v, _ref_mul(a, (int(cols[i][k][x - starts[i]]), 0)))
             out[x - xlo, r] = v
     return out
+
+
+#: rows a block of `e_fill_window_sums` (each of its 2 or 4 tables: 4 × 2^13 × 16 B =
+#: 512 KiB in L2; round i of a window reads 2^(13−i−1) values of y of it)
+FWIN_BLOCK = 1 << 13
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_window_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
+                       AP, BT, PADV, lslots, Eall, eoff, want1, acc, xblk, nchunks):
+    """`e_gkr_window_sums` of one planned tree's slot summed from its leaves block by
+    block in cache (no chunk buffer written and read back): entries x < wx of the
+    chunk's two halves are the fraction sums of the m unit leaves of rows xa + x +
+    j·stepx and xb + x + j·stepx (j < m; `_fr_block`, R = 1, no `SEG_SKIP`), or for m = 1
+    the unit leaves themselves (`_leaf_lanes`, q only); each block of ``xblk`` entries
+    (a multiple of 2^len(want1), as wx) is written interleaved into a local table stack
+    (rows p0, p1, q0, q1, or q0, q1 for m = 1: ``lslots`` (1, 4)) and every round i of
+    the window summed over its y = x0/2^(i+1) … (`_window_round`, E at Eall[eoff[i] +
+    y]) into per-thread accumulators, then added to ``acc`` (1, 3, 2, NB, 2)."""
+    nw = want1.shape[0]
+    NB = acc.shape[3]
+    rbx = FILL_RB
+    nl = 0
+    while (2 << nl) < m:
+        nl += 1
+    rows = 2 if m == 1 else 4
+    nblocks = (wx + xblk - 1) // xblk
+    per = (nblocks + nchunks - 1) // nchunks
+    part = np.zeros((nchunks, 1, 3, 2, NB, 2), dtype=np.uint64)
+    for c in prange(nchunks):
+        _wide512()   # zmm lanes for the fill (`jit_util._wide512`; `_window_round` its own)
+        Wl = np.empty((rows, xblk, 2), np.uint64)
+        U = np.empty((4, rbx), np.uint64)
+        NS = np.empty((nl + 1, 4, rbx), np.uint64)
+        NT = np.empty((nl + 1, 4, rbx), np.uint64)
+        tabs = np.empty(max(m, 1), np.int64)
+        order = np.empty(max(m, 1), np.int64)
+        for blk in range(c * per, min(nblocks, (c + 1) * per)):
+            x0 = blk * xblk
+            cx = min(xblk, wx - x0)
+            for half in range(2):
+                xlo = xa if half == 0 else xb
+                for s0 in range(0, cx, rbx):
+                    cs = min(rbx, cx - s0)
+                    if m == 1:
+                        _leaf_lanes(xlo + x0 + s0, cs, starts, ends, kind, tix, widths,
+                                    colptr, L, AP, BT, PADV, U[2], U[3])
+                        t2 = U[2]
+                        t3 = U[3]
+                        qo = Wl[half, s0:s0 + cs]
+                        for x in range(cs):
+                            qo[x, 0] = t2[x]
+                            qo[x, 1] = t3[x]
+                    else:
+                        _fr_block(xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind, tix,
+                                  widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order)
+                        top = NS[nl]
+                        t0 = top[0]
+                        t1 = top[1]
+                        t2 = top[2]
+                        t3 = top[3]
+                        po = Wl[half, s0:s0 + cs]
+                        qo = Wl[2 + half, s0:s0 + cs]
+                        for x in range(cs):
+                            po[x, 0] = t0[x]
+                            po[x, 1] = t1[x]
+                            qo[x, 0] = t2[x]
+                            qo[x, 1] = t3[x]
+            off = 0
+            n3 = 1
+            for i in range(nw):
+                y0 = x0 >> (i + 1)
+                ny = cx >> (i + 1)
+                _window_round(Wl, lslots, Eall[eoff[i] + y0:eoff[i] + y0 + ny], i,
+                              want1[i], 0, ny, part[c], off)
+                off += n3
+                n3 *= 3
+    for c in range(nchunks):
+        for kk in range(3):
+            for a in range(2):
+                for x in range(NB):
+                    acc[0, kk, a, x, 0] = gl_add(acc[0, kk, a, x, 0], part[c, 0, kk, a, x, 0])
+                    acc[0, kk, a, x, 1] = gl_add(acc[0, kk, a, x, 1], part[c, 0, kk, a, x, 1])
+
+
+def fill_window_sums(xa, xb, wx, stepx, m, plan, Es, want1, acc, xblk: int = 0) -> bool:
+    """`e_fill_window_sums` over ``plan`` (`fill_segments`' tuple): a window's sums of one
+    tree's slot, its halves' entries summed from the leaves (rows xa …, xb …, m leaves
+    an entry, stride ``stepx``; m = 1: the unit leaves), added to ``acc`` (1, 3, 2, NB,
+    2) as `gkr_window_sums` adds that slot's; Es[i] = E_(j0+i) over the chunk's
+    wx/2^(i+1) values of y.  False (nothing added) where it does not apply (several
+    sets, a skipped segment, a window of one round, wx not a multiple of 2^len(Es))."""
+    nw = len(Es)
+    R = plan[7].shape[1]
+    xblk = xblk or FWIN_BLOCK
+    if (R != 1 or nw < 2 or m < 1 or m & (m - 1) or wx % (1 << nw) or xblk % (1 << nw)
+            or (plan[2] == SEG_SKIP).any() or acc.shape[0] != 1
+            or not acc.flags.c_contiguous or any(len(e) != wx >> (i + 1)
+                                                 for i, e in enumerate(Es))):
+        return False
+    Eall = np.ascontiguousarray(np.concatenate(Es), np.uint64)
+    eoff = np.cumsum([0] + [len(e) for e in Es[:-1]]).astype(np.int64)
+    lslots = np.array([[-1, -1, 0, 1]] if m == 1 else [[0, 1, 2, 3]], np.int64)
+    nblocks = (wx + xblk - 1) // xblk
+    work = wx * m * (1 << nw)
+    nch = 1 if work < SMALL else max(1, min(_chunks(work), 32, nblocks))
+    e_fill_window_sums(xa, xb, wx, stepx, m, *plan, lslots, Eall, eoff,
+                       np.array(want1, dtype=np.bool_), acc, xblk, nch)
+    return True

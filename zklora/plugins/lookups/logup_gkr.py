@@ -159,6 +159,20 @@ class FracTree:
         return fn is not None and bool(fn(lo, hi, layer, 1 << (self.depth - layer), rhos,
                                           out, fp, fq, at))
 
+    def range_window(self, layer: int, a: int, b: int, h: int, Es, want1, acc) -> bool:
+        """A window pass's sums (`KL.gkr_window_sums`) of this tree's slot over the
+        chunk a … b of a ``layer`` it does not hold (halves a …, h + a …), its entries
+        summed from the leaves block by block in cache and added to ``acc`` (1, 3, 2,
+        NB, 2) (the producer's ``leaves_range.window_sums``, `_Trees._look_window`;
+        `FILL_WINDOW`).  False (nothing added) where that does not apply: the caller
+        fills the chunk buffer."""
+        if (self.q[layer] is not None or self.leaves_range is None or not self.unit
+                or not (FILL_REDUCE and FILL_WINDOW) or self.depth < layer):
+            return False
+        fn = getattr(self.leaves_range, "window_sums", None)
+        return fn is not None and bool(fn(a, h + a, b - a, layer,
+                                          1 << (self.depth - layer), Es, want1, acc))
+
     def drop(self, layer: int) -> None:
         """Drop layers 0 … layer−1 (no longer read)."""
         for j in range(layer):
@@ -577,6 +591,11 @@ FOLD_FILL = True
 #: `KL.fill_fold` writes them into lanes and folds them in cache; False: the leaves into
 #: the chunk buffer, then `KL.multi_fold`, as before; same bytes)
 FOLD_LEAVES = True
+#: a streamed layer's window pass (first window, m ≥ 2 rounds) sums each planned lookup
+#: tree's slot from its leaves block by block in cache (`KL.fill_window_sums`: no chunk
+#: buffer written and read back m times; False: the chunk buffer, then
+#: `KL.gkr_window_sums`, as before; same bytes)
+FILL_WINDOW = True
 
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
@@ -611,13 +630,16 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     bufs = [np.empty(k * min(h, step) * 2, dtype=np.uint64),
             np.empty(k * (min(h, step) >> 1) * 2, dtype=np.uint64)]
 
-    def chunk(a, b, rhos, into=None, soa=False):
+    def chunk(a, b, rhos, into=None, soa=False, skip=()):
         """The chunk a … b of the tables folded by ``rhos``; with ``into`` (the whole
-        folded stack) written in place at a >> len(rhos) (and that slice returned)."""
+        folded stack) written in place at a >> len(rhos) (and that slice returned).
+        The slots numbered in ``skip`` are not written (summed by the fill already)."""
         W = bufs[0][:k * (b - a) * 2].reshape(k, b - a, 2)   # [P0, P1, Q0, Q1] or [Q0, Q1]
         at = a >> len(rhos)
         rows = []   # the row ranges summed into W (the rest: folded by the fill)
-        for i, sl in zip(active, slots):
+        for ti, (i, sl) in enumerate(zip(active, slots)):
+            if ti in skip:
+                continue
             t = trees[i]
             if (into is not None and soa and len(rhos)
                     and (sl[0] >= 0 or t.depth == n + 1)
@@ -662,15 +684,24 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         lows = [mle.eq_table(E, rz[j0 + i + 1:j0 + i + 1 + cbs[i]]) for i in range(m)]
         for a in range(0, h, step):
             b = min(h, a + step)
-            Wc = chunk(a, b, point[:j0])
             Es = [E.mul(lows[i], selector(E, rz[j0 + i + 1 + cbs[i]:],
                                           (a >> (j0 + i + 1)) >> cbs[i])) for i in range(m)]
+            # planned trees' slots summed from their leaves in cache (`FILL_WINDOW`)
+            fused = set() if m == 1 or j0 else {
+                ti for ti, i in enumerate(active)
+                if trees[i].range_window(n + 1, a, b, h, Es, want, acc[ti:ti + 1])}
+            Wc = chunk(a, b, point[:j0], skip=fused)
             if m == 1:   # one round: the layer kernel's pair sums (cheaper)
                 sc, _ = KL.gkr_sums(Wc, Wc, slots, np.ascontiguousarray(Es[0], np.uint64),
                                     want[0])
                 one = (one + sc.astype(object)) % KL.P_INT
-            else:
+            elif not fused:
                 KL.gkr_window_sums(Wc, slots, Es, want, acc)
+            elif len(fused) < len(slots):   # the other slots from the chunk buffer
+                rest = [ti for ti in range(len(slots)) if ti not in fused]
+                sub = np.ascontiguousarray(acc[rest])
+                KL.gkr_window_sums(Wc, slots[rest], Es, want, sub)
+                acc[rest] = sub
             del Wc
         for i in range(m):
             j = j0 + i
@@ -1437,6 +1468,9 @@ class _Trees:
                 rng.into = lambda lo, hi, q, segs=segs: self._look_into(segs, lo, hi, q)
                 rng.reduce = lambda lo, hi, layer, m, out, segs=segs: self._look_reduce(
                     segs, lo, hi, layer, m, out)
+                rng.window_sums = (lambda xa, xb, wx, layer, m, Es, want1, acc, segs=segs:
+                                   self._look_window(segs, xa, xb, wx, layer, m, Es, want1,
+                                                     acc))
                 rng.reduce_fold = (lambda lo, hi, layer, m, rhos, out, fp, fq, at, segs=segs:
                                    self._look_reduce_fold(segs, lo, hi, layer, m, rhos, out,
                                                           fp, fq, at))
@@ -1561,6 +1595,23 @@ class _Trees:
         _drop_pieces(plan, lo, hi - lo, 1 << layer, m)
         return True
 
+
+    def _look_window(self, segs, xa: int, xb: int, wx: int, layer: int, m: int, Es,
+                     want1, acc) -> bool:
+        """A window pass's sums of one planned tree's slot over its entries xa …, xb …
+        (wx each, m leaves an entry; m = 1: the leaves) of ``layer``, summed from its
+        segments in cache and added to ``acc`` (`KL.fill_window_sums`,
+        `FracTree.range_window`), the columns' pages given back as `_fill` gives them;
+        False where it does not apply (nothing added)."""
+        plan = self.__dict__.get("_plans", {}).get(id(segs))
+        if plan is None or plan[1] or m < 1 or self.top:
+            return False
+        if not KL.fill_window_sums(xa, xb, wx, 1 << layer, m, plan[0], Es, want1, acc):
+            return False
+        _LEAVES[0] += 2 * m * wx
+        for x in (xa, xb):
+            _drop_pieces(plan, x, wx, 1 << layer, m)
+        return True
 
     def _segments(self, group: list[int], lay: StackLayout) -> list:
         """(start, length, columns or padding row ints, table index) covering one
