@@ -56,3 +56,23 @@ def test_minmax_wide_same_as_twin(n):
     a[-1] = np.iinfo(np.int64).max
     assert IG.minmax_i64(a) == MINMAX(a) == IG.minmax_ref(a)
     assert MARK in _ir(MINMAX)
+
+
+def test_elementwise_max_abs_same_as_torch():
+    import torch
+
+    from zklora.plugins.ops.elementwise import _max_abs
+
+    def ref(x):
+        return int(x.abs().max()) if x.numel() else 0
+
+    for n in (1, 5, 1000, 40000):
+        for lo, hi in ((-(1 << 40), 1 << 40), (-(1 << 40), -5), (3, 1 << 30), (-9, 2)):
+            x = torch.from_numpy(rng.integers(lo, hi, n, dtype=np.int64))
+            assert _max_abs(x) == ref(x)
+            assert _max_abs(x.reshape(-1, 1).t()) == ref(x)
+    x = torch.from_numpy(rng.integers(-(1 << 40), 1 << 40, (64, 48), dtype=np.int64))
+    assert _max_abs(x.t()) == ref(x)                 # not contiguous: torch
+    assert _max_abs(x[:, ::2]) == ref(x[:, ::2])
+    assert _max_abs(torch.zeros(0, dtype=torch.int64)) == 0
+    assert _max_abs(torch.tensor([-7, 3], dtype=torch.int32)) == 7

@@ -30,6 +30,7 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.kernels.int_gemm import minmax_i64
 from zklora.zkcore import mle
 from zklora.zkcore import zk as zklib
 from zklora.zkcore.claims import blind_value, scale_blind
@@ -53,7 +54,14 @@ def _check_fits(name: str, bound_abs: int) -> None:
 
 
 def _max_abs(x: torch.Tensor) -> int:
-    return int(x.abs().max()) if x.numel() else 0
+    """max |x| (0 for an empty tensor): over a contiguous int64 CPU tensor from
+    `int_gemm.minmax_i64` (one vectorised pass, no |x| temporary; exact as Python ints)."""
+    if not x.numel():
+        return 0
+    if x.dtype == torch.int64 and x.is_cpu and x.is_contiguous():
+        lo, hi = minmax_i64(x.detach().numpy().reshape(-1))
+        return max(-int(lo), int(hi))
+    return int(x.abs().max())
 
 
 # -- linear combinations ---------------------------------------------------------------
