@@ -68,10 +68,14 @@ def main():
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     xblks = [int(v) for v in sys.argv[2:]] or [KL.FWIN_BLOCK]
     rng = np.random.default_rng(1)
-    layer = 24
     pl = plan(rng, 1 << 25)
-    for wx, m, nw in ((1 << 19, 2, 3), (1 << 19, 1, 3), (1 << 19, 4, 3), (1 << 19, 1, 2),
-                      (1 << 17, 16, 2), (1 << 18, 8, 2)):
+    tot = {"old": 0.0} | {f"new{x}": 0.0 for x in xblks}
+    # the 25m prove's calls (s38h1's trace): (wx, m, rounds): calls
+    for (wx, m, nw), calls in {(1 << 19, 2, 3): 24, (1 << 19, 1, 3): 24, (1 << 19, 4, 3): 8,
+                               (1 << 19, 1, 2): 32, (1 << 17, 16, 2): 8,
+                               (1 << 18, 8, 2): 8, (1 << 18, 4, 2): 8, (1 << 17, 8, 2): 8,
+                               (1 << 18, 2, 2): 8, (1 << 17, 4, 2): 8, (1 << 17, 2, 2): 8,
+                               (1 << 18, 1, 2): 8}.items():
         stepx = 1 << (25 - (m.bit_length() - 1))
         xa, xb = 3 << 19, stepx // 2 + (3 << 19)
         Es = [rng.integers(0, P, (wx >> (i + 1), 2), dtype=np.uint64) for i in range(nw)]
@@ -96,10 +100,12 @@ def main():
                                         int(name[3:]))
                 res[name].append(time.process_time() - c0)
         mo = statistics.median(res["old"])
-        print(f"wx 2^{wx.bit_length() - 1} m {m} rounds {nw}: old {mo * 1e3:.2f} ms CPU"
+        for n, v in res.items():
+            tot[n] += calls * statistics.median(v)
+        print(f"wx 2^{wx.bit_length() - 1} m {m} rounds {nw} (x{calls}): old {mo * 1e3:.2f} ms CPU"
               + "".join(f", {n} {statistics.median(v) * 1e3:.2f} (x{statistics.median(v) / mo:.3f})"
                         for n, v in res.items() if n != "old"), flush=True)
-    del layer
+    print("25m calls weighted: " + ", ".join(f"{n} {v:.3f} s CPU" for n, v in tot.items()))
 
 
 if __name__ == "__main__":
