@@ -43,6 +43,7 @@ from .goldilocks import (
     gl_sub,
     mul128,
 )
+from .jit_util import _wide512
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
 #: low variables of the split (A has 2^LO_VARS entries per point: q·2^a·16 bytes in cache)
@@ -325,6 +326,7 @@ def _combine_ifma(A0, A1, B, out, a, nch):
     step = (ng + nch - 1) // nch
     Af = (A0.reshape(-1), A1.reshape(-1))
     for ch in prange(nch):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         Kc = np.empty(3 * HG * IFMA_LANES, dtype=np.uint64)
         Bl = np.empty(2 * HG * q, dtype=np.uint64)
         for gi in range(ch * step, min(ng, (ch + 1) * step)):
@@ -458,6 +460,7 @@ def _combine_ext(A, B, out, a, overwrite, nch):
             A1[l, x] = A[l, x, 1]
     step = (H + nch - 1) // nch
     for ch in prange(nch):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         acc0 = np.empty(L, dtype=np.uint64)
         acc1 = np.empty(L, dtype=np.uint64)
         for h in range(ch * step, min(H, (ch + 1) * step)):
@@ -615,6 +618,7 @@ def _eq_acc_blocks(points, nv, offs, coefs, out, T, overwrite):
     B0 = np.empty(bsize, dtype=np.uint64)
     B1 = np.empty(bsize, dtype=np.uint64)
     for i in prange(nb):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         k = bks[i]
         _eq_fill_split(points[k], 0, T, coefs[k, 0], coefs[k, 1], A0[i], A1[i])
         _eq_fill_split(points[k], T, nv[k] - T, ONE, ZERO, B0[boff[i]:boff[i + 1]],
@@ -637,6 +641,7 @@ def _eq_acc_blocks(points, nv, offs, coefs, out, T, overwrite):
             lst[fill[t]] = k
             fill[t] += 1
     for t in prange(ntiles):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         if cnt[t] == cnt[t + 1]:
             if overwrite:
                 for x in range(t << T, (t + 1) << T):
@@ -804,6 +809,7 @@ def _fold_pair_sums(s, E0, E1, j, w, L, nth):
     part = np.zeros((nth, 2, 2), dtype=np.uint64)
     step = (ntiles + nth - 1) // nth
     for th in prange(nth):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         a0 = np.zeros(L, dtype=np.uint64)
         a1 = np.zeros(L, dtype=np.uint64)
         q0 = np.zeros(L, dtype=np.uint64)
@@ -873,6 +879,7 @@ def _fold_eq(s, E0, E1, j, out, L):
     M = out.shape[0]
     ntiles = (M + L - 1) // L
     for t in prange(ntiles):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         T = np.empty(J * L, dtype=np.uint64)
         o0 = np.empty(L, dtype=np.uint64)
         o1 = np.empty(L, dtype=np.uint64)
@@ -942,6 +949,7 @@ def _fold_eq_ifma(s, Ec, j, out, L):
     M = out.shape[0]
     ntiles = (M + L - 1) // L
     for t in prange(ntiles):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         T = np.empty(J * L, dtype=np.uint64)
         Kc = np.empty(6 * IFMA_LANES, dtype=np.uint64)
         x0 = t * L
@@ -1122,6 +1130,7 @@ def _seg_dots(s, sk, sa, sh, snt, grp, grp_T, grp_n, loff, L0, L1, boff, B0, B1,
     base×extension axpy of the row into a run (B[row] its scalar), then the run times
     L_g, summed by bit j.  One thread a segment; X[e] (one row a segment) is set."""
     for e in prange(sk.shape[0]):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         k = sk[e]
         g = grp[k]
         T = grp_T[g]
@@ -1245,6 +1254,7 @@ def _seg_rows_ifma(s, sk, sa, sh, snt, grp, grp_T, grp_n, boff, B0, B1, Bc, P0, 
     limbs in registers), reduced once a call (`_ifma_limbs`); Bc (rows, 2, 2) holds
     B's components as (b, b >> 52).  Other pieces as `_seg_rows`."""
     for e in prange(sk.shape[0]):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         g = grp[sk[e]]
         tl = 1 << grp_T[g]
         a = sa[e]
@@ -1309,6 +1319,7 @@ def _seg_collect(sk, grp, grp_T, P0, P1, aoff, A0, A1):
 def _seg_fin(ks, grp, grp_T, loff, L0, L1, aoff, A0, A1, j, X):
     """X[k] = (Σ_(x: bit j = 0) L_g[x']·A_k[x], Σ_(bit j = 1) …) for the claims ks."""
     for i in prange(ks.shape[0]):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         k = ks[i]
         g = grp[k]
         lo_ = loff[g]

@@ -43,6 +43,7 @@ from .goldilocks import (
     mul128,
 )
 from .goldilocks import e2_mul_s as e2_mul
+from .jit_util import _wide512
 from .lookup_gkr import _col_at, col_table
 from .whir_eq import (
     IFMA_FLUSH,
@@ -333,6 +334,7 @@ def _lincomb_fold(tabs, C0, C1, j, out, L):
     ntiles = (M + L - 1) // L
     if nt * J < LF_LAZY:   # few terms: a reduced product each (as `_fold_rows`)
         for t in prange(ntiles):
+            _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
             T = np.empty(J * L, dtype=np.uint64)
             o0 = np.zeros(L, dtype=np.uint64)
             o1 = np.zeros(L, dtype=np.uint64)
@@ -358,6 +360,7 @@ def _lincomb_fold(tabs, C0, C1, j, out, L):
                 out[x0 + x, 1] = o1[x]
         return
     for t in prange(ntiles):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         T = np.empty(J * L, dtype=np.uint64)
         K = np.zeros((6, L), dtype=np.uint64)
         k0 = K[0]
@@ -480,6 +483,7 @@ def _split_rows(tabs, C0, C1, a, H, nch, part):
     step = (H + nch - 1) // nch
     P = min(ROW_PIECE, L)
     for c in prange(nch):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         K = np.zeros((q, 6, L), dtype=np.uint64)
         h1 = min(H, (c + 1) * step)
         for p0 in range(0, L, P):
@@ -545,6 +549,7 @@ def _split_rows_ifma(tabs, Bc, a, H, q, nch, part):
     R = max(1, min(IFMA_ROWS, IFMA_FLUSH // T))
     brow = 4 * q
     for c in prange(nch):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s38h4)
         Kc = np.zeros(NX * q * 6 * IFMA_LANES, dtype=np.uint64)
         for l in range(q):
             for x in range(L):
