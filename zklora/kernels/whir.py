@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import llvmlite.ir as ir
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from . import goldilocks as G
 from . import merkle as _merkle
@@ -692,8 +695,318 @@ def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
     wt = _twist_steps(log_domain, log_split)
     size = rows * T * ncomp
     nch = 1 if size < SERIAL_BELOW else max(1, min(64, rows))
+    if XDFT and T >= FAST_MIN and nt >= 2 and cb % 8 == 0 and tw.shape[0] == 2 * T:
+        _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev,
+                           out, nch)
+        return
     _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev, out,
                      nch)
+
+
+# -- the tile DFT's radix-2 stages as explicit <8 x i64> IR (s38h3) ------------------------
+#
+# `_twist_dft_tiles` autovectorised runs its butterflies as `gl_*` loops over unit-stride
+# runs (numba's loop vectoriser: run-length bookkeeping, canonical compares written as
+# branches).  `_twist_dft_tiles_x` runs the same stages (and the twist powers' update) as
+# llvmlite IR on <8 x i64> vectors of 8 neighbouring entries of a row (`_x_first`,
+# `_x_r4`, `_x_stage`, `_x_mulrun`) with leaner canonical arithmetic: an addition as
+# a − (p − b) plus a masked p (4 ops), a subtraction with a masked p (3), a product's
+# 32-bit limb products (vpmuludq) then `gl_reduce128`'s steps with the high limb times
+# 2^32 − 1 as one more vpmuludq and the final canonical step as an unsigned minimum
+# (min(r, r − p mod 2^64)).  Every value stays canonical, so the outputs are the old
+# kernel's exactly.  The radix-8 tails and the leaves' scatter are the old kernel's code.
+
+#: `twist_dft_tiles` takes `_twist_dft_tiles_x` where its shape allows (tests toggle it):
+#: on AVX-512 IFMA hosts (`whir_eq.IFMA`), where it was measured; its IR is plain <8 x i64> and
+#: compiles on any host
+XDFT = IFMA
+
+_XI64 = ir.IntType(64)
+_XVT = ir.VectorType(_XI64, 8)
+_XP = P_INT
+_XEPS = (1 << 32) - 1
+
+
+def _xc(x: int) -> ir.Constant:
+    """An <8 x i64> splat of the uint64 x."""
+    x &= (1 << 64) - 1
+    return ir.Constant(_XVT, [x - (1 << 64) if x >= 1 << 63 else x] * 8)
+
+
+def _x_add(b, x, y):
+    """a + b mod p of canonical vectors: s = a − (p − b), plus p where a < p − b."""
+    nb = b.sub(_xc(_XP), y)
+    s = b.sub(x, nb)
+    return b.select(b.icmp_unsigned("<", x, nb), b.add(s, _xc(_XP)), s)
+
+
+def _x_sub(b, x, y):
+    """a − b mod p of canonical vectors."""
+    d = b.sub(x, y)
+    return b.select(b.icmp_unsigned("<", x, y), b.add(d, _xc(_XP)), d)
+
+
+def _x_canon(b, r):
+    """r mod p for any uint64 r: min(r, r − p mod 2^64)."""
+    t = b.add(r, _xc(_XEPS))
+    return b.select(b.icmp_unsigned("<", t, r), t, r)
+
+
+def _x_reduce(b, hi, lo):
+    """(hi·2^64 + lo) mod p (canonical): `gl_reduce128`, hi's low limb times 2^32 − 1 as
+    a 32-bit product."""
+    m32 = _xc(0xFFFFFFFF)
+    hh = b.lshr(hi, _xc(32))
+    t0 = b.sub(lo, hh)
+    t0 = b.select(b.icmp_unsigned("<", lo, hh), b.sub(t0, _xc(_XEPS)), t0)
+    t1 = b.mul(b.and_(hi, m32), _xc(_XEPS))
+    r = b.add(t0, t1)
+    r = b.select(b.icmp_unsigned("<", r, t1), b.add(r, _xc(_XEPS)), r)
+    return _x_canon(b, r)
+
+
+def _x_mul(b, x, w):
+    """x·w mod p (canonical) of canonical vectors: `mul128`'s 32-bit limb products."""
+    m32 = _xc(0xFFFFFFFF)
+    s32 = _xc(32)
+    a_lo = b.and_(x, m32)
+    a_hi = b.lshr(x, s32)
+    b_lo = b.and_(w, m32)
+    b_hi = b.lshr(w, s32)
+    ll = b.mul(a_lo, b_lo)
+    t = b.add(b.mul(a_hi, b_lo), b.lshr(ll, s32))
+    u = b.add(b.mul(a_lo, b_hi), b.and_(t, m32))
+    hi = b.add(b.add(b.mul(a_hi, b_hi), b.lshr(t, s32)), b.lshr(u, s32))
+    return _x_reduce(b, hi, b.or_(b.shl(u, s32), b.and_(ll, m32)))
+
+
+def _x_mul_2_48(b, x):
+    """x·2^48 mod p (canonical): (x >> 16)·2^64 + (x << 48) reduced."""
+    return _x_reduce(b, b.lshr(x, _xc(16)), b.shl(x, _xc(48)))
+
+
+def _x_arr(context, builder, sig, args, i):
+    return context.make_array(sig.args[i])(context, builder, args[i]).data
+
+
+def _x_ptr(b, base, off):
+    return b.bitcast(b.gep(base, [off]), _XVT.as_pointer())
+
+
+def _x_ld(b, base, off):
+    return b.load(_x_ptr(b, base, off), align=8)
+
+
+def _x_st(b, v, base, off):
+    b.store(v, _x_ptr(b, base, off), align=8)
+
+
+def _x_prefetch(b, base, off):
+    """A prefetch of base[off]'s line into L2 (`llvm.prefetch`, read, locality 2)."""
+    i32 = ir.IntType(32)
+    p8 = ir.IntType(8).as_pointer()
+    fn = cgutils.get_or_insert_function(
+        b.module, ir.FunctionType(ir.VoidType(), [p8, i32, i32, i32]), "llvm.prefetch.p0")
+    b.call(fn, [b.bitcast(b.gep(base, [off]), p8), ir.Constant(i32, 0),
+                ir.Constant(i32, 2), ir.Constant(i32, 1)])
+
+
+def _x_first_codegen(context, builder, sig, args):
+    s0 = _x_arr(context, builder, sig, args, 0)
+    o0 = args[1]
+    s1 = _x_arr(context, builder, sig, args, 2)
+    o1 = args[3]
+    f = _x_arr(context, builder, sig, args, 4)
+    fo0, fo1 = args[5], args[6]
+    buf = _x_arr(context, builder, sig, args, 7)
+    bo0, bo1 = args[8], args[9]
+    tw = _x_arr(context, builder, sig, args, 10)
+    two, n, pd = args[11], args[12], args[13]
+    b = builder
+    with cgutils.for_range(b, b.lshr(n, ir.Constant(_XI64, 3))) as loop:
+        i = b.shl(loop.index, ir.Constant(_XI64, 3))
+        _x_prefetch(b, s0, b.add(b.add(o0, i), pd))
+        _x_prefetch(b, s1, b.add(b.add(o1, i), pd))
+        x0 = _x_mul(b, _x_ld(b, s0, b.add(o0, i)), _x_ld(b, f, b.add(fo0, i)))
+        x1 = _x_mul(b, _x_ld(b, s1, b.add(o1, i)), _x_ld(b, f, b.add(fo1, i)))
+        _x_st(b, _x_add(b, x0, x1), buf, b.add(bo0, i))
+        _x_st(b, _x_mul(b, _x_sub(b, x0, x1), _x_ld(b, tw, b.add(two, i))), buf,
+              b.add(bo1, i))
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_first(typingctx, s0, o0, s1, o1, f, fo0, fo1, buf, bo0, bo1, tw, two, n, pd):
+    """The first DIF stage read from two sources with the twist product fused in
+    (`ntt._bfly_run_in`) on vectors: for i < n (n % 8 = 0), x0 = s0[o0 + i]·f[fo0 + i],
+    x1 = s1[o1 + i]·f[fo1 + i], buf[bo0 + i] ← x0 + x1, buf[bo1 + i] ← (x0 − x1)·tw[two + i]
+    (flat C-contiguous uint64 arrays); the sources' words pd further on (the next row's)
+    are prefetched into L2."""
+    i64 = types.int64
+    return types.void(s0, i64, s1, i64, f, i64, i64, buf, i64, i64, tw, i64, i64, i64), \
+        _x_first_codegen
+
+
+def _x_stage_codegen(context, builder, sig, args):
+    buf = _x_arr(context, builder, sig, args, 0)
+    k, h = args[1], args[2]
+    tw = _x_arr(context, builder, sig, args, 3)
+    b = builder
+    three = ir.Constant(_XI64, 3)
+    h2 = b.shl(h, ir.Constant(_XI64, 1))
+    with cgutils.for_range(b, b.udiv(k, h2)) as outer:
+        st = b.mul(outer.index, h2)
+        with cgutils.for_range(b, b.lshr(h, three)) as loop:
+            j = b.shl(loop.index, three)
+            pl = b.add(st, j)
+            ph = b.add(pl, h)
+            x = _x_ld(b, buf, pl)
+            y = _x_ld(b, buf, ph)
+            _x_st(b, _x_add(b, x, y), buf, pl)
+            _x_st(b, _x_mul(b, _x_sub(b, x, y), _x_ld(b, tw, b.add(h, j))), buf, ph)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_stage(typingctx, buf, k, h, tw):
+    """One radix-2 DIF stage of buf (k entries) with butterflies h apart (h % 8 = 0),
+    twiddle tw[h + j] (`stage_twiddles`), on vectors of 8 neighbouring entries."""
+    return types.void(buf, types.int64, types.int64, tw), _x_stage_codegen
+
+
+def _x_r4_codegen(context, builder, sig, args):
+    buf = _x_arr(context, builder, sig, args, 0)
+    k, q = args[1], args[2]
+    tw = _x_arr(context, builder, sig, args, 3)
+    b = builder
+    three = ir.Constant(_XI64, 3)
+    q4 = b.shl(q, ir.Constant(_XI64, 2))
+    q2 = b.shl(q, ir.Constant(_XI64, 1))
+    with cgutils.for_range(b, b.udiv(k, q4)) as outer:
+        st = b.mul(outer.index, q4)
+        with cgutils.for_range(b, b.lshr(q, three)) as loop:
+            jj = b.shl(loop.index, three)
+            p0 = b.add(st, jj)
+            p1 = b.add(p0, q)
+            p2 = b.add(p1, q)
+            p3 = b.add(p2, q)
+            x0, x1, x2, x3 = (_x_ld(b, buf, p) for p in (p0, p1, p2, p3))
+            u0 = _x_add(b, x0, x2)
+            u2 = _x_sub(b, x0, x2)
+            u1 = _x_add(b, x1, x3)
+            u3 = _x_mul_2_48(b, _x_sub(b, x1, x3))
+            _x_st(b, _x_add(b, u0, u1), buf, p0)
+            _x_st(b, _x_mul(b, _x_sub(b, u0, u1), _x_ld(b, tw, b.add(q, jj))), buf, p1)
+            _x_st(b, _x_mul(b, _x_add(b, u2, u3), _x_ld(b, tw, b.add(q2, jj))), buf, p2)
+            _x_st(b, _x_mul(b, _x_sub(b, u2, u3), _x_ld(b, tw, b.add(b.add(k, q), jj))),
+                  buf, p3)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_r4(typingctx, buf, k, q, tw):
+    """The DIF stages 2q and q apart (q % 8 = 0) of buf (k entries) as one radix-2² pass
+    (`ntt._r4_pair`'s arithmetic; ``tw`` = `stage_twiddles` of k with its cube tables),
+    on vectors of 8 neighbouring entries."""
+    return types.void(buf, types.int64, types.int64, tw), _x_r4_codegen
+
+
+def _x_mulrun_codegen(context, builder, sig, args):
+    x = _x_arr(context, builder, sig, args, 0)
+    y = _x_arr(context, builder, sig, args, 1)
+    b = builder
+    with cgutils.for_range(b, b.lshr(args[2], ir.Constant(_XI64, 3))) as loop:
+        i = b.shl(loop.index, ir.Constant(_XI64, 3))
+        _x_st(b, _x_mul(b, _x_ld(b, x, i), _x_ld(b, y, i)), x, i)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_mulrun(typingctx, x, y, n):
+    """x[i] ← x[i]·y[i] for i < n (n % 8 = 0), on vectors (`_mul_runs`)."""
+    return types.void(x, y, types.int64), _x_mulrun_codegen
+
+
+@njit(inline="always", **_OPTS)
+def _x_r2_stages(buf, tw, half):
+    """`ntt._r2_stages` (stages ``half`` … 8 apart; radix-2² pairs: ``tw`` has the cube
+    tables) with the vector passes."""
+    k = buf.shape[0]
+    while half >= 16:
+        _x_r4(buf, k, half >> 1, tw)
+        half >>= 2
+    while half >= 8:
+        _x_stage(buf, k, half, tw)
+        half >>= 1
+
+
+@njit(inline="always", **_OPTS)
+def _x_tails(buf, tw):
+    """`ntt._dif_stages`' radix-8 tails of every run of 64 entries (lane layout, not
+    transposed back)."""
+    k = buf.shape[0]
+    w81 = tw[5]
+    w82 = tw[6]
+    w83 = tw[7]
+    w4 = tw[3]
+    for g in range(0, k, 64):
+        v = buf[g:g + 64]
+        _transpose8(v, 0)
+        _tail8_lanes(v, 0, w81, w82, w83, w4)
+
+
+@njit(**_OPTS)
+def _x_tails_call(buf, tw):
+    """`_x_tails` as a real call (tests)."""
+    _x_tails(buf, tw)
+
+
+@njit(parallel=True, **_OPTS)
+def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, out, nch):
+    """`_twist_dft_tiles` for T ≥ FAST_MIN, two tiles or more, cb % 8 = 0 and ``tw`` with
+    its cube tables, the radix-2 stages and the twist powers' update as vector IR
+    (`_x_first`, `_x_r2_stages`, `_x_mulrun`): the same values."""
+    G = T // K
+    nt = T // cb
+    half = T >> 1
+    hb = nt >> 1
+    held = ram.shape[0]
+    Sr = ram.shape[1]
+    Sp = piece.shape[1]
+    w = ram.shape[2]
+    rf = ram.reshape(-1)
+    pf = piece.reshape(-1)
+    step = (rows + nch - 1) // nch
+    for ch in prange(nch):
+        _wide512()
+        buf, pw, r_lo, r_hi = _twist_chunk(ch, step, rows, T, wa, a0)
+        for r in range(r_lo, r_hi):
+            for comp in range(ncomp):
+                for jj in range(hb):
+                    o = jj * cb
+                    j1 = jj + hb
+                    if j1 < held:   # jj < j1: both tiles in RAM
+                        _x_first(rf, ((jj * Sr + a0 + r) * w + comp * cb), rf,
+                                 ((j1 * Sr + a0 + r) * w + comp * cb), pw, o, half + o,
+                                 buf, o, half + o, tw, half + o, cb, w)
+                    elif jj < held:
+                        _x_first(rf, ((jj * Sr + a0 + r) * w + comp * cb), pf,
+                                 (((j1 - held) * Sp + r) * w + comp * cb), pw, o,
+                                 half + o, buf, o, half + o, tw, half + o, cb, w)
+                    else:
+                        _x_first(pf, (((jj - held) * Sp + r) * w + comp * cb), pf,
+                                 (((j1 - held) * Sp + r) * w + comp * cb), pw, o,
+                                 half + o, buf, o, half + o, tw, half + o, cb, w)
+                _x_r2_stages(buf, tw, half >> 1)
+                if K == 16:   # the tails write the leaves themselves
+                    _leaf_tails(buf, tw, rev, out, r, rows, ncomp, comp)
+                    continue
+                _x_tails(buf, tw)
+                for g in range(G):
+                    orow = r + g * rows
+                    for j in range(K):
+                        out[orow, j * ncomp + comp] = buf[rev[g + j * G]]
+            _x_mulrun(pw, wt, T)
 
 
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba
