@@ -738,8 +738,9 @@ def _v_reduce128(b, hi, lo):
     return b.select(b.icmp_unsigned("<", t, r), t, r)
 
 
-def _v_mul(b, x, w):
-    """`gl_mul` lane-wise (`mul128`'s 32-bit limb products, then `gl_reduce128`)."""
+def _v_mul_limbs(b, x, w):
+    """The 128-bit product x·w lane-wise as (hi, lo) words: `mul128`'s 32-bit limb
+    products (shared with `whir`'s tile DFT, which reduces it its own way)."""
     m32 = _vc(0xFFFFFFFF)
     s32 = _vc(32)
     a_lo = b.and_(x, m32)
@@ -750,7 +751,12 @@ def _v_mul(b, x, w):
     t = b.add(b.mul(a_hi, b_lo), b.lshr(ll, s32))
     u = b.add(b.mul(a_lo, b_hi), b.and_(t, m32))
     hi = b.add(b.add(b.mul(a_hi, b_hi), b.lshr(t, s32)), b.lshr(u, s32))
-    return _v_reduce128(b, hi, b.or_(b.shl(u, s32), b.and_(ll, m32)))
+    return hi, b.or_(b.shl(u, s32), b.and_(ll, m32))
+
+
+def _v_mul(b, x, w):
+    """`gl_mul` lane-wise (`mul128`'s 32-bit limb products, then `gl_reduce128`)."""
+    return _v_reduce128(b, *_v_mul_limbs(b, x, w))
 
 
 def _v_mul_2_24(b, x):

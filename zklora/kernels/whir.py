@@ -46,6 +46,7 @@ from .goldilocks import (
     gl_sub,
 )
 from .jit_util import _wide512, _wide_codegen  # noqa: F401  (s37h2; shared, s37h5)
+from .ntt import _I64 as _XI64
 from .ntt import (
     FAST_MIN,
     _bfly_run_in,
@@ -55,6 +56,7 @@ from .ntt import (
     _r2_stages,
     _tail8_lanes,
     _transpose8,
+    _v_mul_limbs,
     fast_perm,
     mat_evec,
     powers,
@@ -62,6 +64,9 @@ from .ntt import (
     rs_encode,
     stage_twiddles,
 )
+from .ntt import _arr as _x_arr
+from .ntt import _v_ptr as _x_ptr
+from .ntt import _vc as _xc
 from .whir_eq import IFMA, IFMA_FLUSH, IFMA_LANES, IFMA_ROWS, _ifma_2, _ifma_limbs
 
 _OPTS = dict(cache=True, nogil=True, fastmath=False)
@@ -721,16 +726,8 @@ def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
 #: compiles on any host
 XDFT = IFMA
 
-_XI64 = ir.IntType(64)
-_XVT = ir.VectorType(_XI64, 8)
 _XP = P_INT
 _XEPS = (1 << 32) - 1
-
-
-def _xc(x: int) -> ir.Constant:
-    """An <8 x i64> splat of the uint64 x."""
-    x &= (1 << 64) - 1
-    return ir.Constant(_XVT, [x - (1 << 64) if x >= 1 << 63 else x] * 8)
 
 
 def _x_add(b, x, y):
@@ -767,30 +764,12 @@ def _x_reduce(b, hi, lo):
 
 def _x_mul(b, x, w):
     """x·w mod p (canonical) of canonical vectors: `mul128`'s 32-bit limb products."""
-    m32 = _xc(0xFFFFFFFF)
-    s32 = _xc(32)
-    a_lo = b.and_(x, m32)
-    a_hi = b.lshr(x, s32)
-    b_lo = b.and_(w, m32)
-    b_hi = b.lshr(w, s32)
-    ll = b.mul(a_lo, b_lo)
-    t = b.add(b.mul(a_hi, b_lo), b.lshr(ll, s32))
-    u = b.add(b.mul(a_lo, b_hi), b.and_(t, m32))
-    hi = b.add(b.add(b.mul(a_hi, b_hi), b.lshr(t, s32)), b.lshr(u, s32))
-    return _x_reduce(b, hi, b.or_(b.shl(u, s32), b.and_(ll, m32)))
+    return _x_reduce(b, *_v_mul_limbs(b, x, w))
 
 
 def _x_mul_2_48(b, x):
     """x·2^48 mod p (canonical): (x >> 16)·2^64 + (x << 48) reduced."""
     return _x_reduce(b, b.lshr(x, _xc(16)), b.shl(x, _xc(48)))
-
-
-def _x_arr(context, builder, sig, args, i):
-    return context.make_array(sig.args[i])(context, builder, args[i]).data
-
-
-def _x_ptr(b, base, off):
-    return b.bitcast(b.gep(base, [off]), _XVT.as_pointer())
 
 
 def _x_ld(b, base, off):
