@@ -3074,3 +3074,90 @@ def fill_window_sums(xa, xb, wx, stepx, m, plan, Es, want1, acc, xblk: int = 0) 
     e_fill_window_sums(xa, xb, wx, stepx, m, *plan, lslots, Eall, eoff,
                        np.array(want1, dtype=np.bool_), acc, xblk, nch)
     return True
+
+
+#: entries a block of `e_fill_gkr_sums` (its local component-major stack: 2 or 4 tables
+#: × 4 rows × 2^11 × 8 B = 128 / 256 KiB in L2; 2^12 ×0.96–0.98 CPU of 2^13 at 84m's
+#: shapes, 2^11 no better: tests/bench/s39h3_fill_gkr_ab.py)
+FGS_BLOCK = 1 << 12
+
+
+@njit(parallel=True, **_OPTS)
+def e_fill_gkr_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP,
+                    BT, PADV, lslots, E, want1, acc, xblk, nchunks):
+    """`e_gkr_sums` of one planned tree's slot over a window of ONE round, summed from its
+    leaves block by block in cache (no chunk buffer written and read back; the one-round
+    counterpart of `e_fill_window_sums`): entries x < wx of the chunk's two halves are
+    the fraction sums of the m unit leaves of rows xa + x + j·stepx and xb + x + j·stepx
+    (j < m; `_fr_block`, R = 1, no `SEG_SKIP`), or for m = 1 the unit leaves themselves
+    (`_leaf_lanes`, q only).  Each block of ``xblk`` entries (even, as wx) is stored
+    component-major into a local stack (`_soa_store`: tables p0, p1, q0, q1, or q0, q1
+    for m = 1: ``lslots`` (1, 4)) and its pairs y = x0/2 … summed by `_gkr_sums_range_c`
+    with E[y] (E over the chunk's wx/2 values of y) into per-thread sums, then added to
+    ``acc`` (1, 3, 2, 2) (canonical values: the same field elements as `e_gkr_sums` over
+    the chunk buffer)."""
+    rbx = FILL_RB
+    nl = 0
+    while (2 << nl) < m:
+        nl += 1
+    rows = 2 if m == 1 else 4
+    nblocks = (wx + xblk - 1) // xblk
+    per = (nblocks + nchunks - 1) // nchunks
+    part = np.zeros((nchunks, 1, 3, 2, 2), dtype=np.uint64)
+    En = np.empty((0, 2), np.uint64)   # no next-round table (`_en_pairs` writes nothing)
+    for c in prange(nchunks):
+        _wide512()   # zmm lanes for the fill (`jit_util._wide512`)
+        Wl = np.empty((rows, 4, xblk >> 1), np.uint64)
+        U = np.empty((4, rbx), np.uint64)
+        NS = np.empty((nl + 1, 4, rbx), np.uint64)
+        NT = np.empty((nl + 1, 4, rbx), np.uint64)
+        tabs = np.empty(max(m, 1), np.int64)
+        order = np.empty(max(m, 1), np.int64)
+        for blk in range(c * per, min(nblocks, (c + 1) * per)):
+            x0 = blk * xblk
+            cx = min(xblk, wx - x0)
+            for half in range(2):
+                xlo = xa if half == 0 else xb
+                for s0 in range(0, cx, rbx):
+                    cs = min(rbx, cx - s0)
+                    if m == 1:
+                        _leaf_lanes(xlo + x0 + s0, cs, starts, ends, kind, tix, widths,
+                                    colptr, L, AP, BT, PADV, U[2], U[3])
+                        _soa_store(Wl, half, s0 >> 1, cs >> 1, U[2], U[3])
+                    else:
+                        _fr_block(xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind, tix,
+                                  widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order)
+                        top = NS[nl]
+                        _soa_store(Wl, half, s0 >> 1, cs >> 1, top[0], top[1])
+                        _soa_store(Wl, 2 + half, s0 >> 1, cs >> 1, top[2], top[3])
+            y0 = x0 >> 1
+            ny = cx >> 1
+            _gkr_sums_range_c(Wl, Wl, lslots, E[y0:y0 + ny], En, want1, 0, ny, part[c])
+    res = _sum_parts(part)
+    for kk in range(3):
+        for a in range(2):
+            acc[0, kk, a, 0] = gl_add(acc[0, kk, a, 0], res[0, kk, a, 0])
+            acc[0, kk, a, 1] = gl_add(acc[0, kk, a, 1], res[0, kk, a, 1])
+
+
+def fill_gkr_sums(xa, xb, wx, stepx, m, plan, E, want1: bool, acc, xblk: int = 0) -> bool:
+    """`e_fill_gkr_sums` over ``plan`` (`fill_segments`' tuple): a one-round window's pair
+    sums of one tree's slot (`gkr_sums` of its tables over the chunk), its halves'
+    entries summed from the leaves (rows xa …, xb …, m leaves an entry, stride
+    ``stepx``; m = 1: the unit leaves), added to ``acc`` (1, 3, 2, 2); E = E_j over the
+    chunk's wx/2 values of y.  False (nothing added) where it does not apply (several
+    sets, a skipped segment, wx odd, m not a power of two, E of the wrong length)."""
+    R = plan[7].shape[1]
+    xblk = xblk or FGS_BLOCK
+    if (R != 1 or m < 1 or m & (m - 1) or wx % 2 or xblk % 2 or wx < 2
+            or (plan[2] == SEG_SKIP).any() or acc.shape != (1, 3, 2, 2)
+            or acc.dtype != np.uint64 or not acc.flags.c_contiguous
+            or len(E) != wx >> 1):
+        return False
+    E = np.ascontiguousarray(E, np.uint64)
+    lslots = np.array([[-1, -1, 0, 1]] if m == 1 else [[0, 1, 2, 3]], np.int64)
+    nblocks = (wx + xblk - 1) // xblk
+    work = wx * m * 2
+    nch = 1 if work < SMALL else max(1, min(_chunks(work), 32, nblocks))
+    e_fill_gkr_sums(xa, xb, wx, stepx, m, *plan, lslots, E, bool(want1), acc, xblk, nch)
+    return True

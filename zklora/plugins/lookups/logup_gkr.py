@@ -597,6 +597,11 @@ FOLD_LEAVES = True
 #: `KL.gkr_window_sums`, as before; same bytes)
 FILL_WINDOW = True
 
+#: with `FILL_WINDOW`, a streamed layer's window of ONE round from round 0 (84m's layers
+#: 23, 24) sums a planned tree's slot from its leaves in cache too (`KL.fill_gkr_sums`:
+#: the pair sums of `KL.gkr_sums`, no chunk buffer written and read back); same sums
+FILL_WINDOW1 = True
+
 
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
                      point, tamper, mask, stop=None):
@@ -687,14 +692,17 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
             Es = [E.mul(lows[i], selector(E, rz[j0 + i + 1 + cbs[i]:],
                                           (a >> (j0 + i + 1)) >> cbs[i])) for i in range(m)]
             # planned trees' slots summed from their leaves in cache (`FILL_WINDOW`)
-            fused = set() if m == 1 or j0 else {
+            # (one round, `FILL_WINDOW1`: its pair sums, `KL.fill_gkr_sums`, into acc[…, 0])
+            fused = set() if j0 or (m == 1 and not FILL_WINDOW1) else {
                 ti for ti, i in enumerate(active)
                 if trees[i].range_window(n + 1, a, b, h, Es, want, acc[ti:ti + 1])}
             Wc = chunk(a, b, point[:j0], skip=fused)
             if m == 1:   # one round: the layer kernel's pair sums (cheaper)
-                sc, _ = KL.gkr_sums(Wc, Wc, slots, np.ascontiguousarray(Es[0], np.uint64),
-                                    want[0])
-                one = (one + sc.astype(object)) % KL.P_INT
+                rest = [ti for ti in range(len(slots)) if ti not in fused]
+                if rest:
+                    sc, _ = KL.gkr_sums(Wc, Wc, slots[rest],
+                                        np.ascontiguousarray(Es[0], np.uint64), want[0])
+                    one[rest] = (one[rest] + sc.astype(object)) % KL.P_INT
             elif not fused:
                 KL.gkr_window_sums(Wc, slots, Es, want, acc)
             elif len(fused) < len(slots):   # the other slots from the chunk buffer
@@ -706,7 +714,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         for i in range(m):
             j = j0 + i
             if m == 1:
-                sums = one.astype(np.uint64)
+                sums = ((one + acc[:, :, :, 0].astype(object)) % KL.P_INT).astype(np.uint64)
             else:
                 sums = KL.window_round_sums(acc, slots, i, point[j0:j])
             rho, c, pref = _round(ctx, label, j, sums, coefs, mu, rr, c, pref, want[i],
@@ -1606,7 +1614,13 @@ class _Trees:
         plan = self.__dict__.get("_plans", {}).get(id(segs))
         if plan is None or plan[1] or m < 1 or self.top:
             return False
-        if not KL.fill_window_sums(xa, xb, wx, 1 << layer, m, plan[0], Es, want1, acc):
+        if len(Es) == 1:   # a window of one round: the pair sums (`KL.fill_gkr_sums`)
+            sub = np.zeros((1, 3, 2, 2), np.uint64)
+            if not KL.fill_gkr_sums(xa, xb, wx, 1 << layer, m, plan[0], Es[0], want1[0],
+                                    sub):
+                return False
+            acc[:, :, :, 0] = (acc[:, :, :, 0].astype(object) + sub.astype(object)) % KL.P_INT
+        elif not KL.fill_window_sums(xa, xb, wx, 1 << layer, m, plan[0], Es, want1, acc):
             return False
         _LEAVES[0] += 2 * m * wx
         for x in (xa, xb):
