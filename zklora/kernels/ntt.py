@@ -711,10 +711,13 @@ def _vc(x: int) -> ir.Constant:
     return ir.Constant(_VT, [x - (1 << 64) if x >= 1 << 63 else x] * 8)
 
 
-def _v_add(b, x, y):
-    """`gl_add` lane-wise."""
+def _v_add(b, x, y, canon=True):
+    """`gl_add` lane-wise (x + y < 2^64 + p: one of x, y canonical).  ``canon=False``:
+    the sum ≡ x + y left in [0, 2^64), not canonicalised (s39h1's lazy outputs)."""
     s = b.add(x, y)
     s = b.select(b.icmp_unsigned("<", s, x), b.add(s, _vc(_EPS_INT)), s)
+    if not canon:
+        return s
     t = b.add(s, _vc(_EPS_INT))            # s − p mod 2^64, below s iff s ≥ p
     return b.select(b.icmp_unsigned("<", t, s), t, s)
 
@@ -725,8 +728,9 @@ def _v_sub(b, x, y):
     return b.select(b.icmp_unsigned("<", x, y), b.sub(d, _vc(_EPS_INT)), d)
 
 
-def _v_reduce128(b, hi, lo):
-    """`gl_reduce128` lane-wise."""
+def _v_reduce128(b, hi, lo, canon=True):
+    """`gl_reduce128` lane-wise.  ``canon=False``: the result ≡ hi·2^64 + lo left in
+    [0, 2^64), not canonicalised (s39h1's lazy outputs)."""
     hh = b.lshr(hi, _vc(32))
     hl = b.and_(hi, _vc(0xFFFFFFFF))
     t0 = b.sub(lo, hh)
@@ -734,6 +738,8 @@ def _v_reduce128(b, hi, lo):
     t1 = b.sub(b.shl(hl, _vc(32)), hl)
     r = b.add(t0, t1)
     r = b.select(b.icmp_unsigned("<", r, t1), b.add(r, _vc(_EPS_INT)), r)
+    if not canon:
+        return r
     t = b.add(r, _vc(_EPS_INT))
     return b.select(b.icmp_unsigned("<", t, r), t, r)
 
@@ -1029,17 +1035,237 @@ def _sfence(typingctx):
     return types.void(), _sfence_codegen
 
 
+# -- the stages 32, 16 and 8 apart by shifts (s39h1) ---------------------------------------
+#
+# ω64 = `root_of_unity(6)` = 2^39, and 2 has order 192 in Goldilocks (2^96 ≡ −1), so every
+# twiddle of the stages 32, 16, 8, 4, 2 and 1 apart (ω64^t, ω32^t = ω64^2t, …) is ±2^e with
+# 0 ≤ e < 96: those six stages of a block of 64 rows are products by shifts, with the
+# exponents compile-time constants of the IR (`_lane_tail64`).
+
+#: ω64 = 2^OMEGA64_EXP (tests/test_s39h1_pow2_stages.py checks it against `root_of_unity`)
+OMEGA64_EXP = 39
+#: `_lane_tail64` leaves the values non-canonical where their next butterfly takes that
+#: (`_lazy_ok`; fixed at compile time)
+LAZY64 = True
+
+
+def _v_mul_pow2(b, x, e, canon=True, neg=False):
+    """x·2^e mod p lane-wise (``neg``: −x·2^e), canonical, for a compile-time 0 ≤ e < 96
+    and any 64-bit x (e = 0: x itself; ``neg`` needs 64 ≤ e).  e < 64: the 128-bit
+    product (x >> (64 − e))·2^64 + (x << e mod 2^64) reduced by `_v_reduce128` (e ≤ 32:
+    its high word < 2^32, LLVM folds the 2^96 part away; ``canon=False``: left in
+    [0, 2^64)).  64 ≤ e < 96, m = 96 − e ≤ 32: x = q·2^m + r gives x·2^e = −q + r·2^e
+    (2^96 ≡ −1) and r·2^e = s·2^64 with s = r << (32 − m) < 2^32, s·2^64 ≡ s·2^32 − s
+    (< p): x·2^e = (s·2^32 − s) − q, one subtraction of two canonical words (−x·2^e
+    the other way round)."""
+    if e == 0:
+        return x
+    if e < 64:
+        return _v_reduce128(b, b.lshr(x, _vc(64 - e)), b.shl(x, _vc(e)), canon)
+    m = 96 - e
+    q = b.lshr(x, _vc(m))
+    s = b.shl(b.and_(x, _vc((1 << m) - 1)), _vc(32 - m))
+    t = b.sub(b.shl(s, _vc(32)), s)
+    return _v_sub(b, q, t) if neg else _v_sub(b, t, q)
+
+
+def _lazy_ok(t):
+    """A butterfly with twiddle 2^t (t compile-time) takes a non-canonical x (any 64-bit
+    word ≡ x): its sum x + y needs only y canonical, and its difference x − y
+    (y canonical) goes to a product that takes any word — 2^t ≠ ±1, and for
+    t mod 192 ≥ 96 (−2^e) only where −(x − y)·2^e is `_v_mul_pow2`'s ``neg`` form
+    (e ≥ 64)."""
+    t %= 192
+    return 0 < t < 96 or t >= 160
+
+
+def _v_bfly_pow2(b, x, y, t, lazy_lo=False, lazy_hi=False):
+    """The DIF butterfly (x + y, (x − y)·2^t) lane-wise for a compile-time t (mod 192;
+    2^t = −2^(t − 96) for t mod 192 ≥ 96: the subtraction swapped, or for t − 96 ≥ 64
+    `_v_mul_pow2`'s ``neg`` form).  y canonical; x canonical unless `_lazy_ok(t)`.
+    ``lazy_lo`` / ``lazy_hi``: that output may be left non-canonical (in [0, 2^64))."""
+    t %= 192
+    lo = _v_add(b, x, y, not lazy_lo)
+    if t < 96:
+        return lo, _v_mul_pow2(b, _v_sub(b, x, y), t, not lazy_hi)
+    if t >= 160:
+        return lo, _v_mul_pow2(b, _v_sub(b, x, y), t - 96, neg=True)
+    return lo, _v_mul_pow2(b, _v_sub(b, y, x), t - 96, not lazy_hi)
+
+
+def _v_dif8_pow2(b, x, tw4, tw2, tw1, lazy=None):
+    """Three DIF stages of the 8 vectors x (butterflies 4, 2, 1 apart in x's order) in
+    registers, in place; the twiddle exponents (of 2, mod 192) of the butterfly at x[i]:
+    tw4[i] (i < 4), tw2[i % 4] (i % 4 < 2), tw1 (every even i).  x canonical.  Where the
+    next stage takes a value as the x of a `_lazy_ok` butterfly it is left
+    non-canonical; ``lazy[i]``: output i may be too (the caller's next stage)."""
+    lz2 = [i % 4 < 2 and _lazy_ok(tw2[i % 4]) for i in range(8)]
+    lz1 = [i % 2 == 0 and _lazy_ok(tw1) for i in range(8)]
+    lz0 = lazy or [False] * 8
+    for i in range(4):
+        x[i], x[i + 4] = _v_bfly_pow2(b, x[i], x[i + 4], tw4[i], lz2[i], lz2[i + 4])
+    for i in (0, 1, 4, 5):
+        x[i], x[i + 2] = _v_bfly_pow2(b, x[i], x[i + 2], tw2[i % 4], lz1[i], lz1[i + 2])
+    for i in (0, 2, 4, 6):
+        x[i], x[i + 1] = _v_bfly_pow2(b, x[i], x[i + 1], tw1, lz0[i], lz0[i + 1])
+    return x
+
+
+def _lane_tail64_codegen(context, builder, sig, args, nt=False):
+    buf = _arr(context, builder, sig, args, 0)
+    k = args[1]
+    rev = _arr(context, builder, sig, args, 2)
+    out = _arr(context, builder, sig, args, 3)
+    ostride, R, s, r0 = args[4], args[5], args[6], args[7]
+    b = builder
+    three = ir.Constant(_I64, 3)
+    e64 = OMEGA64_EXP
+    with cgutils.for_range(b, b.lshr(k, ir.Constant(_I64, 6))) as blk:
+        base = b.shl(blk.index, ir.Constant(_I64, 6))
+        # the stages 32, 16, 8 apart: rows base + j + 8i (i < 8) for each j < 8, whose
+        # twiddles are ω64^(j + 8i) (i < 4), ω32^(j + 8i) (i < 2), ω16^j
+        for j in range(8):
+            ps = [_v_ptr(b, buf, b.shl(b.add(base, ir.Constant(_I64, j + 8 * i)), three))
+                  for i in range(8)]
+            x = [b.load(p_, align=8) for p_ in ps]
+            # row j of every group of 8 is the x of the tails' first butterfly (j < 4)
+            x = _v_dif8_pow2(b, x, [e64 * (j + 8 * i) for i in range(4)],
+                             [2 * e64 * (j + 8 * i) for i in range(2)], 4 * e64 * j,
+                             [j < 4 and _lazy_ok(8 * e64 * j)] * 8 if LAZY64 else None)
+            for i in range(8):
+                b.store(x[i], ps[i], align=8)
+        # the stages 4, 2, 1 apart (`_radix8`'s twiddles ω8^i = ω64^8i, ω4^i, 1) on 8
+        # consecutive rows, stored as `_lane_tails` stores them
+        with cgutils.for_range(b, ir.Constant(_I64, 8)) as loop:
+            g = b.add(base, b.shl(loop.index, three))
+            x = [b.load(_v_ptr(b, buf, b.shl(b.add(g, ir.Constant(_I64, i)), three)),
+                        align=8) for i in range(8)]
+            y = _v_dif8_pow2(b, x, [8 * e64 * i for i in range(4)],
+                             [16 * e64 * i for i in range(2)], 0)
+            for i in range(8):
+                u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
+                row = b.add(b.mul(u, R), s)
+                p_ = _v_ptr(b, out, b.add(b.mul(row, ostride), r0))
+                if nt:
+                    st = b.store(y[i], p_, align=64)
+                    st.set_metadata("nontemporal", b.module.add_metadata(
+                        [ir.Constant(ir.IntType(32), 1)]))
+                else:
+                    b.store(y[i], p_, align=8)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _lane_tail64(typingctx, buf, k, rev, out, ostride, R, s, r0):
+    """The last six DIF stages (butterflies 32 … 1 apart) of the lane block buf (k rows of
+    8 lanes, flat; k % 64 = 0), a block of 64 rows at a time: the stages 32, 16, 8 apart
+    as 8 radix-8 register passes over the rows 8 apart, then the stages 4, 2, 1 on 8
+    consecutive rows (`_radix8`), every product a shift (`_v_mul_pow2`; the block stays
+    in L1 between the two); row p of the finished transform stored as `_lane_tails`
+    stores it.  The same values as `_lane_stage` (32, 16, 8) then `_lane_tails`."""
+    i64 = types.int64
+    return types.void(buf, i64, rev, out, i64, i64, i64, i64), _lane_tail64_codegen
+
+
+def _lane_tail64_nt_codegen(context, builder, sig, args):
+    return _lane_tail64_codegen(context, builder, sig, args, nt=True)
+
+
+@intrinsic
+def _lane_tail64_nt(typingctx, buf, k, rev, out, ostride, R, s, r0):
+    """`_lane_tail64` with `_lane_tails_nt`'s non-temporal stores (out 64-byte aligned)."""
+    i64 = types.int64
+    return types.void(buf, i64, rev, out, i64, i64, i64, i64), _lane_tail64_nt_codegen
+
+
+def _v_dif_pow2(b, x, tws, lazy_out):
+    """The DIF stages of the 2^r vectors x (butterflies n/2 … 1 apart in x's order) in
+    registers, in place; tws(h, t): the twiddle exponent (of 2, mod 192) of the butterfly
+    at x[t] of the stage h apart.  x canonical; a value the next stage takes as the x of
+    a `_lazy_ok` butterfly is left non-canonical, output t where lazy_out[t]."""
+    n = len(x)
+    h = n >> 1
+    while h >= 1:
+        nx = h >> 1
+        lz = [lazy_out[t] if nx == 0 else (t & nx) == 0 and _lazy_ok(tws(nx, t))
+              for t in range(n)]
+        for t in range(n):
+            if not t & h:
+                x[t], x[t + h] = _v_bfly_pow2(b, x[t], x[t + h], tws(h, t), lz[t], lz[t + h])
+        h = nx
+    return x
+
+
+def _rev4(p):
+    return int(f"{p:04b}"[::-1], 2)
+
+
+@lru_cache(maxsize=1)
+def _r16_table() -> np.ndarray:
+    """`_lane_r16`'s outer twiddles: entry 16·j + t = ω1024^(j·rev4(t)) (j < 64, t < 16)."""
+    w = root_of_unity(10)
+    t = np.array([[pow(w, j * _rev4(p), P_INT) for p in range(16)] for j in range(64)],
+                 dtype=np.uint64).reshape(-1)
+    t.setflags(write=False)
+    return t
+
+
+def _lane_r16_codegen(context, builder, sig, args):
+    buf = _arr(context, builder, sig, args, 0)
+    k = args[1]
+    T = _arr(context, builder, sig, args, 2)
+    b = builder
+    three = ir.Constant(_I64, 3)
+    e64 = OMEGA64_EXP
+    with cgutils.for_range(b, b.lshr(k, ir.Constant(_I64, 10))) as blk:
+        base = b.shl(blk.index, ir.Constant(_I64, 10))
+        with cgutils.for_range(b, ir.Constant(_I64, 64)) as loop:
+            j = loop.index
+            ps = [_v_ptr(b, buf, b.shl(b.add(base, b.add(j, ir.Constant(_I64, 64 * m))),
+                                       three)) for m in range(16)]
+            x = [b.load(p_, align=8) for p_ in ps]
+            x = _v_dif_pow2(b, x, lambda h, t: e64 * (32 // h) * (t % (2 * h)),
+                            [t > 0 for t in range(16)])
+            tj = b.shl(j, ir.Constant(_I64, 4))
+            for t in range(16):
+                v = x[t]
+                if t:
+                    v = _v_mul(b, v, _v_splat(b, b.load(b.gep(T, [b.add(
+                        tj, ir.Constant(_I64, t))]))))
+                b.store(v, ps[t], align=8)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _lane_r16(typingctx, buf, k, T):
+    """The DIF stages 512, 256, 128, 64 apart of the lane block buf (k rows of 8 lanes,
+    flat; k % 1024 = 0) as one radix-2⁴ register pass over the rows j + 64·m (m < 16) of
+    each block of 1024: a 16-point DIF of ω16's powers (shifts, `_v_dif_pow2`), then
+    output t times ω1024^(j·rev4(t)) (``T`` = `_r16_table`): 15 general products a 16
+    rows for four stages.  The same values as `_lane_r4` (512, 128)."""
+    return types.void(buf, types.int64, T), _lane_r16_codegen
+
+
 #: the lane kernel pairs its middle stages as radix-2² passes (`_lane_r4`)
 R4 = True
 
+#: the lane kernel ends each transform of k ≥ 128 with `_lane_tail64` (the stages 32 … 1
+#: apart by shifts, s39h1; tests toggle it)
+LANE64 = True
+#: with it, the stages 512 … 64 apart of k ≥ 2048 as one radix-2⁴ pass (`_lane_r16`)
+LANE16 = True
+
 
 @njit(parallel=True, **_OPTS)
-def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4, nt=False):
+def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, t16, r4, nt=False):
     """`_rs_encode_cols_par` in the lane layout (`_lane_first`, `_lane_stage`,
     `_lane_tails`): every block of 8 messages r0 … r0 + 7 has col[r0 + b] = col[r0] +
     b·(col[r0 + 1] − col[r0]) (`rs_encode_cols` checks), len(col) % 8 = 0, k ≥ 16;
-    ``rev`` the natural bit reversal of k.  ``nt``: the codewords written by
-    non-temporal stores (`_lane_tails_nt`; out 64-byte aligned), an sfence a block.
+    ``rev`` the natural bit reversal of k.  ``r4``: bit 0 — the middle stages as
+    radix-2² passes (`_lane_r4`); bit 1 (k ≥ 128) — the last six stages by
+    `_lane_tail64` (shift products, s39h1) instead of `_lane_r4` / `_lane_stage` /
+    `_lane_tails`.  ``nt``: the codewords written by non-temporal stores
+    (`_lane_tails_nt` / `_lane_tail64_nt`; out 64-byte aligned), an sfence a block.
     The same codewords."""
     k = Y.shape[0]
     W = Y.shape[1]
@@ -1062,7 +1288,26 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, r4, nt=False):
                 mode = 1 if c == _C48 else (2 if c == _CM24 else 3)
                 _lane_first(src, 0, 8, 1, buf, twist[s], 0, tg[s], 0, c, half, mode)
             h = half >> 1
-            while h >= 16 and r4:
+            if r4 & 2:      # the stages above 32 apart, then `_lane_tail64`
+                stop = 1024 if r4 & 4 and k >= 2048 else 64
+                while h >= 2 * stop and r4 & 1:
+                    _lane_r4(buf, k, h >> 1, tw)
+                    h >>= 2
+                while h >= stop:
+                    _lane_stage(buf, k, h, tw)
+                    h >>= 1
+                if h == 512 and r4 & 4:
+                    _lane_r16(buf, k, t16)
+                    h = 32
+                while h >= 64:
+                    _lane_stage(buf, k, h, tw)
+                    h >>= 1
+                if nt:
+                    _lane_tail64_nt(buf, k, rev, of, rows, R, s, r0)
+                else:
+                    _lane_tail64(buf, k, rev, of, rows, R, s, r0)
+                continue
+            while h >= 16 and r4 & 1:
                 _lane_r4(buf, k, h >> 1, tw)
                 h >>= 2
             while h >= 8:
@@ -1142,7 +1387,9 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
     out = _codeword_out(out, (k << rate_log, rows), "rs_encode_cols", align=64)
     tg, tc = _twist_first(log_k, rate_log)
     if _lane_ok(col, k, rate_log):
-        _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out, R4,
+        plan = int(R4) | (2 if LANE64 and k >= 128 else 0) | (4 if LANE16 else 0)
+        _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out,
+                            _r16_table(), plan,
                             LANE_NT and out.ctypes.data % 64 == 0)
     else:
         _rs_encode_cols_par(Y, col, tw, twist, tg, tc, _fast_rev(log_k), out)
