@@ -680,6 +680,8 @@ def mobius_rows_tiles(src: np.ndarray, out: np.ndarray, lt: int, cb: int) -> int
     if src.shape[0] < SERIAL_BELOW or lt < 3:
         return _mobius_rows_tiles_ref(src, out, lt, cb)
     nch = max(1, min(64, rows))
+    if XMOB and lt >= 6:
+        return int(_mobius_rows_tiles_x(src, out, lt, cb, nch))
     return int(_mobius_rows_tiles(src, out, lt, cb, nch))
 
 
@@ -886,6 +888,8 @@ def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
 #: on AVX-512 IFMA hosts (`whir_eq.IFMA`), where it was measured; its IR is plain <8 x i64> and
 #: compiles on any host
 XDFT = IFMA
+#: `mobius_rows_tiles` takes `_mobius_rows_tiles_x` (s39h2; tests toggle it)
+XMOB = True
 
 _XP = P_INT
 _XEPS = (1 << 32) - 1
@@ -1065,6 +1069,89 @@ def _x_mulrun_codegen(context, builder, sig, args):
 def _x_mulrun(typingctx, x, y, n):
     """x[i] ← x[i]·y[i] for i < n (n % 8 = 0), on vectors (`_mul_runs`)."""
     return types.void(x, y, types.int64), _x_mulrun_codegen
+
+
+def _x_mob6_codegen(context, builder, sig, args):
+    src = _x_arr(context, builder, sig, args, 0)
+    so = args[1]
+    dst = _x_arr(context, builder, sig, args, 2)
+    do = args[3]
+    b = builder
+    v = [_x_ld(b, src, b.add(so, ir.Constant(_XI64, 8 * k))) for k in range(8)]
+    i32 = ir.IntType(32)
+    for j in range(3):   # variables 0-2: lanes l with bit j minus lane l ^ 2^j
+        idx = ir.Constant(ir.VectorType(i32, 8), [lane ^ (1 << j) for lane in range(8)])
+        msk = ir.Constant(ir.VectorType(ir.IntType(1), 8),
+                          [(lane >> j) & 1 for lane in range(8)])
+        for k in range(8):
+            sh = b.shuffle_vector(v[k], v[k], idx)
+            v[k] = b.select(msk, _x_sub(b, v[k], sh), v[k])
+    for j in range(3):   # variables 3-5: vector k with bit j minus vector k ^ 2^j
+        for k in range(8):
+            if k >> j & 1:
+                v[k] = _x_sub(b, v[k], v[k ^ (1 << j)])
+    for k in range(8):
+        _x_st(b, v[k], dst, b.add(do, ir.Constant(_XI64, 8 * k)))
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_mob6(typingctx, src, so, dst, do):
+    """dst[do : do + 64] = src[so : so + 64] with the Möbius passes of its six variables
+    (flat bits 0-5) done, on eight <8 x i64> vectors: bits 0-2 by lane shuffles, bits 3-5
+    across the vectors (s39h2; canonical `_x_sub`: the same values as the scalar passes)."""
+    return types.void(src, types.int64, dst, types.int64), _x_mob6_codegen
+
+
+@njit(**_OPTS)
+def _x_mob6_call(src, so, dst, do):
+    """`_x_mob6` as a real call (tests)."""
+    _x_mob6(src, so, dst, do)
+
+
+@njit(parallel=True, **_OPTS)
+def _mobius_rows_tiles_x(src, out, lt, cb, nch):
+    """`_mobius_rows_tiles` with each row's variables 0-5 by `_x_mob6` on runs of 64
+    words (read from src), the others (6 … lt − 1) three at a time on the buffer
+    (`_sub_run8`, then `_sub_run4` / `_sub_run`); lt ≥ 6 (s39h2).  The same values."""
+    T = 1 << lt
+    rows = src.shape[0] >> lt
+    nt = T // cb
+    step = (rows + nch - 1) // nch
+    mx = np.zeros(nch, dtype=np.uint64)
+    for ch in prange(nch):
+        _wide512()
+        buf = np.empty(T, dtype=np.uint64)
+        m = np.uint64(0)
+        for r in range(ch * step, min(rows, (ch + 1) * step)):
+            row = src[r * T:(r + 1) * T]
+            for i in range(T):
+                if row[i] > m:
+                    m = row[i]
+            for c in range(0, T, 64):
+                _x_mob6(src, r * T + c, buf, c)
+            j = 6
+            while j + 2 < lt:
+                h = 1 << j
+                for st in range(0, T, 8 * h):
+                    _sub_run8(buf, st, h, h)
+                j += 3
+            if j + 1 < lt:
+                h = 1 << j
+                for st in range(0, T, 4 * h):
+                    _sub_run4(buf[st:st + h], buf[st + h:st + 2 * h],
+                              buf[st + 2 * h:st + 3 * h], buf[st + 3 * h:st + 4 * h], h)
+                j += 2
+            if j < lt:
+                h = 1 << j
+                for st in range(0, T, 2 * h):
+                    _sub_run(buf[st:st + h], buf[st + h:st + 2 * h], h)
+            for j in range(nt):
+                o = out[j, r]
+                for c in range(cb):
+                    o[c] = buf[j * cb + c]
+        mx[ch] = m
+    return mx.max()
 
 
 @njit(inline="always", **_OPTS)
