@@ -242,3 +242,135 @@ def test_tail64_matches_reference(k: int, rl: int) -> None:
     for r in ((0, 1, 2, 5, 9, 64, rows - 1) if k < 2048 else (0, 1, 2, 15)):
         assert [int(x) for x in got[:, r]] == ntt.rs_encode_ref(
             [int(x) for x in Y[:, col[r]]], rl), r
+
+
+# -- the lazy (non-canonical) values: the IR helpers run on Python integers ------------
+#
+# Values left non-canonical (in [p, 2^64)) are rare for random field elements (≈ 2^-32 a
+# value), so the encodings above hardly meet them.  `_Int` plays llvmlite's IR builder on
+# Python integers mod 2^64 (one lane), so the very helpers `_lane_tail64` / `_lane_r16`
+# emit (`_v_dif8_pow2`, `_v_dif_pow2`, `_v_bfly_pow2` with `_tail64_tws`, `_TAILS8_TWS`,
+# `_r16_tw`, `_R16_LAZY`) run on values chosen to make sums land in [p, 2^64).
+
+M64 = (1 << 64) - 1
+#: near p, near 2^32 and small: pairs of these sum into [p, 2^64) often
+ADV = [0, 1, 2, 3, P - 1, P - 2, P - 3, (1 << 32) - 1, (1 << 32) - 2, 1 << 32,
+       (1 << 32) + 1, P - (1 << 32), P - (1 << 32) + 1, (1 << 63), (1 << 63) - 1]
+
+
+class _Int:
+    """The subset of llvmlite's IRBuilder the lane helpers use, on Python integers
+    (uint64 semantics); `ntt._vc` constants read back as their first lane."""
+
+    @staticmethod
+    def _v(a):
+        while isinstance(a, ir.Constant):
+            a = a.constant[0] if isinstance(a.constant, list) else a.constant
+        return a & M64
+
+    def add(self, x, y):
+        return (self._v(x) + self._v(y)) & M64
+
+    def sub(self, x, y):
+        return (self._v(x) - self._v(y)) & M64
+
+    def mul(self, x, y):
+        return (self._v(x) * self._v(y)) & M64
+
+    def and_(self, x, y):
+        return self._v(x) & self._v(y)
+
+    def or_(self, x, y):
+        return self._v(x) | self._v(y)
+
+    def shl(self, x, y):
+        return (self._v(x) << self._v(y)) & M64
+
+    def lshr(self, x, y):
+        return self._v(x) >> self._v(y)
+
+    def icmp_unsigned(self, op, x, y):
+        assert op == "<"
+        return self._v(x) < self._v(y)
+
+    def select(self, c, x, y):
+        return self._v(x) if c else self._v(y)
+
+
+def _dif_ref(v, w):
+    """Radix-2 DIF of v (len n, natural in, bit-reversed out) with ω_n = w, in place."""
+    n = len(v)
+    h = n >> 1
+    while h:
+        wh = pow(w, n // (2 * h), P)
+        for st in range(0, n, 2 * h):
+            for j in range(h):
+                a, b = v[st + j], v[st + j + h]
+                v[st + j], v[st + j + h] = (a + b) % P, (a - b) * pow(wh, j, P) % P
+        h >>= 1
+    return v
+
+
+def test_bfly_pow2_takes_noncanonical_x_where_lazy_ok() -> None:
+    """Every `_lazy_ok` twiddle: x any word (non-canonical too), y canonical: the sum
+    canonical, the product ≡ (x − y)·2^t (canonical unless asked lazy); the flags'
+    contract the passes rely on."""
+    b = _Int()
+    g = np.random.default_rng(5)
+    xs = ADV + [P + i for i in range(3)] + [M64, M64 - 1, P + (1 << 31)] + \
+        [int(v) for v in g.integers(0, 1 << 64, 20, dtype=np.uint64)]
+    ys = [v for v in ADV if v < P] + [int(v) for v in g.integers(0, P, 10, dtype=np.uint64)]
+    for t in range(192):
+        if not ntt._lazy_ok(t):
+            continue
+        w = pow(2, t, P)
+        for x in xs:
+            for y in ys:
+                for lz in (False, True):
+                    lo, hi = ntt._v_bfly_pow2(b, x, y, t, lz, lz)
+                    assert lo % P == (x + y) % P and (lz or lo < P), (t, x, y)
+                    assert hi % P == (x - y) * w % P and (lz or hi < P), (t, x, y, lz)
+
+
+def test_lazy_ok_excludes_plus_minus_one_and_small_negative() -> None:
+    assert [t for t in range(192) if ntt._lazy_ok(t)] == \
+        list(range(1, 96)) + list(range(160, 192))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tail64_dataflow_on_integers(seed: int) -> None:
+    """`_lane_tail64`'s two passes (helpers on `_Int`) on adversarial 64-row blocks:
+    the exact DIF of size 64, every output canonical."""
+    b = _Int()
+    g = np.random.default_rng(seed)
+    w64 = ntt.root_of_unity(6)
+    for _ in range(40):
+        v = [ADV[i] for i in g.integers(0, len(ADV), 64)]
+        if seed % 2:
+            v = [x if g.random() < 0.7 else int(g.integers(0, P, dtype=np.uint64))
+                 for x in v]
+        buf = list(v)
+        for j in range(8):
+            x = ntt._v_dif8_pow2(b, [buf[j + 8 * i] for i in range(8)], *ntt._tail64_tws(j))
+            for i in range(8):
+                buf[j + 8 * i] = x[i]
+        out = []
+        for gr in range(8):
+            out += ntt._v_dif8_pow2(b, buf[8 * gr:8 * gr + 8], *ntt._TAILS8_TWS)
+        assert all(y < P for y in out)
+        assert out == _dif_ref(list(v), w64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_r16_dataflow_on_integers(seed: int) -> None:
+    """`_lane_r16`'s inner 16-point pass (helpers on `_Int`): ≡ the exact 16-point DIF
+    (ω16), output 0 canonical (it is stored as is), the others any word (they go to the
+    general product)."""
+    b = _Int()
+    g = np.random.default_rng(100 + seed)
+    w16 = ntt.root_of_unity(4)
+    for _ in range(200):
+        v = [ADV[i] for i in g.integers(0, len(ADV), 16)]
+        x = ntt._v_dif_pow2(b, list(v), ntt._r16_tw, ntt._R16_LAZY)
+        assert x[0] < P and all(y <= M64 for y in x)
+        assert [y % P for y in x] == _dif_ref(list(v), w16)

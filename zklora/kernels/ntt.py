@@ -1111,6 +1111,21 @@ def _v_dif8_pow2(b, x, tw4, tw2, tw1, lazy=None):
     return x
 
 
+def _tail64_tws(j):
+    """`_v_dif8_pow2`'s (tw4, tw2, tw1, lazy) for `_lane_tail64`'s pass over the rows
+    j + 8i (i < 8) of a block of 64: the stages 32, 16, 8 apart, twiddles ω64^(j + 8i)
+    (i < 4), ω32^(j + 8i) (i < 2), ω16^j; row j of every group of 8 is the x of the
+    tails' first butterfly (j < 4), left non-canonical where that one is `_lazy_ok`."""
+    e = OMEGA64_EXP
+    return ([e * (j + 8 * i) for i in range(4)], [2 * e * (j + 8 * i) for i in range(2)],
+            4 * e * j, [j < 4 and _lazy_ok(8 * e * j)] * 8 if LAZY64 else None)
+
+
+#: `_v_dif8_pow2`'s twiddles of `_radix8` (ω8^i = ω64^8i, ω4^i, 1): canonical outputs
+_TAILS8_TWS = ([8 * OMEGA64_EXP * i for i in range(4)],
+               [16 * OMEGA64_EXP * i for i in range(2)], 0)
+
+
 def _lane_tail64_codegen(context, builder, sig, args, nt=False):
     buf = _arr(context, builder, sig, args, 0)
     k = args[1]
@@ -1119,7 +1134,6 @@ def _lane_tail64_codegen(context, builder, sig, args, nt=False):
     ostride, R, s, r0 = args[4], args[5], args[6], args[7]
     b = builder
     three = ir.Constant(_I64, 3)
-    e64 = OMEGA64_EXP
     with cgutils.for_range(b, b.lshr(k, ir.Constant(_I64, 6))) as blk:
         base = b.shl(blk.index, ir.Constant(_I64, 6))
         # the stages 32, 16, 8 apart: rows base + j + 8i (i < 8) for each j < 8, whose
@@ -1129,9 +1143,7 @@ def _lane_tail64_codegen(context, builder, sig, args, nt=False):
                   for i in range(8)]
             x = [b.load(p_, align=8) for p_ in ps]
             # row j of every group of 8 is the x of the tails' first butterfly (j < 4)
-            x = _v_dif8_pow2(b, x, [e64 * (j + 8 * i) for i in range(4)],
-                             [2 * e64 * (j + 8 * i) for i in range(2)], 4 * e64 * j,
-                             [j < 4 and _lazy_ok(8 * e64 * j)] * 8 if LAZY64 else None)
+            x = _v_dif8_pow2(b, x, *_tail64_tws(j))
             for i in range(8):
                 b.store(x[i], ps[i], align=8)
         # the stages 4, 2, 1 apart (`_radix8`'s twiddles ω8^i = ω64^8i, ω4^i, 1) on 8
@@ -1140,8 +1152,7 @@ def _lane_tail64_codegen(context, builder, sig, args, nt=False):
             g = b.add(base, b.shl(loop.index, three))
             x = [b.load(_v_ptr(b, buf, b.shl(b.add(g, ir.Constant(_I64, i)), three)),
                         align=8) for i in range(8)]
-            y = _v_dif8_pow2(b, x, [8 * e64 * i for i in range(4)],
-                             [16 * e64 * i for i in range(2)], 0)
+            y = _v_dif8_pow2(b, x, *_TAILS8_TWS)
             for i in range(8):
                 u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
                 row = b.add(b.mul(u, R), s)
@@ -1210,13 +1221,22 @@ def _r16_table() -> np.ndarray:
     return t
 
 
+def _r16_tw(h, t):
+    """`_lane_r16`'s inner twiddle exponents (`_v_dif_pow2`'s tws): the stage h apart of a
+    16-point DIF, ω_{2h}^(t mod 2h) = 2^(39·(32 / h)·(t mod 2h))."""
+    return OMEGA64_EXP * (32 // h) * (t % (2 * h))
+
+
+#: `_lane_r16`'s inner outputs but the first go to a general product (any word)
+_R16_LAZY = [t > 0 for t in range(16)]
+
+
 def _lane_r16_codegen(context, builder, sig, args):
     buf = _arr(context, builder, sig, args, 0)
     k = args[1]
     T = _arr(context, builder, sig, args, 2)
     b = builder
     three = ir.Constant(_I64, 3)
-    e64 = OMEGA64_EXP
     with cgutils.for_range(b, b.lshr(k, ir.Constant(_I64, 10))) as blk:
         base = b.shl(blk.index, ir.Constant(_I64, 10))
         with cgutils.for_range(b, ir.Constant(_I64, 64)) as loop:
@@ -1224,8 +1244,7 @@ def _lane_r16_codegen(context, builder, sig, args):
             ps = [_v_ptr(b, buf, b.shl(b.add(base, b.add(j, ir.Constant(_I64, 64 * m))),
                                        three)) for m in range(16)]
             x = [b.load(p_, align=8) for p_ in ps]
-            x = _v_dif_pow2(b, x, lambda h, t: e64 * (32 // h) * (t % (2 * h)),
-                            [t > 0 for t in range(16)])
+            x = _v_dif_pow2(b, x, _r16_tw, _R16_LAZY)
             tj = b.shl(j, ir.Constant(_I64, 4))
             for t in range(16):
                 v = x[t]
