@@ -953,6 +953,22 @@ def _lane_r4(typingctx, buf, k, q, tw):
     return types.void(buf, types.int64, types.int64, tw), _lane_r4_codegen
 
 
+def _store_rows(b, y, g, rev, out, R, s, ostride, r0, nt):
+    """Store the 8 finished rows y[i] of block row g + i at their output rows rev[g + i]·R
+    + s (lane word r0 of a row ``ostride`` words long), whole 64-byte lines with a
+    non-temporal hint when ``nt`` (the tails of `_lane_tails` and `_lane_tail64`)."""
+    for i in range(8):
+        u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
+        row = b.add(b.mul(u, R), s)
+        p_ = _v_ptr(b, out, b.add(b.mul(row, ostride), r0))
+        if nt:
+            st = b.store(y[i], p_, align=64)
+            st.set_metadata("nontemporal", b.module.add_metadata(
+                [ir.Constant(ir.IntType(32), 1)]))
+        else:
+            b.store(y[i], p_, align=8)
+
+
 def _lane_tails_codegen(context, builder, sig, args, nt=False):
     buf = _arr(context, builder, sig, args, 0)
     k = args[1]
@@ -984,16 +1000,7 @@ def _lane_tails_codegen(context, builder, sig, args, nt=False):
         b7 = _v_mul_2_48(b, _v_sub(b, a5, a7))
         y = [_v_add(b, b0, b1), _v_sub(b, b0, b1), _v_add(b, b2, b3), _v_sub(b, b2, b3),
              _v_add(b, b4, b5), _v_sub(b, b4, b5), _v_add(b, b6, b7), _v_sub(b, b6, b7)]
-        for i in range(8):
-            u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
-            row = b.add(b.mul(u, R), s)
-            p_ = _v_ptr(b, out, b.add(b.mul(row, ostride), r0))
-            if nt:
-                st = b.store(y[i], p_, align=64)
-                st.set_metadata("nontemporal", b.module.add_metadata(
-                    [ir.Constant(ir.IntType(32), 1)]))
-            else:
-                b.store(y[i], p_, align=8)
+        _store_rows(b, y, g, rev, out, R, s, ostride, r0, nt)
     return context.get_dummy_value()
 
 
@@ -1153,16 +1160,7 @@ def _lane_tail64_codegen(context, builder, sig, args, nt=False):
             x = [b.load(_v_ptr(b, buf, b.shl(b.add(g, ir.Constant(_I64, i)), three)),
                         align=8) for i in range(8)]
             y = _v_dif8_pow2(b, x, *_TAILS8_TWS)
-            for i in range(8):
-                u = b.load(b.gep(rev, [b.add(g, ir.Constant(_I64, i))]))
-                row = b.add(b.mul(u, R), s)
-                p_ = _v_ptr(b, out, b.add(b.mul(row, ostride), r0))
-                if nt:
-                    st = b.store(y[i], p_, align=64)
-                    st.set_metadata("nontemporal", b.module.add_metadata(
-                        [ir.Constant(ir.IntType(32), 1)]))
-                else:
-                    b.store(y[i], p_, align=8)
+            _store_rows(b, y, g, rev, out, R, s, ostride, r0, nt)
     return context.get_dummy_value()
 
 
