@@ -2218,11 +2218,41 @@ def e_gkr_window_sums(W, slots, Eall, eoff, want1, acc, nchunks):
                         acc[t, kk, a, x, 1] = gl_add(acc[t, kk, a, x, 1], part[c, t, kk, a, x, 1])
 
 
+class Joined(list):
+    """A window's tables Es[0 … m−1] (a list of (len_i, 2) arrays) that are also the
+    consecutive row ranges of one C-contiguous uint64 array ``joined`` (Σ len_i, 2):
+    `gkr_window_sums` / `fill_window_sums` read that instead of concatenating them (one
+    copy a call: a tree and chunk).  `join` builds one."""
+
+    joined: np.ndarray
+
+
+def join(Eall: np.ndarray, lens) -> Joined:
+    """`Joined` over ``Eall`` (Σ lens rows): its views Eall[o_i : o_i + lens[i]]."""
+    out = Joined()
+    o = 0
+    for n in lens:
+        out.append(Eall[o:o + int(n)])
+        o += int(n)
+    if o != Eall.shape[0] or Eall.dtype != np.uint64 or not Eall.flags.c_contiguous:
+        raise ValueError("join: Eall must be C-contiguous uint64 of sum(lens) rows")
+    out.joined = Eall
+    return out
+
+
+def _eall(Es) -> np.ndarray:
+    """Es concatenated (uint64, C-contiguous): a `Joined`'s array as it is."""
+    j = getattr(Es, "joined", None)
+    if j is not None:
+        return j
+    return np.ascontiguousarray(np.concatenate(Es), np.uint64)
+
+
 def gkr_window_sums(W, slots, Es, want1, acc) -> None:
     """`e_gkr_window_sums` for one chunk: Es[i] = E_(j0+i) over the chunk's values of y
     (length W.shape[1] / 2^(i+1)), ``acc`` added to."""
     W = np.ascontiguousarray(W, np.uint64)
-    Eall = np.ascontiguousarray(np.concatenate(Es), np.uint64)
+    Eall = _eall(Es)
     eoff = np.cumsum([0] + [len(e) for e in Es[:-1]]).astype(np.int64)
     m = len(Es)
     work = W.shape[1] * slots.shape[0] * (1 << m)
@@ -3065,7 +3095,7 @@ def fill_window_sums(xa, xb, wx, stepx, m, plan, Es, want1, acc, xblk: int = 0) 
             or not acc.flags.c_contiguous or any(len(e) != wx >> (i + 1)
                                                  for i, e in enumerate(Es))):
         return False
-    Eall = np.ascontiguousarray(np.concatenate(Es), np.uint64)
+    Eall = _eall(Es)
     eoff = np.cumsum([0] + [len(e) for e in Es[:-1]]).astype(np.int64)
     lslots = np.array([[-1, -1, 0, 1]] if m == 1 else [[0, 1, 2, 3]], np.int64)
     nblocks = (wx + xblk - 1) // xblk

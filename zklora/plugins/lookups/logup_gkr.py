@@ -61,6 +61,7 @@ from contextlib import contextmanager
 import attrs
 import numpy as np
 
+from zklora.kernels import goldilocks as KG
 from zklora.kernels import lookup_gkr as KL
 from zklora.zkcore import mle, scratch, selfcheck, zk
 from zklora.zkcore.claims import Blind, blind_value, scale_blind
@@ -603,6 +604,31 @@ FILL_WINDOW = True
 FILL_WINDOW1 = True
 
 
+#: the streamed layers' chunk buffers and folded stacks are `scratch.Store.buffer`s
+#: (`_work`), reused from layer to layer until the phase ends; False: fresh arrays a
+#: layer (given back by the layer's `scratch.trim`, faulted in again by the next)
+REUSE_WORK = True
+
+
+def _work(tag: str, count: int) -> np.ndarray:
+    """``count`` uninitialised uint64s: the current scratch store's reusable buffer
+    ``tag`` (`scratch.Store.buffer`: one array a tag and thread, grown when a larger one
+    is asked for, freed at the phase's `scratch.release`) with `REUSE_WORK`, else a
+    fresh array.  Each tag has one user at a time: its array is dead once that user
+    returns (the callers here never let a view of it escape the layer)."""
+    store = scratch.current() if REUSE_WORK else None
+    if store is None:
+        return np.empty(int(count), dtype=np.uint64)
+    return store.buffer(tag, int(count))
+
+
+def _scale_into(a: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
+    """out = a·s (extension elements (n, 2) times one (2,)): `E.mul`'s kernel, written
+    into ``out`` (same values)."""
+    a = np.ascontiguousarray(a, np.uint64)
+    (KG.emul_scalar if a.shape[0] >= KG.SMALL else KG.emul_scalar_s)(a, s[0], s[1], out)
+
+
 def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, mu, c, pref,
                      point, tamper, mask, stop=None):
     """The first rounds of `_prove_layer` with the layer read in chunks, until the folded
@@ -632,8 +658,10 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
 
     # the chunks' stacks and folded stacks in two buffers reused by every chunk of every
     # pass (each chunk is consumed before the next is read): no fresh pages per chunk
-    bufs = [np.empty(k * min(h, step) * 2, dtype=np.uint64),
-            np.empty(k * (min(h, step) >> 1) * 2, dtype=np.uint64)]
+    # (`_work`: kept by the scratch store through the phase, so the next streamed layer
+    # finds their pages resident instead of faulting fresh ones after the layer's trim)
+    bufs = [_work("lookup-gkr-chunk", k * min(h, step) * 2),
+            _work("lookup-gkr-chunk-fold", k * (min(h, step) >> 1) * 2)]
 
     def chunk(a, b, rhos, into=None, soa=False, skip=()):
         """The chunk a … b of the tables folded by ``rhos``; with ``into`` (the whole
@@ -687,10 +715,19 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
         # eq(r_(j+1 … j+cb), y_lo) times eq(r_(>j+cb), y_hi), one scalar per chunk
         cbs = [(min(h, step) >> (j0 + i + 1)).bit_length() - 1 for i in range(m)]
         lows = [mle.eq_table(E, rz[j0 + i + 1:j0 + i + 1 + cbs[i]]) for i in range(m)]
+        lens = [len(x) for x in lows]
         for a in range(0, h, step):
             b = min(h, a + step)
-            Es = [E.mul(lows[i], selector(E, rz[j0 + i + 1 + cbs[i]:],
-                                          (a >> (j0 + i + 1)) >> cbs[i])) for i in range(m)]
+            # E_(j0+i) = lows[i]·selector, all m written into one reused array
+            # (`KL.join`: the window kernels read it as it is, no concatenation a tree)
+            Eall = _work("lookup-gkr-E", 2 * sum(lens)).reshape(-1, 2)
+            o = 0
+            for i in range(m):
+                sel = np.asarray(selector(E, rz[j0 + i + 1 + cbs[i]:],
+                                          (a >> (j0 + i + 1)) >> cbs[i]), np.uint64)
+                _scale_into(lows[i], sel, Eall[o:o + lens[i]])
+                o += lens[i]
+            Es = KL.join(Eall, lens)
             # planned trees' slots summed from their leaves in cache (`FILL_WINDOW`)
             # (one round, `FILL_WINDOW1`: its pair sums, `KL.fill_gkr_sums`, into acc[…, 0])
             fused = set() if j0 or (m == 1 and not FILL_WINDOW1) else {
@@ -725,7 +762,11 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     Ej = np.ascontiguousarray(mle.eq_table(E, rz[s + 1:]), np.uint64)
     # rounds left: W component-major (the layer kernels' rows read with unit stride)
     soa = s < (n if stop is None else stop)
-    W = np.empty((k, 4, h >> (s + 1)) if soa else (k, h >> s, 2), dtype=np.uint64)
+    # component-major W is folded in place by `_prove_layer` and its last fold goes to a
+    # fresh array, so it never leaves the layer: a reused `_work` buffer (the streamed
+    # layers' W are all about `STREAM_BYTES`); the other W is returned (finals): fresh
+    W = (_work("lookup-gkr-W", k * (h >> s) * 2).reshape(k, 4, h >> (s + 1)) if soa
+         else np.empty((k, h >> s, 2), dtype=np.uint64))
     for a in range(0, h, step):
         b = min(h, a + step)
         chunk(a, b, point[:s], W, soa)   # folded straight into W (s ≥ 1), no chunk copy
@@ -829,7 +870,9 @@ def _prove_layer(ctx, label: str, n: int, r, trees: list, active, unit_leaf, coe
             if W is None and j + 1 < last and FOLD0_C:
                 # round 0 folds the tree layers straight into a component-major stack
                 # (`KL.multi_fold`'s ``soa``): round 1 sums it and folds it in place
-                W = np.empty((k, 4, h >> 2), dtype=np.uint64)
+                # (folded in place, its last fold to a fresh array: `_work` as the
+                # streamed layers' W, never both in one layer)
+                W = _work("lookup-gkr-W", k * 4 * (h >> 2)).reshape(k, 4, h >> 2)
                 for p, q, a in views:
                     if p is not None:
                         KL.multi_fold(p, [rho], W[a:a + 2], 0, True)
