@@ -91,5 +91,7 @@ def test_reused_buffers_same_proof(monkeypatch, stream_bytes, keep):
     assert tags >= {"lookup-gkr-chunk", "lookup-gkr-chunk-fold", "lookup-gkr-E"}
     if stream_bytes >= 256:   # rounds left after the streamed ones: W component-major
         assert "lookup-gkr-W" in tags
+    # W's buffer reserved at its bound before the first layer (`RESERVE_W`)
+    assert ("lookup-gkr-W", stream_bytes // 8) in calls
     assert proof2 == proof
     S.verify(g2, proof2, be2, S.STATEMENT, sections2)

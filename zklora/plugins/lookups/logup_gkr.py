@@ -608,6 +608,9 @@ FILL_WINDOW1 = True
 #: (`_work`), reused from layer to layer until the phase ends; False: fresh arrays a
 #: layer (given back by the layer's `scratch.trim`, faulted in again by the next)
 REUSE_WORK = True
+#: and `_layers` reserves the W buffer at its bound (`STREAM_BYTES`) before the first
+#: layer (untouched pages cost no memory); False: grown by reallocation, layer by layer
+RESERVE_W = True
 
 
 def _work(tag: str, count: int) -> np.ndarray:
@@ -1031,6 +1034,12 @@ def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hi
             raise ValueError(f"{label}: tree {i} of depth {depths[i]} has no layer {top}")
         if depths[i] == top:
             out[i] = LeafClaim(r, vp[i], vq[i], bp[i], bq[i])
+    if ctx.prover and RESERVE_W:
+        # W's buffer reserved once at its bound (a streamed layer's W ≤ `STREAM_BYTES`, an
+        # in-RAM one's half the layer's tables ≤ it): address space only, each layer
+        # touches the pages it writes, so the growing layers fault only their new part
+        # instead of a whole fresh array each (the resident set is what they touch)
+        _work("lookup-gkr-W", STREAM_BYTES // 8)
     for layer in range(top, max(depths)):
         t_layer = time.perf_counter()
         active = [i for i in range(n) if depths[i] > layer]
