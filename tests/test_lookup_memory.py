@@ -103,6 +103,11 @@ def test_streamed_chunk_reads_bounded_leaves(monkeypatch):
     # no layer held below a needed one (`_deepest_fit`): every streamed layer is summed
     # from the leaves here
     monkeypatch.setattr(L, "_deepest_fit", lambda trees, layer: layer)
+    # the chunked path: the fused window passes (`FILL_WINDOW`, `FILL_WINDOW1`) sum a
+    # planned tree's slots from the leaves in cache blocks and read no layer chunk
+    # (their block bound: tests/test_s38h1_fill_window.py, test_s39h3_fill_gkr_sums.py)
+    monkeypatch.setattr(L, "FILL_WINDOW", False)
+    monkeypatch.setattr(L, "FILL_WINDOW1", False)
     widest, streamed, inside = [], [], []
     orig, rounds = L.layer_range, L._streamed_rounds
 
