@@ -91,6 +91,7 @@ def e_leaf_denoms_sets(cols, apow, beta, out):
     n = cols.shape[1]
     nb = (n + BLOCK - 1) // BLOCK
     for blk in prange(nb):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
         s0 = np.empty(BLOCK, np.uint64)
         s1 = np.empty(BLOCK, np.uint64)
         s = blk * BLOCK
@@ -100,6 +101,7 @@ def e_leaf_denoms_sets(cols, apow, beta, out):
 @njit(**_OPTS)
 def e_leaf_denoms_sets_s(cols, apow, beta, out):
     """Serial `e_leaf_denoms_sets` (short ranges)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     n = cols.shape[1]
     s0 = np.empty(BLOCK, np.uint64)
     s1 = np.empty(BLOCK, np.uint64)
@@ -137,6 +139,7 @@ def e_leaf_pair_sets(c0, c1, w, apow, beta, out):
     n = c0.shape[0]
     nb = (n + BLOCK - 1) // BLOCK
     for blk in prange(nb):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
         s0 = np.empty(BLOCK, np.uint64)
         s1 = np.empty(BLOCK, np.uint64)
         s = blk * BLOCK
@@ -146,6 +149,7 @@ def e_leaf_pair_sets(c0, c1, w, apow, beta, out):
 @njit(**_OPTS)
 def e_leaf_pair_sets_s(c0, c1, w, apow, beta, out):
     """Serial `e_leaf_pair_sets`."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     n = c0.shape[0]
     s0 = np.empty(BLOCK, np.uint64)
     s1 = np.empty(BLOCK, np.uint64)
@@ -178,6 +182,7 @@ def _v_mul(a0, a1, b0, b1, o0, o1, cnt):
     """(o0 + o1 x)[i] = (a0 + a1 x)[i]·(b0 + b1 x)[i] for i < cnt, one extension component
     per lane array (o distinct from a and b).  A plain call, compiled once and vectorised:
     `e2_mul` inlined (numba IR) into every block kernel made cold compiles take minutes."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     for i in range(cnt):
         o0[i], o1[i] = e2_mul(a0[i], a1[i], b0[i], b1[i])
 
@@ -185,6 +190,7 @@ def _v_mul(a0, a1, b0, b1, o0, o1, cnt):
 @njit(**_OPTS)
 def _v_add(a, b, o, cnt):
     """o[i] = a[i] + b[i] for i < cnt (base field lanes)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     for i in range(cnt):
         o[i] = gl_add(a[i], b[i])
 
@@ -192,6 +198,7 @@ def _v_add(a, b, o, cnt):
 @njit(**_OPTS)
 def _v_sub(a, b, o, cnt):
     """o[i] = a[i] − b[i] for i < cnt (base field lanes)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     for i in range(cnt):
         o[i] = gl_sub(a[i], b[i])
 
@@ -237,6 +244,7 @@ def e_frac_up(p, q, pout, qout):
     """One fraction-tree layer: pout[i] = p[i]q[i+h] + p[i+h]q[i], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
     for blk in prange((h + BLOCK - 1) // BLOCK):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
         L = np.empty((_NL, BLOCK), np.uint64)
         _frac_block(p, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
                     False, L)
@@ -247,6 +255,7 @@ def e_frac_up_unit(q, pout, qout):
     """One layer above leaves with numerator 1: pout[i] = q[i] + q[i+h], qout[i] = q[i]q[i+h]."""
     h = pout.shape[0]
     for blk in prange((h + BLOCK - 1) // BLOCK):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
         L = np.empty((_NL, BLOCK), np.uint64)
         _frac_block(q, q, pout, qout, blk * BLOCK, min(h, (blk + 1) * BLOCK) - blk * BLOCK,
                     True, L)
@@ -320,6 +329,7 @@ def e_frac_reduce(p, q, unit, m, pout, qout, rb, nchunks):
     w = pout.shape[0]
     step = (w + nchunks - 1) // nchunks
     for c in prange(nchunks):
+        _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
         _reduce_range(p, q, unit, m, pout, qout, min(w, c * step), min(w, (c + 1) * step),
                       rb)
 
@@ -327,6 +337,7 @@ def e_frac_reduce(p, q, unit, m, pout, qout, rb, nchunks):
 @njit(**_OPTS)
 def e_frac_reduce_s(p, q, unit, m, pout, qout, rb):
     """Serial `e_frac_reduce`."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     _reduce_range(p, q, unit, m, pout, qout, 0, pout.shape[0], rb)
 
 
@@ -643,6 +654,7 @@ def _v_dot(a0, a1, b0, b1, c0, c1, d0, d1, o0, o1, cnt):
     """(o0 + o1 x)[i] = (a·b + c·d)[i] for i < cnt (extension lanes): each Karatsuba
     product pair reduced once (`gl_dot2`), combined once per lane — `_v_mul` twice and
     `_v_add` twice in one loop, the same field elements."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     for i in range(cnt):
         m0 = gl_dot2(a0[i], b0[i], c0[i], d0[i])
         m1 = gl_dot2(a1[i], b1[i], c1[i], d1[i])
@@ -746,6 +758,7 @@ def _i_mul_sum(a0, a1, b0, b1, cnt, Kc):
     """`_v_mul_sum` (the same element, cnt ≤ 2^9 lanes) with the lanes below a multiple
     of 8 summed by IFMA52 limb products (`_ifma_e2`; Kc: 72 limbs of scratch), the rest
     by `_v_mul_sum`."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     Kc[:] = ZERO
     n8 = cnt // IFMA_LANES
     _ifma_e2(a0, a1, b0, b1, n8, Kc)
@@ -763,6 +776,7 @@ def _i_dot_sum(a0, a1, b0, b1, c0, c1, d0, d1, cnt, Kc):
     """Σ_i (a·b + c·d)[i] over cnt ≤ 2^8 lanes (`_v_dot_acc`'s element) by IFMA52 limb
     products as `_i_mul_sum`: both products' limbs into one Kc (≤ 512 products a
     triple)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     Kc[:] = ZERO
     n8 = cnt // IFMA_LANES
     _ifma_e2(a0, a1, b0, b1, n8, Kc)
@@ -781,6 +795,7 @@ def _i_dot_sum(a0, a1, b0, b1, c0, c1, d0, d1, cnt, Kc):
 def _l_mul_sum(a0, a1, b0, b1, cnt, Kc):
     """`_v_mul_sum`'s element: by `_i_mul_sum` where `whir_eq.IFMA` and cnt ≥
     `IFMA_MIN_LANES`, else `_v_mul_sum`."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     if IFMA and cnt >= IFMA_MIN_LANES:
         return _i_mul_sum(a0, a1, b0, b1, cnt, Kc)
     return _v_mul_sum(a0, a1, b0, b1, cnt)
@@ -790,6 +805,7 @@ def _l_mul_sum(a0, a1, b0, b1, cnt, Kc):
 def _l_addmul_sum(e0, e1, a0, a1, b0, b1, cnt, Kc, c0, c1):
     """`_v_addmul_sum`'s element Σ_i e[i]·(a[i] + b[i]); on the IFMA path a + b first into
     the scratch lanes c0, c1, then `_i_mul_sum`."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     if IFMA and cnt >= IFMA_MIN_LANES:
         for i in range(cnt):
             c0[i] = gl_add(a0[i], b0[i])
@@ -885,6 +901,7 @@ def _gkr_sums_range(WP, WQ, slots, E, En, want1, lo, hi, acc):
     over the block without being written (`_v_mul_sum`: 32-bit limb sums of the
     unreduced products, reduced and Karatsuba-combined once per block; IFMA52 limbs where
     the host has them, `_l_mul_sum`)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     T = slots.shape[0]
     _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
@@ -990,6 +1007,7 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """`_gkr_sums_range` over component-major tables WP, WQ (k, 4, m) (section above):
     the same sums, each pair's lanes read in place (rows of the tables) instead of
     de-interleaved into lane arrays."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     T = slots.shape[0]
     _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
@@ -1062,6 +1080,7 @@ def _fold_blocks_c(W, soa_in, r0, r1, out, lo, hi):
     major ``out`` (k, 4, m): entry x = lo_x + r·(hi_x − lo_x) of input pair x (entries
     2x, 2x + 1); W (k, 4m, 2) interleaved, or (k, 4, 2m) component-major (``soa_in``).
     The value of `_sc_fold_block` (`e2_mul`), `BLOCK` outputs per row at a time."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     n = min(BLOCK, max(1, hi - lo))
     l0 = np.empty(n, np.uint64)
     l1 = np.empty(n, np.uint64)
@@ -1137,32 +1156,37 @@ def _fold_blocks_ci(W, r0, r1, lo, hi):
     in rows 2·half, 2·half + 1).  Each block's inputs of a table are read before any of its
     outputs is written, so ascending blocks over [lo, hi) are safe whenever the columns
     below 2·lo that the outputs overwrite have been consumed (columns < lo: done; those
-    in [lo, 2·lo) are read by the outputs [lo/2, lo), the caller's earlier steps)."""
+    in [lo, 2·lo) are read by the outputs [lo/2, lo), the caller's earlier steps).
+    s40h3: a block's 2·cnt input columns folded in one unit-stride loop over the rows
+    (y0, y1: the folded entries in input order), then split into the even / odd output
+    rows (no stride-2 reads in the product loop); 512-bit lanes (×0.6–0.8 of the
+    half-by-half loop in process, the same values)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
     n = min(BLOCK, max(1, hi - lo))
-    l0 = np.empty(n, np.uint64)
-    l1 = np.empty(n, np.uint64)
-    x0 = np.empty(n, np.uint64)
-    x1 = np.empty(n, np.uint64)
-    T = np.empty((4, n), np.uint64)
+    y0 = np.empty(2 * n, np.uint64)
+    y1 = np.empty(2 * n, np.uint64)
     for s in range(lo, hi, BLOCK):
         cnt = min(hi, s + BLOCK) - s
         for f in range(W.shape[0]):
-            for half in range(2):   # output entries 2i + half: input pairs 2i + half
-                for i in range(cnt):
-                    x = 2 * (s + i) + half
-                    a0 = W[f, 0, x]
-                    a1 = W[f, 1, x]
-                    l0[i] = a0
-                    l1[i] = a1
-                    x0[i] = gl_sub(W[f, 2, x], a0)
-                    x1[i] = gl_sub(W[f, 3, x], a1)
-                for i in range(cnt):
-                    p0, p1 = e2_mul(x0[i], x1[i], r0, r1)
-                    T[2 * half, i] = gl_add(l0[i], p0)
-                    T[2 * half + 1, i] = gl_add(l1[i], p1)
-            for row in range(4):
-                for i in range(cnt):
-                    W[f, row, s + i] = T[row, i]
+            w0 = W[f, 0, 2 * s:]
+            w1 = W[f, 1, 2 * s:]
+            w2 = W[f, 2, 2 * s:]
+            w3 = W[f, 3, 2 * s:]
+            for i in range(2 * cnt):
+                a0 = w0[i]
+                a1 = w1[i]
+                p0, p1 = e2_mul(gl_sub(w2[i], a0), gl_sub(w3[i], a1), r0, r1)
+                y0[i] = gl_add(a0, p0)
+                y1[i] = gl_add(a1, p1)
+            o0 = W[f, 0, s:]
+            o1 = W[f, 1, s:]
+            o2 = W[f, 2, s:]
+            o3 = W[f, 3, s:]
+            for i in range(cnt):
+                o0[i] = y0[2 * i]
+                o1[i] = y1[2 * i]
+                o2[i] = y0[2 * i + 1]
+                o3[i] = y1[2 * i + 1]
 
 
 @njit(parallel=True, **_OPTS)
