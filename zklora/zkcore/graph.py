@@ -568,8 +568,7 @@ def _narrow_type(a: np.ndarray) -> np.dtype:
     (else int64): limbs and digits take 1–2 bytes in a scratch file, not 8
     (`scratch.Store.save` converts while it writes).  `Witness.__getitem__` reads a
     spilled entry back as int64, the same integers."""
-    lo, hi = (int(v) for v in torch.aminmax(torch.from_numpy(a)))
-    return _narrow_of(lo, hi)
+    return _narrow_of(*_minmax(torch.from_numpy(a)))
 
 
 def _narrow_of(lo: int, hi: int) -> np.dtype:
@@ -848,7 +847,7 @@ def _check_declared(spec: TensorSpec, v: torch.Tensor) -> tuple[int, int] | None
 def _minmax(v: torch.Tensor) -> tuple[int, int]:
     """(min, max) of a non-empty int64 tensor: `int_gemm.minmax_i64` on a contiguous
     CPU one (one vectorised pass, no torch dispatch), else ``torch.aminmax``."""
-    if v.is_cpu and v.is_contiguous():
+    if v.is_cpu and v.is_contiguous() and v.dtype == torch.int64:
         lo, hi = minmax_i64(v.numpy().reshape(-1))
         return int(lo), int(hi)
     return tuple(int(x) for x in torch.aminmax(v))

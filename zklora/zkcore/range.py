@@ -44,6 +44,8 @@ import attrs
 import numpy as np
 import torch
 
+from zklora.kernels.int_gemm import minmax_i64
+
 from . import selfcheck
 from .errors import ProverError
 from .field import Field
@@ -225,7 +227,12 @@ def _self_check(ctx, rc: RangeCheck) -> None:
         return
     x = ctx.value(rc.tensor).reshape(-1)
     if x.numel() and not x.dtype.is_floating_point and x.dtype != torch.bool:
-        mn, mx = torch.aminmax(x)      # one read-only pass when every value is in range
+        # one read-only pass when every value is in range (`int_gemm.minmax_i64` on a
+        # contiguous int64 value: ~2.5x cheaper than torch.aminmax, s40h4)
+        if x.dtype == torch.int64 and x.is_cpu and x.is_contiguous():
+            mn, mx = minmax_i64(x.numpy())
+        else:
+            mn, mx = torch.aminmax(x)
         if rc.lo <= int(mn) and int(mx) <= rc.hi:
             return
     x = x.to(torch.int64)
