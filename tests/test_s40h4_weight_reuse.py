@@ -2,7 +2,7 @@
 the previous call (same architecture) that nothing references any more (`_Reuse`,
 `_take`): the values are those of a call without reuse; matrices a caller still holds
 (the tensors, a view, a numpy array) are never written; another architecture starts
-afresh."""
+afresh.  Off by default (`REUSE_WEIGHTS`): then nothing is kept."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from zklora.plugins.models.tiny import tiny_arch, tiny_weights
 from zklora.zkcore.quant import QuantConfig
 
 IDS = torch.zeros((1, 4), dtype=torch.int64)
+DEFAULT = llama.REUSE_WEIGHTS      # before the fixture turns it on
 
 
 def _spec(arch):
@@ -43,7 +44,8 @@ def _same(a, b):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_pool():
+def _fresh_pool(monkeypatch):
+    monkeypatch.setattr(llama, "REUSE_WEIGHTS", True)     # off by default
     llama._Reuse.key, llama._Reuse.free = None, {}
     yield
     llama._Reuse.key, llama._Reuse.free = None, {}
@@ -95,3 +97,7 @@ def test_off_keeps_nothing(monkeypatch):
     monkeypatch.setattr(llama, "REUSE_WEIGHTS", False)
     _q(0)
     assert llama._Reuse.free == {}
+
+
+def test_off_by_default():
+    assert DEFAULT is False

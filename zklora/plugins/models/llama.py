@@ -447,8 +447,13 @@ def build_graph(spec: ForwardSpec, loss: int | None = None,
 QUANT_CHUNK = 1 << 22
 
 #: reuse the padded int64 weight matrices of the last `quantize_inputs` (same
-#: architecture) that nothing references any more, instead of fresh memory (s40h4)
-REUSE_WEIGHTS = True
+#: architecture) that nothing references any more, instead of fresh memory (s40h4).
+#: Off: the pool keeps one call's matrices alive for the whole next proof, which
+#: otherwise spills and drops them: 84m from the prover cache, phsys run 1 witness
+#: minflt 150k -> 0.5k, sys 0.22 -> 0.00 s, whole prove ~-0.3 s CPU with the lookups'
+#: re-faults of freed memory gone too, but a one-prove process's peak RSS 1.10 -> 1.60
+#: GiB (25m 810 -> 980 MiB; docs/perf/session40.md, s40h4)
+REUSE_WEIGHTS = False
 
 
 class _Reuse:

@@ -992,6 +992,16 @@ def _train_num_tokens(public: Mapping[str, Any], spec: TrainSpec) -> list[int]:
     return [_public_num_tokens({"num_tokens": n}, B, T) for n in nt]
 
 
+#: `LlamaTrain.witness` caches the inputs it computes again for a second proof of the
+#: same parameters (a later call takes them as they are).  They then stay resident for
+#: that whole proof, which otherwise spills and drops them: 84m from the prover cache, a
+#: second proof in one process (phsys run 1) peaks at 1.64 GiB with them cached, 1.20
+#: without (as a first proof: 1.10), but its lookups phase then faults the freed memory
+#: again (sys 1.13 -> 1.74 s in one pair; s40h4, docs/perf/session40.md).  A prover-only
+#: knob: the same integers either way
+CACHE_RECOMPUTED_INPUTS = True
+
+
 class LlamaTrain(Model):
     """T LoRA training steps of a LLaMA (module doc).
 
@@ -1116,7 +1126,8 @@ class LlamaTrain(Model):
         if inputs is None:   # handed to an earlier proof: computed again
             _, ckpt, adapter, batches, state = load_private_state(params)
             inputs = train_inputs(spec, ckpt, adapter, batches, state)
-            self._cache[key] = (spec, public, inputs, res)
+            if CACHE_RECOMPUTED_INPUTS:
+                self._cache[key] = (spec, public, inputs, res)
         return dict(inputs)
 
     def frozen_tensors(self, public) -> list[str]:
