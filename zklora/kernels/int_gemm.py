@@ -5,7 +5,7 @@ left operands (the bench shapes have 32-64 token rows).  torch's int64 matmul ha
 BLAS; ``gemm_nt`` (Y = X·Wᵀ, W stored (N, K): the projections' layout) vectorises the k
 loop (``vpmullq``) with 4×4 output blocks held in registers, so every loaded element
 serves 4 products: about 0.35-0.45× torch's CPU at the 84m shapes; blocks whose entries
-fit in int32 multiply with ``vpmuldq`` instead (s40h4: x0.7-0.8 again).  Serial on purpose:
+fit in int32 multiply with ``vpmuldq`` instead (s40h4: x0.64-0.90).  Serial on purpose:
 the outputs are small and process CPU is what counts (a prange version spent more CPU
 than torch on this 2-core box).  X·W with W stored (K, N) stays with torch, whose loop
 for that layout is twice as fast as for Xᵀ and beat a transposed-panel version of this
@@ -209,7 +209,7 @@ def gemm_nt(x, w, out):
     """out[t, n] = Σ_k x[t, k]·w[n, k] (int64, wrapping) for C-contiguous x (T, K),
     w (N, K), out (T, N): Y = X·Wᵀ with W stored row-major (N, K).  Where x and a block
     of 4 rows of w have every entry in int32's range (the bench's values have <= 21
-    bits), that block's sums come from 32-bit products (`_rows_nt32`, s40h4: x0.7-0.8
+    bits), that block's sums come from 32-bit products (`_rows_nt32`, s40h4: x0.64-0.90
     CPU at the 84m shapes); other blocks from the 64-bit ones: the same integers."""
     _wide512()  # zmm code (s38h5: x0.69-0.74 CPU at the 25m/84m shapes, same values)
     T, K = x.shape
