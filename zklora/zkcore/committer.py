@@ -121,6 +121,9 @@ class Committer:
         #: (and then drops its own copy), else None (`_Remade`)
         self.remake: Callable[[str, np.ndarray], Callable[[], np.ndarray] | None] | None \
             = None
+        #: prover: the scheme's work arrays (`Whir.work_arrays`) shared by the stacks
+        #: of one `flush_packed` call, else None (each commitment allocates its own)
+        self._work = None
 
     def commit(self, ch: ProverChannel | VerifierChannel, spec: TensorSpec,
                table: np.ndarray | None = None, published: bytes | Member | None = None,
@@ -333,7 +336,9 @@ class Committer:
                     if b.item is not None:
                         self.on_stacked(names[b.item],
                                         st.table[b.offset:b.offset + (1 << b.num_vars)])
-            st.commitment, st.state = self.scheme.commit(st.table)
+            # ``work`` passed only when given (the signature other schemes and spies know)
+            st.commitment, st.state = (self.scheme.commit(st.table) if self._work is None
+                                       else self.scheme.commit(st.table, work=self._work))
             scratch.drop(st.table)
             ch.send_bytes(label, st.commitment)
         else:
@@ -393,11 +398,22 @@ class Committer:
             groups[g].append(k)
             if room[g] is not None:
                 room[g] -= sizes[k]
-        for g in groups:
-            self._pending = [pending[k] for k in sorted(g)]
-            for k in g:
-                pending[k] = None   # the stack holds the table from here on
-            self.flush(ch)
+        # the stacks' commitments share one set of the scheme's work arrays (the largest
+        # stack first: the later ones fit in its arrays), so the encoder's large buffers
+        # are faulted in once, not once a stack; they go when the call returns
+        make_work = getattr(self.scheme, "work_arrays", None)
+        own = self.prover and make_work is not None and self._work is None
+        if own:
+            self._work = make_work()
+        try:
+            for g in groups:
+                self._pending = [pending[k] for k in sorted(g)]
+                for k in g:
+                    pending[k] = None   # the stack holds the table from here on
+                self.flush(ch)
+        finally:
+            if own:
+                self._work = None
 
     def _item(self, commitment: bytes, num_vars: int, state, evals: list[Evaluation]):
         if self.prover:
