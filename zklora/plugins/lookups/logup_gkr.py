@@ -494,6 +494,12 @@ def _budget():
 #: streamed lookup trees write a range's leaves in one kernel call (`_Trees._plan`);
 #: False: one call per segment (same leaves; tests compare the two)
 FILL_PLAN = True
+#: the table tree's layer above its leaves is summed from the tables in row chunks
+#: (`_Trees._table_above`, `TABLE_CHUNK` rows a chunk) when `lazy_tree` builds it and
+#: when the GKR needs it again, instead of from the whole leaves (64 MiB at 25m / 84m,
+#: fresh pages each time); False: from the whole leaves (same entries)
+TABLE_ABOVE = True
+TABLE_CHUNK = 1 << 16
 #: and sum a streamed layer's entries straight from the plan's segments
 #: (`_Trees._look_reduce`; False: leaves written, then `KL.frac_reduce`; same values)
 FILL_REDUCE = True
@@ -1538,7 +1544,8 @@ class _Trees:
                 out.append(streamed_tree(E, lay.num_vars + self.top, True, rng, KEEP_LAYERS,
                                          hold))
             out.append(lazy_tree(E, self.tabs.num_vars + self.top, False,
-                                 self._table_leaves))
+                                 self._table_leaves,
+                                 self._table_above if TABLE_ABOVE and KL.fast(E) else None))
             self._trees = out
         return self._trees
 
@@ -1774,6 +1781,65 @@ class _Trees:
         _LEAVES[0] += hi - lo
         self._fill(segs, lo >> self.top, hi >> self.top,
                    q.reshape(((hi - lo) >> self.top, k) + self.ctx.E.elem_shape))
+
+    def _table_rows(self, rlo: int, rhi: int, p: np.ndarray, q: np.ndarray,
+                    cols: dict) -> None:
+        """Rows rlo … rhi−1 of the table tree's leaves (every challenge set: row x, set r
+        is leaf r + 2^top·x) written into ``p``, ``q`` ((rhi − rlo)·2^top entries of E):
+        the entries `_table_leaves` gives there (multiplicities, β − Σ α^k·column; the
+        padding blocks p 0, q 1).  ``cols`` caches each table's field columns for the
+        caller's pass (`_table_above` asks for many ranges of one table)."""
+        E, F = self.ctx.E, self.ctx.F
+        k = 1 << self.top
+        w = rhi - rlo
+        pv = p.reshape((w, k) + E.elem_shape)
+        qv = q.reshape((w, k) + E.elem_shape)
+        p[...] = E.zeros(1)[0]
+        q[...] = E.ones(1)[0]   # rows no table block covers (the padding blocks) stay 1
+        for b in self.tabs.blocks:
+            a0, b0 = max(rlo, b.offset), min(rhi, b.offset + (1 << b.num_vars))
+            if b.item is None or a0 >= b0:
+                continue
+            c = self.cs[b.item]
+            tw = c.table.width
+            if b.item not in cols:
+                cols[b.item] = (table_field_columns(F, c.table), self.ctx.table(c.m))
+            tcols, mcol = cols[b.item]
+            src = slice(a0 - b.offset, b0 - b.offset)
+            dst = slice(a0 - rlo, b0 - rlo)
+            sub = [tc[src] for tc in tcols]
+            m_E = mle.lift(E, mcol[src], base=True)
+            for rep in range(k):
+                apow, beta = self.coefs[rep][:tw], self.betas[rep][b.item]
+                if k == 1:
+                    KL.leaf_denoms(E, sub, apow, beta, out=q[dst])
+                else:
+                    qv[dst, rep] = KL.leaf_denoms(E, sub, apow, beta)
+                pv[dst, rep] = m_E
+
+    def _table_above(self):
+        """The table tree's layer above its leaves (p, q of n/2 entries: entry i pairs
+        leaves i and i + n/2, `KL.frac_up`), summed `TABLE_CHUNK` rows at a time from
+        `_table_rows` into two reused chunk buffers: the leaves (2·16·n bytes) are never
+        held whole (`lazy_tree`'s build and `FracTree.need` of the layer above the
+        leaves: two fewer passes of fresh pages a prove; same entries as
+        ``KL.frac_up(E, *self._table_leaves())``)."""
+        E = self.ctx.E
+        k = 1 << self.top
+        rows = self.tabs.size
+        hr = rows // 2
+        step = max(1, min(hr, TABLE_CHUNK))
+        pout, qout = _empty(E, hr * k), _empty(E, hr * k)
+        pb, qb = _empty(E, 2 * step * k), _empty(E, 2 * step * k)
+        cols: dict = {}
+        for a in range(0, hr, step):
+            b = min(hr, a + step)
+            c = (b - a) * k
+            p, q = pb[:2 * c], qb[:2 * c]
+            self._table_rows(a, b, p[:c], q[:c], cols)
+            self._table_rows(hr + a, hr + b, p[c:], q[c:], cols)
+            KL.frac_up(E, p, q, (pout[a * k:b * k], qout[a * k:b * k]))
+        return pout, qout
 
     def _table_leaves(self):
         E, F = self.ctx.E, self.ctx.F
