@@ -442,9 +442,14 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: in RAM only once they fit (`_prove_layer`).  Every streamed round is one more pass
 #: over the leaves (summed again from the columns), so this trades RAM (about 1.5× it at
 #: the peak) for passes.  A cap: each proof lowers it to the phase's budget (`_budget`);
-#: ``ZKLORA_LOOKUP_STREAM_BYTES`` sets it as given (512 MiB; a machine with RAM to
-#: spare proves faster with 2 GiB)
-STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
+#: ``ZKLORA_LOOKUP_STREAM_BYTES`` sets it as given.  256 MiB (was 512): the layers a
+#: larger budget holds are fresh memory, and on the development VM (whose balloon hands
+#: freed pages back to the host) faulting them in costs more than the leaf passes they
+#: save — 84m without the prover cache, whose high-water mark gave it 512 MiB: lookups
+#: 6.5-6.6 s CPU at 512 MiB against 4.4-4.5 s at 256 MiB, peak RSS 3.27 → 2.50 GiB
+#: (session 40, docs/perf/session40.md); a host with cheap page faults and RAM to spare
+#: may prove faster with more
+STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 256 << 20)
 #: a leaf range of a column at least this long (bytes of base elements) gives its mapped
 #: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
 #: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
@@ -452,13 +457,14 @@ STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
 #: range)
 DROP_BYTES = 8 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most, all
-#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 128 MiB;
+#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 64 MiB — a
+#: quarter of `STREAM_BYTES`, as `_budget` keeps it;
 #: ``ZKLORA_LOOKUP_KEEP_LAYERS`` overrides it).  The trees deeper than that also hold,
 #: from the same pass until the GKR has read it, the deepest layer the GKR reads whole
 #: (`_deepest_fit`: at most `STREAM_BYTES` over all of them, the size of that GKR
 #: layer's tables, so the phase's peak is unchanged), from which the layers between are
 #: reduced instead of summed from the leaves again (25m: 8 leaf passes → 5)
-KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 21)
+KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 20)
 #: whether the environment set either budget (then both are used as they are)
 _BUDGET_SET = any(os.environ.get(k) not in (None, "") for k in
                   ("ZKLORA_LOOKUP_STREAM_BYTES", "ZKLORA_LOOKUP_KEEP_LAYERS"))
