@@ -75,9 +75,9 @@ def test_streamed_prover_gives_the_same_bytes(params, sizes, monkeypatch):
     tags = []
     orig = scratch.Store.save
 
-    def save(self, arrays, tag="a"):
+    def save(self, arrays, tag="a", **kw):
         tags.append(tag)
-        return orig(self, arrays, tag)
+        return orig(self, arrays, tag, **kw)
 
     monkeypatch.setattr(scratch.Store, "save", save)
     with scratch.session(threshold=0) as store:

@@ -2889,13 +2889,16 @@ class Whir(CommitmentScheme):
         # files once made, and ĥ's first round streams (`_fold_streamed`)
         store = scratch.current()
         spill = store is not None and tp.m >= STREAM_MIN_VARS and store.wants(16 << tp.m)
-        h_h = store.save([h], tag="whir-h")[0] if spill else None
+        # written with direct I/O (`DIRECT_IO`; read back by positioned direct reads,
+        # `scratch.Direct`): buffered, their page-cache pages were fresh pages each proof
+        # (the openings' page-cache writes), and deleting them truncated those pages
+        h_h = store.save([h], tag="whir-h", direct=DIRECT_IO)[0] if spill else None
         hc = K.mobius_pairs(h, out=h if spill else None)   # spilled: in place
         if spill:
             del h
         tree, zs = self._commit_next(ch, hc, tp.rounds[0], tp.ood)
         if spill:
-            hc = store.save([hc], tag="whir-hc")[0]
+            hc = store.save([hc], tag="whir-hc", direct=DIRECT_IO)[0]
         qidx = []
         for pl, _, _, _, round0 in folded:
             idx = self._queries(ch, pl.rounds[0])
@@ -2919,7 +2922,7 @@ class Whir(CommitmentScheme):
         if not spill:
             self._prove_chain(ch, tp.rounds, h, wh, hc, None, tree)
             return
-        wh_h = store.save([wh], tag="whir-wh")[0]
+        wh_h = store.save([wh], tag="whir-wh", direct=DIRECT_IO)[0]
         del wh
         scratch.trim()
         self._prove_chain(ch, tp.rounds, _Stream(h_h, None, None, wh_h), None, hc, None, tree)
