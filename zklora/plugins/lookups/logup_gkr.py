@@ -1814,14 +1814,8 @@ class _Trees:
             src = slice(a0 - b.offset, b0 - b.offset)
             dst = slice(a0 - rlo, b0 - rlo)
             sub = [tc[src] for tc in tcols]
-            m_E = mle.lift(E, mcol[src], base=True)
-            for rep in range(k):
-                apow, beta = self.coefs[rep][:tw], self.betas[rep][b.item]
-                if k == 1:
-                    KL.leaf_denoms(E, sub, apow, beta, out=q[dst])
-                else:
-                    qv[dst, rep] = KL.leaf_denoms(E, sub, apow, beta)
-                pv[dst, rep] = m_E
+            self._block_leaves(b.item, tw, sub, mle.lift(E, mcol[src], base=True),
+                               dst, q, pv, qv)
 
     def _table_above(self):
         """The table tree's layer above its leaves (p, q of n/2 entries: entry i pairs
@@ -1866,15 +1860,24 @@ class _Trees:
             w = c.table.width
             sl = slice(b.offset, b.offset + (1 << b.num_vars))
             tcols = table_field_columns(F, c.table)
-            m_E = mle.lift(E, self.ctx.table(c.m), base=True)
-            for rep in range(k):
-                apow, beta = self.coefs[rep][:w], self.betas[rep][b.item]
-                if k == 1:
-                    KL.leaf_denoms(E, tcols, apow, beta, out=q[sl])
-                else:
-                    qv[sl, rep] = KL.leaf_denoms(E, tcols, apow, beta)
-                pv[sl, rep] = m_E
+            self._block_leaves(b.item, w, tcols, mle.lift(E, self.ctx.table(c.m), base=True),
+                               sl, q, pv, qv)
         return p, q
+
+    def _block_leaves(self, item, w: int, tcols, m_E, sl: slice, q: np.ndarray,
+                      pv: np.ndarray, qv: np.ndarray) -> None:
+        """One table block's leaves for every challenge set r (leaf r + 2^top·x): p the
+        multiplicities ``m_E``, q = β_r − Σ α_r^j·column_j (`KL.leaf_denoms`), rows ``sl``
+        of the (rows, sets) views ``pv``, ``qv`` (one set: written into ``q`` directly)."""
+        E = self.ctx.E
+        k = 1 << self.top
+        for rep in range(k):
+            apow, beta = self.coefs[rep][:w], self.betas[rep][item]
+            if k == 1:
+                KL.leaf_denoms(E, tcols, apow, beta, out=q[sl])
+            else:
+                qv[sl, rep] = KL.leaf_denoms(E, tcols, apow, beta)
+            pv[sl, rep] = m_E
 
 
 @hookimpl
