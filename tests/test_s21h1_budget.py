@@ -16,7 +16,7 @@ def test_budget_share(monkeypatch):
     monkeypatch.setattr(L, "KEEP_LAYERS", 21)
     assert L.BUDGET_SHARE == 4
     for hwm, want in ((200 * MiB, (64 * MiB, 18)), (900 * MiB, (128 * MiB, 19)),
-                      (1900 * MiB, (256 * MiB, 20)), (2500 * MiB, (512 * MiB, 21)),
+                      (1900 * MiB, (256 * MiB, 20)), (2500 * MiB, (256 * MiB, 20)),
                       (50000 * MiB, (512 * MiB, 21))):
         monkeypatch.setattr(scratch, "high_water_mark", lambda h=hwm: h)
         with L._budget():
@@ -30,6 +30,7 @@ def test_budget_share_is_a_knob(monkeypatch):
     monkeypatch.setattr(L, "STREAM_BYTES", 512 * MiB)
     monkeypatch.setattr(L, "KEEP_LAYERS", 21)
     monkeypatch.setattr(L, "BUDGET_SHARE", 8)
+    monkeypatch.setattr(L, "LARGE_MARK", 1 << 62)   # the share alone (session 40's halving off)
     for hwm, want in ((1100 * MiB, 128 * MiB), (2500 * MiB, 256 * MiB)):
         monkeypatch.setattr(scratch, "high_water_mark", lambda h=hwm: h)
         with L._budget():

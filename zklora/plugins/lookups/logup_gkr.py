@@ -442,14 +442,9 @@ _TREE_SLOT = np.array([[0, 1, 0, 1]], np.int64)
 #: in RAM only once they fit (`_prove_layer`).  Every streamed round is one more pass
 #: over the leaves (summed again from the columns), so this trades RAM (about 1.5× it at
 #: the peak) for passes.  A cap: each proof lowers it to the phase's budget (`_budget`);
-#: ``ZKLORA_LOOKUP_STREAM_BYTES`` sets it as given.  256 MiB (was 512): the layers a
-#: larger budget holds are fresh memory, and on the development VM (whose balloon hands
-#: freed pages back to the host) faulting them in costs more than the leaf passes they
-#: save — 84m without the prover cache, whose high-water mark gave it 512 MiB: lookups
-#: 6.5-6.6 s CPU at 512 MiB against 4.4-4.5 s at 256 MiB, peak RSS 3.27 → 2.50 GiB
-#: (session 40, docs/perf/session40.md); a host with cheap page faults and RAM to spare
-#: may prove faster with more
-STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 256 << 20)
+#: ``ZKLORA_LOOKUP_STREAM_BYTES`` sets it as given (512 MiB; a machine with RAM to
+#: spare proves faster with 2 GiB)
+STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 512 << 20)
 #: a leaf range of a column at least this long (bytes of base elements) gives its mapped
 #: pages back once read (`_Trees._fill`, `scratch.drop_pages`); shorter ones, which the
 #: leaf passes of upper layers read many of per page, are left to `scratch.releasing`
@@ -457,14 +452,13 @@ STREAM_BYTES = _env_int("ZKLORA_LOOKUP_STREAM_BYTES", 256 << 20)
 #: range)
 DROP_BYTES = 8 << 10
 #: a `streamed_tree` holds layers 0 … KEEP_LAYERS (2^KEEP_LAYERS entries at most, all
-#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 64 MiB — a
-#: quarter of `STREAM_BYTES`, as `_budget` keeps it;
+#: summed from one pass over the leaves; 64·2^KEEP_LAYERS bytes per tree, 128 MiB;
 #: ``ZKLORA_LOOKUP_KEEP_LAYERS`` overrides it).  The trees deeper than that also hold,
 #: from the same pass until the GKR has read it, the deepest layer the GKR reads whole
 #: (`_deepest_fit`: at most `STREAM_BYTES` over all of them, the size of that GKR
 #: layer's tables, so the phase's peak is unchanged), from which the layers between are
 #: reduced instead of summed from the leaves again (25m: 8 leaf passes → 5)
-KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 20)
+KEEP_LAYERS = _env_int("ZKLORA_LOOKUP_KEEP_LAYERS", 21)
 #: whether the environment set either budget (then both are used as they are)
 _BUDGET_SET = any(os.environ.get(k) not in (None, "") for k in
                   ("ZKLORA_LOOKUP_STREAM_BYTES", "ZKLORA_LOOKUP_KEEP_LAYERS"))
@@ -473,6 +467,14 @@ _BUDGET_SET = any(os.environ.get(k) not in (None, "") for k in
 #: deepest tree (25m: 128 MiB instead of 64, lookups CPU ×0.77, peak +13 %; 84m: 256 MiB
 #: instead of 128, ×0.86, peak unchanged — the lookups stay under the segments' peak)
 BUDGET_SHARE = 4
+#: from a high-water mark of LARGE_MARK bytes on, the share is 2·`BUDGET_SHARE` (so the
+#: 512 MiB cap starts at a 4 GiB mark, not 2 GiB): a mark between 2 and 4 GiB is not
+#: the deep trees' that 512 MiB pays for (84m without the prover cache: 2.3 GiB, set by
+#: the base model's commitment — 512 MiB held layers in fresh memory, lookups 6.5 s CPU
+#: against 4.4 s at 256 MiB, peak 3.27 → 2.50 GiB), while the 30-layer SmolLM step
+#: (4.5 GiB) keeps 512 MiB (at 256 MiB its lookups took ×1.21) (session 40,
+#: docs/perf/session40.md)
+LARGE_MARK = 2 << 30
 
 
 @contextmanager
@@ -480,14 +482,16 @@ def _budget():
     """The lookup phase's RAM budget (issue 14: memory bounded by the largest segment):
     unless the environment set them, `STREAM_BYTES` is lowered to
     `scratch.working_budget` — 1/`BUDGET_SHARE` of the prover's resident high-water mark
-    before the lookups (what its segments and commitments already needed), a power of
-    two, at least 64 MiB — and `KEEP_LAYERS` with it (a tree's kept layers, 64·2^KEEP_LAYERS
-    bytes, at most a quarter of the budget).  A small model's lookups then add a fraction
+    (1/(2·`BUDGET_SHARE`) from `LARGE_MARK` on) before the lookups (what its segments and
+    commitments already needed), a power of two, at least 64 MiB — and `KEEP_LAYERS`
+    with it (a tree's kept layers, 64·2^KEEP_LAYERS bytes, at most a quarter of the
+    budget).  A small model's lookups then add a fraction
     of its peak; a large one's get the defaults.  Prover-only: the proof is the same
     (the file's tests force every threshold)."""
     global STREAM_BYTES, KEEP_LAYERS
     old = STREAM_BYTES, KEEP_LAYERS
-    b = old[0] if _BUDGET_SET else scratch.working_budget(old[0], share=BUDGET_SHARE)
+    share = BUDGET_SHARE if scratch.high_water_mark() < LARGE_MARK else 2 * BUDGET_SHARE
+    b = old[0] if _BUDGET_SET else scratch.working_budget(old[0], share=share)
     if b < old[0]:
         STREAM_BYTES = b
         KEEP_LAYERS = min(old[1], max(1, (b // 256).bit_length() - 1))
