@@ -297,7 +297,13 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
     n = max(ctx.spec(t).num_vars for t in names)
     low = {t: n - ctx.spec(t).num_vars for t in names}
     own = {t: slice(0, n - low[t]) if t in high else slice(low[t], None) for t in names}
-    if ctx.prover and selfcheck.enabled():
+    # the prover's self-check (a precise message for a witness off the spec): before the
+    # zero-check in a ZK session (a hidden sumcheck does not check its own sums), else
+    # only once the zero-check's own round or final check has failed -- a relation off
+    # at any index makes Σ eq(τ, x)·rel(x) ≠ 0 but with probability ≤ n/|E| -- so an
+    # honest prover does not evaluate every relation at every index twice
+    check = ctx.prover and selfcheck.enabled()
+    if check and getattr(ctx, "zk", None) is not None:
         _check_vanishes(ctx, node, relations, low, high)
     tau = ctx.challenges(ctx.label(node, "zerocheck/tau"), n)
     rels = [([(c, (eq, *fs)) for c, fs in rel], E.scalar(0)) for rel in relations]
@@ -308,13 +314,18 @@ def vanishes(ctx, node: str, relations: Sequence[Sequence[Term]],
     # blinded and the (point, value) → blind registered for the op (`register_blind`)
     hide = [t for t in names if t in ctx.hide and t not in pub] \
         if getattr(ctx, "carries_blinds", False) else []
-    point, vals, blinds = zerocheck_hidden(
-        ctx, ctx.label(node, "zerocheck"), n, rels,
-        lambda: {eq: mle.eq_table(E, tau) if ctx.zk is not None else
-                 # built only if the eq-factored rounds do not serve the zero-check
-                 sumcheck.Deferred(1 << n, lambda: mle.eq_table(E, tau))} | {
-            t: _spread(ctx.table(t), low[t], t in high) for t in names},
-        public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide, eq=(eq, tau))
+    try:
+        point, vals, blinds = zerocheck_hidden(
+            ctx, ctx.label(node, "zerocheck"), n, rels,
+            lambda: {eq: mle.eq_table(E, tau) if ctx.zk is not None else
+                     # built only if the eq-factored rounds do not serve the zero-check
+                     sumcheck.Deferred(1 << n, lambda: mle.eq_table(E, tau))} | {
+                t: _spread(ctx.table(t), low[t], t in high) for t in names},
+            public={eq: lambda p: mle.eq_eval(E, tau, p), **pub}, hide=hide, eq=(eq, tau))
+    except ProverError:
+        if check and getattr(ctx, "zk", None) is None:
+            _check_vanishes(ctx, node, relations, low, high)   # which relation, which index
+        raise
     out = []
     for t in names:
         if t in pub:
