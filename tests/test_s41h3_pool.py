@@ -125,13 +125,14 @@ def test_discard_and_remove_delete_the_file(background, monkeypatch, tmp_path):
         st.remove(mm)
         assert not os.path.exists(path) and np.array_equal(np.asarray(mm), a)
         st.discard(hs[0])                      # gone already: nothing
-        trash = os.path.join(st.path, ".trash")
+        assert os.listdir(st.path) == []       # the store's folder: nothing left
+        trash = st._trash
+        assert (trash is not None) == background
         for _ in range(200):                   # the deleter thread empties the trash
-            if not (os.path.isdir(trash) and os.listdir(trash)):
+            if not (trash and os.listdir(trash)):
                 break
             time.sleep(0.01)
-        assert not (os.path.isdir(trash) and os.listdir(trash))
-        assert os.path.isdir(trash) == background
+        assert not (trash and os.listdir(trash))
         h = st.save([a], tag="late")[0]
         st.discard(h)                          # a later discard: another thread
     assert os.listdir(tmp_path) == []

@@ -263,7 +263,7 @@ class Store:
         self._doomed: list[str] = []
         self._deleter: threading.Thread | None = None
         self._del_lock = threading.Lock()
-        self._trash_made = False
+        self._trash: str | None = None
         self._prefix = os.path.join(self.path, "")
 
     def reader(self, path: str, direct: bool = False) -> int | None:
@@ -552,21 +552,24 @@ class Store:
 
     def _delete(self, path: str) -> None:
         """Delete a file of this store: with `BACKGROUND_DELETE`, moved into the store's
-        ``.trash`` folder (its name is gone at once) and unlinked by a deleter thread
-        (`_drain`), so the prover does not wait for the file system (84m: 41 discards,
-        0.28 s of wall time, 0.01 s of CPU); else removed here.  A file that is gone
-        already: nothing."""
+        trash folder (a sibling of its directory, ``.zklora-trash-*``: its name is gone
+        at once) and unlinked by a deleter thread (`_drain`), so the prover does not wait
+        for the file system (84m: 41 discards, 0.28 s of wall time, 0.01 s of CPU); else
+        removed here.  A file that is gone already: nothing."""
         try:
             if not BACKGROUND_DELETE:
                 os.remove(path)
                 return
-            trash = os.path.join(self.path, ".trash")
-            if not self._trash_made:
-                os.makedirs(trash, exist_ok=True)
-                self._trash_made = True
-            dst = os.path.join(trash, os.path.basename(path))
+            if self._trash is None:
+                self._trash = tempfile.mkdtemp(prefix=".zklora-trash-",
+                                               dir=os.path.dirname(self.path))
+            dst = os.path.join(self._trash, os.path.basename(path))
             os.rename(path, dst)
         except OSError:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
             return
         with self._del_lock:
             self._doomed.append(dst)
@@ -609,6 +612,8 @@ class Store:
         with self._del_lock:   # the deleter thread stops; the folder goes with the rest
             self._doomed = []
         shutil.rmtree(self.path, ignore_errors=True)
+        if self._trash is not None:
+            shutil.rmtree(self._trash, ignore_errors=True)
 
 
 
