@@ -1274,7 +1274,7 @@ LANE16 = True
 
 
 @njit(parallel=True, **_OPTS)
-def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, t16, r4, nt=False):
+def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, r4, nt=False):
     """`_rs_encode_cols_par` in the lane layout (`_lane_first`, `_lane_stage`,
     `_lane_tails`): every block of 8 messages r0 … r0 + 7 has col[r0 + b] = col[r0] +
     b·(col[r0 + 1] − col[r0]) (`rs_encode_cols` checks), len(col) % 8 = 0, k ≥ 16;
@@ -1283,7 +1283,11 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, t16, r4, nt=False):
     `_lane_tail64` (shift products, s39h1) instead of `_lane_r4` / `_lane_stage` /
     `_lane_tails`.  ``nt``: the codewords written by non-temporal stores
     (`_lane_tails_nt` / `_lane_tail64_nt`; out 64-byte aligned), an sfence a block.
-    The same codewords."""
+    ``wk``: the work array (uint64, ≥ 2·len(col)·k elements, C-contiguous): block bi's
+    two 8·k-element buffers are its slice [16·k·bi, 16·k·(bi + 1)) — a caller's reused
+    array, not two fresh arrays a block (256 KiB each at k = 2^12, more at larger k:
+    above glibc's initial mmap threshold, so in a process's first prove every block's
+    pages were mapped, faulted in, zeroed and unmapped again).  The same codewords."""
     k = Y.shape[0]
     W = Y.shape[1]
     rows = col.shape[0]
@@ -1294,8 +1298,8 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, t16, r4, nt=False):
     for bi in prange(rows // 8):
         r0 = bi * 8
         cs = col[r0 + 1] - col[r0]
-        buf = np.empty(8 * k, dtype=np.uint64)
-        src = np.empty(8 * k, dtype=np.uint64)
+        buf = wk[16 * k * bi:16 * k * bi + 8 * k]
+        src = wk[16 * k * bi + 8 * k:16 * k * (bi + 1)]
         _lane_load(Yf, col[r0], W, cs, src, k)
         for s in range(R):
             if s == 0:
@@ -1365,6 +1369,11 @@ def _lane_ok(col: np.ndarray, k: int, rate_log: int) -> bool:
     return bool(np.array_equal(c, c[:, 0:1] + d * np.arange(8, dtype=np.int64)))
 
 
+def rs_work_size(k: int, rows: int) -> int:
+    """Elements of `rs_encode_cols`' ``work`` for ``rows`` messages of length k."""
+    return 2 * int(k) * (int(rows) - int(rows) % 8)
+
+
 def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str,
                   align: int = 0) -> np.ndarray:
     """The codewords' output array: a fresh (n, rows) uint64 one (at an ``align``-byte
@@ -1383,12 +1392,15 @@ def _codeword_out(out: np.ndarray | None, shape: tuple[int, int], who: str,
 
 
 def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
-                   out: np.ndarray | None = None) -> np.ndarray:
+                   out: np.ndarray | None = None, work: np.ndarray | None = None
+                   ) -> np.ndarray:
     """`rs_encode` of the matrix M (len(col), k) with M[r, j] = Y[j, col[r]] (messages
     that are columns of a C-contiguous uint64 ``Y`` (k, W), e.g. a tile of a streamed
     commitment's coefficient matrix), without the transposed copy of Y: the kernel
     gathers each block of messages itself (`_rs_encode_cols_par`).  ``col`` (int64,
-    each < W)."""
+    each < W).  ``work``: a reused uint64 work array of at least `rs_work_size`
+    elements for the lane kernel's buffers (a streamed commitment's, reused across
+    its tiles); else a fresh one.  The same codewords either way."""
     col = np.ascontiguousarray(col, dtype=np.int64)
     if Y.ndim != 2 or Y.dtype != np.uint64 or not Y.flags.c_contiguous:
         raise ValueError("rs_encode_cols: Y must be C-contiguous uint64 (k, W)")
@@ -1405,8 +1417,12 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
     tg, tc = _twist_first(log_k, rate_log)
     if _lane_ok(col, k, rate_log):
         plan = int(R4) | (2 if LANE64 and k >= 128 else 0) | (4 if LANE16 else 0)
+        need = rs_work_size(k, rows)
+        if work is None or work.dtype != np.uint64 or work.ndim != 1 or \
+                work.shape[0] < need or not work.flags.c_contiguous:
+            work = np.empty(need, dtype=np.uint64)
         _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out,
-                            _r16_table(), plan,
+                            work, _r16_table(), plan,
                             LANE_NT and out.ctypes.data % 64 == 0)
     else:
         _rs_encode_cols_par(Y, col, tw, twist, tg, tc, _fast_rev(log_k), out)
