@@ -52,7 +52,6 @@ k-th.  Both sides derive k before drawing α, β and refuse a lookup no k ≤ 16
 from __future__ import annotations
 
 import bisect
-import contextvars
 import os
 import sys
 import time
@@ -341,11 +340,7 @@ def layer_full(E: Field, depth: int, unit: bool, leaves_range: Callable[[int, in
     if layer == depth:
         return leaves_range(0, n)
     step = max(1, LAYER_CHUNK >> (depth - layer))
-    if KL.fast(E):   # p and q the halves of one block: once the GKR has
-        blk = np.empty((2 * n, 2), dtype=np.uint64)   # read the layer, it serves as a
-        p_out, q_out = blk[:n], blk[n:]   # streamed layer's W (`_spare_of`)
-    else:
-        p_out, q_out = _empty(E, n), _empty(E, n)   # (every entry written below)
+    p_out, q_out = _empty(E, n), _empty(E, n)   # (every entry written below)
     for a in range(0, n, step):
         b = min(n, a + step)
         layer_range(E, depth, unit, leaves_range, layer, a, b, (p_out[a:b], q_out[a:b]))
@@ -646,51 +641,6 @@ def _work(tag: str, count: int) -> np.ndarray:
     return store.buffer(tag, int(count))
 
 
-#: a streamed layer's W (`_streamed_rounds`) is the block of a tree layer the GKR has just
-#: passed (the held layer `layer_full` summed for the layer above, p and q one block,
-#: dropped when the streamed layer begins: `_spare_of`) when it is large enough, instead
-#: of the `_work` buffer: the block's pages are resident, the buffer's upper part would be
-#: faulted in fresh (84m: 128 MiB at layer 23) while the dropped block waited, resident,
-#: for the layer's `scratch.trim`; False: the `_work` buffer (same values)
-SPARE_W = True
-#: the spare block of the layers in progress (`_layers`; one per context)
-_SPARE: contextvars.ContextVar = contextvars.ContextVar("lookup_gkr_spare", default=None)
-
-
-def _spare_of(tree: FracTree, layer: int) -> None:
-    """Before ``tree`` drops its layers below ``layer`` for a streamed layer: a held
-    layer whose p and q are the halves of one block (`layer_full`) that nothing else
-    references becomes the spare W block (`_SPARE`; the larger one kept)."""
-    holder = _SPARE.get()
-    if holder is None or not SPARE_W:
-        return
-    for j in range(min(layer, tree.depth + 1)):
-        p, q = tree.p[j], tree.q[j]
-        if p is None or q is None or type(p) is not np.ndarray or p.base is None:
-            continue
-        blk = p.base
-        if (q.base is not blk or blk.base is not None or blk.dtype != np.uint64
-                or not blk.flags.c_contiguous or p.size + q.size != blk.size):
-            continue
-        tree.p[j] = tree.q[j] = None
-        # references: ``p``, ``q`` (ours and getrefcount's) and blk's (p.base, q.base,
-        # ours, getrefcount's): anything more is a view still alive elsewhere
-        if sys.getrefcount(p) == 2 and sys.getrefcount(q) == 2 and \
-                sys.getrefcount(blk) == 4 and (holder[0] is None or
-                                               holder[0].size < blk.size):
-            holder[0] = blk.reshape(-1)
-        del p, q, blk
-
-
-def _w_buffer(count: int) -> np.ndarray:
-    """``count`` uint64s for a streamed layer's W: the spare block (`_spare_of`) when it
-    is at least that large, else `_work`'s buffer."""
-    holder = _SPARE.get()
-    if holder is not None and holder[0] is not None and holder[0].size >= count:
-        return holder[0][:count]
-    return _work("lookup-gkr-W", count)
-
-
 def _scale_into(a: np.ndarray, s: np.ndarray, out: np.ndarray) -> None:
     """out = a·s (extension elements (n, 2) times one (2,)): `E.mul`'s kernel, written
     into ``out`` (same values)."""
@@ -834,7 +784,7 @@ def _streamed_rounds(ctx, label, n, rr, trees, active, unit_leaf, slots, coefs, 
     # component-major W is folded in place by `_prove_layer` and its last fold goes to a
     # fresh array, so it never leaves the layer: a reused `_work` buffer (the streamed
     # layers' W are all about `STREAM_BYTES`); the other W is returned (finals): fresh
-    W = (_w_buffer(k * (h >> s) * 2).reshape(k, 4, h >> (s + 1)) if soa
+    W = (_work("lookup-gkr-W", k * (h >> s) * 2).reshape(k, 4, h >> (s + 1)) if soa
          else np.empty((k, h >> s, 2), dtype=np.uint64))
     for a in range(0, h, step):
         b = min(h, a + step)
@@ -1091,19 +1041,7 @@ def _hold_layer(ts: list, active, layer: int) -> int:
 def _layers(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hiding
             ) -> list[LeafClaim]:
     """`gkr` from the claims (vp, vq; blinds bp, bq) on layer ``top`` at ``r`` down to
-    the leaves: the leaf claims (`_descend`, with a spare W block, `_SPARE`, while it
-    runs)."""
-    token = _SPARE.set([None])
-    try:
-        return _descend(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq,
-                        hiding)
-    finally:
-        _SPARE.reset(token)
-
-
-def _descend(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, hiding
-             ) -> list[LeafClaim]:
-    """`_layers`' loop over the layers."""
+    the leaves: the leaf claims."""
     E = ctx.E
     n = len(depths)
     out: list = [None] * n
@@ -1134,7 +1072,6 @@ def _descend(ctx, depths, units, trees, label, tamper, top, r, vp, vq, bp, bq, h
             hold = _hold_layer(ts, active, layer + 1)
             for i in active:
                 if stream and ts[i].leaves_range is not None:
-                    _spare_of(ts[i], layer + 1)
                     ts[i].drop(layer + 1)
                 else:
                     ts[i].need(layer + 1, hold)
