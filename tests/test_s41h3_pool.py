@@ -16,6 +16,21 @@ from zklora.zkcore import scratch
 MiB = 1 << 20
 
 
+@pytest.fixture(autouse=True)
+def _pool_on(monkeypatch):
+    """The pool is off by default (`scratch.POOL_BYTES` 0): these tests turn it on."""
+    monkeypatch.setattr(scratch, "POOL_BYTES", 128 * MiB)
+
+
+def test_pool_off_by_default_keeps_nothing(monkeypatch):
+    monkeypatch.undo()
+    assert scratch.POOL_BYTES == 0
+    with scratch.session() as st:
+        st.buffer("a", MiB // 4)
+        st.free_buffers()
+        assert not st._pool and st._pooled(MiB) is None
+
+
 def _addr(a: np.ndarray) -> int:
     return a.__array_interface__["data"][0]
 

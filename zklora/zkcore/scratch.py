@@ -53,8 +53,12 @@ _SAVE_BLOCK = 1 << 17
 
 #: `Store.free_buffers` keeps at most this many bytes of the phase's work arrays
 #: (`Store.buffer`) for the next phases' requests (fresh pages cost ≈ 0.5–0.9 s of CPU
-#: a GiB on this VM); 0: none kept (each phase faults its own in)
-POOL_BYTES = 128 << 20
+#: a GiB on this VM); 0 (the default): none kept, each phase faults its own in.  At
+#: 128 MiB (s41h3) 84m without the prover cache took 40 MiB of commitments' arrays from
+#: model-commitment's (peak 2,412 -> 2,420 MiB, the CPU gain below the noise), but 25m's
+#: peak grew 984 -> 1,115 MiB: pooled arrays a later phase never asks for stay resident
+#: through its peak (the lookups', then the openings')
+POOL_BYTES = 0
 #: work arrays under this many bytes are not pooled (the C heap keeps them cheaply)
 POOL_MIN = 1 << 20
 
