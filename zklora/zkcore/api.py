@@ -119,7 +119,8 @@ def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
     store = None if cache is None else _state_store(registry, backend.scheme)
     if store is None:
         groups = publib.commit_groups(backend.scheme, backend.field, planned,
-                                      lambda n: values[n], states)
+                                      lambda n: values[n], states,
+                                      direct=publib.FROZEN_DIRECT)
     else:   # the prover cache (`zklora.zkcore.provercache`)
         from . import provercache
 
@@ -128,7 +129,8 @@ def commit_frozen(backend, cfg: Config, scope: Mapping[str, Any],
             params=dict(cfg.commitment_params.get(cfg.stack.commitment, {})),
             scope=scope, groups=planned, values=values,
             commit=lambda gs, st: publib.commit_groups(backend.scheme, backend.field, gs,
-                                                       lambda n: values[n], st))
+                                                       lambda n: values[n], st,
+                                                       direct=publib.FROZEN_DIRECT))
         groups = [g for g, _, _ in done]
         if states is not None:
             for g, table, state in done:

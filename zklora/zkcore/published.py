@@ -44,7 +44,7 @@ import numpy as np
 from . import scratch
 from .canon import canonical_json
 from .errors import ProofFormatError, ProverError
-from .stack import StackLayout
+from .stack import SPILL_FACTOR, StackLayout
 
 #: tensors of at least this many entries are committed alone; smaller ones share bins
 #: of this many entries
@@ -160,14 +160,27 @@ def plan_categories(categories: Mapping[str, Sequence[str]], num_vars: Callable[
     return out
 
 
+#: the base model's commitment (`api.commit_frozen`) calls `commit_groups` with
+#: ``direct``: lone tables spilled from the stacks' size, spills written with direct
+#: I/O (84m without the prover cache: CPU x0.97, peak 2.41 -> 1.64 GiB, wall about
+#: +8 % from reading the tables back; docs/perf/session41.md).  False: as before
+FROZEN_DIRECT = True
+
+
 def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], Any],
-                  states: dict | None = None) -> list[Group]:
+                  states: dict | None = None, direct: bool = False) -> list[Group]:
     """Prover: stack and commit each group's members (``values(name)``: the tensor's
     integers); ``states`` receives each member's `GroupState`.  Returns the groups with
     their commitments.  A scheme with ``work_arrays`` (WHIR: `Whir.work_arrays`) gets
     one set of work arrays for all the groups of the call, so its large encoder arrays
     are allocated once, not once a group (the model commitment's tables); they go when
-    the call returns."""
+    the call returns.  ``direct`` (the base model's commitment, `api.commit_frozen`):
+    a table of one member spills into a scratch file from the stacks' size
+    (`StackLayout.stack_from`, 1/`SPILL_FACTOR` of the store's threshold) instead of a
+    whole converted copy in RAM, and every spilled table is written with direct I/O
+    (`scratch.Store.build`): on this kind of VM a GiB of page-cache writes costs more
+    system time than the same table's fresh pages, a direct write almost none (84m
+    without the prover cache: prove CPU x0.96, peak 2.41 -> 1.64 GiB, docs/perf/session41.md)."""
     out = []
     make_work = getattr(scheme, "work_arrays", None)
     work = make_work() if make_work is not None and len(groups) > 1 else None
@@ -187,15 +200,16 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
                                   f"2^{v}")
             tables.append(t)
         store = scratch.current()
+        lone = dt.itemsize * F.length(tables[0]) * (SPILL_FACTOR if direct else 1)
         if len(tables) == 1 and g.layout.padding == 0 and not (
-                store is not None and store.wants(dt.itemsize * F.length(tables[0]))):
+                store is not None and store.wants(lone)):
             table = F.from_ints(tables[0]) if ints[0] else tables[0]
             table.flags.writeable = False
         elif all(ints):   # in a scratch file when large, converted a block at a time
-            table = g.layout.stack_from(F, tables, ints=True)
+            table = g.layout.stack_from(F, tables, ints=True, direct=direct)
         else:   # in a scratch file when large (`StackLayout.stack_from`)
             table = g.layout.stack_from(F, [F.from_ints(t) if i else t
-                                            for t, i in zip(tables, ints)])
+                                            for t, i in zip(tables, ints)], direct=direct)
         del tables
         com, state = scheme.commit(table) if work is None else scheme.commit(table, work=work)
         scratch.drop(table)

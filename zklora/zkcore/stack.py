@@ -135,7 +135,8 @@ class StackLayout:
                     (-1,) + F.elem_shape)
         return out
 
-    def stack_from(self, F: Field, tables: list, *, ints: bool = False) -> np.ndarray:
+    def stack_from(self, F: Field, tables: list, *, ints: bool = False,
+                   direct: bool = False) -> np.ndarray:
         """S, read-only, built from ``tables`` block by block; each entry of the list is
         set to None once copied (a caller holding no other reference frees it then).
         Inside a `zklora.zkcore.scratch` session where S reaches 1/`SPILL_FACTOR` of the
@@ -143,7 +144,8 @@ class StackLayout:
         so it counts towards the resident set only while it is read.  ``ints``: the
         tables are flat integer arrays of a base field, mapped with ``F.from_ints`` on
         the way (`FROM_INTS_BLOCK` entries at a time into the file: no converted copy
-        of a whole table)."""
+        of a whole table).  ``direct``: the file written with direct I/O
+        (`scratch.Store.build`)."""
         if ints:
             if F.elem_shape != ():
                 raise ValueError("stack_from(ints=True) needs a base field")
@@ -177,7 +179,7 @@ class StackLayout:
                         scratch.drop(t)     # a staged table (`Committer`): pages back
                     del t
 
-        return store.build(shape, F.zeros(1).dtype, parts(), tag="stack")
+        return store.build(shape, F.zeros(1).dtype, parts(), tag="stack", direct=direct)
 
     def claim(self, E: Field, item: int, r: np.ndarray, value: np.ndarray) -> StackClaim:
         """item~(r) = value as a claim on S: S̃(r, bits(block index)) = value."""
