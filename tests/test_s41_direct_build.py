@@ -29,6 +29,21 @@ def _expected(rng_seed: int = 1) -> tuple[np.ndarray, list[tuple[int, np.ndarray
     return full, parts
 
 
+def _track_direct(monkeypatch) -> set[int]:
+    """The descriptors `scratch._open_direct_w` hands out from now on (the direct ones)."""
+    fds: set[int] = set()
+    real_open = scratch._open_direct_w
+
+    def opener(path):
+        fd = real_open(path)
+        if fd >= 0:
+            fds.add(fd)
+        return fd
+
+    monkeypatch.setattr(scratch, "_open_direct_w", opener)
+    return fds
+
+
 def _direct_ok(path: str) -> bool:
     fd = scratch._open_direct_w(path)
     if fd < 0:
@@ -68,20 +83,12 @@ def test_build_direct_blocks_are_direct(tmp_path, monkeypatch):
     full, parts = _expected(2)
     writes: list[tuple[bool, int, int]] = []
     real = scratch._pwrite_all
-    direct_fds: set[int] = set()
-    real_open = scratch._open_direct_w
-
-    def opener(path):
-        fd = real_open(path)
-        if fd >= 0:
-            direct_fds.add(fd)
-        return fd
+    direct_fds = _track_direct(monkeypatch)
 
     def spy(fd, buf, pos):
         writes.append((fd in direct_fds, pos, len(buf)))
         return real(fd, buf, pos)
 
-    monkeypatch.setattr(scratch, "_open_direct_w", opener)
     monkeypatch.setattr(scratch, "_pwrite_all", spy)
     with scratch.session(str(tmp_path)) as store:
         mm = store.build((ROWS, 5), np.uint64, parts, direct=True)
@@ -101,15 +108,8 @@ def test_build_direct_blocks_are_direct(tmp_path, monkeypatch):
 def test_build_falls_back_when_direct_write_fails(tmp_path, monkeypatch):
     full, parts = _expected(3)
     real = scratch._pwrite_all
-    direct_fds: set[int] = set()
-    real_open = scratch._open_direct_w
+    direct_fds = _track_direct(monkeypatch)
     failed = []
-
-    def opener(path):
-        fd = real_open(path)
-        if fd >= 0:
-            direct_fds.add(fd)
-        return fd
 
     def flaky(fd, buf, pos):
         if fd in direct_fds and pos >= 81920:   # the second direct run fails part-way
@@ -117,7 +117,6 @@ def test_build_falls_back_when_direct_write_fails(tmp_path, monkeypatch):
             raise OSError(22, "Invalid argument")
         return real(fd, buf, pos)
 
-    monkeypatch.setattr(scratch, "_open_direct_w", opener)
     monkeypatch.setattr(scratch, "_pwrite_all", flaky)
     with scratch.session(str(tmp_path)) as store:
         mm = store.build((ROWS, 5), np.uint64, parts, direct=True)
