@@ -35,6 +35,7 @@ member to its group's `GroupState` (the prover's stacked table and scheme state)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -161,10 +162,12 @@ def plan_categories(categories: Mapping[str, Sequence[str]], num_vars: Callable[
 
 
 #: the base model's commitment (`api.commit_frozen`) calls `commit_groups` with
-#: ``direct``: lone tables spilled from the stacks' size, spills written with direct
-#: I/O (84m without the prover cache: CPU x0.97, peak 2.41 -> 1.64 GiB, wall about
-#: +8 % from reading the tables back; docs/perf/session41.md).  False: as before
-FROZEN_DIRECT = True
+#: ``direct`` (environment ``ZKLORA_FROZEN_DIRECT=1``): its lone tables spilled to
+#: direct-I/O scratch files from the stacks' size instead of converted copies in RAM.
+#: 84m without the prover cache: peak 2.41 -> 1.64 GiB, prove CPU unchanged within
+#: noise, wall about +10 % (the tables read back from disk; docs/perf/session41.md), so
+#: off by default: a memory lever, not a speed one
+FROZEN_DIRECT = os.environ.get("ZKLORA_FROZEN_DIRECT", "") == "1"
 
 
 def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], Any],
@@ -175,12 +178,13 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
     one set of work arrays for all the groups of the call, so its large encoder arrays
     are allocated once, not once a group (the model commitment's tables); they go when
     the call returns.  ``direct`` (the base model's commitment, `api.commit_frozen`):
-    a table of one member spills into a scratch file from the stacks' size
+    a group of one table spills into a scratch file from the stacks' size
     (`StackLayout.stack_from`, 1/`SPILL_FACTOR` of the store's threshold) instead of a
-    whole converted copy in RAM, and every spilled table is written with direct I/O
-    (`scratch.Store.build`): on this kind of VM a GiB of page-cache writes costs more
-    system time than the same table's fresh pages, a direct write almost none (84m
-    without the prover cache: prove CPU x0.96, peak 2.41 -> 1.64 GiB, docs/perf/session41.md)."""
+    whole converted copy in RAM, written with direct I/O (`scratch.Store.build`): on
+    this kind of VM a GiB of page-cache writes can cost more system time than the same
+    table's fresh pages, a direct write almost none (84m without the prover cache: peak
+    2.41 -> 1.64 GiB, CPU within noise, wall +10 %; docs/perf/session41.md).  Groups of
+    several tables (bins) are stacked as before."""
     out = []
     make_work = getattr(scheme, "work_arrays", None)
     work = make_work() if make_work is not None and len(groups) > 1 else None
@@ -200,16 +204,17 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
                                   f"2^{v}")
             tables.append(t)
         store = scratch.current()
-        lone = dt.itemsize * F.length(tables[0]) * (SPILL_FACTOR if direct else 1)
+        one = direct and len(tables) == 1    # a lone table of the base model's
+        lone = dt.itemsize * F.length(tables[0]) * (SPILL_FACTOR if one else 1)
         if len(tables) == 1 and g.layout.padding == 0 and not (
                 store is not None and store.wants(lone)):
             table = F.from_ints(tables[0]) if ints[0] else tables[0]
             table.flags.writeable = False
         elif all(ints):   # in a scratch file when large, converted a block at a time
-            table = g.layout.stack_from(F, tables, ints=True, direct=direct)
+            table = g.layout.stack_from(F, tables, ints=True, direct=one)
         else:   # in a scratch file when large (`StackLayout.stack_from`)
             table = g.layout.stack_from(F, [F.from_ints(t) if i else t
-                                            for t, i in zip(tables, ints)], direct=direct)
+                                            for t, i in zip(tables, ints)], direct=one)
         del tables
         com, state = scheme.commit(table) if work is None else scheme.commit(table, work=work)
         scratch.drop(table)
