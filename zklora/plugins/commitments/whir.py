@@ -786,15 +786,37 @@ class Tree:
 
     def paths(self, idx: np.ndarray) -> bytes:
         """The Merkle multi-proof of leaves ``idx``."""
+        return self.open(idx, rows=False)[1]
+
+    def open(self, idx: np.ndarray, rows: bool = True) -> tuple[np.ndarray | None, bytes]:
+        """`rows` and `paths` of leaves ``idx`` (rows None with ``rows=False``).  A
+        spilled tree with ``skip`` reads the blocks of 2^skip leaves holding them in one
+        read (`_block_rows`; the rows are taken from those blocks) and hashes all the
+        blocks' lower levels at once (`merkle.hash_leaves`, `merkle.hash_nodes` over the
+        blocks side by side: an aligned level's pairs never cross a block) — the same
+        nodes as a tree built block by block."""
         if not self.levels or not isinstance(self.levels[0], scratch.Spilled):
-            return merkle.open_multi(self.levels, idx)
+            return (self.rows(idx) if rows else None), merkle.open_multi(self.levels, idx)
         s = self.skip
-        subs: dict[int, list[np.ndarray]] = {}
-        if s:   # the blocks' lower levels, from their leaves
-            for b in sorted({int(i) >> s for i in idx}):
-                rows = self.leaves.read_range(b << s, (b + 1) << s)
-                subs[b] = merkle.build(merkle.hash_leaves(rows.reshape(rows.shape[0], -1),
-                                                          self.hash, self.digest), self.hash)
+        if not s:
+            out = self.rows(idx) if rows else None
+            with contextlib.ExitStack() as stack:
+                maps = [stack.enter_context(h.mapped()) for h in self.levels]
+                return out, merkle.open_multi_nodes(lambda lvl, need: maps[lvl][need],
+                                                    len(self.levels) - 1, idx)
+        ix = np.asarray(idx, dtype=np.int64).reshape(-1)
+        if not ix.size:
+            return (self.rows(ix) if rows else None), b""
+        blocks = np.unique(ix >> s)   # sorted
+        data = self._block_rows(blocks)   # (len(blocks) << s, …): block k's leaves at k << s
+        out = None
+        if rows:   # leaf i is row (position of its block) << s | i mod 2^s
+            pos = (np.searchsorted(blocks, ix >> s) << s) | (ix & ((1 << s) - 1))
+            out = data[pos]
+        low = [merkle.hash_leaves(data.reshape(data.shape[0], -1), self.hash, self.digest)]
+        for _ in range(1, s):
+            low.append(merkle.hash_nodes(low[-1], self.hash))
+        del data
         with contextlib.ExitStack() as stack:
             maps = [stack.enter_context(h.mapped()) for h in self.levels]
 
@@ -802,10 +824,21 @@ class Tree:
                 if lvl >= s:
                     return maps[lvl - s][need]
                 sh = s - lvl   # a sibling lies in the block of the node it completes
-                return np.stack([subs[int(x) >> sh][lvl][int(x) & ((1 << sh) - 1)]
-                                 for x in need])
+                at = (np.searchsorted(blocks, need >> sh) << sh) | (need & ((1 << sh) - 1))
+                return low[lvl][at]
 
-            return merkle.open_multi_nodes(nodes, s + len(self.levels) - 1, idx)
+            return out, merkle.open_multi_nodes(nodes, s + len(self.levels) - 1, ix)
+
+    def _block_rows(self, blocks: np.ndarray) -> np.ndarray:
+        """The leaves of the blocks ``blocks`` (sorted block numbers, 2^skip leaves
+        each) side by side, in RAM: one `read_rows` of a `_BlockLeaves` file (its paged
+        direct reads, several in flight), else a positioned read a block."""
+        s = self.skip
+        if isinstance(self.leaves, _BlockLeaves):
+            ids = ((blocks[:, None] << s) + np.arange(1 << s, dtype=np.int64)).reshape(-1)
+            return self.leaves.read_rows(ids)
+        return np.concatenate([self.leaves.read_range(int(b) << s, (int(b) + 1) << s)
+                               for b in blocks])
 
     def discard(self, store: scratch.Store | None) -> None:
         """Delete the files of a spilled tree (no opening reads it any more)."""
@@ -2365,8 +2398,9 @@ class Whir(CommitmentScheme):
 
         def round0(idx: np.ndarray) -> None:
             for st, _ in group:
-                ch.send_field("whir/leaves", self.field, st.tree.rows(idx))
-                ch.send_bytes("whir/paths", st.tree.paths(idx))
+                rows, paths = st.tree.open(idx)
+                ch.send_field("whir/leaves", self.field, rows)
+                ch.send_bytes("whir/paths", paths)
 
         return pl, f, w, coeffs, round0
 
@@ -2962,8 +2996,9 @@ class Whir(CommitmentScheme):
             if i == 0 and round0 is not None:
                 round0(idx)
             else:   # a codeword this opening committed: its files go once opened
-                ch.send_field("whir/leaves", self.field.ext, tree.rows(idx))
-                ch.send_bytes("whir/paths", tree.paths(idx))
+                rows, paths = tree.open(idx)
+                ch.send_field("whir/leaves", self.field.ext, rows)
+                ch.send_bytes("whir/paths", paths)
                 tree.discard(scratch.current())
             if rd.final:
                 break
