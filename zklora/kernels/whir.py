@@ -48,14 +48,17 @@ from .goldilocks import (
 from .jit_util import _wide512, _wide_codegen  # noqa: F401  (s37h2; shared, s37h5)
 from .ntt import _I64 as _XI64
 from .ntt import (
+    _TAILS8_TWS,
     FAST_MIN,
     _bfly_run_in,
     _dif_src,
     _dif_stages,
     _edot_ser,
     _r2_stages,
+    _sfence,
     _tail8_lanes,
     _transpose8,
+    _v_dif8_pow2,
     _v_mul_limbs,
     fast_perm,
     mat_evec,
@@ -864,8 +867,14 @@ def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
     size = rows * T * ncomp
     nch = 1 if size < SERIAL_BELOW else max(1, min(64, rows))
     if XDFT and T >= FAST_MIN and nt >= 2 and cb % 8 == 0 and tw.shape[0] == 2 * T:
+        # K = 16 one-component leaves by `_x_leaf16` (s42h1): non-temporal stores where
+        # out's rows are whole aligned lines
+        lx = 0
+        if XLEAF and k == 4 and ncomp == 1 and out.flags.c_contiguous and \
+                out.dtype == np.uint64 and out.shape[1] == 16:
+            lx = 2 if XLEAF_NT and out.ctypes.data % 64 == 0 else 1
         _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev,
-                           out, nch)
+                           out, nch, lx)
         return
     _twist_dft_tiles(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev, out,
                      nch)
@@ -1188,8 +1197,127 @@ def _x_tails_call(buf, tw):
     _x_tails(buf, tw)
 
 
+# -- the K = 16 leaves' tails and stores as vector IR (s42h1) -------------------------------
+#
+# `_leaf_tails` (scalar transposes, the autovectorised radix-8 tails, 64 scalar stores a
+# run into four leaf rows 128 KiB apart) measured 3.9 ns a codeword element of one
+# thread at T = 2^11, of the tile DFT's ~8: `_x_leaf16` keeps a run's 64 entries in eight
+# <8 x i64> registers: an 8 × 8 transpose by shuffles, the radix-8 tails by shifts
+# (`ntt._v_dif8_pow2`, canonical outputs: the same values), a 4 × 4 transpose of 128-bit
+# pairs that assembles each leaf row, and each leaf row stored as two whole 64-byte lines
+# (non-temporal where ``out`` is 64-byte aligned: no read for ownership of lines that are
+# written whole and not read again before the leaves' write and hash).
+
+#: `_twist_dft_tiles_x` writes K = 16, one-component leaves through `_x_leaf16` (tests
+#: toggle it)
+XLEAF = True
+#: ... with non-temporal stores where ``out`` is 64-byte aligned (tests toggle it)
+XLEAF_NT = True
+
+
+def _x_shuffle_pairs(b, v, s, unit):
+    """One round of a block transpose of the vectors v (lists of <8 x i64>): for each pair
+    (v[j], v[j + s]) (j & s = 0) the lane groups of ``unit`` words with group bit s set
+    in v[j] swapped with those with it clear in v[j + s] (bit s of the vector index
+    exchanged with bit s of the group index)."""
+    i32 = ir.IntType(32)
+    n = len(v)
+    for j in range(n):
+        if j & s:
+            continue
+        lo, hi = [], []
+        for lane in range(8):
+            u, w = lane // unit, lane % unit
+            if u & s:
+                lo.append(8 + (u - s) * unit + w)
+                hi.append(8 + lane)
+            else:
+                lo.append(lane)
+                hi.append((u + s) * unit + w)
+        x, y = v[j], v[j + s]
+        v[j] = b.shuffle_vector(x, y, ir.Constant(ir.VectorType(i32, 8), lo))
+        v[j + s] = b.shuffle_vector(x, y, ir.Constant(ir.VectorType(i32, 8), hi))
+    return v
+
+
+def _x_leaf16_codegen(context, builder, sig, args, nt=False):
+    buf = _x_arr(context, builder, sig, args, 0)
+    bo = args[1]
+    out = _x_arr(context, builder, sig, args, 2)
+    offs = args[3:7]
+    b = builder
+    x = [_x_ld(b, buf, b.add(bo, ir.Constant(_XI64, 8 * i))) for i in range(8)]
+    for s in (1, 2, 4):   # x[i][l] = entry 8l + i of the run: block l's entry i
+        x = _x_shuffle_pairs(b, x, s, 1)
+    y = _v_dif8_pow2(b, x, *_TAILS8_TWS)   # `_radix8`'s outputs, canonical
+    # leaf row c: words 2s, 2s + 1 = y[bitrev3(s)] lanes 2c, 2c + 1
+    lines = []
+    for grp in ((0, 4, 2, 6), (1, 5, 3, 7)):
+        v = [y[i] for i in grp]
+        for s in (1, 2):
+            v = _x_shuffle_pairs(b, v, s, 2)
+        lines.append(v)   # v[c]: leaf row c's line
+    md = b.module.add_metadata([ir.Constant(ir.IntType(32), 1)]) if nt else None
+    for c in range(4):
+        for h in range(2):
+            p_ = _x_ptr(b, out, b.add(offs[c], ir.Constant(_XI64, 8 * h)))
+            st = b.store(lines[h][c], p_, align=64 if nt else 8)
+            if nt:
+                st.set_metadata("nontemporal", md)
+    return context.get_dummy_value()
+
+
+@intrinsic
+def _x_leaf16(typingctx, buf, bo, out, o0, o1, o2, o3):
+    """`_leaf_tails`' work on one run of 64 entries buf[bo : bo + 64] (its stages down to
+    8 apart done): the radix-8 tails of its 8 blocks, and leaf row c (c < 4; 16 words:
+    slots 2i', 2i' + 1 = output bitrev3(i') of blocks 2c, 2c + 1) stored at out's words
+    oc … oc + 15 (flat uint64 arrays)."""
+    i64 = types.int64
+    return types.void(buf, i64, out, i64, i64, i64, i64), _x_leaf16_codegen
+
+
+def _x_leaf16_nt_codegen(context, builder, sig, args):
+    return _x_leaf16_codegen(context, builder, sig, args, nt=True)
+
+
+@intrinsic
+def _x_leaf16_nt(typingctx, buf, bo, out, o0, o1, o2, o3):
+    """`_x_leaf16` with non-temporal stores (out's rows oc 64-byte aligned)."""
+    i64 = types.int64
+    return types.void(buf, i64, out, i64, i64, i64, i64), _x_leaf16_nt_codegen
+
+
+@njit(**_OPTS)
+def _x_leaf16_call(buf, bo, out, o0, o1, o2, o3, nt):
+    """`_x_leaf16` / `_x_leaf16_nt` as a real call (tests)."""
+    if nt:
+        _x_leaf16_nt(buf, bo, out, o0, o1, o2, o3)
+        _sfence()
+    else:
+        _x_leaf16(buf, bo, out, o0, o1, o2, o3)
+
+
+@njit(inline="always", **_OPTS)
+def _x_leaf_rows(buf, rev, of, r, rows, nt):
+    """`_leaf_tails` for one component (ncomp = 1) by `_x_leaf16` (out flat, 16 words a
+    leaf row): run u0 (at rev[u0]) holds leaves g = u0 + bitrev2(c)·T/64 (c < 4)."""
+    G4 = buf.shape[0] >> 6
+    for u0 in range(G4):
+        o = rev[u0]
+        q0 = (r + u0 * rows) * 16
+        q1 = (r + (u0 + 2 * G4) * rows) * 16
+        q2 = (r + (u0 + G4) * rows) * 16
+        q3 = (r + (u0 + 3 * G4) * rows) * 16
+        if nt:
+            _x_leaf16_nt(buf, o, of, q0, q1, q2, q3)
+        else:
+            _x_leaf16(buf, o, of, q0, q1, q2, q3)
+
+
 @njit(parallel=True, **_OPTS)
-def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, out, nch):
+def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev, out, nch,
+                       lx=0):
     """`_twist_dft_tiles` for T ≥ FAST_MIN, two tiles or more, cb % 8 = 0 and ``tw`` with
     its cube tables, the radix-2 stages and the twist powers' update as vector IR
     (`_x_first`, `_x_r2_stages`, `_x_mulrun`): the same values."""
@@ -1203,6 +1331,7 @@ def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev
     w = ram.shape[2]
     rf = ram.reshape(-1)
     pf = piece.reshape(-1)
+    of = out.reshape(-1)
     step = (rows + nch - 1) // nch
     for ch in prange(nch):
         _wide512()
@@ -1225,6 +1354,9 @@ def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev
                                  (((j1 - held) * Sp + r) * w + comp * cb), pw, o,
                                  half + o, buf, o, half + o, tw, half + o, cb, w)
                 _x_r2_stages(buf, tw, half >> 1)
+                if K == 16 and lx:   # vector tails and whole-line leaf rows (s42h1)
+                    _x_leaf_rows(buf, rev, of, r, rows, lx == 2)
+                    continue
                 if K == 16:   # the tails write the leaves themselves
                     _leaf_tails(buf, tw, rev, out, r, rows, ncomp, comp)
                     continue
@@ -1234,6 +1366,8 @@ def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev
                     for j in range(K):
                         out[orow, j * ncomp + comp] = buf[rev[g + j * G]]
             _x_mulrun(pw, wt, T)
+        if lx == 2:
+            _sfence()
 
 
 #: a cold process encodes domains of at most 2^COLD_NTT_LOG points without numba
