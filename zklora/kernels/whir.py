@@ -867,11 +867,11 @@ def twist_dft_tiles(ram: np.ndarray, piece: np.ndarray, a0: int, rows: int,
     size = rows * T * ncomp
     nch = 1 if size < SERIAL_BELOW else max(1, min(64, rows))
     if XDFT and T >= FAST_MIN and nt >= 2 and cb % 8 == 0 and tw.shape[0] == 2 * T:
-        # K = 16 one-component leaves by `_x_leaf16` (s42h1): non-temporal stores where
-        # out's rows are whole aligned lines
+        # K = 16 / 32 one-component leaves by `_x_leaf16` / `_x_leaf32` (s42h1):
+        # non-temporal stores where out's rows are whole aligned lines
         lx = 0
-        if XLEAF and k == 4 and ncomp == 1 and out.flags.c_contiguous and \
-                out.dtype == np.uint64 and out.shape[1] == 16:
+        if XLEAF and k in (4, 5) and ncomp == 1 and out.flags.c_contiguous and \
+                out.dtype == np.uint64 and out.shape[1] == 1 << k:
             lx = 2 if XLEAF_NT and out.ctypes.data % 64 == 0 else 1
         _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, 1 << k, S, cb, wa, wt, tw, rev,
                            out, nch, lx)
@@ -1208,8 +1208,8 @@ def _x_tails_call(buf, tw):
 # (non-temporal where ``out`` is 64-byte aligned: no read for ownership of lines that are
 # written whole and not read again before the leaves' write and hash).
 
-#: `_twist_dft_tiles_x` writes K = 16, one-component leaves through `_x_leaf16` (tests
-#: toggle it)
+#: `_twist_dft_tiles_x` writes K = 16 and K = 32 one-component leaves through `_x_leaf16`
+#: / `_x_leaf32` (tests toggle it)
 XLEAF = True
 #: ... with non-temporal stores where ``out`` is 64-byte aligned (tests toggle it)
 XLEAF_NT = True
@@ -1240,28 +1240,40 @@ def _x_shuffle_pairs(b, v, s, unit):
     return v
 
 
-def _x_leaf16_codegen(context, builder, sig, args, nt=False):
+def _x_leaf16_codegen(context, builder, sig, args, nt=False, K=16):
     buf = _x_arr(context, builder, sig, args, 0)
     bo = args[1]
     out = _x_arr(context, builder, sig, args, 2)
-    offs = args[3:7]
+    offs = args[3:3 + 64 // K]
     b = builder
+    i32 = ir.IntType(32)
     x = [_x_ld(b, buf, b.add(bo, ir.Constant(_XI64, 8 * i))) for i in range(8)]
     for s in (1, 2, 4):   # x[i][l] = entry 8l + i of the run: block l's entry i
         x = _x_shuffle_pairs(b, x, s, 1)
     y = _v_dif8_pow2(b, x, *_TAILS8_TWS)   # `_radix8`'s outputs, canonical
-    # leaf row c: words 2s, 2s + 1 = y[bitrev3(s)] lanes 2c, 2c + 1
-    lines = []
-    for grp in ((0, 4, 2, 6), (1, 5, 3, 7)):
-        v = [y[i] for i in grp]
-        for s in (1, 2):
-            v = _x_shuffle_pairs(b, v, s, 2)
-        lines.append(v)   # v[c]: leaf row c's line
-    md = b.module.add_metadata([ir.Constant(ir.IntType(32), 1)]) if nt else None
-    for c in range(4):
+    rows = []
+    if K == 16:
+        # leaf row c: words 2s, 2s + 1 = y[bitrev3(s)] lanes 2c, 2c + 1
+        lines = []
+        for grp in ((0, 4, 2, 6), (1, 5, 3, 7)):
+            v = [y[i] for i in grp]
+            for s in (1, 2):
+                v = _x_shuffle_pairs(b, v, s, 2)
+            lines.append(v)   # v[c]: leaf row c's line
+        rows = [(lines[0][c], lines[1][c]) for c in range(4)]
+    else:
+        # leaf row h (K = 32): word 4s + t = y[bitrev3(s)] lane 4h + bitrev2(t)
+        br3 = (0, 4, 2, 6, 1, 5, 3, 7)
         for h in range(2):
+            idx = [4 * h + t for t in (0, 2, 1, 3)]
+            idx = ir.Constant(ir.VectorType(i32, 8), idx + [8 + i for i in idx])
+            rows.append(tuple(b.shuffle_vector(y[br3[2 * L]], y[br3[2 * L + 1]], idx)
+                              for L in range(4)))
+    md = b.module.add_metadata([ir.Constant(ir.IntType(32), 1)]) if nt else None
+    for c, lines_c in enumerate(rows):
+        for h, v in enumerate(lines_c):
             p_ = _x_ptr(b, out, b.add(offs[c], ir.Constant(_XI64, 8 * h)))
-            st = b.store(lines[h][c], p_, align=64 if nt else 8)
+            st = b.store(v, p_, align=64 if nt else 8)
             if nt:
                 st.set_metadata("nontemporal", md)
     return context.get_dummy_value()
@@ -1286,6 +1298,40 @@ def _x_leaf16_nt(typingctx, buf, bo, out, o0, o1, o2, o3):
     """`_x_leaf16` with non-temporal stores (out's rows oc 64-byte aligned)."""
     i64 = types.int64
     return types.void(buf, i64, out, i64, i64, i64, i64), _x_leaf16_nt_codegen
+
+
+def _x_leaf32_codegen(context, builder, sig, args):
+    return _x_leaf16_codegen(context, builder, sig, args, K=32)
+
+
+@intrinsic
+def _x_leaf32(typingctx, buf, bo, out, o0, o1):
+    """`_x_leaf16` for leaves of K = 32: the run's two leaf rows h < 2 (32 words: slot
+    4s + t = output bitrev3(s) of block 4h + bitrev2(t)) stored at out's words
+    oh … oh + 31."""
+    i64 = types.int64
+    return types.void(buf, i64, out, i64, i64), _x_leaf32_codegen
+
+
+def _x_leaf32_nt_codegen(context, builder, sig, args):
+    return _x_leaf16_codegen(context, builder, sig, args, nt=True, K=32)
+
+
+@intrinsic
+def _x_leaf32_nt(typingctx, buf, bo, out, o0, o1):
+    """`_x_leaf32` with non-temporal stores (out's rows oh 64-byte aligned)."""
+    i64 = types.int64
+    return types.void(buf, i64, out, i64, i64), _x_leaf32_nt_codegen
+
+
+@njit(**_OPTS)
+def _x_leaf32_call(buf, bo, out, o0, o1, nt):
+    """`_x_leaf32` / `_x_leaf32_nt` as a real call (tests)."""
+    if nt:
+        _x_leaf32_nt(buf, bo, out, o0, o1)
+        _sfence()
+    else:
+        _x_leaf32(buf, bo, out, o0, o1)
 
 
 @njit(**_OPTS)
@@ -1313,6 +1359,21 @@ def _x_leaf_rows(buf, rev, of, r, rows, nt):
             _x_leaf16_nt(buf, o, of, q0, q1, q2, q3)
         else:
             _x_leaf16(buf, o, of, q0, q1, q2, q3)
+
+
+@njit(inline="always", **_OPTS)
+def _x_leaf_rows32(buf, rev, of, r, rows, nt):
+    """`_x_leaf_rows` for leaves of K = 32 (`_x_leaf32`; 32 words a leaf row): run u0
+    (at rev[u0]) holds leaves g = u0 + h·T/64 (h < 2)."""
+    G2 = buf.shape[0] >> 6
+    for u0 in range(G2):
+        o = rev[u0]
+        q0 = (r + u0 * rows) * 32
+        q1 = (r + (u0 + G2) * rows) * 32
+        if nt:
+            _x_leaf32_nt(buf, o, of, q0, q1)
+        else:
+            _x_leaf32(buf, o, of, q0, q1)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1354,8 +1415,11 @@ def _twist_dft_tiles_x(ram, piece, a0, rows, ncomp, T, K, S, cb, wa, wt, tw, rev
                                  (((j1 - held) * Sp + r) * w + comp * cb), pw, o,
                                  half + o, buf, o, half + o, tw, half + o, cb, w)
                 _x_r2_stages(buf, tw, half >> 1)
-                if K == 16 and lx:   # vector tails and whole-line leaf rows (s42h1)
-                    _x_leaf_rows(buf, rev, of, r, rows, lx == 2)
+                if lx:   # vector tails and whole-line leaf rows (s42h1)
+                    if K == 16:
+                        _x_leaf_rows(buf, rev, of, r, rows, lx == 2)
+                    else:
+                        _x_leaf_rows32(buf, rev, of, r, rows, lx == 2)
                     continue
                 if K == 16:   # the tails write the leaves themselves
                     _leaf_tails(buf, tw, rev, out, r, rows, ncomp, comp)
