@@ -98,3 +98,56 @@ def test_block_leaves_file_order():
             rows, paths = tree.open(idx)
             assert np.array_equal(rows, leaves[idx])
             assert paths == merkle.open_multi(full, idx)
+
+
+@pytest.mark.parametrize("row", [8, 24, 128, 2048, 5000, 8192, 12296])
+def test_read_rows_paged_runs(row, tmp_path):
+    """`_read_rows_paged` (its runs of pages made with array operations since s42h3):
+    rows in any order, repeated, adjacent, sharing pages or pages apart, at an offset —
+    the file's bytes, and the runs are those of the one-row-at-a-time merge."""
+    rng = np.random.default_rng(row)
+    n, off = 600, 4096 * 3 + 8 * (row % 3)
+    raw = rng.integers(0, 256, size=off + n * row, dtype=np.uint8)
+    path = tmp_path / "rows.bin"
+    raw.tofile(path)
+    table = raw[off:].reshape(n, row)
+    cases = [[0], [n - 1], list(range(n)), [5, 5, 4, 3, 400, 401, 7, 599],
+             rng.integers(0, n, 300).tolist(), sorted(rng.choice(n, 60, replace=False).tolist())]
+    seen = []
+    orig = W.os.preadv
+    chunk = [0]
+
+    def preadv(fd, bufs, at):   # chunk[0] > 0: short reads (the loop to the end byte)
+        if chunk[0]:
+            bufs = [bufs[0][:chunk[0]]]
+        seen.append((at, sum(len(b) for b in bufs)))
+        return orig(fd, bufs, at)
+
+    W.os.preadv = preadv
+    try:
+        for rows in cases:
+            rows = np.array(rows, dtype=np.int64)
+            seen.clear()
+            got = W._read_rows_paged(str(path), off, row, rows, (row // 8,) if row % 8 == 0
+                                     else (row,), np.uint64 if row % 8 == 0 else np.uint8)
+            assert np.array_equal(got.reshape(len(rows), -1).view(np.uint8).reshape(len(rows),
+                                                                                   row),
+                                  table[rows])
+            # the reference merge: the same runs (first page, end page) read
+            A = W._DIO_ALIGN
+            st = off + rows * row
+            runs = []
+            for i in np.argsort(st // A, kind="stable"):
+                a, b = int(st[i]) // A, (int(st[i]) + row - 1) // A + 1
+                if runs and a <= runs[-1][1]:
+                    runs[-1][1] = max(runs[-1][1], b)
+                else:
+                    runs.append([a, b])
+            assert sorted(at // A for at, _ in seen) == [a for a, _ in runs]
+            assert sum(ln for _, ln in seen) == sum((b - a) * A for a, b in runs)
+            chunk[0] = 4096
+            again = W._read_rows_paged(str(path), off, row, rows, got.shape[1:], got.dtype)
+            chunk[0] = 0
+            assert np.array_equal(again, got)
+    finally:
+        W.os.preadv = orig

@@ -1330,16 +1330,19 @@ def _read_rows_paged(path: str, offset: int, row: int, rows: np.ndarray,
     A = _DIO_ALIGN
     starts = offset + rows * row
     p0, p1 = starts // A, (starts + row - 1) // A + 1
-    runs: list[list[int]] = []   # [first page, end page, end byte needed]
-    for i in np.argsort(p0, kind="stable"):
-        a, b, e = int(p0[i]), int(p1[i]), int(starts[i]) + row
-        if runs and a <= runs[-1][1]:
-            runs[-1][1] = max(runs[-1][1], b)
-            runs[-1][2] = max(runs[-1][2], e)
-        else:
-            runs.append([a, b, e])
+    # the runs [first page, end page, end byte needed]: rows by first page, a run
+    # ending where the next row starts past every page so far (the running maximum of
+    # the end pages is the run's own: an earlier run ends before this one begins)
+    o = np.argsort(p0, kind="stable")
+    sa, sb = p0[o], p1[o]
+    new = np.ones(o.shape[0], dtype=bool)
+    new[1:] = sa[1:] > np.maximum.accumulate(sb)[:-1]
+    at0 = np.flatnonzero(new)
+    ra, rb = sa[at0], np.maximum.reduceat(sb, at0)
+    re_ = np.maximum.reduceat(starts[o] + row, at0)
+    runs = list(zip(ra.tolist(), rb.tolist(), re_.tolist()))
     pos = np.zeros(len(runs) + 1, dtype=np.int64)
-    pos[1:] = np.cumsum([(b - a) * A for a, b, _ in runs])
+    pos[1:] = np.cumsum((rb - ra) * A)
     buf = _dio_empty(int(pos[-1]) // 8)
     bb = memoryview(buf).cast("B")
     errs: list[BaseException] = []
@@ -1369,9 +1372,8 @@ def _read_rows_paged(path: str, offset: int, row: int, rows: np.ndarray,
             th.join()
     if errs:
         raise errs[0]
-    first = np.array([a for a, _, _ in runs], dtype=np.int64)
-    k = np.searchsorted(first, p0, side="right") - 1
-    at = pos[k] + starts - first[k] * A
+    k = np.searchsorted(ra, p0, side="right") - 1
+    at = pos[k] + starts - ra[k] * A
     raw = buf.view(np.uint8)[at[:, None] + np.arange(row, dtype=np.int64)]
     out.reshape(rows.shape[0], -1).view(np.uint8)[...] = raw.reshape(rows.shape[0], -1)
     return out
