@@ -19,8 +19,9 @@ than ``torch.aminmax`` at 32k-131k entries on one thread (s36h5).  Twin: `minmax
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from .goldilocks import gl_add, gl_mul
 from .jit_util import _wide512
 
 
@@ -251,3 +252,158 @@ def gemm_nt_ref(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Twin of `gemm_nt`: numpy's int64 X·Wᵀ (wraps mod 2^64 like torch)."""
     return np.matmul(np.asarray(x, dtype=np.int64), np.asarray(w, dtype=np.int64).T)
 
+
+
+# --- folds of small-integer base tables by an extension vector (einsum's base folds) ----
+#
+# `GoldilocksExt2.vecmat` (eᵀ·M: e over goldilocks-ext2, M a base table) folds the
+# einsums' operand tables, which hold small signed integers (the 84m prove's
+# folds: |m| < 2^20) as field elements (m or p − |m|).  A field product per entry and
+# component (`gl_mul`: 64×64→128 and a reduction) is replaced by integer products: each
+# component x of e (canonical, < 2^64) is split as x = hi'·2^32 + lo' + 2^63 + 2^31 with
+# hi', lo' ∈ [−2^31, 2^31) (its 32-bit halves less 2^31), so
+#     Σ_i x_i·m_i = 2^32·Σ hi'_i·m_i + Σ lo'_i·m_i + (2^63 + 2^31)·Σ m_i   (mod p)
+# where every product is one ``vpmuldq`` lane (|m| ≤ 2^25: |hi'·m| ≤ 2^56) and the sums
+# of `SMALL_TILE` = 64 rows stay below 2^62 in int64; each tile's five int64 sums (H, L
+# of both components, S = Σ m) are then reduced mod p and added in the field.  The same
+# field elements as the field kernels.  A table with an entry outside ±2^25 (as a signed
+# field element) makes the kernel return False (its partial result discarded) and the
+# caller runs the field kernel.  Twin: `goldilocks.vecmat_ref`.  (M·e, `matvec`, the same
+# way was no cheaper, s42h4: `goldilocks.e_matvec_base` is bound by reading M there.)
+
+#: |m| ≤ 2^SMALL_BITS for every entry m (signed) of a table `e_vecmat_small` folds
+SMALL_BITS = 25
+#: rows summed in int64 before a reduction mod p
+SMALL_TILE = 64
+#: columns a vecmat tile sums at once (five int64 accumulators each: 20 KiB)
+SMALL_COLS = 512
+
+_OFF = np.int64(1 << SMALL_BITS)
+_C0 = np.uint64((1 << 63) + (1 << 31))   # < p
+_H31 = np.int64(1 << 31)
+_M32 = np.uint64(0xFFFFFFFF)
+_EPS_I = np.int64(0xFFFFFFFF)
+_EPS_U = np.uint64(0xFFFFFFFF)
+_T32 = np.uint64(1 << 32)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _signed(v):
+    """A canonical field element v as the signed integer it stands for: v where
+    v < 2^63, else v − p (exact where |v − p| < 2^63; the tables' entries are small)."""
+    x = np.int64(v)
+    return x + ((x >> 63) & _EPS_I)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _field(v):
+    """The int64 v as a canonical field element (v ≥ 0: v; else p + v)."""
+    u = np.uint64(v)
+    return u - _EPS_U if v < 0 else u
+
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _limbs(x):
+    """(hi', lo') of the module section's split of a canonical x."""
+    return np.int64(x >> np.uint64(32)) - _H31, np.int64(x & _M32) - _H31
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _combine(h, lo, fs):
+    """2^32·h + lo + fs mod p for int64 sums h, lo and a field element fs."""
+    return gl_add(gl_add(gl_mul(_field(h), _T32), _field(lo)), fs)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def e_vecmat_small(e, M, out, nchunks):
+    """out[j] = Σ_i e[i]·M[i, j] (e (R, 2) extension, M (R, C) base C-contiguous, out
+    (C, 2)) by integer products (section above); ``nchunks`` runs of rows in parallel,
+    each over tiles of `SMALL_TILE` rows × `SMALL_COLS` columns.  Returns False (``out``
+    not written) when an entry of M is outside ±2^SMALL_BITS (a chunk stops at the first
+    tile holding one)."""
+    R = M.shape[0]
+    C = M.shape[1]
+    hi0 = np.empty(R, np.int64)
+    lo0 = np.empty(R, np.int64)
+    hi1 = np.empty(R, np.int64)
+    lo1 = np.empty(R, np.int64)
+    for i in range(R):
+        hi0[i], lo0[i] = _limbs(e[i, 0])
+        hi1[i], lo1[i] = _limbs(e[i, 1])
+    part = np.zeros((nchunks, 2, C), np.uint64)
+    wide = np.zeros(nchunks, np.int64)
+    step = (R + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _wide512()
+        H0 = np.empty(SMALL_COLS, np.int64)
+        L0 = np.empty(SMALL_COLS, np.int64)
+        H1 = np.empty(SMALL_COLS, np.int64)
+        L1 = np.empty(SMALL_COLS, np.int64)
+        S = np.empty(SMALL_COLS, np.int64)
+        p0 = part[c, 0]
+        p1 = part[c, 1]
+        chk = np.int64(0)
+        r1 = min(R, (c + 1) * step)
+        for t0 in range(c * step, r1, SMALL_TILE):
+            t1 = min(r1, t0 + SMALL_TILE)
+            for j0 in range(0, C, SMALL_COLS):
+                cnt = min(C, j0 + SMALL_COLS) - j0
+                H0[:cnt] = 0
+                L0[:cnt] = 0
+                H1[:cnt] = 0
+                L1[:cnt] = 0
+                S[:cnt] = 0
+                for i in range(t0, t1):
+                    a0 = _s32(hi0[i])
+                    b0 = _s32(lo0[i])
+                    a1 = _s32(hi1[i])
+                    b1 = _s32(lo1[i])
+                    row = M[i, j0:j0 + cnt]
+                    for j in range(cnt):
+                        s = _signed(row[j])
+                        chk |= s + _OFF
+                        m = _s32(s)
+                        H0[j] += a0 * m
+                        L0[j] += b0 * m
+                        H1[j] += a1 * m
+                        L1[j] += b1 * m
+                        S[j] += s
+                if chk >> (SMALL_BITS + 1) != 0:
+                    break     # a wide entry: the caller's field kernel serves the call
+                for j in range(cnt):
+                    fs = gl_mul(_field(S[j]), _C0)
+                    p0[j0 + j] = gl_add(p0[j0 + j], _combine(H0[j], L0[j], fs))
+                    p1[j0 + j] = gl_add(p1[j0 + j], _combine(H1[j], L1[j], fs))
+            if chk >> (SMALL_BITS + 1) != 0:
+                break
+        wide[c] = chk >> (SMALL_BITS + 1)
+    for c in range(nchunks):
+        if wide[c] != 0:
+            return False
+    for j in range(C):
+        s0 = part[0, 0, j]
+        s1 = part[0, 1, j]
+        for c in range(1, nchunks):
+            s0 = gl_add(s0, part[c, 0, j])
+            s1 = gl_add(s1, part[c, 1, j])
+        out[j, 0] = s0
+        out[j, 1] = s1
+    return True
+
+
+#: `vecmat_small` serves tables of at least this many entries and rows (fewer: the field
+#: kernels, no slower there: 32 × 1024 … 8192 measured x1.0-1.9 on one chunk, s42h4)
+SMALL_MIN = 1 << 14
+SMALL_MIN_ROWS = 256
+
+
+def vecmat_small(e: np.ndarray, M: np.ndarray, out: np.ndarray, threads: int) -> bool:
+    """`e_vecmat_small` for e (R, 2), M (R, C) uint64 C-contiguous, out (C, 2), row chunks
+    as `goldilocks.e_vecmat_rows` takes them (2 a thread, ≥ 64 rows each): True when
+    ``out`` holds eᵀ·M; False (``out`` untouched) for a table under `SMALL_MIN` entries
+    or `SMALL_MIN_ROWS` rows or with an entry outside ±2^SMALL_BITS."""
+    R, C = M.shape
+    if R < SMALL_MIN_ROWS or R * C < SMALL_MIN:
+        return False
+    return bool(e_vecmat_small(e, M, out, max(1, min(2 * threads, R // 64))))
