@@ -151,3 +151,25 @@ def test_read_rows_paged_runs(row, tmp_path):
             assert np.array_equal(again, got)
     finally:
         W.os.preadv = orig
+
+
+def test_merkle_plan_twin():
+    """`merkle._plan` (array operations since s42h3) == `_plan_ref` (one index at a time):
+    the same lists of ints, for empty, single, adjacent, full, scattered, unsorted and
+    repeated index sets and depths 0..20."""
+    rng = np.random.default_rng(42)
+    sets = [[], [0], [1], [0, 1], [2, 3, 4], [7, 6, 6, 1], list(range(16))]
+    for depth in (0, 1, 2, 3, 4, 5, 11, 20):
+        for idx in sets:
+            if all(i < 1 << depth for i in idx):
+                got, want = merkle._plan(idx, depth), merkle._plan_ref(idx, depth)
+                assert got == want and all(type(x) is int for k, nd in got for x in k + nd)
+        if depth:
+            for q in (1, 2, 5, 85, 300):
+                idx = rng.integers(0, 1 << depth, q)
+                assert merkle._plan(idx, depth) == merkle._plan_ref(idx, depth)
+                assert merkle._plan(np.sort(idx).tolist(), depth) == \
+                    merkle._plan_ref(idx.tolist(), depth)
+    full = np.arange(1 << 8)
+    assert merkle._plan(full, 8) == merkle._plan_ref(full, 8)
+    assert merkle.num_siblings(full, 8) == 0

@@ -121,7 +121,27 @@ def root(levels: Sequence[np.ndarray]) -> bytes:
 
 
 def _plan(indices: Sequence[int], depth: int) -> list[tuple[list[int], list[int]]]:
-    """Per level: (sorted known node indices, sibling indices the proof must supply)."""
+    """Per level: (sorted known node indices, sibling indices the proof must supply).
+    With array operations (`_plan_ref` one index at a time): a known node's sibling is
+    needed unless it is known too (the siblings of sorted distinct nodes come sorted),
+    the parents are the known nodes halved, repeats dropped."""
+    known = np.unique(np.fromiter((int(i) for i in indices), dtype=np.int64))
+    plan = []
+    for _ in range(depth):
+        sib = known ^ 1
+        at = np.searchsorted(known, sib)
+        have = at < known.shape[0]
+        have[have] = known[at[have]] == sib[have]
+        plan.append((known.tolist(), sib[~have].tolist()))
+        up = known >> 1
+        keep = np.ones(up.shape[0], dtype=bool)
+        keep[1:] = up[1:] != up[:-1]
+        known = up[keep]
+    return plan
+
+
+def _plan_ref(indices: Sequence[int], depth: int) -> list[tuple[list[int], list[int]]]:
+    """`_plan` one index at a time (the reference twin of the tests)."""
     known = sorted(set(int(i) for i in indices))
     plan = []
     for _ in range(depth):
