@@ -1002,13 +1002,53 @@ def e_gkr_sums_s(WP, WQ, slots, E, En, want1):
 # field elements in any layout.
 
 
+@njit(inline="always", **_OPTS)
+def _sums_c_block(WP, WQ, slots, E, want1, s, cnt, e0, e1, Z, Kc, acc):
+    """acc += the round sums of pairs s … s+cnt−1 (cnt ≤ `GBLOCK`) over the component-major
+    tables WP, WQ (k, 4, m): the body of `_gkr_sums_range_c`'s block loop, with its scratch
+    (e0, e1: E's lanes; Z (14, GBLOCK); Kc: `_i_mul_sum`'s limbs) passed in."""
+    T = slots.shape[0]
+    for i in range(cnt):
+        e0[i] = E[s + i, 0]
+        e1[i] = E[s + i, 1]
+    for t in range(T):
+        unit = slots[t, 0] < 0
+        # q0 (lo0, lo1, hi0, hi1) = a0 … a3, q1 = b0 … b3
+        qa = WQ[slots[t, 2]]
+        qb = WQ[slots[t, 3]]
+        a0 = qa[0, s:]
+        a1 = qa[1, s:]
+        a2 = qa[2, s:]
+        a3 = qa[3, s:]
+        b0 = qb[0, s:]
+        b1 = qb[1, s:]
+        b2 = qb[2, s:]
+        b3 = qb[3, s:]
+        _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt, Kc)
+        if unit:
+            _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt,
+                          Kc)
+            continue
+        pa = WP[slots[t, 0]]
+        pb = WP[slots[t, 1]]
+        c0 = pa[0, s:]
+        c1 = pa[1, s:]
+        c2 = pa[2, s:]
+        c3 = pa[3, s:]
+        d0 = pb[0, s:]
+        d1 = pb[1, s:]
+        d2 = pb[2, s:]
+        d3 = pb[3, s:]
+        _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
+                 want1, Z, acc, t, cnt, Kc)
+
+
 @njit(**_OPTS)
 def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
     """`_gkr_sums_range` over component-major tables WP, WQ (k, 4, m) (section above):
     the same sums, each pair's lanes read in place (rows of the tables) instead of
-    de-interleaved into lane arrays."""
+    de-interleaved into lane arrays (`_sums_c_block`, `GBLOCK` pairs at a time)."""
     _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
-    T = slots.shape[0]
     _en_pairs(E, En, lo, hi)
     e0 = np.empty(GBLOCK, np.uint64)
     e1 = np.empty(GBLOCK, np.uint64)
@@ -1016,40 +1056,7 @@ def _gkr_sums_range_c(WP, WQ, slots, E, En, want1, lo, hi, acc):
     Z = np.empty((14, GBLOCK), np.uint64)
     Kc = np.empty(9 * IFMA_LANES, np.uint64)   # `_i_mul_sum`'s limbs
     for s in range(lo, hi, GBLOCK):
-        cnt = min(GBLOCK, hi - s)
-        for i in range(cnt):
-            e0[i] = E[s + i, 0]
-            e1[i] = E[s + i, 1]
-        for t in range(T):
-            unit = slots[t, 0] < 0
-            # q0 (lo0, lo1, hi0, hi1) = a0 … a3, q1 = b0 … b3
-            qa = WQ[slots[t, 2]]
-            qb = WQ[slots[t, 3]]
-            a0 = qa[0, s:]
-            a1 = qa[1, s:]
-            a2 = qa[2, s:]
-            a3 = qa[3, s:]
-            b0 = qb[0, s:]
-            b1 = qb[1, s:]
-            b2 = qb[2, s:]
-            b3 = qb[3, s:]
-            _b_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt, Kc)
-            if unit:
-                _unit_a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, want1, Z, acc, t, cnt,
-                              Kc)
-                continue
-            pa = WP[slots[t, 0]]
-            pb = WP[slots[t, 1]]
-            c0 = pa[0, s:]
-            c1 = pa[1, s:]
-            c2 = pa[2, s:]
-            c3 = pa[3, s:]
-            d0 = pb[0, s:]
-            d1 = pb[1, s:]
-            d2 = pb[2, s:]
-            d3 = pb[3, s:]
-            _a_terms(e0, e1, a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3,
-                     want1, Z, acc, t, cnt, Kc)
+        _sums_c_block(WP, WQ, slots, E, want1, s, min(GBLOCK, hi - s), e0, e1, Z, Kc, acc)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1148,6 +1155,33 @@ def e_gkr_fold_sums_c_s(W, soa_in, r0, r1, out, slots, E, En, want1):
 CI_HEAD = 1 << 10
 
 
+@njit(inline="always", **_OPTS)
+def _fold_ci_block(W, r0, r1, s, cnt, y0, y1):
+    """`_fold_blocks_ci`'s block: columns s … s+cnt−1 of every table of W set in place to
+    the fold at r of input columns 2s … 2(s+cnt)−1 (y0, y1: ≥ 2·cnt words of scratch).
+    Every table's inputs of the block are read before its outputs are written."""
+    for f in range(W.shape[0]):
+        w0 = W[f, 0, 2 * s:]
+        w1 = W[f, 1, 2 * s:]
+        w2 = W[f, 2, 2 * s:]
+        w3 = W[f, 3, 2 * s:]
+        for i in range(2 * cnt):
+            a0 = w0[i]
+            a1 = w1[i]
+            p0, p1 = e2_mul(gl_sub(w2[i], a0), gl_sub(w3[i], a1), r0, r1)
+            y0[i] = gl_add(a0, p0)
+            y1[i] = gl_add(a1, p1)
+        o0 = W[f, 0, s:]
+        o1 = W[f, 1, s:]
+        o2 = W[f, 2, s:]
+        o3 = W[f, 3, s:]
+        for i in range(cnt):
+            o0[i] = y0[2 * i]
+            o1[i] = y1[2 * i]
+            o2[i] = y0[2 * i + 1]
+            o3[i] = y1[2 * i + 1]
+
+
 @njit(**_OPTS)
 def _fold_blocks_ci(W, r0, r1, lo, hi):
     """In place: columns lo ≤ i < hi of the component-major stack W (k, 4, ≥ 2·hi) set to
@@ -1166,27 +1200,35 @@ def _fold_blocks_ci(W, r0, r1, lo, hi):
     y0 = np.empty(2 * n, np.uint64)
     y1 = np.empty(2 * n, np.uint64)
     for s in range(lo, hi, BLOCK):
-        cnt = min(hi, s + BLOCK) - s
-        for f in range(W.shape[0]):
-            w0 = W[f, 0, 2 * s:]
-            w1 = W[f, 1, 2 * s:]
-            w2 = W[f, 2, 2 * s:]
-            w3 = W[f, 3, 2 * s:]
-            for i in range(2 * cnt):
-                a0 = w0[i]
-                a1 = w1[i]
-                p0, p1 = e2_mul(gl_sub(w2[i], a0), gl_sub(w3[i], a1), r0, r1)
-                y0[i] = gl_add(a0, p0)
-                y1[i] = gl_add(a1, p1)
-            o0 = W[f, 0, s:]
-            o1 = W[f, 1, s:]
-            o2 = W[f, 2, s:]
-            o3 = W[f, 3, s:]
-            for i in range(cnt):
-                o0[i] = y0[2 * i]
-                o1[i] = y1[2 * i]
-                o2[i] = y0[2 * i + 1]
-                o3[i] = y1[2 * i + 1]
+        _fold_ci_block(W, r0, r1, s, min(hi, s + BLOCK) - s, y0, y1)
+
+
+#: columns a block of the fused in-place fold + sums (`_fold_sums_range_ci`)
+FSBLOCK = GBLOCK
+
+
+@njit(**_OPTS)
+def _fold_sums_range_ci(W, r0, r1, slots, E, En, want1, lo, hi, acc):
+    """`_fold_blocks_ci(W, r0, r1, lo, hi)` then `_gkr_sums_range_c(W, W, slots, E, En,
+    want1, lo, hi, acc)` fused by blocks (s42h2): each block of `FSBLOCK` columns folded,
+    then its pairs summed while the folded columns are still in cache (one pass over the
+    stack per round instead of a fold pass and a sums pass).  The same fold values (the
+    block schedule of `_fold_blocks_ci`: ascending, inputs before outputs) and the same
+    field sums (additions in another order)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`; s40h3)
+    _en_pairs(E, En, lo, hi)
+    y0 = np.empty(2 * FSBLOCK, np.uint64)
+    y1 = np.empty(2 * FSBLOCK, np.uint64)
+    e0 = np.empty(GBLOCK, np.uint64)
+    e1 = np.empty(GBLOCK, np.uint64)
+    Z = np.empty((14, GBLOCK), np.uint64)
+    Kc = np.empty(9 * IFMA_LANES, np.uint64)
+    for s in range(lo, hi, FSBLOCK):
+        cnt = min(FSBLOCK, hi - s)
+        _fold_ci_block(W, r0, r1, s, cnt, y0, y1)
+        for g in range(s, s + cnt, GBLOCK):
+            _sums_c_block(W, W, slots, E, want1, g, min(GBLOCK, s + cnt - g), e0, e1, Z,
+                          Kc, acc)
 
 
 @njit(parallel=True, **_OPTS)
@@ -1201,8 +1243,7 @@ def e_gkr_fold_sums_ci(W, r0, r1, slots, E, En, want1, nchunks):
     m = E.shape[0]
     part = np.zeros((nchunks, slots.shape[0], 3, 2, 2), dtype=np.uint64)
     a = min(m, CI_HEAD)
-    _fold_blocks_ci(W, r0, r1, 0, a)
-    _gkr_sums_range_c(W, W, slots, E, En, want1, 0, a, part[0])
+    _fold_sums_range_ci(W, r0, r1, slots, E, En, want1, 0, a, part[0])
     while a < m:
         b = min(m, 2 * a)
         npc = max(1, min(nchunks, (b - a) // 64))
@@ -1211,8 +1252,7 @@ def e_gkr_fold_sums_ci(W, r0, r1, slots, E, En, want1, nchunks):
         for c in prange(npc):
             lo = min(b, a + c * step)
             hi = min(b, a + (c + 1) * step)
-            _fold_blocks_ci(W, r0, r1, lo, hi)
-            _gkr_sums_range_c(W, W, slots, E, En, want1, lo, hi, part[c])
+            _fold_sums_range_ci(W, r0, r1, slots, E, En, want1, lo, hi, part[c])
         a = b
     return _sum_parts(part)
 
@@ -1220,9 +1260,8 @@ def e_gkr_fold_sums_ci(W, r0, r1, slots, E, En, want1, nchunks):
 @njit(**_OPTS)
 def e_gkr_fold_sums_ci_s(W, r0, r1, slots, E, En, want1):
     """Serial `e_gkr_fold_sums_ci` (ascending blocks are safe in place)."""
-    _fold_blocks_ci(W, r0, r1, 0, E.shape[0])
     res = np.zeros((slots.shape[0], 3, 2, 2), dtype=np.uint64)
-    _gkr_sums_range_c(W, W, slots, E, En, want1, 0, E.shape[0], res)
+    _fold_sums_range_ci(W, r0, r1, slots, E, En, want1, 0, E.shape[0], res)
     return res
 
 
