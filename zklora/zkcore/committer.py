@@ -80,6 +80,38 @@ def _stack_description(names: Sequence[str], layout: StackLayout) -> bytes:
     return canonical_json(desc)
 
 
+#: a stack beyond the second only where it saves at least this many padded entries
+#: against one stack fewer: each stack costs a commitment and an opening group of its
+#: own (its root, its queries' paths, its first rounds), so a third stack that saves
+#: little is not worth it (the 84M step: 2^25 + 2^23 + 2^21 instead of 2^25 + 2^24,
+#: 6.3M entries fewer; the tiny step's 2^22 + 2^20 stays two stacks: 2^18 fewer)
+MIN_STACK_SAVING = 1 << 20
+#: at most this many stacks for the commitment phase's tensors (`graph._schedule`, outside
+#: the one-stack zero-knowledge case)
+WITNESS_STACKS = 3
+
+
+def stack_bins(total: int, max_stacks: int) -> list[int]:
+    """The stack sizes (powers of two, largest first) `Committer.flush_packed` commits
+    ``total`` entries in, at most ``max_stacks`` of them: the top bits of the total, the
+    last one rounded up, so nothing is padded but the last stack; one stack (the total
+    rounded up) where that pads no more.  Two stacks wherever they pad less than one; a
+    k-th (k ≥ 3) only where it saves at least `MIN_STACK_SAVING` entries against k − 1.
+    From the total alone, so both sides agree."""
+    one = 1 << max(total - 1, 0).bit_length()
+    best = [one]
+    bins, rest = [], total
+    while len(bins) < max_stacks - 1 and rest & (rest - 1):
+        bins.append(1 << (rest.bit_length() - 1))
+        rest -= bins[-1]
+        plan = bins + [1 << max(rest - 1, 0).bit_length()]
+        need = 1 if len(plan) == 2 else MIN_STACK_SAVING
+        if sum(best) - sum(plan) < need:
+            break
+        best = plan
+    return best
+
+
 class Committer:
     """Commits (prover) or receives (verifier) tensors and keeps what the final batched
     opening needs; one class for both sides (``prover``).
@@ -383,14 +415,11 @@ class Committer:
                 else:                   # one tensor above the cap: the scheme refuses it
                     self.flush(ch)
             return
-        bins, rest = [], total
-        while len(bins) < max_stacks - 1 and rest & (rest - 1):
-            bins.append(1 << (rest.bit_length() - 1))
-            rest -= bins[-1]
-        if not bins or sum(bins) + (1 << max(rest - 1, 0).bit_length()) >= \
-                1 << StackLayout(sizes).num_vars:
+        bins = stack_bins(total, max_stacks)
+        if len(bins) == 1:
             self.flush(ch)
             return
+        bins = bins[:-1]
         groups: list[list] = [[] for _ in range(len(bins) + 1)]
         room = bins + [None]
         for k in sorted(range(len(pending)), key=lambda k: -sizes[k]):   # stable

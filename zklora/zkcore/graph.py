@@ -17,8 +17,9 @@ Proof of a graph (both sides build the same `Graph` from the statement):
 4b. the static range checks (`zklora.zkcore.range`): the declared bound of every tensor
    in ``Graph.proven_bounds`` and every node's `Op.range_checks`, identical checks
    once (`static_range_checks`).  Their limbs are committed in step 3 with the
-   committed tensors (`Committer.flush_packed`: one stack, or two where that pads
-   less), so they cost no commitment of their own; here each draws its point.  Claims
+   committed tensors (`Committer.flush_packed`: one stack, or two or three where that
+   pads less, `committer.stack_bins`), so they cost no commitment of their own; here
+   each draws its point.  Claims
    on committed tensors (the limbs, a committed X) go straight to the final opening,
    the others into the book like output claims (a virtual tensor's to its producer);
 5. prove ops in reverse order: all claims on each output are merged by the claim
@@ -86,7 +87,7 @@ from . import zk as zklib
 from .canon import _jsonable, canonical_json  # noqa: F401  (re-exported)
 from .claims import Claim
 from .commit import CommitmentScheme
-from .committer import Committer
+from .committer import WITNESS_STACKS, Committer
 from .errors import ConfigError, PluginError, ProofFormatError, ProverError, VerificationError
 from .field import Field
 from .lookup import LookupArgument, LookupRequest
@@ -1213,10 +1214,12 @@ def _schedule(prover: bool, graph: Graph, backend: Backend, statement: Mapping,
             zklib.precommit(ctx, [s.index for s in graph.segments()]
                             if graph.node_segments else [], _fork_group(graph))
         # (zero knowledge with hidden evaluations: one stack, so every committed tensor
-        # shares its stack with the masks that blind its claims, §5.1)
+        # shares its stack with the masks that blind its claims, §5.1; other zero-
+        # knowledge sessions at most two, the layouts their masks were argued for; else
+        # up to `WITNESS_STACKS` where a third saves enough padding, `stack_bins`)
         one = ctx.zk is not None and HIDE_FINALS and (HIDE_SEGMENTS
                                                      or not graph.node_segments)
-        committer.flush_packed(ch, 1 if one else 2)
+        committer.flush_packed(ch, 1 if one else 2 if ctx.zk is not None else WITNESS_STACKS)
         if ctx.zk is not None:
             ctx.hide = _hidden_tensors(graph, committer, published)
             # the static range checks' limbs (advice, no producer) in the same stack
