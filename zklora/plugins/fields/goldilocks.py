@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from zklora.kernels import goldilocks as K
+from zklora.kernels import int_gemm as IG
 from zklora.zkcore.errors import ProofFormatError
 from zklora.zkcore.field import ByteReader, Field
 from zklora.zkcore.hookspecs import hookimpl
@@ -416,6 +417,8 @@ class GoldilocksExt2(Field):
         M = np.ascontiguousarray(M, np.uint64)
         out = np.empty((M.shape[1], 2), dtype=np.uint64)
         R = M.shape[0]
+        if not K.cold(R * M.shape[1]) and IG.vecmat_small(e, M, out, numba.get_num_threads()):
+            return out   # small-integer tables (the einsums' folds): integer products
         if R >= VECMAT_MIN_ROWS and R * M.shape[1] >= VECMAT_ROWS and \
                 not K.cold(R * M.shape[1]):   # rows streamed
             K.e_vecmat_rows(e, M, out, max(1, min(2 * numba.get_num_threads(), R // 64)))
