@@ -16,41 +16,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.test_s40h3_lookup_wide import _vals, ref_fold_ci
 from zklora.kernels import lookup_gkr as KL
 from zklora.kernels.goldilocks import P_INT
 
-EDGE = [0, 1, P_INT - 1, P_INT - 2, (1 << 32) - 1, 1 << 32, (1 << 64) - (1 << 33) + 1]
 FS = KL.FSBLOCK
 G = KL.GBLOCK
 H = KL.CI_HEAD
-
-
-def _vals(rng, shape):
-    a = rng.integers(0, P_INT, size=shape, dtype=np.uint64)
-    e = rng.choice(np.array(EDGE, np.uint64), size=shape)
-    return np.where(rng.random(shape) < 0.3, e, a)
-
-
-def _mul(a, b):
-    return ((a[0] * b[0] + 7 * a[1] * b[1]) % P_INT, (a[0] * b[1] + a[1] * b[0]) % P_INT)
-
-
-def ref_fold_ci(W, r, m):
-    """Python ints: the first m columns of the component-major W (k, 4, ≥ 2m) folded at r
-    from its first 2m columns; the other columns as they were."""
-    out = W.copy()
-    r = (int(r[0]), int(r[1]))
-    for f in range(W.shape[0]):
-        for x in range(2 * m):
-            lo = (int(W[f, 0, x]), int(W[f, 1, x]))
-            hi = (int(W[f, 2, x]), int(W[f, 3, x]))
-            d = ((hi[0] - lo[0]) % P_INT, (hi[1] - lo[1]) % P_INT)
-            p = _mul(r, d)
-            y = ((lo[0] + p[0]) % P_INT, (lo[1] + p[1]) % P_INT)
-            row = 2 * (x & 1)
-            out[f, row, x >> 1] = y[0]
-            out[f, row + 1, x >> 1] = y[1]
-    return out
 
 
 SLOTS = np.array([[0, 1, 2, 3], [-1, -1, 4, 2]], np.int64)   # a numerator tree, a unit one
