@@ -244,6 +244,12 @@ def _vecmat_blocked(E, eq, t: np.ndarray, perm: list[int], first_folded: bool,
     return out if first_folded else np.concatenate(parts, axis=0)
 
 
+def _rows(t) -> int:
+    """The first dimension of a table (an array, or anything with a ``shape``)."""
+    shape = getattr(t, "shape", None)
+    return int(shape[0]) if shape is not None else np.asarray(t).shape[0]
+
+
 def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool):
     """The operand's table folded on its letters in ``fixed`` at their points: (a
     challenge-field table row-major over the remaining letters, those letters).  A
@@ -255,7 +261,10 @@ def _fold(E, table, term: str, fixed: Mapping[str, np.ndarray], bits, base: bool
     if not any(bits[ch] for ch in fold):  # a tensor's table stays in the base field (the
         # sumcheck reads it there until its first challenge)
         return (np.asarray(table).reshape(-1) if base else mle.lift(E, table, base=False)), rest
-    t = np.asarray(table).reshape(dims + es)
+    ints = getattr(table, "ints", None) if base else None
+    # a table held as its integers (`published.IntTable`): folded from them (the field's
+    # `vecmat` / `matvec` of an int64 matrix), no converted copy of the whole table
+    t = (ints if ints is not None else np.asarray(table)).reshape(dims + es)
     tail = tuple(range(len(term), len(term) + len(es)))
     fpt = join(E, "".join(fold), fixed)
     if base:  # one pass: eq(fold point, ·)ᵀ · (fold rows × rest columns)
@@ -353,9 +362,9 @@ def einsum(ctx, node: str, spec: str, operands: Sequence[Operand], point, value,
         for term, op in zip(ins, operands):
             base = isinstance(op, str)
             t = ctx.table(op) if base else op.table()
-            if np.asarray(t).shape[0] != 1 << sum(bits[ch] for ch in term):
+            if _rows(t) != 1 << sum(bits[ch] for ch in term):
                 raise error(ctx, f"{label}: public factor {term!r} has a table of "
-                                 f"{np.asarray(t).shape[0]} entries")
+                                 f"{_rows(t)} entries")
             t, rest = _fold(E, t, term, fixed, bits, base)
             tabs.append(_expand(E, t, rest, sc, bits))
         return tabs

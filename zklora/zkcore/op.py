@@ -695,12 +695,13 @@ def evaluate_mapped(E: Field, table: np.ndarray, r: np.ndarray) -> np.ndarray:
     coordinates, variable i binds bit i of the flat index), each block's pages given
     back once read (`scratch.drop_pages`), so at most one block is resident; a table
     under `EVAL_DROP_MIN_BYTES` keeps its few pages.  The same field element as
-    `mle.evaluate`."""
-    flat = np.asarray(table).reshape(-1)
+    `mle.evaluate`.  A `published.IntTable` (a flat table held as its integers) is read
+    the same way, each block converted as it is sliced."""
+    flat = table if hasattr(table, "ints") else np.asarray(table).reshape(-1)
     n = E.shape(r)[0]
     b = EVAL_BLOCK.bit_length() - 1
     if flat.shape[0] != 1 << n or n <= b:
-        v = mle.evaluate(E, flat, r, base=True)
+        v = mle.evaluate(E, np.asarray(flat), r, base=True)
         if flat.nbytes >= EVAL_DROP_MIN_BYTES:
             scratch.drop_pages(flat)
         return v
@@ -780,7 +781,8 @@ class ProverContext(_Context):
         """The tensor's MLE at ``point``; a table that is a view of a mapped stack is read
         a block at a time and gives each block's pages back (`evaluate_mapped`)."""
         t = self.table(name)
-        if scratch.is_mapped(t):
+        if scratch.is_mapped(t) or not isinstance(t, np.ndarray):
+            # (a `published.IntTable`: its blocks converted as they are read)
             return evaluate_mapped(self.E, t, point)
         return mle.evaluate(self.E, t, point, base=True)
 

@@ -121,6 +121,67 @@ class GroupState:
     state: Any
 
 
+class IntTable:
+    """A read-only flat table of 2^n base-field elements held as the signed integers
+    they stand for (``ints``, int64; the elements are ``F.from_ints(ints)``), converted
+    only where read: a slice ``t[lo:hi]`` (or an entry) is the converted block, a fresh
+    uint64 array; ``np.asarray(t)`` converts the whole table.  The base model's lone
+    tables (`commit_groups`) are kept this way where the scheme takes them
+    (``takes_int_tables``, WHIR's streamed commitment): its readers go through blocks
+    (the streamed encoder, the openings' passes, `stack._read`), the einsums' folds read
+    ``ints`` themselves (`zklora.zkcore.einsum`), so the 32 MiB converted copy of each
+    table is never made (fresh pages on this kind of VM: about 0.9 s of CPU for the 12
+    tables of 84m, the conversion itself 0.05 s).  Not a view of anything (no ``base``,
+    not mapped: `scratch.drop` leaves it alone)."""
+
+    __slots__ = ("F", "ints")
+
+    ndim = 1
+    dtype = np.dtype(np.uint64)
+
+    def __init__(self, F, ints) -> None:
+        a = np.asarray(ints)
+        if a.dtype != np.int64 or a.ndim != 1 or not a.flags.c_contiguous:
+            raise ValueError("IntTable: a flat C-contiguous int64 array")
+        self.F = F
+        self.ints = a
+
+    @property
+    def shape(self) -> tuple[int]:
+        return self.ints.shape
+
+    @property
+    def size(self) -> int:
+        return self.ints.shape[0]
+
+    @property
+    def nbytes(self) -> int:
+        return 8 * self.ints.shape[0]
+
+    def __len__(self) -> int:
+        return self.ints.shape[0]
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return self.F.from_ints(self.ints[k])
+        if isinstance(k, (int, np.integer)):
+            return self.F.from_ints(self.ints[k:k + 1] if k != -1 else self.ints[-1:])[0]
+        raise TypeError("IntTable: index with an integer or a slice")
+
+    def read(self, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
+        """Entries [lo, hi) as field elements: written into ``out`` (a reused uint64
+        buffer of at least hi − lo entries: no fresh pages) when given, else a fresh
+        array."""
+        into = getattr(self.F, "from_ints_into", None)
+        if out is None or into is None:
+            return self[lo:hi]
+        return into(self.ints[lo:hi], out)
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.F.from_ints(self.ints)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
 def plan(category: str, members: Sequence[tuple[str, int]]) -> list[Group]:
     """The groups of one category's tensors ``members`` = [(name, num_vars)] (module doc),
     without commitments."""
@@ -208,8 +269,11 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
         lone = dt.itemsize * F.length(tables[0]) * (SPILL_FACTOR if one else 1)
         if len(tables) == 1 and g.layout.padding == 0 and not (
                 store is not None and store.wants(lone)):
-            table = F.from_ints(tables[0]) if ints[0] else tables[0]
-            table.flags.writeable = False
+            if ints[0] and _keeps_ints(scheme, F, tables[0]):
+                table = IntTable(F, tables[0])   # converted where read (`IntTable`)
+            else:
+                table = F.from_ints(tables[0]) if ints[0] else tables[0]
+                table.flags.writeable = False
         elif all(ints):   # in a scratch file when large, converted a block at a time
             table = g.layout.stack_from(F, tables, ints=True, direct=one)
         else:   # in a scratch file when large (`StackLayout.stack_from`)
@@ -225,6 +289,22 @@ def commit_groups(scheme, F, groups: Sequence[Group], values: Callable[[str], An
             for n in g.names:
                 states[n] = gs
     return out
+
+
+#: lone integer tables of at least this many entries are kept as `IntTable`s where the
+#: scheme takes them (`commit_groups`); ``ZKLORA_INT_TABLES=0`` turns it off
+INT_TABLE_MIN = MAX_SHARED
+INT_TABLES = os.environ.get("ZKLORA_INT_TABLES", "") != "0"
+
+
+def _keeps_ints(scheme, F, t: np.ndarray) -> bool:
+    """Whether `commit_groups` keeps the lone integer table ``t`` as an `IntTable`: a
+    large flat int64 table, over goldilocks, committed by a scheme that takes one
+    (``takes_int_tables(n)`` true for its 2^n entries)."""
+    takes = getattr(scheme, "takes_int_tables", None)
+    return (INT_TABLES and takes is not None and getattr(F, "name", None) == "goldilocks"
+            and t.dtype == np.int64 and t.ndim == 1 and t.flags.c_contiguous
+            and t.shape[0] >= INT_TABLE_MIN and bool(takes(t.shape[0].bit_length() - 1)))
 
 
 def members(groups: Sequence[Group]) -> dict[str, Member]:

@@ -104,6 +104,45 @@ def _ints_to_u64(x) -> np.ndarray:
     raise TypeError(f"cannot convert dtype {a.dtype} to field elements")
 
 
+def ints_into(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`_ints_to_u64` of a flat int64 array ``a`` written into ``out`` (uint64, at least
+    as long; a caller's reused buffer, so no fresh pages): ``out[:len(a)]``, returned."""
+    n = a.shape[0]
+    if a.dtype != np.int64 or out.dtype != np.uint64 or out.shape[0] < n:
+        raise ValueError("ints_into: a flat int64 array and a uint64 buffer as long")
+    o = out[:n]
+    if n >= SIGNED_KERNEL and not K.cold(n):
+        K.vsigned(np.ascontiguousarray(a).view(np.uint64), o)
+    else:
+        np.copyto(o, a.view(np.uint64))
+        np.subtract(o, np.uint64(K.EPS), out=o, where=a < 0)
+    return o
+
+
+#: `_int_rows` converts blocks of about this many entries (at least `VECMAT_MIN_ROWS`
+#: rows, so a block's `vecmat` keeps the small-integer kernel)
+INT_ROWS_BLOCK = 1 << 19
+
+
+def _int_rows(M: np.ndarray):
+    """(r0, r1, the rows [r0, r1) of the int64 matrix M (R, C) as field elements) for
+    blocks of rows covering M, each converted into one reused buffer (the scratch
+    session's, `zklora.zkcore.scratch.Store.buffer`, else one array for the call): a
+    block is valid until the next is made."""
+    from zklora.zkcore import scratch
+
+    R, C = M.shape
+    rows = max(1, min(R, max(VECMAT_MIN_ROWS, INT_ROWS_BLOCK // max(1, C))))
+    store = scratch.current()
+    n = rows * C
+    buf = store.buffer("goldilocks-int-rows", n) if store is not None else \
+        np.empty(n, np.uint64)
+    flat = M.reshape(-1)
+    for r0 in range(0, R, rows):
+        r1 = min(R, r0 + rows)
+        yield r0, r1, ints_into(flat[r0 * C:r1 * C], buf).reshape(r1 - r0, C)
+
+
 class Goldilocks(Field):
     """The prime field of order 2^64 − 2^32 + 1."""
 
@@ -126,6 +165,10 @@ class Goldilocks(Field):
 
     def from_ints(self, x):
         return _ints_to_u64(x)
+
+    def from_ints_into(self, a, out):
+        """`from_ints` of a flat int64 array into a reused uint64 buffer (`ints_into`)."""
+        return ints_into(a, out)
 
     def to_ints(self, a):
         a = np.asarray(a, dtype=np.uint64)
@@ -412,8 +455,17 @@ class GoldilocksExt2(Field):
         return out
 
     def vecmat(self, e, M):
-        """eᵀ·M for an extension vector e (R,) and a base matrix M (R, C)."""
+        """eᵀ·M for an extension vector e (R,) and a base matrix M (R, C); an int64 M
+        holds the signed integers its elements stand for (`from_ints`), converted a
+        block of rows at a time into a reused buffer (`_int_rows`)."""
         e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
+        if np.asarray(M).dtype == np.int64:
+            M = np.ascontiguousarray(M)
+            out = None
+            for r0, r1, Mb in _int_rows(M):
+                v = self.vecmat(e[r0:r1], Mb)
+                out = v if out is None else self.add(out, v)
+            return out
         M = np.ascontiguousarray(M, np.uint64)
         out = np.empty((M.shape[1], 2), dtype=np.uint64)
         R = M.shape[0]
@@ -430,6 +482,12 @@ class GoldilocksExt2(Field):
         """M·e for a base matrix M (P, Q) and an extension vector e (Q,): `vecmat` of Mᵀ
         without transposing M (`K.e_matvec_base`)."""
         e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
+        if np.asarray(M).dtype == np.int64:   # (`vecmat`: converted a block at a time)
+            M = np.ascontiguousarray(M)
+            out = np.empty((M.shape[0], 2), dtype=np.uint64)
+            for r0, r1, Mb in _int_rows(M):
+                K.e_matvec_base(e, Mb, out[r0:r1])
+            return out
         M = np.ascontiguousarray(M, np.uint64)
         out = np.empty((M.shape[0], 2), dtype=np.uint64)
         K.e_matvec_base(e, M, out)
