@@ -1263,6 +1263,217 @@ def _lane_r16(typingctx, buf, k, T):
     return types.void(buf, types.int64, T), _lane_r16_codegen
 
 
+# -- the first four stages with the twist folded in, generic middle passes (s43h1) ---------
+#
+# A transform of k ≥ 1024 at rate 2^-ρ ≥ 1/4 (coset 0 from k = 2^F16_S0_LOGK on) runs as:
+# one radix-2⁴ pass over the stages k/2 … k/16 apart that reads the messages (`src`) and
+# folds coset s's twist in (`_lane_f16`), radix-2^b passes over the stages k/32 … 64
+# apart (`_lane_mid`), then `_lane_tail64`.  Coset s's twisted message is
+# x'_n = x_n·ω_L^(s·n); with n = j + m·q (q = k/16, m < 16),
+# ω_L^(s·n) = ω_L^(s·j)·ω_(16R)^(s·m), and ω_(16R) (16R ≤ 64) is a power of two:
+# x_(j + mq)·2^(E_s·m) by shifts, the 16-point DIF by shifts, then output t times
+# ω_L^(s·j)·ω_k^(j·rev4(t)) = ω_L^(j·(s + R·rev4(t))), one table entry: the twist costs
+# no product of its own (coset 0: 15 products a 16 rows, as `_lane_r16`; coset s ≠ 0:
+# 16; the old first stage took 8 / 16 a 16 rows and the stage below it 8 more).
+
+#: ω_(16R)^s = 2^(E_s): the pre-shift exponents of `_lane_f16` (R = 1, 2, 4)
+F16_EXPS = (0, 39, 78, 117)
+
+
+def _v_mul_pow2_any(b, x, e):
+    """x·2^e mod p lane-wise, canonical, for a compile-time e (mod 192) and a canonical
+    x: 2^e = −2^(e − 96) for e ≥ 96 (`_v_mul_pow2`'s ``neg`` form where e − 96 ≥ 64, else
+    the product negated, 0 − y by `_v_sub`)."""
+    e %= 192
+    if e < 96:
+        return _v_mul_pow2(b, x, e)
+    e -= 96
+    if e >= 64:
+        return _v_mul_pow2(b, x, e, neg=True)
+    return _v_sub(b, _vc(0), _v_mul_pow2(b, x, e))
+
+
+def _lane_fx_codegen_for(a, E):
+    n = 1 << a
+
+    def codegen(context, builder, sig, args):
+        src = _arr(context, builder, sig, args, 0)
+        buf = _arr(context, builder, sig, args, 1)
+        k = args[2]
+        T = _arr(context, builder, sig, args, 3)
+        toff = args[4]
+        b = builder
+        three = ir.Constant(_I64, 3)
+        q = b.lshr(k, ir.Constant(_I64, a))
+        with cgutils.for_range(b, q) as loop:
+            j = loop.index
+            offs = [b.shl(b.add(j, b.mul(q, ir.Constant(_I64, m))), three)
+                    for m in range(n)]
+            x = [b.load(_v_ptr(b, src, o), align=8) for o in offs]
+            if E:
+                x = [_v_mul_pow2_any(b, x[m], E * m) for m in range(n)]
+            x = _v_dif_pow2(b, x, _r16_tw, [t > 0 or E > 0 for t in range(n)])
+            tj = b.add(toff, b.shl(j, ir.Constant(_I64, a)))
+            for t in range(n):
+                v = x[t]
+                if t or E:
+                    v = _v_mul(b, v, _v_splat(b, b.load(b.gep(T, [b.add(
+                        tj, ir.Constant(_I64, t))]))))
+                b.store(v, _v_ptr(b, buf, offs[t]), align=8)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _lane_fx_for(a, E):
+    cg = _lane_fx_codegen_for(a, E)
+
+    def typer(typingctx, src, buf, k, T, toff):
+        return types.void(src, buf, types.int64, T, types.int64), cg
+    typer.__name__ = f"_lane_f{1 << a}_{E}"
+    typer.__doc__ = (
+        f"The DIF stages k/2 … k/{1 << a} apart of coset s's twisted messages (E_s = {E}) "
+        f"from src (k rows of 8 lanes, flat) into buf, {1 << a} rows j + m·k/{1 << a} at "
+        f"a time: x_m·2^({E}·m) (shifts), a {1 << a}-point DIF by shifts, output t times "
+        f"T[toff + {1 << a}·j + t] (`_fx_table`; skipped for t = 0 when E_s = 0).")
+    return intrinsic(typer)
+
+
+def _lane_f16_for(E):
+    return _lane_fx_for(4, E)
+
+
+_lane_f16_0, _lane_f16_39, _lane_f16_78, _lane_f16_117 = (_lane_f16_for(e)
+                                                          for e in F16_EXPS)
+
+
+@njit(inline="always", **_OPTS)
+def _lane_mids(buf, k, mp, MT):
+    """The `_lane_mid` passes of the plan ``mp`` (rows (b, q, table offset),
+    `_mid_plan`) on the lane block buf, tables ``MT``."""
+    for p in range(mp.shape[0]):
+        nb = mp[p, 0]
+        if nb == 4:
+            _lane_mid4(buf, k, mp[p, 1], MT, mp[p, 2])
+        elif nb == 3:
+            _lane_mid3(buf, k, mp[p, 1], MT, mp[p, 2])
+        elif nb == 2:
+            _lane_mid2(buf, k, mp[p, 1], MT, mp[p, 2])
+        else:
+            _lane_mid1(buf, k, mp[p, 1], MT, mp[p, 2])
+
+
+@lru_cache(maxsize=64)
+def _f16_table(log_k: int, rate_log: int) -> np.ndarray:
+    """`_lane_f16`'s outer twiddles: entry s·k + 16·j + t = ω_L^(j·(s + R·rev4(t)))
+    (s < R = 2^rate_log, j < k/16, t < 16, L = k·R)."""
+    k, R = 1 << log_k, 1 << rate_log
+    wl = root_of_unity(log_k + rate_log)
+    out = np.empty((R, k >> 4, 16), dtype=np.uint64)
+    for s in range(R):
+        for t in range(16):
+            out[s, :, t] = powers(pow(wl, s + R * _rev4(t), P_INT), k >> 4)
+    out = out.reshape(-1)
+    out.setflags(write=False)
+    return out
+
+
+#: coset 0 (no twist) takes `_lane_f16` from k = 2^F16_S0_LOGK on; below, the old stages
+#: (`_lane_first`, `_lane_stage` / `_lane_r4`, `_lane_r16`) measured faster for it
+F16_S0_LOGK = 13
+
+
+def _f16_exps(log_k: int, rate_log: int) -> np.ndarray:
+    """E_s (s < R) with ω_(16R)^s = 2^(E_s) (ω_64 = 2^39: E_s = 39·(4/R)·s mod 192); −1
+    for coset 0 below k = 2^F16_S0_LOGK (`_rs_encode_lane_par`: the old stages)."""
+    R = 1 << rate_log
+    out = np.array([(OMEGA64_EXP * (64 // (16 * R)) * s) % 192 for s in range(R)],
+                   dtype=np.int64)
+    if log_k < F16_S0_LOGK:
+        out[0] = -1
+    out.setflags(write=False)
+    return out
+
+
+def _rev_bits(p: int, nb: int) -> int:
+    return int(f"{p:0{nb}b}"[::-1], 2) if nb else 0
+
+
+def _lane_mid_codegen_for(nb):
+    n = 1 << nb
+
+    def codegen(context, builder, sig, args):
+        buf = _arr(context, builder, sig, args, 0)
+        k, q = args[1], args[2]
+        T = _arr(context, builder, sig, args, 3)
+        toff = args[4]
+        b = builder
+        three = ir.Constant(_I64, 3)
+        N = b.shl(q, ir.Constant(_I64, nb))
+        with cgutils.for_range(b, b.udiv(k, N)) as blk:
+            base = b.mul(blk.index, N)
+            with cgutils.for_range(b, q) as loop:
+                j = loop.index
+                ps = [_v_ptr(b, buf, b.shl(b.add(base, b.add(j, b.mul(
+                    q, ir.Constant(_I64, m)))), three)) for m in range(n)]
+                x = [b.load(p_, align=8) for p_ in ps]
+                x = _v_dif_pow2(b, x, _r16_tw, [t > 0 for t in range(n)])
+                tj = b.add(toff, b.shl(j, ir.Constant(_I64, nb)))
+                for t in range(n):
+                    v = x[t]
+                    if t:
+                        v = _v_mul(b, v, _v_splat(b, b.load(b.gep(T, [b.add(
+                            tj, ir.Constant(_I64, t))]))))
+                    b.store(v, ps[t], align=8)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _lane_mid_for(nb):
+    cg = _lane_mid_codegen_for(nb)
+
+    def typer(typingctx, buf, k, q, T, toff):
+        return types.void(buf, types.int64, types.int64, T, types.int64), cg
+    typer.__name__ = f"_lane_mid{nb}"
+    typer.__doc__ = (
+        f"The DIF stages {1 << (nb - 1)}·q … q apart of the lane block buf (k rows of 8 "
+        f"lanes, flat) as one radix-2^{nb} register pass over the rows j + q·m of each "
+        f"block of N = {1 << nb}·q: a {1 << nb}-point DIF by shifts, then output t times "
+        f"T[toff + {1 << nb}·j + t] = ω_N^(j·rev(t)) (`_mid_table`; `_lane_r16` for "
+        "any radix and q).")
+    return intrinsic(typer)
+
+
+_lane_mid1, _lane_mid2, _lane_mid3, _lane_mid4 = (_lane_mid_for(nb) for nb in (1, 2, 3, 4))
+
+
+@lru_cache(maxsize=64)
+def _mid_plan(log_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The middle passes of `_lane_f16`'s transforms of 2^log_k (≥ 2^10): the stages
+    k/32 … 64 apart, radix 2^4 from the top while four are left, then one pass of the
+    rest — rows (b, q, offset) of the radix 2^b pass over the stages 2^(b−1)·q … q apart
+    and its table's offset in the concatenated tables (entry offset + 2^b·j + t =
+    ω_N^(j·rev_b(t)), N = 2^b·q, j < q)."""
+    plan, tabs, off = [], [], 0
+    top = log_k - 4           # log2 of the next pass's block (twice its top distance)
+    while top > 6:
+        nb = 1 if top - 6 == 2 else min(4, top - 6)   # 2 + 2 measured below 4
+        q = 1 << (top - nb)
+        N = q << nb
+        w = root_of_unity(top)
+        t = np.empty((q, 1 << nb), dtype=np.uint64)
+        for p in range(1 << nb):
+            t[:, p] = powers(pow(w, _rev_bits(p, nb), P_INT), q)
+        plan.append((nb, q, off))
+        tabs.append(t.reshape(-1))
+        off += N
+        top -= nb
+    p_ = np.array(plan, dtype=np.int64).reshape(-1, 3)
+    T = np.concatenate(tabs) if tabs else np.zeros(1, dtype=np.uint64)
+    for a in (p_, T):
+        a.setflags(write=False)
+    return p_, T
+
+
 #: the lane kernel pairs its middle stages as radix-2² passes (`_lane_r4`)
 R4 = True
 
@@ -1274,7 +1485,8 @@ LANE16 = True
 
 
 @njit(parallel=True, **_OPTS)
-def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, r4, nt=False):
+def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, F, fe, mp, MT,
+                        r4, nt=False):
     """`_rs_encode_cols_par` in the lane layout (`_lane_first`, `_lane_stage`,
     `_lane_tails`): every block of 8 messages r0 … r0 + 7 has col[r0 + b] = col[r0] +
     b·(col[r0 + 1] − col[r0]) (`rs_encode_cols` checks), len(col) % 8 = 0, k ≥ 16;
@@ -1287,7 +1499,11 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, r4, nt=Fal
     two 8·k-element buffers are its slice [16·k·bi, 16·k·(bi + 1)) — a caller's reused
     array, not two fresh arrays a block (256 KiB each at k = 2^12, more at larger k:
     above glibc's initial mmap threshold, so in a process's first prove every block's
-    pages were mapped, faulted in, zeroed and unmapped again).  The same codewords."""
+    pages were mapped, faulted in, zeroed and unmapped again).  ``fe`` non-empty (s43h1;
+    k ≥ 1024, R ≤ 4, bit 1 of r4): each coset's stages k/2 … k/16 apart by `_lane_f16`
+    (its twist folded in; ``fe`` = `_f16_exps`, ``F`` = `_f16_table`), the stages k/32 …
+    64 apart by `_lane_mid` passes (``mp``, ``MT`` = `_mid_plan`), then `_lane_tail64`;
+    ``fe`` empty: the stages above (``F``, ``mp``, ``MT`` unused).  The same codewords."""
     k = Y.shape[0]
     W = Y.shape[1]
     rows = col.shape[0]
@@ -1302,6 +1518,22 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, r4, nt=Fal
         src = wk[16 * k * bi + 8 * k:16 * k * (bi + 1)]
         _lane_load(Yf, col[r0], W, cs, src, k)
         for s in range(R):
+            e = fe[s] if fe.shape[0] else -1
+            if e >= 0:      # `_lane_f16`, `_lane_mid` passes, `_lane_tail64`
+                if e == 0:
+                    _lane_f16_0(src, buf, k, F, s * k)
+                elif e == 39:
+                    _lane_f16_39(src, buf, k, F, s * k)
+                elif e == 78:
+                    _lane_f16_78(src, buf, k, F, s * k)
+                else:
+                    _lane_f16_117(src, buf, k, F, s * k)
+                _lane_mids(buf, k, mp, MT)
+                if nt:
+                    _lane_tail64_nt(buf, k, rev, of, rows, R, s, r0)
+                else:
+                    _lane_tail64(buf, k, rev, of, rows, R, s, r0)
+                continue
             if s == 0:
                 _lane_first(src, 0, 8, 1, buf, tw, half, tw, half, tc[0], half, 0)
             else:
@@ -1354,6 +1586,19 @@ LANE = _ifma_host()
 #: 64-byte lines scattered over out (bit-reversed positions, rows·8 bytes apart), whose
 #: reads for ownership cost ≈ 0.35–0.4 of the kernel with ordinary stores (s38h2)
 LANE_NT = True
+
+#: `_rs_encode_lane_par` runs each transform of k ≥ 1024 at rate 2^-ρ ≥ 1/4 (with
+#: `LANE64`) as `_lane_f16` (the first four stages, the twist folded in), `_lane_mid`
+#: passes and `_lane_tail64` (s43h1; tests and A/B toggle it)
+LANE_F16 = True
+
+
+#: `rs_encode_cols`' placeholders of `_rs_encode_lane_par`'s unused tables
+_EMPTY_U64 = np.zeros(1, dtype=np.uint64)
+_EMPTY_I64 = np.zeros(0, dtype=np.int64)
+_EMPTY_PLAN = np.zeros((0, 3), dtype=np.int64)
+for _a in (_EMPTY_U64, _EMPTY_I64, _EMPTY_PLAN):
+    _a.setflags(write=False)
 
 
 def _lane_ok(col: np.ndarray, k: int, rate_log: int) -> bool:
@@ -1417,12 +1662,18 @@ def rs_encode_cols(Y: np.ndarray, col: np.ndarray, rate_log: int,
     tg, tc = _twist_first(log_k, rate_log)
     if _lane_ok(col, k, rate_log):
         plan = int(R4) | (2 if LANE64 and k >= 128 else 0) | (4 if LANE16 else 0)
+        if LANE_F16 and LANE64 and k >= 1024 and rate_log <= 2:
+            F, fe = _f16_table(log_k, rate_log), _f16_exps(log_k, rate_log)
+            mp, MT = _mid_plan(log_k)
+        else:
+            F = MT = _EMPTY_U64
+            fe, mp = _EMPTY_I64, _EMPTY_PLAN
         need = rs_work_size(k, rows)
         if work is None or work.dtype != np.uint64 or work.ndim != 1 or \
                 work.shape[0] < need or not work.flags.c_contiguous:
             work = np.empty(need, dtype=np.uint64)
         _rs_encode_lane_par(Y, col, tw, twist, tg, tc, _tables(log_k, 0)[2], out,
-                            work, _r16_table(), plan,
+                            work, _r16_table(), F, fe, mp, MT, plan,
                             LANE_NT and out.ctypes.data % 64 == 0)
     else:
         _rs_encode_cols_par(Y, col, tw, twist, tg, tc, _fast_rev(log_k), out)
