@@ -27,6 +27,7 @@ directory); ``ZKLORA_SPILL_BYTES`` the size above which a scheme spills (default
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import itertools
 import math
 import mmap
@@ -867,11 +868,90 @@ def release(trim_heap: bool = False) -> None:
 _LIBC: list = []
 
 
-def trim() -> None:
+def _env_keep() -> int:
+    env = os.environ.get("ZKLORA_HEAP_KEEP")
+    if env in (None, ""):
+        return 0
+    try:
+        v = int(env)
+    except ValueError:
+        raise ConfigError(f"ZKLORA_HEAP_KEEP must be an integer, got {env!r}") from None
+    if v < 0:
+        raise ConfigError(f"ZKLORA_HEAP_KEEP must be ≥ 0, got {v}")
+    return v
+
+
+#: `trim` leaves the heap alone while it holds at most this many bytes of resident
+#: free memory (`heap_resident_free`): a phase's freed temporaries are then reused by
+#: the next phase instead of handed back and faulted in (and zeroed) again — on this
+#: kind of VM a freed page touched again after a second or more costs about as much
+#: as a fresh one.  0: every `trim` trims.  ``ZKLORA_HEAP_KEEP`` overrides it.
+HEAP_KEEP = _env_keep()
+
+
+class _MallInfo2(ctypes.Structure):
+    """glibc ``struct mallinfo2`` (malloc.h, glibc ≥ 2.33)."""
+
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+        "uordblks", "fordblks", "keepcost")]
+
+
+def _rss_anon() -> int | None:
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"RssAnon:"):
+                    return int(line.split()[1]) << 10
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def heap_resident_free() -> int | None:
+    """An upper estimate of the C heap's free memory that is resident (bytes): the
+    process's anonymous resident set less what the allocator has handed out (glibc
+    ``mallinfo2``: ``uordblks`` in its arenas + ``hblkhd`` in mappings of their own).
+    Over-counts by the anonymous memory outside malloc (the interpreter's small-object
+    arenas, thread stacks: tens of MiB); None where either figure is unavailable."""
+    lib = _libc()
+    fn = getattr(lib, "mallinfo2", None) if lib is not None else None
+    rss = _rss_anon()
+    if fn is None or rss is None:
+        return None
+    if fn.restype is not _MallInfo2:
+        fn.restype, fn.argtypes = _MallInfo2, []
+    m = fn()
+    return max(0, rss - int(m.uordblks) - int(m.hblkhd))
+
+
+_LIBC_DLL: list = []
+
+
+def _libc():
+    """The C library (loaded once), None where it cannot be loaded."""
+    if not _LIBC_DLL:
+        try:
+            import ctypes.util
+
+            _LIBC_DLL.append(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"))
+        except (OSError, AttributeError):
+            _LIBC_DLL.append(None)
+    return _LIBC_DLL[0]
+
+
+def trim(force: bool = False) -> None:
     """Give the C heap's free pages back to the system (glibc ``malloc_trim(0)``; a
     no-op elsewhere).  Large numpy temporaries freed between phases otherwise stay in
     the resident set when the allocator serves them from its heap (its mmap threshold
-    grows with the arrays freed), so a phase starts from what the previous one left."""
+    grows with the arrays freed), so a phase starts from what the previous one left.
+    Unless ``force``: nothing while the heap's resident free memory is at most
+    `HEAP_KEEP` (`heap_resident_free`), so at most that much is kept for the next
+    phase's allocations."""
+    if not force and HEAP_KEEP > 0:
+        free = heap_resident_free()
+        if free is not None and free <= HEAP_KEEP:
+            return
     if not _LIBC:
         fn = None
         try:
