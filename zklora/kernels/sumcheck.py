@@ -104,8 +104,9 @@ def _p2_range(st, fa, fb, lo, hi, acc):
 
 
 @njit(inline="always")
-def _fold_table(st, f, r0, r1, out, lo, hi, X):
-    """`_fold_range` of table f alone (``X`` (4, `LANES`) scratch)."""
+def _fold_table_to(st, f, o, r0, r1, out, lo, hi, X):
+    """`_fold_range` of table f of ``st`` alone, into table o of ``out`` (``X`` (4,
+    `LANES`) scratch)."""
     B = LANES
     for i0 in range(lo, hi, B):
         n = min(B, hi - i0)
@@ -115,8 +116,14 @@ def _fold_table(st, f, r0, r1, out, lo, hi, X):
             X[0, p] = gl_add(X[0, p], p0)
             X[1, p] = gl_add(X[1, p], p1)
         for p in range(n):
-            out[f, i0 + p, 0] = X[0, p]
-            out[f, i0 + p, 1] = X[1, p]
+            out[o, i0 + p, 0] = X[0, p]
+            out[o, i0 + p, 1] = X[1, p]
+
+
+@njit(inline="always")
+def _fold_table(st, f, r0, r1, out, lo, hi, X):
+    """`_fold_range` of table f alone (``X`` (4, `LANES`) scratch)."""
+    _fold_table_to(st, f, f, r0, r1, out, lo, hi, X)
 
 
 @njit(**_OPTS)
@@ -798,6 +805,48 @@ def _blk_points(st, k, i0, n, npts, V, D):
                 V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
 
 
+@njit(inline="always")
+def _blk_points_sb(sb, st, fromb, tmap, k, i0, n, npts, V, D):
+    """`_blk_points` over split stacks (`eq_sums_split`): table f is row tmap[f] of the
+    base stack ``sb`` (kb, 2m) where fromb[f] (only V[f, s, 0] and D[f, 0] are written:
+    the kernels read no x part of a base table), else of the extension stack ``st``."""
+    for f in range(k):
+        r = tmap[f]
+        if fromb[f]:
+            for p in range(n):
+                i = 2 * (i0 + p)
+                l0 = sb[r, i]
+                h0 = sb[r, i + 1]
+                d0 = gl_sub(h0, l0)
+                D[f, 0, p] = d0
+                V[f, 0, 0, p] = l0
+                if npts > 1:
+                    V[f, 1, 0, p] = gl_add(h0, d0)
+            for s in range(2, npts):
+                for p in range(n):
+                    V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
+            continue
+        for p in range(n):
+            i = 2 * (i0 + p)
+            l0 = st[r, i, 0]
+            l1 = st[r, i, 1]
+            h0 = st[r, i + 1, 0]
+            h1 = st[r, i + 1, 1]
+            d0 = gl_sub(h0, l0)
+            d1 = gl_sub(h1, l1)
+            D[f, 0, p] = d0
+            D[f, 1, p] = d1
+            V[f, 0, 0, p] = l0
+            V[f, 0, 1, p] = l1
+            if npts > 1:
+                V[f, 1, 0, p] = gl_add(h0, d0)
+                V[f, 1, 1, p] = gl_add(h1, d1)
+        for s in range(2, npts):
+            for p in range(n):
+                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
+                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
+
+
 @njit(**_OPTS)
 def _blk_weighted(V, D, isb, f, n, npts, W0, W1, U, u, Y):
     """U[u, s, 0/1, p] = w_p·f_p(t_s) for table f: w·lo and w·(hi − lo) once a pair (2
@@ -831,7 +880,8 @@ def _blk_weighted(V, D, isb, f, n, npts, W0, W1, U, u, Y):
 
 
 @njit(**_OPTS)
-def _blocks(st, w, weighted, isb, starts, factors, wf, npts, lo, hi, acc):
+def _blocks(st, w, weighted, isb, starts, factors, wf, npts, lo, hi, acc, sb=None, fromb=None,
+            tmap=None):
     """acc[j, s] += Σ_{lo ≤ i < hi} w_i·Π_{f ∈ term j} f_i(t_s) at t_0 = 0, t_s = s + 1
     (w_i = 1 unless ``weighted``) over blocks of `EQ_BLOCK` pairs: the points, each
     factor's product and the weighting as loops over the block's lanes (vectorised; the
@@ -840,9 +890,14 @@ def _blocks(st, w, weighted, isb, starts, factors, wf, npts, lo, hi, acc):
     base table (``isb``) costs 2 base products, 1 while every factor so far is base (then
     its x part is the first factor's, 0).  A term with ``wf[j] = f ≥ 0`` (weighted only;
     f is its first factor) starts from w·f (`_blk_weighted`, made once a pair for all the
-    terms that name f) instead of multiplying w in at every point (same field values)."""
+    terms that name f) instead of multiplying w in at every point (same field values).
+    With ``sb`` the tables are split (`_blk_points_sb`: ``sb``, ``st``, ``fromb``,
+    ``tmap``); without, numba compiles the plain loads only."""
     _wide512()  # zmm code (s37h5: x0.83-0.89 CPU, same values)
-    k = st.shape[0]
+    if sb is None:
+        k = st.shape[0]
+    else:
+        k = fromb.shape[0]
     nterms = starts.shape[0] - 1
     B = EQ_BLOCK
     V = np.empty((k, npts, 2, B), dtype=np.uint64)
@@ -863,7 +918,10 @@ def _blocks(st, w, weighted, isb, starts, factors, wf, npts, lo, hi, acc):
     Y = np.empty((2, B), dtype=np.uint64)
     for i0 in range(lo, hi, B):
         n = min(B, hi - i0)
-        _blk_points(st, k, i0, n, npts, V, D)
+        if sb is None:
+            _blk_points(st, k, i0, n, npts, V, D)
+        else:
+            _blk_points_sb(sb, st, fromb, tmap, k, i0, n, npts, V, D)
         if weighted:
             for p in range(n):
                 W0[p] = w[i0 + p, 0]
@@ -1118,6 +1176,104 @@ def e_eq_step_s(st, r0, r1, out, w, isb, fisb, starts, factors, wf, coeffs, npts
     return flag
 
 
+# Split stacks (s43h2): round 0 of the eq-factored rounds and the fold into round 1 read
+# the base tables as a (kb, N) stack of base values (``sb``, 8 bytes an entry; one base
+# table is its own stack, not copied) and the extension tables as a (ke, N, 2) stack
+# (``st``): table f is row tmap[f] of ``sb`` where fromb[f], else of ``st``.  `_stacked`'s
+# (k, N, 2) lift (16 bytes an entry, half of them zeros) is not made; the folded tables
+# (k, N/2, 2) are extension values, so rounds ≥ 1 run on the usual stack.  The same
+# field operations on the same values as `e_eq_sums` / `e_eq_step` with ``fisb`` = isb:
+# the same messages.
+
+
+@njit(**_OPTS)
+def _fold_range_sb(sb, st, fromb, tmap, r0, r1, out, lo, hi):
+    """`_fold_range_b` over split stacks: out[f, i] = lo + r·(hi − lo) of table f (a base
+    table: (lo + r0·d, r1·d), d = hi − lo, 2 base products) for i in lo..hi."""
+    _wide512()  # zmm code (s37h5: x0.83-0.89 CPU, same values)
+    B = LANES
+    X = np.empty((4, B), dtype=np.uint64)
+    for f in range(fromb.shape[0]):
+        r = tmap[f]
+        if not fromb[f]:
+            _fold_table_to(st, r, f, r0, r1, out, lo, hi, X)
+            continue
+        for i0 in range(lo, hi, B):
+            n = min(B, hi - i0)
+            for p in range(n):
+                i = 2 * (i0 + p)
+                l0 = sb[r, i]
+                X[0, p] = l0
+                X[2, p] = gl_sub(sb[r, i + 1], l0)
+            for p in range(n):
+                d = X[2, p]
+                X[0, p] = gl_add(X[0, p], gl_mul(d, r0))
+                X[1, p] = gl_mul(d, r1)
+            for p in range(n):
+                out[f, i0 + p, 0] = X[0, p]
+                out[f, i0 + p, 1] = X[1, p]
+
+
+@njit(parallel=True, **_OPTS)
+def e_eq_sums_sb(sb, st, fromb, tmap, w, isb, starts, factors, wf, coeffs, npts, running, sc,
+                 ej, g, nchunks):
+    """`e_eq_sums` over split stacks (section above; w (m, 2): the tables have 2m rows)."""
+    m = w.shape[0]
+    part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        _blocks(st, w, True, isb, starts, factors, wf, npts, min(m, c * step),
+                min(m, (c + 1) * step), part[c], sb, fromb, tmap)
+    return _eq_finish(part, coeffs, running, sc, ej, g)
+
+
+@njit(**_OPTS)
+def e_eq_sums_sb_s(sb, st, fromb, tmap, w, isb, starts, factors, wf, coeffs, npts, running, sc,
+                   ej, g):
+    """Serial `e_eq_sums_sb`."""
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    _blocks(st, w, True, isb, starts, factors, wf, npts, 0, w.shape[0], part[0], sb, fromb,
+            tmap)
+    return _eq_finish(part, coeffs, running, sc, ej, g)
+
+
+@njit(parallel=True, **_OPTS)
+def e_eq_step_sb(sb, st, fromb, tmap, r0, r1, out, w, isb, starts, factors, wf, coeffs, npts,
+                 inv_den, g, msg, run, sc, ep, ej, nchunks):
+    """`e_eq_step` (its first call: the fold at r_0) over split stacks, folded into
+    ``out`` (k, 2m, 2)."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    _eq_scale(sc, ep, r0, r1)
+    m = out.shape[1] // 2
+    part = np.zeros((nchunks, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    step = (m + nchunks - 1) // nchunks
+    for c in prange(nchunks):
+        lo = min(m, c * step)
+        hi = min(m, (c + 1) * step)
+        _fold_range_sb(sb, st, fromb, tmap, r0, r1, out, 2 * lo, 2 * hi)
+        _eqw_blocks(out, w, isb, starts, factors, wf, npts, lo, hi, part[c])
+    new = np.empty_like(g)
+    flag = _eq_finish(part, coeffs, run, sc, ej, new)
+    _step_message(new, g, msg)
+    return flag
+
+
+@njit(**_OPTS)
+def e_eq_step_sb_s(sb, st, fromb, tmap, r0, r1, out, w, isb, starts, factors, wf, coeffs, npts,
+                   inv_den, g, msg, run, sc, ep, ej):
+    """Serial `e_eq_step_sb`."""
+    _step_prologue(g, inv_den, r0, r1, run)
+    _eq_scale(sc, ep, r0, r1)
+    m = out.shape[1] // 2
+    _fold_range_sb(sb, st, fromb, tmap, r0, r1, out, 0, 2 * m)
+    part = np.zeros((1, starts.shape[0] - 1, npts, 2), dtype=np.uint64)
+    _eqw_blocks(out, w, isb, starts, factors, wf, npts, 0, m, part[0])
+    new = np.empty_like(g)
+    flag = _eq_finish(part, coeffs, run, sc, ej, new)
+    _step_message(new, g, msg)
+    return flag
+
+
 def eq_plan(starts, factors, isb, degree: int) -> tuple[np.ndarray, np.ndarray]:
     """(factors', wf) of the eq-factored rounds for terms ``starts``/``factors`` over
     tables flagged base in ``isb``: wf[j] = f ≥ 0 where term j starts from w·f (made once
@@ -1207,6 +1363,66 @@ def eq_step(st, r, out, w, isb, starts, factors, coeffs, degree: int, inv_den, g
                                inv_den, g, msg, run, sc, ep, ej))
     return int(e_eq_step(st, r0, r1, out, w, isb, fisb, starts, fa, wf, coeffs, npts,
                          inv_den, g, msg, run, sc, ep, ej, nc))
+
+
+def split_stacks(tables) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(sb, st, fromb, tmap) of the split-stack kernels for ``tables`` (each (N,) base or
+    (N, 2) extension, uint64): sb (kb, N) the base tables (one contiguous base table is
+    used in place as (1, N), else copied), st (ke, N, 2) the extension tables copied
+    ((0, 2, 2) when none), fromb/tmap each table's stack and row."""
+    tabs = [np.asarray(t) for t in tables]
+    size = int(tabs[0].shape[0])
+    fromb = np.array([t.ndim == 1 for t in tabs], np.bool_)
+    tmap = np.zeros(len(tabs), np.int64)
+    base = [t for t in tabs if t.ndim == 1]
+    ext = [t for t in tabs if t.ndim != 1]
+    tmap[fromb] = np.arange(len(base))
+    tmap[~fromb] = np.arange(len(ext))
+    if len(base) == 1:
+        sb = np.ascontiguousarray(base[0], np.uint64).reshape(1, size)
+    else:
+        sb = np.empty((len(base), size), np.uint64)
+        for i, t in enumerate(base):
+            sb[i] = t
+    if ext:
+        st = np.empty((len(ext), size, 2), np.uint64)
+        for i, t in enumerate(ext):
+            st[i] = t.reshape(size, 2)
+    else:
+        st = np.empty((0, 2, 2), np.uint64)
+    return sb, st, fromb, tmap
+
+
+def eq_sums_split(sb, st, fromb, tmap, w, isb, starts, coeffs, degree: int, running, sc, ej,
+                  g, plan) -> int:
+    """`eq_sums` over split stacks (`split_stacks`; ``w`` (N/2, 2) = W_0); ``plan``:
+    `eq_plan`'s (factors', wf) for ``isb`` (= fromb).  Returns 1 when s·b = 0."""
+    npts = int(degree) - 1
+    fa, wf = plan
+    sb, st = _ro(sb), _ro(st)
+    nc = _gen_chunks(w.shape[0], fromb.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return int(e_eq_sums_sb_s(sb, st, fromb, tmap, w, isb, starts, fa, wf, coeffs, npts,
+                                  running, sc, ej, g))
+    return int(e_eq_sums_sb(sb, st, fromb, tmap, w, isb, starts, fa, wf, coeffs, npts, running,
+                            sc, ej, g, nc))
+
+
+def eq_step_split(sb, st, fromb, tmap, r, out, w, isb, starts, coeffs, degree: int, inv_den, g,
+                  msg, run, sc, ep, ej, plan) -> int:
+    """`eq_step` of round 1 over split stacks: the fold at r_0 of the tables of
+    (``sb``, ``st``) into ``out`` (k, N/2, 2), written, then round 1's sums (``isb`` all
+    False: folded tables are extension; ``plan`` for it).  Returns the flag."""
+    npts = int(degree) - 1
+    fa, wf = plan
+    r0, r1 = np.uint64(r[0]), np.uint64(r[1])
+    sb, st = _ro(sb), _ro(st)
+    nc = _gen_chunks(out.shape[1] // 2, fromb.shape[0], starts.shape[0] - 1, npts)
+    if nc == 0:
+        return int(e_eq_step_sb_s(sb, st, fromb, tmap, r0, r1, out, w, isb, starts, fa, wf,
+                                  coeffs, npts, inv_den, g, msg, run, sc, ep, ej))
+    return int(e_eq_step_sb(sb, st, fromb, tmap, r0, r1, out, w, isb, starts, fa, wf, coeffs,
+                            npts, inv_den, g, msg, run, sc, ep, ej, nc))
 
 
 # -- the stacked-claim weight table ----------------------------------------------------

@@ -623,15 +623,31 @@ def _eq_plan(starts, factors, isb, degree: int):
                            np.asarray(isb, np.bool_).tobytes(), int(degree))
 
 
+#: `_prove_eq` with base tables reads them as a base stack in round 0 and the fold into
+#: round 1 (`KS.split_stacks`, `KS.eq_sums_split` / `KS.eq_step_split`: no (k, N, 2)
+#: lift; same messages); ``ZKLORA_SUMCHECK_SPLIT=0`` lifts them (`_stacked`; tests and
+#: benchmarks compare)
+SPLIT_BASE = os.environ.get("ZKLORA_SUMCHECK_SPLIT", "1") != "0"
+
+
 def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs,
               degree: int, claim, label: str, eqi: int, e: np.ndarray):
     """`_prove_generic` (``cpu`` backend, no mask, stacked) for terms that all hold table
     ``eqi`` = Π_j e_j(x_j) (``e`` (n, 2, 2): a_j, b_j), kept out of the stack: the rounds
     of `KS.eq_sums` / `KS.eq_step` (Gruen's factoring, `zklora.kernels.sumcheck`'s section
-    on eq-factored rounds); the same messages as `_prove_generic`.  Returns (point,
-    running claim, the last stack (k, 1, 2) with table ``eqi``'s value put back)."""
+    on eq-factored rounds); the same messages as `_prove_generic`.  With base tables
+    (`SPLIT_BASE`) round 0 and the fold into round 1 read split stacks (base values
+    unlifted).  Returns (point, running claim, the last stack (k, 1, 2) with table
+    ``eqi``'s value put back)."""
     st2, fa2 = starts, factors
-    stack, isb = _stacked([t for i, t in enumerate(tabs) if i != eqi])
+    others = [t for i, t in enumerate(tabs) if i != eqi]
+    split = None
+    if SPLIT_BASE and n > 1 and any(np.ndim(t) == 1 for t in others):
+        split = KS.split_stacks(others)
+        stack, isb = None, split[2]
+    else:
+        stack, isb = _stacked(others)
+    del others
     if isb.any():  # base factors first in each term (as `_prove_generic`)
         fa2 = fa2.copy()
         for a, b in zip(st2[:-1], st2[1:]):
@@ -652,8 +668,12 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
     noflag = np.zeros(k, np.bool_)
     plan0 = _eq_plan(st2, fa2, isb, degree)  # which terms start from w·f (same values)
     plan = plan0 if not isb.any() else _eq_plan(st2, fa2, noflag, degree)
-    bad = KS.eq_sums(stack, w(0), isb, st2, fa2, coeffs, degree, running, sc, e[0], g,
-                     plan=plan0)
+    if split is None:
+        bad = KS.eq_sums(stack, w(0), isb, st2, fa2, coeffs, degree, running, sc, e[0], g,
+                         plan=plan0)
+    else:
+        bad = KS.eq_sums_split(*split, w(0), isb, st2, coeffs, degree, running, sc, e[0], g,
+                               plan0)
     keep = [0, *range(2, degree + 1)]
     msg = np.ascontiguousarray(g[keep])
     run = np.empty(2, np.uint64)
@@ -670,7 +690,11 @@ def _prove_eq(ch: ProverChannel, F: Field, tabs, n: int, starts, factors, coeffs
         point[j] = r
         m = size >> (j + 1)
         out = bufs[j & 1][:k * m * 2].reshape(k, m, 2)
-        if j + 1 < n:
+        if cur is None:   # split stacks (n > 1): the fold into round 1
+            bad = KS.eq_step_split(*split, r, out, w(1), noflag, st2, coeffs, degree, inv, g,
+                                   msg, run, sc, e[0], e[1], plan)
+            split = None
+        elif j + 1 < n:
             bad = KS.eq_step(cur, r, out, w(j + 1), noflag, st2, fa2, coeffs, degree, inv, g,
                              msg, run, sc, e[j], e[j + 1], isb if j == 0 else noflag,
                              plan=plan)
