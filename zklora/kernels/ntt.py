@@ -1346,6 +1346,72 @@ _lane_f16_0, _lane_f16_39, _lane_f16_78, _lane_f16_117 = (_lane_f16_for(e)
                                                           for e in F16_EXPS)
 
 
+def _v_prefetch(b, base, off):
+    """A prefetch of base[off]'s line (`llvm.prefetch`: read, locality 3, data; never
+    faults, so it may run past the array's end)."""
+    i32 = ir.IntType(32)
+    p8 = ir.IntType(8).as_pointer()
+    fn = cgutils.get_or_insert_function(
+        b.module, ir.FunctionType(ir.VoidType(), [p8, i32, i32, i32]), "llvm.prefetch.p0")
+    b.call(fn, [b.bitcast(b.gep(base, [off]), p8), ir.Constant(i32, 0),
+                ir.Constant(i32, 3), ir.Constant(i32, 1)])
+
+
+#: `_lane_first_keep` prefetches the message rows this many rows ahead when > 0 (Y's
+#: rows are W words apart; measured no faster at 4, 8, 16, 32 for stride-1 columns, s43h1)
+KEEP_PF = 0
+
+
+def _lane_first_keep_codegen_for(pf):
+    def codegen(context, builder, sig, args):
+        Y = _arr(context, builder, sig, args, 0)
+        yoff, W, cs = args[1], args[2], args[3]
+        buf = _arr(context, builder, sig, args, 4)
+        src = _arr(context, builder, sig, args, 5)
+        tw = _arr(context, builder, sig, args, 6)
+        half = args[7]
+        b = builder
+        three = ir.Constant(_I64, 3)
+        last = b.mul(cs, ir.Constant(_I64, 7))
+        with cgutils.for_range(b, half) as loop:
+            j = loop.index
+            jh = b.add(j, half)
+            if pf:
+                for r in (j, jh):
+                    o = b.add(yoff, b.mul(b.add(r, ir.Constant(_I64, pf)), W))
+                    _v_prefetch(b, Y, o)
+                    _v_prefetch(b, Y, b.add(o, last))
+            x0 = _v_load_cols(b, Y, b.add(yoff, b.mul(j, W)), cs)
+            x1 = _v_load_cols(b, Y, b.add(yoff, b.mul(jh, W)), cs)
+            b.store(x0, _v_ptr(b, src, b.shl(j, three)), align=8)
+            b.store(x1, _v_ptr(b, src, b.shl(jh, three)), align=8)
+            w = _v_splat(b, b.load(b.gep(tw, [jh])))
+            b.store(_v_add(b, x0, x1), _v_ptr(b, buf, b.shl(j, three)), align=8)
+            b.store(_v_mul(b, _v_sub(b, x0, x1), w), _v_ptr(b, buf, b.shl(jh, three)),
+                    align=8)
+        return context.get_dummy_value()
+    return codegen
+
+
+def _lane_first_keep_for(pf):
+    cg = _lane_first_keep_codegen_for(pf)
+
+    def typer(typingctx, Y, yoff, W, cs, buf, src, tw, half):
+        i64 = types.int64
+        return types.void(Y, i64, i64, i64, buf, src, tw, i64), cg
+    typer.__name__ = "_lane_first_keep"
+    typer.__doc__ = (
+        "`_lane_load` into src fused with coset 0's first DIF stage (`_lane_first` mode "
+        "0, butterflies half = k/2 apart, twiddles tw[half + j]) into buf: the messages "
+        "read from Y once, kept in src for the other cosets (s43h1: one pass over the "
+        "block fewer, Y's reads overlapped with the stage)" +
+        (f"; each row's lines prefetched {pf} rows ahead." if pf else "."))
+    return intrinsic(typer)
+
+
+_lane_first_keep = _lane_first_keep_for(KEEP_PF)
+
+
 @njit(inline="always", **_OPTS)
 def _lane_mids(buf, k, mp, MT):
     """The `_lane_mid` passes of the plan ``mp`` (rows (b, q, table offset),
@@ -1376,6 +1442,10 @@ def _f16_table(log_k: int, rate_log: int) -> np.ndarray:
     out.setflags(write=False)
     return out
 
+
+#: with `LANE_F16`, where coset 0 takes the old stages its first one also loads the
+#: messages (`_lane_first_keep`; fixed at compile time)
+FIRST_KEEP = True
 
 #: coset 0 (no twist) takes `_lane_f16` from k = 2^F16_S0_LOGK on; below, the old stages
 #: (`_lane_first`, `_lane_stage` / `_lane_r4`, `_lane_r16`) measured faster for it
@@ -1516,7 +1586,9 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, F, fe, mp,
         cs = col[r0 + 1] - col[r0]
         buf = wk[16 * k * bi:16 * k * bi + 8 * k]
         src = wk[16 * k * bi + 8 * k:16 * k * (bi + 1)]
-        _lane_load(Yf, col[r0], W, cs, src, k)
+        keep = fe.shape[0] > 0 and fe[0] < 0 and FIRST_KEEP
+        if not keep:
+            _lane_load(Yf, col[r0], W, cs, src, k)
         for s in range(R):
             e = fe[s] if fe.shape[0] else -1
             if e >= 0:      # `_lane_f16`, `_lane_mid` passes, `_lane_tail64`
@@ -1534,7 +1606,9 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, F, fe, mp,
                 else:
                     _lane_tail64(buf, k, rev, of, rows, R, s, r0)
                 continue
-            if s == 0:
+            if s == 0 and keep:     # the messages' load fused in
+                _lane_first_keep(Yf, col[r0], W, cs, buf, src, tw, half)
+            elif s == 0:
                 _lane_first(src, 0, 8, 1, buf, tw, half, tw, half, tc[0], half, 0)
             else:
                 c = tc[s]
