@@ -55,9 +55,11 @@ def test_release_with_trim_heap_goes_through_the_policy(monkeypatch, trims):
 def test_env_is_checked(monkeypatch, bad):
     monkeypatch.setenv("ZKLORA_HEAP_KEEP", bad)
     with pytest.raises(ConfigError, match="ZKLORA_HEAP_KEEP"):
-        scratch._env_keep()
+        scratch._env_bytes("ZKLORA_HEAP_KEEP", 0)
     monkeypatch.setenv("ZKLORA_HEAP_KEEP", "123")
-    assert scratch._env_keep() == 123
+    assert scratch._env_bytes("ZKLORA_HEAP_KEEP", 0) == 123
+    monkeypatch.delenv("ZKLORA_HEAP_KEEP")
+    assert scratch._env_bytes("ZKLORA_HEAP_KEEP", 7) == 7
 
 
 def test_resident_free_sees_freed_heap():
@@ -74,3 +76,33 @@ def test_resident_free_sees_freed_heap():
     scratch.trim(force=True)
     assert scratch.heap_resident_free() < after - (64 << 20)
     del blocks
+
+
+def test_thresholds_nest_and_restore(monkeypatch, trims):
+    """A session sets `HEAP_MMAP`; the lookups' `heap_reuse` inside keeps the larger of
+    its own and the session's; each block's end restores the enclosing thresholds."""
+    calls = []
+    monkeypatch.setattr(scratch, "_mallopt", lambda p, v: calls.append((p, v)) or True)
+    monkeypatch.setattr(scratch, "HEAP_MMAP", 1 << 30)
+    monkeypatch.setattr(scratch, "HEAP_KEEP", 0)
+    M, T = scratch._M_MMAP_THRESHOLD, scratch._M_TRIM_THRESHOLD
+    with scratch.session():
+        assert calls == [(M, 1 << 30), (T, 64 << 20)]
+        with scratch.heap_reuse(768 << 20):
+            assert calls[-2:] == [(M, 1 << 30), (T, 1 << 30)]
+        assert calls[-2:] == [(M, 1 << 30), (T, 64 << 20)] and len(calls) == 6
+        with scratch.heap_thresholds(2 << 30, 5):
+            pass
+        assert calls[-2:] == [(M, 1 << 30), (T, 64 << 20)]
+    assert calls[-2:] == [(M, 32 << 20), (T, 64 << 20)]
+    assert scratch._THRESHOLDS == [(32 << 20, 64 << 20)]
+    assert len(trims) == 3   # after each block
+
+
+def test_no_session_thresholds_when_off(monkeypatch):
+    calls = []
+    monkeypatch.setattr(scratch, "_mallopt", lambda p, v: calls.append((p, v)) or True)
+    monkeypatch.setattr(scratch, "HEAP_MMAP", 0)
+    with scratch.session():
+        pass
+    assert calls == []

@@ -26,6 +26,7 @@ directory); ``ZKLORA_SPILL_BYTES`` the size above which a scheme spills (default
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import ctypes
 import itertools
@@ -868,16 +869,17 @@ def release(trim_heap: bool = False) -> None:
 _LIBC: list = []
 
 
-def _env_keep() -> int:
-    env = os.environ.get("ZKLORA_HEAP_KEEP")
+def _env_bytes(name: str, default: int) -> int:
+    """A byte count from the environment variable ``name`` (≥ 0), else ``default``."""
+    env = os.environ.get(name)
     if env in (None, ""):
-        return 0
+        return default
     try:
         v = int(env)
     except ValueError:
-        raise ConfigError(f"ZKLORA_HEAP_KEEP must be an integer, got {env!r}") from None
+        raise ConfigError(f"{name} must be an integer, got {env!r}") from None
     if v < 0:
-        raise ConfigError(f"ZKLORA_HEAP_KEEP must be ≥ 0, got {v}")
+        raise ConfigError(f"{name} must be ≥ 0, got {v}")
     return v
 
 
@@ -886,7 +888,15 @@ def _env_keep() -> int:
 #: the next phase instead of handed back and faulted in (and zeroed) again — on this
 #: kind of VM a freed page touched again after a second or more costs about as much
 #: as a fresh one.  0: every `trim` trims.  ``ZKLORA_HEAP_KEEP`` overrides it.
-HEAP_KEEP = _env_keep()
+HEAP_KEEP = _env_bytes("ZKLORA_HEAP_KEEP", 256 << 20)
+
+#: while a scratch `session` (a prove) runs, the C heap serves allocations under this
+#: many bytes itself (glibc ``M_MMAP_THRESHOLD``; its dynamic threshold stops at 32 MiB)
+#: and hands its top back only above `HEAP_KEEP` free bytes (``M_TRIM_THRESHOLD``): a large
+#: array freed by one step is reused by the next instead of unmapped and faulted in
+#: afresh; the phases' `trim` (bounded by `HEAP_KEEP`) hands the excess back.  0:
+#: glibc's thresholds.  ``ZKLORA_HEAP_MMAP`` overrides it.
+HEAP_MMAP = _env_bytes("ZKLORA_HEAP_MMAP", 1 << 30)
 
 
 class _MallInfo2(ctypes.Structure):
@@ -953,17 +963,10 @@ def trim(force: bool = False) -> None:
         if free is not None and free <= HEAP_KEEP:
             return
     if not _LIBC:
-        fn = None
-        try:
-            import ctypes
-            import ctypes.util
-
-            lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            fn = getattr(lib, "malloc_trim", None)
-            if fn is not None:
-                fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
-        except (OSError, AttributeError):
-            fn = None
+        lib = _libc()
+        fn = getattr(lib, "malloc_trim", None) if lib is not None else None
+        if fn is not None:
+            fn.argtypes, fn.restype = [ctypes.c_size_t], ctypes.c_int
         _LIBC.append(fn)
     if _LIBC[0] is not None:
         _LIBC[0](0)
@@ -974,40 +977,52 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
 def _mallopt(param: int, value: int) -> bool:
-    trim()   # loads libc (`_LIBC`)
-    try:
-        import ctypes
-        import ctypes.util
-
-        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        fn = getattr(lib, "mallopt", None)
-        if fn is None:
-            return False
-        fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-        return bool(fn(int(param), int(value)))
-    except (OSError, AttributeError):
+    lib = _libc()
+    fn = getattr(lib, "mallopt", None) if lib is not None else None
+    if fn is None:
         return False
+    fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(fn(int(param), int(value)))
+
+
+#: the (mmap, trim) thresholds outside the innermost `heap_thresholds` block: glibc's
+#: dynamic ones at their ceiling at the bottom
+_THRESHOLDS: list[tuple[int, int]] = [(32 << 20, 64 << 20)]
 
 
 @contextmanager
-def heap_reuse(below: int = 256 << 20) -> Iterator[None]:
-    """While the block runs, the C heap serves allocations under ``below`` bytes and keeps
-    the memory freed (glibc ``mallopt``: mmap threshold ``below``, no trimming) instead
-    of mapping and unmapping each large temporary: a phase that allocates and frees the
-    same chunk-sized arrays thousands of times (the lookup argument's passes over the
-    leaves) otherwise has the kernel fault in and zero every page of each again (its
-    system time matched its user time).  Afterwards the thresholds are glibc's dynamic
-    ones at their ceiling (mmap 32 MiB, trim 64 MiB) and the heap is trimmed
-    (`trim`), so the phase's peak does not stay resident.  Elsewhere than glibc:
+def heap_thresholds(mmap_below: int, trim_above: int = 1 << 30) -> Iterator[None]:
+    """While the block runs, the C heap serves allocations under ``mmap_below`` bytes
+    and trims its top only above ``trim_above`` free bytes (glibc ``mallopt``);
+    afterwards the enclosing block's thresholds (outside any: mmap 32 MiB, trim 64 MiB,
+    the ceilings of glibc's dynamic ones) and a `trim`.  Elsewhere than glibc:
     nothing."""
-    ok = _mallopt(_M_MMAP_THRESHOLD, below) and _mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    ok = _mallopt(_M_MMAP_THRESHOLD, mmap_below) and _mallopt(_M_TRIM_THRESHOLD, trim_above)
+    if ok:
+        _THRESHOLDS.append((int(mmap_below), int(trim_above)))
     try:
         yield
     finally:
         if ok:
-            _mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-            _mallopt(_M_TRIM_THRESHOLD, 64 << 20)
+            _THRESHOLDS.pop()
+            m, t = _THRESHOLDS[-1]
+            _mallopt(_M_MMAP_THRESHOLD, m)
+            _mallopt(_M_TRIM_THRESHOLD, t)
             trim()
+
+
+@contextmanager
+def heap_reuse(below: int = 256 << 20) -> Iterator[None]:
+    """While the block runs, the C heap serves allocations under ``below`` bytes (or the
+    enclosing block's threshold, if larger: `HEAP_MMAP` in a prove) and keeps the memory
+    freed (no trimming) instead of mapping and unmapping each large temporary: a phase
+    that allocates and frees the same chunk-sized arrays thousands of times (the lookup
+    argument's passes over the leaves) otherwise has the kernel fault in and zero every
+    page of each again (its system time matched its user time).  Afterwards the
+    enclosing thresholds and a `trim` (`heap_thresholds`), so the phase's peak does not
+    stay resident beyond `HEAP_KEEP`."""
+    with heap_thresholds(max(int(below), _THRESHOLDS[-1][0])):
+        yield
 
 
 @contextmanager
@@ -1097,7 +1112,8 @@ def current() -> Store | None:
 @contextmanager
 def session(parent: str | None = None, threshold: int | None = None) -> Iterator[Store]:
     """Enter a scratch store for one proof (reusing an active one): the directory is
-    removed when the outermost session ends, however it ends."""
+    removed when the outermost session ends, however it ends.  While it runs the C
+    heap's thresholds are `HEAP_MMAP`'s (`heap_thresholds`)."""
     outer = _CURRENT.get()
     if outer is not None:
         yield outer
@@ -1106,7 +1122,9 @@ def session(parent: str | None = None, threshold: int | None = None) -> Iterator
     token = _CURRENT.set(store)
     previous = _terminate_as_exit()
     try:
-        yield store
+        with heap_thresholds(HEAP_MMAP, max(HEAP_KEEP, 64 << 20)) if HEAP_MMAP else \
+                contextlib.nullcontext():
+            yield store
     finally:
         _CURRENT.reset(token)
         if previous is not None:
