@@ -1570,10 +1570,13 @@ def _rs_encode_lane_par(Y, col, tw, twist, tg, tc, rev, out, wk, t16, F, fe, mp,
     array, not two fresh arrays a block (256 KiB each at k = 2^12, more at larger k:
     above glibc's initial mmap threshold, so in a process's first prove every block's
     pages were mapped, faulted in, zeroed and unmapped again).  ``fe`` non-empty (s43h1;
-    k ≥ 1024, R ≤ 4, bit 1 of r4): each coset's stages k/2 … k/16 apart by `_lane_f16`
-    (its twist folded in; ``fe`` = `_f16_exps`, ``F`` = `_f16_table`), the stages k/32 …
-    64 apart by `_lane_mid` passes (``mp``, ``MT`` = `_mid_plan`), then `_lane_tail64`;
-    ``fe`` empty: the stages above (``F``, ``mp``, ``MT`` unused).  The same codewords."""
+    `rs_encode_cols` passes it for k ≥ 1024, R ≤ 4 with `LANE64`): each coset s with
+    fe[s] ≥ 0 runs its stages k/2 … k/16 apart by `_lane_f16` (its twist folded in;
+    ``fe`` = `_f16_exps`, ``F`` = `_f16_table`), the stages k/32 … 64 apart by
+    `_lane_mid` passes (``mp``, ``MT`` = `_mid_plan`), then `_lane_tail64`; fe[0] = −1
+    (k < 2^F16_S0_LOGK): coset 0 by the stages above, its first one loading the messages
+    itself (`_lane_first_keep`, no `_lane_load` pass).  ``fe`` empty: the stages above
+    only (``F``, ``mp``, ``MT`` unused).  The same codewords."""
     k = Y.shape[0]
     W = Y.shape[1]
     rows = col.shape[0]
@@ -1663,7 +1666,9 @@ LANE_NT = True
 
 #: `_rs_encode_lane_par` runs each transform of k ≥ 1024 at rate 2^-ρ ≥ 1/4 (with
 #: `LANE64`) as `_lane_f16` (the first four stages, the twist folded in), `_lane_mid`
-#: passes and `_lane_tail64` (s43h1; tests and A/B toggle it)
+#: passes and `_lane_tail64`, coset 0 below k = 2^F16_S0_LOGK by the old stages with
+#: the messages' load fused into the first (`_lane_first_keep`) (s43h1: ×0.91–0.93 CPU
+#: at the 84m shapes; tests and A/B toggle it)
 LANE_F16 = True
 
 
