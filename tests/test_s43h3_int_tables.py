@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from zklora.kernels import goldilocks as K
+from zklora.kernels import int_gemm as IG
 from zklora.plugins.fields import goldilocks as G
 from zklora.zkcore import einsum, mle, op, published, scratch
 
@@ -19,7 +20,8 @@ EDGE = [0, 1, -1, 2, -2, (1 << 62), -(1 << 62), (1 << 63) - 1, -(1 << 63), 12345
 def _ints(n, rng, wide=False):
     a = rng.integers(-(1 << 20), 1 << 20, n, dtype=np.int64) if not wide else \
         rng.integers(-(1 << 63), (1 << 63) - 1, n, dtype=np.int64, endpoint=True)
-    a[:min(n, len(EDGE))] = EDGE[:n]
+    edge = EDGE if wide else [x for x in EDGE if abs(x) <= 1 << 20]   # small: the int kernel
+    a[:min(n, len(edge))] = edge[:n]
     return a
 
 
@@ -78,6 +80,26 @@ def test_vecmat_matvec_ints(R, C, wide, monkeypatch):
         monkeypatch.setattr(G, "INT_ROWS_BLOCK", block)
         assert np.array_equal(E.vecmat(e, M), E.vecmat(e, Mu))
         assert np.array_equal(E.matvec(ec, M), E.matvec(ec, Mu))
+
+
+def test_vecmat_small_reads_ints():
+    """`int_gemm.vecmat_small` of an int64 table (`_sval`: the integers as they are)
+    equals that of the converted table; an entry outside ±2^25 makes it decline."""
+    rng = np.random.default_rng(11)
+    for R, C in [(256, 64), (1024, 512), (300, 77)]:
+        M = _ints(R * C, rng).reshape(R, C)
+        M[1, 2], M[R - 1, C - 1] = -(1 << 25) + 1, (1 << 25) - 1
+        e = np.ascontiguousarray(rng.integers(0, P, (R, 2), dtype=np.uint64))
+        o1, o2 = np.empty((C, 2), np.uint64), np.empty((C, 2), np.uint64)
+        assert IG.vecmat_small(e, M, o1, 2)
+        assert IG.vecmat_small(e, _ref(M.reshape(-1)).reshape(R, C), o2, 2)
+        assert np.array_equal(o1, o2)
+        assert np.array_equal(o1, E.vecmat(e, _ref(M.reshape(-1)).reshape(R, C)))
+        M[R // 2, 0] = 1 << 25
+        assert not IG.vecmat_small(e, M, o1, 2)
+    for v in [0, 1, -1, 12345, -(1 << 40), (1 << 62), -(1 << 62)]:   # the Python twin
+        assert IG._sval(np.int64(v)) == v
+        assert IG._sval(_ref(np.array([v], np.int64))[0]) == v
 
 
 def test_vecmat_ints_in_session():

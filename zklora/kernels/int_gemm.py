@@ -19,7 +19,8 @@ than ``torch.aminmax`` at 32k-131k entries on one thread (s36h5).  Twin: `minmax
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from .goldilocks import gl_add, gl_mul
 from .jit_util import _wide512
@@ -295,6 +296,24 @@ def _signed(v):
     return x + ((x >> 63) & _EPS_I)
 
 
+def _sval(v):
+    """An entry of a table `e_vecmat_small` folds as the signed integer it stands for:
+    a canonical field element (uint64) through `_signed`; a signed integer (an int64
+    table holding the integers themselves, `zklora.zkcore.published.IntTable`) as it
+    is.  Python twin (numba: the overload below, chosen by the entry's type)."""
+    if isinstance(v, (np.unsignedinteger,)):
+        x = int(v)
+        return x - (2 ** 64 - 2 ** 32 + 1) if x >= 1 << 63 else x
+    return int(v)
+
+
+@overload(_sval, inline="always")
+def _sval_impl(v):
+    if isinstance(v, types.Integer) and v.signed:
+        return lambda v: np.int64(v)
+    return lambda v: _signed(v)
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _field(v):
     """The int64 v as a canonical field element (v ≥ 0: v; else p + v)."""
@@ -317,8 +336,9 @@ def _combine(h, lo, fs):
 
 @njit(parallel=True, cache=True, nogil=True)
 def e_vecmat_small(e, M, out, nchunks):
-    """out[j] = Σ_i e[i]·M[i, j] (e (R, 2) extension, M (R, C) base C-contiguous, out
-    (C, 2)) by integer products (section above); ``nchunks`` runs of rows in parallel,
+    """out[j] = Σ_i e[i]·M[i, j] (e (R, 2) extension, M (R, C) base C-contiguous — or
+    int64, the signed integers its elements stand for (`_sval`) —, out (C, 2)) by
+    integer products (section above); ``nchunks`` runs of rows in parallel,
     each over tiles of `SMALL_TILE` rows × `SMALL_COLS` columns.  Returns False (``out``
     not written) when an entry of M is outside ±2^SMALL_BITS (a chunk stops at the first
     tile holding one)."""
@@ -361,7 +381,7 @@ def e_vecmat_small(e, M, out, nchunks):
                     b1 = _s32(lo1[i])
                     row = M[i, j0:j0 + cnt]
                     for j in range(cnt):
-                        s = _signed(row[j])
+                        s = _sval(row[j])
                         chk |= s + _OFF
                         m = _s32(s)
                         H0[j] += a0 * m
@@ -399,8 +419,8 @@ SMALL_MIN_ROWS = 256
 
 
 def vecmat_small(e: np.ndarray, M: np.ndarray, out: np.ndarray, threads: int) -> bool:
-    """`e_vecmat_small` for e (R, 2), M (R, C) uint64 C-contiguous, out (C, 2), row chunks
-    as `goldilocks.e_vecmat_rows` takes them (2 a thread, ≥ 64 rows each): True when
+    """`e_vecmat_small` for e (R, 2), M (R, C) uint64 (or int64) C-contiguous, out (C, 2),
+    row chunks as `goldilocks.e_vecmat_rows` takes them (2 a thread, ≥ 64 rows each): True when
     ``out`` holds eᵀ·M; False (``out`` untouched) for a table under `SMALL_MIN` entries
     or `SMALL_MIN_ROWS` rows or with an entry outside ±2^SMALL_BITS."""
     R, C = M.shape

@@ -461,6 +461,9 @@ class GoldilocksExt2(Field):
         e = np.ascontiguousarray(e, np.uint64).reshape(-1, 2)
         if np.asarray(M).dtype == np.int64:
             M = np.ascontiguousarray(M)
+            out = np.empty((M.shape[1], 2), dtype=np.uint64)
+            if not K.cold(M.size) and IG.vecmat_small(e, M, out, numba.get_num_threads()):
+                return out   # small integers: read as they are, nothing converted
             out = None
             for r0, r1, Mb in _int_rows(M):
                 v = self.vecmat(e[r0:r1], Mb)
