@@ -22,7 +22,7 @@ from .claims import Claim
 from .commit import CheckItem, CommitmentScheme, Evaluation, OpenItem, SumClaim, SumTerm
 from .errors import ProverError, VerificationError
 from .op import ProverContext, TensorSpec, VerifierContext
-from .published import GroupState, Member
+from .published import GroupState, IntTable, Member
 from .stack import StackLayout
 from .transcript import ProverChannel, VerifierChannel
 
@@ -309,8 +309,12 @@ class Committer:
             if self.on_stacked is not None:
                 for b in g.layout.blocks:
                     if b.item is not None:
-                        self.on_stacked(g.names[b.item],
-                                        st.table[b.offset:b.offset + (1 << b.num_vars)])
+                        lo, hi = b.offset, b.offset + (1 << b.num_vars)
+                        # a lone table held as its integers (`published.IntTable`): itself,
+                        # not a converted copy of it
+                        whole = isinstance(st.table, IntTable) and (lo, hi) == (
+                            0, st.table.shape[0])
+                        self.on_stacked(g.names[b.item], st.table if whole else st.table[lo:hi])
             return
         F = self.scheme.field
         if table is None or F.length(F.flat(table)) != spec.size:

@@ -145,6 +145,7 @@ from zklora.zkcore.commit import (
 from zklora.zkcore.errors import ConfigError, ProofFormatError, ProverError, VerificationError
 from zklora.zkcore.field import Field
 from zklora.zkcore.hookspecs import hookimpl
+from zklora.zkcore.published import IntTable
 from zklora.zkcore.transcript import ProverChannel, Transcript, VerifierChannel
 
 TAG = b"zklora/whir/v1"
@@ -935,6 +936,8 @@ def _read_base(table, lo: int, hi: int) -> np.ndarray:
     into RAM, the pages read given back (`scratch.drop_pages`)."""
     if isinstance(table, scratch.Spilled):
         return table.read_range(lo, hi)
+    if isinstance(table, IntTable):   # a fresh converted block
+        return table[lo:hi]
     src = table[lo:hi]
     _populate(src)
     out = np.array(src, dtype=np.uint64)
@@ -951,6 +954,11 @@ def _base_view(table, lo: int, hi: int):
     range (or a table that is not contiguous uint64) copied into RAM, ``src`` None."""
     if isinstance(table, scratch.Spilled):
         return table.read_range(lo, hi), None
+    if isinstance(table, IntTable):   # converted into the store's buffer for this table
+        store = scratch.current()     # (read by a kernel at once: one block at a time)
+        if store is None:
+            return table[lo:hi], None
+        return table.read(lo, hi, store.buffer(f"whir-int-{id(table)}", hi - lo)), None
     src = table[lo:hi]
     if src.dtype != np.uint64 or src.ndim != 1 or not src.flags.c_contiguous or \
             not src.shape[0]:
@@ -1814,10 +1822,12 @@ class Whir(CommitmentScheme):
         # the blocks' rows and their tile order in the store's reusable work arrays (no
         # fresh pages per block and table), at aligned addresses (`_dio_buffer`)
         rows = _dio_buffer(store.buffer("whir-commit-rows", bl * T + pad), bl * T)
+        # an `IntTable`'s blocks converted into one reused buffer (no fresh pages)
+        conv = store.buffer("whir-commit-ints", bl * T) if isinstance(t, IntTable) else None
         with _dio(coef.handle.path, direct) as (fd, _):
             for v0 in range(0, R, per):
                 v1 = min(R, v0 + per)
-                src = t[v0 * T:v1 * T]
+                src = t[v0 * T:v1 * T] if conv is None else t.read(v0 * T, v1 * T, conv)
                 # the low passes from the source straight into the tile order (one pass)
                 x = rows[:(v1 - v0) * T].reshape(nt, v1 - v0, cb)
                 top = max(top, K.mobius_rows_tiles(src, x, lt, cb))
@@ -1825,7 +1835,7 @@ class Whir(CommitmentScheme):
                 for j in range(nt):
                     _pwrite(fd, x[j], 8 * cb * (j * R + v0))
                 del x, src
-            del rows
+            del rows, conv
             if top >= P_INT:
                 raise ProverError("whir: value >= p; commit to canonical field elements")
 
@@ -2049,10 +2059,28 @@ class Whir(CommitmentScheme):
         """Work arrays for a batch of `commit` calls (`WorkArrays`)."""
         return WorkArrays()
 
+    def takes_int_tables(self, n: int) -> bool:
+        """Whether `commit` keeps a `zklora.zkcore.published.IntTable` of 2^n entries as
+        it is (converted a block at a time where read, no converted copy): a binding
+        commitment streamed inside a scratch session (`_commit_streamed`, which reads
+        it a block at a time; so do the openings of its state).  Else `commit` converts
+        it whole first."""
+        store = scratch.current()
+        return not self.hiding and store is not None and STREAM_MIN_VARS <= n <= MAX_VARS \
+            and store.wants(self.state_bytes(n))
+
     def commit(self, values: np.ndarray, work: WorkArrays | None = None
                ) -> tuple[bytes, WhirState]:
         """``work``: a batch's reused work arrays (`work_arrays`) for a streamed
-        commitment; the commitment is the same with or without."""
+        commitment; the commitment is the same with or without.  A `published.IntTable`
+        is kept as the state's table where `takes_int_tables` (else converted)."""
+        if isinstance(values, IntTable):
+            N = values.shape[0]
+            if N & (N - 1) == 0 and self.takes_int_tables(N.bit_length() - 1):
+                st = self._commit_streamed(values, scratch.current(), **_given(work))
+                return st.commitment, st
+            values = np.asarray(values)
+            values.flags.writeable = False   # owned here: kept by reference
         a = np.asarray(values)
         if a.dtype.kind not in "ui":
             raise ProverError(f"whir: cannot commit to an array of dtype {a.dtype}")
@@ -2424,9 +2452,9 @@ class Whir(CommitmentScheme):
                        np.ascontiguousarray(np.broadcast_to(lam[t], (len(pts), 2))))
             w = np.empty((N, 2), dtype=np.uint64)
             QE.eq_combination(w, pts, cf, overwrite=True)
-            fs.append(st.table)
+            fs.append(np.asarray(st.table))   # (an `IntTable` converted)
             ws.append(w)
-            hs.append(SC.round_(st.table, w))
+            hs.append(SC.round_(fs[-1], w))
         rstar = np.zeros((n, 2), dtype=np.uint64)
         for j in range(n):
             acc = [0, 0, 0, 0]
