@@ -11,20 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.test_s29h3_lane import _Y, P
 from tests.test_s39h1_pow2_stages import ADV, M64, _dif_ref, _Int
 from zklora.kernels import ntt
-
-P = (1 << 64) - (1 << 32) + 1
-EDGE = np.array([0, 1, P - 1, P - 2], dtype=np.uint64)
-
-
-def _Y(k: int, W: int, seed: int) -> np.ndarray:
-    g = np.random.default_rng(seed)
-    Y = g.integers(0, P, size=(k, W), dtype=np.uint64)
-    Y[: k // 4, : W // 2] = EDGE[g.integers(0, 4, size=(k // 4, W // 2))]
-    Y[:, 0] = P - 1            # an all-(p − 1) message and an all-zero one
-    Y[:, 1] = 0
-    return Y
 
 
 def _encode(Y, col, rl, *, f16: bool, nt: bool = True, s0: int | None = None, spy=None):

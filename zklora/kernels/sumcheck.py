@@ -780,29 +780,36 @@ EQ_BLOCK = 32
 
 
 @njit(inline="always")
+def _blk_points_row(st, r, f, i0, n, npts, V, D):
+    """`_blk_points` of one table: V[f, s, 0/1, p] and D[f, 0/1, p] from row r of the
+    extension stack ``st``."""
+    for p in range(n):
+        i = 2 * (i0 + p)
+        l0 = st[r, i, 0]
+        l1 = st[r, i, 1]
+        h0 = st[r, i + 1, 0]
+        h1 = st[r, i + 1, 1]
+        d0 = gl_sub(h0, l0)
+        d1 = gl_sub(h1, l1)
+        D[f, 0, p] = d0
+        D[f, 1, p] = d1
+        V[f, 0, 0, p] = l0
+        V[f, 0, 1, p] = l1
+        if npts > 1:
+            V[f, 1, 0, p] = gl_add(h0, d0)
+            V[f, 1, 1, p] = gl_add(h1, d1)
+    for s in range(2, npts):
+        for p in range(n):
+            V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
+            V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
+
+
+@njit(inline="always")
 def _blk_points(st, k, i0, n, npts, V, D):
     """V[f, s, 0/1, p] = table f of ``st`` on pair i0 + p at t_s (t_0 = 0, t_s = s + 1:
     the point t = 1 is skipped) for p < n; D[f, 0/1, p] = hi − lo of table f."""
     for f in range(k):
-        for p in range(n):
-            i = 2 * (i0 + p)
-            l0 = st[f, i, 0]
-            l1 = st[f, i, 1]
-            h0 = st[f, i + 1, 0]
-            h1 = st[f, i + 1, 1]
-            d0 = gl_sub(h0, l0)
-            d1 = gl_sub(h1, l1)
-            D[f, 0, p] = d0
-            D[f, 1, p] = d1
-            V[f, 0, 0, p] = l0
-            V[f, 0, 1, p] = l1
-            if npts > 1:
-                V[f, 1, 0, p] = gl_add(h0, d0)
-                V[f, 1, 1, p] = gl_add(h1, d1)
-        for s in range(2, npts):
-            for p in range(n):
-                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
-                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
+        _blk_points_row(st, f, f, i0, n, npts, V, D)
 
 
 @njit(inline="always")
@@ -826,25 +833,7 @@ def _blk_points_sb(sb, st, fromb, tmap, k, i0, n, npts, V, D):
                 for p in range(n):
                     V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
             continue
-        for p in range(n):
-            i = 2 * (i0 + p)
-            l0 = st[r, i, 0]
-            l1 = st[r, i, 1]
-            h0 = st[r, i + 1, 0]
-            h1 = st[r, i + 1, 1]
-            d0 = gl_sub(h0, l0)
-            d1 = gl_sub(h1, l1)
-            D[f, 0, p] = d0
-            D[f, 1, p] = d1
-            V[f, 0, 0, p] = l0
-            V[f, 0, 1, p] = l1
-            if npts > 1:
-                V[f, 1, 0, p] = gl_add(h0, d0)
-                V[f, 1, 1, p] = gl_add(h1, d1)
-        for s in range(2, npts):
-            for p in range(n):
-                V[f, s, 0, p] = gl_add(V[f, s - 1, 0, p], D[f, 0, p])
-                V[f, s, 1, p] = gl_add(V[f, s - 1, 1, p], D[f, 1, p])
+        _blk_points_row(st, r, f, i0, n, npts, V, D)
 
 
 @njit(**_OPTS)

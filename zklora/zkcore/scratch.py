@@ -1063,16 +1063,9 @@ def open_bytes(default: int) -> int:
     grow to the cap as its stacks grow); ``ZKLORA_OPEN_BYTES`` overrides it (more: fewer
     streamed passes over the stacks when the machine has the RAM; the proof is the
     same)."""
-    env = os.environ.get("ZKLORA_OPEN_BYTES")
-    if env in (None, ""):
+    if os.environ.get("ZKLORA_OPEN_BYTES") in (None, ""):
         return working_budget(default)
-    try:
-        v = int(env)
-    except ValueError:
-        raise ConfigError(f"ZKLORA_OPEN_BYTES must be an integer, got {env!r}") from None
-    if v < 0:
-        raise ConfigError(f"ZKLORA_OPEN_BYTES must be ≥ 0, got {v}")
-    return v
+    return _env_bytes("ZKLORA_OPEN_BYTES", default)
 
 
 def high_water_mark() -> int:
