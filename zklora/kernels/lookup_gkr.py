@@ -51,6 +51,7 @@ from .goldilocks import (
     gl_mul7,
     gl_neg,
     gl_pow,
+    gl_reduce128,
     gl_sub,
     mul128,
 )
@@ -2750,6 +2751,275 @@ def _v_merge(a, b, o, cnt):
         o[2, i], o[3, i] = e2_mul(qa0, qa1, qb0, qb1)
 
 
+# -- four small leaves as one polynomial (s43h4) ------------------------------------------
+#
+# Four unit leaves β − v_1 … β − v_4 of one table (one β; width 1, combiner (1, 0)) with
+# base values v_i < 2^16 (the range checks' limbs): their fraction sum is
+# (f'(β), f(β)) for f(Y) = Π (Y − v_i) = Y⁴ − e3·Y³ + e2·Y² − e1·Y + e0, whose
+# coefficients are exact 64-bit integers (e0 < 2^64 − 2^50 < p, e1 < 2^50, e2 < 2^35,
+# e3 < 2^18: 32 × 32-bit products, no reduction).  f(β) and f'(β) are then sums of three
+# (two) products with the constants of `_poly4_consts`, each component's products summed
+# as 128-bit integers and reduced once: 10 products and 4 reductions for the four leaves
+# where two pairs and a merge (`_v_leaf_pair_c`, `_v_merge`) take 13 products and about
+# 11 reductions.  Two such leaves (m = 2, `_v_pair2`): f = Y² − s·Y + π, two products
+# and no leaf lanes.  The unreduced fraction sum of the leaves is the same field element
+# (any pairing, `e_fill_reduce`), so the bytes do not change.
+
+#: the bound below which a piece's values take `_v_poly4` (e0 = Π v_i < 2^64)
+POLY_BITS = 16
+#: the fill kernels' wrappers (`fill_reduce`, `fill_reduce_fold`, `fill_window_sums`,
+#: `fill_gkr_sums`) sum four (two) small leaves of one table as one polynomial
+#: (`_fr_block_p`; one set, m ≥ 2); False: pairs and merges (`_fr_block`), as before;
+#: same values
+POLY4 = True
+
+
+@njit(**_OPTS)
+def _poly4_consts(BT):
+    """(T, 14) constants of `_v_poly4` for each table t's β = BT[t, 0] (set 0): β⁴, −β³,
+    β², −β, 4β³, −3β², 2β (each (c0, c1))."""
+    T = BT.shape[0]
+    C = np.zeros((T, 14), np.uint64)
+    for t in range(T):
+        b0 = BT[t, 0, 0]
+        b1 = BT[t, 0, 1]
+        s0, s1 = e2_mul(b0, b1, b0, b1)
+        u0, u1 = e2_mul(s0, s1, b0, b1)
+        f0, f1 = e2_mul(u0, u1, b0, b1)
+        C[t, 0] = f0
+        C[t, 1] = f1
+        C[t, 2] = gl_neg(u0)
+        C[t, 3] = gl_neg(u1)
+        C[t, 4] = s0
+        C[t, 5] = s1
+        C[t, 6] = gl_neg(b0)
+        C[t, 7] = gl_neg(b1)
+        C[t, 8] = gl_add(gl_add(u0, u0), gl_add(u0, u0))
+        C[t, 9] = gl_add(gl_add(u1, u1), gl_add(u1, u1))
+        C[t, 10] = gl_neg(gl_add(gl_add(s0, s0), s0))
+        C[t, 11] = gl_neg(gl_add(gl_add(s1, s1), s1))
+        C[t, 12] = gl_add(b0, b0)
+        C[t, 13] = gl_add(b1, b1)
+    return C
+
+
+@njit(inline="always", **_OPTS)
+def _macc(h, lo, a, b):
+    """(h, lo) + a·b as a 128-bit integer (no overflow past 2^128 for the callers' sums)."""
+    ph, pl = mul128(a, b)
+    l2 = lo + pl
+    return h + ph + (ONE if l2 < pl else ZERO), l2
+
+
+@njit(**_OPTS)
+def _v_poly4(va, vb, vc, vd, C, o0, o1, o2, o3, cnt):
+    """The fraction sum of the four unit leaves β − va[i], β − vb[i], β − vc[i],
+    β − vd[i] (values < 2^`POLY_BITS`; C = `_poly4_consts` of β) lane by lane into the
+    node rows (o0, o1) = p = f'(β), (o2, o3) = q = f(β) (section above)."""
+    _wide512()   # zmm lanes (`jit_util._wide512`)
+    c0 = C[0]
+    c1 = C[1]
+    c2 = C[2]
+    c3 = C[3]
+    c4 = C[4]
+    c5 = C[5]
+    c6 = C[6]
+    c7 = C[7]
+    c8 = C[8]
+    c9 = C[9]
+    c10 = C[10]
+    c11 = C[11]
+    c12 = C[12]
+    c13 = C[13]
+    for i in range(cnt):
+        # (the masks change no value, < 2^16: they let LLVM use 32 × 32-bit products)
+        a = va[i] & M32
+        b = vb[i] & M32
+        c = vc[i] & M32
+        d = vd[i] & M32
+        sa = a + b
+        pa = a * b
+        sb = c + d
+        pb = c * d
+        e3 = sa + sb
+        e2 = pa + pb + (sa & M32) * (sb & M32)
+        e1 = (sa & M32) * (pb & M32) + (sb & M32) * (pa & M32)
+        e0 = (pa & M32) * (pb & M32)
+        h, lo = mul128(e3, c2)           # q0 = β⁴ − e3 β³ + e2 β² − e1 β + e0 (component 0)
+        h, lo = _macc(h, lo, e2, c4)
+        h, lo = _macc(h, lo, e1, c6)
+        l2 = lo + e0
+        h += ONE if l2 < e0 else ZERO
+        o2[i] = gl_add(gl_reduce128(h, l2), c0)
+        h, lo = mul128(e3, c3)           # q1
+        h, lo = _macc(h, lo, e2, c5)
+        h, lo = _macc(h, lo, e1, c7)
+        o3[i] = gl_add(gl_reduce128(h, lo), c1)
+        h, lo = mul128(e3, c10)          # p0 = 4β³ − 3 e3 β² + 2 e2 β − e1
+        h, lo = _macc(h, lo, e2, c12)
+        o0[i] = gl_sub(gl_add(gl_reduce128(h, lo), c8), e1)
+        h, lo = mul128(e3, c11)          # p1
+        h, lo = _macc(h, lo, e2, c13)
+        o1[i] = gl_add(gl_reduce128(h, lo), c9)
+
+
+@njit(**_OPTS)
+def _v_pair2(va, vb, C, o0, o1, o2, o3, cnt):
+    """`_v_poly4` of two leaves β − va[i], β − vb[i] (values < 2^`POLY_BITS`): f = Y² −
+    s·Y + π (s = va + vb, π = va·vb exact), p = f'(β) = 2β − s, q = f(β) = β² − s·β + π:
+    two products and two reductions, no leaf lanes."""
+    _wide512()   # zmm lanes (`jit_util._wide512`)
+    c4 = C[4]
+    c5 = C[5]
+    c6 = C[6]
+    c7 = C[7]
+    c12 = C[12]
+    c13 = C[13]
+    for i in range(cnt):
+        a = va[i] & M32
+        b = vb[i] & M32
+        s = a + b
+        e0 = a * b
+        h, lo = mul128(s, c6)
+        l2 = lo + e0
+        h += ONE if l2 < e0 else ZERO
+        o2[i] = gl_add(gl_reduce128(h, l2), c4)
+        h, lo = mul128(s, c7)
+        o3[i] = gl_add(gl_reduce128(h, lo), c5)
+        o0[i] = gl_sub(c12, s)
+        o1[i] = c13
+
+
+def ref_poly4(vals, beta) -> tuple:
+    """Reference of one lane of `_v_poly4` (Python ints from the definition): the
+    fraction sum (p, q) = (f'(β), f(β)) of the leaves β − v (v in ``vals``), f(Y) =
+    Π (Y − v), with f and f' evaluated by Horner in the extension."""
+    f = [1]   # coefficients of f, lowest degree first
+    for v in vals:
+        f = [(a - int(v) * b) % P_INT for a, b in zip([0] + f, f + [0])]
+    df = [(k * f[k]) % P_INT for k in range(1, len(f))]
+
+    def ev(c):
+        r = (0, 0)
+        for a in reversed(c):
+            r = _ref_add(_ref_mul(r, beta), (a, 0))
+        return r
+    return ev(df), ev(f)
+
+
+@njit(inline="always", **_OPTS)
+def _small_piece(a0, cx, starts, ends, kind, tix, widths, AP, L, colptr):
+    """(t, i): rows a0 … a0+cx−1 lie in column segment i of width 1 whose combiner (set
+    0) is (1, 0) and every value there is < 2^`POLY_BITS` (their leaves β_t − v, `_v_poly4`),
+    with t its table; else t = −1."""
+    i = np.searchsorted(ends, a0, side="right")
+    if (i >= starts.shape[0] or starts[i] > a0 or ends[i] < a0 + cx
+            or kind[i] != SEG_COLS or widths[i] != 1):
+        return -1, i
+    t = tix[i]
+    if AP[t, 0, 0, 0] != ONE or AP[t, 0, 0, 1] != ZERO:
+        return -1, i
+    base = a0 - starts[i]
+    col = _col_at(L, colptr[i])[base:base + cx]
+    acc = ZERO
+    for x in range(cx):
+        acc |= col[x]
+    if acc >> np.uint64(POLY_BITS):
+        return -1, i
+    return t, i
+
+
+@njit(inline="always", **_OPTS)
+def _fr_block_p(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L, AP,
+                BT, PADV, U, NS, NT, tabs, order, C4, sml, sseg):
+    """`_fr_block` (one set, R = 1, m ≥ 2) with the pieces taken four at a time: four
+    small pieces of one table (`_small_piece`) as one polynomial (`_v_poly4`, straight
+    from the columns, no leaf lanes), any other four as two pairs and a merge (as
+    `_fr_block`); the level-1 nodes then merged as `_fr_block`'s binary counter (m = 2:
+    `_v_pair2` where both pieces are small of one table, else `_fr_block`).  The same
+    values in NS[nl] (any grouping of the leaves gives the same fraction sum).  sml,
+    sseg (m): scratch."""
+    BIG = np.int64(1) << 40
+    for j in range(m):
+        a = xlo + x0 + j * stepx
+        t, i = _small_piece(a, cx, starts, ends, kind, tix, widths, AP, L, colptr)
+        sml[j] = t
+        sseg[j] = i
+        tabs[j] = t if t >= 0 else _uni_table(a, cx, starts, ends, kind, tix, widths, AP)
+        order[j] = j
+        k = j   # sorted by key: small pieces by table first, then the others by table
+        while k > 0:
+            ka = sml[order[k - 1]] if sml[order[k - 1]] >= 0 else BIG + tabs[order[k - 1]]
+            kb = sml[order[k]] if sml[order[k]] >= 0 else BIG + tabs[order[k]]
+            if ka <= kb:
+                break
+            order[k - 1], order[k] = order[k], order[k - 1]
+            k -= 1
+    if m == 2:   # one pair: `_v_pair2` where both pieces are small of one table
+        t = sml[order[0]]
+        if t >= 0 and sml[order[1]] == t:
+            ja = order[0]
+            jb = order[1]
+            ba = xlo + x0 + ja * stepx - starts[sseg[ja]]
+            bb = xlo + x0 + jb * stepx - starts[sseg[jb]]
+            _v_pair2(_col_at(L, colptr[sseg[ja]])[ba:ba + cx],
+                     _col_at(L, colptr[sseg[jb]])[bb:bb + cx], C4[t], NS[0, 0], NS[0, 1],
+                     NS[0, 2], NS[0, 3], cx)
+        else:
+            _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L,
+                      AP, BT, PADV, U, NS, NT, tabs, order)
+        return
+    for g in range(m // 4):
+        dst = NT[1] if g & 1 else NS[1]
+        j0 = order[4 * g]
+        j1 = order[4 * g + 1]
+        j2 = order[4 * g + 2]
+        j3 = order[4 * g + 3]
+        t = sml[j0]
+        if t >= 0 and sml[j1] == t and sml[j2] == t and sml[j3] == t:
+            b0 = xlo + x0 + j0 * stepx - starts[sseg[j0]]
+            b1 = xlo + x0 + j1 * stepx - starts[sseg[j1]]
+            b2 = xlo + x0 + j2 * stepx - starts[sseg[j2]]
+            b3 = xlo + x0 + j3 * stepx - starts[sseg[j3]]
+            _v_poly4(_col_at(L, colptr[sseg[j0]])[b0:b0 + cx],
+                     _col_at(L, colptr[sseg[j1]])[b1:b1 + cx],
+                     _col_at(L, colptr[sseg[j2]])[b2:b2 + cx],
+                     _col_at(L, colptr[sseg[j3]])[b3:b3 + cx],
+                     C4[t], dst[0], dst[1], dst[2], dst[3], cx)
+        else:
+            for h in range(2):
+                ja = order[4 * g + 2 * h]
+                jb = order[4 * g + 2 * h + 1]
+                _leaf_lanes(xlo + x0 + ja * stepx, cx, starts, ends, kind, tix, widths,
+                            colptr, L, AP, BT, PADV, U[0], U[1])
+                _leaf_lanes(xlo + x0 + jb * stepx, cx, starts, ends, kind, tix, widths,
+                            colptr, L, AP, BT, PADV, U[2], U[3])
+                pd = NT[0] if h else NS[0]
+                if tabs[ja] >= 0 and tabs[jb] >= 0:
+                    _v_leaf_pair_c(U[0], U[2], BT[tabs[ja], 0, 1], BT[tabs[jb], 0, 1],
+                                   pd[0], pd[1], pd[2], pd[3], cx)
+                else:
+                    _v_leaf_pair(U[0], U[1], U[2], U[3], pd[0], pd[1], pd[2], pd[3], cx)
+            _v_merge(NS[0], NT[0], dst, cx)
+        lev = 1
+        while (g >> (lev - 1)) & 1:
+            dst = NT[lev + 1] if (g >> lev) & 1 else NS[lev + 1]
+            _v_merge(NS[lev], NT[lev], dst, cx)
+            lev += 1
+
+
+@njit(inline="always", **_OPTS)
+def _fr_any(usep, xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L,
+            AP, BT, PADV, U, NS, NT, tabs, order, C4, sml, sseg):
+    """`_fr_block_p` where ``usep`` (`POLY4`: one set, m ≥ 2), else `_fr_block`."""
+    if usep:
+        _fr_block_p(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L,
+                    AP, BT, PADV, U, NS, NT, tabs, order, C4, sml, sseg)
+    else:
+        _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L,
+                  AP, BT, PADV, U, NS, NT, tabs, order)
+
+
 @njit(inline="always", **_OPTS)
 def _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr, L, AP,
               BT, PADV, U, NS, NT, tabs, order):
@@ -2794,7 +3064,7 @@ def _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr
 
 @njit(parallel=True, **_OPTS)
 def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP, BT,
-                  PADV, pout, qout, rbx, nchunks):
+                  PADV, pout, qout, rbx, nchunks, poly=False):
     """Entries of a fraction-tree layer summed straight from the segments' leaves (no
     segment `SEG_SKIP`): with R = AP.shape[1] sets, entry x·R + r (x < wx) is the
     fraction sum of the m unit leaves of rows xlo + x + j·stepx, set r (j < m) —
@@ -2813,6 +3083,8 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
         nl += 1   # node levels 0 … nl (level ℓ: 2^(ℓ+1) leaves), m = 2^(nl+1)
     nblocks = (wx + rbx - 1) // rbx
     per = (nblocks + nchunks - 1) // nchunks
+    usep = poly and AP.shape[1] == 1 and m >= 2   # `_fr_block_p` (`POLY4`)
+    C4 = _poly4_consts(BT) if usep else np.zeros((0, 14), np.uint64)
     for c in prange(nchunks):
         _wide512()   # zmm lanes (`jit_util._wide512`)
         U = np.empty((4, rb), np.uint64)
@@ -2820,11 +3092,13 @@ def e_fill_reduce(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
         NT = np.empty((nl + 1, 4, rb), np.uint64)   # its sibling being completed
         tabs = np.empty(m, np.int64)
         order = np.empty(m, np.int64)
+        sml = np.empty(m, np.int64)
+        sseg = np.empty(m, np.int64)
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * rbx
             cx = min(rbx, wx - x0)
-            _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
-                      L, AP, BT, PADV, U, NS, NT, tabs, order)
+            _fr_any(usep, xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
+                    L, AP, BT, PADV, U, NS, NT, tabs, order, C4, sml, sseg)
             top = NS[nl]
             # slices indexed by the loop index (see `_leaf_lanes`): a vector copy for R = 1
             po = pout[x0 * R:(x0 + cx) * R]
@@ -2886,7 +3160,7 @@ def _lanes_fold_tail(X0, X1, A0, A1, lo, h, r0, r1, r7):
 
 @njit(parallel=True, **_OPTS)
 def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP,
-                       BT, PADV, rr, out, fp, fq, at, rbx, nchunks):
+                       BT, PADV, rr, out, fp, fq, at, rbx, nchunks, poly=False):
     """`e_fill_reduce` (one set, R = 1) with its entries folded by rr[0] … rr[j−1] while
     in cache (`multi_fold`'s fold, pairs (2i, 2i + 1) each time) and written to the
     component-major stack ``out`` (k, 4, ·) (`multi_fold`'s ``soa``): p's folded entry
@@ -2900,6 +3174,8 @@ def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colpt
     nblocks = (wx + rbx - 1) // rbx
     per = (nblocks + nchunks - 1) // nchunks
     Cs = np.empty((nchunks, 8), np.uint64)   # `_mfold_consts` of each chunk
+    usep = poly and AP.shape[1] == 1 and m >= 2   # `_fr_block_p` (`POLY4`)
+    C4 = _poly4_consts(BT) if usep else np.zeros((0, 14), np.uint64)
     for c in prange(nchunks):
         _wide512()   # zmm lanes (`jit_util._wide512`)
         U = np.empty((4, rbx), np.uint64)
@@ -2909,12 +3185,14 @@ def e_fill_reduce_fold(xlo, wx, stepx, m, starts, ends, kind, tix, widths, colpt
         A1 = np.empty(rbx, np.uint64)
         tabs = np.empty(m, np.int64)
         order = np.empty(m, np.int64)
+        sml = np.empty(m, np.int64)
+        sseg = np.empty(m, np.int64)
         C = Cs[c]
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * rbx
             cx = min(rbx, wx - x0)
-            _fr_block(xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
-                      L, AP, BT, PADV, U, NS, NT, tabs, order)
+            _fr_any(usep, xlo, x0, cx, stepx, m, nl, starts, ends, kind, tix, widths, colptr,
+                    L, AP, BT, PADV, U, NS, NT, tabs, order, C4, sml, sseg)
             top = NS[nl]
             col = (at + (x0 >> j)) >> 1
             nc = cx >> (j + 1)
@@ -2976,7 +3254,7 @@ def fill_reduce(xlo, wx, stepx, m, plan, pout, qout) -> None:
     rbx = max(1, FILL_RB // R)
     nblocks = (wx + rbx - 1) // rbx
     nch = 1 if wx * m * R < 4 * FILL_BLOCK else max(1, min(64, nblocks))
-    e_fill_reduce(xlo, wx, stepx, m, *plan, pout, qout, rbx, nch)
+    e_fill_reduce(xlo, wx, stepx, m, *plan, pout, qout, rbx, nch, bool(POLY4))
 
 
 def fill_reduce_fold(xlo, wx, stepx, m, plan, rhos, out, fp: int, fq: int, at: int) -> bool:
@@ -2994,7 +3272,7 @@ def fill_reduce_fold(xlo, wx, stepx, m, plan, rhos, out, fp: int, fq: int, at: i
     rr = np.ascontiguousarray(np.asarray(rhos, dtype=np.uint64).reshape(j, 2))
     nblocks = (wx + rbx - 1) // rbx
     nch = 1 if wx * m < 4 * FILL_BLOCK else max(1, min(64, nblocks))
-    e_fill_reduce_fold(xlo, wx, stepx, m, *plan, rr, out, fp, fq, at, rbx, nch)
+    e_fill_reduce_fold(xlo, wx, stepx, m, *plan, rr, out, fp, fq, at, rbx, nch, bool(POLY4))
     return True
 
 
@@ -3067,7 +3345,8 @@ FWIN_BLOCK = 1 << 13
 
 @njit(parallel=True, **_OPTS)
 def e_fill_window_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L,
-                       AP, BT, PADV, lslots, Eall, eoff, want1, acc, xblk, nchunks):
+                       AP, BT, PADV, lslots, Eall, eoff, want1, acc, xblk, nchunks,
+                       poly=False):
     """`e_gkr_window_sums` of one planned tree's slot summed from its leaves block by
     block in cache (no chunk buffer written and read back): entries x < wx of the
     chunk's two halves are the fraction sums of the m unit leaves of rows xa + x +
@@ -3087,6 +3366,8 @@ def e_fill_window_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, co
     nblocks = (wx + xblk - 1) // xblk
     per = (nblocks + nchunks - 1) // nchunks
     part = np.zeros((nchunks, 1, 3, 2, NB, 2), dtype=np.uint64)
+    usep = poly and AP.shape[1] == 1 and m >= 2   # `_fr_block_p` (`POLY4`)
+    C4 = _poly4_consts(BT) if usep else np.zeros((0, 14), np.uint64)
     for c in prange(nchunks):
         _wide512()   # zmm lanes for the fill (`jit_util._wide512`; `_window_round` its own)
         Wl = np.empty((rows, xblk, 2), np.uint64)
@@ -3095,6 +3376,8 @@ def e_fill_window_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, co
         NT = np.empty((nl + 1, 4, rbx), np.uint64)
         tabs = np.empty(max(m, 1), np.int64)
         order = np.empty(max(m, 1), np.int64)
+        sml = np.empty(max(m, 1), np.int64)
+        sseg = np.empty(max(m, 1), np.int64)
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * xblk
             cx = min(xblk, wx - x0)
@@ -3112,8 +3395,9 @@ def e_fill_window_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, co
                             qo[x, 0] = t2[x]
                             qo[x, 1] = t3[x]
                     else:
-                        _fr_block(xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind, tix,
-                                  widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order)
+                        _fr_any(usep, xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind,
+                                tix, widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order,
+                                C4, sml, sseg)
                         top = NS[nl]
                         t0 = top[0]
                         t1 = top[1]
@@ -3165,7 +3449,7 @@ def fill_window_sums(xa, xb, wx, stepx, m, plan, Es, want1, acc, xblk: int = 0) 
     work = wx * m * (1 << nw)
     nch = 1 if work < SMALL else max(1, min(_chunks(work), 32, nblocks))
     e_fill_window_sums(xa, xb, wx, stepx, m, *plan, lslots, Eall, eoff,
-                       np.array(want1, dtype=np.bool_), acc, xblk, nch)
+                       np.array(want1, dtype=np.bool_), acc, xblk, nch, bool(POLY4))
     return True
 
 
@@ -3177,7 +3461,7 @@ FGS_BLOCK = 1 << 12
 
 @njit(parallel=True, **_OPTS)
 def e_fill_gkr_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colptr, L, AP,
-                    BT, PADV, lslots, E, want1, acc, xblk, nchunks):
+                    BT, PADV, lslots, E, want1, acc, xblk, nchunks, poly=False):
     """`e_gkr_sums` of one planned tree's slot over a window of ONE round, summed from its
     leaves block by block in cache (no chunk buffer written and read back; the one-round
     counterpart of `e_fill_window_sums`): entries x < wx of the chunk's two halves are
@@ -3198,6 +3482,8 @@ def e_fill_gkr_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colpt
     per = (nblocks + nchunks - 1) // nchunks
     part = np.zeros((nchunks, 1, 3, 2, 2), dtype=np.uint64)
     En = np.empty((0, 2), np.uint64)   # no next-round table (`_en_pairs` writes nothing)
+    usep = poly and AP.shape[1] == 1 and m >= 2   # `_fr_block_p` (`POLY4`)
+    C4 = _poly4_consts(BT) if usep else np.zeros((0, 14), np.uint64)
     for c in prange(nchunks):
         _wide512()   # zmm lanes for the fill (`jit_util._wide512`)
         Wl = np.empty((rows, 4, xblk >> 1), np.uint64)
@@ -3206,6 +3492,8 @@ def e_fill_gkr_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colpt
         NT = np.empty((nl + 1, 4, rbx), np.uint64)
         tabs = np.empty(max(m, 1), np.int64)
         order = np.empty(max(m, 1), np.int64)
+        sml = np.empty(max(m, 1), np.int64)
+        sseg = np.empty(max(m, 1), np.int64)
         for blk in range(c * per, min(nblocks, (c + 1) * per)):
             x0 = blk * xblk
             cx = min(xblk, wx - x0)
@@ -3218,8 +3506,9 @@ def e_fill_gkr_sums(xa, xb, wx, stepx, m, starts, ends, kind, tix, widths, colpt
                                     colptr, L, AP, BT, PADV, U[2], U[3])
                         _soa_store(Wl, half, s0 >> 1, cs >> 1, U[2], U[3])
                     else:
-                        _fr_block(xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind, tix,
-                                  widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order)
+                        _fr_any(usep, xlo, x0 + s0, cs, stepx, m, nl, starts, ends, kind,
+                                tix, widths, colptr, L, AP, BT, PADV, U, NS, NT, tabs, order,
+                                C4, sml, sseg)
                         top = NS[nl]
                         _soa_store(Wl, half, s0 >> 1, cs >> 1, top[0], top[1])
                         _soa_store(Wl, 2 + half, s0 >> 1, cs >> 1, top[2], top[3])
@@ -3252,5 +3541,6 @@ def fill_gkr_sums(xa, xb, wx, stepx, m, plan, E, want1: bool, acc, xblk: int = 0
     nblocks = (wx + xblk - 1) // xblk
     work = wx * m * 2
     nch = 1 if work < SMALL else max(1, min(_chunks(work), 32, nblocks))
-    e_fill_gkr_sums(xa, xb, wx, stepx, m, *plan, lslots, E, bool(want1), acc, xblk, nch)
+    e_fill_gkr_sums(xa, xb, wx, stepx, m, *plan, lslots, E, bool(want1), acc, xblk, nch,
+                    bool(POLY4))
     return True
