@@ -887,16 +887,20 @@ def _env_bytes(name: str, default: int) -> int:
 #: free memory (`heap_resident_free`): a phase's freed temporaries are then reused by
 #: the next phase instead of handed back and faulted in (and zeroed) again — on this
 #: kind of VM a freed page touched again after a second or more costs about as much
-#: as a fresh one.  0: every `trim` trims.  ``ZKLORA_HEAP_KEEP`` overrides it.
-HEAP_KEEP = _env_bytes("ZKLORA_HEAP_KEEP", 256 << 20)
+#: as a fresh one.  0 (the default): every `trim` trims.  ``ZKLORA_HEAP_KEEP`` sets it.
+#: Measured at 84m (session 43, `docs/perf/session43.md`): 256 MiB took a third of the
+#: prove's minor faults away (≈ 340 k → 200 k) but not its CPU on the AMD host (3 pairs
+#: 12.0–13.6 s either way), for +50–110 MiB of peak, so it is opt-in.
+HEAP_KEEP = _env_bytes("ZKLORA_HEAP_KEEP", 0)
 
 #: while a scratch `session` (a prove) runs, the C heap serves allocations under this
 #: many bytes itself (glibc ``M_MMAP_THRESHOLD``; its dynamic threshold stops at 32 MiB)
 #: and hands its top back only above `HEAP_KEEP` free bytes (``M_TRIM_THRESHOLD``): a large
 #: array freed by one step is reused by the next instead of unmapped and faulted in
 #: afresh; the phases' `trim` (bounded by `HEAP_KEEP`) hands the excess back.  0:
-#: glibc's thresholds.  ``ZKLORA_HEAP_MMAP`` overrides it.
-HEAP_MMAP = _env_bytes("ZKLORA_HEAP_MMAP", 1 << 30)
+#: glibc's thresholds (the default: at 1 GiB with `HEAP_KEEP` 256 MiB, 84m's prove
+#: measured no faster, session 43).  ``ZKLORA_HEAP_MMAP`` sets it.
+HEAP_MMAP = _env_bytes("ZKLORA_HEAP_MMAP", 0)
 
 
 class _MallInfo2(ctypes.Structure):
