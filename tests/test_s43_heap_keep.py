@@ -3,6 +3,8 @@ free memory exceeds the cap, always when forced; `heap_resident_free` sees freed
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,27 @@ def test_no_session_thresholds_when_off(monkeypatch):
     with scratch.session():
         pass
     assert calls == []
+
+
+def test_prove_defaults_keep_the_heap():
+    """Session 44's defaults: a prove's heap serves every array itself (glibc's largest
+    mmap threshold) and its phase ends keep up to 1 GiB of freed memory."""
+    if os.environ.get("ZKLORA_HEAP_KEEP") or os.environ.get("ZKLORA_HEAP_MMAP"):
+        pytest.skip("the environment sets the heap policy")
+    assert scratch.HEAP_KEEP == 1 << 30
+    assert scratch.HEAP_MMAP == scratch._MALLOPT_MAX == (1 << 31) - 1
+
+
+def test_mallopt_values_are_clamped_to_an_int(monkeypatch):
+    got = []
+
+    class Lib:
+        @staticmethod
+        def mallopt(p, v):
+            got.append((p, v))
+            return 1
+
+    monkeypatch.setattr(scratch, "_libc", lambda: Lib)
+    assert scratch._mallopt(scratch._M_TRIM_THRESHOLD, 16 << 30)
+    assert scratch._mallopt(scratch._M_MMAP_THRESHOLD, 5)
+    assert got == [(scratch._M_TRIM_THRESHOLD, (1 << 31) - 1), (scratch._M_MMAP_THRESHOLD, 5)]

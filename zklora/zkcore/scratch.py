@@ -885,22 +885,29 @@ def _env_bytes(name: str, default: int) -> int:
 
 #: `trim` leaves the heap alone while it holds at most this many bytes of resident
 #: free memory (`heap_resident_free`): a phase's freed temporaries are then reused by
-#: the next phase instead of handed back and faulted in (and zeroed) again — on this
-#: kind of VM a freed page touched again after a second or more costs about as much
-#: as a fresh one.  0 (the default): every `trim` trims.  ``ZKLORA_HEAP_KEEP`` sets it.
-#: Measured at 84m (session 43, `docs/perf/session43.md`): 256 MiB took a third of the
-#: prove's minor faults away (≈ 340 k → 200 k) but not its CPU on the AMD host (3 pairs
-#: 12.0–13.6 s either way), for +50–110 MiB of peak, so it is opt-in.
-HEAP_KEEP = _env_bytes("ZKLORA_HEAP_KEEP", 0)
+#: the next phase instead of handed back and faulted in (and zeroed) again.  On a VM
+#: whose balloon reports freed memory to the host (the AMD host of sessions 43–44) a
+#: 2 MiB page touched again a second or more after it was freed costs 0.8–2.5 s of
+#: system time a GiB, against 0.04 s for memory the process kept.  Default 1 GiB:
+#: 84m's prove faults ≈ 300 huge pages instead of ≈ 1,150 and spends ≈ 1 s less system
+#: time, for a higher peak (+200–300 MiB at 84m, session 44, `docs/PERFORMANCE.md`); the
+#: same bound holds after a prove (a process proving step after step, or training
+#: between proves, reuses it).  0: every `trim` trims.
+#: ``ZKLORA_HEAP_KEEP`` sets it.
+HEAP_KEEP = _env_bytes("ZKLORA_HEAP_KEEP", 1 << 30)
+
+#: the largest value glibc's ``mallopt`` takes (an ``int``)
+_MALLOPT_MAX = (1 << 31) - 1
 
 #: while a scratch `session` (a prove) runs, the C heap serves allocations under this
-#: many bytes itself (glibc ``M_MMAP_THRESHOLD``; its dynamic threshold stops at 32 MiB)
-#: and hands its top back only above `HEAP_KEEP` free bytes (``M_TRIM_THRESHOLD``): a large
-#: array freed by one step is reused by the next instead of unmapped and faulted in
-#: afresh; the phases' `trim` (bounded by `HEAP_KEEP`) hands the excess back.  0:
-#: glibc's thresholds (the default: at 1 GiB with `HEAP_KEEP` 256 MiB, 84m's prove
-#: measured no faster, session 43).  ``ZKLORA_HEAP_MMAP`` sets it.
-HEAP_MMAP = _env_bytes("ZKLORA_HEAP_MMAP", 0)
+#: many bytes itself (glibc ``M_MMAP_THRESHOLD``; its dynamic threshold stops at 32 MiB,
+#: so each larger array would be a mapping of its own, unmapped when freed and faulted
+#: in afresh by the next) and hands its top back only above `HEAP_KEEP` free bytes
+#: (``M_TRIM_THRESHOLD``): a large array freed by one step is reused by the next; the
+#: phases' `trim` (bounded by `HEAP_KEEP`) hands the excess back.  Default: glibc's
+#: largest (2 GiB − 1), so every array of a prove comes from the heap.  0: glibc's own
+#: thresholds.  ``ZKLORA_HEAP_MMAP`` sets it (capped at 2 GiB − 1).
+HEAP_MMAP = min(_env_bytes("ZKLORA_HEAP_MMAP", _MALLOPT_MAX), _MALLOPT_MAX)
 
 
 class _MallInfo2(ctypes.Structure):
@@ -986,7 +993,7 @@ def _mallopt(param: int, value: int) -> bool:
     if fn is None:
         return False
     fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(fn(int(param), int(value)))
+    return bool(fn(int(param), min(int(value), _MALLOPT_MAX)))
 
 
 #: the (mmap, trim) thresholds outside the innermost `heap_thresholds` block: glibc's
@@ -1110,7 +1117,8 @@ def current() -> Store | None:
 def session(parent: str | None = None, threshold: int | None = None) -> Iterator[Store]:
     """Enter a scratch store for one proof (reusing an active one): the directory is
     removed when the outermost session ends, however it ends.  While it runs the C
-    heap's thresholds are `HEAP_MMAP`'s (`heap_thresholds`)."""
+    heap's thresholds are `HEAP_MMAP`'s (`heap_thresholds`); when it ends, glibc's, and
+    the heap keeps at most `HEAP_KEEP` bytes of free memory for the next prove (`trim`)."""
     outer = _CURRENT.get()
     if outer is not None:
         yield outer
