@@ -1471,6 +1471,25 @@ class _BlockLeaves(scratch.Spilled):
         return self.read_rows(np.arange(self.shape[0], dtype=np.int64))
 
 
+def _level_files(store: scratch.Store, counts: dict[int, int], digest: int
+                 ) -> dict[int, tuple[np.ndarray, scratch.Spilled]]:
+    """One scratch file for a tree's levels (``counts``: level → nodes), the levels side
+    by side: per level the writable view and its handle (`Spilled` at its offset).  One
+    file instead of one a level: 84m's prove made 352 Merkle files, and each file
+    created on ext4 scans the inodes deleted in the last seconds (`recently_deleted`).
+    A level's `scratch.drop_pages` may take a neighbour's first or last page with it
+    (a shared map of the file: the page cache keeps what was written).  `Tree.discard`
+    deletes the file at its first level (the others find it gone)."""
+    offs, total = {}, 0
+    for lvl, n in counts.items():
+        offs[lvl] = total
+        total += int(n) * digest
+    mm, h = store.create((max(total, 1),), np.uint8, "whir-merkle")
+    return {lvl: (mm[offs[lvl]:offs[lvl] + int(n) * digest].reshape(int(n), digest),
+                  scratch.Spilled(h.path, offs[lvl], (int(n), digest), h.dtype))
+            for lvl, n in counts.items()}
+
+
 class _MerkleBlocks:
     """The Merkle tree of a streamed codeword's L leaves, built from the row blocks as
     `Whir._encode_streamed` makes them: a block holds, for each of G groups, the run of
@@ -1485,8 +1504,8 @@ class _MerkleBlocks:
         self.L, self.b = L, P.bit_length() - 1
         self.depth = L.bit_length() - 1
         self.skip = min(MERKLE_SKIP, self.depth)
-        self.files = {lvl: store.create((L >> lvl, digest), np.uint8, "whir-merkle")
-                      for lvl in range(self.skip, self.depth + 1)}
+        self.files = _level_files(store, {lvl: L >> lvl
+                                          for lvl in range(self.skip, self.depth + 1)}, digest)
         self.roots = np.empty((L >> self.b, digest), dtype=np.uint8)
         # per level: the first node of each run whose pages are still mapped (not yet
         # given back with `scratch.drop_range`)
