@@ -90,6 +90,7 @@ def test_spilled_witness_is_not_resident(monkeypatch):
     # the spill's residency, not the heap's: a prove's session lets the heap keep freed
     # arrays up to its `scratch.HEAP_KEEP` (the read's 128 MiB copy), here glibc's own
     monkeypatch.setattr(scratch, "HEAP_MMAP", 0)
+    monkeypatch.setattr(scratch, "HEAP_KEEP", 0)
     n = 1 << 24   # 128 MiB of int64
     with scratch.session(threshold=0):
         w = graphlib.Witness({"w": torch.arange(n, dtype=torch.int64)})

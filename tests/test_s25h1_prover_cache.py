@@ -128,10 +128,14 @@ def test_bad_commitment_is_a_miss(tmp_path):
     _warned_miss(cache)
 
 
-def _flip(path: Path, row_bytes: int, offset: int = 0) -> None:
-    """Flip one byte of every row (a corruption no query can miss)."""
+def _flip(path: Path, row_bytes: int, offset: int = 0, span: tuple[int, int] | None = None
+          ) -> None:
+    """Flip one byte of every row (a corruption no query can miss); with ``span``
+    (start, bytes) only the rows of that part of the file (a tree's levels share one)."""
     os.chmod(path, 0o644)
     a = np.memmap(path, dtype=np.uint8, mode="r+")
+    if span is not None:
+        a = a[span[0]:span[0] + span[1]]
     a[offset::row_bytes] ^= 1
     a.flush()
     del a
@@ -149,7 +153,10 @@ def test_corrupted_file_proof_rejected(tmp_path, mode, part):
             "level": doc["tree"]["levels"][0]}[part]
     row = int(np.prod(desc["shape"][1:], dtype=np.int64)) * np.dtype(desc["dtype"]).itemsize \
         if part != "table" else 8
-    _flip(g / desc["file"], row, int(desc["offset"]) % row)
+    span = None
+    if part == "level":   # level 0 only: the levels above it (the root) share its file
+        span = (int(desc["offset"]), row * int(desc["shape"][0]))
+    _flip(g / desc["file"], row, 0 if span else int(desc["offset"]) % row, span)
     try:
         r = _prove(cache)
     except ZkLoraError:
